@@ -1,0 +1,109 @@
+# casevault - hand-written Makefile.  `make check` and `make demo` install
+# what is missing (as root, with apt-get) before building.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN ?= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wpointer-arith -Wno-missing-field-initializers
+PKGS = libsodium sqlite3 libargon2 jansson
+TEST_PKGS = cmocka
+
+# Debian packages behind the build, the tests and the man page.
+DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev \
+	libcmocka-dev sqlite3 scdoc
+
+BUILD ?= build
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+LIB_SRC = $(wildcard src/lib/*.c)
+CLI_SRC = $(wildcard src/cli/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+LIBA = $(BUILD)/libcasevault.a
+BIN = $(BUILD)/casevault
+MAN = $(BUILD)/casevault.1
+
+.PHONY: all check demo install asan bench clean deps unit e2e format
+
+all: $(BIN) $(MAN)
+
+# Installs missing Debian packages when root; otherwise names the command.
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+				|| exit 1; \
+		else \
+			echo "missing packages:$$missing"; \
+			echo "run: sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
+
+$(MAN): docs/casevault.1.scd
+	@mkdir -p $(BUILD)
+	scdoc < $< > $@
+
+$(BUILD)/tests/%: tests/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
+
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+e2e: $(BIN)
+	@CASEVAULT=$(abspath $(BIN)) sh tests/e2e.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@CASEVAULT=$(abspath $(BIN)) sh tests/demo.sh
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all unit e2e
+
+install: $(BIN) $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
+	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1
+
+format:
+	clang-format -i include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.c
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,597 @@
+/*
+ * audit.c - the access log: chaining, signed checkpoints, the fail-closed
+ * transaction helpers every operation uses, listing and verification.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "err.h"
+#include "text.h"
+#include "user.h"
+#include "banned.h"
+
+#define CHECKPOINT_ACTION "checkpoint"
+static const char checkpoint_domain[] = "casevault-checkpoint-v1";
+static const char genesis_domain[] = "casevault-audit-genesis-v1";
+static const char external_magic[] = "casevault checkpoint v1";
+
+static void hash_lp(crypto_generichash_state *h, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s);
+	uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+
+	crypto_generichash_update(h, len, sizeof(len));
+	crypto_generichash_update(h, (const uint8_t *)s, n);
+}
+
+void cv_audit_hash(const cv_audit_rec *r, uint8_t out[CV_HASH_LEN])
+{
+	crypto_generichash_state h;
+	uint8_t seq[8];
+
+	cv_store_u64be(seq, (uint64_t)r->seq);
+	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
+	crypto_generichash_update(&h, r->prev_hash, CV_HASH_LEN);
+	crypto_generichash_update(&h, seq, sizeof(seq));
+	hash_lp(&h, r->time);
+	hash_lp(&h, r->actor);
+	hash_lp(&h, r->action);
+	hash_lp(&h, r->object);
+	hash_lp(&h, r->outcome);
+	hash_lp(&h, r->detail);
+	crypto_generichash_final(&h, out, CV_HASH_LEN);
+}
+
+void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HASH_LEN])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)genesis_domain, strlen(genesis_domain));
+	crypto_generichash_update(&h, vault_id, CV_VAULT_ID_LEN);
+	crypto_generichash_final(&h, out, CV_HASH_LEN);
+}
+
+void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
+		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN])
+{
+	size_t o = strlen(checkpoint_domain);
+
+	memcpy(out, checkpoint_domain, o);
+	memcpy(out + o, vault_id, CV_VAULT_ID_LEN);
+	o += CV_VAULT_ID_LEN;
+	cv_store_u64be(out + o, (uint64_t)seq);
+	o += 8;
+	memcpy(out + o, hash, CV_HASH_LEN);
+}
+
+const char *cv_outcome_of(cv_status st)
+{
+	if (st == CV_OK)
+		return "ok";
+	return st == CV_EDENIED ? "denied" : "failed";
+}
+
+static cv_status load_head(cv_vault *v, struct cv_audit_head *head, cv_err *err)
+{
+	cv_status st = cv_store_audit_head(v->st, &head->seq, head->hash, err);
+
+	if (st == CV_OK && head->seq == 0)
+		cv_audit_genesis(v->vault_id, head->hash);
+	return st;
+}
+
+/* Appends one row after head and advances head.  With a signer the row is
+ * a checkpoint and its signature is also copied to sig_out. */
+static cv_status append(cv_vault *v, struct cv_audit_head *head, const char *actor,
+			const char *action, const char *object, const char *outcome,
+			const char *detail, cv_keyholder *signer, uint8_t *sig_out, cv_err *err)
+{
+	char now[CV_TIME_LEN];
+	cv_audit_rec r = {0};
+	cv_status st;
+
+	cv_time_now(now);
+	r.seq = head->seq + 1;
+	r.time = now;
+	r.actor = actor;
+	r.action = action;
+	r.object = object;
+	r.outcome = outcome;
+	r.detail = detail ? detail : "";
+	memcpy(r.prev_hash, head->hash, CV_HASH_LEN);
+	cv_audit_hash(&r, r.hash);
+	if (signer) {
+		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
+
+		cv_checkpoint_msg(v->vault_id, r.seq, r.hash, msg);
+		st = cv_keyholder_sign(signer, msg, sizeof(msg), r.sig, err);
+		if (st != CV_OK)
+			return st;
+		r.has_sig = 1;
+		memcpy(sig_out, r.sig, sizeof(r.sig));
+	}
+	st = cv_store_audit_insert(v->st, &r, err);
+	if (st != CV_OK)
+		return st;
+	head->seq = r.seq;
+	memcpy(head->hash, r.hash, CV_HASH_LEN);
+	return CV_OK;
+}
+
+cv_status cv_op_begin(cv_session *s, cv_err *err)
+{
+	cv_status st = cv_store_begin(s->v->st, err);
+
+	if (st != CV_OK)
+		return st;
+	st = load_head(s->v, &s->head, err);
+	if (st != CV_OK)
+		cv_store_rollback(s->v->st);
+	return st;
+}
+
+cv_status cv_op_log(cv_session *s, const char *action, const char *object, const char *outcome,
+		    const char *detail, cv_err *err)
+{
+	return append(s->v, &s->head, s->me.name, action, object, outcome, detail, NULL, NULL,
+		      err);
+}
+
+cv_status cv_op_commit(cv_session *s, cv_err *err)
+{
+	uint8_t sig[crypto_sign_BYTES];
+	cv_status st = append(s->v, &s->head, s->me.name, CHECKPOINT_ACTION, "audit", "ok", "",
+			      s->kh, sig, err);
+
+	if (st == CV_OK)
+		st = cv_store_commit(s->v->st, err);
+	if (st != CV_OK) {
+		cv_store_rollback(s->v->st);
+		return st;
+	}
+	s->last.seq = s->head.seq;
+	memcpy(s->last.hash, s->head.hash, CV_HASH_LEN);
+	memcpy(s->last.sig, sig, sizeof(sig));
+	return CV_OK;
+}
+
+cv_status cv_op_fail(cv_session *s, const char *action, const char *object, cv_err *err)
+{
+	cv_status orig = err->status;
+	cv_err lerr = {0};
+	char detail[CV_ERRMSG_MAX];
+	cv_status st;
+
+	cv_store_rollback(s->v->st);
+	snprintf(detail, sizeof(detail), "%s", err->msg);
+	st = cv_op_begin(s, &lerr);
+	if (st == CV_OK)
+		st = cv_op_log(s, action, object, cv_outcome_of(orig), detail, &lerr);
+	if (st == CV_OK)
+		st = cv_op_commit(s, &lerr);
+	if (st != CV_OK) {
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",
+			 lerr.msg);
+	}
+	err->status = orig;
+	return orig;
+}
+
+cv_status cv_audit_unsigned(cv_vault *v, const char *actor, const char *action,
+			    const char *object, const char *outcome, const char *detail,
+			    cv_err *err)
+{
+	struct cv_audit_head head;
+	cv_status st = cv_store_begin(v->st, err);
+
+	if (st != CV_OK)
+		return st;
+	st = load_head(v, &head, err);
+	if (st == CV_OK)
+		st = append(v, &head, actor, action, object, outcome, detail, NULL, NULL, err);
+	if (st == CV_OK)
+		st = cv_store_commit(v->st, err);
+	if (st != CV_OK)
+		cv_store_rollback(v->st);
+	return st;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+static cv_status need_auditor(cv_session *s, const char *action, cv_err *err)
+{
+	if (s->role == CV_ROLE_SUPERVISOR || s->role == CV_ROLE_ADMIN)
+		return CV_OK;
+	cv_err_set(err, CV_EDENIED,
+		   "'%s' is a %s; only supervisors and admins may use '%s'", s->me.name,
+		   cv_role_name(s->role), action);
+	return cv_op_fail(s, action, "audit", err);
+}
+
+struct list_ctx {
+	cv_audit_cb cb;
+	void *arg;
+};
+
+static int list_row(const cv_audit_rec *r, void *arg)
+{
+	struct list_ctx *c = arg;
+	cv_audit_row row = {r->seq,    r->time,	   r->actor,  r->action,
+			    r->object, r->outcome, r->detail, r->has_sig};
+
+	return c->cb(&row, c->arg);
+}
+
+cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, void *arg,
+		       cv_err *err)
+{
+	char since[CV_TIME_LEN], until[CV_TIME_LEN];
+	cv_store_audit_query q = {0};
+	struct list_ctx c = {cb, arg};
+	cv_status st;
+
+	st = need_auditor(s, "audit.log", err);
+	if (st != CV_OK)
+		return st;
+	if (f->since && cv_time_bound(f->since, 0, since, err) != CV_OK)
+		return err->status;
+	if (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK)
+		return err->status;
+	q.actor = f->user;
+	q.action = f->action;
+	q.since = f->since ? since : NULL;
+	q.until = f->until ? until : NULL;
+	q.not_ok_only = f->denied_only;
+	/* Log the read first; what is shown is the log up to and including it. */
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_log(s, "audit.log", "audit", "ok", "", err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		return st;
+	return cv_store_audit_each(s->v->st, &q, list_row, &c, err);
+}
+
+/* ---- verification ----------------------------------------------------- */
+
+struct signer {
+	char name[CV_NAME_MAX + 1];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+};
+
+struct verify_ctx {
+	cv_vault *v;
+	cv_audit_report *rep;
+	cv_err *err;
+	uint8_t prev[CV_HASH_LEN];
+	int64_t expect;
+	struct signer *signers;
+	size_t nsigners;
+	cv_status st;
+};
+
+static int collect_user(const cv_user_rec *r, void *arg)
+{
+	struct verify_ctx *c = arg;
+	struct signer *n = realloc(c->signers, (c->nsigners + 1) * sizeof(*n));
+
+	if (!n) {
+		c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
+		return 1;
+	}
+	c->signers = n;
+	snprintf(n[c->nsigners].name, sizeof(n->name), "%s", r->name);
+	memcpy(n[c->nsigners].pk, r->sign_pk, sizeof(n->pk));
+	c->nsigners++;
+	return 0;
+}
+
+static const struct signer *find_signer(const struct verify_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsigners; i++)
+		if (strcmp(c->signers[i].name, name) == 0)
+			return &c->signers[i];
+	return NULL;
+}
+
+static int verify_row(const cv_audit_rec *r, void *arg)
+{
+	struct verify_ctx *c = arg;
+	uint8_t h[CV_HASH_LEN];
+
+	if (r->seq != c->expect) {
+		c->rep->bad_seq = c->expect;
+		c->st = cv_err_set(c->err, CV_EINTEGRITY,
+				   r->seq > c->expect
+					   ? "audit row %lld is missing (the log jumps to row %lld): "
+					     "rows were deleted"
+					   : "audit row %lld is out of order (found row %lld)",
+				   (long long)c->expect, (long long)r->seq);
+		return 1;
+	}
+	if (sodium_memcmp(r->prev_hash, c->prev, CV_HASH_LEN) != 0) {
+		c->rep->bad_seq = r->seq;
+		c->st = cv_err_set(c->err, CV_EINTEGRITY,
+				   "audit row %lld does not follow row %lld (prev_hash differs): "
+				   "rows were deleted, reordered or edited",
+				   (long long)r->seq, (long long)r->seq - 1);
+		return 1;
+	}
+	cv_audit_hash(r, h);
+	if (sodium_memcmp(h, r->hash, CV_HASH_LEN) != 0) {
+		c->rep->bad_seq = r->seq;
+		c->st = cv_err_set(c->err, CV_EINTEGRITY,
+				   "audit row %lld was altered: its hash does not match its "
+				   "contents",
+				   (long long)r->seq);
+		return 1;
+	}
+	if (strcmp(r->action, CHECKPOINT_ACTION) == 0) {
+		const struct signer *sg = find_signer(c, r->actor);
+		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
+
+		cv_checkpoint_msg(c->v->vault_id, r->seq, r->hash, msg);
+		if (!r->has_sig || !sg ||
+		    crypto_sign_verify_detached(r->sig, msg, sizeof(msg), sg->pk) != 0) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_err_set(c->err, CV_EINTEGRITY,
+					   "audit row %lld is a checkpoint whose signature by '%s' "
+					   "does not verify",
+					   (long long)r->seq, r->actor);
+			return 1;
+		}
+		c->rep->checkpoints++;
+		c->rep->unsigned_tail = 0;
+	} else {
+		if (r->has_sig) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_err_set(c->err, CV_EINTEGRITY,
+					   "audit row %lld carries a signature but is not a "
+					   "checkpoint",
+					   (long long)r->seq);
+			return 1;
+		}
+		c->rep->unsigned_tail++;
+	}
+	memcpy(c->prev, r->hash, CV_HASH_LEN);
+	c->expect++;
+	c->rep->rows++;
+	return 0;
+}
+
+static int verify_user_cb(const cv_user_rec *r, void *arg)
+{
+	struct verify_ctx *c = arg;
+
+	c->st = cv_user_verify(c->v, r, c->err);
+	if (c->st != CV_OK)
+		return 1;
+	c->rep->users++;
+	return 0;
+}
+
+/* The external checkpoint: parsed fields. */
+struct ext_checkpoint {
+	uint8_t vault_id[CV_VAULT_ID_LEN];
+	int64_t size;
+	uint8_t head[CV_HASH_LEN];
+	char signer[CV_NAME_MAX + 1];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t sig[crypto_sign_BYTES];
+};
+
+/* Reads "label: hex" exactly; returns the text after the line or NULL. */
+static const char *hex_line(const char *p, const char *label, uint8_t *out, size_t len)
+{
+	size_t l = strlen(label), got = 0;
+	const char *end;
+
+	if (strncmp(p, label, l) != 0 || p[l] != ':' || p[l + 1] != ' ')
+		return NULL;
+	p += l + 2;
+	end = strchr(p, '\n');
+	if (!end || (size_t)(end - p) != 2 * len)
+		return NULL;
+	if (sodium_hex2bin(out, len, p, (size_t)(end - p), NULL, &got, NULL) != 0 || got != len)
+		return NULL;
+	return end + 1;
+}
+
+static const char *text_line(const char *p, const char *label, char *out, size_t cap)
+{
+	size_t l = strlen(label);
+	const char *end;
+
+	if (strncmp(p, label, l) != 0 || p[l] != ':' || p[l + 1] != ' ')
+		return NULL;
+	p += l + 2;
+	end = strchr(p, '\n');
+	if (!end || end == p || (size_t)(end - p) >= cap)
+		return NULL;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return end + 1;
+}
+
+static cv_status parse_external(const char *text, struct ext_checkpoint *x, cv_err *err)
+{
+	char size[24];
+	const char *p = text;
+	char *endp;
+	size_t l = strlen(external_magic);
+
+	if (strncmp(p, external_magic, l) != 0 || p[l] != '\n')
+		goto bad;
+	p += l + 1;
+	if (!(p = hex_line(p, "vault", x->vault_id, sizeof(x->vault_id))))
+		goto bad;
+	if (!(p = text_line(p, "size", size, sizeof(size))))
+		goto bad;
+	x->size = strtoll(size, &endp, 10);
+	if (*endp || x->size < 1 || size[0] == '0')
+		goto bad;
+	if (!(p = hex_line(p, "head", x->head, sizeof(x->head))) ||
+	    !(p = text_line(p, "signer", x->signer, sizeof(x->signer))) ||
+	    !(p = hex_line(p, "key", x->pk, sizeof(x->pk))) ||
+	    !(p = hex_line(p, "signature", x->sig, sizeof(x->sig))) || *p)
+		goto bad;
+	return CV_OK;
+bad:
+	return cv_err_set(err, CV_EUSAGE,
+			  "the checkpoint file is not in the format 'casevault audit checkpoint' "
+			  "writes; give the file it wrote, unmodified");
+}
+
+struct at_row {
+	int found;
+	uint8_t hash[CV_HASH_LEN];
+};
+
+static int grab_row(const cv_audit_rec *r, void *arg)
+{
+	struct at_row *a = arg;
+
+	a->found = 1;
+	memcpy(a->hash, r->hash, CV_HASH_LEN);
+	return 0;
+}
+
+static cv_status check_external(cv_vault *v, const char *text, int64_t log_size, cv_err *err)
+{
+	struct ext_checkpoint x;
+	uint8_t msg[CV_CHECKPOINT_MSG_LEN];
+	struct at_row at = {0};
+	cv_user_rec u;
+	cv_status st;
+
+	st = parse_external(text, &x, err);
+	if (st != CV_OK)
+		return st;
+	if (sodium_memcmp(x.vault_id, v->vault_id, CV_VAULT_ID_LEN) != 0)
+		return cv_err_set(err, CV_EUSAGE,
+				  "the checkpoint belongs to another vault; give this vault's "
+				  "checkpoint");
+	cv_checkpoint_msg(x.vault_id, x.size, x.head, msg);
+	if (crypto_sign_verify_detached(x.sig, msg, sizeof(msg), x.pk) != 0)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the checkpoint file's signature does not verify: the file was "
+				  "altered");
+	st = cv_store_user_by_name(v->st, x.signer, &u, err);
+	if (st == CV_ENOTFOUND || (st == CV_OK && sodium_memcmp(u.sign_pk, x.pk, sizeof(x.pk))))
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the checkpoint was signed by '%s', whose key is no longer in "
+				  "the vault: the user records were replaced",
+				  x.signer);
+	if (st != CV_OK)
+		return st;
+	if (log_size < x.size)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the log ends at row %lld but the checkpoint covers %lld rows: "
+				  "the log was truncated or rolled back",
+				  (long long)log_size, (long long)x.size);
+	st = cv_store_audit_get(v->st, x.size, grab_row, &at, err);
+	if (st != CV_OK)
+		return st;
+	if (sodium_memcmp(at.hash, x.head, CV_HASH_LEN) != 0)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "audit row %lld differs from the checkpoint: the log up to it was "
+				  "rewritten",
+				  (long long)x.size);
+	return CV_OK;
+}
+
+static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_report *rep,
+			    cv_err *err)
+{
+	struct verify_ctx c = {0};
+	cv_store_audit_query q = {0};
+	cv_status st;
+
+	c.v = v;
+	c.rep = rep;
+	c.err = err;
+	c.expect = 1;
+	cv_audit_genesis(v->vault_id, c.prev);
+	st = cv_store_user_each(v->st, verify_user_cb, &c, err);
+	if (st == CV_OK)
+		st = c.st;
+	if (st == CV_OK)
+		st = cv_store_user_each(v->st, collect_user, &c, err);
+	if (st == CV_OK)
+		st = c.st;
+	if (st == CV_OK)
+		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
+	if (st == CV_OK)
+		st = c.st;
+	if (st == CV_OK && checkpoint_text)
+		st = check_external(v, checkpoint_text, c.expect - 1, err);
+	free(c.signers);
+	return st;
+}
+
+cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
+			  cv_err *err)
+{
+	cv_status st;
+	char detail[96];
+
+	memset(rep, 0, sizeof(*rep));
+	st = need_auditor(s, "audit.verify", err);
+	if (st != CV_OK)
+		return st;
+	/* Read in one transaction so that the rows checked are one snapshot. */
+	st = cv_store_begin(s->v->st, err);
+	if (st == CV_OK) {
+		st = verify_all(s->v, checkpoint_text, rep, err);
+		cv_store_rollback(s->v->st);
+	}
+	if (st != CV_OK)
+		return cv_op_fail(s, "audit.verify", "audit", err);
+	snprintf(detail, sizeof(detail), "rows=%lld checkpoints=%lld users=%lld%s",
+		 (long long)rep->rows, (long long)rep->checkpoints, (long long)rep->users,
+		 checkpoint_text ? " external=ok" : "");
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_log(s, "audit.verify", "audit", "ok", detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	return st;
+}
+
+cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err)
+{
+	char vid[2 * CV_VAULT_ID_LEN + 1], head[2 * CV_HASH_LEN + 1];
+	char pk[2 * crypto_sign_PUBLICKEYBYTES + 1], sig[2 * crypto_sign_BYTES + 1];
+	cv_status st;
+	size_t cap = 512;
+	char *text;
+
+	*out = NULL;
+	st = need_auditor(s, "audit.checkpoint", err);
+	if (st != CV_OK)
+		return st;
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_log(s, "audit.checkpoint", "audit", "ok", "", err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		return st;
+	text = malloc(cap);
+	if (!text)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	sodium_bin2hex(vid, sizeof(vid), s->v->vault_id, CV_VAULT_ID_LEN);
+	sodium_bin2hex(head, sizeof(head), s->last.hash, CV_HASH_LEN);
+	sodium_bin2hex(pk, sizeof(pk), s->kh->sign_pk, crypto_sign_PUBLICKEYBYTES);
+	sodium_bin2hex(sig, sizeof(sig), s->last.sig, crypto_sign_BYTES);
+	snprintf(text, cap, "%s\nvault: %s\nsize: %lld\nhead: %s\nsigner: %s\nkey: %s\nsignature: %s\n",
+		 external_magic, vid, (long long)s->last.seq, head, s->me.name, pk, sig);
+	*out = text;
+	return CV_OK;
+}

@@ -1,0 +1,32 @@
+/*
+ * buf.h - a growable byte buffer for building the canonical encodings that
+ * are signed or hashed.  Not for secrets: it lives in ordinary heap memory.
+ */
+#ifndef CV_BUF_H
+#define CV_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cv_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	int oom; /* set once an append failed; later appends do nothing */
+} cv_buf;
+
+#define CV_BUF_INIT {NULL, 0, 0, 0}
+
+void cv_buf_raw(cv_buf *b, const void *p, size_t n);
+/* Big-endian fixed-width integers. */
+void cv_buf_u32(cv_buf *b, uint32_t v);
+void cv_buf_u64(cv_buf *b, uint64_t v);
+/* A length-prefixed string: u32 big-endian byte length, then the bytes. */
+void cv_buf_lp(cv_buf *b, const char *s);
+/* Releases the memory; b may be NULL. */
+void cv_buf_free(cv_buf *b);
+
+/* Writes v big-endian into out[0..7]. */
+void cv_store_u64be(uint8_t out[8], uint64_t v);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * keyholder.c - the in-process key holder: secret keys in guarded memory,
+ * readable only for the duration of one operation.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyholder.h"
+#include "banned.h"
+
+/* box_sk || sign_sk is exactly the wrapped layout (CV_SECRETS_LEN bytes). */
+struct local_keys {
+	uint8_t box_sk[crypto_box_SECRETKEYBYTES];
+	uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
+	int can_sign;
+};
+_Static_assert(offsetof(struct local_keys, sign_sk) == crypto_box_SECRETKEYBYTES,
+	       "secret keys must be contiguous");
+
+static cv_status local_sign(cv_keyholder *kh, const uint8_t *msg, size_t len,
+			    uint8_t sig[crypto_sign_BYTES], cv_err *err)
+{
+	struct local_keys *k = kh->impl;
+	int rc;
+
+	sodium_mprotect_readonly(k);
+	rc = k->can_sign ? crypto_sign_detached(sig, NULL, msg, len, k->sign_sk) : -1;
+	sodium_mprotect_noaccess(k);
+	if (rc != 0)
+		return cv_err_set(err, CV_ERROR, "signing failed");
+	return CV_OK;
+}
+
+static cv_status local_unseal(cv_keyholder *kh, const uint8_t *c, size_t clen, uint8_t *m,
+			      cv_err *err)
+{
+	struct local_keys *k = kh->impl;
+	int rc;
+
+	if (clen < crypto_box_SEALBYTES)
+		return cv_err_set(err, CV_EINTEGRITY, "sealed key is too short");
+	sodium_mprotect_readonly(k);
+	rc = crypto_box_seal_open(m, c, clen, kh->box_pk, k->box_sk);
+	sodium_mprotect_noaccess(k);
+	if (rc != 0)
+		return cv_err_set(err, CV_EINTEGRITY, "a sealed key does not open with this key");
+	return CV_OK;
+}
+
+static cv_status local_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad,
+			    size_t adlen, uint8_t *nonce, uint8_t *box, cv_err *err)
+{
+	struct local_keys *k = kh->impl;
+	int rc;
+
+	randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	sodium_mprotect_readonly(k);
+	/* box_sk and sign_sk are adjacent in the struct, which is CV_SECRETS_LEN
+	 * bytes of secrets followed by the flag: encrypt them in place order. */
+	rc = k->can_sign ? crypto_aead_xchacha20poly1305_ietf_encrypt(
+				   box, NULL, (const uint8_t *)k, CV_SECRETS_LEN, ad, adlen, NULL,
+				   nonce, key)
+			 : -1;
+	sodium_mprotect_noaccess(k);
+	if (rc != 0)
+		return cv_err_set(err, CV_ERROR, "cannot wrap the secret keys");
+	return CV_OK;
+}
+
+static void local_destroy(cv_keyholder *kh)
+{
+	sodium_free(kh->impl); /* sodium_free wipes before unmapping */
+	kh->impl = NULL;
+}
+
+static const struct cv_keyholder_ops local_ops = {local_sign, local_unseal, local_wrap,
+						   local_destroy};
+
+static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err *err)
+{
+	cv_keyholder *kh = calloc(1, sizeof(*kh));
+	struct local_keys *k = sodium_malloc(sizeof(*k));
+
+	if (!kh || !k) {
+		free(kh);
+		sodium_free(k);
+		return cv_err_set(err, CV_ERROR, "out of memory for keys");
+	}
+	kh->ops = &local_ops;
+	kh->impl = k;
+	*out = kh;
+	*keys = k;
+	return CV_OK;
+}
+
+cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
+			     const uint8_t *sign_pk, cv_keyholder **out, cv_err *err)
+{
+	uint8_t pk[crypto_box_PUBLICKEYBYTES];
+	struct local_keys *k;
+	cv_keyholder *kh;
+	cv_status st;
+
+	*out = NULL;
+	st = local_new(&kh, &k, err);
+	if (st != CV_OK)
+		return st;
+	memcpy(k->box_sk, secrets, sizeof(k->box_sk));
+	memcpy(k->sign_sk, secrets + sizeof(k->box_sk), sizeof(k->sign_sk));
+	k->can_sign = 1;
+	crypto_scalarmult_base(pk, k->box_sk);
+	/* The Ed25519 secret key carries its public key in its last 32 bytes. */
+	if (sodium_memcmp(pk, box_pk, sizeof(pk)) != 0 ||
+	    sodium_memcmp(k->sign_sk + 32, sign_pk, crypto_sign_PUBLICKEYBYTES) != 0) {
+		cv_keyholder_free(kh);
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the unwrapped secret keys do not match the user record");
+	}
+	memcpy(kh->box_pk, box_pk, sizeof(kh->box_pk));
+	memcpy(kh->sign_pk, sign_pk, sizeof(kh->sign_pk));
+	sodium_mprotect_noaccess(k);
+	*out = kh;
+	return CV_OK;
+}
+
+cv_status cv_keyholder_box_only(const uint8_t sk[crypto_box_SECRETKEYBYTES], cv_keyholder **out,
+				cv_err *err)
+{
+	struct local_keys *k;
+	cv_keyholder *kh;
+	cv_status st;
+
+	*out = NULL;
+	st = local_new(&kh, &k, err);
+	if (st != CV_OK)
+		return st;
+	memcpy(k->box_sk, sk, sizeof(k->box_sk));
+	sodium_memzero(k->sign_sk, sizeof(k->sign_sk));
+	k->can_sign = 0;
+	crypto_scalarmult_base(kh->box_pk, k->box_sk);
+	sodium_mprotect_noaccess(k);
+	*out = kh;
+	return CV_OK;
+}
+
+void cv_keyholder_free(cv_keyholder *kh)
+{
+	if (!kh)
+		return;
+	if (kh->ops && kh->ops->destroy)
+		kh->ops->destroy(kh);
+	free(kh);
+}
+
+cv_status cv_keyholder_sign(cv_keyholder *kh, const uint8_t *msg, size_t len,
+			    uint8_t sig[crypto_sign_BYTES], cv_err *err)
+{
+	return kh->ops->sign(kh, msg, len, sig, err);
+}
+
+cv_status cv_keyholder_unseal(cv_keyholder *kh, const uint8_t *c, size_t clen, uint8_t *m,
+			      cv_err *err)
+{
+	return kh->ops->unseal(kh, c, clen, m, err);
+}
+
+cv_status cv_keyholder_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
+			    uint8_t *nonce, uint8_t *box, cv_err *err)
+{
+	return kh->ops->wrap(kh, key, ad, adlen, nonce, box, err);
+}

@@ -1,0 +1,73 @@
+/*
+ * keyholder.h - an unlocked identity: something that can sign and unseal
+ * with secret keys that callers never see.  Today the keys sit in this
+ * process (cv_keyholder_local); the unlock agent will provide the same
+ * operations from its own process, so callers do not change.
+ */
+#ifndef CV_KEYHOLDER_H
+#define CV_KEYHOLDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "casevault.h"
+
+typedef struct cv_keyholder cv_keyholder;
+
+struct cv_keyholder_ops {
+	/* Ed25519 detached signature over msg. */
+	cv_status (*sign)(cv_keyholder *kh, const uint8_t *msg, size_t len,
+			  uint8_t sig[crypto_sign_BYTES], cv_err *err);
+	/* crypto_box_seal_open of c into m (clen - crypto_box_SEALBYTES bytes). */
+	cv_status (*unseal)(cv_keyholder *kh, const uint8_t *c, size_t clen, uint8_t *m,
+			    cv_err *err);
+	/* Encrypts the secret keys under key (XChaCha20-Poly1305 with ad and
+	 * a fresh random nonce) so that a new passphrase can protect them
+	 * without the secrets leaving the holder. */
+	cv_status (*wrap)(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
+			  uint8_t *nonce, uint8_t *box, cv_err *err);
+	void (*destroy)(cv_keyholder *kh);
+};
+
+struct cv_keyholder {
+	const struct cv_keyholder_ops *ops;
+	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t sign_pk[crypto_sign_PUBLICKEYBYTES];
+	void *impl;
+};
+
+/* The secret half of an identity as it is wrapped in the vault:
+ * X25519 secret key (32) || Ed25519 secret key (64, seed || public key). */
+#define CV_SECRETS_LEN (crypto_box_SECRETKEYBYTES + crypto_sign_SECRETKEYBYTES)
+
+/*
+ * cv_keyholder_local - a key holder over secrets[CV_SECRETS_LEN].  The
+ * secrets are copied into sodium_malloc memory that is kept PROT_NONE
+ * between operations; the caller wipes its own copy.  Fails with
+ * CV_EINTEGRITY when the public keys derived from the secrets do not match
+ * box_pk and sign_pk (a record that was swapped).
+ */
+cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
+			     const uint8_t *sign_pk, cv_keyholder **out, cv_err *err);
+
+/* A key holder for an unseal-only X25519 key (the vault's recovery key). */
+cv_status cv_keyholder_box_only(const uint8_t sk[crypto_box_SECRETKEYBYTES], cv_keyholder **out,
+				cv_err *err);
+
+/* nonce: crypto_aead_xchacha20poly1305_ietf_NPUBBYTES; box: CV_SECRETS_LEN
+ * plus crypto_aead_xchacha20poly1305_ietf_ABYTES. */
+cv_status cv_keyholder_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
+			    uint8_t *nonce, uint8_t *box, cv_err *err);
+
+/* Frees kh and wipes its secrets; kh may be NULL. */
+void cv_keyholder_free(cv_keyholder *kh);
+
+/* Convenience wrappers around kh->ops. */
+cv_status cv_keyholder_sign(cv_keyholder *kh, const uint8_t *msg, size_t len,
+			    uint8_t sig[crypto_sign_BYTES], cv_err *err);
+cv_status cv_keyholder_unseal(cv_keyholder *kh, const uint8_t *c, size_t clen, uint8_t *m,
+			      cv_err *err);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * recovery.c - the recovery code: 16 random bytes and 2 check bytes, shown
+ * as nine dash-separated groups of four hex digits.  The X25519 key pair is
+ * derived from the 16 bytes; its public half is stored signed by the first
+ * admin, its secret half only on paper.
+ */
+#include <string.h>
+
+#include "err.h"
+#include "recovery.h"
+#include "banned.h"
+
+#define SEED_LEN 16
+#define CHECK_LEN 2
+static const char key_domain[] = "casevault-recovery-key-v1";
+static const char check_domain[] = "casevault-recovery-check-v1";
+static const char pk_domain[] = "casevault-recovery-pk-v1";
+
+static void derive(const uint8_t seed[SEED_LEN], uint8_t pk[crypto_box_PUBLICKEYBYTES],
+		   uint8_t sk[crypto_box_SECRETKEYBYTES])
+{
+	uint8_t kseed[crypto_box_SEEDBYTES];
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, sizeof(kseed));
+	crypto_generichash_update(&h, (const uint8_t *)key_domain, sizeof(key_domain) - 1);
+	crypto_generichash_update(&h, seed, SEED_LEN);
+	crypto_generichash_final(&h, kseed, sizeof(kseed));
+	crypto_box_seed_keypair(pk, sk, kseed);
+	sodium_memzero(kseed, sizeof(kseed));
+	sodium_memzero(&h, sizeof(h));
+}
+
+static void check(const uint8_t seed[SEED_LEN], uint8_t out[CHECK_LEN])
+{
+	uint8_t h[32];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)check_domain, sizeof(check_domain) - 1);
+	crypto_generichash_update(&st, seed, SEED_LEN);
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(out, h, CHECK_LEN);
+}
+
+cv_status cv_recovery_generate(char *code, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_err *err)
+{
+	uint8_t *raw = sodium_malloc(SEED_LEN + CHECK_LEN + crypto_box_SECRETKEYBYTES);
+	char *hex = sodium_malloc(2 * (SEED_LEN + CHECK_LEN) + 1);
+	size_t o = 0;
+
+	if (!raw || !hex) {
+		sodium_free(raw);
+		sodium_free(hex);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	randombytes_buf(raw, SEED_LEN);
+	check(raw, raw + SEED_LEN);
+	derive(raw, pk, raw + SEED_LEN + CHECK_LEN);
+	sodium_bin2hex(hex, 2 * (SEED_LEN + CHECK_LEN) + 1, raw, SEED_LEN + CHECK_LEN);
+	for (size_t i = 0; i < 2 * (SEED_LEN + CHECK_LEN); i++) {
+		if (i && i % 4 == 0)
+			code[o++] = '-';
+		code[o++] = hex[i];
+	}
+	code[o] = '\0';
+	sodium_free(raw);
+	sodium_free(hex);
+	return CV_OK;
+}
+
+cv_status cv_recovery_open(cv_vault *v, const char *code, cv_keyholder **out, cv_err *err)
+{
+	uint8_t *raw = sodium_malloc(SEED_LEN + CHECK_LEN + crypto_box_SECRETKEYBYTES);
+	char *lower = sodium_malloc(CV_RECOVERY_CODE_LEN * 2 + 1);
+	uint8_t pk[crypto_box_PUBLICKEYBYTES], want[crypto_box_PUBLICKEYBYTES], chk[CHECK_LEN];
+	size_t got = 0, n = strlen(code);
+	cv_status st;
+
+	*out = NULL;
+	if (!raw || !lower) {
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+		goto out;
+	}
+	if (n > CV_RECOVERY_CODE_LEN * 2)
+		goto bad;
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (code[i] >= 'A' && code[i] <= 'F') ? (char)(code[i] + 32) : code[i];
+	if (sodium_hex2bin(raw, SEED_LEN + CHECK_LEN, lower, n, "- ", &got, NULL) != 0 ||
+	    got != SEED_LEN + CHECK_LEN)
+		goto bad;
+	check(raw, chk);
+	if (sodium_memcmp(chk, raw + SEED_LEN, CHECK_LEN) != 0)
+		goto bad;
+	st = cv_recovery_pk(v, want, err);
+	if (st != CV_OK)
+		goto out;
+	derive(raw, pk, raw + SEED_LEN + CHECK_LEN);
+	if (sodium_memcmp(pk, want, sizeof(pk)) != 0) {
+		st = cv_err_set(err, CV_EAUTH,
+				"that recovery code belongs to another vault; use this vault's code");
+		goto out;
+	}
+	st = cv_keyholder_box_only(raw + SEED_LEN + CHECK_LEN, out, err);
+	goto out;
+bad:
+	st = cv_err_set(err, CV_EAUTH,
+			"the recovery code is mistyped (it is 36 hex digits in groups of four); "
+			"check it against the paper copy");
+out:
+	sodium_free(raw);
+	sodium_free(lower);
+	return st;
+}
+
+static void pk_msg(const cv_vault *v, const uint8_t pk[crypto_box_PUBLICKEYBYTES],
+		   uint8_t out[sizeof(pk_domain) - 1 + CV_VAULT_ID_LEN + crypto_box_PUBLICKEYBYTES])
+{
+	size_t o = sizeof(pk_domain) - 1;
+
+	memcpy(out, pk_domain, o);
+	memcpy(out + o, v->vault_id, CV_VAULT_ID_LEN);
+	memcpy(out + o + CV_VAULT_ID_LEN, pk, crypto_box_PUBLICKEYBYTES);
+}
+
+#define PK_MSG_LEN (sizeof(pk_domain) - 1 + CV_VAULT_ID_LEN + crypto_box_PUBLICKEYBYTES)
+
+cv_status cv_recovery_store(cv_vault *v, const uint8_t pk[crypto_box_PUBLICKEYBYTES],
+			    cv_keyholder *root, cv_err *err)
+{
+	uint8_t msg[PK_MSG_LEN], sig[crypto_sign_BYTES];
+	cv_status st;
+
+	pk_msg(v, pk, msg);
+	st = cv_keyholder_sign(root, msg, sizeof(msg), sig, err);
+	if (st == CV_OK)
+		st = cv_store_meta_put(v->st, "recovery_pk", pk, crypto_box_PUBLICKEYBYTES, err);
+	if (st == CV_OK)
+		st = cv_store_meta_put(v->st, "recovery_sig", sig, sizeof(sig), err);
+	return st;
+}
+
+cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_err *err)
+{
+	uint8_t msg[PK_MSG_LEN], sig[crypto_sign_BYTES];
+	cv_user_rec root;
+	cv_status st;
+
+	st = cv_store_meta_get(v->st, "recovery_pk", pk, crypto_box_PUBLICKEYBYTES, err);
+	if (st == CV_OK)
+		st = cv_store_meta_get(v->st, "recovery_sig", sig, sizeof(sig), err);
+	if (st == CV_OK)
+		st = cv_store_user_by_id(v->st, 1, &root, err);
+	if (st != CV_OK)
+		return st == CV_ENOTFOUND ? cv_err_set(err, CV_EINTEGRITY,
+						       "the vault's recovery key or first admin "
+						       "is missing: the vault was tampered with")
+					  : st;
+	pk_msg(v, pk, msg);
+	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), root.sign_pk) != 0)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the vault's recovery key is not the one the first admin signed: "
+				  "the vault was tampered with");
+	return CV_OK;
+}

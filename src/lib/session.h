@@ -1,0 +1,39 @@
+/*
+ * session.h - the internal shape of an open vault and of an authenticated
+ * session, shared by the library modules.
+ */
+#ifndef CV_SESSION_H
+#define CV_SESSION_H
+
+#include "casevault.h"
+#include "keyholder.h"
+#include "store.h"
+
+struct cv_vault {
+	cv_store *st;
+	uint8_t vault_id[CV_VAULT_ID_LEN];
+};
+
+/* The state of the audit chain inside one write transaction. */
+struct cv_audit_head {
+	int64_t seq;
+	uint8_t hash[CV_HASH_LEN];
+};
+
+/* The last signed checkpoint a session wrote. */
+struct cv_checkpoint {
+	int64_t seq;
+	uint8_t hash[CV_HASH_LEN];
+	uint8_t sig[crypto_sign_BYTES];
+};
+
+struct cv_session {
+	cv_vault *v;
+	cv_user_rec me;
+	cv_role role;
+	cv_keyholder *kh;
+	struct cv_audit_head head; /* valid between cv_op_begin and commit */
+	struct cv_checkpoint last;
+};
+
+#endif

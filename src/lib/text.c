@@ -1,0 +1,195 @@
+/*
+ * text.c - input validation and time formatting.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "text.h"
+#include "banned.h"
+
+size_t cv_utf8_check(const char *str, size_t n, size_t *chars)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, count = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			count++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (n - i < len)
+			return i;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += len;
+		count++;
+	}
+	if (chars)
+		*chars = count;
+	return (size_t)-1;
+}
+
+/* Offset of the first control character (C0, DEL, or C1 as UTF-8), or -1. */
+static long control_at(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return (long)i;
+		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+			return (long)i;
+	}
+	return -1;
+}
+
+cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *err)
+{
+	size_t n, bad;
+	long ctl;
+
+	if (!s || !*s)
+		return cv_err_set(err, CV_EUSAGE, "%s is empty; give a value", what);
+	n = strlen(s);
+	if (n > max)
+		return cv_err_set(err, CV_EUSAGE, "%s is %zu bytes long; the limit is %zu", what,
+				  n, max);
+	bad = cv_utf8_check(s, n, NULL);
+	if (bad != (size_t)-1)
+		return cv_err_set(err, CV_EUSAGE,
+				  "%s is not valid UTF-8 (byte offset %zu); re-type it", what, bad);
+	ctl = control_at(s, n);
+	if (ctl >= 0)
+		return cv_err_set(err, CV_EUSAGE,
+				  "%s has a control character at byte offset %ld; remove it",
+				  what, ctl);
+	return CV_OK;
+}
+
+cv_status cv_name_check(const char *name, cv_err *err)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > CV_NAME_MAX || name[0] < 'a' || name[0] > 'z')
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			goto bad;
+	}
+	return CV_OK;
+bad:
+	return cv_err_set(err, CV_EUSAGE,
+			  "user name '%.40s' is not valid; use 1 to %d of a-z 0-9 . _ -, "
+			  "starting with a letter",
+			  name ? name : "", CV_NAME_MAX);
+}
+
+cv_status cv_passphrase_check(const char *pass, size_t len, cv_err *err)
+{
+	size_t chars = 0, bad;
+
+	if (len > CV_PASSPHRASE_MAX_BYTES)
+		return cv_err_set(err, CV_EUSAGE, "passphrase is longer than %d bytes; choose a shorter one",
+				  CV_PASSPHRASE_MAX_BYTES);
+	bad = cv_utf8_check(pass, len, &chars);
+	if (bad != (size_t)-1)
+		return cv_err_set(err, CV_EUSAGE,
+				  "passphrase is not valid UTF-8 (byte offset %zu); choose another",
+				  bad);
+	if (control_at(pass, len) >= 0)
+		return cv_err_set(err, CV_EUSAGE,
+				  "passphrase has a control character; choose another");
+	if (chars < CV_PASSPHRASE_MIN_CHARS)
+		return cv_err_set(err, CV_EUSAGE,
+				  "passphrase is too short (%zu characters); use at least %d, "
+				  "for example four unrelated words",
+				  chars, CV_PASSPHRASE_MIN_CHARS);
+	return CV_OK;
+}
+
+void cv_time_now(char out[CV_TIME_LEN])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, CV_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err *err)
+{
+	size_t n = in ? strlen(in) : 0;
+	int y, mo, d, h = 0, mi = 0, s = 0;
+	struct tm tm = {0};
+	time_t t;
+
+	if (n != 10 && n != 20)
+		goto bad;
+	if (!digits(in, 4) || in[4] != '-' || !digits(in + 5, 2) || in[7] != '-' ||
+	    !digits(in + 8, 2))
+		goto bad;
+	if (n == 20 && (in[10] != 'T' || !digits(in + 11, 2) || in[13] != ':' ||
+			!digits(in + 14, 2) || in[16] != ':' || !digits(in + 17, 2) || in[19] != 'Z'))
+		goto bad;
+	if (sscanf(in, "%4d-%2d-%2d", &y, &mo, &d) != 3)
+		goto bad;
+	if (n == 20 && sscanf(in + 11, "%2d:%2d:%2d", &h, &mi, &s) != 3)
+		goto bad;
+	if (n == 10 && upper) {
+		h = 23;
+		mi = 59;
+		s = 59;
+	}
+	/* Round-trip through timegm to reject 2024-02-30 and friends. */
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != s)
+		goto bad;
+	strftime(out, CV_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return CV_OK;
+bad:
+	return cv_err_set(err, CV_EUSAGE,
+			  "time '%.40s' is not valid; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+			  in ? in : "");
+}

@@ -1,0 +1,36 @@
+/*
+ * text.h - validation of what users type (UTF-8, control characters, names)
+ * and the vault's one time format.
+ */
+#ifndef CV_TEXT_H
+#define CV_TEXT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "casevault.h"
+
+/* Returns the byte offset of the first byte that is not part of valid UTF-8
+ * (overlongs, surrogates and code points above U+10FFFF included), or
+ * (size_t)-1 when s[0..n) is valid.  *chars receives the number of code
+ * points when chars is not NULL. */
+size_t cv_utf8_check(const char *s, size_t n, size_t *chars);
+
+/*
+ * cv_field_check - a single-line field: valid UTF-8, no NUL, no control
+ * characters (C0, DEL, C1), 1..max bytes.  what names the field in the
+ * message ("name", "reason", ...).
+ */
+cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *err);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
+#define CV_TIME_LEN 21
+void cv_time_now(char out[CV_TIME_LEN]);
+
+/*
+ * cv_time_bound - turn a user's "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" into
+ * a full UTC time.  For an upper bound a bare date means the end of that day.
+ */
+cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err *err);
+
+#endif

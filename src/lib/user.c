@@ -1,0 +1,511 @@
+/*
+ * user.c - user certificates, key wrapping, and the user commands of the
+ * public API (add, list, passwd, disable).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "err.h"
+#include "text.h"
+#include "user.h"
+#include "banned.h"
+
+static const char cert_domain[] = "casevault-user-cert-v1";
+static const char status_domain[] = "casevault-user-status-v1";
+static const char keys_domain[] = "casevault-user-keys-v1";
+
+#define KEYS_AD_LEN (sizeof(keys_domain) - 1 + CV_VAULT_ID_LEN + 8)
+
+const char *cv_role_name(cv_role role)
+{
+	switch (role) {
+	case CV_ROLE_COUNSELOR:
+		return "counselor";
+	case CV_ROLE_SUPERVISOR:
+		return "supervisor";
+	case CV_ROLE_ADMIN:
+		return "admin";
+	}
+	return "unknown";
+}
+
+cv_role cv_role_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (strcmp(s, "counselor") == 0)
+		return CV_ROLE_COUNSELOR;
+	if (strcmp(s, "supervisor") == 0)
+		return CV_ROLE_SUPERVISOR;
+	if (strcmp(s, "admin") == 0)
+		return CV_ROLE_ADMIN;
+	return 0;
+}
+
+cv_role cv_user_role(const cv_user_rec *r)
+{
+	return cv_role_parse(r->role);
+}
+
+static void cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
+{
+	cv_buf_raw(b, cert_domain, sizeof(cert_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_u64(b, (uint64_t)r->id);
+	cv_buf_lp(b, r->name);
+	cv_buf_lp(b, r->role);
+	cv_buf_raw(b, r->box_pk, sizeof(r->box_pk));
+	cv_buf_raw(b, r->sign_pk, sizeof(r->sign_pk));
+	cv_buf_u64(b, (uint64_t)r->creator_id);
+}
+
+static void status_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
+{
+	cv_buf_raw(b, status_domain, sizeof(status_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_u64(b, (uint64_t)r->id);
+	cv_buf_lp(b, r->status);
+	cv_buf_u64(b, (uint64_t)r->status_version);
+	cv_buf_u64(b, (uint64_t)r->status_signer_id);
+}
+
+static void keys_ad(const cv_vault *v, int64_t id, uint8_t ad[KEYS_AD_LEN])
+{
+	size_t o = sizeof(keys_domain) - 1;
+
+	memcpy(ad, keys_domain, o);
+	memcpy(ad + o, v->vault_id, CV_VAULT_ID_LEN);
+	cv_store_u64be(ad + o + CV_VAULT_ID_LEN, (uint64_t)id);
+}
+
+typedef void (*msg_fn)(const cv_vault *, const cv_user_rec *, cv_buf *);
+
+static cv_status sign_with(cv_vault *v, const cv_user_rec *r, msg_fn fn, cv_keyholder *kh,
+			   uint8_t sig[crypto_sign_BYTES], cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	fn(v, r, &b);
+	if (b.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	else
+		st = cv_keyholder_sign(kh, b.data, b.len, sig, err);
+	cv_buf_free(&b);
+	return st;
+}
+
+static int verify_with(const cv_vault *v, const cv_user_rec *r, msg_fn fn,
+		       const uint8_t sig[crypto_sign_BYTES], const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+{
+	cv_buf b = CV_BUF_INIT;
+	int ok;
+
+	fn(v, r, &b);
+	ok = !b.oom && crypto_sign_verify_detached(sig, b.data, b.len, pk) == 0;
+	cv_buf_free(&b);
+	return ok;
+}
+
+static cv_status bad_record(cv_err *err, const cv_user_rec *r, const char *why)
+{
+	return cv_err_set(err, CV_EINTEGRITY,
+			  "the record of user '%s' fails verification: %s; the vault was tampered "
+			  "with (run 'casevault audit verify' and restore from a backup)",
+			  r->name, why);
+}
+
+/* Identity chain: r is signed by its creator, an admin created earlier,
+ * whose own identity verifies, down to user 1 which signs itself. */
+static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	cv_user_rec creator;
+	cv_status st;
+
+	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
+		return bad_record(err, r, "its name or role is not valid");
+	if (r->id == 1) {
+		if (r->creator_id != 1 || cv_user_role(r) != CV_ROLE_ADMIN)
+			return bad_record(err, r, "the first admin must be a self-signed admin");
+		if (!verify_with(v, r, cert_msg, r->cert_sig, r->sign_pk))
+			return bad_record(err, r, "its identity signature does not match (name, "
+						  "role or keys were altered)");
+		return CV_OK;
+	}
+	if (r->creator_id < 1 || r->creator_id >= r->id)
+		return bad_record(err, r, "its creator is not an earlier user");
+	st = cv_store_user_by_id(v->st, r->creator_id, &creator, err);
+	if (st == CV_ENOTFOUND)
+		return bad_record(err, r, "the admin who created it is missing");
+	if (st != CV_OK)
+		return st;
+	st = verify_identity(v, &creator, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_user_role(&creator) != CV_ROLE_ADMIN)
+		return bad_record(err, r, "it was signed by a user who is not an admin");
+	if (!verify_with(v, r, cert_msg, r->cert_sig, creator.sign_pk))
+		return bad_record(err, r, "its identity signature does not match (name, role or "
+					  "keys were altered)");
+	return CV_OK;
+}
+
+cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	cv_user_rec signer;
+	const cv_user_rec *sg = r;
+	cv_status st;
+
+	st = verify_identity(v, r, err);
+	if (st != CV_OK)
+		return st;
+	if (strcmp(r->status, "active") != 0 && strcmp(r->status, "disabled") != 0)
+		return bad_record(err, r, "its status is not valid");
+	if (r->status_signer_id != r->id) {
+		st = cv_store_user_by_id(v->st, r->status_signer_id, &signer, err);
+		if (st == CV_ENOTFOUND)
+			return bad_record(err, r, "the admin who set its status is missing");
+		if (st != CV_OK)
+			return st;
+		st = verify_identity(v, &signer, err);
+		if (st != CV_OK)
+			return st;
+		sg = &signer;
+	} else if (r->id != 1) {
+		return bad_record(err, r, "its status is signed by itself");
+	}
+	if (cv_user_role(sg) != CV_ROLE_ADMIN)
+		return bad_record(err, r, "its status was signed by a user who is not an admin");
+	if (!verify_with(v, r, status_msg, r->status_sig, sg->sign_pk))
+		return bad_record(err, r, "its status signature does not match (it was enabled "
+					  "or disabled without an admin)");
+	return CV_OK;
+}
+
+static void kdf_encode(const cv_kdf_params *k, uint8_t out[12])
+{
+	uint32_t v[3] = {k->t_cost, k->m_cost_kib, k->parallelism};
+
+	for (int i = 0; i < 3; i++) {
+		out[4 * i] = (uint8_t)(v[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(v[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(v[i] >> 8);
+		out[4 * i + 3] = (uint8_t)v[i];
+	}
+}
+
+cv_status cv_user_kdf_default(cv_vault *v, cv_kdf_params *kdf, cv_err *err)
+{
+	uint8_t b[12];
+	uint32_t x[3];
+	cv_status st = cv_store_meta_get(v->st, "kdf_default", b, sizeof(b), err);
+
+	if (st != CV_OK)
+		return st;
+	for (int i = 0; i < 3; i++)
+		x[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+		       (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+	kdf->t_cost = x[0];
+	kdf->m_cost_kib = x[1];
+	kdf->parallelism = x[2];
+	return cv_kdf_params_check(kdf, err);
+}
+
+cv_status cv_user_kdf_set_default(cv_vault *v, const cv_kdf_params *kdf, cv_err *err)
+{
+	uint8_t b[12];
+
+	kdf_encode(kdf, b);
+	return cv_store_meta_put(v->st, "kdf_default", b, sizeof(b), err);
+}
+
+/* Wraps secrets for r under Argon2id(pass) with fresh salt and nonce. */
+static cv_status wrap_new(cv_vault *v, cv_user_rec *r, const cv_kdf_params *kdf,
+			  const char *pass, size_t passlen, cv_keyholder *kh, cv_err *err)
+{
+	uint8_t ad[KEYS_AD_LEN];
+	uint8_t *key = sodium_malloc(CV_KDF_KEY_LEN);
+	cv_status st;
+
+	if (!key)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	r->kdf_alg = CV_KDF_ALG_ARGON2ID13;
+	r->kdf = *kdf;
+	randombytes_buf(r->salt, sizeof(r->salt));
+	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
+	if (st == CV_OK) {
+		keys_ad(v, r->id, ad);
+		st = cv_keyholder_wrap(kh, key, ad, sizeof(ad), r->key_nonce, r->key_box, err);
+	}
+	sodium_free(key);
+	return st;
+}
+
+cv_status cv_user_create(cv_vault *v, const char *name, cv_role role, const char *pass,
+			 size_t passlen, const cv_kdf_params *kdf, const cv_user_rec *creator,
+			 cv_keyholder *creator_kh, cv_user_rec *out, cv_keyholder **kh_out,
+			 cv_err *err)
+{
+	uint8_t *secrets = sodium_malloc(CV_SECRETS_LEN);
+	cv_keyholder *kh = NULL;
+	cv_user_rec r = {0};
+	cv_status st;
+
+	if (kh_out)
+		*kh_out = NULL;
+	if (!secrets)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_store_user_next_id(v->st, &r.id, err);
+	if (st != CV_OK)
+		goto out;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.role, sizeof(r.role), "%s", cv_role_name(role));
+	snprintf(r.status, sizeof(r.status), "active");
+	cv_time_now(r.created);
+	crypto_box_keypair(r.box_pk, secrets);
+	crypto_sign_keypair(r.sign_pk, secrets + crypto_box_SECRETKEYBYTES);
+	st = cv_keyholder_local(secrets, r.box_pk, r.sign_pk, &kh, err);
+	if (st != CV_OK)
+		goto out;
+	st = wrap_new(v, &r, kdf, pass, passlen, kh, err);
+	if (st != CV_OK)
+		goto out;
+	r.creator_id = creator ? creator->id : r.id;
+	r.status_version = 1;
+	r.status_signer_id = r.creator_id;
+	st = sign_with(v, &r, cert_msg, creator ? creator_kh : kh, r.cert_sig, err);
+	if (st == CV_OK)
+		st = sign_with(v, &r, status_msg, creator ? creator_kh : kh, r.status_sig, err);
+	if (st == CV_OK)
+		st = cv_store_user_insert(v->st, &r, err);
+	if (st != CV_OK)
+		goto out;
+	*out = r;
+	if (kh_out) {
+		*kh_out = kh;
+		kh = NULL;
+	}
+out:
+	sodium_free(secrets);
+	cv_keyholder_free(kh);
+	return st;
+}
+
+cv_status cv_user_unlock(cv_vault *v, const cv_user_rec *r, const char *pass, size_t passlen,
+			 cv_keyholder **out, cv_err *err)
+{
+	uint8_t *key = sodium_malloc(CV_KDF_KEY_LEN);
+	uint8_t *secrets = sodium_malloc(CV_SECRETS_LEN);
+	uint8_t ad[KEYS_AD_LEN];
+	cv_status st;
+
+	*out = NULL;
+	if (!key || !secrets) {
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+		goto out;
+	}
+	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
+	if (st == CV_EUSAGE) /* stored parameters out of range: an edited record */
+		st = bad_record(err, r, "its key derivation parameters are out of range");
+	if (st != CV_OK)
+		goto out;
+	keys_ad(v, r->id, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secrets, NULL, NULL, r->key_box,
+						       sizeof(r->key_box), ad, sizeof(ad),
+						       r->key_nonce, key) != 0) {
+		st = cv_err_set(err, CV_EAUTH, "wrong passphrase for '%s'", r->name);
+		goto out;
+	}
+	st = cv_keyholder_local(secrets, r->box_pk, r->sign_pk, out, err);
+out:
+	sodium_free(key);
+	sodium_free(secrets);
+	return st;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+static cv_status need_admin(cv_session *s, const char *action, const char *object, cv_err *err)
+{
+	if (s->role == CV_ROLE_ADMIN)
+		return CV_OK;
+	cv_err_set(err, CV_EDENIED, "'%s' is a %s; only an admin may use '%s'", s->me.name,
+		   cv_role_name(s->role), action);
+	return cv_op_fail(s, action, object, err);
+}
+
+cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
+		      size_t passlen, const cv_kdf_params *kdf, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8], detail[64];
+	cv_kdf_params params;
+	cv_user_rec r, existing;
+	cv_status st;
+
+	st = cv_name_check(name, err);
+	if (st != CV_OK)
+		return st;
+	snprintf(object, sizeof(object), "user:%s", name);
+	st = need_admin(s, "user.add", object, err);
+	if (st != CV_OK)
+		return st;
+	if (role != CV_ROLE_COUNSELOR && role != CV_ROLE_SUPERVISOR && role != CV_ROLE_ADMIN)
+		return cv_err_set(err, CV_EUSAGE,
+				  "unknown role; use counselor, supervisor or admin");
+	st = cv_passphrase_check(pass, passlen, err);
+	if (st != CV_OK)
+		return st;
+	if (kdf)
+		params = *kdf;
+	else if ((st = cv_user_kdf_default(s->v, &params, err)) != CV_OK)
+		return st;
+	st = cv_kdf_params_check(&params, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_store_user_by_name(s->v->st, name, &existing, err);
+	if (st == CV_OK)
+		st = cv_err_set(err, CV_EUSAGE, "user '%s' already exists; choose another name",
+				name);
+	else if (st == CV_ENOTFOUND)
+		st = cv_user_create(s->v, name, role, pass, passlen, &params, &s->me, s->kh, &r,
+				    NULL, err);
+	if (st != CV_OK)
+		return cv_op_fail(s, "user.add", object, err);
+	snprintf(detail, sizeof(detail), "role=%s status=active v1", cv_role_name(role));
+	st = cv_op_log(s, "user.add", object, "ok", detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	return st;
+}
+
+struct list_ctx {
+	cv_vault *v;
+	cv_user_cb cb;
+	void *arg;
+	cv_err *err;
+	cv_status st;
+};
+
+static int list_one(const cv_user_rec *r, void *arg)
+{
+	struct list_ctx *c = arg;
+	cv_user_rec signer;
+	cv_user_info u = {r->id, r->name, cv_user_role(r), strcmp(r->status, "active") != 0,
+			  r->created, "?"};
+
+	if (cv_store_user_by_id(c->v->st, r->status_signer_id, &signer, NULL) == CV_OK)
+		u.signer = signer.name;
+	return c->cb(&u, c->arg);
+}
+
+cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
+{
+	struct list_ctx c = {s->v, cb, arg, err, CV_OK};
+	cv_status st;
+
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_log(s, "user.list", "users", "ok", "", err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		return st;
+	return cv_store_user_each(s->v->st, list_one, &c, err);
+}
+
+cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8];
+	cv_kdf_params params;
+	cv_user_rec r = s->me;
+	cv_status st;
+
+	snprintf(object, sizeof(object), "user:%s", s->me.name);
+	st = cv_passphrase_check(newpass, newlen, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_user_kdf_default(s->v, &params, err);
+	if (st == CV_OK)
+		st = wrap_new(s->v, &r, &params, newpass, newlen, s->kh, err);
+	if (st == CV_OK)
+		st = cv_store_user_update_keys(s->v->st, &r, err);
+	if (st != CV_OK)
+		return cv_op_fail(s, "user.passwd", object, err);
+	st = cv_op_log(s, "user.passwd", object, "ok", "", err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st == CV_OK)
+		s->me = r;
+	return st;
+}
+
+struct admins_ctx {
+	int64_t except;
+	int active;
+};
+
+static int count_admins(const cv_user_rec *r, void *arg)
+{
+	struct admins_ctx *c = arg;
+
+	if (r->id != c->except && cv_user_role(r) == CV_ROLE_ADMIN &&
+	    strcmp(r->status, "active") == 0)
+		c->active++;
+	return 0;
+}
+
+cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8], detail[64];
+	struct admins_ctx admins = {0};
+	cv_user_rec r;
+	cv_status st;
+
+	st = cv_name_check(name, err);
+	if (st != CV_OK)
+		return st;
+	snprintf(object, sizeof(object), "user:%s", name);
+	st = need_admin(s, "user.disable", object, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_store_user_by_name(s->v->st, name, &r, err);
+	if (st == CV_OK && r.id == s->me.id)
+		st = cv_err_set(err, CV_EUSAGE,
+				"you cannot disable your own account; ask another admin");
+	if (st == CV_OK && strcmp(r.status, "disabled") == 0)
+		st = cv_err_set(err, CV_EUSAGE, "user '%s' is already disabled", name);
+	if (st == CV_OK && cv_user_role(&r) == CV_ROLE_ADMIN) {
+		admins.except = r.id;
+		st = cv_store_user_each(s->v->st, count_admins, &admins, err);
+		if (st == CV_OK && admins.active == 0)
+			st = cv_err_set(err, CV_EUSAGE,
+					"'%s' is the last active admin; add another admin first",
+					name);
+	}
+	if (st == CV_OK) {
+		snprintf(r.status, sizeof(r.status), "disabled");
+		r.status_version++;
+		r.status_signer_id = s->me.id;
+		st = sign_with(s->v, &r, status_msg, s->kh, r.status_sig, err);
+	}
+	if (st == CV_OK)
+		st = cv_store_user_update_status(s->v->st, &r, err);
+	if (st != CV_OK)
+		return cv_op_fail(s, "user.disable", object, err);
+	snprintf(detail, sizeof(detail), "status=disabled v%lld", (long long)r.status_version);
+	st = cv_op_log(s, "user.disable", object, "ok", detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	return st;
+}

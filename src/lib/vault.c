@@ -1,0 +1,226 @@
+/*
+ * vault.c - process hardening, creating and opening vaults, and logging in.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "err.h"
+#include "recovery.h"
+#include "text.h"
+#include "user.h"
+#include "banned.h"
+
+cv_status cv_init(cv_err *err)
+{
+	struct rlimit no_core = {0, 0};
+
+	if (sodium_init() < 0)
+		return cv_err_set(err, CV_ERROR, "libsodium failed to initialise");
+	/* Secrets must never reach a core file or a ptrace-ing peer. */
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return cv_err_set(err, CV_ERROR, "cannot disable core dumps");
+	umask(077);
+	return CV_OK;
+}
+
+static void remove_vault_files(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char p[4096];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) < sizeof(p))
+			unlink(p);
+	}
+}
+
+cv_status cv_vault_create(const char *path, const char *admin, const char *pass, size_t passlen,
+			  const cv_kdf_params *kdf, char *recovery_code, cv_err *err)
+{
+	cv_kdf_params params = {CV_KDF_T_DEFAULT, CV_KDF_M_DEFAULT, CV_KDF_P_DEFAULT};
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
+	cv_vault *v = NULL;
+	cv_session s = {0};
+	char detail[96];
+	cv_status st;
+
+	if (kdf)
+		params = *kdf;
+	if ((st = cv_name_check(admin, err)) != CV_OK ||
+	    (st = cv_passphrase_check(pass, passlen, err)) != CV_OK ||
+	    (st = cv_kdf_params_check(&params, err)) != CV_OK)
+		return st;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_store_create(path, &v->st, err);
+	if (st != CV_OK) {
+		free(v);
+		return st;
+	}
+	randombytes_buf(v->vault_id, sizeof(v->vault_id));
+	s.v = v;
+	s.role = CV_ROLE_ADMIN;
+	st = cv_op_begin(&s, err);
+	if (st != CV_OK)
+		goto fail;
+	st = cv_store_meta_put(v->st, "vault_id", v->vault_id, sizeof(v->vault_id), err);
+	if (st == CV_OK)
+		st = cv_user_kdf_set_default(v, &params, err);
+	if (st == CV_OK)
+		st = cv_user_create(v, admin, CV_ROLE_ADMIN, pass, passlen, &params, NULL, NULL,
+				    &s.me, &s.kh, err);
+	if (st == CV_OK)
+		st = cv_recovery_generate(recovery_code, rpk, err);
+	if (st == CV_OK)
+		st = cv_recovery_store(v, rpk, s.kh, err);
+	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u", admin,
+		 params.t_cost, params.m_cost_kib, params.parallelism);
+	if (st == CV_OK)
+		st = cv_op_log(&s, "vault.init", "vault", "ok", detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(&s, err);
+	if (st != CV_OK)
+		goto fail;
+	cv_keyholder_free(s.kh);
+	cv_vault_close(v);
+	return CV_OK;
+fail:
+	sodium_memzero(recovery_code, CV_RECOVERY_CODE_LEN + 1);
+	cv_store_rollback(v->st);
+	cv_keyholder_free(s.kh);
+	cv_vault_close(v);
+	remove_vault_files(path);
+	return st;
+}
+
+cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
+{
+	cv_vault *v = calloc(1, sizeof(*v));
+	cv_status st;
+
+	*out = NULL;
+	if (!v)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_store_open(path, &v->st, err);
+	if (st == CV_OK)
+		st = cv_store_meta_get(v->st, "vault_id", v->vault_id, sizeof(v->vault_id), err);
+	if (st == CV_ENOTFOUND)
+		st = cv_err_set(err, CV_EINTEGRITY,
+				"'%s' has no vault id: it is damaged or was never initialised", path);
+	if (st != CV_OK) {
+		cv_vault_close(v);
+		return st;
+	}
+	*out = v;
+	return CV_OK;
+}
+
+void cv_vault_close(cv_vault *v)
+{
+	if (!v)
+		return;
+	cv_store_close(v->st);
+	free(v);
+}
+
+/* Logs a failed login without a signature and returns the original error. */
+static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8];
+	cv_err lerr = {0};
+	cv_status orig = err->status;
+
+	snprintf(object, sizeof(object), "user:%s", name);
+	if (cv_audit_unsigned(v, name, "login", object, cv_outcome_of(orig), why, &lerr) !=
+	    CV_OK) {
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",
+			 lerr.msg);
+	}
+	err->status = orig;
+	return orig;
+}
+
+cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
+		   cv_session **out, cv_err *err)
+{
+	cv_session *s;
+	cv_status st;
+
+	*out = NULL;
+	st = cv_name_check(user, err);
+	if (st != CV_OK)
+		return st;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	s->v = v;
+	st = cv_store_user_by_name(v->st, user, &s->me, err);
+	if (st == CV_ENOTFOUND) {
+		cv_err_set(err, CV_EAUTH, "no user '%s' in this vault; check the name with "
+					  "'casevault user list' or ask an admin", user);
+		st = login_failed(v, user, "unknown user", err);
+		goto fail;
+	}
+	if (st == CV_EINTEGRITY) {
+		st = login_failed(v, user, "user record malformed", err);
+		goto fail;
+	}
+	if (st != CV_OK)
+		goto fail;
+	st = cv_user_verify(v, &s->me, err);
+	if (st == CV_EINTEGRITY) {
+		st = login_failed(v, user, "user record fails verification", err);
+		goto fail;
+	}
+	if (st != CV_OK)
+		goto fail;
+	if (strcmp(s->me.status, "active") != 0) {
+		cv_err_set(err, CV_EAUTH, "user '%s' is disabled; ask an admin", user);
+		st = login_failed(v, user, "account disabled", err);
+		goto fail;
+	}
+	s->role = cv_user_role(&s->me);
+	st = cv_user_unlock(v, &s->me, pass, passlen, &s->kh, err);
+	if (st == CV_EAUTH) {
+		st = login_failed(v, user, "wrong passphrase", err);
+		goto fail;
+	}
+	if (st == CV_EINTEGRITY) {
+		st = login_failed(v, user, "user keys fail verification", err);
+		goto fail;
+	}
+	if (st != CV_OK)
+		goto fail;
+	*out = s;
+	return CV_OK;
+fail:
+	cv_session_close(s);
+	return st;
+}
+
+void cv_session_close(cv_session *s)
+{
+	if (!s)
+		return;
+	cv_store_rollback(s->v->st);
+	cv_keyholder_free(s->kh);
+	sodium_memzero(s, sizeof(*s));
+	free(s);
+}
+
+const char *cv_session_user(const cv_session *s)
+{
+	return s->me.name;
+}
+
+cv_role cv_session_role(const cv_session *s)
+{
+	return s->role;
+}
