@@ -16,7 +16,7 @@ DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-de
 
 BUILD ?= build
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc/lib \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -73,13 +73,13 @@ $(MAN): docs/casevault.1.scd
 
 $(BUILD)/tests/%: tests/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
 e2e: $(BIN)
-	@CASEVAULT=$(abspath $(BIN)) sh tests/e2e.sh
+	@set -e; for t in tests/e2e_*.sh; do echo "== $$t"; CASEVAULT=$(abspath $(BIN)) sh $$t; done
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -37,6 +37,11 @@ typedef struct cv_err {
 	char msg[CV_ERRMSG_MAX];
 } cv_err;
 
+/* Sets err (which may be NULL) to st and a printf-style message; returns
+ * st.  Front ends use it for their own errors so that one printer serves. */
+cv_status cv_err_set(cv_err *err, cv_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 typedef enum cv_role {
 	CV_ROLE_COUNSELOR = 1,
 	CV_ROLE_SUPERVISOR = 2,

@@ -1,0 +1,221 @@
+/*
+ * cmd_audit.c - `casevault audit log|verify|checkpoint`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+#define CHECKPOINT_FILE_MAX 4096
+
+static int print_row(const cv_audit_row *r, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json) {
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "seq",
+				      (json_int_t)r->seq, "time", r->time, "actor", r->actor,
+				      "action", r->action, "object", r->object, "outcome",
+				      r->outcome, "detail", r->detail, "signed",
+				      r->signed_checkpoint);
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+		return 0;
+	}
+	printf("%6lld %s ", (long long)r->seq, r->time);
+	cli_put_safe(stdout, r->actor);
+	putchar(' ');
+	cli_put_safe(stdout, r->action);
+	putchar(' ');
+	cli_put_safe(stdout, r->object);
+	putchar(' ');
+	cli_put_safe(stdout, r->outcome);
+	if (r->detail[0]) {
+		fputs(" -- ", stdout);
+		cli_put_safe(stdout, r->detail);
+	}
+	putchar('\n');
+	return 0;
+}
+
+int cmd_audit_log(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"user", required_argument, NULL, 'u'},	 {"action", required_argument, NULL, 'a'},
+		{"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'U'},
+		{"denied", no_argument, NULL, 'd'},	 {NULL, 0, NULL, 0},
+	};
+	cv_audit_filter f = {0};
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case -2:
+			return CV_EUSAGE;
+		case 'u':
+			f.user = optarg;
+			break;
+		case 'a':
+			f.action = optarg;
+			break;
+		case 's':
+			f.since = optarg;
+			break;
+		case 'U':
+			f.until = optarg;
+			break;
+		case 'd':
+			f.denied_only = 1;
+			break;
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_session(c) != CV_OK)
+		return cli_fail(c);
+	if (cv_audit_log(c->s, &f, print_row, c, &c->err) != CV_OK)
+		return cli_fail(c);
+	return CV_OK;
+}
+
+/* Reads a small text file whole; refuses links and anything too large. */
+static cv_status read_small(struct cli *c, const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
+				  "cannot read checkpoint file '%s': %s", path, strerror(errno));
+	while ((r = read(fd, buf + n, cap - 1 - n)) > 0 && n < cap - 1)
+		n += (size_t)r;
+	close(fd);
+	if (r < 0)
+		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path,
+				  strerror(errno));
+	if (n >= cap - 1 || memchr(buf, '\0', n))
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  "'%s' is not a checkpoint file; give the file 'casevault audit "
+				  "checkpoint' wrote",
+				  path);
+	buf[n] = '\0';
+	return CV_OK;
+}
+
+int cmd_audit_verify(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"checkpoint", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	char text[CHECKPOINT_FILE_MAX];
+	const char *file = NULL;
+	cv_audit_report rep;
+	cv_status st;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		file = optarg;
+	}
+	if (optind != argc)
+		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (file && read_small(c, file, text, sizeof(text)) != CV_OK)
+		return cli_fail(c);
+	if (cli_session(c) != CV_OK)
+		return cli_fail(c);
+	st = cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
+	if (c->json) {
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s?}", "intact", st == CV_OK,
+				      "rows", (json_int_t)rep.rows, "checkpoints",
+				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
+				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
+				      st == CV_OK ? NULL : c->err.msg);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+	if (st != CV_OK)
+		return cli_fail(c);
+	if (!c->json) {
+		printf("audit log intact: %lld rows, %lld signed checkpoints, %lld user records "
+		       "verified%s\n",
+		       (long long)rep.rows, (long long)rep.checkpoints, (long long)rep.users,
+		       file ? "; matches the saved checkpoint" : "");
+		if (rep.unsigned_tail)
+			printf("note: the last %lld rows before this check (failed logins) were "
+			       "covered by no signature until now\n",
+			       (long long)rep.unsigned_tail);
+	}
+	return CV_OK;
+}
+
+int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *file = NULL;
+	char *text = NULL;
+	int ch, fd = -1;
+
+	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		file = optarg;
+	}
+	if (optind != argc)
+		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (file) {
+		/* Create the file before the checkpoint, so a bad path changes nothing. */
+		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
+				   "cannot create '%s': %s%s", file, strerror(errno),
+				   errno == EEXIST ? " (checkpoints are never overwritten; choose "
+						     "a new name)"
+						   : "");
+			return cli_fail(c);
+		}
+	}
+	if (cli_session(c) != CV_OK || cv_audit_checkpoint(c->s, &text, &c->err) != CV_OK) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(file);
+		}
+		return cli_fail(c);
+	}
+	if (fd >= 0) {
+		size_t n = strlen(text);
+		int bad = write(fd, text, n) != (ssize_t)n || fsync(fd) != 0;
+		bad |= close(fd) != 0;
+		if (bad) {
+			free(text);
+			cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file,
+				   strerror(errno));
+			return cli_fail(c);
+		}
+		fprintf(stderr, "checkpoint written to '%s'; keep a copy outside the vault\n",
+			file);
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	return CV_OK;
+}

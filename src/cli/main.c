@@ -1,0 +1,226 @@
+/*
+ * main.c - the casevault program: global options, the command table, and
+ * the mapping from library status to exit code.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static const struct cmd commands[] = {
+	{"init", NULL, cmd_init,
+	 "init --admin NAME [--kdf-t N] [--kdf-m KIB] [--kdf-p N]",
+	 "create a vault and its first admin; print the recovery code once"},
+	{"user", "add", cmd_user_add, "user add NAME --role counselor|supervisor|admin",
+	 "add a user (admin)"},
+	{"user", "list", cmd_user_list, "user list", "list the vault's users"},
+	{"user", "passwd", cmd_user_passwd, "user passwd", "change your own passphrase"},
+	{"user", "disable", cmd_user_disable, "user disable NAME", "disable an account (admin)"},
+	{"audit", "log", cmd_audit_log,
+	 "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
+	 "show the access log (supervisor, admin)"},
+	{"audit", "verify", cmd_audit_verify, "audit verify [--checkpoint FILE]",
+	 "verify the log's hash chain and every signature (supervisor, admin)"},
+	{"audit", "checkpoint", cmd_audit_checkpoint, "audit checkpoint [-o FILE]",
+	 "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage_all(FILE *f)
+{
+	fputs("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
+	      "COMMAND ...\n\ncommands:\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-18s %s\n",
+			commands[i].sub ? commands[i].usage : commands[i].group,
+			commands[i].summary);
+	fputs("\nThe vault is --vault, else $CASEVAULT_VAULT, else ./casevault.db; the user is\n"
+	      "--user, else $CASEVAULT_USER.  'casevault COMMAND -h' shows a command's usage.\n"
+	      "Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
+	      "5 integrity failure, 6 not found.  See casevault(1).\n",
+	      f);
+}
+
+/* Removes the global options from argv wherever they stand (before a
+ * lone "--"), so that `casevault user list --user ana` works too. */
+static int take_globals(struct cli *c, int *argc, char **argv)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		const char *name = NULL;
+		static const char *const with_value[] = {"--vault", "--user", "--passphrase-fd"};
+
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--json") == 0) {
+			c->json = 1;
+			continue;
+		}
+		for (size_t k = 0; k < 3 && !name; k++) {
+			size_t l = strlen(with_value[k]);
+			if (strncmp(a, with_value[k], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
+				name = with_value[k];
+				if (a[l] == '=')
+					val = a + l + 1;
+				else if (i + 1 < *argc)
+					val = argv[++i];
+			}
+		}
+		if (!name) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (!val || !*val) {
+			cli_usage(NULL, "option '%s' needs a value", name);
+			return -1;
+		}
+		if (strcmp(name, "--vault") == 0) {
+			c->vault_path = val;
+		} else if (strcmp(name, "--user") == 0) {
+			c->user = val;
+		} else {
+			unsigned fd;
+			if (cli_parse_u32(val, &fd) != 0 || fd > 1024) {
+				cli_usage(NULL, "--passphrase-fd takes a file descriptor number, "
+						"not '%s'", val);
+				return -1;
+			}
+			c->pass_fd = (int)fd;
+		}
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return 0;
+}
+
+static const struct cmd *find(int argc, char **argv, int *consumed)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct cmd *k = &commands[i];
+		if (strcmp(argv[0], k->group) != 0)
+			continue;
+		if (!k->sub) {
+			*consumed = 1;
+			return k;
+		}
+		if (argc > 1 && strcmp(argv[1], k->sub) == 0) {
+			*consumed = 2;
+			return k;
+		}
+	}
+	return NULL;
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void group_usage(const char *group)
+{
+	fprintf(stderr, "usage:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].group, group) == 0)
+			fprintf(stderr, "  casevault %s\n", commands[i].usage);
+}
+
+cv_status cli_session(struct cli *c)
+{
+	char *pass = NULL;
+	size_t len = 0;
+	cv_status st;
+
+	if (c->s)
+		return CV_OK;
+	if (!c->user || !*c->user)
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  "no user given; use --user NAME (or set CASEVAULT_USER)");
+	st = cv_vault_open(c->vault_path, &c->v, &c->err);
+	if (st != CV_OK)
+		return st;
+	{
+		char prompt[CV_NAME_MAX + 32];
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", c->user);
+		st = cli_secret(c, prompt, 0, &pass, &len);
+	}
+	if (st == CV_OK)
+		st = cv_login(c->v, c->user, pass, len, &c->s, &c->err);
+	sodium_free(pass);
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {0};
+	const struct cmd *cmd;
+	int rc, used = 0;
+
+	c.pass_fd = -1;
+	if (cv_init(&c.err) != CV_OK)
+		return cli_fail(&c);
+	c.vault_path = getenv("CASEVAULT_VAULT");
+	if (!c.vault_path || !*c.vault_path)
+		c.vault_path = "./casevault.db";
+	c.user = getenv("CASEVAULT_USER");
+	if (take_globals(&c, &argc, argv) != 0)
+		return CV_EUSAGE;
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage_all(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CV_EUSAGE : CV_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("casevault %s\n", CV_VERSION);
+		return CV_OK;
+	}
+	cmd = find(argc - 1, argv + 1, &used);
+	if (!cmd) {
+		int known = 0;
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			known |= strcmp(commands[i].group, argv[1]) == 0;
+		if (known) {
+			if (wants_help(argc - 1, argv + 1)) {
+				group_usage(argv[1]);
+				return CV_OK;
+			}
+			fprintf(stderr, "error: '%s' needs a sub-command\n", argv[1]);
+			group_usage(argv[1]);
+		} else {
+			fprintf(stderr, "error: unknown command '%s'; see 'casevault help'\n",
+				argv[1]);
+		}
+		return CV_EUSAGE;
+	}
+	if (wants_help(argc - used, argv + used)) {
+		printf("usage: casevault %s\n%s\n", cmd->usage, cmd->summary);
+		return CV_OK;
+	}
+	cli_current = cmd;
+	/* Hand the command its own argv, its name first (for getopt). */
+	rc = cmd->fn(&c, argc - used, argv + used);
+	cv_session_close(c.s);
+	cv_vault_close(c.v);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "error: cannot write the output\n");
+		return rc ? rc : CV_ERROR;
+	}
+	return rc;
+}
