@@ -162,6 +162,16 @@ cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_e
 /* Admin only.  Disables an account; its record is re-signed by the admin. */
 cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err);
 
+/*
+ * cv_user_reset - admin, with the recovery code: give user `name` (who
+ * forgot their passphrase) new keys under newpass.  Their old identity is
+ * kept so that what they signed still verifies, and every case granted to
+ * them and the vault keys their role holds are re-sealed to the new key
+ * from the recovery copies: nothing is lost.
+ */
+cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
+			const char *newpass, size_t newlen, cv_err *err);
+
 /* ---- audit log ------------------------------------------------------ */
 
 typedef struct cv_audit_row {

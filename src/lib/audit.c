@@ -262,6 +262,8 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 
 struct signer {
 	char name[CV_NAME_MAX + 1];
+	int64_t id;
+	int64_t cert_seq; /* the identity last used, 0 if none */
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 };
 
@@ -286,18 +288,33 @@ static int collect_user(const cv_user_rec *r, void *arg)
 		return 1;
 	}
 	c->signers = n;
+	memset(&n[c->nsigners], 0, sizeof(*n));
 	snprintf(n[c->nsigners].name, sizeof(n->name), "%s", r->name);
-	memcpy(n[c->nsigners].pk, r->sign_pk, sizeof(n->pk));
+	n[c->nsigners].id = r->id;
 	c->nsigners++;
 	return 0;
 }
 
-static const struct signer *find_signer(const struct verify_ctx *c, const char *name)
+/* The verified signing key `name` held at audit row seq, or NULL. */
+static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t seq)
 {
-	for (size_t i = 0; i < c->nsigners; i++)
+	struct signer *sg = NULL;
+	cv_user_rec cert;
+	cv_err ignored;
+
+	for (size_t i = 0; i < c->nsigners && !sg; i++)
 		if (strcmp(c->signers[i].name, name) == 0)
-			return &c->signers[i];
-	return NULL;
+			sg = &c->signers[i];
+	if (!sg || cv_store_cert_at(c->v->st, sg->id, seq, &cert, &ignored) != CV_OK)
+		return NULL;
+	if (cert.cert_seq != sg->cert_seq) {
+		/* A retired identity: check its signing chain once. */
+		if (cv_user_cert_verify(c->v, &cert, &ignored) != CV_OK)
+			return NULL;
+		sg->cert_seq = cert.cert_seq;
+		memcpy(sg->pk, cert.sign_pk, sizeof(sg->pk));
+	}
+	return sg->pk;
 }
 
 static int verify_row(const cv_audit_rec *r, void *arg)
@@ -333,12 +350,12 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 		return 1;
 	}
 	if (strcmp(r->action, CHECKPOINT_ACTION) == 0) {
-		const struct signer *sg = find_signer(c, r->actor);
+		const uint8_t *pk = signer_key(c, r->actor, r->seq);
 		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
 
 		cv_checkpoint_msg(c->v->vault_id, r->seq, r->hash, msg);
-		if (!r->has_sig || !sg ||
-		    crypto_sign_verify_detached(r->sig, msg, sizeof(msg), sg->pk) != 0) {
+		if (!r->has_sig || !pk ||
+		    crypto_sign_verify_detached(r->sig, msg, sizeof(msg), pk) != 0) {
 			c->rep->bad_seq = r->seq;
 			c->st = cv_err_set(c->err, CV_EINTEGRITY,
 					   "audit row %lld is a checkpoint whose signature by '%s' "
@@ -483,6 +500,8 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 				  "the checkpoint file's signature does not verify: the file was "
 				  "altered");
 	st = cv_store_user_by_name(v->st, x.signer, &u, err);
+	if (st == CV_OK)
+		st = cv_store_cert_at(v->st, u.id, x.size, &u, err);
 	if (st == CV_ENOTFOUND || (st == CV_OK && sodium_memcmp(u.sign_pk, x.pk, sizeof(x.pk))))
 		return cv_err_set(err, CV_EINTEGRITY,
 				  "the checkpoint was signed by '%s', whose key is no longer in "

@@ -150,7 +150,7 @@ cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_
 	if (st == CV_OK)
 		st = cv_store_meta_get(v->st, "recovery_sig", sig, sizeof(sig), err);
 	if (st == CV_OK)
-		st = cv_store_user_by_id(v->st, 1, &root, err);
+		st = cv_store_cert_at(v->st, 1, 1, &root, err); /* user 1's first identity */
 	if (st != CV_OK)
 		return st == CV_ENOTFOUND ? cv_err_set(err, CV_EINTEGRITY,
 						       "the vault's recovery key or first admin "

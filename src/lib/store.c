@@ -31,9 +31,10 @@ static const char schema_sql[] =
 	" status TEXT NOT NULL CHECK (status IN ('active','disabled')),"
 	" box_pk BLOB NOT NULL,"
 	" sign_pk BLOB NOT NULL,"
+	" cert_seq INTEGER NOT NULL,"
 	" creator_id INTEGER NOT NULL,"
 	" cert_sig BLOB NOT NULL,"
-	" status_version INTEGER NOT NULL,"
+	" status_seq INTEGER NOT NULL,"
 	" status_signer_id INTEGER NOT NULL,"
 	" status_sig BLOB NOT NULL,"
 	" kdf_alg INTEGER NOT NULL,"
@@ -54,7 +55,60 @@ static const char schema_sql[] =
 	" detail TEXT NOT NULL,"
 	" prev_hash BLOB NOT NULL,"
 	" hash BLOB NOT NULL,"
-	" sig BLOB) STRICT;";
+	" sig BLOB) STRICT;"
+	"CREATE TABLE key_history ("
+	" user_id INTEGER NOT NULL REFERENCES users (id),"
+	" cert_seq INTEGER NOT NULL,"
+	" role TEXT NOT NULL,"
+	" box_pk BLOB NOT NULL,"
+	" sign_pk BLOB NOT NULL,"
+	" creator_id INTEGER NOT NULL,"
+	" cert_sig BLOB NOT NULL,"
+	" retired_seq INTEGER NOT NULL,"
+	" PRIMARY KEY (user_id, cert_seq)) STRICT;"
+	"CREATE TABLE vault_keys ("
+	" name TEXT NOT NULL,"
+	" user_id INTEGER NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" PRIMARY KEY (name, user_id)) STRICT;"
+	"CREATE TABLE cases ("
+	" id TEXT PRIMARY KEY,"
+	" status TEXT NOT NULL CHECK (status IN ('open','closed','shredded')),"
+	" opened_by INTEGER NOT NULL REFERENCES users (id),"
+	" opened_at TEXT NOT NULL,"
+	" closed_at TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" index_tag BLOB NOT NULL,"
+	" recovery_key BLOB NOT NULL,"
+	" data_nonce BLOB NOT NULL,"
+	" data_box BLOB NOT NULL,"
+	" stats_nonce BLOB NOT NULL,"
+	" stats_box BLOB NOT NULL) STRICT;"
+	"CREATE INDEX cases_by_tag ON cases (index_tag);"
+	"CREATE TABLE grants ("
+	" case_id TEXT NOT NULL REFERENCES cases (id),"
+	" user_id INTEGER NOT NULL REFERENCES users (id),"
+	" sealed_key BLOB NOT NULL,"
+	" granted_by INTEGER NOT NULL,"
+	" granted_at TEXT NOT NULL,"
+	" PRIMARY KEY (case_id, user_id)) STRICT;"
+	"CREATE INDEX grants_by_user ON grants (user_id, case_id);"
+	"CREATE TABLE records ("
+	" id TEXT PRIMARY KEY,"
+	" case_id TEXT NOT NULL REFERENCES cases (id),"
+	" type TEXT NOT NULL,"
+	" parent TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" author_id INTEGER NOT NULL,"
+	" created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL,"
+	" due TEXT NOT NULL,"
+	" nonce BLOB NOT NULL,"
+	" box BLOB NOT NULL,"
+	" sig BLOB) STRICT;"
+	"CREATE INDEX records_by_case ON records (case_id, type, created_at);";
 
 enum stmt_id {
 	S_META_PUT,
@@ -70,13 +124,42 @@ enum stmt_id {
 	S_AUDIT_INSERT,
 	S_AUDIT_GET,
 	S_AUDIT_QUERY,
+	S_USER_UPDATE_IDENTITY,
+	S_HISTORY_INSERT,
+	S_CERT_AT,
+	S_VKEY_PUT,
+	S_VKEY_GET,
+	S_VKEY_DELETE_USER,
+	S_CASE_INSERT,
+	S_CASE_GET,
+	S_CASE_UPDATE,
+	S_CASE_FIND,
+	S_CASE_GRANTED,
+	S_SHRED_RECORDS,
+	S_SHRED_GRANTS,
+	S_SHRED_CASE,
+	S_GRANT_PUT,
+	S_GRANT_GET,
+	S_GRANT_EACH_USER,
+	S_RECORD_INSERT,
+	S_RECORD_UPDATE,
+	S_RECORD_GET,
+	S_RECORD_EACH_CASE,
+	S_RECORD_EACH_GRANTED,
+	S_ID_TAKEN,
 	S__COUNT
 };
 
 #define USER_COLS                                                                              \
-	"id, name, role, status, box_pk, sign_pk, creator_id, cert_sig, status_version, "        \
+	"id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig, status_seq, "   \
 	"status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce, "     \
 	"key_box, created"
+#define CASE_COLS                                                                              \
+	"id, status, opened_by, opened_at, closed_at, version, index_tag, recovery_key, "         \
+	"data_nonce, data_box, stats_nonce, stats_box"
+#define RECORD_COLS                                                                            \
+	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "   \
+	"due, nonce, box, sig"
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig"
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -86,8 +169,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_USER_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM users",
 	[S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-			  " ?14, ?15, ?16, ?17, ?18, ?19)",
-	[S_USER_UPDATE_STATUS] = "UPDATE users SET status = ?2, status_version = ?3,"
+			  " ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	[S_USER_UPDATE_STATUS] = "UPDATE users SET status = ?2, status_seq = ?3,"
 				 " status_signer_id = ?4, status_sig = ?5 WHERE id = ?1",
 	[S_USER_UPDATE_KEYS] = "UPDATE users SET kdf_alg = ?2, kdf_t = ?3, kdf_m = ?4,"
 			       " kdf_p = ?5, kdf_salt = ?6, key_nonce = ?7, key_box = ?8"
@@ -98,6 +181,58 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
 	[S_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ")"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_USER_UPDATE_IDENTITY] = "UPDATE users SET role = ?2, box_pk = ?3, sign_pk = ?4,"
+				   " cert_seq = ?5, creator_id = ?6, cert_sig = ?7 WHERE id = ?1",
+	[S_HISTORY_INSERT] = "INSERT INTO key_history (user_id, cert_seq, role, box_pk, sign_pk,"
+			     " creator_id, cert_sig, retired_seq)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_CERT_AT] = "SELECT id, name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig"
+		      " FROM users WHERE id = ?1 AND cert_seq <= ?2"
+		      " UNION ALL"
+		      " SELECT h.user_id, u.name, h.role, h.box_pk, h.sign_pk, h.cert_seq,"
+		      " h.creator_id, h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
+		      " WHERE h.user_id = ?1 AND h.cert_seq <= ?2"
+		      " ORDER BY 6 DESC LIMIT 1",
+	[S_VKEY_PUT] = "INSERT INTO vault_keys (name, user_id, sealed) VALUES (?1, ?2, ?3)"
+		       " ON CONFLICT (name, user_id) DO UPDATE SET sealed = excluded.sealed",
+	[S_VKEY_GET] = "SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2",
+	[S_VKEY_DELETE_USER] = "DELETE FROM vault_keys WHERE user_id = ?1",
+	[S_CASE_INSERT] = "INSERT INTO cases (" CASE_COLS ")"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_CASE_GET] = "SELECT " CASE_COLS " FROM cases WHERE id = ?1",
+	[S_CASE_UPDATE] = "UPDATE cases SET status = ?2, closed_at = ?3, version = ?4,"
+			  " data_nonce = ?5, data_box = ?6, stats_nonce = ?7, stats_box = ?8"
+			  " WHERE id = ?1",
+	[S_CASE_FIND] = "SELECT id FROM cases WHERE index_tag = ?1 ORDER BY opened_at",
+	[S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
+			   " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
+	[S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
+	[S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
+	[S_SHRED_CASE] = "UPDATE cases SET status = 'shredded', version = version + 1,"
+			 " index_tag = zeroblob(32), recovery_key = X'', data_nonce = X'',"
+			 " data_box = X'', stats_nonce = X'', stats_box = X'' WHERE id = ?1",
+	[S_GRANT_PUT] = "INSERT INTO grants (case_id, user_id, sealed_key, granted_by, granted_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (case_id, user_id) DO UPDATE"
+			" SET sealed_key = excluded.sealed_key, granted_by = excluded.granted_by,"
+			" granted_at = excluded.granted_at",
+	[S_GRANT_GET] = "SELECT sealed_key FROM grants WHERE case_id = ?1 AND user_id = ?2",
+	[S_GRANT_EACH_USER] = "SELECT case_id FROM grants WHERE user_id = ?1 ORDER BY case_id",
+	[S_RECORD_INSERT] = "INSERT INTO records (" RECORD_COLS ")"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[S_RECORD_UPDATE] = "UPDATE records SET parent = ?4, kind = ?5, status = ?6, version = ?7,"
+			    " author_id = ?8, created_at = ?9, updated_at = ?10, due = ?11,"
+			    " nonce = ?12, box = ?13, sig = ?14 WHERE id = ?1",
+	[S_RECORD_GET] = "SELECT " RECORD_COLS " FROM records WHERE id = ?1",
+	[S_RECORD_EACH_CASE] = "SELECT " RECORD_COLS " FROM records WHERE case_id = ?1"
+			       " AND (?2 IS NULL OR type = ?2) ORDER BY created_at, rowid",
+	[S_RECORD_EACH_GRANTED] = "SELECT r.id, r.case_id, r.type, r.parent, r.kind, r.status,"
+				  " r.version, r.author_id, r.created_at, r.updated_at, r.due,"
+				  " r.nonce, r.box, r.sig FROM grants g"
+				  " JOIN records r ON r.case_id = g.case_id"
+				  " WHERE g.user_id = ?1 AND r.type = ?2"
+				  " ORDER BY r.created_at, r.rowid",
+	[S_ID_TAKEN] = "SELECT 1 FROM cases WHERE id = ?1 UNION ALL"
+		       " SELECT 1 FROM records WHERE id = ?1 LIMIT 1",
 	[S_AUDIT_GET] = "SELECT " AUDIT_COLS " FROM audit WHERE seq = ?1",
 	[S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
 			  " WHERE (?1 IS NULL OR actor = ?1)"
@@ -437,19 +572,20 @@ cv_status cv_store_user_insert(cv_store *st, const cv_user_rec *r, cv_err *err)
 	sqlite3_bind_text(s, 4, r->status, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 5, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
 	sqlite3_bind_blob(s, 6, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, r->creator_id);
-	sqlite3_bind_blob(s, 8, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, r->status_version);
-	sqlite3_bind_int64(s, 10, r->status_signer_id);
-	sqlite3_bind_blob(s, 11, r->status_sig, sizeof(r->status_sig), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 12, r->kdf_alg);
-	sqlite3_bind_int64(s, 13, r->kdf.t_cost);
-	sqlite3_bind_int64(s, 14, r->kdf.m_cost_kib);
-	sqlite3_bind_int64(s, 15, r->kdf.parallelism);
-	sqlite3_bind_blob(s, 16, r->salt, sizeof(r->salt), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 17, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 18, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
-	sqlite3_bind_text(s, 19, r->created, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, r->cert_seq);
+	sqlite3_bind_int64(s, 8, r->creator_id);
+	sqlite3_bind_blob(s, 9, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, r->status_seq);
+	sqlite3_bind_int64(s, 11, r->status_signer_id);
+	sqlite3_bind_blob(s, 12, r->status_sig, sizeof(r->status_sig), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 13, r->kdf_alg);
+	sqlite3_bind_int64(s, 14, r->kdf.t_cost);
+	sqlite3_bind_int64(s, 15, r->kdf.m_cost_kib);
+	sqlite3_bind_int64(s, 16, r->kdf.parallelism);
+	sqlite3_bind_blob(s, 17, r->salt, sizeof(r->salt), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 18, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 19, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
+	sqlite3_bind_text(s, 20, r->created, -1, SQLITE_STATIC);
 	return run(st, s, "adding a user", err);
 }
 
@@ -461,7 +597,7 @@ cv_status cv_store_user_update_status(cv_store *st, const cv_user_rec *r, cv_err
 		return CV_ERROR;
 	sqlite3_bind_int64(s, 1, r->id);
 	sqlite3_bind_text(s, 2, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, r->status_version);
+	sqlite3_bind_int64(s, 3, r->status_seq);
 	sqlite3_bind_int64(s, 4, r->status_signer_id);
 	sqlite3_bind_blob(s, 5, r->status_sig, sizeof(r->status_sig), SQLITE_STATIC);
 	return run(st, s, "updating a user", err);
@@ -496,20 +632,21 @@ static int read_user(sqlite3_stmt *s, cv_user_rec *r)
 	    col_text(s, 3, r->status, sizeof(r->status)) ||
 	    col_blob(s, 4, r->box_pk, sizeof(r->box_pk)) ||
 	    col_blob(s, 5, r->sign_pk, sizeof(r->sign_pk)) ||
-	    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)) ||
-	    col_blob(s, 10, r->status_sig, sizeof(r->status_sig)) ||
-	    col_blob(s, 15, r->salt, sizeof(r->salt)) ||
-	    col_blob(s, 16, r->key_nonce, sizeof(r->key_nonce)) ||
-	    col_blob(s, 17, r->key_box, sizeof(r->key_box)) ||
-	    col_text(s, 18, r->created, sizeof(r->created)))
+	    col_blob(s, 8, r->cert_sig, sizeof(r->cert_sig)) ||
+	    col_blob(s, 11, r->status_sig, sizeof(r->status_sig)) ||
+	    col_blob(s, 16, r->salt, sizeof(r->salt)) ||
+	    col_blob(s, 17, r->key_nonce, sizeof(r->key_nonce)) ||
+	    col_blob(s, 18, r->key_box, sizeof(r->key_box)) ||
+	    col_text(s, 19, r->created, sizeof(r->created)))
 		return -1;
-	r->creator_id = sqlite3_column_int64(s, 6);
-	r->status_version = sqlite3_column_int64(s, 8);
-	r->status_signer_id = sqlite3_column_int64(s, 9);
-	alg = sqlite3_column_int64(s, 11);
-	t = sqlite3_column_int64(s, 12);
-	m = sqlite3_column_int64(s, 13);
-	p = sqlite3_column_int64(s, 14);
+	r->cert_seq = sqlite3_column_int64(s, 6);
+	r->creator_id = sqlite3_column_int64(s, 7);
+	r->status_seq = sqlite3_column_int64(s, 9);
+	r->status_signer_id = sqlite3_column_int64(s, 10);
+	alg = sqlite3_column_int64(s, 12);
+	t = sqlite3_column_int64(s, 13);
+	m = sqlite3_column_int64(s, 14);
+	p = sqlite3_column_int64(s, 15);
 	if (alg < 0 || alg > UINT32_MAX || t < 0 || t > UINT32_MAX || m < 0 || m > UINT32_MAX ||
 	    p < 0 || p > UINT32_MAX)
 		return -1;
@@ -723,4 +860,533 @@ cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_st
 	}
 	sqlite3_bind_int(s, 5, q->not_ok_only ? 1 : 0);
 	return audit_walk(st, s, cb, arg, &count, err);
+}
+
+/* ---- identities ---------------------------------------------------------- */
+
+cv_status cv_store_user_update_identity(cv_store *st, const cv_user_rec *r, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_USER_UPDATE_IDENTITY, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_text(s, 2, r->role, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, r->cert_seq);
+	sqlite3_bind_int64(s, 6, r->creator_id);
+	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
+	return run(st, s, "replacing a user's keys", err);
+}
+
+cv_status cv_store_history_insert(cv_store *st, const cv_user_rec *r, int64_t retired_seq,
+				  cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_HISTORY_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, r->cert_seq);
+	sqlite3_bind_text(s, 3, r->role, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, r->creator_id);
+	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, retired_seq);
+	return run(st, s, "keeping a retired key", err);
+}
+
+cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *r, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CERT_AT, err);
+	cv_status res = CV_OK;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	rc = sqlite3_step(s);
+	memset(r, 0, sizeof(*r));
+	if (rc == SQLITE_DONE) {
+		res = cv_err_set(err, CV_ENOTFOUND, "user #%lld had no key at audit row %lld",
+				 (long long)id, (long long)at);
+	} else if (rc != SQLITE_ROW) {
+		res = db_error(st, rc, "reading a user's keys", err);
+	} else {
+		r->id = sqlite3_column_int64(s, 0);
+		r->cert_seq = sqlite3_column_int64(s, 5);
+		r->creator_id = sqlite3_column_int64(s, 6);
+		if (col_text(s, 1, r->name, sizeof(r->name)) ||
+		    col_text(s, 2, r->role, sizeof(r->role)) ||
+		    col_blob(s, 3, r->box_pk, sizeof(r->box_pk)) ||
+		    col_blob(s, 4, r->sign_pk, sizeof(r->sign_pk)) ||
+		    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)))
+			res = cv_err_set(err, CV_EINTEGRITY,
+					 "a key record of user #%lld is malformed (tampered or "
+					 "damaged)",
+					 (long long)id);
+	}
+	done(s);
+	return res;
+}
+
+/* ---- vault keys ---------------------------------------------------------- */
+
+cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
+			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_VKEY_PUT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
+	return run(st, s, "storing a vault key", err);
+}
+
+cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
+			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_VKEY_GET, err);
+	cv_status res = CV_OK;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		res = cv_err_set(err, CV_ENOTFOUND, "no %s key for this user", name);
+	else if (rc != SQLITE_ROW)
+		res = db_error(st, rc, "reading a vault key", err);
+	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
+		res = cv_err_set(err, CV_EINTEGRITY, "a sealed %s key is malformed", name);
+	done(s);
+	return res;
+}
+
+cv_status cv_store_vkey_delete_user(cv_store *st, int64_t user_id, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_VKEY_DELETE_USER, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, user_id);
+	return run(st, s, "removing vault keys", err);
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+void cv_case_rec_clear(cv_case_rec *c)
+{
+	if (!c)
+		return;
+	free(c->data_box);
+	free(c->stats_box);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A malloc'd copy of a blob column (at least one byte allocated). */
+static int col_dup(sqlite3_stmt *s, int col, uint8_t **out, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
+		return -1;
+	*out = malloc(n ? n : 1);
+	if (!*out)
+		return -1;
+	if (n)
+		memcpy(*out, p, n);
+	*len = n;
+	return 0;
+}
+
+cv_status cv_store_case_insert(cv_store *st, const cv_case_rec *c, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, c->opened_by);
+	sqlite3_bind_text(s, 4, c->opened_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, c->closed_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, c->version);
+	sqlite3_bind_blob(s, 7, c->index_tag, CV_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, c->recovery_key, CV_SEALED_KEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 9, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, c->data_box, (int)c->data_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 11, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 12, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
+	return run(st, s, "opening a case", err);
+}
+
+cv_status cv_store_case_get(cv_store *st, const char *id, cv_case_rec *c, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
+	cv_status res = CV_OK;
+	int rc, shredded;
+
+	memset(c, 0, sizeof(*c));
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		res = cv_err_set(err, CV_ENOTFOUND,
+				 "no case '%s'; see 'casevault case list' for your cases", id);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		res = db_error(st, rc, "reading a case", err);
+		goto out;
+	}
+	c->opened_by = sqlite3_column_int64(s, 2);
+	c->version = sqlite3_column_int64(s, 5);
+	if (col_text(s, 0, c->id, sizeof(c->id)) || col_text(s, 1, c->status, sizeof(c->status)) ||
+	    col_text(s, 3, c->opened_at, sizeof(c->opened_at)) ||
+	    col_text(s, 4, c->closed_at, sizeof(c->closed_at))) {
+		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
+				 id);
+		goto out;
+	}
+	shredded = strcmp(c->status, "shredded") == 0;
+	if (!shredded && (col_blob(s, 6, c->index_tag, CV_HASH_LEN) ||
+			  col_blob(s, 7, c->recovery_key, CV_SEALED_KEY_LEN) ||
+			  col_blob(s, 8, c->data_nonce, CV_AEAD_NONCE_LEN) ||
+			  col_blob(s, 10, c->stats_nonce, CV_AEAD_NONCE_LEN) ||
+			  col_dup(s, 9, &c->data_box, &c->data_len) ||
+			  col_dup(s, 11, &c->stats_box, &c->stats_len)))
+		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
+				 id);
+out:
+	done(s);
+	if (res != CV_OK)
+		cv_case_rec_clear(c);
+	return res;
+}
+
+cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_UPDATE, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, c->closed_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, c->version);
+	sqlite3_bind_blob(s, 5, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, c->data_box, (int)c->data_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
+	return run(st, s, "updating a case", err);
+}
+
+static cv_status ids_walk(cv_store *st, sqlite3_stmt *s, cv_store_id_cb cb, void *arg,
+			  cv_err *err)
+{
+	cv_status res = CV_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (!id) {
+			res = cv_err_set(err, CV_EINTEGRITY, "a case id is malformed");
+			break;
+		}
+		if (cb(id, arg) != 0)
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "listing cases", err);
+	done(s);
+	return res;
+}
+
+cv_status cv_store_case_find(cv_store *st, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
+			     void *arg, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_FIND, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_blob(s, 1, tag, CV_HASH_LEN, SQLITE_STATIC);
+	return ids_walk(st, s, cb, arg, err);
+}
+
+cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
+				cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_GRANTED, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, user_id);
+	return ids_walk(st, s, cb, arg, err);
+}
+
+cv_status cv_store_case_shred(cv_store *st, const char *id, cv_err *err)
+{
+	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS, S_SHRED_CASE};
+	cv_status res = CV_OK;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && res == CV_OK; i++) {
+		sqlite3_stmt *s = stmt(st, steps[i], err);
+		if (!s)
+			return CV_ERROR;
+		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+		res = run(st, s, "shredding a case", err);
+	}
+	return res;
+}
+
+cv_status cv_store_checkpoint_wal(cv_store *st, cv_err *err)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "checkpointing the write-ahead log", err);
+	return CV_OK;
+}
+
+/* ---- grants ---------------------------------------------------------------- */
+
+cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
+			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
+			     const char *when, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_GRANT_PUT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, granted_by);
+	sqlite3_bind_text(s, 5, when, -1, SQLITE_STATIC);
+	return run(st, s, "granting a case", err);
+}
+
+cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
+			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_GRANT_GET, err);
+	cv_status res = CV_OK;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		res = cv_err_set(err, CV_ENOTFOUND, "no grant");
+	else if (rc != SQLITE_ROW)
+		res = db_error(st, rc, "reading a grant", err);
+	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
+		res = cv_err_set(err, CV_EINTEGRITY, "the grant on case '%s' is malformed",
+				 case_id);
+	done(s);
+	return res;
+}
+
+cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,
+				   cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_GRANT_EACH_USER, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, user_id);
+	return ids_walk(st, s, cb, arg, err);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static void bind_record(sqlite3_stmt *s, const cv_record *r)
+{
+	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->parent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, r->version);
+	sqlite3_bind_int64(s, 8, r->author_id);
+	sqlite3_bind_text(s, 9, r->created_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r->updated_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, r->due, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 12, r->nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 13, r->box, (int)r->box_len, SQLITE_STATIC);
+	if (r->has_sig)
+		sqlite3_bind_blob(s, 14, r->sig, sizeof(r->sig), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 14);
+}
+
+cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_RECORD_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	bind_record(s, r);
+	return run(st, s, "writing a record", err);
+}
+
+cv_status cv_store_record_update(cv_store *st, const cv_record *r, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_RECORD_UPDATE, err);
+
+	if (!s)
+		return CV_ERROR;
+	bind_record(s, r);
+	return run(st, s, "updating a record", err);
+}
+
+/* Fills r from a records row; the box points into the row.  -1 if malformed. */
+static int read_record(sqlite3_stmt *s, cv_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (col_text(s, 0, r->id, sizeof(r->id)) || col_text(s, 1, r->case_id, sizeof(r->case_id)) ||
+	    col_text(s, 2, r->type, sizeof(r->type)) ||
+	    col_text(s, 3, r->parent, sizeof(r->parent)) ||
+	    col_text(s, 4, r->kind, sizeof(r->kind)) ||
+	    col_text(s, 5, r->status, sizeof(r->status)) ||
+	    col_text(s, 8, r->created_at, sizeof(r->created_at)) ||
+	    col_text(s, 9, r->updated_at, sizeof(r->updated_at)) ||
+	    col_text(s, 10, r->due, sizeof(r->due)) ||
+	    col_blob(s, 11, r->nonce, sizeof(r->nonce)) ||
+	    sqlite3_column_type(s, 12) != SQLITE_BLOB)
+		return -1;
+	r->version = sqlite3_column_int64(s, 6);
+	r->author_id = sqlite3_column_int64(s, 7);
+	r->box = sqlite3_column_blob(s, 12);
+	r->box_len = (size_t)sqlite3_column_bytes(s, 12);
+	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+		if (col_blob(s, 13, r->sig, sizeof(r->sig)))
+			return -1;
+		r->has_sig = 1;
+	}
+	return 0;
+}
+
+void cv_record_clear(cv_record *r)
+{
+	if (!r)
+		return;
+	free((void *)r->box);
+	memset(r, 0, sizeof(*r));
+}
+
+cv_status cv_store_record_get(cv_store *st, const char *id, cv_record *r, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_RECORD_GET, err);
+	cv_status res = CV_OK;
+	uint8_t *copy;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		res = cv_err_set(err, CV_ENOTFOUND, "no record '%s'", id);
+	} else if (rc != SQLITE_ROW) {
+		res = db_error(st, rc, "reading a record", err);
+	} else if (read_record(s, r) != 0) {
+		res = cv_err_set(err, CV_EINTEGRITY, "record '%s' is malformed (tampered or damaged)",
+				 id);
+	} else {
+		copy = malloc(r->box_len ? r->box_len : 1);
+		if (!copy) {
+			res = cv_err_set(err, CV_ERROR, "out of memory");
+		} else {
+			if (r->box_len)
+				memcpy(copy, r->box, r->box_len);
+			r->box = copy;
+		}
+	}
+	done(s);
+	if (res != CV_OK)
+		memset(r, 0, sizeof(*r));
+	return res;
+}
+
+static cv_status record_walk(cv_store *st, sqlite3_stmt *s, cv_store_record_cb cb, void *arg,
+			     cv_err *err)
+{
+	cv_status res = CV_OK;
+	cv_record r;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_record(s, &r) != 0) {
+			res = cv_err_set(err, CV_EINTEGRITY,
+					 "record '%s' is malformed (tampered or damaged)",
+					 (const char *)sqlite3_column_text(s, 0));
+			break;
+		}
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading records", err);
+	done(s);
+	return res;
+}
+
+cv_status cv_store_record_each_case(cv_store *st, const char *case_id, const char *type,
+				    cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_RECORD_EACH_CASE, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	return record_walk(st, s, cb, arg, err);
+}
+
+cv_status cv_store_record_each_granted(cv_store *st, int64_t user_id, const char *type,
+				       cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_RECORD_EACH_GRANTED, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, user_id);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	return record_walk(st, s, cb, arg, err);
+}
+
+cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_ID_TAKEN, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	done(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(st, rc, "choosing an id", err);
+	*taken = rc == SQLITE_ROW;
+	return CV_OK;
 }

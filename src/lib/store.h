@@ -35,9 +35,10 @@ typedef struct cv_user_rec {
 	char status[16];
 	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
 	uint8_t sign_pk[crypto_sign_PUBLICKEYBYTES];
-	int64_t creator_id;                 /* the admin who signed the identity */
+	int64_t cert_seq;                    /* audit seq at which the identity was signed */
+	int64_t creator_id;                  /* the admin who signed the identity */
 	uint8_t cert_sig[crypto_sign_BYTES]; /* over the identity, by creator */
-	int64_t status_version;
+	int64_t status_seq;                    /* audit seq at which the status was set */
 	int64_t status_signer_id;              /* the admin who set the status */
 	uint8_t status_sig[crypto_sign_BYTES]; /* over the status, by that admin */
 	uint32_t kdf_alg;
@@ -91,6 +92,17 @@ cv_status cv_store_user_insert(cv_store *st, const cv_user_rec *rec, cv_err *err
 cv_status cv_store_user_update_status(cv_store *st, const cv_user_rec *rec, cv_err *err);
 /* Rewrites the wrapped secret keys and their KDF parameters. */
 cv_status cv_store_user_update_keys(cv_store *st, const cv_user_rec *rec, cv_err *err);
+/* Replaces the identity (keys, cert) after a reset; the old identity must
+ * first be kept with cv_store_history_insert. */
+cv_status cv_store_user_update_identity(cv_store *st, const cv_user_rec *rec, cv_err *err);
+/* Keeps a retired identity (from rec) so that what it signed still verifies. */
+cv_status cv_store_history_insert(cv_store *st, const cv_user_rec *rec, int64_t retired_seq,
+				  cv_err *err);
+/* The identity user id held at audit seq `at` (the largest cert_seq <= at),
+ * from users or key_history.  Only the identity fields of rec are filled
+ * (id, name, role, keys, cert_seq, creator_id, cert_sig).  CV_ENOTFOUND
+ * when the user had no identity then. */
+cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *rec, cv_err *err);
 /* CV_ENOTFOUND when absent; CV_EINTEGRITY when a column is malformed. */
 cv_status cv_store_user_by_name(cv_store *st, const char *name, cv_user_rec *rec, cv_err *err);
 cv_status cv_store_user_by_id(cv_store *st, int64_t id, cv_user_rec *rec, cv_err *err);
@@ -117,5 +129,103 @@ typedef struct cv_store_audit_query {
 } cv_store_audit_query;
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err);
+
+/* ---- vault-wide keys (stats, index), sealed per user ------------------ */
+
+#define CV_SEALED_KEY_LEN (32 + crypto_box_SEALBYTES)
+
+/* user_id 0 is the recovery key's copy. */
+cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
+			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
+			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+cv_status cv_store_vkey_delete_user(cv_store *st, int64_t user_id, cv_err *err);
+
+/* ---- cases and grants --------------------------------------------------- */
+
+#define CV_ID_MAX 16 /* "C-7KQ2M", "N-4F9QK2", ... */
+
+typedef struct cv_case_rec {
+	char id[CV_ID_MAX];
+	char status[12]; /* open, closed, shredded */
+	int64_t opened_by;
+	char opened_at[CV_TIME_LEN];
+	char closed_at[CV_TIME_LEN]; /* "" while open */
+	int64_t version;
+	uint8_t index_tag[CV_HASH_LEN];
+	uint8_t recovery_key[CV_SEALED_KEY_LEN];
+	uint8_t data_nonce[CV_AEAD_NONCE_LEN];
+	uint8_t *data_box; /* malloc'd by the store; cv_case_rec_clear frees */
+	size_t data_len;
+	uint8_t stats_nonce[CV_AEAD_NONCE_LEN];
+	uint8_t *stats_box;
+	size_t stats_len;
+} cv_case_rec;
+
+void cv_case_rec_clear(cv_case_rec *c);
+cv_status cv_store_case_insert(cv_store *st, const cv_case_rec *c, cv_err *err);
+/* CV_ENOTFOUND when there is no such case. */
+cv_status cv_store_case_get(cv_store *st, const char *id, cv_case_rec *c, cv_err *err);
+/* Rewrites status, closed_at, version and both boxes. */
+cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err);
+/* Calls cb with the ids of cases whose index tag matches. */
+typedef int (*cv_store_id_cb)(const char *id, void *arg);
+cv_status cv_store_case_find(cv_store *st, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
+			     void *arg, cv_err *err);
+/* Ids of the cases granted to user_id, oldest first. */
+cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
+				cv_err *err);
+/* Crypto-shredding: deletes every grant and record of the case, blanks its
+ * ciphertexts, recovery copy and index tag, and marks it shredded. */
+cv_status cv_store_case_shred(cv_store *st, const char *id, cv_err *err);
+/* Forces the WAL into the main file and truncates it. */
+cv_status cv_store_checkpoint_wal(cv_store *st, cv_err *err);
+
+cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
+			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
+			     const char *when, cv_err *err);
+cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
+			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+/* Every grant of user_id (for re-sealing after a reset). */
+typedef int (*cv_store_grant_cb)(const char *case_id, void *arg);
+cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,
+				   cv_err *err);
+
+/* ---- records: consents, notes, tests, referrals, watches, crisis -------- */
+
+typedef struct cv_record {
+	char id[CV_ID_MAX];
+	char case_id[CV_ID_MAX];
+	char type[16];   /* consent, note, test, referral, followup, watch, crisis */
+	char parent[CV_ID_MAX]; /* amended note, followed-up referral; "" if none */
+	char kind[16];   /* note kind, "" if none */
+	char status[16]; /* draft/final, referral status, watch active/ended; "" */
+	int64_t version;
+	int64_t author_id;
+	char created_at[CV_TIME_LEN];
+	char updated_at[CV_TIME_LEN];
+	char due[CV_TIME_LEN]; /* YYYY-MM-DD, "" if none */
+	uint8_t nonce[CV_AEAD_NONCE_LEN];
+	const uint8_t *box; /* in callbacks: valid during the call; from get: owned */
+	size_t box_len;
+	uint8_t sig[crypto_sign_BYTES];
+	int has_sig;
+} cv_record;
+
+cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err);
+/* Rewrites parent..sig of an existing record (by id). */
+cv_status cv_store_record_update(cv_store *st, const cv_record *r, cv_err *err);
+/* Fills r with a malloc'd box; free it with cv_record_clear. */
+cv_status cv_store_record_get(cv_store *st, const char *id, cv_record *r, cv_err *err);
+void cv_record_clear(cv_record *r);
+typedef int (*cv_store_record_cb)(const cv_record *r, void *arg);
+/* The records of one case (type NULL: all types), oldest first. */
+cv_status cv_store_record_each_case(cv_store *st, const char *case_id, const char *type,
+				    cv_store_record_cb cb, void *arg, cv_err *err);
+/* The records of a type on every case granted to user_id, oldest first. */
+cv_status cv_store_record_each_granted(cv_store *st, int64_t user_id, const char *type,
+				       cv_store_record_cb cb, void *arg, cv_err *err);
+/* Whether an id is taken in cases or records (for fresh random ids). */
+cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *err);
 
 #endif

@@ -10,6 +10,9 @@
 #include "err.h"
 #include "text.h"
 #include "user.h"
+#include "vkeys.h"
+#include "recovery.h"
+#include "crypt.h"
 #include "banned.h"
 
 static const char cert_domain[] = "casevault-user-cert-v1";
@@ -58,6 +61,7 @@ static void cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_lp(b, r->role);
 	cv_buf_raw(b, r->box_pk, sizeof(r->box_pk));
 	cv_buf_raw(b, r->sign_pk, sizeof(r->sign_pk));
+	cv_buf_u64(b, (uint64_t)r->cert_seq);
 	cv_buf_u64(b, (uint64_t)r->creator_id);
 }
 
@@ -67,7 +71,7 @@ static void status_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
 	cv_buf_u64(b, (uint64_t)r->id);
 	cv_buf_lp(b, r->status);
-	cv_buf_u64(b, (uint64_t)r->status_version);
+	cv_buf_u64(b, (uint64_t)r->status_seq);
 	cv_buf_u64(b, (uint64_t)r->status_signer_id);
 }
 
@@ -117,8 +121,10 @@ static cv_status bad_record(cv_err *err, const cv_user_rec *r, const char *why)
 			  r->name, why);
 }
 
-/* Identity chain: r is signed by its creator, an admin created earlier,
- * whose own identity verifies, down to user 1 which signs itself. */
+/* Identity chain: an identity (cert_seq c) is signed by its creator, an
+ * admin, with the identity the creator held before c -- which must verify
+ * in turn -- down to user 1's first identity (cert_seq 1), which signs
+ * itself.  cert_seq strictly decreases along the chain, so it ends. */
 static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
 	cv_user_rec creator;
@@ -126,7 +132,7 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 
 	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
 		return bad_record(err, r, "its name or role is not valid");
-	if (r->id == 1) {
+	if (r->id == 1 && r->cert_seq == 1) {
 		if (r->creator_id != 1 || cv_user_role(r) != CV_ROLE_ADMIN)
 			return bad_record(err, r, "the first admin must be a self-signed admin");
 		if (!verify_with(v, r, cert_msg, r->cert_sig, r->sign_pk))
@@ -134,11 +140,11 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 						  "role or keys were altered)");
 		return CV_OK;
 	}
-	if (r->creator_id < 1 || r->creator_id >= r->id)
-		return bad_record(err, r, "its creator is not an earlier user");
-	st = cv_store_user_by_id(v->st, r->creator_id, &creator, err);
+	if (r->creator_id == r->id || r->cert_seq < 2)
+		return bad_record(err, r, "it claims to have signed itself");
+	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, &creator, err);
 	if (st == CV_ENOTFOUND)
-		return bad_record(err, r, "the admin who created it is missing");
+		return bad_record(err, r, "the admin who signed it did not exist then");
 	if (st != CV_OK)
 		return st;
 	st = verify_identity(v, &creator, err);
@@ -155,7 +161,6 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
 	cv_user_rec signer;
-	const cv_user_rec *sg = r;
 	cv_status st;
 
 	st = verify_identity(v, r, err);
@@ -163,25 +168,29 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return st;
 	if (strcmp(r->status, "active") != 0 && strcmp(r->status, "disabled") != 0)
 		return bad_record(err, r, "its status is not valid");
-	if (r->status_signer_id != r->id) {
-		st = cv_store_user_by_id(v->st, r->status_signer_id, &signer, err);
-		if (st == CV_ENOTFOUND)
-			return bad_record(err, r, "the admin who set its status is missing");
-		if (st != CV_OK)
-			return st;
-		st = verify_identity(v, &signer, err);
-		if (st != CV_OK)
-			return st;
-		sg = &signer;
-	} else if (r->id != 1) {
+	/* The status is signed with the identity its signer held at status_seq
+	 * (for user 1 at init, its own first identity). */
+	st = cv_store_cert_at(v->st, r->status_signer_id, r->status_seq, &signer, err);
+	if (st == CV_ENOTFOUND)
+		return bad_record(err, r, "the admin who set its status did not exist then");
+	if (st != CV_OK)
+		return st;
+	if (signer.id == r->id && !(r->id == 1 && r->status_seq == 1))
 		return bad_record(err, r, "its status is signed by itself");
-	}
-	if (cv_user_role(sg) != CV_ROLE_ADMIN)
+	st = verify_identity(v, &signer, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
 		return bad_record(err, r, "its status was signed by a user who is not an admin");
-	if (!verify_with(v, r, status_msg, r->status_sig, sg->sign_pk))
+	if (!verify_with(v, r, status_msg, r->status_sig, signer.sign_pk))
 		return bad_record(err, r, "its status signature does not match (it was enabled "
 					  "or disabled without an admin)");
 	return CV_OK;
+}
+
+cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
+{
+	return verify_identity(v, cert, err);
 }
 
 static void kdf_encode(const cv_kdf_params *k, uint8_t out[12])
@@ -243,10 +252,10 @@ static cv_status wrap_new(cv_vault *v, cv_user_rec *r, const cv_kdf_params *kdf,
 	return st;
 }
 
-cv_status cv_user_create(cv_vault *v, const char *name, cv_role role, const char *pass,
-			 size_t passlen, const cv_kdf_params *kdf, const cv_user_rec *creator,
-			 cv_keyholder *creator_kh, cv_user_rec *out, cv_keyholder **kh_out,
-			 cv_err *err)
+cv_status cv_user_create(cv_vault *v, int64_t cert_seq, const char *name, cv_role role,
+			 const char *pass, size_t passlen, const cv_kdf_params *kdf,
+			 const cv_user_rec *creator, cv_keyholder *creator_kh, cv_user_rec *out,
+			 cv_keyholder **kh_out, cv_err *err)
 {
 	uint8_t *secrets = sodium_malloc(CV_SECRETS_LEN);
 	cv_keyholder *kh = NULL;
@@ -272,8 +281,9 @@ cv_status cv_user_create(cv_vault *v, const char *name, cv_role role, const char
 	st = wrap_new(v, &r, kdf, pass, passlen, kh, err);
 	if (st != CV_OK)
 		goto out;
+	r.cert_seq = cert_seq;
 	r.creator_id = creator ? creator->id : r.id;
-	r.status_version = 1;
+	r.status_seq = cert_seq;
 	r.status_signer_id = r.creator_id;
 	st = sign_with(v, &r, cert_msg, creator ? creator_kh : kh, r.cert_sig, err);
 	if (st == CV_OK)
@@ -372,11 +382,13 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 		st = cv_err_set(err, CV_EUSAGE, "user '%s' already exists; choose another name",
 				name);
 	else if (st == CV_ENOTFOUND)
-		st = cv_user_create(s->v, name, role, pass, passlen, &params, &s->me, s->kh, &r,
-				    NULL, err);
+		st = cv_user_create(s->v, s->head.seq + 1, name, role, pass, passlen, &params,
+				    &s->me, s->kh, &r, NULL, err);
+	if (st == CV_OK)
+		st = cv_vkeys_provision(s, &r, err);
 	if (st != CV_OK)
 		return cv_op_fail(s, "user.add", object, err);
-	snprintf(detail, sizeof(detail), "role=%s status=active v1", cv_role_name(role));
+	snprintf(detail, sizeof(detail), "role=%s", cv_role_name(role));
 	st = cv_op_log(s, "user.add", object, "ok", detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
@@ -495,7 +507,7 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	}
 	if (st == CV_OK) {
 		snprintf(r.status, sizeof(r.status), "disabled");
-		r.status_version++;
+		r.status_seq = s->head.seq + 1;
 		r.status_signer_id = s->me.id;
 		st = sign_with(s->v, &r, status_msg, s->kh, r.status_sig, err);
 	}
@@ -503,9 +515,157 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 		st = cv_store_user_update_status(s->v->st, &r, err);
 	if (st != CV_OK)
 		return cv_op_fail(s, "user.disable", object, err);
-	snprintf(detail, sizeof(detail), "status=disabled v%lld", (long long)r.status_version);
+	snprintf(detail, sizeof(detail), "status=disabled");
 	st = cv_op_log(s, "user.disable", object, "ok", detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
+	return st;
+}
+
+struct reseal_ctx {
+	cv_vault *v;
+	cv_keyholder *recovery;
+	const cv_user_rec *to;
+	int64_t by;
+	const char *when;
+	int64_t cases;
+	cv_err *err;
+	cv_status st;
+};
+
+/* Re-seals one granted case key to the user's new key, from the case's
+ * recovery copy. */
+static int reseal_case(const char *case_id, void *arg)
+{
+	struct reseal_ctx *c = arg;
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_case_rec cr;
+	uint8_t *key = NULL;
+
+	c->st = cv_store_case_get(c->v->st, case_id, &cr, c->err);
+	if (c->st == CV_OK && strcmp(cr.status, "shredded") != 0) {
+		c->st = cv_key_unseal(c->recovery, cr.recovery_key, &key, c->err);
+		if (c->st == CV_OK) {
+			cv_seal_key(key, c->to->box_pk, sealed);
+			c->st = cv_store_grant_put(c->v->st, case_id, c->to->id, sealed, c->by,
+						   c->when, c->err);
+			c->cases++;
+		}
+	}
+	sodium_free(key);
+	cv_case_rec_clear(&cr);
+	return c->st != CV_OK;
+}
+
+/* Collects case ids first: re-sealing writes grants while they are read. */
+struct id_list {
+	char (*ids)[CV_ID_MAX];
+	size_t n;
+	int oom;
+};
+
+static int collect_id(const char *id, void *arg)
+{
+	struct id_list *l = arg;
+	char(*p)[CV_ID_MAX] = realloc(l->ids, (l->n + 1) * sizeof(*p));
+
+	if (!p) {
+		l->oom = 1;
+		return 1;
+	}
+	l->ids = p;
+	snprintf(l->ids[l->n++], CV_ID_MAX, "%s", id);
+	return 0;
+}
+
+cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
+			const char *newpass, size_t newlen, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8], detail[96], now[CV_TIME_LEN];
+	uint8_t *secrets = NULL;
+	cv_keyholder *recovery = NULL, *nkh = NULL;
+	struct id_list ids = {0};
+	struct reseal_ctx rc = {0};
+	cv_kdf_params params;
+	cv_user_rec r, old;
+	cv_status st;
+
+	st = cv_name_check(name, err);
+	if (st != CV_OK)
+		return st;
+	snprintf(object, sizeof(object), "user:%s", name);
+	st = need_admin(s, "user.reset", object, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_passphrase_check(newpass, newlen, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_store_user_by_name(s->v->st, name, &r, err);
+	if (st == CV_OK && r.id == s->me.id)
+		st = cv_err_set(err, CV_EUSAGE,
+				"an admin cannot reset their own account; change your passphrase "
+				"with 'user passwd' or ask another admin");
+	if (st == CV_OK)
+		st = cv_user_verify(s->v, &r, err);
+	if (st == CV_OK)
+		st = cv_recovery_open(s->v, recovery_code, &recovery, err);
+	if (st == CV_OK)
+		st = cv_user_kdf_default(s->v, &params, err);
+	if (st != CV_OK)
+		goto fail;
+	old = r;
+	/* New key pairs: the old secrets are lost with the passphrase. */
+	secrets = sodium_malloc(CV_SECRETS_LEN);
+	if (!secrets) {
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+		goto fail;
+	}
+	crypto_box_keypair(r.box_pk, secrets);
+	crypto_sign_keypair(r.sign_pk, secrets + crypto_box_SECRETKEYBYTES);
+	st = cv_keyholder_local(secrets, r.box_pk, r.sign_pk, &nkh, err);
+	if (st == CV_OK)
+		st = wrap_new(s->v, &r, &params, newpass, newlen, nkh, err);
+	if (st != CV_OK)
+		goto fail;
+	r.cert_seq = s->head.seq + 1;
+	r.creator_id = s->me.id;
+	st = sign_with(s->v, &r, cert_msg, s->kh, r.cert_sig, err);
+	if (st == CV_OK)
+		st = cv_store_history_insert(s->v->st, &old, r.cert_seq, err);
+	if (st == CV_OK)
+		st = cv_store_user_update_identity(s->v->st, &r, err);
+	if (st == CV_OK)
+		st = cv_store_user_update_keys(s->v->st, &r, err);
+	if (st == CV_OK)
+		st = cv_vkeys_reseal(s->v, recovery, &r, err);
+	if (st == CV_OK)
+		st = cv_store_grant_each_user(s->v->st, r.id, collect_id, &ids, err);
+	if (st == CV_OK && ids.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st != CV_OK)
+		goto fail;
+	cv_time_now(now);
+	rc = (struct reseal_ctx){s->v, recovery, &r, s->me.id, now, 0, err, CV_OK};
+	for (size_t i = 0; i < ids.n && rc.st == CV_OK; i++)
+		reseal_case(ids.ids[i], &rc);
+	st = rc.st;
+	if (st != CV_OK)
+		goto fail;
+	snprintf(detail, sizeof(detail), "new keys; %lld cases re-sealed with the recovery key",
+		 (long long)rc.cases);
+	st = cv_op_log(s, "user.reset", object, "ok", detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	goto out;
+fail:
+	st = cv_op_fail(s, "user.reset", object, err);
+out:
+	free(ids.ids);
+	sodium_free(secrets);
+	cv_keyholder_free(nkh);
+	cv_keyholder_free(recovery);
 	return st;
 }

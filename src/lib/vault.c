@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "crypt.h"
 #include "err.h"
 #include "recovery.h"
 #include "text.h"
 #include "user.h"
+#include "vkeys.h"
 #include "banned.h"
 
 cv_status cv_init(cv_err *err)
@@ -25,6 +27,7 @@ cv_status cv_init(cv_err *err)
 	if (setrlimit(RLIMIT_CORE, &no_core) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return cv_err_set(err, CV_ERROR, "cannot disable core dumps");
 	umask(077);
+	cv_json_secure_alloc();
 	return CV_OK;
 }
 
@@ -73,12 +76,14 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	if (st == CV_OK)
 		st = cv_user_kdf_set_default(v, &params, err);
 	if (st == CV_OK)
-		st = cv_user_create(v, admin, CV_ROLE_ADMIN, pass, passlen, &params, NULL, NULL,
+		st = cv_user_create(v, 1, admin, CV_ROLE_ADMIN, pass, passlen, &params, NULL, NULL,
 				    &s.me, &s.kh, err);
 	if (st == CV_OK)
 		st = cv_recovery_generate(recovery_code, rpk, err);
 	if (st == CV_OK)
 		st = cv_recovery_store(v, rpk, s.kh, err);
+	if (st == CV_OK)
+		st = cv_vkeys_create(v, &s.me, rpk, err);
 	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u", admin,
 		 params.t_cost, params.m_cost_kib, params.parallelism);
 	if (st == CV_OK)
