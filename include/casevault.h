@@ -224,4 +224,230 @@ cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_r
  */
 cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err);
 
+/* ---- cases (R3, R4, R10) ------------------------------------------------ */
+
+#define CV_CASE_ID_MAX 16
+
+typedef struct cv_case_input {
+	const char *student_id;
+	const char *name;
+	const char *gender; /* F, M or X */
+	unsigned grade;     /* 1..12 */
+	const char *class_name;
+	const char *category; /* academic, emotion, relationships, family,
+				 adolescence, behavior, self-harm-risk, other */
+	const char *born;     /* YYYY-MM-DD or NULL: treated as a minor */
+	const char *guardian;
+	const char *guardian_phone;
+} cv_case_input;
+
+/*
+ * cv_case_open - counselors.  Encrypts the identity and attributes under a
+ * fresh case key sealed to the counselor and the recovery key, writes the
+ * coarse attributes under the stats key and a blind index of the student
+ * number.  id receives the new case id; *already_open the number of other
+ * open cases of the same student (a warning, not a refusal).
+ */
+cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX],
+		       int *already_open, cv_err *err);
+
+typedef struct cv_case_info {
+	const char *id;
+	const char *status; /* open, closed */
+	const char *opened_at;
+	const char *closed_at; /* "" while open */
+	const char *opened_by;
+	const char *student_id;
+	const char *name;
+	const char *gender;
+	unsigned grade;
+	const char *class_name;
+	const char *category;
+	const char *born; /* "" when not given */
+	const char *guardian;
+	const char *guardian_phone;
+	int minor;
+	/* Consent in force, as scope words ("individual,testing"); "" none. */
+	const char *student_consent;
+	const char *guardian_consent;
+	const char *withdrawn_on; /* date of the last withdrawal, "" if none */
+} cv_case_info;
+
+typedef int (*cv_case_cb)(const cv_case_info *c, void *arg);
+
+/* Counselors: the cases granted to them (closed ones too when all). */
+cv_status cv_case_list(cv_session *s, int all, cv_case_cb cb, void *arg, cv_err *err);
+/* Counselors: the granted cases of a student number (by blind index). */
+cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, void *arg,
+		       cv_err *err);
+
+/* Everything on one case, delivered in order to these callbacks (any may be
+ * NULL).  Test results come only with include_tests (R5). */
+typedef struct cv_consent_event {
+	int64_t seq; /* 1, 2, ... in order */
+	const char *action; /* record or withdraw */
+	const char *by;     /* student, guardian or both */
+	const char *method; /* written, oral, "" for a withdrawal */
+	const char *date;
+	const char *scopes;
+	const char *verified_by;
+	const char *recorded_by;
+} cv_consent_event;
+
+typedef struct cv_note_info {
+	const char *id;
+	const char *case_id;
+	const char *kind; /* session, analysis, outcome, contact, addendum */
+	const char *status; /* draft, final */
+	const char *author;
+	const char *created_at;
+	const char *updated_at; /* finalized at, for a final note */
+	const char *amends;     /* the note an addendum corrects, "" */
+	int64_t version;
+	int overdue;      /* a draft older than the archive deadline (R4) */
+	int signature_ok; /* final notes: the author's signature verifies */
+	int after_withdrawal; /* written before consent was withdrawn */
+	const char *text; /* NULL in lists */
+	size_t text_len;
+} cv_note_info;
+
+typedef struct cv_test_info {
+	const char *id;
+	const char *created_at;
+	const char *author;
+	const char *scale;
+	const char *score;
+	const char *notes;
+	int crisis;
+} cv_test_info;
+
+typedef struct cv_referral_info {
+	const char *id;
+	const char *case_id;
+	const char *date;
+	const char *to;
+	const char *reason;
+	const char *urgency;
+	const char *disclosed;
+	const char *status; /* referred, contacted, accepted, declined, completed */
+	const char *last_update;
+	const char *due; /* next follow-up due, "" when closed */
+	int overdue;
+	int crisis; /* disclosed under the crisis exception */
+} cv_referral_info;
+
+typedef struct cv_followup_info {
+	const char *referral_id;
+	const char *date;
+	const char *status;
+	const char *note;
+	const char *author;
+} cv_followup_info;
+
+typedef struct cv_watch_info {
+	const char *case_id;
+	const char *name; /* the student's name, for the register */
+	const char *tag;
+	unsigned every_days;
+	const char *due;
+	const char *last_done; /* "" if never */
+	int overdue;
+} cv_watch_info;
+
+typedef struct cv_case_visitor {
+	cv_case_cb on_case;
+	int (*on_consent)(const cv_consent_event *e, void *arg);
+	int (*on_note)(const cv_note_info *n, void *arg);
+	int (*on_test)(const cv_test_info *t, void *arg);
+	int (*on_referral)(const cv_referral_info *r, void *arg);
+	int (*on_followup)(const cv_followup_info *f, void *arg);
+	int (*on_watch)(const cv_watch_info *w, void *arg);
+} cv_case_visitor;
+
+/* Counselors granted on the case.  One audit row (case.show). */
+cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const char *as_of,
+		       const cv_case_visitor *vis, void *arg, cv_err *err);
+
+/* R4: refused without a final analysis note and a final outcome note, or
+ * while drafts remain. */
+cv_status cv_case_close(cv_session *s, const char *id, cv_err *err);
+cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err);
+/* Seals the case key to another counselor. */
+cv_status cv_case_share(cv_session *s, const char *id, const char *user, cv_err *err);
+/* Admin with the recovery code: seals the case key to counselor `to`. */
+cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
+			   const char *recovery_code, cv_err *err);
+/* Admin with the recovery code (R10): destroys every copy of the case key
+ * and every record of the case, then checkpoints the WAL.  The log keeps
+ * that it happened, and why. */
+cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
+			const char *recovery_code, cv_err *err);
+
+/* ---- consent (R1) and crisis (R2) ------------------------------------------ */
+
+typedef struct cv_consent_input {
+	const char *by;     /* student or guardian */
+	const char *method; /* written or oral */
+	const char *date;   /* YYYY-MM-DD */
+	const char *scopes; /* individual,group,testing,guardian-contact,referral-disclosure */
+	const char *verified_by; /* a user name, NULL: the acting counselor */
+} cv_consent_input;
+
+cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
+			    cv_err *err);
+/* by: student, guardian or NULL (both); scopes NULL: all; date NULL: today. */
+cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
+			      const char *scopes, const char *date, cv_err *err);
+
+/* ---- notes (R4) --------------------------------------------------------------- */
+
+#define CV_NOTE_MAX (1024 * 1024)
+
+/* crisis: NULL, or the R2 justification when consent is missing. */
+cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
+		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
+/* Drafts only, by their author. */
+cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
+		       const char *crisis, cv_err *err);
+/* Signs the note with the author's key; it is immutable from then on. */
+cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err);
+/* An addendum to a final note, itself a draft until finalized. */
+cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, size_t len,
+			const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
+cv_status cv_note_show(cv_session *s, const char *note_id,
+		       int (*cb)(const cv_note_info *n, void *arg), void *arg, cv_err *err);
+
+/* ---- test results (R5), referrals (R6), key-student register (R8) ------------- */
+
+cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, const char *score,
+		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX],
+		      cv_err *err);
+
+typedef struct cv_referral_input {
+	const char *to;        /* institution */
+	const char *reason;    /* a problem category */
+	const char *urgency;   /* routine, urgent, emergency */
+	const char *disclosed; /* what was disclosed */
+	const char *date;      /* YYYY-MM-DD, NULL: today */
+} cv_referral_input;
+
+cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_input *in,
+			  const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
+/* status: contacted, accepted, declined, completed; note may be NULL. */
+cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *status,
+			     const char *date, const char *note, cv_err *err);
+/* Referrals on the acting counselor's cases; overdue_only: no follow-up
+ * within the deadline as of as_of (NULL: today). */
+cv_status cv_referral_list(cv_session *s, int overdue_only, const char *as_of,
+			   int (*cb)(const cv_referral_info *r, void *arg), void *arg,
+			   cv_err *err);
+
+/* tag: single-parent, left-behind, family-change, other. */
+cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsigned every_days,
+		       cv_err *err);
+cv_status cv_watch_list(cv_session *s, int due_only, const char *as_of,
+			int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_err *err);
+/* Records a follow-up (date NULL: today) on every register entry of a case. */
+cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv_err *err);
+
 #endif /* CASEVAULT_H */

@@ -98,10 +98,12 @@ static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err 
 cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
 			     const uint8_t *sign_pk, cv_keyholder **out, cv_err *err)
 {
-	uint8_t pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t pk[crypto_box_PUBLICKEYBYTES], spk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t ssk[crypto_sign_SECRETKEYBYTES];
 	struct local_keys *k;
 	cv_keyholder *kh;
 	cv_status st;
+	int bad;
 
 	*out = NULL;
 	st = local_new(&kh, &k, err);
@@ -111,9 +113,14 @@ cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
 	memcpy(k->sign_sk, secrets + sizeof(k->box_sk), sizeof(k->sign_sk));
 	k->can_sign = 1;
 	crypto_scalarmult_base(pk, k->box_sk);
-	/* The Ed25519 secret key carries its public key in its last 32 bytes. */
-	if (sodium_memcmp(pk, box_pk, sizeof(pk)) != 0 ||
-	    sodium_memcmp(k->sign_sk + 32, sign_pk, crypto_sign_PUBLICKEYBYTES) != 0) {
+	/* Re-derive the signing pair from its seed (the first 32 bytes), so a
+	 * secret key whose seed and public half disagree is refused. */
+	crypto_sign_seed_keypair(spk, ssk, k->sign_sk);
+	bad = sodium_memcmp(pk, box_pk, sizeof(pk)) != 0 ||
+	      sodium_memcmp(spk, sign_pk, sizeof(spk)) != 0 ||
+	      sodium_memcmp(ssk, k->sign_sk, sizeof(ssk)) != 0;
+	sodium_memzero(ssk, sizeof(ssk));
+	if (bad) {
 		cv_keyholder_free(kh);
 		return cv_err_set(err, CV_EINTEGRITY,
 				  "the unwrapped secret keys do not match the user record");

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "recovery.h"
+#include "user.h"
 #include "banned.h"
 
 #define SEED_LEN 16
@@ -156,6 +157,9 @@ cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_
 						       "the vault's recovery key or first admin "
 						       "is missing: the vault was tampered with")
 					  : st;
+	st = cv_user_cert_verify(v, &root, err);
+	if (st != CV_OK)
+		return st;
 	pk_msg(v, pk, msg);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), root.sign_pk) != 0)
 		return cv_err_set(err, CV_EINTEGRITY,

@@ -170,6 +170,8 @@ cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err
 		goto bad;
 	if (n == 20 && sscanf(in + 11, "%2d:%2d:%2d", &h, &mi, &s) != 3)
 		goto bad;
+	if (y < 1970) /* also keeps strftime's %Y at four digits */
+		goto bad;
 	if (n == 10 && upper) {
 		h = 23;
 		mi = 59;
