@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "casevault.h"
 
 struct cli {
@@ -49,6 +51,22 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
  * cannot drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);
 
+/* Reads the recovery code like a passphrase (the next --passphrase-fd
+ * line, or the terminal without echo); sodium_malloc'd. */
+cv_status cli_recovery_code(struct cli *c, char **out);
+
+/*
+ * cli_text - the text of a note: from file (when not NULL), else from
+ * standard input when it is not a terminal, else from $EDITOR on a 0600
+ * file on tmpfs that is wiped afterwards (initial, when not NULL, is put in
+ * it first).  *out is sodium_malloc'd; the size limit is the library's.
+ */
+cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
+		   char **out, size_t *len);
+
+/* Prints one JSON value as a line on stdout and frees it. */
+void cli_json_line(json_t *o);
+
 /* Parses a positive decimal number into *out; -1 when not one. */
 int cli_parse_u32(const char *s, unsigned *out);
 
@@ -57,6 +75,33 @@ int cmd_user_add(struct cli *c, int argc, char **argv);
 int cmd_user_list(struct cli *c, int argc, char **argv);
 int cmd_user_passwd(struct cli *c, int argc, char **argv);
 int cmd_user_disable(struct cli *c, int argc, char **argv);
+int cmd_user_reset(struct cli *c, int argc, char **argv);
+int cmd_case_open(struct cli *c, int argc, char **argv);
+int cmd_case_list(struct cli *c, int argc, char **argv);
+int cmd_case_show(struct cli *c, int argc, char **argv);
+int cmd_case_find(struct cli *c, int argc, char **argv);
+int cmd_case_close(struct cli *c, int argc, char **argv);
+int cmd_case_reopen(struct cli *c, int argc, char **argv);
+int cmd_case_share(struct cli *c, int argc, char **argv);
+int cmd_case_handover(struct cli *c, int argc, char **argv);
+int cmd_case_shred(struct cli *c, int argc, char **argv);
+int cmd_consent_record(struct cli *c, int argc, char **argv);
+int cmd_consent_withdraw(struct cli *c, int argc, char **argv);
+int cmd_consent_show(struct cli *c, int argc, char **argv);
+int cmd_note_add(struct cli *c, int argc, char **argv);
+int cmd_note_edit(struct cli *c, int argc, char **argv);
+int cmd_note_finalize(struct cli *c, int argc, char **argv);
+int cmd_note_amend(struct cli *c, int argc, char **argv);
+int cmd_note_show(struct cli *c, int argc, char **argv);
+int cmd_note_list(struct cli *c, int argc, char **argv);
+int cmd_test_add(struct cli *c, int argc, char **argv);
+int cmd_test_list(struct cli *c, int argc, char **argv);
+int cmd_referral_add(struct cli *c, int argc, char **argv);
+int cmd_referral_update(struct cli *c, int argc, char **argv);
+int cmd_referral_list(struct cli *c, int argc, char **argv);
+int cmd_watch_add(struct cli *c, int argc, char **argv);
+int cmd_watch_list(struct cli *c, int argc, char **argv);
+int cmd_watch_done(struct cli *c, int argc, char **argv);
 int cmd_audit_log(struct cli *c, int argc, char **argv);
 int cmd_audit_verify(struct cli *c, int argc, char **argv);
 int cmd_audit_checkpoint(struct cli *c, int argc, char **argv);

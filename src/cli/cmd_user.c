@@ -140,3 +140,35 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 	printf("disabled '%s'\n", argv[optind]);
 	return CV_OK;
 }
+
+int cmd_user_reset(struct cli *c, int argc, char **argv)
+{
+	char *code = NULL, *pass = NULL;
+	size_t len = 0;
+	cv_status st;
+
+	if (no_options(argc, argv) != 0)
+		return CV_EUSAGE;
+	if (optind + 1 != argc)
+		return cli_usage(cli_current, "name exactly one user to reset");
+	if (cv_name_check(argv[optind], &c->err) != CV_OK)
+		return cli_fail(c);
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cli_recovery_code(c, &code);
+	if (st == CV_OK) {
+		char prompt[CV_NAME_MAX + 40];
+		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", argv[optind]);
+		st = cli_secret(c, prompt, 1, &pass, &len);
+	}
+	if (st == CV_OK)
+		st = cv_user_reset(c->s, argv[optind], code, pass, len, &c->err);
+	sodium_free(code);
+	sodium_free(pass);
+	if (st != CV_OK)
+		return cli_fail(c);
+	printf("reset '%s': new keys, every case re-sealed; give them the new passphrase in "
+	       "person\n",
+	       argv[optind]);
+	return CV_OK;
+}

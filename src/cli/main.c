@@ -20,6 +20,65 @@ static const struct cmd commands[] = {
 	{"user", "list", cmd_user_list, "user list", "list the vault's users"},
 	{"user", "passwd", cmd_user_passwd, "user passwd", "change your own passphrase"},
 	{"user", "disable", cmd_user_disable, "user disable NAME", "disable an account (admin)"},
+	{"user", "reset", cmd_user_reset, "user reset NAME",
+	 "new keys and passphrase for a user who forgot theirs (admin, recovery code)"},
+	{"case", "open", cmd_case_open,
+	 "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
+	 "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",
+	 "open a case; prints its id"},
+	{"case", "list", cmd_case_list, "case list [--all]", "your open cases (--all: closed too)"},
+	{"case", "show", cmd_case_show, "case show CASE [--include-tests] [--as-of DATE]",
+	 "a case: identity, consent, notes, referrals, register"},
+	{"case", "find", cmd_case_find, "case find --student-id ID", "your cases of a student"},
+	{"case", "close", cmd_case_close, "case close CASE",
+	 "close a case (needs final analysis and outcome notes)"},
+	{"case", "reopen", cmd_case_reopen, "case reopen CASE", "reopen a closed case"},
+	{"case", "share", cmd_case_share, "case share CASE USER", "grant a case to a counselor"},
+	{"case", "handover", cmd_case_handover, "case handover CASE --to USER",
+	 "give a departed counselor's case to another (admin, recovery code)"},
+	{"case", "shred", cmd_case_shred, "case shred CASE --reason TEXT",
+	 "destroy a case at the end of retention (admin, recovery code)"},
+	{"consent", "record", cmd_consent_record,
+	 "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
+	 "--scope individual,group,testing,guardian-contact,referral-disclosure "
+	 "[--verified-by USER]",
+	 "record informed consent"},
+	{"consent", "withdraw", cmd_consent_withdraw,
+	 "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
+	 "withdraw consent: new work stops, records stay"},
+	{"consent", "show", cmd_consent_show, "consent show CASE", "consent in force and its history"},
+	{"note", "add", cmd_note_add,
+	 "note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]",
+	 "write a draft note (from --file, stdin or $EDITOR); prints its id"},
+	{"note", "edit", cmd_note_edit, "note edit NOTE [--file F] [--crisis TEXT]",
+	 "rewrite a draft note"},
+	{"note", "finalize", cmd_note_finalize, "note finalize NOTE",
+	 "sign a note; it is immutable from then on"},
+	{"note", "amend", cmd_note_amend, "note amend NOTE [--file F]",
+	 "add an addendum to a final note; prints its id"},
+	{"note", "show", cmd_note_show, "note show NOTE", "print a note"},
+	{"note", "list", cmd_note_list, "note list CASE [--as-of DATE]", "the notes of a case"},
+	{"test", "add", cmd_test_add,
+	 "test add CASE --scale NAME --score S [--notes TEXT] [--crisis TEXT]",
+	 "record a psychological test result (needs testing consent)"},
+	{"test", "list", cmd_test_list, "test list CASE", "the test results of a case"},
+	{"referral", "add", cmd_referral_add,
+	 "referral add CASE --to INSTITUTION --reason CAT --urgency routine|urgent|emergency "
+	 "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
+	 "refer a student; prints the referral id"},
+	{"referral", "update", cmd_referral_update,
+	 "referral update REF --status contacted|accepted|declined|completed "
+	 "[--date YYYY-MM-DD] [--note TEXT]",
+	 "record a referral follow-up"},
+	{"referral", "list", cmd_referral_list, "referral list [--overdue] [--as-of DATE]",
+	 "referrals on your cases"},
+	{"watch", "add", cmd_watch_add,
+	 "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
+	 "put a student on the key-student register"},
+	{"watch", "list", cmd_watch_list, "watch list [--due] [--as-of DATE]",
+	 "the key-student register"},
+	{"watch", "done", cmd_watch_done, "watch done CASE [--date YYYY-MM-DD]",
+	 "record a register follow-up"},
 	{"audit", "log", cmd_audit_log,
 	 "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
 	 "show the access log (supervisor, admin)"},
@@ -36,34 +95,30 @@ static void usage_all(FILE *f)
 	fputs("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
 	      "COMMAND ...\n\ncommands:\n",
 	      f);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-18s %s\n",
-			commands[i].sub ? commands[i].usage : commands[i].group,
-			commands[i].summary);
-	fputs("\nThe vault is --vault, else $CASEVAULT_VAULT, else ./casevault.db; the user is\n"
-	      "--user, else $CASEVAULT_USER.  'casevault COMMAND -h' shows a command's usage.\n"
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s%s%s", commands[i].group,
+			 commands[i].sub ? " " : "", commands[i].sub ? commands[i].sub : "");
+		fprintf(f, "  %-19s %s\n", name, commands[i].summary);
+	}
+	fputs("\nGlobal options come before the command.  The vault is --vault, else\n"
+	      "$CASEVAULT_VAULT, else ./casevault.db; the user is --user, else $CASEVAULT_USER.\n"
+	      "'casevault COMMAND SUB -h' shows a command's usage.\n"
 	      "Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
 	      "5 integrity failure, 6 not found.  See casevault(1).\n",
 	      f);
 }
 
-/* Removes the global options from argv wherever they stand (before a
- * lone "--"), so that `casevault user list --user ana` works too. */
+/* Takes the global options that stand before the command word, so that a
+ * command's own options (audit log --user) never collide with them. */
 static int take_globals(struct cli *c, int *argc, char **argv)
 {
-	int out = 1;
+	static const char *const with_value[] = {"--vault", "--user", "--passphrase-fd"};
+	int i = 1, out = 1;
 
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
-		const char *val = NULL;
-		const char *name = NULL;
-		static const char *const with_value[] = {"--vault", "--user", "--passphrase-fd"};
+	for (; i < *argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]; i++) {
+		const char *a = argv[i], *val = NULL, *name = NULL;
 
-		if (strcmp(a, "--") == 0) {
-			while (i < *argc)
-				argv[out++] = argv[i++];
-			break;
-		}
 		if (strcmp(a, "--json") == 0) {
 			c->json = 1;
 			continue;
@@ -78,10 +133,8 @@ static int take_globals(struct cli *c, int *argc, char **argv)
 					val = argv[++i];
 			}
 		}
-		if (!name) {
-			argv[out++] = argv[i];
-			continue;
-		}
+		if (!name)
+			break; /* --help, --version: handled by main */
 		if (!val || !*val) {
 			cli_usage(NULL, "option '%s' needs a value", name);
 			return -1;
@@ -100,6 +153,8 @@ static int take_globals(struct cli *c, int *argc, char **argv)
 			c->pass_fd = (int)fd;
 		}
 	}
+	for (; i < *argc; i++)
+		argv[out++] = argv[i];
 	*argc = out;
 	argv[out] = NULL;
 	return 0;

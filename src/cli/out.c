@@ -57,3 +57,13 @@ int cli_fail(struct cli *c)
 	fprintf(stderr, "error: %s\n", c->err.msg[0] ? c->err.msg : cv_status_name(st));
 	return (int)st;
 }
+
+void cli_json_line(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}

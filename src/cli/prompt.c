@@ -134,3 +134,10 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
 	*out = buf;
 	return CV_OK;
 }
+
+cv_status cli_recovery_code(struct cli *c, char **out)
+{
+	size_t len;
+
+	return cli_secret(c, "Recovery code (from the paper copy): ", 0, out, &len);
+}

@@ -308,6 +308,7 @@ static int fold_consent(const cv_record *r, void *arg)
 			f->c->guardian_scopes &= ~bits;
 		f->c->withdrawn = 1;
 		snprintf(f->c->withdrawn_on, sizeof(f->c->withdrawn_on), "%s", jstr(o, "date"));
+		snprintf(f->c->withdrawn_at, sizeof(f->c->withdrawn_at), "%s", r->created_at);
 	}
 	f->c->consent_events++;
 	json_decref(o);

@@ -38,7 +38,8 @@ struct cv_case {
 	json_t *data;  /* decrypted identity and attributes */
 	unsigned student_scopes, guardian_scopes;
 	int consent_events, withdrawn;
-	char withdrawn_on[CV_TIME_LEN];
+	char withdrawn_on[CV_TIME_LEN]; /* the date given for the last withdrawal */
+	char withdrawn_at[CV_TIME_LEN]; /* when it was recorded */
 	int minor;
 	const char *crisis; /* justification when acting under R2 */
 	unsigned crisis_scope;

@@ -1,0 +1,600 @@
+/*
+ * cmd_case.c - `casevault case open|list|show|find|close|reopen|share|
+ * handover|shred`.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+static json_t *case_json(const cv_case_info *i)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s,"
+			 " s:b, s:s, s:s, s:s}",
+			 "id", i->id, "status", i->status, "opened_at", i->opened_at, "closed_at",
+			 i->closed_at, "opened_by", i->opened_by, "student_id", i->student_id,
+			 "name", i->name, "gender", i->gender, "grade", (int)i->grade, "class",
+			 i->class_name, "category", i->category, "born", i->born, "guardian",
+			 i->guardian, "guardian_phone", i->guardian_phone, "minor", i->minor,
+			 "student_consent", i->student_consent, "guardian_consent",
+			 i->guardian_consent, "consent_withdrawn_on", i->withdrawn_on);
+}
+
+static void put_line(const char *label, const char *value)
+{
+	printf("  %-9s ", label);
+	cli_put_safe(stdout, value);
+	putchar('\n');
+}
+
+static int print_case_line(const cv_case_info *i, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json) {
+		cli_json_line(case_json(i));
+		return 0;
+	}
+	printf("%-8s %-6s ", i->id, i->status);
+	cli_put_safe(stdout, i->name);
+	printf("  grade %u  %s  opened %.10s\n", i->grade, i->category, i->opened_at);
+	return 0;
+}
+
+static int print_case_full(const cv_case_info *i, void *arg)
+{
+	struct cli *c = arg;
+	char buf[256];
+
+	if (c->json)
+		return 0; /* case show --json collects everything into one object */
+	printf("%s  %s  opened %.10s by %s%s%.10s\n", i->id, i->status, i->opened_at, i->opened_by,
+	       i->closed_at[0] ? ", closed " : "", i->closed_at);
+	snprintf(buf, sizeof(buf), "%s (%s), %s, grade %u, class %s", i->name, i->student_id,
+		 i->gender, i->grade, i->class_name);
+	put_line("student", buf);
+	snprintf(buf, sizeof(buf), "%s%s", i->born[0] ? i->born : "not given",
+		 i->minor ? " (minor: guardian consent needed too)" : "");
+	put_line("born", buf);
+	put_line("category", i->category);
+	if (i->guardian[0]) {
+		snprintf(buf, sizeof(buf), "%s %s", i->guardian, i->guardian_phone);
+		put_line("guardian", buf);
+	}
+	snprintf(buf, sizeof(buf), "student: %s; guardian: %s%s%s",
+		 i->student_consent[0] ? i->student_consent : "none",
+		 i->guardian_consent[0] ? i->guardian_consent : "none",
+		 i->withdrawn_on[0] ? "; withdrawn on " : "", i->withdrawn_on);
+	put_line("consent", buf);
+	return 0;
+}
+
+int cmd_case_open(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"student-id", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"gender", required_argument, NULL, 'g'},
+		{"grade", required_argument, NULL, 'G'},
+		{"class", required_argument, NULL, 'c'},
+		{"category", required_argument, NULL, 'C'},
+		{"born", required_argument, NULL, 'b'},
+		{"guardian", required_argument, NULL, 'p'},
+		{"guardian-phone", required_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
+	};
+	cv_case_input in = {0};
+	const char *grade = NULL;
+	char id[CV_CASE_ID_MAX];
+	int ch, dup = 0;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case -2:
+			return CV_EUSAGE;
+		case 's':
+			in.student_id = optarg;
+			break;
+		case 'n':
+			in.name = optarg;
+			break;
+		case 'g':
+			in.gender = optarg;
+			break;
+		case 'G':
+			grade = optarg;
+			break;
+		case 'c':
+			in.class_name = optarg;
+			break;
+		case 'C':
+			in.category = optarg;
+			break;
+		case 'b':
+			in.born = optarg;
+			break;
+		case 'p':
+			in.guardian = optarg;
+			break;
+		case 'P':
+			in.guardian_phone = optarg;
+			break;
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (!in.student_id || !in.name || !in.gender || !grade || !in.class_name || !in.category)
+		return cli_usage(cli_current, "--student-id, --name, --gender, --grade, --class and "
+					      "--category are all needed");
+	if (cli_parse_u32(grade, &in.grade) != 0)
+		return cli_usage(cli_current, "--grade takes a number from 1 to 12, not '%s'", grade);
+	if (cli_session(c) != CV_OK || cv_case_open(c->s, &in, id, &dup, &c->err) != CV_OK)
+		return cli_fail(c);
+	if (dup)
+		fprintf(stderr,
+			"warning: this student already has %d other open case(s); see 'casevault "
+			"case find --student-id ...'\n",
+			dup);
+	printf("%s\n", id);
+	return CV_OK;
+}
+
+/* Parses a command taking exactly `npos` positional arguments and the
+ * given flags (each a no-argument long option setting an int). */
+static int positional(int argc, char **argv, int npos, const struct option *longopts)
+{
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1)
+		if (ch == -2)
+			return -1;
+	if (argc - optind != npos) {
+		cli_usage(cli_current, npos == 1 ? "give one case id" : "wrong number of arguments");
+		return -1;
+	}
+	return optind;
+}
+
+int cmd_case_list(struct cli *c, int argc, char **argv)
+{
+	int all = 0;
+	const struct option longopts[] = {{"all", no_argument, &all, 1}, {NULL, 0, NULL, 0}};
+
+	if (positional(argc, argv, 0, longopts) < 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK || cv_case_list(c->s, all, print_case_line, c, &c->err) != CV_OK)
+		return cli_fail(c);
+	return CV_OK;
+}
+
+int cmd_case_find(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"student-id", required_argument, NULL, 's'},
+						 {NULL, 0, NULL, 0}};
+	const char *sid = NULL;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		sid = optarg;
+	}
+	if (!sid || optind != argc)
+		return cli_usage(cli_current, "give the student's number with --student-id");
+	if (cli_session(c) != CV_OK || cv_case_find(c->s, sid, print_case_line, c, &c->err) != CV_OK)
+		return cli_fail(c);
+	return CV_OK;
+}
+
+/* ---- case show: text, or one JSON object --------------------------------- */
+
+struct show {
+	struct cli *c;
+	json_t *root, *consent, *notes, *tests, *referrals, *followups, *watch;
+};
+
+static int show_case(const cv_case_info *i, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json) {
+		x->root = case_json(i);
+		return 0;
+	}
+	return print_case_full(i, x->c);
+}
+
+static int show_consent(const cv_consent_event *e, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json) {
+		json_array_append_new(x->consent,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "action",
+						e->action, "by", e->by, "method", e->method, "date",
+						e->date, "scopes", e->scopes, "verified_by",
+						e->verified_by, "recorded_by", e->recorded_by));
+		return 0;
+	}
+	printf("  consent   %s %s by %s%s%s, %s (verified by %s)\n", e->date, e->action, e->by,
+	       e->method[0] ? ", " : "", e->method, e->scopes,
+	       e->verified_by[0] ? e->verified_by : e->recorded_by);
+	return 0;
+}
+
+static json_t *note_json(const cv_note_info *n)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b}", "id",
+			      n->id, "case", n->case_id, "kind", n->kind, "status", n->status,
+			      "author", n->author, "created_at", n->created_at, "updated_at",
+			      n->updated_at, "amends", n->amends, "version", (json_int_t)n->version,
+			      "overdue", n->overdue, "signature_ok", n->signature_ok,
+			      "before_consent_withdrawal", n->after_withdrawal);
+
+	if (o && n->text)
+		json_object_set_new(o, "text", json_stringn(n->text, n->text_len));
+	return o;
+}
+
+static void note_line(const cv_note_info *n)
+{
+	printf("  note      %s %-8s %-5s %.10s %s%s%s%s%s%s\n", n->id, n->kind, n->status,
+	       n->created_at, n->author, n->amends[0] ? " amends " : "", n->amends,
+	       n->overdue ? " OVERDUE (draft past the archive deadline)" : "",
+	       strcmp(n->status, "final") == 0 && !n->signature_ok ? " SIGNATURE INVALID" : "",
+	       n->after_withdrawal ? " [written before consent was withdrawn]" : "");
+}
+
+static int show_note(const cv_note_info *n, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json)
+		json_array_append_new(x->notes, note_json(n));
+	else
+		note_line(n);
+	return 0;
+}
+
+static int show_test(const cv_test_info *t, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json) {
+		json_array_append_new(x->tests,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", t->id,
+						"created_at", t->created_at, "author", t->author,
+						"scale", t->scale, "score", t->score, "notes",
+						t->notes, "under_crisis", t->crisis));
+		return 0;
+	}
+	printf("  test      %s %.10s ", t->id, t->created_at);
+	cli_put_safe(stdout, t->scale);
+	fputs(": ", stdout);
+	cli_put_safe(stdout, t->score);
+	if (t->notes[0]) {
+		fputs(" -- ", stdout);
+		cli_put_safe(stdout, t->notes);
+	}
+	putchar('\n');
+	return 0;
+}
+
+static json_t *referral_json(const cv_referral_info *r)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", r->id,
+			 "case", r->case_id, "date", r->date, "to", r->to, "reason", r->reason,
+			 "urgency", r->urgency, "disclosed", r->disclosed, "status", r->status,
+			 "last_update", r->last_update, "due", r->due, "overdue", r->overdue,
+			 "under_crisis", r->crisis);
+}
+
+static void referral_line(const cv_referral_info *r)
+{
+	printf("%s %s %s ", r->id, r->case_id, r->date);
+	cli_put_safe(stdout, r->to);
+	printf(" (%s, %s) %s%s%s%s\n", r->reason, r->urgency, r->status,
+	       r->due[0] ? ", follow-up due " : "", r->due, r->overdue ? " OVERDUE" : "");
+}
+
+static int show_referral(const cv_referral_info *r, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json) {
+		json_array_append_new(x->referrals, referral_json(r));
+		return 0;
+	}
+	fputs("  referral  ", stdout);
+	referral_line(r);
+	printf("            disclosed: ");
+	cli_put_safe(stdout, r->disclosed);
+	printf("%s\n", r->crisis ? " (under the crisis exception)" : "");
+	return 0;
+}
+
+static int show_followup(const cv_followup_info *f, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json) {
+		json_array_append_new(x->followups,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "referral",
+						f->referral_id, "date", f->date, "status", f->status,
+						"note", f->note, "author", f->author));
+		return 0;
+	}
+	printf("  followup  %s %s %s ", f->referral_id, f->date, f->status);
+	cli_put_safe(stdout, f->note);
+	putchar('\n');
+	return 0;
+}
+
+static json_t *watch_json(const cv_watch_info *w)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "case", w->case_id, "name", w->name,
+			 "tag", w->tag, "every_days", (int)w->every_days, "due", w->due, "last_done",
+			 w->last_done, "overdue", w->overdue);
+}
+
+static int show_watch(const cv_watch_info *w, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->c->json)
+		json_array_append_new(x->watch, watch_json(w));
+	else
+		printf("  register  %s every %ud, next follow-up %s%s\n", w->tag, w->every_days,
+		       w->due, w->overdue ? " OVERDUE" : "");
+	return 0;
+}
+
+static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
+		    const cv_case_visitor *vis)
+{
+	struct show x = {c, NULL, json_array(), json_array(), json_array(), json_array(),
+			 json_array(), json_array()};
+	cv_status st = CV_OK;
+
+	if (cli_session(c) != CV_OK)
+		st = c->err.status;
+	else
+		st = cv_case_show(c->s, id, tests, as_of, vis, &x, &c->err);
+	if (st == CV_OK && c->json) {
+		json_t *o = x.root ? x.root : json_object();
+		json_object_set(o, "consent", x.consent);
+		json_object_set(o, "notes", x.notes);
+		if (tests)
+			json_object_set(o, "tests", x.tests);
+		json_object_set(o, "referrals", x.referrals);
+		json_object_set(o, "followups", x.followups);
+		json_object_set(o, "register", x.watch);
+		cli_json_line(o);
+	} else {
+		json_decref(x.root);
+	}
+	json_decref(x.consent);
+	json_decref(x.notes);
+	json_decref(x.tests);
+	json_decref(x.referrals);
+	json_decref(x.followups);
+	json_decref(x.watch);
+	return st == CV_OK ? CV_OK : cli_fail(c);
+}
+
+int cmd_case_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"include-tests", no_argument, NULL, 't'},
+						 {"as-of", required_argument, NULL, 'a'},
+						 {NULL, 0, NULL, 0}};
+	static const cv_case_visitor vis = {show_case,	   show_consent,  show_note,	show_test,
+					    show_referral, show_followup, show_watch};
+	const char *as_of = NULL;
+	int ch, tests = 0;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 't')
+			tests = 1;
+		else
+			as_of = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli_current, "give one case id");
+	return run_show(c, argv[optind], tests, as_of, &vis);
+}
+
+int cmd_consent_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	static const cv_case_visitor vis = {show_case, show_consent};
+	int i = positional(argc, argv, 1, none);
+
+	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis);
+}
+
+int cmd_note_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"as-of", required_argument, NULL, 'a'},
+						 {NULL, 0, NULL, 0}};
+	static const cv_case_visitor vis = {NULL, NULL, show_note};
+	const char *as_of = NULL;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		as_of = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli_current, "give one case id");
+	return run_show(c, argv[optind], 0, as_of, &vis);
+}
+
+int cmd_test_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	static const cv_case_visitor vis = {NULL, NULL, NULL, show_test};
+	int i = positional(argc, argv, 1, none);
+
+	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis);
+}
+
+int cli_print_note(const cv_note_info *n, void *arg);
+int cli_print_referral(const cv_referral_info *r, void *arg);
+int cli_print_watch(const cv_watch_info *w, void *arg);
+
+int cli_print_note(const cv_note_info *n, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json) {
+		cli_json_line(note_json(n));
+		return 0;
+	}
+	printf("%s  case %s  %s  %s  by %s  written %s%s%s\n", n->id, n->case_id, n->kind,
+	       n->status, n->author, n->created_at, n->amends[0] ? "  amends " : "", n->amends);
+	if (strcmp(n->status, "final") == 0)
+		printf("signed %s: %s\n", n->updated_at,
+		       n->signature_ok ? "signature verified" : "SIGNATURE DOES NOT VERIFY");
+	if (n->after_withdrawal)
+		printf("consent was withdrawn after this note was written\n");
+	putchar('\n');
+	fwrite(n->text, 1, n->text_len, stdout);
+	if (n->text_len && n->text[n->text_len - 1] != '\n')
+		putchar('\n');
+	return 0;
+}
+
+int cli_print_referral(const cv_referral_info *r, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json)
+		cli_json_line(referral_json(r));
+	else
+		referral_line(r);
+	return 0;
+}
+
+int cli_print_watch(const cv_watch_info *w, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json) {
+		cli_json_line(watch_json(w));
+		return 0;
+	}
+	printf("%-8s ", w->case_id);
+	cli_put_safe(stdout, w->name);
+	printf("  %s every %ud  next %s%s%s%s\n", w->tag, w->every_days, w->due,
+	       w->last_done[0] ? "  last " : "", w->last_done, w->overdue ? "  OVERDUE" : "");
+	return 0;
+}
+
+/* ---- state changes -------------------------------------------------------- */
+
+int cmd_case_close(struct cli *c, int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	int i = positional(argc, argv, 1, none);
+
+	if (i < 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK || cv_case_close(c->s, argv[i], &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("closed %s\n", argv[i]);
+	return CV_OK;
+}
+
+int cmd_case_reopen(struct cli *c, int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	int i = positional(argc, argv, 1, none);
+
+	if (i < 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK || cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("reopened %s\n", argv[i]);
+	return CV_OK;
+}
+
+int cmd_case_share(struct cli *c, int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	int i = positional(argc, argv, 2, none);
+
+	if (i < 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK || cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("shared %s with '%s'\n", argv[i], argv[i + 1]);
+	return CV_OK;
+}
+
+/* Logs in, then reads the recovery code (the next secret after the
+ * admin's passphrase). */
+static cv_status session_and_code(struct cli *c, char **code)
+{
+	*code = NULL;
+	if (cli_session(c) != CV_OK)
+		return c->err.status;
+	return cli_recovery_code(c, code);
+}
+
+int cmd_case_handover(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"to", required_argument, NULL, 't'},
+						 {NULL, 0, NULL, 0}};
+	const char *to = NULL;
+	char *code = NULL;
+	cv_status st;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		to = optarg;
+	}
+	if (argc - optind != 1 || !to)
+		return cli_usage(cli_current, "give one case id and --to USER");
+	st = session_and_code(c, &code);
+	if (st == CV_OK)
+		st = cv_case_handover(c->s, argv[optind], to, code, &c->err);
+	sodium_free(code);
+	if (st != CV_OK)
+		return cli_fail(c);
+	printf("handed %s over to '%s'\n", argv[optind], to);
+	return CV_OK;
+}
+
+int cmd_case_shred(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"reason", required_argument, NULL, 'r'},
+						 {NULL, 0, NULL, 0}};
+	const char *reason = NULL;
+	char *code = NULL;
+	cv_status st;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		reason = optarg;
+	}
+	if (argc - optind != 1 || !reason)
+		return cli_usage(cli_current, "give one case id and --reason TEXT");
+	st = session_and_code(c, &code);
+	if (st == CV_OK)
+		st = cv_case_shred(c->s, argv[optind], reason, code, &c->err);
+	sodium_free(code);
+	if (st != CV_OK)
+		return cli_fail(c);
+	printf("shredded %s: every copy of its key is destroyed\n", argv[optind]);
+	return CV_OK;
+}

@@ -1,0 +1,232 @@
+/*
+ * cmd_record.c - `casevault test add`, `referral add|update|list` and
+ * `watch add|list|done`.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+int cli_print_referral(const cv_referral_info *r, void *arg);
+int cli_print_watch(const cv_watch_info *w, void *arg);
+
+int cmd_test_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"scale", required_argument, NULL, 's'}, {"score", required_argument, NULL, 'S'},
+		{"notes", required_argument, NULL, 'n'}, {"crisis", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *scale = NULL, *score = NULL, *notes = NULL, *crisis = NULL;
+	char id[CV_CASE_ID_MAX];
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 's')
+			scale = optarg;
+		else if (ch == 'S')
+			score = optarg;
+		else if (ch == 'n')
+			notes = optarg;
+		else
+			crisis = optarg;
+	}
+	if (argc - optind != 1 || !scale || !score)
+		return cli_usage(cli_current, "give one case id, --scale and --score");
+	if (cli_session(c) != CV_OK ||
+	    cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id, &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("%s\n", id);
+	return CV_OK;
+}
+
+int cmd_referral_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"to", required_argument, NULL, 't'},	     {"reason", required_argument, NULL, 'r'},
+		{"urgency", required_argument, NULL, 'u'},   {"disclosed", required_argument, NULL, 'd'},
+		{"date", required_argument, NULL, 'D'},	     {"crisis", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	cv_referral_input in = {0};
+	const char *crisis = NULL;
+	char id[CV_CASE_ID_MAX];
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case -2:
+			return CV_EUSAGE;
+		case 't':
+			in.to = optarg;
+			break;
+		case 'r':
+			in.reason = optarg;
+			break;
+		case 'u':
+			in.urgency = optarg;
+			break;
+		case 'd':
+			in.disclosed = optarg;
+			break;
+		case 'D':
+			in.date = optarg;
+			break;
+		case 'c':
+			crisis = optarg;
+			break;
+		}
+	}
+	if (argc - optind != 1 || !in.to || !in.reason || !in.urgency || !in.disclosed)
+		return cli_usage(cli_current,
+				 "give one case id, --to, --reason, --urgency and --disclosed");
+	if (cli_session(c) != CV_OK ||
+	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("%s\n", id);
+	return CV_OK;
+}
+
+int cmd_referral_update(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"status", required_argument, NULL, 's'},
+		{"date", required_argument, NULL, 'd'},
+		{"note", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *status = NULL, *date = NULL, *note = NULL;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 's')
+			status = optarg;
+		else if (ch == 'd')
+			date = optarg;
+		else
+			note = optarg;
+	}
+	if (argc - optind != 1 || !status)
+		return cli_usage(cli_current, "give one referral id and --status");
+	if (cli_session(c) != CV_OK ||
+	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("referral %s: %s\n", argv[optind], status);
+	return CV_OK;
+}
+
+/* `--overdue`/`--due` and `--as-of DATE` for the two register lists. */
+static int parse_list(int argc, char **argv, const char *flag, int *only, const char **as_of)
+{
+	const struct option longopts[] = {{flag, no_argument, NULL, 'o'},
+					  {"as-of", required_argument, NULL, 'a'},
+					  {NULL, 0, NULL, 0}};
+	int ch;
+
+	*only = 0;
+	*as_of = NULL;
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return -1;
+		if (ch == 'o')
+			*only = 1;
+		else
+			*as_of = optarg;
+	}
+	if (optind != argc) {
+		cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_referral_list(struct cli *c, int argc, char **argv)
+{
+	const char *as_of;
+	int only;
+
+	if (parse_list(argc, argv, "overdue", &only, &as_of) != 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK ||
+	    cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err) != CV_OK)
+		return cli_fail(c);
+	return CV_OK;
+}
+
+int cmd_watch_add(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"tag", required_argument, NULL, 't'},
+		{"every", required_argument, NULL, 'e'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *tag = NULL, *every = NULL;
+	char num[16];
+	unsigned days;
+	size_t n;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 't')
+			tag = optarg;
+		else
+			every = optarg;
+	}
+	if (argc - optind != 1 || !tag || !every)
+		return cli_usage(cli_current, "give one case id, --tag and --every");
+	/* "14d" or "14": days. */
+	n = strlen(every);
+	if (n && every[n - 1] == 'd')
+		n--;
+	if (n == 0 || n >= sizeof(num))
+		return cli_usage(cli_current, "--every takes days, like 14d");
+	memcpy(num, every, n);
+	num[n] = '\0';
+	if (cli_parse_u32(num, &days) != 0)
+		return cli_usage(cli_current, "--every takes days, like 14d, not '%s'", every);
+	if (cli_session(c) != CV_OK ||
+	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("%s is on the key-student register (%s, every %u days)\n", argv[optind], tag, days);
+	return CV_OK;
+}
+
+int cmd_watch_list(struct cli *c, int argc, char **argv)
+{
+	const char *as_of;
+	int only;
+
+	if (parse_list(argc, argv, "due", &only, &as_of) != 0)
+		return CV_EUSAGE;
+	if (cli_session(c) != CV_OK ||
+	    cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err) != CV_OK)
+		return cli_fail(c);
+	return CV_OK;
+}
+
+int cmd_watch_done(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"date", required_argument, NULL, 'd'},
+						 {NULL, 0, NULL, 0}};
+	const char *date = NULL;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		date = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli_current, "give one case id");
+	if (cli_session(c) != CV_OK || cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
+		return cli_fail(c);
+	printf("follow-up recorded on %s\n", argv[optind]);
+	return CV_OK;
+}

@@ -1,0 +1,375 @@
+/*
+ * note.c - counseling notes (R4): drafts, finalization (the author's
+ * signature, then immutability), addenda, reading.  Note text is the raw
+ * UTF-8 plaintext of the record, encrypted under the case key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "case.h"
+#include "crypt.h"
+#include "err.h"
+#include "text.h"
+#include "user.h"
+#include "banned.h"
+
+#define ARCHIVE_DAYS_DEFAULT 7
+static const char note_domain[] = "casevault-note-final-v1";
+
+static cv_status check_text(const char *text, size_t len, cv_err *err)
+{
+	size_t bad;
+
+	if (!text || len == 0)
+		return cv_err_set(err, CV_EUSAGE, "the note is empty; write something first");
+	if (len > CV_NOTE_MAX)
+		return cv_err_set(err, CV_EUSAGE, "the note is %zu bytes; the limit is %d (1 MiB)",
+				  len, CV_NOTE_MAX);
+	bad = cv_utf8_check(text, len, NULL);
+	if (bad != (size_t)-1)
+		return cv_err_set(err, CV_EUSAGE,
+				  "the note is not valid UTF-8 at byte offset %zu; save it as UTF-8",
+				  bad);
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\0')
+			return cv_err_set(err, CV_EUSAGE,
+					  "the note contains a NUL byte at byte offset %zu; it must "
+					  "be text",
+					  i);
+	return CV_OK;
+}
+
+static unsigned kind_scope(const char *kind)
+{
+	return strcmp(kind, "contact") == 0 ? CV_SCOPE_GUARDIAN_CONTACT : CV_SCOPE_INDIVIDUAL;
+}
+
+static int archive_days(cv_vault *v)
+{
+	uint8_t d = ARCHIVE_DAYS_DEFAULT;
+
+	if (cv_store_meta_get(v->st, "archive_days", &d, 1, NULL) != CV_OK)
+		return ARCHIVE_DAYS_DEFAULT;
+	return d;
+}
+
+/* The message a finalized note's signature covers. */
+static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
+{
+	uint8_t h[CV_HASH_LEN];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, r->nonce, sizeof(r->nonce));
+	crypto_generichash_update(&st, r->box, r->box_len);
+	crypto_generichash_final(&st, h, sizeof(h));
+	cv_buf_raw(b, note_domain, sizeof(note_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_lp(b, r->case_id);
+	cv_buf_lp(b, r->id);
+	cv_buf_u64(b, (uint64_t)r->version);
+	cv_buf_raw(b, h, sizeof(h));
+}
+
+/* Whether r's signature verifies under any identity its author has held. */
+static int signature_ok(cv_session *s, const cv_record *r)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_user_rec cert;
+	int64_t at = INT64_MAX;
+	int ok = 0;
+
+	if (!r->has_sig)
+		return 0;
+	final_msg(s->v, r, &b);
+	while (!ok && !b.oom && cv_store_cert_at(s->v->st, r->author_id, at, &cert, NULL) == CV_OK) {
+		ok = crypto_sign_verify_detached(r->sig, b.data, b.len, cert.sign_pk) == 0 &&
+		     cv_user_cert_verify(s->v, &cert, NULL) == CV_OK;
+		at = cert.cert_seq - 1;
+	}
+	cv_buf_free(&b);
+	return ok;
+}
+
+int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
+		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
+		 cv_status *st, cv_err *err);
+
+int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
+		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
+		 cv_status *st, cv_err *err)
+{
+	char author[CV_NAME_MAX + 8] = "?", created[11] = "";
+	cv_note_info n = {0};
+	cv_user_rec u;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int stop;
+
+	if (cv_store_user_by_id(s->v->st, r->author_id, &u, NULL) == CV_OK)
+		snprintf(author, sizeof(author), "%s", u.name);
+	memcpy(created, r->created_at, 10);
+	n.id = r->id;
+	n.case_id = r->case_id;
+	n.kind = r->kind;
+	n.status = r->status;
+	n.author = author;
+	n.created_at = r->created_at;
+	n.updated_at = r->updated_at;
+	n.amends = r->parent;
+	n.version = r->version;
+	n.overdue = strcmp(r->status, "draft") == 0 &&
+		    cv_date_diff(created, as_of) > archive_days(s->v);
+	n.signature_ok = strcmp(r->status, "final") == 0 && signature_ok(s, r);
+	n.after_withdrawal = c->withdrawn && strcmp(r->created_at, c->withdrawn_at) < 0;
+	if (with_text) {
+		*st = cv_record_open_text(s, c, r, &text, &len, err);
+		if (*st != CV_OK)
+			return 1;
+		n.text = (const char *)text;
+		n.text_len = len;
+	}
+	stop = cb(&n, arg);
+	sodium_free(text);
+	return stop;
+}
+
+static cv_status new_note(cv_session *s, struct cv_case *c, const char *kind, const char *parent,
+			  const char *text, size_t len, char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	char now[CV_TIME_LEN];
+	cv_record r = {0};
+	cv_status st;
+
+	cv_time_now(now);
+	st = cv_new_id(s->v, 'N', 6, r.id, err);
+	if (st != CV_OK)
+		return st;
+	snprintf(r.case_id, sizeof(r.case_id), "%s", c->rec.id);
+	snprintf(r.type, sizeof(r.type), "note");
+	snprintf(r.kind, sizeof(r.kind), "%s", kind);
+	snprintf(r.parent, sizeof(r.parent), "%s", parent ? parent : "");
+	snprintf(r.status, sizeof(r.status), "draft");
+	r.version = 1;
+	r.author_id = s->me.id;
+	snprintf(r.created_at, sizeof(r.created_at), "%s", now);
+	snprintf(r.updated_at, sizeof(r.updated_at), "%s", now);
+	st = cv_record_put(s, c, &r, NULL, text, len, 1, err);
+	if (st == CV_OK)
+		snprintf(id, CV_CASE_ID_MAX, "%s", r.id);
+	return st;
+}
+
+cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
+		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
+	char object[CV_ID_MAX + 8];
+	struct cv_case *c;
+	cv_status st;
+	int known = 0;
+
+	id[0] = '\0';
+	kind = kind ? kind : "session";
+	for (size_t i = 0; i < 4; i++)
+		known |= strcmp(kind, kinds[i]) == 0;
+	if (!known)
+		return cv_err_set(err, CV_EUSAGE,
+				  "unknown note kind '%.40s'; use session, analysis, outcome or "
+				  "contact",
+				  kind);
+	if (check_text(text, len, err) != CV_OK)
+		return err->status;
+	snprintf(object, sizeof(object), "case:%.15s", case_id);
+	st = cv_case_enter(s, case_id, "note.add", CV_NEED_CONTENT | CV_NEED_OPEN, kind_scope(kind),
+			   crisis, NULL, &c, err);
+	if (st != CV_OK)
+		return st;
+	st = new_note(s, c, kind, NULL, text, len, id, err);
+	if (st != CV_OK)
+		return cv_case_abort(s, c, "note.add", object, err);
+	snprintf(object, sizeof(object), "note:%s", id);
+	st = cv_case_leave(s, c, "note.add", object, kind, err);
+	cv_case_free(c);
+	if (st != CV_OK)
+		id[0] = '\0';
+	return st;
+}
+
+/* Loads note_id and enters its case; on failure everything is logged. */
+static cv_status enter_note(cv_session *s, const char *note_id, const char *action, unsigned need,
+			    int scoped, const char *crisis, cv_record *r, struct cv_case **c,
+			    cv_err *err)
+{
+	char object[CV_ID_MAX + 8];
+	cv_status st;
+
+	*c = NULL;
+	snprintf(object, sizeof(object), "note:%.15s", note_id ? note_id : "");
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_field_check("note id", note_id, CV_ID_MAX - 1, NULL) != CV_OK)
+		st = cv_err_set(err, CV_ENOTFOUND, "no note '%.20s'; note ids look like N-4F9QK2",
+				note_id ? note_id : "");
+	else
+		st = cv_store_record_get(s->v->st, note_id, r, err);
+	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(r->type, "note") != 0)) {
+		cv_record_clear(r);
+		st = cv_err_set(err, CV_ENOTFOUND,
+				"no note '%s'; see 'casevault note list CASE' for a case's notes",
+				note_id);
+	}
+	cv_store_rollback(s->v->st);
+	if (st != CV_OK)
+		return cv_op_fail(s, action, object, err);
+	st = cv_case_enter(s, r->case_id, action, need, scoped ? kind_scope(r->kind) : 0, crisis,
+			   NULL, c, err);
+	if (st != CV_OK)
+		cv_record_clear(r);
+	return st;
+}
+
+static cv_status refuse_final(const cv_record *r, cv_err *err)
+{
+	return cv_err_set(err, CV_EDENIED,
+			  "note '%s' is final and cannot be changed (R4); correct it with "
+			  "'casevault note amend %s'",
+			  r->id, r->id);
+}
+
+cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
+		       const char *crisis, cv_err *err)
+{
+	char object[CV_ID_MAX + 8];
+	struct cv_case *c;
+	cv_record r;
+	cv_status st;
+
+	if (check_text(text, len, err) != CV_OK)
+		return err->status;
+	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	st = enter_note(s, note_id, "note.edit", CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r, &c,
+			err);
+	if (st != CV_OK)
+		return st;
+	if (strcmp(r.status, "draft") != 0)
+		st = refuse_final(&r, err);
+	else if (r.author_id != s->me.id)
+		st = cv_err_set(err, CV_EDENIED,
+				"note '%s' is another counselor's draft; only its author edits it "
+				"(add your own note, or amend it once final)",
+				r.id);
+	if (st == CV_OK) {
+		free((void *)r.box);
+		r.box = NULL;
+		r.version++;
+		cv_time_now(r.updated_at);
+		st = cv_record_put(s, c, &r, NULL, text, len, 0, err);
+	}
+	cv_record_clear(&r);
+	if (st != CV_OK)
+		return cv_case_abort(s, c, "note.edit", object, err);
+	st = cv_case_leave(s, c, "note.edit", object, "", err);
+	cv_case_free(c);
+	return st;
+}
+
+cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
+{
+	char object[CV_ID_MAX + 8];
+	cv_buf b = CV_BUF_INIT;
+	struct cv_case *c;
+	cv_record r;
+	cv_status st;
+
+	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	/* Finalizing completes the record (archival duty): no consent needed. */
+	st = enter_note(s, note_id, "note.finalize", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
+	if (st != CV_OK)
+		return st;
+	if (strcmp(r.status, "draft") != 0)
+		st = cv_err_set(err, CV_EUSAGE, "note '%s' is already final", r.id);
+	else if (r.author_id != s->me.id)
+		st = cv_err_set(err, CV_EDENIED,
+				"note '%s' was written by another counselor; only its author "
+				"signs it",
+				r.id);
+	if (st == CV_OK) {
+		snprintf(r.status, sizeof(r.status), "final");
+		cv_time_now(r.updated_at);
+		final_msg(s->v, &r, &b);
+		st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory")
+			   : cv_keyholder_sign(s->kh, b.data, b.len, r.sig, err);
+		r.has_sig = 1;
+	}
+	if (st == CV_OK)
+		st = cv_store_record_update(s->v->st, &r, err);
+	cv_buf_free(&b);
+	cv_record_clear(&r);
+	if (st != CV_OK)
+		return cv_case_abort(s, c, "note.finalize", object, err);
+	st = cv_case_leave(s, c, "note.finalize", object, "signed", err);
+	cv_case_free(c);
+	return st;
+}
+
+cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, size_t len,
+			const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	char object[CV_ID_MAX + 8], detail[CV_ID_MAX + 16];
+	struct cv_case *c;
+	cv_record r;
+	cv_status st;
+
+	id[0] = '\0';
+	if (check_text(text, len, err) != CV_OK)
+		return err->status;
+	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	/* An addendum corrects the record: archival duty, like finalizing. */
+	st = enter_note(s, note_id, "note.amend", CV_NEED_CONTENT, 0, crisis, &r, &c, err);
+	if (st != CV_OK)
+		return st;
+	if (strcmp(r.status, "final") != 0)
+		st = cv_err_set(err, CV_EUSAGE,
+				"note '%s' is still a draft; edit it with 'casevault note edit %s' "
+				"instead",
+				r.id, r.id);
+	if (st == CV_OK)
+		st = new_note(s, c, "addendum", r.id, text, len, id, err);
+	cv_record_clear(&r);
+	if (st != CV_OK)
+		return cv_case_abort(s, c, "note.amend", object, err);
+	snprintf(detail, sizeof(detail), "addendum %s", id);
+	st = cv_case_leave(s, c, "note.amend", object, detail, err);
+	cv_case_free(c);
+	if (st != CV_OK)
+		id[0] = '\0';
+	return st;
+}
+
+cv_status cv_note_show(cv_session *s, const char *note_id,
+		       int (*cb)(const cv_note_info *n, void *arg), void *arg, cv_err *err)
+{
+	char object[CV_ID_MAX + 8], today[11];
+	struct cv_case *c;
+	cv_record r;
+	cv_status st;
+
+	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	st = enter_note(s, note_id, "note.show", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
+	if (st != CV_OK)
+		return st;
+	/* The read is logged and committed before anything is decrypted for
+	 * display; if the log cannot be written nothing is shown. */
+	st = cv_case_leave(s, c, "note.show", object, "", err);
+	cv_today(today);
+	if (st == CV_OK)
+		cv_note_emit(s, c, &r, today, 1, cb, arg, &st, err);
+	cv_record_clear(&r);
+	cv_case_free(c);
+	return st;
+}
