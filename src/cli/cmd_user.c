@@ -52,6 +52,12 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
+	/* A non-admin is refused (and logged) by the library before being asked
+	 * for a passphrase it could not use. */
+	if (cv_session_role(c->s) != CV_ROLE_ADMIN) {
+		cv_user_add(c->s, name, role, "", 0, NULL, &c->err);
+		return cli_fail(c);
+	}
 	{
 		char prompt[CV_NAME_MAX + 40];
 		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", name);

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "text.h"
 #include "user.h"
+#include "recovery.h"
 #include "banned.h"
 
 #define CHECKPOINT_ACTION "checkpoint"
@@ -205,11 +206,14 @@ cv_status cv_audit_unsigned(cv_vault *v, const char *actor, const char *action,
 
 static cv_status need_auditor(cv_session *s, const char *action, cv_err *err)
 {
+	char cmd[32];
+
 	if (s->role == CV_ROLE_SUPERVISOR || s->role == CV_ROLE_ADMIN)
 		return CV_OK;
+	cv_command_words(action, cmd, sizeof(cmd));
 	cv_err_set(err, CV_EDENIED,
-		   "'%s' is a %s; only supervisors and admins may use '%s'", s->me.name,
-		   cv_role_name(s->role), action);
+		   "'%s' is %s; only supervisors and admins may use '%s'", s->me.name,
+		   cv_role_a(s->role), cmd);
 	return cv_op_fail(s, action, "audit", err);
 }
 
@@ -238,10 +242,9 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	st = need_auditor(s, "audit.log", err);
 	if (st != CV_OK)
 		return st;
-	if (f->since && cv_time_bound(f->since, 0, since, err) != CV_OK)
-		return err->status;
-	if (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK)
-		return err->status;
+	if ((f->since && cv_time_bound(f->since, 0, since, err) != CV_OK) ||
+	    (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK))
+		return cv_op_fail(s, "audit.log", "audit", err);
 	q.actor = f->user;
 	q.action = f->action;
 	q.since = f->since ? since : NULL;
@@ -265,6 +268,8 @@ struct signer {
 	int64_t id;
 	int64_t cert_seq; /* the identity last used, 0 if none */
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	int64_t rec_cert_seq, rec_status_seq; /* as the users row says */
+	int64_t log_cert_seq, log_status_seq; /* as the log says */
 };
 
 struct verify_ctx {
@@ -275,6 +280,8 @@ struct verify_ctx {
 	int64_t expect;
 	struct signer *signers;
 	size_t nsigners;
+	char seg_actor[CV_NAME_MAX + 1]; /* who wrote the rows since the last checkpoint */
+	int64_t seg_start;
 	cv_status st;
 };
 
@@ -291,20 +298,54 @@ static int collect_user(const cv_user_rec *r, void *arg)
 	memset(&n[c->nsigners], 0, sizeof(*n));
 	snprintf(n[c->nsigners].name, sizeof(n->name), "%s", r->name);
 	n[c->nsigners].id = r->id;
+	n[c->nsigners].rec_cert_seq = r->cert_seq;
+	n[c->nsigners].rec_status_seq = r->status_seq;
+	n[c->nsigners].log_cert_seq = n[c->nsigners].log_status_seq = 1;
 	c->nsigners++;
 	return 0;
+}
+
+static struct signer *find_signer(struct verify_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsigners; i++)
+		if (strcmp(c->signers[i].name, name) == 0)
+			return &c->signers[i];
+	return NULL;
+}
+
+/* Rows that may stand outside any signed segment: failed logins, which
+ * happen before anyone holds a key. */
+static int is_failed_login(const cv_audit_rec *r)
+{
+	return strcmp(r->action, "login") == 0 && strcmp(r->outcome, "ok") != 0;
+}
+
+/* Notes the rows that change a user's identity or status, so the users
+ * table can be compared with the log afterwards. */
+static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r)
+{
+	struct signer *sg;
+	int identity, status;
+
+	if (strcmp(r->outcome, "ok") != 0 || strncmp(r->object, "user:", 5) != 0)
+		return;
+	identity = strcmp(r->action, "user.add") == 0 || strcmp(r->action, "user.reset") == 0;
+	status = strcmp(r->action, "user.add") == 0 || strcmp(r->action, "user.disable") == 0;
+	if (!(identity || status) || !(sg = find_signer(c, r->object + 5)))
+		return;
+	if (identity)
+		sg->log_cert_seq = r->seq;
+	if (status)
+		sg->log_status_seq = r->seq;
 }
 
 /* The verified signing key `name` held at audit row seq, or NULL. */
 static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t seq)
 {
-	struct signer *sg = NULL;
+	struct signer *sg = find_signer(c, name);
 	cv_user_rec cert;
 	cv_err ignored;
 
-	for (size_t i = 0; i < c->nsigners && !sg; i++)
-		if (strcmp(c->signers[i].name, name) == 0)
-			sg = &c->signers[i];
 	if (!sg || cv_store_cert_at(c->v->st, sg->id, seq, &cert, &ignored) != CV_OK)
 		return NULL;
 	if (cert.cert_seq != sg->cert_seq) {
@@ -363,6 +404,16 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 					   (long long)r->seq, r->actor);
 			return 1;
 		}
+		if (c->seg_actor[0] && strcmp(c->seg_actor, r->actor) != 0) {
+			c->rep->bad_seq = c->seg_start;
+			c->st = cv_err_set(c->err, CV_EINTEGRITY,
+					   "audit rows %lld to %lld are signed by '%s' but were written "
+					   "by '%s': rows were replaced or spliced in",
+					   (long long)c->seg_start, (long long)r->seq, r->actor,
+					   c->seg_actor);
+			return 1;
+		}
+		c->seg_actor[0] = '\0';
 		c->rep->checkpoints++;
 		c->rep->unsigned_tail = 0;
 	} else {
@@ -375,6 +426,20 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			return 1;
 		}
 		c->rep->unsigned_tail++;
+		if (!is_failed_login(r)) {
+			if (!c->seg_actor[0]) {
+				snprintf(c->seg_actor, sizeof(c->seg_actor), "%s", r->actor);
+				c->seg_start = r->seq;
+			} else if (strcmp(c->seg_actor, r->actor) != 0) {
+				c->rep->bad_seq = r->seq;
+				c->st = cv_err_set(c->err, CV_EINTEGRITY,
+						   "audit row %lld by '%s' sits among rows by '%s' "
+						   "that one checkpoint signs: rows were spliced in",
+						   (long long)r->seq, r->actor, c->seg_actor);
+				return 1;
+			}
+		}
+		track_user_event(c, r);
 	}
 	memcpy(c->prev, r->hash, CV_HASH_LEN);
 	c->expect++;
@@ -491,9 +556,9 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 	if (st != CV_OK)
 		return st;
 	if (sodium_memcmp(x.vault_id, v->vault_id, CV_VAULT_ID_LEN) != 0)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the checkpoint belongs to another vault; give this vault's "
-				  "checkpoint");
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the checkpoint names another vault: either it is the wrong file, "
+				  "or this vault was replaced by another one");
 	cv_checkpoint_msg(x.vault_id, x.size, x.head, msg);
 	if (crypto_sign_verify_detached(x.sig, msg, sizeof(msg), x.pk) != 0)
 		return cv_err_set(err, CV_EINTEGRITY,
@@ -525,9 +590,34 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 	return CV_OK;
 }
 
+/* The users table must agree with the log: each record's identity and
+ * status were set by the last row that changed them (an older copy of a
+ * record, put back, does not). */
+static cv_status check_users_against_log(struct verify_ctx *c)
+{
+	for (size_t i = 0; i < c->nsigners; i++) {
+		struct signer *sg = &c->signers[i];
+
+		if (sg->rec_cert_seq != sg->log_cert_seq || sg->rec_status_seq != sg->log_status_seq)
+			return cv_err_set(c->err, CV_EINTEGRITY,
+					  "the record of user '%s' does not match the log: it was "
+					  "last changed at row %lld, but the log's last change to it "
+					  "is row %lld (an old copy of the record was put back)",
+					  sg->name,
+					  (long long)(sg->rec_status_seq != sg->log_status_seq
+							      ? sg->rec_status_seq
+							      : sg->rec_cert_seq),
+					  (long long)(sg->rec_status_seq != sg->log_status_seq
+							      ? sg->log_status_seq
+							      : sg->log_cert_seq));
+	}
+	return CV_OK;
+}
+
 static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_report *rep,
 			    cv_err *err)
 {
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
 	cv_store_audit_query q = {0};
 	cv_status st;
@@ -541,13 +631,27 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	if (st == CV_OK)
 		st = c.st;
 	if (st == CV_OK)
+		st = cv_recovery_pk(v, rpk, err);
+	if (st == CV_OK)
 		st = cv_store_user_each(v->st, collect_user, &c, err);
 	if (st == CV_OK)
 		st = c.st;
-	if (st == CV_OK)
+	if (st == CV_OK) {
 		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
+		if (st == CV_EINTEGRITY && !rep->bad_seq) /* a malformed row */
+			rep->bad_seq = c.expect;
+	}
 	if (st == CV_OK)
 		st = c.st;
+	if (st == CV_OK && c.seg_actor[0]) {
+		rep->bad_seq = c.seg_start;
+		st = cv_err_set(err, CV_EINTEGRITY,
+				"audit rows %lld to %lld are signed by no checkpoint: the log's end "
+				"was cut off or rows were appended",
+				(long long)c.seg_start, (long long)(c.expect - 1));
+	}
+	if (st == CV_OK)
+		st = check_users_against_log(&c);
 	if (st == CV_OK && checkpoint_text)
 		st = check_external(v, checkpoint_text, c.expect - 1, err);
 	free(c.signers);

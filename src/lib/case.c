@@ -386,9 +386,9 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 	} else {
 		if (s->role != CV_ROLE_COUNSELOR)
 			return cv_err_set(err, CV_EDENIED,
-					  "'%s' is a %s; only counselors granted on a case read or "
+					  "'%s' is %s; only counselors granted on a case read or "
 					  "write its content (identity, notes, tests, referrals)",
-					  s->me.name, cv_role_name(s->role));
+					  s->me.name, cv_role_a(s->role));
 		st = cv_store_grant_get(s->v->st, case_id, s->me.id, sealed, err);
 		if (st == CV_ENOTFOUND)
 			return cv_err_set(err, CV_EDENIED,
@@ -649,8 +649,8 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	if (st != CV_OK)
 		return st;
 	if (s->role != CV_ROLE_COUNSELOR)
-		st = cv_err_set(err, CV_EDENIED, "'%s' is a %s; only counselors open cases",
-				s->me.name, cv_role_name(s->role));
+		st = cv_err_set(err, CV_EDENIED, "'%s' is %s; only counselors open cases",
+				s->me.name, cv_role_a(s->role));
 	if (st == CV_OK)
 		st = check_input(in, err);
 	if (st == CV_OK)
@@ -814,9 +814,9 @@ static cv_status need_counselor(cv_session *s, const char *action, const char *o
 	if (s->role == CV_ROLE_COUNSELOR)
 		return CV_OK;
 	cv_err_set(err, CV_EDENIED,
-		   "'%s' is a %s; only counselors read case content (identity, notes, tests, "
+		   "'%s' is %s; only counselors read case content (identity, notes, tests, "
 		   "referrals)",
-		   s->me.name, cv_role_name(s->role));
+		   s->me.name, cv_role_a(s->role));
 	return cv_op_fail(s, action, object, err);
 }
 
@@ -1080,8 +1080,8 @@ static cv_status grant_to(cv_session *s, struct cv_case *c, const char *to, cv_e
 		return st;
 	if (cv_user_role(&u) != CV_ROLE_COUNSELOR)
 		return cv_err_set(err, CV_EDENIED,
-				  "'%s' is a %s; cases are shared only with counselors", to,
-				  u.role);
+				  "'%s' is %s; cases are shared only with counselors", to,
+				  cv_role_a(cv_user_role(&u)));
 	if (strcmp(u.status, "active") != 0)
 		return cv_err_set(err, CV_EDENIED, "'%s' is disabled; cases go to active counselors",
 				  to);
@@ -1116,9 +1116,9 @@ static cv_status need_admin_recovery(cv_session *s, const char *action, const ch
 
 	*recovery = NULL;
 	if (s->role != CV_ROLE_ADMIN) {
-		cv_err_set(err, CV_EDENIED, "'%s' is a %s; only an admin with the recovery code may "
+		cv_err_set(err, CV_EDENIED, "'%s' is %s; only an admin with the recovery code may "
 					    "use '%s'",
-			   s->me.name, cv_role_name(s->role), action);
+			   s->me.name, cv_role_a(s->role), action);
 		return cv_op_fail(s, action, object, err);
 	}
 	st = cv_recovery_open(s->v, code ? code : "", recovery, err);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include <stddef.h>
 #include "banned.h"
 
 cv_status cv_err_set(cv_err *err, cv_status st, const char *fmt, ...)
@@ -47,4 +48,26 @@ const char *cv_status_name(cv_status st)
 		return "not found";
 	}
 	return "unknown";
+}
+
+const char *cv_role_a(cv_role role)
+{
+	switch (role) {
+	case CV_ROLE_COUNSELOR:
+		return "a counselor";
+	case CV_ROLE_SUPERVISOR:
+		return "a supervisor";
+	case CV_ROLE_ADMIN:
+		return "an admin";
+	}
+	return "an unknown role";
+}
+
+void cv_command_words(const char *action, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; action[i] && i + 1 < cap; i++)
+		out[i] = action[i] == '.' ? ' ' : action[i];
+	out[i] = '\0';
 }

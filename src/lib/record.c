@@ -350,8 +350,8 @@ static cv_status cross_list(cv_session *s, const char *type, const char *action,
 		return st;
 	if (s->role != CV_ROLE_COUNSELOR) {
 		cv_err_set(err, CV_EDENIED,
-			   "'%s' is a %s; only counselors read referrals and the register",
-			   s->me.name, cv_role_name(s->role));
+			   "'%s' is %s; only counselors read referrals and the register",
+			   s->me.name, cv_role_a(s->role));
 		return cv_op_fail(s, action, type, err);
 	}
 	st = cv_store_record_each_granted(s->v->st, s->me.id, type, collect_record, &l, err);

@@ -339,10 +339,13 @@ out:
 
 static cv_status need_admin(cv_session *s, const char *action, const char *object, cv_err *err)
 {
+	char cmd[32];
+
 	if (s->role == CV_ROLE_ADMIN)
 		return CV_OK;
-	cv_err_set(err, CV_EDENIED, "'%s' is a %s; only an admin may use '%s'", s->me.name,
-		   cv_role_name(s->role), action);
+	cv_command_words(action, cmd, sizeof(cmd));
+	cv_err_set(err, CV_EDENIED, "'%s' is %s; only an admin may use '%s'", s->me.name,
+		   cv_role_a(s->role), cmd);
 	return cv_op_fail(s, action, object, err);
 }
 
@@ -354,36 +357,36 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	cv_user_rec r, existing;
 	cv_status st;
 
-	st = cv_name_check(name, err);
-	if (st != CV_OK)
-		return st;
-	snprintf(object, sizeof(object), "user:%s", name);
+	snprintf(object, sizeof(object), "user:%.32s", name ? name : "");
 	st = need_admin(s, "user.add", object, err);
-	if (st != CV_OK)
-		return st;
-	if (role != CV_ROLE_COUNSELOR && role != CV_ROLE_SUPERVISOR && role != CV_ROLE_ADMIN)
-		return cv_err_set(err, CV_EUSAGE,
-				  "unknown role; use counselor, supervisor or admin");
-	st = cv_passphrase_check(pass, passlen, err);
-	if (st != CV_OK)
-		return st;
-	if (kdf)
-		params = *kdf;
-	else if ((st = cv_user_kdf_default(s->v, &params, err)) != CV_OK)
-		return st;
-	st = cv_kdf_params_check(&params, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_store_user_by_name(s->v->st, name, &existing, err);
+	st = cv_name_check(name, err);
+	if (st == CV_OK && role != CV_ROLE_COUNSELOR && role != CV_ROLE_SUPERVISOR &&
+	    role != CV_ROLE_ADMIN)
+		st = cv_err_set(err, CV_EUSAGE, "unknown role; use counselor, supervisor or admin");
 	if (st == CV_OK)
-		st = cv_err_set(err, CV_EUSAGE, "user '%s' already exists; choose another name",
-				name);
-	else if (st == CV_ENOTFOUND)
-		st = cv_user_create(s->v, s->head.seq + 1, name, role, pass, passlen, &params,
-				    &s->me, s->kh, &r, NULL, err);
+		st = cv_passphrase_check(pass, passlen, err);
+	if (st == CV_OK) {
+		if (kdf)
+			params = *kdf;
+		else
+			st = cv_user_kdf_default(s->v, &params, err);
+	}
+	if (st == CV_OK)
+		st = cv_kdf_params_check(&params, err);
+	if (st == CV_OK) {
+		st = cv_store_user_by_name(s->v->st, name, &existing, err);
+		if (st == CV_OK)
+			st = cv_err_set(err, CV_EUSAGE,
+					"user '%s' already exists; choose another name", name);
+		else if (st == CV_ENOTFOUND)
+			st = cv_user_create(s->v, s->head.seq + 1, name, role, pass, passlen,
+					    &params, &s->me, s->kh, &r, NULL, err);
+	}
 	if (st == CV_OK)
 		st = cv_vkeys_provision(s, &r, err);
 	if (st != CV_OK)
@@ -438,13 +441,12 @@ cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_e
 	cv_status st;
 
 	snprintf(object, sizeof(object), "user:%s", s->me.name);
-	st = cv_passphrase_check(newpass, newlen, err);
-	if (st != CV_OK)
-		return st;
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_user_kdf_default(s->v, &params, err);
+	st = cv_passphrase_check(newpass, newlen, err);
+	if (st == CV_OK)
+		st = cv_user_kdf_default(s->v, &params, err);
 	if (st == CV_OK)
 		st = wrap_new(s->v, &r, &params, newpass, newlen, s->kh, err);
 	if (st == CV_OK)
@@ -481,17 +483,16 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	cv_user_rec r;
 	cv_status st;
 
-	st = cv_name_check(name, err);
-	if (st != CV_OK)
-		return st;
-	snprintf(object, sizeof(object), "user:%s", name);
+	snprintf(object, sizeof(object), "user:%.32s", name ? name : "");
 	st = need_admin(s, "user.disable", object, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_store_user_by_name(s->v->st, name, &r, err);
+	st = cv_name_check(name, err);
+	if (st == CV_OK)
+		st = cv_store_user_by_name(s->v->st, name, &r, err);
 	if (st == CV_OK && r.id == s->me.id)
 		st = cv_err_set(err, CV_EUSAGE,
 				"you cannot disable your own account; ask another admin");

@@ -113,11 +113,14 @@ cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
 	if (!v)
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	st = cv_store_open(path, &v->st, err);
-	if (st == CV_OK)
+	if (st == CV_OK) {
 		st = cv_store_meta_get(v->st, "vault_id", v->vault_id, sizeof(v->vault_id), err);
-	if (st == CV_ENOTFOUND)
-		st = cv_err_set(err, CV_EINTEGRITY,
-				"'%s' has no vault id: it is damaged or was never initialised", path);
+		if (st == CV_ENOTFOUND)
+			st = cv_err_set(err, CV_EINTEGRITY,
+					"'%s' has no vault id: it is damaged or was never "
+					"initialised",
+					path);
+	}
 	if (st != CV_OK) {
 		cv_vault_close(v);
 		return st;
@@ -198,6 +201,11 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 		goto fail;
 	}
 	if (st == CV_EINTEGRITY) {
+		cv_err_set(err, CV_EINTEGRITY,
+			   "the record of user '%s' fails verification: its wrapped keys do not "
+			   "match its public keys; the vault was tampered with (run 'casevault "
+			   "audit verify' and restore from a backup)",
+			   user);
 		st = login_failed(v, user, "user keys fail verification", err);
 		goto fail;
 	}
