@@ -56,6 +56,7 @@ static const char schema_sql[] =
 	" prev_hash BLOB NOT NULL,"
 	" hash BLOB NOT NULL,"
 	" sig BLOB) STRICT;"
+	"CREATE INDEX audit_by_object ON audit (object, seq);"
 	"CREATE TABLE key_history ("
 	" user_id INTEGER NOT NULL REFERENCES users (id),"
 	" cert_seq INTEGER NOT NULL,"
@@ -147,6 +148,8 @@ enum stmt_id {
 	S_RECORD_EACH_CASE,
 	S_RECORD_EACH_GRANTED,
 	S_ID_TAKEN,
+	S_AUDIT_LAST_IDENTITY,
+	S_AUDIT_LAST_STATUS,
 	S__COUNT
 };
 
@@ -233,6 +236,10 @@ static const char *const stmt_sql[S__COUNT] = {
 				  " ORDER BY r.created_at, r.rowid",
 	[S_ID_TAKEN] = "SELECT 1 FROM cases WHERE id = ?1 UNION ALL"
 		       " SELECT 1 FROM records WHERE id = ?1 LIMIT 1",
+	[S_AUDIT_LAST_IDENTITY] = "SELECT coalesce(max(seq), 0) FROM audit WHERE object = ?1"
+				  " AND outcome = 'ok' AND action IN ('user.add', 'user.reset')",
+	[S_AUDIT_LAST_STATUS] = "SELECT coalesce(max(seq), 0) FROM audit WHERE object = ?1"
+				" AND outcome = 'ok' AND action IN ('user.add', 'user.disable')",
 	[S_AUDIT_GET] = "SELECT " AUDIT_COLS " FROM audit WHERE seq = ?1",
 	[S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
 			  " WHERE (?1 IS NULL OR actor = ?1)"
@@ -1388,5 +1395,28 @@ cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *er
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(st, rc, "choosing an id", err);
 	*taken = rc == SQLITE_ROW;
+	return CV_OK;
+}
+
+cv_status cv_store_audit_last_user_events(cv_store *st, const char *object, int64_t *identity,
+					  int64_t *status, cv_err *err)
+{
+	static const enum stmt_id ids[2] = {S_AUDIT_LAST_IDENTITY, S_AUDIT_LAST_STATUS};
+	int64_t *out[2] = {identity, status};
+
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = stmt(st, ids[i], err);
+		int rc;
+
+		if (!s)
+			return CV_ERROR;
+		sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*out[i] = sqlite3_column_int64(s, 0);
+		done(s);
+		if (rc != SQLITE_ROW)
+			return db_error(st, rc, "reading the audit log", err);
+	}
 	return CV_OK;
 }

@@ -114,6 +114,11 @@ cv_status cv_store_user_each(cv_store *st, cv_store_user_cb cb, void *arg, cv_er
 cv_status cv_store_audit_head(cv_store *st, int64_t *seq, uint8_t hash[CV_HASH_LEN],
 			      cv_err *err);
 cv_status cv_store_audit_insert(cv_store *st, const cv_audit_rec *rec, cv_err *err);
+/* The seq of the last ok row that set the identity (user.add, user.reset)
+ * and the status (user.add, user.disable) of `object` ("user:NAME"); 0
+ * when there is none. */
+cv_status cv_store_audit_last_user_events(cv_store *st, const char *object, int64_t *identity,
+					  int64_t *status, cv_err *err);
 /* Reads one row; CV_ENOTFOUND when there is none with that seq. */
 typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,

@@ -155,6 +155,33 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
 	return orig;
 }
 
+/* A quick check that the user's record is the one the log last wrote: an
+ * older copy put back (say, "active" before a disable) is refused.  The full
+ * chain is checked by `audit verify`. */
+static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	char object[CV_NAME_MAX + 8];
+	int64_t identity = 0, status = 0;
+	cv_status st;
+
+	snprintf(object, sizeof(object), "user:%s", r->name);
+	st = cv_store_audit_last_user_events(v->st, object, &identity, &status, err);
+	if (st != CV_OK)
+		return st;
+	if (!identity)
+		identity = 1; /* the first admin, created by vault.init */
+	if (!status)
+		status = 1;
+	if (identity != r->cert_seq || status != r->status_seq)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the record of user '%s' does not match the log (changed at row "
+				  "%lld, the log says row %lld): an old copy of it was put back; run "
+				  "'casevault audit verify' and restore from a backup",
+				  r->name, (long long)(status != r->status_seq ? r->status_seq : r->cert_seq),
+				  (long long)(status != r->status_seq ? status : identity));
+	return CV_OK;
+}
+
 cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
 		   cv_session **out, cv_err *err)
 {
@@ -183,6 +210,8 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	if (st != CV_OK)
 		goto fail;
 	st = cv_user_verify(v, &s->me, err);
+	if (st == CV_OK)
+		st = match_log(v, &s->me, err);
 	if (st == CV_EINTEGRITY) {
 		st = login_failed(v, user, "user record fails verification", err);
 		goto fail;
