@@ -75,11 +75,15 @@ $(BUILD)/tests/%: tests/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
 
+# Runs every test program, then fails if any failed.
 unit: $(TESTS)
-	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(TESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 e2e: $(BIN)
-	@set -e; for t in tests/e2e_*.sh; do echo "== $$t"; CASEVAULT=$(abspath $(BIN)) sh $$t; done
+	@failed=""; for t in $(wildcard tests/e2e_*.sh); do echo "== $$t"; \
+		CASEVAULT=$(abspath $(BIN)) sh $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "end-to-end tests failed:$$failed"; exit 1; fi
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -566,7 +566,10 @@ static void test_tamper_time(void **state)
 static void test_tamper_delete_middle_row(void **state)
 {
 	struct tfix *t = *state;
-	int64_t k = seq_of("action = 'user.add' AND object = 'user:sam'");
+	/* A row that sam's own login does not depend on (deleting sam's
+	 * user.add row is refused already at login: the record no longer
+	 * matches the log). */
+	int64_t k = seq_of("action = 'user.list'");
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq = %lld", (long long)k);
@@ -778,7 +781,9 @@ static void test_checkpoint_from_other_vault(void **state)
 	cv_vault_close(v);
 
 	copy_db(base_path, t->path);
-	assert_int_equal(verify_as(t->path, "sam", PW_SAM, text, &rep, &err), CV_EUSAGE);
+	/* Either the wrong file, or this vault was replaced: an integrity
+	 * failure either way. */
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, text, &rep, &err), CV_EINTEGRITY);
 	assert_msg_has(err, "another vault");
 	free(text);
 }

@@ -755,7 +755,8 @@ static void make_user(cv_user_rec *r, int64_t id, const char *name, const char *
 	randombytes_buf(r->sign_pk, sizeof(r->sign_pk));
 	r->creator_id = 1;
 	randombytes_buf(r->cert_sig, sizeof(r->cert_sig));
-	r->status_version = 1;
+	r->cert_seq = id;
+	r->status_seq = id;
 	r->status_signer_id = 1;
 	randombytes_buf(r->status_sig, sizeof(r->status_sig));
 	r->kdf_alg = 1;
@@ -809,7 +810,7 @@ static void test_user_rows(void **state)
 
 	/* Status and key updates touch only their columns. */
 	snprintf(b.status, sizeof(b.status), "disabled");
-	b.status_version = 2;
+	b.status_seq = 7;
 	b.status_signer_id = 1;
 	randombytes_buf(b.status_sig, sizeof(b.status_sig));
 	assert_int_equal(cv_store_user_update_status(st, &b, &err), CV_OK);

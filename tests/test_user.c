@@ -511,6 +511,7 @@ static char base_path[128];
 
 /* dave's status columns as signed by alice when he was added (active, v1). */
 static uint8_t dave_v1_sig[crypto_sign_BYTES];
+static int64_t dave_v1_seq;
 
 static void read_dave_status_sig(void)
 {
@@ -519,14 +520,14 @@ static void read_dave_status_sig(void)
 
 	assert_int_equal(sqlite3_open_v2(base_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT status_sig FROM users WHERE name = 'dave'"
-					    " AND status = 'active' AND status_version = 1"
-					    " AND status_signer_id = 1",
+					    "SELECT status_sig, status_seq FROM users WHERE name = 'dave'"
+					    " AND status = 'active' AND status_signer_id = 1",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_bytes(s, 0), crypto_sign_BYTES);
 	memcpy(dave_v1_sig, sqlite3_column_blob(s, 0), crypto_sign_BYTES);
+	dave_v1_seq = sqlite3_column_int64(s, 1);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -656,7 +657,7 @@ static void test_tamper_status(void **state)
 
 	/* Flipped with a bumped version: still not signed by an admin. */
 	copy_db(base_path, t->path);
-	raw_exec(t->path, "UPDATE users SET status = 'active', status_version = 3"
+	raw_exec(t->path, "UPDATE users SET status = 'active', status_seq = status_seq + 1"
 			  " WHERE name = 'dave'");
 	expect_login(t->path, "dave", PW_DAVE, CV_EINTEGRITY);
 }
@@ -680,12 +681,13 @@ static void test_tamper_status_replay(void **state)
 	assert_int_equal(sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
-			       "UPDATE users SET status = 'active', status_version = 1,"
+			       "UPDATE users SET status = 'active', status_seq = ?2,"
 			       " status_signer_id = 1, status_sig = ?1"
 			       " WHERE name = 'dave'",
 			       -1, &s, NULL),
 	    SQLITE_OK);
 	sqlite3_bind_blob(s, 1, dave_v1_sig, sizeof(dave_v1_sig), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, dave_v1_seq);
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
