@@ -1,0 +1,1531 @@
+/*
+ * test_case.c - cases through the public API (cv_case_open/list/find/show/
+ * close/reopen/share/handover/shred, cv_user_reset): who may open and read
+ * a case (R3) and the 'denied' rows of every refusal, input validation
+ * that writes nothing, the duplicate-student warning, closing rules (R4),
+ * crypto proof that ciphertexts and sealed keys moved with the sqlite3
+ * library no longer open, handover and passphrase reset that lose nothing,
+ * shredding (R10) that leaves no key or ciphertext on disk, and a whole
+ * counselor's day after which the vault's bytes hold no plaintext.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "casevault.h"
+
+#define PW_ALICE "alice correct horse battery"
+#define PW_CAROL "carol correct horse battery"
+#define PW_DAVE "dave correct horse battery"
+#define PW_SAM "sam correct horse battery"
+#define PW_NEW "carol has a brand new passphrase"
+
+static const cv_kdf_params kdf = {2, 19456, 1};
+
+#define assert_msg_has(e, sub)                                                                     \
+	do {                                                                                       \
+		if (!strstr((e).msg, (sub)))                                                       \
+			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int make_dir(char *dir, size_t cap)
+{
+	snprintf(dir, cap, "/tmp/cv-test-case-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Sessions a test has open, so that teardown closes them when it fails. */
+static cv_session *sessions[16];
+
+static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
+{
+	cv_session *s = NULL;
+	cv_err err = {0};
+
+	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
+		fail_msg("login as '%s' failed: %s", name, err.msg);
+	assert_non_null(s);
+	for (size_t i = 0; i < 16; i++) {
+		if (!sessions[i]) {
+			sessions[i] = s;
+			return s;
+		}
+	}
+	fail_msg("too many sessions open");
+	return NULL;
+}
+
+static void logout(cv_session *s)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (sessions[i] == s)
+			sessions[i] = NULL;
+	cv_session_close(s);
+}
+
+static void logout_all(void)
+{
+	for (size_t i = 0; i < 16; i++) {
+		cv_session_close(sessions[i]);
+		sessions[i] = NULL;
+	}
+}
+
+static sqlite3 *raw_open(const char *path, int flags)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
+		fail_msg("cannot open '%s': %s", path, sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* A scalar query through a connection of our own (no casevault code). */
+static int64_t q_int(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t q_int(const char *path, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A blob query; returns its length (0 when there is no row). */
+static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_bytes(s, 0);
+		assert_true(n <= cap);
+		if (n)
+			memcpy(out, sqlite3_column_blob(s, 0), n);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void raw_exec(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void raw_exec(const char *path, const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql '%s' failed: %s", sql, msg ? msg : "?");
+	if (sqlite3_changes(db) < 1)
+		fail_msg("sql '%s' changed nothing", sql);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+/* Audit rows with this actor, action, outcome and object. */
+static int64_t audit_rows(const char *path, const char *actor, const char *action,
+			  const char *outcome, const char *object)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE actor = ?1 AND"
+					    " action = ?2 AND outcome = ?3 AND object = ?4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static int64_t case_rows(const char *path, const char *actor, const char *action,
+			 const char *outcome, const char *case_id)
+{
+	char object[32];
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	return audit_rows(path, actor, action, outcome, object);
+}
+
+static void copy_db(const char *from, const char *to)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk;
+
+	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	bk = sqlite3_backup_init(dst, "main", src, "main");
+	assert_non_null(bk);
+	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+}
+
+/* Whether the file at path holds the bytes needle (0 when it is absent). */
+static int file_has(const char *path, const void *needle, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *buf;
+	long size;
+	int found;
+
+	if (!fp)
+		return 0;
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	size = ftell(fp);
+	assert_true(size >= 0);
+	rewind(fp);
+	buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	found = memmem(buf, (size_t)size, needle, n) != NULL;
+	free(buf);
+	return found;
+}
+
+static int on_disk(const char *path, const void *needle, size_t n)
+{
+	static const char *const suffix[] = {"", "-wal", "-journal"};
+	char p[256];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		if (file_has(p, needle, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Fails when the vault file, its -wal or -journal holds needle. */
+static void assert_not_on_disk(const char *path, const void *needle, size_t n, const char *what)
+{
+	static const char *const suffix[] = {"", "-wal", "-journal"};
+	char p[256];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		if (file_has(p, needle, n))
+			fail_msg("'%s' holds %s", p, what);
+	}
+}
+
+static void assert_id_shape(const char *id, char prefix, size_t n)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	if (strlen(id) != n + 2 || id[0] != prefix || id[1] != '-')
+		fail_msg("id '%s' is not %c- and %zu characters", id, prefix, n);
+	for (size_t i = 2; i < n + 2; i++)
+		if (!strchr(alphabet, id[i]))
+			fail_msg("id '%s' has '%c', not Crockford base32", id, id[i]);
+}
+
+/* ---- fixture: alice admin, carol and dave counselors, sam supervisor ---- */
+
+static char base_dir[64];
+static char base_path[128];
+static char recovery[CV_RECOVERY_CODE_LEN + 1]; /* the base vault's recovery code */
+
+struct fix {
+	char dir[64];
+	char path[128];
+	cv_vault *v;
+};
+
+static int group_setup(void **state)
+{
+	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
+	cv_vault *v = NULL;
+	cv_session *a = NULL;
+	cv_err err = {0};
+	cv_status st = CV_ERROR;
+
+	(void)state;
+	if (!code || make_dir(base_dir, sizeof(base_dir)) != 0)
+		return -1;
+	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
+	st = cv_vault_create(base_path, "alice", PW_ALICE, strlen(PW_ALICE), &kdf, code, &err);
+	if (st == CV_OK) {
+		memcpy(recovery, code, sizeof(recovery));
+		st = cv_vault_open(base_path, &v, &err);
+	}
+	if (st == CV_OK)
+		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
+				 &err);
+	if (st == CV_OK)
+		st =
+		    cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &kdf, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+	cv_session_close(a);
+	cv_vault_close(v);
+	sodium_free(code);
+	if (st != CV_OK) {
+		fprintf(stderr, "group setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	remove_tree(base_dir);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	cv_err err = {0};
+
+	if (!f || make_dir(f->dir, sizeof(f->dir)) != 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+	copy_db(base_path, f->path);
+	if (cv_vault_open(f->path, &f->v, &err) != CV_OK) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	logout_all();
+	cv_vault_close(f->v);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- case helpers ----------------------------------------------------------- */
+
+static cv_case_input student(const char *sid, const char *name)
+{
+	cv_case_input in = {sid, name, "F", 8, "8-3", "emotion", NULL, "Li Mei", "13800001111"};
+	return in;
+}
+
+static void open_ok(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+	int dup = -1;
+
+	if (cv_case_open(s, in, id, &dup, &err) != CV_OK)
+		fail_msg("case open failed: %s", err.msg);
+	assert_id_shape(id, 'C', 5);
+}
+
+static void open_new(cv_session *s, const char *sid, const char *name, char id[CV_CASE_ID_MAX])
+{
+	cv_case_input in = student(sid, name);
+
+	open_ok(s, &in, id);
+}
+
+static void consent_ok(cv_session *s, const char *id, const char *by, const char *scopes)
+{
+	cv_consent_input in = {by, "written", "2024-09-02", scopes, NULL};
+	cv_err err = {0};
+
+	if (cv_consent_record(s, id, &in, &err) != CV_OK)
+		fail_msg("consent record failed: %s", err.msg);
+}
+
+static void consent_all(cv_session *s, const char *id)
+{
+	static const char all[] = "individual,group,testing,guardian-contact,referral-disclosure";
+
+	consent_ok(s, id, "student", all);
+	consent_ok(s, id, "guardian", all);
+}
+
+static void note_ok(cv_session *s, const char *case_id, const char *kind, const char *text,
+		    char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+
+	if (cv_note_add(s, case_id, kind, text, strlen(text), NULL, id, &err) != CV_OK)
+		fail_msg("note add failed: %s", err.msg);
+	assert_id_shape(id, 'N', 6);
+}
+
+static void final_note(cv_session *s, const char *case_id, const char *kind, const char *text,
+		       char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+
+	note_ok(s, case_id, kind, text, id);
+	if (cv_note_finalize(s, id, &err) != CV_OK)
+		fail_msg("note finalize failed: %s", err.msg);
+}
+
+/* What cv_note_show delivered. */
+struct note_read {
+	int calls;
+	char text[512];
+	size_t len;
+	int signature_ok;
+};
+
+static int note_cb(const cv_note_info *n, void *arg)
+{
+	struct note_read *r = arg;
+
+	r->calls++;
+	assert_non_null(n->text);
+	r->len = n->text_len;
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)n->text_len, n->text);
+	r->signature_ok = n->signature_ok;
+	return 0;
+}
+
+static cv_status note_read(cv_session *s, const char *id, struct note_read *r, cv_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	return cv_note_show(s, id, note_cb, r, err);
+}
+
+static void assert_note_text(cv_session *s, const char *id, const char *text)
+{
+	struct note_read r;
+	cv_err err = {0};
+
+	if (note_read(s, id, &r, &err) != CV_OK)
+		fail_msg("note show '%s' failed: %s", id, err.msg);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.len, strlen(text));
+	assert_string_equal(r.text, text);
+}
+
+/* What cv_case_show, cv_case_list and cv_case_find delivered. */
+struct shown {
+	int cases;
+	struct {
+		char id[CV_CASE_ID_MAX];
+		char status[16];
+		char name[64];
+		char student_id[32];
+		char class_name[32];
+		char phone[32];
+		char opened_by[CV_NAME_MAX + 1];
+		char closed_at[32];
+		int minor;
+	} c[8];
+	int notes;
+	char note_ids[8][CV_CASE_ID_MAX];
+};
+
+static int case_cb(const cv_case_info *c, void *arg)
+{
+	struct shown *w = arg;
+
+	if (w->cases < 8) {
+		snprintf(w->c[w->cases].id, sizeof(w->c[0].id), "%s", c->id);
+		snprintf(w->c[w->cases].status, sizeof(w->c[0].status), "%s", c->status);
+		snprintf(w->c[w->cases].name, sizeof(w->c[0].name), "%s", c->name);
+		snprintf(w->c[w->cases].student_id, sizeof(w->c[0].student_id), "%s",
+			 c->student_id);
+		snprintf(w->c[w->cases].class_name, sizeof(w->c[0].class_name), "%s",
+			 c->class_name);
+		snprintf(w->c[w->cases].phone, sizeof(w->c[0].phone), "%s", c->guardian_phone);
+		snprintf(w->c[w->cases].opened_by, sizeof(w->c[0].opened_by), "%s", c->opened_by);
+		snprintf(w->c[w->cases].closed_at, sizeof(w->c[0].closed_at), "%s", c->closed_at);
+		w->c[w->cases].minor = c->minor;
+	}
+	w->cases++;
+	return 0;
+}
+
+static int show_note_cb(const cv_note_info *n, void *arg)
+{
+	struct shown *w = arg;
+
+	assert_null(n->text); /* lists never carry note text */
+	if (w->notes < 8)
+		snprintf(w->note_ids[w->notes], CV_CASE_ID_MAX, "%s", n->id);
+	w->notes++;
+	return 0;
+}
+
+static cv_status show(cv_session *s, const char *id, struct shown *w, cv_err *err)
+{
+	cv_case_visitor vis = {.on_case = case_cb, .on_note = show_note_cb};
+
+	memset(w, 0, sizeof(*w));
+	return cv_case_show(s, id, 0, NULL, &vis, w, err);
+}
+
+static cv_status list(cv_session *s, int all, struct shown *w, cv_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	return cv_case_list(s, all, case_cb, w, err);
+}
+
+static cv_status find(cv_session *s, const char *sid, struct shown *w, cv_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	return cv_case_find(s, sid, case_cb, w, err);
+}
+
+static int shown_has(const struct shown *w, const char *id)
+{
+	for (int i = 0; i < w->cases && i < 8; i++)
+		if (strcmp(w->c[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+static void test_open_by_counselor(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_case_input in = student("S-2024-0117", "Zhang Wei");
+	char id[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+	int dup = -1;
+
+	in.born = "2011-05-04";
+	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_OK);
+	assert_id_shape(id, 'C', 5);
+	assert_int_equal(dup, 0);
+	assert_int_equal(case_rows(f->path, "carol", "case.open", "ok", id), 1);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM cases WHERE id = '%s'"
+			       " AND status = 'open'",
+			       id),
+			 1);
+	/* Sealed to the opener only. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", id), 1);
+
+	assert_int_equal(show(c, id, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, id);
+	assert_string_equal(w.c[0].status, "open");
+	assert_string_equal(w.c[0].name, "Zhang Wei");
+	assert_string_equal(w.c[0].student_id, "S-2024-0117");
+	assert_string_equal(w.c[0].class_name, "8-3");
+	assert_string_equal(w.c[0].phone, "13800001111");
+	assert_string_equal(w.c[0].opened_by, "carol");
+	assert_string_equal(w.c[0].closed_at, "");
+	assert_int_equal(w.c[0].minor, 1);
+	assert_int_equal(case_rows(f->path, "carol", "case.show", "ok", id), 1);
+	logout(c);
+}
+
+static void test_open_denied_for_supervisor_and_admin(void **state)
+{
+	struct fix *f = *state;
+	const char *who[] = {"sam", "alice"}, *pw[] = {PW_SAM, PW_ALICE};
+	cv_case_input in = student("S-1", "Zhang Wei");
+
+	for (int i = 0; i < 2; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+		char id[CV_CASE_ID_MAX] = "junk";
+		cv_err err = {0};
+		int dup = -1;
+
+		assert_int_equal(cv_case_open(s, &in, id, &dup, &err), CV_EDENIED);
+		assert_int_equal(err.status, CV_EDENIED);
+		assert_msg_has(err, "only counselors open cases");
+		assert_string_equal(id, "");
+		assert_int_equal(audit_rows(f->path, who[i], "case.open", "denied", "case:new"), 1);
+		logout(s);
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants"), 0);
+}
+
+static void test_open_bad_input(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	static char long_name[260];
+	struct {
+		const char *what;
+		cv_case_input in;
+		const char *msg;
+	} bad[24];
+	size_t n = 0;
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+#define BAD(field, value, m)                                                                       \
+	do {                                                                                       \
+		bad[n].what = #field "=" #value;                                                   \
+		bad[n].in = student("S-77", "Wang Fang");                                          \
+		bad[n].in.field = value;                                                           \
+		bad[n].msg = m;                                                                    \
+		n++;                                                                               \
+	} while (0)
+	BAD(gender, "female", "gender must be F, M or X");
+	BAD(gender, "f", "gender must be F, M or X");
+	BAD(gender, NULL, "gender must be F, M or X");
+	BAD(grade, 0, "grade must be a number from 1 to 12");
+	BAD(grade, 13, "grade must be a number from 1 to 12");
+	BAD(category, "sadness", "unknown category 'sadness'");
+	BAD(category, NULL, "unknown category");
+	BAD(name, "Wang\tFang", "name has a control character at byte offset 4");
+	BAD(name, "Wang \xff\xfe", "name is not valid UTF-8 (byte offset 5)");
+	BAD(name, "Wang \xc3", "not valid UTF-8");
+	BAD(name, long_name, "the limit is 200");
+	BAD(class_name, "8-3\n", "class has a control character");
+	BAD(student_id, "", "student id is empty");
+	BAD(born, "2010-13-01", "birth date '2010-13-01' is not a date");
+	BAD(born, "2010/01/01", "is not a date");
+	BAD(guardian_phone, "138\x7f", "guardian phone has a control character");
+#undef BAD
+	for (size_t i = 0; i < n; i++) {
+		char id[CV_CASE_ID_MAX] = "junk";
+		cv_err err = {0};
+		int dup = -1;
+		cv_status st = cv_case_open(c, &bad[i].in, id, &dup, &err);
+
+		if (st != CV_EUSAGE)
+			fail_msg("%s: status %d, want usage (%s)", bad[i].what, st, err.msg);
+		assert_msg_has(err, bad[i].msg);
+		assert_string_equal(id, "");
+	}
+	/* Nothing was written but the refusals themselves. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'case.open'"
+					" AND outcome = 'ok'"),
+			 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'case.open'"
+					" AND outcome = 'failed' AND actor = 'carol'"),
+			 (int64_t)n);
+	logout(c);
+}
+
+static void test_duplicate_open_warns(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *d;
+	cv_case_input in = student("S-2024-0117", "Zhang Wei");
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX], y[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int dup = -1;
+
+	assert_int_equal(cv_case_open(c, &in, a, &dup, &err), CV_OK);
+	assert_int_equal(dup, 0);
+	/* The same number typed differently is the same student. */
+	in.student_id = "s 2024 0117";
+	assert_int_equal(cv_case_open(c, &in, b, &dup, &err), CV_OK);
+	assert_int_equal(dup, 1);
+	assert_string_not_equal(a, b);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'case.open'"
+			       " AND object = 'case:%s'"
+			       " AND detail = 'student has another open case'",
+			       b),
+			 1);
+	/* Another student: no warning. */
+	in.student_id = "S-2024-0118";
+	assert_int_equal(cv_case_open(c, &in, x, &dup, &err), CV_OK);
+	assert_int_equal(dup, 0);
+	logout(c);
+	/* The warning counts every open case of the student, whoever opened it. */
+	d = login_ok(f->v, "dave", PW_DAVE);
+	in.student_id = "S20240117";
+	assert_int_equal(cv_case_open(d, &in, y, &dup, &err), CV_OK);
+	assert_int_equal(dup, 2);
+	logout(d);
+}
+
+/* ---- reading: list, find, show, share ------------------------------------------ */
+
+static void test_list_and_find_only_granted(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-100", "Chen Jing", a);
+	open_new(c, "S-200", "Liu Yang", b);
+	open_new(d, "S-100", "Chen Jing", x);
+
+	assert_int_equal(list(c, 0, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 2);
+	assert_true(shown_has(&w, a) && shown_has(&w, b));
+	assert_int_equal(list(d, 0, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, x);
+	assert_string_equal(w.c[0].name, "Chen Jing");
+
+	assert_int_equal(find(c, "s-100", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, a);
+	assert_int_equal(find(d, "S100", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, x);
+	assert_int_equal(find(d, "S-200", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(find(c, "S-999", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(find(c, "", &w, &err), CV_EUSAGE);
+
+	/* Shared: now dave finds both cases of the student. */
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	assert_int_equal(find(d, "S-100", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 2);
+	assert_true(shown_has(&w, a) && shown_has(&w, x));
+	assert_int_equal(list(d, 0, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 2);
+	logout(c);
+	logout(d);
+
+	/* Supervisors and admins list and find nothing. */
+	{
+		const char *who[] = {"sam", "alice"}, *pw[] = {PW_SAM, PW_ALICE};
+
+		for (int i = 0; i < 2; i++) {
+			cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+			assert_int_equal(list(s, 1, &w, &err), CV_EDENIED);
+			assert_int_equal(find(s, "S-100", &w, &err), CV_EDENIED);
+			assert_int_equal(w.cases, 0);
+			assert_int_equal(
+			    audit_rows(f->path, who[i], "case.list", "denied", "cases"), 1);
+			assert_int_equal(
+			    audit_rows(f->path, who[i], "case.find", "denied", "cases"), 1);
+			logout(s);
+		}
+	}
+}
+
+static void test_unshared_case_denied_until_shared(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	struct note_read r;
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-300", "Huang Lei", a);
+	consent_all(c, a);
+	note_ok(c, a, NULL, "first session", n);
+
+	assert_int_equal(show(d, a, &w, &err), CV_EDENIED);
+	assert_msg_has(err, "is not shared with 'dave'");
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(case_rows(f->path, "dave", "case.show", "denied", a), 1);
+	assert_int_equal(note_read(d, n, &r, &err), CV_EDENIED);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(case_rows(f->path, "dave", "note.show", "denied", a), 1);
+	/* Dave cannot grant himself what he was not given. */
+	assert_int_equal(cv_case_share(d, a, "dave", &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "dave", "case.share", "denied", a), 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", a), 1);
+
+	/* Cases are shared only with active counselors. */
+	assert_int_equal(cv_case_share(c, a, "sam", &err), CV_EDENIED);
+	assert_msg_has(err, "shared only with counselors");
+	assert_int_equal(cv_case_share(c, a, "alice", &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "carol", "case.share", "denied", a), 2);
+	assert_int_equal(cv_case_share(c, a, "nobody", &err), CV_ENOTFOUND);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", a), 1);
+
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'case.share' AND object = 'case:%s' AND"
+			       " outcome = 'ok' AND detail = 'to=dave'",
+			       a),
+			 1);
+	assert_int_equal(show(d, a, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].name, "Huang Lei");
+	assert_int_equal(w.notes, 1);
+	assert_note_text(d, n, "first session");
+	logout(c);
+	logout(d);
+}
+
+static void test_supervisor_and_admin_never_read(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	const char *who[] = {"sam", "alice"}, *pw[] = {PW_SAM, PW_ALICE};
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+
+	open_new(c, "S-400", "Zhao Min", a);
+	consent_all(c, a);
+	final_note(c, a, "analysis", "private analysis", n);
+	logout(c);
+
+	for (int i = 0; i < 2; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+		struct note_read r;
+		struct shown w;
+		cv_err err = {0};
+
+		assert_int_equal(show(s, a, &w, &err), CV_EDENIED);
+		assert_msg_has(err, "only counselors granted on a case read");
+		assert_int_equal(w.cases, 0);
+		assert_int_equal(case_rows(f->path, who[i], "case.show", "denied", a), 1);
+		assert_int_equal(note_read(s, n, &r, &err), CV_EDENIED);
+		assert_int_equal(r.calls, 0);
+		assert_int_equal(case_rows(f->path, who[i], "note.show", "denied", a), 1);
+		assert_int_equal(cv_case_share(s, a, who[i], &err), CV_EDENIED);
+		logout(s);
+	}
+	/* Not even the recovery key lets an admin hand a case to themselves. */
+	{
+		cv_session *s = login_ok(f->v, "alice", PW_ALICE);
+		cv_err err = {0};
+
+		assert_int_equal(cv_case_handover(s, a, "alice", recovery, &err), CV_EDENIED);
+		assert_int_equal(case_rows(f->path, "alice", "case.handover", "denied", a), 1);
+		assert_int_equal(cv_case_handover(s, a, "sam", recovery, &err), CV_EDENIED);
+		logout(s);
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u"
+					" ON u.id = g.user_id WHERE u.role <> 'counselor'"),
+			 0);
+}
+
+/* ---- closing (R4) ----------------------------------------------------------------- */
+
+static void test_close_rules_and_reopen(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], s1[CV_CASE_ID_MAX], an[CV_CASE_ID_MAX], oc[CV_CASE_ID_MAX];
+	char x[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-500", "Sun Li", a);
+	consent_all(c, a);
+	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+	assert_msg_has(err, "without a final analysis note");
+	/* A draft analysis does not count. */
+	note_ok(c, a, "analysis", "analysis and plan", an);
+	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+	assert_msg_has(err, "analysis");
+	assert_int_equal(cv_note_finalize(c, an, &err), CV_OK);
+	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+	assert_msg_has(err, "without a final outcome note");
+	final_note(c, a, "outcome", "outcome evaluation", oc);
+	note_ok(c, a, "session", "a late session note", s1);
+	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+	assert_msg_has(err, "1 draft note(s)");
+	assert_int_equal(case_rows(f->path, "carol", "case.close", "denied", a), 4);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM cases WHERE id = '%s'"
+			       " AND status = 'open'",
+			       a),
+			 1);
+
+	assert_int_equal(cv_note_finalize(c, s1, &err), CV_OK);
+	assert_int_equal(cv_case_close(c, a, &err), CV_OK);
+	assert_int_equal(case_rows(f->path, "carol", "case.close", "ok", a), 1);
+	assert_int_equal(show(c, a, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].status, "closed");
+	assert_int_equal(strlen(w.c[0].closed_at), 20);
+	/* Closed cases leave the default list. */
+	assert_int_equal(list(c, 0, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(list(c, 1, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	/* No new work on a closed case, and it cannot be closed twice. */
+	assert_int_equal(cv_note_add(c, a, NULL, "more", 4, NULL, x, &err), CV_EDENIED);
+	assert_msg_has(err, "is closed");
+	assert_string_equal(x, "");
+	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+
+	assert_int_equal(cv_case_reopen(c, a, &err), CV_OK);
+	assert_int_equal(case_rows(f->path, "carol", "case.reopen", "ok", a), 1);
+	assert_int_equal(cv_case_reopen(c, a, &err), CV_EUSAGE);
+	assert_msg_has(err, "already open");
+	assert_int_equal(show(c, a, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].status, "open");
+	assert_string_equal(w.c[0].closed_at, "");
+	assert_string_equal(w.c[0].name, "Sun Li");
+	note_ok(c, a, NULL, "after reopening", x);
+	logout(c);
+}
+
+/* ---- crypto proof: moved ciphertexts and keys do not open ------------------------- */
+
+static void test_note_box_moved_within_case(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
+	struct note_read r;
+	cv_err err = {0};
+
+	open_new(c, "S-600", "Ma Jun", a);
+	consent_all(c, a);
+	note_ok(c, a, NULL, "note one: the real text", n1);
+	note_ok(c, a, NULL, "note two: other words", n2);
+	/* Same case, same key, same kind and version: only the row id differs. */
+	raw_exec(f->path,
+		 "UPDATE records SET nonce = (SELECT nonce FROM records WHERE id = '%s'),"
+		 " box = (SELECT box FROM records WHERE id = '%s') WHERE id = '%s'",
+		 n1, n1, n2);
+	assert_int_equal(note_read(c, n2, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(r.calls, 0);
+	assert_msg_has(err, "does not decrypt");
+	assert_note_text(c, n1, "note one: the real text");
+	logout(c);
+}
+
+static void test_note_box_moved_across_cases(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], na[CV_CASE_ID_MAX], nb[CV_CASE_ID_MAX];
+	char na2[CV_CASE_ID_MAX];
+	struct note_read r;
+	cv_err err = {0};
+
+	open_new(c, "S-601", "Ma Jun", a);
+	open_new(c, "S-602", "He Ping", b);
+	consent_all(c, a);
+	consent_all(c, b);
+	note_ok(c, a, NULL, "case a text", na);
+	note_ok(c, a, NULL, "case a second text", na2);
+	note_ok(c, b, NULL, "case b text", nb);
+	raw_exec(f->path,
+		 "UPDATE records SET nonce = (SELECT nonce FROM records WHERE id = '%s'),"
+		 " box = (SELECT box FROM records WHERE id = '%s') WHERE id = '%s'",
+		 nb, nb, na);
+	assert_int_equal(note_read(c, na, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(r.calls, 0);
+	/* Moving the whole row to the other case does not help either. */
+	raw_exec(f->path, "UPDATE records SET case_id = '%s' WHERE id = '%s'", b, na2);
+	assert_int_equal(note_read(c, na2, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(r.calls, 0);
+	/* Nor does changing the version it was written at. */
+	raw_exec(f->path, "UPDATE records SET version = 2 WHERE id = '%s'", nb);
+	assert_int_equal(note_read(c, nb, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(r.calls, 0);
+	logout(c);
+}
+
+static void test_case_data_moved(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-700", "Guo Hua", a);
+	open_new(c, "S-701", "Tang Yu", b);
+	raw_exec(f->path,
+		 "UPDATE cases SET data_nonce = (SELECT data_nonce FROM cases WHERE id = '%s'),"
+		 " data_box = (SELECT data_box FROM cases WHERE id = '%s') WHERE id = '%s'",
+		 b, b, a);
+	assert_int_equal(show(c, a, &w, &err), CV_EINTEGRITY);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(case_rows(f->path, "carol", "case.show", "failed", a), 1);
+	assert_int_equal(show(c, b, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].name, "Tang Yu");
+	logout(c);
+}
+
+static void test_grant_key_replaced(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	char a1[CV_CASE_ID_MAX], a2[CV_CASE_ID_MAX], a3[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-801", "Case One", a1);
+	open_new(c, "S-802", "Case Two", a2);
+	open_new(c, "S-803", "Case Three", a3);
+	open_new(c, "S-804", "Case Four", b);
+
+	/* The recovery copy in place of carol's grant. */
+	raw_exec(f->path,
+		 "UPDATE grants SET sealed_key = (SELECT recovery_key FROM cases WHERE id = '%s')"
+		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
+		 a1, a1);
+	assert_int_equal(show(c, a1, &w, &err), CV_EINTEGRITY);
+	assert_int_equal(w.cases, 0);
+
+	/* Dave's grant in place of carol's. */
+	assert_int_equal(cv_case_share(c, a2, "dave", &err), CV_OK);
+	raw_exec(f->path,
+		 "UPDATE grants SET sealed_key = (SELECT sealed_key FROM grants WHERE"
+		 " case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'dave'))"
+		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
+		 a2, a2);
+	assert_int_equal(show(c, a2, &w, &err), CV_EINTEGRITY);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(show(d, a2, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].name, "Case Two");
+
+	/* Carol's key of another case opens, but is the wrong key. */
+	raw_exec(f->path,
+		 "UPDATE grants SET sealed_key = (SELECT sealed_key FROM grants WHERE"
+		 " case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol'))"
+		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
+		 b, a3);
+	assert_int_equal(show(c, a3, &w, &err), CV_EINTEGRITY);
+	assert_int_equal(w.cases, 0);
+
+	/* A grant row dave writes for himself with carol's sealed key gives
+	 * him nothing: the key is sealed to carol. */
+	raw_exec(f->path,
+		 "INSERT INTO grants (case_id, user_id, sealed_key, granted_by, granted_at)"
+		 " SELECT case_id, (SELECT id FROM users WHERE name = 'dave'), sealed_key,"
+		 " granted_by, granted_at FROM grants WHERE case_id = '%s'",
+		 b);
+	assert_int_equal(show(d, b, &w, &err), CV_EINTEGRITY);
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(show(c, b, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].name, "Case Four");
+	logout(c);
+	logout(d);
+}
+
+/* ---- handover and reset ------------------------------------------------------------- */
+
+static void test_handover_reads_every_note(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a, *d;
+	static const char *const texts[] = {"session one", "analysis and plan", "a draft note",
+					    "addendum text"};
+	char cs[CV_CASE_ID_MAX], n[4][CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-900", "Xu Ling", cs);
+	consent_all(c, cs);
+	final_note(c, cs, NULL, texts[0], n[0]);
+	final_note(c, cs, "analysis", texts[1], n[1]);
+	note_ok(c, cs, NULL, texts[2], n[2]);
+	assert_int_equal(cv_note_amend(c, n[0], texts[3], strlen(texts[3]), NULL, n[3], &err),
+			 CV_OK);
+	logout(c);
+
+	a = login_ok(f->v, "alice", PW_ALICE);
+	assert_int_equal(cv_case_handover(a, cs, "dave", recovery, &err), CV_OK);
+	logout(a);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'alice' AND"
+			       " action = 'case.handover' AND object = 'case:%s' AND"
+			       " outcome = 'ok' AND detail = 'to=dave'",
+			       cs),
+			 1);
+
+	d = login_ok(f->v, "dave", PW_DAVE);
+	assert_int_equal(show(d, cs, &w, &err), CV_OK);
+	assert_string_equal(w.c[0].name, "Xu Ling");
+	assert_int_equal(w.notes, 4);
+	for (int i = 0; i < 4; i++)
+		assert_note_text(d, n[i], texts[i]);
+	logout(d);
+}
+
+static void test_handover_refusals(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a, *s;
+	char cs[CV_CASE_ID_MAX], wrong[CV_RECOVERY_CODE_LEN + 1];
+	char *other = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
+	char opath[160];
+	cv_err err = {0};
+
+	assert_non_null(other);
+	open_new(c, "S-901", "Xu Ling", cs);
+	/* A counselor, even with the code, may not hand over. */
+	assert_int_equal(cv_case_handover(c, cs, "dave", recovery, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "carol", "case.handover", "denied", cs), 1);
+	logout(c);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_case_handover(s, cs, "dave", recovery, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "sam", "case.handover", "denied", cs), 1);
+	logout(s);
+
+	a = login_ok(f->v, "alice", PW_ALICE);
+	/* One digit mistyped. */
+	memcpy(wrong, recovery, sizeof(wrong));
+	wrong[0] = wrong[0] == '0' ? '1' : '0';
+	assert_int_equal(cv_case_handover(a, cs, "dave", wrong, &err), CV_EAUTH);
+	assert_msg_has(err, "recovery code");
+	assert_int_equal(cv_case_handover(a, cs, "dave", "", &err), CV_EAUTH);
+	/* A well-formed code of another vault. */
+	snprintf(opath, sizeof(opath), "%s/other.db", f->dir);
+	assert_int_equal(
+	    cv_vault_create(opath, "olga", PW_ALICE, strlen(PW_ALICE), &kdf, other, &err), CV_OK);
+	assert_int_equal(cv_case_handover(a, cs, "dave", other, &err), CV_EAUTH);
+	assert_msg_has(err, "another vault");
+	assert_int_equal(case_rows(f->path, "alice", "case.handover", "failed", cs), 3);
+	/* Nothing was granted. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u ON"
+					" u.id = g.user_id WHERE u.name = 'dave'"),
+			 0);
+	/* A case that does not exist. */
+	assert_int_equal(cv_case_handover(a, "C-00000", "dave", recovery, &err), CV_ENOTFOUND);
+	/* A counselor who has left. */
+	assert_int_equal(cv_user_disable(a, "dave", &err), CV_OK);
+	assert_int_equal(cv_case_handover(a, cs, "dave", recovery, &err), CV_EDENIED);
+	assert_msg_has(err, "disabled");
+	assert_int_equal(case_rows(f->path, "alice", "case.handover", "denied", cs), 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u ON"
+					" u.id = g.user_id WHERE u.name = 'dave'"),
+			 0);
+	logout(a);
+	sodium_free(other);
+}
+
+static void audit_verify_ok(cv_vault *v, const char *who, const char *pass)
+{
+	cv_session *s = login_ok(v, who, pass);
+	cv_audit_report rep = {0};
+	cv_err err = {0};
+
+	if (cv_audit_verify(s, NULL, &rep, &err) != CV_OK)
+		fail_msg("audit verify by '%s' failed: %s", who, err.msg);
+	assert_int_equal(rep.bad_seq, 0);
+	assert_true(rep.checkpoints > 0);
+	logout(s);
+}
+
+static void test_user_reset_loses_nothing(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a, *s;
+	char ca[CV_CASE_ID_MAX], cb[CV_CASE_ID_MAX], n[3][CV_CASE_ID_MAX], n4[CV_CASE_ID_MAX];
+	char wrong[CV_RECOVERY_CODE_LEN + 1];
+	static const char *const texts[] = {"a final note signed before the reset",
+					    "a draft from before", "on the other case"};
+	struct note_read r;
+	cv_err err = {0};
+
+	open_new(c, "S-1001", "Deng Qian", ca);
+	open_new(c, "S-1002", "Feng Rui", cb);
+	consent_all(c, ca);
+	consent_all(c, cb);
+	final_note(c, ca, NULL, texts[0], n[0]);
+	note_ok(c, ca, NULL, texts[1], n[1]);
+	final_note(c, cb, NULL, texts[2], n[2]);
+	logout(c);
+	audit_verify_ok(f->v, "sam", PW_SAM);
+
+	/* Refused: not an admin; a wrong code. Carol's passphrase still works. */
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_user_reset(s, "carol", recovery, PW_NEW, strlen(PW_NEW), &err),
+			 CV_EDENIED);
+	assert_int_equal(audit_rows(f->path, "sam", "user.reset", "denied", "user:carol"), 1);
+	logout(s);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	memcpy(wrong, recovery, sizeof(wrong));
+	wrong[5] = wrong[5] == 'a' ? 'b' : 'a';
+	assert_int_equal(cv_user_reset(a, "carol", wrong, PW_NEW, strlen(PW_NEW), &err), CV_EAUTH);
+	logout(login_ok(f->v, "carol", PW_CAROL));
+
+	assert_int_equal(cv_user_reset(a, "carol", recovery, PW_NEW, strlen(PW_NEW), &err), CV_OK);
+	assert_int_equal(audit_rows(f->path, "alice", "user.reset", "ok", "user:carol"), 1);
+	logout(a);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM key_history k JOIN users u"
+					" ON u.id = k.user_id WHERE u.name = 'carol'"),
+			 1);
+
+	c = NULL;
+	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err), CV_EAUTH);
+	assert_null(c);
+	c = login_ok(f->v, "carol", PW_NEW);
+	for (int i = 0; i < 3; i++)
+		assert_note_text(c, n[i], texts[i]);
+	/* What the old key signed still verifies. */
+	assert_int_equal(note_read(c, n[0], &r, &err), CV_OK);
+	assert_int_equal(r.signature_ok, 1);
+	/* And the new key works: finalize, share, open. */
+	assert_int_equal(cv_note_finalize(c, n[1], &err), CV_OK);
+	assert_int_equal(note_read(c, n[1], &r, &err), CV_OK);
+	assert_int_equal(r.signature_ok, 1);
+	note_ok(c, ca, NULL, "after the reset", n4);
+	assert_int_equal(cv_case_share(c, cb, "dave", &err), CV_OK);
+	/* The vault keys came back too: the index key (find) and the stats key
+	 * (open). */
+	{
+		char cc[CV_CASE_ID_MAX];
+		struct shown w;
+
+		assert_int_equal(find(c, "S-1002", &w, &err), CV_OK);
+		assert_int_equal(w.cases, 1);
+		assert_string_equal(w.c[0].id, cb);
+		open_new(c, "S-1003", "Pan Yue", cc);
+		assert_int_equal(list(c, 0, &w, &err), CV_OK);
+		assert_int_equal(w.cases, 3);
+	}
+	logout(c);
+
+	audit_verify_ok(f->v, "sam", PW_SAM);
+	audit_verify_ok(f->v, "alice", PW_ALICE);
+}
+
+/* ---- shredding (R10) ------------------------------------------------------------------- */
+
+struct blobs {
+	uint8_t b[8][16384];
+	size_t n[8];
+	const char *what[8];
+	int count;
+};
+
+/* How many 32-byte pieces of blob are on disk: a long ciphertext spans
+ * overflow pages, so it is searched for piece by piece. */
+static int chunks_on_disk(const char *path, const uint8_t *blob, size_t n)
+{
+	int found = 0;
+
+	for (size_t off = 0; off + 32 <= n; off += 32)
+		found += on_disk(path, blob + off, 32);
+	return found;
+}
+
+static void grab(struct blobs *k, const char *path, const char *what, const char *sql)
+{
+	size_t n = q_blob(path, k->b[k->count], sizeof(k->b[0]), "%s", sql);
+
+	if (n < 48)
+		fail_msg("%s: only %zu bytes", what, n);
+	k->n[k->count] = n;
+	k->what[k->count] = what;
+	k->count++;
+}
+
+static void test_shred(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a, *d;
+	char cs[CV_CASE_ID_MAX], keep[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
+	char rid[CV_CASE_ID_MAX], nk[CV_CASE_ID_MAX], wrong[CV_RECOVERY_CODE_LEN + 1], sql[512];
+	char long_note[10000];
+	cv_referral_input ref = {"City Youth Clinic", "emotion", "routine", "sleep problems", NULL};
+	struct blobs *k = calloc(1, sizeof(*k));
+	struct note_read r;
+	struct shown w;
+	cv_err err = {0};
+
+	assert_non_null(k);
+	memset(long_note, 'q', sizeof(long_note) - 1);
+	long_note[sizeof(long_note) - 1] = '\0';
+	open_new(c, "S-1100", "Shred Student", cs);
+	open_new(c, "S-1101", "Kept Student", keep);
+	consent_all(c, cs);
+	consent_all(c, keep);
+	final_note(c, cs, NULL, long_note, n);
+	assert_int_equal(cv_test_add(c, cs, "SCL-90", "1.9", "elevated", NULL, t, &err), CV_OK);
+	assert_int_equal(cv_referral_add(c, cs, &ref, NULL, rid, &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, cs, "left-behind", 14, &err), CV_OK);
+	assert_int_equal(cv_case_share(c, cs, "dave", &err), CV_OK);
+	note_ok(c, keep, NULL, "the kept case's note", nk);
+	logout(c);
+
+	/* Every copy of the key and every ciphertext, as they are now. */
+	snprintf(sql, sizeof(sql), "SELECT recovery_key FROM cases WHERE id = '%s'", cs);
+	grab(k, f->path, "the recovery copy of the case key", sql);
+	snprintf(sql, sizeof(sql), "SELECT data_box FROM cases WHERE id = '%s'", cs);
+	grab(k, f->path, "the case's identity ciphertext", sql);
+	snprintf(sql, sizeof(sql), "SELECT stats_box FROM cases WHERE id = '%s'", cs);
+	grab(k, f->path, "the case's statistics ciphertext", sql);
+	snprintf(sql, sizeof(sql),
+		 "SELECT sealed_key FROM grants WHERE case_id = '%s' ORDER BY user_id LIMIT 1", cs);
+	grab(k, f->path, "carol's sealed case key", sql);
+	snprintf(sql, sizeof(sql),
+		 "SELECT sealed_key FROM grants WHERE case_id = '%s' ORDER BY user_id DESC LIMIT 1",
+		 cs);
+	grab(k, f->path, "dave's sealed case key", sql);
+	snprintf(sql, sizeof(sql), "SELECT box FROM records WHERE id = '%s'", n);
+	grab(k, f->path, "the note ciphertext", sql);
+	snprintf(sql, sizeof(sql), "SELECT box FROM records WHERE id = '%s'", rid);
+	grab(k, f->path, "the referral ciphertext", sql);
+
+	/* The search sees them while they exist. */
+	for (int i = 0; i < k->count; i++)
+		if (chunks_on_disk(f->path, k->b[i], k->n[i]) == 0)
+			fail_msg("%s is not found on disk before the shred", k->what[i]);
+
+	/* Refusals first: a counselor; a wrong code; no reason. */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(cv_case_shred(c, cs, "done", recovery, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "carol", "case.shred", "denied", cs), 1);
+	logout(c);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	memcpy(wrong, recovery, sizeof(wrong));
+	wrong[10] = wrong[10] == 'f' ? 'e' : 'f';
+	assert_int_equal(cv_case_shred(a, cs, "retention period ended", wrong, &err), CV_EAUTH);
+	assert_int_equal(cv_case_shred(a, cs, "", recovery, &err), CV_EUSAGE);
+	assert_int_equal(cv_case_shred(a, cs, "bad\nreason", recovery, &err), CV_EUSAGE);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases WHERE status = 'shredded'"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", cs), 2);
+
+	assert_int_equal(cv_case_shred(a, cs, "retention period ended", recovery, &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'alice' AND"
+			       " action = 'case.shred' AND object = 'case:%s' AND"
+			       " outcome = 'ok' AND detail LIKE '%%retention period ended%%'",
+			       cs),
+			 1);
+	/* Not even the recovery code reads it now. */
+	assert_int_equal(cv_case_handover(a, cs, "carol", recovery, &err), CV_ENOTFOUND);
+	assert_msg_has(err, "shredded");
+	assert_int_equal(cv_case_shred(a, cs, "again", recovery, &err), CV_ENOTFOUND);
+	logout(a);
+
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(show(c, cs, &w, &err), CV_ENOTFOUND);
+	assert_msg_has(err, "shredded");
+	assert_int_equal(w.cases, 0);
+	assert_int_equal(note_read(c, n, &r, &err), CV_ENOTFOUND);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(list(c, 1, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, keep);
+	assert_int_equal(find(c, "S-1100", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 0);
+	assert_note_text(c, nk, "the kept case's note");
+	logout(c);
+	d = login_ok(f->v, "dave", PW_DAVE);
+	assert_int_equal(show(d, cs, &w, &err), CV_ENOTFOUND);
+	logout(d);
+
+	/* The raw tables: no grant, no record, empty boxes. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", cs), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", cs),
+			 0);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM cases WHERE id = '%s' AND"
+			       " status = 'shredded' AND length(recovery_key) = 0 AND"
+			       " length(data_box) = 0 AND length(data_nonce) = 0 AND"
+			       " length(stats_box) = 0 AND index_tag = zeroblob(32)",
+			       cs),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", keep),
+			 3);
+
+	/* Putting the status back gives nobody a key. */
+	raw_exec(f->path, "UPDATE cases SET status = 'open' WHERE id = '%s'", cs);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_not_equal(show(c, cs, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 0);
+	logout(c);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	assert_int_not_equal(cv_case_handover(a, cs, "carol", recovery, &err), CV_OK);
+	logout(a);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", cs), 0);
+
+	/* On disk, no byte of any key copy or ciphertext survives. */
+	cv_vault_close(f->v);
+	f->v = NULL;
+	for (int i = 0; i < k->count; i++) {
+		int left = chunks_on_disk(f->path, k->b[i], k->n[i]);
+
+		if (left)
+			fail_msg("%d pieces of %s are still on disk", left, k->what[i]);
+	}
+	free(k);
+}
+
+/* ---- a whole day, then the bytes on disk ---------------------------------------------- */
+
+static const char *const secrets[] = {
+    "Zebulon Quaxworth",				/* a distinctive ASCII name */
+    "\xe6\xac\xa7\xe9\x98\xb3\xe6\x99\x93\xe6\xa2\x85", /* 欧阳晓梅 */
+    "SID-77341902",
+    "SID77341902", /* the normalized form the blind index hashes */
+    "SID-55120986",
+    "Class 9-Kestrel",
+    "\xe4\xb9\x9d\xe5\xb9\xb4\xe7\xba\xa7\xe4\xb8\x89\xe7\x8f\xad", /* 九年级三班 */
+    "+86-139-0571-2468",
+    "13905712469",
+    "Grandmother Quaxworth",
+    "lighthouse dream and the marmalade plan",
+    "\xe5\xa5\xb9\xe8\xaf\xb4\xe6\x9c\x80\xe8\xbf\x91\xe6\x80\xbb\xe6\x98\xaf"
+    "\xe5\xa4\xb1\xe7\x9c\xa0", /* 她说最近总是失眠 */
+    "an addendum about the ferry timetable",
+    "panic on the number 42 bus",
+    "scored high on the zephyr items",
+    "followed up with the clinic about quinces",
+    "crisis: she spoke of the quarry ledge",
+};
+
+static void assert_no_secret_on_disk(const char *path)
+{
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		assert_not_on_disk(path, secrets[i], strlen(secrets[i]), secrets[i]);
+}
+
+static void test_whole_day_leaves_no_plaintext(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_case_input in1 = {secrets[2], secrets[0],   "M",	   9,	      secrets[5],
+			     "family",	 "2009-03-14", secrets[9], secrets[7]};
+	cv_case_input in2 = {secrets[4], secrets[1], "F",  9,
+			     secrets[6], "emotion",  NULL, "\xe6\xac\xa7\xe9\x98\xb3\xe5\xbc\xba",
+			     secrets[8]};
+	cv_referral_input ref = {"City Youth Clinic", "emotion", "urgent", secrets[13], NULL};
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
+	char n3[CV_CASE_ID_MAX], an[CV_CASE_ID_MAX], oc[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
+	char rid[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	struct shown w;
+	cv_err err = {0};
+
+	open_ok(c, &in1, a);
+	open_ok(c, &in2, b);
+	consent_all(c, a);
+	consent_all(c, b);
+	note_ok(c, a, NULL, "draft first words", n1);
+	assert_int_equal(cv_note_edit(c, n1, secrets[10], strlen(secrets[10]), NULL, &err), CV_OK);
+	assert_int_equal(cv_note_finalize(c, n1, &err), CV_OK);
+	assert_int_equal(cv_note_amend(c, n1, secrets[12], strlen(secrets[12]), NULL, n2, &err),
+			 CV_OK);
+	assert_int_equal(cv_note_finalize(c, n2, &err), CV_OK);
+	note_ok(c, b, NULL, secrets[11], n3);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "17", secrets[14], NULL, t, &err), CV_OK);
+	assert_int_equal(cv_referral_add(c, a, &ref, NULL, rid, &err), CV_OK);
+	assert_int_equal(cv_referral_update(c, rid, "contacted", NULL, secrets[15], &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, a, "single-parent", 14, &err), CV_OK);
+	assert_int_equal(cv_watch_done(c, a, NULL, &err), CV_OK);
+	/* Break-glass on the second case, without testing consent recorded. */
+	assert_int_equal(cv_consent_withdraw(c, b, NULL, "testing", NULL, &err), CV_OK);
+	assert_int_equal(cv_test_add(c, b, "SCL-90", "2.1", NULL, secrets[16], x, &err), CV_OK);
+	final_note(c, a, "analysis", "analysis and plan", an);
+	final_note(c, a, "outcome", "outcome evaluation", oc);
+	assert_int_equal(cv_case_close(c, a, &err), CV_OK);
+	assert_int_equal(list(c, 1, &w, &err), CV_OK);
+	assert_int_equal(w.cases, 2);
+	assert_int_equal(find(c, "sid 77341902", &w, &err), CV_OK);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].name, secrets[0]);
+	assert_note_text(c, n1, secrets[10]);
+	assert_note_text(c, n3, secrets[11]);
+
+	/* While the vault is open (its -wal holds the day's pages)... */
+	assert_true(on_disk(f->path, "case.close", 10)); /* the search works */
+	assert_no_secret_on_disk(f->path);
+	logout(c);
+	/* ...and once it is closed. */
+	cv_vault_close(f->v);
+	f->v = NULL;
+	assert_true(file_has(f->path, "case.close", 10));
+	assert_no_secret_on_disk(f->path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open_by_counselor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_denied_for_supervisor_and_admin, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_open_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_open_warns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_and_find_only_granted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unshared_case_denied_until_shared, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_supervisor_and_admin_never_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_close_rules_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_note_box_moved_within_case, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_note_box_moved_across_cases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_case_data_moved, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grant_key_replaced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handover_reads_every_note, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handover_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_reset_loses_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whole_day_leaves_no_plaintext, setup, teardown),
+	};
+	cv_err err = {0};
+
+	if (cv_init(&err) != CV_OK) {
+		fprintf(stderr, "cv_init: %s\n", err.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,1140 @@
+/*
+ * test_consent.c - informed consent (R1) and the crisis exception (R2)
+ * through the public API: no note, test or referral disclosure without the
+ * consent that covers it (exit status CV_EDENIED, a message naming what is
+ * missing and how to record it, a 'denied' audit row); the guardian's
+ * consent as well while the student is a minor (no birth date, or under
+ * 18); withdrawal that stops new work at once and marks what exists; bad
+ * consent input; and --crisis, which needs a justification, lets the work
+ * through, and leaves a break-glass row without the justification.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "casevault.h"
+
+#define PW_ALICE "alice correct horse battery"
+#define PW_CAROL "carol correct horse battery"
+#define PW_DAVE "dave correct horse battery"
+#define PW_SAM "sam correct horse battery"
+#define PW_NEW "carol has a brand new passphrase"
+
+static const cv_kdf_params kdf = {2, 19456, 1};
+
+#define assert_msg_has(e, sub)                                                                     \
+	do {                                                                                       \
+		if (!strstr((e).msg, (sub)))                                                       \
+			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int make_dir(char *dir, size_t cap)
+{
+	snprintf(dir, cap, "/tmp/cv-test-consent-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Sessions a test has open, so that teardown closes them when it fails. */
+static cv_session *sessions[16];
+
+static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
+{
+	cv_session *s = NULL;
+	cv_err err = {0};
+
+	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
+		fail_msg("login as '%s' failed: %s", name, err.msg);
+	assert_non_null(s);
+	for (size_t i = 0; i < 16; i++) {
+		if (!sessions[i]) {
+			sessions[i] = s;
+			return s;
+		}
+	}
+	fail_msg("too many sessions open");
+	return NULL;
+}
+
+static void logout(cv_session *s)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (sessions[i] == s)
+			sessions[i] = NULL;
+	cv_session_close(s);
+}
+
+static void logout_all(void)
+{
+	for (size_t i = 0; i < 16; i++) {
+		cv_session_close(sessions[i]);
+		sessions[i] = NULL;
+	}
+}
+
+static sqlite3 *raw_open(const char *path, int flags)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
+		fail_msg("cannot open '%s': %s", path, sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* A scalar query through a connection of our own (no casevault code). */
+static int64_t q_int(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t q_int(const char *path, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void raw_exec(const char *path, const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql '%s' failed: %s", sql, msg ? msg : "?");
+	if (sqlite3_changes(db) < 1)
+		fail_msg("sql '%s' changed nothing", sql);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+/* Audit rows with this actor, action, outcome and object. */
+static int64_t audit_rows(const char *path, const char *actor, const char *action,
+			  const char *outcome, const char *object)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE actor = ?1 AND"
+					    " action = ?2 AND outcome = ?3 AND object = ?4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static int64_t case_rows(const char *path, const char *actor, const char *action,
+			 const char *outcome, const char *case_id)
+{
+	char object[32];
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	return audit_rows(path, actor, action, outcome, object);
+}
+
+static void copy_db(const char *from, const char *to)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk;
+
+	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	bk = sqlite3_backup_init(dst, "main", src, "main");
+	assert_non_null(bk);
+	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+}
+
+static void assert_id_shape(const char *id, char prefix, size_t n)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	if (strlen(id) != n + 2 || id[0] != prefix || id[1] != '-')
+		fail_msg("id '%s' is not %c- and %zu characters", id, prefix, n);
+	for (size_t i = 2; i < n + 2; i++)
+		if (!strchr(alphabet, id[i]))
+			fail_msg("id '%s' has '%c', not Crockford base32", id, id[i]);
+}
+
+/* ---- fixture: alice admin, carol and dave counselors, sam supervisor ---- */
+
+static char base_dir[64];
+static char base_path[128];
+static char recovery[CV_RECOVERY_CODE_LEN + 1]; /* the base vault's recovery code */
+
+struct fix {
+	char dir[64];
+	char path[128];
+	cv_vault *v;
+};
+
+static int group_setup(void **state)
+{
+	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
+	cv_vault *v = NULL;
+	cv_session *a = NULL;
+	cv_err err = {0};
+	cv_status st = CV_ERROR;
+
+	(void)state;
+	if (!code || make_dir(base_dir, sizeof(base_dir)) != 0)
+		return -1;
+	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
+	st = cv_vault_create(base_path, "alice", PW_ALICE, strlen(PW_ALICE), &kdf, code, &err);
+	if (st == CV_OK) {
+		memcpy(recovery, code, sizeof(recovery));
+		st = cv_vault_open(base_path, &v, &err);
+	}
+	if (st == CV_OK)
+		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
+				 &err);
+	if (st == CV_OK)
+		st =
+		    cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &kdf, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+	cv_session_close(a);
+	cv_vault_close(v);
+	sodium_free(code);
+	if (st != CV_OK) {
+		fprintf(stderr, "group setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	remove_tree(base_dir);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	cv_err err = {0};
+
+	if (!f || make_dir(f->dir, sizeof(f->dir)) != 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+	copy_db(base_path, f->path);
+	if (cv_vault_open(f->path, &f->v, &err) != CV_OK) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	logout_all();
+	cv_vault_close(f->v);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- case helpers ----------------------------------------------------------- */
+
+static cv_case_input student(const char *sid, const char *name)
+{
+	cv_case_input in = {sid, name, "F", 8, "8-3", "emotion", NULL, "Li Mei", "13800001111"};
+	return in;
+}
+
+static void open_ok(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+	int dup = -1;
+
+	if (cv_case_open(s, in, id, &dup, &err) != CV_OK)
+		fail_msg("case open failed: %s", err.msg);
+	assert_id_shape(id, 'C', 5);
+}
+
+static void open_new(cv_session *s, const char *sid, const char *name, char id[CV_CASE_ID_MAX])
+{
+	cv_case_input in = student(sid, name);
+
+	open_ok(s, &in, id);
+}
+
+static void consent_ok(cv_session *s, const char *id, const char *by, const char *scopes)
+{
+	cv_consent_input in = {by, "written", "2024-09-02", scopes, NULL};
+	cv_err err = {0};
+
+	if (cv_consent_record(s, id, &in, &err) != CV_OK)
+		fail_msg("consent record failed: %s", err.msg);
+}
+
+static void consent_all(cv_session *s, const char *id)
+{
+	static const char all[] = "individual,group,testing,guardian-contact,referral-disclosure";
+
+	consent_ok(s, id, "student", all);
+	consent_ok(s, id, "guardian", all);
+}
+
+/* What cv_note_show delivered. */
+struct note_read {
+	int calls;
+	char text[512];
+	size_t len;
+	int signature_ok;
+};
+
+static int note_cb(const cv_note_info *n, void *arg)
+{
+	struct note_read *r = arg;
+
+	r->calls++;
+	assert_non_null(n->text);
+	r->len = n->text_len;
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)n->text_len, n->text);
+	r->signature_ok = n->signature_ok;
+	return 0;
+}
+
+static cv_status note_read(cv_session *s, const char *id, struct note_read *r, cv_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	return cv_note_show(s, id, note_cb, r, err);
+}
+
+static void assert_note_text(cv_session *s, const char *id, const char *text)
+{
+	struct note_read r;
+	cv_err err = {0};
+
+	if (note_read(s, id, &r, &err) != CV_OK)
+		fail_msg("note show '%s' failed: %s", id, err.msg);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.len, strlen(text));
+	assert_string_equal(r.text, text);
+}
+
+/* ---- dates ---------------------------------------------------------------------- */
+
+/* The date `years` years before today (UTC), moved by `days` days. */
+static void years_ago(int years, int days, char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	tm.tm_year -= years;
+	tm.tm_mday += days;
+	tm.tm_hour = 12;
+	(void)timegm(&tm); /* normalizes the day */
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* On 29 February "the same day 18 years ago" does not exist. */
+static int today_is_feb29(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	return tm.tm_mon == 1 && tm.tm_mday == 29;
+}
+
+/* ---- what cv_case_show delivers ------------------------------------------------------ */
+
+struct view {
+	int cases;
+	int minor;
+	char sconsent[96], gconsent[96], withdrawn_on[16];
+	int nconsent;
+	struct {
+		int64_t seq;
+		char action[16], by[16], method[16], date[16], scopes[96];
+		char verified_by[CV_NAME_MAX + 1], recorded_by[CV_NAME_MAX + 1];
+	} consent[8];
+	int nnotes;
+	struct {
+		char id[CV_CASE_ID_MAX];
+		int after_withdrawal;
+	} note[8];
+	int ntests;
+	struct {
+		char id[CV_CASE_ID_MAX];
+		int crisis;
+	} test[8];
+	int nrefs;
+	struct {
+		char id[CV_CASE_ID_MAX];
+		int crisis;
+	} ref[8];
+};
+
+static int v_case(const cv_case_info *c, void *arg)
+{
+	struct view *v = arg;
+
+	v->cases++;
+	v->minor = c->minor;
+	snprintf(v->sconsent, sizeof(v->sconsent), "%s", c->student_consent);
+	snprintf(v->gconsent, sizeof(v->gconsent), "%s", c->guardian_consent);
+	snprintf(v->withdrawn_on, sizeof(v->withdrawn_on), "%s", c->withdrawn_on);
+	return 0;
+}
+
+static int v_consent(const cv_consent_event *e, void *arg)
+{
+	struct view *v = arg;
+
+	if (v->nconsent < 8) {
+		v->consent[v->nconsent].seq = e->seq;
+		snprintf(v->consent[v->nconsent].action, 16, "%s", e->action);
+		snprintf(v->consent[v->nconsent].by, 16, "%s", e->by);
+		snprintf(v->consent[v->nconsent].method, 16, "%s", e->method);
+		snprintf(v->consent[v->nconsent].date, 16, "%s", e->date);
+		snprintf(v->consent[v->nconsent].scopes, 96, "%s", e->scopes);
+		snprintf(v->consent[v->nconsent].verified_by, CV_NAME_MAX + 1, "%s",
+			 e->verified_by);
+		snprintf(v->consent[v->nconsent].recorded_by, CV_NAME_MAX + 1, "%s",
+			 e->recorded_by);
+	}
+	v->nconsent++;
+	return 0;
+}
+
+static int v_note(const cv_note_info *n, void *arg)
+{
+	struct view *v = arg;
+
+	if (v->nnotes < 8) {
+		snprintf(v->note[v->nnotes].id, CV_CASE_ID_MAX, "%s", n->id);
+		v->note[v->nnotes].after_withdrawal = n->after_withdrawal;
+	}
+	v->nnotes++;
+	return 0;
+}
+
+static int v_test(const cv_test_info *t, void *arg)
+{
+	struct view *v = arg;
+
+	if (v->ntests < 8) {
+		snprintf(v->test[v->ntests].id, CV_CASE_ID_MAX, "%s", t->id);
+		v->test[v->ntests].crisis = t->crisis;
+	}
+	v->ntests++;
+	return 0;
+}
+
+static int v_ref(const cv_referral_info *r, void *arg)
+{
+	struct view *v = arg;
+
+	if (v->nrefs < 8) {
+		snprintf(v->ref[v->nrefs].id, CV_CASE_ID_MAX, "%s", r->id);
+		v->ref[v->nrefs].crisis = r->crisis;
+	}
+	v->nrefs++;
+	return 0;
+}
+
+static void view_ok(cv_session *s, const char *id, struct view *v)
+{
+	cv_case_visitor vis = {v_case, v_consent, v_note, v_test, v_ref, NULL, NULL};
+	cv_err err = {0};
+
+	memset(v, 0, sizeof(*v));
+	if (cv_case_show(s, id, 1, NULL, &vis, v, &err) != CV_OK)
+		fail_msg("case show '%s' failed: %s", id, err.msg);
+	assert_int_equal(v->cases, 1);
+}
+
+static int after_withdrawal(const struct view *v, const char *note)
+{
+	for (int i = 0; i < v->nnotes && i < 8; i++)
+		if (strcmp(v->note[i].id, note) == 0)
+			return v->note[i].after_withdrawal;
+	fail_msg("note '%s' is not shown", note);
+	return -1;
+}
+
+static cv_status note_add(cv_session *s, const char *case_id, const char *kind, const char *crisis,
+			  char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	static const char text[] = "what was said today";
+
+	return cv_note_add(s, case_id, kind, text, sizeof(text) - 1, crisis, id, err);
+}
+
+static cv_status test_add(cv_session *s, const char *case_id, const char *crisis,
+			  char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	return cv_test_add(s, case_id, "PHQ-9", "12", NULL, crisis, id, err);
+}
+
+static cv_status referral_add(cv_session *s, const char *case_id, const char *crisis,
+			      char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	cv_referral_input in = {"City Youth Clinic", "emotion", "urgent", "sleep problems", NULL};
+
+	return cv_referral_add(s, case_id, &in, crisis, id, err);
+}
+
+static int64_t records(const char *path, const char *case_id, const char *type)
+{
+	return q_int(path, "SELECT count(*) FROM records WHERE case_id = '%s' AND type = '%s'",
+		     case_id, type);
+}
+
+/* ---- R1: no work without consent ------------------------------------------------------ */
+
+static void test_note_without_consent_denied(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX] = "junk";
+	cv_err err = {0};
+
+	open_new(c, "S-1", "Wu Hao", a);
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
+	assert_int_equal(err.status, CV_EDENIED);
+	assert_msg_has(err, "has no recorded consent from the student");
+	assert_msg_has(err, "for individual counseling");
+	assert_msg_has(err, "casevault consent record");
+	assert_msg_has(err, "--scope individual");
+	assert_string_equal(n, "");
+	assert_int_equal(case_rows(f->path, "carol", "note.add", "denied", a), 1);
+	/* A contact note needs consent to contact the guardians. */
+	assert_int_equal(note_add(c, a, "contact", NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "contact with guardians");
+	assert_msg_has(err, "--scope guardian-contact");
+	/* Consent to group work is not consent to individual counseling. */
+	consent_ok(c, a, "student", "group");
+	consent_ok(c, a, "guardian", "group");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "individual counseling");
+	assert_int_equal(case_rows(f->path, "carol", "note.add", "denied", a), 3);
+	assert_int_equal(records(f->path, a, "note"), 0);
+	logout(c);
+}
+
+static void test_minor_without_birth_date_needs_guardian(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-2", "Wu Hao", a);
+	consent_ok(c, a, "student", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "from the guardian (the student is a minor)");
+	assert_msg_has(err, "--by guardian");
+	view_ok(c, a, &v);
+	assert_int_equal(v.minor, 1);
+	assert_string_equal(v.sconsent, "individual");
+	assert_string_equal(v.gconsent, "");
+	/* The guardian alone is not enough either: the student's assent. */
+	{
+		char b[CV_CASE_ID_MAX];
+
+		open_new(c, "S-3", "Wu Hao", b);
+		consent_ok(c, b, "guardian", "individual");
+		assert_int_equal(note_add(c, b, NULL, NULL, n, &err), CV_EDENIED);
+		assert_msg_has(err, "from the student");
+	}
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_string_equal(v.gconsent, "individual");
+	logout(c);
+}
+
+static void test_minor_by_birth_date_needs_guardian(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char ten[11], almost[11], a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	cv_case_input in = student("S-4", "Wu Hao");
+	struct view v;
+	cv_err err = {0};
+
+	years_ago(10, 0, ten);
+	years_ago(18, 1, almost); /* 18 tomorrow */
+	in.born = ten;
+	open_ok(c, &in, a);
+	in.born = almost;
+	in.student_id = "S-5";
+	open_ok(c, &in, b);
+	consent_ok(c, a, "student", "individual");
+	consent_ok(c, b, "student", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "guardian");
+	assert_int_equal(note_add(c, b, NULL, NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "guardian");
+	view_ok(c, b, &v);
+	assert_int_equal(v.minor, 1);
+	consent_ok(c, b, "guardian", "individual");
+	assert_int_equal(note_add(c, b, NULL, NULL, n, &err), CV_OK);
+	logout(c);
+}
+
+static void test_adult_needs_only_student(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char eighteen[11], a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	cv_case_input in = student("S-6", "Wu Hao");
+	struct view v;
+	cv_err err = {0};
+
+	in.born = "2000-01-01";
+	open_ok(c, &in, a);
+	/* A guardian's consent does not stand in for an adult's own. */
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
+	assert_msg_has(err, "from the student");
+	consent_ok(c, a, "student", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_int_equal(v.minor, 0);
+
+	/* Eighteen today is an adult. */
+	if (!today_is_feb29()) {
+		years_ago(18, 0, eighteen);
+		in.born = eighteen;
+		in.student_id = "S-7";
+		open_ok(c, &in, b);
+		consent_ok(c, b, "student", "individual");
+		assert_int_equal(note_add(c, b, NULL, NULL, n, &err), CV_OK);
+		view_ok(c, b, &v);
+		assert_int_equal(v.minor, 0);
+	}
+	logout(c);
+}
+
+static void test_testing_needs_testing_consent(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX] = "junk";
+	cv_err err = {0};
+
+	open_new(c, "S-8", "Wu Hao", a);
+	consent_ok(c, a, "student", "individual");
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_OK);
+	assert_int_equal(test_add(c, a, NULL, t, &err), CV_EDENIED);
+	assert_msg_has(err, "psychological testing");
+	assert_msg_has(err, "--scope testing");
+	assert_string_equal(t, "");
+	assert_int_equal(case_rows(f->path, "carol", "test.add", "denied", a), 1);
+	assert_int_equal(records(f->path, a, "test"), 0);
+	/* The student's alone is not enough for a minor. */
+	consent_ok(c, a, "student", "testing");
+	assert_int_equal(test_add(c, a, NULL, t, &err), CV_EDENIED);
+	assert_msg_has(err, "guardian");
+	consent_ok(c, a, "guardian", "testing");
+	assert_int_equal(test_add(c, a, NULL, t, &err), CV_OK);
+	assert_int_equal(records(f->path, a, "test"), 1);
+	logout(c);
+}
+
+static void test_referral_needs_disclosure_consent(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX] = "junk";
+	cv_err err = {0};
+
+	open_new(c, "S-9", "Wu Hao", a);
+	consent_ok(c, a, "student", "individual,testing,guardian-contact");
+	consent_ok(c, a, "guardian", "individual,testing,guardian-contact");
+	assert_int_equal(referral_add(c, a, NULL, r, &err), CV_EDENIED);
+	assert_msg_has(err, "disclosure to a referral institution");
+	assert_msg_has(err, "--scope referral-disclosure");
+	assert_string_equal(r, "");
+	assert_int_equal(case_rows(f->path, "carol", "referral.add", "denied", a), 1);
+	consent_ok(c, a, "student", "referral-disclosure");
+	assert_int_equal(referral_add(c, a, NULL, r, &err), CV_EDENIED);
+	assert_msg_has(err, "guardian");
+	assert_int_equal(case_rows(f->path, "carol", "referral.add", "denied", a), 2);
+	assert_int_equal(records(f->path, a, "referral"), 0);
+	consent_ok(c, a, "guardian", "referral-disclosure");
+	assert_int_equal(referral_add(c, a, NULL, r, &err), CV_OK);
+	assert_int_equal(records(f->path, a, "referral"), 1);
+	logout(c);
+}
+
+/* ---- withdrawal -------------------------------------------------------------------------- */
+
+static void test_withdrawal_stops_new_work(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX], n3[CV_CASE_ID_MAX];
+	char x[CV_CASE_ID_MAX];
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-10", "Wu Hao", a);
+	consent_all(c, a);
+	assert_int_equal(note_add(c, a, NULL, NULL, n1, &err), CV_OK);
+	assert_int_equal(cv_note_finalize(c, n1, &err), CV_OK);
+	assert_int_equal(note_add(c, a, NULL, NULL, n2, &err), CV_OK);
+	/* Written on an earlier day (creation times are not part of the
+	 * ciphertext's place); see the next test for the same second. */
+	raw_exec(f->path,
+		 "UPDATE records SET created_at = '2024-09-20T10:00:00Z' WHERE id IN ('%s', '%s')",
+		 n1, n2);
+
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, "2024-10-01", &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'consent.withdraw' AND object = 'case:%s' AND"
+			       " outcome = 'ok' AND detail = 'by=both scope=individual,group,"
+			       "testing,guardian-contact,referral-disclosure'",
+			       a),
+			 1);
+	/* At once: no note, test, referral or edit. */
+	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_EDENIED);
+	assert_msg_has(err, "withdrawn");
+	assert_msg_has(err, "casevault consent record");
+	assert_int_equal(test_add(c, a, NULL, x, &err), CV_EDENIED);
+	assert_int_equal(referral_add(c, a, NULL, x, &err), CV_EDENIED);
+	assert_int_equal(cv_note_edit(c, n2, "changed", 7, NULL, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "carol", "note.add", "denied", a), 1);
+	assert_int_equal(case_rows(f->path, "carol", "note.edit", "denied", a), 1);
+	assert_int_equal(records(f->path, a, "note"), 2);
+
+	/* What exists stays readable, can still be completed, and is marked. */
+	assert_note_text(c, n1, "what was said today");
+	assert_note_text(c, n2, "what was said today");
+	assert_int_equal(cv_note_finalize(c, n2, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_string_equal(v.sconsent, "");
+	assert_string_equal(v.gconsent, "");
+	assert_string_equal(v.withdrawn_on, "2024-10-01");
+	assert_int_equal(v.nnotes, 2);
+	assert_int_equal(after_withdrawal(&v, n1), 1);
+	assert_int_equal(after_withdrawal(&v, n2), 1);
+	assert_int_equal(v.nconsent, 3);
+	assert_int_equal(v.consent[0].seq, 1);
+	assert_string_equal(v.consent[0].action, "record");
+	assert_string_equal(v.consent[0].by, "student");
+	assert_string_equal(v.consent[0].method, "written");
+	assert_string_equal(v.consent[0].date, "2024-09-02");
+	assert_string_equal(v.consent[0].scopes,
+			    "individual,group,testing,guardian-contact,referral-disclosure");
+	assert_string_equal(v.consent[0].verified_by, "carol");
+	assert_string_equal(v.consent[0].recorded_by, "carol");
+	assert_string_equal(v.consent[1].by, "guardian");
+	assert_int_equal(v.consent[2].seq, 3);
+	assert_string_equal(v.consent[2].action, "withdraw");
+	assert_string_equal(v.consent[2].by, "both");
+	assert_string_equal(v.consent[2].date, "2024-10-01");
+
+	/* Consent given again: new work is allowed and not marked. */
+	consent_ok(c, a, "student", "individual");
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n3, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_int_equal(after_withdrawal(&v, n3), 0);
+	assert_int_equal(after_withdrawal(&v, n1), 1);
+	logout(c);
+}
+
+/* A note written moments before the withdrawal is marked too, and one
+ * written moments after consent is given again is not: the order of
+ * events decides, not a clock with one-second steps. */
+static void test_withdrawal_marks_notes_of_the_same_second(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-15", "Wu Hao", a);
+	consent_ok(c, a, "student", "individual");
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n1, &err), CV_OK);
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, NULL, &err), CV_OK);
+	consent_ok(c, a, "student", "individual");
+	consent_ok(c, a, "guardian", "individual");
+	assert_int_equal(note_add(c, a, NULL, NULL, n2, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_int_equal(after_withdrawal(&v, n1), 1);
+	assert_int_equal(after_withdrawal(&v, n2), 0);
+	logout(c);
+}
+
+static void test_withdraw_one_scope(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	cv_case_input in = student("S-12", "Wu Hao");
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-11", "Wu Hao", a);
+	consent_all(c, a);
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, "testing", NULL, &err), CV_OK);
+	assert_int_equal(test_add(c, a, NULL, x, &err), CV_EDENIED);
+	assert_msg_has(err, "psychological testing");
+	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_OK);
+	assert_int_equal(referral_add(c, a, NULL, x, &err), CV_OK);
+	view_ok(c, a, &v);
+	assert_string_equal(v.sconsent, "individual,group,guardian-contact,referral-disclosure");
+	assert_string_equal(v.gconsent, "individual,group,guardian-contact,referral-disclosure");
+
+	/* The guardian withdraws individual counseling: for a minor that stops
+	 * notes, though the student still agrees. */
+	assert_int_equal(cv_consent_withdraw(c, a, "guardian", "individual", NULL, &err), CV_OK);
+	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_EDENIED);
+	assert_msg_has(err, "guardian");
+	view_ok(c, a, &v);
+	assert_string_equal(v.sconsent, "individual,group,guardian-contact,referral-disclosure");
+	assert_string_equal(v.gconsent, "group,guardian-contact,referral-disclosure");
+
+	/* For an adult only the student's withdrawal counts. */
+	in.born = "2001-06-01";
+	open_ok(c, &in, b);
+	consent_ok(c, b, "student", "individual");
+	assert_int_equal(cv_consent_withdraw(c, b, "guardian", "individual", NULL, &err), CV_OK);
+	assert_int_equal(note_add(c, b, NULL, NULL, x, &err), CV_OK);
+	assert_int_equal(cv_consent_withdraw(c, b, "student", "individual", NULL, &err), CV_OK);
+	assert_int_equal(note_add(c, b, NULL, NULL, x, &err), CV_EDENIED);
+	logout(c);
+}
+
+static void test_bad_consent_input(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX];
+	struct {
+		cv_consent_input in;
+		const char *msg;
+	} bad[] = {
+	    {{"teacher", "written", "2024-09-02", "individual", NULL}, "--by must be"},
+	    {{"both", "written", "2024-09-02", "individual", NULL}, "--by must be"},
+	    {{NULL, "written", "2024-09-02", "individual", NULL}, "--by must be"},
+	    {{"student", "email", "2024-09-02", "individual", NULL}, "--method must be"},
+	    {{"student", NULL, "2024-09-02", "individual", NULL}, "--method must be"},
+	    {{"student", "oral", "2024-13-01", "individual", NULL}, "is not a date"},
+	    {{"student", "oral", "2024-02-30", "individual", NULL}, "is not a date"},
+	    {{"student", "oral", "02/09/2024", "individual", NULL}, "is not a date"},
+	    {{"student", "oral", NULL, "individual", NULL}, "is not a date"},
+	    {{"student", "oral", "2024-09-02", "individual,swimming", NULL},
+	     "unknown consent scope 'swimming'"},
+	    {{"student", "oral", "2024-09-02", "Individual", NULL}, "unknown consent scope"},
+	    {{"student", "oral", "2024-09-02", "individual,,group", NULL}, "unknown consent scope"},
+	    {{"student", "oral", "2024-09-02", "", NULL}, "no consent scope given"},
+	    {{"student", "oral", "2024-09-02", NULL, NULL}, "no consent scope given"},
+	    {{"student", "oral", "2024-09-02", "individual", "nobody"}, "--verified-by names no"},
+	};
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-13", "Wu Hao", a);
+	/* Nothing to withdraw yet. */
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, NULL, &err), CV_EUSAGE);
+	assert_msg_has(err, "no consent to withdraw");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cv_status st = cv_consent_record(c, a, &bad[i].in, &err);
+
+		if (st != CV_EUSAGE)
+			fail_msg("bad consent %zu: status %d (%s)", i, st, err.msg);
+		assert_msg_has(err, bad[i].msg);
+	}
+	assert_int_equal(records(f->path, a, "consent"), 0);
+	assert_int_equal(case_rows(f->path, "carol", "consent.record", "ok", a), 0);
+
+	/* A colleague may verify. */
+	{
+		cv_consent_input in = {"student", "oral", "2024-09-03", "individual,testing",
+				       "dave"};
+
+		assert_int_equal(cv_consent_record(c, a, &in, &err), CV_OK);
+		view_ok(c, a, &v);
+		assert_int_equal(v.nconsent, 1);
+		assert_string_equal(v.consent[0].method, "oral");
+		assert_string_equal(v.consent[0].verified_by, "dave");
+		assert_string_equal(v.consent[0].recorded_by, "carol");
+		assert_string_equal(v.consent[0].scopes, "individual,testing");
+	}
+	assert_int_equal(cv_consent_withdraw(c, a, "teacher", NULL, NULL, &err), CV_EUSAGE);
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, "swimming", NULL, &err), CV_EUSAGE);
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, "2024-02-30", &err), CV_EUSAGE);
+	assert_int_equal(records(f->path, a, "consent"), 1);
+	logout(c);
+}
+
+static void test_consent_only_by_granted_counselor(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	const char *who[] = {"dave", "sam", "alice"}, *pw[] = {PW_DAVE, PW_SAM, PW_ALICE};
+	cv_consent_input in = {"student", "written", "2024-09-02", "individual", NULL};
+	char a[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-14", "Wu Hao", a);
+	consent_ok(c, a, "student", "individual");
+	logout(c);
+	for (int i = 0; i < 3; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+		assert_int_equal(cv_consent_record(s, a, &in, &err), CV_EDENIED);
+		assert_int_equal(cv_consent_withdraw(s, a, NULL, NULL, NULL, &err), CV_EDENIED);
+		assert_int_equal(case_rows(f->path, who[i], "consent.record", "denied", a), 1);
+		assert_int_equal(case_rows(f->path, who[i], "consent.withdraw", "denied", a), 1);
+		logout(s);
+	}
+	assert_int_equal(records(f->path, a, "consent"), 1);
+}
+
+/* ---- R2: the crisis exception --------------------------------------------------------------- */
+
+#define JUSTIFICATION "crisis: she spoke of the quarry ledge tonight"
+
+static void test_crisis_needs_justification(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX] = "junk";
+	cv_err err = {0}, first = {0}, ctl = {0};
+
+	open_new(c, "S-20", "Wu Hao", a);
+	assert_int_equal(note_add(c, a, NULL, "", x, &first), CV_EUSAGE);
+	assert_msg_has(first, "--crisis needs a justification");
+	assert_string_equal(x, "");
+	assert_int_equal(test_add(c, a, "", x, &err), CV_EUSAGE);
+	assert_int_equal(referral_add(c, a, "", x, &err), CV_EUSAGE);
+	assert_int_equal(note_add(c, a, NULL, "risk\nof harm", x, &ctl), CV_EUSAGE);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", a), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+	logout(c);
+	/* The message says what is wrong with the justification. */
+	assert_msg_has(first, "crisis justification is empty");
+	assert_msg_has(ctl, "control character");
+}
+
+static void test_crisis_blank_justification_refused(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-21", "Wu Hao", a);
+	/* Spaces are no justification. */
+	assert_int_equal(note_add(c, a, NULL, "   ", x, &err), CV_EUSAGE);
+	assert_int_equal(records(f->path, a, "note"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+	logout(c);
+}
+
+static void test_crisis_lets_work_through(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX];
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-22", "Wu Hao", a);
+	assert_int_equal(note_add(c, a, NULL, JUSTIFICATION, n, &err), CV_OK);
+	assert_int_equal(test_add(c, a, JUSTIFICATION, t, &err), CV_OK);
+	assert_int_equal(referral_add(c, a, JUSTIFICATION, r, &err), CV_OK);
+	assert_note_text(c, n, "what was said today");
+
+	/* Three break-glass rows, flagged for review, without the justification. */
+	assert_int_equal(case_rows(f->path, "carol", "crisis", "ok", a), 3);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
+					" detail LIKE 'break-glass %%' AND"
+					" detail LIKE '%%awaiting supervisor review'"),
+			 3);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
+			       " detail LIKE '%%for note.add without individual consent%%'"),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
+					" detail LIKE '%%for test.add without testing consent%%'"),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
+					" detail LIKE '%%for referral.add without"
+					" referral-disclosure consent%%'"),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE instr(detail, 'quarry')"
+					" OR instr(object, 'quarry') OR instr(action, 'quarry')"),
+			 0);
+	/* Each comes just before the row of the work it allowed. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit x JOIN audit y ON"
+					" y.seq = x.seq + 1 WHERE x.action = 'crisis' AND"
+					" y.action IN ('note.add', 'test.add', 'referral.add') AND"
+					" y.outcome = 'ok'"),
+			 3);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'referral.add'"
+					" AND detail = 'urgency=urgent disclosed under crisis'"),
+			 1);
+	/* The justification is kept, encrypted, with the case. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM records WHERE case_id = '%s' AND"
+			       " type = 'crisis' AND status = 'unreviewed'",
+			       a),
+			 3);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE"
+					" instr(CAST(box AS TEXT), 'quarry')"),
+			 0);
+	view_ok(c, a, &v);
+	assert_int_equal(v.ntests, 1);
+	assert_int_equal(v.test[0].crisis, 1);
+	assert_int_equal(v.nrefs, 1);
+	assert_int_equal(v.ref[0].crisis, 1);
+	logout(c);
+}
+
+static void test_crisis_not_flagged_with_consent(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
+	struct view v;
+	cv_err err = {0};
+
+	open_new(c, "S-23", "Wu Hao", a);
+	consent_all(c, a);
+	assert_int_equal(note_add(c, a, NULL, JUSTIFICATION, n, &err), CV_OK);
+	assert_int_equal(test_add(c, a, JUSTIFICATION, t, &err), CV_OK);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+	assert_int_equal(records(f->path, a, "crisis"), 0);
+	view_ok(c, a, &v);
+	assert_int_equal(v.test[0].crisis, 0);
+	logout(c);
+}
+
+static void test_crisis_does_not_bypass_grant_or_role(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	const char *who[] = {"dave", "sam", "alice"}, *pw[] = {PW_DAVE, PW_SAM, PW_ALICE};
+	char a[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-24", "Wu Hao", a);
+	logout(c);
+	for (int i = 0; i < 3; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+		assert_int_equal(note_add(s, a, NULL, JUSTIFICATION, x, &err), CV_EDENIED);
+		assert_int_equal(test_add(s, a, JUSTIFICATION, x, &err), CV_EDENIED);
+		assert_int_equal(case_rows(f->path, who[i], "note.add", "denied", a), 1);
+		assert_int_equal(case_rows(f->path, who[i], "test.add", "denied", a), 1);
+		logout(s);
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", a), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_note_without_consent_denied, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_minor_without_birth_date_needs_guardian, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_minor_by_birth_date_needs_guardian, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_adult_needs_only_student, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_testing_needs_testing_consent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_referral_needs_disclosure_consent, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_withdrawal_stops_new_work, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_withdrawal_marks_notes_of_the_same_second, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_withdraw_one_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_consent_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_only_by_granted_counselor, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_needs_justification, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_blank_justification_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_lets_work_through, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_not_flagged_with_consent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_does_not_bypass_grant_or_role, setup,
+					    teardown),
+	};
+	cv_err err = {0};
+
+	if (cv_init(&err) != CV_OK) {
+		fprintf(stderr, "cv_init: %s\n", err.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,1015 @@
+/*
+ * test_note.c - counseling notes (R4) through the public API: kinds and
+ * the default session kind, the 1 MiB limit, NUL bytes and invalid UTF-8
+ * refused with their byte offset, drafts edited only by their author,
+ * finalizing (the author's signature, then immutability: refused with
+ * CV_EDENIED and a 'denied' row), signatures and ciphertexts tampered with
+ * through the sqlite3 library, addenda, the note.show row committed before
+ * any text is returned, and drafts overdue after the archive deadline.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "casevault.h"
+
+#define PW_ALICE "alice correct horse battery"
+#define PW_CAROL "carol correct horse battery"
+#define PW_DAVE "dave correct horse battery"
+#define PW_SAM "sam correct horse battery"
+#define PW_NEW "carol has a brand new passphrase"
+
+static const cv_kdf_params kdf = {2, 19456, 1};
+
+#define assert_msg_has(e, sub)                                                                     \
+	do {                                                                                       \
+		if (!strstr((e).msg, (sub)))                                                       \
+			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int make_dir(char *dir, size_t cap)
+{
+	snprintf(dir, cap, "/tmp/cv-test-note-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Sessions a test has open, so that teardown closes them when it fails. */
+static cv_session *sessions[16];
+
+static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
+{
+	cv_session *s = NULL;
+	cv_err err = {0};
+
+	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
+		fail_msg("login as '%s' failed: %s", name, err.msg);
+	assert_non_null(s);
+	for (size_t i = 0; i < 16; i++) {
+		if (!sessions[i]) {
+			sessions[i] = s;
+			return s;
+		}
+	}
+	fail_msg("too many sessions open");
+	return NULL;
+}
+
+static void logout(cv_session *s)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (sessions[i] == s)
+			sessions[i] = NULL;
+	cv_session_close(s);
+}
+
+static void logout_all(void)
+{
+	for (size_t i = 0; i < 16; i++) {
+		cv_session_close(sessions[i]);
+		sessions[i] = NULL;
+	}
+}
+
+static sqlite3 *raw_open(const char *path, int flags)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
+		fail_msg("cannot open '%s': %s", path, sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* A scalar query through a connection of our own (no casevault code). */
+static int64_t q_int(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t q_int(const char *path, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A blob query; returns its length (0 when there is no row). */
+static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_bytes(s, 0);
+		assert_true(n <= cap);
+		if (n)
+			memcpy(out, sqlite3_column_blob(s, 0), n);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void raw_exec(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void raw_exec(const char *path, const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql '%s' failed: %s", sql, msg ? msg : "?");
+	if (sqlite3_changes(db) < 1)
+		fail_msg("sql '%s' changed nothing", sql);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+/* Audit rows with this actor, action, outcome and object. */
+static int64_t audit_rows(const char *path, const char *actor, const char *action,
+			  const char *outcome, const char *object)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE actor = ?1 AND"
+					    " action = ?2 AND outcome = ?3 AND object = ?4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static int64_t case_rows(const char *path, const char *actor, const char *action,
+			 const char *outcome, const char *case_id)
+{
+	char object[32];
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	return audit_rows(path, actor, action, outcome, object);
+}
+
+static void copy_db(const char *from, const char *to)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk;
+
+	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	bk = sqlite3_backup_init(dst, "main", src, "main");
+	assert_non_null(bk);
+	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+}
+
+static void assert_id_shape(const char *id, char prefix, size_t n)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	if (strlen(id) != n + 2 || id[0] != prefix || id[1] != '-')
+		fail_msg("id '%s' is not %c- and %zu characters", id, prefix, n);
+	for (size_t i = 2; i < n + 2; i++)
+		if (!strchr(alphabet, id[i]))
+			fail_msg("id '%s' has '%c', not Crockford base32", id, id[i]);
+}
+
+/* ---- fixture: alice admin, carol and dave counselors, sam supervisor ---- */
+
+static char base_dir[64];
+static char base_path[128];
+static char recovery[CV_RECOVERY_CODE_LEN + 1]; /* the base vault's recovery code */
+
+struct fix {
+	char dir[64];
+	char path[128];
+	cv_vault *v;
+};
+
+static int group_setup(void **state)
+{
+	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
+	cv_vault *v = NULL;
+	cv_session *a = NULL;
+	cv_err err = {0};
+	cv_status st = CV_ERROR;
+
+	(void)state;
+	if (!code || make_dir(base_dir, sizeof(base_dir)) != 0)
+		return -1;
+	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
+	st = cv_vault_create(base_path, "alice", PW_ALICE, strlen(PW_ALICE), &kdf, code, &err);
+	if (st == CV_OK) {
+		memcpy(recovery, code, sizeof(recovery));
+		st = cv_vault_open(base_path, &v, &err);
+	}
+	if (st == CV_OK)
+		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
+				 &err);
+	if (st == CV_OK)
+		st =
+		    cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &kdf, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+	cv_session_close(a);
+	cv_vault_close(v);
+	sodium_free(code);
+	if (st != CV_OK) {
+		fprintf(stderr, "group setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	remove_tree(base_dir);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	cv_err err = {0};
+
+	if (!f || make_dir(f->dir, sizeof(f->dir)) != 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+	copy_db(base_path, f->path);
+	if (cv_vault_open(f->path, &f->v, &err) != CV_OK) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	logout_all();
+	cv_vault_close(f->v);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- case helpers ----------------------------------------------------------- */
+
+static cv_case_input student(const char *sid, const char *name)
+{
+	cv_case_input in = {sid, name, "F", 8, "8-3", "emotion", NULL, "Li Mei", "13800001111"};
+	return in;
+}
+
+static void open_ok(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+	int dup = -1;
+
+	if (cv_case_open(s, in, id, &dup, &err) != CV_OK)
+		fail_msg("case open failed: %s", err.msg);
+	assert_id_shape(id, 'C', 5);
+}
+
+static void open_new(cv_session *s, const char *sid, const char *name, char id[CV_CASE_ID_MAX])
+{
+	cv_case_input in = student(sid, name);
+
+	open_ok(s, &in, id);
+}
+
+static void consent_ok(cv_session *s, const char *id, const char *by, const char *scopes)
+{
+	cv_consent_input in = {by, "written", "2024-09-02", scopes, NULL};
+	cv_err err = {0};
+
+	if (cv_consent_record(s, id, &in, &err) != CV_OK)
+		fail_msg("consent record failed: %s", err.msg);
+}
+
+static void consent_all(cv_session *s, const char *id)
+{
+	static const char all[] = "individual,group,testing,guardian-contact,referral-disclosure";
+
+	consent_ok(s, id, "student", all);
+	consent_ok(s, id, "guardian", all);
+}
+
+static void note_ok(cv_session *s, const char *case_id, const char *kind, const char *text,
+		    char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+
+	if (cv_note_add(s, case_id, kind, text, strlen(text), NULL, id, &err) != CV_OK)
+		fail_msg("note add failed: %s", err.msg);
+	assert_id_shape(id, 'N', 6);
+}
+
+/* UTC date `days` from today, as YYYY-MM-DD. */
+static void day_from_today(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Writes blobs into the statement's ?1 and ?2 (b2 may be NULL) through
+ * our own connection. */
+static void raw_blobs(const char *path, const char *sql, const uint8_t *b1, size_t n1,
+		      const uint8_t *b2, size_t n2)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	sqlite3_bind_blob(s, 1, b1, (int)n1, SQLITE_STATIC);
+	if (b2)
+		sqlite3_bind_blob(s, 2, b2, (int)n2, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* ---- what cv_note_show delivers --------------------------------------------------------- */
+
+struct shown_note {
+	int calls;
+	char id[CV_CASE_ID_MAX], case_id[CV_CASE_ID_MAX], kind[16], status[16];
+	char author[CV_NAME_MAX + 1], amends[CV_CASE_ID_MAX], created_at[32], updated_at[32];
+	int64_t version;
+	int signature_ok;
+	char *text;
+	size_t len;
+	/* For checking the log from inside the callback. */
+	const char *path, *actor;
+	int64_t show_rows;
+};
+
+static int note_cb(const cv_note_info *n, void *arg)
+{
+	struct shown_note *r = arg;
+
+	r->calls++;
+	snprintf(r->id, sizeof(r->id), "%s", n->id);
+	snprintf(r->case_id, sizeof(r->case_id), "%s", n->case_id);
+	snprintf(r->kind, sizeof(r->kind), "%s", n->kind);
+	snprintf(r->status, sizeof(r->status), "%s", n->status);
+	snprintf(r->author, sizeof(r->author), "%s", n->author);
+	snprintf(r->amends, sizeof(r->amends), "%s", n->amends);
+	snprintf(r->created_at, sizeof(r->created_at), "%s", n->created_at);
+	snprintf(r->updated_at, sizeof(r->updated_at), "%s", n->updated_at);
+	r->version = n->version;
+	r->signature_ok = n->signature_ok;
+	assert_non_null(n->text);
+	free(r->text);
+	r->text = malloc(n->text_len + 1);
+	assert_non_null(r->text);
+	memcpy(r->text, n->text, n->text_len);
+	r->text[n->text_len] = '\0';
+	r->len = n->text_len;
+	if (r->path) {
+		char object[32];
+
+		snprintf(object, sizeof(object), "note:%s", n->id);
+		r->show_rows = audit_rows(r->path, r->actor, "note.show", "ok", object);
+	}
+	return 0;
+}
+
+static cv_status note_get(cv_session *s, const char *id, struct shown_note *r, cv_err *err)
+{
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+	return cv_note_show(s, id, note_cb, r, err);
+}
+
+static void note_get_ok(cv_session *s, const char *id, struct shown_note *r)
+{
+	cv_err err = {0};
+
+	if (note_get(s, id, r, &err) != CV_OK)
+		fail_msg("note show '%s' failed: %s", id, err.msg);
+	assert_int_equal(r->calls, 1);
+}
+
+static void assert_text(cv_session *s, const char *id, const char *text)
+{
+	struct shown_note r = {0};
+
+	note_get_ok(s, id, &r);
+	assert_int_equal(r.len, strlen(text));
+	assert_string_equal(r.text, text);
+	free(r.text);
+}
+
+/* ---- what cv_case_show delivers about notes ------------------------------------------------ */
+
+struct listed {
+	int n;
+	struct {
+		char id[CV_CASE_ID_MAX], kind[16], status[16], amends[CV_CASE_ID_MAX];
+		int overdue, signature_ok;
+	} note[8];
+};
+
+static int list_cb(const cv_note_info *n, void *arg)
+{
+	struct listed *l = arg;
+
+	assert_null(n->text);
+	if (l->n < 8) {
+		snprintf(l->note[l->n].id, CV_CASE_ID_MAX, "%s", n->id);
+		snprintf(l->note[l->n].kind, 16, "%s", n->kind);
+		snprintf(l->note[l->n].status, 16, "%s", n->status);
+		snprintf(l->note[l->n].amends, CV_CASE_ID_MAX, "%s", n->amends);
+		l->note[l->n].overdue = n->overdue;
+		l->note[l->n].signature_ok = n->signature_ok;
+	}
+	l->n++;
+	return 0;
+}
+
+static cv_status list_notes(cv_session *s, const char *case_id, const char *as_of, struct listed *l,
+			    cv_err *err)
+{
+	cv_case_visitor vis = {.on_note = list_cb};
+
+	memset(l, 0, sizeof(*l));
+	return cv_case_show(s, case_id, 0, as_of, &vis, l, err);
+}
+
+static int overdue_of(const struct listed *l, const char *id)
+{
+	for (int i = 0; i < l->n && i < 8; i++)
+		if (strcmp(l->note[i].id, id) == 0)
+			return l->note[i].overdue;
+	fail_msg("note '%s' is not listed", id);
+	return -1;
+}
+
+static int64_t notes(const char *path, const char *case_id)
+{
+	return q_int(path, "SELECT count(*) FROM records WHERE case_id = '%s' AND type = 'note'",
+		     case_id);
+}
+
+/* A case with consent, opened by carol. */
+static void ready_case(cv_session *c, const char *sid, char id[CV_CASE_ID_MAX])
+{
+	open_new(c, sid, "Lin Xue", id);
+	consent_all(c, id);
+}
+
+/* ---- adding ------------------------------------------------------------------------------------
+ */
+
+static void test_add_kinds(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	static const char *const kinds[] = {"analysis", "outcome", "contact"};
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX] = "junk";
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-1", a);
+	note_ok(c, a, NULL, "first session", n);
+	note_get_ok(c, n, &r);
+	assert_string_equal(r.id, n);
+	assert_string_equal(r.case_id, a);
+	assert_string_equal(r.kind, "session");
+	assert_string_equal(r.status, "draft");
+	assert_string_equal(r.author, "carol");
+	assert_string_equal(r.amends, "");
+	assert_int_equal(r.version, 1);
+	assert_int_equal(r.signature_ok, 0);
+	assert_string_equal(r.text, "first session");
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'note.add' AND object = 'note:%s' AND"
+			       " outcome = 'ok' AND detail = 'session'",
+			       n),
+			 1);
+	for (size_t i = 0; i < 3; i++) {
+		note_ok(c, a, kinds[i], "some text", n);
+		note_get_ok(c, n, &r);
+		assert_string_equal(r.kind, kinds[i]);
+	}
+	/* Multi-line text with tabs is text. */
+	note_ok(c, a, "session", "line one\n\tline two\r\n", n);
+	assert_text(c, n, "line one\n\tline two\r\n");
+
+	assert_int_equal(cv_note_add(c, a, "addendum", "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_msg_has(err, "unknown note kind 'addendum'");
+	assert_string_equal(x, "");
+	assert_int_equal(cv_note_add(c, a, "diary", "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_int_equal(cv_note_add(c, a, "", "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_int_equal(notes(f->path, a), 5);
+	/* A case that does not exist. */
+	assert_int_equal(cv_note_add(c, "C-00000", NULL, "x", 1, NULL, x, &err), CV_ENOTFOUND);
+	free(r.text);
+	logout(c);
+}
+
+struct big_check {
+	const char *want;
+	size_t len;
+	int same;
+};
+
+static int big_cb(const cv_note_info *n, void *arg)
+{
+	struct big_check *b = arg;
+
+	b->same = n->text_len == b->len && memcmp(n->text, b->want, b->len) == 0;
+	return 0;
+}
+
+static void test_text_limits(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	static const char chinese[] =
+	    "\xe4\xbb\x8a\xe5\xa4\xa9\xe8\xb0\x88\xe4\xba\x86\xe5\xad"
+	    "\xa6\xe4\xb9\xa0\xe5\x8e\x8b\xe5\x8a\x9b"; /* 今天谈了学习压力 */
+	struct {
+		const char *text;
+		size_t len;
+		const char *msg;
+	} bad[] = {
+	    {"", 0, "the note is empty"},
+	    {"hello\0world", 11, "NUL byte at byte offset 5"},
+	    {"\0", 1, "NUL byte at byte offset 0"},
+	    {"abcdefg\xff", 8, "not valid UTF-8 at byte offset 7"},
+	    {"ab\xc0\xaf"
+	     "cd",
+	     6, "not valid UTF-8 at byte offset 2"},			 /* overlong '/' */
+	    {"x\xed\xa0\x80", 4, "not valid UTF-8 at byte offset 1"},	 /* a surrogate */
+	    {"abc\xe4\xb8", 5, "not valid UTF-8 at byte offset 3"},	 /* cut short */
+	    {"\xf4\x90\x80\x80", 4, "not valid UTF-8 at byte offset 0"}, /* above U+10FFFF */
+	};
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], big_id[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	char *big = malloc(CV_NOTE_MAX + 1);
+	struct big_check chk;
+	cv_err err = {0};
+
+	assert_non_null(big);
+	ready_case(c, "S-2", a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cv_status st = cv_note_add(c, a, NULL, bad[i].text, bad[i].len, NULL, x, &err);
+
+		if (st != CV_EUSAGE)
+			fail_msg("bad text %zu: status %d (%s)", i, st, err.msg);
+		assert_msg_has(err, bad[i].msg);
+	}
+	assert_int_equal(cv_note_add(c, a, NULL, NULL, 0, NULL, x, &err), CV_EUSAGE);
+
+	/* Exactly 1 MiB (ending in a three-byte character) is accepted... */
+	memset(big, 'a', CV_NOTE_MAX + 1);
+	memcpy(big + CV_NOTE_MAX - 3, "\xe5\xad\xa6", 3);
+	assert_int_equal(cv_note_add(c, a, NULL, big, CV_NOTE_MAX, NULL, big_id, &err), CV_OK);
+	chk = (struct big_check){big, CV_NOTE_MAX, 0};
+	assert_int_equal(cv_note_show(c, big_id, big_cb, &chk, &err), CV_OK);
+	assert_int_equal(chk.same, 1);
+	/* ...one byte more is not. */
+	big[CV_NOTE_MAX] = 'a';
+	assert_int_equal(cv_note_add(c, a, NULL, big, CV_NOTE_MAX + 1, NULL, x, &err), CV_EUSAGE);
+	assert_msg_has(err, "1048577 bytes");
+	assert_msg_has(err, "1 MiB");
+
+	note_ok(c, a, NULL, chinese, n);
+	assert_text(c, n, chinese);
+	assert_int_equal(notes(f->path, a), 2);
+
+	/* Edits and addenda are held to the same rules, and change nothing. */
+	assert_int_equal(cv_note_edit(c, n, "bad\0text", 8, NULL, &err), CV_EUSAGE);
+	assert_msg_has(err, "byte offset 3");
+	assert_int_equal(cv_note_edit(c, n, big, CV_NOTE_MAX + 1, NULL, &err), CV_EUSAGE);
+	assert_text(c, n, chinese);
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
+	assert_int_equal(cv_note_amend(c, n, "\xff", 1, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(x, "");
+	assert_int_equal(notes(f->path, a), 2);
+	free(big);
+	logout(c);
+}
+
+/* ---- editing and finalizing ------------------------------------------------------------------ */
+
+static void test_edit_only_drafts_by_author(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], object[32];
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-3", a);
+	note_ok(c, a, NULL, "first words", n);
+	snprintf(object, sizeof(object), "note:%s", n);
+	assert_int_equal(cv_note_edit(c, n, "better words", 12, NULL, &err), CV_OK);
+	assert_int_equal(audit_rows(f->path, "carol", "note.edit", "ok", object), 1);
+	note_get_ok(c, n, &r);
+	assert_int_equal(r.version, 2);
+	assert_string_equal(r.text, "better words");
+	assert_string_equal(r.status, "draft");
+
+	/* Dave, not on the case. */
+	assert_int_equal(cv_note_edit(d, n, "dave's words", 12, NULL, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "dave", "note.edit", "denied", a), 1);
+	/* Dave on the case, but not the author. */
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	assert_int_equal(cv_note_edit(d, n, "dave's words", 12, NULL, &err), CV_EDENIED);
+	assert_msg_has(err, "another counselor's draft");
+	assert_int_equal(audit_rows(f->path, "dave", "note.edit", "denied", object), 1);
+	assert_int_equal(cv_note_finalize(d, n, &err), CV_EDENIED);
+	assert_msg_has(err, "only its author signs");
+	assert_int_equal(audit_rows(f->path, "dave", "note.finalize", "denied", object), 1);
+	/* He reads it; it is as carol left it. */
+	note_get_ok(d, n, &r);
+	assert_int_equal(r.version, 2);
+	assert_string_equal(r.text, "better words");
+	assert_string_equal(r.status, "draft");
+	/* Unknown notes. */
+	assert_int_equal(cv_note_edit(c, "N-000000", "x", 1, NULL, &err), CV_ENOTFOUND);
+	free(r.text);
+	logout(c);
+	logout(d);
+}
+
+static void test_finalize_signs_and_freezes(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *d;
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], object[32];
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-4", a);
+	note_ok(c, a, NULL, "the record as it stands", n);
+	snprintf(object, sizeof(object), "note:%s", n);
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'note.finalize' AND object = '%s' AND"
+			       " outcome = 'ok' AND detail = 'signed'",
+			       object),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT length(sig) FROM records WHERE id = '%s'", n), 64);
+	note_get_ok(c, n, &r);
+	assert_string_equal(r.status, "final");
+	assert_int_equal(r.signature_ok, 1);
+	assert_int_equal(strlen(r.updated_at), 20);
+
+	assert_int_equal(cv_note_edit(c, n, "rewritten", 9, NULL, &err), CV_EDENIED);
+	assert_msg_has(err, "is final and cannot be changed");
+	assert_msg_has(err, "casevault note amend");
+	assert_int_equal(audit_rows(f->path, "carol", "note.edit", "denied", object), 1);
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_EUSAGE);
+	assert_msg_has(err, "already final");
+	note_get_ok(c, n, &r);
+	assert_int_equal(r.version, 1);
+	assert_string_equal(r.text, "the record as it stands");
+	assert_int_equal(r.signature_ok, 1);
+	logout(c);
+
+	d = login_ok(f->v, "dave", PW_DAVE);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	logout(c);
+	assert_int_equal(cv_note_edit(d, n, "rewritten", 9, NULL, &err), CV_EDENIED);
+	assert_int_equal(audit_rows(f->path, "dave", "note.edit", "denied", object), 1);
+	/* Dave verifies carol's signature too. */
+	note_get_ok(d, n, &r);
+	assert_int_equal(r.signature_ok, 1);
+	free(r.text);
+	logout(d);
+}
+
+static void test_tampered_signature(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX], n3[CV_CASE_ID_MAX];
+	uint8_t sig[64];
+	struct shown_note r = {0};
+	cv_err err = {0};
+	char sql[128];
+
+	ready_case(c, "S-5", a);
+	note_ok(c, a, NULL, "one", n1);
+	note_ok(c, a, NULL, "two", n2);
+	note_ok(c, a, NULL, "three", n3);
+	assert_int_equal(cv_note_finalize(c, n1, &err), CV_OK);
+	assert_int_equal(cv_note_finalize(c, n2, &err), CV_OK);
+	assert_int_equal(cv_note_finalize(c, n3, &err), CV_OK);
+
+	/* One bit of the signature. */
+	assert_int_equal(
+	    q_blob(f->path, sig, sizeof(sig), "SELECT sig FROM records WHERE id = '%s'", n1), 64);
+	sig[10] ^= 0x01;
+	snprintf(sql, sizeof(sql), "UPDATE records SET sig = ?1 WHERE id = '%s'", n1);
+	raw_blobs(f->path, sql, sig, sizeof(sig), NULL, 0);
+	note_get_ok(c, n1, &r);
+	assert_int_equal(r.signature_ok, 0);
+	assert_string_equal(r.text, "one");
+	/* Another note's valid signature. */
+	raw_exec(
+	    f->path,
+	    "UPDATE records SET sig = (SELECT sig FROM records WHERE id = '%s') WHERE id = '%s'",
+	    n3, n2);
+	note_get_ok(c, n2, &r);
+	assert_int_equal(r.signature_ok, 0);
+	/* No signature at all. */
+	raw_exec(f->path, "UPDATE records SET sig = NULL WHERE id = '%s'", n3);
+	note_get_ok(c, n3, &r);
+	assert_int_equal(r.signature_ok, 0);
+	free(r.text);
+	logout(c);
+}
+
+/* A final note's status is a clear column: setting it back to 'draft' with
+ * sqlite3 must not make the signed note editable again (R4: immutable). */
+static void test_final_note_status_tampered_stays_immutable(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-6", a);
+	note_ok(c, a, NULL, "signed words", n);
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
+	raw_exec(f->path, "UPDATE records SET status = 'draft' WHERE id = '%s'", n);
+	assert_int_not_equal(cv_note_edit(c, n, "quietly rewritten", 17, NULL, &err), CV_OK);
+	note_get_ok(c, n, &r);
+	assert_string_equal(r.text, "signed words");
+	free(r.text);
+	logout(c);
+}
+
+static void test_old_version_replayed(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX];
+	uint8_t nonce[64], box[256];
+	size_t nn, nb;
+	struct shown_note r = {0};
+	cv_err err = {0};
+	char sql[128];
+
+	ready_case(c, "S-7", a);
+	note_ok(c, a, NULL, "version one words", n);
+	nn = q_blob(f->path, nonce, sizeof(nonce), "SELECT nonce FROM records WHERE id = '%s'", n);
+	nb = q_blob(f->path, box, sizeof(box), "SELECT box FROM records WHERE id = '%s'", n);
+	assert_int_equal(nn, 24);
+	assert_int_equal(nb, strlen("version one words") + 16);
+	assert_int_equal(cv_note_edit(c, n, "version two words", 17, NULL, &err), CV_OK);
+	snprintf(sql, sizeof(sql), "UPDATE records SET nonce = ?1, box = ?2 WHERE id = '%s'", n);
+	raw_blobs(f->path, sql, nonce, nn, box, nb);
+	assert_int_equal(note_get(c, n, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(r.calls, 0);
+	free(r.text);
+	logout(c);
+}
+
+/* ---- addenda ------------------------------------------------------------------------------------
+ */
+
+static void test_amend(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], add[CV_CASE_ID_MAX], dr[CV_CASE_ID_MAX];
+	char x[CV_CASE_ID_MAX] = "junk", detail[64];
+	struct shown_note r = {0};
+	struct listed l;
+	cv_err err = {0};
+
+	ready_case(c, "S-8", a);
+	note_ok(c, a, NULL, "the original", n);
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
+	assert_int_equal(cv_note_amend(c, n, "a correction", 12, NULL, add, &err), CV_OK);
+	assert_id_shape(add, 'N', 6);
+	snprintf(detail, sizeof(detail), "addendum %s", add);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'note.amend' AND object = 'note:%s' AND"
+			       " outcome = 'ok' AND detail = '%s'",
+			       n, detail),
+			 1);
+	note_get_ok(c, add, &r);
+	assert_string_equal(r.kind, "addendum");
+	assert_string_equal(r.amends, n);
+	assert_string_equal(r.status, "draft");
+	assert_string_equal(r.case_id, a);
+	assert_string_equal(r.text, "a correction");
+	/* The original is untouched. */
+	assert_text(c, n, "the original");
+	assert_int_equal(cv_note_finalize(c, add, &err), CV_OK);
+	note_get_ok(c, add, &r);
+	assert_int_equal(r.signature_ok, 1);
+	assert_int_equal(list_notes(c, a, NULL, &l, &err), CV_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.note[1].id, add);
+	assert_string_equal(l.note[1].amends, n);
+
+	/* Drafts are edited, not amended. */
+	note_ok(c, a, NULL, "a draft", dr);
+	assert_int_equal(cv_note_amend(c, dr, "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_msg_has(err, "still a draft");
+	assert_string_equal(x, "");
+	assert_int_equal(cv_note_amend(c, "N-000000", "x", 1, NULL, x, &err), CV_ENOTFOUND);
+	assert_int_equal(notes(f->path, a), 3);
+	free(r.text);
+	logout(c);
+}
+
+/* ---- reading ------------------------------------------------------------------------------------
+ */
+
+static void test_show_logs_before_text(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX], object[32];
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-9", a);
+	note_ok(c, a, NULL, "read me", n);
+	snprintf(object, sizeof(object), "note:%s", n);
+	assert_int_equal(audit_rows(f->path, "carol", "note.show", "ok", object), 0);
+	r.path = f->path;
+	r.actor = "carol";
+	r.show_rows = -1;
+	assert_int_equal(cv_note_show(c, n, note_cb, &r, &err), CV_OK);
+	assert_int_equal(r.calls, 1);
+	/* The row was committed before the text reached the callback. */
+	assert_int_equal(r.show_rows, 1);
+	assert_string_equal(r.text, "read me");
+
+	/* Ids that are not notes. */
+	assert_int_equal(note_get(c, "N-000000", &r, &err), CV_ENOTFOUND);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(audit_rows(f->path, "carol", "note.show", "failed", "note:N-000000"), 1);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "3", NULL, NULL, t, &err), CV_OK);
+	assert_int_equal(note_get(c, t, &r, &err), CV_ENOTFOUND);
+	assert_int_equal(note_get(c, a, &r, &err), CV_ENOTFOUND);
+	logout(c);
+
+	/* A supervisor gets nothing, and the refusal is logged. */
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(note_get(s, n, &r, &err), CV_EDENIED);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(case_rows(f->path, "sam", "note.show", "denied", a), 1);
+	assert_int_equal(audit_rows(f->path, "sam", "note.show", "ok", object), 0);
+	free(r.text);
+	logout(s);
+}
+
+static void test_overdue_drafts(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], d[CV_CASE_ID_MAX], fin[CV_CASE_ID_MAX], old[CV_CASE_ID_MAX];
+	char today[11], d7[11], d8[11], d30[11];
+	struct listed l;
+	cv_err err = {0};
+
+	day_from_today(0, today);
+	day_from_today(7, d7);
+	day_from_today(8, d8);
+	day_from_today(30, d30);
+	ready_case(c, "S-10", a);
+	note_ok(c, a, NULL, "a draft", d);
+	note_ok(c, a, NULL, "a final note", fin);
+	assert_int_equal(cv_note_finalize(c, fin, &err), CV_OK);
+
+	assert_int_equal(list_notes(c, a, today, &l, &err), CV_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(overdue_of(&l, d), 0);
+	assert_int_equal(list_notes(c, a, d7, &l, &err), CV_OK);
+	assert_int_equal(overdue_of(&l, d), 0);
+	assert_int_equal(list_notes(c, a, d8, &l, &err), CV_OK);
+	assert_int_equal(overdue_of(&l, d), 1);
+	assert_int_equal(overdue_of(&l, fin), 0);
+	assert_int_equal(list_notes(c, a, d30, &l, &err), CV_OK);
+	assert_int_equal(overdue_of(&l, d), 1);
+	assert_int_equal(overdue_of(&l, fin), 0);
+	assert_int_equal(list_notes(c, a, "2024-13-01", &l, &err), CV_EUSAGE);
+	assert_int_equal(list_notes(c, a, "soon", &l, &err), CV_EUSAGE);
+
+	/* A draft written ten days ago is overdue today. */
+	note_ok(c, a, NULL, "an old draft", old);
+	raw_exec(f->path,
+		 "UPDATE records SET created_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ',"
+		 " 'now', '-10 days') WHERE id = '%s'",
+		 old);
+	assert_int_equal(list_notes(c, a, NULL, &l, &err), CV_OK);
+	assert_int_equal(overdue_of(&l, old), 1);
+	assert_int_equal(overdue_of(&l, d), 0);
+	logout(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_add_kinds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_text_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edit_only_drafts_by_author, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_finalize_signs_and_freezes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tampered_signature, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_final_note_status_tampered_stays_immutable, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_old_version_replayed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_show_logs_before_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overdue_drafts, setup, teardown),
+	};
+	cv_err err = {0};
+
+	if (cv_init(&err) != CV_OK) {
+		fprintf(stderr, "cv_init: %s\n", err.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,926 @@
+/*
+ * test_record.c - the other records on a case through the public API:
+ * psychological test results (R5: testing consent, hidden from case show
+ * unless asked for), referrals and their follow-ups (R6: due dates, overdue
+ * as of a date, declined and completed clear the due date), the key-student
+ * register (R8: tags kept encrypted, follow-ups, due lists), bad input
+ * refused with CV_EUSAGE, and refusals for anyone not on the case.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "casevault.h"
+
+#define PW_ALICE "alice correct horse battery"
+#define PW_CAROL "carol correct horse battery"
+#define PW_DAVE "dave correct horse battery"
+#define PW_SAM "sam correct horse battery"
+#define PW_NEW "carol has a brand new passphrase"
+
+static const cv_kdf_params kdf = {2, 19456, 1};
+
+#define assert_msg_has(e, sub)                                                                     \
+	do {                                                                                       \
+		if (!strstr((e).msg, (sub)))                                                       \
+			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
+	} while (0)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int make_dir(char *dir, size_t cap)
+{
+	snprintf(dir, cap, "/tmp/cv-test-record-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Sessions a test has open, so that teardown closes them when it fails. */
+static cv_session *sessions[16];
+
+static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
+{
+	cv_session *s = NULL;
+	cv_err err = {0};
+
+	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
+		fail_msg("login as '%s' failed: %s", name, err.msg);
+	assert_non_null(s);
+	for (size_t i = 0; i < 16; i++) {
+		if (!sessions[i]) {
+			sessions[i] = s;
+			return s;
+		}
+	}
+	fail_msg("too many sessions open");
+	return NULL;
+}
+
+static void logout(cv_session *s)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (sessions[i] == s)
+			sessions[i] = NULL;
+	cv_session_close(s);
+}
+
+static void logout_all(void)
+{
+	for (size_t i = 0; i < 16; i++) {
+		cv_session_close(sessions[i]);
+		sessions[i] = NULL;
+	}
+}
+
+static sqlite3 *raw_open(const char *path, int flags)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
+		fail_msg("cannot open '%s': %s", path, sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* A scalar query through a connection of our own (no casevault code). */
+static int64_t q_int(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t q_int(const char *path, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Audit rows with this actor, action, outcome and object. */
+static int64_t audit_rows(const char *path, const char *actor, const char *action,
+			  const char *outcome, const char *object)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE actor = ?1 AND"
+					    " action = ?2 AND outcome = ?3 AND object = ?4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static int64_t case_rows(const char *path, const char *actor, const char *action,
+			 const char *outcome, const char *case_id)
+{
+	char object[32];
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	return audit_rows(path, actor, action, outcome, object);
+}
+
+static void copy_db(const char *from, const char *to)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk;
+
+	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	bk = sqlite3_backup_init(dst, "main", src, "main");
+	assert_non_null(bk);
+	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+}
+
+static void assert_id_shape(const char *id, char prefix, size_t n)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	if (strlen(id) != n + 2 || id[0] != prefix || id[1] != '-')
+		fail_msg("id '%s' is not %c- and %zu characters", id, prefix, n);
+	for (size_t i = 2; i < n + 2; i++)
+		if (!strchr(alphabet, id[i]))
+			fail_msg("id '%s' has '%c', not Crockford base32", id, id[i]);
+}
+
+/* ---- fixture: alice admin, carol and dave counselors, sam supervisor ---- */
+
+static char base_dir[64];
+static char base_path[128];
+static char recovery[CV_RECOVERY_CODE_LEN + 1]; /* the base vault's recovery code */
+
+struct fix {
+	char dir[64];
+	char path[128];
+	cv_vault *v;
+};
+
+static int group_setup(void **state)
+{
+	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
+	cv_vault *v = NULL;
+	cv_session *a = NULL;
+	cv_err err = {0};
+	cv_status st = CV_ERROR;
+
+	(void)state;
+	if (!code || make_dir(base_dir, sizeof(base_dir)) != 0)
+		return -1;
+	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
+	st = cv_vault_create(base_path, "alice", PW_ALICE, strlen(PW_ALICE), &kdf, code, &err);
+	if (st == CV_OK) {
+		memcpy(recovery, code, sizeof(recovery));
+		st = cv_vault_open(base_path, &v, &err);
+	}
+	if (st == CV_OK)
+		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
+				 &err);
+	if (st == CV_OK)
+		st =
+		    cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &kdf, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+	cv_session_close(a);
+	cv_vault_close(v);
+	sodium_free(code);
+	if (st != CV_OK) {
+		fprintf(stderr, "group setup: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	remove_tree(base_dir);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	cv_err err = {0};
+
+	if (!f || make_dir(f->dir, sizeof(f->dir)) != 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+	copy_db(base_path, f->path);
+	if (cv_vault_open(f->path, &f->v, &err) != CV_OK) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	logout_all();
+	cv_vault_close(f->v);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- case helpers ----------------------------------------------------------- */
+
+static cv_case_input student(const char *sid, const char *name)
+{
+	cv_case_input in = {sid, name, "F", 8, "8-3", "emotion", NULL, "Li Mei", "13800001111"};
+	return in;
+}
+
+static void open_ok(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+	int dup = -1;
+
+	if (cv_case_open(s, in, id, &dup, &err) != CV_OK)
+		fail_msg("case open failed: %s", err.msg);
+	assert_id_shape(id, 'C', 5);
+}
+
+static void open_new(cv_session *s, const char *sid, const char *name, char id[CV_CASE_ID_MAX])
+{
+	cv_case_input in = student(sid, name);
+
+	open_ok(s, &in, id);
+}
+
+static void consent_ok(cv_session *s, const char *id, const char *by, const char *scopes)
+{
+	cv_consent_input in = {by, "written", "2024-09-02", scopes, NULL};
+	cv_err err = {0};
+
+	if (cv_consent_record(s, id, &in, &err) != CV_OK)
+		fail_msg("consent record failed: %s", err.msg);
+}
+
+static void consent_all(cv_session *s, const char *id)
+{
+	static const char all[] = "individual,group,testing,guardian-contact,referral-disclosure";
+
+	consent_ok(s, id, "student", all);
+	consent_ok(s, id, "guardian", all);
+}
+
+static void note_ok(cv_session *s, const char *case_id, const char *kind, const char *text,
+		    char id[CV_CASE_ID_MAX])
+{
+	cv_err err = {0};
+
+	if (cv_note_add(s, case_id, kind, text, strlen(text), NULL, id, &err) != CV_OK)
+		fail_msg("note add failed: %s", err.msg);
+	assert_id_shape(id, 'N', 6);
+}
+
+/* UTC date `days` from today, as YYYY-MM-DD. */
+static void day_from_today(int days, char out[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int64_t records(const char *path, const char *type)
+{
+	return q_int(path, "SELECT count(*) FROM records WHERE type = '%s'", type);
+}
+
+/* ---- what the visitors deliver --------------------------------------------------------------- */
+
+struct seen {
+	int ntests;
+	struct {
+		char id[CV_CASE_ID_MAX], scale[32], score[16], notes[64], author[CV_NAME_MAX + 1];
+		int crisis;
+	} test[4];
+	int nrefs;
+	struct {
+		char id[CV_CASE_ID_MAX], case_id[CV_CASE_ID_MAX], date[16], to[64], reason[32];
+		char urgency[16], disclosed[64], status[16], due[16];
+		int overdue, crisis;
+	} ref[4];
+	int nfollow;
+	struct {
+		char referral_id[CV_CASE_ID_MAX], date[16], status[16], note[64];
+		char author[CV_NAME_MAX + 1];
+	} follow[4];
+	int nwatch;
+	struct {
+		char case_id[CV_CASE_ID_MAX], name[64], tag[32], due[16], last_done[16];
+		unsigned every;
+		int overdue;
+	} watch[4];
+};
+
+static int on_test(const cv_test_info *t, void *arg)
+{
+	struct seen *w = arg;
+
+	if (w->ntests < 4) {
+		snprintf(w->test[w->ntests].id, CV_CASE_ID_MAX, "%s", t->id);
+		snprintf(w->test[w->ntests].scale, 32, "%s", t->scale);
+		snprintf(w->test[w->ntests].score, 16, "%s", t->score);
+		snprintf(w->test[w->ntests].notes, 64, "%s", t->notes);
+		snprintf(w->test[w->ntests].author, CV_NAME_MAX + 1, "%s", t->author);
+		w->test[w->ntests].crisis = t->crisis;
+	}
+	w->ntests++;
+	return 0;
+}
+
+static int on_ref(const cv_referral_info *r, void *arg)
+{
+	struct seen *w = arg;
+
+	if (w->nrefs < 4) {
+		snprintf(w->ref[w->nrefs].id, CV_CASE_ID_MAX, "%s", r->id);
+		snprintf(w->ref[w->nrefs].case_id, CV_CASE_ID_MAX, "%s", r->case_id);
+		snprintf(w->ref[w->nrefs].date, 16, "%s", r->date);
+		snprintf(w->ref[w->nrefs].to, 64, "%s", r->to);
+		snprintf(w->ref[w->nrefs].reason, 32, "%s", r->reason);
+		snprintf(w->ref[w->nrefs].urgency, 16, "%s", r->urgency);
+		snprintf(w->ref[w->nrefs].disclosed, 64, "%s", r->disclosed);
+		snprintf(w->ref[w->nrefs].status, 16, "%s", r->status);
+		snprintf(w->ref[w->nrefs].due, 16, "%s", r->due);
+		w->ref[w->nrefs].overdue = r->overdue;
+		w->ref[w->nrefs].crisis = r->crisis;
+	}
+	w->nrefs++;
+	return 0;
+}
+
+static int on_follow(const cv_followup_info *fu, void *arg)
+{
+	struct seen *w = arg;
+
+	if (w->nfollow < 4) {
+		snprintf(w->follow[w->nfollow].referral_id, CV_CASE_ID_MAX, "%s", fu->referral_id);
+		snprintf(w->follow[w->nfollow].date, 16, "%s", fu->date);
+		snprintf(w->follow[w->nfollow].status, 16, "%s", fu->status);
+		snprintf(w->follow[w->nfollow].note, 64, "%s", fu->note);
+		snprintf(w->follow[w->nfollow].author, CV_NAME_MAX + 1, "%s", fu->author);
+	}
+	w->nfollow++;
+	return 0;
+}
+
+static int on_watch(const cv_watch_info *x, void *arg)
+{
+	struct seen *w = arg;
+
+	if (w->nwatch < 4) {
+		snprintf(w->watch[w->nwatch].case_id, CV_CASE_ID_MAX, "%s", x->case_id);
+		snprintf(w->watch[w->nwatch].name, 64, "%s", x->name);
+		snprintf(w->watch[w->nwatch].tag, 32, "%s", x->tag);
+		snprintf(w->watch[w->nwatch].due, 16, "%s", x->due);
+		snprintf(w->watch[w->nwatch].last_done, 16, "%s", x->last_done);
+		w->watch[w->nwatch].every = x->every_days;
+		w->watch[w->nwatch].overdue = x->overdue;
+	}
+	w->nwatch++;
+	return 0;
+}
+
+static cv_status show_case(cv_session *s, const char *id, int include_tests, struct seen *w,
+			   cv_err *err)
+{
+	cv_case_visitor vis = {NULL, NULL, NULL, on_test, on_ref, on_follow, on_watch};
+
+	memset(w, 0, sizeof(*w));
+	return cv_case_show(s, id, include_tests, NULL, &vis, w, err);
+}
+
+static cv_status ref_list(cv_session *s, int overdue_only, const char *as_of, struct seen *w,
+			  cv_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	return cv_referral_list(s, overdue_only, as_of, on_ref, w, err);
+}
+
+static cv_status watch_list(cv_session *s, int due_only, const char *as_of, struct seen *w,
+			    cv_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	return cv_watch_list(s, due_only, as_of, on_watch, w, err);
+}
+
+static void ref_ok(cv_session *s, const char *case_id, const char *date, char id[CV_CASE_ID_MAX])
+{
+	cv_referral_input in = {"City Youth Clinic", "emotion", "urgent", "sleep problems", date};
+	cv_err err = {0};
+
+	if (cv_referral_add(s, case_id, &in, NULL, id, &err) != CV_OK)
+		fail_msg("referral add failed: %s", err.msg);
+	assert_id_shape(id, 'R', 6);
+}
+
+/* ---- test results (R5) ------------------------------------------------------------------------
+ */
+
+static void test_test_add_needs_testing_consent(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	const char *who[] = {"dave", "sam", "alice"}, *pw[] = {PW_DAVE, PW_SAM, PW_ALICE};
+	char a[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX] = "junk", object[32], longscore[80];
+	char longnotes[2100];
+	cv_err err = {0};
+
+	memset(longscore, '9', sizeof(longscore) - 1);
+	longscore[sizeof(longscore) - 1] = '\0';
+	memset(longnotes, 'n', sizeof(longnotes) - 1);
+	longnotes[sizeof(longnotes) - 1] = '\0';
+	open_new(c, "S-1", "Lin Xue", a);
+	consent_ok(c, a, "student", "individual,group,guardian-contact,referral-disclosure");
+	consent_ok(c, a, "guardian", "individual,group,guardian-contact,referral-disclosure");
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", NULL, NULL, t, &err), CV_EDENIED);
+	assert_msg_has(err, "psychological testing");
+	assert_msg_has(err, "--scope testing");
+	assert_string_equal(t, "");
+	assert_int_equal(case_rows(f->path, "carol", "test.add", "denied", a), 1);
+	assert_int_equal(records(f->path, "test"), 0);
+
+	consent_ok(c, a, "student", "testing");
+	consent_ok(c, a, "guardian", "testing");
+	/* Bad fields change nothing. */
+	assert_int_equal(cv_test_add(c, a, "", "14", NULL, NULL, t, &err), CV_EUSAGE);
+	assert_msg_has(err, "scale is empty");
+	assert_int_equal(cv_test_add(c, a, "PHQ\t9", "14", NULL, NULL, t, &err), CV_EUSAGE);
+	assert_msg_has(err, "control character");
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "", NULL, NULL, t, &err), CV_EUSAGE);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", NULL, NULL, NULL, t, &err), CV_EUSAGE);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", longscore, NULL, NULL, t, &err), CV_EUSAGE);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", longnotes, NULL, t, &err), CV_EUSAGE);
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", "bad\xff", NULL, t, &err), CV_EUSAGE);
+	assert_int_equal(records(f->path, "test"), 0);
+
+	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", "moderate", NULL, t, &err), CV_OK);
+	assert_id_shape(t, 'T', 6);
+	snprintf(object, sizeof(object), "test:%s", t);
+	assert_int_equal(audit_rows(f->path, "carol", "test.add", "ok", object), 1);
+	assert_int_equal(records(f->path, "test"), 1);
+	logout(c);
+
+	/* Nobody else adds results to carol's case. */
+	for (int i = 0; i < 3; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+		assert_int_equal(cv_test_add(s, a, "PHQ-9", "1", NULL, NULL, t, &err), CV_EDENIED);
+		assert_int_equal(case_rows(f->path, who[i], "test.add", "denied", a), 1);
+		logout(s);
+	}
+	assert_int_equal(records(f->path, "test"), 1);
+}
+
+static void test_tests_hidden_unless_asked(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
+	struct seen w;
+	cv_err err = {0};
+
+	open_new(c, "S-2", "Lin Xue", a);
+	consent_all(c, a);
+	assert_int_equal(cv_test_add(c, a, "SCL-90", "2.35", "somatization high", NULL, t, &err),
+			 CV_OK);
+	assert_int_equal(show_case(c, a, 0, &w, &err), CV_OK);
+	assert_int_equal(w.ntests, 0);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'case.show'"
+			       " AND object = 'case:%s' AND detail = ''",
+			       a),
+			 1);
+	assert_int_equal(show_case(c, a, 1, &w, &err), CV_OK);
+	assert_int_equal(w.ntests, 1);
+	assert_string_equal(w.test[0].id, t);
+	assert_string_equal(w.test[0].scale, "SCL-90");
+	assert_string_equal(w.test[0].score, "2.35");
+	assert_string_equal(w.test[0].notes, "somatization high");
+	assert_string_equal(w.test[0].author, "carol");
+	assert_int_equal(w.test[0].crisis, 0);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'case.show'"
+			       " AND object = 'case:%s' AND detail = 'with tests'",
+			       a),
+			 1);
+	/* Nothing of the result is in clear columns. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE type = 'test' AND"
+					" (instr(kind || status || parent || due, 'SCL') OR"
+					" instr(CAST(box AS TEXT), 'SCL'))"),
+			 0);
+	logout(c);
+}
+
+/* ---- referrals (R6) ---------------------------------------------------------------------------
+ */
+
+static void test_referral_add_update_list(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX], r2[CV_CASE_ID_MAX], r3[CV_CASE_ID_MAX];
+	char today[11], due[11], object[32];
+	struct seen w;
+	cv_err err = {0};
+
+	open_new(c, "S-3", "Lin Xue", a);
+	consent_all(c, a);
+	ref_ok(c, a, "2024-03-01", r);
+	snprintf(object, sizeof(object), "referral:%s", r);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'referral.add' AND object = '%s' AND"
+			       " outcome = 'ok' AND detail = 'urgency=urgent'",
+			       object),
+			 1);
+
+	/* Due fourteen days after the referral; overdue the day after. */
+	assert_int_equal(ref_list(c, 0, "2024-03-15", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+	assert_string_equal(w.ref[0].id, r);
+	assert_string_equal(w.ref[0].case_id, a);
+	assert_string_equal(w.ref[0].date, "2024-03-01");
+	assert_string_equal(w.ref[0].to, "City Youth Clinic");
+	assert_string_equal(w.ref[0].reason, "emotion");
+	assert_string_equal(w.ref[0].urgency, "urgent");
+	assert_string_equal(w.ref[0].disclosed, "sleep problems");
+	assert_string_equal(w.ref[0].status, "referred");
+	assert_string_equal(w.ref[0].due, "2024-03-15");
+	assert_int_equal(w.ref[0].overdue, 0);
+	assert_int_equal(w.ref[0].crisis, 0);
+	assert_int_equal(ref_list(c, 0, "2024-03-16", &w, &err), CV_OK);
+	assert_int_equal(w.ref[0].overdue, 1);
+	assert_int_equal(ref_list(c, 1, "2024-03-15", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 0);
+	assert_int_equal(ref_list(c, 1, "2024-03-16", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+
+	/* A follow-up moves the due date. */
+	assert_int_equal(
+	    cv_referral_update(c, r, "contacted", "2024-03-10", "called the clinic", &err), CV_OK);
+	assert_int_equal(audit_rows(f->path, "carol", "referral.update", "ok", object), 1);
+	assert_int_equal(ref_list(c, 0, "2024-03-20", &w, &err), CV_OK);
+	assert_string_equal(w.ref[0].status, "contacted");
+	assert_string_equal(w.ref[0].due, "2024-03-24");
+	assert_int_equal(w.ref[0].overdue, 0);
+	assert_int_equal(ref_list(c, 1, "2024-03-25", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+	assert_int_equal(w.ref[0].overdue, 1);
+	assert_int_equal(cv_referral_update(c, r, "accepted", "2024-03-20", NULL, &err), CV_OK);
+	assert_int_equal(ref_list(c, 0, "2024-03-20", &w, &err), CV_OK);
+	assert_string_equal(w.ref[0].due, "2024-04-03");
+
+	/* Completed: no due date, never overdue. */
+	assert_int_equal(
+	    cv_referral_update(c, r, "completed", "2024-04-01", "closed by clinic", &err), CV_OK);
+	assert_int_equal(ref_list(c, 0, "2030-01-01", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+	assert_string_equal(w.ref[0].status, "completed");
+	assert_string_equal(w.ref[0].due, "");
+	assert_int_equal(w.ref[0].overdue, 0);
+	assert_int_equal(ref_list(c, 1, "2030-01-01", &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 0);
+
+	/* The follow-ups are on the case. */
+	assert_int_equal(show_case(c, a, 0, &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+	assert_int_equal(w.nfollow, 3);
+	assert_string_equal(w.follow[0].referral_id, r);
+	assert_string_equal(w.follow[0].date, "2024-03-10");
+	assert_string_equal(w.follow[0].status, "contacted");
+	assert_string_equal(w.follow[0].note, "called the clinic");
+	assert_string_equal(w.follow[0].author, "carol");
+	assert_string_equal(w.follow[2].status, "completed");
+
+	/* Declined clears the due date too; no date means today. */
+	ref_ok(c, a, NULL, r2);
+	day_from_today(0, today);
+	day_from_today(14, due);
+	ref_ok(c, a, "2024-05-01", r3);
+	assert_int_equal(cv_referral_update(c, r3, "declined", "2024-05-02", NULL, &err), CV_OK);
+	assert_int_equal(ref_list(c, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 3);
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(w.ref[i].id, r2) == 0) {
+			assert_string_equal(w.ref[i].date, today);
+			assert_string_equal(w.ref[i].due, due);
+			assert_int_equal(w.ref[i].overdue, 0);
+		} else if (strcmp(w.ref[i].id, r3) == 0) {
+			assert_string_equal(w.ref[i].status, "declined");
+			assert_string_equal(w.ref[i].due, "");
+			assert_int_equal(w.ref[i].overdue, 0);
+		}
+	}
+	assert_int_equal(ref_list(c, 1, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 0);
+	logout(c);
+}
+
+static void test_referral_bad_input(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	struct {
+		cv_referral_input in;
+		const char *msg;
+	} bad[] = {
+	    {{"Clinic", "money", "routine", "x", NULL}, "unknown reason 'money'"},
+	    {{"Clinic", NULL, "routine", "x", NULL}, "unknown reason"},
+	    {{"Clinic", "emotion", "asap", "x", NULL}, "--urgency must be"},
+	    {{"Clinic", "emotion", NULL, "x", NULL}, "--urgency must be"},
+	    {{"Clinic", "emotion", "routine", "x", "2024-02-30"}, "is not a date"},
+	    {{"", "emotion", "routine", "x", NULL}, "institution is empty"},
+	    {{"Clinic\n", "emotion", "routine", "x", NULL}, "control character"},
+	    {{"Clinic", "emotion", "routine", "", NULL}, "disclosed is empty"},
+	    {{"Clinic", "emotion", "routine", "\xc3\x28", NULL}, "not valid UTF-8"},
+	};
+	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	struct seen w;
+	cv_err err = {0};
+
+	open_new(c, "S-4", "Lin Xue", a);
+	consent_all(c, a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cv_status st = cv_referral_add(c, a, &bad[i].in, NULL, x, &err);
+
+		if (st != CV_EUSAGE)
+			fail_msg("bad referral %zu: status %d (%s)", i, st, err.msg);
+		assert_msg_has(err, bad[i].msg);
+	}
+	assert_int_equal(records(f->path, "referral"), 0);
+
+	ref_ok(c, a, "2024-03-01", r);
+	assert_int_equal(cv_referral_update(c, r, "lost", NULL, NULL, &err), CV_EUSAGE);
+	assert_msg_has(err, "--status must be");
+	assert_int_equal(cv_referral_update(c, r, "referred", NULL, NULL, &err), CV_EUSAGE);
+	assert_int_equal(cv_referral_update(c, r, NULL, NULL, NULL, &err), CV_EUSAGE);
+	assert_int_equal(cv_referral_update(c, r, "contacted", "2024-3-10", NULL, &err), CV_EUSAGE);
+	assert_int_equal(cv_referral_update(c, r, "contacted", NULL,
+					    "a\x01"
+					    "b",
+					    &err),
+			 CV_EUSAGE);
+	assert_int_equal(cv_referral_update(c, "R-000000", "contacted", NULL, NULL, &err),
+			 CV_ENOTFOUND);
+	note_ok(c, a, NULL, "a note", n);
+	assert_int_equal(cv_referral_update(c, n, "contacted", NULL, NULL, &err), CV_ENOTFOUND);
+	assert_int_equal(records(f->path, "followup"), 0);
+	assert_int_equal(ref_list(c, 0, "2024-03-02", &w, &err), CV_OK);
+	assert_string_equal(w.ref[0].status, "referred");
+	assert_string_equal(w.ref[0].due, "2024-03-15");
+	assert_int_equal(ref_list(c, 0, "2024-13-01", &w, &err), CV_EUSAGE);
+	logout(c);
+}
+
+static void test_referrals_only_on_own_cases(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	const char *who[] = {"sam", "alice"}, *pw[] = {PW_SAM, PW_ALICE};
+	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX];
+	struct seen w;
+	cv_err err = {0};
+
+	open_new(c, "S-5", "Lin Xue", a);
+	consent_all(c, a);
+	ref_ok(c, a, "2024-03-01", r);
+	assert_int_equal(ref_list(d, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 0);
+	assert_int_equal(cv_referral_update(d, r, "contacted", NULL, NULL, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "dave", "referral.update", "denied", a), 1);
+	assert_int_equal(records(f->path, "followup"), 0);
+	for (int i = 0; i < 2; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+		assert_int_equal(ref_list(s, 0, NULL, &w, &err), CV_EDENIED);
+		assert_int_equal(w.nrefs, 0);
+		assert_int_equal(audit_rows(f->path, who[i], "referral.list", "denied", "referral"),
+				 1);
+		assert_int_equal(cv_referral_update(s, r, "contacted", NULL, NULL, &err),
+				 CV_EDENIED);
+		logout(s);
+	}
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	assert_int_equal(ref_list(d, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nrefs, 1);
+	assert_int_equal(cv_referral_update(d, r, "contacted", NULL, NULL, &err), CV_OK);
+	logout(c);
+	logout(d);
+}
+
+/* ---- key-student register (R8) -----------------------------------------------------------------
+ */
+
+static void test_watch_register(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], today[11], d14[11], d15[11];
+	struct seen w;
+	cv_err err = {0};
+
+	day_from_today(0, today);
+	day_from_today(14, d14);
+	day_from_today(15, d15);
+	/* The register needs no consent scope: it is the school's duty. */
+	open_new(c, "S-6", "Lin Xue", a);
+	open_new(c, "S-7", "Zhou Bo", b);
+	assert_int_equal(cv_watch_add(c, a, "left-behind", 14, &err), CV_OK);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+					" action = 'watch.add' AND object LIKE 'watch:W-%%' AND"
+					" outcome = 'ok' AND detail = 'every 14d'"),
+			 1);
+	assert_int_equal(watch_list(c, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 1);
+	assert_string_equal(w.watch[0].case_id, a);
+	assert_string_equal(w.watch[0].name, "Lin Xue");
+	assert_string_equal(w.watch[0].tag, "left-behind");
+	assert_int_equal(w.watch[0].every, 14);
+	assert_string_equal(w.watch[0].due, d14);
+	assert_string_equal(w.watch[0].last_done, "");
+	assert_int_equal(w.watch[0].overdue, 0);
+	assert_int_equal(watch_list(c, 1, today, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 0);
+	assert_int_equal(watch_list(c, 1, d14, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 0);
+	assert_int_equal(watch_list(c, 1, d15, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 1);
+	assert_int_equal(w.watch[0].overdue, 1);
+
+	/* The tag is content: only in the ciphertext. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE type = 'watch' AND"
+					" (instr(kind || status || parent || due, 'left') OR"
+					" instr(CAST(box AS TEXT), 'left'))"),
+			 0);
+
+	/* Following up today: next due in 14 days. */
+	assert_int_equal(cv_watch_done(c, a, NULL, &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'watch.done' AND"
+			       " object = 'case:%s' AND detail = '1 entries followed up'",
+			       a),
+			 1);
+	assert_int_equal(watch_list(c, 0, NULL, &w, &err), CV_OK);
+	assert_string_equal(w.watch[0].last_done, today);
+	assert_string_equal(w.watch[0].due, d14);
+	/* A follow-up dated long ago leaves it overdue now. */
+	assert_int_equal(cv_watch_done(c, a, "2024-01-10", &err), CV_OK);
+	assert_int_equal(watch_list(c, 1, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 1);
+	assert_string_equal(w.watch[0].last_done, "2024-01-10");
+	assert_string_equal(w.watch[0].due, "2024-01-24");
+	assert_int_equal(w.watch[0].overdue, 1);
+
+	/* Two entries on one case are both followed up. */
+	assert_int_equal(cv_watch_add(c, b, "single-parent", 30, &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, b, "family-change", 7, &err), CV_OK);
+	assert_int_equal(cv_watch_done(c, b, "2024-02-01", &err), CV_OK);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'watch.done' AND"
+			       " object = 'case:%s' AND detail = '2 entries followed up'",
+			       b),
+			 1);
+	assert_int_equal(show_case(c, b, 0, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 2);
+	assert_string_equal(w.watch[0].name, "Zhou Bo");
+	assert_string_equal(w.watch[0].last_done, "2024-02-01");
+	assert_string_equal(w.watch[1].last_done, "2024-02-01");
+	assert_true((strcmp(w.watch[0].due, "2024-03-02") == 0 &&
+		     strcmp(w.watch[1].due, "2024-02-08") == 0) ||
+		    (strcmp(w.watch[1].due, "2024-03-02") == 0 &&
+		     strcmp(w.watch[0].due, "2024-02-08") == 0));
+	assert_int_equal(watch_list(c, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 3);
+	logout(c);
+}
+
+static void test_watch_bad_input_and_others(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	const char *who[] = {"sam", "alice"}, *pw[] = {PW_SAM, PW_ALICE};
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX];
+	struct seen w;
+	cv_err err = {0};
+
+	open_new(c, "S-8", "Lin Xue", a);
+	open_new(c, "S-9", "Zhou Bo", b);
+	assert_int_equal(cv_watch_add(c, a, "orphan", 14, &err), CV_EUSAGE);
+	assert_msg_has(err, "unknown tag 'orphan'");
+	assert_int_equal(cv_watch_add(c, a, "Left-Behind", 14, &err), CV_EUSAGE);
+	assert_int_equal(cv_watch_add(c, a, NULL, 14, &err), CV_EUSAGE);
+	assert_int_equal(cv_watch_add(c, a, "other", 0, &err), CV_EUSAGE);
+	assert_msg_has(err, "1 to 366 days");
+	assert_int_equal(cv_watch_add(c, a, "other", 367, &err), CV_EUSAGE);
+	assert_int_equal(records(f->path, "watch"), 0);
+	assert_int_equal(cv_watch_add(c, a, "other", 366, &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, a, "left-behind", 1, &err), CV_OK);
+
+	assert_int_equal(cv_watch_done(c, a, "2024-02-30", &err), CV_EUSAGE);
+	assert_int_equal(cv_watch_done(c, b, NULL, &err), CV_ENOTFOUND);
+	assert_msg_has(err, "not on the key-student register");
+	assert_int_equal(watch_list(c, 0, "tomorrow", &w, &err), CV_EUSAGE);
+
+	/* Another counselor neither adds to nor sees carol's register. */
+	assert_int_equal(cv_watch_add(d, a, "other", 14, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "dave", "watch.add", "denied", a), 1);
+	assert_int_equal(cv_watch_done(d, a, NULL, &err), CV_EDENIED);
+	assert_int_equal(case_rows(f->path, "dave", "watch.done", "denied", a), 1);
+	assert_int_equal(watch_list(d, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 0);
+	for (int i = 0; i < 2; i++) {
+		cv_session *s = login_ok(f->v, who[i], pw[i]);
+
+		assert_int_equal(watch_list(s, 0, NULL, &w, &err), CV_EDENIED);
+		assert_int_equal(w.nwatch, 0);
+		assert_int_equal(audit_rows(f->path, who[i], "watch.list", "denied", "watch"), 1);
+		assert_int_equal(cv_watch_add(s, a, "other", 14, &err), CV_EDENIED);
+		assert_int_equal(case_rows(f->path, who[i], "watch.add", "denied", a), 1);
+		logout(s);
+	}
+	assert_int_equal(records(f->path, "watch"), 2);
+	logout(c);
+	logout(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_test_add_needs_testing_consent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tests_hidden_unless_asked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_referral_add_update_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_referral_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_referrals_only_on_own_cases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_watch_register, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_watch_bad_input_and_others, setup, teardown),
+	};
+	cv_err err = {0};
+
+	if (cv_init(&err) != CV_OK) {
+		fprintf(stderr, "cv_init: %s\n", err.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
