@@ -893,7 +893,7 @@ static void test_close_rules_and_reopen(void **state)
 	final_note(c, a, "outcome", "outcome evaluation", oc);
 	note_ok(c, a, "session", "a late session note", s1);
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
-	assert_msg_has(err, "1 draft note(s)");
+	assert_msg_has(err, "1 note(s) that are drafts");
 	assert_int_equal(case_rows(f->path, "carol", "case.close", "denied", a), 4);
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM cases WHERE id = '%s'"

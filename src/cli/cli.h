@@ -50,6 +50,8 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
 /* Prints s with control characters shown as \xNN, so that a tampered log
  * cannot drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);
+/* The same for n bytes of text; keep_lines lets newlines and tabs through. */
+void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines);
 
 /* Reads the recovery code like a passphrase (the next --passphrase-fd
  * line, or the terminal without echo); sodium_malloc'd. */

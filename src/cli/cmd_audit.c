@@ -24,12 +24,7 @@ static int print_row(const cv_audit_row *r, void *arg)
 				      "action", r->action, "object", r->object, "outcome",
 				      r->outcome, "detail", r->detail, "signed",
 				      r->signed_checkpoint);
-		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cli_json_line(o);
 		return 0;
 	}
 	printf("%6lld %s ", (long long)r->seq, r->time);
@@ -143,12 +138,7 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
 				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
 				      st == CV_OK ? NULL : c->err.msg);
-		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cli_json_line(o);
 	}
 	if (st != CV_OK)
 		return cli_fail(c);

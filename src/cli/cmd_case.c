@@ -464,7 +464,8 @@ int cli_print_note(const cv_note_info *n, void *arg)
 	if (n->after_withdrawal)
 		printf("consent was withdrawn after this note was written\n");
 	putchar('\n');
-	fwrite(n->text, 1, n->text_len, stdout);
+	/* Another counselor's note must not drive this terminal. */
+	cli_put_text(stdout, n->text, n->text_len, 1);
 	if (n->text_len && n->text[n->text_len - 1] != '\n')
 		putchar('\n');
 	return 0;

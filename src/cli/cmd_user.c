@@ -81,12 +81,7 @@ static int print_user(const cv_user_info *u, void *arg)
 				      "name", u->name, "role", cv_role_name(u->role), "status",
 				      u->disabled ? "disabled" : "active", "created", u->created,
 				      "signed_by", u->signer);
-		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cli_json_line(o);
 		return 0;
 	}
 	printf("%-20s %-11s %-9s %s  signed by %s\n", u->name, cv_role_name(u->role),

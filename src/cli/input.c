@@ -2,7 +2,9 @@
  * input.c - reading a note's text: from a file, from standard input, or
  * from $EDITOR on a private file in memory-backed storage that is wiped.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +88,39 @@ static void wipe_file(const char *path)
 	unlink(path);
 }
 
-/* Runs $EDITOR on path with its swap, backup and undo files off. */
+/* Wipes every file the editor left in dir (backups, swap files), then dir. */
+static int wipe_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+			    sizeof(path))
+				wipe_file(path);
+		}
+		closedir(d);
+	}
+	return rmdir(dir);
+}
+
+static volatile sig_atomic_t edit_signal;
+
+static void note_signal(int sig)
+{
+	edit_signal = sig;
+}
+
+/* Runs $EDITOR on path with its swap, backup and undo files off.  A hang-up
+ * or termination ends the editor and returns, so the caller still wipes. */
 static int run_editor(const char *path)
 {
+	struct sigaction sa = {0}, old[3];
+	static const int sigs[3] = {SIGHUP, SIGINT, SIGTERM};
 	const char *editor = getenv("VISUAL");
 	const char *base;
 	pid_t pid;
@@ -100,10 +132,14 @@ static int run_editor(const char *path)
 		editor = "vi";
 	base = strrchr(editor, '/');
 	base = base ? base + 1 : editor;
+	edit_signal = 0;
+	sa.sa_handler = note_signal; /* no SA_RESTART: waitpid returns EINTR */
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
 	pid = fork();
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
+		for (int i = 0; i < 3; i++)
+			sigaction(sigs[i], &old[i], NULL);
 		if (strcmp(base, "vi") == 0 || strcmp(base, "vim") == 0 ||
 		    strcmp(base, "nvim") == 0)
 			execlp(editor, editor, "-n", "-i", "NONE",
@@ -114,9 +150,17 @@ static int run_editor(const char *path)
 			execlp(editor, editor, path, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
+	status = -1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			return -1;
+			break;
+		if (edit_signal == SIGHUP || edit_signal == SIGTERM)
+			kill(pid, SIGTERM);
+	}
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (pid < 0 || edit_signal)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -136,25 +180,31 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 	snprintf(path, sizeof(path), "%s/note.txt", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rmdir(dir);
+		wipe_dir(dir);
 		return cv_err_set(&c->err, CV_ERROR, "cannot create '%s': %s", path,
 				  strerror(errno));
 	}
 	if (initial && initial_len && write(fd, initial, initial_len) != (ssize_t)initial_len) {
 		close(fd);
-		wipe_file(path);
-		rmdir(dir);
+		wipe_dir(dir);
 		return cv_err_set(&c->err, CV_ERROR, "cannot write '%s'", path);
 	}
 	close(fd);
 	rc = run_editor(path);
 	if (rc != 0)
 		st = cv_err_set(&c->err, CV_ERROR,
-				"the editor exited with status %d; nothing was saved", rc);
+				"the editor failed or was interrupted (status %d); nothing was saved",
+				rc);
 	else
 		st = read_file(c, path, out, len);
-	wipe_file(path);
-	rmdir(dir);
+	if (wipe_dir(dir) != 0 && st == CV_OK) {
+		sodium_free(*out);
+		*out = NULL;
+		st = cv_err_set(&c->err, CV_ERROR,
+				"cannot remove the editor's directory '%s'; remove it yourself, "
+				"nothing was saved",
+				dir);
+	}
 	if (st == CV_OK && *len == 0) {
 		sodium_free(*out);
 		*out = NULL;

@@ -189,12 +189,12 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
-static void group_usage(const char *group)
+static void group_usage(FILE *f, const char *group)
 {
-	fprintf(stderr, "usage:\n");
+	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].group, group) == 0)
-			fprintf(stderr, "  casevault %s\n", commands[i].usage);
+			fprintf(f, "  casevault %s\n", commands[i].usage);
 }
 
 cv_status cli_session(struct cli *c)
@@ -253,14 +253,13 @@ int main(int argc, char **argv)
 			known |= strcmp(commands[i].group, argv[1]) == 0;
 		if (known) {
 			if (wants_help(argc - 1, argv + 1)) {
-				group_usage(argv[1]);
+				group_usage(stdout, argv[1]);
 				return CV_OK;
 			}
-			fprintf(stderr, "error: '%s' needs a sub-command\n", argv[1]);
-			group_usage(argv[1]);
+			cli_usage(NULL, "'%s' needs a sub-command", argv[1]);
+			group_usage(stderr, argv[1]);
 		} else {
-			fprintf(stderr, "error: unknown command '%s'; see 'casevault help'\n",
-				argv[1]);
+			cli_usage(NULL, "unknown command '%s'; see 'casevault help'", argv[1]);
 		}
 		return CV_EUSAGE;
 	}

@@ -168,7 +168,16 @@ cv_status cv_op_fail(cv_session *s, const char *action, const char *object, cv_e
 	cv_status st;
 
 	cv_store_rollback(s->v->st);
-	snprintf(detail, sizeof(detail), "%s", err->msg);
+	/* Usage and not-found messages may quote what was typed (a name where a
+	 * case id belongs, a date field holding words): the permanent log gets
+	 * only the kind of failure.  Refusals keep their reason, which names
+	 * only ids, users and rules. */
+	if (orig == CV_EUSAGE)
+		snprintf(detail, sizeof(detail), "invalid input");
+	else if (orig == CV_ENOTFOUND)
+		snprintf(detail, sizeof(detail), "not found");
+	else
+		snprintf(detail, sizeof(detail), "%s", err->msg);
 	st = cv_op_begin(s, &lerr);
 	if (st == CV_OK)
 		st = cv_op_log(s, action, object, cv_outcome_of(orig), detail, &lerr);
@@ -270,6 +279,7 @@ struct signer {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 	int64_t rec_cert_seq, rec_status_seq; /* as the users row says */
 	int64_t log_cert_seq, log_status_seq; /* as the log says */
+	int disabled;                        /* from the users row */
 };
 
 struct verify_ctx {
@@ -300,6 +310,7 @@ static int collect_user(const cv_user_rec *r, void *arg)
 	n[c->nsigners].id = r->id;
 	n[c->nsigners].rec_cert_seq = r->cert_seq;
 	n[c->nsigners].rec_status_seq = r->status_seq;
+	n[c->nsigners].disabled = strcmp(r->status, "active") != 0;
 	n[c->nsigners].log_cert_seq = n[c->nsigners].log_status_seq = 1;
 	c->nsigners++;
 	return 0;
@@ -317,7 +328,17 @@ static struct signer *find_signer(struct verify_ctx *c, const char *name)
  * happen before anyone holds a key. */
 static int is_failed_login(const cv_audit_rec *r)
 {
-	return strcmp(r->action, "login") == 0 && strcmp(r->outcome, "ok") != 0;
+	static const char *const why[] = {"unknown user",	   "user record malformed",
+					  "user record fails verification", "account disabled",
+					  "wrong passphrase",	   "user keys fail verification"};
+	int known = 0;
+
+	if (strcmp(r->action, "login") != 0 || strcmp(r->outcome, "ok") == 0 ||
+	    strncmp(r->object, "user:", 5) != 0 || strcmp(r->object + 5, r->actor) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		known |= strcmp(r->detail, why[i]) == 0;
+	return known;
 }
 
 /* Notes the rows that change a user's identity or status, so the users
@@ -389,6 +410,19 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 				   "contents",
 				   (long long)r->seq);
 		return 1;
+	}
+	if (!is_failed_login(r)) {
+		const struct signer *w = find_signer(c, r->actor);
+
+		if (!w || (w->disabled && w->rec_status_seq < r->seq)) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_err_set(c->err, CV_EINTEGRITY,
+					   "audit row %lld was written by '%s', %s", (long long)r->seq,
+					   r->actor,
+					   w ? "whose account was already disabled"
+					     : "who is not a user of this vault");
+			return 1;
+		}
 	}
 	if (strcmp(r->action, CHECKPOINT_ACTION) == 0) {
 		const uint8_t *pk = signer_key(c, r->actor, r->seq);

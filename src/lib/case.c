@@ -175,6 +175,7 @@ void cv_case_free(struct cv_case *c)
 	if (!c)
 		return;
 	cv_case_rec_clear(&c->rec);
+	free(c->notes);
 	sodium_free(c->key);
 	json_decref(c->data);
 	sodium_memzero(c, sizeof(*c));
@@ -284,12 +285,34 @@ static unsigned json_scopes(json_t *o)
 	return bits;
 }
 
+int cv_case_note_before_withdrawal(const struct cv_case *c, const char *id)
+{
+	for (size_t i = 0; i < c->nnotes_withdrawn; i++)
+		if (strcmp(c->notes[i], id) == 0)
+			return 1;
+	return 0;
+}
+
 static int fold_consent(const cv_record *r, void *arg)
 {
 	struct consent_fold *f = arg;
 	json_t *o = NULL;
 	const char *by;
 	unsigned bits;
+
+	if (strcmp(r->type, "note") == 0) {
+		char(*p)[CV_ID_MAX] = realloc(f->c->notes, (f->c->nnotes + 1) * sizeof(*p));
+
+		if (!p) {
+			f->st = cv_err_set(f->err, CV_ERROR, "out of memory");
+			return 1;
+		}
+		f->c->notes = p;
+		snprintf(p[f->c->nnotes++], CV_ID_MAX, "%s", r->id);
+		return 0;
+	}
+	if (strcmp(r->type, "consent") != 0)
+		return 0;
 
 	f->st = cv_record_open_json(f->s, f->c, r, &o, f->err);
 	if (f->st != CV_OK)
@@ -307,6 +330,7 @@ static int fold_consent(const cv_record *r, void *arg)
 		if (strcmp(by, "student") != 0)
 			f->c->guardian_scopes &= ~bits;
 		f->c->withdrawn = 1;
+		f->c->nnotes_withdrawn = f->c->nnotes;
 		snprintf(f->c->withdrawn_on, sizeof(f->c->withdrawn_on), "%s", jstr(o, "date"));
 		snprintf(f->c->withdrawn_at, sizeof(f->c->withdrawn_at), "%s", r->created_at);
 	}
@@ -324,7 +348,7 @@ static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
 
 	cv_today(today);
 	c->minor = !*born || age_on(born, today) < adult_age(s->v);
-	st = cv_store_record_each_case(s->v->st, c->rec.id, "consent", fold_consent, &f, err);
+	st = cv_store_record_each_case(s->v->st, c->rec.id, NULL, fold_consent, &f, err);
 	return st != CV_OK ? st : f.st;
 }
 
@@ -418,12 +442,23 @@ cv_status cv_case_enter(cv_session *s, const char *case_id, const char *action, 
 	cv_status st;
 
 	*out = NULL;
-	snprintf(object, sizeof(object), "case:%.15s", case_id ? case_id : "");
-	if (crisis && cv_field_check("crisis justification", crisis, 1000, err) != CV_OK)
-		return cv_err_set(err, CV_EUSAGE,
-				  "--crisis needs a justification: say what risk of harm makes "
-				  "acting without consent necessary (%s)",
-				  err->msg);
+	cv_object_name(object, sizeof(object), "case", case_id ? case_id : "");
+	if (crisis) {
+		cv_err why = {0};
+		size_t words = 0;
+
+		for (const char *p = crisis; *p; p++)
+			words += *p != ' ' && *p != '\t';
+		if (cv_field_check("the justification", crisis, 1000, &why) != CV_OK)
+			return cv_err_set(err, CV_EUSAGE,
+					  "--crisis needs a justification: say what risk of harm "
+					  "makes acting without consent necessary (%s)",
+					  why.msg);
+		if (words < 3)
+			return cv_err_set(err, CV_EUSAGE,
+					  "--crisis needs a justification: say what risk of harm "
+					  "makes acting without consent necessary");
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return cv_err_set(err, CV_ERROR, "out of memory");
@@ -582,15 +617,16 @@ static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_er
 {
 	cv_place at = {"case-stats", rec->id, rec->id, rec->version};
 	uint8_t *key = NULL;
-	char opened[11] = "";
+	char opened[11] = "", closed[11] = "";
 	json_t *o;
 	cv_status st;
 
 	memcpy(opened, rec->opened_at, 10);
+	memcpy(closed, rec->closed_at, rec->closed_at[0] ? 10 : 0); /* dates only: coarse */
 	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "grade",
 		      json_integer_value(json_object_get(data, "grade")), "gender",
 		      jstr(data, "gender"), "category", jstr(data, "category"), "opened", opened,
-		      "closed", rec->closed_at[0] ? rec->closed_at : "", "minor",
+		      "closed", closed, "minor",
 		      json_is_true(json_object_get(data, "minor_at_open")));
 	if (!o)
 		return cv_err_set(err, CV_ERROR, "out of memory");
@@ -952,7 +988,7 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 	if (as_of && cv_date_check("--as-of", as_of, err) != CV_OK)
 		return err->status;
 	cv_today(today);
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	st = cv_case_enter(s, id, "case.show", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
@@ -973,6 +1009,7 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 /* ---- close, reopen, share, handover, shred ------------------------------------ */
 
 struct close_check {
+	cv_session *s;
 	int analysis, outcome, drafts;
 };
 
@@ -980,7 +1017,9 @@ static int tally_note(const cv_record *r, void *arg)
 {
 	struct close_check *k = arg;
 
-	if (strcmp(r->status, "final") != 0) {
+	/* The clear kind and status count only with the author's signature,
+	 * which covers them: an edited column cannot close a case. */
+	if (strcmp(r->status, "final") != 0 || !cv_note_signature_ok(k->s, r)) {
 		k->drafts++;
 		return 0;
 	}
@@ -1005,11 +1044,11 @@ static cv_status rewrite_case(cv_session *s, struct cv_case *c, cv_err *err)
 cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 {
 	char object[CV_ID_MAX + 8];
-	struct close_check k = {0};
+	struct close_check k = {s, 0, 0, 0};
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	st = cv_case_enter(s, id, "case.close", CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL, NULL, &c,
 			   err);
 	if (st != CV_OK)
@@ -1024,8 +1063,8 @@ cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 				!k.analysis ? "analysis" : "outcome");
 	if (st == CV_OK && k.drafts)
 		st = cv_err_set(err, CV_EDENIED,
-				"case '%s' has %d draft note(s); finalize them before closing "
-				"(see 'casevault note list %s')",
+				"case '%s' has %d note(s) that are drafts or whose signature does not "
+				"verify; finalize them before closing (see 'casevault note list %s')",
 				id, k.drafts, id);
 	if (st == CV_OK) {
 		snprintf(c->rec.status, sizeof(c->rec.status), "closed");
@@ -1045,7 +1084,7 @@ cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err)
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	st = cv_case_enter(s, id, "case.reopen", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
@@ -1096,7 +1135,7 @@ cv_status cv_case_share(cv_session *s, const char *id, const char *user, cv_err 
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	st = cv_case_enter(s, id, "case.share", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
@@ -1135,7 +1174,7 @@ cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	st = need_admin_recovery(s, "case.handover", object, recovery_code, &recovery, err);
 	if (st != CV_OK)
 		return st;
@@ -1160,7 +1199,7 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", id);
+	cv_object_name(object, sizeof(object), "case", id);
 	if (cv_field_check("reason", reason, 200, err) != CV_OK)
 		return err->status;
 	st = need_admin_recovery(s, "case.shred", object, recovery_code, &recovery, err);

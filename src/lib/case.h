@@ -41,9 +41,16 @@ struct cv_case {
 	char withdrawn_on[CV_TIME_LEN]; /* the date given for the last withdrawal */
 	char withdrawn_at[CV_TIME_LEN]; /* when it was recorded */
 	int minor;
+	/* Notes in record order, and how many of them came before the last
+	 * withdrawal: those are marked (R1: existing records stay). */
+	char (*notes)[CV_ID_MAX];
+	size_t nnotes, nnotes_withdrawn;
 	const char *crisis; /* justification when acting under R2 */
 	unsigned crisis_scope;
 };
+
+/* Whether note id was written before the last withdrawal of consent. */
+int cv_case_note_before_withdrawal(const struct cv_case *c, const char *id);
 
 /* Parses "individual,testing,..." into bits; CV_EUSAGE names a bad word. */
 cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err);
@@ -81,6 +88,10 @@ cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record 
 			      cv_err *err);
 cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r,
 			      uint8_t **text, size_t *len, cv_err *err);
+
+/* Whether a final note's signature verifies (note.c): it covers the
+ * ciphertext, kind and parent, so edited clear columns are caught. */
+int cv_note_signature_ok(cv_session *s, const cv_record *r);
 
 /* Today's date (UTC) as YYYY-MM-DD, and date arithmetic on that form. */
 void cv_today(char out[11]);

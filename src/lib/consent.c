@@ -61,7 +61,7 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	unsigned bits = 0;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", case_id);
+	cv_object_name(object, sizeof(object), "case", case_id);
 	st = cv_case_enter(s, case_id, "consent.record", CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
 			   NULL, &c, err);
 	if (st != CV_OK)
@@ -111,7 +111,7 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 	struct cv_case *c;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "case:%.15s", case_id);
+	cv_object_name(object, sizeof(object), "case", case_id);
 	cv_today(today);
 	/* Withdrawal is honoured on a closed case too: it marks the records. */
 	st = cv_case_enter(s, case_id, "consent.withdraw", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);

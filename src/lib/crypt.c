@@ -2,6 +2,7 @@
  * crypt.c - authenticated encryption bound to a place, sealed keys, ids.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,23 @@ cv_status cv_new_id(cv_vault *v, char prefix, size_t n, char *out, cv_err *err)
 	if (taken)
 		return cv_err_set(err, CV_ERROR, "cannot find a free id; the vault is too full");
 	return CV_OK;
+}
+
+int cv_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 7 || n > 8 || s[0] < 'A' || s[0] > 'Z' || s[1] != '-')
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", s[i]) || !s[i])
+			return 0;
+	return 1;
+}
+
+void cv_object_name(char *out, size_t cap, const char *kind, const char *id)
+{
+	snprintf(out, cap, "%s:%s", kind, cv_id_ok(id) ? id : "?");
 }
 
 /* Each block starts with its size so that free can wipe it; the header

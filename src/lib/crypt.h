@@ -45,6 +45,12 @@ cv_status cv_key_unseal(cv_keyholder *kh, const uint8_t sealed[CV_SEALED_KEY_LEN
  * vault.  out must hold n + 3 bytes. */
 cv_status cv_new_id(cv_vault *v, char prefix, size_t n, char *out, cv_err *err);
 
+/* Whether s is an id as cv_new_id makes them ("C-7KQ2M"). */
+int cv_id_ok(const char *s);
+/* "kind:ID" for the audit log, or "kind:?" when id is not an id: what a
+ * user typed in its place (a name, say) must never reach the log. */
+void cv_object_name(char *out, size_t cap, const char *kind, const char *id);
+
 /* Routes jansson's allocations through functions that wipe on free, so
  * decrypted JSON leaves nothing behind.  Called by cv_init. */
 void cv_json_secure_alloc(void);

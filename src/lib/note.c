@@ -70,12 +70,14 @@ static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
 	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
 	cv_buf_lp(b, r->case_id);
 	cv_buf_lp(b, r->id);
+	cv_buf_lp(b, r->kind);
+	cv_buf_lp(b, r->parent);
 	cv_buf_u64(b, (uint64_t)r->version);
 	cv_buf_raw(b, h, sizeof(h));
 }
 
 /* Whether r's signature verifies under any identity its author has held. */
-static int signature_ok(cv_session *s, const cv_record *r)
+int cv_note_signature_ok(cv_session *s, const cv_record *r)
 {
 	cv_buf b = CV_BUF_INIT;
 	cv_user_rec cert;
@@ -123,8 +125,8 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	n.version = r->version;
 	n.overdue = strcmp(r->status, "draft") == 0 &&
 		    cv_date_diff(created, as_of) > archive_days(s->v);
-	n.signature_ok = strcmp(r->status, "final") == 0 && signature_ok(s, r);
-	n.after_withdrawal = c->withdrawn && strcmp(r->created_at, c->withdrawn_at) < 0;
+	n.signature_ok = strcmp(r->status, "final") == 0 && cv_note_signature_ok(s, r);
+	n.after_withdrawal = cv_case_note_before_withdrawal(c, r->id);
 	if (with_text) {
 		*st = cv_record_open_text(s, c, r, &text, &len, err);
 		if (*st != CV_OK)
@@ -183,7 +185,7 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 				  kind);
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
-	snprintf(object, sizeof(object), "case:%.15s", case_id);
+	cv_object_name(object, sizeof(object), "case", case_id);
 	st = cv_case_enter(s, case_id, "note.add", CV_NEED_CONTENT | CV_NEED_OPEN, kind_scope(kind),
 			   crisis, NULL, &c, err);
 	if (st != CV_OK)
@@ -208,7 +210,7 @@ static cv_status enter_note(cv_session *s, const char *note_id, const char *acti
 	cv_status st;
 
 	*c = NULL;
-	snprintf(object, sizeof(object), "note:%.15s", note_id ? note_id : "");
+	cv_object_name(object, sizeof(object), "note", note_id ? note_id : "");
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
 		return st;
@@ -251,12 +253,12 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
-	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	cv_object_name(object, sizeof(object), "note", note_id);
 	st = enter_note(s, note_id, "note.edit", CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r, &c,
 			err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r.status, "draft") != 0)
+	if (strcmp(r.status, "draft") != 0 || r.has_sig)
 		st = refuse_final(&r, err);
 	else if (r.author_id != s->me.id)
 		st = cv_err_set(err, CV_EDENIED,
@@ -286,12 +288,12 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	cv_record r;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	cv_object_name(object, sizeof(object), "note", note_id);
 	/* Finalizing completes the record (archival duty): no consent needed. */
 	st = enter_note(s, note_id, "note.finalize", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r.status, "draft") != 0)
+	if (strcmp(r.status, "draft") != 0 || r.has_sig)
 		st = cv_err_set(err, CV_EUSAGE, "note '%s' is already final", r.id);
 	else if (r.author_id != s->me.id)
 		st = cv_err_set(err, CV_EDENIED,
@@ -328,9 +330,10 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 	id[0] = '\0';
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
-	snprintf(object, sizeof(object), "note:%.15s", note_id);
-	/* An addendum corrects the record: archival duty, like finalizing. */
-	st = enter_note(s, note_id, "note.amend", CV_NEED_CONTENT, 0, crisis, &r, &c, err);
+	cv_object_name(object, sizeof(object), "note", note_id);
+	/* An addendum is new content: it needs the consent its note needed
+	 * (or the crisis exception), like writing a note. */
+	st = enter_note(s, note_id, "note.amend", CV_NEED_CONTENT, 1, crisis, &r, &c, err);
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "final") != 0)
@@ -359,7 +362,7 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 	cv_record r;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "note:%.15s", note_id);
+	cv_object_name(object, sizeof(object), "note", note_id);
 	st = enter_note(s, note_id, "note.show", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;

@@ -147,10 +147,8 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	if (st != CV_OK)
 		return cv_case_abort(s, c, "referral.add", "referral:new", err);
 	snprintf(r.status, sizeof(r.status), "referred");
-	snprintf(r.kind, sizeof(r.kind), "%s", in->urgency);
 	cv_date_add_days(in->date ? in->date : today, referral_days(s->v), r.due);
-	snprintf(detail, sizeof(detail), "urgency=%s%s", in->urgency,
-		 c->crisis ? " disclosed under crisis" : "");
+	snprintf(detail, sizeof(detail), "%s", c->crisis ? "disclosed under crisis" : "");
 	return add_and_leave(
 		s, c, &r,
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date", in->date ? in->date : today,
@@ -169,7 +167,7 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	int final;
 
 	cv_today(today);
-	snprintf(object, sizeof(object), "referral:%.15s", ref_id);
+	cv_object_name(object, sizeof(object), "referral", ref_id);
 	if (!one_of(status, statuses, 4))
 		return cv_err_set(err, CV_EUSAGE,
 				  "--status must be contacted, accepted, declined or completed");
@@ -191,9 +189,10 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	cv_store_rollback(s->v->st);
 	if (st != CV_OK)
 		return cv_op_fail(s, "referral.update", object, err);
-	/* Follow-up is archival work on a referral already made: no consent. */
-	st = cv_case_enter(s, ref.case_id, "referral.update", CV_NEED_CONTENT, 0, NULL, NULL, &c,
-			   err);
+	/* A status and date are archival follow-up on a referral already made;
+	 * a note about it is new content and needs the disclosure consent. */
+	st = cv_case_enter(s, ref.case_id, "referral.update", CV_NEED_CONTENT,
+			   note ? CV_SCOPE_REFERRAL : 0, NULL, NULL, &c, err);
 	if (st != CV_OK) {
 		cv_record_clear(&ref);
 		return st;
@@ -500,7 +499,7 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 	cv_status st;
 
 	cv_today(today);
-	snprintf(object, sizeof(object), "case:%.15s", case_id);
+	cv_object_name(object, sizeof(object), "case", case_id);
 	if (date && cv_date_check("--date", date, err) != CV_OK)
 		return err->status;
 	st = cv_case_enter(s, case_id, "watch.done", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);

@@ -131,6 +131,7 @@ enum stmt_id {
 	S_VKEY_PUT,
 	S_VKEY_GET,
 	S_VKEY_DELETE_USER,
+	S_GRANT_DELETE_USER,
 	S_CASE_INSERT,
 	S_CASE_GET,
 	S_CASE_UPDATE,
@@ -200,6 +201,7 @@ static const char *const stmt_sql[S__COUNT] = {
 		       " ON CONFLICT (name, user_id) DO UPDATE SET sealed = excluded.sealed",
 	[S_VKEY_GET] = "SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2",
 	[S_VKEY_DELETE_USER] = "DELETE FROM vault_keys WHERE user_id = ?1",
+	[S_GRANT_DELETE_USER] = "DELETE FROM grants WHERE user_id = ?1",
 	[S_CASE_INSERT] = "INSERT INTO cases (" CASE_COLS ")"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[S_CASE_GET] = "SELECT " CASE_COLS " FROM cases WHERE id = ?1",
@@ -977,14 +979,19 @@ cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
 	return res;
 }
 
-cv_status cv_store_vkey_delete_user(cv_store *st, int64_t user_id, cv_err *err)
+cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_VKEY_DELETE_USER, err);
+	static const enum stmt_id ids[] = {S_VKEY_DELETE_USER, S_GRANT_DELETE_USER};
+	cv_status res = CV_OK;
 
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	return run(st, s, "removing vault keys", err);
+	for (size_t i = 0; i < 2 && res == CV_OK; i++) {
+		sqlite3_stmt *s = stmt(st, ids[i], err);
+		if (!s)
+			return CV_ERROR;
+		sqlite3_bind_int64(s, 1, user_id);
+		res = run(st, s, "removing a user's keys", err);
+	}
+	return res;
 }
 
 /* ---- cases ----------------------------------------------------------------- */

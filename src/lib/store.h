@@ -144,7 +144,9 @@ cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
 			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
 cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
 			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
-cv_status cv_store_vkey_delete_user(cv_store *st, int64_t user_id, cv_err *err);
+/* Deletes every sealed copy of a vault key and of a case key held by
+ * user_id (on disable: the account keeps no key to anything). */
+cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err);
 
 /* ---- cases and grants --------------------------------------------------- */
 

@@ -121,6 +121,17 @@ static cv_status bad_record(cv_err *err, const cv_user_rec *r, const char *why)
 			  r->name, why);
 }
 
+/* Whether user id was disabled before audit row seq (accounts are never
+ * re-enabled, so a disabled status set earlier still holds then). */
+static int disabled_before(cv_vault *v, int64_t id, int64_t seq)
+{
+	cv_user_rec u;
+
+	if (cv_store_user_by_id(v->st, id, &u, NULL) != CV_OK)
+		return 1;
+	return strcmp(u.status, "active") != 0 && u.status_seq < seq;
+}
+
 /* Identity chain: an identity (cert_seq c) is signed by its creator, an
  * admin, with the identity the creator held before c -- which must verify
  * in turn -- down to user 1's first identity (cert_seq 1), which signs
@@ -152,6 +163,8 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return st;
 	if (cv_user_role(&creator) != CV_ROLE_ADMIN)
 		return bad_record(err, r, "it was signed by a user who is not an admin");
+	if (disabled_before(v, creator.id, r->cert_seq))
+		return bad_record(err, r, "it was signed by an admin who was already disabled");
 	if (!verify_with(v, r, cert_msg, r->cert_sig, creator.sign_pk))
 		return bad_record(err, r, "its identity signature does not match (name, role or "
 					  "keys were altered)");
@@ -182,6 +195,8 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return st;
 	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
 		return bad_record(err, r, "its status was signed by a user who is not an admin");
+	if (signer.id != r->id && disabled_before(v, signer.id, r->status_seq))
+		return bad_record(err, r, "its status was set by an admin who was already disabled");
 	if (!verify_with(v, r, status_msg, r->status_sig, signer.sign_pk))
 		return bad_record(err, r, "its status signature does not match (it was enabled "
 					  "or disabled without an admin)");
@@ -514,6 +529,10 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	}
 	if (st == CV_OK)
 		st = cv_store_user_update_status(s->v->st, &r, err);
+	/* Revocation: the sealed copies of the vault keys and of every case key
+	 * go with the account (the recovery copies remain for handover). */
+	if (st == CV_OK)
+		st = cv_store_keys_delete_user(s->v->st, r.id, err);
 	if (st != CV_OK)
 		return cv_op_fail(s, "user.disable", object, err);
 	snprintf(detail, sizeof(detail), "status=disabled");
