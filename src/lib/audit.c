@@ -661,6 +661,18 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	c.err = err;
 	c.expect = 1;
 	cv_audit_genesis(v->vault_id, c.prev);
+	/* A log shorter than the saved checkpoint is the finding to report
+	 * first, whatever else the cut left behind. */
+	if (checkpoint_text) {
+		uint8_t head[CV_HASH_LEN];
+		int64_t size = 0;
+
+		st = cv_store_audit_head(v->st, &size, head, err);
+		if (st == CV_OK)
+			st = check_external(v, checkpoint_text, size, err);
+		if (st != CV_OK)
+			return st;
+	}
 	st = cv_store_user_each(v->st, verify_user_cb, &c, err);
 	if (st == CV_OK)
 		st = c.st;
@@ -686,8 +698,6 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	}
 	if (st == CV_OK)
 		st = check_users_against_log(&c);
-	if (st == CV_OK && checkpoint_text)
-		st = check_external(v, checkpoint_text, c.expect - 1, err);
 	free(c.signers);
 	return st;
 }
