@@ -577,6 +577,7 @@ static cv_status blind_index(cv_session *s, const char *student, uint8_t tag[CV_
 	crypto_generichash_update(&h, (const uint8_t *)domain, sizeof(domain) - 1);
 	crypto_generichash_update(&h, (const uint8_t *)norm, strlen(norm));
 	crypto_generichash_final(&h, tag, CV_HASH_LEN);
+	sodium_memzero(&h, sizeof(h)); /* it held the index key */
 	sodium_free(key);
 	sodium_memzero(norm, sizeof(norm));
 	return CV_OK;

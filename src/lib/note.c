@@ -230,8 +230,16 @@ static cv_status enter_note(cv_session *s, const char *note_id, const char *acti
 		return cv_op_fail(s, action, object, err);
 	st = cv_case_enter(s, r->case_id, action, need, scoped ? kind_scope(r->kind) : 0, crisis,
 			   NULL, c, err);
-	if (st != CV_OK)
+	if (st != CV_OK) {
 		cv_record_clear(r);
+		return st;
+	}
+	/* Read the note again inside the write transaction: another command
+	 * may have finalized it in between. */
+	cv_record_clear(r);
+	st = cv_store_record_get(s->v->st, note_id, r, err);
+	if (st != CV_OK)
+		st = cv_case_abort(s, *c, action, object, err);
 	return st;
 }
 

@@ -193,6 +193,12 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	 * a note about it is new content and needs the disclosure consent. */
 	st = cv_case_enter(s, ref.case_id, "referral.update", CV_NEED_CONTENT,
 			   note ? CV_SCOPE_REFERRAL : 0, NULL, NULL, &c, err);
+	if (st == CV_OK) { /* read it again inside the write transaction */
+		cv_record_clear(&ref);
+		st = cv_store_record_get(s->v->st, ref_id, &ref, err);
+		if (st != CV_OK)
+			return cv_case_abort(s, c, "referral.update", object, err);
+	}
 	if (st != CV_OK) {
 		cv_record_clear(&ref);
 		return st;

@@ -42,6 +42,8 @@ static void check(const uint8_t seed[SEED_LEN], uint8_t out[CHECK_LEN])
 	crypto_generichash_update(&st, seed, SEED_LEN);
 	crypto_generichash_final(&st, h, sizeof(h));
 	memcpy(out, h, CHECK_LEN);
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(h, sizeof(h));
 }
 
 cv_status cv_recovery_generate(char *code, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_err *err)
