@@ -3,18 +3,22 @@
  *
  * The public API (casevault.h) is used only to create a vault and a day of
  * activity in it: users, a reset, a case with consent, notes (one edited,
- * two finalized, one before and one after the author's reset), a test under
- * the crisis exception, a referral and its follow-up, a register entry, a
- * share, and a second case that is shredded.  Every check after that reads
- * the file with raw SQL and re-implements the format from FORMAT.md with
- * sqlite3, libsodium and libargon2 alone: the audit chain with its segment
- * and users-against-log rules, identity chains through key_history, the
- * recovery key, the external checkpoint, unwrapping keys from passphrases,
- * unsealing vault and case keys (also with the recovery code), decrypting
- * every kind of ciphertext under its documented associated data, the
- * exact JSON bodies, note signatures, the blind index, ids and shredding.
- * Tampering inside rolled-back transactions shows the reader refuses what
- * it must.
+ * one finalized before and three after the author's reset, one of them an
+ * addendum), a test under the crisis exception, a referral and its
+ * follow-up, a register entry, a share, a consent withdrawal, a counselor
+ * disabled (revoking her keys), refusals that quote no typed text, the
+ * case closed, and a second case that is shredded; what the program showed
+ * about the notes is kept.  Every check after that reads the file with raw
+ * SQL and re-implements the format from FORMAT.md with sqlite3, libsodium
+ * and libargon2 alone: the audit chain with its actor, segment and
+ * users-against-log rules, identity chains through key_history with the
+ * disabled-signer rule, the recovery key, the external checkpoint,
+ * unwrapping keys from passphrases, unsealing vault and case keys (also
+ * with the recovery code), decrypting every kind of ciphertext under its
+ * documented associated data, the exact JSON bodies, note signatures over
+ * kind and parent, the withdrawal marking, the blind index, ids and
+ * shredding.  Tampering inside rolled-back transactions shows the reader
+ * refuses what it must.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +51,9 @@
 #define NOTE1 "Session 1: school and friends.\nSecond line \xe2\x80\x94 UTF-8 \xe2\x9c\x93\n"
 #define NOTE2 "Analysis draft"
 #define NOTE2B "Analysis and plan: weekly sessions for a month."
+#define NOTE4 "Addendum: the plan starts after the exams."
+#define NOTE5 "Outcome: attends regularly again."
+#define TYPED "Li Mei" /* a name typed where an id belongs */
 #define CRISIS "student described a plan to self-harm; testing now"
 #define SHRED_REASON "retention period ended"
 
@@ -71,7 +78,13 @@ static sqlite3 *db;
 static uint8_t vid[VID_LEN];
 /* Ids the API returned during setup. */
 static char case_id[ID_CAP], case2_id[ID_CAP], note1[ID_CAP], note2[ID_CAP], note3[ID_CAP];
-static char test_id[ID_CAP], ref_id[ID_CAP];
+static char note4[ID_CAP], note5[ID_CAP], test_id[ID_CAP], ref_id[ID_CAP];
+/* What cv_case_show reported about each note of the case, after closing. */
+static struct shown {
+	char id[ID_CAP];
+	int after_withdrawal, signature_ok;
+} shown[8];
+static int nshown;
 
 /* ---- encodings (FORMAT.md §1) ---------------------------------------- */
 
@@ -172,8 +185,8 @@ static void checkpoint_msg(const uint8_t v[VID_LEN], int64_t seq, const uint8_t 
 }
 
 /* §11.1 */
-static void content_ad(const uint8_t v[VID_LEN], const char *type, const char *cid,
-		       const char *rid, int64_t version, struct enc *e)
+static void content_ad(const uint8_t v[VID_LEN], const char *type, const char *cid, const char *rid,
+		       int64_t version, struct enc *e)
 {
 	e->n = 0;
 	put_str(e, "casevault-ad-v1");
@@ -186,8 +199,9 @@ static void content_ad(const uint8_t v[VID_LEN], const char *type, const char *c
 
 /* §13: the message a final note's signature covers. */
 static void note_final_msg(const uint8_t v[VID_LEN], const char *cid, const char *nid,
-			   int64_t version, const uint8_t nonce[NONCE_LEN], const uint8_t *box,
-			   size_t boxlen, struct enc *e)
+			   const char *kind, const char *parent, int64_t version,
+			   const uint8_t nonce[NONCE_LEN], const uint8_t *box, size_t boxlen,
+			   struct enc *e)
 {
 	uint8_t h[HASH_LEN];
 	struct enc nb = {.n = 0};
@@ -200,6 +214,8 @@ static void note_final_msg(const uint8_t v[VID_LEN], const char *cid, const char
 	put(e, v, VID_LEN);
 	put_lp(e, cid);
 	put_lp(e, nid);
+	put_lp(e, kind);
+	put_lp(e, parent);
 	put_u64(e, (uint64_t)version);
 	put(e, h, HASH_LEN);
 }
@@ -365,9 +381,9 @@ struct user {
 	char created[21];
 };
 
-#define USER_SQL                                                                               \
-	"SELECT id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"      \
-	" status_seq, status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"   \
+#define USER_SQL                                                                                   \
+	"SELECT id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"          \
+	" status_seq, status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"       \
 	" key_nonce, key_box, created FROM users"
 
 /* Loads a users row by id (or by name when name is not NULL); -1 when
@@ -413,9 +429,9 @@ static int read_ident(sqlite3_stmt *s, int64_t id, struct ident *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = id;
-	if (copy_text(s, 0, c->name, sizeof(c->name)) || copy_text(s, 1, c->role, sizeof(c->role)) ||
-	    blob(s, 2, c->box_pk, PK_LEN) || blob(s, 3, c->sign_pk, PK_LEN) ||
-	    blob(s, 6, c->cert_sig, SIG_LEN))
+	if (copy_text(s, 0, c->name, sizeof(c->name)) ||
+	    copy_text(s, 1, c->role, sizeof(c->role)) || blob(s, 2, c->box_pk, PK_LEN) ||
+	    blob(s, 3, c->sign_pk, PK_LEN) || blob(s, 6, c->cert_sig, SIG_LEN))
 		return -1;
 	c->cert_seq = sqlite3_column_int64(s, 4);
 	c->creator_id = sqlite3_column_int64(s, 5);
@@ -494,6 +510,20 @@ static int valid_role(const char *r)
 	return !strcmp(r, "counselor") || !strcmp(r, "supervisor") || !strcmp(r, "admin");
 }
 
+/* §5.4 "disabled before": user id's current row says it was disabled at a
+ * row before seq (a missing row counts as disabled). */
+static int disabled_before(int64_t id, int64_t seq)
+{
+	sqlite3_stmt *s = prep("SELECT status, status_seq FROM users WHERE id = ?1");
+	int disabled = 1;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && text(s, 0))
+		disabled = strcmp(text(s, 0), "active") != 0 && sqlite3_column_int64(s, 1) < seq;
+	sqlite3_finalize(s);
+	return disabled;
+}
+
 /* §5.4 steps 1-3; 0 when the identity chain verifies. */
 static int verify_identity(const struct ident *c)
 {
@@ -505,13 +535,12 @@ static int verify_identity(const struct ident *c)
 	cert_msg(c, &e);
 	if (c->id == 1 && c->cert_seq == 1)
 		return c->creator_id == 1 && !strcmp(c->role, "admin") &&
-				       crypto_sign_verify_detached(c->cert_sig, e.b, e.n,
-								   c->sign_pk) == 0
-			       ? 0
-			       : -1;
+			       crypto_sign_verify_detached(c->cert_sig, e.b, e.n, c->sign_pk) == 0
+			   ? 0
+			   : -1;
 	if (c->creator_id == c->id || c->cert_seq < 2 ||
 	    identity_at(c->creator_id, c->cert_seq - 1, &cr) || verify_identity(&cr) ||
-	    strcmp(cr.role, "admin"))
+	    strcmp(cr.role, "admin") || disabled_before(cr.id, c->cert_seq))
 		return -1;
 	return crypto_sign_verify_detached(c->cert_sig, e.b, e.n, cr.sign_pk) == 0 ? 0 : -1;
 }
@@ -531,6 +560,8 @@ static int verify_user(const struct user *u)
 	if (sg.id == u->c.id && !(u->c.id == 1 && u->status_seq == 1))
 		return -1;
 	if (verify_identity(&sg) || strcmp(sg.role, "admin"))
+		return -1;
+	if (sg.id != u->c.id && disabled_before(sg.id, u->status_seq))
 		return -1;
 	status_msg(u, &e);
 	return crypto_sign_verify_detached(u->status_sig, e.b, e.n, sg.sign_pk) == 0 ? 0 : -1;
@@ -579,6 +610,7 @@ static int verify_recovery_pk(uint8_t rpk[PK_LEN])
 struct tracked {
 	char name[33];
 	int64_t id, cert_seq, status_seq;
+	int disabled;
 	int64_t log_cert, log_status;
 };
 
@@ -593,7 +625,8 @@ struct log_stats {
 
 static int load_tracked(struct tracked *t, size_t cap)
 {
-	sqlite3_stmt *s = prep("SELECT id, name, cert_seq, status_seq FROM users ORDER BY id");
+	sqlite3_stmt *s = prep("SELECT id, name, cert_seq, status_seq, status FROM users"
+			       " ORDER BY id");
 	int n = 0;
 
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -602,6 +635,8 @@ static int load_tracked(struct tracked *t, size_t cap)
 		assert_int_equal(copy_text(s, 1, t[n].name, sizeof(t[n].name)), 0);
 		t[n].cert_seq = sqlite3_column_int64(s, 2);
 		t[n].status_seq = sqlite3_column_int64(s, 3);
+		assert_non_null(text(s, 4));
+		t[n].disabled = strcmp(text(s, 4), "active") != 0;
 		t[n].log_cert = t[n].log_status = 1;
 		n++;
 	}
@@ -615,6 +650,23 @@ static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
 		if (!strcmp(t[i].name, name))
 			return &t[i];
 	return NULL;
+}
+
+/* §7.5: a failed login, the only row that needs no checkpoint and no
+ * existing, active actor. */
+static int failed_login(const char *const f[6])
+{
+	static const char *const why[] = {
+	    "unknown user",	"user record malformed", "user record fails verification",
+	    "account disabled", "wrong passphrase",	 "user keys fail verification"};
+
+	if (strcmp(f[2], "login") || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
+	    strcmp(f[3] + 5, f[1]))
+		return 0;
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (!strcmp(f[5], why[i]))
+			return 1;
+	return 0;
 }
 
 /* §7.5 steps 4-6; returns the seq of the first bad row (or the missing
@@ -658,6 +710,15 @@ static int64_t verify_log(struct log_stats *st)
 			bad = seq;
 			break;
 		}
+		if (!failed_login(f)) {
+			struct tracked *w = find_tracked(users, nusers, f[1]);
+
+			if (!w || (w->disabled && w->status_seq < seq)) {
+				st->why = w ? "actor already disabled" : "actor not a user";
+				bad = seq;
+				break;
+			}
+		}
 		if (!strcmp(f[2], "checkpoint")) {
 			struct tracked *t = find_tracked(users, nusers, f[1]);
 
@@ -686,7 +747,7 @@ static int64_t verify_log(struct log_stats *st)
 				break;
 			}
 			st->unsigned_tail++;
-			if (!(!strcmp(f[2], "login") && strcmp(f[4], "ok"))) {
+			if (!failed_login(f)) {
 				if (!seg_actor[0]) {
 					snprintf(seg_actor, sizeof(seg_actor), "%s", f[1]);
 					seg_start = seq;
@@ -746,10 +807,10 @@ static int unhex_ok(uint8_t *out, size_t len, const char *hex)
 	size_t got = 0;
 
 	return strlen(hex) == 2 * len &&
-			       sodium_hex2bin(out, len, hex, strlen(hex), NULL, &got, NULL) == 0 &&
-			       got == len
-		       ? 0
-		       : -1;
+		       sodium_hex2bin(out, len, hex, strlen(hex), NULL, &got, NULL) == 0 &&
+		       got == len
+		   ? 0
+		   : -1;
 }
 
 /* §9: returns 0, or the number of the first check that fails. */
@@ -857,8 +918,8 @@ static uint8_t *secrets_of(const char *name, const char *pass, struct user *u)
 }
 
 /* §4.5: crypto_box_seal_open of an 80-byte sealed key. */
-static int unseal(const uint8_t sealed[SEALED_LEN], const uint8_t pk[PK_LEN],
-		  const uint8_t sk[32], uint8_t key[KEY_LEN])
+static int unseal(const uint8_t sealed[SEALED_LEN], const uint8_t pk[PK_LEN], const uint8_t sk[32],
+		  uint8_t key[KEY_LEN])
 {
 	return crypto_box_seal_open(key, sealed, SEALED_LEN, pk, sk) == 0 ? 0 : -1;
 }
@@ -970,7 +1031,7 @@ static int load_case(const char *id, struct kase *k)
 
 struct rec {
 	char id[ID_CAP], case_id[ID_CAP], type[ID_CAP], parent[ID_CAP], kind[ID_CAP],
-		status[ID_CAP];
+	    status[ID_CAP];
 	int64_t version, author_id;
 	char created_at[21], updated_at[21], due[21];
 	uint8_t nonce[NONCE_LEN];
@@ -992,7 +1053,8 @@ static int load_rec(const char *id, struct rec *r)
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		goto out;
-	if (copy_text(s, 0, r->id, sizeof(r->id)) || copy_text(s, 1, r->case_id, sizeof(r->case_id)) ||
+	if (copy_text(s, 0, r->id, sizeof(r->id)) ||
+	    copy_text(s, 1, r->case_id, sizeof(r->case_id)) ||
 	    copy_text(s, 2, r->type, sizeof(r->type)) ||
 	    copy_text(s, 3, r->parent, sizeof(r->parent)) ||
 	    copy_text(s, 4, r->kind, sizeof(r->kind)) ||
@@ -1111,28 +1173,41 @@ static int ignore_note(const cv_note_info *n, void *arg)
 	return 0;
 }
 
-#define TRY(x)                                                                                  \
-	do {                                                                                    \
-		if ((x) != CV_OK) {                                                             \
-			fprintf(stderr, "setup failed at %s: %s\n", #x, err.msg);               \
-			goto out;                                                               \
-		}                                                                               \
+/* Keeps what the program showed about a note, for the reader to compare. */
+static int keep_note(const cv_note_info *n, void *arg)
+{
+	(void)arg;
+	if (nshown >= (int)(sizeof(shown) / sizeof(shown[0])))
+		return 1;
+	snprintf(shown[nshown].id, ID_CAP, "%s", n->id);
+	shown[nshown].after_withdrawal = n->after_withdrawal;
+	shown[nshown].signature_ok = n->signature_ok;
+	nshown++;
+	return 0;
+}
+
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) != CV_OK) {                                                                \
+			fprintf(stderr, "setup failed at %s: %s\n", #x, err.msg);                  \
+			goto out;                                                                  \
+		}                                                                                  \
 	} while (0)
 
-#define AS(name, pass)                                                                          \
-	do {                                                                                    \
-		cv_session_close(s);                                                            \
-		if (!(s = login(v, name, pass, CV_OK)))                                         \
-			goto out;                                                               \
+#define AS(name, pass)                                                                             \
+	do {                                                                                       \
+		cv_session_close(s);                                                               \
+		if (!(s = login(v, name, pass, CV_OK)))                                            \
+			goto out;                                                                  \
 	} while (0)
 
 static int setup(void **state)
 {
 	cv_kdf_params kdf = {2, 19456, 1};
-	cv_case_input in = {STUDENT_ID,	 STUDENT_NAME, "F",	     7, "7B", "family",
-			    NULL,	 "Wang Fang",  "13800000000"};
-	cv_case_input in2 = {"S-2024-0099", "Zhao Lei", "M", 8, "8A", "academic", "2000-01-01",
-			     NULL,	    NULL};
+	cv_case_input in = {STUDENT_ID, STUDENT_NAME, "F",	    7, "7B", "family",
+			    NULL,	"Wang Fang",  "13800000000"};
+	cv_case_input in2 = {"S-2024-0099", "Zhao Lei",	  "M",	8,   "8A",
+			     "academic",    "2000-01-01", NULL, NULL};
 	cv_consent_input c1 = {"student", "written", "2024-09-02", "referral-disclosure,individual",
 			       NULL};
 	cv_consent_input c2 = {"guardian", "oral", "2024-09-03", "individual,referral-disclosure",
@@ -1140,6 +1215,7 @@ static int setup(void **state)
 	cv_consent_input c3 = {"student", "written", "2024-09-04", "individual", NULL};
 	cv_referral_input ri = {"City Youth Clinic", "emotion", "urgent", "summary of two sessions",
 				"2024-09-05"};
+	cv_case_visitor vis = {.on_note = keep_note};
 	cv_audit_filter f = {0};
 	cv_audit_report rep;
 	cv_vault *v = NULL;
@@ -1208,28 +1284,55 @@ static int setup(void **state)
 	if (login(v, "erin", ERIN_PASS, CV_EAUTH) != NULL)
 		goto out;
 
-	/* bob, with his new keys: a note drafted, edited and finalized. */
+	/* bob, with his new keys: a note drafted, edited and finalized, an
+	 * addendum to it and an outcome note, both finalized. */
 	AS("bob", BOB_RESET);
 	TRY(cv_note_add(s, case_id, "analysis", NOTE2, strlen(NOTE2), NULL, note2, &err));
 	TRY(cv_note_edit(s, note2, NOTE2B, strlen(NOTE2B), NULL, &err));
 	TRY(cv_note_finalize(s, note2, &err));
+	TRY(cv_note_amend(s, note2, NOTE4, strlen(NOTE4), NULL, note4, &err));
+	TRY(cv_note_finalize(s, note4, &err));
+	TRY(cv_note_add(s, case_id, "outcome", NOTE5, strlen(NOTE5), NULL, note5, &err));
+	TRY(cv_note_finalize(s, note5, &err));
 	TRY(cv_note_show(s, note1, ignore_note, NULL, &err));
+	/* Refused: a name typed where ids belong, a note already final, an
+	 * unknown note. */
+	if (cv_case_show(s, TYPED, 0, NULL, &vis, NULL, &err) != CV_ENOTFOUND ||
+	    cv_referral_update(s, TYPED, "contacted", NULL, NULL, &err) != CV_ENOTFOUND ||
+	    cv_note_finalize(s, note1, &err) != CV_EUSAGE ||
+	    cv_note_show(s, "N-000000", ignore_note, NULL, &err) != CV_ENOTFOUND) {
+		fprintf(stderr, "setup: a refusal did not happen as expected: %s\n", err.msg);
+		goto out;
+	}
+	/* R4: every note final and signed, so the case closes. */
+	TRY(cv_case_close(s, case_id, &err));
+	TRY(cv_case_show(s, case_id, 0, NULL, &vis, NULL, &err));
 
 	/* carol takes an external checkpoint, verifies, reads the log. */
 	AS("carol", CAROL_PASS);
 	TRY(cv_audit_checkpoint(s, &checkpoint_text, &err));
 	TRY(cv_audit_verify(s, checkpoint_text, &rep, &err));
 	TRY(cv_audit_log(s, &f, ignore_row, NULL, &err));
-	ok = users == 5 && dup == 0 ? 0 : -1;
+	ok = users == 5 && dup == 0 && nshown == 4 ? 0 : -1;
 out:
 	cv_session_close(s);
 	cv_vault_close(v);
 	if (ok != 0)
 		return -1;
 	return sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-			       meta("vault_id", vid, VID_LEN) == 0
-		       ? 0
-		       : -1;
+		       meta("vault_id", vid, VID_LEN) == 0
+		   ? 0
+		   : -1;
+}
+
+/* Per test: rolls back what a failed test left open, so that one failure
+ * stays one. */
+static int no_open_transaction(void **state)
+{
+	(void)state;
+	if (!sqlite3_get_autocommit(db))
+		return sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
@@ -1253,10 +1356,14 @@ static int teardown(void **state)
 /* §20: the documented vectors come out of this reader's code. */
 static void test_vectors(void **state)
 {
-	static const char *const r1[6] = {"2024-01-02T03:04:05Z", "alice", "vault.init", "vault",
-					  "ok", "admin=alice kdf=argon2id t=2 m=19456 p=1"};
-	static const char *const r2[6] = {"2024-01-02T03:04:05Z", "alice", "checkpoint", "audit",
-					  "ok", ""};
+	static const char *const r1[6] = {"2024-01-02T03:04:05Z",
+					  "alice",
+					  "vault.init",
+					  "vault",
+					  "ok",
+					  "admin=alice kdf=argon2id t=2 m=19456 p=1"};
+	static const char *const r2[6] = {
+	    "2024-01-02T03:04:05Z", "alice", "checkpoint", "audit", "ok", ""};
 	uint8_t v[VID_LEN], g[HASH_LEN], h1[HASH_LEN], h2[HASH_LEN];
 	uint8_t seed[16], chk[HASH_LEN], ks[HASH_LEN], pk[PK_LEN], sk[32], key[32], salt[16];
 	uint8_t ck[KEY_LEN], nonce[NONCE_LEN], ik[KEY_LEN], box[5 + TAG_LEN], tag[HASH_LEN];
@@ -1273,9 +1380,11 @@ static void test_vectors(void **state)
 	genesis(v, g);
 	assert_hex(g, HASH_LEN, "84eee3efe2acd3c936e9d1d35419d9c3a041f672a80e0c7718d36534a18838d2");
 	row_hash(g, 1, r1, h1);
-	assert_hex(h1, HASH_LEN, "bcceb2520799ccb32040a3b53d38c72d89c579026cf3016dd3b46adb3bca7968");
+	assert_hex(h1, HASH_LEN,
+		   "bcceb2520799ccb32040a3b53d38c72d89c579026cf3016dd3b46adb3bca7968");
 	row_hash(h1, 2, r2, h2);
-	assert_hex(h2, HASH_LEN, "60d44662a26752db1d52c94a30a43b4822852d67cf0be915e03feb3bb89376f2");
+	assert_hex(h2, HASH_LEN,
+		   "60d44662a26752db1d52c94a30a43b4822852d67cf0be915e03feb3bb89376f2");
 	checkpoint_msg(v, 2, h2, &e);
 	assert_int_equal(e.n, 79);
 
@@ -1293,9 +1402,9 @@ static void test_vectors(void **state)
 	assert_hex(pk, 32, "c0f8803abd348cc2a8a34866bfb6a06627152fa639fa8e1f5c4d25eeab9d6824");
 	assert_hex(sk, 32, "e40117a0499137723e02cfd8c50edcbcaa88cc2d0199c9adfbc61af02d7195b4");
 
-	assert_int_equal(argon2id_hash_raw(2, 19456, 1, "correct horse battery staple", 28, salt,
-					   16, key, 32),
-			 ARGON2_OK);
+	assert_int_equal(
+	    argon2id_hash_raw(2, 19456, 1, "correct horse battery staple", 28, salt, 16, key, 32),
+	    ARGON2_OK);
 	assert_hex(key, 32, "7d66e56edf52b232c967d2af5776633e0a01f76cca1f482feec7042298767d15");
 
 	/* §11.1 content AD, the AEAD under it, §13 and §14. */
@@ -1318,26 +1427,28 @@ static void test_vectors(void **state)
 	assert_non_null(pt);
 	assert_string_equal(pt, "hello");
 	free(pt);
-	note_final_msg(v, "C-7KQ2M", "N-4F9QK2", 1, nonce, box, sizeof(box), &e);
-	assert_int_equal(e.n, 102);
+	note_final_msg(v, "C-7KQ2M", "N-4F9QK2", "session", "", 1, nonce, box, sizeof(box), &e);
+	assert_int_equal(e.n, 117);
 	assert_hex(e.b, e.n,
 		   "636173657661756c742d6e6f74652d66696e616c2d7631000102030405060708090a0b0c0d0e0f"
-		   "00000007432d374b51324d000000084e2d344639514b320000000000000001a0713ae79b671dc3"
-		   "fa1ec286bddea28de70c43ced4c1ca5d26f6565689506612");
+		   "00000007432d374b51324d000000084e2d344639514b320000000773657373696f6e00000000"
+		   "0000000000000001a0713ae79b671dc3fa1ec286bddea28de70c43ced4c1ca5d26f65656895066"
+		   "12");
 	content_ad(v, "case-stats", "C-7KQ2M", "C-7KQ2M", 2, &ad);
 	assert_int_equal(ad.n, 75);
 	assert_hex(ad.b, ad.n,
 		   "636173657661756c742d61642d7631000102030405060708090a0b0c0d0e0f0000000a63617365"
 		   "2d737461747300000007432d374b51324d00000007432d374b51324d0000000000000002");
 	blind_index(ik, "s-2024 0042", tag);
-	assert_hex(tag, HASH_LEN, "be82eb1fb8f4fada54d9d1c0c8e9060602b2b094cce6b4ab9dd7801723e19466");
+	assert_hex(tag, HASH_LEN,
+		   "be82eb1fb8f4fada54d9d1c0c8e9060602b2b094cce6b4ab9dd7801723e19466");
 }
 
 /* §2, §3: the SQLite header, the tables and the meta keys. */
 static void test_file_header(void **state)
 {
-	static const char *const tables[] = {"audit",	"cases", "grants",     "key_history",
-					     "meta",	"records", "users",     "vault_keys"};
+	static const char *const tables[] = {"audit", "cases",	 "grants", "key_history",
+					     "meta",  "records", "users",  "vault_keys"};
 	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "grants_by_user",
 					      "records_by_case"};
 	uint8_t hdr[100];
@@ -1537,16 +1648,41 @@ static void one_row(const char *where, const char *arg)
 /* §7, §8: the chain, every checkpoint signature, and the vocabulary. */
 static void test_audit_chain(void **state)
 {
-	static const char *const actions[] = {
-		"vault.init",	    "user.add",	       "user.list",	"user.passwd",
-		"user.disable",	    "user.reset",      "audit.log",	"audit.verify",
-		"audit.checkpoint", "login",	       "checkpoint",	"case.open",
-		"case.list",	    "case.find",       "case.show",	"case.close",
-		"case.reopen",	    "case.share",      "case.handover", "case.shred",
-		"consent.record",   "consent.withdraw", "note.add",	"note.edit",
-		"note.finalize",    "note.amend",      "note.show",	"test.add",
-		"referral.add",	    "referral.update", "referral.list", "watch.add",
-		"watch.list",	    "watch.done",      "crisis"};
+	static const char *const actions[] = {"vault.init",
+					      "user.add",
+					      "user.list",
+					      "user.passwd",
+					      "user.disable",
+					      "user.reset",
+					      "audit.log",
+					      "audit.verify",
+					      "audit.checkpoint",
+					      "login",
+					      "checkpoint",
+					      "case.open",
+					      "case.list",
+					      "case.find",
+					      "case.show",
+					      "case.close",
+					      "case.reopen",
+					      "case.share",
+					      "case.handover",
+					      "case.shred",
+					      "consent.record",
+					      "consent.withdraw",
+					      "note.add",
+					      "note.edit",
+					      "note.finalize",
+					      "note.amend",
+					      "note.show",
+					      "test.add",
+					      "referral.add",
+					      "referral.update",
+					      "referral.list",
+					      "watch.add",
+					      "watch.list",
+					      "watch.done",
+					      "crisis"};
 	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
 	struct log_stats st;
 	sqlite3_stmt *s;
@@ -1608,6 +1744,12 @@ static void test_audit_chain(void **state)
 	assert_int_equal(count_rows("action = 'audit.log' AND actor = 'bob' AND outcome ="
 				    " 'denied' AND object = 'audit'"),
 			 1);
+	/* §8.1: a denial keeps its message (it names the user, role, command). */
+	assert_int_equal(
+	    count_rows("action = 'audit.log' AND actor = 'bob' AND outcome ="
+		       " 'denied' AND detail NOT IN ('', 'invalid input', 'not found')"
+		       " AND instr(detail, 'bob') > 0 AND instr(detail, 'audit log') > 0"),
+	    1);
 	assert_int_equal(count_rows("action = 'user.disable' AND object = 'user:erin' AND"
 				    " actor = 'alice' AND detail = 'status=disabled'"),
 			 1);
@@ -1651,18 +1793,58 @@ static void test_audit_chain(void **state)
 	snprintf(obj, sizeof(obj), "referral:%s", ref_id);
 	one_row("action = 'referral.add' AND object = ?1 AND detail = ''", obj);
 	one_row("action = 'referral.update' AND object = ?1 AND detail = 'contacted'", obj);
+	/* The urgency is nowhere in the log. */
+	assert_int_equal(count_rows("instr(detail, 'urgen') > 0"), 0);
+	snprintf(obj, sizeof(obj), "note:%s", note2);
+	snprintf(detail, sizeof(detail), "addendum %s", note4);
+	assert_int_equal(scalar1("SELECT count(*) FROM audit WHERE action = 'note.amend' AND"
+				 " outcome = 'ok' AND detail = ?1 AND object = (SELECT 'note:' ||"
+				 " parent FROM records WHERE id = substr(?1, 10))",
+				 detail),
+			 1);
+	one_row("action = 'note.amend' AND object = ?1", obj);
+	snprintf(obj, sizeof(obj), "note:%s", note5);
+	one_row("action = 'note.add' AND object = ?1 AND detail = 'outcome'", obj);
+	snprintf(obj, sizeof(obj), "case:%s", case_id);
+	one_row("action = 'case.close' AND object = ?1 AND actor = 'bob' AND outcome = 'ok' AND"
+		" detail = ''",
+		obj);
+
+	/* §8.1: refusals log the kind of failure; a typed name that is not an id
+	 * becomes '?', and reaches no column of the log. */
+	assert_int_equal(count_rows("action = 'case.show' AND object = 'case:?' AND actor = 'bob'"
+				    " AND outcome = 'failed' AND detail = 'not found'"),
+			 1);
+	assert_int_equal(count_rows("action = 'referral.update' AND object = 'referral:?' AND"
+				    " outcome = 'failed' AND detail = 'not found'"),
+			 1);
+	assert_int_equal(count_rows("action = 'note.show' AND object = 'note:N-000000' AND"
+				    " outcome = 'failed' AND detail = 'not found'"),
+			 1);
+	snprintf(obj, sizeof(obj), "note:%s", note1);
+	one_row("action = 'note.finalize' AND object = ?1 AND outcome = 'failed' AND detail ="
+		" 'invalid input'",
+		obj);
+	assert_int_equal(scalar1("SELECT count(*) FROM audit WHERE instr(actor || action || object"
+				 " || outcome || detail, ?1) > 0",
+				 TYPED),
+			 0);
+	/* Every refusal's detail follows §8.1: never empty. */
+	assert_int_equal(count_rows("outcome <> 'ok' AND detail = ''"), 0);
 	rec_id(case_id, "watch", 0, watch_id);
 	snprintf(obj, sizeof(obj), "watch:%s", watch_id);
 	one_row("action = 'watch.add' AND object = ?1 AND detail = 'every 14d'", obj);
 	snprintf(obj, sizeof(obj), "case:%s", case2_id);
-	one_row("action = 'case.shred' AND object = ?1 AND actor = 'alice' AND detail = 'reason: "
-		SHRED_REASON "'",
+	one_row("action = 'case.shred' AND object = ?1 AND actor = 'alice' AND detail = "
+		"'reason: " SHRED_REASON "'",
 		obj);
 
 	/* carol's verify counted the rows and checkpoints before it. */
 	vseq = scalar("SELECT seq FROM audit WHERE action = 'audit.verify'");
-	snprintf(verify_detail, sizeof(verify_detail), "rows=%lld checkpoints=%lld users=5"
-		 " external=ok", (long long)(vseq - 1),
+	snprintf(verify_detail, sizeof(verify_detail),
+		 "rows=%lld checkpoints=%lld users=5"
+		 " external=ok",
+		 (long long)(vseq - 1),
 		 (long long)scalar("SELECT count(*) FROM audit WHERE action = 'checkpoint' AND"
 				   " seq < (SELECT seq FROM audit WHERE action = 'audit.verify')"));
 	one_row("action = 'audit.verify' AND actor = 'carol' AND detail = ?1", verify_detail);
@@ -1691,7 +1873,8 @@ static void test_external_checkpoint(void **state)
 	assert_non_null(strstr(checkpoint_text, "\nsigner: carol\n"));
 	/* Row `size` is carol's checkpoint after her audit.checkpoint row. */
 	seq = strtoll(strstr(checkpoint_text, "\nsize: ") + 7, NULL, 10);
-	assert_int_equal(scalar("SELECT seq FROM audit WHERE action = 'audit.checkpoint'") + 1, seq);
+	assert_int_equal(scalar("SELECT seq FROM audit WHERE action = 'audit.checkpoint'") + 1,
+			 seq);
 	{
 		char q[96];
 
@@ -1750,20 +1933,37 @@ static void test_unwrap_keys(void **state)
 	sodium_free(sec);
 }
 
-/* §3.5, §4.3: who holds which vault key, and they are the same keys. */
+/* §3.5, §4.3: who holds which vault key, and they are the same keys; the
+ * disabled counselor holds none. */
 static void test_vault_keys(void **state)
 {
 	static const struct {
 		const char *name;
 		const char *pass;
 		int index;
-	} holders[] = {{"alice", ALICE_PASS, 1}, {"bob", BOB_RESET, 1}, {"carol", CAROL_PASS, 0},
-		       {"dave", DAVE_PASS, 1},	 {"erin", ERIN_PASS, 1}};
+	} holders[] = {{"alice", ALICE_PASS, 1},
+		       {"bob", BOB_RESET, 1},
+		       {"carol", CAROL_PASS, 0},
+		       {"dave", DAVE_PASS, 1}};
 	uint8_t stats[KEY_LEN], index[KEY_LEN], k[KEY_LEN], rpk[PK_LEN], rsk[32];
-	struct user u;
+	struct user u, erin;
+	uint8_t *esec;
 
 	(void)state;
-	assert_int_equal(scalar("SELECT count(*) FROM vault_keys"), 11);
+	/* Recovery 2, alice 2, bob 2, carol 1 (stats), dave 2; erin's 2 deleted. */
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys"), 9);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 0"), 2);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys v JOIN users u ON u.id ="
+				" v.user_id WHERE u.status <> 'active'"),
+			 0);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id <> 0 AND user_id"
+				" NOT IN (SELECT id FROM users)"),
+			 0);
+	esec = secrets_of("erin", ERIN_PASS, &erin);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 5"), 0);
+	assert_int_not_equal(vault_key("stats", erin.c.id, erin.c.box_pk, esec, k), 0);
+	assert_int_not_equal(vault_key("index", erin.c.id, erin.c.box_pk, esec, k), 0);
+	sodium_free(esec);
 	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE name NOT IN ('stats',"
 				" 'index') OR length(sealed) <> 80 OR typeof(sealed) <> 'blob'"),
 			 0);
@@ -1780,11 +1980,12 @@ static void test_vault_keys(void **state)
 			assert_int_equal(vault_key("index", u.c.id, u.c.box_pk, sec, k), 0);
 			assert_memory_equal(k, index, KEY_LEN);
 		} else {
-			assert_int_equal(scalar1("SELECT count(*) FROM vault_keys WHERE name ="
-						 " 'index' AND user_id = (SELECT id FROM users WHERE"
-						 " name = ?1)",
-						 holders[i].name),
-					 0);
+			assert_int_equal(
+			    scalar1("SELECT count(*) FROM vault_keys WHERE name ="
+				    " 'index' AND user_id = (SELECT id FROM users WHERE"
+				    " name = ?1)",
+				    holders[i].name),
+			    0);
 		}
 		/* One holder's row does not open with another's key. */
 		assert_int_not_equal(vault_key("stats", 0, u.c.box_pk, sec, k), 0);
@@ -1807,30 +2008,34 @@ static void test_case_keys(void **state)
 	recovery_keys(code, rpk, rsk);
 	assert_int_equal(unseal(c.recovery_key, rpk, rsk, k), 0);
 	assert_memory_equal(k, key, KEY_LEN);
-	/* erin (disabled, shared with) still has a grant that opens. */
+	/* erin was shared the case, then disabled: her grant went with the
+	 * account, though her key pair still unwraps. */
 	sec = secrets_of("erin", ERIN_PASS, &erin);
-	assert_int_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
-				    " user_id = ?2",
-				    case_id, erin.c.id, sealed),
-			 0);
-	assert_int_equal(unseal(sealed, erin.c.box_pk, sec, k), 0);
-	assert_memory_equal(k, key, KEY_LEN);
+	assert_int_equal(erin.c.id, 5);
+	assert_int_not_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
+					" user_id = ?2",
+					case_id, erin.c.id, sealed),
+			     0);
+	assert_int_equal(scalar("SELECT count(*) FROM grants WHERE user_id = 5"), 0);
 	sodium_free(sec);
-	/* Grants: bob (opened; re-sealed by alice at the reset) and erin. */
+	assert_int_equal(count_rows("action = 'case.share' AND detail = 'to=erin' AND outcome ="
+				    " 'ok'"),
+			 1);
+	/* Grants: bob only (opened; re-sealed by alice at the reset). */
 	assert_int_equal(load_user(0, "bob", &bob), 0);
-	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case_id), 2);
+	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case_id), 1);
+	assert_int_equal(scalar("SELECT count(*) FROM grants"), 1);
 	assert_int_equal(scalar1("SELECT granted_by FROM grants WHERE case_id = ?1 AND user_id ="
 				 " 2",
 				 case_id),
 			 1);
-	assert_int_equal(scalar1("SELECT granted_by FROM grants WHERE case_id = ?1 AND user_id ="
-				 " 5",
-				 case_id),
-			 2);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1 AND"
 				 " length(granted_at) = 20 AND length(sealed_key) = 80",
 				 case_id),
-			 2);
+			 1);
+	assert_int_equal(scalar("SELECT count(*) FROM grants g JOIN users u ON u.id = g.user_id"
+				" WHERE u.status <> 'active'"),
+			 0);
 	/* The old box key (bob before the reset) is gone from users. */
 	assert_int_equal(scalar("SELECT count(*) FROM key_history h JOIN users u ON u.id ="
 				" h.user_id WHERE h.box_pk = u.box_pk"),
@@ -1841,7 +2046,7 @@ static void test_case_keys(void **state)
 static void test_case_data(void **state)
 {
 	uint8_t key[KEY_LEN], stats[KEY_LEN], index[KEY_LEN], tag[HASH_LEN];
-	char want[512], opened[11];
+	char want[512], opened[11], closed[11];
 	struct kase c;
 	struct user bob;
 	struct enc ad;
@@ -1851,11 +2056,15 @@ static void test_case_data(void **state)
 	(void)state;
 	assert_int_equal(load_case(case_id, &c), 0);
 	assert_true(valid_id(c.id, 'C', 5));
-	assert_string_equal(c.status, "open");
+	/* Closed by bob: version 2, closed_at a time, both boxes rewritten. */
+	assert_string_equal(c.status, "closed");
 	assert_int_equal(c.opened_by, 2);
 	assert_int_equal(strlen(c.opened_at), 20);
-	assert_string_equal(c.closed_at, "");
-	assert_int_equal(c.version, 1);
+	assert_int_equal(strlen(c.closed_at), 20);
+	assert_int_equal(c.closed_at[10], 'T');
+	assert_int_equal(c.closed_at[19], 'Z');
+	assert_true(strcmp(c.closed_at, c.opened_at) >= 0);
+	assert_int_equal(c.version, 2);
 
 	bob_case_key(case_id, key);
 	content_ad(vid, "case", case_id, case_id, c.version, &ad);
@@ -1878,17 +2087,22 @@ static void test_case_data(void **state)
 	sodium_free(sec);
 	memcpy(opened, c.opened_at, 10);
 	opened[10] = '\0';
+	memcpy(closed, c.closed_at, 10);
+	closed[10] = '\0';
+	/* §12.2: "closed" is the date only. */
 	snprintf(want, sizeof(want),
-		 "{\"category\":\"family\",\"closed\":\"\",\"gender\":\"F\",\"grade\":7,"
+		 "{\"category\":\"family\",\"closed\":\"%s\",\"gender\":\"F\",\"grade\":7,"
 		 "\"minor\":true,\"opened\":\"%s\"}",
-		 opened);
+		 closed, opened);
 	content_ad(vid, "case-stats", case_id, case_id, c.version, &ad);
 	pt = aead_open(stats, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL);
 	assert_non_null(pt);
 	assert_string_equal(pt, want);
 	free(pt);
-	/* The case key does not open the stats box. */
+	/* The case key does not open the stats box; version 1 is gone. */
 	assert_null(aead_open(key, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL));
+	content_ad(vid, "case-stats", case_id, case_id, 1, &ad);
+	assert_null(aead_open(stats, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL));
 
 	/* §14: every spelling of the number gives the stored tag. */
 	blind_index(index, STUDENT_ID, tag);
@@ -1913,7 +2127,8 @@ static void test_records(void **state)
 
 	(void)state;
 	bob_case_key(case_id, key);
-	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1", case_id), 10);
+	/* 3 consent, 4 notes, test, crisis, referral, follow-up, register. */
+	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1", case_id), 12);
 	assert_int_equal(scalar("SELECT count(*) FROM records WHERE sig IS NOT NULL AND NOT"
 				" (type = 'note' AND status = 'final')"),
 			 0);
@@ -1978,10 +2193,15 @@ static void test_records(void **state)
 	assert_string_equal(pt, want);
 	free(pt);
 
-	/* The referral: urgency and status in clear, due 14 days after the update. */
+	/* The referral: status in clear, the urgency only in the box; due 14
+	 * days after the update. */
 	assert_int_equal(load_rec(ref_id, &r), 0);
 	assert_true(valid_id(r.id, 'R', 6));
-	assert_string_equal(r.kind, "urgent");
+	assert_string_equal(r.kind, "");
+	assert_string_equal(r.parent, "");
+	assert_int_equal(scalar("SELECT count(*) FROM records WHERE kind IN ('routine', 'urgent',"
+				" 'emergency')"),
+			 0);
 	assert_string_equal(r.status, "contacted");
 	assert_string_equal(r.due, "2024-09-20");
 	assert_int_equal(r.version, 1);
@@ -2016,14 +2236,105 @@ static void test_records(void **state)
 	free(pt);
 }
 
-/* §12.3 notes, §13: raw UTF-8 text, versions, and final signatures under
- * the identity the author held (a retired one for the first note). */
+/* §13: the signature of a final note row, checked as note.c does: the
+ * author's identities newest first, each verified (§5.4 steps 1-3); the
+ * cert_seq of the identity that verifies, 0 if none. */
+static int64_t note_signer(const struct rec *r)
+{
+	struct ident id;
+	struct enc msg;
+	int64_t at = INT64_MAX;
+
+	if (!r->has_sig)
+		return 0;
+	note_final_msg(vid, r->case_id, r->id, r->kind, r->parent, r->version, r->nonce, r->box,
+		       r->box_len, &msg);
+	while (identity_at(r->author_id, at, &id) == 0) {
+		if (crypto_sign_verify_detached(r->sig, msg.b, msg.n, id.sign_pk) == 0 &&
+		    verify_identity(&id) == 0)
+			return id.cert_seq;
+		at = id.cert_seq - 1;
+	}
+	return 0;
+}
+
+/* §13, R4: whether a case may close: every note final with a good
+ * signature, at least one analysis and one outcome among them. */
+static int close_ok(const char *cid)
+{
+	sqlite3_stmt *s = prep("SELECT id FROM records WHERE case_id = ?1 AND type = 'note'");
+	int analysis = 0, outcome = 0, drafts = 0;
+	struct rec r;
+
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		assert_int_equal(load_rec(text(s, 0), &r), 0);
+		if (strcmp(r.status, "final") || !note_signer(&r)) {
+			drafts++;
+			continue;
+		}
+		analysis += !strcmp(r.kind, "analysis");
+		outcome += !strcmp(r.kind, "outcome");
+	}
+	sqlite3_finalize(s);
+	return analysis && outcome && !drafts;
+}
+
+/* §12.4: the notes that come before the case's last withdrawal in record
+ * order (created_at, then rowid); marked[i] for the i-th note in that
+ * order, ids in ids[i]; returns the number of notes. */
+static int withdrawal_marks(const char *cid, const uint8_t key[KEY_LEN], char ids[][ID_CAP],
+			    int *marked, int cap)
+{
+	sqlite3_stmt *s = prep("SELECT id, type FROM records WHERE case_id = ?1"
+			       " ORDER BY created_at, rowid");
+	int n = 0, before_last = 0;
+	struct rec r;
+
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!strcmp(text(s, 1), "note")) {
+			assert_true(n < cap);
+			snprintf(ids[n], ID_CAP, "%s", text(s, 0));
+			marked[n++] = 0;
+		} else if (!strcmp(text(s, 1), "consent")) {
+			char *pt;
+
+			assert_int_equal(load_rec(text(s, 0), &r), 0);
+			pt = open_rec(&r, key, NULL);
+			assert_non_null(pt);
+			if (strstr(pt, "\"action\":\"withdraw\""))
+				before_last = n;
+			free(pt);
+		}
+	}
+	sqlite3_finalize(s);
+	for (int i = 0; i < before_last; i++)
+		marked[i] = 1;
+	return n;
+}
+
+/* §12.3 notes, §13: raw UTF-8 text, versions, and final signatures over
+ * kind and parent under the identity the author held (a retired one for
+ * the first note); the close check and the withdrawal marking. */
 static void test_notes_and_signatures(void **state)
 {
+	static const struct {
+		const char *id;
+		const char *kind;
+		const char *text;
+		int64_t version;
+		int old_key;
+	} want[] = {{note1, "session", NOTE1, 1, 1},
+		    {note2, "analysis", NOTE2B, 2, 0},
+		    {note4, "addendum", NOTE4, 1, 0},
+		    {note5, "outcome", NOTE5, 1, 0}};
 	uint8_t key[KEY_LEN];
 	struct rec r;
 	struct ident old, cur;
 	struct enc msg;
+	char ids[8][ID_CAP], q[160];
+	int marked[8], n;
 	size_t len;
 	char *pt;
 	int64_t reset_bob = scalar("SELECT cert_seq FROM users WHERE name = 'bob'");
@@ -2032,44 +2343,110 @@ static void test_notes_and_signatures(void **state)
 	bob_case_key(case_id, key);
 	assert_int_equal(identity_at(2, reset_bob - 1, &old), 0);
 	assert_int_equal(identity_at(2, reset_bob, &cur), 0);
-
-	assert_int_equal(load_rec(note1, &r), 0);
-	assert_true(valid_id(r.id, 'N', 6));
-	assert_string_equal(r.type, "note");
-	assert_string_equal(r.kind, "session");
-	assert_string_equal(r.status, "final");
-	assert_string_equal(r.parent, "");
-	assert_int_equal(r.version, 1);
-	assert_int_equal(r.author_id, 2);
-	assert_true(strcmp(r.updated_at, r.created_at) >= 0);
-	pt = open_rec(&r, key, &len);
-	assert_non_null(pt);
-	assert_int_equal(len, strlen(NOTE1));
-	assert_memory_equal(pt, NOTE1, len);
-	free(pt);
-	assert_int_equal(r.has_sig, 1);
-	note_final_msg(vid, r.case_id, r.id, r.version, r.nonce, r.box, r.box_len, &msg);
-	assert_int_equal(msg.n, 87 + strlen(r.case_id) + strlen(r.id));
-	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
-	assert_int_not_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, cur.sign_pk), 0);
 	assert_int_equal(verify_identity(&old), 0);
+	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1 AND type ="
+				 " 'note'",
+				 case_id),
+			 4);
 
-	/* note2: drafted, edited (version 2), finalized after the reset. */
-	assert_int_equal(load_rec(note2, &r), 0);
-	assert_string_equal(r.kind, "analysis");
-	assert_string_equal(r.status, "final");
-	assert_int_equal(r.version, 2);
-	pt = open_rec(&r, key, &len);
-	assert_non_null(pt);
-	assert_int_equal(len, strlen(NOTE2B));
-	assert_memory_equal(pt, NOTE2B, len);
-	free(pt);
-	note_final_msg(vid, r.case_id, r.id, r.version, r.nonce, r.box, r.box_len, &msg);
-	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, cur.sign_pk), 0);
-	assert_int_not_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
-	/* The signature covers the version. */
-	note_final_msg(vid, r.case_id, r.id, 1, r.nonce, r.box, r.box_len, &msg);
-	assert_int_not_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, cur.sign_pk), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct ident *signer = want[i].old_key ? &old : &cur;
+		const struct ident *other = want[i].old_key ? &cur : &old;
+
+		assert_int_equal(load_rec(want[i].id, &r), 0);
+		assert_true(valid_id(r.id, 'N', 6));
+		assert_string_equal(r.type, "note");
+		assert_string_equal(r.kind, want[i].kind);
+		assert_string_equal(r.parent, !strcmp(want[i].kind, "addendum") ? note2 : "");
+		assert_string_equal(r.status, "final");
+		assert_string_equal(r.due, "");
+		assert_int_equal(r.version, want[i].version);
+		assert_int_equal(r.author_id, 2);
+		assert_true(strcmp(r.updated_at, r.created_at) >= 0);
+		pt = open_rec(&r, key, &len);
+		assert_non_null(pt);
+		assert_int_equal(len, strlen(want[i].text));
+		assert_memory_equal(pt, want[i].text, len);
+		free(pt);
+
+		/* §13: this exact message, with the key the author held then. */
+		assert_int_equal(r.has_sig, 1);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box,
+			       r.box_len, &msg);
+		assert_int_equal(msg.n, 95 + strlen(r.case_id) + strlen(r.id) + strlen(r.kind) +
+					    strlen(r.parent));
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 0);
+		assert_int_not_equal(
+		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, other->sign_pk), 0);
+		assert_int_equal(note_signer(&r), signer->cert_seq);
+
+		/* It covers kind, parent and version: change one, it fails. */
+		note_final_msg(vid, r.case_id, r.id,
+			       !strcmp(r.kind, "outcome") ? "analysis" : "outcome", r.parent,
+			       r.version, r.nonce, r.box, r.box_len, &msg);
+		assert_int_not_equal(
+		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent[0] ? "" : note2, r.version,
+			       r.nonce, r.box, r.box_len, &msg);
+		assert_int_not_equal(
+		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version + 1, r.nonce,
+			       r.box, r.box_len, &msg);
+		assert_int_not_equal(
+		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		/* The old form, without kind and parent, does not verify. */
+		{
+			uint8_t h[HASH_LEN];
+			struct enc nb = {.n = 0};
+
+			put(&nb, r.nonce, NONCE_LEN);
+			put(&nb, r.box, r.box_len);
+			b2b256(h, &nb);
+			msg.n = 0;
+			put_str(&msg, "casevault-note-final-v1");
+			put(&msg, vid, VID_LEN);
+			put_lp(&msg, r.case_id);
+			put_lp(&msg, r.id);
+			put_u64(&msg, (uint64_t)r.version);
+			put(&msg, h, HASH_LEN);
+			assert_int_not_equal(
+			    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		}
+	}
+
+	/* R4: the case closed because every note is final and verifies; an
+	 * edited clear kind or parent would undo that (rolled back). */
+	assert_int_equal(close_ok(case_id), 1);
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET kind = 'analysis' WHERE id = '%s'", note5);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET parent = '' WHERE id = '%s'", note4);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET status = 'draft', sig = NULL WHERE id = '%s'",
+		 note4);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	assert_int_equal(close_ok(case_id), 1);
+
+	/* §12.4: only note1 came before the (only) withdrawal; the program
+	 * showed the same marks and good signatures for all four notes. */
+	n = withdrawal_marks(case_id, key, ids, marked, 8);
+	assert_int_equal(n, 4);
+	assert_int_equal(nshown, 4);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(ids[i], shown[i].id);
+		assert_int_equal(marked[i], !strcmp(ids[i], note1));
+		assert_int_equal(shown[i].after_withdrawal, marked[i]);
+		assert_int_equal(shown[i].signature_ok, 1);
+	}
 }
 
 /* §16: what shredding leaves. */
@@ -2109,14 +2486,43 @@ static void test_shredded(void **state)
 			 1);
 }
 
+#define T0 "2024-01-02T03:04:05Z"
+
+/* Appends a row after the last one, hash-chained, and signed with sk when
+ * sk is not NULL (a checkpoint), as a forger holding sk would. */
+static void append_row(const char *const f[6], const uint8_t *sk)
+{
+	uint8_t prev[HASH_LEN], h[HASH_LEN], sig[SIG_LEN];
+	int64_t seq = scalar("SELECT max(seq) FROM audit") + 1;
+	sqlite3_stmt *s = prep("SELECT hash FROM audit WHERE seq = ?1");
+	struct enc msg;
+
+	sqlite3_bind_int64(s, 1, seq - 1);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(blob(s, 0, prev, HASH_LEN), 0);
+	sqlite3_finalize(s);
+	row_hash(prev, seq, f, h);
+	s = prep("INSERT INTO audit VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	sqlite3_bind_int64(s, 1, seq);
+	for (int i = 0; i < 6; i++)
+		sqlite3_bind_text(s, i + 2, f[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 8, prev, HASH_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 9, h, HASH_LEN, SQLITE_TRANSIENT);
+	if (sk) {
+		checkpoint_msg(vid, seq, h, &msg);
+		crypto_sign_detached(sig, NULL, msg.b, msg.n, sk);
+		sqlite3_bind_blob(s, 10, sig, SIG_LEN, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(s, 10);
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+}
+
 /* The reader refuses a tampered log (changes rolled back afterwards). */
 static void test_tamper_log(void **state)
 {
-	static const char *const fail_login[6] = {"2024-01-02T03:04:05Z", "mallory", "login",
-						  "user:mallory", "failed", "unknown user"};
 	struct log_stats st;
-	sqlite3_stmt *s;
-	uint8_t h[HASH_LEN];
 	int64_t n = scalar("SELECT max(seq) FROM audit"), cp, bad;
 	char q[256];
 
@@ -2171,41 +2577,76 @@ static void test_tamper_log(void **state)
 	assert_int_equal(st.bad_user, 2); /* bob: his reset row is gone too */
 	exec("ROLLBACK");
 
-	/* A failed login appended at the end is allowed unsigned; any other row
-	 * is not. */
-	for (int k = 0; k < 2; k++) {
-		const char *f[6];
+	/* Rows appended at the end (§7.5 step 4.5 and the failed-login rule):
+	 * a failed login may stand unsigned and name no user; nothing else. */
+	{
+		static const struct {
+			const char *f[6];
+			const char *why; /* NULL: the log still verifies */
+		} tail[] = {
+		    {{T0, "mallory", "login", "user:mallory", "failed", "unknown user"}, NULL},
+		    {{T0, "erin", "login", "user:erin", "failed", "account disabled"}, NULL},
+		    {{T0, "bob", "case.show", "case:C-00000", "ok", ""},
+		     "rows signed by no checkpoint"},
+		    {{T0, "mallory", "login", "user:alice", "failed", "wrong passphrase"},
+		     "actor not a user"},
+		    {{T0, "mallory", "login", "user:mallory", "failed", "locked out"},
+		     "actor not a user"},
+		    {{T0, "bob", "login", "user:bob", "failed", "locked out"},
+		     "rows signed by no checkpoint"},
+		    {{T0, "erin", "case.list", "cases", "ok", "cases=0"}, "actor already disabled"},
+		};
 
-		memcpy(f, fail_login, sizeof(f));
-		if (k) {
-			f[1] = "bob";
-			f[2] = "case.show";
-			f[3] = "case:C-00000";
-			f[4] = "ok";
-			f[5] = "";
+		for (size_t k = 0; k < sizeof(tail) / sizeof(tail[0]); k++) {
+			exec("BEGIN");
+			append_row(tail[k].f, NULL);
+			if (!tail[k].why) {
+				assert_int_equal(verify_log(&st), 0);
+				assert_int_equal(st.unsigned_tail, 1);
+			} else {
+				assert_int_equal(verify_log(&st), n + 1);
+				assert_string_equal(st.why, tail[k].why);
+			}
+			exec("ROLLBACK");
 		}
-		s = prep("SELECT hash FROM audit WHERE seq = ?1");
-		sqlite3_bind_int64(s, 1, n);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_int_equal(blob(s, 0, h, HASH_LEN), 0);
-		sqlite3_finalize(s);
+	}
+
+	/* A whole transaction by erin after her disable, signed with her own
+	 * (still valid) key: only the disabled-actor rule refuses it. */
+	{
+		static const char *const row[6] = {T0,	    "erin", "case.list",
+						   "cases", "ok",   "cases=0"};
+		static const char *const ecp[6] = {T0, "erin", "checkpoint", "audit", "ok", ""};
+		struct user erin;
+		struct ident id;
+		uint8_t *esec = secrets_of("erin", ERIN_PASS, &erin);
+
 		exec("BEGIN");
-		s = prep("INSERT INTO audit VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)");
-		sqlite3_bind_int64(s, 1, n + 1);
-		for (int i = 0; i < 6; i++)
-			sqlite3_bind_text(s, i + 2, f[i], -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 8, h, HASH_LEN, SQLITE_TRANSIENT);
-		row_hash(h, n + 1, f, h);
-		sqlite3_bind_blob(s, 9, h, HASH_LEN, SQLITE_TRANSIENT);
-		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-		sqlite3_finalize(s);
-		if (!k) {
-			assert_int_equal(verify_log(&st), 0);
-			assert_int_equal(st.unsigned_tail, 1);
-		} else {
-			assert_int_equal(verify_log(&st), n + 1);
-		}
+		append_row(row, NULL);
+		append_row(ecp, esec + 32);
+		assert_int_equal(identity_at(erin.c.id, n + 2, &id), 0);
+		assert_int_equal(verify_identity(&id), 0);
+		assert_true(erin.status_seq < n + 1);
+		assert_int_equal(verify_log(&st), n + 1);
+		assert_string_equal(st.why, "actor already disabled");
 		exec("ROLLBACK");
+		/* The same rows by bob, with his key, verify. */
+		sodium_free(esec);
+		esec = secrets_of("bob", BOB_RESET, &erin);
+		exec("BEGIN");
+		{
+			const char *f[6], *g[6];
+
+			memcpy(f, row, sizeof(f));
+			memcpy(g, ecp, sizeof(g));
+			f[1] = g[1] = "bob";
+			append_row(f, NULL);
+			append_row(g, esec + 32);
+		}
+		assert_int_equal(verify_log(&st), 0);
+		assert_int_equal(st.rows, n + 2);
+		exec("ROLLBACK");
+		sodium_free(esec);
 	}
 
 	assert_int_equal(verify_log(&st), 0);
@@ -2252,7 +2693,34 @@ static void rechain(int64_t from, int64_t to, const uint8_t *sk)
 	}
 }
 
-/* The segment rule and the users-against-log rule (§7.5 steps 4.5, 4.6, 6). */
+/* Rewrites the status columns of user name as signer_id would sign them at
+ * row seq with secret key sk (a forgery, inside a rolled-back transaction). */
+static void forge_status(const char *name, const char *status, int64_t seq, int64_t signer_id,
+			 const uint8_t *sk)
+{
+	struct user u;
+	struct enc e;
+	sqlite3_stmt *s;
+
+	assert_int_equal(load_user(0, name, &u), 0);
+	snprintf(u.status, sizeof(u.status), "%s", status);
+	u.status_seq = seq;
+	u.status_signer_id = signer_id;
+	status_msg(&u, &e);
+	crypto_sign_detached(u.status_sig, NULL, e.b, e.n, sk);
+	s = prep("UPDATE users SET status = ?1, status_seq = ?2, status_signer_id = ?3,"
+		 " status_sig = ?4 WHERE id = ?5");
+	sqlite3_bind_text(s, 1, u.status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 3, signer_id);
+	sqlite3_bind_blob(s, 4, u.status_sig, SIG_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, u.c.id);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+}
+
+/* The segment rule, the actor rule, the disabled-signer rule and the
+ * users-against-log rule (§5.4, §7.5 steps 4.5-4.7, 6). */
 static void test_tamper_segments_and_users(void **state)
 {
 	struct log_stats st;
@@ -2311,8 +2779,9 @@ static void test_tamper_segments_and_users(void **state)
 	sodium_free(dsec);
 	exec("BEGIN");
 	{
-		sqlite3_stmt *s = prep("UPDATE users SET status = 'active', status_seq = ?1,"
-				       " status_signer_id = 4, status_sig = ?2 WHERE name = 'erin'");
+		sqlite3_stmt *s =
+		    prep("UPDATE users SET status = 'active', status_seq = ?1,"
+			 " status_signer_id = 4, status_sig = ?2 WHERE name = 'erin'");
 
 		sqlite3_bind_int64(s, 1, add_erin);
 		sqlite3_bind_blob(s, 2, erin.status_sig, SIG_LEN, SQLITE_TRANSIENT);
@@ -2323,6 +2792,42 @@ static void test_tamper_segments_and_users(void **state)
 	assert_int_equal(verify_log(&st), 0);
 	assert_int_equal(st.bad_user, 5);
 	exec("ROLLBACK");
+
+	/* §5.4 disabled before: dave made erin at add_erin and never was
+	 * disabled.  A status (validly signed by alice) saying dave was disabled
+	 * at add_erin - 1 makes erin's identity fail; disabled at add_erin
+	 * exactly, it still holds, but dave's rows after add_erin do not (§7.5
+	 * step 4.5).  A status of erin's signed by dave after that fails too. */
+	{
+		struct user alice;
+		uint8_t *asec = secrets_of("alice", ALICE_PASS, &alice);
+		int64_t dis_erin = scalar("SELECT status_seq FROM users WHERE name = 'erin'");
+
+		dsec = secrets_of("dave", DAVE_PASS, &dave);
+		assert_true(add_erin + 2 < dis_erin);
+		exec("BEGIN");
+		forge_status("dave", "disabled", add_erin - 1, 1, asec + 32);
+		assert_int_equal(verify_users(&count), 5);
+		assert_int_equal(verify_log(&st), add_erin);
+		assert_string_equal(st.why, "actor already disabled");
+		exec("ROLLBACK");
+		exec("BEGIN");
+		forge_status("dave", "disabled", add_erin, 1, asec + 32);
+		assert_int_equal(verify_users(&count), 0);
+		assert_int_equal(verify_log(&st), add_erin + 1);
+		assert_string_equal(st.why, "actor already disabled");
+		exec("ROLLBACK");
+		/* erin's disabling re-signed by dave: valid while dave is active... */
+		exec("BEGIN");
+		forge_status("erin", "disabled", dis_erin, 4, dsec + 32);
+		assert_int_equal(verify_users(&count), 0);
+		/* ...refused once dave was disabled before it (at add_erin). */
+		forge_status("dave", "disabled", add_erin, 1, asec + 32);
+		assert_int_equal(verify_users(&count), 5);
+		exec("ROLLBACK");
+		sodium_free(asec);
+		sodium_free(dsec);
+	}
 
 	/* bob's retired identity put back over the current one: it verifies by
 	 * itself, but his checkpoints since the reset no longer do. */
@@ -2354,9 +2859,8 @@ static void test_tamper_content(void **state)
 
 	(void)state;
 	bob_case_key(case_id, key);
-	assert_int_equal(identity_at(2, scalar("SELECT cert_seq FROM users WHERE id = 2") - 1,
-				     &old),
-			 0);
+	assert_int_equal(
+	    identity_at(2, scalar("SELECT cert_seq FROM users WHERE id = 2") - 1, &old), 0);
 
 	/* A note's ciphertext copied into another record's row. */
 	exec("BEGIN");
@@ -2393,8 +2897,13 @@ static void test_tamper_content(void **state)
 	/* One flipped bit: no longer decrypts, and the signature fails. */
 	r.box[0] ^= 1;
 	assert_null(open_rec(&r, key, NULL));
-	note_final_msg(vid, r.case_id, r.id, r.version, r.nonce, r.box, r.box_len, &msg);
+	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
+		       &msg);
 	assert_int_not_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
+	r.box[0] ^= 1;
+	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
+		       &msg);
+	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
 
 	/* The case data under a bumped version. */
 	exec("BEGIN");
@@ -2409,22 +2918,22 @@ static void test_tamper_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_file_header),
-		cmocka_unit_test(test_meta_and_recovery),
-		cmocka_unit_test(test_user_certificates),
-		cmocka_unit_test(test_audit_chain),
-		cmocka_unit_test(test_external_checkpoint),
-		cmocka_unit_test(test_unwrap_keys),
-		cmocka_unit_test(test_vault_keys),
-		cmocka_unit_test(test_case_keys),
-		cmocka_unit_test(test_case_data),
-		cmocka_unit_test(test_records),
-		cmocka_unit_test(test_notes_and_signatures),
-		cmocka_unit_test(test_shredded),
-		cmocka_unit_test(test_tamper_log),
-		cmocka_unit_test(test_tamper_segments_and_users),
-		cmocka_unit_test(test_tamper_content),
+	    cmocka_unit_test_setup(test_vectors, no_open_transaction),
+	    cmocka_unit_test_setup(test_file_header, no_open_transaction),
+	    cmocka_unit_test_setup(test_meta_and_recovery, no_open_transaction),
+	    cmocka_unit_test_setup(test_user_certificates, no_open_transaction),
+	    cmocka_unit_test_setup(test_audit_chain, no_open_transaction),
+	    cmocka_unit_test_setup(test_external_checkpoint, no_open_transaction),
+	    cmocka_unit_test_setup(test_unwrap_keys, no_open_transaction),
+	    cmocka_unit_test_setup(test_vault_keys, no_open_transaction),
+	    cmocka_unit_test_setup(test_case_keys, no_open_transaction),
+	    cmocka_unit_test_setup(test_case_data, no_open_transaction),
+	    cmocka_unit_test_setup(test_records, no_open_transaction),
+	    cmocka_unit_test_setup(test_notes_and_signatures, no_open_transaction),
+	    cmocka_unit_test_setup(test_shredded, no_open_transaction),
+	    cmocka_unit_test_setup(test_tamper_log, no_open_transaction),
+	    cmocka_unit_test_setup(test_tamper_segments_and_users, no_open_transaction),
+	    cmocka_unit_test_setup(test_tamper_content, no_open_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
