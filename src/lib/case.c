@@ -447,8 +447,9 @@ cv_status cv_case_enter(cv_session *s, const char *case_id, const char *action, 
 		cv_err why = {0};
 		size_t words = 0;
 
+		/* Count words: a non-blank that follows a blank or the start. */
 		for (const char *p = crisis; *p; p++)
-			words += *p != ' ' && *p != '\t';
+			words += *p != ' ' && *p != '\t' && (p == crisis || p[-1] == ' ' || p[-1] == '\t');
 		if (cv_field_check("the justification", crisis, 1000, &why) != CV_OK)
 			return cv_err_set(err, CV_EUSAGE,
 					  "--crisis needs a justification: say what risk of harm "

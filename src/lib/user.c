@@ -372,7 +372,8 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	cv_user_rec r, existing;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "user:%.32s", name ? name : "");
+	snprintf(object, sizeof(object), "user:%s",
+		 cv_name_check(name, NULL) == CV_OK ? name : "?");
 	st = need_admin(s, "user.add", object, err);
 	if (st != CV_OK)
 		return st;
@@ -498,7 +499,8 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	cv_user_rec r;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "user:%.32s", name ? name : "");
+	snprintf(object, sizeof(object), "user:%s",
+		 cv_name_check(name, NULL) == CV_OK ? name : "?");
 	st = need_admin(s, "user.disable", object, err);
 	if (st != CV_OK)
 		return st;
@@ -628,6 +630,9 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 		st = cv_err_set(err, CV_EUSAGE,
 				"an admin cannot reset their own account; change your passphrase "
 				"with 'user passwd' or ask another admin");
+	if (st == CV_OK && strcmp(r.status, "active") != 0)
+		st = cv_err_set(err, CV_EUSAGE,
+				"user '%s' is disabled; a disabled account gets no keys back", name);
 	if (st == CV_OK)
 		st = cv_user_verify(s->v, &r, err);
 	if (st == CV_OK)
