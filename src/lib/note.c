@@ -210,6 +210,7 @@ static cv_status enter_note(cv_session *s, const char *note_id, const char *acti
 	cv_status st;
 
 	*c = NULL;
+	memset(r, 0, sizeof(*r));
 	cv_object_name(object, sizeof(object), "note", note_id ? note_id : "");
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
