@@ -792,28 +792,9 @@ static int emit_case(cv_session *s, struct cv_case *c, cv_case_cb cb, void *arg)
 	return cb(&i, arg);
 }
 
-struct id_list {
-	char (*ids)[CV_ID_MAX];
-	size_t n;
-	int oom;
-};
-
-static int collect_id(const char *id, void *arg)
-{
-	struct id_list *l = arg;
-	char(*p)[CV_ID_MAX] = realloc(l->ids, (l->n + 1) * sizeof(*p));
-
-	if (!p) {
-		l->oom = 1;
-		return 1;
-	}
-	l->ids = p;
-	snprintf(l->ids[l->n++], CV_ID_MAX, "%s", id);
-	return 0;
-}
 
 /* Logs a read of many cases, then decrypts and shows each granted one. */
-static cv_status list_cases(cv_session *s, struct id_list *ids, int all, const char *action,
+static cv_status list_cases(cv_session *s, cv_id_list *ids, int all, const char *action,
 			    cv_case_cb cb, void *arg, cv_err *err)
 {
 	char detail[48];
@@ -860,22 +841,22 @@ static cv_status need_counselor(cv_session *s, const char *action, const char *o
 
 cv_status cv_case_list(cv_session *s, int all, cv_case_cb cb, void *arg, cv_err *err)
 {
-	struct id_list ids = {0};
+	cv_id_list ids = {0};
 	cv_status st = need_counselor(s, "case.list", "cases", err);
 
 	if (st == CV_OK)
-		st = cv_store_case_granted(s->v->st, s->me.id, collect_id, &ids, err);
+		st = cv_store_case_granted(s->v->st, s->me.id, cv_id_list_add, &ids, err);
 	if (st == CV_OK && ids.oom)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 	if (st == CV_OK)
 		st = list_cases(s, &ids, all, "case.list", cb, arg, err);
-	free(ids.ids);
+	cv_id_list_free(&ids);
 	return st;
 }
 
 struct find_ctx {
 	cv_session *s;
-	struct id_list *ids;
+	cv_id_list *ids;
 };
 
 static int collect_granted(const char *id, void *arg)
@@ -884,7 +865,7 @@ static int collect_granted(const char *id, void *arg)
 	uint8_t sealed[CV_SEALED_KEY_LEN];
 
 	if (cv_store_grant_get(f->s->v->st, id, f->s->me.id, sealed, NULL) == CV_OK)
-		return collect_id(id, f->ids);
+		return cv_id_list_add(id, f->ids);
 	return 0;
 }
 
@@ -892,7 +873,7 @@ cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, voi
 		       cv_err *err)
 {
 	uint8_t tag[CV_HASH_LEN];
-	struct id_list ids = {0};
+	cv_id_list ids = {0};
 	struct find_ctx f = {s, &ids};
 	cv_status st = need_counselor(s, "case.find", "cases", err);
 
@@ -904,7 +885,7 @@ cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, voi
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 	if (st == CV_OK)
 		st = list_cases(s, &ids, 1, "case.find", cb, arg, err);
-	free(ids.ids);
+	cv_id_list_free(&ids);
 	return st;
 }
 

@@ -1107,6 +1107,28 @@ cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err)
 	return run(st, s, "updating a case", err);
 }
 
+int cv_id_list_add(const char *id, void *list)
+{
+	cv_id_list *l = list;
+	char(*p)[CV_ID_MAX] = realloc(l->ids, (l->n + 1) * sizeof(*p));
+
+	if (!p) {
+		l->oom = 1;
+		return 1;
+	}
+	l->ids = p;
+	snprintf(l->ids[l->n++], CV_ID_MAX, "%s", id);
+	return 0;
+}
+
+void cv_id_list_free(cv_id_list *l)
+{
+	if (!l)
+		return;
+	free(l->ids);
+	memset(l, 0, sizeof(*l));
+}
+
 static cv_status ids_walk(cv_store *st, sqlite3_stmt *s, cv_store_id_cb cb, void *arg,
 			  cv_err *err)
 {

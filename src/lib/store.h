@@ -179,6 +179,16 @@ cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err);
 typedef int (*cv_store_id_cb)(const char *id, void *arg);
 cv_status cv_store_case_find(cv_store *st, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
 			     void *arg, cv_err *err);
+/* A list of ids gathered from a walk, for work that must not run while the
+ * walk's statement is open.  cv_id_list_add is a cv_store_id_cb. */
+typedef struct cv_id_list {
+	char (*ids)[CV_ID_MAX];
+	size_t n;
+	int oom;
+} cv_id_list;
+int cv_id_list_add(const char *id, void *list);
+void cv_id_list_free(cv_id_list *l);
+
 /* Ids of the cases granted to user_id, oldest first. */
 cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
 				cv_err *err);

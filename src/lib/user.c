@@ -579,26 +579,6 @@ static int reseal_case(const char *case_id, void *arg)
 	return c->st != CV_OK;
 }
 
-/* Collects case ids first: re-sealing writes grants while they are read. */
-struct id_list {
-	char (*ids)[CV_ID_MAX];
-	size_t n;
-	int oom;
-};
-
-static int collect_id(const char *id, void *arg)
-{
-	struct id_list *l = arg;
-	char(*p)[CV_ID_MAX] = realloc(l->ids, (l->n + 1) * sizeof(*p));
-
-	if (!p) {
-		l->oom = 1;
-		return 1;
-	}
-	l->ids = p;
-	snprintf(l->ids[l->n++], CV_ID_MAX, "%s", id);
-	return 0;
-}
 
 cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
 			const char *newpass, size_t newlen, cv_err *err)
@@ -606,7 +586,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 	char object[CV_NAME_MAX + 8], detail[96], now[CV_TIME_LEN];
 	uint8_t *secrets = NULL;
 	cv_keyholder *recovery = NULL, *nkh = NULL;
-	struct id_list ids = {0};
+	cv_id_list ids = {0};
 	struct reseal_ctx rc = {0};
 	cv_kdf_params params;
 	cv_user_rec r, old;
@@ -667,7 +647,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 	if (st == CV_OK)
 		st = cv_vkeys_reseal(s->v, recovery, &r, err);
 	if (st == CV_OK)
-		st = cv_store_grant_each_user(s->v->st, r.id, collect_id, &ids, err);
+		st = cv_store_grant_each_user(s->v->st, r.id, cv_id_list_add, &ids, err);
 	if (st == CV_OK && ids.oom)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 	if (st != CV_OK)
@@ -688,7 +668,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 fail:
 	st = cv_op_fail(s, "user.reset", object, err);
 out:
-	free(ids.ids);
+	cv_id_list_free(&ids);
 	sodium_free(secrets);
 	cv_keyholder_free(nkh);
 	cv_keyholder_free(recovery);
