@@ -33,7 +33,7 @@ LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
 
-.PHONY: all check demo install asan bench clean deps unit e2e format
+.PHONY: all check demo install asan clean deps unit e2e format
 
 all: $(BIN) $(MAN)
 

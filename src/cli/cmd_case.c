@@ -545,6 +545,10 @@ static cv_status session_and_code(struct cli *c, char **code)
 	*code = NULL;
 	if (cli_session(c) != CV_OK)
 		return c->err.status;
+	/* A non-admin is refused (and logged) by the library without being
+	 * asked for a code it could not use. */
+	if (cv_session_role(c->s) != CV_ROLE_ADMIN)
+		return CV_OK;
 	return cli_recovery_code(c, code);
 }
 

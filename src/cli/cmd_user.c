@@ -155,6 +155,11 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	st = cli_session(c);
+	if (st == CV_OK && cv_session_role(c->s) != CV_ROLE_ADMIN) {
+		/* Refused and logged by the library before any secret is asked. */
+		cv_user_reset(c->s, argv[optind], "", "", 0, &c->err);
+		return cli_fail(c);
+	}
 	if (st == CV_OK)
 		st = cli_recovery_code(c, &code);
 	if (st == CV_OK) {

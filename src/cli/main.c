@@ -54,7 +54,7 @@ static const struct cmd commands[] = {
 	 "rewrite a draft note"},
 	{"note", "finalize", cmd_note_finalize, "note finalize NOTE",
 	 "sign a note; it is immutable from then on"},
-	{"note", "amend", cmd_note_amend, "note amend NOTE [--file F]",
+	{"note", "amend", cmd_note_amend, "note amend NOTE [--file F] [--crisis TEXT]",
 	 "add an addendum to a final note; prints its id"},
 	{"note", "show", cmd_note_show, "note show NOTE", "print a note"},
 	{"note", "list", cmd_note_list, "note list CASE [--as-of DATE]", "the notes of a case"},

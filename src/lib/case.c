@@ -373,7 +373,7 @@ static cv_status check_consent(struct cv_case *c, unsigned scope, const char *cr
 			  "'casevault consent record %s --by %s --method written|oral --date "
 			  "YYYY-MM-DD --scope %s', or act under --crisis \"justification\" if there "
 			  "is a risk of harm",
-			  c->rec.id, c->withdrawn ? "current (it was withdrawn)" : "recorded", who,
+			  c->rec.id, c->withdrawn ? "current (withdrawn)" : "recorded", who,
 			  !missing_student ? " (the student is a minor)" : "",
 			  scope_name(missing_student ? missing_student : missing_guardian),
 			  c->rec.id, who, scope_word(missing_student ? missing_student : missing_guardian));
