@@ -48,6 +48,49 @@ typedef enum cv_role {
 	CV_ROLE_ADMIN = 3,
 } cv_role;
 
+/* What a user may ask the vault to do; each is a row of the policy table
+ * and the action code of its audit rows (spelled as in docs/FORMAT.md). */
+typedef enum cv_action {
+	CV_ACT_VAULT_INIT = 1,
+	CV_ACT_LOGIN,
+	CV_ACT_CHECKPOINT,
+	CV_ACT_CRISIS,
+	CV_ACT_CASE_READ, /* one case decrypted for a list or a find */
+	CV_ACT_USER_ADD,
+	CV_ACT_USER_LIST,
+	CV_ACT_USER_PASSWD,
+	CV_ACT_USER_DISABLE,
+	CV_ACT_USER_RESET,
+	CV_ACT_CONFIG_SET,
+	CV_ACT_CONFIG_GET,
+	CV_ACT_CASE_OPEN,
+	CV_ACT_CASE_LIST,
+	CV_ACT_CASE_FIND,
+	CV_ACT_CASE_SHOW,
+	CV_ACT_CASE_CLOSE,
+	CV_ACT_CASE_REOPEN,
+	CV_ACT_CASE_SHARE,
+	CV_ACT_CASE_HANDOVER,
+	CV_ACT_CASE_SHRED,
+	CV_ACT_CONSENT_RECORD,
+	CV_ACT_CONSENT_WITHDRAW,
+	CV_ACT_NOTE_ADD,
+	CV_ACT_NOTE_EDIT,
+	CV_ACT_NOTE_FINALIZE,
+	CV_ACT_NOTE_AMEND,
+	CV_ACT_NOTE_SHOW,
+	CV_ACT_TEST_ADD,
+	CV_ACT_REFERRAL_ADD,
+	CV_ACT_REFERRAL_UPDATE,
+	CV_ACT_REFERRAL_LIST,
+	CV_ACT_WATCH_ADD,
+	CV_ACT_WATCH_LIST,
+	CV_ACT_WATCH_DONE,
+	CV_ACT_AUDIT_LOG,
+	CV_ACT_AUDIT_VERIFY,
+	CV_ACT_AUDIT_CHECKPOINT,
+} cv_action;
+
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
 	uint32_t t_cost;
@@ -136,6 +179,17 @@ void cv_session_close(cv_session *s);
 
 const char *cv_session_user(const cv_session *s);
 cv_role cv_session_role(const cv_session *s);
+
+/*
+ * cv_may - asked by a front end before it prompts for a passphrase: may
+ * `user` perform `action` at all?  The role is read from the user's
+ * verified record (no secret needed).  CV_EDENIED, logged, when the role
+ * may not; CV_OK otherwise (an unknown, disabled or unverifiable user is
+ * left to cv_login, which refuses it the same way whatever the reason).
+ * Grant, case state and consent are checked after login, by
+ * cv_may_case, before any text, editor or recovery code is asked for.
+ */
+cv_status cv_may(cv_vault *v, const char *user, cv_action action, cv_err *err);
 
 /* ---- users ---------------------------------------------------------- */
 

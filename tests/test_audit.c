@@ -19,7 +19,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "audit.h"
+#include "log.h"
 #include "casevault.h"
 
 #define PW_ALICE "alice correct horse battery"

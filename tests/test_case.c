@@ -250,7 +250,7 @@ static void test_open_denied_for_supervisor_and_admin(void **state)
 
 		assert_int_equal(cv_case_open(s, &in, id, &dup, &err), CV_EDENIED);
 		assert_int_equal(err.status, CV_EDENIED);
-		assert_msg_has(err, "only counselors open cases");
+		assert_msg_has(err, "only counselors may use 'case open'");
 		assert_string_equal(id, "");
 		assert_int_equal(audit_rows(f->path, who[i], "case.open", "denied", "case:new"), 1);
 		logout(s);
@@ -489,7 +489,7 @@ static void test_supervisor_and_admin_never_read(void **state)
 		cv_err err = {0};
 
 		assert_int_equal(show(s, a, &w, &err), CV_EDENIED);
-		assert_msg_has(err, "only counselors granted on a case read");
+		assert_msg_has(err, "only counselors granted on a case may use 'case show'");
 		assert_int_equal(w.cases, 0);
 		assert_int_equal(case_rows(f->path, who[i], "case.show", "denied", a), 1);
 		assert_int_equal(note_read(s, n, &r, &err), CV_EDENIED);

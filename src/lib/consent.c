@@ -1,12 +1,13 @@
 /*
  * consent.c - informed, voluntary consent (R1): recording and withdrawing
  * it.  Consent is kept as encrypted events on the case; the state in force
- * is their fold (case.c), checked by cv_case_enter for every operation.
+ * is their fold (consent_state.c), checked by cv_access_enter for every
+ * operation.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "case.h"
+#include "access.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
@@ -15,19 +16,8 @@
 
 static cv_status scope_array(unsigned bits, json_t **out, cv_err *err)
 {
-	char words[96];
-	json_t *a = json_array();
-	const char *p = words;
-
-	cv_scope_format(bits, words, sizeof(words));
-	while (a && *p) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		json_array_append_new(a, json_stringn(p, n));
-		p += n + (end ? 1 : 0);
-	}
-	*out = a;
-	return a ? CV_OK : cv_err_set(err, CV_ERROR, "out of memory");
+	*out = cv_scope_array(bits);
+	return *out ? CV_OK : cv_err_set(err, CV_ERROR, "out of memory");
 }
 
 static cv_status put_event(cv_session *s, struct cv_case *c, json_t *o, cv_err *err)
@@ -62,13 +52,13 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", case_id);
-	st = cv_case_enter(s, case_id, "consent.record", CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
+	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
 			   NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (!in->by || (strcmp(in->by, "student") && strcmp(in->by, "guardian")))
+	if (!cv_word_parse(&cv_parties, in->by))
 		st = cv_err_set(err, CV_EUSAGE, "--by must be student or guardian");
-	else if (!in->method || (strcmp(in->method, "written") && strcmp(in->method, "oral")))
+	else if (!cv_word_parse(&cv_methods, in->method))
 		st = cv_err_set(err, CV_EUSAGE, "--method must be written or oral");
 	else
 		st = cv_date_check("--date", in->date, err);
@@ -94,10 +84,10 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	json_decref(arr);
 	json_decref(o);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "consent.record", object, err);
+		return cv_access_abort(s, c, CV_ACT_CONSENT_RECORD, object, err);
 	cv_scope_format(bits, scopes, sizeof(scopes));
 	snprintf(detail, sizeof(detail), "by=%s scope=%s", in->by, scopes);
-	st = cv_case_leave(s, c, "consent.record", object, detail, err);
+	st = cv_access_leave(s, c, CV_ACT_CONSENT_RECORD, object, detail, err);
 	cv_case_free(c);
 	return st;
 }
@@ -114,16 +104,16 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 	cv_object_name(object, sizeof(object), "case", case_id);
 	cv_today(today);
 	/* Withdrawal is honoured on a closed case too: it marks the records. */
-	st = cv_case_enter(s, case_id, "consent.withdraw", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
+	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (by && strcmp(by, "student") && strcmp(by, "guardian"))
+	if (by && !cv_word_parse(&cv_parties, by))
 		st = cv_err_set(err, CV_EUSAGE, "--by must be student or guardian");
 	if (st == CV_OK && scopes)
 		st = cv_scope_parse(scopes, &bits, err);
 	if (st == CV_OK && date)
 		st = cv_date_check("--date", date, err);
-	if (st == CV_OK && !c->consent_events)
+	if (st == CV_OK && !c->consent.events)
 		st = cv_err_set(err, CV_EUSAGE, "case '%s' has no consent to withdraw", case_id);
 	if (st == CV_OK)
 		st = scope_array(bits, &arr, err);
@@ -136,10 +126,10 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 	json_decref(arr);
 	json_decref(o);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "consent.withdraw", object, err);
+		return cv_access_abort(s, c, CV_ACT_CONSENT_WITHDRAW, object, err);
 	cv_scope_format(bits, words, sizeof(words));
 	snprintf(detail, sizeof(detail), "by=%s scope=%s", by ? by : "both", words);
-	st = cv_case_leave(s, c, "consent.withdraw", object, detail, err);
+	st = cv_access_leave(s, c, CV_ACT_CONSENT_WITHDRAW, object, detail, err);
 	cv_case_free(c);
 	return st;
 }

@@ -7,17 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "buf.h"
-#include "case.h"
+#include "access.h"
+#include "note.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
-#include "user.h"
+#include "cert.h"
 #include "banned.h"
 
 #define ARCHIVE_DAYS_DEFAULT 7
-static const char note_domain[] = "casevault-note-final-v1";
 
 static cv_status check_text(const char *text, size_t len, cv_err *err)
 {
@@ -56,50 +55,6 @@ static int archive_days(cv_vault *v)
 	return d;
 }
 
-/* The message a finalized note's signature covers. */
-static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
-{
-	uint8_t h[CV_HASH_LEN];
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, r->nonce, sizeof(r->nonce));
-	crypto_generichash_update(&st, r->box, r->box_len);
-	crypto_generichash_final(&st, h, sizeof(h));
-	cv_buf_raw(b, note_domain, sizeof(note_domain) - 1);
-	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
-	cv_buf_lp(b, r->case_id);
-	cv_buf_lp(b, r->id);
-	cv_buf_lp(b, r->kind);
-	cv_buf_lp(b, r->parent);
-	cv_buf_u64(b, (uint64_t)r->version);
-	cv_buf_raw(b, h, sizeof(h));
-}
-
-/* Whether r's signature verifies under any identity its author has held. */
-int cv_note_signature_ok(cv_session *s, const cv_record *r)
-{
-	cv_buf b = CV_BUF_INIT;
-	cv_user_rec cert;
-	int64_t at = INT64_MAX;
-	int ok = 0;
-
-	if (!r->has_sig)
-		return 0;
-	final_msg(s->v, r, &b);
-	while (!ok && !b.oom && cv_store_cert_at(s->v->st, r->author_id, at, &cert, NULL) == CV_OK) {
-		ok = crypto_sign_verify_detached(r->sig, b.data, b.len, cert.sign_pk) == 0 &&
-		     cv_user_cert_verify(s->v, &cert, NULL) == CV_OK;
-		at = cert.cert_seq - 1;
-	}
-	cv_buf_free(&b);
-	return ok;
-}
-
-int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
-		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
-		 cv_status *st, cv_err *err);
-
 int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
 		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
 		 cv_status *st, cv_err *err)
@@ -125,8 +80,8 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	n.version = r->version;
 	n.overdue = strcmp(r->status, "draft") == 0 &&
 		    cv_date_diff(created, as_of) > archive_days(s->v);
-	n.signature_ok = strcmp(r->status, "final") == 0 && cv_note_signature_ok(s, r);
-	n.after_withdrawal = cv_case_note_before_withdrawal(c, r->id);
+	n.signature_ok = strcmp(r->status, "final") == 0 && cv_note_signature_ok(s->v, r);
+	n.after_withdrawal = cv_consent_before_withdrawal(&c->consent, r->id);
 	if (with_text) {
 		*st = cv_record_open_text(s, c, r, &text, &len, err);
 		if (*st != CV_OK)
@@ -186,62 +141,33 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
-	st = cv_case_enter(s, case_id, "note.add", CV_NEED_CONTENT | CV_NEED_OPEN, kind_scope(kind),
+	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, kind_scope(kind),
 			   crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	st = new_note(s, c, kind, NULL, text, len, id, err);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "note.add", object, err);
+		return cv_access_abort(s, c, CV_ACT_NOTE_ADD, object, err);
 	snprintf(object, sizeof(object), "note:%s", id);
-	st = cv_case_leave(s, c, "note.add", object, kind, err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_ADD, object, kind, err);
 	cv_case_free(c);
 	if (st != CV_OK)
 		id[0] = '\0';
 	return st;
 }
 
+static unsigned note_scope(const cv_record *r)
+{
+	return kind_scope(r->kind);
+}
+
 /* Loads note_id and enters its case; on failure everything is logged. */
-static cv_status enter_note(cv_session *s, const char *note_id, const char *action, unsigned need,
+static cv_status enter_note(cv_session *s, const char *note_id, cv_action action, unsigned need,
 			    int scoped, const char *crisis, cv_record *r, struct cv_case **c,
 			    cv_err *err)
 {
-	char object[CV_ID_MAX + 8];
-	cv_status st;
-
-	*c = NULL;
-	memset(r, 0, sizeof(*r));
-	cv_object_name(object, sizeof(object), "note", note_id ? note_id : "");
-	st = cv_op_begin(s, err);
-	if (st != CV_OK)
-		return st;
-	if (cv_field_check("note id", note_id, CV_ID_MAX - 1, NULL) != CV_OK)
-		st = cv_err_set(err, CV_ENOTFOUND, "no note '%.20s'; note ids look like N-4F9QK2",
-				note_id ? note_id : "");
-	else
-		st = cv_store_record_get(s->v->st, note_id, r, err);
-	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(r->type, "note") != 0)) {
-		cv_record_clear(r);
-		st = cv_err_set(err, CV_ENOTFOUND,
-				"no note '%s'; see 'casevault note list CASE' for a case's notes",
-				note_id);
-	}
-	cv_store_rollback(s->v->st);
-	if (st != CV_OK)
-		return cv_op_fail(s, action, object, err);
-	st = cv_case_enter(s, r->case_id, action, need, scoped ? kind_scope(r->kind) : 0, crisis,
-			   NULL, c, err);
-	if (st != CV_OK) {
-		cv_record_clear(r);
-		return st;
-	}
-	/* Read the note again inside the write transaction: another command
-	 * may have finalized it in between. */
-	cv_record_clear(r);
-	st = cv_store_record_get(s->v->st, note_id, r, err);
-	if (st != CV_OK)
-		st = cv_case_abort(s, *c, action, object, err);
-	return st;
+	return cv_access_enter_record(s, note_id, CV_REC_NOTE, action, need,
+				      scoped ? note_scope : NULL, crisis, r, c, err);
 }
 
 static cv_status refuse_final(const cv_record *r, cv_err *err)
@@ -263,7 +189,7 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "note", note_id);
-	st = enter_note(s, note_id, "note.edit", CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r, &c,
+	st = enter_note(s, note_id, CV_ACT_NOTE_EDIT, CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r, &c,
 			err);
 	if (st != CV_OK)
 		return st;
@@ -283,8 +209,8 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 	}
 	cv_record_clear(&r);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "note.edit", object, err);
-	st = cv_case_leave(s, c, "note.edit", object, "", err);
+		return cv_access_abort(s, c, CV_ACT_NOTE_EDIT, object, err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_EDIT, object, "", err);
 	cv_case_free(c);
 	return st;
 }
@@ -299,7 +225,7 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 
 	cv_object_name(object, sizeof(object), "note", note_id);
 	/* Finalizing completes the record (archival duty): no consent needed. */
-	st = enter_note(s, note_id, "note.finalize", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
+	st = enter_note(s, note_id, CV_ACT_NOTE_FINALIZE, CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "draft") != 0 || r.has_sig)
@@ -312,18 +238,15 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	if (st == CV_OK) {
 		snprintf(r.status, sizeof(r.status), "final");
 		cv_time_now(r.updated_at);
-		final_msg(s->v, &r, &b);
-		st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory")
-			   : cv_keyholder_sign(s->kh, b.data, b.len, r.sig, err);
-		r.has_sig = 1;
+		st = cv_note_sign(s->v, &r, s->kh, err);
 	}
 	if (st == CV_OK)
-		st = cv_store_record_update(s->v->st, &r, err);
+		st = cv_access_record_update(s, c, &r, err);
 	cv_buf_free(&b);
 	cv_record_clear(&r);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "note.finalize", object, err);
-	st = cv_case_leave(s, c, "note.finalize", object, "signed", err);
+		return cv_access_abort(s, c, CV_ACT_NOTE_FINALIZE, object, err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_FINALIZE, object, "signed", err);
 	cv_case_free(c);
 	return st;
 }
@@ -342,7 +265,7 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 	cv_object_name(object, sizeof(object), "note", note_id);
 	/* An addendum is new content: it needs the consent its note needed
 	 * (or the crisis exception), like writing a note. */
-	st = enter_note(s, note_id, "note.amend", CV_NEED_CONTENT, 1, crisis, &r, &c, err);
+	st = enter_note(s, note_id, CV_ACT_NOTE_AMEND, CV_NEED_CONTENT, 1, crisis, &r, &c, err);
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "final") != 0)
@@ -354,9 +277,9 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 		st = new_note(s, c, "addendum", r.id, text, len, id, err);
 	cv_record_clear(&r);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "note.amend", object, err);
+		return cv_access_abort(s, c, CV_ACT_NOTE_AMEND, object, err);
 	snprintf(detail, sizeof(detail), "addendum %s", id);
-	st = cv_case_leave(s, c, "note.amend", object, detail, err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_AMEND, object, detail, err);
 	cv_case_free(c);
 	if (st != CV_OK)
 		id[0] = '\0';
@@ -372,12 +295,12 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "note", note_id);
-	st = enter_note(s, note_id, "note.show", CV_NEED_CONTENT, 0, NULL, &r, &c, err);
+	st = enter_note(s, note_id, CV_ACT_NOTE_SHOW, CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;
 	/* The read is logged and committed before anything is decrypted for
 	 * display; if the log cannot be written nothing is shown. */
-	st = cv_case_leave(s, c, "note.show", object, "", err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_SHOW, object, "", err);
 	cv_today(today);
 	if (st == CV_OK)
 		cv_note_emit(s, c, &r, today, 1, cb, arg, &st, err);

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "case.h"
+#include "access.h"
+#include "policy.h"
+#include "record.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
@@ -50,7 +51,7 @@ static void new_record(cv_session *s, struct cv_case *c, const char *type, cv_re
 
 /* Stores o as a new record and logs `action`; frees c. */
 static cv_status add_and_leave(cv_session *s, struct cv_case *c, cv_record *r, json_t *o,
-			       const char *action, const char *detail, char id[CV_CASE_ID_MAX],
+			       cv_action action, const char *detail, char id[CV_CASE_ID_MAX],
 			       cv_err *err)
 {
 	char object[CV_ID_MAX + 16];
@@ -61,9 +62,9 @@ static cv_status add_and_leave(cv_session *s, struct cv_case *c, cv_record *r, j
 	       : cv_err_set(err, CV_ERROR, "out of memory");
 	json_decref(o);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, action, object, err);
+		return cv_access_abort(s, c, action, object, err);
 	snprintf(object, sizeof(object), "%s:%s", r->type, r->id);
-	st = cv_case_leave(s, c, action, object, detail, err);
+	st = cv_access_leave(s, c, action, object, detail, err);
 	cv_case_free(c);
 	if (st == CV_OK && id)
 		snprintf(id, CV_CASE_ID_MAX, "%s", r->id);
@@ -85,18 +86,18 @@ cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, con
 	    cv_field_check("score", score, 64, err) ||
 	    (notes && cv_field_check("notes", notes, 2000, err)))
 		return err->status;
-	st = cv_case_enter(s, case_id, "test.add", CV_NEED_CONTENT | CV_NEED_OPEN,
+	st = cv_access_enter(s, case_id, CV_ACT_TEST_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
 			   CV_SCOPE_TESTING, crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "test", &r);
 	st = cv_new_id(s->v, 'T', 6, r.id, err);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "test.add", "test:new", err);
+		return cv_access_abort(s, c, CV_ACT_TEST_ADD, "test:new", err);
 	return add_and_leave(s, c, &r,
 			     json_pack("{s:s, s:s, s:s, s:b}", "scale", scale, "score", score,
 				       "notes", notes ? notes : "", "crisis", c->crisis != NULL),
-			     "test.add", "", id, err);
+			     CV_ACT_TEST_ADD, "", id, err);
 }
 
 /* ---- referrals (R6) -------------------------------------------------------- */
@@ -138,14 +139,14 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 		return cv_err_set(err, CV_EUSAGE, "--urgency must be routine, urgent or emergency");
 	if (in->date && cv_date_check("--date", in->date, err) != CV_OK)
 		return err->status;
-	st = cv_case_enter(s, case_id, "referral.add", CV_NEED_CONTENT | CV_NEED_OPEN,
+	st = cv_access_enter(s, case_id, CV_ACT_REFERRAL_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
 			   CV_SCOPE_REFERRAL, crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "referral", &r);
 	st = cv_new_id(s->v, 'R', 6, r.id, err);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "referral.add", "referral:new", err);
+		return cv_access_abort(s, c, CV_ACT_REFERRAL_ADD, "referral:new", err);
 	snprintf(r.status, sizeof(r.status), "referred");
 	cv_date_add_days(in->date ? in->date : today, referral_days(s->v), r.due);
 	snprintf(detail, sizeof(detail), "%s", c->crisis ? "disclosed under crisis" : "");
@@ -154,7 +155,13 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date", in->date ? in->date : today,
 			  "to", in->to, "reason", in->reason, "urgency", in->urgency, "disclosed",
 			  in->disclosed, "basis", c->crisis ? "crisis" : "consent"),
-		"referral.add", detail, id, err);
+		CV_ACT_REFERRAL_ADD, detail, id, err);
+}
+
+static unsigned referral_scope(const cv_record *r)
+{
+	(void)r;
+	return CV_SCOPE_REFERRAL;
 }
 
 cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *status,
@@ -174,35 +181,13 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	if ((date && cv_date_check("--date", date, err)) ||
 	    (note && cv_field_check("note", note, 2000, err)))
 		return err->status;
-	st = cv_op_begin(s, err);
-	if (st != CV_OK)
-		return st;
-	st = cv_field_check("referral id", ref_id, CV_ID_MAX - 1, NULL) == CV_OK
-		     ? cv_store_record_get(s->v->st, ref_id, &ref, err)
-		     : CV_ENOTFOUND;
-	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(ref.type, "referral") != 0)) {
-		if (st == CV_OK)
-			cv_record_clear(&ref);
-		st = cv_err_set(err, CV_ENOTFOUND,
-				"no referral '%.15s'; see 'casevault referral list'", ref_id);
-	}
-	cv_store_rollback(s->v->st);
-	if (st != CV_OK)
-		return cv_op_fail(s, "referral.update", object, err);
 	/* A status and date are archival follow-up on a referral already made;
 	 * a note about it is new content and needs the disclosure consent. */
-	st = cv_case_enter(s, ref.case_id, "referral.update", CV_NEED_CONTENT,
-			   note ? CV_SCOPE_REFERRAL : 0, NULL, NULL, &c, err);
-	if (st == CV_OK) { /* read it again inside the write transaction */
-		cv_record_clear(&ref);
-		st = cv_store_record_get(s->v->st, ref_id, &ref, err);
-		if (st != CV_OK)
-			return cv_case_abort(s, c, "referral.update", object, err);
-	}
-	if (st != CV_OK) {
-		cv_record_clear(&ref);
+	st = cv_access_enter_record(s, ref_id, CV_REC_REFERRAL, CV_ACT_REFERRAL_UPDATE,
+				    CV_NEED_CONTENT, note ? referral_scope : NULL, NULL, &ref, &c,
+				    err);
+	if (st != CV_OK)
 		return st;
-	}
 	final = strcmp(status, "declined") == 0 || strcmp(status, "completed") == 0;
 	new_record(s, c, "followup", &up);
 	snprintf(up.parent, sizeof(up.parent), "%s", ref.id);
@@ -224,19 +209,15 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 			ref.due[0] = '\0';
 		else
 			cv_date_add_days(date ? date : today, referral_days(s->v), ref.due);
-		st = cv_store_record_update(s->v->st, &ref, err);
+		st = cv_access_record_update(s, c, &ref, err);
 	}
 	cv_record_clear(&ref);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "referral.update", object, err);
-	st = cv_case_leave(s, c, "referral.update", object, status, err);
+		return cv_access_abort(s, c, CV_ACT_REFERRAL_UPDATE, object, err);
+	st = cv_access_leave(s, c, CV_ACT_REFERRAL_UPDATE, object, status, err);
 	cv_case_free(c);
 	return st;
 }
-
-int cv_referral_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
-		     int (*cb)(const cv_referral_info *n, void *arg), void *arg, cv_status *st,
-		     cv_err *err);
 
 int cv_referral_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
 		     int (*cb)(const cv_referral_info *n, void *arg), void *arg, cv_status *st,
@@ -270,54 +251,7 @@ int cv_referral_emit(cv_session *s, struct cv_case *c, const cv_record *r, const
 
 /* ---- listing records across the counselor's cases ----------------------------- */
 
-int cv_watch_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
-		  int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_status *st,
-		  cv_err *err);
-
 /* Collects the matching records first: decrypting needs other statements. */
-struct rec_list {
-	cv_record *v;
-	size_t n;
-	int oom;
-	int due_only;
-	const char *as_of;
-};
-
-static int collect_record(const cv_record *r, void *arg)
-{
-	struct rec_list *l = arg;
-	cv_record *p;
-	uint8_t *box;
-
-	if (l->due_only && !(r->due[0] && strcmp(r->due, l->as_of) < 0))
-		return 0;
-	p = realloc(l->v, (l->n + 1) * sizeof(*p));
-	box = malloc(r->box_len ? r->box_len : 1);
-	if (!p || !box) {
-		if (p)
-			l->v = p;
-		free(box);
-		l->oom = 1;
-		return 1;
-	}
-	l->v = p;
-	l->v[l->n] = *r;
-	if (r->box_len)
-		memcpy(box, r->box, r->box_len);
-	l->v[l->n].box = box;
-	l->n++;
-	return 0;
-}
-
-static void rec_list_free(struct rec_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free((void *)l->v[i].box);
-	free(l->v);
-}
-
-static cv_status load_case(cv_session *s, const char *case_id, struct cv_case **c, cv_err *err);
-
 typedef int (*emit_fn)(cv_session *, struct cv_case *, const cv_record *, const char *, void *,
 		       void *, cv_status *, cv_err *);
 
@@ -335,88 +269,53 @@ static int emit_watch(cv_session *s, struct cv_case *c, const cv_record *r, cons
 			     err);
 }
 
-/* Lists records of `type` on the counselor's cases: logs the read, then
- * decrypts and emits each. */
-static cv_status cross_list(cv_session *s, const char *type, const char *action, int due_only,
+struct cross {
+	cv_rec_type type;
+	int due_only;
+	const char *as_of;
+	emit_fn emit;
+	void *cb, *arg;
+	cv_err *err;
+	cv_status st;
+};
+
+/* One decrypted case of a cross-case list: emits its records of the type. */
+static int cross_case(cv_session *s, struct cv_case *c, void *arg)
+{
+	struct cross *x = arg;
+	cv_rec_list l = {0};
+	int stop = 0;
+
+	l.due_before = x->due_only ? x->as_of : NULL;
+	x->st = cv_access_collect(s, c, x->type, &l, x->err);
+	for (size_t i = 0; i < l.n && x->st == CV_OK && !stop; i++)
+		stop = x->emit(s, c, &l.v[i], x->as_of, x->cb, x->arg, &x->st, x->err);
+	cv_rec_list_free(&l);
+	return stop || x->st != CV_OK;
+}
+
+/* Lists records of `type` on the counselor's cases: every case it
+ * decrypts is logged before its records are shown. */
+static cv_status cross_list(cv_session *s, cv_rec_type type, cv_action action, int due_only,
 			    const char *as_of, emit_fn emit, void *cb, void *arg, cv_err *err)
 {
-	struct rec_list l = {0};
-	struct cv_case *c = NULL;
-	char today[11], detail[48];
+	struct cross x = {type, due_only, NULL, emit, cb, arg, err, CV_OK};
+	cv_id_list ids = {0};
+	char today[11];
 	cv_status st;
 
 	cv_today(today);
 	if (as_of && cv_date_check("--as-of", as_of, err) != CV_OK)
 		return err->status;
-	l.due_only = due_only;
-	l.as_of = as_of ? as_of : today;
-	st = cv_op_begin(s, err);
-	if (st != CV_OK)
-		return st;
-	if (s->role != CV_ROLE_COUNSELOR) {
-		cv_err_set(err, CV_EDENIED,
-			   "'%s' is %s; only counselors read referrals and the register",
-			   s->me.name, cv_role_a(s->role));
-		return cv_op_fail(s, action, type, err);
-	}
-	st = cv_store_record_each_granted(s->v->st, s->me.id, type, collect_record, &l, err);
-	if (st == CV_OK && l.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	snprintf(detail, sizeof(detail), "%zu listed%s", l.n, due_only ? " (due)" : "");
+	x.as_of = as_of ? as_of : today;
+	st = cv_policy_check(s, action, cv_rec_type_name(type), err);
 	if (st == CV_OK)
-		st = cv_op_log(s, action, type, "ok", detail, err);
+		st = cv_access_with_records(s, type, due_only ? x.as_of : NULL, &ids, err);
 	if (st == CV_OK)
-		st = cv_op_commit(s, err);
-	if (st != CV_OK)
-		cv_store_rollback(s->v->st);
-	for (size_t i = 0; i < l.n && st == CV_OK; i++) {
-		if (!c || strcmp(c->rec.id, l.v[i].case_id) != 0) {
-			cv_case_free(c);
-			c = NULL;
-			st = load_case(s, l.v[i].case_id, &c, err);
-			if (st != CV_OK)
-				break;
-		}
-		if (emit(s, c, &l.v[i], l.as_of, cb, arg, &st, err))
-			break;
-	}
-	cv_case_free(c);
-	rec_list_free(&l);
-	return st;
-}
-
-/* Opens a granted case for reading (no log row: the list was logged). */
-static cv_status load_case(cv_session *s, const char *case_id, struct cv_case **c, cv_err *err)
-{
-	uint8_t sealed[CV_SEALED_KEY_LEN];
-	cv_place at;
-	uint8_t *pt = NULL;
-	size_t n;
-	cv_status st;
-
-	*c = calloc(1, sizeof(**c));
-	if (!*c)
-		return cv_err_set(err, CV_ERROR, "out of memory");
-	st = cv_store_case_get(s->v->st, case_id, &(*c)->rec, err);
+		st = cv_access_each(s, &ids, action, cross_case, &x, err);
 	if (st == CV_OK)
-		st = cv_store_grant_get(s->v->st, case_id, s->me.id, sealed, err);
-	if (st == CV_OK)
-		st = cv_key_unseal(s->kh, sealed, &(*c)->key, err);
-	if (st == CV_OK) {
-		at = (cv_place){"case", (*c)->rec.id, (*c)->rec.id, (*c)->rec.version};
-		st = cv_aead_open(s->v, (*c)->key, &at, (*c)->rec.data_nonce, (*c)->rec.data_box,
-				  (*c)->rec.data_len, &pt, &n, err);
-	}
-	if (st == CV_OK) {
-		(*c)->data = json_loadb((const char *)pt, n, 0, NULL);
-		if (!(*c)->data)
-			st = cv_err_set(err, CV_EINTEGRITY, "case '%s' holds no valid data", case_id);
-	}
-	sodium_free(pt);
-	if (st != CV_OK) {
-		cv_case_free(*c);
-		*c = NULL;
-	}
+		st = x.st;
+	cv_id_list_free(&ids);
 	return st;
 }
 
@@ -424,7 +323,7 @@ cv_status cv_referral_list(cv_session *s, int overdue_only, const char *as_of,
 			   int (*cb)(const cv_referral_info *r, void *arg), void *arg,
 			   cv_err *err)
 {
-	return cross_list(s, "referral", "referral.list", overdue_only, as_of, emit_referral,
+	return cross_list(s, CV_REC_REFERRAL, CV_ACT_REFERRAL_LIST, overdue_only, as_of, emit_referral,
 			  (void *)cb, arg, err);
 }
 
@@ -449,14 +348,14 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 	if (every_days < 1 || every_days > 366)
 		return cv_err_set(err, CV_EUSAGE,
 				  "the follow-up interval must be 1 to 366 days (e.g. --every 14d)");
-	st = cv_case_enter(s, case_id, "watch.add", CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL, NULL,
+	st = cv_access_enter(s, case_id, CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL, NULL,
 			   &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "watch", &r);
 	st = cv_new_id(s->v, 'W', 6, r.id, err);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "watch.add", "watch:new", err);
+		return cv_access_abort(s, c, CV_ACT_WATCH_ADD, "watch:new", err);
 	snprintf(r.status, sizeof(r.status), "active");
 	cv_date_add_days(today, (int)every_days, r.due);
 	snprintf(detail, sizeof(detail), "every %ud", every_days);
@@ -464,7 +363,7 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 	return add_and_leave(s, c, &r,
 			     json_pack("{s:s, s:i, s:s}", "tag", tag, "every_days", (int)every_days,
 				       "last_done", ""),
-			     "watch.add", detail, NULL, err);
+			     CV_ACT_WATCH_ADD, detail, NULL, err);
 }
 
 int cv_watch_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
@@ -493,14 +392,14 @@ int cv_watch_emit(cv_session *s, struct cv_case *c, const cv_record *r, const ch
 cv_status cv_watch_list(cv_session *s, int due_only, const char *as_of,
 			int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_err *err)
 {
-	return cross_list(s, "watch", "watch.list", due_only, as_of, emit_watch, (void *)cb, arg,
+	return cross_list(s, CV_REC_WATCH, CV_ACT_WATCH_LIST, due_only, as_of, emit_watch, (void *)cb, arg,
 			  err);
 }
 
 cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv_err *err)
 {
 	char object[CV_ID_MAX + 8], today[11], detail[48];
-	struct rec_list l = {0};
+	cv_rec_list l = {0};
 	struct cv_case *c;
 	cv_status st;
 
@@ -508,12 +407,10 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 	cv_object_name(object, sizeof(object), "case", case_id);
 	if (date && cv_date_check("--date", date, err) != CV_OK)
 		return err->status;
-	st = cv_case_enter(s, case_id, "watch.done", CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
+	st = cv_access_enter(s, case_id, CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_store_record_each_case(s->v->st, c->rec.id, "watch", collect_record, &l, err);
-	if (st == CV_OK && l.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_access_collect(s, c, CV_REC_WATCH, &l, err);
 	if (st == CV_OK && l.n == 0)
 		st = cv_err_set(err, CV_ENOTFOUND,
 				"case '%s' is not on the key-student register; add it with "
@@ -538,10 +435,10 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 		json_decref(o);
 	}
 	snprintf(detail, sizeof(detail), "%zu entries followed up", l.n);
-	rec_list_free(&l);
+	cv_rec_list_free(&l);
 	if (st != CV_OK)
-		return cv_case_abort(s, c, "watch.done", object, err);
-	st = cv_case_leave(s, c, "watch.done", object, detail, err);
+		return cv_access_abort(s, c, CV_ACT_WATCH_DONE, object, err);
+	st = cv_access_leave(s, c, CV_ACT_WATCH_DONE, object, detail, err);
 	cv_case_free(c);
 	return st;
 }

@@ -195,3 +195,63 @@ bad:
 			  "time '%.40s' is not valid; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
 			  in ? in : "");
 }
+
+/* ---- dates ---------------------------------------------------------- */
+
+void cv_today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+cv_status cv_date_check(const char *what, const char *d, cv_err *err)
+{
+	char full[CV_TIME_LEN];
+
+	if (!d || strlen(d) != 10 || cv_time_bound(d, 0, full, NULL) != CV_OK)
+		return cv_err_set(err, CV_EUSAGE, "%s '%.40s' is not a date; use YYYY-MM-DD", what,
+				  d ? d : "");
+	return CV_OK;
+}
+
+static time_t date_time(const char *d)
+{
+	struct tm tm = {0};
+
+	if (sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_hour = 12;
+	return timegm(&tm);
+}
+
+void cv_date_add_days(const char *d, int days, char out[11])
+{
+	time_t t = date_time(d) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+long cv_date_diff(const char *a, const char *b)
+{
+	return (long)((date_time(b) - date_time(a)) / 86400);
+}
+
+int cv_age_on(const char *born, const char *on)
+{
+	int by, bm, bd, y, m, d, age;
+
+	if (sscanf(born, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
+	    sscanf(on, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	age = y - by;
+	if (m < bm || (m == bm && d < bd))
+		age--;
+	return age;
+}

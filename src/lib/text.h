@@ -1,6 +1,6 @@
 /*
  * text.h - validation of what users type (UTF-8, control characters, names)
- * and the vault's one time format.
+ * and the vault's one time and date format.  Ground layer.
  */
 #ifndef CV_TEXT_H
 #define CV_TEXT_H
@@ -32,5 +32,15 @@ void cv_time_now(char out[CV_TIME_LEN]);
  * a full UTC time.  For an upper bound a bare date means the end of that day.
  */
 cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err *err);
+
+/* Today's date (UTC) as YYYY-MM-DD, and date arithmetic on that form. */
+void cv_today(char out[11]);
+/* CV_EUSAGE naming `what` unless d is a valid YYYY-MM-DD date. */
+cv_status cv_date_check(const char *what, const char *d, cv_err *err);
+void cv_date_add_days(const char *d, int days, char out[11]);
+/* Whole days from a to b (b - a); both YYYY-MM-DD. */
+long cv_date_diff(const char *a, const char *b);
+/* Age in whole years on date `on` of someone born on `born` (both dates). */
+int cv_age_on(const char *born, const char *on);
 
 #endif

@@ -1,79 +1,26 @@
 /*
- * user.c - user certificates, key wrapping, and the user commands of the
- * public API (add, list, passwd, disable).
+ * user.c - commands: user accounts (add, list, passwd, disable, reset),
+ * and the passphrase wrapping of a user's secret keys.  The certificates
+ * themselves are cert.c's.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
+#include "access.h"
+#include "policy.h"
 #include "buf.h"
 #include "err.h"
 #include "text.h"
+#include "cert.h"
 #include "user.h"
 #include "vkeys.h"
 #include "recovery.h"
 #include "crypt.h"
 #include "banned.h"
 
-static const char cert_domain[] = "casevault-user-cert-v1";
-static const char status_domain[] = "casevault-user-status-v1";
 static const char keys_domain[] = "casevault-user-keys-v1";
 
 #define KEYS_AD_LEN (sizeof(keys_domain) - 1 + CV_VAULT_ID_LEN + 8)
-
-const char *cv_role_name(cv_role role)
-{
-	switch (role) {
-	case CV_ROLE_COUNSELOR:
-		return "counselor";
-	case CV_ROLE_SUPERVISOR:
-		return "supervisor";
-	case CV_ROLE_ADMIN:
-		return "admin";
-	}
-	return "unknown";
-}
-
-cv_role cv_role_parse(const char *s)
-{
-	if (!s)
-		return 0;
-	if (strcmp(s, "counselor") == 0)
-		return CV_ROLE_COUNSELOR;
-	if (strcmp(s, "supervisor") == 0)
-		return CV_ROLE_SUPERVISOR;
-	if (strcmp(s, "admin") == 0)
-		return CV_ROLE_ADMIN;
-	return 0;
-}
-
-cv_role cv_user_role(const cv_user_rec *r)
-{
-	return cv_role_parse(r->role);
-}
-
-static void cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
-{
-	cv_buf_raw(b, cert_domain, sizeof(cert_domain) - 1);
-	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
-	cv_buf_u64(b, (uint64_t)r->id);
-	cv_buf_lp(b, r->name);
-	cv_buf_lp(b, r->role);
-	cv_buf_raw(b, r->box_pk, sizeof(r->box_pk));
-	cv_buf_raw(b, r->sign_pk, sizeof(r->sign_pk));
-	cv_buf_u64(b, (uint64_t)r->cert_seq);
-	cv_buf_u64(b, (uint64_t)r->creator_id);
-}
-
-static void status_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
-{
-	cv_buf_raw(b, status_domain, sizeof(status_domain) - 1);
-	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
-	cv_buf_u64(b, (uint64_t)r->id);
-	cv_buf_lp(b, r->status);
-	cv_buf_u64(b, (uint64_t)r->status_seq);
-	cv_buf_u64(b, (uint64_t)r->status_signer_id);
-}
 
 static void keys_ad(const cv_vault *v, int64_t id, uint8_t ad[KEYS_AD_LEN])
 {
@@ -82,130 +29,6 @@ static void keys_ad(const cv_vault *v, int64_t id, uint8_t ad[KEYS_AD_LEN])
 	memcpy(ad, keys_domain, o);
 	memcpy(ad + o, v->vault_id, CV_VAULT_ID_LEN);
 	cv_store_u64be(ad + o + CV_VAULT_ID_LEN, (uint64_t)id);
-}
-
-typedef void (*msg_fn)(const cv_vault *, const cv_user_rec *, cv_buf *);
-
-static cv_status sign_with(cv_vault *v, const cv_user_rec *r, msg_fn fn, cv_keyholder *kh,
-			   uint8_t sig[crypto_sign_BYTES], cv_err *err)
-{
-	cv_buf b = CV_BUF_INIT;
-	cv_status st;
-
-	fn(v, r, &b);
-	if (b.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	else
-		st = cv_keyholder_sign(kh, b.data, b.len, sig, err);
-	cv_buf_free(&b);
-	return st;
-}
-
-static int verify_with(const cv_vault *v, const cv_user_rec *r, msg_fn fn,
-		       const uint8_t sig[crypto_sign_BYTES], const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
-{
-	cv_buf b = CV_BUF_INIT;
-	int ok;
-
-	fn(v, r, &b);
-	ok = !b.oom && crypto_sign_verify_detached(sig, b.data, b.len, pk) == 0;
-	cv_buf_free(&b);
-	return ok;
-}
-
-static cv_status bad_record(cv_err *err, const cv_user_rec *r, const char *why)
-{
-	return cv_err_set(err, CV_EINTEGRITY,
-			  "the record of user '%s' fails verification: %s; the vault was tampered "
-			  "with (run 'casevault audit verify' and restore from a backup)",
-			  r->name, why);
-}
-
-/* Whether user id was disabled before audit row seq (accounts are never
- * re-enabled, so a disabled status set earlier still holds then). */
-static int disabled_before(cv_vault *v, int64_t id, int64_t seq)
-{
-	cv_user_rec u;
-
-	if (cv_store_user_by_id(v->st, id, &u, NULL) != CV_OK)
-		return 1;
-	return strcmp(u.status, "active") != 0 && u.status_seq < seq;
-}
-
-/* Identity chain: an identity (cert_seq c) is signed by its creator, an
- * admin, with the identity the creator held before c -- which must verify
- * in turn -- down to user 1's first identity (cert_seq 1), which signs
- * itself.  cert_seq strictly decreases along the chain, so it ends. */
-static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
-{
-	cv_user_rec creator;
-	cv_status st;
-
-	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
-		return bad_record(err, r, "its name or role is not valid");
-	if (r->id == 1 && r->cert_seq == 1) {
-		if (r->creator_id != 1 || cv_user_role(r) != CV_ROLE_ADMIN)
-			return bad_record(err, r, "the first admin must be a self-signed admin");
-		if (!verify_with(v, r, cert_msg, r->cert_sig, r->sign_pk))
-			return bad_record(err, r, "its identity signature does not match (name, "
-						  "role or keys were altered)");
-		return CV_OK;
-	}
-	if (r->creator_id == r->id || r->cert_seq < 2)
-		return bad_record(err, r, "it claims to have signed itself");
-	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, &creator, err);
-	if (st == CV_ENOTFOUND)
-		return bad_record(err, r, "the admin who signed it did not exist then");
-	if (st != CV_OK)
-		return st;
-	st = verify_identity(v, &creator, err);
-	if (st != CV_OK)
-		return st;
-	if (cv_user_role(&creator) != CV_ROLE_ADMIN)
-		return bad_record(err, r, "it was signed by a user who is not an admin");
-	if (disabled_before(v, creator.id, r->cert_seq))
-		return bad_record(err, r, "it was signed by an admin who was already disabled");
-	if (!verify_with(v, r, cert_msg, r->cert_sig, creator.sign_pk))
-		return bad_record(err, r, "its identity signature does not match (name, role or "
-					  "keys were altered)");
-	return CV_OK;
-}
-
-cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
-{
-	cv_user_rec signer;
-	cv_status st;
-
-	st = verify_identity(v, r, err);
-	if (st != CV_OK)
-		return st;
-	if (strcmp(r->status, "active") != 0 && strcmp(r->status, "disabled") != 0)
-		return bad_record(err, r, "its status is not valid");
-	/* The status is signed with the identity its signer held at status_seq
-	 * (for user 1 at init, its own first identity). */
-	st = cv_store_cert_at(v->st, r->status_signer_id, r->status_seq, &signer, err);
-	if (st == CV_ENOTFOUND)
-		return bad_record(err, r, "the admin who set its status did not exist then");
-	if (st != CV_OK)
-		return st;
-	if (signer.id == r->id && !(r->id == 1 && r->status_seq == 1))
-		return bad_record(err, r, "its status is signed by itself");
-	st = verify_identity(v, &signer, err);
-	if (st != CV_OK)
-		return st;
-	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
-		return bad_record(err, r, "its status was signed by a user who is not an admin");
-	if (signer.id != r->id && disabled_before(v, signer.id, r->status_seq))
-		return bad_record(err, r, "its status was set by an admin who was already disabled");
-	if (!verify_with(v, r, status_msg, r->status_sig, signer.sign_pk))
-		return bad_record(err, r, "its status signature does not match (it was enabled "
-					  "or disabled without an admin)");
-	return CV_OK;
-}
-
-cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
-{
-	return verify_identity(v, cert, err);
 }
 
 static void kdf_encode(const cv_kdf_params *k, uint8_t out[12])
@@ -300,9 +123,9 @@ cv_status cv_user_create(cv_vault *v, int64_t cert_seq, const char *name, cv_rol
 	r.creator_id = creator ? creator->id : r.id;
 	r.status_seq = cert_seq;
 	r.status_signer_id = r.creator_id;
-	st = sign_with(v, &r, cert_msg, creator ? creator_kh : kh, r.cert_sig, err);
+	st = cv_cert_sign(v, &r, CV_CERT_IDENTITY, creator ? creator_kh : kh, err);
 	if (st == CV_OK)
-		st = sign_with(v, &r, status_msg, creator ? creator_kh : kh, r.status_sig, err);
+		st = cv_cert_sign(v, &r, CV_CERT_STATUS, creator ? creator_kh : kh, err);
 	if (st == CV_OK)
 		st = cv_store_user_insert(v->st, &r, err);
 	if (st != CV_OK)
@@ -333,7 +156,7 @@ cv_status cv_user_unlock(cv_vault *v, const cv_user_rec *r, const char *pass, si
 	}
 	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
 	if (st == CV_EUSAGE) /* stored parameters out of range: an edited record */
-		st = bad_record(err, r, "its key derivation parameters are out of range");
+		st = cv_cert_bad(err, r, "its key derivation parameters are out of range");
 	if (st != CV_OK)
 		goto out;
 	keys_ad(v, r->id, ad);
@@ -352,18 +175,6 @@ out:
 
 /* ---- public API --------------------------------------------------------- */
 
-static cv_status need_admin(cv_session *s, const char *action, const char *object, cv_err *err)
-{
-	char cmd[32];
-
-	if (s->role == CV_ROLE_ADMIN)
-		return CV_OK;
-	cv_command_words(action, cmd, sizeof(cmd));
-	cv_err_set(err, CV_EDENIED, "'%s' is %s; only an admin may use '%s'", s->me.name,
-		   cv_role_a(s->role), cmd);
-	return cv_op_fail(s, action, object, err);
-}
-
 cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
 		      size_t passlen, const cv_kdf_params *kdf, cv_err *err)
 {
@@ -374,7 +185,7 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 
 	snprintf(object, sizeof(object), "user:%s",
 		 cv_name_check(name, NULL) == CV_OK ? name : "?");
-	st = need_admin(s, "user.add", object, err);
+	st = cv_policy_check(s, CV_ACT_USER_ADD, object, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
@@ -406,9 +217,9 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	if (st == CV_OK)
 		st = cv_vkeys_provision(s, &r, err);
 	if (st != CV_OK)
-		return cv_op_fail(s, "user.add", object, err);
+		return cv_op_fail(s, CV_ACT_USER_ADD, object, err);
 	snprintf(detail, sizeof(detail), "role=%s", cv_role_name(role));
-	st = cv_op_log(s, "user.add", object, "ok", detail, err);
+	st = cv_op_log(s, CV_ACT_USER_ADD, object, CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	return st;
@@ -441,7 +252,7 @@ cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
 
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
-		st = cv_op_log(s, "user.list", "users", "ok", "", err);
+		st = cv_op_log(s, CV_ACT_USER_LIST, "users", CV_OUT_OK, "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st != CV_OK)
@@ -468,8 +279,8 @@ cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_e
 	if (st == CV_OK)
 		st = cv_store_user_update_keys(s->v->st, &r, err);
 	if (st != CV_OK)
-		return cv_op_fail(s, "user.passwd", object, err);
-	st = cv_op_log(s, "user.passwd", object, "ok", "", err);
+		return cv_op_fail(s, CV_ACT_USER_PASSWD, object, err);
+	st = cv_op_log(s, CV_ACT_USER_PASSWD, object, CV_OUT_OK, "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st == CV_OK)
@@ -501,7 +312,7 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 
 	snprintf(object, sizeof(object), "user:%s",
 		 cv_name_check(name, NULL) == CV_OK ? name : "?");
-	st = need_admin(s, "user.disable", object, err);
+	st = cv_policy_check(s, CV_ACT_USER_DISABLE, object, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
@@ -527,67 +338,30 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 		snprintf(r.status, sizeof(r.status), "disabled");
 		r.status_seq = s->head.seq + 1;
 		r.status_signer_id = s->me.id;
-		st = sign_with(s->v, &r, status_msg, s->kh, r.status_sig, err);
+		st = cv_cert_sign(s->v, &r, CV_CERT_STATUS, s->kh, err);
 	}
 	if (st == CV_OK)
 		st = cv_store_user_update_status(s->v->st, &r, err);
 	/* Revocation: the sealed copies of the vault keys and of every case key
 	 * go with the account (the recovery copies remain for handover). */
 	if (st == CV_OK)
-		st = cv_store_keys_delete_user(s->v->st, r.id, err);
+		st = cv_access_revoke_user(s, r.id, err);
 	if (st != CV_OK)
-		return cv_op_fail(s, "user.disable", object, err);
+		return cv_op_fail(s, CV_ACT_USER_DISABLE, object, err);
 	snprintf(detail, sizeof(detail), "status=disabled");
-	st = cv_op_log(s, "user.disable", object, "ok", detail, err);
+	st = cv_op_log(s, CV_ACT_USER_DISABLE, object, CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	return st;
 }
 
-struct reseal_ctx {
-	cv_vault *v;
-	cv_keyholder *recovery;
-	const cv_user_rec *to;
-	int64_t by;
-	const char *when;
-	int64_t cases;
-	cv_err *err;
-	cv_status st;
-};
-
-/* Re-seals one granted case key to the user's new key, from the case's
- * recovery copy. */
-static int reseal_case(const char *case_id, void *arg)
-{
-	struct reseal_ctx *c = arg;
-	uint8_t sealed[CV_SEALED_KEY_LEN];
-	cv_case_rec cr;
-	uint8_t *key = NULL;
-
-	c->st = cv_store_case_get(c->v->st, case_id, &cr, c->err);
-	if (c->st == CV_OK && strcmp(cr.status, "shredded") != 0) {
-		c->st = cv_key_unseal(c->recovery, cr.recovery_key, &key, c->err);
-		if (c->st == CV_OK) {
-			cv_seal_key(key, c->to->box_pk, sealed);
-			c->st = cv_store_grant_put(c->v->st, case_id, c->to->id, sealed, c->by,
-						   c->when, c->err);
-			c->cases++;
-		}
-	}
-	sodium_free(key);
-	cv_case_rec_clear(&cr);
-	return c->st != CV_OK;
-}
-
-
 cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
 			const char *newpass, size_t newlen, cv_err *err)
 {
-	char object[CV_NAME_MAX + 8], detail[96], now[CV_TIME_LEN];
+	char object[CV_NAME_MAX + 8], detail[96];
 	uint8_t *secrets = NULL;
 	cv_keyholder *recovery = NULL, *nkh = NULL;
-	cv_id_list ids = {0};
-	struct reseal_ctx rc = {0};
+	int64_t cases = 0;
 	cv_kdf_params params;
 	cv_user_rec r, old;
 	cv_status st;
@@ -596,7 +370,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 	if (st != CV_OK)
 		return st;
 	snprintf(object, sizeof(object), "user:%s", name);
-	st = need_admin(s, "user.reset", object, err);
+	st = cv_policy_check(s, CV_ACT_USER_RESET, object, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_passphrase_check(newpass, newlen, err);
@@ -637,7 +411,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 		goto fail;
 	r.cert_seq = s->head.seq + 1;
 	r.creator_id = s->me.id;
-	st = sign_with(s->v, &r, cert_msg, s->kh, r.cert_sig, err);
+	st = cv_cert_sign(s->v, &r, CV_CERT_IDENTITY, s->kh, err);
 	if (st == CV_OK)
 		st = cv_store_history_insert(s->v->st, &old, r.cert_seq, err);
 	if (st == CV_OK)
@@ -647,28 +421,18 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 	if (st == CV_OK)
 		st = cv_vkeys_reseal(s->v, recovery, &r, err);
 	if (st == CV_OK)
-		st = cv_store_grant_each_user(s->v->st, r.id, cv_id_list_add, &ids, err);
-	if (st == CV_OK && ids.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	if (st != CV_OK)
-		goto fail;
-	cv_time_now(now);
-	rc = (struct reseal_ctx){s->v, recovery, &r, s->me.id, now, 0, err, CV_OK};
-	for (size_t i = 0; i < ids.n && rc.st == CV_OK; i++)
-		reseal_case(ids.ids[i], &rc);
-	st = rc.st;
+		st = cv_access_reseal_user(s, recovery, &r, &cases, err);
 	if (st != CV_OK)
 		goto fail;
 	snprintf(detail, sizeof(detail), "new keys; %lld cases re-sealed with the recovery key",
-		 (long long)rc.cases);
-	st = cv_op_log(s, "user.reset", object, "ok", detail, err);
+		 (long long)cases);
+	st = cv_op_log(s, CV_ACT_USER_RESET, object, CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	goto out;
 fail:
-	st = cv_op_fail(s, "user.reset", object, err);
+	st = cv_op_fail(s, CV_ACT_USER_RESET, object, err);
 out:
-	cv_id_list_free(&ids);
 	sodium_free(secrets);
 	cv_keyholder_free(nkh);
 	cv_keyholder_free(recovery);

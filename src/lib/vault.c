@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "log.h"
 #include "crypt.h"
 #include "err.h"
 #include "recovery.h"
@@ -87,7 +87,7 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u", admin,
 		 params.t_cost, params.m_cost_kib, params.parallelism);
 	if (st == CV_OK)
-		st = cv_op_log(&s, "vault.init", "vault", "ok", detail, err);
+		st = cv_op_log(&s, CV_ACT_VAULT_INIT, "vault", CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(&s, err);
 	if (st != CV_OK)
@@ -145,7 +145,7 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
 	cv_status orig = err->status;
 
 	snprintf(object, sizeof(object), "user:%s", name);
-	if (cv_audit_unsigned(v, name, "login", object, cv_outcome_of(orig), why, &lerr) !=
+	if (cv_audit_unsigned(v, name, CV_ACT_LOGIN, object, cv_outcome_of(orig), why, &lerr) !=
 	    CV_OK) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",

@@ -1,5 +1,5 @@
 /*
- * audit.h - the tamper-evident access log: its hash chain, the signed
+ * log.h - middle layer: the tamper-evident access log: its hash chain, the signed
  * checkpoints that end each command, and the transaction discipline that
  * makes every change commit together with its audit rows (fail-closed).
  *
@@ -15,10 +15,11 @@
  * transaction of its own, so denials are logged even though nothing else
  * changed.
  */
-#ifndef CV_AUDIT_H
-#define CV_AUDIT_H
+#ifndef CV_LOG_H
+#define CV_LOG_H
 
 #include "session.h"
+#include "vocab.h"
 
 /* hash = BLAKE2b-256(prev_hash || canonical row); see docs/FORMAT.md. */
 void cv_audit_hash(const cv_audit_rec *rec, uint8_t out[CV_HASH_LEN]);
@@ -31,23 +32,21 @@ void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
 		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN]);
 
 cv_status cv_op_begin(cv_session *s, cv_err *err);
-cv_status cv_op_log(cv_session *s, const char *action, const char *object, const char *outcome,
+cv_status cv_op_log(cv_session *s, cv_action action, const char *object, cv_outcome outcome,
 		    const char *detail, cv_err *err);
 cv_status cv_op_commit(cv_session *s, cv_err *err);
 /* Returns err->status after logging it; the message is kept (with a note
  * appended if the refusal itself could not be logged). */
-cv_status cv_op_fail(cv_session *s, const char *action, const char *object, cv_err *err);
+cv_status cv_op_fail(cv_session *s, cv_action action, const char *object, cv_err *err);
 
 /*
  * cv_audit_unsigned - append one row in its own transaction without a
  * checkpoint, for events with no key at hand (failed logins).  The next
  * signed checkpoint covers it through the chain.
  */
-cv_status cv_audit_unsigned(cv_vault *v, const char *actor, const char *action,
-			    const char *object, const char *outcome, const char *detail,
+cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action,
+			    const char *object, cv_outcome outcome, const char *detail,
 			    cv_err *err);
 
-/* The outcome word for a status: "ok", "denied" (CV_EDENIED) or "failed". */
-const char *cv_outcome_of(cv_status st);
 
 #endif

@@ -1,230 +1,25 @@
 /*
- * audit.c - the access log: chaining, signed checkpoints, the fail-closed
- * transaction helpers every operation uses, listing and verification.
+ * verify.c - commands: reading the access log (audit log), verifying it
+ * against the users table and external checkpoints (audit verify), and
+ * writing a checkpoint to keep outside the vault (audit checkpoint).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "buf.h"
+#include "cert.h"
 #include "err.h"
-#include "text.h"
-#include "user.h"
+#include "log.h"
+#include "policy.h"
 #include "recovery.h"
+#include "text.h"
 #include "banned.h"
 
 #define CHECKPOINT_ACTION "checkpoint"
-static const char checkpoint_domain[] = "casevault-checkpoint-v1";
-static const char genesis_domain[] = "casevault-audit-genesis-v1";
 static const char external_magic[] = "casevault checkpoint v1";
 
-static void hash_lp(crypto_generichash_state *h, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-	uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-
-	crypto_generichash_update(h, len, sizeof(len));
-	crypto_generichash_update(h, (const uint8_t *)s, n);
-}
-
-void cv_audit_hash(const cv_audit_rec *r, uint8_t out[CV_HASH_LEN])
-{
-	crypto_generichash_state h;
-	uint8_t seq[8];
-
-	cv_store_u64be(seq, (uint64_t)r->seq);
-	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
-	crypto_generichash_update(&h, r->prev_hash, CV_HASH_LEN);
-	crypto_generichash_update(&h, seq, sizeof(seq));
-	hash_lp(&h, r->time);
-	hash_lp(&h, r->actor);
-	hash_lp(&h, r->action);
-	hash_lp(&h, r->object);
-	hash_lp(&h, r->outcome);
-	hash_lp(&h, r->detail);
-	crypto_generichash_final(&h, out, CV_HASH_LEN);
-}
-
-void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HASH_LEN])
-{
-	crypto_generichash_state h;
-
-	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
-	crypto_generichash_update(&h, (const uint8_t *)genesis_domain, strlen(genesis_domain));
-	crypto_generichash_update(&h, vault_id, CV_VAULT_ID_LEN);
-	crypto_generichash_final(&h, out, CV_HASH_LEN);
-}
-
-void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
-		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN])
-{
-	size_t o = strlen(checkpoint_domain);
-
-	memcpy(out, checkpoint_domain, o);
-	memcpy(out + o, vault_id, CV_VAULT_ID_LEN);
-	o += CV_VAULT_ID_LEN;
-	cv_store_u64be(out + o, (uint64_t)seq);
-	o += 8;
-	memcpy(out + o, hash, CV_HASH_LEN);
-}
-
-const char *cv_outcome_of(cv_status st)
-{
-	if (st == CV_OK)
-		return "ok";
-	return st == CV_EDENIED ? "denied" : "failed";
-}
-
-static cv_status load_head(cv_vault *v, struct cv_audit_head *head, cv_err *err)
-{
-	cv_status st = cv_store_audit_head(v->st, &head->seq, head->hash, err);
-
-	if (st == CV_OK && head->seq == 0)
-		cv_audit_genesis(v->vault_id, head->hash);
-	return st;
-}
-
-/* Appends one row after head and advances head.  With a signer the row is
- * a checkpoint and its signature is also copied to sig_out. */
-static cv_status append(cv_vault *v, struct cv_audit_head *head, const char *actor,
-			const char *action, const char *object, const char *outcome,
-			const char *detail, cv_keyholder *signer, uint8_t *sig_out, cv_err *err)
-{
-	char now[CV_TIME_LEN];
-	cv_audit_rec r = {0};
-	cv_status st;
-
-	cv_time_now(now);
-	r.seq = head->seq + 1;
-	r.time = now;
-	r.actor = actor;
-	r.action = action;
-	r.object = object;
-	r.outcome = outcome;
-	r.detail = detail ? detail : "";
-	memcpy(r.prev_hash, head->hash, CV_HASH_LEN);
-	cv_audit_hash(&r, r.hash);
-	if (signer) {
-		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
-
-		cv_checkpoint_msg(v->vault_id, r.seq, r.hash, msg);
-		st = cv_keyholder_sign(signer, msg, sizeof(msg), r.sig, err);
-		if (st != CV_OK)
-			return st;
-		r.has_sig = 1;
-		memcpy(sig_out, r.sig, sizeof(r.sig));
-	}
-	st = cv_store_audit_insert(v->st, &r, err);
-	if (st != CV_OK)
-		return st;
-	head->seq = r.seq;
-	memcpy(head->hash, r.hash, CV_HASH_LEN);
-	return CV_OK;
-}
-
-cv_status cv_op_begin(cv_session *s, cv_err *err)
-{
-	cv_status st = cv_store_begin(s->v->st, err);
-
-	if (st != CV_OK)
-		return st;
-	st = load_head(s->v, &s->head, err);
-	if (st != CV_OK)
-		cv_store_rollback(s->v->st);
-	return st;
-}
-
-cv_status cv_op_log(cv_session *s, const char *action, const char *object, const char *outcome,
-		    const char *detail, cv_err *err)
-{
-	return append(s->v, &s->head, s->me.name, action, object, outcome, detail, NULL, NULL,
-		      err);
-}
-
-cv_status cv_op_commit(cv_session *s, cv_err *err)
-{
-	uint8_t sig[crypto_sign_BYTES];
-	cv_status st = append(s->v, &s->head, s->me.name, CHECKPOINT_ACTION, "audit", "ok", "",
-			      s->kh, sig, err);
-
-	if (st == CV_OK)
-		st = cv_store_commit(s->v->st, err);
-	if (st != CV_OK) {
-		cv_store_rollback(s->v->st);
-		return st;
-	}
-	s->last.seq = s->head.seq;
-	memcpy(s->last.hash, s->head.hash, CV_HASH_LEN);
-	memcpy(s->last.sig, sig, sizeof(sig));
-	return CV_OK;
-}
-
-cv_status cv_op_fail(cv_session *s, const char *action, const char *object, cv_err *err)
-{
-	cv_status orig = err->status;
-	cv_err lerr = {0};
-	char detail[CV_ERRMSG_MAX];
-	cv_status st;
-
-	cv_store_rollback(s->v->st);
-	/* Usage and not-found messages may quote what was typed (a name where a
-	 * case id belongs, a date field holding words): the permanent log gets
-	 * only the kind of failure.  Refusals keep their reason, which names
-	 * only ids, users and rules. */
-	if (orig == CV_EUSAGE)
-		snprintf(detail, sizeof(detail), "invalid input");
-	else if (orig == CV_ENOTFOUND)
-		snprintf(detail, sizeof(detail), "not found");
-	else
-		snprintf(detail, sizeof(detail), "%s", err->msg);
-	st = cv_op_begin(s, &lerr);
-	if (st == CV_OK)
-		st = cv_op_log(s, action, object, cv_outcome_of(orig), detail, &lerr);
-	if (st == CV_OK)
-		st = cv_op_commit(s, &lerr);
-	if (st != CV_OK) {
-		size_t n = strlen(err->msg);
-		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",
-			 lerr.msg);
-	}
-	err->status = orig;
-	return orig;
-}
-
-cv_status cv_audit_unsigned(cv_vault *v, const char *actor, const char *action,
-			    const char *object, const char *outcome, const char *detail,
-			    cv_err *err)
-{
-	struct cv_audit_head head;
-	cv_status st = cv_store_begin(v->st, err);
-
-	if (st != CV_OK)
-		return st;
-	st = load_head(v, &head, err);
-	if (st == CV_OK)
-		st = append(v, &head, actor, action, object, outcome, detail, NULL, NULL, err);
-	if (st == CV_OK)
-		st = cv_store_commit(v->st, err);
-	if (st != CV_OK)
-		cv_store_rollback(v->st);
-	return st;
-}
-
 /* ---- listing ---------------------------------------------------------- */
-
-static cv_status need_auditor(cv_session *s, const char *action, cv_err *err)
-{
-	char cmd[32];
-
-	if (s->role == CV_ROLE_SUPERVISOR || s->role == CV_ROLE_ADMIN)
-		return CV_OK;
-	cv_command_words(action, cmd, sizeof(cmd));
-	cv_err_set(err, CV_EDENIED,
-		   "'%s' is %s; only supervisors and admins may use '%s'", s->me.name,
-		   cv_role_a(s->role), cmd);
-	return cv_op_fail(s, action, "audit", err);
-}
 
 struct list_ctx {
 	cv_audit_cb cb;
@@ -248,12 +43,12 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	struct list_ctx c = {cb, arg};
 	cv_status st;
 
-	st = need_auditor(s, "audit.log", err);
+	st = cv_policy_check(s, CV_ACT_AUDIT_LOG, "audit", err);
 	if (st != CV_OK)
 		return st;
 	if ((f->since && cv_time_bound(f->since, 0, since, err) != CV_OK) ||
 	    (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK))
-		return cv_op_fail(s, "audit.log", "audit", err);
+		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
 	q.actor = f->user;
 	q.action = f->action;
 	q.since = f->since ? since : NULL;
@@ -262,7 +57,7 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	/* Log the read first; what is shown is the log up to and including it. */
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
-		st = cv_op_log(s, "audit.log", "audit", "ok", "", err);
+		st = cv_op_log(s, CV_ACT_AUDIT_LOG, "audit", CV_OUT_OK, "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st != CV_OK)
@@ -709,7 +504,7 @@ cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_r
 	char detail[96];
 
 	memset(rep, 0, sizeof(*rep));
-	st = need_auditor(s, "audit.verify", err);
+	st = cv_policy_check(s, CV_ACT_AUDIT_VERIFY, "audit", err);
 	if (st != CV_OK)
 		return st;
 	/* Read in one transaction so that the rows checked are one snapshot. */
@@ -719,13 +514,13 @@ cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_r
 		cv_store_rollback(s->v->st);
 	}
 	if (st != CV_OK)
-		return cv_op_fail(s, "audit.verify", "audit", err);
+		return cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
 	snprintf(detail, sizeof(detail), "rows=%lld checkpoints=%lld users=%lld%s",
 		 (long long)rep->rows, (long long)rep->checkpoints, (long long)rep->users,
 		 checkpoint_text ? " external=ok" : "");
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
-		st = cv_op_log(s, "audit.verify", "audit", "ok", detail, err);
+		st = cv_op_log(s, CV_ACT_AUDIT_VERIFY, "audit", CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	return st;
@@ -740,12 +535,12 @@ cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err)
 	char *text;
 
 	*out = NULL;
-	st = need_auditor(s, "audit.checkpoint", err);
+	st = cv_policy_check(s, CV_ACT_AUDIT_CHECKPOINT, "audit", err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
-		st = cv_op_log(s, "audit.checkpoint", "audit", "ok", "", err);
+		st = cv_op_log(s, CV_ACT_AUDIT_CHECKPOINT, "audit", CV_OUT_OK, "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st != CV_OK)

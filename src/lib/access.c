@@ -1,0 +1,703 @@
+/*
+ * access.c - policy layer: the only code that unseals a case key or
+ * touches the case, grant and record tables (see access.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "cert.h"
+#include "err.h"
+#include "policy.h"
+#include "recovery.h"
+#include "text.h"
+#include "vkeys.h"
+#include "banned.h"
+
+#define ADULT_AGE_DEFAULT 18
+#define EACH_BATCH 64 /* cases decrypted, logged and shown at a time */
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+int cv_access_adult_age(cv_vault *v)
+{
+	uint8_t a = ADULT_AGE_DEFAULT;
+
+	if (cv_store_meta_get(v->st, "adult_age", &a, 1, NULL) != CV_OK)
+		return ADULT_AGE_DEFAULT;
+	return a;
+}
+
+void cv_case_free(struct cv_case *c)
+{
+	if (!c)
+		return;
+	cv_case_rec_clear(&c->rec);
+	cv_consent_state_free(&c->consent);
+	sodium_free(c->key);
+	json_decref(c->data);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+/* ---- sealing ------------------------------------------------------------ */
+
+static cv_status open_json(cv_session *s, const uint8_t *key, const cv_place *at,
+			   const uint8_t *nonce, const uint8_t *box, size_t len, json_t **out,
+			   cv_err *err)
+{
+	uint8_t *pt = NULL;
+	size_t n = 0;
+	json_error_t jerr;
+	cv_status st = cv_aead_open(s->v, key, at, nonce, box, len, &pt, &n, err);
+
+	*out = NULL;
+	if (st != CV_OK)
+		return st;
+	*out = json_loadb((const char *)pt, n, 0, &jerr);
+	sodium_free(pt);
+	if (!*out || !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return cv_err_set(err, CV_EINTEGRITY, "the %s of case '%s' is not valid JSON",
+				  at->type, at->case_id);
+	}
+	return CV_OK;
+}
+
+/* Encrypts a JSON object; *box is malloc'd. */
+static cv_status seal_json(cv_session *s, const uint8_t *key, const cv_place *at, json_t *o,
+			   uint8_t nonce[CV_AEAD_NONCE_LEN], uint8_t **box, size_t *len,
+			   cv_err *err)
+{
+	char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_free_t f;
+	cv_status st;
+
+	if (!txt)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_aead_seal(s->v, key, at, (const uint8_t *)txt, strlen(txt), nonce, box, len, err);
+	json_get_alloc_funcs(NULL, &f);
+	sodium_memzero(txt, strlen(txt));
+	f(txt);
+	return st;
+}
+
+cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *body,
+			const char *text, size_t textlen, int insert, cv_err *err)
+{
+	cv_place at = {r->type, c->rec.id, r->id, r->version};
+	uint8_t *box = NULL;
+	size_t len = 0;
+	cv_status st;
+
+	if (text)
+		st = cv_aead_seal(s->v, c->key, &at, (const uint8_t *)text, textlen, r->nonce, &box,
+				  &len, err);
+	else
+		st = seal_json(s, c->key, &at, body, r->nonce, &box, &len, err);
+	if (st != CV_OK)
+		return st;
+	r->box = box;
+	r->box_len = len;
+	st = insert ? cv_store_record_insert(s->v->st, r, err)
+		    : cv_store_record_update(s->v->st, r, err);
+	free(box);
+	r->box = NULL;
+	r->box_len = 0;
+	return st;
+}
+
+cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record *r, json_t **body,
+			      cv_err *err)
+{
+	cv_place at = {r->type, c->rec.id, r->id, r->version};
+
+	return open_json(s, c->key, &at, r->nonce, r->box, r->box_len, body, err);
+}
+
+cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r,
+			      uint8_t **text, size_t *len, cv_err *err)
+{
+	cv_place at = {r->type, c->rec.id, r->id, r->version};
+
+	return cv_aead_open(s->v, c->key, &at, r->nonce, r->box, r->box_len, text, len, err);
+}
+
+/* ---- record walks: collect first, then act -------------------------------- */
+
+static int collect_record(const cv_record *r, void *arg)
+{
+	cv_rec_list *l = arg;
+	cv_record *p;
+	uint8_t *box;
+
+	if (l->due_before && !(r->due[0] && strcmp(r->due, l->due_before) < 0))
+		return 0;
+	p = realloc(l->v, (l->n + 1) * sizeof(*p));
+	box = malloc(r->box_len ? r->box_len : 1);
+	if (!p || !box) {
+		if (p)
+			l->v = p;
+		free(box);
+		l->oom = 1;
+		return 1;
+	}
+	l->v = p;
+	l->v[l->n] = *r;
+	if (r->box_len)
+		memcpy(box, r->box, r->box_len);
+	l->v[l->n].box = box;
+	l->n++;
+	return 0;
+}
+
+void cv_rec_list_free(cv_rec_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free((void *)l->v[i].box);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static cv_status read_records(cv_session *s, const char *case_id, cv_rec_type type,
+			      cv_rec_list *l, cv_err *err)
+{
+	cv_status st = cv_store_record_each_case(s->v->st, case_id,
+						 type ? cv_rec_type_name(type) : NULL,
+						 collect_record, l, err);
+
+	if (st == CV_OK && l->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	return st;
+}
+
+cv_status cv_access_collect(cv_session *s, struct cv_case *c, cv_rec_type type, cv_rec_list *l,
+			    cv_err *err)
+{
+	return read_records(s, c->rec.id, type, l, err);
+}
+
+cv_status cv_access_record_update(cv_session *s, struct cv_case *c, const cv_record *r,
+				  cv_err *err)
+{
+	if (strcmp(r->case_id, c->rec.id) != 0)
+		return cv_err_set(err, CV_ERROR, "internal error: record '%s' is not on case '%s'",
+				  r->id, c->rec.id);
+	return cv_store_record_update(s->v->st, r, err);
+}
+
+cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
+			    int (*cb)(const cv_record *r, void *arg), void *arg, cv_err *err)
+{
+	cv_rec_list l = {0};
+	cv_status st = read_records(s, c->rec.id, type, &l, err);
+
+	for (size_t i = 0; i < l.n && st == CV_OK; i++)
+		if (cb(&l.v[i], arg))
+			break;
+	cv_rec_list_free(&l);
+	return st;
+}
+
+/* ---- loading a case ------------------------------------------------------ */
+
+static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
+{
+	cv_rec_list l = {0};
+	char today[11];
+	const char *born = jstr(c->data, "born");
+	cv_status st;
+
+	cv_today(today);
+	c->minor = !*born || cv_age_on(born, today) < cv_access_adult_age(s->v);
+	st = read_records(s, c->rec.id, 0, &l, err);
+	for (size_t i = 0; i < l.n && st == CV_OK; i++) {
+		json_t *o = NULL;
+
+		if (strcmp(l.v[i].type, cv_rec_type_name(CV_REC_CONSENT)) == 0)
+			st = cv_record_open_json(s, c, &l.v[i], &o, err);
+		if (st == CV_OK)
+			st = cv_consent_fold(&c->consent, &l.v[i], o, err);
+		json_decref(o);
+	}
+	cv_rec_list_free(&l);
+	return st;
+}
+
+static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
+			   cv_keyholder *recovery, struct cv_case *c, cv_err *err)
+{
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_place at;
+	cv_status st;
+
+	if (cv_field_check("case id", case_id, CV_ID_MAX - 1, NULL) != CV_OK)
+		return cv_err_set(err, CV_ENOTFOUND, "no case '%.20s'; case ids look like C-7KQ2M",
+				  case_id ? case_id : "");
+	st = cv_store_case_get(s->v->st, case_id, &c->rec, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_word_parse(&cv_case_states, c->rec.status) == CV_CASE_SHREDDED)
+		return cv_err_set(err, CV_ENOTFOUND,
+				  "case '%s' was shredded: nothing of it can be read any more",
+				  case_id);
+	if (need & CV_NEED_RECOVERY) {
+		st = cv_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
+		if (st != CV_OK)
+			return cv_err_set(err, CV_EINTEGRITY,
+					  "the recovery copy of case '%s' does not open: it was "
+					  "tampered with",
+					  case_id);
+	} else {
+		st = cv_store_grant_get(s->v->st, case_id, s->me.id, sealed, err);
+		if (st == CV_ENOTFOUND)
+			return cv_err_set(err, CV_EDENIED,
+					  "case '%s' is not shared with '%s'; a counselor on the "
+					  "case can share it with 'casevault case share %s %s'",
+					  case_id, s->me.name, case_id, s->me.name);
+		if (st != CV_OK)
+			return st;
+		st = cv_key_unseal(s->kh, sealed, &c->key, err);
+		if (st != CV_OK)
+			return cv_err_set(err, CV_EINTEGRITY,
+					  "the key of case '%s' sealed to '%s' does not open: it "
+					  "was tampered with",
+					  case_id, s->me.name);
+	}
+	at = (cv_place){"case", c->rec.id, c->rec.id, c->rec.version};
+	st = open_json(s, c->key, &at, c->rec.data_nonce, c->rec.data_box, c->rec.data_len,
+		       &c->data, err);
+	if (st == CV_OK)
+		st = load_consent(s, c, err);
+	return st;
+}
+
+cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			  unsigned scope, const char *crisis, cv_keyholder *recovery,
+			  struct cv_case **out, cv_err *err)
+{
+	char object[CV_ID_MAX + 8];
+	struct cv_case *c;
+	cv_status st;
+
+	*out = NULL;
+	cv_object_name(object, sizeof(object), "case", case_id ? case_id : "");
+	if (crisis && cv_crisis_check(crisis, err) != CV_OK)
+		return err->status;
+	st = cv_policy_check(s, action, object, err);
+	if (st != CV_OK)
+		return st;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_op_begin(s, err);
+	if (st != CV_OK) {
+		free(c);
+		return st;
+	}
+	st = case_load(s, case_id, need, recovery, c, err);
+	if (st == CV_OK && (need & CV_NEED_OPEN) &&
+	    cv_word_parse(&cv_case_states, c->rec.status) != CV_CASE_OPEN)
+		st = cv_err_set(err, CV_EDENIED,
+				"case '%s' is closed; reopen it with 'casevault case reopen %s' first",
+				case_id, case_id);
+	if (st == CV_OK && scope && cv_consent_check(&c->consent, c->minor, scope, c->rec.id,
+						     crisis ? NULL : err) != CV_OK) {
+		if (crisis) {
+			c->crisis = crisis;
+			c->crisis_scope = scope;
+		} else {
+			st = err->status;
+		}
+	}
+	if (st != CV_OK)
+		return cv_access_abort(s, c, action, object, err);
+	*out = c;
+	return CV_OK;
+}
+
+cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type type,
+				 cv_action action, unsigned need,
+				 unsigned (*scope_of)(const cv_record *r), const char *crisis,
+				 cv_record *r, struct cv_case **c, cv_err *err)
+{
+	const char *tname = cv_rec_type_name(type);
+	char object[CV_ID_MAX + 16];
+	cv_status st;
+
+	*c = NULL;
+	memset(r, 0, sizeof(*r));
+	cv_object_name(object, sizeof(object), tname, rec_id ? rec_id : "");
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_field_check("id", rec_id, CV_ID_MAX - 1, NULL) != CV_OK)
+		st = CV_ENOTFOUND;
+	else
+		st = cv_store_record_get(s->v->st, rec_id, r, err);
+	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(r->type, tname) != 0)) {
+		cv_record_clear(r);
+		st = cv_err_set(err, CV_ENOTFOUND, "no %s '%.20s'", tname, rec_id ? rec_id : "");
+	}
+	cv_store_rollback(s->v->st);
+	if (st != CV_OK)
+		return cv_op_fail(s, action, object, err);
+	st = cv_access_enter(s, r->case_id, action, need, scope_of ? scope_of(r) : 0, crisis, NULL,
+			     c, err);
+	cv_record_clear(r);
+	if (st != CV_OK)
+		return st;
+	/* Read the record again inside the write transaction: another command
+	 * may have changed it in between. */
+	st = cv_store_record_get(s->v->st, rec_id, r, err);
+	if (st != CV_OK)
+		st = cv_access_abort(s, *c, action, object, err);
+	return st;
+}
+
+cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, const char *object,
+			  const char *detail, cv_err *err)
+{
+	char now[CV_TIME_LEN], scopes[96], cobj[CV_ID_MAX + 8], cdetail[256];
+	cv_status st = CV_OK;
+
+	if (c->crisis) {
+		/* R2: the justification is kept encrypted with the case; the log
+		 * flags the event for supervisor review without its content. */
+		json_t *o = json_pack("{s:s, s:s, s:s}", "justification", c->crisis, "action",
+				      cv_action_name(action), "object", object);
+		cv_record r = {0};
+
+		cv_time_now(now);
+		st = cv_new_id(s->v, 'X', 6, r.id, err);
+		snprintf(r.case_id, sizeof(r.case_id), "%s", c->rec.id);
+		snprintf(r.type, sizeof(r.type), "%s", cv_rec_type_name(CV_REC_CRISIS));
+		snprintf(r.status, sizeof(r.status), "%s",
+			 cv_word(&cv_crisis_states, CV_CRISIS_UNREVIEWED));
+		r.version = 1;
+		r.author_id = s->me.id;
+		snprintf(r.created_at, sizeof(r.created_at), "%s", now);
+		snprintf(r.updated_at, sizeof(r.updated_at), "%s", now);
+		if (!o && st == CV_OK)
+			st = cv_err_set(err, CV_ERROR, "out of memory");
+		if (st == CV_OK)
+			st = cv_record_put(s, c, &r, o, NULL, 0, 1, err);
+		json_decref(o);
+		cv_scope_format(c->crisis_scope, scopes, sizeof(scopes));
+		snprintf(cobj, sizeof(cobj), "case:%s", c->rec.id);
+		snprintf(cdetail, sizeof(cdetail),
+			 "break-glass %s for %s without %s consent; awaiting supervisor review",
+			 r.id, cv_action_name(action), scopes);
+		if (st == CV_OK)
+			st = cv_op_log(s, CV_ACT_CRISIS, cobj, CV_OUT_OK, cdetail, err);
+	}
+	if (st == CV_OK)
+		st = cv_op_log(s, action, object, CV_OUT_OK, detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		cv_store_rollback(s->v->st);
+	return st;
+}
+
+cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, const char *object,
+			  cv_err *err)
+{
+	cv_case_free(c);
+	return cv_op_fail(s, action, object, err);
+}
+
+/* ---- the case row --------------------------------------------------------- */
+
+/* The coarse attributes for statistics, under the stats key. */
+static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_err *err)
+{
+	cv_place at = {"case-stats", rec->id, rec->id, rec->version};
+	uint8_t *key = NULL;
+	char opened[11] = "", closed[11] = "";
+	json_t *o;
+	cv_status st;
+
+	memcpy(opened, rec->opened_at, 10);
+	memcpy(closed, rec->closed_at, rec->closed_at[0] ? 10 : 0); /* dates only: coarse */
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "grade",
+		      json_integer_value(json_object_get(data, "grade")), "gender",
+		      jstr(data, "gender"), "category", jstr(data, "category"), "opened", opened,
+		      "closed", closed, "minor",
+		      json_is_true(json_object_get(data, "minor_at_open")));
+	if (!o)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_vkey_open(s, CV_VKEY_STATS, &key, err);
+	free(rec->stats_box);
+	rec->stats_box = NULL;
+	if (st == CV_OK)
+		st = seal_json(s, key, &at, o, rec->stats_nonce, &rec->stats_box, &rec->stats_len,
+			       err);
+	sodium_free(key);
+	json_decref(o);
+	return st;
+}
+
+static cv_status seal_data(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
+			   cv_err *err)
+{
+	cv_place at = {"case", rec->id, rec->id, rec->version};
+
+	free(rec->data_box);
+	rec->data_box = NULL;
+	return seal_json(s, key, &at, data, rec->data_nonce, &rec->data_box, &rec->data_len, err);
+}
+
+cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
+			   cv_err *err)
+{
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES], sealed[CV_SEALED_KEY_LEN];
+	cv_status st = cv_recovery_pk(s->v, rpk, err);
+
+	if (st != CV_OK)
+		return st;
+	cv_seal_key(key, rpk, rec->recovery_key);
+	st = seal_data(s, rec, key, data, err);
+	if (st == CV_OK)
+		st = seal_stats(s, rec, data, err);
+	if (st == CV_OK)
+		st = cv_store_case_insert(s->v->st, rec, err);
+	if (st == CV_OK) {
+		cv_seal_key(key, s->kh->box_pk, sealed);
+		st = cv_store_grant_put(s->v->st, rec->id, s->me.id, sealed, s->me.id, rec->opened_at,
+					err);
+	}
+	return st;
+}
+
+cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err)
+{
+	cv_status st;
+
+	c->rec.version++;
+	st = seal_data(s, &c->rec, c->key, c->data, err);
+	if (st == CV_OK)
+		st = seal_stats(s, &c->rec, c->data, err);
+	if (st == CV_OK)
+		st = cv_store_case_update(s->v->st, &c->rec, err);
+	return st;
+}
+
+cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_err *err)
+{
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+	char now[CV_TIME_LEN];
+	cv_user_rec u;
+	cv_status st;
+
+	st = cv_name_check(to, err);
+	if (st == CV_OK)
+		st = cv_store_user_by_name(s->v->st, to, &u, err);
+	if (st == CV_OK)
+		st = cv_user_verify(s->v, &u, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_user_role(&u) != CV_ROLE_COUNSELOR)
+		return cv_err_set(err, CV_EDENIED, "'%s' is %s; cases are shared only with counselors",
+				  to, cv_role_a(cv_user_role(&u)));
+	if (cv_word_parse(&cv_user_states, u.status) != CV_USER_ACTIVE)
+		return cv_err_set(err, CV_EDENIED, "'%s' is disabled; cases go to active counselors",
+				  to);
+	cv_seal_key(c->key, u.box_pk, sealed);
+	cv_time_now(now);
+	return cv_store_grant_put(s->v->st, c->rec.id, u.id, sealed, s->me.id, now, err);
+}
+
+cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err)
+{
+	return cv_store_case_shred(s->v->st, c->rec.id, err);
+}
+
+/* ---- many cases ------------------------------------------------------------ */
+
+static cv_status ids_checked(cv_status st, cv_id_list *ids, cv_err *err)
+{
+	if (st == CV_OK && ids && ids->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	return st;
+}
+
+cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err)
+{
+	return ids_checked(cv_store_case_granted(s->v->st, s->me.id, cv_id_list_add, ids, err), ids,
+			   err);
+}
+
+cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,
+			     cv_id_list *ids, int *open, cv_err *err)
+{
+	cv_id_list all = {0};
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_status st = ids_checked(cv_store_case_find(s->v->st, tag, cv_id_list_add, &all, err),
+				   &all, err);
+
+	if (open)
+		*open = 0;
+	for (size_t i = 0; i < all.n && st == CV_OK; i++) {
+		cv_case_rec r = {0};
+
+		if (granted_only) {
+			cv_status g = cv_store_grant_get(s->v->st, all.ids[i], s->me.id, sealed, err);
+
+			if (g == CV_OK)
+				cv_id_list_add(all.ids[i], ids);
+			else if (g != CV_ENOTFOUND)
+				st = g;
+			continue;
+		}
+		st = cv_store_case_get(s->v->st, all.ids[i], &r, err);
+		if (st == CV_OK && open)
+			*open += cv_word_parse(&cv_case_states, r.status) == CV_CASE_OPEN;
+		cv_case_rec_clear(&r);
+	}
+	cv_id_list_free(&all);
+	return ids_checked(st, ids, err);
+}
+
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
+				 cv_id_list *ids, cv_err *err)
+{
+	cv_rec_list l = {0};
+	cv_status st;
+
+	l.due_before = as_of;
+	st = cv_store_record_each_granted(s->v->st, s->me.id, cv_rec_type_name(type),
+					  collect_record, &l, err);
+	if (st == CV_OK && l.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	for (size_t i = 0; i < l.n && st == CV_OK; i++)
+		if (!ids->n || strcmp(ids->ids[ids->n - 1], l.v[i].case_id) != 0)
+			cv_id_list_add(l.v[i].case_id, ids);
+	cv_rec_list_free(&l);
+	return ids_checked(st, ids, err);
+}
+
+/* Decrypts up to EACH_BATCH cases from ids[*next], logging one row for each
+ * (ok, or failed when it does not open) in one transaction. */
+static cv_status each_batch(cv_session *s, const cv_id_list *ids, size_t *next,
+			    struct cv_case **got, size_t *ngot, size_t *bad, char *first_bad,
+			    cv_err *err)
+{
+	cv_status st = cv_op_begin(s, err);
+
+	*ngot = 0;
+	for (; st == CV_OK && *next < ids->n && *ngot < EACH_BATCH; (*next)++) {
+		char object[CV_ID_MAX + 8];
+		struct cv_case *c = calloc(1, sizeof(*c));
+		cv_err cerr = {0};
+		cv_status cst;
+
+		if (!c) {
+			st = cv_err_set(err, CV_ERROR, "out of memory");
+			break;
+		}
+		cv_object_name(object, sizeof(object), "case", ids->ids[*next]);
+		cst = case_load(s, ids->ids[*next], CV_NEED_CONTENT, NULL, c, &cerr);
+		if (cst == CV_OK) {
+			got[(*ngot)++] = c;
+			st = cv_op_log(s, CV_ACT_CASE_READ, object, CV_OUT_OK, "", err);
+			continue;
+		}
+		cv_case_free(c);
+		if (cst == CV_ENOTFOUND || cst == CV_EDENIED)
+			continue; /* shredded, or no longer granted */
+		if (cst != CV_EINTEGRITY) {
+			st = cv_err_set(err, cst, "%s", cerr.msg);
+			break;
+		}
+		if (!(*bad)++)
+			snprintf(first_bad, CV_ID_MAX, "%s", ids->ids[*next]);
+		st = cv_op_log(s, CV_ACT_CASE_READ, object, CV_OUT_FAILED, cerr.msg, err);
+	}
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	else
+		cv_store_rollback(s->v->st);
+	return st;
+}
+
+cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
+			 int (*cb)(cv_session *s, struct cv_case *c, void *arg), void *arg,
+			 cv_err *err)
+{
+	struct cv_case *got[EACH_BATCH];
+	char first_bad[CV_ID_MAX] = "", detail[48];
+	size_t next = 0, ngot = 0, bad = 0;
+	int stop = 0;
+	cv_status st = cv_policy_check(s, action, "cases", err);
+
+	if (st != CV_OK)
+		return st;
+	snprintf(detail, sizeof(detail), "cases=%zu", ids->n);
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_log(s, action, "cases", CV_OUT_OK, detail, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	while (st == CV_OK && !stop && next < ids->n) {
+		st = each_batch(s, ids, &next, got, &ngot, &bad, first_bad, err);
+		for (size_t i = 0; i < ngot; i++) {
+			if (st == CV_OK && !stop)
+				stop = cb(s, got[i], arg);
+			cv_case_free(got[i]);
+		}
+	}
+	if (st == CV_OK && bad)
+		st = cv_err_set(err, CV_EINTEGRITY,
+				"%zu case(s) failed verification and were not shown (first: '%s'); "
+				"the vault was tampered with: run 'casevault audit verify'",
+				bad, first_bad);
+	return st;
+}
+
+/* ---- users ------------------------------------------------------------------- */
+
+cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_user_rec *to,
+				int64_t *cases, cv_err *err)
+{
+	char now[CV_TIME_LEN];
+	cv_id_list ids = {0};
+	cv_status st = ids_checked(
+		cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
+
+	*cases = 0;
+	cv_time_now(now);
+	for (size_t i = 0; i < ids.n && st == CV_OK; i++) {
+		uint8_t sealed[CV_SEALED_KEY_LEN];
+		uint8_t *key = NULL;
+		cv_case_rec cr = {0};
+
+		st = cv_store_case_get(s->v->st, ids.ids[i], &cr, err);
+		if (st == CV_OK && cv_word_parse(&cv_case_states, cr.status) != CV_CASE_SHREDDED) {
+			st = cv_key_unseal(recovery, cr.recovery_key, &key, err);
+			if (st == CV_OK) {
+				cv_seal_key(key, to->box_pk, sealed);
+				st = cv_store_grant_put(s->v->st, ids.ids[i], to->id, sealed,
+							s->me.id, now, err);
+				(*cases)++;
+			}
+		}
+		sodium_free(key);
+		cv_case_rec_clear(&cr);
+	}
+	cv_id_list_free(&ids);
+	return st;
+}
+
+cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err)
+{
+	return cv_store_keys_delete_user(s->v->st, user_id, err);
+}

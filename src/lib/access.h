@@ -1,0 +1,157 @@
+/*
+ * access.h - policy layer: the one way to a case.  access is the only
+ * module that unseals a case key or touches the case, grant and record
+ * tables.  cv_access_enter opens the write transaction, loads the case,
+ * checks role, grant (by unsealing the case key: without a sealed copy
+ * there is no key, whatever the checks say), case state and informed
+ * consent (R1) or the crisis exception (R2); any refusal is rolled back
+ * and logged as a denied row.  cv_access_leave writes the audit rows and
+ * commits before the caller shows anything.  cv_access_each does the same
+ * for many cases, one logged read per decrypted case.
+ */
+#ifndef CV_ACCESS_H
+#define CV_ACCESS_H
+
+#include <jansson.h>
+
+#include "consent_state.h"
+#include "crypt.h"
+#include "log.h"
+
+/* What an operation needs of the case. */
+enum {
+	CV_NEED_CONTENT = 1,  /* a counselor granted on the case */
+	CV_NEED_OPEN = 2,     /* the case is open (not closed) */
+	CV_NEED_RECOVERY = 4, /* an admin with the recovery key instead of a grant */
+};
+
+struct cv_case {
+	cv_case_rec rec;
+	uint8_t *key; /* case key, sodium_malloc */
+	json_t *data; /* decrypted identity and attributes */
+	cv_consent_state consent;
+	int minor;
+	const char *crisis; /* justification when acting under R2 */
+	unsigned crisis_scope;
+};
+
+/*
+ * cv_access_enter - begin an operation `action` on case_id.  scope is the
+ * consent the operation needs (0 for none); crisis, when not NULL, is the
+ * R2 justification that may stand in for missing consent.  recovery is the
+ * recovery key holder for CV_NEED_RECOVERY.  On success the transaction is
+ * open and *out holds the case; on failure everything is rolled back and
+ * the refusal logged.
+ */
+cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			  unsigned scope, const char *crisis, cv_keyholder *recovery,
+			  struct cv_case **out, cv_err *err);
+/*
+ * cv_access_enter_record - the same for an operation on record rec_id of
+ * type `type`: finds its case, enters it (scope_of, when not NULL, gives
+ * the consent scope from the record), and reads the record again inside
+ * the write transaction into *r (free with cv_record_clear).  A missing
+ * record or one of another type is CV_ENOTFOUND.
+ */
+cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type type,
+				 cv_action action, unsigned need,
+				 unsigned (*scope_of)(const cv_record *r), const char *crisis,
+				 cv_record *r, struct cv_case **c, cv_err *err);
+/* Logs `action` on `object` (with detail), the break-glass row when the
+ * crisis exception was used, a checkpoint, and commits.  The caller still
+ * holds c (a read shows what it decrypted only after this) and frees it. */
+cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, const char *object,
+			  const char *detail, cv_err *err);
+/* Rolls back, logs the failure in err, frees c; returns err->status. */
+cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, const char *object,
+			  cv_err *err);
+void cv_case_free(struct cv_case *c);
+
+/* The vault's adult age setting (R1: a guardian's consent below it). */
+int cv_access_adult_age(cv_vault *v);
+
+/* ---- records of an entered case ---------------------------------------- */
+
+/* Encrypts body (JSON, or raw text when text is not NULL) into r under the
+ * case key at r's place, and inserts (insert) or updates r. */
+cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *body,
+			const char *text, size_t textlen, int insert, cv_err *err);
+/* Decrypts r: JSON into *body, or raw text into *text (sodium_malloc). */
+cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record *r, json_t **body,
+			      cv_err *err);
+cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r,
+			      uint8_t **text, size_t *len, cv_err *err);
+/* A list of records read from a walk; boxes are owned (malloc'd). */
+typedef struct cv_rec_list {
+	cv_record *v;
+	size_t n;
+	int oom;
+	const char *due_before; /* keep only records due before this date */
+} cv_rec_list;
+void cv_rec_list_free(cv_rec_list *l);
+/* Appends the records of c of `type` (0: all) to l, oldest first. */
+cv_status cv_access_collect(cv_session *s, struct cv_case *c, cv_rec_type type, cv_rec_list *l,
+			    cv_err *err);
+/* Rewrites r's clear columns (status, dates, signature) on case c; its
+ * ciphertext is unchanged. */
+cv_status cv_access_record_update(cv_session *s, struct cv_case *c, const cv_record *r,
+				  cv_err *err);
+/* Calls cb for each record of c of `type` (0: all), oldest first.  The
+ * records are read first and cb runs after the store walk has ended, so cb
+ * may use the store; a non-zero return stops. */
+cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
+			    int (*cb)(const cv_record *r, void *arg), void *arg, cv_err *err);
+
+/* ---- the case row ------------------------------------------------------ */
+
+/*
+ * cv_access_create - inside an operation begun with cv_op_begin: store a
+ * new case rec (id, status, dates, index tag set by the caller) with data
+ * sealed under key, its statistical attributes under the stats key, the
+ * key sealed to the recovery key and granted to the acting counselor.
+ */
+cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
+			   cv_err *err);
+/* Re-seals c's data and attributes at the next version and stores them
+ * with its (changed) status and dates. */
+cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err);
+/* Seals c's key to counselor `to` (verified, active). */
+cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_err *err);
+/* R10: deletes every grant and record of c and blanks its ciphertexts. */
+cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err);
+
+/* ---- many cases -------------------------------------------------------- */
+
+/* The ids of the cases granted to the acting counselor (oldest first). */
+cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
+/* The ids of cases whose blind index is tag: all of them (granted_only 0,
+ * only to count open ones) or those granted to the acting counselor. */
+cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,
+			     cv_id_list *ids, int *open, cv_err *err);
+/* The ids of granted cases holding records of `type`, with a due date
+ * before as_of when as_of is not NULL. */
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
+				 cv_id_list *ids, cv_err *err);
+
+/*
+ * cv_access_each - decrypt the cases in ids for `action` (a list or a
+ * find): one "case.read" row per case decrypted goes into the log, and
+ * commits, before cb sees that case.  A case that fails to open (tampered)
+ * is skipped, logged as failed, and reported at the end with
+ * CV_EINTEGRITY; the others are still shown.  Cases that were shredded or
+ * not granted meanwhile are skipped.  A non-zero return from cb stops.
+ */
+cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
+			 int (*cb)(cv_session *s, struct cv_case *c, void *arg), void *arg,
+			 cv_err *err);
+
+/* ---- users ------------------------------------------------------------- */
+
+/* After a reset: re-seals every case granted to `to` (by id) to its new
+ * key from the recovery copies; *cases counts them. */
+cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_user_rec *to,
+				int64_t *cases, cv_err *err);
+/* On disable: deletes every sealed key user_id holds (vault and case keys). */
+cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * cert.h - middle layer: user certificates (an admin-signed identity and
+ * status, checked along their signing chains) and the authors' signatures
+ * on final notes.
+ */
+#ifndef CV_CERT_H
+#define CV_CERT_H
+
+#include "session.h"
+
+/* The role of a record; 0 when its role text is unknown. */
+cv_role cv_user_role(const cv_user_rec *r);
+
+/*
+ * cv_user_verify - check r's identity signature along the chain of
+ * creating admins down to the vault's first admin (user 1, self-signed),
+ * and its status signature by an admin whose own identity verifies.
+ * CV_EINTEGRITY names the user and what failed.
+ */
+cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err);
+/* Verifies one identity (current or retired) along its signing chain. */
+cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
+
+typedef enum cv_cert_part { CV_CERT_IDENTITY = 1, CV_CERT_STATUS } cv_cert_part;
+/* Signs the identity (cert_sig) or the status (status_sig) of r with kh. */
+cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyholder *kh,
+		       cv_err *err);
+/* CV_EINTEGRITY: the record of r fails verification, because of why. */
+cv_status cv_cert_bad(cv_err *err, const cv_user_rec *r, const char *why);
+
+/* Signs a final note r (its ciphertext, kind, parent and version) into
+ * r->sig with its author's key holder. */
+cv_status cv_note_sign(cv_vault *v, cv_record *r, cv_keyholder *kh, cv_err *err);
+/* Whether r's signature verifies under any identity its author has held. */
+int cv_note_signature_ok(cv_vault *v, const cv_record *r);
+
+/* The name of user id into buf ("#ID" when there is no such user). */
+const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap);
+
+#endif

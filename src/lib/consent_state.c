@@ -1,0 +1,207 @@
+/*
+ * consent_state.c - policy layer, pure functions: consent scopes, the fold
+ * of consent events into the consent in force, and the R1/R2 checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consent_state.h"
+#include "err.h"
+#include "text.h"
+#include "banned.h"
+
+#define CRISIS_MAX_BYTES 1000
+#define CRISIS_MIN_WORDS 3
+
+static const char *const scope_prose[] = {NULL,
+					  "individual counseling",
+					  "group counseling",
+					  "psychological testing",
+					  "contact with guardians",
+					  "disclosure to a referral institution"};
+
+cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err)
+{
+	char choices[128];
+	const char *p = list;
+
+	*bits = 0;
+	cv_word_choices(&cv_scopes, choices, sizeof(choices));
+	if (!list || !*list)
+		return cv_err_set(err, CV_EUSAGE, "no consent scope given; use one or more of %s",
+				  choices);
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int found = 0;
+
+		for (size_t i = 1; i < cv_scopes.n; i++) {
+			if (strlen(cv_scopes.words[i]) == n && strncmp(p, cv_scopes.words[i], n) == 0) {
+				*bits |= 1u << (i - 1);
+				found = 1;
+			}
+		}
+		if (!found)
+			return cv_err_set(err, CV_EUSAGE, "unknown consent scope '%.*s'; use %s",
+					  (int)(n > 40 ? 40 : n), p, choices);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return CV_OK;
+}
+
+void cv_scope_format(unsigned bits, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 1; i < cv_scopes.n; i++) {
+		if (bits & (1u << (i - 1))) {
+			int n = snprintf(out + o, cap - o, "%s%s", o ? "," : "", cv_scopes.words[i]);
+			if (n < 0 || (size_t)n >= cap - o)
+				return;
+			o += (size_t)n;
+		}
+	}
+}
+
+unsigned cv_scope_json(json_t *array)
+{
+	unsigned bits = 0;
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(array, i, w)
+	{
+		int k = cv_word_parse(&cv_scopes, json_string_value(w));
+
+		if (k)
+			bits |= 1u << (k - 1);
+	}
+	return bits;
+}
+
+json_t *cv_scope_array(unsigned bits)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 1; a && i < cv_scopes.n; i++)
+		if ((bits & (1u << (i - 1))) &&
+		    json_array_append_new(a, json_string(cv_scopes.words[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static int scope_index(unsigned bit)
+{
+	for (size_t i = 1; i < cv_scopes.n; i++)
+		if (bit & (1u << (i - 1)))
+			return (int)i;
+	return CV_SCOPE_INDIVIDUAL;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+cv_status cv_consent_fold(cv_consent_state *cs, const cv_record *r, json_t *body, cv_err *err)
+{
+	int type = cv_word_parse(&cv_rec_types, r->type);
+	unsigned bits;
+	int by;
+
+	if (type == CV_REC_NOTE) {
+		char(*p)[CV_ID_MAX] = realloc(cs->notes, (cs->nnotes + 1) * sizeof(*p));
+
+		if (!p)
+			return cv_err_set(err, CV_ERROR, "out of memory");
+		cs->notes = p;
+		snprintf(p[cs->nnotes++], CV_ID_MAX, "%s", r->id);
+		return CV_OK;
+	}
+	if (type != CV_REC_CONSENT)
+		return CV_OK;
+	bits = cv_scope_json(json_object_get(body, "scopes"));
+	by = cv_word_parse(&cv_parties, jstr(body, "by"));
+	if (strcmp(jstr(body, "action"), "record") == 0) {
+		if (by == CV_PARTY_STUDENT)
+			cs->student_scopes |= bits;
+		else if (by == CV_PARTY_GUARDIAN)
+			cs->guardian_scopes |= bits;
+	} else {
+		if (by != CV_PARTY_GUARDIAN)
+			cs->student_scopes &= ~bits;
+		if (by != CV_PARTY_STUDENT)
+			cs->guardian_scopes &= ~bits;
+		cs->withdrawn = 1;
+		cs->nnotes_withdrawn = cs->nnotes;
+		snprintf(cs->withdrawn_on, sizeof(cs->withdrawn_on), "%s", jstr(body, "date"));
+		snprintf(cs->withdrawn_at, sizeof(cs->withdrawn_at), "%s", r->created_at);
+	}
+	cs->events++;
+	return CV_OK;
+}
+
+int cv_consent_before_withdrawal(const cv_consent_state *cs, const char *id)
+{
+	for (size_t i = 0; i < cs->nnotes_withdrawn; i++)
+		if (strcmp(cs->notes[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+void cv_consent_state_free(cv_consent_state *cs)
+{
+	if (!cs)
+		return;
+	free(cs->notes);
+	cs->notes = NULL;
+	cs->nnotes = cs->nnotes_withdrawn = 0;
+}
+
+cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope,
+			   const char *case_id, cv_err *err)
+{
+	unsigned missing_student = scope & ~cs->student_scopes;
+	unsigned missing_guardian = minor ? scope & ~cs->guardian_scopes : 0;
+	int k = scope_index(missing_student ? missing_student : missing_guardian);
+	const char *who = missing_student ? "student" : "guardian";
+
+	if (!missing_student && !missing_guardian)
+		return CV_OK;
+	return cv_err_set(err, CV_EDENIED,
+			  "case '%s' has no %s consent from the %s%s for %s; record it with "
+			  "'casevault consent record %s --by %s --method written|oral --date "
+			  "YYYY-MM-DD --scope %s', or act under --crisis \"justification\" if there "
+			  "is a risk of harm",
+			  case_id, cs->withdrawn ? "current (withdrawn)" : "recorded", who,
+			  !missing_student ? " (the student is a minor)" : "", scope_prose[k], case_id,
+			  who, cv_scopes.words[k]);
+}
+
+cv_status cv_crisis_check(const char *crisis, cv_err *err)
+{
+	cv_err why = {0};
+	size_t words = 0;
+
+	if (cv_field_check("the justification", crisis, CRISIS_MAX_BYTES, &why) != CV_OK)
+		return cv_err_set(err, CV_EUSAGE,
+				  "--crisis needs a justification: say what risk of harm makes "
+				  "acting without consent necessary (%s)",
+				  why.msg);
+	/* Count words: a non-blank that follows a blank or the start. */
+	for (const char *p = crisis; *p; p++)
+		words += *p != ' ' && *p != '\t' && (p == crisis || p[-1] == ' ' || p[-1] == '\t');
+	if (words < CRISIS_MIN_WORDS)
+		return cv_err_set(err, CV_EUSAGE,
+				  "--crisis needs a justification: say what risk of harm makes "
+				  "acting without consent necessary");
+	return CV_OK;
+}
