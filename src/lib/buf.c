@@ -1,5 +1,5 @@
 /*
- * buf.c - canonical byte encodings (big-endian integers, length-prefixed
+ * buf.c - ground layer: canonical byte encodings (big-endian integers, length-prefixed
  * strings) as documented in docs/FORMAT.md.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * buf.h - a growable byte buffer for building the canonical encodings that
+ * buf.h - ground layer: a growable byte buffer for building the canonical encodings that
  * are signed or hashed.  Not for secrets: it lives in ordinary heap memory.
  */
 #ifndef CV_BUF_H

@@ -1,5 +1,5 @@
 /*
- * consent.c - informed, voluntary consent (R1): recording and withdrawing
+ * consent.c - commands: informed, voluntary consent (R1): recording and withdrawing
  * it.  Consent is kept as encrypted events on the case; the state in force
  * is their fold (consent_state.c), checked by cv_access_enter for every
  * operation.

@@ -1,5 +1,5 @@
 /*
- * crypt.c - authenticated encryption bound to a place, sealed keys, ids.
+ * crypt.c - middle layer: authenticated encryption bound to a place, sealed keys, ids.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * crypt.h - the vault's content encryption: XChaCha20-Poly1305 with
+ * crypt.h - middle layer: the vault's content encryption: XChaCha20-Poly1305 with
  * associated data that binds each ciphertext to its place, sealed 32-byte
  * keys, random record ids, and wiping memory for the JSON library.
  */

@@ -1,5 +1,5 @@
 /*
- * err.c - the error context shared by every library function.
+ * err.c - ground layer: the error context shared by every library function.
  */
 #include <stdarg.h>
 #include <stdio.h>

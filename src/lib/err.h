@@ -1,5 +1,5 @@
 /*
- * err.h - filling a cv_err: the one way library code reports a failure.
+ * err.h - ground layer: filling a cv_err: the one way library code reports a failure.
  */
 #ifndef CV_ERR_H
 #define CV_ERR_H

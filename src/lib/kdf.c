@@ -1,5 +1,5 @@
 /*
- * kdf.c - Argon2id key derivation with explicit, bounded cost parameters.
+ * kdf.c - ground layer: Argon2id key derivation with explicit, bounded cost parameters.
  */
 #include <argon2.h>
 #include <sodium.h>

@@ -1,5 +1,5 @@
 /*
- * kdf.h - passphrase to key: Argon2id through libargon2 (which, unlike
+ * kdf.h - ground layer: passphrase to key: Argon2id through libargon2 (which, unlike
  * crypto_pwhash, computes with p > 1 lanes).
  */
 #ifndef CV_KDF_H

@@ -1,5 +1,5 @@
 /*
- * keyholder.c - the in-process key holder: secret keys in guarded memory,
+ * keyholder.c - ground layer: the in-process key holder: secret keys in guarded memory,
  * readable only for the duration of one operation.
  */
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * note.c - counseling notes (R4): drafts, finalization (the author's
+ * note.c - commands: counseling notes (R4): drafts, finalization (the author's
  * signature, then immutability), addenda, reading.  Note text is the raw
  * UTF-8 plaintext of the record, encrypted under the case key.
  */

@@ -1,5 +1,5 @@
 /*
- * record.c - the other records on a case: psychological test results (R5),
+ * record.c - commands: the other records on a case: psychological test results (R5),
  * referrals and their follow-ups (R6), and the key-student register (R8).
  * Their content is encrypted under the case key; only the dates that drive
  * the overdue lists (and a referral's status) are kept in clear.

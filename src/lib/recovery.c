@@ -1,14 +1,14 @@
 /*
- * recovery.c - the recovery code: 16 random bytes and 2 check bytes, shown
+ * recovery.c - middle layer: the recovery code: 16 random bytes and 2 check bytes, shown
  * as nine dash-separated groups of four hex digits.  The X25519 key pair is
  * derived from the 16 bytes; its public half is stored signed by the first
  * admin, its secret half only on paper.
  */
 #include <string.h>
 
+#include "cert.h"
 #include "err.h"
 #include "recovery.h"
-#include "user.h"
 #include "banned.h"
 
 #define SEED_LEN 16

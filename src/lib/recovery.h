@@ -1,5 +1,5 @@
 /*
- * recovery.h - the vault's recovery key: an X25519 key pair whose secret
+ * recovery.h - middle layer: the vault's recovery key: an X25519 key pair whose secret
  * exists only as the code printed once by `casevault init`.
  */
 #ifndef CV_RECOVERY_H

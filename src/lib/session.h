@@ -1,5 +1,5 @@
 /*
- * session.h - the internal shape of an open vault and of an authenticated
+ * session.h - ground layer (shared shapes): the internal shape of an open vault and of an authenticated
  * session, shared by the library modules.
  */
 #ifndef CV_SESSION_H

@@ -1,5 +1,5 @@
 /*
- * store.c - SQLite storage: the schema, the connection settings, and every
+ * store.c - store layer: SQLite storage: the schema, the connection settings, and every
  * SQL statement of the program, prepared once from one table.
  */
 #include <errno.h>

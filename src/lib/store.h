@@ -1,5 +1,5 @@
 /*
- * store.h - the storage module: the only code that speaks SQL.
+ * store.h - store layer: the storage module: the only code that speaks SQL.
  *
  * Everything above this layer deals in records and byte strings; a
  * PostgreSQL backend that holds only ciphertext can later implement the

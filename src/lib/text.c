@@ -1,5 +1,5 @@
 /*
- * text.c - input validation and time formatting.
+ * text.c - ground layer: input validation and time formatting.
  */
 #include <stdio.h>
 #include <string.h>

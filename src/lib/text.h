@@ -1,5 +1,5 @@
 /*
- * text.h - validation of what users type (UTF-8, control characters, names)
+ * text.h - ground layer: validation of what users type (UTF-8, control characters, names)
  * and the vault's one time and date format.  Ground layer.
  */
 #ifndef CV_TEXT_H

@@ -1,5 +1,5 @@
 /*
- * vault.c - process hardening, creating and opening vaults, and logging in.
+ * vault.c - commands: process hardening, creating and opening vaults, and logging in.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /*
- * vkeys.c - sealing and opening the vault-wide stats and index keys.
+ * vkeys.c - middle layer: sealing and opening the vault-wide stats and index keys.
  */
 #include <string.h>
 
+#include "cert.h"
 #include "crypt.h"
 #include "err.h"
-#include "user.h"
 #include "vkeys.h"
 #include "banned.h"
 

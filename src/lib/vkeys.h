@@ -1,5 +1,5 @@
 /*
- * vkeys.h - the vault-wide keys: the stats key (coarse statistical
+ * vkeys.h - middle layer: the vault-wide keys: the stats key (coarse statistical
  * attributes; held by counselors, supervisors and admins) and the index key
  * (blind index of student numbers; held by counselors and admins).  Each
  * is a random 32-byte key sealed to every holder's X25519 key and to the
