@@ -184,12 +184,25 @@ cv_role cv_session_role(const cv_session *s);
  * cv_may - asked by a front end before it prompts for a passphrase: may
  * `user` perform `action` at all?  The role is read from the user's
  * verified record (no secret needed).  CV_EDENIED, logged, when the role
- * may not; CV_OK otherwise (an unknown, disabled or unverifiable user is
+ * may not (the row names target, the case, note or user the command
+ * names, when it is one); CV_OK otherwise (an unknown, disabled or unverifiable user is
  * left to cv_login, which refuses it the same way whatever the reason).
  * Grant, case state and consent are checked after login, by
  * cv_may_case, before any text, editor or recovery code is asked for.
  */
-cv_status cv_may(cv_vault *v, const char *user, cv_action action, cv_err *err);
+cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target,
+		 cv_err *err);
+
+/*
+ * cv_may_case - after login, before the front end opens an editor or asks
+ * for a recovery code: would `action` on id (a case id, or the note or
+ * referral id the action names) be refused for grant, case state or
+ * consent?  kind is the note kind for note add (NULL: session); crisis the
+ * R2 justification, if one was given.  A refusal is logged and returned
+ * exactly as the action itself would; CV_OK changes nothing.
+ */
+cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
+		      const char *crisis, cv_err *err);
 
 /* ---- users ---------------------------------------------------------- */
 

@@ -121,6 +121,13 @@ denied_row() {
 	[ "$rc" -eq 0 ] && tail -n 1 "$T/out" | grep -qF -- " $1 $2 case:$3 denied"
 }
 
+# denied_note_row USER ACTION NOTE: the last denial names the note (a role
+# refusal comes before login, so it names what the command named).
+denied_note_row() {
+	as sue audit log --denied
+	[ "$rc" -eq 0 ] && tail -n 1 "$T/out" | grep -qF -- " $1 $2 note:$3 denied"
+}
+
 q() { sqlite3 "$V" "$1"; }
 nrecords() { q 'select count(*) from records'; }
 ncases() { q 'select count(*) from cases'; }
@@ -403,7 +410,7 @@ for who in sue alice; do
 	check "$who: denied case.show row" denied_row "$who" case.show "$C"
 	as "$who" note show "$N1"
 	check "$who: note show exits 4" eval 'rc_is 4 && out_empty && err_lacks "$PHRASE"'
-	check "$who: denied note.show row" denied_row "$who" note.show "$C"
+	check "$who: denied note.show row" denied_note_row "$who" note.show "$N1"
 done
 
 # ---- 7. crisis: acting without consent ------------------------------------

@@ -16,16 +16,27 @@ struct cli {
 	const char *user;
 	int pass_fd; /* -1: the terminal */
 	int json;
+	const char *target; /* what the command names, for the policy check */
 	cv_vault *v;
 	cv_session *s;
 	cv_err err;
 };
 
-/* A command: name, sub-command (or NULL), handler and usage text. */
+/* What a command needs set up before it runs (git.c's RUN_SETUP). */
+enum {
+	RUN_SESSION = 1,  /* a logged-in user (asked for the passphrase) */
+	RUN_RECOVERY = 2, /* the recovery code, asked after the checks */
+	RUN_TEXT = 4,     /* text from a file, stdin or $EDITOR, read after the checks */
+};
+
+/* A command: name, sub-command (or NULL), handler, the action the policy
+ * judges, setup flags and usage text. */
 struct cmd {
 	const char *group;
 	const char *sub;
 	int (*fn)(struct cli *c, int argc, char **argv);
+	cv_action action;
+	unsigned flags;
 	const char *usage;
 	const char *summary;
 };
@@ -37,8 +48,14 @@ int cli_usage(const struct cmd *cmd, const char *fmt, ...) __attribute__((format
 /* The command being run (for cli_usage from inside handlers). */
 extern const struct cmd *cli_current;
 
-/* Opens the vault and logs the user in, once; CV_OK or a status in c->err. */
+/* Opens the vault and logs the user in, once; CV_OK or a status in c->err.
+ * The policy's role check (cv_may) comes before the passphrase prompt. */
 cv_status cli_session(struct cli *c);
+/* cli_session, then for commands that read text or a recovery code the
+ * library's grant, state and consent check on target (cv_may_case), so
+ * that a refusal comes before anything else is asked.  kind and crisis
+ * are the command's --kind and --crisis (may be NULL). */
+cv_status cli_setup(struct cli *c, const char *target, const char *kind, const char *crisis);
 
 /*
  * cli_secret - read one secret line: the next line of --passphrase-fd, or

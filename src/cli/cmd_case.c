@@ -359,7 +359,7 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 			 json_array(), json_array()};
 	cv_status st = CV_OK;
 
-	if (cli_session(c) != CV_OK)
+	if (cli_setup(c, id, NULL, NULL) != CV_OK)
 		st = c->err.status;
 	else
 		st = cv_case_show(c->s, id, tests, as_of, vis, &x, &c->err);
@@ -506,7 +506,7 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK || cv_case_close(c->s, argv[i], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_close(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("closed %s\n", argv[i]);
 	return CV_OK;
@@ -519,7 +519,7 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK || cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("reopened %s\n", argv[i]);
 	return CV_OK;
@@ -532,7 +532,7 @@ int cmd_case_share(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK || cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("shared %s with '%s'\n", argv[i], argv[i + 1]);
 	return CV_OK;
@@ -540,15 +540,11 @@ int cmd_case_share(struct cli *c, int argc, char **argv)
 
 /* Logs in, then reads the recovery code (the next secret after the
  * admin's passphrase). */
-static cv_status session_and_code(struct cli *c, char **code)
+static cv_status session_and_code(struct cli *c, const char *target, char **code)
 {
 	*code = NULL;
-	if (cli_session(c) != CV_OK)
+	if (cli_setup(c, target, NULL, NULL) != CV_OK)
 		return c->err.status;
-	/* A non-admin is refused (and logged) by the library without being
-	 * asked for a code it could not use. */
-	if (cv_session_role(c->s) != CV_ROLE_ADMIN)
-		return CV_OK;
 	return cli_recovery_code(c, code);
 }
 
@@ -568,7 +564,7 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !to)
 		return cli_usage(cli_current, "give one case id and --to USER");
-	st = session_and_code(c, &code);
+	st = session_and_code(c, argv[optind], &code);
 	if (st == CV_OK)
 		st = cv_case_handover(c->s, argv[optind], to, code, &c->err);
 	sodium_free(code);
@@ -594,7 +590,7 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !reason)
 		return cli_usage(cli_current, "give one case id and --reason TEXT");
-	st = session_and_code(c, &code);
+	st = session_and_code(c, argv[optind], &code);
 	if (st == CV_OK)
 		st = cv_case_shred(c->s, argv[optind], reason, code, &c->err);
 	sodium_free(code);

@@ -48,11 +48,11 @@ static int parse_write(int argc, char **argv, int with_kind, struct write_opts *
 
 /* Reads the acting user's passphrase first, then the text: both may come
  * from standard input, in that order. */
-static cv_status session_and_text(struct cli *c, const struct write_opts *o, char **text,
-				  size_t *len)
+static cv_status session_and_text(struct cli *c, const char *target, const struct write_opts *o,
+				  char **text, size_t *len)
 {
 	*text = NULL;
-	if (cli_session(c) != CV_OK)
+	if (cli_setup(c, target, o->kind, o->crisis) != CV_OK)
 		return c->err.status;
 	return cli_text(c, o->file, NULL, 0, text, len);
 }
@@ -67,7 +67,7 @@ int cmd_note_add(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	st = session_and_text(c, &o, &text, &len);
+	st = session_and_text(c, argv[i], &o, &text, &len);
 	if (st == CV_OK)
 		st = cv_note_add(c->s, argv[i], o.kind, text, len, o.crisis, id, &c->err);
 	sodium_free(text);
@@ -105,7 +105,7 @@ int cmd_note_edit(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	st = cli_session(c);
+	st = cli_setup(c, argv[i], NULL, o.crisis);
 	/* In the editor, start from the current draft (a logged read). */
 	if (st == CV_OK && !o.file && isatty(STDIN_FILENO))
 		st = cv_note_show(c->s, argv[i], capture_text, &old, &c->err);
@@ -131,7 +131,7 @@ int cmd_note_finalize(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 	if (argc - optind != 1)
 		return cli_usage(cli_current, "give one note id");
-	if (cli_session(c) != CV_OK || cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("finalized %s: signed, and immutable from now on\n", argv[optind]);
 	return CV_OK;
@@ -147,7 +147,7 @@ int cmd_note_amend(struct cli *c, int argc, char **argv)
 
 	if (i < 0)
 		return CV_EUSAGE;
-	st = session_and_text(c, &o, &text, &len);
+	st = session_and_text(c, argv[i], &o, &text, &len);
 	if (st == CV_OK)
 		st = cv_note_amend(c->s, argv[i], text, len, o.crisis, id, &c->err);
 	sodium_free(text);
@@ -167,7 +167,7 @@ int cmd_note_show(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 	if (argc - optind != 1)
 		return cli_usage(cli_current, "give one note id");
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_note_show(c->s, argv[optind], cli_print_note, c, &c->err) != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
@@ -208,7 +208,7 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current, "give one case id");
 	if (!in.by || !in.method || !in.date || !in.scopes)
 		return cli_usage(cli_current, "--by, --method, --date and --scope are all needed");
-	if (cli_session(c) != CV_OK || cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("recorded %s consent on %s\n", in.by, argv[optind]);
 	return CV_OK;
@@ -237,7 +237,7 @@ int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(cli_current, "give one case id");
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_withdraw(c->s, argv[optind], by, scopes, date, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("consent withdrawn on %s: no new work until it is recorded again; existing "

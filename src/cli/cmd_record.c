@@ -36,7 +36,7 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !scale || !score)
 		return cli_usage(cli_current, "give one case id, --scale and --score");
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("%s\n", id);
@@ -83,7 +83,7 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 	if (argc - optind != 1 || !in.to || !in.reason || !in.urgency || !in.disclosed)
 		return cli_usage(cli_current,
 				 "give one case id, --to, --reason, --urgency and --disclosed");
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("%s\n", id);
@@ -113,7 +113,7 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !status)
 		return cli_usage(cli_current, "give one referral id and --status");
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("referral %s: %s\n", argv[optind], status);
@@ -191,7 +191,7 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 	num[n] = '\0';
 	if (cli_parse_u32(num, &days) != 0)
 		return cli_usage(cli_current, "--every takes days, like 14d, not '%s'", every);
-	if (cli_session(c) != CV_OK ||
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("%s is on the key-student register (%s, every %u days)\n", argv[optind], tag, days);
@@ -225,7 +225,7 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage(cli_current, "give one case id");
-	if (cli_session(c) != CV_OK || cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("follow-up recorded on %s\n", argv[optind]);
 	return CV_OK;

@@ -50,14 +50,9 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 				 role_s);
 	if (cv_name_check(name, &c->err) != CV_OK)
 		return cli_fail(c);
-	if (cli_session(c) != CV_OK)
+	/* A non-admin was refused (and logged) by cv_may before any prompt. */
+	if (cli_setup(c, name, NULL, NULL) != CV_OK)
 		return cli_fail(c);
-	/* A non-admin is refused (and logged) by the library before being asked
-	 * for a passphrase it could not use. */
-	if (cv_session_role(c->s) != CV_ROLE_ADMIN) {
-		cv_user_add(c->s, name, role, "", 0, NULL, &c->err);
-		return cli_fail(c);
-	}
 	{
 		char prompt[CV_NAME_MAX + 40];
 		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", name);
@@ -134,7 +129,7 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current, "name exactly one user to disable");
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
-	if (cli_session(c) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK)
 		return cli_fail(c);
 	if (cv_user_disable(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
@@ -154,12 +149,7 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current, "name exactly one user to reset");
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
-	st = cli_session(c);
-	if (st == CV_OK && cv_session_role(c->s) != CV_ROLE_ADMIN) {
-		/* Refused and logged by the library before any secret is asked. */
-		cv_user_reset(c->s, argv[optind], "", "", 0, &c->err);
-		return cli_fail(c);
-	}
+	st = cli_setup(c, argv[optind], NULL, NULL);
 	if (st == CV_OK)
 		st = cli_recovery_code(c, &code);
 	if (st == CV_OK) {

@@ -12,79 +12,79 @@
 #include "banned.h"
 
 static const struct cmd commands[] = {
-	{"init", NULL, cmd_init,
+	{"init", NULL, cmd_init, CV_ACT_VAULT_INIT, 0,
 	 "init --admin NAME [--kdf-t N] [--kdf-m KIB] [--kdf-p N]",
 	 "create a vault and its first admin; print the recovery code once"},
-	{"user", "add", cmd_user_add, "user add NAME --role counselor|supervisor|admin",
+	{"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION, "user add NAME --role counselor|supervisor|admin",
 	 "add a user (admin)"},
-	{"user", "list", cmd_user_list, "user list", "list the vault's users"},
-	{"user", "passwd", cmd_user_passwd, "user passwd", "change your own passphrase"},
-	{"user", "disable", cmd_user_disable, "user disable NAME", "disable an account (admin)"},
-	{"user", "reset", cmd_user_reset, "user reset NAME",
+	{"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list", "list the vault's users"},
+	{"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION, "user passwd", "change your own passphrase"},
+	{"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME", "disable an account (admin)"},
+	{"user", "reset", cmd_user_reset, CV_ACT_USER_RESET, RUN_SESSION | RUN_RECOVERY, "user reset NAME",
 	 "new keys and passphrase for a user who forgot theirs (admin, recovery code)"},
-	{"case", "open", cmd_case_open,
+	{"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
 	 "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
 	 "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",
 	 "open a case; prints its id"},
-	{"case", "list", cmd_case_list, "case list [--all]", "your open cases (--all: closed too)"},
-	{"case", "show", cmd_case_show, "case show CASE [--include-tests] [--as-of DATE]",
+	{"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]", "your open cases (--all: closed too)"},
+	{"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION, "case show CASE [--include-tests] [--as-of DATE]",
 	 "a case: identity, consent, notes, referrals, register"},
-	{"case", "find", cmd_case_find, "case find --student-id ID", "your cases of a student"},
-	{"case", "close", cmd_case_close, "case close CASE",
+	{"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find --student-id ID", "your cases of a student"},
+	{"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
 	 "close a case (needs final analysis and outcome notes)"},
-	{"case", "reopen", cmd_case_reopen, "case reopen CASE", "reopen a closed case"},
-	{"case", "share", cmd_case_share, "case share CASE USER", "grant a case to a counselor"},
-	{"case", "handover", cmd_case_handover, "case handover CASE --to USER",
+	{"case", "reopen", cmd_case_reopen, CV_ACT_CASE_REOPEN, RUN_SESSION, "case reopen CASE", "reopen a closed case"},
+	{"case", "share", cmd_case_share, CV_ACT_CASE_SHARE, RUN_SESSION, "case share CASE USER", "grant a case to a counselor"},
+	{"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER, RUN_SESSION | RUN_RECOVERY, "case handover CASE --to USER",
 	 "give a departed counselor's case to another (admin, recovery code)"},
-	{"case", "shred", cmd_case_shred, "case shred CASE --reason TEXT",
+	{"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED, RUN_SESSION | RUN_RECOVERY, "case shred CASE --reason TEXT",
 	 "destroy a case at the end of retention (admin, recovery code)"},
-	{"consent", "record", cmd_consent_record,
+	{"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
 	 "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
 	 "--scope individual,group,testing,guardian-contact,referral-disclosure "
 	 "[--verified-by USER]",
 	 "record informed consent"},
-	{"consent", "withdraw", cmd_consent_withdraw,
+	{"consent", "withdraw", cmd_consent_withdraw, CV_ACT_CONSENT_WITHDRAW, RUN_SESSION,
 	 "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
 	 "withdraw consent: new work stops, records stay"},
-	{"consent", "show", cmd_consent_show, "consent show CASE", "consent in force and its history"},
-	{"note", "add", cmd_note_add,
+	{"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE", "consent in force and its history"},
+	{"note", "add", cmd_note_add, CV_ACT_NOTE_ADD, RUN_SESSION | RUN_TEXT,
 	 "note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]",
 	 "write a draft note (from --file, stdin or $EDITOR); prints its id"},
-	{"note", "edit", cmd_note_edit, "note edit NOTE [--file F] [--crisis TEXT]",
+	{"note", "edit", cmd_note_edit, CV_ACT_NOTE_EDIT, RUN_SESSION | RUN_TEXT, "note edit NOTE [--file F] [--crisis TEXT]",
 	 "rewrite a draft note"},
-	{"note", "finalize", cmd_note_finalize, "note finalize NOTE",
+	{"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION, "note finalize NOTE",
 	 "sign a note; it is immutable from then on"},
-	{"note", "amend", cmd_note_amend, "note amend NOTE [--file F] [--crisis TEXT]",
+	{"note", "amend", cmd_note_amend, CV_ACT_NOTE_AMEND, RUN_SESSION | RUN_TEXT, "note amend NOTE [--file F] [--crisis TEXT]",
 	 "add an addendum to a final note; prints its id"},
-	{"note", "show", cmd_note_show, "note show NOTE", "print a note"},
-	{"note", "list", cmd_note_list, "note list CASE [--as-of DATE]", "the notes of a case"},
-	{"test", "add", cmd_test_add,
+	{"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE", "print a note"},
+	{"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]", "the notes of a case"},
+	{"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
 	 "test add CASE --scale NAME --score S [--notes TEXT] [--crisis TEXT]",
 	 "record a psychological test result (needs testing consent)"},
-	{"test", "list", cmd_test_list, "test list CASE", "the test results of a case"},
-	{"referral", "add", cmd_referral_add,
+	{"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE", "the test results of a case"},
+	{"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
 	 "referral add CASE --to INSTITUTION --reason CAT --urgency routine|urgent|emergency "
 	 "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
 	 "refer a student; prints the referral id"},
-	{"referral", "update", cmd_referral_update,
+	{"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,
 	 "referral update REF --status contacted|accepted|declined|completed "
 	 "[--date YYYY-MM-DD] [--note TEXT]",
 	 "record a referral follow-up"},
-	{"referral", "list", cmd_referral_list, "referral list [--overdue] [--as-of DATE]",
+	{"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION, "referral list [--overdue] [--as-of DATE]",
 	 "referrals on your cases"},
-	{"watch", "add", cmd_watch_add,
+	{"watch", "add", cmd_watch_add, CV_ACT_WATCH_ADD, RUN_SESSION,
 	 "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
 	 "put a student on the key-student register"},
-	{"watch", "list", cmd_watch_list, "watch list [--due] [--as-of DATE]",
+	{"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION, "watch list [--due] [--as-of DATE]",
 	 "the key-student register"},
-	{"watch", "done", cmd_watch_done, "watch done CASE [--date YYYY-MM-DD]",
+	{"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION, "watch done CASE [--date YYYY-MM-DD]",
 	 "record a register follow-up"},
-	{"audit", "log", cmd_audit_log,
+	{"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
 	 "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
 	 "show the access log (supervisor, admin)"},
-	{"audit", "verify", cmd_audit_verify, "audit verify [--checkpoint FILE]",
+	{"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION, "audit verify [--checkpoint FILE]",
 	 "verify the log's hash chain and every signature (supervisor, admin)"},
-	{"audit", "checkpoint", cmd_audit_checkpoint, "audit checkpoint [-o FILE]",
+	{"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION, "audit checkpoint [-o FILE]",
 	 "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
 };
 
@@ -209,6 +209,9 @@ cv_status cli_session(struct cli *c)
 		return cv_err_set(&c->err, CV_EUSAGE,
 				  "no user given; use --user NAME (or set CASEVAULT_USER)");
 	st = cv_vault_open(c->vault_path, &c->v, &c->err);
+	/* A refusal by role comes before the passphrase is asked. */
+	if (st == CV_OK && cli_current)
+		st = cv_may(c->v, c->user, cli_current->action, c->target, &c->err);
 	if (st != CV_OK)
 		return st;
 	{
@@ -219,6 +222,19 @@ cv_status cli_session(struct cli *c)
 	if (st == CV_OK)
 		st = cv_login(c->v, c->user, pass, len, &c->s, &c->err);
 	sodium_free(pass);
+	return st;
+}
+
+cv_status cli_setup(struct cli *c, const char *target, const char *kind, const char *crisis)
+{
+	cv_status st;
+
+	c->target = target;
+	st = cli_session(c);
+	/* Grant, case state and consent are judged before an editor opens or
+	 * a recovery code is asked, so a refused command costs nothing. */
+	if (st == CV_OK && target && (cli_current->flags & (RUN_TEXT | RUN_RECOVERY)))
+		st = cv_may_case(c->s, cli_current->action, target, kind, crisis, &c->err);
 	return st;
 }
 

@@ -205,3 +205,9 @@ cv_status cv_crisis_check(const char *crisis, cv_err *err)
 				  "acting without consent necessary");
 	return CV_OK;
 }
+
+unsigned cv_note_kind_scope(const char *kind)
+{
+	return cv_word_parse(&cv_note_kinds, kind) == CV_KIND_CONTACT ? CV_SCOPE_GUARDIAN_CONTACT
+								 : CV_SCOPE_INDIVIDUAL;
+}

@@ -50,6 +50,10 @@ void cv_consent_state_free(cv_consent_state *cs);
 cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope,
 			   const char *case_id, cv_err *err);
 
+/* The consent a note of this kind needs: guardian contact for a contact
+ * note, individual counseling otherwise (also for an unknown kind). */
+unsigned cv_note_kind_scope(const char *kind);
+
 /* R2: a crisis justification must be valid single-line text that says
  * something (CV_EUSAGE otherwise). */
 cv_status cv_crisis_check(const char *justification, cv_err *err);

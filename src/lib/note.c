@@ -41,11 +41,6 @@ static cv_status check_text(const char *text, size_t len, cv_err *err)
 	return CV_OK;
 }
 
-static unsigned kind_scope(const char *kind)
-{
-	return strcmp(kind, "contact") == 0 ? CV_SCOPE_GUARDIAN_CONTACT : CV_SCOPE_INDIVIDUAL;
-}
-
 static int archive_days(cv_vault *v)
 {
 	uint8_t d = ARCHIVE_DAYS_DEFAULT;
@@ -141,7 +136,7 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
-	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, kind_scope(kind),
+	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, cv_note_kind_scope(kind),
 			   crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
@@ -158,7 +153,7 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 
 static unsigned note_scope(const cv_record *r)
 {
-	return kind_scope(r->kind);
+	return cv_note_kind_scope(r->kind);
 }
 
 /* Loads note_id and enters its case; on failure everything is logged. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "crypt.h"
 #include "err.h"
 #include "log.h"
 #include "policy.h"
@@ -68,6 +69,22 @@ static const struct rule *rule_of(cv_action action)
 	return NULL;
 }
 
+const char *cv_policy_object_kind(cv_action action)
+{
+	const char *name = cv_action_name(action);
+
+	if (action == CV_ACT_NOTE_EDIT || action == CV_ACT_NOTE_FINALIZE ||
+	    action == CV_ACT_NOTE_AMEND || action == CV_ACT_NOTE_SHOW)
+		return "note";
+	if (action == CV_ACT_REFERRAL_UPDATE)
+		return "referral";
+	if (strncmp(name, "user.", 5) == 0)
+		return "user";
+	if (strncmp(name, "audit.", 6) == 0)
+		return "audit";
+	return "case";
+}
+
 int cv_policy_allows(cv_role role, cv_action action)
 {
 	const struct rule *r = rule_of(action);
@@ -93,9 +110,10 @@ cv_status cv_policy_check(cv_session *s, cv_action action, const char *object, c
 	return cv_op_fail(s, action, object, err);
 }
 
-cv_status cv_may(cv_vault *v, const char *user, cv_action action, cv_err *err)
+cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target,
+		 cv_err *err)
 {
-	char object[CV_NAME_MAX + 8];
+	char object[CV_NAME_MAX + 16];
 	cv_user_rec u;
 	cv_err lerr = {0};
 	cv_role role;
@@ -111,8 +129,17 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, cv_err *err)
 	if (cv_policy_allows(role, action))
 		return CV_OK;
 	refuse(u.name, role, action, err);
-	/* Logged unsigned, like a failed login: no key is at hand. */
-	snprintf(object, sizeof(object), "user:%s", u.name);
+	/* Logged unsigned, like a failed login: no key is at hand.  The
+	 * object is the target when it is an id or a name, else the user. */
+	if (target && cv_id_ok(target))
+		cv_object_name(object, sizeof(object), cv_policy_object_kind(action), target);
+	else if (target && cv_name_check(target, NULL) == CV_OK &&
+		 strcmp(cv_policy_object_kind(action), "user") == 0)
+		snprintf(object, sizeof(object), "user:%s", target);
+	else if (strcmp(cv_policy_object_kind(action), "audit") == 0)
+		snprintf(object, sizeof(object), "audit");
+	else
+		snprintf(object, sizeof(object), "user:%s", u.name);
 	if (cv_audit_unsigned(v, u.name, action, object, CV_OUT_DENIED, "role",
 			      &lerr) != CV_OK && err) {
 		size_t n = strlen(err->msg);

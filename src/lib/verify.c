@@ -119,19 +119,24 @@ static struct signer *find_signer(struct verify_ctx *c, const char *name)
 	return NULL;
 }
 
-/* Rows that may stand outside any signed segment: failed logins, which
- * happen before anyone holds a key. */
-static int is_failed_login(const cv_audit_rec *r)
+/* Rows that may stand outside any signed segment, because no key was at
+ * hand: failed logins, and refusals by role before login (cv_may). */
+static int is_unsigned_row(const cv_audit_rec *r)
 {
 	static const char *const why[] = {"unknown user",	   "user record malformed",
 					  "user record fails verification", "account disabled",
 					  "wrong passphrase",	   "user keys fail verification"};
 	int known = 0;
 
-	if (strcmp(r->action, "login") != 0 || strcmp(r->outcome, "ok") == 0 ||
-	    strncmp(r->object, "user:", 5) != 0 || strcmp(r->object + 5, r->actor) != 0)
+	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_DENIED)) == 0 &&
+	    strcmp(r->detail, "role") == 0)
+		return cv_word_parse(&cv_actions, r->action) > CV_ACT_CASE_READ;
+	if (strncmp(r->object, "user:", 5) != 0 || strcmp(r->object + 5, r->actor) != 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+	if (strcmp(r->action, cv_action_name(CV_ACT_LOGIN)) != 0 ||
+	    strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) == 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(why); i++)
 		known |= strcmp(r->detail, why[i]) == 0;
 	return known;
 }
@@ -206,7 +211,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 				   (long long)r->seq);
 		return 1;
 	}
-	if (!is_failed_login(r)) {
+	if (!is_unsigned_row(r)) {
 		const struct signer *w = find_signer(c, r->actor);
 
 		if (!w || (w->disabled && w->rec_status_seq < r->seq)) {
@@ -255,7 +260,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			return 1;
 		}
 		c->rep->unsigned_tail++;
-		if (!is_failed_login(r)) {
+		if (!is_unsigned_row(r)) {
 			if (!c->seg_actor[0]) {
 				snprintf(c->seg_actor, sizeof(c->seg_actor), "%s", r->actor);
 				c->seg_start = r->seq;
