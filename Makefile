@@ -12,7 +12,7 @@ TEST_PKGS = cmocka
 
 # Debian packages behind the build, the tests and the man page.
 DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev \
-	libcmocka-dev sqlite3 scdoc
+	libcmocka-dev sqlite3 scdoc tzdata
 
 BUILD ?= build
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
