@@ -45,7 +45,7 @@
 
 /*
  * A source of uniform integers: uniform(ctx, n) returns an integer drawn
- * uniformly from [0, n), for 1 <= n < 2^43.  All the sampler's randomness
+ * uniformly from [0, n), for 1 <= n < 2^42.  All the sampler's randomness
  * comes from it.  A value >= n is refused as a broken source.
  */
 typedef uint64_t (*cv_dlap_uniform_fn)(void *ctx, uint64_t n);
