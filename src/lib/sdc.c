@@ -368,13 +368,13 @@ static void table_rels(struct model *m, const cv_sdc_table *t, size_t ti, size_t
  */
 static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *err)
 {
-	size_t *parent = NULL, *cells = NULL, maxterms = 0, maxrels = 0, maxdim = 0;
+	size_t *parent = NULL, *cells = NULL, *fill = NULL, maxterms = 0, maxrels = 0, maxdim = 0;
 	cv_status st = CV_ERROR;
 
 	memset(m, 0, sizeof(*m));
 	m->base = calloc(x->ntables + 1, sizeof(*m->base));
 	if (!m->base)
-		goto oom;
+		goto out;
 	for (size_t t = 0; t < x->ntables; t++) {
 		const cv_sdc_table *tb = &x->tables[t];
 
@@ -390,7 +390,7 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 	m->cls_of = malloc((m->ncells ? m->ncells : 1) * sizeof(*m->cls_of));
 	cells = malloc((maxdim + 1) * sizeof(*cells));
 	if (!parent || !m->cls_of || !cells)
-		goto oom;
+		goto out;
 	for (size_t i = 0; i < m->ncells; i++)
 		parent[i] = i;
 	for (size_t l = 0; l < x->nlinks; l++) {
@@ -423,7 +423,7 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 	m->rels = calloc(maxrels ? maxrels : 1, sizeof(*m->rels));
 	m->terms = calloc(maxterms ? maxterms : 1, sizeof(*m->terms));
 	if (!m->val || !m->sup || !m->rep || !m->rels || !m->terms)
-		goto oom;
+		goto out;
 	memset(m->sup, CV_SDC_PRIMARY, m->ncls);
 	for (size_t t = 0; t < x->ntables; t++) {
 		const cv_sdc_table *tb = &x->tables[t];
@@ -454,31 +454,27 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 	m->cr_off = calloc(m->ncls + 1, sizeof(*m->cr_off));
 	m->cr_rel = malloc((m->nterms ? m->nterms : 1) * sizeof(*m->cr_rel));
 	if (!m->cr_off || !m->cr_rel)
-		goto oom;
+		goto out;
 	for (size_t i = 0; i < m->nterms; i++)
 		m->cr_off[m->terms[i].cls + 1]++;
 	for (size_t c = 0; c < m->ncls; c++)
 		m->cr_off[c + 1] += m->cr_off[c];
-	{
-		size_t *fill = calloc(m->ncls ? m->ncls : 1, sizeof(*fill));
+	fill = calloc(m->ncls ? m->ncls : 1, sizeof(*fill));
+	if (!fill)
+		goto out;
+	for (size_t r = 0; r < m->nrel; r++)
+		for (size_t i = 0; i < m->rels[r].len; i++) {
+			size_t c = m->terms[m->rels[r].off + i].cls;
 
-		if (!fill)
-			goto oom;
-		for (size_t r = 0; r < m->nrel; r++)
-			for (size_t i = 0; i < m->rels[r].len; i++) {
-				size_t c = m->terms[m->rels[r].off + i].cls;
-
-				m->cr_rel[m->cr_off[c] + fill[c]++] = r;
-			}
-		free(fill);
-	}
+			m->cr_rel[m->cr_off[c] + fill[c]++] = r;
+		}
 	st = CV_OK;
-	goto out;
-oom:
-	cv_err_set(err, CV_ERROR, "out of memory");
 out:
+	if (st != CV_OK)
+		cv_err_set(err, CV_ERROR, "out of memory");
 	free(parent);
 	free(cells);
+	free(fill);
 	if (st != CV_OK)
 		model_free(m);
 	return st;

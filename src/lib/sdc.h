@@ -25,9 +25,9 @@
 
 #define CV_SDC_K_DEFAULT 5
 #define CV_SDC_K_MIN 3
-#define CV_SDC_MAX_DIM 1000	    /* categories per dimension */
-#define CV_SDC_MAX_COUNT 1000000000 /* largest cell value accepted */
-#define CV_SDC_LOWER_PRODUCT 1	    /* zeros are published: a hidden cell is >= 1 */
+#define CV_SDC_MAX_DIM 1000	  /* categories per dimension */
+#define CV_SDC_MAX_COUNT 10000000 /* largest cell value accepted */
+#define CV_SDC_LOWER_PRODUCT 1	  /* zeros are published: a hidden cell is >= 1 */
 
 /* What happens to a cell. */
 typedef enum cv_sdc_flag {
