@@ -12,15 +12,17 @@ TEST_PKGS = cmocka
 
 # Debian packages behind the build, the tests and the man page.
 DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev \
-	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format
+	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils
 
 BUILD ?= build
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -lm
+# lp_solve (statistics audit) ships a static library only, built against
+# SuiteSparse's colamd, and loads its optional plug-ins with dlopen.
+LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llpsolve55 -lcolamd -ldl -lm
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 LIB_SRC = $(wildcard src/lib/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
