@@ -29,18 +29,46 @@ typedef enum cv_status {
 } cv_status;
 
 #define CV_ERRMSG_MAX 512
+#define CV_ERR_ARGS 4
+#define CV_ERR_ARG_MAX 64
+#define CV_ERR_CODE_MAX 40
 
-/* The error context: the status and a message naming what failed and what
- * to do.  Messages never hold plaintext content or key material. */
+/*
+ * The error context.  A failure is a stable reason code ("consent.missing")
+ * with up to CV_ERR_ARGS string arguments and an English template that
+ * places them ("case '{1}' has no consent ..."); the audit log stores the
+ * code (and, for refusals, the arguments, which never hold content), never
+ * the sentence.  The front end renders the sentence, translated, with
+ * cv_err_render; msg holds the English rendering for library callers.
+ * Messages never hold plaintext content or key material.  Every function
+ * taking a cv_err accepts NULL.
+ */
 typedef struct cv_err {
 	cv_status status;
+	char code[CV_ERR_CODE_MAX];
+	const char *tmpl; /* static English template, or NULL */
+	char args[CV_ERR_ARGS][CV_ERR_ARG_MAX];
 	char msg[CV_ERRMSG_MAX];
 } cv_err;
 
-/* Sets err (which may be NULL) to st and a printf-style message; returns
- * st.  Front ends use it for their own errors so that one printer serves. */
+/*
+ * cv_fail - set err (which may be NULL) to st, reason code, template and
+ * its arguments (strings, at most CV_ERR_ARGS, each cut to
+ * CV_ERR_ARG_MAX - 1 bytes); returns st.  {1}..{4} in the template stand
+ * for the arguments.  Use the macro, which ends the argument list.
+ */
+cv_status cv_fail_(cv_err *err, cv_status st, const char *code, const char *tmpl, ...);
+#define cv_fail(err, st, code, ...) cv_fail_((err), (st), (code), __VA_ARGS__, (const char *)0)
+
+/* Sets err to st with a printf-style English message and the generic
+ * code "error"; for failures that are not refusals (I/O, memory). */
 cv_status cv_err_set(cv_err *err, cv_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Renders tmpl (err's template, or a translation of it) with err's
+ * arguments into out; {n} without an argument renders as "?".  A NULL
+ * tmpl renders err->msg. */
+void cv_err_render(const cv_err *err, const char *tmpl, char *out, size_t cap);
 
 typedef enum cv_role {
 	CV_ROLE_COUNSELOR = 1,

@@ -340,7 +340,7 @@ static void test_duplicate_open_warns(void **state)
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE action = 'case.open'"
 			       " AND object = 'case:%s'"
-			       " AND detail = 'student has another open case'",
+			       " AND detail = 'duplicate=1'",
 			       b),
 			 1);
 	/* Another student: no warning. */

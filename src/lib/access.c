@@ -393,9 +393,8 @@ cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, co
 		json_decref(o);
 		cv_scope_format(c->crisis_scope, scopes, sizeof(scopes));
 		snprintf(cobj, sizeof(cobj), "case:%s", c->rec.id);
-		snprintf(cdetail, sizeof(cdetail),
-			 "break-glass %s for %s without %s consent; awaiting supervisor review",
-			 r.id, cv_action_name(action), scopes);
+		snprintf(cdetail, sizeof(cdetail), "record=%s action=%s scope=%s", r.id,
+			 cv_action_name(action), scopes);
 		if (st == CV_OK)
 			st = cv_op_log(s, CV_ACT_CRISIS, cobj, CV_OUT_OK, cdetail, err);
 	}
@@ -595,7 +594,7 @@ static cv_status each_batch(cv_session *s, const cv_id_list *ids, size_t *next,
 
 	*ngot = 0;
 	for (; st == CV_OK && *next < ids->n && *ngot < EACH_BATCH; (*next)++) {
-		char object[CV_ID_MAX + 8];
+		char object[CV_ID_MAX + 8], detail[CV_LOG_DETAIL_MAX];
 		struct cv_case *c = calloc(1, sizeof(*c));
 		cv_err cerr = {0};
 		cv_status cst;
@@ -620,7 +619,8 @@ static cv_status each_batch(cv_session *s, const cv_id_list *ids, size_t *next,
 		}
 		if (!(*bad)++)
 			snprintf(first_bad, CV_ID_MAX, "%s", ids->ids[*next]);
-		st = cv_op_log(s, CV_ACT_CASE_READ, object, CV_OUT_FAILED, cerr.msg, err);
+		cv_log_detail(&cerr, detail, sizeof(detail));
+		st = cv_op_log(s, CV_ACT_CASE_READ, object, CV_OUT_FAILED, detail, err);
 	}
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);

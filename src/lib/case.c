@@ -149,7 +149,7 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	st = cv_access_create(s, &rec, key, data, err);
 	if (st != CV_OK)
 		goto fail;
-	st = cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK, open_cases ? "student has another open case" : "",
+	st = cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK, open_cases ? "duplicate=1" : "",
 		       err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);

@@ -6,10 +6,13 @@
 
 #include "casevault.h"
 
-/* Sets err (which may be NULL) to st and a printf-style message; returns st
- * so that callers can write `return cv_err_set(err, CV_EDENIED, ...)`. */
-cv_status cv_err_set(cv_err *err, cv_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* cv_fail (a reason code with arguments) and cv_err_set (a generic
+ * failure) are declared in casevault.h; both return their status so that
+ * callers can write `return cv_fail(err, CV_EDENIED, ...)`.  A number
+ * becomes an argument through cv_num. */
+
+/* Writes v in decimal into buf and returns buf. */
+const char *cv_num(char buf[24], long long v);
 
 /* "a counselor", "a supervisor", "an admin": for messages. */
 const char *cv_role_a(cv_role role);

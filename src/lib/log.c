@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "buf.h"
 #include "err.h"
@@ -151,24 +153,49 @@ cv_status cv_op_commit(cv_session *s, cv_err *err)
 	return CV_OK;
 }
 
+void cv_log_detail(const cv_err *err, char *out, size_t cap)
+{
+	json_t *a = NULL;
+	char *txt = NULL;
+	int any = 0;
+
+	/* Usage and not-found arguments may quote what was typed (a name where
+	 * a case id belongs, a date field holding words): the permanent log
+	 * gets only the code.  Other refusals keep their arguments, which name
+	 * only ids, users and rules. */
+	if (err->status != CV_EUSAGE && err->status != CV_ENOTFOUND) {
+		a = json_array();
+		for (int i = 0; a && i < CV_ERR_ARGS; i++) {
+			any |= err->args[i][0] != '\0';
+			json_array_append_new(a, json_string(err->args[i]));
+		}
+		while (a && json_array_size(a) && !*json_string_value(json_array_get(
+							 a, json_array_size(a) - 1)))
+			json_array_remove(a, json_array_size(a) - 1);
+		txt = any && a ? json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	}
+	if (txt && strlen(err->code) + 1 + strlen(txt) < cap)
+		snprintf(out, cap, "%s %s", err->code, txt);
+	else
+		snprintf(out, cap, "%s", err->code[0] ? err->code : "error");
+	if (txt) {
+		json_free_t f;
+
+		json_get_alloc_funcs(NULL, &f);
+		f(txt);
+	}
+	json_decref(a);
+}
+
 cv_status cv_op_fail(cv_session *s, cv_action action, const char *object, cv_err *err)
 {
 	cv_status orig = err->status;
 	cv_err lerr = {0};
-	char detail[CV_ERRMSG_MAX];
+	char detail[CV_LOG_DETAIL_MAX];
 	cv_status st;
 
 	cv_store_rollback(s->v->st);
-	/* Usage and not-found messages may quote what was typed (a name where a
-	 * case id belongs, a date field holding words): the permanent log gets
-	 * only the kind of failure.  Refusals keep their reason, which names
-	 * only ids, users and rules. */
-	if (orig == CV_EUSAGE)
-		snprintf(detail, sizeof(detail), "invalid input");
-	else if (orig == CV_ENOTFOUND)
-		snprintf(detail, sizeof(detail), "not found");
-	else
-		snprintf(detail, sizeof(detail), "%s", err->msg);
+	cv_log_detail(err, detail, sizeof(detail));
 	st = cv_op_begin(s, &lerr);
 	if (st == CV_OK)
 		st = cv_op_log(s, action, object, cv_outcome_of(orig), detail, &lerr);

@@ -31,6 +31,12 @@ void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HA
 void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
 		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN]);
 
+/* The detail of a failure's audit row: err's reason code, then (except
+ * for usage and not-found failures, whose arguments may quote what was
+ * typed) its arguments as a compact JSON array of strings. */
+#define CV_LOG_DETAIL_MAX 320
+void cv_log_detail(const cv_err *err, char *out, size_t cap);
+
 cv_status cv_op_begin(cv_session *s, cv_err *err);
 cv_status cv_op_log(cv_session *s, cv_action action, const char *object, cv_outcome outcome,
 		    const char *detail, cv_err *err);

@@ -119,7 +119,7 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
 	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
-	char object[CV_ID_MAX + 8];
+	char object[CV_ID_MAX + 8], detail[40];
 	struct cv_case *c;
 	cv_status st;
 	int known = 0;
@@ -144,7 +144,8 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_NOTE_ADD, object, err);
 	snprintf(object, sizeof(object), "note:%s", id);
-	st = cv_access_leave(s, c, CV_ACT_NOTE_ADD, object, kind, err);
+	snprintf(detail, sizeof(detail), "kind=%s", kind);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_ADD, object, detail, err);
 	cv_case_free(c);
 	if (st != CV_OK)
 		id[0] = '\0';
@@ -241,7 +242,7 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	cv_record_clear(&r);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_NOTE_FINALIZE, object, err);
-	st = cv_access_leave(s, c, CV_ACT_NOTE_FINALIZE, object, "signed", err);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_FINALIZE, object, "", err);
 	cv_case_free(c);
 	return st;
 }
@@ -273,7 +274,7 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 	cv_record_clear(&r);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_NOTE_AMEND, object, err);
-	snprintf(detail, sizeof(detail), "addendum %s", id);
+	snprintf(detail, sizeof(detail), "addendum=%s", id);
 	st = cv_access_leave(s, c, CV_ACT_NOTE_AMEND, object, detail, err);
 	cv_case_free(c);
 	if (st != CV_OK)

@@ -98,8 +98,8 @@ static cv_status refuse(const char *name, cv_role role, cv_action action, cv_err
 	char cmd[32];
 
 	cv_command_words(cv_action_name(action), cmd, sizeof(cmd));
-	return cv_err_set(err, CV_EDENIED, "'%s' is %s; only %s may use '%s'", name,
-			  cv_role_a(role), r ? r->who : "the vault itself", cmd);
+	return cv_fail(err, CV_EDENIED, CV_CODE_POLICY_ROLE, "'{1}' is {2}; only {3} may use '{4}'",
+		       name, cv_role_a(role), r ? r->who : "the vault itself", cmd);
 }
 
 cv_status cv_policy_check(cv_session *s, cv_action action, const char *object, cv_err *err)
@@ -140,7 +140,7 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *ta
 		snprintf(object, sizeof(object), "audit");
 	else
 		snprintf(object, sizeof(object), "user:%s", u.name);
-	if (cv_audit_unsigned(v, u.name, action, object, CV_OUT_DENIED, "role",
+	if (cv_audit_unsigned(v, u.name, action, object, CV_OUT_DENIED, CV_CODE_POLICY_ROLE,
 			      &lerr) != CV_OK && err) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",

@@ -149,7 +149,7 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 		return cv_access_abort(s, c, CV_ACT_REFERRAL_ADD, "referral:new", err);
 	snprintf(r.status, sizeof(r.status), "referred");
 	cv_date_add_days(in->date ? in->date : today, referral_days(s->v), r.due);
-	snprintf(detail, sizeof(detail), "%s", c->crisis ? "disclosed under crisis" : "");
+	snprintf(detail, sizeof(detail), "%s", c->crisis ? "basis=crisis" : "");
 	return add_and_leave(
 		s, c, &r,
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date", in->date ? in->date : today,
@@ -167,7 +167,7 @@ static unsigned referral_scope(const cv_record *r)
 cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *status,
 			     const char *date, const char *note, cv_err *err)
 {
-	char object[CV_ID_MAX + 16], today[11];
+	char object[CV_ID_MAX + 16], today[11], detail[40];
 	struct cv_case *c = NULL;
 	cv_record ref, up;
 	cv_status st;
@@ -214,7 +214,8 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	cv_record_clear(&ref);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_REFERRAL_UPDATE, object, err);
-	st = cv_access_leave(s, c, CV_ACT_REFERRAL_UPDATE, object, status, err);
+	snprintf(detail, sizeof(detail), "status=%s", status);
+	st = cv_access_leave(s, c, CV_ACT_REFERRAL_UPDATE, object, detail, err);
 	cv_case_free(c);
 	return st;
 }
@@ -358,7 +359,7 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 		return cv_access_abort(s, c, CV_ACT_WATCH_ADD, "watch:new", err);
 	snprintf(r.status, sizeof(r.status), "active");
 	cv_date_add_days(today, (int)every_days, r.due);
-	snprintf(detail, sizeof(detail), "every %ud", every_days);
+	snprintf(detail, sizeof(detail), "every=%u", every_days);
 	/* The tag is content (R8): it lives only in the encrypted body. */
 	return add_and_leave(s, c, &r,
 			     json_pack("{s:s, s:i, s:s}", "tag", tag, "every_days", (int)every_days,
@@ -434,7 +435,7 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 		st = cv_record_put(s, c, r, o, NULL, 0, 0, err);
 		json_decref(o);
 	}
-	snprintf(detail, sizeof(detail), "%zu entries followed up", l.n);
+	snprintf(detail, sizeof(detail), "entries=%zu", l.n);
 	cv_rec_list_free(&l);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_WATCH_DONE, object, err);

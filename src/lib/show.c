@@ -93,7 +93,7 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 	st = cv_access_enter(s, id, CV_ACT_CASE_SHOW, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_access_leave(s, c, CV_ACT_CASE_SHOW, object, include_tests ? "with tests" : "", err);
+	st = cv_access_leave(s, c, CV_ACT_CASE_SHOW, object, include_tests ? "tests=1" : "", err);
 	if (st == CV_OK && vis->on_case && cv_case_emit(s, c, vis->on_case, arg)) {
 		cv_case_free(c);
 		return CV_OK;

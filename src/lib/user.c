@@ -424,8 +424,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 		st = cv_access_reseal_user(s, recovery, &r, &cases, err);
 	if (st != CV_OK)
 		goto fail;
-	snprintf(detail, sizeof(detail), "new keys; %lld cases re-sealed with the recovery key",
-		 (long long)cases);
+	snprintf(detail, sizeof(detail), "cases=%lld", (long long)cases);
 	st = cv_op_log(s, CV_ACT_USER_RESET, object, CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);

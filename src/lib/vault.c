@@ -137,13 +137,15 @@ void cv_vault_close(cv_vault *v)
 	free(v);
 }
 
-/* Logs a failed login without a signature and returns the original error. */
+/* Logs a failed login without a signature (the detail is the reason code
+ * `why`) and returns the original error with err's code set to why. */
 static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv_err *err)
 {
 	char object[CV_NAME_MAX + 8];
 	cv_err lerr = {0};
 	cv_status orig = err->status;
 
+	snprintf(err->code, sizeof(err->code), "%s", why);
 	snprintf(object, sizeof(object), "user:%s", name);
 	if (cv_audit_unsigned(v, name, CV_ACT_LOGIN, object, cv_outcome_of(orig), why, &lerr) !=
 	    CV_OK) {
@@ -200,11 +202,11 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	if (st == CV_ENOTFOUND) {
 		cv_err_set(err, CV_EAUTH, "no user '%s' in this vault; check the name with "
 					  "'casevault user list' or ask an admin", user);
-		st = login_failed(v, user, "unknown user", err);
+		st = login_failed(v, user, CV_CODE_AUTH_UNKNOWN, err);
 		goto fail;
 	}
 	if (st == CV_EINTEGRITY) {
-		st = login_failed(v, user, "user record malformed", err);
+		st = login_failed(v, user, CV_CODE_AUTH_MALFORMED, err);
 		goto fail;
 	}
 	if (st != CV_OK)
@@ -213,20 +215,20 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	if (st == CV_OK)
 		st = match_log(v, &s->me, err);
 	if (st == CV_EINTEGRITY) {
-		st = login_failed(v, user, "user record fails verification", err);
+		st = login_failed(v, user, CV_CODE_AUTH_UNVERIFIED, err);
 		goto fail;
 	}
 	if (st != CV_OK)
 		goto fail;
 	if (strcmp(s->me.status, "active") != 0) {
 		cv_err_set(err, CV_EAUTH, "user '%s' is disabled; ask an admin", user);
-		st = login_failed(v, user, "account disabled", err);
+		st = login_failed(v, user, CV_CODE_AUTH_DISABLED, err);
 		goto fail;
 	}
 	s->role = cv_user_role(&s->me);
 	st = cv_user_unlock(v, &s->me, pass, passlen, &s->kh, err);
 	if (st == CV_EAUTH) {
-		st = login_failed(v, user, "wrong passphrase", err);
+		st = login_failed(v, user, CV_CODE_AUTH_PASSPHRASE, err);
 		goto fail;
 	}
 	if (st == CV_EINTEGRITY) {
@@ -235,7 +237,7 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 			   "match its public keys; the vault was tampered with (run 'casevault "
 			   "audit verify' and restore from a backup)",
 			   user);
-		st = login_failed(v, user, "user keys fail verification", err);
+		st = login_failed(v, user, CV_CODE_AUTH_KEYS, err);
 		goto fail;
 	}
 	if (st != CV_OK)

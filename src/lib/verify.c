@@ -123,13 +123,13 @@ static struct signer *find_signer(struct verify_ctx *c, const char *name)
  * hand: failed logins, and refusals by role before login (cv_may). */
 static int is_unsigned_row(const cv_audit_rec *r)
 {
-	static const char *const why[] = {"unknown user",	   "user record malformed",
-					  "user record fails verification", "account disabled",
-					  "wrong passphrase",	   "user keys fail verification"};
+	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,    CV_CODE_AUTH_MALFORMED,
+					  CV_CODE_AUTH_UNVERIFIED, CV_CODE_AUTH_DISABLED,
+					  CV_CODE_AUTH_PASSPHRASE, CV_CODE_AUTH_KEYS};
 	int known = 0;
 
 	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_DENIED)) == 0 &&
-	    strcmp(r->detail, "role") == 0)
+	    strcmp(r->detail, CV_CODE_POLICY_ROLE) == 0)
 		return cv_word_parse(&cv_actions, r->action) > CV_ACT_CASE_READ;
 	if (strncmp(r->object, "user:", 5) != 0 || strcmp(r->object + 5, r->actor) != 0)
 		return 0;

@@ -117,6 +117,17 @@ enum {
 	CV_SCOPE_ALL = 31,
 };
 
+/* Reason codes the log itself depends on (verification reads them): the
+ * failed logins and role refusals that stand outside signed segments.
+ * Every other code is written where it is raised (cv_fail). */
+#define CV_CODE_AUTH_UNKNOWN "auth.unknown-user"
+#define CV_CODE_AUTH_MALFORMED "auth.record-malformed"
+#define CV_CODE_AUTH_UNVERIFIED "auth.record-unverified"
+#define CV_CODE_AUTH_DISABLED "auth.disabled"
+#define CV_CODE_AUTH_PASSPHRASE "auth.wrong-passphrase"
+#define CV_CODE_AUTH_KEYS "auth.keys-mismatch"
+#define CV_CODE_POLICY_ROLE "policy.role"
+
 /* Shorthands for the common tables. */
 #define cv_action_name(a) cv_word(&cv_actions, (int)(a))
 #define cv_outcome_name(o) cv_word(&cv_outcomes, (int)(o))
