@@ -685,7 +685,7 @@ static void test_audit_filters(void **state)
 	expect_seqs(st, &q, NULL, 0);
 
 	memset(&q, 0, sizeof(q));
-	q.not_ok_only = 1;
+	q.outcome_not = "ok";
 	expect_seqs(st, &q, (const int64_t[]){4, 5}, 2);
 	q.action = "login";
 	expect_seqs(st, &q, (const int64_t[]){5}, 1);

@@ -258,7 +258,7 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	q.action = f->action;
 	q.since = f->since ? since : NULL;
 	q.until = f->until ? until : NULL;
-	q.not_ok_only = f->denied_only;
+	q.outcome_not = f->denied_only ? "ok" : NULL;
 	/* Log the read first; what is shown is the log up to and including it. */
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)

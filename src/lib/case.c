@@ -1193,14 +1193,11 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 	cv_keyholder_free(recovery);
 	if (st != CV_OK)
 		return st;
-	st = cv_store_case_shred(s->v->st, c->rec.id, err);
+	st = cv_store_case_shred(s->v->st, c->rec.id, "shredded", err);
 	if (st != CV_OK)
 		return cv_case_abort(s, c, "case.shred", object, err);
 	snprintf(detail, sizeof(detail), "reason: %s", reason);
 	st = cv_case_leave(s, c, "case.shred", object, detail, err);
 	cv_case_free(c);
-	/* secure_delete zeroed the freed pages; push them out of the WAL too. */
-	if (st == CV_OK)
-		st = cv_store_checkpoint_wal(s->v->st, err);
 	return st;
 }
