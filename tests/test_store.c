@@ -1,9 +1,13 @@
 /*
- * test_store.c - the storage module (store.c) on real files: creating and
- * opening vault files (mode, no overwrite, no symlinks, refusing files that
- * are not vaults), the meta table, audit rows and their filters, malformed
- * user and audit rows edited in with the sqlite3 library, and the
- * connection settings (PRAGMAs) of an opened vault.
+ * test_store.c - the storage module (store.c and its SQLite backend) on real
+ * files: creating and opening vault files (mode, no overwrite, no symlinks,
+ * refusing files that are not vaults), the meta table, audit rows and their
+ * filters, malformed user and audit rows edited in with the sqlite3 library,
+ * and the connection settings (PRAGMAs) of an opened vault.  Then the
+ * operations table (a fake backend receives every call), the walk guard
+ * (no store call from a walk callback with strict walks), statements that
+ * hold no words of their own, and erasure: a shred is all or nothing and
+ * leaves an empty write-ahead log once committed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 
 #include "casevault.h"
 #include "store.h"
+#include "store_ops.h"
 
 #define CV_APP_ID 0x43564c54
 
@@ -685,7 +690,7 @@ static void test_audit_filters(void **state)
 	expect_seqs(st, &q, NULL, 0);
 
 	memset(&q, 0, sizeof(q));
-	q.not_ok_only = 1;
+	q.outcome_not = "ok";
 	expect_seqs(st, &q, (const int64_t[]){4, 5}, 2);
 	q.action = "login";
 	expect_seqs(st, &q, (const int64_t[]){5}, 1);
@@ -883,6 +888,1025 @@ static void test_user_wrong_size_blobs(void **state)
 	}
 }
 
+/* ---- the operations table: a fake backend ------------------------------- */
+
+/* What the fake backend saw: the name of every operation, in order. */
+static struct fake_log {
+	char op[80][24];
+	int n;
+	char word[32]; /* the status given to case_shred */
+	char path[64];
+} flog;
+
+static cv_status hit(const char *op)
+{
+	if (flog.n < 80)
+		snprintf(flog.op[flog.n++], sizeof(flog.op[0]), "%s", op);
+	return CV_OK;
+}
+
+static int fake_seen(const char *op)
+{
+	for (int i = 0; i < flog.n; i++)
+		if (strcmp(flog.op[i], op) == 0)
+			return 1;
+	return 0;
+}
+
+static cv_status f_create(const char *path, void **be, cv_err *err)
+{
+	(void)err;
+	snprintf(flog.path, sizeof(flog.path), "%s", path);
+	*be = &flog;
+	return hit("create");
+}
+static cv_status f_open(const char *path, void **be, cv_err *err)
+{
+	(void)err;
+	snprintf(flog.path, sizeof(flog.path), "%s", path);
+	*be = &flog;
+	return hit("open");
+}
+static void f_close(void *be)
+{
+	assert_ptr_equal(be, &flog);
+	hit("close");
+}
+static cv_status f_begin(void *be, cv_err *err)
+{
+	(void)be, (void)err;
+	return hit("begin");
+}
+static cv_status f_commit(void *be, cv_err *err)
+{
+	(void)be, (void)err;
+	return hit("commit");
+}
+static void f_rollback(void *be)
+{
+	(void)be;
+	hit("rollback");
+}
+static cv_status f_meta_put(void *be, const char *key, const void *val, size_t len, cv_err *err)
+{
+	(void)be, (void)key, (void)val, (void)len, (void)err;
+	return hit("meta_put");
+}
+static cv_status f_meta_get(void *be, const char *key, void *val, size_t len, cv_err *err)
+{
+	(void)be, (void)key, (void)val, (void)len, (void)err;
+	return hit("meta_get");
+}
+static cv_status f_user_next_id(void *be, int64_t *id, cv_err *err)
+{
+	(void)be, (void)err;
+	*id = 1;
+	return hit("user_next_id");
+}
+static cv_status f_user_insert(void *be, const cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("user_insert");
+}
+static cv_status f_user_update_status(void *be, const cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("user_update_status");
+}
+static cv_status f_user_update_keys(void *be, const cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("user_update_keys");
+}
+static cv_status f_user_update_identity(void *be, const cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("user_update_identity");
+}
+static cv_status f_history_insert(void *be, const cv_user_rec *r, int64_t retired, cv_err *err)
+{
+	(void)be, (void)r, (void)retired, (void)err;
+	return hit("history_insert");
+}
+static cv_status f_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)id, (void)at, (void)r, (void)err;
+	return hit("cert_at");
+}
+static cv_status f_user_by_name(void *be, const char *name, cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)name, (void)r, (void)err;
+	return hit("user_by_name");
+}
+static cv_status f_user_by_id(void *be, int64_t id, cv_user_rec *r, cv_err *err)
+{
+	(void)be, (void)id, (void)r, (void)err;
+	return hit("user_by_id");
+}
+/* The fake walks yield one item each. */
+static cv_status f_user_each(void *be, cv_store_user_cb cb, void *arg, cv_err *err)
+{
+	cv_user_rec r;
+
+	(void)be, (void)err;
+	memset(&r, 0, sizeof(r));
+	hit("user_each");
+	cb(&r, arg);
+	return CV_OK;
+}
+static cv_status f_audit_head(void *be, int64_t *seq, uint8_t hash[CV_HASH_LEN], cv_err *err)
+{
+	(void)be, (void)hash, (void)err;
+	*seq = 0;
+	return hit("audit_head");
+}
+static cv_status f_audit_insert(void *be, const cv_audit_rec *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("audit_insert");
+}
+static cv_status f_audit_last_seq(void *be, const char *object, const char *outcome,
+				  const char *const *actions, size_t n, int64_t *seq, cv_err *err)
+{
+	(void)be, (void)object, (void)outcome, (void)actions, (void)n, (void)err;
+	*seq = 0;
+	return hit("audit_last_seq");
+}
+static cv_status f_audit_get(void *be, int64_t seq, cv_store_audit_cb cb, void *arg, cv_err *err)
+{
+	cv_audit_rec r;
+
+	(void)be, (void)err;
+	memset(&r, 0, sizeof(r));
+	r.seq = seq;
+	hit("audit_get");
+	cb(&r, arg);
+	return CV_OK;
+}
+static cv_status f_audit_each(void *be, const cv_store_audit_query *q, cv_store_audit_cb cb,
+			      void *arg, cv_err *err)
+{
+	cv_audit_rec r;
+
+	(void)be, (void)q, (void)err;
+	memset(&r, 0, sizeof(r));
+	hit("audit_each");
+	cb(&r, arg);
+	return CV_OK;
+}
+static cv_status f_vkey_put(void *be, const char *name, int64_t user_id,
+			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	(void)be, (void)name, (void)user_id, (void)sealed, (void)err;
+	return hit("vkey_put");
+}
+static cv_status f_vkey_get(void *be, const char *name, int64_t user_id,
+			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	(void)be, (void)name, (void)user_id, (void)sealed, (void)err;
+	return hit("vkey_get");
+}
+static cv_status f_keys_delete_user(void *be, int64_t user_id, cv_err *err)
+{
+	(void)be, (void)user_id, (void)err;
+	return hit("keys_delete_user");
+}
+static cv_status f_case_insert(void *be, const cv_case_rec *c, cv_err *err)
+{
+	(void)be, (void)c, (void)err;
+	return hit("case_insert");
+}
+static cv_status f_case_get(void *be, const char *id, cv_case_rec *c, cv_err *err)
+{
+	(void)be, (void)id, (void)err;
+	memset(c, 0, sizeof(*c));
+	return hit("case_get");
+}
+static cv_status f_case_update(void *be, const cv_case_rec *c, cv_err *err)
+{
+	(void)be, (void)c, (void)err;
+	return hit("case_update");
+}
+static cv_status f_case_find(void *be, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb, void *arg,
+			     cv_err *err)
+{
+	(void)be, (void)tag, (void)err;
+	hit("case_find");
+	cb("C-AAAAA", arg);
+	return CV_OK;
+}
+static cv_status f_case_granted(void *be, int64_t user_id, cv_store_id_cb cb, void *arg,
+				cv_err *err)
+{
+	(void)be, (void)user_id, (void)err;
+	hit("case_granted");
+	cb("C-AAAAA", arg);
+	return CV_OK;
+}
+static cv_status f_case_shred(void *be, const char *id, const char *status, cv_err *err)
+{
+	(void)be, (void)id, (void)err;
+	snprintf(flog.word, sizeof(flog.word), "%s", status);
+	return hit("case_shred");
+}
+static cv_status f_grant_put(void *be, const char *case_id, int64_t user_id,
+			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t by, const char *when,
+			     cv_err *err)
+{
+	(void)be, (void)case_id, (void)user_id, (void)sealed, (void)by, (void)when, (void)err;
+	return hit("grant_put");
+}
+static cv_status f_grant_get(void *be, const char *case_id, int64_t user_id,
+			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	(void)be, (void)case_id, (void)user_id, (void)sealed, (void)err;
+	return hit("grant_get");
+}
+static cv_status f_grant_each_user(void *be, int64_t user_id, cv_store_grant_cb cb, void *arg,
+				   cv_err *err)
+{
+	(void)be, (void)user_id, (void)err;
+	hit("grant_each_user");
+	cb("C-AAAAA", arg);
+	return CV_OK;
+}
+static cv_status f_record_insert(void *be, const cv_record *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("record_insert");
+}
+static cv_status f_record_update(void *be, const cv_record *r, cv_err *err)
+{
+	(void)be, (void)r, (void)err;
+	return hit("record_update");
+}
+static cv_status f_record_get(void *be, const char *id, cv_record *r, cv_err *err)
+{
+	(void)be, (void)id, (void)err;
+	memset(r, 0, sizeof(*r));
+	return hit("record_get");
+}
+static cv_status f_record_each_case(void *be, const char *case_id, const char *type,
+				    cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	cv_record r;
+
+	(void)be, (void)case_id, (void)type, (void)err;
+	memset(&r, 0, sizeof(r));
+	hit("record_each_case");
+	cb(&r, arg);
+	return CV_OK;
+}
+static cv_status f_record_each_granted(void *be, int64_t user_id, const char *type,
+				       cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	cv_record r;
+
+	(void)be, (void)user_id, (void)type, (void)err;
+	memset(&r, 0, sizeof(r));
+	hit("record_each_granted");
+	cb(&r, arg);
+	return CV_OK;
+}
+static cv_status f_id_taken(void *be, const char *id, int *taken, cv_err *err)
+{
+	(void)be, (void)id, (void)err;
+	*taken = 0;
+	return hit("id_taken");
+}
+
+static const struct cv_store_ops fake_ops = {
+    .name = "fake",
+    .create = f_create,
+    .open = f_open,
+    .close = f_close,
+    .begin = f_begin,
+    .commit = f_commit,
+    .rollback = f_rollback,
+    .meta_put = f_meta_put,
+    .meta_get = f_meta_get,
+    .user_next_id = f_user_next_id,
+    .user_insert = f_user_insert,
+    .user_update_status = f_user_update_status,
+    .user_update_keys = f_user_update_keys,
+    .user_update_identity = f_user_update_identity,
+    .history_insert = f_history_insert,
+    .cert_at = f_cert_at,
+    .user_by_name = f_user_by_name,
+    .user_by_id = f_user_by_id,
+    .user_each = f_user_each,
+    .audit_head = f_audit_head,
+    .audit_insert = f_audit_insert,
+    .audit_last_seq = f_audit_last_seq,
+    .audit_get = f_audit_get,
+    .audit_each = f_audit_each,
+    .vkey_put = f_vkey_put,
+    .vkey_get = f_vkey_get,
+    .keys_delete_user = f_keys_delete_user,
+    .case_insert = f_case_insert,
+    .case_get = f_case_get,
+    .case_update = f_case_update,
+    .case_find = f_case_find,
+    .case_granted = f_case_granted,
+    .case_shred = f_case_shred,
+    .grant_put = f_grant_put,
+    .grant_get = f_grant_get,
+    .grant_each_user = f_grant_each_user,
+    .record_insert = f_record_insert,
+    .record_update = f_record_update,
+    .record_get = f_record_get,
+    .record_each_case = f_record_each_case,
+    .record_each_granted = f_record_each_granted,
+    .id_taken = f_id_taken,
+};
+
+static int no_user(const cv_user_rec *r, void *arg)
+{
+	(void)r, (void)arg;
+	return 0;
+}
+static int no_audit(const cv_audit_rec *r, void *arg)
+{
+	(void)r, (void)arg;
+	return 0;
+}
+static int no_id(const char *id, void *arg)
+{
+	(void)id, (void)arg;
+	return 0;
+}
+static int no_record(const cv_record *r, void *arg)
+{
+	(void)r, (void)arg;
+	return 0;
+}
+
+/* Every cv_store_* call reaches the backend's operation of the same name,
+ * with its arguments. */
+static void test_ops_table_dispatch(void **state)
+{
+	static const char *const want[] = {"create",
+					   "close",
+					   "open",
+					   "begin",
+					   "commit",
+					   "rollback",
+					   "meta_put",
+					   "meta_get",
+					   "user_next_id",
+					   "user_insert",
+					   "user_update_status",
+					   "user_update_keys",
+					   "user_update_identity",
+					   "history_insert",
+					   "cert_at",
+					   "user_by_name",
+					   "user_by_id",
+					   "user_each",
+					   "audit_head",
+					   "audit_insert",
+					   "audit_last_seq",
+					   "audit_get",
+					   "audit_each",
+					   "vkey_put",
+					   "vkey_get",
+					   "keys_delete_user",
+					   "case_insert",
+					   "case_get",
+					   "case_update",
+					   "case_find",
+					   "case_granted",
+					   "case_shred",
+					   "grant_put",
+					   "grant_get",
+					   "grant_each_user",
+					   "record_insert",
+					   "record_update",
+					   "record_get",
+					   "record_each_case",
+					   "record_each_granted",
+					   "id_taken",
+					   "close"};
+	static const char *const acts[] = {"a"};
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_user_rec u;
+	cv_audit_rec a;
+	cv_store_audit_query q = {0};
+	cv_case_rec c;
+	cv_record r;
+	uint8_t sealed[CV_SEALED_KEY_LEN] = {0}, hash[CV_HASH_LEN] = {0}, b = 0;
+	int64_t n = 0;
+	int taken = 1;
+
+	(void)state;
+	memset(&flog, 0, sizeof(flog));
+	memset(&u, 0, sizeof(u));
+	memset(&a, 0, sizeof(a));
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(cv_store_create_with(&fake_ops, "fake:new", &st, &err), CV_OK);
+	assert_string_equal(flog.path, "fake:new");
+	cv_store_close(st);
+	assert_int_equal(cv_store_open_with(&fake_ops, "fake:vault", &st, &err), CV_OK);
+	assert_string_equal(flog.path, "fake:vault");
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	cv_store_rollback(st);
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_meta_get(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_user_next_id(st, &n, &err), CV_OK);
+	assert_int_equal(cv_store_user_insert(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_status(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_keys(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_identity(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_history_insert(st, &u, 3, &err), CV_OK);
+	assert_int_equal(cv_store_cert_at(st, 1, 2, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_by_name(st, "x", &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_by_id(st, 1, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_each(st, no_user, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_audit_head(st, &n, hash, &err), CV_OK);
+	assert_int_equal(cv_store_audit_insert(st, &a, &err), CV_OK);
+	assert_int_equal(cv_store_audit_last_seq(st, "o", "w", acts, 1, &n, &err), CV_OK);
+	assert_int_equal(cv_store_audit_get(st, 1, no_audit, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_audit_each(st, &q, no_audit, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_put(st, "stats", 1, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 1, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_keys_delete_user(st, 1, &err), CV_OK);
+	assert_int_equal(cv_store_case_insert(st, &c, &err), CV_OK);
+	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
+	assert_int_equal(cv_store_case_update(st, &c, &err), CV_OK);
+	assert_int_equal(cv_store_case_find(st, hash, no_id, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_case_granted(st, 1, no_id, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "tombstone", &err), CV_OK);
+	assert_int_equal(cv_store_grant_put(st, "C-AAAAA", 1, sealed, 1, "t", &err), CV_OK);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 1, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_grant_each_user(st, 1, no_id, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_record_insert(st, &r, &err), CV_OK);
+	assert_int_equal(cv_store_record_update(st, &r, &err), CV_OK);
+	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_OK);
+	assert_int_equal(cv_store_record_each_case(st, "C-AAAAA", NULL, no_record, NULL, &err),
+			 CV_OK);
+	assert_int_equal(cv_store_record_each_granted(st, 1, "note", no_record, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_id_taken(st, "C-AAAAA", &taken, &err), CV_OK);
+	assert_int_equal(taken, 0);
+	cv_store_close(st);
+
+	assert_int_equal(flog.n, (int)(sizeof(want) / sizeof(want[0])));
+	for (int i = 0; i < flog.n; i++)
+		assert_string_equal(flog.op[i], want[i]);
+	/* The state word is the caller's, passed through untouched. */
+	assert_string_equal(flog.word, "tombstone");
+}
+
+/* ---- the walk guard ------------------------------------------------------ */
+
+struct nested {
+	cv_store *st;
+	cv_err err; /* what the call made from the callback returned */
+	cv_status got;
+	int calls;
+	int walk;     /* 1: the callback starts another walk instead */
+	int rollback; /* 1: the callback rolls back (no status to check) */
+};
+
+static int call_from_user_cb(const cv_user_rec *r, void *arg)
+{
+	struct nested *x = arg;
+	uint8_t b;
+
+	(void)r;
+	x->calls++;
+	if (x->rollback)
+		cv_store_rollback(x->st);
+	else if (x->walk)
+		x->got = cv_store_case_granted(x->st, 1, no_id, NULL, &x->err);
+	else
+		x->got = cv_store_meta_get(x->st, "k", &b, 1, &x->err);
+	return 0; /* goes on as if nothing happened */
+}
+
+/* A fake backend sees the refused call never; the walk fails even though
+ * its callback swallowed the error. */
+static void test_walk_guard_fake(void **state)
+{
+	cv_store *st = NULL;
+	cv_err err = {0};
+	struct nested x;
+
+	(void)state;
+	memset(&flog, 0, sizeof(flog));
+	assert_int_equal(cv_store_open_with(&fake_ops, "fake:vault", &st, &err), CV_OK);
+
+	/* Off (the default): the call is interleaved, as before. */
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	assert_int_equal(cv_store_user_each(st, call_from_user_cb, &x, &err), CV_OK);
+	assert_int_equal(x.got, CV_OK);
+	assert_true(fake_seen("meta_get"));
+
+	cv_store_strict_walks(st, 1);
+	for (int mode = 0; mode < 3; mode++) {
+		memset(&flog, 0, sizeof(flog));
+		memset(&x, 0, sizeof(x));
+		memset(&err, 0, sizeof(err));
+		x.st = st;
+		x.walk = mode == 1;
+		x.rollback = mode == 2;
+		assert_int_equal(cv_store_user_each(st, call_from_user_cb, &x, &err), CV_ERROR);
+		assert_string_equal(err.msg, "internal error: the store was called during a walk");
+		assert_int_equal(x.calls, 1);
+		if (mode < 2) {
+			assert_int_equal(x.got, CV_ERROR);
+			assert_string_equal(x.err.msg,
+					    "internal error: the store was called during a walk");
+		}
+		assert_false(fake_seen("meta_get"));
+		assert_false(fake_seen("case_granted"));
+		assert_false(fake_seen("rollback"));
+	}
+
+	/* After the walk the store answers again. */
+	memset(&flog, 0, sizeof(flog));
+	assert_int_equal(cv_store_meta_get(st, "k", &(uint8_t){0}, 1, &err), CV_OK);
+	assert_true(fake_seen("meta_get"));
+	/* A walk whose callback leaves the store alone is fine. */
+	assert_int_equal(cv_store_user_each(st, no_user, NULL, &err), CV_OK);
+	cv_store_close(st);
+}
+
+/* Each kind of walk: its callback calls the store once. */
+static int poke(void *arg)
+{
+	struct nested *x = arg;
+	uint8_t b;
+
+	x->calls++;
+	x->got = cv_store_meta_get(x->st, "k", &b, 1, &x->err);
+	return 0;
+}
+static int poke_user(const cv_user_rec *r, void *arg)
+{
+	(void)r;
+	return poke(arg);
+}
+static int poke_audit(const cv_audit_rec *r, void *arg)
+{
+	(void)r;
+	return poke(arg);
+}
+static int poke_id(const char *id, void *arg)
+{
+	(void)id;
+	return poke(arg);
+}
+static int poke_record(const cv_record *r, void *arg)
+{
+	(void)r;
+	return poke(arg);
+}
+
+static void test_every_walk_guarded(void **state)
+{
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_store_audit_query q = {0};
+	uint8_t tag[CV_HASH_LEN] = {0};
+	struct nested x;
+
+	(void)state;
+	assert_int_equal(cv_store_open_with(&fake_ops, "fake:vault", &st, &err), CV_OK);
+	cv_store_strict_walks(st, 1);
+	for (int w = 0; w < 8; w++) {
+		cv_status got = CV_OK;
+
+		memset(&flog, 0, sizeof(flog));
+		memset(&x, 0, sizeof(x));
+		memset(&err, 0, sizeof(err));
+		x.st = st;
+		switch (w) {
+		case 0:
+			got = cv_store_user_each(st, poke_user, &x, &err);
+			break;
+		case 1:
+			got = cv_store_audit_get(st, 1, poke_audit, &x, &err);
+			break;
+		case 2:
+			got = cv_store_audit_each(st, &q, poke_audit, &x, &err);
+			break;
+		case 3:
+			got = cv_store_case_find(st, tag, poke_id, &x, &err);
+			break;
+		case 4:
+			got = cv_store_case_granted(st, 1, poke_id, &x, &err);
+			break;
+		case 5:
+			got = cv_store_grant_each_user(st, 1, poke_id, &x, &err);
+			break;
+		case 6:
+			got = cv_store_record_each_case(st, "C-AAAAA", NULL, poke_record, &x, &err);
+			break;
+		default:
+			got = cv_store_record_each_granted(st, 1, "note", poke_record, &x, &err);
+			break;
+		}
+		if (got != CV_ERROR || x.calls != 1 || x.got != CV_ERROR || fake_seen("meta_get"))
+			fail_msg("walk %d: returned %d, callback ran %d times, its call gave %d", w,
+				 got, x.calls, x.got);
+		assert_msg_has(err, "during a walk");
+	}
+	cv_store_close(st);
+}
+
+/* ---- the SQLite backend: walks, words, erasure -------------------------- */
+
+static uint8_t data_box[48], stats_box[40], note_box[64];
+
+static void make_case(cv_case_rec *c, const char *id, int64_t opened_by)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->status, sizeof(c->status), "open");
+	c->opened_by = opened_by;
+	snprintf(c->opened_at, sizeof(c->opened_at), "2024-03-01T09:00:00Z");
+	c->version = 1;
+	memset(c->index_tag, 0x5a, sizeof(c->index_tag));
+	randombytes_buf(c->recovery_key, sizeof(c->recovery_key));
+	randombytes_buf(c->data_nonce, sizeof(c->data_nonce));
+	randombytes_buf(data_box, sizeof(data_box));
+	c->data_box = data_box;
+	c->data_len = sizeof(data_box);
+	randombytes_buf(c->stats_nonce, sizeof(c->stats_nonce));
+	randombytes_buf(stats_box, sizeof(stats_box));
+	c->stats_box = stats_box;
+	c->stats_len = sizeof(stats_box);
+}
+
+static void make_record(cv_record *r, const char *id, const char *case_id, const char *type)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->case_id, sizeof(r->case_id), "%s", case_id);
+	snprintf(r->type, sizeof(r->type), "%s", type);
+	snprintf(r->status, sizeof(r->status), "draft");
+	r->version = 1;
+	r->author_id = 2;
+	snprintf(r->created_at, sizeof(r->created_at), "2024-03-01T10:00:00Z");
+	snprintf(r->updated_at, sizeof(r->updated_at), "2024-03-01T10:00:00Z");
+	randombytes_buf(r->nonce, sizeof(r->nonce));
+	randombytes_buf(note_box, sizeof(note_box));
+	r->box = note_box;
+	r->box_len = sizeof(note_box);
+}
+
+/* alice (admin, 1) and carol (counselor, 2); carol's case C-AAAAA with her
+ * grant, a stats key of hers, a note and a consent; one transaction. */
+static void fill_vault(cv_store *st)
+{
+	cv_err err = {0};
+	cv_user_rec u;
+	cv_case_rec c;
+	cv_record r;
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+
+	randombytes_buf(sealed, sizeof(sealed));
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	make_user(&u, 1, "alice", "admin");
+	assert_int_equal(cv_store_user_insert(st, &u, &err), CV_OK);
+	make_user(&u, 2, "carol", "counselor");
+	assert_int_equal(cv_store_user_insert(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_put(st, "stats", 2, sealed, &err), CV_OK);
+	make_case(&c, "C-AAAAA", 2);
+	assert_int_equal(cv_store_case_insert(st, &c, &err), CV_OK);
+	assert_int_equal(
+	    cv_store_grant_put(st, "C-AAAAA", 2, sealed, 2, "2024-03-01T09:00:00Z", &err), CV_OK);
+	make_record(&r, "N-AAAAAA", "C-AAAAA", "note");
+	assert_int_equal(cv_store_record_insert(st, &r, &err), CV_OK);
+	make_record(&r, "S-AAAAAA", "C-AAAAA", "consent");
+	assert_int_equal(cv_store_record_insert(st, &r, &err), CV_OK);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+}
+
+struct user_walk {
+	cv_store *st;
+	int n;
+	cv_status got;
+	cv_err err;
+};
+
+static int read_inside(const cv_user_rec *r, void *arg)
+{
+	struct user_walk *w = arg;
+	cv_user_rec u;
+
+	w->n++;
+	w->got = cv_store_user_by_id(w->st, r->id, &u, &w->err);
+	return w->got != CV_OK; /* stops on the refusal */
+}
+
+static int collect_ids(const cv_user_rec *r, void *arg)
+{
+	int64_t *ids = arg;
+
+	ids[ids[0] + 1] = r->id;
+	ids[0]++;
+	return 0;
+}
+
+/* On the real backend: a read from inside a walk is refused with strict
+ * walks; collecting first, then reading, works. */
+static void test_walk_guard_sqlite(void **state)
+{
+	struct fix *f = *state;
+	cv_store *st = NULL;
+	cv_err err = {0};
+	struct user_walk w;
+	int64_t ids[4] = {0};
+	cv_user_rec u;
+
+	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
+	fill_vault(st);
+
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	assert_int_equal(cv_store_user_each(st, read_inside, &w, &err), CV_OK);
+	assert_int_equal(w.n, 2); /* not strict: interleaved */
+
+	cv_store_strict_walks(st, 1);
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	assert_int_equal(cv_store_user_each(st, read_inside, &w, &err), CV_ERROR);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.got, CV_ERROR);
+	assert_msg_has(w.err, "the store was called during a walk");
+	assert_msg_has(err, "the store was called during a walk");
+
+	/* Collect, then act. */
+	assert_int_equal(cv_store_user_each(st, collect_ids, ids, &err), CV_OK);
+	assert_int_equal(ids[0], 2);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(cv_store_user_by_id(st, ids[i], &u, &err), CV_OK);
+		assert_int_equal(u.id, i);
+	}
+	cv_store_close(st);
+}
+
+/* Every statement the backend prepares, after every operation has run:
+ * none holds a quoted literal (a word); they come in as parameters. */
+static void test_statements_hold_no_words(void **state)
+{
+	struct fix *f = *state;
+	static const char *const acts[] = {"user.add", "user.reset"};
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_user_rec u;
+	cv_audit_rec a;
+	cv_store_audit_query q = {0};
+	cv_case_rec c;
+	cv_record r;
+	cv_id_list ids = {0};
+	uint8_t sealed[CV_SEALED_KEY_LEN], hash[CV_HASH_LEN], b = 1;
+	char detail[64];
+	int64_t n = 0;
+	int taken = 0, count = 0, users = 0;
+	sqlite3_stmt *s;
+
+	make_store(f->path);
+	captured_db = NULL;
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))capture_db), SQLITE_OK);
+	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
+	sqlite3_cancel_auto_extension((void (*)(void))capture_db);
+	assert_non_null(captured_db);
+
+	fill_vault(st);
+	randombytes_buf(sealed, sizeof(sealed));
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_meta_get(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_user_next_id(st, &n, &err), CV_OK);
+	assert_int_equal(cv_store_user_by_name(st, "carol", &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_status(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_keys(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_history_insert(st, &u, 5, &err), CV_OK);
+	u.cert_seq = 6;
+	assert_int_equal(cv_store_user_update_identity(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_cert_at(st, 2, 5, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_by_id(st, 2, &u, &err), CV_OK);
+	assert_int_equal(cv_store_user_each(st, count_users, &users, &err), CV_OK);
+	insert_rows(st);
+	assert_int_equal(cv_store_audit_head(st, &n, hash, &err), CV_OK);
+	assert_int_equal(cv_store_audit_last_seq(st, "audit", "ok", acts, 2, &n, &err), CV_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(cv_store_audit_get(st, 1, collect_cb, &(struct collect){0}, &err), CV_OK);
+	assert_int_equal(cv_store_audit_each(st, &q, collect_cb, &(struct collect){0}, &err),
+			 CV_OK);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
+	assert_int_equal(cv_store_case_update(st, &c, &err), CV_OK);
+	assert_int_equal(cv_store_case_find(st, c.index_tag, cv_id_list_add, &ids, &err), CV_OK);
+	cv_case_rec_clear(&c);
+	assert_int_equal(cv_store_case_granted(st, 2, cv_id_list_add, &ids, &err), CV_OK);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_grant_each_user(st, 2, cv_id_list_add, &ids, &err), CV_OK);
+	assert_int_equal(ids.n, 3);
+	cv_id_list_free(&ids);
+	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_OK);
+	assert_int_equal(cv_store_record_update(st, &r, &err), CV_OK);
+	cv_record_clear(&r);
+	assert_int_equal(cv_store_record_each_case(st, "C-AAAAA", NULL, no_record, NULL, &err),
+			 CV_OK);
+	assert_int_equal(cv_store_record_each_granted(st, 2, "note", no_record, NULL, &err), CV_OK);
+	assert_int_equal(cv_store_id_taken(st, "N-AAAAAA", &taken, &err), CV_OK);
+	assert_int_equal(taken, 1);
+	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "shredded", &err), CV_OK);
+	assert_int_equal(cv_store_keys_delete_user(st, 2, &err), CV_OK);
+	memset(&a, 0, sizeof(a));
+	fill_rec(&rows[0], &a, detail, sizeof(detail));
+	a.seq = 11;
+	assert_int_equal(cv_store_audit_insert(st, &a, &err), CV_OK);
+
+	for (s = sqlite3_next_stmt(captured_db, NULL); s; s = sqlite3_next_stmt(captured_db, s)) {
+		const char *sql = sqlite3_sql(s);
+
+		count++;
+		if (strchr(sql, '\'') || strchr(sql, '"'))
+			fail_msg("a statement holds a literal: %s", sql);
+	}
+	/* 38 statements today; every one was prepared by the calls above. */
+	assert_true(count >= 38);
+	captured_db = NULL;
+	cv_store_close(st);
+}
+
+/* Actions and outcomes are whatever words the caller uses. */
+static void test_words_are_the_callers(void **state)
+{
+	struct fix *f = *state;
+	static const struct arow mine[] = {
+	    {1, "2024-03-01T08:00:00Z", "ann", "make", "fine", 0},
+	    {2, "2024-03-01T08:00:01Z", "ann", "remake", "fine", 0},
+	    {3, "2024-03-01T08:00:02Z", "ann", "make", "bad", 0},
+	    {4, "2024-03-01T08:00:03Z", "ann", "stop", "fine", 0},
+	    {5, "2024-03-01T08:00:04Z", "ann", "remake", "bad", 0},
+	};
+	static const char *const make[] = {"make", "remake"};
+	static const char *const stop[] = {"stop", "x", "y", "z"};
+	static const char *const five[] = {"a", "b", "c", "d", "e"};
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_store_audit_query q = {0};
+	cv_audit_rec r;
+	char detail[64];
+	int64_t seq = -1;
+
+	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+		fill_rec(&mine[i], &r, detail, sizeof(detail));
+		r.object = i == 4 ? "thing:y" : "thing:x";
+		assert_int_equal(cv_store_audit_insert(st, &r, &err), CV_OK);
+	}
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", make, 2, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 2);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", make, 1, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "bad", make, 2, &seq, &err), CV_OK);
+	assert_int_equal(seq, 3);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", stop, 4, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 4);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:y", "fine", make, 2, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 0);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", five, 5, &seq, &err),
+			 CV_ERROR);
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", five, 0, &seq, &err),
+			 CV_ERROR);
+
+	q.outcome_not = "fine";
+	expect_seqs(st, &q, (const int64_t[]){3, 5}, 2);
+	q.outcome_not = "bad";
+	expect_seqs(st, &q, (const int64_t[]){1, 2, 4}, 3);
+	q.action = "re"; /* no dot: exact */
+	expect_seqs(st, &q, NULL, 0);
+	cv_store_close(st);
+}
+
+static off_t wal_size(const struct fix *f)
+{
+	char wal[160];
+	struct stat sb;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	if (stat(wal, &sb) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return sb.st_size;
+}
+
+/* Shredding blanks the case and, once committed, leaves an empty WAL; a
+ * commit that erased nothing leaves the WAL as SQLite keeps it. */
+static void test_shred_truncates_wal(void **state)
+{
+	struct fix *f = *state;
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_case_rec c;
+	cv_record r;
+	cv_user_rec u;
+	uint8_t sealed[CV_SEALED_KEY_LEN], zero[CV_SEALED_KEY_LEN] = {0};
+	uint8_t b = 1; /* a new value each time: an unchanged row writes no page */
+
+	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
+	fill_vault(st);
+	assert_true(wal_size(f) > 0);
+
+	/* Inside a transaction: nothing happens to the WAL until the commit. */
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "shredded", &err), CV_OK);
+	b++;
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_true(wal_size(f) > 0);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	assert_int_equal(wal_size(f), 0);
+
+	/* What is left of the case. */
+	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
+	assert_string_equal(c.status, "shredded");
+	assert_int_equal(c.version, 2);
+	assert_int_equal(c.data_len, 0);
+	assert_int_equal(c.stats_len, 0);
+	assert_memory_equal(c.recovery_key, zero, sizeof(c.recovery_key));
+	cv_case_rec_clear(&c);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_ENOTFOUND);
+	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_ENOTFOUND);
+	assert_int_equal(cv_store_record_get(st, "S-AAAAAA", &r, &err), CV_ENOTFOUND);
+
+	/* A plain commit keeps its frames in the WAL. */
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	b++;
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	assert_true(wal_size(f) > 0);
+
+	/* Deleting a user's keys outside a transaction truncates at once. */
+	assert_int_equal(cv_store_keys_delete_user(st, 2, &err), CV_OK);
+	assert_int_equal(wal_size(f), 0);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 2, sealed, &err), CV_ENOTFOUND);
+
+	/* So does rewrapping a user's keys (the old wrapping is gone). */
+	b++;
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_true(wal_size(f) > 0);
+	make_user(&u, 1, "alice", "admin");
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_user_update_keys(st, &u, &err), CV_OK);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	assert_int_equal(wal_size(f), 0);
+
+	/* A rolled-back erasure leaves the WAL alone. */
+	b++;
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_true(wal_size(f) > 0);
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_keys_delete_user(st, 1, &err), CV_OK);
+	cv_store_rollback(st);
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	b++;
+	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	assert_true(wal_size(f) > 0);
+	cv_store_close(st);
+}
+
+/* A shred that fails part way (the schema refuses the state word) changes
+ * nothing. */
+static void test_shred_all_or_nothing(void **state)
+{
+	struct fix *f = *state;
+	cv_store *st = NULL;
+	cv_err err = {0};
+	cv_case_rec c;
+	cv_record r;
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+
+	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
+	fill_vault(st);
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
+	assert_int_equal(cv_store_commit(st, &err), CV_OK);
+	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
+
+	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
+	assert_string_equal(c.status, "open");
+	assert_int_equal(c.version, 1);
+	assert_int_equal(c.data_len, sizeof(data_box));
+	cv_case_rec_clear(&c);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_OK);
+	cv_record_clear(&r);
+	cv_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +1926,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_malformed_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_wrong_size_blobs, setup, teardown),
+	    cmocka_unit_test(test_ops_table_dispatch),
+	    cmocka_unit_test(test_walk_guard_fake),
+	    cmocka_unit_test(test_every_walk_guarded),
+	    cmocka_unit_test_setup_teardown(test_walk_guard_sqlite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_statements_hold_no_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_words_are_the_callers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shred_truncates_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shred_all_or_nothing, setup, teardown),
 	};
 	cv_err err = {0};
 

@@ -517,7 +517,7 @@ cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_e
 
 cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err)
 {
-	return cv_store_case_shred(s->v->st, c->rec.id, err);
+	return cv_store_case_shred(s->v->st, c->rec.id, cv_case_state_name(CV_CASE_SHREDDED), err);
 }
 
 /* ---- many cases ------------------------------------------------------------ */

@@ -415,8 +415,5 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 	snprintf(detail, sizeof(detail), "reason: %s", reason);
 	st = cv_access_leave(s, c, CV_ACT_CASE_SHRED, object, detail, err);
 	cv_case_free(c);
-	/* secure_delete zeroed the freed pages; push them out of the WAL too. */
-	if (st == CV_OK)
-		st = cv_store_checkpoint_wal(s->v->st, err);
 	return st;
 }

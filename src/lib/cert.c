@@ -5,6 +5,7 @@
  * signed by its author.  See docs/FORMAT.md for every signed message.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -240,4 +241,41 @@ const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "#%lld", (long long)id);
 	return buf;
+}
+
+struct user_vec {
+	cv_user_rec *v;
+	size_t n;
+	int oom;
+};
+
+static int collect_user(const cv_user_rec *r, void *arg)
+{
+	struct user_vec *u = arg;
+	cv_user_rec *p = realloc(u->v, (u->n + 1) * sizeof(*p));
+
+	if (!p) {
+		u->oom = 1;
+		return 1;
+	}
+	u->v = p;
+	u->v[u->n++] = *r;
+	return 0;
+}
+
+cv_status cv_user_all(cv_vault *v, cv_user_rec **out, size_t *n, cv_err *err)
+{
+	struct user_vec u = {0};
+	cv_status st = cv_store_user_each(v->st, collect_user, &u, err);
+
+	if (st == CV_OK && u.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st != CV_OK) {
+		free(u.v);
+		u.v = NULL;
+		u.n = 0;
+	}
+	*out = u.v;
+	*n = u.n;
+	return st;
 }

@@ -8,6 +8,10 @@
 
 #include "session.h"
 
+/* The most identities (resets) one user may have held: a ceiling on work
+ * that a hostile file could otherwise make unbounded. */
+#define CV_IDENTITIES_MAX 1024
+
 /* The role of a record; 0 when its role text is unknown. */
 cv_role cv_user_role(const cv_user_rec *r);
 
@@ -36,5 +40,9 @@ int cv_note_signature_ok(cv_vault *v, const cv_record *r);
 
 /* The name of user id into buf ("#ID" when there is no such user). */
 const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap);
+
+/* Every user record, in id order, into *out (malloc'd, free with free);
+ * read before anything else is asked of the store. */
+cv_status cv_user_all(cv_vault *v, cv_user_rec **out, size_t *n, cv_err *err);
 
 #endif

@@ -1,1000 +1,408 @@
 /*
- * store.c - store layer: SQLite storage: the schema, the connection settings, and every
- * SQL statement of the program, prepared once from one table.
+ * store.c - the store dispatcher: every cv_store_* call goes to the
+ * backend's operations table (store_ops.h), SQLite by default; no SQL here.
+ * It also keeps the walk discipline (no store call while a walk is
+ * stepping, refused when strict) and the small record helpers.
+ *
+ * Layer: storage, above the backends and below every library module.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "err.h"
 #include "store.h"
+#include "store_ops.h"
 #include "banned.h"
 
-/* 'CVLT': lets `file` and this program tell a vault from any SQLite file. */
-#define CV_APPLICATION_ID 0x43564c54
-#define CV_SCHEMA_VERSION 1
-
-static const char schema_sql[] =
-	"CREATE TABLE meta ("
-	" key TEXT PRIMARY KEY,"
-	" value BLOB NOT NULL) STRICT;"
-	"CREATE TABLE users ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" role TEXT NOT NULL CHECK (role IN ('counselor','supervisor','admin')),"
-	" status TEXT NOT NULL CHECK (status IN ('active','disabled')),"
-	" box_pk BLOB NOT NULL,"
-	" sign_pk BLOB NOT NULL,"
-	" cert_seq INTEGER NOT NULL,"
-	" creator_id INTEGER NOT NULL,"
-	" cert_sig BLOB NOT NULL,"
-	" status_seq INTEGER NOT NULL,"
-	" status_signer_id INTEGER NOT NULL,"
-	" status_sig BLOB NOT NULL,"
-	" kdf_alg INTEGER NOT NULL,"
-	" kdf_t INTEGER NOT NULL,"
-	" kdf_m INTEGER NOT NULL,"
-	" kdf_p INTEGER NOT NULL,"
-	" kdf_salt BLOB NOT NULL,"
-	" key_nonce BLOB NOT NULL,"
-	" key_box BLOB NOT NULL,"
-	" created TEXT NOT NULL) STRICT;"
-	"CREATE TABLE audit ("
-	" seq INTEGER PRIMARY KEY,"
-	" time TEXT NOT NULL,"
-	" actor TEXT NOT NULL,"
-	" action TEXT NOT NULL,"
-	" object TEXT NOT NULL,"
-	" outcome TEXT NOT NULL,"
-	" detail TEXT NOT NULL,"
-	" prev_hash BLOB NOT NULL,"
-	" hash BLOB NOT NULL,"
-	" sig BLOB) STRICT;"
-	"CREATE INDEX audit_by_object ON audit (object, seq);"
-	"CREATE TABLE key_history ("
-	" user_id INTEGER NOT NULL REFERENCES users (id),"
-	" cert_seq INTEGER NOT NULL,"
-	" role TEXT NOT NULL,"
-	" box_pk BLOB NOT NULL,"
-	" sign_pk BLOB NOT NULL,"
-	" creator_id INTEGER NOT NULL,"
-	" cert_sig BLOB NOT NULL,"
-	" retired_seq INTEGER NOT NULL,"
-	" PRIMARY KEY (user_id, cert_seq)) STRICT;"
-	"CREATE TABLE vault_keys ("
-	" name TEXT NOT NULL,"
-	" user_id INTEGER NOT NULL,"
-	" sealed BLOB NOT NULL,"
-	" PRIMARY KEY (name, user_id)) STRICT;"
-	"CREATE TABLE cases ("
-	" id TEXT PRIMARY KEY,"
-	" status TEXT NOT NULL CHECK (status IN ('open','closed','shredded')),"
-	" opened_by INTEGER NOT NULL REFERENCES users (id),"
-	" opened_at TEXT NOT NULL,"
-	" closed_at TEXT NOT NULL,"
-	" version INTEGER NOT NULL,"
-	" index_tag BLOB NOT NULL,"
-	" recovery_key BLOB NOT NULL,"
-	" data_nonce BLOB NOT NULL,"
-	" data_box BLOB NOT NULL,"
-	" stats_nonce BLOB NOT NULL,"
-	" stats_box BLOB NOT NULL) STRICT;"
-	"CREATE INDEX cases_by_tag ON cases (index_tag);"
-	"CREATE TABLE grants ("
-	" case_id TEXT NOT NULL REFERENCES cases (id),"
-	" user_id INTEGER NOT NULL REFERENCES users (id),"
-	" sealed_key BLOB NOT NULL,"
-	" granted_by INTEGER NOT NULL,"
-	" granted_at TEXT NOT NULL,"
-	" PRIMARY KEY (case_id, user_id)) STRICT;"
-	"CREATE INDEX grants_by_user ON grants (user_id, case_id);"
-	"CREATE TABLE records ("
-	" id TEXT PRIMARY KEY,"
-	" case_id TEXT NOT NULL REFERENCES cases (id),"
-	" type TEXT NOT NULL,"
-	" parent TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" status TEXT NOT NULL,"
-	" version INTEGER NOT NULL,"
-	" author_id INTEGER NOT NULL,"
-	" created_at TEXT NOT NULL,"
-	" updated_at TEXT NOT NULL,"
-	" due TEXT NOT NULL,"
-	" nonce BLOB NOT NULL,"
-	" box BLOB NOT NULL,"
-	" sig BLOB) STRICT;"
-	"CREATE INDEX records_by_case ON records (case_id, type, created_at);";
-
-enum stmt_id {
-	S_META_PUT,
-	S_META_GET,
-	S_USER_NEXT_ID,
-	S_USER_INSERT,
-	S_USER_UPDATE_STATUS,
-	S_USER_UPDATE_KEYS,
-	S_USER_BY_NAME,
-	S_USER_BY_ID,
-	S_USER_ALL,
-	S_AUDIT_HEAD,
-	S_AUDIT_INSERT,
-	S_AUDIT_GET,
-	S_AUDIT_QUERY,
-	S_USER_UPDATE_IDENTITY,
-	S_HISTORY_INSERT,
-	S_CERT_AT,
-	S_VKEY_PUT,
-	S_VKEY_GET,
-	S_VKEY_DELETE_USER,
-	S_GRANT_DELETE_USER,
-	S_CASE_INSERT,
-	S_CASE_GET,
-	S_CASE_UPDATE,
-	S_CASE_FIND,
-	S_CASE_GRANTED,
-	S_SHRED_RECORDS,
-	S_SHRED_GRANTS,
-	S_SHRED_CASE,
-	S_GRANT_PUT,
-	S_GRANT_GET,
-	S_GRANT_EACH_USER,
-	S_RECORD_INSERT,
-	S_RECORD_UPDATE,
-	S_RECORD_GET,
-	S_RECORD_EACH_CASE,
-	S_RECORD_EACH_GRANTED,
-	S_ID_TAKEN,
-	S_AUDIT_LAST_IDENTITY,
-	S_AUDIT_LAST_STATUS,
-	S__COUNT
-};
-
-#define USER_COLS                                                                              \
-	"id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig, status_seq, "   \
-	"status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce, "     \
-	"key_box, created"
-#define CASE_COLS                                                                              \
-	"id, status, opened_by, opened_at, closed_at, version, index_tag, recovery_key, "         \
-	"data_nonce, data_box, stats_nonce, stats_box"
-#define RECORD_COLS                                                                            \
-	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "   \
-	"due, nonce, box, sig"
-#define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig"
-
-static const char *const stmt_sql[S__COUNT] = {
-	[S_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-		       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_USER_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM users",
-	[S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-			  " ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-	[S_USER_UPDATE_STATUS] = "UPDATE users SET status = ?2, status_seq = ?3,"
-				 " status_signer_id = ?4, status_sig = ?5 WHERE id = ?1",
-	[S_USER_UPDATE_KEYS] = "UPDATE users SET kdf_alg = ?2, kdf_t = ?3, kdf_m = ?4,"
-			       " kdf_p = ?5, kdf_salt = ?6, key_nonce = ?7, key_box = ?8"
-			       " WHERE id = ?1",
-	[S_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
-	[S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
-	[S_USER_ALL] = "SELECT " USER_COLS " FROM users ORDER BY id",
-	[S_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-	[S_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ")"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[S_USER_UPDATE_IDENTITY] = "UPDATE users SET role = ?2, box_pk = ?3, sign_pk = ?4,"
-				   " cert_seq = ?5, creator_id = ?6, cert_sig = ?7 WHERE id = ?1",
-	[S_HISTORY_INSERT] = "INSERT INTO key_history (user_id, cert_seq, role, box_pk, sign_pk,"
-			     " creator_id, cert_sig, retired_seq)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_CERT_AT] = "SELECT id, name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig"
-		      " FROM users WHERE id = ?1 AND cert_seq <= ?2"
-		      " UNION ALL"
-		      " SELECT h.user_id, u.name, h.role, h.box_pk, h.sign_pk, h.cert_seq,"
-		      " h.creator_id, h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
-		      " WHERE h.user_id = ?1 AND h.cert_seq <= ?2"
-		      " ORDER BY 6 DESC LIMIT 1",
-	[S_VKEY_PUT] = "INSERT INTO vault_keys (name, user_id, sealed) VALUES (?1, ?2, ?3)"
-		       " ON CONFLICT (name, user_id) DO UPDATE SET sealed = excluded.sealed",
-	[S_VKEY_GET] = "SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2",
-	[S_VKEY_DELETE_USER] = "DELETE FROM vault_keys WHERE user_id = ?1",
-	[S_GRANT_DELETE_USER] = "DELETE FROM grants WHERE user_id = ?1",
-	[S_CASE_INSERT] = "INSERT INTO cases (" CASE_COLS ")"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-	[S_CASE_GET] = "SELECT " CASE_COLS " FROM cases WHERE id = ?1",
-	[S_CASE_UPDATE] = "UPDATE cases SET status = ?2, closed_at = ?3, version = ?4,"
-			  " data_nonce = ?5, data_box = ?6, stats_nonce = ?7, stats_box = ?8"
-			  " WHERE id = ?1",
-	[S_CASE_FIND] = "SELECT id FROM cases WHERE index_tag = ?1 ORDER BY opened_at",
-	[S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
-			   " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
-	[S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
-	[S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
-	[S_SHRED_CASE] = "UPDATE cases SET status = 'shredded', version = version + 1,"
-			 " index_tag = zeroblob(32), recovery_key = X'', data_nonce = X'',"
-			 " data_box = X'', stats_nonce = X'', stats_box = X'' WHERE id = ?1",
-	[S_GRANT_PUT] = "INSERT INTO grants (case_id, user_id, sealed_key, granted_by, granted_at)"
-			" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (case_id, user_id) DO UPDATE"
-			" SET sealed_key = excluded.sealed_key, granted_by = excluded.granted_by,"
-			" granted_at = excluded.granted_at",
-	[S_GRANT_GET] = "SELECT sealed_key FROM grants WHERE case_id = ?1 AND user_id = ?2",
-	[S_GRANT_EACH_USER] = "SELECT case_id FROM grants WHERE user_id = ?1 ORDER BY case_id",
-	[S_RECORD_INSERT] = "INSERT INTO records (" RECORD_COLS ")"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[S_RECORD_UPDATE] = "UPDATE records SET parent = ?4, kind = ?5, status = ?6, version = ?7,"
-			    " author_id = ?8, created_at = ?9, updated_at = ?10, due = ?11,"
-			    " nonce = ?12, box = ?13, sig = ?14 WHERE id = ?1",
-	[S_RECORD_GET] = "SELECT " RECORD_COLS " FROM records WHERE id = ?1",
-	[S_RECORD_EACH_CASE] = "SELECT " RECORD_COLS " FROM records WHERE case_id = ?1"
-			       " AND (?2 IS NULL OR type = ?2) ORDER BY created_at, rowid",
-	[S_RECORD_EACH_GRANTED] = "SELECT r.id, r.case_id, r.type, r.parent, r.kind, r.status,"
-				  " r.version, r.author_id, r.created_at, r.updated_at, r.due,"
-				  " r.nonce, r.box, r.sig FROM grants g"
-				  " JOIN records r ON r.case_id = g.case_id"
-				  " WHERE g.user_id = ?1 AND r.type = ?2"
-				  " ORDER BY r.created_at, r.rowid",
-	[S_ID_TAKEN] = "SELECT 1 FROM cases WHERE id = ?1 UNION ALL"
-		       " SELECT 1 FROM records WHERE id = ?1 LIMIT 1",
-	[S_AUDIT_LAST_IDENTITY] = "SELECT coalesce(max(seq), 0) FROM audit WHERE object = ?1"
-				  " AND outcome = 'ok' AND action IN ('user.add', 'user.reset')",
-	[S_AUDIT_LAST_STATUS] = "SELECT coalesce(max(seq), 0) FROM audit WHERE object = ?1"
-				" AND outcome = 'ok' AND action IN ('user.add', 'user.disable')",
-	[S_AUDIT_GET] = "SELECT " AUDIT_COLS " FROM audit WHERE seq = ?1",
-	[S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
-			  " WHERE (?1 IS NULL OR actor = ?1)"
-			  " AND (?2 IS NULL OR action = ?2"
-			  "      OR (substr(?2, -1) = '.' AND substr(action, 1, length(?2)) = ?2))"
-			  " AND (?3 IS NULL OR time >= ?3)"
-			  " AND (?4 IS NULL OR time <= ?4)"
-			  " AND (?5 = 0 OR outcome <> 'ok')"
-			  " ORDER BY seq",
-};
-
+/* walking: how many walks are stepping (more than one only when not strict);
+ * walk_broken: a store call was made during the current walk. */
 struct cv_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[S__COUNT];
+	const struct cv_store_ops *ops;
+	void *be;
+	int strict_walks;
+	int walking;
+	int walk_broken;
 };
 
-static cv_status db_error(cv_store *st, int rc, const char *doing, cv_err *err)
+static const char walk_msg[] = "internal error: the store was called during a walk";
+
+/* Whether a call must be refused because a walk is stepping (strict walks). */
+static int refused(cv_store *st, cv_err *err)
 {
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return cv_err_set(err, CV_ERROR,
-				  "the vault is busy (another casevault command is using it); "
-				  "try again");
-	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the vault file is damaged (%s); restore it from a backup",
-				  sqlite3_errstr(rc));
-	if (rc == SQLITE_FULL)
-		return cv_err_set(err, CV_ERROR, "the disk is full while %s; nothing was changed",
-				  doing);
-	return cv_err_set(err, CV_ERROR, "database error while %s: %s", doing,
-			  st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	if (!st->walking)
+		return 0;
+	st->walk_broken = 1;
+	if (!st->strict_walks)
+		return 0;
+	cv_err_set(err, CV_ERROR, "%s", walk_msg);
+	return 1;
 }
 
-/* Returns the prepared, reset statement id, preparing it on first use. */
-static sqlite3_stmt *stmt(cv_store *st, enum stmt_id id, cv_err *err)
+static void walk_start(cv_store *st)
 {
-	int rc;
-
-	if (!st->stmt[id]) {
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-					&st->stmt[id], NULL);
-		if (rc != SQLITE_OK) {
-			db_error(st, rc, "preparing a statement", err);
-			return NULL;
-		}
-	}
-	return st->stmt[id];
+	if (st->walking++ == 0)
+		st->walk_broken = 0;
 }
 
-static void done(sqlite3_stmt *s)
+/* Ends a walk: a walk whose callback called the store fails (strict walks),
+ * even when the callback went on or stopped without an error. */
+static cv_status walk_end(cv_store *st, cv_status s, cv_err *err)
 {
-	if (s) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-	}
+	st->walking--;
+	if (s == CV_OK && st->strict_walks && st->walk_broken)
+		return cv_err_set(err, CV_ERROR, "%s", walk_msg);
+	return s;
 }
 
-static cv_status exec(cv_store *st, const char *sql, cv_err *err)
+static cv_status start(const struct cv_store_ops *ops, int create, const char *path, cv_store **out,
+		       cv_err *err)
 {
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK)
-		return db_error(st, rc, "configuring the vault", err);
-	return CV_OK;
-}
-
-static cv_status configure(cv_store *st, cv_err *err)
-{
+	cv_store *st;
 	cv_status s;
 
-	sqlite3_busy_timeout(st->db, 5000);
-	sqlite3_extended_result_codes(st->db, 0);
-	s = exec(st,
-		 "PRAGMA journal_mode = WAL;"
-		 "PRAGMA synchronous = FULL;"
-		 "PRAGMA secure_delete = ON;"
-		 "PRAGMA temp_store = MEMORY;"
-		 "PRAGMA foreign_keys = ON;"
-		 "PRAGMA trusted_schema = OFF;",
-		 err);
-	if (s != CV_OK)
-		return s;
-	/* Refuse the features a crafted vault file could use against us. */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	return CV_OK;
-}
-
-static cv_status open_db(const char *path, int flags, cv_store **out, cv_err *err)
-{
-	cv_store *st = calloc(1, sizeof(*st));
-	int rc;
-
 	*out = NULL;
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return cv_err_set(err, CV_ERROR, "out of memory");
-	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		cv_status s = db_error(st, rc, "opening the vault", err);
-		cv_store_close(st);
+	st->ops = ops;
+	/* No store call while a walk is stepping: a backend that cannot
+	 * interleave queries must work (cv_store_strict_walks turns it off
+	 * only for tests of the guard itself). */
+	st->strict_walks = 1;
+	s = create ? ops->create(path, &st->be, err) : ops->open(path, &st->be, err);
+	if (s != CV_OK) {
+		free(st);
 		return s;
 	}
 	*out = st;
 	return CV_OK;
+}
+
+cv_status cv_store_create_with(const struct cv_store_ops *ops, const char *path, cv_store **out,
+			       cv_err *err)
+{
+	return start(ops, 1, path, out, err);
+}
+
+cv_status cv_store_open_with(const struct cv_store_ops *ops, const char *path, cv_store **out,
+			     cv_err *err)
+{
+	return start(ops, 0, path, out, err);
 }
 
 cv_status cv_store_create(const char *path, cv_store **out, cv_err *err)
 {
-	cv_store *st = NULL;
-	cv_status s;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return cv_err_set(err, CV_EUSAGE,
-					  "'%s' already exists; casevault never overwrites a "
-					  "file: choose another path or remove it yourself",
-					  path);
-		return cv_err_set(err, CV_ERROR, "cannot create '%s': %s", path,
-				  strerror(errno));
-	}
-	close(fd);
-	s = open_db(path, SQLITE_OPEN_READWRITE, &st, err);
-	if (s != CV_OK)
-		goto fail;
-	s = configure(st, err);
-	if (s != CV_OK)
-		goto fail;
-	s = exec(st, "BEGIN IMMEDIATE", err);
-	if (s != CV_OK)
-		goto fail;
-	s = exec(st, schema_sql, err);
-	if (s == CV_OK)
-		s = exec(st,
-			 "PRAGMA application_id = 1129729108;" /* CV_APPLICATION_ID */
-			 "PRAGMA user_version = 1;",
-			 err);
-	if (s == CV_OK)
-		s = exec(st, "COMMIT", err);
-	if (s != CV_OK)
-		goto fail;
-	*out = st;
-	return CV_OK;
-fail:
-	cv_store_close(st);
-	unlink(path);
-	return s;
-}
-
-static cv_status pragma_int(cv_store *st, const char *sql, int64_t *v, cv_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_OK)
-		return db_error(st, rc, "reading the vault header", err);
-	return CV_OK;
+	return start(&cv_store_sqlite_ops, 1, path, out, err);
 }
 
 cv_status cv_store_open(const char *path, cv_store **out, cv_err *err)
 {
-	cv_store *st = NULL;
-	struct stat sb;
-	int64_t app = 0, ver = 0;
-	cv_status s;
-
-	*out = NULL;
-	if (lstat(path, &sb) != 0) {
-		if (errno == ENOENT)
-			return cv_err_set(err, CV_ENOTFOUND,
-					  "no vault at '%s'; create one with 'casevault init' or "
-					  "give --vault PATH",
-					  path);
-		return cv_err_set(err, CV_ERROR, "cannot open '%s': %s", path, strerror(errno));
-	}
-	if (!S_ISREG(sb.st_mode))
-		return cv_err_set(err, CV_EUSAGE,
-				  "'%s' is not a regular file (symbolic links are refused); "
-				  "give the vault's real path",
-				  path);
-	s = open_db(path, SQLITE_OPEN_READWRITE, &st, err);
-	if (s != CV_OK)
-		return s;
-	s = pragma_int(st, "PRAGMA application_id", &app, err);
-	if (s == CV_OK && app != CV_APPLICATION_ID)
-		s = cv_err_set(err, CV_EINTEGRITY, "'%s' is not a casevault vault", path);
-	if (s == CV_OK)
-		s = pragma_int(st, "PRAGMA user_version", &ver, err);
-	if (s == CV_OK && ver != CV_SCHEMA_VERSION)
-		s = cv_err_set(err, CV_EINTEGRITY,
-			       "'%s' has vault format %lld, which this casevault (format %d) "
-			       "does not know; use a matching casevault version",
-			       path, (long long)ver, CV_SCHEMA_VERSION);
-	if (s == CV_OK)
-		s = configure(st, err);
-	if (s != CV_OK) {
-		cv_store_close(st);
-		return s;
-	}
-	*out = st;
-	return CV_OK;
+	return start(&cv_store_sqlite_ops, 0, path, out, err);
 }
 
 void cv_store_close(cv_store *st)
 {
-	if (!st)
+	if (!st || refused(st, NULL))
 		return;
-	for (int i = 0; i < S__COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	st->ops->close(st->be);
 	free(st);
 }
 
-cv_status cv_store_begin(cv_store *st, cv_err *err)
+void cv_store_strict_walks(cv_store *st, int on)
 {
-	return exec(st, "BEGIN IMMEDIATE", err);
-}
-
-cv_status cv_store_commit(cv_store *st, cv_err *err)
-{
-	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK) {
-		cv_status s = db_error(st, rc, "committing", err);
-		cv_store_rollback(st);
-		return s;
-	}
-	return CV_OK;
+	st->strict_walks = on != 0;
 }
 
 void cv_store_rollback(cv_store *st)
 {
-	if (st && st->db && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st && !refused(st, NULL))
+		st->ops->rollback(st->be);
 }
 
-/* Runs a statement that returns no rows. */
-static cv_status run(cv_store *st, sqlite3_stmt *s, const char *doing, cv_err *err)
+cv_status cv_store_begin(cv_store *st, cv_err *err)
 {
-	int rc = sqlite3_step(s);
-
-	done(s);
-	if (rc != SQLITE_DONE)
-		return db_error(st, rc, doing, err);
-	return CV_OK;
-}
-
-cv_status cv_store_meta_put(cv_store *st, const char *key, const void *val, size_t len,
-			    cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_META_PUT, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
-	return run(st, s, "writing vault settings", err);
+	return st->ops->begin(st->be, err);
 }
 
-/* Copies a blob column of exactly len bytes into out. */
-static int col_blob(sqlite3_stmt *s, int col, void *out, size_t len)
+cv_status cv_store_commit(cv_store *st, cv_err *err)
 {
-	const void *p = sqlite3_column_blob(s, col);
-
-	if (sqlite3_column_type(s, col) != SQLITE_BLOB ||
-	    (size_t)sqlite3_column_bytes(s, col) != len || !p)
-		return -1;
-	memcpy(out, p, len);
-	return 0;
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->commit(st->be, err);
 }
 
-/* Copies a text column of at most cap - 1 bytes into out. */
-static int col_text(sqlite3_stmt *s, int col, char *out, size_t cap)
+cv_status cv_store_meta_put(cv_store *st, const char *key, const void *val, size_t len, cv_err *err)
 {
-	const unsigned char *p = sqlite3_column_text(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-
-	if (sqlite3_column_type(s, col) != SQLITE_TEXT || !p || n >= cap || strlen((const char *)p) != n)
-		return -1;
-	memcpy(out, p, n + 1);
-	return 0;
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->meta_put(st->be, key, val, len, err);
 }
 
 cv_status cv_store_meta_get(cv_store *st, const char *key, void *val, size_t len, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_META_GET, err);
-	cv_status res = CV_OK;
-	int rc;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "vault setting '%s' is missing", key);
-	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading vault settings", err);
-	else if (col_blob(s, 0, val, len) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "vault setting '%s' is malformed", key);
-	done(s);
-	return res;
+	return st->ops->meta_get(st->be, key, val, len, err);
 }
 
 cv_status cv_store_user_next_id(cv_store *st, int64_t *id, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_NEXT_ID, err);
-	int rc;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	done(s);
-	if (rc != SQLITE_ROW)
-		return db_error(st, rc, "adding a user", err);
-	return CV_OK;
+	return st->ops->user_next_id(st->be, id, err);
 }
 
-cv_status cv_store_user_insert(cv_store *st, const cv_user_rec *r, cv_err *err)
+cv_status cv_store_user_insert(cv_store *st, const cv_user_rec *rec, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_INSERT, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 5, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 6, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, r->cert_seq);
-	sqlite3_bind_int64(s, 8, r->creator_id);
-	sqlite3_bind_blob(s, 9, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 10, r->status_seq);
-	sqlite3_bind_int64(s, 11, r->status_signer_id);
-	sqlite3_bind_blob(s, 12, r->status_sig, sizeof(r->status_sig), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 13, r->kdf_alg);
-	sqlite3_bind_int64(s, 14, r->kdf.t_cost);
-	sqlite3_bind_int64(s, 15, r->kdf.m_cost_kib);
-	sqlite3_bind_int64(s, 16, r->kdf.parallelism);
-	sqlite3_bind_blob(s, 17, r->salt, sizeof(r->salt), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 18, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 19, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
-	sqlite3_bind_text(s, 20, r->created, -1, SQLITE_STATIC);
-	return run(st, s, "adding a user", err);
+	return st->ops->user_insert(st->be, rec, err);
 }
 
-cv_status cv_store_user_update_status(cv_store *st, const cv_user_rec *r, cv_err *err)
+cv_status cv_store_user_update_status(cv_store *st, const cv_user_rec *rec, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_UPDATE_STATUS, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_text(s, 2, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, r->status_seq);
-	sqlite3_bind_int64(s, 4, r->status_signer_id);
-	sqlite3_bind_blob(s, 5, r->status_sig, sizeof(r->status_sig), SQLITE_STATIC);
-	return run(st, s, "updating a user", err);
+	return st->ops->user_update_status(st->be, rec, err);
 }
 
-cv_status cv_store_user_update_keys(cv_store *st, const cv_user_rec *r, cv_err *err)
+cv_status cv_store_user_update_keys(cv_store *st, const cv_user_rec *rec, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_UPDATE_KEYS, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_int64(s, 2, r->kdf_alg);
-	sqlite3_bind_int64(s, 3, r->kdf.t_cost);
-	sqlite3_bind_int64(s, 4, r->kdf.m_cost_kib);
-	sqlite3_bind_int64(s, 5, r->kdf.parallelism);
-	sqlite3_bind_blob(s, 6, r->salt, sizeof(r->salt), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
-	return run(st, s, "changing a passphrase", err);
+	return st->ops->user_update_keys(st->be, rec, err);
 }
 
-/* Fills r from a users row; -1 when a column is not of its documented
- * type and size (a damaged or edited row). */
-static int read_user(sqlite3_stmt *s, cv_user_rec *r)
+cv_status cv_store_user_update_identity(cv_store *st, const cv_user_rec *rec, cv_err *err)
 {
-	int64_t t, m, p, alg;
-
-	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
-	if (col_text(s, 1, r->name, sizeof(r->name)) || col_text(s, 2, r->role, sizeof(r->role)) ||
-	    col_text(s, 3, r->status, sizeof(r->status)) ||
-	    col_blob(s, 4, r->box_pk, sizeof(r->box_pk)) ||
-	    col_blob(s, 5, r->sign_pk, sizeof(r->sign_pk)) ||
-	    col_blob(s, 8, r->cert_sig, sizeof(r->cert_sig)) ||
-	    col_blob(s, 11, r->status_sig, sizeof(r->status_sig)) ||
-	    col_blob(s, 16, r->salt, sizeof(r->salt)) ||
-	    col_blob(s, 17, r->key_nonce, sizeof(r->key_nonce)) ||
-	    col_blob(s, 18, r->key_box, sizeof(r->key_box)) ||
-	    col_text(s, 19, r->created, sizeof(r->created)))
-		return -1;
-	r->cert_seq = sqlite3_column_int64(s, 6);
-	r->creator_id = sqlite3_column_int64(s, 7);
-	r->status_seq = sqlite3_column_int64(s, 9);
-	r->status_signer_id = sqlite3_column_int64(s, 10);
-	alg = sqlite3_column_int64(s, 12);
-	t = sqlite3_column_int64(s, 13);
-	m = sqlite3_column_int64(s, 14);
-	p = sqlite3_column_int64(s, 15);
-	if (alg < 0 || alg > UINT32_MAX || t < 0 || t > UINT32_MAX || m < 0 || m > UINT32_MAX ||
-	    p < 0 || p > UINT32_MAX)
-		return -1;
-	r->kdf_alg = (uint32_t)alg;
-	r->kdf.t_cost = (uint32_t)t;
-	r->kdf.m_cost_kib = (uint32_t)m;
-	r->kdf.parallelism = (uint32_t)p;
-	return 0;
-}
-
-static cv_status user_one(cv_store *st, sqlite3_stmt *s, const char *what, cv_user_rec *r,
-			  cv_err *err)
-{
-	cv_status res = CV_OK;
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "no user '%s' in this vault; see 'casevault user list'",
-				 what);
-	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a user", err);
-	else if (read_user(s, r) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY,
-				 "the record of user '%s' is malformed (tampered or damaged); "
-				 "run 'casevault audit verify'",
-				 what);
-	done(s);
-	return res;
-}
-
-cv_status cv_store_user_by_name(cv_store *st, const char *name, cv_user_rec *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_BY_NAME, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	return user_one(st, s, name, r, err);
+	return st->ops->user_update_identity(st->be, rec, err);
 }
 
-cv_status cv_store_user_by_id(cv_store *st, int64_t id, cv_user_rec *r, cv_err *err)
+cv_status cv_store_history_insert(cv_store *st, const cv_user_rec *rec, int64_t retired_seq,
+				  cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_BY_ID, err);
-	char what[32];
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	snprintf(what, sizeof(what), "#%lld", (long long)id);
-	sqlite3_bind_int64(s, 1, id);
-	return user_one(st, s, what, r, err);
+	return st->ops->history_insert(st->be, rec, retired_seq, err);
+}
+
+cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *rec, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->cert_at(st->be, id, at, rec, err);
+}
+
+cv_status cv_store_user_by_name(cv_store *st, const char *name, cv_user_rec *rec, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->user_by_name(st->be, name, rec, err);
+}
+
+cv_status cv_store_user_by_id(cv_store *st, int64_t id, cv_user_rec *rec, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->user_by_id(st->be, id, rec, err);
 }
 
 cv_status cv_store_user_each(cv_store *st, cv_store_user_cb cb, void *arg, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_ALL, err);
-	cv_status res = CV_OK;
-	cv_user_rec r;
-	int rc;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (read_user(s, &r) != 0) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "the record of user #%lld is malformed (tampered or "
-					 "damaged)",
-					 (long long)sqlite3_column_int64(s, 0));
-			break;
-		}
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "listing users", err);
-	done(s);
-	return res;
+	walk_start(st);
+	return walk_end(st, st->ops->user_each(st->be, cb, arg, err), err);
 }
 
-cv_status cv_store_audit_head(cv_store *st, int64_t *seq, uint8_t hash[CV_HASH_LEN],
-			      cv_err *err)
+cv_status cv_store_audit_head(cv_store *st, int64_t *seq, uint8_t hash[CV_HASH_LEN], cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_AUDIT_HEAD, err);
-	cv_status res = CV_OK;
-	int rc;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	rc = sqlite3_step(s);
-	*seq = 0;
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(s, 0);
-		if (col_blob(s, 1, hash, CV_HASH_LEN) != 0)
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "audit row %lld has a malformed hash; run 'casevault "
-					 "audit verify'",
-					 (long long)*seq);
-	} else if (rc != SQLITE_DONE) {
-		res = db_error(st, rc, "reading the audit log", err);
-	}
-	done(s);
-	return res;
+	return st->ops->audit_head(st->be, seq, hash, err);
 }
 
-cv_status cv_store_audit_insert(cv_store *st, const cv_audit_rec *r, cv_err *err)
+cv_status cv_store_audit_insert(cv_store *st, const cv_audit_rec *rec, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_AUDIT_INSERT, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->seq);
-	sqlite3_bind_text(s, 2, r->time, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, r->object, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, r->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, r->prev_hash, CV_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 9, r->hash, CV_HASH_LEN, SQLITE_STATIC);
-	if (r->has_sig)
-		sqlite3_bind_blob(s, 10, r->sig, sizeof(r->sig), SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 10);
-	return run(st, s, "writing the audit log", err);
+	return st->ops->audit_insert(st->be, rec, err);
 }
 
-/* Reads an audit row.  A malformed row is still passed up with empty
- * strings and zero hashes, so that verification reports it by seq. */
-static void read_audit(sqlite3_stmt *s, cv_audit_rec *r, int *malformed)
+cv_status cv_store_audit_last_seq(cv_store *st, const char *object, const char *outcome,
+				  const char *const *actions, size_t n_actions, int64_t *seq,
+				  cv_err *err)
 {
-	static const char *const empty = "";
-	const char **txt[] = {&r->time, &r->actor, &r->action, &r->object, &r->outcome, &r->detail};
-
-	memset(r, 0, sizeof(*r));
-	*malformed = 0;
-	r->seq = sqlite3_column_int64(s, 0);
-	for (int i = 0; i < 6; i++) {
-		const char *p = (const char *)sqlite3_column_text(s, i + 1);
-		if (sqlite3_column_type(s, i + 1) != SQLITE_TEXT || !p ||
-		    strlen(p) != (size_t)sqlite3_column_bytes(s, i + 1)) {
-			*malformed = 1;
-			p = empty;
-		}
-		*txt[i] = p;
-	}
-	if (col_blob(s, 7, r->prev_hash, CV_HASH_LEN) || col_blob(s, 8, r->hash, CV_HASH_LEN))
-		*malformed = 1;
-	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
-		r->has_sig = 1;
-		if (col_blob(s, 9, r->sig, sizeof(r->sig)))
-			*malformed = 1;
-	}
-}
-
-static cv_status audit_walk(cv_store *st, sqlite3_stmt *s, cv_store_audit_cb cb, void *arg,
-			    int *count, cv_err *err)
-{
-	cv_status res = CV_OK;
-	cv_audit_rec r;
-	int rc, malformed;
-
-	*count = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_audit(s, &r, &malformed);
-		(*count)++;
-		if (malformed) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "audit row %lld is malformed (a column has the wrong type "
-					 "or size): the log was tampered with or damaged",
-					 (long long)r.seq);
-			break;
-		}
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the audit log", err);
-	done(s);
-	return res;
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->audit_last_seq(st->be, object, outcome, actions, n_actions, seq, err);
 }
 
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,
 			     cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_AUDIT_GET, err);
-	cv_status res;
-	int count;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, seq);
-	res = audit_walk(st, s, cb, arg, &count, err);
-	if (res == CV_OK && count == 0)
-		res = cv_err_set(err, CV_ENOTFOUND, "audit row %lld does not exist", (long long)seq);
-	return res;
+	walk_start(st);
+	return walk_end(st, st->ops->audit_get(st->be, seq, cb, arg, err), err);
 }
 
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_AUDIT_QUERY, err);
-	const char *p[4] = {q->actor, q->action, q->since, q->until};
-	int count;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	for (int i = 0; i < 4; i++) {
-		if (p[i])
-			sqlite3_bind_text(s, i + 1, p[i], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(s, i + 1);
-	}
-	sqlite3_bind_int(s, 5, q->not_ok_only ? 1 : 0);
-	return audit_walk(st, s, cb, arg, &count, err);
+	walk_start(st);
+	return walk_end(st, st->ops->audit_each(st->be, q, cb, arg, err), err);
 }
-
-/* ---- identities ---------------------------------------------------------- */
-
-cv_status cv_store_user_update_identity(cv_store *st, const cv_user_rec *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_UPDATE_IDENTITY, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_text(s, 2, r->role, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, r->cert_seq);
-	sqlite3_bind_int64(s, 6, r->creator_id);
-	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
-	return run(st, s, "replacing a user's keys", err);
-}
-
-cv_status cv_store_history_insert(cv_store *st, const cv_user_rec *r, int64_t retired_seq,
-				  cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_HISTORY_INSERT, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_int64(s, 2, r->cert_seq);
-	sqlite3_bind_text(s, 3, r->role, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, r->box_pk, sizeof(r->box_pk), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 5, r->sign_pk, sizeof(r->sign_pk), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, r->creator_id);
-	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, retired_seq);
-	return run(st, s, "keeping a retired key", err);
-}
-
-cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CERT_AT, err);
-	cv_status res = CV_OK;
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, at);
-	rc = sqlite3_step(s);
-	memset(r, 0, sizeof(*r));
-	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND, "user #%lld had no key at audit row %lld",
-				 (long long)id, (long long)at);
-	} else if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a user's keys", err);
-	} else {
-		r->id = sqlite3_column_int64(s, 0);
-		r->cert_seq = sqlite3_column_int64(s, 5);
-		r->creator_id = sqlite3_column_int64(s, 6);
-		if (col_text(s, 1, r->name, sizeof(r->name)) ||
-		    col_text(s, 2, r->role, sizeof(r->role)) ||
-		    col_blob(s, 3, r->box_pk, sizeof(r->box_pk)) ||
-		    col_blob(s, 4, r->sign_pk, sizeof(r->sign_pk)) ||
-		    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)))
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "a key record of user #%lld is malformed (tampered or "
-					 "damaged)",
-					 (long long)id);
-	}
-	done(s);
-	return res;
-}
-
-/* ---- vault keys ---------------------------------------------------------- */
 
 cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
 			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_VKEY_PUT, err);
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
-	return run(st, s, "storing a vault key", err);
+	return st->ops->vkey_put(st->be, name, user_id, sealed, err);
 }
 
 cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
 			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
 {
-	sqlite3_stmt *s = stmt(st, S_VKEY_GET, err);
-	cv_status res = CV_OK;
-	int rc;
-
-	if (!s)
+	if (refused(st, err))
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "no %s key for this user", name);
-	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a vault key", err);
-	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "a sealed %s key is malformed", name);
-	done(s);
-	return res;
+	return st->ops->vkey_get(st->be, name, user_id, sealed, err);
 }
 
 cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err)
 {
-	static const enum stmt_id ids[] = {S_VKEY_DELETE_USER, S_GRANT_DELETE_USER};
-	cv_status res = CV_OK;
-
-	for (size_t i = 0; i < 2 && res == CV_OK; i++) {
-		sqlite3_stmt *s = stmt(st, ids[i], err);
-		if (!s)
-			return CV_ERROR;
-		sqlite3_bind_int64(s, 1, user_id);
-		res = run(st, s, "removing a user's keys", err);
-	}
-	return res;
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->keys_delete_user(st->be, user_id, err);
 }
 
-/* ---- cases ----------------------------------------------------------------- */
+cv_status cv_store_case_insert(cv_store *st, const cv_case_rec *c, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->case_insert(st->be, c, err);
+}
+
+cv_status cv_store_case_get(cv_store *st, const char *id, cv_case_rec *c, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->case_get(st->be, id, c, err);
+}
+
+cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->case_update(st->be, c, err);
+}
+
+cv_status cv_store_case_find(cv_store *st, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
+			     void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->case_find(st->be, tag, cb, arg, err), err);
+}
+
+cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
+				cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->case_granted(st->be, user_id, cb, arg, err), err);
+}
+
+cv_status cv_store_case_shred(cv_store *st, const char *id, const char *status, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->case_shred(st->be, id, status, err);
+}
+
+cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
+			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
+			     const char *when, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->grant_put(st->be, case_id, user_id, sealed, granted_by, when, err);
+}
+
+cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
+			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->grant_get(st->be, case_id, user_id, sealed, err);
+}
+
+cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,
+				   cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->grant_each_user(st->be, user_id, cb, arg, err), err);
+}
+
+cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->record_insert(st->be, r, err);
+}
+
+cv_status cv_store_record_update(cv_store *st, const cv_record *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->record_update(st->be, r, err);
+}
+
+cv_status cv_store_record_get(cv_store *st, const char *id, cv_record *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->record_get(st->be, id, r, err);
+}
+
+cv_status cv_store_record_each_case(cv_store *st, const char *case_id, const char *type,
+				    cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->record_each_case(st->be, case_id, type, cb, arg, err), err);
+}
+
+cv_status cv_store_record_each_granted(cv_store *st, int64_t user_id, const char *type,
+				       cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->record_each_granted(st->be, user_id, type, cb, arg, err), err);
+}
+
+cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->id_taken(st->be, id, taken, err);
+}
+
+/* ---- record helpers ------------------------------------------------------ */
 
 void cv_case_rec_clear(cv_case_rec *c)
 {
@@ -1003,108 +411,6 @@ void cv_case_rec_clear(cv_case_rec *c)
 	free(c->data_box);
 	free(c->stats_box);
 	memset(c, 0, sizeof(*c));
-}
-
-/* A malloc'd copy of a blob column (at least one byte allocated). */
-static int col_dup(sqlite3_stmt *s, int col, uint8_t **out, size_t *len)
-{
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-
-	*out = NULL;
-	*len = 0;
-	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
-		return -1;
-	*out = malloc(n ? n : 1);
-	if (!*out)
-		return -1;
-	if (n)
-		memcpy(*out, p, n);
-	*len = n;
-	return 0;
-}
-
-cv_status cv_store_case_insert(cv_store *st, const cv_case_rec *c, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CASE_INSERT, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, c->opened_by);
-	sqlite3_bind_text(s, 4, c->opened_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, c->closed_at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, c->version);
-	sqlite3_bind_blob(s, 7, c->index_tag, CV_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, c->recovery_key, CV_SEALED_KEY_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 9, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 10, c->data_box, (int)c->data_len, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 11, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 12, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
-	return run(st, s, "opening a case", err);
-}
-
-cv_status cv_store_case_get(cv_store *st, const char *id, cv_case_rec *c, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
-	cv_status res = CV_OK;
-	int rc, shredded;
-
-	memset(c, 0, sizeof(*c));
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND,
-				 "no case '%s'; see 'casevault case list' for your cases", id);
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a case", err);
-		goto out;
-	}
-	c->opened_by = sqlite3_column_int64(s, 2);
-	c->version = sqlite3_column_int64(s, 5);
-	if (col_text(s, 0, c->id, sizeof(c->id)) || col_text(s, 1, c->status, sizeof(c->status)) ||
-	    col_text(s, 3, c->opened_at, sizeof(c->opened_at)) ||
-	    col_text(s, 4, c->closed_at, sizeof(c->closed_at))) {
-		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
-				 id);
-		goto out;
-	}
-	shredded = strcmp(c->status, "shredded") == 0;
-	if (!shredded && (col_blob(s, 6, c->index_tag, CV_HASH_LEN) ||
-			  col_blob(s, 7, c->recovery_key, CV_SEALED_KEY_LEN) ||
-			  col_blob(s, 8, c->data_nonce, CV_AEAD_NONCE_LEN) ||
-			  col_blob(s, 10, c->stats_nonce, CV_AEAD_NONCE_LEN) ||
-			  col_dup(s, 9, &c->data_box, &c->data_len) ||
-			  col_dup(s, 11, &c->stats_box, &c->stats_len)))
-		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
-				 id);
-out:
-	done(s);
-	if (res != CV_OK)
-		cv_case_rec_clear(c);
-	return res;
-}
-
-cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CASE_UPDATE, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, c->closed_at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, c->version);
-	sqlite3_bind_blob(s, 5, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 6, c->data_box, (int)c->data_len, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
-	return run(st, s, "updating a case", err);
 }
 
 int cv_id_list_add(const char *id, void *list)
@@ -1129,323 +435,10 @@ void cv_id_list_free(cv_id_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static cv_status ids_walk(cv_store *st, sqlite3_stmt *s, cv_store_id_cb cb, void *arg,
-			  cv_err *err)
-{
-	cv_status res = CV_OK;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
-		if (!id) {
-			res = cv_err_set(err, CV_EINTEGRITY, "a case id is malformed");
-			break;
-		}
-		if (cb(id, arg) != 0)
-			break;
-	}
-	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "listing cases", err);
-	done(s);
-	return res;
-}
-
-cv_status cv_store_case_find(cv_store *st, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
-			     void *arg, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CASE_FIND, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_blob(s, 1, tag, CV_HASH_LEN, SQLITE_STATIC);
-	return ids_walk(st, s, cb, arg, err);
-}
-
-cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
-				cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_CASE_GRANTED, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	return ids_walk(st, s, cb, arg, err);
-}
-
-cv_status cv_store_case_shred(cv_store *st, const char *id, cv_err *err)
-{
-	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS, S_SHRED_CASE};
-	cv_status res = CV_OK;
-
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && res == CV_OK; i++) {
-		sqlite3_stmt *s = stmt(st, steps[i], err);
-		if (!s)
-			return CV_ERROR;
-		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-		res = run(st, s, "shredding a case", err);
-	}
-	return res;
-}
-
-cv_status cv_store_checkpoint_wal(cv_store *st, cv_err *err)
-{
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-
-	if (rc != SQLITE_OK)
-		return db_error(st, rc, "checkpointing the write-ahead log", err);
-	return CV_OK;
-}
-
-/* ---- grants ---------------------------------------------------------------- */
-
-cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
-			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
-			     const char *when, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_GRANT_PUT, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, granted_by);
-	sqlite3_bind_text(s, 5, when, -1, SQLITE_STATIC);
-	return run(st, s, "granting a case", err);
-}
-
-cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
-			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_GRANT_GET, err);
-	cv_status res = CV_OK;
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "no grant");
-	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a grant", err);
-	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "the grant on case '%s' is malformed",
-				 case_id);
-	done(s);
-	return res;
-}
-
-cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,
-				   cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_GRANT_EACH_USER, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	return ids_walk(st, s, cb, arg, err);
-}
-
-/* ---- records ---------------------------------------------------------------- */
-
-static void bind_record(sqlite3_stmt *s, const cv_record *r)
-{
-	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, r->case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->parent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, r->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, r->version);
-	sqlite3_bind_int64(s, 8, r->author_id);
-	sqlite3_bind_text(s, 9, r->created_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, r->updated_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 11, r->due, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 12, r->nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 13, r->box, (int)r->box_len, SQLITE_STATIC);
-	if (r->has_sig)
-		sqlite3_bind_blob(s, 14, r->sig, sizeof(r->sig), SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 14);
-}
-
-cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_RECORD_INSERT, err);
-
-	if (!s)
-		return CV_ERROR;
-	bind_record(s, r);
-	return run(st, s, "writing a record", err);
-}
-
-cv_status cv_store_record_update(cv_store *st, const cv_record *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_RECORD_UPDATE, err);
-
-	if (!s)
-		return CV_ERROR;
-	bind_record(s, r);
-	return run(st, s, "updating a record", err);
-}
-
-/* Fills r from a records row; the box points into the row.  -1 if malformed. */
-static int read_record(sqlite3_stmt *s, cv_record *r)
-{
-	memset(r, 0, sizeof(*r));
-	if (col_text(s, 0, r->id, sizeof(r->id)) || col_text(s, 1, r->case_id, sizeof(r->case_id)) ||
-	    col_text(s, 2, r->type, sizeof(r->type)) ||
-	    col_text(s, 3, r->parent, sizeof(r->parent)) ||
-	    col_text(s, 4, r->kind, sizeof(r->kind)) ||
-	    col_text(s, 5, r->status, sizeof(r->status)) ||
-	    col_text(s, 8, r->created_at, sizeof(r->created_at)) ||
-	    col_text(s, 9, r->updated_at, sizeof(r->updated_at)) ||
-	    col_text(s, 10, r->due, sizeof(r->due)) ||
-	    col_blob(s, 11, r->nonce, sizeof(r->nonce)) ||
-	    sqlite3_column_type(s, 12) != SQLITE_BLOB)
-		return -1;
-	r->version = sqlite3_column_int64(s, 6);
-	r->author_id = sqlite3_column_int64(s, 7);
-	r->box = sqlite3_column_blob(s, 12);
-	r->box_len = (size_t)sqlite3_column_bytes(s, 12);
-	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
-		if (col_blob(s, 13, r->sig, sizeof(r->sig)))
-			return -1;
-		r->has_sig = 1;
-	}
-	return 0;
-}
-
 void cv_record_clear(cv_record *r)
 {
 	if (!r)
 		return;
 	free((void *)r->box);
 	memset(r, 0, sizeof(*r));
-}
-
-cv_status cv_store_record_get(cv_store *st, const char *id, cv_record *r, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_RECORD_GET, err);
-	cv_status res = CV_OK;
-	uint8_t *copy;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND, "no record '%s'", id);
-	} else if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a record", err);
-	} else if (read_record(s, r) != 0) {
-		res = cv_err_set(err, CV_EINTEGRITY, "record '%s' is malformed (tampered or damaged)",
-				 id);
-	} else {
-		copy = malloc(r->box_len ? r->box_len : 1);
-		if (!copy) {
-			res = cv_err_set(err, CV_ERROR, "out of memory");
-		} else {
-			if (r->box_len)
-				memcpy(copy, r->box, r->box_len);
-			r->box = copy;
-		}
-	}
-	done(s);
-	if (res != CV_OK)
-		memset(r, 0, sizeof(*r));
-	return res;
-}
-
-static cv_status record_walk(cv_store *st, sqlite3_stmt *s, cv_store_record_cb cb, void *arg,
-			     cv_err *err)
-{
-	cv_status res = CV_OK;
-	cv_record r;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (read_record(s, &r) != 0) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "record '%s' is malformed (tampered or damaged)",
-					 (const char *)sqlite3_column_text(s, 0));
-			break;
-		}
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading records", err);
-	done(s);
-	return res;
-}
-
-cv_status cv_store_record_each_case(cv_store *st, const char *case_id, const char *type,
-				    cv_store_record_cb cb, void *arg, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_RECORD_EACH_CASE, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
-	if (type)
-		sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 2);
-	return record_walk(st, s, cb, arg, err);
-}
-
-cv_status cv_store_record_each_granted(cv_store *st, int64_t user_id, const char *type,
-				       cv_store_record_cb cb, void *arg, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_RECORD_EACH_GRANTED, err);
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_int64(s, 1, user_id);
-	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
-	return record_walk(st, s, cb, arg, err);
-}
-
-cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, S_ID_TAKEN, err);
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	done(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(st, rc, "choosing an id", err);
-	*taken = rc == SQLITE_ROW;
-	return CV_OK;
-}
-
-cv_status cv_store_audit_last_user_events(cv_store *st, const char *object, int64_t *identity,
-					  int64_t *status, cv_err *err)
-{
-	static const enum stmt_id ids[2] = {S_AUDIT_LAST_IDENTITY, S_AUDIT_LAST_STATUS};
-	int64_t *out[2] = {identity, status};
-
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *s = stmt(st, ids[i], err);
-		int rc;
-
-		if (!s)
-			return CV_ERROR;
-		sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			*out[i] = sqlite3_column_int64(s, 0);
-		done(s);
-		if (rc != SQLITE_ROW)
-			return db_error(st, rc, "reading the audit log", err);
-	}
-	return CV_OK;
 }

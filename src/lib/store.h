@@ -1,10 +1,24 @@
 /*
- * store.h - store layer: the storage module: the only code that speaks SQL.
+ * store.h - the storage module: records and byte strings in, records and
+ * byte strings out; the only door to the vault file.
  *
- * Everything above this layer deals in records and byte strings; a
- * PostgreSQL backend that holds only ciphertext can later implement the
- * same interface.  Every function sets err on failure; SQLITE_BUSY becomes
- * a message asking to try again.
+ * Layer: storage, below every library module.  Each cv_store_* function
+ * dispatches (store.c) to a backend's operations table (store_ops.h): SQLite
+ * (store_sqlite.c, the only code that speaks SQL) by default; a PostgreSQL
+ * backend holding only ciphertext can be linked beside it.  Every function
+ * sets err on failure; a busy vault becomes a message asking to try again.
+ *
+ * Rules for callers:
+ *   - words (action names, outcomes, states) are the caller's: the store
+ *     stores and compares them as given;
+ *   - a walk (cv_store_user_each, cv_store_audit_get, cv_store_audit_each,
+ *     cv_store_case_find, cv_store_case_granted, cv_store_grant_each_user,
+ *     cv_store_record_each_*) must not call the store from its callback:
+ *     collect what the walk yields (cv_id_list), then act.  With strict walks
+ *     on, such a call fails and so does the walk;
+ *   - erasing content (cv_store_case_shred, cv_store_keys_delete_user,
+ *     cv_store_user_update_keys) needs nothing more: once committed, the
+ *     store leaves no old copy in its own journals.
  */
 #ifndef CV_STORE_H
 #define CV_STORE_H
@@ -35,11 +49,11 @@ typedef struct cv_user_rec {
 	char status[16];
 	uint8_t box_pk[crypto_box_PUBLICKEYBYTES];
 	uint8_t sign_pk[crypto_sign_PUBLICKEYBYTES];
-	int64_t cert_seq;                    /* audit seq at which the identity was signed */
-	int64_t creator_id;                  /* the admin who signed the identity */
-	uint8_t cert_sig[crypto_sign_BYTES]; /* over the identity, by creator */
-	int64_t status_seq;                    /* audit seq at which the status was set */
-	int64_t status_signer_id;              /* the admin who set the status */
+	int64_t cert_seq;		       /* audit seq at which the identity was signed */
+	int64_t creator_id;		       /* the admin who signed the identity */
+	uint8_t cert_sig[crypto_sign_BYTES];   /* over the identity, by creator */
+	int64_t status_seq;		       /* audit seq at which the status was set */
+	int64_t status_signer_id;	       /* the admin who set the status */
 	uint8_t status_sig[crypto_sign_BYTES]; /* over the status, by that admin */
 	uint32_t kdf_alg;
 	cv_kdf_params kdf;
@@ -71,8 +85,16 @@ cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);
 cv_status cv_store_open(const char *path, cv_store **out, cv_err *err);
 void cv_store_close(cv_store *st);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Rollback is safe when no
- * transaction is open. */
+/* on: a store call made while a walk is stepping fails (CV_ERROR, "internal
+ * error: the store was called during a walk") and so does the walk, even
+ * when its callback ignored that failure.  Off (the default): such a call
+ * runs, interleaved with the walk. */
+void cv_store_strict_walks(cv_store *st, int on);
+
+/* Begin a write transaction / commit / roll back.  Rollback is safe when no
+ * transaction is open.  A commit whose transaction erased content also
+ * clears the backend's journal of it (SQLite: a TRUNCATE checkpoint of the
+ * WAL; retried at the next commit and at close if a reader blocks it). */
 cv_status cv_store_begin(cv_store *st, cv_err *err);
 cv_status cv_store_commit(cv_store *st, cv_err *err);
 void cv_store_rollback(cv_store *st);
@@ -111,26 +133,28 @@ typedef int (*cv_store_user_cb)(const cv_user_rec *rec, void *arg);
 cv_status cv_store_user_each(cv_store *st, cv_store_user_cb cb, void *arg, cv_err *err);
 
 /* The audit table.  head returns seq 0 for an empty log. */
-cv_status cv_store_audit_head(cv_store *st, int64_t *seq, uint8_t hash[CV_HASH_LEN],
-			      cv_err *err);
+cv_status cv_store_audit_head(cv_store *st, int64_t *seq, uint8_t hash[CV_HASH_LEN], cv_err *err);
 cv_status cv_store_audit_insert(cv_store *st, const cv_audit_rec *rec, cv_err *err);
-/* The seq of the last ok row that set the identity (user.add, user.reset)
- * and the status (user.add, user.disable) of `object` ("user:NAME"); 0
- * when there is none. */
-cv_status cv_store_audit_last_user_events(cv_store *st, const char *object, int64_t *identity,
-					  int64_t *status, cv_err *err);
+/* The largest seq of a row about `object` whose outcome is `outcome` and
+ * whose action is one of actions[0 .. n_actions - 1] (1 <= n_actions <=
+ * CV_STORE_ACTIONS_MAX); 0 when there is none. */
+#define CV_STORE_ACTIONS_MAX 4
+cv_status cv_store_audit_last_seq(cv_store *st, const char *object, const char *outcome,
+				  const char *const *actions, size_t n_actions, int64_t *seq,
+				  cv_err *err);
 /* Reads one row; CV_ENOTFOUND when there is none with that seq. */
 typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,
 			     cv_err *err);
 /* Streams rows in seq order.  NULL filter fields match everything; action
- * ending in '.' matches as a prefix; since/until are full UTC times. */
+ * ending in '.' matches as a prefix; since/until are full UTC times;
+ * outcome_not keeps only the rows whose outcome is another word. */
 typedef struct cv_store_audit_query {
 	const char *actor;
 	const char *action;
 	const char *since;
 	const char *until;
-	int not_ok_only;
+	const char *outcome_not;
 } cv_store_audit_query;
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err);
@@ -145,7 +169,8 @@ cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
 cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
 			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
 /* Deletes every sealed copy of a vault key and of a case key held by
- * user_id (on disable: the account keeps no key to anything). */
+ * user_id (on disable: the account keeps no key to anything); all or
+ * nothing. */
 cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err);
 
 /* ---- cases and grants --------------------------------------------------- */
@@ -154,7 +179,7 @@ cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err);
 
 typedef struct cv_case_rec {
 	char id[CV_ID_MAX];
-	char status[12]; /* open, closed, shredded */
+	char status[12]; /* the caller's word: open, closed, shredded */
 	int64_t opened_by;
 	char opened_at[CV_TIME_LEN];
 	char closed_at[CV_TIME_LEN]; /* "" while open */
@@ -192,11 +217,12 @@ void cv_id_list_free(cv_id_list *l);
 /* Ids of the cases granted to user_id, oldest first. */
 cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
 				cv_err *err);
-/* Crypto-shredding: deletes every grant and record of the case, blanks its
- * ciphertexts, recovery copy and index tag, and marks it shredded. */
-cv_status cv_store_case_shred(cv_store *st, const char *id, cv_err *err);
-/* Forces the WAL into the main file and truncates it. */
-cv_status cv_store_checkpoint_wal(cv_store *st, cv_err *err);
+/* Crypto-shredding, all or nothing: deletes every grant and record of the
+ * case, blanks its ciphertexts, recovery copy and index tag (index_tag 32
+ * zero bytes, the rest empty), bumps its version and sets its status to
+ * `status` (the caller's word for a tombstone).  cv_store_case_get reads a
+ * blanked case with zeroed keys and no boxes. */
+cv_status cv_store_case_shred(cv_store *st, const char *id, const char *status, cv_err *err);
 
 cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
 			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
@@ -213,10 +239,10 @@ cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant
 typedef struct cv_record {
 	char id[CV_ID_MAX];
 	char case_id[CV_ID_MAX];
-	char type[16];   /* consent, note, test, referral, followup, watch, crisis */
+	char type[16];		/* consent, note, test, referral, followup, watch, crisis */
 	char parent[CV_ID_MAX]; /* amended note, followed-up referral; "" if none */
-	char kind[16];   /* note kind, "" if none */
-	char status[16]; /* draft/final, referral status, watch active/ended; "" */
+	char kind[16];		/* note kind, "" if none */
+	char status[16];	/* draft/final, referral status, watch active/ended; "" */
 	int64_t version;
 	int64_t author_id;
 	char created_at[CV_TIME_LEN];

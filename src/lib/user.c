@@ -4,6 +4,7 @@
  * themselves are cert.c's.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
@@ -225,39 +226,35 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	return st;
 }
 
-struct list_ctx {
-	cv_vault *v;
-	cv_user_cb cb;
-	void *arg;
-	cv_err *err;
-	cv_status st;
-};
-
-static int list_one(const cv_user_rec *r, void *arg)
-{
-	struct list_ctx *c = arg;
-	cv_user_rec signer;
-	cv_user_info u = {r->id, r->name, cv_user_role(r), strcmp(r->status, "active") != 0,
-			  r->created, "?"};
-
-	if (cv_store_user_by_id(c->v->st, r->status_signer_id, &signer, NULL) == CV_OK)
-		u.signer = signer.name;
-	return c->cb(&u, c->arg);
-}
-
 cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
 {
-	struct list_ctx c = {s->v, cb, arg, err, CV_OK};
-	cv_status st;
+	cv_user_rec *all = NULL;
+	size_t n = 0;
+	cv_status st = cv_policy_check(s, CV_ACT_USER_LIST, "users", err);
 
-	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_op_begin(s, err);
 	if (st == CV_OK)
 		st = cv_op_log(s, CV_ACT_USER_LIST, "users", CV_OUT_OK, "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
-	if (st != CV_OK)
-		return st;
-	return cv_store_user_each(s->v->st, list_one, &c, err);
+	if (st == CV_OK)
+		st = cv_user_all(s->v, &all, &n, err);
+	for (size_t i = 0; i < n && st == CV_OK; i++) {
+		const cv_user_rec *r = &all[i];
+		char signer[CV_NAME_MAX + 8];
+		cv_user_info u = {r->id,
+				  r->name,
+				  cv_user_role(r),
+				  cv_word_parse(&cv_user_states, r->status) != CV_USER_ACTIVE,
+				  r->created,
+				  cv_user_name(s->v, r->status_signer_id, signer, sizeof(signer))};
+
+		if (cb(&u, arg))
+			break;
+	}
+	free(all);
+	return st;
 }
 
 cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_err *err)

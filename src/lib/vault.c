@@ -162,12 +162,16 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
  * chain is checked by `audit verify`. */
 static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
+	static const char *const set_identity[] = {"user.add", "user.reset"};
+	static const char *const set_status[] = {"user.add", "user.disable"};
 	char object[CV_NAME_MAX + 8];
 	int64_t identity = 0, status = 0;
 	cv_status st;
 
 	snprintf(object, sizeof(object), "user:%s", r->name);
-	st = cv_store_audit_last_user_events(v->st, object, &identity, &status, err);
+	st = cv_store_audit_last_seq(v->st, object, "ok", set_identity, 2, &identity, err);
+	if (st == CV_OK)
+		st = cv_store_audit_last_seq(v->st, object, "ok", set_status, 2, &status, err);
 	if (st != CV_OK)
 		return st;
 	if (!identity)

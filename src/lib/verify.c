@@ -53,7 +53,7 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	q.action = f->action;
 	q.since = f->since ? since : NULL;
 	q.until = f->until ? until : NULL;
-	q.not_ok_only = f->denied_only;
+	q.outcome_not = f->denied_only ? "ok" : NULL;
 	/* Log the read first; what is shown is the log up to and including it. */
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
@@ -67,11 +67,18 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 
 /* ---- verification ----------------------------------------------------- */
 
+/* One identity a user has held, checked along its signing chain. */
+struct ident {
+	int64_t cert_seq;
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	int ok;
+};
+
 struct signer {
 	char name[CV_NAME_MAX + 1];
 	int64_t id;
-	int64_t cert_seq; /* the identity last used, 0 if none */
-	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	struct ident *ids; /* newest first */
+	size_t nids;
 	int64_t rec_cert_seq, rec_status_seq; /* as the users row says */
 	int64_t log_cert_seq, log_status_seq; /* as the log says */
 	int disabled;                        /* from the users row */
@@ -90,25 +97,48 @@ struct verify_ctx {
 	cv_status st;
 };
 
-static int collect_user(const cv_user_rec *r, void *arg)
+/* Adds r as a signer with every identity it has held (read before the log
+ * walk, which may not call the store). */
+static cv_status add_signer(struct verify_ctx *c, const cv_user_rec *r)
 {
-	struct verify_ctx *c = arg;
 	struct signer *n = realloc(c->signers, (c->nsigners + 1) * sizeof(*n));
+	int64_t at = INT64_MAX;
+	cv_user_rec cert;
+	cv_err ignored;
 
-	if (!n) {
-		c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
-		return 1;
-	}
+	if (!n)
+		return cv_err_set(c->err, CV_ERROR, "out of memory");
 	c->signers = n;
-	memset(&n[c->nsigners], 0, sizeof(*n));
-	snprintf(n[c->nsigners].name, sizeof(n->name), "%s", r->name);
-	n[c->nsigners].id = r->id;
-	n[c->nsigners].rec_cert_seq = r->cert_seq;
-	n[c->nsigners].rec_status_seq = r->status_seq;
-	n[c->nsigners].disabled = strcmp(r->status, "active") != 0;
-	n[c->nsigners].log_cert_seq = n[c->nsigners].log_status_seq = 1;
-	c->nsigners++;
-	return 0;
+	n = &n[c->nsigners++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", r->name);
+	n->id = r->id;
+	n->rec_cert_seq = r->cert_seq;
+	n->rec_status_seq = r->status_seq;
+	n->disabled = cv_word_parse(&cv_user_states, r->status) != CV_USER_ACTIVE;
+	n->log_cert_seq = n->log_status_seq = 1;
+	while (cv_store_cert_at(c->v->st, r->id, at, &cert, &ignored) == CV_OK) {
+		struct ident *ids = realloc(n->ids, (n->nids + 1) * sizeof(*ids));
+
+		if (!ids)
+			return cv_err_set(c->err, CV_ERROR, "out of memory");
+		n->ids = ids;
+		ids[n->nids].cert_seq = cert.cert_seq;
+		memcpy(ids[n->nids].pk, cert.sign_pk, sizeof(ids->pk));
+		ids[n->nids].ok = cv_user_cert_verify(c->v, &cert, &ignored) == CV_OK;
+		n->nids++;
+		if (cert.cert_seq <= 1 || n->nids > CV_IDENTITIES_MAX)
+			break;
+		at = cert.cert_seq - 1;
+	}
+	return CV_OK;
+}
+
+static void free_signers(struct verify_ctx *c)
+{
+	for (size_t i = 0; i < c->nsigners; i++)
+		free(c->signers[i].ids);
+	free(c->signers);
 }
 
 static struct signer *find_signer(struct verify_ctx *c, const char *name)
@@ -164,19 +194,11 @@ static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r)
 static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t seq)
 {
 	struct signer *sg = find_signer(c, name);
-	cv_user_rec cert;
-	cv_err ignored;
 
-	if (!sg || cv_store_cert_at(c->v->st, sg->id, seq, &cert, &ignored) != CV_OK)
-		return NULL;
-	if (cert.cert_seq != sg->cert_seq) {
-		/* A retired identity: check its signing chain once. */
-		if (cv_user_cert_verify(c->v, &cert, &ignored) != CV_OK)
-			return NULL;
-		sg->cert_seq = cert.cert_seq;
-		memcpy(sg->pk, cert.sign_pk, sizeof(sg->pk));
-	}
-	return sg->pk;
+	for (size_t i = 0; sg && i < sg->nids; i++)
+		if (sg->ids[i].cert_seq <= seq)
+			return sg->ids[i].ok ? sg->ids[i].pk : NULL;
+	return NULL;
 }
 
 static int verify_row(const cv_audit_rec *r, void *arg)
@@ -278,17 +300,6 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 	memcpy(c->prev, r->hash, CV_HASH_LEN);
 	c->expect++;
 	c->rep->rows++;
-	return 0;
-}
-
-static int verify_user_cb(const cv_user_rec *r, void *arg)
-{
-	struct verify_ctx *c = arg;
-
-	c->st = cv_user_verify(c->v, r, c->err);
-	if (c->st != CV_OK)
-		return 1;
-	c->rep->users++;
 	return 0;
 }
 
@@ -454,6 +465,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
 	cv_store_audit_query q = {0};
+	cv_user_rec *users = NULL;
+	size_t nusers = 0;
 	cv_status st;
 
 	c.v = v;
@@ -473,15 +486,16 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 		if (st != CV_OK)
 			return st;
 	}
-	st = cv_store_user_each(v->st, verify_user_cb, &c, err);
-	if (st == CV_OK)
-		st = c.st;
+	st = cv_user_all(v, &users, &nusers, err);
+	for (size_t i = 0; i < nusers && st == CV_OK; i++) {
+		st = cv_user_verify(v, &users[i], err);
+		if (st == CV_OK)
+			rep->users++;
+	}
 	if (st == CV_OK)
 		st = cv_recovery_pk(v, rpk, err);
-	if (st == CV_OK)
-		st = cv_store_user_each(v->st, collect_user, &c, err);
-	if (st == CV_OK)
-		st = c.st;
+	for (size_t i = 0; i < nusers && st == CV_OK; i++)
+		st = add_signer(&c, &users[i]);
 	if (st == CV_OK) {
 		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
 		if (st == CV_EINTEGRITY && !rep->bad_seq) /* a malformed row */
@@ -498,7 +512,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	}
 	if (st == CV_OK)
 		st = check_users_against_log(&c);
-	free(c.signers);
+	free_signers(&c);
+	free(users);
 	return st;
 }
 

@@ -1,0 +1,102 @@
+/*
+ * store_ops.h - the storage backend interface: the operations table that a
+ * backend fills and the store dispatcher (store.c) calls.
+ *
+ * Layer: storage, below store.h.  Callers use store.h; only a backend and
+ * the dispatcher include this file.  Every operation takes the backend's own
+ * state (be) and has the contract of the cv_store_* function of the same
+ * name in store.h, with these rules for every backend:
+ *   - no business words inside the backend: action names, outcomes and
+ *     states arrive as arguments and are stored and compared as given;
+ *   - a walk (user_each, audit_get, audit_each, case_find, case_granted,
+ *     grant_each_user, record_each_*) is never interleaved with another
+ *     call on the same store: the dispatcher refuses one made from a walk
+ *     callback, so a backend that cannot run two queries at once works;
+ *   - erasing content (case_shred, keys_delete_user, user_update_keys)
+ *     leaves no old copy in the backend's own journals once committed.
+ */
+#ifndef CV_STORE_OPS_H
+#define CV_STORE_OPS_H
+
+#include "store.h"
+
+struct cv_store_ops {
+	const char *name; /* "sqlite", ... for messages */
+
+	/* Fill *be with the backend's state for the vault at path. */
+	cv_status (*create)(const char *path, void **be, cv_err *err);
+	cv_status (*open)(const char *path, void **be, cv_err *err);
+	void (*close)(void *be);
+
+	cv_status (*begin)(void *be, cv_err *err);
+	cv_status (*commit)(void *be, cv_err *err);
+	void (*rollback)(void *be);
+
+	cv_status (*meta_put)(void *be, const char *key, const void *val, size_t len, cv_err *err);
+	cv_status (*meta_get)(void *be, const char *key, void *val, size_t len, cv_err *err);
+
+	cv_status (*user_next_id)(void *be, int64_t *id, cv_err *err);
+	cv_status (*user_insert)(void *be, const cv_user_rec *rec, cv_err *err);
+	cv_status (*user_update_status)(void *be, const cv_user_rec *rec, cv_err *err);
+	cv_status (*user_update_keys)(void *be, const cv_user_rec *rec, cv_err *err);
+	cv_status (*user_update_identity)(void *be, const cv_user_rec *rec, cv_err *err);
+	cv_status (*history_insert)(void *be, const cv_user_rec *rec, int64_t retired_seq,
+				    cv_err *err);
+	cv_status (*cert_at)(void *be, int64_t id, int64_t at, cv_user_rec *rec, cv_err *err);
+	cv_status (*user_by_name)(void *be, const char *name, cv_user_rec *rec, cv_err *err);
+	cv_status (*user_by_id)(void *be, int64_t id, cv_user_rec *rec, cv_err *err);
+	cv_status (*user_each)(void *be, cv_store_user_cb cb, void *arg, cv_err *err);
+
+	cv_status (*audit_head)(void *be, int64_t *seq, uint8_t hash[CV_HASH_LEN], cv_err *err);
+	cv_status (*audit_insert)(void *be, const cv_audit_rec *rec, cv_err *err);
+	cv_status (*audit_last_seq)(void *be, const char *object, const char *outcome,
+				    const char *const *actions, size_t n_actions, int64_t *seq,
+				    cv_err *err);
+	cv_status (*audit_get)(void *be, int64_t seq, cv_store_audit_cb cb, void *arg, cv_err *err);
+	cv_status (*audit_each)(void *be, const cv_store_audit_query *q, cv_store_audit_cb cb,
+				void *arg, cv_err *err);
+
+	cv_status (*vkey_put)(void *be, const char *name, int64_t user_id,
+			      const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+	cv_status (*vkey_get)(void *be, const char *name, int64_t user_id,
+			      uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+	cv_status (*keys_delete_user)(void *be, int64_t user_id, cv_err *err);
+
+	cv_status (*case_insert)(void *be, const cv_case_rec *c, cv_err *err);
+	cv_status (*case_get)(void *be, const char *id, cv_case_rec *c, cv_err *err);
+	cv_status (*case_update)(void *be, const cv_case_rec *c, cv_err *err);
+	cv_status (*case_find)(void *be, const uint8_t tag[CV_HASH_LEN], cv_store_id_cb cb,
+			       void *arg, cv_err *err);
+	cv_status (*case_granted)(void *be, int64_t user_id, cv_store_id_cb cb, void *arg,
+				  cv_err *err);
+	cv_status (*case_shred)(void *be, const char *id, const char *status, cv_err *err);
+
+	cv_status (*grant_put)(void *be, const char *case_id, int64_t user_id,
+			       const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
+			       const char *when, cv_err *err);
+	cv_status (*grant_get)(void *be, const char *case_id, int64_t user_id,
+			       uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+	cv_status (*grant_each_user)(void *be, int64_t user_id, cv_store_grant_cb cb, void *arg,
+				     cv_err *err);
+
+	cv_status (*record_insert)(void *be, const cv_record *r, cv_err *err);
+	cv_status (*record_update)(void *be, const cv_record *r, cv_err *err);
+	cv_status (*record_get)(void *be, const char *id, cv_record *r, cv_err *err);
+	cv_status (*record_each_case)(void *be, const char *case_id, const char *type,
+				      cv_store_record_cb cb, void *arg, cv_err *err);
+	cv_status (*record_each_granted)(void *be, int64_t user_id, const char *type,
+					 cv_store_record_cb cb, void *arg, cv_err *err);
+	cv_status (*id_taken)(void *be, const char *id, int *taken, cv_err *err);
+};
+
+/* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */
+extern const struct cv_store_ops cv_store_sqlite_ops;
+
+/* cv_store_create and cv_store_open on the backend ops instead of the
+ * default (SQLite); ops must outlive the store. */
+cv_status cv_store_create_with(const struct cv_store_ops *ops, const char *path, cv_store **out,
+			       cv_err *err);
+cv_status cv_store_open_with(const struct cv_store_ops *ops, const char *path, cv_store **out,
+			     cv_err *err);
+
+#endif
