@@ -25,6 +25,8 @@ TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 LIB_SRC = $(wildcard src/lib/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
+# Headers the test programs share (helpers, fixtures, the format reader).
+TEST_HDR = $(wildcard tests/*.h)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -71,7 +73,9 @@ $(MAN): docs/casevault.1.scd
 	@mkdir -p $(BUILD)
 	scdoc < $< > $@
 
-$(BUILD)/tests/%: tests/%.c $(LIBA)
+# Every test program is rebuilt when a shared test header changes (the
+# -MMD files say the same once a program has been built).
+$(BUILD)/tests/%: tests/%.c $(LIBA) $(TEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
 
