@@ -25,10 +25,10 @@ static void test_case_keys(void **state)
 	 * account, though her key pair still unwraps. */
 	sec = secrets_of("erin", ERIN_PASS, &erin);
 	assert_int_equal(erin.c.id, 5);
-	assert_int_not_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
-					" user_id = ?2",
-					case_id, erin.c.id, sealed),
-			     0);
+	assert_int_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
+				    " user_id = ?2",
+				    case_id, erin.c.id, sealed),
+			 -1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants WHERE user_id = 5"), 0);
 	sodium_free(sec);
 	assert_int_equal(count_rows("action = 'case.share' AND detail = 'to=erin' AND outcome ="

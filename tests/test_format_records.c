@@ -267,24 +267,24 @@ static void test_notes_and_signatures(void **state)
 					    strlen(r.parent));
 		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
 				 0);
-		assert_int_not_equal(
-		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, other->sign_pk), 0);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, other->sign_pk),
+				 -1);
 		assert_int_equal(note_signer(&r), signer->cert_seq);
 
 		/* It covers kind, parent and version: change one, it fails. */
 		note_final_msg(vid, r.case_id, r.id,
 			       !strcmp(r.kind, "outcome") ? "analysis" : "outcome", r.parent,
 			       r.version, r.nonce, r.box, r.box_len, &msg);
-		assert_int_not_equal(
-		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
 		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent[0] ? "" : note2, r.version,
 			       r.nonce, r.box, r.box_len, &msg);
-		assert_int_not_equal(
-		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
 		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version + 1, r.nonce,
 			       r.box, r.box_len, &msg);
-		assert_int_not_equal(
-		    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
 		/* The old form, without kind and parent, does not verify. */
 		{
 			uint8_t h[HASH_LEN];
@@ -300,8 +300,8 @@ static void test_notes_and_signatures(void **state)
 			put_lp(&msg, r.id);
 			put_u64(&msg, (uint64_t)r.version);
 			put(&msg, h, HASH_LEN);
-			assert_int_not_equal(
-			    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), 0);
+			assert_int_equal(
+			    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), -1);
 		}
 	}
 
@@ -392,7 +392,7 @@ static void test_tamper_content(void **state)
 	assert_null(open_rec(&r, key, NULL));
 	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
 		       &msg);
-	assert_int_not_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
+	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), -1);
 	r.box[0] ^= 1;
 	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
 		       &msg);
