@@ -35,7 +35,7 @@ LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
 
-.PHONY: all check demo install asan clean deps unit e2e format layers
+.PHONY: all check demo install asan clean deps unit e2e format layers fixtures
 
 all: $(BIN) $(MAN)
 
@@ -100,6 +100,11 @@ layers:
 	sh tests/check_layers.sh src/lib || failed="$$failed layers"; \
 	CC="$(CC)" sh tests/check_boundaries.sh src || failed="$$failed boundaries"; \
 	if [ -n "$$failed" ]; then echo "source checks failed:$$failed"; exit 1; fi
+
+# Regenerates the golden vaults of tests/fixtures (commit them; see the
+# comment at the top of tests/make_fixtures.sh).
+fixtures: $(BIN)
+	CASEVAULT=$(abspath $(BIN)) sh tests/make_fixtures.sh tests/fixtures
 
 check: deps
 	@$(MAKE) --no-print-directory all
