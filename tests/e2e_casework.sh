@@ -1,10 +1,10 @@
 #!/bin/sh
 # e2e_casework.sh - a counselor's case work, run through the built binary as
-# people would use it (issue 3, "Must show"): the whole day on one case,
-# refusals with their denied audit rows, a moved ciphertext that no longer
-# decrypts, no identity or note text in the raw vault bytes, handover and
-# passphrase reset losing nothing, crypto-shredding, the crisis exception,
-# and bad input refused without changing anything.
+# people would use it: the whole day on one case, refusals with their
+# denied audit rows, a moved ciphertext that no longer decrypts, no
+# identity or note text in the raw vault bytes, handover and passphrase
+# reset losing nothing, crypto-shredding, the crisis exception, and bad
+# input refused without changing anything.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_casework.sh
 # Every check counts: one that fails fails the run.

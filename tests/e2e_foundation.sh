@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e_foundation.sh - end-to-end tests of the foundation (issue 2), run on
+# e2e_foundation.sh - end-to-end tests of the foundation, run on
 # the built binary as a user would: init and the recovery code, users and
 # roles, wrong and disabled logins, -h without a passphrase, usage errors,
 # missing and foreign vaults, tampering with the sqlite3 CLI (audit rows,
