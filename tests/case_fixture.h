@@ -2,9 +2,10 @@
  * case_fixture.h - the shared fixture of the case-work tests (test_case,
  * test_consent, test_note, test_record): a base vault made once per
  * program (alice admin, carol and dave counselors, sam supervisor), copied
- * for every test, logins, raw sqlite3 helpers for reading and tampering,
- * and helpers that open a case and record consent.  Include it once, after
- * defining FIXTURE_TAG (names the temporary directory).
+ * for every test in a private temporary directory, audit-row counts, and
+ * helpers that open a case and record consent; temporary directories,
+ * logins and raw sqlite3 access come from helpers.h.  Include it once,
+ * after defining FIXTURE_TAG (names the temporary directories).
  */
 #ifndef CV_CASE_FIXTURE_H
 #define CV_CASE_FIXTURE_H
@@ -17,23 +18,9 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-#include <dirent.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-#include <sodium.h>
-#include <sqlite3.h>
-
-#include "casevault.h"
+#include "helpers.h"
 
 #define PW_ALICE "alice correct horse battery"
 #define PW_CAROL "carol correct horse battery"
@@ -41,154 +28,7 @@
 #define PW_SAM "sam correct horse battery"
 #define PW_NEW "carol has a brand new passphrase"
 
-static const cv_kdf_params kdf = {2, 19456, 1};
-
-#define assert_msg_has(e, sub)                                                                     \
-	do {                                                                                       \
-		if (!strstr((e).msg, (sub)))                                                       \
-			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
-	} while (0)
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int make_dir(char *dir, size_t cap)
-{
-	snprintf(dir, cap, "/tmp/cv-test-" FIXTURE_TAG "-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-/* Sessions a test has open, so that teardown closes them when it fails. */
-static cv_session *sessions[16];
-
-static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
-{
-	cv_session *s = NULL;
-	cv_err err = {0};
-
-	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
-		fail_msg("login as '%s' failed: %s", name, err.msg);
-	assert_non_null(s);
-	for (size_t i = 0; i < 16; i++) {
-		if (!sessions[i]) {
-			sessions[i] = s;
-			return s;
-		}
-	}
-	fail_msg("too many sessions open");
-	return NULL;
-}
-
-static void logout(cv_session *s)
-{
-	for (size_t i = 0; i < 16; i++)
-		if (sessions[i] == s)
-			sessions[i] = NULL;
-	cv_session_close(s);
-}
-
-static void logout_all(void)
-{
-	for (size_t i = 0; i < 16; i++) {
-		cv_session_close(sessions[i]);
-		sessions[i] = NULL;
-	}
-}
-
-static sqlite3 *raw_open(const char *path, int flags)
-{
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
-		fail_msg("cannot open '%s': %s", path, sqlite3_errmsg(db));
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-/* A scalar query through a connection of our own (no casevault code). */
-static int64_t q_int(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t q_int(const char *path, const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-/* A blob query; returns its length (0 when there is no row). */
-static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static size_t q_blob(const char *path, uint8_t *out, size_t cap, const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *s = NULL;
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		n = (size_t)sqlite3_column_bytes(s, 0);
-		assert_true(n <= cap);
-		if (n)
-			memcpy(out, sqlite3_column_blob(s, 0), n);
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
-}
-
-static void raw_exec(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void raw_exec(const char *path, const char *fmt, ...)
-{
-	char sql[2048];
-	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
-	char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sql '%s' failed: %s", sql, msg ? msg : "?");
-	if (sqlite3_changes(db) < 1)
-		fail_msg("sql '%s' changed nothing", sql);
-	sqlite3_free(msg);
-	sqlite3_close(db);
-}
 
 /* Audit rows with this actor, action, outcome and object. */
 static int64_t audit_rows(const char *path, const char *actor, const char *action,
@@ -223,22 +63,6 @@ static int64_t case_rows(const char *path, const char *actor, const char *action
 	return audit_rows(path, actor, action, outcome, object);
 }
 
-static void copy_db(const char *from, const char *to)
-{
-	sqlite3 *src = NULL, *dst = NULL;
-	sqlite3_backup *bk;
-
-	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
-	bk = sqlite3_backup_init(dst, "main", src, "main");
-	assert_non_null(bk);
-	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
-	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
-	sqlite3_close(dst);
-	sqlite3_close(src);
-}
-
 static void assert_id_shape(const char *id, char prefix, size_t n)
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -252,46 +76,43 @@ static void assert_id_shape(const char *id, char prefix, size_t n)
 
 /* ---- fixture: alice admin, carol and dave counselors, sam supervisor ---- */
 
-static char base_dir[64];
-static char base_path[128];
+static char base_dir[TEST_DIR_MAX];
+static char base_path[TEST_PATH_MAX];
 static char recovery[CV_RECOVERY_CODE_LEN + 1]; /* the base vault's recovery code */
 
 struct fix {
-	char dir[64];
-	char path[128];
+	char dir[TEST_DIR_MAX];
+	char path[TEST_PATH_MAX];
 	cv_vault *v;
 };
 
 static int group_setup(void **state)
 {
-	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
 	cv_vault *v = NULL;
 	cv_session *a = NULL;
 	cv_err err = {0};
 	cv_status st = CV_ERROR;
 
 	(void)state;
-	if (!code || make_dir(base_dir, sizeof(base_dir)) != 0)
+	if (tmpdir_make(base_dir, sizeof(base_dir), FIXTURE_TAG) != 0)
 		return -1;
 	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
-	st = cv_vault_create(base_path, "alice", PW_ALICE, strlen(PW_ALICE), &kdf, code, &err);
-	if (st == CV_OK) {
-		memcpy(recovery, code, sizeof(recovery));
+	st = create_vault(base_path, "alice", PW_ALICE, recovery, &err);
+	if (st == CV_OK)
 		st = cv_vault_open(base_path, &v, &err);
-	}
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
+				 &cheap_kdf, &err);
+	if (st == CV_OK)
+		st = cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &cheap_kdf,
 				 &err);
 	if (st == CV_OK)
-		st =
-		    cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &kdf, &err);
-	if (st == CV_OK)
-		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
+				 &err);
 	cv_session_close(a);
 	cv_vault_close(v);
-	sodium_free(code);
 	if (st != CV_OK) {
 		fprintf(stderr, "group setup: %s\n", err.msg);
 		return -1;
@@ -302,8 +123,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	remove_tree(base_dir);
-	return 0;
+	sodium_memzero(recovery, sizeof(recovery));
+	return tmpdir_remove(base_dir);
 }
 
 static int setup(void **state)
@@ -311,27 +132,32 @@ static int setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 	cv_err err = {0};
 
-	if (!f || make_dir(f->dir, sizeof(f->dir)) != 0)
+	if (!f)
 		return -1;
+	if (tmpdir_make(f->dir, sizeof(f->dir), FIXTURE_TAG) != 0) {
+		free(f);
+		return -1;
+	}
 	snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+	*state = f;
 	copy_db(base_path, f->path);
 	if (cv_vault_open(f->path, &f->v, &err) != CV_OK) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	struct fix *f = *state;
+	int rc;
 
 	logout_all();
 	cv_vault_close(f->v);
-	remove_tree(f->dir);
+	rc = tmpdir_remove(f->dir);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* ---- case helpers ----------------------------------------------------------- */

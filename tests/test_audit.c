@@ -5,141 +5,12 @@
  * cv_vault is open on them.  The chain and the checkpoint signatures are
  * also recomputed here from the documented formulas.
  */
-#include <dirent.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-#include <sodium.h>
-#include <sqlite3.h>
-
 #include "log.h"
-#include "casevault.h"
+#include "helpers.h"
 
 #define PW_ALICE "alice correct horse battery"
 #define PW_CAROL "carol correct horse battery"
 #define PW_SAM "sam correct horse battery"
-
-static const cv_kdf_params kdf = {2, 19456, 1};
-
-#define assert_msg_has(e, sub)                                                                     \
-	do {                                                                                       \
-		if (!strstr((e).msg, (sub)))                                                       \
-			fail_msg("message '%s' does not contain '%s'", (e).msg, (sub));            \
-	} while (0)
-
-/* ---- helpers -------------------------------------------------------------- */
-
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int make_dir(char *dir, size_t cap)
-{
-	snprintf(dir, cap, "/tmp/cv-test-audit-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static cv_status create_vault(const char *path, const char *admin, const char *pass, cv_err *err)
-{
-	char *code = sodium_malloc(CV_RECOVERY_CODE_LEN + 1);
-	cv_status st;
-
-	if (!code)
-		return CV_ERROR;
-	st = cv_vault_create(path, admin, pass, strlen(pass), &kdf, code, err);
-	sodium_free(code);
-	return st;
-}
-
-static cv_session *login_ok(cv_vault *v, const char *name, const char *pass)
-{
-	cv_session *s = NULL;
-	cv_err err = {0};
-
-	if (cv_login(v, name, pass, strlen(pass), &s, &err) != CV_OK)
-		fail_msg("login as '%s' failed: %s", name, err.msg);
-	return s;
-}
-
-static int64_t q_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static void q_text(const char *path, const char *sql, char *out, size_t cap)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("sql '%s': %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sql '%s' failed: %s", sql, msg ? msg : "?");
-	sqlite3_free(msg);
-	sqlite3_close(db);
-}
-
-static void copy_db(const char *from, const char *to)
-{
-	sqlite3 *src = NULL, *dst = NULL;
-	sqlite3_backup *bk;
-
-	assert_int_equal(sqlite3_open_v2(from, &src, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
-	bk = sqlite3_backup_init(dst, "main", src, "main");
-	assert_non_null(bk);
-	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
-	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
-	sqlite3_close(dst);
-	sqlite3_close(src);
-}
 
 /* ---- the documented formulas, written out independently ------------------ */
 
@@ -290,8 +161,8 @@ static void rechain(sqlite3 *db, int64_t from)
  * her passphrase, then is refused the log; sam writes an external
  * checkpoint; then sam and alice list users, so the log runs past it. */
 
-static char base_dir[64];
-static char base_path[128];
+static char base_dir[TEST_DIR_MAX];
+static char base_path[TEST_PATH_MAX];
 static char *cp_text;	/* sam's external checkpoint */
 static int64_t cp_size; /* the size it covers */
 static int64_t base_rows;
@@ -319,19 +190,20 @@ static int group_setup(void **state)
 	cv_status st;
 
 	(void)state;
-	if (make_dir(base_dir, sizeof(base_dir)) != 0)
+	if (tmpdir_make(base_dir, sizeof(base_dir), "audit") != 0)
 		return -1;
 	snprintf(base_path, sizeof(base_path), "%s/base.db", base_dir);
-	st = create_vault(base_path, "alice", PW_ALICE, &err);
+	st = create_vault(base_path, "alice", PW_ALICE, NULL, &err);
 	if (st == CV_OK)
 		st = cv_vault_open(base_path, &v, &err);
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL), &kdf,
-				 &err);
+		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
+				 &cheap_kdf, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err);
+		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
+				 &err);
 	if (st == CV_OK && cv_login(v, "carol", PW_SAM, strlen(PW_SAM), &c, &err) != CV_EAUTH)
 		st = CV_ERROR;
 	if (st == CV_OK)
@@ -348,9 +220,9 @@ static int group_setup(void **state)
 		st = cv_user_list(s, noop_user, NULL, &err);
 	if (st == CV_OK)
 		st = cv_user_list(a, noop_user, NULL, &err);
-	cv_session_close(a);
-	cv_session_close(c);
-	cv_session_close(s);
+	logout(a);
+	logout(c);
+	logout(s);
 	cv_vault_close(v);
 	if (st != CV_OK) {
 		fprintf(stderr, "group setup: %s\n", err.msg);
@@ -366,33 +238,36 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	free(cp_text);
-	remove_tree(base_dir);
-	return 0;
+	return tmpdir_remove(base_dir);
 }
 
 struct tfix {
-	char dir[64];
-	char path[128];
+	char dir[TEST_DIR_MAX];
+	char path[TEST_PATH_MAX];
 };
 
 static int tsetup(void **state)
 {
 	struct tfix *t = calloc(1, sizeof(*t));
 
-	if (!t || make_dir(t->dir, sizeof(t->dir)) != 0)
+	if (!t)
+		return -1;
+	*state = t;
+	if (tmpdir_make(t->dir, sizeof(t->dir), "audit") != 0)
 		return -1;
 	snprintf(t->path, sizeof(t->path), "%s/copy.db", t->dir);
-	*state = t;
 	return 0;
 }
 
 static int tteardown(void **state)
 {
 	struct tfix *t = *state;
+	int rc;
 
-	remove_tree(t->dir);
+	logout_all();
+	rc = tmpdir_remove(t->dir);
 	free(t);
-	return 0;
+	return rc;
 }
 
 /* Verifies path as sam; returns the status, the report and the message. */
@@ -407,7 +282,7 @@ static cv_status verify_as(const char *path, const char *who, const char *pass,
 	assert_int_equal(cv_vault_open(path, &v, err), CV_OK);
 	s = login_ok(v, who, pass);
 	st = cv_audit_verify(s, checkpoint, rep, err);
-	cv_session_close(s);
+	logout(s);
 	cv_vault_close(v);
 	return st;
 }
@@ -442,7 +317,7 @@ static void expect_bad(const char *copy, const char *what, int64_t bad, const ch
 static void tamper_expect(const char *copy, const char *sql, int64_t bad, const char *sub)
 {
 	copy_db(base_path, copy);
-	raw_exec(copy, sql);
+	raw_exec(copy, "%s", sql);
 	expect_bad(copy, sql, bad, sub);
 }
 
@@ -452,7 +327,7 @@ static int64_t seq_of(const char *where)
 	int64_t seq;
 
 	snprintf(sql, sizeof(sql), "SELECT min(seq) FROM audit WHERE %s", where);
-	seq = q_int(base_path, sql);
+	seq = q_int(base_path, "%s", sql);
 	if (seq <= 0)
 		fail_msg("no row where %s", where);
 	return seq;
@@ -470,12 +345,13 @@ static void test_fresh_vault_verifies(void **state)
 	int64_t rows, cps;
 	char detail[128], want[128];
 
-	assert_int_equal(create_vault(t->path, "alice", PW_ALICE, &err), CV_OK);
+	assert_int_equal(create_vault(t->path, "alice", PW_ALICE, NULL, &err), CV_OK);
 	assert_int_equal(cv_vault_open(t->path, &v, &err), CV_OK);
 	a = login_ok(v, "alice", PW_ALICE);
 	assert_int_equal(
-	    cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &kdf, &err), CV_OK);
-	cv_session_close(a);
+	    cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
+	    CV_OK);
+	logout(a);
 	s = login_ok(v, "sam", PW_SAM);
 
 	rows = q_int(t->path, "SELECT count(*) FROM audit");
@@ -489,8 +365,8 @@ static void test_fresh_vault_verifies(void **state)
 	assert_int_equal(rep.users, 2);
 	assert_int_equal(rep.unsigned_tail, 0);
 	assert_int_equal(rep.bad_seq, 0);
-	q_text(t->path, "SELECT detail FROM audit WHERE action = 'audit.verify'", detail,
-	       sizeof(detail));
+	q_text(t->path, detail, sizeof(detail),
+	       "SELECT detail FROM audit WHERE action = 'audit.verify'");
 	snprintf(want, sizeof(want), "rows=%lld checkpoints=%lld users=2", (long long)rows,
 		 (long long)cps);
 	assert_string_equal(detail, want);
@@ -498,7 +374,7 @@ static void test_fresh_vault_verifies(void **state)
 	/* The verification added its own row and checkpoint. */
 	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_OK);
 	assert_int_equal(rep.rows, rows + 2);
-	cv_session_close(s);
+	logout(s);
 
 	/* A failed login is an unsigned row at the tail until the next
 	 * checkpoint. */
@@ -507,7 +383,7 @@ static void test_fresh_vault_verifies(void **state)
 	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_OK);
 	assert_int_equal(rep.unsigned_tail, 1);
 	assert_int_equal(rep.rows, rows + 5);
-	cv_session_close(s);
+	logout(s);
 	cv_vault_close(v);
 }
 
@@ -679,7 +555,7 @@ static void test_tamper_malformed_columns(void **state)
 		snprintf(sql, sizeof(sql), "UPDATE audit SET %s WHERE seq = %lld", set[i],
 			 (long long)rows[i]);
 		copy_db(base_path, t->path);
-		raw_exec(t->path, sql);
+		raw_exec(t->path, "%s", sql);
 		assert_int_equal(verify_as(t->path, "sam", PW_SAM, NULL, &rep, &err),
 				 CV_EINTEGRITY);
 		snprintf(row, sizeof(row), "audit row %lld ", (long long)rows[i]);
@@ -748,7 +624,7 @@ static void test_truncation_needs_checkpoint(void **state)
 	copy_db(base_path, t->path);
 	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq > %lld",
 		 (long long)(base_rows - n));
-	raw_exec(t->path, sql);
+	raw_exec(t->path, "%s", sql);
 	assert_int_equal(q_int(t->path, "SELECT max(seq) FROM audit"), keep);
 
 	/* Against the saved checkpoint: caught. */
@@ -769,15 +645,15 @@ static void test_checkpoint_from_other_vault(void **state)
 	cv_session *a;
 	cv_audit_report rep;
 	cv_err err = {0};
-	char other[160], *text = NULL;
+	char other[TEST_PATH_MAX], *text = NULL;
 
 	snprintf(other, sizeof(other), "%s/other.db", t->dir);
-	assert_int_equal(create_vault(other, "alice", PW_ALICE, &err), CV_OK);
+	assert_int_equal(create_vault(other, "alice", PW_ALICE, NULL, &err), CV_OK);
 	assert_int_equal(cv_vault_open(other, &v, &err), CV_OK);
 	a = login_ok(v, "alice", PW_ALICE);
 	assert_int_equal(cv_audit_checkpoint(a, &text, &err), CV_OK);
 	assert_non_null(text);
-	cv_session_close(a);
+	logout(a);
 	cv_vault_close(v);
 
 	copy_db(base_path, t->path);
@@ -865,7 +741,7 @@ static void test_counselor_denied(void **state)
 	assert_int_equal(cv_audit_verify(c, NULL, &rep, &err), CV_EDENIED);
 	assert_int_equal(cv_audit_checkpoint(c, &text, &err), CV_EDENIED);
 	assert_null(text);
-	cv_session_close(c);
+	logout(c);
 	cv_vault_close(v);
 	assert_int_equal(q_int(t->path, "SELECT count(*) FROM audit WHERE actor = 'carol'"
 					" AND outcome = 'denied' AND action IN ('audit.log',"
@@ -906,7 +782,7 @@ static int log_matches(cv_session *s, const char *path, const cv_audit_filter *f
 		 "SELECT group_concat(seq, ',') FROM (SELECT seq FROM audit WHERE %s"
 		 " ORDER BY seq)",
 		 where);
-	q_text(path, sql, want, sizeof(want));
+	q_text(path, want, sizeof(want), "%s", sql);
 	if (strcmp(got.list, want) != 0)
 		fail_msg("filter (%s): got [%s], expected [%s]", where, got.list, want);
 	return got.n;
@@ -973,7 +849,7 @@ static void test_log_filters(void **state)
 	f.since = "2020-13-01";
 	assert_int_equal(cv_audit_log(s, &f, seqs_cb, &got, &err), CV_EUSAGE);
 	assert_int_equal(got.n, 0);
-	cv_session_close(s);
+	logout(s);
 	cv_vault_close(v);
 }
 

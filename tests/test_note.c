@@ -449,7 +449,9 @@ static void test_tampered_signature(void **state)
 }
 
 /* A final note's status is a clear column: setting it back to 'draft' with
- * sqlite3 must not make the signed note editable again (R4: immutable). */
+ * sqlite3 must not make the signed note editable again (R4: immutable).
+ * The note is still final by its signature, so the edit is refused as the
+ * edit of any final note is (denied, pointing to an addendum). */
 static void test_final_note_status_tampered_stays_immutable(void **state)
 {
 	struct fix *f = *state;
@@ -462,7 +464,8 @@ static void test_final_note_status_tampered_stays_immutable(void **state)
 	note_ok(c, a, NULL, "signed words", n);
 	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
 	raw_exec(f->path, "UPDATE records SET status = 'draft' WHERE id = '%s'", n);
-	assert_int_not_equal(cv_note_edit(c, n, "quietly rewritten", 17, NULL, &err), CV_OK);
+	assert_int_equal(cv_note_edit(c, n, "quietly rewritten", 17, NULL, &err), CV_EDENIED);
+	assert_msg_has(err, "note amend");
 	note_get_ok(c, n, &r);
 	assert_string_equal(r.text, "signed words");
 	free(r.text);

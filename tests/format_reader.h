@@ -1,0 +1,1368 @@
+/*
+ * format_reader.h - docs/FORMAT.md re-implemented by an independent reader,
+ * shared by the test_format_*.c programs (each includes it once).
+ *
+ * The public API (casevault.h) is used only to create a vault and a day of
+ * activity in it: users, a reset, a case with consent, notes (one edited,
+ * one finalized before and three after the author's reset, one of them an
+ * addendum), a test under the crisis exception, a referral and its
+ * follow-up, a register entry, a share, a consent withdrawal, a counselor
+ * disabled (revoking her keys), refusals that quote no typed text, the
+ * case closed, and a second case that is shredded; what the program showed
+ * about the notes is kept.  Every check after that reads the file with raw
+ * SQL and re-implements the format from FORMAT.md with sqlite3, libsodium
+ * and libargon2 alone: the encodings and hashes, identity chains through
+ * key_history with the disabled-signer rule, the audit chain with its
+ * actor, segment and users-against-log rules, the external checkpoint,
+ * unwrapping keys from passphrases, unsealing vault and case keys (also
+ * with the recovery code), the associated data of every kind of
+ * ciphertext, the JSON bodies, note signatures, the blind index and ids.
+ * The temporary directory and the cheap KDF parameters come from
+ * helpers.h; nothing here uses the library's internal headers.
+ *
+ * Layer: tests.  setup/teardown make and remove the vault once per program;
+ * no_open_transaction rolls back what a failed test left open.
+ */
+#ifndef CV_FORMAT_READER_H
+#define CV_FORMAT_READER_H
+
+/* Each program uses part of the reader. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+#include <time.h>
+
+#include <argon2.h>
+
+#include "helpers.h"
+
+#define ALICE_PASS "alice passphrase one"
+#define BOB_PASS "bob passphrase one"
+#define BOB_NEW "bob passphrase two"
+#define BOB_RESET "bob passphrase three"
+#define CAROL_PASS "carol passphrase one"
+#define DAVE_PASS "dave passphrase one"
+#define ERIN_PASS "erin passphrase one"
+
+#define STUDENT_ID "s-2024 0042"
+#define STUDENT_NAME "\xe6\x9d\x8e\xe6\xa2\x85" /* 李梅, raw UTF-8 */
+#define NOTE1 "Session 1: school and friends.\nSecond line \xe2\x80\x94 UTF-8 \xe2\x9c\x93\n"
+#define NOTE2 "Analysis draft"
+#define NOTE2B "Analysis and plan: weekly sessions for a month."
+#define NOTE4 "Addendum: the plan starts after the exams."
+#define NOTE5 "Outcome: attends regularly again."
+#define TYPED "Li Mei" /* a name typed where an id belongs */
+#define CRISIS "student described a plan to self-harm; testing now"
+#define SHRED_REASON "retention period ended"
+
+#define VID_LEN 16
+#define HASH_LEN 32
+#define PK_LEN 32
+#define SIG_LEN 64
+#define SALT_LEN 16
+#define NONCE_LEN 24
+#define TAG_LEN 16
+#define KEY_LEN 32
+#define SEALED_LEN 80
+#define SECRETS_LEN 96
+#define BOX_LEN (SECRETS_LEN + TAG_LEN)
+#define ID_CAP 16
+
+static char dir[TEST_DIR_MAX];
+static char path[TEST_PATH_MAX];
+static char code[CV_RECOVERY_CODE_LEN + 1];
+static char *checkpoint_text;
+static sqlite3 *db;
+static uint8_t vid[VID_LEN];
+/* Ids the API returned during setup. */
+static char case_id[ID_CAP], case2_id[ID_CAP], note1[ID_CAP], note2[ID_CAP], note3[ID_CAP];
+static char note4[ID_CAP], note5[ID_CAP], test_id[ID_CAP], ref_id[ID_CAP];
+/* What cv_case_show reported about each note of the case, after closing. */
+static struct shown {
+	char id[ID_CAP];
+	int after_withdrawal, signature_ok;
+} shown[8];
+static int nshown;
+
+/* ---- encodings (FORMAT.md §1) ---------------------------------------- */
+
+struct enc {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void put(struct enc *e, const void *p, size_t n)
+{
+	assert_true(e->n + n <= sizeof(e->b));
+	memcpy(e->b + e->n, p, n);
+	e->n += n;
+}
+
+static void put_u32(struct enc *e, uint32_t v)
+{
+	uint8_t o[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+
+	put(e, o, 4);
+}
+
+static void put_u64(struct enc *e, uint64_t v)
+{
+	uint8_t o[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		o[i] = (uint8_t)v;
+	put(e, o, 8);
+}
+
+static void put_lp(struct enc *e, const char *s)
+{
+	put_u32(e, (uint32_t)strlen(s));
+	put(e, s, strlen(s));
+}
+
+static void put_str(struct enc *e, const char *s)
+{
+	put(e, s, strlen(s));
+}
+
+static void b2b256(uint8_t out[HASH_LEN], const struct enc *e)
+{
+	crypto_generichash(out, HASH_LEN, e->b, e->n, NULL, 0);
+}
+
+static void unhex(uint8_t *out, size_t len, const char *hex)
+{
+	size_t got = 0;
+
+	assert_int_equal(strlen(hex), 2 * len);
+	assert_int_equal(sodium_hex2bin(out, len, hex, strlen(hex), NULL, &got, NULL), 0);
+	assert_int_equal(got, len);
+}
+
+static void assert_hex(const uint8_t *p, size_t len, const char *hex)
+{
+	uint8_t want[256];
+
+	assert_true(len <= sizeof(want));
+	unhex(want, len, hex);
+	assert_memory_equal(p, want, len);
+}
+
+/* §7.2 */
+static void genesis(const uint8_t v[VID_LEN], uint8_t out[HASH_LEN])
+{
+	struct enc e = {.n = 0};
+
+	put_str(&e, "casevault-audit-genesis-v1");
+	put(&e, v, VID_LEN);
+	b2b256(out, &e);
+}
+
+/* §7.1: f[] = time, actor, action, object, outcome, detail. */
+static void row_hash(const uint8_t prev[HASH_LEN], int64_t seq, const char *const f[6],
+		     uint8_t out[HASH_LEN])
+{
+	struct enc e = {.n = 0};
+
+	put(&e, prev, HASH_LEN);
+	put_u64(&e, (uint64_t)seq);
+	for (int i = 0; i < 6; i++)
+		put_lp(&e, f[i]);
+	b2b256(out, &e);
+}
+
+/* §7.3 */
+static void checkpoint_msg(const uint8_t v[VID_LEN], int64_t seq, const uint8_t hash[HASH_LEN],
+			   struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-checkpoint-v1");
+	put(e, v, VID_LEN);
+	put_u64(e, (uint64_t)seq);
+	put(e, hash, HASH_LEN);
+}
+
+/* §11.1 */
+static void content_ad(const uint8_t v[VID_LEN], const char *type, const char *cid, const char *rid,
+		       int64_t version, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-ad-v1");
+	put(e, v, VID_LEN);
+	put_lp(e, type);
+	put_lp(e, cid);
+	put_lp(e, rid);
+	put_u64(e, (uint64_t)version);
+}
+
+/* §13: the message a final note's signature covers. */
+static void note_final_msg(const uint8_t v[VID_LEN], const char *cid, const char *nid,
+			   const char *kind, const char *parent, int64_t version,
+			   const uint8_t nonce[NONCE_LEN], const uint8_t *box, size_t boxlen,
+			   struct enc *e)
+{
+	uint8_t h[HASH_LEN];
+	struct enc nb = {.n = 0};
+
+	put(&nb, nonce, NONCE_LEN);
+	put(&nb, box, boxlen);
+	b2b256(h, &nb);
+	e->n = 0;
+	put_str(e, "casevault-note-final-v1");
+	put(e, v, VID_LEN);
+	put_lp(e, cid);
+	put_lp(e, nid);
+	put_lp(e, kind);
+	put_lp(e, parent);
+	put_u64(e, (uint64_t)version);
+	put(e, h, HASH_LEN);
+}
+
+/* §14: the normalized student number. */
+static void normalize(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *in; in++) {
+		char ch = *in;
+
+		if (ch == ' ' || ch == '-')
+			continue;
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		assert_true(o + 1 < cap);
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+}
+
+static void blind_index(const uint8_t key[KEY_LEN], const char *student, uint8_t out[HASH_LEN])
+{
+	char norm[80];
+	struct enc e = {.n = 0};
+
+	normalize(student, norm, sizeof(norm));
+	put_str(&e, "casevault-student-v1");
+	put_str(&e, norm);
+	crypto_generichash(out, HASH_LEN, e.b, e.n, key, KEY_LEN);
+}
+
+/* XChaCha20-Poly1305 open; a malloc'd NUL-terminated plaintext or NULL. */
+static char *aead_open(const uint8_t key[KEY_LEN], const uint8_t nonce[NONCE_LEN],
+		       const uint8_t *box, size_t boxlen, const struct enc *ad, size_t *len)
+{
+	unsigned long long n = 0;
+	char *pt;
+
+	if (boxlen < TAG_LEN)
+		return NULL;
+	pt = malloc(boxlen - TAG_LEN + 1);
+	assert_non_null(pt);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)pt, &n, NULL, box, boxlen, ad->b,
+						       ad->n, nonce, key) != 0) {
+		free(pt);
+		return NULL;
+	}
+	pt[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+	return pt;
+}
+
+/* ---- raw SQL helpers --------------------------------------------------- */
+
+static sqlite3_stmt *prep(const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("cannot prepare '%s': %s", sql, sqlite3_errmsg(db));
+	return s;
+}
+
+/* 0 when column col is a BLOB of exactly len bytes (copied to out). */
+static int blob(sqlite3_stmt *s, int col, void *out, size_t len)
+{
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB ||
+	    (size_t)sqlite3_column_bytes(s, col) != len)
+		return -1;
+	memcpy(out, sqlite3_column_blob(s, col), len);
+	return 0;
+}
+
+/* The text of column col, or NULL when it is not TEXT without NUL bytes. */
+static const char *text(sqlite3_stmt *s, int col)
+{
+	const char *p = (const char *)sqlite3_column_text(s, col);
+
+	if (sqlite3_column_type(s, col) != SQLITE_TEXT || !p ||
+	    strlen(p) != (size_t)sqlite3_column_bytes(s, col))
+		return NULL;
+	return p;
+}
+
+static int copy_text(sqlite3_stmt *s, int col, char *out, size_t cap)
+{
+	const char *p = text(s, col);
+
+	if (!p || strlen(p) >= cap)
+		return -1;
+	memcpy(out, p, strlen(p) + 1);
+	return 0;
+}
+
+static int meta(const char *key, void *out, size_t len)
+{
+	sqlite3_stmt *s = prep("SELECT value FROM meta WHERE key = ?1");
+	int rc = -1;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = blob(s, 0, out, len);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int64_t scalar(const char *sql)
+{
+	sqlite3_stmt *s = prep(sql);
+	int64_t v;
+
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* scalar() with one text parameter ?1. */
+static int64_t scalar1(const char *sql, const char *arg)
+{
+	sqlite3_stmt *s = prep(sql);
+	int64_t v;
+
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void exec(const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("'%s' failed: %s", sql, sqlite3_errmsg(db));
+}
+
+/* ---- identities and users (§3.2, §3.3, §5) ---------------------------- */
+
+struct ident {
+	int64_t id;
+	char name[33];
+	char role[16];
+	uint8_t box_pk[PK_LEN];
+	uint8_t sign_pk[PK_LEN];
+	int64_t cert_seq;
+	int64_t creator_id;
+	uint8_t cert_sig[SIG_LEN];
+};
+
+struct user {
+	struct ident c;
+	char status[16];
+	int64_t status_seq;
+	int64_t status_signer_id;
+	uint8_t status_sig[SIG_LEN];
+	int64_t kdf_alg, kdf_t, kdf_m, kdf_p;
+	uint8_t salt[SALT_LEN];
+	uint8_t nonce[NONCE_LEN];
+	uint8_t box[BOX_LEN];
+	char created[21];
+};
+
+#define USER_SQL                                                                                   \
+	"SELECT id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"          \
+	" status_seq, status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"       \
+	" key_nonce, key_box, created FROM users"
+
+/* Loads a users row by id (or by name when name is not NULL); -1 when
+ * missing or malformed (§3.2 types and sizes). */
+static int load_user(int64_t id, const char *name, struct user *u)
+{
+	sqlite3_stmt *s = prep(name ? USER_SQL " WHERE name = ?1" : USER_SQL " WHERE id = ?1");
+	int rc = -1;
+
+	memset(u, 0, sizeof(*u));
+	if (name)
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	u->c.id = sqlite3_column_int64(s, 0);
+	if (copy_text(s, 1, u->c.name, sizeof(u->c.name)) ||
+	    copy_text(s, 2, u->c.role, sizeof(u->c.role)) ||
+	    copy_text(s, 3, u->status, sizeof(u->status)) || blob(s, 4, u->c.box_pk, PK_LEN) ||
+	    blob(s, 5, u->c.sign_pk, PK_LEN) || blob(s, 8, u->c.cert_sig, SIG_LEN) ||
+	    blob(s, 11, u->status_sig, SIG_LEN) || blob(s, 16, u->salt, SALT_LEN) ||
+	    blob(s, 17, u->nonce, NONCE_LEN) || blob(s, 18, u->box, BOX_LEN) ||
+	    copy_text(s, 19, u->created, sizeof(u->created)) || strlen(u->created) != 20)
+		goto out;
+	u->c.cert_seq = sqlite3_column_int64(s, 6);
+	u->c.creator_id = sqlite3_column_int64(s, 7);
+	u->status_seq = sqlite3_column_int64(s, 9);
+	u->status_signer_id = sqlite3_column_int64(s, 10);
+	u->kdf_alg = sqlite3_column_int64(s, 12);
+	u->kdf_t = sqlite3_column_int64(s, 13);
+	u->kdf_m = sqlite3_column_int64(s, 14);
+	u->kdf_p = sqlite3_column_int64(s, 15);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Fills an identity from columns: name, role, box_pk, sign_pk, cert_seq,
+ * creator_id, cert_sig. */
+static int read_ident(sqlite3_stmt *s, int64_t id, struct ident *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	if (copy_text(s, 0, c->name, sizeof(c->name)) ||
+	    copy_text(s, 1, c->role, sizeof(c->role)) || blob(s, 2, c->box_pk, PK_LEN) ||
+	    blob(s, 3, c->sign_pk, PK_LEN) || blob(s, 6, c->cert_sig, SIG_LEN))
+		return -1;
+	c->cert_seq = sqlite3_column_int64(s, 4);
+	c->creator_id = sqlite3_column_int64(s, 5);
+	return 0;
+}
+
+/* §5.3: identity(id, at), from users and key_history; -1 when none. */
+static int identity_at(int64_t id, int64_t at, struct ident *out)
+{
+	sqlite3_stmt *s;
+	struct ident cur, old;
+	int have_cur = 0, have_old = 0;
+
+	s = prep("SELECT name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig FROM users"
+		 " WHERE id = ?1 AND cert_seq <= ?2");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	if (sqlite3_step(s) == SQLITE_ROW && read_ident(s, id, &cur) == 0)
+		have_cur = 1;
+	sqlite3_finalize(s);
+	s = prep("SELECT u.name, h.role, h.box_pk, h.sign_pk, h.cert_seq, h.creator_id,"
+		 " h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
+		 " WHERE h.user_id = ?1 AND h.cert_seq <= ?2 ORDER BY h.cert_seq DESC LIMIT 1");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	if (sqlite3_step(s) == SQLITE_ROW && read_ident(s, id, &old) == 0)
+		have_old = 1;
+	sqlite3_finalize(s);
+	if (have_cur && (!have_old || cur.cert_seq > old.cert_seq))
+		*out = cur;
+	else if (have_old)
+		*out = old;
+	else
+		return -1;
+	return 0;
+}
+
+/* §5.1 */
+static void cert_msg(const struct ident *c, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-user-cert-v1");
+	put(e, vid, VID_LEN);
+	put_u64(e, (uint64_t)c->id);
+	put_lp(e, c->name);
+	put_lp(e, c->role);
+	put(e, c->box_pk, PK_LEN);
+	put(e, c->sign_pk, PK_LEN);
+	put_u64(e, (uint64_t)c->cert_seq);
+	put_u64(e, (uint64_t)c->creator_id);
+}
+
+/* §5.2 */
+static void status_msg(const struct user *u, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-user-status-v1");
+	put(e, vid, VID_LEN);
+	put_u64(e, (uint64_t)u->c.id);
+	put_lp(e, u->status);
+	put_u64(e, (uint64_t)u->status_seq);
+	put_u64(e, (uint64_t)u->status_signer_id);
+}
+
+static int valid_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len < 1 || len > 32 || n[0] < 'a' || n[0] > 'z')
+		return 0;
+	return strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789._-") == len;
+}
+
+static int valid_role(const char *r)
+{
+	return !strcmp(r, "counselor") || !strcmp(r, "supervisor") || !strcmp(r, "admin");
+}
+
+/* §5.4 "disabled before": user id's current row says it was disabled at a
+ * row before seq (a missing row counts as disabled). */
+static int disabled_before(int64_t id, int64_t seq)
+{
+	sqlite3_stmt *s = prep("SELECT status, status_seq FROM users WHERE id = ?1");
+	int disabled = 1;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && text(s, 0))
+		disabled = strcmp(text(s, 0), "active") != 0 && sqlite3_column_int64(s, 1) < seq;
+	sqlite3_finalize(s);
+	return disabled;
+}
+
+/* §5.4 steps 1-3; 0 when the identity chain verifies. */
+static int verify_identity(const struct ident *c)
+{
+	struct ident cr;
+	struct enc e;
+
+	if (!valid_name(c->name) || !valid_role(c->role))
+		return -1;
+	cert_msg(c, &e);
+	if (c->id == 1 && c->cert_seq == 1)
+		return c->creator_id == 1 && !strcmp(c->role, "admin") &&
+			       crypto_sign_verify_detached(c->cert_sig, e.b, e.n, c->sign_pk) == 0
+			   ? 0
+			   : -1;
+	if (c->creator_id == c->id || c->cert_seq < 2 ||
+	    identity_at(c->creator_id, c->cert_seq - 1, &cr) || verify_identity(&cr) ||
+	    strcmp(cr.role, "admin") || disabled_before(cr.id, c->cert_seq))
+		return -1;
+	return crypto_sign_verify_detached(c->cert_sig, e.b, e.n, cr.sign_pk) == 0 ? 0 : -1;
+}
+
+/* §5.4 in full. */
+static int verify_user(const struct user *u)
+{
+	struct ident sg;
+	struct enc e;
+
+	if (verify_identity(&u->c))
+		return -1;
+	if (strcmp(u->status, "active") && strcmp(u->status, "disabled"))
+		return -1;
+	if (identity_at(u->status_signer_id, u->status_seq, &sg))
+		return -1;
+	if (sg.id == u->c.id && !(u->c.id == 1 && u->status_seq == 1))
+		return -1;
+	if (verify_identity(&sg) || strcmp(sg.role, "admin"))
+		return -1;
+	if (sg.id != u->c.id && disabled_before(sg.id, u->status_seq))
+		return -1;
+	status_msg(u, &e);
+	return crypto_sign_verify_detached(u->status_sig, e.b, e.n, sg.sign_pk) == 0 ? 0 : -1;
+}
+
+/* §7.5 step 1: every users row in id order; returns the first bad id or 0. */
+static int64_t verify_users(int *count)
+{
+	sqlite3_stmt *s = prep("SELECT id FROM users ORDER BY id");
+	int64_t bad = 0;
+	struct user u;
+
+	*count = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+
+		if (load_user(id, NULL, &u) || verify_user(&u)) {
+			bad = id;
+			break;
+		}
+		(*count)++;
+	}
+	sqlite3_finalize(s);
+	return bad;
+}
+
+/* §7.5 step 2 (and §10.3): 0 when recovery_pk is the one user 1 signed. */
+static int verify_recovery_pk(uint8_t rpk[PK_LEN])
+{
+	uint8_t rsig[SIG_LEN];
+	struct ident root;
+	struct enc e = {.n = 0};
+
+	if (meta("recovery_pk", rpk, PK_LEN) || meta("recovery_sig", rsig, SIG_LEN) ||
+	    identity_at(1, 1, &root) || verify_identity(&root))
+		return -1;
+	put_str(&e, "casevault-recovery-pk-v1");
+	put(&e, vid, VID_LEN);
+	put(&e, rpk, PK_LEN);
+	assert_int_equal(e.n, 72);
+	return crypto_sign_verify_detached(rsig, e.b, e.n, root.sign_pk) == 0 ? 0 : -1;
+}
+
+/* ---- the audit log (§7) ----------------------------------------------- */
+
+struct tracked {
+	char name[33];
+	int64_t id, cert_seq, status_seq;
+	int disabled;
+	int64_t log_cert, log_status;
+};
+
+struct log_stats {
+	int64_t rows;
+	int64_t checkpoints;
+	int64_t unsigned_tail;
+	int64_t bad_user; /* §7.5 step 6: first user whose record the log contradicts */
+	uint8_t head[HASH_LEN];
+	const char *why;
+};
+
+static int load_tracked(struct tracked *t, size_t cap)
+{
+	sqlite3_stmt *s = prep("SELECT id, name, cert_seq, status_seq, status FROM users"
+			       " ORDER BY id");
+	int n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		assert_true((size_t)n < cap);
+		t[n].id = sqlite3_column_int64(s, 0);
+		assert_int_equal(copy_text(s, 1, t[n].name, sizeof(t[n].name)), 0);
+		t[n].cert_seq = sqlite3_column_int64(s, 2);
+		t[n].status_seq = sqlite3_column_int64(s, 3);
+		assert_non_null(text(s, 4));
+		t[n].disabled = strcmp(text(s, 4), "active") != 0;
+		t[n].log_cert = t[n].log_status = 1;
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
+}
+
+/* §7.5: a failed login, the only row that needs no checkpoint and no
+ * existing, active actor. */
+static int failed_login(const char *const f[6])
+{
+	static const char *const why[] = {
+	    "unknown user",	"user record malformed", "user record fails verification",
+	    "account disabled", "wrong passphrase",	 "user keys fail verification"};
+
+	if (strcmp(f[2], "login") || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
+	    strcmp(f[3] + 5, f[1]))
+		return 0;
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (!strcmp(f[5], why[i]))
+			return 1;
+	return 0;
+}
+
+/* §7.5 steps 4-6; returns the seq of the first bad row (or the missing
+ * seq), 0 if the chain is intact; st->bad_user then reports step 6. */
+static int64_t verify_log(struct log_stats *st)
+{
+	sqlite3_stmt *s = prep("SELECT seq, time, actor, action, object, outcome, detail,"
+			       " prev_hash, hash, sig FROM audit ORDER BY seq");
+	uint8_t prev[HASH_LEN], ph[HASH_LEN], h[HASH_LEN], want[HASH_LEN], sig[SIG_LEN];
+	struct tracked users[16];
+	char seg_actor[40] = "";
+	int64_t expect = 1, bad = 0, seg_start = 0;
+	int nusers = load_tracked(users, 16);
+	struct ident signer;
+	struct enc msg;
+
+	memset(st, 0, sizeof(*st));
+	genesis(vid, prev);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0);
+		const char *f[6];
+		int malformed = 0, has_sig = sqlite3_column_type(s, 9) != SQLITE_NULL;
+
+		for (int i = 0; i < 6; i++)
+			if (!(f[i] = text(s, i + 1)))
+				malformed = 1;
+		if (malformed || blob(s, 7, ph, HASH_LEN) || blob(s, 8, h, HASH_LEN) ||
+		    (has_sig && blob(s, 9, sig, SIG_LEN))) {
+			st->why = "malformed";
+			bad = seq;
+			break;
+		}
+		if (seq != expect) {
+			st->why = "seq";
+			bad = expect;
+			break;
+		}
+		row_hash(prev, seq, f, want);
+		if (sodium_memcmp(ph, prev, HASH_LEN) || sodium_memcmp(want, h, HASH_LEN)) {
+			st->why = "hash";
+			bad = seq;
+			break;
+		}
+		if (!failed_login(f)) {
+			struct tracked *w = find_tracked(users, nusers, f[1]);
+
+			if (!w || (w->disabled && w->status_seq < seq)) {
+				st->why = w ? "actor already disabled" : "actor not a user";
+				bad = seq;
+				break;
+			}
+		}
+		if (!strcmp(f[2], "checkpoint")) {
+			struct tracked *t = find_tracked(users, nusers, f[1]);
+
+			checkpoint_msg(vid, seq, h, &msg);
+			if (!has_sig || !t || identity_at(t->id, seq, &signer) ||
+			    verify_identity(&signer) ||
+			    crypto_sign_verify_detached(sig, msg.b, msg.n, signer.sign_pk)) {
+				st->why = "checkpoint signature";
+				bad = seq;
+				break;
+			}
+			if (seg_actor[0] && strcmp(seg_actor, f[1])) {
+				st->why = "segment signed by another actor";
+				bad = seg_start;
+				break;
+			}
+			seg_actor[0] = '\0';
+			st->checkpoints++;
+			st->unsigned_tail = 0;
+		} else {
+			struct tracked *t;
+
+			if (has_sig) {
+				st->why = "signature on a row that is not a checkpoint";
+				bad = seq;
+				break;
+			}
+			st->unsigned_tail++;
+			if (!failed_login(f)) {
+				if (!seg_actor[0]) {
+					snprintf(seg_actor, sizeof(seg_actor), "%s", f[1]);
+					seg_start = seq;
+				} else if (strcmp(seg_actor, f[1])) {
+					st->why = "row by another actor inside a segment";
+					bad = seq;
+					break;
+				}
+			}
+			if (!strcmp(f[4], "ok") && !strncmp(f[3], "user:", 5) &&
+			    (t = find_tracked(users, nusers, f[3] + 5))) {
+				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.reset"))
+					t->log_cert = seq;
+				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.disable"))
+					t->log_status = seq;
+			}
+		}
+		memcpy(prev, h, HASH_LEN);
+		expect++;
+		st->rows++;
+	}
+	sqlite3_finalize(s);
+	if (!bad && seg_actor[0]) {
+		st->why = "rows signed by no checkpoint";
+		bad = seg_start;
+	}
+	memcpy(st->head, prev, HASH_LEN);
+	for (int i = 0; i < nusers && !bad && !st->bad_user; i++)
+		if (users[i].cert_seq != users[i].log_cert ||
+		    users[i].status_seq != users[i].log_status)
+			st->bad_user = users[i].id;
+	if (bad)
+		fprintf(stderr, "(reader) audit row %lld: %s\n", (long long)bad, st->why);
+	return bad;
+}
+
+/* Reads "label: value\n" at *p into out (cap bytes); -1 when it does not. */
+static int line(const char **p, const char *label, char *out, size_t cap)
+{
+	size_t l = strlen(label);
+	const char *end;
+
+	if (strncmp(*p, label, l) || (*p)[l] != ':' || (*p)[l + 1] != ' ')
+		return -1;
+	*p += l + 2;
+	end = strchr(*p, '\n');
+	if (!end || (size_t)(end - *p) >= cap)
+		return -1;
+	memcpy(out, *p, (size_t)(end - *p));
+	out[end - *p] = '\0';
+	*p = end + 1;
+	return 0;
+}
+
+static int unhex_ok(uint8_t *out, size_t len, const char *hex)
+{
+	size_t got = 0;
+
+	return strlen(hex) == 2 * len &&
+		       sodium_hex2bin(out, len, hex, strlen(hex), NULL, &got, NULL) == 0 &&
+		       got == len
+		   ? 0
+		   : -1;
+}
+
+/* §9: returns 0, or the number of the first check that fails. */
+static int check_external(const char *text_in, char *signer_out, size_t cap)
+{
+	char v[64], size[24], head[80], signer[40], key[80], sig[160];
+	uint8_t xv[VID_LEN], xh[HASH_LEN], xk[PK_LEN], xs[SIG_LEN], rh[HASH_LEN];
+	const char *p = text_in;
+	struct tracked users[16];
+	struct tracked *t;
+	struct ident at;
+	struct enc msg;
+	sqlite3_stmt *s;
+	int64_t seq;
+	int n = load_tracked(users, 16), found;
+
+	if (strncmp(p, "casevault checkpoint v1\n", 24))
+		return 1;
+	p += 24;
+	if (line(&p, "vault", v, sizeof(v)) || line(&p, "size", size, sizeof(size)) ||
+	    line(&p, "head", head, sizeof(head)) || line(&p, "signer", signer, sizeof(signer)) ||
+	    line(&p, "key", key, sizeof(key)) || line(&p, "signature", sig, sizeof(sig)) || *p ||
+	    unhex_ok(xv, VID_LEN, v) || unhex_ok(xh, HASH_LEN, head) || unhex_ok(xk, PK_LEN, key) ||
+	    unhex_ok(xs, SIG_LEN, sig) || !(size[0] >= '1' && size[0] <= '9') ||
+	    strspn(size, "0123456789") != strlen(size))
+		return 1;
+	seq = strtoll(size, NULL, 10);
+	if (signer_out)
+		snprintf(signer_out, cap, "%s", signer);
+	if (sodium_memcmp(xv, vid, VID_LEN))
+		return 2;
+	checkpoint_msg(xv, seq, xh, &msg);
+	if (crypto_sign_verify_detached(xs, msg.b, msg.n, xk))
+		return 3;
+	t = find_tracked(users, n, signer);
+	if (!t || identity_at(t->id, seq, &at) || sodium_memcmp(at.sign_pk, xk, PK_LEN))
+		return 4;
+	if (scalar("SELECT count(*) FROM audit") < seq)
+		return 5;
+	s = prep("SELECT hash FROM audit WHERE seq = ?1");
+	sqlite3_bind_int64(s, 1, seq);
+	found = sqlite3_step(s) == SQLITE_ROW && blob(s, 0, rh, HASH_LEN) == 0;
+	sqlite3_finalize(s);
+	return found && !sodium_memcmp(rh, xh, HASH_LEN) ? 0 : 6;
+}
+
+/* ---- keys (§4, §6, §10) ------------------------------------------------- */
+
+/* Unwraps u's secrets into out[96] (sodium_malloc'd by the caller) with
+ * the AD of user ad_id; 0 on success, -1 when the tag does not verify. */
+static int unwrap(const struct user *u, int64_t ad_id, const char *pass, uint8_t *out)
+{
+	uint8_t *key = sodium_malloc(KEY_LEN);
+	struct enc ad = {.n = 0};
+	int rc;
+
+	assert_non_null(key);
+	assert_int_equal(u->kdf_alg, 1);
+	assert_true(u->kdf_t >= 2 && u->kdf_t <= 64);
+	assert_true(u->kdf_m >= 19456 && u->kdf_m <= 4194304);
+	assert_true(u->kdf_p >= 1 && u->kdf_p <= 64 && u->kdf_m >= 8 * u->kdf_p);
+	assert_int_equal(argon2_hash((uint32_t)u->kdf_t, (uint32_t)u->kdf_m, (uint32_t)u->kdf_p,
+				     pass, strlen(pass), u->salt, SALT_LEN, key, KEY_LEN, NULL, 0,
+				     Argon2_id, ARGON2_VERSION_13),
+			 ARGON2_OK);
+	put_str(&ad, "casevault-user-keys-v1");
+	put(&ad, vid, VID_LEN);
+	put_u64(&ad, (uint64_t)ad_id);
+	assert_int_equal(ad.n, 46);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, u->box, BOX_LEN, ad.b,
+							ad.n, u->nonce, key);
+	sodium_free(key);
+	return rc == 0 ? 0 : -1;
+}
+
+/* §6.4 step 4 and more: the secrets belong to u's public keys. */
+static void check_secrets(const struct user *u, const uint8_t *sec)
+{
+	uint8_t pk[PK_LEN], sig[SIG_LEN];
+	uint8_t *seedkp = sodium_malloc(64);
+	static const uint8_t m[] = "format test";
+
+	assert_non_null(seedkp);
+	assert_int_equal(crypto_scalarmult_base(pk, sec), 0);
+	assert_memory_equal(pk, u->c.box_pk, PK_LEN);
+	assert_memory_equal(sec + 64, u->c.sign_pk, PK_LEN);
+	assert_int_equal(crypto_sign_seed_keypair(pk, seedkp, sec + 32), 0);
+	assert_memory_equal(pk, u->c.sign_pk, PK_LEN);
+	assert_memory_equal(seedkp, sec + 32, 64);
+	assert_int_equal(crypto_sign_detached(sig, NULL, m, sizeof(m), sec + 32), 0);
+	assert_int_equal(crypto_sign_verify_detached(sig, m, sizeof(m), u->c.sign_pk), 0);
+	sodium_free(seedkp);
+}
+
+/* A user's unwrapped secrets (sodium_malloc'd; free with sodium_free). */
+static uint8_t *secrets_of(const char *name, const char *pass, struct user *u)
+{
+	uint8_t *sec = sodium_malloc(SECRETS_LEN);
+
+	assert_non_null(sec);
+	assert_int_equal(load_user(0, name, u), 0);
+	assert_int_equal(unwrap(u, u->c.id, pass, sec), 0);
+	check_secrets(u, sec);
+	return sec;
+}
+
+/* §4.5: crypto_box_seal_open of an 80-byte sealed key. */
+static int unseal(const uint8_t sealed[SEALED_LEN], const uint8_t pk[PK_LEN], const uint8_t sk[32],
+		  uint8_t key[KEY_LEN])
+{
+	return crypto_box_seal_open(key, sealed, SEALED_LEN, pk, sk) == 0 ? 0 : -1;
+}
+
+/* One 80-byte BLOB from sql with ?1 text and ?2 integer; -1 if none. */
+static int sealed_row(const char *sql, const char *a, int64_t b, uint8_t out[SEALED_LEN])
+{
+	sqlite3_stmt *s = prep(sql);
+	int rc = -1;
+
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = blob(s, 0, out, SEALED_LEN);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The vault key `name` sealed to holder (0 = recovery), opened with pk/sk. */
+static int vault_key(const char *name, int64_t holder, const uint8_t pk[PK_LEN],
+		     const uint8_t sk[32], uint8_t key[KEY_LEN])
+{
+	uint8_t sealed[SEALED_LEN];
+
+	if (sealed_row("SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2", name,
+		       holder, sealed))
+		return -1;
+	return unseal(sealed, pk, sk, key);
+}
+
+/* §10.1-10.2: the recovery key pair from a typed code. */
+static void recovery_keys(const char *typed, uint8_t pk[PK_LEN], uint8_t sk[32])
+{
+	uint8_t raw[18], chk[HASH_LEN], ks[HASH_LEN];
+	char hex[40];
+	size_t n = 0;
+	struct enc e = {.n = 0};
+
+	for (const char *p = typed; *p; p++)
+		if (*p != '-' && *p != ' ') {
+			assert_true(n + 1 < sizeof(hex));
+			hex[n++] = *p;
+		}
+	hex[n] = '\0';
+	unhex(raw, sizeof(raw), hex);
+	put_str(&e, "casevault-recovery-check-v1");
+	put(&e, raw, 16);
+	b2b256(chk, &e);
+	assert_memory_equal(chk, raw + 16, 2);
+	e.n = 0;
+	put_str(&e, "casevault-recovery-key-v1");
+	put(&e, raw, 16);
+	b2b256(ks, &e);
+	assert_int_equal(crypto_box_seed_keypair(pk, sk, ks), 0);
+}
+
+/* ---- cases and records (§3.6, §3.8, §11, §12) ---------------------------- */
+
+struct kase {
+	char id[ID_CAP];
+	char status[12];
+	int64_t opened_by, version;
+	char opened_at[21], closed_at[21];
+	uint8_t index_tag[HASH_LEN];
+	uint8_t recovery_key[SEALED_LEN];
+	uint8_t data_nonce[NONCE_LEN], stats_nonce[NONCE_LEN];
+	uint8_t data_box[1024], stats_box[512];
+	size_t data_len, stats_len;
+};
+
+static int var_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB || n > cap)
+		return -1;
+	if (n)
+		memcpy(out, sqlite3_column_blob(s, col), n);
+	*len = n;
+	return 0;
+}
+
+/* Loads an open or closed case (§3.6 types and sizes); -1 if malformed. */
+static int load_case(const char *id, struct kase *k)
+{
+	sqlite3_stmt *s = prep("SELECT id, status, opened_by, opened_at, closed_at, version,"
+			       " index_tag, recovery_key, data_nonce, data_box, stats_nonce,"
+			       " stats_box FROM cases WHERE id = ?1");
+	int rc = -1;
+
+	memset(k, 0, sizeof(*k));
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW && !copy_text(s, 0, k->id, sizeof(k->id)) &&
+	    !copy_text(s, 1, k->status, sizeof(k->status)) &&
+	    !copy_text(s, 3, k->opened_at, sizeof(k->opened_at)) &&
+	    !copy_text(s, 4, k->closed_at, sizeof(k->closed_at)) &&
+	    !blob(s, 6, k->index_tag, HASH_LEN) && !blob(s, 7, k->recovery_key, SEALED_LEN) &&
+	    !blob(s, 8, k->data_nonce, NONCE_LEN) &&
+	    !var_blob(s, 9, k->data_box, sizeof(k->data_box), &k->data_len) &&
+	    !blob(s, 10, k->stats_nonce, NONCE_LEN) &&
+	    !var_blob(s, 11, k->stats_box, sizeof(k->stats_box), &k->stats_len)) {
+		k->opened_by = sqlite3_column_int64(s, 2);
+		k->version = sqlite3_column_int64(s, 5);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+struct rec {
+	char id[ID_CAP], case_id[ID_CAP], type[ID_CAP], parent[ID_CAP], kind[ID_CAP],
+	    status[ID_CAP];
+	int64_t version, author_id;
+	char created_at[21], updated_at[21], due[21];
+	uint8_t nonce[NONCE_LEN];
+	uint8_t box[4096];
+	size_t box_len;
+	int has_sig;
+	uint8_t sig[SIG_LEN];
+};
+
+/* Loads a records row (§3.8 types and sizes); -1 when missing or malformed. */
+static int load_rec(const char *id, struct rec *r)
+{
+	sqlite3_stmt *s = prep("SELECT id, case_id, type, parent, kind, status, version,"
+			       " author_id, created_at, updated_at, due, nonce, box, sig"
+			       " FROM records WHERE id = ?1");
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	if (copy_text(s, 0, r->id, sizeof(r->id)) ||
+	    copy_text(s, 1, r->case_id, sizeof(r->case_id)) ||
+	    copy_text(s, 2, r->type, sizeof(r->type)) ||
+	    copy_text(s, 3, r->parent, sizeof(r->parent)) ||
+	    copy_text(s, 4, r->kind, sizeof(r->kind)) ||
+	    copy_text(s, 5, r->status, sizeof(r->status)) ||
+	    copy_text(s, 8, r->created_at, sizeof(r->created_at)) ||
+	    copy_text(s, 9, r->updated_at, sizeof(r->updated_at)) ||
+	    copy_text(s, 10, r->due, sizeof(r->due)) || blob(s, 11, r->nonce, NONCE_LEN) ||
+	    var_blob(s, 12, r->box, sizeof(r->box), &r->box_len))
+		goto out;
+	r->version = sqlite3_column_int64(s, 6);
+	r->author_id = sqlite3_column_int64(s, 7);
+	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+		if (blob(s, 13, r->sig, SIG_LEN))
+			goto out;
+		r->has_sig = 1;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* §11.2: a record's body under the case key; NULL when it does not open. */
+static char *open_rec(const struct rec *r, const uint8_t key[KEY_LEN], size_t *len)
+{
+	struct enc ad;
+
+	content_ad(vid, r->type, r->case_id, r->id, r->version, &ad);
+	return aead_open(key, r->nonce, r->box, r->box_len, &ad, len);
+}
+
+/* The id of the n-th (0-based) record of a type on a case, in created_at
+ * then insertion order. */
+static void rec_id(const char *cid, const char *type, int n, char out[ID_CAP])
+{
+	sqlite3_stmt *s = prep("SELECT id FROM records WHERE case_id = ?1 AND type = ?2"
+			       " ORDER BY created_at, rowid LIMIT 1 OFFSET ?3");
+
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 3, n);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(copy_text(s, 0, out, ID_CAP), 0);
+	sqlite3_finalize(s);
+}
+
+/* §15: P- and n Crockford base32 characters. */
+static int valid_id(const char *id, char prefix, size_t n)
+{
+	return strlen(id) == n + 2 && id[0] == prefix && id[1] == '-' &&
+	       strspn(id + 2, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == n;
+}
+
+/* date + days, both YYYY-MM-DD. */
+static void date_add(const char *date, int days, char out[11])
+{
+	struct tm tm = {0};
+	time_t t;
+
+	assert_int_equal(sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday), 3);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_hour = 12;
+	t = timegm(&tm) + (time_t)days * 86400;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The case key of case_id, opened from bob's grant with bob's current keys. */
+static void bob_case_key(const char *cid, uint8_t key[KEY_LEN])
+{
+	struct user bob;
+	uint8_t sealed[SEALED_LEN];
+	uint8_t *sec = secrets_of("bob", BOB_RESET, &bob);
+
+	assert_int_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
+				    " user_id = ?2",
+				    cid, bob.c.id, sealed),
+			 0);
+	assert_int_equal(unseal(sealed, bob.c.box_pk, sec, key), 0);
+	sodium_free(sec);
+}
+
+/* ---- setup: a vault with a day of history, made through the public API -- */
+
+/* Logs in; a failure is reported only when want is CV_OK. */
+static cv_session *login(cv_vault *v, const char *name, const char *pass, cv_status want)
+{
+	cv_session *s = NULL;
+	cv_err err = {0};
+	cv_status st = cv_login(v, name, pass, strlen(pass), &s, &err);
+
+	if (st != want)
+		fprintf(stderr, "login %s: status %d, wanted %d: %s\n", name, st, want, err.msg);
+	return st == CV_OK ? s : NULL;
+}
+
+static int count_user(const cv_user_info *u, void *arg)
+{
+	(void)u;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int ignore_row(const cv_audit_row *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return 0;
+}
+
+static int ignore_note(const cv_note_info *n, void *arg)
+{
+	(void)n;
+	(void)arg;
+	return 0;
+}
+
+/* Keeps what the program showed about a note, for the reader to compare. */
+static int keep_note(const cv_note_info *n, void *arg)
+{
+	(void)arg;
+	if (nshown >= (int)(sizeof(shown) / sizeof(shown[0])))
+		return 1;
+	snprintf(shown[nshown].id, ID_CAP, "%s", n->id);
+	shown[nshown].after_withdrawal = n->after_withdrawal;
+	shown[nshown].signature_ok = n->signature_ok;
+	nshown++;
+	return 0;
+}
+
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) != CV_OK) {                                                                \
+			fprintf(stderr, "setup failed at %s: %s\n", #x, err.msg);                  \
+			goto out;                                                                  \
+		}                                                                                  \
+	} while (0)
+
+#define AS(name, pass)                                                                             \
+	do {                                                                                       \
+		cv_session_close(s);                                                               \
+		if (!(s = login(v, name, pass, CV_OK)))                                            \
+			goto out;                                                                  \
+	} while (0)
+
+static int setup(void **state)
+{
+	cv_case_input in = {STUDENT_ID, STUDENT_NAME, "F",	    7, "7B", "family",
+			    NULL,	"Wang Fang",  "13800000000"};
+	cv_case_input in2 = {"S-2024-0099", "Zhao Lei",	  "M",	8,   "8A",
+			     "academic",    "2000-01-01", NULL, NULL};
+	cv_consent_input c1 = {"student", "written", "2024-09-02", "referral-disclosure,individual",
+			       NULL};
+	cv_consent_input c2 = {"guardian", "oral", "2024-09-03", "individual,referral-disclosure",
+			       "carol"};
+	cv_consent_input c3 = {"student", "written", "2024-09-04", "individual", NULL};
+	cv_referral_input ri = {"City Youth Clinic", "emotion", "urgent", "summary of two sessions",
+				"2024-09-05"};
+	cv_case_visitor vis = {.on_note = keep_note};
+	cv_audit_filter f = {0};
+	cv_audit_report rep;
+	cv_vault *v = NULL;
+	cv_session *s = NULL;
+	cv_err err = {0};
+	int users = 0, dup = 0, ok = -1;
+
+	(void)state;
+	TRY(cv_init(&err));
+	if (tmpdir_make(dir, sizeof(dir), "format") != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/vault.db", dir);
+	TRY(cv_vault_create(path, "alice", ALICE_PASS, strlen(ALICE_PASS), &cheap_kdf, code, &err));
+	TRY(cv_vault_open(path, &v, &err));
+
+	/* alice (1) adds bob (2, counselor), carol (3, supervisor), dave (4, admin). */
+	AS("alice", ALICE_PASS);
+	TRY(cv_user_add(s, "bob", CV_ROLE_COUNSELOR, BOB_PASS, strlen(BOB_PASS), NULL, &err));
+	TRY(cv_user_add(s, "carol", CV_ROLE_SUPERVISOR, CAROL_PASS, strlen(CAROL_PASS), NULL,
+			&err));
+	TRY(cv_user_add(s, "dave", CV_ROLE_ADMIN, DAVE_PASS, strlen(DAVE_PASS), NULL, &err));
+
+	/* dave adds erin (5): a certificate chain of length two. */
+	AS("dave", DAVE_PASS);
+	TRY(cv_user_add(s, "erin", CV_ROLE_COUNSELOR, ERIN_PASS, strlen(ERIN_PASS), NULL, &err));
+	TRY(cv_user_list(s, count_user, &users, &err));
+	cv_session_close(s);
+	s = NULL;
+
+	/* A wrong passphrase: one unsigned login row. */
+	if (login(v, "bob", "not bobs passphrase", CV_EAUTH) != NULL)
+		goto out;
+
+	/* bob changes his passphrase and is refused the audit log; then a
+	 * counselor's day on a minor's case. */
+	AS("bob", BOB_PASS);
+	TRY(cv_user_passwd(s, BOB_NEW, strlen(BOB_NEW), &err));
+	if (cv_audit_log(s, &f, ignore_row, NULL, &err) != CV_EDENIED)
+		goto out;
+	TRY(cv_case_open(s, &in, case_id, &dup, &err));
+	TRY(cv_consent_record(s, case_id, &c1, &err));
+	TRY(cv_consent_record(s, case_id, &c2, &err));
+	TRY(cv_note_add(s, case_id, "session", NOTE1, strlen(NOTE1), NULL, note1, &err));
+	TRY(cv_note_finalize(s, note1, &err));
+	/* No testing consent: under the crisis exception. */
+	TRY(cv_test_add(s, case_id, "SCL-90", "1.9", "retest in a month", CRISIS, test_id, &err));
+	TRY(cv_referral_add(s, case_id, &ri, NULL, ref_id, &err));
+	TRY(cv_referral_update(s, ref_id, "contacted", "2024-09-06", "called the intake desk",
+			       &err));
+	TRY(cv_watch_add(s, case_id, "left-behind", 14, &err));
+	TRY(cv_case_share(s, case_id, "erin", &err));
+	TRY(cv_consent_withdraw(s, case_id, "guardian", "referral-disclosure", "2024-09-10", &err));
+	/* A second case (an adult student), to be shredded. */
+	TRY(cv_case_open(s, &in2, case2_id, &dup, &err));
+	TRY(cv_consent_record(s, case2_id, &c3, &err));
+	TRY(cv_note_add(s, case2_id, "session", "to be shredded", 14, NULL, note3, &err));
+
+	/* alice disables erin, shreds the second case and resets bob. */
+	AS("alice", ALICE_PASS);
+	TRY(cv_user_disable(s, "erin", &err));
+	TRY(cv_case_shred(s, case2_id, SHRED_REASON, code, &err));
+	TRY(cv_user_reset(s, "bob", code, BOB_RESET, strlen(BOB_RESET), &err));
+	cv_session_close(s);
+	s = NULL;
+	if (login(v, "erin", ERIN_PASS, CV_EAUTH) != NULL)
+		goto out;
+
+	/* bob, with his new keys: a note drafted, edited and finalized, an
+	 * addendum to it and an outcome note, both finalized. */
+	AS("bob", BOB_RESET);
+	TRY(cv_note_add(s, case_id, "analysis", NOTE2, strlen(NOTE2), NULL, note2, &err));
+	TRY(cv_note_edit(s, note2, NOTE2B, strlen(NOTE2B), NULL, &err));
+	TRY(cv_note_finalize(s, note2, &err));
+	TRY(cv_note_amend(s, note2, NOTE4, strlen(NOTE4), NULL, note4, &err));
+	TRY(cv_note_finalize(s, note4, &err));
+	TRY(cv_note_add(s, case_id, "outcome", NOTE5, strlen(NOTE5), NULL, note5, &err));
+	TRY(cv_note_finalize(s, note5, &err));
+	TRY(cv_note_show(s, note1, ignore_note, NULL, &err));
+	/* Refused: a name typed where ids belong, a note already final, an
+	 * unknown note. */
+	if (cv_case_show(s, TYPED, 0, NULL, &vis, NULL, &err) != CV_ENOTFOUND ||
+	    cv_referral_update(s, TYPED, "contacted", NULL, NULL, &err) != CV_ENOTFOUND ||
+	    cv_note_finalize(s, note1, &err) != CV_EUSAGE ||
+	    cv_note_show(s, "N-000000", ignore_note, NULL, &err) != CV_ENOTFOUND) {
+		fprintf(stderr, "setup: a refusal did not happen as expected: %s\n", err.msg);
+		goto out;
+	}
+	/* R4: every note final and signed, so the case closes. */
+	TRY(cv_case_close(s, case_id, &err));
+	TRY(cv_case_show(s, case_id, 0, NULL, &vis, NULL, &err));
+
+	/* carol takes an external checkpoint, verifies, reads the log. */
+	AS("carol", CAROL_PASS);
+	TRY(cv_audit_checkpoint(s, &checkpoint_text, &err));
+	TRY(cv_audit_verify(s, checkpoint_text, &rep, &err));
+	TRY(cv_audit_log(s, &f, ignore_row, NULL, &err));
+	ok = users == 5 && dup == 0 && nshown == 4 ? 0 : -1;
+out:
+	cv_session_close(s);
+	cv_vault_close(v);
+	if (ok != 0)
+		return -1;
+	return sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+		       meta("vault_id", vid, VID_LEN) == 0
+		   ? 0
+		   : -1;
+}
+
+/* Per test: rolls back what a failed test left open, so that one failure
+ * stays one. */
+static int no_open_transaction(void **state)
+{
+	(void)state;
+	if (!sqlite3_get_autocommit(db))
+		return sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sqlite3_close(db);
+	db = NULL;
+	free(checkpoint_text);
+	checkpoint_text = NULL;
+	sodium_memzero(code, sizeof(code));
+	return tmpdir_remove(dir);
+}
+
+/* ---- shared by the tests ---------------------------------------------------- */
+
+/* How many audit rows match where. */
+static int count_rows(const char *where)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE %s", where);
+	return (int)scalar(sql);
+}
+
+/* Exactly one audit row matches where, with ?1 bound to arg. */
+static void one_row(const char *where, const char *arg)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE %s", where);
+	if (scalar1(sql, arg) != 1)
+		fail_msg("no single audit row where %s (?1 = %s)", where, arg);
+}
+
+#pragma GCC diagnostic pop
+
+#endif /* CV_FORMAT_READER_H */

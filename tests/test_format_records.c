@@ -1,0 +1,420 @@
+/*
+ * test_format_records.c - records of docs/FORMAT.md read by the
+ * independent reader (format_reader.h): every record of a case, its clear
+ * columns and decrypted body (§3.8, §11, §12.3), notes with their versions,
+ * final signatures over kind and parent, closing and the withdrawal
+ * marking (§12.4, §13), and ciphertexts bound to their place (§11).
+ */
+#include "format_reader.h"
+
+/* §3.8, §11, §12.3: every record on the case, clear columns and body. */
+static void test_records(void **state)
+{
+	uint8_t key[KEY_LEN];
+	char id[ID_CAP], crisis_id[ID_CAP], want[512], due[11];
+	struct rec r;
+	char *pt;
+
+	(void)state;
+	bob_case_key(case_id, key);
+	/* 3 consent, 4 notes, test, crisis, referral, follow-up, register. */
+	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1", case_id), 12);
+	assert_int_equal(scalar("SELECT count(*) FROM records WHERE sig IS NOT NULL AND NOT"
+				" (type = 'note' AND status = 'final')"),
+			 0);
+
+	/* Consent events, in order: two records and a withdrawal. */
+	rec_id(case_id, "consent", 0, id);
+	assert_int_equal(load_rec(id, &r), 0);
+	assert_true(valid_id(r.id, 'K', 6));
+	assert_string_equal(r.kind, "record");
+	assert_string_equal(r.status, "");
+	assert_string_equal(r.parent, "");
+	assert_string_equal(r.due, "");
+	assert_int_equal(r.version, 1);
+	assert_int_equal(r.author_id, 2);
+	assert_int_equal(r.has_sig, 0);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"action\":\"record\",\"by\":\"student\",\"date\":\"2024-09-02\","
+				"\"method\":\"written\",\"scopes\":[\"individual\","
+				"\"referral-disclosure\"],\"verified_by\":\"bob\"}");
+	free(pt);
+	rec_id(case_id, "consent", 1, id);
+	assert_int_equal(load_rec(id, &r), 0);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"action\":\"record\",\"by\":\"guardian\",\"date\":"
+				"\"2024-09-03\",\"method\":\"oral\",\"scopes\":[\"individual\","
+				"\"referral-disclosure\"],\"verified_by\":\"carol\"}");
+	free(pt);
+	rec_id(case_id, "consent", 2, id);
+	assert_int_equal(load_rec(id, &r), 0);
+	assert_string_equal(r.kind, "withdraw");
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"action\":\"withdraw\",\"by\":\"guardian\",\"date\":"
+				"\"2024-09-10\",\"scopes\":[\"referral-disclosure\"]}");
+	free(pt);
+
+	/* The test result, taken under the crisis exception, and its crisis record. */
+	assert_int_equal(load_rec(test_id, &r), 0);
+	assert_true(valid_id(r.id, 'T', 6));
+	assert_string_equal(r.type, "test");
+	assert_string_equal(r.kind, "");
+	assert_string_equal(r.status, "");
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"crisis\":true,\"notes\":\"retest in a month\",\"scale\":"
+				"\"SCL-90\",\"score\":\"1.9\"}");
+	free(pt);
+	rec_id(case_id, "crisis", 0, crisis_id);
+	assert_int_equal(load_rec(crisis_id, &r), 0);
+	assert_true(valid_id(r.id, 'X', 6));
+	assert_string_equal(r.status, "unreviewed");
+	assert_string_equal(r.kind, "");
+	assert_int_equal(r.version, 1);
+	snprintf(want, sizeof(want),
+		 "{\"action\":\"test.add\",\"justification\":\"" CRISIS "\",\"object\":"
+		 "\"test:%s\"}",
+		 test_id);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, want);
+	free(pt);
+
+	/* The referral: status in clear, the urgency only in the box; due 14
+	 * days after the update. */
+	assert_int_equal(load_rec(ref_id, &r), 0);
+	assert_true(valid_id(r.id, 'R', 6));
+	assert_string_equal(r.kind, "");
+	assert_string_equal(r.parent, "");
+	assert_int_equal(scalar("SELECT count(*) FROM records WHERE kind IN ('routine', 'urgent',"
+				" 'emergency')"),
+			 0);
+	assert_string_equal(r.status, "contacted");
+	assert_string_equal(r.due, "2024-09-20");
+	assert_int_equal(r.version, 1);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"basis\":\"consent\",\"date\":\"2024-09-05\",\"disclosed\":"
+				"\"summary of two sessions\",\"reason\":\"emotion\",\"to\":"
+				"\"City Youth Clinic\",\"urgency\":\"urgent\"}");
+	free(pt);
+	rec_id(case_id, "followup", 0, id);
+	assert_int_equal(load_rec(id, &r), 0);
+	assert_true(valid_id(r.id, 'F', 6));
+	assert_string_equal(r.parent, ref_id);
+	assert_string_equal(r.status, "contacted");
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"date\":\"2024-09-06\",\"note\":\"called the intake desk\"}");
+	free(pt);
+
+	/* The register entry: the tag only inside the box. */
+	rec_id(case_id, "watch", 0, id);
+	assert_int_equal(load_rec(id, &r), 0);
+	assert_true(valid_id(r.id, 'W', 6));
+	assert_string_equal(r.status, "active");
+	assert_string_equal(r.kind, "");
+	r.created_at[10] = '\0';
+	date_add(r.created_at, 14, due);
+	assert_string_equal(r.due, due);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	assert_string_equal(pt, "{\"every_days\":14,\"last_done\":\"\",\"tag\":\"left-behind\"}");
+	free(pt);
+}
+
+/* §13: the signature of a final note row, checked as note.c does: the
+ * author's identities newest first, each verified (§5.4 steps 1-3); the
+ * cert_seq of the identity that verifies, 0 if none. */
+static int64_t note_signer(const struct rec *r)
+{
+	struct ident id;
+	struct enc msg;
+	int64_t at = INT64_MAX;
+
+	if (!r->has_sig)
+		return 0;
+	note_final_msg(vid, r->case_id, r->id, r->kind, r->parent, r->version, r->nonce, r->box,
+		       r->box_len, &msg);
+	while (identity_at(r->author_id, at, &id) == 0) {
+		if (crypto_sign_verify_detached(r->sig, msg.b, msg.n, id.sign_pk) == 0 &&
+		    verify_identity(&id) == 0)
+			return id.cert_seq;
+		at = id.cert_seq - 1;
+	}
+	return 0;
+}
+
+/* §13, R4: whether a case may close: every note final with a good
+ * signature, at least one analysis and one outcome among them. */
+static int close_ok(const char *cid)
+{
+	sqlite3_stmt *s = prep("SELECT id FROM records WHERE case_id = ?1 AND type = 'note'");
+	int analysis = 0, outcome = 0, drafts = 0;
+	struct rec r;
+
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		assert_int_equal(load_rec(text(s, 0), &r), 0);
+		if (strcmp(r.status, "final") || !note_signer(&r)) {
+			drafts++;
+			continue;
+		}
+		analysis += !strcmp(r.kind, "analysis");
+		outcome += !strcmp(r.kind, "outcome");
+	}
+	sqlite3_finalize(s);
+	return analysis && outcome && !drafts;
+}
+
+/* §12.4: the notes that come before the case's last withdrawal in record
+ * order (created_at, then rowid); marked[i] for the i-th note in that
+ * order, ids in ids[i]; returns the number of notes. */
+static int withdrawal_marks(const char *cid, const uint8_t key[KEY_LEN], char ids[][ID_CAP],
+			    int *marked, int cap)
+{
+	sqlite3_stmt *s = prep("SELECT id, type FROM records WHERE case_id = ?1"
+			       " ORDER BY created_at, rowid");
+	int n = 0, before_last = 0;
+	struct rec r;
+
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!strcmp(text(s, 1), "note")) {
+			assert_true(n < cap);
+			snprintf(ids[n], ID_CAP, "%s", text(s, 0));
+			marked[n++] = 0;
+		} else if (!strcmp(text(s, 1), "consent")) {
+			char *pt;
+
+			assert_int_equal(load_rec(text(s, 0), &r), 0);
+			pt = open_rec(&r, key, NULL);
+			assert_non_null(pt);
+			if (strstr(pt, "\"action\":\"withdraw\""))
+				before_last = n;
+			free(pt);
+		}
+	}
+	sqlite3_finalize(s);
+	for (int i = 0; i < before_last; i++)
+		marked[i] = 1;
+	return n;
+}
+
+/* §12.3 notes, §13: raw UTF-8 text, versions, and final signatures over
+ * kind and parent under the identity the author held (a retired one for
+ * the first note); the close check and the withdrawal marking. */
+static void test_notes_and_signatures(void **state)
+{
+	static const struct {
+		const char *id;
+		const char *kind;
+		const char *text;
+		int64_t version;
+		int old_key;
+	} want[] = {{note1, "session", NOTE1, 1, 1},
+		    {note2, "analysis", NOTE2B, 2, 0},
+		    {note4, "addendum", NOTE4, 1, 0},
+		    {note5, "outcome", NOTE5, 1, 0}};
+	uint8_t key[KEY_LEN];
+	struct rec r;
+	struct ident old, cur;
+	struct enc msg;
+	char ids[8][ID_CAP], q[160];
+	int marked[8], n;
+	size_t len;
+	char *pt;
+	int64_t reset_bob = scalar("SELECT cert_seq FROM users WHERE name = 'bob'");
+
+	(void)state;
+	bob_case_key(case_id, key);
+	assert_int_equal(identity_at(2, reset_bob - 1, &old), 0);
+	assert_int_equal(identity_at(2, reset_bob, &cur), 0);
+	assert_int_equal(verify_identity(&old), 0);
+	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1 AND type ="
+				 " 'note'",
+				 case_id),
+			 4);
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct ident *signer = want[i].old_key ? &old : &cur;
+		const struct ident *other = want[i].old_key ? &cur : &old;
+
+		assert_int_equal(load_rec(want[i].id, &r), 0);
+		assert_true(valid_id(r.id, 'N', 6));
+		assert_string_equal(r.type, "note");
+		assert_string_equal(r.kind, want[i].kind);
+		assert_string_equal(r.parent, !strcmp(want[i].kind, "addendum") ? note2 : "");
+		assert_string_equal(r.status, "final");
+		assert_string_equal(r.due, "");
+		assert_int_equal(r.version, want[i].version);
+		assert_int_equal(r.author_id, 2);
+		assert_true(strcmp(r.updated_at, r.created_at) >= 0);
+		pt = open_rec(&r, key, &len);
+		assert_non_null(pt);
+		assert_int_equal(len, strlen(want[i].text));
+		assert_memory_equal(pt, want[i].text, len);
+		free(pt);
+
+		/* §13: this exact message, with the key the author held then. */
+		assert_int_equal(r.has_sig, 1);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box,
+			       r.box_len, &msg);
+		assert_int_equal(msg.n, 95 + strlen(r.case_id) + strlen(r.id) + strlen(r.kind) +
+					    strlen(r.parent));
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 0);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, other->sign_pk),
+				 -1);
+		assert_int_equal(note_signer(&r), signer->cert_seq);
+
+		/* It covers kind, parent and version: change one, it fails. */
+		note_final_msg(vid, r.case_id, r.id,
+			       !strcmp(r.kind, "outcome") ? "analysis" : "outcome", r.parent,
+			       r.version, r.nonce, r.box, r.box_len, &msg);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent[0] ? "" : note2, r.version,
+			       r.nonce, r.box, r.box_len, &msg);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
+		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version + 1, r.nonce,
+			       r.box, r.box_len, &msg);
+		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
+				 -1);
+		/* The old form, without kind and parent, does not verify. */
+		{
+			uint8_t h[HASH_LEN];
+			struct enc nb = {.n = 0};
+
+			put(&nb, r.nonce, NONCE_LEN);
+			put(&nb, r.box, r.box_len);
+			b2b256(h, &nb);
+			msg.n = 0;
+			put_str(&msg, "casevault-note-final-v1");
+			put(&msg, vid, VID_LEN);
+			put_lp(&msg, r.case_id);
+			put_lp(&msg, r.id);
+			put_u64(&msg, (uint64_t)r.version);
+			put(&msg, h, HASH_LEN);
+			assert_int_equal(
+			    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), -1);
+		}
+	}
+
+	/* R4: the case closed because every note is final and verifies; an
+	 * edited clear kind or parent would undo that (rolled back). */
+	assert_int_equal(close_ok(case_id), 1);
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET kind = 'analysis' WHERE id = '%s'", note5);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET parent = '' WHERE id = '%s'", note4);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET status = 'draft', sig = NULL WHERE id = '%s'",
+		 note4);
+	exec(q);
+	assert_int_equal(close_ok(case_id), 0);
+	exec("ROLLBACK");
+	assert_int_equal(close_ok(case_id), 1);
+
+	/* §12.4: only note1 came before the (only) withdrawal; the program
+	 * showed the same marks and good signatures for all four notes. */
+	n = withdrawal_marks(case_id, key, ids, marked, 8);
+	assert_int_equal(n, 4);
+	assert_int_equal(nshown, 4);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(ids[i], shown[i].id);
+		assert_int_equal(marked[i], !strcmp(ids[i], note1));
+		assert_int_equal(shown[i].after_withdrawal, marked[i]);
+		assert_int_equal(shown[i].signature_ok, 1);
+	}
+}
+
+/* Ciphertexts are bound to their place (§11) and notes to their signature. */
+static void test_tamper_content(void **state)
+{
+	uint8_t key[KEY_LEN];
+	struct ident old;
+	struct kase c;
+	struct rec r;
+	struct enc msg;
+	char q[256];
+	char *pt;
+
+	(void)state;
+	bob_case_key(case_id, key);
+	assert_int_equal(
+	    identity_at(2, scalar("SELECT cert_seq FROM users WHERE id = 2") - 1, &old), 0);
+
+	/* A note's ciphertext copied into another record's row. */
+	exec("BEGIN");
+	snprintf(q, sizeof(q),
+		 "UPDATE records SET (nonce, box) = (SELECT nonce, box FROM records WHERE id ="
+		 " '%s') WHERE id = '%s'",
+		 note1, test_id);
+	exec(q);
+	assert_int_equal(load_rec(test_id, &r), 0);
+	assert_null(open_rec(&r, key, NULL));
+	snprintf(r.type, sizeof(r.type), "note"); /* even read as a note of that id */
+	assert_null(open_rec(&r, key, NULL));
+	exec("ROLLBACK");
+
+	/* Moved to the other case, or given another version or type. */
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE records SET case_id = '%s' WHERE id = '%s'", case2_id,
+		 note1);
+	exec(q);
+	assert_int_equal(load_rec(note1, &r), 0);
+	assert_null(open_rec(&r, key, NULL));
+	exec("ROLLBACK");
+	assert_int_equal(load_rec(note1, &r), 0);
+	r.version = 2;
+	assert_null(open_rec(&r, key, NULL));
+	assert_int_equal(load_rec(note1, &r), 0);
+	snprintf(r.type, sizeof(r.type), "test");
+	assert_null(open_rec(&r, key, NULL));
+	assert_int_equal(load_rec(note1, &r), 0);
+	pt = open_rec(&r, key, NULL);
+	assert_non_null(pt);
+	free(pt);
+
+	/* One flipped bit: no longer decrypts, and the signature fails. */
+	r.box[0] ^= 1;
+	assert_null(open_rec(&r, key, NULL));
+	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
+		       &msg);
+	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), -1);
+	r.box[0] ^= 1;
+	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
+		       &msg);
+	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
+
+	/* The case data under a bumped version. */
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE cases SET version = version + 1 WHERE id = '%s'", case_id);
+	exec(q);
+	assert_int_equal(load_case(case_id, &c), 0);
+	content_ad(vid, "case", case_id, case_id, c.version, &msg);
+	assert_null(aead_open(key, c.data_nonce, c.data_box, c.data_len, &msg, NULL));
+	exec("ROLLBACK");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_records, no_open_transaction),
+	    cmocka_unit_test_setup(test_notes_and_signatures, no_open_transaction),
+	    cmocka_unit_test_setup(test_tamper_content, no_open_transaction),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
