@@ -650,14 +650,17 @@ static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
 	return NULL;
 }
 
-/* §7.5: a failed login, the only row that needs no checkpoint and no
- * existing, active actor. */
+/* §7.5: a failed login, or a refusal by role before login, the only rows
+ * that need no checkpoint (and, for a failed login, no existing, active
+ * actor). */
 static int failed_login(const char *const f[6])
 {
-	static const char *const why[] = {
-	    "unknown user",	"user record malformed", "user record fails verification",
-	    "account disabled", "wrong passphrase",	 "user keys fail verification"};
+	static const char *const why[] = {"auth.unknown-user",	   "auth.record-malformed",
+					  "auth.record-unverified", "auth.disabled",
+					  "auth.wrong-passphrase",  "auth.keys-mismatch"};
 
+	if (!strcmp(f[4], "denied") && !strcmp(f[5], "policy.role"))
+		return 1;
 	if (strcmp(f[2], "login") || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
 	    strcmp(f[3] + 5, f[1]))
 		return 0;

@@ -206,7 +206,7 @@ static void test_add_kinds(void **state)
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
 			       " action = 'note.add' AND object = 'note:%s' AND"
-			       " outcome = 'ok' AND detail = 'session'",
+			       " outcome = 'ok' AND detail = 'kind=session'",
 			       n),
 			 1);
 	for (size_t i = 0; i < 3; i++) {
@@ -372,7 +372,7 @@ static void test_finalize_signs_and_freezes(void **state)
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
 			       " action = 'note.finalize' AND object = '%s' AND"
-			       " outcome = 'ok' AND detail = 'signed'",
+			       " outcome = 'ok' AND detail = ''",
 			       object),
 			 1);
 	assert_int_equal(q_int(f->path, "SELECT length(sig) FROM records WHERE id = '%s'", n), 64);
@@ -516,7 +516,7 @@ static void test_amend(void **state)
 	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
 	assert_int_equal(cv_note_amend(c, n, "a correction", 12, NULL, add, &err), CV_OK);
 	assert_id_shape(add, 'N', 6);
-	snprintf(detail, sizeof(detail), "addendum %s", add);
+	snprintf(detail, sizeof(detail), "addendum=%s", add);
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
 			       " action = 'note.amend' AND object = 'note:%s' AND"

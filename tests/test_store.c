@@ -1324,7 +1324,8 @@ static void test_walk_guard_fake(void **state)
 	memset(&flog, 0, sizeof(flog));
 	assert_int_equal(cv_store_open_with(&fake_ops, "fake:vault", &st, &err), CV_OK);
 
-	/* Off (the default): the call is interleaved, as before. */
+	/* On by default; turned off, the call is interleaved. */
+	cv_store_strict_walks(st, 0);
 	memset(&x, 0, sizeof(x));
 	x.st = st;
 	assert_int_equal(cv_store_user_each(st, call_from_user_cb, &x, &err), CV_OK);
@@ -1553,6 +1554,7 @@ static void test_walk_guard_sqlite(void **state)
 	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
 	fill_vault(st);
 
+	cv_store_strict_walks(st, 0);
 	memset(&w, 0, sizeof(w));
 	w.st = st;
 	assert_int_equal(cv_store_user_each(st, read_inside, &w, &err), CV_OK);
@@ -1720,7 +1722,7 @@ static void test_words_are_the_callers(void **state)
 
 static off_t wal_size(const struct fix *f)
 {
-	char wal[160];
+	char wal[sizeof(f->path) + 8];
 	struct stat sb;
 
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);

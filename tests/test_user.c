@@ -298,7 +298,7 @@ static void test_disabled_user_cannot_login(void **state)
 	assert_msg_has(err, "disabled");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol'"
 					" AND action = 'login' AND outcome = 'failed'"
-					" AND detail = 'account disabled'"),
+					" AND detail = 'auth.disabled'"),
 			 1);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'alice'"
 					" AND action = 'user.disable' AND object = 'user:carol'"

@@ -249,6 +249,11 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 		return cv_err_set(err, CV_ENOTFOUND,
 				  "case '%s' was shredded: nothing of it can be read any more",
 				  case_id);
+	if (!c->rec.data_len || !c->rec.stats_len)
+		return cv_err_set(err, CV_EINTEGRITY,
+				  "the row of case '%s' is malformed (its ciphertexts are empty "
+				  "but it is not shredded): the vault was tampered with",
+				  case_id);
 	if (need & CV_NEED_RECOVERY) {
 		st = cv_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
 		if (st != CV_OK)

@@ -17,6 +17,7 @@
 #include "banned.h"
 
 #define FIELD_MAX 200 /* single-line fields, in bytes */
+#define SHRED_REASON_MAX 200
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -390,16 +391,41 @@ cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
 	return st;
 }
 
+/* The shred reason goes into the log sealed to the recovery key (no text a
+ * user typed is in the log in clear): "reason=" and the base64 (URL-safe,
+ * no padding) of crypto_box_seal(reason, recovery public key). */
+static cv_status sealed_reason(cv_session *s, const char *reason, char *out, size_t cap,
+			       cv_err *err)
+{
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES], box[SHRED_REASON_MAX + crypto_box_SEALBYTES];
+	size_t n = strlen(reason);
+	cv_status st = cv_recovery_pk(s->v, rpk, err);
+	const size_t prefix = sizeof("reason=") - 1;
+
+	if (st != CV_OK)
+		return st;
+	if (n > SHRED_REASON_MAX ||
+	    cap < prefix + sodium_base64_ENCODED_LEN(n + crypto_box_SEALBYTES,
+						     sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+		return cv_err_set(err, CV_ERROR, "internal error: the shred reason does not fit");
+	crypto_box_seal(box, (const uint8_t *)reason, n, rpk);
+	memcpy(out, "reason=", prefix);
+	sodium_bin2base64(out + prefix, cap - prefix, box, n + crypto_box_SEALBYTES,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(box, sizeof(box));
+	return CV_OK;
+}
+
 cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 			const char *recovery_code, cv_err *err)
 {
-	char object[CV_ID_MAX + 8], detail[300];
+	char object[CV_ID_MAX + 8], detail[512];
 	cv_keyholder *recovery;
 	struct cv_case *c;
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", id);
-	if (cv_field_check("reason", reason, 200, err) != CV_OK)
+	if (cv_field_check("reason", reason, SHRED_REASON_MAX, err) != CV_OK)
 		return err->status;
 	st = need_admin_recovery(s, CV_ACT_CASE_SHRED, object, recovery_code, &recovery, err);
 	if (st != CV_OK)
@@ -412,7 +438,9 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 	st = cv_access_shred(s, c, err);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_CASE_SHRED, object, err);
-	snprintf(detail, sizeof(detail), "reason: %s", reason);
+	st = sealed_reason(s, reason, detail, sizeof(detail), err);
+	if (st != CV_OK)
+		return cv_access_abort(s, c, CV_ACT_CASE_SHRED, object, err);
 	st = cv_access_leave(s, c, CV_ACT_CASE_SHRED, object, detail, err);
 	cv_case_free(c);
 	return st;
