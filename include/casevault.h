@@ -267,6 +267,24 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err);
 cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
 			const char *newpass, size_t newlen, cv_err *err);
 
+/* ---- signed settings -------------------------------------------------------- */
+
+typedef struct cv_setting_info {
+	const char *name;  /* adult_age, archive_days, referral_days, duty_hours, timezone */
+	const char *value; /* in force */
+	const char *dflt;  /* the default */
+	int is_default;    /* never set: the default is in force */
+	const char *signer; /* the admin who set it, "" for a default */
+} cv_setting_info;
+
+typedef int (*cv_setting_cb)(const cv_setting_info *s, void *arg);
+
+/* Admin.  Sets a setting, signed by the acting admin and logged. */
+cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_err *err);
+/* Anyone.  Every setting, verified, in a fixed order; CV_EINTEGRITY when a
+ * stored one fails verification. */
+cv_status cv_config_list(cv_session *s, cv_setting_cb cb, void *arg, cv_err *err);
+
 /* ---- audit log ------------------------------------------------------ */
 
 typedef struct cv_audit_row {

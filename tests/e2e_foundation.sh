@@ -349,7 +349,7 @@ expect_empty_out
 
 feed "$PC"
 expect_rc 0 "audit log --denied (supervisor)" -- as carol audit log --denied
-expect_out ' dave login user:dave failed -- account disabled$'
+expect_out ' dave login user:dave failed -- auth.disabled$'
 feed "$PC"
 expect_rc 0 "audit log --action login --json" -- as carol --json audit log --action login
 check "audit log --json: every line is valid JSON" json_lines "$OUT"
@@ -362,27 +362,27 @@ check "no passphrase is stored in clear in the vault" \
 # ---- 2. wrong passphrase and unknown user ------------------------------
 
 NWRONG0=$(sq "select count(*) from audit where actor = 'bob' and action = 'login'
-	and outcome = 'failed' and detail = 'wrong passphrase'")
+	and outcome = 'failed' and detail = 'auth.wrong-passphrase'")
 feed 'not-bobs-passphrase'
 expect_rc 3 "wrong passphrase" -- as bob user list
 expect_err "wrong passphrase for 'bob'"
 expect_empty_out
 check "wrong passphrase: the last audit row is bob's failed login" \
 	eq "$(sq 'select actor, action, object, outcome, detail from audit
-	order by seq desc limit 1')" "bob|login|user:bob|failed|wrong passphrase"
+	order by seq desc limit 1')" "bob|login|user:bob|failed|auth.wrong-passphrase"
 check "wrong passphrase: exactly one audit row more" \
 	eq "$(sq "select count(*) from audit where actor = 'bob' and action = 'login'
-	and outcome = 'failed' and detail = 'wrong passphrase'")" "$((NWRONG0 + 1))"
+	and outcome = 'failed' and detail = 'auth.wrong-passphrase'")" "$((NWRONG0 + 1))"
 feed "$PC"
 expect_rc 0 "audit log --action login" -- as carol audit log --action login
-expect_out ' bob login user:bob failed -- wrong passphrase$'
+expect_out ' bob login user:bob failed -- auth.wrong-passphrase$'
 
 feed "$PA"
 expect_rc 3 "log in as a user who does not exist" -- as mallory user list
 expect_err "no user 'mallory'"
 feed "$PC"
 expect_rc 0 "audit log shows the unknown user's attempt" -- as carol audit log --denied
-expect_out ' mallory login user:mallory failed -- unknown user$'
+expect_out ' mallory login user:mallory failed -- auth.unknown-user$'
 
 # ---- 3. roles ------------------------------------------------------------
 

@@ -10,8 +10,8 @@
 /* §2, §3: the SQLite header, the tables and the meta keys. */
 static void test_file_header(void **state)
 {
-	static const char *const tables[] = {"audit", "cases",	 "grants", "key_history",
-					     "meta",  "records", "users",  "vault_keys"};
+	static const char *const tables[] = {"audit",   "cases",    "grants", "key_history", "meta",
+					     "records", "settings", "users",  "vault_keys"};
 	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "grants_by_user",
 					      "records_by_case"};
 	uint8_t hdr[100];
@@ -25,11 +25,11 @@ static void test_file_header(void **state)
 	fclose(fp);
 	assert_memory_equal(hdr, "SQLite format 3", 16);
 	assert_memory_equal(hdr + 68, "CVLT", 4);
-	assert_memory_equal(hdr + 60, "\0\0\0\1", 4);
+	assert_memory_equal(hdr + 60, "\0\0\0\2", 4);
 	assert_int_equal(hdr[18], 2); /* WAL */
 	assert_int_equal(hdr[19], 2);
 	assert_int_equal(scalar("PRAGMA application_id"), 0x43564C54);
-	assert_int_equal(scalar("PRAGMA user_version"), 1);
+	assert_int_equal(scalar("PRAGMA user_version"), 2);
 	s = prep("PRAGMA journal_mode");
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal(text(s, 0), "wal");
@@ -37,13 +37,13 @@ static void test_file_header(void **state)
 
 	s = prep("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name");
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		assert_true(n < 8);
+		assert_true(n < 9);
 		assert_string_equal(text(s, 0), tables[n]);
 		assert_non_null(strstr(text(s, 1), ") STRICT"));
 		n++;
 	}
 	sqlite3_finalize(s);
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 9);
 	n = 0;
 	s = prep("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE"
 		 " 'sqlite_%' ORDER BY name");

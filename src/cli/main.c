@@ -22,6 +22,12 @@ static const struct cmd commands[] = {
 	{"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME", "disable an account (admin)"},
 	{"user", "reset", cmd_user_reset, CV_ACT_USER_RESET, RUN_SESSION | RUN_RECOVERY, "user reset NAME",
 	 "new keys and passphrase for a user who forgot theirs (admin, recovery code)"},
+	{"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
+	 "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone (admin)"},
+	{"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
+	 "a setting's value in force"},
+	{"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
+	 "every setting, its value, and who set it"},
 	{"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
 	 "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
 	 "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",

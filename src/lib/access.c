@@ -11,11 +11,11 @@
 #include "err.h"
 #include "policy.h"
 #include "recovery.h"
+#include "settings.h"
 #include "text.h"
 #include "vkeys.h"
 #include "banned.h"
 
-#define ADULT_AGE_DEFAULT 18
 #define EACH_BATCH 64 /* cases decrypted, logged and shown at a time */
 
 static const char *jstr(json_t *o, const char *key)
@@ -25,13 +25,15 @@ static const char *jstr(json_t *o, const char *key)
 	return s ? s : "";
 }
 
-int cv_access_adult_age(cv_vault *v)
+cv_status cv_access_minor(cv_vault *v, const char *born, int *minor, cv_err *err)
 {
-	uint8_t a = ADULT_AGE_DEFAULT;
+	char today[11];
+	long adult = 0;
+	cv_status st = cv_setting_int(v, CV_SET_ADULT_AGE, &adult, err);
 
-	if (cv_store_meta_get(v->st, "adult_age", &a, 1, NULL) != CV_OK)
-		return ADULT_AGE_DEFAULT;
-	return a;
+	cv_today(today);
+	*minor = !born || !*born || cv_age_on(born, today) < adult;
+	return st;
 }
 
 void cv_case_free(struct cv_case *c)
@@ -212,13 +214,10 @@ cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
 static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
 {
 	cv_rec_list l = {0};
-	char today[11];
-	const char *born = jstr(c->data, "born");
-	cv_status st;
+	cv_status st = cv_access_minor(s->v, jstr(c->data, "born"), &c->minor, err);
 
-	cv_today(today);
-	c->minor = !*born || cv_age_on(born, today) < cv_access_adult_age(s->v);
-	st = read_records(s, c->rec.id, 0, &l, err);
+	if (st == CV_OK)
+		st = read_records(s, c->rec.id, 0, &l, err);
 	for (size_t i = 0; i < l.n && st == CV_OK; i++) {
 		json_t *o = NULL;
 

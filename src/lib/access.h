@@ -67,8 +67,9 @@ cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, co
 			  cv_err *err);
 void cv_case_free(struct cv_case *c);
 
-/* The vault's adult age setting (R1: a guardian's consent below it). */
-int cv_access_adult_age(cv_vault *v);
+/* R1: whether a student born on `born` (a date, or NULL or "" when not
+ * given: treated as a minor) is under the vault's adult age today. */
+cv_status cv_access_minor(cv_vault *v, const char *born, int *minor, cv_err *err);
 
 /* ---- records of an entered case ---------------------------------------- */
 

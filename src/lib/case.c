@@ -106,7 +106,7 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 		       int *already_open, cv_err *err)
 {
 	cv_case_rec rec = {0};
-	int open_cases = 0;
+	int open_cases = 0, minor = 1;
 	uint8_t *key = NULL;
 	json_t *data = NULL;
 	char today[11], object[CV_ID_MAX + 8] = "case:new";
@@ -132,13 +132,16 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 		goto fail;
 	snprintf(object, sizeof(object), "case:%s", rec.id);
 	cv_today(today);
+	st = cv_access_minor(s->v, in->born, &minor, err);
+	if (st != CV_OK)
+		goto fail;
 	data = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b}", "student_id",
 			 in->student_id, "name", in->name, "gender", in->gender, "grade",
 			 (int)in->grade, "class", in->class_name, "category", in->category, "born",
 			 in->born ? in->born : "", "guardian", in->guardian ? in->guardian : "",
 			 "guardian_phone", in->guardian_phone ? in->guardian_phone : "",
 			 "minor_at_open",
-			 !in->born || cv_age_on(in->born, today) < cv_access_adult_age(s->v));
+			 minor);
 	if (!data) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 		goto fail;

@@ -10,13 +10,13 @@
 #include "buf.h"
 #include "access.h"
 #include "note.h"
+#include "settings.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
 #include "cert.h"
 #include "banned.h"
 
-#define ARCHIVE_DAYS_DEFAULT 7
 
 static cv_status check_text(const char *text, size_t len, cv_err *err)
 {
@@ -41,21 +41,13 @@ static cv_status check_text(const char *text, size_t len, cv_err *err)
 	return CV_OK;
 }
 
-static int archive_days(cv_vault *v)
-{
-	uint8_t d = ARCHIVE_DAYS_DEFAULT;
-
-	if (cv_store_meta_get(v->st, "archive_days", &d, 1, NULL) != CV_OK)
-		return ARCHIVE_DAYS_DEFAULT;
-	return d;
-}
-
 int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
 		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
 		 cv_status *st, cv_err *err)
 {
 	char author[CV_NAME_MAX + 8] = "?", created[11] = "";
 	cv_note_info n = {0};
+	long archive_days = 0;
 	cv_user_rec u;
 	uint8_t *text = NULL;
 	size_t len = 0;
@@ -73,8 +65,10 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	n.updated_at = r->updated_at;
 	n.amends = r->parent;
 	n.version = r->version;
-	n.overdue = strcmp(r->status, "draft") == 0 &&
-		    cv_date_diff(created, as_of) > archive_days(s->v);
+	*st = cv_setting_int(s->v, CV_SET_ARCHIVE_DAYS, &archive_days, err);
+	if (*st != CV_OK)
+		return 1;
+	n.overdue = strcmp(r->status, "draft") == 0 && cv_date_diff(created, as_of) > archive_days;
 	n.signature_ok = strcmp(r->status, "final") == 0 && cv_note_signature_ok(s->v, r);
 	n.after_withdrawal = cv_consent_before_withdrawal(&c->consent, r->id);
 	if (with_text) {

@@ -11,6 +11,7 @@
 #include "access.h"
 #include "policy.h"
 #include "record.h"
+#include "settings.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
@@ -18,7 +19,6 @@
 #include "banned.h"
 
 #define FIELD_MAX 200
-#define REFERRAL_DAYS_DEFAULT 14
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -108,13 +108,13 @@ static const char *const reasons[] = {"academic", "emotion",  "relationships",
 				      "self-harm-risk", "other"};
 static const char *const statuses[] = {"contacted", "accepted", "declined", "completed"};
 
-static int referral_days(cv_vault *v)
+static cv_status referral_days(cv_vault *v, int *days, cv_err *err)
 {
-	uint8_t d = REFERRAL_DAYS_DEFAULT;
+	long d = 0;
+	cv_status st = cv_setting_int(v, CV_SET_REFERRAL_DAYS, &d, err);
 
-	if (cv_store_meta_get(v->st, "referral_days", &d, 1, NULL) != CV_OK)
-		return REFERRAL_DAYS_DEFAULT;
-	return d;
+	*days = (int)d;
+	return st;
 }
 
 cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_input *in,
@@ -124,6 +124,7 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	struct cv_case *c;
 	cv_record r;
 	cv_status st;
+	int days = 0;
 
 	id[0] = '\0';
 	cv_today(today);
@@ -145,10 +146,12 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 		return st;
 	new_record(s, c, "referral", &r);
 	st = cv_new_id(s->v, 'R', 6, r.id, err);
+	if (st == CV_OK)
+		st = referral_days(s->v, &days, err);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_REFERRAL_ADD, "referral:new", err);
 	snprintf(r.status, sizeof(r.status), "referred");
-	cv_date_add_days(in->date ? in->date : today, referral_days(s->v), r.due);
+	cv_date_add_days(in->date ? in->date : today, days, r.due);
 	snprintf(detail, sizeof(detail), "%s", c->crisis ? "basis=crisis" : "");
 	return add_and_leave(
 		s, c, &r,
@@ -171,6 +174,7 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	struct cv_case *c = NULL;
 	cv_record ref, up;
 	cv_status st;
+	int days = 0;
 	int final;
 
 	cv_today(today);
@@ -207,8 +211,8 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 		cv_time_now(ref.updated_at);
 		if (final)
 			ref.due[0] = '\0';
-		else
-			cv_date_add_days(date ? date : today, referral_days(s->v), ref.due);
+		else if ((st = referral_days(s->v, &days, err)) == CV_OK)
+			cv_date_add_days(date ? date : today, days, ref.due);
 		st = cv_access_record_update(s, c, &ref, err);
 	}
 	cv_record_clear(&ref);

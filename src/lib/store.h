@@ -106,6 +106,23 @@ cv_status cv_store_meta_put(cv_store *st, const char *key, const void *val, size
  * another length CV_EINTEGRITY. */
 cv_status cv_store_meta_get(cv_store *st, const char *key, void *val, size_t len, cv_err *err);
 
+/* A signed setting (see settings.h and docs/FORMAT.md). */
+typedef struct cv_setting_rec {
+	char name[32];
+	char value[128];
+	int64_t seq;       /* the audit row that recorded it */
+	int64_t signer_id; /* the admin who signed it */
+	uint8_t sig[crypto_sign_BYTES];
+} cv_setting_rec;
+
+/* Inserts or replaces the setting rec->name. */
+cv_status cv_store_setting_put(cv_store *st, const cv_setting_rec *rec, cv_err *err);
+/* CV_ENOTFOUND (without a message) when the setting was never set. */
+cv_status cv_store_setting_get(cv_store *st, const char *name, cv_setting_rec *rec, cv_err *err);
+/* Calls cb for each stored setting in name order (a walk). */
+cv_status cv_store_setting_each(cv_store *st, int (*cb)(const cv_setting_rec *rec, void *arg),
+				void *arg, cv_err *err);
+
 /* Users.  next_id is the id the next insert should use (inside the write
  * transaction that inserts it). */
 cv_status cv_store_user_next_id(cv_store *st, int64_t *id, cv_err *err);

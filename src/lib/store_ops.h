@@ -8,7 +8,7 @@
  * name in store.h, with these rules for every backend:
  *   - no business words inside the backend: action names, outcomes and
  *     states arrive as arguments and are stored and compared as given;
- *   - a walk (user_each, audit_get, audit_each, case_find, case_granted,
+ *   - a walk (setting_each, user_each, audit_get, audit_each, case_find, case_granted,
  *     grant_each_user, record_each_*) is never interleaved with another
  *     call on the same store: the dispatcher refuses one made from a walk
  *     callback, so a backend that cannot run two queries at once works;
@@ -34,6 +34,11 @@ struct cv_store_ops {
 
 	cv_status (*meta_put)(void *be, const char *key, const void *val, size_t len, cv_err *err);
 	cv_status (*meta_get)(void *be, const char *key, void *val, size_t len, cv_err *err);
+
+	cv_status (*setting_put)(void *be, const cv_setting_rec *rec, cv_err *err);
+	cv_status (*setting_get)(void *be, const char *name, cv_setting_rec *rec, cv_err *err);
+	cv_status (*setting_each)(void *be, int (*cb)(const cv_setting_rec *rec, void *arg),
+				  void *arg, cv_err *err);
 
 	cv_status (*user_next_id)(void *be, int64_t *id, cv_err *err);
 	cv_status (*user_insert)(void *be, const cv_user_rec *rec, cv_err *err);

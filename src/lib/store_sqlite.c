@@ -24,12 +24,18 @@
 
 /* 'CVLT': lets `file` and this program tell a vault from any SQLite file. */
 #define CV_APPLICATION_ID 0x43564c54
-#define CV_SCHEMA_VERSION 1
+#define CV_SCHEMA_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE meta ("
     " key TEXT PRIMARY KEY,"
     " value BLOB NOT NULL) STRICT;"
+    "CREATE TABLE settings ("
+    " name TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " signer_id INTEGER NOT NULL,"
+    " sig BLOB NOT NULL) STRICT;"
     "CREATE TABLE users ("
     " id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
@@ -120,6 +126,9 @@ static const char schema_sql[] =
 enum stmt_id {
 	S_META_PUT,
 	S_META_GET,
+	S_SETTING_PUT,
+	S_SETTING_GET,
+	S_SETTING_ALL,
 	S_USER_NEXT_ID,
 	S_USER_INSERT,
 	S_USER_UPDATE_STATUS,
@@ -175,6 +184,12 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_SETTING_PUT] = "INSERT INTO settings (name, value, seq, signer_id, sig)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+		      " value = excluded.value, seq = excluded.seq,"
+		      " signer_id = excluded.signer_id, sig = excluded.sig",
+    [S_SETTING_GET] = "SELECT name, value, seq, signer_id, sig FROM settings WHERE name = ?1",
+    [S_SETTING_ALL] = "SELECT name, value, seq, signer_id, sig FROM settings ORDER BY name",
     [S_USER_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM users",
     [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
@@ -389,11 +404,15 @@ static cv_status sq_create(const char *path, void **out, cv_err *err)
 	if (s != CV_OK)
 		goto fail;
 	s = exec(st, schema_sql, err);
-	if (s == CV_OK)
-		s = exec(st,
-			 "PRAGMA application_id = 1129729108;" /* CV_APPLICATION_ID */
-			 "PRAGMA user_version = 1;",
-			 err);
+	if (s == CV_OK) {
+		char pragmas[96];
+
+		/* PRAGMA takes no bound parameters: the two numbers are ours. */
+		snprintf(pragmas, sizeof(pragmas),
+			 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+			 CV_APPLICATION_ID, CV_SCHEMA_VERSION);
+		s = exec(st, pragmas, err);
+	}
 	if (s == CV_OK)
 		s = exec(st, "COMMIT", err);
 	if (s != CV_OK)
@@ -603,6 +622,79 @@ static cv_status sq_meta_get(void *be, const char *key, void *val, size_t len, c
 		res = db_error(st, rc, "reading vault settings", err);
 	else if (col_blob(s, 0, val, len) != 0)
 		res = cv_err_set(err, CV_EINTEGRITY, "vault setting '%s' is malformed", key);
+	done(s);
+	return res;
+}
+
+static cv_status sq_setting_put(void *be, const cv_setting_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_SETTING_PUT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->seq);
+	sqlite3_bind_int64(s, 4, r->signer_id);
+	sqlite3_bind_blob(s, 5, r->sig, sizeof(r->sig), SQLITE_STATIC);
+	return run(st, s, "writing a setting", err);
+}
+
+static int read_setting(sqlite3_stmt *s, cv_setting_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (col_text(s, 0, r->name, sizeof(r->name)) || col_text(s, 1, r->value, sizeof(r->value)) ||
+	    sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 3) != SQLITE_INTEGER || col_blob(s, 4, r->sig, sizeof(r->sig)))
+		return -1;
+	r->seq = sqlite3_column_int64(s, 2);
+	r->signer_id = sqlite3_column_int64(s, 3);
+	return 0;
+}
+
+static cv_status sq_setting_get(void *be, const char *name, cv_setting_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_SETTING_GET, err);
+	cv_status res = CV_OK;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		res = CV_ENOTFOUND;
+	else if (rc != SQLITE_ROW)
+		res = db_error(st, rc, "reading a setting", err);
+	else if (read_setting(s, r) != 0)
+		res = cv_err_set(err, CV_EINTEGRITY, "the stored setting '%.40s' is malformed", name);
+	done(s);
+	return res;
+}
+
+static cv_status sq_setting_each(void *be, int (*cb)(const cv_setting_rec *r, void *arg),
+				 void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_SETTING_ALL, err);
+	cv_setting_rec r;
+	cv_status res = CV_OK;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_setting(s, &r) != 0) {
+			res = cv_err_set(err, CV_EINTEGRITY, "a stored setting is malformed");
+			break;
+		}
+		if (cb(&r, arg))
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading the settings", err);
 	done(s);
 	return res;
 }
@@ -1541,6 +1633,9 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .rollback = sq_rollback,
     .meta_put = sq_meta_put,
     .meta_get = sq_meta_get,
+    .setting_put = sq_setting_put,
+    .setting_get = sq_setting_get,
+    .setting_each = sq_setting_each,
     .user_next_id = sq_user_next_id,
     .user_insert = sq_user_insert,
     .user_update_status = sq_user_update_status,

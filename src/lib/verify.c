@@ -13,6 +13,7 @@
 #include "log.h"
 #include "policy.h"
 #include "recovery.h"
+#include "settings.h"
 #include "text.h"
 #include "banned.h"
 
@@ -494,6 +495,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	}
 	if (st == CV_OK)
 		st = cv_recovery_pk(v, rpk, err);
+	if (st == CV_OK)
+		st = cv_settings_verify(v, NULL, err);
 	for (size_t i = 0; i < nusers && st == CV_OK; i++)
 		st = add_signer(&c, &users[i]);
 	if (st == CV_OK) {

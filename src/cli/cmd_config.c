@@ -1,0 +1,122 @@
+/*
+ * cmd_config.c - `casevault config set|get|list`: the vault's signed
+ * settings.
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+static int no_options(int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
+		if (ch == -2)
+			return -1;
+	return 0;
+}
+
+int cmd_config_set(struct cli *c, int argc, char **argv)
+{
+	if (no_options(argc, argv) != 0)
+		return CV_EUSAGE;
+	if (argc - optind != 2)
+		return cli_usage(cli_current, "give a setting's name and its new value");
+	if (cli_setup(c, NULL, NULL, NULL) != CV_OK ||
+	    cv_config_set(c->s, argv[optind], argv[optind + 1], &c->err) != CV_OK)
+		return cli_fail(c);
+	if (c->json)
+		cli_json_line(json_pack("{s:s, s:s}", "name", argv[optind], "value", argv[optind + 1]));
+	else
+		printf("%s = %s\n", argv[optind], argv[optind + 1]);
+	return CV_OK;
+}
+
+struct show {
+	struct cli *c;
+	const char *only; /* config get NAME */
+	int found;
+	json_t *list;
+};
+
+static int show_setting(const cv_setting_info *i, void *arg)
+{
+	struct show *x = arg;
+
+	if (x->only && strcmp(x->only, i->name) != 0)
+		return 0;
+	x->found = 1;
+	if (x->list) {
+		json_array_append_new(x->list,
+				      json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", i->name, "value",
+						i->value, "default", i->dflt, "is_default",
+						i->is_default, "signer",
+						i->is_default ? NULL : i->signer));
+		return 0;
+	}
+	if (x->only) {
+		cli_put_safe(stdout, i->value);
+		fputc('\n', stdout);
+		return 1;
+	}
+	printf("%-14s ", i->name);
+	cli_put_safe(stdout, *i->value ? i->value : "(system)");
+	if (i->is_default) {
+		fputs("  (default)", stdout);
+	} else {
+		fputs("  (set by ", stdout);
+		cli_put_safe(stdout, i->signer);
+		fputc(')', stdout);
+	}
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int run(struct cli *c, const char *only)
+{
+	struct show x = {c, only, 0, c->json ? json_array() : NULL};
+
+	if (cli_setup(c, NULL, NULL, NULL) != CV_OK ||
+	    cv_config_list(c->s, show_setting, &x, &c->err) != CV_OK) {
+		json_decref(x.list);
+		return cli_fail(c);
+	}
+	if (only && !x.found) {
+		json_decref(x.list);
+		cv_err_set(&c->err, CV_EUSAGE, "no setting '%s'; see 'casevault config list'", only);
+		return cli_fail(c);
+	}
+	if (x.list) {
+		if (only) {
+			json_t *one = json_incref(json_array_get(x.list, 0));
+
+			json_decref(x.list);
+			x.list = one;
+		}
+		cli_json_line(x.list);
+	}
+	return CV_OK;
+}
+
+int cmd_config_get(struct cli *c, int argc, char **argv)
+{
+	if (no_options(argc, argv) != 0)
+		return CV_EUSAGE;
+	if (argc - optind != 1)
+		return cli_usage(cli_current, "give one setting's name");
+	return run(c, argv[optind]);
+}
+
+int cmd_config_list(struct cli *c, int argc, char **argv)
+{
+	if (no_options(argc, argv) != 0)
+		return CV_EUSAGE;
+	if (argc != optind)
+		return cli_usage(cli_current, "config list takes no arguments");
+	return run(c, NULL);
+}

@@ -1,0 +1,37 @@
+/*
+ * settings.h - middle layer: the vault's signed settings.  An admin sets
+ * them (casevault config set); each stored value is signed by that admin
+ * over its name, value and the audit row that records it, and is checked
+ * on every read.  A setting never set has its default; a stored one that
+ * fails verification is an integrity failure, never a silent default.
+ */
+#ifndef CV_SETTINGS_H
+#define CV_SETTINGS_H
+
+#include "session.h"
+
+typedef enum cv_setting_id {
+	CV_SET_ADULT_AGE = 1, /* R1: a guardian's consent is needed below it */
+	CV_SET_ARCHIVE_DAYS,  /* R4: a draft older than this is overdue */
+	CV_SET_REFERRAL_DAYS, /* R6: a referral without follow-up is overdue */
+	CV_SET_DUTY_HOURS,    /* R7: open hours a week */
+	CV_SET_TIMEZONE,      /* local time for dates and duty weeks */
+} cv_setting_id;
+
+/* The setting's name ("adult_age"), or NULL for an unknown id. */
+const char *cv_setting_name(cv_setting_id id);
+/* The id of a setting name, 0 when unknown. */
+cv_setting_id cv_setting_parse(const char *name);
+
+/* The verified value of a numeric setting (or its default). */
+cv_status cv_setting_int(cv_vault *v, cv_setting_id id, long *out, cv_err *err);
+/* The verified value of any setting as text (or its default); is_default
+ * tells which; signer receives the signing admin's name ("" for a
+ * default).  value and signer hold 128 and CV_NAME_MAX + 8 bytes. */
+cv_status cv_setting_text(cv_vault *v, cv_setting_id id, char value[128], int *is_default,
+			  char signer[CV_NAME_MAX + 8], cv_err *err);
+/* Checks every stored setting: known name, signature by an admin whose
+ * identity verifies at its row, not set by one already disabled. */
+cv_status cv_settings_verify(cv_vault *v, size_t *count, cv_err *err);
+
+#endif
