@@ -7,7 +7,7 @@
 #       unseals case keys: no file other than lib/access.c and the storage
 #       module's own files (lib/store*.c, lib/store*.h) uses a
 #       cv_store_case_*, cv_store_grant_* or cv_store_record_* function or
-#       cv_key_unseal.  Declarations and definitions do not count; any other
+#       cv_case_key_unseal.  Declarations and definitions do not count; any other
 #       use (a call, or taking its address to call later) does.
 #
 # Comments are removed first (by the compiler's preprocessor, without
@@ -76,7 +76,7 @@ sql_literals() {
 }
 
 # access_uses: reads "LINE<tab>text" lines, prints "LINE<tab>NAME" for every
-# use of a case, grant or record store function or of cv_key_unseal that is
+# use of a case, grant or record store function or of cv_case_key_unseal that is
 # not its declaration or definition.
 access_uses() {
 	awk -F '\t' '
@@ -86,7 +86,7 @@ access_uses() {
 			gsub(/\047(\\.|[^\047\\])*\047/, "\047\047", text)
 			gsub(/"(\\.|[^"\\])*"/, "\"\"", text)
 			pre = ""
-			while (match(text, /(^|[^A-Za-z0-9_])(cv_store_(case|grant|record)_[A-Za-z0-9_]+|cv_key_unseal)([^A-Za-z0-9_]|$)/)) {
+			while (match(text, /(^|[^A-Za-z0-9_])(cv_store_(case|grant|record)_[A-Za-z0-9_]+|cv_case_key_unseal)([^A-Za-z0-9_]|$)/)) {
 				name = substr(text, RSTART, RLENGTH)
 				lead = name ~ /^[A-Za-z_]/ ? 0 : 1
 				sub(/^[^A-Za-z_]/, "", name)
@@ -201,24 +201,24 @@ int cv_store_record_each_case(int id, int (*cb)(int));
 EOF
 	cat >"$t/lib/access.c" <<'EOF'
 #include "store.h"
-int cv_key_unseal(int k);
+int cv_case_key_unseal(int k);
 static int walk(int r) { return r; }
 int access_case(int id)
 {
 	return cv_store_case_get(id) + cv_store_grant_put(id) +
-	       cv_store_record_each_case(id, walk) + cv_key_unseal(id);
+	       cv_store_record_each_case(id, walk) + cv_case_key_unseal(id);
 }
 EOF
 	cat >"$t/lib/crypt.c" <<'EOF'
-/* cv_key_unseal - unseal a case key; access.c calls it, as in
+/* cv_case_key_unseal - unseal a case key; access.c calls it, as in
  * "SELECT sealed_key FROM grants" elsewhere: comments are prose. */
-int cv_key_unseal(int k)
+int cv_case_key_unseal(int k)
 {
 	return k;
 }
 EOF
 	cat >"$t/lib/crypt.h" <<'EOF'
-int cv_key_unseal(int k);
+int cv_case_key_unseal(int k);
 extern const char *cv_store_case_name;
 EOF
 	cat >"$t/cli/cmd.c" <<'EOF'
@@ -263,10 +263,10 @@ EOF
 		'/lib/note\.c:4: cv_store_record_each_case used outside the access layer'
 
 	cp -R "$st/ok" "$st/unseal"
-	printf 'int cv_key_unseal(int k);\nint f(int k) { return cv_key_unseal(k); }\n' \
+	printf 'int cv_case_key_unseal(int k);\nint f(int k) { return cv_case_key_unseal(k); }\n' \
 		>"$st/unseal/src/lib/record.c"
 	expect "unsealing a case key outside access.c fails" 1 "$st/unseal/src" \
-		'/lib/record\.c:2: cv_key_unseal used outside'
+		'/lib/record\.c:2: cv_case_key_unseal used outside'
 
 	cp -R "$st/ok" "$st/ptr"
 	printf 'static int (*get)(int) = cv_store_case_get;\n' >"$st/ptr/src/cli/x.c"

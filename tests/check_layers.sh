@@ -3,7 +3,9 @@
 # no cycle, so that its modules stack in layers (STYLE.md: ground -> store
 # -> crypt, cert, log, ... -> policy, consent state, access -> commands).
 #
-# A module is a file's name without .c or .h; X -> Y when X.c or X.h
+# A module is a file's name without .c or .h, except that the storage
+# layer's files (store.c, store.h, store_ops.h and the backends
+# store_<name>.c) are one module, store; X -> Y when X.c or X.h
 # includes "Y.h" and Y.c or Y.h is in the directory.  banned.h, system
 # headers (<...>), headers from elsewhere (casevault.h) and a module's own
 # header are ignored.  The order is computed by tsort(1).
@@ -24,11 +26,14 @@ edges() {
 		[ -f "$f" ] || continue
 		m=$(basename "$f")
 		m=${m%.?}
+		case $m in store_*) m=store ;; esac
 		[ "$m" = banned ] && continue
 		printf '%s %s\n' "$m" "$m"
 		sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
 			while IFS= read -r inc; do
 				y=$(basename "$inc" .h)
+				[ -f "$1/$y.c" ] || [ -f "$1/$y.h" ] || continue
+				case $y in store_*) y=store ;; esac
 				[ "$y" = banned ] && continue
 				[ "$y" = "$m" ] && continue
 				[ -f "$1/$y.c" ] || [ -f "$1/$y.h" ] || continue

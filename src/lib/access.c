@@ -254,7 +254,7 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 				  "but it is not shredded): the vault was tampered with",
 				  case_id);
 	if (need & CV_NEED_RECOVERY) {
-		st = cv_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
+		st = cv_case_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
 		if (st != CV_OK)
 			return cv_err_set(err, CV_EINTEGRITY,
 					  "the recovery copy of case '%s' does not open: it was "
@@ -269,7 +269,7 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 					  case_id, s->me.name, case_id, s->me.name);
 		if (st != CV_OK)
 			return st;
-		st = cv_key_unseal(s->kh, sealed, &c->key, err);
+		st = cv_case_key_unseal(s->kh, sealed, &c->key, err);
 		if (st != CV_OK)
 			return cv_err_set(err, CV_EINTEGRITY,
 					  "the key of case '%s' sealed to '%s' does not open: it "
@@ -686,7 +686,7 @@ cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_
 
 		st = cv_store_case_get(s->v->st, ids.ids[i], &cr, err);
 		if (st == CV_OK && cv_word_parse(&cv_case_states, cr.status) != CV_CASE_SHREDDED) {
-			st = cv_key_unseal(recovery, cr.recovery_key, &key, err);
+			st = cv_case_key_unseal(recovery, cr.recovery_key, &key, err);
 			if (st == CV_OK) {
 				cv_seal_key(key, to->box_pk, sealed);
 				st = cv_store_grant_put(s->v->st, ids.ids[i], to->id, sealed,

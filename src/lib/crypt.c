@@ -120,6 +120,12 @@ cv_status cv_key_unseal(cv_keyholder *kh, const uint8_t sealed[CV_SEALED_KEY_LEN
 	return st;
 }
 
+cv_status cv_case_key_unseal(cv_keyholder *kh, const uint8_t sealed[CV_SEALED_KEY_LEN],
+			     uint8_t **key, cv_err *err)
+{
+	return cv_key_unseal(kh, sealed, key, err);
+}
+
 cv_status cv_new_id(cv_vault *v, char prefix, size_t n, char *out, cv_err *err)
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
