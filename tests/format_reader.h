@@ -467,6 +467,18 @@ static int identity_at(int64_t id, int64_t at, struct ident *out)
 	return 0;
 }
 
+/* §3.10: a settings row's message. */
+static void setting_msg(const uint8_t v[VID_LEN], const char *name, const char *value, int64_t seq,
+			int64_t signer, struct enc *e)
+{
+	put_str(e, "casevault-setting-v1");
+	put(e, v, VID_LEN);
+	put_lp(e, name);
+	put_lp(e, value);
+	put_u64(e, (uint64_t)seq);
+	put_u64(e, (uint64_t)signer);
+}
+
 /* §5.1 */
 static void cert_msg(const struct ident *c, struct enc *e)
 {
@@ -1160,6 +1172,13 @@ static int count_user(const cv_user_info *u, void *arg)
 	return 0;
 }
 
+static int count_case(const cv_case_info *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
 static int ignore_row(const cv_audit_row *r, void *arg)
 {
 	(void)r;
@@ -1273,8 +1292,12 @@ static int setup(void **state)
 	TRY(cv_consent_record(s, case2_id, &c3, &err));
 	TRY(cv_note_add(s, case2_id, "session", "to be shredded", 14, NULL, note3, &err));
 
-	/* alice disables erin, shreds the second case and resets bob. */
+	/* alice disables erin, shreds the second case and resets bob; she sets
+	 * two settings, one of them twice (§3.10). */
 	AS("alice", ALICE_PASS);
+	TRY(cv_config_set(s, "duty_hours", "8", &err));
+	TRY(cv_config_set(s, "timezone", "Asia/Shanghai", &err));
+	TRY(cv_config_set(s, "duty_hours", "12", &err));
 	TRY(cv_user_disable(s, "erin", &err));
 	TRY(cv_case_shred(s, case2_id, SHRED_REASON, code, &err));
 	TRY(cv_user_reset(s, "bob", code, BOB_RESET, strlen(BOB_RESET), &err));
@@ -1286,6 +1309,13 @@ static int setup(void **state)
 	/* bob, with his new keys: a note drafted, edited and finalized, an
 	 * addendum to it and an outcome note, both finalized. */
 	AS("bob", BOB_RESET);
+	{
+		int listed = 0; /* a list writes one case.read row per case (§7.4) */
+
+		TRY(cv_case_list(s, 1, count_case, &listed, &err));
+		if (listed != 1)
+			goto out;
+	}
 	TRY(cv_note_add(s, case_id, "analysis", NOTE2, strlen(NOTE2), NULL, note2, &err));
 	TRY(cv_note_edit(s, note2, NOTE2B, strlen(NOTE2B), NULL, &err));
 	TRY(cv_note_finalize(s, note2, &err));

@@ -223,6 +223,47 @@ static void test_unwrap_keys(void **state)
 
 /* §3.5, §4.3: who holds which vault key, and they are the same keys; the
  * disabled counselor holds none. */
+/* §3.10: each settings row is signed by an admin with the identity held at
+ * its seq, and seq is the log's last config.set of that name. */
+static void test_settings(void **state)
+{
+	uint8_t sig[SIG_LEN];
+	sqlite3_stmt *s;
+	int n = 0;
+
+	(void)state;
+	s = prep("SELECT name, value, seq, signer_id, sig FROM settings ORDER BY name");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		char name[32], value[128], q[160];
+		int64_t seq = sqlite3_column_int64(s, 2), signer = sqlite3_column_int64(s, 3);
+		struct enc e = {.n = 0};
+		struct ident k;
+
+		assert_int_equal(copy_text(s, 0, name, sizeof(name)), 0);
+		assert_int_equal(copy_text(s, 1, value, sizeof(value)), 0);
+		assert_int_equal(blob(s, 4, sig, SIG_LEN), 0);
+		assert_int_equal(identity_at(signer, seq, &k), 0);
+		assert_int_equal(verify_identity(&k), 0);
+		assert_string_equal(k.role, "admin");
+		setting_msg(vid, name, value, seq, signer, &e);
+		assert_int_equal(crypto_sign_verify_detached(sig, e.b, e.n, k.sign_pk), 0);
+		snprintf(q, sizeof(q),
+			 "SELECT max(seq) FROM audit WHERE action = 'config.set' AND outcome = 'ok'"
+			 " AND object = 'setting:%s'",
+			 name);
+		assert_int_equal(scalar(q), seq);
+		n++;
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(n, 2);
+	assert_int_equal(scalar("SELECT count(*) FROM settings WHERE name = 'duty_hours' AND"
+				" value = '12'"),
+			 1);
+	assert_int_equal(scalar("SELECT count(*) FROM audit WHERE action = 'config.set' AND"
+				" detail = 'value=8'"),
+			 1);
+}
+
 static void test_vault_keys(void **state)
 {
 	static const struct {
@@ -289,6 +330,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_user_certificates, no_open_transaction),
 	    cmocka_unit_test_setup(test_unwrap_keys, no_open_transaction),
 	    cmocka_unit_test_setup(test_vault_keys, no_open_transaction),
+	    cmocka_unit_test_setup(test_settings, no_open_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -218,7 +218,7 @@ static void test_open_sqlite_not_vault(void **state)
 	/* The right application id but an unknown format version. */
 	snprintf(other, sizeof(other), "%s/future.db", f->dir);
 	make_store(other);
-	raw_sql(other, "PRAGMA user_version = 2;");
+	raw_sql(other, "PRAGMA user_version = 3;");
 	st = (cv_store *)1;
 	assert_int_equal(cv_store_open(other, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
@@ -259,7 +259,7 @@ static void test_header_of_created_vault(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(s, 0), 1);
+	assert_int_equal(sqlite3_column_int64(s, 0), 2);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
