@@ -63,8 +63,12 @@ cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err)
 
 			snprintf(word, sizeof(word), "%.*s",
 				 (int)(n < sizeof(word) ? n : sizeof(word) - 1), p);
+			/* An empty argument would render as '?': an empty word
+			 * ("a,,b") is shown as what it is. */
 			return cv_fail(err, CV_EUSAGE, "consent.scope-unknown",
-				       "unknown consent scope '{1}'; use " SCOPE_CHOICES, word);
+				       n ? "unknown consent scope '{1}'; use " SCOPE_CHOICES
+					 : "unknown consent scope ''; use " SCOPE_CHOICES,
+				       word);
 		}
 		p += n;
 		if (*p == ',')
