@@ -1,8 +1,9 @@
 /*
  * test_case.c - cases through the public API (cv_case_open/list/find/show/
  * close/reopen/share/handover/shred, cv_user_reset): who may open and read
- * a case (R3) and the 'denied' rows of every refusal, input validation
- * that writes nothing, the duplicate-student warning, closing rules (R4),
+ * a case (R3) and the 'denied' rows of every refusal, each refusal's
+ * status and reason code (and the log detail it leaves), unknown ids,
+ * input validation that writes nothing, the duplicate-student warning, closing rules (R4),
  * crypto proof that ciphertexts and sealed keys moved with the sqlite3
  * library no longer open, handover and passphrase reset that lose nothing,
  * shredding (R10) that leaves no key or ciphertext on disk, and a whole
@@ -12,6 +13,43 @@
 #include "case_fixture.h"
 #include "keyholder.h"
 #include "recovery.h"
+
+/* Fails unless err holds status st and reason code want. */
+#define assert_code(e, st, want)                                                                   \
+	do {                                                                                       \
+		assert_int_equal((e).status, (st));                                                \
+		if (strcmp((e).code, (want)) != 0)                                                 \
+			fail_msg("code '%s', want '%s' (%s)", (e).code, (want), (e).msg);          \
+	} while (0)
+
+/* Audit rows of this actor, action and outcome on case_id whose detail is
+ * exactly detail. */
+static int64_t detail_rows(const char *path, const char *actor, const char *action,
+			   const char *outcome, const char *case_id, const char *detail)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	char object[32];
+	int64_t n = -1;
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE actor = ?1 AND"
+					    " action = ?2 AND outcome = ?3 AND object = ?4 AND"
+					    " detail = ?5",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
 
 /* Whether the file at path holds the bytes needle (0 when it is absent). */
 static int file_has(const char *path, const void *needle, size_t n)
@@ -270,34 +308,40 @@ static void test_open_bad_input(void **state)
 		const char *what;
 		cv_case_input in;
 		const char *msg;
+		const char *code; /* this module's reason code, or NULL: a field check's */
 	} bad[24];
 	size_t n = 0;
 
 	memset(long_name, 'a', sizeof(long_name) - 1);
-#define BAD(field, value, m)                                                                       \
+#define BAD(field, value, m, c)                                                                    \
 	do {                                                                                       \
 		bad[n].what = #field "=" #value;                                                   \
 		bad[n].in = student("S-77", "Wang Fang");                                          \
 		bad[n].in.field = value;                                                           \
 		bad[n].msg = m;                                                                    \
+		bad[n].code = c;                                                                   \
 		n++;                                                                               \
 	} while (0)
-	BAD(gender, "female", "gender must be F, M or X");
-	BAD(gender, "f", "gender must be F, M or X");
-	BAD(gender, NULL, "gender must be F, M or X");
-	BAD(grade, 0, "grade must be a number from 1 to 12");
-	BAD(grade, 13, "grade must be a number from 1 to 12");
-	BAD(category, "sadness", "unknown category 'sadness'");
-	BAD(category, NULL, "unknown category");
-	BAD(name, "Wang\tFang", "name has a control character at byte offset 4");
-	BAD(name, "Wang \xff\xfe", "name is not valid UTF-8 (byte offset 5)");
-	BAD(name, "Wang \xc3", "not valid UTF-8");
-	BAD(name, long_name, "the limit is 200");
-	BAD(class_name, "8-3\n", "class has a control character");
-	BAD(student_id, "", "student id is empty");
-	BAD(born, "2010-13-01", "birth date '2010-13-01' is not a date");
-	BAD(born, "2010/01/01", "is not a date");
-	BAD(guardian_phone, "138\x7f", "guardian phone has a control character");
+	BAD(gender, "female", "gender must be F, M or X", "case.gender-invalid");
+	BAD(gender, "f", "gender must be F, M or X", "case.gender-invalid");
+	BAD(gender, NULL, "gender must be F, M or X", "case.gender-invalid");
+	BAD(grade, 0, "grade must be a number from 1 to 12", "case.grade-invalid");
+	BAD(grade, 13, "grade must be a number from 1 to 12", "case.grade-invalid");
+	BAD(category, "sadness", "unknown category 'sadness'; use academic, emotion",
+	    "case.category-unknown");
+	BAD(category, NULL, "unknown category", "case.category-unknown");
+	BAD(name, "Wang\tFang", "name has a control character at byte offset 4", NULL);
+	BAD(name, "Wang \xff\xfe", "name is not valid UTF-8 (byte offset 5)", NULL);
+	BAD(name, "Wang \xc3", "not valid UTF-8", NULL);
+	BAD(name, long_name, "the limit is 200", NULL);
+	BAD(class_name, "8-3\n", "class has a control character", NULL);
+	BAD(student_id, "", "student id is empty", NULL);
+	/* Blanks and dashes only: nothing is left to index. */
+	BAD(student_id, " - ", "student id is empty; give the school's number",
+	    "case.student-id-empty");
+	BAD(born, "2010-13-01", "birth date '2010-13-01' is not a date", NULL);
+	BAD(born, "2010/01/01", "is not a date", NULL);
+	BAD(guardian_phone, "138\x7f", "guardian phone has a control character", NULL);
 #undef BAD
 	for (size_t i = 0; i < n; i++) {
 		char id[CV_CASE_ID_MAX] = "junk";
@@ -308,6 +352,8 @@ static void test_open_bad_input(void **state)
 		if (st != CV_EUSAGE)
 			fail_msg("%s: status %d, want usage (%s)", bad[i].what, st, err.msg);
 		assert_msg_has(err, bad[i].msg);
+		if (bad[i].code)
+			assert_code(err, CV_EUSAGE, bad[i].code);
 		assert_string_equal(id, "");
 	}
 	/* Nothing was written but the refusals themselves. */
@@ -320,6 +366,18 @@ static void test_open_bad_input(void **state)
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'case.open'"
 					" AND outcome = 'failed' AND actor = 'carol'"),
 			 (int64_t)n);
+	/* A usage refusal logs its code alone: the arguments may quote what
+	 * was typed. */
+	assert_int_equal(audit_rows(f->path, "carol", "case.open", "failed", "case:new"),
+			 (int64_t)n);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'case.open'"
+					" AND detail = 'case.gender-invalid'"),
+			 3);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'case.open'"
+					" AND detail = 'case.category-unknown'"),
+			 2);
+	assert_int_equal(
+	    q_int(f->path, "SELECT count(*) FROM audit WHERE instr(detail, 'sadness')"), 0);
 	logout(c);
 }
 
@@ -438,6 +496,19 @@ static void test_unshared_case_denied_until_shared(void **state)
 
 	assert_int_equal(show(d, a, &w, &err), CV_EDENIED);
 	assert_msg_has(err, "is not shared with 'dave'");
+	assert_code(err, CV_EDENIED, "case.not-shared");
+	{
+		char want[160], detail[64];
+
+		snprintf(want, sizeof(want),
+			 "case '%s' is not shared with 'dave'; a counselor on the case can share "
+			 "it with 'casevault case share %s dave'",
+			 a, a);
+		assert_string_equal(err.msg, want);
+		/* A refusal that names only ids and users keeps its arguments. */
+		snprintf(detail, sizeof(detail), "case.not-shared [\"%s\",\"dave\"]", a);
+		assert_int_equal(detail_rows(f->path, "dave", "case.show", "denied", a, detail), 1);
+	}
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(case_rows(f->path, "dave", "case.show", "denied", a), 1);
 	assert_int_equal(note_read(d, n, &r, &err), CV_EDENIED);
@@ -450,8 +521,13 @@ static void test_unshared_case_denied_until_shared(void **state)
 
 	/* Cases are shared only with active counselors. */
 	assert_int_equal(cv_case_share(c, a, "sam", &err), CV_EDENIED);
-	assert_msg_has(err, "shared only with counselors");
+	assert_msg_has(err, "'sam' is a supervisor; cases are shared only with counselors");
+	assert_code(err, CV_EDENIED, "grant.not-counselor");
+	assert_int_equal(detail_rows(f->path, "carol", "case.share", "denied", a,
+				     "grant.not-counselor [\"sam\",\"a supervisor\"]"),
+			 1);
 	assert_int_equal(cv_case_share(c, a, "alice", &err), CV_EDENIED);
+	assert_code(err, CV_EDENIED, "grant.not-counselor");
 	assert_int_equal(case_rows(f->path, "carol", "case.share", "denied", a), 2);
 	assert_int_equal(cv_case_share(c, a, "nobody", &err), CV_ENOTFOUND);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", a), 1);
@@ -515,6 +591,111 @@ static void test_supervisor_and_admin_never_read(void **state)
 			 0);
 }
 
+/* Unknown and malformed ids are one refusal, named by its kind; a typed
+ * name where an id belongs reaches no column of the log. */
+static void test_unknown_ids(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a;
+	struct shown w;
+	cv_err err = {0};
+
+	assert_int_equal(show(c, "C-00000", &w, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_string_equal(err.msg, "no case 'C-00000'; see 'casevault case list' for your cases");
+	assert_int_equal(
+	    detail_rows(f->path, "carol", "case.show", "failed", "C-00000", "case.not-found"), 1);
+	/* A name where the id belongs: no such case either way. */
+	assert_int_equal(show(c, "Zhang Wei", &w, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_int_equal(show(c, "Zhang Wei of class 8-3", &w, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_string_equal(err.msg,
+			    "no case 'Zhang Wei of class 8-3'; case ids look like C-7KQ2M");
+	assert_int_equal(
+	    detail_rows(f->path, "carol", "case.show", "failed", "?", "case.not-found"), 2);
+	assert_int_equal(w.cases, 0);
+
+	/* Asking first refuses the same way. */
+	assert_int_equal(
+	    cv_may_case(c, CV_ACT_NOTE_ADD, "Zhang Wei of class 8-3", NULL, NULL, &err),
+	    CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_int_equal(cv_may_case(c, CV_ACT_NOTE_SHOW, "N-000000", NULL, NULL, &err),
+			 CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "note.not-found");
+	assert_string_equal(err.msg, "no note 'N-000000'");
+	assert_int_equal(cv_may_case(c, CV_ACT_REFERRAL_UPDATE, "Zhang Wei", NULL, NULL, &err),
+			 CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "referral.not-found");
+	assert_int_equal(audit_rows(f->path, "carol", "referral.update", "failed", "referral:?"),
+			 1);
+	logout(c);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	assert_int_equal(cv_may_case(a, CV_ACT_CASE_SHRED, "C-00000", NULL, NULL, &err),
+			 CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_int_equal(
+	    detail_rows(f->path, "alice", "case.shred", "failed", "C-00000", "case.not-found"), 1);
+	logout(a);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE instr(actor || action ||"
+					" object || outcome || detail, 'Zhang') > 0"),
+			 0);
+}
+
+/* A list that meets a case that does not open shows the others, logs the
+ * one that failed and then refuses as a whole. */
+static void test_list_with_a_tampered_case(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], want[200], detail[80];
+	struct shown w;
+	cv_err err = {0};
+
+	open_new(c, "S-710", "Guo Hua", a);
+	open_new(c, "S-711", "Tang Yu", b);
+	raw_exec(f->path,
+		 "UPDATE cases SET data_nonce = (SELECT data_nonce FROM cases WHERE id = '%s'),"
+		 " data_box = (SELECT data_box FROM cases WHERE id = '%s') WHERE id = '%s'",
+		 b, b, a);
+	assert_int_equal(list(c, 1, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.unverified");
+	snprintf(want, sizeof(want),
+		 "1 case(s) failed verification and were not shown (first: '%s'); the vault was "
+		 "tampered with: run 'casevault audit verify'",
+		 a);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(w.cases, 1);
+	assert_string_equal(w.c[0].id, b);
+	snprintf(detail, sizeof(detail), "content.tampered [\"case\",\"%s\",\"%s\"]", a, a);
+	assert_int_equal(detail_rows(f->path, "carol", "case.read", "failed", a, detail), 1);
+	assert_int_equal(case_rows(f->path, "carol", "case.read", "ok", b), 1);
+	logout(c);
+}
+
+/* A vault-wide key that was never sealed to the user is tampering. */
+static void test_vault_key_missing(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c;
+	cv_case_input in = student("S-720", "Lin Tao");
+	char id[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int dup = -1;
+
+	raw_exec(f->path, "DELETE FROM vault_keys WHERE name = 'index' AND user_id ="
+			  " (SELECT id FROM users WHERE name = 'carol')");
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "vkey.missing");
+	assert_string_equal(err.msg, "the index key was never sealed to 'carol'; the vault was "
+				     "tampered with or damaged");
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
+	assert_int_equal(audit_rows(f->path, "carol", "case.open", "failed", "case:new"), 1);
+	logout(c);
+}
+
 /* ---- closing (R4) ----------------------------------------------------------------- */
 
 static void test_close_rules_and_reopen(void **state)
@@ -530,18 +711,46 @@ static void test_close_rules_and_reopen(void **state)
 	consent_all(c, a);
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
 	assert_msg_has(err, "without a final analysis note");
+	assert_code(err, CV_EDENIED, "case.close-needs-note");
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want),
+			 "case '%s' cannot be closed without a final analysis note (R4: records "
+			 "need an analysis and plan, and an evaluation of the outcome); add one "
+			 "with 'casevault note add %s --kind analysis' and finalize it",
+			 a, a);
+		assert_string_equal(err.msg, want);
+	}
 	/* A draft analysis does not count. */
 	note_ok(c, a, "analysis", "analysis and plan", an);
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
 	assert_msg_has(err, "analysis");
+	assert_code(err, CV_EDENIED, "case.close-needs-note");
 	assert_int_equal(cv_note_finalize(c, an, &err), CV_OK);
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
 	assert_msg_has(err, "without a final outcome note");
+	assert_msg_has(err, "--kind outcome'");
+	assert_code(err, CV_EDENIED, "case.close-needs-note");
 	final_note(c, a, "outcome", "outcome evaluation", oc);
 	note_ok(c, a, "session", "a late session note", s1);
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
 	assert_msg_has(err, "1 note(s) that are drafts");
+	assert_code(err, CV_EDENIED, "case.close-drafts");
 	assert_int_equal(case_rows(f->path, "carol", "case.close", "denied", a), 4);
+	{
+		char detail[64];
+
+		snprintf(detail, sizeof(detail), "case.close-needs-note [\"%s\",\"analysis\"]", a);
+		assert_int_equal(detail_rows(f->path, "carol", "case.close", "denied", a, detail),
+				 2);
+		snprintf(detail, sizeof(detail), "case.close-needs-note [\"%s\",\"outcome\"]", a);
+		assert_int_equal(detail_rows(f->path, "carol", "case.close", "denied", a, detail),
+				 1);
+		snprintf(detail, sizeof(detail), "case.close-drafts [\"%s\",\"1\"]", a);
+		assert_int_equal(detail_rows(f->path, "carol", "case.close", "denied", a, detail),
+				 1);
+	}
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM cases WHERE id = '%s'"
 			       " AND status = 'open'",
@@ -561,14 +770,19 @@ static void test_close_rules_and_reopen(void **state)
 	assert_int_equal(w.cases, 1);
 	/* No new work on a closed case, and it cannot be closed twice. */
 	assert_int_equal(cv_note_add(c, a, NULL, "more", 4, NULL, x, &err), CV_EDENIED);
-	assert_msg_has(err, "is closed");
+	assert_msg_has(err, "is closed; reopen it with 'casevault case reopen");
+	assert_code(err, CV_EDENIED, "case.closed");
 	assert_string_equal(x, "");
 	assert_int_equal(cv_case_close(c, a, &err), CV_EDENIED);
+	assert_code(err, CV_EDENIED, "case.closed");
 
 	assert_int_equal(cv_case_reopen(c, a, &err), CV_OK);
 	assert_int_equal(case_rows(f->path, "carol", "case.reopen", "ok", a), 1);
 	assert_int_equal(cv_case_reopen(c, a, &err), CV_EUSAGE);
 	assert_msg_has(err, "already open");
+	assert_code(err, CV_EUSAGE, "case.already-open");
+	assert_int_equal(
+	    detail_rows(f->path, "carol", "case.reopen", "failed", a, "case.already-open"), 1);
 	assert_int_equal(show(c, a, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].status, "open");
 	assert_string_equal(w.c[0].closed_at, "");
@@ -599,6 +813,13 @@ static void test_note_box_moved_within_case(void **state)
 	assert_int_equal(note_read(c, n2, &r, &err), CV_EINTEGRITY);
 	assert_int_equal(r.calls, 0);
 	assert_msg_has(err, "does not decrypt");
+	assert_code(err, CV_EINTEGRITY, "content.tampered");
+	{
+		char want[200];
+
+		snprintf(want, sizeof(want), "the note '%s' of case '%s' does not decrypt", n2, a);
+		assert_msg_has(err, want);
+	}
 	assert_note_text(c, n1, "note one: the real text");
 	logout(c);
 }
@@ -651,8 +872,17 @@ static void test_case_data_moved(void **state)
 		 " data_box = (SELECT data_box FROM cases WHERE id = '%s') WHERE id = '%s'",
 		 b, b, a);
 	assert_int_equal(show(c, a, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "content.tampered");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(case_rows(f->path, "carol", "case.show", "failed", a), 1);
+	/* An integrity failure keeps its arguments in the log. */
+	{
+		char detail[80];
+
+		snprintf(detail, sizeof(detail), "content.tampered [\"case\",\"%s\",\"%s\"]", a, a);
+		assert_int_equal(detail_rows(f->path, "carol", "case.show", "failed", a, detail),
+				 1);
+	}
 	assert_int_equal(show(c, b, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].name, "Tang Yu");
 	logout(c);
@@ -678,6 +908,8 @@ static void test_grant_key_replaced(void **state)
 		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
 		 a1, a1);
 	assert_int_equal(show(c, a1, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
+	assert_msg_has(err, "sealed to 'carol' does not open");
 	assert_int_equal(w.cases, 0);
 
 	/* Dave's grant in place of carol's. */
@@ -688,6 +920,7 @@ static void test_grant_key_replaced(void **state)
 		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
 		 a2, a2);
 	assert_int_equal(show(c, a2, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(show(d, a2, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].name, "Case Two");
@@ -699,6 +932,7 @@ static void test_grant_key_replaced(void **state)
 		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
 		 b, a3);
 	assert_int_equal(show(c, a3, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "content.tampered");
 	assert_int_equal(w.cases, 0);
 
 	/* A grant row dave writes for himself with carol's sealed key gives
@@ -709,6 +943,7 @@ static void test_grant_key_replaced(void **state)
 		 " granted_by, granted_at FROM grants WHERE case_id = '%s'",
 		 b);
 	assert_int_equal(show(d, b, &w, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(show(c, b, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].name, "Case Four");
@@ -782,7 +1017,9 @@ static void test_handover_refusals(void **state)
 	wrong[0] = wrong[0] == '0' ? '1' : '0';
 	assert_int_equal(cv_case_handover(a, cs, "dave", wrong, &err), CV_EAUTH);
 	assert_msg_has(err, "recovery code");
+	assert_code(err, CV_EAUTH, "recovery.mistyped");
 	assert_int_equal(cv_case_handover(a, cs, "dave", "", &err), CV_EAUTH);
+	assert_code(err, CV_EAUTH, "recovery.mistyped");
 	/* A well-formed code of another vault. */
 	snprintf(opath, sizeof(opath), "%s/other.db", f->dir);
 	assert_int_equal(
@@ -790,6 +1027,10 @@ static void test_handover_refusals(void **state)
 	    CV_OK);
 	assert_int_equal(cv_case_handover(a, cs, "dave", other, &err), CV_EAUTH);
 	assert_msg_has(err, "another vault");
+	assert_code(err, CV_EAUTH, "recovery.other-vault");
+	assert_int_equal(
+	    detail_rows(f->path, "alice", "case.handover", "failed", cs, "recovery.other-vault"),
+	    1);
 	assert_int_equal(case_rows(f->path, "alice", "case.handover", "failed", cs), 3);
 	/* Nothing was granted. */
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u ON"
@@ -797,10 +1038,16 @@ static void test_handover_refusals(void **state)
 			 0);
 	/* A case that does not exist. */
 	assert_int_equal(cv_case_handover(a, "C-00000", "dave", recovery, &err), CV_ENOTFOUND);
+	assert_msg_has(err, "no case 'C-00000'");
+	assert_code(err, CV_ENOTFOUND, "case.not-found");
+	assert_int_equal(
+	    detail_rows(f->path, "alice", "case.handover", "failed", "C-00000", "case.not-found"),
+	    1);
 	/* A counselor who has left. */
 	assert_int_equal(cv_user_disable(a, "dave", &err), CV_OK);
 	assert_int_equal(cv_case_handover(a, cs, "dave", recovery, &err), CV_EDENIED);
-	assert_msg_has(err, "disabled");
+	assert_msg_has(err, "'dave' is disabled; cases go to active counselors");
+	assert_code(err, CV_EDENIED, "grant.user-disabled");
 	assert_int_equal(case_rows(f->path, "alice", "case.handover", "denied", cs), 1);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u ON"
 					" u.id = g.user_id WHERE u.name = 'dave'"),
@@ -1002,8 +1249,8 @@ static void test_shred(void **state)
 			 1);
 	/* The reason is in the log sealed to the recovery key: not in clear,
 	 * and the recovery code opens it. */
-	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE instr(detail, 'retention')"),
-			 0);
+	assert_int_equal(
+	    q_int(f->path, "SELECT count(*) FROM audit WHERE instr(detail, 'retention')"), 0);
 	{
 		char b64[512];
 		uint8_t box[256], plain[256];
@@ -1026,12 +1273,15 @@ static void test_shred(void **state)
 	/* Not even the recovery code reads it now. */
 	assert_int_equal(cv_case_handover(a, cs, "carol", recovery, &err), CV_ENOTFOUND);
 	assert_msg_has(err, "shredded");
+	assert_code(err, CV_ENOTFOUND, "case.shredded");
 	assert_int_equal(cv_case_shred(a, cs, "again", recovery, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.shredded");
 	logout(a);
 
 	c = login_ok(f->v, "carol", PW_CAROL);
 	assert_int_equal(show(c, cs, &w, &err), CV_ENOTFOUND);
 	assert_msg_has(err, "shredded");
+	assert_code(err, CV_ENOTFOUND, "case.shredded");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(note_read(c, n, &r, &err), CV_ENOTFOUND);
 	assert_int_equal(r.calls, 0);
@@ -1067,11 +1317,13 @@ static void test_shred(void **state)
 	c = login_ok(f->v, "carol", PW_CAROL);
 	assert_int_equal(show(c, cs, &w, &err), CV_EINTEGRITY);
 	assert_msg_has(err, "malformed");
+	assert_code(err, CV_EINTEGRITY, "case.malformed");
 	assert_int_equal(w.cases, 0);
 	logout(c);
 	a = login_ok(f->v, "alice", PW_ALICE);
 	assert_int_equal(cv_case_handover(a, cs, "carol", recovery, &err), CV_EINTEGRITY);
 	assert_msg_has(err, "malformed");
+	assert_code(err, CV_EINTEGRITY, "case.malformed");
 	logout(a);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants WHERE case_id = '%s'", cs), 0);
 
@@ -1185,6 +1437,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unshared_case_denied_until_shared, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_supervisor_and_admin_never_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_with_a_tampered_case, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vault_key_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_rules_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_note_box_moved_within_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_note_box_moved_across_cases, setup, teardown),

@@ -6,10 +6,47 @@
  * consent as well while the student is a minor (no birth date, or under
  * 18); withdrawal that stops new work at once and marks what exists; bad
  * consent input; and --crisis, which needs a justification, lets the work
- * through, and leaves a break-glass row without the justification.
+ * through, and leaves a break-glass row without the justification.  Each
+ * refusal is checked by status and reason code.
  */
 #define FIXTURE_TAG "consent"
 #include "case_fixture.h"
+#include "consent_state.h"
+
+/* Fails unless err holds status st and reason code want. */
+#define assert_code(e, st, want)                                                                   \
+	do {                                                                                       \
+		assert_int_equal((e).status, (st));                                                \
+		if (strcmp((e).code, (want)) != 0)                                                 \
+			fail_msg("code '%s', want '%s' (%s)", (e).code, (want), (e).msg);          \
+	} while (0)
+
+/* Audit rows of this action and outcome on case_id whose detail is exactly
+ * detail. */
+static int64_t detail_rows(const char *path, const char *action, const char *outcome,
+			   const char *case_id, const char *detail)
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *s = NULL;
+	char object[32];
+	int64_t n = -1;
+
+	snprintf(object, sizeof(object), "case:%s", case_id);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM audit WHERE action = ?1 AND"
+					    " outcome = ?2 AND object = ?3 AND detail = ?4",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(s, 1, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
 
 /* What cv_note_show delivered. */
 struct note_read {
@@ -236,12 +273,31 @@ static void test_note_without_consent_denied(void **state)
 	assert_msg_has(err, "for individual counseling");
 	assert_msg_has(err, "casevault consent record");
 	assert_msg_has(err, "--scope individual");
+	assert_code(err, CV_EDENIED, "consent.missing");
+	{
+		char want[400], detail[96];
+
+		snprintf(
+		    want, sizeof(want),
+		    "case '%s' has no recorded consent from the student for individual "
+		    "counseling; record it with 'casevault consent record %s --by student "
+		    "--method written|oral --date YYYY-MM-DD --scope individual', or act under "
+		    "--crisis \"justification\" if there is a risk of harm",
+		    a, a);
+		assert_string_equal(err.msg, want);
+		/* The denial keeps its arguments: the case, the scope's word and
+		 * its prose. */
+		snprintf(detail, sizeof(detail),
+			 "consent.missing [\"%s\",\"individual\",\"individual counseling\"]", a);
+		assert_int_equal(detail_rows(f->path, "note.add", "denied", a, detail), 1);
+	}
 	assert_string_equal(n, "");
 	assert_int_equal(case_rows(f->path, "carol", "note.add", "denied", a), 1);
 	/* A contact note needs consent to contact the guardians. */
 	assert_int_equal(note_add(c, a, "contact", NULL, n, &err), CV_EDENIED);
 	assert_msg_has(err, "contact with guardians");
 	assert_msg_has(err, "--scope guardian-contact");
+	assert_code(err, CV_EDENIED, "consent.missing");
 	/* Consent to group work is not consent to individual counseling. */
 	consent_ok(c, a, "student", "group");
 	consent_ok(c, a, "guardian", "group");
@@ -263,8 +319,10 @@ static void test_minor_without_birth_date_needs_guardian(void **state)
 	open_new(c, "S-2", "Wu Hao", a);
 	consent_ok(c, a, "student", "individual");
 	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
-	assert_msg_has(err, "from the guardian (the student is a minor)");
-	assert_msg_has(err, "--by guardian");
+	assert_msg_has(err, "has no recorded consent from the guardian (the student is a minor) "
+			    "for individual counseling; record it with 'casevault consent record");
+	assert_msg_has(err, "--by guardian --method written|oral");
+	assert_code(err, CV_EDENIED, "consent.missing");
 	view_ok(c, a, &v);
 	assert_int_equal(v.minor, 1);
 	assert_string_equal(v.sconsent, "individual");
@@ -433,8 +491,10 @@ static void test_withdrawal_stops_new_work(void **state)
 			 1);
 	/* At once: no note, test, referral or edit. */
 	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_EDENIED);
-	assert_msg_has(err, "withdrawn");
+	assert_msg_has(err, "has no current (withdrawn) consent from the student for individual "
+			    "counseling");
 	assert_msg_has(err, "casevault consent record");
+	assert_code(err, CV_EDENIED, "consent.missing");
 	assert_int_equal(test_add(c, a, NULL, x, &err), CV_EDENIED);
 	assert_int_equal(referral_add(c, a, NULL, x, &err), CV_EDENIED);
 	assert_int_equal(cv_note_edit(c, n2, "changed", 7, NULL, &err), CV_EDENIED);
@@ -528,7 +588,9 @@ static void test_withdraw_one_scope(void **state)
 	 * notes, though the student still agrees. */
 	assert_int_equal(cv_consent_withdraw(c, a, "guardian", "individual", NULL, &err), CV_OK);
 	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_EDENIED);
-	assert_msg_has(err, "guardian");
+	assert_msg_has(err, "has no current (withdrawn) consent from the guardian (the student is "
+			    "a minor) for individual counseling");
+	assert_code(err, CV_EDENIED, "consent.missing");
 	view_ok(c, a, &v);
 	assert_string_equal(v.sconsent, "individual,group,guardian-contact,referral-disclosure");
 	assert_string_equal(v.gconsent, "group,guardian-contact,referral-disclosure");
@@ -549,26 +611,51 @@ static void test_bad_consent_input(void **state)
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
 	char a[CV_CASE_ID_MAX];
+	/* code: this module's reason code, or NULL for a date check's. */
 	struct {
 		cv_consent_input in;
-		const char *msg;
+		const char *msg, *code;
 	} bad[] = {
-	    {{"teacher", "written", "2024-09-02", "individual", NULL}, "--by must be"},
-	    {{"both", "written", "2024-09-02", "individual", NULL}, "--by must be"},
-	    {{NULL, "written", "2024-09-02", "individual", NULL}, "--by must be"},
-	    {{"student", "email", "2024-09-02", "individual", NULL}, "--method must be"},
-	    {{"student", NULL, "2024-09-02", "individual", NULL}, "--method must be"},
-	    {{"student", "oral", "2024-13-01", "individual", NULL}, "is not a date"},
-	    {{"student", "oral", "2024-02-30", "individual", NULL}, "is not a date"},
-	    {{"student", "oral", "02/09/2024", "individual", NULL}, "is not a date"},
-	    {{"student", "oral", NULL, "individual", NULL}, "is not a date"},
+	    {{"teacher", "written", "2024-09-02", "individual", NULL},
+	     "--by must be student or guardian",
+	     "consent.party-invalid"},
+	    {{"both", "written", "2024-09-02", "individual", NULL},
+	     "--by must be",
+	     "consent.party-invalid"},
+	    {{NULL, "written", "2024-09-02", "individual", NULL},
+	     "--by must be",
+	     "consent.party-invalid"},
+	    {{"student", "email", "2024-09-02", "individual", NULL},
+	     "--method must be written or oral",
+	     "consent.method-invalid"},
+	    {{"student", NULL, "2024-09-02", "individual", NULL},
+	     "--method must be",
+	     "consent.method-invalid"},
+	    {{"student", "oral", "2024-13-01", "individual", NULL}, "is not a date", NULL},
+	    {{"student", "oral", "2024-02-30", "individual", NULL}, "is not a date", NULL},
+	    {{"student", "oral", "02/09/2024", "individual", NULL}, "is not a date", NULL},
+	    {{"student", "oral", NULL, "individual", NULL}, "is not a date", NULL},
 	    {{"student", "oral", "2024-09-02", "individual,swimming", NULL},
-	     "unknown consent scope 'swimming'"},
-	    {{"student", "oral", "2024-09-02", "Individual", NULL}, "unknown consent scope"},
-	    {{"student", "oral", "2024-09-02", "individual,,group", NULL}, "unknown consent scope"},
-	    {{"student", "oral", "2024-09-02", "", NULL}, "no consent scope given"},
-	    {{"student", "oral", "2024-09-02", NULL, NULL}, "no consent scope given"},
-	    {{"student", "oral", "2024-09-02", "individual", "nobody"}, "--verified-by names no"},
+	     "unknown consent scope 'swimming'; use individual, group, testing, guardian-contact "
+	     "or referral-disclosure",
+	     "consent.scope-unknown"},
+	    {{"student", "oral", "2024-09-02", "Individual", NULL},
+	     "unknown consent scope 'Individual'",
+	     "consent.scope-unknown"},
+	    {{"student", "oral", "2024-09-02", "individual,,group", NULL},
+	     "unknown consent scope ''",
+	     "consent.scope-unknown"},
+	    {{"student", "oral", "2024-09-02", "", NULL},
+	     "no consent scope given; use one or more of individual, group, testing, "
+	     "guardian-contact or referral-disclosure",
+	     "consent.scope-missing"},
+	    {{"student", "oral", "2024-09-02", NULL, NULL},
+	     "no consent scope given",
+	     "consent.scope-missing"},
+	    {{"student", "oral", "2024-09-02", "individual", "nobody"},
+	     "--verified-by names no user 'nobody'; give the name of the colleague who verified "
+	     "the consent",
+	     "consent.verifier-unknown"},
 	};
 	struct view v;
 	cv_err err = {0};
@@ -577,13 +664,27 @@ static void test_bad_consent_input(void **state)
 	/* Nothing to withdraw yet. */
 	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, NULL, &err), CV_EUSAGE);
 	assert_msg_has(err, "no consent to withdraw");
+	assert_code(err, CV_EUSAGE, "consent.nothing-to-withdraw");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cv_status st = cv_consent_record(c, a, &bad[i].in, &err);
 
 		if (st != CV_EUSAGE)
 			fail_msg("bad consent %zu: status %d (%s)", i, st, err.msg);
 		assert_msg_has(err, bad[i].msg);
+		if (bad[i].code)
+			assert_code(err, CV_EUSAGE, bad[i].code);
 	}
+	/* Usage refusals log their code alone: nothing typed reaches the log. */
+	assert_int_equal(
+	    detail_rows(f->path, "consent.record", "failed", a, "consent.scope-unknown"), 3);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.record", "failed", a, "consent.verifier-unknown"), 1);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.withdraw", "failed", a, "consent.nothing-to-withdraw"),
+	    1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE instr(detail, 'swimming')"
+					" OR instr(detail, 'nobody') OR instr(detail, 'teacher')"),
+			 0);
 	assert_int_equal(records(f->path, a, "consent"), 0);
 	assert_int_equal(case_rows(f->path, "carol", "consent.record", "ok", a), 0);
 
@@ -601,10 +702,36 @@ static void test_bad_consent_input(void **state)
 		assert_string_equal(v.consent[0].scopes, "individual,testing");
 	}
 	assert_int_equal(cv_consent_withdraw(c, a, "teacher", NULL, NULL, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.party-invalid");
 	assert_int_equal(cv_consent_withdraw(c, a, NULL, "swimming", NULL, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.scope-unknown");
 	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, "2024-02-30", &err), CV_EUSAGE);
 	assert_int_equal(records(f->path, a, "consent"), 1);
 	logout(c);
+}
+
+/* The scope list in the refusals is fixed text: it must name every scope
+ * the vocabulary knows, in its order. */
+static void test_scope_choices_follow_the_vocabulary(void **state)
+{
+	char choices[256];
+	unsigned bits = 0;
+	cv_err err = {0};
+
+	(void)state;
+	cv_word_choices(&cv_scopes, choices, sizeof(choices));
+	assert_true(strlen(choices) > 0);
+	assert_int_equal(cv_scope_parse("", &bits, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.scope-missing");
+	assert_msg_has(err, choices);
+	assert_int_equal(cv_scope_parse("testing,hiking", &bits, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.scope-unknown");
+	assert_string_equal(err.args[0], "hiking");
+	assert_msg_has(err, choices);
+	for (size_t i = 1; i < cv_scopes.n; i++) {
+		assert_int_equal(cv_scope_parse(cv_scopes.words[i], &bits, &err), CV_OK);
+		assert_int_equal(bits, 1u << (i - 1));
+	}
 }
 
 static void test_consent_only_by_granted_counselor(void **state)
@@ -645,15 +772,21 @@ static void test_crisis_needs_justification(void **state)
 	open_new(c, "S-20", "Wu Hao", a);
 	assert_int_equal(note_add(c, a, NULL, "", x, &first), CV_EUSAGE);
 	assert_msg_has(first, "--crisis needs a justification");
+	assert_code(first, CV_EUSAGE, "crisis.justification");
 	assert_string_equal(x, "");
 	assert_int_equal(test_add(c, a, "", x, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "crisis.justification");
 	assert_int_equal(referral_add(c, a, "", x, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "crisis.justification");
 	assert_int_equal(note_add(c, a, NULL, "risk\nof harm", x, &ctl), CV_EUSAGE);
+	assert_code(ctl, CV_EUSAGE, "crisis.justification");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", a), 0);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
 	logout(c);
 	/* The message says what is wrong with the justification. */
-	assert_msg_has(first, "the justification is empty");
+	assert_string_equal(first.msg, "--crisis needs a justification: say what risk of harm "
+				       "makes acting without consent necessary (the justification "
+				       "is empty; give a value)");
 	assert_msg_has(ctl, "control character");
 }
 
@@ -667,6 +800,9 @@ static void test_crisis_blank_justification_refused(void **state)
 	open_new(c, "S-21", "Wu Hao", a);
 	/* Spaces are no justification. */
 	assert_int_equal(note_add(c, a, NULL, "   ", x, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "crisis.justification");
+	assert_string_equal(err.msg, "--crisis needs a justification: say what risk of harm makes "
+				     "acting without consent necessary");
 	assert_int_equal(records(f->path, a, "note"), 0);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
 	logout(c);
@@ -692,9 +828,8 @@ static void test_crisis_lets_work_through(void **state)
 					" detail LIKE 'record=X-%%' AND"
 					" detail LIKE '%% action=%% scope=%%'"),
 			 3);
-	assert_int_equal(q_int(f->path,
-			       "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
-			       " detail LIKE '%% action=note.add scope=individual'"),
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
+					" detail LIKE '%% action=note.add scope=individual'"),
 			 1);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis' AND"
 					" detail LIKE '%% action=test.add scope=testing'"),
@@ -791,6 +926,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_withdraw_one_scope, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_consent_input, setup, teardown),
+	    cmocka_unit_test(test_scope_choices_follow_the_vocabulary),
 	    cmocka_unit_test_setup_teardown(test_consent_only_by_granted_counselor, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_needs_justification, setup, teardown),

@@ -3,14 +3,19 @@
  * made with cv_vault_create in a temporary directory: the printed code
  * opens an unseal-only holder (also typed in upper case or with spaces),
  * a mistyped code or another vault's code is refused, a key sealed to the
- * recovery public key opens with it, and a recovery_pk replaced in the
- * meta table (with the sqlite3 library, as an attacker would) is detected.
+ * recovery public key opens with it, and a recovery_pk replaced in or
+ * deleted from the meta table (with the sqlite3 library, as an attacker
+ * would) is detected.  Each refusal is checked by status and reason code.
  */
 #include "helpers.h"
 #include "recovery.h"
 #include "banned.h"
 
 static const char pass[] = "correct horse battery staple";
+
+/* The reason codes of the two refusals of a code. */
+#define MISTYPED "recovery.mistyped"
+#define OTHER_VAULT "recovery.other-vault"
 
 struct fixture {
 	char dir[TEST_DIR_MAX];
@@ -75,8 +80,10 @@ static cv_vault *vault_open(const char *path)
 	return v;
 }
 
-/* Expects code to be refused on v with st and a message holding frag. */
-static void open_refused(cv_vault *v, const char *code, cv_status want, const char *frag)
+/* Expects code to be refused on v with st, reason code want_code (NULL:
+ * not checked) and a message holding frag. */
+static void open_refused(cv_vault *v, const char *code, cv_status want, const char *want_code,
+			 const char *frag)
 {
 	static cv_keyholder dummy;
 	cv_keyholder *kh = &dummy;
@@ -90,6 +97,9 @@ static void open_refused(cv_vault *v, const char *code, cv_status want, const ch
 	}
 	assert_null(kh);
 	assert_int_equal(err.status, want);
+	if (want_code && strcmp(err.code, want_code) != 0)
+		fail_msg("code '%s': reason '%s' (%s), expected '%s'", code, err.code, err.msg,
+			 want_code);
 	if (frag && !strstr(err.msg, frag))
 		fail_msg("code '%s': message '%s' lacks '%s'", code, err.msg, frag);
 }
@@ -209,7 +219,7 @@ static void test_mistyped_code(void **state)
 	for (size_t i = 32; i < 36; i++) {
 		memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 		code[digit_pos(i)] = next_hex(code[digit_pos(i)]);
-		open_refused(v, code, CV_EAUTH, "mistyped");
+		open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	}
 	/* One digit of the key part changed: always refused; the check
 	 * digits catch it as a typo except with probability 2^-16, when it
@@ -221,35 +231,39 @@ static void test_mistyped_code(void **state)
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(cv_recovery_open(v, code, &kh, &err), CV_EAUTH);
 		assert_null(kh);
-		if (strstr(err.msg, "mistyped"))
+		if (strstr(err.msg, "mistyped")) {
+			assert_string_equal(err.code, MISTYPED);
 			mistyped++;
+		} else {
+			assert_string_equal(err.code, OTHER_VAULT);
+		}
 	}
 	assert_true(mistyped >= 31);
 
 	/* Wrong lengths and characters. */
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 	code[CV_RECOVERY_CODE_LEN - 5] = '\0'; /* last group missing */
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 	code[CV_RECOVERY_CODE_LEN - 1] = '\0'; /* one digit missing */
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN);
 	memcpy(code + CV_RECOVERY_CODE_LEN, "-0000", 6); /* a group too many */
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 	code[0] = 'g';
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 	code[4] = '_'; /* only dashes and spaces separate */
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
 	code[2] = '-'; /* a separator inside a byte */
-	open_refused(v, code, CV_EAUTH, "mistyped");
-	open_refused(v, "", CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
+	open_refused(v, "", CV_EAUTH, MISTYPED, "mistyped");
 	/* Far too long: the code twice. */
 	memcpy(code, fx.code_a, CV_RECOVERY_CODE_LEN);
 	memcpy(code + CV_RECOVERY_CODE_LEN, fx.code_a, CV_RECOVERY_CODE_LEN + 1);
-	open_refused(v, code, CV_EAUTH, "mistyped");
+	open_refused(v, code, CV_EAUTH, MISTYPED, "mistyped");
 
 	/* Still opens with the right code afterwards. */
 	cv_keyholder_free(open_ok(v, fx.code_a));
@@ -262,8 +276,9 @@ static void test_other_vaults_code(void **state)
 	cv_vault *va = vault_open(fx.path_a), *vb = vault_open(fx.path_b);
 
 	(void)state;
-	open_refused(va, fx.code_b, CV_EAUTH, "another vault");
-	open_refused(vb, fx.code_a, CV_EAUTH, "another vault");
+	open_refused(va, fx.code_b, CV_EAUTH, OTHER_VAULT,
+		     "that recovery code belongs to another vault; use this vault's code");
+	open_refused(vb, fx.code_a, CV_EAUTH, OTHER_VAULT, "another vault");
 	cv_keyholder_free(open_ok(vb, fx.code_b));
 	cv_vault_close(va);
 	cv_vault_close(vb);
@@ -331,9 +346,10 @@ static void expect_pk_tampered(const char *path, const char *good_code, const ch
 
 	assert_int_equal(cv_recovery_pk(v, pk, &err), CV_EINTEGRITY);
 	assert_non_null(strstr(err.msg, "tampered"));
+	assert_string_equal(err.code, "recovery.signature");
 	/* Neither the real code nor the one the attacker holds opens. */
-	open_refused(v, good_code, CV_EINTEGRITY, "tampered");
-	open_refused(v, other_code, CV_EINTEGRITY, "tampered");
+	open_refused(v, good_code, CV_EINTEGRITY, "recovery.signature", "tampered");
+	open_refused(v, other_code, CV_EINTEGRITY, "recovery.signature", "tampered");
 	cv_vault_close(v);
 }
 
@@ -378,7 +394,7 @@ static void test_replaced_recovery_pk(void **state)
 	meta_set(path_c, "recovery_pk", pk_c, sizeof(pk_c) - 1);
 	v = vault_open(path_c);
 	assert_int_equal(cv_recovery_pk(v, junk, &err), CV_EINTEGRITY);
-	open_refused(v, code_c, CV_EINTEGRITY, NULL);
+	open_refused(v, code_c, CV_EINTEGRITY, NULL, NULL);
 	cv_vault_close(v);
 
 	/* Put back, it verifies and opens again: the refusals above came
@@ -389,6 +405,31 @@ static void test_replaced_recovery_pk(void **state)
 	cv_keyholder_free(open_ok(v, code_c));
 	cv_vault_close(v);
 	sodium_free(code_c);
+}
+
+/* A vault without its recovery key, or without the signature over it. */
+static void test_missing_recovery_pk(void **state)
+{
+	static const char *const keys[] = {"recovery_sig", "recovery_pk"};
+	uint8_t pk[crypto_box_PUBLICKEYBYTES];
+	char path_d[TEST_PATH_MAX], *code_d = NULL;
+	cv_vault *v;
+	cv_err err = {0};
+
+	(void)state;
+	vault_path(path_d, sizeof(path_d), "d.db");
+	assert_int_equal(make_vault(path_d, &code_d), 0);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		raw_exec(path_d, "DELETE FROM meta WHERE key = '%s'", keys[i]);
+		v = vault_open(path_d);
+		assert_int_equal(cv_recovery_pk(v, pk, &err), CV_EINTEGRITY);
+		assert_string_equal(err.code, "recovery.missing");
+		assert_string_equal(err.msg, "the vault's recovery key or first admin is missing: "
+					     "the vault was tampered with");
+		open_refused(v, code_d, CV_EINTEGRITY, "recovery.missing", "is missing");
+		cv_vault_close(v);
+	}
+	sodium_free(code_d);
 }
 
 /* cv_recovery_generate on its own: fresh codes, each opening to its pk. */
@@ -422,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_other_vaults_code),
 		cmocka_unit_test(test_sealed_key_opens),
 		cmocka_unit_test(test_replaced_recovery_pk),
+		cmocka_unit_test(test_missing_recovery_pk),
 		cmocka_unit_test(test_generate),
 	};
 	/* clang-format on */

@@ -17,6 +17,7 @@
 #include "banned.h"
 
 #define EACH_BATCH 64 /* cases decrypted, logged and shown at a time */
+#define CODE_CASE_NOT_FOUND "case.not-found"
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -67,8 +68,8 @@ static cv_status open_json(cv_session *s, const uint8_t *key, const cv_place *at
 	if (!*out || !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		return cv_err_set(err, CV_EINTEGRITY, "the %s of case '%s' is not valid JSON",
-				  at->type, at->case_id);
+		return cv_fail(err, CV_EINTEGRITY, "content.not-json",
+			       "the {1} of case '{2}' is not valid JSON", at->type, at->case_id);
 	}
 	return CV_OK;
 }
@@ -124,8 +125,8 @@ cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record 
 	return open_json(s, c->key, &at, r->nonce, r->box, r->box_len, body, err);
 }
 
-cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r,
-			      uint8_t **text, size_t *len, cv_err *err)
+cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r, uint8_t **text,
+			      size_t *len, cv_err *err)
 {
 	cv_place at = {r->type, c->rec.id, r->id, r->version};
 
@@ -169,12 +170,11 @@ void cv_rec_list_free(cv_rec_list *l)
 	l->n = 0;
 }
 
-static cv_status read_records(cv_session *s, const char *case_id, cv_rec_type type,
-			      cv_rec_list *l, cv_err *err)
+static cv_status read_records(cv_session *s, const char *case_id, cv_rec_type type, cv_rec_list *l,
+			      cv_err *err)
 {
-	cv_status st = cv_store_record_each_case(s->v->st, case_id,
-						 type ? cv_rec_type_name(type) : NULL,
-						 collect_record, l, err);
+	cv_status st = cv_store_record_each_case(
+	    s->v->st, case_id, type ? cv_rec_type_name(type) : NULL, collect_record, l, err);
 
 	if (st == CV_OK && l->oom)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
@@ -187,8 +187,7 @@ cv_status cv_access_collect(cv_session *s, struct cv_case *c, cv_rec_type type, 
 	return read_records(s, c->rec.id, type, l, err);
 }
 
-cv_status cv_access_record_update(cv_session *s, struct cv_case *c, const cv_record *r,
-				  cv_err *err)
+cv_status cv_access_record_update(cv_session *s, struct cv_case *c, const cv_record *r, cv_err *err)
 {
 	if (strcmp(r->case_id, c->rec.id) != 0)
 		return cv_err_set(err, CV_ERROR, "internal error: record '%s' is not on case '%s'",
@@ -210,6 +209,36 @@ cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
 }
 
 /* ---- loading a case ------------------------------------------------------ */
+
+/* An unknown, shredded or malformed case id: one refusal, whichever. */
+static cv_status no_case(const char *case_id, cv_err *err)
+{
+	return cv_fail(err, CV_ENOTFOUND, CODE_CASE_NOT_FOUND,
+		       "no case '{1}'; case ids look like C-7KQ2M", case_id ? case_id : "");
+}
+
+/* No record of this type with this id; the code names the kind. */
+static cv_status no_record(cv_rec_type type, const char *rec_id, cv_err *err)
+{
+	static const struct {
+		cv_rec_type type;
+		const char *code, *tmpl;
+	} kinds[] = {
+	    {CV_REC_CONSENT, "record.not-found", "no consent '{1}'"},
+	    {CV_REC_NOTE, "note.not-found", "no note '{1}'"},
+	    {CV_REC_TEST, "test.not-found", "no test '{1}'"},
+	    {CV_REC_REFERRAL, "referral.not-found", "no referral '{1}'"},
+	    {CV_REC_FOLLOWUP, "record.not-found", "no followup '{1}'"},
+	    {CV_REC_WATCH, "watch.not-found", "no watch '{1}'"},
+	    {CV_REC_CRISIS, "record.not-found", "no crisis '{1}'"},
+	};
+	const char *id = rec_id ? rec_id : "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i].type == type)
+			return cv_fail(err, CV_ENOTFOUND, kinds[i].code, kinds[i].tmpl, id);
+	return cv_fail(err, CV_ENOTFOUND, "record.not-found", "no record '{1}'", id);
+}
 
 static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
 {
@@ -239,42 +268,46 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 	cv_status st;
 
 	if (cv_field_check("case id", case_id, CV_ID_MAX - 1, NULL) != CV_OK)
-		return cv_err_set(err, CV_ENOTFOUND, "no case '%.20s'; case ids look like C-7KQ2M",
-				  case_id ? case_id : "");
+		return no_case(case_id, err);
 	st = cv_store_case_get(s->v->st, case_id, &c->rec, err);
+	/* The refusal is the access layer's to name, whatever words the
+	 * storage backend found for it. */
+	if (st == CV_ENOTFOUND)
+		return cv_fail(err, CV_ENOTFOUND, CODE_CASE_NOT_FOUND,
+			       "no case '{1}'; see 'casevault case list' for your cases", case_id);
 	if (st != CV_OK)
 		return st;
 	if (cv_word_parse(&cv_case_states, c->rec.status) == CV_CASE_SHREDDED)
-		return cv_err_set(err, CV_ENOTFOUND,
-				  "case '%s' was shredded: nothing of it can be read any more",
-				  case_id);
+		return cv_fail(err, CV_ENOTFOUND, "case.shredded",
+			       "case '{1}' was shredded: nothing of it can be read any more",
+			       case_id);
 	if (!c->rec.data_len || !c->rec.stats_len)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the row of case '%s' is malformed (its ciphertexts are empty "
-				  "but it is not shredded): the vault was tampered with",
-				  case_id);
+		return cv_fail(err, CV_EINTEGRITY, "case.malformed",
+			       "the row of case '{1}' is malformed (its ciphertexts are empty "
+			       "but it is not shredded): the vault was tampered with",
+			       case_id);
 	if (need & CV_NEED_RECOVERY) {
 		st = cv_case_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
 		if (st != CV_OK)
-			return cv_err_set(err, CV_EINTEGRITY,
-					  "the recovery copy of case '%s' does not open: it was "
-					  "tampered with",
-					  case_id);
+			return cv_fail(err, CV_EINTEGRITY, "case.recovery-copy-tampered",
+				       "the recovery copy of case '{1}' does not open: it was "
+				       "tampered with",
+				       case_id);
 	} else {
 		st = cv_store_grant_get(s->v->st, case_id, s->me.id, sealed, err);
 		if (st == CV_ENOTFOUND)
-			return cv_err_set(err, CV_EDENIED,
-					  "case '%s' is not shared with '%s'; a counselor on the "
-					  "case can share it with 'casevault case share %s %s'",
-					  case_id, s->me.name, case_id, s->me.name);
+			return cv_fail(err, CV_EDENIED, "case.not-shared",
+				       "case '{1}' is not shared with '{2}'; a counselor on the "
+				       "case can share it with 'casevault case share {1} {2}'",
+				       case_id, s->me.name);
 		if (st != CV_OK)
 			return st;
 		st = cv_case_key_unseal(s->kh, sealed, &c->key, err);
 		if (st != CV_OK)
-			return cv_err_set(err, CV_EINTEGRITY,
-					  "the key of case '%s' sealed to '%s' does not open: it "
-					  "was tampered with",
-					  case_id, s->me.name);
+			return cv_fail(err, CV_EINTEGRITY, "case.grant-tampered",
+				       "the key of case '{1}' sealed to '{2}' does not open: it "
+				       "was tampered with",
+				       case_id, s->me.name);
 	}
 	at = (cv_place){"case", c->rec.id, c->rec.id, c->rec.version};
 	st = open_json(s, c->key, &at, c->rec.data_nonce, c->rec.data_box, c->rec.data_len,
@@ -310,11 +343,13 @@ cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, 
 	st = case_load(s, case_id, need, recovery, c, err);
 	if (st == CV_OK && (need & CV_NEED_OPEN) &&
 	    cv_word_parse(&cv_case_states, c->rec.status) != CV_CASE_OPEN)
-		st = cv_err_set(err, CV_EDENIED,
-				"case '%s' is closed; reopen it with 'casevault case reopen %s' first",
-				case_id, case_id);
-	if (st == CV_OK && scope && cv_consent_check(&c->consent, c->minor, scope, c->rec.id,
-						     crisis ? NULL : err) != CV_OK) {
+		st = cv_fail(
+		    err, CV_EDENIED, "case.closed",
+		    "case '{1}' is closed; reopen it with 'casevault case reopen {1}' first",
+		    case_id);
+	if (st == CV_OK && scope &&
+	    cv_consent_check(&c->consent, c->minor, scope, c->rec.id, crisis ? NULL : err) !=
+		CV_OK) {
 		if (crisis) {
 			c->crisis = crisis;
 			c->crisis_scope = scope;
@@ -349,7 +384,7 @@ cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type 
 		st = cv_store_record_get(s->v->st, rec_id, r, err);
 	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(r->type, tname) != 0)) {
 		cv_record_clear(r);
-		st = cv_err_set(err, CV_ENOTFOUND, "no %s '%.20s'", tname, rec_id ? rec_id : "");
+		st = no_record(type, rec_id, err);
 	}
 	cv_store_rollback(s->v->st);
 	if (st != CV_OK)
@@ -475,8 +510,8 @@ cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, 
 		st = cv_store_case_insert(s->v->st, rec, err);
 	if (st == CV_OK) {
 		cv_seal_key(key, s->kh->box_pk, sealed);
-		st = cv_store_grant_put(s->v->st, rec->id, s->me.id, sealed, s->me.id, rec->opened_at,
-					err);
+		st = cv_store_grant_put(s->v->st, rec->id, s->me.id, sealed, s->me.id,
+					rec->opened_at, err);
 	}
 	return st;
 }
@@ -509,11 +544,12 @@ cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_e
 	if (st != CV_OK)
 		return st;
 	if (cv_user_role(&u) != CV_ROLE_COUNSELOR)
-		return cv_err_set(err, CV_EDENIED, "'%s' is %s; cases are shared only with counselors",
-				  to, cv_role_a(cv_user_role(&u)));
+		return cv_fail(err, CV_EDENIED, "grant.not-counselor",
+			       "'{1}' is {2}; cases are shared only with counselors", to,
+			       cv_role_a(cv_user_role(&u)));
 	if (cv_word_parse(&cv_user_states, u.status) != CV_USER_ACTIVE)
-		return cv_err_set(err, CV_EDENIED, "'%s' is disabled; cases go to active counselors",
-				  to);
+		return cv_fail(err, CV_EDENIED, "grant.user-disabled",
+			       "'{1}' is disabled; cases go to active counselors", to);
 	cv_seal_key(c->key, u.box_pk, sealed);
 	cv_time_now(now);
 	return cv_store_grant_put(s->v->st, c->rec.id, u.id, sealed, s->me.id, now, err);
@@ -544,8 +580,8 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 {
 	cv_id_list all = {0};
 	uint8_t sealed[CV_SEALED_KEY_LEN];
-	cv_status st = ids_checked(cv_store_case_find(s->v->st, tag, cv_id_list_add, &all, err),
-				   &all, err);
+	cv_status st =
+	    ids_checked(cv_store_case_find(s->v->st, tag, cv_id_list_add, &all, err), &all, err);
 
 	if (open)
 		*open = 0;
@@ -553,7 +589,8 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 		cv_case_rec r = {0};
 
 		if (granted_only) {
-			cv_status g = cv_store_grant_get(s->v->st, all.ids[i], s->me.id, sealed, err);
+			cv_status g =
+			    cv_store_grant_get(s->v->st, all.ids[i], s->me.id, sealed, err);
 
 			if (g == CV_OK)
 				cv_id_list_add(all.ids[i], ids);
@@ -618,7 +655,10 @@ static cv_status each_batch(cv_session *s, const cv_id_list *ids, size_t *next,
 		if (cst == CV_ENOTFOUND || cst == CV_EDENIED)
 			continue; /* shredded, or no longer granted */
 		if (cst != CV_EINTEGRITY) {
-			st = cv_err_set(err, cst, "%s", cerr.msg);
+			/* Passed on whole: its code, template and arguments. */
+			if (err)
+				*err = cerr;
+			st = cst;
 			break;
 		}
 		if (!(*bad)++)
@@ -659,11 +699,14 @@ cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
 			cv_case_free(got[i]);
 		}
 	}
-	if (st == CV_OK && bad)
-		st = cv_err_set(err, CV_EINTEGRITY,
-				"%zu case(s) failed verification and were not shown (first: '%s'); "
-				"the vault was tampered with: run 'casevault audit verify'",
-				bad, first_bad);
+	if (st == CV_OK && bad) {
+		char n[24];
+
+		st = cv_fail(err, CV_EINTEGRITY, "case.unverified",
+			     "{1} case(s) failed verification and were not shown (first: '{2}'); "
+			     "the vault was tampered with: run 'casevault audit verify'",
+			     cv_num(n, (long long)bad), first_bad);
+	}
 	return st;
 }
 
@@ -675,7 +718,7 @@ cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_
 	char now[CV_TIME_LEN];
 	cv_id_list ids = {0};
 	cv_status st = ids_checked(
-		cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
+	    cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
 
 	*cases = 0;
 	cv_time_now(now);
@@ -713,27 +756,27 @@ cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err)
 static const struct case_rule {
 	cv_action action;
 	unsigned need;
-	unsigned scope;   /* consent needed; for notes, from the kind */
+	unsigned scope;	  /* consent needed; for notes, from the kind */
 	cv_rec_type type; /* the id names a record of this type, or 0: a case */
 } case_rules[] = {
-	{CV_ACT_CASE_SHOW, CV_NEED_CONTENT, 0, 0},
-	{CV_ACT_CASE_CLOSE, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
-	{CV_ACT_CASE_REOPEN, CV_NEED_CONTENT, 0, 0},
-	{CV_ACT_CASE_SHARE, CV_NEED_CONTENT, 0, 0},
-	{CV_ACT_CASE_HANDOVER, CV_NEED_RECOVERY, 0, 0},
-	{CV_ACT_CASE_SHRED, CV_NEED_RECOVERY, 0, 0},
-	{CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
-	{CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, 0},
-	{CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_INDIVIDUAL, 0},
-	{CV_ACT_NOTE_EDIT, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_INDIVIDUAL, CV_REC_NOTE},
-	{CV_ACT_NOTE_FINALIZE, CV_NEED_CONTENT, 0, CV_REC_NOTE},
-	{CV_ACT_NOTE_AMEND, CV_NEED_CONTENT, CV_SCOPE_INDIVIDUAL, CV_REC_NOTE},
-	{CV_ACT_NOTE_SHOW, CV_NEED_CONTENT, 0, CV_REC_NOTE},
-	{CV_ACT_TEST_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_TESTING, 0},
-	{CV_ACT_REFERRAL_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_REFERRAL, 0},
-	{CV_ACT_REFERRAL_UPDATE, CV_NEED_CONTENT, 0, CV_REC_REFERRAL},
-	{CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
-	{CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, 0},
+    {CV_ACT_CASE_SHOW, CV_NEED_CONTENT, 0, 0},
+    {CV_ACT_CASE_CLOSE, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
+    {CV_ACT_CASE_REOPEN, CV_NEED_CONTENT, 0, 0},
+    {CV_ACT_CASE_SHARE, CV_NEED_CONTENT, 0, 0},
+    {CV_ACT_CASE_HANDOVER, CV_NEED_RECOVERY, 0, 0},
+    {CV_ACT_CASE_SHRED, CV_NEED_RECOVERY, 0, 0},
+    {CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
+    {CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, 0},
+    {CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_INDIVIDUAL, 0},
+    {CV_ACT_NOTE_EDIT, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_INDIVIDUAL, CV_REC_NOTE},
+    {CV_ACT_NOTE_FINALIZE, CV_NEED_CONTENT, 0, CV_REC_NOTE},
+    {CV_ACT_NOTE_AMEND, CV_NEED_CONTENT, CV_SCOPE_INDIVIDUAL, CV_REC_NOTE},
+    {CV_ACT_NOTE_SHOW, CV_NEED_CONTENT, 0, CV_REC_NOTE},
+    {CV_ACT_TEST_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_TESTING, 0},
+    {CV_ACT_REFERRAL_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, CV_SCOPE_REFERRAL, 0},
+    {CV_ACT_REFERRAL_UPDATE, CV_NEED_CONTENT, 0, CV_REC_REFERRAL},
+    {CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, 0},
+    {CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, 0},
 };
 
 static unsigned note_kind_scope(const cv_record *r)
@@ -770,16 +813,17 @@ cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const cha
 			st = CV_ENOTFOUND;
 		cv_case_rec_clear(&rec);
 		if (st == CV_ENOTFOUND)
-			cv_err_set(err, st, "no case '%.20s'; case ids look like C-7KQ2M", id ? id : "");
+			no_case(id, err);
 		return st == CV_OK ? CV_OK : cv_op_fail(s, action, object, err);
 	}
 	if (k->type)
 		st = cv_access_enter_record(s, id, k->type, action, k->need,
 					    k->scope ? note_kind_scope : NULL, crisis, &r, &c, err);
 	else
-		st = cv_access_enter(s, id, action, k->need,
-				     action == CV_ACT_NOTE_ADD ? cv_note_kind_scope(kind) : k->scope,
-				     crisis, NULL, &c, err);
+		st =
+		    cv_access_enter(s, id, action, k->need,
+				    action == CV_ACT_NOTE_ADD ? cv_note_kind_scope(kind) : k->scope,
+				    crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	/* Allowed: nothing was written; the command itself logs what it does. */

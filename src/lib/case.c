@@ -46,7 +46,8 @@ static cv_status normalize_student(const char *in, char *out, size_t cap, cv_err
 	}
 	out[o] = '\0';
 	if (!o)
-		return cv_err_set(err, CV_EUSAGE, "student id is empty; give the school's number");
+		return cv_fail(err, CV_EUSAGE, "case.student-id-empty",
+			       "student id is empty; give the school's number");
 	return CV_OK;
 }
 
@@ -83,15 +84,16 @@ static cv_status check_input(const cv_case_input *in, cv_err *err)
 	    cv_field_check("class", in->class_name, FIELD_MAX, err))
 		return err->status;
 	if (!cv_word_parse(&cv_genders, in->gender))
-		return cv_err_set(err, CV_EUSAGE, "gender must be F, M or X");
+		return cv_fail(err, CV_EUSAGE, "case.gender-invalid", "gender must be F, M or X");
 	if (in->grade < 1 || in->grade > 12)
-		return cv_err_set(err, CV_EUSAGE, "grade must be a number from 1 to 12");
+		return cv_fail(err, CV_EUSAGE, "case.grade-invalid",
+			       "grade must be a number from 1 to 12");
 	cat = cv_word_parse(&cv_categories, in->category);
 	if (!cat)
-		return cv_err_set(err, CV_EUSAGE,
-				  "unknown category '%.40s'; use academic, emotion, relationships, "
-				  "family, adolescence, behavior, self-harm-risk or other",
-				  in->category ? in->category : "");
+		return cv_fail(err, CV_EUSAGE, "case.category-unknown",
+			       "unknown category '{1}'; use academic, emotion, relationships, "
+			       "family, adolescence, behavior, self-harm-risk or other",
+			       in->category ? in->category : "");
 	if (in->born && cv_date_check("birth date", in->born, err) != CV_OK)
 		return err->status;
 	if (in->guardian && cv_field_check("guardian", in->guardian, FIELD_MAX, err) != CV_OK)
@@ -153,8 +155,8 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	st = cv_access_create(s, &rec, key, data, err);
 	if (st != CV_OK)
 		goto fail;
-	st = cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK, open_cases ? "duplicate=1" : "",
-		       err);
+	st =
+	    cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK, open_cases ? "duplicate=1" : "", err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st == CV_OK) {
@@ -201,7 +203,6 @@ int cv_case_emit(cv_session *s, struct cv_case *c, cv_case_cb cb, void *arg)
 	return cb(&i, arg);
 }
 
-
 /* ---- lists ------------------------------------------------------------------ */
 
 struct emit_ctx {
@@ -233,8 +234,7 @@ cv_status cv_case_list(cv_session *s, int all, cv_case_cb cb, void *arg, cv_err 
 	return st;
 }
 
-cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, void *arg,
-		       cv_err *err)
+cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, void *arg, cv_err *err)
 {
 	struct emit_ctx e = {1, cb, arg};
 	uint8_t tag[CV_HASH_LEN];
@@ -282,25 +282,31 @@ cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", id);
-	st = cv_access_enter(s, id, CV_ACT_CASE_CLOSE, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL, NULL, &c,
-			   err);
+	st = cv_access_enter(s, id, CV_ACT_CASE_CLOSE, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
+			     NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_access_records(s, c, CV_REC_NOTE, tally_note, &k, err);
+	/* {2} is the note kind, a word of the vocabulary. */
 	if (st == CV_OK && (!k.analysis || !k.outcome))
-		st = cv_err_set(err, CV_EDENIED,
-				"case '%s' cannot be closed without a final %s note (R4: records "
-				"need an analysis and plan, and an evaluation of the outcome); add "
-				"one with 'casevault note add %s --kind %s' and finalize it",
-				id, !k.analysis ? "analysis" : "outcome", id,
-				!k.analysis ? "analysis" : "outcome");
-	if (st == CV_OK && k.drafts)
-		st = cv_err_set(err, CV_EDENIED,
-				"case '%s' has %d note(s) that are drafts or whose signature does not "
-				"verify; finalize them before closing (see 'casevault note list %s')",
-				id, k.drafts, id);
+		st = cv_fail(
+		    err, CV_EDENIED, "case.close-needs-note",
+		    "case '{1}' cannot be closed without a final {2} note (R4: records "
+		    "need an analysis and plan, and an evaluation of the outcome); add "
+		    "one with 'casevault note add {1} --kind {2}' and finalize it",
+		    id, cv_word(&cv_note_kinds, !k.analysis ? CV_KIND_ANALYSIS : CV_KIND_OUTCOME));
+	if (st == CV_OK && k.drafts) {
+		char n[24];
+
+		st = cv_fail(err, CV_EDENIED, "case.close-drafts",
+			     "case '{1}' has {2} note(s) that are drafts or whose signature does "
+			     "not verify; finalize them before closing (see 'casevault note list "
+			     "{1}')",
+			     id, cv_num(n, k.drafts));
+	}
 	if (st == CV_OK) {
-		snprintf(c->rec.status, sizeof(c->rec.status), "%s", cv_case_state_name(CV_CASE_CLOSED));
+		snprintf(c->rec.status, sizeof(c->rec.status), "%s",
+			 cv_case_state_name(CV_CASE_CLOSED));
 		cv_time_now(c->rec.closed_at);
 		st = cv_access_rewrite(s, c, err);
 	}
@@ -322,9 +328,10 @@ cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	if (cv_word_parse(&cv_case_states, c->rec.status) == CV_CASE_OPEN)
-		st = cv_err_set(err, CV_EUSAGE, "case '%s' is already open", id);
+		st = cv_fail(err, CV_EUSAGE, "case.already-open", "case '{1}' is already open", id);
 	if (st == CV_OK) {
-		snprintf(c->rec.status, sizeof(c->rec.status), "%s", cv_case_state_name(CV_CASE_OPEN));
+		snprintf(c->rec.status, sizeof(c->rec.status), "%s",
+			 cv_case_state_name(CV_CASE_OPEN));
 		c->rec.closed_at[0] = '\0';
 		st = cv_access_rewrite(s, c, err);
 	}
@@ -369,8 +376,8 @@ static cv_status need_admin_recovery(cv_session *s, cv_action action, const char
 	return CV_OK;
 }
 
-cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
-			   const char *recovery_code, cv_err *err)
+cv_status cv_case_handover(cv_session *s, const char *id, const char *to, const char *recovery_code,
+			   cv_err *err)
 {
 	char object[CV_ID_MAX + 8], detail[CV_NAME_MAX + 8];
 	cv_keyholder *recovery;
@@ -381,7 +388,8 @@ cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
 	st = need_admin_recovery(s, CV_ACT_CASE_HANDOVER, object, recovery_code, &recovery, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_access_enter(s, id, CV_ACT_CASE_HANDOVER, CV_NEED_RECOVERY, 0, NULL, recovery, &c, err);
+	st = cv_access_enter(s, id, CV_ACT_CASE_HANDOVER, CV_NEED_RECOVERY, 0, NULL, recovery, &c,
+			     err);
 	cv_keyholder_free(recovery);
 	if (st != CV_OK)
 		return st;
@@ -434,7 +442,8 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 	if (st != CV_OK)
 		return st;
 	/* Opening the recovery copy proves the code belongs to this case. */
-	st = cv_access_enter(s, id, CV_ACT_CASE_SHRED, CV_NEED_RECOVERY, 0, NULL, recovery, &c, err);
+	st =
+	    cv_access_enter(s, id, CV_ACT_CASE_SHRED, CV_NEED_RECOVERY, 0, NULL, recovery, &c, err);
 	cv_keyholder_free(recovery);
 	if (st != CV_OK)
 		return st;

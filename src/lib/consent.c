@@ -20,6 +20,12 @@ static cv_status scope_array(unsigned bits, json_t **out, cv_err *err)
 	return *out ? CV_OK : cv_err_set(err, CV_ERROR, "out of memory");
 }
 
+/* Recording and withdrawing refuse the same parties. */
+static cv_status bad_party(cv_err *err)
+{
+	return cv_fail(err, CV_EUSAGE, "consent.party-invalid", "--by must be student or guardian");
+}
+
 static cv_status put_event(cv_session *s, struct cv_case *c, json_t *o, cv_err *err)
 {
 	char now[CV_TIME_LEN];
@@ -52,14 +58,15 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", case_id);
-	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
-			   NULL, &c, err);
+	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0,
+			     NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	if (!cv_word_parse(&cv_parties, in->by))
-		st = cv_err_set(err, CV_EUSAGE, "--by must be student or guardian");
+		st = bad_party(err);
 	else if (!cv_word_parse(&cv_methods, in->method))
-		st = cv_err_set(err, CV_EUSAGE, "--method must be written or oral");
+		st = cv_fail(err, CV_EUSAGE, "consent.method-invalid",
+			     "--method must be written or oral");
 	else
 		st = cv_date_check("--date", in->date, err);
 	if (st == CV_OK)
@@ -67,10 +74,10 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	if (st == CV_OK) {
 		st = cv_store_user_by_name(s->v->st, verifier, &u, err);
 		if (st == CV_ENOTFOUND)
-			st = cv_err_set(err, CV_EUSAGE,
-					"--verified-by names no user '%s'; give the name of the "
-					"colleague who verified the consent",
-					verifier);
+			st = cv_fail(err, CV_EUSAGE, "consent.verifier-unknown",
+				     "--verified-by names no user '{1}'; give the name of the "
+				     "colleague who verified the consent",
+				     verifier);
 	}
 	if (st == CV_OK)
 		st = scope_array(bits, &arr, err);
@@ -104,17 +111,19 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 	cv_object_name(object, sizeof(object), "case", case_id);
 	cv_today(today);
 	/* Withdrawal is honoured on a closed case too: it marks the records. */
-	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
+	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, NULL, NULL,
+			     &c, err);
 	if (st != CV_OK)
 		return st;
 	if (by && !cv_word_parse(&cv_parties, by))
-		st = cv_err_set(err, CV_EUSAGE, "--by must be student or guardian");
+		st = bad_party(err);
 	if (st == CV_OK && scopes)
 		st = cv_scope_parse(scopes, &bits, err);
 	if (st == CV_OK && date)
 		st = cv_date_check("--date", date, err);
 	if (st == CV_OK && !c->consent.events)
-		st = cv_err_set(err, CV_EUSAGE, "case '%s' has no consent to withdraw", case_id);
+		st = cv_fail(err, CV_EUSAGE, "consent.nothing-to-withdraw",
+			     "case '{1}' has no consent to withdraw", case_id);
 	if (st == CV_OK)
 		st = scope_array(bits, &arr, err);
 	if (st == CV_OK) {

@@ -13,6 +13,23 @@
 
 #define CRISIS_MAX_BYTES 1000
 #define CRISIS_MIN_WORDS 3
+#define CODE_CRISIS "crisis.justification"
+#define CODE_CONSENT_MISSING "consent.missing"
+
+/* The words of cv_scopes, as cv_word_choices puts them (a test holds the
+ * two together): a template is fixed text, and the list is longer than an
+ * argument may be. */
+#define SCOPE_CHOICES "individual, group, testing, guardian-contact or referral-disclosure"
+
+/* The R1 refusal's ends, by whose consent is missing: {1} the case, {2}
+ * the scope's word, {3} its prose. */
+#define MISSING_TAIL(who)                                                                          \
+	"record it with 'casevault consent record {1} --by " who " --method written|oral --date "  \
+	"YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is a risk of "  \
+	"harm"
+#define FROM_STUDENT " consent from the student for {3}; " MISSING_TAIL("student")
+#define FROM_GUARDIAN                                                                              \
+	" consent from the guardian (the student is a minor) for {3}; " MISSING_TAIL("guardian")
 
 static const char *const scope_prose[] = {NULL,
 					  "individual counseling",
@@ -23,28 +40,36 @@ static const char *const scope_prose[] = {NULL,
 
 cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err)
 {
-	char choices[128];
 	const char *p = list;
 
 	*bits = 0;
-	cv_word_choices(&cv_scopes, choices, sizeof(choices));
 	if (!list || !*list)
-		return cv_err_set(err, CV_EUSAGE, "no consent scope given; use one or more of %s",
-				  choices);
+		return cv_fail(err, CV_EUSAGE, "consent.scope-missing",
+			       "no consent scope given; use one or more of " SCOPE_CHOICES);
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		int found = 0;
 
 		for (size_t i = 1; i < cv_scopes.n; i++) {
-			if (strlen(cv_scopes.words[i]) == n && strncmp(p, cv_scopes.words[i], n) == 0) {
+			if (strlen(cv_scopes.words[i]) == n &&
+			    strncmp(p, cv_scopes.words[i], n) == 0) {
 				*bits |= 1u << (i - 1);
 				found = 1;
 			}
 		}
-		if (!found)
-			return cv_err_set(err, CV_EUSAGE, "unknown consent scope '%.*s'; use %s",
-					  (int)(n > 40 ? 40 : n), p, choices);
+		if (!found) {
+			char word[CV_ERR_ARG_MAX];
+
+			snprintf(word, sizeof(word), "%.*s",
+				 (int)(n < sizeof(word) ? n : sizeof(word) - 1), p);
+			/* An empty argument would render as '?': an empty word
+			 * ("a,,b") is shown as what it is. */
+			return cv_fail(err, CV_EUSAGE, "consent.scope-unknown",
+				       n ? "unknown consent scope '{1}'; use " SCOPE_CHOICES
+					 : "unknown consent scope ''; use " SCOPE_CHOICES,
+				       word);
+		}
 		p += n;
 		if (*p == ',')
 			p++;
@@ -59,7 +84,8 @@ void cv_scope_format(unsigned bits, char *out, size_t cap)
 	out[0] = '\0';
 	for (size_t i = 1; i < cv_scopes.n; i++) {
 		if (bits & (1u << (i - 1))) {
-			int n = snprintf(out + o, cap - o, "%s%s", o ? "," : "", cv_scopes.words[i]);
+			int n =
+			    snprintf(out + o, cap - o, "%s%s", o ? "," : "", cv_scopes.words[i]);
 			if (n < 0 || (size_t)n >= cap - o)
 				return;
 			o += (size_t)n;
@@ -166,24 +192,26 @@ void cv_consent_state_free(cv_consent_state *cs)
 	cs->nnotes = cs->nnotes_withdrawn = 0;
 }
 
+/* The R1 refusal, by [withdrawn][the student's consent is missing, or a
+ * minor's guardian's]. */
+static const char *const missing_tmpl[2][2] = {
+    {"case '{1}' has no recorded" FROM_STUDENT, "case '{1}' has no recorded" FROM_GUARDIAN},
+    {"case '{1}' has no current (withdrawn)" FROM_STUDENT,
+     "case '{1}' has no current (withdrawn)" FROM_GUARDIAN},
+};
+
 cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope,
 			   const char *case_id, cv_err *err)
 {
 	unsigned missing_student = scope & ~cs->student_scopes;
 	unsigned missing_guardian = minor ? scope & ~cs->guardian_scopes : 0;
 	int k = scope_index(missing_student ? missing_student : missing_guardian);
-	const char *who = missing_student ? "student" : "guardian";
 
 	if (!missing_student && !missing_guardian)
 		return CV_OK;
-	return cv_err_set(err, CV_EDENIED,
-			  "case '%s' has no %s consent from the %s%s for %s; record it with "
-			  "'casevault consent record %s --by %s --method written|oral --date "
-			  "YYYY-MM-DD --scope %s', or act under --crisis \"justification\" if there "
-			  "is a risk of harm",
-			  case_id, cs->withdrawn ? "current (withdrawn)" : "recorded", who,
-			  !missing_student ? " (the student is a minor)" : "", scope_prose[k], case_id,
-			  who, cv_scopes.words[k]);
+	return cv_fail(err, CV_EDENIED, CODE_CONSENT_MISSING,
+		       missing_tmpl[cs->withdrawn ? 1 : 0][missing_student ? 0 : 1], case_id,
+		       cv_scopes.words[k], scope_prose[k]);
 }
 
 cv_status cv_crisis_check(const char *crisis, cv_err *err)
@@ -191,23 +219,25 @@ cv_status cv_crisis_check(const char *crisis, cv_err *err)
 	cv_err why = {0};
 	size_t words = 0;
 
+	/* The field's own message goes in as an argument (cut to
+	 * CV_ERR_ARG_MAX - 1 bytes, like any argument). */
 	if (cv_field_check("the justification", crisis, CRISIS_MAX_BYTES, &why) != CV_OK)
-		return cv_err_set(err, CV_EUSAGE,
-				  "--crisis needs a justification: say what risk of harm makes "
-				  "acting without consent necessary (%s)",
-				  why.msg);
+		return cv_fail(err, CV_EUSAGE, CODE_CRISIS,
+			       "--crisis needs a justification: say what risk of harm makes "
+			       "acting without consent necessary ({1})",
+			       why.msg);
 	/* Count words: a non-blank that follows a blank or the start. */
 	for (const char *p = crisis; *p; p++)
 		words += *p != ' ' && *p != '\t' && (p == crisis || p[-1] == ' ' || p[-1] == '\t');
 	if (words < CRISIS_MIN_WORDS)
-		return cv_err_set(err, CV_EUSAGE,
-				  "--crisis needs a justification: say what risk of harm makes "
-				  "acting without consent necessary");
+		return cv_fail(err, CV_EUSAGE, CODE_CRISIS,
+			       "--crisis needs a justification: say what risk of harm makes "
+			       "acting without consent necessary");
 	return CV_OK;
 }
 
 unsigned cv_note_kind_scope(const char *kind)
 {
 	return cv_word_parse(&cv_note_kinds, kind) == CV_KIND_CONTACT ? CV_SCOPE_GUARDIAN_CONTACT
-								 : CV_SCOPE_INDIVIDUAL;
+								      : CV_SCOPE_INDIVIDUAL;
 }

@@ -62,8 +62,8 @@ cv_status cv_aead_open(cv_vault *v, const uint8_t *key, const cv_place *at,
 
 	*pt = NULL;
 	if (boxlen < CV_AEAD_TAG_LEN)
-		return cv_err_set(err, CV_EINTEGRITY, "the %s of case '%s' is truncated", at->type,
-				  at->case_id);
+		return cv_fail(err, CV_EINTEGRITY, "content.truncated",
+			       "the {1} of case '{2}' is truncated", at->type, at->case_id);
 	place_ad(v, at, &ad);
 	*pt = sodium_malloc(boxlen - CV_AEAD_TAG_LEN + 1);
 	if (!*pt || ad.oom) {
@@ -72,10 +72,11 @@ cv_status cv_aead_open(cv_vault *v, const uint8_t *key, const cv_place *at,
 	}
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(*pt, &n, NULL, box, boxlen, ad.data, ad.len,
 						       nonce, key) != 0) {
-		st = cv_err_set(err, CV_EINTEGRITY,
-				"the %s '%s' of case '%s' does not decrypt: it was altered or moved "
-				"from another place; run 'casevault audit verify'",
-				at->type, at->row_id, at->case_id);
+		st =
+		    cv_fail(err, CV_EINTEGRITY, "content.tampered",
+			    "the {1} '{2}' of case '{3}' does not decrypt: it was altered or moved "
+			    "from another place; run 'casevault audit verify'",
+			    at->type, at->row_id, at->case_id);
 		goto out;
 	}
 	(*pt)[n] = '\0';
@@ -143,7 +144,8 @@ cv_status cv_new_id(cv_vault *v, char prefix, size_t n, char *out, cv_err *err)
 			return st;
 	}
 	if (taken)
-		return cv_err_set(err, CV_ERROR, "cannot find a free id; the vault is too full");
+		return cv_fail(err, CV_ERROR, "id.exhausted",
+			       "cannot find a free id; the vault is too full");
 	return CV_OK;
 }
 

@@ -100,16 +100,16 @@ cv_status cv_recovery_open(cv_vault *v, const char *code, cv_keyholder **out, cv
 		goto out;
 	derive(raw, pk, raw + SEED_LEN + CHECK_LEN);
 	if (sodium_memcmp(pk, want, sizeof(pk)) != 0) {
-		st = cv_err_set(err, CV_EAUTH,
-				"that recovery code belongs to another vault; use this vault's code");
+		st = cv_fail(err, CV_EAUTH, "recovery.other-vault",
+			     "that recovery code belongs to another vault; use this vault's code");
 		goto out;
 	}
 	st = cv_keyholder_box_only(raw + SEED_LEN + CHECK_LEN, out, err);
 	goto out;
 bad:
-	st = cv_err_set(err, CV_EAUTH,
-			"the recovery code is mistyped (it is 36 hex digits in groups of four); "
-			"check it against the paper copy");
+	st = cv_fail(err, CV_EAUTH, "recovery.mistyped",
+		     "the recovery code is mistyped (it is 36 hex digits in groups of four); "
+		     "check it against the paper copy");
 out:
 	sodium_free(raw);
 	sodium_free(lower);
@@ -155,17 +155,17 @@ cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_
 	if (st == CV_OK)
 		st = cv_store_cert_at(v->st, 1, 1, &root, err); /* user 1's first identity */
 	if (st != CV_OK)
-		return st == CV_ENOTFOUND ? cv_err_set(err, CV_EINTEGRITY,
-						       "the vault's recovery key or first admin "
-						       "is missing: the vault was tampered with")
+		return st == CV_ENOTFOUND ? cv_fail(err, CV_EINTEGRITY, "recovery.missing",
+						    "the vault's recovery key or first admin "
+						    "is missing: the vault was tampered with")
 					  : st;
 	st = cv_user_cert_verify(v, &root, err);
 	if (st != CV_OK)
 		return st;
 	pk_msg(v, pk, msg);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), root.sign_pk) != 0)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the vault's recovery key is not the one the first admin signed: "
-				  "the vault was tampered with");
+		return cv_fail(err, CV_EINTEGRITY, "recovery.signature",
+			       "the vault's recovery key is not the one the first admin signed: "
+			       "the vault was tampered with");
 	return CV_OK;
 }

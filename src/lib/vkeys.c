@@ -64,8 +64,7 @@ cv_status cv_vkeys_provision(cv_session *s, const cv_user_rec *to, cv_err *err)
 	return st;
 }
 
-cv_status cv_vkeys_reseal(cv_vault *v, cv_keyholder *recovery, const cv_user_rec *to,
-			  cv_err *err)
+cv_status cv_vkeys_reseal(cv_vault *v, cv_keyholder *recovery, const cv_user_rec *to, cv_err *err)
 {
 	uint8_t sealed[CV_SEALED_KEY_LEN];
 	cv_role role = cv_user_role(to);
@@ -95,14 +94,14 @@ cv_status cv_vkey_open(cv_session *s, const char *name, uint8_t **key, cv_err *e
 
 	*key = NULL;
 	if (!role_holds(s->role, name))
-		return cv_err_set(err, CV_EDENIED, "a %s does not hold the %s key",
-				  cv_role_name(s->role), name);
+		return cv_fail(err, CV_EDENIED, "vkey.not-held", "a {1} does not hold the {2} key",
+			       cv_role_name(s->role), name);
 	st = cv_store_vkey_get(s->v->st, name, s->me.id, sealed, err);
 	if (st == CV_ENOTFOUND)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the %s key was never sealed to '%s'; the vault was tampered "
-				  "with or damaged",
-				  name, s->me.name);
+		return cv_fail(err, CV_EINTEGRITY, "vkey.missing",
+			       "the {1} key was never sealed to '{2}'; the vault was tampered "
+			       "with or damaged",
+			       name, s->me.name);
 	if (st != CV_OK)
 		return st;
 	return cv_key_unseal(s->kh, sealed, key, err);
