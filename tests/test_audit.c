@@ -287,9 +287,12 @@ static cv_status verify_as(const char *path, const char *who, const char *pass,
 	return st;
 }
 
-/* Expects verify on the (already tampered) copy to fail at row bad with a
- * message naming it and containing sub (if not NULL). */
-static void expect_bad(const char *copy, const char *what, int64_t bad, const char *sub)
+/* Expects verify on the (already tampered) copy to fail at row bad with
+ * reason code `code`, a message naming the row and containing sub (if not
+ * NULL), and a failed audit.verify row whose detail is the code with the
+ * row as its first argument. */
+static void expect_bad(const char *copy, const char *what, int64_t bad, const char *code,
+		       const char *sub)
 {
 	cv_audit_report rep;
 	cv_err err;
@@ -306,19 +309,26 @@ static void expect_bad(const char *copy, const char *what, int64_t bad, const ch
 	if (rep.bad_seq != bad)
 		fail_msg("after '%s' rep.bad_seq is %lld, expected %lld (message: %s)", what,
 			 (long long)rep.bad_seq, (long long)bad, err.msg);
-	/* The failed verification is itself logged. */
-	assert_int_equal(q_int(copy, "SELECT count(*) FROM audit WHERE actor = 'sam'"
-				     " AND action = 'audit.verify' AND outcome = 'failed'"),
+	if (strcmp(err.code, code) != 0)
+		fail_msg("after '%s' the code is '%s', expected '%s' (message: %s)", what, err.code,
+			 code, err.msg);
+	/* The failed verification is itself logged, with the finding. */
+	assert_int_equal(q_int(copy,
+			       "SELECT count(*) FROM audit WHERE actor = 'sam'"
+			       " AND action = 'audit.verify' AND outcome = 'failed'"
+			       " AND detail LIKE '%s [\"%lld\"%%'",
+			       code, (long long)bad),
 			 1);
 }
 
 /* Copies the base vault to copy, applies sql, and expects verify to fail
- * at row bad. */
-static void tamper_expect(const char *copy, const char *sql, int64_t bad, const char *sub)
+ * at row bad with code. */
+static void tamper_expect(const char *copy, const char *sql, int64_t bad, const char *code,
+			  const char *sub)
 {
 	copy_db(base_path, copy);
 	raw_exec(copy, "%s", sql);
-	expect_bad(copy, sql, bad, sub);
+	expect_bad(copy, sql, bad, code, sub);
 }
 
 static int64_t seq_of(const char *where)
@@ -419,13 +429,13 @@ static void test_tamper_detail_byte(void **state)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE audit SET detail = 'X' || substr(detail, 2) WHERE seq = %lld",
 		 (long long)k);
-	tamper_expect(t->path, sql, k, "altered");
+	tamper_expect(t->path, sql, k, "log.row-altered", "altered");
 	/* One byte in the middle of the detail, too. */
 	snprintf(sql, sizeof(sql),
 		 "UPDATE audit SET detail = substr(detail, 1, 5) || '#' || substr(detail, 7)"
 		 " WHERE seq = %lld",
 		 (long long)k);
-	tamper_expect(t->path, sql, k, "altered");
+	tamper_expect(t->path, sql, k, "log.row-altered", "altered");
 }
 
 static void test_tamper_time(void **state)
@@ -436,7 +446,7 @@ static void test_tamper_time(void **state)
 
 	snprintf(sql, sizeof(sql),
 		 "UPDATE audit SET time = '2000-01-01T00:00:00Z' WHERE seq = %lld", (long long)k);
-	tamper_expect(t->path, sql, k, "altered");
+	tamper_expect(t->path, sql, k, "log.row-altered", "altered");
 }
 
 static void test_tamper_delete_middle_row(void **state)
@@ -449,7 +459,7 @@ static void test_tamper_delete_middle_row(void **state)
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq = %lld", (long long)k);
-	tamper_expect(t->path, sql, k, "missing");
+	tamper_expect(t->path, sql, k, "log.row-missing", "missing");
 }
 
 static void test_tamper_swap_rows(void **state)
@@ -467,7 +477,7 @@ static void test_tamper_swap_rows(void **state)
 		 " END) WHERE seq IN (%lld, %lld);",
 		 (long long)a, (long long)b, (long long)a, (long long)b, (long long)a, (long long)a,
 		 (long long)b);
-	tamper_expect(t->path, sql, a, NULL);
+	tamper_expect(t->path, sql, a, "log.prev-hash", "prev_hash differs");
 	/* The swap really happened. */
 	assert_int_equal(q_int(t->path, "SELECT count(*) FROM audit WHERE action = 'user.add'"
 					" AND object = 'user:carol'"),
@@ -484,7 +494,7 @@ static void test_tamper_swap_rows(void **state)
 		 " END) WHERE seq IN (%lld, %lld);",
 		 (long long)a, (long long)b, (long long)a, (long long)b, (long long)a, (long long)a,
 		 (long long)b);
-	tamper_expect(t->path, sql, a, "altered");
+	tamper_expect(t->path, sql, a, "log.row-altered", "altered");
 }
 
 static void test_tamper_delete_checkpoint(void **state)
@@ -496,7 +506,7 @@ static void test_tamper_delete_checkpoint(void **state)
 
 	assert_true(k > 1 && k < base_rows);
 	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq = %lld", (long long)k);
-	tamper_expect(t->path, sql, k, "missing");
+	tamper_expect(t->path, sql, k, "log.row-missing", "missing");
 }
 
 static void test_tamper_checkpoint_sig_replaced(void **state)
@@ -512,11 +522,11 @@ static void test_tamper_checkpoint_sig_replaced(void **state)
 		 "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = %lld)"
 		 " WHERE seq = %lld",
 		 (long long)o, (long long)k);
-	tamper_expect(t->path, sql, k, "signature");
+	tamper_expect(t->path, sql, k, "log.checkpoint-signature", "signature");
 
 	/* A checkpoint without its signature. */
 	snprintf(sql, sizeof(sql), "UPDATE audit SET sig = NULL WHERE seq = %lld", (long long)k);
-	tamper_expect(t->path, sql, k, "signature");
+	tamper_expect(t->path, sql, k, "log.checkpoint-signature", "signature");
 }
 
 static void test_tamper_sig_on_plain_row(void **state)
@@ -530,7 +540,7 @@ static void test_tamper_sig_on_plain_row(void **state)
 		 "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = %lld)"
 		 " WHERE seq = %lld",
 		 (long long)c, (long long)k);
-	tamper_expect(t->path, sql, k, "not a checkpoint");
+	tamper_expect(t->path, sql, k, "log.stray-signature", "not a checkpoint");
 }
 
 static void test_tamper_malformed_columns(void **state)
@@ -560,6 +570,7 @@ static void test_tamper_malformed_columns(void **state)
 				 CV_EINTEGRITY);
 		snprintf(row, sizeof(row), "audit row %lld ", (long long)rows[i]);
 		assert_msg_has(err, row);
+		assert_string_equal(err.code, "log.row-malformed");
 		if (rep.bad_seq != rows[i]) {
 			size_t n = strlen(bad);
 			snprintf(bad + n, sizeof(bad) - n, "\n  '%s': bad_seq %lld", sql,
@@ -595,7 +606,8 @@ static void test_tamper_rechained(void **state)
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	rechain(db, k);
 	sqlite3_close(db);
-	expect_bad(t->path, "detail edited, chain recomputed", c, "signature");
+	expect_bad(t->path, "detail edited, chain recomputed", c, "log.checkpoint-signature",
+		   "signature");
 
 	/* The failed login deleted and the rows after it renumbered. */
 	copy_db(base_path, t->path);
@@ -609,7 +621,101 @@ static void test_tamper_rechained(void **state)
 	}
 	rechain(db, d);
 	sqlite3_close(db);
-	expect_bad(t->path, "row deleted, renumbered, chain recomputed", cd - 1, "signature");
+	expect_bad(t->path, "row deleted, renumbered, chain recomputed", cd - 1,
+		   "log.checkpoint-signature", "signature");
+}
+
+/* The last checkpoint deleted: the rows it signed are signed by none. */
+static void test_tamper_unsigned_tail(void **state)
+{
+	struct tfix *t = *state;
+	int64_t k = base_rows - 1;
+	cv_audit_report rep;
+	cv_err err;
+	char sql[96], want[96];
+
+	assert_int_equal(q_int(base_path,
+			       "SELECT count(*) FROM audit WHERE seq = %lld AND"
+			       " action = 'checkpoint'",
+			       (long long)base_rows),
+			 1);
+	assert_int_equal(q_int(base_path,
+			       "SELECT count(*) FROM audit WHERE seq = %lld AND"
+			       " action <> 'checkpoint'",
+			       (long long)k),
+			 1);
+	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq = %lld", (long long)base_rows);
+	copy_db(base_path, t->path);
+	raw_exec(t->path, "%s", sql);
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, NULL, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.unsigned-tail");
+	snprintf(want, sizeof(want), "audit rows %lld to %lld are signed by no checkpoint",
+		 (long long)k, (long long)k);
+	assert_msg_has(err, want);
+	assert_int_equal(rep.bad_seq, k);
+	assert_int_equal(
+	    q_int(t->path,
+		  "SELECT count(*) FROM audit WHERE action = 'audit.verify' AND"
+		  " outcome = 'failed' AND detail = 'log.unsigned-tail [\"%lld\",\"%lld\"]'",
+		  (long long)k, (long long)k),
+	    1);
+}
+
+/* A row's actor renamed to no user, the chain recomputed after it: the
+ * row is caught by its author before any signature is looked at. */
+static void test_tamper_actor_unknown(void **state)
+{
+	struct tfix *t = *state;
+	int64_t k = seq_of("action = 'user.list' AND actor = 'sam'");
+	sqlite3 *db = NULL;
+	char sql[128];
+
+	copy_db(base_path, t->path);
+	assert_int_equal(sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE audit SET actor = 'mallory' WHERE seq = %lld",
+		 (long long)k);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	rechain(db, k);
+	sqlite3_close(db);
+	expect_bad(t->path, "actor renamed, chain recomputed", k, "log.actor-unknown",
+		   "'mallory', who is not a user of this vault");
+}
+
+/* The first row renumbered below 1: the log starts out of order. */
+static void test_tamper_row_order(void **state)
+{
+	struct tfix *t = *state;
+
+	tamper_expect(t->path, "UPDATE audit SET seq = 0 WHERE seq = 1", 1, "log.row-order",
+		      "out of order (found row 0)");
+}
+
+/* A row the external checkpoint covers edited and the whole chain
+ * recomputed: the log is self-consistent, but not the one checkpointed. */
+static void test_tamper_rewritten_before_checkpoint(void **state)
+{
+	struct tfix *t = *state;
+	int64_t k = seq_of("action = 'user.add' AND object = 'user:carol'");
+	cv_audit_report rep;
+	sqlite3 *db = NULL;
+	cv_err err;
+	char sql[160], want[64];
+
+	assert_true(k < cp_size);
+	copy_db(base_path, t->path);
+	assert_int_equal(sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE audit SET detail = replace(detail, 'counselor', 'admin')"
+		 " WHERE seq = %lld",
+		 (long long)k);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	rechain(db, k);
+	sqlite3_close(db);
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, cp_text, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.rewritten");
+	snprintf(want, sizeof(want), "audit row %lld differs from the checkpoint",
+		 (long long)cp_size);
+	assert_msg_has(err, want);
 }
 
 static void test_truncation_needs_checkpoint(void **state)
@@ -629,6 +735,7 @@ static void test_truncation_needs_checkpoint(void **state)
 
 	/* Against the saved checkpoint: caught. */
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, cp_text, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.truncated");
 	assert_msg_has(err, "truncated");
 	/* Without it the shorter log is self-consistent. */
 	if (verify_as(t->path, "sam", PW_SAM, NULL, &rep, &err) != CV_OK)
@@ -636,6 +743,7 @@ static void test_truncation_needs_checkpoint(void **state)
 	/* The log has grown past the cut again, still caught. */
 	assert_true(q_int(t->path, "SELECT max(seq) FROM audit") >= cp_size);
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, cp_text, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.rewritten");
 }
 
 static void test_checkpoint_from_other_vault(void **state)
@@ -660,6 +768,7 @@ static void test_checkpoint_from_other_vault(void **state)
 	/* Either the wrong file, or this vault was replaced: an integrity
 	 * failure either way. */
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, text, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "checkpoint.vault");
 	assert_msg_has(err, "another vault");
 	free(text);
 }
@@ -700,14 +809,18 @@ static void test_checkpoint_text_altered(void **state)
 		text = edit_line(hex_labels[i], other_hex);
 		if (verify_as(t->path, "sam", PW_SAM, text, &rep, &err) != CV_EINTEGRITY)
 			fail_msg("checkpoint with '%s' altered: %s", hex_labels[i] + 1, err.msg);
+		assert_string_equal(err.code, "checkpoint.signature");
 		free(text);
 	}
 	text = edit_line("\nsize: ", smaller_digit);
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, text, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "checkpoint.signature");
 	free(text);
 
 	/* Not a checkpoint at all. */
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, "hello\n", &rep, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "checkpoint.format");
+	assert_msg_has(err, "not in the format");
 	/* The unaltered text still verifies on the same copy. */
 	assert_int_equal(verify_as(t->path, "sam", PW_SAM, cp_text, &rep, &err), CV_OK);
 }
@@ -737,6 +850,7 @@ static void test_counselor_denied(void **state)
 	c = login_ok(v, "carol", PW_CAROL);
 	assert_int_equal(cv_audit_log(c, &all, count_cb, &n, &err), CV_EDENIED);
 	assert_int_equal(n, 0);
+	assert_string_equal(err.code, "policy.role");
 	assert_msg_has(err, "'carol'");
 	assert_int_equal(cv_audit_verify(c, NULL, &rep, &err), CV_EDENIED);
 	assert_int_equal(cv_audit_checkpoint(c, &text, &err), CV_EDENIED);
@@ -963,6 +1077,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tamper_sig_on_plain_row, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_malformed_columns, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_rechained, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_unsigned_tail, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_actor_unknown, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_row_order, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_rewritten_before_checkpoint, tsetup,
+					    tteardown),
 	    cmocka_unit_test_setup_teardown(test_truncation_needs_checkpoint, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoint_from_other_vault, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoint_text_altered, tsetup, tteardown),

@@ -157,23 +157,26 @@ static void test_derive_salt_and_pass_matter(void **state)
 	sodium_free(kc);
 }
 
+/* Below the floor is "kdf.weak"; above a ceiling, or lanes the memory
+ * cannot hold, "kdf.out-of-range". */
 static const struct {
 	cv_kdf_params p;
 	const char *why;
+	const char *code;
 } refused[] = {
-    {{1, 19456, 1}, "t below 2"},
-    {{0, 19456, 1}, "t zero"},
-    {{2, 19455, 1}, "m one KiB below 19 MiB"},
-    {{2, 0, 1}, "m zero"},
-    {{3, 8, 1}, "m tiny"},
-    {{2, 19456, 0}, "p zero"},
-    {{2, 19456, 65}, "p above 64"},
-    {{2, 19456, UINT32_MAX}, "p huge"},
-    {{2, CV_KDF_M_MAX + 1, 1}, "m above 4 GiB"},
-    {{2, UINT32_MAX, 4}, "m = 4 TiB"},
-    {{65, 19456, 1}, "t above 64"},
-    {{UINT32_MAX, 19456, 1}, "t huge"},
-    {{UINT32_MAX, UINT32_MAX, UINT32_MAX}, "everything huge"},
+    {{1, 19456, 1}, "t below 2", "kdf.weak"},
+    {{0, 19456, 1}, "t zero", "kdf.weak"},
+    {{2, 19455, 1}, "m one KiB below 19 MiB", "kdf.weak"},
+    {{2, 0, 1}, "m zero", "kdf.weak"},
+    {{3, 8, 1}, "m tiny", "kdf.weak"},
+    {{2, 19456, 0}, "p zero", "kdf.out-of-range"},
+    {{2, 19456, 65}, "p above 64", "kdf.out-of-range"},
+    {{2, 19456, UINT32_MAX}, "p huge", "kdf.out-of-range"},
+    {{2, CV_KDF_M_MAX + 1, 1}, "m above 4 GiB", "kdf.out-of-range"},
+    {{2, UINT32_MAX, 4}, "m = 4 TiB", "kdf.out-of-range"},
+    {{65, 19456, 1}, "t above 64", "kdf.out-of-range"},
+    {{UINT32_MAX, 19456, 1}, "t huge", "kdf.out-of-range"},
+    {{UINT32_MAX, UINT32_MAX, UINT32_MAX}, "everything huge", "kdf.out-of-range"},
 };
 
 static void test_params_check_refuses(void **state)
@@ -186,8 +189,26 @@ static void test_params_check_refuses(void **state)
 		if (cv_kdf_params_check(&refused[i].p, &err) != CV_EUSAGE)
 			fail_msg("%s: accepted", refused[i].why);
 		assert_int_equal(err.status, CV_EUSAGE);
+		if (strcmp(err.code, refused[i].code) != 0)
+			fail_msg("%s: code '%s', expected '%s'", refused[i].why, err.code,
+				 refused[i].code);
 		assert_non_null(strstr(err.msg, "Argon2id parameters"));
 	}
+}
+
+/* The messages name the values given and the bounds they broke. */
+static void test_params_check_messages(void **state)
+{
+	static const cv_kdf_params weak = {1, 19456, 1}, wide = {2, 19456, 65};
+	cv_err err = {0};
+
+	(void)state;
+	assert_int_equal(cv_kdf_params_check(&weak, &err), CV_EUSAGE);
+	assert_string_equal(err.msg, "Argon2id parameters t=1 m=19456 KiB are below the floor "
+				     "(t>=2, m>=19456 KiB); use stronger ones");
+	assert_int_equal(cv_kdf_params_check(&wide, &err), CV_EUSAGE);
+	assert_string_equal(err.msg, "Argon2id parameters t=2 m=19456 KiB p=65 are out of range "
+				     "(t<=64, m<=4194304 KiB, 1<=p<=64)");
 }
 
 static void test_params_check_accepts(void **state)
@@ -240,6 +261,7 @@ static void test_derive_unknown_algorithm(void **state)
 		assert_int_equal(
 		    cv_kdf_derive(algs[i], &small, pass, strlen(pass), salt_a, key, &err),
 		    CV_EINTEGRITY);
+		assert_string_equal(err.code, "kdf.unknown-algorithm");
 		assert_non_null(strstr(err.msg, "algorithm"));
 		/* The id is checked first: absurd costs are never looked at. */
 		assert_int_equal(
@@ -259,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_derive_deterministic),
 		cmocka_unit_test(test_derive_salt_and_pass_matter),
 		cmocka_unit_test(test_params_check_refuses),
+		cmocka_unit_test(test_params_check_messages),
 		cmocka_unit_test(test_params_check_accepts),
 		cmocka_unit_test(test_derive_refuses_before_running),
 		cmocka_unit_test(test_derive_unknown_algorithm),

@@ -148,16 +148,21 @@ static void test_unseal_tampered(void **state)
 		if (cv_keyholder_unseal(kh, c, sizeof(c), m, &err) != CV_EINTEGRITY)
 			fail_msg("flipped byte %zu accepted", flip[i]);
 		assert_int_equal(err.status, CV_EINTEGRITY);
+		assert_string_equal(err.code, "key.unseal");
 		c[flip[i]] ^= 0x01;
 	}
 	/* Cut short by a byte; shorter than the seal overhead; empty. */
 	assert_int_equal(cv_keyholder_unseal(kh, c, sizeof(c) - 1, m, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "key.unseal");
 	assert_int_equal(cv_keyholder_unseal(kh, c, crypto_box_SEALBYTES - 1, m, &err),
 			 CV_EINTEGRITY);
+	assert_string_equal(err.code, "key.sealed-short");
 	assert_int_equal(cv_keyholder_unseal(kh, c, 0, m, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "key.sealed-short");
 	/* Sealed to someone else. */
 	assert_int_equal(crypto_box_seal(c, msg, sizeof(msg), other.box_pk), 0);
 	assert_int_equal(cv_keyholder_unseal(kh, c, sizeof(c), m, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "key.unseal");
 	/* The untouched original still opens: the failures were not sticky. */
 	assert_int_equal(crypto_box_seal(c, msg, sizeof(msg), id.box_pk), 0);
 	assert_int_equal(cv_keyholder_unseal(kh, c, sizeof(c), m, &err), CV_OK);
@@ -238,6 +243,7 @@ static void expect_refused(const uint8_t *secrets, const uint8_t *box_pk, const 
 	}
 	assert_null(kh);
 	assert_int_equal(err.status, CV_EINTEGRITY);
+	assert_string_equal(err.code, "auth.keys-mismatch");
 	assert_non_null(strstr(err.msg, "do not match"));
 }
 

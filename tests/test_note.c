@@ -219,6 +219,7 @@ static void test_add_kinds(void **state)
 	assert_text(c, n, "line one\n\tline two\r\n");
 
 	assert_int_equal(cv_note_add(c, a, "addendum", "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.kind");
 	assert_msg_has(err, "unknown note kind 'addendum'");
 	assert_string_equal(x, "");
 	assert_int_equal(cv_note_add(c, a, "diary", "x", 1, NULL, x, &err), CV_EUSAGE);
@@ -254,18 +255,20 @@ static void test_text_limits(void **state)
 	struct {
 		const char *text;
 		size_t len;
+		const char *code;
 		const char *msg;
 	} bad[] = {
-	    {"", 0, "the note is empty"},
-	    {"hello\0world", 11, "NUL byte at byte offset 5"},
-	    {"\0", 1, "NUL byte at byte offset 0"},
-	    {"abcdefg\xff", 8, "not valid UTF-8 at byte offset 7"},
+	    {"", 0, "note.empty", "the note is empty"},
+	    {"hello\0world", 11, "note.nul", "NUL byte at byte offset 5"},
+	    {"\0", 1, "note.nul", "NUL byte at byte offset 0"},
+	    {"abcdefg\xff", 8, "note.utf8", "not valid UTF-8 at byte offset 7"},
 	    {"ab\xc0\xaf"
 	     "cd",
-	     6, "not valid UTF-8 at byte offset 2"},			 /* overlong '/' */
-	    {"x\xed\xa0\x80", 4, "not valid UTF-8 at byte offset 1"},	 /* a surrogate */
-	    {"abc\xe4\xb8", 5, "not valid UTF-8 at byte offset 3"},	 /* cut short */
-	    {"\xf4\x90\x80\x80", 4, "not valid UTF-8 at byte offset 0"}, /* above U+10FFFF */
+	     6, "note.utf8", "not valid UTF-8 at byte offset 2"}, /* overlong '/' */
+	    {"x\xed\xa0\x80", 4, "note.utf8", "not valid UTF-8 at byte offset 1"}, /* a surrogate */
+	    {"abc\xe4\xb8", 5, "note.utf8", "not valid UTF-8 at byte offset 3"},   /* cut short */
+	    {"\xf4\x90\x80\x80", 4, "note.utf8",
+	     "not valid UTF-8 at byte offset 0"}, /* above U+10FFFF */
 	};
 	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], big_id[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
 	char *big = malloc(CV_NOTE_MAX + 1);
@@ -279,9 +282,11 @@ static void test_text_limits(void **state)
 
 		if (st != CV_EUSAGE)
 			fail_msg("bad text %zu: status %d (%s)", i, st, err.msg);
+		assert_string_equal(err.code, bad[i].code);
 		assert_msg_has(err, bad[i].msg);
 	}
 	assert_int_equal(cv_note_add(c, a, NULL, NULL, 0, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.empty");
 
 	/* Exactly 1 MiB (ending in a three-byte character) is accepted... */
 	memset(big, 'a', CV_NOTE_MAX + 1);
@@ -293,6 +298,7 @@ static void test_text_limits(void **state)
 	/* ...one byte more is not. */
 	big[CV_NOTE_MAX] = 'a';
 	assert_int_equal(cv_note_add(c, a, NULL, big, CV_NOTE_MAX + 1, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.too-long");
 	assert_msg_has(err, "1048577 bytes");
 	assert_msg_has(err, "1 MiB");
 
@@ -302,11 +308,14 @@ static void test_text_limits(void **state)
 
 	/* Edits and addenda are held to the same rules, and change nothing. */
 	assert_int_equal(cv_note_edit(c, n, "bad\0text", 8, NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.nul");
 	assert_msg_has(err, "byte offset 3");
 	assert_int_equal(cv_note_edit(c, n, big, CV_NOTE_MAX + 1, NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.too-long");
 	assert_text(c, n, chinese);
 	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
 	assert_int_equal(cv_note_amend(c, n, "\xff", 1, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.utf8");
 	assert_string_equal(x, "");
 	assert_int_equal(notes(f->path, a), 2);
 	free(big);
@@ -340,11 +349,20 @@ static void test_edit_only_drafts_by_author(void **state)
 	/* Dave on the case, but not the author. */
 	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
 	assert_int_equal(cv_note_edit(d, n, "dave's words", 12, NULL, &err), CV_EDENIED);
+	assert_string_equal(err.code, "note.not-author");
 	assert_msg_has(err, "another counselor's draft");
 	assert_int_equal(audit_rows(f->path, "dave", "note.edit", "denied", object), 1);
 	assert_int_equal(cv_note_finalize(d, n, &err), CV_EDENIED);
+	assert_string_equal(err.code, "note.not-author");
 	assert_msg_has(err, "only its author signs");
 	assert_int_equal(audit_rows(f->path, "dave", "note.finalize", "denied", object), 1);
+	/* A denial's row keeps its code and the note id it names. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'dave' AND"
+			       " action = 'note.finalize' AND object = '%s' AND"
+			       " detail = 'note.not-author [\"%s\"]'",
+			       object, n),
+			 1);
 	/* He reads it; it is as carol left it. */
 	note_get_ok(d, n, &r);
 	assert_int_equal(r.version, 2);
@@ -382,11 +400,20 @@ static void test_finalize_signs_and_freezes(void **state)
 	assert_int_equal(strlen(r.updated_at), 20);
 
 	assert_int_equal(cv_note_edit(c, n, "rewritten", 9, NULL, &err), CV_EDENIED);
+	assert_string_equal(err.code, "note.already-final");
 	assert_msg_has(err, "is final and cannot be changed");
 	assert_msg_has(err, "casevault note amend");
 	assert_int_equal(audit_rows(f->path, "carol", "note.edit", "denied", object), 1);
 	assert_int_equal(cv_note_finalize(c, n, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.already-final");
 	assert_msg_has(err, "already final");
+	/* A usage refusal's row holds its code alone. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'note.finalize' AND object = '%s' AND"
+			       " outcome = 'failed' AND detail = 'note.already-final'",
+			       object),
+			 1);
 	note_get_ok(c, n, &r);
 	assert_int_equal(r.version, 1);
 	assert_string_equal(r.text, "the record as it stands");
@@ -542,6 +569,7 @@ static void test_amend(void **state)
 	/* Drafts are edited, not amended. */
 	note_ok(c, a, NULL, "a draft", dr);
 	assert_int_equal(cv_note_amend(c, dr, "x", 1, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.draft");
 	assert_msg_has(err, "still a draft");
 	assert_string_equal(x, "");
 	assert_int_equal(cv_note_amend(c, "N-000000", "x", 1, NULL, x, &err), CV_ENOTFOUND);
@@ -623,7 +651,9 @@ static void test_overdue_drafts(void **state)
 	assert_int_equal(overdue_of(&l, d), 1);
 	assert_int_equal(overdue_of(&l, fin), 0);
 	assert_int_equal(list_notes(c, a, "2024-13-01", &l, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "date.invalid");
 	assert_int_equal(list_notes(c, a, "soon", &l, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "date.invalid");
 
 	/* A draft written ten days ago is overdue today. */
 	note_ok(c, a, NULL, "an old draft", old);

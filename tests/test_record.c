@@ -193,14 +193,18 @@ static void test_test_add_needs_testing_consent(void **state)
 	consent_ok(c, a, "guardian", "testing");
 	/* Bad fields change nothing. */
 	assert_int_equal(cv_test_add(c, a, "", "14", NULL, NULL, t, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.empty");
 	assert_msg_has(err, "scale is empty");
 	assert_int_equal(cv_test_add(c, a, "PHQ\t9", "14", NULL, NULL, t, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.control");
 	assert_msg_has(err, "control character");
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", "", NULL, NULL, t, &err), CV_EUSAGE);
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", NULL, NULL, NULL, t, &err), CV_EUSAGE);
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", longscore, NULL, NULL, t, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.too-long");
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", longnotes, NULL, t, &err), CV_EUSAGE);
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", "bad\xff", NULL, t, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.utf8");
 	assert_int_equal(records(f->path, "test"), 0);
 
 	assert_int_equal(cv_test_add(c, a, "PHQ-9", "14", "moderate", NULL, t, &err), CV_OK);
@@ -372,17 +376,20 @@ static void test_referral_bad_input(void **state)
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
 	struct {
 		cv_referral_input in;
+		const char *code;
 		const char *msg;
 	} bad[] = {
-	    {{"Clinic", "money", "routine", "x", NULL}, "unknown reason 'money'"},
-	    {{"Clinic", NULL, "routine", "x", NULL}, "unknown reason"},
-	    {{"Clinic", "emotion", "asap", "x", NULL}, "--urgency must be"},
-	    {{"Clinic", "emotion", NULL, "x", NULL}, "--urgency must be"},
-	    {{"Clinic", "emotion", "routine", "x", "2024-02-30"}, "is not a date"},
-	    {{"", "emotion", "routine", "x", NULL}, "institution is empty"},
-	    {{"Clinic\n", "emotion", "routine", "x", NULL}, "control character"},
-	    {{"Clinic", "emotion", "routine", "", NULL}, "disclosed is empty"},
-	    {{"Clinic", "emotion", "routine", "\xc3\x28", NULL}, "not valid UTF-8"},
+	    {{"Clinic", "money", "routine", "x", NULL},
+	     "referral.reason",
+	     "unknown reason 'money'"},
+	    {{"Clinic", NULL, "routine", "x", NULL}, "referral.reason", "unknown reason"},
+	    {{"Clinic", "emotion", "asap", "x", NULL}, "referral.urgency", "--urgency must be"},
+	    {{"Clinic", "emotion", NULL, "x", NULL}, "referral.urgency", "--urgency must be"},
+	    {{"Clinic", "emotion", "routine", "x", "2024-02-30"}, "date.invalid", "is not a date"},
+	    {{"", "emotion", "routine", "x", NULL}, "field.empty", "institution is empty"},
+	    {{"Clinic\n", "emotion", "routine", "x", NULL}, "field.control", "control character"},
+	    {{"Clinic", "emotion", "routine", "", NULL}, "field.empty", "disclosed is empty"},
+	    {{"Clinic", "emotion", "routine", "\xc3\x28", NULL}, "field.utf8", "not valid UTF-8"},
 	};
 	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
 	struct seen w;
@@ -395,16 +402,19 @@ static void test_referral_bad_input(void **state)
 
 		if (st != CV_EUSAGE)
 			fail_msg("bad referral %zu: status %d (%s)", i, st, err.msg);
+		assert_string_equal(err.code, bad[i].code);
 		assert_msg_has(err, bad[i].msg);
 	}
 	assert_int_equal(records(f->path, "referral"), 0);
 
 	ref_ok(c, a, "2024-03-01", r);
 	assert_int_equal(cv_referral_update(c, r, "lost", NULL, NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "referral.status");
 	assert_msg_has(err, "--status must be");
 	assert_int_equal(cv_referral_update(c, r, "referred", NULL, NULL, &err), CV_EUSAGE);
 	assert_int_equal(cv_referral_update(c, r, NULL, NULL, NULL, &err), CV_EUSAGE);
 	assert_int_equal(cv_referral_update(c, r, "contacted", "2024-3-10", NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "date.invalid");
 	assert_int_equal(cv_referral_update(c, r, "contacted", NULL,
 					    "a\x01"
 					    "b",
@@ -564,10 +574,12 @@ static void test_watch_bad_input_and_others(void **state)
 	open_new(c, "S-8", "Lin Xue", a);
 	open_new(c, "S-9", "Zhou Bo", b);
 	assert_int_equal(cv_watch_add(c, a, "orphan", 14, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "watch.tag");
 	assert_msg_has(err, "unknown tag 'orphan'");
 	assert_int_equal(cv_watch_add(c, a, "Left-Behind", 14, &err), CV_EUSAGE);
 	assert_int_equal(cv_watch_add(c, a, NULL, 14, &err), CV_EUSAGE);
 	assert_int_equal(cv_watch_add(c, a, "other", 0, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "watch.interval");
 	assert_msg_has(err, "1 to 366 days");
 	assert_int_equal(cv_watch_add(c, a, "other", 367, &err), CV_EUSAGE);
 	assert_int_equal(records(f->path, "watch"), 0);
@@ -576,7 +588,15 @@ static void test_watch_bad_input_and_others(void **state)
 
 	assert_int_equal(cv_watch_done(c, a, "2024-02-30", &err), CV_EUSAGE);
 	assert_int_equal(cv_watch_done(c, b, NULL, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "watch.not-found");
 	assert_msg_has(err, "not on the key-student register");
+	/* Logged with its code alone. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'watch.done' AND object = 'case:%s' AND"
+			       " outcome = 'failed' AND detail = 'watch.not-found'",
+			       b),
+			 1);
 	assert_int_equal(watch_list(c, 0, "tomorrow", &w, &err), CV_EUSAGE);
 
 	/* Another counselor neither adds to nor sees carol's register. */

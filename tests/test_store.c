@@ -112,6 +112,7 @@ static void test_create_refuses_existing(void **state)
 	assert_int_equal(cv_store_create(f->path, &st, &err), CV_EUSAGE);
 	assert_null(st);
 	assert_int_equal(err.status, CV_EUSAGE);
+	assert_string_equal(err.code, "vault.exists");
 	assert_msg_has(err, "already exists");
 	assert_msg_has(err, f->path);
 	n = read_file(f->path, back, sizeof(back));
@@ -144,6 +145,7 @@ static void test_create_refuses_symlink(void **state)
 	assert_int_equal(cv_store_create(link, &st, &err), CV_EUSAGE);
 	assert_null(st);
 	assert_int_equal(err.status, CV_EUSAGE);
+	assert_string_equal(err.code, "vault.exists");
 	assert_msg_has(err, "already exists");
 	assert_int_equal(lstat(target, &sb), -1);
 	assert_int_equal(errno, ENOENT);
@@ -171,7 +173,9 @@ static void test_open_missing(void **state)
 	assert_int_equal(cv_store_open(f->path, &st, &err), CV_ENOTFOUND);
 	assert_null(st);
 	assert_int_equal(err.status, CV_ENOTFOUND);
+	assert_string_equal(err.code, "vault.not-found");
 	assert_msg_has(err, f->path);
+	assert_msg_has(err, "casevault init");
 	/* Opening must not have created the file. */
 	assert_int_equal(lstat(f->path, &sb), -1);
 }
@@ -213,6 +217,7 @@ static void test_open_sqlite_not_vault(void **state)
 			 "INSERT INTO notes (body) VALUES ('hello');");
 	assert_int_equal(cv_store_open(f->path, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
+	assert_string_equal(err.code, "vault.not-a-vault");
 	assert_msg_has(err, "not a casevault vault");
 
 	/* The right application id but an unknown format version. */
@@ -222,7 +227,8 @@ static void test_open_sqlite_not_vault(void **state)
 	st = (cv_store *)1;
 	assert_int_equal(cv_store_open(other, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
-	assert_msg_has(err, "format");
+	assert_string_equal(err.code, "vault.version");
+	assert_msg_has(err, "has vault format 2, which this casevault (format ");
 }
 
 static void test_open_refuses_symlink(void **state)
@@ -238,7 +244,15 @@ static void test_open_refuses_symlink(void **state)
 	assert_int_equal(cv_store_open(link, &st, &err), CV_EUSAGE);
 	assert_null(st);
 	assert_int_equal(err.status, CV_EUSAGE);
+	assert_string_equal(err.code, "vault.symlink");
 	assert_msg_has(err, link);
+	assert_msg_has(err, "not a regular file");
+	/* A directory is refused the same way, under its own code. */
+	st = (cv_store *)1;
+	assert_int_equal(cv_store_open(f->dir, &st, &err), CV_EUSAGE);
+	assert_null(st);
+	assert_string_equal(err.code, "vault.not-a-file");
+	assert_msg_has(err, "not a regular file");
 	/* The real path opens. */
 	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
 	assert_non_null(st);
@@ -361,12 +375,14 @@ static void test_meta_put_get(void **state)
 	/* Wrong length, either way, is a malformed value. */
 	assert_int_equal(cv_store_meta_get(st, "vault_id", small, sizeof(small), &err),
 			 CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.setting-malformed");
 	assert_msg_has(err, "'vault_id'");
 	assert_int_equal(cv_store_meta_put(st, "short", small, sizeof(small), &err), CV_OK);
 	assert_int_equal(cv_store_meta_get(st, "short", back, sizeof(back), &err), CV_EINTEGRITY);
 
 	/* Missing. */
 	assert_int_equal(cv_store_meta_get(st, "nope", back, sizeof(back), &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "vault.setting-missing");
 	assert_msg_has(err, "'nope'");
 
 	/* Overwrite keeps one value, the new one. */
@@ -560,6 +576,7 @@ static void test_audit_insert_head_get(void **state)
 	/* Missing row. */
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(cv_store_audit_get(st, 11, get_cb, &g, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "log.row-not-found");
 	assert_int_equal(g.n, 0);
 
 	/* A seq cannot be written twice. */
@@ -657,6 +674,7 @@ static void test_audit_malformed_row(void **state)
 
 	assert_int_equal(cv_store_audit_each(st, &q, collect_cb, &c, &err), CV_EINTEGRITY);
 	assert_int_equal(c.n, 3); /* rows 1..3 were delivered, then the walk stopped */
+	assert_string_equal(err.code, "log.row-malformed");
 	assert_msg_has(err, "audit row 4 ");
 	assert_int_equal(cv_store_audit_get(st, 4, get_cb, &g, &err), CV_EINTEGRITY);
 	assert_int_equal(g.n, 0);
@@ -669,6 +687,7 @@ static void test_audit_malformed_row(void **state)
 			  "UPDATE audit SET hash = x'0102' WHERE seq = 10;");
 	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
 	assert_int_equal(cv_store_audit_head(st, &seq, hash, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.row-malformed");
 	assert_msg_has(err, "audit row 10 ");
 	cv_store_close(st);
 }
@@ -732,6 +751,7 @@ static void test_user_rows(void **state)
 	assert_int_equal(cv_store_user_by_id(st, 1, &got, &err), CV_OK);
 	assert_memory_equal(&got, &a, sizeof(got));
 	assert_int_equal(cv_store_user_by_name(st, "nobody", &got, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "user.not-found");
 	assert_msg_has(err, "'nobody'");
 	assert_int_equal(cv_store_user_by_id(st, 9, &got, &err), CV_ENOTFOUND);
 
@@ -771,10 +791,12 @@ static void check_malformed_user(const char *path, const char *sql)
 	memset(&err, 0, sizeof(err));
 	if (cv_store_user_by_name(st, "carol", &got, &err) != CV_EINTEGRITY)
 		fail_msg("after '%s' reading carol gave %d (%s)", sql, err.status, err.msg);
+	assert_string_equal(err.code, "user.malformed");
 	assert_msg_has(err, "'carol'");
 	assert_int_equal(cv_store_user_by_id(st, 2, &got, &err), CV_EINTEGRITY);
 	assert_int_equal(cv_store_user_each(st, count_users, &n, &err), CV_EINTEGRITY);
 	assert_int_equal(n, 1); /* alice, then the walk stopped at carol */
+	assert_string_equal(err.code, "user.malformed");
 	assert_msg_has(err, "#2");
 	/* The other user still reads. */
 	assert_int_equal(cv_store_user_by_name(st, "alice", &got, &err), CV_OK);
@@ -1766,7 +1788,12 @@ static void test_shred_truncates_wal(void **state)
 	assert_memory_equal(c.recovery_key, zero, sizeof(c.recovery_key));
 	cv_case_rec_clear(&c);
 	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "grant.not-found");
 	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "record.not-found");
+	assert_int_equal(cv_store_case_get(st, "C-ZZZZZ", &c, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "case.not-found");
+	assert_msg_has(err, "no case 'C-ZZZZZ'");
 	assert_int_equal(cv_store_record_get(st, "S-AAAAAA", &r, &err), CV_ENOTFOUND);
 
 	/* A plain commit keeps its frames in the WAL. */
@@ -1780,6 +1807,7 @@ static void test_shred_truncates_wal(void **state)
 	assert_int_equal(cv_store_keys_delete_user(st, 2, &err), CV_OK);
 	assert_int_equal(wal_size(f), 0);
 	assert_int_equal(cv_store_vkey_get(st, "stats", 2, sealed, &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "vkey.not-found");
 
 	/* So does rewrapping a user's keys (the old wrapping is gone). */
 	b++;

@@ -129,14 +129,16 @@ static void test_utf8_stray_continuation(void **state)
 	UTF8("\xf0\x9f\x98\x80\x80", 4, 0);
 }
 
-/* Expects cv_field_check to fail with CV_EUSAGE and a message holding
- * every one of the given fragments. */
-static void field_bad(const char *s, size_t max, const char *frag1, const char *frag2)
+/* Expects cv_field_check to fail with CV_EUSAGE, reason code `code` and a
+ * message holding every one of the given fragments. */
+static void field_bad(const char *s, size_t max, const char *code, const char *frag1,
+		      const char *frag2)
 {
 	cv_err err = {0};
 
 	assert_int_equal(cv_field_check("reason", s, max, &err), CV_EUSAGE);
 	assert_int_equal(err.status, CV_EUSAGE);
+	assert_string_equal(err.code, code);
 	assert_non_null(strstr(err.msg, "reason"));
 	if (frag1 && !strstr(err.msg, frag1))
 		fail_msg("message '%s' lacks '%s'", err.msg, frag1);
@@ -164,8 +166,8 @@ static void test_field_ok(void **state)
 static void test_field_empty(void **state)
 {
 	(void)state;
-	field_bad("", 10, "empty", NULL);
-	field_bad(NULL, 10, "empty", NULL);
+	field_bad("", 10, "field.empty", "empty", NULL);
+	field_bad(NULL, 10, "field.empty", "empty", NULL);
 	/* The error context is optional. */
 	assert_int_equal(cv_field_check("reason", "", 10, NULL), CV_EUSAGE);
 }
@@ -173,32 +175,32 @@ static void test_field_empty(void **state)
 static void test_field_too_long(void **state)
 {
 	(void)state;
-	field_bad("abcdef", 5, "6 bytes", "5");
+	field_bad("abcdef", 5, "field.too-long", "6 bytes", "5");
 	/* The limit is in bytes: two CJK characters are six. */
-	field_bad("\xe4\xb8\xad\xe6\x96\x87", 5, "6 bytes", NULL);
+	field_bad("\xe4\xb8\xad\xe6\x96\x87", 5, "field.too-long", "6 bytes", NULL);
 }
 
 static void test_field_control(void **state)
 {
 	(void)state;
-	field_bad("ab\tc", 64, "control", "byte offset 2");
-	field_bad("\nx", 64, "control", "byte offset 0");
-	field_bad("line\r", 64, "control", "byte offset 4");
-	field_bad("abc\x1b[31m", 64, "control", "byte offset 3");
-	field_bad("abc\x7f", 64, "control", "byte offset 3");	/* DEL */
-	field_bad("a\xc2\x80", 64, "control", "byte offset 1"); /* U+0080, C1 */
+	field_bad("ab\tc", 64, "field.control", "control", "byte offset 2");
+	field_bad("\nx", 64, "field.control", "control", "byte offset 0");
+	field_bad("line\r", 64, "field.control", "control", "byte offset 4");
+	field_bad("abc\x1b[31m", 64, "field.control", "control", "byte offset 3");
+	field_bad("abc\x7f", 64, "field.control", "control", "byte offset 3");	 /* DEL */
+	field_bad("a\xc2\x80", 64, "field.control", "control", "byte offset 1"); /* U+0080, C1 */
 	/* U+0085 NEL after a three-byte character: the offset is in bytes. */
-	field_bad("\xe4\xb8\xad\xc2\x85", 64, "control", "byte offset 3");
-	field_bad("x\xc2\x9f", 64, "control", "byte offset 1"); /* U+009F */
+	field_bad("\xe4\xb8\xad\xc2\x85", 64, "field.control", "control", "byte offset 3");
+	field_bad("x\xc2\x9f", 64, "field.control", "control", "byte offset 1"); /* U+009F */
 }
 
 static void test_field_bad_utf8(void **state)
 {
 	(void)state;
-	field_bad("abc\xff", 64, "UTF-8", "byte offset 3");
-	field_bad("\xc0\x80", 64, "UTF-8", "byte offset 0");
-	field_bad("ok\xed\xa0\x80", 64, "UTF-8", "byte offset 2");
-	field_bad("\xe4\xb8\xad\xe4\xb8", 64, "UTF-8", "byte offset 3");
+	field_bad("abc\xff", 64, "field.utf8", "UTF-8", "byte offset 3");
+	field_bad("\xc0\x80", 64, "field.utf8", "UTF-8", "byte offset 0");
+	field_bad("ok\xed\xa0\x80", 64, "field.utf8", "UTF-8", "byte offset 2");
+	field_bad("\xe4\xb8\xad\xe4\xb8", 64, "field.utf8", "UTF-8", "byte offset 3");
 }
 
 static void test_name(void **state)
@@ -237,6 +239,7 @@ static void test_name(void **state)
 		if (cv_name_check(bad[i], &err) != CV_EUSAGE)
 			fail_msg("'%s' accepted", bad[i]);
 		assert_int_equal(err.status, CV_EUSAGE);
+		assert_string_equal(err.code, "user.name-invalid");
 		assert_non_null(strstr(err.msg, "not valid"));
 	}
 	assert_int_equal(cv_name_check(NULL, &err), CV_EUSAGE);
@@ -265,6 +268,7 @@ static void test_passphrase_length_in_chars(void **state)
 	(void)state;
 	n = repeat(p, sizeof(p), "a", 11);
 	assert_int_equal(cv_passphrase_check(p, n, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.too-short");
 	assert_non_null(strstr(err.msg, "too short"));
 	assert_non_null(strstr(err.msg, "11 characters"));
 	n = repeat(p, sizeof(p), "a", 12);
@@ -300,6 +304,7 @@ static void test_passphrase_too_long(void **state)
 	memset(p, 'x', sizeof(p));
 	assert_int_equal(cv_passphrase_check(p, CV_PASSPHRASE_MAX_BYTES, &err), CV_OK);
 	assert_int_equal(cv_passphrase_check(p, CV_PASSPHRASE_MAX_BYTES + 1, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.too-long");
 	assert_non_null(strstr(err.msg, "longer than 1024 bytes"));
 	/* The maximum is in bytes: 341 three-byte characters (1023 bytes)
 	 * pass, 342 (1026 bytes) do not. */
@@ -323,6 +328,7 @@ static void test_passphrase_control(void **state)
 		memset(&err, 0, sizeof(err));
 		if (cv_passphrase_check(bad[i], strlen(bad[i]), &err) != CV_EUSAGE)
 			fail_msg("passphrase %zu accepted", i);
+		assert_string_equal(err.code, "passphrase.control");
 		assert_non_null(strstr(err.msg, "control character"));
 	}
 	/* An embedded NUL is a control character too (the length is given). */
@@ -332,6 +338,7 @@ static void test_passphrase_control(void **state)
 	assert_int_equal(cv_passphrase_check("correct horse \xff battery",
 					     sizeof("correct horse \xff battery") - 1, &err),
 			 CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.utf8");
 	assert_non_null(strstr(err.msg, "UTF-8"));
 	assert_non_null(strstr(err.msg, "byte offset 14"));
 	assert_int_equal(cv_passphrase_check("correct horse battery staple", 28, NULL), CV_OK);
@@ -357,6 +364,7 @@ static void bound_bad(const char *in, int upper)
 	if (cv_time_bound(in, upper, out, &err) != CV_EUSAGE)
 		fail_msg("'%s' accepted as %s", in ? in : "(null)", upper ? "upper" : "lower");
 	assert_int_equal(err.status, CV_EUSAGE);
+	assert_string_equal(err.code, "time.invalid");
 	assert_non_null(strstr(err.msg, "YYYY-MM-DD"));
 }
 
@@ -464,6 +472,32 @@ static void test_time_now_format(void **state)
 	assert_string_equal(back, now);
 }
 
+/* A date is YYYY-MM-DD exactly, a real day; a refusal names the field. */
+static void test_date_check(void **state)
+{
+	static const char *const bad[] = {
+	    "2025-02-30", "2025-3-14", "2025-03-14T08:09:10Z", "tomorrow", "", "14/03/2025",
+	};
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_date_check("--date", "2025-03-14", NULL), CV_OK);
+	assert_int_equal(cv_date_check("--date", "2024-02-29", NULL), CV_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (cv_date_check("--date", bad[i], &err) != CV_EUSAGE)
+			fail_msg("'%s' accepted as a date", bad[i]);
+		assert_int_equal(err.status, CV_EUSAGE);
+		assert_string_equal(err.code, "date.invalid");
+		assert_non_null(strstr(err.msg, "--date '"));
+		assert_non_null(strstr(err.msg, "is not a date; use YYYY-MM-DD"));
+	}
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_date_check("--as-of", NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "date.invalid");
+	assert_non_null(strstr(err.msg, "--as-of"));
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -489,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_time_bound_invalid_dates),
 		cmocka_unit_test(test_time_bound_formats),
 		cmocka_unit_test(test_time_now_format),
+		cmocka_unit_test(test_date_check),
 	};
 	/* clang-format on */
 

@@ -203,7 +203,9 @@ static void test_duplicate_name_refused(void **state)
 	assert_int_equal(
 	    cv_user_add(a, "carol", CV_ROLE_ADMIN, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
 	    CV_EUSAGE);
+	assert_string_equal(err.code, "user.exists");
 	assert_msg_has(err, "'carol'");
+	assert_msg_has(err, "already exists");
 	assert_int_equal(
 	    cv_user_add(a, "alice", CV_ROLE_COUNSELOR, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
 	    CV_EUSAGE);
@@ -231,7 +233,18 @@ static void test_short_passphrase_refused(void **state)
 	assert_int_equal(
 	    cv_user_add(a, "carol", CV_ROLE_COUNSELOR, "elevenchars", 11, &cheap_kdf, &err),
 	    CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.too-short");
 	assert_msg_has(err, "short");
+	/* A name that is not one, and a role that is not one. */
+	assert_int_equal(cv_user_add(a, "Carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
+				     &cheap_kdf, &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "user.name-invalid");
+	assert_int_equal(
+	    cv_user_add(a, "carol", (cv_role)7, PW_CAROL, strlen(PW_CAROL), &cheap_kdf, &err),
+	    CV_EUSAGE);
+	assert_string_equal(err.code, "user.role");
+	assert_msg_has(err, "unknown role");
 	assert_int_equal(cv_user_add(a, "carol", CV_ROLE_COUNSELOR, eleven_utf8,
 				     strlen(eleven_utf8), &cheap_kdf, &err),
 			 CV_EUSAGE);
@@ -242,6 +255,7 @@ static void test_short_passphrase_refused(void **state)
 
 	/* passwd refuses it and keeps the old passphrase. */
 	assert_int_equal(cv_user_passwd(a, "short pass", 10, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.too-short");
 	logout(a);
 	assert_int_equal(login_status(f->v, "alice", PW_ALICE, &err), CV_OK);
 
@@ -258,19 +272,24 @@ static void test_wrong_passphrase(void **state)
 
 	assert_int_equal(login_status(f->v, "alice", "not the right passphrase", &err), CV_EAUTH);
 	assert_int_equal(err.status, CV_EAUTH);
+	assert_string_equal(err.code, "auth.wrong-passphrase");
 	assert_msg_has(err, "wrong passphrase for 'alice'");
-	/* The failure is logged, unsigned (no key was at hand). */
+	/* The failure is logged, unsigned (no key was at hand), with its code. */
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'alice'"
 					" AND action = 'login' AND object = 'user:alice'"
-					" AND outcome = 'failed' AND sig IS NULL"),
+					" AND outcome = 'failed' AND sig IS NULL"
+					" AND detail = 'auth.wrong-passphrase'"),
 			 1);
 	/* The right one still works. */
 	assert_int_equal(login_status(f->v, "alice", PW_ALICE, &err), CV_OK);
 
 	/* An unknown user is an authentication failure too, and logged. */
 	assert_int_equal(login_status(f->v, "nobody", PW_ALICE, &err), CV_EAUTH);
+	assert_string_equal(err.code, "auth.unknown-user");
+	assert_msg_has(err, "no user 'nobody' in this vault");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'nobody'"
-					" AND action = 'login' AND outcome = 'failed'"),
+					" AND action = 'login' AND outcome = 'failed'"
+					" AND detail = 'auth.unknown-user'"),
 			 1);
 }
 
@@ -289,11 +308,21 @@ static void test_disabled_user_cannot_login(void **state)
 	assert_string_equal(l.u[1].signer, "alice");
 	/* Disabling twice is refused. */
 	assert_int_equal(cv_user_disable(a, "carol", &err), CV_EUSAGE);
+	assert_string_equal(err.code, "user.already-disabled");
+	assert_msg_has(err, "already disabled");
 	/* An unknown user cannot be disabled. */
 	assert_int_equal(cv_user_disable(a, "nobody", &err), CV_ENOTFOUND);
+	assert_string_equal(err.code, "user.not-found");
+	assert_msg_has(err, "no user 'nobody'");
+	/* Logged with the code alone: a not-found may quote what was typed. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'alice'"
+					" AND action = 'user.disable' AND object = 'user:nobody'"
+					" AND outcome = 'failed' AND detail = 'user.not-found'"),
+			 1);
 	logout(a);
 
 	assert_int_equal(login_status(f->v, "carol", PW_CAROL, &err), CV_EAUTH);
+	assert_string_equal(err.code, "auth.disabled");
 	assert_msg_has(err, "'carol'");
 	assert_msg_has(err, "disabled");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol'"
@@ -319,12 +348,13 @@ static void test_cannot_disable_self(void **state)
 	cv_err err = {0};
 
 	assert_int_equal(cv_user_disable(a, "alice", &err), CV_EUSAGE);
+	assert_string_equal(err.code, "user.disable-self");
 	assert_msg_has(err, "own account");
 	logout(a);
 	assert_int_equal(login_status(f->v, "alice", PW_ALICE, &err), CV_OK);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'alice'"
 					" AND action = 'user.disable' AND object = 'user:alice'"
-					" AND outcome = 'failed'"),
+					" AND outcome = 'failed' AND detail = 'user.disable-self'"),
 			 1);
 }
 
@@ -340,6 +370,7 @@ static void test_cannot_disable_last_admin(void **state)
 	 * disable bob, the only active admin left. */
 	assert_int_equal(cv_user_disable(b, "alice", &err), CV_OK);
 	assert_int_equal(cv_user_disable(a, "bob", &err), CV_EUSAGE);
+	assert_string_equal(err.code, "user.last-admin");
 	assert_msg_has(err, "'bob'");
 	assert_msg_has(err, "last active admin");
 	logout(a);
@@ -488,7 +519,8 @@ static int tteardown(void **state)
 
 /* Logs in as who on the tampered copy and expects want, a message naming
  * who, no session, and a 'failed' login row for who. */
-static void expect_login(const char *path, const char *who, const char *pass, cv_status want)
+static void expect_login(const char *path, const char *who, const char *pass, cv_status want,
+			 const char *code)
 {
 	cv_vault *v = NULL;
 	cv_err err = {0};
@@ -510,6 +542,13 @@ static void expect_login(const char *path, const char *who, const char *pass, cv
 	assert_int_equal(q_int(path, "%s", sql), before + 1);
 	snprintf(quoted, sizeof(quoted), "'%s'", who);
 	assert_msg_has(err, quoted);
+	/* The code is the login failure's, which is also the row's detail. */
+	assert_string_equal(err.code, code);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit WHERE actor = '%s' AND action = 'login'"
+		 " AND outcome = 'failed' AND detail = '%s'",
+		 who, code);
+	assert_int_equal(q_int(path, "%s", sql), 1);
 }
 
 static void test_tamper_role(void **state)
@@ -520,7 +559,7 @@ static void test_tamper_role(void **state)
 
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET role = 'admin' WHERE name = 'carol'");
-	expect_login(t->path, "carol", PW_CAROL, CV_EINTEGRITY);
+	expect_login(t->path, "carol", PW_CAROL, CV_EINTEGRITY, "auth.record-unverified");
 	/* Others are unaffected. */
 	assert_int_equal(cv_vault_open(t->path, &v, &err), CV_OK);
 	assert_int_equal(login_status(v, "sam", PW_SAM, &err), CV_OK);
@@ -529,7 +568,7 @@ static void test_tamper_role(void **state)
 	/* A lowered role is caught as well. */
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET role = 'counselor' WHERE name = 'sam'");
-	expect_login(t->path, "sam", PW_SAM, CV_EINTEGRITY);
+	expect_login(t->path, "sam", PW_SAM, CV_EINTEGRITY, "auth.record-unverified");
 }
 
 static void test_tamper_status(void **state)
@@ -538,13 +577,13 @@ static void test_tamper_status(void **state)
 
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET status = 'active' WHERE name = 'dave'");
-	expect_login(t->path, "dave", PW_DAVE, CV_EINTEGRITY);
+	expect_login(t->path, "dave", PW_DAVE, CV_EINTEGRITY, "auth.record-unverified");
 
 	/* Flipped with a bumped version: still not signed by an admin. */
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET status = 'active', status_seq = status_seq + 1"
 			  " WHERE name = 'dave'");
-	expect_login(t->path, "dave", PW_DAVE, CV_EINTEGRITY);
+	expect_login(t->path, "dave", PW_DAVE, CV_EINTEGRITY, "auth.record-unverified");
 }
 
 /*
@@ -599,8 +638,8 @@ static void test_tamper_swap_box_pk(void **state)
 					" WHERE a.name = 'carol' AND b.name = 'sam'"
 					" AND a.box_pk = b.box_pk"),
 			 0);
-	expect_login(t->path, "carol", PW_CAROL, CV_EINTEGRITY);
-	expect_login(t->path, "sam", PW_SAM, CV_EINTEGRITY);
+	expect_login(t->path, "carol", PW_CAROL, CV_EINTEGRITY, "auth.record-unverified");
+	expect_login(t->path, "sam", PW_SAM, CV_EINTEGRITY, "auth.record-unverified");
 }
 
 static void test_tamper_rename(void **state)
@@ -609,7 +648,7 @@ static void test_tamper_rename(void **state)
 
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET name = 'mallory' WHERE name = 'carol'");
-	expect_login(t->path, "mallory", PW_CAROL, CV_EINTEGRITY);
+	expect_login(t->path, "mallory", PW_CAROL, CV_EINTEGRITY, "auth.record-unverified");
 }
 
 /*
@@ -625,7 +664,7 @@ static void test_tamper_key_box_copied(void **state)
 	copy_db(base_path, t->path);
 	raw_exec(t->path, "UPDATE users SET key_box = (SELECT key_box FROM users"
 			  " WHERE name = 'sam') WHERE name = 'carol'");
-	expect_login(t->path, "carol", PW_CAROL, CV_EAUTH);
+	expect_login(t->path, "carol", PW_CAROL, CV_EAUTH, "auth.wrong-passphrase");
 
 	/* The whole wrapping (salt, nonce, box, costs) copied, with sam's
 	 * passphrase: still refused, the box is bound to sam's id. */
@@ -634,7 +673,7 @@ static void test_tamper_key_box_copied(void **state)
 			  "UPDATE users SET (kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce,"
 			  " key_box) = (SELECT kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"
 			  " key_nonce, key_box FROM t) WHERE name = 'carol';");
-	expect_login(t->path, "carol", PW_SAM, CV_EAUTH);
+	expect_login(t->path, "carol", PW_SAM, CV_EAUTH, "auth.wrong-passphrase");
 }
 
 /* Reads a blob column of one users row into out (exactly len bytes). */
@@ -750,7 +789,7 @@ static void test_tamper_key_box_other_users_keys(void **state)
 	sodium_free(key);
 	sodium_free(secrets);
 
-	expect_login(t->path, "carol", PW_SAM, CV_EINTEGRITY);
+	expect_login(t->path, "carol", PW_SAM, CV_EINTEGRITY, "auth.keys-mismatch");
 }
 
 int main(void)

@@ -65,7 +65,8 @@ static cv_status sign_with(cv_vault *v, const cv_user_rec *r, msg_fn fn, cv_keyh
 }
 
 static int verify_with(const cv_vault *v, const cv_user_rec *r, msg_fn fn,
-		       const uint8_t sig[crypto_sign_BYTES], const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+		       const uint8_t sig[crypto_sign_BYTES],
+		       const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 {
 	cv_buf b = CV_BUF_INIT;
 	int ok;
@@ -74,14 +75,6 @@ static int verify_with(const cv_vault *v, const cv_user_rec *r, msg_fn fn,
 	ok = !b.oom && crypto_sign_verify_detached(sig, b.data, b.len, pk) == 0;
 	cv_buf_free(&b);
 	return ok;
-}
-
-cv_status cv_cert_bad(cv_err *err, const cv_user_rec *r, const char *why)
-{
-	return cv_err_set(err, CV_EINTEGRITY,
-			  "the record of user '%s' fails verification: %s; the vault was tampered "
-			  "with (run 'casevault audit verify' and restore from a backup)",
-			  r->name, why);
 }
 
 /* Whether user id was disabled before audit row seq (accounts are never
@@ -105,32 +98,39 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	cv_status st;
 
 	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
-		return cv_cert_bad(err, r, "its name or role is not valid");
+		return cv_cert_bad(err, r, "user.cert-fields", "its name or role is not valid");
 	if (r->id == 1 && r->cert_seq == 1) {
 		if (r->creator_id != 1 || cv_user_role(r) != CV_ROLE_ADMIN)
-			return cv_cert_bad(err, r, "the first admin must be a self-signed admin");
+			return cv_cert_bad(err, r, "user.cert-first-admin",
+					   "the first admin must be a self-signed admin");
 		if (!verify_with(v, r, cert_msg, r->cert_sig, r->sign_pk))
-			return cv_cert_bad(err, r, "its identity signature does not match (name, "
-						  "role or keys were altered)");
+			return cv_cert_bad(err, r, "user.cert-signature",
+					   "its identity signature does not match (name, role or "
+					   "keys were altered)");
 		return CV_OK;
 	}
 	if (r->creator_id == r->id || r->cert_seq < 2)
-		return cv_cert_bad(err, r, "it claims to have signed itself");
+		return cv_cert_bad(err, r, "user.cert-self-signed",
+				   "it claims to have signed itself");
 	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, &creator, err);
 	if (st == CV_ENOTFOUND)
-		return cv_cert_bad(err, r, "the admin who signed it did not exist then");
+		return cv_cert_bad(err, r, "user.cert-signer-unknown",
+				   "the admin who signed it did not exist then");
 	if (st != CV_OK)
 		return st;
 	st = verify_identity(v, &creator, err);
 	if (st != CV_OK)
 		return st;
 	if (cv_user_role(&creator) != CV_ROLE_ADMIN)
-		return cv_cert_bad(err, r, "it was signed by a user who is not an admin");
+		return cv_cert_bad(err, r, "user.cert-signer-role",
+				   "it was signed by a user who is not an admin");
 	if (disabled_before(v, creator.id, r->cert_seq))
-		return cv_cert_bad(err, r, "it was signed by an admin who was already disabled");
+		return cv_cert_bad(err, r, "user.cert-signer-disabled",
+				   "it was signed by an admin who was already disabled");
 	if (!verify_with(v, r, cert_msg, r->cert_sig, creator.sign_pk))
-		return cv_cert_bad(err, r, "its identity signature does not match (name, role or "
-					  "keys were altered)");
+		return cv_cert_bad(
+		    err, r, "user.cert-signature",
+		    "its identity signature does not match (name, role or keys were altered)");
 	return CV_OK;
 }
 
@@ -143,26 +143,31 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r->status, "active") != 0 && strcmp(r->status, "disabled") != 0)
-		return cv_cert_bad(err, r, "its status is not valid");
+		return cv_cert_bad(err, r, "user.status-invalid", "its status is not valid");
 	/* The status is signed with the identity its signer held at status_seq
 	 * (for user 1 at init, its own first identity). */
 	st = cv_store_cert_at(v->st, r->status_signer_id, r->status_seq, &signer, err);
 	if (st == CV_ENOTFOUND)
-		return cv_cert_bad(err, r, "the admin who set its status did not exist then");
+		return cv_cert_bad(err, r, "user.status-signer-unknown",
+				   "the admin who set its status did not exist then");
 	if (st != CV_OK)
 		return st;
 	if (signer.id == r->id && !(r->id == 1 && r->status_seq == 1))
-		return cv_cert_bad(err, r, "its status is signed by itself");
+		return cv_cert_bad(err, r, "user.status-self-signed",
+				   "its status is signed by itself");
 	st = verify_identity(v, &signer, err);
 	if (st != CV_OK)
 		return st;
 	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
-		return cv_cert_bad(err, r, "its status was signed by a user who is not an admin");
+		return cv_cert_bad(err, r, "user.status-signer-role",
+				   "its status was signed by a user who is not an admin");
 	if (signer.id != r->id && disabled_before(v, signer.id, r->status_seq))
-		return cv_cert_bad(err, r, "its status was set by an admin who was already disabled");
+		return cv_cert_bad(err, r, "user.status-signer-disabled",
+				   "its status was set by an admin who was already disabled");
 	if (!verify_with(v, r, status_msg, r->status_sig, signer.sign_pk))
-		return cv_cert_bad(err, r, "its status signature does not match (it was enabled "
-					  "or disabled without an admin)");
+		return cv_cert_bad(err, r, "user.status-signature",
+				   "its status signature does not match (it was enabled or "
+				   "disabled without an admin)");
 	return CV_OK;
 }
 

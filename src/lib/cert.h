@@ -29,8 +29,17 @@ typedef enum cv_cert_part { CV_CERT_IDENTITY = 1, CV_CERT_STATUS } cv_cert_part;
 /* Signs the identity (cert_sig) or the status (status_sig) of r with kh. */
 cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyholder *kh,
 		       cv_err *err);
-/* CV_EINTEGRITY: the record of r fails verification, because of why. */
-cv_status cv_cert_bad(cv_err *err, const cv_user_rec *r, const char *why);
+/*
+ * cv_cert_bad - CV_EINTEGRITY with reason code `code`: the record of r
+ * fails verification, because of why.  why is a string literal, part of
+ * the message's template (so that it is translated with it); r's name is
+ * the template's one argument.
+ */
+#define cv_cert_bad(err, r, code, why)                                                             \
+	cv_fail((err), CV_EINTEGRITY, (code),                                                      \
+		"the record of user '{1}' fails verification: " why "; the vault was tampered "    \
+		"with (run 'casevault audit verify' and restore from a backup)",                   \
+		(r)->name)
 
 /* Signs a final note r (its ciphertext, kind, parent and version) into
  * r->sig with its author's key holder. */

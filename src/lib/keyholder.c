@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "keyholder.h"
+#include "vocab.h"
 #include "banned.h"
 
 /* box_sk || sign_sk is exactly the wrapped layout (CV_SECRETS_LEN bytes). */
@@ -40,17 +41,18 @@ static cv_status local_unseal(cv_keyholder *kh, const uint8_t *c, size_t clen, u
 	int rc;
 
 	if (clen < crypto_box_SEALBYTES)
-		return cv_err_set(err, CV_EINTEGRITY, "sealed key is too short");
+		return cv_fail(err, CV_EINTEGRITY, "key.sealed-short", "sealed key is too short");
 	sodium_mprotect_readonly(k);
 	rc = crypto_box_seal_open(m, c, clen, kh->box_pk, k->box_sk);
 	sodium_mprotect_noaccess(k);
 	if (rc != 0)
-		return cv_err_set(err, CV_EINTEGRITY, "a sealed key does not open with this key");
+		return cv_fail(err, CV_EINTEGRITY, "key.unseal",
+			       "a sealed key does not open with this key");
 	return CV_OK;
 }
 
-static cv_status local_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad,
-			    size_t adlen, uint8_t *nonce, uint8_t *box, cv_err *err)
+static cv_status local_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
+			    uint8_t *nonce, uint8_t *box, cv_err *err)
 {
 	struct local_keys *k = kh->impl;
 	int rc;
@@ -59,9 +61,9 @@ static cv_status local_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t 
 	sodium_mprotect_readonly(k);
 	/* box_sk and sign_sk are adjacent in the struct, which is CV_SECRETS_LEN
 	 * bytes of secrets followed by the flag: encrypt them in place order. */
-	rc = k->can_sign ? crypto_aead_xchacha20poly1305_ietf_encrypt(
-				   box, NULL, (const uint8_t *)k, CV_SECRETS_LEN, ad, adlen, NULL,
-				   nonce, key)
+	rc = k->can_sign ? crypto_aead_xchacha20poly1305_ietf_encrypt(box, NULL, (const uint8_t *)k,
+								      CV_SECRETS_LEN, ad, adlen,
+								      NULL, nonce, key)
 			 : -1;
 	sodium_mprotect_noaccess(k);
 	if (rc != 0)
@@ -76,7 +78,7 @@ static void local_destroy(cv_keyholder *kh)
 }
 
 static const struct cv_keyholder_ops local_ops = {local_sign, local_unseal, local_wrap,
-						   local_destroy};
+						  local_destroy};
 
 static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err *err)
 {
@@ -95,8 +97,8 @@ static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err 
 	return CV_OK;
 }
 
-cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
-			     const uint8_t *sign_pk, cv_keyholder **out, cv_err *err)
+cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk, const uint8_t *sign_pk,
+			     cv_keyholder **out, cv_err *err)
 {
 	uint8_t pk[crypto_box_PUBLICKEYBYTES], spk[crypto_sign_PUBLICKEYBYTES];
 	uint8_t ssk[crypto_sign_SECRETKEYBYTES];
@@ -122,8 +124,8 @@ cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
 	sodium_memzero(ssk, sizeof(ssk));
 	if (bad) {
 		cv_keyholder_free(kh);
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the unwrapped secret keys do not match the user record");
+		return cv_fail(err, CV_EINTEGRITY, CV_CODE_AUTH_KEYS,
+			       "the unwrapped secret keys do not match the user record");
 	}
 	memcpy(kh->box_pk, box_pk, sizeof(kh->box_pk));
 	memcpy(kh->sign_pk, sign_pk, sizeof(kh->sign_pk));

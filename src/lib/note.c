@@ -20,24 +20,27 @@
 
 static cv_status check_text(const char *text, size_t len, cv_err *err)
 {
+	char a[24], b[24];
 	size_t bad;
 
 	if (!text || len == 0)
-		return cv_err_set(err, CV_EUSAGE, "the note is empty; write something first");
+		return cv_fail(err, CV_EUSAGE, "note.empty",
+			       "the note is empty; write something first");
 	if (len > CV_NOTE_MAX)
-		return cv_err_set(err, CV_EUSAGE, "the note is %zu bytes; the limit is %d (1 MiB)",
-				  len, CV_NOTE_MAX);
+		return cv_fail(err, CV_EUSAGE, "note.too-long",
+			       "the note is {1} bytes; the limit is {2} (1 MiB)",
+			       cv_num(a, (long long)len), cv_num(b, CV_NOTE_MAX));
 	bad = cv_utf8_check(text, len, NULL);
 	if (bad != (size_t)-1)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the note is not valid UTF-8 at byte offset %zu; save it as UTF-8",
-				  bad);
+		return cv_fail(err, CV_EUSAGE, "note.utf8",
+			       "the note is not valid UTF-8 at byte offset {1}; save it as UTF-8",
+			       cv_num(a, (long long)bad));
 	for (size_t i = 0; i < len; i++)
 		if (text[i] == '\0')
-			return cv_err_set(err, CV_EUSAGE,
-					  "the note contains a NUL byte at byte offset %zu; it must "
-					  "be text",
-					  i);
+			return cv_fail(err, CV_EUSAGE, "note.nul",
+				       "the note contains a NUL byte at byte offset {1}; it must "
+				       "be text",
+				       cv_num(a, (long long)i));
 	return CV_OK;
 }
 
@@ -123,15 +126,14 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 	for (size_t i = 0; i < 4; i++)
 		known |= strcmp(kind, kinds[i]) == 0;
 	if (!known)
-		return cv_err_set(err, CV_EUSAGE,
-				  "unknown note kind '%.40s'; use session, analysis, outcome or "
-				  "contact",
-				  kind);
+		return cv_fail(err, CV_EUSAGE, "note.kind",
+			       "unknown note kind '{1}'; use session, analysis, outcome or contact",
+			       kind);
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
-	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, cv_note_kind_scope(kind),
-			   crisis, NULL, &c, err);
+	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
+			     cv_note_kind_scope(kind), crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	st = new_note(s, c, kind, NULL, text, len, id, err);
@@ -162,10 +164,10 @@ static cv_status enter_note(cv_session *s, const char *note_id, cv_action action
 
 static cv_status refuse_final(const cv_record *r, cv_err *err)
 {
-	return cv_err_set(err, CV_EDENIED,
-			  "note '%s' is final and cannot be changed (R4); correct it with "
-			  "'casevault note amend %s'",
-			  r->id, r->id);
+	return cv_fail(err, CV_EDENIED, "note.already-final",
+		       "note '{1}' is final and cannot be changed (R4); correct it with "
+		       "'casevault note amend {1}'",
+		       r->id);
 }
 
 cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
@@ -179,17 +181,17 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "note", note_id);
-	st = enter_note(s, note_id, CV_ACT_NOTE_EDIT, CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r, &c,
-			err);
+	st = enter_note(s, note_id, CV_ACT_NOTE_EDIT, CV_NEED_CONTENT | CV_NEED_OPEN, 1, crisis, &r,
+			&c, err);
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "draft") != 0 || r.has_sig)
 		st = refuse_final(&r, err);
 	else if (r.author_id != s->me.id)
-		st = cv_err_set(err, CV_EDENIED,
-				"note '%s' is another counselor's draft; only its author edits it "
-				"(add your own note, or amend it once final)",
-				r.id);
+		st = cv_fail(err, CV_EDENIED, "note.not-author",
+			     "note '{1}' is another counselor's draft; only its author edits it "
+			     "(add your own note, or amend it once final)",
+			     r.id);
 	if (st == CV_OK) {
 		free((void *)r.box);
 		r.box = NULL;
@@ -219,12 +221,13 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "draft") != 0 || r.has_sig)
-		st = cv_err_set(err, CV_EUSAGE, "note '%s' is already final", r.id);
+		st = cv_fail(err, CV_EUSAGE, "note.already-final", "note '{1}' is already final",
+			     r.id);
 	else if (r.author_id != s->me.id)
-		st = cv_err_set(err, CV_EDENIED,
-				"note '%s' was written by another counselor; only its author "
-				"signs it",
-				r.id);
+		st = cv_fail(err, CV_EDENIED, "note.not-author",
+			     "note '{1}' was written by another counselor; only its author "
+			     "signs it",
+			     r.id);
 	if (st == CV_OK) {
 		snprintf(r.status, sizeof(r.status), "final");
 		cv_time_now(r.updated_at);
@@ -259,10 +262,10 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 	if (st != CV_OK)
 		return st;
 	if (strcmp(r.status, "final") != 0)
-		st = cv_err_set(err, CV_EUSAGE,
-				"note '%s' is still a draft; edit it with 'casevault note edit %s' "
-				"instead",
-				r.id, r.id);
+		st = cv_fail(err, CV_EUSAGE, "note.draft",
+			     "note '{1}' is still a draft; edit it with 'casevault note edit {1}' "
+			     "instead",
+			     r.id);
 	if (st == CV_OK)
 		st = new_note(s, c, "addendum", r.id, text, len, id, err);
 	cv_record_clear(&r);

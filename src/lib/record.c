@@ -74,8 +74,7 @@ static cv_status add_and_leave(cv_session *s, struct cv_case *c, cv_record *r, j
 /* ---- test results (R5) --------------------------------------------------- */
 
 cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, const char *score,
-		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX],
-		      cv_err *err)
+		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
 	struct cv_case *c;
 	cv_record r;
@@ -87,7 +86,7 @@ cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, con
 	    (notes && cv_field_check("notes", notes, 2000, err)))
 		return err->status;
 	st = cv_access_enter(s, case_id, CV_ACT_TEST_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
-			   CV_SCOPE_TESTING, crisis, NULL, &c, err);
+			     CV_SCOPE_TESTING, crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "test", &r);
@@ -103,9 +102,8 @@ cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, con
 /* ---- referrals (R6) -------------------------------------------------------- */
 
 static const char *const urgencies[] = {"routine", "urgent", "emergency"};
-static const char *const reasons[] = {"academic", "emotion",  "relationships",
-				      "family",   "adolescence", "behavior",
-				      "self-harm-risk", "other"};
+static const char *const reasons[] = {"academic",    "emotion",	 "relationships",  "family",
+				      "adolescence", "behavior", "self-harm-risk", "other"};
 static const char *const statuses[] = {"contacted", "accepted", "declined", "completed"};
 
 static cv_status referral_days(cv_vault *v, int *days, cv_err *err)
@@ -132,16 +130,17 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	    cv_field_check("disclosed", in->disclosed, 2000, err))
 		return err->status;
 	if (!one_of(in->reason, reasons, 8))
-		return cv_err_set(err, CV_EUSAGE,
-				  "unknown reason '%.40s'; use academic, emotion, relationships, "
-				  "family, adolescence, behavior, self-harm-risk or other",
-				  in->reason ? in->reason : "");
+		return cv_fail(err, CV_EUSAGE, "referral.reason",
+			       "unknown reason '{1}'; use academic, emotion, relationships, "
+			       "family, adolescence, behavior, self-harm-risk or other",
+			       in->reason ? in->reason : "");
 	if (!one_of(in->urgency, urgencies, 3))
-		return cv_err_set(err, CV_EUSAGE, "--urgency must be routine, urgent or emergency");
+		return cv_fail(err, CV_EUSAGE, "referral.urgency",
+			       "--urgency must be routine, urgent or emergency");
 	if (in->date && cv_date_check("--date", in->date, err) != CV_OK)
 		return err->status;
 	st = cv_access_enter(s, case_id, CV_ACT_REFERRAL_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
-			   CV_SCOPE_REFERRAL, crisis, NULL, &c, err);
+			     CV_SCOPE_REFERRAL, crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "referral", &r);
@@ -153,12 +152,12 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	snprintf(r.status, sizeof(r.status), "referred");
 	cv_date_add_days(in->date ? in->date : today, days, r.due);
 	snprintf(detail, sizeof(detail), "%s", c->crisis ? "basis=crisis" : "");
-	return add_and_leave(
-		s, c, &r,
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date", in->date ? in->date : today,
-			  "to", in->to, "reason", in->reason, "urgency", in->urgency, "disclosed",
-			  in->disclosed, "basis", c->crisis ? "crisis" : "consent"),
-		CV_ACT_REFERRAL_ADD, detail, id, err);
+	return add_and_leave(s, c, &r,
+			     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date",
+				       in->date ? in->date : today, "to", in->to, "reason",
+				       in->reason, "urgency", in->urgency, "disclosed",
+				       in->disclosed, "basis", c->crisis ? "crisis" : "consent"),
+			     CV_ACT_REFERRAL_ADD, detail, id, err);
 }
 
 static unsigned referral_scope(const cv_record *r)
@@ -180,8 +179,8 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	cv_today(today);
 	cv_object_name(object, sizeof(object), "referral", ref_id);
 	if (!one_of(status, statuses, 4))
-		return cv_err_set(err, CV_EUSAGE,
-				  "--status must be contacted, accepted, declined or completed");
+		return cv_fail(err, CV_EUSAGE, "referral.status",
+			       "--status must be contacted, accepted, declined or completed");
 	if ((date && cv_date_check("--date", date, err)) ||
 	    (note && cv_field_check("note", note, 2000, err)))
 		return err->status;
@@ -198,8 +197,8 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	snprintf(up.status, sizeof(up.status), "%s", status);
 	st = cv_new_id(s->v, 'F', 6, up.id, err);
 	if (st == CV_OK) {
-		json_t *o = json_pack("{s:s, s:s}", "date", date ? date : today, "note",
-				      note ? note : "");
+		json_t *o =
+		    json_pack("{s:s, s:s}", "date", date ? date : today, "note", note ? note : "");
 		st = o ? cv_record_put(s, c, &up, o, NULL, 0, 1, err)
 		       : cv_err_set(err, CV_ERROR, "out of memory");
 		json_decref(o);
@@ -325,11 +324,10 @@ static cv_status cross_list(cv_session *s, cv_rec_type type, cv_action action, i
 }
 
 cv_status cv_referral_list(cv_session *s, int overdue_only, const char *as_of,
-			   int (*cb)(const cv_referral_info *r, void *arg), void *arg,
-			   cv_err *err)
+			   int (*cb)(const cv_referral_info *r, void *arg), void *arg, cv_err *err)
 {
-	return cross_list(s, CV_REC_REFERRAL, CV_ACT_REFERRAL_LIST, overdue_only, as_of, emit_referral,
-			  (void *)cb, arg, err);
+	return cross_list(s, CV_REC_REFERRAL, CV_ACT_REFERRAL_LIST, overdue_only, as_of,
+			  emit_referral, (void *)cb, arg, err);
 }
 
 /* ---- key-student register (R8) ---------------------------------------------- */
@@ -346,15 +344,15 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 
 	cv_today(today);
 	if (!one_of(tag, tags, 4))
-		return cv_err_set(err, CV_EUSAGE,
-				  "unknown tag '%.40s'; use single-parent, left-behind, "
-				  "family-change or other",
-				  tag ? tag : "");
+		return cv_fail(err, CV_EUSAGE, "watch.tag",
+			       "unknown tag '{1}'; use single-parent, left-behind, "
+			       "family-change or other",
+			       tag ? tag : "");
 	if (every_days < 1 || every_days > 366)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the follow-up interval must be 1 to 366 days (e.g. --every 14d)");
-	st = cv_access_enter(s, case_id, CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL, NULL,
-			   &c, err);
+		return cv_fail(err, CV_EUSAGE, "watch.interval",
+			       "the follow-up interval must be 1 to 366 days (e.g. --every 14d)");
+	st = cv_access_enter(s, case_id, CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,
+			     NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	new_record(s, c, "watch", &r);
@@ -397,8 +395,8 @@ int cv_watch_emit(cv_session *s, struct cv_case *c, const cv_record *r, const ch
 cv_status cv_watch_list(cv_session *s, int due_only, const char *as_of,
 			int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_err *err)
 {
-	return cross_list(s, CV_REC_WATCH, CV_ACT_WATCH_LIST, due_only, as_of, emit_watch, (void *)cb, arg,
-			  err);
+	return cross_list(s, CV_REC_WATCH, CV_ACT_WATCH_LIST, due_only, as_of, emit_watch,
+			  (void *)cb, arg, err);
 }
 
 cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv_err *err)
@@ -412,15 +410,16 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 	cv_object_name(object, sizeof(object), "case", case_id);
 	if (date && cv_date_check("--date", date, err) != CV_OK)
 		return err->status;
-	st = cv_access_enter(s, case_id, CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
+	st =
+	    cv_access_enter(s, case_id, CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
 	st = cv_access_collect(s, c, CV_REC_WATCH, &l, err);
 	if (st == CV_OK && l.n == 0)
-		st = cv_err_set(err, CV_ENOTFOUND,
-				"case '%s' is not on the key-student register; add it with "
-				"'casevault watch add %s --tag TAG --every 14d'",
-				case_id, case_id);
+		st = cv_fail(err, CV_ENOTFOUND, "watch.not-found",
+			     "case '{1}' is not on the key-student register; add it with "
+			     "'casevault watch add {1} --tag TAG --every 14d'",
+			     case_id);
 	for (size_t i = 0; i < l.n && st == CV_OK; i++) {
 		cv_record *r = &l.v[i];
 		json_t *o = NULL;

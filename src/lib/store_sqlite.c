@@ -387,10 +387,10 @@ static cv_status sq_create(const char *path, void **out, cv_err *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			return cv_err_set(err, CV_EUSAGE,
-					  "'%s' already exists; casevault never overwrites a "
-					  "file: choose another path or remove it yourself",
-					  path);
+			return cv_fail(err, CV_EUSAGE, "vault.exists",
+				       "'{1}' already exists; casevault never overwrites a file: "
+				       "choose another path or remove it yourself",
+				       path);
 		return cv_err_set(err, CV_ERROR, "cannot create '%s': %s", path, strerror(errno));
 	}
 	close(fd);
@@ -445,35 +445,40 @@ static cv_status sq_open(const char *path, void **out, cv_err *err)
 	struct sq *st = NULL;
 	struct stat sb;
 	int64_t app = 0, ver = 0;
+	char a[24], b[24];
 	cv_status s;
 
 	*out = NULL;
 	if (lstat(path, &sb) != 0) {
 		if (errno == ENOENT)
-			return cv_err_set(err, CV_ENOTFOUND,
-					  "no vault at '%s'; create one with 'casevault init' or "
-					  "give --vault PATH",
-					  path);
+			return cv_fail(
+			    err, CV_ENOTFOUND, "vault.not-found",
+			    "no vault at '{1}'; create one with 'casevault init' or give "
+			    "--vault PATH",
+			    path);
 		return cv_err_set(err, CV_ERROR, "cannot open '%s': %s", path, strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode))
-		return cv_err_set(err, CV_EUSAGE,
-				  "'%s' is not a regular file (symbolic links are refused); "
-				  "give the vault's real path",
-				  path);
+		return cv_fail(err, CV_EUSAGE,
+			       S_ISLNK(sb.st_mode) ? "vault.symlink" : "vault.not-a-file",
+			       "'{1}' is not a regular file (symbolic links are refused); give "
+			       "the vault's real path",
+			       path);
 	s = open_db(path, SQLITE_OPEN_READWRITE, &st, err);
 	if (s != CV_OK)
 		return s;
 	s = pragma_int(st, "PRAGMA application_id", &app, err);
 	if (s == CV_OK && app != CV_APPLICATION_ID)
-		s = cv_err_set(err, CV_EINTEGRITY, "'%s' is not a casevault vault", path);
+		s = cv_fail(err, CV_EINTEGRITY, "vault.not-a-vault",
+			    "'{1}' is not a casevault vault", path);
 	if (s == CV_OK)
 		s = pragma_int(st, "PRAGMA user_version", &ver, err);
 	if (s == CV_OK && ver != CV_SCHEMA_VERSION)
-		s = cv_err_set(err, CV_EINTEGRITY,
-			       "'%s' has vault format %lld, which this casevault (format %d) "
-			       "does not know; use a matching casevault version",
-			       path, (long long)ver, CV_SCHEMA_VERSION);
+		s = cv_fail(
+		    err, CV_EINTEGRITY, "vault.version",
+		    "'{1}' has vault format {2}, which this casevault (format {3}) does not "
+		    "know; use a matching casevault version",
+		    path, cv_num(a, ver), cv_num(b, CV_SCHEMA_VERSION));
 	if (s == CV_OK)
 		s = configure(st, err);
 	if (s != CV_OK) {
@@ -617,11 +622,13 @@ static cv_status sq_meta_get(void *be, const char *key, void *val, size_t len, c
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "vault setting '%s' is missing", key);
+		res = cv_fail(err, CV_ENOTFOUND, "vault.setting-missing",
+			      "vault setting '{1}' is missing", key);
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading vault settings", err);
 	else if (col_blob(s, 0, val, len) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "vault setting '%s' is malformed", key);
+		res = cv_fail(err, CV_EINTEGRITY, "vault.setting-malformed",
+			      "vault setting '{1}' is malformed", key);
 	done(s);
 	return res;
 }
@@ -827,15 +834,15 @@ static cv_status user_one(struct sq *st, sqlite3_stmt *s, const char *what, cv_u
 	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND,
-				 "no user '%s' in this vault; see 'casevault user list'", what);
+		res = cv_fail(err, CV_ENOTFOUND, "user.not-found",
+			      "no user '{1}' in this vault; see 'casevault user list'", what);
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a user", err);
 	else if (read_user(s, r) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY,
-				 "the record of user '%s' is malformed (tampered or damaged); "
-				 "run 'casevault audit verify'",
-				 what);
+		res = cv_fail(err, CV_EINTEGRITY, "user.malformed",
+			      "the record of user '{1}' is malformed (tampered or damaged); run "
+			      "'casevault audit verify'",
+			      what);
 	done(s);
 	return res;
 }
@@ -869,6 +876,7 @@ static cv_status sq_user_each(void *be, cv_store_user_cb cb, void *arg, cv_err *
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_USER_ALL, err);
 	cv_status res = CV_OK;
+	char n[24];
 	cv_user_rec r;
 	int rc;
 
@@ -876,10 +884,9 @@ static cv_status sq_user_each(void *be, cv_store_user_cb cb, void *arg, cv_err *
 		return CV_ERROR;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (read_user(s, &r) != 0) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "the record of user #%lld is malformed (tampered or "
-					 "damaged)",
-					 (long long)sqlite3_column_int64(s, 0));
+			res = cv_fail(err, CV_EINTEGRITY, "user.malformed",
+				      "the record of user #{1} is malformed (tampered or damaged)",
+				      cv_num(n, sqlite3_column_int64(s, 0)));
 			break;
 		}
 		if (cb(&r, arg) != 0)
@@ -896,6 +903,7 @@ static cv_status sq_audit_head(void *be, int64_t *seq, uint8_t hash[CV_HASH_LEN]
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_AUDIT_HEAD, err);
 	cv_status res = CV_OK;
+	char n[24];
 	int rc;
 
 	if (!s)
@@ -905,10 +913,10 @@ static cv_status sq_audit_head(void *be, int64_t *seq, uint8_t hash[CV_HASH_LEN]
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
 		if (col_blob(s, 1, hash, CV_HASH_LEN) != 0)
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "audit row %lld has a malformed hash; run 'casevault "
-					 "audit verify'",
-					 (long long)*seq);
+			res = cv_fail(err, CV_EINTEGRITY, "log.row-malformed",
+				      "audit row {1} has a malformed hash; run 'casevault audit "
+				      "verify'",
+				      cv_num(n, *seq));
 	} else if (rc != SQLITE_DONE) {
 		res = db_error(st, rc, "reading the audit log", err);
 	}
@@ -971,6 +979,7 @@ static cv_status audit_walk(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb
 			    int *count, cv_err *err)
 {
 	cv_status res = CV_OK;
+	char n[24];
 	cv_audit_rec r;
 	int rc, malformed;
 
@@ -979,10 +988,10 @@ static cv_status audit_walk(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb
 		read_audit(s, &r, &malformed);
 		(*count)++;
 		if (malformed) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "audit row %lld is malformed (a column has the wrong type "
-					 "or size): the log was tampered with or damaged",
-					 (long long)r.seq);
+			res = cv_fail(err, CV_EINTEGRITY, "log.row-malformed",
+				      "audit row {1} is malformed (a column has the wrong type or "
+				      "size): the log was tampered with or damaged",
+				      cv_num(n, r.seq));
 			break;
 		}
 		if (cb(&r, arg) != 0)
@@ -999,6 +1008,7 @@ static cv_status sq_audit_get(void *be, int64_t seq, cv_store_audit_cb cb, void 
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_AUDIT_GET, err);
 	cv_status res;
+	char n[24];
 	int count;
 
 	if (!s)
@@ -1006,8 +1016,8 @@ static cv_status sq_audit_get(void *be, int64_t seq, cv_store_audit_cb cb, void 
 	sqlite3_bind_int64(s, 1, seq);
 	res = audit_walk(st, s, cb, arg, &count, err);
 	if (res == CV_OK && count == 0)
-		res =
-		    cv_err_set(err, CV_ENOTFOUND, "audit row %lld does not exist", (long long)seq);
+		res = cv_fail(err, CV_ENOTFOUND, "log.row-not-found",
+			      "audit row {1} does not exist", cv_num(n, seq));
 	return res;
 }
 
@@ -1083,6 +1093,7 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_CERT_AT, err);
 	cv_status res = CV_OK;
+	char n[24], m[24];
 	int rc;
 
 	if (!s)
@@ -1092,8 +1103,9 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 	rc = sqlite3_step(s);
 	memset(r, 0, sizeof(*r));
 	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND, "user #%lld had no key at audit row %lld",
-				 (long long)id, (long long)at);
+		res =
+		    cv_fail(err, CV_ENOTFOUND, "user.cert-not-found",
+			    "user #{1} had no key at audit row {2}", cv_num(n, id), cv_num(m, at));
 	} else if (rc != SQLITE_ROW) {
 		res = db_error(st, rc, "reading a user's keys", err);
 	} else {
@@ -1105,10 +1117,10 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 		    col_blob(s, 3, r->box_pk, sizeof(r->box_pk)) ||
 		    col_blob(s, 4, r->sign_pk, sizeof(r->sign_pk)) ||
 		    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)))
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "a key record of user #%lld is malformed (tampered or "
-					 "damaged)",
-					 (long long)id);
+			res =
+			    cv_fail(err, CV_EINTEGRITY, "user.cert-malformed",
+				    "a key record of user #{1} is malformed (tampered or damaged)",
+				    cv_num(n, id));
 	}
 	done(s);
 	return res;
@@ -1144,11 +1156,13 @@ static cv_status sq_vkey_get(void *be, const char *name, int64_t user_id,
 	sqlite3_bind_int64(s, 2, user_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "no %s key for this user", name);
+		res =
+		    cv_fail(err, CV_ENOTFOUND, "vkey.not-found", "no {1} key for this user", name);
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a vault key", err);
 	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "a sealed %s key is malformed", name);
+		res = cv_fail(err, CV_EINTEGRITY, "vkey.malformed", "a sealed {1} key is malformed",
+			      name);
 	done(s);
 	return res;
 }
@@ -1255,8 +1269,8 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND,
-				 "no case '%s'; see 'casevault case list' for your cases", id);
+		res = cv_fail(err, CV_ENOTFOUND, "case.not-found",
+			      "no case '{1}'; see 'casevault case list' for your cases", id);
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
@@ -1268,8 +1282,8 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 	if (col_text(s, 0, c->id, sizeof(c->id)) || col_text(s, 1, c->status, sizeof(c->status)) ||
 	    col_text(s, 3, c->opened_at, sizeof(c->opened_at)) ||
 	    col_text(s, 4, c->closed_at, sizeof(c->closed_at))) {
-		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
-				 id);
+		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
+			      "case '{1}' is malformed (tampered or damaged)", id);
 		goto out;
 	}
 	/* A row blanked by case_shred has an empty recovery copy; its six
@@ -1281,8 +1295,8 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 		       col_blob(s, 10, c->stats_nonce, CV_AEAD_NONCE_LEN) ||
 		       col_dup(s, 9, &c->data_box, &c->data_len) ||
 		       col_dup(s, 11, &c->stats_box, &c->stats_len)))
-		res = cv_err_set(err, CV_EINTEGRITY, "case '%s' is malformed (tampered or damaged)",
-				 id);
+		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
+			      "case '{1}' is malformed (tampered or damaged)", id);
 out:
 	done(s);
 	if (res != CV_OK)
@@ -1316,7 +1330,8 @@ static cv_status ids_walk(struct sq *st, sqlite3_stmt *s, cv_store_id_cb cb, voi
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		if (!id) {
-			res = cv_err_set(err, CV_EINTEGRITY, "a case id is malformed");
+			res =
+			    cv_fail(err, CV_EINTEGRITY, "case.malformed", "a case id is malformed");
 			break;
 		}
 		if (cb(id, arg) != 0)
@@ -1392,12 +1407,12 @@ static cv_status sq_grant_get(void *be, const char *case_id, int64_t user_id,
 	sqlite3_bind_int64(s, 2, user_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
-		res = cv_err_set(err, CV_ENOTFOUND, "no grant");
+		res = cv_fail(err, CV_ENOTFOUND, "grant.not-found", "no grant");
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a grant", err);
 	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
-		res =
-		    cv_err_set(err, CV_EINTEGRITY, "the grant on case '%s' is malformed", case_id);
+		res = cv_fail(err, CV_EINTEGRITY, "grant.malformed",
+			      "the grant on case '{1}' is malformed", case_id);
 	done(s);
 	return res;
 }
@@ -1501,12 +1516,12 @@ static cv_status sq_record_get(void *be, const char *id, cv_record *r, cv_err *e
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
-		res = cv_err_set(err, CV_ENOTFOUND, "no record '%s'", id);
+		res = cv_fail(err, CV_ENOTFOUND, "record.not-found", "no record '{1}'", id);
 	} else if (rc != SQLITE_ROW) {
 		res = db_error(st, rc, "reading a record", err);
 	} else if (read_record(s, r) != 0) {
-		res = cv_err_set(err, CV_EINTEGRITY,
-				 "record '%s' is malformed (tampered or damaged)", id);
+		res = cv_fail(err, CV_EINTEGRITY, "record.malformed",
+			      "record '{1}' is malformed (tampered or damaged)", id);
 	} else {
 		copy = malloc(r->box_len ? r->box_len : 1);
 		if (!copy) {
@@ -1532,9 +1547,9 @@ static cv_status record_walk(struct sq *st, sqlite3_stmt *s, cv_store_record_cb 
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (read_record(s, &r) != 0) {
-			res = cv_err_set(err, CV_EINTEGRITY,
-					 "record '%s' is malformed (tampered or damaged)",
-					 (const char *)sqlite3_column_text(s, 0));
+			res = cv_fail(err, CV_EINTEGRITY, "record.malformed",
+				      "record '{1}' is malformed (tampered or damaged)",
+				      (const char *)sqlite3_column_text(s, 0));
 			break;
 		}
 		if (cb(&r, arg) != 0)

@@ -70,30 +70,34 @@ static long control_at(const char *str, size_t n)
 
 cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *err)
 {
+	char a[24], b[24];
 	size_t n, bad;
 	long ctl;
 
 	if (!s || !*s)
-		return cv_err_set(err, CV_EUSAGE, "%s is empty; give a value", what);
+		return cv_fail(err, CV_EUSAGE, "field.empty", "{1} is empty; give a value", what);
 	n = strlen(s);
 	if (n > max)
-		return cv_err_set(err, CV_EUSAGE, "%s is %zu bytes long; the limit is %zu", what,
-				  n, max);
+		return cv_fail(err, CV_EUSAGE, "field.too-long",
+			       "{1} is {2} bytes long; the limit is {3}", what,
+			       cv_num(a, (long long)n), cv_num(b, (long long)max));
 	bad = cv_utf8_check(s, n, NULL);
 	if (bad != (size_t)-1)
-		return cv_err_set(err, CV_EUSAGE,
-				  "%s is not valid UTF-8 (byte offset %zu); re-type it", what, bad);
+		return cv_fail(err, CV_EUSAGE, "field.utf8",
+			       "{1} is not valid UTF-8 (byte offset {2}); re-type it", what,
+			       cv_num(a, (long long)bad));
 	ctl = control_at(s, n);
 	if (ctl >= 0)
-		return cv_err_set(err, CV_EUSAGE,
-				  "%s has a control character at byte offset %ld; remove it",
-				  what, ctl);
+		return cv_fail(err, CV_EUSAGE, "field.control",
+			       "{1} has a control character at byte offset {2}; remove it", what,
+			       cv_num(a, ctl));
 	return CV_OK;
 }
 
 cv_status cv_name_check(const char *name, cv_err *err)
 {
 	size_t n = name ? strlen(name) : 0;
+	char max[24];
 
 	if (n == 0 || n > CV_NAME_MAX || name[0] < 'a' || name[0] > 'z')
 		goto bad;
@@ -105,32 +109,34 @@ cv_status cv_name_check(const char *name, cv_err *err)
 	}
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "user name '%.40s' is not valid; use 1 to %d of a-z 0-9 . _ -, "
-			  "starting with a letter",
-			  name ? name : "", CV_NAME_MAX);
+	return cv_fail(err, CV_EUSAGE, "user.name-invalid",
+		       "user name '{1}' is not valid; use 1 to {2} of a-z 0-9 . _ -, "
+		       "starting with a letter",
+		       name ? name : "", cv_num(max, CV_NAME_MAX));
 }
 
 cv_status cv_passphrase_check(const char *pass, size_t len, cv_err *err)
 {
 	size_t chars = 0, bad;
+	char a[24], b[24];
 
 	if (len > CV_PASSPHRASE_MAX_BYTES)
-		return cv_err_set(err, CV_EUSAGE, "passphrase is longer than %d bytes; choose a shorter one",
-				  CV_PASSPHRASE_MAX_BYTES);
+		return cv_fail(err, CV_EUSAGE, "passphrase.too-long",
+			       "passphrase is longer than {1} bytes; choose a shorter one",
+			       cv_num(a, CV_PASSPHRASE_MAX_BYTES));
 	bad = cv_utf8_check(pass, len, &chars);
 	if (bad != (size_t)-1)
-		return cv_err_set(err, CV_EUSAGE,
-				  "passphrase is not valid UTF-8 (byte offset %zu); choose another",
-				  bad);
+		return cv_fail(err, CV_EUSAGE, "passphrase.utf8",
+			       "passphrase is not valid UTF-8 (byte offset {1}); choose another",
+			       cv_num(a, (long long)bad));
 	if (control_at(pass, len) >= 0)
-		return cv_err_set(err, CV_EUSAGE,
-				  "passphrase has a control character; choose another");
+		return cv_fail(err, CV_EUSAGE, "passphrase.control",
+			       "passphrase has a control character; choose another");
 	if (chars < CV_PASSPHRASE_MIN_CHARS)
-		return cv_err_set(err, CV_EUSAGE,
-				  "passphrase is too short (%zu characters); use at least %d, "
-				  "for example four unrelated words",
-				  chars, CV_PASSPHRASE_MIN_CHARS);
+		return cv_fail(err, CV_EUSAGE, "passphrase.too-short",
+			       "passphrase is too short ({1} characters); use at least {2}, "
+			       "for example four unrelated words",
+			       cv_num(a, (long long)chars), cv_num(b, CV_PASSPHRASE_MIN_CHARS));
 	return CV_OK;
 }
 
@@ -163,8 +169,9 @@ cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err
 	if (!digits(in, 4) || in[4] != '-' || !digits(in + 5, 2) || in[7] != '-' ||
 	    !digits(in + 8, 2))
 		goto bad;
-	if (n == 20 && (in[10] != 'T' || !digits(in + 11, 2) || in[13] != ':' ||
-			!digits(in + 14, 2) || in[16] != ':' || !digits(in + 17, 2) || in[19] != 'Z'))
+	if (n == 20 &&
+	    (in[10] != 'T' || !digits(in + 11, 2) || in[13] != ':' || !digits(in + 14, 2) ||
+	     in[16] != ':' || !digits(in + 17, 2) || in[19] != 'Z'))
 		goto bad;
 	if (sscanf(in, "%4d-%2d-%2d", &y, &mo, &d) != 3)
 		goto bad;
@@ -191,9 +198,9 @@ cv_status cv_time_bound(const char *in, int upper, char out[CV_TIME_LEN], cv_err
 	strftime(out, CV_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "time '%.40s' is not valid; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
-			  in ? in : "");
+	return cv_fail(err, CV_EUSAGE, "time.invalid",
+		       "time '{1}' is not valid; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+		       in ? in : "");
 }
 
 /* ---- dates ---------------------------------------------------------- */
@@ -212,8 +219,8 @@ cv_status cv_date_check(const char *what, const char *d, cv_err *err)
 	char full[CV_TIME_LEN];
 
 	if (!d || strlen(d) != 10 || cv_time_bound(d, 0, full, NULL) != CV_OK)
-		return cv_err_set(err, CV_EUSAGE, "%s '%.40s' is not a date; use YYYY-MM-DD", what,
-				  d ? d : "");
+		return cv_fail(err, CV_EUSAGE, "date.invalid",
+			       "{1} '{2}' is not a date; use YYYY-MM-DD", what, d ? d : "");
 	return CV_OK;
 }
 

@@ -70,8 +70,8 @@ cv_status cv_user_kdf_set_default(cv_vault *v, const cv_kdf_params *kdf, cv_err 
 }
 
 /* Wraps secrets for r under Argon2id(pass) with fresh salt and nonce. */
-static cv_status wrap_new(cv_vault *v, cv_user_rec *r, const cv_kdf_params *kdf,
-			  const char *pass, size_t passlen, cv_keyholder *kh, cv_err *err)
+static cv_status wrap_new(cv_vault *v, cv_user_rec *r, const cv_kdf_params *kdf, const char *pass,
+			  size_t passlen, cv_keyholder *kh, cv_err *err)
 {
 	uint8_t ad[KEYS_AD_LEN];
 	uint8_t *key = sodium_malloc(CV_KDF_KEY_LEN);
@@ -157,14 +157,16 @@ cv_status cv_user_unlock(cv_vault *v, const cv_user_rec *r, const char *pass, si
 	}
 	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
 	if (st == CV_EUSAGE) /* stored parameters out of range: an edited record */
-		st = cv_cert_bad(err, r, "its key derivation parameters are out of range");
+		st = cv_cert_bad(err, r, "user.cert-kdf",
+				 "its key derivation parameters are out of range");
 	if (st != CV_OK)
 		goto out;
 	keys_ad(v, r->id, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secrets, NULL, NULL, r->key_box,
 						       sizeof(r->key_box), ad, sizeof(ad),
 						       r->key_nonce, key) != 0) {
-		st = cv_err_set(err, CV_EAUTH, "wrong passphrase for '%s'", r->name);
+		st = cv_fail(err, CV_EAUTH, CV_CODE_AUTH_PASSPHRASE, "wrong passphrase for '{1}'",
+			     r->name);
 		goto out;
 	}
 	st = cv_keyholder_local(secrets, r->box_pk, r->sign_pk, out, err);
@@ -195,7 +197,8 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	st = cv_name_check(name, err);
 	if (st == CV_OK && role != CV_ROLE_COUNSELOR && role != CV_ROLE_SUPERVISOR &&
 	    role != CV_ROLE_ADMIN)
-		st = cv_err_set(err, CV_EUSAGE, "unknown role; use counselor, supervisor or admin");
+		st = cv_fail(err, CV_EUSAGE, "user.role",
+			     "unknown role; use counselor, supervisor or admin");
 	if (st == CV_OK)
 		st = cv_passphrase_check(pass, passlen, err);
 	if (st == CV_OK) {
@@ -209,8 +212,8 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 	if (st == CV_OK) {
 		st = cv_store_user_by_name(s->v->st, name, &existing, err);
 		if (st == CV_OK)
-			st = cv_err_set(err, CV_EUSAGE,
-					"user '%s' already exists; choose another name", name);
+			st = cv_fail(err, CV_EUSAGE, "user.exists",
+				     "user '{1}' already exists; choose another name", name);
 		else if (st == CV_ENOTFOUND)
 			st = cv_user_create(s->v, s->head.seq + 1, name, role, pass, passlen,
 					    &params, &s->me, s->kh, &r, NULL, err);
@@ -319,17 +322,18 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	if (st == CV_OK)
 		st = cv_store_user_by_name(s->v->st, name, &r, err);
 	if (st == CV_OK && r.id == s->me.id)
-		st = cv_err_set(err, CV_EUSAGE,
-				"you cannot disable your own account; ask another admin");
+		st = cv_fail(err, CV_EUSAGE, "user.disable-self",
+			     "you cannot disable your own account; ask another admin");
 	if (st == CV_OK && strcmp(r.status, "disabled") == 0)
-		st = cv_err_set(err, CV_EUSAGE, "user '%s' is already disabled", name);
+		st = cv_fail(err, CV_EUSAGE, "user.already-disabled",
+			     "user '{1}' is already disabled", name);
 	if (st == CV_OK && cv_user_role(&r) == CV_ROLE_ADMIN) {
 		admins.except = r.id;
 		st = cv_store_user_each(s->v->st, count_admins, &admins, err);
 		if (st == CV_OK && admins.active == 0)
-			st = cv_err_set(err, CV_EUSAGE,
-					"'%s' is the last active admin; add another admin first",
-					name);
+			st = cv_fail(err, CV_EUSAGE, "user.last-admin",
+				     "'{1}' is the last active admin; add another admin first",
+				     name);
 	}
 	if (st == CV_OK) {
 		snprintf(r.status, sizeof(r.status), "disabled");
@@ -378,12 +382,12 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 		return st;
 	st = cv_store_user_by_name(s->v->st, name, &r, err);
 	if (st == CV_OK && r.id == s->me.id)
-		st = cv_err_set(err, CV_EUSAGE,
-				"an admin cannot reset their own account; change your passphrase "
-				"with 'user passwd' or ask another admin");
+		st = cv_fail(err, CV_EUSAGE, "user.reset-self",
+			     "an admin cannot reset their own account; change your passphrase "
+			     "with 'user passwd' or ask another admin");
 	if (st == CV_OK && strcmp(r.status, "active") != 0)
-		st = cv_err_set(err, CV_EUSAGE,
-				"user '%s' is disabled; a disabled account gets no keys back", name);
+		st = cv_fail(err, CV_EUSAGE, "user.disabled",
+			     "user '{1}' is disabled; a disabled account gets no keys back", name);
 	if (st == CV_OK)
 		st = cv_user_verify(s->v, &r, err);
 	if (st == CV_OK)

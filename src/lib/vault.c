@@ -116,10 +116,9 @@ cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
 	if (st == CV_OK) {
 		st = cv_store_meta_get(v->st, "vault_id", v->vault_id, sizeof(v->vault_id), err);
 		if (st == CV_ENOTFOUND)
-			st = cv_err_set(err, CV_EINTEGRITY,
-					"'%s' has no vault id: it is damaged or was never "
-					"initialised",
-					path);
+			st = cv_fail(
+			    err, CV_EINTEGRITY, "vault.no-id",
+			    "'{1}' has no vault id: it is damaged or was never initialised", path);
 	}
 	if (st != CV_OK) {
 		cv_vault_close(v);
@@ -164,7 +163,7 @@ static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
 	static const char *const set_identity[] = {"user.add", "user.reset"};
 	static const char *const set_status[] = {"user.add", "user.disable"};
-	char object[CV_NAME_MAX + 8];
+	char object[CV_NAME_MAX + 8], at[24], logged[24];
 	int64_t identity = 0, status = 0;
 	cv_status st;
 
@@ -179,12 +178,13 @@ static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	if (!status)
 		status = 1;
 	if (identity != r->cert_seq || status != r->status_seq)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the record of user '%s' does not match the log (changed at row "
-				  "%lld, the log says row %lld): an old copy of it was put back; run "
-				  "'casevault audit verify' and restore from a backup",
-				  r->name, (long long)(status != r->status_seq ? r->status_seq : r->cert_seq),
-				  (long long)(status != r->status_seq ? status : identity));
+		return cv_fail(err, CV_EINTEGRITY, "users.mismatch",
+			       "the record of user '{1}' does not match the log (changed at row "
+			       "{2}, the log says row {3}): an old copy of it was put back; run "
+			       "'casevault audit verify' and restore from a backup",
+			       r->name,
+			       cv_num(at, status != r->status_seq ? r->status_seq : r->cert_seq),
+			       cv_num(logged, status != r->status_seq ? status : identity));
 	return CV_OK;
 }
 
@@ -204,8 +204,10 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	s->v = v;
 	st = cv_store_user_by_name(v->st, user, &s->me, err);
 	if (st == CV_ENOTFOUND) {
-		cv_err_set(err, CV_EAUTH, "no user '%s' in this vault; check the name with "
-					  "'casevault user list' or ask an admin", user);
+		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_UNKNOWN,
+			"no user '{1}' in this vault; check the name with 'casevault user list' or "
+			"ask an admin",
+			user);
 		st = login_failed(v, user, CV_CODE_AUTH_UNKNOWN, err);
 		goto fail;
 	}
@@ -225,7 +227,8 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	if (st != CV_OK)
 		goto fail;
 	if (strcmp(s->me.status, "active") != 0) {
-		cv_err_set(err, CV_EAUTH, "user '%s' is disabled; ask an admin", user);
+		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_DISABLED,
+			"user '{1}' is disabled; ask an admin", user);
 		st = login_failed(v, user, CV_CODE_AUTH_DISABLED, err);
 		goto fail;
 	}
@@ -236,11 +239,11 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 		goto fail;
 	}
 	if (st == CV_EINTEGRITY) {
-		cv_err_set(err, CV_EINTEGRITY,
-			   "the record of user '%s' fails verification: its wrapped keys do not "
-			   "match its public keys; the vault was tampered with (run 'casevault "
-			   "audit verify' and restore from a backup)",
-			   user);
+		cv_fail(err, CV_EINTEGRITY, CV_CODE_AUTH_KEYS,
+			"the record of user '{1}' fails verification: its wrapped keys do not "
+			"match its public keys; the vault was tampered with (run 'casevault "
+			"audit verify' and restore from a backup)",
+			user);
 		st = login_failed(v, user, CV_CODE_AUTH_KEYS, err);
 		goto fail;
 	}

@@ -82,7 +82,7 @@ struct signer {
 	size_t nids;
 	int64_t rec_cert_seq, rec_status_seq; /* as the users row says */
 	int64_t log_cert_seq, log_status_seq; /* as the log says */
-	int disabled;                        /* from the users row */
+	int disabled;			      /* from the users row */
 };
 
 struct verify_ctx {
@@ -154,7 +154,7 @@ static struct signer *find_signer(struct verify_ctx *c, const char *name)
  * hand: failed logins, and refusals by role before login (cv_may). */
 static int is_unsigned_row(const cv_audit_rec *r)
 {
-	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,    CV_CODE_AUTH_MALFORMED,
+	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,	   CV_CODE_AUTH_MALFORMED,
 					  CV_CODE_AUTH_UNVERIFIED, CV_CODE_AUTH_DISABLED,
 					  CV_CODE_AUTH_PASSPHRASE, CV_CODE_AUTH_KEYS};
 	int known = 0;
@@ -205,45 +205,55 @@ static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t
 static int verify_row(const cv_audit_rec *r, void *arg)
 {
 	struct verify_ctx *c = arg;
+	char seq[24], other[24];
 	uint8_t h[CV_HASH_LEN];
 
+	cv_num(seq, r->seq);
 	if (r->seq != c->expect) {
 		c->rep->bad_seq = c->expect;
-		c->st = cv_err_set(c->err, CV_EINTEGRITY,
-				   r->seq > c->expect
-					   ? "audit row %lld is missing (the log jumps to row %lld): "
-					     "rows were deleted"
-					   : "audit row %lld is out of order (found row %lld)",
-				   (long long)c->expect, (long long)r->seq);
+		cv_num(other, c->expect);
+		c->st = r->seq > c->expect
+			    ? cv_fail(c->err, CV_EINTEGRITY, "log.row-missing",
+				      "audit row {1} is missing (the log jumps to row {2}): rows "
+				      "were deleted",
+				      other, seq)
+			    : cv_fail(c->err, CV_EINTEGRITY, "log.row-order",
+				      "audit row {1} is out of order (found row {2})", other, seq);
 		return 1;
 	}
 	if (sodium_memcmp(r->prev_hash, c->prev, CV_HASH_LEN) != 0) {
 		c->rep->bad_seq = r->seq;
-		c->st = cv_err_set(c->err, CV_EINTEGRITY,
-				   "audit row %lld does not follow row %lld (prev_hash differs): "
-				   "rows were deleted, reordered or edited",
-				   (long long)r->seq, (long long)r->seq - 1);
+		c->st = cv_fail(c->err, CV_EINTEGRITY, "log.prev-hash",
+				"audit row {1} does not follow row {2} (prev_hash differs): rows "
+				"were deleted, reordered or edited",
+				seq, cv_num(other, r->seq - 1));
 		return 1;
 	}
 	cv_audit_hash(r, h);
 	if (sodium_memcmp(h, r->hash, CV_HASH_LEN) != 0) {
 		c->rep->bad_seq = r->seq;
-		c->st = cv_err_set(c->err, CV_EINTEGRITY,
-				   "audit row %lld was altered: its hash does not match its "
-				   "contents",
-				   (long long)r->seq);
+		c->st =
+		    cv_fail(c->err, CV_EINTEGRITY, "log.row-altered",
+			    "audit row {1} was altered: its hash does not match its contents", seq);
 		return 1;
 	}
 	if (!is_unsigned_row(r)) {
 		const struct signer *w = find_signer(c, r->actor);
 
-		if (!w || (w->disabled && w->rec_status_seq < r->seq)) {
+		if (!w) {
 			c->rep->bad_seq = r->seq;
-			c->st = cv_err_set(c->err, CV_EINTEGRITY,
-					   "audit row %lld was written by '%s', %s", (long long)r->seq,
-					   r->actor,
-					   w ? "whose account was already disabled"
-					     : "who is not a user of this vault");
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.actor-unknown",
+					"audit row {1} was written by '{2}', who is not a user of "
+					"this vault",
+					seq, r->actor);
+			return 1;
+		}
+		if (w->disabled && w->rec_status_seq < r->seq) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.actor-disabled",
+					"audit row {1} was written by '{2}', whose account was "
+					"already disabled",
+					seq, r->actor);
 			return 1;
 		}
 	}
@@ -255,19 +265,19 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 		if (!r->has_sig || !pk ||
 		    crypto_sign_verify_detached(r->sig, msg, sizeof(msg), pk) != 0) {
 			c->rep->bad_seq = r->seq;
-			c->st = cv_err_set(c->err, CV_EINTEGRITY,
-					   "audit row %lld is a checkpoint whose signature by '%s' "
-					   "does not verify",
-					   (long long)r->seq, r->actor);
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.checkpoint-signature",
+					"audit row {1} is a checkpoint whose signature by '{2}' "
+					"does not verify",
+					seq, r->actor);
 			return 1;
 		}
 		if (c->seg_actor[0] && strcmp(c->seg_actor, r->actor) != 0) {
 			c->rep->bad_seq = c->seg_start;
-			c->st = cv_err_set(c->err, CV_EINTEGRITY,
-					   "audit rows %lld to %lld are signed by '%s' but were written "
-					   "by '%s': rows were replaced or spliced in",
-					   (long long)c->seg_start, (long long)r->seq, r->actor,
-					   c->seg_actor);
+			c->st =
+			    cv_fail(c->err, CV_EINTEGRITY, "log.segment-signer",
+				    "audit rows {1} to {2} are signed by '{3}' but were written "
+				    "by '{4}': rows were replaced or spliced in",
+				    cv_num(other, c->seg_start), seq, r->actor, c->seg_actor);
 			return 1;
 		}
 		c->seg_actor[0] = '\0';
@@ -276,10 +286,9 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 	} else {
 		if (r->has_sig) {
 			c->rep->bad_seq = r->seq;
-			c->st = cv_err_set(c->err, CV_EINTEGRITY,
-					   "audit row %lld carries a signature but is not a "
-					   "checkpoint",
-					   (long long)r->seq);
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.stray-signature",
+					"audit row {1} carries a signature but is not a checkpoint",
+					seq);
 			return 1;
 		}
 		c->rep->unsigned_tail++;
@@ -289,10 +298,10 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 				c->seg_start = r->seq;
 			} else if (strcmp(c->seg_actor, r->actor) != 0) {
 				c->rep->bad_seq = r->seq;
-				c->st = cv_err_set(c->err, CV_EINTEGRITY,
-						   "audit row %lld by '%s' sits among rows by '%s' "
-						   "that one checkpoint signs: rows were spliced in",
-						   (long long)r->seq, r->actor, c->seg_actor);
+				c->st = cv_fail(c->err, CV_EINTEGRITY, "log.segment-splice",
+						"audit row {1} by '{2}' sits among rows by '{3}' "
+						"that one checkpoint signs: rows were spliced in",
+						seq, r->actor, c->seg_actor);
 				return 1;
 			}
 		}
@@ -371,9 +380,9 @@ static cv_status parse_external(const char *text, struct ext_checkpoint *x, cv_e
 		goto bad;
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "the checkpoint file is not in the format 'casevault audit checkpoint' "
-			  "writes; give the file it wrote, unmodified");
+	return cv_fail(err, CV_EUSAGE, "checkpoint.format",
+		       "the checkpoint file is not in the format 'casevault audit checkpoint' "
+		       "writes; give the file it wrote, unmodified");
 }
 
 struct at_row {
@@ -395,6 +404,7 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 	struct ext_checkpoint x;
 	uint8_t msg[CV_CHECKPOINT_MSG_LEN];
 	struct at_row at = {0};
+	char a[24], b[24];
 	cv_user_rec u;
 	cv_status st;
 
@@ -402,37 +412,37 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 	if (st != CV_OK)
 		return st;
 	if (sodium_memcmp(x.vault_id, v->vault_id, CV_VAULT_ID_LEN) != 0)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the checkpoint names another vault: either it is the wrong file, "
-				  "or this vault was replaced by another one");
+		return cv_fail(err, CV_EINTEGRITY, "checkpoint.vault",
+			       "the checkpoint names another vault: either it is the wrong file, "
+			       "or this vault was replaced by another one");
 	cv_checkpoint_msg(x.vault_id, x.size, x.head, msg);
 	if (crypto_sign_verify_detached(x.sig, msg, sizeof(msg), x.pk) != 0)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the checkpoint file's signature does not verify: the file was "
-				  "altered");
+		return cv_fail(err, CV_EINTEGRITY, "checkpoint.signature",
+			       "the checkpoint file's signature does not verify: the file was "
+			       "altered");
 	st = cv_store_user_by_name(v->st, x.signer, &u, err);
 	if (st == CV_OK)
 		st = cv_store_cert_at(v->st, u.id, x.size, &u, err);
 	if (st == CV_ENOTFOUND || (st == CV_OK && sodium_memcmp(u.sign_pk, x.pk, sizeof(x.pk))))
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the checkpoint was signed by '%s', whose key is no longer in "
-				  "the vault: the user records were replaced",
-				  x.signer);
+		return cv_fail(err, CV_EINTEGRITY, "checkpoint.signer",
+			       "the checkpoint was signed by '{1}', whose key is no longer in "
+			       "the vault: the user records were replaced",
+			       x.signer);
 	if (st != CV_OK)
 		return st;
 	if (log_size < x.size)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the log ends at row %lld but the checkpoint covers %lld rows: "
-				  "the log was truncated or rolled back",
-				  (long long)log_size, (long long)x.size);
+		return cv_fail(err, CV_EINTEGRITY, "log.truncated",
+			       "the log ends at row {1} but the checkpoint covers {2} rows: "
+			       "the log was truncated or rolled back",
+			       cv_num(a, log_size), cv_num(b, x.size));
 	st = cv_store_audit_get(v->st, x.size, grab_row, &at, err);
 	if (st != CV_OK)
 		return st;
 	if (sodium_memcmp(at.hash, x.head, CV_HASH_LEN) != 0)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "audit row %lld differs from the checkpoint: the log up to it was "
-				  "rewritten",
-				  (long long)x.size);
+		return cv_fail(err, CV_EINTEGRITY, "log.rewritten",
+			       "audit row {1} differs from the checkpoint: the log up to it was "
+			       "rewritten",
+			       cv_num(a, x.size));
 	return CV_OK;
 }
 
@@ -441,21 +451,20 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
  * record, put back, does not). */
 static cv_status check_users_against_log(struct verify_ctx *c)
 {
+	char rec[24], logged[24];
+
 	for (size_t i = 0; i < c->nsigners; i++) {
 		struct signer *sg = &c->signers[i];
+		int status = sg->rec_status_seq != sg->log_status_seq;
 
-		if (sg->rec_cert_seq != sg->log_cert_seq || sg->rec_status_seq != sg->log_status_seq)
-			return cv_err_set(c->err, CV_EINTEGRITY,
-					  "the record of user '%s' does not match the log: it was "
-					  "last changed at row %lld, but the log's last change to it "
-					  "is row %lld (an old copy of the record was put back)",
-					  sg->name,
-					  (long long)(sg->rec_status_seq != sg->log_status_seq
-							      ? sg->rec_status_seq
-							      : sg->rec_cert_seq),
-					  (long long)(sg->rec_status_seq != sg->log_status_seq
-							      ? sg->log_status_seq
-							      : sg->log_cert_seq));
+		if (sg->rec_cert_seq != sg->log_cert_seq || status)
+			return cv_fail(
+			    c->err, CV_EINTEGRITY, "users.mismatch",
+			    "the record of user '{1}' does not match the log: it was "
+			    "last changed at row {2}, but the log's last change to it "
+			    "is row {3} (an old copy of the record was put back)",
+			    sg->name, cv_num(rec, status ? sg->rec_status_seq : sg->rec_cert_seq),
+			    cv_num(logged, status ? sg->log_status_seq : sg->log_cert_seq));
 	}
 	return CV_OK;
 }
@@ -507,11 +516,13 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	if (st == CV_OK)
 		st = c.st;
 	if (st == CV_OK && c.seg_actor[0]) {
+		char a[24], b[24];
+
 		rep->bad_seq = c.seg_start;
-		st = cv_err_set(err, CV_EINTEGRITY,
-				"audit rows %lld to %lld are signed by no checkpoint: the log's end "
-				"was cut off or rows were appended",
-				(long long)c.seg_start, (long long)(c.expect - 1));
+		st = cv_fail(err, CV_EINTEGRITY, "log.unsigned-tail",
+			     "audit rows {1} to {2} are signed by no checkpoint: the log's end "
+			     "was cut off or rows were appended",
+			     cv_num(a, c.seg_start), cv_num(b, c.expect - 1));
 	}
 	if (st == CV_OK)
 		st = check_users_against_log(&c);
@@ -575,7 +586,8 @@ cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err)
 	sodium_bin2hex(head, sizeof(head), s->last.hash, CV_HASH_LEN);
 	sodium_bin2hex(pk, sizeof(pk), s->kh->sign_pk, crypto_sign_PUBLICKEYBYTES);
 	sodium_bin2hex(sig, sizeof(sig), s->last.sig, crypto_sign_BYTES);
-	snprintf(text, cap, "%s\nvault: %s\nsize: %lld\nhead: %s\nsigner: %s\nkey: %s\nsignature: %s\n",
+	snprintf(text, cap,
+		 "%s\nvault: %s\nsize: %lld\nhead: %s\nsigner: %s\nkey: %s\nsignature: %s\n",
 		 external_magic, vid, (long long)s->last.seq, head, s->me.name, pk, sig);
 	*out = text;
 	return CV_OK;
