@@ -228,7 +228,7 @@ static void test_open_sqlite_not_vault(void **state)
 	assert_int_equal(cv_store_open(other, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
 	assert_string_equal(err.code, "vault.version");
-	assert_msg_has(err, "has vault format 2, which this casevault (format ");
+	assert_msg_has(err, "has vault format 3, which this casevault (format ");
 }
 
 static void test_open_refuses_symlink(void **state)
