@@ -11,6 +11,10 @@
 
 #include "casevault.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 struct cli {
 	const char *vault_path;
 	const char *user;
@@ -26,7 +30,7 @@ struct cli {
 enum {
 	RUN_SESSION = 1,  /* a logged-in user (asked for the passphrase) */
 	RUN_RECOVERY = 2, /* the recovery code, asked after the checks */
-	RUN_TEXT = 4,     /* text from a file, stdin or $EDITOR, read after the checks */
+	RUN_TEXT = 4,	  /* text from a file, stdin or $EDITOR, read after the checks */
 };
 
 /* A command: name, sub-command (or NULL), handler, the action the policy
@@ -41,12 +45,51 @@ struct cmd {
 	const char *summary;
 };
 
-/* Exit status of a command whose error is in c->err (prints it). */
+/*
+ * cli_message - the sentence for a library error: its template rendered
+ * with its arguments (err->msg when it has no template).  The one place a
+ * library error becomes prose, so the one place to translate it.  Returns
+ * a static buffer, valid until the next call.
+ */
+const char *cli_message(const cv_err *err);
+/* Exit status of a command whose error is in c->err; prints the error
+ * ("error: MESSAGE", or under --json one line
+ * {"error": {"status", "code", "message"}}) on stderr. */
 int cli_fail(struct cli *c);
-/* Prints a usage error naming the command and returns CV_EUSAGE. */
+/* Prints a usage error (reason code "usage") and, when cmd is not NULL,
+ * the command's usage line; returns CV_EUSAGE.  Under --json the error is
+ * one JSON line on stderr, with the usage as "usage". */
 int cli_usage(const struct cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_usage with a reason code ("usage.command", "usage.option",
+ * "usage.global-option", "usage.value", "usage.date"). */
+int cli_usage_code(const struct cmd *cmd, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The operands argv[first..argc) must be exactly `want`: when fewer,
+ * prints the usage error `missing` ("give one case id"); when more, names
+ * the first one too many.  0, or -1 after the error. */
+int cli_operands(int argc, char **argv, int first, int want, const char *missing);
+/* Makes every later error a JSON line (set once --json is seen). */
+void cli_json_errors(int on);
 /* The command being run (for cli_usage from inside handlers). */
 extern const struct cmd *cli_current;
+
+/*
+ * cli_check_value - the value of long option `option` (without "--") of
+ * command cmd (may be NULL), checked against the fixed words, dates and
+ * numbers it may take.  0 when it passes or the option has no rule; -1
+ * after printing a usage error.  cli_getopt calls it for every option.
+ */
+int cli_check_value(const struct cmd *cmd, const char *option, const char *value);
+/* Parses a follow-up interval ("14" or "14d", 1 to 366 days); -1 when
+ * it is not one. */
+int cli_parse_days(const char *s, unsigned *out);
+
+/*
+ * cli_did_you_mean - writes "; did you mean 'x'?" (or "'x' or 'y'" for
+ * equally near ones) into out when some of the n candidates are within a
+ * slip or two of word, else "".
+ */
+void cli_did_you_mean(char *out, size_t cap, const char *word, const char *const *cands, size_t n);
 
 /* Opens the vault and logs the user in, once; CV_OK or a status in c->err.
  * The policy's role check (cv_may) comes before the passphrase prompt. */

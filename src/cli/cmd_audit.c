@@ -19,11 +19,10 @@ static int print_row(const cv_audit_row *r, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "seq",
-				      (json_int_t)r->seq, "time", r->time, "actor", r->actor,
-				      "action", r->action, "object", r->object, "outcome",
-				      r->outcome, "detail", r->detail, "signed",
-				      r->signed_checkpoint);
+		json_t *o = json_pack(
+		    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "seq", (json_int_t)r->seq, "time",
+		    r->time, "actor", r->actor, "action", r->action, "object", r->object, "outcome",
+		    r->outcome, "detail", r->detail, "signed", r->signed_checkpoint);
 		cli_json_line(o);
 		return 0;
 	}
@@ -46,9 +45,9 @@ static int print_row(const cv_audit_row *r, void *arg)
 int cmd_audit_log(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"user", required_argument, NULL, 'u'},	 {"action", required_argument, NULL, 'a'},
-		{"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'U'},
-		{"denied", no_argument, NULL, 'd'},	 {NULL, 0, NULL, 0},
+	    {"user", required_argument, NULL, 'u'},  {"action", required_argument, NULL, 'a'},
+	    {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'U'},
+	    {"denied", no_argument, NULL, 'd'},	     {NULL, 0, NULL, 0},
 	};
 	cv_audit_filter f = {0};
 	int ch;
@@ -74,8 +73,8 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
 	if (cv_audit_log(c->s, &f, print_row, c, &c->err) != CV_OK)
@@ -97,8 +96,7 @@ static cv_status read_small(struct cli *c, const char *path, char *buf, size_t c
 		n += (size_t)r;
 	close(fd);
 	if (r < 0)
-		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path,
-				  strerror(errno));
+		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path, strerror(errno));
 	if (n >= cap - 1 || memchr(buf, '\0', n))
 		return cv_err_set(&c->err, CV_EUSAGE,
 				  "'%s' is not a checkpoint file; give the file 'casevault audit "
@@ -111,8 +109,8 @@ static cv_status read_small(struct cli *c, const char *path, char *buf, size_t c
 int cmd_audit_verify(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"checkpoint", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"checkpoint", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	char text[CHECKPOINT_FILE_MAX];
 	const char *file = NULL;
@@ -125,8 +123,8 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		file = optarg;
 	}
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (file && read_small(c, file, text, sizeof(text)) != CV_OK)
 		return cli_fail(c);
 	if (cli_session(c) != CV_OK)
@@ -137,7 +135,7 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 				      "rows", (json_int_t)rep.rows, "checkpoints",
 				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
 				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
-				      st == CV_OK ? NULL : c->err.msg);
+				      st == CV_OK ? NULL : cli_message(&c->err));
 		cli_json_line(o);
 	}
 	if (st != CV_OK)
@@ -158,8 +156,8 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL;
 	char *text = NULL;
@@ -170,8 +168,8 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		file = optarg;
 	}
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (file) {
 		/* Create the file before the checkpoint, so a bad path changes nothing. */
 		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -75,16 +75,16 @@ static int print_case_full(const cv_case_info *i, void *arg)
 int cmd_case_open(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"student-id", required_argument, NULL, 's'},
-		{"name", required_argument, NULL, 'n'},
-		{"gender", required_argument, NULL, 'g'},
-		{"grade", required_argument, NULL, 'G'},
-		{"class", required_argument, NULL, 'c'},
-		{"category", required_argument, NULL, 'C'},
-		{"born", required_argument, NULL, 'b'},
-		{"guardian", required_argument, NULL, 'p'},
-		{"guardian-phone", required_argument, NULL, 'P'},
-		{NULL, 0, NULL, 0},
+	    {"student-id", required_argument, NULL, 's'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"gender", required_argument, NULL, 'g'},
+	    {"grade", required_argument, NULL, 'G'},
+	    {"class", required_argument, NULL, 'c'},
+	    {"category", required_argument, NULL, 'C'},
+	    {"born", required_argument, NULL, 'b'},
+	    {"guardian", required_argument, NULL, 'p'},
+	    {"guardian-phone", required_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0},
 	};
 	cv_case_input in = {0};
 	const char *grade = NULL;
@@ -124,13 +124,16 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (!in.student_id || !in.name || !in.gender || !grade || !in.class_name || !in.category)
-		return cli_usage(cli_current, "--student-id, --name, --gender, --grade, --class and "
-					      "--category are all needed");
+		return cli_usage(cli_current,
+				 "--student-id, --name, --gender, --grade, --class and "
+				 "--category are all needed");
+	/* cli_getopt checked the range already. */
 	if (cli_parse_u32(grade, &in.grade) != 0)
-		return cli_usage(cli_current, "--grade takes a number from 1 to 12, not '%s'", grade);
+		return cli_usage(cli_current, "--grade takes a number from 1 to 12, not '%s'",
+				 grade);
 	if (cli_session(c) != CV_OK || cv_case_open(c->s, &in, id, &dup, &c->err) != CV_OK)
 		return cli_fail(c);
 	if (dup)
@@ -142,19 +145,19 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 	return CV_OK;
 }
 
-/* Parses a command taking exactly `npos` positional arguments and the
- * given flags (each a no-argument long option setting an int). */
-static int positional(int argc, char **argv, int npos, const struct option *longopts)
+/* Parses a command taking exactly `npos` operands (missing: the error
+ * when there are fewer) and the given flags (each a no-argument long
+ * option setting an int); the index of the first operand, or -1. */
+static int positional(int argc, char **argv, int npos, const char *missing,
+		      const struct option *longopts)
 {
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1)
 		if (ch == -2)
 			return -1;
-	if (argc - optind != npos) {
-		cli_usage(cli_current, npos == 1 ? "give one case id" : "wrong number of arguments");
+	if (cli_operands(argc, argv, optind, npos, missing) != 0)
 		return -1;
-	}
 	return optind;
 }
 
@@ -163,9 +166,10 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 	int all = 0;
 	const struct option longopts[] = {{"all", no_argument, &all, 1}, {NULL, 0, NULL, 0}};
 
-	if (positional(argc, argv, 0, longopts) < 0)
+	if (positional(argc, argv, 0, "", longopts) < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK || cv_case_list(c->s, all, print_case_line, c, &c->err) != CV_OK)
+	if (cli_session(c) != CV_OK ||
+	    cv_case_list(c->s, all, print_case_line, c, &c->err) != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
 }
@@ -182,9 +186,12 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		sid = optarg;
 	}
-	if (!sid || optind != argc)
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	if (!sid)
 		return cli_usage(cli_current, "give the student's number with --student-id");
-	if (cli_session(c) != CV_OK || cv_case_find(c->s, sid, print_case_line, c, &c->err) != CV_OK)
+	if (cli_session(c) != CV_OK ||
+	    cv_case_find(c->s, sid, print_case_line, c, &c->err) != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
 }
@@ -227,12 +234,12 @@ static int show_consent(const cv_consent_event *e, void *arg)
 
 static json_t *note_json(const cv_note_info *n)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b}", "id",
-			      n->id, "case", n->case_id, "kind", n->kind, "status", n->status,
-			      "author", n->author, "created_at", n->created_at, "updated_at",
-			      n->updated_at, "amends", n->amends, "version", (json_int_t)n->version,
-			      "overdue", n->overdue, "signature_ok", n->signature_ok,
-			      "before_consent_withdrawal", n->after_withdrawal);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b}", "id", n->id,
+		      "case", n->case_id, "kind", n->kind, "status", n->status, "author", n->author,
+		      "created_at", n->created_at, "updated_at", n->updated_at, "amends", n->amends,
+		      "version", (json_int_t)n->version, "overdue", n->overdue, "signature_ok",
+		      n->signature_ok, "before_consent_withdrawal", n->after_withdrawal);
 
 	if (o && n->text)
 		json_object_set_new(o, "text", json_stringn(n->text, n->text_len));
@@ -285,11 +292,11 @@ static int show_test(const cv_test_info *t, void *arg)
 
 static json_t *referral_json(const cv_referral_info *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", r->id,
-			 "case", r->case_id, "date", r->date, "to", r->to, "reason", r->reason,
-			 "urgency", r->urgency, "disclosed", r->disclosed, "status", r->status,
-			 "last_update", r->last_update, "due", r->due, "overdue", r->overdue,
-			 "under_crisis", r->crisis);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id",
+			 r->id, "case", r->case_id, "date", r->date, "to", r->to, "reason",
+			 r->reason, "urgency", r->urgency, "disclosed", r->disclosed, "status",
+			 r->status, "last_update", r->last_update, "due", r->due, "overdue",
+			 r->overdue, "under_crisis", r->crisis);
 }
 
 static void referral_line(const cv_referral_info *r)
@@ -323,8 +330,8 @@ static int show_followup(const cv_followup_info *f, void *arg)
 	if (x->c->json) {
 		json_array_append_new(x->followups,
 				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "referral",
-						f->referral_id, "date", f->date, "status", f->status,
-						"note", f->note, "author", f->author));
+						f->referral_id, "date", f->date, "status",
+						f->status, "note", f->note, "author", f->author));
 		return 0;
 	}
 	printf("  followup  %s %s %s ", f->referral_id, f->date, f->status);
@@ -336,8 +343,8 @@ static int show_followup(const cv_followup_info *f, void *arg)
 static json_t *watch_json(const cv_watch_info *w)
 {
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "case", w->case_id, "name", w->name,
-			 "tag", w->tag, "every_days", (int)w->every_days, "due", w->due, "last_done",
-			 w->last_done, "overdue", w->overdue);
+			 "tag", w->tag, "every_days", (int)w->every_days, "due", w->due,
+			 "last_done", w->last_done, "overdue", w->overdue);
 }
 
 static int show_watch(const cv_watch_info *w, void *arg)
@@ -355,8 +362,9 @@ static int show_watch(const cv_watch_info *w, void *arg)
 static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 		    const cv_case_visitor *vis)
 {
-	struct show x = {c, NULL, json_array(), json_array(), json_array(), json_array(),
-			 json_array(), json_array()};
+	struct show x = {
+	    c,		 NULL, json_array(), json_array(), json_array(), json_array(), json_array(),
+	    json_array()};
 	cv_status st = CV_OK;
 
 	if (cli_setup(c, id, NULL, NULL) != CV_OK)
@@ -390,7 +398,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {{"include-tests", no_argument, NULL, 't'},
 						 {"as-of", required_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
-	static const cv_case_visitor vis = {show_case,	   show_consent,  show_note,	show_test,
+	static const cv_case_visitor vis = {show_case,	   show_consent,  show_note, show_test,
 					    show_referral, show_followup, show_watch};
 	const char *as_of = NULL;
 	int ch, tests = 0;
@@ -403,8 +411,8 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		else
 			as_of = optarg;
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one case id");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
 	return run_show(c, argv[optind], tests, as_of, &vis);
 }
 
@@ -412,7 +420,7 @@ int cmd_consent_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {show_case, show_consent};
-	int i = positional(argc, argv, 1, none);
+	int i = positional(argc, argv, 1, "give one case id", none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis);
 }
@@ -430,8 +438,8 @@ int cmd_note_list(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		as_of = optarg;
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one case id");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
 	return run_show(c, argv[optind], 0, as_of, &vis);
 }
 
@@ -439,7 +447,7 @@ int cmd_test_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {NULL, NULL, NULL, show_test};
-	int i = positional(argc, argv, 1, none);
+	int i = positional(argc, argv, 1, "give one case id", none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis);
 }
@@ -502,11 +510,12 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 int cmd_case_close(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, none);
+	int i = positional(argc, argv, 1, "give one case id", none);
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_close(c->s, argv[i], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
+	    cv_case_close(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("closed %s\n", argv[i]);
 	return CV_OK;
@@ -515,11 +524,12 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 int cmd_case_reopen(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, none);
+	int i = positional(argc, argv, 1, "give one case id", none);
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
+	    cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("reopened %s\n", argv[i]);
 	return CV_OK;
@@ -528,11 +538,13 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 int cmd_case_share(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 2, none);
+	int i =
+	    positional(argc, argv, 2, "give a case id and the counselor to share it with", none);
 
 	if (i < 0)
 		return CV_EUSAGE;
-	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK || cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
+	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
+	    cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("shared %s with '%s'\n", argv[i], argv[i + 1]);
 	return CV_OK;
@@ -562,8 +574,11 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		to = optarg;
 	}
-	if (argc - optind != 1 || !to)
-		return cli_usage(cli_current, "give one case id and --to USER");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (!to)
+		return cli_usage(cli_current,
+				 "name the counselor who takes the case with --to USER");
 	st = session_and_code(c, argv[optind], &code);
 	if (st == CV_OK)
 		st = cv_case_handover(c->s, argv[optind], to, code, &c->err);
@@ -588,8 +603,12 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		reason = optarg;
 	}
-	if (argc - optind != 1 || !reason)
-		return cli_usage(cli_current, "give one case id and --reason TEXT");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (!reason)
+		return cli_usage(cli_current,
+				 "give the reason for destroying the case with --reason "
+				 "TEXT");
 	st = session_and_code(c, argv[optind], &code);
 	if (st == CV_OK)
 		st = cv_case_shred(c->s, argv[optind], reason, code, &c->err);

@@ -12,11 +12,11 @@
 int cmd_init(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"admin", required_argument, NULL, 'a'},
-		{"kdf-t", required_argument, NULL, 't'},
-		{"kdf-m", required_argument, NULL, 'm'},
-		{"kdf-p", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"admin", required_argument, NULL, 'a'},
+	    {"kdf-t", required_argument, NULL, 't'},
+	    {"kdf-m", required_argument, NULL, 'm'},
+	    {"kdf-p", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	cv_kdf_params kdf = {CV_KDF_T_DEFAULT, CV_KDF_M_DEFAULT, CV_KDF_P_DEFAULT};
 	const char *admin = NULL;
@@ -26,10 +26,10 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
-		unsigned *target = ch == 't' ? &kdf.t_cost
-				 : ch == 'm' ? &kdf.m_cost_kib
-				 : ch == 'p' ? &kdf.parallelism
-					     : NULL;
+		unsigned *target = ch == 't'   ? &kdf.t_cost
+				   : ch == 'm' ? &kdf.m_cost_kib
+				   : ch == 'p' ? &kdf.parallelism
+					       : NULL;
 		if (ch == -2)
 			return CV_EUSAGE;
 		if (ch == 'a') {
@@ -38,8 +38,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 			return cli_usage(cli_current, "'%s' is not a number", optarg);
 		}
 	}
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (!admin)
 		return cli_usage(cli_current, "name the first admin with --admin NAME");
 	if (cv_name_check(admin, &c->err) != CV_OK || cv_kdf_params_check(&kdf, &c->err) != CV_OK)

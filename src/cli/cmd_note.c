@@ -39,10 +39,9 @@ static int parse_write(int argc, char **argv, int with_kind, struct write_opts *
 		else
 			o->crisis = optarg;
 	}
-	if (argc - optind != 1) {
-		cli_usage(cli_current, "give one %s id", with_kind ? "case" : "note");
+	if (cli_operands(argc, argv, optind, 1,
+			 with_kind ? "give one case id" : "give one note id") != 0)
 		return -1;
-	}
 	return optind;
 }
 
@@ -129,9 +128,10 @@ int cmd_note_finalize(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one note id");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
+	if (cli_operands(argc, argv, optind, 1, "give one note id") != 0)
+		return CV_EUSAGE;
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
+	    cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("finalized %s: signed, and immutable from now on\n", argv[optind]);
 	return CV_OK;
@@ -165,8 +165,8 @@ int cmd_note_show(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one note id");
+	if (cli_operands(argc, argv, optind, 1, "give one note id") != 0)
+		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_note_show(c->s, argv[optind], cli_print_note, c, &c->err) != CV_OK)
 		return cli_fail(c);
@@ -176,9 +176,9 @@ int cmd_note_show(struct cli *c, int argc, char **argv)
 int cmd_consent_record(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"by", required_argument, NULL, 'b'},	 {"method", required_argument, NULL, 'm'},
-		{"date", required_argument, NULL, 'd'},	 {"scope", required_argument, NULL, 's'},
-		{"verified-by", required_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
+	    {"by", required_argument, NULL, 'b'},	   {"method", required_argument, NULL, 'm'},
+	    {"date", required_argument, NULL, 'd'},	   {"scope", required_argument, NULL, 's'},
+	    {"verified-by", required_argument, NULL, 'v'}, {NULL, 0, NULL, 0},
 	};
 	cv_consent_input in = {0};
 	int ch;
@@ -204,11 +204,12 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one case id");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
 	if (!in.by || !in.method || !in.date || !in.scopes)
 		return cli_usage(cli_current, "--by, --method, --date and --scope are all needed");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
+	    cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("recorded %s consent on %s\n", in.by, argv[optind]);
 	return CV_OK;
@@ -217,10 +218,10 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"scope", required_argument, NULL, 's'},
-		{"date", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	    {"by", required_argument, NULL, 'b'},
+	    {"scope", required_argument, NULL, 's'},
+	    {"date", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *by = NULL, *scopes = NULL, *date = NULL;
 	int ch;
@@ -235,8 +236,8 @@ int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 		else
 			date = optarg;
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one case id");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_withdraw(c->s, argv[optind], by, scopes, date, &c->err) != CV_OK)
 		return cli_fail(c);

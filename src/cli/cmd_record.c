@@ -14,9 +14,11 @@ int cli_print_watch(const cv_watch_info *w, void *arg);
 int cmd_test_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"scale", required_argument, NULL, 's'}, {"score", required_argument, NULL, 'S'},
-		{"notes", required_argument, NULL, 'n'}, {"crisis", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"scale", required_argument, NULL, 's'},
+	    {"score", required_argument, NULL, 'S'},
+	    {"notes", required_argument, NULL, 'n'},
+	    {"crisis", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *scale = NULL, *score = NULL, *notes = NULL, *crisis = NULL;
 	char id[CV_CASE_ID_MAX];
@@ -34,8 +36,10 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 		else
 			crisis = optarg;
 	}
-	if (argc - optind != 1 || !scale || !score)
-		return cli_usage(cli_current, "give one case id, --scale and --score");
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (!scale || !score)
+		return cli_usage(cli_current, "--scale and --score are both needed");
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id, &c->err) != CV_OK)
 		return cli_fail(c);
@@ -46,10 +50,13 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 int cmd_referral_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"to", required_argument, NULL, 't'},	     {"reason", required_argument, NULL, 'r'},
-		{"urgency", required_argument, NULL, 'u'},   {"disclosed", required_argument, NULL, 'd'},
-		{"date", required_argument, NULL, 'D'},	     {"crisis", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"to", required_argument, NULL, 't'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"urgency", required_argument, NULL, 'u'},
+	    {"disclosed", required_argument, NULL, 'd'},
+	    {"date", required_argument, NULL, 'D'},
+	    {"crisis", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	cv_referral_input in = {0};
 	const char *crisis = NULL;
@@ -80,9 +87,11 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (argc - optind != 1 || !in.to || !in.reason || !in.urgency || !in.disclosed)
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (!in.to || !in.reason || !in.urgency || !in.disclosed)
 		return cli_usage(cli_current,
-				 "give one case id, --to, --reason, --urgency and --disclosed");
+				 "--to, --reason, --urgency and --disclosed are all needed");
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
 		return cli_fail(c);
@@ -93,10 +102,10 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 int cmd_referral_update(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"status", required_argument, NULL, 's'},
-		{"date", required_argument, NULL, 'd'},
-		{"note", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
+	    {"status", required_argument, NULL, 's'},
+	    {"date", required_argument, NULL, 'd'},
+	    {"note", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *status = NULL, *date = NULL, *note = NULL;
 	int ch;
@@ -111,8 +120,10 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 		else
 			note = optarg;
 	}
-	if (argc - optind != 1 || !status)
-		return cli_usage(cli_current, "give one referral id and --status");
+	if (cli_operands(argc, argv, optind, 1, "give one referral id") != 0)
+		return CV_EUSAGE;
+	if (!status)
+		return cli_usage(cli_current, "give the follow-up's status with --status");
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
 		return cli_fail(c);
@@ -138,10 +149,8 @@ static int parse_list(int argc, char **argv, const char *flag, int *only, const 
 		else
 			*as_of = optarg;
 	}
-	if (optind != argc) {
-		cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -161,14 +170,12 @@ int cmd_referral_list(struct cli *c, int argc, char **argv)
 int cmd_watch_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"tag", required_argument, NULL, 't'},
-		{"every", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	    {"tag", required_argument, NULL, 't'},
+	    {"every", required_argument, NULL, 'e'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *tag = NULL, *every = NULL;
-	char num[16];
 	unsigned days;
-	size_t n;
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
@@ -179,17 +186,12 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 		else
 			every = optarg;
 	}
-	if (argc - optind != 1 || !tag || !every)
-		return cli_usage(cli_current, "give one case id, --tag and --every");
-	/* "14d" or "14": days. */
-	n = strlen(every);
-	if (n && every[n - 1] == 'd')
-		n--;
-	if (n == 0 || n >= sizeof(num))
-		return cli_usage(cli_current, "--every takes days, like 14d");
-	memcpy(num, every, n);
-	num[n] = '\0';
-	if (cli_parse_u32(num, &days) != 0)
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (!tag || !every)
+		return cli_usage(cli_current, "--tag and --every are both needed");
+	/* cli_getopt checked the form already. */
+	if (cli_parse_days(every, &days) != 0)
 		return cli_usage(cli_current, "--every takes days, like 14d, not '%s'", every);
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
@@ -223,9 +225,10 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		date = optarg;
 	}
-	if (argc - optind != 1)
-		return cli_usage(cli_current, "give one case id");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK || cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
+	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+		return CV_EUSAGE;
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
+	    cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
 		return cli_fail(c);
 	printf("follow-up recorded on %s\n", argv[optind]);
 	return CV_OK;

@@ -24,8 +24,8 @@ static int no_options(int argc, char **argv)
 int cmd_user_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"role", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"role", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *role_s = NULL, *name;
 	char *pass = NULL;
@@ -39,15 +39,15 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		role_s = optarg;
 	}
-	if (optind + 1 != argc)
-		return cli_usage(cli_current, "name exactly one user to add");
+	if (cli_operands(argc, argv, optind, 1, "name the user to add") != 0)
+		return CV_EUSAGE;
 	name = argv[optind];
 	if (!role_s)
 		return cli_usage(cli_current, "give the new user's role with --role");
 	role = cv_role_parse(role_s);
 	if (!role)
-		return cli_usage(cli_current, "unknown role '%s'; use counselor, supervisor or admin",
-				 role_s);
+		return cli_usage(cli_current,
+				 "unknown role '%s'; use counselor, supervisor or admin", role_s);
 	if (cv_name_check(name, &c->err) != CV_OK)
 		return cli_fail(c);
 	/* A non-admin was refused (and logged) by cv_may before any prompt. */
@@ -88,8 +88,8 @@ int cmd_user_list(struct cli *c, int argc, char **argv)
 {
 	if (no_options(argc, argv) != 0)
 		return CV_EUSAGE;
-	if (optind != argc)
-		return cli_usage(cli_current, "unexpected argument '%s'", argv[optind]);
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
 	if (cv_user_list(c->s, print_user, c, &c->err) != CV_OK)
@@ -125,8 +125,8 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 {
 	if (no_options(argc, argv) != 0)
 		return CV_EUSAGE;
-	if (optind + 1 != argc)
-		return cli_usage(cli_current, "name exactly one user to disable");
+	if (cli_operands(argc, argv, optind, 1, "name the user to disable") != 0)
+		return CV_EUSAGE;
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK)
@@ -145,8 +145,8 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 
 	if (no_options(argc, argv) != 0)
 		return CV_EUSAGE;
-	if (optind + 1 != argc)
-		return cli_usage(cli_current, "name exactly one user to reset");
+	if (cli_operands(argc, argv, optind, 1, "name the user to reset") != 0)
+		return CV_EUSAGE;
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	st = cli_setup(c, argv[optind], NULL, NULL);

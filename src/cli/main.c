@@ -9,97 +9,121 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "banned.h"
 
+/* The highest descriptor --passphrase-fd accepts. */
+#define PASS_FD_MAX 1024
+
 static const struct cmd commands[] = {
-	{"init", NULL, cmd_init, CV_ACT_VAULT_INIT, 0,
-	 "init --admin NAME [--kdf-t N] [--kdf-m KIB] [--kdf-p N]",
-	 "create a vault and its first admin; print the recovery code once"},
-	{"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION, "user add NAME --role counselor|supervisor|admin",
-	 "add a user (admin)"},
-	{"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list", "list the vault's users"},
-	{"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION, "user passwd", "change your own passphrase"},
-	{"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME", "disable an account (admin)"},
-	{"user", "reset", cmd_user_reset, CV_ACT_USER_RESET, RUN_SESSION | RUN_RECOVERY, "user reset NAME",
-	 "new keys and passphrase for a user who forgot theirs (admin, recovery code)"},
-	{"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
-	 "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone (admin)"},
-	{"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
-	 "a setting's value in force"},
-	{"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
-	 "every setting, its value, and who set it"},
-	{"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
-	 "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
-	 "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",
-	 "open a case; prints its id"},
-	{"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]", "your open cases (--all: closed too)"},
-	{"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION, "case show CASE [--include-tests] [--as-of DATE]",
-	 "a case: identity, consent, notes, referrals, register"},
-	{"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find --student-id ID", "your cases of a student"},
-	{"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
-	 "close a case (needs final analysis and outcome notes)"},
-	{"case", "reopen", cmd_case_reopen, CV_ACT_CASE_REOPEN, RUN_SESSION, "case reopen CASE", "reopen a closed case"},
-	{"case", "share", cmd_case_share, CV_ACT_CASE_SHARE, RUN_SESSION, "case share CASE USER", "grant a case to a counselor"},
-	{"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER, RUN_SESSION | RUN_RECOVERY, "case handover CASE --to USER",
-	 "give a departed counselor's case to another (admin, recovery code)"},
-	{"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED, RUN_SESSION | RUN_RECOVERY, "case shred CASE --reason TEXT",
-	 "destroy a case at the end of retention (admin, recovery code)"},
-	{"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
-	 "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
-	 "--scope individual,group,testing,guardian-contact,referral-disclosure "
-	 "[--verified-by USER]",
-	 "record informed consent"},
-	{"consent", "withdraw", cmd_consent_withdraw, CV_ACT_CONSENT_WITHDRAW, RUN_SESSION,
-	 "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
-	 "withdraw consent: new work stops, records stay"},
-	{"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE", "consent in force and its history"},
-	{"note", "add", cmd_note_add, CV_ACT_NOTE_ADD, RUN_SESSION | RUN_TEXT,
-	 "note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]",
-	 "write a draft note (from --file, stdin or $EDITOR); prints its id"},
-	{"note", "edit", cmd_note_edit, CV_ACT_NOTE_EDIT, RUN_SESSION | RUN_TEXT, "note edit NOTE [--file F] [--crisis TEXT]",
-	 "rewrite a draft note"},
-	{"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION, "note finalize NOTE",
-	 "sign a note; it is immutable from then on"},
-	{"note", "amend", cmd_note_amend, CV_ACT_NOTE_AMEND, RUN_SESSION | RUN_TEXT, "note amend NOTE [--file F] [--crisis TEXT]",
-	 "add an addendum to a final note; prints its id"},
-	{"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE", "print a note"},
-	{"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]", "the notes of a case"},
-	{"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
-	 "test add CASE --scale NAME --score S [--notes TEXT] [--crisis TEXT]",
-	 "record a psychological test result (needs testing consent)"},
-	{"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE", "the test results of a case"},
-	{"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
-	 "referral add CASE --to INSTITUTION --reason CAT --urgency routine|urgent|emergency "
-	 "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
-	 "refer a student; prints the referral id"},
-	{"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,
-	 "referral update REF --status contacted|accepted|declined|completed "
-	 "[--date YYYY-MM-DD] [--note TEXT]",
-	 "record a referral follow-up"},
-	{"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION, "referral list [--overdue] [--as-of DATE]",
-	 "referrals on your cases"},
-	{"watch", "add", cmd_watch_add, CV_ACT_WATCH_ADD, RUN_SESSION,
-	 "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
-	 "put a student on the key-student register"},
-	{"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION, "watch list [--due] [--as-of DATE]",
-	 "the key-student register"},
-	{"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION, "watch done CASE [--date YYYY-MM-DD]",
-	 "record a register follow-up"},
-	{"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
-	 "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
-	 "show the access log (supervisor, admin)"},
-	{"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION, "audit verify [--checkpoint FILE]",
-	 "verify the log's hash chain and every signature (supervisor, admin)"},
-	{"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION, "audit checkpoint [-o FILE]",
-	 "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
+    {"init", NULL, cmd_init, CV_ACT_VAULT_INIT, 0,
+     "init --admin NAME [--kdf-t N] [--kdf-m KIB] [--kdf-p N]",
+     "create a vault and its first admin; print the recovery code once"},
+    {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION,
+     "user add NAME --role counselor|supervisor|admin", "add a user (admin)"},
+    {"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list",
+     "list the vault's users"},
+    {"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION, "user passwd",
+     "change your own passphrase"},
+    {"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME",
+     "disable an account (admin)"},
+    {"user", "reset", cmd_user_reset, CV_ACT_USER_RESET, RUN_SESSION | RUN_RECOVERY,
+     "user reset NAME",
+     "new keys and passphrase for a user who forgot theirs (admin, recovery code)"},
+    {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
+     "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone (admin)"},
+    {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
+     "a setting's value in force"},
+    {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
+     "every setting, its value, and who set it"},
+    {"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
+     "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
+     "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",
+     "open a case; prints its id"},
+    {"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]",
+     "your open cases (--all: closed too)"},
+    {"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION,
+     "case show CASE [--include-tests] [--as-of DATE]",
+     "a case: identity, consent, notes, referrals, register"},
+    {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find --student-id ID",
+     "your cases of a student"},
+    {"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
+     "close a case (needs final analysis and outcome notes)"},
+    {"case", "reopen", cmd_case_reopen, CV_ACT_CASE_REOPEN, RUN_SESSION, "case reopen CASE",
+     "reopen a closed case"},
+    {"case", "share", cmd_case_share, CV_ACT_CASE_SHARE, RUN_SESSION, "case share CASE USER",
+     "grant a case to a counselor"},
+    {"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER, RUN_SESSION | RUN_RECOVERY,
+     "case handover CASE --to USER",
+     "give a departed counselor's case to another (admin, recovery code)"},
+    {"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED, RUN_SESSION | RUN_RECOVERY,
+     "case shred CASE --reason TEXT",
+     "destroy a case at the end of retention (admin, recovery code)"},
+    {"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
+     "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
+     "--scope individual,group,testing,guardian-contact,referral-disclosure "
+     "[--verified-by USER]",
+     "record informed consent"},
+    {"consent", "withdraw", cmd_consent_withdraw, CV_ACT_CONSENT_WITHDRAW, RUN_SESSION,
+     "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
+     "withdraw consent: new work stops, records stay"},
+    {"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE",
+     "consent in force and its history"},
+    {"note", "add", cmd_note_add, CV_ACT_NOTE_ADD, RUN_SESSION | RUN_TEXT,
+     "note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]",
+     "write a draft note (from --file, stdin or $EDITOR); prints its id"},
+    {"note", "edit", cmd_note_edit, CV_ACT_NOTE_EDIT, RUN_SESSION | RUN_TEXT,
+     "note edit NOTE [--file F] [--crisis TEXT]", "rewrite a draft note"},
+    {"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION, "note finalize NOTE",
+     "sign a note; it is immutable from then on"},
+    {"note", "amend", cmd_note_amend, CV_ACT_NOTE_AMEND, RUN_SESSION | RUN_TEXT,
+     "note amend NOTE [--file F] [--crisis TEXT]",
+     "add an addendum to a final note; prints its id"},
+    {"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE",
+     "print a note"},
+    {"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]",
+     "the notes of a case"},
+    {"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
+     "test add CASE --scale NAME --score S [--notes TEXT] [--crisis TEXT]",
+     "record a psychological test result (needs testing consent)"},
+    {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE",
+     "the test results of a case"},
+    {"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
+     "referral add CASE --to INSTITUTION --reason CAT --urgency routine|urgent|emergency "
+     "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
+     "refer a student; prints the referral id"},
+    {"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,
+     "referral update REF --status contacted|accepted|declined|completed "
+     "[--date YYYY-MM-DD] [--note TEXT]",
+     "record a referral follow-up"},
+    {"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION,
+     "referral list [--overdue] [--as-of DATE]", "referrals on your cases"},
+    {"watch", "add", cmd_watch_add, CV_ACT_WATCH_ADD, RUN_SESSION,
+     "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
+     "put a student on the key-student register"},
+    {"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION,
+     "watch list [--due] [--as-of DATE]", "the key-student register"},
+    {"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION,
+     "watch done CASE [--date YYYY-MM-DD]", "record a register follow-up"},
+    {"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
+     "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
+     "show the access log (supervisor, admin)"},
+    {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
+     "audit verify [--checkpoint FILE]",
+     "verify the log's hash chain and every signature (supervisor, admin)"},
+    {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
+     "audit checkpoint [-o FILE]",
+     "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS ARRAY_SIZE(commands)
 
 static void usage_all(FILE *f)
 {
 	fputs("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
-	      "COMMAND ...\n\ncommands:\n",
+	      "COMMAND ...\n"
+	      "       casevault help [COMMAND [SUB-COMMAND]]\n"
+	      "       casevault --version | -V\n\ncommands:\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		char name[32];
@@ -109,7 +133,10 @@ static void usage_all(FILE *f)
 	}
 	fputs("\nGlobal options come before the command.  The vault is --vault, else\n"
 	      "$CASEVAULT_VAULT, else ./casevault.db; the user is --user, else $CASEVAULT_USER.\n"
-	      "'casevault COMMAND SUB -h' shows a command's usage.\n"
+	      "Passphrases come from the terminal, or one a line from --passphrase-fd N.\n"
+	      "--json prints results, and errors on stderr, as JSON lines.\n"
+	      "'casevault help COMMAND' or 'casevault COMMAND SUB -h' shows a command's usage;\n"
+	      "--version (-V) prints the version.\n"
 	      "Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
 	      "5 integrity failure, 6 not found.  See casevault(1).\n",
 	      f);
@@ -119,43 +146,43 @@ static void usage_all(FILE *f)
  * command's own options (audit log --user) never collide with them. */
 static int take_globals(struct cli *c, int *argc, char **argv)
 {
-	static const char *const with_value[] = {"--vault", "--user", "--passphrase-fd"};
 	int i = 1, out = 1;
 
 	for (; i < *argc && argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]; i++) {
-		const char *a = argv[i], *val = NULL, *name = NULL;
+		const struct cli_global *g = cli_global(argv[i]);
+		const char *a = argv[i], *val = NULL;
+		size_t l;
 
-		if (strcmp(a, "--json") == 0) {
+		if (!g)
+			break; /* --help, --version, or a misspelling: main says */
+		l = strlen(g->name);
+		if (!g->metavar) {
+			if (a[l] == '=')
+				return cli_usage_code(NULL, "usage.option",
+						      "option '%s' takes no value", g->name);
 			c->json = 1;
+			cli_json_errors(1);
 			continue;
 		}
-		for (size_t k = 0; k < 3 && !name; k++) {
-			size_t l = strlen(with_value[k]);
-			if (strncmp(a, with_value[k], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
-				name = with_value[k];
-				if (a[l] == '=')
-					val = a + l + 1;
-				else if (i + 1 < *argc)
-					val = argv[++i];
-			}
-		}
-		if (!name)
-			break; /* --help, --version: handled by main */
-		if (!val || !*val) {
-			cli_usage(NULL, "option '%s' needs a value", name);
-			return -1;
-		}
-		if (strcmp(name, "--vault") == 0) {
+		if (a[l] == '=')
+			val = a + l + 1;
+		else if (i + 1 < *argc)
+			val = argv[++i];
+		if (!val || !*val)
+			return cli_usage_code(NULL, "usage.option", "option '%s' needs a value",
+					      g->name);
+		if (strcmp(g->name, "--vault") == 0) {
 			c->vault_path = val;
-		} else if (strcmp(name, "--user") == 0) {
+		} else if (strcmp(g->name, "--user") == 0) {
 			c->user = val;
 		} else {
 			unsigned fd;
-			if (cli_parse_u32(val, &fd) != 0 || fd > 1024) {
-				cli_usage(NULL, "--passphrase-fd takes a file descriptor number, "
-						"not '%s'", val);
-				return -1;
-			}
+			if (cli_parse_u32(val, &fd) != 0 || fd > PASS_FD_MAX)
+				return cli_usage_code(
+				    NULL, "usage.value",
+				    "--passphrase-fd takes a file descriptor number, "
+				    "not '%s'",
+				    val);
 			c->pass_fd = (int)fd;
 		}
 	}
@@ -164,24 +191,6 @@ static int take_globals(struct cli *c, int *argc, char **argv)
 	*argc = out;
 	argv[out] = NULL;
 	return 0;
-}
-
-static const struct cmd *find(int argc, char **argv, int *consumed)
-{
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		const struct cmd *k = &commands[i];
-		if (strcmp(argv[0], k->group) != 0)
-			continue;
-		if (!k->sub) {
-			*consumed = 1;
-			return k;
-		}
-		if (argc > 1 && strcmp(argv[1], k->sub) == 0) {
-			*consumed = 2;
-			return k;
-		}
-	}
-	return NULL;
 }
 
 static int wants_help(int argc, char **argv)
@@ -201,6 +210,152 @@ static void group_usage(FILE *f, const char *group)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].group, group) == 0)
 			fprintf(f, "  casevault %s\n", commands[i].usage);
+}
+
+static void command_usage(const struct cmd *cmd)
+{
+	printf("usage: casevault %s\n%s\n", cmd->usage, cmd->summary);
+}
+
+/* The table's row for word as a group, or NULL. */
+static const struct cmd *group_row(const char *word)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].group, word) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static const struct cmd *sub_row(const char *group, const char *word)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].group, group) == 0 && commands[i].sub &&
+		    strcmp(commands[i].sub, word) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* A group's usage after an error, on stderr (not under --json, whose
+ * stderr holds only the error's JSON line). */
+static int group_error_usage(const struct cli *c, const char *group)
+{
+	if (!c->json)
+		group_usage(stderr, group);
+	return CV_EUSAGE;
+}
+
+/*
+ * Finds the command argv (its first word the command) names; *used
+ * receives how many words name it.  NULL after a usage error (*rc
+ * CV_EUSAGE), or, for `help GROUP` (help set) and `GROUP -h`, after the
+ * group's usage (*rc CV_OK).
+ */
+static const struct cmd *resolve(const struct cli *c, int argc, char **argv, int help, int *used,
+				 int *rc)
+{
+	const struct cmd *g = group_row(argv[0]), *k;
+	const char *names[NCOMMANDS + 1];
+	char hint[160];
+	size_t n = 0;
+
+	*rc = CV_EUSAGE;
+	if (!g) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			names[n++] = commands[i].group;
+		names[n++] = "help";
+		cli_did_you_mean(hint, sizeof(hint), argv[0], names, n);
+		if (hint[0])
+			cli_usage_code(NULL, "usage.command", "unknown command '%s'%s", argv[0],
+				       hint);
+		else
+			cli_usage_code(NULL, "usage.command",
+				       "unknown command '%s'; see 'casevault help'", argv[0]);
+		return NULL;
+	}
+	if (!g->sub) {
+		*used = 1;
+		return g;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		const struct cli_global *glob = argc < 2 ? NULL : cli_global(argv[1]);
+
+		if (help || wants_help(argc, argv)) {
+			group_usage(stdout, g->group);
+			*rc = CV_OK;
+			return NULL;
+		}
+		if (glob) {
+			const char *sub = NULL;
+
+			for (int i = 2; i < argc && !sub; i++)
+				sub = sub_row(g->group, argv[i]) ? argv[i] : NULL;
+			cli_global_misplaced(glob, g->group, sub);
+			return NULL;
+		}
+		cli_usage_code(NULL, "usage.command", "'%s' needs a sub-command", g->group);
+		group_error_usage(c, g->group);
+		return NULL;
+	}
+	k = sub_row(g->group, argv[1]);
+	if (k) {
+		*used = 2;
+		return k;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].group, g->group) == 0)
+			names[n++] = commands[i].sub;
+	cli_did_you_mean(hint, sizeof(hint), argv[1], names, n);
+	if (hint[0]) {
+		cli_usage_code(NULL, "usage.command", "'%s' has no sub-command '%s'%s", g->group,
+			       argv[1], hint);
+		return NULL;
+	}
+	cli_usage_code(NULL, "usage.command", "'%s' has no sub-command '%s'", g->group, argv[1]);
+	group_error_usage(c, g->group);
+	return NULL;
+}
+
+/* `casevault help [COMMAND [SUB]]`: argv holds what follows "help". */
+static int help(const struct cli *c, int argc, char **argv)
+{
+	const struct cmd *cmd;
+	int used = 0, rc;
+
+	if (argc == 0) {
+		usage_all(stdout);
+		return CV_OK;
+	}
+	cmd = resolve(c, argc, argv, 1, &used, &rc);
+	if (!cmd)
+		return rc;
+	if (used < argc)
+		return cli_usage_code(NULL, "usage.arguments",
+				      "unexpected argument '%s'; use 'casevault help COMMAND "
+				      "[SUB-COMMAND]'",
+				      argv[used]);
+	command_usage(cmd);
+	return CV_OK;
+}
+
+/* An option before the command that is not a global one. */
+static int unknown_global(const char *arg)
+{
+	static const char *const names[] = {"--vault", "--user", "--passphrase-fd",
+					    "--json",  "--help", "--version"};
+	char opt[48], hint[160];
+	size_t len = strcspn(arg, "=");
+
+	if (len >= sizeof(opt))
+		len = sizeof(opt) - 1;
+	memcpy(opt, arg, len);
+	opt[len] = '\0';
+	cli_did_you_mean(hint, sizeof(hint), opt, names, ARRAY_SIZE(names));
+	if (hint[0])
+		return cli_usage_code(NULL, "usage.option", "unknown option '%s'%s", opt, hint);
+	return cli_usage_code(NULL, "usage.option",
+			      "unknown option '%s'; the global options are --vault, --user, "
+			      "--passphrase-fd and --json",
+			      opt);
 }
 
 cv_status cli_session(struct cli *c)
@@ -259,34 +414,27 @@ int main(int argc, char **argv)
 	c.user = getenv("CASEVAULT_USER");
 	if (take_globals(&c, &argc, argv) != 0)
 		return CV_EUSAGE;
-	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
-		usage_all(argc < 2 ? stderr : stdout);
-		return argc < 2 ? CV_EUSAGE : CV_OK;
+	if (argc < 2) {
+		usage_all(stderr);
+		return CV_EUSAGE;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage_all(stdout);
+		return CV_OK;
+	}
+	if (strcmp(argv[1], "help") == 0)
+		return help(&c, argc - 2, argv + 2);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("casevault %s\n", CV_VERSION);
 		return CV_OK;
 	}
-	cmd = find(argc - 1, argv + 1, &used);
-	if (!cmd) {
-		int known = 0;
-		for (size_t i = 0; i < NCOMMANDS; i++)
-			known |= strcmp(commands[i].group, argv[1]) == 0;
-		if (known) {
-			if (wants_help(argc - 1, argv + 1)) {
-				group_usage(stdout, argv[1]);
-				return CV_OK;
-			}
-			cli_usage(NULL, "'%s' needs a sub-command", argv[1]);
-			group_usage(stderr, argv[1]);
-		} else {
-			cli_usage(NULL, "unknown command '%s'; see 'casevault help'", argv[1]);
-		}
-		return CV_EUSAGE;
-	}
+	if (argv[1][0] == '-')
+		return unknown_global(argv[1]);
+	cmd = resolve(&c, argc - 1, argv + 1, 0, &used, &rc);
+	if (!cmd)
+		return rc;
 	if (wants_help(argc - used, argv + used)) {
-		printf("usage: casevault %s\n%s\n", cmd->usage, cmd->summary);
+		command_usage(cmd);
 		return CV_OK;
 	}
 	cli_current = cmd;
@@ -295,8 +443,11 @@ int main(int argc, char **argv)
 	cv_session_close(c.s);
 	cv_vault_close(c.v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "error: cannot write the output\n");
-		return rc ? rc : CV_ERROR;
+		int wrc;
+
+		cv_err_set(&c.err, CV_ERROR, "cannot write the output");
+		wrc = cli_fail(&c);
+		return rc ? rc : wrc;
 	}
 	return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * out.c - small printing and parsing helpers shared by the commands.
+ * out.c - small printing and parsing helpers shared by the commands, and
+ * the one way errors reach the user (text, or JSON under --json).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "banned.h"
 
 const struct cmd *cli_current;
+static int json_errors;
 
 void cli_put_safe(FILE *f, const char *s)
 {
@@ -46,36 +48,8 @@ int cli_parse_u32(const char *s, unsigned *out)
 	return 0;
 }
 
-int cli_usage(const struct cmd *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	char msg[CV_ERRMSG_MAX];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fputs("error: ", stderr);
-	cli_put_safe(stderr, msg);
-	fputc('\n', stderr);
-	if (cmd)
-		fprintf(stderr, "usage: casevault %s\n", cmd->usage);
-	return CV_EUSAGE;
-}
-
-int cli_fail(struct cli *c)
-{
-	cv_status st = c->err.status == CV_OK ? CV_ERROR : c->err.status;
-
-	/* Messages may quote what was typed or what a tampered vault holds:
-	 * escape control characters so neither can drive the terminal. */
-	fputs("error: ", stderr);
-	cli_put_safe(stderr, c->err.msg[0] ? c->err.msg : cv_status_name(st));
-	fputc('\n', stderr);
-	return (int)st;
-}
-
-void cli_json_line(json_t *o)
+/* Prints one JSON value as a line on f and frees it. */
+static void json_line_to(FILE *f, json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_free_t release;
@@ -84,8 +58,133 @@ void cli_json_line(json_t *o)
 	 * through jansson, never with free(). */
 	json_get_alloc_funcs(NULL, &release);
 	if (s) {
-		printf("%s\n", s);
+		fprintf(f, "%s\n", s);
 		release(s);
 	}
 	json_decref(o);
+}
+
+/* Copies s into out with every byte outside printable ASCII as \xNN. */
+static void ascii_only(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < cap; p++) {
+		if (*p < 0x20 || *p >= 0x7f)
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
+/* Prints an error on stderr: "error: MESSAGE" with control characters
+ * escaped, or one JSON line (jansson escapes them there). */
+static void put_error(cv_status st, const char *code, const char *msg, const char *usage)
+{
+	if (json_errors) {
+		json_t *m = json_string(msg), *e;
+
+		if (!m) { /* jansson takes UTF-8 only; what was typed may not be */
+			char ascii[CV_ERRMSG_MAX * 4];
+
+			ascii_only(msg, ascii, sizeof(ascii));
+			m = json_string(ascii);
+		}
+		e = json_pack("{s:s, s:s, s:o}", "status", cv_status_name(st), "code",
+			      code && *code ? code : "error", "message", m);
+
+		if (e && usage) {
+			char line[CV_ERRMSG_MAX];
+
+			snprintf(line, sizeof(line), "casevault %s", usage);
+			json_object_set_new(e, "usage", json_string(line));
+		}
+		json_line_to(stderr, json_pack("{s:o}", "error", e));
+		return;
+	}
+	/* Messages may quote what was typed or what a tampered vault holds:
+	 * escape control characters so neither can drive the terminal. */
+	fputs("error: ", stderr);
+	cli_put_safe(stderr, msg);
+	fputc('\n', stderr);
+	if (usage)
+		fprintf(stderr, "usage: casevault %s\n", usage);
+}
+
+void cli_json_errors(int on)
+{
+	json_errors = on;
+}
+
+static int usage_v(const struct cmd *cmd, const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int usage_v(const struct cmd *cmd, const char *code, const char *fmt, va_list ap)
+{
+	char msg[CV_ERRMSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	put_error(CV_EUSAGE, code, msg, cmd ? cmd->usage : NULL);
+	return CV_EUSAGE;
+}
+
+int cli_usage(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = usage_v(cmd, "usage", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cli_usage_code(const struct cmd *cmd, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = usage_v(cmd, code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cli_operands(int argc, char **argv, int first, int want, const char *missing)
+{
+	if (argc - first < want) {
+		cli_usage_code(cli_current, "usage.arguments", "%s", missing);
+		return -1;
+	}
+	if (argc - first > want) {
+		cli_usage_code(cli_current, "usage.arguments", "unexpected argument '%s'",
+			       argv[first + want]);
+		return -1;
+	}
+	return 0;
+}
+
+const char *cli_message(const cv_err *err)
+{
+	static char buf[CV_ERRMSG_MAX];
+
+	cv_err_render(err, err->tmpl, buf, sizeof(buf));
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "%s",
+			 cv_status_name(err->status == CV_OK ? CV_ERROR : err->status));
+	return buf;
+}
+
+int cli_fail(struct cli *c)
+{
+	cv_status st = c->err.status == CV_OK ? CV_ERROR : c->err.status;
+
+	put_error(st, c->err.code, cli_message(&c->err), NULL);
+	return (int)st;
+}
+
+void cli_json_line(json_t *o)
+{
+	json_line_to(stdout, o);
 }
