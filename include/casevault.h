@@ -119,6 +119,31 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_CHECKPOINT,
 } cv_action;
 
+/* The closed sets of words users type (the spellings are part of the
+ * format; docs/FORMAT.md).  cv_words returns the words a user may give,
+ * NULL-terminated, with their count in *n (n may be NULL). */
+typedef enum cv_wordset {
+	CV_WORDS_NOTE_KIND = 1, /* session, analysis, outcome, contact */
+	CV_WORDS_PARTY,         /* student, guardian */
+	CV_WORDS_METHOD,        /* written, oral */
+	CV_WORDS_SCOPE,         /* individual, group, testing, guardian-contact, ... */
+	CV_WORDS_URGENCY,       /* routine, urgent, emergency */
+	CV_WORDS_FOLLOWUP,      /* contacted, accepted, declined, completed */
+	CV_WORDS_CATEGORY,      /* academic, emotion, ..., other */
+	CV_WORDS_TAG,           /* single-parent, left-behind, family-change, other */
+	CV_WORDS_GENDER,        /* F, M, X */
+} cv_wordset;
+const char *const *cv_words(cv_wordset set, size_t *n);
+
+#define CV_GRADE_MIN 1u
+#define CV_GRADE_MAX 12u
+#define CV_EVERY_MIN 1u   /* register follow-up interval, days */
+#define CV_EVERY_MAX 366u
+
+/* Whether s is a date the vault accepts (YYYY-MM-DD, a real day, year
+ * 1970 or later), or with time_too also a UTC time YYYY-MM-DDTHH:MM:SSZ. */
+int cv_time_valid(const char *s, int time_too);
+
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
 	uint32_t t_cost;

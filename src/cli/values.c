@@ -5,10 +5,9 @@
  * referral states, register tags, problem categories, genders), dates,
  * the grade and the follow-up interval.
  *
- * The words and bounds repeat the library's vocabulary and rules, which
- * its public API does not export; the library checks every value again,
- * so this table can only make a refusal come sooner, never let one
- * through.  Keep it in step with the library's vocabulary.
+ * The words, bounds and date rule are the library's (cv_words,
+ * cv_time_valid, CV_GRADE_*, CV_EVERY_*): this file only says which option
+ * takes which; the library checks every value again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +17,14 @@
 #include "banned.h"
 
 /* Bounds the library enforces. */
-#define GRADE_MIN 1u
-#define GRADE_MAX 12u
-#define EVERY_MIN 1u
-#define EVERY_MAX 366u
-#define YEAR_MIN 1970
-#define DATE_LEN 10 /* YYYY-MM-DD */
-#define TIME_LEN 20 /* YYYY-MM-DDTHH:MM:SSZ */
-
-static const char *const kinds[] = {"session", "analysis", "outcome", "contact", NULL};
-static const char *const parties[] = {"student", "guardian", NULL};
-static const char *const methods[] = {"written", "oral", NULL};
-static const char *const scopes[] = {"individual",	    "group", "testing", "guardian-contact",
-				     "referral-disclosure", NULL};
-static const char *const urgencies[] = {"routine", "urgent", "emergency", NULL};
-/* "referred" is where a referral starts, not a follow-up status. */
-static const char *const followups[] = {"contacted", "accepted", "declined", "completed", NULL};
-static const char *const tags[] = {"single-parent", "left-behind", "family-change", "other", NULL};
-static const char *const categories[] = {"academic",	   "emotion",	  "relationships",
-					 "family",	   "adolescence", "behavior",
-					 "self-harm-risk", "other",	  NULL};
-static const char *const genders[] = {"F", "M", "X", NULL};
 
 enum rule_type {
 	R_WORD,	 /* one of words */
 	R_WORDS, /* a comma-separated list of words */
 	R_DATE,	 /* YYYY-MM-DD */
 	R_TIME,	 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) */
-	R_GRADE, /* GRADE_MIN..GRADE_MAX */
-	R_DAYS,	 /* EVERY_MIN..EVERY_MAX days, "14" or "14d" */
+	R_GRADE, /* CV_GRADE_MIN..CV_GRADE_MAX */
+	R_DAYS,	 /* CV_EVERY_MIN..CV_EVERY_MAX days, "14" or "14d" */
 };
 
 /* A rule for a long option; group limits it to one command group
@@ -55,26 +33,26 @@ static const struct rule {
 	const char *option;
 	const char *group;
 	enum rule_type type;
-	const char *const *words;
+	cv_wordset words;
 	const char *what;
 } rules[] = {
-    {"kind", "note", R_WORD, kinds, "note kind"},
-    {"by", "consent", R_WORD, parties, "consenting party"},
-    {"method", "consent", R_WORD, methods, "consent method"},
-    {"scope", "consent", R_WORDS, scopes, "consent scope"},
-    {"urgency", "referral", R_WORD, urgencies, "referral urgency"},
-    {"status", "referral", R_WORD, followups, "referral follow-up status"},
-    {"reason", "referral", R_WORD, categories, "problem category"},
-    {"tag", "watch", R_WORD, tags, "register tag"},
-    {"category", "case", R_WORD, categories, "problem category"},
-    {"gender", "case", R_WORD, genders, "gender"},
-    {"grade", "case", R_GRADE, NULL, NULL},
-    {"every", "watch", R_DAYS, NULL, NULL},
-    {"date", NULL, R_DATE, NULL, NULL},
-    {"as-of", NULL, R_DATE, NULL, NULL},
-    {"born", NULL, R_DATE, NULL, NULL},
-    {"since", NULL, R_TIME, NULL, NULL},
-    {"until", NULL, R_TIME, NULL, NULL},
+    {"kind", "note", R_WORD, CV_WORDS_NOTE_KIND, "note kind"},
+    {"by", "consent", R_WORD, CV_WORDS_PARTY, "consenting party"},
+    {"method", "consent", R_WORD, CV_WORDS_METHOD, "consent method"},
+    {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, "consent scope"},
+    {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, "referral urgency"},
+    {"status", "referral", R_WORD, CV_WORDS_FOLLOWUP, "referral follow-up status"},
+    {"reason", "referral", R_WORD, CV_WORDS_CATEGORY, "problem category"},
+    {"tag", "watch", R_WORD, CV_WORDS_TAG, "register tag"},
+    {"category", "case", R_WORD, CV_WORDS_CATEGORY, "problem category"},
+    {"gender", "case", R_WORD, CV_WORDS_GENDER, "gender"},
+    {"grade", "case", R_GRADE, 0, NULL},
+    {"every", "watch", R_DAYS, 0, NULL},
+    {"date", NULL, R_DATE, 0, NULL},
+    {"as-of", NULL, R_DATE, 0, NULL},
+    {"born", NULL, R_DATE, 0, NULL},
+    {"since", NULL, R_TIME, 0, NULL},
+    {"until", NULL, R_TIME, 0, NULL},
 };
 
 static int in_list(const char *const *words, const char *s, size_t n)
@@ -101,52 +79,6 @@ static void choices(const char *const *words, char *out, size_t cap)
 	}
 }
 
-static int digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-/* The library's rule: the exact form, a year from YEAR_MIN, and a real
- * calendar day and time (timegm must give back what was written). */
-static int valid_time(const char *s, int time_too)
-{
-	size_t n = strlen(s);
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	struct tm tm = {0};
-
-	if (n != DATE_LEN && !(time_too && n == TIME_LEN))
-		return 0;
-	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
-		return 0;
-	if (n == TIME_LEN &&
-	    (s[10] != 'T' || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) ||
-	     s[16] != ':' || !digits(s + 17, 2) || s[19] != 'Z'))
-		return 0;
-	y = (int)strtol(s, NULL, 10);
-	mo = (int)strtol(s + 5, NULL, 10);
-	d = (int)strtol(s + 8, NULL, 10);
-	if (n == TIME_LEN) {
-		h = (int)strtol(s + 11, NULL, 10);
-		mi = (int)strtol(s + 14, NULL, 10);
-		sec = (int)strtol(s + 17, NULL, 10);
-	}
-	if (y < YEAR_MIN)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (timegm(&tm) == (time_t)-1)
-		return 0;
-	return tm.tm_year == y - 1900 && tm.tm_mon == mo - 1 && tm.tm_mday == d &&
-	       tm.tm_hour == h && tm.tm_min == mi && tm.tm_sec == sec;
-}
-
 int cli_parse_days(const char *s, unsigned *out)
 {
 	char num[16];
@@ -158,7 +90,7 @@ int cli_parse_days(const char *s, unsigned *out)
 		return -1;
 	memcpy(num, s, n);
 	num[n] = '\0';
-	if (cli_parse_u32(num, out) != 0 || *out < EVERY_MIN || *out > EVERY_MAX)
+	if (cli_parse_u32(num, out) != 0 || *out < CV_EVERY_MIN || *out > CV_EVERY_MAX)
 		return -1;
 	return 0;
 }
@@ -203,17 +135,17 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			continue;
 		switch (r->type) {
 		case R_WORD:
-			if (in_list(r->words, value, strlen(value)))
+			if (in_list(cv_words(r->words, NULL), value, strlen(value)))
 				return 0;
-			choices(r->words, list, sizeof(list));
+			choices(cv_words(r->words, NULL), list, sizeof(list));
 			cli_usage_code(cmd, "usage.value", "--%s '%.40s' is not a %s; use %s",
 				       option, value, r->what, list);
 			return -1;
 		case R_WORDS:
-			bad = bad_word(r->words, value, &len);
+			bad = bad_word(cv_words(r->words, NULL), value, &len);
 			if (!bad)
 				return 0;
-			choices(r->words, list, sizeof(list));
+			choices(cv_words(r->words, NULL), list, sizeof(list));
 			if (len == 0)
 				cli_usage_code(cmd, "usage.value",
 					       "--%s '%.40s' names no %s; use one or more of %s, "
@@ -228,7 +160,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			return -1;
 		case R_DATE:
 		case R_TIME:
-			if (valid_time(value, r->type == R_TIME))
+			if (cv_time_valid(value, r->type == R_TIME))
 				return 0;
 			if (r->type == R_TIME)
 				cli_usage_code(
@@ -242,11 +174,11 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 					       value);
 			return -1;
 		case R_GRADE:
-			if (cli_parse_u32(value, &n) == 0 && n >= GRADE_MIN && n <= GRADE_MAX)
+			if (cli_parse_u32(value, &n) == 0 && n >= CV_GRADE_MIN && n <= CV_GRADE_MAX)
 				return 0;
 			cli_usage_code(cmd, "usage.value",
 				       "--%s takes a number from %u to %u, not '%.40s'", option,
-				       GRADE_MIN, GRADE_MAX, value);
+				       CV_GRADE_MIN, CV_GRADE_MAX, value);
 			return -1;
 		case R_DAYS:
 			if (cli_parse_days(value, &n) == 0)
@@ -254,7 +186,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			cli_usage_code(
 			    cmd, "usage.value",
 			    "--%s takes a number of days from %u to %u, like 14d, not '%.40s'",
-			    option, EVERY_MIN, EVERY_MAX, value);
+			    option, CV_EVERY_MIN, CV_EVERY_MAX, value);
 			return -1;
 		}
 	}

@@ -348,7 +348,7 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 			       "unknown tag '{1}'; use single-parent, left-behind, "
 			       "family-change or other",
 			       tag ? tag : "");
-	if (every_days < 1 || every_days > 366)
+	if (every_days < CV_EVERY_MIN || every_days > CV_EVERY_MAX)
 		return cv_fail(err, CV_EUSAGE, "watch.interval",
 			       "the follow-up interval must be 1 to 366 days (e.g. --every 14d)");
 	st = cv_access_enter(s, case_id, CV_ACT_WATCH_ADD, CV_NEED_CONTENT | CV_NEED_OPEN, 0, NULL,

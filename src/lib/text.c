@@ -262,3 +262,12 @@ int cv_age_on(const char *born, const char *on)
 		age--;
 	return age;
 }
+
+int cv_time_valid(const char *s, int time_too)
+{
+	char out[CV_TIME_LEN];
+
+	if (!s || (!time_too && strlen(s) != 10))
+		return 0;
+	return cv_time_bound(s, 0, out, NULL) == CV_OK;
+}

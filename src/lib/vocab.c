@@ -8,9 +8,11 @@
 #include "vocab.h"
 #include "banned.h"
 
+/* words[0] is NULL (no value 0) and a NULL ends the list, so that
+ * words + 1 is a NULL-terminated list of the words. */
 #define VOCAB(name, ...)                                                                   \
-	static const char *const name##_words[] = {NULL, __VA_ARGS__};                     \
-	const cv_vocab name = {name##_words, ARRAY_SIZE(name##_words)}
+	static const char *const name##_words[] = {NULL, __VA_ARGS__, NULL};               \
+	const cv_vocab name = {name##_words, ARRAY_SIZE(name##_words) - 1}
 
 VOCAB(cv_roles, "counselor", "supervisor", "admin");
 VOCAB(cv_outcomes, "ok", "denied", "failed");
@@ -89,4 +91,49 @@ const char *cv_role_name(cv_role role)
 cv_role cv_role_parse(const char *s)
 {
 	return (cv_role)cv_word_parse(&cv_roles, s);
+}
+
+/* The words a user gives: a vocabulary from `from`, without the values
+ * only the vault writes (the addendum kind, the referred status). */
+static const char *const *tail(const cv_vocab *v, int from, size_t *n)
+{
+	if (n)
+		*n = v->n - (size_t)from;
+	return v->words + from;
+}
+
+const char *const *cv_words(cv_wordset set, size_t *n)
+{
+	/* session..contact, then NULL */
+	static const char *kinds[CV_KIND_CONTACT - CV_KIND_SESSION + 2];
+	size_t k = 0;
+
+	switch (set) {
+	case CV_WORDS_NOTE_KIND:
+		for (int i = CV_KIND_SESSION; i <= CV_KIND_CONTACT; i++)
+			kinds[k++] = cv_word(&cv_note_kinds, i);
+		kinds[k] = NULL;
+		if (n)
+			*n = k;
+		return kinds;
+	case CV_WORDS_PARTY:
+		return tail(&cv_parties, 1, n);
+	case CV_WORDS_METHOD:
+		return tail(&cv_methods, 1, n);
+	case CV_WORDS_SCOPE:
+		return tail(&cv_scopes, 1, n);
+	case CV_WORDS_URGENCY:
+		return tail(&cv_urgencies, 1, n);
+	case CV_WORDS_FOLLOWUP:
+		return tail(&cv_ref_states, CV_REF_CONTACTED, n);
+	case CV_WORDS_CATEGORY:
+		return tail(&cv_categories, 1, n);
+	case CV_WORDS_TAG:
+		return tail(&cv_tags, 1, n);
+	case CV_WORDS_GENDER:
+		return tail(&cv_genders, 1, n);
+	}
+	if (n)
+		*n = 0;
+	return tail(&cv_genders, (int)cv_genders.n, NULL); /* its ending NULL: no words */
 }
