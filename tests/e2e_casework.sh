@@ -695,6 +695,28 @@ check "the other case is untouched by the shred" eval 'rc_is 0 && out_has "crims
 as sue audit verify
 check "audit verify exits 0 after the shred" rc_is 0
 
+# ---- every decrypted case is in the log -----------------------------------
+
+# bob's granted cases that can still be read: a list of them decrypts each
+# and leaves exactly one case.read row per case, naming it.
+NB=$(q "select count(*) from grants g join cases c on c.id = g.case_id
+	where g.user_id = (select id from users where name = 'bob') and c.status <> 'shredded'")
+R0=$(q "select coalesce(max(seq), 0) from audit")
+as bob case list --all
+check "case list --all exits 0" rc_is 0
+check "a list of $NB cases leaves $NB case.read rows" \
+	same "$(q "select count(*) from audit where seq > $R0 and action = 'case.read'
+		and actor = 'bob' and outcome = 'ok'")" "$NB"
+check "  ... one for each case listed, by id" \
+	same "$(q "select group_concat(object, ' ') from (select object from audit where seq > $R0
+		and action = 'case.read' order by object)")" \
+	"$(q "select group_concat('case:' || id, ' ') from (select c.id from grants g join cases c
+		on c.id = g.case_id where g.user_id = (select id from users where name = 'bob')
+		and c.status <> 'shredded' order by c.id)")"
+check "  ... and the rows commit before the list is shown (a checkpoint follows them)" \
+	same "$(q "select action from audit where seq = (select max(seq) from audit where
+		seq > $R0 and action = 'case.read') + 1")" checkpoint
+
 # ---- global --json output ---------------------------------------------------
 
 as bob --json case list
