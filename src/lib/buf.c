@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "banned.h"
 
@@ -77,4 +79,18 @@ void cv_buf_free(cv_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->oom = 0;
+}
+
+void cv_hash(uint8_t out[CV_DIGEST_LEN], const uint8_t *key, size_t keylen, const char *domain,
+	     const cv_bytes *parts, size_t n)
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, key, key ? keylen : 0, CV_DIGEST_LEN);
+	if (domain)
+		crypto_generichash_update(&h, (const uint8_t *)domain, strlen(domain));
+	for (size_t i = 0; i < n; i++)
+		crypto_generichash_update(&h, parts[i].p, parts[i].n);
+	crypto_generichash_final(&h, out, CV_DIGEST_LEN);
+	sodium_memzero(&h, sizeof(h));
 }

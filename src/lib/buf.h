@@ -26,6 +26,23 @@ void cv_buf_lp(cv_buf *b, const char *s);
 /* Releases the memory; b may be NULL. */
 void cv_buf_free(cv_buf *b);
 
+/* One part of a message to hash. */
+typedef struct cv_bytes {
+	const void *p;
+	size_t n;
+} cv_bytes;
+
+#define CV_DIGEST_LEN 32
+
+/*
+ * cv_hash - the vault's one hash: BLAKE2b-256, keyed with key (keylen
+ * bytes; NULL for the unkeyed hash), over the ASCII domain string (NULL:
+ * none) followed by the n parts.  The hash state is wiped, so parts may
+ * be secret.  docs/FORMAT.md names every domain string.
+ */
+void cv_hash(uint8_t out[CV_DIGEST_LEN], const uint8_t *key, size_t keylen, const char *domain,
+	     const cv_bytes *parts, size_t n);
+
 /* Writes v big-endian into out[0..7]. */
 void cv_store_u64be(uint8_t out[8], uint64_t v);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "buf.h"
 #include "case.h"
 #include "cert.h"
 #include "err.h"
@@ -57,7 +58,7 @@ static cv_status blind_index(cv_session *s, const char *student, uint8_t tag[CV_
 	static const char domain[] = "casevault-student-v1";
 	char norm[80];
 	uint8_t *key = NULL;
-	crypto_generichash_state h;
+	cv_bytes part;
 	cv_status st;
 
 	st = normalize_student(student, norm, sizeof(norm), err);
@@ -65,11 +66,8 @@ static cv_status blind_index(cv_session *s, const char *student, uint8_t tag[CV_
 		st = cv_vkey_open(s, CV_VKEY_INDEX, &key, err);
 	if (st != CV_OK)
 		return st;
-	crypto_generichash_init(&h, key, CV_KEY_LEN, CV_HASH_LEN);
-	crypto_generichash_update(&h, (const uint8_t *)domain, sizeof(domain) - 1);
-	crypto_generichash_update(&h, (const uint8_t *)norm, strlen(norm));
-	crypto_generichash_final(&h, tag, CV_HASH_LEN);
-	sodium_memzero(&h, sizeof(h)); /* it held the index key */
+	part = (cv_bytes){norm, strlen(norm)};
+	cv_hash(tag, key, CV_KEY_LEN, domain, &part, 1);
 	sodium_free(key);
 	sodium_memzero(norm, sizeof(norm));
 	return CV_OK;

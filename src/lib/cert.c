@@ -188,12 +188,9 @@ cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyhol
 static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
 {
 	uint8_t h[CV_HASH_LEN];
-	crypto_generichash_state st;
+	const cv_bytes parts[] = {{r->nonce, sizeof(r->nonce)}, {r->box, r->box_len}};
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, r->nonce, sizeof(r->nonce));
-	crypto_generichash_update(&st, r->box, r->box_len);
-	crypto_generichash_final(&st, h, sizeof(h));
+	cv_hash(h, NULL, 0, NULL, parts, 2);
 	cv_buf_raw(b, note_domain, sizeof(note_domain) - 1);
 	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
 	cv_buf_lp(b, r->case_id);

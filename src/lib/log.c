@@ -19,41 +19,34 @@
 static const char checkpoint_domain[] = "casevault-checkpoint-v1";
 static const char genesis_domain[] = "casevault-audit-genesis-v1";
 
-static void hash_lp(crypto_generichash_state *h, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-	uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-
-	crypto_generichash_update(h, len, sizeof(len));
-	crypto_generichash_update(h, (const uint8_t *)s, n);
-}
-
 void cv_audit_hash(const cv_audit_rec *r, uint8_t out[CV_HASH_LEN])
 {
-	crypto_generichash_state h;
-	uint8_t seq[8];
+	const char *const fields[] = {r->time, r->actor, r->action, r->object, r->outcome, r->detail};
+	uint8_t seq[8], len[ARRAY_SIZE(fields)][4];
+	cv_bytes parts[2 + 2 * ARRAY_SIZE(fields)];
+	size_t n = 0;
 
 	cv_store_u64be(seq, (uint64_t)r->seq);
-	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
-	crypto_generichash_update(&h, r->prev_hash, CV_HASH_LEN);
-	crypto_generichash_update(&h, seq, sizeof(seq));
-	hash_lp(&h, r->time);
-	hash_lp(&h, r->actor);
-	hash_lp(&h, r->action);
-	hash_lp(&h, r->object);
-	hash_lp(&h, r->outcome);
-	hash_lp(&h, r->detail);
-	crypto_generichash_final(&h, out, CV_HASH_LEN);
+	parts[n++] = (cv_bytes){r->prev_hash, CV_HASH_LEN};
+	parts[n++] = (cv_bytes){seq, sizeof(seq)};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) { /* lp(field), docs/FORMAT.md §7.1 */
+		uint32_t k = (uint32_t)strlen(fields[i]);
+
+		len[i][0] = (uint8_t)(k >> 24);
+		len[i][1] = (uint8_t)(k >> 16);
+		len[i][2] = (uint8_t)(k >> 8);
+		len[i][3] = (uint8_t)k;
+		parts[n++] = (cv_bytes){len[i], 4};
+		parts[n++] = (cv_bytes){fields[i], k};
+	}
+	cv_hash(out, NULL, 0, NULL, parts, n);
 }
 
 void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HASH_LEN])
 {
-	crypto_generichash_state h;
+	cv_bytes part = {vault_id, CV_VAULT_ID_LEN};
 
-	crypto_generichash_init(&h, NULL, 0, CV_HASH_LEN);
-	crypto_generichash_update(&h, (const uint8_t *)genesis_domain, strlen(genesis_domain));
-	crypto_generichash_update(&h, vault_id, CV_VAULT_ID_LEN);
-	crypto_generichash_final(&h, out, CV_HASH_LEN);
+	cv_hash(out, NULL, 0, genesis_domain, &part, 1);
 }
 
 void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,

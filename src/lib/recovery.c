@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "buf.h"
 #include "cert.h"
 #include "err.h"
 #include "recovery.h"
@@ -20,29 +21,21 @@ static const char pk_domain[] = "casevault-recovery-pk-v1";
 static void derive(const uint8_t seed[SEED_LEN], uint8_t pk[crypto_box_PUBLICKEYBYTES],
 		   uint8_t sk[crypto_box_SECRETKEYBYTES])
 {
-	uint8_t kseed[crypto_box_SEEDBYTES];
-	crypto_generichash_state h;
+	uint8_t kseed[CV_DIGEST_LEN];
+	cv_bytes part = {seed, SEED_LEN};
 
-	crypto_generichash_init(&h, NULL, 0, sizeof(kseed));
-	crypto_generichash_update(&h, (const uint8_t *)key_domain, sizeof(key_domain) - 1);
-	crypto_generichash_update(&h, seed, SEED_LEN);
-	crypto_generichash_final(&h, kseed, sizeof(kseed));
+	cv_hash(kseed, NULL, 0, key_domain, &part, 1);
 	crypto_box_seed_keypair(pk, sk, kseed);
 	sodium_memzero(kseed, sizeof(kseed));
-	sodium_memzero(&h, sizeof(h));
 }
 
 static void check(const uint8_t seed[SEED_LEN], uint8_t out[CHECK_LEN])
 {
-	uint8_t h[32];
-	crypto_generichash_state st;
+	uint8_t h[CV_DIGEST_LEN];
+	cv_bytes part = {seed, SEED_LEN};
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)check_domain, sizeof(check_domain) - 1);
-	crypto_generichash_update(&st, seed, SEED_LEN);
-	crypto_generichash_final(&st, h, sizeof(h));
+	cv_hash(h, NULL, 0, check_domain, &part, 1);
 	memcpy(out, h, CHECK_LEN);
-	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(h, sizeof(h));
 }
 
