@@ -787,6 +787,7 @@ static unsigned note_kind_scope(const cv_record *r)
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	const struct case_rule *k = NULL;
 	struct cv_case *c = NULL;
 	char object[CV_ID_MAX + 8];

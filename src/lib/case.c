@@ -105,6 +105,7 @@ static cv_status check_input(const cv_case_input *in, cv_err *err)
 cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX],
 		       int *already_open, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_case_rec rec = {0};
 	int open_cases = 0, minor = 1;
 	uint8_t *key = NULL;
@@ -220,6 +221,7 @@ static int emit_listed(cv_session *s, struct cv_case *c, void *arg)
 
 cv_status cv_case_list(cv_session *s, int all, cv_case_cb cb, void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	struct emit_ctx e = {all, cb, arg};
 	cv_id_list ids = {0};
 	cv_status st = cv_policy_check(s, CV_ACT_CASE_LIST, "cases", err);
@@ -234,6 +236,7 @@ cv_status cv_case_list(cv_session *s, int all, cv_case_cb cb, void *arg, cv_err 
 
 cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	struct emit_ctx e = {1, cb, arg};
 	uint8_t tag[CV_HASH_LEN];
 	cv_id_list ids = {0};
@@ -254,16 +257,23 @@ cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, voi
 struct close_check {
 	cv_session *s;
 	int analysis, outcome, drafts;
+	cv_err *err;
+	cv_status st;
 };
 
 static int tally_note(const cv_record *r, void *arg)
 {
 	struct close_check *k = arg;
+	int ok = 0;
 
 	/* The clear kind and status count only with the author's signature,
 	 * which covers them: an edited column cannot close a case. */
-	if (cv_word_parse(&cv_note_states, r->status) != CV_NOTE_FINAL ||
-	    !cv_note_signature_ok(k->s->v, r)) {
+	if (cv_word_parse(&cv_note_states, r->status) == CV_NOTE_FINAL) {
+		k->st = cv_note_signature(k->s->v, r, &ok, k->err);
+		if (k->st != CV_OK)
+			return 1;
+	}
+	if (!ok) {
 		k->drafts++;
 		return 0;
 	}
@@ -274,8 +284,9 @@ static int tally_note(const cv_record *r, void *arg)
 
 cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8];
-	struct close_check k = {s, 0, 0, 0};
+	struct close_check k = {s, 0, 0, 0, err, CV_OK};
 	struct cv_case *c;
 	cv_status st;
 
@@ -285,6 +296,8 @@ cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	st = cv_access_records(s, c, CV_REC_NOTE, tally_note, &k, err);
+	if (st == CV_OK)
+		st = k.st;
 	/* {2} is the note kind, a word of the vocabulary. */
 	if (st == CV_OK && (!k.analysis || !k.outcome))
 		st = cv_fail(
@@ -317,6 +330,7 @@ cv_status cv_case_close(cv_session *s, const char *id, cv_err *err)
 
 cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8];
 	struct cv_case *c;
 	cv_status st;
@@ -342,6 +356,7 @@ cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err)
 
 cv_status cv_case_share(cv_session *s, const char *id, const char *user, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[CV_NAME_MAX + 8];
 	struct cv_case *c;
 	cv_status st;
@@ -377,6 +392,7 @@ static cv_status need_admin_recovery(cv_session *s, cv_action action, const char
 cv_status cv_case_handover(cv_session *s, const char *id, const char *to, const char *recovery_code,
 			   cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[CV_NAME_MAX + 8];
 	cv_keyholder *recovery;
 	struct cv_case *c;
@@ -428,6 +444,7 @@ static cv_status sealed_reason(cv_session *s, const char *reason, char *out, siz
 cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 			const char *recovery_code, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[512];
 	cv_keyholder *recovery;
 	struct cv_case *c;

@@ -202,23 +202,45 @@ static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
 }
 
 /* Whether r's signature verifies under any identity its author has held. */
-int cv_note_signature_ok(cv_vault *v, const cv_record *r)
+cv_status cv_note_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err)
 {
 	cv_buf b = CV_BUF_INIT;
 	cv_user_rec cert;
 	int64_t at = INT64_MAX;
-	int ok = 0;
+	cv_status st = CV_OK;
+	size_t tried = 0;
 
+	*ok = 0;
 	if (!r->has_sig)
-		return 0;
+		return CV_OK;
 	final_msg(v, r, &b);
-	while (!ok && !b.oom && cv_store_cert_at(v->st, r->author_id, at, &cert, NULL) == CV_OK) {
-		ok = crypto_sign_verify_detached(r->sig, b.data, b.len, cert.sign_pk) == 0 &&
-		     cv_user_cert_verify(v, &cert, NULL) == CV_OK;
+	if (b.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	/* Every identity the author has held, newest first (at most
+	 * CV_IDENTITIES_MAX: a hostile file cannot make this loop long). */
+	while (st == CV_OK && !*ok && tried++ < CV_IDENTITIES_MAX) {
+		cv_err why = {0};
+		cv_status v_st;
+
+		st = cv_store_cert_at(v->st, r->author_id, at, &cert, err);
+		if (st == CV_ENOTFOUND) {
+			st = CV_OK;
+			break;
+		}
+		if (st != CV_OK)
+			break;
+		v_st = cv_user_cert_verify(v, &cert, &why);
+		if (v_st != CV_OK && v_st != CV_EINTEGRITY) { /* not a finding: an error */
+			*err = why;
+			st = v_st;
+			break;
+		}
+		*ok = v_st == CV_OK &&
+		      crypto_sign_verify_detached(r->sig, b.data, b.len, cert.sign_pk) == 0;
 		at = cert.cert_seq - 1;
 	}
 	cv_buf_free(&b);
-	return ok;
+	return st;
 }
 
 cv_status cv_note_sign(cv_vault *v, cv_record *r, cv_keyholder *kh, cv_err *err)

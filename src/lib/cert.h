@@ -44,8 +44,10 @@ cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyhol
 /* Signs a final note r (its ciphertext, kind, parent and version) into
  * r->sig with its author's key holder. */
 cv_status cv_note_sign(cv_vault *v, cv_record *r, cv_keyholder *kh, cv_err *err);
-/* Whether r's signature verifies under any identity its author has held. */
-int cv_note_signature_ok(cv_vault *v, const cv_record *r);
+/* *ok: whether r's signature verifies under an identity its author has
+ * held.  A signature that does not verify is *ok = 0 with CV_OK; a failure
+ * to read the store is an error, never a "signature invalid". */
+cv_status cv_note_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err);
 
 /* The name of user id into buf ("#ID" when there is no such user). */
 const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap);

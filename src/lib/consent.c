@@ -49,6 +49,7 @@ static cv_status put_event(cv_session *s, struct cv_case *c, json_t *o, cv_err *
 cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
 			    cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[160], scopes[96];
 	const char *verifier = in->verified_by ? in->verified_by : s->me.name;
 	json_t *o = NULL, *arr = NULL;
@@ -102,6 +103,7 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
 			      const char *scopes, const char *date, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[160], words[96], today[11];
 	json_t *o = NULL, *arr = NULL;
 	unsigned bits = CV_SCOPE_ALL;

@@ -11,6 +11,15 @@
  * callers can write `return cv_fail(err, CV_EDENIED, ...)`.  A number
  * becomes an argument through cv_num. */
 
+/* The first statement of every public function: a caller may pass a NULL
+ * cv_err, and the function then reports into one of its own, so no path
+ * dereferences NULL (casevault.h: "every function taking a cv_err accepts
+ * NULL"). */
+#define CV_ERR_GUARD(err)                                                                          \
+	cv_err err##_spare_;                                                                       \
+	if (!(err))                                                                                \
+	(err) = &err##_spare_
+
 /* Writes v in decimal into buf and returns buf. */
 const char *cv_num(char buf[24], long long v);
 

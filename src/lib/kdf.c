@@ -11,6 +11,7 @@
 
 cv_status cv_kdf_params_check(const cv_kdf_params *kdf, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char t[24], m[24], p[24], a[24], b[24], bounds[96];
 
 	cv_num(t, kdf->t_cost);

@@ -72,7 +72,11 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	if (*st != CV_OK)
 		return 1;
 	n.overdue = strcmp(r->status, "draft") == 0 && cv_date_diff(created, as_of) > archive_days;
-	n.signature_ok = strcmp(r->status, "final") == 0 && cv_note_signature_ok(s->v, r);
+	if (strcmp(r->status, "final") == 0) {
+		*st = cv_note_signature(s->v, r, &n.signature_ok, err);
+		if (*st != CV_OK)
+			return 1;
+	}
 	n.after_withdrawal = cv_consent_before_withdrawal(&c->consent, r->id);
 	if (with_text) {
 		*st = cv_record_open_text(s, c, r, &text, &len, err);
@@ -115,6 +119,7 @@ static cv_status new_note(cv_session *s, struct cv_case *c, const char *kind, co
 cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
 		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
 	char object[CV_ID_MAX + 8], detail[40];
 	struct cv_case *c;
@@ -173,6 +178,7 @@ static cv_status refuse_final(const cv_record *r, cv_err *err)
 cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
 		       const char *crisis, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8];
 	struct cv_case *c;
 	cv_record r;
@@ -209,6 +215,7 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 
 cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8];
 	cv_buf b = CV_BUF_INIT;
 	struct cv_case *c;
@@ -247,6 +254,7 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, size_t len,
 			const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], detail[CV_ID_MAX + 16];
 	struct cv_case *c;
 	cv_record r;
@@ -282,6 +290,7 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 cv_status cv_note_show(cv_session *s, const char *note_id,
 		       int (*cb)(const cv_note_info *n, void *arg), void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], today[11];
 	struct cv_case *c;
 	cv_record r;

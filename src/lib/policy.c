@@ -113,6 +113,7 @@ cv_status cv_policy_check(cv_session *s, cv_action action, const char *object, c
 cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target,
 		 cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 16];
 	cv_user_rec u;
 	cv_err lerr = {0};

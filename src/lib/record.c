@@ -76,6 +76,7 @@ static cv_status add_and_leave(cv_session *s, struct cv_case *c, cv_record *r, j
 cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, const char *score,
 		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	struct cv_case *c;
 	cv_record r;
 	cv_status st;
@@ -118,6 +119,7 @@ static cv_status referral_days(cv_vault *v, int *days, cv_err *err)
 cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_input *in,
 			  const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char today[11], detail[96];
 	struct cv_case *c;
 	cv_record r;
@@ -169,6 +171,7 @@ static unsigned referral_scope(const cv_record *r)
 cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *status,
 			     const char *date, const char *note, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 16], today[11], detail[40];
 	struct cv_case *c = NULL;
 	cv_record ref, up;
@@ -326,6 +329,7 @@ static cv_status cross_list(cv_session *s, cv_rec_type type, cv_action action, i
 cv_status cv_referral_list(cv_session *s, int overdue_only, const char *as_of,
 			   int (*cb)(const cv_referral_info *r, void *arg), void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	return cross_list(s, CV_REC_REFERRAL, CV_ACT_REFERRAL_LIST, overdue_only, as_of,
 			  emit_referral, (void *)cb, arg, err);
 }
@@ -337,6 +341,7 @@ static const char *const tags[] = {"single-parent", "left-behind", "family-chang
 cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsigned every_days,
 		       cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char today[11], detail[32];
 	struct cv_case *c;
 	cv_record r;
@@ -395,12 +400,14 @@ int cv_watch_emit(cv_session *s, struct cv_case *c, const cv_record *r, const ch
 cv_status cv_watch_list(cv_session *s, int due_only, const char *as_of,
 			int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	return cross_list(s, CV_REC_WATCH, CV_ACT_WATCH_LIST, due_only, as_of, emit_watch,
 			  (void *)cb, arg, err);
 }
 
 cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], today[11], detail[48];
 	cv_rec_list l = {0};
 	struct cv_case *c;

@@ -260,6 +260,7 @@ cv_status cv_settings_verify(cv_vault *v, size_t *count, cv_err *err)
 
 cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	const struct def *d = def_of(cv_setting_parse(name));
 	char object[48], detail[192];
 	cv_setting_rec r = {0};
@@ -304,6 +305,7 @@ cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_e
 
 cv_status cv_config_list(cv_session *s, cv_setting_cb cb, void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_status st = cv_policy_check(s, CV_ACT_CONFIG_GET, "settings", err);
 
 	for (size_t i = 0; i < ARRAY_SIZE(defs) && st == CV_OK; i++) {

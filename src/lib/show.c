@@ -7,6 +7,7 @@
 
 #include "case.h"
 #include "cert.h"
+#include "err.h"
 #include "note.h"
 #include "record.h"
 #include "text.h"
@@ -81,6 +82,7 @@ static int show_record(const cv_record *r, void *arg)
 cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const char *as_of,
 		       const cv_case_visitor *vis, void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], today[11];
 	struct show_ctx x = {0};
 	struct cv_case *c;

@@ -96,6 +96,7 @@ cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *er
 
 cv_status cv_name_check(const char *name, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	size_t n = name ? strlen(name) : 0;
 	char max[24];
 
@@ -117,6 +118,7 @@ bad:
 
 cv_status cv_passphrase_check(const char *pass, size_t len, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	size_t chars = 0, bad;
 	char a[24], b[24];
 

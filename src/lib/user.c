@@ -181,6 +181,7 @@ out:
 cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
 		      size_t passlen, const cv_kdf_params *kdf, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 8], detail[64];
 	cv_kdf_params params;
 	cv_user_rec r, existing;
@@ -231,6 +232,7 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 
 cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_user_rec *all = NULL;
 	size_t n = 0;
 	cv_status st = cv_policy_check(s, CV_ACT_USER_LIST, "users", err);
@@ -262,6 +264,7 @@ cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
 
 cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 8];
 	cv_kdf_params params;
 	cv_user_rec r = s->me;
@@ -305,6 +308,7 @@ static int count_admins(const cv_user_rec *r, void *arg)
 
 cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 8], detail[64];
 	struct admins_ctx admins = {0};
 	cv_user_rec r;
@@ -359,6 +363,7 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
 			const char *newpass, size_t newlen, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 8], detail[96];
 	uint8_t *secrets = NULL;
 	cv_keyholder *recovery = NULL, *nkh = NULL;

@@ -19,6 +19,7 @@
 
 cv_status cv_init(cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	struct rlimit no_core = {0, 0};
 
 	if (sodium_init() < 0)
@@ -45,6 +46,7 @@ static void remove_vault_files(const char *path)
 cv_status cv_vault_create(const char *path, const char *admin, const char *pass, size_t passlen,
 			  const cv_kdf_params *kdf, char *recovery_code, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_kdf_params params = {CV_KDF_T_DEFAULT, CV_KDF_M_DEFAULT, CV_KDF_P_DEFAULT};
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	cv_vault *v = NULL;
@@ -106,6 +108,7 @@ fail:
 
 cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_vault *v = calloc(1, sizeof(*v));
 	cv_status st;
 
@@ -191,6 +194,7 @@ static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
 		   cv_session **out, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_session *s;
 	cv_status st;
 

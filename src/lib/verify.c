@@ -39,6 +39,7 @@ static int list_row(const cv_audit_rec *r, void *arg)
 cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, void *arg,
 		       cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char since[CV_TIME_LEN], until[CV_TIME_LEN];
 	cv_store_audit_query q = {0};
 	struct list_ctx c = {cb, arg};
@@ -534,6 +535,7 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
 			  cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	cv_status st;
 	char detail[96];
 
@@ -562,6 +564,7 @@ cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_r
 
 cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err)
 {
+	CV_ERR_GUARD(err);
 	char vid[2 * CV_VAULT_ID_LEN + 1], head[2 * CV_HASH_LEN + 1];
 	char pk[2 * crypto_sign_PUBLICKEYBYTES + 1], sig[2 * crypto_sign_BYTES + 1];
 	cv_status st;
