@@ -37,7 +37,7 @@ LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
 
-.PHONY: all check demo install asan clean deps unit e2e format layers fixtures
+.PHONY: all check demo install asan clean deps unit e2e format format-check layers fixtures
 
 all: $(BIN) $(MAN)
 
@@ -111,6 +111,7 @@ fixtures: $(BIN)
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory layers
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 
@@ -128,8 +129,14 @@ install: $(BIN) $(MAN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
 	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1
 
+FORMAT_SRC = include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.[ch]
+
 format:
-	clang-format -i include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.c
+	clang-format -i $(FORMAT_SRC)
+
+# Fails when clang-format would change a file (run 'make format').
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRC) && echo "format-check: clean"
 
 clean:
 	rm -rf build

@@ -20,12 +20,12 @@
 /* Status codes double as the program's exit codes (see casevault(1)). */
 typedef enum cv_status {
 	CV_OK = 0,
-	CV_ERROR = 1,     /* anything else: I/O, database, out of memory */
-	CV_EUSAGE = 2,    /* the request itself is malformed */
-	CV_EAUTH = 3,     /* wrong passphrase, unknown or disabled user */
-	CV_EDENIED = 4,   /* refused by policy: role, grant, consent */
+	CV_ERROR = 1,	   /* anything else: I/O, database, out of memory */
+	CV_EUSAGE = 2,	   /* the request itself is malformed */
+	CV_EAUTH = 3,	   /* wrong passphrase, unknown or disabled user */
+	CV_EDENIED = 4,	   /* refused by policy: role, grant, consent */
 	CV_EINTEGRITY = 5, /* tampering or failed verification */
-	CV_ENOTFOUND = 6, /* the named object does not exist */
+	CV_ENOTFOUND = 6,  /* the named object does not exist */
 } cv_status;
 
 #define CV_ERRMSG_MAX 512
@@ -63,7 +63,7 @@ cv_status cv_fail_(cv_err *err, cv_status st, const char *code, const char *tmpl
 /* Sets err to st with a printf-style English message and the generic
  * code "error"; for failures that are not refusals (I/O, memory). */
 cv_status cv_err_set(cv_err *err, cv_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Renders tmpl (err's template, or a translation of it) with err's
  * arguments into out; {n} without an argument renders as "?".  A NULL
@@ -124,20 +124,20 @@ typedef enum cv_action {
  * NULL-terminated, with their count in *n (n may be NULL). */
 typedef enum cv_wordset {
 	CV_WORDS_NOTE_KIND = 1, /* session, analysis, outcome, contact */
-	CV_WORDS_PARTY,         /* student, guardian */
-	CV_WORDS_METHOD,        /* written, oral */
-	CV_WORDS_SCOPE,         /* individual, group, testing, guardian-contact, ... */
-	CV_WORDS_URGENCY,       /* routine, urgent, emergency */
-	CV_WORDS_FOLLOWUP,      /* contacted, accepted, declined, completed */
-	CV_WORDS_CATEGORY,      /* academic, emotion, ..., other */
-	CV_WORDS_TAG,           /* single-parent, left-behind, family-change, other */
-	CV_WORDS_GENDER,        /* F, M, X */
+	CV_WORDS_PARTY,		/* student, guardian */
+	CV_WORDS_METHOD,	/* written, oral */
+	CV_WORDS_SCOPE,		/* individual, group, testing, guardian-contact, ... */
+	CV_WORDS_URGENCY,	/* routine, urgent, emergency */
+	CV_WORDS_FOLLOWUP,	/* contacted, accepted, declined, completed */
+	CV_WORDS_CATEGORY,	/* academic, emotion, ..., other */
+	CV_WORDS_TAG,		/* single-parent, left-behind, family-change, other */
+	CV_WORDS_GENDER,	/* F, M, X */
 } cv_wordset;
 const char *const *cv_words(cv_wordset set, size_t *n);
 
 #define CV_GRADE_MIN 1u
 #define CV_GRADE_MAX 12u
-#define CV_EVERY_MIN 1u   /* register follow-up interval, days */
+#define CV_EVERY_MIN 1u /* register follow-up interval, days */
 #define CV_EVERY_MAX 366u
 
 /* Whether s is a date the vault accepts (YYYY-MM-DD, a real day, year
@@ -243,8 +243,7 @@ cv_role cv_session_role(const cv_session *s);
  * Grant, case state and consent are checked after login, by
  * cv_may_case, before any text, editor or recovery code is asked for.
  */
-cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target,
-		 cv_err *err);
+cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target, cv_err *err);
 
 /*
  * cv_may_case - after login, before the front end opens an editor or asks
@@ -295,10 +294,10 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 /* ---- signed settings -------------------------------------------------------- */
 
 typedef struct cv_setting_info {
-	const char *name;  /* adult_age, archive_days, referral_days, duty_hours, timezone */
-	const char *value; /* in force */
-	const char *dflt;  /* the default */
-	int is_default;    /* never set: the default is in force */
+	const char *name;   /* adult_age, archive_days, referral_days, duty_hours, timezone */
+	const char *value;  /* in force */
+	const char *dflt;   /* the default */
+	int is_default;	    /* never set: the default is in force */
 	const char *signer; /* the admin who set it, "" for a default */
 } cv_setting_info;
 
@@ -339,11 +338,11 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 
 /* What a verification saw. */
 typedef struct cv_audit_report {
-	int64_t rows;        /* rows checked */
-	int64_t checkpoints; /* signatures checked */
-	int64_t users;       /* user records checked */
+	int64_t rows;	       /* rows checked */
+	int64_t checkpoints;   /* signatures checked */
+	int64_t users;	       /* user records checked */
 	int64_t unsigned_tail; /* rows after the last signed checkpoint */
-	int64_t bad_seq;     /* first bad row, or 0 */
+	int64_t bad_seq;       /* first bad row, or 0 */
 } cv_audit_report;
 
 /*
@@ -370,7 +369,7 @@ typedef struct cv_case_input {
 	const char *student_id;
 	const char *name;
 	const char *gender; /* F, M or X */
-	unsigned grade;     /* 1..12 */
+	unsigned grade;	    /* 1..12 */
 	const char *class_name;
 	const char *category; /* academic, emotion, relationships, family,
 				 adolescence, behavior, self-harm-risk, other */
@@ -422,9 +421,9 @@ cv_status cv_case_find(cv_session *s, const char *student_id, cv_case_cb cb, voi
 /* Everything on one case, delivered in order to these callbacks (any may be
  * NULL).  Test results come only with include_tests (R5). */
 typedef struct cv_consent_event {
-	int64_t seq; /* 1, 2, ... in order */
+	int64_t seq;	    /* 1, 2, ... in order */
 	const char *action; /* record or withdraw */
-	const char *by;     /* student, guardian or both */
+	const char *by;	    /* student, guardian or both */
 	const char *method; /* written, oral, "" for a withdrawal */
 	const char *date;
 	const char *scopes;
@@ -435,17 +434,17 @@ typedef struct cv_consent_event {
 typedef struct cv_note_info {
 	const char *id;
 	const char *case_id;
-	const char *kind; /* session, analysis, outcome, contact, addendum */
+	const char *kind;   /* session, analysis, outcome, contact, addendum */
 	const char *status; /* draft, final */
 	const char *author;
 	const char *created_at;
 	const char *updated_at; /* finalized at, for a final note */
-	const char *amends;     /* the note an addendum corrects, "" */
+	const char *amends;	/* the note an addendum corrects, "" */
 	int64_t version;
-	int overdue;      /* a draft older than the archive deadline (R4) */
-	int signature_ok; /* final notes: the author's signature verifies */
+	int overdue;	      /* a draft older than the archive deadline (R4) */
+	int signature_ok;     /* final notes: the author's signature verifies */
 	int after_withdrawal; /* written before consent was withdrawn */
-	const char *text; /* NULL in lists */
+	const char *text;     /* NULL in lists */
 	size_t text_len;
 } cv_note_info;
 
@@ -513,8 +512,8 @@ cv_status cv_case_reopen(cv_session *s, const char *id, cv_err *err);
 /* Seals the case key to another counselor. */
 cv_status cv_case_share(cv_session *s, const char *id, const char *user, cv_err *err);
 /* Admin with the recovery code: seals the case key to counselor `to`. */
-cv_status cv_case_handover(cv_session *s, const char *id, const char *to,
-			   const char *recovery_code, cv_err *err);
+cv_status cv_case_handover(cv_session *s, const char *id, const char *to, const char *recovery_code,
+			   cv_err *err);
 /* Admin with the recovery code (R10): destroys every copy of the case key
  * and every record of the case, then checkpoints the WAL.  The log keeps
  * that it happened, and why. */
@@ -524,10 +523,10 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 /* ---- consent (R1) and crisis (R2) ------------------------------------------ */
 
 typedef struct cv_consent_input {
-	const char *by;     /* student or guardian */
-	const char *method; /* written or oral */
-	const char *date;   /* YYYY-MM-DD */
-	const char *scopes; /* individual,group,testing,guardian-contact,referral-disclosure */
+	const char *by;		 /* student or guardian */
+	const char *method;	 /* written or oral */
+	const char *date;	 /* YYYY-MM-DD */
+	const char *scopes;	 /* individual,group,testing,guardian-contact,referral-disclosure */
 	const char *verified_by; /* a user name, NULL: the acting counselor */
 } cv_consent_input;
 
@@ -558,11 +557,10 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 /* ---- test results (R5), referrals (R6), key-student register (R8) ------------- */
 
 cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, const char *score,
-		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX],
-		      cv_err *err);
+		      const char *notes, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
 
 typedef struct cv_referral_input {
-	const char *to;        /* institution */
+	const char *to;	       /* institution */
 	const char *reason;    /* a problem category */
 	const char *urgency;   /* routine, urgent, emergency */
 	const char *disclosed; /* what was disclosed */
@@ -577,8 +575,7 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 /* Referrals on the acting counselor's cases; overdue_only: no follow-up
  * within the deadline as of as_of (NULL: today). */
 cv_status cv_referral_list(cv_session *s, int overdue_only, const char *as_of,
-			   int (*cb)(const cv_referral_info *r, void *arg), void *arg,
-			   cv_err *err);
+			   int (*cb)(const cv_referral_info *r, void *arg), void *arg, cv_err *err);
 
 /* tag: single-parent, left-behind, family-change, other. */
 cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsigned every_days,

@@ -667,7 +667,7 @@ static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
  * actor). */
 static int failed_login(const char *const f[6])
 {
-	static const char *const why[] = {"auth.unknown-user",	   "auth.record-malformed",
+	static const char *const why[] = {"auth.unknown-user",	    "auth.record-malformed",
 					  "auth.record-unverified", "auth.disabled",
 					  "auth.wrong-passphrase",  "auth.keys-mismatch"};
 

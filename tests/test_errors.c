@@ -38,13 +38,15 @@ static void test_null_err_everywhere(void **state)
 	assert_int_equal(cv_passphrase_check("short", 5, NULL), CV_EUSAGE);
 	assert_int_equal(cv_name_check("Not A Name", NULL), CV_EUSAGE);
 	assert_int_equal(cv_vault_open("/nonexistent/vault.db", &nv, NULL), CV_ENOTFOUND);
-	assert_int_equal(cv_vault_create(f->path, "zed", PW_ALICE, strlen(PW_ALICE), NULL, code, NULL),
-			 CV_EUSAGE);
+	assert_int_equal(
+	    cv_vault_create(f->path, "zed", PW_ALICE, strlen(PW_ALICE), NULL, code, NULL),
+	    CV_EUSAGE);
 	assert_int_equal(cv_login(f->v, "carol", "wrong wrong wrong", 17, &none, NULL), CV_EAUTH);
 	assert_null(none);
 	assert_int_equal(cv_may(f->v, "sam", CV_ACT_CASE_OPEN, NULL, NULL), CV_EDENIED);
-	assert_int_equal(cv_user_add(c, "zed", CV_ROLE_COUNSELOR, PW_NEW, strlen(PW_NEW), NULL, NULL),
-			 CV_EDENIED);
+	assert_int_equal(
+	    cv_user_add(c, "zed", CV_ROLE_COUNSELOR, PW_NEW, strlen(PW_NEW), NULL, NULL),
+	    CV_EDENIED);
 	assert_int_equal(cv_user_disable(a, "alice", NULL), CV_EUSAGE);
 	assert_int_equal(cv_user_passwd(c, "short", 5, NULL), CV_EUSAGE);
 	assert_int_equal(cv_user_reset(a, "carol", "not a code", PW_NEW, strlen(PW_NEW), NULL),
@@ -69,7 +71,8 @@ static void test_null_err_everywhere(void **state)
 	assert_int_equal(cv_note_finalize(c, "N-000000", NULL), CV_ENOTFOUND);
 	assert_int_equal(cv_note_amend(c, "N-000000", "text", 4, NULL, id, NULL), CV_ENOTFOUND);
 	assert_int_equal(cv_note_show(c, "N-000000", NULL, NULL, NULL), CV_ENOTFOUND);
-	assert_int_equal(cv_may_case(c, CV_ACT_NOTE_ADD, "C-00000", NULL, NULL, NULL), CV_ENOTFOUND);
+	assert_int_equal(cv_may_case(c, CV_ACT_NOTE_ADD, "C-00000", NULL, NULL, NULL),
+			 CV_ENOTFOUND);
 	assert_int_equal(cv_test_add(c, "C-00000", "", "1", NULL, NULL, id, NULL), CV_EUSAGE);
 	assert_int_equal(cv_referral_add(c, "C-00000", &rin, NULL, id, NULL), CV_EUSAGE);
 	assert_int_equal(cv_referral_update(c, "R-000000", "lost", NULL, NULL, NULL), CV_EUSAGE);
@@ -111,10 +114,10 @@ static void test_codes_and_rendering(void **state)
 	cv_err_render(&err, "{1} ({2}) may not use {4}; {9} {5}", out, sizeof(out));
 	assert_string_equal(out, "sam (a supervisor) may not use case open; {9} {5}");
 	/* The log holds the code and the arguments, not the sentence. */
-	assert_int_equal(q_int(f->path,
-			       "SELECT count(*) FROM audit WHERE actor = 'sam' AND action = 'case.open'"
-			       " AND detail LIKE 'policy.role [%%' AND instr(detail, ' only ') = 0"),
-			 1);
+	assert_int_equal(
+	    q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'sam' AND action = 'case.open'"
+			   " AND detail LIKE 'policy.role [%%' AND instr(detail, ' only ') = 0"),
+	    1);
 	/* The legacy setter is the generic code. */
 	cv_err_set(&err, CV_ERROR, "disk %s", "full");
 	assert_string_equal(err.code, "error");

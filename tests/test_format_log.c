@@ -102,43 +102,17 @@ static void test_vectors(void **state)
 /* §7, §8: the chain, every checkpoint signature, and the vocabulary. */
 static void test_audit_chain(void **state)
 {
-	static const char *const actions[] = {"vault.init",
-					      "config.set",
-					      "case.read",
-					      "user.add",
-					      "user.list",
-					      "user.passwd",
-					      "user.disable",
-					      "user.reset",
-					      "audit.log",
-					      "audit.verify",
-					      "audit.checkpoint",
-					      "login",
-					      "checkpoint",
-					      "case.open",
-					      "case.list",
-					      "case.find",
-					      "case.show",
-					      "case.close",
-					      "case.reopen",
-					      "case.share",
-					      "case.handover",
-					      "case.shred",
-					      "consent.record",
-					      "consent.withdraw",
-					      "note.add",
-					      "note.edit",
-					      "note.finalize",
-					      "note.amend",
-					      "note.show",
-					      "test.add",
-					      "referral.add",
-					      "referral.update",
-					      "referral.list",
-					      "watch.add",
-					      "watch.list",
-					      "watch.done",
-					      "crisis"};
+	static const char *const actions[] = {
+	    "vault.init",    "config.set",   "case.read",	 "user.add",
+	    "user.list",     "user.passwd",  "user.disable",	 "user.reset",
+	    "audit.log",     "audit.verify", "audit.checkpoint", "login",
+	    "checkpoint",    "case.open",    "case.list",	 "case.find",
+	    "case.show",     "case.close",   "case.reopen",	 "case.share",
+	    "case.handover", "case.shred",   "consent.record",	 "consent.withdraw",
+	    "note.add",	     "note.edit",    "note.finalize",	 "note.amend",
+	    "note.show",     "test.add",     "referral.add",	 "referral.update",
+	    "referral.list", "watch.add",    "watch.list",	 "watch.done",
+	    "crisis"};
 	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
 	struct log_stats st;
 	sqlite3_stmt *s;
@@ -153,10 +127,11 @@ static void test_audit_chain(void **state)
 	/* One checkpoint per transaction: every row but failed logins is in one,
 	 * the crisis row shares its action's transaction, and the case.read
 	 * rows of a batch share one (§7.4). */
-	assert_int_equal(st.checkpoints,
-			 count_rows("action NOT IN ('checkpoint', 'login', 'crisis', 'case.read')") +
-			     count_rows("action = 'case.read' AND seq + 1 IN (SELECT seq FROM audit"
-					" WHERE action = 'checkpoint')"));
+	assert_int_equal(
+	    st.checkpoints,
+	    count_rows("action NOT IN ('checkpoint', 'login', 'crisis', 'case.read')") +
+		count_rows("action = 'case.read' AND seq + 1 IN (SELECT seq FROM audit"
+			   " WHERE action = 'checkpoint')"));
 	assert_true(count_rows("action = 'case.read' AND outcome = 'ok'") > 0);
 	assert_int_equal(count_rows("sig IS NOT NULL"), st.checkpoints);
 	assert_int_equal(count_rows("action = 'checkpoint' AND (object <> 'audit' OR outcome <>"
@@ -191,10 +166,11 @@ static void test_audit_chain(void **state)
 			 1);
 	assert_int_equal(count_rows("action = 'user.list' AND object = 'users' AND detail = ''"),
 			 1);
-	assert_int_equal(count_rows("action = 'login' AND actor = 'bob' AND object = 'user:bob'"
-				    " AND outcome = 'failed' AND detail = 'auth.wrong-passphrase' AND"
-				    " sig IS NULL"),
-			 1);
+	assert_int_equal(
+	    count_rows("action = 'login' AND actor = 'bob' AND object = 'user:bob'"
+		       " AND outcome = 'failed' AND detail = 'auth.wrong-passphrase' AND"
+		       " sig IS NULL"),
+	    1);
 	assert_int_equal(count_rows("action = 'login' AND actor = 'erin' AND outcome = 'failed'"
 				    " AND detail = 'auth.disabled'"),
 			 1);
@@ -232,8 +208,7 @@ static void test_audit_chain(void **state)
 		obj);
 	one_row("action = 'case.share' AND object = ?1 AND detail = 'to=erin'", obj);
 	rec_id(case_id, "crisis", 0, crisis_id);
-	snprintf(detail, sizeof(detail),
-		 "record=%s action=test.add scope=testing", crisis_id);
+	snprintf(detail, sizeof(detail), "record=%s action=test.add scope=testing", crisis_id);
 	assert_int_equal(scalar1("SELECT count(*) FROM audit a JOIN audit t ON t.seq = a.seq + 1"
 				 " WHERE a.action = 'crisis' AND a.outcome = 'ok' AND a.detail ="
 				 " ?1 AND t.action = 'test.add'",

@@ -10,7 +10,7 @@
 /* §2, §3: the SQLite header, the tables and the meta keys. */
 static void test_file_header(void **state)
 {
-	static const char *const tables[] = {"audit",   "cases",    "grants", "key_history", "meta",
+	static const char *const tables[] = {"audit",	"cases",    "grants", "key_history", "meta",
 					     "records", "settings", "users",  "vault_keys"};
 	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "grants_by_user",
 					      "records_by_case"};

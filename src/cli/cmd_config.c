@@ -31,7 +31,8 @@ int cmd_config_set(struct cli *c, int argc, char **argv)
 	    cv_config_set(c->s, argv[optind], argv[optind + 1], &c->err) != CV_OK)
 		return cli_fail(c);
 	if (c->json)
-		cli_json_line(json_pack("{s:s, s:s}", "name", argv[optind], "value", argv[optind + 1]));
+		cli_json_line(
+		    json_pack("{s:s, s:s}", "name", argv[optind], "value", argv[optind + 1]));
 	else
 		printf("%s = %s\n", argv[optind], argv[optind + 1]);
 	return CV_OK;
@@ -52,11 +53,10 @@ static int show_setting(const cv_setting_info *i, void *arg)
 		return 0;
 	x->found = 1;
 	if (x->list) {
-		json_array_append_new(x->list,
-				      json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", i->name, "value",
-						i->value, "default", i->dflt, "is_default",
-						i->is_default, "signer",
-						i->is_default ? NULL : i->signer));
+		json_array_append_new(
+		    x->list, json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", i->name, "value",
+				       i->value, "default", i->dflt, "is_default", i->is_default,
+				       "signer", i->is_default ? NULL : i->signer));
 		return 0;
 	}
 	if (x->only) {
@@ -88,7 +88,8 @@ static int run(struct cli *c, const char *only)
 	}
 	if (only && !x.found) {
 		json_decref(x.list);
-		cv_err_set(&c->err, CV_EUSAGE, "no setting '%s'; see 'casevault config list'", only);
+		cv_err_set(&c->err, CV_EUSAGE, "no setting '%s'; see 'casevault config list'",
+			   only);
 		return cli_fail(c);
 	}
 	if (x.list) {

@@ -143,7 +143,8 @@ static int run_editor(const char *path)
 		if (strcmp(base, "vi") == 0 || strcmp(base, "vim") == 0 ||
 		    strcmp(base, "nvim") == 0)
 			execlp(editor, editor, "-n", "-i", "NONE",
-			       "+set nobackup nowritebackup noundofile viminfo=", path, (char *)NULL);
+			       "+set nobackup nowritebackup noundofile viminfo=", path,
+			       (char *)NULL);
 		else if (strcmp(base, "nano") == 0)
 			execlp(editor, editor, "--nohelp", "--ignorercfiles", path, (char *)NULL);
 		else
@@ -192,9 +193,9 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 	close(fd);
 	rc = run_editor(path);
 	if (rc != 0)
-		st = cv_err_set(&c->err, CV_ERROR,
-				"the editor failed or was interrupted (status %d); nothing was saved",
-				rc);
+		st = cv_err_set(
+		    &c->err, CV_ERROR,
+		    "the editor failed or was interrupted (status %d); nothing was saved", rc);
 	else
 		st = read_file(c, path, out, len);
 	if (wipe_dir(dir) != 0 && st == CV_OK) {

@@ -53,9 +53,10 @@ static cv_status read_line(int fd, char *buf, size_t *len, cv_err *err)
 		if (ch == '\n')
 			break;
 		if (n + 1 >= SECRET_CAP)
-			return cv_err_set(err, CV_EUSAGE,
-					  "passphrase is longer than %d bytes; choose a shorter one",
-					  CV_PASSPHRASE_MAX_BYTES);
+			return cv_err_set(
+			    err, CV_EUSAGE,
+			    "passphrase is longer than %d bytes; choose a shorter one",
+			    CV_PASSPHRASE_MAX_BYTES);
 		buf[n++] = ch;
 	}
 	if (n > 0 && buf[n - 1] == '\r')
@@ -120,8 +121,7 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
 				st = cv_err_set(&c->err, CV_ERROR, "out of memory");
 			else
 				st = tty_read("Repeat it: ", again, &alen, &c->err);
-			if (st == CV_OK &&
-			    (alen != *len || sodium_memcmp(again, buf, *len) != 0))
+			if (st == CV_OK && (alen != *len || sodium_memcmp(again, buf, *len) != 0))
 				st = cv_err_set(&c->err, CV_EUSAGE,
 						"the two passphrases differ; nothing was changed");
 		}

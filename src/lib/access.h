@@ -80,8 +80,8 @@ cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *
 /* Decrypts r: JSON into *body, or raw text into *text (sodium_malloc). */
 cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record *r, json_t **body,
 			      cv_err *err);
-cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r,
-			      uint8_t **text, size_t *len, cv_err *err);
+cv_status cv_record_open_text(cv_session *s, struct cv_case *c, const cv_record *r, uint8_t **text,
+			      size_t *len, cv_err *err);
 /* A list of records read from a walk; boxes are owned (malloc'd). */
 typedef struct cv_rec_list {
 	cv_record *v;

@@ -15,7 +15,10 @@ typedef struct cv_buf {
 	int oom; /* set once an append failed; later appends do nothing */
 } cv_buf;
 
-#define CV_BUF_INIT {NULL, 0, 0, 0}
+#define CV_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 void cv_buf_raw(cv_buf *b, const void *p, size_t n);
 /* Big-endian fixed-width integers. */

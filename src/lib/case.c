@@ -141,8 +141,7 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 			 (int)in->grade, "class", in->class_name, "category", in->category, "born",
 			 in->born ? in->born : "", "guardian", in->guardian ? in->guardian : "",
 			 "guardian_phone", in->guardian_phone ? in->guardian_phone : "",
-			 "minor_at_open",
-			 minor);
+			 "minor_at_open", minor);
 	if (!data) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 		goto fail;

@@ -49,8 +49,8 @@ struct cv_keyholder {
  * CV_EINTEGRITY when the public keys derived from the secrets do not match
  * box_pk and sign_pk (a record that was swapped).
  */
-cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk,
-			     const uint8_t *sign_pk, cv_keyholder **out, cv_err *err);
+cv_status cv_keyholder_local(const uint8_t *secrets, const uint8_t *box_pk, const uint8_t *sign_pk,
+			     cv_keyholder **out, cv_err *err);
 
 /* A key holder for an unseal-only X25519 key (the vault's recovery key). */
 cv_status cv_keyholder_box_only(const uint8_t sk[crypto_box_SECRETKEYBYTES], cv_keyholder **out,

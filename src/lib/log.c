@@ -21,7 +21,8 @@ static const char genesis_domain[] = "casevault-audit-genesis-v1";
 
 void cv_audit_hash(const cv_audit_rec *r, uint8_t out[CV_HASH_LEN])
 {
-	const char *const fields[] = {r->time, r->actor, r->action, r->object, r->outcome, r->detail};
+	const char *const fields[] = {r->time,	 r->actor,   r->action,
+				      r->object, r->outcome, r->detail};
 	uint8_t seq[8], len[ARRAY_SIZE(fields)][4];
 	cv_bytes parts[2 + 2 * ARRAY_SIZE(fields)];
 	size_t n = 0;
@@ -162,8 +163,8 @@ void cv_log_detail(const cv_err *err, char *out, size_t cap)
 			any |= err->args[i][0] != '\0';
 			json_array_append_new(a, json_string(err->args[i]));
 		}
-		while (a && json_array_size(a) && !*json_string_value(json_array_get(
-							 a, json_array_size(a) - 1)))
+		while (a && json_array_size(a) &&
+		       !*json_string_value(json_array_get(a, json_array_size(a) - 1)))
 			json_array_remove(a, json_array_size(a) - 1);
 		txt = any && a ? json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	}
@@ -203,9 +204,8 @@ cv_status cv_op_fail(cv_session *s, cv_action action, const char *object, cv_err
 	return orig;
 }
 
-cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action,
-			    const char *object, cv_outcome outcome, const char *detail,
-			    cv_err *err)
+cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action, const char *object,
+			    cv_outcome outcome, const char *detail, cv_err *err)
 {
 	struct cv_audit_head head;
 	cv_status st = cv_store_begin(v->st, err);
@@ -214,12 +214,11 @@ cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action,
 		return st;
 	st = load_head(v, &head, err);
 	if (st == CV_OK)
-		st = append(v, &head, actor, cv_action_name(action), object, cv_outcome_name(outcome),
-			    detail, NULL, NULL, err);
+		st = append(v, &head, actor, cv_action_name(action), object,
+			    cv_outcome_name(outcome), detail, NULL, NULL, err);
 	if (st == CV_OK)
 		st = cv_store_commit(v->st, err);
 	if (st != CV_OK)
 		cv_store_rollback(v->st);
 	return st;
 }
-

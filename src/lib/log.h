@@ -50,9 +50,7 @@ cv_status cv_op_fail(cv_session *s, cv_action action, const char *object, cv_err
  * checkpoint, for events with no key at hand (failed logins).  The next
  * signed checkpoint covers it through the chain.
  */
-cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action,
-			    const char *object, cv_outcome outcome, const char *detail,
-			    cv_err *err);
-
+cv_status cv_audit_unsigned(cv_vault *v, const char *actor, cv_action action, const char *object,
+			    cv_outcome outcome, const char *detail, cv_err *err);
 
 #endif

@@ -17,7 +17,6 @@
 #include "cert.h"
 #include "banned.h"
 
-
 static cv_status check_text(const char *text, size_t len, cv_err *err)
 {
 	char a[24], b[24];

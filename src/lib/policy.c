@@ -25,40 +25,40 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{CV_ACT_USER_ADD, A, "an admin"},
-	{CV_ACT_USER_LIST, ANY, "anyone"},
-	{CV_ACT_USER_PASSWD, ANY, "anyone"},
-	{CV_ACT_USER_DISABLE, A, "an admin"},
-	{CV_ACT_USER_RESET, A, "an admin with the recovery code"},
-	{CV_ACT_CONFIG_SET, A, "an admin"},
-	{CV_ACT_CONFIG_GET, ANY, "anyone"},
-	{CV_ACT_CASE_OPEN, C, "counselors"},
-	{CV_ACT_CASE_LIST, C, "counselors"},
-	{CV_ACT_CASE_FIND, C, "counselors"},
-	{CV_ACT_CASE_READ, C, "counselors granted on a case"},
-	{CV_ACT_CASE_SHOW, C, "counselors granted on a case"},
-	{CV_ACT_CASE_CLOSE, C, "counselors granted on a case"},
-	{CV_ACT_CASE_REOPEN, C, "counselors granted on a case"},
-	{CV_ACT_CASE_SHARE, C, "counselors granted on a case"},
-	{CV_ACT_CASE_HANDOVER, A, "an admin with the recovery code"},
-	{CV_ACT_CASE_SHRED, A, "an admin with the recovery code"},
-	{CV_ACT_CONSENT_RECORD, C, "counselors granted on a case"},
-	{CV_ACT_CONSENT_WITHDRAW, C, "counselors granted on a case"},
-	{CV_ACT_NOTE_ADD, C, "counselors granted on a case"},
-	{CV_ACT_NOTE_EDIT, C, "counselors granted on a case"},
-	{CV_ACT_NOTE_FINALIZE, C, "counselors granted on a case"},
-	{CV_ACT_NOTE_AMEND, C, "counselors granted on a case"},
-	{CV_ACT_NOTE_SHOW, C, "counselors granted on a case"},
-	{CV_ACT_TEST_ADD, C, "counselors granted on a case"},
-	{CV_ACT_REFERRAL_ADD, C, "counselors granted on a case"},
-	{CV_ACT_REFERRAL_UPDATE, C, "counselors granted on a case"},
-	{CV_ACT_REFERRAL_LIST, C, "counselors"},
-	{CV_ACT_WATCH_ADD, C, "counselors granted on a case"},
-	{CV_ACT_WATCH_LIST, C, "counselors"},
-	{CV_ACT_WATCH_DONE, C, "counselors granted on a case"},
-	{CV_ACT_AUDIT_LOG, S | A, "supervisors and admins"},
-	{CV_ACT_AUDIT_VERIFY, S | A, "supervisors and admins"},
-	{CV_ACT_AUDIT_CHECKPOINT, S | A, "supervisors and admins"},
+    {CV_ACT_USER_ADD, A, "an admin"},
+    {CV_ACT_USER_LIST, ANY, "anyone"},
+    {CV_ACT_USER_PASSWD, ANY, "anyone"},
+    {CV_ACT_USER_DISABLE, A, "an admin"},
+    {CV_ACT_USER_RESET, A, "an admin with the recovery code"},
+    {CV_ACT_CONFIG_SET, A, "an admin"},
+    {CV_ACT_CONFIG_GET, ANY, "anyone"},
+    {CV_ACT_CASE_OPEN, C, "counselors"},
+    {CV_ACT_CASE_LIST, C, "counselors"},
+    {CV_ACT_CASE_FIND, C, "counselors"},
+    {CV_ACT_CASE_READ, C, "counselors granted on a case"},
+    {CV_ACT_CASE_SHOW, C, "counselors granted on a case"},
+    {CV_ACT_CASE_CLOSE, C, "counselors granted on a case"},
+    {CV_ACT_CASE_REOPEN, C, "counselors granted on a case"},
+    {CV_ACT_CASE_SHARE, C, "counselors granted on a case"},
+    {CV_ACT_CASE_HANDOVER, A, "an admin with the recovery code"},
+    {CV_ACT_CASE_SHRED, A, "an admin with the recovery code"},
+    {CV_ACT_CONSENT_RECORD, C, "counselors granted on a case"},
+    {CV_ACT_CONSENT_WITHDRAW, C, "counselors granted on a case"},
+    {CV_ACT_NOTE_ADD, C, "counselors granted on a case"},
+    {CV_ACT_NOTE_EDIT, C, "counselors granted on a case"},
+    {CV_ACT_NOTE_FINALIZE, C, "counselors granted on a case"},
+    {CV_ACT_NOTE_AMEND, C, "counselors granted on a case"},
+    {CV_ACT_NOTE_SHOW, C, "counselors granted on a case"},
+    {CV_ACT_TEST_ADD, C, "counselors granted on a case"},
+    {CV_ACT_REFERRAL_ADD, C, "counselors granted on a case"},
+    {CV_ACT_REFERRAL_UPDATE, C, "counselors granted on a case"},
+    {CV_ACT_REFERRAL_LIST, C, "counselors"},
+    {CV_ACT_WATCH_ADD, C, "counselors granted on a case"},
+    {CV_ACT_WATCH_LIST, C, "counselors"},
+    {CV_ACT_WATCH_DONE, C, "counselors granted on a case"},
+    {CV_ACT_AUDIT_LOG, S | A, "supervisors and admins"},
+    {CV_ACT_AUDIT_VERIFY, S | A, "supervisors and admins"},
+    {CV_ACT_AUDIT_CHECKPOINT, S | A, "supervisors and admins"},
 };
 
 static const struct rule *rule_of(cv_action action)
@@ -110,8 +110,7 @@ cv_status cv_policy_check(cv_session *s, cv_action action, const char *object, c
 	return cv_op_fail(s, action, object, err);
 }
 
-cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target,
-		 cv_err *err)
+cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *target, cv_err *err)
 {
 	CV_ERR_GUARD(err);
 	char object[CV_NAME_MAX + 16];
@@ -142,7 +141,8 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *ta
 	else
 		snprintf(object, sizeof(object), "user:%s", u.name);
 	if (cv_audit_unsigned(v, u.name, action, object, CV_OUT_DENIED, CV_CODE_POLICY_ROLE,
-			      &lerr) != CV_OK && err) {
+			      &lerr) != CV_OK &&
+	    err) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n, " (and the audit row failed: %s)",
 			 lerr.msg);

@@ -1,6 +1,6 @@
 /*
- * session.h - ground layer (shared shapes): the internal shape of an open vault and of an authenticated
- * session, shared by the library modules.
+ * session.h - ground layer (shared shapes): the internal shape of an open vault and of an
+ * authenticated session, shared by the library modules.
  */
 #ifndef CV_SESSION_H
 #define CV_SESSION_H

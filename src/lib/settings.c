@@ -27,11 +27,11 @@ static const struct def {
 	const char *dflt;
 	long min, max;
 } defs[] = {
-	{CV_SET_ADULT_AGE, "adult_age", "18", 1, 30},
-	{CV_SET_ARCHIVE_DAYS, "archive_days", "7", 1, 365},
-	{CV_SET_REFERRAL_DAYS, "referral_days", "14", 1, 365},
-	{CV_SET_DUTY_HOURS, "duty_hours", "10", 1, 168},
-	{CV_SET_TIMEZONE, "timezone", "", 1, 0},
+    {CV_SET_ADULT_AGE, "adult_age", "18", 1, 30},
+    {CV_SET_ARCHIVE_DAYS, "archive_days", "7", 1, 365},
+    {CV_SET_REFERRAL_DAYS, "referral_days", "14", 1, 365},
+    {CV_SET_DUTY_HOURS, "duty_hours", "10", 1, 168},
+    {CV_SET_TIMEZONE, "timezone", "", 1, 0},
 };
 
 static const struct def *def_of(cv_setting_id id)
@@ -148,8 +148,7 @@ static cv_status matches_log(cv_vault *v, const cv_setting_rec *r, cv_err *err)
 }
 
 /* Checks r's signature by an admin whose identity at r->seq verifies. */
-static cv_status verify_rec(cv_vault *v, const cv_setting_rec *r, const struct def *d,
-			    cv_err *err)
+static cv_status verify_rec(cv_vault *v, const cv_setting_rec *r, const struct def *d, cv_err *err)
 {
 	cv_buf b = CV_BUF_INIT;
 	cv_user_rec signer, now;
@@ -217,7 +216,8 @@ cv_status cv_setting_int(cv_vault *v, cv_setting_id id, long *out, cv_err *err)
 	cv_status st = cv_setting_text(v, id, value, NULL, NULL, err);
 
 	if (st == CV_OK && parse_long(value, out) != 0)
-		st = cv_err_set(err, CV_ERROR, "internal error: setting %d is not a number", (int)id);
+		st = cv_err_set(err, CV_ERROR, "internal error: setting %d is not a number",
+				(int)id);
 	return st;
 }
 

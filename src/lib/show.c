@@ -44,10 +44,10 @@ static int show_record(const cv_record *r, void *arg)
 						      x->arg, &x->st, x->err)
 				       : 0;
 	if (strcmp(r->type, "referral") == 0)
-		return x->vis->on_referral ? cv_referral_emit(x->s, x->c, r, x->as_of,
-							      x->vis->on_referral, x->arg, &x->st,
-							      x->err)
-					   : 0;
+		return x->vis->on_referral
+			   ? cv_referral_emit(x->s, x->c, r, x->as_of, x->vis->on_referral, x->arg,
+					      &x->st, x->err)
+			   : 0;
 	if (strcmp(r->type, "watch") == 0)
 		return x->vis->on_watch ? cv_watch_emit(x->s, x->c, r, x->as_of, x->vis->on_watch,
 							x->arg, &x->st, x->err)
@@ -61,14 +61,20 @@ static int show_record(const cv_record *r, void *arg)
 		return 1;
 	cv_user_name(x->s->v, r->author_id, who, sizeof(who));
 	if (strcmp(r->type, "consent") == 0 && x->vis->on_consent) {
-		cv_consent_event e = {++x->consent_seq, jstr(o, "action"), jstr(o, "by"),
-				      jstr(o, "method"), jstr(o, "date"), scopes,
+		cv_consent_event e = {++x->consent_seq,	      jstr(o, "action"),
+				      jstr(o, "by"),	      jstr(o, "method"),
+				      jstr(o, "date"),	      scopes,
 				      jstr(o, "verified_by"), who};
-		cv_scope_format(cv_scope_json(json_object_get(o, "scopes")), scopes, sizeof(scopes));
+		cv_scope_format(cv_scope_json(json_object_get(o, "scopes")), scopes,
+				sizeof(scopes));
 		stop = x->vis->on_consent(&e, x->arg);
 	} else if (strcmp(r->type, "test") == 0) {
-		cv_test_info t = {r->id,	       r->created_at,	    who,
-				  jstr(o, "scale"),    jstr(o, "score"),    jstr(o, "notes"),
+		cv_test_info t = {r->id,
+				  r->created_at,
+				  who,
+				  jstr(o, "scale"),
+				  jstr(o, "score"),
+				  jstr(o, "notes"),
 				  json_is_true(json_object_get(o, "crisis"))};
 		stop = x->vis->on_test(&t, x->arg);
 	} else if (strcmp(r->type, "followup") == 0 && x->vis->on_followup) {
@@ -108,4 +114,3 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 	cv_case_free(c);
 	return st;
 }
-

@@ -110,7 +110,7 @@ cv_status cv_store_meta_get(cv_store *st, const char *key, void *val, size_t len
 typedef struct cv_setting_rec {
 	char name[32];
 	char value[128];
-	int64_t seq;       /* the audit row that recorded it */
+	int64_t seq;	   /* the audit row that recorded it */
 	int64_t signer_id; /* the admin who signed it */
 	uint8_t sig[crypto_sign_BYTES];
 } cv_setting_rec;

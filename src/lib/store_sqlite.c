@@ -409,8 +409,8 @@ static cv_status sq_create(const char *path, void **out, cv_err *err)
 
 		/* PRAGMA takes no bound parameters: the two numbers are ours. */
 		snprintf(pragmas, sizeof(pragmas),
-			 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-			 CV_APPLICATION_ID, CV_SCHEMA_VERSION);
+			 "PRAGMA application_id = %d; PRAGMA user_version = %d;", CV_APPLICATION_ID,
+			 CV_SCHEMA_VERSION);
 		s = exec(st, pragmas, err);
 	}
 	if (s == CV_OK)
@@ -651,7 +651,8 @@ static cv_status sq_setting_put(void *be, const cv_setting_rec *r, cv_err *err)
 static int read_setting(sqlite3_stmt *s, cv_setting_rec *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (col_text(s, 0, r->name, sizeof(r->name)) || col_text(s, 1, r->value, sizeof(r->value)) ||
+	if (col_text(s, 0, r->name, sizeof(r->name)) ||
+	    col_text(s, 1, r->value, sizeof(r->value)) ||
 	    sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
 	    sqlite3_column_type(s, 3) != SQLITE_INTEGER || col_blob(s, 4, r->sig, sizeof(r->sig)))
 		return -1;
@@ -676,13 +677,14 @@ static cv_status sq_setting_get(void *be, const char *name, cv_setting_rec *r, c
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a setting", err);
 	else if (read_setting(s, r) != 0)
-		res = cv_err_set(err, CV_EINTEGRITY, "the stored setting '%.40s' is malformed", name);
+		res =
+		    cv_err_set(err, CV_EINTEGRITY, "the stored setting '%.40s' is malformed", name);
 	done(s);
 	return res;
 }
 
-static cv_status sq_setting_each(void *be, int (*cb)(const cv_setting_rec *r, void *arg),
-				 void *arg, cv_err *err)
+static cv_status sq_setting_each(void *be, int (*cb)(const cv_setting_rec *r, void *arg), void *arg,
+				 cv_err *err)
 {
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_SETTING_ALL, err);

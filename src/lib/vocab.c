@@ -10,8 +10,8 @@
 
 /* words[0] is NULL (no value 0) and a NULL ends the list, so that
  * words + 1 is a NULL-terminated list of the words. */
-#define VOCAB(name, ...)                                                                   \
-	static const char *const name##_words[] = {NULL, __VA_ARGS__, NULL};               \
+#define VOCAB(name, ...)                                                                           \
+	static const char *const name##_words[] = {NULL, __VA_ARGS__, NULL};                       \
 	const cv_vocab name = {name##_words, ARRAY_SIZE(name##_words) - 1}
 
 VOCAB(cv_roles, "counselor", "supervisor", "admin");
@@ -36,11 +36,11 @@ VOCAB(cv_crisis_states, "unreviewed", "reviewed");
 /* In cv_action order (casevault.h). */
 VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "user.add",
       "user.list", "user.passwd", "user.disable", "user.reset", "config.set", "config.get",
-      "case.open", "case.list", "case.find", "case.show", "case.close", "case.reopen",
-      "case.share", "case.handover", "case.shred", "consent.record", "consent.withdraw",
-      "note.add", "note.edit", "note.finalize", "note.amend", "note.show", "test.add",
-      "referral.add", "referral.update", "referral.list", "watch.add", "watch.list",
-      "watch.done", "audit.log", "audit.verify", "audit.checkpoint");
+      "case.open", "case.list", "case.find", "case.show", "case.close", "case.reopen", "case.share",
+      "case.handover", "case.shred", "consent.record", "consent.withdraw", "note.add", "note.edit",
+      "note.finalize", "note.amend", "note.show", "test.add", "referral.add", "referral.update",
+      "referral.list", "watch.add", "watch.list", "watch.done", "audit.log", "audit.verify",
+      "audit.checkpoint");
 
 const char *cv_word(const cv_vocab *v, int i)
 {

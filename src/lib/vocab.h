@@ -18,7 +18,7 @@
 /* A closed set of words; index 0 is never a valid value. */
 typedef struct cv_vocab {
 	const char *const *words; /* words[0] is NULL */
-	size_t n;                 /* entries, the NULL one included */
+	size_t n;		  /* entries, the NULL one included */
 } cv_vocab;
 
 /* The word of value i, or "?" when i is out of range. */
@@ -29,23 +29,23 @@ int cv_word_parse(const cv_vocab *v, const char *s);
  * into out (for messages that list the choices). */
 void cv_word_choices(const cv_vocab *v, char *out, size_t cap);
 
-extern const cv_vocab cv_roles;        /* cv_role */
-extern const cv_vocab cv_actions;      /* cv_action */
-extern const cv_vocab cv_outcomes;     /* cv_outcome */
-extern const cv_vocab cv_rec_types;    /* cv_rec_type */
-extern const cv_vocab cv_case_states;  /* cv_case_state */
-extern const cv_vocab cv_user_states;  /* cv_user_state */
-extern const cv_vocab cv_note_kinds;   /* cv_note_kind */
-extern const cv_vocab cv_note_states;  /* cv_note_state */
-extern const cv_vocab cv_ref_states;   /* cv_ref_state */
-extern const cv_vocab cv_urgencies;    /* cv_urgency */
-extern const cv_vocab cv_categories;   /* cv_category */
-extern const cv_vocab cv_tags;         /* cv_tag */
-extern const cv_vocab cv_parties;      /* cv_party */
-extern const cv_vocab cv_methods;      /* cv_method */
-extern const cv_vocab cv_genders;      /* cv_gender */
-extern const cv_vocab cv_scopes;       /* bit positions + 1 of the CV_SCOPE_* */
-extern const cv_vocab cv_watch_states; /* cv_watch_state */
+extern const cv_vocab cv_roles;		/* cv_role */
+extern const cv_vocab cv_actions;	/* cv_action */
+extern const cv_vocab cv_outcomes;	/* cv_outcome */
+extern const cv_vocab cv_rec_types;	/* cv_rec_type */
+extern const cv_vocab cv_case_states;	/* cv_case_state */
+extern const cv_vocab cv_user_states;	/* cv_user_state */
+extern const cv_vocab cv_note_kinds;	/* cv_note_kind */
+extern const cv_vocab cv_note_states;	/* cv_note_state */
+extern const cv_vocab cv_ref_states;	/* cv_ref_state */
+extern const cv_vocab cv_urgencies;	/* cv_urgency */
+extern const cv_vocab cv_categories;	/* cv_category */
+extern const cv_vocab cv_tags;		/* cv_tag */
+extern const cv_vocab cv_parties;	/* cv_party */
+extern const cv_vocab cv_methods;	/* cv_method */
+extern const cv_vocab cv_genders;	/* cv_gender */
+extern const cv_vocab cv_scopes;	/* bit positions + 1 of the CV_SCOPE_* */
+extern const cv_vocab cv_watch_states;	/* cv_watch_state */
 extern const cv_vocab cv_crisis_states; /* cv_crisis_state */
 
 typedef enum cv_outcome { CV_OUT_OK = 1, CV_OUT_DENIED, CV_OUT_FAILED } cv_outcome;
