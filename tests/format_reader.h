@@ -377,12 +377,13 @@ struct user {
 	uint8_t nonce[NONCE_LEN];
 	uint8_t box[BOX_LEN];
 	char created[21];
+	int64_t keys_seq;
 };
 
 #define USER_SQL                                                                                   \
 	"SELECT id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"          \
 	" status_seq, status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"       \
-	" key_nonce, key_box, created FROM users"
+	" key_nonce, key_box, created, keys_seq FROM users"
 
 /* Loads a users row by id (or by name when name is not NULL); -1 when
  * missing or malformed (§3.2 types and sizes). */
@@ -415,6 +416,9 @@ static int load_user(int64_t id, const char *name, struct user *u)
 	u->kdf_t = sqlite3_column_int64(s, 13);
 	u->kdf_m = sqlite3_column_int64(s, 14);
 	u->kdf_p = sqlite3_column_int64(s, 15);
+	if (sqlite3_column_type(s, 20) != SQLITE_INTEGER)
+		goto out;
+	u->keys_seq = sqlite3_column_int64(s, 20);
 	rc = 0;
 out:
 	sqlite3_finalize(s);
@@ -892,7 +896,8 @@ static int unwrap(const struct user *u, int64_t ad_id, const char *pass, uint8_t
 	put_str(&ad, "casevault-user-keys-v1");
 	put(&ad, vid, VID_LEN);
 	put_u64(&ad, (uint64_t)ad_id);
-	assert_int_equal(ad.n, 46);
+	put_u64(&ad, (uint64_t)u->keys_seq);
+	assert_int_equal(ad.n, 54);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, u->box, BOX_LEN, ad.b,
 							ad.n, u->nonce, key);
 	sodium_free(key);

@@ -707,12 +707,15 @@ static int64_t user_int(sqlite3 *db, const char *name, const char *col)
 }
 
 /* "casevault-user-keys-v1" || vault_id || u64be(id) */
-static void keys_ad(const uint8_t vid[16], int64_t id, uint8_t ad[22 + 16 + 8])
+static void keys_ad(const uint8_t vid[16], int64_t id, int64_t keys_seq,
+		    uint8_t ad[22 + 16 + 8 + 8])
 {
 	memcpy(ad, "casevault-user-keys-v1", 22);
 	memcpy(ad + 22, vid, 16);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 8; i++) {
 		ad[38 + i] = (uint8_t)((uint64_t)id >> (56 - 8 * i));
+		ad[46 + i] = (uint8_t)((uint64_t)keys_seq >> (56 - 8 * i));
+	}
 }
 
 /*
@@ -727,7 +730,7 @@ static void test_tamper_key_box_other_users_keys(void **state)
 	struct tfix *t = *state;
 	enum { BOX = CV_SECRETS_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES };
 	const size_t nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-	uint8_t vid[16], salt[CV_KDF_SALT_LEN], nonce[24], box[BOX], ad[46];
+	uint8_t vid[16], salt[CV_KDF_SALT_LEN], nonce[24], box[BOX], ad[54];
 	uint8_t *key = sodium_malloc(CV_KDF_KEY_LEN), *secrets = sodium_malloc(CV_SECRETS_LEN);
 	cv_kdf_params k;
 	sqlite3 *db = NULL;
@@ -760,14 +763,14 @@ static void test_tamper_key_box_other_users_keys(void **state)
 	assert_int_equal(
 	    cv_kdf_derive(CV_KDF_ALG_ARGON2ID13, &k, PW_SAM, strlen(PW_SAM), salt, key, &err),
 	    CV_OK);
-	keys_ad(vid, user_int(db, "sam", "id"), ad);
+	keys_ad(vid, user_int(db, "sam", "id"), user_int(db, "sam", "keys_seq"), ad);
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
 			     secrets, &mlen, NULL, box, sizeof(box), ad, sizeof(ad), nonce, key),
 			 0);
 	assert_int_equal(mlen, CV_SECRETS_LEN);
 
 	/* Wrap them for carol's id (same salt and costs, so the same key). */
-	keys_ad(vid, user_int(db, "carol", "id"), ad);
+	keys_ad(vid, user_int(db, "carol", "id"), user_int(db, "carol", "keys_seq"), ad);
 	randombytes_buf(nonce, sizeof(nonce));
 	crypto_aead_xchacha20poly1305_ietf_encrypt(box, NULL, secrets, CV_SECRETS_LEN, ad,
 						   sizeof(ad), NULL, nonce, key);

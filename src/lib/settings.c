@@ -132,16 +132,24 @@ static cv_status bad_setting(const cv_setting_rec *r, const char *why, cv_err *e
 
 /* An older signed value put back is refused: the row must be the one the
  * log's last successful config.set of this setting recorded. */
-static cv_status matches_log(cv_vault *v, const cv_setting_rec *r, cv_err *err)
+/* The seq of the log's last successful config.set of setting name, 0 if
+ * none. */
+static cv_status last_set(cv_vault *v, const char *name, int64_t *seq, cv_err *err)
 {
 	const char *actions[] = {cv_action_name(CV_ACT_CONFIG_SET)};
 	char object[48];
-	int64_t seq = 0;
-	cv_status st;
 
-	snprintf(object, sizeof(object), "setting:%s", r->name);
-	st = cv_store_audit_last_seq(v->st, object, cv_outcome_name(CV_OUT_OK), actions,
-				     ARRAY_SIZE(actions), &seq, err);
+	snprintf(object, sizeof(object), "setting:%s", name);
+	*seq = 0;
+	return cv_store_audit_last_seq(v->st, object, cv_outcome_name(CV_OUT_OK), actions,
+				       ARRAY_SIZE(actions), seq, err);
+}
+
+static cv_status matches_log(cv_vault *v, const cv_setting_rec *r, cv_err *err)
+{
+	int64_t seq = 0;
+	cv_status st = last_set(v, r->name, &seq, err);
+
 	if (st == CV_OK && seq != r->seq)
 		st = bad_setting(r, "it is not the value the log last recorded", err);
 	return st;
@@ -191,6 +199,19 @@ cv_status cv_setting_text(cv_vault *v, cv_setting_id id, char value[128], int *i
 		return cv_err_set(err, CV_ERROR, "internal error: unknown setting %d", (int)id);
 	st = cv_store_setting_get(v->st, d->name, &r, err);
 	if (st == CV_ENOTFOUND) {
+		int64_t seq = 0;
+
+		/* No row: the default, unless the log says it was set (a deleted
+		 * row must not bring the default back silently). */
+		st = last_set(v, d->name, &seq, err);
+		if (st != CV_OK)
+			return st;
+		if (seq)
+			return cv_fail(err, CV_EINTEGRITY, "settings.deleted",
+				       "the setting '{1}' was set (audit row {2}) but its row is "
+				       "gone: the vault was tampered with (run 'casevault audit "
+				       "verify' and restore from a backup)",
+				       d->name, cv_num(value, seq));
 		snprintf(value, 128, "%s", d->dflt);
 		if (is_default)
 			*is_default = 1;
@@ -250,6 +271,13 @@ cv_status cv_settings_verify(cv_vault *v, size_t *count, cv_err *err)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 	for (size_t i = 0; i < c.n && st == CV_OK; i++)
 		st = verify_rec(v, &c.v[i], def_of(cv_setting_parse(c.v[i].name)), err);
+	/* Every known setting, stored or not: one set in the log must have
+	 * its row. */
+	for (size_t i = 0; i < ARRAY_SIZE(defs) && st == CV_OK; i++) {
+		char value[128];
+
+		st = cv_setting_text(v, defs[i].id, value, NULL, NULL, err);
+	}
 	if (count)
 		*count = c.n;
 	free(c.v);

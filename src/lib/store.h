@@ -61,6 +61,7 @@ typedef struct cv_user_rec {
 	uint8_t key_nonce[CV_AEAD_NONCE_LEN];
 	uint8_t key_box[CV_KEY_BOX_LEN];
 	char created[CV_TIME_LEN];
+	int64_t keys_seq; /* audit seq of the row that last wrapped key_box */
 } cv_user_rec;
 
 /* A row of the audit table.  In callbacks the strings point into the

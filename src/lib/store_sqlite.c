@@ -56,7 +56,8 @@ static const char schema_sql[] =
     " kdf_salt BLOB NOT NULL,"
     " key_nonce BLOB NOT NULL,"
     " key_box BLOB NOT NULL,"
-    " created TEXT NOT NULL) STRICT;"
+    " created TEXT NOT NULL,"
+    " keys_seq INTEGER NOT NULL) STRICT;"
     "CREATE TABLE audit ("
     " seq INTEGER PRIMARY KEY,"
     " time TEXT NOT NULL,"
@@ -171,7 +172,7 @@ enum stmt_id {
 #define USER_COLS                                                                                  \
 	"id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig, status_seq, "    \
 	"status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce, "        \
-	"key_box, created"
+	"key_box, created, keys_seq"
 #define CASE_COLS                                                                                  \
 	"id, status, opened_by, opened_at, closed_at, version, index_tag, recovery_key, "          \
 	"data_nonce, data_box, stats_nonce, stats_box"
@@ -193,12 +194,12 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_USER_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM users",
     [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		      " ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+		      " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     [S_USER_UPDATE_STATUS] = "UPDATE users SET status = ?2, status_seq = ?3,"
 			     " status_signer_id = ?4, status_sig = ?5 WHERE id = ?1",
     [S_USER_UPDATE_KEYS] = "UPDATE users SET kdf_alg = ?2, kdf_t = ?3, kdf_m = ?4,"
-			   " kdf_p = ?5, kdf_salt = ?6, key_nonce = ?7, key_box = ?8"
-			   " WHERE id = ?1",
+			   " kdf_p = ?5, kdf_salt = ?6, key_nonce = ?7, key_box = ?8,"
+			   " keys_seq = ?9 WHERE id = ?1",
     [S_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
     [S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_USER_ALL] = "SELECT " USER_COLS " FROM users ORDER BY id",
@@ -752,6 +753,7 @@ static cv_status sq_user_insert(void *be, const cv_user_rec *r, cv_err *err)
 	sqlite3_bind_blob(s, 18, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
 	sqlite3_bind_blob(s, 19, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
 	sqlite3_bind_text(s, 20, r->created, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 21, r->keys_seq);
 	return run(st, s, "adding a user", err);
 }
 
@@ -786,6 +788,7 @@ static cv_status sq_user_update_keys(void *be, const cv_user_rec *r, cv_err *err
 	sqlite3_bind_blob(s, 6, r->salt, sizeof(r->salt), SQLITE_STATIC);
 	sqlite3_bind_blob(s, 7, r->key_nonce, sizeof(r->key_nonce), SQLITE_STATIC);
 	sqlite3_bind_blob(s, 8, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, r->keys_seq);
 	res = run(st, s, "changing a passphrase", err);
 	if (res == CV_OK)
 		erased(st); /* the keys wrapped under the old passphrase */
@@ -809,8 +812,10 @@ static int read_user(sqlite3_stmt *s, cv_user_rec *r)
 	    col_blob(s, 16, r->salt, sizeof(r->salt)) ||
 	    col_blob(s, 17, r->key_nonce, sizeof(r->key_nonce)) ||
 	    col_blob(s, 18, r->key_box, sizeof(r->key_box)) ||
-	    col_text(s, 19, r->created, sizeof(r->created)))
+	    col_text(s, 19, r->created, sizeof(r->created)) ||
+	    sqlite3_column_type(s, 20) != SQLITE_INTEGER)
 		return -1;
+	r->keys_seq = sqlite3_column_int64(s, 20);
 	r->cert_seq = sqlite3_column_int64(s, 6);
 	r->creator_id = sqlite3_column_int64(s, 7);
 	r->status_seq = sqlite3_column_int64(s, 9);

@@ -21,15 +21,19 @@
 
 static const char keys_domain[] = "casevault-user-keys-v1";
 
-#define KEYS_AD_LEN (sizeof(keys_domain) - 1 + CV_VAULT_ID_LEN + 8)
+#define KEYS_AD_LEN (sizeof(keys_domain) - 1 + CV_VAULT_ID_LEN + 8 + 8)
 
-static void keys_ad(const cv_vault *v, int64_t id, uint8_t ad[KEYS_AD_LEN])
+/* The associated data of r's wrapped keys: they open only for this user
+ * and as wrapped at r->keys_seq, so an older wrapping (an old passphrase)
+ * put back fails to open or fails the check against the log. */
+static void keys_ad(const cv_vault *v, const cv_user_rec *r, uint8_t ad[KEYS_AD_LEN])
 {
 	size_t o = sizeof(keys_domain) - 1;
 
 	memcpy(ad, keys_domain, o);
 	memcpy(ad + o, v->vault_id, CV_VAULT_ID_LEN);
-	cv_store_u64be(ad + o + CV_VAULT_ID_LEN, (uint64_t)id);
+	cv_store_u64be(ad + o + CV_VAULT_ID_LEN, (uint64_t)r->id);
+	cv_store_u64be(ad + o + CV_VAULT_ID_LEN + 8, (uint64_t)r->keys_seq);
 }
 
 static void kdf_encode(const cv_kdf_params *k, uint8_t out[12])
@@ -84,7 +88,7 @@ static cv_status wrap_new(cv_vault *v, cv_user_rec *r, const cv_kdf_params *kdf,
 	randombytes_buf(r->salt, sizeof(r->salt));
 	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
 	if (st == CV_OK) {
-		keys_ad(v, r->id, ad);
+		keys_ad(v, r, ad);
 		st = cv_keyholder_wrap(kh, key, ad, sizeof(ad), r->key_nonce, r->key_box, err);
 	}
 	sodium_free(key);
@@ -117,6 +121,7 @@ cv_status cv_user_create(cv_vault *v, int64_t cert_seq, const char *name, cv_rol
 	st = cv_keyholder_local(secrets, r.box_pk, r.sign_pk, &kh, err);
 	if (st != CV_OK)
 		goto out;
+	r.keys_seq = cert_seq;
 	st = wrap_new(v, &r, kdf, pass, passlen, kh, err);
 	if (st != CV_OK)
 		goto out;
@@ -161,7 +166,7 @@ cv_status cv_user_unlock(cv_vault *v, const cv_user_rec *r, const char *pass, si
 				 "its key derivation parameters are out of range");
 	if (st != CV_OK)
 		goto out;
-	keys_ad(v, r->id, ad);
+	keys_ad(v, r, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secrets, NULL, NULL, r->key_box,
 						       sizeof(r->key_box), ad, sizeof(ad),
 						       r->key_nonce, key) != 0) {
@@ -277,6 +282,7 @@ cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_e
 	st = cv_passphrase_check(newpass, newlen, err);
 	if (st == CV_OK)
 		st = cv_user_kdf_default(s->v, &params, err);
+	r.keys_seq = s->head.seq + 1; /* the user.passwd row */
 	if (st == CV_OK)
 		st = wrap_new(s->v, &r, &params, newpass, newlen, s->kh, err);
 	if (st == CV_OK)
@@ -411,6 +417,7 @@ cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_co
 	crypto_box_keypair(r.box_pk, secrets);
 	crypto_sign_keypair(r.sign_pk, secrets + crypto_box_SECRETKEYBYTES);
 	st = cv_keyholder_local(secrets, r.box_pk, r.sign_pk, &nkh, err);
+	r.keys_seq = s->head.seq + 1; /* the user.reset row */
 	if (st == CV_OK)
 		st = wrap_new(s->v, &r, &params, newpass, newlen, nkh, err);
 	if (st != CV_OK)

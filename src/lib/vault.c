@@ -164,30 +164,42 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
  * chain is checked by `audit verify`. */
 static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
-	static const char *const set_identity[] = {"user.add", "user.reset"};
-	static const char *const set_status[] = {"user.add", "user.disable"};
+	const char *set_identity[] = {cv_action_name(CV_ACT_USER_ADD),
+				      cv_action_name(CV_ACT_USER_RESET)};
+	const char *set_status[] = {cv_action_name(CV_ACT_USER_ADD),
+				    cv_action_name(CV_ACT_USER_DISABLE)};
+	const char *set_keys[] = {cv_action_name(CV_ACT_USER_ADD),
+				  cv_action_name(CV_ACT_USER_RESET),
+				  cv_action_name(CV_ACT_USER_PASSWD)};
+	const char *ok = cv_outcome_name(CV_OUT_OK);
 	char object[CV_NAME_MAX + 8], at[24], logged[24];
-	int64_t identity = 0, status = 0;
+	int64_t identity = 0, status = 0, keys = 0, mine = 0, theirs = 0;
 	cv_status st;
 
 	snprintf(object, sizeof(object), "user:%s", r->name);
-	st = cv_store_audit_last_seq(v->st, object, "ok", set_identity, 2, &identity, err);
+	st = cv_store_audit_last_seq(v->st, object, ok, set_identity, 2, &identity, err);
 	if (st == CV_OK)
-		st = cv_store_audit_last_seq(v->st, object, "ok", set_status, 2, &status, err);
+		st = cv_store_audit_last_seq(v->st, object, ok, set_status, 2, &status, err);
+	if (st == CV_OK)
+		st = cv_store_audit_last_seq(v->st, object, ok, set_keys, 3, &keys, err);
 	if (st != CV_OK)
 		return st;
-	if (!identity)
-		identity = 1; /* the first admin, created by vault.init */
-	if (!status)
-		status = 1;
-	if (identity != r->cert_seq || status != r->status_seq)
+	/* The first admin, made by vault.init (row 1), has no user.* row. */
+	identity = identity ? identity : 1;
+	status = status ? status : 1;
+	keys = keys ? keys : 1;
+	if (status != r->status_seq)
+		mine = r->status_seq, theirs = status;
+	else if (identity != r->cert_seq)
+		mine = r->cert_seq, theirs = identity;
+	else if (keys != r->keys_seq)
+		mine = r->keys_seq, theirs = keys;
+	if (mine || theirs)
 		return cv_fail(err, CV_EINTEGRITY, "users.mismatch",
 			       "the record of user '{1}' does not match the log (changed at row "
 			       "{2}, the log says row {3}): an old copy of it was put back; run "
 			       "'casevault audit verify' and restore from a backup",
-			       r->name,
-			       cv_num(at, status != r->status_seq ? r->status_seq : r->cert_seq),
-			       cv_num(logged, status != r->status_seq ? status : identity));
+			       r->name, cv_num(at, mine), cv_num(logged, theirs));
 	return CV_OK;
 }
 

@@ -81,9 +81,9 @@ struct signer {
 	int64_t id;
 	struct ident *ids; /* newest first */
 	size_t nids;
-	int64_t rec_cert_seq, rec_status_seq; /* as the users row says */
-	int64_t log_cert_seq, log_status_seq; /* as the log says */
-	int disabled;			      /* from the users row */
+	int64_t rec_cert_seq, rec_status_seq, rec_keys_seq; /* as the users row says */
+	int64_t log_cert_seq, log_status_seq, log_keys_seq; /* as the log says */
+	int disabled;					    /* from the users row */
 };
 
 struct verify_ctx {
@@ -117,8 +117,9 @@ static cv_status add_signer(struct verify_ctx *c, const cv_user_rec *r)
 	n->id = r->id;
 	n->rec_cert_seq = r->cert_seq;
 	n->rec_status_seq = r->status_seq;
+	n->rec_keys_seq = r->keys_seq;
 	n->disabled = cv_word_parse(&cv_user_states, r->status) != CV_USER_ACTIVE;
-	n->log_cert_seq = n->log_status_seq = 1;
+	n->log_cert_seq = n->log_status_seq = n->log_keys_seq = 1;
 	while (cv_store_cert_at(c->v->st, r->id, at, &cert, &ignored) == CV_OK) {
 		struct ident *ids = realloc(n->ids, (n->nids + 1) * sizeof(*ids));
 
@@ -177,19 +178,24 @@ static int is_unsigned_row(const cv_audit_rec *r)
  * table can be compared with the log afterwards. */
 static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r)
 {
+	int a = cv_word_parse(&cv_actions, r->action);
 	struct signer *sg;
-	int identity, status;
+	int identity, status, keys;
 
-	if (strcmp(r->outcome, "ok") != 0 || strncmp(r->object, "user:", 5) != 0)
+	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) != 0 ||
+	    strncmp(r->object, "user:", 5) != 0)
 		return;
-	identity = strcmp(r->action, "user.add") == 0 || strcmp(r->action, "user.reset") == 0;
-	status = strcmp(r->action, "user.add") == 0 || strcmp(r->action, "user.disable") == 0;
-	if (!(identity || status) || !(sg = find_signer(c, r->object + 5)))
+	identity = a == CV_ACT_USER_ADD || a == CV_ACT_USER_RESET;
+	status = a == CV_ACT_USER_ADD || a == CV_ACT_USER_DISABLE;
+	keys = identity || a == CV_ACT_USER_PASSWD;
+	if (!(identity || status || keys) || !(sg = find_signer(c, r->object + 5)))
 		return;
 	if (identity)
 		sg->log_cert_seq = r->seq;
 	if (status)
 		sg->log_status_seq = r->seq;
+	if (keys)
+		sg->log_keys_seq = r->seq;
 }
 
 /* The verified signing key `name` held at audit row seq, or NULL. */
@@ -456,16 +462,20 @@ static cv_status check_users_against_log(struct verify_ctx *c)
 
 	for (size_t i = 0; i < c->nsigners; i++) {
 		struct signer *sg = &c->signers[i];
-		int status = sg->rec_status_seq != sg->log_status_seq;
+		int64_t mine = 0, theirs = 0;
 
-		if (sg->rec_cert_seq != sg->log_cert_seq || status)
-			return cv_fail(
-			    c->err, CV_EINTEGRITY, "users.mismatch",
-			    "the record of user '{1}' does not match the log: it was "
-			    "last changed at row {2}, but the log's last change to it "
-			    "is row {3} (an old copy of the record was put back)",
-			    sg->name, cv_num(rec, status ? sg->rec_status_seq : sg->rec_cert_seq),
-			    cv_num(logged, status ? sg->log_status_seq : sg->log_cert_seq));
+		if (sg->rec_status_seq != sg->log_status_seq)
+			mine = sg->rec_status_seq, theirs = sg->log_status_seq;
+		else if (sg->rec_cert_seq != sg->log_cert_seq)
+			mine = sg->rec_cert_seq, theirs = sg->log_cert_seq;
+		else if (sg->rec_keys_seq != sg->log_keys_seq)
+			mine = sg->rec_keys_seq, theirs = sg->log_keys_seq;
+		if (mine || theirs)
+			return cv_fail(c->err, CV_EINTEGRITY, "users.mismatch",
+				       "the record of user '{1}' does not match the log: it was "
+				       "last changed at row {2}, but the log's last change to it "
+				       "is row {3} (an old copy of the record was put back)",
+				       sg->name, cv_num(rec, mine), cv_num(logged, theirs));
 	}
 	return CV_OK;
 }
