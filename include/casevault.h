@@ -338,11 +338,12 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 
 /* What a verification saw. */
 typedef struct cv_audit_report {
-	int64_t rows;	       /* rows checked */
-	int64_t checkpoints;   /* signatures checked */
-	int64_t users;	       /* user records checked */
-	int64_t unsigned_tail; /* rows after the last signed checkpoint */
-	int64_t bad_seq;       /* first bad row, or 0 */
+	int64_t rows;		/* rows checked */
+	int64_t checkpoints;	/* signatures checked */
+	int64_t users;		/* user records checked */
+	int64_t unsigned_tail;	/* rows after the last signed checkpoint */
+	int64_t bad_seq;	/* first bad row, or 0 */
+	int64_t rows_committed; /* stored rows checked against the log's commitments */
 } cv_audit_report;
 
 /*

@@ -433,7 +433,7 @@ check "audit log --user bob: no failed login of bob is logged" \
 
 feed "$PC"
 expect_rc 0 "audit verify after the journey" -- as carol audit verify
-expect_out '^audit log intact: [0-9]+ rows, [0-9]+ signed checkpoints, 5 user records verified$'
+expect_out '^audit log intact: [0-9]+ rows, [0-9]+ signed checkpoints, 5 user records verified, [0-9]+ stored rows as the log committed them$'
 
 # ---- 4. -h asks for no passphrase -------------------------------------
 

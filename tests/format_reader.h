@@ -158,17 +158,29 @@ static void genesis(const uint8_t v[VID_LEN], uint8_t out[HASH_LEN])
 	b2b256(out, &e);
 }
 
-/* §7.1: f[] = time, actor, action, object, outcome, detail. */
+/* §7.1: f[] = time, actor, action, object, outcome, detail; then rows
+ * (may be long: hashed as a stream). */
 static void row_hash(const uint8_t prev[HASH_LEN], int64_t seq, const char *const f[6],
-		     uint8_t out[HASH_LEN])
+		     const char *rows, uint8_t out[HASH_LEN])
 {
-	struct enc e = {.n = 0};
+	crypto_generichash_state h;
+	uint8_t be[8];
 
-	put(&e, prev, HASH_LEN);
-	put_u64(&e, (uint64_t)seq);
-	for (int i = 0; i < 6; i++)
-		put_lp(&e, f[i]);
-	b2b256(out, &e);
+	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&h, prev, HASH_LEN);
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+	crypto_generichash_update(&h, be, 8);
+	for (int i = 0; i < 7; i++) {
+		const char *x = i < 6 ? f[i] : rows;
+		uint32_t n = (uint32_t)strlen(x);
+		uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+				  (uint8_t)n};
+
+		crypto_generichash_update(&h, len, 4);
+		crypto_generichash_update(&h, (const uint8_t *)x, n);
+	}
+	crypto_generichash_final(&h, out, HASH_LEN);
 }
 
 /* §7.3 */
@@ -623,9 +635,9 @@ static int verify_recovery_pk(uint8_t rpk[PK_LEN])
 
 struct tracked {
 	char name[33];
-	int64_t id, cert_seq, status_seq;
+	int64_t id, cert_seq, status_seq, keys_seq;
 	int disabled;
-	int64_t log_cert, log_status;
+	int64_t log_cert, log_status, log_keys;
 };
 
 struct log_stats {
@@ -639,7 +651,7 @@ struct log_stats {
 
 static int load_tracked(struct tracked *t, size_t cap)
 {
-	sqlite3_stmt *s = prep("SELECT id, name, cert_seq, status_seq, status FROM users"
+	sqlite3_stmt *s = prep("SELECT id, name, cert_seq, status_seq, status, keys_seq FROM users"
 			       " ORDER BY id");
 	int n = 0;
 
@@ -651,7 +663,8 @@ static int load_tracked(struct tracked *t, size_t cap)
 		t[n].status_seq = sqlite3_column_int64(s, 3);
 		assert_non_null(text(s, 4));
 		t[n].disabled = strcmp(text(s, 4), "active") != 0;
-		t[n].log_cert = t[n].log_status = 1;
+		t[n].keys_seq = sqlite3_column_int64(s, 5);
+		t[n].log_cert = t[n].log_status = t[n].log_keys = 1;
 		n++;
 	}
 	sqlite3_finalize(s);
@@ -686,12 +699,168 @@ static int failed_login(const char *const f[6])
 	return 0;
 }
 
+/* §7.6: the log's commitments to stored rows, the latest per row. */
+struct commit {
+	char table[32];
+	int64_t rowid, seq;
+	int deleted;
+	uint8_t hash[HASH_LEN];
+};
+static struct commit *commits;
+static size_t ncommits;
+
+static int add_commits(const char *rows, int64_t seq)
+{
+	const char *p = rows;
+
+	while (*p) {
+		const char *end = strchr(p, ' ');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char item[32 + 24 + 2 * HASH_LEN + 4], *c1, *c2;
+		struct commit k = {0};
+
+		if (n >= sizeof(item))
+			return -1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		c1 = strchr(item, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c1 || !c2 || (size_t)(c1 - item) >= sizeof(k.table))
+			return -1;
+		*c1 = *c2 = '\0';
+		memcpy(k.table, item, (size_t)(c1 - item) + 1);
+		k.rowid = strtoll(c1 + 1, NULL, 10);
+		k.seq = seq;
+		if (!strcmp(c2 + 1, "-"))
+			k.deleted = 1;
+		else if (strlen(c2 + 1) != 2 * HASH_LEN ||
+			 sodium_hex2bin(k.hash, HASH_LEN, c2 + 1, 2 * HASH_LEN, NULL, NULL, NULL))
+			return -1;
+		/* Replace an earlier commitment to the same row (rows are few). */
+		for (size_t i = 0; i < ncommits; i++)
+			if (!strcmp(commits[i].table, k.table) && commits[i].rowid == k.rowid) {
+				commits[i] = k;
+				goto next;
+			}
+		commits = realloc(commits, (ncommits + 1) * sizeof(*commits));
+		assert_non_null(commits);
+		commits[ncommits++] = k;
+	next:
+		p += n;
+		if (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+/* §7.6 row hash of the current row of s ("SELECT rowid, * FROM t"). */
+static void stored_row_hash(sqlite3_stmt *s, const char *table, uint8_t out[HASH_LEN])
+{
+	crypto_generichash_state h;
+	uint8_t u[8], len[4];
+
+#define LP(n)                                                                                      \
+	do {                                                                                       \
+		len[0] = (uint8_t)((n) >> 24);                                                     \
+		len[1] = (uint8_t)((n) >> 16);                                                     \
+		len[2] = (uint8_t)((n) >> 8);                                                      \
+		len[3] = (uint8_t)(n);                                                             \
+		crypto_generichash_update(&h, len, 4);                                             \
+	} while (0)
+	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)"casevault-row-v1", 16);
+	LP((uint32_t)strlen(table));
+	crypto_generichash_update(&h, (const uint8_t *)table, strlen(table));
+	for (int i = 0; i < 8; i++)
+		u[i] = (uint8_t)((uint64_t)sqlite3_column_int64(s, 0) >> (56 - 8 * i));
+	crypto_generichash_update(&h, u, 8);
+	for (int c = 1; c < sqlite3_column_count(s); c++) {
+		const char *name = sqlite3_column_name(s, c);
+		int type = sqlite3_column_type(s, c);
+		uint8_t tag = type == SQLITE_INTEGER ? 1
+			      : type == SQLITE_TEXT  ? 3
+			      : type == SQLITE_BLOB  ? 4
+						     : 0;
+
+		assert_true(type != SQLITE_FLOAT); /* the schema has no REAL column */
+		LP((uint32_t)strlen(name));
+		crypto_generichash_update(&h, (const uint8_t *)name, strlen(name));
+		crypto_generichash_update(&h, &tag, 1);
+		if (type == SQLITE_INTEGER) {
+			for (int i = 0; i < 8; i++)
+				u[i] =
+				    (uint8_t)((uint64_t)sqlite3_column_int64(s, c) >> (56 - 8 * i));
+			LP(8u);
+			crypto_generichash_update(&h, u, 8);
+		} else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+			const void *p = type == SQLITE_TEXT
+					    ? (const void *)sqlite3_column_text(s, c)
+					    : sqlite3_column_blob(s, c);
+			uint32_t n = (uint32_t)sqlite3_column_bytes(s, c);
+
+			LP(n);
+			crypto_generichash_update(&h, p, n);
+		} else {
+			LP(0u);
+		}
+	}
+#undef LP
+	crypto_generichash_final(&h, out, HASH_LEN);
+}
+
+/* §7.5 step 7 (after verify_log has read the commitments): every stored row
+ * of every table but audit is at its latest commitment; every committed row
+ * that the log did not delete exists.  0, or -1 after naming the row. */
+static int verify_rows(void)
+{
+	sqlite3_stmt *t = prep("SELECT name FROM sqlite_schema WHERE type = 'table' AND"
+			       " name NOT LIKE 'sqlite%' AND name <> 'audit' ORDER BY name");
+	size_t seen = 0;
+	int rc = 0;
+
+	while (!rc && sqlite3_step(t) == SQLITE_ROW) {
+		char table[64], sql[128];
+		sqlite3_stmt *s;
+
+		assert_int_equal(copy_text(t, 0, table, sizeof(table)), 0);
+		snprintf(sql, sizeof(sql), "SELECT rowid, * FROM \"%s\"", table);
+		s = prep(sql);
+		while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+			uint8_t h[HASH_LEN];
+			int64_t rowid = sqlite3_column_int64(s, 0);
+			size_t i;
+
+			stored_row_hash(s, table, h);
+			for (i = 0; i < ncommits; i++)
+				if (!strcmp(commits[i].table, table) && commits[i].rowid == rowid)
+					break;
+			if (i == ncommits || commits[i].deleted ||
+			    sodium_memcmp(commits[i].hash, h, HASH_LEN)) {
+				fprintf(stderr, "(reader) row %lld of %s: not as committed\n",
+					(long long)rowid, table);
+				rc = -1;
+			}
+			seen++;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_finalize(t);
+	for (size_t i = 0; !rc && i < ncommits; i++)
+		if (!commits[i].deleted)
+			seen--;
+	if (!rc && seen != 0) {
+		fprintf(stderr, "(reader) a committed row is missing\n");
+		rc = -1;
+	}
+	return rc;
+}
+
 /* §7.5 steps 4-6; returns the seq of the first bad row (or the missing
  * seq), 0 if the chain is intact; st->bad_user then reports step 6. */
 static int64_t verify_log(struct log_stats *st)
 {
 	sqlite3_stmt *s = prep("SELECT seq, time, actor, action, object, outcome, detail,"
-			       " prev_hash, hash, sig FROM audit ORDER BY seq");
+			       " prev_hash, hash, sig, rows FROM audit ORDER BY seq");
 	uint8_t prev[HASH_LEN], ph[HASH_LEN], h[HASH_LEN], want[HASH_LEN], sig[SIG_LEN];
 	struct tracked users[16];
 	char seg_actor[40] = "";
@@ -701,15 +870,20 @@ static int64_t verify_log(struct log_stats *st)
 	struct enc msg;
 
 	memset(st, 0, sizeof(*st));
+	free(commits);
+	commits = NULL;
+	ncommits = 0;
 	genesis(vid, prev);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0);
-		const char *f[6];
+		const char *f[7];
 		int malformed = 0, has_sig = sqlite3_column_type(s, 9) != SQLITE_NULL;
 
 		for (int i = 0; i < 6; i++)
 			if (!(f[i] = text(s, i + 1)))
 				malformed = 1;
+		if (!(f[6] = text(s, 10)))
+			malformed = 1;
 		if (malformed || blob(s, 7, ph, HASH_LEN) || blob(s, 8, h, HASH_LEN) ||
 		    (has_sig && blob(s, 9, sig, SIG_LEN))) {
 			st->why = "malformed";
@@ -721,9 +895,14 @@ static int64_t verify_log(struct log_stats *st)
 			bad = expect;
 			break;
 		}
-		row_hash(prev, seq, f, want);
+		row_hash(prev, seq, f, f[6], want);
 		if (sodium_memcmp(ph, prev, HASH_LEN) || sodium_memcmp(want, h, HASH_LEN)) {
 			st->why = "hash";
+			bad = seq;
+			break;
+		}
+		if (f[6][0] && (failed_login(f) || add_commits(f[6], seq) != 0)) {
+			st->why = "row commitments where none may be, or malformed";
 			bad = seq;
 			break;
 		}
@@ -780,6 +959,9 @@ static int64_t verify_log(struct log_stats *st)
 					t->log_cert = seq;
 				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.disable"))
 					t->log_status = seq;
+				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.reset") ||
+				    !strcmp(f[2], "user.passwd"))
+					t->log_keys = seq;
 			}
 		}
 		memcpy(prev, h, HASH_LEN);
@@ -794,7 +976,8 @@ static int64_t verify_log(struct log_stats *st)
 	memcpy(st->head, prev, HASH_LEN);
 	for (int i = 0; i < nusers && !bad && !st->bad_user; i++)
 		if (users[i].cert_seq != users[i].log_cert ||
-		    users[i].status_seq != users[i].log_status)
+		    users[i].status_seq != users[i].log_status ||
+		    users[i].keys_seq != users[i].log_keys)
 			st->bad_user = users[i].id;
 	if (bad)
 		fprintf(stderr, "(reader) audit row %lld: %s\n", (long long)bad, st->why);

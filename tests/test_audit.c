@@ -32,7 +32,7 @@ static void lp(crypto_generichash_state *h, const char *s)
 /* hash = BLAKE2b-256(prev_hash || u64be(seq) || lp(time) || lp(actor) ||
  * lp(action) || lp(object) || lp(outcome) || lp(detail)) */
 static void doc_row_hash(const uint8_t prev[32], int64_t seq, const char *const f[6],
-			 uint8_t out[32])
+			 const char *rows, uint8_t out[32])
 {
 	crypto_generichash_state h;
 	uint8_t s[8];
@@ -43,6 +43,7 @@ static void doc_row_hash(const uint8_t prev[32], int64_t seq, const char *const 
 	crypto_generichash_update(&h, s, 8);
 	for (int i = 0; i < 6; i++)
 		lp(&h, f[i]);
+	lp(&h, rows);
 	crypto_generichash_final(&h, out, 32);
 }
 
@@ -84,6 +85,7 @@ static void vault_id_of(sqlite3 *db, uint8_t vid[16])
 struct raw_row {
 	int64_t seq;
 	char f[6][256]; /* time, actor, action, object, outcome, detail */
+	char rows[16384];
 	uint8_t prev[32], hash[32], sig[64];
 	int has_sig;
 };
@@ -97,7 +99,7 @@ static int read_raw_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
 			       "SELECT seq, time, actor, action, object, outcome,"
-			       " detail, prev_hash, hash, sig FROM audit WHERE seq = ?1",
+			       " detail, prev_hash, hash, sig, rows FROM audit WHERE seq = ?1",
 			       -1, &s, NULL),
 	    SQLITE_OK);
 	sqlite3_bind_int64(s, 1, seq);
@@ -107,6 +109,8 @@ static int read_raw_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 		for (int i = 0; i < 6; i++)
 			snprintf(r->f[i], sizeof(r->f[i]), "%s",
 				 (const char *)sqlite3_column_text(s, i + 1));
+		assert_true((size_t)sqlite3_column_bytes(s, 10) < sizeof(r->rows));
+		snprintf(r->rows, sizeof(r->rows), "%s", (const char *)sqlite3_column_text(s, 10));
 		assert_int_equal(sqlite3_column_bytes(s, 7), 32);
 		memcpy(r->prev, sqlite3_column_blob(s, 7), 32);
 		assert_int_equal(sqlite3_column_bytes(s, 8), 32);
@@ -145,7 +149,7 @@ static void rechain(sqlite3 *db, int64_t from)
 	for (int64_t seq = from; read_raw_row(db, seq, &r); seq++) {
 		for (int i = 0; i < 6; i++)
 			f[i] = r.f[i];
-		doc_row_hash(prev, seq, f, r.hash);
+		doc_row_hash(prev, seq, f, r.rows, r.hash);
 		sqlite3_bind_int64(u, 1, seq);
 		sqlite3_bind_blob(u, 2, prev, 32, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(u, 3, r.hash, 32, SQLITE_TRANSIENT);
@@ -990,7 +994,7 @@ static void test_hash_matches_documented_formula(void **state)
 	assert_true(read_raw_row(db, k, &r));
 	for (int i = 0; i < 6; i++)
 		f[i] = r.f[i];
-	doc_row_hash(r.prev, r.seq, f, h);
+	doc_row_hash(r.prev, r.seq, f, r.rows, h);
 	assert_memory_equal(h, r.hash, 32);
 	memset(&rec, 0, sizeof(rec));
 	rec.seq = r.seq;
@@ -1000,12 +1004,13 @@ static void test_hash_matches_documented_formula(void **state)
 	rec.object = r.f[3];
 	rec.outcome = r.f[4];
 	rec.detail = r.f[5];
+	rec.rows = r.rows;
 	memcpy(rec.prev_hash, r.prev, 32);
 	cv_audit_hash(&rec, h);
 	assert_memory_equal(h, r.hash, 32);
 	/* And it covers the detail: one byte changed, another hash. */
 	r.f[5][0] ^= 1;
-	doc_row_hash(r.prev, r.seq, f, h);
+	doc_row_hash(r.prev, r.seq, f, r.rows, h);
 	assert_memory_not_equal(h, r.hash, 32);
 
 	/* The whole chain from the genesis, and every checkpoint signature
@@ -1020,7 +1025,7 @@ static void test_hash_matches_documented_formula(void **state)
 		assert_memory_equal(r.prev, prev, 32);
 		for (int i = 0; i < 6; i++)
 			f[i] = r.f[i];
-		doc_row_hash(prev, seq, f, h);
+		doc_row_hash(prev, seq, f, r.rows, h);
 		assert_memory_equal(h, r.hash, 32);
 		assert_int_equal(r.has_sig, strcmp(r.f[2], "checkpoint") == 0);
 		if (r.has_sig) {

@@ -34,12 +34,39 @@ static void test_vectors(void **state)
 	}
 	genesis(v, g);
 	assert_hex(g, HASH_LEN, "84eee3efe2acd3c936e9d1d35419d9c3a041f672a80e0c7718d36534a18838d2");
-	row_hash(g, 1, r1, h1);
+	row_hash(g, 1, r1,
+		 "meta:1:abababababababababababababababababababababababababababababababab", h1);
 	assert_hex(h1, HASH_LEN,
-		   "bcceb2520799ccb32040a3b53d38c72d89c579026cf3016dd3b46adb3bca7968");
-	row_hash(h1, 2, r2, h2);
+		   "612b0030b72027bf6fc0ac6be25754ac643b18c58c372a141c2f71fb5c0aaf00");
+	row_hash(h1, 2, r2, "", h2);
 	assert_hex(h2, HASH_LEN,
-		   "60d44662a26752db1d52c94a30a43b4822852d67cf0be915e03feb3bb89376f2");
+		   "80de157dd286be978a453daa7097aa8acf132691d9c9ee6bf17bd782158593b7");
+	/* §7.6: the hash of a stored row, on a row made in a scratch database. */
+	{
+		sqlite3 *mem = NULL;
+		sqlite3_stmt *q = NULL;
+		uint8_t rh[HASH_LEN];
+
+		assert_int_equal(sqlite3_open(":memory:", &mem), SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(mem,
+				 "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT"
+				 " NOT NULL, seq INTEGER NOT NULL, signer_id INTEGER NOT"
+				 " NULL, sig BLOB NOT NULL) STRICT;"
+				 "INSERT INTO settings VALUES ('adult_age', '16', 3, 1,"
+				 " zeroblob(64));",
+				 NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_prepare_v2(mem, "SELECT rowid, * FROM settings", -1, &q, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		stored_row_hash(q, "settings", rh);
+		assert_hex(rh, HASH_LEN,
+			   "c2543cbfae742ac111bc350af9f847b7f8fae94b719197ccf2565b7eae95b94a");
+		sqlite3_finalize(q);
+		sqlite3_close(mem);
+	}
 	checkpoint_msg(v, 2, h2, &e);
 	assert_int_equal(e.n, 79);
 
@@ -122,6 +149,9 @@ static void test_audit_chain(void **state)
 	assert_int_equal(verify_log(&st), 0);
 	assert_int_equal(st.bad_user, 0);
 	assert_int_equal(st.rows, n);
+	/* §7.6: every stored row is the one the log last committed to. */
+	assert_true(ncommits > 0);
+	assert_int_equal(verify_rows(), 0);
 	assert_int_equal(st.unsigned_tail, 0);
 	assert_int_equal(scalar("SELECT max(seq) FROM audit"), n);
 	/* One checkpoint per transaction: every row but failed logins is in one,
@@ -352,8 +382,8 @@ static void append_row(const char *const f[6], const uint8_t *sk)
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(blob(s, 0, prev, HASH_LEN), 0);
 	sqlite3_finalize(s);
-	row_hash(prev, seq, f, h);
-	s = prep("INSERT INTO audit VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	row_hash(prev, seq, f, "", h);
+	s = prep("INSERT INTO audit VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '')");
 	sqlite3_bind_int64(s, 1, seq);
 	for (int i = 0; i < 6; i++)
 		sqlite3_bind_text(s, i + 2, f[i], -1, SQLITE_TRANSIENT);
@@ -514,11 +544,11 @@ static void rechain(int64_t from, int64_t to, const uint8_t *sk)
 
 	for (int64_t seq = from; seq <= to; seq++) {
 		const char *f[6];
-		char buf[6][256];
+		char buf[6][256], rows[8192];
 		int cp;
 
-		s = prep("SELECT p.hash, a.time, a.actor, a.action, a.object, a.outcome, a.detail"
-			 " FROM audit a JOIN audit p ON p.seq = a.seq - 1 WHERE a.seq = ?1");
+		s = prep("SELECT p.hash, a.time, a.actor, a.action, a.object, a.outcome, a.detail,"
+			 " a.rows FROM audit a JOIN audit p ON p.seq = a.seq - 1 WHERE a.seq = ?1");
 		sqlite3_bind_int64(s, 1, seq);
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 		assert_int_equal(blob(s, 0, prev, HASH_LEN), 0);
@@ -526,8 +556,9 @@ static void rechain(int64_t from, int64_t to, const uint8_t *sk)
 			assert_int_equal(copy_text(s, i + 1, buf[i], sizeof(buf[i])), 0);
 			f[i] = buf[i];
 		}
+		assert_int_equal(copy_text(s, 7, rows, sizeof(rows)), 0);
 		sqlite3_finalize(s);
-		row_hash(prev, seq, f, h);
+		row_hash(prev, seq, f, rows, h);
 		cp = !strcmp(f[2], "checkpoint");
 		s = prep(cp ? "UPDATE audit SET prev_hash = ?2, hash = ?3, sig = ?4 WHERE seq = ?1"
 			    : "UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE seq = ?1");

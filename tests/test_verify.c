@@ -276,6 +276,7 @@ static void vault_id_of(sqlite3 *db, uint8_t vid[CV_VAULT_ID_LEN])
 /* One audit row's hashed fields, read with our own SQL. */
 struct raw_row {
 	char f[6][256]; /* time, actor, action, object, outcome, detail */
+	char rows[16384];
 	uint8_t hash[CV_HASH_LEN];
 };
 
@@ -287,7 +288,7 @@ static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT time, actor, action, object, outcome, detail,"
-					    " hash FROM audit WHERE seq = ?1",
+					    " hash, rows FROM audit WHERE seq = ?1",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_int64(s, 1, seq);
@@ -298,6 +299,8 @@ static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 				 (const char *)sqlite3_column_text(s, i));
 		assert_int_equal(sqlite3_column_bytes(s, 6), CV_HASH_LEN);
 		memcpy(r->hash, sqlite3_column_blob(s, 6), CV_HASH_LEN);
+		assert_true((size_t)sqlite3_column_bytes(s, 7) < sizeof(r->rows));
+		snprintf(r->rows, sizeof(r->rows), "%s", (const char *)sqlite3_column_text(s, 7));
 	}
 	sqlite3_finalize(s);
 	return found;
@@ -342,6 +345,7 @@ static void reseal(const char *path, int64_t from)
 		rec.object = r.f[3];
 		rec.outcome = r.f[4];
 		rec.detail = r.f[5];
+		rec.rows = r.rows;
 		memcpy(rec.prev_hash, prev, CV_HASH_LEN);
 		cv_audit_hash(&rec, rec.hash);
 		sqlite3_bind_int64(u, 1, seq);
@@ -375,13 +379,14 @@ static int64_t append(const char *path, const char *actor, const char *action, c
 	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
 	sqlite3_stmt *s = NULL;
 
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "INSERT INTO audit (seq, time, actor, action, object,"
-					    " outcome, detail, prev_hash, hash, sig) SELECT ?1,"
-					    " time, ?2, ?3, ?4, ?5, ?6, zeroblob(32), zeroblob(32),"
-					    " NULL FROM audit WHERE seq = ?1 - 1",
-					    -1, &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO audit (seq, time, actor, action, object,"
+			       " outcome, detail, prev_hash, hash, sig, rows) SELECT ?1,"
+			       " time, ?2, ?3, ?4, ?5, ?6, zeroblob(32), zeroblob(32),"
+			       " NULL, '' FROM audit WHERE seq = ?1 - 1",
+			       -1, &s, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);

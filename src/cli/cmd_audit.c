@@ -131,9 +131,10 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	st = cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
 	if (c->json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s?}", "intact", st == CV_OK,
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s?}", "intact", st == CV_OK,
 				      "rows", (json_int_t)rep.rows, "checkpoints",
 				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
+				      "stored_rows", (json_int_t)rep.rows_committed,
 				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
 				      st == CV_OK ? NULL : cli_message(&c->err));
 		cli_json_line(o);
@@ -142,9 +143,9 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (!c->json) {
 		printf("audit log intact: %lld rows, %lld signed checkpoints, %lld user records "
-		       "verified%s\n",
+		       "verified, %lld stored rows as the log committed them%s\n",
 		       (long long)rep.rows, (long long)rep.checkpoints, (long long)rep.users,
-		       file ? "; matches the saved checkpoint" : "");
+		       (long long)rep.rows_committed, file ? "; matches the saved checkpoint" : "");
 		if (rep.unsigned_tail)
 			printf("note: the last %lld rows before this check (failed logins) were "
 			       "covered by no signature until now\n",

@@ -21,8 +21,8 @@ static const char genesis_domain[] = "casevault-audit-genesis-v1";
 
 void cv_audit_hash(const cv_audit_rec *r, uint8_t out[CV_HASH_LEN])
 {
-	const char *const fields[] = {r->time,	 r->actor,   r->action,
-				      r->object, r->outcome, r->detail};
+	const char *const fields[] = {
+	    r->time, r->actor, r->action, r->object, r->outcome, r->detail, r->rows ? r->rows : ""};
 	uint8_t seq[8], len[ARRAY_SIZE(fields)][4];
 	cv_bytes parts[2 + 2 * ARRAY_SIZE(fields)];
 	size_t n = 0;
@@ -78,11 +78,17 @@ static cv_status append(cv_vault *v, struct cv_audit_head *head, const char *act
 			const char *action, const char *object, const char *outcome,
 			const char *detail, cv_keyholder *signer, uint8_t *sig_out, cv_err *err)
 {
-	char now[CV_TIME_LEN];
+	char now[CV_TIME_LEN], *rows = NULL;
 	cv_audit_rec r = {0};
 	cv_status st;
 
+	/* The rows this transaction changed since the last row it logged:
+	 * this row commits to them (docs/FORMAT.md §7.6). */
+	st = cv_store_row_commits(v->st, &rows, err);
+	if (st != CV_OK)
+		return st;
 	cv_time_now(now);
+	r.rows = rows;
 	r.seq = head->seq + 1;
 	r.time = now;
 	r.actor = actor;
@@ -97,12 +103,15 @@ static cv_status append(cv_vault *v, struct cv_audit_head *head, const char *act
 
 		cv_checkpoint_msg(v->vault_id, r.seq, r.hash, msg);
 		st = cv_keyholder_sign(signer, msg, sizeof(msg), r.sig, err);
-		if (st != CV_OK)
+		if (st != CV_OK) {
+			free(rows);
 			return st;
+		}
 		r.has_sig = 1;
 		memcpy(sig_out, r.sig, sizeof(r.sig));
 	}
 	st = cv_store_audit_insert(v->st, &r, err);
+	free(rows);
 	if (st != CV_OK)
 		return st;
 	head->seq = r.seq;

@@ -212,6 +212,21 @@ cv_status cv_store_user_by_id(cv_store *st, int64_t id, cv_user_rec *rec, cv_err
 	return st->ops->user_by_id(st->be, id, rec, err);
 }
 
+cv_status cv_store_row_commits(cv_store *st, char **out, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->row_commits(st->be, out, err);
+}
+
+cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->row_each(st->be, cb, arg, err), err);
+}
+
 cv_status cv_store_setting_put(cv_store *st, const cv_setting_rec *rec, cv_err *err)
 {
 	if (refused(st, err))

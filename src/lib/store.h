@@ -78,7 +78,22 @@ typedef struct cv_audit_rec {
 	uint8_t hash[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
 	int has_sig;
+	const char *rows; /* the row commitments (docs/FORMAT.md §7.6), "" if none */
 } cv_audit_rec;
+
+/*
+ * cv_store_row_commits - the commitments to every row the open
+ * transaction inserted, changed or deleted since the last call, as text
+ * (docs/FORMAT.md §7.6: "TABLE:ROWID:HASH" or "TABLE:ROWID:-", sorted,
+ * space-separated; "" when nothing changed), and forgets them.  *out is
+ * malloc'd.  The log puts them into the row it writes next.
+ */
+cv_status cv_store_row_commits(cv_store *st, char **out, cv_err *err);
+/* Calls cb for every row of every table but the log, with its hash
+ * (§7.6), tables in name order and rows in rowid order (a walk). */
+typedef int (*cv_store_row_cb)(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN],
+			       void *arg);
+cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err *err);
 
 /* Creates path (O_EXCL, 0600, no symlinks) and the schema in it. */
 cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);

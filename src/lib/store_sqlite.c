@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "err.h"
 #include "store_ops.h"
 #include "banned.h"
@@ -68,7 +69,8 @@ static const char schema_sql[] =
     " detail TEXT NOT NULL,"
     " prev_hash BLOB NOT NULL,"
     " hash BLOB NOT NULL,"
-    " sig BLOB) STRICT;"
+    " sig BLOB,"
+    " rows TEXT NOT NULL) STRICT;"
     "CREATE INDEX audit_by_object ON audit (object, seq);"
     "CREATE TABLE key_history ("
     " user_id INTEGER NOT NULL REFERENCES users (id),"
@@ -179,7 +181,7 @@ enum stmt_id {
 #define RECORD_COLS                                                                                \
 	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "    \
 	"due, nonce, box, sig"
-#define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig"
+#define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -205,7 +207,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_USER_ALL] = "SELECT " USER_COLS " FROM users ORDER BY id",
     [S_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [S_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ")"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_USER_UPDATE_IDENTITY] = "UPDATE users SET role = ?2, box_pk = ?3, sign_pk = ?4,"
 			       " cert_seq = ?5, creator_id = ?6, cert_sig = ?7 WHERE id = ?1",
     [S_HISTORY_INSERT] = "INSERT INTO key_history (user_id, cert_seq, role, box_pk, sign_pk,"
@@ -277,11 +279,21 @@ static const char *const stmt_sql[S__COUNT] = {
 /* The backend state behind a cv_store.  erasing: the open transaction
  * erased content; wal_dirty: a committed erasure whose old pages may still
  * be in the write-ahead log (the checkpoint did not run or failed). */
+/* A row the open transaction inserted, changed or deleted (from the
+ * update hook), for the log's commitments. */
+struct touch {
+	char table[32];
+	sqlite3_int64 rowid;
+};
+
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
 	int erasing;
 	int wal_dirty;
+	struct touch *touched;
+	size_t ntouched, cap;
+	int touch_oom; /* a touch could not be recorded: the commit must fail */
 };
 
 static void sq_close(void *be);
@@ -360,6 +372,224 @@ static cv_status configure(struct sq *st, cv_err *err)
 	return CV_OK;
 }
 
+/* ---- row commitments ----------------------------------------------------- */
+
+static int col_text(sqlite3_stmt *s, int col, char *out, size_t cap);
+
+#define LOG_TABLE "audit" /* the log itself is not committed to in the log */
+
+/* The update hook: notes each row of the main database that an INSERT,
+ * UPDATE or DELETE touches (every table of the schema has a rowid; no
+ * statement uses REPLACE or a WHERE-less DELETE, which the hook would not
+ * see). */
+static void on_change(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+	struct sq *st = arg;
+	struct touch *t;
+
+	(void)op;
+	if (strcmp(dbname, "main") != 0 || strcmp(table, LOG_TABLE) == 0)
+		return;
+	for (size_t i = 0; i < st->ntouched; i++)
+		if (st->touched[i].rowid == rowid && strcmp(st->touched[i].table, table) == 0)
+			return;
+	if (strlen(table) >= sizeof(t->table)) {
+		st->touch_oom = 1;
+		return;
+	}
+	if (st->ntouched == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 16;
+		t = realloc(st->touched, cap * sizeof(*t));
+		if (!t) {
+			st->touch_oom = 1;
+			return;
+		}
+		st->touched = t;
+		st->cap = cap;
+	}
+	t = &st->touched[st->ntouched++];
+	snprintf(t->table, sizeof(t->table), "%s", table);
+	t->rowid = rowid;
+}
+
+/* Appends one column value to b: u8 type || lp(bytes) (docs/FORMAT.md
+ * "row hash"). */
+static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
+{
+	int type = sqlite3_column_type(s, col);
+	uint8_t tag = type == SQLITE_INTEGER ? 1
+		      : type == SQLITE_FLOAT ? 2
+		      : type == SQLITE_TEXT  ? 3
+		      : type == SQLITE_BLOB  ? 4
+					     : 0;
+	uint8_t num[8];
+
+	cv_buf_raw(b, &tag, 1);
+	if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+		uint64_t v;
+
+		if (type == SQLITE_INTEGER) {
+			v = (uint64_t)sqlite3_column_int64(s, col);
+		} else {
+			double d = sqlite3_column_double(s, col);
+			memcpy(&v, &d, sizeof(v));
+		}
+		cv_store_u64be(num, v);
+		cv_buf_u32(b, sizeof(num));
+		cv_buf_raw(b, num, sizeof(num));
+	} else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+		const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col)
+						    : sqlite3_column_blob(s, col);
+		int n = sqlite3_column_bytes(s, col);
+
+		cv_buf_u32(b, (uint32_t)n);
+		cv_buf_raw(b, p, (size_t)n);
+	} else {
+		cv_buf_u32(b, 0);
+	}
+}
+
+/* The hash of the current row of s (columns 1.. of "SELECT rowid, *"):
+ * BLAKE2b-256("casevault-row-v1" || lp(table) || u64be(rowid) || for each
+ * column: lp(name) || value). */
+static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN])
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_bytes part;
+	int n = sqlite3_column_count(s);
+
+	cv_buf_lp(&b, table);
+	cv_buf_u64(&b, (uint64_t)sqlite3_column_int64(s, 0));
+	for (int i = 1; i < n; i++) {
+		cv_buf_lp(&b, sqlite3_column_name(s, i));
+		put_value(&b, s, i);
+	}
+	if (b.oom) {
+		cv_buf_free(&b);
+		return -1;
+	}
+	part = (cv_bytes){b.data, b.len};
+	cv_hash(out, NULL, 0, "casevault-row-v1", &part, 1);
+	cv_buf_free(&b);
+	return 0;
+}
+
+static int cmp_touch(const void *a, const void *b)
+{
+	const struct touch *x = a, *y = b;
+	int c = strcmp(x->table, y->table);
+
+	return c ? c : (x->rowid > y->rowid) - (x->rowid < y->rowid);
+}
+
+static cv_status sq_row_commits(void *be, char **out, cv_err *err)
+{
+	struct sq *st = be;
+	cv_buf b = CV_BUF_INIT;
+	cv_status res = CV_OK;
+
+	*out = NULL;
+	if (st->touch_oom)
+		return cv_err_set(err, CV_ERROR, "out of memory while recording changed rows");
+	qsort(st->touched, st->ntouched, sizeof(*st->touched), cmp_touch);
+	for (size_t i = 0; i < st->ntouched && res == CV_OK; i++) {
+		const struct touch *t = &st->touched[i];
+		char *sql =
+		    sqlite3_mprintf("SELECT rowid, * FROM \"%w\" WHERE rowid = ?1", t->table);
+		sqlite3_stmt *q = NULL;
+		uint8_t h[CV_HASH_LEN];
+		char hex[2 * CV_HASH_LEN + 1], head[64];
+		int rc;
+
+		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+			sqlite3_free(sql);
+			sqlite3_finalize(q);
+			res = cv_err_set(err, CV_ERROR, "cannot read a changed row of '%s'",
+					 t->table);
+			break;
+		}
+		sqlite3_free(sql);
+		sqlite3_bind_int64(q, 1, t->rowid);
+		rc = sqlite3_step(q);
+		snprintf(head, sizeof(head), "%s%s:%lld:", i ? " " : "", t->table,
+			 (long long)t->rowid);
+		cv_buf_raw(&b, head, strlen(head));
+		if (rc == SQLITE_ROW) {
+			if (row_hash(q, t->table, h) != 0)
+				res = cv_err_set(err, CV_ERROR, "out of memory");
+			sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+			cv_buf_raw(&b, hex, 2 * CV_HASH_LEN);
+		} else if (rc == SQLITE_DONE) {
+			cv_buf_raw(&b, "-", 1);
+		} else {
+			res = db_error(st, rc, "reading a changed row", err);
+		}
+		sqlite3_finalize(q);
+	}
+	cv_buf_raw(&b, "", 1); /* the NUL */
+	if (res == CV_OK && b.oom)
+		res = cv_err_set(err, CV_ERROR, "out of memory");
+	if (res == CV_OK) {
+		*out = (char *)b.data;
+		st->ntouched = 0;
+	} else {
+		cv_buf_free(&b);
+	}
+	return res;
+}
+
+static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *tables = NULL;
+	cv_status res = CV_OK;
+	int rc, stop = 0;
+
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT name FROM sqlite_schema WHERE type = 'table' AND"
+				" name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1"
+				" ORDER BY name",
+				-1, &tables, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "reading the schema", err);
+	sqlite3_bind_text(tables, 1, LOG_TABLE, -1, SQLITE_STATIC);
+	while (!stop && res == CV_OK && (rc = sqlite3_step(tables)) == SQLITE_ROW) {
+		char table[64];
+		char *sql;
+		sqlite3_stmt *q = NULL;
+
+		if (col_text(tables, 0, table, sizeof(table)) != 0) {
+			res =
+			    cv_fail(err, CV_EINTEGRITY, "rows.table", "a table name is malformed");
+			break;
+		}
+		sql = sqlite3_mprintf("SELECT rowid, * FROM \"%w\" ORDER BY rowid", table);
+		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+			sqlite3_free(sql);
+			sqlite3_finalize(q);
+			res = cv_err_set(err, CV_ERROR, "cannot read table '%s'", table);
+			break;
+		}
+		sqlite3_free(sql);
+		while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+			uint8_t h[CV_HASH_LEN];
+
+			if (row_hash(q, table, h) != 0) {
+				res = cv_err_set(err, CV_ERROR, "out of memory");
+				break;
+			}
+			stop = cb(table, sqlite3_column_int64(q, 0), h, arg);
+		}
+		if (res == CV_OK && !stop && rc != SQLITE_DONE)
+			res = db_error(st, rc, "reading the vault's rows", err);
+		sqlite3_finalize(q);
+	}
+	if (res == CV_OK && !stop && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading the schema", err);
+	sqlite3_finalize(tables);
+	return res;
+}
+
 static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *err)
 {
 	struct sq *st = calloc(1, sizeof(*st));
@@ -374,6 +604,7 @@ static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *e
 		sq_close(st);
 		return s;
 	}
+	sqlite3_update_hook(st->db, on_change, st);
 	*out = st;
 	return CV_OK;
 }
@@ -524,6 +755,7 @@ static void sq_close(void *be)
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->touched);
 	free(st);
 }
 
@@ -532,6 +764,8 @@ static cv_status sq_begin(void *be, cv_err *err)
 	struct sq *st = be;
 
 	st->erasing = 0;
+	st->ntouched = 0;
+	st->touch_oom = 0;
 	return exec(st, "BEGIN IMMEDIATE", err);
 }
 
@@ -557,8 +791,11 @@ static void sq_rollback(void *be)
 {
 	struct sq *st = be;
 
-	if (st)
+	if (st) {
 		st->erasing = 0;
+		st->ntouched = 0;
+		st->touch_oom = 0;
+	}
 	if (st && st->db && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -951,6 +1188,7 @@ static cv_status sq_audit_insert(void *be, const cv_audit_rec *r, cv_err *err)
 		sqlite3_bind_blob(s, 10, r->sig, sizeof(r->sig), SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 10);
+	sqlite3_bind_text(s, 11, r->rows ? r->rows : "", -1, SQLITE_STATIC);
 	return run(st, s, "writing the audit log", err);
 }
 
@@ -959,15 +1197,17 @@ static cv_status sq_audit_insert(void *be, const cv_audit_rec *r, cv_err *err)
 static void read_audit(sqlite3_stmt *s, cv_audit_rec *r, int *malformed)
 {
 	static const char *const empty = "";
-	const char **txt[] = {&r->time, &r->actor, &r->action, &r->object, &r->outcome, &r->detail};
+	const char **txt[] = {&r->time,	   &r->actor,  &r->action, &r->object,
+			      &r->outcome, &r->detail, &r->rows};
+	const int col[] = {1, 2, 3, 4, 5, 6, 10};
 
 	memset(r, 0, sizeof(*r));
 	*malformed = 0;
 	r->seq = sqlite3_column_int64(s, 0);
-	for (int i = 0; i < 6; i++) {
-		const char *p = (const char *)sqlite3_column_text(s, i + 1);
-		if (sqlite3_column_type(s, i + 1) != SQLITE_TEXT || !p ||
-		    strlen(p) != (size_t)sqlite3_column_bytes(s, i + 1)) {
+	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++) {
+		const char *p = (const char *)sqlite3_column_text(s, col[i]);
+		if (sqlite3_column_type(s, col[i]) != SQLITE_TEXT || !p ||
+		    strlen(p) != (size_t)sqlite3_column_bytes(s, col[i])) {
 			*malformed = 1;
 			p = empty;
 		}
@@ -1670,6 +1910,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .user_each = sq_user_each,
     .audit_head = sq_audit_head,
     .audit_insert = sq_audit_insert,
+    .row_commits = sq_row_commits,
+    .row_each = sq_row_each,
     .audit_last_seq = sq_audit_last_seq,
     .audit_get = sq_audit_get,
     .audit_each = sq_audit_each,

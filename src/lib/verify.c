@@ -86,6 +86,15 @@ struct signer {
 	int disabled;					    /* from the users row */
 };
 
+/* One commitment of the log to a row (docs/FORMAT.md §7.6). */
+struct commit {
+	char table[32];
+	int64_t rowid;
+	int64_t seq; /* the log row that made it */
+	int deleted;
+	uint8_t hash[CV_HASH_LEN];
+};
+
 struct verify_ctx {
 	cv_vault *v;
 	cv_audit_report *rep;
@@ -95,6 +104,8 @@ struct verify_ctx {
 	struct signer *signers;
 	size_t nsigners;
 	char seg_actor[CV_NAME_MAX + 1]; /* who wrote the rows since the last checkpoint */
+	struct commit *commits;
+	size_t ncommits, capcommits;
 	int64_t seg_start;
 	cv_status st;
 };
@@ -209,6 +220,165 @@ static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t
 	return NULL;
 }
 
+/* Parses the commitments of row r ("TABLE:ROWID:HEX" or "TABLE:ROWID:-",
+ * space-separated) into c->commits; -1 when malformed or out of memory
+ * (c->st set for the latter). */
+static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
+{
+	const char *p = r->rows;
+
+	while (*p) {
+		const char *end = strchr(p, ' '), *c1, *c2;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		struct commit k = {0};
+		char num[24];
+		char *stop;
+
+		c1 = memchr(p, ':', n);
+		c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - p)) : NULL;
+		if (!c1 || !c2 || (size_t)(c1 - p) >= sizeof(k.table) || c1 == p ||
+		    (size_t)(c2 - c1 - 1) >= sizeof(num) || c2 == c1 + 1)
+			return -1;
+		memcpy(k.table, p, (size_t)(c1 - p));
+		memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
+		num[c2 - c1 - 1] = '\0';
+		k.rowid = strtoll(num, &stop, 10);
+		if (*stop || num[0] == '-' || num[0] == '+')
+			return -1;
+		k.seq = r->seq;
+		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-')
+			k.deleted = 1;
+		else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
+			 sodium_hex2bin(k.hash, sizeof(k.hash), c2 + 1, 2 * CV_HASH_LEN, NULL, NULL,
+					NULL) != 0)
+			return -1;
+		if (c->ncommits == c->capcommits) {
+			size_t cap = c->capcommits ? 2 * c->capcommits : 256;
+			struct commit *m = realloc(c->commits, cap * sizeof(*m));
+
+			if (!m) {
+				c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
+				return -1;
+			}
+			c->commits = m;
+			c->capcommits = cap;
+		}
+		c->commits[c->ncommits++] = k;
+		p += n;
+		if (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+static int cmp_commit(const void *a, const void *b)
+{
+	const struct commit *x = a, *y = b;
+	int t = strcmp(x->table, y->table);
+
+	if (t)
+		return t;
+	if (x->rowid != y->rowid)
+		return (x->rowid > y->rowid) - (x->rowid < y->rowid);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Merging the stored rows (in table, rowid order) with the latest
+ * commitment to each. */
+struct row_check {
+	struct verify_ctx *c;
+	size_t next; /* the next latest commitment not yet matched */
+	cv_status st;
+};
+
+static cv_status row_finding(struct row_check *k, const char *code, const char *what,
+			     const char *table, int64_t rowid, int64_t seq)
+{
+	char id[24], at[24];
+
+	k->c->rep->bad_seq = seq;
+	return k->st = cv_fail(k->c->err, CV_EINTEGRITY, code,
+			       "row {2} of table '{1}' {3} (audit row {4}): the vault was tampered "
+			       "with or rolled back; restore it from a backup",
+			       table, cv_num(id, rowid), what, cv_num(at, seq));
+}
+
+/* A committed row that is not in the store (below rowid of table, or at
+ * the end): missing unless deleted. */
+static int check_missing_before(struct row_check *k, const char *table, int64_t rowid)
+{
+	struct verify_ctx *c = k->c;
+
+	while (k->next < c->ncommits) {
+		const struct commit *m = &c->commits[k->next];
+		int t = table ? strcmp(m->table, table) : -1;
+
+		if (t > 0 || (t == 0 && m->rowid >= rowid))
+			return 0;
+		k->next++;
+		if (!m->deleted) {
+			row_finding(k, "rows.missing", "is missing, though the log committed to it",
+				    m->table, m->rowid, m->seq);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN], void *arg)
+{
+	struct row_check *k = arg;
+	struct verify_ctx *c = k->c;
+	const struct commit *m;
+
+	if (check_missing_before(k, table, rowid))
+		return 1;
+	m = k->next < c->ncommits ? &c->commits[k->next] : NULL;
+	if (!m || strcmp(m->table, table) != 0 || m->rowid != rowid) {
+		row_finding(k, "rows.uncommitted", "is not in the log: it was planted", table,
+			    rowid, 0);
+		return 1;
+	}
+	k->next++;
+	if (m->deleted) {
+		row_finding(k, "rows.deleted", "was deleted by the log, but is back", table, rowid,
+			    m->seq);
+		return 1;
+	}
+	if (sodium_memcmp(m->hash, hash, CV_HASH_LEN) != 0) {
+		row_finding(k, "rows.changed", "is not the version the log committed to", table,
+			    rowid, m->seq);
+		return 1;
+	}
+	return 0;
+}
+
+/* §7.5 step 7: the store against the log's latest commitment to each row. */
+static cv_status check_rows(struct verify_ctx *c)
+{
+	struct row_check k = {c, 0, CV_OK};
+	size_t n = 0;
+	cv_status st;
+
+	qsort(c->commits, c->ncommits, sizeof(*c->commits), cmp_commit);
+	/* Keep the latest commitment to each row. */
+	for (size_t i = 0; i < c->ncommits; i++) {
+		if (n && strcmp(c->commits[n - 1].table, c->commits[i].table) == 0 &&
+		    c->commits[n - 1].rowid == c->commits[i].rowid)
+			n--;
+		c->commits[n++] = c->commits[i];
+	}
+	c->ncommits = n;
+	st = cv_store_row_each(c->v->st, check_row, &k, c->err);
+	if (st == CV_OK)
+		st = k.st;
+	if (st == CV_OK && check_missing_before(&k, NULL, 0))
+		st = k.st;
+	if (st == CV_OK)
+		c->rep->rows_committed = (int64_t)n;
+	return st;
+}
+
 static int verify_row(const cv_audit_rec *r, void *arg)
 {
 	struct verify_ctx *c = arg;
@@ -313,6 +483,16 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			}
 		}
 		track_user_event(c, r);
+	}
+	if (r->rows[0] && (is_unsigned_row(r) || add_commits(c, r) != 0)) {
+		if (c->st == CV_OK) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.rows-malformed",
+					"audit row {1} holds row commitments it may not hold, or "
+					"malformed ones: the log was tampered with",
+					seq);
+		}
+		return 1;
 	}
 	memcpy(c->prev, r->hash, CV_HASH_LEN);
 	c->expect++;
@@ -537,6 +717,9 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	}
 	if (st == CV_OK)
 		st = check_users_against_log(&c);
+	if (st == CV_OK)
+		st = check_rows(&c);
+	free(c.commits);
 	free_signers(&c);
 	free(users);
 	return st;
