@@ -156,10 +156,24 @@ tamper log-truncated "delete from audit where seq > $((CPSIZE - 4))"
 # bob made an admin without an admin's signature.
 tamper user-role "update users set role = 'admin' where name = 'bob'"
 
+# The finalized note's ciphertext moved into the second case's note.
+tamper note-moved "update records set
+	nonce = (select nonce from records where id = '$N1'),
+	box = (select box from records where id = '$N1')
+	where id = '$N2'"
+
+# bob's key copies of the two cases swapped between them.
+tamper grant-swapped "create temp table g as select case_id, sealed_key from grants
+	where user_id = (select id from users where name = 'bob');
+	update grants set sealed_key = (select sealed_key from g where g.case_id =
+		(case grants.case_id when '$C1' then '$C2' else '$C1' end))
+	where user_id = (select id from users where name = 'bob')
+	and case_id in ('$C1', '$C2');"
+
 # ---- into place ------------------------------------------------------------
 
 rm -f "$OUTDIR"/*.db "$OUTDIR"/*.checkpoint
-for f in intact audit-byte audit-deleted log-truncated user-role; do
+for f in intact audit-byte audit-deleted log-truncated user-role note-moved grant-swapped; do
 	cp "$T/$f.db" "$OUTDIR/$f.db" || exit 1
 done
 cp "$T/intact.checkpoint" "$OUTDIR/intact.checkpoint" || exit 1
