@@ -74,6 +74,8 @@ static char code[CV_RECOVERY_CODE_LEN + 1];
 static char *checkpoint_text;
 static sqlite3 *db;
 static uint8_t vid[VID_LEN];
+/* §10.3: the recovery key the first log row committed to. */
+static uint8_t rpk1[PK_LEN];
 /* Ids the API returned during setup. */
 static char case_id[ID_CAP], case2_id[ID_CAP], note1[ID_CAP], note2[ID_CAP], note3[ID_CAP];
 static char note4[ID_CAP], note5[ID_CAP], test_id[ID_CAP], ref_id[ID_CAP];
@@ -184,12 +186,13 @@ static void row_hash(const uint8_t prev[HASH_LEN], int64_t seq, const char *cons
 }
 
 /* §7.3 */
-static void checkpoint_msg(const uint8_t v[VID_LEN], int64_t seq, const uint8_t hash[HASH_LEN],
-			   struct enc *e)
+static void checkpoint_msg(const uint8_t v[VID_LEN], const uint8_t rpk[PK_LEN], int64_t seq,
+			   const uint8_t hash[HASH_LEN], struct enc *e)
 {
 	e->n = 0;
 	put_str(e, "casevault-checkpoint-v1");
 	put(e, v, VID_LEN);
+	put(e, rpk, PK_LEN);
 	put_u64(e, (uint64_t)seq);
 	put(e, hash, HASH_LEN);
 }
@@ -918,7 +921,7 @@ static int64_t verify_log(struct log_stats *st)
 		if (!strcmp(f[2], "checkpoint")) {
 			struct tracked *t = find_tracked(users, nusers, f[1]);
 
-			checkpoint_msg(vid, seq, h, &msg);
+			checkpoint_msg(vid, rpk1, seq, h, &msg);
 			if (!has_sig || !t || identity_at(t->id, seq, &signer) ||
 			    verify_identity(&signer) ||
 			    crypto_sign_verify_detached(sig, msg.b, msg.n, signer.sign_pk)) {
@@ -1042,7 +1045,7 @@ static int check_external(const char *text_in, char *signer_out, size_t cap)
 		snprintf(signer_out, cap, "%s", signer);
 	if (sodium_memcmp(xv, vid, VID_LEN))
 		return 2;
-	checkpoint_msg(xv, seq, xh, &msg);
+	checkpoint_msg(xv, rpk1, seq, xh, &msg);
 	if (crypto_sign_verify_detached(xs, msg.b, msg.n, xk))
 		return 3;
 	t = find_tracked(users, n, signer);
@@ -1536,10 +1539,21 @@ out:
 	cv_vault_close(v);
 	if (ok != 0)
 		return -1;
-	return sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-		       meta("vault_id", vid, VID_LEN) == 0
-		   ? 0
-		   : -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    meta("vault_id", vid, VID_LEN) != 0)
+		return -1;
+	{
+		/* §10.3: row 1 (vault.init) ends with " recovery=HEX". */
+		sqlite3_stmt *q = prep("SELECT detail FROM audit WHERE seq = 1 AND"
+				       " action = 'vault.init'");
+		const char *d = sqlite3_step(q) == SQLITE_ROW ? text(q, 0) : NULL;
+		const char *r = d ? strstr(d, " recovery=") : NULL;
+		int bad = !r || strlen(r + 10) != 2 * PK_LEN ||
+			  sodium_hex2bin(rpk1, PK_LEN, r + 10, 2 * PK_LEN, NULL, NULL, NULL);
+
+		sqlite3_finalize(q);
+		return bad ? -1 : 0;
+	}
 }
 
 /* Per test: rolls back what a failed test left open, so that one failure

@@ -58,14 +58,32 @@ static void doc_genesis(const uint8_t vid[16], uint8_t out[32])
 	crypto_generichash_final(&h, out, 32);
 }
 
-/* "casevault-checkpoint-v1" || vault_id || u64be(seq) || hash */
-static void doc_checkpoint_msg(const uint8_t vid[16], int64_t seq, const uint8_t hash[32],
-			       uint8_t out[23 + 16 + 8 + 32])
+/* "casevault-checkpoint-v1" || vault_id || recovery_pk || u64be(seq) ||
+ * hash */
+static void doc_checkpoint_msg(const uint8_t vid[16], const uint8_t rpk[32], int64_t seq,
+			       const uint8_t hash[32], uint8_t out[23 + 16 + 32 + 8 + 32])
 {
 	memcpy(out, "casevault-checkpoint-v1", 23);
 	memcpy(out + 23, vid, 16);
-	put_u64be(out + 39, (uint64_t)seq);
-	memcpy(out + 47, hash, 32);
+	memcpy(out + 39, rpk, 32);
+	put_u64be(out + 71, (uint64_t)seq);
+	memcpy(out + 79, hash, 32);
+}
+
+/* The recovery key row 1 (vault.init) commits to: " recovery=HEX". */
+static void recovery_pk_of(sqlite3 *db, uint8_t pk[32])
+{
+	sqlite3_stmt *s = NULL;
+	const char *d;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT detail FROM audit WHERE seq = 1", -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	d = strstr((const char *)sqlite3_column_text(s, 0), " recovery=");
+	assert_non_null(d);
+	assert_int_equal(sodium_hex2bin(pk, 32, d + 10, 64, NULL, NULL, NULL), 0);
+	sqlite3_finalize(s);
 }
 
 static void vault_id_of(sqlite3 *db, uint8_t vid[16])
@@ -690,7 +708,7 @@ static void test_tamper_row_order(void **state)
 {
 	struct tfix *t = *state;
 
-	tamper_expect(t->path, "UPDATE audit SET seq = 0 WHERE seq = 1", 1, "log.row-order",
+	tamper_expect(t->path, "UPDATE audit SET seq = 0 WHERE seq = 2", 1, "log.row-order",
 		      "out of order (found row 0)");
 }
 
@@ -976,7 +994,7 @@ static void test_log_filters(void **state)
 static void test_hash_matches_documented_formula(void **state)
 {
 	sqlite3 *db = NULL;
-	uint8_t vid[16], h[32], prev[32], msg[79], pk[32];
+	uint8_t vid[16], h[32], prev[32], msg[111], pk[32], rpk[32];
 	struct raw_row r;
 	cv_audit_rec rec;
 	const char *f[6];
@@ -989,6 +1007,7 @@ static void test_hash_matches_documented_formula(void **state)
 	(void)state;
 	assert_int_equal(sqlite3_open_v2(base_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	vault_id_of(db, vid);
+	recovery_pk_of(db, rpk);
 
 	/* One row, three ways: the stored hash, our formula, cv_audit_hash. */
 	assert_true(read_raw_row(db, k, &r));
@@ -1033,7 +1052,7 @@ static void test_hash_matches_documented_formula(void **state)
 			assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 			memcpy(pk, sqlite3_column_blob(s, 0), 32);
 			sqlite3_reset(s);
-			doc_checkpoint_msg(vid, seq, r.hash, msg);
+			doc_checkpoint_msg(vid, rpk, seq, r.hash, msg);
 			assert_int_equal(crypto_sign_verify_detached(r.sig, msg, sizeof(msg), pk),
 					 0);
 			checkpoints++;
@@ -1063,7 +1082,7 @@ static void test_hash_matches_documented_formula(void **state)
 	p = strstr(cp_text, "\nsignature: ");
 	assert_non_null(p);
 	assert_int_equal(sodium_hex2bin(r.sig, 64, p + 12, 128, NULL, NULL, NULL), 0);
-	doc_checkpoint_msg(vid, cp_size, r.hash, msg);
+	doc_checkpoint_msg(vid, rpk, cp_size, r.hash, msg);
 	assert_int_equal(crypto_sign_verify_detached(r.sig, msg, sizeof(msg), pk), 0);
 	sqlite3_close(db);
 }

@@ -67,8 +67,16 @@ static void test_vectors(void **state)
 		sqlite3_finalize(q);
 		sqlite3_close(mem);
 	}
-	checkpoint_msg(v, 2, h2, &e);
-	assert_int_equal(e.n, 79);
+	{
+		uint8_t rk[PK_LEN];
+
+		for (int i = 0; i < PK_LEN; i++)
+			rk[i] = (uint8_t)(0xc0 + i);
+		checkpoint_msg(v, rk, 2, h2, &e);
+		assert_int_equal(e.n, 111);
+		assert_hex(e.b + 39, PK_LEN,
+			   "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf");
+	}
 
 	e.n = 0;
 	put_str(&e, "casevault-recovery-check-v1");
@@ -183,10 +191,21 @@ static void test_audit_chain(void **state)
 	sqlite3_finalize(s);
 
 	/* Users. */
-	assert_int_equal(count_rows("seq = 1 AND actor = 'alice' AND action = 'vault.init' AND"
-				    " object = 'vault' AND detail = 'admin=alice kdf=argon2id t=2"
-				    " m=19456 p=1'"),
-			 1);
+	/* §10.3: row 1 commits to the recovery key meta holds. */
+	{
+		uint8_t meta_rpk[PK_LEN];
+		char want[256], hex[2 * PK_LEN + 1];
+
+		assert_int_equal(meta("recovery_pk", meta_rpk, PK_LEN), 0);
+		assert_memory_equal(meta_rpk, rpk1, PK_LEN);
+		sodium_bin2hex(hex, sizeof(hex), rpk1, PK_LEN);
+		snprintf(want, sizeof(want),
+			 "seq = 1 AND actor = 'alice' AND action = 'vault.init' AND"
+			 " object = 'vault' AND detail = 'admin=alice kdf=argon2id t=2"
+			 " m=19456 p=1 recovery=%s'",
+			 hex);
+		assert_int_equal(count_rows(want), 1);
+	}
 	assert_int_equal(count_rows("seq = 2 AND action = 'checkpoint' AND actor = 'alice'"), 1);
 	assert_int_equal(count_rows("action = 'user.add' AND object = 'user:erin' AND actor ="
 				    " 'dave' AND outcome = 'ok' AND detail = 'role=counselor'"),
@@ -390,7 +409,7 @@ static void append_row(const char *const f[6], const uint8_t *sk)
 	sqlite3_bind_blob(s, 8, prev, HASH_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 9, h, HASH_LEN, SQLITE_TRANSIENT);
 	if (sk) {
-		checkpoint_msg(vid, seq, h, &msg);
+		checkpoint_msg(vid, rpk1, seq, h, &msg);
 		crypto_sign_detached(sig, NULL, msg.b, msg.n, sk);
 		sqlite3_bind_blob(s, 10, sig, SIG_LEN, SQLITE_TRANSIENT);
 	} else {
@@ -566,7 +585,7 @@ static void rechain(int64_t from, int64_t to, const uint8_t *sk)
 		sqlite3_bind_blob(s, 2, prev, HASH_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(s, 3, h, HASH_LEN, SQLITE_TRANSIENT);
 		if (cp) {
-			checkpoint_msg(vid, seq, h, &msg);
+			checkpoint_msg(vid, rpk1, seq, h, &msg);
 			crypto_sign_detached(sig, NULL, msg.b, msg.n, sk);
 			sqlite3_bind_blob(s, 4, sig, SIG_LEN, SQLITE_TRANSIENT);
 		}

@@ -8,6 +8,7 @@
  * would) is detected.  Each refusal is checked by status and reason code.
  */
 #include "helpers.h"
+#include "log.h"
 #include "recovery.h"
 #include "banned.h"
 
@@ -407,6 +408,47 @@ static void test_replaced_recovery_pk(void **state)
 	sodium_free(code_c);
 }
 
+/*
+ * The first admin replaces the recovery key with one whose code she
+ * holds, and signs it with her real key: the signature verifies, but the
+ * key is not the one the first log row committed to, so nothing seals a
+ * case key to it, and verify refuses the vault.
+ */
+static void test_first_admin_replaces_recovery_key(void **state)
+{
+	uint8_t pk_b[crypto_box_PUBLICKEYBYTES], junk[crypto_box_PUBLICKEYBYTES];
+	char path_e[TEST_PATH_MAX], *code_e = NULL;
+	cv_audit_report rep;
+	cv_session *s = NULL;
+	cv_vault *v;
+	cv_err err = {0};
+
+	(void)state;
+	vault_path(path_e, sizeof(path_e), "e.db");
+	assert_int_equal(make_vault(path_e, &code_e), 0);
+	v = vault_open(fx.path_b);
+	meta_get(v, "recovery_pk", pk_b, sizeof(pk_b));
+	cv_vault_close(v);
+
+	v = vault_open(path_e);
+	assert_int_equal(cv_login(v, "admin", pass, strlen(pass), &s, &err), CV_OK);
+	assert_int_equal(cv_store_begin(v->st, &err), CV_OK);
+	assert_int_equal(cv_recovery_store(v, pk_b, s->kh, &err), CV_OK);
+	assert_int_equal(cv_store_commit(v->st, &err), CV_OK);
+	cv_session_close(s);
+	cv_vault_close(v);
+
+	v = vault_open(path_e);
+	assert_int_equal(cv_recovery_pk(v, junk, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "recovery.replaced");
+	open_refused(v, fx.code_b, CV_EINTEGRITY, "recovery.replaced", "replaced");
+	assert_int_equal(cv_login(v, "admin", pass, strlen(pass), &s, &err), CV_OK);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_EINTEGRITY);
+	cv_session_close(s);
+	cv_vault_close(v);
+	sodium_free(code_e);
+}
+
 /* A vault without its recovery key, or without the signature over it. */
 static void test_missing_recovery_pk(void **state)
 {
@@ -463,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_other_vaults_code),
 		cmocka_unit_test(test_sealed_key_opens),
 		cmocka_unit_test(test_replaced_recovery_pk),
+		cmocka_unit_test(test_first_admin_replaces_recovery_key),
 		cmocka_unit_test(test_missing_recovery_pk),
 		cmocka_unit_test(test_generate),
 	};

@@ -273,6 +273,22 @@ static void vault_id_of(sqlite3 *db, uint8_t vid[CV_VAULT_ID_LEN])
 	sqlite3_finalize(s);
 }
 
+/* The recovery key the first log row committed to (FORMAT §10.3). */
+static void recovery_pk_of(sqlite3 *db, uint8_t pk[32])
+{
+	sqlite3_stmt *s = NULL;
+	const char *d;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT detail FROM audit WHERE seq = 1", -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	d = strstr((const char *)sqlite3_column_text(s, 0), " recovery=");
+	assert_non_null(d);
+	assert_int_equal(sodium_hex2bin(pk, 32, d + 10, 64, NULL, NULL, NULL), 0);
+	sqlite3_finalize(s);
+}
+
 /* One audit row's hashed fields, read with our own SQL. */
 struct raw_row {
 	char f[6][256]; /* time, actor, action, object, outcome, detail */
@@ -317,12 +333,13 @@ static void reseal(const char *path, int64_t from)
 	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
 	sqlite3_stmt *u = NULL;
 	uint8_t vid[CV_VAULT_ID_LEN], prev[CV_HASH_LEN], msg[CV_CHECKPOINT_MSG_LEN];
-	uint8_t sig[crypto_sign_BYTES];
+	uint8_t sig[crypto_sign_BYTES], rpk[32];
 	struct raw_row r;
 	cv_audit_rec rec;
 	cv_err err = {0};
 
 	vault_id_of(db, vid);
+	recovery_pk_of(db, rpk);
 	if (from == 1) {
 		cv_audit_genesis(vid, prev);
 	} else {
@@ -352,7 +369,7 @@ static void reseal(const char *path, int64_t from)
 		sqlite3_bind_blob(u, 2, prev, CV_HASH_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(u, 3, rec.hash, CV_HASH_LEN, SQLITE_TRANSIENT);
 		if (checkpoint) {
-			cv_checkpoint_msg(vid, seq, rec.hash, msg);
+			cv_checkpoint_msg(vid, rpk, seq, rec.hash, msg);
 			assert_int_equal(
 			    cv_keyholder_sign(kh_of(r.f[1]), msg, sizeof(msg), sig, &err), CV_OK);
 			sqlite3_bind_blob(u, 4, sig, sizeof(sig), SQLITE_TRANSIENT);

@@ -50,14 +50,17 @@ void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HA
 	cv_hash(out, NULL, 0, genesis_domain, &part, 1);
 }
 
-void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
-		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN])
+void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], const uint8_t recovery_pk[32],
+		       int64_t seq, const uint8_t hash[CV_HASH_LEN],
+		       uint8_t out[CV_CHECKPOINT_MSG_LEN])
 {
 	size_t o = strlen(checkpoint_domain);
 
 	memcpy(out, checkpoint_domain, o);
 	memcpy(out + o, vault_id, CV_VAULT_ID_LEN);
 	o += CV_VAULT_ID_LEN;
+	memcpy(out + o, recovery_pk, 32);
+	o += 32;
 	cv_store_u64be(out + o, (uint64_t)seq);
 	o += 8;
 	memcpy(out + o, hash, CV_HASH_LEN);
@@ -101,7 +104,7 @@ static cv_status append(cv_vault *v, struct cv_audit_head *head, const char *act
 	if (signer) {
 		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
 
-		cv_checkpoint_msg(v->vault_id, r.seq, r.hash, msg);
+		cv_checkpoint_msg(v->vault_id, v->recovery_pk, r.seq, r.hash, msg);
 		st = cv_keyholder_sign(signer, msg, sizeof(msg), r.sig, err);
 		if (st != CV_OK) {
 			free(rows);

@@ -26,10 +26,12 @@ void cv_audit_hash(const cv_audit_rec *rec, uint8_t out[CV_HASH_LEN]);
 /* The prev_hash of row 1: BLAKE2b-256("casevault-audit-genesis-v1" || vault_id). */
 void cv_audit_genesis(const uint8_t vault_id[CV_VAULT_ID_LEN], uint8_t out[CV_HASH_LEN]);
 /* The message a checkpoint signs ("casevault-checkpoint-v1" || vault_id ||
- * u64be(seq) || hash); out must hold CV_CHECKPOINT_MSG_LEN bytes. */
-#define CV_CHECKPOINT_MSG_LEN (23 + CV_VAULT_ID_LEN + 8 + CV_HASH_LEN)
-void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], int64_t seq,
-		       const uint8_t hash[CV_HASH_LEN], uint8_t out[CV_CHECKPOINT_MSG_LEN]);
+ * recovery_pk || u64be(seq) || hash): every checkpoint also commits to the
+ * recovery key of the first log row.  out holds CV_CHECKPOINT_MSG_LEN. */
+#define CV_CHECKPOINT_MSG_LEN (23 + CV_VAULT_ID_LEN + 32 + 8 + CV_HASH_LEN)
+void cv_checkpoint_msg(const uint8_t vault_id[CV_VAULT_ID_LEN], const uint8_t recovery_pk[32],
+		       int64_t seq, const uint8_t hash[CV_HASH_LEN],
+		       uint8_t out[CV_CHECKPOINT_MSG_LEN]);
 
 /* The detail of a failure's audit row: err's reason code, then (except
  * for usage and not-found failures, whose arguments may quote what was

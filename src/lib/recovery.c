@@ -160,5 +160,13 @@ cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_
 		return cv_fail(err, CV_EINTEGRITY, "recovery.signature",
 			       "the vault's recovery key is not the one the first admin signed: "
 			       "the vault was tampered with");
+	/* A signature is not enough: the first admin could sign another key.
+	 * The key is the one the first log row committed to, for good. */
+	if (sodium_memcmp(pk, v->recovery_pk, crypto_box_PUBLICKEYBYTES) != 0)
+		return cv_fail(
+		    err, CV_EINTEGRITY, "recovery.replaced",
+		    "the vault's recovery key is not the one its first log row committed "
+		    "to: it was replaced; run 'casevault audit verify' and restore from a "
+		    "backup");
 	return CV_OK;
 }

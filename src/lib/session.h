@@ -12,6 +12,9 @@
 struct cv_vault {
 	cv_store *st;
 	uint8_t vault_id[CV_VAULT_ID_LEN];
+	/* The recovery public key as the first log row committed it: every
+	 * checkpoint signs it, and meta recovery_pk must equal it. */
+	uint8_t recovery_pk[crypto_box_PUBLICKEYBYTES];
 };
 
 /* The state of the audit chain inside one write transaction. */

@@ -51,7 +51,7 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	cv_vault *v = NULL;
 	cv_session s = {0};
-	char detail[96];
+	char detail[96 + 2 * crypto_box_PUBLICKEYBYTES], hex[2 * crypto_box_PUBLICKEYBYTES + 1];
 	cv_status st;
 
 	if (kdf)
@@ -82,12 +82,16 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 				    &s.me, &s.kh, err);
 	if (st == CV_OK)
 		st = cv_recovery_generate(recovery_code, rpk, err);
+	memcpy(v->recovery_pk, rpk, sizeof(rpk));
 	if (st == CV_OK)
 		st = cv_recovery_store(v, rpk, s.kh, err);
 	if (st == CV_OK)
 		st = cv_vkeys_create(v, &s.me, rpk, err);
-	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u", admin,
-		 params.t_cost, params.m_cost_kib, params.parallelism);
+	/* The first row commits to the recovery key for good (every later
+	 * checkpoint signs it too): docs/FORMAT.md §10.3. */
+	sodium_bin2hex(hex, sizeof(hex), rpk, sizeof(rpk));
+	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u recovery=%s", admin,
+		 params.t_cost, params.m_cost_kib, params.parallelism, hex);
 	if (st == CV_OK)
 		st = cv_op_log(&s, CV_ACT_VAULT_INIT, "vault", CV_OUT_OK, detail, err);
 	if (st == CV_OK)
@@ -103,6 +107,44 @@ fail:
 	cv_keyholder_free(s.kh);
 	cv_vault_close(v);
 	remove_vault_files(path);
+	return st;
+}
+
+struct first_row {
+	uint8_t pk[crypto_box_PUBLICKEYBYTES];
+	int found;
+};
+
+static int read_first_row(const cv_audit_rec *r, void *arg)
+{
+	struct first_row *f = arg;
+	const char *p = strstr(r->detail, " recovery=");
+
+	if (strcmp(r->action, cv_action_name(CV_ACT_VAULT_INIT)) == 0 && p &&
+	    strlen(p + 10) == 2 * sizeof(f->pk) &&
+	    sodium_hex2bin(f->pk, sizeof(f->pk), p + 10, 2 * sizeof(f->pk), NULL, NULL, NULL) == 0)
+		f->found = 1;
+	return 0;
+}
+
+/* The recovery key the first log row committed to (docs/FORMAT.md §10.3):
+ * the one every checkpoint signs, and the only one cv_recovery_pk accepts.
+ * Whether row 1 itself is genuine is the chain's business (audit verify). */
+static cv_status load_recovery_commitment(cv_vault *v, cv_err *err)
+{
+	struct first_row f = {{0}, 0};
+	cv_status st = cv_store_audit_get(v->st, 1, read_first_row, &f, err);
+
+	if (st == CV_OK && !f.found)
+		st = CV_ENOTFOUND;
+	if (st == CV_ENOTFOUND)
+		return cv_fail(
+		    err, CV_EINTEGRITY, "vault.no-recovery-commitment",
+		    "audit row 1, the first of the log, is missing or does not commit to "
+		    "a recovery key: the vault is damaged or was tampered with; restore it "
+		    "from a backup");
+	if (st == CV_OK)
+		memcpy(v->recovery_pk, f.pk, sizeof(f.pk));
 	return st;
 }
 
@@ -123,6 +165,8 @@ cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
 			    err, CV_EINTEGRITY, "vault.no-id",
 			    "'{1}' has no vault id: it is damaged or was never initialised", path);
 	}
+	if (st == CV_OK)
+		st = load_recovery_commitment(v, err);
 	if (st != CV_OK) {
 		cv_vault_close(v);
 		return st;

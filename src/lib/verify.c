@@ -438,7 +438,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 		const uint8_t *pk = signer_key(c, r->actor, r->seq);
 		uint8_t msg[CV_CHECKPOINT_MSG_LEN];
 
-		cv_checkpoint_msg(c->v->vault_id, r->seq, r->hash, msg);
+		cv_checkpoint_msg(c->v->vault_id, c->v->recovery_pk, r->seq, r->hash, msg);
 		if (!r->has_sig || !pk ||
 		    crypto_sign_verify_detached(r->sig, msg, sizeof(msg), pk) != 0) {
 			c->rep->bad_seq = r->seq;
@@ -602,7 +602,7 @@ static cv_status check_external(cv_vault *v, const char *text, int64_t log_size,
 		return cv_fail(err, CV_EINTEGRITY, "checkpoint.vault",
 			       "the checkpoint names another vault: either it is the wrong file, "
 			       "or this vault was replaced by another one");
-	cv_checkpoint_msg(x.vault_id, x.size, x.head, msg);
+	cv_checkpoint_msg(x.vault_id, v->recovery_pk, x.size, x.head, msg);
 	if (crypto_sign_verify_detached(x.sig, msg, sizeof(msg), x.pk) != 0)
 		return cv_fail(err, CV_EINTEGRITY, "checkpoint.signature",
 			       "the checkpoint file's signature does not verify: the file was "
