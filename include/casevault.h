@@ -144,6 +144,27 @@ const char *const *cv_words(cv_wordset set, size_t *n);
  * 1970 or later), or with time_too also a UTC time YYYY-MM-DDTHH:MM:SSZ. */
 int cv_time_valid(const char *s, int time_too);
 
+/*
+ * Showing text that came from the file on a terminal.  A unit is one
+ * UTF-8 character, or one byte where the text is not UTF-8.
+ *
+ * cv_text_safe_run - how many leading bytes of s[0..n) may reach a
+ * terminal as they are: printable characters only -- not a byte outside
+ * UTF-8, not a control character (C0, DEL, C1; with keep_lines newline and
+ * tab pass), not a bidi control or invisible format character (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2028, U+2029, U+2066..U+206F,
+ * U+FEFF), so that nothing stored can move the cursor, clear the screen,
+ * retitle the window or reorder and hide what is shown around it.
+ *
+ * cv_text_escape_one - writes into out the visible form of the unit at
+ * s[0] (n > 0): "\xNN" for an ASCII or non-UTF-8 byte, "\uNNNN" (or
+ * "\UNNNNNNNN") for a character; returns the bytes of s it stands for.
+ * A printer alternates the two until s is used up.
+ */
+#define CV_TEXT_ESC_MAX 12
+size_t cv_text_safe_run(const char *s, size_t n, int keep_lines);
+size_t cv_text_escape_one(const char *s, size_t n, char out[CV_TEXT_ESC_MAX]);
+
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
 	uint32_t t_cost;
