@@ -286,6 +286,7 @@ typedef struct cv_user_info {
 	int disabled;
 	const char *created; /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
 	const char *signer;  /* the admin who signed the current record */
+	int verified;	     /* the record verifies (identity and status chains) */
 } cv_user_info;
 
 typedef int (*cv_user_cb)(const cv_user_info *u, void *arg);
@@ -294,7 +295,9 @@ typedef int (*cv_user_cb)(const cv_user_info *u, void *arg);
  * be NULL for the vault's defaults. */
 cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
 		      size_t passlen, const cv_kdf_params *kdf, cv_err *err);
-/* Any role.  Calls cb for each user in id order; a non-zero return stops. */
+/* Any role.  Calls cb for each user in id order; a non-zero return stops.
+ * A record that fails verification is listed with verified = 0 (its fields
+ * are then only what the file says); a store error is an error. */
 cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err);
 /* Changes the acting user's own passphrase (the old one was given at login);
  * the secret keys are re-wrapped under a new salt. */
