@@ -176,11 +176,15 @@ typedef struct cv_kdf_params {
 #define CV_KDF_T_DEFAULT 3u
 #define CV_KDF_M_DEFAULT 65536u
 #define CV_KDF_P_DEFAULT 4u
-/* Floors (OWASP) and ceilings ("absurd") checked before the KDF runs. */
+/* Floors (OWASP) and ceilings ("absurd") checked before the KDF runs, at
+ * creation and on every parameter read from the file.  The work ceiling
+ * bounds t * m (KiB): two passes over 1 GiB, a few seconds, so a record
+ * cannot make a login take minutes. */
 #define CV_KDF_T_MIN 2u
 #define CV_KDF_M_MIN 19456u
 #define CV_KDF_T_MAX 64u
-#define CV_KDF_M_MAX 4194304u /* 4 GiB */
+#define CV_KDF_M_MAX 1048576u	 /* 1 GiB */
+#define CV_KDF_WORK_MAX 2097152u /* t * m */
 #define CV_KDF_P_MAX 64u
 
 #define CV_PASSPHRASE_MIN_CHARS 12
