@@ -144,6 +144,27 @@ const char *const *cv_words(cv_wordset set, size_t *n);
  * 1970 or later), or with time_too also a UTC time YYYY-MM-DDTHH:MM:SSZ. */
 int cv_time_valid(const char *s, int time_too);
 
+/*
+ * Showing text that came from the file on a terminal.  A unit is one
+ * UTF-8 character, or one byte where the text is not UTF-8.
+ *
+ * cv_text_safe_run - how many leading bytes of s[0..n) may reach a
+ * terminal as they are: printable characters only -- not a byte outside
+ * UTF-8, not a control character (C0, DEL, C1; with keep_lines newline and
+ * tab pass), not a bidi control or invisible format character (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2028, U+2029, U+2066..U+206F,
+ * U+FEFF), so that nothing stored can move the cursor, clear the screen,
+ * retitle the window or reorder and hide what is shown around it.
+ *
+ * cv_text_escape_one - writes into out the visible form of the unit at
+ * s[0] (n > 0): "\xNN" for an ASCII or non-UTF-8 byte, "\uNNNN" (or
+ * "\UNNNNNNNN") for a character; returns the bytes of s it stands for.
+ * A printer alternates the two until s is used up.
+ */
+#define CV_TEXT_ESC_MAX 12
+size_t cv_text_safe_run(const char *s, size_t n, int keep_lines);
+size_t cv_text_escape_one(const char *s, size_t n, char out[CV_TEXT_ESC_MAX]);
+
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
 	uint32_t t_cost;
@@ -155,11 +176,15 @@ typedef struct cv_kdf_params {
 #define CV_KDF_T_DEFAULT 3u
 #define CV_KDF_M_DEFAULT 65536u
 #define CV_KDF_P_DEFAULT 4u
-/* Floors (OWASP) and ceilings ("absurd") checked before the KDF runs. */
+/* Floors (OWASP) and ceilings ("absurd") checked before the KDF runs, at
+ * creation and on every parameter read from the file.  The work ceiling
+ * bounds t * m (KiB): two passes over 1 GiB, a few seconds, so a record
+ * cannot make a login take minutes. */
 #define CV_KDF_T_MIN 2u
 #define CV_KDF_M_MIN 19456u
 #define CV_KDF_T_MAX 64u
-#define CV_KDF_M_MAX 4194304u /* 4 GiB */
+#define CV_KDF_M_MAX 1048576u	 /* 1 GiB */
+#define CV_KDF_WORK_MAX 2097152u /* t * m */
 #define CV_KDF_P_MAX 64u
 
 #define CV_PASSPHRASE_MIN_CHARS 12
@@ -265,6 +290,7 @@ typedef struct cv_user_info {
 	int disabled;
 	const char *created; /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
 	const char *signer;  /* the admin who signed the current record */
+	int verified;	     /* the record verifies (identity and status chains) */
 } cv_user_info;
 
 typedef int (*cv_user_cb)(const cv_user_info *u, void *arg);
@@ -273,7 +299,9 @@ typedef int (*cv_user_cb)(const cv_user_info *u, void *arg);
  * be NULL for the vault's defaults. */
 cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
 		      size_t passlen, const cv_kdf_params *kdf, cv_err *err);
-/* Any role.  Calls cb for each user in id order; a non-zero return stops. */
+/* Any role.  Calls cb for each user in id order; a non-zero return stops.
+ * A record that fails verification is listed with verified = 0 (its fields
+ * are then only what the file says); a store error is an error. */
 cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err);
 /* Changes the acting user's own passphrase (the old one was given at login);
  * the secret keys are re-wrapped under a new salt. */

@@ -1073,7 +1073,7 @@ static int unwrap(const struct user *u, int64_t ad_id, const char *pass, uint8_t
 	assert_non_null(key);
 	assert_int_equal(u->kdf_alg, 1);
 	assert_true(u->kdf_t >= 2 && u->kdf_t <= 64);
-	assert_true(u->kdf_m >= 19456 && u->kdf_m <= 4194304);
+	assert_true(u->kdf_m >= 19456 && u->kdf_m <= 1048576 && u->kdf_t * u->kdf_m <= 2097152);
 	assert_true(u->kdf_p >= 1 && u->kdf_p <= 64 && u->kdf_m >= 8 * u->kdf_p);
 	assert_int_equal(argon2_hash((uint32_t)u->kdf_t, (uint32_t)u->kdf_m, (uint32_t)u->kdf_p,
 				     pass, strlen(pass), u->salt, SALT_LEN, key, KEY_LEN, NULL, 0,

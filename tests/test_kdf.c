@@ -172,7 +172,15 @@ static const struct {
     {{2, 19456, 0}, "p zero", "kdf.out-of-range"},
     {{2, 19456, 65}, "p above 64", "kdf.out-of-range"},
     {{2, 19456, UINT32_MAX}, "p huge", "kdf.out-of-range"},
-    {{2, CV_KDF_M_MAX + 1, 1}, "m above 4 GiB", "kdf.out-of-range"},
+    {{2, CV_KDF_M_MAX + 1, 1}, "m above 1 GiB", "kdf.out-of-range"},
+    {{2, 4194304, 4}, "m = 4 GiB", "kdf.out-of-range"},
+    {{CV_KDF_WORK_MAX / CV_KDF_M_MAX + 1, CV_KDF_M_MAX, 4},
+     "t * m above the work ceiling",
+     "kdf.out-of-range"},
+    {{CV_KDF_T_MAX, CV_KDF_WORK_MAX / CV_KDF_T_MAX + 1, 1},
+     "t = 64, m just too large",
+     "kdf.out-of-range"},
+    {{1000, CV_KDF_M_DEFAULT, CV_KDF_P_DEFAULT}, "t = 1000", "kdf.out-of-range"},
     {{2, UINT32_MAX, 4}, "m = 4 TiB", "kdf.out-of-range"},
     {{65, 19456, 1}, "t above 64", "kdf.out-of-range"},
     {{UINT32_MAX, 19456, 1}, "t huge", "kdf.out-of-range"},
@@ -208,7 +216,7 @@ static void test_params_check_messages(void **state)
 				     "(t>=2, m>=19456 KiB); use stronger ones");
 	assert_int_equal(cv_kdf_params_check(&wide, &err), CV_EUSAGE);
 	assert_string_equal(err.msg, "Argon2id parameters t=2 m=19456 KiB p=65 are out of range "
-				     "(t<=64, m<=4194304 KiB, 1<=p<=64)");
+				     "(t<=64, m<=1048576 KiB, t*m<=2097152, 1<=p<=64)");
 }
 
 static void test_params_check_accepts(void **state)
@@ -216,7 +224,9 @@ static void test_params_check_accepts(void **state)
 	static const cv_kdf_params ok[] = {
 	    {2, 19456, 1},
 	    {CV_KDF_T_DEFAULT, CV_KDF_M_DEFAULT, CV_KDF_P_DEFAULT},
-	    {CV_KDF_T_MAX, CV_KDF_M_MAX, CV_KDF_P_MAX}, /* checked, never run */
+	    /* checked, never run: each ceiling reached */
+	    {CV_KDF_WORK_MAX / CV_KDF_M_MAX, CV_KDF_M_MAX, CV_KDF_P_MAX},
+	    {CV_KDF_T_MAX, CV_KDF_WORK_MAX / CV_KDF_T_MAX, CV_KDF_P_MAX},
 	    {2, 19456, 64},
 	};
 	cv_err err = {0};

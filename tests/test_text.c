@@ -1,13 +1,16 @@
 /*
  * test_text.c - validation of what users type (text.c): the UTF-8 checker
  * (offsets and code point counts), single-line fields, user names,
- * passphrases (length counted in characters, not bytes) and the parsing
- * of audit time bounds.
+ * passphrases (length counted in characters, not bytes), the parsing
+ * of audit time bounds, and what may reach a terminal as it is and how
+ * the rest is shown (control characters, escape sequences, bidi
+ * controls).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -201,6 +204,213 @@ static void test_field_bad_utf8(void **state)
 	field_bad("\xc0\x80", 64, "field.utf8", "UTF-8", "byte offset 0");
 	field_bad("ok\xed\xa0\x80", 64, "field.utf8", "UTF-8", "byte offset 2");
 	field_bad("\xe4\xb8\xad\xe4\xb8", 64, "field.utf8", "UTF-8", "byte offset 3");
+}
+
+/* Every invisible direction or format character a single-line field
+ * refuses, as UTF-8, with its code point. */
+static const struct {
+	const char *utf8;
+	unsigned cp;
+} invisible[] = {
+    {"\xd8\x9c", 0x061c},				/* ARABIC LETTER MARK */
+    {"\xe2\x80\x8e", 0x200e},				/* LRM */
+    {"\xe2\x80\x8f", 0x200f},				/* RLM */
+    {"\xe2\x80\xaa", 0x202a},				/* LRE */
+    {"\xe2\x80\xab", 0x202b},				/* RLE */
+    {"\xe2\x80\xac", 0x202c},				/* PDF */
+    {"\xe2\x80\xad", 0x202d},				/* LRO */
+    {"\xe2\x80\xae", 0x202e},				/* RLO */
+    {"\xe2\x81\xa6", 0x2066},				/* LRI */
+    {"\xe2\x81\xa7", 0x2067},				/* RLI */
+    {"\xe2\x81\xa8", 0x2068},				/* FSI */
+    {"\xe2\x81\xa9", 0x2069},				/* PDI */
+    {"\xe2\x81\xaa", 0x206a},				/* deprecated format characters */
+    {"\xe2\x81\xaf", 0x206f}, {"\xe2\x80\xa8", 0x2028}, /* LINE SEPARATOR */
+    {"\xe2\x80\xa9", 0x2029},				/* PARAGRAPH SEPARATOR */
+    {"\xef\xbb\xbf", 0xfeff},				/* BOM / ZWNBSP */
+};
+
+static void test_field_bidi(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+		char s[32], cp[16];
+		cv_err err = {0};
+
+		/* After a three-byte CJK character: the offset is in bytes. */
+		snprintf(s, sizeof(s), "\xe6\x9d\x8e%sabc", invisible[i].utf8);
+		snprintf(cp, sizeof(cp), "U+%04X", invisible[i].cp);
+		field_bad(s, 64, "field.bidi", "byte offset 3", cp);
+		/* Alone, and at the end. */
+		assert_int_equal(cv_field_check("name", invisible[i].utf8, 64, &err), CV_EUSAGE);
+		assert_string_equal(err.code, "field.bidi");
+		snprintf(s, sizeof(s), "Li Mei%s", invisible[i].utf8);
+		field_bad(s, 64, "field.bidi", "byte offset 6", cp);
+	}
+	/* The classic: a name that reads "Li Mei" and hides a reversed tail. */
+	field_bad("Li Mei\xe2\x80\xae"
+		  "DILAVNI ERUTANGIS",
+		  64, "field.bidi", "U+202E", "remove it");
+}
+
+/* Neighbours of the refused characters pass: the check is not a range
+ * over all of General Punctuation. */
+static void test_field_bidi_neighbours(void **state)
+{
+	static const char *const ok[] = {
+	    "\xd8\x9b",	    /* U+061B ARABIC SEMICOLON */
+	    "\xe2\x80\x8d", /* U+200D ZERO WIDTH JOINER (emoji, Indic scripts) */
+	    "\xe2\x80\x90", /* U+2010 HYPHEN */
+	    "\xe2\x80\xa7", /* U+2027 HYPHENATION POINT */
+	    "\xe2\x80\xaf", /* U+202F NARROW NO-BREAK SPACE */
+	    "\xe2\x81\xa5", /* U+2065 (unassigned, not a format character) */
+	    "\xe2\x81\xb0", /* U+2070 SUPERSCRIPT ZERO */
+	    "\xef\xbb\xbe", /* U+FEFE ARABIC LIGATURE */
+	    "\xef\xbc\x8c", /* U+FF0C FULLWIDTH COMMA */
+	};
+	cv_err err = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (cv_field_check("name", ok[i], 64, &err) != CV_OK)
+			fail_msg("character %zu refused: %s", i, err.msg);
+}
+
+static void test_has_bidi(void **state)
+{
+	unsigned cp = 0;
+
+	(void)state;
+	assert_int_equal(cv_text_has_bidi("", 0, &cp), (size_t)-1);
+	assert_int_equal(cv_text_has_bidi("plain text\nwith lines\t", 22, &cp), (size_t)-1);
+	assert_int_equal(cv_text_has_bidi("ab\xe2\x80\xae", 5, &cp), 2);
+	assert_int_equal(cp, 0x202e);
+	/* The first one counts; the code point is optional. */
+	assert_int_equal(cv_text_has_bidi("\xef\xbb\xbfx\xe2\x80\x8f", 7, NULL), 0);
+	/* Bytes that are not UTF-8 are stepped over, not taken for one. */
+	assert_int_equal(cv_text_has_bidi("\xff\xe2\x80\xe2\x81\xa6", 6, &cp), 3);
+	assert_int_equal(cp, 0x2066);
+	/* A truncated one at the end is not one. */
+	assert_int_equal(cv_text_has_bidi("ab\xe2\x80", 4, &cp), (size_t)-1);
+	/* The length is honoured: the character past n is not seen. */
+	assert_int_equal(cv_text_has_bidi("ab\xe2\x80\xae", 2, &cp), (size_t)-1);
+}
+
+/* What a printer built on the two functions shows for s[0..n). */
+static void shown(const char *s, size_t n, int keep_lines, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	while (n > 0) {
+		char esc[CV_TEXT_ESC_MAX];
+		size_t k = cv_text_safe_run(s, n, keep_lines), e;
+
+		assert_true(k <= n);
+		assert_true(o + k < cap);
+		memcpy(out + o, s, k);
+		o += k;
+		s += k;
+		n -= k;
+		if (n == 0)
+			break;
+		k = cv_text_escape_one(s, n, esc);
+		assert_true(k >= 1 && k <= 4 && k <= n);
+		e = strlen(esc);
+		assert_true(e >= 4 && e < CV_TEXT_ESC_MAX && esc[0] == '\\');
+		assert_true(o + e < cap);
+		memcpy(out + o, esc, e);
+		o += e;
+		s += k;
+		n -= k;
+	}
+	out[o] = '\0';
+}
+
+#define SHOWN(lit, keep, want)                                                                     \
+	do {                                                                                       \
+		char got_[512];                                                                    \
+		shown(lit, sizeof(lit) - 1, keep, got_, sizeof(got_));                             \
+		if (strcmp(got_, want) != 0)                                                       \
+			fail_msg("line %d: shown as '%s', expected '%s'", __LINE__, got_, want);   \
+	} while (0)
+
+static void test_escape_terminal_sequences(void **state)
+{
+	(void)state;
+	SHOWN("plain: ASCII, caf\xc3\xa9, \xe6\x9d\x8e\xe6\xa2\x85 \xf0\x9f\x98\x80", 0,
+	      "plain: ASCII, caf\xc3\xa9, \xe6\x9d\x8e\xe6\xa2\x85 \xf0\x9f\x98\x80");
+	SHOWN("", 0, "");
+	/* Clear the screen, retitle the window, hide text, move the cursor. */
+	SHOWN("a\x1b[2Jb", 0, "a\\x1b[2Jb");
+	SHOWN("\x1b]0;owned\x07", 0, "\\x1b]0;owned\\x07");
+	SHOWN("ok\x1b[8mSIGNATURE INVALID\x1b[0m", 0, "ok\\x1b[8mSIGNATURE INVALID\\x1b[0m");
+	SHOWN("x\rSIGNATURE OK", 0, "x\\x0dSIGNATURE OK");
+	SHOWN("bs\x08\x08", 0, "bs\\x08\\x08");
+	SHOWN("del\x7f", 0, "del\\x7f");
+	/* C1 controls, CSI among them, as characters. */
+	SHOWN("a\xc2\x9b"
+	      "2J",
+	      0, "a\\u009b2J");
+	SHOWN("\xc2\x80\xc2\x85\xc2\x9f", 0, "\\u0080\\u0085\\u009f");
+	/* A byte that is not UTF-8 (a raw 8-bit CSI), and a truncated one. */
+	SHOWN("a\x9b"
+	      "2J",
+	      0, "a\\x9b2J");
+	SHOWN("z\xe2\x80", 0, "z\\xe2\\x80");
+	SHOWN("\xc0\xaf", 0, "\\xc0\\xaf"); /* overlong '/' */
+}
+
+static void test_escape_bidi(void **state)
+{
+	(void)state;
+	SHOWN("Li Mei\xe2\x80\xae"
+	      "DILAVNI",
+	      0, "Li Mei\\u202eDILAVNI");
+	SHOWN("\xe2\x81\xa6x\xe2\x81\xa9", 0, "\\u2066x\\u2069");
+	SHOWN("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f", 0, "\\u061c\\u200e\\u200f");
+	SHOWN("\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf", 0, "\\u2028\\u2029\\ufeff");
+	/* Every one in the refused list is shown escaped. */
+	for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+		char got[64], want[16];
+
+		shown(invisible[i].utf8, strlen(invisible[i].utf8), 1, got, sizeof(got));
+		snprintf(want, sizeof(want), "\\u%04x", invisible[i].cp);
+		assert_string_equal(got, want);
+	}
+}
+
+static void test_escape_lines(void **state)
+{
+	(void)state;
+	/* Single-line: newline and tab are escaped, so no field can forge a
+	 * line of its own. */
+	SHOWN("a\nSIGNATURE OK\tb", 0, "a\\x0aSIGNATURE OK\\x09b");
+	/* Text: they pass; carriage return and escape sequences do not. */
+	SHOWN("line 1\n\tline 2\r\n\x1b[2J", 1, "line 1\n\tline 2\\x0d\n\\x1b[2J");
+}
+
+static void test_escape_one_forms(void **state)
+{
+	char esc[CV_TEXT_ESC_MAX];
+
+	(void)state;
+	assert_int_equal(cv_text_escape_one("\x1b[", 2, esc), 1);
+	assert_string_equal(esc, "\\x1b");
+	assert_int_equal(cv_text_escape_one("\xe2\x80\xae", 3, esc), 3);
+	assert_string_equal(esc, "\\u202e");
+	/* Above the BMP (called on a safe character it still escapes it). */
+	assert_int_equal(cv_text_escape_one("\xf0\x9f\x98\x80", 4, esc), 4);
+	assert_string_equal(esc, "\\U0001f600");
+	/* Truncated: one byte at a time. */
+	assert_int_equal(cv_text_escape_one("\xe2\x80", 2, esc), 1);
+	assert_string_equal(esc, "\\xe2");
+	assert_int_equal(cv_text_escape_one("", 0, esc), 0);
+	assert_string_equal(esc, "");
+	/* The safe run stops exactly at the first unsafe unit. */
+	assert_int_equal(cv_text_safe_run("abc\xe6\x9d\x8e\x1b", 7, 0), 6);
+	assert_int_equal(cv_text_safe_run("abc\xe6\x9d", 5, 0), 3);
+	assert_int_equal(cv_text_safe_run("a\nb", 3, 0), 1);
+	assert_int_equal(cv_text_safe_run("a\nb", 3, 1), 3);
 }
 
 static void test_name(void **state)
@@ -514,6 +724,13 @@ int main(void)
 		cmocka_unit_test(test_field_too_long),
 		cmocka_unit_test(test_field_control),
 		cmocka_unit_test(test_field_bad_utf8),
+		cmocka_unit_test(test_field_bidi),
+		cmocka_unit_test(test_field_bidi_neighbours),
+		cmocka_unit_test(test_has_bidi),
+		cmocka_unit_test(test_escape_terminal_sequences),
+		cmocka_unit_test(test_escape_bidi),
+		cmocka_unit_test(test_escape_lines),
+		cmocka_unit_test(test_escape_one_forms),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_passphrase_length_in_chars),
 		cmocka_unit_test(test_passphrase_too_long),

@@ -107,11 +107,23 @@ cv_status cli_setup(struct cli *c, const char *target, const char *kind, const c
  */
 cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out, size_t *len);
 
-/* Prints s with control characters shown as \xNN, so that a tampered log
- * cannot drive the terminal. */
+/*
+ * cli_put_safe - prints s with everything that could drive or deceive a
+ * terminal shown escaped (cv_text_safe_run: control characters as \xNN,
+ * bidi controls and invisible format characters as \uNNNN, bytes outside
+ * UTF-8 as \xNN).  Every string that came from the vault reaches a
+ * terminal through it (or through cli_linef).
+ */
 void cli_put_safe(FILE *f, const char *s);
 /* The same for n bytes of text; keep_lines lets newlines and tabs through. */
 void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines);
+/*
+ * cli_linef - one line: fmt and its arguments formatted, then written
+ * through cli_put_text (nothing in it passes unescaped, newlines and tabs
+ * included), then a newline.  fmt itself must hold no newline.  The way to
+ * print a line that mixes fixed words with strings from the vault.
+ */
+void cli_linef(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reads the recovery code like a passphrase (the next --passphrase-fd
  * line, or the terminal without echo); sodium_malloc'd. */
@@ -125,6 +137,16 @@ cv_status cli_recovery_code(struct cli *c, char **out);
  */
 cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
 		   char **out, size_t *len);
+
+/*
+ * cli_json_str - a JSON string of s for json_pack's "o" (NULL for NULL, so
+ * "o?" writes null).  Text from the vault need not be UTF-8 (a damaged or
+ * forged file): jansson would refuse it and the whole object would vanish
+ * from the output, so such text is written with what is not printable
+ * escaped (\xNN, \uNNNN) instead.  cli_json_strn: n bytes of s.
+ */
+json_t *cli_json_str(const char *s);
+json_t *cli_json_strn(const char *s, size_t n);
 
 /* Prints one JSON value as a line on stdout and frees it. */
 void cli_json_line(json_t *o);

@@ -19,26 +19,17 @@ static int print_row(const cv_audit_row *r, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack(
-		    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "seq", (json_int_t)r->seq, "time",
-		    r->time, "actor", r->actor, "action", r->action, "object", r->object, "outcome",
-		    r->outcome, "detail", r->detail, "signed", r->signed_checkpoint);
+		json_t *o =
+		    json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "seq", (json_int_t)r->seq,
+			      "time", cli_json_str(r->time), "actor", cli_json_str(r->actor),
+			      "action", cli_json_str(r->action), "object", cli_json_str(r->object),
+			      "outcome", cli_json_str(r->outcome), "detail",
+			      cli_json_str(r->detail), "signed", r->signed_checkpoint);
 		cli_json_line(o);
 		return 0;
 	}
-	printf("%6lld %s ", (long long)r->seq, r->time);
-	cli_put_safe(stdout, r->actor);
-	putchar(' ');
-	cli_put_safe(stdout, r->action);
-	putchar(' ');
-	cli_put_safe(stdout, r->object);
-	putchar(' ');
-	cli_put_safe(stdout, r->outcome);
-	if (r->detail[0]) {
-		fputs(" -- ", stdout);
-		cli_put_safe(stdout, r->detail);
-	}
-	putchar('\n');
+	cli_linef(stdout, "%6lld %s %s %s %s %s%s%s", (long long)r->seq, r->time, r->actor,
+		  r->action, r->object, r->outcome, r->detail[0] ? " -- " : "", r->detail);
 	return 0;
 }
 
@@ -131,12 +122,12 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	st = cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
 	if (c->json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s?}", "intact", st == CV_OK,
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o?}", "intact", st == CV_OK,
 				      "rows", (json_int_t)rep.rows, "checkpoints",
 				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
 				      "stored_rows", (json_int_t)rep.rows_committed,
 				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
-				      st == CV_OK ? NULL : cli_message(&c->err));
+				      cli_json_str(st == CV_OK ? NULL : cli_message(&c->err)));
 		cli_json_line(o);
 	}
 	if (st != CV_OK)
@@ -203,7 +194,7 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "checkpoint written to '%s'; keep a copy outside the vault\n",
 			file);
 	} else {
-		fputs(text, stdout);
+		cli_put_text(stdout, text, strlen(text), 1);
 	}
 	free(text);
 	return CV_OK;

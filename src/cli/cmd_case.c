@@ -12,22 +12,18 @@
 
 static json_t *case_json(const cv_case_info *i)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s,"
-			 " s:b, s:s, s:s, s:s}",
-			 "id", i->id, "status", i->status, "opened_at", i->opened_at, "closed_at",
-			 i->closed_at, "opened_by", i->opened_by, "student_id", i->student_id,
-			 "name", i->name, "gender", i->gender, "grade", (int)i->grade, "class",
-			 i->class_name, "category", i->category, "born", i->born, "guardian",
-			 i->guardian, "guardian_phone", i->guardian_phone, "minor", i->minor,
-			 "student_consent", i->student_consent, "guardian_consent",
-			 i->guardian_consent, "consent_withdrawn_on", i->withdrawn_on);
-}
-
-static void put_line(const char *label, const char *value)
-{
-	printf("  %-9s ", label);
-	cli_put_safe(stdout, value);
-	putchar('\n');
+	return json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, "
+	    "s:o}",
+	    "id", cli_json_str(i->id), "status", cli_json_str(i->status), "opened_at",
+	    cli_json_str(i->opened_at), "closed_at", cli_json_str(i->closed_at), "opened_by",
+	    cli_json_str(i->opened_by), "student_id", cli_json_str(i->student_id), "name",
+	    cli_json_str(i->name), "gender", cli_json_str(i->gender), "grade", (int)i->grade,
+	    "class", cli_json_str(i->class_name), "category", cli_json_str(i->category), "born",
+	    cli_json_str(i->born), "guardian", cli_json_str(i->guardian), "guardian_phone",
+	    cli_json_str(i->guardian_phone), "minor", i->minor, "student_consent",
+	    cli_json_str(i->student_consent), "guardian_consent", cli_json_str(i->guardian_consent),
+	    "consent_withdrawn_on", cli_json_str(i->withdrawn_on));
 }
 
 static int print_case_line(const cv_case_info *i, void *arg)
@@ -38,37 +34,30 @@ static int print_case_line(const cv_case_info *i, void *arg)
 		cli_json_line(case_json(i));
 		return 0;
 	}
-	printf("%-8s %-6s ", i->id, i->status);
-	cli_put_safe(stdout, i->name);
-	printf("  grade %u  %s  opened %.10s\n", i->grade, i->category, i->opened_at);
+	cli_linef(stdout, "%-8s %-6s %s  grade %u  %s  opened %.10s", i->id, i->status, i->name,
+		  i->grade, i->category, i->opened_at);
 	return 0;
 }
 
 static int print_case_full(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
-	char buf[256];
 
 	if (c->json)
 		return 0; /* case show --json collects everything into one object */
-	printf("%s  %s  opened %.10s by %s%s%.10s\n", i->id, i->status, i->opened_at, i->opened_by,
-	       i->closed_at[0] ? ", closed " : "", i->closed_at);
-	snprintf(buf, sizeof(buf), "%s (%s), %s, grade %u, class %s", i->name, i->student_id,
-		 i->gender, i->grade, i->class_name);
-	put_line("student", buf);
-	snprintf(buf, sizeof(buf), "%s%s", i->born[0] ? i->born : "not given",
-		 i->minor ? " (minor: guardian consent needed too)" : "");
-	put_line("born", buf);
-	put_line("category", i->category);
-	if (i->guardian[0]) {
-		snprintf(buf, sizeof(buf), "%s %s", i->guardian, i->guardian_phone);
-		put_line("guardian", buf);
-	}
-	snprintf(buf, sizeof(buf), "student: %s; guardian: %s%s%s",
-		 i->student_consent[0] ? i->student_consent : "none",
-		 i->guardian_consent[0] ? i->guardian_consent : "none",
-		 i->withdrawn_on[0] ? "; withdrawn on " : "", i->withdrawn_on);
-	put_line("consent", buf);
+	cli_linef(stdout, "%s  %s  opened %.10s by %s%s%.10s", i->id, i->status, i->opened_at,
+		  i->opened_by, i->closed_at[0] ? ", closed " : "", i->closed_at);
+	cli_linef(stdout, "  %-9s %s (%s), %s, grade %u, class %s", "student", i->name,
+		  i->student_id, i->gender, i->grade, i->class_name);
+	cli_linef(stdout, "  %-9s %s%s", "born", i->born[0] ? i->born : "not given",
+		  i->minor ? " (minor: guardian consent needed too)" : "");
+	cli_linef(stdout, "  %-9s %s", "category", i->category);
+	if (i->guardian[0])
+		cli_linef(stdout, "  %-9s %s %s", "guardian", i->guardian, i->guardian_phone);
+	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", "consent",
+		  i->student_consent[0] ? i->student_consent : "none",
+		  i->guardian_consent[0] ? i->guardian_consent : "none",
+		  i->withdrawn_on[0] ? "; withdrawn on " : "", i->withdrawn_on);
 	return 0;
 }
 
@@ -141,7 +130,7 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 			"warning: this student already has %d other open case(s); see 'casevault "
 			"case find --student-id ...'\n",
 			dup);
-	printf("%s\n", id);
+	cli_linef(stdout, "%s", id);
 	return CV_OK;
 }
 
@@ -219,40 +208,43 @@ static int show_consent(const cv_consent_event *e, void *arg)
 	struct show *x = arg;
 
 	if (x->c->json) {
-		json_array_append_new(x->consent,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "action",
-						e->action, "by", e->by, "method", e->method, "date",
-						e->date, "scopes", e->scopes, "verified_by",
-						e->verified_by, "recorded_by", e->recorded_by));
+		json_array_append_new(
+		    x->consent,
+		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "action",
+			      cli_json_str(e->action), "by", cli_json_str(e->by), "method",
+			      cli_json_str(e->method), "date", cli_json_str(e->date), "scopes",
+			      cli_json_str(e->scopes), "verified_by", cli_json_str(e->verified_by),
+			      "recorded_by", cli_json_str(e->recorded_by)));
 		return 0;
 	}
-	printf("  consent   %s %s by %s%s%s, %s (verified by %s)\n", e->date, e->action, e->by,
-	       e->method[0] ? ", " : "", e->method, e->scopes,
-	       e->verified_by[0] ? e->verified_by : e->recorded_by);
+	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date, e->action,
+		  e->by, e->method[0] ? ", " : "", e->method, e->scopes,
+		  e->verified_by[0] ? e->verified_by : e->recorded_by);
 	return 0;
 }
 
 static json_t *note_json(const cv_note_info *n)
 {
-	json_t *o =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b}", "id", n->id,
-		      "case", n->case_id, "kind", n->kind, "status", n->status, "author", n->author,
-		      "created_at", n->created_at, "updated_at", n->updated_at, "amends", n->amends,
-		      "version", (json_int_t)n->version, "overdue", n->overdue, "signature_ok",
-		      n->signature_ok, "before_consent_withdrawal", n->after_withdrawal);
+	json_t *o = json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:b, s:b}", "id",
+	    cli_json_str(n->id), "case", cli_json_str(n->case_id), "kind", cli_json_str(n->kind),
+	    "status", cli_json_str(n->status), "author", cli_json_str(n->author), "created_at",
+	    cli_json_str(n->created_at), "updated_at", cli_json_str(n->updated_at), "amends",
+	    cli_json_str(n->amends), "version", (json_int_t)n->version, "overdue", n->overdue,
+	    "signature_ok", n->signature_ok, "before_consent_withdrawal", n->after_withdrawal);
 
 	if (o && n->text)
-		json_object_set_new(o, "text", json_stringn(n->text, n->text_len));
+		json_object_set_new(o, "text", cli_json_strn(n->text, n->text_len));
 	return o;
 }
 
 static void note_line(const cv_note_info *n)
 {
-	printf("  note      %s %-8s %-5s %.10s %s%s%s%s%s%s\n", n->id, n->kind, n->status,
-	       n->created_at, n->author, n->amends[0] ? " amends " : "", n->amends,
-	       n->overdue ? " OVERDUE (draft past the archive deadline)" : "",
-	       strcmp(n->status, "final") == 0 && !n->signature_ok ? " SIGNATURE INVALID" : "",
-	       n->after_withdrawal ? " [written before consent was withdrawn]" : "");
+	cli_linef(stdout, "  note      %s %-8s %-5s %.10s %s%s%s%s%s%s", n->id, n->kind, n->status,
+		  n->created_at, n->author, n->amends[0] ? " amends " : "", n->amends,
+		  n->overdue ? " OVERDUE (draft past the archive deadline)" : "",
+		  strcmp(n->status, "final") == 0 && !n->signature_ok ? " SIGNATURE INVALID" : "",
+		  n->after_withdrawal ? " [written before consent was withdrawn]" : "");
 }
 
 static int show_note(const cv_note_info *n, void *arg)
@@ -271,40 +263,36 @@ static int show_test(const cv_test_info *t, void *arg)
 	struct show *x = arg;
 
 	if (x->c->json) {
-		json_array_append_new(x->tests,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", t->id,
-						"created_at", t->created_at, "author", t->author,
-						"scale", t->scale, "score", t->score, "notes",
-						t->notes, "under_crisis", t->crisis));
+		json_array_append_new(
+		    x->tests,
+		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", cli_json_str(t->id),
+			      "created_at", cli_json_str(t->created_at), "author",
+			      cli_json_str(t->author), "scale", cli_json_str(t->scale), "score",
+			      cli_json_str(t->score), "notes", cli_json_str(t->notes),
+			      "under_crisis", t->crisis));
 		return 0;
 	}
-	printf("  test      %s %.10s ", t->id, t->created_at);
-	cli_put_safe(stdout, t->scale);
-	fputs(": ", stdout);
-	cli_put_safe(stdout, t->score);
-	if (t->notes[0]) {
-		fputs(" -- ", stdout);
-		cli_put_safe(stdout, t->notes);
-	}
-	putchar('\n');
+	cli_linef(stdout, "  test      %s %.10s %s: %s%s%s", t->id, t->created_at, t->scale,
+		  t->score, t->notes[0] ? " -- " : "", t->notes);
 	return 0;
 }
 
 static json_t *referral_json(const cv_referral_info *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id",
-			 r->id, "case", r->case_id, "date", r->date, "to", r->to, "reason",
-			 r->reason, "urgency", r->urgency, "disclosed", r->disclosed, "status",
-			 r->status, "last_update", r->last_update, "due", r->due, "overdue",
-			 r->overdue, "under_crisis", r->crisis);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id",
+			 cli_json_str(r->id), "case", cli_json_str(r->case_id), "date",
+			 cli_json_str(r->date), "to", cli_json_str(r->to), "reason",
+			 cli_json_str(r->reason), "urgency", cli_json_str(r->urgency), "disclosed",
+			 cli_json_str(r->disclosed), "status", cli_json_str(r->status),
+			 "last_update", cli_json_str(r->last_update), "due", cli_json_str(r->due),
+			 "overdue", r->overdue, "under_crisis", r->crisis);
 }
 
-static void referral_line(const cv_referral_info *r)
+static void referral_line(const cv_referral_info *r, const char *indent)
 {
-	printf("%s %s %s ", r->id, r->case_id, r->date);
-	cli_put_safe(stdout, r->to);
-	printf(" (%s, %s) %s%s%s%s\n", r->reason, r->urgency, r->status,
-	       r->due[0] ? ", follow-up due " : "", r->due, r->overdue ? " OVERDUE" : "");
+	cli_linef(stdout, "%s%s %s %s %s (%s, %s) %s%s%s%s", indent, r->id, r->case_id, r->date,
+		  r->to, r->reason, r->urgency, r->status, r->due[0] ? ", follow-up due " : "",
+		  r->due, r->overdue ? " OVERDUE" : "");
 }
 
 static int show_referral(const cv_referral_info *r, void *arg)
@@ -315,11 +303,9 @@ static int show_referral(const cv_referral_info *r, void *arg)
 		json_array_append_new(x->referrals, referral_json(r));
 		return 0;
 	}
-	fputs("  referral  ", stdout);
-	referral_line(r);
-	printf("            disclosed: ");
-	cli_put_safe(stdout, r->disclosed);
-	printf("%s\n", r->crisis ? " (under the crisis exception)" : "");
+	referral_line(r, "  referral  ");
+	cli_linef(stdout, "            disclosed: %s%s", r->disclosed,
+		  r->crisis ? " (under the crisis exception)" : "");
 	return 0;
 }
 
@@ -328,23 +314,23 @@ static int show_followup(const cv_followup_info *f, void *arg)
 	struct show *x = arg;
 
 	if (x->c->json) {
-		json_array_append_new(x->followups,
-				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "referral",
-						f->referral_id, "date", f->date, "status",
-						f->status, "note", f->note, "author", f->author));
+		json_array_append_new(
+		    x->followups,
+		    json_pack("{s:o, s:o, s:o, s:o, s:o}", "referral", cli_json_str(f->referral_id),
+			      "date", cli_json_str(f->date), "status", cli_json_str(f->status),
+			      "note", cli_json_str(f->note), "author", cli_json_str(f->author)));
 		return 0;
 	}
-	printf("  followup  %s %s %s ", f->referral_id, f->date, f->status);
-	cli_put_safe(stdout, f->note);
-	putchar('\n');
+	cli_linef(stdout, "  followup  %s %s %s %s", f->referral_id, f->date, f->status, f->note);
 	return 0;
 }
 
 static json_t *watch_json(const cv_watch_info *w)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "case", w->case_id, "name", w->name,
-			 "tag", w->tag, "every_days", (int)w->every_days, "due", w->due,
-			 "last_done", w->last_done, "overdue", w->overdue);
+	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:o, s:b}", "case", cli_json_str(w->case_id),
+			 "name", cli_json_str(w->name), "tag", cli_json_str(w->tag), "every_days",
+			 (int)w->every_days, "due", cli_json_str(w->due), "last_done",
+			 cli_json_str(w->last_done), "overdue", w->overdue);
 }
 
 static int show_watch(const cv_watch_info *w, void *arg)
@@ -354,8 +340,8 @@ static int show_watch(const cv_watch_info *w, void *arg)
 	if (x->c->json)
 		json_array_append_new(x->watch, watch_json(w));
 	else
-		printf("  register  %s every %ud, next follow-up %s%s\n", w->tag, w->every_days,
-		       w->due, w->overdue ? " OVERDUE" : "");
+		cli_linef(stdout, "  register  %s every %ud, next follow-up %s%s", w->tag,
+			  w->every_days, w->due, w->overdue ? " OVERDUE" : "");
 	return 0;
 }
 
@@ -464,11 +450,11 @@ int cli_print_note(const cv_note_info *n, void *arg)
 		cli_json_line(note_json(n));
 		return 0;
 	}
-	printf("%s  case %s  %s  %s  by %s  written %s%s%s\n", n->id, n->case_id, n->kind,
-	       n->status, n->author, n->created_at, n->amends[0] ? "  amends " : "", n->amends);
+	cli_linef(stdout, "%s  case %s  %s  %s  by %s  written %s%s%s", n->id, n->case_id, n->kind,
+		  n->status, n->author, n->created_at, n->amends[0] ? "  amends " : "", n->amends);
 	if (strcmp(n->status, "final") == 0)
-		printf("signed %s: %s\n", n->updated_at,
-		       n->signature_ok ? "signature verified" : "SIGNATURE DOES NOT VERIFY");
+		cli_linef(stdout, "signed %s: %s", n->updated_at,
+			  n->signature_ok ? "signature verified" : "SIGNATURE DOES NOT VERIFY");
 	if (n->after_withdrawal)
 		printf("consent was withdrawn after this note was written\n");
 	putchar('\n');
@@ -486,7 +472,7 @@ int cli_print_referral(const cv_referral_info *r, void *arg)
 	if (c->json)
 		cli_json_line(referral_json(r));
 	else
-		referral_line(r);
+		referral_line(r, "");
 	return 0;
 }
 
@@ -498,10 +484,9 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 		cli_json_line(watch_json(w));
 		return 0;
 	}
-	printf("%-8s ", w->case_id);
-	cli_put_safe(stdout, w->name);
-	printf("  %s every %ud  next %s%s%s%s\n", w->tag, w->every_days, w->due,
-	       w->last_done[0] ? "  last " : "", w->last_done, w->overdue ? "  OVERDUE" : "");
+	cli_linef(stdout, "%-8s %s  %s every %ud  next %s%s%s%s", w->case_id, w->name, w->tag,
+		  w->every_days, w->due, w->last_done[0] ? "  last " : "", w->last_done,
+		  w->overdue ? "  OVERDUE" : "");
 	return 0;
 }
 
@@ -517,7 +502,7 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_close(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("closed %s\n", argv[i]);
+	cli_linef(stdout, "closed %s", argv[i]);
 	return CV_OK;
 }
 
@@ -531,7 +516,7 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("reopened %s\n", argv[i]);
+	cli_linef(stdout, "reopened %s", argv[i]);
 	return CV_OK;
 }
 
@@ -546,7 +531,7 @@ int cmd_case_share(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("shared %s with '%s'\n", argv[i], argv[i + 1]);
+	cli_linef(stdout, "shared %s with '%s'", argv[i], argv[i + 1]);
 	return CV_OK;
 }
 
@@ -585,7 +570,7 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("handed %s over to '%s'\n", argv[optind], to);
+	cli_linef(stdout, "handed %s over to '%s'", argv[optind], to);
 	return CV_OK;
 }
 
@@ -615,6 +600,6 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("shredded %s: every copy of its key is destroyed\n", argv[optind]);
+	cli_linef(stdout, "shredded %s: every copy of its key is destroyed", argv[optind]);
 	return CV_OK;
 }

@@ -31,10 +31,10 @@ int cmd_config_set(struct cli *c, int argc, char **argv)
 	    cv_config_set(c->s, argv[optind], argv[optind + 1], &c->err) != CV_OK)
 		return cli_fail(c);
 	if (c->json)
-		cli_json_line(
-		    json_pack("{s:s, s:s}", "name", argv[optind], "value", argv[optind + 1]));
+		cli_json_line(json_pack("{s:o, s:o}", "name", cli_json_str(argv[optind]), "value",
+					cli_json_str(argv[optind + 1])));
 	else
-		printf("%s = %s\n", argv[optind], argv[optind + 1]);
+		cli_linef(stdout, "%s = %s", argv[optind], argv[optind + 1]);
 	return CV_OK;
 }
 
@@ -54,26 +54,18 @@ static int show_setting(const cv_setting_info *i, void *arg)
 	x->found = 1;
 	if (x->list) {
 		json_array_append_new(
-		    x->list, json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", i->name, "value",
-				       i->value, "default", i->dflt, "is_default", i->is_default,
-				       "signer", i->is_default ? NULL : i->signer));
+		    x->list, json_pack("{s:o, s:o, s:o, s:b, s:o?}", "name", cli_json_str(i->name),
+				       "value", cli_json_str(i->value), "default",
+				       cli_json_str(i->dflt), "is_default", i->is_default, "signer",
+				       cli_json_str(i->is_default ? NULL : i->signer)));
 		return 0;
 	}
 	if (x->only) {
-		cli_put_safe(stdout, i->value);
-		fputc('\n', stdout);
+		cli_linef(stdout, "%s", i->value);
 		return 1;
 	}
-	printf("%-14s ", i->name);
-	cli_put_safe(stdout, *i->value ? i->value : "(system)");
-	if (i->is_default) {
-		fputs("  (default)", stdout);
-	} else {
-		fputs("  (set by ", stdout);
-		cli_put_safe(stdout, i->signer);
-		fputc(')', stdout);
-	}
-	fputc('\n', stdout);
+	cli_linef(stdout, "%-14s %s  (%s%s%s", i->name, *i->value ? i->value : "(system)",
+		  i->is_default ? "default" : "set by ", i->is_default ? "" : i->signer, ")");
 	return 0;
 }
 

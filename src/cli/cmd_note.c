@@ -116,7 +116,7 @@ int cmd_note_edit(struct cli *c, int argc, char **argv)
 	sodium_free(text);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("updated %s\n", argv[i]);
+	cli_linef(stdout, "updated %s", argv[i]);
 	return CV_OK;
 }
 
@@ -133,7 +133,7 @@ int cmd_note_finalize(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("finalized %s: signed, and immutable from now on\n", argv[optind]);
+	cli_linef(stdout, "finalized %s: signed, and immutable from now on", argv[optind]);
 	return CV_OK;
 }
 
@@ -211,7 +211,7 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("recorded %s consent on %s\n", in.by, argv[optind]);
+	cli_linef(stdout, "recorded %s consent on %s", in.by, argv[optind]);
 	return CV_OK;
 }
 
@@ -241,8 +241,9 @@ int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_withdraw(c->s, argv[optind], by, scopes, date, &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("consent withdrawn on %s: no new work until it is recorded again; existing "
-	       "records stay\n",
-	       argv[optind]);
+	cli_linef(stdout,
+		  "consent withdrawn on %s: no new work until it is recorded again; existing "
+		  "records stay",
+		  argv[optind]);
 	return CV_OK;
 }

@@ -127,7 +127,7 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("referral %s: %s\n", argv[optind], status);
+	cli_linef(stdout, "referral %s: %s", argv[optind], status);
 	return CV_OK;
 }
 
@@ -196,7 +196,8 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("%s is on the key-student register (%s, every %u days)\n", argv[optind], tag, days);
+	cli_linef(stdout, "%s is on the key-student register (%s, every %u days)", argv[optind],
+		  tag, days);
 	return CV_OK;
 }
 
@@ -230,6 +231,6 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("follow-up recorded on %s\n", argv[optind]);
+	cli_linef(stdout, "follow-up recorded on %s", argv[optind]);
 	return CV_OK;
 }

@@ -72,15 +72,20 @@ static int print_user(const cv_user_info *u, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)u->id,
-				      "name", u->name, "role", cv_role_name(u->role), "status",
-				      u->disabled ? "disabled" : "active", "created", u->created,
-				      "signed_by", u->signer);
+		json_t *o = json_pack(
+		    "{s:I, s:o, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)u->id, "name",
+		    cli_json_str(u->name), "role", cv_role_name(u->role), "status",
+		    u->disabled ? "disabled" : "active", "created", cli_json_str(u->created),
+		    "signed_by", cli_json_str(u->signer), "verified", u->verified);
 		cli_json_line(o);
 		return 0;
 	}
-	printf("%-20s %-11s %-9s %s  signed by %s\n", u->name, cv_role_name(u->role),
-	       u->disabled ? "disabled" : "active", u->created, u->signer);
+	/* A record that does not verify is shown as what the file claims,
+	 * marked so that no one takes it for a signed one. */
+	cli_linef(stdout, "%-20s %-11s %-9s %s  signed by %s%s", u->name, cv_role_name(u->role),
+		  u->disabled ? "disabled" : "active", u->created, u->signer,
+		  u->verified ? ""
+			      : "  UNVERIFIED (fails verification: run 'casevault audit verify')");
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "banned.h"
 
@@ -19,19 +21,53 @@ void cli_put_safe(FILE *f, const char *s)
 
 void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	/* The library decides what is printable; here it is only written: a
+	 * printable run as it is, then one unit escaped. */
+	while (n > 0) {
+		char esc[CV_TEXT_ESC_MAX];
+		size_t k = cv_text_safe_run(s, n, keep_lines);
 
-	for (; p < end; p++) {
-		if (keep_lines && (*p == '\n' || *p == '\t')) {
-			fputc(*p, f);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\x%02x", *p);
-		} else if (*p == 0xc2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9f) { /* C1 */
-			fprintf(f, "\\xc2\\x%02x", p[1]);
-			p++;
-		} else
-			fputc(*p, f);
+		fwrite(s, 1, k, f);
+		s += k;
+		n -= k;
+		if (n == 0)
+			break;
+		k = cv_text_escape_one(s, n, esc);
+		fputs(esc, f);
+		s += k;
+		n -= k;
 	}
+}
+
+void cli_linef(FILE *f, const char *fmt, ...)
+{
+	char small[512], *buf = small;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		char *big = malloc((size_t)n + 1);
+
+		if (big) {
+			va_start(ap, fmt);
+			vsnprintf(big, (size_t)n + 1, fmt, ap);
+			va_end(ap);
+			buf = big;
+		} else {
+			n = (int)sizeof(small) - 1; /* the part that fits, still escaped */
+		}
+	}
+	cli_put_text(f, buf, (size_t)n, 0);
+	fputc('\n', f);
+	/* The line may hold a student's name: leave no copy behind. */
+	sodium_memzero(buf, buf == small ? sizeof(small) : (size_t)n + 1);
+	if (buf != small)
+		free(buf);
 }
 
 int cli_parse_u32(const char *s, unsigned *out)
@@ -64,18 +100,48 @@ static void json_line_to(FILE *f, json_t *o)
 	json_decref(o);
 }
 
-/* Copies s into out with every byte outside printable ASCII as \xNN. */
-static void ascii_only(const char *s, char *out, size_t cap)
+json_t *cli_json_strn(const char *s, size_t n)
 {
+	json_t *j;
+	char *buf;
 	size_t o = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < cap; p++) {
-		if (*p < 0x20 || *p >= 0x7f)
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
-		else
-			out[o++] = (char)*p;
+	if (!s)
+		return NULL;
+	j = json_stringn(s, n);
+	if (j)
+		return j;
+	/* Not UTF-8: jansson refuses it, and the whole line would vanish.  It
+	 * is written as a terminal would show it instead (at most 4 bytes for
+	 * every byte: "\xNN"). */
+	buf = malloc(n * 4 + 1);
+	if (!buf)
+		return NULL;
+	while (n > 0) {
+		char esc[CV_TEXT_ESC_MAX];
+		size_t k = cv_text_safe_run(s, n, 1);
+
+		memcpy(buf + o, s, k);
+		o += k;
+		s += k;
+		n -= k;
+		if (n == 0)
+			break;
+		k = cv_text_escape_one(s, n, esc);
+		memcpy(buf + o, esc, strlen(esc));
+		o += strlen(esc);
+		s += k;
+		n -= k;
 	}
-	out[o] = '\0';
+	j = json_stringn(buf, o);
+	sodium_memzero(buf, o);
+	free(buf);
+	return j;
+}
+
+json_t *cli_json_str(const char *s)
+{
+	return s ? cli_json_strn(s, strlen(s)) : NULL;
 }
 
 /* Prints an error on stderr: "error: MESSAGE" with control characters
@@ -83,14 +149,9 @@ static void ascii_only(const char *s, char *out, size_t cap)
 static void put_error(cv_status st, const char *code, const char *msg, const char *usage)
 {
 	if (json_errors) {
-		json_t *m = json_string(msg), *e;
+		/* What was typed, or what the vault holds, may not be UTF-8. */
+		json_t *m = cli_json_str(msg), *e;
 
-		if (!m) { /* jansson takes UTF-8 only; what was typed may not be */
-			char ascii[CV_ERRMSG_MAX * 4];
-
-			ascii_only(msg, ascii, sizeof(ascii));
-			m = json_string(ascii);
-		}
 		e = json_pack("{s:s, s:s, s:o}", "status", cv_status_name(st), "code",
 			      code && *code ? code : "error", "message", m);
 

@@ -88,15 +88,28 @@ static int disabled_before(cv_vault *v, int64_t id, int64_t seq)
 	return strcmp(u.status, "active") != 0 && u.status_seq < seq;
 }
 
-/* Identity chain: an identity (cert_seq c) is signed by its creator, an
+/*
+ * Identity chain: an identity (cert_seq c) is signed by its creator, an
  * admin, with the identity the creator held before c -- which must verify
  * in turn -- down to user 1's first identity (cert_seq 1), which signs
- * itself.  cert_seq strictly decreases along the chain, so it ends. */
-static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
+ * itself.  cert_seq strictly decreases along the chain, so it ends; but the
+ * file chooses how long it is, so the walk is a loop over at most
+ * CV_CHAIN_MAX links, never a recursion.
+ *
+ * The checks and their order are those of the recursive definition
+ * (FORMAT.md 5.4): going down, each link's own fields and the existence of
+ * its signer; at the bottom, the first admin; then coming back up, for
+ * each link, its signer's role, the signer's status and the signature.
+ */
+
+/* Down one link: the checks made before the signer is verified, and the
+ * signer into *creator.  *root is set at the first admin (no signer). */
+static cv_status chain_down(cv_vault *v, const cv_user_rec *r, cv_user_rec *creator, int *root,
+			    cv_err *err)
 {
-	cv_user_rec creator;
 	cv_status st;
 
+	*root = 0;
 	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
 		return cv_cert_bad(err, r, "user.cert-fields", "its name or role is not valid");
 	if (r->id == 1 && r->cert_seq == 1) {
@@ -107,31 +120,82 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
 			return cv_cert_bad(err, r, "user.cert-signature",
 					   "its identity signature does not match (name, role or "
 					   "keys were altered)");
+		*root = 1;
 		return CV_OK;
 	}
 	if (r->creator_id == r->id || r->cert_seq < 2)
 		return cv_cert_bad(err, r, "user.cert-self-signed",
 				   "it claims to have signed itself");
-	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, &creator, err);
+	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, creator, err);
 	if (st == CV_ENOTFOUND)
 		return cv_cert_bad(err, r, "user.cert-signer-unknown",
 				   "the admin who signed it did not exist then");
-	if (st != CV_OK)
-		return st;
-	st = verify_identity(v, &creator, err);
-	if (st != CV_OK)
-		return st;
-	if (cv_user_role(&creator) != CV_ROLE_ADMIN)
+	return st;
+}
+
+/* Up one link: r's checks once its signer (creator) has verified. */
+static cv_status chain_up(cv_vault *v, const cv_user_rec *r, const cv_user_rec *creator,
+			  cv_err *err)
+{
+	if (cv_user_role(creator) != CV_ROLE_ADMIN)
 		return cv_cert_bad(err, r, "user.cert-signer-role",
 				   "it was signed by a user who is not an admin");
-	if (disabled_before(v, creator.id, r->cert_seq))
+	if (disabled_before(v, creator->id, r->cert_seq))
 		return cv_cert_bad(err, r, "user.cert-signer-disabled",
 				   "it was signed by an admin who was already disabled");
-	if (!verify_with(v, r, cert_msg, r->cert_sig, creator.sign_pk))
+	if (!verify_with(v, r, cert_msg, r->cert_sig, creator->sign_pk))
 		return cv_cert_bad(
 		    err, r, "user.cert-signature",
 		    "its identity signature does not match (name, role or keys were altered)");
 	return CV_OK;
+}
+
+static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	/* chain[0] is r, chain[i + 1] the signer of chain[i]; a real chain is
+	 * short, so it starts on the stack. */
+	cv_user_rec local[8], *chain = local;
+	size_t n = 0, cap = sizeof(local) / sizeof(local[0]);
+	cv_status st = CV_OK;
+	int root = 0;
+
+	chain[n++] = *r;
+	while (st == CV_OK && !root) {
+		if (n == cap && cap < CV_CHAIN_MAX) {
+			size_t more = cap * 2 < CV_CHAIN_MAX ? cap * 2 : CV_CHAIN_MAX;
+			cv_user_rec *p = malloc(more * sizeof(*p));
+
+			if (!p) {
+				st = cv_err_set(err, CV_ERROR, "out of memory");
+				break;
+			}
+			memcpy(p, chain, n * sizeof(*p));
+			if (chain != local)
+				free(chain);
+			chain = p;
+			cap = more;
+		}
+		if (n == CV_CHAIN_MAX) {
+			char max[24];
+
+			st =
+			    cv_fail(err, CV_EINTEGRITY, "user.cert-chain",
+				    "the record of user '{1}' fails verification: its chain of "
+				    "signing admins is longer than {2}; the vault was tampered "
+				    "with (run 'casevault audit verify' and restore from a backup)",
+				    r->name, cv_num(max, CV_CHAIN_MAX));
+			break;
+		}
+		st = chain_down(v, &chain[n - 1], &chain[n], &root, err);
+		if (st == CV_OK && !root)
+			n++;
+	}
+	/* chain[n - 1] is the first admin; every link above it, bottom up. */
+	for (size_t i = n - 1; st == CV_OK && i > 0; i--)
+		st = chain_up(v, &chain[i - 1], &chain[i], err);
+	if (chain != local)
+		free(chain);
+	return st;
 }
 
 cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)

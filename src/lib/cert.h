@@ -11,6 +11,10 @@
 /* The most identities (resets) one user may have held: a ceiling on work
  * that a hostile file could otherwise make unbounded. */
 #define CV_IDENTITIES_MAX 1024
+/* The most links of an identity's chain of signing admins, itself and the
+ * first admin included: a longer chain is refused ("user.cert-chain"), so
+ * the file cannot choose how much work or memory a verification takes. */
+#define CV_CHAIN_MAX 256
 
 /* The role of a record; 0 when its role text is unknown. */
 cv_role cv_user_role(const cv_user_rec *r);

@@ -21,11 +21,12 @@ cv_status cv_kdf_params_check(const cv_kdf_params *kdf, cv_err *err)
 			       "Argon2id parameters t={1} m={2} KiB are below the floor "
 			       "(t>={3}, m>={4} KiB); use stronger ones",
 			       t, m, cv_num(a, CV_KDF_T_MIN), cv_num(b, CV_KDF_M_MIN));
-	if (kdf->t_cost > CV_KDF_T_MAX || kdf->m_cost_kib > CV_KDF_M_MAX || kdf->parallelism < 1 ||
+	if (kdf->t_cost > CV_KDF_T_MAX || kdf->m_cost_kib > CV_KDF_M_MAX ||
+	    (uint64_t)kdf->t_cost * kdf->m_cost_kib > CV_KDF_WORK_MAX || kdf->parallelism < 1 ||
 	    kdf->parallelism > CV_KDF_P_MAX || kdf->m_cost_kib < 8 * kdf->parallelism) {
-		/* Six numbers, four arguments: the fixed ceilings travel as one. */
-		snprintf(bounds, sizeof(bounds), "t<=%u, m<=%u KiB, 1<=p<=%u", CV_KDF_T_MAX,
-			 CV_KDF_M_MAX, CV_KDF_P_MAX);
+		/* Seven numbers, four arguments: the fixed ceilings travel as one. */
+		snprintf(bounds, sizeof(bounds), "t<=%u, m<=%u KiB, t*m<=%u, 1<=p<=%u",
+			 CV_KDF_T_MAX, CV_KDF_M_MAX, CV_KDF_WORK_MAX, CV_KDF_P_MAX);
 		return cv_fail(err, CV_EUSAGE, "kdf.out-of-range",
 			       "Argon2id parameters t={1} m={2} KiB p={3} are out of range ({4})",
 			       t, m, cv_num(p, kdf->parallelism), bounds);

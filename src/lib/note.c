@@ -40,6 +40,11 @@ static cv_status check_text(const char *text, size_t len, cv_err *err)
 				       "the note contains a NUL byte at byte offset {1}; it must "
 				       "be text",
 				       cv_num(a, (long long)i));
+	if ((bad = cv_text_has_bidi(text, len, NULL)) != (size_t)-1)
+		return cv_fail(err, CV_EUSAGE, "note.bidi",
+			       "the note has an invisible direction or format character at byte "
+			       "offset {1}; remove it",
+			       cv_num(a, (long long)bad));
 	return CV_OK;
 }
 

@@ -231,7 +231,13 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CASE_UPDATE] = "UPDATE cases SET status = ?2, closed_at = ?3, version = ?4,"
 		      " data_nonce = ?5, data_box = ?6, stats_nonce = ?7, stats_box = ?8"
 		      " WHERE id = ?1",
-    [S_CASE_FIND] = "SELECT id FROM cases WHERE index_tag = ?1 ORDER BY opened_at",
+    /* Also every row whose tag is not a blob (?2 = "blob") of ?3 bytes
+     * (through the tag index too), flagged in column 1: a damaged index is
+     * reported, not hidden. */
+    [S_CASE_FIND] = "SELECT id, typeof(index_tag) = ?2 AND length(index_tag) = ?3"
+		    " FROM cases WHERE index_tag = ?1 OR rowid IN (SELECT rowid FROM cases"
+		    " WHERE typeof(index_tag) != ?2 OR length(index_tag) != ?3)"
+		    " ORDER BY opened_at",
     [S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
 		       " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
     [S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
@@ -1581,6 +1587,14 @@ static cv_status ids_walk(struct sq *st, sqlite3_stmt *s, cv_store_id_cb cb, voi
 			    cv_fail(err, CV_EINTEGRITY, "case.malformed", "a case id is malformed");
 			break;
 		}
+		if (sqlite3_column_count(s) > 1 && !sqlite3_column_int(s, 1)) {
+			res = cv_fail(err, CV_EINTEGRITY, "case.index-malformed",
+				      "the student index of case '{1}' is malformed, so a search "
+				      "could miss cases (the vault is tampered or damaged; restore "
+				      "it from a backup)",
+				      id);
+			break;
+		}
 		if (cb(id, arg) != 0)
 			break;
 	}
@@ -1599,6 +1613,8 @@ static cv_status sq_case_find(void *be, const uint8_t tag[CV_HASH_LEN], cv_store
 	if (!s)
 		return CV_ERROR;
 	sqlite3_bind_blob(s, 1, tag, CV_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, "blob", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, CV_HASH_LEN);
 	return ids_walk(st, s, cb, arg, err);
 }
 

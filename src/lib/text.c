@@ -1,5 +1,7 @@
 /*
- * text.c - ground layer: input validation and time formatting.
+ * text.c - ground layer: input validation (UTF-8, control characters, bidi
+ * controls, names, passphrases), what of a text may reach a terminal as it
+ * is and how the rest is shown, and time formatting.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,42 +11,55 @@
 #include "text.h"
 #include "banned.h"
 
+/* The length of the UTF-8 sequence at s[0..n) (n > 0) and its code point
+ * in *cp, or 0 when it is not valid UTF-8 (overlong, surrogate, above
+ * U+10FFFF, truncated, stray continuation byte). */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[k] & 0x3f);
+	}
+	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
 size_t cv_utf8_check(const char *str, size_t n, size_t *chars)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, count = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
 		unsigned cp;
+		size_t len = utf8_decode(s + i, n - i, &cp);
 
-		if (c < 0x80) {
-			i++;
-			count++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (n - i < len)
-			return i;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if (!len)
 			return i;
 		i += len;
 		count++;
@@ -52,6 +67,80 @@ size_t cv_utf8_check(const char *str, size_t n, size_t *chars)
 	if (chars)
 		*chars = count;
 	return (size_t)-1;
+}
+
+/* Bidi controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI), the deprecated
+ * format characters after them, the line and paragraph separators and
+ * the byte order mark: invisible, and able to reorder or hide what a
+ * terminal shows around them. */
+static int is_format(unsigned cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x206f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
+}
+
+size_t cv_text_has_bidi(const char *str, size_t n, unsigned *cp)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c;
+		size_t len = utf8_decode(s + i, n - i, &c);
+
+		if (!len) {
+			i++;
+			continue;
+		}
+		if (is_format(c)) {
+			if (cp)
+				*cp = c;
+			return i;
+		}
+		i += len;
+	}
+	return (size_t)-1;
+}
+
+size_t cv_text_safe_run(const char *str, size_t n, int keep_lines)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c;
+		size_t len;
+
+		if (s[i] >= 0x20 && s[i] < 0x7f) { /* printable ASCII: the common case */
+			i++;
+			continue;
+		}
+		len = utf8_decode(s + i, n - i, &c);
+		if (!len || (c < 0x20 && !(keep_lines && (c == '\n' || c == '\t'))) ||
+		    (c >= 0x7f && c <= 0x9f) || is_format(c))
+			break;
+		i += len;
+	}
+	return i;
+}
+
+size_t cv_text_escape_one(const char *str, size_t n, char out[CV_TEXT_ESC_MAX])
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c;
+	size_t len;
+
+	if (n == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	len = utf8_decode(s, n, &c);
+	if (len <= 1) { /* an ASCII byte, or one that is not UTF-8 */
+		snprintf(out, CV_TEXT_ESC_MAX, "\\x%02x", s[0]);
+		return 1;
+	}
+	snprintf(out, CV_TEXT_ESC_MAX, c > 0xffff ? "\\U%08x" : "\\u%04x", c);
+	return len;
 }
 
 /* Offset of the first control character (C0, DEL, or C1 as UTF-8), or -1. */
@@ -72,6 +161,7 @@ cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *er
 {
 	char a[24], b[24];
 	size_t n, bad;
+	unsigned cp = 0;
 	long ctl;
 
 	if (!s || !*s)
@@ -91,6 +181,14 @@ cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *er
 		return cv_fail(err, CV_EUSAGE, "field.control",
 			       "{1} has a control character at byte offset {2}; remove it", what,
 			       cv_num(a, ctl));
+	bad = cv_text_has_bidi(s, n, &cp);
+	if (bad != (size_t)-1) {
+		snprintf(b, sizeof(b), "U+%04X", cp);
+		return cv_fail(err, CV_EUSAGE, "field.bidi",
+			       "{1} has the invisible direction or format character {2} at byte "
+			       "offset {3}; remove it",
+			       what, b, cv_num(a, (long long)bad));
+	}
 	return CV_OK;
 }
 

@@ -1,6 +1,8 @@
 /*
- * text.h - ground layer: validation of what users type (UTF-8, control characters, names)
- * and the vault's one time and date format.  Ground layer.
+ * text.h - ground layer: validation of what users type (UTF-8, control characters, bidi
+ * controls, names), what may be shown on a terminal as it is (the display rule itself is
+ * public: cv_text_safe_run, cv_text_escape_one in casevault.h) and the vault's one time
+ * and date format.  Ground layer.
  */
 #ifndef CV_TEXT_H
 #define CV_TEXT_H
@@ -17,11 +19,25 @@
 size_t cv_utf8_check(const char *s, size_t n, size_t *chars);
 
 /*
+ * cv_text_has_bidi - the byte offset of the first bidi control (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), deprecated format
+ * character (U+206A..U+206F), line or paragraph separator (U+2028,
+ * U+2029) or byte order mark (U+FEFF) in s[0..n), its code point in *cp
+ * when cp is not NULL; (size_t)-1 when there is none.  Bytes that are
+ * not UTF-8 are skipped (cv_utf8_check finds those).
+ */
+size_t cv_text_has_bidi(const char *s, size_t n, unsigned *cp);
+
+/*
  * cv_field_check - a single-line field: valid UTF-8, no NUL, no control
- * characters (C0, DEL, C1), 1..max bytes.  what names the field in the
- * message ("name", "reason", ...).
+ * characters (C0, DEL, C1), none of the invisible characters that
+ * cv_text_has_bidi finds ("field.bidi"), 1..max bytes.  what names the
+ * field in the message ("name", "reason", ...).
  */
 cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *err);
+
+/* Showing text on a terminal: cv_text_safe_run and cv_text_escape_one
+ * (casevault.h). */
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
 #define CV_TIME_LEN 21

@@ -253,13 +253,21 @@ cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err)
 	for (size_t i = 0; i < n && st == CV_OK; i++) {
 		const cv_user_rec *r = &all[i];
 		char signer[CV_NAME_MAX + 8];
+		cv_err why = {0};
+		cv_status v_st = cv_user_verify(s->v, r, &why);
 		cv_user_info u = {r->id,
 				  r->name,
 				  cv_user_role(r),
 				  cv_word_parse(&cv_user_states, r->status) != CV_USER_ACTIVE,
 				  r->created,
-				  cv_user_name(s->v, r->status_signer_id, signer, sizeof(signer))};
+				  cv_user_name(s->v, r->status_signer_id, signer, sizeof(signer)),
+				  v_st == CV_OK};
 
+		if (v_st != CV_OK && v_st != CV_EINTEGRITY) { /* not a finding: an error */
+			*err = why;
+			st = v_st;
+			break;
+		}
 		if (cb(&u, arg))
 			break;
 	}

@@ -1,0 +1,510 @@
+/*
+ * test_hostile.c - the library on a hostile vault file: records edited
+ * through the sqlite3 library as an attacker with the file (and no keys)
+ * would, and text typed to deceive.  `user list` marks a record that fails
+ * verification instead of showing it as signed; a chain of 10,000 forged
+ * identity records is refused after a bounded walk (no recursion, no stack
+ * overflow) at login, by `audit verify` and by `user list`; KDF parameters
+ * out of range in a users row are refused before Argon2id runs; a damaged
+ * student index is an integrity error, not "no cases"; names and notes
+ * refuse bidi controls and invisible format characters.
+ */
+#define FIXTURE_TAG "hostile"
+#include "case_fixture.h"
+#include "cert.h"
+#include "kdf.h"
+#include "keyholder.h"
+#include "session.h"
+#include "store.h"
+#include "user.h"
+#include "vocab.h"
+
+/* U+202E RIGHT-TO-LEFT OVERRIDE, as UTF-8. */
+#define RLO "\xe2\x80\xae"
+
+/* ---- user list -------------------------------------------------------------- */
+
+struct listed {
+	char name[8][CV_NAME_MAX + 1];
+	int verified[8];
+	cv_role role[8];
+	size_t n;
+};
+
+static int collect_user(const cv_user_info *u, void *arg)
+{
+	struct listed *l = arg;
+
+	if (l->n < 8) {
+		snprintf(l->name[l->n], sizeof(l->name[0]), "%s", u->name);
+		l->verified[l->n] = u->verified;
+		l->role[l->n] = u->role;
+		l->n++;
+	}
+	return 0;
+}
+
+/* The listed entry of name; fails the test when it is missing. */
+static size_t listed_at(const struct listed *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->name[i], name) == 0)
+			return i;
+	fail_msg("'%s' is not listed", name);
+	return 0;
+}
+
+static void list_ok(cv_vault *v, struct listed *l)
+{
+	cv_session *a = login_ok(v, "alice", PW_ALICE);
+	cv_err err = {0};
+
+	memset(l, 0, sizeof(*l));
+	if (cv_user_list(a, collect_user, l, &err) != CV_OK)
+		fail_msg("user list failed: %s", err.msg);
+	logout(a);
+	assert_int_equal(l->n, 4);
+}
+
+static void test_user_list_all_verified(void **state)
+{
+	struct fix *f = *state;
+	struct listed l;
+
+	list_ok(f->v, &l);
+	for (size_t i = 0; i < l.n; i++)
+		if (!l.verified[i])
+			fail_msg("'%s' is marked unverified in an untouched vault", l.name[i]);
+}
+
+/* A role raised in the file: the list still works, and marks the record. */
+static void test_user_list_marks_tampered_role(void **state)
+{
+	struct fix *f = *state;
+	struct listed l;
+
+	raw_exec(f->path, "UPDATE users SET role = 'admin' WHERE name = 'carol'");
+	list_ok(f->v, &l);
+	assert_int_equal(l.role[listed_at(&l, "carol")], CV_ROLE_ADMIN); /* what the file says */
+	assert_false(l.verified[listed_at(&l, "carol")]);
+	assert_true(l.verified[listed_at(&l, "alice")]);
+	assert_true(l.verified[listed_at(&l, "dave")]);
+	assert_true(l.verified[listed_at(&l, "sam")]);
+}
+
+/* A status changed without an admin's signature is marked too. */
+static void test_user_list_marks_tampered_status(void **state)
+{
+	struct fix *f = *state;
+	struct listed l;
+
+	raw_exec(f->path, "UPDATE users SET status = 'disabled' WHERE name = 'dave'");
+	list_ok(f->v, &l);
+	assert_false(l.verified[listed_at(&l, "dave")]);
+	assert_true(l.verified[listed_at(&l, "carol")]);
+}
+
+/* ---- a chain of 10,000 forged identities ------------------------------------ */
+
+#define CHAIN 10000
+
+/*
+ * Makes carol's identity the top of a chain of CHAIN forged identities:
+ * key_history rows alternating between carol (2) and dave (3), each
+ * claiming to be signed by the other's identity one row earlier, down to
+ * their real records.  Recursing along it would take 10,000 frames.
+ */
+static void forge_chain(const char *path)
+{
+	int64_t carol = q_int(path, "SELECT id FROM users WHERE name = 'carol'");
+	int64_t dave = q_int(path, "SELECT id FROM users WHERE name = 'dave'");
+	const int64_t base = 1000; /* above every real cert_seq */
+
+	assert_int_equal(carol, 2);
+	assert_int_equal(dave, 3);
+	/* cert_seq base+i belongs to carol when i is even, to dave when odd;
+	 * its creator is the other one, whose identity at base+i-1 is the
+	 * row before. */
+	raw_exec(path,
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		 " INSERT INTO key_history (user_id, cert_seq, role, box_pk, sign_pk, creator_id,"
+		 " cert_sig, retired_seq)"
+		 " SELECT CASE i %% 2 WHEN 0 THEN 2 ELSE 3 END, %lld + i, 'admin', zeroblob(32),"
+		 " zeroblob(32), CASE i %% 2 WHEN 0 THEN 3 ELSE 2 END, zeroblob(64), %lld + i + 1"
+		 " FROM n",
+		 CHAIN, (long long)base, (long long)base);
+	assert_int_equal(q_int(path, "SELECT count(*) FROM key_history"), CHAIN);
+	/* carol's current row: the next identity, signed by dave's last. */
+	raw_exec(path, "UPDATE users SET cert_seq = %lld, creator_id = 3 WHERE id = 2",
+		 (long long)(base + CHAIN + 2));
+}
+
+static void test_chain_refused_by_verify_of_the_record(void **state)
+{
+	struct fix *f = *state;
+	cv_user_rec r;
+	cv_err err = {0};
+
+	forge_chain(f->path);
+	assert_int_equal(cv_store_user_by_name(f->v->st, "carol", &r, &err), CV_OK);
+	assert_int_equal(cv_user_verify(f->v, &r, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "user.cert-chain");
+	assert_msg_has(err, "carol");
+	assert_msg_has(err, "longer than 256");
+	/* The same through the identity check alone. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_user_cert_verify(f->v, &r, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "user.cert-chain");
+}
+
+static void test_chain_refused_at_login(void **state)
+{
+	struct fix *f = *state;
+	cv_err err = {0};
+
+	forge_chain(f->path);
+	assert_int_equal(login_status(f->v, "carol", PW_CAROL, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, CV_CODE_AUTH_UNVERIFIED);
+	/* dave's own record is untouched (his forged identities are older
+	 * history rows, never his current one): he still logs in. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(login_status(f->v, "dave", PW_DAVE, &err), CV_OK);
+}
+
+static void test_chain_refused_by_audit_verify_and_marked_in_list(void **state)
+{
+	struct fix *f = *state;
+	cv_audit_report rep;
+	struct listed l;
+	cv_session *a;
+	cv_err err = {0};
+
+	forge_chain(f->path);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	assert_int_equal(cv_audit_verify(a, NULL, &rep, &err), CV_EINTEGRITY);
+	logout(a);
+	list_ok(f->v, &l);
+	assert_false(l.verified[listed_at(&l, "carol")]);
+	assert_true(l.verified[listed_at(&l, "alice")]);
+}
+
+/* A real chain is far from the cap: an admin made by an admin made by the
+ * first admin verifies, and so does a counselor that admin made. */
+static void test_short_real_chain_verifies(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *b;
+	cv_user_rec r;
+	cv_err err = {0};
+
+	assert_int_equal(
+	    cv_user_add(a, "bob", CV_ROLE_ADMIN, "bob correct horse battery", 25, &cheap_kdf, &err),
+	    CV_OK);
+	logout(a);
+	b = login_ok(f->v, "bob", "bob correct horse battery");
+	assert_int_equal(cv_user_add(b, "erin", CV_ROLE_COUNSELOR, "erin correct horse battery", 26,
+				     &cheap_kdf, &err),
+			 CV_OK);
+	logout(b);
+	assert_int_equal(cv_store_user_by_name(f->v->st, "erin", &r, &err), CV_OK);
+	if (cv_user_verify(f->v, &r, &err) != CV_OK)
+		fail_msg("erin does not verify: %s", err.msg);
+	login_ok(f->v, "erin", "erin correct horse battery");
+}
+
+/* The first failing check along the chain is still the one reported: a
+ * forged signature on the middle admin names that admin, not the user. */
+static void test_chain_reports_the_deepest_failure(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *b;
+	cv_user_rec r;
+	cv_err err = {0};
+
+	assert_int_equal(
+	    cv_user_add(a, "bob", CV_ROLE_ADMIN, "bob correct horse battery", 25, &cheap_kdf, &err),
+	    CV_OK);
+	logout(a);
+	b = login_ok(f->v, "bob", "bob correct horse battery");
+	assert_int_equal(cv_user_add(b, "erin", CV_ROLE_COUNSELOR, "erin correct horse battery", 26,
+				     &cheap_kdf, &err),
+			 CV_OK);
+	logout(b);
+	raw_exec(f->path, "UPDATE users SET cert_sig = zeroblob(64) WHERE name = 'bob'");
+	assert_int_equal(cv_store_user_by_name(f->v->st, "erin", &r, &err), CV_OK);
+	assert_int_equal(cv_user_verify(f->v, &r, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "user.cert-signature");
+	assert_msg_has(err, "'bob'");
+}
+
+/* ---- KDF parameters from the file ------------------------------------------ */
+
+/*
+ * carol's row edited to absurd parameters.  Were Argon2id run with them
+ * (4 GiB of memory, or 1000 passes) the key would be wrong and the answer
+ * "wrong passphrase" (CV_EAUTH) after minutes; the refusal must come first,
+ * as an integrity failure.
+ */
+static void kdf_refused(struct fix *f, const char *set)
+{
+	cv_user_rec r;
+	cv_keyholder *kh = NULL;
+	cv_err err = {0};
+
+	raw_exec(f->path, "UPDATE users SET %s WHERE name = 'carol'", set);
+	assert_int_equal(cv_store_user_by_name(f->v->st, "carol", &r, &err), CV_OK);
+	assert_int_equal(cv_user_unlock(f->v, &r, PW_CAROL, strlen(PW_CAROL), &kh, &err),
+			 CV_EINTEGRITY);
+	assert_null(kh);
+	assert_string_equal(err.code, "user.cert-kdf");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(login_status(f->v, "carol", PW_CAROL, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, CV_CODE_AUTH_KEYS);
+}
+
+static void test_kdf_m_4gib_refused_before_the_kdf(void **state)
+{
+	kdf_refused(*state, "kdf_m = 4194304, kdf_t = 2, kdf_p = 4");
+}
+
+static void test_kdf_t_1000_refused_before_the_kdf(void **state)
+{
+	kdf_refused(*state, "kdf_t = 1000");
+}
+
+static void test_kdf_work_refused_before_the_kdf(void **state)
+{
+	/* Each value within its own ceiling, the product above the work one. */
+	kdf_refused(*state, "kdf_t = 3, kdf_m = 1048576, kdf_p = 4");
+}
+
+static void test_kdf_p_zero_refused_before_the_kdf(void **state)
+{
+	kdf_refused(*state, "kdf_p = 0");
+}
+
+/* ---- a damaged student index ----------------------------------------------- */
+
+static int count_case(const cv_case_info *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static cv_status find(cv_session *s, const char *sid, int *n, cv_err *err)
+{
+	*n = 0;
+	return cv_case_find(s, sid, count_case, n, err);
+}
+
+static void test_index_wrong_length_is_integrity(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char id[CV_CASE_ID_MAX], other[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int n = 0;
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	open_new(c, "S-2024-0043", "Wang Lei", other);
+	assert_int_equal(find(c, "S-2024-0042", &n, &err), CV_OK);
+	assert_int_equal(n, 1);
+	logout(c);
+
+	raw_exec(f->path, "UPDATE cases SET index_tag = x'0102' WHERE id = '%s'", id);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(find(c, "S-2024-0042", &n, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "case.index-malformed");
+	assert_msg_has(err, id);
+	assert_int_equal(n, 0);
+	/* Any lookup: the damaged row could be anyone's. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(find(c, "S-2024-0043", &n, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "case.index-malformed");
+	/* A tag one byte too long, and an empty one, are the same. */
+	logout(c);
+	raw_exec(f->path, "UPDATE cases SET index_tag = zeroblob(33) WHERE id = '%s'", id);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(find(c, "nobody", &n, &err), CV_EINTEGRITY);
+	logout(c);
+	raw_exec(f->path, "UPDATE cases SET index_tag = x'' WHERE id = '%s'", id);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(find(c, "nobody", &n, &err), CV_EINTEGRITY);
+	/* The duplicate warning of case open reads the index too. */
+	{
+		cv_case_input in = student("S-2024-0099", "Zhao Yun");
+		int dup = 0;
+
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_EINTEGRITY);
+		assert_string_equal(err.code, "case.index-malformed");
+	}
+}
+
+/*
+ * A NULL tag: the schema says NOT NULL, so the attacker rewrites the
+ * schema first (writable_schema), as one with the file can.
+ */
+static void test_index_null_is_integrity(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char id[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int n = 0;
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	logout(c);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	raw_sql(f->path, "PRAGMA writable_schema = ON;"
+			 " UPDATE sqlite_schema SET sql = replace(sql, 'index_tag BLOB NOT NULL',"
+			 " 'index_tag BLOB') WHERE name = 'cases';"
+			 " PRAGMA writable_schema = OFF;");
+	raw_exec(f->path, "UPDATE cases SET index_tag = NULL WHERE id = '%s'", id);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases WHERE index_tag IS NULL"), 1);
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(find(c, "S-2024-0042", &n, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "case.index-malformed");
+	assert_int_equal(n, 0);
+}
+
+/* A shredded case's zero tag is well formed: lookups go on working. */
+static void test_index_after_shred_still_works(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a;
+	char id[CV_CASE_ID_MAX], other[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int n = 0;
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	open_new(c, "S-2024-0043", "Wang Lei", other);
+	logout(c);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	if (cv_case_shred(a, id, "end of retention", recovery, &err) != CV_OK)
+		fail_msg("shred failed: %s", err.msg);
+	logout(a);
+	assert_int_equal(q_int(f->path, "SELECT length(index_tag) FROM cases WHERE id = '%s'", id),
+			 32);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(find(c, "S-2024-0043", &n, &err), CV_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(find(c, "S-2024-0042", &n, &err), CV_OK);
+	assert_int_equal(n, 0);
+}
+
+/* ---- bidi controls in what is typed ------------------------------------------ */
+
+static void test_case_fields_refuse_bidi(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	const char *fields[] = {"name", "class", "guardian", "student"};
+	char id[CV_CASE_ID_MAX];
+	int64_t before = q_int(f->path, "SELECT count(*) FROM cases");
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		cv_case_input in = student("S-1", "Li Mei");
+		cv_err err = {0};
+		int dup = 0;
+
+		if (i == 0)
+			in.name = "Li Mei" RLO "lanif";
+		else if (i == 1)
+			in.class_name = "8-3\xe2\x81\xa7";
+		else if (i == 2)
+			in.guardian = "\xe2\x80\x8fLi Hua";
+		else
+			in.student_id = "S-1\xef\xbb\xbf";
+		if (cv_case_open(c, &in, id, &dup, &err) != CV_EUSAGE)
+			fail_msg("%s with a bidi control accepted", fields[i]);
+		assert_string_equal(err.code, "field.bidi");
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), before);
+}
+
+static void test_note_refuses_bidi_keeps_lines(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	static const char ok[] = "line one\n\tline two\r\nend";
+	static const char bad[] = "seen today\n" RLO "gnitirw neddih";
+	char id[CV_CASE_ID_MAX], note[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int64_t before;
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	consent_all(c, id);
+	before = q_int(f->path, "SELECT count(*) FROM records WHERE type = 'note'");
+	assert_int_equal(cv_note_add(c, id, "session", bad, strlen(bad), NULL, note, &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "note.bidi");
+	assert_msg_has(err, "byte offset 11");
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE type = 'note'"),
+			 before);
+	if (cv_note_add(c, id, "session", ok, strlen(ok), NULL, note, &err) != CV_OK)
+		fail_msg("a note with newlines and tabs refused: %s", err.msg);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_note_edit(c, note, bad, strlen(bad), NULL, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "note.bidi");
+}
+
+static void test_other_fields_refuse_bidi(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a;
+	char id[CV_CASE_ID_MAX], rid[CV_CASE_ID_MAX];
+	cv_referral_input in = {"City Hospital" RLO, "emotion", "routine", "summary", NULL};
+	cv_err err = {0};
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	consent_all(c, id);
+	assert_int_equal(cv_referral_add(c, id, &in, NULL, rid, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.bidi");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_test_add(c, id, "SCL-90\xe2\x80\x8e", "1.2", NULL, NULL, rid, &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "field.bidi");
+	logout(c);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_config_set(a, "timezone", "Asia/Shanghai" RLO, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "field.bidi");
+}
+
+int main(void)
+{
+	cv_err err = {0};
+
+	if (cv_init(&err) != CV_OK) {
+		fprintf(stderr, "cv_init: %s\n", err.msg);
+		return 1;
+	}
+	/* clang-format off */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_user_list_all_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list_marks_tampered_role, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list_marks_tampered_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused_by_verify_of_the_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused_at_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused_by_audit_verify_and_marked_in_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_real_chain_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_reports_the_deepest_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf_m_4gib_refused_before_the_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf_t_1000_refused_before_the_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf_work_refused_before_the_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf_p_zero_refused_before_the_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_wrong_length_is_integrity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_null_is_integrity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_refuses_bidi_keeps_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_fields_refuse_bidi, setup, teardown),
+	};
+	/* clang-format on */
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
