@@ -223,7 +223,7 @@ q "update audit set object = 'note:' || char(27) || '[8m' || char(8237)
 	where seq = (select max(seq) from audit where action = 'note.finalize')"
 # Bytes that are not UTF-8 (jansson refuses them: the row must not vanish
 # from the JSON output).
-q "update audit set detail = cast(x'41ff42' as text) where seq = 1"
+q "update audit set detail = cast(x'41ff42' as text) where seq = 2"
 q "update records set created_at = '2024-' || char(27) || '[2J' || char(8238) || '01'
 	where id = '$N1'"
 
@@ -234,12 +234,12 @@ check "  ... and the planted object" out_has 'note:\x1b[8m\u202d'
 check "  ... a planted newline forges no line of its own" \
 	eval '! grep -q "^z" "$T/out"'
 check "  ... no control byte or bidi character" out_clean
-check "  ... and the bytes that are not UTF-8" out_has ' vault.init vault ok -- A\xffB'
+check "  ... and the bytes that are not UTF-8" out_has ' checkpoint audit ok -- A\xffB'
 as sue --json audit log
 check "audit log --json escapes them as JSON" \
 	eval 'rc_is 0 && out_has "\\u001B[2J" && out_has "\\u202E" && out_clean'
 check "  ... shows the row that is not UTF-8, escaped, instead of dropping it" \
-	out_has '{"seq":1,"time":'
+	out_has '{"seq":2,"time":'
 check "  ... with its bytes escaped" out_has '"detail":"A\\xffB"'
 last_seq() { tail -n 1 "$T/out" | sed 's/^{"seq":\([0-9]*\),.*/\1/'; }
 check "  ... one line for every row, 1 to the last" \
