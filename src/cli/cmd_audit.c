@@ -138,7 +138,8 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 		       (long long)rep.rows, (long long)rep.checkpoints, (long long)rep.users,
 		       (long long)rep.rows_committed, file ? "; matches the saved checkpoint" : "");
 		if (rep.unsigned_tail)
-			printf("note: the last %lld rows before this check (failed logins) were "
+			printf("note: the last %lld rows before this check (failed logins, "
+			       "refusals by role) were "
 			       "covered by no signature until now\n",
 			       (long long)rep.unsigned_tail);
 	}
