@@ -10,8 +10,6 @@
 #include "buf.h"
 #include "cert.h"
 #include "err.h"
-#include "log.h"
-#include "policy.h"
 #include "settings.h"
 #include "text.h"
 #include "vocab.h"
@@ -284,65 +282,37 @@ cv_status cv_settings_verify(cv_vault *v, size_t *count, cv_err *err)
 	return st;
 }
 
-/* ---- commands ---------------------------------------------------------------- */
-
-cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_err *err)
+cv_status cv_setting_check(cv_setting_id id, const char *value, cv_err *err)
 {
-	CV_ERR_GUARD(err);
-	const struct def *d = def_of(cv_setting_parse(name));
-	char object[48], detail[192];
-	cv_setting_rec r = {0};
+	const struct def *d = def_of(id);
+
+	if (!d)
+		return cv_err_set(err, CV_ERROR, "internal error: unknown setting %d", (int)id);
+	if (!value)
+		return cv_fail(err, CV_EUSAGE, "config.value", "give a value for '{1}'", d->name);
+	return check_value(d, value, err);
+}
+
+cv_status cv_setting_sign(cv_vault *v, cv_setting_rec *r, cv_keyholder *kh, cv_err *err)
+{
 	cv_buf b = CV_BUF_INIT;
 	cv_status st;
 
-	snprintf(object, sizeof(object), "setting:%s", d ? d->name : "?");
-	st = cv_policy_check(s, CV_ACT_CONFIG_SET, object, err);
-	if (st != CV_OK)
-		return st;
-	if (!d)
-		st = cv_fail(err, CV_EUSAGE, "config.unknown",
-			     "no setting '{1}'; see 'casevault config list'", name ? name : "");
-	else if (!value || cv_field_check("value", value, sizeof(r.value) - 1, err) != CV_OK)
-		st = value ? err->status
-			   : cv_fail(err, CV_EUSAGE, "config.value", "give a value for '{1}'",
-				     d->name);
-	else
-		st = check_value(d, value, err);
-	if (st == CV_OK)
-		st = cv_op_begin(s, err);
-	if (st != CV_OK)
-		return cv_op_fail(s, CV_ACT_CONFIG_SET, object, err);
-	snprintf(r.name, sizeof(r.name), "%s", d->name);
-	snprintf(r.value, sizeof(r.value), "%s", value);
-	r.seq = s->head.seq + 1; /* the config.set row below */
-	r.signer_id = s->me.id;
-	setting_msg(s->v, &r, &b);
+	setting_msg(v, r, &b);
 	st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory")
-		   : cv_keyholder_sign(s->kh, b.data, b.len, r.sig, err);
+		   : cv_keyholder_sign(kh, b.data, b.len, r->sig, err);
 	cv_buf_free(&b);
-	if (st == CV_OK)
-		st = cv_store_setting_put(s->v->st, &r, err);
-	if (st != CV_OK)
-		return cv_op_fail(s, CV_ACT_CONFIG_SET, object, err);
-	snprintf(detail, sizeof(detail), "value=%s", value);
-	st = cv_op_log(s, CV_ACT_CONFIG_SET, object, CV_OUT_OK, detail, err);
-	if (st == CV_OK)
-		st = cv_op_commit(s, err);
 	return st;
 }
 
-cv_status cv_config_list(cv_session *s, cv_setting_cb cb, void *arg, cv_err *err)
+cv_setting_id cv_setting_at(size_t i)
 {
-	CV_ERR_GUARD(err);
-	cv_status st = cv_policy_check(s, CV_ACT_CONFIG_GET, "settings", err);
+	return i < ARRAY_SIZE(defs) ? defs[i].id : 0;
+}
 
-	for (size_t i = 0; i < ARRAY_SIZE(defs) && st == CV_OK; i++) {
-		char value[128], signer[CV_NAME_MAX + 8];
-		cv_setting_info info = {defs[i].name, value, defs[i].dflt, 0, signer};
+const char *cv_setting_default(cv_setting_id id)
+{
+	const struct def *d = def_of(id);
 
-		st = cv_setting_text(s->v, defs[i].id, value, &info.is_default, signer, err);
-		if (st == CV_OK && cb(&info, arg))
-			break;
-	}
-	return st;
+	return d ? d->dflt : NULL;
 }

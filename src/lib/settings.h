@@ -30,6 +30,14 @@ cv_status cv_setting_int(cv_vault *v, cv_setting_id id, long *out, cv_err *err);
  * default).  value and signer hold 128 and CV_NAME_MAX + 8 bytes. */
 cv_status cv_setting_text(cv_vault *v, cv_setting_id id, char value[128], int *is_default,
 			  char signer[CV_NAME_MAX + 8], cv_err *err);
+/* CV_OK when value is allowed for setting id; CV_EUSAGE saying what is. */
+cv_status cv_setting_check(cv_setting_id id, const char *value, cv_err *err);
+/* Signs r (its name, value, seq and signer_id are set) into r->sig with kh. */
+cv_status cv_setting_sign(cv_vault *v, cv_setting_rec *r, cv_keyholder *kh, cv_err *err);
+/* The i-th setting in the fixed order, 0 past the last; its default. */
+cv_setting_id cv_setting_at(size_t i);
+const char *cv_setting_default(cv_setting_id id);
+
 /* Checks every stored setting: known name, signature by an admin whose
  * identity verifies at its row, not set by one already disabled. */
 cv_status cv_settings_verify(cv_vault *v, size_t *count, cv_err *err);
