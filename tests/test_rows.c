@@ -247,10 +247,116 @@ static void test_every_row_is_committed(void **state)
 	assert_true(t.reinserted >= 3);
 }
 
+/* Copies tmpl into out with @C, @F and @D replaced by c, fin and d. */
+static void fill(char *out, size_t cap, const char *tmpl, const char *c, const char *fin,
+		 const char *d)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p && o + 1 < cap; p++) {
+		const char *v = NULL;
+
+		if (p[0] == '@' && (p[1] == 'C' || p[1] == 'F' || p[1] == 'D'))
+			v = p[1] == 'C' ? c : p[1] == 'F' ? fin : d;
+		if (v) {
+			size_t n = strlen(v);
+
+			assert_true(o + n + 1 < cap);
+			memcpy(out + o, v, n);
+			o += n;
+			p++;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * The changes an attacker with the file made and `audit verify` used to
+ * report as intact, each by name: every one is now an integrity failure.
+ */
+static void test_named_attacks(void **state)
+{
+	static const struct {
+		const char *what, *sql;
+	} attacks[] = {
+	    {"a case deleted", "DELETE FROM cases WHERE id = '@C'"},
+	    {"a consent withdrawal deleted",
+	     "DELETE FROM records WHERE case_id = '@C' AND type = 'consent' AND kind = 'withdraw'"},
+	    {"a final note deleted", "DELETE FROM records WHERE id = '@F'"},
+	    {"a crisis record deleted", "DELETE FROM records WHERE case_id = '@C' AND type ="
+					" 'crisis'"},
+	    {"a grant deleted", "DELETE FROM grants WHERE case_id = '@C' AND user_id = (SELECT id"
+				" FROM users WHERE name = 'dave')"},
+	    {"a signed note set back to draft",
+	     "UPDATE records SET status = 'draft', sig = NULL WHERE id = '@F'"},
+	    {"a draft rolled back (its version lowered)",
+	     "UPDATE records SET version = 1 WHERE id = '@D'"},
+	    {"a withdrawal's date moved",
+	     "UPDATE records SET created_at = '2020-01-01T00:00:00Z' WHERE case_id = '@C' AND"
+	     " type = 'consent' AND kind = 'withdraw'"},
+	    {"a draft's author reassigned",
+	     "UPDATE records SET author_id = (SELECT id FROM users WHERE name = 'dave') WHERE id"
+	     " = '@D'"},
+	    {"adult_age set to 0 outside the program",
+	     "UPDATE settings SET value = '0' WHERE name = 'adult_age'"},
+	    {"kdf_default weakened", "UPDATE meta SET value = x'000000020000080000000001' WHERE"
+				     " key = 'kdf_default'"},
+	    {"a planted row", "INSERT INTO meta (key, value) VALUES ('planted', x'00')"},
+	};
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char cs[CV_CASE_ID_MAX], fin[CV_CASE_ID_MAX], draft[CV_CASE_ID_MAX];
+	char good[TEST_PATH_MAX], work[TEST_PATH_MAX], sql[512];
+	cv_err err = {0};
+
+	open_new(c, "S-200", "Chen Jie", cs);
+	consent_all(c, cs);
+	assert_int_equal(cv_note_add(c, cs, "session", "kept", 4, NULL, fin, &err), CV_OK);
+	assert_int_equal(cv_note_finalize(c, fin, &err), CV_OK);
+	assert_int_equal(cv_note_add(c, cs, "session", "v1", 2, NULL, draft, &err), CV_OK);
+	assert_int_equal(cv_note_edit(c, draft, "v2", 2, NULL, &err), CV_OK);
+	assert_int_equal(cv_case_share(c, cs, "dave", &err), CV_OK);
+	assert_int_equal(cv_consent_withdraw(c, cs, "student", "testing", NULL, &err), CV_OK);
+	assert_int_equal(cv_test_add(c, cs, "SCL-90", "1.2", NULL, "risk of harm stated in session",
+				     draft + 0, &err),
+			 CV_OK);
+	assert_int_equal(cv_note_add(c, cs, "session", "v1", 2, NULL, draft, &err), CV_OK);
+	assert_int_equal(cv_note_edit(c, draft, "v2", 2, NULL, &err), CV_OK);
+	assert_int_equal(cv_config_set(a, "adult_age", "16", &err), CV_OK);
+	logout(c);
+	logout(a);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	snprintf(good, sizeof(good), "%s/good.db", f->dir);
+	snprintf(work, sizeof(work), "%s/" WORK_NAME, f->dir);
+	copy_db(f->path, good);
+	assert_int_equal(verify(good, "sam", PW_SAM), CV_OK);
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		sqlite3 *db;
+		cv_status st;
+
+		copy_db(good, work);
+		db = open_rw(work);
+		exec_ok(db, "PRAGMA foreign_keys = OFF");
+		fill(sql, sizeof(sql), attacks[i].sql, cs, fin, draft);
+		exec_ok(db, sql);
+		assert_true(sqlite3_changes(db) > 0);
+		sqlite3_close(db);
+		st = verify(work, "sam", PW_SAM);
+		if (st != CV_EINTEGRITY)
+			fail_msg("%s: verify gave %s", attacks[i].what, cv_status_name(st));
+		remove(work);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_every_row_is_committed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_named_attacks, setup, teardown),
 	};
 	cv_err err = {0};
 
