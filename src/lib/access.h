@@ -108,18 +108,32 @@ cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
 /*
  * cv_access_create - inside an operation begun with cv_op_begin: store a
  * new case rec (id, status, dates, index tag set by the caller) with data
- * sealed under key, its statistical attributes under the stats key, the
- * key sealed to the recovery key and granted to the acting counselor.
+ * sealed under key, its statistical attributes sealed to the stats public
+ * key, the key sealed to the recovery key and committed to, the row signed
+ * by the acting counselor, and the key granted to them.
  */
 cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
 			   cv_err *err);
 /* Re-seals c's data and attributes at the next version and stores them
- * with its (changed) status and dates. */
+ * with its (changed) status and dates, signed by the acting counselor. */
 cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err);
-/* Seals c's key to counselor `to` (verified, active). */
-cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_err *err);
-/* R10: deletes every grant and record of c and blanks its ciphertexts. */
+/* Copies c's key to counselor `to` (verified, active): from the acting
+ * counselor, or from the recovery key when recovery is not NULL
+ * (handover). */
+cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_keyholder *recovery,
+			  cv_err *err);
+/* R10: deletes every grant and record of c and blanks its ciphertexts; the
+ * tombstone is signed by the acting admin. */
 cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err);
+/*
+ * cv_access_case_stats - a supervisor's view of one case's statistical
+ * attributes (docs/FORMAT.md §12.2) into *out (free with json_decref):
+ * the row's signature is checked, the box opened with the supervisor's
+ * stats key and its case id and version compared with the row.  Nothing
+ * is logged here: the export that calls it logs what it publishes.
+ * CV_EDENIED for anyone but a supervisor who holds the stats key.
+ */
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err);
 
 /* ---- many cases -------------------------------------------------------- */
 
