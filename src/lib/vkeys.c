@@ -164,10 +164,17 @@ static cv_status open_copy(cv_vault *v, const char *name, const char *holder, co
 		else
 			ok = c->sender_id == 0 || sender == holder_role(name);
 	}
-	if (st == CV_OK && ok)
+	if (st == CV_OK && ok) {
+		/* A failure here is the signed public values': passed on as is. */
 		st = key_matches(v, name, *key, &ok, err);
-	else if (st != CV_OK && st != CV_EINTEGRITY && err)
+		if (st != CV_OK) {
+			sodium_free(*key);
+			*key = NULL;
+			return st;
+		}
+	} else if (st != CV_OK && st != CV_EINTEGRITY && err) {
 		*err = why;
+	}
 	if (st == CV_OK && ok)
 		return CV_OK;
 	sodium_free(*key);
