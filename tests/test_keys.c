@@ -7,8 +7,9 @@
  * refused with CV_EINTEGRITY naming the row: a vault-key copy sealed with
  * an attacker's key, a substituted stats public key, a whole case planted
  * with consent "verified by" and a draft note "by" a real counselor,
- * grants swapped between users, a case turned into a tombstone, and the
- * recovery copies replaced.  The attacker writes the file with the
+ * grants swapped between users, a case turned into a tombstone, the
+ * recovery copies replaced, and a due date edited to hide an overdue
+ * referral.  The attacker writes the file with the
  * sqlite3 library, or with the store and his own keys through the
  * library's internal functions (an admin or a counselor who can write the
  * file): never with the victim's keys.
@@ -690,6 +691,45 @@ static void test_fake_tombstone(void **state)
 	logout(c);
 }
 
+static int count_referral(const cv_referral_info *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* An overdue referral's due date pushed into the future with sqlite3 would
+ * drop it from the overdue list: the edited row is refused instead (due
+ * dates do not choose which cases are read, and every record of a case
+ * read is checked). */
+static void test_due_date_edit_cannot_hide(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_referral_input ref = {"City Clinic", "emotion", "urgent", "summary", "2024-01-02"};
+	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX];
+	int n = 0;
+	cv_err err = {0};
+
+	open_new(c, "S-3600", "Due Student", a);
+	consent_all(c, a);
+	assert_int_equal(cv_referral_add(c, a, &ref, NULL, r, &err), CV_OK);
+	assert_int_equal(cv_referral_list(c, 1, NULL, count_referral, &n, &err), CV_OK);
+	assert_int_equal(n, 1);
+	raw_exec(f->path, "UPDATE records SET due = '2099-01-01' WHERE id = '%s'", r);
+	n = 0;
+	assert_int_equal(cv_referral_list(c, 1, NULL, count_referral, &n, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.unverified");
+	assert_int_equal(n, 0);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'case.read' AND"
+			       " outcome = 'failed' AND object = 'case:%s' AND detail LIKE"
+			       " 'record.forged%%'",
+			       a),
+			 1);
+	logout(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +745,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_planted_case_by_counselor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_grants_swapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_tombstone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_due_date_edit_cannot_hide, setup, teardown),
 	};
 	cv_err err = {0};
 

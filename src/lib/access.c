@@ -771,13 +771,11 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 	return ids_checked(st, ids, err);
 }
 
-cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
-				 cv_id_list *ids, cv_err *err)
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, cv_id_list *ids, cv_err *err)
 {
 	cv_rec_list l = {0};
 	cv_status st;
 
-	l.due_before = as_of;
 	st = cv_store_record_each_granted(s->v->st, s->me.id, cv_rec_type_name(type),
 					  collect_record, &l, err);
 	if (st == CV_OK && l.oom)

@@ -143,10 +143,11 @@ cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
  * only to count open ones) or those granted to the acting counselor. */
 cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,
 			     cv_id_list *ids, int *open, cv_err *err);
-/* The ids of granted cases holding records of `type`, with a due date
- * before as_of when as_of is not NULL. */
-cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
-				 cv_id_list *ids, cv_err *err);
+/* The ids of granted cases holding records of `type`.  Due dates do not
+ * narrow the choice: a clear column is trusted only once its record has
+ * verified, when its case is read (an edited due date cannot hide a case
+ * from an overdue list). */
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, cv_id_list *ids, cv_err *err);
 
 /*
  * cv_access_each - decrypt the cases in ids for `action` (a list or a
