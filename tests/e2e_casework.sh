@@ -550,6 +550,21 @@ as bob note show "$AN"
 check "the real vault's analysis note still reads" eval 'rc_is 0 && out_has "$AN_TEXT"'
 rm -f "$TV" "$TV-wal" "$TV-shm"
 
+# Carol's copy of the index key in the place of bob's: refused at once, with
+# exit 5, naming it.
+cp "$V" "$TV"
+[ -f "$V-wal" ] && cp "$V-wal" "$TV-wal"
+sqlite3 "$TV" "update vault_keys set (sender_id, sent_at, nonce, box, sig) = (select sender_id,
+	sent_at, nonce, box, sig from vault_keys where name = 'index' and user_id =
+	(select id from users where name = 'carol')) where name = 'index' and user_id =
+	(select id from users where name = 'bob')"
+say "$BOBP"
+"$CASEVAULT" --vault "$TV" --user bob --passphrase-fd 0 case list <"$T/in" >"$T/out" 2>"$T/err"
+rc=$?
+check "a colleague's index key copy in bob's place: refused at login, exit 5" \
+	eval 'rc_is 5 && err_has "the copy of the index key held by '"'bob'"' fails verification"'
+rm -f "$TV" "$TV-wal" "$TV-shm"
+
 # ---- 4. the raw bytes hold no identity or note text ------------------------
 
 printf '%s\n' "$SNAME" "$SID" "$SCLASS" "$GPHONE" "$PHRASE" "$PHRASE_ZH" >"$T/control"
