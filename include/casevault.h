@@ -117,8 +117,8 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_LOG,
 	CV_ACT_AUDIT_VERIFY,
 	CV_ACT_AUDIT_CHECKPOINT,
-	CV_ACT_VKEY_SHARE,   /* one copy of a vault key sealed to a colleague */
-	CV_ACT_VKEY_DELIVER, /* vault keys delivered with the recovery code */
+	CV_ACT_VKEY_SHARE, /* one copy of a vault key sealed to a colleague */
+	CV_ACT_VAULT_KEYS, /* vault keys delivered with the recovery code */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the

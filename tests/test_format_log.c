@@ -139,7 +139,7 @@ static void test_audit_chain(void **state)
 	    "note.add",	     "note.edit",    "note.finalize",	 "note.amend",
 	    "note.show",     "test.add",     "referral.add",	 "referral.update",
 	    "referral.list", "watch.add",    "watch.list",	 "watch.done",
-	    "crisis",	     "vkey.share",   "vkey.deliver"};
+	    "crisis",	     "vkey.share",   "vault.keys"};
 	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
 	struct log_stats st;
 	sqlite3_stmt *s;

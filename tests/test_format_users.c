@@ -301,7 +301,7 @@ static void test_vault_keys(void **state)
 	assert_int_equal(count_rows("actor = 'bob' AND action = 'vkey.share' AND object ="
 				    " 'user:erin' AND detail = 'key=index' AND outcome = 'ok'"),
 			 1);
-	assert_int_equal(count_rows("actor = 'alice' AND action = 'vkey.deliver' AND detail ="
+	assert_int_equal(count_rows("actor = 'alice' AND action = 'vault.keys' AND detail ="
 				    " 'copies=2' AND outcome = 'ok'"),
 			 1);
 	sec = secrets_of("erin", ERIN_PASS, &erin);

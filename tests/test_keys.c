@@ -227,7 +227,7 @@ static void test_delivery_and_sharing(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(audit_rows(path, "alice", "vkey.share", "ok", "user:carol"), 1);
 	assert_int_equal(audit_rows(path, "alice", "vkey.share", "ok", "user:sam"), 1);
-	assert_int_equal(audit_rows(path, "alice", "vkey.deliver", "ok", "vault"), 1);
+	assert_int_equal(audit_rows(path, "alice", "vault.keys", "ok", "vault"), 1);
 	assert_int_equal(q_int(path, "SELECT count(*) FROM vault_keys WHERE user_id <> 0 AND"
 				     " sender_id = 0 AND sig IS NULL"),
 			 2);
@@ -426,7 +426,7 @@ static void test_recovery_copy_replaced(void **state)
 	assert_code(err, CV_EINTEGRITY, "vkey.forged");
 	assert_msg_has(err, "the copy of the index key held by 'recovery'");
 	assert_int_equal(n, 0);
-	assert_int_equal(audit_rows(f->path, "alice", "vkey.deliver", "failed", "vault"), 1);
+	assert_int_equal(audit_rows(f->path, "alice", "vault.keys", "failed", "vault"), 1);
 	assert_int_equal(
 	    q_int(f->path, "SELECT count(*) FROM vault_keys WHERE user_id = " USER_ID("dave")), 0);
 	logout(a);

@@ -21,7 +21,7 @@ cv_status cv_vault_keys_deliver(cv_session *s, const char *recovery_code, int *d
 	cv_status st;
 
 	*delivered = 0;
-	st = cv_policy_check(s, CV_ACT_VKEY_DELIVER, "vault", err);
+	st = cv_policy_check(s, CV_ACT_VAULT_KEYS, "vault", err);
 	if (st != CV_OK)
 		return st;
 	st = cv_op_begin(s, err);
@@ -32,9 +32,9 @@ cv_status cv_vault_keys_deliver(cv_session *s, const char *recovery_code, int *d
 		st = cv_vkeys_deliver(s, recovery, &n, err);
 	cv_keyholder_free(recovery);
 	if (st != CV_OK)
-		return cv_op_fail(s, CV_ACT_VKEY_DELIVER, "vault", err);
+		return cv_op_fail(s, CV_ACT_VAULT_KEYS, "vault", err);
 	snprintf(detail, sizeof(detail), "copies=%d", n);
-	st = cv_op_log(s, CV_ACT_VKEY_DELIVER, "vault", CV_OUT_OK, detail, err);
+	st = cv_op_log(s, CV_ACT_VAULT_KEYS, "vault", CV_OUT_OK, detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st == CV_OK)
