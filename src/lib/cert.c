@@ -1,8 +1,10 @@
 /*
  * cert.c - middle layer: certificates.  A user is an admin-signed identity
  * (name, role, public keys) and an admin-signed status; both chains are
- * checked down to the vault's first, self-signed admin.  A final note is
- * signed by its author.  See docs/FORMAT.md for every signed message.
+ * checked down to the vault's first, self-signed admin.  Key copies are
+ * boxed and signed by their sender; case rows and records are signed by
+ * their writer, with a mac under the case key.  See docs/FORMAT.md for
+ * every signed message.
  */
 #include <stdio.h>
 #include <stdlib.h>

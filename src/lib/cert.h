@@ -1,7 +1,7 @@
 /*
  * cert.h - middle layer: user certificates (an admin-signed identity and
- * status, checked along their signing chains) and the authors' signatures
- * on final notes.
+ * status, checked along their signing chains), and the signatures made
+ * with them: authenticated key copies, case rows and records.
  */
 #ifndef CV_CERT_H
 #define CV_CERT_H

@@ -1,5 +1,6 @@
 /*
- * crypt.c - middle layer: authenticated encryption bound to a place, sealed keys, ids.
+ * crypt.c - middle layer: authenticated encryption bound to a place, sealed keys and
+ * boxes, key commitments, ids.
  */
 #include <stddef.h>
 #include <stdio.h>

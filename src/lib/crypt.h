@@ -1,7 +1,8 @@
 /*
  * crypt.h - middle layer: the vault's content encryption: XChaCha20-Poly1305 with
  * associated data that binds each ciphertext to its place, sealed 32-byte
- * keys, random record ids, and wiping memory for the JSON library.
+ * keys and sealed boxes to a public key, key commitments, random record
+ * ids, and wiping memory for the JSON library.
  */
 #ifndef CV_CRYPT_H
 #define CV_CRYPT_H

@@ -1,6 +1,7 @@
 /*
- * keyholder.h - ground layer: an unlocked identity: something that can sign and unseal
- * with secret keys that callers never see.  Today the keys sit in this
+ * keyholder.h - ground layer: an unlocked identity: something that can sign, unseal
+ * and box (to and from another X25519 key) with secret keys that callers
+ * never see.  Today the keys sit in this
  * process (cv_keyholder_local); the unlock agent will provide the same
  * operations from its own process, so callers do not change.
  */
