@@ -2,12 +2,14 @@
  * access.h - policy layer: the one way to a case.  access is the only
  * module that unseals a case key or touches the case, grant and record
  * tables.  cv_access_enter opens the write transaction, loads the case,
- * checks role, grant (by unsealing the case key: without a sealed copy
- * there is no key, whatever the checks say), case state and informed
- * consent (R1) or the crisis exception (R2); any refusal is rolled back
- * and logged as a denied row.  cv_access_leave writes the audit rows and
- * commits before the caller shows anything.  cv_access_each does the same
- * for many cases, one logged read per decrypted case.
+ * checks role, grant (by opening the case key from the reader's
+ * authenticated copy: without a copy there is no key, whatever the checks
+ * say), the signatures of the case row and of every record on it (a forged
+ * row is CV_EINTEGRITY naming it), case state and informed consent (R1) or
+ * the crisis exception (R2); any refusal is rolled back and logged.  Every
+ * row the access layer writes is signed by the acting user.  cv_access_leave writes the audit rows
+ * and commits before the caller shows anything.  cv_access_each does the same for many cases, one
+ * logged read per decrypted case.
  */
 #ifndef CV_ACCESS_H
 #define CV_ACCESS_H
