@@ -117,6 +117,8 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_LOG,
 	CV_ACT_AUDIT_VERIFY,
 	CV_ACT_AUDIT_CHECKPOINT,
+	CV_ACT_VKEY_SHARE, /* one copy of a vault key sealed to a colleague */
+	CV_ACT_VAULT_KEYS, /* vault keys delivered with the recovery code */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -318,6 +320,18 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err);
  */
 cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
 			const char *newpass, size_t newlen, cv_err *err);
+
+/*
+ * cv_vault_keys_deliver - admin, with the recovery code: copy the index key
+ * to every active counselor and the stats key to every active supervisor
+ * who holds none yet (the first of each role after init, or after every
+ * holder was disabled), from the recovery copies.  Admins hold neither key;
+ * later colleagues receive theirs from a holder of the same role at the
+ * holder's next login.  *delivered counts the copies; each is an audit row
+ * ("vkey.share", then one "vkey.deliver").
+ */
+cv_status cv_vault_keys_deliver(cv_session *s, const char *recovery_code, int *delivered,
+				cv_err *err);
 
 /* ---- signed settings -------------------------------------------------------- */
 

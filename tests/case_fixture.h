@@ -1,7 +1,8 @@
 /*
  * case_fixture.h - the shared fixture of the case-work tests (test_case,
  * test_consent, test_note, test_record): a base vault made once per
- * program (alice admin, carol and dave counselors, sam supervisor), copied
+ * program (alice admin, carol and dave counselors, sam supervisor, the
+ * vault keys delivered to them with the recovery code), copied
  * for every test in a private temporary directory, audit-row counts, and
  * helpers that open a case and record consent; temporary directories,
  * logins and raw sqlite3 access come from helpers.h.  Include it once,
@@ -92,6 +93,7 @@ static int group_setup(void **state)
 	cv_session *a = NULL;
 	cv_err err = {0};
 	cv_status st = CV_ERROR;
+	int delivered = 0;
 
 	(void)state;
 	if (tmpdir_make(base_dir, sizeof(base_dir), FIXTURE_TAG) != 0)
@@ -111,6 +113,12 @@ static int group_setup(void **state)
 	if (st == CV_OK)
 		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
 				 &err);
+	/* The index key to carol and dave, the stats key to sam: admins hold
+	 * neither, so they come from the recovery copies. */
+	if (st == CV_OK)
+		st = cv_vault_keys_deliver(a, recovery, &delivered, &err);
+	if (st == CV_OK && delivered != 3)
+		st = cv_fail(&err, CV_ERROR, "fixture", "delivered {1} keys, not 3", "?");
 	cv_session_close(a);
 	cv_vault_close(v);
 	if (st != CV_OK) {

@@ -34,6 +34,9 @@ code=$(printf '%s\n' "$ADMIN" | "$cv" --vault "$vault" --passphrase-fd 0 init --
 echo "(recovery code printed once: $code -- in real life, on paper in the safe)"
 as office "$ADMIN" "$BOB" -- user add bob --role counselor
 as office "$ADMIN" "$SUE" -- user add sue --role supervisor
+echo "(the office holds neither the index key nor the stats key: the first counselor"
+echo " and supervisor get theirs from the recovery copies, later ones from a colleague)"
+as office "$ADMIN" "$code" -- vault keys --deliver
 as office "$ADMIN" -- user list
 
 say "Journey 1: a counselor adds an encrypted note"

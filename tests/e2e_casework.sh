@@ -168,6 +168,19 @@ for u in bob:counselor carol:counselor dave:counselor sue:supervisor; do
 	cv alice user add "$name" --role "${u#*:}" <"$T/in"
 	check "user add $name" rc_is 0
 done
+# Admins hold neither the index nor the stats key: the first counselors
+# and supervisor get theirs from the recovery copies.
+as bob case open --student-id S-0 --name 'Nobody' --gender F --grade 7 --class 7A \
+	--category other
+check "case open before any index key was delivered: denied, and told how" \
+	eval 'rc_is 4 && err_has "vault keys --deliver"'
+say "$ALICEP" "$RC"
+cv alice vault keys --deliver <"$T/in"
+check "vault keys --deliver with the recovery code: 4 copies" \
+	eval 'rc_is 0 && out_has "delivered 4 key copies"'
+say "$ALICEP" "$RC"
+cv alice vault keys --deliver <"$T/in"
+check "a second delivery finds nobody waiting" eval 'rc_is 0 && out_has "delivered 0 key"'
 
 # The student: distinctive values, a Chinese name, so a byte search means
 # something.
@@ -506,7 +519,7 @@ for id in "" "$(printf 'N-\001')"; do
 done
 check "no record changed by the malformed ids" same "$(nrecords)" "$r0"
 
-# ---- 3. crypto proof: a moved ciphertext does not decrypt ----------------
+# ---- 3. a moved ciphertext: a forged row, refused naming it ----------------
 
 TV=$T/t.db
 cp "$V" "$TV"
@@ -521,19 +534,35 @@ say "$BOBP"
 "$CASEVAULT" --vault "$TV" --user bob --passphrase-fd 0 note show "$AN" <"$T/in" >"$T/out" 2>"$T/err"
 rc=$?
 check "a note's ciphertext in another note's row: note show exits 5" rc_is 5
-check "  ... the error says it does not decrypt" err_has "does not decrypt"
+check "  ... the error names the forged record" \
+	err_has "record '$AN' of case '$C' is not signed by the counselor who wrote it"
 check "  ... the original's text is not printed" \
 	eval 'out_lacks "$PHRASE" && err_lacks "$PHRASE" && out_lacks "$PHRASE_ZH"'
 "$CASEVAULT" --vault "$TV" --user bob --passphrase-fd 0 note show "$NC" <"$T/in" >"$T/out" 2>"$T/err"
 rc=$?
 check "moved into another case's note: note show exits 5" \
-	eval 'rc_is 5 && err_has "does not decrypt" && out_lacks "$PHRASE"'
+	eval 'rc_is 5 && err_has "record '"'$NC'"'" && out_lacks "$PHRASE"'
 "$CASEVAULT" --vault "$TV" --user bob --passphrase-fd 0 note show "$N1" <"$T/in" >"$T/out" 2>"$T/err"
 rc=$?
-check "the untouched original still reads in the tampered copy" \
-	eval 'rc_is 0 && out_has "$PHRASE"'
+check "the untouched original's case holds a forged row: refused too, naming it" \
+	eval 'rc_is 5 && err_has "record '"'$AN'"'" && out_lacks "$PHRASE"'
 as bob note show "$AN"
 check "the real vault's analysis note still reads" eval 'rc_is 0 && out_has "$AN_TEXT"'
+rm -f "$TV" "$TV-wal" "$TV-shm"
+
+# Carol's copy of the index key in the place of bob's: refused at once, with
+# exit 5, naming it.
+cp "$V" "$TV"
+[ -f "$V-wal" ] && cp "$V-wal" "$TV-wal"
+sqlite3 "$TV" "update vault_keys set (sender_id, sent_at, nonce, box, sig) = (select sender_id,
+	sent_at, nonce, box, sig from vault_keys where name = 'index' and user_id =
+	(select id from users where name = 'carol')) where name = 'index' and user_id =
+	(select id from users where name = 'bob')"
+say "$BOBP"
+"$CASEVAULT" --vault "$TV" --user bob --passphrase-fd 0 case list <"$T/in" >"$T/out" 2>"$T/err"
+rc=$?
+check "a colleague's index key copy in bob's place: refused at login, exit 5" \
+	eval 'rc_is 5 && err_has "the copy of the index key held by '"'bob'"' fails verification"'
 rm -f "$TV" "$TV-wal" "$TV-shm"
 
 # ---- 4. the raw bytes hold no identity or note text ------------------------
@@ -636,7 +665,7 @@ done
 # Remember the beginnings of this case's ciphertexts and sealed keys.
 sqlite3 "$V" "select lower(substr(hex(box), 1, 64)) from records where case_id = '$C'
 	union all select lower(substr(hex(data_box), 1, 64)) from cases where id = '$C'
-	union all select lower(substr(hex(sealed_key), 1, 64)) from grants where case_id = '$C'
+	union all select lower(substr(hex(box), 1, 64)) from grants where case_id = '$C'
 	union all select lower(substr(hex(recovery_key), 1, 64)) from cases where id = '$C'" >"$T/cts"
 hexdump_vault
 n_cts=$(wc -l <"$T/cts")

@@ -174,6 +174,7 @@ say "$ALICEP"
 timeout "$LIMIT" "$CASEVAULT" --vault "$V" --passphrase-fd 0 init --admin alice $KDF \
 	<"$T/in" >"$T/out" 2>"$T/err"
 rc=$?
+RC=$(cat "$T/out")
 check "init exits 0" rc_is 0
 for u in bob:counselor carol:counselor sue:supervisor; do
 	name=${u%%:*}
@@ -181,6 +182,9 @@ for u in bob:counselor carol:counselor sue:supervisor; do
 	cv alice user add "$name" --role "${u#*:}" <"$T/in"
 	check "user add $name" rc_is 0
 done
+say "$ALICEP" "$RC"
+cv alice vault keys --deliver <"$T/in"
+check "vault keys --deliver" rc_is 0
 
 as bob case open --student-id S2025-0042K --name 'Zhang San' --gender F --grade 7 \
 	--class 7-2 --category family

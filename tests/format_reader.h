@@ -3,7 +3,8 @@
  * shared by the test_format_*.c programs (each includes it once).
  *
  * The public API (casevault.h) is used only to create a vault and a day of
- * activity in it: users, a reset, a case with consent, notes (one edited,
+ * activity in it: users, the vault keys delivered with the recovery code
+ * and passed on by a counselor at login, a reset, a case with consent, notes (one edited,
  * one finalized before and three after the author's reset, one of them an
  * addendum), a test under the crisis exception, a referral and its
  * follow-up, a register entry, a share, a consent withdrawal, a counselor
@@ -14,9 +15,11 @@
  * and libargon2 alone: the encodings and hashes, identity chains through
  * key_history with the disabled-signer rule, the audit chain with its
  * actor, segment and users-against-log rules, the external checkpoint,
- * unwrapping keys from passphrases, unsealing vault and case keys (also
- * with the recovery code), the associated data of every kind of
- * ciphertext, the JSON bodies, note signatures, the blind index and ids.
+ * unwrapping keys from passphrases, opening authenticated copies of vault
+ * and case keys (also with the recovery code) against their commitments,
+ * the associated data of every kind of ciphertext, the JSON bodies, the
+ * statistics sealed to the stats key, the signatures of case and record
+ * rows, the blind index and ids.
  * The temporary directory and the cheap KDF parameters come from
  * helpers.h; nothing here uses the library's internal headers.
  *
@@ -208,29 +211,6 @@ static void content_ad(const uint8_t v[VID_LEN], const char *type, const char *c
 	put_lp(e, cid);
 	put_lp(e, rid);
 	put_u64(e, (uint64_t)version);
-}
-
-/* §13: the message a final note's signature covers. */
-static void note_final_msg(const uint8_t v[VID_LEN], const char *cid, const char *nid,
-			   const char *kind, const char *parent, int64_t version,
-			   const uint8_t nonce[NONCE_LEN], const uint8_t *box, size_t boxlen,
-			   struct enc *e)
-{
-	uint8_t h[HASH_LEN];
-	struct enc nb = {.n = 0};
-
-	put(&nb, nonce, NONCE_LEN);
-	put(&nb, box, boxlen);
-	b2b256(h, &nb);
-	e->n = 0;
-	put_str(e, "casevault-note-final-v1");
-	put(e, v, VID_LEN);
-	put_lp(e, cid);
-	put_lp(e, nid);
-	put_lp(e, kind);
-	put_lp(e, parent);
-	put_u64(e, (uint64_t)version);
-	put(e, h, HASH_LEN);
 }
 
 /* §14: the normalized student number. */
@@ -1128,30 +1108,159 @@ static int unseal(const uint8_t sealed[SEALED_LEN], const uint8_t pk[PK_LEN], co
 	return crypto_box_seal_open(key, sealed, SEALED_LEN, pk, sk) == 0 ? 0 : -1;
 }
 
-/* One 80-byte BLOB from sql with ?1 text and ?2 integer; -1 if none. */
-static int sealed_row(const char *sql, const char *a, int64_t b, uint8_t out[SEALED_LEN])
+/* ---- authenticated key copies (§4.5) ------------------------------------ */
+
+#define COPY_BOX_LEN (KEY_LEN + 16)
+
+/* A row of vault_keys or grants. */
+struct copy {
+	int64_t user_id, sender_id;
+	char sent_at[21];
+	uint8_t nonce[NONCE_LEN], box[COPY_BOX_LEN], sig[SIG_LEN];
+	int has_sig;
+};
+
+/* §4.5: BLAKE2b-256("casevault-key-commit-v1" || key). */
+static void key_commit(const uint8_t key[KEY_LEN], uint8_t out[HASH_LEN])
 {
-	sqlite3_stmt *s = prep(sql);
+	struct enc e = {.n = 0};
+
+	put_str(&e, "casevault-key-commit-v1");
+	put(&e, key, KEY_LEN);
+	b2b256(out, &e);
+}
+
+/* Loads the copy of `place` held by holder from table (vault_keys: place
+ * is the key name; grants: the case id); -1 when missing or malformed. */
+static int load_copy(const char *table, const char *place, int64_t holder, struct copy *c)
+{
+	char sql[160];
+	sqlite3_stmt *s;
 	int rc = -1;
 
-	sqlite3_bind_text(s, 1, a, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		rc = blob(s, 0, out, SEALED_LEN);
+	snprintf(sql, sizeof(sql),
+		 "SELECT user_id, sender_id, sent_at, nonce, box, sig FROM %s WHERE %s = ?1 AND"
+		 " user_id = ?2",
+		 table, strcmp(table, "grants") == 0 ? "case_id" : "name");
+	s = prep(sql);
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, holder);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+	    sqlite3_column_type(s, 1) == SQLITE_INTEGER &&
+	    !copy_text(s, 2, c->sent_at, sizeof(c->sent_at)) && strlen(c->sent_at) == 20 &&
+	    !blob(s, 3, c->nonce, NONCE_LEN) && !blob(s, 4, c->box, COPY_BOX_LEN)) {
+		c->user_id = sqlite3_column_int64(s, 0);
+		c->sender_id = sqlite3_column_int64(s, 1);
+		c->has_sig = sqlite3_column_type(s, 5) != SQLITE_NULL;
+		rc = c->has_sig && blob(s, 5, c->sig, SIG_LEN) ? -1 : 0;
+	}
 	sqlite3_finalize(s);
 	return rc;
 }
 
-/* The vault key `name` sealed to holder (0 = recovery), opened with pk/sk. */
-static int vault_key(const char *name, int64_t holder, const uint8_t pk[PK_LEN],
-		     const uint8_t sk[32], uint8_t key[KEY_LEN])
+/* §4.5: the message a copy's signature covers. */
+static void copy_msg(const char *table, const char *place, const struct copy *c,
+		     const uint8_t commit[HASH_LEN], struct enc *e)
 {
-	uint8_t sealed[SEALED_LEN];
+	e->n = 0;
+	put_str(e, "casevault-key-copy-v1");
+	put(e, vid, VID_LEN);
+	put_lp(e, table);
+	put_lp(e, place);
+	put_u64(e, (uint64_t)c->user_id);
+	put_u64(e, (uint64_t)c->sender_id);
+	put_lp(e, c->sent_at);
+	put(e, c->nonce, NONCE_LEN);
+	put(e, c->box, COPY_BOX_LEN);
+	put(e, commit, HASH_LEN);
+}
 
-	if (sealed_row("SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2", name,
-		       holder, sealed))
+static int verify_recovery_pk(uint8_t rpk[PK_LEN]);
+static int verify_identity(const struct ident *c);
+static int identity_at(int64_t id, int64_t at, struct ident *out);
+
+/* §4.5: opens copy c with the holder's X25519 secret sk into key: from the
+ * recovery key (sender 0, no signature), or from an identity the sender
+ * has held that verifies, whose box key opens it and whose signing key
+ * verifies its signature; *sender gets that identity (or role "" for the
+ * recovery key).  0, or -1 when none does. */
+static int open_copy(const char *table, const char *place, const struct copy *c,
+		     const uint8_t sk[32], uint8_t key[KEY_LEN], struct ident *sender)
+{
+	uint8_t rpk[PK_LEN], commit[HASH_LEN];
+	struct enc e;
+	int64_t at = INT64_MAX;
+
+	memset(sender, 0, sizeof(*sender));
+	if (c->sender_id == 0)
+		return !c->has_sig && verify_recovery_pk(rpk) == 0 &&
+			       crypto_box_open_easy(key, c->box, COPY_BOX_LEN, c->nonce, rpk, sk) ==
+				   0
+			   ? 0
+			   : -1;
+	if (!c->has_sig)
 		return -1;
-	return unseal(sealed, pk, sk, key);
+	while (identity_at(c->sender_id, at, sender) == 0) {
+		if (verify_identity(sender) == 0 &&
+		    crypto_box_open_easy(key, c->box, COPY_BOX_LEN, c->nonce, sender->box_pk, sk) ==
+			0) {
+			key_commit(key, commit);
+			copy_msg(table, place, c, commit, &e);
+			if (crypto_sign_verify_detached(c->sig, e.b, e.n, sender->sign_pk) == 0)
+				return 0;
+		}
+		at = sender->cert_seq - 1;
+	}
+	return -1;
+}
+
+/* §4.3: the stats public key and index commitment, checked against the
+ * first admin's signature; 0 when they verify. */
+static int vault_keys_public(uint8_t stats_pk[PK_LEN], uint8_t index_commit[HASH_LEN])
+{
+	uint8_t sig[SIG_LEN];
+	struct ident root;
+	struct enc e = {.n = 0};
+
+	if (meta("stats_pk", stats_pk, PK_LEN) || meta("index_commit", index_commit, HASH_LEN) ||
+	    meta("vault_keys_sig", sig, SIG_LEN) || identity_at(1, 1, &root) ||
+	    verify_identity(&root))
+		return -1;
+	put_str(&e, "casevault-vault-keys-v1");
+	put(&e, vid, VID_LEN);
+	put(&e, stats_pk, PK_LEN);
+	put(&e, index_commit, HASH_LEN);
+	assert_int_equal(e.n, 103);
+	return crypto_sign_verify_detached(sig, e.b, e.n, root.sign_pk) == 0 ? 0 : -1;
+}
+
+/* §4.3: the vault key `name` held by holder (0 = recovery), opened with
+ * that holder's secret sk and checked as casevault does: who sent it (the
+ * first admin for a recovery copy; the recovery key or a holder of the
+ * key's role otherwise) and that it is the vault's key (the index key's
+ * commitment, the stats secret key's public half).  0 or -1. */
+static int vault_key(const char *name, int64_t holder, const uint8_t sk[32], uint8_t key[KEY_LEN])
+{
+	uint8_t stats_pk[PK_LEN], commit[HASH_LEN], got[HASH_LEN];
+	struct ident sender;
+	struct copy c;
+
+	if (load_copy("vault_keys", name, holder, &c) || c.user_id != holder ||
+	    open_copy("vault_keys", name, &c, sk, key, &sender) ||
+	    vault_keys_public(stats_pk, commit))
+		return -1;
+	if (holder == 0
+		? c.sender_id != 1 || strcmp(sender.role, "admin")
+		: c.sender_id != 0 &&
+		      strcmp(sender.role, !strcmp(name, "index") ? "counselor" : "supervisor"))
+		return -1;
+	if (!strcmp(name, "index")) {
+		key_commit(key, got);
+		return memcmp(got, commit, HASH_LEN) == 0 ? 0 : -1;
+	}
+	assert_int_equal(crypto_scalarmult_base(got, key), 0);
+	return memcmp(got, stats_pk, PK_LEN) == 0 ? 0 : -1;
 }
 
 /* §10.1-10.2: the recovery key pair from a typed code. */
@@ -1185,13 +1294,16 @@ static void recovery_keys(const char *typed, uint8_t pk[PK_LEN], uint8_t sk[32])
 struct kase {
 	char id[ID_CAP];
 	char status[12];
-	int64_t opened_by, version;
+	int64_t opened_by, version, signer_id;
 	char opened_at[21], closed_at[21];
-	uint8_t index_tag[HASH_LEN];
+	uint8_t index_tag[HASH_LEN], key_commit[HASH_LEN];
 	uint8_t recovery_key[SEALED_LEN];
-	uint8_t data_nonce[NONCE_LEN], stats_nonce[NONCE_LEN];
+	size_t recovery_len;
+	uint8_t data_nonce[NONCE_LEN];
+	size_t nonce_len;
 	uint8_t data_box[1024], stats_box[512];
 	size_t data_len, stats_len;
+	uint8_t mac[HASH_LEN], sig[SIG_LEN];
 };
 
 static int var_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t cap, size_t *len)
@@ -1206,12 +1318,13 @@ static int var_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t cap, size_t *
 	return 0;
 }
 
-/* Loads an open or closed case (§3.6 types and sizes); -1 if malformed. */
+/* Loads a case (§3.6 types and sizes; a tombstone's recovery copy, nonce
+ * and boxes are empty); -1 if malformed. */
 static int load_case(const char *id, struct kase *k)
 {
 	sqlite3_stmt *s = prep("SELECT id, status, opened_by, opened_at, closed_at, version,"
-			       " index_tag, recovery_key, data_nonce, data_box, stats_nonce,"
-			       " stats_box FROM cases WHERE id = ?1");
+			       " index_tag, key_commit, recovery_key, data_nonce, data_box,"
+			       " stats_box, signer_id, mac, sig FROM cases WHERE id = ?1");
 	int rc = -1;
 
 	memset(k, 0, sizeof(*k));
@@ -1220,17 +1333,97 @@ static int load_case(const char *id, struct kase *k)
 	    !copy_text(s, 1, k->status, sizeof(k->status)) &&
 	    !copy_text(s, 3, k->opened_at, sizeof(k->opened_at)) &&
 	    !copy_text(s, 4, k->closed_at, sizeof(k->closed_at)) &&
-	    !blob(s, 6, k->index_tag, HASH_LEN) && !blob(s, 7, k->recovery_key, SEALED_LEN) &&
-	    !blob(s, 8, k->data_nonce, NONCE_LEN) &&
-	    !var_blob(s, 9, k->data_box, sizeof(k->data_box), &k->data_len) &&
-	    !blob(s, 10, k->stats_nonce, NONCE_LEN) &&
-	    !var_blob(s, 11, k->stats_box, sizeof(k->stats_box), &k->stats_len)) {
+	    !blob(s, 6, k->index_tag, HASH_LEN) && !blob(s, 7, k->key_commit, HASH_LEN) &&
+	    !var_blob(s, 8, k->recovery_key, SEALED_LEN, &k->recovery_len) &&
+	    !var_blob(s, 9, k->data_nonce, NONCE_LEN, &k->nonce_len) &&
+	    !var_blob(s, 10, k->data_box, sizeof(k->data_box), &k->data_len) &&
+	    !var_blob(s, 11, k->stats_box, sizeof(k->stats_box), &k->stats_len) &&
+	    !blob(s, 13, k->mac, HASH_LEN) && !blob(s, 14, k->sig, SIG_LEN) &&
+	    (k->recovery_len == SEALED_LEN ? k->nonce_len == NONCE_LEN
+					   : k->recovery_len == 0 && k->nonce_len == 0)) {
 		k->opened_by = sqlite3_column_int64(s, 2);
 		k->version = sqlite3_column_int64(s, 5);
+		k->signer_id = sqlite3_column_int64(s, 12);
 		rc = 0;
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* Appends BLAKE2b-256 of two byte strings (the second may be empty). */
+static void put_hash2(struct enc *e, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	uint8_t h[HASH_LEN];
+
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&st, a, na);
+	crypto_generichash_update(&st, b, nb);
+	crypto_generichash_final(&st, h, HASH_LEN);
+	put(e, h, HASH_LEN);
+}
+
+/* §3.6: the message a case row's signature covers. */
+static void case_msg(const struct kase *k, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-case-v1");
+	put(e, vid, VID_LEN);
+	put_lp(e, k->id);
+	put_lp(e, k->status);
+	put_u64(e, (uint64_t)k->opened_by);
+	put_lp(e, k->opened_at);
+	put_lp(e, k->closed_at);
+	put_u64(e, (uint64_t)k->version);
+	put(e, k->index_tag, HASH_LEN);
+	put(e, k->key_commit, HASH_LEN);
+	put_hash2(e, k->recovery_key, k->recovery_len, NULL, 0);
+	put_hash2(e, k->data_nonce, k->nonce_len, k->data_box, k->data_len);
+	put_hash2(e, k->stats_box, k->stats_len, NULL, 0);
+	put_u64(e, (uint64_t)k->signer_id);
+}
+
+/* §3.6, §13: a signed row: mac is BLAKE2b-256 keyed with the case key
+ * over msg (checked when key is not NULL), sig the signer's Ed25519 over
+ * msg || mac under an identity the signer has held that verifies (into
+ * *signer).  0 or -1. */
+static int row_verify(struct enc *msg, int64_t signer_id, const uint8_t mac[HASH_LEN],
+		      const uint8_t sig[SIG_LEN], const uint8_t *key, struct ident *signer)
+{
+	uint8_t want[HASH_LEN];
+	int64_t at = INT64_MAX;
+
+	if (key) {
+		crypto_generichash(want, HASH_LEN, msg->b, msg->n, key, KEY_LEN);
+		if (memcmp(want, mac, HASH_LEN) != 0)
+			return -1;
+	}
+	put(msg, mac, HASH_LEN);
+	while (identity_at(signer_id, at, signer) == 0) {
+		if (verify_identity(signer) == 0 &&
+		    crypto_sign_verify_detached(sig, msg->b, msg->n, signer->sign_pk) == 0)
+			return 0;
+		at = signer->cert_seq - 1;
+	}
+	return -1;
+}
+
+/* §3.6: case row k verifies: signed by a counselor (the opener at version
+ * 1) or, for a tombstone, an admin; the mac under key when key is not
+ * NULL.  The signer's identity in *signer.  0 or -1. */
+static int case_verify(const struct kase *k, const uint8_t *key, struct ident *signer)
+{
+	struct enc e;
+	int tomb = !strcmp(k->status, "shredded");
+
+	case_msg(k, &e);
+	if (row_verify(&e, k->signer_id, k->mac, k->sig, key, signer))
+		return -1;
+	if (strcmp(signer->role, tomb ? "admin" : "counselor"))
+		return -1;
+	if (!tomb && k->recovery_len == 0)
+		return -1;
+	return k->version == 1 && k->signer_id != k->opened_by ? -1 : 0;
 }
 
 struct rec {
@@ -1241,16 +1434,16 @@ struct rec {
 	uint8_t nonce[NONCE_LEN];
 	uint8_t box[4096];
 	size_t box_len;
-	int has_sig;
-	uint8_t sig[SIG_LEN];
+	int64_t signer_id;
+	uint8_t mac[HASH_LEN], sig[SIG_LEN];
 };
 
 /* Loads a records row (§3.8 types and sizes); -1 when missing or malformed. */
 static int load_rec(const char *id, struct rec *r)
 {
 	sqlite3_stmt *s = prep("SELECT id, case_id, type, parent, kind, status, version,"
-			       " author_id, created_at, updated_at, due, nonce, box, sig"
-			       " FROM records WHERE id = ?1");
+			       " author_id, created_at, updated_at, due, nonce, box, signer_id,"
+			       " mac, sig FROM records WHERE id = ?1");
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -1266,19 +1459,55 @@ static int load_rec(const char *id, struct rec *r)
 	    copy_text(s, 8, r->created_at, sizeof(r->created_at)) ||
 	    copy_text(s, 9, r->updated_at, sizeof(r->updated_at)) ||
 	    copy_text(s, 10, r->due, sizeof(r->due)) || blob(s, 11, r->nonce, NONCE_LEN) ||
-	    var_blob(s, 12, r->box, sizeof(r->box), &r->box_len))
+	    var_blob(s, 12, r->box, sizeof(r->box), &r->box_len) ||
+	    sqlite3_column_type(s, 13) != SQLITE_INTEGER || blob(s, 14, r->mac, HASH_LEN) ||
+	    blob(s, 15, r->sig, SIG_LEN))
 		goto out;
 	r->version = sqlite3_column_int64(s, 6);
 	r->author_id = sqlite3_column_int64(s, 7);
-	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
-		if (blob(s, 13, r->sig, SIG_LEN))
-			goto out;
-		r->has_sig = 1;
-	}
+	r->signer_id = sqlite3_column_int64(s, 13);
 	rc = 0;
 out:
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* §13: the message a record's signature covers. */
+static void record_msg(const struct rec *r, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-record-v1");
+	put(e, vid, VID_LEN);
+	put_lp(e, r->id);
+	put_lp(e, r->case_id);
+	put_lp(e, r->type);
+	put_lp(e, r->parent);
+	put_lp(e, r->kind);
+	put_lp(e, r->status);
+	put_u64(e, (uint64_t)r->version);
+	put_u64(e, (uint64_t)r->author_id);
+	put_lp(e, r->created_at);
+	put_lp(e, r->updated_at);
+	put_lp(e, r->due);
+	put_hash2(e, r->nonce, NONCE_LEN, r->box, r->box_len);
+	put_u64(e, (uint64_t)r->signer_id);
+}
+
+/* §13: record r verifies: signed by a counselor, its author unless it is
+ * a referral or a register entry; the mac under key when key is not NULL.
+ * The signer's identity in *signer.  0 or -1. */
+static int record_verify(const struct rec *r, const uint8_t *key, struct ident *signer)
+{
+	struct enc e;
+
+	record_msg(r, &e);
+	if (row_verify(&e, r->signer_id, r->mac, r->sig, key, signer) ||
+	    strcmp(signer->role, "counselor"))
+		return -1;
+	return r->signer_id == r->author_id || !strcmp(r->type, "referral") ||
+		       !strcmp(r->type, "watch")
+		   ? 0
+		   : -1;
 }
 
 /* §11.2: a record's body under the case key; NULL when it does not open. */
@@ -1327,18 +1556,22 @@ static void date_add(const char *date, int days, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* The case key of case_id, opened from bob's grant with bob's current keys. */
+/* The case key of case_id, opened from bob's grant with bob's current keys
+ * and checked against the case's commitment (§3.7, §4.4). */
 static void bob_case_key(const char *cid, uint8_t key[KEY_LEN])
 {
 	struct user bob;
-	uint8_t sealed[SEALED_LEN];
+	struct copy g;
+	struct ident sender;
+	struct kase k;
+	uint8_t commit[HASH_LEN];
 	uint8_t *sec = secrets_of("bob", BOB_RESET, &bob);
 
-	assert_int_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
-				    " user_id = ?2",
-				    cid, bob.c.id, sealed),
-			 0);
-	assert_int_equal(unseal(sealed, bob.c.box_pk, sec, key), 0);
+	assert_int_equal(load_copy("grants", cid, bob.c.id, &g), 0);
+	assert_int_equal(open_copy("grants", cid, &g, sec, key, &sender), 0);
+	assert_int_equal(load_case(cid, &k), 0);
+	key_commit(key, commit);
+	assert_memory_equal(commit, k.key_commit, HASH_LEN);
 	sodium_free(sec);
 }
 
@@ -1431,7 +1664,7 @@ static int setup(void **state)
 	cv_vault *v = NULL;
 	cv_session *s = NULL;
 	cv_err err = {0};
-	int users = 0, dup = 0, ok = -1;
+	int users = 0, dup = 0, delivered = 0, ok = -1;
 
 	(void)state;
 	TRY(cv_init(&err));
@@ -1447,6 +1680,9 @@ static int setup(void **state)
 	TRY(cv_user_add(s, "carol", CV_ROLE_SUPERVISOR, CAROL_PASS, strlen(CAROL_PASS), NULL,
 			&err));
 	TRY(cv_user_add(s, "dave", CV_ROLE_ADMIN, DAVE_PASS, strlen(DAVE_PASS), NULL, &err));
+	/* The index key to bob, the stats key to carol, from the recovery
+	 * copies (admins hold neither). */
+	TRY(cv_vault_keys_deliver(s, code, &delivered, &err));
 
 	/* dave adds erin (5): a certificate chain of length two. */
 	AS("dave", DAVE_PASS);
@@ -1533,7 +1769,7 @@ static int setup(void **state)
 	TRY(cv_audit_checkpoint(s, &checkpoint_text, &err));
 	TRY(cv_audit_verify(s, checkpoint_text, &rep, &err));
 	TRY(cv_audit_log(s, &f, ignore_row, NULL, &err));
-	ok = users == 5 && dup == 0 && nshown == 4 ? 0 : -1;
+	ok = users == 5 && dup == 0 && nshown == 4 && delivered == 2 ? 0 : -1;
 out:
 	cv_session_close(s);
 	cv_vault_close(v);

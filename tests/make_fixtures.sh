@@ -80,11 +80,14 @@ as() {
 printf '%s\n' "$PA" >"$T/in"
 "$CASEVAULT" --vault "$V" --passphrase-fd 0 init --admin alice $KDF \
 	<"$T/in" >"$T/out" 2>"$T/err" || die "init failed"
+RC=$(cat "$T/out")
 
 as alice "$PA" "$PB" -- user add bob --role counselor
 as alice "$PA" "$PC" -- user add carol --role counselor
 as alice "$PA" "$PD" -- user add dave --role counselor
 as alice "$PA" "$PS" -- user add sue --role supervisor
+# The index key to the counselors, the stats key to sue (admins hold none).
+as alice "$PA" "$RC" -- vault keys --deliver
 as alice "$PA" -- user disable dave
 
 # A minor's case with both consents, a final note, a test, a referral

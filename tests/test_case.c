@@ -643,8 +643,8 @@ static void test_unknown_ids(void **state)
 			 0);
 }
 
-/* A list that meets a case that does not open shows the others, logs the
- * one that failed and then refuses as a whole. */
+/* A list that meets a case that fails verification shows the others, logs
+ * the one that failed and then refuses as a whole. */
 static void test_list_with_a_tampered_case(void **state)
 {
 	struct fix *f = *state;
@@ -668,13 +668,15 @@ static void test_list_with_a_tampered_case(void **state)
 	assert_string_equal(err.msg, want);
 	assert_int_equal(w.cases, 1);
 	assert_string_equal(w.c[0].id, b);
-	snprintf(detail, sizeof(detail), "content.tampered [\"case\",\"%s\",\"%s\"]", a, a);
+	/* The moved box breaks the row's signature, which covers its hash. */
+	snprintf(detail, sizeof(detail), "case.forged [\"%s\"]", a);
 	assert_int_equal(detail_rows(f->path, "carol", "case.read", "failed", a, detail), 1);
 	assert_int_equal(case_rows(f->path, "carol", "case.read", "ok", b), 1);
 	logout(c);
 }
 
-/* A vault-wide key that was never sealed to the user is tampering. */
+/* A counselor without the index key cannot open a case, and is told how
+ * the key reaches her: a colleague who holds it passes it on at login. */
 static void test_vault_key_missing(void **state)
 {
 	struct fix *f = *state;
@@ -687,13 +689,30 @@ static void test_vault_key_missing(void **state)
 	raw_exec(f->path, "DELETE FROM vault_keys WHERE name = 'index' AND user_id ="
 			  " (SELECT id FROM users WHERE name = 'carol')");
 	c = login_ok(f->v, "carol", PW_CAROL);
-	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "vkey.missing");
-	assert_string_equal(err.msg, "the index key was never sealed to 'carol'; the vault was "
-				     "tampered with or damaged");
+	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_EDENIED);
+	assert_code(err, CV_EDENIED, "vkey.not-delivered");
+	assert_string_equal(err.msg,
+			    "'carol' holds no copy of the index key yet; a colleague who holds it "
+			    "passes it on when they next log in, or an admin delivers it with "
+			    "'casevault vault keys --deliver' and the recovery code");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
-	assert_int_equal(audit_rows(f->path, "carol", "case.open", "failed", "case:new"), 1);
+	assert_int_equal(audit_rows(f->path, "carol", "case.open", "denied", "case:new"), 1);
 	logout(c);
+	/* dave holds it: his login passes it on, signed by him. */
+	logout(login_ok(f->v, "dave", PW_DAVE));
+	assert_int_equal(audit_rows(f->path, "dave", "vkey.share", "ok", "user:carol"), 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM vault_keys WHERE name = 'index' AND"
+					" user_id = (SELECT id FROM users WHERE name = 'carol') AND"
+					" sender_id = (SELECT id FROM users WHERE name = 'dave')"),
+			 1);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	open_ok(c, &in, id);
+	logout(c);
+	/* Nobody else was waiting: a second login writes nothing. */
+	logout(login_ok(f->v, "dave", PW_DAVE));
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'vkey.share'"
+					" AND actor = 'dave'"),
+			 1);
 }
 
 /* ---- closing (R4) ----------------------------------------------------------------- */
@@ -812,15 +831,20 @@ static void test_note_box_moved_within_case(void **state)
 		 n1, n1, n2);
 	assert_int_equal(note_read(c, n2, &r, &err), CV_EINTEGRITY);
 	assert_int_equal(r.calls, 0);
-	assert_msg_has(err, "does not decrypt");
-	assert_code(err, CV_EINTEGRITY, "content.tampered");
+	/* The row's signature covers the hash of its nonce and box. */
+	assert_code(err, CV_EINTEGRITY, "record.forged");
 	{
 		char want[200];
 
-		snprintf(want, sizeof(want), "the note '%s' of case '%s' does not decrypt", n2, a);
+		snprintf(want, sizeof(want),
+			 "record '%s' of case '%s' is not signed by the counselor", n2, a);
+		assert_msg_has(err, want);
+		/* Every record of a case is checked when it is read (consent
+		 * is their fold): the forged row refuses the whole case. */
+		assert_int_equal(note_read(c, n1, &r, &err), CV_EINTEGRITY);
+		assert_int_equal(r.calls, 0);
 		assert_msg_has(err, want);
 	}
-	assert_note_text(c, n1, "note one: the real text");
 	logout(c);
 }
 
@@ -872,14 +896,14 @@ static void test_case_data_moved(void **state)
 		 " data_box = (SELECT data_box FROM cases WHERE id = '%s') WHERE id = '%s'",
 		 b, b, a);
 	assert_int_equal(show(c, a, &w, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "content.tampered");
+	assert_code(err, CV_EINTEGRITY, "case.forged");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(case_rows(f->path, "carol", "case.show", "failed", a), 1);
 	/* An integrity failure keeps its arguments in the log. */
 	{
 		char detail[80];
 
-		snprintf(detail, sizeof(detail), "content.tampered [\"case\",\"%s\",\"%s\"]", a, a);
+		snprintf(detail, sizeof(detail), "case.forged [\"%s\"]", a);
 		assert_int_equal(detail_rows(f->path, "carol", "case.show", "failed", a, detail),
 				 1);
 	}
@@ -888,62 +912,60 @@ static void test_case_data_moved(void **state)
 	logout(c);
 }
 
+/* Copies the grant columns of (case src, user from) over, or into, the
+ * grant of (case dst, user to). */
+#define GRANT_COLS "sender_id, sent_at, nonce, box, sig"
+#define USER_ID(name) "(SELECT id FROM users WHERE name = '" name "')"
+
 static void test_grant_key_replaced(void **state)
 {
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
 	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
-	char a1[CV_CASE_ID_MAX], a2[CV_CASE_ID_MAX], a3[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX];
+	char a2[CV_CASE_ID_MAX], a3[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], want[160];
 	struct shown w;
 	cv_err err = {0};
 
-	open_new(c, "S-801", "Case One", a1);
 	open_new(c, "S-802", "Case Two", a2);
 	open_new(c, "S-803", "Case Three", a3);
 	open_new(c, "S-804", "Case Four", b);
 
-	/* The recovery copy in place of carol's grant. */
-	raw_exec(f->path,
-		 "UPDATE grants SET sealed_key = (SELECT recovery_key FROM cases WHERE id = '%s')"
-		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
-		 a1, a1);
-	assert_int_equal(show(c, a1, &w, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
-	assert_msg_has(err, "sealed to 'carol' does not open");
-	assert_int_equal(w.cases, 0);
-
-	/* Dave's grant in place of carol's. */
+	/* Dave's copy (his own signed row, sealed to him) in place of carol's. */
 	assert_int_equal(cv_case_share(c, a2, "dave", &err), CV_OK);
 	raw_exec(f->path,
-		 "UPDATE grants SET sealed_key = (SELECT sealed_key FROM grants WHERE"
-		 " case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'dave'))"
-		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
+		 "UPDATE grants SET (" GRANT_COLS ") = (SELECT " GRANT_COLS " FROM grants WHERE"
+		 " case_id = '%s' AND user_id = " USER_ID("dave") ") WHERE case_id = '%s' AND"
+								  " user_id = " USER_ID("carol"),
 		 a2, a2);
 	assert_int_equal(show(c, a2, &w, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
+	assert_code(err, CV_EINTEGRITY, "case.grant-forged");
+	snprintf(want, sizeof(want), "the key of case '%s' held by 'carol' fails verification", a2);
+	assert_msg_has(err, want);
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(show(d, a2, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].name, "Case Two");
 
-	/* Carol's key of another case opens, but is the wrong key. */
+	/* Carol's own, validly signed copy of another case: its signature
+	 * names that case. */
 	raw_exec(f->path,
-		 "UPDATE grants SET sealed_key = (SELECT sealed_key FROM grants WHERE"
-		 " case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol'))"
-		 " WHERE case_id = '%s' AND user_id = (SELECT id FROM users WHERE name = 'carol')",
+		 "UPDATE grants SET (" GRANT_COLS ") = (SELECT " GRANT_COLS " FROM grants WHERE"
+		 " case_id = '%s' AND user_id = " USER_ID("carol") ") WHERE case_id = '%s' AND"
+								   " user_id = " USER_ID("carol"),
 		 b, a3);
 	assert_int_equal(show(c, a3, &w, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "content.tampered");
+	assert_code(err, CV_EINTEGRITY, "case.grant-forged");
 	assert_int_equal(w.cases, 0);
+	assert_int_equal(case_rows(f->path, "carol", "case.show", "failed", a3), 1);
 
-	/* A grant row dave writes for himself with carol's sealed key gives
-	 * him nothing: the key is sealed to carol. */
+	/* A grant row dave writes for himself from carol's gives him nothing:
+	 * it is sealed to carol and signed for her. */
 	raw_exec(f->path,
-		 "INSERT INTO grants (case_id, user_id, sealed_key, granted_by, granted_at)"
-		 " SELECT case_id, (SELECT id FROM users WHERE name = 'dave'), sealed_key,"
-		 " granted_by, granted_at FROM grants WHERE case_id = '%s'",
+		 "INSERT INTO grants (case_id, user_id, " GRANT_COLS
+		 ") SELECT case_id, " USER_ID("dave") ", " GRANT_COLS
+						      " FROM grants WHERE case_id = '%s'",
 		 b);
 	assert_int_equal(show(d, b, &w, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "case.grant-tampered");
+	assert_code(err, CV_EINTEGRITY, "case.grant-forged");
 	assert_int_equal(w.cases, 0);
 	assert_int_equal(show(c, b, &w, &err), CV_OK);
 	assert_string_equal(w.c[0].name, "Case Four");
@@ -1210,11 +1232,10 @@ static void test_shred(void **state)
 	snprintf(sql, sizeof(sql), "SELECT stats_box FROM cases WHERE id = '%s'", cs);
 	grab(k, f->path, "the case's statistics ciphertext", sql);
 	snprintf(sql, sizeof(sql),
-		 "SELECT sealed_key FROM grants WHERE case_id = '%s' ORDER BY user_id LIMIT 1", cs);
+		 "SELECT box FROM grants WHERE case_id = '%s' ORDER BY user_id LIMIT 1", cs);
 	grab(k, f->path, "carol's sealed case key", sql);
 	snprintf(sql, sizeof(sql),
-		 "SELECT sealed_key FROM grants WHERE case_id = '%s' ORDER BY user_id DESC LIMIT 1",
-		 cs);
+		 "SELECT box FROM grants WHERE case_id = '%s' ORDER BY user_id DESC LIMIT 1", cs);
 	grab(k, f->path, "dave's sealed case key", sql);
 	snprintf(sql, sizeof(sql), "SELECT box FROM records WHERE id = '%s'", n);
 	grab(k, f->path, "the note ciphertext", sql);
@@ -1304,7 +1325,9 @@ static void test_shred(void **state)
 			       "SELECT count(*) FROM cases WHERE id = '%s' AND"
 			       " status = 'shredded' AND length(recovery_key) = 0 AND"
 			       " length(data_box) = 0 AND length(data_nonce) = 0 AND"
-			       " length(stats_box) = 0 AND index_tag = zeroblob(32)",
+			       " length(stats_box) = 0 AND index_tag = zeroblob(32) AND"
+			       " key_commit = zeroblob(32) AND signer_id = (SELECT id FROM users"
+			       " WHERE name = 'alice')",
 			       cs),
 			 1);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE case_id = '%s'", keep),

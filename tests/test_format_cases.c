@@ -1,22 +1,29 @@
 /*
  * test_format_cases.c - cases of docs/FORMAT.md read by the independent
- * reader (format_reader.h): case keys from grants and from the recovery
- * copy (§3.7, §4.4), the case data, its statistics and blind index (§12.1,
- * §12.2, §14), and what shredding leaves (§16).
+ * reader (format_reader.h): case keys from authenticated grants and from the
+ * recovery copy, checked against the case's commitment (§3.7, §4.4, §4.5),
+ * the case row's signature (§3.6), the case data, its statistics sealed to
+ * the stats key and its blind index (§12.1, §12.2, §14), and what shredding
+ * leaves (§16).
  */
 #include "format_reader.h"
 
-/* §3.7, §4.4: case keys from grants and from the recovery copy. */
+/* §3.7, §4.4, §4.5: case keys from grants and from the recovery copy. */
 static void test_case_keys(void **state)
 {
-	uint8_t key[KEY_LEN], k[KEY_LEN], sealed[SEALED_LEN], rpk[PK_LEN], rsk[32];
+	uint8_t key[KEY_LEN], k[KEY_LEN], rpk[PK_LEN], rsk[32], commit[HASH_LEN];
 	struct kase c;
 	struct user erin, bob;
+	struct copy g;
+	struct ident sender;
+	struct enc e;
 	uint8_t *sec;
 
 	(void)state;
 	bob_case_key(case_id, key);
 	assert_int_equal(load_case(case_id, &c), 0);
+	key_commit(key, commit);
+	assert_memory_equal(commit, c.key_commit, HASH_LEN);
 	/* The recovery code opens the recovery copy: the same key. */
 	recovery_keys(code, rpk, rsk);
 	assert_int_equal(unseal(c.recovery_key, rpk, rsk, k), 0);
@@ -25,43 +32,102 @@ static void test_case_keys(void **state)
 	 * account, though her key pair still unwraps. */
 	sec = secrets_of("erin", ERIN_PASS, &erin);
 	assert_int_equal(erin.c.id, 5);
-	assert_int_equal(sealed_row("SELECT sealed_key FROM grants WHERE case_id = ?1 AND"
-				    " user_id = ?2",
-				    case_id, erin.c.id, sealed),
-			 -1);
+	assert_int_equal(load_copy("grants", case_id, erin.c.id, &g), -1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants WHERE user_id = 5"), 0);
 	sodium_free(sec);
 	assert_int_equal(count_rows("action = 'case.share' AND detail = 'to=erin' AND outcome ="
 				    " 'ok'"),
 			 1);
-	/* Grants: bob only (opened; re-sealed by alice at the reset). */
+	/* Grants: bob only (opened; re-made from the recovery key at his reset:
+	 * sender 0, no signature, a box bob's new key opens from the recovery
+	 * public key). */
 	assert_int_equal(load_user(0, "bob", &bob), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case_id), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants"), 1);
-	assert_int_equal(scalar1("SELECT granted_by FROM grants WHERE case_id = ?1 AND user_id ="
-				 " 2",
-				 case_id),
-			 1);
-	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1 AND"
-				 " length(granted_at) = 20 AND length(sealed_key) = 80",
+	assert_int_equal(load_copy("grants", case_id, bob.c.id, &g), 0);
+	assert_int_equal(g.sender_id, 0);
+	assert_int_equal(g.has_sig, 0);
+	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1 AND user_id = 2"
+				 " AND length(sent_at) = 20 AND length(nonce) = 24 AND"
+				 " length(box) = 48 AND sig IS NULL",
 				 case_id),
 			 1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants g JOIN users u ON u.id = g.user_id"
 				" WHERE u.status <> 'active'"),
 			 0);
+	/* Its box does not open from anyone else's key. */
+	sec = secrets_of("bob", BOB_RESET, &bob);
+	assert_int_equal(crypto_box_open_easy(k, g.box, COPY_BOX_LEN, g.nonce, bob.c.box_pk, sec),
+			 -1);
+	/* A copy claimed as bob's own (sender 2) needs his signature. */
+	g.sender_id = 2;
+	assert_int_equal(open_copy("grants", case_id, &g, sec, k, &sender), -1);
+	sodium_free(sec);
+	/* The signed message of a copy: its layout (§4.5). */
+	copy_msg("grants", case_id, &g, commit, &e);
+	assert_int_equal(e.n,
+			 21 + 16 + 4 + 6 + 4 + strlen(case_id) + 8 + 8 + 4 + 20 + 24 + 48 + 32);
 	/* The old box key (bob before the reset) is gone from users. */
 	assert_int_equal(scalar("SELECT count(*) FROM key_history h JOIN users u ON u.id ="
 				" h.user_id WHERE h.box_pk = u.box_pk"),
 			 0);
 }
 
+/* §3.6: the case row is signed by the counselor who last changed it, with a
+ * mac under the case key; any edited column fails. */
+static void test_case_signature(void **state)
+{
+	uint8_t key[KEY_LEN], other[KEY_LEN];
+	struct ident signer;
+	struct kase c;
+	char q[160];
+
+	(void)state;
+	bob_case_key(case_id, key);
+	assert_int_equal(load_case(case_id, &c), 0);
+	/* Closed by bob after his reset: his current identity signed it. */
+	assert_int_equal(c.signer_id, 2);
+	assert_int_equal(case_verify(&c, key, &signer), 0);
+	assert_int_equal(signer.cert_seq, scalar("SELECT cert_seq FROM users WHERE id = 2"));
+	assert_string_equal(signer.role, "counselor");
+	/* Without the case key the signature still verifies (the mac is
+	 * stored); another key's mac does not. */
+	assert_int_equal(case_verify(&c, NULL, &signer), 0);
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(case_verify(&c, other, &signer), -1);
+	/* An edited status, date, opener or version fails. */
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE cases SET status = 'open', closed_at = '' WHERE id = '%s'",
+		 case_id);
+	exec(q);
+	assert_int_equal(load_case(case_id, &c), 0);
+	assert_int_equal(case_verify(&c, key, &signer), -1);
+	exec("ROLLBACK");
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE cases SET opened_by = 4 WHERE id = '%s'", case_id);
+	exec(q);
+	assert_int_equal(load_case(case_id, &c), 0);
+	assert_int_equal(case_verify(&c, NULL, &signer), -1);
+	exec("ROLLBACK");
+	/* Another signer named (the same signature) fails. */
+	exec("BEGIN");
+	snprintf(q, sizeof(q), "UPDATE cases SET signer_id = 5 WHERE id = '%s'", case_id);
+	exec(q);
+	assert_int_equal(load_case(case_id, &c), 0);
+	assert_int_equal(case_verify(&c, NULL, &signer), -1);
+	exec("ROLLBACK");
+	assert_int_equal(load_case(case_id, &c), 0);
+	assert_int_equal(case_verify(&c, key, &signer), 0);
+}
+
 /* §12.1, §12.2, §14: the case data, its statistics and its blind index. */
 static void test_case_data(void **state)
 {
 	uint8_t key[KEY_LEN], stats[KEY_LEN], index[KEY_LEN], tag[HASH_LEN];
+	uint8_t stats_pk[PK_LEN], commit[HASH_LEN], plain[512];
 	char want[512], opened[11], closed[11];
 	struct kase c;
-	struct user bob;
+	struct user bob, carol;
 	struct enc ad;
 	uint8_t *sec;
 	char *pt;
@@ -91,31 +157,40 @@ static void test_case_data(void **state)
 	/* The AD binds version and type: neither other value opens it. */
 	content_ad(vid, "case", case_id, case_id, c.version + 1, &ad);
 	assert_null(aead_open(key, c.data_nonce, c.data_box, c.data_len, &ad, NULL));
-	content_ad(vid, "case-stats", case_id, case_id, c.version, &ad);
+	content_ad(vid, "note", case_id, case_id, c.version, &ad);
 	assert_null(aead_open(key, c.data_nonce, c.data_box, c.data_len, &ad, NULL));
 
+	/* §4.3: bob (counselor) holds the index key only; carol (supervisor)
+	 * the stats key only. */
 	sec = secrets_of("bob", BOB_RESET, &bob);
-	assert_int_equal(vault_key("stats", bob.c.id, bob.c.box_pk, sec, stats), 0);
-	assert_int_equal(vault_key("index", bob.c.id, bob.c.box_pk, sec, index), 0);
+	assert_int_equal(vault_key("index", bob.c.id, sec, index), 0);
+	assert_int_equal(vault_key("stats", bob.c.id, sec, stats), -1);
 	sodium_free(sec);
+	sec = secrets_of("carol", CAROL_PASS, &carol);
+	assert_int_equal(vault_key("stats", carol.c.id, sec, stats), 0);
+	assert_int_equal(vault_key("index", carol.c.id, sec, tag), -1);
+	sodium_free(sec);
+	assert_int_equal(vault_keys_public(stats_pk, commit), 0);
+
+	/* §12.2: sealed to the stats public key; the stats secret key opens
+	 * it; "closed" is the date only; case and version bind it to the row. */
 	memcpy(opened, c.opened_at, 10);
 	opened[10] = '\0';
 	memcpy(closed, c.closed_at, 10);
 	closed[10] = '\0';
-	/* §12.2: "closed" is the date only. */
 	snprintf(want, sizeof(want),
-		 "{\"category\":\"family\",\"closed\":\"%s\",\"gender\":\"F\",\"grade\":7,"
-		 "\"minor\":true,\"opened\":\"%s\"}",
-		 closed, opened);
-	content_ad(vid, "case-stats", case_id, case_id, c.version, &ad);
-	pt = aead_open(stats, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL);
-	assert_non_null(pt);
-	assert_string_equal(pt, want);
-	free(pt);
-	/* The case key does not open the stats box; version 1 is gone. */
-	assert_null(aead_open(key, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL));
-	content_ad(vid, "case-stats", case_id, case_id, 1, &ad);
-	assert_null(aead_open(stats, c.stats_nonce, c.stats_box, c.stats_len, &ad, NULL));
+		 "{\"case\":\"%s\",\"category\":\"family\",\"closed\":\"%s\",\"gender\":\"F\","
+		 "\"grade\":7,\"minor\":true,\"opened\":\"%s\",\"version\":2}",
+		 case_id, closed, opened);
+	assert_true(c.stats_len > crypto_box_SEALBYTES &&
+		    c.stats_len - crypto_box_SEALBYTES < sizeof(plain));
+	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, stats), 0);
+	plain[c.stats_len - crypto_box_SEALBYTES] = '\0';
+	assert_string_equal((char *)plain, want);
+	/* Neither the case key nor the index key opens it. */
+	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, key), -1);
+	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, index),
+			 -1);
 
 	/* §14: every spelling of the number gives the stored tag. */
 	blind_index(index, STUDENT_ID, tag);
@@ -130,11 +205,13 @@ static void test_case_data(void **state)
 	assert_memory_not_equal(tag, c.index_tag, HASH_LEN);
 }
 
-/* §16: what shredding leaves. */
+/* §16: what shredding leaves: a tombstone signed by the admin. */
 static void test_shredded(void **state)
 {
 	sqlite3_stmt *s;
 	uint8_t zero[HASH_LEN] = {0}, tag[HASH_LEN];
+	struct ident signer;
+	struct kase c;
 	char obj[64];
 
 	(void)state;
@@ -142,7 +219,7 @@ static void test_shredded(void **state)
 	assert_true(valid_id(note3, 'N', 6));
 	s = prep("SELECT status, version, opened_by, length(opened_at), index_tag,"
 		 " typeof(recovery_key), length(recovery_key), length(data_nonce),"
-		 " length(data_box), length(stats_nonce), length(stats_box) FROM cases"
+		 " length(data_box), length(stats_box), key_commit FROM cases"
 		 " WHERE id = ?1");
 	sqlite3_bind_text(s, 1, case2_id, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -153,9 +230,15 @@ static void test_shredded(void **state)
 	assert_int_equal(blob(s, 4, tag, HASH_LEN), 0);
 	assert_memory_equal(tag, zero, HASH_LEN);
 	assert_string_equal(text(s, 5), "blob");
-	for (int i = 6; i <= 10; i++)
+	for (int i = 6; i <= 9; i++)
 		assert_int_equal(sqlite3_column_int64(s, i), 0);
+	assert_int_equal(blob(s, 10, tag, HASH_LEN), 0);
+	assert_memory_equal(tag, zero, HASH_LEN);
 	sqlite3_finalize(s);
+	assert_int_equal(load_case(case2_id, &c), 0);
+	assert_int_equal(c.signer_id, 1);
+	assert_int_equal(case_verify(&c, NULL, &signer), 0);
+	assert_string_equal(signer.name, "alice");
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case2_id), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1", case2_id), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE id = ?1", note3), 0);
@@ -171,6 +254,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_case_keys, no_open_transaction),
+	    cmocka_unit_test_setup(test_case_signature, no_open_transaction),
 	    cmocka_unit_test_setup(test_case_data, no_open_transaction),
 	    cmocka_unit_test_setup(test_shredded, no_open_transaction),
 	};

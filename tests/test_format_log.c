@@ -117,18 +117,45 @@ static void test_vectors(void **state)
 	assert_non_null(pt);
 	assert_string_equal(pt, "hello");
 	free(pt);
-	note_final_msg(v, "C-7KQ2M", "N-4F9QK2", "session", "", 1, nonce, box, sizeof(box), &e);
-	assert_int_equal(e.n, 117);
-	assert_hex(e.b, e.n,
-		   "636173657661756c742d6e6f74652d66696e616c2d7631000102030405060708090a0b0c0d0e0f"
-		   "00000007432d374b51324d000000084e2d344639514b320000000773657373696f6e00000000"
-		   "0000000000000001a0713ae79b671dc3fa1ec286bddea28de70c43ced4c1ca5d26f65656895066"
-		   "12");
-	content_ad(v, "case-stats", "C-7KQ2M", "C-7KQ2M", 2, &ad);
-	assert_int_equal(ad.n, 75);
+	{
+		/* §13: that row as a final session note by user 2, and its mac. */
+		struct rec r = {.version = 1, .author_id = 2, .signer_id = 2};
+		uint8_t mac[HASH_LEN], commit[HASH_LEN], saved[VID_LEN];
+
+		memcpy(saved, vid, VID_LEN); /* record_msg reads the vault's id */
+		memcpy(vid, v, VID_LEN);
+		snprintf(r.id, sizeof(r.id), "N-4F9QK2");
+		snprintf(r.case_id, sizeof(r.case_id), "C-7KQ2M");
+		snprintf(r.type, sizeof(r.type), "note");
+		snprintf(r.kind, sizeof(r.kind), "session");
+		snprintf(r.status, sizeof(r.status), "final");
+		snprintf(r.created_at, sizeof(r.created_at), "2024-01-02T03:04:05Z");
+		snprintf(r.updated_at, sizeof(r.updated_at), "2024-01-02T03:04:05Z");
+		memcpy(r.nonce, nonce, NONCE_LEN);
+		memcpy(r.box, box, sizeof(box));
+		r.box_len = sizeof(box);
+		record_msg(&r, &e);
+		memcpy(vid, saved, VID_LEN);
+		assert_int_equal(e.n, 198);
+		assert_hex(e.b, e.n,
+			   "636173657661756c742d7265636f72642d7631000102030405060708090a0b0c0d0e0f"
+			   "000000084e2d344639514b3200000007432d374b51324d000000046e6f746500000000"
+			   "0000000773657373696f6e0000000566696e616c000000000000000100000000000000"
+			   "0200000014323032342d30312d30325430333a30343a30355a00000014323032342d30"
+			   "312d30325430333a30343a30355a00000000a0713ae79b671dc3fa1ec286bddea28de7"
+			   "0c43ced4c1ca5d26f65656895066120000000000000002");
+		crypto_generichash(mac, HASH_LEN, e.b, e.n, ck, KEY_LEN);
+		assert_hex(mac, HASH_LEN,
+			   "46bfae2ba89539dd0bd4c8d2d3b0fece332773506bab5e8d2e5f6aa4da4796ba");
+		key_commit(ck, commit);
+		assert_hex(commit, HASH_LEN,
+			   "7f980b4ece1859b28bd2955f03068bb763da1f73004ee787225c6fee5e2d7e8d");
+	}
+	content_ad(v, "case", "C-7KQ2M", "C-7KQ2M", 2, &ad);
+	assert_int_equal(ad.n, 69);
 	assert_hex(ad.b, ad.n,
-		   "636173657661756c742d61642d7631000102030405060708090a0b0c0d0e0f0000000a63617365"
-		   "2d737461747300000007432d374b51324d00000007432d374b51324d0000000000000002");
+		   "636173657661756c742d61642d7631000102030405060708090a0b0c0d0e0f000000046361"
+		   "736500000007432d374b51324d00000007432d374b51324d0000000000000002");
 	blind_index(ik, "s-2024 0042", tag);
 	assert_hex(tag, HASH_LEN,
 		   "be82eb1fb8f4fada54d9d1c0c8e9060602b2b094cce6b4ab9dd7801723e19466");
@@ -147,7 +174,7 @@ static void test_audit_chain(void **state)
 	    "note.add",	     "note.edit",    "note.finalize",	 "note.amend",
 	    "note.show",     "test.add",     "referral.add",	 "referral.update",
 	    "referral.list", "watch.add",    "watch.list",	 "watch.done",
-	    "crisis"};
+	    "crisis",	     "vkey.share",   "vault.keys"};
 	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
 	struct log_stats st;
 	sqlite3_stmt *s;
@@ -163,13 +190,15 @@ static void test_audit_chain(void **state)
 	assert_int_equal(st.unsigned_tail, 0);
 	assert_int_equal(scalar("SELECT max(seq) FROM audit"), n);
 	/* One checkpoint per transaction: every row but failed logins is in one,
-	 * the crisis row shares its action's transaction, and the case.read
-	 * rows of a batch share one (§7.4). */
+	 * the crisis row shares its action's transaction, the case.read rows
+	 * of a batch share one, and so do the vkey.share rows of one login or
+	 * delivery (§7.4). */
 	assert_int_equal(
 	    st.checkpoints,
-	    count_rows("action NOT IN ('checkpoint', 'login', 'crisis', 'case.read')") +
-		count_rows("action = 'case.read' AND seq + 1 IN (SELECT seq FROM audit"
-			   " WHERE action = 'checkpoint')"));
+	    count_rows("action NOT IN ('checkpoint', 'login', 'crisis', 'case.read',"
+		       " 'vkey.share')") +
+		count_rows("action IN ('case.read', 'vkey.share') AND seq + 1 IN (SELECT seq"
+			   " FROM audit WHERE action = 'checkpoint')"));
 	assert_true(count_rows("action = 'case.read' AND outcome = 'ok'") > 0);
 	assert_int_equal(count_rows("sig IS NOT NULL"), st.checkpoints);
 	assert_int_equal(count_rows("action = 'checkpoint' AND (object <> 'audit' OR outcome <>"

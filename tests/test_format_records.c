@@ -1,9 +1,10 @@
 /*
  * test_format_records.c - records of docs/FORMAT.md read by the
  * independent reader (format_reader.h): every record of a case, its clear
- * columns and decrypted body (§3.8, §11, §12.3), notes with their versions,
- * final signatures over kind and parent, closing and the withdrawal
- * marking (§12.4, §13), and ciphertexts bound to their place (§11).
+ * columns and decrypted body (§3.8, §11, §12.3), every row signed by its
+ * writer with a mac under the case key (§13), notes with their versions,
+ * closing and the withdrawal marking (§12.4, §13), and ciphertexts bound to
+ * their place (§11).
  */
 #include "format_reader.h"
 
@@ -19,9 +20,26 @@ static void test_records(void **state)
 	bob_case_key(case_id, key);
 	/* 3 consent, 4 notes, test, crisis, referral, follow-up, register. */
 	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1", case_id), 12);
-	assert_int_equal(scalar("SELECT count(*) FROM records WHERE sig IS NOT NULL AND NOT"
-				" (type = 'note' AND status = 'final')"),
+	/* §13: every row signed, by its author unless a referral or register
+	 * entry, with a mac under the case key. */
+	assert_int_equal(scalar("SELECT count(*) FROM records WHERE sig IS NULL OR length(sig) <>"
+				" 64 OR length(mac) <> 32"),
 			 0);
+	{
+		sqlite3_stmt *s = prep("SELECT id FROM records WHERE case_id = ?1");
+		struct ident signer;
+		int n = 0;
+
+		sqlite3_bind_text(s, 1, case_id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			assert_int_equal(load_rec(text(s, 0), &r), 0);
+			assert_int_equal(record_verify(&r, key, &signer), 0);
+			assert_int_equal(r.signer_id, 2);
+			n++;
+		}
+		sqlite3_finalize(s);
+		assert_int_equal(n, 12);
+	}
 
 	/* Consent events, in order: two records and a withdrawal. */
 	rec_id(case_id, "consent", 0, id);
@@ -33,7 +51,6 @@ static void test_records(void **state)
 	assert_string_equal(r.due, "");
 	assert_int_equal(r.version, 1);
 	assert_int_equal(r.author_id, 2);
-	assert_int_equal(r.has_sig, 0);
 	pt = open_rec(&r, key, NULL);
 	assert_non_null(pt);
 	assert_string_equal(pt, "{\"action\":\"record\",\"by\":\"student\",\"date\":\"2024-09-02\","
@@ -126,26 +143,16 @@ static void test_records(void **state)
 	free(pt);
 }
 
-/* §13: the signature of a final note row, checked as note.c does: the
- * author's identities newest first, each verified (§5.4 steps 1-3); the
- * cert_seq of the identity that verifies, 0 if none. */
-static int64_t note_signer(const struct rec *r)
+/* §13: the signer of a final note row, checked as cert.c does: signed by
+ * its author, under one of the author's identities (newest first, each
+ * verified); the cert_seq of that identity, 0 if none. */
+static int64_t note_signer(const struct rec *r, const uint8_t *key)
 {
 	struct ident id;
-	struct enc msg;
-	int64_t at = INT64_MAX;
 
-	if (!r->has_sig)
+	if (r->signer_id != r->author_id || record_verify(r, key, &id))
 		return 0;
-	note_final_msg(vid, r->case_id, r->id, r->kind, r->parent, r->version, r->nonce, r->box,
-		       r->box_len, &msg);
-	while (identity_at(r->author_id, at, &id) == 0) {
-		if (crypto_sign_verify_detached(r->sig, msg.b, msg.n, id.sign_pk) == 0 &&
-		    verify_identity(&id) == 0)
-			return id.cert_seq;
-		at = id.cert_seq - 1;
-	}
-	return 0;
+	return id.cert_seq;
 }
 
 /* §13, R4: whether a case may close: every note final with a good
@@ -159,7 +166,7 @@ static int close_ok(const char *cid)
 	sqlite3_bind_text(s, 1, cid, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		assert_int_equal(load_rec(text(s, 0), &r), 0);
-		if (strcmp(r.status, "final") || !note_signer(&r)) {
+		if (strcmp(r.status, "final") || !note_signer(&r, NULL)) {
 			drafts++;
 			continue;
 		}
@@ -204,9 +211,9 @@ static int withdrawal_marks(const char *cid, const uint8_t key[KEY_LEN], char id
 	return n;
 }
 
-/* §12.3 notes, §13: raw UTF-8 text, versions, and final signatures over
- * kind and parent under the identity the author held (a retired one for
- * the first note); the close check and the withdrawal marking. */
+/* §12.3 notes, §13: raw UTF-8 text, versions, and row signatures over
+ * every clear column under the identity the author held (a retired one
+ * for the first note); the close check and the withdrawal marking. */
 static void test_notes_and_signatures(void **state)
 {
 	static const struct {
@@ -219,7 +226,7 @@ static void test_notes_and_signatures(void **state)
 		    {note2, "analysis", NOTE2B, 2, 0},
 		    {note4, "addendum", NOTE4, 1, 0},
 		    {note5, "outcome", NOTE5, 1, 0}};
-	uint8_t key[KEY_LEN];
+	uint8_t key[KEY_LEN], mac[HASH_LEN];
 	struct rec r;
 	struct ident old, cur;
 	struct enc msg;
@@ -260,48 +267,36 @@ static void test_notes_and_signatures(void **state)
 		free(pt);
 
 		/* §13: this exact message, with the key the author held then. */
-		assert_int_equal(r.has_sig, 1);
-		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box,
-			       r.box_len, &msg);
-		assert_int_equal(msg.n, 95 + strlen(r.case_id) + strlen(r.id) + strlen(r.kind) +
-					    strlen(r.parent));
+		record_msg(&r, &msg);
+		assert_int_equal(msg.n, 19 + 16 + 4 * 9 + strlen(r.id) + strlen(r.case_id) +
+					    strlen(r.type) + strlen(r.parent) + strlen(r.kind) +
+					    strlen(r.status) + 8 + 8 + strlen(r.created_at) +
+					    strlen(r.updated_at) + strlen(r.due) + 32 + 8);
+		crypto_generichash(mac, HASH_LEN, msg.b, msg.n, key, KEY_LEN);
+		assert_memory_equal(mac, r.mac, HASH_LEN);
+		put(&msg, r.mac, HASH_LEN);
 		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
 				 0);
 		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, other->sign_pk),
 				 -1);
-		assert_int_equal(note_signer(&r), signer->cert_seq);
+		assert_int_equal(note_signer(&r, key), signer->cert_seq);
 
-		/* It covers kind, parent and version: change one, it fails. */
-		note_final_msg(vid, r.case_id, r.id,
-			       !strcmp(r.kind, "outcome") ? "analysis" : "outcome", r.parent,
-			       r.version, r.nonce, r.box, r.box_len, &msg);
-		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
-				 -1);
-		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent[0] ? "" : note2, r.version,
-			       r.nonce, r.box, r.box_len, &msg);
-		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
-				 -1);
-		note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version + 1, r.nonce,
-			       r.box, r.box_len, &msg);
-		assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk),
-				 -1);
-		/* The old form, without kind and parent, does not verify. */
-		{
-			uint8_t h[HASH_LEN];
-			struct enc nb = {.n = 0};
+		/* It covers kind, parent, version and status: change one, it
+		 * fails. */
+		for (int f = 0; f < 4; f++) {
+			struct rec x = r;
 
-			put(&nb, r.nonce, NONCE_LEN);
-			put(&nb, r.box, r.box_len);
-			b2b256(h, &nb);
-			msg.n = 0;
-			put_str(&msg, "casevault-note-final-v1");
-			put(&msg, vid, VID_LEN);
-			put_lp(&msg, r.case_id);
-			put_lp(&msg, r.id);
-			put_u64(&msg, (uint64_t)r.version);
-			put(&msg, h, HASH_LEN);
-			assert_int_equal(
-			    crypto_sign_verify_detached(r.sig, msg.b, msg.n, signer->sign_pk), -1);
+			if (f == 0)
+				snprintf(x.kind, sizeof(x.kind), "%s",
+					 !strcmp(r.kind, "outcome") ? "analysis" : "outcome");
+			else if (f == 1)
+				snprintf(x.parent, sizeof(x.parent), "%s",
+					 r.parent[0] ? "" : note2);
+			else if (f == 2)
+				x.version++;
+			else
+				snprintf(x.status, sizeof(x.status), "draft");
+			assert_int_equal(note_signer(&x, NULL), 0);
 		}
 	}
 
@@ -319,8 +314,7 @@ static void test_notes_and_signatures(void **state)
 	assert_int_equal(close_ok(case_id), 0);
 	exec("ROLLBACK");
 	exec("BEGIN");
-	snprintf(q, sizeof(q), "UPDATE records SET status = 'draft', sig = NULL WHERE id = '%s'",
-		 note4);
+	snprintf(q, sizeof(q), "UPDATE records SET status = 'draft' WHERE id = '%s'", note4);
 	exec(q);
 	assert_int_equal(close_ok(case_id), 0);
 	exec("ROLLBACK");
@@ -342,7 +336,7 @@ static void test_notes_and_signatures(void **state)
 /* Ciphertexts are bound to their place (§11) and notes to their signature. */
 static void test_tamper_content(void **state)
 {
-	uint8_t key[KEY_LEN];
+	uint8_t key[KEY_LEN], other[KEY_LEN];
 	struct ident old;
 	struct kase c;
 	struct rec r;
@@ -390,13 +384,15 @@ static void test_tamper_content(void **state)
 	/* One flipped bit: no longer decrypts, and the signature fails. */
 	r.box[0] ^= 1;
 	assert_null(open_rec(&r, key, NULL));
-	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
-		       &msg);
-	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), -1);
+	assert_int_equal(record_verify(&r, key, &old), -1);
 	r.box[0] ^= 1;
-	note_final_msg(vid, r.case_id, r.id, r.kind, r.parent, r.version, r.nonce, r.box, r.box_len,
-		       &msg);
-	assert_int_equal(crypto_sign_verify_detached(r.sig, msg.b, msg.n, old.sign_pk), 0);
+	assert_int_equal(record_verify(&r, key, &old), 0);
+	/* Another signer, or another case key's mac, fails. */
+	r.signer_id = 4;
+	assert_int_equal(record_verify(&r, NULL, &old), -1);
+	r.signer_id = 2;
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(record_verify(&r, other, &old), -1);
 
 	/* The case data under a bumped version. */
 	exec("BEGIN");

@@ -63,11 +63,12 @@ static void test_file_header(void **state)
 	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('key_history')"), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('vault_keys')"), 0);
 
-	/* §3.1: init writes exactly four keys; the settings are absent. */
-	assert_int_equal(scalar("SELECT count(*) FROM meta"), 4);
+	/* §3.1: init writes exactly seven keys; the settings are absent. */
+	assert_int_equal(scalar("SELECT count(*) FROM meta"), 7);
 	assert_int_equal(scalar("SELECT count(*) FROM meta WHERE key IN ('vault_id',"
-				" 'kdf_default', 'recovery_pk', 'recovery_sig')"),
-			 4);
+				" 'kdf_default', 'recovery_pk', 'recovery_sig', 'stats_pk',"
+				" 'index_commit', 'vault_keys_sig')"),
+			 7);
 }
 
 /* §3.1, §10: meta values, the recovery code and the recovery key signature. */
@@ -264,62 +265,83 @@ static void test_settings(void **state)
 			 1);
 }
 
+/* §3.5, §4.3: each vault key held by one role only, in authenticated
+ * copies: the recovery key's from the first admin at init; bob's index key
+ * and carol's stats key from the recovery key ('vault keys --deliver',
+ * and bob's again at his reset); erin's index key from bob, at his login,
+ * deleted when she was disabled.  Admins hold none. */
 static void test_vault_keys(void **state)
 {
-	static const struct {
-		const char *name;
-		const char *pass;
-		int index;
-	} holders[] = {{"alice", ALICE_PASS, 1},
-		       {"bob", BOB_RESET, 1},
-		       {"carol", CAROL_PASS, 0},
-		       {"dave", DAVE_PASS, 1}};
 	uint8_t stats[KEY_LEN], index[KEY_LEN], k[KEY_LEN], rpk[PK_LEN], rsk[32];
+	uint8_t stats_pk[PK_LEN], commit[HASH_LEN];
 	struct user u, erin;
-	uint8_t *esec;
+	struct copy c;
+	struct ident sender;
+	uint8_t *sec;
 
 	(void)state;
-	/* Recovery 2, alice 2, bob 2, carol 1 (stats), dave 2; erin's 2 deleted. */
-	assert_int_equal(scalar("SELECT count(*) FROM vault_keys"), 9);
-	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 0"), 2);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys"), 4);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 0 AND"
+				" sender_id = 1 AND sig IS NOT NULL"),
+			 2);
 	assert_int_equal(scalar("SELECT count(*) FROM vault_keys v JOIN users u ON u.id ="
-				" v.user_id WHERE u.status <> 'active'"),
+				" v.user_id WHERE u.role = 'admin' OR u.status <> 'active'"),
+			 0);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys v JOIN users u ON u.id ="
+				" v.user_id WHERE (v.name = 'index') <> (u.role = 'counselor')"),
 			 0);
 	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id <> 0 AND user_id"
 				" NOT IN (SELECT id FROM users)"),
 			 0);
-	esec = secrets_of("erin", ERIN_PASS, &erin);
-	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 5"), 0);
-	assert_int_equal(vault_key("stats", erin.c.id, erin.c.box_pk, esec, k), -1);
-	assert_int_equal(vault_key("index", erin.c.id, erin.c.box_pk, esec, k), -1);
-	sodium_free(esec);
 	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE name NOT IN ('stats',"
-				" 'index') OR length(sealed) <> 80 OR typeof(sealed) <> 'blob'"),
+				" 'index') OR length(box) <> 48 OR length(nonce) <> 24 OR"
+				" length(sent_at) <> 20 OR (sig IS NULL) <> (sender_id = 0)"),
 			 0);
-	recovery_keys(code, rpk, rsk);
-	assert_int_equal(vault_key("stats", 0, rpk, rsk, stats), 0);
-	assert_int_equal(vault_key("index", 0, rpk, rsk, index), 0);
-	assert_memory_not_equal(stats, index, KEY_LEN);
-	for (size_t i = 0; i < sizeof(holders) / sizeof(holders[0]); i++) {
-		uint8_t *sec = secrets_of(holders[i].name, holders[i].pass, &u);
+	/* erin got hers from bob (a signed copy), then lost it. */
+	assert_int_equal(count_rows("actor = 'bob' AND action = 'vkey.share' AND object ="
+				    " 'user:erin' AND detail = 'key=index' AND outcome = 'ok'"),
+			 1);
+	assert_int_equal(count_rows("actor = 'alice' AND action = 'vault.keys' AND detail ="
+				    " 'copies=2' AND outcome = 'ok'"),
+			 1);
+	sec = secrets_of("erin", ERIN_PASS, &erin);
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id = 5"), 0);
+	assert_int_equal(vault_key("index", erin.c.id, sec, k), -1);
+	sodium_free(sec);
 
-		assert_int_equal(vault_key("stats", u.c.id, u.c.box_pk, sec, k), 0);
-		assert_memory_equal(k, stats, KEY_LEN);
-		if (holders[i].index) {
-			assert_int_equal(vault_key("index", u.c.id, u.c.box_pk, sec, k), 0);
-			assert_memory_equal(k, index, KEY_LEN);
-		} else {
-			assert_int_equal(
-			    scalar1("SELECT count(*) FROM vault_keys WHERE name ="
-				    " 'index' AND user_id = (SELECT id FROM users WHERE"
-				    " name = ?1)",
-				    holders[i].name),
-			    0);
-		}
-		/* One holder's row does not open with another's key. */
-		assert_int_equal(vault_key("stats", 0, u.c.box_pk, sec, k), -1);
-		sodium_free(sec);
-	}
+	/* The recovery copies: the signed public values check both keys. */
+	assert_int_equal(vault_keys_public(stats_pk, commit), 0);
+	recovery_keys(code, rpk, rsk);
+	assert_int_equal(vault_key("stats", 0, rsk, stats), 0);
+	assert_int_equal(vault_key("index", 0, rsk, index), 0);
+	assert_memory_not_equal(stats, index, KEY_LEN);
+	assert_int_equal(crypto_scalarmult_base(k, stats), 0);
+	assert_memory_equal(k, stats_pk, PK_LEN);
+
+	/* bob: the index key from the recovery key (sender 0, no signature). */
+	sec = secrets_of("bob", BOB_RESET, &u);
+	assert_int_equal(vault_key("index", u.c.id, sec, k), 0);
+	assert_memory_equal(k, index, KEY_LEN);
+	assert_int_equal(load_copy("vault_keys", "index", u.c.id, &c), 0);
+	assert_int_equal(c.sender_id, 0);
+	assert_int_equal(vault_key("stats", u.c.id, sec, k), -1);
+	/* His copy in the recovery's row does not open with his key. */
+	assert_int_equal(vault_key("index", 0, sec, k), -1);
+	sodium_free(sec);
+	/* carol: the stats secret key, nothing else. */
+	sec = secrets_of("carol", CAROL_PASS, &u);
+	assert_int_equal(vault_key("stats", u.c.id, sec, k), 0);
+	assert_memory_equal(k, stats, KEY_LEN);
+	assert_int_equal(vault_key("index", u.c.id, sec, k), -1);
+	/* Named as sent by the first admin, her copy fails: alice never
+	 * signed it. */
+	assert_int_equal(load_copy("vault_keys", "stats", u.c.id, &c), 0);
+	c.sender_id = 1;
+	c.has_sig = 1;
+	assert_int_equal(open_copy("vault_keys", "stats", &c, sec, k, &sender), -1);
+	sodium_free(sec);
+	/* alice and dave (admins) hold nothing. */
+	assert_int_equal(scalar("SELECT count(*) FROM vault_keys WHERE user_id IN (1, 4)"), 0);
 }
 
 int main(void)

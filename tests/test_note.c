@@ -3,12 +3,21 @@
  * the default session kind, the 1 MiB limit, NUL bytes and invalid UTF-8
  * refused with their byte offset, drafts edited only by their author,
  * finalizing (the author's signature, then immutability: refused with
- * CV_EDENIED and a 'denied' row), signatures and ciphertexts tampered with
- * through the sqlite3 library, addenda, the note.show row committed before
+ * CV_EDENIED and a 'denied' row), signatures, statuses, times and
+ * ciphertexts tampered with through the sqlite3 library (refused with
+ * CV_EINTEGRITY naming the record), addenda, the note.show row committed before
  * any text is returned, and drafts overdue after the archive deadline.
  */
 #define FIXTURE_TAG "note"
 #include "case_fixture.h"
+
+/* Fails unless err holds status st and reason code want. */
+#define assert_code(e, st, want)                                                                   \
+	do {                                                                                       \
+		assert_int_equal((e).status, (st));                                                \
+		if (strcmp((e).code, (want)) != 0)                                                 \
+			fail_msg("code '%s', want '%s' (%s)", (e).code, (want), (e).msg);          \
+	} while (0)
 
 static void note_ok(cv_session *s, const char *case_id, const char *kind, const char *text,
 		    char id[CV_CASE_ID_MAX])
@@ -433,15 +442,19 @@ static void test_finalize_signs_and_freezes(void **state)
 	logout(d);
 }
 
+/* Every record carries its writer's signature over all its clear columns
+ * and its ciphertext (docs/FORMAT.md §13): a changed signature, another
+ * note's valid one, or a blank one refuses the note, naming it, with
+ * exit 5; put back, the note reads again. */
 static void test_tampered_signature(void **state)
 {
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
 	char a[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX], n3[CV_CASE_ID_MAX];
-	uint8_t sig[64];
+	uint8_t sig[64], orig[64], zero[64] = {0};
 	struct shown_note r = {0};
 	cv_err err = {0};
-	char sql[128];
+	char sql[128], want[96];
 
 	ready_case(c, "S-5", a);
 	note_ok(c, a, NULL, "one", n1);
@@ -450,35 +463,43 @@ static void test_tampered_signature(void **state)
 	assert_int_equal(cv_note_finalize(c, n1, &err), CV_OK);
 	assert_int_equal(cv_note_finalize(c, n2, &err), CV_OK);
 	assert_int_equal(cv_note_finalize(c, n3, &err), CV_OK);
+	snprintf(sql, sizeof(sql), "UPDATE records SET sig = ?1 WHERE id = '%s'", n2);
+	assert_int_equal(
+	    q_blob(f->path, orig, sizeof(orig), "SELECT sig FROM records WHERE id = '%s'", n2), 64);
 
 	/* One bit of the signature. */
-	assert_int_equal(
-	    q_blob(f->path, sig, sizeof(sig), "SELECT sig FROM records WHERE id = '%s'", n1), 64);
+	memcpy(sig, orig, sizeof(sig));
 	sig[10] ^= 0x01;
-	snprintf(sql, sizeof(sql), "UPDATE records SET sig = ?1 WHERE id = '%s'", n1);
 	raw_blobs(f->path, sql, sig, sizeof(sig), NULL, 0);
-	note_get_ok(c, n1, &r);
-	assert_int_equal(r.signature_ok, 0);
-	assert_string_equal(r.text, "one");
+	assert_int_equal(note_get(c, n1, &r, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "record.forged");
+	snprintf(want, sizeof(want), "record '%s' of case '%s'", n2, a);
+	assert_msg_has(err, want);
+	assert_int_equal(r.calls, 0);
 	/* Another note's valid signature. */
-	raw_exec(
-	    f->path,
-	    "UPDATE records SET sig = (SELECT sig FROM records WHERE id = '%s') WHERE id = '%s'",
-	    n3, n2);
-	note_get_ok(c, n2, &r);
-	assert_int_equal(r.signature_ok, 0);
+	assert_int_equal(
+	    q_blob(f->path, sig, sizeof(sig), "SELECT sig FROM records WHERE id = '%s'", n3), 64);
+	raw_blobs(f->path, sql, sig, sizeof(sig), NULL, 0);
+	assert_int_equal(note_get(c, n2, &r, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "record.forged");
 	/* No signature at all. */
-	raw_exec(f->path, "UPDATE records SET sig = NULL WHERE id = '%s'", n3);
-	note_get_ok(c, n3, &r);
-	assert_int_equal(r.signature_ok, 0);
+	raw_blobs(f->path, sql, zero, sizeof(zero), NULL, 0);
+	assert_int_equal(note_get(c, n3, &r, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "record.forged");
+	/* Each refusal is in the log. */
+	assert_int_equal(case_rows(f->path, "carol", "note.show", "failed", a), 3);
+	/* The signature put back: every note reads, signed. */
+	raw_blobs(f->path, sql, orig, sizeof(orig), NULL, 0);
+	note_get_ok(c, n2, &r);
+	assert_int_equal(r.signature_ok, 1);
+	assert_string_equal(r.text, "two");
 	free(r.text);
 	logout(c);
 }
 
-/* A final note's status is a clear column: setting it back to 'draft' with
- * sqlite3 must not make the signed note editable again (R4: immutable).
- * The note is still final by its signature, so the edit is refused as the
- * edit of any final note is (denied, pointing to an addendum). */
+/* A final note's status is covered by its author's signature: setting it
+ * back to 'draft' with sqlite3 is a forged row, refused at once; the note
+ * is neither edited nor shown until the row is put back (R4: immutable). */
 static void test_final_note_status_tampered_stays_immutable(void **state)
 {
 	struct fix *f = *state;
@@ -491,10 +512,16 @@ static void test_final_note_status_tampered_stays_immutable(void **state)
 	note_ok(c, a, NULL, "signed words", n);
 	assert_int_equal(cv_note_finalize(c, n, &err), CV_OK);
 	raw_exec(f->path, "UPDATE records SET status = 'draft' WHERE id = '%s'", n);
+	assert_int_equal(cv_note_edit(c, n, "quietly rewritten", 17, NULL, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "record.forged");
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_EINTEGRITY);
+	assert_int_equal(note_get(c, n, &r, &err), CV_EINTEGRITY);
+	raw_exec(f->path, "UPDATE records SET status = 'final' WHERE id = '%s'", n);
 	assert_int_equal(cv_note_edit(c, n, "quietly rewritten", 17, NULL, &err), CV_EDENIED);
 	assert_msg_has(err, "note amend");
 	note_get_ok(c, n, &r);
 	assert_string_equal(r.text, "signed words");
+	assert_int_equal(r.signature_ok, 1);
 	free(r.text);
 	logout(c);
 }
@@ -625,7 +652,7 @@ static void test_overdue_drafts(void **state)
 {
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
-	char a[CV_CASE_ID_MAX], d[CV_CASE_ID_MAX], fin[CV_CASE_ID_MAX], old[CV_CASE_ID_MAX];
+	char a[CV_CASE_ID_MAX], d[CV_CASE_ID_MAX], fin[CV_CASE_ID_MAX];
 	char today[11], d7[11], d8[11], d30[11];
 	struct listed l;
 	cv_err err = {0};
@@ -655,15 +682,16 @@ static void test_overdue_drafts(void **state)
 	assert_int_equal(list_notes(c, a, "soon", &l, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "date.invalid");
 
-	/* A draft written ten days ago is overdue today. */
-	note_ok(c, a, NULL, "an old draft", old);
+	/* Without a date: as of today.  (A creation time is signed with the
+	 * note, so a draft cannot be made older with sqlite3: a forged row.) */
+	assert_int_equal(list_notes(c, a, NULL, &l, &err), CV_OK);
+	assert_int_equal(overdue_of(&l, d), 0);
 	raw_exec(f->path,
 		 "UPDATE records SET created_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ',"
 		 " 'now', '-10 days') WHERE id = '%s'",
-		 old);
-	assert_int_equal(list_notes(c, a, NULL, &l, &err), CV_OK);
-	assert_int_equal(overdue_of(&l, old), 1);
-	assert_int_equal(overdue_of(&l, d), 0);
+		 d);
+	assert_int_equal(list_notes(c, a, NULL, &l, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "record.forged");
 	logout(c);
 }
 

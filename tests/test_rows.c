@@ -290,7 +290,7 @@ static void test_named_attacks(void **state)
 	    {"a grant deleted", "DELETE FROM grants WHERE case_id = '@C' AND user_id = (SELECT id"
 				" FROM users WHERE name = 'dave')"},
 	    {"a signed note set back to draft",
-	     "UPDATE records SET status = 'draft', sig = NULL WHERE id = '@F'"},
+	     "UPDATE records SET status = 'draft' WHERE id = '@F'"},
 	    {"a draft rolled back (its version lowered)",
 	     "UPDATE records SET version = 1 WHERE id = '@D'"},
 	    {"a withdrawal's date moved",

@@ -1002,16 +1002,15 @@ static cv_status f_audit_each(void *be, const cv_store_audit_query *q, cv_store_
 	cb(&r, arg);
 	return CV_OK;
 }
-static cv_status f_vkey_put(void *be, const char *name, int64_t user_id,
-			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+static cv_status f_vkey_put(void *be, const char *name, const cv_key_copy *c, cv_err *err)
 {
-	(void)be, (void)name, (void)user_id, (void)sealed, (void)err;
+	(void)be, (void)name, (void)c, (void)err;
 	return hit("vkey_put");
 }
-static cv_status f_vkey_get(void *be, const char *name, int64_t user_id,
-			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+static cv_status f_vkey_get(void *be, const char *name, int64_t user_id, cv_key_copy *c,
+			    cv_err *err)
 {
-	(void)be, (void)name, (void)user_id, (void)sealed, (void)err;
+	(void)be, (void)name, (void)user_id, (void)c, (void)err;
 	return hit("vkey_get");
 }
 static cv_status f_keys_delete_user(void *be, int64_t user_id, cv_err *err)
@@ -1051,23 +1050,21 @@ static cv_status f_case_granted(void *be, int64_t user_id, cv_store_id_cb cb, vo
 	cb("C-AAAAA", arg);
 	return CV_OK;
 }
-static cv_status f_case_shred(void *be, const char *id, const char *status, cv_err *err)
+static cv_status f_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 {
-	(void)be, (void)id, (void)err;
-	snprintf(flog.word, sizeof(flog.word), "%s", status);
+	(void)be, (void)err;
+	snprintf(flog.word, sizeof(flog.word), "%s", tomb->status);
 	return hit("case_shred");
 }
-static cv_status f_grant_put(void *be, const char *case_id, int64_t user_id,
-			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t by, const char *when,
-			     cv_err *err)
+static cv_status f_grant_put(void *be, const char *case_id, const cv_key_copy *c, cv_err *err)
 {
-	(void)be, (void)case_id, (void)user_id, (void)sealed, (void)by, (void)when, (void)err;
+	(void)be, (void)case_id, (void)c, (void)err;
 	return hit("grant_put");
 }
-static cv_status f_grant_get(void *be, const char *case_id, int64_t user_id,
-			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+static cv_status f_grant_get(void *be, const char *case_id, int64_t user_id, cv_key_copy *c,
+			     cv_err *err)
 {
-	(void)be, (void)case_id, (void)user_id, (void)sealed, (void)err;
+	(void)be, (void)case_id, (void)user_id, (void)c, (void)err;
 	return hit("grant_get");
 }
 static cv_status f_grant_each_user(void *be, int64_t user_id, cv_store_grant_cb cb, void *arg,
@@ -1243,7 +1240,8 @@ static void test_ops_table_dispatch(void **state)
 	cv_store_audit_query q = {0};
 	cv_case_rec c;
 	cv_record r;
-	uint8_t sealed[CV_SEALED_KEY_LEN] = {0}, hash[CV_HASH_LEN] = {0}, b = 0;
+	cv_key_copy copy = {0};
+	uint8_t hash[CV_HASH_LEN] = {0}, b = 0;
 	int64_t n = 0;
 	int taken = 1;
 
@@ -1278,17 +1276,18 @@ static void test_ops_table_dispatch(void **state)
 	assert_int_equal(cv_store_audit_last_seq(st, "o", "w", acts, 1, &n, &err), CV_OK);
 	assert_int_equal(cv_store_audit_get(st, 1, no_audit, NULL, &err), CV_OK);
 	assert_int_equal(cv_store_audit_each(st, &q, no_audit, NULL, &err), CV_OK);
-	assert_int_equal(cv_store_vkey_put(st, "stats", 1, sealed, &err), CV_OK);
-	assert_int_equal(cv_store_vkey_get(st, "stats", 1, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_put(st, "stats", &copy, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 1, &copy, &err), CV_OK);
 	assert_int_equal(cv_store_keys_delete_user(st, 1, &err), CV_OK);
 	assert_int_equal(cv_store_case_insert(st, &c, &err), CV_OK);
 	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
 	assert_int_equal(cv_store_case_update(st, &c, &err), CV_OK);
 	assert_int_equal(cv_store_case_find(st, hash, no_id, NULL, &err), CV_OK);
 	assert_int_equal(cv_store_case_granted(st, 1, no_id, NULL, &err), CV_OK);
-	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "tombstone", &err), CV_OK);
-	assert_int_equal(cv_store_grant_put(st, "C-AAAAA", 1, sealed, 1, "t", &err), CV_OK);
-	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 1, sealed, &err), CV_OK);
+	snprintf(c.status, sizeof(c.status), "tombstone");
+	assert_int_equal(cv_store_case_shred(st, &c, &err), CV_OK);
+	assert_int_equal(cv_store_grant_put(st, "C-AAAAA", &copy, &err), CV_OK);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 1, &copy, &err), CV_OK);
 	assert_int_equal(cv_store_grant_each_user(st, 1, no_id, NULL, &err), CV_OK);
 	assert_int_equal(cv_store_record_insert(st, &r, &err), CV_OK);
 	assert_int_equal(cv_store_record_update(st, &r, &err), CV_OK);
@@ -1485,10 +1484,37 @@ static void make_case(cv_case_rec *c, const char *id, int64_t opened_by)
 	randombytes_buf(data_box, sizeof(data_box));
 	c->data_box = data_box;
 	c->data_len = sizeof(data_box);
-	randombytes_buf(c->stats_nonce, sizeof(c->stats_nonce));
+	randombytes_buf(c->key_commit, sizeof(c->key_commit));
 	randombytes_buf(stats_box, sizeof(stats_box));
 	c->stats_box = stats_box;
 	c->stats_len = sizeof(stats_box);
+	c->signer_id = opened_by;
+	randombytes_buf(c->mac, sizeof(c->mac));
+	randombytes_buf(c->sig, sizeof(c->sig));
+}
+
+/* A key copy of random bytes held by user_id. */
+static void make_copy(cv_key_copy *k, int64_t user_id)
+{
+	memset(k, 0, sizeof(*k));
+	k->user_id = user_id;
+	k->sender_id = user_id;
+	snprintf(k->sent_at, sizeof(k->sent_at), "2024-03-01T09:00:00Z");
+	randombytes_buf(k->nonce, sizeof(k->nonce));
+	randombytes_buf(k->box, sizeof(k->box));
+	randombytes_buf(k->sig, sizeof(k->sig));
+	k->has_sig = 1;
+}
+
+/* Shreds case id into a tombstone with state word `word` at version 2. */
+static cv_status shred(cv_store *st, const char *id, const char *word, cv_err *err)
+{
+	cv_case_rec tomb;
+
+	make_case(&tomb, id, 1);
+	snprintf(tomb.status, sizeof(tomb.status), "%s", word);
+	tomb.version = 2;
+	return cv_store_case_shred(st, &tomb, err);
 }
 
 static void make_record(cv_record *r, const char *id, const char *case_id, const char *type)
@@ -1506,6 +1532,9 @@ static void make_record(cv_record *r, const char *id, const char *case_id, const
 	randombytes_buf(note_box, sizeof(note_box));
 	r->box = note_box;
 	r->box_len = sizeof(note_box);
+	r->signer_id = r->author_id;
+	randombytes_buf(r->mac, sizeof(r->mac));
+	randombytes_buf(r->sig, sizeof(r->sig));
 }
 
 /* alice (admin, 1) and carol (counselor, 2); carol's case C-AAAAA with her
@@ -1516,19 +1545,18 @@ static void fill_vault(cv_store *st)
 	cv_user_rec u;
 	cv_case_rec c;
 	cv_record r;
-	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_key_copy copy;
 
-	randombytes_buf(sealed, sizeof(sealed));
+	make_copy(&copy, 2);
 	assert_int_equal(cv_store_begin(st, &err), CV_OK);
 	make_user(&u, 1, "alice", "admin");
 	assert_int_equal(cv_store_user_insert(st, &u, &err), CV_OK);
 	make_user(&u, 2, "carol", "counselor");
 	assert_int_equal(cv_store_user_insert(st, &u, &err), CV_OK);
-	assert_int_equal(cv_store_vkey_put(st, "stats", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_put(st, "stats", &copy, &err), CV_OK);
 	make_case(&c, "C-AAAAA", 2);
 	assert_int_equal(cv_store_case_insert(st, &c, &err), CV_OK);
-	assert_int_equal(
-	    cv_store_grant_put(st, "C-AAAAA", 2, sealed, 2, "2024-03-01T09:00:00Z", &err), CV_OK);
+	assert_int_equal(cv_store_grant_put(st, "C-AAAAA", &copy, &err), CV_OK);
 	make_record(&r, "N-AAAAAA", "C-AAAAA", "note");
 	assert_int_equal(cv_store_record_insert(st, &r, &err), CV_OK);
 	make_record(&r, "S-AAAAAA", "C-AAAAA", "consent");
@@ -1615,7 +1643,8 @@ static void test_statements_hold_no_words(void **state)
 	cv_case_rec c;
 	cv_record r;
 	cv_id_list ids = {0};
-	uint8_t sealed[CV_SEALED_KEY_LEN], hash[CV_HASH_LEN], b = 1;
+	cv_key_copy copy;
+	uint8_t hash[CV_HASH_LEN], b = 1;
 	char detail[64];
 	int64_t n = 0;
 	int taken = 0, count = 0, users = 0;
@@ -1629,7 +1658,6 @@ static void test_statements_hold_no_words(void **state)
 	assert_non_null(captured_db);
 
 	fill_vault(st);
-	randombytes_buf(sealed, sizeof(sealed));
 	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
 	assert_int_equal(cv_store_meta_get(st, "k", &b, 1, &err), CV_OK);
 	assert_int_equal(cv_store_user_next_id(st, &n, &err), CV_OK);
@@ -1649,13 +1677,13 @@ static void test_statements_hold_no_words(void **state)
 	assert_int_equal(cv_store_audit_get(st, 1, collect_cb, &(struct collect){0}, &err), CV_OK);
 	assert_int_equal(cv_store_audit_each(st, &q, collect_cb, &(struct collect){0}, &err),
 			 CV_OK);
-	assert_int_equal(cv_store_vkey_get(st, "stats", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 2, &copy, &err), CV_OK);
 	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
 	assert_int_equal(cv_store_case_update(st, &c, &err), CV_OK);
 	assert_int_equal(cv_store_case_find(st, c.index_tag, cv_id_list_add, &ids, &err), CV_OK);
 	cv_case_rec_clear(&c);
 	assert_int_equal(cv_store_case_granted(st, 2, cv_id_list_add, &ids, &err), CV_OK);
-	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, &copy, &err), CV_OK);
 	assert_int_equal(cv_store_grant_each_user(st, 2, cv_id_list_add, &ids, &err), CV_OK);
 	assert_int_equal(ids.n, 3);
 	cv_id_list_free(&ids);
@@ -1667,7 +1695,7 @@ static void test_statements_hold_no_words(void **state)
 	assert_int_equal(cv_store_record_each_granted(st, 2, "note", no_record, NULL, &err), CV_OK);
 	assert_int_equal(cv_store_id_taken(st, "N-AAAAAA", &taken, &err), CV_OK);
 	assert_int_equal(taken, 1);
-	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "shredded", &err), CV_OK);
+	assert_int_equal(shred(st, "C-AAAAA", "shredded", &err), CV_OK);
 	assert_int_equal(cv_store_keys_delete_user(st, 2, &err), CV_OK);
 	memset(&a, 0, sizeof(a));
 	fill_rec(&rows[0], &a, detail, sizeof(detail));
@@ -1763,7 +1791,8 @@ static void test_shred_truncates_wal(void **state)
 	cv_case_rec c;
 	cv_record r;
 	cv_user_rec u;
-	uint8_t sealed[CV_SEALED_KEY_LEN], zero[CV_SEALED_KEY_LEN] = {0};
+	uint8_t zero[CV_SEALED_KEY_LEN] = {0};
+	cv_key_copy copy;
 	uint8_t b = 1; /* a new value each time: an unchanged row writes no page */
 
 	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
@@ -1772,7 +1801,7 @@ static void test_shred_truncates_wal(void **state)
 
 	/* Inside a transaction: nothing happens to the WAL until the commit. */
 	assert_int_equal(cv_store_begin(st, &err), CV_OK);
-	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "shredded", &err), CV_OK);
+	assert_int_equal(shred(st, "C-AAAAA", "shredded", &err), CV_OK);
 	b++;
 	assert_int_equal(cv_store_meta_put(st, "k", &b, 1, &err), CV_OK);
 	assert_true(wal_size(f) > 0);
@@ -1785,9 +1814,12 @@ static void test_shred_truncates_wal(void **state)
 	assert_int_equal(c.version, 2);
 	assert_int_equal(c.data_len, 0);
 	assert_int_equal(c.stats_len, 0);
+	assert_true(c.blank);
 	assert_memory_equal(c.recovery_key, zero, sizeof(c.recovery_key));
+	assert_memory_equal(c.key_commit, zero, sizeof(c.key_commit));
+	assert_memory_equal(c.index_tag, zero, sizeof(c.index_tag));
 	cv_case_rec_clear(&c);
-	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_ENOTFOUND);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, &copy, &err), CV_ENOTFOUND);
 	assert_string_equal(err.code, "grant.not-found");
 	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_ENOTFOUND);
 	assert_string_equal(err.code, "record.not-found");
@@ -1806,7 +1838,7 @@ static void test_shred_truncates_wal(void **state)
 	/* Deleting a user's keys outside a transaction truncates at once. */
 	assert_int_equal(cv_store_keys_delete_user(st, 2, &err), CV_OK);
 	assert_int_equal(wal_size(f), 0);
-	assert_int_equal(cv_store_vkey_get(st, "stats", 2, sealed, &err), CV_ENOTFOUND);
+	assert_int_equal(cv_store_vkey_get(st, "stats", 2, &copy, &err), CV_ENOTFOUND);
 	assert_string_equal(err.code, "vkey.not-found");
 
 	/* So does rewrapping a user's keys (the old wrapping is gone). */
@@ -1843,21 +1875,21 @@ static void test_shred_all_or_nothing(void **state)
 	cv_err err = {0};
 	cv_case_rec c;
 	cv_record r;
-	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_key_copy copy;
 
 	assert_int_equal(cv_store_create(f->path, &st, &err), CV_OK);
 	fill_vault(st);
 	assert_int_equal(cv_store_begin(st, &err), CV_OK);
-	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
+	assert_int_equal(shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
 	assert_int_equal(cv_store_commit(st, &err), CV_OK);
-	assert_int_equal(cv_store_case_shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
+	assert_int_equal(shred(st, "C-AAAAA", "gone", &err), CV_ERROR);
 
 	assert_int_equal(cv_store_case_get(st, "C-AAAAA", &c, &err), CV_OK);
 	assert_string_equal(c.status, "open");
 	assert_int_equal(c.version, 1);
 	assert_int_equal(c.data_len, sizeof(data_box));
 	cv_case_rec_clear(&c);
-	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, sealed, &err), CV_OK);
+	assert_int_equal(cv_store_grant_get(st, "C-AAAAA", 2, &copy, &err), CV_OK);
 	assert_int_equal(cv_store_record_get(st, "N-AAAAAA", &r, &err), CV_OK);
 	cv_record_clear(&r);
 	cv_store_close(st);

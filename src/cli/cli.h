@@ -192,5 +192,6 @@ int cmd_watch_done(struct cli *c, int argc, char **argv);
 int cmd_audit_log(struct cli *c, int argc, char **argv);
 int cmd_audit_verify(struct cli *c, int argc, char **argv);
 int cmd_audit_checkpoint(struct cli *c, int argc, char **argv);
+int cmd_vault_keys(struct cli *c, int argc, char **argv);
 
 #endif

@@ -114,6 +114,10 @@ static const struct cmd commands[] = {
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
      "audit checkpoint [-o FILE]",
      "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
+    {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS, RUN_SESSION | RUN_RECOVERY,
+     "vault keys --deliver",
+     "give the index key to counselors and the stats key to supervisors who have none "
+     "(admin, recovery code)"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

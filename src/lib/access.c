@@ -18,6 +18,7 @@
 
 #define EACH_BATCH 64 /* cases decrypted, logged and shown at a time */
 #define CODE_CASE_NOT_FOUND "case.not-found"
+#define CV_GRANTS_TABLE "grants" /* the place of a case key copy (docs/FORMAT.md §4.5) */
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -109,8 +110,10 @@ cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *
 		return st;
 	r->box = box;
 	r->box_len = len;
-	st = insert ? cv_store_record_insert(s->v->st, r, err)
-		    : cv_store_record_update(s->v->st, r, err);
+	st = cv_record_sign(s->v, r, c->key, s->me.id, s->kh, err);
+	if (st == CV_OK)
+		st = insert ? cv_store_record_insert(s->v->st, r, err)
+			    : cv_store_record_update(s->v->st, r, err);
 	free(box);
 	r->box = NULL;
 	r->box_len = 0;
@@ -170,36 +173,45 @@ void cv_rec_list_free(cv_rec_list *l)
 	l->n = 0;
 }
 
-static cv_status read_records(cv_session *s, const char *case_id, cv_rec_type type, cv_rec_list *l,
+/* Every record of c of `type` (0: all), each checked against its
+ * signature and the case key after the walk (docs/FORMAT.md §13). */
+static cv_status read_records(cv_session *s, struct cv_case *c, cv_rec_type type, cv_rec_list *l,
 			      cv_err *err)
 {
+	size_t from = l->n;
 	cv_status st = cv_store_record_each_case(
-	    s->v->st, case_id, type ? cv_rec_type_name(type) : NULL, collect_record, l, err);
+	    s->v->st, c->rec.id, type ? cv_rec_type_name(type) : NULL, collect_record, l, err);
 
 	if (st == CV_OK && l->oom)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
+	for (size_t i = from; i < l->n && st == CV_OK; i++)
+		st = cv_record_check(s->v, &l->v[i], c->key, err);
 	return st;
 }
 
 cv_status cv_access_collect(cv_session *s, struct cv_case *c, cv_rec_type type, cv_rec_list *l,
 			    cv_err *err)
 {
-	return read_records(s, c->rec.id, type, l, err);
+	return read_records(s, c, type, l, err);
 }
 
 cv_status cv_access_record_update(cv_session *s, struct cv_case *c, const cv_record *r, cv_err *err)
 {
+	cv_record w = *r;
+	cv_status st;
+
 	if (strcmp(r->case_id, c->rec.id) != 0)
 		return cv_err_set(err, CV_ERROR, "internal error: record '%s' is not on case '%s'",
 				  r->id, c->rec.id);
-	return cv_store_record_update(s->v->st, r, err);
+	st = cv_record_sign(s->v, &w, c->key, s->me.id, s->kh, err);
+	return st == CV_OK ? cv_store_record_update(s->v->st, &w, err) : st;
 }
 
 cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
 			    int (*cb)(const cv_record *r, void *arg), void *arg, cv_err *err)
 {
 	cv_rec_list l = {0};
-	cv_status st = read_records(s, c->rec.id, type, &l, err);
+	cv_status st = read_records(s, c, type, &l, err);
 
 	for (size_t i = 0; i < l.n && st == CV_OK; i++)
 		if (cb(&l.v[i], arg))
@@ -246,7 +258,7 @@ static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
 	cv_status st = cv_access_minor(s->v, jstr(c->data, "born"), &c->minor, err);
 
 	if (st == CV_OK)
-		st = read_records(s, c->rec.id, 0, &l, err);
+		st = read_records(s, c, 0, &l, err);
 	for (size_t i = 0; i < l.n && st == CV_OK; i++) {
 		json_t *o = NULL;
 
@@ -260,10 +272,83 @@ static cv_status load_consent(cv_session *s, struct cv_case *c, cv_err *err)
 	return st;
 }
 
+/* The verified recovery public key, for copies the recovery key sent. */
+static cv_status recovery_pk(cv_session *s, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_err *err)
+{
+	return cv_recovery_pk(s->v, pk, err);
+}
+
+/*
+ * Opens holder's copy of the key of case rec (their grant) with kh: made by
+ * a counselor (who held the key: it matches the commitment the case row
+ * carries) or by the recovery key, and addressed to this holder.
+ * CV_ENOTFOUND when there is no grant; CV_EINTEGRITY naming the case and
+ * the holder when the copy fails verification.
+ */
+static cv_status grant_open(cv_session *s, const cv_case_rec *rec, int64_t holder,
+			    const char *holder_name, cv_keyholder *kh, uint8_t **key, cv_err *err)
+{
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
+	cv_key_copy g;
+	cv_role sender = 0;
+	cv_err why = {0};
+	cv_status st;
+
+	*key = NULL;
+	st = cv_store_grant_get(s->v->st, rec->id, holder, &g, err);
+	if (st == CV_OK)
+		st = recovery_pk(s, rpk, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_copy_open(s->v, CV_GRANTS_TABLE, rec->id, &g, kh, rpk, rec->key_commit, &sender,
+			  key, &why);
+	if (st == CV_OK &&
+	    (g.user_id != holder || (g.sender_id != 0 && sender != CV_ROLE_COUNSELOR))) {
+		sodium_free(*key);
+		*key = NULL;
+		st = CV_EINTEGRITY;
+	}
+	if (st == CV_OK)
+		return CV_OK;
+	if (st != CV_EINTEGRITY) {
+		if (err)
+			*err = why;
+		return st;
+	}
+	return cv_fail(err, CV_EINTEGRITY, "case.grant-forged",
+		       "the key of case '{1}' held by '{2}' fails verification: it was not made "
+		       "by a counselor on the case, or was swapped; run 'casevault audit verify' "
+		       "and restore from a backup",
+		       rec->id, holder_name);
+}
+
+/* The case key from the recovery copy of rec, checked against its
+ * commitment. */
+static cv_status recovery_key_open(cv_keyholder *recovery, const cv_case_rec *rec, uint8_t **key,
+				   cv_err *err)
+{
+	uint8_t commit[CV_HASH_LEN];
+	cv_status st = cv_case_key_unseal(recovery, rec->recovery_key, key, NULL);
+
+	if (st == CV_OK) {
+		cv_key_commit(*key, commit);
+		if (sodium_memcmp(commit, rec->key_commit, CV_HASH_LEN) != 0) {
+			sodium_free(*key);
+			*key = NULL;
+			st = CV_EINTEGRITY;
+		}
+	}
+	if (st == CV_OK)
+		return CV_OK;
+	return cv_fail(err, CV_EINTEGRITY, "case.recovery-copy-tampered",
+		       "the recovery copy of case '{1}' does not open or holds another key: it "
+		       "was tampered with",
+		       rec->id);
+}
+
 static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 			   cv_keyholder *recovery, struct cv_case *c, cv_err *err)
 {
-	uint8_t sealed[CV_SEALED_KEY_LEN];
 	cv_place at;
 	cv_status st;
 
@@ -277,38 +362,36 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 			       "no case '{1}'; see 'casevault case list' for your cases", case_id);
 	if (st != CV_OK)
 		return st;
-	if (cv_word_parse(&cv_case_states, c->rec.status) == CV_CASE_SHREDDED)
+	if (cv_word_parse(&cv_case_states, c->rec.status) == CV_CASE_SHREDDED) {
+		/* A tombstone says so only with the signature of the admin who
+		 * shredded the case: a live case cannot be hidden as one. */
+		st = cv_case_check(s->v, &c->rec, NULL, err);
+		if (st != CV_OK)
+			return st;
 		return cv_fail(err, CV_ENOTFOUND, "case.shredded",
 			       "case '{1}' was shredded: nothing of it can be read any more",
 			       case_id);
-	if (!c->rec.data_len || !c->rec.stats_len)
+	}
+	if (c->rec.blank || !c->rec.data_len || !c->rec.stats_len)
 		return cv_fail(err, CV_EINTEGRITY, "case.malformed",
 			       "the row of case '{1}' is malformed (its ciphertexts are empty "
 			       "but it is not shredded): the vault was tampered with",
 			       case_id);
 	if (need & CV_NEED_RECOVERY) {
-		st = cv_case_key_unseal(recovery, c->rec.recovery_key, &c->key, err);
-		if (st != CV_OK)
-			return cv_fail(err, CV_EINTEGRITY, "case.recovery-copy-tampered",
-				       "the recovery copy of case '{1}' does not open: it was "
-				       "tampered with",
-				       case_id);
+		st = recovery_key_open(recovery, &c->rec, &c->key, err);
 	} else {
-		st = cv_store_grant_get(s->v->st, case_id, s->me.id, sealed, err);
+		st = grant_open(s, &c->rec, s->me.id, s->me.name, s->kh, &c->key, err);
 		if (st == CV_ENOTFOUND)
 			return cv_fail(err, CV_EDENIED, "case.not-shared",
 				       "case '{1}' is not shared with '{2}'; a counselor on the "
 				       "case can share it with 'casevault case share {1} {2}'",
 				       case_id, s->me.name);
-		if (st != CV_OK)
-			return st;
-		st = cv_case_key_unseal(s->kh, sealed, &c->key, err);
-		if (st != CV_OK)
-			return cv_fail(err, CV_EINTEGRITY, "case.grant-tampered",
-				       "the key of case '{1}' sealed to '{2}' does not open: it "
-				       "was tampered with",
-				       case_id, s->me.name);
 	}
+	/* The row as it is was signed by a counselor who held the key. */
+	if (st == CV_OK)
+		st = cv_case_check(s->v, &c->rec, c->key, err);
+	if (st != CV_OK)
+		return st;
 	at = (cv_place){"case", c->rec.id, c->rec.id, c->rec.version};
 	st = open_json(s, c->key, &at, c->rec.data_nonce, c->rec.data_box, c->rec.data_len,
 		       &c->data, err);
@@ -397,8 +480,13 @@ cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type 
 	/* Read the record again inside the write transaction: another command
 	 * may have changed it in between. */
 	st = cv_store_record_get(s->v->st, rec_id, r, err);
-	if (st != CV_OK)
+	if (st == CV_OK)
+		st = cv_record_check(s->v, r, (*c)->key, err);
+	if (st != CV_OK) {
+		cv_record_clear(r);
 		st = cv_access_abort(s, *c, action, object, err);
+		*c = NULL;
+	}
 	return st;
 }
 
@@ -455,32 +543,40 @@ cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, co
 
 /* ---- the case row --------------------------------------------------------- */
 
-/* The coarse attributes for statistics, under the stats key. */
+/* The coarse attributes for statistics, sealed to the stats public key:
+ * the counselor writes them and cannot read them back (docs/FORMAT.md
+ * §12.2).  The case id and version inside bind them to their row. */
 static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_err *err)
 {
-	cv_place at = {"case-stats", rec->id, rec->id, rec->version};
-	uint8_t *key = NULL;
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
 	char opened[11] = "", closed[11] = "";
+	json_free_t f;
+	char *txt = NULL;
 	json_t *o;
 	cv_status st;
 
 	memcpy(opened, rec->opened_at, 10);
 	memcpy(closed, rec->closed_at, rec->closed_at[0] ? 10 : 0); /* dates only: coarse */
-	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "grade",
-		      json_integer_value(json_object_get(data, "grade")), "gender",
-		      jstr(data, "gender"), "category", jstr(data, "category"), "opened", opened,
-		      "closed", closed, "minor",
-		      json_is_true(json_object_get(data, "minor_at_open")));
-	if (!o)
+	o = json_pack(
+	    "{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:b}", "case", rec->id, "version",
+	    (json_int_t)rec->version, "grade", json_integer_value(json_object_get(data, "grade")),
+	    "gender", jstr(data, "gender"), "category", jstr(data, "category"), "opened", opened,
+	    "closed", closed, "minor", json_is_true(json_object_get(data, "minor_at_open")));
+	if (o)
+		txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!txt)
 		return cv_err_set(err, CV_ERROR, "out of memory");
-	st = cv_vkey_open(s, CV_VKEY_STATS, &key, err);
 	free(rec->stats_box);
 	rec->stats_box = NULL;
+	rec->stats_len = 0;
+	st = cv_vkeys_public(s->v, stats_pk, commit, err);
 	if (st == CV_OK)
-		st = seal_json(s, key, &at, o, rec->stats_nonce, &rec->stats_box, &rec->stats_len,
-			       err);
-	sodium_free(key);
-	json_decref(o);
+		st = cv_seal_bytes(stats_pk, (const uint8_t *)txt, strlen(txt), &rec->stats_box,
+				   &rec->stats_len, err);
+	json_get_alloc_funcs(NULL, &f);
+	sodium_memzero(txt, strlen(txt));
+	f(txt);
 	return st;
 }
 
@@ -494,25 +590,37 @@ static cv_status seal_data(cv_session *s, cv_case_rec *rec, const uint8_t *key, 
 	return seal_json(s, key, &at, data, rec->data_nonce, &rec->data_box, &rec->data_len, err);
 }
 
+/* An authenticated copy of case key `key` for user (id, box_pk), from the
+ * session user or, when recovery is not NULL, from the recovery key. */
+static cv_status grant_put(cv_session *s, const char *case_id, const uint8_t *key, int64_t to,
+			   const uint8_t *to_pk, cv_keyholder *recovery, cv_err *err)
+{
+	cv_key_copy g;
+	cv_status st = cv_copy_make(s->v, CV_GRANTS_TABLE, case_id, key, to, to_pk,
+				    recovery ? 0 : s->me.id, recovery ? recovery : s->kh, &g, err);
+
+	return st == CV_OK ? cv_store_grant_put(s->v->st, case_id, &g, err) : st;
+}
+
 cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
 			   cv_err *err)
 {
-	uint8_t rpk[crypto_box_PUBLICKEYBYTES], sealed[CV_SEALED_KEY_LEN];
-	cv_status st = cv_recovery_pk(s->v, rpk, err);
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
+	cv_status st = recovery_pk(s, rpk, err);
 
 	if (st != CV_OK)
 		return st;
 	cv_seal_key(key, rpk, rec->recovery_key);
+	cv_key_commit(key, rec->key_commit);
 	st = seal_data(s, rec, key, data, err);
 	if (st == CV_OK)
 		st = seal_stats(s, rec, data, err);
 	if (st == CV_OK)
+		st = cv_case_sign(s->v, rec, key, s->me.id, s->kh, err);
+	if (st == CV_OK)
 		st = cv_store_case_insert(s->v->st, rec, err);
-	if (st == CV_OK) {
-		cv_seal_key(key, s->kh->box_pk, sealed);
-		st = cv_store_grant_put(s->v->st, rec->id, s->me.id, sealed, s->me.id,
-					rec->opened_at, err);
-	}
+	if (st == CV_OK)
+		st = grant_put(s, rec->id, key, s->me.id, s->kh->box_pk, NULL, err);
 	return st;
 }
 
@@ -525,14 +633,15 @@ cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err)
 	if (st == CV_OK)
 		st = seal_stats(s, &c->rec, c->data, err);
 	if (st == CV_OK)
+		st = cv_case_sign(s->v, &c->rec, c->key, s->me.id, s->kh, err);
+	if (st == CV_OK)
 		st = cv_store_case_update(s->v->st, &c->rec, err);
 	return st;
 }
 
-cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_err *err)
+cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_keyholder *recovery,
+			  cv_err *err)
 {
-	uint8_t sealed[CV_SEALED_KEY_LEN];
-	char now[CV_TIME_LEN];
 	cv_user_rec u;
 	cv_status st;
 
@@ -550,14 +659,69 @@ cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_e
 	if (cv_word_parse(&cv_user_states, u.status) != CV_USER_ACTIVE)
 		return cv_fail(err, CV_EDENIED, "grant.user-disabled",
 			       "'{1}' is disabled; cases go to active counselors", to);
-	cv_seal_key(c->key, u.box_pk, sealed);
-	cv_time_now(now);
-	return cv_store_grant_put(s->v->st, c->rec.id, u.id, sealed, s->me.id, now, err);
+	return grant_put(s, c->rec.id, c->key, u.id, u.box_pk, recovery, err);
 }
 
 cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err)
 {
-	return cv_store_case_shred(s->v->st, c->rec.id, cv_case_state_name(CV_CASE_SHREDDED), err);
+	cv_case_rec tomb = c->rec;
+	cv_status st;
+
+	/* The row as case_shred leaves it, signed by the shredding admin. */
+	snprintf(tomb.status, sizeof(tomb.status), "%s", cv_case_state_name(CV_CASE_SHREDDED));
+	tomb.version++;
+	tomb.blank = 1;
+	memset(tomb.index_tag, 0, sizeof(tomb.index_tag));
+	memset(tomb.key_commit, 0, sizeof(tomb.key_commit));
+	memset(tomb.recovery_key, 0, sizeof(tomb.recovery_key));
+	memset(tomb.data_nonce, 0, sizeof(tomb.data_nonce));
+	tomb.data_box = tomb.stats_box = NULL;
+	tomb.data_len = tomb.stats_len = 0;
+	st = cv_case_sign(s->v, &tomb, c->key, s->me.id, s->kh, err);
+	return st == CV_OK ? cv_store_case_shred(s->v->st, &tomb, err) : st;
+}
+
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
+{
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	uint8_t *sk = NULL, *pt = NULL;
+	json_error_t jerr;
+	cv_case_rec rec = {0};
+	size_t n = 0;
+	cv_status st;
+
+	*out = NULL;
+	st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
+	if (st == CV_OK)
+		st = cv_id_ok(case_id) ? cv_store_case_get(s->v->st, case_id, &rec, err)
+				       : no_case(case_id, err);
+	if (st == CV_OK &&
+	    (rec.blank || cv_word_parse(&cv_case_states, rec.status) == CV_CASE_SHREDDED))
+		st = no_case(case_id, err);
+	/* Without the case key only the signature can be checked, not the mac. */
+	if (st == CV_OK)
+		st = cv_case_check(s->v, &rec, NULL, err);
+	if (st == CV_OK)
+		st = cv_vkeys_public(s->v, stats_pk, commit, err);
+	if (st == CV_OK)
+		st = cv_seal_open_bytes(stats_pk, sk, rec.stats_box, rec.stats_len, &pt, &n, err);
+	if (st == CV_OK) {
+		*out = json_loadb((const char *)pt, n, 0, &jerr);
+		if (!json_is_object(*out) || strcmp(jstr(*out, "case"), rec.id) != 0 ||
+		    json_integer_value(json_object_get(*out, "version")) != rec.version) {
+			json_decref(*out);
+			*out = NULL;
+			st =
+			    cv_fail(err, CV_EINTEGRITY, "case.stats-tampered",
+				    "the statistics of case '{1}' belong to another row: the vault "
+				    "was tampered with",
+				    case_id);
+		}
+	}
+	sodium_free(pt);
+	sodium_free(sk);
+	cv_case_rec_clear(&rec);
+	return st;
 }
 
 /* ---- many cases ------------------------------------------------------------ */
@@ -579,7 +743,7 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 			     cv_id_list *ids, int *open, cv_err *err)
 {
 	cv_id_list all = {0};
-	uint8_t sealed[CV_SEALED_KEY_LEN];
+	cv_key_copy copy;
 	cv_status st =
 	    ids_checked(cv_store_case_find(s->v->st, tag, cv_id_list_add, &all, err), &all, err);
 
@@ -590,7 +754,7 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 
 		if (granted_only) {
 			cv_status g =
-			    cv_store_grant_get(s->v->st, all.ids[i], s->me.id, sealed, err);
+			    cv_store_grant_get(s->v->st, all.ids[i], s->me.id, &copy, err);
 
 			if (g == CV_OK)
 				cv_id_list_add(all.ids[i], ids);
@@ -607,13 +771,11 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 	return ids_checked(st, ids, err);
 }
 
-cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
-				 cv_id_list *ids, cv_err *err)
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, cv_id_list *ids, cv_err *err)
 {
 	cv_rec_list l = {0};
 	cv_status st;
 
-	l.due_before = as_of;
 	st = cv_store_record_each_granted(s->v->st, s->me.id, cv_rec_type_name(type),
 					  collect_record, &l, err);
 	if (st == CV_OK && l.oom)
@@ -715,27 +877,24 @@ cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
 cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_user_rec *to,
 				int64_t *cases, cv_err *err)
 {
-	char now[CV_TIME_LEN];
 	cv_id_list ids = {0};
 	cv_status st = ids_checked(
 	    cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
 
 	*cases = 0;
-	cv_time_now(now);
 	for (size_t i = 0; i < ids.n && st == CV_OK; i++) {
-		uint8_t sealed[CV_SEALED_KEY_LEN];
 		uint8_t *key = NULL;
 		cv_case_rec cr = {0};
 
 		st = cv_store_case_get(s->v->st, ids.ids[i], &cr, err);
 		if (st == CV_OK && cv_word_parse(&cv_case_states, cr.status) != CV_CASE_SHREDDED) {
-			st = cv_case_key_unseal(recovery, cr.recovery_key, &key, err);
-			if (st == CV_OK) {
-				cv_seal_key(key, to->box_pk, sealed);
-				st = cv_store_grant_put(s->v->st, ids.ids[i], to->id, sealed,
-							s->me.id, now, err);
+			st = recovery_key_open(recovery, &cr, &key, err);
+			if (st == CV_OK)
+				st = cv_case_check(s->v, &cr, key, err);
+			if (st == CV_OK)
+				st = grant_put(s, cr.id, key, to->id, to->box_pk, recovery, err);
+			if (st == CV_OK)
 				(*cases)++;
-			}
 		}
 		sodium_free(key);
 		cv_case_rec_clear(&cr);

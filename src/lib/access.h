@@ -2,12 +2,14 @@
  * access.h - policy layer: the one way to a case.  access is the only
  * module that unseals a case key or touches the case, grant and record
  * tables.  cv_access_enter opens the write transaction, loads the case,
- * checks role, grant (by unsealing the case key: without a sealed copy
- * there is no key, whatever the checks say), case state and informed
- * consent (R1) or the crisis exception (R2); any refusal is rolled back
- * and logged as a denied row.  cv_access_leave writes the audit rows and
- * commits before the caller shows anything.  cv_access_each does the same
- * for many cases, one logged read per decrypted case.
+ * checks role, grant (by opening the case key from the reader's
+ * authenticated copy: without a copy there is no key, whatever the checks
+ * say), the signatures of the case row and of every record on it (a forged
+ * row is CV_EINTEGRITY naming it), case state and informed consent (R1) or
+ * the crisis exception (R2); any refusal is rolled back and logged.  Every
+ * row the access layer writes is signed by the acting user.  cv_access_leave writes the audit rows
+ * and commits before the caller shows anything.  cv_access_each does the same for many cases, one
+ * logged read per decrypted case.
  */
 #ifndef CV_ACCESS_H
 #define CV_ACCESS_H
@@ -108,18 +110,32 @@ cv_status cv_access_records(cv_session *s, struct cv_case *c, cv_rec_type type,
 /*
  * cv_access_create - inside an operation begun with cv_op_begin: store a
  * new case rec (id, status, dates, index tag set by the caller) with data
- * sealed under key, its statistical attributes under the stats key, the
- * key sealed to the recovery key and granted to the acting counselor.
+ * sealed under key, its statistical attributes sealed to the stats public
+ * key, the key sealed to the recovery key and committed to, the row signed
+ * by the acting counselor, and the key granted to them.
  */
 cv_status cv_access_create(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
 			   cv_err *err);
 /* Re-seals c's data and attributes at the next version and stores them
- * with its (changed) status and dates. */
+ * with its (changed) status and dates, signed by the acting counselor. */
 cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err);
-/* Seals c's key to counselor `to` (verified, active). */
-cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_err *err);
-/* R10: deletes every grant and record of c and blanks its ciphertexts. */
+/* Copies c's key to counselor `to` (verified, active): from the acting
+ * counselor, or from the recovery key when recovery is not NULL
+ * (handover). */
+cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_keyholder *recovery,
+			  cv_err *err);
+/* R10: deletes every grant and record of c and blanks its ciphertexts; the
+ * tombstone is signed by the acting admin. */
 cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err);
+/*
+ * cv_access_case_stats - a supervisor's view of one case's statistical
+ * attributes (docs/FORMAT.md §12.2) into *out (free with json_decref):
+ * the row's signature is checked, the box opened with the supervisor's
+ * stats key and its case id and version compared with the row.  Nothing
+ * is logged here: the export that calls it logs what it publishes.
+ * CV_EDENIED for anyone but a supervisor who holds the stats key.
+ */
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err);
 
 /* ---- many cases -------------------------------------------------------- */
 
@@ -129,10 +145,11 @@ cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
  * only to count open ones) or those granted to the acting counselor. */
 cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,
 			     cv_id_list *ids, int *open, cv_err *err);
-/* The ids of granted cases holding records of `type`, with a due date
- * before as_of when as_of is not NULL. */
-cv_status cv_access_with_records(cv_session *s, cv_rec_type type, const char *as_of,
-				 cv_id_list *ids, cv_err *err);
+/* The ids of granted cases holding records of `type`.  Due dates do not
+ * narrow the choice: a clear column is trusted only once its record has
+ * verified, when its case is read (an edited due date cannot hide a case
+ * from an overdue list). */
+cv_status cv_access_with_records(cv_session *s, cv_rec_type type, cv_id_list *ids, cv_err *err);
 
 /*
  * cv_access_each - decrypt the cases in ids for `action` (a list or a

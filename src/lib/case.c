@@ -364,7 +364,7 @@ cv_status cv_case_share(cv_session *s, const char *id, const char *user, cv_err 
 	st = cv_access_enter(s, id, CV_ACT_CASE_SHARE, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_access_grant(s, c, user, err);
+	st = cv_access_grant(s, c, user, NULL, err);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_CASE_SHARE, object, err);
 	snprintf(detail, sizeof(detail), "to=%s", user);
@@ -403,10 +403,13 @@ cv_status cv_case_handover(cv_session *s, const char *id, const char *to, const 
 		return st;
 	st = cv_access_enter(s, id, CV_ACT_CASE_HANDOVER, CV_NEED_RECOVERY, 0, NULL, recovery, &c,
 			     err);
-	cv_keyholder_free(recovery);
-	if (st != CV_OK)
+	if (st != CV_OK) {
+		cv_keyholder_free(recovery);
 		return st;
-	st = cv_access_grant(s, c, to, err);
+	}
+	/* The copy comes from the recovery key: the admin holds no case key. */
+	st = cv_access_grant(s, c, to, recovery, err);
+	cv_keyholder_free(recovery);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_CASE_HANDOVER, object, err);
 	snprintf(detail, sizeof(detail), "to=%s", to);

@@ -1,8 +1,10 @@
 /*
  * cert.c - middle layer: certificates.  A user is an admin-signed identity
  * (name, role, public keys) and an admin-signed status; both chains are
- * checked down to the vault's first, self-signed admin.  A final note is
- * signed by its author.  See docs/FORMAT.md for every signed message.
+ * checked down to the vault's first, self-signed admin.  Key copies are
+ * boxed and signed by their sender; case rows and records are signed by
+ * their writer, with a mac under the case key.  See docs/FORMAT.md for
+ * every signed message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "buf.h"
 #include "cert.h"
+#include "crypt.h"
 #include "err.h"
 #include "text.h"
 #include "vocab.h"
@@ -17,7 +20,9 @@
 
 static const char cert_domain[] = "casevault-user-cert-v1";
 static const char status_domain[] = "casevault-user-status-v1";
-static const char note_domain[] = "casevault-note-final-v1";
+static const char copy_domain[] = "casevault-key-copy-v1";
+static const char case_domain[] = "casevault-case-v1";
+static const char record_domain[] = "casevault-record-v1";
 
 cv_role cv_user_role(const cv_user_rec *r)
 {
@@ -248,76 +253,24 @@ cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyhol
 	return sign_with(v, r, status_msg, kh, r->status_sig, err);
 }
 
-/* The message a finalized note's signature covers. */
-static void final_msg(cv_vault *v, const cv_record *r, cv_buf *b)
-{
-	uint8_t h[CV_HASH_LEN];
-	const cv_bytes parts[] = {{r->nonce, sizeof(r->nonce)}, {r->box, r->box_len}};
-
-	cv_hash(h, NULL, 0, NULL, parts, 2);
-	cv_buf_raw(b, note_domain, sizeof(note_domain) - 1);
-	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
-	cv_buf_lp(b, r->case_id);
-	cv_buf_lp(b, r->id);
-	cv_buf_lp(b, r->kind);
-	cv_buf_lp(b, r->parent);
-	cv_buf_u64(b, (uint64_t)r->version);
-	cv_buf_raw(b, h, sizeof(h));
-}
-
-/* Whether r's signature verifies under any identity its author has held. */
 cv_status cv_note_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err)
 {
-	cv_buf b = CV_BUF_INIT;
-	cv_user_rec cert;
-	int64_t at = INT64_MAX;
-	cv_status st = CV_OK;
-	size_t tried = 0;
-
-	*ok = 0;
-	if (!r->has_sig)
-		return CV_OK;
-	final_msg(v, r, &b);
-	if (b.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	/* Every identity the author has held, newest first (at most
-	 * CV_IDENTITIES_MAX: a hostile file cannot make this loop long). */
-	while (st == CV_OK && !*ok && tried++ < CV_IDENTITIES_MAX) {
-		cv_err why = {0};
-		cv_status v_st;
-
-		st = cv_store_cert_at(v->st, r->author_id, at, &cert, err);
-		if (st == CV_ENOTFOUND) {
-			st = CV_OK;
-			break;
-		}
-		if (st != CV_OK)
-			break;
-		v_st = cv_user_cert_verify(v, &cert, &why);
-		if (v_st != CV_OK && v_st != CV_EINTEGRITY) { /* not a finding: an error */
-			*err = why;
-			st = v_st;
-			break;
-		}
-		*ok = v_st == CV_OK &&
-		      crypto_sign_verify_detached(r->sig, b.data, b.len, cert.sign_pk) == 0;
-		at = cert.cert_seq - 1;
-	}
-	cv_buf_free(&b);
-	return st;
-}
-
-cv_status cv_note_sign(cv_vault *v, cv_record *r, cv_keyholder *kh, cv_err *err)
-{
-	cv_buf b = CV_BUF_INIT;
+	cv_err why = {0};
 	cv_status st;
 
-	final_msg(v, r, &b);
-	st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory")
-		   : cv_keyholder_sign(kh, b.data, b.len, r->sig, err);
-	r->has_sig = st == CV_OK;
-	cv_buf_free(&b);
-	return st;
+	*ok = 0;
+	if (cv_word_parse(&cv_note_states, r->status) != CV_NOTE_FINAL ||
+	    r->signer_id != r->author_id)
+		return CV_OK;
+	st = cv_record_check(v, r, NULL, &why);
+	if (st == CV_OK)
+		*ok = 1;
+	else if (st != CV_EINTEGRITY) { /* not a finding: an error */
+		if (err)
+			*err = why;
+		return st;
+	}
+	return CV_OK;
 }
 
 const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap)
@@ -366,4 +319,362 @@ cv_status cv_user_all(cv_vault *v, cv_user_rec **out, size_t *n, cv_err *err)
 	*out = u.v;
 	*n = u.n;
 	return st;
+}
+
+/* ---- signed rows --------------------------------------------------------- */
+
+/* Calls try(identity, arg) with every identity user id has held, newest
+ * first, that verifies (at most CV_IDENTITIES_MAX: a hostile file cannot
+ * make this loop long), until it returns 1; *found is then that identity.
+ * An identity that fails verification is skipped; a store failure is an
+ * error. */
+static cv_status each_identity(cv_vault *v, int64_t id, int (*try)(const cv_user_rec *, void *),
+			       void *arg, cv_user_rec *found, int *ok, cv_err *err)
+{
+	int64_t at = INT64_MAX;
+	cv_status st = CV_OK;
+	size_t tried = 0;
+
+	*ok = 0;
+	while (!*ok && tried++ < CV_IDENTITIES_MAX) {
+		cv_err why = {0};
+		cv_status v_st;
+
+		st = cv_store_cert_at(v->st, id, at, found, err);
+		if (st == CV_ENOTFOUND)
+			return CV_OK;
+		if (st != CV_OK)
+			return st;
+		v_st = cv_user_cert_verify(v, found, &why);
+		if (v_st != CV_OK && v_st != CV_EINTEGRITY) {
+			if (err)
+				*err = why;
+			return v_st;
+		}
+		*ok = v_st == CV_OK && try(found, arg);
+		at = found->cert_seq - 1;
+	}
+	return CV_OK;
+}
+
+/* The message a key copy's signature covers (its box included). */
+static void copy_msg(const cv_vault *v, const char *table, const char *place, const cv_key_copy *c,
+		     const uint8_t commit[CV_HASH_LEN], cv_buf *b)
+{
+	cv_buf_raw(b, copy_domain, sizeof(copy_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_lp(b, table);
+	cv_buf_lp(b, place);
+	cv_buf_u64(b, (uint64_t)c->user_id);
+	cv_buf_u64(b, (uint64_t)c->sender_id);
+	cv_buf_lp(b, c->sent_at);
+	cv_buf_raw(b, c->nonce, sizeof(c->nonce));
+	cv_buf_raw(b, c->box, sizeof(c->box));
+	cv_buf_raw(b, commit, CV_HASH_LEN);
+}
+
+static cv_status copy_forged(const char *place, cv_err *err)
+{
+	return cv_fail(err, CV_EINTEGRITY, "copy.forged",
+		       "a copy of the key of '{1}' was not made by its sender: it was forged "
+		       "or swapped",
+		       place);
+}
+
+cv_status cv_copy_make(cv_vault *v, const char *table, const char *place, const uint8_t *key,
+		       int64_t to_id, const uint8_t *to_pk, int64_t sender_id, cv_keyholder *kh,
+		       cv_key_copy *out, cv_err *err)
+{
+	uint8_t commit[CV_HASH_LEN];
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	memset(out, 0, sizeof(*out));
+	out->user_id = to_id;
+	out->sender_id = sender_id;
+	cv_time_now(out->sent_at);
+	randombytes_buf(out->nonce, sizeof(out->nonce));
+	st = cv_keyholder_box(kh, key, CV_KEY_LEN, out->nonce, to_pk, out->box, err);
+	if (st != CV_OK || sender_id == 0)
+		return st;
+	cv_key_commit(key, commit);
+	copy_msg(v, table, place, out, commit, &b);
+	st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory")
+		   : cv_keyholder_sign(kh, b.data, b.len, out->sig, err);
+	out->has_sig = st == CV_OK;
+	cv_buf_free(&b);
+	return st;
+}
+
+struct copy_try {
+	cv_vault *v;
+	const char *table, *place;
+	const cv_key_copy *c;
+	cv_keyholder *kh;
+	uint8_t *key;
+};
+
+/* Whether the copy opens from this identity of its sender and carries
+ * the sender's signature under it. */
+static int copy_from(const cv_user_rec *id, void *arg)
+{
+	struct copy_try *t = arg;
+	uint8_t commit[CV_HASH_LEN];
+	cv_buf b = CV_BUF_INIT;
+	int ok;
+
+	if (cv_keyholder_unbox(t->kh, t->c->box, sizeof(t->c->box), t->c->nonce, id->box_pk, t->key,
+			       NULL) != CV_OK)
+		return 0;
+	cv_key_commit(t->key, commit);
+	copy_msg(t->v, t->table, t->place, t->c, commit, &b);
+	ok = !b.oom && crypto_sign_verify_detached(t->c->sig, b.data, b.len, id->sign_pk) == 0;
+	cv_buf_free(&b);
+	return ok;
+}
+
+cv_status cv_copy_open(cv_vault *v, const char *table, const char *place, const cv_key_copy *c,
+		       cv_keyholder *kh, const uint8_t *recovery_pk, const uint8_t *commit,
+		       cv_role *sender_role, uint8_t **key, cv_err *err)
+{
+	struct copy_try t = {v, table, place, c, kh, NULL};
+	uint8_t got[CV_HASH_LEN];
+	cv_user_rec sender;
+	cv_status st = CV_OK;
+	int ok = 0;
+
+	*key = NULL;
+	*sender_role = 0;
+	t.key = sodium_malloc(CV_KEY_LEN);
+	if (!t.key)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	if (c->sender_id == 0) {
+		/* The recovery key signs nothing: the box itself, which only the
+		 * recovery key (or the holder) can have made, authenticates it. */
+		ok = recovery_pk && !c->has_sig &&
+		     cv_keyholder_unbox(kh, c->box, sizeof(c->box), c->nonce, recovery_pk, t.key,
+					NULL) == CV_OK;
+	} else if (c->has_sig) {
+		st = each_identity(v, c->sender_id, copy_from, &t, &sender, &ok, err);
+		if (ok)
+			*sender_role = cv_user_role(&sender);
+	}
+	if (st == CV_OK && !ok)
+		st = copy_forged(place, err);
+	if (st == CV_OK && commit) {
+		cv_key_commit(t.key, got);
+		if (sodium_memcmp(got, commit, CV_HASH_LEN) != 0)
+			st = cv_fail(err, CV_EINTEGRITY, "copy.key-mismatch",
+				     "a copy of the key of '{1}' holds another key than the one "
+				     "committed to: it was forged or swapped",
+				     place);
+	}
+	if (st != CV_OK) {
+		sodium_free(t.key);
+		*sender_role = 0;
+		return st;
+	}
+	*key = t.key;
+	return CV_OK;
+}
+
+/* Hashes parts into a 32-byte digest appended to b. */
+static void buf_hash(cv_buf *b, const cv_bytes *parts, size_t n)
+{
+	uint8_t h[CV_HASH_LEN];
+
+	cv_hash(h, NULL, 0, NULL, parts, n);
+	cv_buf_raw(b, h, sizeof(h));
+}
+
+/* The message a case row's signature covers, its signer included. */
+static void case_msg(const cv_vault *v, const cv_case_rec *c, cv_buf *b)
+{
+	const cv_bytes recovery = {c->recovery_key, c->blank ? 0 : sizeof(c->recovery_key)};
+	const cv_bytes data[] = {{c->data_nonce, c->blank ? 0 : sizeof(c->data_nonce)},
+				 {c->data_box, c->data_len}};
+	const cv_bytes stats = {c->stats_box, c->stats_len};
+
+	cv_buf_raw(b, case_domain, sizeof(case_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_lp(b, c->id);
+	cv_buf_lp(b, c->status);
+	cv_buf_u64(b, (uint64_t)c->opened_by);
+	cv_buf_lp(b, c->opened_at);
+	cv_buf_lp(b, c->closed_at);
+	cv_buf_u64(b, (uint64_t)c->version);
+	cv_buf_raw(b, c->index_tag, sizeof(c->index_tag));
+	cv_buf_raw(b, c->key_commit, sizeof(c->key_commit));
+	buf_hash(b, &recovery, 1);
+	buf_hash(b, data, 2);
+	buf_hash(b, &stats, 1);
+	cv_buf_u64(b, (uint64_t)c->signer_id);
+}
+
+/* The message a record's signature covers, its signer included. */
+static void record_msg(const cv_vault *v, const cv_record *r, cv_buf *b)
+{
+	const cv_bytes box[] = {{r->nonce, sizeof(r->nonce)}, {r->box, r->box_len}};
+
+	cv_buf_raw(b, record_domain, sizeof(record_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_lp(b, r->id);
+	cv_buf_lp(b, r->case_id);
+	cv_buf_lp(b, r->type);
+	cv_buf_lp(b, r->parent);
+	cv_buf_lp(b, r->kind);
+	cv_buf_lp(b, r->status);
+	cv_buf_u64(b, (uint64_t)r->version);
+	cv_buf_u64(b, (uint64_t)r->author_id);
+	cv_buf_lp(b, r->created_at);
+	cv_buf_lp(b, r->updated_at);
+	cv_buf_lp(b, r->due);
+	buf_hash(b, box, 2);
+	cv_buf_u64(b, (uint64_t)r->signer_id);
+}
+
+/* mac = BLAKE2b-256 keyed with the case key over msg; sig over msg || mac. */
+static cv_status row_sign(cv_buf *msg, const uint8_t *key, cv_keyholder *kh,
+			  uint8_t mac[CV_HASH_LEN], uint8_t sig[crypto_sign_BYTES], cv_err *err)
+{
+	cv_bytes part = {msg->data, msg->len};
+	cv_status st;
+
+	if (msg->oom)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	cv_hash(mac, key, CV_KEY_LEN, NULL, &part, 1);
+	cv_buf_raw(msg, mac, CV_HASH_LEN);
+	st = msg->oom ? cv_err_set(err, CV_ERROR, "out of memory")
+		      : cv_keyholder_sign(kh, msg->data, msg->len, sig, err);
+	msg->len -= CV_HASH_LEN;
+	return st;
+}
+
+struct row_try {
+	const cv_buf *msg; /* msg || mac */
+	const uint8_t *sig;
+};
+
+static int row_from(const cv_user_rec *id, void *arg)
+{
+	struct row_try *t = arg;
+
+	return crypto_sign_verify_detached(t->sig, t->msg->data, t->msg->len, id->sign_pk) == 0;
+}
+
+/* Whether sig over msg || mac verifies under an identity signer has held
+ * (*role: that identity's role), and mac is key's when key is not NULL. */
+static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8_t *key,
+			   const uint8_t mac[CV_HASH_LEN], const uint8_t sig[crypto_sign_BYTES],
+			   cv_role *role, int *ok, cv_err *err)
+{
+	struct row_try t = {msg, sig};
+	uint8_t want[CV_HASH_LEN];
+	cv_user_rec id;
+	cv_status st;
+
+	*ok = 0;
+	*role = 0;
+	if (msg->oom)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	if (key) {
+		cv_bytes part = {msg->data, msg->len};
+
+		cv_hash(want, key, CV_KEY_LEN, NULL, &part, 1);
+		if (sodium_memcmp(want, mac, CV_HASH_LEN) != 0)
+			return CV_OK;
+	}
+	cv_buf_raw(msg, mac, CV_HASH_LEN);
+	if (msg->oom)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = each_identity(v, signer, row_from, &t, &id, ok, err);
+	if (*ok)
+		*role = cv_user_role(&id);
+	return st;
+}
+
+cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t signer_id,
+		       cv_keyholder *kh, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	c->signer_id = signer_id;
+	case_msg(v, c, &b);
+	st = row_sign(&b, key, kh, c->mac, c->sig, err);
+	cv_buf_free(&b);
+	return st;
+}
+
+cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_role role = 0, want = CV_ROLE_COUNSELOR;
+	cv_status st;
+	int ok = 0;
+
+	case_msg(v, c, &b);
+	st = row_check(v, &b, c->signer_id, key, c->mac, c->sig, &role, &ok, err);
+	cv_buf_free(&b);
+	if (st != CV_OK)
+		return st;
+	if (cv_word_parse(&cv_case_states, c->status) == CV_CASE_SHREDDED)
+		want = CV_ROLE_ADMIN; /* a tombstone: signed by the admin who shredded */
+	else if (c->blank)
+		ok = 0;
+	if (ok && (role != want || (c->version == 1 && c->signer_id != c->opened_by)))
+		ok = 0;
+	if (!ok)
+		return cv_fail(err, CV_EINTEGRITY, "case.forged",
+			       "the row of case '{1}' is not signed by a counselor who holds its "
+			       "key: it was forged or altered; run 'casevault audit verify' and "
+			       "restore from a backup",
+			       c->id);
+	return CV_OK;
+}
+
+cv_status cv_record_sign(cv_vault *v, cv_record *r, const uint8_t *key, int64_t signer_id,
+			 cv_keyholder *kh, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	r->signer_id = signer_id;
+	record_msg(v, r, &b);
+	st = row_sign(&b, key, kh, r->mac, r->sig, err);
+	cv_buf_free(&b);
+	return st;
+}
+
+/* Records that any counselor on the case may rewrite (status, due date,
+ * body): their signer is whoever wrote them last. */
+static int shared_record(const char *type)
+{
+	int t = cv_word_parse(&cv_rec_types, type);
+
+	return t == CV_REC_REFERRAL || t == CV_REC_WATCH;
+}
+
+cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_role role = 0;
+	cv_status st;
+	int ok = 0;
+
+	record_msg(v, r, &b);
+	st = row_check(v, &b, r->signer_id, key, r->mac, r->sig, &role, &ok, err);
+	cv_buf_free(&b);
+	if (st != CV_OK)
+		return st;
+	if (ok && (role != CV_ROLE_COUNSELOR ||
+		   (r->signer_id != r->author_id && !shared_record(r->type))))
+		ok = 0;
+	if (!ok)
+		return cv_fail(err, CV_EINTEGRITY, "record.forged",
+			       "record '{1}' of case '{2}' is not signed by the counselor who "
+			       "wrote it: it was forged or altered; run 'casevault audit verify' "
+			       "and restore from a backup",
+			       r->id, r->case_id);
+	return CV_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * cert.h - middle layer: user certificates (an admin-signed identity and
- * status, checked along their signing chains) and the authors' signatures
- * on final notes.
+ * status, checked along their signing chains), and the signatures made
+ * with them: authenticated key copies, case rows and records.
  */
 #ifndef CV_CERT_H
 #define CV_CERT_H
@@ -45,10 +45,8 @@ cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyhol
 		"with (run 'casevault audit verify' and restore from a backup)",                   \
 		(r)->name)
 
-/* Signs a final note r (its ciphertext, kind, parent and version) into
- * r->sig with its author's key holder. */
-cv_status cv_note_sign(cv_vault *v, cv_record *r, cv_keyholder *kh, cv_err *err);
-/* *ok: whether r's signature verifies under an identity its author has
+/* *ok: whether r is a final note whose row signature (docs/FORMAT.md
+ * §13) is its author's and verifies under an identity the author has
  * held.  A signature that does not verify is *ok = 0 with CV_OK; a failure
  * to read the store is an error, never a "signature invalid". */
 cv_status cv_note_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err);
@@ -59,5 +57,56 @@ const char *cv_user_name(cv_vault *v, int64_t id, char *buf, size_t cap);
 /* Every user record, in id order, into *out (malloc'd, free with free);
  * read before anything else is asked of the store. */
 cv_status cv_user_all(cv_vault *v, cv_user_rec **out, size_t *n, cv_err *err);
+
+/* ---- signed rows: key copies, cases, records (docs/FORMAT.md §4.5, §3.6, §13) ---- */
+
+/*
+ * cv_copy_make - an authenticated copy of key (32 bytes) for holder to_id
+ * whose X25519 public key is to_pk (holder 0: the vault's recovery key)
+ * at place (table "grants" or "vault_keys", and the case id or key name),
+ * made by sender_id with its key holder kh (sender 0: the recovery key
+ * holder, which signs nothing).
+ */
+cv_status cv_copy_make(cv_vault *v, const char *table, const char *place, const uint8_t *key,
+		       int64_t to_id, const uint8_t *to_pk, int64_t sender_id, cv_keyholder *kh,
+		       cv_key_copy *out, cv_err *err);
+/*
+ * cv_copy_open - open copy c (addressed to the holder of kh) at place:
+ * its sender's signature verifies under an identity the sender has held
+ * (an identity that verifies), the box opens from that identity's key (or
+ * from recovery_pk, the vault's verified recovery key, for sender 0; NULL
+ * refuses such copies), and, when commit is not NULL, the key's
+ * commitment equals it.  *key: sodium_malloc'd; *sender_role: the role of
+ * the sender's identity (0 for the recovery key).  CV_EINTEGRITY with
+ * reason code "copy.forged" (or "copy.key-mismatch") when any of this
+ * fails: the caller names the row.
+ */
+cv_status cv_copy_open(cv_vault *v, const char *table, const char *place, const cv_key_copy *c,
+		       cv_keyholder *kh, const uint8_t *recovery_pk, const uint8_t *commit,
+		       cv_role *sender_role, uint8_t **key, cv_err *err);
+
+/* Signs case row c as signer_id with kh: fills c->signer_id, c->mac (keyed
+ * with the case key) and c->sig. */
+cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t signer_id,
+		       cv_keyholder *kh, cv_err *err);
+/*
+ * cv_case_check - case row c is signed as docs/FORMAT.md §3.6 says: by a
+ * counselor (the opener at version 1; an admin for a tombstone) under an
+ * identity that verifies, and, when key (the case key) is not NULL, its
+ * mac is that key's.  CV_EINTEGRITY "case.forged" naming the case.
+ */
+cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, cv_err *err);
+
+/* Signs record r as signer_id with kh and the case key (fills signer_id,
+ * mac, sig). */
+cv_status cv_record_sign(cv_vault *v, cv_record *r, const uint8_t *key, int64_t signer_id,
+			 cv_keyholder *kh, cv_err *err);
+/*
+ * cv_record_check - record r is signed as docs/FORMAT.md §13 says: by a
+ * counselor under an identity that verifies, its author unless it is a
+ * referral or a register entry, with a mac under key (the case key; NULL:
+ * not checked).  CV_EINTEGRITY "record.forged" naming the record and case.
+ */
+cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, cv_err *err);
 
 #endif

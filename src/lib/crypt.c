@@ -1,5 +1,6 @@
 /*
- * crypt.c - middle layer: authenticated encryption bound to a place, sealed keys, ids.
+ * crypt.c - middle layer: authenticated encryption bound to a place, sealed keys and
+ * boxes, key commitments, ids.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -88,6 +89,52 @@ out:
 	}
 	cv_buf_free(&ad);
 	return st;
+}
+
+void cv_key_commit(const uint8_t key[CV_KEY_LEN], uint8_t out[CV_HASH_LEN])
+{
+	static const char commit_domain[] = "casevault-key-commit-v1";
+	cv_bytes part = {key, CV_KEY_LEN};
+
+	cv_hash(out, NULL, 0, commit_domain, &part, 1);
+}
+
+cv_status cv_seal_bytes(const uint8_t pk[crypto_box_PUBLICKEYBYTES], const uint8_t *pt,
+			size_t ptlen, uint8_t **box, size_t *boxlen, cv_err *err)
+{
+	*box = malloc(ptlen + crypto_box_SEALBYTES);
+	*boxlen = 0;
+	if (!*box)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	if (crypto_box_seal(*box, pt, ptlen, pk) != 0) {
+		free(*box);
+		*box = NULL;
+		return cv_err_set(err, CV_ERROR, "cannot seal to a public key");
+	}
+	*boxlen = ptlen + crypto_box_SEALBYTES;
+	return CV_OK;
+}
+
+cv_status cv_seal_open_bytes(const uint8_t pk[crypto_box_PUBLICKEYBYTES], const uint8_t *sk,
+			     const uint8_t *box, size_t boxlen, uint8_t **pt, size_t *ptlen,
+			     cv_err *err)
+{
+	*pt = NULL;
+	*ptlen = 0;
+	if (boxlen < crypto_box_SEALBYTES)
+		return cv_fail(err, CV_EINTEGRITY, "sealed.truncated", "a sealed box is truncated");
+	*pt = sodium_malloc(boxlen - crypto_box_SEALBYTES + 1);
+	if (!*pt)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	if (crypto_box_seal_open(*pt, box, boxlen, pk, sk) != 0) {
+		sodium_free(*pt);
+		*pt = NULL;
+		return cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
+			       "a sealed box does not open: it was altered");
+	}
+	*ptlen = boxlen - crypto_box_SEALBYTES;
+	(*pt)[*ptlen] = '\0';
+	return CV_OK;
 }
 
 void cv_seal_key(const uint8_t key[CV_KEY_LEN], const uint8_t pk[crypto_box_PUBLICKEYBYTES],

@@ -1,7 +1,8 @@
 /*
  * crypt.h - middle layer: the vault's content encryption: XChaCha20-Poly1305 with
  * associated data that binds each ciphertext to its place, sealed 32-byte
- * keys, random record ids, and wiping memory for the JSON library.
+ * keys and sealed boxes to a public key, key commitments, random record
+ * ids, and wiping memory for the JSON library.
  */
 #ifndef CV_CRYPT_H
 #define CV_CRYPT_H
@@ -32,6 +33,21 @@ cv_status cv_aead_seal(cv_vault *v, const uint8_t *key, const cv_place *at, cons
 cv_status cv_aead_open(cv_vault *v, const uint8_t *key, const cv_place *at,
 		       const uint8_t nonce[CV_AEAD_NONCE_LEN], const uint8_t *box, size_t boxlen,
 		       uint8_t **pt, size_t *ptlen, cv_err *err);
+
+/* The commitment to a 32-byte key that signed rows and key copies carry:
+ * BLAKE2b-256("casevault-key-commit-v1" || key) (docs/FORMAT.md §4.5). */
+void cv_key_commit(const uint8_t key[CV_KEY_LEN], uint8_t out[CV_HASH_LEN]);
+
+/* crypto_box_seal of pt (ptlen bytes) to pk: *box is malloc'd, ptlen +
+ * crypto_box_SEALBYTES bytes.  For what a writer may seal but not read
+ * back (the statistics, docs/FORMAT.md §12.2). */
+cv_status cv_seal_bytes(const uint8_t pk[crypto_box_PUBLICKEYBYTES], const uint8_t *pt,
+			size_t ptlen, uint8_t **box, size_t *boxlen, cv_err *err);
+/* Opens such a box with the key pair (pk, sk) into *pt (sodium_malloc'd,
+ * NUL after the plaintext); CV_EINTEGRITY when it does not open. */
+cv_status cv_seal_open_bytes(const uint8_t pk[crypto_box_PUBLICKEYBYTES], const uint8_t *sk,
+			     const uint8_t *box, size_t boxlen, uint8_t **pt, size_t *ptlen,
+			     cv_err *err);
 
 /* crypto_box_seal of a 32-byte key to pk. */
 void cv_seal_key(const uint8_t key[CV_KEY_LEN], const uint8_t pk[crypto_box_PUBLICKEYBYTES],

@@ -71,14 +71,45 @@ static cv_status local_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t 
 	return CV_OK;
 }
 
+static cv_status local_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, const uint8_t *nonce,
+			   const uint8_t *peer_pk, uint8_t *c, cv_err *err)
+{
+	struct local_keys *k = kh->impl;
+	int rc;
+
+	sodium_mprotect_readonly(k);
+	rc = crypto_box_easy(c, m, mlen, nonce, peer_pk, k->box_sk);
+	sodium_mprotect_noaccess(k);
+	if (rc != 0)
+		return cv_err_set(err, CV_ERROR, "cannot encrypt a key copy");
+	return CV_OK;
+}
+
+static cv_status local_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
+			     const uint8_t *peer_pk, uint8_t *m, cv_err *err)
+{
+	struct local_keys *k = kh->impl;
+	int rc;
+
+	if (clen < crypto_box_MACBYTES)
+		return cv_fail(err, CV_EINTEGRITY, "key.box-short", "a key copy is too short");
+	sodium_mprotect_readonly(k);
+	rc = crypto_box_open_easy(m, c, clen, nonce, peer_pk, k->box_sk);
+	sodium_mprotect_noaccess(k);
+	if (rc != 0)
+		return cv_fail(err, CV_EINTEGRITY, "key.unbox",
+			       "a key copy does not open with this key from its sender");
+	return CV_OK;
+}
+
 static void local_destroy(cv_keyholder *kh)
 {
 	sodium_free(kh->impl); /* sodium_free wipes before unmapping */
 	kh->impl = NULL;
 }
 
-static const struct cv_keyholder_ops local_ops = {local_sign, local_unseal, local_wrap,
-						  local_destroy};
+static const struct cv_keyholder_ops local_ops = {local_sign,	 local_unseal, local_wrap,
+						  local_destroy, local_box,    local_unbox};
 
 static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err *err)
 {
@@ -179,4 +210,16 @@ cv_status cv_keyholder_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t 
 			    uint8_t *nonce, uint8_t *box, cv_err *err)
 {
 	return kh->ops->wrap(kh, key, ad, adlen, nonce, box, err);
+}
+
+cv_status cv_keyholder_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, const uint8_t *nonce,
+			   const uint8_t *peer_pk, uint8_t *c, cv_err *err)
+{
+	return kh->ops->box(kh, m, mlen, nonce, peer_pk, c, err);
+}
+
+cv_status cv_keyholder_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
+			     const uint8_t *peer_pk, uint8_t *m, cv_err *err)
+{
+	return kh->ops->unbox(kh, c, clen, nonce, peer_pk, m, err);
 }

@@ -1,6 +1,7 @@
 /*
- * keyholder.h - ground layer: an unlocked identity: something that can sign and unseal
- * with secret keys that callers never see.  Today the keys sit in this
+ * keyholder.h - ground layer: an unlocked identity: something that can sign, unseal
+ * and box (to and from another X25519 key) with secret keys that callers
+ * never see.  Today the keys sit in this
  * process (cv_keyholder_local); the unlock agent will provide the same
  * operations from its own process, so callers do not change.
  */
@@ -29,6 +30,16 @@ struct cv_keyholder_ops {
 	cv_status (*wrap)(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
 			  uint8_t *nonce, uint8_t *box, cv_err *err);
 	void (*destroy)(cv_keyholder *kh);
+	/* crypto_box_easy of m (mlen bytes) from this holder's X25519 key to
+	 * peer_pk under nonce: c receives mlen + crypto_box_MACBYTES bytes.
+	 * An authenticated key copy (docs/FORMAT.md §4.5). */
+	cv_status (*box)(cv_keyholder *kh, const uint8_t *m, size_t mlen, const uint8_t *nonce,
+			 const uint8_t *peer_pk, uint8_t *c, cv_err *err);
+	/* crypto_box_open_easy of c (clen bytes) from peer_pk to this holder
+	 * into m (clen - crypto_box_MACBYTES bytes); CV_EINTEGRITY when it does
+	 * not open. */
+	cv_status (*unbox)(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
+			   const uint8_t *peer_pk, uint8_t *m, cv_err *err);
 };
 
 struct cv_keyholder {
@@ -60,6 +71,13 @@ cv_status cv_keyholder_box_only(const uint8_t sk[crypto_box_SECRETKEYBYTES], cv_
  * plus crypto_aead_xchacha20poly1305_ietf_ABYTES. */
 cv_status cv_keyholder_wrap(cv_keyholder *kh, const uint8_t *key, const uint8_t *ad, size_t adlen,
 			    uint8_t *nonce, uint8_t *box, cv_err *err);
+
+/* nonce: crypto_box_NONCEBYTES; peer_pk: crypto_box_PUBLICKEYBYTES (see
+ * the box and unbox operations). */
+cv_status cv_keyholder_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, const uint8_t *nonce,
+			   const uint8_t *peer_pk, uint8_t *c, cv_err *err);
+cv_status cv_keyholder_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
+			     const uint8_t *peer_pk, uint8_t *m, cv_err *err);
 
 /* Frees kh and wipes its secrets; kh may be NULL. */
 void cv_keyholder_free(cv_keyholder *kh);

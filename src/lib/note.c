@@ -195,7 +195,7 @@ cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, siz
 			&c, err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r.status, "draft") != 0 || r.has_sig)
+	if (strcmp(r.status, "draft") != 0)
 		st = refuse_final(&r, err);
 	else if (r.author_id != s->me.id)
 		st = cv_fail(err, CV_EDENIED, "note.not-author",
@@ -231,7 +231,7 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	st = enter_note(s, note_id, CV_ACT_NOTE_FINALIZE, CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r.status, "draft") != 0 || r.has_sig)
+	if (strcmp(r.status, "draft") != 0)
 		st = cv_fail(err, CV_EUSAGE, "note.already-final", "note '{1}' is already final",
 			     r.id);
 	else if (r.author_id != s->me.id)
@@ -239,13 +239,13 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 			     "note '{1}' was written by another counselor; only its author "
 			     "signs it",
 			     r.id);
+	/* The row signature (the author's, written by the access layer) covers
+	 * the status: a final note is the author's signed final text. */
 	if (st == CV_OK) {
 		snprintf(r.status, sizeof(r.status), "final");
 		cv_time_now(r.updated_at);
-		st = cv_note_sign(s->v, &r, s->kh, err);
-	}
-	if (st == CV_OK)
 		st = cv_access_record_update(s, c, &r, err);
+	}
 	cv_buf_free(&b);
 	cv_record_clear(&r);
 	if (st != CV_OK)

@@ -59,6 +59,8 @@ static const struct rule rules[] = {
     {CV_ACT_AUDIT_LOG, S | A, "supervisors and admins"},
     {CV_ACT_AUDIT_VERIFY, S | A, "supervisors and admins"},
     {CV_ACT_AUDIT_CHECKPOINT, S | A, "supervisors and admins"},
+    {CV_ACT_VKEY_SHARE, C | S, "counselors and supervisors who hold the key"},
+    {CV_ACT_VAULT_KEYS, A, "an admin with the recovery code"},
 };
 
 static const struct rule *rule_of(cv_action action)

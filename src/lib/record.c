@@ -317,7 +317,7 @@ static cv_status cross_list(cv_session *s, cv_rec_type type, cv_action action, i
 	x.as_of = as_of ? as_of : today;
 	st = cv_policy_check(s, action, cv_rec_type_name(type), err);
 	if (st == CV_OK)
-		st = cv_access_with_records(s, type, due_only ? x.as_of : NULL, &ids, err);
+		st = cv_access_with_records(s, type, &ids, err);
 	if (st == CV_OK)
 		st = cv_access_each(s, &ids, action, cross_case, &x, err);
 	if (st == CV_OK)

@@ -299,20 +299,19 @@ cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_st
 	return walk_end(st, st->ops->audit_each(st->be, q, cb, arg, err), err);
 }
 
-cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
-			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+cv_status cv_store_vkey_put(cv_store *st, const char *name, const cv_key_copy *c, cv_err *err)
 {
 	if (refused(st, err))
 		return CV_ERROR;
-	return st->ops->vkey_put(st->be, name, user_id, sealed, err);
+	return st->ops->vkey_put(st->be, name, c, err);
 }
 
-cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
-			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id, cv_key_copy *c,
+			    cv_err *err)
 {
 	if (refused(st, err))
 		return CV_ERROR;
-	return st->ops->vkey_get(st->be, name, user_id, sealed, err);
+	return st->ops->vkey_get(st->be, name, user_id, c, err);
 }
 
 cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err)
@@ -361,28 +360,26 @@ cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb
 	return walk_end(st, st->ops->case_granted(st->be, user_id, cb, arg, err), err);
 }
 
-cv_status cv_store_case_shred(cv_store *st, const char *id, const char *status, cv_err *err)
+cv_status cv_store_case_shred(cv_store *st, const cv_case_rec *tomb, cv_err *err)
 {
 	if (refused(st, err))
 		return CV_ERROR;
-	return st->ops->case_shred(st->be, id, status, err);
+	return st->ops->case_shred(st->be, tomb, err);
 }
 
-cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
-			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
-			     const char *when, cv_err *err)
+cv_status cv_store_grant_put(cv_store *st, const char *case_id, const cv_key_copy *c, cv_err *err)
 {
 	if (refused(st, err))
 		return CV_ERROR;
-	return st->ops->grant_put(st->be, case_id, user_id, sealed, granted_by, when, err);
+	return st->ops->grant_put(st->be, case_id, c, err);
 }
 
-cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
-			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id, cv_key_copy *c,
+			     cv_err *err)
 {
 	if (refused(st, err))
 		return CV_ERROR;
-	return st->ops->grant_get(st->be, case_id, user_id, sealed, err);
+	return st->ops->grant_get(st->be, case_id, user_id, c, err);
 }
 
 cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,

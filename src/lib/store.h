@@ -192,18 +192,40 @@ typedef struct cv_store_audit_query {
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err);
 
-/* ---- vault-wide keys (stats, index), sealed per user ------------------ */
+/* ---- key copies: vault keys and case keys -------------------------------- */
 
+#define CV_COPY_NONCE_LEN crypto_box_NONCEBYTES
+#define CV_COPY_BOX_LEN (32 + crypto_box_MACBYTES)
+/* cases.recovery_key: an anonymous sealed box, covered by the case's
+ * signature (docs/FORMAT.md §3.6). */
 #define CV_SEALED_KEY_LEN (32 + crypto_box_SEALBYTES)
 
-/* user_id 0 is the recovery key's copy. */
-cv_status cv_store_vkey_put(cv_store *st, const char *name, int64_t user_id,
-			    const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
-cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id,
-			    uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
-/* Deletes every sealed copy of a vault key and of a case key held by
- * user_id (on disable: the account keeps no key to anything); all or
- * nothing. */
+/*
+ * One authenticated copy of a 32-byte key: a row of vault_keys or of
+ * grants (docs/FORMAT.md §4.5).  box is crypto_box_easy of the key from
+ * the sender's X25519 key to the holder's, under nonce; sig is the
+ * sender's Ed25519 signature over the copy, its place and a commitment to
+ * the key.  The recovery key (sender 0) signs nothing: its copies have no
+ * sig (has_sig 0).
+ */
+typedef struct cv_key_copy {
+	int64_t user_id;   /* the holder; 0 in vault_keys: the recovery key */
+	int64_t sender_id; /* who made the copy; 0: the recovery key */
+	char sent_at[CV_TIME_LEN];
+	uint8_t nonce[CV_COPY_NONCE_LEN];
+	uint8_t box[CV_COPY_BOX_LEN];
+	uint8_t sig[crypto_sign_BYTES];
+	int has_sig;
+} cv_key_copy;
+
+/* Inserts or replaces the copy of vault key `name` held by c->user_id. */
+cv_status cv_store_vkey_put(cv_store *st, const char *name, const cv_key_copy *c, cv_err *err);
+/* CV_ENOTFOUND when user_id holds no copy of `name`; CV_EINTEGRITY when
+ * the row is malformed. */
+cv_status cv_store_vkey_get(cv_store *st, const char *name, int64_t user_id, cv_key_copy *c,
+			    cv_err *err);
+/* Deletes every copy of a vault key and of a case key held by user_id (on
+ * disable: the account keeps no key to anything); all or nothing. */
 cv_status cv_store_keys_delete_user(cv_store *st, int64_t user_id, cv_err *err);
 
 /* ---- cases and grants --------------------------------------------------- */
@@ -218,20 +240,25 @@ typedef struct cv_case_rec {
 	char closed_at[CV_TIME_LEN]; /* "" while open */
 	int64_t version;
 	uint8_t index_tag[CV_HASH_LEN];
+	uint8_t key_commit[CV_HASH_LEN]; /* commitment to the case key */
 	uint8_t recovery_key[CV_SEALED_KEY_LEN];
 	uint8_t data_nonce[CV_AEAD_NONCE_LEN];
 	uint8_t *data_box; /* malloc'd by the store; cv_case_rec_clear frees */
 	size_t data_len;
-	uint8_t stats_nonce[CV_AEAD_NONCE_LEN];
-	uint8_t *stats_box;
+	uint8_t *stats_box; /* sealed to the stats public key */
 	size_t stats_len;
+	int blank;	   /* a tombstone: recovery_key, data_nonce and boxes are empty */
+	int64_t signer_id; /* who signed the row as it is (opener, closer, shredder) */
+	uint8_t mac[CV_HASH_LEN];
+	uint8_t sig[crypto_sign_BYTES];
 } cv_case_rec;
 
 void cv_case_rec_clear(cv_case_rec *c);
 cv_status cv_store_case_insert(cv_store *st, const cv_case_rec *c, cv_err *err);
 /* CV_ENOTFOUND when there is no such case. */
 cv_status cv_store_case_get(cv_store *st, const char *id, cv_case_rec *c, cv_err *err);
-/* Rewrites status, closed_at, version and both boxes. */
+/* Rewrites status, closed_at, version, index_tag, data_nonce, both boxes
+ * and the signature columns (signer_id, mac, sig). */
 cv_status cv_store_case_update(cv_store *st, const cv_case_rec *c, cv_err *err);
 /* Calls cb with the ids of cases whose index tag matches. */
 typedef int (*cv_store_id_cb)(const char *id, void *arg);
@@ -250,18 +277,19 @@ void cv_id_list_free(cv_id_list *l);
 /* Ids of the cases granted to user_id, oldest first. */
 cv_status cv_store_case_granted(cv_store *st, int64_t user_id, cv_store_id_cb cb, void *arg,
 				cv_err *err);
-/* Crypto-shredding, all or nothing: deletes every grant and record of the
- * case, blanks its ciphertexts, recovery copy and index tag (index_tag 32
- * zero bytes, the rest empty), bumps its version and sets its status to
- * `status` (the caller's word for a tombstone).  cv_store_case_get reads a
- * blanked case with zeroed keys and no boxes. */
-cv_status cv_store_case_shred(cv_store *st, const char *id, const char *status, cv_err *err);
+/* Crypto-shredding, all or nothing: deletes every grant and record of case
+ * tomb->id, blanks its ciphertexts, key commitment, recovery copy and
+ * index tag (index_tag and key_commit 32 zero bytes, the rest empty), and
+ * sets its status, version and signature columns from tomb (the caller's
+ * word for a tombstone, signed over the blanked row).  cv_store_case_get
+ * reads a blanked case with blank set, zeroed keys and no boxes. */
+cv_status cv_store_case_shred(cv_store *st, const cv_case_rec *tomb, cv_err *err);
 
-cv_status cv_store_grant_put(cv_store *st, const char *case_id, int64_t user_id,
-			     const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
-			     const char *when, cv_err *err);
-cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id,
-			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+/* Inserts or replaces c->user_id's copy of the key of case_id. */
+cv_status cv_store_grant_put(cv_store *st, const char *case_id, const cv_key_copy *c, cv_err *err);
+/* CV_ENOTFOUND when user_id holds no copy; CV_EINTEGRITY when malformed. */
+cv_status cv_store_grant_get(cv_store *st, const char *case_id, int64_t user_id, cv_key_copy *c,
+			     cv_err *err);
 /* Every grant of user_id (for re-sealing after a reset). */
 typedef int (*cv_store_grant_cb)(const char *case_id, void *arg);
 cv_status cv_store_grant_each_user(cv_store *st, int64_t user_id, cv_store_grant_cb cb, void *arg,
@@ -284,12 +312,13 @@ typedef struct cv_record {
 	uint8_t nonce[CV_AEAD_NONCE_LEN];
 	const uint8_t *box; /* in callbacks: valid during the call; from get: owned */
 	size_t box_len;
+	int64_t signer_id; /* who signed the row as it is (docs/FORMAT.md §13) */
+	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
-	int has_sig;
 } cv_record;
 
 cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err);
-/* Rewrites parent..sig of an existing record (by id). */
+/* Rewrites parent..sig (and signer_id, mac) of an existing record (by id). */
 cv_status cv_store_record_update(cv_store *st, const cv_record *r, cv_err *err);
 /* Fills r with a malloc'd box; free it with cv_record_clear. */
 cv_status cv_store_record_get(cv_store *st, const char *id, cv_record *r, cv_err *err);

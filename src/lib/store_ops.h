@@ -64,10 +64,9 @@ struct cv_store_ops {
 	cv_status (*audit_each)(void *be, const cv_store_audit_query *q, cv_store_audit_cb cb,
 				void *arg, cv_err *err);
 
-	cv_status (*vkey_put)(void *be, const char *name, int64_t user_id,
-			      const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
-	cv_status (*vkey_get)(void *be, const char *name, int64_t user_id,
-			      uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+	cv_status (*vkey_put)(void *be, const char *name, const cv_key_copy *c, cv_err *err);
+	cv_status (*vkey_get)(void *be, const char *name, int64_t user_id, cv_key_copy *c,
+			      cv_err *err);
 	cv_status (*keys_delete_user)(void *be, int64_t user_id, cv_err *err);
 
 	cv_status (*case_insert)(void *be, const cv_case_rec *c, cv_err *err);
@@ -77,13 +76,11 @@ struct cv_store_ops {
 			       void *arg, cv_err *err);
 	cv_status (*case_granted)(void *be, int64_t user_id, cv_store_id_cb cb, void *arg,
 				  cv_err *err);
-	cv_status (*case_shred)(void *be, const char *id, const char *status, cv_err *err);
+	cv_status (*case_shred)(void *be, const cv_case_rec *tomb, cv_err *err);
 
-	cv_status (*grant_put)(void *be, const char *case_id, int64_t user_id,
-			       const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
-			       const char *when, cv_err *err);
-	cv_status (*grant_get)(void *be, const char *case_id, int64_t user_id,
-			       uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err);
+	cv_status (*grant_put)(void *be, const char *case_id, const cv_key_copy *c, cv_err *err);
+	cv_status (*grant_get)(void *be, const char *case_id, int64_t user_id, cv_key_copy *c,
+			       cv_err *err);
 	cv_status (*grant_each_user)(void *be, int64_t user_id, cv_store_grant_cb cb, void *arg,
 				     cv_err *err);
 

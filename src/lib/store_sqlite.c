@@ -85,7 +85,11 @@ static const char schema_sql[] =
     "CREATE TABLE vault_keys ("
     " name TEXT NOT NULL,"
     " user_id INTEGER NOT NULL,"
-    " sealed BLOB NOT NULL,"
+    " sender_id INTEGER NOT NULL,"
+    " sent_at TEXT NOT NULL,"
+    " nonce BLOB NOT NULL,"
+    " box BLOB NOT NULL,"
+    " sig BLOB,"
     " PRIMARY KEY (name, user_id)) STRICT;"
     "CREATE TABLE cases ("
     " id TEXT PRIMARY KEY,"
@@ -95,18 +99,23 @@ static const char schema_sql[] =
     " closed_at TEXT NOT NULL,"
     " version INTEGER NOT NULL,"
     " index_tag BLOB NOT NULL,"
+    " key_commit BLOB NOT NULL,"
     " recovery_key BLOB NOT NULL,"
     " data_nonce BLOB NOT NULL,"
     " data_box BLOB NOT NULL,"
-    " stats_nonce BLOB NOT NULL,"
-    " stats_box BLOB NOT NULL) STRICT;"
+    " stats_box BLOB NOT NULL,"
+    " signer_id INTEGER NOT NULL,"
+    " mac BLOB NOT NULL,"
+    " sig BLOB NOT NULL) STRICT;"
     "CREATE INDEX cases_by_tag ON cases (index_tag);"
     "CREATE TABLE grants ("
     " case_id TEXT NOT NULL REFERENCES cases (id),"
     " user_id INTEGER NOT NULL REFERENCES users (id),"
-    " sealed_key BLOB NOT NULL,"
-    " granted_by INTEGER NOT NULL,"
-    " granted_at TEXT NOT NULL,"
+    " sender_id INTEGER NOT NULL,"
+    " sent_at TEXT NOT NULL,"
+    " nonce BLOB NOT NULL,"
+    " box BLOB NOT NULL,"
+    " sig BLOB,"
     " PRIMARY KEY (case_id, user_id)) STRICT;"
     "CREATE INDEX grants_by_user ON grants (user_id, case_id);"
     "CREATE TABLE records ("
@@ -123,7 +132,9 @@ static const char schema_sql[] =
     " due TEXT NOT NULL,"
     " nonce BLOB NOT NULL,"
     " box BLOB NOT NULL,"
-    " sig BLOB) STRICT;"
+    " signer_id INTEGER NOT NULL,"
+    " mac BLOB NOT NULL,"
+    " sig BLOB NOT NULL) STRICT;"
     "CREATE INDEX records_by_case ON records (case_id, type, created_at);";
 
 enum stmt_id {
@@ -176,11 +187,12 @@ enum stmt_id {
 	"status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce, "        \
 	"key_box, created, keys_seq"
 #define CASE_COLS                                                                                  \
-	"id, status, opened_by, opened_at, closed_at, version, index_tag, recovery_key, "          \
-	"data_nonce, data_box, stats_nonce, stats_box"
+	"id, status, opened_by, opened_at, closed_at, version, index_tag, key_commit, "            \
+	"recovery_key, data_nonce, data_box, stats_box, signer_id, mac, sig"
 #define RECORD_COLS                                                                                \
 	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "    \
-	"due, nonce, box, sig"
+	"due, nonce, box, signer_id, mac, sig"
+#define COPY_COLS "user_id, sender_id, sent_at, nonce, box, sig"
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -220,17 +232,19 @@ static const char *const stmt_sql[S__COUNT] = {
 		  " h.creator_id, h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
 		  " WHERE h.user_id = ?1 AND h.cert_seq <= ?2"
 		  " ORDER BY 6 DESC LIMIT 1",
-    [S_VKEY_PUT] = "INSERT INTO vault_keys (name, user_id, sealed) VALUES (?1, ?2, ?3)"
-		   " ON CONFLICT (name, user_id) DO UPDATE SET sealed = excluded.sealed",
-    [S_VKEY_GET] = "SELECT sealed FROM vault_keys WHERE name = ?1 AND user_id = ?2",
+    [S_VKEY_PUT] = "INSERT INTO vault_keys (name, " COPY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+		   " ?6, ?7) ON CONFLICT (name, user_id) DO UPDATE SET"
+		   " sender_id = excluded.sender_id, sent_at = excluded.sent_at,"
+		   " nonce = excluded.nonce, box = excluded.box, sig = excluded.sig",
+    [S_VKEY_GET] = "SELECT " COPY_COLS " FROM vault_keys WHERE name = ?1 AND user_id = ?2",
     [S_VKEY_DELETE_USER] = "DELETE FROM vault_keys WHERE user_id = ?1",
     [S_GRANT_DELETE_USER] = "DELETE FROM grants WHERE user_id = ?1",
     [S_CASE_INSERT] = "INSERT INTO cases (" CASE_COLS ")"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [S_CASE_GET] = "SELECT " CASE_COLS " FROM cases WHERE id = ?1",
-    [S_CASE_UPDATE] = "UPDATE cases SET status = ?2, closed_at = ?3, version = ?4,"
-		      " data_nonce = ?5, data_box = ?6, stats_nonce = ?7, stats_box = ?8"
-		      " WHERE id = ?1",
+    [S_CASE_UPDATE] = "UPDATE cases SET status = ?2, closed_at = ?5, version = ?6,"
+		      " index_tag = ?7, data_nonce = ?10, data_box = ?11, stats_box = ?12,"
+		      " signer_id = ?13, mac = ?14, sig = ?15 WHERE id = ?1",
     /* Also every row whose tag is not a blob (?2 = "blob") of ?3 bytes
      * (through the tag index too), flagged in column 1: a damaged index is
      * reported, not hidden. */
@@ -242,27 +256,30 @@ static const char *const stmt_sql[S__COUNT] = {
 		       " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
     [S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
     [S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
-    [S_SHRED_CASE] = "UPDATE cases SET status = ?2, version = version + 1,"
-		     " index_tag = zeroblob(32), recovery_key = zeroblob(0),"
-		     " data_nonce = zeroblob(0), data_box = zeroblob(0),"
-		     " stats_nonce = zeroblob(0), stats_box = zeroblob(0) WHERE id = ?1",
-    [S_GRANT_PUT] = "INSERT INTO grants (case_id, user_id, sealed_key, granted_by, granted_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (case_id, user_id) DO UPDATE"
-		    " SET sealed_key = excluded.sealed_key, granted_by = excluded.granted_by,"
-		    " granted_at = excluded.granted_at",
-    [S_GRANT_GET] = "SELECT sealed_key FROM grants WHERE case_id = ?1 AND user_id = ?2",
+    [S_SHRED_CASE] = "UPDATE cases SET status = ?2, version = ?3,"
+		     " index_tag = zeroblob(32), key_commit = zeroblob(32),"
+		     " recovery_key = zeroblob(0), data_nonce = zeroblob(0),"
+		     " data_box = zeroblob(0), stats_box = zeroblob(0),"
+		     " signer_id = ?4, mac = ?5, sig = ?6 WHERE id = ?1",
+    [S_GRANT_PUT] = "INSERT INTO grants (case_id, " COPY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+		    " ?6, ?7) ON CONFLICT (case_id, user_id) DO UPDATE SET"
+		    " sender_id = excluded.sender_id, sent_at = excluded.sent_at,"
+		    " nonce = excluded.nonce, box = excluded.box, sig = excluded.sig",
+    [S_GRANT_GET] = "SELECT " COPY_COLS " FROM grants WHERE case_id = ?1 AND user_id = ?2",
     [S_GRANT_EACH_USER] = "SELECT case_id FROM grants WHERE user_id = ?1 ORDER BY case_id",
     [S_RECORD_INSERT] = "INSERT INTO records (" RECORD_COLS ")"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+			" ?15, ?16)",
     [S_RECORD_UPDATE] = "UPDATE records SET parent = ?4, kind = ?5, status = ?6, version = ?7,"
 			" author_id = ?8, created_at = ?9, updated_at = ?10, due = ?11,"
-			" nonce = ?12, box = ?13, sig = ?14 WHERE id = ?1",
+			" nonce = ?12, box = ?13, signer_id = ?14, mac = ?15, sig = ?16"
+			" WHERE id = ?1",
     [S_RECORD_GET] = "SELECT " RECORD_COLS " FROM records WHERE id = ?1",
     [S_RECORD_EACH_CASE] = "SELECT " RECORD_COLS " FROM records WHERE case_id = ?1"
 			   " AND (?2 IS NULL OR type = ?2) ORDER BY created_at, rowid",
     [S_RECORD_EACH_GRANTED] = "SELECT r.id, r.case_id, r.type, r.parent, r.kind, r.status,"
 			      " r.version, r.author_id, r.created_at, r.updated_at, r.due,"
-			      " r.nonce, r.box, r.sig FROM grants g"
+			      " r.nonce, r.box, r.signer_id, r.mac, r.sig FROM grants g"
 			      " JOIN records r ON r.case_id = g.case_id"
 			      " WHERE g.user_id = ?1 AND r.type = ?2"
 			      " ORDER BY r.created_at, r.rowid",
@@ -1381,8 +1398,40 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 
 /* ---- vault keys ---------------------------------------------------------- */
 
-static cv_status sq_vkey_put(void *be, const char *name, int64_t user_id,
-			     const uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+/* Binds a key copy to ?2..?7 (?1 is its place: a key name or a case id). */
+static void bind_copy(sqlite3_stmt *s, const cv_key_copy *c)
+{
+	sqlite3_bind_int64(s, 2, c->user_id);
+	sqlite3_bind_int64(s, 3, c->sender_id);
+	sqlite3_bind_text(s, 4, c->sent_at, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, c->nonce, CV_COPY_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, c->box, CV_COPY_BOX_LEN, SQLITE_STATIC);
+	if (c->has_sig)
+		sqlite3_bind_blob(s, 7, c->sig, sizeof(c->sig), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+}
+
+/* Fills c from the COPY_COLS of a row; -1 if malformed. */
+static int read_copy(sqlite3_stmt *s, cv_key_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 1) != SQLITE_INTEGER ||
+	    col_text(s, 2, c->sent_at, sizeof(c->sent_at)) ||
+	    col_blob(s, 3, c->nonce, sizeof(c->nonce)) || col_blob(s, 4, c->box, sizeof(c->box)))
+		return -1;
+	c->user_id = sqlite3_column_int64(s, 0);
+	c->sender_id = sqlite3_column_int64(s, 1);
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		if (col_blob(s, 5, c->sig, sizeof(c->sig)))
+			return -1;
+		c->has_sig = 1;
+	}
+	return 0;
+}
+
+static cv_status sq_vkey_put(void *be, const char *name, const cv_key_copy *c, cv_err *err)
 {
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_VKEY_PUT, err);
@@ -1390,13 +1439,12 @@ static cv_status sq_vkey_put(void *be, const char *name, int64_t user_id,
 	if (!s)
 		return CV_ERROR;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
+	bind_copy(s, c);
 	return run(st, s, "storing a vault key", err);
 }
 
-static cv_status sq_vkey_get(void *be, const char *name, int64_t user_id,
-			     uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+static cv_status sq_vkey_get(void *be, const char *name, int64_t user_id, cv_key_copy *c,
+			     cv_err *err)
 {
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_VKEY_GET, err);
@@ -1413,9 +1461,9 @@ static cv_status sq_vkey_get(void *be, const char *name, int64_t user_id,
 		    cv_fail(err, CV_ENOTFOUND, "vkey.not-found", "no {1} key for this user", name);
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a vault key", err);
-	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
-		res = cv_fail(err, CV_EINTEGRITY, "vkey.malformed", "a sealed {1} key is malformed",
-			      name);
+	else if (read_copy(s, c) != 0)
+		res = cv_fail(err, CV_EINTEGRITY, "vkey.malformed",
+			      "a copy of the {1} key is malformed", name);
 	done(s);
 	return res;
 }
@@ -1487,13 +1535,9 @@ static int col_dup(sqlite3_stmt *s, int col, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static cv_status sq_case_insert(void *be, const cv_case_rec *c, cv_err *err)
+/* Binds every column of c, in CASE_COLS order (?1..?15). */
+static void bind_case(sqlite3_stmt *s, const cv_case_rec *c)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_CASE_INSERT, err);
-
-	if (!s)
-		return CV_ERROR;
 	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, c->opened_by);
@@ -1501,11 +1545,24 @@ static cv_status sq_case_insert(void *be, const cv_case_rec *c, cv_err *err)
 	sqlite3_bind_text(s, 5, c->closed_at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, c->version);
 	sqlite3_bind_blob(s, 7, c->index_tag, CV_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, c->recovery_key, CV_SEALED_KEY_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 9, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 10, c->data_box, (int)c->data_len, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 11, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, c->key_commit, CV_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 9, c->recovery_key, CV_SEALED_KEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 11, c->data_box, (int)c->data_len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 12, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 13, c->signer_id);
+	sqlite3_bind_blob(s, 14, c->mac, CV_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 15, c->sig, crypto_sign_BYTES, SQLITE_STATIC);
+}
+
+static cv_status sq_case_insert(void *be, const cv_case_rec *c, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_CASE_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	bind_case(s, c);
 	return run(st, s, "opening a case", err);
 }
 
@@ -1514,7 +1571,7 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
 	cv_status res = CV_OK;
-	int rc, blank;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	if (!s)
@@ -1532,22 +1589,25 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 	}
 	c->opened_by = sqlite3_column_int64(s, 2);
 	c->version = sqlite3_column_int64(s, 5);
+	c->signer_id = sqlite3_column_int64(s, 12);
+	/* A row blanked by case_shred has an empty recovery copy; its content
+	 * columns are then empty too (the caller knows it by blank). */
+	c->blank = sqlite3_column_type(s, 8) == SQLITE_BLOB && sqlite3_column_bytes(s, 8) == 0;
 	if (col_text(s, 0, c->id, sizeof(c->id)) || col_text(s, 1, c->status, sizeof(c->status)) ||
 	    col_text(s, 3, c->opened_at, sizeof(c->opened_at)) ||
-	    col_text(s, 4, c->closed_at, sizeof(c->closed_at))) {
-		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
-			      "case '{1}' is malformed (tampered or damaged)", id);
-		goto out;
-	}
-	/* A row blanked by case_shred has an empty recovery copy; its six
-	 * content columns are not read (the caller knows it by its status). */
-	blank = sqlite3_column_type(s, 7) == SQLITE_BLOB && sqlite3_column_bytes(s, 7) == 0;
-	if (!blank && (col_blob(s, 6, c->index_tag, CV_HASH_LEN) ||
-		       col_blob(s, 7, c->recovery_key, CV_SEALED_KEY_LEN) ||
-		       col_blob(s, 8, c->data_nonce, CV_AEAD_NONCE_LEN) ||
-		       col_blob(s, 10, c->stats_nonce, CV_AEAD_NONCE_LEN) ||
-		       col_dup(s, 9, &c->data_box, &c->data_len) ||
-		       col_dup(s, 11, &c->stats_box, &c->stats_len)))
+	    col_text(s, 4, c->closed_at, sizeof(c->closed_at)) ||
+	    sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 5) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 12) != SQLITE_INTEGER ||
+	    col_blob(s, 6, c->index_tag, CV_HASH_LEN) ||
+	    col_blob(s, 7, c->key_commit, CV_HASH_LEN) || col_blob(s, 13, c->mac, CV_HASH_LEN) ||
+	    col_blob(s, 14, c->sig, crypto_sign_BYTES) ||
+	    (c->blank ? sqlite3_column_bytes(s, 9) != 0 || sqlite3_column_bytes(s, 10) != 0 ||
+			    sqlite3_column_bytes(s, 11) != 0
+		      : col_blob(s, 8, c->recovery_key, CV_SEALED_KEY_LEN) ||
+			    col_blob(s, 9, c->data_nonce, CV_AEAD_NONCE_LEN) ||
+			    col_dup(s, 10, &c->data_box, &c->data_len) ||
+			    col_dup(s, 11, &c->stats_box, &c->stats_len)))
 		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
 			      "case '{1}' is malformed (tampered or damaged)", id);
 out:
@@ -1564,14 +1624,7 @@ static cv_status sq_case_update(void *be, const cv_case_rec *c, cv_err *err)
 
 	if (!s)
 		return CV_ERROR;
-	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, c->closed_at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, c->version);
-	sqlite3_bind_blob(s, 5, c->data_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 6, c->data_box, (int)c->data_len, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, c->stats_nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, c->stats_box, (int)c->stats_len, SQLITE_STATIC);
+	bind_case(s, c);
 	return run(st, s, "updating a case", err);
 }
 
@@ -1630,18 +1683,49 @@ static cv_status sq_case_granted(void *be, int64_t user_id, cv_store_id_cb cb, v
 	return ids_walk(st, s, cb, arg, err);
 }
 
-static cv_status sq_case_shred(void *be, const char *id, const char *status, cv_err *err)
+static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 {
-	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS, S_SHRED_CASE};
+	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS};
+	struct sq *st = be;
+	sqlite3_stmt *s;
+	cv_status res;
+	int rc = sqlite3_exec(st->db, "SAVEPOINT shred", NULL, NULL, NULL);
 
-	return erase_steps(be, steps, 3, id, 0, status, "shredding a case", err);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "shredding a case", err);
+	res = erase_steps(st, steps, sizeof(steps) / sizeof(steps[0]), tomb->id, 0, NULL,
+			  "shredding a case", err);
+	if (res == CV_OK) {
+		s = stmt(st, S_SHRED_CASE, err);
+		if (!s) {
+			res = CV_ERROR;
+		} else {
+			sqlite3_bind_text(s, 1, tomb->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, tomb->status, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 3, tomb->version);
+			sqlite3_bind_int64(s, 4, tomb->signer_id);
+			sqlite3_bind_blob(s, 5, tomb->mac, CV_HASH_LEN, SQLITE_STATIC);
+			sqlite3_bind_blob(s, 6, tomb->sig, crypto_sign_BYTES, SQLITE_STATIC);
+			res = run(st, s, "shredding a case", err);
+		}
+	}
+	if (res != CV_OK) {
+		sqlite3_exec(st->db, "ROLLBACK TO shred; RELEASE shred", NULL, NULL, NULL);
+		return res;
+	}
+	rc = sqlite3_exec(st->db, "RELEASE shred", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		res = db_error(st, rc, "shredding a case", err);
+		sqlite3_exec(st->db, "ROLLBACK TO shred; RELEASE shred", NULL, NULL, NULL);
+		return res;
+	}
+	erased(st);
+	return CV_OK;
 }
 
 /* ---- grants ---------------------------------------------------------------- */
 
-static cv_status sq_grant_put(void *be, const char *case_id, int64_t user_id,
-			      const uint8_t sealed[CV_SEALED_KEY_LEN], int64_t granted_by,
-			      const char *when, cv_err *err)
+static cv_status sq_grant_put(void *be, const char *case_id, const cv_key_copy *c, cv_err *err)
 {
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_GRANT_PUT, err);
@@ -1649,15 +1733,12 @@ static cv_status sq_grant_put(void *be, const char *case_id, int64_t user_id,
 	if (!s)
 		return CV_ERROR;
 	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_blob(s, 3, sealed, CV_SEALED_KEY_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, granted_by);
-	sqlite3_bind_text(s, 5, when, -1, SQLITE_STATIC);
+	bind_copy(s, c);
 	return run(st, s, "granting a case", err);
 }
 
-static cv_status sq_grant_get(void *be, const char *case_id, int64_t user_id,
-			      uint8_t sealed[CV_SEALED_KEY_LEN], cv_err *err)
+static cv_status sq_grant_get(void *be, const char *case_id, int64_t user_id, cv_key_copy *c,
+			      cv_err *err)
 {
 	struct sq *st = be;
 	sqlite3_stmt *s = stmt(st, S_GRANT_GET, err);
@@ -1673,7 +1754,7 @@ static cv_status sq_grant_get(void *be, const char *case_id, int64_t user_id,
 		res = cv_fail(err, CV_ENOTFOUND, "grant.not-found", "no grant");
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a grant", err);
-	else if (col_blob(s, 0, sealed, CV_SEALED_KEY_LEN) != 0)
+	else if (read_copy(s, c) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "grant.malformed",
 			      "the grant on case '{1}' is malformed", case_id);
 	done(s);
@@ -1709,10 +1790,9 @@ static void bind_record(sqlite3_stmt *s, const cv_record *r)
 	sqlite3_bind_text(s, 11, r->due, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 12, r->nonce, CV_AEAD_NONCE_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 13, r->box, (int)r->box_len, SQLITE_STATIC);
-	if (r->has_sig)
-		sqlite3_bind_blob(s, 14, r->sig, sizeof(r->sig), SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 14);
+	sqlite3_bind_int64(s, 14, r->signer_id);
+	sqlite3_bind_blob(s, 15, r->mac, sizeof(r->mac), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 16, r->sig, sizeof(r->sig), SQLITE_STATIC);
 }
 
 static cv_status sq_record_insert(void *be, const cv_record *r, cv_err *err)
@@ -1751,17 +1831,17 @@ static int read_record(sqlite3_stmt *s, cv_record *r)
 	    col_text(s, 9, r->updated_at, sizeof(r->updated_at)) ||
 	    col_text(s, 10, r->due, sizeof(r->due)) ||
 	    col_blob(s, 11, r->nonce, sizeof(r->nonce)) ||
-	    sqlite3_column_type(s, 12) != SQLITE_BLOB)
+	    sqlite3_column_type(s, 12) != SQLITE_BLOB ||
+	    sqlite3_column_type(s, 6) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 7) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 13) != SQLITE_INTEGER ||
+	    col_blob(s, 14, r->mac, sizeof(r->mac)) || col_blob(s, 15, r->sig, sizeof(r->sig)))
 		return -1;
 	r->version = sqlite3_column_int64(s, 6);
 	r->author_id = sqlite3_column_int64(s, 7);
+	r->signer_id = sqlite3_column_int64(s, 13);
 	r->box = sqlite3_column_blob(s, 12);
 	r->box_len = (size_t)sqlite3_column_bytes(s, 12);
-	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
-		if (col_blob(s, 13, r->sig, sizeof(r->sig)))
-			return -1;
-		r->has_sig = 1;
-	}
 	return 0;
 }
 

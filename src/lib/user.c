@@ -224,8 +224,8 @@ cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char 
 			st = cv_user_create(s->v, s->head.seq + 1, name, role, pass, passlen,
 					    &params, &s->me, s->kh, &r, NULL, err);
 	}
-	if (st == CV_OK)
-		st = cv_vkeys_provision(s, &r, err);
+	/* No vault key here: admins hold none.  The new user's come from a
+	 * colleague of the same role, or from 'vault keys --deliver'. */
 	if (st != CV_OK)
 		return cv_op_fail(s, CV_ACT_USER_ADD, object, err);
 	snprintf(detail, sizeof(detail), "role=%s", cv_role_name(role));

@@ -86,7 +86,7 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	if (st == CV_OK)
 		st = cv_recovery_store(v, rpk, s.kh, err);
 	if (st == CV_OK)
-		st = cv_vkeys_create(v, &s.me, rpk, err);
+		st = cv_vkeys_create(v, s.kh, rpk, err);
 	/* The first row commits to the recovery key for good (every later
 	 * checkpoint signs it too): docs/FORMAT.md §10.3. */
 	sodium_bin2hex(hex, sizeof(hex), rpk, sizeof(rpk));
@@ -306,6 +306,17 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 			user);
 		st = login_failed(v, user, CV_CODE_AUTH_KEYS, err);
 		goto fail;
+	}
+	/* A vault key reaches colleagues from a holder of the same role; a
+	 * copy of one's own that fails verification refuses the login. */
+	if (st == CV_OK) {
+		st = cv_vkeys_share_pending(s, NULL, err);
+		if (st == CV_EINTEGRITY) {
+			char why[CV_ERR_CODE_MAX];
+
+			snprintf(why, sizeof(why), "%s", err->code);
+			st = login_failed(v, user, why, err);
+		}
 	}
 	if (st != CV_OK)
 		goto fail;
