@@ -34,14 +34,15 @@ static void test_case_keys(void **state)
 	assert_int_equal(count_rows("action = 'case.share' AND detail = 'to=erin' AND outcome ="
 				    " 'ok'"),
 			 1);
-	/* Grants: bob only (opened; re-sealed by alice at the reset). */
+	/* Grants: bob only (opened; re-sealed by alice's reset to his new
+	 * enrolment code's key, then by bob's enrolment to his own). */
 	assert_int_equal(load_user(0, "bob", &bob), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case_id), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants"), 1);
 	assert_int_equal(scalar1("SELECT granted_by FROM grants WHERE case_id = ?1 AND user_id ="
 				 " 2",
 				 case_id),
-			 1);
+			 2);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1 AND"
 				 " length(granted_at) = 20 AND length(sealed_key) = 80",
 				 case_id),

@@ -744,6 +744,35 @@ cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_
 	return st;
 }
 
+cv_status cv_access_rekey_user(cv_session *s, cv_keyholder *from, const cv_user_rec *to,
+			       int64_t *cases, cv_err *err)
+{
+	char now[CV_TIME_LEN];
+	cv_id_list ids = {0};
+	cv_status st = ids_checked(
+	    cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
+
+	*cases = 0;
+	cv_time_now(now);
+	for (size_t i = 0; i < ids.n && st == CV_OK; i++) {
+		uint8_t sealed[CV_SEALED_KEY_LEN];
+		uint8_t *key = NULL;
+
+		st = cv_store_grant_get(s->v->st, ids.ids[i], to->id, sealed, err);
+		if (st == CV_OK)
+			st = cv_case_key_unseal(from, sealed, &key, err);
+		if (st == CV_OK) {
+			cv_seal_key(key, to->box_pk, sealed);
+			st = cv_store_grant_put(s->v->st, ids.ids[i], to->id, sealed, to->id, now,
+						err);
+			(*cases)++;
+		}
+		sodium_free(key);
+	}
+	cv_id_list_free(&ids);
+	return st;
+}
+
 cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err)
 {
 	return cv_store_keys_delete_user(s->v->st, user_id, err);

@@ -106,3 +106,28 @@ cv_status cv_vkey_open(cv_session *s, const char *name, uint8_t **key, cv_err *e
 		return st;
 	return cv_key_unseal(s->kh, sealed, key, err);
 }
+
+cv_status cv_vkeys_rekey(cv_vault *v, cv_keyholder *from, const cv_user_rec *to, cv_err *err)
+{
+	uint8_t sealed[CV_SEALED_KEY_LEN];
+	uint8_t *key = NULL;
+	cv_status st = CV_OK;
+
+	for (size_t i = 0; i < 2 && st == CV_OK; i++) {
+		st = cv_store_vkey_get(v->st, names[i], to->id, sealed, err);
+		if (st == CV_ENOTFOUND) { /* not (yet) provisioned: nothing to move */
+			cv_err_clear(err);
+			st = CV_OK;
+			continue;
+		}
+		if (st == CV_OK)
+			st = cv_key_unseal(from, sealed, &key, err);
+		if (st != CV_OK)
+			break;
+		cv_seal_key(key, to->box_pk, sealed);
+		st = cv_store_vkey_put(v->st, names[i], to->id, sealed, err);
+		sodium_free(key);
+		key = NULL;
+	}
+	return st;
+}

@@ -21,6 +21,11 @@ cv_status cv_vkeys_create(cv_vault *v, const cv_user_rec *admin,
 cv_status cv_vkeys_provision(cv_session *s, const cv_user_rec *to, cv_err *err);
 /* Re-seals to `to` (new keys after a reset) from the recovery copies. */
 cv_status cv_vkeys_reseal(cv_vault *v, cv_keyholder *recovery, const cv_user_rec *to, cv_err *err);
+/* After an enrolment or a key rotation: re-seals to->id's copies of the
+ * vault keys from the key `from` opens (the enrolment code's key, or the
+ * user's previous key) to to's new box key; a key with no copy is
+ * skipped. */
+cv_status cv_vkeys_rekey(cv_vault *v, cv_keyholder *from, const cv_user_rec *to, cv_err *err);
 /* Opens the session user's copy of key `name` into sodium_malloc memory.
  * CV_EDENIED when the user's role does not hold it. */
 cv_status cv_vkey_open(cv_session *s, const char *name, uint8_t **key, cv_err *err);
