@@ -16,7 +16,8 @@
 #
 # The fixture's users, all with known passphrases (test data, not secrets):
 #   alice admin, bob and carol counselors, dave counselor (disabled),
-#   sue supervisor.  The tests log in as sue.
+#   sue supervisor, each added by alice and enrolled with the code she was
+#   shown.  The tests log in as sue.
 #
 # Word splitting of $KDF is intended:
 # shellcheck disable=SC2086
@@ -81,10 +82,19 @@ printf '%s\n' "$PA" >"$T/in"
 "$CASEVAULT" --vault "$V" --passphrase-fd 0 init --admin alice $KDF \
 	<"$T/in" >"$T/out" 2>"$T/err" || die "init failed"
 
-as alice "$PA" "$PB" -- user add bob --role counselor
-as alice "$PA" "$PC" -- user add carol --role counselor
-as alice "$PA" "$PD" -- user add dave --role counselor
-as alice "$PA" "$PS" -- user add sue --role supervisor
+# add USER ROLE PASSPHRASE: alice adds USER, who enrols with the code
+# alice was shown, choosing PASSPHRASE.
+add() {
+	as alice "$PA" -- user add "$1" --role "$2"
+	printf '%s\n%s\n' "$(tail -n 1 "$T/out")" "$3" >"$T/in"
+	"$CASEVAULT" --vault "$V" --user "$1" --passphrase-fd 0 enrol \
+		<"$T/in" >"$T/out" 2>"$T/err" || die "the enrolment of $1 failed"
+}
+
+add bob counselor "$PB"
+add carol counselor "$PC"
+add dave counselor "$PD"
+add sue supervisor "$PS"
 as alice "$PA" -- user disable dave
 
 # A minor's case with both consents, a final note, a test, a referral
@@ -156,10 +166,20 @@ tamper log-truncated "delete from audit where seq > $((CPSIZE - 4))"
 # bob made an admin without an admin's signature.
 tamper user-role "update users set role = 'admin' where name = 'bob'"
 
+# carol's enrolment code made to expire later, without alice's signature
+# on her enrolment certificate.
+tamper enrol-expiry "update key_history set expires = '2099-01-01T00:00:00Z'
+	where user_id = (select id from users where name = 'carol')"
+
+# bob's public keys swapped for carol's: his keys are no longer the ones
+# his enrolment code certified.
+tamper enrol-keys "update users set (box_pk, sign_pk) =
+	(select box_pk, sign_pk from users where name = 'carol') where name = 'bob'"
+
 # ---- into place ------------------------------------------------------------
 
 rm -f "$OUTDIR"/*.db "$OUTDIR"/*.checkpoint
-for f in intact audit-byte audit-deleted log-truncated user-role; do
+for f in intact audit-byte audit-deleted log-truncated user-role enrol-expiry enrol-keys; do
 	cp "$T/$f.db" "$OUTDIR/$f.db" || exit 1
 done
 cp "$T/intact.checkpoint" "$OUTDIR/intact.checkpoint" || exit 1
