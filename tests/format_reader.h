@@ -518,7 +518,7 @@ static void cert_msg(const struct ident *c, struct enc *e)
 	put_u64(e, (uint64_t)c->creator_id);
 }
 
-/* §5.2: an enrolment certificate. */
+/* §5.5: an enrolment certificate. */
 static void enrol_cert_msg(const struct ident *c, struct enc *e)
 {
 	e->n = 0;
@@ -534,7 +534,7 @@ static void enrol_cert_msg(const struct ident *c, struct enc *e)
 	put_u64(e, (uint64_t)c->creator_id);
 }
 
-/* §5.3: keys their owner made, after the identity prev (enrolled when
+/* §5.6: keys their owner made, after the identity prev (enrolled when
  * prev is an enrolment certificate, else rotated). */
 static void keys_msg(const struct ident *c, const struct ident *prev, struct enc *e)
 {
@@ -601,7 +601,7 @@ static int is_enrolment(const struct ident *c)
 	return c->creator_id != c->id;
 }
 
-/* §5.4 step 5: the log row an identity its owner made stands on: the first
+/* §5.4 step 6: the log row an identity its owner made stands on: the first
  * ok user.enrol of the user after the enrolment certificate prev, no later
  * than it expired; or an ok user.rotate of the user at that row. */
 static int made_at(const struct ident *c, const struct ident *prev)
@@ -638,7 +638,7 @@ static int made_at(const struct ident *c, const struct ident *prev)
 	return ok ? 0 : -1;
 }
 
-/* §5.4 steps 1-5; 0 when the identity chain verifies.  An enrolment
+/* §5.4 steps 1-6; 0 when the identity chain verifies.  An enrolment
  * certificate passes only where allowed (it signs nothing). */
 static int verify_identity_as(const struct ident *c, int allow_enrolment)
 {

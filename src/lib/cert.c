@@ -56,7 +56,7 @@ static void root_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_u64(b, (uint64_t)r->creator_id);
 }
 
-/* §5.2: an enrolment certificate, signed by the admin who issued it. */
+/* §5.5: an enrolment certificate, signed by the admin who issued it. */
 static void enrol_cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 {
 	cv_buf_raw(b, enrol_cert_domain, sizeof(enrol_cert_domain) - 1);
@@ -71,7 +71,7 @@ static void enrol_cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_u64(b, (uint64_t)r->creator_id);
 }
 
-/* §5.3: an identity made by its owner, certified by the identity before
+/* §5.6: an identity made by its owner, certified by the identity before
  * it (prev_seq): the enrolment code's key (enrolled) or the owner's
  * previous key (rotated). */
 static void keys_msg(const cv_vault *v, const cv_user_rec *r, const char *domain, size_t dlen,
