@@ -495,7 +495,7 @@ cp "$T/out" "$T/version"
 bare -V
 check "-V: the same as --version" eval 'rc_is 0 && same_files "$T/out" "$T/version" && err_empty'
 
-for c in "init" "user add" "user list" "user passwd" "user disable" "user reset" \
+for c in "init" "enrol" "user add" "user list" "user passwd" "user disable" "user reset" \
 	"case open" "case list" "case show" "case find" "case close" "case reopen" \
 	"case share" "case handover" "case shred" "consent record" "consent withdraw" \
 	"consent show" "note add" "note edit" "note finalize" "note amend" "note show" \
