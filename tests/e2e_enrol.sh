@@ -25,8 +25,9 @@ for tool in tmux sqlite3; do
 done
 
 T=$(mktemp -d) || exit 2
-SOCK="cv-e2e-enrol-$$"
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+# The tmux server's socket lives in $T, so nothing is left behind.
+SOCK=$T/tmux.sock
+trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 cd "$T" || exit 2
 unset CASEVAULT_VAULT CASEVAULT_USER VISUAL
@@ -70,20 +71,20 @@ is_code() { printf '%s\n' "$1" | grep -Eq '^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-
 # A private tmux server (its own socket), kept up by an idle session; its
 # terminals stay after their command exits, so that their screen and exit
 # status can be read.
-tmux -L "$SOCK" -f /dev/null new-session -d -s keep -x 80 -y 40 "exec cat" || exit 2
-tmux -L "$SOCK" set-option -g remain-on-exit on >/dev/null || exit 2
+tmux -S "$SOCK" -f /dev/null new-session -d -s keep -x 80 -y 40 "exec cat" || exit 2
+tmux -S "$SOCK" set-option -g remain-on-exit on >/dev/null || exit 2
 
 # term CMD: runs the shell command CMD in a fresh terminal (80x40); its
 # exit status goes to $T/status when it ends.
 term() {
-	tmux -L "$SOCK" kill-session -t e 2>/dev/null
+	tmux -S "$SOCK" kill-session -t e 2>/dev/null
 	rm -f "$T/status"
-	tmux -L "$SOCK" new-session -d -s e -x 80 -y 40 "$1; echo \$? >'$T/status.new';
+	tmux -S "$SOCK" new-session -d -s e -x 80 -y 40 "$1; echo \$? >'$T/status.new';
 mv '$T/status.new' '$T/status'"
 }
 
 # screen: the terminal's whole screen, into $T/screen.
-screen() { tmux -L "$SOCK" capture-pane -p -J -S - -t e >"$T/screen" 2>/dev/null; }
+screen() { tmux -S "$SOCK" capture-pane -p -J -S - -t e >"$T/screen" 2>/dev/null; }
 
 # wait_for TEXT: polls the screen until it shows TEXT (a bounded number of
 # tries; nothing waits on time).  1 when it never did.
@@ -98,7 +99,7 @@ wait_for() {
 }
 
 # typed TEXT: types TEXT and Enter at the terminal.
-typed() { tmux -L "$SOCK" send-keys -t e -l -- "$1" && tmux -L "$SOCK" send-keys -t e Enter; }
+typed() { tmux -S "$SOCK" send-keys -t e -l -- "$1" && tmux -S "$SOCK" send-keys -t e Enter; }
 
 # exit_status: waits until the command has exited; its status on stdout
 # (and its last screen in $T/screen).
