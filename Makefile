@@ -10,9 +10,10 @@ WARN ?= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 PKGS = libsodium sqlite3 libargon2 jansson
 TEST_PKGS = cmocka
 
-# Debian packages behind the build, the tests and the man page.
+# Debian packages behind the build, the tests (tmux: a real terminal for
+# tests/e2e_enrol.sh) and the man page.
 DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev \
-	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils
+	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils tmux
 
 BUILD ?= build
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE

@@ -117,8 +117,10 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_LOG,
 	CV_ACT_AUDIT_VERIFY,
 	CV_ACT_AUDIT_CHECKPOINT,
-	CV_ACT_VKEY_SHARE, /* one copy of a vault key sealed to a colleague */
-	CV_ACT_VAULT_KEYS, /* vault keys delivered with the recovery code */
+	CV_ACT_VKEY_SHARE,  /* one copy of a vault key sealed to a colleague */
+	CV_ACT_VAULT_KEYS,  /* vault keys delivered with the recovery code */
+	CV_ACT_USER_ENROL,  /* a pending user sets their passphrase; their keys are made */
+	CV_ACT_USER_ROTATE, /* a user replaces their own key pairs */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -285,41 +287,101 @@ cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const cha
 
 /* ---- users ---------------------------------------------------------- */
 
+/*
+ * Accounts are made by enrolment: an admin's `user add` (or `user reset`)
+ * makes a pending account and a one-time enrolment code, and signs only
+ * the public keys derived from the code; the user runs cv_user_enrol with
+ * the code and a passphrase of their own, and their own process makes
+ * their key pairs.  No admin types, sees or can derive a user's
+ * passphrase or secret keys.
+ *
+ * An enrolment code is 20 Crockford base32 symbols (19 random, one check
+ * symbol) in four groups of five, "XXXXX-XXXXX-XXXXX-XXXXX"; it is valid
+ * for `days` days (0: CV_ENROL_DAYS_DEFAULT) and for one enrolment.
+ */
+#define CV_ENROL_CODE_LEN 23
+#define CV_ENROL_DAYS_DEFAULT 7u
+#define CV_ENROL_DAYS_MAX 30u
+
 typedef struct cv_user_info {
 	int64_t id;
 	const char *name;
 	cv_role role;
 	int disabled;
+	const char *status;  /* "active", "pending" (awaits enrolment) or "disabled" */
+	const char *expires; /* pending: when its enrolment code expires (UTC); else "" */
 	const char *created; /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
-	const char *signer;  /* the admin who signed the current record */
-	int verified;	     /* the record verifies (identity and status chains) */
+	/* The admin who signed the current record: who disabled it, who
+	 * issued its pending enrolment, or who issued the enrolment its keys
+	 * descend from. */
+	const char *signer;
+	int verified; /* the record verifies (identity and status chains) */
 } cv_user_info;
 
 typedef int (*cv_user_cb)(const cv_user_info *u, void *arg);
 
-/* Admin only.  Creates a user whose record the acting admin signs.  kdf may
- * be NULL for the vault's defaults. */
-cv_status cv_user_add(cv_session *s, const char *name, cv_role role, const char *pass,
-		      size_t passlen, const cv_kdf_params *kdf, cv_err *err);
+/*
+ * cv_user_add - admin only.  Creates a pending account `name` with an
+ * enrolment certificate signed by the acting admin, valid for `days` days
+ * (0: the default; at most CV_ENROL_DAYS_MAX), and writes its one-time
+ * enrolment code into code (CV_ENROL_CODE_LEN + 1 bytes; the caller
+ * should allocate it with sodium_malloc and wipe it once shown).  Hand the
+ * code over in person; it is never stored.  No passphrase: the user
+ * chooses theirs with cv_user_enrol.
+ */
+cv_status cv_user_add(cv_session *s, const char *name, cv_role role, unsigned days, char *code,
+		      cv_err *err);
+
+/*
+ * cv_user_enrol - no login: the pending user `name` proves they hold the
+ * code and sets their passphrase.  Their X25519 and Ed25519 key pairs are
+ * made here, in the caller's process; the secret keys are wrapped under
+ * Argon2id(pass) with kdf (NULL: the vault's defaults), the public keys
+ * are certified by the code's key and by themselves, and the key copies
+ * sealed to the code (a reset's re-sealed grants, vault keys) are re-
+ * sealed to the new key; one `user.enrol` row signed by the new key.
+ * Every refusal is logged unsigned: CV_EAUTH for an unknown or disabled
+ * user, a mistyped code (enrol.mistyped), another code (enrol.code), an
+ * expired one (enrol.expired), or no enrolment pending (enrol.not-pending:
+ * a code is good for one enrolment); CV_EINTEGRITY for a record that
+ * fails verification.  A passphrase that breaks the rules is CV_EUSAGE,
+ * before anything is read.
+ */
+cv_status cv_user_enrol(cv_vault *v, const char *name, const char *code, const char *pass,
+			size_t passlen, const cv_kdf_params *kdf, cv_err *err);
+
 /* Any role.  Calls cb for each user in id order; a non-zero return stops.
  * A record that fails verification is listed with verified = 0 (its fields
  * are then only what the file says); a store error is an error. */
 cv_status cv_user_list(cv_session *s, cv_user_cb cb, void *arg, cv_err *err);
 /* Changes the acting user's own passphrase (the old one was given at login);
- * the secret keys are re-wrapped under a new salt. */
+ * the same secret keys are re-wrapped under a new salt. */
 cv_status cv_user_passwd(cv_session *s, const char *newpass, size_t newlen, cv_err *err);
-/* Admin only.  Disables an account; its record is re-signed by the admin. */
+/*
+ * cv_user_rotate - the acting user replaces their own key pairs: new ones
+ * are made in the caller's process, certified by the old signing key and
+ * by themselves, wrapped under newpass; every case key and vault key the
+ * user holds is re-sealed to the new box key.  The old public keys stay in
+ * the key history, so what they signed still verifies.  The session goes
+ * on with the new keys.
+ */
+cv_status cv_user_rotate(cv_session *s, const char *newpass, size_t newlen, cv_err *err);
+/* Admin only.  Disables an account (active or pending); its status is
+ * re-signed by the admin and its key copies are deleted. */
 cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err);
 
 /*
- * cv_user_reset - admin, with the recovery code: give user `name` (who
- * forgot their passphrase) new keys under newpass.  Their old identity is
- * kept so that what they signed still verifies, and every case granted to
- * them and the vault keys their role holds are re-sealed to the new key
- * from the recovery copies: nothing is lost.
+ * cv_user_reset - admin, with the recovery code: user `name` (who forgot
+ * their passphrase, or lost an enrolment code) goes back to pending with
+ * a new enrolment certificate and code (days and code as for
+ * cv_user_add).  Their old identity is kept so that what they signed still
+ * verifies.  The recovery key re-seals every case granted to them and the
+ * vault keys their role holds to the new code's key, and their enrolment
+ * re-seals them to the keys they then make: nothing is lost, and no admin
+ * learns their new keys.
  */
-cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code,
-			const char *newpass, size_t newlen, cv_err *err);
+cv_status cv_user_reset(cv_session *s, const char *name, const char *recovery_code, unsigned days,
+			char *code, cv_err *err);
 
 /*
  * cv_vault_keys_deliver - admin, with the recovery code: copy the index key

@@ -105,14 +105,11 @@ static int group_setup(void **state)
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
-				 &cheap_kdf, &err);
+		st = add_user(v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &cheap_kdf,
-				 &err);
+		st = add_user(v, a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
-				 &err);
+		st = add_user(v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, &err);
 	/* The index key to carol and dave, the stats key to sam: admins hold
 	 * neither, so they come from the recovery copies. */
 	if (st == CV_OK)

@@ -32,8 +32,19 @@ say "The office creates the vault (Argon2id t=3, 64 MiB, p=4: the default)"
 run "init --admin office"
 code=$(printf '%s\n' "$ADMIN" | "$cv" --vault "$vault" --passphrase-fd 0 init --admin office)
 echo "(recovery code printed once: $code -- in real life, on paper in the safe)"
-as office "$ADMIN" "$BOB" -- user add bob --role counselor
-as office "$ADMIN" "$SUE" -- user add sue --role supervisor
+# add USER ROLE PASSPHRASE: the office adds USER (it types only its own
+# passphrase) and gets a one-time code; USER enrols with it on their own
+# terminal and chooses their own passphrase: their keys are made there.
+add() {
+	run "--user office user add $1 --role $2"
+	c=$(printf '%s\n' "$ADMIN" | "$cv" --vault "$vault" --user office --passphrase-fd 0 \
+		user add "$1" --role "$2" 2>/dev/null | tail -n 1)
+	echo "(the enrolment code, shown once and handed to $1 in person: $c)"
+	run "--user $1 enrol   (the code, then a passphrase $1 alone chooses)"
+	printf '%s\n%s\n' "$c" "$3" | "$cv" --vault "$vault" --user "$1" --passphrase-fd 0 enrol
+}
+add bob counselor "$BOB"
+add sue supervisor "$SUE"
 echo "(the office holds neither the index key nor the stats key: the first counselor"
 echo " and supervisor get theirs from the recovery copies, later ones from a colleague)"
 as office "$ADMIN" "$code" -- vault keys --deliver

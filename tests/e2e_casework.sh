@@ -164,9 +164,14 @@ check "init prints the recovery code alone on stdout" \
 
 for u in bob:counselor carol:counselor dave:counselor sue:supervisor; do
 	name=${u%%:*}
-	say "$ALICEP" "$(pass_of "$name")"
+	# alice's stdin holds her own passphrase alone; the code she is shown
+	# goes to the user, who enrols with a passphrase of their own.
+	say "$ALICEP"
 	cv alice user add "$name" --role "${u#*:}" <"$T/in"
 	check "user add $name" rc_is 0
+	say "$(tail -n 1 "$T/out")" "$(pass_of "$name")"
+	cv "$name" enrol <"$T/in"
+	check "$name enrols" rc_is 0
 done
 # Admins hold neither the index nor the stats key: the first counselors
 # and supervisor get theirs from the recovery copies.
@@ -621,17 +626,23 @@ check "carol reads the test result" eval 'rc_is 0 && out_has SCL-90'
 
 # user reset: a wrong code changes nothing.
 NEWBOBP='bob-brand-new-passphrase'
-say "$ALICEP" "$BADRC" "$NEWBOBP"
+say "$ALICEP" "$BADRC"
 cv alice user reset bob <"$T/in"
 check "user reset with a wrong recovery code exits 3" rc_is 3
 as bob case list
 check "  ... bob's old passphrase still works" eval 'rc_is 0 && out_has "$C"'
 
-say "$ALICEP" "$RC" "$NEWBOBP"
+say "$ALICEP" "$RC"
 cv alice user reset bob <"$T/in"
 check "user reset bob with the recovery code exits 0" rc_is 0
+BOBCODE=$(tail -n 1 "$T/out")
 as bob case list
-check "bob's old passphrase now exits 3" eval 'rc_is 3 && out_empty'
+check "bob's old passphrase now exits 3 (pending)" eval 'rc_is 3 && out_empty'
+say "$BOBCODE" "$NEWBOBP"
+cv bob enrol <"$T/in"
+check "bob enrols with the new code and a new passphrase" rc_is 0
+as bob case list
+check "bob's old passphrase still exits 3" eval 'rc_is 3 && out_empty'
 BOBP=$NEWBOBP
 as bob case list
 check "bob's new passphrase works and lists both cases" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # e2e_foundation.sh - end-to-end tests of the foundation, run on
 # the built binary as a user would: init and the recovery code, users and
-# roles, wrong and disabled logins, -h without a passphrase, usage errors,
+# roles, enrolment with one-time codes, wrong, pending and disabled logins,
+# -h without a passphrase, usage errors,
 # missing and foreign vaults, tampering with the sqlite3 CLI (audit rows,
 # user roles and status, truncation below a saved checkpoint, altered
 # checkpoint files), and commands killed mid-write.
@@ -281,18 +282,51 @@ expect_rc 2 "init over an existing text file" -- \
 expect_err 'already exists'
 check "init over a text file: the file is unchanged" eq "$(state "$T/notes.txt")" "$S1"
 
-feed "$PA" "$PB"
-expect_rc 0 "user add bob (counselor)" -- as alice user add bob --role counselor
-expect_out "^added counselor 'bob'$"
-feed "$PA" "$PC"
-expect_rc 0 "user add carol (supervisor)" -- as alice user add carol --role supervisor
-expect_out "^added supervisor 'carol'$"
-feed "$PA" "$PD"
-expect_rc 0 "user add dave (counselor)" -- as alice user add dave --role counselor
-feed "$PA" "$PE"
-expect_rc 0 "user add erin (counselor)" -- as alice user add erin --role counselor
+# An enrolment code: four groups of five Crockford base32 symbols.
+is_code() { printf '%s\n' "$1" | grep -Eq '^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$'; }
 
-feed "$PA" "$PB"
+# add NAME ROLE: alice adds NAME (her stdin holds her own passphrase and
+# nothing else); the code she is shown goes to $ECODE.
+add() {
+	feed "$PA"
+	expect_rc 0 "user add $1 ($2)" -- as alice user add "$1" --role "$2"
+	expect_out "^added $2 '$1', pending enrolment; enrolment code:\$"
+	expect_err "Give it to $1 in person"
+	ECODE=$(tail -n 1 "$OUT")
+	check "user add $1: the last line is the enrolment code" is_code "$ECODE"
+}
+
+# enrol NAME CODE PASS: NAME enrols with the code, choosing PASS.
+enrol() {
+	feed "$2" "$3"
+	expect_rc 0 "$1 enrols" -- as "$1" enrol
+	expect_out "^enrolled '$1'"
+}
+
+# Rows 3 and 5 are alice's user.add rows of bob and carol (section 7).
+add bob counselor
+CB=$ECODE
+add carol supervisor
+CCAR=$ECODE
+enrol bob "$CB" "$PB"
+enrol carol "$CCAR" "$PC"
+add dave counselor
+feed "$PD"
+expect_rc 3 "dave cannot log in before he enrols" -- as dave user list
+expect_err "user 'dave' has not enrolled yet; run 'casevault enrol'"
+feed "$PA"
+expect_rc 0 "user list: dave is pending" -- as alice user list
+expect_out '^dave +counselor +pending .*signed by alice  \(code expires '
+enrol dave "$ECODE" "$PD"
+add erin counselor
+enrol erin "$ECODE" "$PE"
+feed "$CB" "$PB2"
+expect_rc 3 "a code is good for one enrolment" -- as bob enrol
+expect_err "no enrolment pending"
+check "no enrolment code is stored in the vault" \
+	eq "$(cat "$V" "$V-wal" 2>/dev/null | grep -c -a -e "$CB" -e "$CCAR" -e "$ECODE")" 0
+
+feed "$PA"
 expect_rc 2 "user add of an existing name" -- as alice user add bob --role supervisor
 expect_err "user 'bob' already exists"
 
@@ -532,12 +566,14 @@ expect_rc 2 "no --user" -- "$CASEVAULT" --vault "$V" --passphrase-fd 0 user list
 expect_err "no user given"
 check "usage errors before login changed nothing" eq "$(state "$V")" "$S0"
 
+add frank counselor
+CF=$ECODE
 USERS0=$(sq 'select name, role, status, key_box from users order by id')
-feed "$PA" 'short-pass1'
-expect_rc 2 "user add with an 11-character passphrase" -- as alice user add frank --role counselor
+feed "$CF" 'short-pass1'
+expect_rc 2 "enrol with an 11-character passphrase" -- as frank enrol
 expect_err "too short"
-feed "$PA" ''
-expect_rc 2 "user add with an empty passphrase" -- as alice user add frank --role counselor
+feed "$CF" ''
+expect_rc 2 "enrol with an empty passphrase" -- as frank enrol
 feed "$PB2" 'short-pass1'
 expect_rc 2 "user passwd to an 11-character passphrase" -- as bob user passwd
 expect_err "too short"
@@ -551,6 +587,8 @@ feed "$PC"
 expect_rc 2 "audit log --until yesterday" -- as carol audit log --until yesterday
 check "refused passphrases changed no user" \
 	eq "$(sq 'select name, role, status, key_box from users order by id')" "$USERS0"
+feed "$PA"
+expect_rc 0 "frank, never enrolled, is disabled" -- as alice user disable frank
 feed "$PB2"
 expect_rc 0 "bob's passphrase still works after the refused changes" -- as bob user list
 
@@ -654,10 +692,11 @@ tamper() {
 
 V=$T/base.db
 # Rows 3 and 5 are the user.add rows of bob and carol, each followed by
-# its signed checkpoint: see that the base is as expected.
+# its signed checkpoint; rows 7 and 9 are their enrolments: see that the
+# base is as expected.
 check "base vault: rows 3 and 5 are user.add rows" \
-	eq "$(sq 'select group_concat(action, ",") from audit where seq in (3, 4, 5, 6)')" \
-	"user.add,checkpoint,user.add,checkpoint"
+	eq "$(sq 'select group_concat(action, ",") from audit where seq between 3 and 10')" \
+	"user.add,checkpoint,user.add,checkpoint,user.enrol,checkpoint,user.enrol,checkpoint"
 
 tamper "update audit set detail = substr(detail, 1, 5) || 'X' || substr(detail, 7) where seq = 3"
 check "one byte of row 3's detail changed" eq "$(sq 'select detail from audit where seq = 3')" \
@@ -680,14 +719,21 @@ expect_rc 5 "audit verify: a row's time edited" -- as carol audit verify
 expect_err 'audit row 7[^0-9]'
 
 tamper "delete from audit where seq = 5"
-# Row 5 is carol's own user.add: her login already sees it missing
-# (FORMAT.md §17.1 step 3); alice's verify finds the gap in the chain.
+# Row 5 is carol's user.add: the chain has a gap.
 feed "$PC"
-expect_rc 5 "a middle row deleted: carol's login" -- as carol audit verify
-expect_err "record of user 'carol' does not match the log \\(changed at row 5, the log says row 1\\)"
+expect_rc 5 "a middle row deleted: carol's verify" -- as carol audit verify
+expect_err 'audit row 5[^0-9]'
 feed "$PA"
 expect_rc 5 "audit verify: a middle row deleted" -- as alice audit verify
 expect_err 'audit row 5[^0-9]'
+
+tamper "delete from audit where seq = 7"
+# Row 7 is bob's enrolment: his keys stand on nothing the log records
+# (FORMAT.md §5.4), which his login already sees.
+feed "$PB2"
+expect_rc 5 "bob's enrolment row deleted: bob's login" -- as bob user list
+expect_err "record of user 'bob' fails verification: its keys are not the first enrolment"
+expect_empty_out
 
 tamper "delete from audit where seq = 1"
 feed "$PC"
@@ -701,10 +747,10 @@ update audit set (time, actor, action, object, outcome, detail, prev_hash, hash,
  where seq in (3, 5);"
 check "rows 3 and 5 swapped" eq "$(sq 'select detail from audit where seq = 3')" \
 	"role=supervisor"
-# Row 3 now holds carol's user.add: her login sees the log disagree.
+# Row 3 now holds carol's user.add, row 5 bob's: the chain breaks there.
 feed "$PC"
-expect_rc 5 "two rows' contents swapped: carol's login" -- as carol audit verify
-expect_err "record of user 'carol' does not match the log \\(changed at row 5, the log says row 3\\)"
+expect_rc 5 "two rows' contents swapped: carol's verify" -- as carol audit verify
+expect_err 'audit row 3[^0-9]' 
 feed "$PA"
 expect_rc 5 "audit verify: two rows' contents swapped" -- as alice audit verify
 expect_err 'audit row 3[^0-9]'
@@ -712,8 +758,8 @@ expect_err 'audit row 3[^0-9]'
 tamper "update audit set seq = -3 where seq = 3; update audit set seq = 3 where seq = 5;
 update audit set seq = 5 where seq = -3;"
 feed "$PC"
-expect_rc 5 "two rows' seq swapped: carol's login" -- as carol audit verify
-expect_err "record of user 'carol' does not match the log \\(changed at row 5, the log says row 3\\)"
+expect_rc 5 "two rows' seq swapped: carol's verify" -- as carol audit verify
+expect_err 'audit row 3[^0-9]' 
 feed "$PA"
 expect_rc 5 "audit verify: two rows' seq swapped" -- as alice audit verify
 expect_err 'audit row 3[^0-9]'
@@ -740,9 +786,9 @@ expect_rc 5 "bob's login after his role was edited to admin" -- as bob user list
 expect_err "'bob'"
 expect_empty_out
 feed "$PB2" "$PE"
-expect_rc 5 "bob cannot add a user after his role was edited" -- as bob user add frank --role admin
+expect_rc 5 "bob cannot add a user after his role was edited" -- as bob user add gina --role admin
 check "no user was added with the edited role" \
-	eq "$(sq "select count(*) from users where name = 'frank'")" 0
+	eq "$(sq "select count(*) from users where name = 'gina'")" 0
 feed "$PC"
 expect_rc 5 "audit verify after bob's role was edited" -- as carol audit verify
 expect_err "'bob'"
@@ -969,7 +1015,7 @@ KPASS=$PE
 i=1
 for mode in now wal frames spin wal frames spin wal frames spin wal frames; do
 	# user add k$i, killed: the user and its audit row, both or neither.
-	printf '%s\n%s\n' "$PA" "kill-pass-$i-xxx" >"$T/kin"
+	printf '%s\n' "$PA" >"$T/kin"
 	kill_during "$mode" "$CASEVAULT" --vault "$V" --user alice --passphrase-fd 0 \
 		user add "k$i" --role counselor
 	feed "$PC"
@@ -981,7 +1027,26 @@ for mode in now wal frames spin wal frames spin wal frames spin wal frames; do
 		eq "$has_user" "$has_row"
 	if [ "$has_user" = 1 ]; then
 		feed "kill-pass-$i-xxx"
-		expect_rc 0 "k$i, added before the kill, can log in" -- as "k$i" user list
+		expect_rc 3 "k$i, added before the kill, is pending" -- as "k$i" user list
+		expect_err "has not enrolled yet"
+	fi
+	# Its enrolment, killed, when the code was shown before the kill: the
+	# new keys, the active status and the user.enrol row, all or none.
+	KCODE=$(tail -n 1 "$T/kout")
+	if [ "$has_user" = 1 ] && is_code "$KCODE"; then
+		printf '%s\n%s\n' "$KCODE" "kill-pass-$i-xxx" >"$T/kin"
+		kill_during "$mode" "$CASEVAULT" --vault "$V" --user "k$i" --passphrase-fd 0 enrol
+		enrolled=$(sq "select count(*) from users where name = 'k$i' and status = 'active'")
+		has_row=$(sq "select count(*) from audit where action = 'user.enrol'
+			and object = 'user:k$i' and outcome = 'ok'")
+		check "killed enrol k$i ($mode): keys and audit row both or neither" \
+			eq "$enrolled" "$has_row"
+		if [ "$enrolled" = 0 ]; then
+			feed "$KCODE" "kill-pass-$i-xxx"
+			expect_rc 0 "k$i enrols after the killed enrolment" -- as "k$i" enrol
+		fi
+		feed "kill-pass-$i-xxx"
+		expect_rc 0 "k$i, enrolled, can log in" -- as "k$i" user list
 	fi
 
 	# erin's passwd, killed: exactly one of the old and the new passphrase

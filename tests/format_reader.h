@@ -74,6 +74,8 @@
 static char dir[TEST_DIR_MAX];
 static char path[TEST_PATH_MAX];
 static char code[CV_RECOVERY_CODE_LEN + 1];
+/* The last enrolment code the API returned. */
+static char enrol_code[CV_ENROL_CODE_LEN + 1];
 static char *checkpoint_text;
 static sqlite3 *db;
 static uint8_t vid[VID_LEN];
@@ -359,6 +361,9 @@ struct ident {
 	int64_t cert_seq;
 	int64_t creator_id;
 	uint8_t cert_sig[SIG_LEN];
+	char expires[21];	   /* enrolment certificates */
+	uint8_t self_sig[SIG_LEN]; /* keys their owner made */
+	int has_self_sig;
 };
 
 struct user {
@@ -378,7 +383,19 @@ struct user {
 #define USER_SQL                                                                                   \
 	"SELECT id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"          \
 	" status_seq, status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt,"       \
-	" key_nonce, key_box, created, keys_seq FROM users"
+	" key_nonce, key_box, created, keys_seq, expires, self_sig FROM users"
+
+/* §3.2: self_sig is a BLOB of 64 bytes, or an empty one. */
+static int self_sig(sqlite3_stmt *s, int col, struct ident *c)
+{
+	c->has_self_sig = 0;
+	if (sqlite3_column_type(s, col) == SQLITE_BLOB && sqlite3_column_bytes(s, col) == 0)
+		return 0;
+	if (blob(s, col, c->self_sig, SIG_LEN))
+		return -1;
+	c->has_self_sig = 1;
+	return 0;
+}
 
 /* Loads a users row by id (or by name when name is not NULL); -1 when
  * missing or malformed (§3.2 types and sizes). */
@@ -411,7 +428,8 @@ static int load_user(int64_t id, const char *name, struct user *u)
 	u->kdf_t = sqlite3_column_int64(s, 13);
 	u->kdf_m = sqlite3_column_int64(s, 14);
 	u->kdf_p = sqlite3_column_int64(s, 15);
-	if (sqlite3_column_type(s, 20) != SQLITE_INTEGER)
+	if (sqlite3_column_type(s, 20) != SQLITE_INTEGER ||
+	    copy_text(s, 21, u->c.expires, sizeof(u->c.expires)) || self_sig(s, 22, &u->c))
 		goto out;
 	u->keys_seq = sqlite3_column_int64(s, 20);
 	rc = 0;
@@ -421,14 +439,15 @@ out:
 }
 
 /* Fills an identity from columns: name, role, box_pk, sign_pk, cert_seq,
- * creator_id, cert_sig. */
+ * creator_id, cert_sig, expires, self_sig. */
 static int read_ident(sqlite3_stmt *s, int64_t id, struct ident *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = id;
 	if (copy_text(s, 0, c->name, sizeof(c->name)) ||
 	    copy_text(s, 1, c->role, sizeof(c->role)) || blob(s, 2, c->box_pk, PK_LEN) ||
-	    blob(s, 3, c->sign_pk, PK_LEN) || blob(s, 6, c->cert_sig, SIG_LEN))
+	    blob(s, 3, c->sign_pk, PK_LEN) || blob(s, 6, c->cert_sig, SIG_LEN) ||
+	    copy_text(s, 7, c->expires, sizeof(c->expires)) || self_sig(s, 8, c))
 		return -1;
 	c->cert_seq = sqlite3_column_int64(s, 4);
 	c->creator_id = sqlite3_column_int64(s, 5);
@@ -442,15 +461,16 @@ static int identity_at(int64_t id, int64_t at, struct ident *out)
 	struct ident cur, old;
 	int have_cur = 0, have_old = 0;
 
-	s = prep("SELECT name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig FROM users"
-		 " WHERE id = ?1 AND cert_seq <= ?2");
+	s = prep("SELECT name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig, expires,"
+		 " self_sig FROM users WHERE id = ?1 AND cert_seq <= ?2");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, at);
 	if (sqlite3_step(s) == SQLITE_ROW && read_ident(s, id, &cur) == 0)
 		have_cur = 1;
 	sqlite3_finalize(s);
 	s = prep("SELECT u.name, h.role, h.box_pk, h.sign_pk, h.cert_seq, h.creator_id,"
-		 " h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
+		 " h.cert_sig, h.expires, h.self_sig FROM key_history h"
+		 " JOIN users u ON u.id = h.user_id"
 		 " WHERE h.user_id = ?1 AND h.cert_seq <= ?2 ORDER BY h.cert_seq DESC LIMIT 1");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, at);
@@ -478,7 +498,7 @@ static void setting_msg(const uint8_t v[VID_LEN], const char *name, const char *
 	put_u64(e, (uint64_t)signer);
 }
 
-/* §5.1 */
+/* §5.1: the first admin's self-signed identity. */
 static void cert_msg(const struct ident *c, struct enc *e)
 {
 	e->n = 0;
@@ -491,6 +511,39 @@ static void cert_msg(const struct ident *c, struct enc *e)
 	put(e, c->sign_pk, PK_LEN);
 	put_u64(e, (uint64_t)c->cert_seq);
 	put_u64(e, (uint64_t)c->creator_id);
+}
+
+/* §5.5: an enrolment certificate. */
+static void enrol_cert_msg(const struct ident *c, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, "casevault-user-enrol-cert-v1");
+	put(e, vid, VID_LEN);
+	put_u64(e, (uint64_t)c->id);
+	put_lp(e, c->name);
+	put_lp(e, c->role);
+	put(e, c->box_pk, PK_LEN);
+	put(e, c->sign_pk, PK_LEN);
+	put_lp(e, c->expires);
+	put_u64(e, (uint64_t)c->cert_seq);
+	put_u64(e, (uint64_t)c->creator_id);
+}
+
+/* §5.6: keys their owner made, after the identity prev (enrolled when
+ * prev is an enrolment certificate, else rotated). */
+static void keys_msg(const struct ident *c, const struct ident *prev, struct enc *e)
+{
+	e->n = 0;
+	put_str(e, prev->creator_id != prev->id ? "casevault-user-enrolled-v1"
+						: "casevault-user-rotated-v1");
+	put(e, vid, VID_LEN);
+	put_u64(e, (uint64_t)c->id);
+	put_lp(e, c->name);
+	put_lp(e, c->role);
+	put(e, c->box_pk, PK_LEN);
+	put(e, c->sign_pk, PK_LEN);
+	put_u64(e, (uint64_t)prev->cert_seq);
+	put_u64(e, (uint64_t)c->cert_seq);
 }
 
 /* §5.2 */
@@ -519,8 +572,8 @@ static int valid_role(const char *r)
 	return !strcmp(r, "counselor") || !strcmp(r, "supervisor") || !strcmp(r, "admin");
 }
 
-/* §5.4 "disabled before": user id's current row says it was disabled at a
- * row before seq (a missing row counts as disabled). */
+/* §5.4 "disabled before": user id's current row says it was disabled (or
+ * is pending) since a row before seq (a missing row counts as disabled). */
 static int disabled_before(int64_t id, int64_t seq)
 {
 	sqlite3_stmt *s = prep("SELECT status, status_seq FROM users WHERE id = ?1");
@@ -533,47 +586,125 @@ static int disabled_before(int64_t id, int64_t seq)
 	return disabled;
 }
 
-/* §5.4 steps 1-3; 0 when the identity chain verifies. */
-static int verify_identity(const struct ident *c)
+static int is_root(const struct ident *c)
+{
+	return c->id == 1 && c->cert_seq == 1;
+}
+
+static int is_enrolment(const struct ident *c)
+{
+	return c->creator_id != c->id;
+}
+
+/* §5.4 step 6: the log row an identity its owner made stands on: the first
+ * ok user.enrol of the user after the enrolment certificate prev, no later
+ * than it expired; or an ok user.rotate of the user at that row. */
+static int made_at(const struct ident *c, const struct ident *prev)
+{
+	char obj[48];
+	sqlite3_stmt *s;
+	int64_t first = 0;
+	int ok = 0;
+
+	snprintf(obj, sizeof(obj), "user:%s", c->name);
+	if (is_enrolment(prev)) {
+		s = prep("SELECT min(seq) FROM audit WHERE object = ?1 AND outcome = 'ok' AND"
+			 " action = 'user.enrol' AND seq > ?2");
+		sqlite3_bind_text(s, 1, obj, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, prev->cert_seq);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			first = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		if (first != c->cert_seq)
+			return -1;
+		s = prep("SELECT time FROM audit WHERE seq = ?1");
+		sqlite3_bind_int64(s, 1, first);
+		ok = sqlite3_step(s) == SQLITE_ROW && text(s, 0) &&
+		     strcmp(text(s, 0), prev->expires) <= 0;
+		sqlite3_finalize(s);
+		return ok ? 0 : -1;
+	}
+	s = prep("SELECT count(*) FROM audit WHERE seq = ?1 AND object = ?2 AND outcome = 'ok'"
+		 " AND action = 'user.rotate'");
+	sqlite3_bind_int64(s, 1, c->cert_seq);
+	sqlite3_bind_text(s, 2, obj, -1, SQLITE_TRANSIENT);
+	ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == 1;
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+/* §5.4 steps 1-6; 0 when the identity chain verifies.  An enrolment
+ * certificate passes only where allowed (it signs nothing). */
+static int verify_identity_as(const struct ident *c, int allow_enrolment)
 {
 	struct ident cr;
 	struct enc e;
 
 	if (!valid_name(c->name) || !valid_role(c->role))
 		return -1;
-	cert_msg(c, &e);
-	if (c->id == 1 && c->cert_seq == 1)
-		return c->creator_id == 1 && !strcmp(c->role, "admin") &&
+	if (is_root(c)) {
+		cert_msg(c, &e);
+		return c->creator_id == 1 && !strcmp(c->role, "admin") && !c->expires[0] &&
+			       !c->has_self_sig &&
 			       crypto_sign_verify_detached(c->cert_sig, e.b, e.n, c->sign_pk) == 0
 			   ? 0
 			   : -1;
-	if (c->creator_id == c->id || c->cert_seq < 2 ||
-	    identity_at(c->creator_id, c->cert_seq - 1, &cr) || verify_identity(&cr) ||
-	    strcmp(cr.role, "admin") || disabled_before(cr.id, c->cert_seq))
+	}
+	if (c->cert_seq < 2)
 		return -1;
-	return crypto_sign_verify_detached(c->cert_sig, e.b, e.n, cr.sign_pk) == 0 ? 0 : -1;
+	if (is_enrolment(c)) {
+		if (!allow_enrolment || strlen(c->expires) != 20 || c->has_self_sig ||
+		    identity_at(c->creator_id, c->cert_seq - 1, &cr) ||
+		    verify_identity_as(&cr, 0) || strcmp(cr.role, "admin") ||
+		    disabled_before(cr.id, c->cert_seq))
+			return -1;
+		enrol_cert_msg(c, &e);
+		return crypto_sign_verify_detached(c->cert_sig, e.b, e.n, cr.sign_pk) == 0 ? 0 : -1;
+	}
+	if (c->expires[0] || !c->has_self_sig || identity_at(c->id, c->cert_seq - 1, &cr) ||
+	    verify_identity_as(&cr, 1) || strcmp(cr.role, c->role))
+		return -1;
+	keys_msg(c, &cr, &e);
+	if (crypto_sign_verify_detached(c->cert_sig, e.b, e.n, cr.sign_pk) ||
+	    crypto_sign_verify_detached(c->self_sig, e.b, e.n, c->sign_pk))
+		return -1;
+	return made_at(c, &cr);
+}
+
+/* An identity that signs: the first admin's, or keys a user made. */
+static int verify_identity(const struct ident *c)
+{
+	return verify_identity_as(c, 0);
 }
 
 /* §5.4 in full. */
 static int verify_user(const struct user *u)
 {
-	struct ident sg;
+	struct ident sg, before;
 	struct enc e;
+	int pending = !strcmp(u->status, "pending"), active = !strcmp(u->status, "active");
 
-	if (verify_identity(&u->c))
+	if (verify_identity_as(&u->c, 1))
 		return -1;
-	if (strcmp(u->status, "active") && strcmp(u->status, "disabled"))
+	if (!pending && !active && strcmp(u->status, "disabled"))
 		return -1;
-	if (identity_at(u->status_signer_id, u->status_seq, &sg))
+	if ((pending && !is_enrolment(&u->c)) || (active && is_enrolment(&u->c)))
 		return -1;
-	if (sg.id == u->c.id && !(u->c.id == 1 && u->status_seq == 1))
-		return -1;
-	if (verify_identity(&sg) || strcmp(sg.role, "admin"))
-		return -1;
-	if (sg.id != u->c.id && disabled_before(sg.id, u->status_seq))
+	if (identity_at(u->status_signer_id, u->status_seq, &sg) || verify_identity(&sg))
 		return -1;
 	status_msg(u, &e);
-	return crypto_sign_verify_detached(u->status_sig, e.b, e.n, sg.sign_pk) == 0 ? 0 : -1;
+	if (crypto_sign_verify_detached(u->status_sig, e.b, e.n, sg.sign_pk))
+		return -1;
+	if (active) /* set by the enrolment that made the identity at that row */
+		return sg.id == u->c.id && sg.cert_seq == u->status_seq &&
+			       (is_root(&sg) || (!identity_at(sg.id, sg.cert_seq - 1, &before) &&
+						 is_enrolment(&before)))
+			   ? 0
+			   : -1;
+	return sg.id != u->c.id && !strcmp(sg.role, "admin") &&
+		       !disabled_before(sg.id, u->status_seq)
+		   ? 0
+		   : -1;
 }
 
 /* §7.5 step 1: every users row in id order; returns the first bad id or 0. */
@@ -662,22 +793,31 @@ static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
 	return NULL;
 }
 
-/* §7.5: a failed login, or a refusal by role before login, the only rows
- * that need no checkpoint (and, for a failed login, no existing, active
- * actor). */
+/* §7.5: a failed login or enrolment, or a refusal by role before login,
+ * the only rows that need no checkpoint (and, for a failed login or
+ * enrolment, no existing, active actor). */
 static int failed_login(const char *const f[6])
 {
-	static const char *const why[] = {"auth.unknown-user",	    "auth.record-malformed",
-					  "auth.record-unverified", "auth.disabled",
-					  "auth.wrong-passphrase",  "auth.keys-mismatch"};
+	static const char *const why[] = {
+	    "auth.unknown-user", "auth.record-malformed", "auth.record-unverified",
+	    "auth.disabled",	 "auth.wrong-passphrase", "auth.keys-mismatch",
+	    "auth.pending"};
+	static const char *const enrol_why[] = {
+	    "auth.unknown-user", "auth.record-malformed", "auth.record-unverified",
+	    "auth.disabled",	 "enrol.mistyped",	  "enrol.code",
+	    "enrol.expired",	 "enrol.not-pending",	  "enrol.failed"};
+	int enrol = !strcmp(f[2], "user.enrol");
 
 	if (!strcmp(f[4], "denied") && !strcmp(f[5], "policy.role"))
 		return 1;
-	if (strcmp(f[2], "login") || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
+	if ((strcmp(f[2], "login") && !enrol) || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
 	    strcmp(f[3] + 5, f[1]))
 		return 0;
-	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+	for (size_t i = 0; !enrol && i < sizeof(why) / sizeof(why[0]); i++)
 		if (!strcmp(f[5], why[i]))
+			return 1;
+	for (size_t i = 0; enrol && i < sizeof(enrol_why) / sizeof(enrol_why[0]); i++)
+		if (!strcmp(f[5], enrol_why[i]))
 			return 1;
 	return 0;
 }
@@ -938,11 +1078,15 @@ static int64_t verify_log(struct log_stats *st)
 			}
 			if (!strcmp(f[4], "ok") && !strncmp(f[3], "user:", 5) &&
 			    (t = find_tracked(users, nusers, f[3] + 5))) {
-				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.reset"))
+				int add = !strcmp(f[2], "user.add"),
+				    reset = !strcmp(f[2], "user.reset"),
+				    enrol = !strcmp(f[2], "user.enrol");
+
+				if (add || reset || enrol || !strcmp(f[2], "user.rotate"))
 					t->log_cert = seq;
-				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.disable"))
+				if (add || reset || enrol || !strcmp(f[2], "user.disable"))
 					t->log_status = seq;
-				if (!strcmp(f[2], "user.add") || !strcmp(f[2], "user.reset") ||
+				if (add || reset || enrol || !strcmp(f[2], "user.rotate") ||
 				    !strcmp(f[2], "user.passwd"))
 					t->log_keys = seq;
 			}
@@ -1674,19 +1818,27 @@ static int setup(void **state)
 	TRY(cv_vault_create(path, "alice", ALICE_PASS, strlen(ALICE_PASS), &cheap_kdf, code, &err));
 	TRY(cv_vault_open(path, &v, &err));
 
-	/* alice (1) adds bob (2, counselor), carol (3, supervisor), dave (4, admin). */
+	/* alice (1) adds bob (2, counselor), carol (3, supervisor), dave (4,
+	 * admin); each enrols with the code alice was given, with the vault's
+	 * default KDF parameters.  bob first types a wrong code. */
 	AS("alice", ALICE_PASS);
-	TRY(cv_user_add(s, "bob", CV_ROLE_COUNSELOR, BOB_PASS, strlen(BOB_PASS), NULL, &err));
-	TRY(cv_user_add(s, "carol", CV_ROLE_SUPERVISOR, CAROL_PASS, strlen(CAROL_PASS), NULL,
-			&err));
-	TRY(cv_user_add(s, "dave", CV_ROLE_ADMIN, DAVE_PASS, strlen(DAVE_PASS), NULL, &err));
+	TRY(cv_user_add(s, "bob", CV_ROLE_COUNSELOR, 0, enrol_code, &err));
+	if (cv_user_enrol(v, "bob", "00000-00000-00000-00000", BOB_PASS, strlen(BOB_PASS), NULL,
+			  &err) != CV_EAUTH)
+		goto out;
+	TRY(cv_user_enrol(v, "bob", enrol_code, BOB_PASS, strlen(BOB_PASS), NULL, &err));
+	TRY(cv_user_add(s, "carol", CV_ROLE_SUPERVISOR, 0, enrol_code, &err));
+	TRY(cv_user_enrol(v, "carol", enrol_code, CAROL_PASS, strlen(CAROL_PASS), NULL, &err));
+	TRY(cv_user_add(s, "dave", CV_ROLE_ADMIN, 0, enrol_code, &err));
+	TRY(cv_user_enrol(v, "dave", enrol_code, DAVE_PASS, strlen(DAVE_PASS), NULL, &err));
 	/* The index key to bob, the stats key to carol, from the recovery
 	 * copies (admins hold neither). */
 	TRY(cv_vault_keys_deliver(s, code, &delivered, &err));
 
 	/* dave adds erin (5): a certificate chain of length two. */
 	AS("dave", DAVE_PASS);
-	TRY(cv_user_add(s, "erin", CV_ROLE_COUNSELOR, ERIN_PASS, strlen(ERIN_PASS), NULL, &err));
+	TRY(cv_user_add(s, "erin", CV_ROLE_COUNSELOR, 0, enrol_code, &err));
+	TRY(cv_user_enrol(v, "erin", enrol_code, ERIN_PASS, strlen(ERIN_PASS), NULL, &err));
 	TRY(cv_user_list(s, count_user, &users, &err));
 	cv_session_close(s);
 	s = NULL;
@@ -1727,9 +1879,12 @@ static int setup(void **state)
 	TRY(cv_config_set(s, "duty_hours", "12", &err));
 	TRY(cv_user_disable(s, "erin", &err));
 	TRY(cv_case_shred(s, case2_id, SHRED_REASON, code, &err));
-	TRY(cv_user_reset(s, "bob", code, BOB_RESET, strlen(BOB_RESET), &err));
+	TRY(cv_user_reset(s, "bob", code, 0, enrol_code, &err));
 	cv_session_close(s);
 	s = NULL;
+	/* bob enrols again with the new code: his grant, re-sealed by the
+	 * recovery key to the code's key, reaches his new keys. */
+	TRY(cv_user_enrol(v, "bob", enrol_code, BOB_RESET, strlen(BOB_RESET), NULL, &err));
 	if (login(v, "erin", ERIN_PASS, CV_EAUTH) != NULL)
 		goto out;
 
@@ -1764,8 +1919,10 @@ static int setup(void **state)
 	TRY(cv_case_close(s, case_id, &err));
 	TRY(cv_case_show(s, case_id, 0, NULL, &vis, NULL, &err));
 
-	/* carol takes an external checkpoint, verifies, reads the log. */
+	/* carol makes new key pairs (same passphrase), then takes an external
+	 * checkpoint, verifies, reads the log. */
 	AS("carol", CAROL_PASS);
+	TRY(cv_user_rotate(s, CAROL_PASS, strlen(CAROL_PASS), &err));
 	TRY(cv_audit_checkpoint(s, &checkpoint_text, &err));
 	TRY(cv_audit_verify(s, checkpoint_text, &rep, &err));
 	TRY(cv_audit_log(s, &f, ignore_row, NULL, &err));
@@ -1810,6 +1967,7 @@ static int teardown(void **state)
 	free(checkpoint_text);
 	checkpoint_text = NULL;
 	sodium_memzero(code, sizeof(code));
+	sodium_memzero(enrol_code, sizeof(enrol_code));
 	return tmpdir_remove(dir);
 }
 

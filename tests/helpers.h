@@ -153,6 +153,47 @@ static cv_status create_vault(const char *path, const char *admin, const char *p
 	return st;
 }
 
+/*
+ * add_user - the way every account is made: the admin's session adds
+ * `name` with `role` (cv_user_add, the one-time enrolment code in guarded
+ * memory only) and the user enrols with that code, choosing pass
+ * (cv_user_enrol, with cheap_kdf).  The admin's call takes no passphrase;
+ * pass reaches only the enrolment.
+ */
+static cv_status add_user(cv_vault *v, cv_session *admin, const char *name, cv_role role,
+			  const char *pass, cv_err *err)
+{
+	char *code = sodium_malloc(CV_ENROL_CODE_LEN + 1);
+	cv_status st;
+
+	if (!code)
+		return cv_err_set(err, CV_ERROR, "out of guarded memory");
+	st = cv_user_add(admin, name, role, 0, code, err);
+	if (st == CV_OK)
+		st = cv_user_enrol(v, name, code, pass, strlen(pass), &cheap_kdf, err);
+	sodium_free(code);
+	return st;
+}
+
+/*
+ * reset_user - the same after a reset: the admin (with the recovery code)
+ * issues a new enrolment code and the user enrols with it, choosing pass.
+ */
+static cv_status reset_user(cv_vault *v, cv_session *admin, const char *name, const char *recovery,
+			    const char *pass, cv_err *err)
+{
+	char *code = sodium_malloc(CV_ENROL_CODE_LEN + 1);
+	cv_status st;
+
+	if (!code)
+		return cv_err_set(err, CV_ERROR, "out of guarded memory");
+	st = cv_user_reset(admin, name, recovery, 0, code, err);
+	if (st == CV_OK)
+		st = cv_user_enrol(v, name, code, pass, strlen(pass), &cheap_kdf, err);
+	sodium_free(code);
+	return st;
+}
+
 /* Sessions opened by login_ok, so that teardown closes those a failed test
  * left open. */
 static cv_session *sessions[TEST_SESSIONS_MAX];

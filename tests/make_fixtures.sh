@@ -16,7 +16,8 @@
 #
 # The fixture's users, all with known passphrases (test data, not secrets):
 #   alice admin, bob and carol counselors, dave counselor (disabled),
-#   sue supervisor.  The tests log in as sue.
+#   sue supervisor, each added by alice and enrolled with the code she was
+#   shown.  The tests log in as sue.
 #
 # Word splitting of $KDF is intended:
 # shellcheck disable=SC2086
@@ -82,10 +83,19 @@ printf '%s\n' "$PA" >"$T/in"
 	<"$T/in" >"$T/out" 2>"$T/err" || die "init failed"
 RC=$(cat "$T/out")
 
-as alice "$PA" "$PB" -- user add bob --role counselor
-as alice "$PA" "$PC" -- user add carol --role counselor
-as alice "$PA" "$PD" -- user add dave --role counselor
-as alice "$PA" "$PS" -- user add sue --role supervisor
+# add USER ROLE PASSPHRASE: alice adds USER, who enrols with the code
+# alice was shown, choosing PASSPHRASE.
+add() {
+	as alice "$PA" -- user add "$1" --role "$2"
+	printf '%s\n%s\n' "$(tail -n 1 "$T/out")" "$3" >"$T/in"
+	"$CASEVAULT" --vault "$V" --user "$1" --passphrase-fd 0 enrol \
+		<"$T/in" >"$T/out" 2>"$T/err" || die "the enrolment of $1 failed"
+}
+
+add bob counselor "$PB"
+add carol counselor "$PC"
+add dave counselor "$PD"
+add sue supervisor "$PS"
 # The index key to the counselors, the stats key to sue (admins hold none).
 as alice "$PA" "$RC" -- vault keys --deliver
 as alice "$PA" -- user disable dave
@@ -166,17 +176,27 @@ tamper note-moved "update records set
 	where id = '$N2'"
 
 # bob's key copies of the two cases swapped between them.
-tamper grant-swapped "create temp table g as select case_id, sealed_key from grants
+tamper grant-swapped "create temp table g as select case_id, nonce, box, sig from grants
 	where user_id = (select id from users where name = 'bob');
-	update grants set sealed_key = (select sealed_key from g where g.case_id =
+	update grants set (nonce, box, sig) = (select nonce, box, sig from g where g.case_id =
 		(case grants.case_id when '$C1' then '$C2' else '$C1' end))
 	where user_id = (select id from users where name = 'bob')
 	and case_id in ('$C1', '$C2');"
 
+# carol's enrolment code made to expire later, without alice's signature
+# on her enrolment certificate.
+tamper enrol-expiry "update key_history set expires = '2099-01-01T00:00:00Z'
+	where user_id = (select id from users where name = 'carol')"
+
+# bob's public keys swapped for carol's: his keys are no longer the ones
+# his enrolment code certified.
+tamper enrol-keys "update users set (box_pk, sign_pk) =
+	(select box_pk, sign_pk from users where name = 'carol') where name = 'bob'"
+
 # ---- into place ------------------------------------------------------------
 
 rm -f "$OUTDIR"/*.db "$OUTDIR"/*.checkpoint
-for f in intact audit-byte audit-deleted log-truncated user-role note-moved grant-swapped; do
+for f in intact audit-byte audit-deleted log-truncated user-role note-moved grant-swapped enrol-expiry enrol-keys; do
 	cp "$T/$f.db" "$OUTDIR/$f.db" || exit 1
 done
 cp "$T/intact.checkpoint" "$OUTDIR/intact.checkpoint" || exit 1

@@ -221,11 +221,9 @@ static int group_setup(void **state)
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
-				 &cheap_kdf, &err);
+		st = add_user(v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
-				 &err);
+		st = add_user(v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, &err);
 	if (st == CV_OK && cv_login(v, "carol", PW_SAM, strlen(PW_SAM), &c, &err) != CV_EAUTH)
 		st = CV_ERROR;
 	if (st == CV_OK)
@@ -380,15 +378,14 @@ static void test_fresh_vault_verifies(void **state)
 	assert_int_equal(create_vault(t->path, "alice", PW_ALICE, NULL, &err), CV_OK);
 	assert_int_equal(cv_vault_open(t->path, &v, &err), CV_OK);
 	a = login_ok(v, "alice", PW_ALICE);
-	assert_int_equal(
-	    cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
-	    CV_OK);
+	assert_int_equal(add_user(v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, &err), CV_OK);
 	logout(a);
 	s = login_ok(v, "sam", PW_SAM);
 
 	rows = q_int(t->path, "SELECT count(*) FROM audit");
 	cps = q_int(t->path, "SELECT count(*) FROM audit WHERE action = 'checkpoint'");
-	assert_int_equal(rows, 4); /* vault.init, checkpoint, user.add, checkpoint */
+	/* vault.init, checkpoint, user.add, checkpoint, user.enrol, checkpoint */
+	assert_int_equal(rows, 6);
 	memset(&rep, 0xff, sizeof(rep));
 	if (cv_audit_verify(s, NULL, &rep, &err) != CV_OK)
 		fail_msg("fresh vault does not verify: %s", err.msg);
@@ -945,13 +942,13 @@ static void test_log_filters(void **state)
 	assert_true(log_matches(s, t->path, &f, "1") > (int)base_rows);
 
 	f.user = "carol";
-	assert_int_equal(log_matches(s, t->path, &f, "actor = 'carol'"), 3);
+	assert_int_equal(log_matches(s, t->path, &f, "actor = 'carol'"), 5);
 
 	memset(&f, 0, sizeof(f));
 	f.action = "user.add";
 	assert_int_equal(log_matches(s, t->path, &f, "action = 'user.add'"), 2);
 	f.action = "user.";
-	assert_int_equal(log_matches(s, t->path, &f, "action LIKE 'user.%'"), 5);
+	assert_int_equal(log_matches(s, t->path, &f, "action LIKE 'user.%'"), 7);
 	f.action = "user";
 	assert_int_equal(log_matches(s, t->path, &f, "0"), 0);
 	f.action = "checkpoint";

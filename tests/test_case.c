@@ -1096,7 +1096,7 @@ static void test_user_reset_loses_nothing(void **state)
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a, *s;
 	char ca[CV_CASE_ID_MAX], cb[CV_CASE_ID_MAX], n[3][CV_CASE_ID_MAX], n4[CV_CASE_ID_MAX];
-	char wrong[CV_RECOVERY_CODE_LEN + 1];
+	char wrong[CV_RECOVERY_CODE_LEN + 1], code[CV_ENROL_CODE_LEN + 1];
 	static const char *const texts[] = {"a final note signed before the reset",
 					    "a draft from before", "on the other case"};
 	struct note_read r;
@@ -1114,24 +1114,31 @@ static void test_user_reset_loses_nothing(void **state)
 
 	/* Refused: not an admin; a wrong code. Carol's passphrase still works. */
 	s = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(cv_user_reset(s, "carol", recovery, PW_NEW, strlen(PW_NEW), &err),
-			 CV_EDENIED);
+	assert_int_equal(cv_user_reset(s, "carol", recovery, 0, code, &err), CV_EDENIED);
 	assert_int_equal(audit_rows(f->path, "sam", "user.reset", "denied", "user:carol"), 1);
 	logout(s);
 	a = login_ok(f->v, "alice", PW_ALICE);
 	memcpy(wrong, recovery, sizeof(wrong));
 	wrong[5] = wrong[5] == 'a' ? 'b' : 'a';
-	assert_int_equal(cv_user_reset(a, "carol", wrong, PW_NEW, strlen(PW_NEW), &err), CV_EAUTH);
+	assert_int_equal(cv_user_reset(a, "carol", wrong, 0, code, &err), CV_EAUTH);
 	logout(login_ok(f->v, "carol", PW_CAROL));
 
-	assert_int_equal(cv_user_reset(a, "carol", recovery, PW_NEW, strlen(PW_NEW), &err), CV_OK);
+	/* A new enrolment code: carol is pending until she enrols with it. */
+	assert_int_equal(cv_user_reset(a, "carol", recovery, 0, code, &err), CV_OK);
 	assert_int_equal(audit_rows(f->path, "alice", "user.reset", "ok", "user:carol"), 1);
 	logout(a);
+	c = NULL;
+	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err), CV_EAUTH);
+	assert_string_equal(err.code, "auth.pending");
+	assert_null(c);
+	assert_int_equal(
+	    cv_user_enrol(f->v, "carol", code, PW_NEW, strlen(PW_NEW), &cheap_kdf, &err), CV_OK);
+	sodium_memzero(code, sizeof(code));
+	/* Her enrolment certificate and the keys she held before are history. */
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM key_history k JOIN users u"
 					" ON u.id = k.user_id WHERE u.name = 'carol'"),
-			 1);
+			 3);
 
-	c = NULL;
 	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err), CV_EAUTH);
 	assert_null(c);
 	c = login_ok(f->v, "carol", PW_NEW);

@@ -44,13 +44,12 @@ static void test_null_err_everywhere(void **state)
 	assert_int_equal(cv_login(f->v, "carol", "wrong wrong wrong", 17, &none, NULL), CV_EAUTH);
 	assert_null(none);
 	assert_int_equal(cv_may(f->v, "sam", CV_ACT_CASE_OPEN, NULL, NULL), CV_EDENIED);
+	assert_int_equal(cv_user_add(c, "zed", CV_ROLE_COUNSELOR, 0, code, NULL), CV_EDENIED);
 	assert_int_equal(
-	    cv_user_add(c, "zed", CV_ROLE_COUNSELOR, PW_NEW, strlen(PW_NEW), NULL, NULL),
-	    CV_EDENIED);
+	    cv_user_enrol(f->v, "zed", "not a code", PW_NEW, strlen(PW_NEW), NULL, NULL), CV_EAUTH);
 	assert_int_equal(cv_user_disable(a, "alice", NULL), CV_EUSAGE);
 	assert_int_equal(cv_user_passwd(c, "short", 5, NULL), CV_EUSAGE);
-	assert_int_equal(cv_user_reset(a, "carol", "not a code", PW_NEW, strlen(PW_NEW), NULL),
-			 CV_EAUTH);
+	assert_int_equal(cv_user_reset(a, "carol", "not a code", 0, code, NULL), CV_EAUTH);
 	assert_int_equal(cv_config_set(a, "no_such_setting", "1", NULL), CV_EUSAGE);
 	assert_int_equal(cv_config_set(c, "adult_age", "16", NULL), CV_EDENIED);
 	assert_int_equal(cv_case_open(c, &bad, id, &dup, NULL), CV_EUSAGE);

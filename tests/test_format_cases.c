@@ -38,30 +38,35 @@ static void test_case_keys(void **state)
 	assert_int_equal(count_rows("action = 'case.share' AND detail = 'to=erin' AND outcome ="
 				    " 'ok'"),
 			 1);
-	/* Grants: bob only (opened; re-made from the recovery key at his reset:
-	 * sender 0, no signature, a box bob's new key opens from the recovery
-	 * public key). */
+	/* Grants: bob only (opened; re-made from the recovery key by alice's
+	 * reset to his new enrolment code's key, then by bob's enrolment from
+	 * his new key to itself: sender 2, signed). */
 	assert_int_equal(load_user(0, "bob", &bob), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1", case_id), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants"), 1);
 	assert_int_equal(load_copy("grants", case_id, bob.c.id, &g), 0);
-	assert_int_equal(g.sender_id, 0);
-	assert_int_equal(g.has_sig, 0);
+	assert_int_equal(g.sender_id, bob.c.id);
+	assert_int_equal(g.has_sig, 1);
 	assert_int_equal(scalar1("SELECT count(*) FROM grants WHERE case_id = ?1 AND user_id = 2"
 				 " AND length(sent_at) = 20 AND length(nonce) = 24 AND"
-				 " length(box) = 48 AND sig IS NULL",
+				 " length(box) = 48 AND length(sig) = 64",
 				 case_id),
 			 1);
 	assert_int_equal(scalar("SELECT count(*) FROM grants g JOIN users u ON u.id = g.user_id"
 				" WHERE u.status <> 'active'"),
 			 0);
-	/* Its box does not open from anyone else's key. */
+	/* bob's key opens it, and it is signed by bob's current identity. */
 	sec = secrets_of("bob", BOB_RESET, &bob);
-	assert_int_equal(crypto_box_open_easy(k, g.box, COPY_BOX_LEN, g.nonce, bob.c.box_pk, sec),
-			 -1);
-	/* A copy claimed as bob's own (sender 2) needs his signature. */
-	g.sender_id = 2;
+	assert_int_equal(open_copy("grants", case_id, &g, sec, k, &sender), 0);
+	assert_int_equal(sender.id, bob.c.id);
+	assert_memory_equal(k, key, KEY_LEN);
+	/* The same copy claimed as from the recovery key (sender 0) opens for
+	 * no one: the recovery key did not box it. */
+	g.sender_id = 0;
+	g.has_sig = 0;
 	assert_int_equal(open_copy("grants", case_id, &g, sec, k, &sender), -1);
+	g.sender_id = bob.c.id;
+	g.has_sig = 1;
 	sodium_free(sec);
 	/* The signed message of a copy: its layout (§4.5). */
 	copy_msg("grants", case_id, &g, commit, &e);

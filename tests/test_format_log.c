@@ -174,7 +174,8 @@ static void test_audit_chain(void **state)
 	    "note.add",	     "note.edit",    "note.finalize",	 "note.amend",
 	    "note.show",     "test.add",     "referral.add",	 "referral.update",
 	    "referral.list", "watch.add",    "watch.list",	 "watch.done",
-	    "crisis",	     "vkey.share",   "vault.keys"};
+	    "crisis",	     "vkey.share",   "vault.keys",	 "user.enrol",
+	    "user.rotate"};
 	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
 	struct log_stats st;
 	sqlite3_stmt *s;
@@ -189,14 +190,14 @@ static void test_audit_chain(void **state)
 	assert_int_equal(verify_rows(), 0);
 	assert_int_equal(st.unsigned_tail, 0);
 	assert_int_equal(scalar("SELECT max(seq) FROM audit"), n);
-	/* One checkpoint per transaction: every row but failed logins is in one,
-	 * the crisis row shares its action's transaction, the case.read rows
-	 * of a batch share one, and so do the vkey.share rows of one login or
-	 * delivery (§7.4). */
+	/* One checkpoint per transaction: every row but failed logins and
+	 * refused enrolments is in one, the crisis row shares its action's
+	 * transaction, the case.read rows of a batch share one, and so do the
+	 * vkey.share rows of one login or delivery (§7.4). */
 	assert_int_equal(
 	    st.checkpoints,
 	    count_rows("action NOT IN ('checkpoint', 'login', 'crisis', 'case.read',"
-		       " 'vkey.share')") +
+		       " 'vkey.share') AND NOT (action = 'user.enrol' AND outcome <> 'ok')") +
 		count_rows("action IN ('case.read', 'vkey.share') AND seq + 1 IN (SELECT seq"
 			   " FROM audit WHERE action = 'checkpoint')"));
 	assert_true(count_rows("action = 'case.read' AND outcome = 'ok'") > 0);
@@ -697,23 +698,27 @@ static void test_tamper_segments_and_users(void **state)
 	exec("ROLLBACK");
 
 	/* ...and an old, validly signed record put back is caught by the log:
-	 * erin "active" again, with a status dave really signed at her creation. */
-	dsec = secrets_of("dave", DAVE_PASS, &dave);
-	add_erin = scalar("SELECT cert_seq FROM users WHERE name = 'erin'");
-	assert_int_equal(load_user(0, "erin", &erin), 0);
-	snprintf(erin.status, sizeof(erin.status), "active");
-	erin.status_seq = add_erin;
-	erin.status_signer_id = 4;
-	status_msg(&erin, &e);
-	crypto_sign_detached(erin.status_sig, NULL, e.b, e.n, dsec + 32);
-	sodium_free(dsec);
+	 * erin "active" again, with the status her enrolment really signed. */
+	{
+		uint8_t *esec = secrets_of("erin", ERIN_PASS, &erin);
+		int64_t enrol_erin = erin.c.cert_seq;
+
+		snprintf(erin.status, sizeof(erin.status), "active");
+		erin.status_seq = enrol_erin;
+		erin.status_signer_id = 5;
+		status_msg(&erin, &e);
+		crypto_sign_detached(erin.status_sig, NULL, e.b, e.n, esec + 32);
+		sodium_free(esec);
+	}
+	add_erin = scalar("SELECT seq FROM audit WHERE action = 'user.add' AND object ="
+			  " 'user:erin' AND outcome = 'ok'");
 	exec("BEGIN");
 	{
 		sqlite3_stmt *s =
 		    prep("UPDATE users SET status = 'active', status_seq = ?1,"
-			 " status_signer_id = 4, status_sig = ?2 WHERE name = 'erin'");
+			 " status_signer_id = 5, status_sig = ?2 WHERE name = 'erin'");
 
-		sqlite3_bind_int64(s, 1, add_erin);
+		sqlite3_bind_int64(s, 1, erin.c.cert_seq);
 		sqlite3_bind_blob(s, 2, erin.status_sig, SIG_LEN, SQLITE_TRANSIENT);
 		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 		sqlite3_finalize(s);
@@ -759,16 +764,19 @@ static void test_tamper_segments_and_users(void **state)
 		sodium_free(dsec);
 	}
 
-	/* bob's retired identity put back over the current one: it verifies by
-	 * itself, but his checkpoints since the reset no longer do. */
+	/* bob's first enrolled keys put back over his current ones: the status
+	 * his second enrolment signed no longer stands on them, and his
+	 * checkpoints since the reset no longer verify. */
 	exec("BEGIN");
-	exec("UPDATE users SET (role, box_pk, sign_pk, cert_seq, creator_id, cert_sig) ="
-	     " (SELECT role, box_pk, sign_pk, cert_seq, creator_id, cert_sig FROM key_history"
-	     " WHERE user_id = 2) WHERE id = 2");
-	assert_int_equal(verify_users(&count), 0);
+	exec("UPDATE users SET (role, box_pk, sign_pk, cert_seq, creator_id, cert_sig, expires,"
+	     " self_sig) = (SELECT role, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"
+	     " expires, self_sig FROM key_history WHERE user_id = 2 AND creator_id = 2)"
+	     " WHERE id = 2");
+	assert_int_equal(verify_users(&count), 2);
 	assert_int_equal(verify_log(&st),
 			 scalar("SELECT min(seq) FROM audit WHERE action = 'checkpoint' AND actor ="
-				" 'bob' AND seq > (SELECT retired_seq FROM key_history)"));
+				" 'bob' AND seq > (SELECT seq FROM audit WHERE action ="
+				" 'user.reset')"));
 	exec("ROLLBACK");
 
 	assert_int_equal(verify_users(&count), 0);

@@ -234,12 +234,15 @@ static void test_notes_and_signatures(void **state)
 	int marked[8], n;
 	size_t len;
 	char *pt;
-	int64_t reset_bob = scalar("SELECT cert_seq FROM users WHERE name = 'bob'");
+	int64_t reset_bob = scalar("SELECT seq FROM audit WHERE action = 'user.reset' AND"
+				   " object = 'user:bob' AND outcome = 'ok'");
 
 	(void)state;
 	bob_case_key(case_id, key);
+	/* The keys bob held before his reset, and those he enrolled after it. */
 	assert_int_equal(identity_at(2, reset_bob - 1, &old), 0);
-	assert_int_equal(identity_at(2, reset_bob, &cur), 0);
+	assert_int_equal(identity_at(2, scalar("SELECT cert_seq FROM users WHERE id = 2"), &cur),
+			 0);
 	assert_int_equal(verify_identity(&old), 0);
 	assert_int_equal(scalar1("SELECT count(*) FROM records WHERE case_id = ?1 AND type ="
 				 " 'note'",
@@ -346,8 +349,12 @@ static void test_tamper_content(void **state)
 
 	(void)state;
 	bob_case_key(case_id, key);
-	assert_int_equal(
-	    identity_at(2, scalar("SELECT cert_seq FROM users WHERE id = 2") - 1, &old), 0);
+	assert_int_equal(identity_at(2,
+				     scalar("SELECT seq FROM audit WHERE action = 'user.reset' AND"
+					    " object = 'user:bob' AND outcome = 'ok'") -
+					 1,
+				     &old),
+			 0);
 
 	/* A note's ciphertext copied into another record's row. */
 	exec("BEGIN");

@@ -1,9 +1,10 @@
 /*
  * test_format_users.c - users and keys of docs/FORMAT.md read by the
  * independent reader (format_reader.h): the SQLite header, tables and meta
- * keys (§2, §3), the recovery code and key (§3.1, §10), identities,
- * statuses and key_history (§3.2, §3.3, §5), keys unwrapped from
- * passphrases (§6) and who holds which vault key (§3.5, §4.3).
+ * keys (§2, §3), the recovery code and key (§3.1, §10), identities
+ * (enrolment certificates, enrolled and rotated keys), statuses and
+ * key_history (§3.2, §3.3, §5), enrolment codes (§10.4), keys unwrapped
+ * from passphrases (§6) and who holds which vault key (§3.5, §4.3).
  */
 #include "format_reader.h"
 
@@ -108,25 +109,40 @@ static void test_meta_and_recovery(void **state)
 	assert_int_equal(crypto_sign_verify_detached(rsig, e.b, e.n, root.sign_pk), -1);
 }
 
+/* The seq of the n-th (0-based) ok row of action about user:name. */
+static int64_t user_row(const char *action, const char *name, int n)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT seq FROM audit WHERE action = '%s' AND object = 'user:%s' AND"
+		 " outcome = 'ok' ORDER BY seq LIMIT 1 OFFSET %d",
+		 action, name, n);
+	return scalar(sql);
+}
+
 /* §3.2, §3.3, §5: identities, statuses, key_history and their seqs. */
 static void test_user_certificates(void **state)
 {
-	struct user u, erin, bob;
-	struct ident old, c;
+	struct user u, erin, bob, carol;
+	struct ident c, enrol_bob, enrolled_bob, reset_cert;
 	struct enc e;
-	sqlite3_stmt *s;
-	int64_t add_bob, reset_bob, add_erin, dis_erin;
+	int64_t add_bob, enrol1_bob, reset_bob, enrol2_bob, add_erin, enrol_erin, dis_erin;
+	int64_t rot_carol;
 	int count;
 
 	(void)state;
 	assert_int_equal(verify_users(&count), 0);
 	assert_int_equal(count, 5);
-	add_bob = scalar("SELECT seq FROM audit WHERE action = 'user.add' AND object = 'user:bob'"
-			 " AND outcome = 'ok'");
-	reset_bob = scalar("SELECT seq FROM audit WHERE action = 'user.reset' AND outcome = 'ok'");
-	add_erin = scalar("SELECT seq FROM audit WHERE action = 'user.add' AND object ="
-			  " 'user:erin' AND outcome = 'ok'");
-	dis_erin = scalar("SELECT seq FROM audit WHERE action = 'user.disable' AND outcome = 'ok'");
+	add_bob = user_row("user.add", "bob", 0);
+	enrol1_bob = user_row("user.enrol", "bob", 0);
+	reset_bob = user_row("user.reset", "bob", 0);
+	enrol2_bob = user_row("user.enrol", "bob", 1);
+	add_erin = user_row("user.add", "erin", 0);
+	enrol_erin = user_row("user.enrol", "erin", 0);
+	dis_erin = user_row("user.disable", "erin", 0);
+	rot_carol = user_row("user.rotate", "carol", 0);
+	assert_true(add_bob < enrol1_bob && enrol1_bob < reset_bob && reset_bob < enrol2_bob);
 
 	assert_int_equal(load_user(0, "alice", &u), 0);
 	assert_int_equal(u.c.id, 1);
@@ -134,38 +150,81 @@ static void test_user_certificates(void **state)
 	assert_int_equal(u.c.creator_id, 1);
 	assert_int_equal(u.status_seq, 1);
 	assert_int_equal(u.status_signer_id, 1);
+	assert_string_equal(u.c.expires, "");
+	assert_int_equal(u.c.has_self_sig, 0);
 
-	/* erin: created by dave, disabled by alice at the user.disable row. */
+	/* erin: enrolment certificate issued by dave, keys she made at her
+	 * user.enrol row, disabled by alice at the user.disable row. */
 	assert_int_equal(load_user(0, "erin", &erin), 0);
 	assert_int_equal(erin.c.id, 5);
-	assert_int_equal(erin.c.creator_id, 4);
-	assert_int_equal(erin.c.cert_seq, add_erin);
+	assert_int_equal(erin.c.creator_id, 5);
+	assert_int_equal(erin.c.cert_seq, enrol_erin);
+	assert_int_equal(erin.c.has_self_sig, 1);
 	assert_string_equal(erin.status, "disabled");
 	assert_int_equal(erin.status_seq, dis_erin);
 	assert_int_equal(erin.status_signer_id, 1);
+	assert_int_equal(identity_at(5, enrol_erin - 1, &c), 0);
+	assert_int_equal(c.cert_seq, add_erin);
+	assert_int_equal(c.creator_id, 4);
+	assert_int_equal(strlen(c.expires), 20);
+	assert_int_equal(c.has_self_sig, 0);
+	assert_int_equal(verify_identity_as(&c, 1), 0);
+	/* An enrolment certificate is no signing identity. */
+	assert_int_equal(verify_identity(&c), -1);
 
-	/* bob: reset by alice; his first identity is in key_history. */
+	/* bob: added, enrolled, reset by alice, enrolled again; his status is
+	 * the one his second enrolment signed. */
 	assert_int_equal(load_user(0, "bob", &bob), 0);
-	assert_int_equal(bob.c.cert_seq, reset_bob);
-	assert_int_equal(bob.c.creator_id, 1);
-	assert_int_equal(bob.status_seq, add_bob);
-	assert_int_equal(bob.status_signer_id, 1);
-	assert_int_equal(scalar("SELECT count(*) FROM key_history"), 1);
-	s = prep("SELECT user_id, cert_seq, role, creator_id, retired_seq FROM key_history");
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(s, 0), 2);
-	assert_int_equal(sqlite3_column_int64(s, 1), add_bob);
-	assert_string_equal(text(s, 2), "counselor");
-	assert_int_equal(sqlite3_column_int64(s, 3), 1);
-	assert_int_equal(sqlite3_column_int64(s, 4), reset_bob);
-	sqlite3_finalize(s);
-	assert_int_equal(identity_at(2, reset_bob - 1, &old), 0);
-	assert_int_equal(old.cert_seq, add_bob);
-	assert_memory_not_equal(old.sign_pk, bob.c.sign_pk, PK_LEN);
-	assert_int_equal(verify_identity(&old), 0);
-	assert_int_equal(identity_at(2, reset_bob, &c), 0);
+	assert_int_equal(bob.c.cert_seq, enrol2_bob);
+	assert_int_equal(bob.c.creator_id, 2);
+	assert_string_equal(bob.status, "active");
+	assert_int_equal(bob.status_seq, enrol2_bob);
+	assert_int_equal(bob.status_signer_id, 2);
+	assert_int_equal(bob.keys_seq, enrol2_bob);
+	assert_int_equal(scalar("SELECT count(*) FROM key_history WHERE user_id = 2"), 3);
+	assert_int_equal(scalar("SELECT retired_seq FROM key_history WHERE user_id = 2"
+				" ORDER BY cert_seq LIMIT 1"),
+			 enrol1_bob);
+	assert_int_equal(identity_at(2, enrol1_bob - 1, &enrol_bob), 0);
+	assert_int_equal(enrol_bob.cert_seq, add_bob);
+	assert_int_equal(enrol_bob.creator_id, 1);
+	assert_int_equal(identity_at(2, reset_bob - 1, &enrolled_bob), 0);
+	assert_int_equal(enrolled_bob.cert_seq, enrol1_bob);
+	assert_int_equal(enrolled_bob.creator_id, 2);
+	assert_memory_not_equal(enrolled_bob.sign_pk, bob.c.sign_pk, PK_LEN);
+	assert_int_equal(verify_identity(&enrolled_bob), 0);
+	assert_int_equal(identity_at(2, enrol2_bob - 1, &reset_cert), 0);
+	assert_int_equal(reset_cert.cert_seq, reset_bob);
+	assert_int_equal(reset_cert.creator_id, 1);
+	assert_int_equal(identity_at(2, enrol2_bob, &c), 0);
 	assert_memory_equal(c.sign_pk, bob.c.sign_pk, PK_LEN);
 	assert_int_equal(identity_at(2, add_bob - 1, &c), -1);
+	/* Every user but alice holds its enrolment certificate in key_history;
+	 * bob his first keys and his reset's certificate too, carol the keys
+	 * she rotated away from. */
+	assert_int_equal(scalar("SELECT count(*) FROM key_history"), 7);
+	assert_int_equal(scalar("SELECT count(*) FROM key_history WHERE creator_id <> user_id AND"
+				" (length(expires) <> 20 OR length(self_sig) <> 0)"),
+			 0);
+	assert_int_equal(scalar("SELECT count(*) FROM key_history WHERE creator_id = user_id AND"
+				" (expires <> '' OR length(self_sig) <> 64)"),
+			 0);
+
+	/* carol rotated: her keys at the user.rotate row, certified by the
+	 * keys she enrolled; what those signed still verifies. */
+	assert_int_equal(load_user(0, "carol", &carol), 0);
+	assert_int_equal(carol.c.cert_seq, rot_carol);
+	assert_int_equal(carol.keys_seq, rot_carol);
+	assert_int_equal(carol.status_seq, user_row("user.enrol", "carol", 0));
+	assert_int_equal(identity_at(3, rot_carol - 1, &c), 0);
+	assert_int_equal(c.cert_seq, carol.status_seq);
+	assert_int_equal(verify_identity(&c), 0);
+	keys_msg(&carol.c, &c, &e);
+	assert_int_equal(e.n, 137 + strlen("carol") + strlen("supervisor"));
+	assert_memory_equal(e.b, "casevault-user-rotated-v1", 25);
+	assert_int_equal(crypto_sign_verify_detached(carol.c.cert_sig, e.b, e.n, c.sign_pk), 0);
+	assert_int_equal(crypto_sign_verify_detached(carol.c.self_sig, e.b, e.n, carol.c.sign_pk),
+			 0);
 
 	/* The signatures cover what FORMAT.md says: change one field, it fails. */
 	snprintf(erin.c.role, sizeof(erin.c.role), "admin");
@@ -179,15 +238,98 @@ static void test_user_certificates(void **state)
 	assert_int_equal(load_user(5, NULL, &erin), 0);
 	erin.status_seq = add_erin;
 	assert_int_equal(verify_user(&erin), -1);
+	assert_int_equal(identity_at(5, enrol_erin - 1, &c), 0);
+	snprintf(c.expires, sizeof(c.expires), "2099-01-01T00:00:00Z");
+	assert_int_equal(verify_identity_as(&c, 1), -1);
 
-	/* bob's identity is signed by alice, not by bob himself. */
-	cert_msg(&bob.c, &e);
-	assert_int_equal(crypto_sign_verify_detached(bob.c.cert_sig, e.b, e.n, bob.c.sign_pk), -1);
+	/* bob's keys are certified by the code's key (his reset certificate's
+	 * sign_pk) and by themselves, not by alice. */
+	keys_msg(&bob.c, &reset_cert, &e);
+	assert_int_equal(e.n, 138 + strlen("bob") + strlen("counselor"));
+	assert_int_equal(crypto_sign_verify_detached(bob.c.cert_sig, e.b, e.n, reset_cert.sign_pk),
+			 0);
+	assert_int_equal(crypto_sign_verify_detached(bob.c.self_sig, e.b, e.n, bob.c.sign_pk), 0);
 	assert_int_equal(load_user(1, NULL, &u), 0);
-	assert_int_equal(crypto_sign_verify_detached(bob.c.cert_sig, e.b, e.n, u.c.sign_pk), 0);
-	assert_int_equal(e.n, 134 + strlen("bob") + strlen("counselor"));
+	assert_int_equal(crypto_sign_verify_detached(bob.c.cert_sig, e.b, e.n, u.c.sign_pk), -1);
+	/* The reset certificate is alice's, over the code's public keys. */
+	enrol_cert_msg(&reset_cert, &e);
+	assert_int_equal(e.n, 164 + strlen("bob") + strlen("counselor"));
+	assert_int_equal(crypto_sign_verify_detached(reset_cert.cert_sig, e.b, e.n, u.c.sign_pk),
+			 0);
 	status_msg(&bob, &e);
 	assert_int_equal(e.n, 68 + strlen("active"));
+	assert_int_equal(crypto_sign_verify_detached(bob.status_sig, e.b, e.n, bob.c.sign_pk), 0);
+}
+
+/* §10.4: an enrolment code's symbols, check and key pairs. */
+static void code_keys(const char *typed, int64_t id, int64_t cert_seq, uint8_t box_pk[PK_LEN],
+		      uint8_t sign_pk[PK_LEN])
+{
+	static const char alpha[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	uint8_t h[HASH_LEN], seed[HASH_LEN], sk[64];
+	char sym[21];
+	struct enc e = {.n = 0};
+	size_t n = 0;
+
+	for (const char *p = typed; *p; p++)
+		if (*p != '-') {
+			assert_true(n < 20);
+			assert_non_null(strchr(alpha, *p));
+			sym[n++] = *p;
+		}
+	assert_int_equal(n, 20);
+	put_str(&e, "casevault-enrol-check-v1");
+	put(&e, sym, 19);
+	b2b256(h, &e);
+	assert_int_equal(sym[19], alpha[h[0] & 31]);
+	for (int k = 0; k < 2; k++) {
+		e.n = 0;
+		put_str(&e, k ? "casevault-enrol-sign-v1" : "casevault-enrol-box-v1");
+		put(&e, vid, VID_LEN);
+		put_u64(&e, (uint64_t)id);
+		put_u64(&e, (uint64_t)cert_seq);
+		put(&e, sym, 19);
+		b2b256(seed, &e);
+		if (k)
+			assert_int_equal(crypto_sign_seed_keypair(sign_pk, sk, seed), 0);
+		else
+			assert_int_equal(crypto_box_seed_keypair(box_pk, sk, seed), 0);
+	}
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(seed, sizeof(seed));
+}
+
+static void test_enrolment_codes(void **state)
+{
+	uint8_t box_pk[PK_LEN], sign_pk[PK_LEN], saved[VID_LEN];
+	struct ident cert;
+	int64_t reset_bob = user_row("user.reset", "bob", 0);
+
+	(void)state;
+	/* The last code the API gave out was bob's reset code: it stands for
+	 * his reset certificate's public keys. */
+	assert_int_equal(strlen(enrol_code), 23);
+	for (size_t i = 5; i < 23; i += 6)
+		assert_int_equal(enrol_code[i], '-');
+	code_keys(enrol_code, 2, reset_bob, box_pk, sign_pk);
+	assert_int_equal(identity_at(2, reset_bob, &cert), 0);
+	assert_int_equal(cert.cert_seq, reset_bob);
+	assert_memory_equal(cert.box_pk, box_pk, PK_LEN);
+	assert_memory_equal(cert.sign_pk, sign_pk, PK_LEN);
+	/* Bound to the certificate: another row gives other keys. */
+	code_keys(enrol_code, 2, reset_bob + 1, box_pk, sign_pk);
+	assert_memory_not_equal(cert.sign_pk, sign_pk, PK_LEN);
+
+	/* §20's vector. */
+	memcpy(saved, vid, VID_LEN);
+	for (int i = 0; i < VID_LEN; i++)
+		vid[i] = (uint8_t)i;
+	code_keys("01234-56789-ABCDE-FGHJR", 2, 5, box_pk, sign_pk);
+	memcpy(vid, saved, VID_LEN);
+	assert_hex(box_pk, PK_LEN,
+		   "c71c6b55e5583b3190b4b1de9d1a03d331ede23a81e6291ba652ca0dac5a9b5c");
+	assert_hex(sign_pk, PK_LEN,
+		   "6f1814e898d9cf5ee5e0c7264b427528959ff66baf44a74aaf5a8109437bc042");
 }
 
 /* §6: derive the key from the passphrase and unwrap the secret keys. */
@@ -318,12 +460,13 @@ static void test_vault_keys(void **state)
 	assert_int_equal(crypto_scalarmult_base(k, stats), 0);
 	assert_memory_equal(k, stats_pk, PK_LEN);
 
-	/* bob: the index key from the recovery key (sender 0, no signature). */
+	/* bob: the index key, delivered from the recovery key, then re-made by
+	 * his re-enrolment after the reset from his new key to itself. */
 	sec = secrets_of("bob", BOB_RESET, &u);
 	assert_int_equal(vault_key("index", u.c.id, sec, k), 0);
 	assert_memory_equal(k, index, KEY_LEN);
 	assert_int_equal(load_copy("vault_keys", "index", u.c.id, &c), 0);
-	assert_int_equal(c.sender_id, 0);
+	assert_int_equal(c.sender_id, u.c.id);
 	assert_int_equal(vault_key("stats", u.c.id, sec, k), -1);
 	/* His copy in the recovery's row does not open with his key. */
 	assert_int_equal(vault_key("index", 0, sec, k), -1);
@@ -350,6 +493,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_file_header, no_open_transaction),
 	    cmocka_unit_test_setup(test_meta_and_recovery, no_open_transaction),
 	    cmocka_unit_test_setup(test_user_certificates, no_open_transaction),
+	    cmocka_unit_test_setup(test_enrolment_codes, no_open_transaction),
 	    cmocka_unit_test_setup(test_unwrap_keys, no_open_transaction),
 	    cmocka_unit_test_setup(test_vault_keys, no_open_transaction),
 	    cmocka_unit_test_setup(test_settings, no_open_transaction),

@@ -740,10 +740,26 @@ static void test_user_rows(void **state)
 	assert_int_equal(next, 1);
 	make_user(&a, 1, "alice", "admin");
 	make_user(&b, 2, "carol", "counselor");
+	/* carol's keys are her own, made at enrolment: self-signed. */
+	b.creator_id = 2;
+	b.has_self_sig = 1;
+	randombytes_buf(b.self_sig, sizeof(b.self_sig));
 	assert_int_equal(cv_store_user_insert(st, &a, &err), CV_OK);
 	assert_int_equal(cv_store_user_insert(st, &b, &err), CV_OK);
 	assert_int_equal(cv_store_user_next_id(st, &next, &err), CV_OK);
 	assert_int_equal(next, 3);
+
+	/* A pending account: an enrolment certificate with its expiry. */
+	make_user(&got, 3, "erin", "counselor");
+	snprintf(got.status, sizeof(got.status), "pending");
+	snprintf(got.expires, sizeof(got.expires), "2024-03-08T08:00:00Z");
+	assert_int_equal(cv_store_user_insert(st, &got, &err), CV_OK);
+	{
+		cv_user_rec back;
+
+		assert_int_equal(cv_store_user_by_id(st, 3, &back, &err), CV_OK);
+		assert_memory_equal(&got, &back, sizeof(got));
+	}
 
 	/* Round trip of every field. */
 	assert_int_equal(cv_store_user_by_name(st, "carol", &got, &err), CV_OK);
@@ -756,7 +772,7 @@ static void test_user_rows(void **state)
 	assert_int_equal(cv_store_user_by_id(st, 9, &got, &err), CV_ENOTFOUND);
 
 	/* Names are unique. */
-	make_user(&got, 3, "carol", "admin");
+	make_user(&got, 4, "carol", "admin");
 	assert_int_equal(cv_store_user_insert(st, &got, &err), CV_ERROR);
 
 	/* Status and key updates touch only their columns. */
@@ -774,7 +790,7 @@ static void test_user_rows(void **state)
 	assert_memory_equal(&got, &b, sizeof(got));
 
 	assert_int_equal(cv_store_user_each(st, count_users, &n, &err), CV_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	cv_store_close(st);
 }
 
@@ -816,6 +832,9 @@ static void test_user_wrong_size_blobs(void **state)
 	    "UPDATE users SET key_box = zeroblob(111) WHERE id = 2",
 	    "UPDATE users SET kdf_m = -1 WHERE id = 2",
 	    "UPDATE users SET kdf_t = 4294967296 WHERE id = 2",
+	    "UPDATE users SET self_sig = zeroblob(63) WHERE id = 2",
+	    "UPDATE users SET expires = CAST(X'32300032' AS TEXT) WHERE id = 2",
+	    "UPDATE users SET expires = '2024-03-08T08:00:00Z-and-more' WHERE id = 2",
 	};
 	cv_store *st = NULL;
 	cv_err err = {0};
@@ -1728,7 +1747,7 @@ static void test_words_are_the_callers(void **state)
 	};
 	static const char *const make[] = {"make", "remake"};
 	static const char *const stop[] = {"stop", "x", "y", "z"};
-	static const char *const five[] = {"a", "b", "c", "d", "e"};
+	static const char *const seven[] = {"a", "b", "c", "d", "e", "f", "g"};
 	cv_store *st = NULL;
 	cv_err err = {0};
 	cv_store_audit_query q = {0};
@@ -1756,9 +1775,27 @@ static void test_words_are_the_callers(void **state)
 	assert_int_equal(cv_store_audit_last_seq(st, "thing:y", "fine", make, 2, &seq, &err),
 			 CV_OK);
 	assert_int_equal(seq, 0);
-	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", five, 5, &seq, &err),
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", seven, 7, &seq, &err),
 			 CV_ERROR);
-	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", five, 0, &seq, &err),
+	assert_int_equal(cv_store_audit_last_seq(st, "thing:x", "fine", seven, 0, &seq, &err),
+			 CV_ERROR);
+	/* The first such row after a seq. */
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:x", "fine", make, 2, 0, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:x", "fine", make, 2, 1, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 2);
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:x", "fine", make, 2, 2, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 0);
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:x", "bad", make, 2, 0, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 3);
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:y", "fine", make, 2, 0, &seq, &err),
+			 CV_OK);
+	assert_int_equal(seq, 0);
+	assert_int_equal(cv_store_audit_next_seq(st, "thing:x", "fine", seven, 7, 0, &seq, &err),
 			 CV_ERROR);
 
 	q.outcome_not = "fine";

@@ -1,6 +1,6 @@
 /*
  * test_user.c - user accounts through the public API (cv_vault_create,
- * cv_vault_open, cv_login, cv_user_add/list/passwd/disable): roles, admin-
+ * cv_vault_open, cv_login, cv_user_add/enrol/list/passwd/disable): roles, admin-
  * only commands and their denial rows, passphrase rules, failed and
  * disabled logins and their audit rows, the self and last-admin guards,
  * passphrase changes, and user records tampered with through the sqlite3
@@ -17,11 +17,12 @@
 #define PW_DAVE "dave correct horse battery"
 #define PW_NEW "a brand new passphrase here"
 
-static void add_ok(cv_session *s, const char *name, cv_role role, const char *pass)
+/* Adds and enrols a user (helpers.h add_user), failing the test if refused. */
+static void add_ok(cv_vault *v, cv_session *s, const char *name, cv_role role, const char *pass)
 {
 	cv_err err = {0};
 
-	if (cv_user_add(s, name, role, pass, strlen(pass), &cheap_kdf, &err) != CV_OK)
+	if (add_user(v, s, name, role, pass, &err) != CV_OK)
 		fail_msg("adding '%s' failed: %s", name, err.msg);
 }
 
@@ -74,6 +75,7 @@ struct ulist {
 		char name[CV_NAME_MAX + 1];
 		cv_role role;
 		int disabled;
+		char status[16];
 		char signer[CV_NAME_MAX + 1];
 	} u[8];
 };
@@ -87,6 +89,7 @@ static int list_cb(const cv_user_info *u, void *arg)
 		snprintf(l->u[l->n].name, sizeof(l->u[0].name), "%s", u->name);
 		l->u[l->n].role = u->role;
 		l->u[l->n].disabled = u->disabled;
+		snprintf(l->u[l->n].status, sizeof(l->u[0].status), "%s", u->status);
 		snprintf(l->u[l->n].signer, sizeof(l->u[0].signer), "%s", u->signer);
 	}
 	l->n++;
@@ -112,8 +115,8 @@ static void test_admin_adds_counselor_and_supervisor(void **state)
 
 	assert_string_equal(cv_session_user(a), "alice");
 	assert_int_equal(cv_session_role(a), CV_ROLE_ADMIN);
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
-	add_ok(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
+	add_ok(f->v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
+	add_ok(f->v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
 	list_users(a, &l);
 	assert_int_equal(l.n, 3);
 	assert_string_equal(l.u[0].name, "alice");
@@ -149,24 +152,21 @@ static void test_non_admin_denied(void **state)
 {
 	struct fix *f = *state;
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c, *s;
+	char code[CV_ENROL_CODE_LEN + 1];
 	cv_err err = {0};
 	struct ulist l;
 
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
-	add_ok(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
+	add_ok(f->v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
+	add_ok(f->v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
 	logout(a);
 
 	c = login_ok(f->v, "carol", PW_CAROL);
-	assert_int_equal(
-	    cv_user_add(c, "eve", CV_ROLE_ADMIN, PW_DAVE, strlen(PW_DAVE), &cheap_kdf, &err),
-	    CV_EDENIED);
+	assert_int_equal(cv_user_add(c, "eve", CV_ROLE_ADMIN, 0, code, &err), CV_EDENIED);
 	assert_msg_has(err, "'carol'");
 	assert_int_equal(cv_user_disable(c, "sam", &err), CV_EDENIED);
 	logout(c);
 	s = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(
-	    cv_user_add(s, "eve", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &cheap_kdf, &err),
-	    CV_EDENIED);
+	assert_int_equal(cv_user_add(s, "eve", CV_ROLE_COUNSELOR, 0, code, &err), CV_EDENIED);
 	assert_int_equal(cv_user_disable(s, "carol", &err), CV_EDENIED);
 
 	/* Nothing changed. */
@@ -196,19 +196,16 @@ static void test_duplicate_name_refused(void **state)
 {
 	struct fix *f = *state;
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	char code[CV_ENROL_CODE_LEN + 1];
 	cv_err err = {0};
 	struct ulist l;
 
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
-	assert_int_equal(
-	    cv_user_add(a, "carol", CV_ROLE_ADMIN, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
-	    CV_EUSAGE);
+	add_ok(f->v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
+	assert_int_equal(cv_user_add(a, "carol", CV_ROLE_ADMIN, 0, code, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "user.exists");
 	assert_msg_has(err, "'carol'");
 	assert_msg_has(err, "already exists");
-	assert_int_equal(
-	    cv_user_add(a, "alice", CV_ROLE_COUNSELOR, PW_SAM, strlen(PW_SAM), &cheap_kdf, &err),
-	    CV_EUSAGE);
+	assert_int_equal(cv_user_add(a, "alice", CV_ROLE_COUNSELOR, 0, code, &err), CV_EUSAGE);
 	list_users(a, &l);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.u[1].role, CV_ROLE_COUNSELOR); /* not replaced by the admin */
@@ -225,33 +222,44 @@ static void test_short_passphrase_refused(void **state)
 	/* 11 characters in 22 bytes: characters count, not bytes. */
 	static const char eleven_utf8[] = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 					  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	char code[CV_ENROL_CODE_LEN + 1];
 	cv_err err = {0};
 	char other[TEST_PATH_MAX];
 	struct stat sb;
 	struct ulist l;
 
-	assert_int_equal(
-	    cv_user_add(a, "carol", CV_ROLE_COUNSELOR, "elevenchars", 11, &cheap_kdf, &err),
-	    CV_EUSAGE);
-	assert_string_equal(err.code, "passphrase.too-short");
-	assert_msg_has(err, "short");
 	/* A name that is not one, and a role that is not one. */
-	assert_int_equal(cv_user_add(a, "Carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
-				     &cheap_kdf, &err),
-			 CV_EUSAGE);
+	assert_int_equal(cv_user_add(a, "Carol", CV_ROLE_COUNSELOR, 0, code, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "user.name-invalid");
-	assert_int_equal(
-	    cv_user_add(a, "carol", (cv_role)7, PW_CAROL, strlen(PW_CAROL), &cheap_kdf, &err),
-	    CV_EUSAGE);
+	assert_int_equal(cv_user_add(a, "carol", (cv_role)7, 0, code, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "user.role");
 	assert_msg_has(err, "unknown role");
-	assert_int_equal(cv_user_add(a, "carol", CV_ROLE_COUNSELOR, eleven_utf8,
-				     strlen(eleven_utf8), &cheap_kdf, &err),
-			 CV_EUSAGE);
+	/* A code lives at most CV_ENROL_DAYS_MAX days. */
+	assert_int_equal(
+	    cv_user_add(a, "carol", CV_ROLE_COUNSELOR, CV_ENROL_DAYS_MAX + 1, code, &err),
+	    CV_EUSAGE);
+	assert_string_equal(err.code, "user.enrol-days");
 	list_users(a, &l);
 	assert_int_equal(l.n, 1);
+
+	/* The passphrase is the enrolling user's, and checked there. */
+	assert_int_equal(cv_user_add(a, "carol", CV_ROLE_COUNSELOR, 0, code, &err), CV_OK);
+	assert_int_equal(cv_user_enrol(f->v, "carol", code, "elevenchars", 11, &cheap_kdf, &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "passphrase.too-short");
+	assert_msg_has(err, "short");
+	assert_int_equal(
+	    cv_user_enrol(f->v, "carol", code, eleven_utf8, strlen(eleven_utf8), &cheap_kdf, &err),
+	    CV_EUSAGE);
+	list_users(a, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.u[1].status, "pending");
 	/* Twelve characters are enough. */
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, "twelve chars");
+	assert_int_equal(cv_user_enrol(f->v, "carol", code, "twelve chars", 12, &cheap_kdf, &err),
+			 CV_OK);
+	list_users(a, &l);
+	assert_string_equal(l.u[1].status, "active");
+	assert_int_equal(login_status(f->v, "carol", "twelve chars", &err), CV_OK);
 
 	/* passwd refuses it and keeps the old passphrase. */
 	assert_int_equal(cv_user_passwd(a, "short pass", 10, &err), CV_EUSAGE);
@@ -300,7 +308,7 @@ static void test_disabled_user_cannot_login(void **state)
 	cv_err err = {0};
 	struct ulist l;
 
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
+	add_ok(f->v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
 	assert_int_equal(login_status(f->v, "carol", PW_CAROL, &err), CV_OK);
 	assert_int_equal(cv_user_disable(a, "carol", &err), CV_OK);
 	list_users(a, &l);
@@ -364,7 +372,7 @@ static void test_cannot_disable_last_admin(void **state)
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *b;
 	cv_err err = {0};
 
-	add_ok(a, "bob", CV_ROLE_ADMIN, PW_BOB);
+	add_ok(f->v, a, "bob", CV_ROLE_ADMIN, PW_BOB);
 	b = login_ok(f->v, "bob", PW_BOB);
 	/* bob disables alice; alice's session, opened before, then tries to
 	 * disable bob, the only active admin left. */
@@ -385,10 +393,10 @@ static void test_passwd(void **state)
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
 	cv_err err = {0};
 
-	add_ok(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
+	add_ok(f->v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL);
 	assert_int_equal(cv_user_passwd(a, PW_NEW, strlen(PW_NEW), &err), CV_OK);
 	/* The session keeps working with its keys. */
-	add_ok(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
+	add_ok(f->v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM);
 	logout(a);
 
 	assert_int_equal(login_status(f->v, "alice", PW_ALICE, &err), CV_EAUTH);
@@ -420,9 +428,9 @@ static void test_passwd(void **state)
 static char base_dir[TEST_DIR_MAX];
 static char base_path[TEST_PATH_MAX];
 
-/* dave's status columns as signed by alice when he was added (active, v1). */
+/* dave's status columns as his enrolment signed them (active). */
 static uint8_t dave_v1_sig[crypto_sign_BYTES];
-static int64_t dave_v1_seq;
+static int64_t dave_v1_seq, dave_v1_signer;
 
 static void read_dave_status_sig(void)
 {
@@ -432,14 +440,15 @@ static void read_dave_status_sig(void)
 	assert_int_equal(sqlite3_open_v2(base_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
-			       "SELECT status_sig, status_seq FROM users WHERE name = 'dave'"
-			       " AND status = 'active' AND status_signer_id = 1",
+			       "SELECT status_sig, status_seq, status_signer_id FROM users"
+			       " WHERE name = 'dave' AND status = 'active'",
 			       -1, &s, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_bytes(s, 0), crypto_sign_BYTES);
 	memcpy(dave_v1_sig, sqlite3_column_blob(s, 0), crypto_sign_BYTES);
 	dave_v1_seq = sqlite3_column_int64(s, 1);
+	dave_v1_signer = sqlite3_column_int64(s, 2);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -461,14 +470,11 @@ static int group_setup(void **state)
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, strlen(PW_CAROL),
-				 &cheap_kdf, &err);
+		st = add_user(v, a, "carol", CV_ROLE_COUNSELOR, PW_CAROL, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, strlen(PW_SAM), &cheap_kdf,
-				 &err);
+		st = add_user(v, a, "sam", CV_ROLE_SUPERVISOR, PW_SAM, &err);
 	if (st == CV_OK)
-		st = cv_user_add(a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, strlen(PW_DAVE), &cheap_kdf,
-				 &err);
+		st = add_user(v, a, "dave", CV_ROLE_COUNSELOR, PW_DAVE, &err);
 	if (st == CV_OK) {
 		read_dave_status_sig();
 		st = cv_user_disable(a, "dave", &err);
@@ -587,10 +593,10 @@ static void test_tamper_status(void **state)
 }
 
 /*
- * Re-enabling dave by replaying the status alice signed when she added him
- * (active, version 1).  The signature is genuine, so only the version can
- * reveal it: the log holds alice's "user.disable user:dave status=disabled
- * v2".  A disabled user must not get back in this way.
+ * Re-enabling dave by replaying the status his enrolment signed (active).
+ * The signature is genuine, so only its row can reveal it: the log holds
+ * alice's later "user.disable user:dave status=disabled".  A disabled user
+ * must not get back in this way.
  */
 static void test_tamper_status_replay(void **state)
 {
@@ -605,12 +611,13 @@ static void test_tamper_status_replay(void **state)
 	assert_int_equal(sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "UPDATE users SET status = 'active', status_seq = ?2,"
-					    " status_signer_id = 1, status_sig = ?1"
+					    " status_signer_id = ?3, status_sig = ?1"
 					    " WHERE name = 'dave'",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_blob(s, 1, dave_v1_sig, sizeof(dave_v1_sig), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, dave_v1_seq);
+	sqlite3_bind_int64(s, 3, dave_v1_signer);
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	sqlite3_finalize(s);
 	sqlite3_close(db);

@@ -101,8 +101,7 @@ static cv_status add_users(const char *path, cv_err *err)
 	if (st == CV_OK)
 		st = cv_login(v, "alice", PW_ALICE, strlen(PW_ALICE), &a, err);
 	for (size_t i = 0; i < ARRAY_SIZE(users) && st == CV_OK; i++)
-		st = cv_user_add(a, users[i].name, users[i].role, users[i].pass,
-				 strlen(users[i].pass), &cheap_kdf, err);
+		st = add_user(v, a, users[i].name, users[i].role, users[i].pass, err);
 	cv_session_close(a);
 	cv_vault_close(v);
 	return st;
@@ -423,23 +422,28 @@ static int64_t append_checkpoint(const char *path, const char *actor)
 	return append(path, actor, "checkpoint", "audit", "ok", "");
 }
 
-/* Re-signs user's identity as signed by creator (creator_id and cert_sig
- * rewritten), with creator's real key. */
+/* Re-signs the enrolment certificate user's keys descend from (the
+ * key_history row of the identity held just before them) as issued by
+ * creator (creator_id and cert_sig rewritten), with creator's real key. */
 static void resign_identity(const char *path, const char *user, const char *creator)
 {
 	char hex[2 * crypto_sign_BYTES + 1];
 	cv_vault *v = NULL;
-	cv_user_rec r;
+	cv_user_rec r, e;
 	cv_err err = {0};
 
 	assert_int_equal(cv_vault_open(path, &v, &err), CV_OK);
 	assert_int_equal(cv_store_user_by_name(v->st, user, &r, &err), CV_OK);
-	r.creator_id = user_id(path, creator);
-	assert_int_equal(cv_cert_sign(v, &r, CV_CERT_IDENTITY, kh_of(creator), &err), CV_OK);
+	assert_int_equal(cv_store_cert_at(v->st, r.id, r.cert_seq - 1, &e, &err), CV_OK);
+	assert_true(cv_ident_is_enrolment(&e));
+	e.creator_id = user_id(path, creator);
+	assert_int_equal(cv_cert_sign(v, &e, CV_CERT_IDENTITY, kh_of(creator), &err), CV_OK);
 	cv_vault_close(v);
-	sodium_bin2hex(hex, sizeof(hex), r.cert_sig, sizeof(r.cert_sig));
-	raw_exec(path, "UPDATE users SET creator_id = %lld, cert_sig = X'%s' WHERE name = '%s'",
-		 (long long)r.creator_id, hex, user);
+	sodium_bin2hex(hex, sizeof(hex), e.cert_sig, sizeof(e.cert_sig));
+	raw_exec(path,
+		 "UPDATE key_history SET creator_id = %lld, cert_sig = X'%s'"
+		 " WHERE user_id = %lld AND cert_seq = %lld",
+		 (long long)e.creator_id, hex, (long long)r.id, (long long)e.cert_seq);
 }
 
 /* Re-signs user's status as set by signer (status_signer_id and
@@ -587,7 +591,8 @@ static void test_base_verifies(void **state)
 	/* What the tests below rely on. */
 	assert_int_equal(q_int(base_path, "SELECT count(*) FROM users WHERE status = 'disabled'"),
 			 2);
-	assert_int_equal(q_int(base_path, "SELECT count(*) FROM audit WHERE actor = 'dave'"), 2);
+	/* dave's enrolment and his list, each with its checkpoint. */
+	assert_int_equal(q_int(base_path, "SELECT count(*) FROM audit WHERE actor = 'dave'"), 4);
 	assert_true(seq_of("action = 'user.disable' AND object = 'user:eve'") <
 		    seq_of("action = 'user.disable' AND object = 'user:dave'"));
 
@@ -758,17 +763,25 @@ static void test_identity_self_signed(void **state)
 	struct tfix *t = *state;
 	cv_err err;
 
-	/* Only the first admin signs itself. */
+	/* Only an admin issues an enrolment certificate: one its own user
+	 * signed no longer certifies the keys enrolled under it. */
 	fresh_copy(t);
 	resign_identity(t->path, "carol", "carol");
-	expect_refused(t->path, "carol's identity self-signed", 0, "'carol'",
-		       "claims to have signed itself");
+	expect_refused(t->path, "carol's enrolment certificate self-signed", 0, "'carol'",
+		       "identity signature does not match");
 	assert_int_equal(login_on(t->path, "carol", PW_CAROL, &err), CV_EINTEGRITY);
 
 	/* eve, an admin, self-signed. */
 	fresh_copy(t);
 	resign_identity(t->path, "eve", "eve");
-	expect_refused(t->path, "eve's identity self-signed", 0, "'eve'",
+	expect_refused(t->path, "eve's enrolment certificate self-signed", 0, "'eve'",
+		       "identity signature does not match");
+
+	/* A user's own keys with a made-up first row: only the first admin's
+	 * first identity stands at row 1. */
+	fresh_copy(t);
+	raw_exec(t->path, "UPDATE users SET cert_seq = 1 WHERE name = 'carol'");
+	expect_refused(t->path, "carol's keys claiming row 1", 0, "'carol'",
 		       "claims to have signed itself");
 }
 
@@ -807,13 +820,24 @@ static void test_status_signed_by_itself(void **state)
 	cv_audit_report rep;
 	cv_err err;
 
+	/* carol's 'active' is signed by her own key, at the row of the
+	 * enrolment that made it: the control. */
 	fresh_copy(t);
-	resign_status(t->path, "carol", "alice"); /* the control: as it was */
-	assert_int_equal(verify_path(t->path, &rep, &err), CV_OK);
 	resign_status(t->path, "carol", "carol");
-	expect_refused(t->path, "carol's status signed by carol", 0, "'carol'",
+	assert_int_equal(verify_path(t->path, &rep, &err), CV_OK);
+	/* Anywhere else her own signature is no status: dave, disabled by
+	 * alice, signs himself back in... */
+	resign_status(t->path, "dave", "dave");
+	expect_refused(t->path, "dave's status signed by dave", 0, "'dave'",
 		       "its status is signed by itself");
-	assert_int_equal(login_on(t->path, "carol", PW_CAROL, &err), CV_EINTEGRITY);
+	assert_int_equal(login_on(t->path, "dave", PW_DAVE, &err), CV_EINTEGRITY);
+	/* ...or sets 'active' with his real key at another row. */
+	fresh_copy(t);
+	raw_exec(t->path, "UPDATE users SET status = 'active', status_seq = status_seq - 1"
+			  " WHERE name = 'dave'");
+	resign_status(t->path, "dave", "dave");
+	expect_refused(t->path, "dave's 'active' signed by dave", 0, "'dave'",
+		       "its status is not the one its enrolment set");
 }
 
 static void test_status_signed_by_non_admin(void **state)
@@ -821,11 +845,16 @@ static void test_status_signed_by_non_admin(void **state)
 	struct tfix *t = *state;
 	cv_err err;
 
-	/* sam, a supervisor who existed before carol. */
+	/* sam, a supervisor, signs dave's 'disabled'... */
+	fresh_copy(t);
+	resign_status(t->path, "dave", "sam");
+	expect_refused(t->path, "dave's status signed by sam", 0, "'dave'",
+		       "status was signed by a user who is not an admin");
+	/* ...or carol's 'active', which only her enrolment sets. */
 	fresh_copy(t);
 	resign_status(t->path, "carol", "sam");
 	expect_refused(t->path, "carol's status signed by sam", 0, "'carol'",
-		       "status was signed by a user who is not an admin");
+		       "its status is not the one its enrolment set");
 	assert_int_equal(login_on(t->path, "carol", PW_CAROL, &err), CV_EINTEGRITY);
 
 	/* eve, an admin, who did not exist when carol's status was set. */

@@ -155,6 +155,7 @@ void cli_json_line(json_t *o);
 int cli_parse_u32(const char *s, unsigned *out);
 
 int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_enrol(struct cli *c, int argc, char **argv);
 int cmd_user_add(struct cli *c, int argc, char **argv);
 int cmd_user_list(struct cli *c, int argc, char **argv);
 int cmd_user_passwd(struct cli *c, int argc, char **argv);

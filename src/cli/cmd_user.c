@@ -1,5 +1,7 @@
 /*
- * cmd_user.c - `casevault user add|list|passwd|disable`.
+ * cmd_user.c - `casevault user add|list|passwd|disable|reset`: accounts are
+ * added and reset with one-time enrolment codes; no admin types a user's
+ * passphrase.
  */
 #include <string.h>
 
@@ -21,15 +23,54 @@ static int no_options(int argc, char **argv)
 	return 0;
 }
 
+/* --days N for a code's lifetime: 1..CV_ENROL_DAYS_MAX (0: the default). */
+static int parse_code_days(const char *s, unsigned *days)
+{
+	if (cli_parse_u32(s, days) != 0 || *days < 1 || *days > CV_ENROL_DAYS_MAX)
+		return cli_usage_code(cli_current, "usage.value",
+				      "--days takes a number of days from 1 to %u, not '%.40s'",
+				      CV_ENROL_DAYS_MAX, s);
+	return 0;
+}
+
+/* Shows a new enrolment code once: the code alone on its own line of
+ * stdout (or in the JSON line), how to hand it over on stderr.  role is 0
+ * after a reset. */
+static void show_code(struct cli *c, const char *verb, const char *name, cv_role role,
+		      unsigned days, const char *code)
+{
+	if (c->json) {
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "result", verb, "user", name, "status",
+			      "pending", "valid_days", (json_int_t)days, "code", code);
+		if (o && role)
+			json_object_set_new(o, "role", json_string(cv_role_name(role)));
+		cli_json_line(o);
+		return;
+	}
+	printf("%s %s%s'%s', pending enrolment; enrolment code:\n", verb,
+	       role ? cv_role_name(role) : "", role ? " " : "", name);
+	printf("%s\n", code);
+	fflush(stdout);
+	fprintf(stderr,
+		"\nThe code is shown once and stored nowhere.  It is valid for %u days and for\n"
+		"one enrolment.  Give it to %s in person (never by mail or chat); %s then runs\n"
+		"  casevault --user %s enrol\n"
+		"on their own terminal and chooses their own passphrase: their keys are made\n"
+		"there, and no one else ever learns them.\n",
+		days, name, name, name);
+}
+
 int cmd_user_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"role", required_argument, NULL, 'r'},
+	    {"days", required_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *role_s = NULL, *name;
-	char *pass = NULL;
-	size_t len = 0;
+	unsigned days = CV_ENROL_DAYS_DEFAULT;
+	char *code = NULL;
 	cv_role role;
 	cv_status st;
 	int ch;
@@ -37,7 +78,10 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		if (ch == -2)
 			return CV_EUSAGE;
-		role_s = optarg;
+		if (ch == 'r')
+			role_s = optarg;
+		else if (parse_code_days(optarg, &days) != 0)
+			return CV_EUSAGE;
 	}
 	if (cli_operands(argc, argv, optind, 1, "name the user to add") != 0)
 		return CV_EUSAGE;
@@ -50,20 +94,19 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 				 "unknown role '%s'; use counselor, supervisor or admin", role_s);
 	if (cv_name_check(name, &c->err) != CV_OK)
 		return cli_fail(c);
-	/* A non-admin was refused (and logged) by cv_may before any prompt. */
+	/* A non-admin was refused (and logged) by cv_may before any prompt.
+	 * The only passphrase asked is the admin's own. */
 	if (cli_setup(c, name, NULL, NULL) != CV_OK)
 		return cli_fail(c);
-	{
-		char prompt[CV_NAME_MAX + 40];
-		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", name);
-		st = cli_secret(c, prompt, 1, &pass, &len);
-	}
+	code = sodium_malloc(CV_ENROL_CODE_LEN + 1);
+	if (!code)
+		return CV_ERROR;
+	st = cv_user_add(c->s, name, role, days, code, &c->err);
 	if (st == CV_OK)
-		st = cv_user_add(c->s, name, role, pass, len, NULL, &c->err);
-	sodium_free(pass);
+		show_code(c, "added", name, role, days, code);
+	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("added %s '%s'\n", cv_role_name(role), name);
 	return CV_OK;
 }
 
@@ -72,18 +115,21 @@ static int print_user(const cv_user_info *u, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack(
-		    "{s:I, s:o, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)u->id, "name",
-		    cli_json_str(u->name), "role", cv_role_name(u->role), "status",
-		    u->disabled ? "disabled" : "active", "created", cli_json_str(u->created),
-		    "signed_by", cli_json_str(u->signer), "verified", u->verified);
+		json_t *o =
+		    json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)u->id,
+			      "name", cli_json_str(u->name), "role", cv_role_name(u->role),
+			      "status", u->status, "created", cli_json_str(u->created), "signed_by",
+			      cli_json_str(u->signer), "verified", u->verified);
+		if (o && u->expires[0])
+			json_object_set_new(o, "expires", json_string(u->expires));
 		cli_json_line(o);
 		return 0;
 	}
 	/* A record that does not verify is shown as what the file claims,
 	 * marked so that no one takes it for a signed one. */
-	cli_linef(stdout, "%-20s %-11s %-9s %s  signed by %s%s", u->name, cv_role_name(u->role),
-		  u->disabled ? "disabled" : "active", u->created, u->signer,
+	cli_linef(stdout, "%-20s %-11s %-9s %s  signed by %s%s%s%s%s", u->name,
+		  cv_role_name(u->role), u->status, u->created, u->signer,
+		  u->expires[0] ? "  (code expires " : "", u->expires, u->expires[0] ? ")" : "",
 		  u->verified ? ""
 			      : "  UNVERIFIED (fails verification: run 'casevault audit verify')");
 	return 0;
@@ -104,12 +150,20 @@ int cmd_user_list(struct cli *c, int argc, char **argv)
 
 int cmd_user_passwd(struct cli *c, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"rotate", no_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
+	};
 	char *pass = NULL;
 	size_t len = 0;
+	int ch, rotate = 0;
 	cv_status st;
 
-	if (no_options(argc, argv) != 0)
-		return CV_EUSAGE;
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		rotate = 1;
+	}
 	if (optind != argc)
 		return cli_usage(cli_current,
 				 "'user passwd' changes your own passphrase and takes no name; "
@@ -118,11 +172,17 @@ int cmd_user_passwd(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	st = cli_secret(c, "New passphrase: ", 1, &pass, &len);
 	if (st == CV_OK)
-		st = cv_user_passwd(c->s, pass, len, &c->err);
+		st = rotate ? cv_user_rotate(c->s, pass, len, &c->err)
+			    : cv_user_passwd(c->s, pass, len, &c->err);
 	sodium_free(pass);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("passphrase changed for '%s'\n", cv_session_user(c->s));
+	if (rotate)
+		printf("new keys and passphrase for '%s'; your cases were re-sealed to the new "
+		       "key\n",
+		       cv_session_user(c->s));
+	else
+		printf("passphrase changed for '%s'\n", cv_session_user(c->s));
 	return CV_OK;
 }
 
@@ -144,32 +204,42 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 
 int cmd_user_reset(struct cli *c, int argc, char **argv)
 {
-	char *code = NULL, *pass = NULL;
-	size_t len = 0;
+	static const struct option longopts[] = {
+	    {"days", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
+	unsigned days = CV_ENROL_DAYS_DEFAULT;
+	char *recovery = NULL, *code = NULL;
 	cv_status st;
+	int ch;
 
-	if (no_options(argc, argv) != 0)
-		return CV_EUSAGE;
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (parse_code_days(optarg, &days) != 0)
+			return CV_EUSAGE;
+	}
 	if (cli_operands(argc, argv, optind, 1, "name the user to reset") != 0)
 		return CV_EUSAGE;
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	st = cli_setup(c, argv[optind], NULL, NULL);
 	if (st == CV_OK)
-		st = cli_recovery_code(c, &code);
-	if (st == CV_OK) {
-		char prompt[CV_NAME_MAX + 40];
-		snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", argv[optind]);
-		st = cli_secret(c, prompt, 1, &pass, &len);
-	}
+		st = cli_recovery_code(c, &recovery);
+	code = sodium_malloc(CV_ENROL_CODE_LEN + 1);
+	if (st == CV_OK && !code)
+		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
 	if (st == CV_OK)
-		st = cv_user_reset(c->s, argv[optind], code, pass, len, &c->err);
+		st = cv_user_reset(c->s, argv[optind], recovery, days, code, &c->err);
+	sodium_free(recovery);
+	if (st == CV_OK) {
+		show_code(c, "reset", argv[optind], 0, days, code);
+		if (!c->json)
+			fprintf(stderr, "Their cases stay theirs: they reach the new keys at "
+					"enrolment.\n");
+	}
 	sodium_free(code);
-	sodium_free(pass);
 	if (st != CV_OK)
 		return cli_fail(c);
-	printf("reset '%s': new keys, every case re-sealed; give them the new passphrase in "
-	       "person\n",
-	       argv[optind]);
 	return CV_OK;
 }

@@ -89,8 +89,10 @@ static cv_status tty_read(const char *prompt, char *buf, size_t *len, cv_err *er
 	noecho = tty_saved;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
-	(void)!write(tty_fd, prompt, strlen(prompt));
+	/* Echo off (and what was typed ahead discarded) before the prompt
+	 * shows: whatever is typed once it is seen stays unechoed and read. */
 	tcsetattr(tty_fd, TCSAFLUSH, &noecho);
+	(void)!write(tty_fd, prompt, strlen(prompt));
 	st = read_line(tty_fd, buf, len, err);
 	tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
 	(void)!write(tty_fd, "\n", 1);

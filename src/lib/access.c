@@ -903,6 +903,50 @@ cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_
 	return st;
 }
 
+cv_status cv_access_rekey_user(cv_session *s, cv_keyholder *from, const cv_user_rec *to,
+			       cv_keyholder *sender, int64_t *cases, cv_err *err)
+{
+	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
+	cv_id_list ids = {0};
+	cv_status st = ids_checked(
+	    cv_store_grant_each_user(s->v->st, to->id, cv_id_list_add, &ids, err), &ids, err);
+
+	*cases = 0;
+	if (st == CV_OK)
+		st = recovery_pk(s, rpk, err);
+	for (size_t i = 0; i < ids.n && st == CV_OK; i++) {
+		cv_case_rec cr = {0};
+		cv_key_copy g, fresh;
+		cv_role role = 0;
+		uint8_t *key = NULL;
+
+		st = cv_store_case_get(s->v->st, ids.ids[i], &cr, err);
+		if (st == CV_OK && cv_word_parse(&cv_case_states, cr.status) == CV_CASE_SHREDDED) {
+			cv_case_rec_clear(&cr);
+			continue;
+		}
+		if (st == CV_OK)
+			st = cv_store_grant_get(s->v->st, cr.id, to->id, &g, err);
+		/* The copy the old key (or the enrolment code) opens, checked
+		 * against the case's key commitment, then made anew from the
+		 * user's new key to itself. */
+		if (st == CV_OK)
+			st = cv_copy_open(s->v, CV_GRANTS_TABLE, cr.id, &g, from, rpk,
+					  cr.key_commit, &role, &key, err);
+		if (st == CV_OK)
+			st = cv_copy_make(s->v, CV_GRANTS_TABLE, cr.id, key, to->id, to->box_pk,
+					  to->id, sender, &fresh, err);
+		if (st == CV_OK)
+			st = cv_store_grant_put(s->v->st, cr.id, &fresh, err);
+		if (st == CV_OK)
+			(*cases)++;
+		sodium_free(key);
+		cv_case_rec_clear(&cr);
+	}
+	cv_id_list_free(&ids);
+	return st;
+}
+
 cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err)
 {
 	return cv_store_keys_delete_user(s->v->st, user_id, err);

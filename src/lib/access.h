@@ -169,6 +169,11 @@ cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
  * key from the recovery copies; *cases counts them. */
 cv_status cv_access_reseal_user(cv_session *s, cv_keyholder *recovery, const cv_user_rec *to,
 				int64_t *cases, cv_err *err);
+/* After an enrolment or a key rotation: re-seals every case granted to
+ * `to` (by id) from the copy `from` opens (the enrolment code's key, or
+ * the user's previous key) to to's new box key; *cases counts them. */
+cv_status cv_access_rekey_user(cv_session *s, cv_keyholder *from, const cv_user_rec *to,
+			       cv_keyholder *sender, int64_t *cases, cv_err *err);
 /* On disable: deletes every sealed key user_id holds (vault and case keys). */
 cv_status cv_access_revoke_user(cv_session *s, int64_t user_id, cv_err *err);
 

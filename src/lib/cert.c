@@ -1,10 +1,13 @@
 /*
- * cert.c - middle layer: certificates.  A user is an admin-signed identity
- * (name, role, public keys) and an admin-signed status; both chains are
- * checked down to the vault's first, self-signed admin.  Key copies are
- * boxed and signed by their sender; case rows and records are signed by
- * their writer, with a mac under the case key.  See docs/FORMAT.md for
- * every signed message.
+ * cert.c - middle layer: certificates.  A user's identity is an admin-
+ * signed enrolment certificate (name, role, the public keys of a one-time
+ * code, an expiry), then the key pairs the user made at enrolment,
+ * certified by the code's key, and any they rotated to since, certified by
+ * the key before; with a status signed by an admin (or, for `active`, by
+ * the enrolment).  Every chain is checked down to the vault's first, self-
+ * signed admin.  Key copies are boxed and signed by their sender; case
+ * rows and records are signed by their writer, with a mac under the case
+ * key.  See docs/FORMAT.md for every signed message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,9 @@
 #include "banned.h"
 
 static const char cert_domain[] = "casevault-user-cert-v1";
+static const char enrol_cert_domain[] = "casevault-user-enrol-cert-v1";
+static const char enrolled_domain[] = "casevault-user-enrolled-v1";
+static const char rotated_domain[] = "casevault-user-rotated-v1";
 static const char status_domain[] = "casevault-user-status-v1";
 static const char copy_domain[] = "casevault-key-copy-v1";
 static const char case_domain[] = "casevault-case-v1";
@@ -29,7 +35,19 @@ cv_role cv_user_role(const cv_user_rec *r)
 	return cv_role_parse(r->role);
 }
 
-static void cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
+int cv_ident_is_enrolment(const cv_user_rec *r)
+{
+	return r->creator_id != r->id;
+}
+
+/* The first admin's first identity, self-signed at init. */
+static int is_root(const cv_user_rec *r)
+{
+	return r->id == 1 && r->cert_seq == 1;
+}
+
+/* docs/FORMAT.md §5.1: the first admin's self-signed identity. */
+static void root_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 {
 	cv_buf_raw(b, cert_domain, sizeof(cert_domain) - 1);
 	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
@@ -42,6 +60,38 @@ static void cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_u64(b, (uint64_t)r->creator_id);
 }
 
+/* §5.5: an enrolment certificate, signed by the admin who issued it. */
+static void enrol_cert_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
+{
+	cv_buf_raw(b, enrol_cert_domain, sizeof(enrol_cert_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_u64(b, (uint64_t)r->id);
+	cv_buf_lp(b, r->name);
+	cv_buf_lp(b, r->role);
+	cv_buf_raw(b, r->box_pk, sizeof(r->box_pk));
+	cv_buf_raw(b, r->sign_pk, sizeof(r->sign_pk));
+	cv_buf_lp(b, r->expires);
+	cv_buf_u64(b, (uint64_t)r->cert_seq);
+	cv_buf_u64(b, (uint64_t)r->creator_id);
+}
+
+/* §5.6: an identity made by its owner, certified by the identity before
+ * it (prev_seq): the enrolment code's key (enrolled) or the owner's
+ * previous key (rotated). */
+static void keys_msg(const cv_vault *v, const cv_user_rec *r, const char *domain, size_t dlen,
+		     int64_t prev_seq, cv_buf *b)
+{
+	cv_buf_raw(b, domain, dlen);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_u64(b, (uint64_t)r->id);
+	cv_buf_lp(b, r->name);
+	cv_buf_lp(b, r->role);
+	cv_buf_raw(b, r->box_pk, sizeof(r->box_pk));
+	cv_buf_raw(b, r->sign_pk, sizeof(r->sign_pk));
+	cv_buf_u64(b, (uint64_t)prev_seq);
+	cv_buf_u64(b, (uint64_t)r->cert_seq);
+}
+
 static void status_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 {
 	cv_buf_raw(b, status_domain, sizeof(status_domain) - 1);
@@ -52,205 +102,355 @@ static void status_msg(const cv_vault *v, const cv_user_rec *r, cv_buf *b)
 	cv_buf_u64(b, (uint64_t)r->status_signer_id);
 }
 
-typedef void (*msg_fn)(const cv_vault *, const cv_user_rec *, cv_buf *);
-
-static cv_status sign_with(cv_vault *v, const cv_user_rec *r, msg_fn fn, cv_keyholder *kh,
-			   uint8_t sig[crypto_sign_BYTES], cv_err *err)
+/* The message an identity's cert_sig (and self_sig) covers; prev is the
+ * identity before r for the kinds its owner made (NULL otherwise). */
+static void identity_msg(const cv_vault *v, const cv_user_rec *r, const cv_user_rec *prev,
+			 cv_buf *b)
 {
-	cv_buf b = CV_BUF_INIT;
-	cv_status st;
-
-	fn(v, r, &b);
-	if (b.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (is_root(r))
+		root_msg(v, r, b);
+	else if (cv_ident_is_enrolment(r))
+		enrol_cert_msg(v, r, b);
+	else if (prev && cv_ident_is_enrolment(prev))
+		keys_msg(v, r, enrolled_domain, sizeof(enrolled_domain) - 1, prev->cert_seq, b);
 	else
-		st = cv_keyholder_sign(kh, b.data, b.len, sig, err);
-	cv_buf_free(&b);
-	return st;
+		keys_msg(v, r, rotated_domain, sizeof(rotated_domain) - 1,
+			 prev ? prev->cert_seq : 0, b);
 }
 
-static int verify_with(const cv_vault *v, const cv_user_rec *r, msg_fn fn,
-		       const uint8_t sig[crypto_sign_BYTES],
-		       const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+static cv_status sign_buf(cv_buf *b, cv_keyholder *kh, uint8_t sig[crypto_sign_BYTES], cv_err *err)
 {
-	cv_buf b = CV_BUF_INIT;
-	int ok;
-
-	fn(v, r, &b);
-	ok = !b.oom && crypto_sign_verify_detached(sig, b.data, b.len, pk) == 0;
-	cv_buf_free(&b);
-	return ok;
+	if (b->oom)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	return cv_keyholder_sign(kh, b->data, b->len, sig, err);
 }
 
-/* Whether user id was disabled before audit row seq (accounts are never
- * re-enabled, so a disabled status set earlier still holds then). */
+static int verify_buf(const cv_buf *b, const uint8_t sig[crypto_sign_BYTES],
+		      const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
+{
+	return !b->oom && crypto_sign_verify_detached(sig, b->data, b->len, pk) == 0;
+}
+
+/* Whether user id was disabled (or is awaiting enrolment) since before
+ * audit row seq: its status is not active and was set before seq.  An
+ * account is never re-enabled, and a pending one signs nothing until it
+ * enrols, so the current row answers for any earlier row. */
 static int disabled_before(cv_vault *v, int64_t id, int64_t seq)
 {
 	cv_user_rec u;
 
 	if (cv_store_user_by_id(v->st, id, &u, NULL) != CV_OK)
 		return 1;
-	return strcmp(u.status, "active") != 0 && u.status_seq < seq;
+	return strcmp(u.status, cv_user_state_name(CV_USER_ACTIVE)) != 0 && u.status_seq < seq;
 }
 
-/*
- * Identity chain: an identity (cert_seq c) is signed by its creator, an
- * admin, with the identity the creator held before c -- which must verify
- * in turn -- down to user 1's first identity (cert_seq 1), which signs
- * itself.  cert_seq strictly decreases along the chain, so it ends; but the
- * file chooses how long it is, so the walk is a loop over at most
- * CV_CHAIN_MAX links, never a recursion.
- *
- * The checks and their order are those of the recursive definition
- * (FORMAT.md 5.4): going down, each link's own fields and the existence of
- * its signer; at the bottom, the first admin; then coming back up, for
- * each link, its signer's role, the signer's status and the signature.
- */
-
-/* Down one link: the checks made before the signer is verified, and the
- * signer into *creator.  *root is set at the first admin (no signer). */
-static cv_status chain_down(cv_vault *v, const cv_user_rec *r, cv_user_rec *creator, int *root,
-			    cv_err *err)
+/* The object of a user's audit rows. */
+static void user_object(const cv_user_rec *r, char *out, size_t cap)
 {
+	snprintf(out, cap, "user:%s", r->name);
+}
+
+struct row_time {
+	char time[CV_TIME_LEN];
+	int ok;
+};
+
+static int keep_time(const cv_audit_rec *rec, void *arg)
+{
+	struct row_time *t = arg;
+
+	t->ok = snprintf(t->time, sizeof(t->time), "%s", rec->time) == CV_TIME_LEN - 1;
+	return 0;
+}
+
+/* The log side of an identity its owner made at row r->cert_seq: that row
+ * is the first ok `user.enrol` of the user after the enrolment certificate
+ * prev (exactly one enrolment per code), written no later than the code
+ * expired; or an ok `user.rotate` of the user. */
+static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_rec *prev,
+			       cv_err *err)
+{
+	int enrolled = cv_ident_is_enrolment(prev);
+	const char *action = cv_action_name(enrolled ? CV_ACT_USER_ENROL : CV_ACT_USER_ROTATE);
+	char object[CV_NAME_MAX + 8];
+	struct row_time t = {{0}, 0};
+	int64_t seq = 0;
 	cv_status st;
 
-	*root = 0;
-	if (cv_name_check(r->name, NULL) != CV_OK || !cv_user_role(r))
-		return cv_cert_bad(err, r, "user.cert-fields", "its name or role is not valid");
-	if (r->id == 1 && r->cert_seq == 1) {
-		if (r->creator_id != 1 || cv_user_role(r) != CV_ROLE_ADMIN)
-			return cv_cert_bad(err, r, "user.cert-first-admin",
-					   "the first admin must be a self-signed admin");
-		if (!verify_with(v, r, cert_msg, r->cert_sig, r->sign_pk))
-			return cv_cert_bad(err, r, "user.cert-signature",
-					   "its identity signature does not match (name, role or "
-					   "keys were altered)");
-		*root = 1;
+	user_object(r, object, sizeof(object));
+	st = cv_store_audit_next_seq(v->st, object, cv_outcome_name(CV_OUT_OK), &action, 1,
+				     enrolled ? prev->cert_seq : r->cert_seq - 1, &seq, err);
+	if (st != CV_OK)
+		return st;
+	if (seq != r->cert_seq)
+		return enrolled ? cv_cert_bad(err, r, "user.cert-enrol-row",
+					      "its keys are not the first enrolment the log "
+					      "records for its enrolment code")
+				: cv_cert_bad(err, r, "user.cert-rotate-row",
+					      "the log records no key rotation at its row");
+	if (!enrolled)
 		return CV_OK;
-	}
-	if (r->creator_id == r->id || r->cert_seq < 2)
-		return cv_cert_bad(err, r, "user.cert-self-signed",
-				   "it claims to have signed itself");
-	st = cv_store_cert_at(v->st, r->creator_id, r->cert_seq - 1, creator, err);
-	if (st == CV_ENOTFOUND)
-		return cv_cert_bad(err, r, "user.cert-signer-unknown",
-				   "the admin who signed it did not exist then");
-	return st;
-}
-
-/* Up one link: r's checks once its signer (creator) has verified. */
-static cv_status chain_up(cv_vault *v, const cv_user_rec *r, const cv_user_rec *creator,
-			  cv_err *err)
-{
-	if (cv_user_role(creator) != CV_ROLE_ADMIN)
-		return cv_cert_bad(err, r, "user.cert-signer-role",
-				   "it was signed by a user who is not an admin");
-	if (disabled_before(v, creator->id, r->cert_seq))
-		return cv_cert_bad(err, r, "user.cert-signer-disabled",
-				   "it was signed by an admin who was already disabled");
-	if (!verify_with(v, r, cert_msg, r->cert_sig, creator->sign_pk))
-		return cv_cert_bad(
-		    err, r, "user.cert-signature",
-		    "its identity signature does not match (name, role or keys were altered)");
+	st = cv_store_audit_get(v->st, seq, keep_time, &t, err);
+	if (st != CV_OK)
+		return st;
+	if (!t.ok || strcmp(t.time, prev->expires) > 0)
+		return cv_cert_bad(err, r, "user.cert-enrol-expired",
+				   "it was enrolled with a code that had expired");
 	return CV_OK;
 }
 
-static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, cv_err *err)
+/*
+ * Identity chain, walked without recursion: every identity is signed by
+ * the identity before it in the chain, down to user 1's first identity
+ * (cert_seq 1), which signs itself:
+ *   - an enrolment certificate (creator_id != id) by its creator, an
+ *     admin, with the signing identity the creator held at cert_seq - 1;
+ *   - an identity its owner made (creator_id == id) by the identity the
+ *     owner held at cert_seq - 1: the enrolment certificate's code key
+ *     (enrolled) or the owner's previous signing key (rotated), plus a
+ *     self-signature by its own key.
+ * cert_seq strictly decreases along the chain, and the walk stops after
+ * CV_CHAIN_MAX links, so a hostile file cannot make it unbounded.
+ * allow_enrolment: r may be an enrolment certificate (which signs nothing
+ * itself: a signer must be a signing identity).
+ */
+static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_enrolment,
+				 cv_err *err)
 {
-	/* chain[0] is r, chain[i + 1] the signer of chain[i]; a real chain is
-	 * short, so it starts on the stack. */
-	cv_user_rec local[8], *chain = local;
-	size_t n = 0, cap = sizeof(local) / sizeof(local[0]);
+	cv_user_rec cur = *r, next;
+	cv_buf b = CV_BUF_INIT;
 	cv_status st = CV_OK;
-	int root = 0;
+	size_t links = 0;
 
-	chain[n++] = *r;
-	while (st == CV_OK && !root) {
-		if (n == cap && cap < CV_CHAIN_MAX) {
-			size_t more = cap * 2 < CV_CHAIN_MAX ? cap * 2 : CV_CHAIN_MAX;
-			cv_user_rec *p = malloc(more * sizeof(*p));
-
-			if (!p) {
-				st = cv_err_set(err, CV_ERROR, "out of memory");
-				break;
-			}
-			memcpy(p, chain, n * sizeof(*p));
-			if (chain != local)
-				free(chain);
-			chain = p;
-			cap = more;
-		}
-		if (n == CV_CHAIN_MAX) {
-			char max[24];
-
-			st =
-			    cv_fail(err, CV_EINTEGRITY, "user.cert-chain",
-				    "the record of user '{1}' fails verification: its chain of "
-				    "signing admins is longer than {2}; the vault was tampered "
-				    "with (run 'casevault audit verify' and restore from a backup)",
-				    r->name, cv_num(max, CV_CHAIN_MAX));
+	for (;; cur = next) {
+		if (links++ >= CV_CHAIN_MAX) {
+			st = cv_cert_bad(err, r, "user.cert-chain-long",
+					 "its signing chain is longer than the vault allows");
 			break;
 		}
-		st = chain_down(v, &chain[n - 1], &chain[n], &root, err);
-		if (st == CV_OK && !root)
-			n++;
+		if (cv_name_check(cur.name, NULL) != CV_OK || !cv_user_role(&cur)) {
+			st = cv_cert_bad(err, r, "user.cert-fields",
+					 "its name or role is not valid");
+			break;
+		}
+		b.len = 0;
+		if (is_root(&cur)) {
+			root_msg(v, &cur, &b);
+			if (cur.creator_id != 1 || cv_user_role(&cur) != CV_ROLE_ADMIN ||
+			    cur.expires[0] || cur.has_self_sig)
+				st = cv_cert_bad(err, r, "user.cert-first-admin",
+						 "the first admin must be a self-signed admin");
+			else if (!verify_buf(&b, cur.cert_sig, cur.sign_pk))
+				st = cv_cert_bad(err, r, "user.cert-signature",
+						 "its identity signature does not match (name, "
+						 "role or keys were altered)");
+			break;
+		}
+		if (cur.cert_seq < 2) {
+			st = cv_cert_bad(err, r, "user.cert-self-signed",
+					 "it claims to have signed itself");
+			break;
+		}
+		if (cv_ident_is_enrolment(&cur)) {
+			if (!allow_enrolment) {
+				st = cv_cert_bad(err, r, "user.cert-pending",
+						 "it was signed with an enrolment code's key, "
+						 "which signs nothing but its own enrolment");
+				break;
+			}
+			if (strlen(cur.expires) != CV_TIME_LEN - 1 ||
+			    !cv_time_valid(cur.expires, 1) || cur.has_self_sig) {
+				st = cv_cert_bad(err, r, "user.cert-fields",
+						 "its enrolment certificate is malformed");
+				break;
+			}
+			st = cv_store_cert_at(v->st, cur.creator_id, cur.cert_seq - 1, &next, err);
+			if (st == CV_ENOTFOUND) {
+				st = cv_cert_bad(err, r, "user.cert-signer-unknown",
+						 "the admin who signed it did not exist then");
+				break;
+			}
+			if (st != CV_OK)
+				break;
+			if (cv_user_role(&next) != CV_ROLE_ADMIN) {
+				st = cv_cert_bad(err, r, "user.cert-signer-role",
+						 "it was signed by a user who is not an admin");
+				break;
+			}
+			if (disabled_before(v, next.id, cur.cert_seq)) {
+				st = cv_cert_bad(err, r, "user.cert-signer-disabled",
+						 "it was signed by an admin who was already "
+						 "disabled");
+				break;
+			}
+			identity_msg(v, &cur, NULL, &b);
+			if (!verify_buf(&b, cur.cert_sig, next.sign_pk)) {
+				st = cv_cert_bad(err, r, "user.cert-signature",
+						 "its identity signature does not match (name, "
+						 "role or keys were altered)");
+				break;
+			}
+			allow_enrolment = 0; /* the admin's own identity must sign */
+			continue;
+		}
+		/* Made by its owner: certified by the identity held just before. */
+		st = cv_store_cert_at(v->st, cur.id, cur.cert_seq - 1, &next, err);
+		if (st == CV_ENOTFOUND) {
+			st = cv_cert_bad(err, r, "user.cert-signer-unknown",
+					 "it claims a previous key that does not exist");
+			break;
+		}
+		if (st != CV_OK)
+			break;
+		identity_msg(v, &cur, &next, &b);
+		if (!cur.has_self_sig || !verify_buf(&b, cur.cert_sig, next.sign_pk) ||
+		    !verify_buf(&b, cur.self_sig, cur.sign_pk)) {
+			st = cv_cert_bad(err, r, "user.cert-signature",
+					 "its identity signature does not match (name, role or "
+					 "keys were altered)");
+			break;
+		}
+		if (cur.expires[0] || strcmp(cur.role, next.role) != 0) {
+			st = cv_cert_bad(err, r, "user.cert-fields",
+					 "its name or role is not valid");
+			break;
+		}
+		st = check_made_at(v, &cur, &next, err);
+		if (st != CV_OK)
+			break;
+		allow_enrolment = cv_ident_is_enrolment(&next);
 	}
-	/* chain[n - 1] is the first admin; every link above it, bottom up. */
-	for (size_t i = n - 1; st == CV_OK && i > 0; i--)
-		st = chain_up(v, &chain[i - 1], &chain[i], err);
-	if (chain != local)
-		free(chain);
+	cv_buf_free(&b);
 	return st;
 }
 
 cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
+	int state = cv_word_parse(&cv_user_states, r->status);
+	cv_buf b = CV_BUF_INIT;
 	cv_user_rec signer;
+	int self;
 	cv_status st;
 
-	st = verify_identity(v, r, err);
+	st = verify_identity(v, r, 1, err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r->status, "active") != 0 && strcmp(r->status, "disabled") != 0)
+	/* pending while (and only while) the identity is an enrolment
+	 * certificate; active only after it; disabled either way. */
+	if (!state || (state == CV_USER_PENDING && !cv_ident_is_enrolment(r)) ||
+	    (state == CV_USER_ACTIVE && cv_ident_is_enrolment(r)))
 		return cv_cert_bad(err, r, "user.status-invalid", "its status is not valid");
-	/* The status is signed with the identity its signer held at status_seq
-	 * (for user 1 at init, its own first identity). */
+	/* The status is signed with the identity its signer held at
+	 * status_seq: an admin's; or, for `active`, the user's own identity
+	 * made by the enrolment at that row (for user 1, its first identity
+	 * at init). */
 	st = cv_store_cert_at(v->st, r->status_signer_id, r->status_seq, &signer, err);
 	if (st == CV_ENOTFOUND)
 		return cv_cert_bad(err, r, "user.status-signer-unknown",
 				   "the admin who set its status did not exist then");
 	if (st != CV_OK)
 		return st;
-	if (signer.id == r->id && !(r->id == 1 && r->status_seq == 1))
-		return cv_cert_bad(err, r, "user.status-self-signed",
-				   "its status is signed by itself");
-	st = verify_identity(v, &signer, err);
+	self = signer.id == r->id;
+	st = verify_identity(v, &signer, 0, err);
 	if (st != CV_OK)
 		return st;
+	status_msg(v, r, &b);
+	if (!verify_buf(&b, r->status_sig, signer.sign_pk))
+		st = cv_cert_bad(err, r, "user.status-signature",
+				 "its status signature does not match (it was enabled or "
+				 "disabled without an admin)");
+	cv_buf_free(&b);
+	if (st != CV_OK)
+		return st;
+	/* `active` is set only by the enrolment that made the identity in
+	 * force at status_seq (user 1: by itself at init); `pending` and
+	 * `disabled` only by an admin. */
+	if (state == CV_USER_ACTIVE) {
+		cv_user_rec before;
+
+		if (!self || signer.cert_seq != r->status_seq ||
+		    (!is_root(&signer) && signer.creator_id != signer.id))
+			return cv_cert_bad(err, r, "user.status-active",
+					   "its status is not the one its enrolment set");
+		if (is_root(&signer))
+			return CV_OK;
+		st = cv_store_cert_at(v->st, r->id, signer.cert_seq - 1, &before, err);
+		if (st == CV_ENOTFOUND || (st == CV_OK && !cv_ident_is_enrolment(&before)))
+			return cv_cert_bad(err, r, "user.status-active",
+					   "its status is not the one its enrolment set");
+		return st;
+	}
+	if (self)
+		return cv_cert_bad(err, r, "user.status-self-signed",
+				   "its status is signed by itself");
 	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
 		return cv_cert_bad(err, r, "user.status-signer-role",
 				   "its status was signed by a user who is not an admin");
-	if (signer.id != r->id && disabled_before(v, signer.id, r->status_seq))
+	if (disabled_before(v, signer.id, r->status_seq))
 		return cv_cert_bad(err, r, "user.status-signer-disabled",
 				   "its status was set by an admin who was already disabled");
-	if (!verify_with(v, r, status_msg, r->status_sig, signer.sign_pk))
-		return cv_cert_bad(err, r, "user.status-signature",
-				   "its status signature does not match (it was enabled or "
-				   "disabled without an admin)");
 	return CV_OK;
 }
 
 cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
 {
-	return verify_identity(v, cert, err);
+	return verify_identity(v, cert, 0, err);
+}
+
+cv_status cv_user_ident_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
+{
+	return verify_identity(v, cert, 1, err);
 }
 
 cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyholder *kh,
 		       cv_err *err)
 {
-	if (part == CV_CERT_IDENTITY)
-		return sign_with(v, r, cert_msg, kh, r->cert_sig, err);
-	return sign_with(v, r, status_msg, kh, r->status_sig, err);
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	if (part == CV_CERT_IDENTITY) {
+		identity_msg(v, r, NULL, &b);
+		r->has_self_sig = 0;
+		st = sign_buf(&b, kh, r->cert_sig, err);
+	} else {
+		status_msg(v, r, &b);
+		st = sign_buf(&b, kh, r->status_sig, err);
+	}
+	cv_buf_free(&b);
+	return st;
+}
+
+cv_status cv_cert_sign_keys(cv_vault *v, cv_user_rec *r, const cv_user_rec *prev,
+			    cv_keyholder *prev_kh, cv_keyholder *kh, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	r->creator_id = r->id;
+	r->expires[0] = '\0';
+	identity_msg(v, r, prev, &b);
+	st = sign_buf(&b, prev_kh, r->cert_sig, err);
+	if (st == CV_OK)
+		st = sign_buf(&b, kh, r->self_sig, err);
+	r->has_self_sig = st == CV_OK;
+	cv_buf_free(&b);
+	return st;
+}
+
+int64_t cv_user_certifier(cv_vault *v, const cv_user_rec *r)
+{
+	cv_user_rec cur = *r;
+
+	/* Back through the identities the user made, to the enrolment
+	 * certificate they descend from (at most CV_IDENTITIES_MAX). */
+	for (size_t i = 0; i < CV_IDENTITIES_MAX && !is_root(&cur); i++) {
+		if (cv_ident_is_enrolment(&cur))
+			return cur.creator_id;
+		if (cur.cert_seq < 2 ||
+		    cv_store_cert_at(v->st, cur.id, cur.cert_seq - 1, &cur, NULL) != CV_OK)
+			break;
+	}
+	return cur.creator_id;
 }
 
 cv_status cv_note_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err)

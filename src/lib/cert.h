@@ -1,38 +1,66 @@
 /*
- * cert.h - middle layer: user certificates (an admin-signed identity and
- * status, checked along their signing chains), and the signatures made
- * with them: authenticated key copies, case rows and records.
+ * cert.h - middle layer: user certificates (an admin-signed enrolment
+ * certificate, the keys its owner made with the enrolment code or rotated
+ * to, and an admin-signed status, checked along their signing chains), and
+ * the signatures made with them: authenticated key copies, case rows and
+ * records.
  */
 #ifndef CV_CERT_H
 #define CV_CERT_H
 
 #include "session.h"
 
-/* The most identities (resets) one user may have held: a ceiling on work
- * that a hostile file could otherwise make unbounded. */
+/* The most identities (resets, enrolments, rotations) one user may have
+ * held: a ceiling on work that a hostile file could otherwise make
+ * unbounded. */
 #define CV_IDENTITIES_MAX 1024
-/* The most links of an identity's chain of signing admins, itself and the
- * first admin included: a longer chain is refused ("user.cert-chain"), so
- * the file cannot choose how much work or memory a verification takes. */
-#define CV_CHAIN_MAX 256
+/* The most links of an identity's chain of signing admins and
+ * rotations, itself and the first admin included: a longer chain is
+ * refused ("user.cert-chain"), so the file cannot choose how much work or
+ * memory a verification takes. */
+#define CV_CHAIN_MAX 1024
 
 /* The role of a record; 0 when its role text is unknown. */
 cv_role cv_user_role(const cv_user_rec *r);
 
+/* Whether identity r is an enrolment certificate (signed by an admin over
+ * the public keys of a one-time code; its account awaits enrolment), as
+ * opposed to keys its owner made (or the first admin's). */
+int cv_ident_is_enrolment(const cv_user_rec *r);
+
 /*
- * cv_user_verify - check r's identity signature along the chain of
- * creating admins down to the vault's first admin (user 1, self-signed),
- * and its status signature by an admin whose own identity verifies.
- * CV_EINTEGRITY names the user and what failed.
+ * cv_user_verify - check r's identity along its signing chain down to the
+ * vault's first admin (user 1, self-signed), and its status: `pending`
+ * exactly while the identity is an enrolment certificate, signed by an
+ * admin; `active` signed by the enrolment that made the identity (user 1:
+ * by itself at init); `disabled` signed by an admin.  CV_EINTEGRITY names
+ * the user and what failed.
  */
 cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err);
-/* Verifies one identity (current or retired) along its signing chain. */
+/* Verifies one identity (current or retired) as a signer: along its
+ * chain, and not an enrolment certificate (which signs nothing but its
+ * own enrolment).  Checkpoints, notes, settings and certificates are
+ * checked with identities that pass this. */
 cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
+/* The same, but an enrolment certificate passes too (its own chain). */
+cv_status cv_user_ident_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
+
+/* The admin who issued the enrolment certificate r's identity descends
+ * from (for user 1's own keys, 1). */
+int64_t cv_user_certifier(cv_vault *v, const cv_user_rec *r);
 
 typedef enum cv_cert_part { CV_CERT_IDENTITY = 1, CV_CERT_STATUS } cv_cert_part;
-/* Signs the identity (cert_sig) or the status (status_sig) of r with kh. */
+/* Signs the identity (cert_sig: the first admin's self-signed identity, or
+ * an enrolment certificate, creator_id != id) or the status (status_sig)
+ * of r with kh. */
 cv_status cv_cert_sign(cv_vault *v, cv_user_rec *r, cv_cert_part part, cv_keyholder *kh,
 		       cv_err *err);
+/* Certifies keys r's owner made (r->cert_seq the row that records it):
+ * sets creator_id to r->id, signs r's identity into cert_sig with prev_kh
+ * (the key of prev, the identity r replaces: the enrolment code's key or
+ * the owner's previous key) and into self_sig with kh (r's own). */
+cv_status cv_cert_sign_keys(cv_vault *v, cv_user_rec *r, const cv_user_rec *prev,
+			    cv_keyholder *prev_kh, cv_keyholder *kh, cv_err *err);
 /*
  * cv_cert_bad - CV_EINTEGRITY with reason code `code`: the record of r
  * fails verification, because of why.  why is a string literal, part of

@@ -61,6 +61,8 @@ static const struct rule rules[] = {
     {CV_ACT_AUDIT_CHECKPOINT, S | A, "supervisors and admins"},
     {CV_ACT_VKEY_SHARE, C | S, "counselors and supervisors who hold the key"},
     {CV_ACT_VAULT_KEYS, A, "an admin with the recovery code"},
+    {CV_ACT_USER_ENROL, ANY, "the account's owner, with its enrolment code"},
+    {CV_ACT_USER_ROTATE, ANY, "anyone"},
 };
 
 static const struct rule *rule_of(cv_action action)

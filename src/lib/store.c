@@ -281,6 +281,16 @@ cv_status cv_store_audit_last_seq(cv_store *st, const char *object, const char *
 	return st->ops->audit_last_seq(st->be, object, outcome, actions, n_actions, seq, err);
 }
 
+cv_status cv_store_audit_next_seq(cv_store *st, const char *object, const char *outcome,
+				  const char *const *actions, size_t n_actions, int64_t after,
+				  int64_t *seq, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->audit_next_seq(st->be, object, outcome, actions, n_actions, after, seq,
+				       err);
+}
+
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,
 			     cv_err *err)
 {

@@ -62,6 +62,12 @@ typedef struct cv_user_rec {
 	uint8_t key_box[CV_KEY_BOX_LEN];
 	char created[CV_TIME_LEN];
 	int64_t keys_seq; /* audit seq of the row that last wrapped key_box */
+	/* An enrolment identity's expiry (a time); "" for the other kinds. */
+	char expires[CV_TIME_LEN];
+	/* Enrolled and rotated identities: the signature of their own key
+	 * over their identity (has_self_sig 1); stored empty otherwise. */
+	uint8_t self_sig[crypto_sign_BYTES];
+	int has_self_sig;
 } cv_user_rec;
 
 /* A row of the audit table.  In callbacks the strings point into the
@@ -155,8 +161,8 @@ cv_status cv_store_history_insert(cv_store *st, const cv_user_rec *rec, int64_t 
 				  cv_err *err);
 /* The identity user id held at audit seq `at` (the largest cert_seq <= at),
  * from users or key_history.  Only the identity fields of rec are filled
- * (id, name, role, keys, cert_seq, creator_id, cert_sig).  CV_ENOTFOUND
- * when the user had no identity then. */
+ * (id, name, role, keys, cert_seq, creator_id, cert_sig, expires,
+ * self_sig).  CV_ENOTFOUND when the user had no identity then. */
 cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *rec, cv_err *err);
 /* CV_ENOTFOUND when absent; CV_EINTEGRITY when a column is malformed. */
 cv_status cv_store_user_by_name(cv_store *st, const char *name, cv_user_rec *rec, cv_err *err);
@@ -171,10 +177,14 @@ cv_status cv_store_audit_insert(cv_store *st, const cv_audit_rec *rec, cv_err *e
 /* The largest seq of a row about `object` whose outcome is `outcome` and
  * whose action is one of actions[0 .. n_actions - 1] (1 <= n_actions <=
  * CV_STORE_ACTIONS_MAX); 0 when there is none. */
-#define CV_STORE_ACTIONS_MAX 4
+#define CV_STORE_ACTIONS_MAX 6
 cv_status cv_store_audit_last_seq(cv_store *st, const char *object, const char *outcome,
 				  const char *const *actions, size_t n_actions, int64_t *seq,
 				  cv_err *err);
+/* The same, but the smallest such seq greater than `after`; 0 when none. */
+cv_status cv_store_audit_next_seq(cv_store *st, const char *object, const char *outcome,
+				  const char *const *actions, size_t n_actions, int64_t after,
+				  int64_t *seq, cv_err *err);
 /* Reads one row; CV_ENOTFOUND when there is none with that seq. */
 typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,

@@ -60,6 +60,9 @@ struct cv_store_ops {
 	cv_status (*audit_last_seq)(void *be, const char *object, const char *outcome,
 				    const char *const *actions, size_t n_actions, int64_t *seq,
 				    cv_err *err);
+	cv_status (*audit_next_seq)(void *be, const char *object, const char *outcome,
+				    const char *const *actions, size_t n_actions, int64_t after,
+				    int64_t *seq, cv_err *err);
 	cv_status (*audit_get)(void *be, int64_t seq, cv_store_audit_cb cb, void *arg, cv_err *err);
 	cv_status (*audit_each)(void *be, const cv_store_audit_query *q, cv_store_audit_cb cb,
 				void *arg, cv_err *err);

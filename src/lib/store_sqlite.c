@@ -41,7 +41,7 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"
     " role TEXT NOT NULL CHECK (role IN ('counselor','supervisor','admin')),"
-    " status TEXT NOT NULL CHECK (status IN ('active','disabled')),"
+    " status TEXT NOT NULL CHECK (status IN ('active','disabled','pending')),"
     " box_pk BLOB NOT NULL,"
     " sign_pk BLOB NOT NULL,"
     " cert_seq INTEGER NOT NULL,"
@@ -58,7 +58,9 @@ static const char schema_sql[] =
     " key_nonce BLOB NOT NULL,"
     " key_box BLOB NOT NULL,"
     " created TEXT NOT NULL,"
-    " keys_seq INTEGER NOT NULL) STRICT;"
+    " keys_seq INTEGER NOT NULL,"
+    " expires TEXT NOT NULL,"
+    " self_sig BLOB NOT NULL) STRICT;"
     "CREATE TABLE audit ("
     " seq INTEGER PRIMARY KEY,"
     " time TEXT NOT NULL,"
@@ -81,6 +83,8 @@ static const char schema_sql[] =
     " creator_id INTEGER NOT NULL,"
     " cert_sig BLOB NOT NULL,"
     " retired_seq INTEGER NOT NULL,"
+    " expires TEXT NOT NULL,"
+    " self_sig BLOB NOT NULL,"
     " PRIMARY KEY (user_id, cert_seq)) STRICT;"
     "CREATE TABLE vault_keys ("
     " name TEXT NOT NULL,"
@@ -179,13 +183,14 @@ enum stmt_id {
 	S_RECORD_EACH_GRANTED,
 	S_ID_TAKEN,
 	S_AUDIT_LAST_SEQ,
+	S_AUDIT_NEXT_SEQ,
 	S__COUNT
 };
 
 #define USER_COLS                                                                                  \
 	"id, name, role, status, box_pk, sign_pk, cert_seq, creator_id, cert_sig, status_seq, "    \
 	"status_signer_id, status_sig, kdf_alg, kdf_t, kdf_m, kdf_p, kdf_salt, key_nonce, "        \
-	"key_box, created, keys_seq"
+	"key_box, created, keys_seq, expires, self_sig"
 #define CASE_COLS                                                                                  \
 	"id, status, opened_by, opened_at, closed_at, version, index_tag, key_commit, "            \
 	"recovery_key, data_nonce, data_box, stats_box, signer_id, mac, sig"
@@ -208,7 +213,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_USER_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM users",
     [S_USER_INSERT] = "INSERT INTO users (" USER_COLS ")"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		      " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+		      " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [S_USER_UPDATE_STATUS] = "UPDATE users SET status = ?2, status_seq = ?3,"
 			     " status_signer_id = ?4, status_sig = ?5 WHERE id = ?1",
     [S_USER_UPDATE_KEYS] = "UPDATE users SET kdf_alg = ?2, kdf_t = ?3, kdf_m = ?4,"
@@ -221,15 +226,17 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ")"
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_USER_UPDATE_IDENTITY] = "UPDATE users SET role = ?2, box_pk = ?3, sign_pk = ?4,"
-			       " cert_seq = ?5, creator_id = ?6, cert_sig = ?7 WHERE id = ?1",
+			       " cert_seq = ?5, creator_id = ?6, cert_sig = ?7, expires = ?8,"
+			       " self_sig = ?9 WHERE id = ?1",
     [S_HISTORY_INSERT] = "INSERT INTO key_history (user_id, cert_seq, role, box_pk, sign_pk,"
-			 " creator_id, cert_sig, retired_seq)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [S_CERT_AT] = "SELECT id, name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig"
-		  " FROM users WHERE id = ?1 AND cert_seq <= ?2"
+			 " creator_id, cert_sig, retired_seq, expires, self_sig)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_CERT_AT] = "SELECT id, name, role, box_pk, sign_pk, cert_seq, creator_id, cert_sig,"
+		  " expires, self_sig FROM users WHERE id = ?1 AND cert_seq <= ?2"
 		  " UNION ALL"
 		  " SELECT h.user_id, u.name, h.role, h.box_pk, h.sign_pk, h.cert_seq,"
-		  " h.creator_id, h.cert_sig FROM key_history h JOIN users u ON u.id = h.user_id"
+		  " h.creator_id, h.cert_sig, h.expires, h.self_sig"
+		  " FROM key_history h JOIN users u ON u.id = h.user_id"
 		  " WHERE h.user_id = ?1 AND h.cert_seq <= ?2"
 		  " ORDER BY 6 DESC LIMIT 1",
     [S_VKEY_PUT] = "INSERT INTO vault_keys (name, " COPY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -287,7 +294,9 @@ static const char *const stmt_sql[S__COUNT] = {
 		   " SELECT 1 FROM records WHERE id = ?1 LIMIT 1",
     /* One slot per action; unused slots are NULL and match nothing. */
     [S_AUDIT_LAST_SEQ] = "SELECT coalesce(max(seq), 0) FROM audit WHERE object = ?1"
-			 " AND outcome = ?2 AND action IN (?3, ?4, ?5, ?6)",
+			 " AND outcome = ?2 AND action IN (?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_AUDIT_NEXT_SEQ] = "SELECT coalesce(min(seq), 0) FROM audit WHERE object = ?1"
+			 " AND outcome = ?2 AND action IN (?3, ?4, ?5, ?6, ?7, ?8) AND seq > ?9",
     [S_AUDIT_GET] = "SELECT " AUDIT_COLS " FROM audit WHERE seq = ?1",
     [S_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit"
 		      " WHERE (?1 IS NULL OR actor = ?1)"
@@ -1014,6 +1023,9 @@ static cv_status sq_user_insert(void *be, const cv_user_rec *r, cv_err *err)
 	sqlite3_bind_blob(s, 19, r->key_box, sizeof(r->key_box), SQLITE_STATIC);
 	sqlite3_bind_text(s, 20, r->created, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 21, r->keys_seq);
+	sqlite3_bind_text(s, 22, r->expires, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 23, r->self_sig, r->has_self_sig ? sizeof(r->self_sig) : 0,
+			  SQLITE_STATIC);
 	return run(st, s, "adding a user", err);
 }
 
@@ -1055,6 +1067,18 @@ static cv_status sq_user_update_keys(void *be, const cv_user_rec *r, cv_err *err
 	return res;
 }
 
+/* A self_sig column: a BLOB of 64 bytes (*has 1) or of none (*has 0). */
+static int col_self_sig(sqlite3_stmt *s, int col, uint8_t out[crypto_sign_BYTES], int *has)
+{
+	*has = 0;
+	if (sqlite3_column_type(s, col) == SQLITE_BLOB && sqlite3_column_bytes(s, col) == 0)
+		return 0;
+	if (col_blob(s, col, out, crypto_sign_BYTES) != 0)
+		return -1;
+	*has = 1;
+	return 0;
+}
+
 /* Fills r from a users row; -1 when a column is not of its documented
  * type and size (a damaged or edited row). */
 static int read_user(sqlite3_stmt *s, cv_user_rec *r)
@@ -1073,7 +1097,9 @@ static int read_user(sqlite3_stmt *s, cv_user_rec *r)
 	    col_blob(s, 17, r->key_nonce, sizeof(r->key_nonce)) ||
 	    col_blob(s, 18, r->key_box, sizeof(r->key_box)) ||
 	    col_text(s, 19, r->created, sizeof(r->created)) ||
-	    sqlite3_column_type(s, 20) != SQLITE_INTEGER)
+	    sqlite3_column_type(s, 20) != SQLITE_INTEGER ||
+	    col_text(s, 21, r->expires, sizeof(r->expires)) ||
+	    col_self_sig(s, 22, r->self_sig, &r->has_self_sig))
 		return -1;
 	r->keys_seq = sqlite3_column_int64(s, 20);
 	r->cert_seq = sqlite3_column_int64(s, 6);
@@ -1337,6 +1363,9 @@ static cv_status sq_user_update_identity(void *be, const cv_user_rec *r, cv_err 
 	sqlite3_bind_int64(s, 5, r->cert_seq);
 	sqlite3_bind_int64(s, 6, r->creator_id);
 	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r->expires, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 9, r->self_sig, r->has_self_sig ? sizeof(r->self_sig) : 0,
+			  SQLITE_STATIC);
 	return run(st, s, "replacing a user's keys", err);
 }
 
@@ -1355,6 +1384,9 @@ static cv_status sq_history_insert(void *be, const cv_user_rec *r, int64_t retir
 	sqlite3_bind_int64(s, 6, r->creator_id);
 	sqlite3_bind_blob(s, 7, r->cert_sig, sizeof(r->cert_sig), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, retired_seq);
+	sqlite3_bind_text(s, 9, r->expires, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, r->self_sig, r->has_self_sig ? sizeof(r->self_sig) : 0,
+			  SQLITE_STATIC);
 	return run(st, s, "keeping a retired key", err);
 }
 
@@ -1386,7 +1418,9 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 		    col_text(s, 2, r->role, sizeof(r->role)) ||
 		    col_blob(s, 3, r->box_pk, sizeof(r->box_pk)) ||
 		    col_blob(s, 4, r->sign_pk, sizeof(r->sign_pk)) ||
-		    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)))
+		    col_blob(s, 7, r->cert_sig, sizeof(r->cert_sig)) ||
+		    col_text(s, 8, r->expires, sizeof(r->expires)) ||
+		    col_self_sig(s, 9, r->self_sig, &r->has_self_sig))
 			res =
 			    cv_fail(err, CV_EINTEGRITY, "user.cert-malformed",
 				    "a key record of user #{1} is malformed (tampered or damaged)",
@@ -1950,20 +1984,24 @@ static cv_status sq_id_taken(void *be, const char *id, int *taken, cv_err *err)
 	return CV_OK;
 }
 
-static cv_status sq_audit_last_seq(void *be, const char *object, const char *outcome,
-				   const char *const *actions, size_t n_actions, int64_t *seq,
-				   cv_err *err)
+/* The largest (S_AUDIT_LAST_SEQ) or the smallest after `after`
+ * (S_AUDIT_NEXT_SEQ) seq of a row about object with outcome and one of the
+ * actions; 0 when there is none. */
+static cv_status audit_seq(struct sq *st, enum stmt_id which, const char *object,
+			   const char *outcome, const char *const *actions, size_t n_actions,
+			   int64_t after, int64_t *seq, cv_err *err)
 {
-	struct sq *st = be;
 	sqlite3_stmt *s;
 	int rc;
 
 	if (n_actions < 1 || n_actions > CV_STORE_ACTIONS_MAX)
 		return cv_err_set(err, CV_ERROR, "internal error: %zu actions in an audit query",
 				  n_actions);
-	s = stmt(st, S_AUDIT_LAST_SEQ, err);
+	s = stmt(st, which, err);
 	if (!s)
 		return CV_ERROR;
+	if (which == S_AUDIT_NEXT_SEQ)
+		sqlite3_bind_int64(s, 3 + CV_STORE_ACTIONS_MAX, after);
 	sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, outcome, -1, SQLITE_STATIC);
 	for (size_t i = 0; i < CV_STORE_ACTIONS_MAX; i++) {
@@ -1979,6 +2017,21 @@ static cv_status sq_audit_last_seq(void *be, const char *object, const char *out
 	if (rc != SQLITE_ROW)
 		return db_error(st, rc, "reading the audit log", err);
 	return CV_OK;
+}
+
+static cv_status sq_audit_last_seq(void *be, const char *object, const char *outcome,
+				   const char *const *actions, size_t n_actions, int64_t *seq,
+				   cv_err *err)
+{
+	return audit_seq(be, S_AUDIT_LAST_SEQ, object, outcome, actions, n_actions, 0, seq, err);
+}
+
+static cv_status sq_audit_next_seq(void *be, const char *object, const char *outcome,
+				   const char *const *actions, size_t n_actions, int64_t after,
+				   int64_t *seq, cv_err *err)
+{
+	return audit_seq(be, S_AUDIT_NEXT_SEQ, object, outcome, actions, n_actions, after, seq,
+			 err);
 }
 
 const struct cv_store_ops cv_store_sqlite_ops = {
@@ -2009,6 +2062,7 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .row_commits = sq_row_commits,
     .row_each = sq_row_each,
     .audit_last_seq = sq_audit_last_seq,
+    .audit_next_seq = sq_audit_next_seq,
     .audit_get = sq_audit_get,
     .audit_each = sq_audit_each,
     .vkey_put = sq_vkey_put,

@@ -1,5 +1,6 @@
 /*
- * vault.c - commands: process hardening, creating and opening vaults, and logging in.
+ * vault.c - commands: process hardening, creating and opening vaults, and logging in
+ * (an account awaiting its enrolment is refused).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,7 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	if (st == CV_OK)
 		st = cv_user_kdf_set_default(v, &params, err);
 	if (st == CV_OK)
-		st = cv_user_create(v, 1, admin, CV_ROLE_ADMIN, pass, passlen, &params, NULL, NULL,
-				    &s.me, &s.kh, err);
+		st = cv_user_create(v, admin, pass, passlen, &params, &s.me, &s.kh, err);
 	if (st == CV_OK)
 		st = cv_recovery_generate(recovery_code, rpk, err);
 	memcpy(v->recovery_pk, rpk, sizeof(rpk));
@@ -203,50 +203,6 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
 	return orig;
 }
 
-/* A quick check that the user's record is the one the log last wrote: an
- * older copy put back (say, "active" before a disable) is refused.  The full
- * chain is checked by `audit verify`. */
-static cv_status match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
-{
-	const char *set_identity[] = {cv_action_name(CV_ACT_USER_ADD),
-				      cv_action_name(CV_ACT_USER_RESET)};
-	const char *set_status[] = {cv_action_name(CV_ACT_USER_ADD),
-				    cv_action_name(CV_ACT_USER_DISABLE)};
-	const char *set_keys[] = {cv_action_name(CV_ACT_USER_ADD),
-				  cv_action_name(CV_ACT_USER_RESET),
-				  cv_action_name(CV_ACT_USER_PASSWD)};
-	const char *ok = cv_outcome_name(CV_OUT_OK);
-	char object[CV_NAME_MAX + 8], at[24], logged[24];
-	int64_t identity = 0, status = 0, keys = 0, mine = 0, theirs = 0;
-	cv_status st;
-
-	snprintf(object, sizeof(object), "user:%s", r->name);
-	st = cv_store_audit_last_seq(v->st, object, ok, set_identity, 2, &identity, err);
-	if (st == CV_OK)
-		st = cv_store_audit_last_seq(v->st, object, ok, set_status, 2, &status, err);
-	if (st == CV_OK)
-		st = cv_store_audit_last_seq(v->st, object, ok, set_keys, 3, &keys, err);
-	if (st != CV_OK)
-		return st;
-	/* The first admin, made by vault.init (row 1), has no user.* row. */
-	identity = identity ? identity : 1;
-	status = status ? status : 1;
-	keys = keys ? keys : 1;
-	if (status != r->status_seq)
-		mine = r->status_seq, theirs = status;
-	else if (identity != r->cert_seq)
-		mine = r->cert_seq, theirs = identity;
-	else if (keys != r->keys_seq)
-		mine = r->keys_seq, theirs = keys;
-	if (mine || theirs)
-		return cv_fail(err, CV_EINTEGRITY, "users.mismatch",
-			       "the record of user '{1}' does not match the log (changed at row "
-			       "{2}, the log says row {3}): an old copy of it was put back; run "
-			       "'casevault audit verify' and restore from a backup",
-			       r->name, cv_num(at, mine), cv_num(logged, theirs));
-	return CV_OK;
-}
-
 cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
 		   cv_session **out, cv_err *err)
 {
@@ -278,15 +234,26 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	if (st != CV_OK)
 		goto fail;
 	st = cv_user_verify(v, &s->me, err);
+	/* A quick check that the record is the one the log last wrote: an
+	 * older copy put back (say, "active" before a disable) is refused.
+	 * The full chain is checked by `audit verify`. */
 	if (st == CV_OK)
-		st = match_log(v, &s->me, err);
+		st = cv_user_match_log(v, &s->me, err);
 	if (st == CV_EINTEGRITY) {
 		st = login_failed(v, user, CV_CODE_AUTH_UNVERIFIED, err);
 		goto fail;
 	}
 	if (st != CV_OK)
 		goto fail;
-	if (strcmp(s->me.status, "active") != 0) {
+	if (cv_word_parse(&cv_user_states, s->me.status) == CV_USER_PENDING) {
+		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_PENDING,
+			"user '{1}' has not enrolled yet; run 'casevault enrol' with the code "
+			"from your admin",
+			user);
+		st = login_failed(v, user, CV_CODE_AUTH_PENDING, err);
+		goto fail;
+	}
+	if (cv_word_parse(&cv_user_states, s->me.status) != CV_USER_ACTIVE) {
 		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_DISABLED,
 			"user '{1}' is disabled; ask an admin", user);
 		st = login_failed(v, user, CV_CODE_AUTH_DISABLED, err);

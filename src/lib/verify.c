@@ -169,17 +169,28 @@ static int is_unsigned_row(const cv_audit_rec *r)
 {
 	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,	   CV_CODE_AUTH_MALFORMED,
 					  CV_CODE_AUTH_UNVERIFIED, CV_CODE_AUTH_DISABLED,
-					  CV_CODE_AUTH_PASSPHRASE, CV_CODE_AUTH_KEYS};
-	int known = 0;
+					  CV_CODE_AUTH_PASSPHRASE, CV_CODE_AUTH_KEYS,
+					  CV_CODE_AUTH_PENDING};
+	/* A failed enrolment: no key of the user's is at hand either. */
+	static const char *const enrol_why[] = {
+	    CV_CODE_AUTH_UNKNOWN,  CV_CODE_AUTH_MALFORMED,    CV_CODE_AUTH_UNVERIFIED,
+	    CV_CODE_AUTH_DISABLED, CV_CODE_ENROL_MISTYPED,    CV_CODE_ENROL_CODE,
+	    CV_CODE_ENROL_EXPIRED, CV_CODE_ENROL_NOT_PENDING, CV_CODE_ENROL_FAILED};
+	int known = 0, action = cv_word_parse(&cv_actions, r->action);
 
 	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_DENIED)) == 0 &&
 	    strcmp(r->detail, CV_CODE_POLICY_ROLE) == 0)
-		return cv_word_parse(&cv_actions, r->action) > CV_ACT_CASE_READ;
+		return action > CV_ACT_CASE_READ;
 	if (strncmp(r->object, "user:", 5) != 0 || strcmp(r->object + 5, r->actor) != 0)
 		return 0;
-	if (strcmp(r->action, cv_action_name(CV_ACT_LOGIN)) != 0 ||
+	if ((action != CV_ACT_LOGIN && action != CV_ACT_USER_ENROL) ||
 	    strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) == 0)
 		return 0;
+	if (action == CV_ACT_USER_ENROL) {
+		for (size_t i = 0; i < ARRAY_SIZE(enrol_why); i++)
+			known |= strcmp(r->detail, enrol_why[i]) == 0;
+		return known;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(why); i++)
 		known |= strcmp(r->detail, why[i]) == 0;
 	return known;
@@ -196,8 +207,10 @@ static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r)
 	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) != 0 ||
 	    strncmp(r->object, "user:", 5) != 0)
 		return;
-	identity = a == CV_ACT_USER_ADD || a == CV_ACT_USER_RESET;
-	status = a == CV_ACT_USER_ADD || a == CV_ACT_USER_DISABLE;
+	identity = a == CV_ACT_USER_ADD || a == CV_ACT_USER_RESET || a == CV_ACT_USER_ENROL ||
+		   a == CV_ACT_USER_ROTATE;
+	status = a == CV_ACT_USER_ADD || a == CV_ACT_USER_RESET || a == CV_ACT_USER_ENROL ||
+		 a == CV_ACT_USER_DISABLE;
 	keys = identity || a == CV_ACT_USER_PASSWD;
 	if (!(identity || status || keys) || !(sg = find_signer(c, r->object + 5)))
 		return;

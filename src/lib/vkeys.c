@@ -365,3 +365,26 @@ cv_status cv_vkeys_deliver(cv_session *s, cv_keyholder *recovery, int *delivered
 	free(who);
 	return st;
 }
+
+cv_status cv_vkeys_rekey(cv_vault *v, cv_keyholder *from, const cv_user_rec *to,
+			 cv_keyholder *sender, cv_err *err)
+{
+	const char *name = role_key(cv_user_role(to));
+	uint8_t *key = NULL;
+	cv_key_copy c;
+	cv_status st;
+
+	if (!name)
+		return CV_OK;
+	st = cv_store_vkey_get(v->st, name, to->id, &c, err);
+	if (st == CV_ENOTFOUND) { /* not delivered yet: nothing to move */
+		cv_err_clear(err);
+		return CV_OK;
+	}
+	if (st == CV_OK)
+		st = open_copy(v, name, to->name, &c, from, &key, err);
+	if (st == CV_OK)
+		st = give(v, name, key, to, to->id, sender, err);
+	sodium_free(key);
+	return st;
+}

@@ -32,6 +32,12 @@ cv_status cv_vkeys_create(cv_vault *v, cv_keyholder *admin_kh,
  * the first admin's signature.  CV_EINTEGRITY when missing or altered. */
 cv_status cv_vkeys_public(cv_vault *v, uint8_t stats_pk[crypto_box_PUBLICKEYBYTES],
 			  uint8_t index_commit[CV_HASH_LEN], cv_err *err);
+/* After an enrolment or a key rotation: re-makes to->id's copies of the
+ * vault keys, opened with `from` (the enrolment code's key, or the user's
+ * previous key), as copies to to's new box key sent by `sender` (to's new
+ * key holder); a key with no copy is skipped. */
+cv_status cv_vkeys_rekey(cv_vault *v, cv_keyholder *from, const cv_user_rec *to,
+			 cv_keyholder *sender, cv_err *err);
 /*
  * cv_vkey_open - open the session user's copy of key `name` (the index key
  * for a counselor, the stats secret key for a supervisor) into

@@ -18,7 +18,7 @@ VOCAB(cv_roles, "counselor", "supervisor", "admin");
 VOCAB(cv_outcomes, "ok", "denied", "failed");
 VOCAB(cv_rec_types, "consent", "note", "test", "referral", "followup", "watch", "crisis");
 VOCAB(cv_case_states, "open", "closed", "shredded");
-VOCAB(cv_user_states, "active", "disabled");
+VOCAB(cv_user_states, "active", "disabled", "pending");
 VOCAB(cv_note_kinds, "session", "analysis", "outcome", "contact", "addendum");
 VOCAB(cv_note_states, "draft", "final");
 VOCAB(cv_ref_states, "referred", "contacted", "accepted", "declined", "completed");
@@ -40,7 +40,7 @@ VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "u
       "case.handover", "case.shred", "consent.record", "consent.withdraw", "note.add", "note.edit",
       "note.finalize", "note.amend", "note.show", "test.add", "referral.add", "referral.update",
       "referral.list", "watch.add", "watch.list", "watch.done", "audit.log", "audit.verify",
-      "audit.checkpoint", "vkey.share", "vault.keys");
+      "audit.checkpoint", "vkey.share", "vault.keys", "user.enrol", "user.rotate");
 
 const char *cv_word(const cv_vocab *v, int i)
 {

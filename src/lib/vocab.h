@@ -61,7 +61,7 @@ typedef enum cv_rec_type {
 } cv_rec_type;
 
 typedef enum cv_case_state { CV_CASE_OPEN = 1, CV_CASE_CLOSED, CV_CASE_SHREDDED } cv_case_state;
-typedef enum cv_user_state { CV_USER_ACTIVE = 1, CV_USER_DISABLED } cv_user_state;
+typedef enum cv_user_state { CV_USER_ACTIVE = 1, CV_USER_DISABLED, CV_USER_PENDING } cv_user_state;
 
 typedef enum cv_note_kind {
 	CV_KIND_SESSION = 1,
@@ -127,6 +127,16 @@ enum {
 #define CV_CODE_AUTH_PASSPHRASE "auth.wrong-passphrase"
 #define CV_CODE_AUTH_KEYS "auth.keys-mismatch"
 #define CV_CODE_POLICY_ROLE "policy.role"
+/* A login refused because the account awaits its enrolment. */
+#define CV_CODE_AUTH_PENDING "auth.pending"
+/* Failed enrolments (unsigned user.enrol rows, docs/FORMAT.md §7.5): the
+ * code is mistyped, is not this account's, has expired; the account has
+ * no enrolment pending; or the enrolment failed otherwise. */
+#define CV_CODE_ENROL_MISTYPED "enrol.mistyped"
+#define CV_CODE_ENROL_CODE "enrol.code"
+#define CV_CODE_ENROL_EXPIRED "enrol.expired"
+#define CV_CODE_ENROL_NOT_PENDING "enrol.not-pending"
+#define CV_CODE_ENROL_FAILED "enrol.failed"
 
 /* Shorthands for the common tables. */
 #define cv_action_name(a) cv_word(&cv_actions, (int)(a))
