@@ -793,23 +793,47 @@ static struct tracked *find_tracked(struct tracked *t, int n, const char *name)
 	return NULL;
 }
 
+/* §7.5: the actions a refusal by role before login may name: those of §8
+ * after case.read, the ones a command asks for. */
+static int role_refusable(const char *action)
+{
+	static const char *const acts[] = {
+	    "user.add",		"user.list",	    "user.passwd",   "user.disable",
+	    "user.reset",	"config.set",	    "config.get",    "case.open",
+	    "case.list",	"case.find",	    "case.show",     "case.close",
+	    "case.reopen",	"case.share",	    "case.handover", "case.shred",
+	    "consent.record",	"consent.withdraw", "note.add",	     "note.edit",
+	    "note.finalize",	"note.amend",	    "note.show",     "test.add",
+	    "referral.add",	"referral.update",  "referral.list", "watch.add",
+	    "watch.list",	"watch.done",	    "audit.log",     "audit.verify",
+	    "audit.checkpoint", "vkey.share",	    "vault.keys",    "user.enrol",
+	    "user.rotate"};
+
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (!strcmp(action, acts[i]))
+			return 1;
+	return 0;
+}
+
 /* §7.5: a failed login or enrolment, or a refusal by role before login,
  * the only rows that need no checkpoint (and, for a failed login or
  * enrolment, no existing, active actor). */
 static int failed_login(const char *const f[6])
 {
-	static const char *const why[] = {
-	    "auth.unknown-user", "auth.record-malformed", "auth.record-unverified",
-	    "auth.disabled",	 "auth.wrong-passphrase", "auth.keys-mismatch",
-	    "auth.pending"};
+	static const char *const why[] = {"auth.unknown-user",	    "auth.record-malformed",
+					  "auth.record-unverified", "auth.disabled",
+					  "auth.wrong-passphrase",  "auth.keys-mismatch",
+					  "auth.pending",	    "auth.vault-key"};
 	static const char *const enrol_why[] = {
 	    "auth.unknown-user", "auth.record-malformed", "auth.record-unverified",
 	    "auth.disabled",	 "enrol.mistyped",	  "enrol.code",
 	    "enrol.expired",	 "enrol.not-pending",	  "enrol.failed"};
 	int enrol = !strcmp(f[2], "user.enrol");
 
+	/* A refusal by role before login: of an action after case.read in
+	 * the action list (§8), the ones a session is needed for. */
 	if (!strcmp(f[4], "denied") && !strcmp(f[5], "policy.role"))
-		return 1;
+		return role_refusable(f[2]);
 	if ((strcmp(f[2], "login") && !enrol) || !strcmp(f[4], "ok") || strncmp(f[3], "user:", 5) ||
 	    strcmp(f[3] + 5, f[1]))
 		return 0;
@@ -852,6 +876,9 @@ static int add_commits(const char *rows, int64_t seq)
 			return -1;
 		*c1 = *c2 = '\0';
 		memcpy(k.table, item, (size_t)(c1 - item) + 1);
+		/* A rowid is plain decimal: digits only, no sign, no spaces. */
+		if (!c1[1] || strspn(c1 + 1, "0123456789") != strlen(c1 + 1))
+			return -1;
 		k.rowid = strtoll(c1 + 1, NULL, 10);
 		k.seq = seq;
 		if (!strcmp(c2 + 1, "-"))
@@ -936,8 +963,9 @@ static void stored_row_hash(sqlite3_stmt *s, const char *table, uint8_t out[HASH
  * that the log did not delete exists.  0, or -1 after naming the row. */
 static int verify_rows(void)
 {
-	sqlite3_stmt *t = prep("SELECT name FROM sqlite_schema WHERE type = 'table' AND"
-			       " name NOT LIKE 'sqlite%' AND name <> 'audit' ORDER BY name");
+	sqlite3_stmt *t =
+	    prep("SELECT name FROM sqlite_schema WHERE type = 'table' AND"
+		 " name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'audit' ORDER BY name");
 	size_t seen = 0;
 	int rc = 0;
 

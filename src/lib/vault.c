@@ -281,8 +281,12 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 		if (st == CV_EINTEGRITY) {
 			char why[CV_ERR_CODE_MAX];
 
+			/* The row carries a code of the unsigned set (the
+			 * session's keys sign nothing yet); the caller is told
+			 * which copy failed. */
 			snprintf(why, sizeof(why), "%s", err->code);
-			st = login_failed(v, user, why, err);
+			st = login_failed(v, user, CV_CODE_AUTH_VKEY, err);
+			snprintf(err->code, sizeof(err->code), "%s", why);
 		}
 	}
 	if (st != CV_OK)

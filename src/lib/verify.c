@@ -170,7 +170,7 @@ static int is_unsigned_row(const cv_audit_rec *r)
 	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,	   CV_CODE_AUTH_MALFORMED,
 					  CV_CODE_AUTH_UNVERIFIED, CV_CODE_AUTH_DISABLED,
 					  CV_CODE_AUTH_PASSPHRASE, CV_CODE_AUTH_KEYS,
-					  CV_CODE_AUTH_PENDING};
+					  CV_CODE_AUTH_PENDING,	   CV_CODE_AUTH_VKEY};
 	/* A failed enrolment: no key of the user's is at hand either. */
 	static const char *const enrol_why[] = {
 	    CV_CODE_AUTH_UNKNOWN,  CV_CODE_AUTH_MALFORMED,    CV_CODE_AUTH_UNVERIFIED,

@@ -126,6 +126,7 @@ enum {
 #define CV_CODE_AUTH_DISABLED "auth.disabled"
 #define CV_CODE_AUTH_PASSPHRASE "auth.wrong-passphrase"
 #define CV_CODE_AUTH_KEYS "auth.keys-mismatch"
+#define CV_CODE_AUTH_VKEY "auth.vault-key"
 #define CV_CODE_POLICY_ROLE "policy.role"
 /* A login refused because the account awaits its enrolment. */
 #define CV_CODE_AUTH_PENDING "auth.pending"
