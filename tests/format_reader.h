@@ -856,7 +856,20 @@ struct commit {
 static struct commit *commits;
 static size_t ncommits;
 
-static int add_commits(const char *rows, int64_t seq)
+/* §7.6: only a successful user.disable (vault_keys, grants) or case.shred
+ * (records, grants) may commit to deleting a row. */
+static int may_delete(const char *action, const char *outcome, const char *table)
+{
+	if (strcmp(outcome, "ok"))
+		return 0;
+	if (!strcmp(action, "user.disable"))
+		return !strcmp(table, "vault_keys") || !strcmp(table, "grants");
+	if (!strcmp(action, "case.shred"))
+		return !strcmp(table, "records") || !strcmp(table, "grants");
+	return 0;
+}
+
+static int add_commits(const char *rows, int64_t seq, const char *action, const char *outcome)
 {
 	const char *p = rows;
 
@@ -881,10 +894,12 @@ static int add_commits(const char *rows, int64_t seq)
 			return -1;
 		k.rowid = strtoll(c1 + 1, NULL, 10);
 		k.seq = seq;
-		if (!strcmp(c2 + 1, "-"))
+		if (!strcmp(c2 + 1, "-")) {
+			if (!may_delete(action, outcome, k.table))
+				return -1;
 			k.deleted = 1;
-		else if (strlen(c2 + 1) != 2 * HASH_LEN ||
-			 sodium_hex2bin(k.hash, HASH_LEN, c2 + 1, 2 * HASH_LEN, NULL, NULL, NULL))
+		} else if (strlen(c2 + 1) != 2 * HASH_LEN ||
+			   sodium_hex2bin(k.hash, HASH_LEN, c2 + 1, 2 * HASH_LEN, NULL, NULL, NULL))
 			return -1;
 		/* Replace an earlier commitment to the same row (rows are few). */
 		for (size_t i = 0; i < ncommits; i++)
@@ -1052,7 +1067,7 @@ static int64_t verify_log(struct log_stats *st)
 			bad = seq;
 			break;
 		}
-		if (f[6][0] && (failed_login(f) || add_commits(f[6], seq) != 0)) {
+		if (f[6][0] && (failed_login(f) || add_commits(f[6], seq, f[2], f[4]) != 0)) {
 			st->why = "row commitments where none may be, or malformed";
 			bad = seq;
 			break;

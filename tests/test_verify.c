@@ -388,8 +388,9 @@ static void reseal(const char *path, int64_t from)
  * "checkpoint", signed with actor's real key), chained to the row before
  * it; returns its seq.
  */
-static int64_t append(const char *path, const char *actor, const char *action, const char *object,
-		      const char *outcome, const char *detail)
+static int64_t append_rows(const char *path, const char *actor, const char *action,
+			   const char *object, const char *outcome, const char *detail,
+			   const char *rows)
 {
 	int64_t seq = q_int(path, "SELECT max(seq) FROM audit") + 1;
 	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
@@ -400,9 +401,10 @@ static int64_t append(const char *path, const char *actor, const char *action, c
 			       "INSERT INTO audit (seq, time, actor, action, object,"
 			       " outcome, detail, prev_hash, hash, sig, rows) SELECT ?1,"
 			       " time, ?2, ?3, ?4, ?5, ?6, zeroblob(32), zeroblob(32),"
-			       " NULL, '' FROM audit WHERE seq = ?1 - 1",
+			       " NULL, ?7 FROM audit WHERE seq = ?1 - 1",
 			       -1, &s, NULL),
 	    SQLITE_OK);
+	sqlite3_bind_text(s, 7, rows, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
@@ -415,6 +417,12 @@ static int64_t append(const char *path, const char *actor, const char *action, c
 	sqlite3_close(db);
 	reseal(path, seq);
 	return seq;
+}
+
+static int64_t append(const char *path, const char *actor, const char *action, const char *object,
+		      const char *outcome, const char *detail)
+{
+	return append_rows(path, actor, action, object, outcome, detail, "");
 }
 
 static int64_t append_checkpoint(const char *path, const char *actor)
@@ -667,6 +675,32 @@ static void test_row_of_another_actor_inside_segment(void **state)
 	append_checkpoint(t->path, "bob");
 	expect_refused(t->path, "sam's row among bob's", k, "by 'sam' sits among rows by 'bob'",
 		       "spliced");
+}
+
+/* An insider with the file and her own keys deletes a row and signs, under
+ * her own name, a row that commits to the deletion: only user.disable and
+ * case.shred delete rows, so the claim itself is refused. */
+static void test_deletion_claimed_by_other_action(void **state)
+{
+	struct tfix *t = *state;
+	int64_t rowid = q_int(base_path, "SELECT min(rowid) FROM vault_keys");
+	char rows[64];
+	int64_t k;
+
+	assert_true(rowid > 0);
+	fresh_copy(t);
+	raw_exec(t->path, "DELETE FROM vault_keys WHERE rowid = %lld", (long long)rowid);
+	snprintf(rows, sizeof(rows), "vault_keys:%lld:-", (long long)rowid);
+	k = append_rows(t->path, "bob", "user.list", "users", "ok", "", rows);
+	append_checkpoint(t->path, "bob");
+	expect_refused(t->path, "a deletion claimed by user.list", k, "row commitments", NULL);
+	/* The same claim on a failed user.disable is no better. */
+	fresh_copy(t);
+	raw_exec(t->path, "DELETE FROM vault_keys WHERE rowid = %lld", (long long)rowid);
+	k = append_rows(t->path, "alice", "user.disable", "user:sam", "failed", "", rows);
+	append_checkpoint(t->path, "alice");
+	expect_refused(t->path, "a deletion claimed by a failed disable", k, "row commitments",
+		       NULL);
 }
 
 /* ---- the users table against the log ------------------------------------- */
@@ -1051,6 +1085,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_row_by_unknown_actor, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_row_after_actor_disabled, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_segment_signed_by_another_actor, tsetup,
+					    tteardown),
+	    cmocka_unit_test_setup_teardown(test_deletion_claimed_by_other_action, tsetup,
 					    tteardown),
 	    cmocka_unit_test_setup_teardown(test_row_of_another_actor_inside_segment, tsetup,
 					    tteardown),

@@ -233,9 +233,27 @@ static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t
 	return NULL;
 }
 
+/* Whether a successful row of this action may commit to deleting a row
+ * of table: only disabling a user (their key copies and grants) and
+ * shredding a case (its records and grants) delete anything, so a signed
+ * row that claims any other deletion is a forgery by its signer. */
+static int may_delete(const cv_audit_rec *r, const char *table)
+{
+	int action = cv_word_parse(&cv_actions, r->action);
+
+	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) != 0)
+		return 0;
+	if (action == CV_ACT_USER_DISABLE)
+		return !strcmp(table, "vault_keys") || !strcmp(table, "grants");
+	if (action == CV_ACT_CASE_SHRED)
+		return !strcmp(table, "records") || !strcmp(table, "grants");
+	return 0;
+}
+
 /* Parses the commitments of row r ("TABLE:ROWID:HEX" or "TABLE:ROWID:-",
- * space-separated) into c->commits; -1 when malformed or out of memory
- * (c->st set for the latter). */
+ * space-separated) into c->commits; -1 when malformed, when r may not
+ * delete what it says it deleted, or out of memory (c->st set for the
+ * latter). */
 static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 {
 	const char *p = r->rows;
@@ -259,11 +277,13 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 		if (*stop || num[0] == '-' || num[0] == '+')
 			return -1;
 		k.seq = r->seq;
-		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-')
+		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
+			if (!may_delete(r, k.table))
+				return -1;
 			k.deleted = 1;
-		else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
-			 sodium_hex2bin(k.hash, sizeof(k.hash), c2 + 1, 2 * CV_HASH_LEN, NULL, NULL,
-					NULL) != 0)
+		} else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
+			   sodium_hex2bin(k.hash, sizeof(k.hash), c2 + 1, 2 * CV_HASH_LEN, NULL,
+					  NULL, NULL) != 0)
 			return -1;
 		if (c->ncommits == c->capcommits) {
 			size_t cap = c->capcommits ? 2 * c->capcommits : 256;
