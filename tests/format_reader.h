@@ -856,11 +856,27 @@ struct commit {
 static struct commit *commits;
 static size_t ncommits;
 
-/* §7.6: only a successful user.disable (vault_keys, grants) or case.shred
- * (records, grants) may commit to deleting a row. */
-static int may_delete(const char *action, const char *outcome, const char *table)
+/* Whether the user named was an admin at audit row seq (§5.3). */
+static int admin_at(const char *name, int64_t seq)
 {
-	if (strcmp(outcome, "ok"))
+	sqlite3_stmt *s = prep("SELECT id FROM users WHERE name = ?1");
+	struct ident i;
+	int64_t id = -1;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id > 0 && identity_at(id, seq, &i) == 0 && !strcmp(i.role, "admin");
+}
+
+/* §7.6: only a successful user.disable (vault_keys, grants) or case.shred
+ * (records, grants), by an admin, may commit to deleting a row. */
+static int may_delete(const char *const f[6], int64_t seq, const char *table)
+{
+	const char *action = f[2];
+
+	if (strcmp(f[4], "ok") || !admin_at(f[1], seq))
 		return 0;
 	if (!strcmp(action, "user.disable"))
 		return !strcmp(table, "vault_keys") || !strcmp(table, "grants");
@@ -869,7 +885,7 @@ static int may_delete(const char *action, const char *outcome, const char *table
 	return 0;
 }
 
-static int add_commits(const char *rows, int64_t seq, const char *action, const char *outcome)
+static int add_commits(const char *rows, int64_t seq, const char *const f[6])
 {
 	const char *p = rows;
 
@@ -895,7 +911,7 @@ static int add_commits(const char *rows, int64_t seq, const char *action, const 
 		k.rowid = strtoll(c1 + 1, NULL, 10);
 		k.seq = seq;
 		if (!strcmp(c2 + 1, "-")) {
-			if (!may_delete(action, outcome, k.table))
+			if (!may_delete(f, seq, k.table))
 				return -1;
 			k.deleted = 1;
 		} else if (strlen(c2 + 1) != 2 * HASH_LEN ||
@@ -1067,7 +1083,7 @@ static int64_t verify_log(struct log_stats *st)
 			bad = seq;
 			break;
 		}
-		if (f[6][0] && (failed_login(f) || add_commits(f[6], seq, f[2], f[4]) != 0)) {
+		if (f[6][0] && (failed_login(f) || add_commits(f[6], seq, f) != 0)) {
 			st->why = "row commitments where none may be, or malformed";
 			bad = seq;
 			break;

@@ -701,6 +701,13 @@ static void test_deletion_claimed_by_other_action(void **state)
 	append_checkpoint(t->path, "alice");
 	expect_refused(t->path, "a deletion claimed by a failed disable", k, "row commitments",
 		       NULL);
+	/* A shred is an admin's: one signed by a supervisor is refused. */
+	fresh_copy(t);
+	raw_exec(t->path, "DELETE FROM vault_keys WHERE rowid = %lld", (long long)rowid);
+	snprintf(rows, sizeof(rows), "grants:%lld:-", (long long)1);
+	k = append_rows(t->path, "sam", "case.shred", "case:C-AAAAA", "ok", "", rows);
+	append_checkpoint(t->path, "sam");
+	expect_refused(t->path, "a shred signed by a supervisor", k, "row commitments", NULL);
 }
 
 /* ---- the users table against the log ------------------------------------- */

@@ -74,6 +74,7 @@ struct ident {
 	int64_t cert_seq;
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 	int ok;
+	int role; /* cv_role, as the certificate says */
 };
 
 struct signer {
@@ -138,6 +139,7 @@ static cv_status add_signer(struct verify_ctx *c, const cv_user_rec *r)
 			return cv_err_set(c->err, CV_ERROR, "out of memory");
 		n->ids = ids;
 		ids[n->nids].cert_seq = cert.cert_seq;
+		ids[n->nids].role = cv_user_role(&cert);
 		memcpy(ids[n->nids].pk, cert.sign_pk, sizeof(ids->pk));
 		ids[n->nids].ok = cv_user_cert_verify(c->v, &cert, &ignored) == CV_OK;
 		n->nids++;
@@ -233,15 +235,27 @@ static const uint8_t *signer_key(struct verify_ctx *c, const char *name, int64_t
 	return NULL;
 }
 
+/* The role of the verified identity `name` held at audit row seq, or -1. */
+static int signer_role(struct verify_ctx *c, const char *name, int64_t seq)
+{
+	struct signer *sg = find_signer(c, name);
+
+	for (size_t i = 0; sg && i < sg->nids; i++)
+		if (sg->ids[i].cert_seq <= seq)
+			return sg->ids[i].ok ? sg->ids[i].role : -1;
+	return -1;
+}
+
 /* Whether a successful row of this action may commit to deleting a row
- * of table: only disabling a user (their key copies and grants) and
- * shredding a case (its records and grants) delete anything, so a signed
- * row that claims any other deletion is a forgery by its signer. */
-static int may_delete(const cv_audit_rec *r, const char *table)
+ * of table: only an admin disabling a user (their key copies and grants)
+ * or shredding a case (its records and grants) deletes anything, so a
+ * signed row that claims any other deletion is a forgery by its signer. */
+static int may_delete(struct verify_ctx *c, const cv_audit_rec *r, const char *table)
 {
 	int action = cv_word_parse(&cv_actions, r->action);
 
-	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) != 0)
+	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_OK)) != 0 ||
+	    signer_role(c, r->actor, r->seq) != CV_ROLE_ADMIN)
 		return 0;
 	if (action == CV_ACT_USER_DISABLE)
 		return !strcmp(table, "vault_keys") || !strcmp(table, "grants");
@@ -278,7 +292,7 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 			return -1;
 		k.seq = r->seq;
 		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
-			if (!may_delete(r, k.table))
+			if (!may_delete(c, r, k.table))
 				return -1;
 			k.deleted = 1;
 		} else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
