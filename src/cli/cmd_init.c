@@ -63,9 +63,10 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr,
 		"\nWrite it on paper now and keep it offline, in the school safe. It is needed\n"
-		"to hand over a departed counselor's cases, to reset a forgotten passphrase and\n"
-		"to destroy records at the end of retention. Anyone who holds it and the vault\n"
-		"file can decrypt every case: never store it in a file, mail or chat.\n");
+		"to deliver the vault keys to the first counselor and supervisor, to hand over\n"
+		"a departed counselor's cases, to reset a forgotten passphrase and to destroy\n"
+		"records at the end of retention. Anyone who holds it and the vault file can\n"
+		"decrypt every case: never store it in a file, mail or chat.\n");
 	sodium_free(code);
 	return CV_OK;
 }
