@@ -183,6 +183,20 @@ static void test_set_again_replaces(void **state)
 	set_ok(a, "timezone", "Etc/UTC");
 	set_ok(a, "timezone", "Asia/Shanghai");
 	list_ok(a, &l);
+	assert_string_equal(l.s[idx("timezone")].value, "Asia/Shanghai");
+	/* An empty time zone is the system's again; an empty number is not
+	 * a value. */
+	set_ok(a, "timezone", "");
+	list_ok(a, &l);
+	assert_string_equal(l.s[idx("timezone")].value, "");
+	{
+		cv_err err = {0};
+
+		assert_int_equal(cv_config_set(a, "adult_age", "", &err), CV_EUSAGE);
+		assert_string_equal(err.code, "field.empty");
+	}
+	set_ok(a, "timezone", "Asia/Shanghai");
+	list_ok(a, &l);
 	logout(a);
 	assert_string_equal(l.s[idx("adult_age")].value, "1");
 	assert_string_equal(l.s[idx("archive_days")].value, "365");

@@ -28,7 +28,12 @@ cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_e
 	if (!id)
 		st = cv_fail(err, CV_EUSAGE, "config.unknown",
 			     "no setting '{1}'; see 'casevault config list'", name ? name : "");
-	else if (value && (st = cv_field_check("value", value, sizeof(r.value) - 1, err)) != CV_OK)
+	else if (!value)
+		st = cv_fail(err, CV_EUSAGE, "field.empty", "{1} is empty; give a value", "value");
+	/* An empty time zone puts the system's zone back; no other setting
+	 * may be empty (cv_setting_check refuses it as out of range). */
+	else if ((*value || id != CV_SET_TIMEZONE) &&
+		 (st = cv_field_check("value", value, sizeof(r.value) - 1, err)) != CV_OK)
 		;
 	else
 		st = cv_setting_check(id, value, err);
