@@ -398,6 +398,41 @@ static void test_tampered_stats_refused(void **state)
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
 }
 
+/* A shredded case is not counted; its tombstone is skipped, not refused. */
+static void test_shredded_skipped(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	cv_stats_result *r;
+	char id[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	q_text(f->path, id, sizeof(id), "SELECT max(id) FROM cases WHERE status = 'open'");
+	assert_int_equal(cv_case_shred(a, id, "retention period ended", recovery, &err), CV_OK);
+	r = export_ok(f->v, 5);
+	assert_int_equal(cv_stats_cases(r), NCASES - 1);
+	assert_int_equal(cv_sdc_value(cv_stats_model(r), CV_STATS_T_OPENED, 0,
+				      cv_stats_model(r)->tables[CV_STATS_T_OPENED].ncols),
+			 NCASES - 1);
+	cv_stats_free(r);
+}
+
+/* A release row deleted to allow a second export of its period is caught
+ * by the log's row commitments. */
+static void test_deleted_release_detected(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r = export_ok(f->v, 5);
+	cv_audit_report rep = {0};
+	cv_session *s;
+	cv_err err = {0};
+
+	cv_stats_free(r);
+	raw_sql(f->path, "DELETE FROM stats_releases");
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_EINTEGRITY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +443,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusals, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_case_key, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tampered_stats_refused, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
 	};
 
 	if (cv_init(NULL) != CV_OK)
