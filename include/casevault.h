@@ -722,13 +722,18 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
  * attributes alone (the stats key: no case key is unsealed, no content
  * read), builds the linked tables, protects them with threshold k
  * (CV_EUSAGE below 3) and, in one transaction, records the release and
- * logs it.  *out receives the export (free with cv_stats_free).
- * CV_EDENIED "stats.overlap" when an earlier release meets the period;
- * CV_EDENIED when the tables cannot be protected; CV_EINTEGRITY when a
- * case's row or attributes fail verification (nothing is released).
+ * logs it.  epsilon (NULL: none) is a decimal ("0.5"): each student then
+ * counts once, discrete Laplace noise is added to every table with an
+ * equal share of it, and suppression looks only at the noisy counts
+ * (docs/STATISTICS.md); CV_EUSAGE when it is malformed, CV_EDENIED when
+ * it exceeds the budget of a release.  *out receives the export (free
+ * with cv_stats_free).  CV_EDENIED "stats.overlap" when an earlier
+ * release meets the period; CV_EDENIED when the tables cannot be
+ * protected; CV_EINTEGRITY when a case's row or attributes fail
+ * verification (nothing is released).
  */
 cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
-			  cv_stats_result **out, cv_err *err);
+			  const char *epsilon, cv_stats_result **out, cv_err *err);
 
 /* Writes r to fp as CSV (RFC 4180) or JSON (schema "casevault-stats-1");
  * CV_ERROR when fp cannot be written. */

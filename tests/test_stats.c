@@ -127,7 +127,7 @@ static cv_stats_result *export_ok(cv_vault *v, int k)
 	cv_stats_result *r = NULL;
 	cv_err err = {0};
 
-	if (cv_stats_export(s, truth.from, truth.to, k, &r, &err) != CV_OK)
+	if (cv_stats_export(s, truth.from, truth.to, k, NULL, &r, &err) != CV_OK)
 		fail_msg("stats export failed: %s", err.msg);
 	logout(s);
 	return r;
@@ -280,17 +280,17 @@ static void test_overlap_refused(void **state)
 	cv_err err = {0};
 
 	cv_stats_free(r);
-	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 7, &r2, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 7, NULL, &r2, &err), CV_EDENIED);
 	assert_string_equal(err.code, "stats.overlap");
 	assert_null(r2);
 	/* A longer period that contains it too: from a year before. */
 	snprintf(earlier, sizeof(earlier), "%04d%.3s", atoi(truth.from) - 1, truth.from + 4);
-	assert_int_equal(cv_stats_export(s, earlier, truth.to, 5, &r2, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(s, earlier, truth.to, 5, NULL, &r2, &err), CV_EDENIED);
 	assert_string_equal(err.code, "stats.overlap");
-	assert_int_equal(cv_stats_export(s, "2000-01", "2002-01", 5, &r2, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_export(s, "2000-01", "2002-01", 5, NULL, &r2, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "stats.period"); /* over 24 months */
 	/* A disjoint period is released (nothing in it: every table withheld). */
-	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, &r2, &err), CV_OK);
+	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, NULL, &r2, &err), CV_OK);
 	assert_int_equal(cv_stats_cases(r2), 0);
 	for (size_t t = 0; t < CV_STATS_NTABLES; t++)
 		assert_true(cv_stats_model(r2)->tables[t].withheld);
@@ -310,19 +310,19 @@ static void test_refusals(void **state)
 	cv_stats_result *r = NULL;
 	cv_err err = {0};
 
-	assert_int_equal(cv_stats_export(c, truth.from, truth.to, 5, &r, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(c, truth.from, truth.to, 5, NULL, &r, &err), CV_EDENIED);
 	assert_string_equal(err.code, "policy.role");
-	assert_int_equal(cv_stats_export(a, truth.from, truth.to, 5, &r, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(a, truth.from, truth.to, 5, NULL, &r, &err), CV_EDENIED);
 	assert_null(r);
 	assert_int_equal(audit_rows(f->path, "carol", "stats.export", "denied", "stats"), 1);
 	assert_int_equal(audit_rows(f->path, "alice", "stats.export", "denied", "stats"), 1);
 	assert_int_equal(cv_may(f->v, "carol", CV_ACT_STATS_EXPORT, NULL, &err), CV_EDENIED);
 	assert_int_equal(cv_may(f->v, "sam", CV_ACT_STATS_EXPORT, NULL, &err), CV_OK);
 
-	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 2, &r, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 2, NULL, &r, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "stats.k");
-	assert_int_equal(cv_stats_export(s, "2026-13", truth.to, 5, &r, &err), CV_EUSAGE);
-	assert_int_equal(cv_stats_export(s, truth.to, "2000-01", 5, &r, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_export(s, "2026-13", truth.to, 5, NULL, &r, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_export(s, truth.to, "2000-01", 5, NULL, &r, &err), CV_EUSAGE);
 	assert_null(r);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
 }
@@ -393,7 +393,8 @@ static void test_tampered_stats_refused(void **state)
 	raw_sql(f->path, "UPDATE cases SET stats_box = (SELECT stats_box FROM cases ORDER BY id"
 			 " DESC LIMIT 1) WHERE id = (SELECT min(id) FROM cases)");
 	s = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, &r, &err), CV_EINTEGRITY);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, NULL, &r, &err),
+			 CV_EINTEGRITY);
 	assert_null(r);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
 }
@@ -433,6 +434,76 @@ static void test_deleted_release_detected(void **state)
 	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_EINTEGRITY);
 }
 
+/* Every published cell of r is 0 or at least k, and the audit passes. */
+static void assert_safe(const cv_stats_result *r, int k)
+{
+	const cv_sdc_export *x = cv_stats_model(r);
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+
+	for (size_t t = 0; t < x->ntables; t++)
+		for (size_t row = 0; !x->tables[t].withheld && row < cv_sdc_rows(&x->tables[t]);
+		     row++)
+			for (size_t c = 0; c <= x->tables[t].ncols; c++) {
+				int64_t v = cv_sdc_value(x, t, row, c);
+
+				if (cv_sdc_flag_of(x, t, row, c) == CV_SDC_PUBLISHED)
+					assert_true(v == 0 || v >= k);
+				assert_true(v >= 0);
+			}
+	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	assert_int_equal(rep.nsingletons, 0);
+	cv_sdc_report_free(&rep);
+}
+
+/* §4: --epsilon: noise within the budget, recorded and logged; each
+ * student counts once; over the budget nothing is drawn or released. */
+static void test_epsilon(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
+	cv_stats_result *r = NULL;
+	char id[CV_CASE_ID_MAX], other[TEST_PATH_MAX];
+	cv_case_input in = student("S0010", "Student 10");
+	cv_vault *v2 = NULL;
+	cv_err err = {0};
+	int dup = 0;
+
+	/* A second case of student S0010. */
+	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_OK);
+	assert_int_equal(dup, 1);
+	tmpdir_file(other, sizeof(other), f->dir, "plain.db");
+	copy_db(f->path, other);
+
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "1.5", &r, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "0.003", &r, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "stats.epsilon");
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "half", &r, &err), CV_EUSAGE);
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "0.5", &r, &err), CV_OK);
+	assert_int_equal(cv_stats_cases(r), NCASES); /* S0010 once */
+	assert_safe(r, 5);
+	cv_stats_free(r);
+	assert_int_equal(q_int(f->path, "SELECT epsilon FROM stats_releases"), 500);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'stats.export' AND"
+			       " detail LIKE 'k=5 tables=%%' AND detail LIKE '%% epsilon=0.5'"),
+			 1);
+
+	/* Without noise both cases of S0010 count. */
+	assert_int_equal(cv_vault_open(other, &v2, &err), CV_OK);
+	r = export_ok(v2, 5);
+	assert_int_equal(cv_stats_cases(r), NCASES + 1);
+	assert_safe(r, 5);
+	cv_stats_free(r);
+	logout_all();
+	cv_vault_close(v2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +516,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tampered_stats_refused, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
 	};
 
 	if (cv_init(NULL) != CV_OK)

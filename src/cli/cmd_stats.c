@@ -47,16 +47,13 @@ static cv_stats_format parse_format(const char *s)
 int cmd_stats_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"from", required_argument, NULL, 'f'},
-	    {"to", required_argument, NULL, 't'},
-	    {"term", required_argument, NULL, 'T'},
-	    {"k", required_argument, NULL, 'k'},
-	    {"format", required_argument, NULL, 'F'},
-	    {"output", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
+	    {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
+	    {"term", required_argument, NULL, 'T'},    {"k", required_argument, NULL, 'k'},
+	    {"format", required_argument, NULL, 'F'},  {"output", required_argument, NULL, 'o'},
+	    {"epsilon", required_argument, NULL, 'e'}, {NULL, 0, NULL, 0},
 	};
 	const char *from = NULL, *to = NULL, *term = NULL, *ktext = NULL, *ftext = NULL;
-	const char *file = NULL;
+	const char *file = NULL, *epsilon = NULL;
 	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
 	cv_stats_result *r = NULL;
 	cv_stats_format format;
@@ -82,6 +79,9 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 			break;
 		case 'o':
 			file = optarg;
+			break;
+		case 'e':
+			epsilon = optarg;
 			break;
 		default:
 			return CV_EUSAGE;
@@ -115,7 +115,8 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 			return cli_fail(c);
 		}
 	}
-	if (cli_session(c) != CV_OK || cv_stats_export(c->s, a, b, k, &r, &c->err) != CV_OK ||
+	if (cli_session(c) != CV_OK ||
+	    cv_stats_export(c->s, a, b, k, epsilon, &r, &c->err) != CV_OK ||
 	    cv_stats_write(r, format, fp, &c->err) != CV_OK) {
 		cv_stats_free(r);
 		if (file) {

@@ -792,6 +792,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 			st = stats_open(s, sk, &rec, &o, err);
 			if (st == CV_OK)
 				st = stats_attrs(o, rec.id, &a, err);
+			a.index_tag = rec.index_tag;
 			if (st == CV_OK) {
 				(*cases)++;
 				stop = cb(&a, arg);

@@ -148,6 +148,7 @@ typedef struct cv_stats_attrs {
 	const char *opened;   /* YYYY-MM-DD */
 	const char *closed;   /* YYYY-MM-DD, or "" while open */
 	int minor;
+	const uint8_t *index_tag; /* the row's blind index: equal for one student's cases */
 } cv_stats_attrs;
 
 /*

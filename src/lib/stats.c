@@ -14,6 +14,7 @@
 #include "access.h"
 #include "buf.h"
 #include "csv.h"
+#include "dlap.h"
 #include "err.h"
 #include "log.h"
 #include "policy.h"
@@ -26,6 +27,7 @@
 #define CODE_STATS_PERIOD "stats.period"
 #define CODE_STATS_K "stats.k"
 #define CODE_STATS_OVERLAP "stats.overlap"
+#define CODE_STATS_EPSILON "stats.epsilon"
 
 #define GRADE_BANDS 4
 #define GRADES_PER_BAND 3
@@ -45,6 +47,8 @@ struct cv_stats_result {
 	char from[CV_STATS_MONTH_LEN];
 	char to[CV_STATS_MONTH_LEN];
 	int k;
+	uint32_t eps;	/* asked for, grid units; 0: no noise */
+	uint32_t spent; /* what the noise spent */
 	size_t cases;
 	cv_sdc_export *x;
 	cv_buf csv; /* the published cells as written, hashed */
@@ -147,30 +151,111 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
 
 /* ---- counting ----------------------------------------------------------- */
 
+/* One case opened in the period, as the walk saw it. */
+struct entry {
+	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
+	size_t seq;		  /* walk order: oldest first */
+	size_t opened, closed;	  /* month indexes; closed == months: not closed */
+	size_t band, gender, category;
+};
+
 struct counts {
 	long first; /* month number of the period's first month */
 	size_t months;
-	size_t cases; /* opened in the period */
+	struct entry *v; /* the cases opened in the period */
+	size_t n, cap;
+	int oom;
+	size_t cases; /* counted */
 	int64_t opened[CV_STATS_MONTHS_MAX];
 	int64_t closed[CV_STATS_MONTHS_MAX + 1]; /* the last: not closed in the period */
 	int64_t grade[GRADE_BANDS][3];		 /* x cv_genders */
 	int64_t category[MAX_CATEGORIES];	 /* x cv_categories */
 };
 
-static int count_case(const cv_stats_attrs *a, void *arg)
+static int collect_case(const cv_stats_attrs *a, void *arg)
 {
 	struct counts *c = arg;
 	long o = month_of(a->opened, 0) - c->first;
 	long z = *a->closed ? month_of(a->closed, 0) - c->first : -1;
+	struct entry *e;
 
 	if (o < 0 || (size_t)o >= c->months)
 		return 0;
-	c->cases++;
-	c->opened[o]++;
-	c->closed[z >= 0 && (size_t)z < c->months ? (size_t)z : c->months]++;
-	c->grade[(a->grade - 1) / GRADES_PER_BAND][cv_word_parse(&cv_genders, a->gender) - 1]++;
-	c->category[cv_word_parse(&cv_categories, a->category) - 1]++;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct entry *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->oom = 1;
+			return 1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	e = &c->v[c->n];
+	memcpy(e->tag, a->index_tag, sizeof(e->tag));
+	e->seq = c->n++;
+	e->opened = (size_t)o;
+	e->closed = z >= 0 && (size_t)z < c->months ? (size_t)z : c->months;
+	e->band = (size_t)(a->grade - 1) / GRADES_PER_BAND;
+	e->gender = (size_t)cv_word_parse(&cv_genders, a->gender) - 1;
+	e->category = (size_t)cv_word_parse(&cv_categories, a->category) - 1;
 	return 0;
+}
+
+static int by_student(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int d = memcmp(x->tag, y->tag, sizeof(x->tag));
+
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Counts the collected cases; once_per_student keeps only each student's
+ * first case of the period (the bound differential privacy needs). */
+static void tally(struct counts *c, int once_per_student)
+{
+	if (once_per_student && c->n)
+		qsort(c->v, c->n, sizeof(*c->v), by_student);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct entry *e = &c->v[i];
+
+		if (once_per_student && i && memcmp(e->tag, c->v[i - 1].tag, sizeof(e->tag)) == 0)
+			continue;
+		c->cases++;
+		c->opened[e->opened]++;
+		c->closed[e->closed]++;
+		c->grade[e->band][e->gender]++;
+		c->category[e->category]++;
+	}
+}
+
+/*
+ * Adds discrete Laplace noise of an equal share of eps to every body cell
+ * of the four tables (each student counts once, in one cell of each table:
+ * sensitivity 1), then sets negative counts to 0.  *spend is what the
+ * release spent.
+ */
+static cv_status add_noise(struct counts *c, uint32_t eps, uint32_t *spend, cv_err *err)
+{
+	static const cv_dlap_rng rng = CV_DLAP_RNG_SODIUM;
+	const cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, NULL, 0};
+	uint32_t share = eps / CV_STATS_NTABLES;
+	cv_dlap_table t[CV_STATS_NTABLES] = {
+	    {c->opened, c->months, 1, share},
+	    {&c->grade[0][0], GRADE_BANDS * 3, 1, share},
+	    {c->category, cv_categories.n - 1, 1, share},
+	    {c->closed, c->months + 1, 1, share},
+	};
+	cv_status st = cv_dlap_release(&rng, &ledger, t, CV_STATS_NTABLES, spend, err);
+
+	for (size_t i = 0; i < CV_STATS_NTABLES && st == CV_OK; i++)
+		for (size_t j = 0; j < t[i].ncells; j++)
+			if (t[i].cells[j] < 0)
+				t[i].cells[j] = 0;
+	return st;
 }
 
 /* ---- the tables ----------------------------------------------------------- */
@@ -188,7 +273,7 @@ static cv_status add_oneway(cv_sdc_export *x, const char *name, const char *cons
 	return cv_sdc_add_table(x, name, 0, NULL, n, labels, row, NULL, err);
 }
 
-static cv_status build(cv_sdc_export *x, const struct counts *c, int k, cv_err *err)
+static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int linked, cv_err *err)
 {
 	char months[CV_STATS_MONTHS_MAX + 1][CV_STATS_MONTH_LEN];
 	const char *mlabels[CV_STATS_MONTHS_MAX + 1];
@@ -218,18 +303,19 @@ static cv_status build(cv_sdc_export *x, const struct counts *c, int k, cv_err *
 
 	/* Categories with fewer than k cases in the whole export go into
 	 * "other" before anything is protected: their names are not shown. */
+	cats[MAX_CATEGORIES] = label_other;
 	for (size_t i = 0; i + 1 < cv_categories.n && i < MAX_CATEGORIES; i++) {
 		const char *name = cv_word(&cv_categories, (int)i + 1);
 
 		if (c->category[i] >= k && strcmp(name, label_other) != 0) {
 			cats[ncat] = name;
 			cat[ncat++] = c->category[i];
+		} else {
+			cat[MAX_CATEGORIES] += c->category[i];
 		}
 	}
 	cats[ncat] = label_other;
-	cat[ncat] = (int64_t)c->cases;
-	for (size_t i = 0; i < ncat; i++)
-		cat[ncat] -= cat[i];
+	cat[ncat] = cat[MAX_CATEGORIES];
 	if (st == CV_OK)
 		st = add_oneway(x, table_names[CV_STATS_T_CATEGORY], cats, cat, ncat + 1, err);
 
@@ -238,7 +324,10 @@ static cv_status build(cv_sdc_export *x, const struct counts *c, int k, cv_err *
 		st = add_oneway(x, table_names[CV_STATS_T_CLOSED], mlabels, c->closed,
 				c->months + 1, err);
 
-	/* Every table counts the same cases: one grand total. */
+	/* Every table counts the same cases: one grand total.  Noisy tables
+	 * each have their own. */
+	if (st == CV_OK && !linked)
+		return st;
 	if (st == CV_OK)
 		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_GRADE,
 				     GRADE_BANDS, ng, err);
@@ -333,14 +422,16 @@ static json_t *json_table(const cv_sdc_export *x, size_t t)
 static json_t *json_export(const cv_stats_result *r)
 {
 	json_t *tables = json_array();
-	char hex[CV_DIGEST_LEN * 2 + 1];
+	char hex[CV_DIGEST_LEN * 2 + 1], e[CV_DLAP_EPS_STRLEN];
 
 	for (size_t t = 0; t < r->x->ntables; t++)
 		json_array_append_new(tables, json_table(r->x, t));
 	sodium_bin2hex(hex, sizeof(hex), r->hash, sizeof(r->hash));
-	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s, s:s, s:o}", "schema", CV_STATS_SCHEMA,
-			 "version", CV_STATS_SCHEMA_VERSION, "period", "from", r->from, "to", r->to,
-			 "k", r->k, "marker", CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
+	cv_dlap_eps_format(r->spent, e);
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
+			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
+			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
+			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
 }
 
 cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE *fp, cv_err *err)
@@ -403,14 +494,20 @@ static cv_status compute(cv_session *s, cv_stats_result *r, cv_err *err)
 	if (st == CV_OK) {
 		c->first = month_of(r->from, 1);
 		c->months = (size_t)(month_of(r->to, 1) - c->first + 1);
-		st = cv_access_all_stats(s, count_case, c, &walked, err);
+		st = cv_access_all_stats(s, collect_case, c, &walked, err);
 	}
+	if (st == CV_OK && c->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
 	if (st == CV_OK) {
+		tally(c, r->eps > 0);
 		r->cases = c->cases;
-		st = cv_sdc_export_new(&r->x, err);
+		if (r->eps)
+			st = add_noise(c, r->eps, &r->spent, err);
 	}
 	if (st == CV_OK)
-		st = build(r->x, c, r->k, err);
+		st = cv_sdc_export_new(&r->x, err);
+	if (st == CV_OK)
+		st = build(r->x, c, r->k, !r->eps, err);
 	if (st == CV_OK)
 		st = cv_sdc_protect(r->x, r->k, err);
 	if (st == CV_OK) {
@@ -428,8 +525,12 @@ static cv_status compute(cv_session *s, cv_stats_result *r, cv_err *err)
 		part.n = r->csv.len;
 		cv_hash(r->hash, NULL, 0, CV_STATS_CELLS_DOMAIN, &part, 1);
 	}
-	if (c)
+	if (c) {
+		if (c->v)
+			sodium_memzero(c->v, c->cap * sizeof(*c->v));
+		free(c->v);
 		sodium_memzero(c, sizeof(*c));
+	}
 	free(c);
 	return st;
 }
@@ -444,7 +545,7 @@ static size_t published_tables(const cv_sdc_export *x)
 }
 
 cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
-			  cv_stats_result **out, cv_err *err)
+			  const char *epsilon, cv_stats_result **out, cv_err *err)
 {
 	CV_ERR_GUARD(err);
 	char object[OBJECT_MAX], detail[64], n[24];
@@ -472,6 +573,18 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 			     cv_num(n, k));
 	if (st == CV_OK && k > CV_SDC_MAX_COUNT)
 		st = cv_fail(err, CV_EUSAGE, CODE_STATS_K, "k {1} is too large", cv_num(n, k));
+	if (st == CV_OK && epsilon)
+		st = cv_dlap_eps_parse(epsilon, &r->eps, err);
+	if (st == CV_OK && epsilon && r->eps < CV_STATS_NTABLES)
+		st = cv_fail(err, CV_EUSAGE, CODE_STATS_EPSILON,
+			     "epsilon '{1}' is too small to share among the tables; give at "
+			     "least 0.004",
+			     epsilon);
+	if (st == CV_OK && epsilon) {
+		const cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, NULL, 0};
+
+		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
+	}
 	if (st != CV_OK) {
 		cv_stats_free(r);
 		return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
@@ -490,15 +603,19 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 		snprintf(rel.from, sizeof(rel.from), "%s", r->from);
 		snprintf(rel.to, sizeof(rel.to), "%s", r->to);
 		rel.k = k;
-		rel.epsilon = 0;
+		rel.epsilon = r->spent;
 		memcpy(rel.cells_hash, r->hash, sizeof(rel.cells_hash));
 		rel.released_by = s->me.id;
 		cv_time_now(rel.released_at);
 		st = cv_store_release_insert(s->v->st, &rel, err);
 	}
 	if (st == CV_OK) {
-		snprintf(detail, sizeof(detail), "k=%d tables=%zu cases=%zu", k,
-			 published_tables(r->x), r->cases);
+		char e[CV_DLAP_EPS_STRLEN];
+
+		cv_dlap_eps_format(r->spent, e);
+		snprintf(detail, sizeof(detail), "k=%d tables=%zu cases=%zu%s%s", k,
+			 published_tables(r->x), r->cases, r->spent ? " epsilon=" : "",
+			 r->spent ? e : "");
 		st = cv_op_log(s, CV_ACT_STATS_EXPORT, object, CV_OUT_OK, detail, err);
 	}
 	if (st == CV_OK)

@@ -23,6 +23,8 @@ enum {
 
 #define CV_STATS_SCHEMA "casevault-stats-1"
 #define CV_STATS_SCHEMA_VERSION 1
+/* The privacy budget of one release, in CV_DLAP_GRID units (epsilon 1). */
+#define CV_STATS_EPS_BUDGET 1000u
 /* The one marker of every suppressed cell, primary or secondary. */
 #define CV_STATS_MARKER "x"
 /* The domain string of the hash of the published cells (docs/FORMAT.md). */
