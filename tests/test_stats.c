@@ -504,6 +504,47 @@ static void test_epsilon(void **state)
 	cv_vault_close(v2);
 }
 
+/* Releases in one term share its budget (epsilon 1); disjoint months of
+ * one term count against it together, another term has its own. */
+static void test_term_budget(void **state)
+{
+	static const struct {
+		const char *from, *to, *eps;
+		cv_status want;
+	} steps[] = {
+	    {"2000-09", "2000-09", "0.6", CV_OK},
+	    {"2000-10", "2000-10", "0.6", CV_EDENIED},	 /* autumn 2000: 1.2 */
+	    {"2000-10", "2000-11", "0.4", CV_OK},	 /* autumn 2000: 1.0 */
+	    {"2001-02", "2001-02", "0.6", CV_OK},	 /* spring 2001 */
+	    {"2001-01", "2001-01", "0.001", CV_EUSAGE},	 /* too small to share */
+	    {"2001-01", "2001-01", "0.004", CV_EDENIED}, /* January is autumn 2000's */
+	    {"2001-03", "2001-08", "0.4", CV_OK},	 /* spring 2001: 1.0, and August */
+	    {"2001-08", "2001-09", "0.4", CV_EDENIED},	 /* meets the release of August */
+	};
+	struct fix *f = *state;
+	cv_session *s = login_ok(f->v, "sam", PW_SAM);
+	size_t released = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		cv_stats_result *r = NULL;
+		cv_err err = {0};
+		cv_status st =
+		    cv_stats_export(s, steps[i].from, steps[i].to, 5, steps[i].eps, &r, &err);
+
+		if (st != steps[i].want)
+			fail_msg("step %zu (%s..%s at %s): status %d, want %d (%s)", i,
+				 steps[i].from, steps[i].to, steps[i].eps, st, steps[i].want,
+				 err.msg);
+		if (st == CV_OK) {
+			released++;
+			assert_safe(r, 5);
+		}
+		cv_stats_free(r);
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), released);
+	assert_int_equal(q_int(f->path, "SELECT sum(epsilon) FROM stats_releases"), 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +558,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_term_budget, pop_setup, teardown),
 	};
 
 	if (cv_init(NULL) != CV_OK)

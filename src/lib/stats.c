@@ -238,10 +238,10 @@ static void tally(struct counts *c, int once_per_student)
  * sensitivity 1), then sets negative counts to 0.  *spend is what the
  * release spent.
  */
-static cv_status add_noise(struct counts *c, uint32_t eps, uint32_t *spend, cv_err *err)
+static cv_status add_noise(struct counts *c, const cv_dlap_ledger *ledger, uint32_t eps,
+			   uint32_t *spend, cv_err *err)
 {
 	static const cv_dlap_rng rng = CV_DLAP_RNG_SODIUM;
-	const cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, NULL, 0};
 	uint32_t share = eps / CV_STATS_NTABLES;
 	cv_dlap_table t[CV_STATS_NTABLES] = {
 	    {c->opened, c->months, 1, share},
@@ -249,7 +249,7 @@ static cv_status add_noise(struct counts *c, uint32_t eps, uint32_t *spend, cv_e
 	    {c->category, cv_categories.n - 1, 1, share},
 	    {c->closed, c->months + 1, 1, share},
 	};
-	cv_status st = cv_dlap_release(&rng, &ledger, t, CV_STATS_NTABLES, spend, err);
+	cv_status st = cv_dlap_release(&rng, ledger, t, CV_STATS_NTABLES, spend, err);
 
 	for (size_t i = 0; i < CV_STATS_NTABLES && st == CV_OK; i++)
 		for (size_t j = 0; j < t[i].ncells; j++)
@@ -482,8 +482,10 @@ const uint8_t *cv_stats_hash(const cv_stats_result *r)
 	return r->hash;
 }
 
-/* Counts, builds, protects and renders r (inside the export's transaction). */
-static cv_status compute(cv_session *s, cv_stats_result *r, cv_err *err)
+/* Counts, builds, protects and renders r (inside the export's transaction);
+ * ledger is what the noise may spend. */
+static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger *ledger,
+			 cv_err *err)
 {
 	struct counts *c = calloc(1, sizeof(*c));
 	cv_csv w;
@@ -502,7 +504,7 @@ static cv_status compute(cv_session *s, cv_stats_result *r, cv_err *err)
 		tally(c, r->eps > 0);
 		r->cases = c->cases;
 		if (r->eps)
-			st = add_noise(c, r->eps, &r->spent, err);
+			st = add_noise(c, ledger, r->eps, &r->spent, err);
 	}
 	if (st == CV_OK)
 		st = cv_sdc_export_new(&r->x, err);
@@ -535,6 +537,54 @@ static cv_status compute(cv_session *s, cv_stats_result *r, cv_err *err)
 	return st;
 }
 
+/* The months of the term that month mo is in: autumn (Sep..Jan), spring
+ * (Feb..Jul), or August alone. */
+static void term_of(long mo, long *a, long *b)
+{
+	long y = mo / 12, m = mo % 12;
+
+	if (m >= 8 || m == 0) {
+		*a = (m == 0 ? y - 1 : y) * 12 + 8;
+		*b = *a + 4;
+	} else if (m <= 6) {
+		*a = y * 12 + 1;
+		*b = y * 12 + 6;
+	} else {
+		*a = *b = mo;
+	}
+}
+
+/* *spent: the most that earlier releases spent in one of the terms that
+ * r's period meets (a release counts against every term it meets). */
+static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *spent, cv_err *err)
+{
+	long last = -1, to = month_of(r->to, 1);
+	cv_status st = CV_OK;
+
+	*spent = 0;
+	for (long mo = month_of(r->from, 1); mo <= to && st == CV_OK; mo++) {
+		char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
+		long ta, tb;
+		int64_t sum = 0;
+
+		term_of(mo, &ta, &tb);
+		if (ta == last)
+			continue;
+		last = ta;
+		month_label(ta, a);
+		month_label(tb, b);
+		st = cv_store_release_spent(s->v->st, a, b, &sum, err);
+		if (st == CV_OK && (sum < 0 || sum > CV_DLAP_EPS_MAX))
+			st = cv_fail(err, CV_EINTEGRITY, "stats.ledger",
+				     "the releases of {1}..{2} spent more than a release may: the "
+				     "vault was tampered with",
+				     a, b);
+		if (st == CV_OK && (uint32_t)sum > *spent)
+			*spent = (uint32_t)sum;
+	}
+	return st;
+}
+
 static size_t published_tables(const cv_sdc_export *x)
 {
 	size_t n = 0;
@@ -550,6 +600,8 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 	CV_ERR_GUARD(err);
 	char object[OBJECT_MAX], detail[64], n[24];
 	cv_release_rec rel = {0};
+	uint32_t spent = 0;
+	cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, &spent, 0};
 	cv_stats_result *r = NULL;
 	int64_t overlap = 0;
 	cv_status st;
@@ -581,9 +633,9 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 			     "least 0.004",
 			     epsilon);
 	if (st == CV_OK && epsilon) {
-		const cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, NULL, 0};
+		const cv_dlap_ledger fresh = {CV_STATS_EPS_BUDGET, NULL, 0};
 
-		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
+		st = cv_dlap_budget_check(&fresh, r->eps, NULL, err);
 	}
 	if (st != CV_OK) {
 		cv_stats_free(r);
@@ -597,8 +649,13 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 			     "{1} earlier release(s) cover months of {2}..{3}; a period is "
 			     "released once (overlapping exports allow subtraction)",
 			     cv_num(n, overlap), r->from, r->to);
+	if (st == CV_OK && r->eps)
+		st = term_spent(s, r, &spent, err);
+	ledger.nspent = spent > 0;
+	if (st == CV_OK && r->eps)
+		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
 	if (st == CV_OK)
-		st = compute(s, r, err);
+		st = compute(s, r, &ledger, err);
 	if (st == CV_OK) {
 		snprintf(rel.from, sizeof(rel.from), "%s", r->from);
 		snprintf(rel.to, sizeof(rel.to), "%s", r->to);

@@ -470,6 +470,14 @@ cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *t
 	return st->ops->release_overlap(st->be, from, to, n, err);
 }
 
+cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
+				 cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->release_spent(st->be, from, to, sum, err);
+}
+
 /* ---- record helpers ------------------------------------------------------ */
 
 void cv_case_rec_clear(cv_case_rec *c)

@@ -360,5 +360,8 @@ cv_status cv_store_release_insert(cv_store *st, const cv_release_rec *r, cv_err 
 /* *n: the releases whose months meet from..to (YYYY-MM, inclusive). */
 cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *to, int64_t *n,
 				   cv_err *err);
+/* *sum: the epsilon spent by the releases whose months meet from..to. */
+cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
+				 cv_err *err);
 
 #endif

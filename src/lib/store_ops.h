@@ -101,6 +101,8 @@ struct cv_store_ops {
 	cv_status (*release_insert)(void *be, const cv_release_rec *r, cv_err *err);
 	cv_status (*release_overlap)(void *be, const char *from, const char *to, int64_t *n,
 				     cv_err *err);
+	cv_status (*release_spent)(void *be, const char *from, const char *to, int64_t *sum,
+				   cv_err *err);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

@@ -196,6 +196,7 @@ enum stmt_id {
 	S_CASE_ALL,
 	S_RELEASE_INSERT,
 	S_RELEASE_OVERLAP,
+	S_RELEASE_SPENT,
 	S__COUNT
 };
 
@@ -279,6 +280,8 @@ static const char *const stmt_sql[S__COUNT] = {
 			 " ?6, ?7)",
     [S_RELEASE_OVERLAP] = "SELECT count(*) FROM stats_releases WHERE period_from <= ?2 AND"
 			  " period_to >= ?1",
+    [S_RELEASE_SPENT] = "SELECT coalesce(sum(epsilon), 0) FROM stats_releases"
+			" WHERE period_from <= ?2 AND period_to >= ?1",
     [S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
     [S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
     [S_SHRED_CASE] = "UPDATE cases SET status = ?2, version = ?3,"
@@ -1783,6 +1786,24 @@ static cv_status sq_release_overlap(void *be, const char *from, const char *to, 
 	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
 }
 
+static cv_status sq_release_spent(void *be, const char *from, const char *to, int64_t *sum,
+				  cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RELEASE_SPENT, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*sum = sqlite3_column_int64(s, 0);
+	done(s);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+}
+
 static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 {
 	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS};
@@ -2152,4 +2173,5 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .case_all = sq_case_all,
     .release_insert = sq_release_insert,
     .release_overlap = sq_release_overlap,
+    .release_spent = sq_release_spent,
 };
