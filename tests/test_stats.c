@@ -253,6 +253,25 @@ static void test_release_recorded(void **state)
 	assert_int_equal(q_blob(f->path, h, sizeof(h), "SELECT cells_hash FROM stats_releases"),
 			 sizeof(h));
 	assert_memory_equal(h, cv_stats_hash(r), sizeof(h));
+	/* The hash is of the CSV as written. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		uint8_t want[CV_DIGEST_LEN];
+		cv_bytes part;
+
+		assert_non_null(mem);
+		assert_int_equal(cv_stats_write(r, CV_STATS_CSV, mem, &err), CV_OK);
+		assert_int_equal(fclose(mem), 0);
+		assert_true(len > 0);
+		assert_memory_equal(buf, "table,row,column,count\r\n", 24);
+		part.p = buf;
+		part.n = len;
+		cv_hash(want, NULL, 0, "casevault-stats-cells-v1", &part, 1);
+		assert_memory_equal(want, h, sizeof(h));
+		free(buf);
+	}
 	snprintf(object, sizeof(object), "stats:%s..%s", truth.from, truth.to);
 	assert_int_equal(audit_rows(f->path, "sam", "stats.export", "ok", object), 1);
 	snprintf(detail, sizeof(detail), "k=5 tables=4 cases=%d", NCASES);
