@@ -700,6 +700,7 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 typedef enum cv_stats_format {
 	CV_STATS_CSV = 1,
 	CV_STATS_JSON = 2,
+	CV_STATS_HTML = 3, /* a page for the work summary, built with libxml2 */
 } cv_stats_format;
 
 /* A protected export, ready to write; opaque. */
@@ -735,8 +736,8 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
 cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
 			  const char *epsilon, cv_stats_result **out, cv_err *err);
 
-/* Writes r to fp as CSV (RFC 4180) or JSON (schema "casevault-stats-1");
- * CV_ERROR when fp cannot be written. */
+/* Writes r to fp as CSV (RFC 4180), JSON (schema "casevault-stats-1") or
+ * an HTML page; CV_ERROR when fp cannot be written. */
 cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE *fp, cv_err *err);
 
 /* Releases r; r may be NULL. */

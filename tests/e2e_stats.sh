@@ -111,6 +111,7 @@ M=$(q "$V" "select substr(min(opened_at), 1, 7) from cases")
 M2=$(q "$V" "select substr(max(opened_at), 1, 7) from cases")
 sqlite3 "$V" ".backup '$T/copy.db'"
 sqlite3 "$V" ".backup '$T/noisy.db'"
+sqlite3 "$V" ".backup '$T/html.db'"
 
 # ---- refusals before anything is asked -------------------------------------
 
@@ -225,6 +226,41 @@ check "a noisy export parses, is as safe, and names its epsilon" \
 	eval 'rc_is 0 && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"epsilon\"] == \"0.5\"" "$T/n.json" && python3 "$T/check_json.py" "$T/n.json" nohidden'
 check "its release spent 500 thousandths" \
 	[ "$(q "$V" 'select epsilon from stats_releases')" = 500 ]
+
+# ---- HTML (on another copy) --------------------------------------------------
+
+V=$T/html.db
+as sue stats export --from "$M" --to "$M2" --format html -o "$T/s.html"
+check "HTML export to a file" rc_is 0
+cat >"$T/check_html.py" <<'PY'
+import sys
+from html.parser import HTMLParser
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tag = None
+        self.cells = []
+        self.heads = []
+    def handle_starttag(self, tag, attrs):
+        self.tag = tag
+    def handle_endtag(self, tag):
+        self.tag = None
+    def handle_data(self, data):
+        if self.tag == "td":
+            self.cells.append(data)
+        elif self.tag == "h2":
+            self.heads.append(data)
+
+p = P()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+assert p.heads == ["opened_by_month", "grade_band_by_gender", "category", "closed_by_month"], p.heads
+assert "x" in p.cells
+for c in p.cells:
+    assert c == "x" or int(c) == 0 or int(c) >= 5, c
+PY
+check "the HTML parses: four tables, no count in 1..4, hidden cells marked x" \
+	python3 "$T/check_html.py" "$T/s.html"
 
 echo "e2e_stats: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -1,6 +1,6 @@
 /*
  * cmd_stats.c - `casevault stats export`: anonymized term statistics for
- * the work summary, as CSV or JSON, by a supervisor.  The library counts,
+ * the work summary, as CSV, JSON or HTML, by a supervisor.  The library counts,
  * protects, records and logs; this file parses, opens the output and
  * writes what the library returns.
  */
@@ -41,6 +41,8 @@ static cv_stats_format parse_format(const char *s)
 		return CV_STATS_CSV;
 	if (strcmp(s, "json") == 0)
 		return CV_STATS_JSON;
+	if (strcmp(s, "html") == 0)
+		return CV_STATS_HTML;
 	return 0;
 }
 
@@ -92,7 +94,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	format = parse_format(ftext);
 	if (!format)
 		return cli_usage_code(cli_current, "usage.value",
-				      "give --format csv or --format json");
+				      "give --format csv, json or html");
 	if (ktext && (k = parse_k(ktext)) < 3)
 		return cli_usage_code(cli_current, "usage.value",
 				      "--k must be a whole number of 3 or more (counts under 3 "

@@ -123,7 +123,7 @@ static const struct cmd commands[] = {
      "(admin, recovery code)"},
     {"stats", "export", cmd_stats_export, CV_ACT_STATS_EXPORT, RUN_SESSION,
      "stats export (--term YYYY-autumn|YYYY-spring | --from YYYY-MM --to YYYY-MM) [--k 5] "
-     "[--epsilon E] --format csv|json [-o FILE]",
+     "[--epsilon E] --format csv|json|html [-o FILE]",
      "anonymized term statistics, small counts suppressed (supervisor)"},
 };
 

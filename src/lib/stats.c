@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/tree.h>
 #include <sodium.h>
 
 #include "access.h"
@@ -434,6 +436,88 @@ static json_t *json_export(const cv_stats_result *r)
 			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
 }
 
+/* A child element of parent with text (escaped by libxml2), or NULL. */
+static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
+}
+
+static void html_table(xmlNodePtr body, const cv_sdc_export *x, size_t t)
+{
+	const cv_sdc_table *tb = &x->tables[t];
+	xmlNodePtr table, tr;
+
+	el(body, "h2", tb->name);
+	if (tb->withheld) {
+		el(body, "p", "withheld");
+		return;
+	}
+	table = el(body, "table", NULL);
+	tr = el(table, "tr", NULL);
+	el(tr, "th", "");
+	for (size_t c = 0; c <= tb->ncols; c++)
+		el(tr, "th", col_label(tb, c));
+	for (size_t r = 0; r < cv_sdc_rows(tb); r++) {
+		tr = el(table, "tr", NULL);
+		el(tr, "th", row_label(tb, r));
+		for (size_t c = 0; c <= tb->ncols; c++) {
+			char n[24];
+
+			if (cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED)
+				snprintf(n, sizeof(n), "%lld", (long long)cv_sdc_value(x, t, r, c));
+			else
+				snprintf(n, sizeof(n), "%s", CV_STATS_MARKER);
+			el(tr, "td", n);
+		}
+	}
+}
+
+static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
+{
+	htmlDocPtr doc = htmlNewDoc(NULL, NULL);
+	xmlNodePtr html = doc ? xmlNewNode(NULL, (const xmlChar *)"html") : NULL, head, body, meta,
+		   dl;
+	char line[64], n[24], e[CV_DLAP_EPS_STRLEN];
+	xmlChar *mem = NULL;
+	int size = 0;
+	cv_status st = CV_OK;
+
+	if (!html) {
+		xmlFreeDoc(doc);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	xmlDocSetRootElement(doc, html);
+	head = el(html, "head", NULL);
+	meta = el(head, "meta", NULL);
+	xmlNewProp(meta, (const xmlChar *)"charset", (const xmlChar *)"utf-8");
+	snprintf(line, sizeof(line), "%s %s..%s", CV_STATS_SCHEMA, r->from, r->to);
+	el(head, "title", line);
+	body = el(html, "body", NULL);
+	el(body, "h1", line);
+	/* Codes, not sentences: the reader's documentation explains them. */
+	dl = el(body, "dl", NULL);
+	snprintf(n, sizeof(n), "%d", r->k);
+	el(dl, "dt", "k");
+	el(dl, "dd", n);
+	el(dl, "dt", "marker");
+	el(dl, "dd", CV_STATS_MARKER);
+	if (r->spent) {
+		cv_dlap_eps_format(r->spent, e);
+		el(dl, "dt", "epsilon");
+		el(dl, "dd", e);
+	}
+	for (size_t t = 0; t < r->x->ntables; t++)
+		html_table(body, r->x, t);
+	htmlDocDumpMemoryFormat(doc, &mem, &size, 1);
+	if (!mem || size <= 0)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	else if (fwrite(mem, 1, (size_t)size, fp) != (size_t)size)
+		st = cv_err_set(err, CV_ERROR, "cannot write the export");
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return st;
+}
+
 cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE *fp, cv_err *err)
 {
 	json_t *o;
@@ -444,6 +528,8 @@ cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE 
 			return cv_err_set(err, CV_ERROR, "cannot write the export");
 		return CV_OK;
 	}
+	if (format == CV_STATS_HTML)
+		return write_html(r, fp, err);
 	if (format != CV_STATS_JSON)
 		return cv_err_set(err, CV_EUSAGE, "unknown export format");
 	o = json_export(r);
