@@ -233,6 +233,24 @@ static void test_export_protects(void **state)
 	assert_int_equal(rep.nsingletons, 0);
 	assert_int_equal(rep.ncells, hidden);
 	cv_sdc_report_free(&rep);
+	/* The HTML page: one marker, the grand total, four tables. */
+	{
+		char *buf = NULL, *p;
+		size_t len = 0, tables = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		char total[32];
+
+		assert_non_null(mem);
+		assert_int_equal(cv_stats_write(r, CV_STATS_HTML, mem, &err), CV_OK);
+		assert_int_equal(fclose(mem), 0);
+		assert_non_null(strstr(buf, "<td>x</td>"));
+		snprintf(total, sizeof(total), "<td>%d</td>", NCASES);
+		assert_non_null(strstr(buf, total));
+		for (p = buf; (p = strstr(p, "<table>")); p++)
+			tables++;
+		assert_int_equal(tables, CV_STATS_NTABLES);
+		free(buf);
+	}
 	cv_stats_free(r);
 }
 
