@@ -684,7 +684,7 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 			  const char *epsilon, cv_stats_result **out, cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char object[OBJECT_MAX], detail[64], n[24];
+	char object[OBJECT_MAX], detail[CV_LOG_DETAIL_MAX], n[24];
 	cv_release_rec rel = {0};
 	uint32_t spent = 0;
 	cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, &spent, 0};
