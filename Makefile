@@ -7,12 +7,12 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN ?= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wpointer-arith -Wno-missing-field-initializers
-PKGS = libsodium sqlite3 libargon2 jansson
+PKGS = libsodium sqlite3 libargon2 jansson libxml-2.0
 TEST_PKGS = cmocka
 
 # Debian packages behind the build, the tests (tmux: a real terminal for
 # tests/e2e_enrol.sh) and the man page.
-DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev \
+DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev libxml2-dev \
 	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils tmux
 
 BUILD ?= build

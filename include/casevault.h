@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CV_VERSION "0.1.0"
 
@@ -117,10 +118,11 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_LOG,
 	CV_ACT_AUDIT_VERIFY,
 	CV_ACT_AUDIT_CHECKPOINT,
-	CV_ACT_VKEY_SHARE,  /* one copy of a vault key sealed to a colleague */
-	CV_ACT_VAULT_KEYS,  /* vault keys delivered with the recovery code */
-	CV_ACT_USER_ENROL,  /* a pending user sets their passphrase; their keys are made */
-	CV_ACT_USER_ROTATE, /* a user replaces their own key pairs */
+	CV_ACT_VKEY_SHARE,   /* one copy of a vault key sealed to a colleague */
+	CV_ACT_VAULT_KEYS,   /* vault keys delivered with the recovery code */
+	CV_ACT_USER_ENROL,   /* a pending user sets their passphrase; their keys are made */
+	CV_ACT_USER_ROTATE,  /* a user replaces their own key pairs */
+	CV_ACT_STATS_EXPORT, /* anonymized term statistics, from the stats key only */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -689,5 +691,56 @@ cv_status cv_watch_list(cv_session *s, int due_only, const char *as_of,
 			int (*cb)(const cv_watch_info *w, void *arg), void *arg, cv_err *err);
 /* Records a follow-up (date NULL: today) on every register entry of a case. */
 cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv_err *err);
+
+/* ---- anonymized statistics (docs/STATISTICS.md) ------------------------- */
+
+#define CV_STATS_MONTH_LEN 8   /* "YYYY-MM" and its NUL */
+#define CV_STATS_MONTHS_MAX 24 /* the longest period of one export */
+
+typedef enum cv_stats_format {
+	CV_STATS_CSV = 1,
+	CV_STATS_JSON = 2,
+	CV_STATS_HTML = 3, /* a page for the work summary, built with libxml2 */
+} cv_stats_format;
+
+/* A protected export, ready to write; opaque. */
+typedef struct cv_stats_result cv_stats_result;
+
+/*
+ * cv_stats_period - the whole months of an export into from_out..to_out
+ * (YYYY-MM): a term ("2026-autumn" is 2026-09..2027-01, "2027-spring" is
+ * 2027-02..2027-07) or from..to given as YYYY-MM; exactly one of term and
+ * the pair.  CV_EUSAGE for anything else, for to before from, or a period
+ * over CV_STATS_MONTHS_MAX months.
+ */
+cv_status cv_stats_period(const char *term, const char *from, const char *to,
+			  char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
+			  cv_err *err);
+
+/*
+ * cv_stats_export - supervisors.  Counts the cases opened in from..to
+ * (months, as cv_stats_period gives them) from their statistical
+ * attributes alone (the stats key: no case key is unsealed, no content
+ * read), builds the linked tables, protects them with threshold k
+ * (CV_EUSAGE below 3) and, in one transaction, records the release and
+ * logs it.  epsilon (NULL: none) is a decimal ("0.5"): each student then
+ * counts once, discrete Laplace noise is added to every table with an
+ * equal share of it, and suppression looks only at the noisy counts
+ * (docs/STATISTICS.md); CV_EUSAGE when it is malformed, CV_EDENIED when
+ * it exceeds the budget of a release.  *out receives the export (free
+ * with cv_stats_free).  CV_EDENIED "stats.overlap" when an earlier
+ * release meets the period; CV_EDENIED when the tables cannot be
+ * protected; CV_EINTEGRITY when a case's row or attributes fail
+ * verification (nothing is released).
+ */
+cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
+			  const char *epsilon, cv_stats_result **out, cv_err *err);
+
+/* Writes r to fp as CSV (RFC 4180), JSON (schema "casevault-stats-1") or
+ * an HTML page; CV_ERROR when fp cannot be written. */
+cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE *fp, cv_err *err);
+
+/* Releases r; r may be NULL. */
+void cv_stats_free(cv_stats_result *r);
 
 #endif /* CASEVAULT_H */

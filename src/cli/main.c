@@ -121,6 +121,10 @@ static const struct cmd commands[] = {
      "vault keys --deliver",
      "give the index key to counselors and the stats key to supervisors who have none "
      "(admin, recovery code)"},
+    {"stats", "export", cmd_stats_export, CV_ACT_STATS_EXPORT, RUN_SESSION,
+     "stats export (--term YYYY-autumn|YYYY-spring | --from YYYY-MM --to YYYY-MM) [--k 5] "
+     "[--epsilon E] --format csv|json|html [-o FILE]",
+     "anonymized term statistics, small counts suppressed (supervisor)"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

@@ -681,13 +681,56 @@ cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err)
 	return st == CV_OK ? cv_store_case_shred(s->v->st, &tomb, err) : st;
 }
 
-cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
+static cv_status ids_checked(cv_status st, cv_id_list *ids, cv_err *err)
+{
+	if (st == CV_OK && ids && ids->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	return st;
+}
+
+/* Opens the stats box of rec (checked, not shredded) with the stats secret
+ * key sk into *out, and compares its case id and version with the row. */
+static cv_status stats_open(cv_session *s, const uint8_t *sk, const cv_case_rec *rec, json_t **out,
+			    cv_err *err)
 {
 	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
-	uint8_t *sk = NULL, *pt = NULL;
+	uint8_t *pt = NULL;
 	json_error_t jerr;
-	cv_case_rec rec = {0};
 	size_t n = 0;
+	/* Without the case key only the signature can be checked, not the mac. */
+	cv_status st = cv_case_check(s->v, rec, NULL, err);
+
+	*out = NULL;
+	if (st == CV_OK)
+		st = cv_vkeys_public(s->v, stats_pk, commit, err);
+	if (st == CV_OK)
+		st = cv_seal_open_bytes(stats_pk, sk, rec->stats_box, rec->stats_len, &pt, &n, err);
+	if (st == CV_OK) {
+		*out = json_loadb((const char *)pt, n, 0, &jerr);
+		if (!json_is_object(*out) || strcmp(jstr(*out, "case"), rec->id) != 0 ||
+		    json_integer_value(json_object_get(*out, "version")) != rec->version) {
+			json_decref(*out);
+			*out = NULL;
+			st =
+			    cv_fail(err, CV_EINTEGRITY, "case.stats-tampered",
+				    "the statistics of case '{1}' belong to another row: the vault "
+				    "was tampered with",
+				    rec->id);
+		}
+	}
+	sodium_free(pt);
+	return st;
+}
+
+static int shredded(const cv_case_rec *rec)
+{
+	return rec->blank || cv_word_parse(&cv_case_states, rec->status) == CV_CASE_SHREDDED;
+}
+
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
+{
+	uint8_t *sk = NULL;
+	cv_case_rec rec = {0};
 	cv_status st;
 
 	*out = NULL;
@@ -695,43 +738,75 @@ cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out,
 	if (st == CV_OK)
 		st = cv_id_ok(case_id) ? cv_store_case_get(s->v->st, case_id, &rec, err)
 				       : no_case(case_id, err);
-	if (st == CV_OK &&
-	    (rec.blank || cv_word_parse(&cv_case_states, rec.status) == CV_CASE_SHREDDED))
+	if (st == CV_OK && shredded(&rec))
 		st = no_case(case_id, err);
-	/* Without the case key only the signature can be checked, not the mac. */
 	if (st == CV_OK)
-		st = cv_case_check(s->v, &rec, NULL, err);
-	if (st == CV_OK)
-		st = cv_vkeys_public(s->v, stats_pk, commit, err);
-	if (st == CV_OK)
-		st = cv_seal_open_bytes(stats_pk, sk, rec.stats_box, rec.stats_len, &pt, &n, err);
-	if (st == CV_OK) {
-		*out = json_loadb((const char *)pt, n, 0, &jerr);
-		if (!json_is_object(*out) || strcmp(jstr(*out, "case"), rec.id) != 0 ||
-		    json_integer_value(json_object_get(*out, "version")) != rec.version) {
-			json_decref(*out);
-			*out = NULL;
-			st =
-			    cv_fail(err, CV_EINTEGRITY, "case.stats-tampered",
-				    "the statistics of case '{1}' belong to another row: the vault "
-				    "was tampered with",
-				    case_id);
-		}
-	}
-	sodium_free(pt);
+		st = stats_open(s, sk, &rec, out, err);
 	sodium_free(sk);
 	cv_case_rec_clear(&rec);
 	return st;
 }
 
-/* ---- many cases ------------------------------------------------------------ */
-
-static cv_status ids_checked(cv_status st, cv_id_list *ids, cv_err *err)
+/* The attributes of a stats box, checked against their closed sets. */
+static cv_status stats_attrs(json_t *o, const char *case_id, cv_stats_attrs *a, cv_err *err)
 {
-	if (st == CV_OK && ids && ids->oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
+	json_t *grade = json_object_get(o, "grade");
+
+	a->case_id = case_id;
+	a->grade = json_is_integer(grade) ? (int)json_integer_value(grade) : 0;
+	a->gender = jstr(o, "gender");
+	a->category = jstr(o, "category");
+	a->opened = jstr(o, "opened");
+	a->closed = jstr(o, "closed");
+	a->minor = json_is_true(json_object_get(o, "minor"));
+	if (a->grade < 1 || a->grade > 12 || !cv_word_parse(&cv_genders, a->gender) ||
+	    !cv_word_parse(&cv_categories, a->category) ||
+	    cv_date_check("opened", a->opened, NULL) != CV_OK ||
+	    (*a->closed && cv_date_check("closed", a->closed, NULL) != CV_OK))
+		return cv_fail(err, CV_EINTEGRITY, "case.stats-malformed",
+			       "the statistics of case '{1}' are malformed: the vault was "
+			       "tampered with",
+			       case_id);
+	return CV_OK;
+}
+
+cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
+			      void *arg, size_t *cases, cv_err *err)
+{
+	cv_id_list ids = {0};
+	uint8_t *sk = NULL;
+	int stop = 0;
+	cv_status st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
+
+	*cases = 0;
+	/* Collect first: the store is not called from inside its walk. */
+	if (st == CV_OK)
+		st = ids_checked(cv_store_case_all(s->v->st, cv_id_list_add, &ids, err), &ids, err);
+	for (size_t i = 0; i < ids.n && st == CV_OK && !stop; i++) {
+		cv_case_rec rec = {0};
+		cv_stats_attrs a;
+		json_t *o = NULL;
+
+		st = cv_store_case_get(s->v->st, ids.ids[i], &rec, err);
+		if (st == CV_OK && !shredded(&rec)) {
+			st = stats_open(s, sk, &rec, &o, err);
+			if (st == CV_OK)
+				st = stats_attrs(o, rec.id, &a, err);
+			a.index_tag = rec.index_tag;
+			if (st == CV_OK) {
+				(*cases)++;
+				stop = cb(&a, arg);
+			}
+		}
+		json_decref(o);
+		cv_case_rec_clear(&rec);
+	}
+	cv_id_list_free(&ids);
+	sodium_free(sk);
 	return st;
 }
+
+/* ---- many cases ------------------------------------------------------------ */
 
 cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err)
 {

@@ -139,6 +139,32 @@ cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out,
 
 /* ---- many cases -------------------------------------------------------- */
 
+/* One case's statistical attributes, valid during the callback. */
+typedef struct cv_stats_attrs {
+	const char *case_id;
+	int grade;	      /* 1..12 */
+	const char *gender;   /* cv_genders */
+	const char *category; /* cv_categories */
+	const char *opened;   /* YYYY-MM-DD */
+	const char *closed;   /* YYYY-MM-DD, or "" while open */
+	int minor;
+	const uint8_t *index_tag; /* the row's blind index: equal for one student's cases */
+} cv_stats_attrs;
+
+/*
+ * cv_access_all_stats - a supervisor's walk over every case that is not
+ * shredded: each case's row signature is checked and its statistics box
+ * opened with the stats secret key alone (no case key is unsealed, no
+ * content box read), compared with its row and checked against the
+ * closed sets of its attributes, then given to cb (a non-zero return
+ * stops).  *cases counts the cases given.  Nothing is logged here: the
+ * export that calls it logs one row for what it publishes.  CV_EDENIED
+ * for anyone who does not hold the stats key; CV_EINTEGRITY, naming the
+ * case, when one fails a check (the walk stops there).
+ */
+cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
+			      void *arg, size_t *cases, cv_err *err);
+
 /* The ids of the cases granted to the acting counselor (oldest first). */
 cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
 /* The ids of cases whose blind index is tag: all of them (granted_only 0,

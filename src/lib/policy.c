@@ -63,6 +63,7 @@ static const struct rule rules[] = {
     {CV_ACT_VAULT_KEYS, A, "an admin with the recovery code"},
     {CV_ACT_USER_ENROL, ANY, "the account's owner, with its enrolment code"},
     {CV_ACT_USER_ROTATE, ANY, "anyone"},
+    {CV_ACT_STATS_EXPORT, S, "supervisors"},
 };
 
 static const struct rule *rule_of(cv_action action)
@@ -86,6 +87,8 @@ const char *cv_policy_object_kind(cv_action action)
 		return "user";
 	if (strncmp(name, "audit.", 6) == 0)
 		return "audit";
+	if (strncmp(name, "stats.", 6) == 0)
+		return "stats";
 	return "case";
 }
 

@@ -16,7 +16,7 @@ int cv_policy_allows(cv_role role, cv_action action);
 cv_status cv_policy_check(cv_session *s, cv_action action, const char *object, cv_err *err);
 
 /* The kind of object an action's target names in the log: "case",
- * "note", "referral", "user" or "audit". */
+ * "note", "referral", "user", "audit" or "stats". */
 const char *cv_policy_object_kind(cv_action action);
 
 #endif

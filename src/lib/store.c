@@ -447,6 +447,37 @@ cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *er
 	return st->ops->id_taken(st->be, id, taken, err);
 }
 
+cv_status cv_store_case_all(cv_store *st, cv_store_id_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->case_all(st->be, cb, arg, err), err);
+}
+
+cv_status cv_store_release_insert(cv_store *st, const cv_release_rec *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->release_insert(st->be, r, err);
+}
+
+cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *to, int64_t *n,
+				   cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->release_overlap(st->be, from, to, n, err);
+}
+
+cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
+				 cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->release_spent(st->be, from, to, sum, err);
+}
+
 /* ---- record helpers ------------------------------------------------------ */
 
 void cv_case_rec_clear(cv_case_rec *c)

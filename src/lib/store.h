@@ -12,7 +12,7 @@
  *   - words (action names, outcomes, states) are the caller's: the store
  *     stores and compares them as given;
  *   - a walk (cv_store_user_each, cv_store_audit_get, cv_store_audit_each,
- *     cv_store_case_find, cv_store_case_granted, cv_store_grant_each_user,
+ *     cv_store_case_find, cv_store_case_granted, cv_store_case_all, cv_store_grant_each_user,
  *     cv_store_record_each_*) must not call the store from its callback:
  *     collect what the walk yields (cv_id_list), then act.  With strict walks
  *     on, such a call fails and so does the walk;
@@ -342,5 +342,26 @@ cv_status cv_store_record_each_granted(cv_store *st, int64_t user_id, const char
 				       cv_store_record_cb cb, void *arg, cv_err *err);
 /* Whether an id is taken in cases or records (for fresh random ids). */
 cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *err);
+
+/* Ids of every case, shredded ones included, oldest first (a walk). */
+cv_status cv_store_case_all(cv_store *st, cv_store_id_cb cb, void *arg, cv_err *err);
+
+/* One recorded statistics release (docs/FORMAT.md, stats_releases). */
+typedef struct cv_release_rec {
+	char from[8]; /* YYYY-MM, the first month */
+	char to[8];   /* YYYY-MM, the last month */
+	int64_t k;
+	int64_t epsilon; /* grid units spent; 0 without noise */
+	uint8_t cells_hash[CV_HASH_LEN];
+	int64_t released_by;
+	char released_at[CV_TIME_LEN];
+} cv_release_rec;
+cv_status cv_store_release_insert(cv_store *st, const cv_release_rec *r, cv_err *err);
+/* *n: the releases whose months meet from..to (YYYY-MM, inclusive). */
+cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *to, int64_t *n,
+				   cv_err *err);
+/* *sum: the epsilon spent by the releases whose months meet from..to. */
+cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
+				 cv_err *err);
 
 #endif

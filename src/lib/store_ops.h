@@ -9,6 +9,7 @@
  *   - no business words inside the backend: action names, outcomes and
  *     states arrive as arguments and are stored and compared as given;
  *   - a walk (setting_each, user_each, audit_get, audit_each, case_find, case_granted,
+ *     case_all,
  *     grant_each_user, record_each_*) is never interleaved with another
  *     call on the same store: the dispatcher refuses one made from a walk
  *     callback, so a backend that cannot run two queries at once works;
@@ -95,6 +96,13 @@ struct cv_store_ops {
 	cv_status (*record_each_granted)(void *be, int64_t user_id, const char *type,
 					 cv_store_record_cb cb, void *arg, cv_err *err);
 	cv_status (*id_taken)(void *be, const char *id, int *taken, cv_err *err);
+
+	cv_status (*case_all)(void *be, cv_store_id_cb cb, void *arg, cv_err *err);
+	cv_status (*release_insert)(void *be, const cv_release_rec *r, cv_err *err);
+	cv_status (*release_overlap)(void *be, const char *from, const char *to, int64_t *n,
+				     cv_err *err);
+	cv_status (*release_spent)(void *be, const char *from, const char *to, int64_t *sum,
+				   cv_err *err);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

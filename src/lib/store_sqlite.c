@@ -139,7 +139,16 @@ static const char schema_sql[] =
     " signer_id INTEGER NOT NULL,"
     " mac BLOB NOT NULL,"
     " sig BLOB NOT NULL) STRICT;"
-    "CREATE INDEX records_by_case ON records (case_id, type, created_at);";
+    "CREATE INDEX records_by_case ON records (case_id, type, created_at);"
+    "CREATE TABLE stats_releases ("
+    " id INTEGER PRIMARY KEY,"
+    " period_from TEXT NOT NULL,"
+    " period_to TEXT NOT NULL,"
+    " k INTEGER NOT NULL,"
+    " epsilon INTEGER NOT NULL,"
+    " cells_hash BLOB NOT NULL,"
+    " released_by INTEGER NOT NULL REFERENCES users (id),"
+    " released_at TEXT NOT NULL) STRICT;";
 
 enum stmt_id {
 	S_META_PUT,
@@ -184,6 +193,10 @@ enum stmt_id {
 	S_ID_TAKEN,
 	S_AUDIT_LAST_SEQ,
 	S_AUDIT_NEXT_SEQ,
+	S_CASE_ALL,
+	S_RELEASE_INSERT,
+	S_RELEASE_OVERLAP,
+	S_RELEASE_SPENT,
 	S__COUNT
 };
 
@@ -261,6 +274,14 @@ static const char *const stmt_sql[S__COUNT] = {
 		    " ORDER BY opened_at",
     [S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
 		       " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
+    [S_CASE_ALL] = "SELECT id FROM cases ORDER BY opened_at, id",
+    [S_RELEASE_INSERT] = "INSERT INTO stats_releases (period_from, period_to, k, epsilon,"
+			 " cells_hash, released_by, released_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+			 " ?6, ?7)",
+    [S_RELEASE_OVERLAP] = "SELECT count(*) FROM stats_releases WHERE period_from <= ?2 AND"
+			  " period_to >= ?1",
+    [S_RELEASE_SPENT] = "SELECT coalesce(sum(epsilon), 0) FROM stats_releases"
+			" WHERE period_from <= ?2 AND period_to >= ?1",
     [S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
     [S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
     [S_SHRED_CASE] = "UPDATE cases SET status = ?2, version = ?3,"
@@ -1717,6 +1738,72 @@ static cv_status sq_case_granted(void *be, int64_t user_id, cv_store_id_cb cb, v
 	return ids_walk(st, s, cb, arg, err);
 }
 
+static cv_status sq_case_all(void *be, cv_store_id_cb cb, void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_CASE_ALL, err);
+
+	if (!s)
+		return CV_ERROR;
+	return ids_walk(st, s, cb, arg, err);
+}
+
+static cv_status sq_release_insert(void *be, const cv_release_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RELEASE_INSERT, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, r->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->k);
+	sqlite3_bind_int64(s, 4, r->epsilon);
+	sqlite3_bind_blob(s, 5, r->cells_hash, CV_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, r->released_by);
+	sqlite3_bind_text(s, 7, r->released_at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	done(s);
+	return rc == SQLITE_DONE ? CV_OK : db_error(st, rc, "recording a release", err);
+}
+
+static cv_status sq_release_overlap(void *be, const char *from, const char *to, int64_t *n,
+				    cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RELEASE_OVERLAP, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+}
+
+static cv_status sq_release_spent(void *be, const char *from, const char *to, int64_t *sum,
+				  cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RELEASE_SPENT, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*sum = sqlite3_column_int64(s, 0);
+	done(s);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+}
+
 static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 {
 	static const enum stmt_id steps[] = {S_SHRED_RECORDS, S_SHRED_GRANTS};
@@ -2083,4 +2170,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .record_each_case = sq_record_each_case,
     .record_each_granted = sq_record_each_granted,
     .id_taken = sq_id_taken,
+    .case_all = sq_case_all,
+    .release_insert = sq_release_insert,
+    .release_overlap = sq_release_overlap,
+    .release_spent = sq_release_spent,
 };

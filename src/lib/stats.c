@@ -1,0 +1,772 @@
+/*
+ * stats.c - commands layer: `stats export`, anonymized term statistics
+ * counted from the cases' statistical attributes alone and protected by
+ * cell suppression before anything leaves the vault (see stats.h and
+ * docs/STATISTICS.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/tree.h>
+#include <sodium.h>
+
+#include "access.h"
+#include "buf.h"
+#include "csv.h"
+#include "dlap.h"
+#include "err.h"
+#include "log.h"
+#include "policy.h"
+#include "stats.h"
+#include "store.h"
+#include "text.h"
+#include "vocab.h"
+#include "banned.h"
+
+#define CODE_STATS_PERIOD "stats.period"
+#define CODE_STATS_K "stats.k"
+#define CODE_STATS_OVERLAP "stats.overlap"
+#define CODE_STATS_EPSILON "stats.epsilon"
+
+#define GRADE_BANDS 4
+#define GRADES_PER_BAND 3
+#define MAX_CATEGORIES 16
+#define OBJECT_MAX 32 /* "stats:YYYY-MM..YYYY-MM" */
+
+static const char *const band_labels[GRADE_BANDS] = {"primary 1-3", "primary 4-6", "junior 7-9",
+						     "senior 10-12"};
+static const char *const table_names[CV_STATS_NTABLES] = {"opened_by_month", "grade_band_by_gender",
+							  "category", "closed_by_month"};
+static const char label_all[] = "all";
+static const char label_total[] = "total";
+static const char label_other[] = "other";
+static const char label_not_closed[] = "not closed in the period";
+
+struct cv_stats_result {
+	char from[CV_STATS_MONTH_LEN];
+	char to[CV_STATS_MONTH_LEN];
+	int k;
+	uint32_t eps;	/* asked for, grid units; 0: no noise */
+	uint32_t spent; /* what the noise spent */
+	size_t cases;
+	cv_sdc_export *x;
+	cv_buf csv; /* the published cells as written, hashed */
+	uint8_t hash[CV_DIGEST_LEN];
+};
+
+/* ---- months ----------------------------------------------------------- */
+
+/* YYYY-MM (or the first 7 characters of a date) as a month number, or -1. */
+static long month_of(const char *s, int whole)
+{
+	long y = 0, m = 0;
+
+	if (!s || strlen(s) < 7 || (whole && strlen(s) != 7) || s[4] != '-')
+		return -1;
+	for (int i = 0; i < 7; i++) {
+		if (i == 4)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (i < 4)
+			y = y * 10 + (s[i] - '0');
+		else
+			m = m * 10 + (s[i] - '0');
+	}
+	if (y < 1900 || m < 1 || m > 12)
+		return -1;
+	return y * 12 + (m - 1);
+}
+
+/* mo is a month number of month_of (non-negative). */
+static void month_label(long mo, char out[CV_STATS_MONTH_LEN])
+{
+	unsigned y = (unsigned)(mo / 12) % 10000u, m = (unsigned)(mo % 12) + 1u;
+
+	snprintf(out, CV_STATS_MONTH_LEN, "%04u-%02u", y, m % 100u);
+}
+
+/* A term "YYYY-autumn" (Sep .. Jan of the next year) or "YYYY-spring"
+ * (Feb .. Jul) as its first and last month; -1 when it is neither. */
+static int term_months(const char *term, long *a, long *b)
+{
+	static const struct {
+		const char *name;
+		int first, last; /* months after January of the year, 0-based */
+	} seasons[] = {{"autumn", 8, 12}, {"spring", 1, 6}};
+	long y = 0;
+
+	if (strlen(term) < 6 || term[4] != '-')
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		if (term[i] < '0' || term[i] > '9')
+			return -1;
+		y = y * 10 + (term[i] - '0');
+	}
+	if (y < 1900)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(seasons); i++)
+		if (strcmp(term + 5, seasons[i].name) == 0) {
+			*a = y * 12 + seasons[i].first;
+			*b = y * 12 + seasons[i].last;
+			return 0;
+		}
+	return -1;
+}
+
+cv_status cv_stats_period(const char *term, const char *from, const char *to,
+			  char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
+			  cv_err *err)
+{
+	char n[24];
+	long a = -1, b = -1;
+
+	if (term ? (from || to) : (!from || !to))
+		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
+			       "give a term (--term 2026-autumn) or both --from and --to "
+			       "(YYYY-MM)");
+	if (term && term_months(term, &a, &b) != 0)
+		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
+			       "term '{1}' is not a term; use YYYY-autumn or YYYY-spring", term);
+	if (!term) {
+		a = month_of(from, 1);
+		b = month_of(to, 1);
+		if (a < 0 || b < 0)
+			return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
+				       "'{1}' is not a whole month; use YYYY-MM",
+				       a < 0 ? from : to);
+	}
+	if (b < a)
+		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
+			       "the period ends before it begins; give --from before --to");
+	if (b - a + 1 > CV_STATS_MONTHS_MAX)
+		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
+			       "an export covers at most {1} months",
+			       cv_num(n, CV_STATS_MONTHS_MAX));
+	month_label(a, from_out);
+	month_label(b, to_out);
+	return CV_OK;
+}
+
+/* ---- counting ----------------------------------------------------------- */
+
+/* One case opened in the period, as the walk saw it. */
+struct entry {
+	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
+	size_t seq;		  /* walk order: oldest first */
+	size_t opened, closed;	  /* month indexes; closed == months: not closed */
+	size_t band, gender, category;
+};
+
+struct counts {
+	long first; /* month number of the period's first month */
+	size_t months;
+	struct entry *v; /* the cases opened in the period */
+	size_t n, cap;
+	int oom;
+	size_t cases; /* counted */
+	int64_t opened[CV_STATS_MONTHS_MAX];
+	int64_t closed[CV_STATS_MONTHS_MAX + 1]; /* the last: not closed in the period */
+	int64_t grade[GRADE_BANDS][3];		 /* x cv_genders */
+	int64_t category[MAX_CATEGORIES];	 /* x cv_categories */
+};
+
+static int collect_case(const cv_stats_attrs *a, void *arg)
+{
+	struct counts *c = arg;
+	long o = month_of(a->opened, 0) - c->first;
+	long z = *a->closed ? month_of(a->closed, 0) - c->first : -1;
+	struct entry *e;
+
+	if (o < 0 || (size_t)o >= c->months)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct entry *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->oom = 1;
+			return 1;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	e = &c->v[c->n];
+	memcpy(e->tag, a->index_tag, sizeof(e->tag));
+	e->seq = c->n++;
+	e->opened = (size_t)o;
+	e->closed = z >= 0 && (size_t)z < c->months ? (size_t)z : c->months;
+	e->band = (size_t)(a->grade - 1) / GRADES_PER_BAND;
+	e->gender = (size_t)cv_word_parse(&cv_genders, a->gender) - 1;
+	e->category = (size_t)cv_word_parse(&cv_categories, a->category) - 1;
+	return 0;
+}
+
+static int by_student(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int d = memcmp(x->tag, y->tag, sizeof(x->tag));
+
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Counts the collected cases; once_per_student keeps only each student's
+ * first case of the period (the bound differential privacy needs). */
+static void tally(struct counts *c, int once_per_student)
+{
+	if (once_per_student && c->n)
+		qsort(c->v, c->n, sizeof(*c->v), by_student);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct entry *e = &c->v[i];
+
+		if (once_per_student && i && memcmp(e->tag, c->v[i - 1].tag, sizeof(e->tag)) == 0)
+			continue;
+		c->cases++;
+		c->opened[e->opened]++;
+		c->closed[e->closed]++;
+		c->grade[e->band][e->gender]++;
+		c->category[e->category]++;
+	}
+}
+
+/*
+ * Adds discrete Laplace noise of an equal share of eps to every body cell
+ * of the four tables (each student counts once, in one cell of each table:
+ * sensitivity 1), then sets negative counts to 0.  *spend is what the
+ * release spent.
+ */
+static cv_status add_noise(struct counts *c, const cv_dlap_ledger *ledger, uint32_t eps,
+			   uint32_t *spend, cv_err *err)
+{
+	static const cv_dlap_rng rng = CV_DLAP_RNG_SODIUM;
+	uint32_t share = eps / CV_STATS_NTABLES;
+	cv_dlap_table t[CV_STATS_NTABLES] = {
+	    {c->opened, c->months, 1, share},
+	    {&c->grade[0][0], GRADE_BANDS * 3, 1, share},
+	    {c->category, cv_categories.n - 1, 1, share},
+	    {c->closed, c->months + 1, 1, share},
+	};
+	cv_status st = cv_dlap_release(&rng, ledger, t, CV_STATS_NTABLES, spend, err);
+
+	for (size_t i = 0; i < CV_STATS_NTABLES && st == CV_OK; i++)
+		for (size_t j = 0; j < t[i].ncells; j++)
+			if (t[i].cells[j] < 0)
+				t[i].cells[j] = 0;
+	return st;
+}
+
+/* ---- the tables ----------------------------------------------------------- */
+
+/* A one-way table of n counts and their total. */
+static cv_status add_oneway(cv_sdc_export *x, const char *name, const char *const *labels,
+			    const int64_t *v, size_t n, cv_err *err)
+{
+	int64_t row[CV_STATS_MONTHS_MAX + 2] = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		row[i] = v[i];
+		row[n] += v[i];
+	}
+	return cv_sdc_add_table(x, name, 0, NULL, n, labels, row, NULL, err);
+}
+
+static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int linked, cv_err *err)
+{
+	char months[CV_STATS_MONTHS_MAX + 1][CV_STATS_MONTH_LEN];
+	const char *mlabels[CV_STATS_MONTHS_MAX + 1];
+	const char *genders[3], *cats[MAX_CATEGORIES + 1];
+	int64_t grid[(GRADE_BANDS + 1) * 4] = {0}, cat[MAX_CATEGORIES + 1] = {0};
+	size_t ncat = 0, ng = ARRAY_SIZE(genders);
+	cv_status st;
+
+	for (size_t i = 0; i < c->months; i++) {
+		month_label(c->first + (long)i, months[i]);
+		mlabels[i] = months[i];
+	}
+	st = add_oneway(x, table_names[CV_STATS_T_OPENED], mlabels, c->opened, c->months, err);
+
+	for (size_t g = 0; g < ng; g++)
+		genders[g] = cv_word(&cv_genders, (int)g + 1);
+	for (size_t r = 0; r < GRADE_BANDS; r++)
+		for (size_t g = 0; g < ng; g++) {
+			grid[r * (ng + 1) + g] = c->grade[r][g];
+			grid[r * (ng + 1) + ng] += c->grade[r][g];
+			grid[GRADE_BANDS * (ng + 1) + g] += c->grade[r][g];
+			grid[GRADE_BANDS * (ng + 1) + ng] += c->grade[r][g];
+		}
+	if (st == CV_OK)
+		st = cv_sdc_add_table(x, table_names[CV_STATS_T_GRADE], GRADE_BANDS, band_labels,
+				      ng, genders, grid, NULL, err);
+
+	/* Categories with fewer than k cases in the whole export go into
+	 * "other" before anything is protected: their names are not shown. */
+	cats[MAX_CATEGORIES] = label_other;
+	for (size_t i = 0; i + 1 < cv_categories.n && i < MAX_CATEGORIES; i++) {
+		const char *name = cv_word(&cv_categories, (int)i + 1);
+
+		if (c->category[i] >= k && strcmp(name, label_other) != 0) {
+			cats[ncat] = name;
+			cat[ncat++] = c->category[i];
+		} else {
+			cat[MAX_CATEGORIES] += c->category[i];
+		}
+	}
+	cats[ncat] = label_other;
+	cat[ncat] = cat[MAX_CATEGORIES];
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_CATEGORY], cats, cat, ncat + 1, err);
+
+	mlabels[c->months] = label_not_closed;
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_CLOSED], mlabels, c->closed,
+				c->months + 1, err);
+
+	/* Every table counts the same cases: one grand total.  Noisy tables
+	 * each have their own. */
+	if (st == CV_OK && !linked)
+		return st;
+	if (st == CV_OK)
+		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_GRADE,
+				     GRADE_BANDS, ng, err);
+	if (st == CV_OK)
+		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_CATEGORY, 0,
+				     ncat + 1, err);
+	if (st == CV_OK)
+		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_CLOSED, 0,
+				     c->months + 1, err);
+	return st;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static const char *row_label(const cv_sdc_table *t, size_t r)
+{
+	if (!t->nrows)
+		return label_all;
+	return r < t->nrows ? t->row_labels[r] : label_total;
+}
+
+static const char *col_label(const cv_sdc_table *t, size_t c)
+{
+	return c < t->ncols ? t->col_labels[c] : label_total;
+}
+
+/* One record per cell of every published table: table, row, column, and
+ * the count or the marker. */
+static cv_status write_csv(const cv_sdc_export *x, cv_csv *w, cv_err *err)
+{
+	static const char *const head[] = {"table", "row", "column", "count"};
+	cv_status st = CV_OK;
+
+	for (size_t i = 0; i < ARRAY_SIZE(head) && st == CV_OK; i++)
+		st = cv_csv_str(w, head[i], err);
+	if (st == CV_OK)
+		st = cv_csv_end(w, err);
+	for (size_t t = 0; t < x->ntables && st == CV_OK; t++) {
+		const cv_sdc_table *tb = &x->tables[t];
+
+		if (tb->withheld)
+			continue;
+		for (size_t r = 0; r < cv_sdc_rows(tb) && st == CV_OK; r++)
+			for (size_t c = 0; c <= tb->ncols && st == CV_OK; c++) {
+				st = cv_csv_str(w, tb->name, err);
+				if (st == CV_OK)
+					st = cv_csv_str(w, row_label(tb, r), err);
+				if (st == CV_OK)
+					st = cv_csv_str(w, col_label(tb, c), err);
+				if (st == CV_OK)
+					st = cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED
+						 ? cv_csv_int(w, cv_sdc_value(x, t, r, c), err)
+						 : cv_csv_str(w, CV_STATS_MARKER, err);
+				if (st == CV_OK)
+					st = cv_csv_end(w, err);
+			}
+	}
+	return st;
+}
+
+static json_t *json_table(const cv_sdc_export *x, size_t t)
+{
+	const cv_sdc_table *tb = &x->tables[t];
+	json_t *o = json_object(), *cols = json_array(), *rows = json_array(),
+	       *cells = json_array();
+
+	for (size_t c = 0; c < tb->ncols; c++)
+		json_array_append_new(cols, json_string(tb->col_labels[c]));
+	for (size_t r = 0; r < tb->nrows; r++)
+		json_array_append_new(rows, json_string(tb->row_labels[r]));
+	for (size_t r = 0; !tb->withheld && r < cv_sdc_rows(tb); r++)
+		for (size_t c = 0; c <= tb->ncols; c++) {
+			int hidden = cv_sdc_flag_of(x, t, r, c) != CV_SDC_PUBLISHED;
+
+			json_array_append_new(
+			    cells,
+			    json_pack("{s:s, s:s, s:o, s:b}", "row", row_label(tb, r), "column",
+				      col_label(tb, c), "count",
+				      hidden ? json_null() : json_integer(cv_sdc_value(x, t, r, c)),
+				      "suppressed", hidden));
+		}
+	json_object_set_new(o, "name", json_string(tb->name));
+	json_object_set_new(o, "published", json_boolean(!tb->withheld));
+	json_object_set_new(o, "rows", tb->nrows ? rows : json_null());
+	if (!tb->nrows)
+		json_decref(rows);
+	json_object_set_new(o, "columns", cols);
+	json_object_set_new(o, "cells", cells);
+	return o;
+}
+
+static json_t *json_export(const cv_stats_result *r)
+{
+	json_t *tables = json_array();
+	char hex[CV_DIGEST_LEN * 2 + 1], e[CV_DLAP_EPS_STRLEN];
+
+	for (size_t t = 0; t < r->x->ntables; t++)
+		json_array_append_new(tables, json_table(r->x, t));
+	sodium_bin2hex(hex, sizeof(hex), r->hash, sizeof(r->hash));
+	cv_dlap_eps_format(r->spent, e);
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
+			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
+			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
+			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
+}
+
+/* A child element of parent with text (escaped by libxml2), or NULL. */
+static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
+}
+
+static void html_table(xmlNodePtr body, const cv_sdc_export *x, size_t t)
+{
+	const cv_sdc_table *tb = &x->tables[t];
+	xmlNodePtr table, tr;
+
+	el(body, "h2", tb->name);
+	if (tb->withheld) {
+		el(body, "p", "withheld");
+		return;
+	}
+	table = el(body, "table", NULL);
+	tr = el(table, "tr", NULL);
+	el(tr, "th", "");
+	for (size_t c = 0; c <= tb->ncols; c++)
+		el(tr, "th", col_label(tb, c));
+	for (size_t r = 0; r < cv_sdc_rows(tb); r++) {
+		tr = el(table, "tr", NULL);
+		el(tr, "th", row_label(tb, r));
+		for (size_t c = 0; c <= tb->ncols; c++) {
+			char n[24];
+
+			if (cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED)
+				snprintf(n, sizeof(n), "%lld", (long long)cv_sdc_value(x, t, r, c));
+			else
+				snprintf(n, sizeof(n), "%s", CV_STATS_MARKER);
+			el(tr, "td", n);
+		}
+	}
+}
+
+static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
+{
+	htmlDocPtr doc = htmlNewDoc(NULL, NULL);
+	xmlNodePtr html = doc ? xmlNewNode(NULL, (const xmlChar *)"html") : NULL, head, body, meta,
+		   dl;
+	char line[64], n[24], e[CV_DLAP_EPS_STRLEN];
+	xmlChar *mem = NULL;
+	int size = 0;
+	cv_status st = CV_OK;
+
+	if (!html) {
+		xmlFreeDoc(doc);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	xmlDocSetRootElement(doc, html);
+	head = el(html, "head", NULL);
+	meta = el(head, "meta", NULL);
+	xmlNewProp(meta, (const xmlChar *)"charset", (const xmlChar *)"utf-8");
+	snprintf(line, sizeof(line), "%s %s..%s", CV_STATS_SCHEMA, r->from, r->to);
+	el(head, "title", line);
+	body = el(html, "body", NULL);
+	el(body, "h1", line);
+	/* Codes, not sentences: the reader's documentation explains them. */
+	dl = el(body, "dl", NULL);
+	snprintf(n, sizeof(n), "%d", r->k);
+	el(dl, "dt", "k");
+	el(dl, "dd", n);
+	el(dl, "dt", "marker");
+	el(dl, "dd", CV_STATS_MARKER);
+	if (r->spent) {
+		cv_dlap_eps_format(r->spent, e);
+		el(dl, "dt", "epsilon");
+		el(dl, "dd", e);
+	}
+	for (size_t t = 0; t < r->x->ntables; t++)
+		html_table(body, r->x, t);
+	htmlDocDumpMemoryFormat(doc, &mem, &size, 1);
+	if (!mem || size <= 0)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	else if (fwrite(mem, 1, (size_t)size, fp) != (size_t)size)
+		st = cv_err_set(err, CV_ERROR, "cannot write the export");
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return st;
+}
+
+cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE *fp, cv_err *err)
+{
+	json_t *o;
+	int rc;
+
+	if (format == CV_STATS_CSV) {
+		if (r->csv.len && fwrite(r->csv.data, 1, r->csv.len, fp) != r->csv.len)
+			return cv_err_set(err, CV_ERROR, "cannot write the export");
+		return CV_OK;
+	}
+	if (format == CV_STATS_HTML)
+		return write_html(r, fp, err);
+	if (format != CV_STATS_JSON)
+		return cv_err_set(err, CV_EUSAGE, "unknown export format");
+	o = json_export(r);
+	if (!o)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	rc = json_dumpf(o, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc != 0 || fputc('\n', fp) == EOF)
+		return cv_err_set(err, CV_ERROR, "cannot write the export");
+	return CV_OK;
+}
+
+/* ---- the export ------------------------------------------------------------- */
+
+void cv_stats_free(cv_stats_result *r)
+{
+	if (!r)
+		return;
+	cv_sdc_export_free(r->x);
+	cv_buf_free(&r->csv);
+	free(r);
+}
+
+const cv_sdc_export *cv_stats_model(const cv_stats_result *r)
+{
+	return r->x;
+}
+
+size_t cv_stats_cases(const cv_stats_result *r)
+{
+	return r->cases;
+}
+
+const uint8_t *cv_stats_hash(const cv_stats_result *r)
+{
+	return r->hash;
+}
+
+/* Counts, builds, protects and renders r (inside the export's transaction);
+ * ledger is what the noise may spend. */
+static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger *ledger,
+			 cv_err *err)
+{
+	struct counts *c = calloc(1, sizeof(*c));
+	cv_csv w;
+	cv_bytes part;
+	size_t walked = 0;
+	cv_status st = c ? CV_OK : cv_err_set(err, CV_ERROR, "out of memory");
+
+	if (st == CV_OK) {
+		c->first = month_of(r->from, 1);
+		c->months = (size_t)(month_of(r->to, 1) - c->first + 1);
+		st = cv_access_all_stats(s, collect_case, c, &walked, err);
+	}
+	if (st == CV_OK && c->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK) {
+		tally(c, r->eps > 0);
+		r->cases = c->cases;
+		if (r->eps)
+			st = add_noise(c, ledger, r->eps, &r->spent, err);
+	}
+	if (st == CV_OK)
+		st = cv_sdc_export_new(&r->x, err);
+	if (st == CV_OK)
+		st = build(r->x, c, r->k, !r->eps, err);
+	if (st == CV_OK)
+		st = cv_sdc_protect(r->x, r->k, err);
+	if (st == CV_OK) {
+		cv_csv_buf(&w, &r->csv, 0);
+		st = write_csv(r->x, &w, err);
+		if (st == CV_OK)
+			st = cv_csv_finish(&w, err);
+		else
+			cv_csv_free(&w);
+	}
+	if (st == CV_OK && r->csv.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK) {
+		part.p = r->csv.data;
+		part.n = r->csv.len;
+		cv_hash(r->hash, NULL, 0, CV_STATS_CELLS_DOMAIN, &part, 1);
+	}
+	if (c) {
+		if (c->v)
+			sodium_memzero(c->v, c->cap * sizeof(*c->v));
+		free(c->v);
+		sodium_memzero(c, sizeof(*c));
+	}
+	free(c);
+	return st;
+}
+
+/* The months of the term that month mo is in: autumn (Sep..Jan), spring
+ * (Feb..Jul), or August alone. */
+static void term_of(long mo, long *a, long *b)
+{
+	long y = mo / 12, m = mo % 12;
+
+	if (m >= 8 || m == 0) {
+		*a = (m == 0 ? y - 1 : y) * 12 + 8;
+		*b = *a + 4;
+	} else if (m <= 6) {
+		*a = y * 12 + 1;
+		*b = y * 12 + 6;
+	} else {
+		*a = *b = mo;
+	}
+}
+
+/* *spent: the most that earlier releases spent in one of the terms that
+ * r's period meets (a release counts against every term it meets). */
+static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *spent, cv_err *err)
+{
+	long last = -1, to = month_of(r->to, 1);
+	cv_status st = CV_OK;
+
+	*spent = 0;
+	for (long mo = month_of(r->from, 1); mo <= to && st == CV_OK; mo++) {
+		char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
+		long ta, tb;
+		int64_t sum = 0;
+
+		term_of(mo, &ta, &tb);
+		if (ta == last)
+			continue;
+		last = ta;
+		month_label(ta, a);
+		month_label(tb, b);
+		st = cv_store_release_spent(s->v->st, a, b, &sum, err);
+		if (st == CV_OK && (sum < 0 || sum > CV_DLAP_EPS_MAX))
+			st = cv_fail(err, CV_EINTEGRITY, "stats.ledger",
+				     "the releases of {1}..{2} spent more than a release may: the "
+				     "vault was tampered with",
+				     a, b);
+		if (st == CV_OK && (uint32_t)sum > *spent)
+			*spent = (uint32_t)sum;
+	}
+	return st;
+}
+
+static size_t published_tables(const cv_sdc_export *x)
+{
+	size_t n = 0;
+
+	for (size_t t = 0; t < x->ntables; t++)
+		n += !x->tables[t].withheld;
+	return n;
+}
+
+cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
+			  const char *epsilon, cv_stats_result **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[OBJECT_MAX], detail[CV_LOG_DETAIL_MAX], n[24];
+	cv_release_rec rel = {0};
+	uint32_t spent = 0;
+	cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, &spent, 0};
+	cv_stats_result *r = NULL;
+	int64_t overlap = 0;
+	cv_status st;
+
+	*out = NULL;
+	snprintf(object, sizeof(object), "stats");
+	st = cv_policy_check(s, CV_ACT_STATS_EXPORT, object, err);
+	if (st != CV_OK)
+		return st;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	r->k = k;
+	st = cv_stats_period(NULL, from, to, r->from, r->to, err);
+	if (st == CV_OK)
+		snprintf(object, sizeof(object), "stats:%s..%s", r->from, r->to);
+	if (st == CV_OK && k < CV_SDC_K_MIN)
+		st = cv_fail(err, CV_EUSAGE, CODE_STATS_K,
+			     "k {1} is too small; counts under 3 identify students, use --k 3 "
+			     "or more",
+			     cv_num(n, k));
+	if (st == CV_OK && k > CV_SDC_MAX_COUNT)
+		st = cv_fail(err, CV_EUSAGE, CODE_STATS_K, "k {1} is too large", cv_num(n, k));
+	if (st == CV_OK && epsilon)
+		st = cv_dlap_eps_parse(epsilon, &r->eps, err);
+	if (st == CV_OK && epsilon && r->eps < CV_STATS_NTABLES)
+		st = cv_fail(err, CV_EUSAGE, CODE_STATS_EPSILON,
+			     "epsilon '{1}' is too small to share among the tables; give at "
+			     "least 0.004",
+			     epsilon);
+	if (st == CV_OK && epsilon) {
+		const cv_dlap_ledger fresh = {CV_STATS_EPS_BUDGET, NULL, 0};
+
+		st = cv_dlap_budget_check(&fresh, r->eps, NULL, err);
+	}
+	if (st != CV_OK) {
+		cv_stats_free(r);
+		return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
+	}
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_store_release_overlap(s->v->st, r->from, r->to, &overlap, err);
+	if (st == CV_OK && overlap)
+		st = cv_fail(err, CV_EDENIED, CODE_STATS_OVERLAP,
+			     "{1} earlier release(s) cover months of {2}..{3}; a period is "
+			     "released once (overlapping exports allow subtraction)",
+			     cv_num(n, overlap), r->from, r->to);
+	if (st == CV_OK && r->eps)
+		st = term_spent(s, r, &spent, err);
+	ledger.nspent = spent > 0;
+	if (st == CV_OK && r->eps)
+		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
+	if (st == CV_OK)
+		st = compute(s, r, &ledger, err);
+	if (st == CV_OK) {
+		snprintf(rel.from, sizeof(rel.from), "%s", r->from);
+		snprintf(rel.to, sizeof(rel.to), "%s", r->to);
+		rel.k = k;
+		rel.epsilon = r->spent;
+		memcpy(rel.cells_hash, r->hash, sizeof(rel.cells_hash));
+		rel.released_by = s->me.id;
+		cv_time_now(rel.released_at);
+		st = cv_store_release_insert(s->v->st, &rel, err);
+	}
+	if (st == CV_OK) {
+		char e[CV_DLAP_EPS_STRLEN];
+
+		cv_dlap_eps_format(r->spent, e);
+		snprintf(detail, sizeof(detail), "k=%d tables=%zu cases=%zu%s%s", k,
+			 published_tables(r->x), r->cases, r->spent ? " epsilon=" : "",
+			 r->spent ? e : "");
+		st = cv_op_log(s, CV_ACT_STATS_EXPORT, object, CV_OUT_OK, detail, err);
+	}
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK) {
+		cv_stats_free(r);
+		return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
+	}
+	*out = r;
+	return CV_OK;
+}

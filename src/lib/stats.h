@@ -1,0 +1,42 @@
+/*
+ * stats.h - commands layer: anonymized term statistics (docs/STATISTICS.md).
+ * The export counts the cases opened in a period from their statistical
+ * attributes alone (the access layer's stats walk: no case key, no
+ * content), builds linked count tables, protects them with sdc, records
+ * the release and logs it.  The public entry points are in casevault.h;
+ * this header gives tests the model behind an export.
+ */
+#ifndef CV_STATS_H
+#define CV_STATS_H
+
+#include "casevault.h"
+#include "sdc.h"
+
+/* The tables of an export, in the order they are built and written. */
+enum {
+	CV_STATS_T_OPENED = 0,	 /* one-way: cases opened by month */
+	CV_STATS_T_GRADE = 1,	 /* two-way: grade band x gender */
+	CV_STATS_T_CATEGORY = 2, /* one-way: problem category, small ones merged into "other" */
+	CV_STATS_T_CLOSED = 3,	 /* one-way: closed by month, and "not closed" */
+	CV_STATS_NTABLES = 4,
+};
+
+#define CV_STATS_SCHEMA "casevault-stats-1"
+#define CV_STATS_SCHEMA_VERSION 1
+/* The privacy budget of one release, in CV_DLAP_GRID units (epsilon 1). */
+#define CV_STATS_EPS_BUDGET 1000u
+/* The one marker of every suppressed cell, primary or secondary. */
+#define CV_STATS_MARKER "x"
+/* The domain string of the hash of the published cells (docs/FORMAT.md). */
+#define CV_STATS_CELLS_DOMAIN "casevault-stats-cells-v1"
+
+/* The protected model of r (its tables, links and flags); r owns it. */
+const cv_sdc_export *cv_stats_model(const cv_stats_result *r);
+
+/* The number of cases the export counted (opened in its period). */
+size_t cv_stats_cases(const cv_stats_result *r);
+
+/* BLAKE2b-256 of the published cells, as recorded in the vault. */
+const uint8_t *cv_stats_hash(const cv_stats_result *r);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * test_stats.c - `stats export` through the library: a vault filled by a
+ * seeded generator (counselors open cases with known attributes and close
+ * some), exported by the supervisor.  No published cell holds 1..k-1;
+ * every published cell is the true count; the audit finds no suppressed
+ * cell recoverable; counselors and admins are refused, k under 3 is
+ * refused, an overlapping period is refused; the release is recorded and
+ * logged and the log still verifies; and the export needs no case key:
+ * the same numbers come out after every key copy of every case is gone.
+ */
+#define FIXTURE_TAG "stats"
+#include "case_fixture.h"
+#include "buf.h"
+#include "sdc.h"
+#include "stats.h"
+
+#define NCASES 60
+#define NCLOSED 6 /* the first NCLOSED cases opened are closed */
+#define SEED 20261129u
+#define BANDS 4
+#define NGENDERS 3
+
+static const char *const genders[NGENDERS] = {"F", "M", "X"};
+static const char *const categories[] = {"academic",	"emotion",  "relationships",  "family",
+					 "adolescence", "behavior", "self-harm-risk", "other"};
+#define NCATS (sizeof(categories) / sizeof(categories[0]))
+
+/* The truth, as the generator made it. */
+static struct {
+	int64_t grade[BANDS][NGENDERS];
+	int64_t category[NCATS];
+	int64_t closed;
+	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN];
+} truth;
+static char pop_path[TEST_PATH_MAX];
+
+static uint32_t next_rand(uint32_t *x)
+{
+	*x = *x * 1664525u + 1013904223u;
+	return *x >> 8;
+}
+
+static void close_case(cv_session *s, const char *id)
+{
+	char n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	consent_all(s, id);
+	if (cv_note_add(s, id, "analysis", "analysis", 8, NULL, n1, &err) != CV_OK ||
+	    cv_note_finalize(s, n1, &err) != CV_OK ||
+	    cv_note_add(s, id, "outcome", "outcome", 7, NULL, n2, &err) != CV_OK ||
+	    cv_note_finalize(s, n2, &err) != CV_OK || cv_case_close(s, id, &err) != CV_OK)
+		fail_msg("closing '%s': %s", id, err.msg);
+}
+
+/* The base vault with NCASES cases opened by carol and dave from SEED. */
+static int populate(void)
+{
+	uint32_t x = SEED;
+	cv_vault *v = NULL;
+	cv_session *c = NULL, *d = NULL;
+	cv_err err = {0};
+
+	snprintf(pop_path, sizeof(pop_path), "%s/populated.db", base_dir);
+	copy_db(base_path, pop_path);
+	if (cv_vault_open(pop_path, &v, &err) != CV_OK)
+		return -1;
+	c = login_ok(v, "carol", PW_CAROL);
+	d = login_ok(v, "dave", PW_DAVE);
+	for (int i = 0; i < NCASES; i++) {
+		char sid[16], name[32], id[CV_CASE_ID_MAX];
+		unsigned grade = 1 + next_rand(&x) % 12;
+		uint32_t g = next_rand(&x) % 10, r = next_rand(&x) % 20;
+		size_t gi = g < 6 ? 0 : g < 9 ? 1 : 2;
+		/* emotion and academic common, the rest rare */
+		size_t ci = r < 7 ? 1 : r < 12 ? 0 : r < 15 ? 2 : r < 17 ? 3 : r < 18 ? 4 : 6;
+		cv_case_input in = {sid,  name,	      genders[gi],  grade, "1-1", categories[ci],
+				    NULL, "Guardian", "13800001111"};
+		int dup = 0;
+
+		snprintf(sid, sizeof(sid), "S%04d", i);
+		snprintf(name, sizeof(name), "Student %d", i);
+		if (cv_case_open(i % 2 ? d : c, &in, id, &dup, &err) != CV_OK) {
+			fprintf(stderr, "populate: %s\n", err.msg);
+			return -1;
+		}
+		truth.grade[(grade - 1) / 3][gi]++;
+		truth.category[ci]++;
+		if (i < NCLOSED) {
+			close_case(i % 2 ? d : c, id);
+			truth.closed++;
+		}
+	}
+	logout_all();
+	cv_vault_close(v);
+	q_text(pop_path, truth.from, sizeof(truth.from),
+	       "SELECT substr(min(opened_at), 1, 7) FROM cases");
+	q_text(pop_path, truth.to, sizeof(truth.to),
+	       "SELECT substr(max(opened_at), 1, 7) FROM cases");
+	return 0;
+}
+
+static int stats_group_setup(void **state)
+{
+	if (group_setup(state) != 0)
+		return -1;
+	return populate();
+}
+
+/* The per-test copy of the populated vault. */
+static int pop_setup(void **state)
+{
+	struct fix *f;
+
+	if (setup(state) != 0)
+		return -1;
+	f = *state;
+	cv_vault_close(f->v);
+	f->v = NULL;
+	copy_db(pop_path, f->path);
+	return cv_vault_open(f->path, &f->v, NULL) == CV_OK ? 0 : -1;
+}
+
+static cv_stats_result *export_ok(cv_vault *v, int k)
+{
+	cv_session *s = login_ok(v, "sam", PW_SAM);
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	if (cv_stats_export(s, truth.from, truth.to, k, NULL, &r, &err) != CV_OK)
+		fail_msg("stats export failed: %s", err.msg);
+	logout(s);
+	return r;
+}
+
+/* A table by its name in the model. */
+static size_t table_of(const cv_sdc_export *x, const char *name)
+{
+	for (size_t t = 0; t < x->ntables; t++)
+		if (strcmp(x->tables[t].name, name) == 0)
+			return t;
+	fail_msg("no table '%s'", name);
+	return 0;
+}
+
+/* The true count behind a cell of the export (months from the clear
+ * date columns of path). */
+static int64_t true_cell(const char *path, const cv_sdc_export *x, size_t t, size_t r, size_t c)
+{
+	const cv_sdc_table *tb = &x->tables[t];
+	int64_t n = 0;
+
+	if (c == tb->ncols && (tb->nrows == 0 || r == tb->nrows))
+		return NCASES; /* every grand total */
+	if (t == CV_STATS_T_OPENED)
+		return q_int(path,
+			     "SELECT count(*) FROM cases WHERE substr(opened_at, 1, 7) = '%s'",
+			     tb->col_labels[c]);
+	if (t == CV_STATS_T_GRADE) {
+		for (size_t b = 0; b < BANDS; b++)
+			for (size_t g = 0; g < NGENDERS; g++)
+				if ((r == tb->nrows || r == b) && (c == tb->ncols || c == g))
+					n += truth.grade[b][g];
+		return n;
+	}
+	if (t == CV_STATS_T_CATEGORY) {
+		int other = strcmp(tb->col_labels[c], "other") == 0;
+
+		for (size_t i = 0; i < NCATS; i++) {
+			int shown = 0;
+
+			for (size_t k = 0; k < tb->ncols; k++)
+				shown |= strcmp(tb->col_labels[k], categories[i]) == 0 &&
+					 strcmp(categories[i], "other") != 0;
+			if (other ? !shown : strcmp(tb->col_labels[c], categories[i]) == 0)
+				n += truth.category[i];
+		}
+		return n;
+	}
+	/* closed_by_month: the months, then "not closed" */
+	if (strcmp(tb->col_labels[c], "not closed in the period") == 0)
+		return NCASES - truth.closed;
+	return q_int(path, "SELECT count(*) FROM cases WHERE substr(closed_at, 1, 7) = '%s'",
+		     tb->col_labels[c]);
+}
+
+/* §1: what is published is safe and true, and the audit agrees. */
+static void test_export_protects(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r;
+	const cv_sdc_export *x;
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+	size_t hidden = 0, shown = 0;
+	const int k = 5;
+
+	r = export_ok(f->v, k);
+	x = cv_stats_model(r);
+	assert_int_equal(x->ntables, CV_STATS_NTABLES);
+	assert_int_equal(cv_stats_cases(r), NCASES);
+	assert_int_equal(table_of(x, "grade_band_by_gender"), CV_STATS_T_GRADE);
+	for (size_t t = 0; t < x->ntables; t++) {
+		assert_false(x->tables[t].withheld);
+		for (size_t row = 0; row < cv_sdc_rows(&x->tables[t]); row++)
+			for (size_t c = 0; c <= x->tables[t].ncols; c++) {
+				int64_t v = cv_sdc_value(x, t, row, c);
+
+				assert_int_equal(v, true_cell(f->path, x, t, row, c));
+				if (cv_sdc_flag_of(x, t, row, c) != CV_SDC_PUBLISHED) {
+					hidden++;
+					continue;
+				}
+				shown++;
+				if (v > 0 && v < k)
+					fail_msg("table %zu cell (%zu, %zu) published as %lld", t,
+						 row, c, (long long)v);
+			}
+	}
+	/* The generator makes small cells (gender X): something is hidden. */
+	assert_true(hidden > 0);
+	assert_true(shown > 0);
+	/* Categories under k are not named. */
+	for (size_t c = 0; c < x->tables[CV_STATS_T_CATEGORY].ncols; c++) {
+		const char *l = x->tables[CV_STATS_T_CATEGORY].col_labels[c];
+
+		for (size_t i = 0; i < NCATS; i++)
+			if (strcmp(l, categories[i]) == 0 && strcmp(l, "other") != 0)
+				assert_true(truth.category[i] >= k);
+	}
+	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	assert_int_equal(rep.nsingletons, 0);
+	assert_int_equal(rep.ncells, hidden);
+	cv_sdc_report_free(&rep);
+	/* The HTML page: one marker, the grand total, four tables. */
+	{
+		char *buf = NULL, *p;
+		size_t len = 0, tables = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		char total[32];
+
+		assert_non_null(mem);
+		assert_int_equal(cv_stats_write(r, CV_STATS_HTML, mem, &err), CV_OK);
+		assert_int_equal(fclose(mem), 0);
+		assert_non_null(strstr(buf, "<td>x</td>"));
+		snprintf(total, sizeof(total), "<td>%d</td>", NCASES);
+		assert_non_null(strstr(buf, total));
+		for (p = buf; (p = strstr(p, "<table>")); p++)
+			tables++;
+		assert_int_equal(tables, CV_STATS_NTABLES);
+		free(buf);
+	}
+	cv_stats_free(r);
+}
+
+/* §2: the release row, its hash, the log row, and a log that verifies. */
+static void test_release_recorded(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r = export_ok(f->v, 5);
+	uint8_t h[CV_DIGEST_LEN];
+	char object[32], detail[64];
+	cv_audit_report rep = {0};
+	cv_session *s;
+	cv_err err = {0};
+
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 1);
+	assert_int_equal(q_int(f->path, "SELECT k FROM stats_releases"), 5);
+	assert_int_equal(q_int(f->path, "SELECT epsilon FROM stats_releases"), 0);
+	assert_int_equal(q_blob(f->path, h, sizeof(h), "SELECT cells_hash FROM stats_releases"),
+			 sizeof(h));
+	assert_memory_equal(h, cv_stats_hash(r), sizeof(h));
+	/* The hash is of the CSV as written. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		uint8_t want[CV_DIGEST_LEN];
+		cv_bytes part;
+
+		assert_non_null(mem);
+		assert_int_equal(cv_stats_write(r, CV_STATS_CSV, mem, &err), CV_OK);
+		assert_int_equal(fclose(mem), 0);
+		assert_true(len > 0);
+		assert_memory_equal(buf, "table,row,column,count\r\n", 24);
+		part.p = buf;
+		part.n = len;
+		cv_hash(want, NULL, 0, "casevault-stats-cells-v1", &part, 1);
+		assert_memory_equal(want, h, sizeof(h));
+		free(buf);
+	}
+	snprintf(object, sizeof(object), "stats:%s..%s", truth.from, truth.to);
+	assert_int_equal(audit_rows(f->path, "sam", "stats.export", "ok", object), 1);
+	snprintf(detail, sizeof(detail), "k=5 tables=4 cases=%d", NCASES);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'stats.export' AND"
+			       " detail = '%s'",
+			       detail),
+			 1);
+	/* No case was read: not one case.read row by the supervisor. */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'sam' AND"
+					" action = 'case.read'"),
+			 0);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_OK);
+	cv_stats_free(r);
+}
+
+/* §2: a period that meets an earlier release is refused. */
+static void test_overlap_refused(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r = export_ok(f->v, 5), *r2 = NULL;
+	cv_session *s = login_ok(f->v, "sam", PW_SAM);
+	char object[32], earlier[32];
+	cv_err err = {0};
+
+	cv_stats_free(r);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 7, NULL, &r2, &err), CV_EDENIED);
+	assert_string_equal(err.code, "stats.overlap");
+	assert_null(r2);
+	/* A longer period that contains it too: from a year before. */
+	snprintf(earlier, sizeof(earlier), "%04d%.3s", atoi(truth.from) - 1, truth.from + 4);
+	assert_int_equal(cv_stats_export(s, earlier, truth.to, 5, NULL, &r2, &err), CV_EDENIED);
+	assert_string_equal(err.code, "stats.overlap");
+	assert_int_equal(cv_stats_export(s, "2000-01", "2002-01", 5, NULL, &r2, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "stats.period"); /* over 24 months */
+	/* A disjoint period is released (nothing in it: every table withheld). */
+	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, NULL, &r2, &err), CV_OK);
+	assert_int_equal(cv_stats_cases(r2), 0);
+	for (size_t t = 0; t < CV_STATS_NTABLES; t++)
+		assert_true(cv_stats_model(r2)->tables[t].withheld);
+	cv_stats_free(r2);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 2);
+	snprintf(object, sizeof(object), "stats:%s..%s", truth.from, truth.to);
+	assert_int_equal(audit_rows(f->path, "sam", "stats.export", "denied", object), 1);
+}
+
+/* Only supervisors; k under 3 and malformed periods are usage errors. */
+static void test_refusals(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	cv_session *s = login_ok(f->v, "sam", PW_SAM);
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	assert_int_equal(cv_stats_export(c, truth.from, truth.to, 5, NULL, &r, &err), CV_EDENIED);
+	assert_string_equal(err.code, "policy.role");
+	assert_int_equal(cv_stats_export(a, truth.from, truth.to, 5, NULL, &r, &err), CV_EDENIED);
+	assert_null(r);
+	assert_int_equal(audit_rows(f->path, "carol", "stats.export", "denied", "stats"), 1);
+	assert_int_equal(audit_rows(f->path, "alice", "stats.export", "denied", "stats"), 1);
+	assert_int_equal(cv_may(f->v, "carol", CV_ACT_STATS_EXPORT, NULL, &err), CV_EDENIED);
+	assert_int_equal(cv_may(f->v, "sam", CV_ACT_STATS_EXPORT, NULL, &err), CV_OK);
+
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 2, NULL, &r, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "stats.k");
+	assert_int_equal(cv_stats_export(s, "2026-13", truth.to, 5, NULL, &r, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_export(s, truth.to, "2000-01", 5, NULL, &r, &err), CV_EUSAGE);
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+}
+
+/* Terms and months. */
+static void test_period(void **state)
+{
+	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
+	cv_err err = {0};
+
+	(void)state;
+	assert_int_equal(cv_stats_period("2026-autumn", NULL, NULL, a, b, &err), CV_OK);
+	assert_string_equal(a, "2026-09");
+	assert_string_equal(b, "2027-01");
+	assert_int_equal(cv_stats_period("2027-spring", NULL, NULL, a, b, &err), CV_OK);
+	assert_string_equal(a, "2027-02");
+	assert_string_equal(b, "2027-07");
+	assert_int_equal(cv_stats_period(NULL, "2026-03", "2026-03", a, b, &err), CV_OK);
+	assert_string_equal(a, "2026-03");
+	assert_string_equal(b, "2026-03");
+	assert_int_equal(cv_stats_period("2026-summer", NULL, NULL, a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period("26-autumn", NULL, NULL, a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period("2026-autumn", "2026-09", NULL, a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period(NULL, "2026-09-01", "2026-10", a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period(NULL, "2026-9", "2026-10", a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period(NULL, "2026-09", NULL, a, b, &err), CV_EUSAGE);
+	assert_int_equal(cv_stats_period(NULL, "2026-01", "2027-12", a, b, &err), CV_OK);
+	assert_int_equal(cv_stats_period(NULL, "2026-01", "2028-01", a, b, &err), CV_EUSAGE);
+}
+
+/* The export never unseals a case key: the supervisor holds none, and the
+ * same numbers come out when every counselor's copy of every case key is
+ * gone from the file. */
+static void test_no_case_key(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r1 = NULL, *r2 = NULL;
+	char other[TEST_PATH_MAX];
+	cv_vault *v = NULL;
+	cv_err err = {0};
+
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM grants g JOIN users u ON"
+					" u.id = g.user_id WHERE u.name = 'sam'"),
+			 0);
+	assert_true(q_int(f->path, "SELECT count(*) FROM grants") >= NCASES);
+	tmpdir_file(other, sizeof(other), f->dir, "nokeys.db");
+	copy_db(f->path, other);
+	raw_sql(other, "DELETE FROM grants");
+	r1 = export_ok(f->v, 5);
+	assert_int_equal(cv_vault_open(other, &v, &err), CV_OK);
+	r2 = export_ok(v, 5);
+	assert_int_equal(cv_stats_cases(r2), NCASES);
+	assert_memory_equal(cv_stats_hash(r1), cv_stats_hash(r2), CV_DIGEST_LEN);
+	cv_stats_free(r1);
+	cv_stats_free(r2);
+	logout_all();
+	cv_vault_close(v);
+}
+
+/* A case whose statistics box was swapped for another's is refused. */
+static void test_tampered_stats_refused(void **state)
+{
+	struct fix *f = *state;
+	cv_session *s;
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	raw_sql(f->path, "UPDATE cases SET stats_box = (SELECT stats_box FROM cases ORDER BY id"
+			 " DESC LIMIT 1) WHERE id = (SELECT min(id) FROM cases)");
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, NULL, &r, &err),
+			 CV_EINTEGRITY);
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+}
+
+/* A shredded case is not counted; its tombstone is skipped, not refused. */
+static void test_shredded_skipped(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	cv_stats_result *r;
+	char id[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	q_text(f->path, id, sizeof(id), "SELECT max(id) FROM cases WHERE status = 'open'");
+	assert_int_equal(cv_case_shred(a, id, "retention period ended", recovery, &err), CV_OK);
+	r = export_ok(f->v, 5);
+	assert_int_equal(cv_stats_cases(r), NCASES - 1);
+	assert_int_equal(cv_sdc_value(cv_stats_model(r), CV_STATS_T_OPENED, 0,
+				      cv_stats_model(r)->tables[CV_STATS_T_OPENED].ncols),
+			 NCASES - 1);
+	cv_stats_free(r);
+}
+
+/* A release row deleted to allow a second export of its period is caught
+ * by the log's row commitments. */
+static void test_deleted_release_detected(void **state)
+{
+	struct fix *f = *state;
+	cv_stats_result *r = export_ok(f->v, 5);
+	cv_audit_report rep = {0};
+	cv_session *s;
+	cv_err err = {0};
+
+	cv_stats_free(r);
+	raw_sql(f->path, "DELETE FROM stats_releases");
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep, &err), CV_EINTEGRITY);
+}
+
+/* Every published cell of r is 0 or at least k, and the audit passes. */
+static void assert_safe(const cv_stats_result *r, int k)
+{
+	const cv_sdc_export *x = cv_stats_model(r);
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+
+	for (size_t t = 0; t < x->ntables; t++)
+		for (size_t row = 0; !x->tables[t].withheld && row < cv_sdc_rows(&x->tables[t]);
+		     row++)
+			for (size_t c = 0; c <= x->tables[t].ncols; c++) {
+				int64_t v = cv_sdc_value(x, t, row, c);
+
+				if (cv_sdc_flag_of(x, t, row, c) == CV_SDC_PUBLISHED)
+					assert_true(v == 0 || v >= k);
+				assert_true(v >= 0);
+			}
+	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	assert_int_equal(rep.nsingletons, 0);
+	cv_sdc_report_free(&rep);
+}
+
+/* §4: --epsilon: noise within the budget, recorded and logged; each
+ * student counts once; over the budget nothing is drawn or released. */
+static void test_epsilon(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
+	cv_stats_result *r = NULL;
+	char id[CV_CASE_ID_MAX], other[TEST_PATH_MAX];
+	cv_case_input in = student("S0010", "Student 10");
+	cv_vault *v2 = NULL;
+	cv_err err = {0};
+	int dup = 0;
+
+	/* A second case of student S0010. */
+	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_OK);
+	assert_int_equal(dup, 1);
+	tmpdir_file(other, sizeof(other), f->dir, "plain.db");
+	copy_db(f->path, other);
+
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "1.5", &r, &err), CV_EDENIED);
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "0.003", &r, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "stats.epsilon");
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "half", &r, &err), CV_EUSAGE);
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+
+	assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, "0.5", &r, &err), CV_OK);
+	assert_int_equal(cv_stats_cases(r), NCASES); /* S0010 once */
+	assert_safe(r, 5);
+	cv_stats_free(r);
+	assert_int_equal(q_int(f->path, "SELECT epsilon FROM stats_releases"), 500);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'stats.export' AND"
+			       " detail LIKE 'k=5 tables=%%' AND detail LIKE '%% epsilon=0.5'"),
+			 1);
+
+	/* Without noise both cases of S0010 count. */
+	assert_int_equal(cv_vault_open(other, &v2, &err), CV_OK);
+	r = export_ok(v2, 5);
+	assert_int_equal(cv_stats_cases(r), NCASES + 1);
+	assert_safe(r, 5);
+	cv_stats_free(r);
+	logout_all();
+	cv_vault_close(v2);
+}
+
+/* Releases in one term share its budget (epsilon 1); disjoint months of
+ * one term count against it together, another term has its own. */
+static void test_term_budget(void **state)
+{
+	static const struct {
+		const char *from, *to, *eps;
+		cv_status want;
+	} steps[] = {
+	    {"2000-09", "2000-09", "0.6", CV_OK},
+	    {"2000-10", "2000-10", "0.6", CV_EDENIED},	 /* autumn 2000: 1.2 */
+	    {"2000-10", "2000-11", "0.4", CV_OK},	 /* autumn 2000: 1.0 */
+	    {"2001-02", "2001-02", "0.6", CV_OK},	 /* spring 2001 */
+	    {"2001-01", "2001-01", "0.001", CV_EUSAGE},	 /* too small to share */
+	    {"2001-01", "2001-01", "0.004", CV_EDENIED}, /* January is autumn 2000's */
+	    {"2001-03", "2001-08", "0.4", CV_OK},	 /* spring 2001: 1.0, and August */
+	    {"2001-08", "2001-09", "0.4", CV_EDENIED},	 /* meets the release of August */
+	};
+	struct fix *f = *state;
+	cv_session *s = login_ok(f->v, "sam", PW_SAM);
+	size_t released = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		cv_stats_result *r = NULL;
+		cv_err err = {0};
+		cv_status st =
+		    cv_stats_export(s, steps[i].from, steps[i].to, 5, steps[i].eps, &r, &err);
+
+		if (st != steps[i].want)
+			fail_msg("step %zu (%s..%s at %s): status %d, want %d (%s)", i,
+				 steps[i].from, steps[i].to, steps[i].eps, st, steps[i].want,
+				 err.msg);
+		if (st == CV_OK) {
+			released++;
+			assert_safe(r, 5);
+		}
+		cv_stats_free(r);
+	}
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), released);
+	assert_int_equal(q_int(f->path, "SELECT sum(epsilon) FROM stats_releases"), 2000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_period),
+	    cmocka_unit_test_setup_teardown(test_export_protects, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_recorded, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overlap_refused, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_case_key, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tampered_stats_refused, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_term_budget, pop_setup, teardown),
+	};
+
+	if (cv_init(NULL) != CV_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, stats_group_setup, group_teardown);
+}
