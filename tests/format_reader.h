@@ -807,7 +807,7 @@ static int role_refusable(const char *action)
 	    "referral.add",	"referral.update",  "referral.list", "watch.add",
 	    "watch.list",	"watch.done",	    "audit.log",     "audit.verify",
 	    "audit.checkpoint", "vkey.share",	    "vault.keys",    "user.enrol",
-	    "user.rotate"};
+	    "user.rotate",	"stats.export"};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
 		if (!strcmp(action, acts[i]))
