@@ -75,13 +75,34 @@ as sue "$SUE" -- case show "$case_id" || echo "exit status $?"
 as sue "$SUE" -- audit log --since 2000-01-01
 as sue "$SUE" -- audit verify
 as sue "$SUE" -- audit checkpoint -o "$dir/checkpoint.txt"
-echo "(an edit of one log row is caught:)"
+
+say "Journey 3: the term statistics, anonymized"
+echo "(bob opens the term's other cases; only coarse attributes reach the statistics)"
+i=0
+for row in "7 F academic" "7 M academic" "8 F emotion" "8 M emotion" "9 F family" \
+	"9 M academic" "7 F relationships" "8 F emotion" "9 M behavior" "7 M academic" \
+	"8 M family" "9 F emotion"; do
+	set -- $row
+	i=$((i + 1))
+	printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+		case open --student-id "2023-1$i" --name "Student $i" --gender "$2" --grade "$1" \
+		--class "$1-1" --category "$3" --guardian "Guardian $i" \
+		--guardian-phone 13800138000 >/dev/null
+done
+echo "(13 cases open; the supervisor, who can read no case, exports the counts:"
+echo " categories with fewer than k = 5 cases are merged into 'other' first, and a"
+echo " count from 1 to 4 would be printed as x, with enough others that it cannot be"
+echo " worked out from the totals)"
+term="$(date -u +%Y)-autumn"
+[ "$(date -u +%m)" -lt 8 ] && [ "$(date -u +%m)" -gt 1 ] && term="$(date -u +%Y)-spring"
+[ "$(date -u +%m)" = 01 ] && term="$(($(date -u +%Y) - 1))-autumn"
+as sue "$SUE" -- stats export --term "$term" --format csv
+echo "(the export is in the log, and a second export of the same term is refused:)"
+as sue "$SUE" -- stats export --term "$term" --format csv || echo "exit status $?"
+
+say "Tampering: an edit of one log row is caught"
 sqlite3 "$vault" "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" 2>/dev/null ||
 	echo "(sqlite3 not installed: skipping the tamper step)"
 as sue "$SUE" -- audit verify --checkpoint "$dir/checkpoint.txt" || echo "exit status $?"
-
-say "Journey 3: the office's term statistics"
-echo "Anonymized statistics (stats export) are planned and not built yet; the"
-echo "coarse attributes they will count are already stored under the stats key."
 echo
 echo "demo finished: the throw-away vault is removed"
