@@ -326,11 +326,18 @@ static void test_overlap_refused(void **state)
 	assert_string_equal(err.code, "stats.overlap");
 	assert_int_equal(cv_stats_export(s, "2000-01", "2002-01", 5, NULL, &r2, &err), CV_EUSAGE);
 	assert_string_equal(err.code, "stats.period"); /* over 24 months */
-	/* A disjoint period is released (nothing in it: every table withheld). */
-	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, NULL, &r2, &err), CV_OK);
+	/* A disjoint period with nothing in it would publish nothing: refused,
+	 * not recorded, so it stays open; the refusal gives no count. */
+	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, NULL, &r2, &err), CV_EDENIED);
+	assert_string_equal(err.code, "stats.nothing-published");
+	assert_null(r2);
+	assert_msg_has(err, "fewer than k = 5 cases in 2000-01..2000-06");
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 1);
+	assert_int_equal(
+	    audit_rows(f->path, "sam", "stats.export", "denied", "stats:2000-01..2000-06"), 1);
+	/* With noise it is released and recorded (noise is not drawn twice). */
+	assert_int_equal(cv_stats_export(s, "2000-01", "2000-06", 5, "0.5", &r2, &err), CV_OK);
 	assert_int_equal(cv_stats_cases(r2), 0);
-	for (size_t t = 0; t < CV_STATS_NTABLES; t++)
-		assert_true(cv_stats_model(r2)->tables[t].withheld);
 	cv_stats_free(r2);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 2);
 	snprintf(object, sizeof(object), "stats:%s..%s", truth.from, truth.to);

@@ -30,6 +30,7 @@
 #define CODE_STATS_K "stats.k"
 #define CODE_STATS_OVERLAP "stats.overlap"
 #define CODE_STATS_EPSILON "stats.epsilon"
+#define CODE_STATS_NOTHING "stats.nothing-published"
 
 #define GRADE_BANDS 4
 #define GRADES_PER_BAND 3
@@ -742,6 +743,18 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
 	if (st == CV_OK)
 		st = compute(s, r, &ledger, err);
+	/* Nothing would be published from exact counts: no release is
+	 * recorded, so the period stays open for an export when it has enough
+	 * cases.  The refusal says only what a release of withheld tables
+	 * would (fewer than k cases in all), never the count.  A noisy export
+	 * is recorded even then: a refusal would let noise be drawn again
+	 * without spending budget. */
+	if (st == CV_OK && !r->eps && published_tables(r->x) == 0)
+		st = cv_fail(err, CV_EDENIED, CODE_STATS_NOTHING,
+			     "fewer than k = {1} cases in {2}..{3}: every table would be "
+			     "withheld; nothing is released, and the period stays open for a "
+			     "later export",
+			     cv_num(n, k), r->from, r->to);
 	if (st == CV_OK) {
 		snprintf(rel.from, sizeof(rel.from), "%s", r->from);
 		snprintf(rel.to, sizeof(rel.to), "%s", r->to);
