@@ -287,6 +287,17 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *ta
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err);
 
+/*
+ * cv_may_hand_over, cv_may_reset - after login, before the recovery code
+ * is asked: would case handover of id to `to` be refused for the user it
+ * names (unknown, not a counselor, disabled, failing verification), or
+ * user reset of `name` (unknown, the admin's own account, disabled,
+ * failing verification)?  A refusal is logged and returned exactly as the
+ * action itself would; CV_OK changes nothing.
+ */
+cv_status cv_may_hand_over(cv_session *s, const char *id, const char *to, cv_err *err);
+cv_status cv_may_reset(cv_session *s, const char *name, cv_err *err);
+
 /* ---- users ---------------------------------------------------------- */
 
 /*

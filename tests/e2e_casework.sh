@@ -591,6 +591,25 @@ done
 
 as carol case show "$C"
 check "carol cannot read the case before handover" rc_is 4
+# The user a handover or reset names is checked before the recovery code
+# is asked: alice's stdin holds her passphrase alone, and each refusal is
+# the named user's, not a missing code.
+say "$ALICEP"
+cv alice case handover "$C" --to sue <"$T/in"
+check "handover to a supervisor is refused before the recovery code" \
+	eval 'rc_is 4 && err_has "shared only with counselors" && ! err_has "ecovery"'
+say "$ALICEP"
+cv alice case handover "$C" --to nobody <"$T/in"
+check "handover to an unknown user is refused before the recovery code" \
+	eval 'rc_is 6 && ! err_has "ecovery"'
+say "$ALICEP"
+cv alice user reset alice <"$T/in"
+check "an admin's reset of herself is refused before the recovery code" \
+	eval 'rc_is 2 && err_has "cannot reset their own account"'
+say "$ALICEP"
+cv alice user reset nobody <"$T/in"
+check "a reset of an unknown user is refused before the recovery code" \
+	eval 'rc_is 6 && ! err_has "ecovery"'
 case $RC in *0) BADRC=$(printf '%s' "$RC" | sed 's/.$/1/') ;; *) BADRC=$(printf '%s' "$RC" | sed 's/.$/0/') ;; esac
 say "$ALICEP" "$BADRC"
 cv alice case handover "$C" --to carol <"$T/in"

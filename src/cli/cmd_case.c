@@ -564,7 +564,12 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 	if (!to)
 		return cli_usage(cli_current,
 				 "name the counselor who takes the case with --to USER");
-	st = session_and_code(c, argv[optind], &code);
+	st = cli_setup(c, argv[optind], NULL, NULL);
+	/* The counselor named is checked before the recovery code is asked. */
+	if (st == CV_OK)
+		st = cv_may_hand_over(c->s, argv[optind], to, &c->err);
+	if (st == CV_OK)
+		st = cli_recovery_code(c, &code);
 	if (st == CV_OK)
 		st = cv_case_handover(c->s, argv[optind], to, code, &c->err);
 	sodium_free(code);

@@ -224,6 +224,9 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 	if (cv_name_check(argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
 	st = cli_setup(c, argv[optind], NULL, NULL);
+	/* The user named is checked before the recovery code is asked. */
+	if (st == CV_OK)
+		st = cv_may_reset(c->s, argv[optind], &c->err);
 	if (st == CV_OK)
 		st = cli_recovery_code(c, &recovery);
 	code = sodium_malloc(CV_ENROL_CODE_LEN + 1);

@@ -639,26 +639,47 @@ cv_status cv_access_rewrite(cv_session *s, struct cv_case *c, cv_err *err)
 	return st;
 }
 
+/* Whether `to` may be granted a case: an existing, verified, active
+ * counselor. */
+static cv_status grantee(cv_session *s, const char *to, cv_user_rec *u, cv_err *err)
+{
+	cv_status st = cv_name_check(to, err);
+
+	if (st == CV_OK)
+		st = cv_store_user_by_name(s->v->st, to, u, err);
+	if (st == CV_OK)
+		st = cv_user_verify(s->v, u, err);
+	if (st != CV_OK)
+		return st;
+	if (cv_user_role(u) != CV_ROLE_COUNSELOR)
+		return cv_fail(err, CV_EDENIED, "grant.not-counselor",
+			       "'{1}' is {2}; cases are shared only with counselors", to,
+			       cv_role_a(cv_user_role(u)));
+	if (cv_word_parse(&cv_user_states, u->status) != CV_USER_ACTIVE)
+		return cv_fail(err, CV_EDENIED, "grant.user-disabled",
+			       "'{1}' is disabled; cases go to active counselors", to);
+	return CV_OK;
+}
+
+cv_status cv_may_hand_over(cv_session *s, const char *id, const char *to, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[CV_ID_MAX + 8];
+	cv_user_rec u;
+	cv_status st = grantee(s, to, &u, err);
+
+	cv_object_name(object, sizeof(object), "case", id ? id : "");
+	return st == CV_OK ? CV_OK : cv_op_fail(s, CV_ACT_CASE_HANDOVER, object, err);
+}
+
 cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_keyholder *recovery,
 			  cv_err *err)
 {
 	cv_user_rec u;
-	cv_status st;
+	cv_status st = grantee(s, to, &u, err);
 
-	st = cv_name_check(to, err);
-	if (st == CV_OK)
-		st = cv_store_user_by_name(s->v->st, to, &u, err);
-	if (st == CV_OK)
-		st = cv_user_verify(s->v, &u, err);
 	if (st != CV_OK)
 		return st;
-	if (cv_user_role(&u) != CV_ROLE_COUNSELOR)
-		return cv_fail(err, CV_EDENIED, "grant.not-counselor",
-			       "'{1}' is {2}; cases are shared only with counselors", to,
-			       cv_role_a(cv_user_role(&u)));
-	if (cv_word_parse(&cv_user_states, u.status) != CV_USER_ACTIVE)
-		return cv_fail(err, CV_EDENIED, "grant.user-disabled",
-			       "'{1}' is disabled; cases go to active counselors", to);
 	return grant_put(s, c->rec.id, c->key, u.id, u.box_pk, recovery, err);
 }
 

@@ -744,6 +744,41 @@ cv_status cv_user_disable(cv_session *s, const char *name, cv_err *err)
 	return st;
 }
 
+/* Whether user `name` may be reset by this admin: it exists, is not the
+ * admin's own account, is not disabled and verifies. */
+static cv_status reset_target(cv_session *s, const char *name, cv_user_rec *r, cv_err *err)
+{
+	cv_status st = cv_store_user_by_name(s->v->st, name, r, err);
+
+	if (st == CV_OK && r->id == s->me.id)
+		st = cv_fail(err, CV_EUSAGE, "user.reset-self",
+			     "an admin cannot reset their own account; change your passphrase "
+			     "with 'user passwd' or ask another admin");
+	if (st == CV_OK && cv_word_parse(&cv_user_states, r->status) == CV_USER_DISABLED)
+		st = cv_fail(err, CV_EUSAGE, "user.disabled",
+			     "user '{1}' is disabled; a disabled account gets no keys back", name);
+	if (st == CV_OK)
+		st = cv_user_verify(s->v, r, err);
+	return st;
+}
+
+cv_status cv_may_reset(cv_session *s, const char *name, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[CV_NAME_MAX + 8];
+	cv_user_rec r;
+	cv_status st = cv_name_check(name, err);
+
+	if (st != CV_OK)
+		return st;
+	snprintf(object, sizeof(object), "user:%s", name);
+	st = cv_policy_check(s, CV_ACT_USER_RESET, object, err);
+	if (st != CV_OK)
+		return st;
+	st = reset_target(s, name, &r, err);
+	return st == CV_OK ? CV_OK : cv_op_fail(s, CV_ACT_USER_RESET, object, err);
+}
+
 cv_status cv_user_reset_until(cv_session *s, const char *name, const char *recovery_code,
 			      const char *expires, char *code, cv_err *err)
 {
@@ -764,16 +799,7 @@ cv_status cv_user_reset_until(cv_session *s, const char *name, const char *recov
 	st = cv_op_begin(s, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_store_user_by_name(s->v->st, name, &r, err);
-	if (st == CV_OK && r.id == s->me.id)
-		st = cv_fail(err, CV_EUSAGE, "user.reset-self",
-			     "an admin cannot reset their own account; change your passphrase "
-			     "with 'user passwd' or ask another admin");
-	if (st == CV_OK && cv_word_parse(&cv_user_states, r.status) == CV_USER_DISABLED)
-		st = cv_fail(err, CV_EUSAGE, "user.disabled",
-			     "user '{1}' is disabled; a disabled account gets no keys back", name);
-	if (st == CV_OK)
-		st = cv_user_verify(s->v, &r, err);
+	st = reset_target(s, name, &r, err);
 	if (st == CV_OK)
 		st = cv_recovery_open(s->v, recovery_code, &recovery, err);
 	if (st != CV_OK)
