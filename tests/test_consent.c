@@ -287,8 +287,10 @@ static void test_note_without_consent_denied(void **state)
 		assert_string_equal(err.msg, want);
 		/* The denial keeps its arguments: the case, the scope's word and
 		 * its prose. */
-		snprintf(detail, sizeof(detail),
-			 "consent.missing [\"%s\",\"individual\",\"individual counseling\"]", a);
+		snprintf(
+		    detail, sizeof(detail),
+		    "consent.missing [\"%s\",\"individual\",\"individual counseling\",\"student\"]",
+		    a);
 		assert_int_equal(detail_rows(f->path, "note.add", "denied", a, detail), 1);
 	}
 	assert_string_equal(n, "");
@@ -323,6 +325,16 @@ static void test_minor_without_birth_date_needs_guardian(void **state)
 			    "for individual counseling; record it with 'casevault consent record");
 	assert_msg_has(err, "--by guardian --method written|oral");
 	assert_code(err, CV_EDENIED, "consent.missing");
+	/* The log says whose consent was missing. */
+	{
+		char detail[128];
+
+		snprintf(detail, sizeof(detail),
+			 "consent.missing [\"%s\",\"individual\",\"individual counseling\","
+			 "\"guardian\"]",
+			 a);
+		assert_int_equal(detail_rows(f->path, "note.add", "denied", a, detail), 1);
+	}
 	view_ok(c, a, &v);
 	assert_int_equal(v.minor, 1);
 	assert_string_equal(v.sconsent, "individual");
@@ -492,6 +504,15 @@ static void test_withdrawal_stops_new_work(void **state)
 			    "counseling");
 	assert_msg_has(err, "casevault consent record");
 	assert_code(err, CV_EDENIED, "consent.missing");
+	{
+		char detail[128];
+
+		snprintf(detail, sizeof(detail),
+			 "consent.missing [\"%s\",\"individual\",\"individual counseling\","
+			 "\"student-withdrawn\"]",
+			 a);
+		assert_int_equal(detail_rows(f->path, "note.add", "denied", a, detail), 1);
+	}
 	assert_int_equal(test_add(c, a, NULL, x, &err), CV_EDENIED);
 	assert_int_equal(referral_add(c, a, NULL, x, &err), CV_EDENIED);
 	assert_int_equal(cv_note_edit(c, n2, "changed", 7, NULL, &err), CV_EDENIED);

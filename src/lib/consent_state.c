@@ -206,12 +206,17 @@ cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope
 	unsigned missing_student = scope & ~cs->student_scopes;
 	unsigned missing_guardian = minor ? scope & ~cs->guardian_scopes : 0;
 	int k = scope_index(missing_student ? missing_student : missing_guardian);
+	/* The fourth argument, for the log: whose consent is missing, and
+	 * whether a withdrawal took it away. */
+	static const char *const whose[2][2] = {{"student", "guardian"},
+						{"student-withdrawn", "guardian-withdrawn"}};
 
 	if (!missing_student && !missing_guardian)
 		return CV_OK;
 	return cv_fail(err, CV_EDENIED, CODE_CONSENT_MISSING,
 		       missing_tmpl[cs->withdrawn ? 1 : 0][missing_student ? 0 : 1], case_id,
-		       cv_scopes.words[k], scope_prose[k]);
+		       cv_scopes.words[k], scope_prose[k],
+		       whose[cs->withdrawn ? 1 : 0][missing_student ? 0 : 1]);
 }
 
 cv_status cv_crisis_check(const char *crisis, cv_err *err)
