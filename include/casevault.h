@@ -440,11 +440,13 @@ typedef struct cv_audit_row {
 } cv_audit_row;
 
 typedef struct cv_audit_filter {
-	const char *user;   /* actor, or NULL */
-	const char *action; /* exact action, or a prefix ending in '.', or NULL */
-	const char *since;  /* "YYYY-MM-DD" or full UTC time, inclusive, or NULL */
-	const char *until;  /* same, inclusive of that whole day, or NULL */
-	int denied_only;    /* only rows whose outcome is not "ok" */
+	const char *user;    /* actor, or NULL */
+	const char *action;  /* exact action, or a prefix ending in '.', or NULL */
+	const char *since;   /* "YYYY-MM-DD" or full UTC time, inclusive, or NULL */
+	const char *until;   /* same, inclusive of that whole day, or NULL */
+	int denied_only;     /* only rows whose outcome is not "ok" */
+	const char *outcome; /* "ok", "denied" or "failed", or NULL */
+	const char *case_id; /* only rows whose object is this case, or NULL */
 } cv_audit_filter;
 
 typedef int (*cv_audit_cb)(const cv_audit_row *row, void *arg);

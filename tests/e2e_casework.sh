@@ -776,6 +776,27 @@ check "  ... and the rows commit before the list is shown (a checkpoint follows 
 	same "$(q "select action from audit where seq = (select max(seq) from audit where
 		seq > $R0 and action = 'case.read') + 1")" checkpoint
 
+# ---- audit log filters ---------------------------------------------------------
+
+as sue audit log --case "$C2"
+check "audit log --case shows exactly that case's rows" \
+	eval 'rc_is 0 && same "$(grep -c . "$T/out")" \
+		"$(q "select count(*) from audit where object = '"'"'case:$C2'"'"'")"'
+check "  ... and no other object" eval '! grep -v " case:$C2 " "$T/out" | grep -q .'
+as sue audit log --outcome denied
+check "audit log --outcome denied shows every denied row and only those" \
+	eval 'rc_is 0 && ! grep -v " denied" "$T/out" | grep -q . &&
+		same "$(grep -c . "$T/out")" "$(q "select count(*) from audit where outcome = '"'"'denied'"'"'")"'
+as sue audit log --limit 3
+check "audit log --limit 3 shows the 3 newest rows, oldest first" \
+	eval 'rc_is 0 && same "$(awk "{print \$1}" "$T/out" | tr "\n" " ")" \
+		"$(q "select seq from audit order by seq desc limit 3" | sort -n | tr "\n" " ")"'
+for bad in "--outcome maybe" "--case bob" "--case N-AAAAAA" "--limit 0" "--limit 1x" "--limit 100001"; do
+	# shellcheck disable=SC2086
+	as sue audit log $bad
+	check "audit log $bad is refused as a usage error" rc_is 2
+done
+
 # ---- global --json output ---------------------------------------------------
 
 as bob --json case list

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,67 @@
 #include "banned.h"
 
 #define CHECKPOINT_FILE_MAX 4096
+
+/* --limit N: the last N matching rows, copied into a ring (a row's strings
+ * live only during its callback) until the walk ends. */
+#define LIMIT_MAX 100000
+
+struct kept {
+	int64_t seq;
+	char *s[6]; /* time, actor, action, object, outcome, detail */
+	int signed_checkpoint;
+};
+
+struct ring {
+	struct cli *c;
+	struct kept *rows;
+	size_t cap, n, next;
+	int oom;
+};
+
+static int print_row(const cv_audit_row *r, void *arg);
+
+static int keep_row(const cv_audit_row *r, void *arg)
+{
+	struct ring *g = arg;
+	struct kept *k = &g->rows[g->next];
+	const char *from[6] = {r->time, r->actor, r->action, r->object, r->outcome, r->detail};
+
+	for (int i = 0; i < 6; i++) {
+		free(k->s[i]);
+		if (!(k->s[i] = strdup(from[i]))) {
+			g->oom = 1;
+			return 1;
+		}
+	}
+	k->seq = r->seq;
+	k->signed_checkpoint = r->signed_checkpoint;
+	g->next = (g->next + 1) % g->cap;
+	if (g->n < g->cap)
+		g->n++;
+	return 0;
+}
+
+static void print_ring(struct ring *g)
+{
+	size_t first = g->n < g->cap ? 0 : g->next;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kept *k = &g->rows[(first + i) % g->cap];
+		cv_audit_row r = {k->seq,  k->s[0], k->s[1], k->s[2],
+				  k->s[3], k->s[4], k->s[5], k->signed_checkpoint};
+
+		print_row(&r, g->c);
+	}
+}
+
+static void free_ring(struct ring *g)
+{
+	for (size_t i = 0; g->rows && i < g->cap; i++)
+		for (int j = 0; j < 6; j++)
+			free(g->rows[i].s[j]);
+	free(g->rows);
+}
 
 static int print_row(const cv_audit_row *r, void *arg)
 {
@@ -36,11 +98,20 @@ static int print_row(const cv_audit_row *r, void *arg)
 int cmd_audit_log(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"user", required_argument, NULL, 'u'},  {"action", required_argument, NULL, 'a'},
-	    {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'U'},
-	    {"denied", no_argument, NULL, 'd'},	     {NULL, 0, NULL, 0},
+	    {"user", required_argument, NULL, 'u'},
+	    {"action", required_argument, NULL, 'a'},
+	    {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'U'},
+	    {"denied", no_argument, NULL, 'd'},
+	    {"outcome", required_argument, NULL, 'o'},
+	    {"case", required_argument, NULL, 'c'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
 	cv_audit_filter f = {0};
+	struct ring g = {c, NULL, 0, 0, 0, 0};
+	const char *limit = NULL;
+	cv_status st;
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
@@ -62,13 +133,39 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 		case 'd':
 			f.denied_only = 1;
 			break;
+		case 'o':
+			f.outcome = optarg;
+			break;
+		case 'c':
+			f.case_id = optarg;
+			break;
+		case 'l':
+			limit = optarg;
+			break;
 		}
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	if (limit) {
+		size_t n = strspn(limit, "0123456789");
+
+		if (!n || limit[n] || n > 6 || (g.cap = (size_t)atol(limit)) < 1 ||
+		    g.cap > LIMIT_MAX)
+			return cli_usage_code(cli_current, "usage.value",
+					      "--limit takes a whole number from 1 to 100000");
+	}
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
-	if (cv_audit_log(c->s, &f, print_row, c, &c->err) != CV_OK)
+	if (!limit)
+		st = cv_audit_log(c->s, &f, print_row, c, &c->err);
+	else if (!(g.rows = calloc(g.cap, sizeof(*g.rows))))
+		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+	else if ((st = cv_audit_log(c->s, &f, keep_row, &g, &c->err)) == CV_OK && g.oom)
+		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+	else if (st == CV_OK)
+		print_ring(&g);
+	free_ring(&g);
+	if (st != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
 }

@@ -109,7 +109,8 @@ static const struct cmd commands[] = {
     {"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION,
      "watch done CASE [--date YYYY-MM-DD]", "record a register follow-up"},
     {"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
-     "audit log [--user NAME] [--action ACTION] [--since DATE] [--until DATE] [--denied]",
+     "audit log [--user NAME] [--action ACTION] [--case CASE] [--outcome ok|denied|failed]\n"
+     "          [--denied] [--since DATE] [--until DATE] [--limit N]",
      "show the access log (supervisor, admin)"},
     {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
      "audit verify [--checkpoint FILE]",

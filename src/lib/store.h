@@ -198,6 +198,8 @@ typedef struct cv_store_audit_query {
 	const char *since;
 	const char *until;
 	const char *outcome_not;
+	const char *outcome; /* exactly this outcome, or NULL */
+	const char *object;  /* exactly this object, or NULL */
 } cv_store_audit_query;
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err);

@@ -326,6 +326,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		      " AND (?3 IS NULL OR time >= ?3)"
 		      " AND (?4 IS NULL OR time <= ?4)"
 		      " AND (?5 IS NULL OR outcome <> ?5)"
+		      " AND (?7 IS NULL OR outcome = ?7)"
+		      " AND (?8 IS NULL OR object = ?8)"
 		      " ORDER BY seq",
 };
 
@@ -1365,6 +1367,14 @@ static cv_status sq_audit_each(void *be, const cv_store_audit_query *q, cv_store
 		sqlite3_bind_text(s, 5, q->outcome_not, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 5);
+	if (q->outcome)
+		sqlite3_bind_text(s, 7, q->outcome, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+	if (q->object)
+		sqlite3_bind_text(s, 8, q->object, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 8);
 	return audit_walk(st, s, cb, arg, &count, err);
 }
 

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "cert.h"
+#include "crypt.h"
 #include "err.h"
 #include "log.h"
 #include "policy.h"
@@ -40,7 +41,7 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 		       cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char since[CV_TIME_LEN], until[CV_TIME_LEN];
+	char since[CV_TIME_LEN], until[CV_TIME_LEN], object[CV_ID_MAX + 8];
 	cv_store_audit_query q = {0};
 	struct list_ctx c = {cb, arg};
 	cv_status st;
@@ -51,6 +52,20 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	if ((f->since && cv_time_bound(f->since, 0, since, err) != CV_OK) ||
 	    (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK))
 		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	if (f->outcome && cv_word_parse(&cv_outcomes, f->outcome) <= 0) {
+		cv_fail(err, CV_EUSAGE, "audit.outcome",
+			"'{1}' is not an outcome; use ok, denied or failed", f->outcome);
+		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	}
+	if (f->case_id && (f->case_id[0] != 'C' || !cv_id_ok(f->case_id))) {
+		cv_fail(err, CV_EUSAGE, "audit.case", "'{1}' is not a case id (C-XXXXX)",
+			f->case_id);
+		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	}
+	if (f->case_id)
+		cv_object_name(object, sizeof(object), "case", f->case_id);
+	q.outcome = f->outcome;
+	q.object = f->case_id ? object : NULL;
 	q.actor = f->user;
 	q.action = f->action;
 	q.since = f->since ? since : NULL;
