@@ -728,7 +728,11 @@ check "case list --all no longer shows the student" \
 say "$ALICEP" "$RC"
 cv alice case handover "$C" --to carol <"$T/in"
 check "handover of the shredded case, even with the recovery code, fails" \
-	eval 'rc_is 6 && out_empty'
+	eval 'rc_is 6 && out_empty && err_has "was shredded"'
+say "$ALICEP" "$RC"
+cv alice case shred "$C" --reason "again" <"$T/in"
+check "shredding it again says it was shredded" \
+	eval 'rc_is 6 && err_has "was shredded: nothing of it remains"'
 as carol case show "$C"
 check "  ... and carol still cannot read it" rc_is 6
 as sue audit log

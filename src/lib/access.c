@@ -1109,11 +1109,18 @@ cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const cha
 		if (st != CV_OK)
 			return st;
 		st = cv_id_ok(id) ? cv_store_case_get(s->v->st, id, &rec, err) : CV_ENOTFOUND;
-		if (st == CV_OK && cv_word_parse(&cv_case_states, rec.status) == CV_CASE_SHREDDED)
-			st = CV_ENOTFOUND;
-		cv_case_rec_clear(&rec);
 		if (st == CV_ENOTFOUND)
 			no_case(id, err);
+		/* A tombstone says so only with the shredding admin's signature. */
+		if (st == CV_OK && cv_word_parse(&cv_case_states, rec.status) == CV_CASE_SHREDDED) {
+			st = cv_case_check(s->v, &rec, NULL, err);
+			if (st == CV_OK)
+				st = cv_fail(err, CV_ENOTFOUND, "case.shredded",
+					     "case '{1}' was shredded: nothing of it remains to "
+					     "hand over or shred",
+					     id);
+		}
+		cv_case_rec_clear(&rec);
 		return st == CV_OK ? CV_OK : cv_op_fail(s, action, object, err);
 	}
 	if (k->type)
