@@ -6,7 +6,8 @@
 # heading and label is in Chinese and English, that every suppressed cell
 # is the one marker, and that each published table has an SVG chart with
 # one bar per printed non-zero body cell; then chromium prints the page to
-# PDF and pdftotext finds the headings in it.
+# PDF and pdftotext finds the headings in it.  A noisy export whose tables
+# are all withheld shows the withheld note, and no table or chart.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_html.sh
 # Every check counts: one that fails fails the run; a missing tool fails it
@@ -112,6 +113,7 @@ done
 check "14 cases opened" [ "$(q "$V" 'select count(*) from cases')" -eq 14 ]
 M=$(q "$V" "select substr(min(opened_at), 1, 7) from cases")
 M2=$(q "$V" "select substr(max(opened_at), 1, 7) from cases")
+sqlite3 "$V" ".backup '$T/noisy.db'"
 
 as sue stats export --from "$M" --to "$M2" --k 3 --format html -o "$T/s.html"
 check "HTML export to a file" rc_is 0
@@ -252,6 +254,26 @@ for h in "个案工作统计" "Counseling case statistics" "按月新开个案" 
 	"已抑制" "suppressed"; do
 	check "the printed page shows '$h'" grep -qF -- "$h" "$T/s.txt"
 done
+
+# ---- withheld tables (noisy, on a copy made before the release) ---------------
+
+# With k 1000 every noisy total is under k: the release is recorded (it
+# spent its epsilon) and the page shows each heading with the withheld note
+# in both languages, and no table or chart.
+V=$T/noisy.db
+as sue stats export --from "$M" --to "$M2" --k 1000 --epsilon 0.5 --format html -o "$T/w.html"
+check "a noisy export with every table withheld is written" rc_is 0
+cat >"$T/check_withheld.py" <<'PY'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+note = "不予公布：本表总数少于 k。 Withheld: the table's total is under k."
+assert page.count(note) == 4, page.count(note)
+assert page.count("<h2 ") == 4
+assert "<table" not in page and "<svg" not in page and "<rect" not in page
+assert "<dd>0.5</dd>" in page and "<dd>1000</dd>" in page
+PY
+check "withheld tables: heading and the note in both languages, no table, no chart" \
+	python3 "$T/check_withheld.py" "$T/w.html"
 
 echo "e2e_html: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]
