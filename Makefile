@@ -11,9 +11,12 @@ PKGS = libsodium sqlite3 libargon2 jansson libxml-2.0
 TEST_PKGS = cmocka
 
 # Debian packages behind the build, the tests (tmux: a real terminal for
-# tests/e2e_enrol.sh) and the man page.
+# tests/e2e_enrol.sh; chromium, poppler-utils and a Chinese font: the
+# statistics page printed to PDF and read back by tests/e2e_html.sh) and
+# the man page.
 DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev libxml2-dev \
-	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils tmux
+	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils tmux \
+	chromium poppler-utils fonts-wqy-microhei
 
 BUILD ?= build
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE

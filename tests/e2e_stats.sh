@@ -246,13 +246,13 @@ class P(HTMLParser):
         self.heads = []
     def handle_starttag(self, tag, attrs):
         self.tag = tag
+        if tag == "h2":
+            self.heads.append(dict(attrs)["id"])
     def handle_endtag(self, tag):
         self.tag = None
     def handle_data(self, data):
         if self.tag == "td":
             self.cells.append(data)
-        elif self.tag == "h2":
-            self.heads.append(data)
 
 p = P()
 p.feed(open(sys.argv[1], encoding="utf-8").read())

@@ -249,6 +249,16 @@ static void test_export_protects(void **state)
 		for (p = buf; (p = strstr(p, "<table>")); p++)
 			tables++;
 		assert_int_equal(tables, CV_STATS_NTABLES);
+		/* Self-contained and bilingual: declared UTF-8 text, a chart per
+		 * published table, nothing that runs or loads. */
+		assert_non_null(strstr(buf, "<meta charset=\"utf-8\">"));
+		assert_non_null(strstr(buf, "按月新开个案 Cases opened by month"));
+		assert_non_null(strstr(buf, "已抑制 suppressed"));
+		for (p = buf, tables = 0; (p = strstr(p, "<svg ")); p++)
+			tables++;
+		assert_int_equal(tables, CV_STATS_NTABLES);
+		assert_null(strstr(buf, "<script"));
+		assert_null(strstr(buf, "http"));
 		free(buf);
 	}
 	cv_stats_free(r);

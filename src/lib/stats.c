@@ -437,84 +437,266 @@ static json_t *json_export(const cv_stats_result *r)
 			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
 }
 
+/* ---- the HTML page -------------------------------------------------------- */
+
+/* The page's headings and labels in Chinese, then English: the work
+ * summary it is pasted into is written in Chinese. */
+static const char *const table_titles[CV_STATS_NTABLES] = {
+    "按月新开个案 Cases opened by month", "年级段 × 性别 Grade band × gender",
+    "问题类别 Problem category", "按月结案 Cases closed by month"};
+static const struct {
+	const char *code, *zh;
+} label_zh[] = {
+    {"primary 1-3", "小学 1-3 年级"},
+    {"primary 4-6", "小学 4-6 年级"},
+    {"junior 7-9", "初中 7-9 年级"},
+    {"senior 10-12", "高中 10-12 年级"},
+    {"F", "女"},
+    {"M", "男"},
+    {"X", "其他性别"},
+    {"academic", "学业"},
+    {"emotion", "情绪"},
+    {"relationships", "人际关系"},
+    {"family", "家庭"},
+    {"adolescence", "青春期"},
+    {"behavior", "行为"},
+    {"self-harm-risk", "自伤风险"},
+    {"other", "其他"},
+    {"total", "合计"},
+    {"all", "全部"},
+    {"not closed in the period", "期内未结案"},
+};
+static const char html_lang[] = "zh-CN";
+static const char html_title[] = "个案工作统计 Counseling case statistics";
+static const char html_withheld[] = "不予公布：本表总数少于 k。 Withheld: the table's total is "
+				    "under k.";
+static const char html_marker_note[] =
+    "x = 已抑制：1 至 k-1 的计数不公布，可由其他数推算出的计数也不公布；图中不画横条。 "
+    "x = suppressed: a count from 1 to k-1, or one that could be worked out from the "
+    "others, is not printed, and has no bar in the chart.";
+static const char html_no_noise[] = "未加噪声 none (no noise)";
+/* Printed as it is: no script, no link, no font or image from elsewhere. */
+static const char html_style[] =
+    "@page { size: A4; margin: 15mm; }\n"
+    "body { font-family: \"Noto Sans CJK SC\", \"WenQuanYi Micro Hei\", "
+    "\"WenQuanYi Zen Hei\", sans-serif; font-size: 10.5pt; color: #000; }\n"
+    "h1 { font-size: 16pt; margin: 0 0 6pt; }\n"
+    "h2 { font-size: 12pt; margin: 12pt 0 4pt; }\n"
+    "dl { display: grid; grid-template-columns: max-content auto; gap: 2pt 12pt; margin: 0; }\n"
+    "dt { font-weight: bold; }\n"
+    "dd { margin: 0; }\n"
+    "section { break-inside: avoid; }\n"
+    "table { border-collapse: collapse; margin: 4pt 0; }\n"
+    "th, td { border: 1px solid #000; padding: 1pt 6pt; }\n"
+    "td { text-align: right; }\n"
+    "svg { display: block; }\n"
+    "svg text { font-size: 12px; fill: #000; }\n"
+    "svg text.label { text-anchor: end; }\n"
+    "svg rect { fill: #4a6fa5; }\n";
+
+/* The bar chart's geometry, in pixels: one line per body cell. */
+#define SVG_LINE 20
+#define SVG_LABEL 320 /* the labels' column, right-aligned */
+#define SVG_GAP 6
+#define SVG_BAR 260 /* the longest bar */
+#define SVG_VALUE 60
+#define SVG_WIDTH (SVG_LABEL + SVG_GAP + SVG_BAR + SVG_VALUE)
+#define SVG_PAD 4
+#define SVG_BASELINE 14
+#define HTML_LABEL_MAX 128
+#define HTML_NUM_MAX 24 /* a count, in decimal */
+
 /* A child element of parent with text (escaped by libxml2), or NULL. */
 static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text)
 {
 	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)text);
 }
 
+static void attr(xmlNodePtr node, const char *name, const char *value)
+{
+	xmlNewProp(node, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+static void attr_num(xmlNodePtr node, const char *name, long long value)
+{
+	char n[HTML_NUM_MAX];
+
+	snprintf(n, sizeof(n), "%lld", value);
+	attr(node, name, n);
+}
+
+/* A label of a table as "中文 English"; months have no translation. */
+static const char *bilingual(const char *code, char out[HTML_LABEL_MAX])
+{
+	for (size_t i = 0; i < ARRAY_SIZE(label_zh); i++)
+		if (strcmp(code, label_zh[i].code) == 0) {
+			snprintf(out, HTML_LABEL_MAX, "%s %s", label_zh[i].zh, code);
+			return out;
+		}
+	return code;
+}
+
+/* A cell as printed: its count, or the marker. */
+static const char *cell_text(const cv_sdc_export *x, size_t t, size_t r, size_t c,
+			     char n[HTML_NUM_MAX])
+{
+	if (cv_sdc_flag_of(x, t, r, c) != CV_SDC_PUBLISHED)
+		return CV_STATS_MARKER;
+	snprintf(n, HTML_NUM_MAX, "%lld", (long long)cv_sdc_value(x, t, r, c));
+	return n;
+}
+
+/* A text of the chart at (x, y); a label is right-aligned on x (the style
+ * says so). */
+static void svg_text(xmlNodePtr svg, long long x, long long y, int label, const char *text)
+{
+	xmlNodePtr node = el(svg, "text", text);
+
+	attr_num(node, "x", x);
+	attr_num(node, "y", y);
+	if (label)
+		attr(node, "class", "label");
+}
+
+/*
+ * A horizontal bar chart of the body cells of published table t (margins
+ * are in the table only): one line per cell with its label, a bar as long
+ * as its count relative to the table's largest printed count, and the
+ * count.  A suppressed cell has no bar and the marker as its count; a zero
+ * has no bar.
+ */
+static void html_chart(xmlNodePtr parent, const cv_sdc_export *x, size_t t)
+{
+	const cv_sdc_table *tb = &x->tables[t];
+	size_t body = tb->nrows ? tb->nrows : 1, line = 0;
+	int64_t max = 0;
+	xmlNodePtr svg;
+
+	for (size_t r = 0; r < body; r++)
+		for (size_t c = 0; c < tb->ncols; c++)
+			if (cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED &&
+			    cv_sdc_value(x, t, r, c) > max)
+				max = cv_sdc_value(x, t, r, c);
+	svg = el(parent, "svg", NULL);
+	attr_num(svg, "width", SVG_WIDTH);
+	attr_num(svg, "height", (long long)(body * tb->ncols) * SVG_LINE + 2 * SVG_PAD);
+	attr(svg, "role", "img");
+	attr(svg, "aria-label", table_titles[t]);
+	for (size_t r = 0; r < body; r++)
+		for (size_t c = 0; c < tb->ncols; c++, line++) {
+			char a[HTML_LABEL_MAX], b[HTML_LABEL_MAX], label[2 * HTML_LABEL_MAX],
+			    n[HTML_NUM_MAX];
+			long long y = SVG_PAD + (long long)line * SVG_LINE, w = 0;
+			int shown = cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED;
+
+			if (tb->nrows)
+				snprintf(label, sizeof(label), "%s · %s",
+					 bilingual(tb->row_labels[r], a),
+					 bilingual(tb->col_labels[c], b));
+			else
+				snprintf(label, sizeof(label), "%s",
+					 bilingual(tb->col_labels[c], a));
+			svg_text(svg, SVG_LABEL, y + SVG_BASELINE, 1, label);
+			if (shown && cv_sdc_value(x, t, r, c) > 0) {
+				xmlNodePtr bar = el(svg, "rect", NULL);
+
+				/* Integer lengths; a count of 1 or more shows at least 1px. */
+				w = (long long)(cv_sdc_value(x, t, r, c) * SVG_BAR / max);
+				w = w > 0 ? w : 1;
+				attr_num(bar, "x", SVG_LABEL + SVG_GAP);
+				attr_num(bar, "y", y + SVG_PAD);
+				attr_num(bar, "width", w);
+				attr_num(bar, "height", SVG_LINE - 2 * SVG_PAD);
+			}
+			svg_text(svg, SVG_LABEL + 2 * SVG_GAP + w, y + SVG_BASELINE, 0,
+				 cell_text(x, t, r, c, n));
+		}
+}
+
 static void html_table(xmlNodePtr body, const cv_sdc_export *x, size_t t)
 {
 	const cv_sdc_table *tb = &x->tables[t];
-	xmlNodePtr table, tr;
+	xmlNodePtr section = el(body, "section", NULL), table, tr, h;
+	char a[HTML_LABEL_MAX], n[HTML_NUM_MAX];
 
-	el(body, "h2", tb->name);
+	h = el(section, "h2", table_titles[t]);
+	attr(h, "id", tb->name);
 	if (tb->withheld) {
-		el(body, "p", "withheld");
+		el(section, "p", html_withheld);
 		return;
 	}
-	table = el(body, "table", NULL);
+	table = el(section, "table", NULL);
 	tr = el(table, "tr", NULL);
 	el(tr, "th", "");
 	for (size_t c = 0; c <= tb->ncols; c++)
-		el(tr, "th", col_label(tb, c));
+		el(tr, "th", bilingual(col_label(tb, c), a));
 	for (size_t r = 0; r < cv_sdc_rows(tb); r++) {
 		tr = el(table, "tr", NULL);
-		el(tr, "th", row_label(tb, r));
-		for (size_t c = 0; c <= tb->ncols; c++) {
-			char n[24];
-
-			if (cv_sdc_flag_of(x, t, r, c) == CV_SDC_PUBLISHED)
-				snprintf(n, sizeof(n), "%lld", (long long)cv_sdc_value(x, t, r, c));
-			else
-				snprintf(n, sizeof(n), "%s", CV_STATS_MARKER);
-			el(tr, "td", n);
-		}
+		el(tr, "th", bilingual(row_label(tb, r), a));
+		for (size_t c = 0; c <= tb->ncols; c++)
+			el(tr, "td", cell_text(x, t, r, c, n));
 	}
+	html_chart(section, x, t);
+}
+
+/* A term-list entry of the page's head. */
+static void html_fact(xmlNodePtr dl, const char *term, const char *value)
+{
+	el(dl, "dt", term);
+	el(dl, "dd", value);
 }
 
 static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
 {
-	htmlDocPtr doc = htmlNewDoc(NULL, NULL);
+	htmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
 	xmlNodePtr html = doc ? xmlNewNode(NULL, (const xmlChar *)"html") : NULL, head, body, meta,
 		   dl;
-	char line[64], n[24], e[CV_DLAP_EPS_STRLEN];
-	xmlChar *mem = NULL;
-	int size = 0;
+	char period[64], title[128], n[HTML_NUM_MAX], e[CV_DLAP_EPS_STRLEN];
+	xmlOutputBufferPtr out = NULL;
+	const xmlChar *mem = NULL;
+	size_t size = 0;
 	cv_status st = CV_OK;
 
-	if (!html) {
+	if (!html || !xmlCreateIntSubset(doc, (const xmlChar *)"html", NULL, NULL)) {
+		xmlFreeNode(html);
 		xmlFreeDoc(doc);
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	}
 	xmlDocSetRootElement(doc, html);
+	attr(html, "lang", html_lang);
 	head = el(html, "head", NULL);
 	meta = el(head, "meta", NULL);
-	xmlNewProp(meta, (const xmlChar *)"charset", (const xmlChar *)"utf-8");
-	snprintf(line, sizeof(line), "%s %s..%s", CV_STATS_SCHEMA, r->from, r->to);
-	el(head, "title", line);
+	attr(meta, "charset", "utf-8");
+	snprintf(period, sizeof(period), "%s..%s", r->from, r->to);
+	snprintf(title, sizeof(title), "%s %s", html_title, period);
+	el(head, "title", title);
+	el(head, "style", html_style);
 	body = el(html, "body", NULL);
-	el(body, "h1", line);
-	/* Codes, not sentences: the reader's documentation explains them. */
+	el(body, "h1", html_title);
 	dl = el(body, "dl", NULL);
+	html_fact(dl, "统计期间 Period", period);
 	snprintf(n, sizeof(n), "%d", r->k);
-	el(dl, "dt", "k");
-	el(dl, "dd", n);
-	el(dl, "dt", "marker");
-	el(dl, "dd", CV_STATS_MARKER);
-	if (r->spent) {
-		cv_dlap_eps_format(r->spent, e);
-		el(dl, "dt", "epsilon");
-		el(dl, "dd", e);
-	}
+	html_fact(dl, "阈值 k Threshold k", n);
+	cv_dlap_eps_format(r->spent, e);
+	html_fact(dl, "隐私参数 ε Epsilon", r->spent ? e : html_no_noise);
+	html_fact(dl, "已抑制 suppressed", CV_STATS_MARKER);
+	el(body, "p", html_marker_note);
 	for (size_t t = 0; t < r->x->ntables; t++)
 		html_table(body, r->x, t);
-	htmlDocDumpMemoryFormat(doc, &mem, &size, 1);
-	if (!mem || size <= 0)
+	/* A buffer without an encoder keeps the text UTF-8, as the page
+	 * declares, instead of numeric character references. */
+	out = xmlAllocOutputBuffer(NULL);
+	if (out) {
+		htmlDocContentDumpFormatOutput(out, doc, "UTF-8", 1);
+		xmlOutputBufferFlush(out);
+		mem = xmlOutputBufferGetContent(out);
+		size = xmlOutputBufferGetSize(out);
+	}
+	if (!out || out->error || !mem || size == 0)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
-	else if (fwrite(mem, 1, (size_t)size, fp) != (size_t)size)
+	else if (fwrite(mem, 1, size, fp) != size)
 		st = cv_err_set(err, CV_ERROR, "cannot write the export");
-	xmlFree(mem);
+	xmlOutputBufferClose(out);
 	xmlFreeDoc(doc);
 	return st;
 }
