@@ -4,8 +4,8 @@
  * cell suppressed in one school and a table withheld in one school stay
  * so; a sum in 1..k-1 is suppressed; the audit of every merge finds
  * nothing recoverable; the epsilons of noisy inputs are recorded; and
- * every input that is not a matching, valid, distinct export is refused
- * with CV_EUSAGE "stats.merge" and no result.
+ * every input (labels with control or bidi characters included) that is not a matching, valid,
+ * distinct export is refused with CV_EUSAGE "stats.merge" and no result.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,6 +415,16 @@ static void test_refused_hostile(void **state)
 	json_array_set_new(
 	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "rows"), 0,
 	    json_string(big));
+	assert_refused_doc(doc, "not a label");
+	doc = export_of(&school_b);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "rows"), 0,
+	    json_string("junior\x1b]0;title\x07"));
+	assert_refused_doc(doc, "not a label");
+	doc = export_of(&school_b);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "columns"), 1,
+	    json_string("M\xe2\x80\xae"));
 	assert_refused_doc(doc, "not a label");
 	doc = export_of(&school_b);
 	json_object_set_new(doc, "tables", json_array());

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "sdc.h"
 #include "stats.h"
+#include "text.h"
 #include "banned.h"
 
 #define CODE_MERGE "stats.merge"
@@ -79,13 +80,16 @@ static cv_status differs(cv_err *err, const char *name, const char *first, const
 		       name, first, what);
 }
 
-/* The string of o (a NUL-free string of 1..MERGE_LABEL_MAX bytes), or NULL. */
+/* The string of o, or NULL unless it is a single-line field of
+ * 1..MERGE_LABEL_MAX bytes (no NUL, no control, bidi or invisible
+ * character): labels are written to the output, which may be a terminal. */
 static const char *label_of(const json_t *o)
 {
 	const char *s = json_string_value(o);
+	cv_err scratch = {0};
 
-	if (!s || !*s || json_string_length(o) > MERGE_LABEL_MAX ||
-	    strlen(s) != json_string_length(o))
+	if (!s || strlen(s) != json_string_length(o) ||
+	    cv_field_check("label", s, MERGE_LABEL_MAX, &scratch) != CV_OK)
 		return NULL;
 	return s;
 }
