@@ -184,6 +184,9 @@ d["tables"][0]["cells"][0]["suppressed"] = False; out("type.json", d)
 d = json.loads(json.dumps(b)); d["tables"] = [b["tables"][0]] * 17; out("huge.json", d)
 d = json.loads(json.dumps(b)); d["tables"][1]["columns"] = ["c%d" % i for i in range(200000)]; out("wide.json", d)
 out("truncated.json", json.dumps(b)[:200])
+d = json.loads(json.dumps(b))
+c = [c for c in d["tables"][0]["cells"] if not c["suppressed"]][0]
+c["count"] += 1; out("altered.json", d)
 out("escape.json", json.dumps(dict(b, schema="\x1b]0;pwned\x07")))
 PY
 refused "a different k" "thresholds k differ" "$A" "$T/k7.json"
@@ -195,6 +198,8 @@ refused "a count of the wrong type" "not a whole number" "$A" "$T/type.json"
 refused "too many tables" "1..16 tables" "$A" "$T/huge.json"
 refused "a huge array of labels" "1..1000 labels" "$A" "$T/wide.json"
 refused "truncated JSON" "not valid JSON" "$A" "$T/truncated.json"
+refused "a count altered so that the margins do not add up" "altered.json': the published cells" \
+	"$A" "$T/altered.json"
 merge "$A" "$B" --format pdf -o "$T/refused.json"
 check "an unknown format" eval 'rc_is 2 && err_has "--format" && [ ! -e "$T/refused.json" ]'
 merge "$A" "$T/escape.json" --format json

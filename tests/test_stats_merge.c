@@ -429,11 +429,23 @@ static void test_refused_hostile(void **state)
 	doc = export_of(&school_b);
 	json_object_set_new(doc, "tables", json_array());
 	assert_refused_doc(doc, "1..16 tables");
-	/* Margins that do not add up: the district would be inconsistent. */
+	/* Margins that do not add up: the file is named. */
 	doc = export_of(&school_b);
 	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
 	json_object_set_new(json_array_get(cells, 0), "count", json_integer(100));
-	assert_refused_doc(doc, "do not add up");
+	assert_refused_doc(doc, "'b.json': the published cells of table 'opened_by_month' do "
+				"not add up");
+	/* Nested too deep for the parser: refused, not a crash. */
+	{
+		size_t depth = 100000;
+		char *deep = malloc(depth + 1);
+
+		assert_non_null(deep);
+		memset(deep, '[', depth);
+		deep[depth] = '\0';
+		assert_refused_text(deep, "not valid JSON");
+		free(deep);
+	}
 }
 
 int main(void)

@@ -40,6 +40,8 @@ struct mtable {
 	int withheld;	       /* withheld in some school */
 	int64_t *val;	       /* published sums; a hidden cell adds at least 1 */
 	unsigned char *hidden; /* suppressed in some school */
+	int64_t *v;	       /* scratch: one input's counts */
+	unsigned char *h;      /* scratch: one input's hidden cells */
 };
 
 struct merge {
@@ -58,6 +60,8 @@ static void merge_free(struct merge *m)
 		free(m->t[i].cols);
 		free(m->t[i].val);
 		free(m->t[i].hidden);
+		free(m->t[i].v);
+		free(m->t[i].h);
 	}
 	free(m->hashes);
 }
@@ -145,13 +149,46 @@ static cv_status labels(const json_t *a, const char *what, const char ***keep, s
 	return CV_OK;
 }
 
-/* Adds the cells of one published table (array cells) to mt. */
-static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *name, cv_err *err)
+/* Whether the published cells v (h: hidden) of one input's table add up
+ * to its published margins wherever a margin and all it totals are
+ * published. */
+static int adds_up(const struct mtable *mt, const int64_t *v, const unsigned char *h)
+{
+	size_t R = mt->nrows, C = mt->ncols, W = C + 1;
+
+	for (size_t r = 0; r < (R ? R : 1); r++) {
+		int64_t sum = 0;
+		int hid = h[r * W + C];
+
+		for (size_t c = 0; c < C; c++) {
+			sum += v[r * W + c];
+			hid |= h[r * W + c];
+		}
+		if (!hid && sum != v[r * W + C])
+			return 0;
+	}
+	for (size_t c = 0; R && c <= C; c++) {
+		int64_t sum = 0;
+		int hid = h[R * W + c];
+
+		for (size_t r = 0; r < R; r++) {
+			sum += v[r * W + c];
+			hid |= h[r * W + c];
+		}
+		if (!hid && sum != v[R * W + c])
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds the cells of one published table (array cells) of input name to
+ * mt; v and h (mt->ncells each) are scratch. */
+static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *name, int64_t *v,
+			   unsigned char *h, cv_err *err)
 {
 	if (!json_is_array(cells) || json_array_size(cells) != mt->ncells)
 		return not_export(err, name,
-				  "a published table does not have one cell per row "
-				  "and column");
+				  "a published table does not have one cell per row and column");
 	for (size_t i = 0; i < mt->ncells; i++) {
 		const json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count"),
 			     *sup = json_object_get(c, "suppressed");
@@ -160,7 +197,6 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 		const char *cl = col < mt->ncols ? mt->cols[col] : label_total;
 		const char *gr = json_string_value(json_object_get(c, "row"));
 		const char *gc = json_string_value(json_object_get(c, "column"));
-		int64_t v;
 
 		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 || strcmp(gc, cl) != 0)
 			return not_export(err, name,
@@ -168,17 +204,22 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 		if (!json_is_boolean(sup))
 			return not_export(err, name,
 					  "a cell does not say whether it is suppressed");
-		if (json_is_true(sup)) {
-			if (!json_is_null(count))
-				return not_export(err, name, "a suppressed cell has a count");
-			mt->hidden[i] = 1;
-			mt->val[i] += CV_SDC_LOWER_PRODUCT;
-			continue;
-		}
-		v = count_of(count);
-		if (v < 0)
+		h[i] = json_is_true(sup);
+		if (h[i] && !json_is_null(count))
+			return not_export(err, name, "a suppressed cell has a count");
+		v[i] = h[i] ? 0 : count_of(count);
+		if (v[i] < 0)
 			return not_export(err, name, "a count is not a whole number in range");
-		mt->val[i] += v;
+	}
+	if (!adds_up(mt, v, h))
+		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+			       "'{1}': the published cells of table '{2}' do not add up to its "
+			       "totals; the file was altered",
+			       name, mt->name);
+	for (size_t i = 0; i < mt->ncells; i++) {
+		mt->hidden[i] |= h[i];
+		/* A hidden cell is at least 1: zeros are published. */
+		mt->val[i] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
 		if (mt->val[i] > CV_SDC_MAX_COUNT)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				       "the sum of table '{1}' is too large to merge", mt->name);
@@ -221,7 +262,9 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 			return not_export(err, name, "a table has too many cells");
 		mt->val = calloc(mt->ncells, sizeof(*mt->val));
 		mt->hidden = calloc(mt->ncells, 1);
-		if (!mt->val || !mt->hidden)
+		mt->v = calloc(mt->ncells, sizeof(*mt->v));
+		mt->h = calloc(mt->ncells, 1);
+		if (!mt->val || !mt->hidden || !mt->v || !mt->h)
 			return cv_err_set(err, CV_ERROR, "out of memory");
 	}
 	if (json_is_false(pub)) {
@@ -230,7 +273,7 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 		mt->withheld = 1;
 		return CV_OK;
 	}
-	return add_cells(mt, cells, name, err);
+	return add_cells(mt, cells, name, mt->v, mt->h, err);
 }
 
 /* Checks input i (doc, named name) and adds it to m; the first input sets
