@@ -4,7 +4,8 @@
 # and an empty stdin, sums them into CSV, JSON and HTML, publishes no
 # count in 1..k-1, hides every cell hidden in a school, and refuses (exit
 # 2, nothing written) one file, the same file twice, different k,
-# altered or hostile files and a merged file given again.
+# altered or hostile files and a merged file given again; a missing file
+# is not found (exit 6).
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_merge.sh
 # Every check counts: one that fails fails the run.
@@ -206,7 +207,8 @@ merge "$A" "$T/escape.json" --format json
 check "a hostile file is refused and nothing from it drives the terminal" \
 	eval 'rc_is 2 && nothing_out && ! grep -q "$(printf "\033")" "$T/err"'
 merge "$A" "$T/missing.json" --format json
-check "a missing file is refused, nothing written" eval '[ "$rc" -ne 0 ] && nothing_out'
+check "a missing file is not found (exit 6), nothing written" \
+	eval 'rc_is 6 && err_has "missing.json" && nothing_out'
 "$CASEVAULT" help stats merge >"$T/out" 2>"$T/err" </dev/null
 rc=$?
 check "help shows the usage" eval 'rc_is 0 && grep -q "stats merge FILE" "$T/out"'
