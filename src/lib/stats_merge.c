@@ -318,8 +318,13 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	if (!hash || strlen(hash) != HASH_HEX_LEN ||
 	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
 		return not_export(err, name, "its cells_hash is not 64 hexadecimal digits");
-	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX)
-		return not_export(err, name, "its tables are not a list of 1..16 tables");
+	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "its tables are not a list of 1..%d tables",
+			 MERGE_TABLES_MAX);
+		return not_export(err, name, msg);
+	}
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(m->hashes[j], hash) == 0)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
