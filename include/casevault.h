@@ -756,4 +756,22 @@ cv_status cv_stats_write(const cv_stats_result *r, cv_stats_format format, FILE 
 /* Releases r; r may be NULL. */
 void cv_stats_free(cv_stats_result *r);
 
+#define CV_STATS_MERGE_MAX 64		   /* exports in one merge */
+#define CV_STATS_MERGE_FILE_MAX (4u << 20) /* bytes of one export read */
+
+/*
+ * cv_stats_merge - sums n (2..CV_STATS_MERGE_MAX) schools' JSON exports
+ * (texts[i], lens[i] bytes, named names[i] in messages) into a district
+ * table; needs no vault.  Every input must be a "casevault-stats-1"
+ * version 1 export of the same period, k and tables; a cell suppressed in
+ * any input is suppressed, a table withheld in any input is withheld, and
+ * the sums are protected as an export is (docs/STATISTICS.md).  *out
+ * receives the merge (written by cv_stats_write with the schema
+ * "casevault-stats-merge-1"; free with cv_stats_free).  CV_EUSAGE "stats.merge"
+ * naming the input for anything malformed, different or repeated;
+ * CV_EDENIED when the sums cannot be protected.
+ */
+cv_status cv_stats_merge(const char *const *names, const char *const *texts, const size_t *lens,
+			 size_t n, cv_stats_result **out, cv_err *err);
+
 #endif /* CASEVAULT_H */

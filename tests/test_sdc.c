@@ -475,6 +475,56 @@ static void test_protect_small_table_withheld(void **state)
 	cv_sdc_export_free(x);
 }
 
+/* A fixed cell (hidden elsewhere, its count only a placeholder) stays
+ * suppressed whatever its value, gets complements, and its placeholder is
+ * not checked against the margins. */
+static void test_protect_fixed_cells(void **state)
+{
+	static const char *const cols[3] = {"a", "b", "c"};
+	static const int64_t counts[4] = {20, 1, 25, 75}, exact[4] = {20, 30, 25, 75};
+	static const unsigned char fixed[4] = {0, 1, 0, 0};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	cv_err err;
+	size_t nsup = 0;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	assert_int_equal(cv_sdc_add_table(x, "t", 0, NULL, 3, cols, counts, NULL, &err), CV_EUSAGE);
+	assert_int_equal(
+	    cv_sdc_add_table_fixed(x, "t", 0, NULL, 3, cols, counts, fixed, NULL, &err), CV_OK);
+	protect_ok(x, K);
+	assert_int_equal(cv_sdc_flag_of(x, 0, 0, 1), CV_SDC_PRIMARY);
+	for (size_t c = 0; c <= 3; c++)
+		nsup += cv_sdc_flag_of(x, 0, 0, c) != CV_SDC_PUBLISHED;
+	assert_true(nsup >= 3); /* the singleton rule: two complements */
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	assert_int_equal(rep.nsingletons, 0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(x);
+
+	/* The same counts without fixed cells: all published. */
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	assert_int_equal(cv_sdc_add_table_fixed(x, "t", 0, NULL, 3, cols, exact, NULL, NULL, &err),
+			 CV_OK);
+	protect_ok(x, K);
+	for (size_t c = 0; c <= 3; c++)
+		assert_int_equal(cv_sdc_flag_of(x, 0, 0, c), CV_SDC_PUBLISHED);
+	cv_sdc_export_free(x);
+
+	/* A fixed cell is at least 1: zeros are published. */
+	{
+		static const int64_t zero[4] = {20, 0, 25, 45};
+
+		assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+		assert_int_equal(
+		    cv_sdc_add_table_fixed(x, "t", 0, NULL, 3, cols, zero, fixed, NULL, &err),
+		    CV_EUSAGE);
+		cv_sdc_export_free(x);
+	}
+}
+
 static void test_singleton_rule(void **state)
 {
 	static const int64_t cats[3] = {2, 40, 45};
@@ -1036,6 +1086,7 @@ int main(void)
 	    cmocka_unit_test(test_protect_small_cells),
 	    cmocka_unit_test(test_protect_k_below_three_refused),
 	    cmocka_unit_test(test_protect_small_table_withheld),
+	    cmocka_unit_test(test_protect_fixed_cells),
 	    cmocka_unit_test(test_singleton_rule),
 	    cmocka_unit_test(test_cell_recoverable_only_across_tables),
 	    cmocka_unit_test(test_linked_tables_protected_jointly),

@@ -195,5 +195,6 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv);
 int cmd_audit_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_vault_keys(struct cli *c, int argc, char **argv);
 int cmd_stats_export(struct cli *c, int argc, char **argv);
+int cmd_stats_merge(struct cli *c, int argc, char **argv);
 
 #endif

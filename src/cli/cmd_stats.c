@@ -1,14 +1,17 @@
 /*
  * cmd_stats.c - `casevault stats export`: anonymized term statistics for
- * the work summary, as CSV, JSON or HTML, by a supervisor.  The library counts,
- * protects, records and logs; this file parses, opens the output and
- * writes what the library returns.
+ * the work summary, as CSV, JSON or HTML, by a supervisor; and `stats
+ * merge`: a district table from schools' JSON exports, which opens no
+ * vault.  The library counts, merges, protects, records and logs; this
+ * file parses, reads and opens the files and writes what the library
+ * returns.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -46,6 +49,42 @@ static cv_stats_format parse_format(const char *s)
 	return 0;
 }
 
+/* Creates file (0600, never overwriting) for the output in *fp; stdout
+ * when file is NULL. */
+static cv_status open_output(struct cli *c, const char *file, FILE **fp)
+{
+	int fd;
+
+	*fp = stdout;
+	if (!file)
+		return CV_OK;
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
+		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
+			   "cannot create '%s': %s%s", file, strerror(errno),
+			   errno == EEXIST ? " (exports are never overwritten; choose a new name)"
+					   : "");
+		if (fd >= 0) {
+			close(fd);
+			unlink(file);
+		}
+		return c->err.status;
+	}
+	return CV_OK;
+}
+
+/* Flushes, syncs and closes the output file; CV_OK or a status in c->err. */
+static cv_status close_output(struct cli *c, const char *file, FILE *fp)
+{
+	int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
+
+	bad |= fclose(fp) != 0;
+	if (bad)
+		return cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file,
+				  strerror(errno));
+	return CV_OK;
+}
+
 int cmd_stats_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -60,7 +99,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	cv_stats_result *r = NULL;
 	cv_stats_format format;
 	FILE *fp = stdout;
-	int ch, k = 5, fd = -1;
+	int ch, k = 5;
 
 	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
 		switch (ch) {
@@ -101,22 +140,9 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 				      "identify students)");
 	if (cv_stats_period(term, from, to, a, b, &c->err) != CV_OK)
 		return cli_fail(c);
-	if (file) {
-		/* Create the file first, so that a bad path releases nothing. */
-		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || !(fp = fdopen(fd, "w"))) {
-			cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-				   "cannot create '%s': %s%s", file, strerror(errno),
-				   errno == EEXIST ? " (exports are never overwritten; choose a "
-						     "new name)"
-						   : "");
-			if (fd >= 0) {
-				close(fd);
-				unlink(file);
-			}
-			return cli_fail(c);
-		}
-	}
+	/* Create the file first, so that a bad path releases nothing. */
+	if (open_output(c, file, &fp) != CV_OK)
+		return cli_fail(c);
 	if (cli_session(c) != CV_OK ||
 	    cv_stats_export(c->s, a, b, k, epsilon, &r, &c->err) != CV_OK ||
 	    cv_stats_write(r, format, fp, &c->err) != CV_OK) {
@@ -129,15 +155,125 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	}
 	cv_stats_free(r);
 	if (file) {
-		int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
-
-		bad |= fclose(fp) != 0;
-		if (bad) {
-			cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file,
-				   strerror(errno));
+		if (close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
-		}
 		fprintf(stderr, "statistics for %s..%s written to '%s'\n", a, b, file);
 	}
 	return CV_OK;
+}
+
+/* Reads path whole into *out (malloc'd), at most CV_STATS_MERGE_FILE_MAX
+ * bytes; a larger file is refused before it is parsed. */
+static cv_status read_export(struct cli *c, const char *path, char **out, size_t *len)
+{
+	size_t cap = CV_STATS_MERGE_FILE_MAX + 1, n = 0;
+	struct stat sb;
+	char *buf = NULL;
+	ssize_t r = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0)
+		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
+				  "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return cv_err_set(&c->err, CV_EUSAGE, "'%s' is not a file; give a JSON export",
+				  path);
+	}
+	buf = malloc(cap);
+	while (buf && n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (!buf)
+		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+	if (r < 0) {
+		free(buf);
+		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path, strerror(errno));
+	}
+	if (n == cap) {
+		free(buf);
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  "'%s' is larger than an export can be; give a JSON export", path);
+	}
+	*out = buf;
+	*len = n;
+	return CV_OK;
+}
+
+/* `stats merge FILE... --format F [-o FILE]`: no vault is opened and no
+ * passphrase asked; the inputs are published files. */
+int cmd_stats_merge(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *ftext = NULL, *file = NULL;
+	const char **names = NULL;
+	char **texts = NULL;
+	size_t *lens = NULL, n;
+	cv_stats_result *r = NULL;
+	cv_stats_format format;
+	FILE *fp = stdout;
+	cv_status st = CV_OK;
+	int ch, rc;
+
+	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
+		switch (ch) {
+		case 'F':
+			ftext = optarg;
+			break;
+		case 'o':
+			file = optarg;
+			break;
+		default:
+			return CV_EUSAGE;
+		}
+	}
+	format = parse_format(ftext);
+	if (!format)
+		return cli_usage_code(cli_current, "usage.value",
+				      "give --format csv, json or html");
+	n = (size_t)(argc - optind);
+	if (n < 2)
+		return cli_usage_code(cli_current, "usage.arguments",
+				      "give at least two exports, one file per school");
+	if (n > CV_STATS_MERGE_MAX)
+		return cli_usage_code(cli_current, "usage.arguments", "give at most %d exports",
+				      CV_STATS_MERGE_MAX);
+	names = calloc(n, sizeof(*names));
+	texts = calloc(n, sizeof(*texts));
+	lens = calloc(n, sizeof(*lens));
+	if (!names || !texts || !lens)
+		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+	for (size_t i = 0; i < n && st == CV_OK; i++) {
+		names[i] = argv[optind + (int)i];
+		st = read_export(c, names[i], &texts[i], &lens[i]);
+	}
+	if (st == CV_OK)
+		st = cv_stats_merge(names, (const char *const *)texts, lens, n, &r, &c->err);
+	/* Nothing is created until the merge has passed. */
+	if (st == CV_OK)
+		st = open_output(c, file, &fp);
+	if (st == CV_OK && cv_stats_write(r, format, fp, &c->err) != CV_OK) {
+		st = c->err.status;
+		if (file) {
+			fclose(fp);
+			unlink(file);
+		}
+	} else if (st == CV_OK && file) {
+		st = close_output(c, file, fp);
+	}
+	rc = st == CV_OK ? CV_OK : cli_fail(c);
+	if (st == CV_OK && file)
+		fprintf(stderr, "merged statistics of %zu exports written to '%s'\n", n, file);
+	cv_stats_free(r);
+	for (size_t i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(names);
+	free(lens);
+	return rc;
 }

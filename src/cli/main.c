@@ -126,6 +126,11 @@ static const struct cmd commands[] = {
      "stats export (--term YYYY-autumn|YYYY-spring | --from YYYY-MM --to YYYY-MM) [--k 5] "
      "[--epsilon E] --format csv|json|html [-o FILE]",
      "anonymized term statistics, small counts suppressed (supervisor)"},
+    /* No setup: published files only, no vault opened, no passphrase; the
+     * action is never judged. */
+    {"stats", "merge", cmd_stats_merge, CV_ACT_STATS_EXPORT, 0,
+     "stats merge FILE FILE... --format csv|json|html [-o FILE]",
+     "sum schools' JSON exports of one period and k into a district table (no vault)"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

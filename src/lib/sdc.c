@@ -70,6 +70,7 @@ static void table_free(cv_sdc_table *t)
 		sodium_memzero(t->count, cell_count(t) * sizeof(*t->count));
 	free(t->count);
 	free(t->flag);
+	free(t->fixed);
 }
 
 void cv_sdc_export_free(cv_sdc_export *x)
@@ -99,19 +100,30 @@ static char **copy_labels(const char *const *labels, size_t n)
 	return out;
 }
 
-/* Checks that every margin of t is the sum of what it totals. */
+/* Whether cell i of t is fixed (its count only a placeholder). */
+static int is_fixed(const cv_sdc_table *t, size_t i)
+{
+	return t->fixed && t->fixed[i];
+}
+
+/* Checks that every margin of t is the sum of what it totals; a margin
+ * that is fixed, or totals a fixed cell, is not checked. */
 static cv_status check_margins(const cv_sdc_table *t, const char *name, cv_err *err)
 {
 	size_t R = t->nrows, C = t->ncols, rows = cv_sdc_rows(t);
 	int64_t s;
+	int skip;
 
 	for (size_t i = 0; i < rows; i++) {
 		if (R && i == R)
 			break;
 		s = 0;
-		for (size_t j = 0; j < C; j++)
+		skip = is_fixed(t, cell_at(t, i, C));
+		for (size_t j = 0; j < C; j++) {
 			s += t->count[cell_at(t, i, j)];
-		if (s != t->count[cell_at(t, i, C)])
+			skip |= is_fixed(t, cell_at(t, i, j));
+		}
+		if (!skip && s != t->count[cell_at(t, i, C)])
 			return cv_err_set(err, CV_EUSAGE,
 					  "table '%s': the total of row %zu is %lld, not the sum "
 					  "%lld of its cells",
@@ -122,9 +134,12 @@ static cv_status check_margins(const cv_sdc_table *t, const char *name, cv_err *
 		return CV_OK;
 	for (size_t j = 0; j <= C; j++) {
 		s = 0;
-		for (size_t i = 0; i < R; i++)
+		skip = is_fixed(t, cell_at(t, R, j));
+		for (size_t i = 0; i < R; i++) {
 			s += t->count[cell_at(t, i, j)];
-		if (s != t->count[cell_at(t, R, j)])
+			skip |= is_fixed(t, cell_at(t, i, j));
+		}
+		if (!skip && s != t->count[cell_at(t, R, j)])
 			return cv_err_set(err, CV_EUSAGE,
 					  "table '%s': the total of column %zu is %lld, not the "
 					  "sum %lld of its cells",
@@ -138,6 +153,15 @@ cv_status cv_sdc_add_table(cv_sdc_export *x, const char *name, size_t nrows,
 			   const char *const *row_labels, size_t ncols,
 			   const char *const *col_labels, const int64_t *counts, size_t *index,
 			   cv_err *err)
+{
+	return cv_sdc_add_table_fixed(x, name, nrows, row_labels, ncols, col_labels, counts, NULL,
+				      index, err);
+}
+
+cv_status cv_sdc_add_table_fixed(cv_sdc_export *x, const char *name, size_t nrows,
+				 const char *const *row_labels, size_t ncols,
+				 const char *const *col_labels, const int64_t *counts,
+				 const unsigned char *fixed, size_t *index, cv_err *err)
 {
 	cv_sdc_table t = {0}, *grown;
 	size_t n;
@@ -165,16 +189,26 @@ cv_status cv_sdc_add_table(cv_sdc_export *x, const char *name, size_t nrows,
 		if (counts[i] < 0 || counts[i] > CV_SDC_MAX_COUNT)
 			return cv_err_set(err, CV_EUSAGE, "table '%s': count %lld is outside 0..%d",
 					  name, (long long)counts[i], CV_SDC_MAX_COUNT);
+	for (size_t i = 0; fixed && i < n; i++)
+		if (fixed[i] && counts[i] < CV_SDC_LOWER_PRODUCT)
+			return cv_err_set(err, CV_EUSAGE,
+					  "table '%s': a fixed cell holds %lld, below %d (zeros "
+					  "are published)",
+					  name, (long long)counts[i], CV_SDC_LOWER_PRODUCT);
 	t.count = malloc(n * sizeof(*t.count));
 	t.flag = calloc(n, 1);
 	t.name = strdup(name);
 	t.col_labels = copy_labels(col_labels, ncols);
 	t.row_labels = nrows ? copy_labels(row_labels, nrows) : NULL;
-	if (!t.count || !t.flag || !t.name || !t.col_labels || (nrows && !t.row_labels)) {
+	t.fixed = fixed ? malloc(n) : NULL;
+	if (!t.count || !t.flag || !t.name || !t.col_labels || (nrows && !t.row_labels) ||
+	    (fixed && !t.fixed)) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 		goto out;
 	}
 	memcpy(t.count, counts, n * sizeof(*t.count));
+	if (fixed)
+		memcpy(t.fixed, fixed, n);
 	st = check_margins(&t, name, err);
 	if (st != CV_OK)
 		goto out;
@@ -1072,9 +1106,10 @@ cv_status cv_sdc_protect(cv_sdc_export *x, int k, cv_err *err)
 
 		tb->withheld = tb->count[n - 1] < k;
 		for (size_t i = 0; i < n; i++)
-			tb->flag[i] = tb->withheld			     ? CV_SDC_WITHHELD
-				      : tb->count[i] > 0 && tb->count[i] < k ? CV_SDC_PRIMARY
-									     : CV_SDC_PUBLISHED;
+			tb->flag[i] = tb->withheld ? CV_SDC_WITHHELD
+				      : is_fixed(tb, i) || (tb->count[i] > 0 && tb->count[i] < k)
+					  ? CV_SDC_PRIMARY
+					  : CV_SDC_PUBLISHED;
 	}
 	st = model_build(x, &m, err);
 	if (st != CV_OK)

@@ -43,9 +43,10 @@ typedef struct cv_sdc_table {
 	size_t ncols; /* body columns (categories) */
 	char **row_labels;
 	char **col_labels;
-	int64_t *count;	     /* rows x (ncols + 1), row-major; see cv_sdc_rows */
-	unsigned char *flag; /* a cv_sdc_flag per count */
-	int withheld;	     /* set by cv_sdc_protect when the table is not published */
+	int64_t *count;	      /* rows x (ncols + 1), row-major; see cv_sdc_rows */
+	unsigned char *flag;  /* a cv_sdc_flag per count */
+	unsigned char *fixed; /* NULL, or per count: suppressed whatever its value */
+	int withheld;	      /* set by cv_sdc_protect when the table is not published */
 } cv_sdc_table;
 
 /* Cell a of table ta equals cell b of table tb. */
@@ -86,6 +87,19 @@ cv_status cv_sdc_add_table(cv_sdc_export *x, const char *name, size_t nrows,
 			   cv_err *err);
 
 /*
+ * cv_sdc_add_table_fixed - cv_sdc_add_table for a table some of whose cells
+ * are already hidden elsewhere (a district table summed from schools'
+ * releases).  fixed (NULL: none) marks, per count, the cells that stay
+ * suppressed (primary) through cv_sdc_protect whatever their value; their
+ * counts are only placeholders (at least CV_SDC_LOWER_PRODUCT), so a margin
+ * is checked only where neither it nor any cell it totals is fixed.
+ */
+cv_status cv_sdc_add_table_fixed(cv_sdc_export *x, const char *name, size_t nrows,
+				 const char *const *row_labels, size_t ncols,
+				 const char *const *col_labels, const int64_t *counts,
+				 const unsigned char *fixed, size_t *index, cv_err *err);
+
+/*
  * cv_sdc_add_link - records that cell (ta, ra, ca) and cell (tb, rb, cb) are the
  * same number (a total shared by two tables).  CV_EUSAGE when a cell does
  * not exist or the two values differ.
@@ -106,8 +120,8 @@ cv_status cv_sdc_set_flag(cv_sdc_export *x, size_t t, size_t r, size_t c, cv_sdc
  * cv_sdc_protect - chooses what to publish, with threshold k (>= CV_SDC_K_MIN;
  * CV_EUSAGE below).  Every flag is recomputed: a table whose grand total is
  * under k is withheld; in the others, every cell (margins included) with a
- * value in 1..k-1 is primary; then secondary cells are added, smallest cost
- * first, until cv_sdc_audit with lower bound CV_SDC_LOWER_PRODUCT finds no
+ * value in 1..k-1, and every fixed cell (cv_sdc_add_table_fixed), is primary; then secondary cells
+ * are added, smallest cost first, until cv_sdc_audit with lower bound CV_SDC_LOWER_PRODUCT finds no
  * exposed cell and no singleton relation across all tables and links
  * together.  Zeros are always published.  CV_EDENIED, with the cell that
  * cannot be protected named, when no pattern passes: the export must then

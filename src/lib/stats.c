@@ -56,6 +56,8 @@ struct cv_stats_result {
 	cv_sdc_export *x;
 	cv_buf csv; /* the published cells as written, hashed */
 	uint8_t hash[CV_DIGEST_LEN];
+	size_t merged_from;  /* 0: an export; else the releases a merge summed */
+	uint32_t *input_eps; /* a merge's: each release's epsilon (0: exact) */
 };
 
 /* ---- months ----------------------------------------------------------- */
@@ -422,6 +424,27 @@ static json_t *json_table(const cv_sdc_export *x, size_t t)
 	return o;
 }
 
+/* A merge's input epsilons in input order (null for an exact release), or
+ * null when every input was exact. */
+static json_t *json_input_eps(const cv_stats_result *r)
+{
+	json_t *a;
+	size_t noisy = 0;
+
+	for (size_t i = 0; i < r->merged_from; i++)
+		noisy += r->input_eps[i] > 0;
+	if (!noisy)
+		return json_null();
+	a = json_array();
+	for (size_t i = 0; i < r->merged_from; i++) {
+		char e[CV_DLAP_EPS_STRLEN];
+
+		cv_dlap_eps_format(r->input_eps[i], e);
+		json_array_append_new(a, r->input_eps[i] ? json_string(e) : json_null());
+	}
+	return a;
+}
+
 static json_t *json_export(const cv_stats_result *r)
 {
 	json_t *tables = json_array();
@@ -431,6 +454,12 @@ static json_t *json_export(const cv_stats_result *r)
 		json_array_append_new(tables, json_table(r->x, t));
 	sodium_bin2hex(hex, sizeof(hex), r->hash, sizeof(r->hash));
 	cv_dlap_eps_format(r->spent, e);
+	if (r->merged_from)
+		return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:I, s:o, s:s, s:s, s:o}", "schema",
+				 CV_STATS_MERGE_SCHEMA, "version", CV_STATS_SCHEMA_VERSION,
+				 "period", "from", r->from, "to", r->to, "k", r->k, "merged_from",
+				 (json_int_t)r->merged_from, "input_epsilons", json_input_eps(r),
+				 "marker", CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
 	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
 			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
 			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
@@ -668,7 +697,8 @@ static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
 	meta = el(head, "meta", NULL);
 	attr(meta, "charset", "utf-8");
 	snprintf(period, sizeof(period), "%s..%s", r->from, r->to);
-	snprintf(title, sizeof(title), "%s %s", html_title, period);
+	snprintf(title, sizeof(title), "%s%s %s", html_title, r->merged_from ? " (merged)" : "",
+		 period);
 	el(head, "title", title);
 	el(head, "style", html_style);
 	body = el(html, "body", NULL);
@@ -679,6 +709,19 @@ static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
 	html_fact(dl, "阈值 k Threshold k", n);
 	cv_dlap_eps_format(r->spent, e);
 	html_fact(dl, "隐私参数 ε Epsilon", r->spent ? e : html_no_noise);
+	if (r->merged_from) {
+		char line[96];
+
+		snprintf(n, sizeof(n), "%zu", r->merged_from);
+		html_fact(dl, "合并学校数 Schools merged", n);
+		for (size_t i = 0; i < r->merged_from; i++)
+			if (r->input_eps[i]) {
+				cv_dlap_eps_format(r->input_eps[i], e);
+				snprintf(line, sizeof(line), "第 %zu 份 ε Input %zu epsilon", i + 1,
+					 i + 1);
+				html_fact(dl, line, e);
+			}
+	}
 	html_fact(dl, "已抑制 suppressed", CV_STATS_MARKER);
 	el(body, "p", html_marker_note);
 	for (size_t t = 0; t < r->x->ntables; t++)
@@ -733,6 +776,7 @@ void cv_stats_free(cv_stats_result *r)
 		return;
 	cv_sdc_export_free(r->x);
 	cv_buf_free(&r->csv);
+	free(r->input_eps);
 	free(r);
 }
 
@@ -751,14 +795,62 @@ const uint8_t *cv_stats_hash(const cv_stats_result *r)
 	return r->hash;
 }
 
+/* Writes the published cells of r's protected model as CSV and hashes them. */
+static cv_status render(cv_stats_result *r, cv_err *err)
+{
+	cv_csv w;
+	cv_bytes part;
+	cv_status st;
+
+	cv_csv_buf(&w, &r->csv, 0);
+	st = write_csv(r->x, &w, err);
+	if (st == CV_OK)
+		st = cv_csv_finish(&w, err);
+	else
+		cv_csv_free(&w);
+	if (st == CV_OK && r->csv.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK) {
+		part.p = r->csv.data;
+		part.n = r->csv.len;
+		cv_hash(r->hash, NULL, 0, CV_STATS_CELLS_DOMAIN, &part, 1);
+	}
+	return st;
+}
+
+cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export *x,
+			  uint32_t *input_eps, size_t n, cv_stats_result **out, cv_err *err)
+{
+	cv_stats_result *r = calloc(1, sizeof(*r));
+	cv_status st;
+
+	*out = NULL;
+	if (!r) {
+		cv_sdc_export_free(x);
+		free(input_eps);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	snprintf(r->from, sizeof(r->from), "%s", from);
+	snprintf(r->to, sizeof(r->to), "%s", to);
+	r->k = k;
+	r->x = x;
+	r->input_eps = input_eps;
+	r->merged_from = n;
+	st = render(r, err);
+	if (st != CV_OK) {
+		cv_stats_free(r);
+		return st;
+	}
+	*out = r;
+	return CV_OK;
+}
+
 /* Counts, builds, protects and renders r (inside the export's transaction);
  * ledger is what the noise may spend. */
 static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger *ledger,
 			 cv_err *err)
 {
 	struct counts *c = calloc(1, sizeof(*c));
-	cv_csv w;
-	cv_bytes part;
 	size_t walked = 0;
 	cv_status st = c ? CV_OK : cv_err_set(err, CV_ERROR, "out of memory");
 
@@ -781,21 +873,8 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		st = build(r->x, c, r->k, !r->eps, err);
 	if (st == CV_OK)
 		st = cv_sdc_protect(r->x, r->k, err);
-	if (st == CV_OK) {
-		cv_csv_buf(&w, &r->csv, 0);
-		st = write_csv(r->x, &w, err);
-		if (st == CV_OK)
-			st = cv_csv_finish(&w, err);
-		else
-			cv_csv_free(&w);
-	}
-	if (st == CV_OK && r->csv.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	if (st == CV_OK) {
-		part.p = r->csv.data;
-		part.n = r->csv.len;
-		cv_hash(r->hash, NULL, 0, CV_STATS_CELLS_DOMAIN, &part, 1);
-	}
+	if (st == CV_OK)
+		st = render(r, err);
 	if (c) {
 		if (c->v)
 			sodium_memzero(c->v, c->cap * sizeof(*c->v));

@@ -23,6 +23,8 @@ enum {
 
 #define CV_STATS_SCHEMA "casevault-stats-1"
 #define CV_STATS_SCHEMA_VERSION 1
+/* A district table summed from schools' releases (stats_merge.c). */
+#define CV_STATS_MERGE_SCHEMA "casevault-stats-merge-1"
 /* The privacy budget of one release, in CV_DLAP_GRID units (epsilon 1). */
 #define CV_STATS_EPS_BUDGET 1000u
 /* The one marker of every suppressed cell, primary or secondary. */
@@ -38,5 +40,14 @@ size_t cv_stats_cases(const cv_stats_result *r);
 
 /* BLAKE2b-256 of the published cells, as recorded in the vault. */
 const uint8_t *cv_stats_hash(const cv_stats_result *r);
+
+/*
+ * cv_stats_merged - wraps a merge's protected model x (cv_sdc_protect done)
+ * as a result that cv_stats_write writes with the merge schema; input_eps
+ * holds the n inputs' epsilons (0: exact).  Takes x and input_eps (freed
+ * on failure too).  CV_ERROR when out of memory.
+ */
+cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export *x,
+			  uint32_t *input_eps, size_t n, cv_stats_result **out, cv_err *err);
 
 #endif

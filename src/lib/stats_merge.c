@@ -1,0 +1,453 @@
+/*
+ * stats_merge.c - commands layer: `stats merge`, a district table summed
+ * from schools' published JSON exports of one period and one k.  It reads
+ * only what was published (no vault, no key): every input is checked
+ * against the export schema with a bound on every size, a cell hidden in
+ * any school stays hidden, a table withheld in any school stays withheld,
+ * and the sums pass the export's own protection (cv_sdc_protect) before
+ * anything is written.  docs/STATISTICS.md says what a merge guarantees.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "dlap.h"
+#include "err.h"
+#include "sdc.h"
+#include "stats.h"
+#include "text.h"
+#include "banned.h"
+
+#define CODE_MERGE "stats.merge"
+
+#define MERGE_TABLES_MAX 16   /* tables in one export */
+#define MERGE_CELLS_MAX 65536 /* cells of one table, margins included */
+#define MERGE_LABEL_MAX 128   /* bytes of a table name or a label */
+#define HASH_HEX_LEN (CV_DIGEST_LEN * 2)
+
+static const char label_all[] = "all";
+static const char label_total[] = "total";
+
+/* One table of the district: its layout (labels point into the first
+ * input's document) and what the schools add up to. */
+struct mtable {
+	const char *name;
+	size_t nrows, ncols, ncells;
+	const char **rows, **cols;
+	int withheld;	       /* withheld in some school */
+	int64_t *val;	       /* published sums; a hidden cell adds at least 1 */
+	unsigned char *hidden; /* suppressed in some school */
+	int64_t *v;	       /* scratch: one input's counts */
+	unsigned char *h;      /* scratch: one input's hidden cells */
+};
+
+struct merge {
+	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN];
+	int k;
+	size_t ntables;
+	struct mtable t[MERGE_TABLES_MAX];
+	char (*hashes)[HASH_HEX_LEN + 1];
+	uint32_t *eps;
+};
+
+static void merge_free(struct merge *m)
+{
+	for (size_t i = 0; i < m->ntables; i++) {
+		free(m->t[i].rows);
+		free(m->t[i].cols);
+		free(m->t[i].val);
+		free(m->t[i].hidden);
+		free(m->t[i].v);
+		free(m->t[i].h);
+	}
+	free(m->hashes);
+}
+
+/* "'FILE' is not a statistics export: WHAT". */
+static cv_status not_export(cv_err *err, const char *name, const char *what)
+{
+	return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+		       "'{1}' is not a statistics export: {2}; give files written by "
+		       "'casevault stats export --format json'",
+		       name, what);
+}
+
+/* "'FILE' does not match 'FIRST': WHAT". */
+static cv_status differs(cv_err *err, const char *name, const char *first, const char *what)
+{
+	return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+		       "'{1}' does not match '{2}': {3}; merge only exports of the same "
+		       "period, k and tables",
+		       name, first, what);
+}
+
+/* The string of o, or NULL unless it is a single-line field of
+ * 1..MERGE_LABEL_MAX bytes (no NUL, no control, bidi or invisible
+ * character): labels are written to the output, which may be a terminal. */
+static const char *label_of(const json_t *o)
+{
+	const char *s = json_string_value(o);
+	cv_err scratch = {0};
+
+	if (!s || strlen(s) != json_string_length(o) ||
+	    cv_field_check("label", s, MERGE_LABEL_MAX, &scratch) != CV_OK)
+		return NULL;
+	return s;
+}
+
+/* A count: an integer in 0..CV_SDC_MAX_COUNT; -1 when o is not one. */
+static int64_t count_of(const json_t *o)
+{
+	json_int_t v;
+
+	if (!json_is_integer(o))
+		return -1;
+	v = json_integer_value(o);
+	return v < 0 || v > CV_SDC_MAX_COUNT ? -1 : (int64_t)v;
+}
+
+/* Checks the labels array a (1..CV_SDC_MAX_DIM labels) and, for the first
+ * input, keeps them in *keep (n in *n); for the others, compares. */
+static cv_status labels(const json_t *a, const char *what, const char ***keep, size_t *n, int first,
+			const char *name, const char *name0, cv_err *err)
+{
+	char msg[MERGE_LABEL_MAX + 64];
+	size_t len = json_array_size(a);
+
+	if (!json_is_array(a) || len == 0 || len > CV_SDC_MAX_DIM) {
+		snprintf(msg, sizeof(msg), "its %s are not a list of 1..%d labels", what,
+			 CV_SDC_MAX_DIM);
+		return not_export(err, name, msg);
+	}
+	if (first) {
+		*keep = calloc(len, sizeof(**keep));
+		if (!*keep)
+			return cv_err_set(err, CV_ERROR, "out of memory");
+		*n = len;
+	} else if (len != *n) {
+		snprintf(msg, sizeof(msg), "its %s differ", what);
+		return differs(err, name, name0, msg);
+	}
+	for (size_t i = 0; i < len; i++) {
+		const char *s = label_of(json_array_get(a, i));
+
+		if (!s) {
+			snprintf(msg, sizeof(msg), "its %s hold something that is not a label",
+				 what);
+			return not_export(err, name, msg);
+		}
+		if (first) {
+			(*keep)[i] = s;
+		} else if (strcmp(s, (*keep)[i]) != 0) {
+			snprintf(msg, sizeof(msg), "its %s differ", what);
+			return differs(err, name, name0, msg);
+		}
+	}
+	return CV_OK;
+}
+
+/* Whether the published cells v (h: hidden) of one input's table add up
+ * to its published margins wherever a margin and all it totals are
+ * published. */
+static int adds_up(const struct mtable *mt, const int64_t *v, const unsigned char *h)
+{
+	size_t R = mt->nrows, C = mt->ncols, W = C + 1;
+
+	for (size_t r = 0; r < (R ? R : 1); r++) {
+		int64_t sum = 0;
+		int hid = h[r * W + C];
+
+		for (size_t c = 0; c < C; c++) {
+			sum += v[r * W + c];
+			hid |= h[r * W + c];
+		}
+		if (!hid && sum != v[r * W + C])
+			return 0;
+	}
+	for (size_t c = 0; R && c <= C; c++) {
+		int64_t sum = 0;
+		int hid = h[R * W + c];
+
+		for (size_t r = 0; r < R; r++) {
+			sum += v[r * W + c];
+			hid |= h[r * W + c];
+		}
+		if (!hid && sum != v[R * W + c])
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds the cells of one published table (array cells) of input name to
+ * mt; v and h (mt->ncells each) are scratch. */
+static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *name, int64_t *v,
+			   unsigned char *h, cv_err *err)
+{
+	if (!json_is_array(cells) || json_array_size(cells) != mt->ncells)
+		return not_export(err, name,
+				  "a published table does not have one cell per row and column");
+	for (size_t i = 0; i < mt->ncells; i++) {
+		const json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count"),
+			     *sup = json_object_get(c, "suppressed");
+		size_t r = i / (mt->ncols + 1), col = i % (mt->ncols + 1);
+		const char *rl = !mt->nrows ? label_all : r < mt->nrows ? mt->rows[r] : label_total;
+		const char *cl = col < mt->ncols ? mt->cols[col] : label_total;
+		const char *gr = json_string_value(json_object_get(c, "row"));
+		const char *gc = json_string_value(json_object_get(c, "column"));
+
+		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 || strcmp(gc, cl) != 0)
+			return not_export(err, name,
+					  "a cell is not where its table's labels put it");
+		if (!json_is_boolean(sup))
+			return not_export(err, name,
+					  "a cell does not say whether it is suppressed");
+		h[i] = json_is_true(sup);
+		if (h[i] && !json_is_null(count))
+			return not_export(err, name, "a suppressed cell has a count");
+		v[i] = h[i] ? 0 : count_of(count);
+		if (v[i] < 0)
+			return not_export(err, name, "a count is not a whole number in range");
+	}
+	if (!adds_up(mt, v, h))
+		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+			       "'{1}': the published cells of table '{2}' do not add up to its "
+			       "totals; the file was altered",
+			       name, mt->name);
+	for (size_t i = 0; i < mt->ncells; i++) {
+		mt->hidden[i] |= h[i];
+		/* A hidden cell is at least 1: zeros are published. */
+		mt->val[i] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
+		if (mt->val[i] > CV_SDC_MAX_COUNT)
+			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+				       "the sum of table '{1}' is too large to merge", mt->name);
+	}
+	return CV_OK;
+}
+
+/* Checks one table of input i against the layout and adds it. */
+static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first, const char *name,
+			   const char *name0, cv_err *err)
+{
+	struct mtable *mt = &m->t[t];
+	const json_t *rows = json_object_get(o, "rows"), *pub = json_object_get(o, "published"),
+		     *cells = json_object_get(o, "cells");
+	const char *tname = label_of(json_object_get(o, "name"));
+	cv_status st;
+
+	if (!json_is_object(o) || !tname || !json_is_boolean(pub))
+		return not_export(err, name, "a table lacks its name or whether it is published");
+	if (first)
+		mt->name = tname;
+	else if (strcmp(tname, mt->name) != 0)
+		return differs(err, name, name0, "the tables differ in name or order");
+	if (!json_is_null(rows) && !json_is_array(rows))
+		return not_export(err, name, "a table's rows are neither null nor a list");
+	if (!first && json_is_null(rows) != !mt->nrows)
+		return differs(err, name, name0, "a table has rows in one and not in the other");
+	if (!json_is_null(rows)) {
+		st = labels(rows, "row labels", &mt->rows, &mt->nrows, first, name, name0, err);
+		if (st != CV_OK)
+			return st;
+	}
+	st = labels(json_object_get(o, "columns"), "column labels", &mt->cols, &mt->ncols, first,
+		    name, name0, err);
+	if (st != CV_OK)
+		return st;
+	if (first) {
+		mt->ncells = (mt->nrows ? mt->nrows + 1 : 1) * (mt->ncols + 1);
+		if (mt->ncells > MERGE_CELLS_MAX)
+			return not_export(err, name, "a table has too many cells");
+		mt->val = calloc(mt->ncells, sizeof(*mt->val));
+		mt->hidden = calloc(mt->ncells, 1);
+		mt->v = calloc(mt->ncells, sizeof(*mt->v));
+		mt->h = calloc(mt->ncells, 1);
+		if (!mt->val || !mt->hidden || !mt->v || !mt->h)
+			return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	if (json_is_false(pub)) {
+		if (!json_is_array(cells) || json_array_size(cells) != 0)
+			return not_export(err, name, "a withheld table has cells");
+		mt->withheld = 1;
+		return CV_OK;
+	}
+	return add_cells(mt, cells, name, mt->v, mt->h, err);
+}
+
+/* Checks input i (doc, named name) and adds it to m; the first input sets
+ * the period, k and the layout. */
+static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const char *name,
+			   const char *name0, cv_err *err)
+{
+	const json_t *schema = json_object_get(doc, "schema"),
+		     *ver = json_object_get(doc, "version"),
+		     *period = json_object_get(doc, "period"), *k = json_object_get(doc, "k"),
+		     *eps = json_object_get(doc, "epsilon"),
+		     *tables = json_object_get(doc, "tables");
+	const char *from = json_string_value(json_object_get(period, "from"));
+	const char *to = json_string_value(json_object_get(period, "to"));
+	const char *hash = json_string_value(json_object_get(doc, "cells_hash"));
+	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
+	cv_err scratch = {0};
+	int64_t kv = count_of(k);
+	size_t nt = json_array_size(tables);
+	cv_status st;
+
+	if (!json_is_object(doc))
+		return not_export(err, name, "it is not a JSON object");
+	if (json_is_string(schema) && strcmp(json_string_value(schema), CV_STATS_MERGE_SCHEMA) == 0)
+		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+			       "'{1}' is already a merged table; merge the schools' own exports",
+			       name);
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), CV_STATS_SCHEMA) != 0)
+		return not_export(err, name, "its schema is not '" CV_STATS_SCHEMA "'");
+	if (!json_is_integer(ver) || json_integer_value(ver) != CV_STATS_SCHEMA_VERSION)
+		return not_export(err, name, "its schema version is not 1");
+	if (!from || !to || strlen(from) != CV_STATS_MONTH_LEN - 1 ||
+	    strlen(to) != CV_STATS_MONTH_LEN - 1 ||
+	    cv_stats_period(NULL, from, to, a, b, &scratch) != CV_OK)
+		return not_export(err, name, "its period is not two months YYYY-MM");
+	if (kv < CV_SDC_K_MIN)
+		return not_export(err, name, "its k is not a whole number of 3 or more");
+	if (!json_is_null(eps) &&
+	    !(json_is_string(eps) &&
+	      cv_dlap_eps_parse(json_string_value(eps), &m->eps[i], &scratch) == CV_OK))
+		return not_export(err, name, "its epsilon is not a decimal");
+	if (!hash || strlen(hash) != HASH_HEX_LEN ||
+	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
+		return not_export(err, name, "its cells_hash is not 64 hexadecimal digits");
+	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "its tables are not a list of 1..%d tables",
+			 MERGE_TABLES_MAX);
+		return not_export(err, name, msg);
+	}
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(m->hashes[j], hash) == 0)
+			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+				       "'{1}' has the same cells as an earlier input: a release "
+				       "is counted once",
+				       name);
+	memcpy(m->hashes[i], hash, HASH_HEX_LEN + 1);
+	if (i == 0) {
+		memcpy(m->from, a, sizeof(a));
+		memcpy(m->to, b, sizeof(b));
+		m->k = (int)kv;
+	} else if (strcmp(a, m->from) != 0 || strcmp(b, m->to) != 0) {
+		return differs(err, name, name0, "the periods differ");
+	} else if (kv != m->k) {
+		return differs(err, name, name0, "the thresholds k differ");
+	} else if (nt != m->ntables) {
+		return differs(err, name, name0, "the number of tables differs");
+	}
+	for (size_t t = 0; t < nt; t++) {
+		if (i == 0)
+			m->ntables = t + 1;
+		st = add_table(m, t, json_array_get(tables, t), i == 0, name, name0, err);
+		if (st != CV_OK)
+			return st;
+	}
+	return CV_OK;
+}
+
+/* The district model: the sums, hidden cells fixed, withheld tables
+ * emptied; the grand totals linked when every input was exact. */
+static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_err *err)
+{
+	cv_sdc_export *x = NULL;
+	int linked = 1;
+	cv_status st = cv_sdc_export_new(&x, err);
+
+	for (size_t i = 0; i < n; i++)
+		linked &= m->eps[i] == 0;
+	for (size_t t = 0; t < m->ntables && st == CV_OK; t++) {
+		const struct mtable *mt = &m->t[t];
+
+		linked &= !mt->withheld && !mt->hidden[mt->ncells - 1];
+		/* A table withheld in a school: zeros, so that it is withheld. */
+		if (mt->withheld)
+			memset(mt->val, 0, mt->ncells * sizeof(*mt->val));
+		st = cv_sdc_add_table_fixed(x, mt->name, mt->nrows, mt->rows, mt->ncols, mt->cols,
+					    mt->val, mt->withheld ? NULL : mt->hidden, NULL, err);
+		if (st == CV_EUSAGE)
+			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
+				     "the published cells of table '{1}' do not add up to its "
+				     "totals; an input was altered",
+				     mt->name);
+	}
+	for (size_t t = 1; t < m->ntables && st == CV_OK && linked; t++) {
+		const cv_sdc_table *a = &x->tables[0], *b = &x->tables[t];
+
+		st = cv_sdc_add_link(x, 0, cv_sdc_rows(a) - 1, a->ncols, t, cv_sdc_rows(b) - 1,
+				     b->ncols, err);
+		if (st == CV_EUSAGE)
+			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
+				     "the tables' grand totals differ; an input was altered");
+	}
+	if (st != CV_OK) {
+		cv_sdc_export_free(x);
+		return st;
+	}
+	*out = x;
+	return CV_OK;
+}
+
+cv_status cv_stats_merge(const char *const *names, const char *const *texts, const size_t *lens,
+			 size_t n, cv_stats_result **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	struct merge m = {0};
+	json_t **docs = NULL;
+	cv_sdc_export *x = NULL;
+	char num[24];
+	cv_status st = CV_OK;
+
+	*out = NULL;
+	if (n < 2)
+		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
+			       "a merge needs at least two exports; give one file per school");
+	if (n > CV_STATS_MERGE_MAX)
+		return cv_fail(err, CV_EUSAGE, CODE_MERGE, "a merge takes at most {1} exports",
+			       cv_num(num, CV_STATS_MERGE_MAX));
+	docs = calloc(n, sizeof(*docs));
+	m.hashes = calloc(n, sizeof(*m.hashes));
+	m.eps = calloc(n, sizeof(*m.eps));
+	if (!docs || !m.hashes || !m.eps) {
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && st == CV_OK; i++) {
+		json_error_t jerr;
+
+		if (lens[i] > CV_STATS_MERGE_FILE_MAX) {
+			st = not_export(err, names[i], "it is too large");
+			break;
+		}
+		docs[i] = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &jerr);
+		if (!docs[i]) {
+			st = not_export(err, names[i], "it is not valid JSON");
+			break;
+		}
+		st = add_input(&m, i, docs[i], names[i], names[0], err);
+	}
+	if (st == CV_OK)
+		st = build(&m, n, &x, err);
+	if (st == CV_OK)
+		st = cv_sdc_protect(x, m.k, err);
+	if (st == CV_OK) {
+		st = cv_stats_merged(m.from, m.to, m.k, x, m.eps, n, out, err);
+		x = NULL;
+		m.eps = NULL;
+	}
+out:
+	cv_sdc_export_free(x);
+	free(m.eps);
+	merge_free(&m);
+	for (size_t i = 0; docs && i < n; i++)
+		json_decref(docs[i]);
+	free(docs);
+	return st;
+}

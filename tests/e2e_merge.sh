@@ -1,0 +1,218 @@
+#!/bin/sh
+# e2e_merge.sh - `stats merge` through the built binary: two schools'
+# vaults each export a month as JSON; the merge, given no vault, no user
+# and an empty stdin, sums them into CSV, JSON and HTML, publishes no
+# count in 1..k-1, hides every cell hidden in a school, and refuses (exit
+# 2, nothing written) one file, the same file twice, different k,
+# altered or hostile files and a merged file given again; a missing file
+# is not found (exit 6).
+#
+# Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_merge.sh
+# Every check counts: one that fails fails the run.
+
+set -u
+
+if [ -z "${CASEVAULT:-}" ] || [ ! -x "$CASEVAULT" ]; then
+	echo "e2e_merge: set CASEVAULT to the built casevault binary" >&2
+	exit 2
+fi
+for tool in sqlite3 python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "e2e_merge: $tool is needed" >&2
+		exit 2
+	fi
+done
+unset CASEVAULT_VAULT CASEVAULT_USER EDITOR VISUAL
+
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+KDF="--kdf-t 2 --kdf-m 19456 --kdf-p 1"
+ALICEP='alice-admin-passphrase'
+BOBP='bob-counselor-pass-1'
+SUEP='sue-supervisor-pass'
+
+npass=0
+nfail=0
+rc=0
+
+say() { printf '%s\n' "$@" >"$T/in"; }
+cv() { # VAULT USER ARGS...: stdin from $T/in
+	cv_v=$1
+	cv_u=$2
+	shift 2
+	"$CASEVAULT" --vault "$cv_v" --user "$cv_u" --passphrase-fd 0 "$@" <"$T/in" \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+}
+# merge ARGS...: no vault, no user, nothing on stdin.
+merge() {
+	(cd "$T/empty" && "$CASEVAULT" stats merge "$@" </dev/null >"$T/out" 2>"$T/err")
+	rc=$?
+}
+check() {
+	check_d=$1
+	shift
+	if "$@"; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $check_d (last rc=$rc)" >&2
+		sed -n '1,3s/^/    stderr: /p' "$T/err" >&2
+	fi
+}
+rc_is() { [ "$rc" -eq "$1" ]; }
+err_has() { grep -qF -- "$1" "$T/err"; }
+nothing_out() { [ ! -s "$T/out" ]; }
+
+# school VAULT N-GIRLS N-BOYS: a vault whose counselor opens that many
+# cases (girls in grade 8, boys in grade 2, one student of gender X in
+# grade 11) and whose supervisor exports the month as JSON into VAULT.json.
+school() {
+	V=$1
+	say "$ALICEP"
+	cv "$V" alice init --admin alice $KDF
+	RC=$(cat "$T/out")
+	for u in bob:counselor sue:supervisor; do
+		say "$ALICEP"
+		cv "$V" alice user add "${u%%:*}" --role "${u#*:}"
+		code=$(tail -n 1 "$T/out")
+		case $u in bob:*) p=$BOBP ;; *) p=$SUEP ;; esac
+		say "$code" "$p"
+		cv "$V" "${u%%:*}" enrol
+	done
+	say "$ALICEP" "$RC"
+	cv "$V" alice vault keys --deliver
+	i=0
+	while [ $i -lt $(($2 + $3 + 1)) ]; do
+		if [ $i -lt "$2" ]; then
+			set -- "$1" "$2" "$3" F 8 emotion
+		elif [ $i -lt $(($2 + $3)) ]; then
+			set -- "$1" "$2" "$3" M 2 academic
+		else
+			set -- "$1" "$2" "$3" X 11 family
+		fi
+		say "$BOBP"
+		cv "$V" bob case open --student-id "S-$i" --name "Student $i" --gender "$4" \
+			--grade "$5" --class 1A --category "$6"
+		i=$((i + 1))
+	done
+	M=$(sqlite3 "$V" "select substr(min(opened_at), 1, 7) from cases")
+	M2=$(sqlite3 "$V" "select substr(max(opened_at), 1, 7) from cases")
+	say "$SUEP"
+	cv "$V" sue stats export --from "$M" --to "$M2" --format json -o "$V.json"
+}
+
+mkdir "$T/empty"
+school "$T/a.db" 9 5
+check "school a exports" rc_is 0
+school "$T/b.db" 7 6
+check "school b exports" rc_is 0
+A=$T/a.db.json
+B=$T/b.db.json
+
+# ---- the merge -------------------------------------------------------------
+
+merge "$A" "$B" --format json
+check "the merge needs no vault, no user and no passphrase" \
+	eval 'rc_is 0 && ! err_has "assphrase" && [ ! -e "$T/empty/casevault.db" ]'
+cp "$T/out" "$T/m.json"
+cat >"$T/check.py" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+ins = [json.load(open(f)) for f in sys.argv[2:]]
+assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 1, m["schema"]
+assert m["merged_from"] == len(ins)
+assert m["k"] == ins[0]["k"] and m["period"] == ins[0]["period"]
+assert m["input_epsilons"] is None
+k = m["k"]
+for t, mt in enumerate(m["tables"]):
+    its = [i["tables"][t] for i in ins]
+    assert mt["name"] == its[0]["name"]
+    if not all(i["published"] for i in its):
+        assert not mt["published"], mt["name"]
+        continue
+    for c, cell in enumerate(mt["cells"]):
+        src = [i["cells"][c] for i in its]
+        if any(s["suppressed"] for s in src):
+            assert cell["suppressed"] and cell["count"] is None, (mt["name"], cell)
+        if not cell["suppressed"]:
+            n = cell["count"]
+            assert n == sum(s["count"] for s in src), (mt["name"], cell)
+            assert n == 0 or n >= k, (mt["name"], cell)
+grand = [t["cells"][-1]["count"] for t in m["tables"] if t["published"]]
+assert grand and all(g == 29 for g in grand), grand
+PY
+check "sums of published cells, hidden where any school hides, none in 1..k-1" \
+	python3 "$T/check.py" "$T/m.json" "$A" "$B"
+
+merge "$A" "$B" --format csv -o "$T/m.csv"
+check "CSV to a file" eval 'rc_is 0 && err_has "written to" && [ -s "$T/m.csv" ]'
+check "the file is private (0600)" [ "$(stat -c %a "$T/m.csv")" = 600 ]
+check "the CSV has the export's header" [ "$(head -n 1 "$T/m.csv" | tr -d "\r")" = "table,row,column,count" ]
+merge "$A" "$B" --format html
+check "HTML names the merge and how many schools" \
+	eval 'rc_is 0 && grep -q "合并学校数 Schools merged" "$T/out" && grep -q "(merged)" "$T/out"'
+merge "$A" "$B" --format csv -o "$T/m.csv"
+check "-o never overwrites" eval 'rc_is 2 && err_has "never overwritten"'
+
+# ---- refusals: exit 2, nothing written --------------------------------------
+
+refused() { # DESCRIPTION TEXT ARGS...
+	r_d=$1
+	r_t=$2
+	shift 2
+	merge "$@" --format json -o "$T/refused.json"
+	check "$r_d" eval 'rc_is 2 && err_has "$r_t" && [ ! -e "$T/refused.json" ]'
+}
+refused "one file only" "at least two" "$A"
+refused "the same file twice" "same cells" "$A" "$A"
+refused "a merged file given again" "already a merged table" "$T/m.json" "$A"
+python3 - "$B" "$T" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+t = sys.argv[2]
+def out(name, d):
+    with open(t + "/" + name, "w") as f:
+        f.write(d if isinstance(d, str) else json.dumps(d))
+d = dict(b); d["k"] = 7; out("k7.json", d)
+d = json.loads(json.dumps(b)); d["period"] = {"from": "2001-01", "to": "2001-01"}; out("period.json", d)
+d = json.loads(json.dumps(b)); d["tables"][0]["columns"][0] = "1999-12"; out("layout.json", d)
+d = dict(b); d["schema"] = "casevault-stats-2"; out("schema.json", d)
+d = json.loads(json.dumps(b)); d["tables"][0]["cells"][0]["count"] = -3
+d["tables"][0]["cells"][0]["suppressed"] = False; out("negative.json", d)
+d = json.loads(json.dumps(b)); d["tables"][0]["cells"][0]["count"] = "12"
+d["tables"][0]["cells"][0]["suppressed"] = False; out("type.json", d)
+d = json.loads(json.dumps(b)); d["tables"] = [b["tables"][0]] * 17; out("huge.json", d)
+d = json.loads(json.dumps(b)); d["tables"][1]["columns"] = ["c%d" % i for i in range(200000)]; out("wide.json", d)
+out("truncated.json", json.dumps(b)[:200])
+d = json.loads(json.dumps(b))
+c = [c for c in d["tables"][0]["cells"] if not c["suppressed"]][0]
+c["count"] += 1; out("altered.json", d)
+out("escape.json", json.dumps(dict(b, schema="\x1b]0;pwned\x07")))
+PY
+refused "a different k" "thresholds k differ" "$A" "$T/k7.json"
+refused "a different period" "periods differ" "$A" "$T/period.json"
+refused "a different layout" "column labels differ" "$A" "$T/layout.json"
+refused "another schema" "schema is not" "$A" "$T/schema.json"
+refused "a negative count" "not a whole number" "$A" "$T/negative.json"
+refused "a count of the wrong type" "not a whole number" "$A" "$T/type.json"
+refused "too many tables" "1..16 tables" "$A" "$T/huge.json"
+refused "a huge array of labels" "1..1000 labels" "$A" "$T/wide.json"
+refused "truncated JSON" "not valid JSON" "$A" "$T/truncated.json"
+refused "a count altered so that the margins do not add up" "altered.json': the published cells" \
+	"$A" "$T/altered.json"
+merge "$A" "$B" --format pdf -o "$T/refused.json"
+check "an unknown format" eval 'rc_is 2 && err_has "--format" && [ ! -e "$T/refused.json" ]'
+merge "$A" "$T/escape.json" --format json
+check "a hostile file is refused and nothing from it drives the terminal" \
+	eval 'rc_is 2 && nothing_out && ! grep -q "$(printf "\033")" "$T/err"'
+merge "$A" "$T/missing.json" --format json
+check "a missing file is not found (exit 6), nothing written" \
+	eval 'rc_is 6 && err_has "missing.json" && nothing_out'
+"$CASEVAULT" help stats merge >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+check "help shows the usage" eval 'rc_is 0 && grep -q "stats merge FILE" "$T/out"'
+
+echo "e2e_merge: $npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]

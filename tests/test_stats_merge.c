@@ -1,0 +1,466 @@
+/*
+ * test_stats_merge.c - `stats merge` through the library, on exports
+ * written here in the export's JSON schema: published cells are summed; a
+ * cell suppressed in one school and a table withheld in one school stay
+ * so; a sum in 1..k-1 is suppressed; the audit of every merge finds
+ * nothing recoverable; the epsilons of noisy inputs are recorded; and
+ * every input (labels with control or bidi characters included) that is not a matching, valid,
+ * distinct export is refused with CV_EUSAGE "stats.merge" and no result.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "casevault.h"
+#include "sdc.h"
+#include "stats.h"
+
+#define MONTHS 2
+#define GR 2 /* rows of the two-way table */
+#define GC 2 /* columns of the two-way table */
+#define ONEWAY_CELLS (MONTHS + 1)
+#define TWOWAY_CELLS ((GR + 1) * (GC + 1))
+#define HIDE_MAX 8
+
+static const char *const months[MONTHS] = {"2026-09", "2026-10"};
+static const char *const grow[GR] = {"junior 7-9", "senior 10-12"};
+static const char *const gcol[GC] = {"F", "M"};
+
+/* One school's release: the body counts, and which cells it suppressed
+ * (indexes into the table's cells, margins included, row-major). */
+struct school {
+	int64_t month[MONTHS];
+	int64_t grid[GR][GC];
+	size_t hide_month[HIDE_MAX], nhide_month;
+	size_t hide_grid[HIDE_MAX], nhide_grid;
+	int withhold_grid;
+	const char *epsilon;
+	int k;
+	const char *hash; /* NULL: derived from the counts */
+};
+
+static int hidden(const size_t *v, size_t n, size_t i)
+{
+	for (size_t j = 0; j < n; j++)
+		if (v[j] == i)
+			return 1;
+	return 0;
+}
+
+static json_t *cell(const char *row, const char *col, int64_t v, int hide)
+{
+	return json_pack("{s:s, s:s, s:o, s:b}", "row", row, "column", col, "count",
+			 hide ? json_null() : json_integer(v), "suppressed", hide);
+}
+
+static json_t *labels(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* The export of s as a JSON document. */
+static json_t *export_of(const struct school *s)
+{
+	json_t *t1 = json_array(), *t2 = json_array(), *tables;
+	int64_t total = 0, g[GR + 1][GC + 1] = {{0}};
+	char hash[65];
+	size_t i = 0;
+
+	for (size_t m = 0; m < MONTHS; m++) {
+		json_array_append_new(t1, cell("all", months[m], s->month[m],
+					       hidden(s->hide_month, s->nhide_month, m)));
+		total += s->month[m];
+	}
+	json_array_append_new(
+	    t1, cell("all", "total", total, hidden(s->hide_month, s->nhide_month, MONTHS)));
+	for (size_t r = 0; r < GR; r++)
+		for (size_t c = 0; c < GC; c++) {
+			g[r][c] = s->grid[r][c];
+			g[r][GC] += s->grid[r][c];
+			g[GR][c] += s->grid[r][c];
+			g[GR][GC] += s->grid[r][c];
+		}
+	for (size_t r = 0; !s->withhold_grid && r <= GR; r++)
+		for (size_t c = 0; c <= GC; c++, i++)
+			json_array_append_new(t2, cell(r < GR ? grow[r] : "total",
+						       c < GC ? gcol[c] : "total", g[r][c],
+						       hidden(s->hide_grid, s->nhide_grid, i)));
+	tables =
+	    json_pack("[{s:s, s:b, s:n, s:o, s:o}, {s:s, s:b, s:o, s:o, s:o}]", "name",
+		      "opened_by_month", "published", 1, "rows", "columns", labels(months, MONTHS),
+		      "cells", t1, "name", "grade_band_by_gender", "published", !s->withhold_grid,
+		      "rows", labels(grow, GR), "columns", labels(gcol, GC), "cells", t2);
+	snprintf(hash, sizeof(hash), "%016llx%016llx%016llx%016llx",
+		 (unsigned long long)s->month[0], (unsigned long long)s->month[1],
+		 (unsigned long long)s->grid[0][0], (unsigned long long)s->grid[1][1]);
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
+			 "casevault-stats-1", "version", 1, "period", "from", "2026-09", "to",
+			 "2026-10", "k", s->k ? s->k : 5, "epsilon", s->epsilon, "marker", "x",
+			 "cells_hash", s->hash ? s->hash : hash, "tables", tables);
+}
+
+/* The text of doc (taken), in memory of malloc. */
+static char *text_of(json_t *doc)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+	char *t = json_dumps(doc, JSON_PRESERVE_ORDER), *copy;
+
+	json_decref(doc);
+	assert_non_null(t);
+	copy = strdup(t);
+	json_get_alloc_funcs(&jm, &jf);
+	jf(t);
+	assert_non_null(copy);
+	return copy;
+}
+
+/* Merges n texts; on success *out holds the result. */
+static cv_status merge_texts(char **texts, size_t n, cv_stats_result **out, cv_err *err)
+{
+	const char *names[8] = {"a.json", "b.json", "c.json", "d.json",
+				"e.json", "f.json", "g.json", "h.json"};
+	size_t lens[8];
+
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(texts[i]);
+	return cv_stats_merge(names, (const char *const *)texts, lens, n, out, err);
+}
+
+static cv_status merge_schools(const struct school *s, size_t n, cv_stats_result **out, cv_err *err)
+{
+	char *texts[8];
+	cv_status st;
+
+	for (size_t i = 0; i < n; i++)
+		texts[i] = text_of(export_of(&s[i]));
+	st = merge_texts(texts, n, out, err);
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	return st;
+}
+
+/* The audit of r's model finds no cell recoverable and no singleton. */
+static void assert_audit_clean(const cv_stats_result *r)
+{
+	cv_sdc_report rep = {0};
+
+	assert_int_equal(cv_sdc_audit(cv_stats_model(r), CV_SDC_LOWER_PRODUCT, &rep, NULL), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	assert_int_equal(rep.nsingletons, 0);
+	cv_sdc_report_free(&rep);
+}
+
+static const struct school school_a = {{10, 12}, {{5, 6}, {5, 6}}};
+static const struct school school_b = {{8, 9}, {{4, 5}, {0, 8}}};
+static const struct school school_c = {{7, 0}, {{7, 0}, {0, 0}}};
+
+static void test_sums(void **state)
+{
+	struct school s[3] = {school_a, school_b, school_c};
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+
+	(void)state;
+	assert_int_equal(merge_schools(s, 3, &r, NULL), CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->ntables, 2);
+	assert_int_equal(cv_sdc_value(x, 0, 0, 0), 25);
+	assert_int_equal(cv_sdc_value(x, 0, 0, 1), 21);
+	assert_int_equal(cv_sdc_value(x, 0, 0, 2), 46);
+	assert_int_equal(cv_sdc_value(x, 1, 0, 0), 16);
+	assert_int_equal(cv_sdc_value(x, 1, 1, 1), 14);
+	assert_int_equal(cv_sdc_value(x, 1, 2, 2), 46);
+	for (size_t c = 0; c <= MONTHS; c++)
+		assert_int_equal(cv_sdc_flag_of(x, 0, 0, c), CV_SDC_PUBLISHED);
+	for (size_t rr = 0; rr <= GR; rr++)
+		for (size_t c = 0; c <= GC; c++)
+			assert_int_equal(cv_sdc_flag_of(x, 1, rr, c), CV_SDC_PUBLISHED);
+	assert_audit_clean(r);
+	cv_stats_free(r);
+}
+
+static void test_suppressed_stays(void **state)
+{
+	struct school s[2] = {school_a, school_b};
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+
+	(void)state;
+	/* School b hid (junior, F) and (senior, F) and, to protect them,
+	 * (junior, M) and (senior, M): the sums of those cells stay hidden. */
+	s[1].grid[0][0] = 2;
+	s[1].grid[1][0] = 2;
+	s[1].hide_grid[0] = 0;
+	s[1].hide_grid[1] = 1;
+	s[1].hide_grid[2] = 3;
+	s[1].hide_grid[3] = 4;
+	s[1].nhide_grid = 4;
+	assert_int_equal(merge_schools(s, 2, &r, NULL), CV_OK);
+	x = cv_stats_model(r);
+	assert_int_not_equal(cv_sdc_flag_of(x, 1, 0, 0), CV_SDC_PUBLISHED);
+	assert_int_not_equal(cv_sdc_flag_of(x, 1, 0, 1), CV_SDC_PUBLISHED);
+	assert_int_not_equal(cv_sdc_flag_of(x, 1, 1, 0), CV_SDC_PUBLISHED);
+	assert_int_not_equal(cv_sdc_flag_of(x, 1, 1, 1), CV_SDC_PUBLISHED);
+	assert_int_equal(cv_sdc_flag_of(x, 1, 2, 2), CV_SDC_PUBLISHED);
+	assert_audit_clean(r);
+	cv_stats_free(r);
+}
+
+static void test_small_sum_and_withheld(void **state)
+{
+	struct school s[2] = {school_a, school_b};
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+
+	(void)state;
+	/* A published 2 (below k) from a careless or altered input: the sum
+	 * is 2, a primary cell, protected with its complements. */
+	s[0].grid[1][0] = 0;
+	s[0].grid[1][1] = 11;
+	s[1].grid[1][0] = 2;
+	s[1].grid[1][1] = 6;
+	assert_int_equal(merge_schools(s, 2, &r, NULL), CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(cv_sdc_flag_of(x, 1, 1, 0), CV_SDC_PRIMARY);
+	assert_audit_clean(r);
+	cv_stats_free(r);
+
+	s[0] = school_a;
+	s[1] = school_b;
+	s[1].withhold_grid = 1;
+	assert_int_equal(merge_schools(s, 2, &r, NULL), CV_OK);
+	x = cv_stats_model(r);
+	assert_false(x->tables[0].withheld);
+	assert_true(x->tables[1].withheld);
+	cv_stats_free(r);
+}
+
+static void test_epsilons_recorded(void **state)
+{
+	struct school s[2] = {school_a, school_b};
+	cv_stats_result *r = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	json_t *doc, *eps;
+
+	(void)state;
+	s[1].epsilon = "0.5";
+	assert_int_equal(merge_schools(s, 2, &r, NULL), CV_OK);
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	assert_int_equal(cv_stats_write(r, CV_STATS_JSON, fp, NULL), CV_OK);
+	fclose(fp);
+	doc = json_loads(buf, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "schema")),
+			    "casevault-stats-merge-1");
+	assert_int_equal(json_integer_value(json_object_get(doc, "merged_from")), 2);
+	eps = json_object_get(doc, "input_epsilons");
+	assert_int_equal(json_array_size(eps), 2);
+	assert_true(json_is_null(json_array_get(eps, 0)));
+	assert_string_equal(json_string_value(json_array_get(eps, 1)), "0.5");
+	json_decref(doc);
+	free(buf);
+	cv_stats_free(r);
+}
+
+/* text (or, when NULL, school t) given as the second input after school
+ * a is refused with CV_EUSAGE "stats.merge" and a message holding want. */
+static void assert_refused_text(const char *text, const char *want)
+{
+	char *texts[2] = {text_of(export_of(&school_a)), strdup(text)};
+	cv_stats_result *r = (cv_stats_result *)&r;
+	cv_err err = {0};
+
+	assert_int_equal(merge_texts(texts, 2, &r, &err), CV_EUSAGE);
+	assert_null(r);
+	assert_string_equal(err.code, "stats.merge");
+	assert_non_null(strstr(err.msg, want));
+	free(texts[0]);
+	free(texts[1]);
+}
+
+static void assert_refused_doc(json_t *doc, const char *want)
+{
+	char *t = text_of(doc);
+
+	assert_refused_text(t, want);
+	free(t);
+}
+
+static void test_refused_mismatch(void **state)
+{
+	struct school s = school_b;
+	json_t *doc;
+
+	(void)state;
+	s.k = 7;
+	assert_refused_doc(export_of(&s), "thresholds k differ");
+	doc = export_of(&school_b);
+	json_object_set_new(json_object_get(doc, "period"), "to", json_string("2026-11"));
+	assert_refused_doc(doc, "periods differ");
+	doc = export_of(&school_b);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "columns"), 0,
+	    json_string("X"));
+	assert_refused_doc(doc, "column labels differ");
+	doc = export_of(&school_b);
+	json_object_set_new(json_array_get(json_object_get(doc, "tables"), 0), "name",
+			    json_string("category"));
+	assert_refused_doc(doc, "tables differ");
+	doc = export_of(&school_b);
+	json_array_remove(json_object_get(doc, "tables"), 1);
+	assert_refused_doc(doc, "number of tables");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "schema", json_string("casevault-stats-2"));
+	assert_refused_doc(doc, "schema is not");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "version", json_integer(2));
+	assert_refused_doc(doc, "version");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "schema", json_string(CV_STATS_MERGE_SCHEMA));
+	assert_refused_doc(doc, "already a merged table");
+}
+
+static void test_refused_duplicate_and_count(void **state)
+{
+	char *texts[2] = {text_of(export_of(&school_a)), NULL};
+	struct school s = school_b;
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	(void)state;
+	assert_int_equal(merge_texts(texts, 1, &r, &err), CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "at least two"));
+	assert_null(r);
+	texts[1] = texts[0];
+	assert_int_equal(merge_texts(texts, 2, &r, &err), CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "same cells"));
+	assert_null(r);
+	free(texts[0]);
+	/* Other cells under the same hash: counted once all the same. */
+	s.hash = "00000000000000000000000000000000000000000000000000000000000000aa";
+	{
+		struct school two[2] = {school_a, s};
+
+		two[0].hash = s.hash;
+		assert_int_equal(merge_schools(two, 2, &r, &err), CV_EUSAGE);
+		assert_non_null(strstr(err.msg, "same cells"));
+		assert_null(r);
+	}
+}
+
+static void test_refused_hostile(void **state)
+{
+	json_t *doc, *cells, *cols;
+	char big[200];
+
+	(void)state;
+	assert_refused_text("", "not valid JSON");
+	assert_refused_text("{\"schema\": ", "not valid JSON");
+	assert_refused_text("[1, 2, 3]", "not a JSON object");
+	assert_refused_text("{\"schema\": \"casevault-stats-1\", \"schema\": \"x\"}",
+			    "not valid JSON");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "k", json_string("5"));
+	assert_refused_doc(doc, "its k");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "k", json_integer(-5));
+	assert_refused_doc(doc, "its k");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "tables", json_string("many"));
+	assert_refused_doc(doc, "1..16 tables");
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_object_set_new(json_array_get(cells, 0), "count", json_integer(-3));
+	assert_refused_doc(doc, "not a whole number");
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_object_set_new(json_array_get(cells, 0), "count", json_real(8.5));
+	assert_refused_doc(doc, "not a whole number");
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_object_set_new(json_array_get(cells, 0), "count", json_integer(1LL << 40));
+	assert_refused_doc(doc, "not a whole number");
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_array_append_new(cells, json_integer(1));
+	assert_refused_doc(doc, "one cell per row and column");
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_object_set_new(json_array_get(cells, 1), "suppressed", json_string("no"));
+	assert_refused_doc(doc, "whether it is suppressed");
+	doc = export_of(&school_b);
+	cols = json_array();
+	for (int i = 0; i < CV_SDC_MAX_DIM + 1; i++)
+		json_array_append_new(cols, json_integer(i));
+	json_object_set_new(json_array_get(json_object_get(doc, "tables"), 1), "columns", cols);
+	assert_refused_doc(doc, "1..1000 labels");
+	doc = export_of(&school_b);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "rows"), 0,
+	    json_string(big));
+	assert_refused_doc(doc, "not a label");
+	doc = export_of(&school_b);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "rows"), 0,
+	    json_string("junior\x1b]0;title\x07"));
+	assert_refused_doc(doc, "not a label");
+	doc = export_of(&school_b);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "columns"), 1,
+	    json_string("M\xe2\x80\xae"));
+	assert_refused_doc(doc, "not a label");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "tables", json_array());
+	assert_refused_doc(doc, "1..16 tables");
+	/* Margins that do not add up: the file is named. */
+	doc = export_of(&school_b);
+	cells = json_object_get(json_array_get(json_object_get(doc, "tables"), 0), "cells");
+	json_object_set_new(json_array_get(cells, 0), "count", json_integer(100));
+	assert_refused_doc(doc, "'b.json': the published cells of table 'opened_by_month' do "
+				"not add up");
+	/* Nested too deep for the parser: refused, not a crash. */
+	{
+		size_t depth = 100000;
+		char *deep = malloc(depth + 1);
+
+		assert_non_null(deep);
+		memset(deep, '[', depth);
+		deep[depth] = '\0';
+		assert_refused_text(deep, "not valid JSON");
+		free(deep);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sums),
+	    cmocka_unit_test(test_suppressed_stays),
+	    cmocka_unit_test(test_small_sum_and_withheld),
+	    cmocka_unit_test(test_epsilons_recorded),
+	    cmocka_unit_test(test_refused_mismatch),
+	    cmocka_unit_test(test_refused_duplicate_and_count),
+	    cmocka_unit_test(test_refused_hostile),
+	};
+
+	if (cv_init(NULL) != CV_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
