@@ -1778,11 +1778,11 @@ static cv_status sq_release_insert(void *be, const cv_release_rec *r, cv_err *er
 	return rc == SQLITE_DONE ? CV_OK : db_error(st, rc, "recording a release", err);
 }
 
-static cv_status sq_release_overlap(void *be, const char *from, const char *to, int64_t *n,
-				    cv_err *err)
+/* One integer over the releases whose months meet from..to. */
+static cv_status release_scalar(struct sq *st, enum stmt_id id, const char *from, const char *to,
+				int64_t *out, cv_err *err)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_RELEASE_OVERLAP, err);
+	sqlite3_stmt *s = stmt(st, id, err);
 	int rc;
 
 	if (!s)
@@ -1791,27 +1791,21 @@ static cv_status sq_release_overlap(void *be, const char *from, const char *to, 
 	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
+		*out = sqlite3_column_int64(s, 0);
 	done(s);
 	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+}
+
+static cv_status sq_release_overlap(void *be, const char *from, const char *to, int64_t *n,
+				    cv_err *err)
+{
+	return release_scalar(be, S_RELEASE_OVERLAP, from, to, n, err);
 }
 
 static cv_status sq_release_spent(void *be, const char *from, const char *to, int64_t *sum,
 				  cv_err *err)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_RELEASE_SPENT, err);
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*sum = sqlite3_column_int64(s, 0);
-	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+	return release_scalar(be, S_RELEASE_SPENT, from, to, sum, err);
 }
 
 static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
