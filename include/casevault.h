@@ -746,6 +746,16 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
  * protected; CV_EINTEGRITY when a case's row or attributes fail
  * verification (nothing is released).
  */
+/*
+ * cv_stats_export_to - cv_stats_export that also writes the export to fp
+ * in format, flushed (and synced, for a regular file), before the release
+ * is committed: a write that fails releases nothing (CV_ERROR
+ * "stats.write").  Once it returns CV_OK, what fp holds is what was
+ * released.
+ */
+cv_status cv_stats_export_to(cv_session *s, const char *from, const char *to, int k,
+			     const char *epsilon, cv_stats_format format, FILE *fp,
+			     cv_stats_result **out, cv_err *err);
 cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
 			  const char *epsilon, cv_stats_result **out, cv_err *err);
 

@@ -354,6 +354,35 @@ static void test_overlap_refused(void **state)
 	assert_int_equal(audit_rows(f->path, "sam", "stats.export", "denied", object), 1);
 }
 
+/* A write that fails (a full disk) releases nothing: the period stays
+ * open, and the next export of it is released. */
+static void test_failed_write_releases_nothing(void **state)
+{
+	struct fix *f = *state;
+	cv_session *s = login_ok(f->v, "sam", PW_SAM);
+	FILE *full = fopen("/dev/full", "w");
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	assert_non_null(full);
+	assert_int_equal(
+	    cv_stats_export_to(s, truth.from, truth.to, 5, NULL, CV_STATS_HTML, full, &r, &err),
+	    CV_ERROR);
+	fclose(full);
+	assert_string_equal(err.code, "stats.write");
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'stats.export'"
+					" AND outcome = 'ok'"),
+			 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'stats.export'"
+					" AND outcome = 'failed' AND detail = 'stats.write'"),
+			 1);
+	logout(s);
+	cv_stats_free(export_ok(f->v, 5));
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 1);
+}
+
 /* Only supervisors; k under 3 and malformed periods are usage errors. */
 static void test_refusals(void **state)
 {
@@ -606,6 +635,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_export_protects, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_recorded, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlap_refused, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_write_releases_nothing, pop_setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_case_key, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tampered_stats_refused, pop_setup, teardown),

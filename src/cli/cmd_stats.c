@@ -98,6 +98,8 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
 	cv_stats_result *r = NULL;
 	cv_stats_format format;
+	char *mem = NULL;
+	size_t memlen = 0;
 	FILE *fp = stdout;
 	int ch, k = 5;
 
@@ -143,18 +145,27 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	/* Create the file first, so that a bad path releases nothing. */
 	if (open_output(c, file, &fp) != CV_OK)
 		return cli_fail(c);
+	/* Standard output gets the export only once it is released: the
+	 * library writes it to memory before it commits the release. */
+	if (!file && !(fp = open_memstream(&mem, &memlen))) {
+		cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cli_fail(c);
+	}
 	if (cli_session(c) != CV_OK ||
-	    cv_stats_export(c->s, a, b, k, epsilon, &r, &c->err) != CV_OK ||
-	    cv_stats_write(r, format, fp, &c->err) != CV_OK) {
+	    cv_stats_export_to(c->s, a, b, k, epsilon, format, fp, &r, &c->err) != CV_OK) {
 		cv_stats_free(r);
-		if (file) {
-			fclose(fp);
+		fclose(fp);
+		if (file)
 			unlink(file);
-		}
+		free(mem);
 		return cli_fail(c);
 	}
 	cv_stats_free(r);
-	if (file) {
+	if (!file) {
+		fclose(fp);
+		fwrite(mem, 1, memlen, stdout);
+		free(mem);
+	} else {
 		if (close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
 		fprintf(stderr, "statistics for %s..%s written to '%s'\n", a, b, file);

@@ -5,6 +5,8 @@
  * docs/STATISTICS.md).
  */
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -942,10 +944,23 @@ static size_t published_tables(const cv_sdc_export *x)
 	return n;
 }
 
-cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
-			  const char *epsilon, cv_stats_result **out, cv_err *err)
+/* Writes r to fp and flushes it (to the disk, for a file): the output is
+ * whole before the release is committed. */
+static cv_status write_before_commit(const cv_stats_result *r, cv_stats_format format, FILE *fp,
+				     cv_err *err)
 {
-	CV_ERR_GUARD(err);
+	struct stat sb;
+
+	if (cv_stats_write(r, format, fp, err) != CV_OK || fflush(fp) != 0 || ferror(fp) ||
+	    (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && fsync(fileno(fp)) != 0))
+		return cv_fail(err, CV_ERROR, "stats.write",
+			       "the statistics could not be written; nothing is released");
+	return CV_OK;
+}
+
+static cv_status export(cv_session *s, const char *from, const char *to, int k, const char *epsilon,
+			cv_stats_format format, FILE *fp, cv_stats_result **out, cv_err *err)
+{
 	char object[OBJECT_MAX], detail[CV_LOG_DETAIL_MAX], n[24];
 	cv_release_rec rel = {0};
 	uint32_t spent = 0;
@@ -1035,6 +1050,8 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 			 r->spent ? e : "");
 		st = cv_op_log(s, CV_ACT_STATS_EXPORT, object, CV_OUT_OK, detail, err);
 	}
+	if (st == CV_OK && fp)
+		st = write_before_commit(r, format, fp, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st != CV_OK) {
@@ -1043,4 +1060,19 @@ cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k
 	}
 	*out = r;
 	return CV_OK;
+}
+
+cv_status cv_stats_export(cv_session *s, const char *from, const char *to, int k,
+			  const char *epsilon, cv_stats_result **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	return export(s, from, to, k, epsilon, CV_STATS_CSV, NULL, out, err);
+}
+
+cv_status cv_stats_export_to(cv_session *s, const char *from, const char *to, int k,
+			     const char *epsilon, cv_stats_format format, FILE *fp,
+			     cv_stats_result **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	return export(s, from, to, k, epsilon, format, fp, out, err);
 }
