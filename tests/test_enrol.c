@@ -184,10 +184,13 @@ static void test_add_makes_pending_account(void **state)
 	cv_user_rec r;
 	struct listed l;
 	cv_err err = {0};
-	time_t t = time(NULL) + 7 * 86400;
+	time_t t;
 	struct tm tm;
 
 	add_pending(f, "erin", code);
+	/* The latest the code can expire: a week from now, taken after the
+	 * add (taken before it, a second boundary in between fails it). */
+	t = time(NULL) + 7 * 86400;
 	/* XXXXX-XXXXX-XXXXX-XXXXX in Crockford base32. */
 	assert_int_equal(strlen(code), CV_ENROL_CODE_LEN);
 	for (size_t i = 0; i < CV_ENROL_CODE_LEN; i++)

@@ -1004,6 +1004,19 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		cv_stats_free(r);
 		return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
 	}
+	/* The releases that decide overlap and budget are checked against the
+	 * log first: a release deleted or planted in the file is an integrity
+	 * error here, not a period opened again or blocked (the verification
+	 * is logged as audit.verify). */
+	{
+		cv_audit_report rep;
+
+		st = cv_audit_verify(s, NULL, &rep, err);
+		if (st != CV_OK) {
+			cv_stats_free(r);
+			return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
+		}
+	}
 	st = cv_op_begin(s, err);
 	if (st == CV_OK)
 		st = cv_store_release_overlap(s->v->st, r->from, r->to, &overlap, err);
