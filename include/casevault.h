@@ -138,6 +138,7 @@ typedef enum cv_wordset {
 	CV_WORDS_CATEGORY,	/* academic, emotion, ..., other */
 	CV_WORDS_TAG,		/* single-parent, left-behind, family-change, other */
 	CV_WORDS_GENDER,	/* F, M, X */
+	CV_WORDS_DESTINATION,	/* mental-health, hospital, counseling, social-services, other */
 } cv_wordset;
 const char *const *cv_words(cv_wordset set, size_t *n);
 
@@ -583,6 +584,7 @@ typedef struct cv_referral_info {
 	const char *case_id;
 	const char *date;
 	const char *to;
+	const char *to_type; /* the kind of institution (CV_WORDS_DESTINATION) */
 	const char *reason;
 	const char *urgency;
 	const char *disclosed;
@@ -681,6 +683,7 @@ cv_status cv_test_add(cv_session *s, const char *case_id, const char *scale, con
 
 typedef struct cv_referral_input {
 	const char *to;	       /* institution */
+	const char *to_type;   /* its kind: mental-health, hospital, counseling, ... */
 	const char *reason;    /* a problem category */
 	const char *urgency;   /* routine, urgent, emergency */
 	const char *disclosed; /* what was disclosed */

@@ -314,7 +314,7 @@ as bob case show "$C" --include-tests
 check "case show --include-tests shows the test" \
 	eval 'rc_is 0 && out_has "$T1" && out_has "SCL-90" && out_has 161'
 
-as bob referral add "$C" --to 'City Youth Mental Health Center' --reason emotion \
+as bob referral add "$C" --to 'City Youth Mental Health Center' --to-type mental-health --reason emotion \
 	--urgency urgent --disclosed 'session summary and SCL-90 score' --date 2025-03-03
 R1=$(cat "$T/out")
 check "referral add exits 0 and prints the referral id alone" \
@@ -507,7 +507,7 @@ for d in 2025-13-01 2025-02-30 yesterday 2025/03/05; do
 	as bob consent record "$C2" --by student --method oral --date "$d" --scope group
 	check "consent record --date $d exits 2" eval 'rc_is 2 && err_has date'
 done
-as bob referral add "$C2" --to X --reason emotion --urgency routine --disclosed y --date 31-12-2025
+as bob referral add "$C2" --to X --to-type other --reason emotion --urgency routine --disclosed y --date 31-12-2025
 check "referral add with a bad --date exits 2" rc_is 2
 as bob watch "done" "$C2" --date 2025-3-5
 check "watch done with a bad --date exits 2" rc_is 2

@@ -235,7 +235,7 @@ for d in 2025-02-30 2025-13-01 2024-04-31 yesterday 2025/03/05 2025-3-5 ""; do
 		consent record "$C" --by student --method oral --date "$d" --scope group
 done
 usage_error bob "--date '2025-02-29' is not a date" consent withdraw "$C" --date 2025-02-29
-usage_error bob "--date '31-12-2025' is not a date" referral add "$C" --to X --reason emotion \
+usage_error bob "--date '31-12-2025' is not a date" referral add "$C" --to X --to-type other --reason emotion \
 	--urgency routine --disclosed y --date 31-12-2025
 usage_error bob "--date '2025-06-31' is not a date" referral update R-ABCDEF --status contacted \
 	--date 2025-06-31
@@ -266,9 +266,12 @@ usage_error bob "--scope '' names no consent scope" \
 	consent record "$C" --by student --method oral --date 2025-03-05 --scope ''
 usage_error bob "--by 'both' is not a consenting party" consent withdraw "$C" --by both
 usage_error bob "--urgency 'asap' is not a referral urgency; use routine, urgent or emergency" \
-	referral add "$C" --to X --reason emotion --urgency asap --disclosed y
+	referral add "$C" --to X --to-type other --reason emotion --urgency asap --disclosed y
+usage_error bob "--to-type 'zoo' is not a kind of institution; use mental-health, hospital, \
+counseling, social-services or other" \
+	referral add "$C" --to X --to-type zoo --reason emotion --urgency routine --disclosed y
 usage_error bob "--reason 'money' is not a problem category" \
-	referral add "$C" --to X --reason money --urgency routine --disclosed y
+	referral add "$C" --to X --to-type other --reason money --urgency routine --disclosed y
 usage_error bob "--status 'referred' is not a referral follow-up status; use contacted, \
 accepted, declined or completed" referral update R-ABCDEF --status referred
 usage_error bob "--tag 'orphan' is not a register tag; use single-parent, left-behind, \

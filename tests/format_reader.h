@@ -1637,6 +1637,8 @@ struct rec {
 	uint8_t nonce[NONCE_LEN];
 	uint8_t box[4096];
 	size_t box_len;
+	uint8_t stats_box[512];
+	size_t stats_len;
 	int64_t signer_id;
 	uint8_t mac[HASH_LEN], sig[SIG_LEN];
 };
@@ -1646,7 +1648,7 @@ static int load_rec(const char *id, struct rec *r)
 {
 	sqlite3_stmt *s = prep("SELECT id, case_id, type, parent, kind, status, version,"
 			       " author_id, created_at, updated_at, due, nonce, box, signer_id,"
-			       " mac, sig FROM records WHERE id = ?1");
+			       " mac, sig, stats_box FROM records WHERE id = ?1");
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -1664,7 +1666,8 @@ static int load_rec(const char *id, struct rec *r)
 	    copy_text(s, 10, r->due, sizeof(r->due)) || blob(s, 11, r->nonce, NONCE_LEN) ||
 	    var_blob(s, 12, r->box, sizeof(r->box), &r->box_len) ||
 	    sqlite3_column_type(s, 13) != SQLITE_INTEGER || blob(s, 14, r->mac, HASH_LEN) ||
-	    blob(s, 15, r->sig, SIG_LEN))
+	    blob(s, 15, r->sig, SIG_LEN) ||
+	    var_blob(s, 16, r->stats_box, sizeof(r->stats_box), &r->stats_len))
 		goto out;
 	r->version = sqlite3_column_int64(s, 6);
 	r->author_id = sqlite3_column_int64(s, 7);
@@ -1679,7 +1682,7 @@ out:
 static void record_msg(const struct rec *r, struct enc *e)
 {
 	e->n = 0;
-	put_str(e, "casevault-record-v1");
+	put_str(e, "casevault-record-v2");
 	put(e, vid, VID_LEN);
 	put_lp(e, r->id);
 	put_lp(e, r->case_id);
@@ -1693,6 +1696,7 @@ static void record_msg(const struct rec *r, struct enc *e)
 	put_lp(e, r->updated_at);
 	put_lp(e, r->due);
 	put_hash2(e, r->nonce, NONCE_LEN, r->box, r->box_len);
+	put_hash2(e, r->stats_box, r->stats_len, NULL, 0);
 	put_u64(e, (uint64_t)r->signer_id);
 }
 
@@ -1859,8 +1863,8 @@ static int setup(void **state)
 	cv_consent_input c2 = {"guardian", "oral", "2024-09-03", "individual,referral-disclosure",
 			       "carol"};
 	cv_consent_input c3 = {"student", "written", "2024-09-04", "individual", NULL};
-	cv_referral_input ri = {"City Youth Clinic", "emotion", "urgent", "summary of two sessions",
-				"2024-09-05"};
+	cv_referral_input ri = {"City Youth Clinic",	   "mental-health", "emotion", "urgent",
+				"summary of two sessions", "2024-09-05"};
 	cv_case_visitor vis = {.on_note = keep_note};
 	cv_audit_filter f = {0};
 	cv_audit_report rep;

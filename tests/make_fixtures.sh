@@ -115,7 +115,7 @@ N1=$(cat "$T/out")
 as bob "$PB" -- note finalize "$N1"
 as bob "$PB" "Analysis draft: weekly sessions." -- note add "$C1" --kind analysis
 as bob "$PB" -- test add "$C1" --scale SCL-90 --score 1.4 --notes 'within range'
-as bob "$PB" -- referral add "$C1" --to 'Fixture Clinic' --reason emotion --urgency routine \
+as bob "$PB" -- referral add "$C1" --to 'Fixture Clinic' --to-type counseling --reason emotion --urgency routine \
 	--disclosed 'session summary' --date 2024-09-05
 R1=$(cat "$T/out")
 as bob "$PB" -- referral update "$R1" --status contacted --date 2024-09-06 --note 'called'

@@ -1210,7 +1210,8 @@ static void test_shred(void **state)
 	char cs[CV_CASE_ID_MAX], keep[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
 	char rid[CV_CASE_ID_MAX], nk[CV_CASE_ID_MAX], wrong[CV_RECOVERY_CODE_LEN + 1], sql[512];
 	char long_note[10000];
-	cv_referral_input ref = {"City Youth Clinic", "emotion", "routine", "sleep problems", NULL};
+	cv_referral_input ref = {"City Youth Clinic", "mental-health",	"emotion",
+				 "routine",	      "sleep problems", NULL};
 	struct blobs *k = calloc(1, sizeof(*k));
 	struct note_read r;
 	struct shown w;
@@ -1407,7 +1408,8 @@ static void test_whole_day_leaves_no_plaintext(void **state)
 	cv_case_input in2 = {secrets[4], secrets[1], "F",  9,
 			     secrets[6], "emotion",  NULL, "\xe6\xac\xa7\xe9\x98\xb3\xe5\xbc\xba",
 			     secrets[8]};
-	cv_referral_input ref = {"City Youth Clinic", "emotion", "urgent", secrets[13], NULL};
+	cv_referral_input ref = {
+	    "City Youth Clinic", "mental-health", "emotion", "urgent", secrets[13], NULL};
 	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
 	char n3[CV_CASE_ID_MAX], an[CV_CASE_ID_MAX], oc[CV_CASE_ID_MAX], t[CV_CASE_ID_MAX];
 	char rid[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];

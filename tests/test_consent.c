@@ -246,7 +246,8 @@ static cv_status test_add(cv_session *s, const char *case_id, const char *crisis
 static cv_status referral_add(cv_session *s, const char *case_id, const char *crisis,
 			      char id[CV_CASE_ID_MAX], cv_err *err)
 {
-	cv_referral_input in = {"City Youth Clinic", "emotion", "urgent", "sleep problems", NULL};
+	cv_referral_input in = {
+	    "City Youth Clinic", "mental-health", "emotion", "urgent", "sleep problems", NULL};
 
 	return cv_referral_add(s, case_id, &in, crisis, id, err);
 }

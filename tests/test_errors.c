@@ -24,7 +24,7 @@ static void test_null_err_everywhere(void **state)
 	cv_session *sam = login_ok(f->v, "sam", PW_SAM);
 	cv_case_input bad = student("S-1", "Zhang Wei");
 	cv_consent_input cin = {"nobody", "oral", "2024-09-02", "individual", NULL};
-	cv_referral_input rin = {"Clinic", "money", "routine", "x", NULL};
+	cv_referral_input rin = {"Clinic", "hospital", "money", "routine", "x", NULL};
 	char id[CV_CASE_ID_MAX] = "", code[CV_RECOVERY_CODE_LEN + 1] = "";
 	cv_kdf_params weak = {1, 8, 1};
 	cv_audit_report rep;

@@ -116,7 +116,8 @@ static void test_records(void **state)
 	assert_non_null(pt);
 	assert_string_equal(pt, "{\"basis\":\"consent\",\"date\":\"2024-09-05\",\"disclosed\":"
 				"\"summary of two sessions\",\"reason\":\"emotion\",\"to\":"
-				"\"City Youth Clinic\",\"urgency\":\"urgent\"}");
+				"\"City Youth Clinic\",\"to_type\":\"mental-health\",\"urgency\":"
+				"\"urgent\"}");
 	free(pt);
 	rec_id(case_id, "followup", 0, id);
 	assert_int_equal(load_rec(id, &r), 0);
@@ -274,7 +275,7 @@ static void test_notes_and_signatures(void **state)
 		assert_int_equal(msg.n, 19 + 16 + 4 * 9 + strlen(r.id) + strlen(r.case_id) +
 					    strlen(r.type) + strlen(r.parent) + strlen(r.kind) +
 					    strlen(r.status) + 8 + 8 + strlen(r.created_at) +
-					    strlen(r.updated_at) + strlen(r.due) + 32 + 8);
+					    strlen(r.updated_at) + strlen(r.due) + 32 + 32 + 8);
 		crypto_generichash(mac, HASH_LEN, msg.b, msg.n, key, KEY_LEN);
 		assert_memory_equal(mac, r.mac, HASH_LEN);
 		put(&msg, r.mac, HASH_LEN);

@@ -459,7 +459,8 @@ static void test_other_fields_refuse_bidi(void **state)
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *a;
 	char id[CV_CASE_ID_MAX], rid[CV_CASE_ID_MAX];
-	cv_referral_input in = {"City Hospital" RLO, "emotion", "routine", "summary", NULL};
+	cv_referral_input in = {"City Hospital" RLO, "hospital", "emotion",
+				"routine",	     "summary",	 NULL};
 	cv_err err = {0};
 
 	open_new(c, "S-2024-0042", "Li Mei", id);

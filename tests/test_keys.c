@@ -711,7 +711,8 @@ static void test_due_date_edit_cannot_hide(void **state)
 {
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
-	cv_referral_input ref = {"City Clinic", "emotion", "urgent", "summary", "2024-01-02"};
+	cv_referral_input ref = {"City Clinic", "hospital", "emotion",
+				 "urgent",	"summary",  "2024-01-02"};
 	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX];
 	int n = 0;
 	cv_err err = {0};

@@ -155,7 +155,8 @@ static cv_status watch_list(cv_session *s, int due_only, const char *as_of, stru
 
 static void ref_ok(cv_session *s, const char *case_id, const char *date, char id[CV_CASE_ID_MAX])
 {
-	cv_referral_input in = {"City Youth Clinic", "emotion", "urgent", "sleep problems", date};
+	cv_referral_input in = {
+	    "City Youth Clinic", "mental-health", "emotion", "urgent", "sleep problems", date};
 	cv_err err = {0};
 
 	if (cv_referral_add(s, case_id, &in, NULL, id, &err) != CV_OK)
@@ -379,17 +380,39 @@ static void test_referral_bad_input(void **state)
 		const char *code;
 		const char *msg;
 	} bad[] = {
-	    {{"Clinic", "money", "routine", "x", NULL},
+	    {{"Clinic", "zoo", "emotion", "routine", "x", NULL},
+	     "referral.to-type",
+	     "unknown kind of institution 'zoo'"},
+	    {{"Clinic", NULL, "emotion", "routine", "x", NULL},
+	     "referral.to-type",
+	     "kind of institution"},
+	    {{"Clinic", "hospital", "money", "routine", "x", NULL},
 	     "referral.reason",
 	     "unknown reason 'money'"},
-	    {{"Clinic", NULL, "routine", "x", NULL}, "referral.reason", "unknown reason"},
-	    {{"Clinic", "emotion", "asap", "x", NULL}, "referral.urgency", "--urgency must be"},
-	    {{"Clinic", "emotion", NULL, "x", NULL}, "referral.urgency", "--urgency must be"},
-	    {{"Clinic", "emotion", "routine", "x", "2024-02-30"}, "date.invalid", "is not a date"},
-	    {{"", "emotion", "routine", "x", NULL}, "field.empty", "institution is empty"},
-	    {{"Clinic\n", "emotion", "routine", "x", NULL}, "field.control", "control character"},
-	    {{"Clinic", "emotion", "routine", "", NULL}, "field.empty", "disclosed is empty"},
-	    {{"Clinic", "emotion", "routine", "\xc3\x28", NULL}, "field.utf8", "not valid UTF-8"},
+	    {{"Clinic", "hospital", NULL, "routine", "x", NULL},
+	     "referral.reason",
+	     "unknown reason"},
+	    {{"Clinic", "hospital", "emotion", "asap", "x", NULL},
+	     "referral.urgency",
+	     "--urgency must be"},
+	    {{"Clinic", "hospital", "emotion", NULL, "x", NULL},
+	     "referral.urgency",
+	     "--urgency must be"},
+	    {{"Clinic", "hospital", "emotion", "routine", "x", "2024-02-30"},
+	     "date.invalid",
+	     "is not a date"},
+	    {{"", "hospital", "emotion", "routine", "x", NULL},
+	     "field.empty",
+	     "institution is empty"},
+	    {{"Clinic\n", "hospital", "emotion", "routine", "x", NULL},
+	     "field.control",
+	     "control character"},
+	    {{"Clinic", "hospital", "emotion", "routine", "", NULL},
+	     "field.empty",
+	     "disclosed is empty"},
+	    {{"Clinic", "hospital", "emotion", "routine", "\xc3\x28", NULL},
+	     "field.utf8",
+	     "not valid UTF-8"},
 	};
 	char a[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
 	struct seen w;

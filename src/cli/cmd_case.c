@@ -279,20 +279,21 @@ static int show_test(const cv_test_info *t, void *arg)
 
 static json_t *referral_json(const cv_referral_info *r)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id",
 			 cli_json_str(r->id), "case", cli_json_str(r->case_id), "date",
-			 cli_json_str(r->date), "to", cli_json_str(r->to), "reason",
-			 cli_json_str(r->reason), "urgency", cli_json_str(r->urgency), "disclosed",
-			 cli_json_str(r->disclosed), "status", cli_json_str(r->status),
-			 "last_update", cli_json_str(r->last_update), "due", cli_json_str(r->due),
-			 "overdue", r->overdue, "under_crisis", r->crisis);
+			 cli_json_str(r->date), "to", cli_json_str(r->to), "to_type",
+			 cli_json_str(r->to_type), "reason", cli_json_str(r->reason), "urgency",
+			 cli_json_str(r->urgency), "disclosed", cli_json_str(r->disclosed),
+			 "status", cli_json_str(r->status), "last_update",
+			 cli_json_str(r->last_update), "due", cli_json_str(r->due), "overdue",
+			 r->overdue, "under_crisis", r->crisis);
 }
 
 static void referral_line(const cv_referral_info *r, const char *indent)
 {
-	cli_linef(stdout, "%s%s %s %s %s (%s, %s) %s%s%s%s", indent, r->id, r->case_id, r->date,
-		  r->to, r->reason, r->urgency, r->status, r->due[0] ? ", follow-up due " : "",
-		  r->due, r->overdue ? " OVERDUE" : "");
+	cli_linef(stdout, "%s%s %s %s %s [%s] (%s, %s) %s%s%s%s", indent, r->id, r->case_id,
+		  r->date, r->to, r->to_type, r->reason, r->urgency, r->status,
+		  r->due[0] ? ", follow-up due " : "", r->due, r->overdue ? " OVERDUE" : "");
 }
 
 static int show_referral(const cv_referral_info *r, void *arg)

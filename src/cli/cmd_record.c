@@ -50,13 +50,10 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 int cmd_referral_add(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"to", required_argument, NULL, 't'},
-	    {"reason", required_argument, NULL, 'r'},
-	    {"urgency", required_argument, NULL, 'u'},
-	    {"disclosed", required_argument, NULL, 'd'},
-	    {"date", required_argument, NULL, 'D'},
-	    {"crisis", required_argument, NULL, 'c'},
-	    {NULL, 0, NULL, 0},
+	    {"to", required_argument, NULL, 't'},	 {"to-type", required_argument, NULL, 'T'},
+	    {"reason", required_argument, NULL, 'r'},	 {"urgency", required_argument, NULL, 'u'},
+	    {"disclosed", required_argument, NULL, 'd'}, {"date", required_argument, NULL, 'D'},
+	    {"crisis", required_argument, NULL, 'c'},	 {NULL, 0, NULL, 0},
 	};
 	cv_referral_input in = {0};
 	const char *crisis = NULL;
@@ -69,6 +66,9 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		case 't':
 			in.to = optarg;
+			break;
+		case 'T':
+			in.to_type = optarg;
 			break;
 		case 'r':
 			in.reason = optarg;
@@ -89,9 +89,10 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
 		return CV_EUSAGE;
-	if (!in.to || !in.reason || !in.urgency || !in.disclosed)
+	if (!in.to || !in.to_type || !in.reason || !in.urgency || !in.disclosed)
 		return cli_usage(cli_current,
-				 "--to, --reason, --urgency and --disclosed are all needed");
+				 "--to, --to-type, --reason, --urgency and --disclosed "
+				 "are all needed");
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
 		return cli_fail(c);

@@ -92,7 +92,8 @@ static const struct cmd commands[] = {
     {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE",
      "the test results of a case"},
     {"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
-     "referral add CASE --to INSTITUTION --reason CAT --urgency routine|urgent|emergency "
+     "referral add CASE --to INSTITUTION --to-type KIND --reason CAT "
+     "--urgency routine|urgent|emergency "
      "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
      "refer a student; prints the referral id"},
     {"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,

@@ -41,6 +41,7 @@ static const struct rule {
     {"method", "consent", R_WORD, CV_WORDS_METHOD, "consent method"},
     {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, "consent scope"},
     {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, "referral urgency"},
+    {"to-type", "referral", R_WORD, CV_WORDS_DESTINATION, "kind of institution"},
     {"status", "referral", R_WORD, CV_WORDS_FOLLOWUP, "referral follow-up status"},
     {"reason", "referral", R_WORD, CV_WORDS_CATEGORY, "problem category"},
     {"tag", "watch", R_WORD, CV_WORDS_TAG, "register tag"},

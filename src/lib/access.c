@@ -93,12 +93,74 @@ static cv_status seal_json(cv_session *s, const uint8_t *key, const cv_place *at
 	return st;
 }
 
+/* Seals the JSON text of o to the vault's stats public key into *box
+ * (malloc'd); the plaintext is wiped. */
+static cv_status seal_to_stats(cv_session *s, json_t *o, uint8_t **box, size_t *len, cv_err *err)
+{
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_free_t f;
+	cv_status st;
+
+	*box = NULL;
+	*len = 0;
+	if (!txt)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_vkeys_public(s->v, stats_pk, commit, err);
+	if (st == CV_OK)
+		st = cv_seal_bytes(stats_pk, (const uint8_t *)txt, strlen(txt), box, len, err);
+	json_get_alloc_funcs(NULL, &f);
+	sodium_memzero(txt, strlen(txt));
+	f(txt);
+	return st;
+}
+
+/* A record's coarse statistical attributes (docs/FORMAT.md §12.5) taken
+ * from its body, or NULL for the types that have none.  Never free text:
+ * only words of closed sets. */
+int cv_record_has_stats(const char *type)
+{
+	return strcmp(type, "consent") == 0 || strcmp(type, "referral") == 0 ||
+	       strcmp(type, "watch") == 0;
+}
+
+static json_t *record_stats(const cv_record *r, json_t *body)
+{
+	json_t *o, *scopes = json_object_get(body, "scopes");
+	int set = -1;
+
+	if (!body || !cv_record_has_stats(r->type))
+		return NULL;
+	o = json_pack("{s:s, s:s, s:s, s:I}", "record", r->id, "case", r->case_id, "type", r->type,
+		      "version", (json_int_t)r->version);
+	if (o && strcmp(r->type, "consent") == 0)
+		set =
+		    json_object_set_new(o, "action", json_string(jstr(body, "action"))) |
+		    json_object_set_new(o, "by", json_string(jstr(body, "by"))) |
+		    json_object_set_new(o, "method", json_string(jstr(body, "method"))) |
+		    json_object_set_new(
+			o, "scopes", json_is_array(scopes) ? json_deep_copy(scopes) : json_array());
+	else if (o && strcmp(r->type, "referral") == 0)
+		set = json_object_set_new(o, "urgency", json_string(jstr(body, "urgency"))) |
+		      json_object_set_new(o, "reason", json_string(jstr(body, "reason"))) |
+		      json_object_set_new(o, "to_type", json_string(jstr(body, "to_type"))) |
+		      json_object_set_new(o, "basis", json_string(jstr(body, "basis")));
+	else if (o)
+		set = json_object_set_new(o, "tag", json_string(jstr(body, "tag")));
+	if (set != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *body,
 			const char *text, size_t textlen, int insert, cv_err *err)
 {
 	cv_place at = {r->type, c->rec.id, r->id, r->version};
-	uint8_t *box = NULL;
-	size_t len = 0;
+	uint8_t *box = NULL, *stats = NULL;
+	size_t len = 0, stats_len = 0;
+	json_t *attrs = text ? NULL : record_stats(r, body);
 	cv_status st;
 
 	if (text)
@@ -106,17 +168,25 @@ cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *
 				  &len, err);
 	else
 		st = seal_json(s, c->key, &at, body, r->nonce, &box, &len, err);
-	if (st != CV_OK)
+	if (st == CV_OK && (attrs || cv_record_has_stats(r->type)))
+		st = seal_to_stats(s, attrs, &stats, &stats_len, err);
+	json_decref(attrs);
+	if (st != CV_OK) {
+		free(box);
 		return st;
+	}
 	r->box = box;
 	r->box_len = len;
+	r->stats_box = stats;
+	r->stats_len = stats_len;
 	st = cv_record_sign(s->v, r, c->key, s->me.id, s->kh, err);
 	if (st == CV_OK)
 		st = insert ? cv_store_record_insert(s->v->st, r, err)
 			    : cv_store_record_update(s->v->st, r, err);
 	free(box);
-	r->box = NULL;
-	r->box_len = 0;
+	free(stats);
+	r->box = r->stats_box = NULL;
+	r->box_len = r->stats_len = 0;
 	return st;
 }
 
@@ -147,7 +217,8 @@ static int collect_record(const cv_record *r, void *arg)
 	if (l->due_before && !(r->due[0] && strcmp(r->due, l->due_before) < 0))
 		return 0;
 	p = realloc(l->v, (l->n + 1) * sizeof(*p));
-	box = malloc(r->box_len ? r->box_len : 1);
+	/* One allocation, as cv_store_record_get makes: box, then stats box. */
+	box = malloc(r->box_len + r->stats_len + 1);
 	if (!p || !box) {
 		if (p)
 			l->v = p;
@@ -159,7 +230,10 @@ static int collect_record(const cv_record *r, void *arg)
 	l->v[l->n] = *r;
 	if (r->box_len)
 		memcpy(box, r->box, r->box_len);
+	if (r->stats_len)
+		memcpy(box + r->box_len, r->stats_box, r->stats_len);
 	l->v[l->n].box = box;
+	l->v[l->n].stats_box = box + r->box_len;
 	l->n++;
 	return 0;
 }

@@ -76,9 +76,13 @@ cv_status cv_access_minor(cv_vault *v, const char *born, int *minor, cv_err *err
 /* ---- records of an entered case ---------------------------------------- */
 
 /* Encrypts body (JSON, or raw text when text is not NULL) into r under the
- * case key at r's place, and inserts (insert) or updates r. */
+ * case key at r's place, seals the record's statistical attributes to the
+ * stats key (the types of cv_record_has_stats, docs/FORMAT.md §12.5), and
+ * inserts (insert) or updates r. */
 cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *body,
 			const char *text, size_t textlen, int insert, cv_err *err);
+/* Whether records of type carry statistical attributes (a stats box). */
+int cv_record_has_stats(const char *type);
 /* Decrypts r: JSON into *body, or raw text into *text (sodium_malloc). */
 cv_status cv_record_open_json(cv_session *s, struct cv_case *c, const cv_record *r, json_t **body,
 			      cv_err *err);

@@ -28,7 +28,7 @@ static const char rotated_domain[] = "casevault-user-rotated-v1";
 static const char status_domain[] = "casevault-user-status-v1";
 static const char copy_domain[] = "casevault-key-copy-v1";
 static const char case_domain[] = "casevault-case-v1";
-static const char record_domain[] = "casevault-record-v1";
+static const char record_domain[] = "casevault-record-v2";
 
 cv_role cv_user_role(const cv_user_rec *r)
 {
@@ -715,6 +715,7 @@ static void case_msg(const cv_vault *v, const cv_case_rec *c, cv_buf *b)
 static void record_msg(const cv_vault *v, const cv_record *r, cv_buf *b)
 {
 	const cv_bytes box[] = {{r->nonce, sizeof(r->nonce)}, {r->box, r->box_len}};
+	const cv_bytes stats = {r->stats_box, r->stats_len};
 
 	cv_buf_raw(b, record_domain, sizeof(record_domain) - 1);
 	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
@@ -730,6 +731,7 @@ static void record_msg(const cv_vault *v, const cv_record *r, cv_buf *b)
 	cv_buf_lp(b, r->updated_at);
 	cv_buf_lp(b, r->due);
 	buf_hash(b, box, 2);
+	buf_hash(b, &stats, 1);
 	cv_buf_u64(b, (uint64_t)r->signer_id);
 }
 

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "text.h"
 #include "user.h"
+#include "vocab.h"
 #include "banned.h"
 
 #define FIELD_MAX 200
@@ -139,6 +140,11 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	if (!one_of(in->urgency, urgencies, 3))
 		return cv_fail(err, CV_EUSAGE, "referral.urgency",
 			       "--urgency must be routine, urgent or emergency");
+	if (!cv_word_parse(&cv_destinations, in->to_type))
+		return cv_fail(err, CV_EUSAGE, "referral.to-type",
+			       "unknown kind of institution '{1}'; use mental-health, hospital, "
+			       "counseling, social-services or other",
+			       in->to_type ? in->to_type : "");
 	if (in->date && cv_date_check("--date", in->date, err) != CV_OK)
 		return err->status;
 	st = cv_access_enter(s, case_id, CV_ACT_REFERRAL_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
@@ -155,10 +161,11 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	cv_date_add_days(in->date ? in->date : today, days, r.due);
 	snprintf(detail, sizeof(detail), "%s", c->crisis ? "basis=crisis" : "");
 	return add_and_leave(s, c, &r,
-			     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "date",
-				       in->date ? in->date : today, "to", in->to, "reason",
-				       in->reason, "urgency", in->urgency, "disclosed",
-				       in->disclosed, "basis", c->crisis ? "crisis" : "consent"),
+			     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "date",
+				       in->date ? in->date : today, "to", in->to, "to_type",
+				       in->to_type, "reason", in->reason, "urgency", in->urgency,
+				       "disclosed", in->disclosed, "basis",
+				       c->crisis ? "crisis" : "consent"),
 			     CV_ACT_REFERRAL_ADD, detail, id, err);
 }
 
@@ -243,6 +250,7 @@ int cv_referral_emit(cv_session *s, struct cv_case *c, const cv_record *r, const
 			       r->case_id,
 			       jstr(o, "date"),
 			       jstr(o, "to"),
+			       jstr(o, "to_type"),
 			       jstr(o, "reason"),
 			       jstr(o, "urgency"),
 			       jstr(o, "disclosed"),

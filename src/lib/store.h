@@ -324,6 +324,10 @@ typedef struct cv_record {
 	uint8_t nonce[CV_AEAD_NONCE_LEN];
 	const uint8_t *box; /* in callbacks: valid during the call; from get: owned */
 	size_t box_len;
+	/* the statistical attributes sealed to the stats key (docs/FORMAT.md
+	 * §12.5), empty for the types that have none; owned like box */
+	const uint8_t *stats_box;
+	size_t stats_len;
 	int64_t signer_id; /* who signed the row as it is (docs/FORMAT.md §13) */
 	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];

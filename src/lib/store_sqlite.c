@@ -25,7 +25,7 @@
 
 /* 'CVLT': lets `file` and this program tell a vault from any SQLite file. */
 #define CV_APPLICATION_ID 0x43564c54
-#define CV_SCHEMA_VERSION 2
+#define CV_SCHEMA_VERSION 3
 
 static const char schema_sql[] =
     "CREATE TABLE meta ("
@@ -136,6 +136,7 @@ static const char schema_sql[] =
     " due TEXT NOT NULL,"
     " nonce BLOB NOT NULL,"
     " box BLOB NOT NULL,"
+    " stats_box BLOB NOT NULL,"
     " signer_id INTEGER NOT NULL,"
     " mac BLOB NOT NULL,"
     " sig BLOB NOT NULL) STRICT;"
@@ -209,7 +210,7 @@ enum stmt_id {
 	"recovery_key, data_nonce, data_box, stats_box, signer_id, mac, sig"
 #define RECORD_COLS                                                                                \
 	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "    \
-	"due, nonce, box, signer_id, mac, sig"
+	"due, nonce, box, signer_id, mac, sig, stats_box"
 #define COPY_COLS "user_id, sender_id, sent_at, nonce, box, sig"
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
 
@@ -297,17 +298,18 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_GRANT_EACH_USER] = "SELECT case_id FROM grants WHERE user_id = ?1 ORDER BY case_id",
     [S_RECORD_INSERT] = "INSERT INTO records (" RECORD_COLS ")"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-			" ?15, ?16)",
+			" ?15, ?16, ?17)",
     [S_RECORD_UPDATE] = "UPDATE records SET parent = ?4, kind = ?5, status = ?6, version = ?7,"
 			" author_id = ?8, created_at = ?9, updated_at = ?10, due = ?11,"
-			" nonce = ?12, box = ?13, signer_id = ?14, mac = ?15, sig = ?16"
-			" WHERE id = ?1",
+			" nonce = ?12, box = ?13, signer_id = ?14, mac = ?15, sig = ?16,"
+			" stats_box = ?17 WHERE id = ?1",
     [S_RECORD_GET] = "SELECT " RECORD_COLS " FROM records WHERE id = ?1",
     [S_RECORD_EACH_CASE] = "SELECT " RECORD_COLS " FROM records WHERE case_id = ?1"
 			   " AND (?2 IS NULL OR type = ?2) ORDER BY created_at, rowid",
     [S_RECORD_EACH_GRANTED] = "SELECT r.id, r.case_id, r.type, r.parent, r.kind, r.status,"
 			      " r.version, r.author_id, r.created_at, r.updated_at, r.due,"
-			      " r.nonce, r.box, r.signer_id, r.mac, r.sig FROM grants g"
+			      " r.nonce, r.box, r.signer_id, r.mac, r.sig, r.stats_box"
+			      " FROM grants g"
 			      " JOIN records r ON r.case_id = g.case_id"
 			      " WHERE g.user_id = ?1 AND r.type = ?2"
 			      " ORDER BY r.created_at, r.rowid",
@@ -1918,6 +1920,8 @@ static void bind_record(sqlite3_stmt *s, const cv_record *r)
 	sqlite3_bind_int64(s, 14, r->signer_id);
 	sqlite3_bind_blob(s, 15, r->mac, sizeof(r->mac), SQLITE_STATIC);
 	sqlite3_bind_blob(s, 16, r->sig, sizeof(r->sig), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 17, r->stats_box ? (const void *)r->stats_box : (const void *)"",
+			  (int)r->stats_len, SQLITE_STATIC);
 }
 
 static cv_status sq_record_insert(void *be, const cv_record *r, cv_err *err)
@@ -1960,13 +1964,16 @@ static int read_record(sqlite3_stmt *s, cv_record *r)
 	    sqlite3_column_type(s, 6) != SQLITE_INTEGER ||
 	    sqlite3_column_type(s, 7) != SQLITE_INTEGER ||
 	    sqlite3_column_type(s, 13) != SQLITE_INTEGER ||
-	    col_blob(s, 14, r->mac, sizeof(r->mac)) || col_blob(s, 15, r->sig, sizeof(r->sig)))
+	    col_blob(s, 14, r->mac, sizeof(r->mac)) || col_blob(s, 15, r->sig, sizeof(r->sig)) ||
+	    sqlite3_column_type(s, 16) != SQLITE_BLOB)
 		return -1;
 	r->version = sqlite3_column_int64(s, 6);
 	r->author_id = sqlite3_column_int64(s, 7);
 	r->signer_id = sqlite3_column_int64(s, 13);
 	r->box = sqlite3_column_blob(s, 12);
 	r->box_len = (size_t)sqlite3_column_bytes(s, 12);
+	r->stats_box = sqlite3_column_blob(s, 16);
+	r->stats_len = (size_t)sqlite3_column_bytes(s, 16);
 	return 0;
 }
 
@@ -1991,13 +1998,17 @@ static cv_status sq_record_get(void *be, const char *id, cv_record *r, cv_err *e
 		res = cv_fail(err, CV_EINTEGRITY, "record.malformed",
 			      "record '{1}' is malformed (tampered or damaged)", id);
 	} else {
-		copy = malloc(r->box_len ? r->box_len : 1);
+		copy = malloc(r->box_len + r->stats_len + 1);
 		if (!copy) {
 			res = cv_err_set(err, CV_ERROR, "out of memory");
 		} else {
+			/* One allocation: the box, then the stats box. */
 			if (r->box_len)
 				memcpy(copy, r->box, r->box_len);
+			if (r->stats_len)
+				memcpy(copy + r->box_len, r->stats_box, r->stats_len);
 			r->box = copy;
+			r->stats_box = copy + r->box_len;
 		}
 	}
 	done(s);

@@ -25,6 +25,7 @@ VOCAB(cv_ref_states, "referred", "contacted", "accepted", "declined", "completed
 VOCAB(cv_urgencies, "routine", "urgent", "emergency");
 VOCAB(cv_categories, "academic", "emotion", "relationships", "family", "adolescence", "behavior",
       "self-harm-risk", "other");
+VOCAB(cv_destinations, "mental-health", "hospital", "counseling", "social-services", "other");
 VOCAB(cv_tags, "single-parent", "left-behind", "family-change", "other");
 VOCAB(cv_parties, "student", "guardian");
 VOCAB(cv_methods, "written", "oral");
@@ -132,6 +133,8 @@ const char *const *cv_words(cv_wordset set, size_t *n)
 		return tail(&cv_tags, 1, n);
 	case CV_WORDS_GENDER:
 		return tail(&cv_genders, 1, n);
+	case CV_WORDS_DESTINATION:
+		return tail(&cv_destinations, 1, n);
 	}
 	if (n)
 		*n = 0;

@@ -40,6 +40,7 @@ extern const cv_vocab cv_note_states;	/* cv_note_state */
 extern const cv_vocab cv_ref_states;	/* cv_ref_state */
 extern const cv_vocab cv_urgencies;	/* cv_urgency */
 extern const cv_vocab cv_categories;	/* cv_category */
+extern const cv_vocab cv_destinations;	/* kinds of referral institution */
 extern const cv_vocab cv_tags;		/* cv_tag */
 extern const cv_vocab cv_parties;	/* cv_party */
 extern const cv_vocab cv_methods;	/* cv_method */
