@@ -121,7 +121,7 @@ cat >"$T/check.py" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 ins = [json.load(open(f)) for f in sys.argv[2:]]
-assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 1, m["schema"]
+assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 2, m["schema"]
 assert m["merged_from"] == len(ins)
 assert m["k"] == ins[0]["k"] and m["period"] == ins[0]["period"]
 assert m["input_epsilons"] is None

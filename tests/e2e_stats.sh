@@ -107,8 +107,24 @@ while [ $i -lt 15 ]; do
 	i=$((i + 1))
 done
 check "15 cases opened" [ "$(q "$V" 'select count(*) from cases')" -eq 15 ]
+# Six of the girls are referred (three to a mental-health service, three to
+# a hospital), with both consents first.
+n=0
+for C in $(q "$V" "select id from cases order by opened_at, rowid limit 6"); do
+	for by in student guardian; do
+		as bob consent record "$C" --by "$by" --method written --date 2026-01-05 \
+			--scope individual,referral-disclosure
+	done
+	if [ $n -lt 3 ]; then kind=mental-health; else kind=hospital; fi
+	as bob referral add "$C" --to 'City Clinic' --to-type "$kind" --reason emotion \
+		--urgency routine --disclosed 'a summary'
+	[ "$rc" -eq 0 ] || echo "referral $n failed: $(cat "$T/err")" >&2
+	n=$((n + 1))
+done
+check "6 referrals made" [ "$(q "$V" "select count(*) from records where type = 'referral'")" -eq 6 ]
 M=$(q "$V" "select substr(min(opened_at), 1, 7) from cases")
-M2=$(q "$V" "select substr(max(opened_at), 1, 7) from cases")
+# the last month anything was written in
+M2=$(q "$V" "select substr(max(t), 1, 7) from (select max(opened_at) as t from cases union all select max(created_at) from records)")
 sqlite3 "$V" ".backup '$T/copy.db'"
 sqlite3 "$V" ".backup '$T/noisy.db'"
 sqlite3 "$V" ".backup '$T/html.db'"
@@ -141,19 +157,38 @@ import csv, sys
 k = int(sys.argv[2])
 rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0] == ["table", "row", "column", "count"], rows[0]
+referrals = {"referrals_by_urgency_and_status", "referrals_by_institution"}
 tables = set()
 hidden = 0
+cells = {}
 for t, r, c, v in rows[1:]:
     tables.add(t)
+    cells[(t, r, c)] = v
     if v == "x":
         hidden += 1
         continue
     n = int(v)
     assert n == 0 or n >= k, (t, r, c, n)
     if r in ("all", "total") and c == "total":
-        assert n == int(sys.argv[3]), (t, n)
-assert tables == {"opened_by_month", "grade_band_by_gender", "category", "closed_by_month"}, tables
+        assert n == (6 if t in referrals else int(sys.argv[3])), (t, n)
+# the register has no entry: withheld
+assert tables == {"opened_by_month", "grade_band_by_gender", "category", "closed_by_month",
+                  "sessions_per_case", "consent_coverage"} | referrals, tables
 assert hidden > 0
+# six routine referrals, none followed up; three and three by institution,
+# both hidden, so the total they share is hidden too (the singleton rule),
+# in both tables
+rt = cells[("referrals_by_urgency_and_status", "total", "total")]
+assert rt == cells[("referrals_by_institution", "all", "total")] == "x", rt
+assert cells[("referrals_by_urgency_and_status", "routine", "referred")] == "x"
+assert cells[("referrals_by_urgency_and_status", "urgent", "referred")] == "0"
+assert cells[("referrals_by_institution", "all", "mental-health")] == "x"
+assert cells[("referrals_by_institution", "all", "hospital")] == "x"
+assert cells[("referrals_by_institution", "all", "counseling")] == "0"
+# consent: six cases with both, nine with none
+assert cells[("consent_coverage", "all", "student assent and guardian consent")] == "6"
+assert cells[("consent_coverage", "all", "no student assent")] == "9"
+assert cells[("sessions_per_case", "all", "0")] == "15"
 PY
 check "the CSV parses, no count in 1..4, suppressed cells marked x, totals true" \
 	python3 "$T/check_csv.py" "$T/s.csv" 5 15
@@ -161,7 +196,7 @@ check "the category under k is not named" eval '! grep -q "family" "$T/s.csv"'
 check "one release recorded with k 5" \
 	[ "$(q "$V" "select period_from || ' ' || period_to || ' ' || k || ' ' || epsilon from stats_releases")" = "$M $M2 5 0" ]
 as sue audit log --action stats.export
-check "the export is logged" eval 'rc_is 0 && out_has "stats:$M..$M2" && out_has "k=5 tables=4 cases=15"'
+check "the export is logged" eval 'rc_is 0 && out_has "stats:$M..$M2" && out_has "k=5 tables=8 cases=15"'
 as sue audit verify
 check "the log verifies after a release" rc_is 0
 
@@ -190,12 +225,13 @@ cat >"$T/check_json.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 k = d["k"]
-assert d["schema"] == "casevault-stats-1" and d["version"] == 1, d["schema"]
+assert d["schema"] == "casevault-stats-1" and d["version"] == 2, d["schema"]
 assert d["marker"] == "x"
 assert len(d["cells_hash"]) == 64
 hidden = 0
 for t in d["tables"]:
-    assert t["published"] or len(sys.argv) > 2, t["name"]
+    assert t["population"] in ("cases", "referrals", "register"), t
+    assert t["published"] or t["population"] == "register" or len(sys.argv) > 2, t["name"]
     for c in t["cells"]:
         if c["suppressed"]:
             assert c["count"] is None
@@ -256,12 +292,14 @@ class P(HTMLParser):
 
 p = P()
 p.feed(open(sys.argv[1], encoding="utf-8").read())
-assert p.heads == ["opened_by_month", "grade_band_by_gender", "category", "closed_by_month"], p.heads
+assert p.heads == ["opened_by_month", "grade_band_by_gender", "category", "closed_by_month",
+                   "sessions_per_case", "consent_coverage", "referrals_by_urgency_and_status",
+                   "referrals_by_institution", "register_tags"], p.heads
 assert "x" in p.cells
 for c in p.cells:
     assert c == "x" or int(c) == 0 or int(c) >= 5, c
 PY
-check "the HTML parses: four tables, no count in 1..4, hidden cells marked x" \
+check "the HTML parses: every table, no count in 1..4, hidden cells marked x" \
 	python3 "$T/check_html.py" "$T/s.html"
 
 echo "e2e_stats: $npass passed, $nfail failed"

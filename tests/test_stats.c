@@ -26,11 +26,26 @@ static const char *const categories[] = {"academic",	"emotion",  "relationships"
 					 "adolescence", "behavior", "self-harm-risk", "other"};
 #define NCATS (sizeof(categories) / sizeof(categories[0]))
 
+static const char *const urgencies[] = {"routine", "urgent", "emergency"};
+static const char *const ref_states[] = {"referred", "contacted", "accepted", "declined",
+					 "completed"};
+static const char *const institutions[] = {"mental-health", "hospital", "counseling",
+					   "social-services", "other"};
+static const char *const tags[] = {"single-parent", "left-behind", "family-change", "other"};
+#define NURG 3
+#define NSTATES 5
+#define NINST 5
+#define NTAGS 4
+
 /* The truth, as the generator made it. */
 static struct {
 	int64_t grade[BANDS][NGENDERS];
 	int64_t category[NCATS];
 	int64_t closed;
+	int64_t sessions[5]; /* 0, 1, 2-3, 4-6, 7+ */
+	int64_t consent[4];  /* both, adult, guardian missing, no assent */
+	int64_t referrals[NURG][NSTATES], institution[NINST], nrefs;
+	int64_t tags[NTAGS], nregs;
 	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN];
 } truth;
 static char pop_path[TEST_PATH_MAX];
@@ -46,12 +61,65 @@ static void close_case(cv_session *s, const char *id)
 	char n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX];
 	cv_err err = {0};
 
-	consent_all(s, id);
 	if (cv_note_add(s, id, "analysis", "analysis", 8, NULL, n1, &err) != CV_OK ||
 	    cv_note_finalize(s, n1, &err) != CV_OK ||
 	    cv_note_add(s, id, "outcome", "outcome", 7, NULL, n2, &err) != CV_OK ||
 	    cv_note_finalize(s, n2, &err) != CV_OK || cv_case_close(s, id, &err) != CV_OK)
 		fail_msg("closing '%s': %s", id, err.msg);
+}
+
+static size_t session_band(int n)
+{
+	return n == 0 ? 0 : n == 1 ? 1 : n <= 3 ? 2 : n <= 6 ? 3 : 4;
+}
+
+/* The records of case id, from the generator: consent (none, the
+ * student's, or both), session notes, a referral, a register entry. */
+static void add_records(cv_session *s, const char *id, int closing, int adult, uint32_t *x)
+{
+	uint32_t r = next_rand(x) % 10;
+	int consent = closing ? 2 : r < 2 ? 0 : r < 4 ? 1 : 2;
+	/* a minor with the student's assent alone gets no session */
+	int nsess = consent == 2 || (consent == 1 && adult) ? (int)(next_rand(x) % 9) : 0;
+	cv_err err = {0};
+
+	if (consent == 1)
+		consent_ok(s, id, "student", "individual");
+	if (consent == 2 && !closing)
+		consent_all(s, id);
+	for (int i = 0; i < nsess; i++) {
+		char n[CV_CASE_ID_MAX];
+
+		if (cv_note_add(s, id, "session", "session", 7, NULL, n, &err) != CV_OK ||
+		    cv_note_finalize(s, n, &err) != CV_OK)
+			fail_msg("session note: %s", err.msg);
+	}
+	truth.sessions[session_band(nsess)]++;
+	truth.consent[consent == 0 ? 3 : consent == 2 ? 0 : adult ? 1 : 2]++;
+	if (consent == 2 && next_rand(x) % 3 == 0) {
+		size_t u = next_rand(x) % NURG, d = next_rand(x) % NINST, st = next_rand(x) % 3;
+		cv_referral_input ri = {"Clinic",     institutions[d], "emotion",
+					urgencies[u], "summary",       NULL};
+		char rid[CV_CASE_ID_MAX];
+
+		if (cv_referral_add(s, id, &ri, NULL, rid, &err) != CV_OK)
+			fail_msg("referral: %s", err.msg);
+		/* referred, or updated to contacted or completed */
+		if (st && cv_referral_update(s, rid, ref_states[st == 1 ? 1 : 4], NULL, NULL,
+					     &err) != CV_OK)
+			fail_msg("referral update: %s", err.msg);
+		truth.referrals[u][st == 0 ? 0 : st == 1 ? 1 : 4]++;
+		truth.institution[d]++;
+		truth.nrefs++;
+	}
+	if (consent && next_rand(x) % 3 == 0) {
+		size_t t = next_rand(x) % NTAGS;
+
+		if (cv_watch_add(s, id, tags[t], 30, &err) != CV_OK)
+			fail_msg("watch: %s", err.msg);
+		truth.tags[t]++;
+		truth.nregs++;
+	}
 }
 
 /* The base vault with NCASES cases opened by carol and dave from SEED. */
@@ -75,8 +143,17 @@ static int populate(void)
 		size_t gi = g < 6 ? 0 : g < 9 ? 1 : 2;
 		/* emotion and academic common, the rest rare */
 		size_t ci = r < 7 ? 1 : r < 12 ? 0 : r < 15 ? 2 : r < 17 ? 3 : r < 18 ? 4 : 6;
-		cv_case_input in = {sid,  name,	      genders[gi],  grade, "1-1", categories[ci],
-				    NULL, "Guardian", "13800001111"};
+		/* some seniors are adults */
+		int adult = grade >= 10 && next_rand(&x) % 2 == 0;
+		cv_case_input in = {sid,
+				    name,
+				    genders[gi],
+				    grade,
+				    "1-1",
+				    categories[ci],
+				    adult ? "2000-01-01" : NULL,
+				    "Guardian",
+				    "13800001111"};
 		int dup = 0;
 
 		snprintf(sid, sizeof(sid), "S%04d", i);
@@ -87,6 +164,9 @@ static int populate(void)
 		}
 		truth.grade[(grade - 1) / 3][gi]++;
 		truth.category[ci]++;
+		if (i < NCLOSED)
+			consent_all(i % 2 ? d : c, id);
+		add_records(i % 2 ? d : c, id, i < NCLOSED, adult, &x);
 		if (i < NCLOSED) {
 			close_case(i % 2 ? d : c, id);
 			truth.closed++;
@@ -96,8 +176,11 @@ static int populate(void)
 	cv_vault_close(v);
 	q_text(pop_path, truth.from, sizeof(truth.from),
 	       "SELECT substr(min(opened_at), 1, 7) FROM cases");
+	/* The last month anything was written in (a run across midnight at the
+	 * end of a month writes records in the next one). */
 	q_text(pop_path, truth.to, sizeof(truth.to),
-	       "SELECT substr(max(opened_at), 1, 7) FROM cases");
+	       "SELECT substr(max(t), 1, 7) FROM (SELECT max(opened_at) AS t FROM cases"
+	       " UNION ALL SELECT max(created_at) FROM records)");
 	return 0;
 }
 
@@ -151,8 +234,29 @@ static int64_t true_cell(const char *path, const cv_sdc_export *x, size_t t, siz
 	const cv_sdc_table *tb = &x->tables[t];
 	int64_t n = 0;
 
-	if (c == tb->ncols && (tb->nrows == 0 || r == tb->nrows))
-		return NCASES; /* every grand total */
+	if (c == tb->ncols && (tb->nrows == 0 || r == tb->nrows)) {
+		/* every grand total: its population's */
+		if (cv_stats_table_population(t) == CV_STATS_POP_REFERRALS)
+			return truth.nrefs;
+		if (cv_stats_table_population(t) == CV_STATS_POP_REGISTER)
+			return truth.nregs;
+		return NCASES;
+	}
+	if (t == CV_STATS_T_SESSIONS)
+		return truth.sessions[c];
+	if (t == CV_STATS_T_CONSENT)
+		return truth.consent[c];
+	if (t == CV_STATS_T_DESTINATION)
+		return truth.institution[c];
+	if (t == CV_STATS_T_REGISTER)
+		return truth.tags[c];
+	if (t == CV_STATS_T_REFERRALS) {
+		for (size_t u = 0; u < NURG; u++)
+			for (size_t k = 0; k < NSTATES; k++)
+				if ((r == tb->nrows || r == u) && (c == tb->ncols || c == k))
+					n += truth.referrals[u][k];
+		return n;
+	}
 	if (t == CV_STATS_T_OPENED)
 		return q_int(path,
 			     "SELECT count(*) FROM cases WHERE substr(opened_at, 1, 7) = '%s'",
@@ -265,6 +369,15 @@ static void test_export_protects(void **state)
 	cv_stats_free(r);
 }
 
+static size_t published_tables(const cv_sdc_export *x)
+{
+	size_t n = 0;
+
+	for (size_t t = 0; t < x->ntables; t++)
+		n += !x->tables[t].withheld;
+	return n;
+}
+
 /* §2: the release row, its hash, the log row, and a log that verifies. */
 static void test_release_recorded(void **state)
 {
@@ -303,7 +416,8 @@ static void test_release_recorded(void **state)
 	}
 	snprintf(object, sizeof(object), "stats:%s..%s", truth.from, truth.to);
 	assert_int_equal(audit_rows(f->path, "sam", "stats.export", "ok", object), 1);
-	snprintf(detail, sizeof(detail), "k=5 tables=4 cases=%d", NCASES);
+	snprintf(detail, sizeof(detail), "k=5 tables=%zu cases=%d",
+		 published_tables(cv_stats_model(r)), NCASES);
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE action = 'stats.export' AND"
 			       " detail = '%s'",
@@ -502,6 +616,56 @@ static void test_tampered_stats_refused(void **state)
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
 }
 
+static int count_case(const cv_stats_attrs *a, void *arg)
+{
+	(void)a;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* A record's statistics box moved to another record, or planted on a
+ * note, is refused twice over: the export's verification of the log
+ * names the changed row, and the walk itself (what any reader of
+ * statistics goes through) refuses the record's signature. */
+static void test_record_stats_moved(void **state)
+{
+	static const char *const edits[] = {
+	    "UPDATE records SET stats_box = (SELECT stats_box FROM records WHERE type ="
+	    " 'referral' ORDER BY id DESC LIMIT 1) WHERE id = (SELECT min(id) FROM records"
+	    " WHERE type = 'referral')",
+	    "UPDATE records SET stats_box = (SELECT stats_box FROM records WHERE type ="
+	    " 'watch' LIMIT 1) WHERE id = (SELECT min(id) FROM records WHERE type = 'note')",
+	    "UPDATE records SET stats_box = zeroblob(0) WHERE id = (SELECT min(id) FROM"
+	    " records WHERE type = 'consent')",
+	};
+	struct fix *f = *state;
+	char path[TEST_PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		cv_vault *v = NULL;
+		cv_session *s;
+		cv_stats_result *r = NULL;
+		cv_err err = {0};
+		size_t n = 0, walked = 0;
+
+		tmpdir_file(path, sizeof(path), f->dir, "moved.db");
+		copy_db(f->path, path);
+		raw_sql(path, "%s", edits[i]);
+		assert_int_equal(cv_vault_open(path, &v, &err), CV_OK);
+		s = login_ok(v, "sam", PW_SAM);
+		assert_int_equal(cv_stats_export(s, truth.from, truth.to, 5, NULL, &r, &err),
+				 CV_EINTEGRITY);
+		assert_null(r);
+		assert_int_equal(cv_access_all_stats(s, count_case, &n, &walked, &err),
+				 CV_EINTEGRITY);
+		assert_string_equal(err.code, "record.forged");
+		logout(s);
+		cv_vault_close(v);
+		assert_int_equal(q_int(path, "SELECT count(*) FROM stats_releases"), 0);
+		unlink(path);
+	}
+}
+
 /* A shredded case is not counted; its tombstone is skipped, not refused. */
 static void test_shredded_skipped(void **state)
 {
@@ -628,7 +792,7 @@ static void test_term_budget(void **state)
 	    {"2000-10", "2000-11", "0.4", CV_OK},	 /* autumn 2000: 1.0 */
 	    {"2001-02", "2001-02", "0.6", CV_OK},	 /* spring 2001 */
 	    {"2001-01", "2001-01", "0.001", CV_EUSAGE},	 /* too small to share */
-	    {"2001-01", "2001-01", "0.004", CV_EDENIED}, /* January is autumn 2000's */
+	    {"2001-01", "2001-01", "0.009", CV_EDENIED}, /* January is autumn 2000's */
 	    {"2001-03", "2001-08", "0.4", CV_OK},	 /* spring 2001: 1.0, and August */
 	    {"2001-08", "2001-09", "0.4", CV_EDENIED},	 /* meets the release of August */
 	};
@@ -668,6 +832,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusals, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_case_key, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tampered_stats_refused, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_stats_moved, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),

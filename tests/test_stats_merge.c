@@ -97,17 +97,18 @@ static json_t *export_of(const struct school *s)
 						       c < GC ? gcol[c] : "total", g[r][c],
 						       hidden(s->hide_grid, s->nhide_grid, i)));
 	tables =
-	    json_pack("[{s:s, s:b, s:n, s:o, s:o}, {s:s, s:b, s:o, s:o, s:o}]", "name",
-		      "opened_by_month", "published", 1, "rows", "columns", labels(months, MONTHS),
-		      "cells", t1, "name", "grade_band_by_gender", "published", !s->withhold_grid,
-		      "rows", labels(grow, GR), "columns", labels(gcol, GC), "cells", t2);
+	    json_pack("[{s:s, s:s, s:b, s:n, s:o, s:o}, {s:s, s:s, s:b, s:o, s:o, s:o}]", "name",
+		      "opened_by_month", "population", "cases", "published", 1, "rows", "columns",
+		      labels(months, MONTHS), "cells", t1, "name", "grade_band_by_gender",
+		      "population", "cases", "published", !s->withhold_grid, "rows",
+		      labels(grow, GR), "columns", labels(gcol, GC), "cells", t2);
 	snprintf(hash, sizeof(hash), "%016llx%016llx%016llx%016llx",
 		 (unsigned long long)s->month[0], (unsigned long long)s->month[1],
 		 (unsigned long long)s->grid[0][0], (unsigned long long)s->grid[1][1]);
 	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
-			 "casevault-stats-1", "version", 1, "period", "from", "2026-09", "to",
-			 "2026-10", "k", s->k ? s->k : 5, "epsilon", s->epsilon, "marker", "x",
-			 "cells_hash", s->hash ? s->hash : hash, "tables", tables);
+			 "casevault-stats-1", "version", CV_STATS_SCHEMA_VERSION, "period", "from",
+			 "2026-09", "to", "2026-10", "k", s->k ? s->k : 5, "epsilon", s->epsilon,
+			 "marker", "x", "cells_hash", s->hash ? s->hash : hash, "tables", tables);
 }
 
 /* The text of doc (taken), in memory of malloc. */
@@ -328,11 +329,53 @@ static void test_refused_mismatch(void **state)
 	json_object_set_new(doc, "schema", json_string("casevault-stats-2"));
 	assert_refused_doc(doc, "schema is not");
 	doc = export_of(&school_b);
-	json_object_set_new(doc, "version", json_integer(2));
+	json_object_set_new(doc, "version", json_integer(CV_STATS_SCHEMA_VERSION + 1));
 	assert_refused_doc(doc, "version");
+	doc = export_of(&school_b);
+	json_object_set_new(json_array_get(json_object_get(doc, "tables"), 1), "population",
+			    json_string("referrals"));
+	assert_refused_doc(doc, "tables differ in name, population or order");
+	doc = export_of(&school_b);
+	json_object_del(json_array_get(json_object_get(doc, "tables"), 1), "population");
+	assert_refused_doc(doc, "lacks its name, its population");
 	doc = export_of(&school_b);
 	json_object_set_new(doc, "schema", json_string(CV_STATS_MERGE_SCHEMA));
 	assert_refused_doc(doc, "already a merged table");
+}
+
+/* Tables of different populations count different things: their totals
+ * are not linked, so they may differ; tables of one population must
+ * agree. */
+static void test_populations(void **state)
+{
+	struct school s[2] = {school_a, school_b};
+	char *texts[2];
+	json_t *docs[2];
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		s[i].grid[0][0] += 3;
+		docs[i] = export_of(&s[i]);
+		texts[i] = text_of(export_of(&s[i]));
+	}
+	/* One population: the totals differ, refused. */
+	assert_int_equal(merge_texts(texts, 2, &r, &err), CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "grand totals differ"));
+	for (size_t i = 0; i < 2; i++) {
+		free(texts[i]);
+		json_object_set_new(json_array_get(json_object_get(docs[i], "tables"), 1),
+				    "population", json_string("referrals"));
+		texts[i] = text_of(docs[i]);
+	}
+	/* Two populations: merged, not linked. */
+	assert_int_equal(merge_texts(texts, 2, &r, &err), CV_OK);
+	assert_int_equal(cv_stats_model(r)->nlinks, 0);
+	assert_audit_clean(r);
+	cv_stats_free(r);
+	for (size_t i = 0; i < 2; i++)
+		free(texts[i]);
 }
 
 static void test_refused_duplicate_and_count(void **state)
@@ -456,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_small_sum_and_withheld),
 	    cmocka_unit_test(test_epsilons_recorded),
 	    cmocka_unit_test(test_refused_mismatch),
+	    cmocka_unit_test(test_populations),
 	    cmocka_unit_test(test_refused_duplicate_and_count),
 	    cmocka_unit_test(test_refused_hostile),
 	};

@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "cert.h"
+#include "consent_state.h"
 #include "err.h"
 #include "policy.h"
 #include "recovery.h"
@@ -865,6 +866,124 @@ static cv_status stats_attrs(json_t *o, const char *case_id, cv_stats_attrs *a, 
 	return CV_OK;
 }
 
+/* The stats of one case's records: each record's signature (without the
+ * case key), and the stats box of the types that have one (§12.5). */
+struct stats_recs {
+	cv_rec_list l;
+	cv_stats_record *v;
+	json_t **boxes; /* the opened stats boxes: v's strings point into them */
+	char (*created)[11];
+};
+
+static void stats_recs_free(struct stats_recs *r)
+{
+	for (size_t i = 0; r->boxes && i < r->l.n; i++)
+		json_decref(r->boxes[i]);
+	free(r->boxes);
+	free(r->v);
+	free(r->created);
+	cv_rec_list_free(&r->l);
+	memset(r, 0, sizeof(*r));
+}
+
+static cv_status record_stats_bad(const cv_record *r, const char *code, cv_err *err)
+{
+	return cv_fail(err, CV_EINTEGRITY, code,
+		       "the statistics of record '{1}' of case '{2}' do not belong to it or are "
+		       "malformed: the vault was tampered with",
+		       r->id, r->case_id);
+}
+
+/* Opens record r's stats box into *out and checks it names r and holds
+ * words of the sets its type allows; fills x. */
+static cv_status record_stats_open(cv_session *s, const uint8_t *sk, const cv_record *r,
+				   json_t **out, cv_stats_record *x, cv_err *err)
+{
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	uint8_t *pt = NULL;
+	json_error_t jerr;
+	json_t *o = NULL;
+	size_t n = 0;
+	int ok;
+	cv_status st = cv_vkeys_public(s->v, stats_pk, commit, err);
+
+	*out = NULL;
+	if (st == CV_OK && r->stats_len <= crypto_box_SEALBYTES)
+		return record_stats_bad(r, "record.stats-tampered", err);
+	if (st == CV_OK &&
+	    cv_seal_open_bytes(stats_pk, sk, r->stats_box, r->stats_len, &pt, &n, err) != CV_OK)
+		return record_stats_bad(r, "record.stats-tampered", err);
+	if (st != CV_OK)
+		return st;
+	o = json_loadb((const char *)pt, n, 0, &jerr);
+	sodium_free(pt);
+	if (!json_is_object(o) || strcmp(jstr(o, "record"), r->id) != 0 ||
+	    strcmp(jstr(o, "case"), r->case_id) != 0 || strcmp(jstr(o, "type"), r->type) != 0 ||
+	    json_integer_value(json_object_get(o, "version")) != r->version) {
+		json_decref(o);
+		return record_stats_bad(r, "record.stats-tampered", err);
+	}
+	x->action = jstr(o, "action");
+	x->by = jstr(o, "by");
+	x->scopes = cv_scope_json(json_object_get(o, "scopes"));
+	x->urgency = jstr(o, "urgency");
+	x->reason = jstr(o, "reason");
+	x->to_type = jstr(o, "to_type");
+	x->basis = jstr(o, "basis");
+	x->tag = jstr(o, "tag");
+	if (strcmp(r->type, "consent") == 0)
+		ok = (strcmp(x->action, "record") == 0 || strcmp(x->action, "withdraw") == 0) &&
+		     (cv_word_parse(&cv_parties, x->by) || strcmp(x->by, "both") == 0);
+	else if (strcmp(r->type, "referral") == 0)
+		ok = cv_word_parse(&cv_urgencies, x->urgency) &&
+		     cv_word_parse(&cv_categories, x->reason) &&
+		     cv_word_parse(&cv_destinations, x->to_type) &&
+		     (strcmp(x->basis, "consent") == 0 || strcmp(x->basis, "crisis") == 0);
+	else
+		ok = cv_word_parse(&cv_tags, x->tag) != 0;
+	if (!ok) {
+		json_decref(o);
+		return record_stats_bad(r, "record.stats-malformed", err);
+	}
+	*out = o;
+	return CV_OK;
+}
+
+static cv_status stats_records(cv_session *s, const uint8_t *sk, const cv_case_rec *rec,
+			       struct stats_recs *r, cv_err *err)
+{
+	cv_status st = ids_checked(
+	    cv_store_record_each_case(s->v->st, rec->id, NULL, collect_record, &r->l, err), NULL,
+	    err);
+
+	if (st == CV_OK && r->l.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK && r->l.n) {
+		r->v = calloc(r->l.n, sizeof(*r->v));
+		r->boxes = calloc(r->l.n, sizeof(*r->boxes));
+		r->created = calloc(r->l.n, sizeof(*r->created));
+		if (!r->v || !r->boxes || !r->created)
+			st = cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	for (size_t i = 0; i < r->l.n && st == CV_OK; i++) {
+		const cv_record *d = &r->l.v[i];
+		cv_stats_record *x = &r->v[i];
+
+		st = cv_record_check(s->v, d, NULL, err);
+		if (st != CV_OK)
+			break;
+		*x = (cv_stats_record){d->id, d->type, d->kind, d->status, r->created[i],
+				       "",    "",      0,	"",	   "",
+				       "",    "",      ""};
+		memcpy(r->created[i], d->created_at, 10);
+		if (cv_record_has_stats(d->type))
+			st = record_stats_open(s, sk, d, &r->boxes[i], x, err);
+		else if (d->stats_len != 0)
+			st = record_stats_bad(d, "record.stats-tampered", err);
+	}
+	return st;
+}
+
 cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
 			      void *arg, size_t *cases, cv_err *err)
 {
@@ -879,6 +998,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 		st = ids_checked(cv_store_case_all(s->v->st, cv_id_list_add, &ids, err), &ids, err);
 	for (size_t i = 0; i < ids.n && st == CV_OK && !stop; i++) {
 		cv_case_rec rec = {0};
+		struct stats_recs recs = {0};
 		cv_stats_attrs a;
 		json_t *o = NULL;
 
@@ -887,12 +1007,17 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 			st = stats_open(s, sk, &rec, &o, err);
 			if (st == CV_OK)
 				st = stats_attrs(o, rec.id, &a, err);
+			if (st == CV_OK)
+				st = stats_records(s, sk, &rec, &recs, err);
 			a.index_tag = rec.index_tag;
+			a.records = recs.v;
+			a.nrecords = recs.l.n;
 			if (st == CV_OK) {
 				(*cases)++;
 				stop = cb(&a, arg);
 			}
 		}
+		stats_recs_free(&recs);
 		json_decref(o);
 		cv_case_rec_clear(&rec);
 	}

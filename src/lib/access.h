@@ -143,6 +143,28 @@ cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out,
 
 /* ---- many cases -------------------------------------------------------- */
 
+/* One record of a case as the statistics see it: its clear columns and,
+ * for the types that have one, its stats box (docs/FORMAT.md §12.5);
+ * strings are "" where a type has no such attribute. */
+typedef struct cv_stats_record {
+	const char *id;
+	const char *type;    /* cv_rec_types */
+	const char *kind;    /* the clear kind (a note's kind) */
+	const char *status;  /* the clear status */
+	const char *created; /* YYYY-MM-DD of created_at */
+	/* consent */
+	const char *action; /* record, withdraw */
+	const char *by;	    /* student, guardian, both */
+	unsigned scopes;    /* CV_SCOPE_* bits */
+	/* referral */
+	const char *urgency;
+	const char *reason;
+	const char *to_type;
+	const char *basis;
+	/* watch */
+	const char *tag;
+} cv_stats_record;
+
 /* One case's statistical attributes, valid during the callback. */
 typedef struct cv_stats_attrs {
 	const char *case_id;
@@ -152,7 +174,9 @@ typedef struct cv_stats_attrs {
 	const char *opened;   /* YYYY-MM-DD */
 	const char *closed;   /* YYYY-MM-DD, or "" while open */
 	int minor;
-	const uint8_t *index_tag; /* the row's blind index: equal for one student's cases */
+	const uint8_t *index_tag;	/* the row's blind index: equal for one student's cases */
+	const cv_stats_record *records; /* the case's records, in record order */
+	size_t nrecords;
 } cv_stats_attrs;
 
 /*
@@ -160,11 +184,12 @@ typedef struct cv_stats_attrs {
  * shredded: each case's row signature is checked and its statistics box
  * opened with the stats secret key alone (no case key is unsealed, no
  * content box read), compared with its row and checked against the
- * closed sets of its attributes, then given to cb (a non-zero return
- * stops).  *cases counts the cases given.  Nothing is logged here: the
- * export that calls it logs one row for what it publishes.  CV_EDENIED
- * for anyone who does not hold the stats key; CV_EINTEGRITY, naming the
- * case, when one fails a check (the walk stops there).
+ * closed sets of its attributes; so is every record of the case (its
+ * signature, and the stats box of the types that have one, §12.5); then
+ * the case and its records are given to cb (a non-zero return stops).  *cases counts the cases
+ * given.  Nothing is logged here: the export that calls it logs one row for what it publishes.
+ * CV_EDENIED for anyone who does not hold the stats key; CV_EINTEGRITY, naming the case, when one
+ * fails a check (the walk stops there).
  */
 cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
 			      void *arg, size_t *cases, cv_err *err);

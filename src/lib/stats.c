@@ -41,8 +41,36 @@
 
 static const char *const band_labels[GRADE_BANDS] = {"primary 1-3", "primary 4-6", "junior 7-9",
 						     "senior 10-12"};
-static const char *const table_names[CV_STATS_NTABLES] = {"opened_by_month", "grade_band_by_gender",
-							  "category", "closed_by_month"};
+static const char *const table_names[CV_STATS_NTABLES] = {"opened_by_month",
+							  "grade_band_by_gender",
+							  "category",
+							  "closed_by_month",
+							  "sessions_per_case",
+							  "consent_coverage",
+							  "referrals_by_urgency_and_status",
+							  "referrals_by_institution",
+							  "register_tags"};
+static const cv_stats_population table_pop[CV_STATS_NTABLES] = {
+    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,
+    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,
+    CV_STATS_POP_REFERRALS, CV_STATS_POP_REFERRALS, CV_STATS_POP_REGISTER};
+static const char *const pop_names[] = {"cases", "referrals", "register"};
+
+/* Session notes per case, in bands: 0, 1, 2-3, 4-6, 7 or more. */
+#define SESSION_BANDS 5
+static const char *const session_labels[SESSION_BANDS] = {"0", "1", "2-3", "4-6", "7+"};
+static const int session_floor[SESSION_BANDS] = {0, 1, 2, 4, 7};
+
+/* Consent coverage: each case in one cell. */
+#define CONSENT_CELLS 4
+static const char *const consent_labels[CONSENT_CELLS] = {
+    "student assent and guardian consent", "student assent, adult",
+    "student assent, guardian consent missing", "no student assent"};
+
+#define URGENCIES 3
+#define REF_STATES 5
+#define DESTINATIONS 5
+#define TAGS 4
 static const char label_all[] = "all";
 static const char label_total[] = "total";
 static const char label_other[] = "other";
@@ -158,12 +186,35 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
 
 /* ---- counting ----------------------------------------------------------- */
 
+cv_stats_population cv_stats_table_population(size_t t)
+{
+	return t < CV_STATS_NTABLES ? table_pop[t] : CV_STATS_POP_CASES;
+}
+
+const char *cv_stats_population_name(cv_stats_population p)
+{
+	return (size_t)p < ARRAY_SIZE(pop_names) ? pop_names[p] : "?";
+}
+
 /* One case opened in the period, as the walk saw it. */
 struct entry {
 	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
 	size_t seq;		  /* walk order: oldest first */
 	size_t opened, closed;	  /* month indexes; closed == months: not closed */
 	size_t band, gender, category;
+	size_t sessions, consent; /* a session band, a consent cell */
+};
+
+/* One referral made, or one register entry added, in the period. */
+struct item {
+	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
+	size_t seq;
+	size_t a, b, c; /* referral: urgency, status, institution; register: tag */
+};
+
+struct items {
+	struct item *v;
+	size_t n, cap;
 };
 
 struct counts {
@@ -177,7 +228,82 @@ struct counts {
 	int64_t closed[CV_STATS_MONTHS_MAX + 1]; /* the last: not closed in the period */
 	int64_t grade[GRADE_BANDS][3];		 /* x cv_genders */
 	int64_t category[MAX_CATEGORIES];	 /* x cv_categories */
+	int64_t sessions[SESSION_BANDS];
+	int64_t consent[CONSENT_CELLS];
+	struct items refs, regs; /* referrals and register entries of the period */
+	int64_t referrals[URGENCIES][REF_STATES];
+	int64_t destination[DESTINATIONS];
+	int64_t reg_tags[TAGS];
+	size_t nrefs, nregs; /* counted */
+	int bad_status;	     /* a referral's clear status is not one of the set */
 };
+
+static int item_add(struct counts *c, struct items *l, const uint8_t *tag, size_t a, size_t b,
+		    size_t d)
+{
+	struct item *e;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct item *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->oom = 1;
+			return -1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	e = &l->v[l->n];
+	memcpy(e->tag, tag, sizeof(e->tag));
+	e->seq = l->n++;
+	e->a = a;
+	e->b = b;
+	e->c = d;
+	return 0;
+}
+
+/* The records of a case: its referrals and register entries of the
+ * period (whenever the case was opened), its session notes and consent by
+ * the period's end. */
+static int collect_records(struct counts *c, const cv_stats_attrs *a, struct entry *e)
+{
+	long last = c->first + (long)c->months - 1;
+	int sessions = 0, student = 0, guardian = 0;
+
+	for (size_t i = 0; i < a->nrecords; i++) {
+		const cv_stats_record *x = &a->records[i];
+		long m = month_of(x->created, 0);
+		int in = m >= c->first && m <= last;
+
+		if (m < 0 || m > last)
+			continue;
+		if (strcmp(x->type, "note") == 0 && strcmp(x->kind, "session") == 0)
+			sessions++;
+		if (strcmp(x->type, "consent") == 0 && strcmp(x->action, "record") == 0) {
+			student |= strcmp(x->by, "student") == 0;
+			guardian |= strcmp(x->by, "guardian") == 0;
+		}
+		if (in && strcmp(x->type, "referral") == 0 &&
+		    item_add(c, &c->refs, a->index_tag,
+			     (size_t)cv_word_parse(&cv_urgencies, x->urgency) - 1,
+			     (size_t)cv_word_parse(&cv_ref_states, x->status) - 1,
+			     (size_t)cv_word_parse(&cv_destinations, x->to_type) - 1) != 0)
+			return 1;
+		if (in && strcmp(x->type, "watch") == 0 &&
+		    item_add(c, &c->regs, a->index_tag, (size_t)cv_word_parse(&cv_tags, x->tag) - 1,
+			     0, 0) != 0)
+			return 1;
+	}
+	if (e) {
+		e->sessions = 0;
+		for (size_t b = 0; b < SESSION_BANDS; b++)
+			if (sessions >= session_floor[b])
+				e->sessions = b;
+		e->consent = !student ? 3 : guardian ? 0 : !a->minor ? 1 : 2;
+	}
+	return 0;
+}
 
 static int collect_case(const cv_stats_attrs *a, void *arg)
 {
@@ -186,8 +312,14 @@ static int collect_case(const cv_stats_attrs *a, void *arg)
 	long z = *a->closed ? month_of(a->closed, 0) - c->first : -1;
 	struct entry *e;
 
+	for (size_t i = 0; i < a->nrecords; i++)
+		if (strcmp(a->records[i].type, "referral") == 0 &&
+		    !cv_word_parse(&cv_ref_states, a->records[i].status)) {
+			c->bad_status = 1;
+			return 1;
+		}
 	if (o < 0 || (size_t)o >= c->months)
-		return 0;
+		return collect_records(c, a, NULL);
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct entry *v = realloc(c->v, cap * sizeof(*v));
@@ -207,7 +339,7 @@ static int collect_case(const cv_stats_attrs *a, void *arg)
 	e->band = (size_t)(a->grade - 1) / GRADES_PER_BAND;
 	e->gender = (size_t)cv_word_parse(&cv_genders, a->gender) - 1;
 	e->category = (size_t)cv_word_parse(&cv_categories, a->category) - 1;
-	return 0;
+	return collect_records(c, a, e);
 }
 
 static int by_student(const void *a, const void *b)
@@ -221,12 +353,33 @@ static int by_student(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Counts the collected cases; once_per_student keeps only each student's
- * first case of the period (the bound differential privacy needs). */
+static int item_by_student(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int d = sodium_compare(x->tag, y->tag, sizeof(x->tag));
+
+	if (d)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Whether item i of l (sorted by student when once is set) is counted. */
+static int item_counts(const struct items *l, size_t i, int once)
+{
+	return !once || i == 0 || sodium_memcmp(l->v[i].tag, l->v[i - 1].tag, CV_HASH_LEN) != 0;
+}
+
+/* Counts the collected cases, referrals and register entries;
+ * once_per_student keeps only each student's first of each (the bound
+ * differential privacy needs). */
 static void tally(struct counts *c, int once_per_student)
 {
 	if (once_per_student && c->n)
 		qsort(c->v, c->n, sizeof(*c->v), by_student);
+	if (once_per_student && c->refs.n)
+		qsort(c->refs.v, c->refs.n, sizeof(*c->refs.v), item_by_student);
+	if (once_per_student && c->regs.n)
+		qsort(c->regs.v, c->regs.n, sizeof(*c->regs.v), item_by_student);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct entry *e = &c->v[i];
 
@@ -238,12 +391,25 @@ static void tally(struct counts *c, int once_per_student)
 		c->closed[e->closed]++;
 		c->grade[e->band][e->gender]++;
 		c->category[e->category]++;
+		c->sessions[e->sessions]++;
+		c->consent[e->consent]++;
 	}
+	for (size_t i = 0; i < c->refs.n; i++)
+		if (item_counts(&c->refs, i, once_per_student)) {
+			c->nrefs++;
+			c->referrals[c->refs.v[i].a][c->refs.v[i].b]++;
+			c->destination[c->refs.v[i].c]++;
+		}
+	for (size_t i = 0; i < c->regs.n; i++)
+		if (item_counts(&c->regs, i, once_per_student)) {
+			c->nregs++;
+			c->reg_tags[c->regs.v[i].a]++;
+		}
 }
 
 /*
- * Adds discrete Laplace noise of an equal share of eps to every body cell
- * of the four tables (each student counts once, in one cell of each table:
+ * Adds discrete Laplace noise of an equal share of eps (to the grid unit)
+ * to every body cell of every table (each student counts once, in one cell of each table:
  * sensitivity 1), then sets negative counts to 0.  *spend is what the
  * release spent.
  */
@@ -257,9 +423,19 @@ static cv_status add_noise(struct counts *c, const cv_dlap_ledger *ledger, uint3
 	    {&c->grade[0][0], GRADE_BANDS * 3, 1, share},
 	    {c->category, cv_categories.n - 1, 1, share},
 	    {c->closed, c->months + 1, 1, share},
+	    {c->sessions, SESSION_BANDS, 1, share},
+	    {c->consent, CONSENT_CELLS, 1, share},
+	    {&c->referrals[0][0], URGENCIES * REF_STATES, 1, share},
+	    {c->destination, DESTINATIONS, 1, share},
+	    {c->reg_tags, TAGS, 1, share},
 	};
-	cv_status st = cv_dlap_release(&rng, ledger, t, CV_STATS_NTABLES, spend, err);
+	cv_status st;
 
+	/* What eps / CV_STATS_NTABLES leaves goes, one unit each, to the
+	 * first tables: the release spends exactly eps. */
+	for (size_t i = 0; i < eps % CV_STATS_NTABLES; i++)
+		t[i].eps++;
+	st = cv_dlap_release(&rng, ledger, t, CV_STATS_NTABLES, spend, err);
 	for (size_t i = 0; i < CV_STATS_NTABLES && st == CV_OK; i++)
 		for (size_t j = 0; j < t[i].ncells; j++)
 			if (t[i].cells[j] < 0)
@@ -280,6 +456,70 @@ static cv_status add_oneway(cv_sdc_export *x, const char *name, const char *cons
 		row[n] += v[i];
 	}
 	return cv_sdc_add_table(x, name, 0, NULL, n, labels, row, NULL, err);
+}
+
+/* A two-way table of nrows x ncols counts (row-major) with its margins. */
+static cv_status add_twoway(cv_sdc_export *x, const char *name, const char *const *rlabels,
+			    size_t nrows, const char *const *clabels, size_t ncols,
+			    const int64_t *v, cv_err *err)
+{
+	int64_t grid[(URGENCIES + 1) * (REF_STATES + 1)] = {0};
+
+	if ((nrows + 1) * (ncols + 1) > ARRAY_SIZE(grid))
+		return cv_err_set(err, CV_ERROR, "a statistics table is too large");
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < ncols; c++) {
+			int64_t n = v[r * ncols + c];
+
+			grid[r * (ncols + 1) + c] = n;
+			grid[r * (ncols + 1) + ncols] += n;
+			grid[nrows * (ncols + 1) + c] += n;
+			grid[nrows * (ncols + 1) + ncols] += n;
+		}
+	return cv_sdc_add_table(x, name, nrows, rlabels, ncols, clabels, grid, NULL, err);
+}
+
+/* The words of a vocabulary from index 1, as labels. */
+static void words_of(const cv_vocab *v, const char **out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = cv_word(v, (int)i + 1);
+}
+
+/* The tables counted from the cases' records. */
+static cv_status build_records(cv_sdc_export *x, const struct counts *c, int linked, cv_err *err)
+{
+	const char *urg[URGENCIES], *states[REF_STATES], *dest[DESTINATIONS], *tags[TAGS];
+	cv_status st;
+
+	words_of(&cv_urgencies, urg, URGENCIES);
+	words_of(&cv_ref_states, states, REF_STATES);
+	words_of(&cv_destinations, dest, DESTINATIONS);
+	words_of(&cv_tags, tags, TAGS);
+	st = add_oneway(x, table_names[CV_STATS_T_SESSIONS], session_labels, c->sessions,
+			SESSION_BANDS, err);
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_CONSENT], consent_labels, c->consent,
+				CONSENT_CELLS, err);
+	if (st == CV_OK)
+		st = add_twoway(x, table_names[CV_STATS_T_REFERRALS], urg, URGENCIES, states,
+				REF_STATES, &c->referrals[0][0], err);
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_DESTINATION], dest, c->destination,
+				DESTINATIONS, err);
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_REGISTER], tags, c->reg_tags, TAGS, err);
+	if (st != CV_OK || !linked)
+		return st;
+	st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_SESSIONS, 0,
+			     SESSION_BANDS, err);
+	if (st == CV_OK)
+		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_CONSENT, 0,
+				     CONSENT_CELLS, err);
+	if (st == CV_OK)
+		st = cv_sdc_add_link(x, CV_STATS_T_REFERRALS, URGENCIES, REF_STATES,
+				     CV_STATS_T_DESTINATION, 0, DESTINATIONS, err);
+	return st;
 }
 
 static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int linked, cv_err *err)
@@ -332,9 +572,11 @@ static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int link
 	if (st == CV_OK)
 		st = add_oneway(x, table_names[CV_STATS_T_CLOSED], mlabels, c->closed,
 				c->months + 1, err);
+	if (st == CV_OK)
+		st = build_records(x, c, linked, err);
 
-	/* Every table counts the same cases: one grand total.  Noisy tables
-	 * each have their own. */
+	/* Every table of a population counts the same things: one grand
+	 * total.  Noisy tables each have their own. */
 	if (st == CV_OK && !linked)
 		return st;
 	if (st == CV_OK)
@@ -419,6 +661,8 @@ static json_t *json_table(const cv_sdc_export *x, size_t t)
 				      "suppressed", hidden));
 		}
 	json_object_set_new(o, "name", json_string(tb->name));
+	json_object_set_new(o, "population",
+			    json_string(cv_stats_population_name(cv_stats_table_population(t))));
 	json_object_set_new(o, "published", json_boolean(!tb->withheld));
 	json_object_set_new(o, "rows", tb->nrows ? rows : json_null());
 	if (!tb->nrows)
@@ -475,8 +719,15 @@ static json_t *json_export(const cv_stats_result *r)
 /* The page's headings and labels in Chinese, then English: the work
  * summary it is pasted into is written in Chinese. */
 static const char *const table_titles[CV_STATS_NTABLES] = {
-    "按月新开个案 Cases opened by month", "年级段 × 性别 Grade band × gender",
-    "问题类别 Problem category", "按月结案 Cases closed by month"};
+    "按月新开个案 Cases opened by month",
+    "年级段 × 性别 Grade band × gender",
+    "问题类别 Problem category",
+    "按月结案 Cases closed by month",
+    "每个个案的辅导次数 Counseling sessions per case",
+    "知情同意情况 Consent coverage",
+    "转介：紧急程度 × 状态 Referrals: urgency × status",
+    "转介机构类别 Referrals by kind of institution",
+    "重点学生登记类别 Key-student register entries by tag"};
 static const struct {
 	const char *code, *zh;
 } label_zh[] = {
@@ -498,6 +749,30 @@ static const struct {
     {"total", "合计"},
     {"all", "全部"},
     {"not closed in the period", "期内未结案"},
+    {"0", "0 次"},
+    {"1", "1 次"},
+    {"2-3", "2-3 次"},
+    {"4-6", "4-6 次"},
+    {"7+", "7 次及以上"},
+    {"student assent and guardian consent", "学生与监护人均已同意"},
+    {"student assent, adult", "学生已同意（已成年）"},
+    {"student assent, guardian consent missing", "学生已同意，缺监护人同意"},
+    {"no student assent", "无学生同意记录"},
+    {"routine", "常规"},
+    {"urgent", "紧急"},
+    {"emergency", "危急"},
+    {"referred", "已转介"},
+    {"contacted", "已联系"},
+    {"accepted", "已接收"},
+    {"declined", "被拒绝"},
+    {"completed", "已完成"},
+    {"mental-health", "精神卫生机构"},
+    {"hospital", "综合医院"},
+    {"counseling", "心理咨询机构"},
+    {"social-services", "社会服务机构"},
+    {"single-parent", "单亲家庭"},
+    {"left-behind", "留守儿童"},
+    {"family-change", "家庭重大变故"},
 };
 static const char html_lang[] = "zh-CN";
 static const char html_title[] = "个案工作统计 Counseling case statistics";
@@ -865,6 +1140,10 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 	}
 	if (st == CV_OK && c->oom)
 		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK && c->bad_status)
+		st = cv_fail(err, CV_EINTEGRITY, "record.stats-malformed",
+			     "a referral's status is not one the vault writes: the vault was "
+			     "tampered with");
 	if (st == CV_OK) {
 		tally(c, r->eps > 0);
 		r->cases = c->cases;
@@ -883,6 +1162,12 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		if (c->v)
 			sodium_memzero(c->v, c->cap * sizeof(*c->v));
 		free(c->v);
+		if (c->refs.v)
+			sodium_memzero(c->refs.v, c->refs.cap * sizeof(*c->refs.v));
+		free(c->refs.v);
+		if (c->regs.v)
+			sodium_memzero(c->regs.v, c->regs.cap * sizeof(*c->regs.v));
+		free(c->regs.v);
 		sodium_memzero(c, sizeof(*c));
 	}
 	free(c);
@@ -992,11 +1277,15 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		st = cv_fail(err, CV_EUSAGE, CODE_STATS_K, "k {1} is too large", cv_num(n, k));
 	if (st == CV_OK && epsilon)
 		st = cv_dlap_eps_parse(epsilon, &r->eps, err);
-	if (st == CV_OK && epsilon && r->eps < CV_STATS_NTABLES)
+	if (st == CV_OK && epsilon && r->eps < CV_STATS_NTABLES) {
+		char least[CV_DLAP_EPS_STRLEN];
+
+		cv_dlap_eps_format(CV_STATS_NTABLES, least);
 		st = cv_fail(err, CV_EUSAGE, CODE_STATS_EPSILON,
 			     "epsilon '{1}' is too small to share among the tables; give at "
-			     "least 0.004",
-			     epsilon);
+			     "least {2}",
+			     epsilon, least);
+	}
 	if (st == CV_OK && epsilon) {
 		const cv_dlap_ledger fresh = {CV_STATS_EPS_BUDGET, NULL, 0};
 

@@ -18,11 +18,31 @@ enum {
 	CV_STATS_T_GRADE = 1,	 /* two-way: grade band x gender */
 	CV_STATS_T_CATEGORY = 2, /* one-way: problem category, small ones merged into "other" */
 	CV_STATS_T_CLOSED = 3,	 /* one-way: closed by month, and "not closed" */
-	CV_STATS_NTABLES = 4,
+	CV_STATS_T_SESSIONS = 4, /* one-way: session notes per case, in bands */
+	CV_STATS_T_CONSENT = 5,	 /* one-way: consent coverage of the cases */
+	/* The referrals made in the period (a second population). */
+	CV_STATS_T_REFERRALS = 6,   /* two-way: urgency x status */
+	CV_STATS_T_DESTINATION = 7, /* one-way: kind of institution */
+	/* The register entries added in the period (a third population). */
+	CV_STATS_T_REGISTER = 8, /* one-way: register tag */
+	CV_STATS_NTABLES = 9,
 };
 
+/* What a table counts: its population (tables of one population share
+ * their grand total). */
+typedef enum cv_stats_population {
+	CV_STATS_POP_CASES = 0,	    /* cases opened in the period */
+	CV_STATS_POP_REFERRALS = 1, /* referrals made in the period */
+	CV_STATS_POP_REGISTER = 2,  /* register entries added in the period */
+} cv_stats_population;
+
+/* The population of table t (t < CV_STATS_NTABLES). */
+cv_stats_population cv_stats_table_population(size_t t);
+/* A population's name as the JSON export writes it ("cases", ...). */
+const char *cv_stats_population_name(cv_stats_population p);
+
 #define CV_STATS_SCHEMA "casevault-stats-1"
-#define CV_STATS_SCHEMA_VERSION 1
+#define CV_STATS_SCHEMA_VERSION 2
 /* A district table summed from schools' releases (stats_merge.c). */
 #define CV_STATS_MERGE_SCHEMA "casevault-stats-merge-1"
 /* The privacy budget of one release, in CV_DLAP_GRID units (epsilon 1). */

@@ -35,6 +35,7 @@ static const char label_total[] = "total";
  * input's document) and what the schools add up to. */
 struct mtable {
 	const char *name;
+	const char *population; /* tables of one population share their grand total */
 	size_t nrows, ncols, ncells;
 	const char **rows, **cols;
 	int withheld;	       /* withheld in some school */
@@ -235,14 +236,19 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	const json_t *rows = json_object_get(o, "rows"), *pub = json_object_get(o, "published"),
 		     *cells = json_object_get(o, "cells");
 	const char *tname = label_of(json_object_get(o, "name"));
+	const char *pop = label_of(json_object_get(o, "population"));
 	cv_status st;
 
-	if (!json_is_object(o) || !tname || !json_is_boolean(pub))
-		return not_export(err, name, "a table lacks its name or whether it is published");
-	if (first)
+	if (!json_is_object(o) || !tname || !pop || !json_is_boolean(pub))
+		return not_export(err, name,
+				  "a table lacks its name, its population or whether it is "
+				  "published");
+	if (first) {
 		mt->name = tname;
-	else if (strcmp(tname, mt->name) != 0)
-		return differs(err, name, name0, "the tables differ in name or order");
+		mt->population = pop;
+	} else if (strcmp(tname, mt->name) != 0 || strcmp(pop, mt->population) != 0) {
+		return differs(err, name, name0, "the tables differ in name, population or order");
+	}
 	if (!json_is_null(rows) && !json_is_array(rows))
 		return not_export(err, name, "a table's rows are neither null nor a list");
 	if (!first && json_is_null(rows) != !mt->nrows)
@@ -354,19 +360,20 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 }
 
 /* The district model: the sums, hidden cells fixed, withheld tables
- * emptied; the grand totals linked when every input was exact. */
+ * emptied; the grand totals of the tables of one population linked to the
+ * first of them when every input was exact and neither total is hidden
+ * or withheld. */
 static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_err *err)
 {
 	cv_sdc_export *x = NULL;
-	int linked = 1;
+	int exact = 1;
 	cv_status st = cv_sdc_export_new(&x, err);
 
 	for (size_t i = 0; i < n; i++)
-		linked &= m->eps[i] == 0;
+		exact &= m->eps[i] == 0;
 	for (size_t t = 0; t < m->ntables && st == CV_OK; t++) {
 		const struct mtable *mt = &m->t[t];
 
-		linked &= !mt->withheld && !mt->hidden[mt->ncells - 1];
 		/* A table withheld in a school: zeros, so that it is withheld. */
 		if (mt->withheld)
 			memset(mt->val, 0, mt->ncells * sizeof(*mt->val));
@@ -378,10 +385,17 @@ static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_
 				     "totals; an input was altered",
 				     mt->name);
 	}
-	for (size_t t = 1; t < m->ntables && st == CV_OK && linked; t++) {
-		const cv_sdc_table *a = &x->tables[0], *b = &x->tables[t];
+	for (size_t t = 1; t < m->ntables && st == CV_OK && exact; t++) {
+		size_t f = 0;
+		const cv_sdc_table *a, *b = &x->tables[t];
 
-		st = cv_sdc_add_link(x, 0, cv_sdc_rows(a) - 1, a->ncols, t, cv_sdc_rows(b) - 1,
+		while (strcmp(m->t[f].population, m->t[t].population) != 0)
+			f++;
+		a = &x->tables[f];
+		if (f == t || m->t[f].withheld || m->t[f].hidden[m->t[f].ncells - 1] ||
+		    m->t[t].withheld || m->t[t].hidden[m->t[t].ncells - 1])
+			continue;
+		st = cv_sdc_add_link(x, f, cv_sdc_rows(a) - 1, a->ncols, t, cv_sdc_rows(b) - 1,
 				     b->ncols, err);
 		if (st == CV_EUSAGE)
 			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
