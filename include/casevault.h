@@ -724,14 +724,26 @@ typedef struct cv_stats_result cv_stats_result;
 
 /*
  * cv_stats_period - the whole months of an export into from_out..to_out
- * (YYYY-MM): a term ("2026-autumn" is 2026-09..2027-01, "2027-spring" is
- * 2027-02..2027-07) or from..to given as YYYY-MM; exactly one of term and
- * the pair.  CV_EUSAGE for anything else, for to before from, or a period
- * over CV_STATS_MONTHS_MAX months.
+ * (YYYY-MM): a term with the default months ("2026-autumn" is
+ * 2026-09..2027-01, "2027-spring" is 2027-02..2027-07) or from..to given
+ * as YYYY-MM; exactly one of term and the pair.  CV_EUSAGE for anything
+ * else, for to before from, or a period over CV_STATS_MONTHS_MAX months.
+ * (A front end checks what the user typed with it before a passphrase is
+ * asked, then resolves a term with cv_stats_term.)
  */
 cv_status cv_stats_period(const char *term, const char *from, const char *to,
 			  char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
 			  cv_err *err);
+
+/*
+ * cv_stats_term - the months of term "YYYY-autumn" or "YYYY-spring" in
+ * vault v: the term starts in year YYYY, in the first month of the signed
+ * setting term_autumn or term_spring ("09..01" and "02..07" unless set),
+ * and runs to its last month.  CV_EUSAGE for another name;
+ * CV_EINTEGRITY when a stored setting fails verification.
+ */
+cv_status cv_stats_term(cv_vault *v, const char *term, char from_out[CV_STATS_MONTH_LEN],
+			char to_out[CV_STATS_MONTH_LEN], cv_err *err);
 
 /*
  * cv_stats_export - supervisors.  Counts the cases opened in from..to

@@ -147,6 +147,18 @@ cv sue stats export --from "$M-01" --to "$M2" --format csv <"$T/in"
 check "a date is not a whole month" rc_is 2
 check "no release recorded by refusals" [ "$(q "$V" 'select count(*) from stats_releases')" -eq 0 ]
 
+# ---- terms are settings ----------------------------------------------------
+
+as alice config list
+check "the terms' months are settings, 09..01 and 02..07 by default" \
+	eval 'rc_is 0 && out_has "term_autumn" && out_has "09..01" && out_has "term_spring" && out_has "02..07"'
+as alice config set term_autumn 13..01
+check "a term's months are checked (exit 2)" eval 'rc_is 2 && err_has "MM..MM"'
+as alice config set term_spring 01..06
+check "two terms may not share a month (exit 2)" \
+	eval 'rc_is 2 && err_has "may not share a month" && err_has "term_autumn is 09..01"'
+check "nothing set by the refusals" [ "$(q "$V" "select count(*) from settings")" -eq 0 ]
+
 # ---- CSV ---------------------------------------------------------------------
 
 as sue stats export --from "$M" --to "$M2" --format csv -o "$T/s.csv"

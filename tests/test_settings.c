@@ -14,12 +14,13 @@
 #include "keyholder.h"
 #include "vocab.h"
 
-#define N_SETTINGS 5
+#define N_SETTINGS 7
 
 /* The settings, in the order cv_config_list gives them, with defaults. */
-static const char *const names[N_SETTINGS] = {"adult_age", "archive_days", "referral_days",
-					      "duty_hours", "timezone"};
-static const char *const defaults[N_SETTINGS] = {"18", "7", "14", "10", ""};
+static const char *const names[N_SETTINGS] = {"adult_age",  "archive_days", "referral_days",
+					      "duty_hours", "timezone",	    "term_autumn",
+					      "term_spring"};
+static const char *const defaults[N_SETTINGS] = {"18", "7", "14", "10", "", "09..01", "02..07"};
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -124,7 +125,8 @@ static void test_defaults_listed(void **state)
 static void test_admin_sets_each(void **state)
 {
 	struct fix *f = *state;
-	static const char *const values[N_SETTINGS] = {"16", "30", "21", "12", "Asia/Shanghai"};
+	static const char *const values[N_SETTINGS] = {
+	    "16", "30", "21", "12", "Asia/Shanghai", "08..12", "01..06"};
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
 	int64_t alice = q_int(f->path, "SELECT id FROM users WHERE name = 'alice'");
 	struct listing l;
@@ -203,7 +205,8 @@ static void test_set_again_replaces(void **state)
 	assert_string_equal(l.s[idx("referral_days")].value, "1");
 	assert_string_equal(l.s[idx("duty_hours")].value, "168");
 	assert_string_equal(l.s[idx("timezone")].value, "Asia/Shanghai");
-	assert_int_equal(q_int(f->path, "SELECT count(*) FROM settings"), N_SETTINGS);
+	/* the five set here; the terms keep their defaults, stored nowhere */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM settings"), 5);
 	assert_int_equal(audit_rows(f->path, "alice", "config.set", "ok", "setting:adult_age"), 2);
 	assert_int_equal(q_int(f->path, "SELECT s.seq = max(a.seq) FROM settings s, audit a"
 					" WHERE s.name = 'adult_age' AND a.object ="
@@ -303,23 +306,77 @@ static void test_unknown_name_refused(void **state)
 	unchanged(f, before, "unknown names");
 }
 
+/* A term's months come from its setting; the two terms share none. */
+static void test_terms(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN];
+	cv_err err = {0};
+
+	assert_int_equal(cv_stats_term(f->v, "2026-autumn", from, to, &err), CV_OK);
+	assert_string_equal(from, "2026-09");
+	assert_string_equal(to, "2027-01");
+	assert_int_equal(cv_stats_term(f->v, "2027-spring", from, to, &err), CV_OK);
+	assert_string_equal(from, "2027-02");
+	assert_string_equal(to, "2027-07");
+	assert_int_equal(cv_stats_term(f->v, "2026-winter", from, to, &err), CV_EUSAGE);
+
+	set_ok(a, "term_autumn", "08..12");
+	assert_int_equal(cv_config_set(a, "term_spring", "12..03", &err), CV_EUSAGE);
+	assert_string_equal(err.code, "config.term-overlap");
+	set_ok(a, "term_spring", "01..06");
+	assert_int_equal(cv_stats_term(f->v, "2026-autumn", from, to, &err), CV_OK);
+	assert_string_equal(from, "2026-08");
+	assert_string_equal(to, "2026-12");
+	assert_int_equal(cv_stats_term(f->v, "2027-spring", from, to, &err), CV_OK);
+	assert_string_equal(from, "2027-01");
+	assert_string_equal(to, "2027-06");
+	logout(a);
+
+	/* A stored term that fails verification is an integrity error, not
+	 * the default. */
+	raw_exec(f->path, "UPDATE settings SET value = '07..12' WHERE name = 'term_autumn'");
+	assert_int_equal(cv_stats_term(f->v, "2026-autumn", from, to, &err), CV_EINTEGRITY);
+}
+
 static void test_bad_values_refused(void **state)
 {
 	struct fix *f = *state;
 	static const struct {
 		const char *name, *value;
 	} bad[] = {
-	    {"adult_age", "0"},	    {"adult_age", "31"},
-	    {"adult_age", "x"},	    {"adult_age", "17 "},
-	    {"adult_age", " 17"},   {"adult_age", ""},
-	    {"adult_age", "-1"},    {"adult_age", "+17"},
-	    {"adult_age", "17.0"},  {"adult_age", "1e1"},
-	    {"adult_age", "0x10"},  {"adult_age", "99999999999"},
-	    {"adult_age", "17\n"},  {"adult_age", "\xef\xbc\x91\xef\xbc\x97"},
-	    {"archive_days", "0"},  {"archive_days", "366"},
-	    {"referral_days", "0"}, {"referral_days", "366"},
-	    {"duty_hours", "0"},    {"duty_hours", "169"},
-	    {"duty_hours", "ten"},  {"timezone", "17"},
+	    {"adult_age", "0"},
+	    {"adult_age", "31"},
+	    {"adult_age", "x"},
+	    {"adult_age", "17 "},
+	    {"adult_age", " 17"},
+	    {"adult_age", ""},
+	    {"adult_age", "-1"},
+	    {"adult_age", "+17"},
+	    {"adult_age", "17.0"},
+	    {"adult_age", "1e1"},
+	    {"adult_age", "0x10"},
+	    {"adult_age", "99999999999"},
+	    {"adult_age", "17\n"},
+	    {"adult_age", "\xef\xbc\x91\xef\xbc\x97"},
+	    {"archive_days", "0"},
+	    {"archive_days", "366"},
+	    {"referral_days", "0"},
+	    {"referral_days", "366"},
+	    {"duty_hours", "0"},
+	    {"duty_hours", "169"},
+	    {"duty_hours", "ten"},
+	    {"timezone", "17"},
+	    {"term_autumn", "9..1"},
+	    {"term_autumn", "13..01"},
+	    {"term_spring", "00..05"},
+	    {"term_spring", "02-07"},
+	    {"term_autumn", "09..01 "},
+	    {"term_spring", ""},
+	    /* a month of the other term (autumn is 09..01) */
+	    {"term_spring", "01..06"},
+	    {"term_spring", "12..03"},
 	};
 	cv_session *a;
 	char before[1024];
@@ -685,6 +742,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_role_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_name_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_values_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_timezones_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_adult_age_takes_effect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tampered_setting_refused, setup, teardown),

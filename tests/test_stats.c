@@ -820,6 +820,29 @@ static void test_term_budget(void **state)
 	assert_int_equal(q_int(f->path, "SELECT sum(epsilon) FROM stats_releases"), 2000);
 }
 
+/* The budget follows the vault's terms: with autumn set to start in
+ * August, August spends autumn's budget. */
+static void test_term_budget_configured(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *s;
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	assert_int_equal(cv_config_set(a, "term_autumn", "08..12", &err), CV_OK);
+	logout(a);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_stats_export(s, "2000-08", "2000-08", 5, "0.6", &r, &err), CV_OK);
+	cv_stats_free(r);
+	r = NULL;
+	assert_int_equal(cv_stats_export(s, "2000-09", "2000-09", 5, "0.6", &r, &err), CV_EDENIED);
+	assert_null(r);
+	/* January is no longer autumn's: a term of its own. */
+	assert_int_equal(cv_stats_export(s, "2001-01", "2001-01", 5, "0.6", &r, &err), CV_OK);
+	cv_stats_free(r);
+	logout(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -837,6 +860,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_term_budget, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_term_budget_configured, pop_setup, teardown),
 	};
 
 	if (cv_init(NULL) != CV_OK)

@@ -152,6 +152,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	}
 	if (cli_session(c) != CV_OK ||
+	    (term && cv_stats_term(c->v, term, a, b, &c->err) != CV_OK) ||
 	    cv_stats_export_to(c->s, a, b, k, epsilon, format, fp, &r, &c->err) != CV_OK) {
 		cv_stats_free(r);
 		fclose(fp);

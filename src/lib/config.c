@@ -13,6 +13,35 @@
 #include "text.h"
 #include "banned.h"
 
+/* Whether month m (0..11) is in the term first..last (which may run over
+ * New Year). */
+static int in_term(int m, int first, int last)
+{
+	return ((m - first + 12) % 12) <= ((last - first + 12) % 12);
+}
+
+/* The two terms share no month: a month belongs to one term, whose
+ * privacy budget it spends (docs/STATISTICS.md). */
+static cv_status terms_apart(cv_session *s, cv_setting_id id, const char *value, cv_err *err)
+{
+	cv_setting_id other = id == CV_SET_TERM_AUTUMN ? CV_SET_TERM_SPRING : CV_SET_TERM_AUTUMN;
+	char current[128], signer[CV_NAME_MAX + 8];
+	int a, b, c, d, dflt = 0;
+	cv_status st = cv_setting_text(s->v, other, current, &dflt, signer, err);
+
+	if (st != CV_OK)
+		return st;
+	if (cv_setting_months(value, &a, &b) != 0 || cv_setting_months(current, &c, &d) != 0)
+		return cv_fail(err, CV_EUSAGE, "config.term", "'{1}' is not a term", value);
+	for (int m = 0; m < 12; m++)
+		if (in_term(m, a, b) && in_term(m, c, d))
+			return cv_fail(err, CV_EUSAGE, "config.term-overlap",
+				       "the terms may not share a month: {1} is {2}; change "
+				       "that one first",
+				       cv_setting_name(other), current);
+	return CV_OK;
+}
+
 cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_err *err)
 {
 	CV_ERR_GUARD(err);
@@ -37,6 +66,8 @@ cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_e
 		;
 	else
 		st = cv_setting_check(id, value, err);
+	if (st == CV_OK && (id == CV_SET_TERM_AUTUMN || id == CV_SET_TERM_SPRING))
+		st = terms_apart(s, id, value, err);
 	if (st == CV_OK)
 		st = cv_op_begin(s, err);
 	if (st != CV_OK)

@@ -30,6 +30,8 @@ static const struct def {
     {CV_SET_REFERRAL_DAYS, "referral_days", "14", 1, 365},
     {CV_SET_DUTY_HOURS, "duty_hours", "10", 1, 168},
     {CV_SET_TIMEZONE, "timezone", "", 1, 0},
+    {CV_SET_TERM_AUTUMN, "term_autumn", "09..01", 1, 0},
+    {CV_SET_TERM_SPRING, "term_spring", "02..07", 1, 0},
 };
 
 static const struct def *def_of(cv_setting_id id)
@@ -91,12 +93,40 @@ static int tz_ok(const char *s)
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+int cv_setting_months(const char *value, int *first, int *last)
+{
+	int m[2];
+
+	if (!value || strlen(value) != 6 || value[2] != '.' || value[3] != '.')
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		const char *p = value + i * 4;
+
+		if (p[0] < '0' || p[0] > '1' || p[1] < '0' || p[1] > '9')
+			return -1;
+		m[i] = (p[0] - '0') * 10 + (p[1] - '0');
+		if (m[i] < 1 || m[i] > 12)
+			return -1;
+	}
+	*first = m[0] - 1;
+	*last = m[1] - 1;
+	return 0;
+}
+
 /* CV_OK when value is allowed for d; CV_EUSAGE saying what is. */
 static cv_status check_value(const struct def *d, const char *value, cv_err *err)
 {
 	char lo[24], hi[24];
 	long n;
+	int a, b;
 
+	if (d->id == CV_SET_TERM_AUTUMN || d->id == CV_SET_TERM_SPRING)
+		return cv_setting_months(value, &a, &b) == 0
+			   ? CV_OK
+			   : cv_fail(err, CV_EUSAGE, "config.term",
+				     "setting '{1}' takes the term's first and last month as "
+				     "MM..MM, for example 09..01 (September to January)",
+				     d->name);
 	if (d->min > d->max)
 		return tz_ok(value) ? CV_OK
 				    : cv_fail(err, CV_EUSAGE, "config.timezone",

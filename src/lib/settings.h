@@ -16,6 +16,8 @@ typedef enum cv_setting_id {
 	CV_SET_REFERRAL_DAYS, /* R6: a referral without follow-up is overdue */
 	CV_SET_DUTY_HOURS,    /* R7: open hours a week */
 	CV_SET_TIMEZONE,      /* local time for dates and duty weeks */
+	CV_SET_TERM_AUTUMN,   /* the months of the autumn term, "09..01" */
+	CV_SET_TERM_SPRING,   /* the months of the spring term, "02..07" */
 } cv_setting_id;
 
 /* The setting's name ("adult_age"), or NULL for an unknown id. */
@@ -30,6 +32,13 @@ cv_status cv_setting_int(cv_vault *v, cv_setting_id id, long *out, cv_err *err);
  * default).  value and signer hold 128 and CV_NAME_MAX + 8 bytes. */
 cv_status cv_setting_text(cv_vault *v, cv_setting_id id, char value[128], int *is_default,
 			  char signer[CV_NAME_MAX + 8], cv_err *err);
+/*
+ * cv_setting_months - a term setting's value "MM..MM" (its first and last
+ * month, 01..12; a term may run over New Year, "09..01") as month indexes
+ * 0..11 into *first and *last.  -1 when value is not of that form.
+ */
+int cv_setting_months(const char *value, int *first, int *last);
+
 /* CV_OK when value is allowed for setting id; CV_EUSAGE saying what is. */
 cv_status cv_setting_check(cv_setting_id id, const char *value, cv_err *err);
 /* Signs r (its name, value, seq and signer_id are set) into r->sig with kh. */

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "settings.h"
 #include "stats.h"
 #include "store.h"
 #include "text.h"
@@ -122,14 +123,26 @@ static void month_label(long mo, char out[CV_STATS_MONTH_LEN])
 	snprintf(out, CV_STATS_MONTH_LEN, "%04u-%02u", y, m % 100u);
 }
 
-/* A term "YYYY-autumn" (Sep .. Jan of the next year) or "YYYY-spring"
- * (Feb .. Jul) as its first and last month; -1 when it is neither. */
-static int term_months(const char *term, long *a, long *b)
+/* The months of the two terms, as the vault's settings term_autumn and
+ * term_spring give them (month indexes 0..11; a term may run over New
+ * Year). */
+struct terms {
+	int first[2], last[2]; /* autumn, spring */
+};
+
+static const char *const seasons[2] = {"autumn", "spring"};
+static const struct terms default_terms = {{8, 1}, {0, 6}};
+
+/* The length of term i in months, minus one. */
+static long term_span(const struct terms *t, int i)
 {
-	static const struct {
-		const char *name;
-		int first, last; /* months after January of the year, 0-based */
-	} seasons[] = {{"autumn", 8, 12}, {"spring", 1, 6}};
+	return ((t->last[i] - t->first[i]) % 12 + 12) % 12;
+}
+
+/* A term "YYYY-autumn" or "YYYY-spring" as its first and last month
+ * (month numbers); the term starts in year YYYY.  -1 when it is neither. */
+static int term_months(const struct terms *t, const char *term, long *a, long *b)
+{
 	long y = 0;
 
 	if (strlen(term) < 6 || term[4] != '-')
@@ -141,18 +154,57 @@ static int term_months(const char *term, long *a, long *b)
 	}
 	if (y < 1900)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(seasons); i++)
-		if (strcmp(term + 5, seasons[i].name) == 0) {
-			*a = y * 12 + seasons[i].first;
-			*b = y * 12 + seasons[i].last;
+	for (int i = 0; i < 2; i++)
+		if (strcmp(term + 5, seasons[i]) == 0) {
+			*a = y * 12 + t->first[i];
+			*b = *a + term_span(t, i);
 			return 0;
 		}
 	return -1;
 }
 
+/* The vault's terms, from its signed settings. */
+static cv_status load_terms(cv_vault *v, struct terms *t, cv_err *err)
+{
+	static const cv_setting_id ids[2] = {CV_SET_TERM_AUTUMN, CV_SET_TERM_SPRING};
+	char value[128], signer[CV_NAME_MAX + 8];
+	int dflt = 0;
+	cv_status st = CV_OK;
+
+	*t = default_terms;
+	for (int i = 0; i < 2 && st == CV_OK; i++) {
+		st = cv_setting_text(v, ids[i], value, &dflt, signer, err);
+		if (st == CV_OK && cv_setting_months(value, &t->first[i], &t->last[i]) != 0)
+			st = cv_fail(err, CV_EINTEGRITY, "settings.unverified",
+				     "the setting '{1}' is not a term", cv_setting_name(ids[i]));
+	}
+	return st;
+}
+
+static cv_status period(const struct terms *t, const char *term, const char *from, const char *to,
+			char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
+			cv_err *err);
+
+cv_status cv_stats_term(cv_vault *v, const char *term, char from_out[CV_STATS_MONTH_LEN],
+			char to_out[CV_STATS_MONTH_LEN], cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	struct terms t;
+	cv_status st = load_terms(v, &t, err);
+
+	return st == CV_OK ? period(&t, term, NULL, NULL, from_out, to_out, err) : st;
+}
+
 cv_status cv_stats_period(const char *term, const char *from, const char *to,
 			  char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
 			  cv_err *err)
+{
+	return period(&default_terms, term, from, to, from_out, to_out, err);
+}
+
+static cv_status period(const struct terms *t, const char *term, const char *from, const char *to,
+			char from_out[CV_STATS_MONTH_LEN], char to_out[CV_STATS_MONTH_LEN],
+			cv_err *err)
 {
 	char n[24];
 	long a = -1, b = -1;
@@ -161,7 +213,7 @@ cv_status cv_stats_period(const char *term, const char *from, const char *to,
 		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
 			       "give a term (--term 2026-autumn) or both --from and --to "
 			       "(YYYY-MM)");
-	if (term && term_months(term, &a, &b) != 0)
+	if (term && term_months(t, term, &a, &b) != 0)
 		return cv_fail(err, CV_EUSAGE, CODE_STATS_PERIOD,
 			       "term '{1}' is not a term; use YYYY-autumn or YYYY-spring", term);
 	if (!term) {
@@ -1174,21 +1226,22 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 	return st;
 }
 
-/* The months of the term that month mo is in: autumn (Sep..Jan), spring
- * (Feb..Jul), or August alone. */
-static void term_of(long mo, long *a, long *b)
+/* The months of the term that month mo is in (the vault's autumn or
+ * spring term), or mo alone when it is in neither (August, by default).
+ * config set keeps the two terms apart. */
+static void term_of(const struct terms *t, long mo, long *a, long *b)
 {
-	long y = mo / 12, m = mo % 12;
+	for (int i = 0; i < 2; i++)
+		for (long y = mo / 12 - 1; y <= mo / 12; y++) {
+			long start = y * 12 + t->first[i];
 
-	if (m >= 8 || m == 0) {
-		*a = (m == 0 ? y - 1 : y) * 12 + 8;
-		*b = *a + 4;
-	} else if (m <= 6) {
-		*a = y * 12 + 1;
-		*b = y * 12 + 6;
-	} else {
-		*a = *b = mo;
-	}
+			if (mo >= start && mo <= start + term_span(t, i)) {
+				*a = start;
+				*b = start + term_span(t, i);
+				return;
+			}
+		}
+	*a = *b = mo;
 }
 
 /* *spent: the most that earlier releases spent in one of the terms that
@@ -1196,7 +1249,8 @@ static void term_of(long mo, long *a, long *b)
 static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *spent, cv_err *err)
 {
 	long last = -1, to = month_of(r->to, 1);
-	cv_status st = CV_OK;
+	struct terms t;
+	cv_status st = load_terms(s->v, &t, err);
 
 	*spent = 0;
 	for (long mo = month_of(r->from, 1); mo <= to && st == CV_OK; mo++) {
@@ -1204,7 +1258,7 @@ static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *s
 		long ta, tb;
 		int64_t sum = 0;
 
-		term_of(mo, &ta, &tb);
+		term_of(&t, mo, &ta, &tb);
 		if (ta == last)
 			continue;
 		last = ta;
