@@ -122,12 +122,13 @@ static const struct cmd commands[] = {
      "audit checkpoint [-o FILE]",
      "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
     {"audit", "review", cmd_audit_review, CV_ACT_AUDIT_REVIEW, RUN_SESSION,
-     "audit review EVENT --note TEXT|-  |  audit review --show EVENT",
+     "audit review EVENT --note TEXT|-\n"
+     "       casevault audit review --show EVENT",
      "record the review of a break-glass event, or read one (supervisor)"},
     {"audit", "alerts", cmd_audit_alerts, CV_ACT_AUDIT_ALERTS, RUN_SESSION,
      "audit alerts [--since DATE] [--json]",
-     "unreviewed break-glass events, bursts of denials and failed logins, off-hours "
-     "access, many cases decrypted, statistics exports (supervisor)"},
+     "what a supervisor should look at: unreviewed break-glass events, bursts of "
+     "refusals, off-hours access (supervisor)"},
     {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS, RUN_SESSION | RUN_RECOVERY,
      "vault keys --deliver",
      "give the index key to counselors and the stats key to supervisors who have none "

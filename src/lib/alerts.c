@@ -686,6 +686,15 @@ cv_status cv_audit_alerts(cv_session *s, const char *since, int (*cb)(const cv_a
 
 /* ---- audit review ------------------------------------------------------- */
 
+/* The log recorded a review of event, and its row is gone. */
+static cv_status review_gone(const char *event, cv_err *err)
+{
+	return cv_fail(err, CV_EINTEGRITY, "review.deleted",
+		       "the review of event '{1}' was recorded in the log but its row is gone: "
+		       "the vault was tampered with (restore it from a backup)",
+		       event);
+}
+
 cv_status cv_audit_review(cv_session *s, const char *event, const char *note, cv_err *err)
 {
 	CV_ERR_GUARD(err);
@@ -720,11 +729,7 @@ cv_status cv_audit_review(cv_session *s, const char *event, const char *note, cv
 		else if (st == CV_ENOTFOUND)
 			st = cv_review_logged(s->v, ev.id, &logged, err);
 		if (st == CV_OK && logged)
-			st = cv_fail(err, CV_EINTEGRITY, "review.deleted",
-				     "the review of event '{1}' was recorded in the log but its "
-				     "row is gone: the vault was tampered with (restore it from a "
-				     "backup)",
-				     ev.id);
+			st = review_gone(ev.id, err);
 	}
 	cv_review_rec_clear(&old);
 	if (st != CV_OK)
@@ -756,6 +761,7 @@ cv_status cv_audit_review_show(cv_session *s, const char *event,
 	CV_ERR_GUARD(err);
 	char object[CV_ID_MAX + 8], who[CV_NAME_MAX + 8];
 	cv_review_rec r = {0};
+	int64_t logged = 0;
 	uint8_t *sk = NULL;
 	char *note = NULL;
 	cv_status st;
@@ -767,6 +773,10 @@ cv_status cv_audit_review_show(cv_session *s, const char *event,
 	st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
 	if (st == CV_OK)
 		st = cv_id_ok(event) ? cv_store_review_get(s->v->st, event, &r, err) : CV_ENOTFOUND;
+	/* No row: none was made, unless the log says one was. */
+	if (st == CV_ENOTFOUND && cv_id_ok(event) &&
+	    (st = cv_review_logged(s->v, event, &logged, err)) == CV_OK)
+		st = logged ? review_gone(event, err) : CV_ENOTFOUND;
 	if (st == CV_ENOTFOUND)
 		st =
 		    cv_fail(err, CV_ENOTFOUND, "review.not-found",
