@@ -124,6 +124,7 @@ check "only an admin sets a threshold (exit 4)" rc_is 4
 as sue audit alerts
 check "no alerts yet" eval 'rc_is 0 && [ ! -s "$T/out" ] && err_has "no alerts"'
 
+
 # ---- the scenario --------------------------------------------------------------
 
 i=0
@@ -302,6 +303,15 @@ as sue audit log --since "$D1" --limit 100000
 check "--since the local date of row 1 includes it" eval 'rc_is 0 && grep -q "^ *1 " "$T/out"'
 as sue audit log --until "$D0"
 check "--until the local day before has no row" eval 'rc_is 0 && [ ! -s "$T/out" ]'
+
+# ---- alerts are for supervisors (after the last count of denials) -----------------
+
+: >"$T/in"
+cv bob audit alerts <"$T/in"
+check "a counselor may not see the alerts (exit 4), before any passphrase" \
+	eval 'rc_is 4 && err_has "only supervisors" && ! err_has "assphrase"'
+cv alice audit alerts <"$T/in"
+check "nor may an admin (exit 4)" eval 'rc_is 4 && err_has "only supervisors"'
 
 # ---- tampering, each on a copy of the vault -----------------------------------------
 

@@ -27,9 +27,13 @@ cv_status cv_review_note_check(const char *note, cv_err *err)
 	if (!n)
 		return cv_fail(err, CV_EUSAGE, "review.note-empty",
 			       "the review note is empty; say what was checked and decided");
-	if (n > CV_REVIEW_NOTE_MAX)
+	if (n > CV_REVIEW_NOTE_MAX) {
+		char max[24];
+
 		return cv_fail(err, CV_EUSAGE, "review.note-long",
-			       "the review note is longer than 4000 bytes; shorten it");
+			       "the review note is longer than {1} bytes; shorten it",
+			       cv_num(max, CV_REVIEW_NOTE_MAX));
+	}
 	if (cv_utf8_check(note, n, NULL) != (size_t)-1)
 		return cv_fail(err, CV_EUSAGE, "field.utf8",
 			       "the review note is not valid UTF-8 text");
