@@ -508,6 +508,14 @@ static void test_review_flow(void **state)
 	assert_int_equal(cv_audit_review_show(alice, event, keep_shown, &shown, &err), CV_EDENIED);
 	assert_int_equal(shown.n, 1);
 	assert_int_equal(cv_reviews_verify(f->v, NULL, &err), CV_OK);
+
+	/* sam makes new key pairs: the review, signed by the old ones, still
+	 * verifies (the identity sam held at its row) and still opens. */
+	assert_int_equal(cv_user_rotate(sam, PW_SAM, strlen(PW_SAM), &err), CV_OK);
+	assert_int_equal(cv_reviews_verify(f->v, NULL, &err), CV_OK);
+	assert_int_equal(cv_audit_review_show(sam, event, keep_shown, &shown, &err), CV_OK);
+	assert_int_equal(shown.n, 2);
+	assert_string_equal(shown.note, "justified\nsecond line");
 }
 
 /* A review made, then the file changed with sql; every read refuses it. */
