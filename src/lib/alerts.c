@@ -213,7 +213,7 @@ static long open_alert(cv_alert_engine *e, const char *code, const char *name, i
  */
 static cv_status burst(cv_alert_engine *e, struct tq *q, long *open, const char *code,
 		       const char *name, int64_t t, int64_t seq, const char *time, int64_t need,
-		       int64_t span, char (*first_time)[CV_TIME_LEN], cv_err *err)
+		       int64_t span, cv_err *err)
 {
 	if (tq_push(q, t, seq, NULL) != 0)
 		return cv_err_set(err, CV_ERROR, "out of memory");
@@ -232,8 +232,6 @@ static cv_status burst(cv_alert_engine *e, struct tq *q, long *open, const char 
 		char first[CV_TIME_LEN];
 
 		cv_time_text(q->t[q->head], first);
-		if (first_time)
-			snprintf(*first_time, CV_TIME_LEN, "%s", first);
 		*open = open_alert(e, code, name, t, q->seq[q->head], first, time, (int64_t)q->n);
 		if (*open == -2)
 			return cv_err_set(err, CV_ERROR, "out of memory");
@@ -466,10 +464,10 @@ cv_status cv_alert_feed(cv_alert_engine *e, const cv_audit_row *row, cv_err *err
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	if (is(row->action, CV_ACT_LOGIN) && !ok)
 		return burst(e, &a->login, &a->login_alert, CV_ALERT_LOGINS, a->name, t, row->seq,
-			     row->time, e->r.logins, CV_ALERT_HOUR_SECS, NULL, err);
+			     row->time, e->r.logins, CV_ALERT_HOUR_SECS, err);
 	if (outcome_is(row->outcome, CV_OUT_DENIED))
 		return burst(e, &a->deny, &a->deny_alert, CV_ALERT_DENIALS, a->name, t, row->seq,
-			     row->time, e->r.denials, e->r.denial_secs, NULL, err);
+			     row->time, e->r.denials, e->r.denial_secs, err);
 	if (!ok)
 		return CV_OK;
 	if (is(row->action, CV_ACT_STATS_EXPORT)) {
