@@ -123,6 +123,8 @@ typedef enum cv_action {
 	CV_ACT_USER_ENROL,   /* a pending user sets their passphrase; their keys are made */
 	CV_ACT_USER_ROTATE,  /* a user replaces their own key pairs */
 	CV_ACT_STATS_EXPORT, /* anonymized term statistics, from the stats key only */
+	CV_ACT_AUDIT_REVIEW, /* a supervisor's review of a break-glass event, or reading one */
+	CV_ACT_AUDIT_ALERTS, /* what the supervisor should look at, from the log */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -448,6 +450,9 @@ typedef struct cv_audit_filter {
 	int denied_only;     /* only rows whose outcome is not "ok" */
 	const char *outcome; /* "ok", "denied" or "failed", or NULL */
 	const char *case_id; /* only rows whose object is this case, or NULL */
+	/* Only the rows of the crisis exception: each `crisis` row and the
+	 * row of the action it was used for (the next row); not with action. */
+	int crisis;
 } cv_audit_filter;
 
 typedef int (*cv_audit_cb)(const cv_audit_row *row, void *arg);
@@ -481,6 +486,75 @@ cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_r
  * caller frees with free().  Supervisors and admins.
  */
 cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err);
+
+/*
+ * Writing audit rows as CSV (RFC 4180, through the library's writer):
+ * a header "seq,time,actor,action,object,outcome,detail,signed", then one
+ * record per row.  cv_audit_csv_close flushes and frees (w may be NULL).
+ */
+typedef struct cv_audit_csv cv_audit_csv;
+cv_status cv_audit_csv_open(FILE *fp, cv_audit_csv **out, cv_err *err);
+cv_status cv_audit_csv_row(cv_audit_csv *w, const cv_audit_row *r, cv_err *err);
+cv_status cv_audit_csv_close(cv_audit_csv *w, cv_err *err);
+
+/* ---- supervision: break-glass reviews and alerts (R2, R9) ---------------- */
+
+/*
+ * cv_audit_review - supervisors: record the review of break-glass event
+ * `event` (a crisis record id, "X-..."), with note (1..4000 bytes of
+ * UTF-8 text; newlines and tabs allowed) sealed so that only supervisors
+ * can read it, the row signed by the reviewer.  Refused: CV_EDENIED for
+ * another role, for the event's own author, and for an event already
+ * reviewed; CV_ENOTFOUND for no such event; CV_EUSAGE for an empty or
+ * invalid note; CV_EINTEGRITY when the event's record, or a stored
+ * review, fails verification.  Every outcome is logged.
+ */
+cv_status cv_audit_review(cv_session *s, const char *event, const char *note, cv_err *err);
+
+typedef struct cv_review_info {
+	const char *event;
+	const char *case_id;
+	const char *reviewer;
+	const char *reviewed_at; /* UTC */
+	const char *note;	 /* the reviewer's note */
+} cv_review_info;
+
+/* Supervisors who hold the stats key: the review of `event`, verified and
+ * opened, to cb (after its row is logged).  CV_ENOTFOUND when the event
+ * has no review. */
+cv_status cv_audit_review_show(cv_session *s, const char *event,
+			       int (*cb)(const cv_review_info *r, void *arg), void *arg,
+			       cv_err *err);
+
+/* One alert (reason codes in docs/FORMAT.md §22.3). */
+typedef struct cv_alert {
+	const char *code;    /* alert.crisis-unreviewed, alert.denials, alert.failed-logins,
+				alert.off-hours, alert.many-cases, alert.stats-export */
+	const char *user;    /* the actor (a crisis event: its author) */
+	const char *object;  /* crisis: the event id; off-hours: the local date; export:
+				its object; else "" */
+	const char *case_id; /* crisis: the event's case; else "" */
+	const char *first;   /* UTC time of the first row behind it (crisis: the event) */
+	const char *last;    /* UTC time of the last row behind it */
+	int64_t count;	     /* rows; many-cases: the most distinct cases in one hour */
+	int64_t seq;	     /* the first audit row behind it; 0 for a crisis event */
+	int64_t age_days;    /* crisis: whole days since the event; else 0 */
+} cv_alert;
+
+/*
+ * cv_audit_alerts - supervisors: verify the log and the vault against it
+ * (as audit verify; a failure is CV_EINTEGRITY and no alert is computed),
+ * then list, from the log and the crisis records' clear columns (no key
+ * is unsealed): every break-glass event not yet reviewed, whatever its
+ * age; and, from the rows on or after local date since (NULL: the whole
+ * log), bursts of denials and of failed logins, access outside the
+ * configured hours, one user decrypting more than the threshold of
+ * distinct cases within an hour, and every statistics export.  The
+ * thresholds are signed settings.  Logged (audit.alerts) before cb sees
+ * the first alert.
+ */
+cv_status cv_audit_alerts(cv_session *s, const char *since, int (*cb)(const cv_alert *a, void *arg),
+			  void *arg, cv_err *err);
 
 /* ---- cases (R3, R4, R10) ------------------------------------------------ */
 

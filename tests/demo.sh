@@ -100,6 +100,22 @@ as sue "$SUE" -- stats export --term "$term" --format csv
 echo "(the export is in the log, and a second export of the same term is refused:)"
 as sue "$SUE" -- stats export --term "$term" --format csv || echo "exit status $?"
 
+say "Journey 4: the supervisor's alerts and the review of a break-glass event"
+echo "(a student at risk, before any consent: bob writes under the crisis exception)"
+crisis_case=$(printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+	case open --student-id 2023-099 --name 'Zhang Wei' --gender F --grade 9 \
+	--class '9-2' --category self-harm-risk)
+as bob "$BOB" "Safety plan agreed; guardian called." -- note add "$crisis_case" \
+	--crisis "student stated a plan to self-harm"
+as sue "$SUE" -- audit alerts
+event=$(printf '%s\n' "$SUE" | "$cv" --vault "$vault" --user sue --passphrase-fd 0 audit alerts |
+	awk '$1 == "alert.crisis-unreviewed" { print $2; exit }')
+echo "(the review note is sealed: only supervisors can read it)"
+as sue "$SUE" "Checked with bob: the risk was stated, the plan made at once." -- \
+	audit review "$event" --note -
+as sue "$SUE" -- audit review --show "$event"
+as sue "$SUE" -- audit alerts
+
 say "Tampering: an edit of one log row is caught"
 sqlite3 "$vault" "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" 2>/dev/null ||
 	echo "(sqlite3 not installed: skipping the tamper step)"

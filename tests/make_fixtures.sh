@@ -132,6 +132,12 @@ as bob "$PB" -- consent record "$C2" --by student --method oral --date 2024-09-0
 as bob "$PB" "Session one of the second case." -- note add "$C2"
 N2=$(cat "$T/out")
 
+# A break-glass event (a test without testing consent, under --crisis),
+# reviewed by the supervisor with a sealed note.
+as bob "$PB" -- test add "$C2" --scale PHQ-9 --score 21 \
+	--crisis 'risk of harm stated in session'
+X1=$(sqlite3 "$V" "select id from records where type = 'crisis'")
+as sue "$PS" "Fixture review: the exception was justified." -- audit review "$X1" --note -
 # The supervisor reads the log, verifies it and keeps a checkpoint.
 as sue "$PS" -- audit log
 as sue "$PS" -- audit verify
@@ -193,10 +199,15 @@ tamper enrol-expiry "update key_history set expires = '2099-01-01T00:00:00Z'
 tamper enrol-keys "update users set (box_pk, sign_pk) =
 	(select box_pk, sign_pk from users where name = 'carol') where name = 'bob'"
 
+# The sealed note of the review replaced: the reviewer's signature no
+# longer covers it.
+tamper review-box "update reviews set note_box = zeroblob(length(note_box))"
+
 # ---- into place ------------------------------------------------------------
 
 rm -f "$OUTDIR"/*.db "$OUTDIR"/*.checkpoint
-for f in intact audit-byte audit-deleted log-truncated user-role note-moved grant-swapped enrol-expiry enrol-keys; do
+for f in intact audit-byte audit-deleted log-truncated user-role note-moved grant-swapped enrol-expiry enrol-keys \
+	review-box; do
 	cp "$T/$f.db" "$OUTDIR/$f.db" || exit 1
 done
 cp "$T/intact.checkpoint" "$OUTDIR/intact.checkpoint" || exit 1

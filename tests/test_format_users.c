@@ -11,9 +11,9 @@
 /* §2, §3: the SQLite header, the tables and the meta keys. */
 static void test_file_header(void **state)
 {
-	static const char *const tables[] = {"audit", "cases",	   "grants",   "key_history",
-					     "meta",  "records",   "settings", "stats_releases",
-					     "users", "vault_keys"};
+	static const char *const tables[] = {
+	    "audit",   "cases",	   "grants",	     "key_history", "meta",	 "records",
+	    "reviews", "settings", "stats_releases", "users",	    "vault_keys"};
 	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "grants_by_user",
 					      "records_by_case"};
 	uint8_t hdr[100];

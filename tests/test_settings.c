@@ -14,13 +14,15 @@
 #include "keyholder.h"
 #include "vocab.h"
 
-#define N_SETTINGS 7
+#define N_SETTINGS 12
 
 /* The settings, in the order cv_config_list gives them, with defaults. */
-static const char *const names[N_SETTINGS] = {"adult_age",  "archive_days", "referral_days",
-					      "duty_hours", "timezone",	    "term_autumn",
-					      "term_spring"};
-static const char *const defaults[N_SETTINGS] = {"18", "7", "14", "10", "", "09..01", "02..07"};
+static const char *const names[N_SETTINGS] = {
+    "adult_age",   "archive_days", "referral_days", "duty_hours",	    "timezone",
+    "term_autumn", "term_spring",  "alert_denials", "alert_denial_minutes", "alert_logins",
+    "alert_cases", "alert_hours"};
+static const char *const defaults[N_SETTINGS] = {"18",	   "7", "14", "10", "",	  "09..01",
+						 "02..07", "5", "10", "5",  "20", "07:00-19:00"};
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -126,7 +128,8 @@ static void test_admin_sets_each(void **state)
 {
 	struct fix *f = *state;
 	static const char *const values[N_SETTINGS] = {
-	    "16", "30", "21", "12", "Asia/Shanghai", "08..12", "01..06"};
+	    "16", "30", "21", "12", "Asia/Shanghai", "08..12", "01..06",
+	    "4",  "15", "6",  "30", "22:00-06:00"};
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
 	int64_t alice = q_int(f->path, "SELECT id FROM users WHERE name = 'alice'");
 	struct listing l;
@@ -205,7 +208,8 @@ static void test_set_again_replaces(void **state)
 	assert_string_equal(l.s[idx("referral_days")].value, "1");
 	assert_string_equal(l.s[idx("duty_hours")].value, "168");
 	assert_string_equal(l.s[idx("timezone")].value, "Asia/Shanghai");
-	/* the five set here; the terms keep their defaults, stored nowhere */
+	/* The five set above, each once however often; the others keep their
+	 * defaults, stored nowhere. */
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM settings"), 5);
 	assert_int_equal(audit_rows(f->path, "alice", "config.set", "ok", "setting:adult_age"), 2);
 	assert_int_equal(q_int(f->path, "SELECT s.seq = max(a.seq) FROM settings s, audit a"

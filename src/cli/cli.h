@@ -193,6 +193,8 @@ int cmd_watch_done(struct cli *c, int argc, char **argv);
 int cmd_audit_log(struct cli *c, int argc, char **argv);
 int cmd_audit_verify(struct cli *c, int argc, char **argv);
 int cmd_audit_checkpoint(struct cli *c, int argc, char **argv);
+int cmd_audit_review(struct cli *c, int argc, char **argv);
+int cmd_audit_alerts(struct cli *c, int argc, char **argv);
 int cmd_vault_keys(struct cli *c, int argc, char **argv);
 int cmd_stats_export(struct cli *c, int argc, char **argv);
 int cmd_stats_merge(struct cli *c, int argc, char **argv);

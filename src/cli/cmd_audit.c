@@ -1,5 +1,5 @@
 /*
- * cmd_audit.c - `casevault audit log|verify|checkpoint`.
+ * cmd_audit.c - `casevault audit log|verify|checkpoint|review|alerts`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "cli.h"
 #include "opts.h"
 #include "banned.h"
 
 #define CHECKPOINT_FILE_MAX 4096
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* --limit N: the last N matching rows, copied into a ring (a row's strings
  * live only during its callback) until the walk ends. */
@@ -25,8 +27,18 @@ struct kept {
 	int signed_checkpoint;
 };
 
-struct ring {
+enum log_format { FMT_TEXT = 1, FMT_JSON, FMT_CSV };
+
+/* Where rows go: text lines, JSON lines, or CSV through the library. */
+struct sink {
 	struct cli *c;
+	enum log_format fmt;
+	cv_audit_csv *csv;
+	cv_status st; /* the first failure to write a row */
+};
+
+struct ring {
+	struct sink *out;
 	struct kept *rows;
 	size_t cap, n, next;
 	int oom;
@@ -64,7 +76,8 @@ static void print_ring(struct ring *g)
 		cv_audit_row r = {k->seq,  k->s[0], k->s[1], k->s[2],
 				  k->s[3], k->s[4], k->s[5], k->signed_checkpoint};
 
-		print_row(&r, g->c);
+		if (print_row(&r, g->out))
+			break;
 	}
 }
 
@@ -78,9 +91,13 @@ static void free_ring(struct ring *g)
 
 static int print_row(const cv_audit_row *r, void *arg)
 {
-	struct cli *c = arg;
+	struct sink *k = arg;
 
-	if (c->json) {
+	if (k->fmt == FMT_CSV) {
+		k->st = cv_audit_csv_row(k->csv, r, &k->c->err);
+		return k->st != CV_OK;
+	}
+	if (k->fmt == FMT_JSON) {
 		json_t *o =
 		    json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "seq", (json_int_t)r->seq,
 			      "time", cli_json_str(r->time), "actor", cli_json_str(r->actor),
@@ -106,11 +123,14 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 	    {"outcome", required_argument, NULL, 'o'},
 	    {"case", required_argument, NULL, 'c'},
 	    {"limit", required_argument, NULL, 'l'},
+	    {"crisis", no_argument, NULL, 'x'},
+	    {"format", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	cv_audit_filter f = {0};
-	struct ring g = {c, NULL, 0, 0, 0, 0};
-	const char *limit = NULL;
+	struct sink out = {c, c->json ? FMT_JSON : FMT_TEXT, NULL, CV_OK};
+	struct ring g = {&out, NULL, 0, 0, 0, 0};
+	const char *limit = NULL, *format = NULL;
 	cv_status st;
 	int ch;
 
@@ -142,10 +162,27 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 		case 'l':
 			limit = optarg;
 			break;
+		case 'x':
+			f.crisis = 1;
+			break;
+		case 'f':
+			format = optarg;
+			break;
 		}
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	if (format) {
+		static const char *const names[] = {"text", "json", "csv"};
+		size_t i = 0;
+
+		while (i < ARRAY_LEN(names) && strcmp(names[i], format) != 0)
+			i++;
+		if (i == ARRAY_LEN(names))
+			return cli_usage_code(cli_current, "usage.value",
+					      "--format takes text, json or csv");
+		out.fmt = (enum log_format)(i + 1);
+	}
 	if (limit) {
 		size_t n = strspn(limit, "0123456789");
 
@@ -156,8 +193,10 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 	}
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
+	if (out.fmt == FMT_CSV && cv_audit_csv_open(stdout, &out.csv, &c->err) != CV_OK)
+		return cli_fail(c);
 	if (!limit)
-		st = cv_audit_log(c->s, &f, print_row, c, &c->err);
+		st = cv_audit_log(c->s, &f, print_row, &out, &c->err);
 	else if (!(g.rows = calloc(g.cap, sizeof(*g.rows))))
 		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
 	else if ((st = cv_audit_log(c->s, &f, keep_row, &g, &c->err)) == CV_OK && g.oom)
@@ -165,6 +204,14 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 	else if (st == CV_OK)
 		print_ring(&g);
 	free_ring(&g);
+	if (st == CV_OK)
+		st = out.st;
+	if (out.csv) {
+		cv_status cst = cv_audit_csv_close(out.csv, st == CV_OK ? &c->err : NULL);
+
+		if (st == CV_OK)
+			st = cst;
+	}
 	if (st != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
@@ -295,5 +342,186 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 		cli_put_text(stdout, text, strlen(text), 1);
 	}
 	free(text);
+	return CV_OK;
+}
+
+/* ---- audit review ---------------------------------------------------------- */
+
+static int print_review(const cv_review_info *r, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->json) {
+		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "event", cli_json_str(r->event),
+				      "case", cli_json_str(r->case_id), "reviewer",
+				      cli_json_str(r->reviewer), "reviewed_at",
+				      cli_json_str(r->reviewed_at), "note", cli_json_str(r->note));
+		cli_json_line(o);
+		return 0;
+	}
+	cli_linef(stdout, "event:    %s", r->event);
+	cli_linef(stdout, "case:     %s", r->case_id);
+	cli_linef(stdout, "reviewer: %s", r->reviewer);
+	cli_linef(stdout, "reviewed: %s", r->reviewed_at);
+	fputs("\n", stdout);
+	cli_put_text(stdout, r->note, strlen(r->note), 1);
+	if (r->note[0] && r->note[strlen(r->note) - 1] != '\n')
+		fputs("\n", stdout);
+	return 0;
+}
+
+int cmd_audit_review(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"note", required_argument, NULL, 'n'},
+	    {"show", no_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *note = NULL, *event;
+	char *text = NULL;
+	size_t len = 0;
+	int ch, show = 0;
+	cv_status st;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 'n')
+			note = optarg;
+		else
+			show = 1;
+	}
+	if (cli_operands(argc, argv, optind, 1, "the break-glass event (X-XXXXXX)") != 0)
+		return CV_EUSAGE;
+	event = argv[optind];
+	if (show && note)
+		return cli_usage_code(cli_current, "usage.option",
+				      "--show reads a review; give it without --note");
+	if (!show && !note)
+		return cli_usage_code(cli_current, "usage.option",
+				      "give the review with --note TEXT (or --note - to read it "
+				      "from standard input), or read one with --show");
+	c->target = event;
+	if (cli_session(c) != CV_OK)
+		return cli_fail(c);
+	if (show)
+		st = cv_audit_review_show(c->s, event, print_review, c, &c->err);
+	else if (strcmp(note, "-") != 0)
+		st = cv_audit_review(c->s, event, note, &c->err);
+	else if ((st = cli_text(c, NULL, NULL, 0, &text, &len)) == CV_OK) {
+		/* The text as a string: a NUL inside would cut it short. */
+		char *z = memchr(text, '\0', len) ? NULL : sodium_malloc(len + 1);
+
+		if (!z) {
+			st = cv_err_set(&c->err, CV_EUSAGE,
+					"the review note on standard input holds a NUL byte "
+					"(or memory ran out); give text");
+		} else {
+			memcpy(z, text, len);
+			z[len] = '\0';
+			st = cv_audit_review(c->s, event, z, &c->err);
+			sodium_memzero(z, len);
+			sodium_free(z);
+		}
+	}
+	if (text) {
+		sodium_memzero(text, len);
+		sodium_free(text);
+	}
+	if (st != CV_OK)
+		return cli_fail(c);
+	if (!show && !c->json)
+		fprintf(stderr, "break-glass event '%s' reviewed\n", event);
+	return CV_OK;
+}
+
+/* ---- audit alerts ------------------------------------------------------------ */
+
+static int print_alert(const cv_alert *a, void *arg)
+{
+	struct cli *c = arg;
+	const char *what = a->code;
+
+	if (c->json) {
+		json_t *o = json_pack(
+		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "code", cli_json_str(a->code),
+		    "user", cli_json_str(a->user), "object", cli_json_str(a->object), "case",
+		    cli_json_str(a->case_id), "first", cli_json_str(a->first), "last",
+		    cli_json_str(a->last), "count", (json_int_t)a->count, "seq", (json_int_t)a->seq,
+		    "age_days", (json_int_t)a->age_days);
+		cli_json_line(o);
+		return 0;
+	}
+	if (strcmp(what, "alert.crisis-unreviewed") == 0)
+		cli_linef(stdout,
+			  "%s %s -- break-glass event on case %s by %s at %s, not reviewed "
+			  "(%lld days old)",
+			  what, a->object, a->case_id, a->user, a->first, (long long)a->age_days);
+	else if (strcmp(what, "alert.denials") == 0)
+		cli_linef(stdout, "%s %s -- %lld denied requests from %s to %s (row %lld)", what,
+			  a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+	else if (strcmp(what, "alert.failed-logins") == 0)
+		cli_linef(stdout, "%s %s -- %lld failed logins from %s to %s (row %lld)", what,
+			  a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+	else if (strcmp(what, "alert.off-hours") == 0)
+		cli_linef(stdout,
+			  "%s %s -- %lld case accesses outside the configured hours on %s (local), "
+			  "%s to %s (row %lld)",
+			  what, a->user, (long long)a->count, a->object, a->first, a->last,
+			  (long long)a->seq);
+	else if (strcmp(what, "alert.many-cases") == 0)
+		cli_linef(stdout,
+			  "%s %s -- %lld distinct cases decrypted within an hour, %s to %s "
+			  "(row %lld)",
+			  what, a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+	else
+		cli_linef(stdout, "%s %s -- statistics export %s at %s (row %lld)", what, a->user,
+			  a->object, a->first, (long long)a->seq);
+	return 0;
+}
+
+struct counted {
+	struct cli *c;
+	size_t *n;
+};
+
+static int count_alert(const cv_alert *a, void *arg)
+{
+	struct counted *k = arg;
+
+	(*k->n)++;
+	return print_alert(a, k->c);
+}
+
+int cmd_audit_alerts(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *since = NULL;
+	size_t n = 0;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		if (ch == 's')
+			since = optarg;
+		else
+			c->json = 1;
+	}
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	if (since && strlen(since) != 10)
+		return cli_usage_code(cli_current, "usage.value",
+				      "--since takes a local date, YYYY-MM-DD");
+	if (cli_session(c) != CV_OK)
+		return cli_fail(c);
+	if (cv_audit_alerts(c->s, since, count_alert, &(struct counted){c, &n}, &c->err) != CV_OK)
+		return cli_fail(c);
+	if (!n && !c->json)
+		fputs("no alerts\n", stderr);
 	return CV_OK;
 }

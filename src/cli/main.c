@@ -34,7 +34,8 @@ static const struct cmd commands[] = {
      "user reset NAME [--days N]",
      "a new enrolment code for a user who forgot their passphrase (admin, recovery code)"},
     {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
-     "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone (admin)"},
+     "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
+     "alert_* (admin)"},
     {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
      "a setting's value in force"},
     {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
@@ -111,7 +112,8 @@ static const struct cmd commands[] = {
      "watch done CASE [--date YYYY-MM-DD]", "record a register follow-up"},
     {"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
      "audit log [--user NAME] [--action ACTION] [--case CASE] [--outcome ok|denied|failed]\n"
-     "          [--denied] [--since DATE] [--until DATE] [--limit N]",
+     "          [--denied] [--crisis] [--since DATE] [--until DATE] [--limit N]\n"
+     "          [--format text|json|csv]",
      "show the access log (supervisor, admin)"},
     {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
      "audit verify [--checkpoint FILE]",
@@ -119,6 +121,14 @@ static const struct cmd commands[] = {
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
      "audit checkpoint [-o FILE]",
      "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
+    {"audit", "review", cmd_audit_review, CV_ACT_AUDIT_REVIEW, RUN_SESSION,
+     "audit review EVENT --note TEXT|-\n"
+     "       casevault audit review --show EVENT",
+     "record the review of a break-glass event, or read one (supervisor)"},
+    {"audit", "alerts", cmd_audit_alerts, CV_ACT_AUDIT_ALERTS, RUN_SESSION,
+     "audit alerts [--since DATE] [--json]",
+     "what a supervisor should look at: unreviewed break-glass events, bursts of "
+     "refusals, off-hours access (supervisor)"},
     {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS, RUN_SESSION | RUN_RECOVERY,
      "vault keys --deliver",
      "give the index key to counselors and the stats key to supervisors who have none "

@@ -1026,6 +1026,60 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 	return st;
 }
 
+/* ---- break-glass events ------------------------------------------------------ */
+
+static void crisis_of(const cv_record *r, cv_crisis_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", r->id);
+	snprintf(e->case_id, sizeof(e->case_id), "%s", r->case_id);
+	e->author_id = r->author_id;
+	snprintf(e->created_at, sizeof(e->created_at), "%s", r->created_at);
+}
+
+cv_status cv_access_crisis_events(cv_session *s, cv_crisis_event **out, size_t *n, cv_err *err)
+{
+	cv_rec_list l = {0};
+	cv_status st;
+
+	*out = NULL;
+	*n = 0;
+	/* Collect first: the store is not called from inside its walk. */
+	st = cv_store_record_each_type(s->v->st, cv_rec_type_name(CV_REC_CRISIS), collect_record,
+				       &l, err);
+	if (st == CV_OK && l.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	/* Without the case key only the signature can be checked, not the mac. */
+	for (size_t i = 0; i < l.n && st == CV_OK; i++)
+		st = cv_record_check(s->v, &l.v[i], NULL, err);
+	if (st == CV_OK && l.n && !(*out = calloc(l.n, sizeof(**out))))
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	for (size_t i = 0; i < l.n && st == CV_OK; i++)
+		crisis_of(&l.v[i], &(*out)[(*n)++]);
+	cv_rec_list_free(&l);
+	return st;
+}
+
+cv_status cv_access_crisis_event(cv_session *s, const char *id, cv_crisis_event *out, cv_err *err)
+{
+	cv_record r = {0};
+	cv_status st = cv_id_ok(id) ? cv_store_record_get(s->v->st, id, &r, err) : CV_ENOTFOUND;
+
+	if (st == CV_OK && cv_word_parse(&cv_rec_types, r.type) != CV_REC_CRISIS)
+		st = CV_ENOTFOUND;
+	if (st == CV_ENOTFOUND)
+		st = cv_fail(err, CV_ENOTFOUND, "crisis.not-found",
+			     "no break-glass event '{1}'; 'casevault audit alerts' lists them "
+			     "(X-XXXXXX)",
+			     id ? id : "");
+	if (st == CV_OK)
+		st = cv_record_check(s->v, &r, NULL, err);
+	if (st == CV_OK)
+		crisis_of(&r, out);
+	cv_record_clear(&r);
+	return st;
+}
+
 /* ---- many cases ------------------------------------------------------------ */
 
 cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err)

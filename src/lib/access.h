@@ -218,6 +218,28 @@ cv_status cv_access_each(cv_session *s, const cv_id_list *ids, cv_action action,
 			 int (*cb)(cv_session *s, struct cv_case *c, void *arg), void *arg,
 			 cv_err *err);
 
+/* ---- break-glass events (R2, R9) --------------------------------------- */
+
+/* One break-glass event: the clear columns of a crisis record. */
+typedef struct cv_crisis_event {
+	char id[CV_ID_MAX];
+	char case_id[CV_ID_MAX];
+	int64_t author_id;
+	char created_at[CV_TIME_LEN];
+} cv_crisis_event;
+
+/*
+ * cv_access_crisis_events - every crisis record on every case, oldest
+ * first, into *out (malloc'd, free with free(); *n of them).  Each row's
+ * signature is checked without its case key (docs/FORMAT.md §13: no case
+ * key is unsealed, no box opened); a forged one is CV_EINTEGRITY naming
+ * it.  Nothing is logged here: the caller logs what it shows.
+ */
+cv_status cv_access_crisis_events(cv_session *s, cv_crisis_event **out, size_t *n, cv_err *err);
+/* One crisis record by id, checked the same way.  CV_ENOTFOUND
+ * "crisis.not-found" when no crisis record has that id. */
+cv_status cv_access_crisis_event(cv_session *s, const char *id, cv_crisis_event *out, cv_err *err);
+
 /* ---- users ------------------------------------------------------------- */
 
 /* After a reset: re-seals every case granted to `to` (by id) to its new

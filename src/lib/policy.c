@@ -64,6 +64,8 @@ static const struct rule rules[] = {
     {CV_ACT_USER_ENROL, ANY, "the account's owner, with its enrolment code"},
     {CV_ACT_USER_ROTATE, ANY, "anyone"},
     {CV_ACT_STATS_EXPORT, S, "supervisors"},
+    {CV_ACT_AUDIT_REVIEW, S, "supervisors"},
+    {CV_ACT_AUDIT_ALERTS, S, "supervisors"},
 };
 
 static const struct rule *rule_of(cv_action action)

@@ -32,6 +32,11 @@ static const struct def {
     {CV_SET_TIMEZONE, "timezone", "", 1, 0},
     {CV_SET_TERM_AUTUMN, "term_autumn", "09..01", 1, 0},
     {CV_SET_TERM_SPRING, "term_spring", "02..07", 1, 0},
+    {CV_SET_ALERT_DENIALS, "alert_denials", "5", 2, 1000},
+    {CV_SET_ALERT_DENIAL_MINUTES, "alert_denial_minutes", "10", 1, 1440},
+    {CV_SET_ALERT_LOGINS, "alert_logins", "5", 2, 1000},
+    {CV_SET_ALERT_CASES, "alert_cases", "20", 1, 100000},
+    {CV_SET_ALERT_HOURS, "alert_hours", "07:00-19:00", 1, 0},
 };
 
 static const struct def *def_of(cv_setting_id id)
@@ -113,12 +118,40 @@ int cv_setting_months(const char *value, int *first, int *last)
 	return 0;
 }
 
+/* "HH:MM" at s into minutes; max is the largest allowed (24:00 = 1440). */
+static int hhmm(const char *s, int max)
+{
+	int h, m;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != ':' || s[3] < '0' ||
+	    s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h * 60 + m <= max ? h * 60 + m : -1;
+}
+
+int cv_setting_hours(const char *value, int *from_min, int *to_min)
+{
+	int a, b;
+
+	if (!value || strlen(value) != 11 || value[5] != '-')
+		return -1;
+	a = hhmm(value, 23 * 60 + 59);
+	b = hhmm(value + 6, 24 * 60);
+	if (a < 0 || b < 0 || a == b)
+		return -1;
+	*from_min = a;
+	*to_min = b;
+	return 0;
+}
+
 /* CV_OK when value is allowed for d; CV_EUSAGE saying what is. */
 static cv_status check_value(const struct def *d, const char *value, cv_err *err)
 {
 	char lo[24], hi[24];
-	long n;
 	int a, b;
+	long n;
 
 	if (d->id == CV_SET_TERM_AUTUMN || d->id == CV_SET_TERM_SPRING)
 		return cv_setting_months(value, &a, &b) == 0
@@ -127,6 +160,13 @@ static cv_status check_value(const struct def *d, const char *value, cv_err *err
 				     "setting '{1}' takes the term's first and last month as "
 				     "MM..MM, for example 09..01 (September to January)",
 				     d->name);
+	if (d->id == CV_SET_ALERT_HOURS)
+		return cv_setting_hours(value, &a, &b) == 0
+			   ? CV_OK
+			   : cv_fail(err, CV_EUSAGE, "config.hours",
+				     "'{1}' is not a span of hours; use HH:MM-HH:MM, such as "
+				     "07:00-19:00 (local time; the end may be 24:00)",
+				     value);
 	if (d->min > d->max)
 		return tz_ok(value) ? CV_OK
 				    : cv_fail(err, CV_EUSAGE, "config.timezone",

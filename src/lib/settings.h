@@ -18,6 +18,12 @@ typedef enum cv_setting_id {
 	CV_SET_TIMEZONE,      /* local time for dates and duty weeks */
 	CV_SET_TERM_AUTUMN,   /* the months of the autumn term, "09..01" */
 	CV_SET_TERM_SPRING,   /* the months of the spring term, "02..07" */
+	/* R9: the thresholds of `audit alerts` */
+	CV_SET_ALERT_DENIALS,	     /* denied rows by one user ... */
+	CV_SET_ALERT_DENIAL_MINUTES, /* ... within this many minutes */
+	CV_SET_ALERT_LOGINS,	     /* failed logins of one name within an hour */
+	CV_SET_ALERT_CASES,	     /* more distinct cases than this decrypted within an hour */
+	CV_SET_ALERT_HOURS,	     /* "HH:MM-HH:MM": the local hours of ordinary access */
 } cv_setting_id;
 
 /* The setting's name ("adult_age"), or NULL for an unknown id. */
@@ -46,6 +52,11 @@ cv_status cv_setting_sign(cv_vault *v, cv_setting_rec *r, cv_keyholder *kh, cv_e
 /* The i-th setting in the fixed order, 0 past the last; its default. */
 cv_setting_id cv_setting_at(size_t i);
 const char *cv_setting_default(cv_setting_id id);
+
+/* Parses an alert_hours value "HH:MM-HH:MM" (00:00..23:59, the end may
+ * be 24:00; the two differ; a start after the end wraps past midnight)
+ * into minutes of the day; -1 when it is not one. */
+int cv_setting_hours(const char *value, int *from_min, int *to_min);
 
 /* Checks every stored setting: known name, signature by an admin whose
  * identity verifies at its row, not set by one already disabled. */

@@ -478,6 +478,37 @@ cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to,
 	return st->ops->release_spent(st->be, from, to, sum, err);
 }
 
+cv_status cv_store_review_insert(cv_store *st, const cv_review_rec *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->review_insert(st->be, r, err);
+}
+
+cv_status cv_store_review_get(cv_store *st, const char *event, cv_review_rec *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->review_get(st->be, event, r, err);
+}
+
+cv_status cv_store_review_each(cv_store *st, cv_store_review_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->review_each(st->be, cb, arg, err), err);
+}
+
+cv_status cv_store_record_each_type(cv_store *st, const char *type, cv_store_record_cb cb,
+				    void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->record_each_type(st->be, type, cb, arg, err), err);
+}
+
 /* ---- record helpers ------------------------------------------------------ */
 
 void cv_case_rec_clear(cv_case_rec *c)
@@ -512,6 +543,14 @@ void cv_id_list_free(cv_id_list *l)
 }
 
 void cv_record_clear(cv_record *r)
+{
+	if (!r)
+		return;
+	free((void *)r->box);
+	memset(r, 0, sizeof(*r));
+}
+
+void cv_review_rec_clear(cv_review_rec *r)
 {
 	if (!r)
 		return;

@@ -13,7 +13,7 @@
  *     stores and compares them as given;
  *   - a walk (cv_store_user_each, cv_store_audit_get, cv_store_audit_each,
  *     cv_store_case_find, cv_store_case_granted, cv_store_case_all, cv_store_grant_each_user,
- *     cv_store_record_each_*) must not call the store from its callback:
+ *     cv_store_record_each_*, cv_store_review_each) must not call the store from its callback:
  *     collect what the walk yields (cv_id_list), then act.  With strict walks
  *     on, such a call fails and so does the walk;
  *   - erasing content (cv_store_case_shred, cv_store_keys_delete_user,
@@ -369,5 +369,36 @@ cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *t
 /* *sum: the epsilon spent by the releases whose months meet from..to. */
 cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
 				 cv_err *err);
+
+/* ---- reviews of break-glass events (docs/FORMAT.md §22) ------------------ */
+
+/* The longest stored sealed note a reader accepts (bytes). */
+#define CV_REVIEW_BOX_MAX 65536
+
+/* One row of the reviews table.  box: in a walk's callback it points into
+ * the row (valid during the call); from cv_store_review_get it is
+ * malloc'd (free with cv_review_rec_clear). */
+typedef struct cv_review_rec {
+	char event[CV_ID_MAX];	 /* the crisis record reviewed, "X-..." */
+	char case_id[CV_ID_MAX]; /* its case */
+	int64_t reviewer_id;
+	char reviewed_at[CV_TIME_LEN];
+	int64_t seq; /* the audit.review row that recorded it */
+	const uint8_t *box;
+	size_t box_len;
+	uint8_t sig[crypto_sign_BYTES];
+} cv_review_rec;
+
+cv_status cv_store_review_insert(cv_store *st, const cv_review_rec *r, cv_err *err);
+/* CV_ENOTFOUND (without a message) when the event has no review;
+ * CV_EINTEGRITY when the row is malformed. */
+cv_status cv_store_review_get(cv_store *st, const char *event, cv_review_rec *r, cv_err *err);
+void cv_review_rec_clear(cv_review_rec *r);
+/* Every review, in event order (a walk). */
+typedef int (*cv_store_review_cb)(const cv_review_rec *r, void *arg);
+cv_status cv_store_review_each(cv_store *st, cv_store_review_cb cb, void *arg, cv_err *err);
+/* The records of one type on every case, oldest first (a walk). */
+cv_status cv_store_record_each_type(cv_store *st, const char *type, cv_store_record_cb cb,
+				    void *arg, cv_err *err);
 
 #endif

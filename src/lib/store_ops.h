@@ -10,7 +10,7 @@
  *     states arrive as arguments and are stored and compared as given;
  *   - a walk (setting_each, user_each, audit_get, audit_each, case_find, case_granted,
  *     case_all,
- *     grant_each_user, record_each_*) is never interleaved with another
+ *     grant_each_user, record_each_*, review_each) is never interleaved with another
  *     call on the same store: the dispatcher refuses one made from a walk
  *     callback, so a backend that cannot run two queries at once works;
  *   - erasing content (case_shred, keys_delete_user, user_update_keys)
@@ -103,6 +103,11 @@ struct cv_store_ops {
 				     cv_err *err);
 	cv_status (*release_spent)(void *be, const char *from, const char *to, int64_t *sum,
 				   cv_err *err);
+	cv_status (*review_insert)(void *be, const cv_review_rec *r, cv_err *err);
+	cv_status (*review_get)(void *be, const char *event, cv_review_rec *r, cv_err *err);
+	cv_status (*review_each)(void *be, cv_store_review_cb cb, void *arg, cv_err *err);
+	cv_status (*record_each_type)(void *be, const char *type, cv_store_record_cb cb, void *arg,
+				      cv_err *err);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

@@ -149,7 +149,15 @@ static const char schema_sql[] =
     " epsilon INTEGER NOT NULL,"
     " cells_hash BLOB NOT NULL,"
     " released_by INTEGER NOT NULL REFERENCES users (id),"
-    " released_at TEXT NOT NULL) STRICT;";
+    " released_at TEXT NOT NULL) STRICT;"
+    "CREATE TABLE reviews ("
+    " event TEXT PRIMARY KEY,"
+    " case_id TEXT NOT NULL,"
+    " reviewer_id INTEGER NOT NULL REFERENCES users (id),"
+    " reviewed_at TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " note_box BLOB NOT NULL,"
+    " sig BLOB NOT NULL) STRICT;";
 
 enum stmt_id {
 	S_META_PUT,
@@ -198,6 +206,10 @@ enum stmt_id {
 	S_RELEASE_INSERT,
 	S_RELEASE_OVERLAP,
 	S_RELEASE_SPENT,
+	S_REVIEW_INSERT,
+	S_REVIEW_GET,
+	S_REVIEW_ALL,
+	S_RECORD_EACH_TYPE,
 	S__COUNT
 };
 
@@ -212,6 +224,7 @@ enum stmt_id {
 	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "    \
 	"due, nonce, box, signer_id, mac, sig, stats_box"
 #define COPY_COLS "user_id, sender_id, sent_at, nonce, box, sig"
+#define REVIEW_COLS "event, case_id, reviewer_id, reviewed_at, seq, note_box, sig"
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -331,6 +344,12 @@ static const char *const stmt_sql[S__COUNT] = {
 		      " AND (?7 IS NULL OR outcome = ?7)"
 		      " AND (?8 IS NULL OR object = ?8)"
 		      " ORDER BY seq",
+    [S_REVIEW_INSERT] = "INSERT INTO reviews (" REVIEW_COLS ")"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_REVIEW_GET] = "SELECT " REVIEW_COLS " FROM reviews WHERE event = ?1",
+    [S_REVIEW_ALL] = "SELECT " REVIEW_COLS " FROM reviews ORDER BY event",
+    [S_RECORD_EACH_TYPE] = "SELECT " RECORD_COLS " FROM records WHERE type = ?1"
+			   " ORDER BY created_at, rowid",
 };
 
 /* The backend state behind a cv_store.  erasing: the open transaction
@@ -2136,6 +2155,118 @@ static cv_status sq_audit_next_seq(void *be, const char *object, const char *out
 			 err);
 }
 
+/* ---- reviews of break-glass events ----------------------------------------- */
+
+static cv_status sq_review_insert(void *be, const cv_review_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_REVIEW_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, r->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->reviewer_id);
+	sqlite3_bind_text(s, 4, r->reviewed_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, r->seq);
+	sqlite3_bind_blob(s, 6, r->box, (int)r->box_len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, r->sig, sizeof(r->sig), SQLITE_STATIC);
+	return run(st, s, "recording a review", err);
+}
+
+/* Fills r from a reviews row; the box points into the row.  -1 if malformed. */
+static int read_review(sqlite3_stmt *s, cv_review_rec *r)
+{
+	int n = sqlite3_column_bytes(s, 5);
+
+	memset(r, 0, sizeof(*r));
+	if (col_text(s, 0, r->event, sizeof(r->event)) ||
+	    col_text(s, 1, r->case_id, sizeof(r->case_id)) ||
+	    sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+	    col_text(s, 3, r->reviewed_at, sizeof(r->reviewed_at)) ||
+	    sqlite3_column_type(s, 4) != SQLITE_INTEGER ||
+	    sqlite3_column_type(s, 5) != SQLITE_BLOB || n < 1 || n > CV_REVIEW_BOX_MAX ||
+	    col_blob(s, 6, r->sig, sizeof(r->sig)))
+		return -1;
+	r->reviewer_id = sqlite3_column_int64(s, 2);
+	r->seq = sqlite3_column_int64(s, 4);
+	r->box = sqlite3_column_blob(s, 5);
+	r->box_len = (size_t)n;
+	return 0;
+}
+
+static cv_status sq_review_get(void *be, const char *event, cv_review_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_REVIEW_GET, err);
+	cv_status res = CV_OK;
+	uint8_t *copy;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, event, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		res = CV_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		res = db_error(st, rc, "reading a review", err);
+	} else if (read_review(s, r) != 0) {
+		res =
+		    cv_fail(err, CV_EINTEGRITY, "review.malformed",
+			    "the review of event '{1}' is malformed (tampered or damaged)", event);
+	} else if (!(copy = malloc(r->box_len))) {
+		res = cv_err_set(err, CV_ERROR, "out of memory");
+	} else {
+		memcpy(copy, r->box, r->box_len);
+		r->box = copy;
+	}
+	done(s);
+	if (res != CV_OK)
+		memset(r, 0, sizeof(*r));
+	return res;
+}
+
+static cv_status sq_review_each(void *be, cv_store_review_cb cb, void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_REVIEW_ALL, err);
+	cv_status res = CV_OK;
+	cv_review_rec r;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_review(s, &r) != 0) {
+			res =
+			    cv_fail(err, CV_EINTEGRITY, "review.malformed",
+				    "the review of event '{1}' is malformed (tampered or damaged)",
+				    (const char *)sqlite3_column_text(s, 0));
+			break;
+		}
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading the reviews", err);
+	done(s);
+	return res;
+}
+
+static cv_status sq_record_each_type(void *be, const char *type, cv_store_record_cb cb, void *arg,
+				     cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RECORD_EACH_TYPE, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	return record_walk(st, s, cb, arg, err);
+}
+
 const struct cv_store_ops cv_store_sqlite_ops = {
     .name = "sqlite",
     .create = sq_create,
@@ -2189,4 +2320,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .release_insert = sq_release_insert,
     .release_overlap = sq_release_overlap,
     .release_spent = sq_release_spent,
+    .review_insert = sq_review_insert,
+    .review_get = sq_review_get,
+    .review_each = sq_review_each,
+    .record_each_type = sq_record_each_type,
 };

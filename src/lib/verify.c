@@ -13,9 +13,13 @@
 #include "err.h"
 #include "log.h"
 #include "policy.h"
+#include "csv.h"
+#include "localday.h"
 #include "recovery.h"
+#include "review.h"
 #include "settings.h"
 #include "text.h"
+#include "verify.h"
 #include "banned.h"
 
 #define CHECKPOINT_ACTION "checkpoint"
@@ -26,6 +30,9 @@ static const char external_magic[] = "casevault checkpoint v1";
 struct list_ctx {
 	cv_audit_cb cb;
 	void *arg;
+	int crisis;		     /* only the rows of the crisis exception */
+	int64_t marked;		     /* the seq of the last crisis row seen, 0 if none */
+	char actor[CV_NAME_MAX + 1]; /* its actor */
 };
 
 static int list_row(const cv_audit_rec *r, void *arg)
@@ -34,6 +41,20 @@ static int list_row(const cv_audit_rec *r, void *arg)
 	cv_audit_row row = {r->seq,    r->time,	   r->actor,  r->action,
 			    r->object, r->outcome, r->detail, r->has_sig};
 
+	if (c->crisis) {
+		/* A crisis row marks the row its transaction writes next: the
+		 * action done under the exception (docs/FORMAT.md §8). */
+		int mark = strcmp(r->action, cv_action_name(CV_ACT_CRISIS)) == 0;
+		int marked =
+		    c->marked && r->seq == c->marked + 1 && strcmp(r->actor, c->actor) == 0;
+
+		if (mark) {
+			c->marked = r->seq;
+			snprintf(c->actor, sizeof(c->actor), "%s", r->actor);
+		}
+		if (!mark && !marked)
+			return 0;
+	}
 	return c->cb(&row, c->arg);
 }
 
@@ -42,16 +63,27 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 {
 	CV_ERR_GUARD(err);
 	char since[CV_TIME_LEN], until[CV_TIME_LEN], object[CV_ID_MAX + 8];
+	char zone[CV_LOCAL_TZ_CAP];
 	cv_store_audit_query q = {0};
-	struct list_ctx c = {cb, arg};
+	struct list_ctx c = {cb, arg, f->crisis, 0, ""};
+	const char *tz = NULL;
 	cv_status st;
 
 	st = cv_policy_check(s, CV_ACT_AUDIT_LOG, "audit", err);
 	if (st != CV_OK)
 		return st;
-	if ((f->since && cv_time_bound(f->since, 0, since, err) != CV_OK) ||
-	    (f->until && cv_time_bound(f->until, 1, until, err) != CV_OK))
+	/* Dates are local dates in the vault's time zone. */
+	if ((f->since || f->until) && (st = cv_local_zone(s->v, zone, &tz, err)) != CV_OK)
 		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	if ((f->since && cv_local_bound(tz, f->since, 0, since, err) != CV_OK) ||
+	    (f->until && cv_local_bound(tz, f->until, 1, until, err) != CV_OK))
+		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	if (f->crisis && f->action) {
+		cv_fail(err, CV_EUSAGE, "audit.crisis-action",
+			"--crisis shows the crisis rows and the actions they marked; give it "
+			"without --action");
+		return cv_op_fail(s, CV_ACT_AUDIT_LOG, "audit", err);
+	}
 	if (f->outcome && cv_word_parse(&cv_outcomes, f->outcome) <= 0) {
 		cv_fail(err, CV_EUSAGE, "audit.outcome",
 			"'{1}' is not an outcome; use ok, denied or failed", f->outcome);
@@ -80,6 +112,61 @@ cv_status cv_audit_log(cv_session *s, const cv_audit_filter *f, cv_audit_cb cb, 
 	if (st != CV_OK)
 		return st;
 	return cv_store_audit_each(s->v->st, &q, list_row, &c, err);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+struct cv_audit_csv {
+	cv_csv w;
+};
+
+cv_status cv_audit_csv_open(FILE *fp, cv_audit_csv **out, cv_err *err)
+{
+	static const char *const head[] = {"seq",    "time",	"actor",  "action",
+					   "object", "outcome", "detail", "signed"};
+	cv_audit_csv *c = calloc(1, sizeof(*c));
+	cv_status st = CV_OK;
+
+	*out = NULL;
+	if (!c)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	cv_csv_file(&c->w, fp, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(head) && st == CV_OK; i++)
+		st = cv_csv_str(&c->w, head[i], err);
+	if (st == CV_OK)
+		st = cv_csv_end(&c->w, err);
+	if (st != CV_OK) {
+		cv_csv_free(&c->w);
+		free(c);
+		return st;
+	}
+	*out = c;
+	return CV_OK;
+}
+
+cv_status cv_audit_csv_row(cv_audit_csv *c, const cv_audit_row *r, cv_err *err)
+{
+	const char *cols[] = {r->time, r->actor, r->action, r->object, r->outcome, r->detail};
+	cv_status st = cv_csv_int(&c->w, r->seq, err);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cols) && st == CV_OK; i++)
+		st = cv_csv_str(&c->w, cols[i], err);
+	if (st == CV_OK)
+		st = cv_csv_int(&c->w, r->signed_checkpoint ? 1 : 0, err);
+	if (st == CV_OK)
+		st = cv_csv_end(&c->w, err);
+	return st;
+}
+
+cv_status cv_audit_csv_close(cv_audit_csv *c, cv_err *err)
+{
+	cv_status st;
+
+	if (!c)
+		return CV_OK;
+	st = cv_csv_finish(&c->w, err);
+	free(c);
+	return st;
 }
 
 /* ---- verification ----------------------------------------------------- */
@@ -759,6 +846,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 		st = cv_recovery_pk(v, rpk, err);
 	if (st == CV_OK)
 		st = cv_settings_verify(v, NULL, err);
+	if (st == CV_OK)
+		st = cv_reviews_verify(v, NULL, err);
 	for (size_t i = 0; i < nusers && st == CV_OK; i++)
 		st = add_signer(&c, &users[i]);
 	if (st == CV_OK) {
@@ -785,6 +874,12 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	free_signers(&c);
 	free(users);
 	return st;
+}
+
+cv_status cv_verify_vault(cv_vault *v, cv_audit_report *rep, cv_err *err)
+{
+	memset(rep, 0, sizeof(*rep));
+	return verify_all(v, NULL, rep, err);
 }
 
 cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,

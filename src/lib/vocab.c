@@ -41,7 +41,8 @@ VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "u
       "case.handover", "case.shred", "consent.record", "consent.withdraw", "note.add", "note.edit",
       "note.finalize", "note.amend", "note.show", "test.add", "referral.add", "referral.update",
       "referral.list", "watch.add", "watch.list", "watch.done", "audit.log", "audit.verify",
-      "audit.checkpoint", "vkey.share", "vault.keys", "user.enrol", "user.rotate", "stats.export");
+      "audit.checkpoint", "vkey.share", "vault.keys", "user.enrol", "user.rotate", "stats.export",
+      "audit.review", "audit.alerts");
 
 const char *cv_word(const cv_vocab *v, int i)
 {

@@ -1,0 +1,117 @@
+/*
+ * localday.c - middle layer: local dates in the vault's time zone (see
+ * localday.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "duty.h"
+#include "err.h"
+#include "localday.h"
+#include "settings.h"
+#include "text.h"
+#include "banned.h"
+
+/* How far past midnight a day's first instant may lie when the clocks
+ * skip midnight (real zones skip at most an hour or two). */
+#define GAP_MINUTES_MAX 180
+#define GAP_STEP_MINUTES 15
+
+cv_status cv_local_zone(cv_vault *v, char *buf, const char **tz, cv_err *err)
+{
+	cv_status st = cv_setting_text(v, CV_SET_TIMEZONE, buf, NULL, NULL, err);
+
+	*tz = st == CV_OK && buf[0] ? buf : NULL;
+	return st;
+}
+
+cv_status cv_local_day_start(const char *tz, const char *date, int64_t *utc, cv_err *err)
+{
+	char local[CV_DUTY_LOCAL_LEN];
+	cv_status st = cv_date_check("date", date, err);
+
+	for (int m = 0; st == CV_OK && m <= GAP_MINUTES_MAX; m += GAP_STEP_MINUTES) {
+		cv_err ignored = {0};
+
+		snprintf(local, sizeof(local), "%.10s %02d:%02d", date, m / 60, m % 60);
+		st = cv_duty_local_parse(tz, local, utc, &ignored);
+		if (st == CV_OK)
+			return CV_OK;
+		if (st != CV_EUSAGE) {
+			if (err)
+				*err = ignored;
+			return st;
+		}
+		st = CV_OK; /* skipped by the clocks: try a little later */
+	}
+	if (st != CV_OK)
+		return st;
+	return cv_fail(err, CV_EUSAGE, "date.invalid",
+		       "{1} '{2}' has no local midnight in this time zone; give another date",
+		       "date", date);
+}
+
+cv_status cv_local_bound(const char *tz, const char *in, int upper, char out[CV_TIME_LEN],
+			 cv_err *err)
+{
+	char next[11];
+	int64_t t;
+	cv_status st;
+
+	if (!in || strlen(in) != 10)
+		return cv_time_bound(in, upper, out, err);
+	if (cv_date_check("date", in, err) != CV_OK)
+		return CV_EUSAGE;
+	if (upper) {
+		cv_date_add_days(in, 1, next);
+		st = cv_local_day_start(tz, next, &t, err);
+		t -= 1;
+	} else {
+		st = cv_local_day_start(tz, in, &t, err);
+	}
+	if (st != CV_OK)
+		return st;
+	if (t < 0)
+		t = 0;
+	cv_time_text(t, out);
+	return CV_OK;
+}
+
+int cv_time_secs(const char *s, int64_t *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec;
+	char tail;
+	time_t t;
+
+	if (!s || strlen(s) != CV_TIME_LEN - 1 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) != 7 ||
+	    tail != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':')
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || y < CV_DUTY_YEAR_MIN || tm.tm_mday != d || tm.tm_hour != h ||
+	    tm.tm_min != mi || tm.tm_sec != sec || tm.tm_mon != mo - 1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+void cv_time_text(int64_t t, char out[CV_TIME_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t < 0 || t > CV_DUTY_TIME_MAX || !gmtime_r(&tt, &tm)) {
+		snprintf(out, CV_TIME_LEN, "1970-01-01T00:00:00Z");
+		return;
+	}
+	strftime(out, CV_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
