@@ -320,7 +320,7 @@ static void test_start_and_end(void **state)
 	assert_int_equal(id2, id);
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM duty WHERE status = 'closed' AND"
-			       " visits = 5 AND end_utc - start_utc BETWEEN 7140 AND 7260"),
+			       " visits = 5 AND end_utc - start_utc BETWEEN 7200 AND 7500"),
 			 1);
 	assert_int_equal(audit_rows(f->path, "carol", "duty.end", "ok", "duty:1"), 1);
 	assert_int_equal(cv_duty_end(c, NULL, 0, &id2, &err), CV_ENOTFOUND);
