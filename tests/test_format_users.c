@@ -11,8 +11,8 @@
 /* §2, §3: the SQLite header, the tables and the meta keys. */
 static void test_file_header(void **state)
 {
-	static const char *const tables[] = {"audit",	 "cases",	   "duty",  "grants",
-					     "key_history", "meta",	   "records", "settings",
+	static const char *const tables[] = {"audit",	       "cases", "duty",	     "grants",
+					     "key_history",    "meta",	"records",   "settings",
 					     "stats_releases", "users", "vault_keys"};
 	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "duty_by_start",
 					      "grants_by_user", "records_by_case"};
