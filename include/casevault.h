@@ -864,12 +864,15 @@ cv_status cv_duty_list(cv_session *s, const char *week, int (*cb)(const cv_duty_
 		       void *arg, cv_err *err);
 /*
  * cv_duty_hours_list - counselors and supervisors: the open hours of every
- * local ISO week holding a day of from..to (local dates, "YYYY-MM-DD";
- * both inclusive): the union of every counselor's ended shifts (two on
- * duty at once count once), each week marked when under the `duty_hours`
- * threshold.  Open shifts do not count until they end.
+ * local ISO week holding a day of a term (its whole months, as
+ * cv_stats_period gives them: "2026-autumn" is 2026-09-01..2027-01-31) or,
+ * when term is NULL, of from..to (local dates, "YYYY-MM-DD"; both
+ * inclusive): the union of every counselor's ended shifts (two on duty at
+ * once count once), each week marked when under the `duty_hours`
+ * threshold.  Open shifts do not count until they end.  CV_EUSAGE
+ * "duty.term", "duty.date" or "duty.range" for a bad period.
  */
-cv_status cv_duty_hours_list(cv_session *s, const char *from, const char *to,
+cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, const char *to,
 			     int (*cb)(const cv_duty_week_info *w, void *arg), void *arg,
 			     cv_err *err);
 

@@ -213,6 +213,14 @@ as sue duty hours --from 2026-01-01
 check "--to is required" rc_is 2
 as sue duty hours --from 2026-1-1 --to 2026-01-31
 check "a malformed date is a usage error" eval 'rc_is 2 && err_has "YYYY-MM-DD"'
+as carol duty add --from "2026-09-07 08:00" --to "2026-09-07 10:30"
+as sue duty hours --term 2026-autumn --json
+check "a term is its whole months: 2026-W36 to 2027-W04, 22 weeks" \
+	eval 'rc_is 0 && weeks_of >"$T/weeks" && [ "$(wc -l <"$T/weeks")" -eq 22 ] && head -n 1 "$T/weeks" | grep -q "^2026-W36 " && tail -n 1 "$T/weeks" | grep -q "^2027-W04 " && grep -qx "2026-W37 150 1" "$T/weeks"'
+as sue duty hours --term 2026-winter
+check "an unknown term is a usage error" eval 'rc_is 2 && err_has "2026-winter"'
+as sue duty hours --term 2026-autumn --from 2026-09-01
+check "--term with --from is a usage error" rc_is 2
 as sue duty list --week 2025-W53
 check "a week the year does not have is a usage error" eval 'rc_is 2 && err_has "YYYY-Www"'
 check "duty hours is logged with its figures (JSON and text, the same)" \

@@ -245,8 +245,9 @@ static void test_roles(void **state)
 	assert_int_equal(week_minutes(sam, "2026-02-02", "2026-02-08", "2026-W06", NULL), 120);
 	assert_int_equal(list(alice, "2026-W06", &l, &err), CV_EDENIED);
 	assert_code(err, CV_EDENIED, "policy.role");
-	assert_int_equal(cv_duty_hours_list(alice, "2026-02-02", "2026-02-08", NULL, NULL, &err),
-			 CV_EDENIED);
+	assert_int_equal(
+	    cv_duty_hours_list(alice, NULL, "2026-02-02", "2026-02-08", NULL, NULL, &err),
+	    CV_EDENIED);
 	assert_int_equal(audit_rows(f->path, "alice", "duty.list", "denied", "duty"), 1);
 	assert_int_equal(audit_rows(f->path, "alice", "duty.hours", "denied", "duty"), 1);
 	assert_int_equal(audit_rows(f->path, "sam", "duty.add", "denied", "duty:new"), 1);
@@ -261,11 +262,11 @@ static void test_roles(void **state)
 	/* 2025 has 52 ISO weeks; 2026, which starts on a Thursday, has 53. */
 	assert_int_equal(list(sam, "2025-W53", &l, &err), CV_EUSAGE);
 	assert_int_equal(list(sam, "2026-W53", &l, &err), CV_OK);
-	assert_int_equal(cv_duty_hours_list(sam, "2026-02-30", "2026-03-01", NULL, NULL, &err),
-			 CV_EUSAGE);
+	assert_int_equal(
+	    cv_duty_hours_list(sam, NULL, "2026-02-30", "2026-03-01", NULL, NULL, &err), CV_EUSAGE);
 	assert_code(err, CV_EUSAGE, "duty.date");
-	assert_int_equal(cv_duty_hours_list(sam, "2026-03-01", "2026-02-01", NULL, NULL, &err),
-			 CV_EUSAGE);
+	assert_int_equal(
+	    cv_duty_hours_list(sam, NULL, "2026-03-01", "2026-02-01", NULL, NULL, &err), CV_EUSAGE);
 	assert_code(err, CV_EUSAGE, "duty.range");
 	logout(sam);
 	logout(alice);
@@ -416,10 +417,29 @@ static int keep_week(const cv_duty_week_info *w, void *arg)
 	return 0;
 }
 
+/* The first and last weeks of a long list, their number and minutes. */
+struct span {
+	char first[CV_DUTY_WEEK_LEN], last[CV_DUTY_WEEK_LEN];
+	size_t n;
+	int64_t minutes;
+};
+
+static int span_week(const cv_duty_week_info *w, void *arg)
+{
+	struct span *sp = arg;
+
+	if (sp->n++ == 0)
+		snprintf(sp->first, sizeof(sp->first), "%s", w->week);
+	snprintf(sp->last, sizeof(sp->last), "%s", w->week);
+	sp->minutes += w->minutes;
+	return 0;
+}
+
 static void test_hours_list_logged(void **state)
 {
 	struct fix *f = *state;
 	cv_session *c, *sam;
+	struct span sp = {0};
 	struct weeks_seen ws = {0};
 	cv_err err = {0};
 
@@ -428,8 +448,8 @@ static void test_hours_list_logged(void **state)
 	sam = login_ok(f->v, "sam", PW_SAM);
 	add_ok(c, "2026-03-02 08:00", "2026-03-02 18:00", NULL, 0);
 	add_ok(c, "2026-03-10 08:00", "2026-03-10 17:59", NULL, 0);
-	assert_int_equal(cv_duty_hours_list(sam, "2026-03-02", "2026-03-15", keep_week, &ws, &err),
-			 CV_OK);
+	assert_int_equal(
+	    cv_duty_hours_list(sam, NULL, "2026-03-02", "2026-03-15", keep_week, &ws, &err), CV_OK);
 	assert_int_equal(ws.n, 2);
 	assert_string_equal(ws.week[0], "2026-W10");
 	assert_int_equal(ws.minutes[0], 600);
@@ -442,6 +462,29 @@ static void test_hours_list_logged(void **state)
 					" action = 'duty.hours' AND detail = 'from=2026-03-02"
 					" to=2026-03-15 weeks=2 under=1'"),
 			 1);
+	/* A term is its whole months: 2026-autumn is 2026-09-01..2027-01-31,
+	 * from the week of Monday 2026-08-31 to that of Monday 2027-01-25. */
+	add_ok(c, "2026-09-07 08:00", "2026-09-07 10:30", NULL, 0);
+	assert_int_equal(cv_duty_hours_list(sam, "2026-autumn", NULL, NULL, span_week, &sp, &err),
+			 CV_OK);
+	assert_string_equal(sp.first, "2026-W36");
+	assert_string_equal(sp.last, "2027-W04");
+	assert_int_equal(sp.n, 22);
+	assert_int_equal(sp.minutes, 150);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'duty.hours' AND"
+			       " detail = 'from=2026-09-01 to=2027-01-31 weeks=22 under=22'"),
+			 1);
+	assert_int_equal(cv_duty_hours_list(sam, "2026-winter", NULL, NULL, span_week, &sp, &err),
+			 CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "duty.term");
+	assert_int_equal(
+	    cv_duty_hours_list(sam, "2026-autumn", "2026-09-01", NULL, span_week, &sp, &err),
+	    CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "duty.term");
+	assert_int_equal(cv_duty_hours_list(sam, NULL, "2026-09-01", NULL, span_week, &sp, &err),
+			 CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "duty.date");
 	logout(c);
 	logout(sam);
 }

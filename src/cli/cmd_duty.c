@@ -220,10 +220,11 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"from", required_argument, NULL, 'f'},
 	    {"to", required_argument, NULL, 't'},
+	    {"term", required_argument, NULL, 'T'},
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *from = NULL, *to = NULL;
+	const char *from = NULL, *to = NULL, *term = NULL;
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
@@ -233,17 +234,19 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv)
 			from = optarg;
 		else if (ch == 't')
 			to = optarg;
+		else if (ch == 'T')
+			term = optarg;
 		else
 			json_on(c);
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	if (!from || !to)
-		return cli_usage(cli_current,
-				 "give the local dates to count with --from and --to (YYYY-MM-DD)");
+	if (term ? (from || to) : (!from || !to))
+		return cli_usage(cli_current, "give --term YYYY-autumn|YYYY-spring, or the local "
+					      "dates to count with --from and --to (YYYY-MM-DD)");
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
-	if (cv_duty_hours_list(c->s, from, to, print_week, c, &c->err) != CV_OK)
+	if (cv_duty_hours_list(c->s, term, from, to, print_week, c, &c->err) != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
 }

@@ -144,7 +144,7 @@ static const struct cmd commands[] = {
      "duty list [--week YYYY-Www] [--json]",
      "every counselor's shifts in a local ISO week (default: this week)"},
     {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
-     "duty hours --from YYYY-MM-DD --to YYYY-MM-DD [--json]",
+     "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      "open hours per local ISO week, weeks under the duty_hours threshold marked"},
 };
 

@@ -25,7 +25,6 @@
 #define DUTY_NEW "duty:new" /* refusals of a shift not yet written */
 #define OBJECT_MAX 32	    /* "duty:" and a decimal id */
 #define MINUTE 60
-#define NOW_LEN (CV_DUTY_TEXT_LEN) /* a local time for messages */
 
 /* The actions whose ok rows write a shift (the row's seq is one of them). */
 static const char *const writers[] = {"duty.start", "duty.add", "duty.end"};
@@ -111,7 +110,8 @@ static int shape_ok(const cv_duty_rec *r)
 {
 	int status = cv_word_parse(&cv_duty_states, r->status);
 
-	if (r->start_utc < 0 || r->start_utc > CV_DUTY_TIME_MAX || r->visits < 0 ||
+	if (r->start_utc < 0 || r->start_utc > CV_DUTY_TIME_MAX || r->end_utc < 0 ||
+	    r->end_utc > CV_DUTY_TIME_MAX || r->visits < 0 ||
 	    r->visits > (int64_t)CV_DUTY_VISITS_MAX)
 		return 0;
 	if (status == CV_DUTY_OPEN)
@@ -681,7 +681,38 @@ cv_status cv_duty_list(cv_session *s, const char *week, int (*cb)(const cv_duty_
 	return CV_OK;
 }
 
-cv_status cv_duty_hours_list(cv_session *s, const char *from, const char *to,
+/* The first and last days of a term (its whole months, as cv_stats_period
+ * gives them), or of from..to. */
+static cv_status period_days(const char *term, const char *from, const char *to, cv_duty_date *df,
+			     cv_duty_date *dt, cv_err *err)
+{
+	static const char *const last[] = {"-31", "-30", "-29", "-28"};
+	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN], day[CV_DUTY_DATE_LEN];
+	cv_status st;
+
+	if (!term) {
+		if (!from || !to)
+			return cv_fail(err, CV_EUSAGE, "duty.date",
+				       "give a term or both dates of the range (YYYY-MM-DD)");
+		st = cv_duty_date_parse(from, df, err);
+		if (st == CV_OK)
+			st = cv_duty_date_parse(to, dt, err);
+		return st == CV_OK ? CV_OK : recode(err, "duty.date");
+	}
+	st = cv_stats_period(term, from, to, a, b, err);
+	if (st != CV_OK)
+		return recode(err, "duty.term");
+	snprintf(day, sizeof(day), "%s-01", a);
+	st = cv_duty_date_parse(day, df, err);
+	for (size_t i = 0; st == CV_OK && i < ARRAY_SIZE(last); i++) {
+		snprintf(day, sizeof(day), "%s%s", b, last[i]);
+		if (cv_duty_date_parse(day, dt, NULL) == CV_OK)
+			return CV_OK;
+	}
+	return st == CV_OK ? cv_err_set(err, CV_ERROR, "cannot find the end of month '%s'", b) : st;
+}
+
+cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, const char *to,
 			     int (*cb)(const cv_duty_week_info *w, void *arg), void *arg,
 			     cv_err *err)
 {
@@ -696,11 +727,7 @@ cv_status cv_duty_hours_list(cv_session *s, const char *from, const char *to,
 	st = cv_policy_check(s, CV_ACT_DUTY_HOURS, DUTY_OBJECT, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_duty_date_parse(from, &df, err);
-	if (st == CV_OK)
-		st = cv_duty_date_parse(to, &dt, err);
-	if (st != CV_OK)
-		recode(err, "duty.date");
+	st = period_days(term, from, to, &df, &dt, err);
 	if (st == CV_OK)
 		st = cv_duty_hours(s, df, dt, &w, &n, &threshold, err);
 	/* cv_duty_weeks refuses a range with the generic code. */
