@@ -10,6 +10,7 @@
  */
 #define FIXTURE_TAG "duty"
 #include "case_fixture.h"
+#include "cert.h"
 #include "dutylog.h"
 #include "banned.h"
 
@@ -489,6 +490,80 @@ static void test_hours_list_logged(void **state)
 	logout(sam);
 }
 
+/* ---- signatures ------------------------------------------------------------ */
+
+/* cv_duty_check: the counselor's own signature, and nobody else's. */
+static void test_sign_and_check(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *sam = login_ok(f->v, "sam", PW_SAM);
+	cv_duty_rec r = {.id = 5,
+			 .counselor_id = c->me.id,
+			 .room = "Room 1",
+			 .status = "closed",
+			 .start_utc = 1767574800,
+			 .end_utc = 1767574800 + HOUR,
+			 .visits = 1,
+			 .created_at = "2026-01-05T02:00:00Z",
+			 .seq = 40};
+	cv_duty_rec x;
+	cv_err err = {0};
+
+	assert_int_equal(cv_duty_sign(f->v, &r, c->me.id, c->kh, &err), CV_OK);
+	assert_int_equal(r.signer_id, c->me.id);
+	assert_int_equal(cv_duty_check(f->v, &r, &err), CV_OK);
+	/* Each column is covered. */
+	for (int i = 0; i < 9; i++) {
+		x = r;
+		switch (i) {
+		case 0:
+			x.id++;
+			break;
+		case 1:
+			x.room[0] = 'r';
+			break;
+		case 2:
+			snprintf(x.status, sizeof(x.status), "open");
+			break;
+		case 3:
+			x.start_utc--;
+			break;
+		case 4:
+			x.end_utc++;
+			break;
+		case 5:
+			x.visits++;
+			break;
+		case 6:
+			x.created_at[3] = '7';
+			break;
+		case 7:
+			x.seq++;
+			break;
+		default:
+			x.sig[0] ^= 1;
+			break;
+		}
+		assert_int_equal(cv_duty_check(f->v, &x, &err), CV_EINTEGRITY);
+		assert_code(err, CV_EINTEGRITY, "duty.forged");
+		assert_msg_has(err, i == 0 ? "shift 6 " : "shift 5 ");
+	}
+	/* Signed by carol for dave: not the counselor's own. */
+	x = r;
+	x.counselor_id = 3;
+	assert_int_equal(cv_duty_sign(f->v, &x, c->me.id, c->kh, &err), CV_OK);
+	assert_int_equal(cv_duty_check(f->v, &x, &err), CV_EINTEGRITY);
+	/* A supervisor's own signature over a shift of theirs: not a counselor. */
+	x = r;
+	x.counselor_id = sam->me.id;
+	assert_int_equal(cv_duty_sign(f->v, &x, sam->me.id, sam->kh, &err), CV_OK);
+	assert_int_equal(cv_duty_check(f->v, &x, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "duty.forged");
+	logout(c);
+	logout(sam);
+}
+
 /* ---- tampering ------------------------------------------------------------ */
 
 /* Every read refuses the shift: the list, the hours, and a new add. */
@@ -655,6 +730,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_end_too_long, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hours_union_weeks_zone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hours_list_logged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sign_and_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_changed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_room_and_signer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_planted, setup, teardown),
