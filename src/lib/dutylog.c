@@ -283,6 +283,10 @@ static cv_status check_shift(const char *tz, const struct shift_list *recs,
 		*err = why;
 		return recode(err, "duty.time");
 	}
+	if (st != CV_EDENIED) {
+		*err = why;
+		return st;
+	}
 	show(tz, sh->start_utc, a);
 	show(tz, sh->end_utc, b);
 	if (sh->end_utc - sh->start_utc > CV_DUTY_SHIFT_MAX)
