@@ -393,6 +393,23 @@ static void test_hours_union_weeks_zone(void **state)
 	/* 2026-01-01 (Thursday) is in 2026-W01, which starts 2025-12-29. */
 	add_ok(d, "2025-12-31 20:00", "2026-01-01 01:00", NULL, 0);
 	assert_int_equal(week_minutes(sam, "2026-01-01", "2026-01-01", "2026-W01", NULL), 5 * 60);
+	/* The shifts themselves, for the report: those meeting a UTC range,
+	 * oldest first, each counselor's. */
+	{
+		cv_duty_rec *r = NULL;
+		size_t n = 0;
+		cv_err err = {0};
+
+		/* 2026-01-05T00:00Z .. 2026-01-12T00:00Z */
+		assert_int_equal(cv_duty_shifts(sam, 1767571200, 1768176000, &r, &n, &err), CV_OK);
+		assert_int_equal(n, 4);
+		assert_int_equal(r[0].counselor_id, c->me.id);
+		assert_int_equal(r[0].start_utc, 1767574800);
+		assert_int_equal(r[1].counselor_id, d->me.id);
+		assert_true(r[2].start_utc < r[3].start_utc);
+		assert_int_equal(r[3].counselor_id, d->me.id); /* Sunday 23:00 UTC */
+		free(r);
+	}
 	logout(c);
 	logout(d);
 	logout(sam);
