@@ -125,6 +125,11 @@ typedef enum cv_action {
 	CV_ACT_STATS_EXPORT, /* anonymized term statistics, from the stats key only */
 	CV_ACT_AUDIT_REVIEW, /* a supervisor's review of a break-glass event, or reading one */
 	CV_ACT_AUDIT_ALERTS, /* what the supervisor should look at, from the log */
+	CV_ACT_DUTY_START,   /* a counselor's shift begins (R7) */
+	CV_ACT_DUTY_END,     /* ... and ends */
+	CV_ACT_DUTY_ADD,     /* a shift logged after the fact */
+	CV_ACT_DUTY_LIST,    /* the shifts of a week */
+	CV_ACT_DUTY_HOURS,   /* open hours per week against the threshold */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -872,5 +877,89 @@ void cv_stats_free(cv_stats_result *r);
  */
 cv_status cv_stats_merge(const char *const *names, const char *const *texts, const size_t *lens,
 			 size_t n, cv_stats_result **out, cv_err *err);
+
+/* ---- the duty log (R7) -------------------------------------------------- */
+
+/*
+ * Shifts of the counseling room (值班记录): who was on duty, where, when,
+ * and how many visits.  Times are typed and shown as local time in the
+ * vault's `timezone` setting ("YYYY-MM-DD HH:MM"), stored in UTC; weeks are
+ * local ISO weeks ("2026-W05").  Each shift is signed by the counselor
+ * who logged it and checked on every read (CV_EINTEGRITY "duty.forged").
+ * Counselors log their own shifts; counselors and supervisors list them
+ * and see the weekly hours; admins do neither.
+ */
+#define CV_DUTY_ROOM_MAX 64	  /* bytes of a room name */
+#define CV_DUTY_VISITS_MAX 10000u /* visits one shift may record */
+#define CV_DUTY_TEXT_LEN 17	  /* "YYYY-MM-DD HH:MM" and its NUL */
+
+typedef struct cv_duty_info {
+	int64_t id;
+	const char *counselor; /* user name */
+	const char *room;      /* "" when none was given */
+	const char *start;     /* local "YYYY-MM-DD HH:MM" */
+	const char *end;       /* local, "" while the shift is open */
+	const char *week;      /* the local ISO week of its start, "YYYY-Www" */
+	int64_t minutes;       /* its length in whole minutes; 0 while open */
+	int64_t visits;
+	int open;
+} cv_duty_info;
+
+typedef struct cv_duty_week_info {
+	const char *week;   /* "YYYY-Www" */
+	const char *monday; /* "YYYY-MM-DD" */
+	int64_t minutes;    /* open minutes: the union of every counselor's shifts */
+	int64_t threshold;  /* the `duty_hours` setting, in minutes */
+	int under;	    /* minutes < threshold */
+	int partial;	    /* the dates asked for cover only part of the week */
+} cv_duty_week_info;
+
+/*
+ * cv_duty_start - counselors: the acting counselor's shift begins now, or
+ * at the local time at (NULL: now; not in the future, at most 16 hours
+ * ago), in room (NULL or "": none; else single-line text of at most
+ * CV_DUTY_ROOM_MAX bytes).  *id receives the shift's id.  CV_EDENIED
+ * "duty.already-open" while the counselor has an open shift,
+ * "duty.overlap" when it starts inside one of their logged shifts.
+ */
+cv_status cv_duty_start(cv_session *s, const char *room, const char *at, int64_t *id, cv_err *err);
+/*
+ * cv_duty_end - counselors: ends the acting counselor's open shift now, or
+ * at the local time at (NULL: now), with visits (a negative value: 0)
+ * recorded.  CV_ENOTFOUND "duty.not-open" when no shift is open; the shift
+ * must then pass the rules of cv_duty_add (at most 16 hours, not in the
+ * future, no overlap).
+ */
+cv_status cv_duty_end(cv_session *s, const char *at, int64_t visits, int64_t *id, cv_err *err);
+/*
+ * cv_duty_add - counselors: logs a shift of the acting counselor after the
+ * fact, from..to in local time.  Refused: CV_EUSAGE for malformed or
+ * impossible times or an end not after the start; CV_EDENIED
+ * "duty.too-long" (over 16 hours), "duty.future" (ending after now),
+ * "duty.overlap" (overlapping another shift of the same counselor, an
+ * open one included; other counselors' shifts may overlap).
+ */
+cv_status cv_duty_add(cv_session *s, const char *from, const char *to, const char *room,
+		      int64_t visits, int64_t *id, cv_err *err);
+/*
+ * cv_duty_list - counselors and supervisors: every counselor's shifts that
+ * meet the local ISO week (NULL: the current one), oldest first; an open
+ * shift is listed with the shifts of the week it started in.
+ */
+cv_status cv_duty_list(cv_session *s, const char *week, int (*cb)(const cv_duty_info *d, void *arg),
+		       void *arg, cv_err *err);
+/*
+ * cv_duty_hours_list - counselors and supervisors: the open hours of every
+ * local ISO week holding a day of a term (its whole months, as
+ * cv_stats_period gives them: "2026-autumn" is 2026-09-01..2027-01-31) or,
+ * when term is NULL, of from..to (local dates, "YYYY-MM-DD"; both
+ * inclusive): the union of every counselor's ended shifts (two on duty at
+ * once count once), each week marked when under the `duty_hours`
+ * threshold.  Open shifts do not count until they end.  CV_EUSAGE
+ * "duty.term", "duty.date" or "duty.range" for a bad period.
+ */
+cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, const char *to,
+			     int (*cb)(const cv_duty_week_info *w, void *arg), void *arg,
+			     cv_err *err);
 
 #endif /* CASEVAULT_H */

@@ -18,7 +18,8 @@
 # "select count(", "select *", "insert into",
 # "delete from", "update NAME set", "create table|index|...",
 # "pragma NAME", "begin immediate|exclusive|deferred|transaction", or a
-# literal that is just "begin", "commit" or "rollback").
+# literal that is just "begin", "commit" or "rollback", or "END" or "end;":
+# a literal that is just "end" is the word, as in `duty end`).
 #
 # Run: sh tests/check_boundaries.sh [SRC]      (SRC defaults to src)
 #      sh tests/check_boundaries.sh --self-test
@@ -56,7 +57,8 @@ sql_literals() {
 			    l ~ /(^|[^a-z0-9_])create[ \t]+(table|index|unique|temp|temporary|view|trigger|virtual)([^a-z0-9_]|$)/ ||
 			    l ~ /(^|[^a-z0-9_])pragma[ \t]+[a-z_]+/ ||
 			    l ~ /(^|[^a-z0-9_])begin[ \t]+(immediate|exclusive|deferred|transaction)([^a-z0-9_]|$)/ ||
-			    l ~ /^[ \t]*(begin|commit|rollback|end)[ \t]*;?[ \t]*$/)
+			    l ~ /^[ \t]*(begin|commit|rollback)[ \t]*;?[ \t]*$/ ||
+			    s ~ /^[ \t]*END[ \t]*;?[ \t]*$/ || l ~ /^[ \t]*end[ \t]*;[ \t]*$/)
 				return 1
 			return 0
 		}
@@ -227,6 +229,7 @@ static const char *const msg[] = {
 	"select a case with 'case list', then update it",
 	"delete the draft or finalize it", "begin with 'casevault init'",
 	"use 'referral update ID --status S' to set its status",
+	"end", "ended",
 	"a quote \" inside, then select a case from the list",
 };
 static char q = '"';
@@ -238,6 +241,11 @@ EOF
 		>"$st/sql/src/lib/case.c"
 	expect "an upper-case SQL literal outside store*.c fails" 1 "$st/sql/src" \
 		'^.*/lib/case\.c:1: SQL outside the storage module: "UPDATE cases"$'
+
+	cp -R "$st/ok" "$st/sql4"
+	printf 'static const char *q = "END;";\n' >"$st/sql4/src/lib/case.c"
+	expect "a literal that ends a transaction fails" 1 "$st/sql4/src" \
+		'/lib/case\.c:1: SQL outside the storage module: "END;"'
 
 	cp -R "$st/ok" "$st/sql2"
 	printf '\n\nconst char *q =\n  "select seq, hash from audit";\n' >"$st/sql2/src/cli/main.c"

@@ -3,8 +3,8 @@
  * independent reader (format_reader.h): every record of a case, its clear
  * columns and decrypted body (§3.8, §11, §12.3), every row signed by its
  * writer with a mac under the case key (§13), notes with their versions,
- * closing and the withdrawal marking (§12.4, §13), and ciphertexts bound to
- * their place (§11).
+ * closing and the withdrawal marking (§12.4, §13), ciphertexts bound to
+ * their place (§11), and a duty shift signed by its counselor (§23).
  */
 #include "format_reader.h"
 
@@ -412,12 +412,83 @@ static void test_tamper_content(void **state)
 	exec("ROLLBACK");
 }
 
+/* §23: a duty shift logged through the API, read with sqlite3 and its
+ * signature checked with libsodium alone, against the identity its
+ * counselor held at the row that wrote it. */
+static void duty_msg(sqlite3_stmt *q, struct enc *msg)
+{
+	put_str(msg, "casevault-duty-v1");
+	put(msg, vid, VID_LEN);
+	put_u64(msg, (uint64_t)sqlite3_column_int64(q, 0));
+	put_u64(msg, (uint64_t)sqlite3_column_int64(q, 1));
+	put_lp(msg, text(q, 2));
+	put_lp(msg, text(q, 3));
+	for (int col = 4; col <= 6; col++)
+		put_u64(msg, (uint64_t)sqlite3_column_int64(q, col));
+	put_lp(msg, text(q, 7));
+	put_u64(msg, (uint64_t)sqlite3_column_int64(q, 8));
+	put_u64(msg, (uint64_t)sqlite3_column_int64(q, 9));
+}
+
+static void test_duty_shift(void **state)
+{
+	cv_vault *v = NULL;
+	cv_session *s = NULL;
+	cv_err err = {0};
+	struct enc msg = {0};
+	struct ident who, other;
+	uint8_t sig[SIG_LEN];
+	sqlite3_stmt *q;
+	int64_t id = 0, seq;
+	char object[32];
+
+	(void)state;
+	assert_int_equal(cv_vault_open(path, &v, &err), CV_OK);
+	assert_int_equal(cv_login(v, "bob", BOB_RESET, strlen(BOB_RESET), &s, &err), CV_OK);
+	assert_int_equal(
+	    cv_duty_add(s, "2024-09-02 08:00", "2024-09-02 12:30", "Room 1", 3, &id, &err), CV_OK);
+	cv_session_close(s);
+	cv_vault_close(v);
+
+	q = prep("SELECT id, counselor_id, room, status, start_utc, end_utc, visits, created_at,"
+		 " seq, signer_id, sig FROM duty");
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(q, 0), id);
+	assert_int_equal(sqlite3_column_int64(q, 1), 2);
+	assert_string_equal(text(q, 2), "Room 1");
+	assert_string_equal(text(q, 3), "closed");
+	assert_int_equal(sqlite3_column_int64(q, 5) - sqlite3_column_int64(q, 4), 16200);
+	assert_int_equal(sqlite3_column_int64(q, 6), 3);
+	assert_int_equal(sqlite3_column_int64(q, 9), 2);
+	assert_int_equal(blob(q, 10, sig, SIG_LEN), 0);
+	seq = sqlite3_column_int64(q, 8);
+	duty_msg(q, &msg);
+	assert_int_equal(msg.n, 101 + strlen("Room 1") + strlen("closed") + 20);
+	/* The seq is the ok duty.add row about this shift. */
+	snprintf(object, sizeof(object), "duty:%lld", (long long)id);
+	assert_int_equal(scalar1("SELECT max(seq) FROM audit WHERE outcome = 'ok' AND action IN"
+				 " ('duty.start', 'duty.add', 'duty.end') AND object = ?1",
+				 object),
+			 seq);
+	assert_int_equal(identity_at(2, seq, &who), 0);
+	assert_string_equal(who.role, "counselor");
+	assert_int_equal(crypto_sign_verify_detached(sig, msg.b, msg.n, who.sign_pk), 0);
+	assert_int_equal(identity_at(3, seq, &other), 0);
+	assert_int_equal(crypto_sign_verify_detached(sig, msg.b, msg.n, other.sign_pk), -1);
+	/* Every column is covered: one byte more of the message fails. */
+	msg.b[msg.n - 9] ^= 1;
+	assert_int_equal(crypto_sign_verify_detached(sig, msg.b, msg.n, who.sign_pk), -1);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_records, no_open_transaction),
 	    cmocka_unit_test_setup(test_notes_and_signatures, no_open_transaction),
 	    cmocka_unit_test_setup(test_tamper_content, no_open_transaction),
+	    cmocka_unit_test_setup(test_duty_shift, no_open_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,10 +12,10 @@
 static void test_file_header(void **state)
 {
 	static const char *const tables[] = {
-	    "audit",   "cases",	   "grants",	     "key_history", "meta",	 "records",
-	    "reviews", "settings", "stats_releases", "users",	    "vault_keys"};
-	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "grants_by_user",
-					      "records_by_case"};
+	    "audit",   "cases",	  "duty",     "grants",		"key_history", "meta",
+	    "records", "reviews", "settings", "stats_releases", "users",       "vault_keys"};
+	static const char *const indexes[] = {"audit_by_object", "cases_by_tag", "duty_by_start",
+					      "grants_by_user", "records_by_case"};
 	uint8_t hdr[100];
 	FILE *fp = fopen(path, "rb");
 	sqlite3_stmt *s;
@@ -50,11 +50,11 @@ static void test_file_header(void **state)
 	s = prep("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE"
 		 " 'sqlite_%' ORDER BY name");
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		assert_true(n < 4);
+		assert_true(n < sizeof(indexes) / sizeof(indexes[0]));
 		assert_string_equal(text(s, 0), indexes[n++]);
 	}
 	sqlite3_finalize(s);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, sizeof(indexes) / sizeof(indexes[0]));
 	assert_int_equal(scalar("SELECT count(*) FROM sqlite_schema WHERE type IN ('view',"
 				" 'trigger')"),
 			 0);
@@ -64,6 +64,7 @@ static void test_file_header(void **state)
 	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('cases')"), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('key_history')"), 1);
 	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('vault_keys')"), 0);
+	assert_int_equal(scalar("SELECT count(*) FROM pragma_foreign_key_list('duty')"), 1);
 
 	/* §3.1: init writes exactly seven keys; the settings are absent. */
 	assert_int_equal(scalar("SELECT count(*) FROM meta"), 7);

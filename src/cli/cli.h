@@ -198,5 +198,10 @@ int cmd_audit_alerts(struct cli *c, int argc, char **argv);
 int cmd_vault_keys(struct cli *c, int argc, char **argv);
 int cmd_stats_export(struct cli *c, int argc, char **argv);
 int cmd_stats_merge(struct cli *c, int argc, char **argv);
+int cmd_duty_start(struct cli *c, int argc, char **argv);
+int cmd_duty_end(struct cli *c, int argc, char **argv);
+int cmd_duty_add(struct cli *c, int argc, char **argv);
+int cmd_duty_list(struct cli *c, int argc, char **argv);
+int cmd_duty_hours(struct cli *c, int argc, char **argv);
 
 #endif

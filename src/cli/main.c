@@ -142,6 +142,20 @@ static const struct cmd commands[] = {
     {"stats", "merge", cmd_stats_merge, CV_ACT_STATS_EXPORT, 0,
      "stats merge FILE FILE... --format csv|json|html [-o FILE]",
      "sum schools' JSON exports of one period and k into a district table (no vault)"},
+    {"duty", "start", cmd_duty_start, CV_ACT_DUTY_START, RUN_SESSION,
+     "duty start [--room ROOM] [--at \"YYYY-MM-DD HH:MM\"]",
+     "your duty shift begins (now, or at a local time today) (counselor)"},
+    {"duty", "end", cmd_duty_end, CV_ACT_DUTY_END, RUN_SESSION,
+     "duty end [--visits N] [--at \"YYYY-MM-DD HH:MM\"]", "your open duty shift ends (counselor)"},
+    {"duty", "add", cmd_duty_add, CV_ACT_DUTY_ADD, RUN_SESSION,
+     "duty add --from \"YYYY-MM-DD HH:MM\" --to \"YYYY-MM-DD HH:MM\" [--room ROOM] [--visits N]",
+     "log a past duty shift, in local time (counselor)"},
+    {"duty", "list", cmd_duty_list, CV_ACT_DUTY_LIST, RUN_SESSION,
+     "duty list [--week YYYY-Www] [--json]",
+     "every counselor's shifts in a local ISO week (default: this week)"},
+    {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
+     "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
+     "open hours per local ISO week, weeks under the duty_hours threshold marked"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

@@ -29,6 +29,7 @@ static const char status_domain[] = "casevault-user-status-v1";
 static const char copy_domain[] = "casevault-key-copy-v1";
 static const char case_domain[] = "casevault-case-v1";
 static const char record_domain[] = "casevault-record-v2";
+static const char duty_domain[] = "casevault-duty-v1";
 
 cv_role cv_user_role(const cv_user_rec *r)
 {
@@ -878,5 +879,63 @@ cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, c
 			       "wrote it: it was forged or altered; run 'casevault audit verify' "
 			       "and restore from a backup",
 			       r->id, r->case_id);
+	return CV_OK;
+}
+
+/* ---- duty shifts ----------------------------------------------------------- */
+
+/* The message a shift's signature covers, its signer included. */
+static void duty_msg(const cv_vault *v, const cv_duty_rec *r, cv_buf *b)
+{
+	cv_buf_raw(b, duty_domain, sizeof(duty_domain) - 1);
+	cv_buf_raw(b, v->vault_id, CV_VAULT_ID_LEN);
+	cv_buf_u64(b, (uint64_t)r->id);
+	cv_buf_u64(b, (uint64_t)r->counselor_id);
+	cv_buf_lp(b, r->room);
+	cv_buf_lp(b, r->status);
+	cv_buf_u64(b, (uint64_t)r->start_utc);
+	cv_buf_u64(b, (uint64_t)r->end_utc);
+	cv_buf_u64(b, (uint64_t)r->visits);
+	cv_buf_lp(b, r->created_at);
+	cv_buf_u64(b, (uint64_t)r->seq);
+	cv_buf_u64(b, (uint64_t)r->signer_id);
+}
+
+cv_status cv_duty_sign(cv_vault *v, cv_duty_rec *r, int64_t signer_id, cv_keyholder *kh,
+		       cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	cv_status st;
+
+	r->signer_id = signer_id;
+	duty_msg(v, r, &b);
+	st = b.oom ? cv_err_set(err, CV_ERROR, "out of memory") : sign_buf(&b, kh, r->sig, err);
+	cv_buf_free(&b);
+	return st;
+}
+
+cv_status cv_duty_check(cv_vault *v, const cv_duty_rec *r, cv_err *err)
+{
+	cv_buf b = CV_BUF_INIT;
+	struct row_try t = {&b, r->sig};
+	cv_user_rec id;
+	cv_status st = CV_OK;
+	char num[24];
+	int ok = 0;
+
+	duty_msg(v, r, &b);
+	if (b.oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	else if (r->signer_id == r->counselor_id)
+		st = each_identity(v, r->signer_id, row_from, &t, &id, &ok, err);
+	cv_buf_free(&b);
+	if (st != CV_OK)
+		return st;
+	if (!ok || cv_user_role(&id) != CV_ROLE_COUNSELOR)
+		return cv_fail(err, CV_EINTEGRITY, "duty.forged",
+			       "shift {1} of the duty log is not signed by the counselor who "
+			       "logged it: it was forged or altered; run 'casevault audit verify' "
+			       "and restore from a backup",
+			       cv_num(num, r->id));
 	return CV_OK;
 }

@@ -137,4 +137,17 @@ cv_status cv_record_sign(cv_vault *v, cv_record *r, const uint8_t *key, int64_t 
  */
 cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, cv_err *err);
 
+/* ---- signed rows: duty shifts (docs/FORMAT.md §3.11) ---- */
+
+/* Signs shift r as signer_id with kh: fills r->signer_id and r->sig. */
+cv_status cv_duty_sign(cv_vault *v, cv_duty_rec *r, int64_t signer_id, cv_keyholder *kh,
+		       cv_err *err);
+/*
+ * cv_duty_check - shift r is signed as docs/FORMAT.md §3.11 says: by its
+ * counselor (signer_id = counselor_id), under an identity the counselor has
+ * held that verifies and has the role counselor.  CV_EINTEGRITY
+ * "duty.forged" naming the shift.
+ */
+cv_status cv_duty_check(cv_vault *v, const cv_duty_rec *r, cv_err *err);
+
 #endif

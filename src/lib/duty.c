@@ -163,6 +163,33 @@ void cv_duty_isoweek_format(const cv_duty_isoweek *w, char out[CV_DUTY_WEEK_LEN]
 		 (unsigned)w->week % 100u);
 }
 
+cv_status cv_duty_isoweek_parse(const char *in, cv_duty_isoweek *out, cv_err *err)
+{
+	cv_duty_isoweek w;
+	int year, week;
+	int64_t jan4, monday;
+
+	if (!in || strlen(in) != CV_DUTY_WEEK_LEN - 1 || in[4] != '-' || in[5] != 'W')
+		goto bad;
+	year = digits(in, 4);
+	week = digits(in + 6, 2);
+	if (year < CV_DUTY_YEAR_MIN || year > CV_DUTY_YEAR_MAX || week < 1 || week > 53)
+		goto bad;
+	/* 4 January is always in week 1. */
+	jan4 = days_from_civil(year, 1, 4);
+	monday = jan4 - weekday(jan4) + (int64_t)(week - 1) * DAYS_PER_WEEK;
+	iso_week_of(monday, &w);
+	if (w.year != year || w.week != week || !date_valid(w.monday))
+		goto bad;
+	*out = w;
+	return CV_OK;
+bad:
+	return cv_err_set(err, CV_EUSAGE,
+			  "week '%.40s' is not valid; use YYYY-Www, an ISO week the year has "
+			  "(such as 2026-W05)",
+			  in ? in : "");
+}
+
 /* Checks [from, to] and finds the day number of its first Monday and the
  * number of weeks it touches. */
 static cv_status week_span(cv_duty_date from, cv_duty_date to, int64_t *first_monday, size_t *count,

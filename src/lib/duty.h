@@ -119,6 +119,13 @@ void cv_duty_iso_week(cv_duty_date d, cv_duty_isoweek *out);
 void cv_duty_isoweek_format(const cv_duty_isoweek *w, char out[CV_DUTY_WEEK_LEN]);
 
 /*
+ * cv_duty_isoweek_parse - "YYYY-Www" (week 01..53, a week the year has),
+ * with the year in CV_DUTY_YEAR_MIN..CV_DUTY_YEAR_MAX and a Monday in that
+ * range.  Errors: CV_EUSAGE.
+ */
+cv_status cv_duty_isoweek_parse(const char *in, cv_duty_isoweek *out, cv_err *err);
+
+/*
  * cv_duty_iso_weeks - every ISO week holding at least one day of
  * [from, to] (both inclusive), in order, into *out (malloc'd, free with
  * free()) and their number into *n.  Errors: CV_EUSAGE when a date is

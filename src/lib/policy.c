@@ -66,6 +66,11 @@ static const struct rule rules[] = {
     {CV_ACT_STATS_EXPORT, S, "supervisors"},
     {CV_ACT_AUDIT_REVIEW, S, "supervisors"},
     {CV_ACT_AUDIT_ALERTS, S, "supervisors"},
+    {CV_ACT_DUTY_START, C, "counselors"},
+    {CV_ACT_DUTY_END, C, "counselors"},
+    {CV_ACT_DUTY_ADD, C, "counselors"},
+    {CV_ACT_DUTY_LIST, C | S, "counselors and supervisors"},
+    {CV_ACT_DUTY_HOURS, C | S, "counselors and supervisors"},
 };
 
 static const struct rule *rule_of(cv_action action)
@@ -91,6 +96,8 @@ const char *cv_policy_object_kind(cv_action action)
 		return "audit";
 	if (strncmp(name, "stats.", 6) == 0)
 		return "stats";
+	if (strncmp(name, "duty.", 5) == 0)
+		return "duty";
 	return "case";
 }
 

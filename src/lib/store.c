@@ -509,6 +509,36 @@ cv_status cv_store_record_each_type(cv_store *st, const char *type, cv_store_rec
 	return walk_end(st, st->ops->record_each_type(st->be, type, cb, arg, err), err);
 }
 
+cv_status cv_store_duty_next_id(cv_store *st, int64_t *id, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->duty_next_id(st->be, id, err);
+}
+
+cv_status cv_store_duty_insert(cv_store *st, const cv_duty_rec *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->duty_insert(st->be, r, err);
+}
+
+cv_status cv_store_duty_update(cv_store *st, const cv_duty_rec *r, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->duty_update(st->be, r, err);
+}
+
+cv_status cv_store_duty_each(cv_store *st, const cv_store_duty_query *q, cv_store_duty_cb cb,
+			     void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->duty_each(st->be, q, cb, arg, err), err);
+}
+
 /* ---- record helpers ------------------------------------------------------ */
 
 void cv_case_rec_clear(cv_case_rec *c)

@@ -13,7 +13,8 @@
  *     stores and compares them as given;
  *   - a walk (cv_store_user_each, cv_store_audit_get, cv_store_audit_each,
  *     cv_store_case_find, cv_store_case_granted, cv_store_case_all, cv_store_grant_each_user,
- *     cv_store_record_each_*, cv_store_review_each) must not call the store from its callback:
+ *     cv_store_record_each_*, cv_store_review_each, cv_store_duty_each) must not call the
+ *     store from its callback:
  *     collect what the walk yields (cv_id_list), then act.  With strict walks
  *     on, such a call fails and so does the walk;
  *   - erasing content (cv_store_case_shred, cv_store_keys_delete_user,
@@ -400,5 +401,43 @@ cv_status cv_store_review_each(cv_store *st, cv_store_review_cb cb, void *arg, c
 /* The records of one type on every case, oldest first (a walk). */
 cv_status cv_store_record_each_type(cv_store *st, const char *type, cv_store_record_cb cb,
 				    void *arg, cv_err *err);
+/* ---- the duty log (docs/FORMAT.md §3.11) --------------------------------- */
+
+/* One duty shift.  An open shift (started, not yet ended) has end_utc 0
+ * and the caller's word for it in status. */
+typedef struct cv_duty_rec {
+	int64_t id;
+	int64_t counselor_id;
+	char room[CV_DUTY_ROOM_MAX + 1];
+	char status[12];   /* the caller's word: open, closed */
+	int64_t start_utc; /* UTC seconds since the epoch */
+	int64_t end_utc;   /* 0 while open */
+	int64_t visits;
+	char created_at[CV_TIME_LEN];
+	int64_t seq;	   /* the audit row that wrote the row as it is */
+	int64_t signer_id; /* who signed it: the counselor */
+	uint8_t sig[crypto_sign_BYTES];
+} cv_duty_rec;
+
+/* Which shifts a walk yields: those of counselor (0: everyone's) whose
+ * status is status (NULL: any) that meet [from_utc, to_utc): start before
+ * to_utc, and end after from_utc or end_utc 0 (open). */
+typedef struct cv_store_duty_query {
+	int64_t counselor;
+	const char *status;
+	int64_t from_utc;
+	int64_t to_utc;
+} cv_store_duty_query;
+
+/* The id the next insert should use (inside its write transaction). */
+cv_status cv_store_duty_next_id(cv_store *st, int64_t *id, cv_err *err);
+cv_status cv_store_duty_insert(cv_store *st, const cv_duty_rec *r, cv_err *err);
+/* Rewrites every column but id and counselor_id of shift r->id. */
+cv_status cv_store_duty_update(cv_store *st, const cv_duty_rec *r, cv_err *err);
+/* Calls cb for each matching shift in (start_utc, id) order (a walk); a
+ * malformed row is CV_EINTEGRITY naming it. */
+typedef int (*cv_store_duty_cb)(const cv_duty_rec *r, void *arg);
+cv_status cv_store_duty_each(cv_store *st, const cv_store_duty_query *q, cv_store_duty_cb cb,
+			     void *arg, cv_err *err);
 
 #endif

@@ -9,7 +9,7 @@
  *   - no business words inside the backend: action names, outcomes and
  *     states arrive as arguments and are stored and compared as given;
  *   - a walk (setting_each, user_each, audit_get, audit_each, case_find, case_granted,
- *     case_all,
+ *     case_all, duty_each,
  *     grant_each_user, record_each_*, review_each) is never interleaved with another
  *     call on the same store: the dispatcher refuses one made from a walk
  *     callback, so a backend that cannot run two queries at once works;
@@ -108,6 +108,12 @@ struct cv_store_ops {
 	cv_status (*review_each)(void *be, cv_store_review_cb cb, void *arg, cv_err *err);
 	cv_status (*record_each_type)(void *be, const char *type, cv_store_record_cb cb, void *arg,
 				      cv_err *err);
+
+	cv_status (*duty_next_id)(void *be, int64_t *id, cv_err *err);
+	cv_status (*duty_insert)(void *be, const cv_duty_rec *r, cv_err *err);
+	cv_status (*duty_update)(void *be, const cv_duty_rec *r, cv_err *err);
+	cv_status (*duty_each)(void *be, const cv_store_duty_query *q, cv_store_duty_cb cb,
+			       void *arg, cv_err *err);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

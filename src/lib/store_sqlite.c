@@ -157,7 +157,20 @@ static const char schema_sql[] =
     " reviewed_at TEXT NOT NULL,"
     " seq INTEGER NOT NULL,"
     " note_box BLOB NOT NULL,"
-    " sig BLOB NOT NULL) STRICT;";
+    " sig BLOB NOT NULL) STRICT;"
+    "CREATE TABLE duty ("
+    " id INTEGER PRIMARY KEY,"
+    " counselor_id INTEGER NOT NULL REFERENCES users (id),"
+    " room TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('open','closed')),"
+    " start_utc INTEGER NOT NULL,"
+    " end_utc INTEGER NOT NULL,"
+    " visits INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " signer_id INTEGER NOT NULL,"
+    " sig BLOB NOT NULL) STRICT;"
+    "CREATE INDEX duty_by_start ON duty (start_utc);";
 
 enum stmt_id {
 	S_META_PUT,
@@ -210,6 +223,10 @@ enum stmt_id {
 	S_REVIEW_GET,
 	S_REVIEW_ALL,
 	S_RECORD_EACH_TYPE,
+	S_DUTY_NEXT_ID,
+	S_DUTY_INSERT,
+	S_DUTY_UPDATE,
+	S_DUTY_EACH,
 	S__COUNT
 };
 
@@ -223,6 +240,9 @@ enum stmt_id {
 #define RECORD_COLS                                                                                \
 	"id, case_id, type, parent, kind, status, version, author_id, created_at, updated_at, "    \
 	"due, nonce, box, signer_id, mac, sig, stats_box"
+#define DUTY_COLS                                                                                  \
+	"id, counselor_id, room, status, start_utc, end_utc, visits, created_at, seq, signer_id, " \
+	"sig"
 #define COPY_COLS "user_id, sender_id, sent_at, nonce, box, sig"
 #define REVIEW_COLS "event, case_id, reviewer_id, reviewed_at, seq, note_box, sig"
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
@@ -350,6 +370,17 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_REVIEW_ALL] = "SELECT " REVIEW_COLS " FROM reviews ORDER BY event",
     [S_RECORD_EACH_TYPE] = "SELECT " RECORD_COLS " FROM records WHERE type = ?1"
 			   " ORDER BY created_at, rowid",
+    [S_DUTY_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM duty",
+    [S_DUTY_INSERT] = "INSERT INTO duty (" DUTY_COLS ")"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_DUTY_UPDATE] = "UPDATE duty SET room = ?3, status = ?4, start_utc = ?5, end_utc = ?6,"
+		      " visits = ?7, created_at = ?8, seq = ?9, signer_id = ?10, sig = ?11"
+		      " WHERE id = ?1 AND counselor_id = ?2",
+    /* An open shift (end_utc 0) meets every range that starts after it. */
+    [S_DUTY_EACH] = "SELECT " DUTY_COLS " FROM duty"
+		    " WHERE (?1 = 0 OR counselor_id = ?1) AND (?2 IS NULL OR status = ?2)"
+		    " AND start_utc < ?4 AND (end_utc > ?3 OR end_utc = 0)"
+		    " ORDER BY start_utc, id",
 };
 
 /* The backend state behind a cv_store.  erasing: the open transaction
@@ -2267,6 +2298,126 @@ static cv_status sq_record_each_type(void *be, const char *type, cv_store_record
 	return record_walk(st, s, cb, arg, err);
 }
 
+/* ---- the duty log ---------------------------------------------------------- */
+
+static cv_status sq_duty_next_id(void *be, int64_t *id, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_DUTY_NEXT_ID, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	done(s);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "choosing a shift id", err);
+}
+
+static void bind_duty(sqlite3_stmt *s, const cv_duty_rec *r)
+{
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, r->counselor_id);
+	sqlite3_bind_text(s, 3, r->room, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, r->start_utc);
+	sqlite3_bind_int64(s, 6, r->end_utc);
+	sqlite3_bind_int64(s, 7, r->visits);
+	sqlite3_bind_text(s, 8, r->created_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, r->seq);
+	sqlite3_bind_int64(s, 10, r->signer_id);
+	sqlite3_bind_blob(s, 11, r->sig, sizeof(r->sig), SQLITE_STATIC);
+}
+
+static cv_status sq_duty_insert(void *be, const cv_duty_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_DUTY_INSERT, err);
+
+	if (!s)
+		return CV_ERROR;
+	bind_duty(s, r);
+	return run(st, s, "writing a shift", err);
+}
+
+static cv_status sq_duty_update(void *be, const cv_duty_rec *r, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_DUTY_UPDATE, err);
+	cv_status res;
+
+	if (!s)
+		return CV_ERROR;
+	bind_duty(s, r);
+	res = run(st, s, "updating a shift", err);
+	if (res == CV_OK && sqlite3_changes(st->db) != 1)
+		res = cv_err_set(err, CV_ERROR, "internal error: shift %lld was not updated",
+				 (long long)r->id);
+	return res;
+}
+
+/* Fills r from a duty row; -1 when a column has another type or size. */
+static int read_duty(sqlite3_stmt *s, cv_duty_rec *r)
+{
+	static const int ints[] = {0, 1, 4, 5, 6, 8, 9};
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (sqlite3_column_type(s, ints[i]) != SQLITE_INTEGER)
+			return -1;
+	if (col_text(s, 2, r->room, sizeof(r->room)) ||
+	    col_text(s, 3, r->status, sizeof(r->status)) ||
+	    col_text(s, 7, r->created_at, sizeof(r->created_at)) ||
+	    col_blob(s, 10, r->sig, sizeof(r->sig)))
+		return -1;
+	r->id = sqlite3_column_int64(s, 0);
+	r->counselor_id = sqlite3_column_int64(s, 1);
+	r->start_utc = sqlite3_column_int64(s, 4);
+	r->end_utc = sqlite3_column_int64(s, 5);
+	r->visits = sqlite3_column_int64(s, 6);
+	r->seq = sqlite3_column_int64(s, 8);
+	r->signer_id = sqlite3_column_int64(s, 9);
+	return 0;
+}
+
+static cv_status sq_duty_each(void *be, const cv_store_duty_query *q, cv_store_duty_cb cb,
+			      void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_DUTY_EACH, err);
+	cv_status res = CV_OK;
+	cv_duty_rec r;
+	char id[24];
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_int64(s, 1, q->counselor);
+	if (q->status)
+		sqlite3_bind_text(s, 2, q->status, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, q->from_utc);
+	sqlite3_bind_int64(s, 4, q->to_utc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_duty(s, &r) != 0) {
+			res = cv_fail(err, CV_EINTEGRITY, "duty.malformed",
+				      "shift {1} of the duty log is malformed (tampered or "
+				      "damaged); run 'casevault audit verify' and restore from a "
+				      "backup",
+				      cv_num(id, sqlite3_column_int64(s, 0)));
+			break;
+		}
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading the duty log", err);
+	done(s);
+	return res;
+}
+
 const struct cv_store_ops cv_store_sqlite_ops = {
     .name = "sqlite",
     .create = sq_create,
@@ -2324,4 +2475,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .review_get = sq_review_get,
     .review_each = sq_review_each,
     .record_each_type = sq_record_each_type,
+    .duty_next_id = sq_duty_next_id,
+    .duty_insert = sq_duty_insert,
+    .duty_update = sq_duty_update,
+    .duty_each = sq_duty_each,
 };

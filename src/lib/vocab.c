@@ -33,6 +33,7 @@ VOCAB(cv_genders, "F", "M", "X");
 VOCAB(cv_scopes, "individual", "group", "testing", "guardian-contact", "referral-disclosure");
 VOCAB(cv_watch_states, "active", "ended");
 VOCAB(cv_crisis_states, "unreviewed", "reviewed");
+VOCAB(cv_duty_states, "open", "closed");
 
 /* In cv_action order (casevault.h). */
 VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "user.add",
@@ -42,7 +43,8 @@ VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "u
       "note.finalize", "note.amend", "note.show", "test.add", "referral.add", "referral.update",
       "referral.list", "watch.add", "watch.list", "watch.done", "audit.log", "audit.verify",
       "audit.checkpoint", "vkey.share", "vault.keys", "user.enrol", "user.rotate", "stats.export",
-      "audit.review", "audit.alerts");
+      "audit.review", "audit.alerts", "duty.start", "duty.end", "duty.add", "duty.list",
+      "duty.hours");
 
 const char *cv_word(const cv_vocab *v, int i)
 {

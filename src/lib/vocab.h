@@ -48,6 +48,7 @@ extern const cv_vocab cv_genders;	/* cv_gender */
 extern const cv_vocab cv_scopes;	/* bit positions + 1 of the CV_SCOPE_* */
 extern const cv_vocab cv_watch_states;	/* cv_watch_state */
 extern const cv_vocab cv_crisis_states; /* cv_crisis_state */
+extern const cv_vocab cv_duty_states;	/* cv_duty_state */
 
 typedef enum cv_outcome { CV_OUT_OK = 1, CV_OUT_DENIED, CV_OUT_FAILED } cv_outcome;
 
@@ -107,6 +108,7 @@ typedef enum cv_method { CV_METHOD_WRITTEN = 1, CV_METHOD_ORAL } cv_method;
 typedef enum cv_gender { CV_GENDER_F = 1, CV_GENDER_M, CV_GENDER_X } cv_gender;
 typedef enum cv_watch_state { CV_WATCH_ACTIVE = 1, CV_WATCH_ENDED } cv_watch_state;
 typedef enum cv_crisis_state { CV_CRISIS_UNREVIEWED = 1, CV_CRISIS_REVIEWED } cv_crisis_state;
+typedef enum cv_duty_state { CV_DUTY_OPEN = 1, CV_DUTY_CLOSED } cv_duty_state;
 
 /* Consent scopes (R1), as bits: bit (i - 1) is word i of cv_scopes. */
 enum {
