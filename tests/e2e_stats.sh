@@ -183,7 +183,7 @@ for t, r, c, v in rows[1:]:
     assert n == 0 or n >= k, (t, r, c, n)
     if r in ("all", "total") and c == "total":
         assert n == (6 if t in referrals else int(sys.argv[3])), (t, n)
-# the register has no entry: withheld
+# the register has no entry and there is no crisis event: withheld
 assert tables == {"opened_by_month", "grade_band_by_gender", "category", "closed_by_month",
                   "sessions_per_case", "consent_coverage"} | referrals, tables
 assert hidden > 0
@@ -242,8 +242,8 @@ assert d["marker"] == "x"
 assert len(d["cells_hash"]) == 64
 hidden = 0
 for t in d["tables"]:
-    assert t["population"] in ("cases", "referrals", "register"), t
-    assert t["published"] or t["population"] == "register" or len(sys.argv) > 2, t["name"]
+    assert t["population"] in ("cases", "referrals", "register", "crisis"), t
+    assert t["published"] or t["population"] in ("register", "crisis") or len(sys.argv) > 2, t["name"]
     for c in t["cells"]:
         if c["suppressed"]:
             assert c["count"] is None
@@ -306,7 +306,7 @@ p = P()
 p.feed(open(sys.argv[1], encoding="utf-8").read())
 assert p.heads == ["opened_by_month", "grade_band_by_gender", "category", "closed_by_month",
                    "sessions_per_case", "consent_coverage", "referrals_by_urgency_and_status",
-                   "referrals_by_institution", "register_tags"], p.heads
+                   "referrals_by_institution", "register_tags", "crisis_events"], p.heads
 assert "x" in p.cells
 for c in p.cells:
     assert c == "x" or int(c) == 0 or int(c) >= 5, c

@@ -46,6 +46,7 @@ static struct {
 	int64_t consent[4];  /* both, adult, guardian missing, no assent */
 	int64_t referrals[NURG][NSTATES], institution[NINST], nrefs;
 	int64_t tags[NTAGS], nregs;
+	int64_t crisis[2], ncrises; /* reviewed, not reviewed */
 	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN];
 } truth;
 static char pop_path[TEST_PATH_MAX];
@@ -75,7 +76,8 @@ static size_t session_band(int n)
 
 /* The records of case id, from the generator: consent (none, the
  * student's, or both), session notes, a referral, a register entry. */
-static void add_records(cv_session *s, const char *id, int closing, int adult, uint32_t *x)
+static void add_records(cv_session *s, const char *id, int closing, int adult, uint32_t *x,
+			cv_session *sup)
 {
 	uint32_t r = next_rand(x) % 10;
 	int consent = closing ? 2 : r < 2 ? 0 : r < 4 ? 1 : 2;
@@ -85,6 +87,23 @@ static void add_records(cv_session *s, const char *id, int closing, int adult, u
 
 	if (consent == 1)
 		consent_ok(s, id, "student", "individual");
+	/* Without consent: a test result under the crisis exception, a
+	 * break-glass event; two in three are reviewed by the supervisor. */
+	if (consent == 0) {
+		char t[CV_CASE_ID_MAX], event[CV_ID_MAX];
+		int review = next_rand(x) % 3 != 0;
+
+		if (cv_test_add(s, id, "SCL-90", "1.0", NULL, "risk of harm reported today", t,
+				&err) != CV_OK)
+			fail_msg("crisis test: %s", err.msg);
+		q_text(pop_path, event, sizeof(event),
+		       "SELECT id FROM records WHERE type = 'crisis' AND case_id = '%s'", id);
+		if (review &&
+		    cv_audit_review(sup, event, "reviewed with the counselor", &err) != CV_OK)
+			fail_msg("review: %s", err.msg);
+		truth.crisis[review ? 0 : 1]++;
+		truth.ncrises++;
+	}
 	if (consent == 2 && !closing)
 		consent_all(s, id);
 	for (int i = 0; i < nsess; i++) {
@@ -127,7 +146,7 @@ static int populate(void)
 {
 	uint32_t x = SEED;
 	cv_vault *v = NULL;
-	cv_session *c = NULL, *d = NULL;
+	cv_session *c = NULL, *d = NULL, *sup = NULL;
 	cv_err err = {0};
 
 	snprintf(pop_path, sizeof(pop_path), "%s/populated.db", base_dir);
@@ -136,6 +155,7 @@ static int populate(void)
 		return -1;
 	c = login_ok(v, "carol", PW_CAROL);
 	d = login_ok(v, "dave", PW_DAVE);
+	sup = login_ok(v, "sam", PW_SAM);
 	for (int i = 0; i < NCASES; i++) {
 		char sid[16], name[32], id[CV_CASE_ID_MAX];
 		unsigned grade = 1 + next_rand(&x) % 12;
@@ -166,7 +186,7 @@ static int populate(void)
 		truth.category[ci]++;
 		if (i < NCLOSED)
 			consent_all(i % 2 ? d : c, id);
-		add_records(i % 2 ? d : c, id, i < NCLOSED, adult, &x);
+		add_records(i % 2 ? d : c, id, i < NCLOSED, adult, &x, sup);
 		if (i < NCLOSED) {
 			close_case(i % 2 ? d : c, id);
 			truth.closed++;
@@ -240,6 +260,8 @@ static int64_t true_cell(const char *path, const cv_sdc_export *x, size_t t, siz
 			return truth.nrefs;
 		if (cv_stats_table_population(t) == CV_STATS_POP_REGISTER)
 			return truth.nregs;
+		if (cv_stats_table_population(t) == CV_STATS_POP_CRISIS)
+			return truth.ncrises;
 		return NCASES;
 	}
 	if (t == CV_STATS_T_SESSIONS)
@@ -250,6 +272,8 @@ static int64_t true_cell(const char *path, const cv_sdc_export *x, size_t t, siz
 		return truth.institution[c];
 	if (t == CV_STATS_T_REGISTER)
 		return truth.tags[c];
+	if (t == CV_STATS_T_CRISIS)
+		return truth.crisis[c];
 	if (t == CV_STATS_T_REFERRALS) {
 		for (size_t u = 0; u < NURG; u++)
 			for (size_t k = 0; k < NSTATES; k++)
@@ -788,13 +812,13 @@ static void test_term_budget(void **state)
 		cv_status want;
 	} steps[] = {
 	    {"2000-09", "2000-09", "0.6", CV_OK},
-	    {"2000-10", "2000-10", "0.6", CV_EDENIED},	 /* autumn 2000: 1.2 */
-	    {"2000-10", "2000-11", "0.4", CV_OK},	 /* autumn 2000: 1.0 */
-	    {"2001-02", "2001-02", "0.6", CV_OK},	 /* spring 2001 */
-	    {"2001-01", "2001-01", "0.001", CV_EUSAGE},	 /* too small to share */
-	    {"2001-01", "2001-01", "0.009", CV_EDENIED}, /* January is autumn 2000's */
-	    {"2001-03", "2001-08", "0.4", CV_OK},	 /* spring 2001: 1.0, and August */
-	    {"2001-08", "2001-09", "0.4", CV_EDENIED},	 /* meets the release of August */
+	    {"2000-10", "2000-10", "0.6", CV_EDENIED},	/* autumn 2000: 1.2 */
+	    {"2000-10", "2000-11", "0.4", CV_OK},	/* autumn 2000: 1.0 */
+	    {"2001-02", "2001-02", "0.6", CV_OK},	/* spring 2001 */
+	    {"2001-01", "2001-01", "0.001", CV_EUSAGE}, /* too small to share */
+	    {"2001-01", "2001-01", "0.01", CV_EDENIED}, /* January is autumn 2000's */
+	    {"2001-03", "2001-08", "0.4", CV_OK},	/* spring 2001: 1.0, and August */
+	    {"2001-08", "2001-09", "0.4", CV_EDENIED},	/* meets the release of August */
 	};
 	struct fix *f = *state;
 	cv_session *s = login_ok(f->v, "sam", PW_SAM);

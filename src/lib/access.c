@@ -12,6 +12,7 @@
 #include "err.h"
 #include "policy.h"
 #include "recovery.h"
+#include "review.h"
 #include "settings.h"
 #include "text.h"
 #include "vkeys.h"
@@ -866,6 +867,29 @@ static cv_status stats_attrs(json_t *o, const char *case_id, cv_stats_attrs *a, 
 	return CV_OK;
 }
 
+/* Whether break-glass event id has a review that verifies; one the log
+ * recorded whose row is gone is an integrity failure. */
+static cv_status event_reviewed(cv_session *s, const char *id, int *reviewed, cv_err *err)
+{
+	cv_review_rec r = {0};
+	int64_t logged = 0;
+	cv_status st = cv_store_review_get(s->v->st, id, &r, err);
+
+	*reviewed = 0;
+	if (st == CV_OK && (st = cv_review_check(s->v, &r, err)) == CV_OK)
+		*reviewed = 1;
+	cv_review_rec_clear(&r);
+	if (st != CV_ENOTFOUND)
+		return st;
+	st = cv_review_logged(s->v, id, &logged, err);
+	if (st == CV_OK && logged)
+		st = cv_fail(err, CV_EINTEGRITY, "review.deleted",
+			     "the review of break-glass event '{1}' is in the log but not in the "
+			     "vault: the vault was tampered with",
+			     id);
+	return st;
+}
+
 /* The stats of one case's records: each record's signature (without the
  * case key), and the stats box of the types that have one (§12.5). */
 struct stats_recs {
@@ -978,6 +1002,8 @@ static cv_status stats_records(cv_session *s, const uint8_t *sk, const cv_case_r
 		memcpy(r->created[i], d->created_at, 10);
 		if (cv_record_has_stats(d->type))
 			st = record_stats_open(s, sk, d, &r->boxes[i], x, err);
+		else if (strcmp(d->type, "crisis") == 0)
+			st = event_reviewed(s, d->id, &x->reviewed, err);
 		else if (d->stats_len != 0)
 			st = record_stats_bad(d, "record.stats-tampered", err);
 	}

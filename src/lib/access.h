@@ -163,6 +163,8 @@ typedef struct cv_stats_record {
 	const char *basis;
 	/* watch */
 	const char *tag;
+	/* crisis: 1 when the event has a review that verifies (§22) */
+	int reviewed;
 } cv_stats_record;
 
 /* One case's statistical attributes, valid during the callback. */

@@ -50,12 +50,18 @@ static const char *const table_names[CV_STATS_NTABLES] = {"opened_by_month",
 							  "consent_coverage",
 							  "referrals_by_urgency_and_status",
 							  "referrals_by_institution",
-							  "register_tags"};
+							  "register_tags",
+							  "crisis_events"};
 static const cv_stats_population table_pop[CV_STATS_NTABLES] = {
-    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,
-    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,	    CV_STATS_POP_CASES,
-    CV_STATS_POP_REFERRALS, CV_STATS_POP_REFERRALS, CV_STATS_POP_REGISTER};
-static const char *const pop_names[] = {"cases", "referrals", "register"};
+    CV_STATS_POP_CASES,	   CV_STATS_POP_CASES, CV_STATS_POP_CASES,     CV_STATS_POP_CASES,
+    CV_STATS_POP_CASES,	   CV_STATS_POP_CASES, CV_STATS_POP_REFERRALS, CV_STATS_POP_REFERRALS,
+    CV_STATS_POP_REGISTER, CV_STATS_POP_CRISIS};
+static const char *const pop_names[] = {"cases", "referrals", "register", "crisis"};
+
+/* Break-glass events: reviewed by a supervisor (a review that verifies) or
+ * not yet. */
+#define CRISIS_CELLS 2
+static const char *const crisis_labels[CRISIS_CELLS] = {"reviewed", "not reviewed"};
 
 /* Session notes per case, in bands: 0, 1, 2-3, 4-6, 7 or more. */
 #define SESSION_BANDS 5
@@ -282,12 +288,13 @@ struct counts {
 	int64_t category[MAX_CATEGORIES];	 /* x cv_categories */
 	int64_t sessions[SESSION_BANDS];
 	int64_t consent[CONSENT_CELLS];
-	struct items refs, regs; /* referrals and register entries of the period */
+	struct items refs, regs, crises; /* referrals, register entries, events */
 	int64_t referrals[URGENCIES][REF_STATES];
 	int64_t destination[DESTINATIONS];
 	int64_t reg_tags[TAGS];
-	size_t nrefs, nregs; /* counted */
-	int bad_status;	     /* a referral's clear status is not one of the set */
+	int64_t crisis[CRISIS_CELLS];
+	size_t nrefs, nregs, ncrises; /* counted */
+	int bad_status;		      /* a referral's clear status is not one of the set */
 };
 
 static int item_add(struct counts *c, struct items *l, const uint8_t *tag, size_t a, size_t b,
@@ -341,6 +348,9 @@ static int collect_records(struct counts *c, const cv_stats_attrs *a, struct ent
 			     (size_t)cv_word_parse(&cv_urgencies, x->urgency) - 1,
 			     (size_t)cv_word_parse(&cv_ref_states, x->status) - 1,
 			     (size_t)cv_word_parse(&cv_destinations, x->to_type) - 1) != 0)
+			return 1;
+		if (in && strcmp(x->type, "crisis") == 0 &&
+		    item_add(c, &c->crises, a->index_tag, x->reviewed ? 0 : 1, 0, 0) != 0)
 			return 1;
 		if (in && strcmp(x->type, "watch") == 0 &&
 		    item_add(c, &c->regs, a->index_tag, (size_t)cv_word_parse(&cv_tags, x->tag) - 1,
@@ -432,6 +442,8 @@ static void tally(struct counts *c, int once_per_student)
 		qsort(c->refs.v, c->refs.n, sizeof(*c->refs.v), item_by_student);
 	if (once_per_student && c->regs.n)
 		qsort(c->regs.v, c->regs.n, sizeof(*c->regs.v), item_by_student);
+	if (once_per_student && c->crises.n)
+		qsort(c->crises.v, c->crises.n, sizeof(*c->crises.v), item_by_student);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct entry *e = &c->v[i];
 
@@ -457,6 +469,11 @@ static void tally(struct counts *c, int once_per_student)
 			c->nregs++;
 			c->reg_tags[c->regs.v[i].a]++;
 		}
+	for (size_t i = 0; i < c->crises.n; i++)
+		if (item_counts(&c->crises, i, once_per_student)) {
+			c->ncrises++;
+			c->crisis[c->crises.v[i].a]++;
+		}
 }
 
 /*
@@ -480,6 +497,7 @@ static cv_status add_noise(struct counts *c, const cv_dlap_ledger *ledger, uint3
 	    {&c->referrals[0][0], URGENCIES * REF_STATES, 1, share},
 	    {c->destination, DESTINATIONS, 1, share},
 	    {c->reg_tags, TAGS, 1, share},
+	    {c->crisis, CRISIS_CELLS, 1, share},
 	};
 	cv_status st;
 
@@ -561,6 +579,9 @@ static cv_status build_records(cv_sdc_export *x, const struct counts *c, int lin
 				DESTINATIONS, err);
 	if (st == CV_OK)
 		st = add_oneway(x, table_names[CV_STATS_T_REGISTER], tags, c->reg_tags, TAGS, err);
+	if (st == CV_OK)
+		st = add_oneway(x, table_names[CV_STATS_T_CRISIS], crisis_labels, c->crisis,
+				CRISIS_CELLS, err);
 	if (st != CV_OK || !linked)
 		return st;
 	st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_SESSIONS, 0,
@@ -779,7 +800,8 @@ static const char *const table_titles[CV_STATS_NTABLES] = {
     "知情同意情况 Consent coverage",
     "转介：紧急程度 × 状态 Referrals: urgency × status",
     "转介机构类别 Referrals by kind of institution",
-    "重点学生登记类别 Key-student register entries by tag"};
+    "重点学生登记类别 Key-student register entries by tag",
+    "危机干预事件 Break-glass (crisis) events"};
 static const struct {
 	const char *code, *zh;
 } label_zh[] = {
@@ -825,6 +847,8 @@ static const struct {
     {"single-parent", "单亲家庭"},
     {"left-behind", "留守儿童"},
     {"family-change", "家庭重大变故"},
+    {"reviewed", "督导已复核"},
+    {"not reviewed", "尚未复核"},
 };
 static const char html_lang[] = "zh-CN";
 static const char html_title[] = "个案工作统计 Counseling case statistics";
@@ -1220,6 +1244,9 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		if (c->regs.v)
 			sodium_memzero(c->regs.v, c->regs.cap * sizeof(*c->regs.v));
 		free(c->regs.v);
+		if (c->crises.v)
+			sodium_memzero(c->crises.v, c->crises.cap * sizeof(*c->crises.v));
+		free(c->crises.v);
 		sodium_memzero(c, sizeof(*c));
 	}
 	free(c);

@@ -25,7 +25,9 @@ enum {
 	CV_STATS_T_DESTINATION = 7, /* one-way: kind of institution */
 	/* The register entries added in the period (a third population). */
 	CV_STATS_T_REGISTER = 8, /* one-way: register tag */
-	CV_STATS_NTABLES = 9,
+	/* The break-glass events of the period (a fourth population). */
+	CV_STATS_T_CRISIS = 9, /* one-way: reviewed or not */
+	CV_STATS_NTABLES = 10,
 };
 
 /* What a table counts: its population (tables of one population share
@@ -34,6 +36,7 @@ typedef enum cv_stats_population {
 	CV_STATS_POP_CASES = 0,	    /* cases opened in the period */
 	CV_STATS_POP_REFERRALS = 1, /* referrals made in the period */
 	CV_STATS_POP_REGISTER = 2,  /* register entries added in the period */
+	CV_STATS_POP_CRISIS = 3,    /* break-glass events of the period */
 } cv_stats_population;
 
 /* The population of table t (t < CV_STATS_NTABLES). */
