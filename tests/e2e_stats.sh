@@ -231,8 +231,22 @@ check "a term with no cases: refused, nothing written, no count given" \
 	eval 'rc_is 4 && [ ! -s "$T/out" ] && err_has "fewer than k = 5 cases in 2000-09..2001-01" && err_has "stays open"'
 check "a term with no cases: no release recorded" \
 	eval '[ "$(sqlite3 "$V" "select count(*) from stats_releases where period_from = '"'"'2000-09'"'"'")" = 0 ]'
+# an hour of duty, ending an hour ago: the export carries the week's hours
+SF=$(date -d '-2 hours' '+%Y-%m-%d %H:%M')
+ST=$(date -d '-1 hour' '+%Y-%m-%d %H:%M')
+as bob duty add --from "$SF" --to "$ST" --room 'Room 201'
+check "a shift logged" rc_is 0
 as sue stats export --from "$M" --to "$M2" --k 3 --format json
 cp "$T/out" "$T/s.json"
+check "the duty log's hours are in the export, unsuppressed (or, past midnight of a new month, outside it)" \
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if sys.argv[2][:7] < sys.argv[3]:
+    assert d["duty"] is None, d["duty"]
+else:
+    assert d["duty"]["threshold_minutes"] == 600
+    assert sum(w["minutes"] for w in d["duty"]["weeks"]) == 60, d["duty"]
+    assert all(w["under"] for w in d["duty"]["weeks"])' "$T/s.json" "$SF" "$M"
 cat >"$T/check_json.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -844,6 +844,84 @@ static void test_term_budget(void **state)
 	assert_int_equal(q_int(f->path, "SELECT sum(epsilon) FROM stats_releases"), 2000);
 }
 
+/* The duty log's open hours go out with the tables, unsuppressed (they
+ * count hours of the room, not students); without a shift there is no
+ * duty section. */
+static void test_duty_section(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c, *s;
+	cv_stats_result *r = NULL;
+	cv_vault *v2 = NULL;
+	char from[20], to[20], month[CV_STATS_MONTH_LEN], other[TEST_PATH_MAX], *buf = NULL;
+	time_t now = time(NULL);
+	time_t a = now - 7200, b = now - 3600;
+	struct tm ta, tb;
+	size_t len = 0;
+	FILE *mem;
+	int64_t id = 0;
+	cv_err err = {0};
+
+	/* no shift: no section */
+	r = export_ok(f->v, 5);
+	mem = open_memstream(&buf, &len);
+	assert_int_equal(cv_stats_write(r, CV_STATS_JSON, mem, &err), CV_OK);
+	fclose(mem);
+	assert_non_null(strstr(buf, "\"duty\": null"));
+	free(buf);
+	cv_stats_free(r);
+
+	/* A fresh copy with a shift of one hour, ending an hour ago (local
+	 * time). */
+	tmpdir_file(other, sizeof(other), f->dir, "duty.db");
+	copy_db(pop_path, other);
+	assert_int_equal(cv_vault_open(other, &v2, &err), CV_OK);
+	c = login_ok(v2, "carol", PW_CAROL);
+	localtime_r(&a, &ta);
+	localtime_r(&b, &tb);
+	strftime(from, sizeof(from), "%Y-%m-%d %H:%M", &ta);
+	strftime(to, sizeof(to), "%Y-%m-%d %H:%M", &tb);
+	assert_int_equal(cv_duty_add(c, from, to, "Room 201", 2, &id, &err), CV_OK);
+	logout(c);
+	snprintf(month, sizeof(month), "%.7s", from);
+	s = login_ok(v2, "sam", PW_SAM);
+	assert_int_equal(cv_stats_export(s, strcmp(month, truth.from) < 0 ? month : truth.from,
+					 truth.to, 5, NULL, &r, &err),
+			 CV_OK);
+	logout(s);
+	mem = open_memstream(&buf, &len);
+	assert_int_equal(cv_stats_write(r, CV_STATS_JSON, mem, &err), CV_OK);
+	fclose(mem);
+	{
+		json_error_t je;
+		json_t *doc = json_loads(buf, 0, &je), *duty = json_object_get(doc, "duty");
+		json_int_t total = 0;
+		size_t i;
+		json_t *w;
+
+		assert_non_null(duty);
+		assert_int_equal(json_integer_value(json_object_get(duty, "threshold_minutes")),
+				 600);
+		json_array_foreach(json_object_get(duty, "weeks"), i, w)
+		{
+			total += json_integer_value(json_object_get(w, "minutes"));
+			assert_true(json_is_true(json_object_get(w, "under")));
+		}
+		assert_int_equal(total, 60);
+		json_decref(doc);
+	}
+	free(buf);
+	/* The CSV (whose hash the release records) carries the same. */
+	mem = open_memstream(&buf, &len);
+	assert_int_equal(cv_stats_write(r, CV_STATS_CSV, mem, &err), CV_OK);
+	fclose(mem);
+	assert_non_null(strstr(buf, "duty_hours_by_week,threshold,minutes,600\r\n"));
+	assert_non_null(strstr(buf, ",minutes,60\r\n"));
+	free(buf);
+	cv_stats_free(r);
+	cv_vault_close(v2);
+}
+
 /* The budget follows the vault's terms: with autumn set to start in
  * August, August spends autumn's budget. */
 static void test_term_budget_configured(void **state)
@@ -885,6 +963,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_term_budget, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_term_budget_configured, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duty_section, pop_setup, teardown),
 	};
 
 	if (cv_init(NULL) != CV_OK)

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "csv.h"
 #include "dlap.h"
+#include "dutylog.h"
 #include "err.h"
 #include "log.h"
 #include "policy.h"
@@ -95,7 +96,13 @@ struct cv_stats_result {
 	uint8_t hash[CV_DIGEST_LEN];
 	size_t merged_from;  /* 0: an export; else the releases a merge summed */
 	uint32_t *input_eps; /* a merge's: each release's epsilon (0: exact) */
+	cv_duty_week *duty;  /* the open hours of each week; NULL: no shift */
+	size_t nduty;
+	int64_t duty_threshold; /* minutes */
 };
+
+/* The name under which the duty hours are written (CSV, JSON, HTML). */
+static const char duty_name[] = "duty_hours_by_week";
 
 /* ---- months ----------------------------------------------------------- */
 
@@ -680,6 +687,35 @@ static const char *col_label(const cv_sdc_table *t, size_t c)
 
 /* One record per cell of every published table: table, row, column, and
  * the count or the marker. */
+/* The duty section: one record per week (its minutes of open hours), then
+ * the threshold; nothing without a shift in the period. */
+static cv_status write_csv_duty(const cv_stats_result *r, cv_csv *w, cv_err *err)
+{
+	cv_status st = CV_OK;
+
+	for (size_t i = 0; i <= r->nduty && r->nduty && st == CV_OK; i++) {
+		char week[CV_DUTY_WEEK_LEN] = "threshold";
+
+		if (i < r->nduty) {
+			cv_duty_isoweek iw = {r->duty[i].iso_year, r->duty[i].iso_week,
+					      r->duty[i].monday};
+
+			cv_duty_isoweek_format(&iw, week);
+		}
+		st = cv_csv_str(w, duty_name, err);
+		if (st == CV_OK)
+			st = cv_csv_str(w, week, err);
+		if (st == CV_OK)
+			st = cv_csv_str(w, "minutes", err);
+		if (st == CV_OK)
+			st = cv_csv_int(w, i < r->nduty ? r->duty[i].minutes : r->duty_threshold,
+					err);
+		if (st == CV_OK)
+			st = cv_csv_end(w, err);
+	}
+	return st;
+}
+
 static cv_status write_csv(const cv_sdc_export *x, cv_csv *w, cv_err *err)
 {
 	static const char *const head[] = {"table", "row", "column", "count"};
@@ -766,6 +802,31 @@ static json_t *json_input_eps(const cv_stats_result *r)
 	return a;
 }
 
+/* The duty section, or null without a shift in the period. */
+static json_t *json_duty(const cv_stats_result *r)
+{
+	json_t *weeks = json_array();
+
+	if (!r->nduty) {
+		json_decref(weeks);
+		return json_null();
+	}
+	for (size_t i = 0; i < r->nduty; i++) {
+		const cv_duty_week *w = &r->duty[i];
+		cv_duty_isoweek iw = {w->iso_year, w->iso_week, w->monday};
+		char week[CV_DUTY_WEEK_LEN], monday[CV_DUTY_DATE_LEN];
+
+		cv_duty_isoweek_format(&iw, week);
+		cv_duty_date_format(w->monday, monday);
+		json_array_append_new(weeks,
+				      json_pack("{s:s, s:s, s:I, s:b, s:b}", "week", week, "monday",
+						monday, "minutes", (json_int_t)w->minutes, "under",
+						w->under, "partial", w->partial));
+	}
+	return json_pack("{s:s, s:I, s:o}", "name", duty_name, "threshold_minutes",
+			 (json_int_t)r->duty_threshold, "weeks", weeks);
+}
+
 static json_t *json_export(const cv_stats_result *r)
 {
 	json_t *tables = json_array();
@@ -781,10 +842,11 @@ static json_t *json_export(const cv_stats_result *r)
 				 "period", "from", r->from, "to", r->to, "k", r->k, "merged_from",
 				 (json_int_t)r->merged_from, "input_epsilons", json_input_eps(r),
 				 "marker", CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
-	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o, s:o}", "schema",
 			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
 			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
-			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
+			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables, "duty",
+			 json_duty(r));
 }
 
 /* ---- the HTML page -------------------------------------------------------- */
@@ -1023,6 +1085,51 @@ static void html_table(xmlNodePtr body, const cv_sdc_export *x, size_t t)
 	html_chart(section, x, t);
 }
 
+/* The duty log's open hours per week, a section after the tables: hours
+ * of the counseling room, not counts of students, so nothing in it is
+ * suppressed. */
+static void html_duty(xmlNodePtr body, const cv_stats_result *r)
+{
+	xmlNodePtr section, table, tr, h;
+	char n[HTML_NUM_MAX];
+
+	if (!r->nduty)
+		return;
+	section = el(body, "section", NULL);
+	h = el(section, "h2", "每周开放时长（值班记录） Open hours per week (duty log)");
+	attr(h, "id", duty_name);
+	snprintf(n, sizeof(n), "%lld", (long long)(r->duty_threshold / 60));
+	{
+		char line[192];
+
+		snprintf(line, sizeof(line),
+			 "标准：每周不少于 %s 小时。 The standard: at least %s hours a week.", n,
+			 n);
+		el(section, "p", line);
+	}
+	table = el(section, "table", NULL);
+	tr = el(table, "tr", NULL);
+	el(tr, "th", "周 Week");
+	el(tr, "th", "周一 Monday");
+	el(tr, "th", "小时 Hours");
+	el(tr, "th", "");
+	for (size_t i = 0; i < r->nduty; i++) {
+		const cv_duty_week *w = &r->duty[i];
+		cv_duty_isoweek iw = {w->iso_year, w->iso_week, w->monday};
+		char week[CV_DUTY_WEEK_LEN], monday[CV_DUTY_DATE_LEN];
+
+		cv_duty_isoweek_format(&iw, week);
+		cv_duty_date_format(w->monday, monday);
+		tr = el(table, "tr", NULL);
+		el(tr, "th", week);
+		el(tr, "td", monday);
+		snprintf(n, sizeof(n), "%lld:%02lld", (long long)(w->minutes / 60),
+			 (long long)(w->minutes % 60));
+		el(tr, "td", n);
+		el(tr, "td", w->under ? "不足 under" : "");
+	}
+}
+
 /* A term-list entry of the page's head. */
 static void html_fact(xmlNodePtr dl, const char *term, const char *value)
 {
@@ -1081,6 +1188,7 @@ static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
 	el(body, "p", html_marker_note);
 	for (size_t t = 0; t < r->x->ntables; t++)
 		html_table(body, r->x, t);
+	html_duty(body, r);
 	/* A buffer without an encoder keeps the text UTF-8, as the page
 	 * declares, instead of numeric character references. */
 	out = xmlAllocOutputBuffer(NULL);
@@ -1132,6 +1240,7 @@ void cv_stats_free(cv_stats_result *r)
 	cv_sdc_export_free(r->x);
 	cv_buf_free(&r->csv);
 	free(r->input_eps);
+	free(r->duty);
 	free(r);
 }
 
@@ -1159,6 +1268,8 @@ static cv_status render(cv_stats_result *r, cv_err *err)
 
 	cv_csv_buf(&w, &r->csv, 0);
 	st = write_csv(r->x, &w, err);
+	if (st == CV_OK)
+		st = write_csv_duty(r, &w, err);
 	if (st == CV_OK)
 		st = cv_csv_finish(&w, err);
 	else
@@ -1200,6 +1311,36 @@ cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export
 	return CV_OK;
 }
 
+/* The open hours of the weeks of r's period from the duty log (first day
+ * of its first month to the last of its last), kept only when some shift
+ * falls in it. */
+static cv_status duty_of(cv_session *s, cv_stats_result *r, cv_err *err)
+{
+	static const char *const last[] = {"-31", "-30", "-29", "-28"};
+	char day[CV_DUTY_DATE_LEN];
+	cv_duty_date df, dt;
+	int64_t total = 0;
+	cv_status st;
+
+	snprintf(day, sizeof(day), "%s-01", r->from);
+	st = cv_duty_date_parse(day, &df, err);
+	for (size_t i = 0; st == CV_OK && i < ARRAY_SIZE(last); i++) {
+		snprintf(day, sizeof(day), "%s%s", r->to, last[i]);
+		if (cv_duty_date_parse(day, &dt, NULL) == CV_OK)
+			break;
+	}
+	if (st == CV_OK)
+		st = cv_duty_hours(s, df, dt, &r->duty, &r->nduty, &r->duty_threshold, err);
+	for (size_t i = 0; st == CV_OK && i < r->nduty; i++)
+		total += r->duty[i].minutes;
+	if (st != CV_OK || total == 0) {
+		free(r->duty);
+		r->duty = NULL;
+		r->nduty = 0;
+	}
+	return st;
+}
+
 /* Counts, builds, protects and renders r (inside the export's transaction);
  * ledger is what the noise may spend. */
 static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger *ledger,
@@ -1226,6 +1367,8 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		if (r->eps)
 			st = add_noise(c, ledger, r->eps, &r->spent, err);
 	}
+	if (st == CV_OK)
+		st = duty_of(s, r, err);
 	if (st == CV_OK)
 		st = cv_sdc_export_new(&r->x, err);
 	if (st == CV_OK)

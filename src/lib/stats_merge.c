@@ -310,7 +310,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	if (!json_is_string(schema) || strcmp(json_string_value(schema), CV_STATS_SCHEMA) != 0)
 		return not_export(err, name, "its schema is not '" CV_STATS_SCHEMA "'");
 	if (!json_is_integer(ver) || json_integer_value(ver) != CV_STATS_SCHEMA_VERSION)
-		return not_export(err, name, "its schema version is not 1");
+		return not_export(err, name, "its schema version is not this casevault's");
 	if (!from || !to || strlen(from) != CV_STATS_MONTH_LEN - 1 ||
 	    strlen(to) != CV_STATS_MONTH_LEN - 1 ||
 	    cv_stats_period(NULL, from, to, a, b, &scratch) != CV_OK)
