@@ -893,7 +893,8 @@ static cv_status event_reviewed(cv_session *s, const char *id, int *reviewed, cv
 /* The stats of one case's records: each record's signature (without the
  * case key), and the stats box of the types that have one (§12.5). */
 struct stats_recs {
-	cv_rec_list l;
+	const cv_record *d; /* the case's records (in a page's list) */
+	size_t n;
 	cv_stats_record *v;
 	json_t **boxes; /* the opened stats boxes: v's strings point into them */
 	char (*created)[11];
@@ -901,12 +902,11 @@ struct stats_recs {
 
 static void stats_recs_free(struct stats_recs *r)
 {
-	for (size_t i = 0; r->boxes && i < r->l.n; i++)
+	for (size_t i = 0; r->boxes && i < r->n; i++)
 		json_decref(r->boxes[i]);
 	free(r->boxes);
 	free(r->v);
 	free(r->created);
-	cv_rec_list_free(&r->l);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -973,24 +973,19 @@ static cv_status record_stats_open(cv_session *s, const uint8_t *sk, const cv_re
 	return CV_OK;
 }
 
-static cv_status stats_records(cv_session *s, const uint8_t *sk, const cv_case_rec *rec,
-			       struct stats_recs *r, cv_err *err)
+static cv_status stats_records(cv_session *s, const uint8_t *sk, struct stats_recs *r, cv_err *err)
 {
-	cv_status st = ids_checked(
-	    cv_store_record_each_case(s->v->st, rec->id, NULL, collect_record, &r->l, err), NULL,
-	    err);
+	cv_status st = CV_OK;
 
-	if (st == CV_OK && r->l.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	if (st == CV_OK && r->l.n) {
-		r->v = calloc(r->l.n, sizeof(*r->v));
-		r->boxes = calloc(r->l.n, sizeof(*r->boxes));
-		r->created = calloc(r->l.n, sizeof(*r->created));
+	if (r->n) {
+		r->v = calloc(r->n, sizeof(*r->v));
+		r->boxes = calloc(r->n, sizeof(*r->boxes));
+		r->created = calloc(r->n, sizeof(*r->created));
 		if (!r->v || !r->boxes || !r->created)
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 	}
-	for (size_t i = 0; i < r->l.n && st == CV_OK; i++) {
-		const cv_record *d = &r->l.v[i];
+	for (size_t i = 0; i < r->n && st == CV_OK; i++) {
+		const cv_record *d = &r->d[i];
 		cv_stats_record *x = &r->v[i];
 
 		st = cv_record_check(s->v, d, NULL, err);
@@ -1010,44 +1005,103 @@ static cv_status stats_records(cv_session *s, const uint8_t *sk, const cv_case_r
 	return st;
 }
 
+/* A page of whole case rows, in id order; the rows own their boxes. */
+#define STATS_PAGE 256
+
+struct case_page {
+	cv_case_rec v[STATS_PAGE];
+	size_t n;
+};
+
+static int keep_case(cv_case_rec *c, void *arg)
+{
+	struct case_page *p = arg;
+
+	p->v[p->n++] = *c;
+	c->data_box = c->stats_box = NULL; /* taken */
+	return p->n == STATS_PAGE;
+}
+
+static void case_page_clear(struct case_page *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		cv_case_rec_clear(&p->v[i]);
+	p->n = 0;
+}
+
+/* One case of a page and its records (l holds the page's records, by
+ * case id; *next is where this case's begin). */
+static cv_status stats_case(cv_session *s, const uint8_t *sk, const cv_case_rec *rec,
+			    const cv_rec_list *l, size_t *next,
+			    int (*cb)(const cv_stats_attrs *a, void *arg), void *arg, int *stop,
+			    size_t *cases, cv_err *err)
+{
+	struct stats_recs recs = {0};
+	cv_stats_attrs a;
+	json_t *o = NULL;
+	cv_status st = CV_OK;
+
+	while (*next < l->n && strcmp(l->v[*next].case_id, rec->id) < 0)
+		(*next)++; /* a shredded case's (none: shredding deletes them) */
+	recs.d = l->v + *next;
+	while (*next < l->n && strcmp(l->v[*next].case_id, rec->id) == 0) {
+		(*next)++;
+		recs.n++;
+	}
+	if (shredded(rec))
+		return CV_OK;
+	st = stats_open(s, sk, rec, &o, err);
+	if (st == CV_OK)
+		st = stats_attrs(o, rec->id, &a, err);
+	if (st == CV_OK)
+		st = stats_records(s, sk, &recs, err);
+	if (st == CV_OK) {
+		a.index_tag = rec->index_tag;
+		a.records = recs.v;
+		a.nrecords = recs.n;
+		(*cases)++;
+		*stop = cb(&a, arg);
+	}
+	stats_recs_free(&recs);
+	json_decref(o);
+	return st;
+}
+
 cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
 			      void *arg, size_t *cases, cv_err *err)
 {
-	cv_id_list ids = {0};
+	struct case_page *page = calloc(1, sizeof(*page));
+	char after[CV_ID_MAX] = "";
 	uint8_t *sk = NULL;
 	int stop = 0;
-	cv_status st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
+	cv_status st = page ? cv_vkey_open(s, CV_VKEY_STATS, &sk, err)
+			    : cv_err_set(err, CV_ERROR, "out of memory");
 
 	*cases = 0;
-	/* Collect first: the store is not called from inside its walk. */
-	if (st == CV_OK)
-		st = ids_checked(cv_store_case_all(s->v->st, cv_id_list_add, &ids, err), &ids, err);
-	for (size_t i = 0; i < ids.n && st == CV_OK && !stop; i++) {
-		cv_case_rec rec = {0};
-		struct stats_recs recs = {0};
-		cv_stats_attrs a;
-		json_t *o = NULL;
+	/* A page of cases, then their records, each collected by one walk;
+	 * then checked and given to cb outside the walks (the store is not
+	 * called from inside a walk).  Memory holds one page at a time. */
+	while (st == CV_OK && !stop) {
+		cv_rec_list l = {0};
+		size_t next = 0;
 
-		st = cv_store_case_get(s->v->st, ids.ids[i], &rec, err);
-		if (st == CV_OK && !shredded(&rec)) {
-			st = stats_open(s, sk, &rec, &o, err);
-			if (st == CV_OK)
-				st = stats_attrs(o, rec.id, &a, err);
-			if (st == CV_OK)
-				st = stats_records(s, sk, &rec, &recs, err);
-			a.index_tag = rec.index_tag;
-			a.records = recs.v;
-			a.nrecords = recs.l.n;
-			if (st == CV_OK) {
-				(*cases)++;
-				stop = cb(&a, arg);
-			}
-		}
-		stats_recs_free(&recs);
-		json_decref(o);
-		cv_case_rec_clear(&rec);
+		st = cv_store_case_page(s->v->st, after, STATS_PAGE, keep_case, page, err);
+		if (st != CV_OK || page->n == 0)
+			break;
+		st = cv_store_record_range(s->v->st, page->v[0].id, page->v[page->n - 1].id,
+					   collect_record, &l, err);
+		if (st == CV_OK && l.oom)
+			st = cv_err_set(err, CV_ERROR, "out of memory");
+		for (size_t i = 0; i < page->n && st == CV_OK && !stop; i++)
+			st = stats_case(s, sk, &page->v[i], &l, &next, cb, arg, &stop, cases, err);
+		snprintf(after, sizeof(after), "%s", page->v[page->n - 1].id);
+		if (page->n < STATS_PAGE)
+			stop = 1;
+		cv_rec_list_free(&l);
+		case_page_clear(page);
 	}
-	cv_id_list_free(&ids);
+	case_page_clear(page);
+	free(page);
 	sodium_free(sk);
 	return st;
 }

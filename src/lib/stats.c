@@ -261,20 +261,28 @@ const char *cv_stats_population_name(cv_stats_population p)
 	return (size_t)p < ARRAY_SIZE(pop_names) ? pop_names[p] : "?";
 }
 
+/* What orders one student's cases or records: a date, then an id. */
+#define ORDER_LEN (10 + CV_ID_MAX)
+
 /* One case opened in the period, as the walk saw it. */
 struct entry {
 	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
-	size_t seq;		  /* walk order: oldest first */
+	char order[ORDER_LEN];	  /* opening date, then case id: a student's first */
 	size_t opened, closed;	  /* month indexes; closed == months: not closed */
 	size_t band, gender, category;
 	size_t sessions, consent; /* a session band, a consent cell */
 };
 
-/* One referral made, or one register entry added, in the period. */
+/* What a record of the period counts in. */
+enum item_kind { ITEM_REFERRAL, ITEM_REGISTER, ITEM_CRISIS, ITEM_KINDS };
+
+/* One referral made, register entry added or break-glass event, in the
+ * period. */
 struct item {
 	uint8_t tag[CV_HASH_LEN]; /* the student's blind index */
-	size_t seq;
-	size_t a, b, c; /* referral: urgency, status, institution; register: tag */
+	char order[ORDER_LEN];	  /* creation date, then record id */
+	size_t a, b, c;		  /* referral: urgency, status, institution; register: tag;
+				   * event: reviewed (0) or not (1) */
 };
 
 struct items {
@@ -285,8 +293,14 @@ struct items {
 struct counts {
 	long first; /* month number of the period's first month */
 	size_t months;
-	struct entry *v; /* the cases opened in the period */
+	/* With noise each student counts once: the cases and items are kept
+	 * to find each student's first; without, they are counted as the
+	 * walk gives them and nothing is kept (memory does not grow with the
+	 * vault). */
+	int once_per_student;
+	struct entry *v; /* the cases opened in the period (once_per_student) */
 	size_t n, cap;
+	struct items items[ITEM_KINDS]; /* (once_per_student) */
 	int oom;
 	size_t cases; /* counted */
 	int64_t opened[CV_STATS_MONTHS_MAX];
@@ -295,43 +309,80 @@ struct counts {
 	int64_t category[MAX_CATEGORIES];	 /* x cv_categories */
 	int64_t sessions[SESSION_BANDS];
 	int64_t consent[CONSENT_CELLS];
-	struct items refs, regs, crises; /* referrals, register entries, events */
 	int64_t referrals[URGENCIES][REF_STATES];
 	int64_t destination[DESTINATIONS];
 	int64_t reg_tags[TAGS];
 	int64_t crisis[CRISIS_CELLS];
-	size_t nrefs, nregs, ncrises; /* counted */
-	int bad_status;		      /* a referral's clear status is not one of the set */
+	size_t nitems[ITEM_KINDS]; /* counted */
+	int bad_status;		   /* a referral's clear status is not one of the set */
 };
 
-static int item_add(struct counts *c, struct items *l, const uint8_t *tag, size_t a, size_t b,
-		    size_t d)
+static void count_entry(struct counts *c, const struct entry *e)
 {
-	struct item *e;
+	c->cases++;
+	c->opened[e->opened]++;
+	c->closed[e->closed]++;
+	c->grade[e->band][e->gender]++;
+	c->category[e->category]++;
+	c->sessions[e->sessions]++;
+	c->consent[e->consent]++;
+}
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct item *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			c->oom = 1;
-			return -1;
-		}
-		l->v = v;
-		l->cap = cap;
+static void count_item(struct counts *c, enum item_kind k, const struct item *e)
+{
+	c->nitems[k]++;
+	if (k == ITEM_REFERRAL) {
+		c->referrals[e->a][e->b]++;
+		c->destination[e->c]++;
+	} else if (k == ITEM_REGISTER) {
+		c->reg_tags[e->a]++;
+	} else {
+		c->crisis[e->a]++;
 	}
-	e = &l->v[l->n];
-	memcpy(e->tag, tag, sizeof(e->tag));
-	e->seq = l->n++;
-	e->a = a;
-	e->b = b;
-	e->c = d;
+}
+
+/* Grows a vector of size-byte elements by one; NULL (and c->oom) when out
+ * of memory. */
+static void *grow(struct counts *c, void **v, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		void *nv = realloc(*v, ncap * size);
+
+		if (!nv) {
+			c->oom = 1;
+			return NULL;
+		}
+		*v = nv;
+		*cap = ncap;
+	}
+	return (char *)*v + (*n)++ * size;
+}
+
+static int item_add(struct counts *c, enum item_kind k, const cv_stats_attrs *a,
+		    const cv_stats_record *x, size_t ia, size_t ib, size_t ic)
+{
+	struct item e, *slot;
+
+	memcpy(e.tag, a->index_tag, sizeof(e.tag));
+	snprintf(e.order, sizeof(e.order), "%.10s%s", x->created, x->id);
+	e.a = ia;
+	e.b = ib;
+	e.c = ic;
+	if (!c->once_per_student) {
+		count_item(c, k, &e);
+		return 0;
+	}
+	slot = grow(c, (void **)&c->items[k].v, &c->items[k].n, &c->items[k].cap, sizeof(e));
+	if (!slot)
+		return -1;
+	*slot = e;
 	return 0;
 }
 
-/* The records of a case: its referrals and register entries of the
- * period (whenever the case was opened), its session notes and consent by
- * the period's end. */
+/* The records of a case: its referrals, register entries and break-glass
+ * events of the period (whenever the case was opened), its session notes
+ * and consent by the period's end. */
 static int collect_records(struct counts *c, const cv_stats_attrs *a, struct entry *e)
 {
 	long last = c->first + (long)c->months - 1;
@@ -351,17 +402,17 @@ static int collect_records(struct counts *c, const cv_stats_attrs *a, struct ent
 			guardian |= strcmp(x->by, "guardian") == 0;
 		}
 		if (in && strcmp(x->type, "referral") == 0 &&
-		    item_add(c, &c->refs, a->index_tag,
+		    item_add(c, ITEM_REFERRAL, a, x,
 			     (size_t)cv_word_parse(&cv_urgencies, x->urgency) - 1,
 			     (size_t)cv_word_parse(&cv_ref_states, x->status) - 1,
 			     (size_t)cv_word_parse(&cv_destinations, x->to_type) - 1) != 0)
 			return 1;
 		if (in && strcmp(x->type, "crisis") == 0 &&
-		    item_add(c, &c->crises, a->index_tag, x->reviewed ? 0 : 1, 0, 0) != 0)
+		    item_add(c, ITEM_CRISIS, a, x, x->reviewed ? 0 : 1, 0, 0) != 0)
 			return 1;
 		if (in && strcmp(x->type, "watch") == 0 &&
-		    item_add(c, &c->regs, a->index_tag, (size_t)cv_word_parse(&cv_tags, x->tag) - 1,
-			     0, 0) != 0)
+		    item_add(c, ITEM_REGISTER, a, x, (size_t)cv_word_parse(&cv_tags, x->tag) - 1, 0,
+			     0) != 0)
 			return 1;
 	}
 	if (e) {
@@ -379,7 +430,7 @@ static int collect_case(const cv_stats_attrs *a, void *arg)
 	struct counts *c = arg;
 	long o = month_of(a->opened, 0) - c->first;
 	long z = *a->closed ? month_of(a->closed, 0) - c->first : -1;
-	struct entry *e;
+	struct entry e, *slot;
 
 	for (size_t i = 0; i < a->nrecords; i++)
 		if (strcmp(a->records[i].type, "referral") == 0 &&
@@ -389,26 +440,24 @@ static int collect_case(const cv_stats_attrs *a, void *arg)
 		}
 	if (o < 0 || (size_t)o >= c->months)
 		return collect_records(c, a, NULL);
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct entry *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v) {
-			c->oom = 1;
-			return 1;
-		}
-		c->v = v;
-		c->cap = cap;
+	memcpy(e.tag, a->index_tag, sizeof(e.tag));
+	snprintf(e.order, sizeof(e.order), "%.10s%s", a->opened, a->case_id);
+	e.opened = (size_t)o;
+	e.closed = z >= 0 && (size_t)z < c->months ? (size_t)z : c->months;
+	e.band = (size_t)(a->grade - 1) / GRADES_PER_BAND;
+	e.gender = (size_t)cv_word_parse(&cv_genders, a->gender) - 1;
+	e.category = (size_t)cv_word_parse(&cv_categories, a->category) - 1;
+	if (collect_records(c, a, &e) != 0)
+		return 1;
+	if (!c->once_per_student) {
+		count_entry(c, &e);
+		return 0;
 	}
-	e = &c->v[c->n];
-	memcpy(e->tag, a->index_tag, sizeof(e->tag));
-	e->seq = c->n++;
-	e->opened = (size_t)o;
-	e->closed = z >= 0 && (size_t)z < c->months ? (size_t)z : c->months;
-	e->band = (size_t)(a->grade - 1) / GRADES_PER_BAND;
-	e->gender = (size_t)cv_word_parse(&cv_genders, a->gender) - 1;
-	e->category = (size_t)cv_word_parse(&cv_categories, a->category) - 1;
-	return collect_records(c, a, e);
+	slot = grow(c, (void **)&c->v, &c->n, &c->cap, sizeof(e));
+	if (!slot)
+		return 1;
+	*slot = e;
+	return 0;
 }
 
 static int by_student(const void *a, const void *b)
@@ -417,9 +466,7 @@ static int by_student(const void *a, const void *b)
 	/* Blind-index tags are keyed hashes: ordered in constant time. */
 	int d = sodium_compare(x->tag, y->tag, sizeof(x->tag));
 
-	if (d)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return d ? d : strcmp(x->order, y->order);
 }
 
 static int item_by_student(const void *a, const void *b)
@@ -427,60 +474,27 @@ static int item_by_student(const void *a, const void *b)
 	const struct item *x = a, *y = b;
 	int d = sodium_compare(x->tag, y->tag, sizeof(x->tag));
 
-	if (d)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return d ? d : strcmp(x->order, y->order);
 }
 
-/* Whether item i of l (sorted by student when once is set) is counted. */
-static int item_counts(const struct items *l, size_t i, int once)
+/* With noise: counts each student's first case, and first record of each
+ * kind, of the period (the bound differential privacy needs). */
+static void tally_once(struct counts *c)
 {
-	return !once || i == 0 || sodium_memcmp(l->v[i].tag, l->v[i - 1].tag, CV_HASH_LEN) != 0;
-}
-
-/* Counts the collected cases, referrals and register entries;
- * once_per_student keeps only each student's first of each (the bound
- * differential privacy needs). */
-static void tally(struct counts *c, int once_per_student)
-{
-	if (once_per_student && c->n)
+	if (c->n)
 		qsort(c->v, c->n, sizeof(*c->v), by_student);
-	if (once_per_student && c->refs.n)
-		qsort(c->refs.v, c->refs.n, sizeof(*c->refs.v), item_by_student);
-	if (once_per_student && c->regs.n)
-		qsort(c->regs.v, c->regs.n, sizeof(*c->regs.v), item_by_student);
-	if (once_per_student && c->crises.n)
-		qsort(c->crises.v, c->crises.n, sizeof(*c->crises.v), item_by_student);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct entry *e = &c->v[i];
+	for (size_t i = 0; i < c->n; i++)
+		if (i == 0 || sodium_memcmp(c->v[i].tag, c->v[i - 1].tag, CV_HASH_LEN) != 0)
+			count_entry(c, &c->v[i]);
+	for (int k = 0; k < ITEM_KINDS; k++) {
+		struct items *l = &c->items[k];
 
-		if (once_per_student && i &&
-		    sodium_memcmp(e->tag, c->v[i - 1].tag, sizeof(e->tag)) == 0)
-			continue;
-		c->cases++;
-		c->opened[e->opened]++;
-		c->closed[e->closed]++;
-		c->grade[e->band][e->gender]++;
-		c->category[e->category]++;
-		c->sessions[e->sessions]++;
-		c->consent[e->consent]++;
+		if (l->n)
+			qsort(l->v, l->n, sizeof(*l->v), item_by_student);
+		for (size_t i = 0; i < l->n; i++)
+			if (i == 0 || sodium_memcmp(l->v[i].tag, l->v[i - 1].tag, CV_HASH_LEN) != 0)
+				count_item(c, (enum item_kind)k, &l->v[i]);
 	}
-	for (size_t i = 0; i < c->refs.n; i++)
-		if (item_counts(&c->refs, i, once_per_student)) {
-			c->nrefs++;
-			c->referrals[c->refs.v[i].a][c->refs.v[i].b]++;
-			c->destination[c->refs.v[i].c]++;
-		}
-	for (size_t i = 0; i < c->regs.n; i++)
-		if (item_counts(&c->regs, i, once_per_student)) {
-			c->nregs++;
-			c->reg_tags[c->regs.v[i].a]++;
-		}
-	for (size_t i = 0; i < c->crises.n; i++)
-		if (item_counts(&c->crises, i, once_per_student)) {
-			c->ncrises++;
-			c->crisis[c->crises.v[i].a]++;
-		}
 }
 
 /*
@@ -1353,6 +1367,7 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 	if (st == CV_OK) {
 		c->first = month_of(r->from, 1);
 		c->months = (size_t)(month_of(r->to, 1) - c->first + 1);
+		c->once_per_student = r->eps > 0;
 		st = cv_access_all_stats(s, collect_case, c, &walked, err);
 	}
 	if (st == CV_OK && c->oom)
@@ -1362,7 +1377,8 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 			     "a referral's status is not one the vault writes: the vault was "
 			     "tampered with");
 	if (st == CV_OK) {
-		tally(c, r->eps > 0);
+		if (c->once_per_student)
+			tally_once(c);
 		r->cases = c->cases;
 		if (r->eps)
 			st = add_noise(c, ledger, r->eps, &r->spent, err);
@@ -1381,15 +1397,12 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		if (c->v)
 			sodium_memzero(c->v, c->cap * sizeof(*c->v));
 		free(c->v);
-		if (c->refs.v)
-			sodium_memzero(c->refs.v, c->refs.cap * sizeof(*c->refs.v));
-		free(c->refs.v);
-		if (c->regs.v)
-			sodium_memzero(c->regs.v, c->regs.cap * sizeof(*c->regs.v));
-		free(c->regs.v);
-		if (c->crises.v)
-			sodium_memzero(c->crises.v, c->crises.cap * sizeof(*c->crises.v));
-		free(c->crises.v);
+		for (int k = 0; k < ITEM_KINDS; k++) {
+			if (c->items[k].v)
+				sodium_memzero(c->items[k].v,
+					       c->items[k].cap * sizeof(*c->items[k].v));
+			free(c->items[k].v);
+		}
 		sodium_memzero(c, sizeof(*c));
 	}
 	free(c);

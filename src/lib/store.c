@@ -447,6 +447,24 @@ cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *er
 	return st->ops->id_taken(st->be, id, taken, err);
 }
 
+cv_status cv_store_case_page(cv_store *st, const char *after, size_t limit, cv_store_case_cb cb,
+			     void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->case_page(st->be, after, limit, cb, arg, err), err);
+}
+
+cv_status cv_store_record_range(cv_store *st, const char *first, const char *last,
+				cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	walk_start(st);
+	return walk_end(st, st->ops->record_range(st->be, first, last, cb, arg, err), err);
+}
+
 cv_status cv_store_case_all(cv_store *st, cv_store_id_cb cb, void *arg, cv_err *err)
 {
 	if (refused(st, err))

@@ -12,7 +12,8 @@
  *   - words (action names, outcomes, states) are the caller's: the store
  *     stores and compares them as given;
  *   - a walk (cv_store_user_each, cv_store_audit_get, cv_store_audit_each,
- *     cv_store_case_find, cv_store_case_granted, cv_store_case_all, cv_store_grant_each_user,
+ *     cv_store_case_find, cv_store_case_granted, cv_store_case_all, cv_store_case_page,
+ *     cv_store_record_range, cv_store_grant_each_user,
  *     cv_store_record_each_*, cv_store_review_each, cv_store_duty_each) must not call the
  *     store from its callback:
  *     collect what the walk yields (cv_id_list), then act.  With strict walks
@@ -352,6 +353,16 @@ cv_status cv_store_id_taken(cv_store *st, const char *id, int *taken, cv_err *er
 
 /* Ids of every case, shredded ones included, oldest first (a walk). */
 cv_status cv_store_case_all(cv_store *st, cv_store_id_cb cb, void *arg, cv_err *err);
+/* Up to limit whole case rows with id > after ("" for the first), in id
+ * order (a walk); cb may keep a row's boxes by taking them (setting the
+ * pointers in *c to NULL); what it leaves is freed after it returns. */
+typedef int (*cv_store_case_cb)(cv_case_rec *c, void *arg);
+cv_status cv_store_case_page(cv_store *st, const char *after, size_t limit, cv_store_case_cb cb,
+			     void *arg, cv_err *err);
+/* The records of every case whose id is in first..last, by case id, then
+ * oldest first (a walk). */
+cv_status cv_store_record_range(cv_store *st, const char *first, const char *last,
+				cv_store_record_cb cb, void *arg, cv_err *err);
 
 /* One recorded statistics release (docs/FORMAT.md, stats_releases). */
 typedef struct cv_release_rec {

@@ -9,7 +9,7 @@
  *   - no business words inside the backend: action names, outcomes and
  *     states arrive as arguments and are stored and compared as given;
  *   - a walk (setting_each, user_each, audit_get, audit_each, case_find, case_granted,
- *     case_all, duty_each,
+ *     case_all, case_page, record_range, duty_each,
  *     grant_each_user, record_each_*, review_each) is never interleaved with another
  *     call on the same store: the dispatcher refuses one made from a walk
  *     callback, so a backend that cannot run two queries at once works;
@@ -98,6 +98,10 @@ struct cv_store_ops {
 	cv_status (*id_taken)(void *be, const char *id, int *taken, cv_err *err);
 
 	cv_status (*case_all)(void *be, cv_store_id_cb cb, void *arg, cv_err *err);
+	cv_status (*case_page)(void *be, const char *after, size_t limit, cv_store_case_cb cb,
+			       void *arg, cv_err *err);
+	cv_status (*record_range)(void *be, const char *first, const char *last,
+				  cv_store_record_cb cb, void *arg, cv_err *err);
 	cv_status (*release_insert)(void *be, const cv_release_rec *r, cv_err *err);
 	cv_status (*release_overlap)(void *be, const char *from, const char *to, int64_t *n,
 				     cv_err *err);

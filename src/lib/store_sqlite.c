@@ -216,6 +216,8 @@ enum stmt_id {
 	S_AUDIT_LAST_SEQ,
 	S_AUDIT_NEXT_SEQ,
 	S_CASE_ALL,
+	S_CASE_PAGE,
+	S_RECORD_RANGE,
 	S_RELEASE_INSERT,
 	S_RELEASE_OVERLAP,
 	S_RELEASE_SPENT,
@@ -309,6 +311,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
 		       " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
     [S_CASE_ALL] = "SELECT id FROM cases ORDER BY opened_at, id",
+    [S_CASE_PAGE] = "SELECT " CASE_COLS " FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [S_RECORD_RANGE] = "SELECT " RECORD_COLS " FROM records WHERE case_id BETWEEN ?1 AND ?2"
+		       " ORDER BY case_id, created_at, rowid",
     [S_RELEASE_INSERT] = "INSERT INTO stats_releases (period_from, period_to, k, epsilon,"
 			 " cells_hash, released_by, released_at) VALUES (?1, ?2, ?3, ?4, ?5,"
 			 " ?6, ?7)",
@@ -1683,27 +1688,10 @@ static cv_status sq_case_insert(void *be, const cv_case_rec *c, cv_err *err)
 	return run(st, s, "opening a case", err);
 }
 
-static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *err)
+/* Fills c from a cases row (its boxes malloc'd); -1 when malformed. */
+static int read_case_row(sqlite3_stmt *s, cv_case_rec *c)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
-	cv_status res = CV_OK;
-	int rc;
-
 	memset(c, 0, sizeof(*c));
-	if (!s)
-		return CV_ERROR;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		res = cv_fail(err, CV_ENOTFOUND, "case.not-found",
-			      "no case '{1}'; see 'casevault case list' for your cases", id);
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a case", err);
-		goto out;
-	}
 	c->opened_by = sqlite3_column_int64(s, 2);
 	c->version = sqlite3_column_int64(s, 5);
 	c->signer_id = sqlite3_column_int64(s, 12);
@@ -1724,13 +1712,69 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 		      : col_blob(s, 8, c->recovery_key, CV_SEALED_KEY_LEN) ||
 			    col_blob(s, 9, c->data_nonce, CV_AEAD_NONCE_LEN) ||
 			    col_dup(s, 10, &c->data_box, &c->data_len) ||
-			    col_dup(s, 11, &c->stats_box, &c->stats_len)))
+			    col_dup(s, 11, &c->stats_box, &c->stats_len))) {
+		cv_case_rec_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
+	cv_status res = CV_OK;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		res = cv_fail(err, CV_ENOTFOUND, "case.not-found",
+			      "no case '{1}'; see 'casevault case list' for your cases", id);
+	else if (rc != SQLITE_ROW)
+		res = db_error(st, rc, "reading a case", err);
+	else if (read_case_row(s, c) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
 			      "case '{1}' is malformed (tampered or damaged)", id);
-out:
 	done(s);
 	if (res != CV_OK)
 		cv_case_rec_clear(c);
+	return res;
+}
+
+static cv_status sq_case_page(void *be, const char *after, size_t limit, cv_store_case_cb cb,
+			      void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_CASE_PAGE, err);
+	cv_status res = CV_OK;
+	cv_case_rec c;
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int stop;
+
+		if (read_case_row(s, &c) != 0) {
+			res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
+				      "case '{1}' is malformed (tampered or damaged)",
+				      (const char *)sqlite3_column_text(s, 0));
+			break;
+		}
+		stop = cb(&c, arg);
+		cv_case_rec_clear(&c);
+		if (stop)
+			break;
+	}
+	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = db_error(st, rc, "reading cases", err);
+	done(s);
 	return res;
 }
 
@@ -2106,6 +2150,19 @@ static cv_status sq_record_each_case(void *be, const char *case_id, const char *
 	return record_walk(st, s, cb, arg, err);
 }
 
+static cv_status sq_record_range(void *be, const char *first, const char *last,
+				 cv_store_record_cb cb, void *arg, cv_err *err)
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_RECORD_RANGE, err);
+
+	if (!s)
+		return CV_ERROR;
+	sqlite3_bind_text(s, 1, first, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, last, -1, SQLITE_STATIC);
+	return record_walk(st, s, cb, arg, err);
+}
+
 static cv_status sq_record_each_granted(void *be, int64_t user_id, const char *type,
 					cv_store_record_cb cb, void *arg, cv_err *err)
 {
@@ -2468,6 +2525,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .record_each_granted = sq_record_each_granted,
     .id_taken = sq_id_taken,
     .case_all = sq_case_all,
+    .case_page = sq_case_page,
+    .record_range = sq_record_range,
     .release_insert = sq_release_insert,
     .release_overlap = sq_release_overlap,
     .release_spent = sq_release_spent,
