@@ -97,6 +97,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	};
 	unsigned idle = CV_AGENT_IDLE_DEFAULT, cap = CV_AGENT_CAP_DEFAULT;
 	cv_agent_info a;
+	cv_status st;
 	int ch;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
@@ -116,7 +117,11 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	/* Already unlocked: said before any passphrase is asked. */
 	if (cv_vault_open(c->vault_path, &c->v, &c->err) != CV_OK)
 		return cli_fail(c);
-	if (cv_agent_query(c->v, c->user, &a, NULL) == CV_OK) {
+	st = cv_agent_query(c->v, c->user, &a, &c->err);
+	if (st != CV_OK && st != CV_ENOTFOUND)
+		return cli_fail(c); /* a directory or socket that is not private */
+	c->err = (cv_err){0};
+	if (st == CV_OK) {
 		if (c->json) {
 			cli_json_line(info_json(&a));
 		} else {
