@@ -8,7 +8,8 @@
 #      (no terminal, no --passphrase-fd: a prompt would fail with exit 2),
 #      and their rows verify with `audit verify`; a passphrase given with
 #      --passphrase-fd is used, not the agent;
-#   3. status does not restart the idle timer, a key operation does;
+#   3. status does not restart the idle timer, a key operation does; a list
+#      opens its cases' keys in fewer requests than it has cases;
 #   4. commands that change who holds what (user passwd, user add) ask for
 #      the passphrase even while unlocked; passwd --rotate ends the agent;
 #      an agent holding keys rotated elsewhere is not used;
@@ -250,6 +251,19 @@ bare bob case list
 "$CASEVAULT" --vault "$V" --json status >"$T/out" 2>"$T/err"
 U2=$(json 'j[0]["uses"]')
 check "a command uses the keys: uses grows" eval '[ "$U2" -gt "$U1" ]'
+
+# A list opens its cases' key copies in one round trip, not one each.
+for i in 2 3 4 5 6 7; do
+	bare bob case open --student-id "S-$i" --name "Student $i" --gender M --grade 8 \
+		--class 8B --category academic
+done
+"$CASEVAULT" --vault "$V" --json status >"$T/out" 2>"$T/err"
+U1=$(json 'j[0]["uses"]')
+bare bob case list
+check "case list shows the 7 cases" same "$(wc -l <"$T/out")" 7
+"$CASEVAULT" --vault "$V" --json status >"$T/out" 2>"$T/err"
+U2=$(json 'j[0]["uses"]')
+check "  ... with fewer key operations than cases (batched)" eval '[ $((U2 - U1)) -lt 7 ]'
 
 # ---- 4. commands that always ask -----------------------------------------
 

@@ -8,7 +8,8 @@
  * out ends the agent; LOCK ends it; random requests never crash it.  The
  * client's holder, over a socket to a process that answers with
  * cv_agent_handle, signs, unseals, boxes and unboxes (batched too) like
- * the local one, with the same reason codes.  The socket directory must be
+ * the local one, with the same reason codes, and opens a list's key copies
+ * ahead in one round trip.  The socket directory must be
  * a private directory of the caller's, the socket a socket of the
  * caller's; a stale socket is removed and reads as no agent.
  */
@@ -589,6 +590,78 @@ static void test_client_holder(void **state)
 	free(b);
 }
 
+/* Copies opened ahead in one round trip answer the unbox calls that
+ * follow, each once, with no round trip: they still open after the agent
+ * is gone; what did not open, or was used, is asked (and then fails). */
+static void test_client_prefetch(void **state)
+{
+	struct fx *f = *state;
+	struct cv_agent_status st = f->a.info;
+	struct batch *b = batch_new(f, 6);
+	cv_keyholder *kh = NULL;
+	uint8_t m[32];
+	cv_err e = {0};
+	int sv[2], status = 0;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = serve_on(f, sv[1], sv[0]);
+	close(sv[1]);
+	assert_int_equal(cv_agent_keyholder(sv[0], &st, &kh, &e), CV_OK);
+	assert_true(cv_keyholder_prefetches(kh));
+	cv_keyholder_prefetch(kh, b->items, 6);
+	/* The agent goes away. */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	for (size_t i = 0; i < 6; i += 2) {
+		memset(m, 0, sizeof(m));
+		assert_int_equal(cv_keyholder_unbox(kh, b->items[i].c, b->items[i].clen,
+						    b->items[i].nonce, b->items[i].peer_pk, m, &e),
+				 CV_OK);
+		assert_memory_equal(m, b->key, sizeof(m));
+	}
+	/* Used once only; one that did not open is asked again. */
+	assert_int_equal(cv_keyholder_unbox(kh, b->items[0].c, b->items[0].clen, b->items[0].nonce,
+					    b->items[0].peer_pk, m, &e),
+			 CV_ERROR);
+	assert_string_equal(e.code, CV_CODE_AGENT_IO);
+	cv_keyholder_free(kh);
+	sodium_memzero(b->peer_sk, sizeof(b->peer_sk));
+	free(b);
+}
+
+/* Wiping what was opened ahead: the next unbox is asked of the agent. */
+static void test_client_prefetch_wiped(void **state)
+{
+	struct fx *f = *state;
+	struct cv_agent_status st = f->a.info;
+	struct batch *b = batch_new(f, 2);
+	cv_keyholder *kh = NULL;
+	uint8_t m[32];
+	cv_err e = {0};
+	int sv[2], status = 0;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = serve_on(f, sv[1], sv[0]);
+	close(sv[1]);
+	assert_int_equal(cv_agent_keyholder(sv[0], &st, &kh, &e), CV_OK);
+	cv_keyholder_prefetch(kh, b->items, 2);
+	cv_keyholder_prefetch(kh, NULL, 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(cv_keyholder_unbox(kh, b->items[0].c, b->items[0].clen, b->items[0].nonce,
+					    b->items[0].peer_pk, m, &e),
+			 CV_ERROR);
+	assert_string_equal(e.code, CV_CODE_AGENT_IO);
+	cv_keyholder_free(kh);
+	/* An in-process holder has nothing to gain, and ignores it. */
+	assert_false(cv_keyholder_prefetches(f->a.kh));
+	cv_keyholder_prefetch(f->a.kh, b->items, 2);
+	sodium_memzero(b->peer_sk, sizeof(b->peer_sk));
+	free(b);
+}
+
 /* The agent gone mid-command: an error, not a crash or a hang. */
 static void test_client_agent_gone(void **state)
 {
@@ -755,6 +828,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_random_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_holder, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_agent_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_prefetch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_prefetch_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fallback_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_socket_checks, setup, teardown),

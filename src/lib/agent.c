@@ -307,9 +307,22 @@ cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const cha
 
 /* ---- a key holder over the socket --------------------------------------- */
 
+/* A key copy opened ahead (cv_keyholder_prefetch), until it is asked
+ * for once. */
+#define AHEAD_MAX CV_AGENT_BATCH_MAX
+#define AHEAD_PLAIN 32 /* key copies: a 32-byte key */
+
+struct ahead {
+	uint8_t tag[CV_AGENT_TAG_LEN]; /* what was asked: see ahead_tag */
+	uint8_t m[AHEAD_PLAIN];
+	int full;
+};
+
 struct remote {
 	int fd;
-	uint8_t *buf; /* sodium_malloc'd: replies hold keys */
+	uint8_t *buf;	     /* sodium_malloc'd: replies hold keys */
+	struct ahead *ahead; /* sodium_malloc'd, AHEAD_MAX entries, or NULL */
+	size_t nahead;
 };
 
 static cv_status remote_call(cv_keyholder *kh, size_t reqlen, uint8_t *code, size_t *body,
@@ -394,6 +407,40 @@ static cv_status remote_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, con
 	return st == CV_OK ? take(kh, code, body, mlen + crypto_box_MACBYTES, c, err) : st;
 }
 
+/* The tag of an unbox: BLAKE2b-256 of nonce, peer_pk and the box. */
+static void ahead_tag(const uint8_t *c, size_t clen, const uint8_t *nonce, const uint8_t *peer_pk,
+		      uint8_t tag[CV_AGENT_TAG_LEN])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, CV_AGENT_TAG_LEN);
+	crypto_generichash_update(&h, nonce, crypto_box_NONCEBYTES);
+	crypto_generichash_update(&h, peer_pk, crypto_box_PUBLICKEYBYTES);
+	crypto_generichash_update(&h, c, clen);
+	crypto_generichash_final(&h, tag, CV_AGENT_TAG_LEN);
+}
+
+/* Answers an unbox from what was opened ahead (once); 0 when it was not. */
+static int ahead_take(struct remote *r, const uint8_t *c, size_t clen, const uint8_t *nonce,
+		      const uint8_t *peer_pk, uint8_t *m)
+{
+	uint8_t tag[CV_AGENT_TAG_LEN];
+
+	if (!r->nahead || clen != AHEAD_PLAIN + crypto_box_MACBYTES)
+		return 0;
+	ahead_tag(c, clen, nonce, peer_pk, tag);
+	for (size_t i = 0; i < r->nahead; i++) {
+		struct ahead *a = &r->ahead[i];
+
+		if (a->full && sodium_memcmp(a->tag, tag, sizeof(tag)) == 0) {
+			memcpy(m, a->m, AHEAD_PLAIN);
+			sodium_memzero(a, sizeof(*a));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static cv_status remote_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
 			      const uint8_t *peer_pk, uint8_t *m, cv_err *err)
 {
@@ -404,6 +451,8 @@ static cv_status remote_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, c
 
 	if (clen < crypto_box_MACBYTES)
 		return cv_fail(err, CV_EINTEGRITY, "key.box-short", "a key copy is too short");
+	if (ahead_take(r, c, clen, nonce, peer_pk, m))
+		return CV_OK;
 	st = remote_call(kh, cv_agent_req_box(r->buf, CV_AGENT_OP_UNBOX, nonce, peer_pk, c, clen),
 			 &code, &body, err);
 	if (st == CV_OK && code == CV_AGENT_R_FAILED)
@@ -458,6 +507,43 @@ static cv_status remote_unbox_many(cv_keyholder *kh, cv_unbox_item *items, size_
 	return CV_OK;
 }
 
+static void remote_prefetch(cv_keyholder *kh, const cv_unbox_item *items, size_t n)
+{
+	struct remote *r = kh->impl;
+	cv_unbox_item *ask = NULL;
+	size_t k = 0;
+
+	if (r->ahead)
+		sodium_memzero(r->ahead, AHEAD_MAX * sizeof(*r->ahead));
+	r->nahead = 0;
+	if (n == 0)
+		return;
+	if (!r->ahead)
+		r->ahead = sodium_malloc(AHEAD_MAX * sizeof(*r->ahead));
+	ask = calloc(n < AHEAD_MAX ? n : AHEAD_MAX, sizeof(*ask));
+	if (!r->ahead || !ask) {
+		free(ask);
+		return; /* nothing opened ahead: each is asked as usual */
+	}
+	for (size_t i = 0; i < n && k < AHEAD_MAX; i++) {
+		if (items[i].clen != AHEAD_PLAIN + crypto_box_MACBYTES)
+			continue;
+		ask[k] = items[i];
+		ask[k].m = r->ahead[k].m;
+		ahead_tag(items[i].c, items[i].clen, items[i].nonce, items[i].peer_pk,
+			  r->ahead[k].tag);
+		k++;
+	}
+	if (k && remote_unbox_many(kh, ask, k, NULL) == CV_OK) {
+		for (size_t i = 0; i < k; i++)
+			r->ahead[i].full = ask[i].ok;
+		r->nahead = k;
+	} else {
+		sodium_memzero(r->ahead, AHEAD_MAX * sizeof(*r->ahead));
+	}
+	free(ask);
+}
+
 static void remote_destroy(cv_keyholder *kh)
 {
 	struct remote *r = kh->impl;
@@ -466,14 +552,15 @@ static void remote_destroy(cv_keyholder *kh)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	sodium_free(r->ahead);
 	sodium_free(r->buf);
 	free(r);
 	kh->impl = NULL;
 }
 
-static const struct cv_keyholder_ops remote_ops = {remote_sign,	     remote_unseal, remote_wrap,
-						   remote_destroy,   remote_box,    remote_unbox,
-						   remote_unbox_many};
+static const struct cv_keyholder_ops remote_ops = {remote_sign,	      remote_unseal,  remote_wrap,
+						   remote_destroy,    remote_box,     remote_unbox,
+						   remote_unbox_many, remote_prefetch};
 
 cv_status cv_agent_keyholder(int fd, const struct cv_agent_status *st, cv_keyholder **out,
 			     cv_err *err)

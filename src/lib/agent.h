@@ -27,6 +27,9 @@
 #define CV_CODE_AGENT_PATH "agent.path"	      /* no usable directory for sockets */
 #define CV_CODE_AGENT_RUNNING "agent.running" /* an agent already serves the user */
 
+/* The tag by which an unbox opened ahead is found again. */
+#define CV_AGENT_TAG_LEN 32
+
 /* Longest socket path (sockaddr_un). */
 #define CV_AGENT_SOCK_MAX 108
 

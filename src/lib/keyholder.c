@@ -109,7 +109,7 @@ static void local_destroy(cv_keyholder *kh)
 }
 
 static const struct cv_keyholder_ops local_ops = {
-    local_sign, local_unseal, local_wrap, local_destroy, local_box, local_unbox, NULL};
+    local_sign, local_unseal, local_wrap, local_destroy, local_box, local_unbox, NULL, NULL};
 
 static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err *err)
 {
@@ -209,6 +209,17 @@ cv_status cv_keyholder_mlock(cv_keyholder *kh, cv_err *err)
 		return cv_err_set(err, CV_ERROR,
 				  "cannot lock the keys in memory (see RLIMIT_MEMLOCK, ulimit -l)");
 	return CV_OK;
+}
+
+void cv_keyholder_prefetch(cv_keyholder *kh, const cv_unbox_item *items, size_t n)
+{
+	if (kh && kh->ops->prefetch)
+		kh->ops->prefetch(kh, items, n);
+}
+
+int cv_keyholder_prefetches(const cv_keyholder *kh)
+{
+	return kh && kh->ops->prefetch != NULL;
 }
 
 cv_status cv_keyholder_unbox_many(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err)

@@ -57,6 +57,11 @@ struct cv_keyholder_ops {
 	 * cannot answer at all.  NULL: cv_keyholder_unbox_many calls unbox
 	 * n times. */
 	cv_status (*unbox_many)(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err);
+	/* Opens items (c, clen, nonce, peer_pk; m unused) ahead with
+	 * unbox_many and keeps what opened for the unbox calls that follow,
+	 * each answered once from it; n == 0 wipes what is kept.  NULL: a
+	 * holder in this process, for which a round trip costs nothing. */
+	void (*prefetch)(cv_keyholder *kh, const cv_unbox_item *items, size_t n);
 };
 
 struct cv_keyholder {
@@ -95,6 +100,18 @@ cv_status cv_keyholder_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, cons
 			   const uint8_t *peer_pk, uint8_t *c, cv_err *err);
 cv_status cv_keyholder_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
 			     const uint8_t *peer_pk, uint8_t *m, cv_err *err);
+
+/*
+ * cv_keyholder_prefetch - before n unbox calls that a walk will make one
+ * by one (a list opening its cases' key copies), asks a holder that
+ * answers over a socket to open them in one round trip; what opened is
+ * kept (in guarded memory) for those calls, each answered once.  n == 0
+ * wipes what is kept: call it when the walk is done.  Changes no result:
+ * an unbox that was not prefetched, or did not open, is asked as usual.
+ * cv_keyholder_prefetches says whether kh does anything with it.
+ */
+void cv_keyholder_prefetch(cv_keyholder *kh, const cv_unbox_item *items, size_t n);
+int cv_keyholder_prefetches(const cv_keyholder *kh);
 
 /* unbox_many, or unbox item by item for a holder without it. */
 cv_status cv_keyholder_unbox_many(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err);
