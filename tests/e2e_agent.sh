@@ -20,18 +20,21 @@
 #   7. a socket directory open to others is refused; bad durations are
 #      usage errors before anything is asked; a disabled user's agent is
 #      refused by the library like a login;
-#   8. as root: another uid is refused by the agent itself (SO_PEERCRED).
+#   8. as root: another uid is refused by the agent itself (SO_PEERCRED);
+#   9. in a real terminal (tmux): a counselor types the passphrase once at
+#      unlock, then runs ten commands with no prompt; after lock, and after
+#      the idle timeout, the next command prompts again.
 #
 # Nothing here is timed: waits poll for a state (an agent gone) with a
 # generous bound.  Every agent started is killed at exit.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_agent.sh
-# Needs: POSIX sh, python3 (JSON), setsid (util-linux); setpriv and
+# Needs: POSIX sh, python3 (JSON), setsid (util-linux), tmux; setpriv and
 # /usr/bin/python3 for 8.
 
 set -u
 
-for tool in python3 setsid; do
+for tool in python3 setsid tmux; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "e2e_agent: '$tool' is needed" >&2
 		exit 2
@@ -51,6 +54,7 @@ cleanup() {
 			kill -KILL "$p" 2>/dev/null
 		done <"$T/pids"
 	fi
+	tmux -S "$T/tmux.sock" kill-server 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -89,6 +93,7 @@ no_file() { [ ! -e "$1" ]; }
 ALICEP='alice-admin-passphrase'
 BOBP='bob-counselor-pass-1'
 BOBP2='bob-second-passphrase'
+CAROLP='carol-counselor-pass'
 BOBQ="'bob'"
 
 say() { printf '%s\n' "$@" >"$T/in"; }
@@ -162,9 +167,13 @@ say "$ALICEP"
 with_pass alice user add bob --role counselor
 say "$(tail -n 1 "$T/out")" "$BOBP"
 with_pass bob enrol
+say "$ALICEP"
+with_pass alice user add carol --role counselor
+say "$(tail -n 1 "$T/out")" "$CAROLP"
+with_pass carol enrol
 say "$ALICEP" "$RC"
 with_pass alice vault keys --deliver
-check "vault, counselor and keys set up" rc_is 0
+check "vault, counselors and keys set up" rc_is 0
 
 # ---- 1. unlock ------------------------------------------------------------
 
@@ -424,6 +433,101 @@ EOF
 else
 	echo "e2e_agent: not root (or no setpriv, $SYSPY): the other-uid check was skipped"
 fi
+
+# ---- 9. in a real terminal -------------------------------------------------
+
+TS=$T/tmux.sock
+# A private tmux server (its own socket), kept up by an idle session; its
+# terminals stay after their command exits, so that their screen and exit
+# status can be read.
+tmux -S "$TS" -f /dev/null new-session -d -s keep -x 100 -y 40 "exec cat" || exit 2
+tmux -S "$TS" set-option -g remain-on-exit on >/dev/null || exit 2
+
+# term ARGS: casevault ARGS as carol, in a fresh terminal; its exit status
+# goes to $T/status when it ends.
+term() {
+	tmux -S "$TS" kill-session -t e 2>/dev/null
+	rm -f "$T/status"
+	tmux -S "$TS" new-session -d -s e -x 100 -y 40 \
+		"XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' '$CASEVAULT' --vault '$V' --user carol $1;
+echo \$? >'$T/status.new'; mv '$T/status.new' '$T/status'"
+}
+screen() { tmux -S "$TS" capture-pane -p -J -S - -t e >"$T/screen" 2>/dev/null; }
+# Polls the screen until it shows TEXT (a bounded number of tries).
+wait_for() {
+	wf_i=0
+	while [ "$wf_i" -lt 20000 ]; do
+		screen
+		grep -Fq -- "$1" "$T/screen" && return 0
+		wf_i=$((wf_i + 1))
+	done
+	return 1
+}
+typed() { tmux -S "$TS" send-keys -t e -l -- "$1" && tmux -S "$TS" send-keys -t e Enter; }
+# Waits until the command has exited; prints its status.
+exit_status() {
+	es_i=0
+	while [ "$es_i" -lt 3000 ] && [ ! -s "$T/status" ]; do
+		es_i=$((es_i + 1))
+		sleep 0.01
+	done
+	screen
+	if [ -s "$T/status" ]; then cat "$T/status"; else echo 124; fi
+}
+no_prompt() { ! grep -Fq "Passphrase for" "$T/screen"; }
+
+term "unlock --timeout 10m"
+check "terminal: unlock asks for the passphrase" wait_for "Passphrase for carol:"
+typed "$CAROLP"
+rc=$(exit_status)
+check "terminal: unlocked" eval 'rc_is 0 && grep -Fq "is unlocked" "$T/screen"'
+CPID=$(agent_pid carol)
+[ -n "$CPID" ] && echo "$CPID" >>"$T/pids"
+printf 'first meeting: settling in\n' >"$T/note.txt"
+n=0
+term "case open --student-id S-100 --name Zhou --gender F --grade 9 --class 9A --category emotion"
+rc=$(exit_status)
+check "terminal: case open runs with no prompt" eval 'rc_is 0 && no_prompt'
+[ "$rc" -eq 0 ] && n=$((n + 1))
+CC=$(grep -Eo 'C-[0-9A-Z]{5}' "$T/screen" | head -n 1)
+for cmd in "case list" "status" \
+	"consent record $CC --by student --method written --date 2025-03-03 --scope individual" \
+	"consent record $CC --by guardian --method oral --date 2025-03-03 --scope individual --verified-by carol" \
+	"note add $CC --file $T/note.txt"; do
+	term "$cmd"
+	rc=$(exit_status)
+	check "terminal: '${cmd%% --*}' runs with no prompt" eval 'rc_is 0 && no_prompt'
+	[ "$rc" -eq 0 ] && n=$((n + 1))
+done
+CN=$(grep -Eo 'N-[0-9A-Z]{6}' "$T/screen" | head -n 1)
+for cmd in "note show $CN" "note finalize $CN" "consent show $CC" "case show $CC"; do
+	term "$cmd"
+	rc=$(exit_status)
+	check "terminal: '$cmd' runs with no prompt" eval 'rc_is 0 && no_prompt'
+	[ "$rc" -eq 0 ] && n=$((n + 1))
+done
+check "terminal: ten commands after one unlock, none prompted" same "$n" 10
+
+term "lock"
+rc=$(exit_status)
+check "terminal: lock" eval 'rc_is 0 && wait_gone "$CPID"'
+term "case list"
+check "terminal: after lock, the next command prompts" wait_for "Passphrase for carol:"
+tmux -S "$TS" kill-session -t e 2>/dev/null
+
+term "unlock --timeout 2s"
+check "terminal: unlock --timeout 2s asks" wait_for "Passphrase for carol:"
+typed "$CAROLP"
+rc=$(exit_status)
+CPID=$(agent_pid carol)
+[ -n "$CPID" ] && echo "$CPID" >>"$T/pids"
+check "terminal: unlocked for 2s" eval 'rc_is 0 && [ -n "$CPID" ]'
+check "terminal: the idle time runs out" wait_gone "$CPID"
+term "case list"
+check "terminal: after the idle timeout, the next command prompts" \
+	wait_for "Passphrase for carol:"
+tmux -S "$TS" kill-session -t e 2>/dev/null
+
 
 "$CASEVAULT" --vault "$V" --user bob lock >/dev/null 2>&1
 check "the last agent ends" wait_gone "$PID"
