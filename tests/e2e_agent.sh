@@ -135,12 +135,14 @@ except ValueError:
 print(a[0]["pid"] if a else "")' "$T/status.json"
 }
 
-# unlock USER PASS [OPTIONS]: records the agent's pid in $T/pids.
+# unlock USER PASS [OPTIONS]: records the agent's pid in $T/pids.  A cap
+# of 10 minutes unless OPTIONS say otherwise, so that even an agent this
+# script could not kill (it was killed itself) does not outlive it long.
 unlock() {
 	u_user=$1
 	say "$2"
 	shift 2
-	with_pass "$u_user" unlock "$@"
+	with_pass "$u_user" unlock --max 10m "$@"
 	u_pid=$(agent_pid "$u_user")
 	[ -n "$u_pid" ] && echo "$u_pid" >>"$T/pids"
 }
@@ -476,7 +478,7 @@ exit_status() {
 }
 no_prompt() { ! grep -Fq "Passphrase for" "$T/screen"; }
 
-term "unlock --timeout 10m"
+term "unlock --timeout 10m --max 10m"
 check "terminal: unlock asks for the passphrase" wait_for "Passphrase for carol:"
 typed "$CAROLP"
 rc=$(exit_status)
@@ -515,7 +517,7 @@ term "case list"
 check "terminal: after lock, the next command prompts" wait_for "Passphrase for carol:"
 tmux -S "$TS" kill-session -t e 2>/dev/null
 
-term "unlock --timeout 2s"
+term "unlock --timeout 2s --max 10m"
 check "terminal: unlock --timeout 2s asks" wait_for "Passphrase for carol:"
 typed "$CAROLP"
 rc=$(exit_status)
