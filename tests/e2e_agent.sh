@@ -17,6 +17,7 @@
 #      there was nothing to lock;
 #   6. the idle timeout (--timeout 2s), SIGUSR1, and a killed agent's stale
 #      socket: each time the next command asks for the passphrase again;
+#      an agent whose socket is removed ends;
 #   7. a socket directory open to others is refused; bad durations are
 #      usage errors before anything is asked; a disabled user's agent is
 #      refused by the library like a login;
@@ -354,6 +355,11 @@ check "SIGUSR1 ends the agent" wait_gone "$PID"
 check "  ... which removed its socket" no_file "$SOCK"
 bare bob case list
 check "after SIGUSR1, the next command asks" asked
+
+unlock bob "$BOBP"
+PID=$u_pid
+rm -f "$SOCK"
+check "an agent whose socket was removed (a logout) ends" wait_gone "$PID"
 
 unlock bob "$BOBP"
 PID=$u_pid

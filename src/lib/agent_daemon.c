@@ -7,7 +7,8 @@
  * inherits no memory lock), turns core dumps and ptrace off, leaves the
  * terminal and every inherited descriptor (the vault's included: it never
  * touches the database), and serves the protocol of agent_proto.h until
- * its time runs out, LOCK, or a signal.  It removes its socket and wipes
+ * its time runs out, LOCK, a signal, or its socket's removal (the runtime
+ * directory is removed at logout).  It removes its socket and wipes
  * its keys on every way out it can catch; a crash leaves a stale socket
  * that the next command removes.
  */
@@ -39,6 +40,9 @@
 #define CONNS_MAX 8	     /* commands served at once */
 #define SEND_TIMEOUT_MS 2000 /* a client that does not read its answer is dropped */
 #define READY_MSG_MAX CV_ERRMSG_MAX
+/* How often the agent looks that its socket is still there (the runtime
+ * directory is removed at logout): it ends when it is not. */
+#define SOCKET_CHECK_MS 2000
 
 struct conn {
 	int fd;
@@ -72,6 +76,15 @@ static void remove_socket(struct daemon *d)
 	if (d->path && lstat(d->path, &sb) == 0 && sb.st_dev == d->dev && sb.st_ino == d->ino)
 		unlink(d->path);
 	d->path = NULL;
+}
+
+/* Whether the socket this agent bound is gone or replaced: nobody can
+ * reach the agent any more. */
+static int socket_gone(const struct daemon *d)
+{
+	struct stat sb;
+
+	return !d->path || lstat(d->path, &sb) != 0 || sb.st_dev != d->dev || sb.st_ino != d->ino;
 }
 
 static void conn_close(struct conn *c)
@@ -193,13 +206,17 @@ static void run(struct daemon *d)
 		pf[2] = (struct pollfd){d->lfd, POLLIN, 0};
 		for (size_t i = 0; i < CONNS_MAX; i++)
 			pf[n++] = (struct pollfd){d->conns[i].fd, POLLIN, 0};
-		if (poll(pf, n, -1) < 0) {
+		if (poll(pf, n, SOCKET_CHECK_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pf[0].revents)
 			break; /* SIGUSR1, SIGTERM, SIGINT, SIGHUP: the end */
+		if (socket_gone(d)) {
+			d->path = NULL; /* whatever is there now is not ours */
+			break;
+		}
 		if (pf[1].revents) {
 			uint64_t ticks;
 			(void)!read(d->tfd, &ticks, sizeof(ticks));
