@@ -190,8 +190,13 @@ check "status finds the agent's pid" eval '[ -n "$PID" ] && alive "$PID"'
 SOCK=$(ls "$D"/*-bob.sock 2>/dev/null)
 check "the socket directory is 0700" same "$(stat -c %a "$D")" 700
 check "the socket is a 0600 socket" eval '[ -S "$SOCK" ] && [ "$(stat -c %a "$SOCK")" = 600 ]'
-check "the agent's memory is locked" \
-	eval '[ "$(awk "/^VmLck:/ { print \$2 }" /proc/$PID/status)" -gt 0 ]'
+# AddressSanitizer makes mlock a no-op (make asan): nothing to see there.
+if grep -q __asan_init "$CASEVAULT"; then
+	echo "e2e_agent: an AddressSanitizer build: the memory lock check was skipped"
+else
+	check "the agent's memory is locked" \
+		eval '[ "$(awk "/^VmLck:/ { print \$2 }" /proc/$PID/status)" -gt 0 ]'
+fi
 check "the agent makes no core file" \
 	eval 'grep -Eq "^Max core file size +0 +0 " /proc/$PID/limits'
 if [ "$(id -u)" != 0 ]; then
