@@ -310,14 +310,15 @@ check "lock alice" eval 'rc_is 0 && wait_gone "$APID"'
 mkdir -m 700 "$T/run2"
 say "$BOBP" "$BOBP2" "$BOBP2"
 XDG_RUNTIME_DIR=$T/run2 with_pass bob user passwd --rotate
-check "bob rotates his keys (elsewhere)" rc_is 0
+check "bob rotates his keys (elsewhere): no agent there to end" \
+	eval 'rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ] && out_has "new keys"'
 bare bob case list
 check "an agent with the old keys is not used: it asks" eval 'asked && err_has "other keys"'
 BOBP=$BOBP2
 say "$BOBP" "$BOBP2" "$BOBP2"
 with_pass bob user passwd --rotate
 check "passwd --rotate ends the running agent" \
-	eval 'rc_is 0 && out_has "was ended" && wait_gone "$PID" && no_file "$SOCK"'
+	eval 'rc_is 0 && out_has "new keys" && out_has "was ended" && wait_gone "$PID" && no_file "$SOCK"'
 
 # ---- 5. lock ---------------------------------------------------------------
 

@@ -181,11 +181,11 @@ int cmd_user_passwd(struct cli *c, int argc, char **argv)
 		printf("new keys and passphrase for '%s'; your cases were re-sealed to the new "
 		       "key\n",
 		       cv_session_user(c->s));
+	else
+		printf("passphrase changed for '%s'\n", cv_session_user(c->s));
 	/* An unlock agent holds the old keys, which open nothing any more. */
 	if (rotate && cv_agent_lock(c->v, cv_session_user(c->s), NULL) == CV_OK)
 		puts("your unlock agent held the old keys and was ended; unlock again");
-	else
-		printf("passphrase changed for '%s'\n", cv_session_user(c->s));
 	return CV_OK;
 }
 
