@@ -272,6 +272,74 @@ void cv_session_close(cv_session *s);
 const char *cv_session_user(const cv_session *s);
 cv_role cv_session_role(const cv_session *s);
 
+/* ---- the unlock agent ------------------------------------------------ */
+
+/*
+ * `casevault unlock` logs a user in once and leaves their secret keys with
+ * an agent process of the same Unix user, which signs, unseals and boxes
+ * for later commands over a private UNIX socket (the ssh-agent model: the
+ * keys never leave it).  The agent ends after idle_s seconds without a use
+ * of the keys (a status query is not a use), after cap_s seconds at most
+ * (both counted on CLOCK_BOOTTIME, which counts suspend), on
+ * cv_agent_lock, on SIGUSR1 (or SIGTERM, SIGINT, SIGHUP); it wipes its
+ * keys and removes its socket as it ends.  Every rule and every log row of
+ * a command stays in the library: only the key operations are the
+ * agent's.
+ */
+#define CV_AGENT_IDLE_DEFAULT (15u * 60) /* seconds */
+#define CV_AGENT_CAP_DEFAULT (8u * 3600) /* seconds */
+#define CV_AGENT_TIME_MAX (24u * 3600)	 /* the longest idle time or cap */
+#define CV_AGENT_VAULT_PATH_MAX 1024
+
+typedef struct cv_agent_info {
+	char user[CV_NAME_MAX + 1];
+	char vault_id[33];			  /* hex */
+	char vault_path[CV_AGENT_VAULT_PATH_MAX]; /* as given at unlock, made absolute */
+	long pid;
+	unsigned idle_s, cap_s;
+	int64_t idle_until, cap_until; /* Unix time, milliseconds */
+	int64_t idle_left, cap_left;   /* milliseconds, when asked */
+	uint64_t uses;		       /* key operations served */
+} cv_agent_info;
+
+/*
+ * cv_agent_start - after a login with the passphrase (cv_login): starts an
+ * agent holding the session's keys for idle_s and cap_s seconds (1 to
+ * CV_AGENT_TIME_MAX each, else CV_EUSAGE), reachable by the same Unix
+ * user only, and fills *out with its status.  vault_path is what status
+ * shows.  The session keeps working.  CV_ERROR "agent.running" when an
+ * agent already serves this user and vault; "agent.unsafe" (status 5)
+ * when the socket directory is not private; "agent.path" when it cannot be
+ * made.
+ */
+cv_status cv_agent_start(cv_session *s, const char *vault_path, unsigned idle_s, unsigned cap_s,
+			 cv_agent_info *out, cv_err *err);
+
+/* The agent of user on v: CV_OK and *out, or CV_ENOTFOUND "agent.none"
+ * when none runs (a stale socket is removed). */
+cv_status cv_agent_query(cv_vault *v, const char *user, cv_agent_info *out, cv_err *err);
+
+/* Calls cb for the agent of every user unlocked on v (a non-zero return
+ * stops); none is not an error.  Asking does not restart an idle timer. */
+cv_status cv_agent_list(cv_vault *v, int (*cb)(const cv_agent_info *a, void *arg), void *arg,
+			cv_err *err);
+
+/* Ends the agent of user on v (it wipes its keys and removes its socket
+ * before this returns); CV_ENOTFOUND "agent.none" when none runs. */
+cv_status cv_agent_lock(cv_vault *v, const char *user, cv_err *err);
+
+/*
+ * cv_login_agent - cv_login with the keys of a running agent instead of a
+ * passphrase: the same checks of the user's record, in the same order and
+ * logged the same way (docs/FORMAT.md §17.1), then the agent's public keys
+ * must be exactly the record's.  Nothing is logged and a caller may ask
+ * for the passphrase instead (cv_login) when it fails with a code that
+ * starts with "agent.": CV_ENOTFOUND "agent.none" (no agent), "agent.keys"
+ * (the agent holds other keys: they were rotated), "agent.unsafe" (a
+ * directory or socket that is not private), "agent.io".
+ */
+cv_status cv_login_agent(cv_vault *v, const char *user, cv_session **out, cv_err *err);
+
 /*
  * cv_may - asked by a front end before it prompts for a passphrase: may
  * `user` perform `action` at all?  The role is read from the user's

@@ -28,9 +28,10 @@ struct cli {
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
 enum {
-	RUN_SESSION = 1,  /* a logged-in user (asked for the passphrase) */
-	RUN_RECOVERY = 2, /* the recovery code, asked after the checks */
-	RUN_TEXT = 4,	  /* text from a file, stdin or $EDITOR, read after the checks */
+	RUN_SESSION = 1,    /* a logged-in user (asked for the passphrase) */
+	RUN_RECOVERY = 2,   /* the recovery code, asked after the checks */
+	RUN_TEXT = 4,	    /* text from a file, stdin or $EDITOR, read after the checks */
+	RUN_PASSPHRASE = 8, /* always the passphrase: never the unlock agent's keys */
 };
 
 /* A command: name, sub-command (or NULL), handler, the action the policy
@@ -92,7 +93,10 @@ int cli_parse_days(const char *s, unsigned *out);
 void cli_did_you_mean(char *out, size_t cap, const char *word, const char *const *cands, size_t n);
 
 /* Opens the vault and logs the user in, once; CV_OK or a status in c->err.
- * The policy's role check (cv_may) comes before the passphrase prompt. */
+ * The policy's role check (cv_may) comes before the passphrase prompt.
+ * The keys of the user's unlock agent are used instead of a passphrase
+ * unless the command is RUN_PASSPHRASE or RUN_RECOVERY, or
+ * --passphrase-fd was given (a passphrase given is a passphrase used). */
 cv_status cli_session(struct cli *c);
 /* cli_session, then for commands that read text or a recovery code the
  * library's grant, state and consent check on target (cv_may_case), so
@@ -203,5 +207,8 @@ int cmd_duty_end(struct cli *c, int argc, char **argv);
 int cmd_duty_add(struct cli *c, int argc, char **argv);
 int cmd_duty_list(struct cli *c, int argc, char **argv);
 int cmd_duty_hours(struct cli *c, int argc, char **argv);
+int cmd_unlock(struct cli *c, int argc, char **argv);
+int cmd_lock(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
 
 #endif

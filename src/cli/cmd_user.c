@@ -183,6 +183,9 @@ int cmd_user_passwd(struct cli *c, int argc, char **argv)
 		       cv_session_user(c->s));
 	else
 		printf("passphrase changed for '%s'\n", cv_session_user(c->s));
+	/* An unlock agent holds the old keys, which open nothing any more. */
+	if (rotate && cv_agent_lock(c->v, cv_session_user(c->s), NULL) == CV_OK)
+		puts("your unlock agent held the old keys and was ended; unlock again");
 	return CV_OK;
 }
 

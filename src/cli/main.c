@@ -21,17 +21,26 @@ static const struct cmd commands[] = {
      "create a vault and its first admin; print the recovery code once"},
     {"enrol", NULL, cmd_enrol, CV_ACT_USER_ENROL, 0, "enrol [--user NAME]",
      "a new user types the code from their admin and chooses their own passphrase"},
-    {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION,
+    /* Unlock asks for the passphrase even with an agent running; lock and
+     * status read only the vault's id and ask nothing. */
+    {"unlock", NULL, cmd_unlock, CV_ACT_LOGIN, RUN_SESSION | RUN_PASSPHRASE,
+     "unlock [--timeout 15m] [--max 8h]",
+     "keep your keys unlocked for later commands (ends after --timeout without use, or --max)"},
+    {"lock", NULL, cmd_lock, CV_ACT_LOGIN, 0, "lock",
+     "end your unlock agent for this vault now: its keys are wiped"},
+    {"status", NULL, cmd_status, CV_ACT_LOGIN, 0, "status",
+     "who is unlocked for this vault, and until when"},
+    {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION | RUN_PASSPHRASE,
      "user add NAME --role counselor|supervisor|admin [--days N]",
      "add a user: prints a one-time enrolment code (admin)"},
     {"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list",
      "list the vault's users"},
-    {"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION, "user passwd [--rotate]",
-     "change your own passphrase (--rotate: and make new key pairs)"},
+    {"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION | RUN_PASSPHRASE,
+     "user passwd [--rotate]", "change your own passphrase (--rotate: and make new key pairs)"},
     {"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME",
      "disable an account (admin)"},
-    {"user", "reset", cmd_user_reset, CV_ACT_USER_RESET, RUN_SESSION | RUN_RECOVERY,
-     "user reset NAME [--days N]",
+    {"user", "reset", cmd_user_reset, CV_ACT_USER_RESET,
+     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "user reset NAME [--days N]",
      "a new enrolment code for a user who forgot their passphrase (admin, recovery code)"},
     {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
      "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
@@ -57,11 +66,11 @@ static const struct cmd commands[] = {
      "reopen a closed case"},
     {"case", "share", cmd_case_share, CV_ACT_CASE_SHARE, RUN_SESSION, "case share CASE USER",
      "grant a case to a counselor"},
-    {"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER, RUN_SESSION | RUN_RECOVERY,
-     "case handover CASE --to USER",
+    {"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER,
+     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case handover CASE --to USER",
      "give a departed counselor's case to another (admin, recovery code)"},
-    {"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED, RUN_SESSION | RUN_RECOVERY,
-     "case shred CASE --reason TEXT",
+    {"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED,
+     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case shred CASE --reason TEXT",
      "destroy a case at the end of retention (admin, recovery code)"},
     {"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
      "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
@@ -129,8 +138,8 @@ static const struct cmd commands[] = {
      "audit alerts [--since DATE] [--json]",
      "what a supervisor should look at: unreviewed break-glass events, bursts of "
      "refusals, off-hours access (supervisor)"},
-    {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS, RUN_SESSION | RUN_RECOVERY,
-     "vault keys --deliver",
+    {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS,
+     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "vault keys --deliver",
      "give the index key to counselors and the stats key to supervisors who have none "
      "(admin, recovery code)"},
     {"stats", "export", cmd_stats_export, CV_ACT_STATS_EXPORT, RUN_SESSION,
@@ -411,12 +420,25 @@ cv_status cli_session(struct cli *c)
 	if (!c->user || !*c->user)
 		return cv_err_set(&c->err, CV_EUSAGE,
 				  "no user given; use --user NAME (or set CASEVAULT_USER)");
-	st = cv_vault_open(c->vault_path, &c->v, &c->err);
-	/* A refusal by role comes before the passphrase is asked. */
-	if (st == CV_OK && cli_current)
+	st = c->v ? CV_OK : cv_vault_open(c->vault_path, &c->v, &c->err);
+	/* A refusal by role comes before the passphrase is asked (a login
+	 * itself, unlock, is for every role). */
+	if (st == CV_OK && cli_current && cli_current->action != CV_ACT_LOGIN)
 		st = cv_may(c->v, c->user, cli_current->action, c->target, &c->err);
 	if (st != CV_OK)
 		return st;
+	if (c->pass_fd < 0 && cli_current &&
+	    !(cli_current->flags & (RUN_PASSPHRASE | RUN_RECOVERY))) {
+		st = cv_login_agent(c->v, c->user, &c->s, &c->err);
+		if (st == CV_OK || strncmp(c->err.code, "agent.", 6) != 0)
+			return st;
+		/* No agent, or one that cannot be used: the passphrase, as
+		 * without one (saying why when one was there). */
+		if (st != CV_ENOTFOUND && !c->json)
+			fprintf(stderr, "note: %s; asking for the passphrase\n",
+				cli_message(&c->err));
+		c->err = (cv_err){0};
+	}
 	{
 		char prompt[CV_NAME_MAX + 32];
 		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", c->user);

@@ -108,8 +108,8 @@ static void local_destroy(cv_keyholder *kh)
 	kh->impl = NULL;
 }
 
-static const struct cv_keyholder_ops local_ops = {local_sign,	 local_unseal, local_wrap,
-						  local_destroy, local_box,    local_unbox};
+static const struct cv_keyholder_ops local_ops = {
+    local_sign, local_unseal, local_wrap, local_destroy, local_box, local_unbox, NULL, NULL};
 
 static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err *err)
 {
@@ -192,6 +192,44 @@ void cv_keyholder_free(cv_keyholder *kh)
 	if (kh->ops && kh->ops->destroy)
 		kh->ops->destroy(kh);
 	free(kh);
+}
+
+cv_status cv_keyholder_mlock(cv_keyholder *kh, cv_err *err)
+{
+	int rc;
+
+	if (!kh || kh->ops != &local_ops || !kh->impl)
+		return cv_err_set(err, CV_ERROR, "only keys held in this process can be locked");
+	/* mlock wants the pages mapped; they are readable for the moment of
+	 * the call only, as for an operation. */
+	sodium_mprotect_readonly(kh->impl);
+	rc = sodium_mlock(kh->impl, sizeof(struct local_keys));
+	sodium_mprotect_noaccess(kh->impl);
+	if (rc != 0)
+		return cv_err_set(err, CV_ERROR,
+				  "cannot lock the keys in memory (see RLIMIT_MEMLOCK, ulimit -l)");
+	return CV_OK;
+}
+
+void cv_keyholder_prefetch(cv_keyholder *kh, const cv_unbox_item *items, size_t n)
+{
+	if (kh && kh->ops->prefetch)
+		kh->ops->prefetch(kh, items, n);
+}
+
+int cv_keyholder_prefetches(const cv_keyholder *kh)
+{
+	return kh && kh->ops->prefetch != NULL;
+}
+
+cv_status cv_keyholder_unbox_many(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err)
+{
+	if (kh->ops->unbox_many)
+		return kh->ops->unbox_many(kh, items, n, err);
+	for (size_t i = 0; i < n; i++)
+		items[i].ok = kh->ops->unbox(kh, items[i].c, items[i].clen, items[i].nonce,
+					     items[i].peer_pk, items[i].m, NULL) == CV_OK;
+	return CV_OK;
 }
 
 cv_status cv_keyholder_sign(cv_keyholder *kh, const uint8_t *msg, size_t len,

@@ -1,9 +1,9 @@
 /*
  * keyholder.h - ground layer: an unlocked identity: something that can sign, unseal
  * and box (to and from another X25519 key) with secret keys that callers
- * never see.  Today the keys sit in this
- * process (cv_keyholder_local); the unlock agent will provide the same
- * operations from its own process, so callers do not change.
+ * never see.  The keys sit in this process (cv_keyholder_local), or in
+ * the unlock agent's (agent.h cv_agent_keyholder), which performs the same
+ * operations over its socket, so callers do not change.
  */
 #ifndef CV_KEYHOLDER_H
 #define CV_KEYHOLDER_H
@@ -16,6 +16,18 @@
 #include "casevault.h"
 
 typedef struct cv_keyholder cv_keyholder;
+
+/* One box of a batch unbox (see unbox_many): c (clen bytes) from peer_pk
+ * under nonce opens into m (clen - crypto_box_MACBYTES bytes); ok says
+ * whether it did. */
+typedef struct cv_unbox_item {
+	const uint8_t *c;
+	size_t clen;
+	const uint8_t *nonce;
+	const uint8_t *peer_pk;
+	uint8_t *m;
+	int ok;
+} cv_unbox_item;
 
 struct cv_keyholder_ops {
 	/* Ed25519 detached signature over msg. */
@@ -40,6 +52,16 @@ struct cv_keyholder_ops {
 	 * not open. */
 	cv_status (*unbox)(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
 			   const uint8_t *peer_pk, uint8_t *m, cv_err *err);
+	/* unbox of n items at once (one round trip to the unlock agent
+	 * instead of n): sets each item's ok; fails only when the holder
+	 * cannot answer at all.  NULL: cv_keyholder_unbox_many calls unbox
+	 * n times. */
+	cv_status (*unbox_many)(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err);
+	/* Opens items (c, clen, nonce, peer_pk; m unused) ahead with
+	 * unbox_many and keeps what opened for the unbox calls that follow,
+	 * each answered once from it; n == 0 wipes what is kept.  NULL: a
+	 * holder in this process, for which a round trip costs nothing. */
+	void (*prefetch)(cv_keyholder *kh, const cv_unbox_item *items, size_t n);
 };
 
 struct cv_keyholder {
@@ -78,6 +100,30 @@ cv_status cv_keyholder_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, cons
 			   const uint8_t *peer_pk, uint8_t *c, cv_err *err);
 cv_status cv_keyholder_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
 			     const uint8_t *peer_pk, uint8_t *m, cv_err *err);
+
+/*
+ * cv_keyholder_prefetch - before n unbox calls that a walk will make one
+ * by one (a list opening its cases' key copies), asks a holder that
+ * answers over a socket to open them in one round trip; what opened is
+ * kept (in guarded memory) for those calls, each answered once.  n == 0
+ * wipes what is kept: call it when the walk is done.  Changes no result:
+ * an unbox that was not prefetched, or did not open, is asked as usual.
+ * cv_keyholder_prefetches says whether kh does anything with it.
+ */
+void cv_keyholder_prefetch(cv_keyholder *kh, const cv_unbox_item *items, size_t n);
+int cv_keyholder_prefetches(const cv_keyholder *kh);
+
+/* unbox_many, or unbox item by item for a holder without it. */
+cv_status cv_keyholder_unbox_many(cv_keyholder *kh, cv_unbox_item *items, size_t n, cv_err *err);
+
+/*
+ * cv_keyholder_mlock - locks an in-process holder's secrets in memory
+ * (sodium_mlock: never swapped, left out of core files).  sodium_malloc
+ * does this already; a child made by fork(2) inherits no lock and calls
+ * this again.  CV_ERROR when the holder is not an in-process one or the
+ * lock is refused (RLIMIT_MEMLOCK).
+ */
+cv_status cv_keyholder_mlock(cv_keyholder *kh, cv_err *err);
 
 /* Frees kh and wipes its secrets; kh may be NULL. */
 void cv_keyholder_free(cv_keyholder *kh);

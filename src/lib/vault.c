@@ -1,6 +1,7 @@
 /*
  * vault.c - commands: process hardening, creating and opening vaults, and logging in
- * (an account awaiting its enrolment is refused).
+ * (an account awaiting its enrolment is refused), with the passphrase or
+ * with the keys of a running unlock agent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "log.h"
 #include "crypt.h"
 #include "err.h"
@@ -203,36 +205,26 @@ static cv_status login_failed(cv_vault *v, const char *name, const char *why, cv
 	return orig;
 }
 
-cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
-		   cv_session **out, cv_err *err)
+/* docs/FORMAT.md §17.1 steps 2-4: the user's record, read into s->me,
+ * exists, verifies, is the one the log last wrote, and is active. */
+static cv_status login_record(cv_vault *v, const char *user, cv_session *s, cv_err *err)
 {
-	CV_ERR_GUARD(err);
-	cv_session *s;
-	cv_status st;
+	cv_status st = cv_store_user_by_name(v->st, user, &s->me, err);
 
-	*out = NULL;
-	st = cv_name_check(user, err);
-	if (st != CV_OK)
-		return st;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return cv_err_set(err, CV_ERROR, "out of memory");
-	s->v = v;
-	st = cv_store_user_by_name(v->st, user, &s->me, err);
 	if (st == CV_ENOTFOUND) {
 		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_UNKNOWN,
 			"no user '{1}' in this vault; check the name with 'casevault user list' or "
 			"ask an admin",
 			user);
 		st = login_failed(v, user, CV_CODE_AUTH_UNKNOWN, err);
-		goto fail;
+		goto out;
 	}
 	if (st == CV_EINTEGRITY) {
 		st = login_failed(v, user, CV_CODE_AUTH_MALFORMED, err);
-		goto fail;
+		goto out;
 	}
 	if (st != CV_OK)
-		goto fail;
+		goto out;
 	st = cv_user_verify(v, &s->me, err);
 	/* A quick check that the record is the one the log last wrote: an
 	 * older copy put back (say, "active" before a disable) is refused.
@@ -241,25 +233,75 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 		st = cv_user_match_log(v, &s->me, err);
 	if (st == CV_EINTEGRITY) {
 		st = login_failed(v, user, CV_CODE_AUTH_UNVERIFIED, err);
-		goto fail;
+		goto out;
 	}
 	if (st != CV_OK)
-		goto fail;
+		goto out;
 	if (cv_word_parse(&cv_user_states, s->me.status) == CV_USER_PENDING) {
 		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_PENDING,
 			"user '{1}' has not enrolled yet; run 'casevault enrol' with the code "
 			"from your admin",
 			user);
 		st = login_failed(v, user, CV_CODE_AUTH_PENDING, err);
-		goto fail;
+		goto out;
 	}
 	if (cv_word_parse(&cv_user_states, s->me.status) != CV_USER_ACTIVE) {
 		cv_fail(err, CV_EAUTH, CV_CODE_AUTH_DISABLED,
 			"user '{1}' is disabled; ask an admin", user);
 		st = login_failed(v, user, CV_CODE_AUTH_DISABLED, err);
-		goto fail;
+		goto out;
 	}
 	s->role = cv_user_role(&s->me);
+out:
+	return st;
+}
+
+/* §17.1 step 6: the user's vault key copy is checked and passed on. */
+static cv_status login_vkeys(cv_vault *v, const char *user, cv_session *s, cv_err *err)
+{
+	cv_status st = cv_vkeys_share_pending(s, NULL, err);
+
+	if (st == CV_EINTEGRITY) {
+		char why[CV_ERR_CODE_MAX];
+
+		/* The row carries a code of the unsigned set (the session's
+		 * keys sign nothing yet); the caller is told which copy
+		 * failed. */
+		snprintf(why, sizeof(why), "%s", err->code);
+		st = login_failed(v, user, CV_CODE_AUTH_VKEY, err);
+		snprintf(err->code, sizeof(err->code), "%s", why);
+	}
+	return st;
+}
+
+static cv_status session_new(cv_vault *v, const char *user, cv_session **s, cv_err *err)
+{
+	cv_status st = cv_name_check(user, err);
+
+	*s = NULL;
+	if (st != CV_OK)
+		return st;
+	*s = calloc(1, sizeof(**s));
+	if (!*s)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	(*s)->v = v;
+	return CV_OK;
+}
+
+cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passlen,
+		   cv_session **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	cv_session *s;
+	cv_status st;
+
+	*out = NULL;
+	st = session_new(v, user, &s, err);
+	if (st != CV_OK)
+		return st;
+	st = login_record(v, user, s, err);
+	if (st != CV_OK)
+		goto fail;
 	st = cv_user_unlock(v, &s->me, pass, passlen, &s->kh, err);
 	if (st == CV_EAUTH) {
 		st = login_failed(v, user, CV_CODE_AUTH_PASSPHRASE, err);
@@ -276,19 +318,52 @@ cv_status cv_login(cv_vault *v, const char *user, const char *pass, size_t passl
 	}
 	/* A vault key reaches colleagues from a holder of the same role; a
 	 * copy of one's own that fails verification refuses the login. */
-	if (st == CV_OK) {
-		st = cv_vkeys_share_pending(s, NULL, err);
-		if (st == CV_EINTEGRITY) {
-			char why[CV_ERR_CODE_MAX];
+	if (st == CV_OK)
+		st = login_vkeys(v, user, s, err);
+	if (st != CV_OK)
+		goto fail;
+	*out = s;
+	return CV_OK;
+fail:
+	cv_session_close(s);
+	return st;
+}
 
-			/* The row carries a code of the unsigned set (the
-			 * session's keys sign nothing yet); the caller is told
-			 * which copy failed. */
-			snprintf(why, sizeof(why), "%s", err->code);
-			st = login_failed(v, user, CV_CODE_AUTH_VKEY, err);
-			snprintf(err->code, sizeof(err->code), "%s", why);
-		}
+cv_status cv_login_agent(cv_vault *v, const char *user, cv_session **out, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	struct cv_agent_status as;
+	cv_session *s;
+	cv_status st;
+	int fd = -1;
+
+	*out = NULL;
+	st = session_new(v, user, &s, err);
+	if (st != CV_OK)
+		return st;
+	/* No agent: nothing is read or logged, the caller asks for the
+	 * passphrase. */
+	st = cv_agent_open(v->vault_id, user, &fd, &as, err);
+	if (st == CV_OK)
+		st = cv_agent_keyholder(fd, &as, &s->kh, err);
+	if (st != CV_OK)
+		goto fail;
+	st = login_record(v, user, s, err);
+	if (st != CV_OK)
+		goto fail;
+	/* In place of step 5: the agent's keys are the record's own (it was
+	 * unlocked with the passphrase that unwraps them), else they were
+	 * rotated since, and the passphrase is asked again. */
+	if (sodium_memcmp(s->kh->box_pk, s->me.box_pk, sizeof(s->me.box_pk)) != 0 ||
+	    sodium_memcmp(s->kh->sign_pk, s->me.sign_pk, sizeof(s->me.sign_pk)) != 0) {
+		st = cv_fail(err, CV_EAUTH, CV_CODE_AGENT_KEYS,
+			     "the unlock agent of '{1}' holds other keys than the vault's record "
+			     "(they were changed since the unlock); 'casevault lock', then "
+			     "unlock again",
+			     user);
+		goto fail;
 	}
+	st = login_vkeys(v, user, s, err);
 	if (st != CV_OK)
 		goto fail;
 	*out = s;
