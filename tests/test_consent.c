@@ -820,10 +820,44 @@ static void test_crisis_blank_justification_refused(void **state)
 	/* Spaces are no justification. */
 	assert_int_equal(note_add(c, a, NULL, "   ", x, &err), CV_EUSAGE);
 	assert_code(err, CV_EUSAGE, "crisis.justification");
-	assert_string_equal(err.msg, "--crisis needs a justification: say what risk of harm makes "
+	assert_string_equal(err.msg, "--crisis needs a justification of at least 8 characters, not "
+				     "counting spaces (it has 0): say what risk of harm makes "
 				     "acting without consent necessary");
 	assert_int_equal(records(f->path, a, "note"), 0);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+	logout(c);
+}
+
+/* The justification is measured in characters (code points, not bytes,
+ * not words) other than blanks: a Chinese sentence counts, and four
+ * spaced letters, or three Chinese characters (nine bytes), do not. */
+static void test_crisis_counts_characters(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-22", "Wu Hao", a);
+	assert_int_equal(note_add(c, a, NULL, "a b c d", x, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "crisis.justification");
+	assert_msg_has(err, "(it has 4)");
+	assert_int_equal(note_add(c, a, NULL, "\u6709\u98ce\u9669", x, &err), CV_EUSAGE);
+	assert_msg_has(err, "(it has 3)");
+	/* Seven characters and ideographic spaces: still one short. */
+	assert_int_equal(
+	    note_add(c, a, NULL, "\u5b66\u751f\u3000\u8bf4\u4eca\u665a\u3000\u60f3\u8df3", x, &err),
+	    CV_EUSAGE);
+	assert_msg_has(err, "(it has 7)");
+	assert_int_equal(records(f->path, a, "note"), 0);
+	/* Eight Chinese characters: accepted, the crisis recorded. */
+	assert_int_equal(
+	    note_add(c, a, NULL, "\u5b66\u751f\u8bf4\u4eca\u665a\u60f3\u8df3\u697c", x, &err),
+	    CV_OK);
+	assert_int_equal(records(f->path, a, "note"), 1);
+	assert_int_equal(records(f->path, a, "crisis"), 1);
+	/* Eight Latin letters with spaces between words: accepted too. */
+	assert_int_equal(note_add(c, a, NULL, "risk to life", x, &err), CV_OK);
 	logout(c);
 }
 
@@ -951,6 +985,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crisis_needs_justification, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_blank_justification_refused, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_counts_characters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_lets_work_through, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_not_flagged_with_consent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_does_not_bypass_grant_or_role, setup,
