@@ -159,6 +159,17 @@ const char *const *cv_words(cv_wordset set, size_t *n);
 int cv_time_valid(const char *s, int time_too);
 
 /*
+ * cv_id_normalize - puts an id as a person may type it into the form the
+ * vault stores (docs/FORMAT.md §15), in place: when s has an id's shape
+ * (a prefix letter of §15, '-', then 5 characters for a case or 6 for a
+ * record) and every character is a Crockford base32 one in either case
+ * or a look-alike (O and o read as 0; I, i, L and l as 1), s becomes the
+ * upper-case id and 1 is returned.  Anything else is left as it is
+ * (a user name, a typo the lookup will call not found) and 0 returned.
+ */
+int cv_id_normalize(char *s);
+
+/*
  * Showing text that came from the file on a terminal.  A unit is one
  * UTF-8 character, or one byte where the text is not UTF-8.
  *
@@ -744,6 +755,20 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 /* crisis: NULL, or the R2 justification when consent is missing. */
 cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
 		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
+/* cv_note_add, then, when finalize is set, its finalization in the same
+ * transaction (a note.add row, then a note.finalize row): the note is
+ * stored final and signed, or not at all. */
+cv_status cv_note_write(cv_session *s, const char *case_id, const char *kind, const char *text,
+			size_t len, const char *crisis, int finalize, char id[CV_CASE_ID_MAX],
+			cv_err *err);
+/*
+ * cv_note_finalize_many - finalizes the n notes ids[] (n >= 1) in one
+ * transaction: all of them, one note.finalize row each, or none.  On a
+ * refusal everything is rolled back, the refusal is logged against the
+ * note that failed, and *failed holds its index in ids.
+ */
+cv_status cv_note_finalize_many(cv_session *s, const char *const *ids, size_t n, size_t *failed,
+				cv_err *err);
 /* Drafts only, by their author. */
 cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
 		       const char *crisis, cv_err *err);

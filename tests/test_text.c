@@ -683,6 +683,35 @@ static void test_time_now_format(void **state)
 }
 
 /* A date is YYYY-MM-DD exactly, a real day; a refusal names the field. */
+/* Ids as people type them: any letter case, Crockford look-alikes. */
+static void test_id_normalize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		int changed;
+	} cases[] = {
+	    {"c-7kq2m", "C-7KQ2M", 1},	 {"C-7KQ2M", "C-7KQ2M", 1},
+	    {"n-4f9qk2", "N-4F9QK2", 1}, {"N-O1ILl0", "N-011110", 1},
+	    {"r-oooooo", "R-000000", 1}, {"x-abcdef", "X-ABCDEF", 1},
+	    {"c-7kq2", "c-7kq2", 0},	 /* too short for a case */
+	    {"c-7kq2mm", "c-7kq2mm", 0}, /* too long for a case */
+	    {"n-4f9qk", "n-4f9qk", 0},	 /* too short for a record */
+	    {"c-7kq2u", "c-7kq2u", 0},	 /* U is no Crockford character */
+	    {"z-7kq2m0", "z-7kq2m0", 0}, /* no such prefix */
+	    {"bob", "bob", 0},		 {"", "", 0},
+	    {"C_7KQ2M", "C_7KQ2M", 0},	 {"c-7k q2", "c-7k q2", 0},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		assert_int_equal(cv_id_normalize(buf), cases[i].changed);
+		assert_string_equal(buf, cases[i].out);
+	}
+	assert_int_equal(cv_id_normalize(NULL), 0);
+}
+
 static void test_date_check(void **state)
 {
 	static const char *const bad[] = {
@@ -741,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_time_bound_formats),
 		cmocka_unit_test(test_time_now_format),
 		cmocka_unit_test(test_date_check),
+		cmocka_unit_test(test_id_normalize),
 	};
 	/* clang-format on */
 

@@ -68,6 +68,9 @@ int cli_usage_code(const struct cmd *cmd, const char *code, const char *fmt, ...
  * prints the usage error `missing` ("give one case id"); when more, names
  * the first one too many.  0, or -1 after the error. */
 int cli_operands(int argc, char **argv, int first, int want, const char *missing);
+/* cli_operands for exactly one operand, an id: put in the vault's form
+ * (cv_id_normalize: any letter case, O for 0, I and L for 1). */
+int cli_id_operand(int argc, char **argv, int first, const char *missing);
 /* Makes every later error a JSON line (set once --json is seen). */
 void cli_json_errors(int on);
 /* The command being run (for cli_usage from inside handlers). */
@@ -153,6 +156,47 @@ void cli_json_line(json_t *o);
 
 /* Parses a positive decimal number into *out; -1 when not one. */
 int cli_parse_u32(const char *s, unsigned *out);
+
+/* ---- forms, questions and standard input (form.c) ------------------- */
+
+#define CLI_FORM_MAX 32
+
+/* A form read by cli_form_read: its values point into buf. */
+struct cli_form {
+	char *buf; /* sodium_malloc'd, wiped by cli_form_free */
+	const char *keys[CLI_FORM_MAX];
+	const char *vals[CLI_FORM_MAX];
+	size_t lines[CLI_FORM_MAX];
+	size_t n;
+};
+
+/*
+ * cli_form_read - reads a form from path ("-": standard input): UTF-8
+ * text of `key: value` lines; blank lines and lines starting with '#' are
+ * skipped, blanks around keys and values trimmed.  A line that is not
+ * `key: value`, a key not in keys (NULL-terminated), a key given twice, or
+ * text that is not printable UTF-8 is a usage error naming the line.  Free
+ * with cli_form_free (which accepts an emptied form).
+ */
+cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys,
+			struct cli_form *f);
+/* The value of key, or NULL; cli_form_line: its line number (0: absent). */
+const char *cli_form_get(const struct cli_form *f, const char *key);
+size_t cli_form_line(const struct cli_form *f, const char *key);
+void cli_form_free(struct cli_form *f);
+
+/* Asks question on the terminal (echo on) and reads one line, trimmed;
+ * *out is sodium_malloc'd.  A usage error without a terminal or at the
+ * end of input. */
+cv_status cli_ask(struct cli *c, const char *question, char **out);
+
+/*
+ * cli_stdin_arg - when *value is "-", reads standard input to its end
+ * (one line of free text; its final newline dropped) into *owned
+ * (sodium_malloc'd, the caller frees it with sodium_free) and points
+ * *value at it; else does nothing.  what names it in errors ("--crisis -").
+ */
+cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, char **owned);
 
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_enrol(struct cli *c, int argc, char **argv);

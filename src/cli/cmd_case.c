@@ -3,6 +3,7 @@
  * handover|shred`.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -61,74 +62,215 @@ static int print_case_full(const cv_case_info *i, void *arg)
 	return 0;
 }
 
+/* ---- case open: the identity from a form or the terminal ----------------- */
+
+/* The keys of a case form, in the order the terminal asks them. */
+static const char *const form_keys[] = {"student-id", "name", "class",	  "gender",	    "grade",
+					"category",   "born", "guardian", "guardian-phone", NULL};
+
+/* What a form value or an answer must be, and its message; NULL when it
+ * is fine.  out receives the message. */
+static const char *bad_value(const char *key, const char *v, char *out, size_t cap)
+{
+	static const struct {
+		const char *key;
+		cv_wordset set;
+		const char *what;
+	} words[] = {{"gender", CV_WORDS_GENDER, "gender"},
+		     {"category", CV_WORDS_CATEGORY, "problem category"}};
+	unsigned n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		const char *const *w = cv_words(words[i].set, NULL);
+		char list[160];
+		size_t o = 0;
+
+		if (strcmp(key, words[i].key) != 0)
+			continue;
+		for (size_t k = 0; w[k]; k++)
+			if (strcmp(w[k], v) == 0)
+				return NULL;
+		list[0] = '\0';
+		for (size_t k = 0; w[k] && o < sizeof(list); k++) {
+			int r = snprintf(list + o, sizeof(list) - o, "%s%s",
+					 k == 0	    ? ""
+					 : w[k + 1] ? ", "
+						    : " or ",
+					 w[k]);
+			if (r < 0)
+				break;
+			o += (size_t)r;
+		}
+		snprintf(out, cap, "'%.40s' is not a %s; use %s", v, words[i].what, list);
+		return out;
+	}
+	if (strcmp(key, "grade") == 0 &&
+	    (cli_parse_u32(v, &n) != 0 || n < CV_GRADE_MIN || n > CV_GRADE_MAX)) {
+		snprintf(out, cap, "the grade is a number from %u to %u, not '%.40s'", CV_GRADE_MIN,
+			 CV_GRADE_MAX, v);
+		return out;
+	}
+	if (strcmp(key, "born") == 0 && *v && !cv_time_valid(v, 0)) {
+		snprintf(out, cap, "'%.40s' is not a date; use YYYY-MM-DD", v);
+		return out;
+	}
+	return NULL;
+}
+
+static int required(const char *key)
+{
+	return strcmp(key, "born") != 0 && strcmp(key, "guardian") != 0 &&
+	       strcmp(key, "guardian-phone") != 0;
+}
+
+/* The fields the options left open, read from the form. */
+static cv_status fields_from_form(struct cli *c, const char *path, const char **val,
+				  struct cli_form *f)
+{
+	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	char why[256];
+
+	if (cli_form_read(c, path, form_keys, f) != CV_OK)
+		return c->err.status;
+	for (size_t i = 0; form_keys[i]; i++) {
+		const char *v = cli_form_get(f, form_keys[i]);
+
+		if (v && val[i])
+			return cv_err_set(&c->err, CV_EUSAGE,
+					  "%s, line %zu: '%s' is given by --%s too; give it once",
+					  what, cli_form_line(f, form_keys[i]), form_keys[i],
+					  form_keys[i]);
+		if (v && bad_value(form_keys[i], v, why, sizeof(why)))
+			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: %s", what,
+					  cli_form_line(f, form_keys[i]), why);
+		if (v && !*v && required(form_keys[i]))
+			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: '%s' is empty", what,
+					  cli_form_line(f, form_keys[i]), form_keys[i]);
+		if (v)
+			val[i] = v;
+	}
+	for (size_t i = 0; form_keys[i]; i++)
+		if (!val[i] && required(form_keys[i]))
+			return cv_err_set(&c->err, CV_EUSAGE,
+					  "%s has no '%s'; the form needs student-id, name, class, "
+					  "gender, grade and category (born, guardian and "
+					  "guardian-phone may follow)",
+					  what, form_keys[i]);
+	return CV_OK;
+}
+
+/* The fields the options left open, asked at the terminal. */
+static cv_status fields_from_terminal(struct cli *c, const char **val, char **owned)
+{
+	static const char *const questions[] = {
+	    "Student number: ",
+	    "Name: ",
+	    "Class: ",
+	    "Gender (F, M or X): ",
+	    "Grade (1-12): ",
+	    "Problem category (academic, emotion, relationships, family, adolescence, "
+	    "behavior, self-harm-risk, other): ",
+	    "Born (YYYY-MM-DD, empty if not known): ",
+	    "Guardian (empty if none): ",
+	    "Guardian's phone: "};
+	char why[256];
+
+	for (size_t i = 0; form_keys[i]; i++) {
+		if (val[i])
+			continue;
+		if (strcmp(form_keys[i], "guardian-phone") == 0 && !*val[i - 1])
+			break;
+		for (;;) {
+			if (cli_ask(c, questions[i], &owned[i]) != CV_OK)
+				return c->err.status;
+			if (!*owned[i] && required(form_keys[i])) {
+				fprintf(stderr, "this one is needed\n");
+			} else if (bad_value(form_keys[i], owned[i], why, sizeof(why))) {
+				fprintf(stderr, "%s\n", why);
+			} else {
+				val[i] = owned[i];
+				break;
+			}
+			sodium_free(owned[i]);
+			owned[i] = NULL;
+		}
+	}
+	return CV_OK;
+}
+
 int cmd_case_open(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"student-id", required_argument, NULL, 's'},
-	    {"name", required_argument, NULL, 'n'},
 	    {"gender", required_argument, NULL, 'g'},
 	    {"grade", required_argument, NULL, 'G'},
-	    {"class", required_argument, NULL, 'c'},
 	    {"category", required_argument, NULL, 'C'},
-	    {"born", required_argument, NULL, 'b'},
-	    {"guardian", required_argument, NULL, 'p'},
-	    {"guardian-phone", required_argument, NULL, 'P'},
+	    {"form", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *val[ARRAY_SIZE(form_keys)] = {NULL}, *form = NULL;
+	char *owned[ARRAY_SIZE(form_keys)] = {NULL};
+	struct cli_form f = {0};
 	cv_case_input in = {0};
-	const char *grade = NULL;
 	char id[CV_CASE_ID_MAX];
+	cv_status st;
 	int ch, dup = 0;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case -2:
 			return CV_EUSAGE;
-		case 's':
-			in.student_id = optarg;
-			break;
-		case 'n':
-			in.name = optarg;
-			break;
 		case 'g':
-			in.gender = optarg;
+			val[3] = optarg;
 			break;
 		case 'G':
-			grade = optarg;
-			break;
-		case 'c':
-			in.class_name = optarg;
+			val[4] = optarg;
 			break;
 		case 'C':
-			in.category = optarg;
+			val[5] = optarg;
 			break;
-		case 'b':
-			in.born = optarg;
-			break;
-		case 'p':
-			in.guardian = optarg;
-			break;
-		case 'P':
-			in.guardian_phone = optarg;
+		case 'f':
+			form = optarg;
 			break;
 		}
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	if (!in.student_id || !in.name || !in.gender || !grade || !in.class_name || !in.category)
-		return cli_usage(cli_current,
-				 "--student-id, --name, --gender, --grade, --class and "
-				 "--category are all needed");
-	/* cli_getopt checked the range already. */
-	if (cli_parse_u32(grade, &in.grade) != 0)
-		return cli_usage(cli_current, "--grade takes a number from 1 to 12, not '%s'",
-				 grade);
-	if (cli_session(c) != CV_OK || cv_case_open(c->s, &in, id, &dup, &c->err) != CV_OK)
+	if (!form && !isatty(STDIN_FILENO))
+		return cli_usage(
+		    cli_current,
+		    "give the student's details in a form with --form FILE (or "
+		    "--form - on standard input), or run it at a terminal to be asked; "
+		    "they never go on the command line");
+	/* A form in a file is checked before the passphrase is asked; one on
+	 * standard input follows the passphrase there. */
+	st = form && strcmp(form, "-") != 0 ? fields_from_form(c, form, val, &f) : CV_OK;
+	if (st == CV_OK)
+		st = cli_session(c);
+	if (st == CV_OK && form && strcmp(form, "-") == 0)
+		st = fields_from_form(c, form, val, &f);
+	if (st == CV_OK && !form)
+		st = fields_from_terminal(c, val, owned);
+	if (st == CV_OK) {
+		in.student_id = val[0];
+		in.name = val[1];
+		in.class_name = val[2];
+		in.gender = val[3];
+		(void)cli_parse_u32(val[4], &in.grade); /* checked as an option or a field */
+		in.category = val[5];
+		in.born = val[6] && *val[6] ? val[6] : NULL;
+		in.guardian = val[7] && *val[7] ? val[7] : NULL;
+		in.guardian_phone = val[8] && *val[8] ? val[8] : NULL;
+		st = cv_case_open(c->s, &in, id, &dup, &c->err);
+	}
+	cli_form_free(&f);
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
+		sodium_free(owned[i]);
+	if (st != CV_OK)
 		return cli_fail(c);
 	if (dup)
 		fprintf(stderr,
 			"warning: this student already has %d other open case(s); see 'casevault "
-			"case find --student-id ...'\n",
+			"case find'\n",
 			dup);
 	cli_linef(stdout, "%s", id);
 	return CV_OK;
@@ -147,6 +289,9 @@ static int positional(int argc, char **argv, int npos, const char *missing,
 			return -1;
 	if (cli_operands(argc, argv, optind, npos, missing) != 0)
 		return -1;
+	/* The first operand is a case id in every command that uses this. */
+	if (npos > 0)
+		cv_id_normalize(argv[optind]);
 	return optind;
 }
 
@@ -165,24 +310,30 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 
 int cmd_case_find(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"student-id", required_argument, NULL, 's'},
-						 {NULL, 0, NULL, 0}};
-	const char *sid = NULL;
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	const char *sid = "-";
+	char *owned = NULL;
+	cv_status st;
 	int ch;
 
-	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-		sid = optarg;
-	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	if (!sid)
-		return cli_usage(cli_current, "give the student's number with --student-id");
-	if (cli_session(c) != CV_OK ||
-	    cv_case_find(c->s, sid, print_case_line, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	/* The student's number is asked, or read from standard input (after
+	 * the passphrase there): never an argument. */
+	st = cli_session(c);
+	if (st == CV_OK && isatty(STDIN_FILENO)) {
+		st = cli_ask(c, "Student number: ", &owned);
+		sid = owned;
+	} else if (st == CV_OK) {
+		st = cli_stdin_arg(c, "the student number", &sid, &owned);
+	}
+	if (st == CV_OK)
+		st = cv_case_find(c->s, sid, print_case_line, c, &c->err);
+	sodium_free(owned);
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 /* ---- case show: text, or one JSON object --------------------------------- */
@@ -398,7 +549,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		else
 			as_of = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	return run_show(c, argv[optind], tests, as_of, &vis);
 }
@@ -425,7 +576,7 @@ int cmd_note_list(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		as_of = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	return run_show(c, argv[optind], 0, as_of, &vis);
 }
@@ -560,7 +711,7 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		to = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!to)
 		return cli_usage(cli_current,
@@ -594,7 +745,7 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		reason = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!reason)
 		return cli_usage(cli_current,

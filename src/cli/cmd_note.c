@@ -39,8 +39,8 @@ static int parse_write(int argc, char **argv, int with_kind, struct write_opts *
 		else
 			o->crisis = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1,
-			 with_kind ? "give one case id" : "give one note id") != 0)
+	if (cli_id_operand(argc, argv, optind,
+			   with_kind ? "give one case id" : "give one note id") != 0)
 		return -1;
 	return optind;
 }
@@ -128,7 +128,7 @@ int cmd_note_finalize(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-	if (cli_operands(argc, argv, optind, 1, "give one note id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one note id") != 0)
 		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_note_finalize(c->s, argv[optind], &c->err) != CV_OK)
@@ -165,7 +165,7 @@ int cmd_note_show(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-	if (cli_operands(argc, argv, optind, 1, "give one note id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one note id") != 0)
 		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_note_show(c->s, argv[optind], cli_print_note, c, &c->err) != CV_OK)
@@ -204,7 +204,7 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!in.by || !in.method || !in.date || !in.scopes)
 		return cli_usage(cli_current, "--by, --method, --date and --scope are all needed");
@@ -236,7 +236,7 @@ int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 		else
 			date = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_withdraw(c->s, argv[optind], by, scopes, date, &c->err) != CV_OK)

@@ -36,7 +36,7 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 		else
 			crisis = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!scale || !score)
 		return cli_usage(cli_current, "--scale and --score are both needed");
@@ -87,7 +87,7 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!in.to || !in.to_type || !in.reason || !in.urgency || !in.disclosed)
 		return cli_usage(cli_current,
@@ -121,7 +121,7 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 		else
 			note = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one referral id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one referral id") != 0)
 		return CV_EUSAGE;
 	if (!status)
 		return cli_usage(cli_current, "give the follow-up's status with --status");
@@ -187,7 +187,7 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 		else
 			every = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!tag || !every)
 		return cli_usage(cli_current, "--tag and --every are both needed");
@@ -227,7 +227,7 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		date = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)

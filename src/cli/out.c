@@ -226,6 +226,14 @@ int cli_operands(int argc, char **argv, int first, int want, const char *missing
 	return 0;
 }
 
+int cli_id_operand(int argc, char **argv, int first, const char *missing)
+{
+	if (cli_operands(argc, argv, first, 1, missing) != 0)
+		return -1;
+	cv_id_normalize(argv[first]);
+	return 0;
+}
+
 const char *cli_message(const cv_err *err)
 {
 	static char buf[CV_ERRMSG_MAX];

@@ -350,6 +350,39 @@ long cv_date_diff(const char *a, const char *b)
 	return (long)((date_time(b) - date_time(a)) / 86400);
 }
 
+int cv_id_normalize(char *s)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	char prefix, out[8];
+	size_t n, want;
+
+	if (!s || !s[0] || s[1] != '-')
+		return 0;
+	prefix = (char)(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 'a' + 'A' : s[0]);
+	if (!strchr("CNKTRFWX", prefix))
+		return 0;
+	want = prefix == 'C' ? 5 : 6;
+	n = strlen(s + 2);
+	if (n != want)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[2 + i];
+
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		if (ch == 'O')
+			ch = '0';
+		else if (ch == 'I' || ch == 'L')
+			ch = '1';
+		if (!ch || !strchr(alphabet, ch))
+			return 0;
+		out[i] = ch;
+	}
+	s[0] = prefix;
+	memcpy(s + 2, out, n);
+	return 1;
+}
+
 int cv_age_on(const char *born, const char *on)
 {
 	int by, bm, bd, y, m, d, age;
