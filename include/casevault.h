@@ -735,16 +735,23 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 /* ---- consent (R1) and crisis (R2) ------------------------------------------ */
 
 typedef struct cv_consent_input {
-	const char *by;		 /* student or guardian */
+	const char *by;		 /* student, guardian, or student,guardian (both) */
 	const char *method;	 /* written or oral */
-	const char *date;	 /* YYYY-MM-DD */
+	const char *date;	 /* YYYY-MM-DD, NULL: today */
 	const char *scopes;	 /* individual,group,testing,guardian-contact,referral-disclosure */
 	const char *verified_by; /* a user name, NULL: the acting counselor */
 } cv_consent_input;
 
+/*
+ * cv_consent_record - records consent given on in->date: one consent
+ * record and one consent.record row per party (the student's first), in
+ * one transaction.  A date after today ("consent.date-future") or before
+ * the student's birth date ("consent.date-before-birth") is refused.
+ */
 cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
 			    cv_err *err);
-/* by: student, guardian or NULL (both); scopes NULL: all; date NULL: today. */
+/* by: student, guardian, NULL or student,guardian (both); scopes NULL:
+ * all; date NULL: today. */
 cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
 			      const char *scopes, const char *date, cv_err *err);
 

@@ -206,8 +206,10 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 	}
 	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
-	if (!in.by || !in.method || !in.date || !in.scopes)
-		return cli_usage(cli_current, "--by, --method, --date and --scope are all needed");
+	if (!in.by || !in.method || !in.scopes)
+		return cli_usage(cli_current,
+				 "--by, --method and --scope are all needed (--date defaults to "
+				 "today)");
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);

@@ -64,7 +64,8 @@ static const struct cmd commands[] = {
      "case shred CASE --reason TEXT",
      "destroy a case at the end of retention (admin, recovery code)"},
     {"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
-     "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
+     "consent record CASE --by student|guardian|student,guardian --method written|oral "
+     "[--date YYYY-MM-DD] "
      "--scope individual,group,testing,guardian-contact,referral-disclosure "
      "[--verified-by USER]",
      "record informed consent"},

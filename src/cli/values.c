@@ -37,7 +37,7 @@ static const struct rule {
 	const char *what;
 } rules[] = {
     {"kind", "note", R_WORD, CV_WORDS_NOTE_KIND, "note kind"},
-    {"by", "consent", R_WORD, CV_WORDS_PARTY, "consenting party"},
+    {"by", "consent", R_WORDS, CV_WORDS_PARTY, "consenting party"},
     {"method", "consent", R_WORD, CV_WORDS_METHOD, "consent method"},
     {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, "consent scope"},
     {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, "referral urgency"},
