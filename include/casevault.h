@@ -306,6 +306,20 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *ta
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err);
 
+/* What cv_may_case_context tells a front end about an allowed action, for
+ * the context lines of an editor: nothing a refusal would not say. */
+typedef struct cv_case_context {
+	char case_id[16]; /* CV_CASE_ID_MAX */
+	char kind[16];	  /* the note's kind (note add: the one asked for) */
+	char scope[32];	  /* the consent scope the action needs, or "" */
+	int minor;	  /* the guardian's consent is needed too */
+	int under_crisis; /* the scope is not in force: the crisis exception */
+} cv_case_context;
+/* cv_may_case, and on CV_OK (when ctx is not NULL) the context of the
+ * action in *ctx. */
+cv_status cv_may_case_context(cv_session *s, cv_action action, const char *id, const char *kind,
+			      const char *crisis, cv_case_context *ctx, cv_err *err);
+
 /*
  * cv_may_hand_over, cv_may_reset - after login, before the recovery code
  * is asked: would case handover of id to `to` be refused for the user it
@@ -713,7 +727,13 @@ typedef struct cv_case_visitor {
 	int (*on_watch)(const cv_watch_info *w, void *arg);
 } cv_case_visitor;
 
-/* Counselors granted on the case.  One audit row (case.show). */
+/* What cv_case_show's include argument adds to a case's records. */
+enum {
+	CV_SHOW_TESTS = 1, /* test results (R5: hidden by default) */
+	CV_SHOW_NOTES = 2, /* the notes' text (cv_note_info.text) */
+};
+/* Counselors granted on the case.  One audit row (case.show), its
+ * detail naming what include added.  include_tests: CV_SHOW_* bits. */
 cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const char *as_of,
 		       const cv_case_visitor *vis, void *arg, cv_err *err);
 

@@ -798,7 +798,8 @@ static void test_consent_both_and_dates(void **state)
 	sin.born = "2012-05-01";
 	open_ok(c, &sin, a);
 	{
-		cv_consent_input fut = {"student,guardian", "written", tomorrow, "individual", NULL};
+		cv_consent_input fut = {"student,guardian", "written", tomorrow, "individual",
+					NULL};
 		cv_consent_input early = {"student", "written", "2012-04-30", "individual", NULL};
 
 		assert_int_equal(cv_consent_record(c, a, &fut, &err), CV_EUSAGE);
@@ -809,8 +810,8 @@ static void test_consent_both_and_dates(void **state)
 		assert_msg_has(err, "before the student was born (2012-05-01)");
 	}
 	assert_int_equal(records(f->path, a, "consent"), 0);
-	assert_int_equal(
-	    detail_rows(f->path, "consent.record", "failed", a, "consent.date-future"), 1);
+	assert_int_equal(detail_rows(f->path, "consent.record", "failed", a, "consent.date-future"),
+			 1);
 	assert_int_equal(
 	    detail_rows(f->path, "consent.record", "failed", a, "consent.date-before-birth"), 1);
 	{
@@ -829,13 +830,14 @@ static void test_consent_both_and_dates(void **state)
 	    1);
 	/* One transaction: the guardian's row right after the student's, and
 	 * then the checkpoint. */
-	assert_int_equal(q_int(f->path,
-			       "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 "
-			       "JOIN audit k ON k.seq = a.seq + 2 WHERE a.detail LIKE 'by=student%%' "
-			       "AND b.detail LIKE 'by=guardian%%' AND k.action = 'checkpoint' AND "
-			       "a.object = 'case:%s'",
-			       a),
-			 1);
+	assert_int_equal(
+	    q_int(f->path,
+		  "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 "
+		  "JOIN audit k ON k.seq = a.seq + 2 WHERE a.detail LIKE 'by=student%%' "
+		  "AND b.detail LIKE 'by=guardian%%' AND k.action = 'checkpoint' AND "
+		  "a.object = 'case:%s'",
+		  a),
+	    1);
 	view_ok(c, a, &v);
 	assert_int_equal(v.nconsent, 2);
 	assert_string_equal(v.consent[0].by, "student");

@@ -24,6 +24,11 @@ struct cli {
 	cv_vault *v;
 	cv_session *s;
 	cv_err err;
+	/* What cli_setup learnt of an allowed writing command, for the
+	 * editor's context lines. */
+	cv_case_context ctx;
+	int have_ctx;
+	int text_from_editor; /* the text was typed in the editor */
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
@@ -134,12 +139,28 @@ cv_status cli_recovery_code(struct cli *c, char **out);
 
 /*
  * cli_text - the text of a note: from file (when not NULL), else from
- * standard input when it is not a terminal, else from $EDITOR on a 0600
- * file on tmpfs that is wiped afterwards (initial, when not NULL, is put in
- * it first).  *out is sodium_malloc'd; the size limit is the library's.
+ * standard input when it is not a terminal and edit is not set, else from
+ * the editor ($VISUAL, $EDITOR, vi; run through /bin/sh -c) on a 0600 file
+ * in the private directory (input.c), wiped afterwards.  The file holds
+ * initial (when not NULL), then a scissors line and commented context
+ * lines (c->ctx), removed with everything after the scissors line when
+ * it is read back; blanks at the end are dropped.  An empty note is
+ * CV_ERROR ("aborted, nothing was saved").  *out is sodium_malloc'd; the
+ * size limit is the library's.
  */
-cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
-		   char **out, size_t *len);
+cv_status cli_text(struct cli *c, const char *file, int edit, const char *initial,
+		   size_t initial_len, char **out, size_t *len);
+/*
+ * cli_keep_text - after the library refused or failed to store text that
+ * was typed in the editor (c->text_from_editor): keeps it, 0600, in the
+ * private directory and says on stderr where, and that 'casevault
+ * RESUME --file PATH' resumes.  Does nothing for text from a file or
+ * standard input (it is still where it came from).
+ */
+void cli_keep_text(struct cli *c, const char *text, size_t len, const char *resume);
+/* Wipes the editing directories of casevault processes that died (run at
+ * every start). */
+void cli_sweep_edits(void);
 
 /*
  * cli_json_str - a JSON string of s for json_pack's "o" (NULL for NULL, so

@@ -402,10 +402,21 @@ static int show_note(const cv_note_info *n, void *arg)
 {
 	struct show *x = arg;
 
-	if (x->c->json)
+	if (x->c->json) {
 		json_array_append_new(x->notes, note_json(n));
-	else
-		note_line(n);
+		return 0;
+	}
+	note_line(n);
+	/* case show --notes: the text, each line indented under its note. */
+	for (size_t i = 0; n->text && i < n->text_len;) {
+		const char *nl = memchr(n->text + i, '\n', n->text_len - i);
+		size_t end = nl ? (size_t)(nl - n->text) : n->text_len;
+
+		fputs("            | ", stdout);
+		cli_put_text(stdout, n->text + i, end - i, 1);
+		putchar('\n');
+		i = end + 1;
+	}
 	return 0;
 }
 
@@ -513,7 +524,7 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 		json_t *o = x.root ? x.root : json_object();
 		json_object_set(o, "consent", x.consent);
 		json_object_set(o, "notes", x.notes);
-		if (tests)
+		if (tests & CV_SHOW_TESTS)
 			json_object_set(o, "tests", x.tests);
 		json_object_set(o, "referrals", x.referrals);
 		json_object_set(o, "followups", x.followups);
@@ -534,6 +545,7 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 int cmd_case_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"include-tests", no_argument, NULL, 't'},
+						 {"notes", no_argument, NULL, 'n'},
 						 {"as-of", required_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {show_case,	   show_consent,  show_note, show_test,
@@ -545,7 +557,9 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		if (ch == -2)
 			return CV_EUSAGE;
 		if (ch == 't')
-			tests = 1;
+			tests |= CV_SHOW_TESTS;
+		else if (ch == 'n')
+			tests |= CV_SHOW_NOTES;
 		else
 			as_of = optarg;
 	}
@@ -736,7 +750,7 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {{"reason", required_argument, NULL, 'r'},
 						 {NULL, 0, NULL, 0}};
 	const char *reason = NULL;
-	char *code = NULL;
+	char *code = NULL, *owned = NULL;
 	cv_status st;
 	int ch;
 
@@ -751,10 +765,15 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current,
 				 "give the reason for destroying the case with --reason "
 				 "TEXT");
+	/* On standard input: the passphrase, the recovery code, then the
+	 * reason when it is "-". */
 	st = session_and_code(c, argv[optind], &code);
+	if (st == CV_OK)
+		st = cli_stdin_arg(c, "--reason -", &reason, &owned);
 	if (st == CV_OK)
 		st = cv_case_shred(c->s, argv[optind], reason, code, &c->err);
 	sodium_free(code);
+	sodium_free(owned);
 	if (st != CV_OK)
 		return cli_fail(c);
 	cli_linef(stdout, "shredded %s: every copy of its key is destroyed", argv[optind]);

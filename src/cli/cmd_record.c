@@ -4,12 +4,41 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "opts.h"
 #include "banned.h"
 
 int cli_print_referral(const cv_referral_info *r, void *arg);
 int cli_print_watch(const cv_watch_info *w, void *arg);
+
+/*
+ * Logs in, then reads the one free-text option given as "-" from standard
+ * input (after the passphrase there); two of them is a usage error, as
+ * standard input holds one.  n pairs of (what, value); *owned is freed by
+ * the caller with sodium_free.
+ */
+static cv_status session_and_stdin(struct cli *c, const char *target, const char **what,
+				   const char ***vals, size_t n, char **owned)
+{
+	size_t dashes = 0, k = 0;
+
+	*owned = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (*vals[i] && strcmp(*vals[i], "-") == 0) {
+			dashes++;
+			k = i;
+		}
+	if (dashes > 1)
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  "only one option may read standard input ('-'); give the others "
+				  "as text");
+	c->target = target; /* a refusal by role names it */
+	if (cli_session(c) != CV_OK)
+		return c->err.status;
+	return dashes ? cli_stdin_arg(c, what[k], vals[k], owned) : CV_OK;
+}
 
 int cmd_test_add(struct cli *c, int argc, char **argv)
 {
@@ -40,9 +69,21 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 		return CV_EUSAGE;
 	if (!scale || !score)
 		return cli_usage(cli_current, "--scale and --score are both needed");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--notes -", "--crisis -"};
+		const char **vals[] = {&notes, &crisis};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 2, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id,
+					 &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	printf("%s\n", id);
 	return CV_OK;
 }
@@ -93,9 +134,20 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current,
 				 "--to, --to-type, --reason, --urgency and --disclosed "
 				 "are all needed");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--disclosed -", "--crisis -"};
+		const char **vals[] = {&in.disclosed, &crisis};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 2, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	printf("%s\n", id);
 	return CV_OK;
 }
@@ -125,9 +177,20 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 		return CV_EUSAGE;
 	if (!status)
 		return cli_usage(cli_current, "give the follow-up's status with --status");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--note -"};
+		const char **vals[] = {&note};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 1, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_referral_update(c->s, argv[optind], status, date, note, &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	cli_linef(stdout, "referral %s: %s", argv[optind], status);
 	return CV_OK;
 }

@@ -108,7 +108,7 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 			struct cli_form *f)
 {
 	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
-	char *p, *end, names[256];
+	char *p, *end, *next, names[256];
 	size_t len, line = 0;
 	cv_status st;
 	int fd = STDIN_FILENO;
@@ -133,27 +133,44 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 	if (st != CV_OK)
 		return st;
 	list_keys(keys, names, sizeof(names));
-	if (cv_text_safe_run(f->buf, len, 1) != len) {
-		/* Find the line of the first character that may not be in it. */
-		size_t at = cv_text_safe_run(f->buf, len, 1);
-
-		for (size_t i = 0; i < at; i++)
-			line += f->buf[i] == '\n';
+	if (memchr(f->buf, '\0', len)) {
+		for (const char *q = f->buf; *q; q++)
+			line += *q == '\n';
 		st = cv_err_set(&c->err, CV_EUSAGE,
-				"%s, line %zu: not UTF-8 text, or a control or invisible "
-				"character; save the form as plain UTF-8 text",
-				what, line + 1);
+				"%s, line %zu: a NUL byte; save the form as plain UTF-8 text", what,
+				line + 1);
 		cli_form_free(f);
 		return st;
 	}
-	for (p = f->buf; *p; p = end + (*end != '\0')) {
+	for (p = f->buf; p && *p; p = next) {
 		char *colon, *key, *val;
+		size_t run, n;
 
 		line++;
 		end = strchr(p, '\n');
+		next = end ? end + 1 : NULL;
 		if (!end)
 			end = p + strlen(p);
 		*end = '\0';
+		/* Printable UTF-8 only (tabs aside): what is not is named, escaped. */
+		n = (size_t)(end - p);
+		for (run = 0; run < n; run++) {
+			run += cv_text_safe_run(p + run, n - run, 0);
+			if (run >= n || p[run] != '\t')
+				break;
+		}
+		if (run < n) {
+			char esc[CV_TEXT_ESC_MAX];
+
+			cv_text_escape_one(p + run, n - run, esc);
+			st = cv_err_set(
+			    &c->err, CV_EUSAGE,
+			    "%s, line %zu: '%s' at byte %zu is not printable UTF-8 text "
+			    "(a control, invisible or direction character, or not UTF-8); "
+			    "remove it",
+			    what, line, esc, run + 1);
+			break;
+		}
 		key = trim(p, end);
 		if (!*key || *key == '#')
 			continue;

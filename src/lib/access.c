@@ -1429,6 +1429,12 @@ static unsigned note_kind_scope(const cv_record *r)
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err)
 {
+	return cv_may_case_context(s, action, id, kind, crisis, NULL, err);
+}
+
+cv_status cv_may_case_context(cv_session *s, cv_action action, const char *id, const char *kind,
+			      const char *crisis, cv_case_context *ctx, cv_err *err)
+{
 	CV_ERR_GUARD(err);
 	const struct case_rule *k = NULL;
 	struct cv_case *c = NULL;
@@ -1476,6 +1482,25 @@ cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const cha
 				    crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
+	if (ctx) {
+		unsigned scope = k->type == CV_REC_NOTE && k->scope ? note_kind_scope(&r)
+				 : action == CV_ACT_NOTE_ADD	    ? cv_note_kind_scope(kind)
+								    : k->scope;
+		int bit = 0;
+
+		memset(ctx, 0, sizeof(*ctx));
+		snprintf(ctx->case_id, sizeof(ctx->case_id), "%s", c->rec.id);
+		snprintf(ctx->kind, sizeof(ctx->kind), "%s",
+			 k->type == CV_REC_NOTE ? r.kind
+			 : kind			? kind
+						: "session");
+		while (scope && !(scope & (1u << bit)))
+			bit++;
+		if (scope)
+			snprintf(ctx->scope, sizeof(ctx->scope), "%s", cv_scopes.words[bit + 1]);
+		ctx->minor = c->minor;
+		ctx->under_crisis = c->crisis != NULL;
+	}
 	/* Allowed: nothing was written; the command itself logs what it does. */
 	cv_store_rollback(s->v->st);
 	cv_record_clear(&r);

@@ -66,8 +66,7 @@ static unsigned parse_parties(const char *by)
 
 /* The date consent was given: a date, not after today, not before the
  * student was born (when the case says when). */
-static cv_status consent_date(struct cv_case *c, const char *date, const char *today,
-			      cv_err *err)
+static cv_status consent_date(struct cv_case *c, const char *date, const char *today, cv_err *err)
 {
 	json_t *b = json_object_get(c->data, "born");
 	const char *born = json_is_string(b) ? json_string_value(b) : "";
