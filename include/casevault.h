@@ -130,6 +130,7 @@ typedef enum cv_action {
 	CV_ACT_DUTY_ADD,     /* a shift logged after the fact */
 	CV_ACT_DUTY_LIST,    /* the shifts of a week */
 	CV_ACT_DUTY_HOURS,   /* open hours per week against the threshold */
+	CV_ACT_DUE,	     /* what needs doing today, on the counselor's cases */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -189,6 +190,14 @@ int cv_id_normalize(char *s);
 #define CV_TEXT_ESC_MAX 12
 size_t cv_text_safe_run(const char *s, size_t n, int keep_lines);
 size_t cv_text_escape_one(const char *s, size_t n, char out[CV_TEXT_ESC_MAX]);
+/*
+ * cv_text_width - how many terminal columns s[0..n) takes when shown as
+ * above (printable runs as they are, the rest escaped): East Asian wide
+ * and fullwidth characters (CJK) count 2, combining and zero-width marks
+ * 0, everything else 1, an escape its length.  From a table of Unicode
+ * blocks, not from the locale.  For aligning tables.
+ */
+size_t cv_text_width(const char *s, size_t n);
 
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
@@ -774,6 +783,35 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
  * all; date NULL: today. */
 cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
 			      const char *scopes, const char *date, cv_err *err);
+
+/* ---- what needs doing today (R4, R6, R8) ---------------------------------- */
+
+typedef enum cv_due_kind {
+	CV_DUE_DRAFT = 1, /* the acting counselor's draft, near or past its archive deadline */
+	CV_DUE_REFERRAL,  /* a referral whose follow-up is due */
+	CV_DUE_WATCH,	  /* a key-student register follow-up due */
+} cv_due_kind;
+
+typedef struct cv_due_item {
+	cv_due_kind kind;
+	const char *case_id;
+	const char *name; /* the student's name */
+	const char *id;	  /* the note, referral or register entry */
+	const char *what; /* the note's kind, the referral's institution, the register tag */
+	const char *due;  /* YYYY-MM-DD: the archive deadline, the follow-up's due date */
+	long days;	  /* due minus today: negative when past */
+} cv_due_item;
+
+/*
+ * cv_due - counselors: calls cb for what needs doing by as_of (NULL:
+ * today) on the cases granted to them: their own drafts within 2 days of
+ * the archive deadline or past it, referrals whose follow-up is due that
+ * day or before, register follow-ups due that day or before.  Logged as
+ * the lists are: a `due` row (cases=N), then one case.read per case
+ * decrypted, before cb sees it.  Items come case by case, in record order.
+ */
+cv_status cv_due(cv_session *s, const char *as_of, int (*cb)(const cv_due_item *d, void *arg),
+		 void *arg, cv_err *err);
 
 /* ---- notes (R4) --------------------------------------------------------------- */
 

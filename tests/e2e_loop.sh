@@ -400,6 +400,68 @@ cv bob referral add "$C2" --to X --reason emotion --urgency routine --disclosed 
 check "two options reading standard input: exit 2" \
 	eval 'rc_is 2 && err_has "only one option may read standard input"'
 
+# ---- 6. due: what needs doing today ----------------------------------------
+
+day() { date -u -d "$1 days" +%Y-%m-%d; }
+printf 'student-id: S2026-0920\nname: Li Mingming\nclass: 7-1\n' >"$T/form"
+as carol case open --form "$T/form" --gender M --grade 7 --category family
+C3=$(cat "$T/out")
+as carol consent record "$C3" --by student,guardian --method written \
+	--scope individual,referral-disclosure
+with carol "A draft of carol's." note add "$C3"
+N4=$(cat "$T/out")
+as carol referral add "$C3" --to 'District Center' --reason family --urgency routine \
+	--disclosed 'the family situation'
+R2=$(cat "$T/out")
+as carol watch add "$C3" --tag left-behind --every 3d
+as bob case share "$C" carol
+with bob "Bob's own draft." note add "$C"
+N5=$(cat "$T/out")
+n0=$(naudit)
+as carol due
+check "due today: exit 0" rc_is 0
+check "  ... every section says it is empty" \
+	eval 'out_has "no drafts near the archive deadline" && out_has "no overdue referrals" &&
+	out_has "no register follow-ups due"'
+check "  ... logged as the lists are: a due row, then one case.read per case" \
+	same "$(q "select group_concat(action || ' ' || detail, '|') from (select * from audit where seq > $n0 and action != 'checkpoint' order by seq)")" \
+	"due cases=2|case.read |case.read "
+as carol due --as-of "$(day +3)"
+check "in 3 days: the register follow-up, due that day" \
+	eval 'out_has "$C3  Li Mingming  W-" && out_has "left-behind  due $(day +3)  today"'
+check "  ... no draft yet (4 days before its deadline)" out_has "no drafts near the archive deadline"
+as carol due --as-of "$(day +5)"
+check "in 5 days: carol's draft, 2 days before the deadline" \
+	eval 'out_has "$N4  session  deadline $(day +7)  in 2 days"'
+check "  ... not bob's draft on a case shared with her (only its author finalizes it)" \
+	eval 'out_lacks "$N5"'
+check "  ... the register follow-up, 2 days overdue" out_has "2 days overdue"
+as carol due --as-of "$(day +14)"
+check "in 14 days: the referral awaits its follow-up" \
+	eval 'out_has "$R2  District Center  follow-up due $(day +14)  today"'
+check "  ... and the draft is 7 days past its deadline" out_has "7 days overdue"
+as carol --json due --as-of "$(day +14)"
+check "due --json: one valid object with the three lists" \
+	eval 'rc_is 0 && json_valid "$T/out" && [ "$(wc -l <"$T/out")" -eq 1 ] &&
+	grep -Eq "\"drafts\": ?\[\{" "$T/out" && grep -Eq "\"register\": ?\[\{" "$T/out" &&
+	grep -Eq "\"referrals\": ?\[\{" "$T/out"'
+as sue due
+check "due as a supervisor: refused by role (exit 4)" rc_is 4
+as carol due --as-of 2026-02-30
+check "due --as-of a day that does not exist: exit 2" rc_is 2
+
+# ---- 7. tables aligned by display width -----------------------------------
+
+as carol case list
+check "case list: exit 0" rc_is 0
+# 王小红 is 3 characters and 6 columns; Li Mingming 11 columns: the name
+# column is 11 wide, and the columns after it line up.
+check "case list aligns a Chinese name by its display width" \
+	eval 'out_has "$C  open  王小红       grade 8  emotion  opened $TODAY" &&
+	out_has "$C3  open  Li Mingming  grade 7  family   opened $TODAY"'
+as carol watch list
+check "watch list aligned the same way" out_has "$C3  Li Mingming  left-behind"
+
 # ---- the end --------------------------------------------------------------
 
 check "nothing of the editor is left in the private directory" eval '[ ! -e "$PRIV" ]'

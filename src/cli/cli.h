@@ -15,6 +15,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
+struct cli_table;
+
 struct cli {
 	const char *vault_path;
 	const char *user;
@@ -28,7 +30,8 @@ struct cli {
 	 * editor's context lines. */
 	cv_case_context ctx;
 	int have_ctx;
-	int text_from_editor; /* the text was typed in the editor */
+	int text_from_editor;	 /* the text was typed in the editor */
+	struct cli_table *table; /* where a list's rows go (not under --json) */
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
@@ -133,12 +136,27 @@ void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines);
  */
 void cli_linef(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A table printed with its columns aligned by display width
+ * (cv_text_width: a Chinese character takes two columns), every cell
+ * escaped as cli_put_text does.  cli_table_row copies the ncols cells;
+ * cli_table_print writes the rows, each after indent, the columns two
+ * spaces apart (the last one unpadded), then frees them.
+ */
+struct cli_table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols */
+	int oom;
+};
+void cli_table_row(struct cli_table *t, const char *const *cells);
+void cli_table_print(struct cli_table *t, FILE *f, const char *indent);
+
 /* Reads the recovery code like a passphrase (the next --passphrase-fd
  * line, or the terminal without echo); sodium_malloc'd. */
 cv_status cli_recovery_code(struct cli *c, char **out);
 
 /*
- * cli_text - the text of a note: from file (when not NULL), else from
+ * cli_text_edit - the text of a note: from file (when not NULL), else from
  * standard input when it is not a terminal and edit is not set, else from
  * the editor ($VISUAL, $EDITOR, vi; run through /bin/sh -c) on a 0600 file
  * in the private directory (input.c), wiped afterwards.  The file holds
@@ -148,8 +166,11 @@ cv_status cli_recovery_code(struct cli *c, char **out);
  * CV_ERROR ("aborted, nothing was saved").  *out is sodium_malloc'd; the
  * size limit is the library's.
  */
-cv_status cli_text(struct cli *c, const char *file, int edit, const char *initial,
-		   size_t initial_len, char **out, size_t *len);
+cv_status cli_text_edit(struct cli *c, const char *file, int edit, const char *initial,
+			size_t initial_len, char **out, size_t *len);
+/* cli_text_edit without --edit. */
+cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
+		   char **out, size_t *len);
 /*
  * cli_keep_text - after the library refused or failed to store text that
  * was typed in the editor (c->text_from_editor): keeps it, 0600, in the
@@ -268,5 +289,6 @@ int cmd_duty_end(struct cli *c, int argc, char **argv);
 int cmd_duty_add(struct cli *c, int argc, char **argv);
 int cmd_duty_list(struct cli *c, int argc, char **argv);
 int cmd_duty_hours(struct cli *c, int argc, char **argv);
+int cmd_due(struct cli *c, int argc, char **argv);
 
 #endif

@@ -31,12 +31,19 @@ static int print_case_line(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 
+	char grade[16], opened[20];
+
 	if (c->json) {
 		cli_json_line(case_json(i));
 		return 0;
 	}
-	cli_linef(stdout, "%-8s %-6s %s  grade %u  %s  opened %.10s", i->id, i->status, i->name,
-		  i->grade, i->category, i->opened_at);
+	snprintf(grade, sizeof(grade), "grade %u", i->grade);
+	snprintf(opened, sizeof(opened), "opened %.10s", i->opened_at);
+	{
+		const char *cells[] = {i->id, i->status, i->name, grade, i->category, opened};
+
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
@@ -300,18 +307,25 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 	int all = 0;
 	const struct option longopts[] = {{"all", no_argument, &all, 1}, {NULL, 0, NULL, 0}};
 
+	struct cli_table t = {6};
+	cv_status st;
+
 	if (positional(argc, argv, 0, "", longopts) < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_case_list(c->s, all, print_case_line, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_case_list(c->s, all, print_case_line, c, &c->err);
+	/* What was shown before an error is printed, then the error. */
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_case_find(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	const char *sid = "-";
+	struct cli_table t = {6};
 	char *owned = NULL;
 	cv_status st;
 	int ch;
@@ -330,8 +344,10 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 	} else if (st == CV_OK) {
 		st = cli_stdin_arg(c, "the student number", &sid, &owned);
 	}
+	c->table = &t;
 	if (st == CV_OK)
 		st = cv_case_find(c->s, sid, print_case_line, c, &c->err);
+	cli_table_print(&t, stdout, "");
 	sodium_free(owned);
 	return st == CV_OK ? CV_OK : cli_fail(c);
 }
@@ -634,11 +650,20 @@ int cli_print_note(const cv_note_info *n, void *arg)
 int cli_print_referral(const cv_referral_info *r, void *arg)
 {
 	struct cli *c = arg;
+	char why[96], due[40];
 
-	if (c->json)
+	if (c->json) {
 		cli_json_line(referral_json(r));
-	else
-		referral_line(r, "");
+		return 0;
+	}
+	snprintf(why, sizeof(why), "(%s, %s)", r->reason, r->urgency);
+	snprintf(due, sizeof(due), "%s%s", r->due[0] ? "follow-up due " : "", r->due);
+	{
+		const char *cells[] = {r->id, r->case_id, r->date, r->to,
+				       why,   r->status,  due,	   r->overdue ? "OVERDUE" : ""};
+
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
@@ -650,9 +675,16 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 		cli_json_line(watch_json(w));
 		return 0;
 	}
-	cli_linef(stdout, "%-8s %s  %s every %ud  next %s%s%s%s", w->case_id, w->name, w->tag,
-		  w->every_days, w->due, w->last_done[0] ? "  last " : "", w->last_done,
-		  w->overdue ? "  OVERDUE" : "");
+	{
+		char every[24], next[24], last[24];
+		const char *cells[] = {
+		    w->case_id, w->name, w->tag, every, next, last, w->overdue ? "OVERDUE" : ""};
+
+		snprintf(every, sizeof(every), "every %ud", w->every_days);
+		snprintf(next, sizeof(next), "next %s", w->due);
+		snprintf(last, sizeof(last), "%s%s", w->last_done[0] ? "last " : "", w->last_done);
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 

@@ -123,7 +123,7 @@ static int write_note(struct cli *c, int argc, char **argv, int which)
 	if (st == CV_OK && which == WRITE_EDIT && !o.file && (o.edit || isatty(STDIN_FILENO)))
 		st = cv_note_show(c->s, argv[i], capture_text, &old, &c->err);
 	if (st == CV_OK)
-		st = cli_text(c, o.file, o.edit, old.text, old.len, &text, &len);
+		st = cli_text_edit(c, o.file, o.edit, old.text, old.len, &text, &len);
 	if (st == CV_OK && which == WRITE_ADD)
 		st = cv_note_write(c->s, argv[i], o.kind, text, len, o.crisis, o.finalize, id,
 				   &c->err);

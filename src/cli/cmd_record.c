@@ -223,12 +223,17 @@ int cmd_referral_list(struct cli *c, int argc, char **argv)
 	const char *as_of;
 	int only;
 
+	struct cli_table t = {8};
+	cv_status st;
+
 	if (parse_list(argc, argv, "overdue", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err);
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_watch_add(struct cli *c, int argc, char **argv)
@@ -270,12 +275,17 @@ int cmd_watch_list(struct cli *c, int argc, char **argv)
 	const char *as_of;
 	int only;
 
+	struct cli_table t = {7};
+	cv_status st;
+
 	if (parse_list(argc, argv, "due", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err);
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_watch_done(struct cli *c, int argc, char **argv)

@@ -454,8 +454,14 @@ out:
 	return st;
 }
 
-cv_status cli_text(struct cli *c, const char *file, int edit, const char *initial,
-		   size_t initial_len, char **out, size_t *len)
+cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
+		   char **out, size_t *len)
+{
+	return cli_text_edit(c, file, 0, initial, initial_len, out, len);
+}
+
+cv_status cli_text_edit(struct cli *c, const char *file, int edit, const char *initial,
+			size_t initial_len, char **out, size_t *len)
 {
 	if (file)
 		return read_file(c, file, 0, out, len);

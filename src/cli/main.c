@@ -158,6 +158,9 @@ static const struct cmd commands[] = {
     {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      "open hours per local ISO week, weeks under the duty_hours threshold marked"},
+    /* The counselor's day. */
+    {"due", NULL, cmd_due, CV_ACT_DUE, RUN_SESSION, "due [--as-of DATE]",
+     "what needs doing today: drafts near their archive deadline, follow-ups due"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)
