@@ -240,6 +240,25 @@ check "  ... the text kept, '#' lines of the note's own included" \
 	eval 'out_has "# Background" && out_has "小红说最近晚上总是睡不着。"'
 check "  ... the context lines stripped" eval 'out_lacks "# case " && out_lacks ">8"'
 
+# note edit in the editor starts from the draft's text.
+cat >"$T/append.sh" <<'END'
+#!/bin/sh
+cp "$1" "$EDIT_SEEN"
+{
+	sed '/^# -* >8 -*$/,$d' "$EDIT_SEEN"
+	printf 'Added in the edit.\n'
+	sed -n '/^# -* >8 -*$/,$p' "$EDIT_SEEN"
+} >"$1"
+END
+chmod 700 "$T/append.sh"
+EDITOR=$T/append.sh as bob note edit "$(printf '%s' "$N1" | tr 'A-Z' 'a-z')" --edit
+check "note edit --edit (the id in lower case): exit 0" rc_is 0
+check "  ... the editor opened on the draft, then the context" \
+	eval 'grep -qxF "小红说最近晚上总是睡不着。" "$T/seen" && grep -qxF "# case $C, note kind session" "$T/seen"'
+as bob note show "$N1"
+check "  ... the draft now ends with the addition, the context stripped again" \
+	eval 'out_has "小红说最近晚上总是睡不着。" && out_has "Added in the edit." && out_lacks ">8"'
+
 # An editor that is not allowed to open: carol has no grant.
 cat >"$T/mark.sh" <<EOF
 #!/bin/sh
@@ -308,11 +327,9 @@ EOF
 chmod 700 "$T/kill.sh"
 EDITOR=$T/kill.sh as bob note add "$C" --edit
 check "casevault killed (SIGKILL) in the editor" rc_is 137
-gone=1
-i=0
-while [ "$i" -lt 20000 ] && [ -e "$(cat "$T/path")" ]; do
-	i=$((i + 1))
-done
+# The watcher wipes it as soon as casevault is gone: wait for that (up to
+# 10 seconds; nothing waits once it is done).
+timeout 10 sh -c 'while [ -e "$1" ]; do :; done' sh "$(cat "$T/path")"
 check "  ... the editor's file is wiped anyway" eval '[ ! -e "$(cat "$T/path")" ]'
 check "  ... no trace of its text under the private directory" \
 	eval '! grep -rqF TEXT-OF-A-KILLED-EDIT "$T/run"'
