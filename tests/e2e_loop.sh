@@ -399,7 +399,7 @@ check "  ... a crisis record and row" \
 with bob 'notes and the justification' note add "$C2" --crisis -
 check "--crisis - with the note on standard input too: exit 2" \
 	eval 'rc_is 2 && err_has "give the note with --file or --edit"'
-with bob '转介时告知了主要情况' referral add "$C2" --to 'City Clinic' --reason emotion \
+with bob '转介时告知了主要情况' referral add "$C2" --to 'City Clinic' --to-type mental-health --reason emotion \
 	--urgency urgent --disclosed - --crisis '学生有明确的自伤计划'
 R=$(cat "$T/out")
 check "referral add --disclosed - (from standard input): exit 0" rc_is 0
@@ -412,7 +412,7 @@ as bob case show "$C2"
 check "  ... what was read from standard input is stored" \
 	eval 'out_has "disclosed: 转介时告知了主要情况" && out_has "已联系家长"'
 say "$BOBP" 'x' 'y'
-cv bob referral add "$C2" --to X --reason emotion --urgency routine --disclosed - --crisis - \
+cv bob referral add "$C2" --to X --to-type other --reason emotion --urgency routine --disclosed - --crisis - \
 	<"$T/in"
 check "two options reading standard input: exit 2" \
 	eval 'rc_is 2 && err_has "only one option may read standard input"'
@@ -427,7 +427,7 @@ as carol consent record "$C3" --by student,guardian --method written \
 	--scope individual,referral-disclosure
 with carol "A draft of carol's." note add "$C3"
 N4=$(cat "$T/out")
-as carol referral add "$C3" --to 'District Center' --reason family --urgency routine \
+as carol referral add "$C3" --to 'District Center' --to-type other --reason family --urgency routine \
 	--disclosed 'the family situation'
 R2=$(cat "$T/out")
 as carol watch add "$C3" --tag left-behind --every 3d
