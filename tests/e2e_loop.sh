@@ -417,6 +417,15 @@ cv bob referral add "$C2" --to X --to-type other --reason emotion --urgency rout
 check "two options reading standard input: exit 2" \
 	eval 'rc_is 2 && err_has "only one option may read standard input"'
 
+# case shred --reason -: the passphrase, the recovery code, then the reason.
+say "$ALICEP" "$RC" 'end of retention: the family moved away'
+cv alice case shred "$C2" --reason - <"$T/in"
+check "case shred --reason - (after the passphrase and the recovery code): exit 0" rc_is 0
+check "  ... the case is a tombstone" same "$(q "select status from cases where id = '$C2'")" shredded
+check "  ... the reason, sealed, in the log (not in clear)" \
+	eval '[ "$(q "select count(*) from audit where action = '"'"'case.shred'"'"' and detail like '"'"'reason=%'"'"'")" -eq 1 ] &&
+	! grep -qaF "the family moved away" "$V"'
+
 # ---- 6. due: what needs doing today ----------------------------------------
 
 day() { date -u -d "$1 days" +%Y-%m-%d; }

@@ -84,9 +84,9 @@ static void resume_cmd(char *out, size_t cap, int which, const char *target,
 {
 	static const char *const verbs[] = {"note add", "note edit", "note amend"};
 
-	snprintf(out, cap, "%s %s%s%s%s%s%s", verbs[which], target, o->kind ? " --kind " : "",
+	snprintf(out, cap, "%s %s%s%s%s%s", verbs[which], target, o->kind ? " --kind " : "",
 		 o->kind ? o->kind : "", o->finalize ? " --finalize" : "",
-		 o->crisis ? " --crisis -" : "", "");
+		 o->crisis ? " --crisis -" : "");
 }
 
 struct capture {
