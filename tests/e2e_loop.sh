@@ -356,6 +356,9 @@ check "  ... final at once" same "$(q "select status from records where id = '$N
 check "  ... a note.add then a note.finalize row" \
 	same "$(q "select group_concat(action, ' ') from (select action from audit where object = 'note:$N3' order by seq)")" \
 	"note.add note.finalize"
+EDITOR="$T/ed.sh --wait" as bob note amend "$N3" --edit
+check "note amend --edit: the context names the addendum's kind" \
+	eval 'rc_is 0 && grep -qxF "# case $C, note kind addendum" "$T/seen"'
 LOW1=$(printf '%s' "$N1" | tr 'A-Z' 'a-z')
 as bob note finalize "$LOW1" N-ZZZZZZ
 check "note finalize of two, one unknown: exit 6, and which" \

@@ -1490,10 +1490,13 @@ cv_status cv_may_case_context(cv_session *s, cv_action action, const char *id, c
 
 		memset(ctx, 0, sizeof(*ctx));
 		snprintf(ctx->case_id, sizeof(ctx->case_id), "%s", c->rec.id);
+		/* An addendum is its own kind (it needs what the amended note
+		 * needed). */
 		snprintf(ctx->kind, sizeof(ctx->kind), "%s",
-			 k->type == CV_REC_NOTE ? r.kind
-			 : kind			? kind
-						: "session");
+			 action == CV_ACT_NOTE_AMEND ? "addendum"
+			 : k->type == CV_REC_NOTE    ? r.kind
+			 : kind			     ? kind
+						     : "session");
 		while (scope && !(scope & (1u << bit)))
 			bit++;
 		if (scope)
