@@ -103,9 +103,9 @@ as sue "$SUE" -- stats export --term "$term" --format csv || echo "exit status $
 
 say "Journey 4: the supervisor's alerts and the review of a break-glass event"
 echo "(a student at risk, before any consent: bob writes under the crisis exception)"
-crisis_case=$(printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
-	case open --student-id 2023-099 --name 'Zhang Wei' --gender F --grade 9 \
-	--class '9-2' --category self-harm-risk)
+crisis_case=$(printf '%s\n' "$BOB" 'student-id: 2023-099' 'name: Zhang Wei' 'class: 9-2' |
+	"$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+	case open --form - --gender F --grade 9 --category self-harm-risk)
 as bob "$BOB" "Safety plan agreed; guardian called." -- note add "$crisis_case" \
 	--crisis "student stated a plan to self-harm"
 as sue "$SUE" -- audit alerts
