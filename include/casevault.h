@@ -130,6 +130,7 @@ typedef enum cv_action {
 	CV_ACT_DUTY_ADD,     /* a shift logged after the fact */
 	CV_ACT_DUTY_LIST,    /* the shifts of a week */
 	CV_ACT_DUTY_HOURS,   /* open hours per week against the threshold */
+	CV_ACT_DUE,	     /* what needs doing today, on the counselor's cases */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -159,6 +160,17 @@ const char *const *cv_words(cv_wordset set, size_t *n);
 int cv_time_valid(const char *s, int time_too);
 
 /*
+ * cv_id_normalize - puts an id as a person may type it into the form the
+ * vault stores (docs/FORMAT.md §15), in place: when s has an id's shape
+ * (a prefix letter of §15, '-', then 5 characters for a case or 6 for a
+ * record) and every character is a Crockford base32 one in either case
+ * or a look-alike (O and o read as 0; I, i, L and l as 1), s becomes the
+ * upper-case id and 1 is returned.  Anything else is left as it is
+ * (a user name, a typo the lookup will call not found) and 0 returned.
+ */
+int cv_id_normalize(char *s);
+
+/*
  * Showing text that came from the file on a terminal.  A unit is one
  * UTF-8 character, or one byte where the text is not UTF-8.
  *
@@ -178,6 +190,14 @@ int cv_time_valid(const char *s, int time_too);
 #define CV_TEXT_ESC_MAX 12
 size_t cv_text_safe_run(const char *s, size_t n, int keep_lines);
 size_t cv_text_escape_one(const char *s, size_t n, char out[CV_TEXT_ESC_MAX]);
+/*
+ * cv_text_width - how many terminal columns s[0..n) takes when shown as
+ * above (printable runs as they are, the rest escaped): East Asian wide
+ * and fullwidth characters (CJK) count 2, combining and zero-width marks
+ * 0, everything else 1, an escape its length.  From a table of Unicode
+ * blocks, not from the locale.  For aligning tables.
+ */
+size_t cv_text_width(const char *s, size_t n);
 
 /* Argon2id cost parameters: t passes over m KiB with p lanes. */
 typedef struct cv_kdf_params {
@@ -362,6 +382,20 @@ cv_status cv_may(cv_vault *v, const char *user, cv_action action, const char *ta
  */
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err);
+
+/* What cv_may_case_context tells a front end about an allowed action, for
+ * the context lines of an editor: nothing a refusal would not say. */
+typedef struct cv_case_context {
+	char case_id[16]; /* CV_CASE_ID_MAX */
+	char kind[16];	  /* the note's kind (note add: the one asked for) */
+	char scope[32];	  /* the consent scope the action needs, or "" */
+	int minor;	  /* the guardian's consent is needed too */
+	int under_crisis; /* the scope is not in force: the crisis exception */
+} cv_case_context;
+/* cv_may_case, and on CV_OK (when ctx is not NULL) the context of the
+ * action in *ctx. */
+cv_status cv_may_case_context(cv_session *s, cv_action action, const char *id, const char *kind,
+			      const char *crisis, cv_case_context *ctx, cv_err *err);
 
 /*
  * cv_may_hand_over, cv_may_reset - after login, before the recovery code
@@ -770,7 +804,13 @@ typedef struct cv_case_visitor {
 	int (*on_watch)(const cv_watch_info *w, void *arg);
 } cv_case_visitor;
 
-/* Counselors granted on the case.  One audit row (case.show). */
+/* What cv_case_show's include argument adds to a case's records. */
+enum {
+	CV_SHOW_TESTS = 1, /* test results (R5: hidden by default) */
+	CV_SHOW_NOTES = 2, /* the notes' text (cv_note_info.text) */
+};
+/* Counselors granted on the case.  One audit row (case.show), its
+ * detail naming what include added.  include_tests: CV_SHOW_* bits. */
 cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const char *as_of,
 		       const cv_case_visitor *vis, void *arg, cv_err *err);
 
@@ -792,18 +832,54 @@ cv_status cv_case_shred(cv_session *s, const char *id, const char *reason,
 /* ---- consent (R1) and crisis (R2) ------------------------------------------ */
 
 typedef struct cv_consent_input {
-	const char *by;		 /* student or guardian */
+	const char *by;		 /* student, guardian, or student,guardian (both) */
 	const char *method;	 /* written or oral */
-	const char *date;	 /* YYYY-MM-DD */
+	const char *date;	 /* YYYY-MM-DD, NULL: today */
 	const char *scopes;	 /* individual,group,testing,guardian-contact,referral-disclosure */
 	const char *verified_by; /* a user name, NULL: the acting counselor */
 } cv_consent_input;
 
+/*
+ * cv_consent_record - records consent given on in->date: one consent
+ * record and one consent.record row per party (the student's first), in
+ * one transaction.  A date after today ("consent.date-future") or before
+ * the student's birth date ("consent.date-before-birth") is refused.
+ */
 cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
 			    cv_err *err);
-/* by: student, guardian or NULL (both); scopes NULL: all; date NULL: today. */
+/* by: student, guardian, NULL or student,guardian (both); scopes NULL:
+ * all; date NULL: today. */
 cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
 			      const char *scopes, const char *date, cv_err *err);
+
+/* ---- what needs doing today (R4, R6, R8) ---------------------------------- */
+
+typedef enum cv_due_kind {
+	CV_DUE_DRAFT = 1, /* the acting counselor's draft, near or past its archive deadline */
+	CV_DUE_REFERRAL,  /* a referral whose follow-up is due */
+	CV_DUE_WATCH,	  /* a key-student register follow-up due */
+} cv_due_kind;
+
+typedef struct cv_due_item {
+	cv_due_kind kind;
+	const char *case_id;
+	const char *name; /* the student's name */
+	const char *id;	  /* the note, referral or register entry */
+	const char *what; /* the note's kind, the referral's institution, the register tag */
+	const char *due;  /* YYYY-MM-DD: the archive deadline, the follow-up's due date */
+	long days;	  /* due minus today: negative when past */
+} cv_due_item;
+
+/*
+ * cv_due - counselors: calls cb for what needs doing by as_of (NULL:
+ * today) on the cases granted to them: their own drafts within 2 days of
+ * the archive deadline or past it, referrals whose follow-up is due that
+ * day or before, register follow-ups due that day or before.  Logged as
+ * the lists are: a `due` row (cases=N), then one case.read per case
+ * decrypted, before cb sees it.  Items come case by case, in record order.
+ */
+cv_status cv_due(cv_session *s, const char *as_of, int (*cb)(const cv_due_item *d, void *arg),
+		 void *arg, cv_err *err);
 
 /* ---- notes (R4) --------------------------------------------------------------- */
 
@@ -812,6 +888,20 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 /* crisis: NULL, or the R2 justification when consent is missing. */
 cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
 		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err);
+/* cv_note_add, then, when finalize is set, its finalization in the same
+ * transaction (a note.add row, then a note.finalize row): the note is
+ * stored final and signed, or not at all. */
+cv_status cv_note_write(cv_session *s, const char *case_id, const char *kind, const char *text,
+			size_t len, const char *crisis, int finalize, char id[CV_CASE_ID_MAX],
+			cv_err *err);
+/*
+ * cv_note_finalize_many - finalizes the n notes ids[] (n >= 1) in one
+ * transaction: all of them, one note.finalize row each, or none.  On a
+ * refusal everything is rolled back, the refusal is logged against the
+ * note that failed, and *failed holds its index in ids.
+ */
+cv_status cv_note_finalize_many(cv_session *s, const char *const *ids, size_t n, size_t *failed,
+				cv_err *err);
 /* Drafts only, by their author. */
 cv_status cv_note_edit(cv_session *s, const char *note_id, const char *text, size_t len,
 		       const char *crisis, cv_err *err);

@@ -51,10 +51,11 @@ as office "$ADMIN" "$code" -- vault keys --deliver
 as office "$ADMIN" -- user list
 
 say "Journey 1: a counselor adds an encrypted note"
-run "--user bob case open --student-id 2023-017 --name 'Li Ming' ..."
-case_id=$(printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
-	case open --student-id 2023-017 --name 'Li Ming' --gender M --grade 8 \
-	--class '8-3' --category emotion --guardian 'Li Hua' --guardian-phone 13800138000)
+run "--user bob case open --form - --gender M --grade 8 --category emotion  (the identity in a form)"
+case_id=$(printf '%s\n' "$BOB" 'student-id: 2023-017' 'name: Li Ming' 'class: 8-3' \
+	'guardian: Li Hua' 'guardian-phone: 13800138000' |
+	"$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+	case open --form - --gender M --grade 8 --category emotion)
 echo "$case_id"
 echo "(a note before consent is refused: informed, voluntary consent comes first)"
 as bob "$BOB" "First session." -- note add "$case_id" || echo "exit status $?"
@@ -84,10 +85,10 @@ for row in "7 F academic" "7 M academic" "8 F emotion" "8 M emotion" "9 F family
 	"8 M family" "9 F emotion"; do
 	set -- $row
 	i=$((i + 1))
-	printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
-		case open --student-id "2023-1$i" --name "Student $i" --gender "$2" --grade "$1" \
-		--class "$1-1" --category "$3" --guardian "Guardian $i" \
-		--guardian-phone 13800138000 >/dev/null
+	printf '%s\n' "$BOB" "student-id: 2023-1$i" "name: Student $i" "class: $1-1" \
+		"guardian: Guardian $i" 'guardian-phone: 13800138000' |
+		"$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+		case open --form - --gender "$2" --grade "$1" --category "$3" >/dev/null
 done
 echo "(13 cases open; the supervisor, who can read no case, exports the counts:"
 echo " categories with fewer than k = 5 cases are merged into 'other' first, and a"
@@ -102,9 +103,9 @@ as sue "$SUE" -- stats export --term "$term" --format csv || echo "exit status $
 
 say "Journey 4: the supervisor's alerts and the review of a break-glass event"
 echo "(a student at risk, before any consent: bob writes under the crisis exception)"
-crisis_case=$(printf '%s\n' "$BOB" | "$cv" --vault "$vault" --user bob --passphrase-fd 0 \
-	case open --student-id 2023-099 --name 'Zhang Wei' --gender F --grade 9 \
-	--class '9-2' --category self-harm-risk)
+crisis_case=$(printf '%s\n' "$BOB" 'student-id: 2023-099' 'name: Zhang Wei' 'class: 9-2' |
+	"$cv" --vault "$vault" --user bob --passphrase-fd 0 \
+	case open --form - --gender F --grade 9 --category self-harm-risk)
 as bob "$BOB" "Safety plan agreed; guardian called." -- note add "$crisis_case" \
 	--crisis "student stated a plan to self-harm"
 as sue "$SUE" -- audit alerts

@@ -221,8 +221,8 @@ check "  ... and the same agent" same "$(agent_pid bob)" "$PID"
 
 # ---- 2. commands with no passphrase ----------------------------------------
 
-bare bob case open --student-id S-1 --name 'Li Lei' --gender F --grade 7 --class 7A \
-	--category other
+printf 'student-id: S-1\nname: Li Lei\nclass: 7A\n' >"$T/form"
+bare bob case open --form "$T/form" --gender F --grade 7 --category other
 C=$(cat "$T/out")
 check "case open with the agent, no passphrase" eval 'rc_is 0 && echo "$C" | grep -Eqx "C-[0-9A-Z]{5}"'
 bare bob consent record "$C" --by student --method written --date 2025-03-03 --scope individual
@@ -271,8 +271,8 @@ check "a command uses the keys: uses grows" eval '[ "$U2" -gt "$U1" ]'
 
 # A list opens its cases' key copies in one round trip, not one each.
 for i in 2 3 4 5 6 7; do
-	bare bob case open --student-id "S-$i" --name "Student $i" --gender M --grade 8 \
-		--class 8B --category academic
+	printf 'student-id: S-%s\nname: Student %s\nclass: 8B\n' "$i" "$i" >"$T/form"
+	bare bob case open --form "$T/form" --gender M --grade 8 --category academic
 done
 "$CASEVAULT" --vault "$V" --json status >"$T/out" 2>"$T/err"
 U1=$(json 'j[0]["uses"]')
@@ -499,7 +499,8 @@ CPID=$(agent_pid carol)
 [ -n "$CPID" ] && echo "$CPID" >>"$T/pids"
 printf 'first meeting: settling in\n' >"$T/note.txt"
 n=0
-term "case open --student-id S-100 --name Zhou --gender F --grade 9 --class 9A --category emotion"
+printf 'student-id: S-100\nname: Zhou\nclass: 9A\n' >"$T/form100"
+term "case open --form '$T/form100' --gender F --grade 9 --category emotion"
 rc=$(exit_status)
 check "terminal: case open runs with no prompt" eval 'rc_is 0 && no_prompt'
 [ "$rc" -eq 0 ] && n=$((n + 1))

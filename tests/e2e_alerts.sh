@@ -129,8 +129,8 @@ check "no alerts yet" eval 'rc_is 0 && [ ! -s "$T/out" ] && err_has "no alerts"'
 
 i=0
 while [ $i -lt 3 ]; do
-	as bob case open --student-id "S-$i" --name "Student $i" --gender F --grade 8 \
-		--class 1A --category emotion
+	printf 'student-id: S-%s\nname: Student %s\nclass: 1A\n' "$i" "$i" >"$T/form"
+	as bob case open --form "$T/form" --gender F --grade 8 --category emotion
 	check "bob opens case $i" rc_is 0
 	eval "C$i=\$(cat \"\$T/out\")"
 	i=$((i + 1))

@@ -191,8 +191,8 @@ say "$ALICEP" "$RC"
 cv alice vault keys --deliver <"$T/in"
 check "vault keys --deliver" rc_is 0
 
-as bob case open --student-id S2025-0042K --name 'Zhang San' --gender F --grade 7 \
-	--class 7-2 --category family
+printf 'student-id: S2025-0042K\nname: Zhang San\nclass: 7-2\n' >"$T/form"
+as bob case open --form "$T/form" --gender F --grade 7 --category family
 C=$(cat "$T/out")
 check "case open exits 0" rc_is 0
 for by in student guardian; do
@@ -211,14 +211,14 @@ usage_error bob "unknown option '--bogus'" case list --bogus
 usage_error bob "unknown option '--kidn'; did you mean '--kind'?" note add "$C" --kidn session
 usage_error bob "unknown option '--scpoe'; did you mean '--scope'?" \
 	consent withdraw "$C" --scpoe=group
-usage_error bob "option '--g' is ambiguous; it could be '--gender', '--grade', '--guardian' or \
-'--guardian-phone'" case open --student-id S9 --name N --g F --grade 7 --class 1 --category other
+usage_error bob "option '--g' is ambiguous; it could be '--gender' or '--grade'" \
+	case open --g F --grade 7 --category other
 usage_error bob "option '--kind' needs a value" note add "$C" --kind
 usage_error bob "give one case id" case show
 usage_error bob "unexpected argument 'extra'" case show "$C" extra
 usage_error bob "unexpected argument 'extra'" case list extra
 usage_error bob "give one case id" note add
-usage_error bob "give one note id" note finalize
+usage_error bob "give one or more note ids" note finalize
 usage_error bob "unexpected argument 'N-2'" note show "$N" N-2
 usage_error bob "give a case id and the counselor to share it with" case share "$C"
 usage_error bob "unexpected argument 'dave'" case share "$C" carol dave
@@ -244,8 +244,9 @@ usage_error bob "--as-of '2025-04-31' is not a date" case show "$C" --as-of 2025
 usage_error bob "--as-of 'today' is not a date" note list "$C" --as-of today
 usage_error bob "--as-of '2025-00-10' is not a date" referral list --as-of 2025-00-10
 usage_error bob "--as-of '2025-1-10' is not a date" watch list --due --as-of 2025-1-10
-usage_error bob "--born '2010-02-29' is not a date" case open --student-id S9 --name N \
-	--gender F --grade 7 --class 1 --category other --born 2010-02-29
+printf 'student-id: S9\nname: N\nclass: 1\nborn: 2010-02-29\n' >"$T/bornform"
+usage_error bob "$T/bornform, line 4: '2010-02-29' is not a date; use YYYY-MM-DD" \
+	case open --form "$T/bornform" --gender F --grade 7 --category other
 usage_error sue "--since '2025-02-30' is not a date or time" audit log --since 2025-02-30
 usage_error sue "--until '2025-01-01T24:00:00Z' is not a date or time" \
 	audit log --until 2025-01-01T24:00:00Z
@@ -255,7 +256,8 @@ usage_error sue "--since '2025-01-01 10:00' is not a date or time" \
 # The fixed words of each option.
 usage_error bob "--kind 'sesion' is not a note kind; use session, analysis, outcome or contact" \
 	note add "$C" --kind sesion
-usage_error bob "--by 'father' is not a consenting party; use student or guardian" \
+usage_error bob "--by 'father' is not a consenting party; use student or guardian, or both as \
+student,guardian" \
 	consent record "$C" --by father --method oral --date 2025-03-05 --scope group
 usage_error bob "--method 'email' is not a consent method; use written or oral" \
 	consent record "$C" --by student --method email --date 2025-03-05 --scope group
@@ -282,12 +284,12 @@ for e in 0d 367 fortnight 14w ""; do
 done
 usage_error bob "--category 'sadness' is not a problem category; use academic, emotion, \
 relationships, family, adolescence, behavior, self-harm-risk or other" \
-	case open --student-id S9 --name N --gender F --grade 7 --class 1 --category sadness
+	case open --gender F --grade 7 --category sadness
 usage_error bob "--gender 'f' is not a gender; use F, M or X" \
-	case open --student-id S9 --name N --gender f --grade 7 --class 1 --category other
+	case open --gender f --grade 7 --category other
 for g in 0 13 seven -1; do
 	usage_error bob "--grade takes a number from 1 to 12, not '$g'" \
-		case open --student-id S9 --name N --gender F --grade "$g" --class 1 --category other
+		case open --gender F --grade "$g" --category other
 done
 
 # Misspelled commands and sub-commands.
@@ -468,7 +470,8 @@ check "--json usage error: message" same "$(json_field "$T/err" '$.error.message
 	"--kind 'sesion' is not a note kind; use session, analysis, outcome or contact"
 check "--json usage error: the usage line" \
 	same "$(json_field "$T/err" '$.error.usage')" \
-	"casevault note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]"
+	"casevault note add CASE [--kind session|analysis|outcome|contact] [--file F|--edit] \
+[--crisis TEXT|-] [--finalize]"
 
 ESC=$(printf '\033')
 bare --json "x${ESC}[2Jy"

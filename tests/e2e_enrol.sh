@@ -235,11 +235,24 @@ check "vault keys --deliver gives erin the index key" eq $? 0
 
 # ---- erin logs in at her terminal and writes a note --------------------------
 
-term "'$CASEVAULT' --vault '$V' --user erin case open --student-id S-7001 --name 'Tan Wei' \
---gender M --grade 9 --class 9-1 --category emotion"
+# The student's identity is asked at the terminal, never on the command line.
+term "'$CASEVAULT' --vault '$V' --user erin case open --gender M --grade 9 --category emotion"
 check "case open asks for erin's passphrase" wait_for "Passphrase for erin:"
 typed "$PE"
+check "case open asks for the student's number" wait_for "Student number:"
+typed "S-7001"
+check "  ... the name" wait_for "Name:"
+typed "Tan Wei"
+check "  ... the class" wait_for "Class:"
+typed "9-1"
+check "  ... the birth date, which may be left empty" wait_for "Born (YYYY-MM-DD, empty if"
+typed "1990-02-30"
+check "  ... a date that does not exist is asked again" wait_for "'1990-02-30' is not a date"
+wait_for "Born (YYYY-MM-DD, empty if" && typed ""
+check "  ... the guardian, which may be left empty" wait_for "Guardian (empty if none):"
+typed ""
 check "case open at the terminal: exit 0" eq "$(exit_status)" 0
+check "  ... no guardian, so no guardian's phone was asked" lacks "$T/screen" "Guardian's phone"
 CASE=$(grep -Eo 'C-[0-9A-HJKMNP-TV-Z]{5}' "$T/screen" | head -n 1)
 check "  ... prints the case id" eval '[ -n "$CASE" ]'
 check "  ... the passphrase was not echoed" lacks "$T/screen" "$PE"

@@ -165,8 +165,8 @@ check "vault keys --deliver" rc_is 0
 
 SCOPES=individual,group,testing,guardian-contact,referral-disclosure
 new_case() { # SID NAME : a case with full consent; its id in $C
-	as carol case open --student-id "$1" --name "$2" --gender F --grade 8 --class 8-3 \
-		--category emotion
+	printf 'student-id: %s\nname: %s\nclass: 8-3\n' "$1" "$2" >"$T/form"
+	as carol case open --form "$T/form" --gender F --grade 8 --category emotion
 	C=$(cat "$T/out")
 	as carol consent record "$C" --by student --method written --date 2024-09-02 \
 		--scope "$SCOPES"
@@ -182,10 +182,10 @@ C2=$C
 # ---- 1. bidi controls typed are refused -----------------------------------
 
 RLO=$(printf '\342\200\256')
-as carol case open --student-id S-0003 --name "Li Mei${RLO}lanif" --gender F --grade 8 \
-	--class 8-3 --category emotion
-check "case open --name with U+202E exits 2 (field.bidi)" \
-	eval 'rc_is 2 && err_has "invisible direction or format character U+202E"'
+printf 'student-id: S-0003\nname: Li Mei%slanif\nclass: 8-3\n' "$RLO" >"$T/form"
+as carol case open --form "$T/form" --gender F --grade 8 --category emotion
+check "case open with U+202E in the form's name exits 2, naming the line" \
+	eval 'rc_is 2 && err_has "line 2: '"'"'\\u202e'"'"' at byte 13"'
 same_count() { [ "$(q 'select count(*) from cases')" -eq 2 ]; }
 check "  ... and opens no case" same_count
 printf 'seen today\n%shidden text\n' "$RLO" >"$T/bidi-note"
@@ -269,12 +269,13 @@ check "case list skips the tampered case (exit 5), cleanly" eval 'rc_is 5 && out
 q "pragma foreign_keys = off; update cases set id = 'C-' || char(27) || '[2J' || char(8238),
 	index_tag = x'01' where id = '$C2'"
 out_lacks_case() { ! out_has "$C1"; }
-as carol case find --student-id S-0001
+printf 'S-0001\n' >"$T/sid"
+as_text carol "$T/sid" case find
 check "case find with a damaged index exits 5 (not 'no cases')" \
 	eval 'rc_is 5 && err_has "is malformed" && out_lacks_case'
 check "  ... the error names the hostile case id escaped" \
 	eval 'err_has "C-\\x1b[2J\\u202e" && out_clean'
-as carol --json case find --student-id S-0001
+as_text carol "$T/sid" --json case find
 check "  ... and under --json" \
 	eval 'rc_is 5 && err_has "case.index-malformed" && err_has "\\u001B[2J" && out_clean'
 

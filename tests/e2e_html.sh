@@ -105,8 +105,8 @@ while [ $i -lt 14 ]; do
 	else
 		set -- M 11 family
 	fi
-	as bob case open --student-id "S-$i" --name "Student $i" --gender "$1" --grade "$2" \
-		--class 1A --category "$3"
+	printf 'student-id: S-%s\nname: Student %s\nclass: 1A\n' "$i" "$i" >"$T/form"
+	as bob case open --form "$T/form" --gender "$1" --grade "$2" --category "$3"
 	[ "$rc" -eq 0 ] || echo "case open $i failed: $(cat "$T/err")" >&2
 	i=$((i + 1))
 done

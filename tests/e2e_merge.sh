@@ -93,8 +93,8 @@ school() {
 			set -- "$1" "$2" "$3" X 11 family
 		fi
 		say "$BOBP"
-		cv "$V" bob case open --student-id "S-$i" --name "Student $i" --gender "$4" \
-			--grade "$5" --class 1A --category "$6"
+		printf 'student-id: S-%s\nname: Student %s\nclass: 1A\n' "$i" "$i" >"$T/form"
+		cv "$V" bob case open --form "$T/form" --gender "$4" --grade "$5" --category "$6"
 		i=$((i + 1))
 	done
 	M=$(sqlite3 "$V" "select substr(min(opened_at), 1, 7) from cases")

@@ -102,9 +102,9 @@ as alice "$PA" -- user disable dave
 
 # A minor's case with both consents, a final note, a test, a referral
 # with a follow-up and a register entry, shared with carol.
-as bob "$PB" -- case open --student-id F-2024-0001 --name 'Fixture Student' --gender F \
-	--grade 8 --class 8-2 --category emotion --guardian 'Fixture Guardian' \
-	--guardian-phone 13800000001
+as bob "$PB" "$(printf '%s\n' 'student-id: F-2024-0001' 'name: Fixture Student' \
+	'class: 8-2' 'guardian: Fixture Guardian' 'guardian-phone: 13800000001')" -- \
+	case open --form - --gender F --grade 8 --category emotion
 C1=$(cat "$T/out")
 for by in student guardian; do
 	as bob "$PB" -- consent record "$C1" --by "$by" --method written --date 2024-09-02 \
@@ -124,8 +124,9 @@ as bob "$PB" -- case share "$C1" carol
 
 # A second case (an adult student) with its own note: a place to move a
 # ciphertext and a key copy to.
-as bob "$PB" -- case open --student-id F-2024-0002 --name 'Second Student' --gender M \
-	--grade 12 --class 12-1 --category academic --born 2005-01-01
+as bob "$PB" "$(printf '%s\n' 'student-id: F-2024-0002' 'name: Second Student' \
+	'class: 12-1' 'born: 2005-01-01')" -- case open --form - --gender M --grade 12 \
+	--category academic
 C2=$(cat "$T/out")
 as bob "$PB" -- consent record "$C2" --by student --method oral --date 2024-09-03 \
 	--scope individual

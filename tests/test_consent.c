@@ -653,7 +653,6 @@ static void test_bad_consent_input(void **state)
 	    {{"student", "oral", "2024-13-01", "individual", NULL}, "is not a date", NULL},
 	    {{"student", "oral", "2024-02-30", "individual", NULL}, "is not a date", NULL},
 	    {{"student", "oral", "02/09/2024", "individual", NULL}, "is not a date", NULL},
-	    {{"student", "oral", NULL, "individual", NULL}, "is not a date", NULL},
 	    {{"student", "oral", "2024-09-02", "individual,swimming", NULL},
 	     "unknown consent scope 'swimming'; use individual, group, testing, guardian-contact "
 	     "or referral-disclosure",
@@ -777,6 +776,83 @@ static void test_consent_only_by_granted_counselor(void **state)
 	assert_int_equal(records(f->path, a, "consent"), 1);
 }
 
+/* Both parties in one command: two records and two rows, one
+ * transaction; the date defaults to today and is refused in the future
+ * or before the student's birth. */
+static void test_consent_both_and_dates(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_case_input sin = student("S-30", "Wu Hao");
+	char a[CV_CASE_ID_MAX], today[11], tomorrow[11];
+	time_t t = time(NULL);
+	struct tm tm;
+	struct view v;
+	cv_err err = {0};
+
+	gmtime_r(&t, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	t += 86400;
+	gmtime_r(&t, &tm);
+	strftime(tomorrow, sizeof(tomorrow), "%Y-%m-%d", &tm);
+	sin.born = "2012-05-01";
+	open_ok(c, &sin, a);
+	{
+		cv_consent_input fut = {"student,guardian", "written", tomorrow, "individual",
+					NULL};
+		cv_consent_input early = {"student", "written", "2012-04-30", "individual", NULL};
+
+		assert_int_equal(cv_consent_record(c, a, &fut, &err), CV_EUSAGE);
+		assert_code(err, CV_EUSAGE, "consent.date-future");
+		assert_msg_has(err, "is in the future");
+		assert_int_equal(cv_consent_record(c, a, &early, &err), CV_EUSAGE);
+		assert_code(err, CV_EUSAGE, "consent.date-before-birth");
+		assert_msg_has(err, "before the student was born (2012-05-01)");
+	}
+	assert_int_equal(records(f->path, a, "consent"), 0);
+	assert_int_equal(detail_rows(f->path, "consent.record", "failed", a, "consent.date-future"),
+			 1);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.record", "failed", a, "consent.date-before-birth"), 1);
+	{
+		/* The day of birth itself, and today, are fine; no date is today. */
+		cv_consent_input both = {"guardian,student", "oral", NULL, "individual,testing",
+					 NULL};
+
+		assert_int_equal(cv_consent_record(c, a, &both, &err), CV_OK);
+	}
+	assert_int_equal(records(f->path, a, "consent"), 2);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.record", "ok", a, "by=student scope=individual,testing"),
+	    1);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.record", "ok", a, "by=guardian scope=individual,testing"),
+	    1);
+	/* One transaction: the guardian's row right after the student's, and
+	 * then the checkpoint. */
+	assert_int_equal(
+	    q_int(f->path,
+		  "SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 "
+		  "JOIN audit k ON k.seq = a.seq + 2 WHERE a.detail LIKE 'by=student%%' "
+		  "AND b.detail LIKE 'by=guardian%%' AND k.action = 'checkpoint' AND "
+		  "a.object = 'case:%s'",
+		  a),
+	    1);
+	view_ok(c, a, &v);
+	assert_int_equal(v.nconsent, 2);
+	assert_string_equal(v.consent[0].by, "student");
+	assert_string_equal(v.consent[1].by, "guardian");
+	assert_string_equal(v.consent[0].date, today);
+	{
+		cv_consent_input born_day = {"student", "oral", "2012-05-01", "group", NULL};
+
+		assert_int_equal(cv_consent_record(c, a, &born_day, &err), CV_OK);
+	}
+	/* A withdrawal by both, named as a list. */
+	assert_int_equal(cv_consent_withdraw(c, a, "student,guardian", NULL, NULL, &err), CV_OK);
+	logout(c);
+}
+
 /* ---- R2: the crisis exception --------------------------------------------------------------- */
 
 #define JUSTIFICATION "crisis: she spoke of the quarry ledge tonight"
@@ -820,10 +896,44 @@ static void test_crisis_blank_justification_refused(void **state)
 	/* Spaces are no justification. */
 	assert_int_equal(note_add(c, a, NULL, "   ", x, &err), CV_EUSAGE);
 	assert_code(err, CV_EUSAGE, "crisis.justification");
-	assert_string_equal(err.msg, "--crisis needs a justification: say what risk of harm makes "
+	assert_string_equal(err.msg, "--crisis needs a justification of at least 8 characters, not "
+				     "counting spaces (it has 0): say what risk of harm makes "
 				     "acting without consent necessary");
 	assert_int_equal(records(f->path, a, "note"), 0);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'crisis'"), 0);
+	logout(c);
+}
+
+/* The justification is measured in characters (code points, not bytes,
+ * not words) other than blanks: a Chinese sentence counts, and four
+ * spaced letters, or three Chinese characters (nine bytes), do not. */
+static void test_crisis_counts_characters(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-22", "Wu Hao", a);
+	assert_int_equal(note_add(c, a, NULL, "a b c d", x, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "crisis.justification");
+	assert_msg_has(err, "(it has 4)");
+	assert_int_equal(note_add(c, a, NULL, "\u6709\u98ce\u9669", x, &err), CV_EUSAGE);
+	assert_msg_has(err, "(it has 3)");
+	/* Seven characters and ideographic spaces: still one short. */
+	assert_int_equal(
+	    note_add(c, a, NULL, "\u5b66\u751f\u3000\u8bf4\u4eca\u665a\u3000\u60f3\u8df3", x, &err),
+	    CV_EUSAGE);
+	assert_msg_has(err, "(it has 7)");
+	assert_int_equal(records(f->path, a, "note"), 0);
+	/* Eight Chinese characters: accepted, the crisis recorded. */
+	assert_int_equal(
+	    note_add(c, a, NULL, "\u5b66\u751f\u8bf4\u4eca\u665a\u60f3\u8df3\u697c", x, &err),
+	    CV_OK);
+	assert_int_equal(records(f->path, a, "note"), 1);
+	assert_int_equal(records(f->path, a, "crisis"), 1);
+	/* Eight Latin letters with spaces between words: accepted too. */
+	assert_int_equal(note_add(c, a, NULL, "risk to life", x, &err), CV_OK);
 	logout(c);
 }
 
@@ -948,9 +1058,11 @@ int main(void)
 	    cmocka_unit_test(test_scope_choices_follow_the_vocabulary),
 	    cmocka_unit_test_setup_teardown(test_consent_only_by_granted_counselor, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_consent_both_and_dates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_needs_justification, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_blank_justification_refused, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_crisis_counts_characters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_lets_work_through, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_not_flagged_with_consent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crisis_does_not_bypass_grant_or_role, setup,

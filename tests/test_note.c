@@ -384,6 +384,104 @@ static void test_edit_only_drafts_by_author(void **state)
 	logout(d);
 }
 
+/* note add --finalize: one transaction, a note.add then a note.finalize
+ * row, and the note final and signed from the start. */
+static void test_add_finalized(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], n[CV_CASE_ID_MAX], object[32];
+	struct shown_note r = {0};
+	cv_err err = {0};
+
+	ready_case(c, "S-40", a);
+	assert_int_equal(cv_note_write(c, a, NULL, "final at once", 13, NULL, 1, n, &err), CV_OK);
+	assert_id_shape(n, 'N', 6);
+	snprintf(object, sizeof(object), "note:%s", n);
+	assert_int_equal(audit_rows(f->path, "carol", "note.add", "ok", object), 1);
+	assert_int_equal(audit_rows(f->path, "carol", "note.finalize", "ok", object), 1);
+	/* The finalize row follows the add row, and one checkpoint ends both. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT (SELECT seq FROM audit WHERE action = 'note.finalize' AND "
+			       "object = '%s') - (SELECT seq FROM audit WHERE action = 'note.add' "
+			       "AND object = '%s')",
+			       object, object),
+			 1);
+	note_get_ok(c, n, &r);
+	assert_string_equal(r.status, "final");
+	assert_int_equal(r.signature_ok, 1);
+	assert_int_equal(cv_note_edit(c, n, "changed", 7, NULL, &err), CV_EDENIED);
+	/* Refused for want of consent: neither note nor rows. */
+	open_new(c, "S-41", "Lin Xue", a);
+	assert_int_equal(cv_note_write(c, a, NULL, "no consent", 10, NULL, 1, n, &err), CV_EDENIED);
+	assert_string_equal(n, "");
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM records WHERE case_id = '%s' AND "
+			       "type = 'note'",
+			       a),
+			 0);
+	free(r.text);
+	logout(c);
+}
+
+/* note finalize with several ids: all of them or none, the one that
+ * failed named. */
+static void test_finalize_many_all_or_nothing(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *d;
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], n1[CV_CASE_ID_MAX], n2[CV_CASE_ID_MAX],
+	    n3[CV_CASE_ID_MAX], dn[CV_CASE_ID_MAX], object[32];
+	const char *ids[4];
+	struct shown_note r = {0};
+	size_t failed = 99;
+	cv_err err = {0};
+
+	ready_case(c, "S-42", a);
+	ready_case(c, "S-43", b);
+	note_ok(c, a, NULL, "one", n1);
+	note_ok(c, a, NULL, "two", n2);
+	note_ok(c, b, NULL, "three", n3);
+	assert_int_equal(cv_case_share(c, a, "dave", &err), CV_OK);
+	logout(c);
+	d = login_ok(f->v, "dave", PW_DAVE);
+	note_ok(d, a, NULL, "dave's", dn);
+	logout(d);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	/* The third is dave's: nothing is finalized, the refusal names it. */
+	ids[0] = n1, ids[1] = n3, ids[2] = dn;
+	assert_int_equal(cv_note_finalize_many(c, ids, 3, &failed, &err), CV_EDENIED);
+	assert_int_equal(failed, 2);
+	assert_string_equal(err.code, "note.not-author");
+	snprintf(object, sizeof(object), "note:%s", dn);
+	assert_int_equal(audit_rows(f->path, "carol", "note.finalize", "denied", object), 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = "
+					"'note.finalize' AND outcome = 'ok'"),
+			 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE status = 'final'"), 0);
+	/* An unknown id, and one named twice, are refused the same way. */
+	ids[0] = n1, ids[1] = "N-ZZZZZZ";
+	assert_int_equal(cv_note_finalize_many(c, ids, 2, &failed, &err), CV_ENOTFOUND);
+	assert_int_equal(failed, 1);
+	ids[0] = n1, ids[1] = n2, ids[2] = n1;
+	assert_int_equal(cv_note_finalize_many(c, ids, 3, &failed, &err), CV_EUSAGE);
+	assert_int_equal(failed, 2);
+	assert_string_equal(err.code, "note.repeated");
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM records WHERE status = 'final'"), 0);
+	/* Three notes on two cases: all final, one row each. */
+	ids[0] = n1, ids[1] = n2, ids[2] = n3;
+	assert_int_equal(cv_note_finalize_many(c, ids, 3, &failed, &err), CV_OK);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(object, sizeof(object), "note:%s", ids[i]);
+		assert_int_equal(audit_rows(f->path, "carol", "note.finalize", "ok", object), 1);
+		note_get_ok(c, ids[i], &r);
+		assert_string_equal(r.status, "final");
+		assert_int_equal(r.signature_ok, 1);
+	}
+	free(r.text);
+	logout(c);
+}
+
 static void test_finalize_signs_and_freezes(void **state)
 {
 	struct fix *f = *state;
@@ -707,6 +805,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_old_version_replayed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_finalized, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_finalize_many_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_show_logs_before_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overdue_drafts, setup, teardown),
 	};

@@ -683,6 +683,68 @@ static void test_time_now_format(void **state)
 }
 
 /* A date is YYYY-MM-DD exactly, a real day; a refusal names the field. */
+/* Display width: CJK two columns, combining marks none, escapes their
+ * length, whatever the locale. */
+static void test_text_width(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t w;
+	} cases[] = {
+	    {"", 0},
+	    {"abc", 3},
+	    {"\u738b\u5c0f\u7ea2", 6},	  /* three CJK ideographs */
+	    {"\u521d\u4e8c(3)\u73ed", 9}, /* ideographs and ASCII */
+	    {"\u3001\u3002", 4},	  /* CJK punctuation */
+	    {"\uff21\uff22", 4},	  /* fullwidth letters */
+	    {"\xf0\x9f\x98\x80", 2},	  /* an emoji */
+	    {"e\u0301", 1},		  /* a combining accent */
+	    {"\u00e9t\u00e9", 3},	  /* precomposed */
+	    {"\xea\xb0\x80", 2},	  /* hangul */
+	    {"a\x1b"
+	     "b",
+	     6},		 /* ESC shown as \x1b */
+	    {"\xe2\x80\xae", 6}, /* U+202E shown as \u202e */
+	    {"\xff", 4},	 /* not UTF-8: \xff */
+	    {"x\ty", 6},	 /* a tab is escaped in a cell */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cv_text_width(cases[i].s, strlen(cases[i].s)) != cases[i].w)
+			fail_msg("width of case %zu: %zu, want %zu", i,
+				 cv_text_width(cases[i].s, strlen(cases[i].s)), cases[i].w);
+}
+
+/* Ids as people type them: any letter case, Crockford look-alikes. */
+static void test_id_normalize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		int changed;
+	} cases[] = {
+	    {"c-7kq2m", "C-7KQ2M", 1},	 {"C-7KQ2M", "C-7KQ2M", 1},
+	    {"n-4f9qk2", "N-4F9QK2", 1}, {"N-O1ILl0", "N-011110", 1},
+	    {"r-oooooo", "R-000000", 1}, {"x-abcdef", "X-ABCDEF", 1},
+	    {"c-7kq2", "c-7kq2", 0},	 /* too short for a case */
+	    {"c-7kq2mm", "c-7kq2mm", 0}, /* too long for a case */
+	    {"n-4f9qk", "n-4f9qk", 0},	 /* too short for a record */
+	    {"c-7kq2u", "c-7kq2u", 0},	 /* U is no Crockford character */
+	    {"z-7kq2m0", "z-7kq2m0", 0}, /* no such prefix */
+	    {"bob", "bob", 0},		 {"", "", 0},
+	    {"C_7KQ2M", "C_7KQ2M", 0},	 {"c-7k q2", "c-7k q2", 0},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		assert_int_equal(cv_id_normalize(buf), cases[i].changed);
+		assert_string_equal(buf, cases[i].out);
+	}
+	assert_int_equal(cv_id_normalize(NULL), 0);
+}
+
 static void test_date_check(void **state)
 {
 	static const char *const bad[] = {
@@ -741,6 +803,8 @@ int main(void)
 		cmocka_unit_test(test_time_bound_formats),
 		cmocka_unit_test(test_time_now_format),
 		cmocka_unit_test(test_date_check),
+		cmocka_unit_test(test_id_normalize),
+		cmocka_unit_test(test_text_width),
 	};
 	/* clang-format on */
 

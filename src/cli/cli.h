@@ -15,6 +15,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
+struct cli_table;
+
 struct cli {
 	const char *vault_path;
 	const char *user;
@@ -24,6 +26,12 @@ struct cli {
 	cv_vault *v;
 	cv_session *s;
 	cv_err err;
+	/* What cli_setup learnt of an allowed writing command, for the
+	 * editor's context lines. */
+	cv_case_context ctx;
+	int have_ctx;
+	int text_from_editor;	 /* the text was typed in the editor */
+	struct cli_table *table; /* where a list's rows go (not under --json) */
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
@@ -69,6 +77,9 @@ int cli_usage_code(const struct cmd *cmd, const char *code, const char *fmt, ...
  * prints the usage error `missing` ("give one case id"); when more, names
  * the first one too many.  0, or -1 after the error. */
 int cli_operands(int argc, char **argv, int first, int want, const char *missing);
+/* cli_operands for exactly one operand, an id: put in the vault's form
+ * (cv_id_normalize: any letter case, O for 0, I and L for 1). */
+int cli_id_operand(int argc, char **argv, int first, const char *missing);
 /* Makes every later error a JSON line (set once --json is seen). */
 void cli_json_errors(int on);
 /* The command being run (for cli_usage from inside handlers). */
@@ -129,18 +140,52 @@ void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines);
  */
 void cli_linef(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A table printed with its columns aligned by display width
+ * (cv_text_width: a Chinese character takes two columns), every cell
+ * escaped as cli_put_text does.  cli_table_row copies the ncols cells;
+ * cli_table_print writes the rows, each after indent, the columns two
+ * spaces apart (the last one unpadded), then frees them.
+ */
+struct cli_table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols */
+	int oom;
+};
+void cli_table_row(struct cli_table *t, const char *const *cells);
+void cli_table_print(struct cli_table *t, FILE *f, const char *indent);
+
 /* Reads the recovery code like a passphrase (the next --passphrase-fd
  * line, or the terminal without echo); sodium_malloc'd. */
 cv_status cli_recovery_code(struct cli *c, char **out);
 
 /*
- * cli_text - the text of a note: from file (when not NULL), else from
- * standard input when it is not a terminal, else from $EDITOR on a 0600
- * file on tmpfs that is wiped afterwards (initial, when not NULL, is put in
- * it first).  *out is sodium_malloc'd; the size limit is the library's.
+ * cli_text_edit - the text of a note: from file (when not NULL), else from
+ * standard input when it is not a terminal and edit is not set, else from
+ * the editor ($VISUAL, $EDITOR, vi; run through /bin/sh -c) on a 0600 file
+ * in the private directory (input.c), wiped afterwards.  The file holds
+ * initial (when not NULL), then a scissors line and commented context
+ * lines (c->ctx), removed with everything after the scissors line when
+ * it is read back; blanks at the end are dropped.  An empty note is
+ * CV_ERROR ("aborted, nothing was saved").  *out is sodium_malloc'd; the
+ * size limit is the library's.
  */
+cv_status cli_text_edit(struct cli *c, const char *file, int edit, const char *initial,
+			size_t initial_len, char **out, size_t *len);
+/* cli_text_edit without --edit. */
 cv_status cli_text(struct cli *c, const char *file, const char *initial, size_t initial_len,
 		   char **out, size_t *len);
+/*
+ * cli_keep_text - after the library refused or failed to store text that
+ * was typed in the editor (c->text_from_editor): keeps it, 0600, in the
+ * private directory and says on stderr where, and that 'casevault
+ * RESUME --file PATH' resumes.  Does nothing for text from a file or
+ * standard input (it is still where it came from).
+ */
+void cli_keep_text(struct cli *c, const char *text, size_t len, const char *resume);
+/* Wipes the editing directories of casevault processes that died (run at
+ * every start). */
+void cli_sweep_edits(void);
 
 /*
  * cli_json_str - a JSON string of s for json_pack's "o" (NULL for NULL, so
@@ -157,6 +202,47 @@ void cli_json_line(json_t *o);
 
 /* Parses a positive decimal number into *out; -1 when not one. */
 int cli_parse_u32(const char *s, unsigned *out);
+
+/* ---- forms, questions and standard input (form.c) ------------------- */
+
+#define CLI_FORM_MAX 32
+
+/* A form read by cli_form_read: its values point into buf. */
+struct cli_form {
+	char *buf; /* sodium_malloc'd, wiped by cli_form_free */
+	const char *keys[CLI_FORM_MAX];
+	const char *vals[CLI_FORM_MAX];
+	size_t lines[CLI_FORM_MAX];
+	size_t n;
+};
+
+/*
+ * cli_form_read - reads a form from path ("-": standard input): UTF-8
+ * text of `key: value` lines; blank lines and lines starting with '#' are
+ * skipped, blanks around keys and values trimmed.  A line that is not
+ * `key: value`, a key not in keys (NULL-terminated), a key given twice, or
+ * text that is not printable UTF-8 is a usage error naming the line.  Free
+ * with cli_form_free (which accepts an emptied form).
+ */
+cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys,
+			struct cli_form *f);
+/* The value of key, or NULL; cli_form_line: its line number (0: absent). */
+const char *cli_form_get(const struct cli_form *f, const char *key);
+size_t cli_form_line(const struct cli_form *f, const char *key);
+void cli_form_free(struct cli_form *f);
+
+/* Asks question on the terminal (echo on) and reads one line, trimmed;
+ * *out is sodium_malloc'd.  A usage error without a terminal or at the
+ * end of input. */
+cv_status cli_ask(struct cli *c, const char *question, char **out);
+
+/*
+ * cli_stdin_arg - when *value is "-", reads standard input to its end
+ * (one line of free text; its final newline dropped) into *owned
+ * (sodium_malloc'd, the caller frees it with sodium_free) and points
+ * *value at it; else does nothing.  what names it in errors ("--crisis -").
+ */
+cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, char **owned);
 
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_enrol(struct cli *c, int argc, char **argv);
@@ -210,5 +296,6 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv);
 int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_lock(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_due(struct cli *c, int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
  * handover|shred`.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -30,12 +31,19 @@ static int print_case_line(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 
+	char grade[16], opened[20];
+
 	if (c->json) {
 		cli_json_line(case_json(i));
 		return 0;
 	}
-	cli_linef(stdout, "%-8s %-6s %s  grade %u  %s  opened %.10s", i->id, i->status, i->name,
-		  i->grade, i->category, i->opened_at);
+	snprintf(grade, sizeof(grade), "grade %u", i->grade);
+	snprintf(opened, sizeof(opened), "opened %.10s", i->opened_at);
+	{
+		const char *cells[] = {i->id, i->status, i->name, grade, i->category, opened};
+
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
@@ -61,74 +69,215 @@ static int print_case_full(const cv_case_info *i, void *arg)
 	return 0;
 }
 
+/* ---- case open: the identity from a form or the terminal ----------------- */
+
+/* The keys of a case form, in the order the terminal asks them. */
+static const char *const form_keys[] = {"student-id", "name", "class",	  "gender",	    "grade",
+					"category",   "born", "guardian", "guardian-phone", NULL};
+
+/* What a form value or an answer must be, and its message; NULL when it
+ * is fine.  out receives the message. */
+static const char *bad_value(const char *key, const char *v, char *out, size_t cap)
+{
+	static const struct {
+		const char *key;
+		cv_wordset set;
+		const char *what;
+	} words[] = {{"gender", CV_WORDS_GENDER, "gender"},
+		     {"category", CV_WORDS_CATEGORY, "problem category"}};
+	unsigned n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		const char *const *w = cv_words(words[i].set, NULL);
+		char list[160];
+		size_t o = 0;
+
+		if (strcmp(key, words[i].key) != 0)
+			continue;
+		for (size_t k = 0; w[k]; k++)
+			if (strcmp(w[k], v) == 0)
+				return NULL;
+		list[0] = '\0';
+		for (size_t k = 0; w[k] && o < sizeof(list); k++) {
+			int r = snprintf(list + o, sizeof(list) - o, "%s%s",
+					 k == 0	    ? ""
+					 : w[k + 1] ? ", "
+						    : " or ",
+					 w[k]);
+			if (r < 0)
+				break;
+			o += (size_t)r;
+		}
+		snprintf(out, cap, "'%.40s' is not a %s; use %s", v, words[i].what, list);
+		return out;
+	}
+	if (strcmp(key, "grade") == 0 &&
+	    (cli_parse_u32(v, &n) != 0 || n < CV_GRADE_MIN || n > CV_GRADE_MAX)) {
+		snprintf(out, cap, "the grade is a number from %u to %u, not '%.40s'", CV_GRADE_MIN,
+			 CV_GRADE_MAX, v);
+		return out;
+	}
+	if (strcmp(key, "born") == 0 && *v && !cv_time_valid(v, 0)) {
+		snprintf(out, cap, "'%.40s' is not a date; use YYYY-MM-DD", v);
+		return out;
+	}
+	return NULL;
+}
+
+static int required(const char *key)
+{
+	return strcmp(key, "born") != 0 && strcmp(key, "guardian") != 0 &&
+	       strcmp(key, "guardian-phone") != 0;
+}
+
+/* The fields the options left open, read from the form. */
+static cv_status fields_from_form(struct cli *c, const char *path, const char **val,
+				  struct cli_form *f)
+{
+	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	char why[256];
+
+	if (cli_form_read(c, path, form_keys, f) != CV_OK)
+		return c->err.status;
+	for (size_t i = 0; form_keys[i]; i++) {
+		const char *v = cli_form_get(f, form_keys[i]);
+
+		if (v && val[i])
+			return cv_err_set(&c->err, CV_EUSAGE,
+					  "%s, line %zu: '%s' is given by --%s too; give it once",
+					  what, cli_form_line(f, form_keys[i]), form_keys[i],
+					  form_keys[i]);
+		if (v && bad_value(form_keys[i], v, why, sizeof(why)))
+			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: %s", what,
+					  cli_form_line(f, form_keys[i]), why);
+		if (v && !*v && required(form_keys[i]))
+			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: '%s' is empty", what,
+					  cli_form_line(f, form_keys[i]), form_keys[i]);
+		if (v)
+			val[i] = v;
+	}
+	for (size_t i = 0; form_keys[i]; i++)
+		if (!val[i] && required(form_keys[i]))
+			return cv_err_set(&c->err, CV_EUSAGE,
+					  "%s has no '%s'; the form needs student-id, name, class, "
+					  "gender, grade and category (born, guardian and "
+					  "guardian-phone may follow)",
+					  what, form_keys[i]);
+	return CV_OK;
+}
+
+/* The fields the options left open, asked at the terminal. */
+static cv_status fields_from_terminal(struct cli *c, const char **val, char **owned)
+{
+	static const char *const questions[] = {
+	    "Student number: ",
+	    "Name: ",
+	    "Class: ",
+	    "Gender (F, M or X): ",
+	    "Grade (1-12): ",
+	    "Problem category (academic, emotion, relationships, family, adolescence, "
+	    "behavior, self-harm-risk, other): ",
+	    "Born (YYYY-MM-DD, empty if not known): ",
+	    "Guardian (empty if none): ",
+	    "Guardian's phone: "};
+	char why[256];
+
+	for (size_t i = 0; form_keys[i]; i++) {
+		if (val[i])
+			continue;
+		if (strcmp(form_keys[i], "guardian-phone") == 0 && !*val[i - 1])
+			break;
+		for (;;) {
+			if (cli_ask(c, questions[i], &owned[i]) != CV_OK)
+				return c->err.status;
+			if (!*owned[i] && required(form_keys[i])) {
+				fprintf(stderr, "this one is needed\n");
+			} else if (bad_value(form_keys[i], owned[i], why, sizeof(why))) {
+				fprintf(stderr, "%s\n", why);
+			} else {
+				val[i] = owned[i];
+				break;
+			}
+			sodium_free(owned[i]);
+			owned[i] = NULL;
+		}
+	}
+	return CV_OK;
+}
+
 int cmd_case_open(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"student-id", required_argument, NULL, 's'},
-	    {"name", required_argument, NULL, 'n'},
 	    {"gender", required_argument, NULL, 'g'},
 	    {"grade", required_argument, NULL, 'G'},
-	    {"class", required_argument, NULL, 'c'},
 	    {"category", required_argument, NULL, 'C'},
-	    {"born", required_argument, NULL, 'b'},
-	    {"guardian", required_argument, NULL, 'p'},
-	    {"guardian-phone", required_argument, NULL, 'P'},
+	    {"form", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *val[ARRAY_SIZE(form_keys)] = {NULL}, *form = NULL;
+	char *owned[ARRAY_SIZE(form_keys)] = {NULL};
+	struct cli_form f = {0};
 	cv_case_input in = {0};
-	const char *grade = NULL;
 	char id[CV_CASE_ID_MAX];
+	cv_status st;
 	int ch, dup = 0;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case -2:
 			return CV_EUSAGE;
-		case 's':
-			in.student_id = optarg;
-			break;
-		case 'n':
-			in.name = optarg;
-			break;
 		case 'g':
-			in.gender = optarg;
+			val[3] = optarg;
 			break;
 		case 'G':
-			grade = optarg;
-			break;
-		case 'c':
-			in.class_name = optarg;
+			val[4] = optarg;
 			break;
 		case 'C':
-			in.category = optarg;
+			val[5] = optarg;
 			break;
-		case 'b':
-			in.born = optarg;
-			break;
-		case 'p':
-			in.guardian = optarg;
-			break;
-		case 'P':
-			in.guardian_phone = optarg;
+		case 'f':
+			form = optarg;
 			break;
 		}
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	if (!in.student_id || !in.name || !in.gender || !grade || !in.class_name || !in.category)
-		return cli_usage(cli_current,
-				 "--student-id, --name, --gender, --grade, --class and "
-				 "--category are all needed");
-	/* cli_getopt checked the range already. */
-	if (cli_parse_u32(grade, &in.grade) != 0)
-		return cli_usage(cli_current, "--grade takes a number from 1 to 12, not '%s'",
-				 grade);
-	if (cli_session(c) != CV_OK || cv_case_open(c->s, &in, id, &dup, &c->err) != CV_OK)
+	if (!form && !isatty(STDIN_FILENO))
+		return cli_usage(
+		    cli_current,
+		    "give the student's details in a form with --form FILE (or "
+		    "--form - on standard input), or run it at a terminal to be asked; "
+		    "they never go on the command line");
+	/* A form in a file is checked before the passphrase is asked; one on
+	 * standard input follows the passphrase there. */
+	st = form && strcmp(form, "-") != 0 ? fields_from_form(c, form, val, &f) : CV_OK;
+	if (st == CV_OK)
+		st = cli_session(c);
+	if (st == CV_OK && form && strcmp(form, "-") == 0)
+		st = fields_from_form(c, form, val, &f);
+	if (st == CV_OK && !form)
+		st = fields_from_terminal(c, val, owned);
+	if (st == CV_OK) {
+		in.student_id = val[0];
+		in.name = val[1];
+		in.class_name = val[2];
+		in.gender = val[3];
+		(void)cli_parse_u32(val[4], &in.grade); /* checked as an option or a field */
+		in.category = val[5];
+		in.born = val[6] && *val[6] ? val[6] : NULL;
+		in.guardian = val[7] && *val[7] ? val[7] : NULL;
+		in.guardian_phone = val[8] && *val[8] ? val[8] : NULL;
+		st = cv_case_open(c->s, &in, id, &dup, &c->err);
+	}
+	cli_form_free(&f);
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
+		sodium_free(owned[i]);
+	if (st != CV_OK)
 		return cli_fail(c);
 	if (dup)
 		fprintf(stderr,
 			"warning: this student already has %d other open case(s); see 'casevault "
-			"case find --student-id ...'\n",
+			"case find'\n",
 			dup);
 	cli_linef(stdout, "%s", id);
 	return CV_OK;
@@ -147,6 +296,9 @@ static int positional(int argc, char **argv, int npos, const char *missing,
 			return -1;
 	if (cli_operands(argc, argv, optind, npos, missing) != 0)
 		return -1;
+	/* The first operand is a case id in every command that uses this. */
+	if (npos > 0)
+		cv_id_normalize(argv[optind]);
 	return optind;
 }
 
@@ -155,34 +307,49 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 	int all = 0;
 	const struct option longopts[] = {{"all", no_argument, &all, 1}, {NULL, 0, NULL, 0}};
 
+	struct cli_table t = {6};
+	cv_status st;
+
 	if (positional(argc, argv, 0, "", longopts) < 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_case_list(c->s, all, print_case_line, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_case_list(c->s, all, print_case_line, c, &c->err);
+	/* What was shown before an error is printed, then the error. */
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_case_find(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"student-id", required_argument, NULL, 's'},
-						 {NULL, 0, NULL, 0}};
-	const char *sid = NULL;
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	const char *sid = "-";
+	struct cli_table t = {6};
+	char *owned = NULL;
+	cv_status st;
 	int ch;
 
-	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "", none)) != -1)
 		if (ch == -2)
 			return CV_EUSAGE;
-		sid = optarg;
-	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	if (!sid)
-		return cli_usage(cli_current, "give the student's number with --student-id");
-	if (cli_session(c) != CV_OK ||
-	    cv_case_find(c->s, sid, print_case_line, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	/* The student's number is asked, or read from standard input (after
+	 * the passphrase there): never an argument. */
+	st = cli_session(c);
+	if (st == CV_OK && isatty(STDIN_FILENO)) {
+		st = cli_ask(c, "Student number: ", &owned);
+		sid = owned;
+	} else if (st == CV_OK) {
+		st = cli_stdin_arg(c, "the student number", &sid, &owned);
+	}
+	c->table = &t;
+	if (st == CV_OK)
+		st = cv_case_find(c->s, sid, print_case_line, c, &c->err);
+	cli_table_print(&t, stdout, "");
+	sodium_free(owned);
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 /* ---- case show: text, or one JSON object --------------------------------- */
@@ -251,10 +418,21 @@ static int show_note(const cv_note_info *n, void *arg)
 {
 	struct show *x = arg;
 
-	if (x->c->json)
+	if (x->c->json) {
 		json_array_append_new(x->notes, note_json(n));
-	else
-		note_line(n);
+		return 0;
+	}
+	note_line(n);
+	/* case show --notes: the text, each line indented under its note. */
+	for (size_t i = 0; n->text && i < n->text_len;) {
+		const char *nl = memchr(n->text + i, '\n', n->text_len - i);
+		size_t end = nl ? (size_t)(nl - n->text) : n->text_len;
+
+		fputs("            | ", stdout);
+		cli_put_text(stdout, n->text + i, end - i, 1);
+		putchar('\n');
+		i = end + 1;
+	}
 	return 0;
 }
 
@@ -362,7 +540,7 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 		json_t *o = x.root ? x.root : json_object();
 		json_object_set(o, "consent", x.consent);
 		json_object_set(o, "notes", x.notes);
-		if (tests)
+		if (tests & CV_SHOW_TESTS)
 			json_object_set(o, "tests", x.tests);
 		json_object_set(o, "referrals", x.referrals);
 		json_object_set(o, "followups", x.followups);
@@ -383,6 +561,7 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 int cmd_case_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"include-tests", no_argument, NULL, 't'},
+						 {"notes", no_argument, NULL, 'n'},
 						 {"as-of", required_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {show_case,	   show_consent,  show_note, show_test,
@@ -394,11 +573,13 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		if (ch == -2)
 			return CV_EUSAGE;
 		if (ch == 't')
-			tests = 1;
+			tests |= CV_SHOW_TESTS;
+		else if (ch == 'n')
+			tests |= CV_SHOW_NOTES;
 		else
 			as_of = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	return run_show(c, argv[optind], tests, as_of, &vis);
 }
@@ -425,7 +606,7 @@ int cmd_note_list(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		as_of = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	return run_show(c, argv[optind], 0, as_of, &vis);
 }
@@ -469,11 +650,20 @@ int cli_print_note(const cv_note_info *n, void *arg)
 int cli_print_referral(const cv_referral_info *r, void *arg)
 {
 	struct cli *c = arg;
+	char why[96], due[40];
 
-	if (c->json)
+	if (c->json) {
 		cli_json_line(referral_json(r));
-	else
-		referral_line(r, "");
+		return 0;
+	}
+	snprintf(why, sizeof(why), "(%s, %s)", r->reason, r->urgency);
+	snprintf(due, sizeof(due), "%s%s", r->due[0] ? "follow-up due " : "", r->due);
+	{
+		const char *cells[] = {r->id, r->case_id, r->date, r->to,
+				       why,   r->status,  due,	   r->overdue ? "OVERDUE" : ""};
+
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
@@ -485,9 +675,16 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 		cli_json_line(watch_json(w));
 		return 0;
 	}
-	cli_linef(stdout, "%-8s %s  %s every %ud  next %s%s%s%s", w->case_id, w->name, w->tag,
-		  w->every_days, w->due, w->last_done[0] ? "  last " : "", w->last_done,
-		  w->overdue ? "  OVERDUE" : "");
+	{
+		char every[24], next[24], last[24];
+		const char *cells[] = {
+		    w->case_id, w->name, w->tag, every, next, last, w->overdue ? "OVERDUE" : ""};
+
+		snprintf(every, sizeof(every), "every %ud", w->every_days);
+		snprintf(next, sizeof(next), "next %s", w->due);
+		snprintf(last, sizeof(last), "%s%s", w->last_done[0] ? "last " : "", w->last_done);
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
@@ -560,7 +757,7 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		to = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!to)
 		return cli_usage(cli_current,
@@ -585,7 +782,7 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {{"reason", required_argument, NULL, 'r'},
 						 {NULL, 0, NULL, 0}};
 	const char *reason = NULL;
-	char *code = NULL;
+	char *code = NULL, *owned = NULL;
 	cv_status st;
 	int ch;
 
@@ -594,16 +791,21 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		reason = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!reason)
 		return cli_usage(cli_current,
 				 "give the reason for destroying the case with --reason "
 				 "TEXT");
+	/* On standard input: the passphrase, the recovery code, then the
+	 * reason when it is "-". */
 	st = session_and_code(c, argv[optind], &code);
+	if (st == CV_OK)
+		st = cli_stdin_arg(c, "--reason -", &reason, &owned);
 	if (st == CV_OK)
 		st = cv_case_shred(c->s, argv[optind], reason, code, &c->err);
 	sodium_free(code);
+	sodium_free(owned);
 	if (st != CV_OK)
 		return cli_fail(c);
 	cli_linef(stdout, "shredded %s: every copy of its key is destroyed", argv[optind]);

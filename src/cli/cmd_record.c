@@ -4,12 +4,41 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "opts.h"
 #include "banned.h"
 
 int cli_print_referral(const cv_referral_info *r, void *arg);
 int cli_print_watch(const cv_watch_info *w, void *arg);
+
+/*
+ * Logs in, then reads the one free-text option given as "-" from standard
+ * input (after the passphrase there); two of them is a usage error, as
+ * standard input holds one.  n pairs of (what, value); *owned is freed by
+ * the caller with sodium_free.
+ */
+static cv_status session_and_stdin(struct cli *c, const char *target, const char **what,
+				   const char ***vals, size_t n, char **owned)
+{
+	size_t dashes = 0, k = 0;
+
+	*owned = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (*vals[i] && strcmp(*vals[i], "-") == 0) {
+			dashes++;
+			k = i;
+		}
+	if (dashes > 1)
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  "only one option may read standard input ('-'); give the others "
+				  "as text");
+	c->target = target; /* a refusal by role names it */
+	if (cli_session(c) != CV_OK)
+		return c->err.status;
+	return dashes ? cli_stdin_arg(c, what[k], vals[k], owned) : CV_OK;
+}
 
 int cmd_test_add(struct cli *c, int argc, char **argv)
 {
@@ -36,13 +65,25 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 		else
 			crisis = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!scale || !score)
 		return cli_usage(cli_current, "--scale and --score are both needed");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--notes -", "--crisis -"};
+		const char **vals[] = {&notes, &crisis};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 2, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_test_add(c->s, argv[optind], scale, score, notes, crisis, id,
+					 &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	printf("%s\n", id);
 	return CV_OK;
 }
@@ -87,15 +128,26 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!in.to || !in.to_type || !in.reason || !in.urgency || !in.disclosed)
 		return cli_usage(cli_current,
 				 "--to, --to-type, --reason, --urgency and --disclosed "
 				 "are all needed");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--disclosed -", "--crisis -"};
+		const char **vals[] = {&in.disclosed, &crisis};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 2, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_referral_add(c->s, argv[optind], &in, crisis, id, &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	printf("%s\n", id);
 	return CV_OK;
 }
@@ -121,13 +173,24 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 		else
 			note = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one referral id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one referral id") != 0)
 		return CV_EUSAGE;
 	if (!status)
 		return cli_usage(cli_current, "give the follow-up's status with --status");
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_referral_update(c->s, argv[optind], status, date, note, &c->err) != CV_OK)
-		return cli_fail(c);
+	{
+		const char *what[] = {"--note -"};
+		const char **vals[] = {&note};
+		char *owned = NULL;
+		cv_status st = session_and_stdin(c, argv[optind], what, vals, 1, &owned);
+
+		if (st == CV_OK)
+			st = cli_setup(c, argv[optind], NULL, NULL);
+		if (st == CV_OK)
+			st = cv_referral_update(c->s, argv[optind], status, date, note, &c->err);
+		sodium_free(owned);
+		if (st != CV_OK)
+			return cli_fail(c);
+	}
 	cli_linef(stdout, "referral %s: %s", argv[optind], status);
 	return CV_OK;
 }
@@ -160,12 +223,17 @@ int cmd_referral_list(struct cli *c, int argc, char **argv)
 	const char *as_of;
 	int only;
 
+	struct cli_table t = {8};
+	cv_status st;
+
 	if (parse_list(argc, argv, "overdue", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err);
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_watch_add(struct cli *c, int argc, char **argv)
@@ -187,7 +255,7 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 		else
 			every = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (!tag || !every)
 		return cli_usage(cli_current, "--tag and --every are both needed");
@@ -207,12 +275,17 @@ int cmd_watch_list(struct cli *c, int argc, char **argv)
 	const char *as_of;
 	int only;
 
+	struct cli_table t = {7};
+	cv_status st;
+
 	if (parse_list(argc, argv, "due", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	if (cli_session(c) != CV_OK ||
-	    cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+	c->table = &t;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err);
+	cli_table_print(&t, stdout, "");
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 int cmd_watch_done(struct cli *c, int argc, char **argv)
@@ -227,7 +300,7 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		date = optarg;
 	}
-	if (cli_operands(argc, argv, optind, 1, "give one case id") != 0)
+	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)

@@ -50,16 +50,15 @@ static const struct cmd commands[] = {
     {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
      "every setting, its value, and who set it"},
     {"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
-     "case open --student-id ID --name NAME --gender F|M|X --grade N --class C "
-     "--category CAT [--born YYYY-MM-DD] [--guardian NAME --guardian-phone P]",
-     "open a case; prints its id"},
+     "case open [--form FILE|-] [--gender F|M|X] [--grade N] [--category CAT]",
+     "open a case (the identity from a form or asked at the terminal); prints its id"},
     {"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]",
      "your open cases (--all: closed too)"},
     {"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION,
-     "case show CASE [--include-tests] [--as-of DATE]",
+     "case show CASE [--notes] [--include-tests] [--as-of DATE]",
      "a case: identity, consent, notes, referrals, register"},
-    {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find --student-id ID",
-     "your cases of a student"},
+    {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find",
+     "your cases of a student (the number asked, or on standard input)"},
     {"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
      "close a case (needs final analysis and outcome notes)"},
     {"case", "reopen", cmd_case_reopen, CV_ACT_CASE_REOPEN, RUN_SESSION, "case reopen CASE",
@@ -70,10 +69,11 @@ static const struct cmd commands[] = {
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case handover CASE --to USER",
      "give a departed counselor's case to another (admin, recovery code)"},
     {"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED,
-     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case shred CASE --reason TEXT",
+     RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case shred CASE --reason TEXT|-",
      "destroy a case at the end of retention (admin, recovery code)"},
     {"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
-     "consent record CASE --by student|guardian --method written|oral --date YYYY-MM-DD "
+     "consent record CASE --by student|guardian|student,guardian --method written|oral "
+     "[--date YYYY-MM-DD] "
      "--scope individual,group,testing,guardian-contact,referral-disclosure "
      "[--verified-by USER]",
      "record informed consent"},
@@ -83,32 +83,34 @@ static const struct cmd commands[] = {
     {"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE",
      "consent in force and its history"},
     {"note", "add", cmd_note_add, CV_ACT_NOTE_ADD, RUN_SESSION | RUN_TEXT,
-     "note add CASE [--kind session|analysis|outcome|contact] [--file F] [--crisis TEXT]",
-     "write a draft note (from --file, stdin or $EDITOR); prints its id"},
+     "note add CASE [--kind session|analysis|outcome|contact] [--file F|--edit] "
+     "[--crisis TEXT|-] [--finalize]",
+     "write a note (from --file, stdin or the editor), a draft unless --finalize; prints its "
+     "id"},
     {"note", "edit", cmd_note_edit, CV_ACT_NOTE_EDIT, RUN_SESSION | RUN_TEXT,
-     "note edit NOTE [--file F] [--crisis TEXT]", "rewrite a draft note"},
-    {"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION, "note finalize NOTE",
-     "sign a note; it is immutable from then on"},
+     "note edit NOTE [--file F|--edit] [--crisis TEXT|-]", "rewrite a draft note"},
+    {"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION,
+     "note finalize NOTE...", "sign notes (all or none); they are immutable from then on"},
     {"note", "amend", cmd_note_amend, CV_ACT_NOTE_AMEND, RUN_SESSION | RUN_TEXT,
-     "note amend NOTE [--file F] [--crisis TEXT]",
+     "note amend NOTE [--file F|--edit] [--crisis TEXT|-]",
      "add an addendum to a final note; prints its id"},
     {"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE",
      "print a note"},
     {"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]",
      "the notes of a case"},
     {"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
-     "test add CASE --scale NAME --score S [--notes TEXT] [--crisis TEXT]",
+     "test add CASE --scale NAME --score S [--notes TEXT|-] [--crisis TEXT|-]",
      "record a psychological test result (needs testing consent)"},
     {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE",
      "the test results of a case"},
     {"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
      "referral add CASE --to INSTITUTION --to-type KIND --reason CAT "
      "--urgency routine|urgent|emergency "
-     "--disclosed TEXT [--date YYYY-MM-DD] [--crisis TEXT]",
+     "--disclosed TEXT|- [--date YYYY-MM-DD] [--crisis TEXT|-]",
      "refer a student; prints the referral id"},
     {"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,
      "referral update REF --status contacted|accepted|declined|completed "
-     "[--date YYYY-MM-DD] [--note TEXT]",
+     "[--date YYYY-MM-DD] [--note TEXT|-]",
      "record a referral follow-up"},
     {"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION,
      "referral list [--overdue] [--as-of DATE]", "referrals on your cases"},
@@ -165,6 +167,9 @@ static const struct cmd commands[] = {
     {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      "open hours per local ISO week, weeks under the duty_hours threshold marked"},
+    /* The counselor's day. */
+    {"due", NULL, cmd_due, CV_ACT_DUE, RUN_SESSION, "due [--as-of DATE]",
+     "what needs doing today: drafts near their archive deadline, follow-ups due"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)
@@ -458,8 +463,11 @@ cv_status cli_setup(struct cli *c, const char *target, const char *kind, const c
 	st = cli_session(c);
 	/* Grant, case state and consent are judged before an editor opens or
 	 * a recovery code is asked, so a refused command costs nothing. */
-	if (st == CV_OK && target && (cli_current->flags & (RUN_TEXT | RUN_RECOVERY)))
-		st = cv_may_case(c->s, cli_current->action, target, kind, crisis, &c->err);
+	if (st == CV_OK && target && (cli_current->flags & (RUN_TEXT | RUN_RECOVERY))) {
+		st = cv_may_case_context(c->s, cli_current->action, target, kind, crisis, &c->ctx,
+					 &c->err);
+		c->have_ctx = st == CV_OK && (cli_current->flags & RUN_TEXT);
+	}
 	return st;
 }
 
@@ -472,6 +480,8 @@ int main(int argc, char **argv)
 	c.pass_fd = -1;
 	if (cv_init(&c.err) != CV_OK)
 		return cli_fail(&c);
+	/* What a killed command was editing does not outlive it. */
+	cli_sweep_edits();
 	c.vault_path = getenv("CASEVAULT_VAULT");
 	if (!c.vault_path || !*c.vault_path)
 		c.vault_path = "./casevault.db";

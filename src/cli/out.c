@@ -39,6 +39,60 @@ void cli_put_text(FILE *f, const char *s, size_t n, int keep_lines)
 	}
 }
 
+void cli_table_row(struct cli_table *t, const char *const *cells)
+{
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **more = realloc(t->cells, cap * t->ncols * sizeof(*more));
+
+		if (!more) {
+			t->oom = 1;
+			return;
+		}
+		t->cells = more;
+		t->cap = cap;
+	}
+	for (size_t i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+	t->nrows++;
+}
+
+void cli_table_print(struct cli_table *t, FILE *f, const char *indent)
+{
+	size_t width[16] = {0};
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t i = 0; i < t->ncols && i < ARRAY_SIZE(width); i++) {
+			const char *c = t->cells[r * t->ncols + i];
+			size_t w = c ? cv_text_width(c, strlen(c)) : 0;
+
+			if (w > width[i])
+				width[i] = w;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		fputs(indent, f);
+		for (size_t i = 0; i < t->ncols; i++) {
+			const char *c = t->cells[r * t->ncols + i];
+			size_t len = c ? strlen(c) : 0;
+
+			cli_put_text(f, c ? c : "?", c ? len : 1, 0);
+			if (i + 1 < t->ncols && i < ARRAY_SIZE(width))
+				for (size_t w = c ? cv_text_width(c, len) : 1; w < width[i] + 2;
+				     w++)
+					fputc(' ', f);
+		}
+		fputc('\n', f);
+	}
+	for (size_t k = 0; k < t->nrows * t->ncols; k++)
+		free(t->cells[k]);
+	free(t->cells);
+	if (t->oom)
+		fputs("error: out of memory; the table is incomplete\n", stderr);
+	memset(t, 0, sizeof(*t));
+}
+
 void cli_linef(FILE *f, const char *fmt, ...)
 {
 	char small[512], *buf = small;
@@ -223,6 +277,14 @@ int cli_operands(int argc, char **argv, int first, int want, const char *missing
 			       argv[first + want]);
 		return -1;
 	}
+	return 0;
+}
+
+int cli_id_operand(int argc, char **argv, int first, const char *missing)
+{
+	if (cli_operands(argc, argv, first, 1, missing) != 0)
+		return -1;
+	cv_id_normalize(argv[first]);
 	return 0;
 }
 

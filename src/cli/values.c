@@ -25,6 +25,7 @@ enum rule_type {
 	R_TIME,	 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) */
 	R_GRADE, /* CV_GRADE_MIN..CV_GRADE_MAX */
 	R_DAYS,	 /* CV_EVERY_MIN..CV_EVERY_MAX days, "14" or "14d" */
+	R_PARTY, /* one of words, or both of them as "a,b" (consent --by) */
 };
 
 /* A rule for a long option; group limits it to one command group
@@ -37,7 +38,7 @@ static const struct rule {
 	const char *what;
 } rules[] = {
     {"kind", "note", R_WORD, CV_WORDS_NOTE_KIND, "note kind"},
-    {"by", "consent", R_WORD, CV_WORDS_PARTY, "consenting party"},
+    {"by", "consent", R_PARTY, CV_WORDS_PARTY, "consenting party"},
     {"method", "consent", R_WORD, CV_WORDS_METHOD, "consent method"},
     {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, "consent scope"},
     {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, "referral urgency"},
@@ -142,6 +143,24 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			cli_usage_code(cmd, "usage.value", "--%s '%.40s' is not a %s; use %s",
 				       option, value, r->what, list);
 			return -1;
+		case R_PARTY: {
+			const char *const *w = cv_words(r->words, NULL);
+			const char *comma = strchr(value, ',');
+
+			/* Both parties, once each, in either order. */
+			if (!comma ? in_list(w, value, strlen(value))
+				   : in_list(w, value, (size_t)(comma - value)) &&
+					 in_list(w, comma + 1, strlen(comma + 1)) &&
+					 !strchr(comma + 1, ',') &&
+					 strncmp(value, comma + 1, (size_t)(comma - value)) != 0)
+				return 0;
+			choices(w, list, sizeof(list));
+			cli_usage_code(cmd, "usage.value",
+				       "--%s '%.40s' is not a %s; use %s, or both as "
+				       "student,guardian",
+				       option, value, r->what, list);
+			return -1;
+		}
 		case R_WORDS:
 			bad = bad_word(cv_words(r->words, NULL), value, &len);
 			if (!bad)

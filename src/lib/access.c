@@ -476,6 +476,10 @@ static cv_status case_load(cv_session *s, const char *case_id, unsigned need,
 	return st;
 }
 
+static cv_status enter_loaded(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			      unsigned scope, const char *crisis, cv_keyholder *recovery,
+			      struct cv_case *c, cv_err *err);
+
 cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, unsigned need,
 			  unsigned scope, const char *crisis, cv_keyholder *recovery,
 			  struct cv_case **out, cv_err *err)
@@ -499,6 +503,22 @@ cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, 
 		free(c);
 		return st;
 	}
+	st = enter_loaded(s, case_id, action, need, scope, crisis, recovery, c, err);
+	if (st != CV_OK)
+		return cv_access_abort(s, c, action, object, err);
+	*out = c;
+	return CV_OK;
+}
+
+/* The checks of cv_access_enter once the transaction is open: loads the
+ * case into c, then its state and the consent scope needs. */
+static cv_status enter_loaded(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			      unsigned scope, const char *crisis, cv_keyholder *recovery,
+			      struct cv_case *c, cv_err *err)
+{
+	cv_status st;
+
+	(void)action;
 	st = case_load(s, case_id, need, recovery, c, err);
 	if (st == CV_OK && (need & CV_NEED_OPEN) &&
 	    cv_word_parse(&cv_case_states, c->rec.status) != CV_CASE_OPEN)
@@ -516,8 +536,42 @@ cv_status cv_access_enter(cv_session *s, const char *case_id, cv_action action, 
 			st = err->status;
 		}
 	}
+	return st;
+}
+
+cv_status cv_access_join_record(cv_session *s, const char *rec_id, cv_rec_type type,
+				cv_action action, unsigned need, cv_record *r, struct cv_case **out,
+				cv_err *err)
+{
+	const char *tname = cv_rec_type_name(type);
+	struct cv_case *c;
+	cv_status st;
+
+	*out = NULL;
+	memset(r, 0, sizeof(*r));
+	if (cv_field_check("id", rec_id, CV_ID_MAX - 1, NULL) != CV_OK)
+		st = CV_ENOTFOUND;
+	else
+		st = cv_store_record_get(s->v->st, rec_id, r, err);
+	if (st == CV_ENOTFOUND || (st == CV_OK && strcmp(r->type, tname) != 0)) {
+		cv_record_clear(r);
+		return no_record(type, rec_id, err);
+	}
 	if (st != CV_OK)
-		return cv_access_abort(s, c, action, object, err);
+		return st;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		cv_record_clear(r);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	st = enter_loaded(s, r->case_id, action, need, 0, NULL, NULL, c, err);
+	if (st == CV_OK)
+		st = cv_record_check(s->v, r, c->key, err);
+	if (st != CV_OK) {
+		cv_record_clear(r);
+		cv_case_free(c);
+		return st;
+	}
 	*out = c;
 	return CV_OK;
 }
@@ -569,7 +623,17 @@ cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type 
 cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, const char *object,
 			  const char *detail, cv_err *err)
 {
+	cv_access_row row = {action, object, detail};
+
+	return cv_access_leave_rows(s, c, &row, 1, err);
+}
+
+cv_status cv_access_leave_rows(cv_session *s, struct cv_case *c, const cv_access_row *rows,
+			       size_t n, cv_err *err)
+{
 	char now[CV_TIME_LEN], scopes[96], cobj[CV_ID_MAX + 8], cdetail[256];
+	cv_action action = rows[0].action;
+	const char *object = rows[0].object;
 	cv_status st = CV_OK;
 
 	if (c->crisis) {
@@ -601,8 +665,8 @@ cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, co
 		if (st == CV_OK)
 			st = cv_op_log(s, CV_ACT_CRISIS, cobj, CV_OUT_OK, cdetail, err);
 	}
-	if (st == CV_OK)
-		st = cv_op_log(s, action, object, CV_OUT_OK, detail, err);
+	for (size_t i = 0; i < n && st == CV_OK; i++)
+		st = cv_op_log(s, rows[i].action, rows[i].object, CV_OUT_OK, rows[i].detail, err);
 	if (st == CV_OK)
 		st = cv_op_commit(s, err);
 	if (st != CV_OK)
@@ -1453,6 +1517,12 @@ static unsigned note_kind_scope(const cv_record *r)
 cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const char *kind,
 		      const char *crisis, cv_err *err)
 {
+	return cv_may_case_context(s, action, id, kind, crisis, NULL, err);
+}
+
+cv_status cv_may_case_context(cv_session *s, cv_action action, const char *id, const char *kind,
+			      const char *crisis, cv_case_context *ctx, cv_err *err)
+{
 	CV_ERR_GUARD(err);
 	const struct case_rule *k = NULL;
 	struct cv_case *c = NULL;
@@ -1500,6 +1570,28 @@ cv_status cv_may_case(cv_session *s, cv_action action, const char *id, const cha
 				    crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
+	if (ctx) {
+		unsigned scope = k->type == CV_REC_NOTE && k->scope ? note_kind_scope(&r)
+				 : action == CV_ACT_NOTE_ADD	    ? cv_note_kind_scope(kind)
+								    : k->scope;
+		int bit = 0;
+
+		memset(ctx, 0, sizeof(*ctx));
+		snprintf(ctx->case_id, sizeof(ctx->case_id), "%s", c->rec.id);
+		/* An addendum is its own kind (it needs what the amended note
+		 * needed). */
+		snprintf(ctx->kind, sizeof(ctx->kind), "%s",
+			 action == CV_ACT_NOTE_AMEND ? "addendum"
+			 : k->type == CV_REC_NOTE    ? r.kind
+			 : kind			     ? kind
+						     : "session");
+		while (scope && !(scope & (1u << bit)))
+			bit++;
+		if (scope)
+			snprintf(ctx->scope, sizeof(ctx->scope), "%s", cv_scopes.words[bit + 1]);
+		ctx->minor = c->minor;
+		ctx->under_crisis = c->crisis != NULL;
+	}
 	/* Allowed: nothing was written; the command itself logs what it does. */
 	cv_store_rollback(s->v->st);
 	cv_record_clear(&r);

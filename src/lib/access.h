@@ -64,6 +64,28 @@ cv_status cv_access_enter_record(cv_session *s, const char *rec_id, cv_rec_type 
  * holds c (a read shows what it decrypted only after this) and frees it. */
 cv_status cv_access_leave(cv_session *s, struct cv_case *c, cv_action action, const char *object,
 			  const char *detail, cv_err *err);
+/* One audit row of an operation: its action, object and detail. */
+typedef struct cv_access_row {
+	cv_action action;
+	const char *object;
+	const char *detail;
+} cv_access_row;
+/* cv_access_leave with n rows (n >= 1) in the one transaction, in order;
+ * the break-glass row, when there is one, comes before rows[0], whose
+ * action it names. */
+cv_status cv_access_leave_rows(cv_session *s, struct cv_case *c, const cv_access_row *rows,
+			       size_t n, cv_err *err);
+/*
+ * cv_access_join_record - inside a write transaction the caller opened
+ * (cv_op_begin) and will end: loads record rec_id of `type` into *r (free
+ * with cv_record_clear) and its case into *c (free with cv_case_free),
+ * with every check of cv_access_enter_record but consent (operations that
+ * need none).  On failure nothing is rolled back or logged: the caller
+ * ends the transaction with cv_op_fail.
+ */
+cv_status cv_access_join_record(cv_session *s, const char *rec_id, cv_rec_type type,
+				cv_action action, unsigned need, cv_record *r, struct cv_case **c,
+				cv_err *err);
 /* Rolls back, logs the failure in err, frees c; returns err->status. */
 cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, const char *object,
 			  cv_err *err);

@@ -46,30 +46,78 @@ static cv_status put_event(cv_session *s, struct cv_case *c, json_t *o, cv_err *
 	return cv_record_put(s, c, &r, o, NULL, 0, 1, err);
 }
 
+/* The parties `by` names: student, guardian, or both as a list
+ * ("student,guardian", either order); 0 when it names none of these. */
+static unsigned parse_parties(const char *by)
+{
+	if (!by)
+		return 0;
+	if (strcmp(by, "student,guardian") == 0 || strcmp(by, "guardian,student") == 0)
+		return 3;
+	switch (cv_word_parse(&cv_parties, by)) {
+	case CV_PARTY_STUDENT:
+		return 1;
+	case CV_PARTY_GUARDIAN:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* The date consent was given: a date, not after today, not before the
+ * student was born (when the case says when). */
+static cv_status consent_date(struct cv_case *c, const char *date, const char *today, cv_err *err)
+{
+	json_t *b = json_object_get(c->data, "born");
+	const char *born = json_is_string(b) ? json_string_value(b) : "";
+
+	if (cv_date_check("--date", date, err) != CV_OK)
+		return err->status;
+	if (strcmp(date, today) > 0)
+		return cv_fail(err, CV_EUSAGE, "consent.date-future",
+			       "--date {1} is in the future (today is {2}); give the day the "
+			       "consent was given",
+			       date, today);
+	if (born[0] && strcmp(date, born) < 0)
+		return cv_fail(err, CV_EUSAGE, "consent.date-before-birth",
+			       "--date {1} is before the student was born ({2}); give the day the "
+			       "consent was given",
+			       date, born);
+	return CV_OK;
+}
+
 cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
 			    cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char object[CV_ID_MAX + 8], detail[160], scopes[96];
+	static const char *const party[2] = {"student", "guardian"};
+	char object[CV_ID_MAX + 8], detail[2][160], scopes[96], today[11];
 	const char *verifier = in->verified_by ? in->verified_by : s->me.name;
-	json_t *o = NULL, *arr = NULL;
+	const char *date = in->date;
+	unsigned parties = parse_parties(in->by);
+	cv_access_row rows[2];
+	size_t nrows = 0;
 	struct cv_case *c;
 	cv_user_rec u;
 	unsigned bits = 0;
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", case_id);
+	cv_today(today);
+	if (!date)
+		date = today;
 	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0,
 			     NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (!cv_word_parse(&cv_parties, in->by))
-		st = bad_party(err);
+	if (!parties)
+		st = cv_fail(err, CV_EUSAGE, "consent.party-invalid",
+			     "--by must be student or guardian (or student,guardian for both)");
 	else if (!cv_word_parse(&cv_methods, in->method))
 		st = cv_fail(err, CV_EUSAGE, "consent.method-invalid",
 			     "--method must be written or oral");
 	else
-		st = cv_date_check("--date", in->date, err);
+		st = consent_date(c, date, today, err);
 	if (st == CV_OK)
 		st = cv_scope_parse(in->scopes, &bits, err);
 	if (st == CV_OK) {
@@ -80,22 +128,33 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 				     "colleague who verified the consent",
 				     verifier);
 	}
-	if (st == CV_OK)
+	cv_scope_format(bits, scopes, sizeof(scopes));
+	/* One record, and one row, per party: the student's first. */
+	for (unsigned k = 0; k < 2 && st == CV_OK; k++) {
+		json_t *o = NULL, *arr = NULL;
+
+		if (!(parties & (1u << k)))
+			continue;
 		st = scope_array(bits, &arr, err);
-	if (st == CV_OK) {
-		o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "action", "record", "by", in->by,
-			      "method", in->method, "date", in->date, "scopes", arr, "verified_by",
-			      verifier);
-		arr = NULL;
-		st = o ? put_event(s, c, o, err) : cv_err_set(err, CV_ERROR, "out of memory");
+		if (st == CV_OK) {
+			o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "action", "record", "by",
+				      party[k], "method", in->method, "date", date, "scopes", arr,
+				      "verified_by", verifier);
+			arr = NULL;
+			st = o ? put_event(s, c, o, err)
+			       : cv_err_set(err, CV_ERROR, "out of memory");
+		}
+		json_decref(arr);
+		json_decref(o);
+		snprintf(detail[nrows], sizeof(detail[nrows]), "by=%s scope=%s", party[k], scopes);
+		rows[nrows].action = CV_ACT_CONSENT_RECORD;
+		rows[nrows].object = object;
+		rows[nrows].detail = detail[nrows];
+		nrows++;
 	}
-	json_decref(arr);
-	json_decref(o);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_CONSENT_RECORD, object, err);
-	cv_scope_format(bits, scopes, sizeof(scopes));
-	snprintf(detail, sizeof(detail), "by=%s scope=%s", in->by, scopes);
-	st = cv_access_leave(s, c, CV_ACT_CONSENT_RECORD, object, detail, err);
+	st = cv_access_leave_rows(s, c, rows, nrows, err);
 	cv_case_free(c);
 	return st;
 }
@@ -117,6 +176,9 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 			     &c, err);
 	if (st != CV_OK)
 		return st;
+	/* Both parties named as a list is the same as naming none. */
+	if (parse_parties(by) == 3)
+		by = NULL;
 	if (by && !cv_word_parse(&cv_parties, by))
 		st = bad_party(err);
 	if (st == CV_OK && scopes)

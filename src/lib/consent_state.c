@@ -12,7 +12,10 @@
 #include "banned.h"
 
 #define CRISIS_MAX_BYTES 1000
-#define CRISIS_MIN_WORDS 3
+/* The least a justification says, in characters (Unicode code points)
+ * other than blanks: characters, not words, so that a sentence in a
+ * language written without spaces counts as well as one with them. */
+#define CRISIS_MIN_CHARS 8
 #define CODE_CRISIS "crisis.justification"
 #define CODE_CONSENT_MISSING "consent.missing"
 
@@ -222,7 +225,8 @@ cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope
 cv_status cv_crisis_check(const char *crisis, cv_err *err)
 {
 	cv_err why = {0};
-	size_t words = 0;
+	char a[24], b[24];
+	size_t chars = 0;
 
 	/* The field's own message goes in as an argument (cut to
 	 * CV_ERR_ARG_MAX - 1 bytes, like any argument). */
@@ -231,13 +235,23 @@ cv_status cv_crisis_check(const char *crisis, cv_err *err)
 			       "--crisis needs a justification: say what risk of harm makes "
 			       "acting without consent necessary ({1})",
 			       why.msg);
-	/* Count words: a non-blank that follows a blank or the start. */
-	for (const char *p = crisis; *p; p++)
-		words += *p != ' ' && *p != '\t' && (p == crisis || p[-1] == ' ' || p[-1] == '\t');
-	if (words < CRISIS_MIN_WORDS)
+	/* Count code points that are not blanks (space, tab, U+3000
+	 * ideographic space); the field check made sure it is UTF-8. */
+	for (const unsigned char *p = (const unsigned char *)crisis; *p; p++) {
+		if ((*p & 0xC0) == 0x80 || *p == ' ' || *p == '\t')
+			continue;
+		if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+			p += 2;
+			continue;
+		}
+		chars++;
+	}
+	if (chars < CRISIS_MIN_CHARS)
 		return cv_fail(err, CV_EUSAGE, CODE_CRISIS,
-			       "--crisis needs a justification: say what risk of harm makes "
-			       "acting without consent necessary");
+			       "--crisis needs a justification of at least {1} characters, not "
+			       "counting spaces (it has {2}): say what risk of harm makes acting "
+			       "without consent necessary",
+			       cv_num(a, CRISIS_MIN_CHARS), cv_num(b, (long long)chars));
 	return CV_OK;
 }
 

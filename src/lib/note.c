@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "access.h"
 #include "note.h"
+#include "policy.h"
 #include "settings.h"
 #include "crypt.h"
 #include "err.h"
@@ -94,8 +95,11 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	return stop;
 }
 
+/* A new note on c, a draft, or final at once (final set: `note add
+ * --finalize`; the author's row signature covers the status). */
 static cv_status new_note(cv_session *s, struct cv_case *c, const char *kind, const char *parent,
-			  const char *text, size_t len, char id[CV_CASE_ID_MAX], cv_err *err)
+			  const char *text, size_t len, int final, char id[CV_CASE_ID_MAX],
+			  cv_err *err)
 {
 	char now[CV_TIME_LEN];
 	cv_record r = {0};
@@ -109,7 +113,7 @@ static cv_status new_note(cv_session *s, struct cv_case *c, const char *kind, co
 	snprintf(r.type, sizeof(r.type), "note");
 	snprintf(r.kind, sizeof(r.kind), "%s", kind);
 	snprintf(r.parent, sizeof(r.parent), "%s", parent ? parent : "");
-	snprintf(r.status, sizeof(r.status), "draft");
+	snprintf(r.status, sizeof(r.status), "%s", final ? "final" : "draft");
 	r.version = 1;
 	r.author_id = s->me.id;
 	snprintf(r.created_at, sizeof(r.created_at), "%s", now);
@@ -123,7 +127,33 @@ static cv_status new_note(cv_session *s, struct cv_case *c, const char *kind, co
 cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, const char *text,
 		      size_t len, const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
+	return cv_note_write(s, case_id, kind, text, len, crisis, 0, id, err);
+}
+
+/* The draft r on c becomes final: the author's signed final text. */
+static cv_status finalize_record(cv_session *s, struct cv_case *c, cv_record *r, cv_err *err)
+{
+	if (strcmp(r->status, "draft") != 0)
+		return cv_fail(err, CV_EUSAGE, "note.already-final", "note '{1}' is already final",
+			       r->id);
+	if (r->author_id != s->me.id)
+		return cv_fail(err, CV_EDENIED, "note.not-author",
+			       "note '{1}' was written by another counselor; only its author "
+			       "signs it",
+			       r->id);
+	/* The row signature (the author's, written by the access layer) covers
+	 * the status. */
+	snprintf(r->status, sizeof(r->status), "final");
+	cv_time_now(r->updated_at);
+	return cv_access_record_update(s, c, r, err);
+}
+
+cv_status cv_note_write(cv_session *s, const char *case_id, const char *kind, const char *text,
+			size_t len, const char *crisis, int finalize, char id[CV_CASE_ID_MAX],
+			cv_err *err)
+{
 	CV_ERR_GUARD(err);
+	char fobject[CV_ID_MAX + 8];
 	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
 	char object[CV_ID_MAX + 8], detail[40];
 	struct cv_case *c;
@@ -141,16 +171,26 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 	if (check_text(text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
+	/* The role to finalize is judged before anything is written. */
+	if (finalize && cv_policy_check(s, CV_ACT_NOTE_FINALIZE, object, err) != CV_OK)
+		return err->status;
 	st = cv_access_enter(s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
 			     cv_note_kind_scope(kind), crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = new_note(s, c, kind, NULL, text, len, id, err);
-	if (st != CV_OK)
+	st = new_note(s, c, kind, NULL, text, len, finalize, id, err);
+	if (st != CV_OK) {
+		id[0] = '\0';
 		return cv_access_abort(s, c, CV_ACT_NOTE_ADD, object, err);
+	}
 	snprintf(object, sizeof(object), "note:%s", id);
+	snprintf(fobject, sizeof(fobject), "note:%s", id);
 	snprintf(detail, sizeof(detail), "kind=%s", kind);
-	st = cv_access_leave(s, c, CV_ACT_NOTE_ADD, object, detail, err);
+	{
+		cv_access_row rows[2] = {{CV_ACT_NOTE_ADD, object, detail},
+					 {CV_ACT_NOTE_FINALIZE, fobject, ""}};
+		st = cv_access_leave_rows(s, c, rows, finalize ? 2 : 1, err);
+	}
 	cv_case_free(c);
 	if (st != CV_OK)
 		id[0] = '\0';
@@ -231,27 +271,65 @@ cv_status cv_note_finalize(cv_session *s, const char *note_id, cv_err *err)
 	st = enter_note(s, note_id, CV_ACT_NOTE_FINALIZE, CV_NEED_CONTENT, 0, NULL, &r, &c, err);
 	if (st != CV_OK)
 		return st;
-	if (strcmp(r.status, "draft") != 0)
-		st = cv_fail(err, CV_EUSAGE, "note.already-final", "note '{1}' is already final",
-			     r.id);
-	else if (r.author_id != s->me.id)
-		st = cv_fail(err, CV_EDENIED, "note.not-author",
-			     "note '{1}' was written by another counselor; only its author "
-			     "signs it",
-			     r.id);
-	/* The row signature (the author's, written by the access layer) covers
-	 * the status: a final note is the author's signed final text. */
-	if (st == CV_OK) {
-		snprintf(r.status, sizeof(r.status), "final");
-		cv_time_now(r.updated_at);
-		st = cv_access_record_update(s, c, &r, err);
-	}
+	st = finalize_record(s, c, &r, err);
 	cv_buf_free(&b);
 	cv_record_clear(&r);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_NOTE_FINALIZE, object, err);
 	st = cv_access_leave(s, c, CV_ACT_NOTE_FINALIZE, object, "", err);
 	cv_case_free(c);
+	return st;
+}
+
+cv_status cv_note_finalize_many(cv_session *s, const char *const *ids, size_t n, size_t *failed,
+				cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[CV_ID_MAX + 8];
+	struct cv_case *c = NULL;
+	cv_record r;
+	cv_status st;
+	size_t i = 0;
+
+	*failed = 0;
+	if (n == 1)
+		return cv_note_finalize(s, ids[0], err);
+	cv_object_name(object, sizeof(object), "note", n ? ids[0] : "");
+	if (n == 0)
+		return cv_fail(err, CV_EUSAGE, "usage", "give one or more note ids");
+	if (cv_policy_check(s, CV_ACT_NOTE_FINALIZE, object, err) != CV_OK)
+		return err->status;
+	st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	for (i = 0; i < n; i++) {
+		cv_object_name(object, sizeof(object), "note", ids[i]);
+		for (size_t k = 0; k < i && st == CV_OK; k++)
+			if (strcmp(ids[k], ids[i]) == 0)
+				st = cv_fail(err, CV_EUSAGE, "note.repeated",
+					     "note '{1}' is named twice; name each note once",
+					     ids[i]);
+		if (st == CV_OK)
+			st = cv_access_join_record(s, ids[i], CV_REC_NOTE, CV_ACT_NOTE_FINALIZE,
+						   CV_NEED_CONTENT, &r, &c, err);
+		if (st != CV_OK)
+			break;
+		st = finalize_record(s, c, &r, err);
+		cv_record_clear(&r);
+		cv_case_free(c);
+		c = NULL;
+		if (st == CV_OK)
+			st = cv_op_log(s, CV_ACT_NOTE_FINALIZE, object, CV_OUT_OK, "", err);
+		if (st != CV_OK)
+			break;
+	}
+	if (st != CV_OK) {
+		*failed = i;
+		return cv_op_fail(s, CV_ACT_NOTE_FINALIZE, object, err);
+	}
+	st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		cv_store_rollback(s->v->st);
 	return st;
 }
 
@@ -279,7 +357,7 @@ cv_status cv_note_amend(cv_session *s, const char *note_id, const char *text, si
 			     "instead",
 			     r.id);
 	if (st == CV_OK)
-		st = new_note(s, c, "addendum", r.id, text, len, id, err);
+		st = new_note(s, c, "addendum", r.id, text, len, 0, id, err);
 	cv_record_clear(&r);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_NOTE_AMEND, object, err);

@@ -71,6 +71,8 @@ static const struct rule rules[] = {
     {CV_ACT_DUTY_ADD, C, "counselors"},
     {CV_ACT_DUTY_LIST, C | S, "counselors and supervisors"},
     {CV_ACT_DUTY_HOURS, C | S, "counselors and supervisors"},
+    /* The counselor's day. */
+    {CV_ACT_DUE, C, "counselors"},
 };
 
 static const struct rule *rule_of(cv_action action)

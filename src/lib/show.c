@@ -40,8 +40,9 @@ static int show_record(const cv_record *r, void *arg)
 	int stop = 0;
 
 	if (strcmp(r->type, "note") == 0)
-		return x->vis->on_note ? cv_note_emit(x->s, x->c, r, x->as_of, 0, x->vis->on_note,
-						      x->arg, &x->st, x->err)
+		return x->vis->on_note ? cv_note_emit(x->s, x->c, r, x->as_of,
+						      (x->include_tests & CV_SHOW_NOTES) != 0,
+						      x->vis->on_note, x->arg, &x->st, x->err)
 				       : 0;
 	if (strcmp(r->type, "referral") == 0)
 		return x->vis->on_referral
@@ -52,7 +53,8 @@ static int show_record(const cv_record *r, void *arg)
 		return x->vis->on_watch ? cv_watch_emit(x->s, x->c, r, x->as_of, x->vis->on_watch,
 							x->arg, &x->st, x->err)
 					: 0;
-	if (strcmp(r->type, "test") == 0 && !(x->include_tests && x->vis->on_test))
+	if (strcmp(r->type, "test") == 0 &&
+	    !((x->include_tests & CV_SHOW_TESTS) && x->vis->on_test))
 		return 0;
 	if (strcmp(r->type, "consent") && strcmp(r->type, "test") && strcmp(r->type, "followup"))
 		return 0;
@@ -101,7 +103,12 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 	st = cv_access_enter(s, id, CV_ACT_CASE_SHOW, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_access_leave(s, c, CV_ACT_CASE_SHOW, object, include_tests ? "tests=1" : "", err);
+	{
+		static const char *const details[] = {"", "tests=1", "notes=1", "tests=1 notes=1"};
+
+		st = cv_access_leave(s, c, CV_ACT_CASE_SHOW, object,
+				     details[include_tests & (CV_SHOW_TESTS | CV_SHOW_NOTES)], err);
+	}
 	if (st == CV_OK && vis->on_case && cv_case_emit(s, c, vis->on_case, arg)) {
 		cv_case_free(c);
 		return CV_OK;

@@ -124,6 +124,57 @@ size_t cv_text_safe_run(const char *str, size_t n, int keep_lines)
 	return i;
 }
 
+/* Columns a printable code point takes on a terminal: 2 for East Asian
+ * wide and fullwidth characters (Unicode's EastAsianWidth W and F: CJK
+ * ideographs, kana, hangul, fullwidth forms, CJK punctuation, emoji), 0
+ * for combining marks and zero-width characters, else 1.  A small table
+ * of the blocks, so the width does not depend on the locale. */
+static int cp_width(unsigned c)
+{
+	static const struct {
+		unsigned lo, hi;
+	} wide[] = {{0x1100, 0x115F},	{0x231A, 0x231B},   {0x2329, 0x232A},	{0x23E9, 0x23EC},
+		    {0x2E80, 0x303E},	{0x3041, 0x33FF},   {0x3400, 0x4DBF},	{0x4E00, 0x9FFF},
+		    {0xA000, 0xA4CF},	{0xA960, 0xA97F},   {0xAC00, 0xD7A3},	{0xF900, 0xFAFF},
+		    {0xFE10, 0xFE19},	{0xFE30, 0xFE6F},   {0xFF00, 0xFF60},	{0xFFE0, 0xFFE6},
+		    {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD}},
+	  zero[] = {{0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD},
+		    {0x200B, 0x200D}, {0x20D0, 0x20FF}, {0x302A, 0x302D},
+		    {0x3099, 0x309A}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}};
+
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i].lo && c <= wide[i].hi)
+			return 2;
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i].lo && c <= zero[i].hi)
+			return 0;
+	return 1;
+}
+
+size_t cv_text_width(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, w = 0;
+
+	while (i < n) {
+		size_t run = cv_text_safe_run(str + i, n - i, 0);
+		char esc[CV_TEXT_ESC_MAX];
+
+		for (size_t end = i + run; i < end;) {
+			unsigned c;
+			size_t len = s[i] < 0x80 ? 1 : utf8_decode(s + i, end - i, &c);
+
+			w += s[i] < 0x80 ? 1 : (size_t)cp_width(c);
+			i += len ? len : 1;
+		}
+		if (i < n) {
+			i += cv_text_escape_one(str + i, n - i, esc);
+			w += strlen(esc);
+		}
+	}
+	return w;
+}
+
 size_t cv_text_escape_one(const char *str, size_t n, char out[CV_TEXT_ESC_MAX])
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -348,6 +399,39 @@ void cv_date_add_days(const char *d, int days, char out[11])
 long cv_date_diff(const char *a, const char *b)
 {
 	return (long)((date_time(b) - date_time(a)) / 86400);
+}
+
+int cv_id_normalize(char *s)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	char prefix, out[8];
+	size_t n, want;
+
+	if (!s || !s[0] || s[1] != '-')
+		return 0;
+	prefix = (char)(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 'a' + 'A' : s[0]);
+	if (!strchr("CNKTRFWX", prefix))
+		return 0;
+	want = prefix == 'C' ? 5 : 6;
+	n = strlen(s + 2);
+	if (n != want)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[2 + i];
+
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		if (ch == 'O')
+			ch = '0';
+		else if (ch == 'I' || ch == 'L')
+			ch = '1';
+		if (!ch || !strchr(alphabet, ch))
+			return 0;
+		out[i] = ch;
+	}
+	s[0] = prefix;
+	memcpy(s + 2, out, n);
+	return 1;
 }
 
 int cv_age_on(const char *born, const char *on)

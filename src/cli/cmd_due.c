@@ -1,0 +1,113 @@
+/*
+ * cmd_due.c - `casevault due`: what needs doing today on the acting
+ * counselor's cases, in three sections, each saying so when it is empty.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+/* The sections, in cv_due_kind order (index kind - 1). */
+static const struct {
+	const char *title, *none, *json, *date;
+} sections[] = {
+    {"Drafts near or past the archive deadline", "no drafts near the archive deadline", "drafts",
+     "deadline"},
+    {"Referrals awaiting follow-up", "no overdue referrals", "referrals", "follow-up due"},
+    {"Register follow-ups due", "no register follow-ups due", "register", "due"},
+};
+
+struct due_out {
+	struct cli *c;
+	struct cli_table t[3];
+	json_t *j[3];
+};
+
+static void when(long days, char *out, size_t cap)
+{
+	if (days == 0)
+		snprintf(out, cap, "today");
+	else if (days > 0)
+		snprintf(out, cap, "in %ld day%s", days, days == 1 ? "" : "s");
+	else
+		snprintf(out, cap, "%ld day%s overdue", -days, days == -1 ? "" : "s");
+}
+
+static int on_due(const cv_due_item *d, void *arg)
+{
+	struct due_out *x = arg;
+	size_t k = (size_t)d->kind - 1;
+	char date[48], late[40];
+
+	if (k >= ARRAY_SIZE(sections))
+		return 0;
+	if (x->c->json) {
+		json_array_append_new(
+		    x->j[k], json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "case",
+				       cli_json_str(d->case_id), "name", cli_json_str(d->name),
+				       "id", cli_json_str(d->id), "what", cli_json_str(d->what),
+				       "due", cli_json_str(d->due), "days", (json_int_t)d->days));
+		return 0;
+	}
+	snprintf(date, sizeof(date), "%s %s", sections[k].date, d->due);
+	when(d->days, late, sizeof(late));
+	{
+		const char *cells[] = {d->case_id, d->name, d->id, d->what, date, late};
+
+		cli_table_row(&x->t[k], cells);
+	}
+	return 0;
+}
+
+int cmd_due(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"as-of", required_argument, NULL, 'a'},
+						 {NULL, 0, NULL, 0}};
+	struct due_out x = {c, {{6}, {6}, {6}}, {json_array(), json_array(), json_array()}};
+	const char *as_of = NULL;
+	char today[11];
+	cv_status st;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (ch == -2)
+			return CV_EUSAGE;
+		as_of = optarg;
+	}
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	st = cli_session(c);
+	if (st == CV_OK)
+		st = cv_due(c->s, as_of, on_due, &x, &c->err);
+	if (!as_of) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		as_of = today;
+	}
+	if (st == CV_OK && c->json) {
+		json_t *o = json_pack("{s:s}", "as_of", as_of);
+
+		for (size_t k = 0; o && k < ARRAY_SIZE(sections); k++)
+			json_object_set(o, sections[k].json, x.j[k]);
+		cli_json_line(o);
+	} else if (st == CV_OK) {
+		cli_linef(stdout, "What needs doing by %s, for %s:", as_of, c->user);
+		for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
+			printf("\n%s:\n", sections[k].title);
+			if (x.t[k].nrows == 0)
+				printf("  %s\n", sections[k].none);
+			cli_table_print(&x.t[k], stdout, "  ");
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
+		if (x.t[k].nrows)
+			cli_table_print(&x.t[k], stdout, "  ");
+		json_decref(x.j[k]);
+	}
+	return st == CV_OK ? CV_OK : cli_fail(c);
+}
