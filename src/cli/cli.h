@@ -210,5 +210,6 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv);
 int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_lock(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_report_compliance(struct cli *c, int argc, char **argv);
 
 #endif

@@ -165,6 +165,10 @@ static const struct cmd commands[] = {
     {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      "open hours per local ISO week, weeks under the duty_hours threshold marked"},
+    {"report", "compliance", cmd_report_compliance, CV_ACT_REPORT_COMPLIANCE, RUN_SESSION,
+     "report compliance (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) "
+     "[--format text|json|html] [-o FILE]",
+     "the room's work against the standard, item by item, without content (supervisor)"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

@@ -71,6 +71,7 @@ static const struct rule rules[] = {
     {CV_ACT_DUTY_ADD, C, "counselors"},
     {CV_ACT_DUTY_LIST, C | S, "counselors and supervisors"},
     {CV_ACT_DUTY_HOURS, C | S, "counselors and supervisors"},
+    {CV_ACT_REPORT_COMPLIANCE, S, "supervisors"},
 };
 
 static const struct rule *rule_of(cv_action action)
@@ -98,6 +99,8 @@ const char *cv_policy_object_kind(cv_action action)
 		return "stats";
 	if (strncmp(name, "duty.", 5) == 0)
 		return "duty";
+	if (strncmp(name, "report.", 7) == 0)
+		return "report";
 	return "case";
 }
 
