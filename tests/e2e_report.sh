@@ -103,6 +103,8 @@ check "two cases opened" eval '[ -n "$C1" ] && [ -n "$C2" ]'
 as bob test add "$C2" --scale PHQ-9 --score 21 --crisis "risk of harm stated in session"
 check "a test under the crisis exception" rc_is 0
 X=$(q "$V" "select id from records where type = 'crisis'")
+as bob case show "$C1"
+check "bob reads a case (one decrypting read)" rc_is 0
 # The room's period: Monday of last week to today (the vault's zone is the
 # system's; a shift of last Tuesday).
 TODAY=$(date +%Y-%m-%d)
@@ -159,7 +161,9 @@ check "item 2: this week had case work and no shift" \
 check "item 5: the unreviewed event is named" \
 	eval 'grep -q "^5\. not met: 1 break-glass events, 0 reviewed" "$T/out" && grep -qx "     $X" "$T/out"'
 check "item 6: the test was under crisis" eval 'grep -q "^6\. met: 0 of 1 tests" "$T/out"'
-check "item 9: the log verifies" eval 'grep -q "^9\. met: verification passed" "$T/out"'
+check "item 9: the log verifies; bob's one read is counted" \
+	eval 'grep -q "^9\. met: verification passed; 1 decrypting reads by 1 users, 0 without" "$T/out" &&
+	      grep -qx "     bob: 1 reads" "$T/out"'
 check "no student's name" eval '! out_has "Zhang" && ! out_has "Wang"'
 
 as sue audit review "$X" --note "Justified: the risk was stated."
