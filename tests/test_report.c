@@ -587,6 +587,8 @@ static void test_refusals_and_periods(void **state)
 	assert_int_equal(cv_report_period(NULL, "2027-02-30", "2027-03-01", &err), CV_EUSAGE);
 	assert_int_equal(cv_report_period(NULL, "2027-03-01", "2027-02-01", &err), CV_EUSAGE);
 	assert_int_equal(cv_report_period(NULL, "2027-02-01", "2027-03-01", &err), CV_OK);
+	assert_int_equal(cv_report_period(NULL, "2025-01-01", "2027-01-02", &err), CV_EUSAGE);
+	assert_int_equal(cv_report_period(NULL, "2025-02-01", "2027-01-31", &err), CV_OK);
 	s = login_ok(f->v, "sam", PW_SAM);
 	assert_int_equal(cv_report_compliance(s, NULL, "2027-03-01", "2027-02-01", &r, &err),
 			 CV_EUSAGE);

@@ -37,7 +37,8 @@
 #define REPORT_SCHEMA "casevault-compliance-1"
 #define FIGURE_MAX 320
 #define SUBJECT_MAX 96
-#define DAY 86400
+/* The longest period: two years (a term is at most twelve months). */
+#define PERIOD_DAYS_MAX 731
 
 /* The items, in the standard's order (docs/FORMAT.md §24). */
 enum {
@@ -162,6 +163,8 @@ cv_status cv_report_period(const char *term, const char *from, const char *to, c
 		return period_bad("--to is not a date", err);
 	if (strcmp(from, to) > 0)
 		return period_bad("--to is before --from", err);
+	if (cv_date_diff(from, to) + 1 > PERIOD_DAYS_MAX)
+		return period_bad("the period is longer than two years", err);
 	return CV_OK;
 }
 
