@@ -222,7 +222,7 @@ struct ctx {
 	size_t nweeks;
 	unsigned char *worked; /* per week: an ok row of case work */
 	/* from the log */
-	cv_id_list crisis_objects; /* objects of actions done under --crisis */
+	cv_id_list crisis_objects; /* notes and tests done under --crisis ("note:N-ID") */
 	int64_t crisis_seq;	   /* the last crisis row, awaiting its action's row */
 	struct grant *grants;
 	size_t ngrants, grants_cap;
@@ -363,8 +363,10 @@ static int log_row(const cv_audit_rec *a, void *arg)
 	id = id ? id + 1 : "";
 	if (strcmp(a->action, "checkpoint") == 0)
 		return 0;
-	/* The row just after a crisis row is the action it let through. */
+	/* The row just after a crisis row is the action it let through; the
+	 * notes and tests are what items 5 and 6 look up. */
 	if (x->crisis_seq && a->seq == x->crisis_seq + 1 && ok &&
+	    (starts(a->object, "note:") || starts(a->object, "test:")) &&
 	    cv_id_list_add(a->object, &x->crisis_objects) != 0)
 		x->oom = 1;
 	x->crisis_seq = ok && strcmp(a->action, "crisis") == 0 ? a->seq : 0;
