@@ -6,7 +6,8 @@
 # break-glass event is named until it is reviewed; the report is logged
 # and the log verifies.  Counselors and admins are refused before any
 # passphrase, bad periods and formats are usage errors, and -o never
-# overwrites a file.
+# overwrites a file.  chromium prints the page and pdftotext reads it back
+# (`make check` installs both and a CJK font).
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_report.sh
 # Every check counts: one that fails fails the run.
@@ -17,9 +18,9 @@ if [ -z "${CASEVAULT:-}" ] || [ ! -x "$CASEVAULT" ]; then
 	echo "e2e_report: set CASEVAULT to the built casevault binary" >&2
 	exit 2
 fi
-for tool in sqlite3 python3; do
+for tool in sqlite3 python3 chromium pdftotext; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "e2e_report: $tool is needed" >&2
+		echo "e2e_report: $tool is needed (make deps installs it)" >&2
 		exit 2
 	fi
 done
@@ -241,6 +242,22 @@ check "the page parses: bilingual, nine items, nothing from elsewhere" \
 	python3 "$T/check_html.py" "$T/r.html" "$FROM" "$TODAY"
 as sue report compliance --from "$FROM" --to "$TODAY" --format html -o "$T/r.html"
 check "-o never overwrites (exit 2)" eval 'rc_is 2 && err_has "never overwritten"'
+
+# A real browser prints it (as tests/e2e_html.sh prints the statistics).
+mkdir "$T/home" && chmod 700 "$T/home"
+TMPDIR=$T/home HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
+	chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	--user-data-dir="$T/home/profile" --print-to-pdf="$T/r.pdf" --no-pdf-header-footer \
+	"file://$T/r.html" >"$T/out" 2>"$T/err"
+rc=$?
+check "chromium prints the page to PDF" eval 'rc_is 0 && [ "$(head -c 5 "$T/r.pdf")" = "%PDF-" ]'
+pdftotext -enc UTF-8 "$T/r.pdf" "$T/r.txt" 2>"$T/err"
+rc=$?
+check "pdftotext reads the PDF" rc_is 0
+for h in "心理辅导室工作合规报告" "Counseling room compliance report" "$FROM..$TODAY" \
+	"未达标 not met" "每周开放时间不少于规定时数" "$WEEK2"; do
+	check "the printed page shows '$h'" grep -qF -- "$h" "$T/r.txt"
+done
 
 # ---- a term, the log ---------------------------------------------------------------
 

@@ -884,6 +884,7 @@ static const char html_style[] =
     "th, td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }\n"
     "tr { break-inside: avoid; }\n"
     "td.not-met { font-weight: bold; }\n"
+    "td.met, td.not-met, td.not-applicable, li { white-space: nowrap; }\n"
     "ul { margin: 0; padding-left: 12pt; }\n";
 
 static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text)
