@@ -229,7 +229,6 @@ struct ctx {
 	struct reader *readers;
 	size_t nreaders;
 	long long reads, ungranted, exports;
-	cv_id_list reviewed;
 	/* counts per item */
 	long long count[CV_REPORT_ITEMS], total[CV_REPORT_ITEMS];
 	long long crisis_events, withdrawn_work;
@@ -404,11 +403,6 @@ static int log_row(const cv_audit_rec *a, void *arg)
 	return x->oom;
 }
 
-static int keep_review(const cv_review_rec *r, void *arg)
-{
-	return cv_id_list_add(r->event, arg);
-}
-
 static int listed(const cv_id_list *l, const char *id)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -497,7 +491,7 @@ static int one_case(const cv_stats_attrs *a, void *arg)
 			}
 		} else if (strcmp(d->type, "crisis") == 0 && period) {
 			x->crisis_events++;
-			if (!listed(&x->reviewed, d->id)) {
+			if (!d->reviewed) {
 				x->count[I_CONSENT]++;
 				subject(r, I_CONSENT, d->id);
 			}
@@ -686,9 +680,7 @@ static cv_status compute(cv_session *s, struct ctx *x, cv_err *err)
 		x->nweeks = 0;
 	if (st == CV_OK)
 		st = cv_store_audit_each(s->v->st, &q, log_row, x, err);
-	if (st == CV_OK)
-		st = cv_store_review_each(s->v->st, keep_review, &x->reviewed, err);
-	if (st == CV_OK && (x->oom || x->reviewed.oom || x->crisis_objects.oom))
+	if (st == CV_OK && (x->oom || x->crisis_objects.oom))
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 	if (st == CV_OK)
 		st = cv_access_all_stats(s, one_case, x, &cases, err);
@@ -756,7 +748,6 @@ cv_status cv_report_compliance(cv_session *s, const char *term, const char *from
 	free(x.grants);
 	free(x.readers);
 	cv_id_list_free(&x.crisis_objects);
-	cv_id_list_free(&x.reviewed);
 	if (st != CV_OK) {
 		cv_report_free(x.r);
 		return cv_op_fail(s, CV_ACT_REPORT_COMPLIANCE, REPORT_OBJECT, err);
