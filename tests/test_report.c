@@ -265,10 +265,12 @@ static void build_term(struct fix *f, uint32_t seed, int bad, struct truth *t)
 	ok(cv_case_show(carol, t->A, 0, NULL, &vis, NULL, &err), &err, "show A");
 	if (bad)
 		forged_read(dave, t->A);
-	/* Extra case work in the weeks the seed picks. */
+	/* Extra case work in the weeks the seed picks, at 02:00 on Monday
+	 * local time: still Sunday in UTC, so a week counted in UTC would be
+	 * the one before. */
 	for (int w = 10; w < 24; w++)
 		if (rng() % 2) {
-			work(t, w, 3, 11);
+			work(t, w, 0, 2);
 			note_final(carol, t->N, "session");
 		}
 	/* Week 25: a referral and a draft too recent to be late; H followed up
@@ -561,6 +563,31 @@ static void test_no_case_key(void **state)
 	cv_vault_close(v);
 }
 
+/* A record whose statistics were tampered with stops the report: nothing
+ * is judged from it, and the failure is logged. */
+static void test_tampered_refused(void **state)
+{
+	struct fix *f = *state;
+	struct truth t;
+	cv_session *s;
+	cv_report *r = NULL;
+	cv_err err = {0};
+
+	build_term(f, SEED, 0, &t);
+	raw_sql(f->path, "UPDATE records SET stats_box = (SELECT stats_box FROM records WHERE "
+			 "type = 'watch' LIMIT 1) WHERE id = (SELECT id FROM records WHERE type = "
+			 "'referral' LIMIT 1)");
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_report_compliance(s, TERM, NULL, NULL, &r, &err), CV_EINTEGRITY);
+	assert_null(r);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = "
+					"'report.compliance' AND outcome = 'failed'"),
+			 1);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = "
+					"'report.compliance' AND outcome = 'ok'"),
+			 0);
+}
+
 /* Who may, what is refused, and a period that has not begun. */
 static void test_refusals_and_periods(void **state)
 {
@@ -660,6 +687,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_term_not_met, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_seeds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_case_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tampered_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals_and_periods, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
 	};
