@@ -118,19 +118,20 @@ typedef enum cv_action {
 	CV_ACT_AUDIT_LOG,
 	CV_ACT_AUDIT_VERIFY,
 	CV_ACT_AUDIT_CHECKPOINT,
-	CV_ACT_VKEY_SHARE,   /* one copy of a vault key sealed to a colleague */
-	CV_ACT_VAULT_KEYS,   /* vault keys delivered with the recovery code */
-	CV_ACT_USER_ENROL,   /* a pending user sets their passphrase; their keys are made */
-	CV_ACT_USER_ROTATE,  /* a user replaces their own key pairs */
-	CV_ACT_STATS_EXPORT, /* anonymized term statistics, from the stats key only */
-	CV_ACT_AUDIT_REVIEW, /* a supervisor's review of a break-glass event, or reading one */
-	CV_ACT_AUDIT_ALERTS, /* what the supervisor should look at, from the log */
-	CV_ACT_DUTY_START,   /* a counselor's shift begins (R7) */
-	CV_ACT_DUTY_END,     /* ... and ends */
-	CV_ACT_DUTY_ADD,     /* a shift logged after the fact */
-	CV_ACT_DUTY_LIST,    /* the shifts of a week */
-	CV_ACT_DUTY_HOURS,   /* open hours per week against the threshold */
-	CV_ACT_DUE,	     /* what needs doing today, on the counselor's cases */
+	CV_ACT_VKEY_SHARE,	  /* one copy of a vault key sealed to a colleague */
+	CV_ACT_VAULT_KEYS,	  /* vault keys delivered with the recovery code */
+	CV_ACT_USER_ENROL,	  /* a pending user sets their passphrase; their keys are made */
+	CV_ACT_USER_ROTATE,	  /* a user replaces their own key pairs */
+	CV_ACT_STATS_EXPORT,	  /* anonymized term statistics, from the stats key only */
+	CV_ACT_AUDIT_REVIEW,	  /* a supervisor's review of a break-glass event, or reading one */
+	CV_ACT_AUDIT_ALERTS,	  /* what the supervisor should look at, from the log */
+	CV_ACT_DUTY_START,	  /* a counselor's shift begins (R7) */
+	CV_ACT_DUTY_END,	  /* ... and ends */
+	CV_ACT_DUTY_ADD,	  /* a shift logged after the fact */
+	CV_ACT_DUTY_LIST,	  /* the shifts of a week */
+	CV_ACT_DUTY_HOURS,	  /* open hours per week against the threshold */
+	CV_ACT_DUE,		  /* what needs doing today, on the counselor's cases */
+	CV_ACT_REPORT_COMPLIANCE, /* the room's work against the standard, item by item */
 } cv_action;
 
 /* The closed sets of words users type (the spellings are part of the
@@ -1119,5 +1120,73 @@ cv_status cv_duty_list(cv_session *s, const char *week, int (*cb)(const cv_duty_
 cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, const char *to,
 			     int (*cb)(const cv_duty_week_info *w, void *arg), void *arg,
 			     cv_err *err);
+
+/* ---- the compliance report (report compliance) ---------------------------- */
+
+/* An item's verdict. */
+typedef enum cv_report_status {
+	CV_REPORT_NA = 0,  /* not applicable: nothing in the period to judge */
+	CV_REPORT_MET = 1, /* met */
+	CV_REPORT_NOT_MET = 2,
+} cv_report_status;
+
+typedef enum cv_report_format {
+	CV_REPORT_TEXT = 1,
+	CV_REPORT_JSON = 2,
+	CV_REPORT_HTML = 3,
+} cv_report_format;
+
+/* The items, numbered as in the standard's checklist (docs/FORMAT.md
+ * §24): CV_REPORT_ITEMS of them, 1..CV_REPORT_ITEMS. */
+#define CV_REPORT_ITEMS 9
+
+/* One item of a report, valid while the report lives.  subjects name what
+ * is behind a figure: ISO weeks ("2026-W37"), case ids, record ids of
+ * break-glass events, or for item 9 "USER=N" counts; never a student's
+ * identity or any content. */
+typedef struct cv_report_item {
+	int number;		     /* 1..CV_REPORT_ITEMS */
+	const char *code;	     /* "duty.hours", ... (stable, for machines) */
+	const char *title;	     /* English */
+	const char *title_zh;	     /* Chinese */
+	cv_report_status status;     /* the verdict */
+	long long count;	     /* how many fall short (weeks, cases, ...) */
+	long long total;	     /* out of how many judged */
+	const char *figure;	     /* the figure in a sentence (English) */
+	const char *const *subjects; /* what falls short, or for item 9 the reads */
+	size_t nsubjects;
+} cv_report_item;
+
+typedef struct cv_report cv_report;
+
+/*
+ * cv_report_period - checks what a user typed for a report's period
+ * before any passphrase is asked: exactly one of term ("YYYY-autumn",
+ * "YYYY-spring") and the pair from..to (local dates YYYY-MM-DD, from not
+ * after to).  CV_EUSAGE "report.period" naming what is wrong.
+ */
+cv_status cv_report_period(const char *term, const char *from, const char *to, cv_err *err);
+
+/*
+ * cv_report_compliance - supervisors: the compliance report of a term (its
+ * months in the vault's term settings) or of from..to, computed without a
+ * case key from the clear columns of the records, their statistics boxes,
+ * the duty log, the reviews and the log, after the vault's verification
+ * (whose result is item 9: a failure is reported there, not refused).
+ * Logged as report.compliance before it is returned.  *out receives the
+ * report (free with cv_report_free).  CV_EDENIED for anyone but a
+ * supervisor holding the stats key; CV_EUSAGE for a bad period;
+ * CV_EINTEGRITY when a case or record fails its checks.
+ */
+cv_status cv_report_compliance(cv_session *s, const char *term, const char *from, const char *to,
+			       cv_report **out, cv_err *err);
+/* The period of r (local dates, inclusive) and the day it was judged on
+ * (the period's end, or today when that is earlier). */
+void cv_report_dates(const cv_report *r, const char **from, const char **to, const char **as_of);
+/* Item i (0..CV_REPORT_ITEMS-1) of r. */
+const cv_report_item *cv_report_item_at(const cv_report *r, size_t i);
+/* Writes r as text, JSON or a self-contained HTML page to fp. */
+cv_status cv_report_write(const cv_report *r, cv_report_format format, FILE *fp, cv_err *err);
+void cv_report_free(cv_report *r);
 
 #endif /* CASEVAULT_H */

@@ -117,6 +117,16 @@ as sue "$SUE" "Checked with bob: the risk was stated, the plan made at once." --
 as sue "$SUE" -- audit review --show "$event"
 as sue "$SUE" -- audit alerts
 
+say "Journey 5: the compliance report for the term's work summary"
+echo "(the standard's checklist item by item -- duty hours and records, archiving,"
+echo " consent and crisis reviews, tests, follow-ups, the log -- from dates, states"
+echo " and counts alone: the supervisor still reads no case)"
+yesterday=$(date -d yesterday +%Y-%m-%d)
+as bob "$BOB" -- duty add --from "$yesterday 08:00" --to "$yesterday 18:30" --visits 5
+as sue "$SUE" -- report compliance --term "$term"
+as sue "$SUE" -- report compliance --term "$term" --format html -o "$dir/compliance.html"
+echo "(a printable page in Chinese and English, to attach to the work summary)"
+
 say "Tampering: an edit of one log row is caught"
 sqlite3 "$vault" "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3" 2>/dev/null ||
 	echo "(sqlite3 not installed: skipping the tamper step)"

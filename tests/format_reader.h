@@ -808,7 +808,8 @@ static int role_refusable(const char *action)
 	    "watch.list",	"watch.done",	    "audit.log",     "audit.verify",
 	    "audit.checkpoint", "vkey.share",	    "vault.keys",    "user.enrol",
 	    "user.rotate",	"stats.export",	    "duty.start",    "duty.end",
-	    "duty.add",		"duty.list",	    "duty.hours",    "due"};
+	    "duty.add",		"duty.list",	    "duty.hours",    "due",
+	    "report.compliance"};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
 		if (!strcmp(action, acts[i]))

@@ -297,5 +297,6 @@ int cmd_unlock(struct cli *c, int argc, char **argv);
 int cmd_lock(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_due(struct cli *c, int argc, char **argv);
+int cmd_report_compliance(struct cli *c, int argc, char **argv);
 
 #endif

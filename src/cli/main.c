@@ -170,6 +170,10 @@ static const struct cmd commands[] = {
     /* The counselor's day. */
     {"due", NULL, cmd_due, CV_ACT_DUE, RUN_SESSION, "due [--as-of DATE]",
      "what needs doing today: drafts near their archive deadline, follow-ups due"},
+    {"report", "compliance", cmd_report_compliance, CV_ACT_REPORT_COMPLIANCE, RUN_SESSION,
+     "report compliance (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) "
+     "[--format text|json|html] [-o FILE]",
+     "the room's work against the standard, item by item, without content (supervisor)"},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)

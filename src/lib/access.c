@@ -1059,6 +1059,10 @@ static cv_status stats_records(cv_session *s, const uint8_t *sk, struct stats_re
 				       "",    "",      0,	"",	   "",
 				       "",    "",      ""};
 		memcpy(r->created[i], d->created_at, 10);
+		x->created_at = d->created_at;
+		x->due = d->due;
+		x->parent = d->parent;
+		x->author_id = d->author_id;
 		if (cv_record_has_stats(d->type))
 			st = record_stats_open(s, sk, d, &r->boxes[i], x, err);
 		else if (strcmp(d->type, "crisis") == 0)

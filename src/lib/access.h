@@ -187,6 +187,11 @@ typedef struct cv_stats_record {
 	const char *tag;
 	/* crisis: 1 when the event has a review that verifies (§22) */
 	int reviewed;
+	/* the clear columns the compliance report reads (docs/FORMAT.md §3.8) */
+	const char *created_at; /* the full time of creation */
+	const char *due;	/* YYYY-MM-DD, or "" */
+	const char *parent;	/* the amended note, the followed-up referral, or "" */
+	int64_t author_id;
 } cv_stats_record;
 
 /* One case's statistical attributes, valid during the callback. */

@@ -56,7 +56,7 @@ static const char *show(const char *tz, int64_t t, char out[CV_DUTY_LOCAL_LEN + 
 
 static int64_t now_utc(void)
 {
-	return (int64_t)time(NULL);
+	return cv_clock();
 }
 
 cv_status cv_duty_zone(cv_vault *v, char tz[CV_DUTY_TZ_MAX + 1], const char **zone, cv_err *err)

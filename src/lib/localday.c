@@ -34,7 +34,9 @@ cv_status cv_local_day_start(const char *tz, const char *date, int64_t *utc, cv_
 	for (int m = 0; st == CV_OK && m <= GAP_MINUTES_MAX; m += GAP_STEP_MINUTES) {
 		cv_err ignored = {0};
 
-		snprintf(local, sizeof(local), "%.10s %02d:%02d", date, m / 60, m % 60);
+		/* m is at most GAP_MINUTES_MAX: two digits of hours */
+		snprintf(local, sizeof(local), "%.10s %02u:%02u", date, (unsigned)(m / 60) % 100u,
+			 (unsigned)(m % 60) % 60u);
 		st = cv_duty_local_parse(tz, local, utc, &ignored);
 		if (st == CV_OK)
 			return CV_OK;

@@ -73,6 +73,7 @@ static const struct rule rules[] = {
     {CV_ACT_DUTY_HOURS, C | S, "counselors and supervisors"},
     /* The counselor's day. */
     {CV_ACT_DUE, C, "counselors"},
+    {CV_ACT_REPORT_COMPLIANCE, S, "supervisors"},
 };
 
 static const struct rule *rule_of(cv_action action)
@@ -100,6 +101,8 @@ const char *cv_policy_object_kind(cv_action action)
 		return "stats";
 	if (strncmp(name, "duty.", 5) == 0)
 		return "duty";
+	if (strncmp(name, "report.", 7) == 0)
+		return "report";
 	return "case";
 }
 

@@ -603,7 +603,8 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 	*out = NULL;
 	if (st->touch_oom)
 		return cv_err_set(err, CV_ERROR, "out of memory while recording changed rows");
-	qsort(st->touched, st->ntouched, sizeof(*st->touched), cmp_touch);
+	if (st->ntouched)
+		qsort(st->touched, st->ntouched, sizeof(*st->touched), cmp_touch);
 	for (size_t i = 0; i < st->ntouched && res == CV_OK; i++) {
 		const struct touch *t = &st->touched[i];
 		char *sql =

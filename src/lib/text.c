@@ -291,9 +291,22 @@ cv_status cv_passphrase_check(const char *pass, size_t len, cv_err *err)
 	return CV_OK;
 }
 
+/* The fixed clock of cv_clock_fix; 0: the system's. */
+static int64_t fixed_clock;
+
+void cv_clock_fix(int64_t t)
+{
+	fixed_clock = t;
+}
+
+int64_t cv_clock(void)
+{
+	return fixed_clock ? fixed_clock : (int64_t)time(NULL);
+}
+
 void cv_time_now(char out[CV_TIME_LEN])
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)cv_clock();
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -358,7 +371,7 @@ bad:
 
 void cv_today(char out[11])
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)cv_clock();
 	struct tm tm;
 
 	gmtime_r(&t, &tm);

@@ -44,6 +44,16 @@ cv_status cv_field_check(const char *what, const char *s, size_t max, cv_err *er
 void cv_time_now(char out[CV_TIME_LEN]);
 
 /*
+ * cv_clock - the current UTC time in seconds since 1970, the one clock
+ * every module reads (cv_time_now, cv_today, the duty log, enrolment
+ * codes).  cv_clock_fix(t) makes it answer t until fixed again (0: the
+ * system's clock): the test programs use it to build a term of records on
+ * past dates through the library.  The program never calls it.
+ */
+int64_t cv_clock(void);
+void cv_clock_fix(int64_t t);
+
+/*
  * cv_time_bound - turn a user's "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" into
  * a full UTC time.  For an upper bound a bare date means the end of that day.
  */

@@ -225,7 +225,7 @@ cv_status cv_user_match_log(cv_vault *v, const cv_user_rec *r, cv_err *err)
 /* out = now + days, as a time. */
 static void time_after_days(unsigned days, char out[CV_TIME_LEN])
 {
-	time_t t = time(NULL) + (time_t)days * 86400;
+	time_t t = (time_t)(cv_clock() + (int64_t)days * 86400);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);

@@ -44,7 +44,7 @@ VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "u
       "referral.list", "watch.add", "watch.list", "watch.done", "audit.log", "audit.verify",
       "audit.checkpoint", "vkey.share", "vault.keys", "user.enrol", "user.rotate", "stats.export",
       "audit.review", "audit.alerts", "duty.start", "duty.end", "duty.add", "duty.list",
-      "duty.hours", "due");
+      "duty.hours", "due", "report.compliance");
 
 const char *cv_word(const cv_vocab *v, int i)
 {

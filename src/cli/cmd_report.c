@@ -1,0 +1,154 @@
+/*
+ * cmd_report.c - `casevault report compliance`: the counseling room's work
+ * against the standard, item by item, as text, JSON or a printable HTML
+ * page, by a supervisor.  The library computes and logs; this file parses,
+ * opens the output and writes what the library returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "opts.h"
+#include "banned.h"
+
+static cv_report_format parse_format(const char *s)
+{
+	if (!s || strcmp(s, "text") == 0)
+		return CV_REPORT_TEXT;
+	if (strcmp(s, "json") == 0)
+		return CV_REPORT_JSON;
+	if (strcmp(s, "html") == 0)
+		return CV_REPORT_HTML;
+	return 0;
+}
+
+/* Creates file (0600, never overwriting an existing one). */
+static cv_status create_output(struct cli *c, const char *file, FILE **fp)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
+		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
+			   "cannot create '%s': %s%s", file, strerror(errno),
+			   errno == EEXIST ? " (reports are never overwritten; choose a new name)"
+					   : "");
+		if (fd >= 0) {
+			close(fd);
+			unlink(file);
+		}
+		return c->err.status;
+	}
+	return CV_OK;
+}
+
+/* Writes r to file, flushed and synced; the file is removed on failure. */
+static cv_status write_file(struct cli *c, const cv_report *r, cv_report_format format,
+			    const char *file)
+{
+	FILE *fp = NULL;
+	int bad;
+
+	if (create_output(c, file, &fp) != CV_OK)
+		return c->err.status;
+	bad = cv_report_write(r, format, fp, &c->err) != CV_OK;
+	bad |= fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
+	bad |= fclose(fp) != 0;
+	if (!bad)
+		return CV_OK;
+	unlink(file);
+	if (c->err.status == CV_OK)
+		cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file, strerror(errno));
+	return c->err.status;
+}
+
+/* Writes r to standard output; text goes through the terminal-safe
+ * printer (it names users). */
+static cv_status write_stdout(struct cli *c, const cv_report *r, cv_report_format format)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&mem, &len);
+	cv_status st;
+
+	if (!fp)
+		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+	st = cv_report_write(r, format, fp, &c->err);
+	if (fclose(fp) != 0 && st == CV_OK)
+		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+	if (st == CV_OK && format == CV_REPORT_TEXT)
+		cli_put_text(stdout, mem, len, 1);
+	else if (st == CV_OK)
+		fwrite(mem, 1, len, stdout);
+	free(mem);
+	return st;
+}
+
+int cmd_report_compliance(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+	    {"term", required_argument, NULL, 'T'},   {"format", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0},
+	};
+	const char *from = NULL, *to = NULL, *term = NULL, *ftext = NULL, *file = NULL;
+	cv_report_format format;
+	cv_report *r = NULL;
+	int ch;
+
+	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
+		switch (ch) {
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'T':
+			term = optarg;
+			break;
+		case 'F':
+			ftext = optarg;
+			break;
+		case 'o':
+			file = optarg;
+			break;
+		default:
+			return CV_EUSAGE;
+		}
+	}
+	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	format = parse_format(ftext);
+	if (!format)
+		return cli_usage_code(cli_current, "usage.value",
+				      "give --format text, json or html");
+	if (cv_report_period(term, from, to, &c->err) != CV_OK)
+		return cli_fail(c);
+	/* Refuse an existing file before the passphrase is asked. */
+	if (file && access(file, F_OK) == 0) {
+		cv_err_set(&c->err, CV_EUSAGE,
+			   "cannot create '%s': it exists (reports are never overwritten; choose a "
+			   "new name)",
+			   file);
+		return cli_fail(c);
+	}
+	if (cli_session(c) != CV_OK ||
+	    cv_report_compliance(c->s, term, from, to, &r, &c->err) != CV_OK)
+		return cli_fail(c);
+	if ((file ? write_file(c, r, format, file) : write_stdout(c, r, format)) != CV_OK) {
+		cv_report_free(r);
+		return cli_fail(c);
+	}
+	if (file) {
+		const char *a, *b, *d;
+
+		cv_report_dates(r, &a, &b, &d);
+		fprintf(stderr, "compliance report for %s..%s written to '%s'\n", a, b, file);
+	}
+	cv_report_free(r);
+	return CV_OK;
+}
