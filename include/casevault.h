@@ -859,15 +859,18 @@ typedef enum cv_due_kind {
 	CV_DUE_DRAFT = 1, /* the acting counselor's draft, near or past its archive deadline */
 	CV_DUE_REFERRAL,  /* a referral whose follow-up is due */
 	CV_DUE_WATCH,	  /* a key-student register follow-up due */
+	CV_DUE_CRISIS,	  /* a break-glass event not yet reviewed (supervisors) */
 } cv_due_kind;
 
 typedef struct cv_due_item {
 	cv_due_kind kind;
 	const char *case_id;
-	const char *name; /* the student's name */
-	const char *id;	  /* the note, referral or register entry */
-	const char *what; /* the note's kind, the referral's institution, the register tag */
-	const char *due;  /* YYYY-MM-DD: the archive deadline, the follow-up's due date */
+	const char *name; /* the student's name ("" for a supervisor's item) */
+	const char *id;	  /* the note, referral, register entry or break-glass event */
+	const char *what; /* the note's kind, the referral's institution, the register tag,
+			   * the counselor who wrote the event */
+	const char *due;  /* YYYY-MM-DD: the archive deadline, the follow-up's due date, the
+			   * event's date */
 	long days;	  /* due minus today: negative when past */
 } cv_due_item;
 
@@ -878,6 +881,8 @@ typedef struct cv_due_item {
  * day or before, register follow-ups due that day or before.  Logged as
  * the lists are: a `due` row (cases=N), then one case.read per case
  * decrypted, before cb sees it.  Items come case by case, in record order.
+ * Supervisors: the break-glass events not yet reviewed (no case is
+ * decrypted; CV_DUE_CRISIS, oldest first), after a `due` row (crises=N).
  */
 cv_status cv_due(cv_session *s, const char *as_of, int (*cb)(const cv_due_item *d, void *arg),
 		 void *arg, cv_err *err);

@@ -231,12 +231,18 @@ as sue audit review "$X1"
 check "--note or --show is needed (exit 2)" rc_is 2
 check "no review stored by the refusals" [ "$(q "$V" 'select count(*) from reviews')" -eq 0 ]
 
+as sue due
+check "sue's due list names the unreviewed event, and reads no case" \
+	eval 'rc_is 0 && out_has "$X1" && out_has "Break-glass events not yet reviewed" && [ "$(q "$V" "select count(*) from audit where actor = '"'"'sue'"'"' and action = '"'"'case.read'"'"'")" -eq 0 ]'
+
 NOTE='Reviewed with the counselor: the exception was justified; amber heron plan.'
 say "$SUEP" "$NOTE" "second line of the note"
 cv sue audit review "$X1" --note - <"$T/in"
 check "sue reviews the first event, the note from standard input" \
 	eval 'rc_is 0 && err_has "reviewed"'
 check "one review row" [ "$(q "$V" 'select count(*) from reviews')" -eq 1 ]
+as sue due
+check "a reviewed event leaves sue's due list" eval 'rc_is 0 && ! out_has "$X1"' 
 check "the note is not stored in clear" \
 	eval '! sqlite3 "$V" .dump | grep -q "amber heron"'
 check "nor in the log" eval '! sqlite3 "$V" "select * from audit" | grep -q "amber heron"'

@@ -475,7 +475,10 @@ check "due --json: one valid object with the three lists" \
 	grep -Eq "\"drafts\": ?\[\{" "$T/out" && grep -Eq "\"register\": ?\[\{" "$T/out" &&
 	grep -Eq "\"referrals\": ?\[\{" "$T/out"'
 as sue due
-check "due as a supervisor: refused by role (exit 4)" rc_is 4
+check "due as a supervisor: the break-glass section alone, empty, no case read" \
+	eval 'rc_is 0 && out_has "no unreviewed break-glass events" && ! out_has "Drafts"'
+as alice due
+check "due as an admin: refused by role (exit 4)" rc_is 4
 as carol due --as-of 2026-02-30
 check "due --as-of a day that does not exist: exit 2" rc_is 2
 

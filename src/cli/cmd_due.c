@@ -17,12 +17,15 @@ static const struct {
      "deadline"},
     {"Referrals awaiting follow-up", "no overdue referrals", "referrals", "follow-up due"},
     {"Register follow-ups due", "no register follow-ups due", "register", "due"},
+    {"Break-glass events not yet reviewed", "no unreviewed break-glass events", "crises",
+     "written"},
 };
 
 struct due_out {
 	struct cli *c;
-	struct cli_table t[3];
-	json_t *j[3];
+	struct cli_table t[4];
+	json_t *j[4];
+	int supervisor;
 };
 
 static void when(long days, char *out, size_t cap)
@@ -43,6 +46,7 @@ static int on_due(const cv_due_item *d, void *arg)
 
 	if (k >= ARRAY_SIZE(sections))
 		return 0;
+	x->supervisor = d->kind == CV_DUE_CRISIS;
 	if (x->c->json) {
 		json_array_append_new(
 		    x->j[k], json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "case",
@@ -65,7 +69,8 @@ int cmd_due(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"as-of", required_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
-	struct due_out x = {c, {{6}, {6}, {6}}, {json_array(), json_array(), json_array()}};
+	struct due_out x = {
+	    c, {{6}, {6}, {6}, {6}}, {json_array(), json_array(), json_array(), json_array()}, 0};
 	const char *as_of = NULL;
 	char today[11];
 	cv_status st;
@@ -89,15 +94,21 @@ int cmd_due(struct cli *c, int argc, char **argv)
 		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 		as_of = today;
 	}
+	/* A supervisor's list has the one section; a counselor's the others. */
+	if (st == CV_OK)
+		x.supervisor = x.supervisor || cv_session_role(c->s) == CV_ROLE_SUPERVISOR;
 	if (st == CV_OK && c->json) {
 		json_t *o = json_pack("{s:s}", "as_of", as_of);
 
 		for (size_t k = 0; o && k < ARRAY_SIZE(sections); k++)
-			json_object_set(o, sections[k].json, x.j[k]);
+			if ((k == CV_DUE_CRISIS - 1) == x.supervisor)
+				json_object_set(o, sections[k].json, x.j[k]);
 		cli_json_line(o);
 	} else if (st == CV_OK) {
 		cli_linef(stdout, "What needs doing by %s, for %s:", as_of, c->user);
 		for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
+			if ((k == CV_DUE_CRISIS - 1) != x.supervisor)
+				continue;
 			printf("\n%s:\n", sections[k].title);
 			if (x.t[k].nrows == 0)
 				printf("  %s\n", sections[k].none);

@@ -933,7 +933,7 @@ static cv_status stats_attrs(json_t *o, const char *case_id, cv_stats_attrs *a, 
 
 /* Whether break-glass event id has a review that verifies; one the log
  * recorded whose row is gone is an integrity failure. */
-static cv_status event_reviewed(cv_session *s, const char *id, int *reviewed, cv_err *err)
+cv_status cv_access_event_reviewed(cv_session *s, const char *id, int *reviewed, cv_err *err)
 {
 	cv_review_rec r = {0};
 	int64_t logged = 0;
@@ -1066,7 +1066,7 @@ static cv_status stats_records(cv_session *s, const uint8_t *sk, struct stats_re
 		if (cv_record_has_stats(d->type))
 			st = record_stats_open(s, sk, d, &r->boxes[i], x, err);
 		else if (strcmp(d->type, "crisis") == 0)
-			st = event_reviewed(s, d->id, &x->reviewed, err);
+			st = cv_access_event_reviewed(s, d->id, &x->reviewed, err);
 		else if (d->stats_len != 0)
 			st = record_stats_bad(d, "record.stats-tampered", err);
 	}

@@ -265,6 +265,9 @@ typedef struct cv_crisis_event {
  * it.  Nothing is logged here: the caller logs what it shows.
  */
 cv_status cv_access_crisis_events(cv_session *s, cv_crisis_event **out, size_t *n, cv_err *err);
+/* Whether break-glass event id has a review that verifies (§22); a review
+ * the log recorded whose row is gone is CV_EINTEGRITY "review.deleted". */
+cv_status cv_access_event_reviewed(cv_session *s, const char *id, int *reviewed, cv_err *err);
 /* One crisis record by id, checked the same way.  CV_ENOTFOUND
  * "crisis.not-found" when no crisis record has that id. */
 cv_status cv_access_crisis_event(cv_session *s, const char *id, cv_crisis_event *out, cv_err *err);

@@ -72,7 +72,7 @@ static const struct rule rules[] = {
     {CV_ACT_DUTY_LIST, C | S, "counselors and supervisors"},
     {CV_ACT_DUTY_HOURS, C | S, "counselors and supervisors"},
     /* The counselor's day. */
-    {CV_ACT_DUE, C, "counselors"},
+    {CV_ACT_DUE, C | S, "counselors and supervisors"},
     {CV_ACT_REPORT_COMPLIANCE, S, "supervisors"},
 };
 
