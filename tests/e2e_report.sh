@@ -200,8 +200,16 @@ PY
 check "the JSON parses, nine items, the known answers" \
 	python3 "$T/check_json.py" "$T/out" "$FROM" "$TODAY" "$WEEK2"
 
+check "without the school setting, no school in the JSON" \
+	python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["school"] is None' "$T/out"
+
 # ---- HTML ------------------------------------------------------------------------
 
+as alice config set school '第一中学 No. 1 Middle School'
+check "the admin names the school" rc_is 0
+as sue report compliance --from "$FROM" --to "$TODAY" --format json
+check "the report names the school" \
+	python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["school"] == "第一中学 No. 1 Middle School"' "$T/out"
 as sue report compliance --from "$FROM" --to "$TODAY" --format html -o "$T/r.html"
 check "HTML report to a file" eval 'rc_is 0 && err_has "written to"'
 check "the file is private (0600)" [ "$(stat -c %a "$T/r.html")" = 600 ]
@@ -255,7 +263,7 @@ pdftotext -enc UTF-8 "$T/r.pdf" "$T/r.txt" 2>"$T/err"
 rc=$?
 check "pdftotext reads the PDF" rc_is 0
 for h in "心理辅导室工作合规报告" "Counseling room compliance report" "$FROM..$TODAY" \
-	"未达标 not met" "每周开放时间不少于规定时数" "$WEEK2"; do
+	"未达标 not met" "每周开放时间不少于规定时数" "$WEEK2" "第一中学 No. 1 Middle School"; do
 	check "the printed page shows '$h'" grep -qF -- "$h" "$T/r.txt"
 done
 
@@ -265,7 +273,7 @@ as sue report compliance --term "$(date +%Y)-autumn"
 check "a term resolves with the vault's term settings" \
 	eval 'rc_is 0 && out_has "compliance report $(date +%Y)-09-01.."'
 check "every report is logged with its verdicts" \
-	[ "$(q "$V" "select count(*) from audit where action = 'report.compliance' and outcome = 'ok' and object = 'report' and detail like 'from=% to=% met=% not-met=% na=%'")" -eq 5 ]
+	[ "$(q "$V" "select count(*) from audit where action = 'report.compliance' and outcome = 'ok' and object = 'report' and detail like 'from=% to=% met=% not-met=% na=%'")" -eq 6 ]
 check "no case was decrypted for a report" \
 	[ "$(q "$V" "select count(*) from audit where actor = 'sue' and action in ('case.read', 'case.show')")" -eq 0 ]
 as sue audit verify

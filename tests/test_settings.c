@@ -14,15 +14,15 @@
 #include "keyholder.h"
 #include "vocab.h"
 
-#define N_SETTINGS 12
+#define N_SETTINGS 13
 
 /* The settings, in the order cv_config_list gives them, with defaults. */
 static const char *const names[N_SETTINGS] = {
     "adult_age",   "archive_days", "referral_days", "duty_hours",	    "timezone",
     "term_autumn", "term_spring",  "alert_denials", "alert_denial_minutes", "alert_logins",
-    "alert_cases", "alert_hours"};
-static const char *const defaults[N_SETTINGS] = {"18",	   "7", "14", "10", "",	  "09..01",
-						 "02..07", "5", "10", "5",  "20", "07:00-19:00"};
+    "alert_cases", "alert_hours",  "school"};
+static const char *const defaults[N_SETTINGS] = {
+    "18", "7", "14", "10", "", "09..01", "02..07", "5", "10", "5", "20", "07:00-19:00", ""};
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -127,9 +127,19 @@ static void test_defaults_listed(void **state)
 static void test_admin_sets_each(void **state)
 {
 	struct fix *f = *state;
-	static const char *const values[N_SETTINGS] = {
-	    "16", "30", "21", "12", "Asia/Shanghai", "08..12", "01..06",
-	    "4",  "15", "6",  "30", "22:00-06:00"};
+	static const char *const values[N_SETTINGS] = {"16",
+						       "30",
+						       "21",
+						       "12",
+						       "Asia/Shanghai",
+						       "08..12",
+						       "01..06",
+						       "4",
+						       "15",
+						       "6",
+						       "30",
+						       "22:00-06:00",
+						       "第一中学 No. 1 Middle School"};
 	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
 	int64_t alice = q_int(f->path, "SELECT id FROM users WHERE name = 'alice'");
 	struct listing l;

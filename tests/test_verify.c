@@ -954,7 +954,7 @@ static void test_setting_value_altered(void **state)
 
 	fresh_copy(t);
 	assert_int_equal(list_settings(t->path, &n, &err), CV_OK);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	raw_exec(t->path, "UPDATE settings SET value = '16' WHERE name = 'adult_age'");
 	expect_refused(t->path, "adult_age's value changed", 0, "'adult_age' fails verification",
 		       "its signature does not match");

@@ -64,7 +64,11 @@ static int show_setting(const cv_setting_info *i, void *arg)
 		cli_linef(stdout, "%s", i->value);
 		return 1;
 	}
-	cli_linef(stdout, "%-14s %s  (%s%s%s", i->name, *i->value ? i->value : "(system)",
+	/* An empty value: the system's zone, or no school name. */
+	cli_linef(stdout, "%-20s %s  (%s%s%s", i->name,
+		  *i->value			     ? i->value
+		  : strcmp(i->name, "timezone") == 0 ? "(system)"
+						     : "(none)",
 		  i->is_default ? "default" : "set by ", i->is_default ? "" : i->signer, ")");
 	return 0;
 }

@@ -61,7 +61,7 @@ cv_status cv_config_set(cv_session *s, const char *name, const char *value, cv_e
 		st = cv_fail(err, CV_EUSAGE, "field.empty", "{1} is empty; give a value", "value");
 	/* An empty time zone puts the system's zone back; no other setting
 	 * may be empty (cv_setting_check refuses it as out of range). */
-	else if ((*value || id != CV_SET_TIMEZONE) &&
+	else if ((*value || (id != CV_SET_TIMEZONE && id != CV_SET_SCHOOL)) &&
 		 (st = cv_field_check("value", value, sizeof(r.value) - 1, err)) != CV_OK)
 		;
 	else

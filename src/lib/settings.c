@@ -37,6 +37,7 @@ static const struct def {
     {CV_SET_ALERT_LOGINS, "alert_logins", "5", 2, 1000},
     {CV_SET_ALERT_CASES, "alert_cases", "20", 1, 100000},
     {CV_SET_ALERT_HOURS, "alert_hours", "07:00-19:00", 1, 0},
+    {CV_SET_SCHOOL, "school", "", 1, 0},
 };
 
 static const struct def *def_of(cv_setting_id id)
@@ -160,6 +161,9 @@ static cv_status check_value(const struct def *d, const char *value, cv_err *err
 				     "setting '{1}' takes the term's first and last month as "
 				     "MM..MM, for example 09..01 (September to January)",
 				     d->name);
+	/* Any single-line text (config set checks it as such), or "". */
+	if (d->id == CV_SET_SCHOOL)
+		return CV_OK;
 	if (d->id == CV_SET_ALERT_HOURS)
 		return cv_setting_hours(value, &a, &b) == 0
 			   ? CV_OK

@@ -18,6 +18,7 @@ typedef enum cv_setting_id {
 	CV_SET_TIMEZONE,      /* local time for dates and duty weeks */
 	CV_SET_TERM_AUTUMN,   /* the months of the autumn term, "09..01" */
 	CV_SET_TERM_SPRING,   /* the months of the spring term, "02..07" */
+	CV_SET_SCHOOL,	      /* the school's name, for the printed reports; "" unset */
 	/* R9: the thresholds of `audit alerts` */
 	CV_SET_ALERT_DENIALS,	     /* denied rows by one user ... */
 	CV_SET_ALERT_DENIAL_MINUTES, /* ... within this many minutes */

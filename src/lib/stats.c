@@ -96,6 +96,7 @@ struct cv_stats_result {
 	uint8_t hash[CV_DIGEST_LEN];
 	size_t merged_from;  /* 0: an export; else the releases a merge summed */
 	uint32_t *input_eps; /* a merge's: each release's epsilon (0: exact) */
+	char school[128];    /* the school setting ("" unset; a merge has none) */
 	cv_duty_week *duty;  /* the open hours of each week; NULL: no shift */
 	size_t nduty;
 	int64_t duty_threshold; /* minutes */
@@ -856,11 +857,11 @@ static json_t *json_export(const cv_stats_result *r)
 				 "period", "from", r->from, "to", r->to, "k", r->k, "merged_from",
 				 (json_int_t)r->merged_from, "input_epsilons", json_input_eps(r),
 				 "marker", CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
-	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o, s:o}", "schema",
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o, s:o, s:o}", "schema",
 			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
 			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
-			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables, "duty",
-			 json_duty(r));
+			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables, "duty", json_duty(r),
+			 "school", r->school[0] ? json_string(r->school) : json_null());
 }
 
 /* ---- the HTML page -------------------------------------------------------- */
@@ -1180,6 +1181,8 @@ static cv_status write_html(const cv_stats_result *r, FILE *fp, cv_err *err)
 	body = el(html, "body", NULL);
 	el(body, "h1", html_title);
 	dl = el(body, "dl", NULL);
+	if (r->school[0])
+		html_fact(dl, "学校 School", r->school);
 	html_fact(dl, "统计期间 Period", period);
 	snprintf(n, sizeof(n), "%d", r->k);
 	html_fact(dl, "阈值 k Threshold k", n);
@@ -1385,6 +1388,12 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 	}
 	if (st == CV_OK)
 		st = duty_of(s, r, err);
+	if (st == CV_OK) {
+		char signer[CV_NAME_MAX + 8];
+		int dflt = 0;
+
+		st = cv_setting_text(s->v, CV_SET_SCHOOL, r->school, &dflt, signer, err);
+	}
 	if (st == CV_OK)
 		st = cv_sdc_export_new(&r->x, err);
 	if (st == CV_OK)
