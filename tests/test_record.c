@@ -8,6 +8,7 @@
  */
 #define FIXTURE_TAG "record"
 #include "case_fixture.h"
+#include "text.h"
 
 static void note_ok(cv_session *s, const char *case_id, const char *kind, const char *text,
 		    char id[CV_CASE_ID_MAX])
@@ -644,6 +645,33 @@ static void test_watch_bad_input_and_others(void **state)
 	logout(d);
 }
 
+/* "Today" is the local date in the vault's time zone: at 20:00 UTC on
+ * 1 January it is already 2 January in Shanghai, so a referral made then
+ * is dated the 2nd and its follow-up falls due 14 days after that. */
+static void test_today_is_local(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
+	cv_referral_input in = {"Clinic", "hospital", "emotion", "routine", "summary", NULL};
+	char id[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX];
+	struct seen w;
+	cv_err err = {0};
+
+	assert_int_equal(cv_config_set(a, "timezone", "Asia/Shanghai", &err), CV_OK);
+	logout(a);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	open_new(c, "S-7001", "Local Student", id);
+	consent_all(c, id);
+	cv_clock_fix(INT64_C(1798833600)); /* 2027-01-01T20:00:00Z */
+	assert_int_equal(cv_referral_add(c, id, &in, NULL, r, &err), CV_OK);
+	assert_int_equal(ref_list(c, 0, "2027-01-02", &w, &err), CV_OK);
+	cv_clock_fix(0);
+	assert_int_equal(w.nrefs, 1);
+	assert_string_equal(w.ref[0].date, "2027-01-02");
+	assert_string_equal(w.ref[0].due, "2027-01-16");
+	logout(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +682,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_referrals_only_on_own_cases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_bad_input_and_others, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_today_is_local, setup, teardown),
 	};
 	cv_err err = {0};
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "localday.h"
 #include "cert.h"
 #include "consent_state.h"
 #include "err.h"
@@ -35,7 +36,8 @@ cv_status cv_access_minor(cv_vault *v, const char *born, int *minor, cv_err *err
 	long adult = 0;
 	cv_status st = cv_setting_int(v, CV_SET_ADULT_AGE, &adult, err);
 
-	cv_today(today);
+	if (st == CV_OK)
+		st = cv_local_today(v, today, err);
 	*minor = !born || !*born || cv_age_on(born, today) < adult;
 	return st;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "localday.h"
 #include "buf.h"
 #include "case.h"
 #include "cert.h"
@@ -132,8 +133,9 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	if (st != CV_OK)
 		goto fail;
 	snprintf(object, sizeof(object), "case:%s", rec.id);
-	cv_today(today);
-	st = cv_access_minor(s->v, in->born, &minor, err);
+	st = cv_local_today(s->v, today, err);
+	if (st == CV_OK)
+		st = cv_access_minor(s->v, in->born, &minor, err);
 	if (st != CV_OK)
 		goto fail;
 	data = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b}", "student_id",

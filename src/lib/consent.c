@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "localday.h"
 #include "crypt.h"
 #include "err.h"
 #include "text.h"
@@ -103,7 +104,8 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", case_id);
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	if (!date)
 		date = today;
 	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0,
@@ -170,7 +172,8 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 	cv_status st;
 
 	cv_object_name(object, sizeof(object), "case", case_id);
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	/* Withdrawal is honoured on a closed case too: it marks the records. */
 	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_WITHDRAW, CV_NEED_CONTENT, 0, NULL, NULL,
 			     &c, err);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "localday.h"
 #include "cert.h"
 #include "err.h"
 #include "log.h"
@@ -140,7 +141,8 @@ cv_status cv_due(cv_session *s, const char *as_of, int (*cb)(const cv_due_item *
 	char today[11];
 	cv_status st;
 
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	if (as_of && cv_date_check("--as-of", as_of, err) != CV_OK)
 		return err->status;
 	x.today = as_of ? as_of : today;

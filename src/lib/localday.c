@@ -26,6 +26,20 @@ cv_status cv_local_zone(cv_vault *v, char *buf, const char **tz, cv_err *err)
 	return st;
 }
 
+cv_status cv_local_today(cv_vault *v, char out[11], cv_err *err)
+{
+	char buf[CV_LOCAL_TZ_CAP];
+	const char *tz = NULL;
+	cv_duty_date d;
+	cv_status st = cv_local_zone(v, buf, &tz, err);
+
+	if (st == CV_OK)
+		st = cv_duty_local_date(tz, cv_clock(), &d, err);
+	if (st == CV_OK)
+		cv_duty_date_format(d, out);
+	return st;
+}
+
 cv_status cv_local_day_start(const char *tz, const char *date, int64_t *utc, cv_err *err)
 {
 	char local[CV_DUTY_LOCAL_LEN];

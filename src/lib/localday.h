@@ -17,6 +17,11 @@
  * verification. */
 cv_status cv_local_zone(cv_vault *v, char *buf, const char **tz, cv_err *err);
 
+/* Today's local date (YYYY-MM-DD) in the vault's time zone, by the
+ * library's clock (cv_clock).  CV_EINTEGRITY when the timezone setting
+ * fails verification. */
+cv_status cv_local_today(cv_vault *v, char out[11], cv_err *err);
+
 /* The first instant (UTC seconds) of local date `date` (YYYY-MM-DD) in
  * zone tz: its 00:00, or, on a day whose midnight the clocks skip, the
  * instant they jump to.  CV_EUSAGE for a date that is not one. */

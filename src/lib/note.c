@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "access.h"
+#include "localday.h"
 #include "note.h"
 #include "policy.h"
 #include "settings.h"
@@ -385,7 +386,8 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 	/* The read is logged and committed before anything is decrypted for
 	 * display; if the log cannot be written nothing is shown. */
 	st = cv_access_leave(s, c, CV_ACT_NOTE_SHOW, object, "", err);
-	cv_today(today);
+	if (st == CV_OK)
+		st = cv_local_today(s->v, today, err);
 	if (st == CV_OK)
 		cv_note_emit(s, c, &r, today, 1, cb, arg, &st, err);
 	cv_record_clear(&r);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "localday.h"
 #include "policy.h"
 #include "record.h"
 #include "settings.h"
@@ -128,7 +129,8 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 	int days = 0;
 
 	id[0] = '\0';
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	if (cv_field_check("institution", in->to, FIELD_MAX, err) ||
 	    cv_field_check("disclosed", in->disclosed, 2000, err))
 		return err->status;
@@ -186,7 +188,8 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 	int days = 0;
 	int final;
 
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	cv_object_name(object, sizeof(object), "referral", ref_id);
 	if (!one_of(status, statuses, 4))
 		return cv_fail(err, CV_EUSAGE, "referral.status",
@@ -319,7 +322,8 @@ static cv_status cross_list(cv_session *s, cv_rec_type type, cv_action action, i
 	char today[11];
 	cv_status st;
 
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	if (as_of && cv_date_check("--as-of", as_of, err) != CV_OK)
 		return err->status;
 	x.as_of = as_of ? as_of : today;
@@ -355,7 +359,8 @@ cv_status cv_watch_add(cv_session *s, const char *case_id, const char *tag, unsi
 	cv_record r;
 	cv_status st;
 
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	if (!one_of(tag, tags, 4))
 		return cv_fail(err, CV_EUSAGE, "watch.tag",
 			       "unknown tag '{1}'; use single-parent, left-behind, "
@@ -421,7 +426,8 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 	struct cv_case *c;
 	cv_status st;
 
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
 	if (date && cv_date_check("--date", date, err) != CV_OK)
 		return err->status;

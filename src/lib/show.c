@@ -8,6 +8,7 @@
 #include "case.h"
 #include "cert.h"
 #include "err.h"
+#include "localday.h"
 #include "note.h"
 #include "record.h"
 #include "text.h"
@@ -98,7 +99,8 @@ cv_status cv_case_show(cv_session *s, const char *id, int include_tests, const c
 
 	if (as_of && cv_date_check("--as-of", as_of, err) != CV_OK)
 		return err->status;
-	cv_today(today);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
 	cv_object_name(object, sizeof(object), "case", id);
 	st = cv_access_enter(s, id, CV_ACT_CASE_SHOW, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
