@@ -292,6 +292,10 @@ void cv_session_close(cv_session *s);
 
 const char *cv_session_user(const cv_session *s);
 cv_role cv_session_role(const cv_session *s);
+/* Today's local date (YYYY-MM-DD) in the vault's time zone, as the library
+ * judges deadlines; CV_EINTEGRITY when the timezone setting fails
+ * verification. */
+cv_status cv_session_today(cv_session *s, char out[11], cv_err *err);
 
 /* ---- the unlock agent ------------------------------------------------ */
 

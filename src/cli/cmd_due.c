@@ -86,12 +86,8 @@ int cmd_due(struct cli *c, int argc, char **argv)
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_due(c->s, as_of, on_due, &x, &c->err);
-	if (!as_of) {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	if (st == CV_OK && !as_of) {
+		st = cv_session_today(c->s, today, &c->err);
 		as_of = today;
 	}
 	/* A supervisor's list has the one section; a counselor's the others. */

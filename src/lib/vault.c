@@ -14,6 +14,7 @@
 #include "log.h"
 #include "crypt.h"
 #include "err.h"
+#include "localday.h"
 #include "recovery.h"
 #include "text.h"
 #include "user.h"
@@ -391,4 +392,10 @@ const char *cv_session_user(const cv_session *s)
 cv_role cv_session_role(const cv_session *s)
 {
 	return s->role;
+}
+
+cv_status cv_session_today(cv_session *s, char out[11], cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	return cv_local_today(s->v, out, err);
 }
