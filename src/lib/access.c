@@ -1148,6 +1148,9 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 			    : cv_err_set(err, CV_ERROR, "out of memory");
 
 	*cases = 0;
+	/* Nothing below writes users or key_history: each signer's identities
+	 * are looked up and verified once. */
+	cv_ident_cache_on(s->v);
 	/* A page of cases, then their records, each collected by one walk;
 	 * then checked and given to cb outside the walks (the store is not
 	 * called from inside a walk).  Memory holds one page at a time. */
@@ -1173,6 +1176,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 	case_page_clear(page);
 	free(page);
 	sodium_free(sk);
+	cv_ident_cache_off(s->v);
 	return st;
 }
 

@@ -524,6 +524,71 @@ cv_status cv_user_all(cv_vault *v, cv_user_rec **out, size_t *n, cv_err *err)
 
 /* ---- signed rows --------------------------------------------------------- */
 
+/* One identity lookup of each_identity: the identity user `id` held
+ * before `at` (found 0: none), and whether it verified. */
+struct ident_entry {
+	int64_t id, at;
+	int found;
+	cv_status verified; /* CV_OK or CV_EINTEGRITY */
+	cv_user_rec rec;
+};
+
+struct cv_ident_cache {
+	struct ident_entry *v;
+	size_t n, cap;
+};
+
+void cv_ident_cache_on(cv_vault *v)
+{
+	if (!v->idcache)
+		v->idcache = calloc(1, sizeof(*v->idcache));
+}
+
+void cv_ident_cache_off(cv_vault *v)
+{
+	if (!v->idcache)
+		return;
+	free(v->idcache->v);
+	free(v->idcache);
+	v->idcache = NULL;
+}
+
+static struct ident_entry *ident_cached(cv_vault *v, int64_t id, int64_t at)
+{
+	struct cv_ident_cache *c = v->idcache;
+
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->v[i].id == id && c->v[i].at == at)
+			return &c->v[i];
+	return NULL;
+}
+
+static void ident_remember(cv_vault *v, int64_t id, int64_t at, int found, cv_status verified,
+			   const cv_user_rec *rec)
+{
+	struct cv_ident_cache *c = v->idcache;
+	struct ident_entry *e;
+
+	if (!c || c->n >= CV_IDENTITIES_MAX * 64)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct ident_entry *p = realloc(c->v, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		c->v = p;
+		c->cap = cap;
+	}
+	e = &c->v[c->n++];
+	e->id = id;
+	e->at = at;
+	e->found = found;
+	e->verified = verified;
+	if (found)
+		e->rec = *rec;
+}
+
 /* Calls try(identity, arg) with every identity user id has held, newest
  * first, that verifies (at most CV_IDENTITIES_MAX: a hostile file cannot
  * make this loop long), until it returns 1; *found is then that identity.
@@ -538,19 +603,30 @@ static cv_status each_identity(cv_vault *v, int64_t id, int (*try)(const cv_user
 
 	*ok = 0;
 	while (!*ok && tried++ < CV_IDENTITIES_MAX) {
+		const struct ident_entry *e = ident_cached(v, id, at);
 		cv_err why = {0};
 		cv_status v_st;
 
-		st = cv_store_cert_at(v->st, id, at, found, err);
-		if (st == CV_ENOTFOUND)
+		if (e && !e->found)
 			return CV_OK;
-		if (st != CV_OK)
-			return st;
-		v_st = cv_user_cert_verify(v, found, &why);
-		if (v_st != CV_OK && v_st != CV_EINTEGRITY) {
-			if (err)
-				*err = why;
-			return v_st;
+		if (e) {
+			*found = e->rec;
+			v_st = e->verified;
+		} else {
+			st = cv_store_cert_at(v->st, id, at, found, err);
+			if (st == CV_ENOTFOUND)
+				ident_remember(v, id, at, 0, CV_OK, NULL);
+			if (st == CV_ENOTFOUND)
+				return CV_OK;
+			if (st != CV_OK)
+				return st;
+			v_st = cv_user_cert_verify(v, found, &why);
+			if (v_st != CV_OK && v_st != CV_EINTEGRITY) {
+				if (err)
+					*err = why;
+				return v_st;
+			}
+			ident_remember(v, id, at, 1, v_st, found);
 		}
 		*ok = v_st == CV_OK && try(found, arg);
 		at = found->cert_seq - 1;

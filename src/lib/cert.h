@@ -42,6 +42,17 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err);
  * own enrolment).  Checkpoints, notes, settings and certificates are
  * checked with identities that pass this. */
 cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
+
+/*
+ * cv_ident_cache_on / cv_ident_cache_off - between the two, the identities
+ * the row checks (cv_case_check, cv_record_check) look up, and whether each
+ * verified, are remembered, so a walk over many rows of few signers looks
+ * up and verifies each identity once.  Only for a stretch in which nothing
+ * writes users or key_history (a read-only walk); off frees it.  On, when
+ * out of memory, simply does not cache.
+ */
+void cv_ident_cache_on(cv_vault *v);
+void cv_ident_cache_off(cv_vault *v);
 /* The same, but an enrolment certificate passes too (its own chain). */
 cv_status cv_user_ident_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
 

@@ -15,6 +15,10 @@ struct cv_vault {
 	/* The recovery public key as the first log row committed it: every
 	 * checkpoint signs it, and meta recovery_pk must equal it. */
 	uint8_t recovery_pk[crypto_box_PUBLICKEYBYTES];
+	/* While a read-only walk checks many rows (cert.c
+	 * cv_ident_cache_on), the identities it looked up and whether they
+	 * verified; NULL otherwise. */
+	struct cv_ident_cache *idcache;
 };
 
 /* The state of the audit chain inside one write transaction. */
