@@ -853,24 +853,49 @@ static cv_status ids_checked(cv_status st, cv_id_list *ids, cv_err *err)
 
 /* Opens the stats box of rec (checked, not shredded) with the stats secret
  * key sk into *out, and compares its case id and version with the row. */
-static cv_status stats_open(cv_session *s, const uint8_t *sk, const cv_case_rec *rec, json_t **out,
-			    cv_err *err)
+/* The largest statistics box a reader opens (a real one is a few hundred
+ * bytes). */
+#define STATS_BOX_MAX 2048
+
+/* Opens a box sealed to the stats key (pk, sk) and parses its JSON into
+ * *out; the plaintext is on the stack and wiped.  CV_EINTEGRITY
+ * "sealed.tampered" when it does not open or is not a JSON object. */
+static cv_status stats_box_open(const uint8_t *pk, const uint8_t *sk, const uint8_t *box,
+				size_t len, json_t **out, cv_err *err)
 {
-	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
-	uint8_t *pt = NULL;
+	uint8_t pt[STATS_BOX_MAX];
 	json_error_t jerr;
-	size_t n = 0;
+	cv_status st = CV_OK;
+
+	*out = NULL;
+	if (len <= crypto_box_SEALBYTES || len - crypto_box_SEALBYTES > sizeof(pt) ||
+	    crypto_box_seal_open(pt, box, len, pk, sk) != 0)
+		st = cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
+			     "a sealed box does not open: it was altered");
+	if (st == CV_OK) {
+		*out = json_loadb((const char *)pt, len - crypto_box_SEALBYTES, 0, &jerr);
+		if (!json_is_object(*out)) {
+			json_decref(*out);
+			*out = NULL;
+			st = cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
+				     "a sealed box does not open: it was altered");
+		}
+	}
+	sodium_memzero(pt, sizeof(pt));
+	return st;
+}
+
+static cv_status stats_open(cv_session *s, const uint8_t *pk, const uint8_t *sk,
+			    const cv_case_rec *rec, json_t **out, cv_err *err)
+{
 	/* Without the case key only the signature can be checked, not the mac. */
 	cv_status st = cv_case_check(s->v, rec, NULL, err);
 
 	*out = NULL;
 	if (st == CV_OK)
-		st = cv_vkeys_public(s->v, stats_pk, commit, err);
-	if (st == CV_OK)
-		st = cv_seal_open_bytes(stats_pk, sk, rec->stats_box, rec->stats_len, &pt, &n, err);
+		st = stats_box_open(pk, sk, rec->stats_box, rec->stats_len, out, err);
 	if (st == CV_OK) {
-		*out = json_loadb((const char *)pt, n, 0, &jerr);
-		if (!json_is_object(*out) || strcmp(jstr(*out, "case"), rec->id) != 0 ||
+		if (strcmp(jstr(*out, "case"), rec->id) != 0 ||
 		    json_integer_value(json_object_get(*out, "version")) != rec->version) {
 			json_decref(*out);
 			*out = NULL;
@@ -881,7 +906,6 @@ static cv_status stats_open(cv_session *s, const uint8_t *sk, const cv_case_rec 
 				    rec->id);
 		}
 	}
-	sodium_free(pt);
 	return st;
 }
 
@@ -892,19 +916,21 @@ static int shredded(const cv_case_rec *rec)
 
 cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
 {
-	uint8_t *sk = NULL;
+	uint8_t *sk = NULL, pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
 	cv_case_rec rec = {0};
 	cv_status st;
 
 	*out = NULL;
 	st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
 	if (st == CV_OK)
+		st = cv_vkeys_public(s->v, pk, commit, err);
+	if (st == CV_OK)
 		st = cv_id_ok(case_id) ? cv_store_case_get(s->v->st, case_id, &rec, err)
 				       : no_case(case_id, err);
 	if (st == CV_OK && shredded(&rec))
 		st = no_case(case_id, err);
 	if (st == CV_OK)
-		st = stats_open(s, sk, &rec, out, err);
+		st = stats_open(s, pk, sk, &rec, out, err);
 	sodium_free(sk);
 	cv_case_rec_clear(&rec);
 	return st;
@@ -986,29 +1012,17 @@ static cv_status record_stats_bad(const cv_record *r, const char *code, cv_err *
 
 /* Opens record r's stats box into *out and checks it names r and holds
  * words of the sets its type allows; fills x. */
-static cv_status record_stats_open(cv_session *s, const uint8_t *sk, const cv_record *r,
+static cv_status record_stats_open(const uint8_t *pk, const uint8_t *sk, const cv_record *r,
 				   json_t **out, cv_stats_record *x, cv_err *err)
 {
-	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
-	uint8_t *pt = NULL;
-	json_error_t jerr;
 	json_t *o = NULL;
-	size_t n = 0;
 	int ok;
-	cv_status st = cv_vkeys_public(s->v, stats_pk, commit, err);
 
 	*out = NULL;
-	if (st == CV_OK && r->stats_len <= crypto_box_SEALBYTES)
+	if (stats_box_open(pk, sk, r->stats_box, r->stats_len, &o, NULL) != CV_OK)
 		return record_stats_bad(r, "record.stats-tampered", err);
-	if (st == CV_OK &&
-	    cv_seal_open_bytes(stats_pk, sk, r->stats_box, r->stats_len, &pt, &n, err) != CV_OK)
-		return record_stats_bad(r, "record.stats-tampered", err);
-	if (st != CV_OK)
-		return st;
-	o = json_loadb((const char *)pt, n, 0, &jerr);
-	sodium_free(pt);
-	if (!json_is_object(o) || strcmp(jstr(o, "record"), r->id) != 0 ||
-	    strcmp(jstr(o, "case"), r->case_id) != 0 || strcmp(jstr(o, "type"), r->type) != 0 ||
+	if (strcmp(jstr(o, "record"), r->id) != 0 || strcmp(jstr(o, "case"), r->case_id) != 0 ||
+	    strcmp(jstr(o, "type"), r->type) != 0 ||
 	    json_integer_value(json_object_get(o, "version")) != r->version) {
 		json_decref(o);
 		return record_stats_bad(r, "record.stats-tampered", err);
@@ -1039,7 +1053,8 @@ static cv_status record_stats_open(cv_session *s, const uint8_t *sk, const cv_re
 	return CV_OK;
 }
 
-static cv_status stats_records(cv_session *s, const uint8_t *sk, struct stats_recs *r, cv_err *err)
+static cv_status stats_records(cv_session *s, const uint8_t *pk, const uint8_t *sk,
+			       struct stats_recs *r, cv_err *err)
 {
 	cv_status st = CV_OK;
 
@@ -1066,7 +1081,7 @@ static cv_status stats_records(cv_session *s, const uint8_t *sk, struct stats_re
 		x->parent = d->parent;
 		x->author_id = d->author_id;
 		if (cv_record_has_stats(d->type))
-			st = record_stats_open(s, sk, d, &r->boxes[i], x, err);
+			st = record_stats_open(pk, sk, d, &r->boxes[i], x, err);
 		else if (strcmp(d->type, "crisis") == 0)
 			st = cv_access_event_reviewed(s, d->id, &x->reviewed, err);
 		else if (d->stats_len != 0)
@@ -1101,8 +1116,8 @@ static void case_page_clear(struct case_page *p)
 
 /* One case of a page and its records (l holds the page's records, by
  * case id; *next is where this case's begin). */
-static cv_status stats_case(cv_session *s, const uint8_t *sk, const cv_case_rec *rec,
-			    const cv_rec_list *l, size_t *next,
+static cv_status stats_case(cv_session *s, const uint8_t *pk, const uint8_t *sk,
+			    const cv_case_rec *rec, const cv_rec_list *l, size_t *next,
 			    int (*cb)(const cv_stats_attrs *a, void *arg), void *arg, int *stop,
 			    size_t *cases, cv_err *err)
 {
@@ -1120,11 +1135,11 @@ static cv_status stats_case(cv_session *s, const uint8_t *sk, const cv_case_rec 
 	}
 	if (shredded(rec))
 		return CV_OK;
-	st = stats_open(s, sk, rec, &o, err);
+	st = stats_open(s, pk, sk, rec, &o, err);
 	if (st == CV_OK)
 		st = stats_attrs(o, rec->id, &a, err);
 	if (st == CV_OK)
-		st = stats_records(s, sk, &recs, err);
+		st = stats_records(s, pk, sk, &recs, err);
 	if (st == CV_OK) {
 		a.index_tag = rec->index_tag;
 		a.records = recs.v;
@@ -1142,11 +1157,14 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 {
 	struct case_page *page = calloc(1, sizeof(*page));
 	char after[CV_ID_MAX] = "";
-	uint8_t *sk = NULL;
+	uint8_t *sk = NULL, pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
 	int stop = 0;
 	cv_status st = page ? cv_vkey_open(s, CV_VKEY_STATS, &sk, err)
 			    : cv_err_set(err, CV_ERROR, "out of memory");
 
+	/* The stats public key, verified once for the walk. */
+	if (st == CV_OK)
+		st = cv_vkeys_public(s->v, pk, commit, err);
 	*cases = 0;
 	/* Nothing below writes users or key_history: each signer's identities
 	 * are looked up and verified once. */
@@ -1166,7 +1184,8 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 		if (st == CV_OK && l.oom)
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 		for (size_t i = 0; i < page->n && st == CV_OK && !stop; i++)
-			st = stats_case(s, sk, &page->v[i], &l, &next, cb, arg, &stop, cases, err);
+			st = stats_case(s, pk, sk, &page->v[i], &l, &next, cb, arg, &stop, cases,
+					err);
 		snprintf(after, sizeof(after), "%s", page->v[page->n - 1].id);
 		if (page->n < STATS_PAGE)
 			stop = 1;
