@@ -41,7 +41,7 @@ LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
 
-.PHONY: all check demo install asan clean deps unit e2e format format-check layers fixtures
+.PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures
 
 all: $(BIN) $(MAN)
 
@@ -128,6 +128,25 @@ asan: deps
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all unit e2e
 
+# The statistics benchmark (README.md, "Benchmark"): generates vaults of
+# BENCH_SIZES cases once, cached in $(BUILD)/bench under a stamp of the
+# format and the generator, then times `stats export` against a plain
+# SQLite scan in the same process.  Takes minutes; not part of `check`.
+BENCH_SIZES ?= 10000 100000
+BENCH_REPS ?= 3
+BENCH_DIR = $(BUILD)/bench
+# The library's calls the benchmark counts and times inside an export.
+BENCH_WRAP = $(foreach f,crypto_sign_verify_detached crypto_box_seal_open sodium_malloc \
+	sodium_free sqlite3_step json_loadb cv_audit_verify,-Wl,--wrap=$(f))
+
+$(BUILD)/tests/bench_stats: tests/bench_stats.c $(LIBA) $(TEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) $(BENCH_WRAP) -o $@ $< $(LIBA) $(LIBS) \
+		$(TEST_LIBS)
+
+bench: $(BUILD)/tests/bench_stats
+	$(BUILD)/tests/bench_stats -r $(BENCH_REPS) $(BENCH_DIR) $(BENCH_SIZES)
+
 install: $(BIN) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
@@ -145,4 +164,4 @@ format-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(BUILD)/tests/bench_stats.d
