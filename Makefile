@@ -144,7 +144,8 @@ $(BUILD)/tests/bench_stats: tests/bench_stats.c $(LIBA) $(TEST_HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) $(BENCH_WRAP) -o $@ $< $(LIBA) $(LIBS) \
 		$(TEST_LIBS)
 
-bench: $(BUILD)/tests/bench_stats
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_stats
 	$(BUILD)/tests/bench_stats -r $(BENCH_REPS) $(BENCH_DIR) $(BENCH_SIZES)
 
 install: $(BIN) $(MAN)
