@@ -548,6 +548,32 @@ static void test_tamper_checkpoint_sig_replaced(void **state)
 	tamper_expect(t->path, sql, k, "log.checkpoint-signature", "signature");
 }
 
+/* Checkpoint signatures are checked in batches, on every processor: a bad
+ * one is still the finding when a later row is altered too (the first
+ * problem is reported, as a row-by-row check would), and the later one
+ * is the finding when the signature comes after it. */
+static void test_tamper_first_problem_wins(void **state)
+{
+	struct tfix *t = *state;
+	int64_t k = q_int(base_path, "SELECT seq FROM audit WHERE action = 'checkpoint'"
+				     " ORDER BY seq LIMIT 1 OFFSET 1");
+	int64_t last = q_int(base_path, "SELECT max(seq) FROM audit");
+	int64_t late = q_int(base_path, "SELECT max(seq) FROM audit WHERE action = 'checkpoint'");
+	char sql[320];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = %lld)"
+		 " WHERE seq = %lld; UPDATE audit SET detail = 'x' WHERE seq = %lld",
+		 (long long)late, (long long)k, (long long)last);
+	tamper_expect(t->path, sql, k, "log.checkpoint-signature", "signature");
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = %lld)"
+		 " WHERE seq = %lld; UPDATE audit SET detail = 'x' WHERE seq = %lld",
+		 (long long)k, (long long)late, (long long)k - 1);
+	tamper_expect(t->path, sql, k - 1, "log.row-altered", "altered");
+}
+
 static void test_tamper_sig_on_plain_row(void **state)
 {
 	struct tfix *t = *state;
@@ -1095,6 +1121,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tamper_swap_rows, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_delete_checkpoint, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_checkpoint_sig_replaced, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_tamper_first_problem_wins, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_sig_on_plain_row, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_malformed_columns, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_tamper_rechained, tsetup, tteardown),
