@@ -272,8 +272,10 @@ done
 as sue report compliance --term "$(date +%Y)-autumn"
 check "a term resolves with the vault's term settings" \
 	eval 'rc_is 0 && out_has "compliance report $(date +%Y)-09-01.."'
+as sue report compliance --term "$(date +%Y)-autumn" --format html -o "$T/term.html"
+check "the page names the term" eval 'rc_is 0 && grep -qF "学期 Term" "$T/term.html" && grep -qF "$(date +%Y)-autumn" "$T/term.html"'
 check "every report is logged with its verdicts" \
-	[ "$(q "$V" "select count(*) from audit where action = 'report.compliance' and outcome = 'ok' and object = 'report' and detail like 'from=% to=% met=% not-met=% na=%'")" -eq 6 ]
+	[ "$(q "$V" "select count(*) from audit where action = 'report.compliance' and outcome = 'ok' and object = 'report' and detail like 'from=% to=% met=% not-met=% na=%'")" -eq 7 ]
 check "no case was decrypted for a report" \
 	[ "$(q "$V" "select count(*) from audit where actor = 'sue' and action in ('case.read', 'case.show')")" -eq 0 ]
 as sue audit verify

@@ -86,6 +86,7 @@ struct item {
 struct cv_report {
 	char from[CV_DUTY_DATE_LEN], to[CV_DUTY_DATE_LEN], as_of[CV_DUTY_DATE_LEN];
 	char school[128]; /* the school setting, "" when unset */
+	char term[24];	  /* the term asked for ("2026-autumn"), "" for dates */
 	struct item items[CV_REPORT_ITEMS];
 	cv_report_item pub[CV_REPORT_ITEMS];
 	int oom;
@@ -700,6 +701,9 @@ static cv_status prepare(cv_session *s, struct ctx *x, const char *term, const c
 	char next[CV_DUTY_DATE_LEN];
 	cv_status st = period_days(s->v, term, from, to, r, err);
 
+	if (st == CV_OK && term)
+		snprintf(r->term, sizeof(r->term), "%s", term);
+
 	if (st == CV_OK)
 		st = cv_local_zone(s->v, tzbuf, &x->tz, err);
 	if (st == CV_OK)
@@ -840,6 +844,7 @@ static json_t *json_report(const cv_report *r)
 		return NULL;
 	}
 	json_object_set_new(o, "schema", json_string(REPORT_SCHEMA));
+	json_object_set_new(o, "term", r->term[0] ? json_string(r->term) : json_null());
 	json_object_set_new(o, "from", json_string(r->from));
 	json_object_set_new(o, "to", json_string(r->to));
 	json_object_set_new(o, "as_of", json_string(r->as_of));
@@ -953,6 +958,10 @@ static cv_status write_html(const cv_report *r, FILE *fp, cv_err *err)
 	if (r->school[0]) {
 		el(dl, "dt", "学校 School");
 		el(dl, "dd", r->school);
+	}
+	if (r->term[0]) {
+		el(dl, "dt", "学期 Term");
+		el(dl, "dd", r->term);
 	}
 	el(dl, "dt", "期间 Period");
 	el(dl, "dd", period);
