@@ -13,15 +13,17 @@ TEST_PKGS = cmocka
 # Debian packages behind the build, the tests (tmux: a real terminal for
 # tests/e2e_enrol.sh; chromium, poppler-utils and a Chinese font: the
 # statistics page printed to PDF and read back by tests/e2e_html.sh) and
-# the man page.
+# the man page; gettext: the message catalogs; locales: zh_CN.UTF-8 for
+# tests/e2e_zh.sh).
 DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-dev libxml2-dev \
 	libcmocka-dev sqlite3 scdoc tzdata python3 clang-format liblpsolve55-dev glpk-utils tmux \
-	chromium poppler-utils fonts-wqy-microhei
+	chromium poppler-utils fonts-wqy-microhei gettext locales
 
 BUILD ?= build
+LOCALEDIR = $(PREFIX)/share/locale
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+	-DCV_LOCALEDIR='"$(LOCALEDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # lp_solve (statistics audit) ships a static library only, built against
 # SuiteSparse's colamd, and loads its optional plug-ins with dlopen.
@@ -40,10 +42,13 @@ TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
+# The message catalogs: po/LANG.po compiled for the build's locale directory.
+LINGUAS = zh_CN
+MO = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/casevault.mo)
 
-.PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures
+.PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures pot
 
-all: $(BIN) $(MAN)
+all: $(BIN) $(MAN) $(MO)
 
 # Installs missing Debian packages when root; otherwise names the command.
 deps:
@@ -60,6 +65,16 @@ deps:
 		else \
 			echo "missing packages:$$missing"; \
 			echo "run: sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi; \
+	if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "generating the zh_CN.UTF-8 locale"; \
+			localedef -i zh_CN -f UTF-8 zh_CN.UTF-8 || exit 1; \
+		else \
+			echo "missing locale: zh_CN.UTF-8"; \
+			echo "run: sudo localedef -i zh_CN -f UTF-8 zh_CN.UTF-8"; \
 			exit 1; \
 		fi; \
 	fi
@@ -79,6 +94,16 @@ $(MAN): docs/casevault.1.scd
 	@mkdir -p $(BUILD)
 	scdoc < $< > $@
 
+$(BUILD)/locale/%/LC_MESSAGES/casevault.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+# po/casevault.pot from the sources (tests/check_catalog.sh says how): run
+# after changing a message, then bring po/zh_CN.po up to date with
+# `msgmerge -U po/zh_CN.po po/casevault.pot` and translate what is new.
+pot:
+	sh tests/check_catalog.sh --pot po/casevault.pot
+
 # Every test program is rebuilt when a shared test header changes (the
 # -MMD files say the same once a program has been built).
 $(BUILD)/tests/%: tests/%.c $(LIBA) $(TEST_HDR)
@@ -90,9 +115,9 @@ unit: $(TESTS)
 	@failed=""; for t in $(TESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
-e2e: $(BIN)
+e2e: $(BIN) $(MO)
 	@failed=""; for t in $(wildcard tests/e2e_*.sh); do echo "== $$t"; \
-		CASEVAULT=$(abspath $(BIN)) sh $$t || failed="$$failed $$t"; done; \
+		CASEVAULT=$(abspath $(BIN)) CASEVAULT_LOCALEDIR=$(abspath $(BUILD)/locale) sh $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "end-to-end tests failed:$$failed"; exit 1; fi
 
 # The layers of src/lib (no include cycle) and the boundaries of src/ (SQL
@@ -148,10 +173,15 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_stats
 	$(BUILD)/tests/bench_stats -r $(BENCH_REPS) $(BENCH_DIR) $(BENCH_SIZES)
 
-install: $(BIN) $(MAN)
+install: $(BIN) $(MAN) $(MO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
 	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1
+	for l in $(LINGUAS); do \
+		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
+		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/casevault.mo \
+			$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/casevault.mo || exit 1; \
+	done
 
 FORMAT_SRC = include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.[ch]
 

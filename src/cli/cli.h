@@ -8,8 +8,22 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <libintl.h>
 
 #include "casevault.h"
+
+/*
+ * Messages: every sentence the program shows goes through gettext, in the
+ * text domain "casevault" (po/zh_CN.po; English is the default).  _()
+ * translates; N_() only marks a string for xgettext (`make pot`);
+ * NC_(context, word) marks a fixed value word, translated by cli_word.
+ * cli_usage, cli_usage_code, cli_linef, cli_operands, cli_ask and
+ * cli_message translate what they are given themselves.
+ */
+#define CV_TEXTDOMAIN "casevault"
+#define _(s) dgettext(CV_TEXTDOMAIN, s)
+#define N_(s) s
+#define NC_(ctx, s) s
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -80,6 +94,13 @@ int cli_operands(int argc, char **argv, int first, int want, const char *missing
 /* cli_operands for exactly one operand, an id: put in the vault's form
  * (cv_id_normalize: any letter case, O for 0, I and L for 1). */
 int cli_id_operand(int argc, char **argv, int first, const char *missing);
+/* Chooses the messages' language from the locale (LC_ALL, LC_MESSAGES,
+ * LANG, LANGUAGE) and finds the catalogs: $CASEVAULT_LOCALEDIR when set
+ * (for tests of an uninstalled build), else the installed directory. */
+void cli_i18n(void);
+/* The translation of a string from outside the program (a library
+ * message, a usage line), or s itself; "" stays "". */
+const char *cli_tr(const char *s) __attribute__((format_arg(1)));
 /* Makes every later error a JSON line (set once --json is seen). */
 void cli_json_errors(int on);
 /* The command being run (for cli_usage from inside handlers). */
@@ -92,6 +113,19 @@ extern const struct cmd *cli_current;
  * after printing a usage error.  cli_getopt calls it for every option.
  */
 int cli_check_value(const struct cmd *cmd, const char *option, const char *value);
+/*
+ * cli_canon - the value as the library wants it: a Chinese alias of a
+ * fixed word (情绪, 书面, 学生,监护人 ...) replaced by the word itself;
+ * any other value unchanged.  The result stays valid to the end of the
+ * run.  cli_getopt calls it before cli_check_value.
+ */
+const char *cli_canon(const struct cmd *cmd, const char *option, const char *value);
+/* The fixed word of set that the first n bytes of s are an alias of, or
+ * NULL (words.c). */
+const char *cli_alias(cv_wordset set, const char *s, size_t n);
+/* A fixed word as shown: its translation ("情绪" for "emotion" under
+ * zh_CN), or the word itself. */
+const char *cli_word(const char *word);
 /* Parses a follow-up interval ("14" or "14d", 1 to 366 days); -1 when
  * it is not one. */
 int cli_parse_days(const char *s, unsigned *out);

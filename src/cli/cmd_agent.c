@@ -126,8 +126,8 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 			cli_json_line(info_json(&a));
 		} else {
 			info_text(&a);
-			puts("  ('casevault lock' ends it; unlock again after that to change the "
-			     "times)");
+			puts(_("  ('casevault lock' ends it; unlock again after that to change the "
+			       "times)"));
 		}
 		return CV_OK;
 	}
@@ -139,8 +139,8 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 		return CV_OK;
 	}
 	info_text(&a);
-	puts("  commands of this user on this vault ask no passphrase until then; "
-	     "'casevault lock' ends it now");
+	puts(_("  commands of this user on this vault ask no passphrase until then; "
+	       "'casevault lock' ends it now"));
 	return CV_OK;
 }
 
@@ -222,6 +222,6 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	else if (x.n == 0 && c->user && *c->user)
 		cli_linef(stdout, "'%s' is not unlocked for this vault", c->user);
 	else if (x.n == 0)
-		puts("nobody is unlocked for this vault");
+		puts(_("nobody is unlocked for this vault"));
 	return CV_OK;
 }

@@ -198,9 +198,9 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 	if (!limit)
 		st = cv_audit_log(c->s, &f, print_row, &out, &c->err);
 	else if (!(g.rows = calloc(g.cap, sizeof(*g.rows))))
-		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	else if ((st = cv_audit_log(c->s, &f, keep_row, &g, &c->err)) == CV_OK && g.oom)
-		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	else if (st == CV_OK)
 		print_ring(&g);
 	free_ring(&g);
@@ -226,16 +226,17 @@ static cv_status read_small(struct cli *c, const char *path, char *buf, size_t c
 
 	if (fd < 0)
 		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
-				  "cannot read checkpoint file '%s': %s", path, strerror(errno));
+				  _("cannot read checkpoint file '%s': %s"), path, strerror(errno));
 	while ((r = read(fd, buf + n, cap - 1 - n)) > 0 && n < cap - 1)
 		n += (size_t)r;
 	close(fd);
 	if (r < 0)
-		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path, strerror(errno));
+		return cv_err_set(&c->err, CV_ERROR, _("cannot read '%s': %s"), path,
+				  strerror(errno));
 	if (n >= cap - 1 || memchr(buf, '\0', n))
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  "'%s' is not a checkpoint file; give the file 'casevault audit "
-				  "checkpoint' wrote",
+				  _("'%s' is not a checkpoint file; give the file 'casevault audit "
+				    "checkpoint' wrote"),
 				  path);
 	buf[n] = '\0';
 	return CV_OK;
@@ -277,14 +278,14 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 	if (st != CV_OK)
 		return cli_fail(c);
 	if (!c->json) {
-		printf("audit log intact: %lld rows, %lld signed checkpoints, %lld user records "
-		       "verified, %lld stored rows as the log committed them%s\n",
+		printf(_("audit log intact: %lld rows, %lld signed checkpoints, %lld user records "
+			 "verified, %lld stored rows as the log committed them%s\n"),
 		       (long long)rep.rows, (long long)rep.checkpoints, (long long)rep.users,
 		       (long long)rep.rows_committed, file ? "; matches the saved checkpoint" : "");
 		if (rep.unsigned_tail)
-			printf("note: the last %lld rows before this check (failed logins, "
-			       "refusals by role) were "
-			       "covered by no signature until now\n",
+			printf(_("note: the last %lld rows before this check (failed logins, "
+				 "refusals by role) were "
+				 "covered by no signature until now\n"),
 			       (long long)rep.unsigned_tail);
 	}
 	return CV_OK;
@@ -312,7 +313,7 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-				   "cannot create '%s': %s%s", file, strerror(errno),
+				   _("cannot create '%s': %s%s"), file, strerror(errno),
 				   errno == EEXIST ? " (checkpoints are never overwritten; choose "
 						     "a new name)"
 						   : "");
@@ -332,11 +333,11 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 		bad |= close(fd) != 0;
 		if (bad) {
 			free(text);
-			cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file,
+			cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file,
 				   strerror(errno));
 			return cli_fail(c);
 		}
-		fprintf(stderr, "checkpoint written to '%s'; keep a copy outside the vault\n",
+		fprintf(stderr, _("checkpoint written to '%s'; keep a copy outside the vault\n"),
 			file);
 	} else {
 		cli_put_text(stdout, text, strlen(text), 1);
@@ -414,8 +415,8 @@ int cmd_audit_review(struct cli *c, int argc, char **argv)
 
 		if (!z) {
 			st = cv_err_set(&c->err, CV_EUSAGE,
-					"the review note on standard input holds a NUL byte "
-					"(or memory ran out); give text");
+					_("the review note on standard input holds a NUL byte "
+					  "(or memory ran out); give text"));
 		} else {
 			memcpy(z, text, len);
 			z[len] = '\0';
@@ -431,7 +432,7 @@ int cmd_audit_review(struct cli *c, int argc, char **argv)
 	if (st != CV_OK)
 		return cli_fail(c);
 	if (!show && !c->json)
-		fprintf(stderr, "break-glass event '%s' reviewed\n", event);
+		fprintf(stderr, _("break-glass event '%s' reviewed\n"), event);
 	return CV_OK;
 }
 
@@ -522,6 +523,6 @@ int cmd_audit_alerts(struct cli *c, int argc, char **argv)
 	if (cv_audit_alerts(c->s, since, count_alert, &(struct counted){c, &n}, &c->err) != CV_OK)
 		return cli_fail(c);
 	if (!n && !c->json)
-		fputs("no alerts\n", stderr);
+		fputs(_("no alerts\n"), stderr);
 	return CV_OK;
 }

@@ -37,10 +37,11 @@ static int print_case_line(const cv_case_info *i, void *arg)
 		cli_json_line(case_json(i));
 		return 0;
 	}
-	snprintf(grade, sizeof(grade), "grade %u", i->grade);
-	snprintf(opened, sizeof(opened), "opened %.10s", i->opened_at);
+	snprintf(grade, sizeof(grade), _("grade %u"), i->grade);
+	snprintf(opened, sizeof(opened), _("opened %.10s"), i->opened_at);
 	{
-		const char *cells[] = {i->id, i->status, i->name, grade, i->category, opened};
+		const char *cells[] = {i->id, cli_word(i->status),   i->name,
+				       grade, cli_word(i->category), opened};
 
 		cli_table_row(c->table, cells);
 	}
@@ -53,19 +54,19 @@ static int print_case_full(const cv_case_info *i, void *arg)
 
 	if (c->json)
 		return 0; /* case show --json collects everything into one object */
-	cli_linef(stdout, "%s  %s  opened %.10s by %s%s%.10s", i->id, i->status, i->opened_at,
-		  i->opened_by, i->closed_at[0] ? ", closed " : "", i->closed_at);
-	cli_linef(stdout, "  %-9s %s (%s), %s, grade %u, class %s", "student", i->name,
-		  i->student_id, i->gender, i->grade, i->class_name);
-	cli_linef(stdout, "  %-9s %s%s", "born", i->born[0] ? i->born : "not given",
-		  i->minor ? " (minor: guardian consent needed too)" : "");
-	cli_linef(stdout, "  %-9s %s", "category", i->category);
+	cli_linef(stdout, "%s  %s  opened %.10s by %s%s%.10s", i->id, cli_word(i->status),
+		  i->opened_at, i->opened_by, i->closed_at[0] ? _(", closed ") : "", i->closed_at);
+	cli_linef(stdout, "  %-9s %s (%s), %s, grade %u, class %s", _("student"), i->name,
+		  i->student_id, cli_word(i->gender), i->grade, i->class_name);
+	cli_linef(stdout, "  %-9s %s%s", _("born"), i->born[0] ? i->born : _("not given"),
+		  i->minor ? _(" (minor: guardian consent needed too)") : "");
+	cli_linef(stdout, "  %-9s %s", _("category"), cli_word(i->category));
 	if (i->guardian[0])
-		cli_linef(stdout, "  %-9s %s %s", "guardian", i->guardian, i->guardian_phone);
-	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", "consent",
-		  i->student_consent[0] ? i->student_consent : "none",
-		  i->guardian_consent[0] ? i->guardian_consent : "none",
-		  i->withdrawn_on[0] ? "; withdrawn on " : "", i->withdrawn_on);
+		cli_linef(stdout, "  %-9s %s %s", _("guardian"), i->guardian, i->guardian_phone);
+	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", _("consent"),
+		  i->student_consent[0] ? i->student_consent : _("none"),
+		  i->guardian_consent[0] ? i->guardian_consent : _("none"),
+		  i->withdrawn_on[0] ? _("; withdrawn on ") : "", i->withdrawn_on);
 	return 0;
 }
 
@@ -75,6 +76,14 @@ static int print_case_full(const cv_case_info *i, void *arg)
 static const char *const form_keys[] = {"student-id", "name", "class",	  "gender",	    "grade",
 					"category",   "born", "guardian", "guardian-phone", NULL};
 
+/* The fixed word a form value or an answer stands for (女 for F). */
+static const char *canon(cv_wordset set, const char *v)
+{
+	const char *w = v ? cli_alias(set, v, strlen(v)) : NULL;
+
+	return w ? w : v;
+}
+
 /* What a form value or an answer must be, and its message; NULL when it
  * is fine.  out receives the message. */
 static const char *bad_value(const char *key, const char *v, char *out, size_t cap)
@@ -83,8 +92,8 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 		const char *key;
 		cv_wordset set;
 		const char *what;
-	} words[] = {{"gender", CV_WORDS_GENDER, "gender"},
-		     {"category", CV_WORDS_CATEGORY, "problem category"}};
+	} words[] = {{"gender", CV_WORDS_GENDER, N_("gender")},
+		     {"category", CV_WORDS_CATEGORY, N_("problem category")}};
 	unsigned n;
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
@@ -94,6 +103,8 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 
 		if (strcmp(key, words[i].key) != 0)
 			continue;
+		if (cli_alias(words[i].set, v, strlen(v)))
+			return NULL; /* 情绪 for emotion: words.c */
 		for (size_t k = 0; w[k]; k++)
 			if (strcmp(w[k], v) == 0)
 				return NULL;
@@ -108,17 +119,17 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 				break;
 			o += (size_t)r;
 		}
-		snprintf(out, cap, "'%.40s' is not a %s; use %s", v, words[i].what, list);
+		snprintf(out, cap, _("'%.40s' is not a %s; use %s"), v, _(words[i].what), list);
 		return out;
 	}
 	if (strcmp(key, "grade") == 0 &&
 	    (cli_parse_u32(v, &n) != 0 || n < CV_GRADE_MIN || n > CV_GRADE_MAX)) {
-		snprintf(out, cap, "the grade is a number from %u to %u, not '%.40s'", CV_GRADE_MIN,
-			 CV_GRADE_MAX, v);
+		snprintf(out, cap, _("the grade is a number from %u to %u, not '%.40s'"),
+			 CV_GRADE_MIN, CV_GRADE_MAX, v);
 		return out;
 	}
 	if (strcmp(key, "born") == 0 && *v && !cv_time_valid(v, 0)) {
-		snprintf(out, cap, "'%.40s' is not a date; use YYYY-MM-DD", v);
+		snprintf(out, cap, _("'%.40s' is not a date; use YYYY-MM-DD"), v);
 		return out;
 	}
 	return NULL;
@@ -143,26 +154,27 @@ static cv_status fields_from_form(struct cli *c, const char *path, const char **
 		const char *v = cli_form_get(f, form_keys[i]);
 
 		if (v && val[i])
-			return cv_err_set(&c->err, CV_EUSAGE,
-					  "%s, line %zu: '%s' is given by --%s too; give it once",
-					  what, cli_form_line(f, form_keys[i]), form_keys[i],
-					  form_keys[i]);
+			return cv_err_set(
+			    &c->err, CV_EUSAGE,
+			    _("%s, line %zu: '%s' is given by --%s too; give it once"), what,
+			    cli_form_line(f, form_keys[i]), form_keys[i], form_keys[i]);
 		if (v && bad_value(form_keys[i], v, why, sizeof(why)))
-			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: %s", what,
+			return cv_err_set(&c->err, CV_EUSAGE, _("%s, line %zu: %s"), what,
 					  cli_form_line(f, form_keys[i]), why);
 		if (v && !*v && required(form_keys[i]))
-			return cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: '%s' is empty", what,
-					  cli_form_line(f, form_keys[i]), form_keys[i]);
+			return cv_err_set(&c->err, CV_EUSAGE, _("%s, line %zu: '%s' is empty"),
+					  what, cli_form_line(f, form_keys[i]), form_keys[i]);
 		if (v)
 			val[i] = v;
 	}
 	for (size_t i = 0; form_keys[i]; i++)
 		if (!val[i] && required(form_keys[i]))
-			return cv_err_set(&c->err, CV_EUSAGE,
-					  "%s has no '%s'; the form needs student-id, name, class, "
-					  "gender, grade and category (born, guardian and "
-					  "guardian-phone may follow)",
-					  what, form_keys[i]);
+			return cv_err_set(
+			    &c->err, CV_EUSAGE,
+			    _("%s has no '%s'; the form needs student-id, name, class, "
+			      "gender, grade and category (born, guardian and "
+			      "guardian-phone may follow)"),
+			    what, form_keys[i]);
 	return CV_OK;
 }
 
@@ -170,16 +182,16 @@ static cv_status fields_from_form(struct cli *c, const char *path, const char **
 static cv_status fields_from_terminal(struct cli *c, const char **val, char **owned)
 {
 	static const char *const questions[] = {
-	    "Student number: ",
-	    "Name: ",
-	    "Class: ",
-	    "Gender (F, M or X): ",
-	    "Grade (1-12): ",
-	    "Problem category (academic, emotion, relationships, family, adolescence, "
-	    "behavior, self-harm-risk, other): ",
-	    "Born (YYYY-MM-DD, empty if not known): ",
-	    "Guardian (empty if none): ",
-	    "Guardian's phone: "};
+	    N_("Student number: "),
+	    N_("Name: "),
+	    N_("Class: "),
+	    N_("Gender (F, M or X): "),
+	    N_("Grade (1-12): "),
+	    N_("Problem category (academic, emotion, relationships, family, adolescence, "
+	       "behavior, self-harm-risk, other): "),
+	    N_("Born (YYYY-MM-DD, empty if not known): "),
+	    N_("Guardian (empty if none): "),
+	    N_("Guardian's phone: ")};
 	char why[256];
 
 	for (size_t i = 0; form_keys[i]; i++) {
@@ -191,7 +203,7 @@ static cv_status fields_from_terminal(struct cli *c, const char **val, char **ow
 			if (cli_ask(c, questions[i], &owned[i]) != CV_OK)
 				return c->err.status;
 			if (!*owned[i] && required(form_keys[i])) {
-				fprintf(stderr, "this one is needed\n");
+				fprintf(stderr, _("this one is needed\n"));
 			} else if (bad_value(form_keys[i], owned[i], why, sizeof(why))) {
 				fprintf(stderr, "%s\n", why);
 			} else {
@@ -261,9 +273,9 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 		in.student_id = val[0];
 		in.name = val[1];
 		in.class_name = val[2];
-		in.gender = val[3];
+		in.gender = canon(CV_WORDS_GENDER, val[3]);
 		(void)cli_parse_u32(val[4], &in.grade); /* checked as an option or a field */
-		in.category = val[5];
+		in.category = canon(CV_WORDS_CATEGORY, val[5]);
 		in.born = val[6] && *val[6] ? val[6] : NULL;
 		in.guardian = val[7] && *val[7] ? val[7] : NULL;
 		in.guardian_phone = val[8] && *val[8] ? val[8] : NULL;
@@ -276,8 +288,8 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (dup)
 		fprintf(stderr,
-			"warning: this student already has %d other open case(s); see 'casevault "
-			"case find'\n",
+			_("warning: this student already has %d other open case(s); see 'casevault "
+			  "case find'\n"),
 			dup);
 	cli_linef(stdout, "%s", id);
 	return CV_OK;
@@ -385,7 +397,7 @@ static int show_consent(const cv_consent_event *e, void *arg)
 		return 0;
 	}
 	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date, e->action,
-		  e->by, e->method[0] ? ", " : "", e->method, e->scopes,
+		  cli_word(e->by), e->method[0] ? ", " : "", cli_word(e->method), e->scopes,
 		  e->verified_by[0] ? e->verified_by : e->recorded_by);
 	return 0;
 }
@@ -407,11 +419,12 @@ static json_t *note_json(const cv_note_info *n)
 
 static void note_line(const cv_note_info *n)
 {
-	cli_linef(stdout, "  note      %s %-8s %-5s %.10s %s%s%s%s%s%s", n->id, n->kind, n->status,
-		  n->created_at, n->author, n->amends[0] ? " amends " : "", n->amends,
-		  n->overdue ? " OVERDUE (draft past the archive deadline)" : "",
-		  strcmp(n->status, "final") == 0 && !n->signature_ok ? " SIGNATURE INVALID" : "",
-		  n->after_withdrawal ? " [written before consent was withdrawn]" : "");
+	cli_linef(stdout, "  note      %s %-8s %-5s %.10s %s%s%s%s%s%s", n->id, cli_word(n->kind),
+		  cli_word(n->status), n->created_at, n->author, n->amends[0] ? _(" amends ") : "",
+		  n->amends, n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
+		  strcmp(n->status, "final") == 0 && !n->signature_ok ? _(" SIGNATURE INVALID")
+								      : "",
+		  n->after_withdrawal ? _(" [written before consent was withdrawn]") : "");
 }
 
 static int show_note(const cv_note_info *n, void *arg)
@@ -470,8 +483,9 @@ static json_t *referral_json(const cv_referral_info *r)
 static void referral_line(const cv_referral_info *r, const char *indent)
 {
 	cli_linef(stdout, "%s%s %s %s %s [%s] (%s, %s) %s%s%s%s", indent, r->id, r->case_id,
-		  r->date, r->to, r->to_type, r->reason, r->urgency, r->status,
-		  r->due[0] ? ", follow-up due " : "", r->due, r->overdue ? " OVERDUE" : "");
+		  r->date, r->to, cli_word(r->to_type), cli_word(r->reason), cli_word(r->urgency),
+		  cli_word(r->status), r->due[0] ? _(", follow-up due ") : "", r->due,
+		  r->overdue ? _(" OVERDUE") : "");
 }
 
 static int show_referral(const cv_referral_info *r, void *arg)
@@ -484,7 +498,7 @@ static int show_referral(const cv_referral_info *r, void *arg)
 	}
 	referral_line(r, "  referral  ");
 	cli_linef(stdout, "            disclosed: %s%s", r->disclosed,
-		  r->crisis ? " (under the crisis exception)" : "");
+		  r->crisis ? _(" (under the crisis exception)") : "");
 	return 0;
 }
 
@@ -500,7 +514,8 @@ static int show_followup(const cv_followup_info *f, void *arg)
 			      "note", cli_json_str(f->note), "author", cli_json_str(f->author)));
 		return 0;
 	}
-	cli_linef(stdout, "  followup  %s %s %s %s", f->referral_id, f->date, f->status, f->note);
+	cli_linef(stdout, "  followup  %s %s %s %s", f->referral_id, f->date, cli_word(f->status),
+		  f->note);
 	return 0;
 }
 
@@ -519,8 +534,8 @@ static int show_watch(const cv_watch_info *w, void *arg)
 	if (x->c->json)
 		json_array_append_new(x->watch, watch_json(w));
 	else
-		cli_linef(stdout, "  register  %s every %ud, next follow-up %s%s", w->tag,
-			  w->every_days, w->due, w->overdue ? " OVERDUE" : "");
+		cli_linef(stdout, "  register  %s every %ud, next follow-up %s%s", cli_word(w->tag),
+			  w->every_days, w->due, w->overdue ? _(" OVERDUE") : "");
 	return 0;
 }
 
@@ -632,13 +647,15 @@ int cli_print_note(const cv_note_info *n, void *arg)
 		cli_json_line(note_json(n));
 		return 0;
 	}
-	cli_linef(stdout, "%s  case %s  %s  %s  by %s  written %s%s%s", n->id, n->case_id, n->kind,
-		  n->status, n->author, n->created_at, n->amends[0] ? "  amends " : "", n->amends);
+	cli_linef(stdout, "%s  case %s  %s  %s  by %s  written %s%s%s", n->id, n->case_id,
+		  cli_word(n->kind), cli_word(n->status), n->author, n->created_at,
+		  n->amends[0] ? _("  amends ") : "", n->amends);
 	if (strcmp(n->status, "final") == 0)
 		cli_linef(stdout, "signed %s: %s", n->updated_at,
-			  n->signature_ok ? "signature verified" : "SIGNATURE DOES NOT VERIFY");
+			  n->signature_ok ? _("signature verified")
+					  : _("SIGNATURE DOES NOT VERIFY"));
 	if (n->after_withdrawal)
-		printf("consent was withdrawn after this note was written\n");
+		printf(_("consent was withdrawn after this note was written\n"));
 	putchar('\n');
 	/* Another counselor's note must not drive this terminal. */
 	cli_put_text(stdout, n->text, n->text_len, 1);
@@ -656,11 +673,12 @@ int cli_print_referral(const cv_referral_info *r, void *arg)
 		cli_json_line(referral_json(r));
 		return 0;
 	}
-	snprintf(why, sizeof(why), "(%s, %s)", r->reason, r->urgency);
-	snprintf(due, sizeof(due), "%s%s", r->due[0] ? "follow-up due " : "", r->due);
+	snprintf(why, sizeof(why), "(%s, %s)", cli_word(r->reason), cli_word(r->urgency));
+	snprintf(due, sizeof(due), "%s%s", r->due[0] ? _("follow-up due ") : "", r->due);
 	{
-		const char *cells[] = {r->id, r->case_id, r->date, r->to,
-				       why,   r->status,  due,	   r->overdue ? "OVERDUE" : ""};
+		const char *cells[] = {
+		    r->id, r->case_id,		r->date, r->to,
+		    why,   cli_word(r->status), due,	 r->overdue ? _("OVERDUE") : ""};
 
 		cli_table_row(c->table, cells);
 	}
@@ -677,12 +695,18 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 	}
 	{
 		char every[24], next[24], last[24];
-		const char *cells[] = {
-		    w->case_id, w->name, w->tag, every, next, last, w->overdue ? "OVERDUE" : ""};
+		const char *cells[] = {w->case_id,
+				       w->name,
+				       cli_word(w->tag),
+				       every,
+				       next,
+				       last,
+				       w->overdue ? _("OVERDUE") : ""};
 
-		snprintf(every, sizeof(every), "every %ud", w->every_days);
-		snprintf(next, sizeof(next), "next %s", w->due);
-		snprintf(last, sizeof(last), "%s%s", w->last_done[0] ? "last " : "", w->last_done);
+		snprintf(every, sizeof(every), _("every %ud"), w->every_days);
+		snprintf(next, sizeof(next), _("next %s"), w->due);
+		snprintf(last, sizeof(last), "%s%s", w->last_done[0] ? _("last ") : "",
+			 w->last_done);
 		cli_table_row(c->table, cells);
 	}
 	return 0;

@@ -84,7 +84,7 @@ static int run(struct cli *c, const char *only)
 	}
 	if (only && !x.found) {
 		json_decref(x.list);
-		cv_err_set(&c->err, CV_EUSAGE, "no setting '%s'; see 'casevault config list'",
+		cv_err_set(&c->err, CV_EUSAGE, _("no setting '%s'; see 'casevault config list'"),
 			   only);
 		return cli_fail(c);
 	}

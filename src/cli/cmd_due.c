@@ -13,11 +13,11 @@
 static const struct {
 	const char *title, *none, *json, *date;
 } sections[] = {
-    {"Drafts near or past the archive deadline", "no drafts near the archive deadline", "drafts",
-     "deadline"},
-    {"Referrals awaiting follow-up", "no overdue referrals", "referrals", "follow-up due"},
-    {"Register follow-ups due", "no register follow-ups due", "register", "due"},
-    {"Break-glass events not yet reviewed", "no unreviewed break-glass events", "crises",
+    {N_("Drafts near or past the archive deadline"), N_("no drafts near the archive deadline"),
+     "drafts", "deadline"},
+    {N_("Referrals awaiting follow-up"), N_("no overdue referrals"), "referrals", "follow-up due"},
+    {N_("Register follow-ups due"), N_("no register follow-ups due"), "register", "due"},
+    {N_("Break-glass events not yet reviewed"), N_("no unreviewed break-glass events"), "crises",
      "written"},
 };
 
@@ -31,11 +31,16 @@ struct due_out {
 static void when(long days, char *out, size_t cap)
 {
 	if (days == 0)
-		snprintf(out, cap, "today");
+		snprintf(out, cap, "%s", _("today"));
 	else if (days > 0)
-		snprintf(out, cap, "in %ld day%s", days, days == 1 ? "" : "s");
+		snprintf(out, cap,
+			 dngettext(CV_TEXTDOMAIN, "in %ld day", "in %ld days", (unsigned long)days),
+			 days);
 	else
-		snprintf(out, cap, "%ld day%s overdue", -days, days == -1 ? "" : "s");
+		snprintf(out, cap,
+			 dngettext(CV_TEXTDOMAIN, "%ld day overdue", "%ld days overdue",
+				   (unsigned long)-days),
+			 -days);
 }
 
 static int on_due(const cv_due_item *d, void *arg)
@@ -105,9 +110,9 @@ int cmd_due(struct cli *c, int argc, char **argv)
 		for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
 			if ((k == CV_DUE_CRISIS - 1) != x.supervisor)
 				continue;
-			printf("\n%s:\n", sections[k].title);
+			printf("\n%s:\n", _(sections[k].title));
 			if (x.t[k].nrows == 0)
-				printf("  %s\n", sections[k].none);
+				printf("  %s\n", _(sections[k].none));
 			cli_table_print(&x.t[k], stdout, "  ");
 		}
 	}

@@ -40,7 +40,7 @@ static void print_done(struct cli *c, const char *verb, int64_t id)
 		cli_json_line(json_pack("{s:s, s:I}", "result", verb, "shift", (json_int_t)id));
 		return;
 	}
-	printf("%s shift %lld\n", verb, (long long)id);
+	printf(_("%s shift %lld\n"), _(verb), (long long)id);
 }
 
 int cmd_duty_start(struct cli *c, int argc, char **argv)
@@ -68,7 +68,7 @@ int cmd_duty_start(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_duty_start(c->s, room, at, &id, &c->err) != CV_OK)
 		return cli_fail(c);
-	print_done(c, "started", id);
+	print_done(c, N_("started"), id);
 	return CV_OK;
 }
 
@@ -97,7 +97,7 @@ int cmd_duty_end(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_duty_end(c->s, at, visits, &id, &c->err) != CV_OK)
 		return cli_fail(c);
-	print_done(c, "ended", id);
+	print_done(c, N_("ended"), id);
 	return CV_OK;
 }
 
@@ -136,7 +136,7 @@ int cmd_duty_add(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_duty_add(c->s, from, to, room, visits, &id, &c->err) != CV_OK)
 		return cli_fail(c);
-	print_done(c, "added", id);
+	print_done(c, N_("added"), id);
 	return CV_OK;
 }
 
@@ -207,10 +207,10 @@ static int print_week(const cv_duty_week_info *w, void *arg)
 	printf("%s  %s  %3lld:%02lld", w->week, w->monday, (long long)(w->minutes / 60),
 	       (long long)(w->minutes % 60));
 	if (w->under)
-		printf("  UNDER %lld:%02lld", (long long)(w->threshold / 60),
+		printf(_("  UNDER %lld:%02lld"), (long long)(w->threshold / 60),
 		       (long long)(w->threshold % 60));
 	if (w->partial)
-		printf("  (part of the week asked for)");
+		printf(_("  (part of the week asked for)"));
 	printf("\n");
 	return 0;
 }

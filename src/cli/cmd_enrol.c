@@ -53,8 +53,8 @@ int cmd_enrol(struct cli *c, int argc, char **argv)
 		json_t *o = json_pack("{s:s, s:s}", "result", "enrolled", "user", name);
 		cli_json_line(o);
 	} else {
-		printf("enrolled '%s': your keys were made on this computer and are protected by "
-		       "your passphrase alone\n",
+		printf(_("enrolled '%s': your keys were made on this computer and are protected by "
+			 "your passphrase alone\n"),
 		       name);
 	}
 	return CV_OK;

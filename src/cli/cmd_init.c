@@ -56,17 +56,17 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	}
 	fprintf(stderr,
-		"created vault '%s' with admin '%s'\n\n"
-		"RECOVERY CODE (shown once, never stored in the vault):\n",
+		_("created vault '%s' with admin '%s'\n\n"
+		  "RECOVERY CODE (shown once, never stored in the vault):\n"),
 		c->vault_path, admin);
 	printf("%s\n", code);
 	fflush(stdout);
 	fprintf(stderr,
-		"\nWrite it on paper now and keep it offline, in the school safe. It is needed\n"
-		"to deliver the vault keys to the first counselor and supervisor, to hand over\n"
-		"a departed counselor's cases, to reset a forgotten passphrase and to destroy\n"
-		"records at the end of retention. Anyone who holds it and the vault file can\n"
-		"decrypt every case: never store it in a file, mail or chat.\n");
+		_("\nWrite it on paper now and keep it offline, in the school safe. It is needed\n"
+		  "to deliver the vault keys to the first counselor and supervisor, to hand over\n"
+		  "a departed counselor's cases, to reset a forgotten passphrase and to destroy\n"
+		  "records at the end of retention. Anyone who holds it and the vault file can\n"
+		  "decrypt every case: never store it in a file, mail or chat.\n"));
 	sodium_free(code);
 	return CV_OK;
 }

@@ -31,9 +31,10 @@ static cv_status session_and_stdin(struct cli *c, const char *target, const char
 			k = i;
 		}
 	if (dashes > 1)
-		return cv_err_set(&c->err, CV_EUSAGE,
-				  "only one option may read standard input ('-'); give the others "
-				  "as text");
+		return cv_err_set(
+		    &c->err, CV_EUSAGE,
+		    _("only one option may read standard input ('-'); give the others "
+		      "as text"));
 	c->target = target; /* a refusal by role names it */
 	if (cli_session(c) != CV_OK)
 		return c->err.status;

@@ -33,7 +33,7 @@ static cv_status create_output(struct cli *c, const char *file, FILE **fp)
 
 	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
 		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-			   "cannot create '%s': %s%s", file, strerror(errno),
+			   _("cannot create '%s': %s%s"), file, strerror(errno),
 			   errno == EEXIST ? " (reports are never overwritten; choose a new name)"
 					   : "");
 		if (fd >= 0) {
@@ -61,7 +61,7 @@ static cv_status write_file(struct cli *c, const cv_report *r, cv_report_format 
 		return CV_OK;
 	unlink(file);
 	if (c->err.status == CV_OK)
-		cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file, strerror(errno));
+		cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file, strerror(errno));
 	return c->err.status;
 }
 
@@ -75,10 +75,10 @@ static cv_status write_stdout(struct cli *c, const cv_report *r, cv_report_forma
 	cv_status st;
 
 	if (!fp)
-		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	st = cv_report_write(r, format, fp, &c->err);
 	if (fclose(fp) != 0 && st == CV_OK)
-		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (st == CV_OK && format == CV_REPORT_TEXT)
 		cli_put_text(stdout, mem, len, 1);
 	else if (st == CV_OK)
@@ -130,10 +130,11 @@ int cmd_report_compliance(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	/* Refuse an existing file before the passphrase is asked. */
 	if (file && access(file, F_OK) == 0) {
-		cv_err_set(&c->err, CV_EUSAGE,
-			   "cannot create '%s': it exists (reports are never overwritten; choose a "
-			   "new name)",
-			   file);
+		cv_err_set(
+		    &c->err, CV_EUSAGE,
+		    _("cannot create '%s': it exists (reports are never overwritten; choose a "
+		      "new name)"),
+		    file);
 		return cli_fail(c);
 	}
 	if (cli_session(c) != CV_OK ||
@@ -147,7 +148,7 @@ int cmd_report_compliance(struct cli *c, int argc, char **argv)
 		const char *a, *b, *d;
 
 		cv_report_dates(r, &a, &b, &d);
-		fprintf(stderr, "compliance report for %s..%s written to '%s'\n", a, b, file);
+		fprintf(stderr, _("compliance report for %s..%s written to '%s'\n"), a, b, file);
 	}
 	cv_report_free(r);
 	return CV_OK;

@@ -61,7 +61,7 @@ static cv_status open_output(struct cli *c, const char *file, FILE **fp)
 	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
 		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-			   "cannot create '%s': %s%s", file, strerror(errno),
+			   _("cannot create '%s': %s%s"), file, strerror(errno),
 			   errno == EEXIST ? " (exports are never overwritten; choose a new name)"
 					   : "");
 		if (fd >= 0) {
@@ -80,7 +80,7 @@ static cv_status close_output(struct cli *c, const char *file, FILE *fp)
 
 	bad |= fclose(fp) != 0;
 	if (bad)
-		return cv_err_set(&c->err, CV_ERROR, "cannot write '%s': %s", file,
+		return cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file,
 				  strerror(errno));
 	return CV_OK;
 }
@@ -148,7 +148,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	/* Standard output gets the export only once it is released: the
 	 * library writes it to memory before it commits the release. */
 	if (!file && !(fp = open_memstream(&mem, &memlen))) {
-		cv_err_set(&c->err, CV_ERROR, "out of memory");
+		cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 		return cli_fail(c);
 	}
 	if (cli_session(c) != CV_OK ||
@@ -169,7 +169,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	} else {
 		if (close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
-		fprintf(stderr, "statistics for %s..%s written to '%s'\n", a, b, file);
+		fprintf(stderr, _("statistics for %s..%s written to '%s'\n"), a, b, file);
 	}
 	return CV_OK;
 }
@@ -187,10 +187,10 @@ static cv_status read_export(struct cli *c, const char *path, char **out, size_t
 	*out = NULL;
 	if (fd < 0)
 		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
-				  "cannot read '%s': %s", path, strerror(errno));
+				  _("cannot read '%s': %s"), path, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return cv_err_set(&c->err, CV_EUSAGE, "'%s' is not a file; give a JSON export",
+		return cv_err_set(&c->err, CV_EUSAGE, _("'%s' is not a file; give a JSON export"),
 				  path);
 	}
 	buf = malloc(cap);
@@ -198,15 +198,17 @@ static cv_status read_export(struct cli *c, const char *path, char **out, size_t
 		n += (size_t)r;
 	close(fd);
 	if (!buf)
-		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (r < 0) {
 		free(buf);
-		return cv_err_set(&c->err, CV_ERROR, "cannot read '%s': %s", path, strerror(errno));
+		return cv_err_set(&c->err, CV_ERROR, _("cannot read '%s': %s"), path,
+				  strerror(errno));
 	}
 	if (n == cap) {
 		free(buf);
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  "'%s' is larger than an export can be; give a JSON export", path);
+				  _("'%s' is larger than an export can be; give a JSON export"),
+				  path);
 	}
 	*out = buf;
 	*len = n;
@@ -259,7 +261,7 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 	texts = calloc(n, sizeof(*texts));
 	lens = calloc(n, sizeof(*lens));
 	if (!names || !texts || !lens)
-		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	for (size_t i = 0; i < n && st == CV_OK; i++) {
 		names[i] = argv[optind + (int)i];
 		st = read_export(c, names[i], &texts[i], &lens[i]);
@@ -280,7 +282,7 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 	}
 	rc = st == CV_OK ? CV_OK : cli_fail(c);
 	if (st == CV_OK && file)
-		fprintf(stderr, "merged statistics of %zu exports written to '%s'\n", n, file);
+		fprintf(stderr, _("merged statistics of %zu exports written to '%s'\n"), n, file);
 	cv_stats_free(r);
 	for (size_t i = 0; texts && i < n; i++)
 		free(texts[i]);

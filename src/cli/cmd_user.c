@@ -48,16 +48,16 @@ static void show_code(struct cli *c, const char *verb, const char *name, cv_role
 		cli_json_line(o);
 		return;
 	}
-	printf("%s %s%s'%s', pending enrolment; enrolment code:\n", verb,
-	       role ? cv_role_name(role) : "", role ? " " : "", name);
+	printf(_("%s %s%s'%s', pending enrolment; enrolment code:\n"), _(verb),
+	       role ? cli_word(cv_role_name(role)) : "", role ? " " : "", name);
 	printf("%s\n", code);
 	fflush(stdout);
 	fprintf(stderr,
-		"\nThe code is shown once and stored nowhere.  It is valid for %u days and for\n"
-		"one enrolment.  Give it to %s in person (never by mail or chat); %s then runs\n"
-		"  casevault --user %s enrol\n"
-		"on their own terminal and chooses their own passphrase: their keys are made\n"
-		"there, and no one else ever learns them.\n",
+		_("\nThe code is shown once and stored nowhere.  It is valid for %u days and for\n"
+		  "one enrolment.  Give it to %s in person (never by mail or chat); %s then runs\n"
+		  "  casevault --user %s enrol\n"
+		  "on their own terminal and chooses their own passphrase: their keys are made\n"
+		  "there, and no one else ever learns them.\n"),
 		days, name, name, name);
 }
 
@@ -103,7 +103,7 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 		return CV_ERROR;
 	st = cv_user_add(c->s, name, role, days, code, &c->err);
 	if (st == CV_OK)
-		show_code(c, "added", name, role, days, code);
+		show_code(c, N_("added"), name, role, days, code);
 	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
@@ -178,14 +178,14 @@ int cmd_user_passwd(struct cli *c, int argc, char **argv)
 	if (st != CV_OK)
 		return cli_fail(c);
 	if (rotate)
-		printf("new keys and passphrase for '%s'; your cases were re-sealed to the new "
-		       "key\n",
+		printf(_("new keys and passphrase for '%s'; your cases were re-sealed to the new "
+			 "key\n"),
 		       cv_session_user(c->s));
 	else
-		printf("passphrase changed for '%s'\n", cv_session_user(c->s));
+		printf(_("passphrase changed for '%s'\n"), cv_session_user(c->s));
 	/* An unlock agent holds the old keys, which open nothing any more. */
 	if (rotate && cv_agent_lock(c->v, cv_session_user(c->s), NULL) == CV_OK)
-		puts("your unlock agent held the old keys and was ended; unlock again");
+		puts(_("your unlock agent held the old keys and was ended; unlock again"));
 	return CV_OK;
 }
 
@@ -201,7 +201,7 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_user_disable(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf("disabled '%s'\n", argv[optind]);
+	printf(_("disabled '%s'\n"), argv[optind]);
 	return CV_OK;
 }
 
@@ -234,15 +234,15 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 		st = cli_recovery_code(c, &recovery);
 	code = sodium_malloc(CV_ENROL_CODE_LEN + 1);
 	if (st == CV_OK && !code)
-		st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (st == CV_OK)
 		st = cv_user_reset(c->s, argv[optind], recovery, days, code, &c->err);
 	sodium_free(recovery);
 	if (st == CV_OK) {
-		show_code(c, "reset", argv[optind], 0, days, code);
+		show_code(c, N_("reset"), argv[optind], 0, days, code);
 		if (!c->json)
-			fprintf(stderr, "Their cases stay theirs: they reach the new keys at "
-					"enrolment.\n");
+			fprintf(stderr, _("Their cases stay theirs: they reach the new keys at "
+					  "enrolment.\n"));
 	}
 	sodium_free(code);
 	if (st != CV_OK)

@@ -37,7 +37,11 @@ int cmd_vault_keys(struct cli *c, int argc, char **argv)
 	if (c->json)
 		cli_json_line(json_pack("{s:i}", "delivered", n));
 	else
-		printf("delivered %d key cop%s to counselors and supervisors who had none\n", n,
-		       n == 1 ? "y" : "ies");
+		printf(dngettext(
+			   CV_TEXTDOMAIN,
+			   "delivered %d key copy to counselors and supervisors who had none\n",
+			   "delivered %d key copies to counselors and supervisors who had none\n",
+			   (unsigned long)n),
+		       n);
 	return CV_OK;
 }

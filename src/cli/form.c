@@ -46,20 +46,20 @@ static cv_status slurp(struct cli *c, int fd, const char *what, size_t cap, char
 
 	*out = NULL;
 	if (!buf)
-		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	while (n <= cap && (r = read(fd, buf + n, cap + 1 - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			sodium_free(buf);
-			return cv_err_set(&c->err, CV_ERROR, "cannot read %s: %s", what,
+			return cv_err_set(&c->err, CV_ERROR, _("cannot read %s: %s"), what,
 					  strerror(errno));
 		}
 		n += (size_t)r;
 		if (n > cap) {
 			sodium_free(buf);
-			return cv_err_set(&c->err, CV_EUSAGE, "%s is longer than %zu bytes", what,
-					  cap);
+			return cv_err_set(&c->err, CV_EUSAGE, _("%s is longer than %zu bytes"),
+					  what, cap);
 		}
 	}
 	buf[n] = '\0';
@@ -120,11 +120,12 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
-					  "cannot read the form '%s': %s", path, strerror(errno));
+					  _("cannot read the form '%s': %s"), path,
+					  strerror(errno));
 		if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 			close(fd);
 			return cv_err_set(&c->err, CV_EUSAGE,
-					  "'%s' is a directory; give the form's file", path);
+					  _("'%s' is a directory; give the form's file"), path);
 		}
 	}
 	st = slurp(c, fd, what, FORM_MAX, &f->buf, &len);
@@ -137,8 +138,8 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 		for (const char *q = f->buf; *q; q++)
 			line += *q == '\n';
 		st = cv_err_set(&c->err, CV_EUSAGE,
-				"%s, line %zu: a NUL byte; save the form as plain UTF-8 text", what,
-				line + 1);
+				_("%s, line %zu: a NUL byte; save the form as plain UTF-8 text"),
+				what, line + 1);
 		cli_form_free(f);
 		return st;
 	}
@@ -165,9 +166,9 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 			cv_text_escape_one(p + run, n - run, esc);
 			st = cv_err_set(
 			    &c->err, CV_EUSAGE,
-			    "%s, line %zu: '%s' at byte %zu is not printable UTF-8 text "
-			    "(a control, invisible or direction character, or not UTF-8); "
-			    "remove it",
+			    _("%s, line %zu: '%s' at byte %zu is not printable UTF-8 text "
+			      "(a control, invisible or direction character, or not UTF-8); "
+			      "remove it"),
 			    what, line, esc, run + 1);
 			break;
 		}
@@ -177,7 +178,7 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 		colon = strchr(key, ':');
 		if (!colon) {
 			st = cv_err_set(&c->err, CV_EUSAGE,
-					"%s, line %zu: not a 'key: value' line; the keys are %s",
+					_("%s, line %zu: not a 'key: value' line; the keys are %s"),
 					what, line, names);
 			break;
 		}
@@ -185,18 +186,18 @@ cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys
 		key = trim(key, colon);
 		if (!known(keys, key)) {
 			st = cv_err_set(&c->err, CV_EUSAGE,
-					"%s, line %zu: unknown key '%.40s'; the keys are %s", what,
-					line, key, names);
+					_("%s, line %zu: unknown key '%.40s'; the keys are %s"),
+					what, line, key, names);
 			break;
 		}
 		if (cli_form_get(f, key)) {
 			st = cv_err_set(&c->err, CV_EUSAGE,
-					"%s, line %zu: '%s' is given twice; give it once", what,
+					_("%s, line %zu: '%s' is given twice; give it once"), what,
 					line, key);
 			break;
 		}
 		if (f->n == CLI_FORM_MAX) {
-			st = cv_err_set(&c->err, CV_EUSAGE, "%s, line %zu: too many lines", what,
+			st = cv_err_set(&c->err, CV_EUSAGE, _("%s, line %zu: too many lines"), what,
 					line);
 			break;
 		}
@@ -254,18 +255,20 @@ cv_status cli_ask(struct cli *c, const char *question, char **out)
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 	*out = NULL;
+	question = cli_tr(question);
 	if (!buf || fd < 0) {
 		sodium_free(buf);
 		if (fd >= 0)
 			close(fd);
 		return cv_err_set(&c->err, fd < 0 ? CV_EUSAGE : CV_ERROR,
-				  fd < 0 ? "no terminal to ask on" : "out of memory");
+				  fd < 0 ? _("no terminal to ask on") : _("out of memory"));
 	}
 	(void)!write(fd, question, strlen(question));
 	if (read_line(fd, buf, LINE_MAX_BYTES, &len) != 0) {
 		close(fd);
 		sodium_free(buf);
-		return cv_err_set(&c->err, CV_EUSAGE, "no answer (end of input); nothing was done");
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  _("no answer (end of input); nothing was done"));
 	}
 	close(fd);
 	{
@@ -296,7 +299,7 @@ cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, cha
 		sodium_free(*owned);
 		*owned = NULL;
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  "%s: standard input held nothing; give it there", what);
+				  _("%s: standard input held nothing; give it there"), what);
 	}
 	*value = *owned;
 	return CV_OK;

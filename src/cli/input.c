@@ -47,23 +47,24 @@ static cv_status read_fd(struct cli *c, int fd, const char *what, char **out, si
 
 	*out = NULL;
 	if (!buf)
-		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	while (n < TEXT_CAP && (r = read(fd, buf + n, TEXT_CAP - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			sodium_free(buf);
-			return cv_err_set(&c->err, CV_ERROR, "cannot read %s: %s", what,
+			return cv_err_set(&c->err, CV_ERROR, _("cannot read %s: %s"), what,
 					  strerror(errno));
 		}
 		n += (size_t)r;
 	}
 	if (n >= TEXT_CAP) {
 		sodium_free(buf);
-		return cv_err_set(&c->err, CV_EUSAGE,
-				  "%s is longer than %d bytes (1 MiB), the limit for a note; split "
-				  "it",
-				  what, CV_NOTE_MAX);
+		return cv_err_set(
+		    &c->err, CV_EUSAGE,
+		    _("%s is longer than %d bytes (1 MiB), the limit for a note; split "
+		      "it"),
+		    what, CV_NOTE_MAX);
 	}
 	*out = buf;
 	*len = n;
@@ -78,10 +79,10 @@ static cv_status read_file(struct cli *c, const char *path, int nofollow, char *
 
 	if (fd < 0)
 		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
-				  "cannot read '%s': %s", path, strerror(errno));
+				  _("cannot read '%s': %s"), path, strerror(errno));
 	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		close(fd);
-		return cv_err_set(&c->err, CV_EUSAGE, "'%s' is a directory; give a text file",
+		return cv_err_set(&c->err, CV_EUSAGE, _("'%s' is a directory; give a text file"),
 				  path);
 	}
 	st = read_fd(c, fd, path, out, len);
@@ -143,17 +144,17 @@ static cv_status private_dir(struct cli *c, char *out, size_t cap)
 	else
 		n = snprintf(out, cap, "/dev/shm/casevault-%u", (unsigned)getuid());
 	if (n < 0 || (size_t)n >= cap - 64)
-		return cv_err_set(&c->err, CV_ERROR, "the private directory's path is too long");
+		return cv_err_set(&c->err, CV_ERROR, _("the private directory's path is too long"));
 	if (mkdir(out, 0700) != 0 && errno != EEXIST)
 		return cv_err_set(&c->err, CV_ERROR,
-				  "cannot make the private directory '%s' (%s); give the text "
-				  "with --file or on standard input",
+				  _("cannot make the private directory '%s' (%s); give the text "
+				    "with --file or on standard input"),
 				  out, strerror(errno));
 	if (lstat(out, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
 	    (sb.st_mode & 077) != 0)
 		return cv_err_set(&c->err, CV_ERROR,
-				  "'%s' is not a private directory of yours (a directory, mode "
-				  "0700, owned by you); remove it or fix it, then try again",
+				  _("'%s' is not a private directory of yours (a directory, mode "
+				    "0700, owned by you); remove it or fix it, then try again"),
 				  out);
 	return CV_OK;
 }
@@ -239,7 +240,7 @@ static int run_editor(struct cli *c, const char *path)
 	if (!editor || !*editor)
 		editor = "vi";
 	if (strlen(editor) > EDITOR_MAX) {
-		cv_err_set(&c->err, CV_EUSAGE, "$VISUAL or $EDITOR is longer than %d bytes",
+		cv_err_set(&c->err, CV_EUSAGE, _("$VISUAL or $EDITOR is longer than %d bytes"),
 			   EDITOR_MAX);
 		return -2;
 	}
@@ -395,23 +396,25 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 		return c->err.status;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/" EDIT_PREFIX "%ld-XXXXXX", root,
 			     (long)getpid()) >= sizeof(dir))
-		return cv_err_set(&c->err, CV_ERROR, "the private directory's path is too long");
+		return cv_err_set(&c->err, CV_ERROR, _("the private directory's path is too long"));
 	if (!mkdtemp(dir))
-		return cv_err_set(&c->err, CV_ERROR,
-				  "cannot make a directory in '%s' (%s); give the text with --file "
-				  "or on standard input",
-				  root, strerror(errno));
+		return cv_err_set(
+		    &c->err, CV_ERROR,
+		    _("cannot make a directory in '%s' (%s); give the text with --file "
+		      "or on standard input"),
+		    root, strerror(errno));
 	wfd = start_watcher(dir, &watcher);
 	snprintf(path, sizeof(path), "%s/note.txt", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		st = cv_err_set(&c->err, CV_ERROR, "cannot create '%s': %s", path, strerror(errno));
+		st = cv_err_set(&c->err, CV_ERROR, _("cannot create '%s': %s"), path,
+				strerror(errno));
 		goto out;
 	}
 	if ((initial && initial_len && write(fd, initial, initial_len) != (ssize_t)initial_len) ||
 	    write_context(fd, c) != 0) {
 		close(fd);
-		st = cv_err_set(&c->err, CV_ERROR, "cannot write '%s'", path);
+		st = cv_err_set(&c->err, CV_ERROR, _("cannot write '%s'"), path);
 		goto out;
 	}
 	close(fd);
@@ -421,7 +424,7 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 	else if (rc != 0)
 		st = cv_err_set(
 		    &c->err, CV_ERROR,
-		    "the editor failed or was interrupted (status %d); nothing was saved", rc);
+		    _("the editor failed or was interrupted (status %d); nothing was saved"), rc);
 	else
 		st = read_file(c, path, 1, out, len);
 	if (st == CV_OK) {
@@ -430,7 +433,7 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 			sodium_free(*out);
 			*out = NULL;
 			st = cv_err_set(&c->err, CV_ERROR,
-					"the note is empty: aborted, nothing was saved");
+					_("the note is empty: aborted, nothing was saved"));
 		}
 	}
 out:
@@ -438,8 +441,8 @@ out:
 		sodium_free(*out);
 		*out = NULL;
 		st = cv_err_set(&c->err, CV_ERROR,
-				"cannot remove the editor's directory '%s'; remove it yourself, "
-				"nothing was saved",
+				_("cannot remove the editor's directory '%s'; remove it yourself, "
+				  "nothing was saved"),
 				dir);
 	}
 	if (wfd >= 0)
@@ -484,7 +487,7 @@ void cli_keep_text(struct cli *c, const char *text, size_t len, const char *resu
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	if (private_dir(c, root, sizeof(root)) != CV_OK) {
 		c->err = saved;
-		fprintf(stderr, "error: the text could not be kept either; it is lost\n");
+		fprintf(stderr, _("error: the text could not be kept either; it is lost\n"));
 		return;
 	}
 	c->err = saved;
@@ -495,13 +498,13 @@ void cli_keep_text(struct cli *c, const char *text, size_t len, const char *resu
 			close(fd);
 			wipe_file(path);
 		}
-		fprintf(stderr, "error: the text could not be kept either (%s); it is lost\n",
+		fprintf(stderr, _("error: the text could not be kept either (%s); it is lost\n"),
 			strerror(errno));
 		return;
 	}
 	close(fd);
 	fprintf(stderr,
-		"your text is kept in %s (memory only, readable by you alone); resume with "
-		"'casevault %s --file %s', then remove it\n",
+		_("your text is kept in %s (memory only, readable by you alone); resume with "
+		  "'casevault %s --file %s', then remove it\n"),
 		path, resume, path);
 }

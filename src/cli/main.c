@@ -18,187 +18,188 @@
 static const struct cmd commands[] = {
     {"init", NULL, cmd_init, CV_ACT_VAULT_INIT, 0,
      "init --admin NAME [--kdf-t N] [--kdf-m KIB] [--kdf-p N]",
-     "create a vault and its first admin; print the recovery code once"},
+     N_("create a vault and its first admin; print the recovery code once")},
     {"enrol", NULL, cmd_enrol, CV_ACT_USER_ENROL, 0, "enrol [--user NAME]",
-     "a new user types the code from their admin and chooses their own passphrase"},
+     N_("a new user types the code from their admin and chooses their own passphrase")},
     /* Unlock asks for the passphrase even with an agent running; lock and
      * status read only the vault's id and ask nothing. */
     {"unlock", NULL, cmd_unlock, CV_ACT_LOGIN, RUN_SESSION | RUN_PASSPHRASE,
      "unlock [--timeout 15m] [--max 8h]",
-     "keep your keys unlocked for later commands (ends after --timeout without use, or --max)"},
+     N_("keep your keys unlocked for later commands (ends after --timeout without use, or --max)")},
     {"lock", NULL, cmd_lock, CV_ACT_LOGIN, 0, "lock",
-     "end your unlock agent for this vault now: its keys are wiped"},
+     N_("end your unlock agent for this vault now: its keys are wiped")},
     {"status", NULL, cmd_status, CV_ACT_LOGIN, 0, "status",
-     "who is unlocked for this vault, and until when"},
+     N_("who is unlocked for this vault, and until when")},
     {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION | RUN_PASSPHRASE,
      "user add NAME --role counselor|supervisor|admin [--days N]",
-     "add a user: prints a one-time enrolment code (admin)"},
+     N_("add a user: prints a one-time enrolment code (admin)")},
     {"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list",
-     "list the vault's users"},
+     N_("list the vault's users")},
     {"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION | RUN_PASSPHRASE,
-     "user passwd [--rotate]", "change your own passphrase (--rotate: and make new key pairs)"},
+     "user passwd [--rotate]", N_("change your own passphrase (--rotate: and make new key pairs)")},
     {"user", "disable", cmd_user_disable, CV_ACT_USER_DISABLE, RUN_SESSION, "user disable NAME",
-     "disable an account (admin)"},
+     N_("disable an account (admin)")},
     {"user", "reset", cmd_user_reset, CV_ACT_USER_RESET,
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "user reset NAME [--days N]",
-     "a new enrolment code for a user who forgot their passphrase (admin, recovery code)"},
+     N_("a new enrolment code for a user who forgot their passphrase (admin, recovery code)")},
     {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
-     "set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
-     "alert_* (admin)"},
+     N_("set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
+	"alert_* (admin)")},
     {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
-     "a setting's value in force"},
+     N_("a setting's value in force")},
     {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
-     "every setting, its value, and who set it"},
+     N_("every setting, its value, and who set it")},
     {"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
      "case open [--form FILE|-] [--gender F|M|X] [--grade N] [--category CAT]",
-     "open a case (the identity from a form or asked at the terminal); prints its id"},
+     N_("open a case (the identity from a form or asked at the terminal); prints its id")},
     {"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]",
-     "your open cases (--all: closed too)"},
+     N_("your open cases (--all: closed too)")},
     {"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION,
      "case show CASE [--notes] [--include-tests] [--as-of DATE]",
-     "a case: identity, consent, notes, referrals, register"},
+     N_("a case: identity, consent, notes, referrals, register")},
     {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find",
-     "your cases of a student (the number asked, or on standard input)"},
+     N_("your cases of a student (the number asked, or on standard input)")},
     {"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
-     "close a case (needs final analysis and outcome notes)"},
+     N_("close a case (needs final analysis and outcome notes)")},
     {"case", "reopen", cmd_case_reopen, CV_ACT_CASE_REOPEN, RUN_SESSION, "case reopen CASE",
-     "reopen a closed case"},
+     N_("reopen a closed case")},
     {"case", "share", cmd_case_share, CV_ACT_CASE_SHARE, RUN_SESSION, "case share CASE USER",
-     "grant a case to a counselor"},
+     N_("grant a case to a counselor")},
     {"case", "handover", cmd_case_handover, CV_ACT_CASE_HANDOVER,
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case handover CASE --to USER",
-     "give a departed counselor's case to another (admin, recovery code)"},
+     N_("give a departed counselor's case to another (admin, recovery code)")},
     {"case", "shred", cmd_case_shred, CV_ACT_CASE_SHRED,
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "case shred CASE --reason TEXT|-",
-     "destroy a case at the end of retention (admin, recovery code)"},
+     N_("destroy a case at the end of retention (admin, recovery code)")},
     {"consent", "record", cmd_consent_record, CV_ACT_CONSENT_RECORD, RUN_SESSION,
      "consent record CASE --by student|guardian|student,guardian --method written|oral "
      "[--date YYYY-MM-DD] "
      "--scope individual,group,testing,guardian-contact,referral-disclosure "
      "[--verified-by USER]",
-     "record informed consent"},
+     N_("record informed consent")},
     {"consent", "withdraw", cmd_consent_withdraw, CV_ACT_CONSENT_WITHDRAW, RUN_SESSION,
      "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
-     "withdraw consent: new work stops, records stay"},
+     N_("withdraw consent: new work stops, records stay")},
     {"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE",
-     "consent in force and its history"},
+     N_("consent in force and its history")},
     {"note", "add", cmd_note_add, CV_ACT_NOTE_ADD, RUN_SESSION | RUN_TEXT,
      "note add CASE [--kind session|analysis|outcome|contact] [--file F|--edit] "
      "[--crisis TEXT|-] [--finalize]",
-     "write a note (from --file, stdin or the editor), a draft unless --finalize; prints its "
-     "id"},
+     N_("write a note (from --file, stdin or the editor), a draft unless --finalize; prints its "
+	"id")},
     {"note", "edit", cmd_note_edit, CV_ACT_NOTE_EDIT, RUN_SESSION | RUN_TEXT,
-     "note edit NOTE [--file F|--edit] [--crisis TEXT|-]", "rewrite a draft note"},
+     "note edit NOTE [--file F|--edit] [--crisis TEXT|-]", N_("rewrite a draft note")},
     {"note", "finalize", cmd_note_finalize, CV_ACT_NOTE_FINALIZE, RUN_SESSION,
-     "note finalize NOTE...", "sign notes (all or none); they are immutable from then on"},
+     "note finalize NOTE...", N_("sign notes (all or none); they are immutable from then on")},
     {"note", "amend", cmd_note_amend, CV_ACT_NOTE_AMEND, RUN_SESSION | RUN_TEXT,
      "note amend NOTE [--file F|--edit] [--crisis TEXT|-]",
-     "add an addendum to a final note; prints its id"},
+     N_("add an addendum to a final note; prints its id")},
     {"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE",
-     "print a note"},
+     N_("print a note")},
     {"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]",
-     "the notes of a case"},
+     N_("the notes of a case")},
     {"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
      "test add CASE --scale NAME --score S [--notes TEXT|-] [--crisis TEXT|-]",
-     "record a psychological test result (needs testing consent)"},
+     N_("record a psychological test result (needs testing consent)")},
     {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE",
-     "the test results of a case"},
+     N_("the test results of a case")},
     {"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
      "referral add CASE --to INSTITUTION --to-type KIND --reason CAT "
      "--urgency routine|urgent|emergency "
      "--disclosed TEXT|- [--date YYYY-MM-DD] [--crisis TEXT|-]",
-     "refer a student; prints the referral id"},
+     N_("refer a student; prints the referral id")},
     {"referral", "update", cmd_referral_update, CV_ACT_REFERRAL_UPDATE, RUN_SESSION,
      "referral update REF --status contacted|accepted|declined|completed "
      "[--date YYYY-MM-DD] [--note TEXT|-]",
-     "record a referral follow-up"},
+     N_("record a referral follow-up")},
     {"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION,
-     "referral list [--overdue] [--as-of DATE]", "referrals on your cases"},
+     "referral list [--overdue] [--as-of DATE]", N_("referrals on your cases")},
     {"watch", "add", cmd_watch_add, CV_ACT_WATCH_ADD, RUN_SESSION,
      "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
-     "put a student on the key-student register"},
+     N_("put a student on the key-student register")},
     {"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION,
-     "watch list [--due] [--as-of DATE]", "the key-student register"},
+     "watch list [--due] [--as-of DATE]", N_("the key-student register")},
     {"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION,
-     "watch done CASE [--date YYYY-MM-DD]", "record a register follow-up"},
+     "watch done CASE [--date YYYY-MM-DD]", N_("record a register follow-up")},
     {"audit", "log", cmd_audit_log, CV_ACT_AUDIT_LOG, RUN_SESSION,
      "audit log [--user NAME] [--action ACTION] [--case CASE] [--outcome ok|denied|failed]\n"
      "          [--denied] [--crisis] [--since DATE] [--until DATE] [--limit N]\n"
      "          [--format text|json|csv]",
-     "show the access log (supervisor, admin)"},
+     N_("show the access log (supervisor, admin)")},
     {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
      "audit verify [--checkpoint FILE]",
-     "verify the log's hash chain and every signature (supervisor, admin)"},
+     N_("verify the log's hash chain and every signature (supervisor, admin)")},
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
      "audit checkpoint [-o FILE]",
-     "print a signed (size, head) to keep outside the vault (supervisor, admin)"},
+     N_("print a signed (size, head) to keep outside the vault (supervisor, admin)")},
     {"audit", "review", cmd_audit_review, CV_ACT_AUDIT_REVIEW, RUN_SESSION,
      "audit review EVENT --note TEXT|-\n"
      "       casevault audit review --show EVENT",
-     "record the review of a break-glass event, or read one (supervisor)"},
+     N_("record the review of a break-glass event, or read one (supervisor)")},
     {"audit", "alerts", cmd_audit_alerts, CV_ACT_AUDIT_ALERTS, RUN_SESSION,
      "audit alerts [--since DATE] [--json]",
-     "what a supervisor should look at: unreviewed break-glass events, bursts of "
-     "refusals, off-hours access (supervisor)"},
+     N_("what a supervisor should look at: unreviewed break-glass events, bursts of "
+	"refusals, off-hours access (supervisor)")},
     {"vault", "keys", cmd_vault_keys, CV_ACT_VAULT_KEYS,
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "vault keys --deliver",
-     "give the index key to counselors and the stats key to supervisors who have none "
-     "(admin, recovery code)"},
+     N_("give the index key to counselors and the stats key to supervisors who have none "
+	"(admin, recovery code)")},
     {"stats", "export", cmd_stats_export, CV_ACT_STATS_EXPORT, RUN_SESSION,
      "stats export (--term YYYY-autumn|YYYY-spring | --from YYYY-MM --to YYYY-MM) [--k 5] "
      "[--epsilon E] --format csv|json|html [-o FILE]",
-     "anonymized term statistics, small counts suppressed (supervisor)"},
+     N_("anonymized term statistics, small counts suppressed (supervisor)")},
     /* No setup: published files only, no vault opened, no passphrase; the
      * action is never judged. */
     {"stats", "merge", cmd_stats_merge, CV_ACT_STATS_EXPORT, 0,
      "stats merge FILE FILE... --format csv|json|html [-o FILE]",
-     "sum schools' JSON exports of one period and k into a district table (no vault)"},
+     N_("sum schools' JSON exports of one period and k into a district table (no vault)")},
     {"duty", "start", cmd_duty_start, CV_ACT_DUTY_START, RUN_SESSION,
      "duty start [--room ROOM] [--at \"YYYY-MM-DD HH:MM\"]",
-     "your duty shift begins (now, or at a local time today) (counselor)"},
+     N_("your duty shift begins (now, or at a local time today) (counselor)")},
     {"duty", "end", cmd_duty_end, CV_ACT_DUTY_END, RUN_SESSION,
-     "duty end [--visits N] [--at \"YYYY-MM-DD HH:MM\"]", "your open duty shift ends (counselor)"},
+     "duty end [--visits N] [--at \"YYYY-MM-DD HH:MM\"]",
+     N_("your open duty shift ends (counselor)")},
     {"duty", "add", cmd_duty_add, CV_ACT_DUTY_ADD, RUN_SESSION,
      "duty add --from \"YYYY-MM-DD HH:MM\" --to \"YYYY-MM-DD HH:MM\" [--room ROOM] [--visits N]",
-     "log a past duty shift, in local time (counselor)"},
+     N_("log a past duty shift, in local time (counselor)")},
     {"duty", "list", cmd_duty_list, CV_ACT_DUTY_LIST, RUN_SESSION,
      "duty list [--week YYYY-Www] [--json]",
-     "every counselor's shifts in a local ISO week (default: this week)"},
+     N_("every counselor's shifts in a local ISO week (default: this week)")},
     {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
-     "open hours per local ISO week, weeks under the duty_hours threshold marked"},
+     N_("open hours per local ISO week, weeks under the duty_hours threshold marked")},
     /* The counselor's day. */
     {"due", NULL, cmd_due, CV_ACT_DUE, RUN_SESSION, "due [--as-of DATE]",
-     "what needs doing today: drafts near their archive deadline, follow-ups due"},
+     N_("what needs doing today: drafts near their archive deadline, follow-ups due")},
     {"report", "compliance", cmd_report_compliance, CV_ACT_REPORT_COMPLIANCE, RUN_SESSION,
      "report compliance (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) "
      "[--format text|json|html] [-o FILE]",
-     "the room's work against the standard, item by item, without content (supervisor)"},
+     N_("the room's work against the standard, item by item, without content (supervisor)")},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)
 
 static void usage_all(FILE *f)
 {
-	fputs("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
-	      "COMMAND ...\n"
-	      "       casevault help [COMMAND [SUB-COMMAND]]\n"
-	      "       casevault --version | -V\n\ncommands:\n",
+	fputs(_("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
+		"COMMAND ...\n"
+		"       casevault help [COMMAND [SUB-COMMAND]]\n"
+		"       casevault --version | -V\n\ncommands:\n"),
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "%s%s%s", commands[i].group,
 			 commands[i].sub ? " " : "", commands[i].sub ? commands[i].sub : "");
-		fprintf(f, "  %-19s %s\n", name, commands[i].summary);
+		fprintf(f, "  %-19s %s\n", name, _(commands[i].summary));
 	}
-	fputs("\nGlobal options come before the command.  The vault is --vault, else\n"
-	      "$CASEVAULT_VAULT, else ./casevault.db; the user is --user, else $CASEVAULT_USER.\n"
-	      "Passphrases come from the terminal, or one a line from --passphrase-fd N.\n"
-	      "--json prints results, and errors on stderr, as JSON lines.\n"
-	      "'casevault help COMMAND' or 'casevault COMMAND SUB -h' shows a command's usage;\n"
-	      "--version (-V) prints the version.\n"
-	      "Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
-	      "5 integrity failure, 6 not found.  See casevault(1).\n",
+	fputs(_("\nGlobal options come before the command.  The vault is --vault, else\n"
+		"$CASEVAULT_VAULT, else ./casevault.db; the user is --user, else $CASEVAULT_USER.\n"
+		"Passphrases come from the terminal, or one a line from --passphrase-fd N.\n"
+		"--json prints results, and errors on stderr, as JSON lines.\n"
+		"'casevault help COMMAND' or 'casevault COMMAND SUB -h' shows a command's usage;\n"
+		"--version (-V) prints the version.\n"
+		"Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
+		"5 integrity failure, 6 not found.  See casevault(1).\n"),
 	      f);
 }
 
@@ -266,7 +267,7 @@ static int wants_help(int argc, char **argv)
 
 static void group_usage(FILE *f, const char *group)
 {
-	fprintf(f, "usage:\n");
+	fputs(_("usage:\n"), f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].group, group) == 0)
 			fprintf(f, "  casevault %s\n", commands[i].usage);
@@ -274,7 +275,8 @@ static void group_usage(FILE *f, const char *group)
 
 static void command_usage(const struct cmd *cmd)
 {
-	printf("usage: casevault %s\n%s\n", cmd->usage, cmd->summary);
+	printf(_("usage: casevault %s\n"), cmd->usage);
+	printf("%s\n", _(cmd->summary));
 }
 
 /* The table's row for word as a group, or NULL. */
@@ -428,7 +430,7 @@ cv_status cli_session(struct cli *c)
 		return CV_OK;
 	if (!c->user || !*c->user)
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  "no user given; use --user NAME (or set CASEVAULT_USER)");
+				  _("no user given; use --user NAME (or set CASEVAULT_USER)"));
 	st = c->v ? CV_OK : cv_vault_open(c->vault_path, &c->v, &c->err);
 	/* A refusal by role comes before the passphrase is asked (a login
 	 * itself, unlock, is for every role). */
@@ -444,13 +446,13 @@ cv_status cli_session(struct cli *c)
 		/* No agent, or one that cannot be used: the passphrase, as
 		 * without one (saying why when one was there). */
 		if (st != CV_ENOTFOUND && !c->json)
-			fprintf(stderr, "note: %s; asking for the passphrase\n",
+			fprintf(stderr, _("note: %s; asking for the passphrase\n"),
 				cli_message(&c->err));
 		c->err = (cv_err){0};
 	}
 	{
 		char prompt[CV_NAME_MAX + 32];
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", c->user);
+		snprintf(prompt, sizeof(prompt), _("Passphrase for %s: "), c->user);
 		st = cli_secret(c, prompt, 0, &pass, &len);
 	}
 	if (st == CV_OK)
@@ -482,6 +484,7 @@ int main(int argc, char **argv)
 	int rc, used = 0;
 
 	c.pass_fd = -1;
+	cli_i18n();
 	if (cv_init(&c.err) != CV_OK)
 		return cli_fail(&c);
 	/* What a killed command was editing does not outlive it. */
@@ -523,7 +526,7 @@ int main(int argc, char **argv)
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int wrc;
 
-		cv_err_set(&c.err, CV_ERROR, "cannot write the output");
+		cv_err_set(&c.err, CV_ERROR, "%s", _("cannot write the output"));
 		wrc = cli_fail(&c);
 		return rc ? rc : wrc;
 	}

@@ -119,6 +119,10 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 			if (!o->flag && o->val == ch)
 				name = o->name;
 	}
+	/* A Chinese alias of a fixed word becomes the word (words.c); the
+	 * commands read optarg after this call. */
+	if (name)
+		optarg = (char *)cli_canon(cli_current, name, optarg);
 	if (name && cli_check_value(cli_current, name, optarg) != 0)
 		return -2;
 	return ch;

@@ -2,6 +2,7 @@
  * out.c - small printing and parsing helpers shared by the commands, and
  * the one way errors reach the user (text, or JSON under --json).
  */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,27 @@
 
 const struct cmd *cli_current;
 static int json_errors;
+
+#ifndef CV_LOCALEDIR
+#define CV_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+void cli_i18n(void)
+{
+	const char *dir = getenv("CASEVAULT_LOCALEDIR");
+
+	/* Only the messages follow the locale: numbers, dates and the
+	 * character classes the program relies on stay those of "C". */
+	setlocale(LC_MESSAGES, "");
+	bindtextdomain(CV_TEXTDOMAIN, dir && *dir ? dir : CV_LOCALEDIR);
+	/* The catalog's UTF-8 as it is, whatever LC_CTYPE says. */
+	bind_textdomain_codeset(CV_TEXTDOMAIN, "UTF-8");
+}
+
+const char *cli_tr(const char *s)
+{
+	return s && *s ? _(s) : s;
+}
 
 void cli_put_safe(FILE *f, const char *s)
 {
@@ -89,7 +111,7 @@ void cli_table_print(struct cli_table *t, FILE *f, const char *indent)
 		free(t->cells[k]);
 	free(t->cells);
 	if (t->oom)
-		fputs("error: out of memory; the table is incomplete\n", stderr);
+		fputs(_("error: out of memory; the table is incomplete\n"), stderr);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -100,6 +122,7 @@ void cli_linef(FILE *f, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
+	fmt = cli_tr(fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
@@ -220,11 +243,11 @@ static void put_error(cv_status st, const char *code, const char *msg, const cha
 	}
 	/* Messages may quote what was typed or what a tampered vault holds:
 	 * escape control characters so neither can drive the terminal. */
-	fputs("error: ", stderr);
+	fputs(_("error: "), stderr);
 	cli_put_safe(stderr, msg);
 	fputc('\n', stderr);
 	if (usage)
-		fprintf(stderr, "usage: casevault %s\n", usage);
+		fprintf(stderr, _("usage: casevault %s\n"), usage);
 }
 
 void cli_json_errors(int on)
@@ -239,7 +262,7 @@ static int usage_v(const struct cmd *cmd, const char *code, const char *fmt, va_
 {
 	char msg[CV_ERRMSG_MAX];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), cli_tr(fmt), ap);
 	put_error(CV_EUSAGE, code, msg, cmd ? cmd->usage : NULL);
 	return CV_EUSAGE;
 }
@@ -269,7 +292,7 @@ int cli_usage_code(const struct cmd *cmd, const char *code, const char *fmt, ...
 int cli_operands(int argc, char **argv, int first, int want, const char *missing)
 {
 	if (argc - first < want) {
-		cli_usage_code(cli_current, "usage.arguments", "%s", missing);
+		cli_usage_code(cli_current, "usage.arguments", "%s", cli_tr(missing));
 		return -1;
 	}
 	if (argc - first > want) {
@@ -288,14 +311,28 @@ int cli_id_operand(int argc, char **argv, int first, const char *missing)
 	return 0;
 }
 
+/* The status names (cv_status_name), for the catalog. */
+static const char *const status_names[] = {
+    N_("ok"),	     N_("error"),
+    N_("usage"),     N_("authentication failed"),
+    N_("denied"),    N_("integrity failure"),
+    N_("not found"),
+};
+
 const char *cli_message(const cv_err *err)
 {
 	static char buf[CV_ERRMSG_MAX];
 
-	cv_err_render(err, err->tmpl, buf, sizeof(buf));
+	(void)status_names;
+	/* The template is translated, then its arguments put in: the
+	 * library and the log stay English and keep the codes. */
+	if (err->tmpl)
+		cv_err_render(err, cli_tr(err->tmpl), buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%s", cli_tr(err->msg));
 	if (!buf[0])
 		snprintf(buf, sizeof(buf), "%s",
-			 cv_status_name(err->status == CV_OK ? CV_ERROR : err->status));
+			 cli_tr(cv_status_name(err->status == CV_OK ? CV_ERROR : err->status)));
 	return buf;
 }
 

@@ -41,13 +41,14 @@ static cv_status read_line(int fd, char *buf, size_t *len, cv_err *err)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return cv_err_set(err, CV_ERROR, "cannot read the passphrase: %s",
+			return cv_err_set(err, CV_ERROR, _("cannot read the passphrase: %s"),
 					  strerror(errno));
 		if (r == 0) {
 			if (n == 0)
-				return cv_err_set(err, CV_EUSAGE,
-						  "no passphrase to read (end of input); give one "
-						  "line per passphrase");
+				return cv_err_set(
+				    err, CV_EUSAGE,
+				    _("no passphrase to read (end of input); give one "
+				      "line per passphrase"));
 			break;
 		}
 		if (ch == '\n')
@@ -55,7 +56,7 @@ static cv_status read_line(int fd, char *buf, size_t *len, cv_err *err)
 		if (n + 1 >= SECRET_CAP)
 			return cv_err_set(
 			    err, CV_EUSAGE,
-			    "passphrase is longer than %d bytes; choose a shorter one",
+			    _("passphrase is longer than %d bytes; choose a shorter one"),
 			    CV_PASSPHRASE_MAX_BYTES);
 		buf[n++] = ch;
 	}
@@ -75,12 +76,12 @@ static cv_status tty_read(const char *prompt, char *buf, size_t *len, cv_err *er
 	tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (tty_fd < 0)
 		return cv_err_set(err, CV_EUSAGE,
-				  "no terminal to ask for the passphrase; give it with "
-				  "--passphrase-fd N");
+				  _("no terminal to ask for the passphrase; give it with "
+				    "--passphrase-fd N"));
 	if (tcgetattr(tty_fd, &tty_saved) != 0) {
 		close(tty_fd);
 		tty_fd = -1;
-		return cv_err_set(err, CV_ERROR, "cannot turn off echo on the terminal");
+		return cv_err_set(err, CV_ERROR, _("cannot turn off echo on the terminal"));
 	}
 	sa.sa_handler = restore_and_reraise;
 	sigaction(SIGINT, &sa, &old_int);
@@ -110,9 +111,10 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
 	size_t alen = 0;
 	cv_status st;
 
+	prompt = cli_tr(prompt);
 	*out = NULL;
 	if (!buf)
-		return cv_err_set(&c->err, CV_ERROR, "out of memory");
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (c->pass_fd >= 0) {
 		st = read_line(c->pass_fd, buf, len, &c->err);
 	} else {
@@ -120,12 +122,13 @@ cv_status cli_secret(struct cli *c, const char *prompt, int confirm, char **out,
 		if (st == CV_OK && confirm) {
 			again = sodium_malloc(SECRET_CAP);
 			if (!again)
-				st = cv_err_set(&c->err, CV_ERROR, "out of memory");
+				st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 			else
-				st = tty_read("Repeat it: ", again, &alen, &c->err);
+				st = tty_read(_("Repeat it: "), again, &alen, &c->err);
 			if (st == CV_OK && (alen != *len || sodium_memcmp(again, buf, *len) != 0))
-				st = cv_err_set(&c->err, CV_EUSAGE,
-						"the two passphrases differ; nothing was changed");
+				st = cv_err_set(
+				    &c->err, CV_EUSAGE,
+				    _("the two passphrases differ; nothing was changed"));
 		}
 	}
 	sodium_free(again);

@@ -37,17 +37,17 @@ static const struct rule {
 	cv_wordset words;
 	const char *what;
 } rules[] = {
-    {"kind", "note", R_WORD, CV_WORDS_NOTE_KIND, "note kind"},
-    {"by", "consent", R_PARTY, CV_WORDS_PARTY, "consenting party"},
-    {"method", "consent", R_WORD, CV_WORDS_METHOD, "consent method"},
-    {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, "consent scope"},
-    {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, "referral urgency"},
-    {"to-type", "referral", R_WORD, CV_WORDS_DESTINATION, "kind of institution"},
-    {"status", "referral", R_WORD, CV_WORDS_FOLLOWUP, "referral follow-up status"},
-    {"reason", "referral", R_WORD, CV_WORDS_CATEGORY, "problem category"},
-    {"tag", "watch", R_WORD, CV_WORDS_TAG, "register tag"},
-    {"category", "case", R_WORD, CV_WORDS_CATEGORY, "problem category"},
-    {"gender", "case", R_WORD, CV_WORDS_GENDER, "gender"},
+    {"kind", "note", R_WORD, CV_WORDS_NOTE_KIND, N_("note kind")},
+    {"by", "consent", R_PARTY, CV_WORDS_PARTY, N_("consenting party")},
+    {"method", "consent", R_WORD, CV_WORDS_METHOD, N_("consent method")},
+    {"scope", "consent", R_WORDS, CV_WORDS_SCOPE, N_("consent scope")},
+    {"urgency", "referral", R_WORD, CV_WORDS_URGENCY, N_("referral urgency")},
+    {"to-type", "referral", R_WORD, CV_WORDS_DESTINATION, N_("kind of institution")},
+    {"status", "referral", R_WORD, CV_WORDS_FOLLOWUP, N_("referral follow-up status")},
+    {"reason", "referral", R_WORD, CV_WORDS_CATEGORY, N_("problem category")},
+    {"tag", "watch", R_WORD, CV_WORDS_TAG, N_("register tag")},
+    {"category", "case", R_WORD, CV_WORDS_CATEGORY, N_("problem category")},
+    {"gender", "case", R_WORD, CV_WORDS_GENDER, N_("gender")},
     {"grade", "case", R_GRADE, 0, NULL},
     {"every", "watch", R_DAYS, 0, NULL},
     {"date", NULL, R_DATE, 0, NULL},
@@ -122,6 +122,64 @@ static const char *bad_word(const char *const *words, const char *list, size_t *
 	return NULL;
 }
 
+/* A rule for option of cmd, or NULL. */
+static const struct rule *rule_for(const struct cmd *cmd, const char *option)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (strcmp(rules[i].option, option) == 0 &&
+		    (!rules[i].group || (cmd && strcmp(rules[i].group, cmd->group) == 0)))
+			return &rules[i];
+	return NULL;
+}
+
+const char *cli_canon(const struct cmd *cmd, const char *option, const char *value)
+{
+	/* Room for the values of one command's options (a handful). */
+	static char pool[8][256];
+	static size_t used;
+	const struct rule *r = rule_for(cmd, option);
+	const char *w, *p;
+	size_t o = 0, changed = 0;
+	char *out;
+
+	if (!r || (r->type != R_WORD && r->type != R_WORDS && r->type != R_PARTY))
+		return value;
+	if (r->type == R_WORD) {
+		w = cli_alias(r->words, value, strlen(value));
+		return w ? w : value;
+	}
+	if (used == ARRAY_SIZE(pool))
+		return value;
+	/* A list: every alias between commas (ASCII or full-width) replaced. */
+	out = pool[used];
+	for (p = value; *p;) {
+		size_t n = strcspn(p, ",\xef"), sep = 0;
+		const char *word;
+
+		while (p[n] == '\xef' && strncmp(p + n, "\xef\xbc\x8c", 3) != 0)
+			n += 1 + strcspn(p + n + 1, ",\xef");
+		if (p[n] == ',')
+			sep = 1;
+		else if (p[n])
+			sep = 3; /* U+FF0C, the full-width comma */
+		word = cli_alias(r->words, p, n);
+		if (word || sep == 3)
+			changed = 1;
+		if (o + (word ? strlen(word) : n) + 2 > sizeof(pool[0]))
+			return value;
+		memcpy(out + o, word ? word : p, word ? strlen(word) : n);
+		o += word ? strlen(word) : n;
+		if (sep)
+			out[o++] = ',';
+		p += n + sep;
+	}
+	out[o] = '\0';
+	if (!changed)
+		return value;
+	used++;
+	return out;
+}
+
 int cli_check_value(const struct cmd *cmd, const char *option, const char *value)
 {
 	char list[160];
@@ -141,7 +199,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 				return 0;
 			choices(cv_words(r->words, NULL), list, sizeof(list));
 			cli_usage_code(cmd, "usage.value", "--%s '%.40s' is not a %s; use %s",
-				       option, value, r->what, list);
+				       option, value, _(r->what), list);
 			return -1;
 		case R_PARTY: {
 			const char *const *w = cv_words(r->words, NULL);
@@ -158,7 +216,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			cli_usage_code(cmd, "usage.value",
 				       "--%s '%.40s' is not a %s; use %s, or both as "
 				       "student,guardian",
-				       option, value, r->what, list);
+				       option, value, _(r->what), list);
 			return -1;
 		}
 		case R_WORDS:
@@ -170,12 +228,12 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 				cli_usage_code(cmd, "usage.value",
 					       "--%s '%.40s' names no %s; use one or more of %s, "
 					       "separated by commas",
-					       option, value, r->what, list);
+					       option, value, _(r->what), list);
 			else
 				cli_usage_code(cmd, "usage.value",
 					       "--%s: '%.*s' is not a %s; use one or more of %s, "
 					       "separated by commas",
-					       option, (int)(len > 40 ? 40 : len), bad, r->what,
+					       option, (int)(len > 40 ? 40 : len), bad, _(r->what),
 					       list);
 			return -1;
 		case R_DATE:

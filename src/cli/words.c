@@ -1,0 +1,97 @@
+/*
+ * words.c - the fixed words in Chinese: the aliases a user may type for
+ * them (accepted in every locale, turned into the vault's own word before
+ * the library sees it, so that stored data and the log keep the English
+ * word), and the word as shown, translated by the message catalog (the
+ * "value" context of po/zh_CN.po).
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "banned.h"
+
+/* Set 0: a word only the vault writes (shown, never typed). */
+static const struct {
+	cv_wordset set;
+	const char *word;
+	const char *alias;
+} aliases[] = {
+    {CV_WORDS_CATEGORY, NC_("value", "academic"), "学业"},
+    {CV_WORDS_CATEGORY, NC_("value", "emotion"), "情绪"},
+    {CV_WORDS_CATEGORY, NC_("value", "relationships"), "人际"},
+    {CV_WORDS_CATEGORY, NC_("value", "family"), "家庭"},
+    {CV_WORDS_CATEGORY, NC_("value", "adolescence"), "青春期"},
+    {CV_WORDS_CATEGORY, NC_("value", "behavior"), "行为"},
+    {CV_WORDS_CATEGORY, NC_("value", "self-harm-risk"), "自伤风险"},
+    {CV_WORDS_CATEGORY, NC_("value", "other"), "其他"},
+    {CV_WORDS_TAG, NC_("value", "single-parent"), "单亲"},
+    {CV_WORDS_TAG, NC_("value", "left-behind"), "留守"},
+    {CV_WORDS_TAG, NC_("value", "family-change"), "家庭变故"},
+    {CV_WORDS_TAG, "other", "其他"},
+    {CV_WORDS_METHOD, NC_("value", "written"), "书面"},
+    {CV_WORDS_METHOD, NC_("value", "oral"), "口头"},
+    {CV_WORDS_PARTY, NC_("value", "student"), "学生"},
+    {CV_WORDS_PARTY, NC_("value", "guardian"), "监护人"},
+    {CV_WORDS_SCOPE, NC_("value", "individual"), "个体辅导"},
+    {CV_WORDS_SCOPE, "individual", "个体"},
+    {CV_WORDS_SCOPE, NC_("value", "group"), "团体辅导"},
+    {CV_WORDS_SCOPE, "group", "团体"},
+    {CV_WORDS_SCOPE, NC_("value", "testing"), "心理测评"},
+    {CV_WORDS_SCOPE, "testing", "测评"},
+    {CV_WORDS_SCOPE, NC_("value", "guardian-contact"), "联系监护人"},
+    {CV_WORDS_SCOPE, NC_("value", "referral-disclosure"), "转介披露"},
+    {CV_WORDS_URGENCY, NC_("value", "routine"), "常规"},
+    {CV_WORDS_URGENCY, NC_("value", "urgent"), "紧急"},
+    {CV_WORDS_URGENCY, NC_("value", "emergency"), "危急"},
+    {CV_WORDS_FOLLOWUP, NC_("value", "contacted"), "已联系"},
+    {CV_WORDS_FOLLOWUP, NC_("value", "accepted"), "已接收"},
+    {CV_WORDS_FOLLOWUP, NC_("value", "declined"), "已拒绝"},
+    {CV_WORDS_FOLLOWUP, NC_("value", "completed"), "已完成"},
+    {CV_WORDS_NOTE_KIND, NC_("value", "session"), "会谈"},
+    {CV_WORDS_NOTE_KIND, NC_("value", "analysis"), "分析"},
+    {CV_WORDS_NOTE_KIND, NC_("value", "outcome"), "结果"},
+    {CV_WORDS_NOTE_KIND, NC_("value", "contact"), "联系"},
+    {CV_WORDS_GENDER, NC_("value", "F"), "女"},
+    {CV_WORDS_GENDER, NC_("value", "M"), "男"},
+    {CV_WORDS_GENDER, NC_("value", "X"), "未说明"},
+    {CV_WORDS_DESTINATION, NC_("value", "mental-health"), "精神卫生机构"},
+    {CV_WORDS_DESTINATION, NC_("value", "hospital"), "医院"},
+    {CV_WORDS_DESTINATION, NC_("value", "counseling"), "心理咨询机构"},
+    {CV_WORDS_DESTINATION, NC_("value", "social-services"), "社会服务机构"},
+    {CV_WORDS_DESTINATION, "other", "其他"},
+    {0, NC_("value", "addendum"), NULL},
+    {0, NC_("value", "referred"), NULL},
+    {0, NC_("value", "draft"), NULL},
+    {0, NC_("value", "final"), NULL},
+    {0, NC_("value", "open"), NULL},
+    {0, NC_("value", "closed"), NULL},
+    {0, NC_("value", "shredded"), NULL},
+    {0, NC_("value", "active"), NULL},
+    {0, NC_("value", "ended"), NULL},
+    {0, NC_("value", "counselor"), NULL},
+    {0, NC_("value", "supervisor"), NULL},
+    {0, NC_("value", "admin"), NULL},
+};
+
+const char *cli_alias(cv_wordset set, const char *s, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (aliases[i].set && aliases[i].set == set && strlen(aliases[i].alias) == n &&
+		    strncmp(aliases[i].alias, s, n) == 0)
+			return aliases[i].word;
+	return NULL;
+}
+
+const char *cli_word(const char *word)
+{
+	char key[64];
+	const char *t;
+
+	/* pgettext: the context, EOT, the word; the word itself when the
+	 * catalog has no translation. */
+	if (!word || !*word || strlen(word) + sizeof("value") + 1 > sizeof(key))
+		return word;
+	snprintf(key, sizeof(key), "value\004%s", word);
+	t = _(key);
+	return t == key ? word : t;
+}
