@@ -319,15 +319,50 @@ static const char *const status_names[] = {
     N_("not found"),
 };
 
+/* Who may do what, as a refusal by role says it ("'{1}' is {2}; only {3}
+ * may use '{4}'": cv_role_a and the policy's table, policy.c). */
+static const char *const role_phrases[] = {
+    N_("a counselor"),
+    N_("a supervisor"),
+    N_("an admin"),
+    N_("an admin with the recovery code"),
+    N_("anyone"),
+    N_("counselors and supervisors who hold the key"),
+    N_("counselors and supervisors"),
+    N_("counselors granted on a case"),
+    N_("counselors"),
+    N_("supervisors and admins"),
+    N_("supervisors"),
+    N_("the account's owner, with its enrolment code"),
+};
+
+/* The role phrases among an error's arguments, translated: those of
+ * several words anywhere (no name or id has a space), the one-word ones
+ * in a refusal by role only.  Names, ids and commands stay as they are. */
+static void role_args(cv_err *e)
+{
+	int by_role = strcmp(e->code, "policy.role") == 0;
+
+	for (size_t a = 0; a < CV_ERR_ARGS; a++)
+		for (size_t i = 0; i < ARRAY_SIZE(role_phrases); i++)
+			if ((by_role || strchr(role_phrases[i], ' ')) &&
+			    strcmp(e->args[a], role_phrases[i]) == 0) {
+				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", _(role_phrases[i]));
+				break;
+			}
+}
+
 const char *cli_message(const cv_err *err)
 {
 	static char buf[CV_ERRMSG_MAX];
+	cv_err e = *err;
 
 	(void)status_names;
+	role_args(&e);
 	/* The template is translated, then its arguments put in: the
 	 * library and the log stay English and keep the codes. */
 	if (err->tmpl)
-		cv_err_render(err, cli_tr(err->tmpl), buf, sizeof(buf));
+		cv_err_render(&e, cli_tr(err->tmpl), buf, sizeof(buf));
 	else
 		snprintf(buf, sizeof(buf), "%s", cli_tr(err->msg));
 	if (!buf[0])
