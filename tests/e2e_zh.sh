@@ -174,7 +174,8 @@ cp "$T/err" "$T/err.en"
 cv "$ZH" alice case list
 check "a refusal by role under zh_CN: the same exit code (4) as in English" \
 	eval 'rc_is 4 && same "$en_rc" 4'
-check "  ... in Chinese, the user's name in place" eval 'err_has "'"'"'alice'"'"' 是"'
+check "  ... in Chinese, the user's name in place, the roles in Chinese too" \
+	eval 'err_has "'"'"'alice'"'"' 是管理员" && err_has "只有心理辅导老师" && err_lacks "an admin"'
 check "  ... in English under LANG=C" eval 'grep -qF "'"'"'alice'"'"' is" "$T/err.en"'
 printf '%s\n' "$ALICEP" >"$T/in"
 env $ZH "$CASEVAULT" --vault "$V" --user alice --passphrase-fd 0 --json case list <"$T/in" \
