@@ -113,7 +113,7 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 			int r = snprintf(list + o, sizeof(list) - o, "%s%s",
 					 k == 0	    ? ""
 					 : w[k + 1] ? ", "
-						    : " or ",
+						    : _(" or "),
 					 w[k]);
 			if (r < 0)
 				break;

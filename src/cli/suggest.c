@@ -77,9 +77,9 @@ void cli_did_you_mean(char *out, size_t cap, const char *word, const char *const
 			best[nbest++] = cands[i];
 	}
 	for (size_t k = 0; k < nbest; k++) {
-		const char *sep = k == 0 ? "; did you mean " : k + 1 == nbest ? " or " : ", ";
-		int r =
-		    snprintf(out + o, cap - o, "%s'%s'%s", sep, best[k], k + 1 == nbest ? "?" : "");
+		const char *sep = k == 0 ? _("; did you mean ") : k + 1 == nbest ? _(" or ") : ", ";
+		int r = snprintf(out + o, cap - o, "%s'%s'%s", sep, best[k],
+				 k + 1 == nbest ? _("?") : "");
 
 		if (r < 0 || (size_t)r >= cap - o)
 			return;

@@ -72,7 +72,7 @@ static void choices(const char *const *words, char *out, size_t cap)
 
 	out[0] = '\0';
 	for (size_t i = 0; words[i]; i++) {
-		const char *sep = i == 0 ? "" : words[i + 1] ? ", " : " or ";
+		const char *sep = i == 0 ? "" : words[i + 1] ? ", " : _(" or ");
 		int r = snprintf(out + o, cap - o, "%s%s", sep, words[i]);
 
 		if (r < 0 || (size_t)r >= cap - o)
