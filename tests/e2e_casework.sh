@@ -797,6 +797,12 @@ check "audit log --case shows exactly that case's rows" \
 	eval 'rc_is 0 && same "$(grep -c . "$T/out")" \
 		"$(q "select count(*) from audit where object = '"'"'case:$C2'"'"'")"'
 check "  ... and no other object" eval '! grep -v " case:$C2 " "$T/out" | grep -q .'
+cp "$T/out" "$T/by-case"
+# the id typed in lower case, 0 as O and 1 as l, as people type it
+C2T=$(printf '%s' "$C2" | tr 'A-Z01' 'a-zol')
+as sue audit log --case "$C2T"
+check "audit log --case takes the id in any case and with look-alikes" \
+	eval 'rc_is 0 && same "$(cat "$T/out")" "$(cat "$T/by-case")"'
 as sue audit log --outcome denied
 check "audit log --outcome denied shows every denied row and only those" \
 	eval 'rc_is 0 && ! grep -v " denied" "$T/out" | grep -q . &&

@@ -157,6 +157,7 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 			f.outcome = optarg;
 			break;
 		case 'c':
+			cv_id_normalize(optarg); /* any case, look-alikes */
 			f.case_id = optarg;
 			break;
 		case 'l':
@@ -394,6 +395,7 @@ int cmd_audit_review(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 1, "the break-glass event (X-XXXXXX)") != 0)
 		return CV_EUSAGE;
+	cv_id_normalize(argv[optind]);
 	event = argv[optind];
 	if (show && note)
 		return cli_usage_code(cli_current, "usage.option",
