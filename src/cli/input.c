@@ -358,7 +358,8 @@ static size_t strip_context(char *t, size_t n)
 
 	for (size_t i = 0; i + sizeof(scissors) - 1 <= n; i++) {
 		if ((i == 0 || t[i - 1] == '\n') &&
-		    memcmp(t + i, scissors, sizeof(scissors) - 1) == 0) {
+		    /* the note's text: compared in constant time */
+		    sodium_memcmp(t + i, scissors, sizeof(scissors) - 1) == 0) {
 			n = i;
 			break;
 		}
