@@ -163,6 +163,33 @@ static void test_tz_names(void **state)
 	assert_int_equal(nw, 0);
 }
 
+/* Whole months as days: the first of the first, the last of the last,
+ * leap years included. */
+static void test_months(void **state)
+{
+	static const struct {
+		const char *a, *b, *from, *to;
+	} ok[] = {{"2026-09", "2027-01", "2026-09-01", "2027-01-31"},
+		  {"2024-02", "2024-02", "2024-02-01", "2024-02-29"},
+		  {"2026-02", "2026-04", "2026-02-01", "2026-04-30"},
+		  {"2100-02", "2100-02", "2100-02-01", "2100-02-28"}};
+	cv_duty_date f, t;
+	char from[CV_DUTY_DATE_LEN], to[CV_DUTY_DATE_LEN];
+	cv_err err = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		EXPECT(cv_duty_months(ok[i].a, ok[i].b, &f, &t, &err), CV_OK);
+		cv_duty_date_format(f, from);
+		cv_duty_date_format(t, to);
+		assert_string_equal(from, ok[i].from);
+		assert_string_equal(to, ok[i].to);
+	}
+	EXPECT(cv_duty_months("2026-13", "2027-01", &f, &t, &err), CV_EUSAGE);
+	EXPECT(cv_duty_months("2026-09", "27-01", &f, &t, &err), CV_EUSAGE);
+	EXPECT(cv_duty_months(NULL, "2027-01", &f, &t, &err), CV_EUSAGE);
+}
+
 static void test_dates(void **state)
 {
 	static const char *bad[] = {"2026-02-29", "2026-13-01",	 "2026-00-10", "2026-04-31",
@@ -694,23 +721,15 @@ static void test_check_new(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tz_names),
-	    cmocka_unit_test(test_dates),
-	    cmocka_unit_test(test_iso_week),
-	    cmocka_unit_test(test_iso_week_list),
-	    cmocka_unit_test(test_local_shanghai),
-	    cmocka_unit_test(test_local_berlin_dst),
-	    cmocka_unit_test(test_tz_restored),
-	    cmocka_unit_test(test_week_threshold),
-	    cmocka_unit_test(test_union_two_counselors),
-	    cmocka_unit_test(test_nested),
-	    cmocka_unit_test(test_across_sunday_midnight),
-	    cmocka_unit_test(test_year_boundary),
-	    cmocka_unit_test(test_shanghai_week),
-	    cmocka_unit_test(test_berlin_dst_weeks),
-	    cmocka_unit_test(test_tehran_midnight_gap),
-	    cmocka_unit_test(test_empty_weeks),
-	    cmocka_unit_test(test_weeks_refused),
+	    cmocka_unit_test(test_tz_names),	     cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_months),	     cmocka_unit_test(test_iso_week),
+	    cmocka_unit_test(test_iso_week_list),    cmocka_unit_test(test_local_shanghai),
+	    cmocka_unit_test(test_local_berlin_dst), cmocka_unit_test(test_tz_restored),
+	    cmocka_unit_test(test_week_threshold),   cmocka_unit_test(test_union_two_counselors),
+	    cmocka_unit_test(test_nested),	     cmocka_unit_test(test_across_sunday_midnight),
+	    cmocka_unit_test(test_year_boundary),    cmocka_unit_test(test_shanghai_week),
+	    cmocka_unit_test(test_berlin_dst_weeks), cmocka_unit_test(test_tehran_midnight_gap),
+	    cmocka_unit_test(test_empty_weeks),	     cmocka_unit_test(test_weeks_refused),
 	    cmocka_unit_test(test_check_new),
 	};
 

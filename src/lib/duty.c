@@ -134,6 +134,22 @@ cv_status cv_duty_date_parse(const char *in, cv_duty_date *out, cv_err *err)
 	return CV_OK;
 }
 
+cv_status cv_duty_months(const char *first, const char *last, cv_duty_date *from, cv_duty_date *to,
+			 cv_err *err)
+{
+	char day[CV_DUTY_DATE_LEN];
+	cv_status st;
+
+	snprintf(day, sizeof(day), "%.7s-01", first ? first : "");
+	st = cv_duty_date_parse(day, from, err);
+	snprintf(day, sizeof(day), "%.7s-01", last ? last : "");
+	if (st == CV_OK)
+		st = cv_duty_date_parse(day, to, err);
+	if (st == CV_OK)
+		to->day = days_in_month(to->year, to->month);
+	return st;
+}
+
 void cv_duty_date_format(cv_duty_date d, char out[CV_DUTY_DATE_LEN])
 {
 	snprintf(out, CV_DUTY_DATE_LEN, "%04u-%02u-%02u", (unsigned)d.year % 10000u,

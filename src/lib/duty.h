@@ -109,6 +109,14 @@ cv_status cv_duty_tz_check(const char *tz, cv_err *err);
  */
 cv_status cv_duty_date_parse(const char *in, cv_duty_date *out, cv_err *err);
 
+/*
+ * cv_duty_months - the first day of month `first` and the last day of
+ * month `last` (each "YYYY-MM", as the statistics name whole months) into
+ * *from and *to.  Errors: CV_EUSAGE when either is not a month.
+ */
+cv_status cv_duty_months(const char *first, const char *last, cv_duty_date *from, cv_duty_date *to,
+			 cv_err *err);
+
 /* Writes d as "YYYY-MM-DD" (d must be valid, as from cv_duty_date_parse). */
 void cv_duty_date_format(cv_duty_date d, char out[CV_DUTY_DATE_LEN]);
 

@@ -690,8 +690,7 @@ cv_status cv_duty_list(cv_session *s, const char *week, int (*cb)(const cv_duty_
 static cv_status period_days(cv_vault *v, const char *term, const char *from, const char *to,
 			     cv_duty_date *df, cv_duty_date *dt, cv_err *err)
 {
-	static const char *const last[] = {"-31", "-30", "-29", "-28"};
-	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN], day[CV_DUTY_DATE_LEN];
+	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
 	cv_status st;
 
 	if (!term) {
@@ -709,14 +708,7 @@ static cv_status period_days(cv_vault *v, const char *term, const char *from, co
 		return st;
 	if (st != CV_OK)
 		return recode(err, "duty.term");
-	snprintf(day, sizeof(day), "%s-01", a);
-	st = cv_duty_date_parse(day, df, err);
-	for (size_t i = 0; st == CV_OK && i < ARRAY_SIZE(last); i++) {
-		snprintf(day, sizeof(day), "%s%s", b, last[i]);
-		if (cv_duty_date_parse(day, dt, NULL) == CV_OK)
-			return CV_OK;
-	}
-	return st == CV_OK ? cv_err_set(err, CV_ERROR, "cannot find the end of month '%s'", b) : st;
+	return cv_duty_months(a, b, df, dt, err);
 }
 
 cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, const char *to,

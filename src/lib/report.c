@@ -175,9 +175,8 @@ cv_status cv_report_period(const char *term, const char *from, const char *to, c
 static cv_status period_days(cv_vault *v, const char *term, const char *from, const char *to,
 			     cv_report *r, cv_err *err)
 {
-	static const char *const last[] = {"-31", "-30", "-29", "-28"};
 	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
-	cv_duty_date d;
+	cv_duty_date df, dt;
 	cv_status st = cv_report_period(term, from, to, err);
 
 	if (st != CV_OK || !term) {
@@ -190,13 +189,12 @@ static cv_status period_days(cv_vault *v, const char *term, const char *from, co
 	st = cv_stats_term(v, term, a, b, err);
 	if (st != CV_OK)
 		return st;
-	snprintf(r->from, sizeof(r->from), "%s-01", a);
-	for (size_t i = 0; i < ARRAY_SIZE(last); i++) {
-		snprintf(r->to, sizeof(r->to), "%s%s", b, last[i]);
-		if (cv_duty_date_parse(r->to, &d, NULL) == CV_OK)
-			return CV_OK;
+	st = cv_duty_months(a, b, &df, &dt, err);
+	if (st == CV_OK) {
+		cv_duty_date_format(df, r->from);
+		cv_duty_date_format(dt, r->to);
 	}
-	return cv_err_set(err, CV_ERROR, "cannot find the end of month '%s'", b);
+	return st;
 }
 
 /* ---- what the computation gathers ---------------------------------------- */

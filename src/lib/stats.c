@@ -1333,19 +1333,10 @@ cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export
  * falls in it. */
 static cv_status duty_of(cv_session *s, cv_stats_result *r, cv_err *err)
 {
-	static const char *const last[] = {"-31", "-30", "-29", "-28"};
-	char day[CV_DUTY_DATE_LEN];
 	cv_duty_date df, dt;
 	int64_t total = 0;
-	cv_status st;
+	cv_status st = cv_duty_months(r->from, r->to, &df, &dt, err);
 
-	snprintf(day, sizeof(day), "%s-01", r->from);
-	st = cv_duty_date_parse(day, &df, err);
-	for (size_t i = 0; st == CV_OK && i < ARRAY_SIZE(last); i++) {
-		snprintf(day, sizeof(day), "%s%s", r->to, last[i]);
-		if (cv_duty_date_parse(day, &dt, NULL) == CV_OK)
-			break;
-	}
 	if (st == CV_OK)
 		st = cv_duty_hours(s, df, dt, &r->duty, &r->nduty, &r->duty_threshold, err);
 	for (size_t i = 0; st == CV_OK && i < r->nduty; i++)
