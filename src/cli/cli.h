@@ -142,6 +142,16 @@ void cli_did_you_mean(char *out, size_t cap, const char *word, const char *const
  * The keys of the user's unlock agent are used instead of a passphrase
  * unless the command is RUN_PASSPHRASE or RUN_RECOVERY, or
  * --passphrase-fd was given (a passphrase given is a passphrase used). */
+/*
+ * cli_create_output - creates file for writing with mode (0600 for
+ * anything about the vault's work, 0644 for a public checkpoint), never
+ * following a link and never overwriting: an existing file is a usage
+ * error saying so.  cli_close_output flushes, syncs and closes it; on a
+ * failure it removes the file.  Both leave the error in c->err.
+ */
+cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE **fp);
+cv_status cli_close_output(struct cli *c, const char *file, FILE *fp);
+
 cv_status cli_session(struct cli *c);
 /* cli_session, then for commands that read text or a recovery code the
  * library's grant, state and consent check on target (cv_may_case), so

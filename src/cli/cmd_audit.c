@@ -300,7 +300,8 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 	};
 	const char *file = NULL;
 	char *text = NULL;
-	int ch, fd = -1;
+	int ch;
+	FILE *fp = NULL;
 
 	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
 		if (ch == -2)
@@ -311,31 +312,21 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 		return CV_EUSAGE;
 	if (file) {
 		/* Create the file before the checkpoint, so a bad path changes nothing. */
-		fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-				   _("cannot create '%s': %s%s"), file, strerror(errno),
-				   errno == EEXIST ? " (checkpoints are never overwritten; choose "
-						     "a new name)"
-						   : "");
+		/* A checkpoint is public: 0644. */
+		if (cli_create_output(c, file, 0644, &fp) != CV_OK)
 			return cli_fail(c);
-		}
 	}
 	if (cli_session(c) != CV_OK || cv_audit_checkpoint(c->s, &text, &c->err) != CV_OK) {
-		if (fd >= 0) {
-			close(fd);
+		if (fp) {
+			fclose(fp);
 			unlink(file);
 		}
 		return cli_fail(c);
 	}
-	if (fd >= 0) {
-		size_t n = strlen(text);
-		int bad = write(fd, text, n) != (ssize_t)n || fsync(fd) != 0;
-		bad |= close(fd) != 0;
-		if (bad) {
+	if (fp) {
+		fputs(text, fp);
+		if (cli_close_output(c, file, fp) != CV_OK) {
 			free(text);
-			cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file,
-				   strerror(errno));
 			return cli_fail(c);
 		}
 		fprintf(stderr, _("checkpoint written to '%s'; keep a copy outside the vault\n"),

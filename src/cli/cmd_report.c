@@ -26,43 +26,20 @@ static cv_report_format parse_format(const char *s)
 	return 0;
 }
 
-/* Creates file (0600, never overwriting an existing one). */
-static cv_status create_output(struct cli *c, const char *file, FILE **fp)
-{
-	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
-		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-			   _("cannot create '%s': %s%s"), file, strerror(errno),
-			   errno == EEXIST ? " (reports are never overwritten; choose a new name)"
-					   : "");
-		if (fd >= 0) {
-			close(fd);
-			unlink(file);
-		}
-		return c->err.status;
-	}
-	return CV_OK;
-}
-
 /* Writes r to file, flushed and synced; the file is removed on failure. */
 static cv_status write_file(struct cli *c, const cv_report *r, cv_report_format format,
 			    const char *file)
 {
 	FILE *fp = NULL;
-	int bad;
 
-	if (create_output(c, file, &fp) != CV_OK)
+	if (cli_create_output(c, file, 0600, &fp) != CV_OK)
 		return c->err.status;
-	bad = cv_report_write(r, format, fp, &c->err) != CV_OK;
-	bad |= fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
-	bad |= fclose(fp) != 0;
-	if (!bad)
-		return CV_OK;
-	unlink(file);
-	if (c->err.status == CV_OK)
-		cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file, strerror(errno));
-	return c->err.status;
+	if (cv_report_write(r, format, fp, &c->err) != CV_OK) {
+		fclose(fp);
+		unlink(file);
+		return c->err.status;
+	}
+	return cli_close_output(c, file, fp);
 }
 
 /* Writes r to standard output; text goes through the terminal-safe

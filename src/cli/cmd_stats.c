@@ -49,40 +49,11 @@ static cv_stats_format parse_format(const char *s)
 	return 0;
 }
 
-/* Creates file (0600, never overwriting) for the output in *fp; stdout
- * when file is NULL. */
+/* Standard output, or file created (0600, never overwritten). */
 static cv_status open_output(struct cli *c, const char *file, FILE **fp)
 {
-	int fd;
-
 	*fp = stdout;
-	if (!file)
-		return CV_OK;
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !(*fp = fdopen(fd, "w"))) {
-		cv_err_set(&c->err, errno == EEXIST ? CV_EUSAGE : CV_ERROR,
-			   _("cannot create '%s': %s%s"), file, strerror(errno),
-			   errno == EEXIST ? " (exports are never overwritten; choose a new name)"
-					   : "");
-		if (fd >= 0) {
-			close(fd);
-			unlink(file);
-		}
-		return c->err.status;
-	}
-	return CV_OK;
-}
-
-/* Flushes, syncs and closes the output file; CV_OK or a status in c->err. */
-static cv_status close_output(struct cli *c, const char *file, FILE *fp)
-{
-	int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
-
-	bad |= fclose(fp) != 0;
-	if (bad)
-		return cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file,
-				  strerror(errno));
-	return CV_OK;
+	return file ? cli_create_output(c, file, 0600, fp) : CV_OK;
 }
 
 int cmd_stats_export(struct cli *c, int argc, char **argv)
@@ -167,7 +138,7 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 		fwrite(mem, 1, memlen, stdout);
 		free(mem);
 	} else {
-		if (close_output(c, file, fp) != CV_OK)
+		if (cli_close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
 		fprintf(stderr, _("statistics for %s..%s written to '%s'\n"), a, b, file);
 	}
@@ -278,7 +249,7 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 			unlink(file);
 		}
 	} else if (st == CV_OK && file) {
-		st = close_output(c, file, fp);
+		st = cli_close_output(c, file, fp);
 	}
 	rc = st == CV_OK ? CV_OK : cli_fail(c);
 	if (st == CV_OK && file)

@@ -2,6 +2,9 @@
  * out.c - small printing and parsing helpers shared by the commands, and
  * the one way errors reach the user (text, or JSON under --json).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -382,4 +385,36 @@ int cli_fail(struct cli *c)
 void cli_json_line(json_t *o)
 {
 	json_line_to(stdout, o);
+}
+
+cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE **fp)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	*fp = fd < 0 ? NULL : fdopen(fd, "w");
+	if (*fp)
+		return CV_OK;
+	if (errno == EEXIST)
+		cv_err_set(&c->err, CV_EUSAGE,
+			   _("cannot create '%s': it exists, and a file is never overwritten; "
+			     "choose a new name"),
+			   file);
+	else
+		cv_err_set(&c->err, CV_ERROR, _("cannot create '%s': %s"), file, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(file);
+	}
+	return c->err.status;
+}
+
+cv_status cli_close_output(struct cli *c, const char *file, FILE *fp)
+{
+	int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
+
+	bad |= fclose(fp) != 0;
+	if (!bad)
+		return CV_OK;
+	unlink(file);
+	return cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file, strerror(errno));
 }
