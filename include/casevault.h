@@ -581,16 +581,31 @@ typedef struct cv_audit_report {
 	int64_t unsigned_tail;	/* rows after the last signed checkpoint */
 	int64_t bad_seq;	/* first bad row, or 0 */
 	int64_t rows_committed; /* stored rows checked against the log's commitments */
+	/* Rows 1..vouched were verified in full by the supervisor anchor_by
+	 * at anchor_at (UTC), in audit row anchor_seq: only their chain,
+	 * hashes, segments and commitments were checked again.  0: none. */
+	int64_t vouched;
+	int64_t anchor_seq;
+	char anchor_by[CV_NAME_MAX + 1];
+	char anchor_at[24];
+	/* BLAKE2b-256 of the sig of every checkpoint walked, in order: what
+	 * an anchor vouches for (docs/FORMAT.md §7.7) */
+	unsigned char sigs[32];
 } cv_audit_report;
 
 /*
- * cv_audit_verify - recompute the hash chain, every checkpoint signature and
+ * cv_audit_verify - recompute the hash chain, the checkpoint signatures and
  * every user record signature; when checkpoint_text is not NULL, also check
- * that the log still holds that signed (size, head).  Returns CV_EINTEGRITY
- * naming the first problem.  Supervisors and admins; the outcome is logged.
+ * that the log still holds that signed (size, head).  The signatures of the
+ * rows a supervisor's earlier verification checked in full (its anchor,
+ * docs/FORMAT.md §7.7) are not checked again: rep says which.  Returns
+ * CV_EINTEGRITY naming the first problem.  Supervisors and admins; the
+ * outcome is logged.  cv_audit_verify_full checks every signature.
  */
 cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
 			  cv_err *err);
+cv_status cv_audit_verify_full(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
+			       cv_err *err);
 
 /*
  * cv_audit_checkpoint - write a signed checkpoint row and return its

@@ -468,6 +468,21 @@ check "audit log --user bob: no failed login of bob is logged" \
 feed "$PC"
 expect_rc 0 "audit verify after the journey" -- as carol audit verify
 expect_out '^audit log intact: [0-9]+ rows, [0-9]+ signed checkpoints, 5 user records verified, [0-9]+ stored rows as the log committed them$'
+# carol's verification is an anchor (docs/FORMAT.md §7.7): the next one
+# checks the signatures before it only through its digest, and says so.
+VSEQ=$(sq "select max(seq) from audit where action = 'audit.verify' and actor = 'carol'")
+check "carol's audit.verify row follows the rows it read, with their signature digest" \
+	eq "$(sq "select count(*) from audit where seq = $VSEQ and detail glob 'rows=$((VSEQ - 1)) checkpoints=* users=5 sigs=[0-9a-f]*'")" 1
+feed "$PC"
+expect_rc 0 "audit verify again, from carol's anchor" -- as carol audit verify
+expect_out "^rows 1 to $((VSEQ - 1)) were verified in full by 'carol' at [0-9T:Z-]+ \\(audit row $VSEQ\\)"
+check "the anchor is named in the new row" \
+	eq "$(sq "select count(*) from audit where action = 'audit.verify' and detail glob '* anchor=$VSEQ'")" 1
+feed "$PC"
+expect_rc 0 "audit verify --full: every signature, no anchor" -- as carol audit verify --full
+expect_no_out '^rows 1 to'
+check "--full names no anchor" \
+	eq "$(sq "select detail glob '* anchor=*' from audit where action = 'audit.verify' order by seq desc limit 1")" 0
 
 # ---- 4. -h asks for no passphrase -------------------------------------
 

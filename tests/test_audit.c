@@ -373,7 +373,7 @@ static void test_fresh_vault_verifies(void **state)
 	cv_audit_report rep;
 	cv_err err = {0};
 	int64_t rows, cps;
-	char detail[128], want[128];
+	char detail[256], want[256];
 
 	assert_int_equal(create_vault(t->path, "alice", PW_ALICE, NULL, &err), CV_OK);
 	assert_int_equal(cv_vault_open(t->path, &v, &err), CV_OK);
@@ -396,8 +396,14 @@ static void test_fresh_vault_verifies(void **state)
 	assert_int_equal(rep.bad_seq, 0);
 	q_text(t->path, detail, sizeof(detail),
 	       "SELECT detail FROM audit WHERE action = 'audit.verify'");
-	snprintf(want, sizeof(want), "rows=%lld checkpoints=%lld users=2", (long long)rows,
-		 (long long)cps);
+	{
+		/* sigs=: the digest of the three checkpoints' signatures (§7.7) */
+		char hex[2 * sizeof(rep.sigs) + 1];
+
+		sodium_bin2hex(hex, sizeof(hex), rep.sigs, sizeof(rep.sigs));
+		snprintf(want, sizeof(want), "rows=%lld checkpoints=%lld users=2 sigs=%s",
+			 (long long)rows, (long long)cps, hex);
+	}
 	assert_string_equal(detail, want);
 
 	/* The verification added its own row and checkpoint. */

@@ -177,7 +177,7 @@ static void test_audit_chain(void **state)
 	    "referral.list", "watch.add",    "watch.list",	 "watch.done",
 	    "crisis",	     "vkey.share",   "vault.keys",	 "user.enrol",
 	    "user.rotate"};
-	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[96];
+	char obj[64], crisis_id[ID_CAP], detail[160], watch_id[ID_CAP], verify_detail[192];
 	struct log_stats st;
 	sqlite3_stmt *s;
 	int64_t n = scalar("SELECT count(*) FROM audit"), vseq;
@@ -357,12 +357,32 @@ static void test_audit_chain(void **state)
 
 	/* carol's verify counted the rows and checkpoints before it. */
 	vseq = scalar("SELECT seq FROM audit WHERE action = 'audit.verify'");
-	snprintf(verify_detail, sizeof(verify_detail),
-		 "rows=%lld checkpoints=%lld users=5"
-		 " external=ok",
-		 (long long)(vseq - 1),
-		 (long long)scalar("SELECT count(*) FROM audit WHERE action = 'checkpoint' AND"
-				   " seq < (SELECT seq FROM audit WHERE action = 'audit.verify')"));
+	{
+		/* sigs=: BLAKE2b-256 of the sig of every checkpoint before it,
+		 * in seq order (§7.7) */
+		sqlite3_stmt *q = prep("SELECT sig FROM audit WHERE action = 'checkpoint' AND"
+				       " seq < (SELECT seq FROM audit WHERE action ="
+				       " 'audit.verify') ORDER BY seq");
+		crypto_generichash_state hs;
+		uint8_t d[32];
+		char hex[65];
+
+		crypto_generichash_init(&hs, NULL, 0, sizeof(d));
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			assert_int_equal(sqlite3_column_bytes(q, 0), 64);
+			crypto_generichash_update(&hs, sqlite3_column_blob(q, 0), 64);
+		}
+		sqlite3_finalize(q);
+		crypto_generichash_final(&hs, d, sizeof(d));
+		sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+		snprintf(verify_detail, sizeof(verify_detail),
+			 "rows=%lld checkpoints=%lld users=5 sigs=%s external=ok",
+			 (long long)(vseq - 1),
+			 (long long)scalar("SELECT count(*) FROM audit WHERE action = 'checkpoint'"
+					   " AND seq < (SELECT seq FROM audit WHERE action ="
+					   " 'audit.verify')"),
+			 hex);
+	}
 	one_row("action = 'audit.verify' AND actor = 'carol' AND detail = ?1", verify_detail);
 	assert_int_equal(count_rows("action = 'audit.checkpoint' AND object = 'audit'"), 1);
 	/* The last row is carol's signed checkpoint after her audit.log. */

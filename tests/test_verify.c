@@ -293,6 +293,7 @@ struct raw_row {
 	char f[6][256]; /* time, actor, action, object, outcome, detail */
 	char rows[16384];
 	uint8_t hash[CV_HASH_LEN];
+	uint8_t sig[crypto_sign_BYTES]; /* zero when NULL */
 };
 
 static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
@@ -303,7 +304,7 @@ static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT time, actor, action, object, outcome, detail,"
-					    " hash, rows FROM audit WHERE seq = ?1",
+					    " hash, rows, sig FROM audit WHERE seq = ?1",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_int64(s, 1, seq);
@@ -316,6 +317,8 @@ static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
 		memcpy(r->hash, sqlite3_column_blob(s, 6), CV_HASH_LEN);
 		assert_true((size_t)sqlite3_column_bytes(s, 7) < sizeof(r->rows));
 		snprintf(r->rows, sizeof(r->rows), "%s", (const char *)sqlite3_column_text(s, 7));
+		if (sqlite3_column_bytes(s, 8) == crypto_sign_BYTES)
+			memcpy(r->sig, sqlite3_column_blob(s, 8), crypto_sign_BYTES);
 	}
 	sqlite3_finalize(s);
 	return found;
@@ -327,7 +330,7 @@ static int read_row(sqlite3 *db, int64_t seq, struct raw_row *r)
  * its actor: after it the chain and every signature are sound, so what
  * verify refuses is the rule the tampering broke.
  */
-static void reseal(const char *path, int64_t from)
+static void reseal_with(const char *path, int64_t from, int sign)
 {
 	sqlite3 *db = raw_open(path, SQLITE_OPEN_READWRITE);
 	sqlite3_stmt *u = NULL;
@@ -367,7 +370,10 @@ static void reseal(const char *path, int64_t from)
 		sqlite3_bind_int64(u, 1, seq);
 		sqlite3_bind_blob(u, 2, prev, CV_HASH_LEN, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(u, 3, rec.hash, CV_HASH_LEN, SQLITE_TRANSIENT);
-		if (checkpoint) {
+		if (checkpoint && !sign) {
+			/* no key: the signature the row had is left as it was */
+			sqlite3_bind_blob(u, 4, r.sig, sizeof(r.sig), SQLITE_TRANSIENT);
+		} else if (checkpoint) {
 			cv_checkpoint_msg(vid, rpk, seq, rec.hash, msg);
 			assert_int_equal(
 			    cv_keyholder_sign(kh_of(r.f[1]), msg, sizeof(msg), sig, &err), CV_OK);
@@ -381,6 +387,18 @@ static void reseal(const char *path, int64_t from)
 	}
 	sqlite3_finalize(u);
 	sqlite3_close(db);
+}
+
+static void reseal(const char *path, int64_t from)
+{
+	reseal_with(path, from, 1);
+}
+
+/* rehash - the chain recomputed from seq `from` by someone who holds no
+ * key: every hash consistent again, every signature the one it had. */
+static void rehash(const char *path, int64_t from)
+{
+	reseal_with(path, from, 0);
 }
 
 /*
@@ -498,6 +516,23 @@ static cv_status verify_path(const char *path, cv_audit_report *rep, cv_err *err
 	assert_int_equal(cv_vault_open(path, &v, err), CV_OK);
 	s = login_ok(v, "sam", PW_SAM);
 	st = cv_audit_verify(s, NULL, rep, err);
+	logout(s);
+	cv_vault_close(v);
+	return st;
+}
+
+/* Verifies path as who (every signature when full). */
+static cv_status verify_as(const char *path, const char *who, const char *pass, int full,
+			   cv_audit_report *rep, cv_err *err)
+{
+	cv_vault *v = NULL;
+	cv_session *s;
+	cv_status st;
+
+	memset(err, 0, sizeof(*err));
+	assert_int_equal(cv_vault_open(path, &v, err), CV_OK);
+	s = login_ok(v, who, pass);
+	st = full ? cv_audit_verify_full(s, NULL, rep, err) : cv_audit_verify(s, NULL, rep, err);
 	logout(s);
 	cv_vault_close(v);
 	return st;
@@ -1085,6 +1120,196 @@ static void test_unsigned_row_of_other_kind_refused(void **state)
 	}
 }
 
+/* ---- anchors (docs/FORMAT.md §7.7) ----------------------------------------- */
+
+static int64_t checkpoints_in(const char *path, int64_t from, int64_t to)
+{
+	return q_int(path,
+		     "SELECT count(*) FROM audit WHERE action = 'checkpoint'"
+		     " AND seq >= %lld AND seq <= %lld",
+		     (long long)from, (long long)to);
+}
+
+static void test_anchor_used(void **state)
+{
+	struct tfix *t = *state;
+	cv_audit_report rep;
+	cv_err err;
+	int64_t a, end;
+
+	/* fresh_copy verified as sam: its audit.verify row is the anchor. */
+	fresh_copy(t);
+	a = q_int(t->path, "SELECT max(seq) FROM audit WHERE action = 'audit.verify'");
+	assert_int_equal(q_int(t->path,
+			       "SELECT count(*) FROM audit WHERE seq = %lld"
+			       " AND actor = 'sam' AND detail LIKE 'rows=%lld %%'",
+			       (long long)a, (long long)(a - 1)),
+			 1);
+	end = q_int(t->path, "SELECT max(seq) FROM audit");
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 0, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, a);
+	assert_int_equal(rep.vouched, a - 1);
+	assert_string_equal(rep.anchor_by, "sam");
+	assert_int_equal(rep.rows, end);
+	/* only the checkpoints after the anchor's rows were checked */
+	assert_int_equal(rep.checkpoints, checkpoints_in(t->path, a, end));
+	/* the row it wrote names the anchor */
+	assert_int_equal(q_int(t->path,
+			       "SELECT count(*) FROM audit WHERE seq = %lld"
+			       " AND detail LIKE '%% anchor=%lld'",
+			       (long long)(end + 1), (long long)a),
+			 1);
+	/* --full: every signature, no anchor */
+	end = q_int(t->path, "SELECT max(seq) FROM audit");
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 1, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, 0);
+	assert_int_equal(rep.vouched, 0);
+	assert_int_equal(rep.checkpoints, checkpoints_in(t->path, 1, end));
+}
+
+/* The digest of the sig of every checkpoint of path, in seq order, as
+ * hex (docs/FORMAT.md §7.7), computed here with our own SQL. */
+static void sigs_hex(const char *path, char out[2 * CV_HASH_LEN + 1])
+{
+	sqlite3 *db = raw_open(path, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *q = NULL;
+	crypto_generichash_state h;
+	uint8_t d[CV_HASH_LEN];
+
+	crypto_generichash_init(&h, NULL, 0, sizeof(d));
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT sig FROM audit WHERE action = 'checkpoint'"
+					    " ORDER BY seq",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		assert_int_equal(sqlite3_column_bytes(q, 0), crypto_sign_BYTES);
+		crypto_generichash_update(&h, sqlite3_column_blob(q, 0), crypto_sign_BYTES);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	crypto_generichash_final(&h, d, sizeof(d));
+	sodium_bin2hex(out, 2 * CV_HASH_LEN + 1, d, sizeof(d));
+}
+
+/* sam, with his own key, appends an audit.verify row saying rows=N and
+ * the digest hex, and its checkpoint; returns the row's seq. */
+static int64_t append_verify(const char *path, int64_t n, const char *hex)
+{
+	char detail[160];
+	int64_t k;
+
+	snprintf(detail, sizeof(detail), "rows=%lld checkpoints=1 users=6 sigs=%s", (long long)n,
+		 hex);
+	k = append(path, "sam", "audit.verify", "audit", "ok", detail);
+	append_checkpoint(path, "sam");
+	return k;
+}
+
+/* Only a supervisor's verification vouches: an admin's, or a row whose
+ * rows=N is not the rows just before it, is no anchor; one whose digest
+ * is not the signatures' is an anchor that does not hold. */
+static void test_anchor_only_supervisor_same_transaction(void **state)
+{
+	struct tfix *t = *state;
+	cv_audit_report rep;
+	cv_err err;
+	char hex[2 * CV_HASH_LEN + 1];
+	int64_t k, n;
+
+	copy_db(base_path, t->path);
+	assert_int_equal(verify_as(t->path, "alice", PW_ALICE, 0, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, 0);
+	assert_int_equal(verify_as(t->path, "alice", PW_ALICE, 0, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, 0); /* alice's first row was no anchor */
+	/* rows=N fewer than the rows before it */
+	copy_db(base_path, t->path);
+	sigs_hex(t->path, hex);
+	n = q_int(t->path, "SELECT max(seq) FROM audit");
+	append_verify(t->path, n - 1, hex);
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 0, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, 0);
+	/* rows=N right, the digest right: an anchor (sam holds his key) */
+	copy_db(base_path, t->path);
+	sigs_hex(t->path, hex);
+	n = q_int(t->path, "SELECT max(seq) FROM audit");
+	k = append_verify(t->path, n, hex);
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 0, &rep, &err), CV_OK);
+	assert_int_equal(rep.anchor_seq, k);
+	assert_int_equal(rep.vouched, n);
+	/* the digest wrong: refused, though every row verifies in full */
+	copy_db(base_path, t->path);
+	sigs_hex(t->path, hex);
+	hex[0] = hex[0] == '0' ? '1' : '0';
+	n = q_int(t->path, "SELECT max(seq) FROM audit");
+	append_verify(t->path, n, hex);
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 0, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.anchor");
+	assert_int_equal(verify_as(t->path, "sam", PW_SAM, 1, &rep, &err), CV_OK);
+}
+
+/* Someone without a key rewrites a row under the anchor and recomputes the
+ * chain: the anchor's checkpoint no longer verifies, and the finding is the
+ * first checkpoint the rewrite broke, as a full walk names it. */
+static void test_anchor_rewrite_below_found(void **state)
+{
+	struct tfix *t = *state;
+	int64_t j = seq_of("actor = 'bob' AND action = 'user.list'"), first;
+
+	fresh_copy(t);
+	first = q_int(t->path,
+		      "SELECT min(seq) FROM audit WHERE action = 'checkpoint'"
+		      " AND seq >= %lld",
+		      (long long)j);
+	raw_exec(t->path, "UPDATE audit SET detail = 'users=99' WHERE seq = %lld", (long long)j);
+	rehash(t->path, j);
+	expect_refused(t->path, "a row under the anchor rewritten, the chain recomputed", first,
+		       "signature", NULL);
+	/* The same, and a planted anchor on top: no better. */
+	fresh_copy(t);
+	raw_exec(t->path, "UPDATE audit SET detail = 'users=99' WHERE seq = %lld", (long long)j);
+	{
+		int64_t k = q_int(t->path, "SELECT max(seq) FROM audit") + 1;
+		char detail[64];
+
+		snprintf(detail, sizeof(detail), "rows=%lld checkpoints=1 users=6",
+			 (long long)(k - 1));
+		raw_exec(t->path,
+			 "INSERT INTO audit (seq, time, actor, action, object, outcome, detail,"
+			 " prev_hash, hash, sig, rows) SELECT %lld, time, 'sam', 'audit.verify',"
+			 " 'audit', 'ok', '%s', zeroblob(32), zeroblob(32), NULL, '' FROM audit"
+			 " WHERE seq = %lld;"
+			 "INSERT INTO audit (seq, time, actor, action, object, outcome, detail,"
+			 " prev_hash, hash, sig, rows) SELECT %lld, time, 'sam', 'checkpoint',"
+			 " 'audit', 'ok', '', zeroblob(32), zeroblob(32), sig, '' FROM audit"
+			 " WHERE seq = %lld",
+			 (long long)k, detail, (long long)(k - 1), (long long)(k + 1),
+			 (long long)(k - 1));
+	}
+	rehash(t->path, j);
+	expect_refused(t->path, "a rewrite under a planted anchor", first, "signature", NULL);
+}
+
+/* A checkpoint's sig is not hashed (§7.1): overwritten under the anchor,
+ * it is found by the digest of signatures the anchor names, and reported
+ * at its row, as --full reports it (§7.7). */
+static void test_anchor_sig_below_found(void **state)
+{
+	struct tfix *t = *state;
+	int64_t k = seq_of("actor = 'bob' AND action = 'checkpoint'");
+	cv_audit_report rep;
+	cv_err err;
+
+	fresh_copy(t);
+	raw_exec(t->path, "UPDATE audit SET sig = zeroblob(64) WHERE seq = %lld", (long long)k);
+	for (int full = 0; full < 2; full++) {
+		assert_int_equal(verify_as(t->path, "sam", PW_SAM, full, &rep, &err),
+				 CV_EINTEGRITY);
+		assert_int_equal(rep.bad_seq, k);
+		assert_msg_has(err, "does not verify");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1118,6 +1343,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unsigned_rows_accepted, tsetup, tteardown),
 	    cmocka_unit_test_setup_teardown(test_unsigned_row_of_other_kind_refused, tsetup,
 					    tteardown),
+	    cmocka_unit_test_setup_teardown(test_anchor_used, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_anchor_only_supervisor_same_transaction, tsetup,
+					    tteardown),
+	    cmocka_unit_test_setup_teardown(test_anchor_rewrite_below_found, tsetup, tteardown),
+	    cmocka_unit_test_setup_teardown(test_anchor_sig_below_found, tsetup, tteardown),
 	};
 	cv_err err = {0};
 

@@ -247,18 +247,22 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"checkpoint", required_argument, NULL, 'c'},
+	    {"full", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	char text[CHECKPOINT_FILE_MAX];
 	const char *file = NULL;
 	cv_audit_report rep;
 	cv_status st;
-	int ch;
+	int ch, full = 0;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		if (ch == -2)
 			return CV_EUSAGE;
-		file = optarg;
+		if (ch == 'f')
+			full = 1;
+		else
+			file = optarg;
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
@@ -266,7 +270,8 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
-	st = cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
+	st = full ? cv_audit_verify_full(c->s, file ? text : NULL, &rep, &c->err)
+		  : cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
 	if (c->json) {
 		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o?}", "intact", st == CV_OK,
 				      "rows", (json_int_t)rep.rows, "checkpoints",
@@ -274,6 +279,13 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 				      "stored_rows", (json_int_t)rep.rows_committed,
 				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
 				      cli_json_str(st == CV_OK ? NULL : cli_message(&c->err)));
+		if (o && st == CV_OK && rep.anchor_seq)
+			json_object_set_new(o, "anchor",
+					    json_pack("{s:I, s:o, s:o, s:I}", "row",
+						      (json_int_t)rep.anchor_seq, "by",
+						      cli_json_str(rep.anchor_by), "at",
+						      cli_json_str(rep.anchor_at), "rows_vouched",
+						      (json_int_t)rep.vouched));
 		cli_json_line(o);
 	}
 	if (st != CV_OK)
@@ -288,6 +300,15 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 				 "refusals by role) were "
 				 "covered by no signature until now\n"),
 			       (long long)rep.unsigned_tail);
+		if (rep.anchor_seq) {
+			printf(
+			    _("rows 1 to %lld were verified in full by '%s' at %s (audit row "
+			      "%lld): "
+			      "their chain, commitments and signature digest were checked again, "
+			      "not each signature; --full checks every signature\n"),
+			    (long long)rep.vouched, rep.anchor_by, rep.anchor_at,
+			    (long long)rep.anchor_seq);
+		}
 	}
 	return CV_OK;
 }

@@ -127,7 +127,7 @@ static const struct cmd commands[] = {
      "          [--format text|json|csv]",
      N_("show the access log (supervisor, admin)")},
     {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
-     "audit verify [--checkpoint FILE]",
+     "audit verify [--checkpoint FILE] [--full]",
      N_("verify the log's hash chain and every signature (supervisor, admin)")},
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
      "audit checkpoint [-o FILE]",

@@ -25,6 +25,7 @@
 #include "policy.h"
 #include "settings.h"
 #include "stats.h"
+#include "verify.h"
 #include "store.h"
 #include "text.h"
 #include "vocab.h"
@@ -1532,20 +1533,23 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		cv_stats_free(r);
 		return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
 	}
-	/* The releases that decide overlap and budget are checked against the
-	 * log first: a release deleted or planted in the file is an integrity
-	 * error here, not a period opened again or blocked (the verification
-	 * is logged as audit.verify). */
-	{
+	/* The releases that decide overlap and budget, and every row the
+	 * tables count, are checked against the log first, in the export's
+	 * own transaction: a release deleted or planted in the file is an
+	 * integrity error here, not a period opened again or blocked, and
+	 * nothing can change between the check and the count (the
+	 * verification is logged as audit.verify). */
+	st = cv_op_begin(s, err);
+	if (st == CV_OK) {
 		cv_audit_report rep;
 
-		st = cv_audit_verify(s, NULL, &rep, err);
+		st = cv_verify_in_op(s, NULL, 0, &rep, err);
 		if (st != CV_OK) {
 			cv_stats_free(r);
+			cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
 			return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
 		}
 	}
-	st = cv_op_begin(s, err);
 	if (st == CV_OK)
 		st = cv_store_release_overlap(s->v->st, r->from, r->to, &overlap, err);
 	if (st == CV_OK && overlap)

@@ -240,6 +240,13 @@ struct verify_ctx {
 	struct commit *commits;
 	size_t ncommits, capcommits;
 	int64_t seg_start;
+	/* Rows up to this seq were verified in full by a supervisor's earlier
+	 * verification (the anchor, find_anchor): their checkpoint signatures
+	 * are not checked again.  0: every signature is checked. */
+	int64_t vouched;
+	uint8_t anchor_sigs[CV_HASH_LEN]; /* what the anchor says of them */
+	/* BLAKE2b-256 over the sig of every checkpoint walked, in order */
+	crypto_generichash_state sigs_h;
 	cv_status st;
 };
 
@@ -696,7 +703,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 	if (strcmp(r->action, CHECKPOINT_ACTION) == 0) {
 		const uint8_t *pk = signer_key(c, r->actor, r->seq);
 
-		if (r->has_sig && pk && sig_queue(c, r, pk))
+		if (r->has_sig && pk && r->seq > c->vouched && sig_queue(c, r, pk))
 			return 1;
 		if (!r->has_sig || !pk) {
 			c->rep->bad_seq = r->seq;
@@ -706,6 +713,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 					seq, r->actor);
 			return 1;
 		}
+		crypto_generichash_update(&c->sigs_h, r->sig, crypto_sign_BYTES);
 		if (c->seg_actor[0] && strcmp(c->seg_actor, r->actor) != 0) {
 			c->rep->bad_seq = c->seg_start;
 			c->st =
@@ -716,7 +724,8 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			return 1;
 		}
 		c->seg_actor[0] = '\0';
-		c->rep->checkpoints++;
+		if (r->seq > c->vouched)
+			c->rep->checkpoints++;
 		c->rep->unsigned_tail = 0;
 	} else {
 		if (r->has_sig) {
@@ -755,6 +764,24 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 	memcpy(c->prev, r->hash, CV_HASH_LEN);
 	c->expect++;
 	c->rep->rows++;
+	if (r->seq == c->vouched) {
+		/* The signatures not checked again are the ones the anchor's
+		 * verification checked: a sig is not hashed (§7.1), so the
+		 * anchor names them all by one digest. */
+		crypto_generichash_state now = c->sigs_h;
+		uint8_t d[CV_HASH_LEN];
+
+		crypto_generichash_final(&now, d, sizeof(d));
+		if (sodium_memcmp(d, c->anchor_sigs, sizeof(d)) != 0) {
+			c->rep->bad_seq = r->seq;
+			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.anchor-sigs",
+					"a checkpoint signature among audit rows 1 to {1} "
+					"changed after they were verified: the log was "
+					"tampered with",
+					seq);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -918,8 +945,67 @@ static cv_status check_users_against_log(struct verify_ctx *c)
 	return CV_OK;
 }
 
-static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_report *rep,
-			    cv_err *err)
+/* The anchor: the latest successful audit.verify row written by a
+ * supervisor in the transaction of the verification it reports, so that
+ * its detail's "rows=N" is exactly the rows before it (N = seq - 1).
+ * Such a row is written only after rows 1..N verified in full in the same
+ * transaction (cv_audit_verify, the statistics export), and the chain
+ * binds rows 1..N to it: the checkpoint that signs it (after N, so always
+ * checked) signs them too.  Rows 1..N then need their chain, hashes,
+ * segments and commitments checked, not their signatures again
+ * (docs/FORMAT.md §7.7). */
+struct anchor_find {
+	struct verify_ctx *c;
+	int64_t seq;
+	uint8_t sigs[CV_HASH_LEN];
+	char actor[CV_NAME_MAX + 1];
+	char time[CV_TIME_LEN];
+};
+
+static int anchor_row(const cv_audit_rec *r, void *arg)
+{
+	struct anchor_find *a = arg;
+	char want[32];
+	size_t n = (size_t)snprintf(want, sizeof(want), "rows=%lld", (long long)(r->seq - 1));
+
+	const char *h = strstr(r->detail, " sigs=");
+	uint8_t sigs[CV_HASH_LEN];
+
+	if (strncmp(r->detail, want, n) != 0 || r->detail[n] != ' ' || r->seq < 2 ||
+	    signer_role(a->c, r->actor, r->seq) != CV_ROLE_SUPERVISOR || !h ||
+	    strspn(h + 6, "0123456789abcdef") != 2 * CV_HASH_LEN ||
+	    (h[6 + 2 * CV_HASH_LEN] != ' ' && h[6 + 2 * CV_HASH_LEN] != '\0') ||
+	    sodium_hex2bin(sigs, sizeof(sigs), h + 6, 2 * CV_HASH_LEN, NULL, NULL, NULL) != 0)
+		return 0;
+	a->seq = r->seq;
+	memcpy(a->sigs, sigs, sizeof(sigs));
+	snprintf(a->actor, sizeof(a->actor), "%s", r->actor);
+	snprintf(a->time, sizeof(a->time), "%s", r->time);
+	return 0;
+}
+
+static cv_status find_anchor(struct verify_ctx *c, cv_err *err)
+{
+	struct anchor_find a = {c, 0, {0}, "", ""};
+	cv_store_audit_query q = {0};
+	cv_status st;
+
+	q.action = cv_action_name(CV_ACT_AUDIT_VERIFY);
+	q.outcome = cv_outcome_name(CV_OUT_OK);
+	st = cv_store_audit_each(c->v->st, &q, anchor_row, &a, err);
+	if (st == CV_OK && a.seq) {
+		c->vouched = a.seq - 1;
+		memcpy(c->anchor_sigs, a.sigs, sizeof(a.sigs));
+		c->rep->vouched = a.seq - 1;
+		c->rep->anchor_seq = a.seq;
+		snprintf(c->rep->anchor_by, sizeof(c->rep->anchor_by), "%s", a.actor);
+		snprintf(c->rep->anchor_at, sizeof(c->rep->anchor_at), "%s", a.time);
+	}
+	return st;
+}
+
+static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
+			    cv_audit_report *rep, cv_err *err)
 {
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
@@ -932,6 +1018,7 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	c.rep = rep;
 	c.err = err;
 	c.expect = 1;
+	crypto_generichash_init(&c.sigs_h, NULL, 0, CV_HASH_LEN);
 	cv_audit_genesis(v->vault_id, c.prev);
 	/* A log shorter than the saved checkpoint is the finding to report
 	 * first, whatever else the cut left behind. */
@@ -959,6 +1046,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 		st = cv_reviews_verify(v, NULL, err);
 	for (size_t i = 0; i < nusers && st == CV_OK; i++)
 		st = add_signer(&c, &users[i]);
+	if (st == CV_OK && !full)
+		st = find_anchor(&c, err);
 	if (st == CV_OK) {
 		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
 		if (st == CV_EINTEGRITY && !rep->bad_seq) /* a malformed row */
@@ -982,6 +1071,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 		st = check_users_against_log(&c);
 	if (st == CV_OK)
 		st = check_rows(&c);
+	if (st == CV_OK)
+		crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
 	free(c.commits);
 	free(c.sigs.v);
 	free_signers(&c);
@@ -989,40 +1080,83 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, cv_audit_r
 	return st;
 }
 
+/* verify_all from the anchor (unless full); when that finds something,
+ * again in full: the walk from the anchor may only see that a later
+ * signature fails, where a full walk names the first bad row. */
+static cv_status verify_located(cv_vault *v, const char *checkpoint_text, int full,
+				cv_audit_report *rep, cv_err *err)
+{
+	cv_status st;
+
+	memset(rep, 0, sizeof(*rep));
+	st = verify_all(v, checkpoint_text, full, rep, err);
+	if (st == CV_EINTEGRITY && rep->vouched) {
+		cv_err_clear(err);
+		memset(rep, 0, sizeof(*rep));
+		st = verify_all(v, checkpoint_text, 1, rep, err);
+		if (st == CV_OK) /* cannot be: the same rows, more checks */
+			st = cv_fail(err, CV_EINTEGRITY, "log.anchor",
+				     "the log verifies in full but not from its last "
+				     "verification: the vault was tampered with");
+	}
+	return st;
+}
+
 cv_status cv_verify_vault(cv_vault *v, cv_audit_report *rep, cv_err *err)
 {
+	return verify_located(v, NULL, 0, rep, err);
+}
+
+cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
+			  cv_audit_report *rep, cv_err *err)
+{
+	char detail[CV_LOG_DETAIL_MAX], anchor[40] = "", sigs[2 * CV_HASH_LEN + 1];
+	cv_status st = verify_located(s->v, checkpoint_text, full, rep, err);
+
+	if (st != CV_OK)
+		return st;
+	if (rep->anchor_seq)
+		snprintf(anchor, sizeof(anchor), " anchor=%lld", (long long)rep->anchor_seq);
+	sodium_bin2hex(sigs, sizeof(sigs), rep->sigs, sizeof(rep->sigs));
+	snprintf(detail, sizeof(detail), "rows=%lld checkpoints=%lld users=%lld sigs=%s%s%s",
+		 (long long)rep->rows, (long long)rep->checkpoints, (long long)rep->users, sigs,
+		 anchor, checkpoint_text ? " external=ok" : "");
+	return cv_op_log(s, CV_ACT_AUDIT_VERIFY, "audit", CV_OUT_OK, detail, err);
+}
+
+static cv_status audit_verify(cv_session *s, const char *checkpoint_text, int full,
+			      cv_audit_report *rep, cv_err *err)
+{
+	cv_status st;
+
 	memset(rep, 0, sizeof(*rep));
-	return verify_all(v, NULL, rep, err);
+	st = cv_policy_check(s, CV_ACT_AUDIT_VERIFY, "audit", err);
+	if (st != CV_OK)
+		return st;
+	/* One write transaction: the rows checked are one snapshot, and the
+	 * audit.verify row follows the last of them (it is an anchor, §7.7). */
+	st = cv_op_begin(s, err);
+	if (st == CV_OK)
+		st = cv_verify_in_op(s, checkpoint_text, full, rep, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK)
+		return cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
+	return CV_OK;
 }
 
 cv_status cv_audit_verify(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
 			  cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	cv_status st;
-	char detail[96];
+	return audit_verify(s, checkpoint_text, 0, rep, err);
+}
 
-	memset(rep, 0, sizeof(*rep));
-	st = cv_policy_check(s, CV_ACT_AUDIT_VERIFY, "audit", err);
-	if (st != CV_OK)
-		return st;
-	/* Read in one transaction so that the rows checked are one snapshot. */
-	st = cv_store_begin(s->v->st, err);
-	if (st == CV_OK) {
-		st = verify_all(s->v, checkpoint_text, rep, err);
-		cv_store_rollback(s->v->st);
-	}
-	if (st != CV_OK)
-		return cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
-	snprintf(detail, sizeof(detail), "rows=%lld checkpoints=%lld users=%lld%s",
-		 (long long)rep->rows, (long long)rep->checkpoints, (long long)rep->users,
-		 checkpoint_text ? " external=ok" : "");
-	st = cv_op_begin(s, err);
-	if (st == CV_OK)
-		st = cv_op_log(s, CV_ACT_AUDIT_VERIFY, "audit", CV_OUT_OK, detail, err);
-	if (st == CV_OK)
-		st = cv_op_commit(s, err);
-	return st;
+cv_status cv_audit_verify_full(cv_session *s, const char *checkpoint_text, cv_audit_report *rep,
+			       cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	return audit_verify(s, checkpoint_text, 1, rep, err);
 }
 
 cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err)

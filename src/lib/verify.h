@@ -9,11 +9,24 @@
 
 /*
  * cv_verify_vault - inside the caller's transaction: every check of
- * `audit verify` without an external checkpoint (docs/FORMAT.md §7.5):
+ * `audit verify` without an external checkpoint (docs/FORMAT.md §7.5),
+ * from the log's anchor (§7.7):
  * users, recovery key, settings, reviews, the hash chain and its
  * signatures, users and stored rows against the log.  CV_EINTEGRITY
  * naming the first problem; rep (not NULL) says what was read.
  */
 cv_status cv_verify_vault(cv_vault *v, cv_audit_report *rep, cv_err *err);
+
+/*
+ * cv_verify_in_op - inside the session's write transaction (cv_op_begin):
+ * the checks of cv_verify_vault (every signature again when full, and the
+ * external checkpoint when checkpoint_text is not NULL), then the
+ * audit.verify row that reports them, which is an anchor (§7.7) when the
+ * session's user is a supervisor.  Neither commits nor rolls back: on an
+ * error the caller ends the transaction (cv_op_fail).  Until the caller's
+ * transaction ends, every stored row is one the log committed to.
+ */
+cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
+			  cv_audit_report *rep, cv_err *err);
 
 #endif
