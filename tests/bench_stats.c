@@ -24,7 +24,8 @@
  *
  * The cost split of the export is measured inside it: the program is
  * linked with -Wl,--wrap for the library's calls of
- * crypto_sign_verify_detached, crypto_box_seal_open, sodium_malloc,
+ * crypto_sign_verify_detached, crypto_box_open_easy_afternm,
+ * crypto_box_beforenm, sodium_malloc,
  * sodium_free, sqlite3_step, json_loadb and cv_verify_in_op (see the
  * Makefile), and while an export runs each wrapper counts its calls and
  * the time spent in them (what runs inside the export's own log
@@ -175,10 +176,10 @@ static double median(double *v, int n)
 
 /* ---- the export's cost split (-Wl,--wrap) ------------------------------------ */
 
-enum { W_SIG, W_SEAL, W_SMALLOC, W_SFREE, W_STEP, W_JSON, W_AUDIT, W_N };
-static const char *const wrap_names[W_N] = {"sign_verify", "seal_open",	   "sodium_malloc",
-					    "sodium_free", "sqlite3_step", "json_loadb",
-					    "audit_verify"};
+enum { W_SIG, W_SEAL, W_BEFORENM, W_SMALLOC, W_SFREE, W_STEP, W_JSON, W_AUDIT, W_N };
+static const char *const wrap_names[W_N] = {"sign_verify",   "box_open",    "box_beforenm",
+					    "sodium_malloc", "sodium_free", "sqlite3_step",
+					    "json_loadb",    "audit_verify"};
 static int counting; /* an export is running */
 static int in_audit; /* inside its cv_verify_in_op */
 static int64_t wrap_calls[W_N];
@@ -208,19 +209,35 @@ int __wrap_crypto_sign_verify_detached(const unsigned char *sig, const unsigned 
 	return rc;
 }
 
-int __real_crypto_box_seal_open(unsigned char *m, const unsigned char *c, unsigned long long clen,
-				const unsigned char *pk, const unsigned char *sk);
-int __wrap_crypto_box_seal_open(unsigned char *m, const unsigned char *c, unsigned long long clen,
-				const unsigned char *pk, const unsigned char *sk);
-int __wrap_crypto_box_seal_open(unsigned char *m, const unsigned char *c, unsigned long long clen,
-				const unsigned char *pk, const unsigned char *sk)
+int __real_crypto_box_open_easy_afternm(unsigned char *m, const unsigned char *c,
+					unsigned long long clen, const unsigned char *n,
+					const unsigned char *k);
+int __wrap_crypto_box_open_easy_afternm(unsigned char *m, const unsigned char *c,
+					unsigned long long clen, const unsigned char *n,
+					const unsigned char *k);
+int __wrap_crypto_box_open_easy_afternm(unsigned char *m, const unsigned char *c,
+					unsigned long long clen, const unsigned char *n,
+					const unsigned char *k)
 {
 	double t0 = 0;
 	int on = WRAP_BEGIN(t0);
-	int rc = __real_crypto_box_seal_open(m, c, clen, pk, sk);
+	int rc = __real_crypto_box_open_easy_afternm(m, c, clen, n, k);
 
 	if (on)
 		WRAP_END(W_SEAL, t0);
+	return rc;
+}
+
+int __real_crypto_box_beforenm(unsigned char *k, const unsigned char *pk, const unsigned char *sk);
+int __wrap_crypto_box_beforenm(unsigned char *k, const unsigned char *pk, const unsigned char *sk);
+int __wrap_crypto_box_beforenm(unsigned char *k, const unsigned char *pk, const unsigned char *sk)
+{
+	double t0 = 0;
+	int on = WRAP_BEGIN(t0);
+	int rc = __real_crypto_box_beforenm(k, pk, sk);
+
+	if (on)
+		WRAP_END(W_BEFORENM, t0);
 	return rc;
 }
 
@@ -674,26 +691,31 @@ static void time_primitives(struct meas *m, size_t box_len, size_t row_len)
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	uint8_t bpk[crypto_box_PUBLICKEYBYTES], bsk[crypto_box_SECRETKEYBYTES];
 	uint8_t sig[crypto_sign_BYTES];
-	size_t pt_len = box_len > crypto_box_SEALBYTES ? box_len - crypto_box_SEALBYTES : 1;
+	/* a statistics box: writer_pk (32) || nonce (24) || box (len + 16) */
+	size_t pt_len = box_len > 72 ? box_len - 72 : 1;
 	uint8_t *msg = calloc(1, row_len + 1), *pt = calloc(1, pt_len), *box;
+	uint8_t nonce[crypto_box_NONCEBYTES], k[crypto_box_BEFORENMBYTES];
 	int bad = 0;
 	double t0;
 
-	box = calloc(1, pt_len + crypto_box_SEALBYTES);
+	box = calloc(1, pt_len + crypto_box_MACBYTES);
 	if (!msg || !pt || !box)
 		die("memory", NULL);
 	randombytes_buf(msg, row_len);
+	randombytes_buf(nonce, sizeof(nonce));
 	crypto_sign_keypair(pk, sk);
 	crypto_sign_detached(sig, NULL, msg, row_len, sk);
 	crypto_box_keypair(bpk, bsk);
-	crypto_box_seal(box, pt, pt_len, bpk);
+	bad += crypto_box_beforenm(k, bpk, bsk) != 0;
+	crypto_box_easy_afternm(box, pt, pt_len, nonce, k);
 	t0 = now_s();
 	for (int i = 0; i < PRIM_CALLS; i++)
 		bad += crypto_sign_verify_detached(sig, msg, row_len, pk) != 0;
 	m->sig_s = (now_s() - t0) / PRIM_CALLS;
 	t0 = now_s();
 	for (int i = 0; i < PRIM_CALLS; i++)
-		bad += crypto_box_seal_open(pt, box, pt_len + crypto_box_SEALBYTES, bpk, bsk) != 0;
+		bad += crypto_box_open_easy_afternm(pt, box, pt_len + crypto_box_MACBYTES, nonce,
+						    k) != 0;
 	m->seal_s = (now_s() - t0) / PRIM_CALLS;
 	t0 = now_s();
 	for (int i = 0; i < PRIM_CALLS; i++) {
@@ -1018,7 +1040,7 @@ int main(int argc, char **argv)
 		}
 		out("\n");
 	}
-	out("in isolation, per call: sign_verify %.1f us (%lld-byte message), seal_open %.1f us"
+	out("in isolation, per call: sign_verify %.1f us (%lld-byte message), box_open %.1f us"
 	    " (%lld-byte box),\nsodium_malloc+sodium_free %.1f us\n",
 	    m[0].sig_s * 1e6, (long long)m[0].mean_row, m[0].seal_s * 1e6, (long long)m[0].mean_box,
 	    m[0].smalloc_s * 1e6);

@@ -177,8 +177,8 @@ static void test_case_data(void **state)
 	sodium_free(sec);
 	assert_int_equal(vault_keys_public(stats_pk, commit), 0);
 
-	/* §12.2: sealed to the stats public key; the stats secret key opens
-	 * it; "closed" is the date only; case and version bind it to the row. */
+	/* §12.2: boxed by its writer to the stats public key; the stats
+	 * secret key opens it; "closed" is the date only; case and version bind it to the row. */
 	memcpy(opened, c.opened_at, 10);
 	opened[10] = '\0';
 	memcpy(closed, c.closed_at, 10);
@@ -187,14 +187,28 @@ static void test_case_data(void **state)
 		 "{\"case\":\"%s\",\"category\":\"family\",\"closed\":\"%s\",\"gender\":\"F\","
 		 "\"grade\":7,\"minor\":true,\"opened\":\"%s\",\"version\":2}",
 		 case_id, closed, opened);
-	assert_true(c.stats_len > crypto_box_SEALBYTES &&
-		    c.stats_len - crypto_box_SEALBYTES < sizeof(plain));
-	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, stats), 0);
-	plain[c.stats_len - crypto_box_SEALBYTES] = '\0';
+	/* statsbox (§1): writer_box_pk (32) || nonce (24) || crypto_box_easy */
+	assert_true(c.stats_len > 72 && c.stats_len - 72 < sizeof(plain));
+	{
+		/* writer_box_pk: the box key of a user of the vault (the writer's) */
+		sqlite3_stmt *q = prep("SELECT count(*) FROM users WHERE box_pk = ?1");
+
+		sqlite3_bind_blob(q, 1, c.stats_box, 32, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(q, 0), 1);
+		sqlite3_finalize(q);
+	}
+	assert_int_equal(crypto_box_open_easy(plain, c.stats_box + 56, c.stats_len - 56,
+					      c.stats_box + 32, c.stats_box, stats),
+			 0);
+	plain[c.stats_len - 72] = '\0';
 	assert_string_equal((char *)plain, want);
 	/* Neither the case key nor the index key opens it. */
-	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, key), -1);
-	assert_int_equal(crypto_box_seal_open(plain, c.stats_box, c.stats_len, stats_pk, index),
+	assert_int_equal(crypto_box_open_easy(plain, c.stats_box + 56, c.stats_len - 56,
+					      c.stats_box + 32, c.stats_box, key),
+			 -1);
+	assert_int_equal(crypto_box_open_easy(plain, c.stats_box + 56, c.stats_len - 56,
+					      c.stats_box + 32, c.stats_box, index),
 			 -1);
 
 	/* §14: every spelling of the number gives the stored tag. */

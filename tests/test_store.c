@@ -223,12 +223,12 @@ static void test_open_sqlite_not_vault(void **state)
 	/* The right application id but an unknown format version. */
 	snprintf(other, sizeof(other), "%s/future.db", f->dir);
 	make_store(other);
-	raw_sql(other, "PRAGMA user_version = 4;");
+	raw_sql(other, "PRAGMA user_version = 5;");
 	st = (cv_store *)1;
 	assert_int_equal(cv_store_open(other, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
 	assert_string_equal(err.code, "vault.version");
-	assert_msg_has(err, "has vault format 4, which this casevault (format ");
+	assert_msg_has(err, "has vault format 5, which this casevault (format ");
 }
 
 static void test_open_refuses_symlink(void **state)
@@ -273,7 +273,7 @@ static void test_header_of_created_vault(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(s, 0), 3);
+	assert_int_equal(sqlite3_column_int64(s, 0), 4);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

@@ -97,11 +97,45 @@ static cv_status seal_json(cv_session *s, const uint8_t *key, const cv_place *at
 	return st;
 }
 
-/* Seals the JSON text of o to the vault's stats public key into *box
+/* A statistics box (docs/FORMAT.md §12.2): writer_pk (32) || nonce (24)
+ * || crypto_box_easy(text) from the writer's box key to the vault's
+ * stats public key.  Only the writer and the stats key's holders can open
+ * it, and a reader computes one shared key per writer, not one per box. */
+#define STATS_HDR (crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES)
+
+/* Boxes txt from the session's user to the stats key into *box
+ * (malloc'd). */
+static cv_status stats_box_make(cv_session *s, const char *txt, uint8_t **box, size_t *len,
+				cv_err *err)
+{
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	size_t n = strlen(txt);
+	cv_status st = cv_vkeys_public(s->v, stats_pk, commit, err);
+
+	*box = NULL;
+	*len = 0;
+	if (st != CV_OK)
+		return st;
+	*box = malloc(STATS_HDR + n + crypto_box_MACBYTES);
+	if (!*box)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	memcpy(*box, s->kh->box_pk, crypto_box_PUBLICKEYBYTES);
+	randombytes_buf(*box + crypto_box_PUBLICKEYBYTES, crypto_box_NONCEBYTES);
+	st = cv_keyholder_box(s->kh, (const uint8_t *)txt, n, *box + crypto_box_PUBLICKEYBYTES,
+			      stats_pk, *box + STATS_HDR, err);
+	if (st != CV_OK) {
+		free(*box);
+		*box = NULL;
+		return st;
+	}
+	*len = STATS_HDR + n + crypto_box_MACBYTES;
+	return CV_OK;
+}
+
+/* Boxes the JSON text of o to the vault's stats key into *box
  * (malloc'd); the plaintext is wiped. */
 static cv_status seal_to_stats(cv_session *s, json_t *o, uint8_t **box, size_t *len, cv_err *err)
 {
-	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
 	char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_free_t f;
 	cv_status st;
@@ -110,9 +144,7 @@ static cv_status seal_to_stats(cv_session *s, json_t *o, uint8_t **box, size_t *
 	*len = 0;
 	if (!txt)
 		return cv_err_set(err, CV_ERROR, "out of memory");
-	st = cv_vkeys_public(s->v, stats_pk, commit, err);
-	if (st == CV_OK)
-		st = cv_seal_bytes(stats_pk, (const uint8_t *)txt, strlen(txt), box, len, err);
+	st = stats_box_make(s, txt, box, len, err);
 	json_get_alloc_funcs(NULL, &f);
 	sodium_memzero(txt, strlen(txt));
 	f(txt);
@@ -685,12 +717,12 @@ cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, co
 
 /* ---- the case row --------------------------------------------------------- */
 
-/* The coarse attributes for statistics, sealed to the stats public key:
- * the counselor writes them and cannot read them back (docs/FORMAT.md
- * §12.2).  The case id and version inside bind them to their row. */
+/* The coarse attributes for statistics, boxed to the stats key: only its
+ * holders and the counselor who wrote them, who knows them, can open them
+ * (docs/FORMAT.md §12.2).  The case id and version inside bind them to
+ * their row. */
 static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_err *err)
 {
-	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
 	char opened[11] = "", closed[11] = "";
 	json_free_t f;
 	char *txt = NULL;
@@ -712,10 +744,7 @@ static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_er
 	free(rec->stats_box);
 	rec->stats_box = NULL;
 	rec->stats_len = 0;
-	st = cv_vkeys_public(s->v, stats_pk, commit, err);
-	if (st == CV_OK)
-		st = cv_seal_bytes(stats_pk, (const uint8_t *)txt, strlen(txt), &rec->stats_box,
-				   &rec->stats_len, err);
+	st = stats_box_make(s, txt, &rec->stats_box, &rec->stats_len, err);
 	json_get_alloc_funcs(NULL, &f);
 	sodium_memzero(txt, strlen(txt));
 	f(txt);
@@ -851,29 +880,80 @@ static cv_status ids_checked(cv_status st, cv_id_list *ids, cv_err *err)
 	return st;
 }
 
-/* Opens the stats box of rec (checked, not shredded) with the stats secret
- * key sk into *out, and compares its case id and version with the row. */
+/* The stats key and the shared keys computed from it, one per writer
+ * (crypto_box_beforenm), kept for a walk in one sodium_malloc'd block:
+ * a walk of many boxes computes a handful of them, not one per box. */
+#define STATS_WRITERS 64
+
+struct stats_keys {
+	const uint8_t *sk; /* the stats secret key (the caller's) */
+	size_t n, next;
+	struct {
+		uint8_t pk[crypto_box_PUBLICKEYBYTES];
+		uint8_t k[crypto_box_BEFORENMBYTES];
+	} v[STATS_WRITERS];
+};
+
+static cv_status stats_keys_new(const uint8_t *sk, struct stats_keys **out, cv_err *err)
+{
+	*out = sodium_malloc(sizeof(**out));
+	if (!*out)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	(*out)->sk = sk;
+	(*out)->n = (*out)->next = 0;
+	return CV_OK;
+}
+
+/* The shared key of the writer whose box key is pk, or NULL when pk is
+ * not a key one can share with (a low-order point). */
+static const uint8_t *stats_shared(struct stats_keys *ks, const uint8_t *pk)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (sodium_memcmp(ks->v[i].pk, pk, crypto_box_PUBLICKEYBYTES) == 0)
+			return ks->v[i].k;
+	/* A new writer takes the next slot, the oldest when all are used.
+	 * A key that fails leaves the slot with a zero key, which no box
+	 * can name to any use (beforenm refuses it). */
+	i = ks->next;
+	if (crypto_box_beforenm(ks->v[i].k, pk, ks->sk) != 0) {
+		sodium_memzero(ks->v[i].k, sizeof(ks->v[i].k));
+		memset(ks->v[i].pk, 0, sizeof(ks->v[i].pk));
+		return NULL;
+	}
+	memcpy(ks->v[i].pk, pk, crypto_box_PUBLICKEYBYTES);
+	ks->next = (ks->next + 1) % STATS_WRITERS;
+	if (ks->n < STATS_WRITERS)
+		ks->n++;
+	return ks->v[i].k;
+}
+
 /* The largest statistics box a reader opens (a real one is a few hundred
  * bytes). */
 #define STATS_BOX_MAX 2048
 
-/* Opens a box sealed to the stats key (pk, sk) and parses its JSON into
- * *out; the plaintext is on the stack and wiped.  CV_EINTEGRITY
+/* Opens a statistics box (STATS_HDR) with the stats key and parses its
+ * JSON into *out; the plaintext is on the stack and wiped.  CV_EINTEGRITY
  * "sealed.tampered" when it does not open or is not a JSON object. */
-static cv_status stats_box_open(const uint8_t *pk, const uint8_t *sk, const uint8_t *box,
-				size_t len, json_t **out, cv_err *err)
+static cv_status stats_box_open(struct stats_keys *ks, const uint8_t *box, size_t len, json_t **out,
+				cv_err *err)
 {
 	uint8_t pt[STATS_BOX_MAX];
+	const uint8_t *k = NULL;
 	json_error_t jerr;
 	cv_status st = CV_OK;
+	size_t n =
+	    len > STATS_HDR + crypto_box_MACBYTES ? len - STATS_HDR - crypto_box_MACBYTES : 0;
 
 	*out = NULL;
-	if (len <= crypto_box_SEALBYTES || len - crypto_box_SEALBYTES > sizeof(pt) ||
-	    crypto_box_seal_open(pt, box, len, pk, sk) != 0)
+	if (n == 0 || n > sizeof(pt) || !(k = stats_shared(ks, box)) ||
+	    crypto_box_open_easy_afternm(pt, box + STATS_HDR, len - STATS_HDR,
+					 box + crypto_box_PUBLICKEYBYTES, k) != 0)
 		st = cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
 			     "a sealed box does not open: it was altered");
 	if (st == CV_OK) {
-		*out = json_loadb((const char *)pt, len - crypto_box_SEALBYTES, 0, &jerr);
+		*out = json_loadb((const char *)pt, n, 0, &jerr);
 		if (!json_is_object(*out)) {
 			json_decref(*out);
 			*out = NULL;
@@ -885,15 +965,17 @@ static cv_status stats_box_open(const uint8_t *pk, const uint8_t *sk, const uint
 	return st;
 }
 
-static cv_status stats_open(cv_session *s, const uint8_t *pk, const uint8_t *sk,
-			    const cv_case_rec *rec, json_t **out, cv_err *err)
+/* Opens the stats box of rec (checked, not shredded) with the stats key
+ * into *out, and compares its case id and version with the row. */
+static cv_status stats_open(cv_session *s, struct stats_keys *ks, const cv_case_rec *rec,
+			    json_t **out, cv_err *err)
 {
 	/* Without the case key only the signature can be checked, not the mac. */
 	cv_status st = cv_case_check(s->v, rec, NULL, err);
 
 	*out = NULL;
 	if (st == CV_OK)
-		st = stats_box_open(pk, sk, rec->stats_box, rec->stats_len, out, err);
+		st = stats_box_open(ks, rec->stats_box, rec->stats_len, out, err);
 	if (st == CV_OK) {
 		if (strcmp(jstr(*out, "case"), rec->id) != 0 ||
 		    json_integer_value(json_object_get(*out, "version")) != rec->version) {
@@ -916,21 +998,23 @@ static int shredded(const cv_case_rec *rec)
 
 cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
 {
-	uint8_t *sk = NULL, pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	uint8_t *sk = NULL;
+	struct stats_keys *ks = NULL;
 	cv_case_rec rec = {0};
 	cv_status st;
 
 	*out = NULL;
 	st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
 	if (st == CV_OK)
-		st = cv_vkeys_public(s->v, pk, commit, err);
+		st = stats_keys_new(sk, &ks, err);
 	if (st == CV_OK)
 		st = cv_id_ok(case_id) ? cv_store_case_get(s->v->st, case_id, &rec, err)
 				       : no_case(case_id, err);
 	if (st == CV_OK && shredded(&rec))
 		st = no_case(case_id, err);
 	if (st == CV_OK)
-		st = stats_open(s, pk, sk, &rec, out, err);
+		st = stats_open(s, ks, &rec, out, err);
+	sodium_free(ks);
 	sodium_free(sk);
 	cv_case_rec_clear(&rec);
 	return st;
@@ -1012,14 +1096,14 @@ static cv_status record_stats_bad(const cv_record *r, const char *code, cv_err *
 
 /* Opens record r's stats box into *out and checks it names r and holds
  * words of the sets its type allows; fills x. */
-static cv_status record_stats_open(const uint8_t *pk, const uint8_t *sk, const cv_record *r,
-				   json_t **out, cv_stats_record *x, cv_err *err)
+static cv_status record_stats_open(struct stats_keys *ks, const cv_record *r, json_t **out,
+				   cv_stats_record *x, cv_err *err)
 {
 	json_t *o = NULL;
 	int ok;
 
 	*out = NULL;
-	if (stats_box_open(pk, sk, r->stats_box, r->stats_len, &o, NULL) != CV_OK)
+	if (stats_box_open(ks, r->stats_box, r->stats_len, &o, NULL) != CV_OK)
 		return record_stats_bad(r, "record.stats-tampered", err);
 	if (strcmp(jstr(o, "record"), r->id) != 0 || strcmp(jstr(o, "case"), r->case_id) != 0 ||
 	    strcmp(jstr(o, "type"), r->type) != 0 ||
@@ -1053,8 +1137,8 @@ static cv_status record_stats_open(const uint8_t *pk, const uint8_t *sk, const c
 	return CV_OK;
 }
 
-static cv_status stats_records(cv_session *s, const uint8_t *pk, const uint8_t *sk,
-			       struct stats_recs *r, cv_err *err)
+static cv_status stats_records(cv_session *s, struct stats_keys *ks, struct stats_recs *r,
+			       cv_err *err)
 {
 	cv_status st = CV_OK;
 
@@ -1081,7 +1165,7 @@ static cv_status stats_records(cv_session *s, const uint8_t *pk, const uint8_t *
 		x->parent = d->parent;
 		x->author_id = d->author_id;
 		if (cv_record_has_stats(d->type))
-			st = record_stats_open(pk, sk, d, &r->boxes[i], x, err);
+			st = record_stats_open(ks, d, &r->boxes[i], x, err);
 		else if (strcmp(d->type, "crisis") == 0)
 			st = cv_access_event_reviewed(s, d->id, &x->reviewed, err);
 		else if (d->stats_len != 0)
@@ -1116,8 +1200,8 @@ static void case_page_clear(struct case_page *p)
 
 /* One case of a page and its records (l holds the page's records, by
  * case id; *next is where this case's begin). */
-static cv_status stats_case(cv_session *s, const uint8_t *pk, const uint8_t *sk,
-			    const cv_case_rec *rec, const cv_rec_list *l, size_t *next,
+static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_rec *rec,
+			    const cv_rec_list *l, size_t *next,
 			    int (*cb)(const cv_stats_attrs *a, void *arg), void *arg, int *stop,
 			    size_t *cases, cv_err *err)
 {
@@ -1135,11 +1219,11 @@ static cv_status stats_case(cv_session *s, const uint8_t *pk, const uint8_t *sk,
 	}
 	if (shredded(rec))
 		return CV_OK;
-	st = stats_open(s, pk, sk, rec, &o, err);
+	st = stats_open(s, ks, rec, &o, err);
 	if (st == CV_OK)
 		st = stats_attrs(o, rec->id, &a, err);
 	if (st == CV_OK)
-		st = stats_records(s, pk, sk, &recs, err);
+		st = stats_records(s, ks, &recs, err);
 	if (st == CV_OK) {
 		a.index_tag = rec->index_tag;
 		a.records = recs.v;
@@ -1157,14 +1241,14 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 {
 	struct case_page *page = calloc(1, sizeof(*page));
 	char after[CV_ID_MAX] = "";
-	uint8_t *sk = NULL, pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	uint8_t *sk = NULL;
+	struct stats_keys *ks = NULL;
 	int stop = 0;
 	cv_status st = page ? cv_vkey_open(s, CV_VKEY_STATS, &sk, err)
 			    : cv_err_set(err, CV_ERROR, "out of memory");
 
-	/* The stats public key, verified once for the walk. */
 	if (st == CV_OK)
-		st = cv_vkeys_public(s->v, pk, commit, err);
+		st = stats_keys_new(sk, &ks, err);
 	*cases = 0;
 	/* Nothing below writes users or key_history: each signer's identities
 	 * are looked up and verified once. */
@@ -1184,8 +1268,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 		if (st == CV_OK && l.oom)
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 		for (size_t i = 0; i < page->n && st == CV_OK && !stop; i++)
-			st = stats_case(s, pk, sk, &page->v[i], &l, &next, cb, arg, &stop, cases,
-					err);
+			st = stats_case(s, ks, &page->v[i], &l, &next, cb, arg, &stop, cases, err);
 		snprintf(after, sizeof(after), "%s", page->v[page->n - 1].id);
 		if (page->n < STATS_PAGE)
 			stop = 1;
@@ -1194,6 +1277,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 	}
 	case_page_clear(page);
 	free(page);
+	sodium_free(ks);
 	sodium_free(sk);
 	cv_ident_cache_off(s->v);
 	return st;

@@ -872,6 +872,28 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 	return st;
 }
 
+/* Whether the row of rowid in rows (a verified log's commitments, rowid
+ * order) was committed by signer: then its signature is the log's, and
+ * *role is the signer's role when it committed (verify.h cv_vouch_begin). */
+static int vouched(const struct cv_vouched_row *rows, size_t n, int64_t rowid, int64_t signer,
+		   cv_role *role)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rows[mid].rowid < rowid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || rows[lo].rowid != rowid || rows[lo].writer_id != signer)
+		return 0;
+	*role = (cv_role)rows[lo].role;
+	return 1;
+}
+
 cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t signer_id,
 		       cv_keyholder *kh, cv_err *err)
 {
@@ -892,11 +914,16 @@ cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	case_msg(v, c, &b);
-	st = row_check(v, &b, c->signer_id, key, c->mac, c->sig, &role, &ok, err);
-	cv_buf_free(&b);
-	if (st != CV_OK)
-		return st;
+	if (!key && v->vouch && c->rowid &&
+	    vouched(v->vouch->cases, v->vouch->ncases, c->rowid, c->signer_id, &role)) {
+		ok = 1;
+	} else {
+		case_msg(v, c, &b);
+		st = row_check(v, &b, c->signer_id, key, c->mac, c->sig, &role, &ok, err);
+		cv_buf_free(&b);
+		if (st != CV_OK)
+			return st;
+	}
 	if (cv_word_parse(&cv_case_states, c->status) == CV_CASE_SHREDDED)
 		want = CV_ROLE_ADMIN; /* a tombstone: signed by the admin who shredded */
 	else if (c->blank)
@@ -941,11 +968,16 @@ cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	record_msg(v, r, &b);
-	st = row_check(v, &b, r->signer_id, key, r->mac, r->sig, &role, &ok, err);
-	cv_buf_free(&b);
-	if (st != CV_OK)
-		return st;
+	if (!key && v->vouch && r->rowid &&
+	    vouched(v->vouch->records, v->vouch->nrecords, r->rowid, r->signer_id, &role)) {
+		ok = 1;
+	} else {
+		record_msg(v, r, &b);
+		st = row_check(v, &b, r->signer_id, key, r->mac, r->sig, &role, &ok, err);
+		cv_buf_free(&b);
+		if (st != CV_OK)
+			return st;
+	}
 	if (ok && (role != CV_ROLE_COUNSELOR ||
 		   (r->signer_id != r->author_id && !shared_record(r->type))))
 		ok = 0;

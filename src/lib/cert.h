@@ -133,6 +133,9 @@ cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t 
  * counselor (the opener at version 1; an admin for a tombstone) under an
  * identity that verifies, and, when key (the case key) is not NULL, its
  * mac is that key's.  CV_EINTEGRITY "case.forged" naming the case.
+ * Without a key, while a verified log vouches for the rows (verify.h
+ * cv_vouch_begin), a row whose signer wrote the log's commitment to it
+ * is taken as signed by them, with their role then.
  */
 cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, cv_err *err);
 
@@ -145,6 +148,7 @@ cv_status cv_record_sign(cv_vault *v, cv_record *r, const uint8_t *key, int64_t 
  * counselor under an identity that verifies, its author unless it is a
  * referral or a register entry, with a mac under key (the case key; NULL:
  * not checked).  CV_EINTEGRITY "record.forged" naming the record and case.
+ * Without a key, vouched rows are taken as cv_case_check says.
  */
 cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, cv_err *err);
 

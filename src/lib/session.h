@@ -9,6 +9,23 @@
 #include "keyholder.h"
 #include "store.h"
 
+/* A row of cases or records the verified log committed to, and who
+ * wrote the commitment: the user's id and role then (verify.c). */
+struct cv_vouched_row {
+	int64_t rowid;
+	int64_t writer_id;
+	int role; /* cv_role */
+};
+
+/* What a verification in the open transaction found of the cases and
+ * records rows (verify.c cv_vouch_begin): each stored row is the version
+ * its latest commitment names, in rowid order. */
+struct cv_vouch {
+	int wanted; /* the next verification fills the rest */
+	struct cv_vouched_row *cases, *records;
+	size_t ncases, nrecords;
+};
+
 struct cv_vault {
 	cv_store *st;
 	uint8_t vault_id[CV_VAULT_ID_LEN];
@@ -19,6 +36,10 @@ struct cv_vault {
 	 * cv_ident_cache_on), the identities it looked up and whether they
 	 * verified; NULL otherwise. */
 	struct cv_ident_cache *idcache;
+	/* Between cv_vouch_begin and cv_vouch_end (the statistics export's
+	 * transaction): the rows its verification vouched for; NULL
+	 * otherwise. */
+	struct cv_vouch *vouch;
 };
 
 /* The state of the audit chain inside one write transaction. */

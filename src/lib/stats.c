@@ -1543,8 +1543,13 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 	if (st == CV_OK) {
 		cv_audit_report rep;
 
+		/* The rows the tables count are as the log committed them:
+		 * a row's commitment by its own signer stands for its
+		 * signature (verify.h), until the transaction ends. */
+		cv_vouch_begin(s->v);
 		st = cv_verify_in_op(s, NULL, 0, &rep, err);
 		if (st != CV_OK) {
+			cv_vouch_end(s->v);
 			cv_stats_free(r);
 			cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
 			return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
@@ -1564,6 +1569,7 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
 	if (st == CV_OK)
 		st = compute(s, r, &ledger, err);
+	cv_vouch_end(s->v);
 	/* Nothing would be published from exact counts: no release is
 	 * recorded, so the period stays open for an export when it has enough
 	 * cases.  The refusal says only what a release of withheld tables

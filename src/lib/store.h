@@ -265,6 +265,7 @@ typedef struct cv_case_rec {
 	int64_t signer_id; /* who signed the row as it is (opener, closer, shredder) */
 	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
+	int64_t rowid; /* set by cv_store_case_page only, else 0 */
 } cv_case_rec;
 
 void cv_case_rec_clear(cv_case_rec *c);
@@ -333,6 +334,7 @@ typedef struct cv_record {
 	int64_t signer_id; /* who signed the row as it is (docs/FORMAT.md §13) */
 	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
+	int64_t rowid; /* set by cv_store_record_range only, else 0 */
 } cv_record;
 
 cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err);

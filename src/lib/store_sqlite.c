@@ -25,7 +25,7 @@
 
 /* 'CVLT': lets `file` and this program tell a vault from any SQLite file. */
 #define CV_APPLICATION_ID 0x43564c54
-#define CV_SCHEMA_VERSION 3
+#define CV_SCHEMA_VERSION 4
 
 static const char schema_sql[] =
     "CREATE TABLE meta ("
@@ -311,8 +311,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CASE_GRANTED] = "SELECT c.id FROM grants g JOIN cases c ON c.id = g.case_id"
 		       " WHERE g.user_id = ?1 ORDER BY c.opened_at, c.id",
     [S_CASE_ALL] = "SELECT id FROM cases ORDER BY opened_at, id",
-    [S_CASE_PAGE] = "SELECT " CASE_COLS " FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2",
-    [S_RECORD_RANGE] = "SELECT " RECORD_COLS " FROM records WHERE case_id BETWEEN ?1 AND ?2"
+    [S_CASE_PAGE] = "SELECT " CASE_COLS ", rowid FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [S_RECORD_RANGE] = "SELECT " RECORD_COLS ", rowid FROM records WHERE case_id BETWEEN ?1 AND ?2"
 		       " ORDER BY case_id, created_at, rowid",
     [S_RELEASE_INSERT] = "INSERT INTO stats_releases (period_from, period_to, k, epsilon,"
 			 " cells_hash, released_by, released_at) VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -1717,6 +1717,9 @@ static int read_case_row(sqlite3_stmt *s, cv_case_rec *c)
 		cv_case_rec_clear(c);
 		return -1;
 	}
+	/* the walks that need it select the rowid last */
+	if (sqlite3_column_count(s) > 15)
+		c->rowid = sqlite3_column_int64(s, 15);
 	return 0;
 }
 
@@ -2069,6 +2072,9 @@ static int read_record(sqlite3_stmt *s, cv_record *r)
 	r->box_len = (size_t)sqlite3_column_bytes(s, 12);
 	r->stats_box = sqlite3_column_blob(s, 16);
 	r->stats_len = (size_t)sqlite3_column_bytes(s, 16);
+	/* the walks that need it select the rowid last */
+	if (sqlite3_column_count(s) > 17)
+		r->rowid = sqlite3_column_int64(s, 17);
 	return 0;
 }
 

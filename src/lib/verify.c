@@ -196,6 +196,7 @@ struct commit {
 	char table[32];
 	int64_t rowid;
 	int64_t seq; /* the log row that made it */
+	int32_t by;  /* its actor: an index into the signers, or -1 */
 	int deleted;
 	uint8_t hash[CV_HASH_LEN];
 };
@@ -430,6 +431,11 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 		if (*stop || num[0] == '-' || num[0] == '+')
 			return -1;
 		k.seq = r->seq;
+		{
+			const struct signer *w = find_signer(c, r->actor);
+
+			k.by = w ? (int32_t)(w - c->signers) : -1;
+		}
 		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
 			if (!may_delete(c, r, k.table))
 				return -1;
@@ -945,6 +951,60 @@ static cv_status check_users_against_log(struct verify_ctx *c)
 	return CV_OK;
 }
 
+/* After check_rows: the latest commitment to each row of table, with its
+ * writer, into *out (rowid order, as the commitments are sorted). */
+static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_vouched_row **out,
+			     size_t *n)
+{
+	size_t first = 0, count = 0;
+
+	while (first < c->ncommits && strcmp(c->commits[first].table, table) < 0)
+		first++;
+	while (first + count < c->ncommits && strcmp(c->commits[first + count].table, table) == 0)
+		count++;
+	*n = 0;
+	*out = count ? malloc(count * sizeof(**out)) : NULL;
+	if (count && !*out)
+		return cv_err_set(c->err, CV_ERROR, "out of memory");
+	for (size_t i = first; i < first + count; i++) {
+		const struct commit *m = &c->commits[i];
+		const struct signer *w = m->by >= 0 ? &c->signers[m->by] : NULL;
+		int role = w ? signer_role(c, w->name, m->seq) : -1;
+
+		if (m->deleted || !w || role < 0)
+			continue; /* not vouched for: the row's signature decides */
+		(*out)[(*n)++] = (struct cv_vouched_row){m->rowid, w->id, role};
+	}
+	return CV_OK;
+}
+
+static cv_status vouch_fill(struct verify_ctx *c, struct cv_vouch *v)
+{
+	cv_status st = vouch_table(c, "cases", &v->cases, &v->ncases);
+
+	if (st == CV_OK)
+		st = vouch_table(c, "records", &v->records, &v->nrecords);
+	return st;
+}
+
+void cv_vouch_begin(cv_vault *v)
+{
+	cv_vouch_end(v);
+	v->vouch = calloc(1, sizeof(*v->vouch));
+	if (v->vouch)
+		v->vouch->wanted = 1;
+}
+
+void cv_vouch_end(cv_vault *v)
+{
+	if (!v->vouch)
+		return;
+	free(v->vouch->cases);
+	free(v->vouch->records);
+	free(v->vouch);
+	v->vouch = NULL;
+}
+
 /* The anchor: the latest successful audit.verify row written by a
  * supervisor in the transaction of the verification it reports, so that
  * its detail's "rows=N" is exactly the rows before it (N = seq - 1).
@@ -1071,6 +1131,10 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 		st = check_users_against_log(&c);
 	if (st == CV_OK)
 		st = check_rows(&c);
+	if (st == CV_OK && v->vouch && v->vouch->wanted) {
+		st = vouch_fill(&c, v->vouch);
+		v->vouch->wanted = 0;
+	}
 	if (st == CV_OK)
 		crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
 	free(c.commits);

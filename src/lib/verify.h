@@ -29,4 +29,18 @@ cv_status cv_verify_vault(cv_vault *v, cv_audit_report *rep, cv_err *err);
 cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
 			  cv_audit_report *rep, cv_err *err);
 
+/*
+ * cv_vouch_begin - the next verification in the caller's open transaction
+ * (cv_verify_in_op, cv_verify_vault) keeps, for every cases and records
+ * row, who wrote its latest commitment and their role then
+ * (v->vouch); until cv_vouch_end, which the caller calls before its
+ * transaction ends, a case or record row is taken as signed by its
+ * signer when that signer wrote the commitment to it (cert.c
+ * cv_case_check, cv_record_check without a case key): the log's signed
+ * checkpoint then stands for the row's own signature.  Out of memory:
+ * nothing is kept, and every signature is checked.
+ */
+void cv_vouch_begin(cv_vault *v);
+void cv_vouch_end(cv_vault *v);
+
 #endif
