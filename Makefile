@@ -169,8 +169,21 @@ $(BUILD)/tests/bench_stats: tests/bench_stats.c $(LIBA) $(TEST_HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) $(BENCH_WRAP) -o $@ $< $(LIBA) $(LIBS) \
 		$(TEST_LIBS)
 
+# The warm-command benchmark (README.md, "Benchmark"): `note show` with an
+# unlocked agent against the sqlite3 program reading the same row, and
+# where the command spends its time (tests/bench_agent.c).
+BENCH_AGENT_RUNS ?= 200
+BENCH_AGENT_WRAP = $(foreach f,crypto_sign_verify_detached send recv sqlite3_step \
+	sqlite3_prepare_v2 sqlite3_prepare_v3,-Wl,--wrap=$(f))
+
+$(BUILD)/tests/bench_agent: tests/bench_agent.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) $(BENCH_AGENT_WRAP) -o $@ $< $(LIBA) $(LIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_stats
+	@$(MAKE) --no-print-directory $(BUILD)/tests/bench_stats $(BUILD)/tests/bench_agent $(BIN)
+	sh tests/bench_agent.sh $(abspath $(BIN)) $(abspath $(BUILD)/tests/bench_agent) \
+		$(BENCH_AGENT_RUNS) $(abspath $(BUILD))/bench-agent.txt
 	$(BUILD)/tests/bench_stats -r $(BENCH_REPS) $(BENCH_DIR) $(BENCH_SIZES)
 
 install: $(BIN) $(MAN) $(MO)
@@ -195,4 +208,5 @@ format-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(BUILD)/tests/bench_stats.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(BUILD)/tests/bench_stats.d \
+	$(BUILD)/tests/bench_agent.d
