@@ -200,6 +200,75 @@ static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_
 	return CV_OK;
 }
 
+/* ---- verifications made at this generation of the store ------------------ */
+
+/* Remembered per kind: an identity as a signer, an identity that may be
+ * an enrolment certificate, a user (identity and status). */
+enum { MEMO_SIGNER, MEMO_ANY_IDENT, MEMO_USER };
+#define VERIFIED_MAX 16
+
+struct cv_verified {
+	uint64_t gen[2];
+	size_t n, next;
+	struct {
+		int kind;
+		cv_user_rec rec;
+	} e[VERIFIED_MAX];
+};
+
+void cv_verified_forget(cv_vault *v)
+{
+	free(v->verified);
+	v->verified = NULL;
+}
+
+size_t cv_verified_held(const cv_vault *v)
+{
+	return v->verified ? v->verified->n : 0;
+}
+
+static int same_gen(const uint64_t a[2], const uint64_t b[2])
+{
+	return a[0] == b[0] && a[1] == b[1];
+}
+
+/* Whether r verified as kind at the store's current generation, which is
+ * put in gen (*have: whether the store told it). */
+static int verified_before(cv_vault *v, int kind, const cv_user_rec *r, uint64_t gen[2], int *have)
+{
+	struct cv_verified *m = v->verified;
+
+	*have = cv_store_generation(v->st, gen) == 0;
+	if (!*have || !m || !same_gen(m->gen, gen))
+		return 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].kind == kind && sodium_memcmp(&m->e[i].rec, r, sizeof(*r)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remembers that r verified as kind at generation gen, unless the store
+ * moved on while it was checked. */
+static void verified_now(cv_vault *v, int kind, const cv_user_rec *r, const uint64_t gen[2])
+{
+	uint64_t after[2];
+	struct cv_verified *m;
+	size_t slot;
+
+	if (cv_store_generation(v->st, after) != 0 || !same_gen(after, gen))
+		return;
+	if (!v->verified && !(v->verified = calloc(1, sizeof(*v->verified))))
+		return;
+	m = v->verified;
+	if (!same_gen(m->gen, gen)) {
+		m->n = m->next = 0;
+		memcpy(m->gen, gen, sizeof(m->gen));
+	}
+	slot = m->n < VERIFIED_MAX ? m->n++ : m->next++ % VERIFIED_MAX;
+	m->e[slot].kind = kind;
+	m->e[slot].rec = *r;
+}
+
 /*
  * Identity chain, walked without recursion: every identity is signed by
  * the identity before it in the chain, down to user 1's first identity
@@ -222,6 +291,14 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 	cv_buf b = CV_BUF_INIT;
 	cv_status st = CV_OK;
 	size_t links = 0;
+	/* Only whether r itself may be an enrolment certificate depends on
+	 * allow_enrolment: the rest of the walk is the same. */
+	int kind = allow_enrolment && cv_ident_is_enrolment(r) ? MEMO_ANY_IDENT : MEMO_SIGNER;
+	int have = 0;
+	uint64_t gen[2];
+
+	if (verified_before(v, kind, r, gen, &have))
+		return CV_OK;
 
 	for (;; cur = next) {
 		if (links++ >= CV_CHAIN_MAX) {
@@ -322,10 +399,12 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		allow_enrolment = cv_ident_is_enrolment(&next);
 	}
 	cv_buf_free(&b);
+	if (st == CV_OK && have)
+		verified_now(v, kind, r, gen);
 	return st;
 }
 
-cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
+static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
 	int state = cv_word_parse(&cv_user_states, r->status);
 	cv_buf b = CV_BUF_INIT;
@@ -391,6 +470,20 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return cv_cert_bad(err, r, "user.status-signer-disabled",
 				   "its status was set by an admin who was already disabled");
 	return CV_OK;
+}
+
+cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	uint64_t gen[2];
+	int have = 0;
+	cv_status st;
+
+	if (verified_before(v, MEMO_USER, r, gen, &have))
+		return CV_OK;
+	st = user_verify(v, r, err);
+	if (st == CV_OK && have)
+		verified_now(v, MEMO_USER, r, gen);
+	return st;
 }
 
 cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)

@@ -19,6 +19,9 @@ struct cv_vault {
 	 * cv_ident_cache_on), the identities it looked up and whether they
 	 * verified; NULL otherwise. */
 	struct cv_ident_cache *idcache;
+	/* Identities and users that verified while the store stood at one
+	 * generation (cert.c); NULL until one did. */
+	struct cv_verified *verified;
 };
 
 /* The state of the audit chain inside one write transaction. */

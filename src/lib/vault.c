@@ -183,6 +183,7 @@ void cv_vault_close(cv_vault *v)
 	if (!v)
 		return;
 	cv_ident_cache_off(v);
+	cv_verified_forget(v);
 	cv_store_close(v->st);
 	free(v);
 }
