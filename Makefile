@@ -27,7 +27,14 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc 
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # lp_solve (statistics audit) ships a static library only, built against
 # SuiteSparse's colamd, and loads its optional plug-ins with dlopen.
-LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llpsolve55 -lcolamd -ldl -lm
+# --as-needed: libxml2 is loaded only when an HTML page is made
+# (src/lib/xmllazy.c defines the functions used), so the program does not
+# list it, nor ICU and the C++ runtime behind it, and starts faster.
+LIBS = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llpsolve55 -lcolamd -ldl -lm
+# The soname src/lib/xmllazy.c loads: the libxml2 compiled against.
+XML_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libxml2.so)" 2>/dev/null | \
+	awk '$$1 == "SONAME" { print $$2 }')
+$(BUILD)/src/lib/xmllazy.o: ALL_CFLAGS += $(if $(XML_SONAME),-DCV_LIBXML2_SONAME='"$(XML_SONAME)"')
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 LIB_SRC = $(wildcard src/lib/*.c)
