@@ -17,6 +17,7 @@
 #include "cert.h"
 #include "crypt.h"
 #include "err.h"
+#include "sigmemo.h"
 #include "text.h"
 #include "vocab.h"
 #include "banned.h"
@@ -126,10 +127,12 @@ static cv_status sign_buf(cv_buf *b, cv_keyholder *kh, uint8_t sig[crypto_sign_B
 	return cv_keyholder_sign(kh, b->data, b->len, sig, err);
 }
 
-static int verify_buf(const cv_buf *b, const uint8_t sig[crypto_sign_BYTES],
+/* With an unlock agent, a signature it knows to verify is not verified
+ * again (sigmemo.h: the same bytes only). */
+static int verify_buf(cv_vault *v, const cv_buf *b, const uint8_t sig[crypto_sign_BYTES],
 		      const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 {
-	return !b->oom && crypto_sign_verify_detached(sig, b->data, b->len, pk) == 0;
+	return !b->oom && cv_sig_verify(v->sigs, sig, b->data, b->len, pk);
 }
 
 /* Whether user id was disabled (or is awaiting enrolment) since before
@@ -318,7 +321,7 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 			    cur.expires[0] || cur.has_self_sig)
 				st = cv_cert_bad(err, r, "user.cert-first-admin",
 						 "the first admin must be a self-signed admin");
-			else if (!verify_buf(&b, cur.cert_sig, cur.sign_pk))
+			else if (!verify_buf(v, &b, cur.cert_sig, cur.sign_pk))
 				st = cv_cert_bad(err, r, "user.cert-signature",
 						 "its identity signature does not match (name, "
 						 "role or keys were altered)");
@@ -362,7 +365,7 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 				break;
 			}
 			identity_msg(v, &cur, NULL, &b);
-			if (!verify_buf(&b, cur.cert_sig, next.sign_pk)) {
+			if (!verify_buf(v, &b, cur.cert_sig, next.sign_pk)) {
 				st = cv_cert_bad(err, r, "user.cert-signature",
 						 "its identity signature does not match (name, "
 						 "role or keys were altered)");
@@ -381,8 +384,8 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		if (st != CV_OK)
 			break;
 		identity_msg(v, &cur, &next, &b);
-		if (!cur.has_self_sig || !verify_buf(&b, cur.cert_sig, next.sign_pk) ||
-		    !verify_buf(&b, cur.self_sig, cur.sign_pk)) {
+		if (!cur.has_self_sig || !verify_buf(v, &b, cur.cert_sig, next.sign_pk) ||
+		    !verify_buf(v, &b, cur.self_sig, cur.sign_pk)) {
 			st = cv_cert_bad(err, r, "user.cert-signature",
 					 "its identity signature does not match (name, role or "
 					 "keys were altered)");
@@ -435,7 +438,7 @@ static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	status_msg(v, r, &b);
-	if (!verify_buf(&b, r->status_sig, signer.sign_pk))
+	if (!verify_buf(v, &b, r->status_sig, signer.sign_pk))
 		st = cv_cert_bad(err, r, "user.status-signature",
 				 "its status signature does not match (it was enabled or "
 				 "disabled without an admin)");
@@ -798,7 +801,7 @@ static int copy_from(const cv_user_rec *id, void *arg)
 		return 0;
 	cv_key_commit(t->key, commit);
 	copy_msg(t->v, t->table, t->place, t->c, commit, &b);
-	ok = !b.oom && crypto_sign_verify_detached(t->c->sig, b.data, b.len, id->sign_pk) == 0;
+	ok = !b.oom && cv_sig_verify(t->v->sigs, t->c->sig, b.data, b.len, id->sign_pk);
 	cv_buf_free(&b);
 	return ok;
 }
@@ -925,13 +928,14 @@ static cv_status row_sign(cv_buf *msg, const uint8_t *key, cv_keyholder *kh,
 struct row_try {
 	const cv_buf *msg; /* msg || mac */
 	const uint8_t *sig;
+	cv_vault *v;
 };
 
 static int row_from(const cv_user_rec *id, void *arg)
 {
 	struct row_try *t = arg;
 
-	return crypto_sign_verify_detached(t->sig, t->msg->data, t->msg->len, id->sign_pk) == 0;
+	return cv_sig_verify(t->v->sigs, t->sig, t->msg->data, t->msg->len, id->sign_pk);
 }
 
 /* Whether sig over msg || mac verifies under an identity signer has held
@@ -940,7 +944,7 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 			   const uint8_t mac[CV_HASH_LEN], const uint8_t sig[crypto_sign_BYTES],
 			   cv_role *role, int *ok, cv_err *err)
 {
-	struct row_try t = {msg, sig};
+	struct row_try t = {msg, sig, v};
 	uint8_t want[CV_HASH_LEN];
 	cv_user_rec id;
 	cv_status st;
@@ -1086,7 +1090,7 @@ cv_status cv_duty_sign(cv_vault *v, cv_duty_rec *r, int64_t signer_id, cv_keyhol
 cv_status cv_duty_check(cv_vault *v, const cv_duty_rec *r, cv_err *err)
 {
 	cv_buf b = CV_BUF_INIT;
-	struct row_try t = {&b, r->sig};
+	struct row_try t = {&b, r->sig, v};
 	cv_user_rec id;
 	cv_status st = CV_OK;
 	char num[24];
