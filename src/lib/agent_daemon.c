@@ -5,10 +5,8 @@
  * socket (so that an unusable directory is its error), then forks; the
  * child takes the session's key holder, locks it in memory again (a fork
  * inherits no memory lock), turns core dumps and ptrace off, leaves the
- * terminal and every inherited descriptor (the vault's included), pins the
- * vault file (cv_store_pin: one read-only descriptor holding a shared
- * lock, never read, so that commands' closes do not checkpoint the log),
- * and serves the protocol of agent_proto.h until
+ * terminal and every inherited descriptor (the vault's included: it never
+ * touches the database), and serves the protocol of agent_proto.h until
  * its time runs out, LOCK, a signal, or its socket's removal (the runtime
  * directory is removed at logout).  It removes its socket and wipes
  * its keys on every way out it can catch; a crash leaves a stale socket
@@ -37,7 +35,6 @@
 #include "agent.h"
 #include "err.h"
 #include "session.h"
-#include "store.h"
 #include "banned.h"
 
 #define CONNS_MAX 8	     /* commands served at once */
@@ -56,8 +53,6 @@ struct conn {
 struct daemon {
 	struct cv_agent_state a;
 	const char *path;
-	const char *vault_path; /* as given to cv_agent_start */
-	int vfd;		/* cv_store_pin's, or -1 */
 	dev_t dev;
 	ino_t ino;
 	int lfd, sfd, tfd;
@@ -287,9 +282,6 @@ static void child(cv_session *s, struct daemon *d, int rfd)
 
 	setsid();
 	close_inherited(&d->lfd, &rfd);
-	/* Before leaving the directory a relative path names; a vault that
-	 * cannot be pinned only makes commands slower. */
-	d->vfd = cv_store_pin(d->vault_path);
 	if (chdir("/") != 0)
 		cv_err_set(&e, CV_ERROR, "cannot change to '/'");
 	d->a.kh = s->kh;
@@ -332,8 +324,6 @@ static void child(cv_session *s, struct daemon *d, int rfd)
 		conn_close(&d->conns[i]);
 	cv_keyholder_free(d->a.kh); /* wipes the keys */
 	cv_sigmemo_free(d->a.sigs);
-	if (d->vfd >= 0)
-		close(d->vfd);
 	sodium_free(d->rep);
 	sodium_memzero(&d->a, sizeof(d->a));
 	_exit(0);
@@ -409,8 +399,7 @@ cv_status cv_agent_start(cv_session *s, const char *vault_path, unsigned idle_s,
 	pid_t pid;
 
 	memset(&d, 0, sizeof(d));
-	d.lfd = d.sfd = d.tfd = d.vfd = -1;
-	d.vault_path = vault_path;
+	d.lfd = d.sfd = d.tfd = -1;
 	for (size_t i = 0; i < CONNS_MAX; i++)
 		d.conns[i].fd = -1;
 	if (idle_s < 1 || idle_s > CV_AGENT_TIME_MAX || cap_s < 1 || cap_s > CV_AGENT_TIME_MAX)

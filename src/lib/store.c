@@ -198,11 +198,6 @@ cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *re
 	return st->ops->cert_at(st->be, id, at, rec, err);
 }
 
-int cv_store_pin(const char *path)
-{
-	return cv_store_sqlite_ops.pin ? cv_store_sqlite_ops.pin(path) : -1;
-}
-
 int cv_store_generation(cv_store *st, uint64_t gen[2])
 {
 	if (!st || !st->ops->generation || st->walking)

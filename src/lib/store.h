@@ -120,19 +120,6 @@ void cv_store_close(cv_store *st);
  */
 int cv_store_generation(cv_store *st, uint64_t gen[2]);
 
-/*
- * cv_store_pin - for a process that outlives many commands on the vault
- * at path (the unlock agent): a descriptor that keeps the default backend
- * from folding its write-ahead log into the file and deleting it each
- * time a command closes the vault (SQLite: three fsyncs), so that a
- * command's commit costs one.  Every commit stays as durable as without
- * it; the log is folded in by the first command that closes the vault
- * after the descriptor is closed (or by SQLite's automatic checkpoint
- * when the log grows).  The file is never read through it.  -1 when
- * nothing could be pinned (commands are then only slower).
- */
-int cv_store_pin(const char *path);
-
 /* on: a store call made while a walk is stepping fails (CV_ERROR, "internal
  * error: the store was called during a walk") and so does the walk, even
  * when its callback ignored that failure.  Off (the default): such a call

@@ -121,8 +121,6 @@ struct cv_store_ops {
 	/* Optional (NULL: the store has no generations; see
 	 * cv_store_generation). */
 	int (*generation)(void *be, uint64_t gen[2]);
-	/* Optional (NULL: nothing to pin; see cv_store_pin). */
-	int (*pin)(const char *path);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

@@ -2496,33 +2496,6 @@ static int sq_generation(void *be, uint64_t gen[2])
 	return ok ? 0 : -1;
 }
 
-/* SQLite's lock bytes (its os.h, "lock-byte page" in its file format):
- * a connection that closes the file asks for an exclusive lock over the
- * shared range, and only when it gets it does it checkpoint the log into
- * the file and delete it.  A shared lock held there by another process
- * makes it leave both as they are, committed and synced. */
-#define SQ_PENDING_BYTE 0x40000000
-#define SQ_SHARED_FIRST (SQ_PENDING_BYTE + 2)
-#define SQ_SHARED_SIZE 510
-
-static int sq_pin(const char *path)
-{
-	struct flock lk = {.l_type = F_RDLCK,
-			   .l_whence = SEEK_SET,
-			   .l_start = SQ_SHARED_FIRST,
-			   .l_len = SQ_SHARED_SIZE};
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || fcntl(fd, F_SETLK, &lk) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 const struct cv_store_ops cv_store_sqlite_ops = {
     .name = "sqlite",
     .create = sq_create,
@@ -2587,5 +2560,4 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .duty_update = sq_duty_update,
     .duty_each = sq_duty_each,
     .generation = sq_generation,
-    .pin = sq_pin,
 };
