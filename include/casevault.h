@@ -354,6 +354,19 @@ cv_status cv_agent_list(cv_vault *v, int (*cb)(const cv_agent_info *a, void *arg
 cv_status cv_agent_lock(cv_vault *v, const char *user, cv_err *err);
 
 /*
+ * cv_agent_attach - before anything is checked for user on v (the role
+ * check before a login included): connects v to user's agent, if one
+ * runs, and takes the signatures the agent knows to verify, so that v's
+ * checks skip the arithmetic of exactly those (the same key, signature
+ * and bytes); every row is still read and every rule applied.  At
+ * cv_vault_close the agent is told the signatures v verified that it did
+ * not know, and verifies them itself before it keeps them.
+ * cv_login_agent attaches when the caller has not.  Errors as
+ * cv_login_agent's "agent." ones; none changes v.
+ */
+cv_status cv_agent_attach(cv_vault *v, const char *user, cv_err *err);
+
+/*
  * cv_login_agent - cv_login with the keys of a running agent instead of a
  * passphrase: the same checks of the user's record, in the same order and
  * logged the same way (docs/FORMAT.md §17.1), then the agent's public keys

@@ -8,6 +8,10 @@
 #      (no terminal, no --passphrase-fd: a prompt would fail with exit 2),
 #      and their rows verify with `audit verify`; a passphrase given with
 #      --passphrase-fd is used, not the agent;
+#      the agent remembers signatures it verified, yet a signature altered
+#      in the file (the first admin's, a note's), or a vault file replaced
+#      by an altered copy, is refused as without it, and works again when
+#      put back;
 #   3. status does not restart the idle timer, a key operation does; a list
 #      opens its cases' keys in fewer requests than it has cases;
 #   4. commands that change who holds what (user passwd, user add) ask for
@@ -255,6 +259,36 @@ check "bob's rows are logged as in a direct run" \
 say "not-bobs-passphrase"
 with_pass bob case list
 check "--passphrase-fd: the passphrase given is used, not the agent (wrong: 3)" rc_is 3
+
+# The agent remembers the signatures it has verified (VERIFIED, REMEMBER):
+# a changed byte in the file is a signature it does not know, checked
+# afresh, whatever it remembers.
+bare bob note show "$N"
+bare bob note show "$N"
+check "warm: note show again" eval 'rc_is 0 && out_has "a quiet conversation about sleep"'
+H1=$(sqlite3 "$V" "select hex(cert_sig) from users where id = 1")
+sqlite3 "$V" "update users set cert_sig = zeroblob(64) where id = 1"
+bare bob note show "$N"
+check "the first admin's signature altered in the file: refused as tampering (5)" \
+	eval 'rc_is 5 && err_has "tampered" && ! out_has "a quiet conversation"'
+sqlite3 "$V" "update users set cert_sig = x'$H1' where id = 1"
+bare bob note show "$N"
+check "  ... put back as it was: read again" eval 'rc_is 0 && out_has "a quiet conversation"'
+HN=$(sqlite3 "$V" "select hex(sig) from records where id = '$N'")
+sqlite3 "$V" "update records set sig = zeroblob(64) where id = '$N'"
+bare bob note show "$N"
+check "the note's own signature altered: refused (5)" eval 'rc_is 5 && err_has "forged"'
+sqlite3 "$V" "update records set sig = x'$HN' where id = '$N'"
+cp "$V" "$T/orig.db"
+cp "$V" "$T/other.db"
+sqlite3 "$T/other.db" "update users set cert_sig = zeroblob(64) where name = 'bob'"
+mv "$T/other.db" "$V"
+bare bob note show "$N"
+check "the vault file replaced by a copy with bob's identity altered: refused (5)" \
+	eval 'rc_is 5 && ! out_has "a quiet conversation"'
+mv "$T/orig.db" "$V"
+bare bob note show "$N"
+check "  ... the original put back: read again" eval 'rc_is 0 && out_has "a quiet conversation"'
 
 # ---- 3. status does not restart the idle timer ----------------------------
 

@@ -9,7 +9,10 @@
  * client's holder, over a socket to a process that answers with
  * cv_agent_handle, signs, unseals, boxes and unboxes (batched too) like
  * the local one, with the same reason codes, and opens a list's key copies
- * ahead in one round trip.  The socket directory must be
+ * ahead in one round trip.  The agent keeps only signatures it verified
+ * itself (REMEMBER) and gives their tags (VERIFIED), neither a use of the
+ * keys; a client skips exactly those, not one with a byte changed.  The
+ * socket directory must be
  * a private directory of the caller's, the socket a socket of the
  * caller's; a stale socket is removed and reads as no agent.
  */
@@ -72,6 +75,7 @@ static int teardown(void **state)
 	int rc = tmpdir_remove(f->dir);
 
 	cv_keyholder_free(f->a.kh);
+	cv_sigmemo_free(f->a.sigs);
 	sodium_free(f->secrets);
 	sodium_free(f->req);
 	sodium_free(f->rep);
@@ -432,6 +436,183 @@ static void test_unbox_many_refusals(void **state)
 	assert_int_equal(f->a.info.uses, 0);
 	sodium_memzero(b->peer_sk, sizeof(b->peer_sk));
 	free(b);
+}
+
+/* ---- signatures the agent knows to verify ------------------------------- */
+
+/* n fresh signatures by a new key over distinct messages, the odd ones
+ * with a byte of the signature changed (they do not verify). */
+static struct cv_sigmemo_fresh *signed_msgs(size_t n)
+{
+	struct cv_sigmemo_fresh *fr = calloc(n, sizeof(*fr));
+	uint8_t sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+
+	assert_non_null(fr);
+	crypto_sign_keypair(pk, sk);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(fr[i].pk, pk, sizeof(pk));
+		fr[i].len = (size_t)snprintf((char *)fr[i].msg, sizeof(fr[i].msg),
+					     "casevault-user-cert-v1 identity %zu", i);
+		crypto_sign_detached(fr[i].sig, NULL, fr[i].msg, fr[i].len, sk);
+		if (i % 2)
+			fr[i].sig[7] ^= 0x20;
+	}
+	sodium_memzero(sk, sizeof(sk));
+	return fr;
+}
+
+/* VERIFIED into a client's memo; the number of tags the agent gave. */
+static size_t ask_verified(struct fx *f, cv_sigmemo *m)
+{
+	size_t n = cv_agent_req_simple(f->req, CV_AGENT_OP_VERIFIED);
+
+	assert_int_equal(ask(f, n, NOW_BOOT + 1000), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_OK);
+	assert_int_equal(cv_agent_rep_verified(f->rep + CV_AGENT_HDR_LEN, reply_body(f), m), 0);
+	return m->n;
+}
+
+/* REMEMBER keeps only what verifies in the agent itself; VERIFIED gives
+ * those tags; neither is a use of the keys.  A client with those tags
+ * skips exactly those signatures, and only while not a byte differs. */
+static void test_remember_and_verified(void **state)
+{
+	struct fx *f = *state;
+	struct cv_sigmemo_fresh *fr = signed_msgs(4);
+	cv_sigmemo *m = calloc(1, sizeof(*m));
+	uint8_t tag[CV_SIGMEMO_TAG_LEN];
+	int64_t idle = f->a.idle_deadline;
+	size_t n;
+
+	assert_non_null(m);
+	assert_int_equal(ask_verified(f, m), 0);
+	n = cv_agent_req_remember(f->req, fr, 4);
+	assert_true(n > 0);
+	assert_int_equal(ask(f, n, NOW_BOOT + 2000), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_OK);
+	assert_int_equal(reply_body(f), 2);
+	assert_int_equal(f->rep[CV_AGENT_HDR_LEN] << 8 | f->rep[CV_AGENT_HDR_LEN + 1], 2);
+	/* The same ones again are not kept twice. */
+	assert_int_equal(ask(f, n, NOW_BOOT + 2000), 0);
+	assert_int_equal(f->a.sigs->n, 2);
+	assert_int_equal(ask_verified(f, m), 2);
+	cv_sigmemo_tag(fr[0].pk, fr[0].sig, fr[0].msg, fr[0].len, tag);
+	assert_true(cv_sigmemo_known(m, tag));
+	cv_sigmemo_tag(fr[1].pk, fr[1].sig, fr[1].msg, fr[1].len, tag);
+	assert_false(cv_sigmemo_known(m, tag)); /* the changed signature */
+	assert_int_equal(f->a.info.uses, 0);
+	assert_int_equal(f->a.idle_deadline, idle);
+	/* The client: a known signature verifies with nothing new to report;
+	 * the changed one fails; one byte of message, signature or key
+	 * changed is another signature, verified afresh (and fails). */
+	assert_true(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	assert_int_equal(m->nfresh, 0);
+	assert_false(cv_sig_verify(m, fr[1].sig, fr[1].msg, fr[1].len, fr[1].pk));
+	fr[0].msg[3] ^= 1;
+	assert_false(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	fr[0].msg[3] ^= 1;
+	fr[0].sig[0] ^= 1;
+	assert_false(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	fr[0].sig[0] ^= 1;
+	fr[0].pk[0] ^= 1;
+	assert_false(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	fr[0].pk[0] ^= 1;
+	assert_int_equal(m->nfresh, 0);
+	/* A good signature it did not know is verified and kept to report. */
+	assert_true(cv_sig_verify(m, fr[2].sig, fr[2].msg, fr[2].len, fr[2].pk));
+	assert_int_equal(m->nfresh, 0); /* fr[2] was remembered: known */
+	cv_sigmemo_free(m);
+	free(fr);
+}
+
+/* What the client reports: new good signatures, once each. */
+static void test_sig_verify_fresh(void **state)
+{
+	struct cv_sigmemo_fresh *fr = signed_msgs(CV_SIGMEMO_FRESH_MAX * 2 + 2);
+	cv_sigmemo *m = calloc(1, sizeof(*m));
+	uint8_t tag[CV_SIGMEMO_TAG_LEN];
+
+	(void)state;
+	assert_non_null(m);
+	/* Without a memo: the plain check. */
+	assert_true(cv_sig_verify(NULL, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	assert_false(cv_sig_verify(NULL, fr[1].sig, fr[1].msg, fr[1].len, fr[1].pk));
+	assert_true(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	assert_true(cv_sig_verify(m, fr[0].sig, fr[0].msg, fr[0].len, fr[0].pk));
+	assert_false(cv_sig_verify(m, fr[1].sig, fr[1].msg, fr[1].len, fr[1].pk));
+	assert_int_equal(m->nfresh, 1);
+	assert_memory_equal(m->fresh[0].sig, fr[0].sig, crypto_sign_BYTES);
+	/* Reported up to the bound; known all the same. */
+	for (size_t i = 2; i < CV_SIGMEMO_FRESH_MAX * 2 + 2; i += 2)
+		assert_true(cv_sig_verify(m, fr[i].sig, fr[i].msg, fr[i].len, fr[i].pk));
+	assert_int_equal(m->nfresh, CV_SIGMEMO_FRESH_MAX);
+	cv_sigmemo_tag(fr[CV_SIGMEMO_FRESH_MAX * 2].pk, fr[CV_SIGMEMO_FRESH_MAX * 2].sig,
+		       fr[CV_SIGMEMO_FRESH_MAX * 2].msg, fr[CV_SIGMEMO_FRESH_MAX * 2].len, tag);
+	assert_true(cv_sigmemo_known(m, tag));
+	/* A full memo drops its oldest tag. */
+	for (unsigned i = 0; i < CV_SIGMEMO_MAX; i++) {
+		uint8_t t[CV_SIGMEMO_TAG_LEN] = {0};
+
+		t[0] = (uint8_t)i;
+		t[1] = (uint8_t)(i >> 8);
+		t[2] = 0xee;
+		cv_sigmemo_add(m, t);
+	}
+	assert_int_equal(m->n, CV_SIGMEMO_MAX);
+	cv_sigmemo_tag(fr[0].pk, fr[0].sig, fr[0].msg, fr[0].len, tag);
+	assert_false(cv_sigmemo_known(m, tag));
+	cv_sigmemo_free(m);
+	free(fr);
+}
+
+/* Malformed REMEMBER and VERIFIED requests and replies change nothing. */
+static void test_remember_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct cv_sigmemo_fresh *fr = signed_msgs(CV_SIGMEMO_FRESH_MAX + 1);
+	uint8_t body[4] = {0}, rep[2 + CV_SIGMEMO_TAG_LEN] = {0, 2};
+	cv_sigmemo *m = calloc(1, sizeof(*m));
+	size_t n;
+
+	assert_non_null(m);
+	/* None, too many, an empty message: not even built ... */
+	assert_int_equal(cv_agent_req_remember(f->req, fr, 0), 0);
+	assert_int_equal(cv_agent_req_remember(f->req, fr, CV_SIGMEMO_FRESH_MAX + 1), 0);
+	fr[2].len = 0;
+	assert_int_equal(cv_agent_req_remember(f->req, fr + 2, 1), 0);
+	fr[2].len = 10;
+	/* ... and refused when sent anyway. */
+	n = raw(f, CV_AGENT_OP_REMEMBER, body, 2);
+	assert_int_equal(ask(f, n, NOW_BOOT), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_MALFORMED);
+	n = cv_agent_req_remember(f->req, fr, 3);
+	f->req[CV_AGENT_HDR_LEN + 1] = 4; /* one more than the body holds */
+	assert_int_equal(ask(f, n, NOW_BOOT), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_MALFORMED);
+	n = cv_agent_req_remember(f->req, fr, 3);
+	f->req[n] = 0; /* a byte after the last */
+	cv_agent_hdr_put(f->req, CV_AGENT_OP_REMEMBER, (uint32_t)(n + 1 - CV_AGENT_HDR_LEN));
+	assert_int_equal(ask(f, n + 1, NOW_BOOT), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_MALFORMED);
+	n = cv_agent_req_remember(f->req, fr, 1);
+	f->req[CV_AGENT_HDR_LEN + 2 + 96] = 0; /* a message length of 0 */
+	f->req[CV_AGENT_HDR_LEN + 2 + 97] = 0;
+	assert_int_equal(ask(f, n, NOW_BOOT), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_MALFORMED);
+	n = raw(f, CV_AGENT_OP_VERIFIED, body, 1);
+	assert_int_equal(ask(f, n, NOW_BOOT), 0);
+	assert_int_equal(reply_code(f), CV_AGENT_R_MALFORMED);
+	assert_true(f->a.sigs == NULL || f->a.sigs->n == 0);
+	assert_int_equal(f->a.info.uses, 0);
+	/* A VERIFIED reply promising more tags than it holds, or over the
+	 * bound, adds none. */
+	assert_int_equal(cv_agent_rep_verified(rep, sizeof(rep), m), -1);
+	rep[0] = (CV_SIGMEMO_MAX + 1) >> 8;
+	rep[1] = (CV_SIGMEMO_MAX + 1) & 0xff;
+	assert_int_equal(cv_agent_rep_verified(rep, sizeof(rep), m), -1);
+	assert_int_equal(m->n, 0);
+	cv_sigmemo_free(m);
+	free(fr);
 }
 
 /* ---- the end ------------------------------------------------------------ */
@@ -826,6 +1007,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_random_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remember_and_verified, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sig_verify_fresh, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remember_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_holder, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_agent_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_prefetch, setup, teardown),

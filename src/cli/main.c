@@ -432,6 +432,12 @@ cv_status cli_session(struct cli *c)
 		return cv_err_set(&c->err, CV_EUSAGE,
 				  _("no user given; use --user NAME (or set CASEVAULT_USER)"));
 	st = c->v ? CV_OK : cv_vault_open(c->vault_path, &c->v, &c->err);
+	/* With an agent, the checks from here on skip the signatures it knows
+	 * to verify; without one (or one that cannot be used) nothing
+	 * changes, and the login below says why. */
+	if (st == CV_OK && c->pass_fd < 0 && cli_current &&
+	    !(cli_current->flags & (RUN_PASSPHRASE | RUN_RECOVERY)))
+		(void)cv_agent_attach(c->v, c->user, NULL);
 	/* A refusal by role comes before the passphrase is asked (a login
 	 * itself, unlock, is for every role). */
 	if (st == CV_OK && cli_current && cli_current->action != CV_ACT_LOGIN)

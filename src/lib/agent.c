@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,6 +586,117 @@ cv_status cv_agent_keyholder(int fd, const struct cv_agent_status *st, cv_keyhol
 	memcpy(kh->box_pk, st->box_pk, sizeof(kh->box_pk));
 	memcpy(kh->sign_pk, st->sign_pk, sizeof(kh->sign_pk));
 	*out = kh;
+	return CV_OK;
+}
+
+/* ---- the agent a vault is attached to ----------------------------------- */
+
+struct cv_vault_agent {
+	int fd;
+	struct cv_agent_status st;
+};
+
+/* VERIFIED: the signatures the agent knows, into v->sigs (left NULL when
+ * the agent does not answer it: an older agent). */
+static void memo_load(cv_vault *v, int fd)
+{
+	uint8_t *buf = malloc(CV_AGENT_MSG_MAX), code = 0;
+	size_t body = 0, len;
+	cv_sigmemo *m = calloc(1, sizeof(*m));
+	cv_err e = {0};
+
+	if (!buf || !m)
+		goto out;
+	len = cv_agent_req_simple(buf, CV_AGENT_OP_VERIFIED);
+	if (cv_agent_call(fd, buf, len, &code, &body, &e) != CV_OK || code != CV_AGENT_R_OK ||
+	    cv_agent_rep_verified(buf + CV_AGENT_HDR_LEN, body, m) != 0)
+		goto out;
+	v->sigs = m;
+	m = NULL;
+out:
+	cv_sigmemo_free(m);
+	free(buf);
+}
+
+/* REMEMBER: the signatures this command verified that the agent did not
+ * know, in as many requests as the protocol's bounds take.  The agent
+ * verifies them again itself; a failure here only loses the saving. */
+static void memo_flush(const cv_sigmemo *m, int fd)
+{
+	uint8_t *buf = malloc(CV_AGENT_MSG_MAX), code = 0;
+	size_t at = 0, body = 0;
+	cv_err e = {0};
+
+	while (buf && at < m->nfresh) {
+		size_t k = 0, size = 2, len;
+
+		while (at + k < m->nfresh && k < CV_SIGMEMO_FRESH_MAX) {
+			size_t one = crypto_sign_PUBLICKEYBYTES + crypto_sign_BYTES + 2 +
+				     m->fresh[at + k].len;
+
+			if (size + one > CV_AGENT_BODY_MAX)
+				break;
+			size += one;
+			k++;
+		}
+		len = k ? cv_agent_req_remember(buf, m->fresh + at, k) : 0;
+		if (len == 0 || cv_agent_call(fd, buf, len, &code, &body, &e) != CV_OK)
+			break;
+		at += k;
+	}
+	free(buf);
+}
+
+cv_status cv_agent_attach(cv_vault *v, const char *user, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	struct cv_vault_agent *a;
+	cv_status st;
+
+	if (v->agent && strcmp(v->agent->st.user, user) == 0)
+		return CV_OK;
+	cv_agent_detach(v);
+	st = cv_name_check(user, err);
+	if (st != CV_OK)
+		return st;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = cv_agent_open(v->vault_id, user, &a->fd, &a->st, err);
+	if (st != CV_OK) {
+		free(a);
+		return st;
+	}
+	v->agent = a;
+	memo_load(v, a->fd);
+	return CV_OK;
+}
+
+void cv_agent_detach(cv_vault *v)
+{
+	if (v->agent && v->sigs && v->sigs->nfresh)
+		memo_flush(v->sigs, v->agent->fd);
+	if (v->agent)
+		close(v->agent->fd);
+	free(v->agent);
+	v->agent = NULL;
+	cv_sigmemo_free(v->sigs);
+	v->sigs = NULL;
+}
+
+cv_status cv_agent_attached(cv_vault *v, const char *user, int *fd, struct cv_agent_status *st,
+			    cv_err *err)
+{
+	cv_status rc = cv_agent_attach(v, user, err);
+
+	*fd = -1;
+	if (rc != CV_OK)
+		return rc;
+	*fd = fcntl(v->agent->fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd < 0)
+		return cv_fail(err, CV_ERROR, CV_CODE_AGENT_IO,
+			       "cannot use the unlock agent's connection: {1}", strerror(errno));
+	*st = v->agent->st;
 	return CV_OK;
 }
 

@@ -88,4 +88,16 @@ cv_status cv_agent_keyholder(int fd, const struct cv_agent_status *st, cv_keyhol
 cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const char *user, int *fd,
 			struct cv_agent_status *st, cv_err *err);
 
+/*
+ * cv_agent_attached - cv_agent_attach (casevault.h), then a connection of
+ * its own to that agent in *fd (a duplicate: close it) and the agent's
+ * status in *st.  Errors as cv_agent_open.
+ */
+cv_status cv_agent_attached(cv_vault *v, const char *user, int *fd, struct cv_agent_status *st,
+			    cv_err *err);
+/* Reports to the attached agent the signatures v verified that it did
+ * not know (it verifies them itself before it keeps them), then closes
+ * the connection and forgets the signatures.  cv_vault_close calls it. */
+void cv_agent_detach(cv_vault *v);
+
 #endif

@@ -323,6 +323,7 @@ static void child(cv_session *s, struct daemon *d, int rfd)
 	for (size_t i = 0; i < CONNS_MAX; i++)
 		conn_close(&d->conns[i]);
 	cv_keyholder_free(d->a.kh); /* wipes the keys */
+	cv_sigmemo_free(d->a.sigs);
 	sodium_free(d->rep);
 	sodium_memzero(&d->a, sizeof(d->a));
 	_exit(0);

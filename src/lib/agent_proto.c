@@ -3,6 +3,7 @@
  * agent_proto.h): building and reading them, and the agent's answer to
  * one request with its key holder.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent_proto.h"
@@ -237,6 +238,40 @@ size_t cv_agent_req_unbox_many(uint8_t *out, const cv_unbox_item *items, size_t 
 	return finish(&w, CV_AGENT_OP_UNBOX_MANY);
 }
 
+size_t cv_agent_req_remember(uint8_t *out, const struct cv_sigmemo_fresh *fresh, size_t n)
+{
+	struct wr w = request(out);
+
+	if (n == 0 || n > CV_SIGMEMO_FRESH_MAX)
+		return 0;
+	wr_be(&w, n, 2);
+	for (size_t i = 0; i < n; i++) {
+		if (fresh[i].len == 0 || fresh[i].len > CV_SIGMEMO_MSG_MAX)
+			return 0;
+		wr_bytes(&w, fresh[i].pk, sizeof(fresh[i].pk));
+		wr_bytes(&w, fresh[i].sig, sizeof(fresh[i].sig));
+		wr_be(&w, fresh[i].len, 2);
+		wr_bytes(&w, fresh[i].msg, fresh[i].len);
+	}
+	return finish(&w, CV_AGENT_OP_REMEMBER);
+}
+
+int cv_agent_rep_verified(const uint8_t *body, size_t len, cv_sigmemo *m)
+{
+	struct rd r = {body, len, 0, 0};
+	size_t n = (size_t)rd_be(&r, 2), start;
+
+	if (r.bad || n > CV_SIGMEMO_MAX)
+		return -1;
+	start = r.at;
+	rd_bytes(&r, n * CV_SIGMEMO_TAG_LEN);
+	if (!rd_done(&r))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		cv_sigmemo_add(m, body + start + i * CV_SIGMEMO_TAG_LEN);
+	return 0;
+}
+
 int cv_agent_rep_unbox_many(const uint8_t *body, size_t len, cv_unbox_item *items, size_t n)
 {
 	struct rd r = {body, len, 0, 0};
@@ -331,6 +366,64 @@ static int unbox_many(struct cv_agent_state *a, struct rd *r, uint8_t *out, size
 	return CV_AGENT_R_OK;
 }
 
+/* VERIFIED: the tags a->sigs holds. */
+static int verified(const struct cv_agent_state *a, size_t len, uint8_t *out, size_t *outlen)
+{
+	struct wr w = {out, CV_AGENT_BODY_MAX, 0, 0};
+	size_t n = a->sigs ? a->sigs->n : 0;
+
+	if (len != 0)
+		return CV_AGENT_R_MALFORMED;
+	wr_be(&w, n, 2);
+	for (size_t i = 0; i < n; i++)
+		wr_bytes(&w, a->sigs->tags[i], CV_SIGMEMO_TAG_LEN);
+	*outlen = w.at;
+	return w.bad ? CV_AGENT_R_FAILED : CV_AGENT_R_OK;
+}
+
+/* REMEMBER: the whole body is checked before anything is verified; only
+ * a signature that verifies here is kept. */
+static int remember(struct cv_agent_state *a, const uint8_t *body, size_t len, uint8_t *out,
+		    size_t *outlen)
+{
+	struct rd r = {body, len, 0, 0};
+	struct wr w = {out, CV_AGENT_BODY_MAX, 0, 0};
+	size_t n = (size_t)rd_be(&r, 2), start = r.at, kept = 0;
+
+	if (r.bad || n == 0 || n > CV_SIGMEMO_FRESH_MAX)
+		return CV_AGENT_R_MALFORMED;
+	for (size_t i = 0; i < n; i++) {
+		size_t mlen;
+
+		rd_bytes(&r, crypto_sign_PUBLICKEYBYTES + crypto_sign_BYTES);
+		mlen = (size_t)rd_be(&r, 2);
+		rd_bytes(&r, mlen);
+		if (r.bad || mlen == 0 || mlen > CV_SIGMEMO_MSG_MAX)
+			return CV_AGENT_R_MALFORMED;
+	}
+	if (!rd_done(&r))
+		return CV_AGENT_R_MALFORMED;
+	if (!a->sigs && !(a->sigs = calloc(1, sizeof(*a->sigs))))
+		return CV_AGENT_R_FAILED;
+	r.at = start;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *pk = rd_bytes(&r, crypto_sign_PUBLICKEYBYTES),
+			      *sig = rd_bytes(&r, crypto_sign_BYTES);
+		size_t mlen = (size_t)rd_be(&r, 2);
+		const uint8_t *msg = rd_bytes(&r, mlen);
+		uint8_t tag[CV_SIGMEMO_TAG_LEN];
+
+		if (crypto_sign_verify_detached(sig, msg, mlen, pk) != 0)
+			continue;
+		cv_sigmemo_tag(pk, sig, msg, mlen, tag);
+		cv_sigmemo_add(a->sigs, tag);
+		kept++;
+	}
+	wr_be(&w, kept, 2);
+	*outlen = w.at;
+	return CV_AGENT_R_OK;
+}
+
 /* One key operation on a well-framed body; the reply body goes to out. */
 static int key_op(struct cv_agent_state *a, uint8_t op, const uint8_t *body, size_t len,
 		  uint8_t *out, size_t *outlen)
@@ -399,7 +492,7 @@ int cv_agent_handle(struct cv_agent_state *a, const uint8_t *req, size_t reqlen,
 		reply(rep, replen, code, 0);
 		return -1;
 	}
-	if (op < CV_AGENT_OP_STATUS || op > CV_AGENT_OP_LOCK) {
+	if (op < CV_AGENT_OP_STATUS || op > CV_AGENT_OP_REMEMBER) {
 		reply(rep, replen, CV_AGENT_R_UNKNOWN, 0);
 		return 0;
 	}
@@ -422,6 +515,14 @@ int cv_agent_handle(struct cv_agent_state *a, const uint8_t *req, size_t reqlen,
 		a->info.cap_left = a->cap_deadline - now_boot;
 		outlen = cv_agent_status_put(&a->info, out);
 		reply(rep, replen, outlen ? CV_AGENT_R_OK : CV_AGENT_R_FAILED, outlen);
+		return 0;
+	}
+	if (op == CV_AGENT_OP_VERIFIED || op == CV_AGENT_OP_REMEMBER) {
+		/* Public signatures only: no use of the keys. */
+		code = op == CV_AGENT_OP_VERIFIED
+			   ? verified(a, len, out, &outlen)
+			   : remember(a, req + CV_AGENT_HDR_LEN, len, out, &outlen);
+		reply(rep, replen, code, code == CV_AGENT_R_OK ? outlen : 0);
 		return 0;
 	}
 	code = key_op(a, op, req + CV_AGENT_HDR_LEN, len, out, &outlen);

@@ -21,6 +21,10 @@
  *   UNBOX_MANY u16be(n, 1..CV_AGENT_BATCH_MAX) || n times
  *              (nonce (24) || peer_pk (32) || u16be(len) || the box)
  *   LOCK       empty
+ *   VERIFIED   empty
+ *   REMEMBER   u16be(n, 1..CV_SIGMEMO_FRESH_MAX) || n times
+ *              (public key (32) || signature (64) || u16be(len,
+ *              1..CV_SIGMEMO_MSG_MAX) || the message)
  *
  * and reply bodies, under code CV_AGENT_R_OK:
  *
@@ -34,11 +38,18 @@
  *   UNSEAL, BOX, UNBOX   the result
  *   UNBOX_MANY n times (u8 opened (0 or 1) || the plaintext when opened)
  *   LOCK       empty (the agent then ends)
+ *   VERIFIED   u16be(n) || n tags (32 each): the signatures the agent
+ *              knows to verify (sigmemo.h), at most CV_SIGMEMO_MAX
+ *   REMEMBER   u16be(how many of the n verified): the agent verifies each
+ *              signature itself and keeps the tags of those that verify
+ *              (a client cannot make it keep one that does not)
  *
  * CV_AGENT_R_FAILED (empty body) says the operation itself failed (a box
  * that does not open); any other code says the request was refused.  Only
  * SIGN, UNSEAL, BOX, UNBOX and UNBOX_MANY, well formed, count as a use of
- * the keys and restart the idle timer; STATUS and LOCK do not.
+ * the keys and restart the idle timer; STATUS, LOCK, VERIFIED and
+ * REMEMBER do not.  An agent older than VERIFIED and REMEMBER answers
+ * them CV_AGENT_R_UNKNOWN, and commands then verify every signature.
  */
 #ifndef CV_AGENT_PROTO_H
 #define CV_AGENT_PROTO_H
@@ -47,6 +58,7 @@
 #include <stdint.h>
 
 #include "keyholder.h"
+#include "sigmemo.h"
 
 #define CV_AGENT_PROTO 1
 #define CV_AGENT_MAGIC0 'C'
@@ -68,6 +80,8 @@ enum cv_agent_op {
 	CV_AGENT_OP_UNBOX = 5,
 	CV_AGENT_OP_UNBOX_MANY = 6,
 	CV_AGENT_OP_LOCK = 7,
+	CV_AGENT_OP_VERIFIED = 8,
+	CV_AGENT_OP_REMEMBER = 9,
 };
 
 enum cv_agent_reply {
@@ -100,7 +114,8 @@ struct cv_agent_state {
 	cv_keyholder *kh;
 	struct cv_agent_status info; /* user, vault, keys, timeouts, pid, path */
 	int64_t idle_deadline, cap_deadline;
-	int stop; /* set by LOCK or by a request after the time ran out */
+	int stop;	  /* set by LOCK or by a request after the time ran out */
+	cv_sigmemo *sigs; /* signatures verified here (REMEMBER), or NULL */
 };
 
 /* Writes a header for op (or a reply code) and a body of len bytes. */
@@ -161,5 +176,10 @@ size_t cv_agent_req_unbox_many(uint8_t *out, const cv_unbox_item *items, size_t 
 /* Reads an UNBOX_MANY reply body into items (m and ok); 0, or -1 when it
  * does not match the request. */
 int cv_agent_rep_unbox_many(const uint8_t *body, size_t len, cv_unbox_item *items, size_t n);
+/* REMEMBER with the n (1..CV_SIGMEMO_FRESH_MAX) signatures of fresh. */
+size_t cv_agent_req_remember(uint8_t *out, const struct cv_sigmemo_fresh *fresh, size_t n);
+/* Adds the tags of a VERIFIED reply body to m; 0, or -1 when it is
+ * malformed (nothing is added then). */
+int cv_agent_rep_verified(const uint8_t *body, size_t len, cv_sigmemo *m);
 
 #endif

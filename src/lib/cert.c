@@ -17,6 +17,7 @@
 #include "cert.h"
 #include "crypt.h"
 #include "err.h"
+#include "sigmemo.h"
 #include "text.h"
 #include "vocab.h"
 #include "banned.h"
@@ -126,10 +127,12 @@ static cv_status sign_buf(cv_buf *b, cv_keyholder *kh, uint8_t sig[crypto_sign_B
 	return cv_keyholder_sign(kh, b->data, b->len, sig, err);
 }
 
-static int verify_buf(const cv_buf *b, const uint8_t sig[crypto_sign_BYTES],
+/* With an unlock agent, a signature it knows to verify is not verified
+ * again (sigmemo.h: the same bytes only). */
+static int verify_buf(cv_vault *v, const cv_buf *b, const uint8_t sig[crypto_sign_BYTES],
 		      const uint8_t pk[crypto_sign_PUBLICKEYBYTES])
 {
-	return !b->oom && crypto_sign_verify_detached(sig, b->data, b->len, pk) == 0;
+	return !b->oom && cv_sig_verify(v->sigs, sig, b->data, b->len, pk);
 }
 
 /* Whether user id was disabled (or is awaiting enrolment) since before
@@ -200,6 +203,75 @@ static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_
 	return CV_OK;
 }
 
+/* ---- verifications made at this generation of the store ------------------ */
+
+/* Remembered per kind: an identity as a signer, an identity that may be
+ * an enrolment certificate, a user (identity and status). */
+enum { MEMO_SIGNER, MEMO_ANY_IDENT, MEMO_USER };
+#define VERIFIED_MAX 16
+
+struct cv_verified {
+	uint64_t gen[2];
+	size_t n, next;
+	struct {
+		int kind;
+		cv_user_rec rec;
+	} e[VERIFIED_MAX];
+};
+
+void cv_verified_forget(cv_vault *v)
+{
+	free(v->verified);
+	v->verified = NULL;
+}
+
+size_t cv_verified_held(const cv_vault *v)
+{
+	return v->verified ? v->verified->n : 0;
+}
+
+static int same_gen(const uint64_t a[2], const uint64_t b[2])
+{
+	return a[0] == b[0] && a[1] == b[1];
+}
+
+/* Whether r verified as kind at the store's current generation, which is
+ * put in gen (*have: whether the store told it). */
+static int verified_before(cv_vault *v, int kind, const cv_user_rec *r, uint64_t gen[2], int *have)
+{
+	struct cv_verified *m = v->verified;
+
+	*have = cv_store_generation(v->st, gen) == 0;
+	if (!*have || !m || !same_gen(m->gen, gen))
+		return 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].kind == kind && sodium_memcmp(&m->e[i].rec, r, sizeof(*r)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remembers that r verified as kind at generation gen, unless the store
+ * moved on while it was checked. */
+static void verified_now(cv_vault *v, int kind, const cv_user_rec *r, const uint64_t gen[2])
+{
+	uint64_t after[2];
+	struct cv_verified *m;
+	size_t slot;
+
+	if (cv_store_generation(v->st, after) != 0 || !same_gen(after, gen))
+		return;
+	if (!v->verified && !(v->verified = calloc(1, sizeof(*v->verified))))
+		return;
+	m = v->verified;
+	if (!same_gen(m->gen, gen)) {
+		m->n = m->next = 0;
+		memcpy(m->gen, gen, sizeof(m->gen));
+	}
+	slot = m->n < VERIFIED_MAX ? m->n++ : m->next++ % VERIFIED_MAX;
+	m->e[slot].kind = kind;
+	m->e[slot].rec = *r;
+}
+
 /*
  * Identity chain, walked without recursion: every identity is signed by
  * the identity before it in the chain, down to user 1's first identity
@@ -222,6 +294,14 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 	cv_buf b = CV_BUF_INIT;
 	cv_status st = CV_OK;
 	size_t links = 0;
+	/* Only whether r itself may be an enrolment certificate depends on
+	 * allow_enrolment: the rest of the walk is the same. */
+	int kind = allow_enrolment && cv_ident_is_enrolment(r) ? MEMO_ANY_IDENT : MEMO_SIGNER;
+	int have = 0;
+	uint64_t gen[2];
+
+	if (verified_before(v, kind, r, gen, &have))
+		return CV_OK;
 
 	for (;; cur = next) {
 		if (links++ >= CV_CHAIN_MAX) {
@@ -241,7 +321,7 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 			    cur.expires[0] || cur.has_self_sig)
 				st = cv_cert_bad(err, r, "user.cert-first-admin",
 						 "the first admin must be a self-signed admin");
-			else if (!verify_buf(&b, cur.cert_sig, cur.sign_pk))
+			else if (!verify_buf(v, &b, cur.cert_sig, cur.sign_pk))
 				st = cv_cert_bad(err, r, "user.cert-signature",
 						 "its identity signature does not match (name, "
 						 "role or keys were altered)");
@@ -285,7 +365,7 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 				break;
 			}
 			identity_msg(v, &cur, NULL, &b);
-			if (!verify_buf(&b, cur.cert_sig, next.sign_pk)) {
+			if (!verify_buf(v, &b, cur.cert_sig, next.sign_pk)) {
 				st = cv_cert_bad(err, r, "user.cert-signature",
 						 "its identity signature does not match (name, "
 						 "role or keys were altered)");
@@ -304,8 +384,8 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		if (st != CV_OK)
 			break;
 		identity_msg(v, &cur, &next, &b);
-		if (!cur.has_self_sig || !verify_buf(&b, cur.cert_sig, next.sign_pk) ||
-		    !verify_buf(&b, cur.self_sig, cur.sign_pk)) {
+		if (!cur.has_self_sig || !verify_buf(v, &b, cur.cert_sig, next.sign_pk) ||
+		    !verify_buf(v, &b, cur.self_sig, cur.sign_pk)) {
 			st = cv_cert_bad(err, r, "user.cert-signature",
 					 "its identity signature does not match (name, role or "
 					 "keys were altered)");
@@ -322,10 +402,12 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		allow_enrolment = cv_ident_is_enrolment(&next);
 	}
 	cv_buf_free(&b);
+	if (st == CV_OK && have)
+		verified_now(v, kind, r, gen);
 	return st;
 }
 
-cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
+static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 {
 	int state = cv_word_parse(&cv_user_states, r->status);
 	cv_buf b = CV_BUF_INIT;
@@ -356,7 +438,7 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	if (st != CV_OK)
 		return st;
 	status_msg(v, r, &b);
-	if (!verify_buf(&b, r->status_sig, signer.sign_pk))
+	if (!verify_buf(v, &b, r->status_sig, signer.sign_pk))
 		st = cv_cert_bad(err, r, "user.status-signature",
 				 "its status signature does not match (it was enabled or "
 				 "disabled without an admin)");
@@ -391,6 +473,20 @@ cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return cv_cert_bad(err, r, "user.status-signer-disabled",
 				   "its status was set by an admin who was already disabled");
 	return CV_OK;
+}
+
+cv_status cv_user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
+{
+	uint64_t gen[2];
+	int have = 0;
+	cv_status st;
+
+	if (verified_before(v, MEMO_USER, r, gen, &have))
+		return CV_OK;
+	st = user_verify(v, r, err);
+	if (st == CV_OK && have)
+		verified_now(v, MEMO_USER, r, gen);
+	return st;
 }
 
 cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
@@ -705,7 +801,7 @@ static int copy_from(const cv_user_rec *id, void *arg)
 		return 0;
 	cv_key_commit(t->key, commit);
 	copy_msg(t->v, t->table, t->place, t->c, commit, &b);
-	ok = !b.oom && crypto_sign_verify_detached(t->c->sig, b.data, b.len, id->sign_pk) == 0;
+	ok = !b.oom && cv_sig_verify(t->v->sigs, t->c->sig, b.data, b.len, id->sign_pk);
 	cv_buf_free(&b);
 	return ok;
 }
@@ -832,13 +928,14 @@ static cv_status row_sign(cv_buf *msg, const uint8_t *key, cv_keyholder *kh,
 struct row_try {
 	const cv_buf *msg; /* msg || mac */
 	const uint8_t *sig;
+	cv_vault *v;
 };
 
 static int row_from(const cv_user_rec *id, void *arg)
 {
 	struct row_try *t = arg;
 
-	return crypto_sign_verify_detached(t->sig, t->msg->data, t->msg->len, id->sign_pk) == 0;
+	return cv_sig_verify(t->v->sigs, t->sig, t->msg->data, t->msg->len, id->sign_pk);
 }
 
 /* Whether sig over msg || mac verifies under an identity signer has held
@@ -847,7 +944,7 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 			   const uint8_t mac[CV_HASH_LEN], const uint8_t sig[crypto_sign_BYTES],
 			   cv_role *role, int *ok, cv_err *err)
 {
-	struct row_try t = {msg, sig};
+	struct row_try t = {msg, sig, v};
 	uint8_t want[CV_HASH_LEN];
 	cv_user_rec id;
 	cv_status st;
@@ -1025,7 +1122,7 @@ cv_status cv_duty_sign(cv_vault *v, cv_duty_rec *r, int64_t signer_id, cv_keyhol
 cv_status cv_duty_check(cv_vault *v, const cv_duty_rec *r, cv_err *err)
 {
 	cv_buf b = CV_BUF_INIT;
-	struct row_try t = {&b, r->sig};
+	struct row_try t = {&b, r->sig, v};
 	cv_user_rec id;
 	cv_status st = CV_OK;
 	char num[24];

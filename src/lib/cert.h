@@ -53,6 +53,16 @@ cv_status cv_user_cert_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err)
  */
 void cv_ident_cache_on(cv_vault *v);
 void cv_ident_cache_off(cv_vault *v);
+/*
+ * Verifications are remembered while the store's generation
+ * (cv_store_generation) stays the same: a user or identity that verified
+ * is not verified again until a row is written or another process
+ * commits, since the same rows give the same answer.  Only successes are
+ * remembered; cv_verified_forget frees what is (cv_vault_close does).
+ */
+void cv_verified_forget(cv_vault *v);
+/* How many verifications v remembers now (at any generation). */
+size_t cv_verified_held(const cv_vault *v);
 /* The same, but an enrolment certificate passes too (its own chain). */
 cv_status cv_user_ident_verify(cv_vault *v, const cv_user_rec *cert, cv_err *err);
 

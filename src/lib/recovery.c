@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "cert.h"
 #include "err.h"
+#include "sigmemo.h"
 #include "recovery.h"
 #include "banned.h"
 
@@ -156,7 +157,7 @@ cv_status cv_recovery_pk(cv_vault *v, uint8_t pk[crypto_box_PUBLICKEYBYTES], cv_
 	if (st != CV_OK)
 		return st;
 	pk_msg(v, pk, msg);
-	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), root.sign_pk) != 0)
+	if (!cv_sig_verify(v->sigs, sig, msg, sizeof(msg), root.sign_pk))
 		return cv_fail(err, CV_EINTEGRITY, "recovery.signature",
 			       "the vault's recovery key is not the one the first admin signed: "
 			       "the vault was tampered with");

@@ -7,6 +7,7 @@
 
 #include "casevault.h"
 #include "keyholder.h"
+#include "sigmemo.h"
 #include "store.h"
 
 /* A row of cases or records the verified log committed to, and who
@@ -40,6 +41,13 @@ struct cv_vault {
 	 * transaction): the rows its verification vouched for; NULL
 	 * otherwise. */
 	struct cv_vouch *vouch;
+	/* Identities and users that verified while the store stood at one
+	 * generation (cert.c); NULL until one did. */
+	struct cv_verified *verified;
+	/* Signatures known to verify, from an unlock agent (sigmemo.h), and
+	 * the connection to it (agent.c cv_agent_attach); NULL without. */
+	struct cv_sigmemo *sigs;
+	struct cv_vault_agent *agent;
 };
 
 /* The state of the audit chain inside one write transaction. */

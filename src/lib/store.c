@@ -198,6 +198,13 @@ cv_status cv_store_cert_at(cv_store *st, int64_t id, int64_t at, cv_user_rec *re
 	return st->ops->cert_at(st->be, id, at, rec, err);
 }
 
+int cv_store_generation(cv_store *st, uint64_t gen[2])
+{
+	if (!st || !st->ops->generation || st->walking)
+		return -1;
+	return st->ops->generation(st->be, gen);
+}
+
 cv_status cv_store_user_by_name(cv_store *st, const char *name, cv_user_rec *rec, cv_err *err)
 {
 	if (refused(st, err))

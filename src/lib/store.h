@@ -109,6 +109,17 @@ cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);
 cv_status cv_store_open(const char *path, cv_store **out, cv_err *err);
 void cv_store_close(cv_store *st);
 
+/*
+ * cv_store_generation - a pair that changes whenever what this store
+ * reads may have changed since it was last taken: a commit by another
+ * connection or process (or a file written behind the store's back
+ * through SQLite), or any row written through this store, committed or
+ * not.  Equal pairs mean the store reads exactly what it read before, so
+ * a result computed from the store alone may be reused.  Returns 0 and
+ * sets gen, or -1 when the backend cannot tell (reuse nothing then).
+ */
+int cv_store_generation(cv_store *st, uint64_t gen[2]);
+
 /* on: a store call made while a walk is stepping fails (CV_ERROR, "internal
  * error: the store was called during a walk") and so does the walk, even
  * when its callback ignored that failure.  Off (the default): such a call

@@ -118,6 +118,9 @@ struct cv_store_ops {
 	cv_status (*duty_update)(void *be, const cv_duty_rec *r, cv_err *err);
 	cv_status (*duty_each)(void *be, const cv_store_duty_query *q, cv_store_duty_cb cb,
 			       void *arg, cv_err *err);
+	/* Optional (NULL: the store has no generations; see
+	 * cv_store_generation). */
+	int (*generation)(void *be, uint64_t gen[2]);
 };
 
 /* The SQLite backend (store_sqlite.c): one file, WAL, secure_delete. */

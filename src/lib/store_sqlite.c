@@ -229,6 +229,7 @@ enum stmt_id {
 	S_DUTY_INSERT,
 	S_DUTY_UPDATE,
 	S_DUTY_EACH,
+	S_DATA_VERSION,
 	S__COUNT
 };
 
@@ -250,6 +251,7 @@ enum stmt_id {
 #define AUDIT_COLS "seq, time, actor, action, object, outcome, detail, prev_hash, hash, sig, rows"
 
 static const char *const stmt_sql[S__COUNT] = {
+    [S_DATA_VERSION] = "PRAGMA data_version",
     [S_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 		   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -2482,6 +2484,24 @@ static cv_status sq_duty_each(void *be, const cv_store_duty_query *q, cv_store_d
 	return res;
 }
 
+/* PRAGMA data_version changes with every commit of another connection
+ * (SQLite reads the file's change counter and WAL index for it, as it does
+ * before trusting its page cache); total_changes with every row this
+ * connection writes. */
+static int sq_generation(void *be, uint64_t gen[2])
+{
+	struct sq *st = be;
+	sqlite3_stmt *s = stmt(st, S_DATA_VERSION, NULL);
+	int ok = s && sqlite3_step(s) == SQLITE_ROW;
+
+	if (ok) {
+		gen[0] = (uint64_t)sqlite3_column_int64(s, 0);
+		gen[1] = (uint64_t)sqlite3_total_changes64(st->db);
+	}
+	done(s);
+	return ok ? 0 : -1;
+}
+
 const struct cv_store_ops cv_store_sqlite_ops = {
     .name = "sqlite",
     .create = sq_create,
@@ -2545,4 +2565,5 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .duty_insert = sq_duty_insert,
     .duty_update = sq_duty_update,
     .duty_each = sq_duty_each,
+    .generation = sq_generation,
 };

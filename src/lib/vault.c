@@ -182,7 +182,9 @@ void cv_vault_close(cv_vault *v)
 {
 	if (!v)
 		return;
+	cv_agent_detach(v);
 	cv_ident_cache_off(v);
+	cv_verified_forget(v);
 	cv_store_close(v->st);
 	free(v);
 }
@@ -345,7 +347,7 @@ cv_status cv_login_agent(cv_vault *v, const char *user, cv_session **out, cv_err
 		return st;
 	/* No agent: nothing is read or logged, the caller asks for the
 	 * passphrase. */
-	st = cv_agent_open(v->vault_id, user, &fd, &as, err);
+	st = cv_agent_attached(v, user, &fd, &as, err);
 	if (st == CV_OK)
 		st = cv_agent_keyholder(fd, &as, &s->kh, err);
 	if (st != CV_OK)

@@ -11,6 +11,7 @@
 #include "cert.h"
 #include "crypt.h"
 #include "err.h"
+#include "sigmemo.h"
 #include "log.h"
 #include "recovery.h"
 #include "vkeys.h"
@@ -107,7 +108,7 @@ cv_status cv_vkeys_public(cv_vault *v, uint8_t stats_pk[crypto_box_PUBLICKEYBYTE
 	if (st != CV_OK)
 		return st;
 	pub_msg(v, stats_pk, index_commit, msg);
-	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), root.sign_pk) != 0)
+	if (!cv_sig_verify(v->sigs, sig, msg, sizeof(msg), root.sign_pk))
 		return cv_fail(err, CV_EINTEGRITY, "vkey.public-signature",
 			       "the vault's stats key or index commitment is not the one the first "
 			       "admin signed: the vault was tampered with");
