@@ -183,12 +183,13 @@ static int depth_after(const char *tok, int depth)
 	return depth;
 }
 
-/* tok without the brackets and parentheses around it, into out. */
-static void bare(const char *tok, char *out)
+/* tok without the brackets and parentheses around it, into out
+ * (TOKEN_MAX bytes, cut short if need be). */
+static void bare(const char *tok, char out[TOKEN_MAX])
 {
 	size_t n = 0;
 
-	for (; *tok; tok++)
+	for (; *tok && n + 1 < TOKEN_MAX; tok++)
 		if (!strchr("[]()", *tok))
 			out[n++] = *tok;
 	out[n] = '\0';
