@@ -13,6 +13,7 @@
 #      methods and scopes (a comma list), urgencies, referral states and
 #      institution types, categories, genders, register tags, roles, log
 #      outcomes and actions, formats, terms, setting names; --opt=value;
+#      the Chinese aliases for a word begun in Chinese;
 #   4. file names where a file is wanted (--form, -o, stats merge, --vault);
 #   5. case ids only from the user's unlock agent: none without one (and
 #      nothing asked, nothing logged), the user's own open cases with one,
@@ -177,6 +178,12 @@ check "config get: every setting" \
 gives "alert_denials alert_denial_minutes alert_logins alert_cases alert_hours" config set alert_
 gives "" config set adult_age ''
 gives "" case show --as-of ''
+# A word begun in Chinese completes from the Chinese aliases.
+gives "情绪" case open --category 情
+gives "个体辅导,团体辅导 个体辅导,团体" consent record C-1 --scope 个体辅导,团
+gives "学生 学生,监护人" consent record C-1 --by 学
+gives "口头" consent record C-1 --method 口
+gives "" stats export --term 秋
 
 # ---- 4. file names ------------------------------------------------------------
 

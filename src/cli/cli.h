@@ -131,8 +131,9 @@ enum cli_value_kind {
 	CLI_VALUE_TERM,	    /* a term: "YYYY-" and one of them */
 };
 /* The fixed words option (without "--") of cmd takes, from the library
- * (cv_words), and in *kind how they combine; NULL when it takes none. */
-const char *const *cli_value_words(const struct cmd *cmd, const char *option,
+ * (cv_words), in *set their set and in *kind how they combine; NULL when
+ * it takes none. */
+const char *const *cli_value_words(const struct cmd *cmd, const char *option, cv_wordset *set,
 				   enum cli_value_kind *kind);
 
 /*
@@ -152,6 +153,9 @@ const char *cli_canon(const struct cmd *cmd, const char *option, const char *val
 /* The fixed word of set that the first n bytes of s are an alias of, or
  * NULL (words.c). */
 const char *cli_alias(cv_wordset set, const char *s, size_t n);
+/* The i-th Chinese alias of the words of set (from 0), or NULL past the
+ * last. */
+const char *cli_alias_at(cv_wordset set, size_t i);
 /* A fixed word as shown: its translation ("情绪" for "emotion" under
  * zh_CN), or the word itself. */
 const char *cli_word(const char *word);

@@ -4,7 +4,8 @@
  * comes from the program itself, so completion cannot drift from it: the
  * commands from the command table, each command's options from its own
  * option parser (cli_probe), fixed values from the library's words
- * (cli_value_words, cv_setting_names) or, for the few a command checks
+ * (cli_value_words, cv_setting_names; a word begun in Chinese from its
+ * Chinese aliases, cli_alias_at) or, for the few a command checks
  * itself (--format), from the alternatives of its usage line, and case
  * ids from the user's unlock agent (cv_agent_case_ids: only while it
  * runs; nothing is asked, used or logged).
@@ -26,9 +27,11 @@
 #include "opts.h"
 #include "banned.h"
 
-/* The longest usage token kept, and the most operands of a command. */
+/* The longest usage token kept, the most operands of a command, and the
+ * most Chinese aliases of one set of words. */
 #define TOKEN_MAX 64
 #define OPERANDS_MAX 8
+#define ALIASES_MAX 16
 
 /* Room for the candidates: a few hundred case ids. */
 #define ANSWER_MAX (1 << 16)
@@ -322,8 +325,22 @@ static void offer_list(struct query *q, const char *const *words)
 static void offer_value(struct query *q, const struct cmd *cmd, const char *opt)
 {
 	enum cli_value_kind kind = CLI_VALUE_WORD;
-	const char *const *words = opt[1] == '-' ? cli_value_words(cmd, opt + 2, &kind) : NULL;
+	cv_wordset set = 0;
+	const char *const *words =
+	    opt[1] == '-' ? cli_value_words(cmd, opt + 2, &set, &kind) : NULL;
+	const char *alias[ALIASES_MAX + 1], *typed = strrchr(q->typed, ',');
 	char value[TOKEN_MAX], word[TOKEN_MAX * 2];
+
+	/* A word begun in Chinese: its Chinese aliases instead (words.c). */
+	typed = typed ? typed + 1 : q->typed;
+	if (words && kind != CLI_VALUE_TERM && (unsigned char)typed[0] >= 0x80) {
+		size_t n = 0;
+
+		while (n < ALIASES_MAX && (alias[n] = cli_alias_at(set, n)))
+			n++;
+		alias[n] = NULL;
+		words = alias;
+	}
 
 	if (words && kind == CLI_VALUE_LIST) {
 		offer_list(q, words);

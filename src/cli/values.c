@@ -188,13 +188,14 @@ const char *cli_canon(const struct cmd *cmd, const char *option, const char *val
 	return out;
 }
 
-const char *const *cli_value_words(const struct cmd *cmd, const char *option,
+const char *const *cli_value_words(const struct cmd *cmd, const char *option, cv_wordset *set,
 				   enum cli_value_kind *kind)
 {
 	const struct rule *r = rule_for(cmd, option);
 
 	if (!r || !r->words)
 		return NULL;
+	*set = r->words;
 	*kind = r->type == R_WORDS   ? CLI_VALUE_LIST
 		: r->type == R_PARTY ? CLI_VALUE_PARTY
 		: r->type == R_TERM  ? CLI_VALUE_TERM
