@@ -271,7 +271,11 @@ export CASEVAULT_VAULT="$V" CASEVAULT_USER=bob
 # stderr), nothing logged.
 BEFORE=$(rows)
 gives "" note add ''
-check "  ... and nothing on stderr" eval '[ ! -s "$T/err" ]'
+# The query itself, with no terminal: a prompt would be an error on stderr.
+setsid -w "$CASEVAULT" __complete note add '' </dev/null >"$T/out" 2>"$T/err"
+rc=$?
+check "  ... the query asks nothing and says nothing but ':words'" \
+	eval 'rc_is 0 && [ ! -s "$T/err" ] && same "$(cat "$T/out")" ":words"'
 gives "" case show C-
 check "  ... and nothing logged" same "$(rows)" "$BEFORE"
 
@@ -279,7 +283,9 @@ unlock bob "$BOBP"
 check "bob unlocked" eval '[ -n "$u_pid" ]'
 SOCK=$(ls "$XDG_RUNTIME_DIR"/casevault/*-bob.sock)
 BEFORE=$(rows)
-gives "$(sorted "$C1 $C2")" note add ''
+setsid -w "$CASEVAULT" __complete note add '' </dev/null >"$T/out" 2>"$T/err"
+rc=$?
+check "with bob's agent, the query asks nothing" eval 'rc_is 0 && [ ! -s "$T/err" ] && out_has "$C1"'
 comp note add ''
 check "with bob's agent: bob's open cases, not carol's" \
 	same "$(sorted "$got")" "$(sorted "$C1 $C2")"

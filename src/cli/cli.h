@@ -116,7 +116,8 @@ const struct cmd *cli_commands(size_t *n);
  * the candidates, one a line, or ":files" when a file name is wanted.
  * Options come from the commands' own parsers (cli_probe), fixed values
  * from the library's words, case ids from the user's unlock agent only;
- * never prompts, writes nothing, and gives up silently after
+ * never prompts, writes nothing to the vault or its log, and gives up
+ * silently after
  * CLI_COMPLETE_DEADLINE_S seconds.  Always returns 0.
  */
 #define CLI_COMPLETE_WORD "__complete"
