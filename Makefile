@@ -21,6 +21,8 @@ DEBS = gcc make pkgconf libsodium-dev libsqlite3-dev libargon2-dev libjansson-de
 
 BUILD ?= build
 LOCALEDIR = $(PREFIX)/share/locale
+# bash-completion finds it here (under any directory of XDG_DATA_DIRS).
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(HARDEN) $(WARN) $(CFLAGS) -Iinclude -Isrc \
 	-DCV_LOCALEDIR='"$(LOCALEDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
@@ -203,6 +205,16 @@ install: $(BIN) $(MAN) $(MO)
 		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/casevault.mo \
 			$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/casevault.mo || exit 1; \
 	done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 src/cli/casevault.bash $(DESTDIR)$(BASHCOMPDIR)/casevault
+
+# Removes every file install puts down (tests/e2e_install.sh checks that
+# none is left); the directories stay, as they may hold other files.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/casevault $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/casevault
+	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/casevault.mo; done
 
 FORMAT_SRC = include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.[ch]
 

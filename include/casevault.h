@@ -148,8 +148,15 @@ typedef enum cv_wordset {
 	CV_WORDS_TAG,		/* single-parent, left-behind, family-change, other */
 	CV_WORDS_GENDER,	/* F, M, X */
 	CV_WORDS_DESTINATION,	/* mental-health, hospital, counseling, social-services, other */
+	CV_WORDS_ROLE,		/* counselor, supervisor, admin */
+	CV_WORDS_OUTCOME,	/* ok, denied, failed (of a log row) */
+	CV_WORDS_ACTION,	/* vault.init, login, ..., the actions of log rows */
+	CV_WORDS_SEASON,	/* autumn, spring: the terms, "YYYY-autumn" */
 } cv_wordset;
 const char *const *cv_words(cv_wordset set, size_t *n);
+/* The names of the signed settings (adult_age, ...), in their fixed
+ * order, NULL-terminated; their count in *n (n may be NULL). */
+const char *const *cv_setting_names(size_t *n);
 
 #define CV_GRADE_MIN 1u
 #define CV_GRADE_MAX 12u
@@ -365,6 +372,18 @@ cv_status cv_agent_lock(cv_vault *v, const char *user, cv_err *err);
  * cv_login_agent's "agent." ones; none changes v.
  */
 cv_status cv_agent_attach(cv_vault *v, const char *user, cv_err *err);
+
+/*
+ * cv_agent_case_ids - for completing case ids as they are typed: when an
+ * agent of user runs on v (else CV_ENOTFOUND "agent.none", and nothing is
+ * read), cb receives the id and state ("open", "closed") of every case
+ * granted to user (a non-zero return stops).  Read from clear columns
+ * only (docs/FORMAT.md §3.9): no key is used, nothing is logged, and the
+ * agent's idle timer is not restarted.
+ */
+cv_status cv_agent_case_ids(cv_vault *v, const char *user,
+			    int (*cb)(const char *id, const char *status, void *arg), void *arg,
+			    cv_err *err);
 
 /*
  * cv_login_agent - cv_login with the keys of a running agent instead of a

@@ -11,6 +11,7 @@
  */
 #define FIXTURE_TAG "case"
 #include "case_fixture.h"
+#include "access.h"
 #include "keyholder.h"
 #include "recovery.h"
 
@@ -20,6 +21,13 @@
 		assert_int_equal((e).status, (st));                                                \
 		if (strcmp((e).code, (want)) != 0)                                                 \
 			fail_msg("code '%s', want '%s' (%s)", (e).code, (want), (e).msg);          \
+	} while (0)
+
+/* Fails unless st is CV_ENOTFOUND "agent.none" (no agent runs). */
+#define assert_code_none(st, e)                                                                    \
+	do {                                                                                       \
+		assert_int_equal((st), CV_ENOTFOUND);                                              \
+		assert_code((e), CV_ENOTFOUND, "agent.none");                                      \
 	} while (0)
 
 /* Audit rows of this actor, action and outcome on case_id whose detail is
@@ -478,6 +486,103 @@ static void test_list_and_find_only_granted(void **state)
 			logout(s);
 		}
 	}
+}
+
+/* What cv_agent_case_ids and cv_access_granted_clear gave. */
+struct ids_seen {
+	size_t n;
+	char id[4][CV_CASE_ID_MAX];
+	char status[4][12];
+};
+
+static int see_id(const char *id, const char *status, void *arg)
+{
+	struct ids_seen *w = arg;
+
+	if (w->n < 4) {
+		snprintf(w->id[w->n], sizeof(w->id[0]), "%s", id);
+		snprintf(w->status[w->n], sizeof(w->status[0]), "%s", status);
+	}
+	w->n++;
+	return 0;
+}
+
+/* The state seen for id, or "" when it was not given. */
+static const char *seen_state(const struct ids_seen *w, const char *id)
+{
+	for (size_t i = 0; i < w->n && i < 4; i++)
+		if (strcmp(w->id[i], id) == 0)
+			return w->status[i];
+	return "";
+}
+
+/* Case ids for completion: only the user's granted cases, with their
+ * state, from clear columns, nothing logged; through the agent only
+ * while the user's agent runs. */
+static void test_case_ids_for_completion(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	cv_session *d = login_ok(f->v, "dave", PW_DAVE);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX], run[TEST_PATH_MAX];
+	struct ids_seen w = {0};
+	cv_agent_info info;
+	cv_err err = {0};
+	int64_t rows;
+
+	open_new(c, "S-100", "Chen Jing", a);
+	open_new(c, "S-200", "Liu Yang", b);
+	open_new(d, "S-300", "Wang Fang", x);
+	logout(d);
+	snprintf(run, sizeof(run), "%s/run", f->dir);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(setenv("XDG_RUNTIME_DIR", run, 1), 0);
+	rows = q_int(f->path, "SELECT count(*) FROM audit");
+
+	assert_int_equal(cv_access_granted_clear(f->v, "carol", see_id, &w, &err), CV_OK);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(seen_state(&w, a), "open");
+	assert_string_equal(seen_state(&w, b), "open");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cv_access_granted_clear(f->v, "dave", see_id, &w, &err), CV_OK);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.id[0], x);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cv_access_granted_clear(f->v, "sam", see_id, &w, &err), CV_OK);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(cv_access_granted_clear(f->v, "nobody", see_id, &w, &err), CV_ENOTFOUND);
+	raw_sql(f->path, "UPDATE cases SET status = 'closed' WHERE id = '%s'", b);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cv_access_granted_clear(f->v, "carol", see_id, &w, &err), CV_OK);
+	assert_string_equal(seen_state(&w, b), "closed");
+	raw_sql(f->path, "UPDATE cases SET status = 'open' WHERE id = '%s'", b);
+
+	/* No agent: nothing, though carol has cases. */
+	memset(&w, 0, sizeof(w));
+	assert_code_none(cv_agent_case_ids(f->v, "carol", see_id, &w, &err), err);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit"), rows);
+
+	/* carol unlocked: her cases, and still nothing for dave. */
+	assert_int_equal(cv_agent_start(c, f->path, 60, 60, &info, &err), CV_OK);
+	rows = q_int(f->path, "SELECT count(*) FROM audit");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cv_agent_case_ids(f->v, "carol", see_id, &w, &err), CV_OK);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(seen_state(&w, a), "open");
+	assert_string_equal(seen_state(&w, b), "open");
+	memset(&w, 0, sizeof(w));
+	assert_code_none(cv_agent_case_ids(f->v, "dave", see_id, &w, &err), err);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit"), rows);
+
+	/* Locked: nothing again. */
+	assert_int_equal(cv_agent_lock(f->v, "carol", &err), CV_OK);
+	memset(&w, 0, sizeof(w));
+	assert_code_none(cv_agent_case_ids(f->v, "carol", see_id, &w, &err), err);
+	assert_int_equal(w.n, 0);
+	logout(c);
+	unsetenv("XDG_RUNTIME_DIR");
 }
 
 static void test_unshared_case_denied_until_shared(void **state)
@@ -1483,6 +1588,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_handover_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_reset_loses_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_case_ids_for_completion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_whole_day_leaves_no_plaintext, setup, teardown),
 	};
 	cv_err err = {0};

@@ -122,6 +122,45 @@ static void test_defaults_listed(void **state)
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM settings"), 0);
 }
 
+/* The names completion offers: exactly the settings, in the same order. */
+static void test_setting_names(void **state)
+{
+	size_t n = 0;
+	const char *const *got = cv_setting_names(&n);
+
+	(void)state;
+	assert_int_equal(n, N_SETTINGS);
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		assert_string_equal(got[i], names[i]);
+	assert_null(got[N_SETTINGS]);
+}
+
+/* The words of the new sets: roles, log outcomes, actions, seasons. */
+static void test_more_words(void **state)
+{
+	size_t n = 0;
+	const char *const *w;
+
+	(void)state;
+	w = cv_words(CV_WORDS_ROLE, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(w[0], "counselor");
+	assert_string_equal(w[2], "admin");
+	assert_null(w[3]);
+	w = cv_words(CV_WORDS_OUTCOME, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(w[1], "denied");
+	w = cv_words(CV_WORDS_ACTION, &n);
+	assert_int_equal(n, cv_actions.n - 1);
+	assert_string_equal(w[CV_ACT_CASE_OPEN - 1], "case.open");
+	assert_null(w[n]);
+	w = cv_words(CV_WORDS_SEASON, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0], "autumn");
+	assert_string_equal(w[1], "spring");
+	assert_null(w[2]);
+}
+
 /* ---- setting ------------------------------------------------------------- */
 
 static void test_admin_sets_each(void **state)
@@ -751,6 +790,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_defaults_listed, setup, teardown),
+	    cmocka_unit_test(test_setting_names),
+	    cmocka_unit_test(test_more_words),
 	    cmocka_unit_test_setup_teardown(test_admin_sets_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_again_replaces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_refused, setup, teardown),

@@ -106,6 +106,37 @@ void cli_json_errors(int on);
 /* The command being run (for cli_usage from inside handlers). */
 extern const struct cmd *cli_current;
 
+/* The command table (main.c), in the order of 'casevault help'. */
+const struct cmd *cli_commands(size_t *n);
+
+/*
+ * cli_complete - `casevault __complete WORD...`, the query behind the
+ * bash completion (src/cli/casevault.bash): the words of the command line
+ * after "casevault", the one being completed last.  Prints ":words" and
+ * the candidates, one a line, or ":files" when a file name is wanted.
+ * Options come from the commands' own parsers (cli_probe), fixed values
+ * from the library's words, case ids from the user's unlock agent only;
+ * never prompts, writes nothing to the vault or its log, and gives up
+ * silently after
+ * CLI_COMPLETE_DEADLINE_S seconds.  Always returns 0.
+ */
+#define CLI_COMPLETE_WORD "__complete"
+#define CLI_COMPLETE_DEADLINE_S 2
+int cli_complete(int argc, char **argv);
+
+/* How the words of an option's value combine (cli_value_words). */
+enum cli_value_kind {
+	CLI_VALUE_WORD = 1, /* one of the words */
+	CLI_VALUE_LIST,	    /* a comma-separated list of them */
+	CLI_VALUE_PARTY,    /* one of them, or both as "a,b" */
+	CLI_VALUE_TERM,	    /* a term: "YYYY-" and one of them */
+};
+/* The fixed words option (without "--") of cmd takes, from the library
+ * (cv_words), in *set their set and in *kind how they combine; NULL when
+ * it takes none. */
+const char *const *cli_value_words(const struct cmd *cmd, const char *option, cv_wordset *set,
+				   enum cli_value_kind *kind);
+
 /*
  * cli_check_value - the value of long option `option` (without "--") of
  * command cmd (may be NULL), checked against the fixed words, dates and
@@ -123,6 +154,9 @@ const char *cli_canon(const struct cmd *cmd, const char *option, const char *val
 /* The fixed word of set that the first n bytes of s are an alias of, or
  * NULL (words.c). */
 const char *cli_alias(cv_wordset set, const char *s, size_t n);
+/* The i-th Chinese alias of the words of set (from 0), or NULL past the
+ * last. */
+const char *cli_alias_at(cv_wordset set, size_t i);
 /* A fixed word as shown: its translation ("情绪" for "emotion" under
  * zh_CN), or the word itself. */
 const char *cli_word(const char *word);

@@ -74,8 +74,7 @@ int cmd_due(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"as-of", required_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
-	struct due_out x = {
-	    c, {{6}, {6}, {6}, {6}}, {json_array(), json_array(), json_array(), json_array()}, 0};
+	struct due_out x = {c, {{6}, {6}, {6}, {6}}, {NULL}, 0};
 	const char *as_of = NULL;
 	char today[11];
 	cv_status st;
@@ -88,6 +87,9 @@ int cmd_due(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	/* Made after the options, so that a usage error leaks nothing. */
+	for (size_t k = 0; k < ARRAY_SIZE(x.j); k++)
+		x.j[k] = json_array();
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_due(c->s, as_of, on_due, &x, &c->err);

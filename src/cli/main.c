@@ -42,10 +42,10 @@ static const struct cmd commands[] = {
     {"user", "reset", cmd_user_reset, CV_ACT_USER_RESET,
      RUN_SESSION | RUN_RECOVERY | RUN_PASSPHRASE, "user reset NAME [--days N]",
      N_("a new enrolment code for a user who forgot their passphrase (admin, recovery code)")},
-    {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set NAME VALUE",
+    {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set SETTING VALUE",
      N_("set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
 	"alert_* (admin)")},
-    {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get NAME",
+    {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get SETTING",
      N_("a setting's value in force")},
     {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
      N_("every setting, its value, and who set it")},
@@ -130,7 +130,7 @@ static const struct cmd commands[] = {
      "audit verify [--checkpoint FILE] [--full]",
      N_("verify the log's hash chain and every signature (supervisor, admin)")},
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
-     "audit checkpoint [-o FILE]",
+     "audit checkpoint [-o FILE|--output FILE]",
      N_("print a signed (size, head) to keep outside the vault (supervisor, admin)")},
     {"audit", "review", cmd_audit_review, CV_ACT_AUDIT_REVIEW, RUN_SESSION,
      "audit review EVENT --note TEXT|-\n"
@@ -146,12 +146,12 @@ static const struct cmd commands[] = {
 	"(admin, recovery code)")},
     {"stats", "export", cmd_stats_export, CV_ACT_STATS_EXPORT, RUN_SESSION,
      "stats export (--term YYYY-autumn|YYYY-spring | --from YYYY-MM --to YYYY-MM) [--k 5] "
-     "[--epsilon E] --format csv|json|html [-o FILE]",
+     "[--epsilon E] --format csv|json|html [-o FILE|--output FILE]",
      N_("anonymized term statistics, small counts suppressed (supervisor)")},
     /* No setup: published files only, no vault opened, no passphrase; the
      * action is never judged. */
     {"stats", "merge", cmd_stats_merge, CV_ACT_STATS_EXPORT, 0,
-     "stats merge FILE FILE... --format csv|json|html [-o FILE]",
+     "stats merge FILE FILE... --format csv|json|html [-o FILE|--output FILE]",
      N_("sum schools' JSON exports of one period and k into a district table (no vault)")},
     {"duty", "start", cmd_duty_start, CV_ACT_DUTY_START, RUN_SESSION,
      "duty start [--room ROOM] [--at \"YYYY-MM-DD HH:MM\"]",
@@ -173,11 +173,17 @@ static const struct cmd commands[] = {
      N_("what needs doing today: drafts near their archive deadline, follow-ups due")},
     {"report", "compliance", cmd_report_compliance, CV_ACT_REPORT_COMPLIANCE, RUN_SESSION,
      "report compliance (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) "
-     "[--format text|json|html] [-o FILE]",
+     "[--format text|json|html] [-o FILE|--output FILE]",
      N_("the room's work against the standard, item by item, without content (supervisor)")},
 };
 
 #define NCOMMANDS ARRAY_SIZE(commands)
+
+const struct cmd *cli_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
 
 static void usage_all(FILE *f)
 {
@@ -387,6 +393,17 @@ static int help(const struct cli *c, int argc, char **argv)
 		usage_all(stdout);
 		return CV_OK;
 	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc > 1)
+			return cli_usage_code(
+			    NULL, "usage.arguments",
+			    "unexpected argument '%s'; use 'casevault help COMMAND "
+			    "[SUB-COMMAND]'",
+			    argv[1]);
+		puts(_("usage: casevault help [COMMAND [SUB-COMMAND]]"));
+		puts(_("the commands, or a command's usage"));
+		return CV_OK;
+	}
 	cmd = resolve(c, argc, argv, 1, &used, &rc);
 	if (!cmd)
 		return rc;
@@ -428,6 +445,10 @@ cv_status cli_session(struct cli *c)
 
 	if (c->s)
 		return CV_OK;
+	/* A handler run for its options (completion) never logs in. */
+	if (cli_probe)
+		return cv_err_set(&c->err, CV_EUSAGE, "%s",
+				  _("no session while options are listed"));
 	if (!c->user || !*c->user)
 		return cv_err_set(&c->err, CV_EUSAGE,
 				  _("no user given; use --user NAME (or set CASEVAULT_USER)"));
@@ -493,6 +514,10 @@ int main(int argc, char **argv)
 	cli_i18n();
 	if (cv_init(&c.err) != CV_OK)
 		return cli_fail(&c);
+	/* The hidden query of the shell's completion (complete.c): no
+	 * prompt, no sweep, nothing written. */
+	if (argc >= 2 && strcmp(argv[1], CLI_COMPLETE_WORD) == 0)
+		return cli_complete(argc - 2, argv + 2);
 	/* What a killed command was editing does not outlive it. */
 	cli_sweep_edits();
 	c.vault_path = getenv("CASEVAULT_VAULT");

@@ -3,6 +3,7 @@
  * casevault's own messages, every value checked as it is read (values.c),
  * and the global options, which stand before the command.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "opts.h"
@@ -91,8 +92,24 @@ static int unknown_option(const char *arg, const struct option *longopts)
 	return cli_usage_code(cli_current, "usage.option", "unknown option '%s'%s", opt, hint);
 }
 
+struct cli_probe *cli_probe;
+
+/* Records shortopts and longopts in cli_probe, once. */
+static void probe(const char *shortopts, const struct option *longopts)
+{
+	if (cli_probe->seen++)
+		return;
+	snprintf(cli_probe->shortopts, sizeof(cli_probe->shortopts), "%s", shortopts);
+	for (const struct option *o = longopts; o && o->name && cli_probe->n < CLI_PROBE_MAX; o++)
+		cli_probe->opts[cli_probe->n++] = *o;
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+	if (cli_probe) {
+		probe(shortopts, longopts);
+		return -2;
+	}
 	char spec[64];
 	const char *name = NULL;
 	int ch, idx = -1;

@@ -28,4 +28,20 @@ const struct cli_global *cli_global(const char *arg);
  * --vault PATH GROUP SUB" (sub may be NULL) and returns CV_EUSAGE. */
 int cli_global_misplaced(const struct cli_global *g, const char *group, const char *sub);
 
+/*
+ * While cli_probe is set, cli_getopt parses nothing: it copies the options
+ * it was given (the first call only) into *cli_probe and returns -2, as
+ * after a usage error, so that a command's handler returns before doing
+ * anything (every handler parses its options first).  Completion learns a
+ * command's options this way from the parser's own tables.
+ */
+#define CLI_PROBE_MAX 32
+struct cli_probe {
+	int seen;
+	size_t n;
+	struct option opts[CLI_PROBE_MAX]; /* long options; names are literals */
+	char shortopts[16];
+};
+extern struct cli_probe *cli_probe;
+
 #endif

@@ -26,6 +26,10 @@ enum rule_type {
 	R_GRADE, /* CV_GRADE_MIN..CV_GRADE_MAX */
 	R_DAYS,	 /* CV_EVERY_MIN..CV_EVERY_MAX days, "14" or "14d" */
 	R_PARTY, /* one of words, or both of them as "a,b" (consent --by) */
+	/* Offered by completion only: the command (R_OFFER) or the library
+	 * (R_TERM, "YYYY-autumn") checks the value. */
+	R_OFFER, /* one of words */
+	R_TERM,	 /* YYYY- and one of words */
 };
 
 /* A rule for a long option; group limits it to one command group
@@ -55,6 +59,10 @@ static const struct rule {
     {"born", NULL, R_DATE, 0, NULL},
     {"since", NULL, R_TIME, 0, NULL},
     {"until", NULL, R_TIME, 0, NULL},
+    {"role", "user", R_OFFER, CV_WORDS_ROLE, NULL},
+    {"outcome", "audit", R_OFFER, CV_WORDS_OUTCOME, NULL},
+    {"action", "audit", R_OFFER, CV_WORDS_ACTION, NULL},
+    {"term", NULL, R_TERM, CV_WORDS_SEASON, NULL},
 };
 
 static int in_list(const char *const *words, const char *s, size_t n)
@@ -180,6 +188,21 @@ const char *cli_canon(const struct cmd *cmd, const char *option, const char *val
 	return out;
 }
 
+const char *const *cli_value_words(const struct cmd *cmd, const char *option, cv_wordset *set,
+				   enum cli_value_kind *kind)
+{
+	const struct rule *r = rule_for(cmd, option);
+
+	if (!r || !r->words)
+		return NULL;
+	*set = r->words;
+	*kind = r->type == R_WORDS   ? CLI_VALUE_LIST
+		: r->type == R_PARTY ? CLI_VALUE_PARTY
+		: r->type == R_TERM  ? CLI_VALUE_TERM
+				     : CLI_VALUE_WORD;
+	return cv_words(r->words, NULL);
+}
+
 int cli_check_value(const struct cmd *cmd, const char *option, const char *value)
 {
 	char list[160];
@@ -258,6 +281,9 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 				       "--%s takes a number from %u to %u, not '%.40s'", option,
 				       CV_GRADE_MIN, CV_GRADE_MAX, value);
 			return -1;
+		case R_OFFER:
+		case R_TERM:
+			return 0;
 		case R_DAYS:
 			if (cli_parse_days(value, &n) == 0)
 				return 0;

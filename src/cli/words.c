@@ -82,6 +82,14 @@ const char *cli_alias(cv_wordset set, const char *s, size_t n)
 	return NULL;
 }
 
+const char *cli_alias_at(cv_wordset set, size_t i)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(aliases); k++)
+		if (aliases[k].set && aliases[k].set == set && i-- == 0)
+			return aliases[k].alias;
+	return NULL;
+}
+
 const char *cli_word(const char *word)
 {
 	char key[64];

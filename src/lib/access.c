@@ -1345,6 +1345,31 @@ cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err)
 			   err);
 }
 
+cv_status cv_access_granted_clear(cv_vault *v, const char *user,
+				  int (*cb)(const char *id, const char *status, void *arg),
+				  void *arg, cv_err *err)
+{
+	cv_user_rec u = {0};
+	cv_id_list ids = {0};
+	cv_status st = cv_store_user_by_name(v->st, user, &u, err);
+
+	if (st == CV_OK)
+		st = ids_checked(cv_store_case_granted(v->st, u.id, cv_id_list_add, &ids, err),
+				 &ids, err);
+	for (size_t i = 0; st == CV_OK && i < ids.n; i++) {
+		cv_case_rec r = {0};
+		cv_status g = cv_store_case_get(v->st, ids.ids[i], &r, err);
+
+		if (g == CV_OK && cb(r.id, r.status, arg))
+			i = ids.n;
+		else if (g != CV_OK && g != CV_ENOTFOUND)
+			st = g;
+		cv_case_rec_clear(&r);
+	}
+	cv_id_list_free(&ids);
+	return st;
+}
+
 cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,
 			     cv_id_list *ids, int *open, cv_err *err)
 {

@@ -225,6 +225,16 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 
 /* The ids of the cases granted to the acting counselor (oldest first). */
 cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
+/*
+ * cv_access_granted_clear - the ids and states of the cases granted to
+ * `user`, from clear columns only (docs/FORMAT.md §3.9: case ids, states
+ * and grants): no key is opened, no signature checked, nothing logged.
+ * For offering ids to type (completion), never for showing a case; cb's
+ * non-zero return stops.  CV_ENOTFOUND when there is no such user.
+ */
+cv_status cv_access_granted_clear(cv_vault *v, const char *user,
+				  int (*cb)(const char *id, const char *status, void *arg),
+				  void *arg, cv_err *err);
 /* The ids of cases whose blind index is tag: all of them (granted_only 0,
  * only to count open ones) or those granted to the acting counselor. */
 cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int granted_only,

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "agent.h"
 #include "err.h"
 #include "session.h"
@@ -793,5 +794,20 @@ cv_status cv_agent_lock(cv_vault *v, const char *user, cv_err *err)
 	close(fd);
 	if (st == CV_OK && code != CV_AGENT_R_OK)
 		st = refused(code, err);
+	return st;
+}
+
+cv_status cv_agent_case_ids(cv_vault *v, const char *user,
+			    int (*cb)(const char *id, const char *status, void *arg), void *arg,
+			    cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	cv_agent_info info;
+	/* A status query: it asks nothing of the keys and keeps no agent
+	 * awake. */
+	cv_status st = cv_agent_query(v, user, &info, err);
+
+	if (st == CV_OK)
+		st = cv_access_granted_clear(v, user, cb, arg, err);
 	return st;
 }

@@ -55,6 +55,18 @@ const char *cv_setting_name(cv_setting_id id)
 	return d ? d->name : NULL;
 }
 
+const char *const *cv_setting_names(size_t *n)
+{
+	static const char *names[ARRAY_SIZE(defs) + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+		names[i] = defs[i].name;
+	names[ARRAY_SIZE(defs)] = NULL;
+	if (n)
+		*n = ARRAY_SIZE(defs);
+	return names;
+}
+
 cv_setting_id cv_setting_parse(const char *name)
 {
 	for (size_t i = 0; name && i < ARRAY_SIZE(defs); i++)

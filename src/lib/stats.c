@@ -145,7 +145,6 @@ struct terms {
 	int first[2], last[2]; /* autumn, spring */
 };
 
-static const char *const seasons[2] = {"autumn", "spring"};
 static const struct terms default_terms = {{8, 1}, {0, 6}};
 
 /* The length of term i in months, minus one. */
@@ -170,7 +169,7 @@ static int term_months(const struct terms *t, const char *term, long *a, long *b
 	if (y < 1900)
 		return -1;
 	for (int i = 0; i < 2; i++)
-		if (strcmp(term + 5, seasons[i]) == 0) {
+		if (strcmp(term + 5, cv_word(&cv_seasons, i + 1)) == 0) {
 			*a = y * 12 + t->first[i];
 			*b = *a + term_span(t, i);
 			return 0;

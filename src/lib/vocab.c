@@ -34,6 +34,7 @@ VOCAB(cv_scopes, "individual", "group", "testing", "guardian-contact", "referral
 VOCAB(cv_watch_states, "active", "ended");
 VOCAB(cv_crisis_states, "unreviewed", "reviewed");
 VOCAB(cv_duty_states, "open", "closed");
+VOCAB(cv_seasons, "autumn", "spring");
 
 /* In cv_action order (casevault.h). */
 VOCAB(cv_actions, "vault.init", "login", "checkpoint", "crisis", "case.read", "user.add",
@@ -138,6 +139,14 @@ const char *const *cv_words(cv_wordset set, size_t *n)
 		return tail(&cv_genders, 1, n);
 	case CV_WORDS_DESTINATION:
 		return tail(&cv_destinations, 1, n);
+	case CV_WORDS_ROLE:
+		return tail(&cv_roles, 1, n);
+	case CV_WORDS_OUTCOME:
+		return tail(&cv_outcomes, 1, n);
+	case CV_WORDS_ACTION:
+		return tail(&cv_actions, 1, n);
+	case CV_WORDS_SEASON:
+		return tail(&cv_seasons, 1, n);
 	}
 	if (n)
 		*n = 0;

@@ -49,6 +49,7 @@ extern const cv_vocab cv_scopes;	/* bit positions + 1 of the CV_SCOPE_* */
 extern const cv_vocab cv_watch_states;	/* cv_watch_state */
 extern const cv_vocab cv_crisis_states; /* cv_crisis_state */
 extern const cv_vocab cv_duty_states;	/* cv_duty_state */
+extern const cv_vocab cv_seasons;	/* the terms of a school year */
 
 typedef enum cv_outcome { CV_OUT_OK = 1, CV_OUT_DENIED, CV_OUT_FAILED } cv_outcome;
 
