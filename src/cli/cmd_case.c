@@ -31,7 +31,7 @@ static int print_case_line(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 
-	char grade[16], opened[20];
+	char grade[32], opened[48];
 
 	if (c->json) {
 		cli_json_line(case_json(i));
@@ -51,6 +51,7 @@ static int print_case_line(const cv_case_info *i, void *arg)
 static int print_case_full(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
+	char student[256], guardian[256];
 
 	if (c->json)
 		return 0; /* case show --json collects everything into one object */
@@ -63,9 +64,10 @@ static int print_case_full(const cv_case_info *i, void *arg)
 	cli_linef(stdout, "  %-9s %s", _("category"), cli_word(i->category));
 	if (i->guardian[0])
 		cli_linef(stdout, "  %-9s %s %s", _("guardian"), i->guardian, i->guardian_phone);
+	cli_word_list(student, sizeof(student), i->student_consent);
+	cli_word_list(guardian, sizeof(guardian), i->guardian_consent);
 	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", _("consent"),
-		  i->student_consent[0] ? i->student_consent : _("none"),
-		  i->guardian_consent[0] ? i->guardian_consent : _("none"),
+		  student[0] ? student : _("none"), guardian[0] ? guardian : _("none"),
 		  i->withdrawn_on[0] ? _("; withdrawn on ") : "", i->withdrawn_on);
 	return 0;
 }
@@ -385,6 +387,7 @@ static int show_case(const cv_case_info *i, void *arg)
 static int show_consent(const cv_consent_event *e, void *arg)
 {
 	struct show *x = arg;
+	char scopes[256];
 
 	if (x->c->json) {
 		json_array_append_new(
@@ -396,9 +399,10 @@ static int show_consent(const cv_consent_event *e, void *arg)
 			      "recorded_by", cli_json_str(e->recorded_by)));
 		return 0;
 	}
-	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date, e->action,
-		  cli_word(e->by), e->method[0] ? ", " : "", cli_word(e->method), e->scopes,
-		  e->verified_by[0] ? e->verified_by : e->recorded_by);
+	cli_word_list(scopes, sizeof(scopes), e->scopes);
+	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date,
+		  cli_word(e->action), cli_word(e->by), e->method[0] ? ", " : "",
+		  cli_word(e->method), scopes, e->verified_by[0] ? e->verified_by : e->recorded_by);
 	return 0;
 }
 

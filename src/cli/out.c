@@ -32,6 +32,9 @@ void cli_i18n(void)
 	bindtextdomain(CV_TEXTDOMAIN, dir && *dir ? dir : CV_LOCALEDIR);
 	/* The catalog's UTF-8 as it is, whatever LC_CTYPE says. */
 	bind_textdomain_codeset(CV_TEXTDOMAIN, "UTF-8");
+	/* strerror's sentences too (an argument of our messages), which the C
+	 * library would otherwise give in LC_CTYPE's charset: C, as '?'. */
+	bind_textdomain_codeset("libc", "UTF-8");
 }
 
 const char *cli_tr(const char *s)
@@ -323,7 +326,11 @@ static const char *const status_names[] = {
 };
 
 /* Who may do what, as a refusal by role says it ("'{1}' is {2}; only {3}
- * may use '{4}'": cv_role_a and the policy's table, policy.c). */
+ * may use '{4}'": cv_role_a and the policy's table, policy.c); then the
+ * other phrases of the library's arguments: the consent scopes of a
+ * refusal for missing consent ("... for {3}": consent_state.c), what an
+ * epsilon parse names (dlap.c) and the sums of a statistics refusal
+ * (sdc.c). */
 static const char *const role_phrases[] = {
     N_("a counselor"),
     N_("a supervisor"),
@@ -337,6 +344,14 @@ static const char *const role_phrases[] = {
     N_("supervisors and admins"),
     N_("supervisors"),
     N_("the account's owner, with its enrolment code"),
+    N_("individual counseling"),
+    N_("group counseling"),
+    N_("psychological testing"),
+    N_("contact with guardians"),
+    N_("disclosure to a referral institution"),
+    N_("privacy budget"),
+    N_("row totals"),
+    N_("column totals"),
 };
 
 /* The role phrases among an error's arguments, translated: those of
