@@ -369,8 +369,8 @@ static cv_status tz_enter(const char *tz, tz_scope *sc, cv_err *err)
 	if (setenv("TZ", val, 1) != 0) {
 		free(sc->saved);
 		sc->saved = NULL;
-		return cv_fail(err, CV_ERROR, "duty.timezone",
-			       "cannot switch to time zone '{1}': {2}", tz, strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot switch to time zone '{1}': {2}", tz,
+			       strerror(errno));
 	}
 	sc->active = 1;
 	tzset();
@@ -540,7 +540,7 @@ static cv_status local_tm(const char *tz, int64_t t, struct tm *tm, cv_err *err)
 	rc = local_fields(t, tm);
 	tz_leave(&sc);
 	if (rc != 0)
-		return cv_fail(err, CV_ERROR, "duty.time", "cannot convert time {1} to local time",
+		return cv_fail(err, CV_ERROR, "error", "cannot convert time {1} to local time",
 			       CV_NUM(t));
 	/* A positive offset can carry 9999-12-31 into year 10000. */
 	if (tm->tm_year + 1900 > CV_DUTY_YEAR_MAX)

@@ -420,13 +420,13 @@ static cv_status db_error(struct sq *st, int rc, const char *doing, cv_err *err)
 				  "the vault is busy (another casevault command is using it); "
 				  "try again");
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
-		return cv_fail(err, CV_EINTEGRITY, "store.damaged",
+		return cv_fail(err, CV_EINTEGRITY, "error",
 			       "the vault file is damaged ({1}); restore it from a backup",
 			       sqlite3_errstr(rc));
 	if (rc == SQLITE_FULL)
-		return cv_fail(err, CV_ERROR, "store.full",
+		return cv_fail(err, CV_ERROR, "error",
 			       "the disk is full while {1}; nothing was changed", doing);
-	return cv_fail(err, CV_ERROR, "store.error", "database error while {1}: {2}", doing,
+	return cv_fail(err, CV_ERROR, "error", "database error while {1}: {2}", doing,
 		       st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 
@@ -741,7 +741,7 @@ static cv_status sq_create(const char *path, void **out, cv_err *err)
 				       "'{1}' already exists; casevault never overwrites a file: "
 				       "choose another path or remove it yourself",
 				       path);
-		return cv_fail(err, CV_ERROR, "vault.create", "cannot create '{1}': {2}", path,
+		return cv_fail(err, CV_ERROR, "error", "cannot create '{1}': {2}", path,
 			       strerror(errno));
 	}
 	close(fd);
@@ -807,7 +807,7 @@ static cv_status sq_open(const char *path, void **out, cv_err *err)
 			    "no vault at '{1}'; create one with 'casevault init' or give "
 			    "--vault PATH",
 			    path);
-		return cv_fail(err, CV_ERROR, "vault.open", "cannot open '{1}': {2}", path,
+		return cv_fail(err, CV_ERROR, "error", "cannot open '{1}': {2}", path,
 			       strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode))
