@@ -99,5 +99,12 @@ check "make install: the Chinese page in share/man/zh_CN/man1/casevault.1" \
 	eval 'cmp -s "$T/zh.1" "$T/root/usr/share/man/zh_CN/man1/casevault.1" &&
 		cmp -s "$T/en.1" "$T/root/usr/share/man/man1/casevault.1"'
 
+# man-db finds it by the language (when man is installed).
+if command -v man >/dev/null 2>&1; then
+	found=$(MANPATH="$T/root/usr/share/man" man -L zh_CN -w casevault 2>"$T/why")
+	check "man -L zh_CN casevault finds the Chinese page" \
+		eval '[ "$found" = "$T/root/usr/share/man/zh_CN/man1/casevault.1" ]'
+fi
+
 echo "e2e_man: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]
