@@ -304,6 +304,12 @@ cv sue stats export --from "$month" --to "$month" --k 2 --format csv
 check "a threshold k under the minimum: refused, in Chinese" \
 	eval '! rc_is 0 && err_chinese && grep -q "k" "$T/err"'
 
+# The term's work summary: the compliance report's text page in Chinese.
+cv sue report compliance --from "$month-01" --to "$(date -u +%Y-%m-%d)"
+check "report compliance: the heading, the verdicts and the figures in Chinese" \
+	eval 'rc_is 0 && out_has "心理辅导室工作合规报告" && grep -Eq "^1\. (未达标|达标|不适用)：" "$T/out" &&
+		out_has "危机干预事件 1 次，已督导 1 次" && out_has "bob：读取" && out_chinese'
+
 # ---- tampering --------------------------------------------------------------
 
 q "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3"
