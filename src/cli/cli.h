@@ -325,6 +325,7 @@ cv_status cli_ask(struct cli *c, const char *question, char **out);
  * *value at it; else does nothing.  what names it in errors ("--crisis -").
  */
 cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, char **owned);
+/* (what is looked up in the catalog: mark a phrase N_().) */
 
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_enrol(struct cli *c, int argc, char **argv);

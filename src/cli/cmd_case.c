@@ -356,7 +356,7 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 		st = cli_ask(c, "Student number: ", &owned);
 		sid = owned;
 	} else if (st == CV_OK) {
-		st = cli_stdin_arg(c, "the student number", &sid, &owned);
+		st = cli_stdin_arg(c, N_("the student number"), &sid, &owned);
 	}
 	c->table = &t;
 	if (st == CV_OK)

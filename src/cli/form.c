@@ -299,7 +299,8 @@ cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, cha
 		sodium_free(*owned);
 		*owned = NULL;
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  _("%s: standard input held nothing; give it there"), what);
+				  _("%s: standard input held nothing; give it there"),
+				  cli_tr(what));
 	}
 	*value = *owned;
 	return CV_OK;
