@@ -203,6 +203,17 @@ EXTRA="考试压力大，睡眠不好。计划：每周一次会谈，练习呼�
 cv bob note add "$C"
 N=$(cat "$T/out")
 check "note add: the note's id" eval 'rc_is 0 && printf "%s\n" "$N" | grep -Eqx "N-[0-9A-Z]{6}"'
+# The editor's file: the context lines under the scissors line in Chinese.
+printf '#!/bin/sh\ncp "$1" "%s/edited"\nprintf "在编辑器中写的记录。\\n" >"$1"\n' "$T" >"$T/ed.sh"
+VISUAL="sh $T/ed.sh"
+export VISUAL
+cv bob note add "$C" --edit
+unset VISUAL
+check "note add --edit: the editor's context lines in Chinese, the scissors line as it is" \
+	eval 'rc_is 0 && grep -qF "# ------------------------ >8 ------------------------" "$T/edited" &&
+		grep -qF "# 个案 $C，记录类型 会谈" "$T/edited" &&
+		grep -qF "# 知情同意：已生效：个体辅导（学生和监护人）" "$T/edited" &&
+		no_english "$T/edited"'
 cv bob note finalize "$N"
 check "note finalize: Chinese" eval 'rc_is 0 && out_has "已定稿 $N" && out_chinese'
 cv bob note show "$N"

@@ -147,7 +147,7 @@ static int required(const char *key)
 static cv_status fields_from_form(struct cli *c, const char *path, const char **val,
 				  struct cli_form *f)
 {
-	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	const char *what = strcmp(path, "-") == 0 ? _("the form on standard input") : path;
 	char why[256];
 
 	if (cli_form_read(c, path, form_keys, f) != CV_OK)

@@ -107,7 +107,7 @@ static void list_keys(const char *const *keys, char *out, size_t cap)
 cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys,
 			struct cli_form *f)
 {
-	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	const char *what = strcmp(path, "-") == 0 ? _("the form on standard input") : path;
 	char *p, *end, *next, names[256];
 	size_t len, line = 0;
 	cv_status st;
