@@ -321,6 +321,10 @@ check "report compliance: the heading, the verdicts and the figures in Chinese" 
 	eval 'rc_is 0 && out_has "心理辅导室工作合规报告" && grep -Eq "^1\. (未达标|达标|不适用)：" "$T/out" &&
 		out_has "危机干预事件 1 次，已督导 1 次" && out_has "bob：读取" && out_chinese'
 
+cv sue report compliance --term 2026-winter
+check "a term that is none: usage (2), the library's phrase in Chinese too" \
+	eval 'rc_is 2 && err_has "学期不是 YYYY-autumn 或 YYYY-spring" && err_chinese'
+
 # ---- tampering --------------------------------------------------------------
 
 q "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3"

@@ -354,20 +354,28 @@ static const char *const role_phrases[] = {
     N_("column totals"),
 };
 
-/* The role phrases among an error's arguments, translated: those of
- * several words anywhere (no name or id has a space), the one-word ones
- * in a refusal by role only.  Names, ids and commands stay as they are. */
+/* The phrases among an error's arguments, translated: any of several
+ * words the catalog has (the library's CV_PHRASE and the phrases above:
+ * no name or id has a space), and the one-word role phrases in a refusal
+ * by role only.  Names, ids and commands stay as they are. */
 static void role_args(cv_err *e)
 {
 	int by_role = strcmp(e->code, "policy.role") == 0;
 
-	for (size_t a = 0; a < CV_ERR_ARGS; a++)
-		for (size_t i = 0; i < ARRAY_SIZE(role_phrases); i++)
-			if ((by_role || strchr(role_phrases[i], ' ')) &&
-			    strcmp(e->args[a], role_phrases[i]) == 0) {
+	for (size_t a = 0; a < CV_ERR_ARGS; a++) {
+		if (strchr(e->args[a], ' ')) {
+			const char *t = cli_tr(e->args[a]);
+
+			if (t != e->args[a])
+				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", t);
+			continue;
+		}
+		for (size_t i = 0; by_role && i < ARRAY_SIZE(role_phrases); i++)
+			if (strcmp(e->args[a], role_phrases[i]) == 0) {
 				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", _(role_phrases[i]));
 				break;
 			}
+	}
 }
 
 const char *cli_message(const cv_err *err)

@@ -24,6 +24,10 @@
  * cv_fail's own literal, so that tests/check_catalog.sh takes it into the
  * catalog (the CLI translates templates; the library stays English). */
 #define CV_TMPL(s) s
+/* Marks an English phrase that goes into a message as an argument ("give
+ * both dates of the period"): the CLI translates an argument the catalog
+ * has, and tests/check_catalog.sh takes these into it. */
+#define CV_PHRASE(s) s
 
 /* Writes v in decimal into buf and returns buf. */
 const char *cv_num(char buf[24], long long v);

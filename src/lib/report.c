@@ -153,21 +153,22 @@ cv_status cv_report_period(const char *term, const char *from, const char *to, c
 	cv_duty_date df, dt;
 
 	if (term && (from || to))
-		return period_bad("give a term or dates, not both", err);
+		return period_bad(CV_PHRASE("give a term or dates, not both"), err);
 	if (term)
 		return cv_stats_period(term, NULL, NULL, a, b, err) == CV_OK
 			   ? CV_OK
-			   : period_bad("the term is not YYYY-autumn or YYYY-spring", err);
+			   : period_bad(CV_PHRASE("the term is not YYYY-autumn or YYYY-spring"),
+					err);
 	if (!from || !to)
-		return period_bad("give both dates of the period", err);
+		return period_bad(CV_PHRASE("give both dates of the period"), err);
 	if (cv_duty_date_parse(from, &df, NULL) != CV_OK || strlen(from) != 10)
-		return period_bad("--from is not a date", err);
+		return period_bad(CV_PHRASE("--from is not a date"), err);
 	if (cv_duty_date_parse(to, &dt, NULL) != CV_OK || strlen(to) != 10)
-		return period_bad("--to is not a date", err);
+		return period_bad(CV_PHRASE("--to is not a date"), err);
 	if (strcmp(from, to) > 0)
-		return period_bad("--to is before --from", err);
+		return period_bad(CV_PHRASE("--to is before --from"), err);
 	if (cv_date_diff(from, to) + 1 > PERIOD_DAYS_MAX)
-		return period_bad("the period is longer than two years", err);
+		return period_bad(CV_PHRASE("the period is longer than two years"), err);
 	return CV_OK;
 }
 

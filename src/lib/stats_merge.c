@@ -207,10 +207,11 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 					  "a cell does not say whether it is suppressed");
 		h[i] = json_is_true(sup);
 		if (h[i] && !json_is_null(count))
-			return not_export(err, name, "a suppressed cell has a count");
+			return not_export(err, name, CV_PHRASE("a suppressed cell has a count"));
 		v[i] = h[i] ? 0 : count_of(count);
 		if (v[i] < 0)
-			return not_export(err, name, "a count is not a whole number in range");
+			return not_export(err, name,
+					  CV_PHRASE("a count is not a whole number in range"));
 	}
 	if (!adds_up(mt, v, h))
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
@@ -250,7 +251,8 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 		return differs(err, name, name0, "the tables differ in name, population or order");
 	}
 	if (!json_is_null(rows) && !json_is_array(rows))
-		return not_export(err, name, "a table's rows are neither null nor a list");
+		return not_export(err, name,
+				  CV_PHRASE("a table's rows are neither null nor a list"));
 	if (!first && json_is_null(rows) != !mt->nrows)
 		return differs(err, name, name0, "a table has rows in one and not in the other");
 	if (!json_is_null(rows)) {
@@ -265,7 +267,7 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	if (first) {
 		mt->ncells = (mt->nrows ? mt->nrows + 1 : 1) * (mt->ncols + 1);
 		if (mt->ncells > MERGE_CELLS_MAX)
-			return not_export(err, name, "a table has too many cells");
+			return not_export(err, name, CV_PHRASE("a table has too many cells"));
 		mt->val = calloc(mt->ncells, sizeof(*mt->val));
 		mt->hidden = calloc(mt->ncells, 1);
 		mt->v = calloc(mt->ncells, sizeof(*mt->v));
@@ -275,7 +277,7 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	}
 	if (json_is_false(pub)) {
 		if (!json_is_array(cells) || json_array_size(cells) != 0)
-			return not_export(err, name, "a withheld table has cells");
+			return not_export(err, name, CV_PHRASE("a withheld table has cells"));
 		mt->withheld = 1;
 		return CV_OK;
 	}
@@ -302,7 +304,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	cv_status st;
 
 	if (!json_is_object(doc))
-		return not_export(err, name, "it is not a JSON object");
+		return not_export(err, name, CV_PHRASE("it is not a JSON object"));
 	if (json_is_string(schema) && strcmp(json_string_value(schema), CV_STATS_MERGE_SCHEMA) == 0)
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 			       "'{1}' is already a merged table; merge the schools' own exports",
@@ -310,20 +312,22 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	if (!json_is_string(schema) || strcmp(json_string_value(schema), CV_STATS_SCHEMA) != 0)
 		return not_export(err, name, "its schema is not '" CV_STATS_SCHEMA "'");
 	if (!json_is_integer(ver) || json_integer_value(ver) != CV_STATS_SCHEMA_VERSION)
-		return not_export(err, name, "its schema version is not this casevault's");
+		return not_export(err, name,
+				  CV_PHRASE("its schema version is not this casevault's"));
 	if (!from || !to || strlen(from) != CV_STATS_MONTH_LEN - 1 ||
 	    strlen(to) != CV_STATS_MONTH_LEN - 1 ||
 	    cv_stats_period(NULL, from, to, a, b, &scratch) != CV_OK)
-		return not_export(err, name, "its period is not two months YYYY-MM");
+		return not_export(err, name, CV_PHRASE("its period is not two months YYYY-MM"));
 	if (kv < CV_SDC_K_MIN)
-		return not_export(err, name, "its k is not a whole number of 3 or more");
+		return not_export(err, name, CV_PHRASE("its k is not a whole number of 3 or more"));
 	if (!json_is_null(eps) &&
 	    !(json_is_string(eps) &&
 	      cv_dlap_eps_parse(json_string_value(eps), &m->eps[i], &scratch) == CV_OK))
-		return not_export(err, name, "its epsilon is not a decimal");
+		return not_export(err, name, CV_PHRASE("its epsilon is not a decimal"));
 	if (!hash || strlen(hash) != HASH_HEX_LEN ||
 	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
-		return not_export(err, name, "its cells_hash is not 64 hexadecimal digits");
+		return not_export(err, name,
+				  CV_PHRASE("its cells_hash is not 64 hexadecimal digits"));
 	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX) {
 		char msg[64];
 
