@@ -607,7 +607,7 @@ int cmd_consent_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {show_case, show_consent};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis);
 }
@@ -634,7 +634,7 @@ int cmd_test_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {NULL, NULL, NULL, show_test};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis);
 }
@@ -721,7 +721,7 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 int cmd_case_close(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	if (i < 0)
 		return CV_EUSAGE;
@@ -735,7 +735,7 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 int cmd_case_reopen(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	if (i < 0)
 		return CV_EUSAGE;
@@ -749,8 +749,8 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 int cmd_case_share(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i =
-	    positional(argc, argv, 2, "give a case id and the counselor to share it with", none);
+	int i = positional(argc, argv, 2, N_("give a case id and the counselor to share it with"),
+			   none);
 
 	if (i < 0)
 		return CV_EUSAGE;
