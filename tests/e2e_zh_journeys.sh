@@ -140,6 +140,19 @@ check "user list: the roles and the status in Chinese" \
 	eval 'rc_is 0 && out_has "心理辅导老师" && out_has "督导" && out_has "管理员" &&
 		out_has "正常" && out_has "签发人 office" && out_chinese'
 
+# A counselor enrolled after the delivery has no index key until a
+# colleague logs in: the refusal names the key in Chinese.
+CAROL='carol chooses her own words'
+cv office user add carol --role counselor
+printf '%s\n%s\n' "$(tail -n 1 "$T/out")" "$CAROL" >"$T/in"
+"$CASEVAULT" --vault "$V" --user carol --passphrase-fd 0 enrol <"$T/in" >/dev/null 2>&1
+printf '%s\n' "$CAROL" 'student-id: 2023-500' 'name: 王芳' 'class: 初一1班' >"$T/in"
+"$CASEVAULT" --vault "$V" --user carol --passphrase-fd 0 case open --form - --gender 女 \
+	--grade 7 --category 学业 <"$T/in" >"$T/out" 2>"$T/err"
+rc=$?
+check "case open without the index key: refused (4), the key named in Chinese" \
+	eval 'rc_is 4 && err_has "尚未持有索引密钥的副本" && err_chinese'
+
 # ---- journey 1: the counselor's day -----------------------------------------
 
 # The identity asked at a terminal (a pty): the prompts in Chinese.

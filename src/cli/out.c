@@ -360,7 +360,11 @@ static const char *const role_phrases[] = {
  * by role only.  Names, ids and commands stay as they are. */
 static void role_args(cv_err *e)
 {
+	/* The vault keys by name, in a refusal about a key copy ("the {2}
+	 * key"): the "key" context of the catalog. */
+	static const char *const key_names[] = {NC_("key", "index"), NC_("key", "stats")};
 	int by_role = strcmp(e->code, "policy.role") == 0;
+	int by_key = strncmp(e->code, "vkey.", 5) == 0;
 
 	for (size_t a = 0; a < CV_ERR_ARGS; a++) {
 		if (strchr(e->args[a], ' ')) {
@@ -370,6 +374,16 @@ static void role_args(cv_err *e)
 				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", t);
 			continue;
 		}
+		for (size_t i = 0; by_key && i < ARRAY_SIZE(key_names); i++)
+			if (strcmp(e->args[a], key_names[i]) == 0) {
+				char key[32];
+				const char *t;
+
+				snprintf(key, sizeof(key), "key\004%s", key_names[i]);
+				t = _(key);
+				if (t != key)
+					snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", t);
+			}
 		for (size_t i = 0; by_role && i < ARRAY_SIZE(role_phrases); i++)
 			if (strcmp(e->args[a], role_phrases[i]) == 0) {
 				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", _(role_phrases[i]));

@@ -188,8 +188,9 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 			   unsigned char *h, cv_err *err)
 {
 	if (!json_is_array(cells) || json_array_size(cells) != mt->ncells)
-		return not_export(err, name,
-				  "a published table does not have one cell per row and column");
+		return not_export(
+		    err, name,
+		    CV_PHRASE("a published table does not have one cell per row and column"));
 	for (size_t i = 0; i < mt->ncells; i++) {
 		const json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count"),
 			     *sup = json_object_get(c, "suppressed");
@@ -200,11 +201,11 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 		const char *gc = json_string_value(json_object_get(c, "column"));
 
 		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 || strcmp(gc, cl) != 0)
-			return not_export(err, name,
-					  "a cell is not where its table's labels put it");
+			return not_export(
+			    err, name, CV_PHRASE("a cell is not where its table's labels put it"));
 		if (!json_is_boolean(sup))
-			return not_export(err, name,
-					  "a cell does not say whether it is suppressed");
+			return not_export(
+			    err, name, CV_PHRASE("a cell does not say whether it is suppressed"));
 		h[i] = json_is_true(sup);
 		if (h[i] && !json_is_null(count))
 			return not_export(err, name, CV_PHRASE("a suppressed cell has a count"));
@@ -241,20 +242,23 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	cv_status st;
 
 	if (!json_is_object(o) || !tname || !pop || !json_is_boolean(pub))
-		return not_export(err, name,
-				  "a table lacks its name, its population or whether it is "
-				  "published");
+		return not_export(
+		    err, name,
+		    CV_PHRASE("a table lacks its name, its population or whether it is "
+			      "published"));
 	if (first) {
 		mt->name = tname;
 		mt->population = pop;
 	} else if (strcmp(tname, mt->name) != 0 || strcmp(pop, mt->population) != 0) {
-		return differs(err, name, name0, "the tables differ in name, population or order");
+		return differs(err, name, name0,
+			       CV_PHRASE("the tables differ in name, population or order"));
 	}
 	if (!json_is_null(rows) && !json_is_array(rows))
 		return not_export(err, name,
 				  CV_PHRASE("a table's rows are neither null nor a list"));
 	if (!first && json_is_null(rows) != !mt->nrows)
-		return differs(err, name, name0, "a table has rows in one and not in the other");
+		return differs(err, name, name0,
+			       CV_PHRASE("a table has rows in one and not in the other"));
 	if (!json_is_null(rows)) {
 		st = labels(rows, "row labels", &mt->rows, &mt->nrows, first, name, name0, err);
 		if (st != CV_OK)
@@ -347,11 +351,11 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 		memcpy(m->to, b, sizeof(b));
 		m->k = (int)kv;
 	} else if (strcmp(a, m->from) != 0 || strcmp(b, m->to) != 0) {
-		return differs(err, name, name0, "the periods differ");
+		return differs(err, name, name0, CV_PHRASE("the periods differ"));
 	} else if (kv != m->k) {
-		return differs(err, name, name0, "the thresholds k differ");
+		return differs(err, name, name0, CV_PHRASE("the thresholds k differ"));
 	} else if (nt != m->ntables) {
-		return differs(err, name, name0, "the number of tables differs");
+		return differs(err, name, name0, CV_PHRASE("the number of tables differs"));
 	}
 	for (size_t t = 0; t < nt; t++) {
 		if (i == 0)
@@ -441,12 +445,12 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 		json_error_t jerr;
 
 		if (lens[i] > CV_STATS_MERGE_FILE_MAX) {
-			st = not_export(err, names[i], "it is too large");
+			st = not_export(err, names[i], CV_PHRASE("it is too large"));
 			break;
 		}
 		docs[i] = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &jerr);
 		if (!docs[i]) {
-			st = not_export(err, names[i], "it is not valid JSON");
+			st = not_export(err, names[i], CV_PHRASE("it is not valid JSON"));
 			break;
 		}
 		st = add_input(&m, i, docs[i], names[i], names[0], err);
