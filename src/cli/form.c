@@ -96,7 +96,7 @@ static void list_keys(const char *const *keys, char *out, size_t cap)
 		int r = snprintf(out + o, cap - o, "%s%s",
 				 i == 0	       ? ""
 				 : keys[i + 1] ? ", "
-					       : " or ",
+					       : _(" or "),
 				 keys[i]);
 		if (r < 0 || (size_t)r >= cap - o)
 			return;
