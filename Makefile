@@ -221,7 +221,7 @@ install: $(BIN) $(MAN) $(MAN_ZH) $(MO)
 .PHONY: uninstall
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/casevault $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1 \
-		$(DESTDIR)$(BASHCOMPDIR)/casevault
+		$(DESTDIR)$(PREFIX)/share/man/zh_CN/man1/casevault.1 $(DESTDIR)$(BASHCOMPDIR)/casevault
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/casevault.mo; done
 
 FORMAT_SRC = include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.[ch]
