@@ -619,8 +619,8 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
-			res = cv_err_set(err, CV_ERROR, "cannot read a changed row of '%s'",
-					 t->table);
+			res = cv_fail(err, CV_ERROR, "error", "cannot read a changed row of '{1}'",
+				      t->table);
 			break;
 		}
 		sqlite3_free(sql);
@@ -682,7 +682,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
-			res = cv_err_set(err, CV_ERROR, "cannot read table '%s'", table);
+			res = cv_fail(err, CV_ERROR, "error", "cannot read table '{1}'", table);
 			break;
 		}
 		sqlite3_free(sql);
@@ -1035,8 +1035,8 @@ static cv_status sq_setting_get(void *be, const char *name, cv_setting_rec *r, c
 	else if (rc != SQLITE_ROW)
 		res = db_error(st, rc, "reading a setting", err);
 	else if (read_setting(s, r) != 0)
-		res =
-		    cv_err_set(err, CV_EINTEGRITY, "the stored setting '%.40s' is malformed", name);
+		res = cv_fail(err, CV_EINTEGRITY, "error", "the stored setting '{1}' is malformed",
+			      name);
 	done(s);
 	return res;
 }
