@@ -51,13 +51,15 @@ TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBA = $(BUILD)/libcasevault.a
 BIN = $(BUILD)/casevault
 MAN = $(BUILD)/casevault.1
+# The man page in Chinese, installed as man/zh_CN/man1/casevault.1.
+MAN_ZH = $(BUILD)/casevault.zh_CN.1
 # The message catalogs: po/LANG.po compiled for the build's locale directory.
 LINGUAS = zh_CN
 MO = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/casevault.mo)
 
 .PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures pot
 
-all: $(BIN) $(MAN) $(MO)
+all: $(BIN) $(MAN) $(MAN_ZH) $(MO)
 
 # Installs missing Debian packages when root; otherwise names the command.
 deps:
@@ -103,6 +105,10 @@ $(MAN): docs/casevault.1.scd
 	@mkdir -p $(BUILD)
 	scdoc < $< > $@
 
+$(MAN_ZH): docs/casevault.zh_CN.1.scd
+	@mkdir -p $(BUILD)
+	scdoc < $< > $@
+
 $(BUILD)/locale/%/LC_MESSAGES/casevault.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
@@ -124,7 +130,7 @@ unit: $(TESTS)
 	@failed=""; for t in $(TESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
-e2e: $(BIN) $(MO)
+e2e: $(BIN) $(MO) $(MAN) $(MAN_ZH)
 	@failed=""; for t in $(wildcard tests/e2e_*.sh); do echo "== $$t"; \
 		CASEVAULT=$(abspath $(BIN)) CASEVAULT_LOCALEDIR=$(abspath $(BUILD)/locale) sh $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "end-to-end tests failed:$$failed"; exit 1; fi
@@ -196,10 +202,12 @@ bench: deps
 		$(BENCH_AGENT_RUNS) $(abspath $(BUILD))/bench-agent.txt
 	$(BUILD)/tests/bench_stats -r $(BENCH_REPS) $(BENCH_DIR) $(BENCH_SIZES)
 
-install: $(BIN) $(MAN) $(MO)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: $(BIN) $(MAN) $(MAN_ZH) $(MO)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/zh_CN/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
 	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1
+	install -m 0644 $(MAN_ZH) $(DESTDIR)$(PREFIX)/share/man/zh_CN/man1/casevault.1
 	for l in $(LINGUAS); do \
 		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
 		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/casevault.mo \
@@ -213,7 +221,7 @@ install: $(BIN) $(MAN) $(MO)
 .PHONY: uninstall
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/casevault $(DESTDIR)$(PREFIX)/share/man/man1/casevault.1 \
-		$(DESTDIR)$(BASHCOMPDIR)/casevault
+		$(DESTDIR)$(PREFIX)/share/man/zh_CN/man1/casevault.1 $(DESTDIR)$(BASHCOMPDIR)/casevault
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/casevault.mo; done
 
 FORMAT_SRC = include/*.h src/lib/*.[ch] src/cli/*.[ch] tests/*.[ch]

@@ -1209,6 +1209,7 @@ typedef struct cv_report_item {
 	long long count;	     /* how many fall short (weeks, cases, ...) */
 	long long total;	     /* out of how many judged */
 	const char *figure;	     /* the figure in a sentence (English) */
+	const cv_err *figure_parts;  /* its template and arguments (cv_err_render) */
 	const char *const *subjects; /* what falls short, or for item 9 the reads */
 	size_t nsubjects;
 } cv_report_item;
@@ -1239,6 +1240,8 @@ cv_status cv_report_compliance(cv_session *s, const char *term, const char *from
 /* The period of r (local dates, inclusive) and the day it was judged on
  * (the period's end, or today when that is earlier). */
 void cv_report_dates(const cv_report *r, const char **from, const char **to, const char **as_of);
+/* The school setting r was made under, "" when unset. */
+const char *cv_report_school(const cv_report *r);
 /* Item i (0..CV_REPORT_ITEMS-1) of r. */
 const cv_report_item *cv_report_item_at(const cv_report *r, size_t i);
 /* Writes r as text, JSON or a self-contained HTML page to fp. */

@@ -12,7 +12,9 @@
 # messages given to cli_usage, cli_usage_code, cli_linef, cli_operands,
 # cli_id_operand, cli_ask and cli_secret (which translate them); in
 # src/lib the templates of cv_fail (argument 4: the CLI translates the
-# template, then puts the arguments in) and the cv_err_set messages with
+# template, then puts the arguments in) and those marked CV_TMPL (a table's
+# templates, given to cv_fail through a variable) or CV_PHRASE (phrases
+# given as arguments, which the CLI translates too) and the cv_err_set messages with
 # no printf arguments (the CLI looks their text up as it is).
 # Run from the top of the source tree.
 
@@ -50,7 +52,7 @@ make_pot() {
 		-kcli_operands:5 -kcli_id_operand:4 -kcli_ask:2 -kcli_secret:2 -kdngettext:2,3 \
 		--flag=cli_usage:2:c-format --flag=cli_usage_code:3:c-format \
 		--flag=cli_linef:2:c-format src/cli/*.c || return 1
-	xgt "$T/lib.pot" -kcv_fail:4 --flag=cv_fail:4:no-c-format src/lib/*.c || return 1
+	xgt "$T/lib.pot" -kcv_fail:4 -kCV_TMPL -kCV_PHRASE --flag=cv_fail:4:no-c-format src/lib/*.c || return 1
 	xgt "$T/set.pot" -kcv_err_set:3 src/lib/*.c || return 1
 	# Only the messages with no printf directive: the others are
 	# rendered with their arguments in the library.

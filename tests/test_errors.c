@@ -6,6 +6,7 @@
  */
 #define FIXTURE_TAG "errors"
 #include "case_fixture.h"
+#include "log.h"
 
 static int no_setting(const cv_setting_info *i, void *arg)
 {
@@ -123,6 +124,18 @@ static void test_codes_and_rendering(void **state)
 	assert_null(err.tmpl);
 	cv_err_render(&err, NULL, out, sizeof(out));
 	assert_string_equal(out, "disk full");
+	/* A failure that is no refusal keeps its arguments out of the log
+	 * (a path, the system's words), whatever its status; a refusal's are
+	 * logged. */
+	cv_fail(&err, CV_ERROR, "error", "cannot open '{1}': {2}", "/home/li/v.db", "gone");
+	cv_log_detail(&err, out, sizeof(out));
+	assert_string_equal(out, "error");
+	cv_fail(&err, CV_EINTEGRITY, "error", "damaged ({1})", "malformed");
+	cv_log_detail(&err, out, sizeof(out));
+	assert_string_equal(out, "error");
+	cv_fail(&err, CV_EDENIED, "duty.future", "ends at '{1}'", "2030-01-01 08:00");
+	cv_log_detail(&err, out, sizeof(out));
+	assert_string_equal(out, "duty.future [\"2030-01-01 08:00\"]");
 	logout(sam);
 }
 

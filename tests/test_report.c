@@ -341,7 +341,14 @@ static int cmp_str(const void *a, const void *b)
 static void status_is(const cv_report *r, size_t i, cv_report_status want)
 {
 	const cv_report_item *it = cv_report_item_at(r, i);
+	char fig[CV_ERRMSG_MAX];
 
+	/* The figure is its template with its arguments put in: what a
+	 * front end renders from a translation of the template. */
+	assert_non_null(it->figure_parts);
+	assert_non_null(it->figure_parts->tmpl);
+	cv_err_render(it->figure_parts, it->figure_parts->tmpl, fig, sizeof(fig));
+	assert_string_equal(fig, it->figure);
 	if (it->status != want)
 		fail_msg("item %zu (%s): status %d, not %d: %s", i + 1, it->code, it->status, want,
 			 it->figure);

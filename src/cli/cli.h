@@ -160,6 +160,10 @@ const char *cli_alias_at(cv_wordset set, size_t i);
 /* A fixed word as shown: its translation ("情绪" for "emotion" under
  * zh_CN), or the word itself. */
 const char *cli_word(const char *word);
+/* A comma-separated list of fixed words ("individual,testing") as shown:
+ * each word through cli_word, joined by the catalog's "," (个体辅导、心理
+ * 测评); cut at a whole word when out is full. */
+void cli_word_list(char *out, size_t cap, const char *list);
 /* Parses a follow-up interval ("14" or "14d", 1 to 366 days); -1 when
  * it is not one. */
 int cli_parse_days(const char *s, unsigned *out);
@@ -321,6 +325,7 @@ cv_status cli_ask(struct cli *c, const char *question, char **out);
  * *value at it; else does nothing.  what names it in errors ("--crisis -").
  */
 cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, char **owned);
+/* (what is looked up in the catalog: mark a phrase N_().) */
 
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_enrol(struct cli *c, int argc, char **argv);

@@ -31,7 +31,7 @@ static int print_case_line(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 
-	char grade[16], opened[20];
+	char grade[32], opened[48];
 
 	if (c->json) {
 		cli_json_line(case_json(i));
@@ -51,6 +51,7 @@ static int print_case_line(const cv_case_info *i, void *arg)
 static int print_case_full(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
+	char student[256], guardian[256];
 
 	if (c->json)
 		return 0; /* case show --json collects everything into one object */
@@ -63,9 +64,10 @@ static int print_case_full(const cv_case_info *i, void *arg)
 	cli_linef(stdout, "  %-9s %s", _("category"), cli_word(i->category));
 	if (i->guardian[0])
 		cli_linef(stdout, "  %-9s %s %s", _("guardian"), i->guardian, i->guardian_phone);
+	cli_word_list(student, sizeof(student), i->student_consent);
+	cli_word_list(guardian, sizeof(guardian), i->guardian_consent);
 	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", _("consent"),
-		  i->student_consent[0] ? i->student_consent : _("none"),
-		  i->guardian_consent[0] ? i->guardian_consent : _("none"),
+		  student[0] ? student : _("none"), guardian[0] ? guardian : _("none"),
 		  i->withdrawn_on[0] ? _("; withdrawn on ") : "", i->withdrawn_on);
 	return 0;
 }
@@ -145,7 +147,7 @@ static int required(const char *key)
 static cv_status fields_from_form(struct cli *c, const char *path, const char **val,
 				  struct cli_form *f)
 {
-	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	const char *what = strcmp(path, "-") == 0 ? _("the form on standard input") : path;
 	char why[256];
 
 	if (cli_form_read(c, path, form_keys, f) != CV_OK)
@@ -354,7 +356,7 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 		st = cli_ask(c, "Student number: ", &owned);
 		sid = owned;
 	} else if (st == CV_OK) {
-		st = cli_stdin_arg(c, "the student number", &sid, &owned);
+		st = cli_stdin_arg(c, N_("the student number"), &sid, &owned);
 	}
 	c->table = &t;
 	if (st == CV_OK)
@@ -385,6 +387,7 @@ static int show_case(const cv_case_info *i, void *arg)
 static int show_consent(const cv_consent_event *e, void *arg)
 {
 	struct show *x = arg;
+	char scopes[256];
 
 	if (x->c->json) {
 		json_array_append_new(
@@ -396,9 +399,10 @@ static int show_consent(const cv_consent_event *e, void *arg)
 			      "recorded_by", cli_json_str(e->recorded_by)));
 		return 0;
 	}
-	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date, e->action,
-		  cli_word(e->by), e->method[0] ? ", " : "", cli_word(e->method), e->scopes,
-		  e->verified_by[0] ? e->verified_by : e->recorded_by);
+	cli_word_list(scopes, sizeof(scopes), e->scopes);
+	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date,
+		  cli_word(e->action), cli_word(e->by), e->method[0] ? ", " : "",
+		  cli_word(e->method), scopes, e->verified_by[0] ? e->verified_by : e->recorded_by);
 	return 0;
 }
 
@@ -603,7 +607,7 @@ int cmd_consent_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {show_case, show_consent};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis);
 }
@@ -630,7 +634,7 @@ int cmd_test_list(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	static const cv_case_visitor vis = {NULL, NULL, NULL, show_test};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis);
 }
@@ -717,7 +721,7 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 int cmd_case_close(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	if (i < 0)
 		return CV_EUSAGE;
@@ -731,7 +735,7 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 int cmd_case_reopen(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i = positional(argc, argv, 1, "give one case id", none);
+	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
 	if (i < 0)
 		return CV_EUSAGE;
@@ -745,8 +749,8 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 int cmd_case_share(struct cli *c, int argc, char **argv)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int i =
-	    positional(argc, argv, 2, "give a case id and the counselor to share it with", none);
+	int i = positional(argc, argv, 2, N_("give a case id and the counselor to share it with"),
+			   none);
 
 	if (i < 0)
 		return CV_EUSAGE;

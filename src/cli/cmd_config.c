@@ -67,9 +67,9 @@ static int show_setting(const cv_setting_info *i, void *arg)
 	/* An empty value: the system's zone, or no school name. */
 	cli_linef(stdout, "%-20s %s  (%s%s%s", i->name,
 		  *i->value			     ? i->value
-		  : strcmp(i->name, "timezone") == 0 ? "(system)"
-						     : "(none)",
-		  i->is_default ? "default" : "set by ", i->is_default ? "" : i->signer, ")");
+		  : strcmp(i->name, "timezone") == 0 ? _("(system)")
+						     : _("(none)"),
+		  i->is_default ? _("default") : _("set by "), i->is_default ? "" : i->signer, ")");
 	return 0;
 }
 

@@ -112,7 +112,7 @@ int cmd_due(struct cli *c, int argc, char **argv)
 		for (size_t k = 0; k < ARRAY_SIZE(sections); k++) {
 			if ((k == CV_DUE_CRISIS - 1) != x.supervisor)
 				continue;
-			printf("\n%s:\n", _(sections[k].title));
+			printf(_("\n%s:\n"), _(sections[k].title));
 			if (x.t[k].nrows == 0)
 				printf("  %s\n", _(sections[k].none));
 			cli_table_print(&x.t[k], stdout, "  ");

@@ -156,7 +156,7 @@ static int print_shift(const cv_duty_info *d, void *arg)
 	}
 	if (d->open)
 		cli_linef(stdout, "%-6lld %s  %-16s  %-20s %-5s visits %-4lld %s", (long long)d->id,
-			  d->start, "(open)", d->counselor, "", (long long)d->visits, d->room);
+			  d->start, _("(open)"), d->counselor, "", (long long)d->visits, d->room);
 	else
 		cli_linef(stdout, "%-6lld %s  %s  %-20s %2lld:%02lld visits %-4lld %s",
 			  (long long)d->id, d->start, d->end, d->counselor,

@@ -258,7 +258,12 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "recorded %s consent on %s", in.by, argv[optind]);
+	{
+		char by[64];
+
+		cli_word_list(by, sizeof(by), in.by);
+		cli_linef(stdout, "recorded %s consent on %s", by, argv[optind]);
+	}
 	return CV_OK;
 }
 

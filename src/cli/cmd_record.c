@@ -267,7 +267,7 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
 		return cli_fail(c);
 	cli_linef(stdout, "%s is on the key-student register (%s, every %u days)", argv[optind],
-		  tag, days);
+		  cli_word(tag), days);
 	return CV_OK;
 }
 

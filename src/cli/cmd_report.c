@@ -26,6 +26,48 @@ static cv_report_format parse_format(const char *s)
 	return 0;
 }
 
+/* The text form as the library writes it, in the user's language: the
+ * figures' templates translated before their numbers are put in. */
+static cv_status write_text(struct cli *c, const cv_report *r, FILE *fp)
+{
+	static const char *const status_words[] = {N_("not applicable"), N_("met"), N_("not met")};
+	const char *from, *to, *as_of, *school = cv_report_school(r);
+
+	if (school[0])
+		fprintf(fp, "%s\n", school);
+	cv_report_dates(r, &from, &to, &as_of);
+	fprintf(fp, _("compliance report %s..%s (judged on %s)\n"), from, to, as_of);
+	for (size_t i = 0; i < CV_REPORT_ITEMS; i++) {
+		const cv_report_item *it = cv_report_item_at(r, i);
+		char fig[CV_ERRMSG_MAX];
+
+		cv_err_render(it->figure_parts, cli_tr(it->figure_parts->tmpl), fig, sizeof(fig));
+		fprintf(fp, _("%d. %s: %s (%s)\n"), it->number, _(status_words[it->status]), fig,
+			it->code);
+		for (size_t j = 0; j < it->nsubjects; j++) {
+			char name[64], end;
+			long long n;
+
+			/* The log's item names each reader: "bob: 5 reads". */
+			if (sscanf(it->subjects[j], "%63[^:]: %lld reads%c", name, &n, &end) == 2)
+				fprintf(fp, _("     %s: %lld reads\n"), name, n);
+			else
+				fprintf(fp, "     %s\n", it->subjects[j]);
+		}
+	}
+	if (ferror(fp))
+		return cv_err_set(&c->err, CV_ERROR, _("cannot write the report"));
+	return CV_OK;
+}
+
+/* Writes r in format to fp. */
+static cv_status write_report(struct cli *c, const cv_report *r, cv_report_format format, FILE *fp)
+{
+	if (format == CV_REPORT_TEXT)
+		return write_text(c, r, fp);
+	return cv_report_write(r, format, fp, &c->err);
+}
+
 /* Writes r to file, flushed and synced; the file is removed on failure. */
 static cv_status write_file(struct cli *c, const cv_report *r, cv_report_format format,
 			    const char *file)
@@ -34,7 +76,7 @@ static cv_status write_file(struct cli *c, const cv_report *r, cv_report_format 
 
 	if (cli_create_output(c, file, 0600, &fp) != CV_OK)
 		return c->err.status;
-	if (cv_report_write(r, format, fp, &c->err) != CV_OK) {
+	if (write_report(c, r, format, fp) != CV_OK) {
 		fclose(fp);
 		unlink(file);
 		return c->err.status;
@@ -53,7 +95,7 @@ static cv_status write_stdout(struct cli *c, const cv_report *r, cv_report_forma
 
 	if (!fp)
 		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
-	st = cv_report_write(r, format, fp, &c->err);
+	st = write_report(c, r, format, fp);
 	if (fclose(fp) != 0 && st == CV_OK)
 		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (st == CV_OK && format == CV_REPORT_TEXT)

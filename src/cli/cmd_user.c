@@ -110,9 +110,38 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 	return CV_OK;
 }
 
+/* s, then blanks up to cols display columns. */
+static const char *pad(char *buf, size_t cap, const char *s, size_t cols)
+{
+	size_t w = cv_text_width(s, strlen(s));
+
+	snprintf(buf, cap, "%s%*s", s, w < cols ? (int)(cols - w) : 0, "");
+	return buf;
+}
+
+/* An account's status as shown ("active" is another word for a case on
+ * the register): the "account" context of the catalog. */
+static const char *account_status(const char *status)
+{
+	static const char *const words[] = {NC_("account", "active"), NC_("account", "pending"),
+					    NC_("account", "disabled")};
+	char key[48];
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcmp(status, words[i]) == 0) {
+			const char *t;
+
+			snprintf(key, sizeof(key), "account\004%s", words[i]);
+			t = _(key);
+			return t == key ? status : t;
+		}
+	return status;
+}
+
 static int print_user(const cv_user_info *u, void *arg)
 {
 	struct cli *c = arg;
+	char role[64], status[64];
 
 	if (c->json) {
 		json_t *o =
@@ -126,12 +155,16 @@ static int print_user(const cv_user_info *u, void *arg)
 		return 0;
 	}
 	/* A record that does not verify is shown as what the file claims,
-	 * marked so that no one takes it for a signed one. */
-	cli_linef(stdout, "%-20s %-11s %-9s %s  signed by %s%s%s%s%s", u->name,
-		  cv_role_name(u->role), u->status, u->created, u->signer,
-		  u->expires[0] ? "  (code expires " : "", u->expires, u->expires[0] ? ")" : "",
-		  u->verified ? ""
-			      : "  UNVERIFIED (fails verification: run 'casevault audit verify')");
+	 * marked so that no one takes it for a signed one.  The role and the
+	 * status are padded by display width (a Chinese word is two columns a
+	 * character). */
+	cli_linef(
+	    stdout, "%-20s %s %s %s  signed by %s%s%s%s%s", u->name,
+	    pad(role, sizeof(role), cli_word(cv_role_name(u->role)), 11),
+	    pad(status, sizeof(status), account_status(u->status), 9), u->created, u->signer,
+	    u->expires[0] ? _("  (code expires ") : "", u->expires, u->expires[0] ? _(")") : "",
+	    u->verified ? ""
+			: _("  UNVERIFIED (fails verification: run 'casevault audit verify')"));
 	return 0;
 }
 

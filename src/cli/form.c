@@ -96,7 +96,7 @@ static void list_keys(const char *const *keys, char *out, size_t cap)
 		int r = snprintf(out + o, cap - o, "%s%s",
 				 i == 0	       ? ""
 				 : keys[i + 1] ? ", "
-					       : " or ",
+					       : _(" or "),
 				 keys[i]);
 		if (r < 0 || (size_t)r >= cap - o)
 			return;
@@ -107,7 +107,7 @@ static void list_keys(const char *const *keys, char *out, size_t cap)
 cv_status cli_form_read(struct cli *c, const char *path, const char *const *keys,
 			struct cli_form *f)
 {
-	const char *what = strcmp(path, "-") == 0 ? "the form on standard input" : path;
+	const char *what = strcmp(path, "-") == 0 ? _("the form on standard input") : path;
 	char *p, *end, *next, names[256];
 	size_t len, line = 0;
 	cv_status st;
@@ -299,7 +299,8 @@ cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, cha
 		sodium_free(*owned);
 		*owned = NULL;
 		return cv_err_set(&c->err, CV_EUSAGE,
-				  _("%s: standard input held nothing; give it there"), what);
+				  _("%s: standard input held nothing; give it there"),
+				  cli_tr(what));
 	}
 	*value = *owned;
 	return CV_OK;

@@ -322,28 +322,28 @@ static int write_context(int fd, const struct cli *c)
 	char buf[1024];
 	int n;
 
+	/* In the user's language; the scissors line itself never changes. */
 	if (!c->have_ctx)
-		n = snprintf(
-		    buf, sizeof(buf),
-		    "\n%s\n# Everything from the line above down is removed; do not "
-		    "change it.\n# Write the note above it.  An empty note aborts: nothing "
-		    "is saved.\n",
-		    scissors);
+		n = snprintf(buf, sizeof(buf),
+			     _("\n%s\n# Everything from the line above down is removed; do not "
+			       "change it.\n# Write the note above it.  An empty note aborts: "
+			       "nothing is saved.\n"),
+			     scissors);
 	else
 		n = snprintf(
 		    buf, sizeof(buf),
-		    "\n%s\n# Everything from the line above down is removed; do not change it.\n"
-		    "# Write the note above it.  An empty note aborts: nothing is saved.\n"
-		    "# case %s, note kind %s\n# consent: %s%s%s%s\n",
-		    scissors, x->case_id, x->kind,
-		    !x->scope[0]      ? "none needed"
-		    : x->under_crisis ? "not in force for "
-				      : "in force for ",
-		    x->scope,
+		    _("\n%s\n# Everything from the line above down is removed; do not change "
+		      "it.\n# Write the note above it.  An empty note aborts: nothing is saved.\n"
+		      "# case %s, note kind %s\n# consent: %s%s%s%s\n"),
+		    scissors, x->case_id, cli_word(x->kind),
+		    !x->scope[0]      ? _("none needed")
+		    : x->under_crisis ? _("not in force for ")
+				      : _("in force for "),
+		    cli_word(x->scope),
 		    !x->scope[0]      ? ""
-		    : x->under_crisis ? "; written under the crisis exception (--crisis)"
-		    : x->minor	      ? " (student and guardian)"
-				      : " (student)",
+		    : x->under_crisis ? _("; written under the crisis exception (--crisis)")
+		    : x->minor	      ? _(" (student and guardian)")
+				      : _(" (student)"),
 		    "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;

@@ -78,7 +78,7 @@ static int unknown_option(const char *arg, const struct option *longopts)
 			k++;
 			r = snprintf(list + o, sizeof(list) - o, "%s'%s'",
 				     k == 1	     ? ""
-				     : k == prefixed ? " or "
+				     : k == prefixed ? _(" or ")
 						     : ", ",
 				     names[i]);
 			if (r < 0 || (size_t)r >= sizeof(list) - o)

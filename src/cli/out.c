@@ -32,6 +32,9 @@ void cli_i18n(void)
 	bindtextdomain(CV_TEXTDOMAIN, dir && *dir ? dir : CV_LOCALEDIR);
 	/* The catalog's UTF-8 as it is, whatever LC_CTYPE says. */
 	bind_textdomain_codeset(CV_TEXTDOMAIN, "UTF-8");
+	/* strerror's sentences too (an argument of our messages), which the C
+	 * library would otherwise give in LC_CTYPE's charset: C, as '?'. */
+	bind_textdomain_codeset("libc", "UTF-8");
 }
 
 const char *cli_tr(const char *s)
@@ -323,7 +326,11 @@ static const char *const status_names[] = {
 };
 
 /* Who may do what, as a refusal by role says it ("'{1}' is {2}; only {3}
- * may use '{4}'": cv_role_a and the policy's table, policy.c). */
+ * may use '{4}'": cv_role_a and the policy's table, policy.c); then the
+ * other phrases of the library's arguments: the consent scopes of a
+ * refusal for missing consent ("... for {3}": consent_state.c), what an
+ * epsilon parse names (dlap.c) and the sums of a statistics refusal
+ * (sdc.c). */
 static const char *const role_phrases[] = {
     N_("a counselor"),
     N_("a supervisor"),
@@ -337,22 +344,52 @@ static const char *const role_phrases[] = {
     N_("supervisors and admins"),
     N_("supervisors"),
     N_("the account's owner, with its enrolment code"),
+    N_("individual counseling"),
+    N_("group counseling"),
+    N_("psychological testing"),
+    N_("contact with guardians"),
+    N_("disclosure to a referral institution"),
+    N_("privacy budget"),
+    N_("row totals"),
+    N_("column totals"),
 };
 
-/* The role phrases among an error's arguments, translated: those of
- * several words anywhere (no name or id has a space), the one-word ones
- * in a refusal by role only.  Names, ids and commands stay as they are. */
+/* The phrases among an error's arguments, translated: any of several
+ * words the catalog has (the library's CV_PHRASE and the phrases above:
+ * no name or id has a space), and the one-word role phrases in a refusal
+ * by role only.  Names, ids and commands stay as they are. */
 static void role_args(cv_err *e)
 {
+	/* The vault keys by name, in a refusal about a key copy ("the {2}
+	 * key"): the "key" context of the catalog. */
+	static const char *const key_names[] = {NC_("key", "index"), NC_("key", "stats")};
 	int by_role = strcmp(e->code, "policy.role") == 0;
+	int by_key = strncmp(e->code, "vkey.", 5) == 0;
 
-	for (size_t a = 0; a < CV_ERR_ARGS; a++)
-		for (size_t i = 0; i < ARRAY_SIZE(role_phrases); i++)
-			if ((by_role || strchr(role_phrases[i], ' ')) &&
-			    strcmp(e->args[a], role_phrases[i]) == 0) {
+	for (size_t a = 0; a < CV_ERR_ARGS; a++) {
+		if (strchr(e->args[a], ' ')) {
+			const char *t = cli_tr(e->args[a]);
+
+			if (t != e->args[a])
+				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", t);
+			continue;
+		}
+		for (size_t i = 0; by_key && i < ARRAY_SIZE(key_names); i++)
+			if (strcmp(e->args[a], key_names[i]) == 0) {
+				char key[32];
+				const char *t;
+
+				snprintf(key, sizeof(key), "key\004%s", key_names[i]);
+				t = _(key);
+				if (t != key)
+					snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", t);
+			}
+		for (size_t i = 0; by_role && i < ARRAY_SIZE(role_phrases); i++)
+			if (strcmp(e->args[a], role_phrases[i]) == 0) {
 				snprintf(e->args[a], CV_ERR_ARG_MAX, "%s", _(role_phrases[i]));
 				break;
 			}
+	}
 }
 
 const char *cli_message(const cv_err *err)

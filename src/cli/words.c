@@ -71,6 +71,8 @@ static const struct {
     {0, NC_("value", "counselor"), NULL},
     {0, NC_("value", "supervisor"), NULL},
     {0, NC_("value", "admin"), NULL},
+    {0, NC_("value", "record"), NULL},
+    {0, NC_("value", "withdraw"), NULL},
 };
 
 const char *cli_alias(cv_wordset set, const char *s, size_t n)
@@ -102,4 +104,29 @@ const char *cli_word(const char *word)
 	snprintf(key, sizeof(key), "value\004%s", word);
 	t = _(key);
 	return t == key ? word : t;
+}
+
+void cli_word_list(char *out, size_t cap, const char *list)
+{
+	const char *p = list ? list : "";
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (*p && o + 1 < cap) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char word[64];
+		int k;
+
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		/* TRANSLATORS: between the words of a list of fixed words
+		 * (individual,testing); the vault's own is a bare comma. */
+		k = snprintf(out + o, cap - o, "%s%s", o ? _(",") : "", cli_word(word));
+		if (k < 0 || (size_t)k >= cap - o) {
+			out[o] = '\0';
+			break;
+		}
+		o += (size_t)k;
+		p = end ? end + 1 : p + n;
+	}
 }

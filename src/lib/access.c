@@ -346,13 +346,13 @@ static cv_status no_record(cv_rec_type type, const char *rec_id, cv_err *err)
 		cv_rec_type type;
 		const char *code, *tmpl;
 	} kinds[] = {
-	    {CV_REC_CONSENT, "record.not-found", "no consent '{1}'"},
-	    {CV_REC_NOTE, "note.not-found", "no note '{1}'"},
-	    {CV_REC_TEST, "test.not-found", "no test '{1}'"},
-	    {CV_REC_REFERRAL, "referral.not-found", "no referral '{1}'"},
-	    {CV_REC_FOLLOWUP, "record.not-found", "no followup '{1}'"},
-	    {CV_REC_WATCH, "watch.not-found", "no watch '{1}'"},
-	    {CV_REC_CRISIS, "record.not-found", "no crisis '{1}'"},
+	    {CV_REC_CONSENT, "record.not-found", CV_TMPL("no consent '{1}'")},
+	    {CV_REC_NOTE, "note.not-found", CV_TMPL("no note '{1}'")},
+	    {CV_REC_TEST, "test.not-found", CV_TMPL("no test '{1}'")},
+	    {CV_REC_REFERRAL, "referral.not-found", CV_TMPL("no referral '{1}'")},
+	    {CV_REC_FOLLOWUP, "record.not-found", CV_TMPL("no followup '{1}'")},
+	    {CV_REC_WATCH, "watch.not-found", CV_TMPL("no watch '{1}'")},
+	    {CV_REC_CRISIS, "record.not-found", CV_TMPL("no crisis '{1}'")},
 	};
 	const char *id = rec_id ? rec_id : "";
 

@@ -440,8 +440,8 @@ cv_status cv_agent_start(cv_session *s, const char *vault_path, unsigned idle_s,
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		remove_socket(&d);
 		close(d.lfd);
-		return cv_err_set(err, CV_ERROR, "cannot start the unlock agent: %s",
-				  strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot start the unlock agent: {1}",
+			       strerror(errno));
 	}
 	fflush(NULL); /* nothing buffered is written twice */
 	pid = fork();
@@ -454,8 +454,8 @@ cv_status cv_agent_start(cv_session *s, const char *vault_path, unsigned idle_s,
 	if (pid < 0) {
 		close(pipefd[0]);
 		remove_socket(&d);
-		return cv_err_set(err, CV_ERROR, "cannot start the unlock agent: %s",
-				  strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot start the unlock agent: {1}",
+			       strerror(errno));
 	}
 	st = await_child(pid, pipefd[0], err);
 	close(pipefd[0]);

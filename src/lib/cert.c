@@ -187,19 +187,30 @@ static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_
 	if (st != CV_OK)
 		return st;
 	if (seq != r->cert_seq)
-		return enrolled ? cv_cert_bad(err, r, "user.cert-enrol-row",
-					      "its keys are not the first enrolment the log "
-					      "records for its enrolment code")
-				: cv_cert_bad(err, r, "user.cert-rotate-row",
-					      "the log records no key rotation at its row");
+		return enrolled
+			   ? cv_cert_bad(
+				 err, r, "user.cert-enrol-row",
+				 CV_TMPL("the record of user '{1}' fails verification: its keys "
+					 "are not the first enrolment the log records for its "
+					 "enrolment code; the vault was tampered with (run "
+					 "'casevault audit verify' and restore from a backup)"))
+			   : cv_cert_bad(
+				 err, r, "user.cert-rotate-row",
+				 CV_TMPL(
+				     "the record of user '{1}' fails verification: the log records "
+				     "no key rotation at its row; the vault was tampered with (run "
+				     "'casevault audit verify' and restore from a backup)"));
 	if (!enrolled)
 		return CV_OK;
 	st = cv_store_audit_get(v->st, seq, keep_time, &t, err);
 	if (st != CV_OK)
 		return st;
 	if (!t.ok || strcmp(t.time, prev->expires) > 0)
-		return cv_cert_bad(err, r, "user.cert-enrol-expired",
-				   "it was enrolled with a code that had expired");
+		return cv_cert_bad(
+		    err, r, "user.cert-enrol-expired",
+		    CV_TMPL("the record of user '{1}' fails verification: it was enrolled with a "
+			    "code that had expired; the vault was tampered with (run 'casevault "
+			    "audit verify' and restore from a backup)"));
 	return CV_OK;
 }
 
@@ -305,13 +316,20 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 
 	for (;; cur = next) {
 		if (links++ >= CV_CHAIN_MAX) {
-			st = cv_cert_bad(err, r, "user.cert-chain-long",
-					 "its signing chain is longer than the vault allows");
+			st = cv_cert_bad(
+			    err, r, "user.cert-chain-long",
+			    CV_TMPL(
+				"the record of user '{1}' fails verification: its signing chain is "
+				"longer than the vault allows; the vault was tampered with (run "
+				"'casevault audit verify' and restore from a backup)"));
 			break;
 		}
 		if (cv_name_check(cur.name, NULL) != CV_OK || !cv_user_role(&cur)) {
-			st = cv_cert_bad(err, r, "user.cert-fields",
-					 "its name or role is not valid");
+			st = cv_cert_bad(
+			    err, r, "user.cert-fields",
+			    CV_TMPL("the record of user '{1}' fails verification: its name or role "
+				    "is not valid; the vault was tampered with (run 'casevault "
+				    "audit verify' and restore from a backup)"));
 			break;
 		}
 		b.len = 0;
@@ -319,56 +337,88 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 			root_msg(v, &cur, &b);
 			if (cur.creator_id != 1 || cv_user_role(&cur) != CV_ROLE_ADMIN ||
 			    cur.expires[0] || cur.has_self_sig)
-				st = cv_cert_bad(err, r, "user.cert-first-admin",
-						 "the first admin must be a self-signed admin");
+				st = cv_cert_bad(
+				    err, r, "user.cert-first-admin",
+				    CV_TMPL("the record of user '{1}' fails verification: the "
+					    "first admin must be a self-signed admin; the vault "
+					    "was tampered with (run 'casevault audit verify' and "
+					    "restore from a backup)"));
 			else if (!verify_buf(v, &b, cur.cert_sig, cur.sign_pk))
-				st = cv_cert_bad(err, r, "user.cert-signature",
-						 "its identity signature does not match (name, "
-						 "role or keys were altered)");
+				st = cv_cert_bad(
+				    err, r, "user.cert-signature",
+				    CV_TMPL("the record of user '{1}' fails verification: its "
+					    "identity signature does not match (name, role or keys "
+					    "were altered); the vault was tampered with (run "
+					    "'casevault audit verify' and restore from a backup)"));
 			break;
 		}
 		if (cur.cert_seq < 2) {
-			st = cv_cert_bad(err, r, "user.cert-self-signed",
-					 "it claims to have signed itself");
+			st = cv_cert_bad(
+			    err, r, "user.cert-self-signed",
+			    CV_TMPL("the record of user '{1}' fails verification: it claims to "
+				    "have signed itself; the vault was tampered with (run "
+				    "'casevault audit verify' and restore from a backup)"));
 			break;
 		}
 		if (cv_ident_is_enrolment(&cur)) {
 			if (!allow_enrolment) {
-				st = cv_cert_bad(err, r, "user.cert-pending",
-						 "it was signed with an enrolment code's key, "
-						 "which signs nothing but its own enrolment");
+				st = cv_cert_bad(
+				    err, r, "user.cert-pending",
+				    CV_TMPL(
+					"the record of user '{1}' fails verification: it was "
+					"signed with an enrolment code's key, which signs nothing "
+					"but its own enrolment; the vault was tampered with (run "
+					"'casevault audit verify' and restore from a backup)"));
 				break;
 			}
 			if (strlen(cur.expires) != CV_TIME_LEN - 1 ||
 			    !cv_time_valid(cur.expires, 1) || cur.has_self_sig) {
-				st = cv_cert_bad(err, r, "user.cert-fields",
-						 "its enrolment certificate is malformed");
+				st = cv_cert_bad(
+				    err, r, "user.cert-fields",
+				    CV_TMPL("the record of user '{1}' fails verification: its "
+					    "enrolment certificate is malformed; the vault was "
+					    "tampered with (run 'casevault audit verify' and "
+					    "restore from a backup)"));
 				break;
 			}
 			st = cv_store_cert_at(v->st, cur.creator_id, cur.cert_seq - 1, &next, err);
 			if (st == CV_ENOTFOUND) {
-				st = cv_cert_bad(err, r, "user.cert-signer-unknown",
-						 "the admin who signed it did not exist then");
+				st = cv_cert_bad(
+				    err, r, "user.cert-signer-unknown",
+				    CV_TMPL("the record of user '{1}' fails verification: the "
+					    "admin who signed it did not exist then; the vault was "
+					    "tampered with (run 'casevault audit verify' and "
+					    "restore from a backup)"));
 				break;
 			}
 			if (st != CV_OK)
 				break;
 			if (cv_user_role(&next) != CV_ROLE_ADMIN) {
-				st = cv_cert_bad(err, r, "user.cert-signer-role",
-						 "it was signed by a user who is not an admin");
+				st = cv_cert_bad(
+				    err, r, "user.cert-signer-role",
+				    CV_TMPL("the record of user '{1}' fails verification: it was "
+					    "signed by a user who is not an admin; the vault was "
+					    "tampered with (run 'casevault audit verify' and "
+					    "restore from a backup)"));
 				break;
 			}
 			if (disabled_before(v, next.id, cur.cert_seq)) {
-				st = cv_cert_bad(err, r, "user.cert-signer-disabled",
-						 "it was signed by an admin who was already "
-						 "disabled");
+				st = cv_cert_bad(
+				    err, r, "user.cert-signer-disabled",
+				    CV_TMPL("the record of user '{1}' fails verification: it was "
+					    "signed by an admin who was already disabled; the "
+					    "vault was tampered with (run 'casevault audit verify' "
+					    "and restore from a backup)"));
 				break;
 			}
 			identity_msg(v, &cur, NULL, &b);
 			if (!verify_buf(v, &b, cur.cert_sig, next.sign_pk)) {
-				st = cv_cert_bad(err, r, "user.cert-signature",
-						 "its identity signature does not match (name, "
-						 "role or keys were altered)");
+				st = cv_cert_bad(
+				    err, r, "user.cert-signature",
+				    CV_TMPL("the record of user '{1}' fails verification: its "
+					    "identity signature does not match (name, role or keys "
+					    "were altered); the vault was tampered with (run "
+					    "'casevault audit verify' and restore from a backup)"));
 				break;
 			}
 			allow_enrolment = 0; /* the admin's own identity must sign */
@@ -377,8 +427,11 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		/* Made by its owner: certified by the identity held just before. */
 		st = cv_store_cert_at(v->st, cur.id, cur.cert_seq - 1, &next, err);
 		if (st == CV_ENOTFOUND) {
-			st = cv_cert_bad(err, r, "user.cert-signer-unknown",
-					 "it claims a previous key that does not exist");
+			st = cv_cert_bad(
+			    err, r, "user.cert-signer-unknown",
+			    CV_TMPL("the record of user '{1}' fails verification: it claims a "
+				    "previous key that does not exist; the vault was tampered with "
+				    "(run 'casevault audit verify' and restore from a backup)"));
 			break;
 		}
 		if (st != CV_OK)
@@ -386,14 +439,20 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 		identity_msg(v, &cur, &next, &b);
 		if (!cur.has_self_sig || !verify_buf(v, &b, cur.cert_sig, next.sign_pk) ||
 		    !verify_buf(v, &b, cur.self_sig, cur.sign_pk)) {
-			st = cv_cert_bad(err, r, "user.cert-signature",
-					 "its identity signature does not match (name, role or "
-					 "keys were altered)");
+			st = cv_cert_bad(
+			    err, r, "user.cert-signature",
+			    CV_TMPL("the record of user '{1}' fails verification: its identity "
+				    "signature does not match (name, role or keys were altered); "
+				    "the vault was tampered with (run 'casevault audit verify' and "
+				    "restore from a backup)"));
 			break;
 		}
 		if (cur.expires[0] || strcmp(cur.role, next.role) != 0) {
-			st = cv_cert_bad(err, r, "user.cert-fields",
-					 "its name or role is not valid");
+			st = cv_cert_bad(
+			    err, r, "user.cert-fields",
+			    CV_TMPL("the record of user '{1}' fails verification: its name or role "
+				    "is not valid; the vault was tampered with (run 'casevault "
+				    "audit verify' and restore from a backup)"));
 			break;
 		}
 		st = check_made_at(v, &cur, &next, err);
@@ -422,15 +481,21 @@ static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 	 * certificate; active only after it; disabled either way. */
 	if (!state || (state == CV_USER_PENDING && !cv_ident_is_enrolment(r)) ||
 	    (state == CV_USER_ACTIVE && cv_ident_is_enrolment(r)))
-		return cv_cert_bad(err, r, "user.status-invalid", "its status is not valid");
+		return cv_cert_bad(err, r, "user.status-invalid",
+				   CV_TMPL("the record of user '{1}' fails verification: its "
+					   "status is not valid; the vault was tampered with (run "
+					   "'casevault audit verify' and restore from a backup)"));
 	/* The status is signed with the identity its signer held at
 	 * status_seq: an admin's; or, for `active`, the user's own identity
 	 * made by the enrolment at that row (for user 1, its first identity
 	 * at init). */
 	st = cv_store_cert_at(v->st, r->status_signer_id, r->status_seq, &signer, err);
 	if (st == CV_ENOTFOUND)
-		return cv_cert_bad(err, r, "user.status-signer-unknown",
-				   "the admin who set its status did not exist then");
+		return cv_cert_bad(
+		    err, r, "user.status-signer-unknown",
+		    CV_TMPL("the record of user '{1}' fails verification: the admin who set its "
+			    "status did not exist then; the vault was tampered with (run "
+			    "'casevault audit verify' and restore from a backup)"));
 	if (st != CV_OK)
 		return st;
 	self = signer.id == r->id;
@@ -439,9 +504,12 @@ static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 		return st;
 	status_msg(v, r, &b);
 	if (!verify_buf(v, &b, r->status_sig, signer.sign_pk))
-		st = cv_cert_bad(err, r, "user.status-signature",
-				 "its status signature does not match (it was enabled or "
-				 "disabled without an admin)");
+		st = cv_cert_bad(
+		    err, r, "user.status-signature",
+		    CV_TMPL(
+			"the record of user '{1}' fails verification: its status signature does "
+			"not match (it was enabled or disabled without an admin); the vault was "
+			"tampered with (run 'casevault audit verify' and restore from a backup)"));
 	cv_buf_free(&b);
 	if (st != CV_OK)
 		return st;
@@ -453,25 +521,40 @@ static cv_status user_verify(cv_vault *v, const cv_user_rec *r, cv_err *err)
 
 		if (!self || signer.cert_seq != r->status_seq ||
 		    (!is_root(&signer) && signer.creator_id != signer.id))
-			return cv_cert_bad(err, r, "user.status-active",
-					   "its status is not the one its enrolment set");
+			return cv_cert_bad(
+			    err, r, "user.status-active",
+			    CV_TMPL("the record of user '{1}' fails verification: its status is "
+				    "not the one its enrolment set; the vault was tampered with "
+				    "(run 'casevault audit verify' and restore from a backup)"));
 		if (is_root(&signer))
 			return CV_OK;
 		st = cv_store_cert_at(v->st, r->id, signer.cert_seq - 1, &before, err);
 		if (st == CV_ENOTFOUND || (st == CV_OK && !cv_ident_is_enrolment(&before)))
-			return cv_cert_bad(err, r, "user.status-active",
-					   "its status is not the one its enrolment set");
+			return cv_cert_bad(
+			    err, r, "user.status-active",
+			    CV_TMPL("the record of user '{1}' fails verification: its status is "
+				    "not the one its enrolment set; the vault was tampered with "
+				    "(run 'casevault audit verify' and restore from a backup)"));
 		return st;
 	}
 	if (self)
-		return cv_cert_bad(err, r, "user.status-self-signed",
-				   "its status is signed by itself");
+		return cv_cert_bad(
+		    err, r, "user.status-self-signed",
+		    CV_TMPL("the record of user '{1}' fails verification: its status is signed by "
+			    "itself; the vault was tampered with (run 'casevault audit verify' and "
+			    "restore from a backup)"));
 	if (cv_user_role(&signer) != CV_ROLE_ADMIN)
-		return cv_cert_bad(err, r, "user.status-signer-role",
-				   "its status was signed by a user who is not an admin");
+		return cv_cert_bad(
+		    err, r, "user.status-signer-role",
+		    CV_TMPL("the record of user '{1}' fails verification: its status was signed by "
+			    "a user who is not an admin; the vault was tampered with (run "
+			    "'casevault audit verify' and restore from a backup)"));
 	if (disabled_before(v, signer.id, r->status_seq))
-		return cv_cert_bad(err, r, "user.status-signer-disabled",
-				   "its status was set by an admin who was already disabled");
+		return cv_cert_bad(
+		    err, r, "user.status-signer-disabled",
+		    CV_TMPL("the record of user '{1}' fails verification: its status was set by an "
+			    "admin who was already disabled; the vault was tampered with (run "
+			    "'casevault audit verify' and restore from a backup)"));
 	return CV_OK;
 }
 

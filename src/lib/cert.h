@@ -84,15 +84,13 @@ cv_status cv_cert_sign_keys(cv_vault *v, cv_user_rec *r, const cv_user_rec *prev
 			    cv_keyholder *prev_kh, cv_keyholder *kh, cv_err *err);
 /*
  * cv_cert_bad - CV_EINTEGRITY with reason code `code`: the record of r
- * fails verification, because of why.  why is a string literal, part of
- * the message's template (so that it is translated with it); r's name is
- * the template's one argument.
+ * fails verification.  tmpl is the whole message, written out at each use
+ * ("the record of user '{1}' fails verification: WHY; the vault was
+ * tampered with (run 'casevault audit verify' and restore from a
+ * backup)") and marked CV_TMPL, so that the catalog has it; r's name is
+ * its one argument.
  */
-#define cv_cert_bad(err, r, code, why)                                                             \
-	cv_fail((err), CV_EINTEGRITY, (code),                                                      \
-		"the record of user '{1}' fails verification: " why "; the vault was tampered "    \
-		"with (run 'casevault audit verify' and restore from a backup)",                   \
-		(r)->name)
+#define cv_cert_bad(err, r, code, tmpl) cv_fail((err), CV_EINTEGRITY, (code), (tmpl), (r)->name)
 
 /* *ok: whether r is a final note whose row signature (docs/FORMAT.md
  * §13) is its author's and verifies under an identity the author has

@@ -24,16 +24,6 @@
  * argument may be. */
 #define SCOPE_CHOICES "individual, group, testing, guardian-contact or referral-disclosure"
 
-/* The R1 refusal's ends, by whose consent is missing: {1} the case, {2}
- * the scope's word, {3} its prose. */
-#define MISSING_TAIL(who)                                                                          \
-	"record it with 'casevault consent record {1} --by " who " --method written|oral --date "  \
-	"YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is a risk of "  \
-	"harm"
-#define FROM_STUDENT " consent from the student for {3}; " MISSING_TAIL("student")
-#define FROM_GUARDIAN                                                                              \
-	" consent from the guardian (the student is a minor) for {3}; " MISSING_TAIL("guardian")
-
 static const char *const scope_prose[] = {NULL,
 					  "individual counseling",
 					  "group counseling",
@@ -198,9 +188,25 @@ void cv_consent_state_free(cv_consent_state *cs)
 /* The R1 refusal, by [withdrawn][the student's consent is missing, or a
  * minor's guardian's]. */
 static const char *const missing_tmpl[2][2] = {
-    {"case '{1}' has no recorded" FROM_STUDENT, "case '{1}' has no recorded" FROM_GUARDIAN},
-    {"case '{1}' has no current (withdrawn)" FROM_STUDENT,
-     "case '{1}' has no current (withdrawn)" FROM_GUARDIAN},
+    {CV_TMPL("case '{1}' has no recorded consent from the student for {3}; record it with "
+	     "'casevault consent record {1} --by student --method written|oral --date "
+	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
+	     "a risk of harm"),
+     CV_TMPL("case '{1}' has no recorded consent from the guardian (the student is a minor) for "
+	     "{3}; record it with "
+	     "'casevault consent record {1} --by guardian --method written|oral --date "
+	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
+	     "a risk of harm")},
+    {CV_TMPL(
+	 "case '{1}' has no current (withdrawn) consent from the student for {3}; record it with "
+	 "'casevault consent record {1} --by student --method written|oral --date "
+	 "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
+	 "a risk of harm"),
+     CV_TMPL("case '{1}' has no current (withdrawn) consent from the guardian (the student is a "
+	     "minor) for {3}; record it with "
+	     "'casevault consent record {1} --by guardian --method written|oral --date "
+	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
+	     "a risk of harm")},
 };
 
 cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope,

@@ -259,13 +259,14 @@ cv_status cv_dlap_scale(uint32_t sensitivity, uint32_t eps, uint64_t *num, uint6
 	uint64_t n, g;
 
 	if (sensitivity < 1 || sensitivity > CV_DLAP_SENSITIVITY_MAX)
-		return cv_err_set(err, CV_EUSAGE,
-				  "sensitivity %" PRIu32 " is outside 1..%u; state how much one "
-				  "student can change the table",
-				  sensitivity, CV_DLAP_SENSITIVITY_MAX);
+		return cv_fail(err, CV_EUSAGE, "stats.sensitivity",
+			       "sensitivity {1} is outside 1..{2}; state how much one student can "
+			       "change the table",
+			       CV_NUM(sensitivity), CV_NUM(CV_DLAP_SENSITIVITY_MAX));
 	if (eps < 1 || eps > CV_DLAP_EPS_MAX)
-		return cv_err_set(err, CV_EUSAGE, "epsilon of %" PRIu32 "/%u is outside 0.001..%u",
-				  eps, CV_DLAP_GRID, CV_DLAP_EPS_MAX / CV_DLAP_GRID);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "epsilon of {1}/{2} is outside 0.001..{3}", CV_NUM(eps),
+			       CV_NUM(CV_DLAP_GRID), CV_NUM(CV_DLAP_EPS_MAX / CV_DLAP_GRID));
 	if (__builtin_mul_overflow((uint64_t)sensitivity, (uint64_t)CV_DLAP_GRID, &n))
 		return overflow(err);
 	g = gcd64(n, eps);
@@ -292,21 +293,20 @@ static cv_status parse_grid(const char *what, const char *s, uint32_t max, uint3
 
 	cv_dlap_eps_format(max, maxs);
 	if (!s || !*s)
-		return cv_err_set(err, CV_EUSAGE, "%s is empty; give a decimal such as '0.5'",
-				  what);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "{1} is empty; give a decimal such as '0.5'", what);
 	if (strnlen(s, EPS_TEXT_MAX + 1) > EPS_TEXT_MAX)
-		return cv_err_set(err, CV_EUSAGE,
-				  "%s is longer than %d characters; give a decimal such as '0.5'",
-				  what, EPS_TEXT_MAX);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "{1} is longer than {2} characters; give a decimal such as '0.5'",
+			       what, CV_NUM(EPS_TEXT_MAX));
 	if (s[0] == '-')
-		return echoable(s) ? cv_err_set(err, CV_EUSAGE,
-						"%s '%s' is negative; give a positive decimal "
-						"such as '0.5'",
-						what, s)
-				   : cv_err_set(err, CV_EUSAGE,
-						"%s is negative; give a positive decimal such "
-						"as '0.5'",
-						what);
+		return echoable(s)
+			   ? cv_fail(err, CV_EUSAGE, "stats.epsilon",
+				     "{1} '{2}' is negative; give a positive decimal such as '0.5'",
+				     what, s)
+			   : cv_fail(err, CV_EUSAGE, "stats.epsilon",
+				     "{1} is negative; give a positive decimal such as '0.5'",
+				     what);
 	for (p = s; *p >= '0' && *p <= '9'; p++) {
 		/* Past max the value only has to stay over it. */
 		if (whole <= max)
@@ -333,22 +333,22 @@ static cv_status parse_grid(const char *what, const char *s, uint32_t max, uint3
 		frac *= 10;
 	total = whole * CV_DLAP_GRID + frac; /* whole <= 10 * max + 9: no overflow */
 	if (total == 0)
-		return cv_err_set(err, CV_EUSAGE,
-				  "%s '%s' rounds down to 0 on the grid of 0.001; the smallest is "
-				  "0.001",
-				  what, s);
+		return cv_fail(
+		    err, CV_EUSAGE, "stats.epsilon",
+		    "{1} '{2}' rounds down to 0 on the grid of 0.001; the smallest is 0.001", what,
+		    s);
 	if (total > max)
-		return cv_err_set(err, CV_EUSAGE, "%s '%s' is over the maximum of %s", what, s,
-				  maxs);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "{1} '{2}' is over the maximum of {3}", what, s, maxs);
 	*out = (uint32_t)total;
 	return CV_OK;
 malformed:
 	if (echoable(s))
-		return cv_err_set(err, CV_EUSAGE,
-				  "%s '%s' is not a decimal number; write it like '0.5' or '1'",
-				  what, s);
-	return cv_err_set(err, CV_EUSAGE, "%s is not a decimal number; write it like '0.5' or '1'",
-			  what);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "{1} '{2}' is not a decimal number; write it like '0.5' or '1'",
+			       what, s);
+	return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+		       "{1} is not a decimal number; write it like '0.5' or '1'", what);
 }
 
 cv_status cv_dlap_eps_parse(const char *s, uint32_t *out, cv_err *err)
@@ -384,20 +384,23 @@ cv_status cv_dlap_budget_check(const cv_dlap_ledger *ledger, uint32_t want, uint
 	if (!ledger || (ledger->nspent && !ledger->spent))
 		return cv_err_set(err, CV_EUSAGE, "no privacy budget ledger given");
 	if (ledger->budget > CV_DLAP_BUDGET_MAX)
-		return cv_err_set(err, CV_EUSAGE,
-				  "a privacy budget of %" PRIu32 "/%u is over the maximum of %u",
-				  ledger->budget, CV_DLAP_GRID, CV_DLAP_BUDGET_MAX / CV_DLAP_GRID);
+		return cv_fail(err, CV_EUSAGE, "stats.budget",
+			       "a privacy budget of {1}/{2} is over the maximum of {3}",
+			       CV_NUM(ledger->budget), CV_NUM(CV_DLAP_GRID),
+			       CV_NUM(CV_DLAP_BUDGET_MAX / CV_DLAP_GRID));
 	if (want < 1 || want > CV_DLAP_EPS_MAX)
-		return cv_err_set(err, CV_EUSAGE, "epsilon of %" PRIu32 "/%u is outside 0.001..%u",
-				  want, CV_DLAP_GRID, CV_DLAP_EPS_MAX / CV_DLAP_GRID);
+		return cv_fail(err, CV_EUSAGE, "stats.epsilon",
+			       "epsilon of {1}/{2} is outside 0.001..{3}", CV_NUM(want),
+			       CV_NUM(CV_DLAP_GRID), CV_NUM(CV_DLAP_EPS_MAX / CV_DLAP_GRID));
 	for (size_t i = 0; i < ledger->nspent; i++) {
 		uint32_t e = ledger->spent[i];
 
 		if (e < 1 || e > CV_DLAP_EPS_MAX)
-			return cv_err_set(err, CV_EINTEGRITY,
-					  "privacy ledger entry %zu spends %" PRIu32
-					  "/%u, outside 0.001..%u: the ledger is damaged",
-					  i + 1, e, CV_DLAP_GRID, CV_DLAP_EPS_MAX / CV_DLAP_GRID);
+			return cv_fail(err, CV_EINTEGRITY, "stats.ledger",
+				       "privacy ledger entry {1} spends {2}/{3}, outside "
+				       "0.001..{4}: the ledger is damaged",
+				       CV_NUM(i + 1), CV_NUM(e), CV_NUM(CV_DLAP_GRID),
+				       CV_NUM(CV_DLAP_EPS_MAX / CV_DLAP_GRID));
 		if (__builtin_add_overflow(used, (uint64_t)e, &used))
 			return cv_err_set(
 			    err, CV_EINTEGRITY,
@@ -406,17 +409,16 @@ cv_status cv_dlap_budget_check(const cv_dlap_ledger *ledger, uint32_t want, uint
 	cv_dlap_eps_format(want, a);
 	cv_dlap_eps_format(ledger->budget, b);
 	if (used >= ledger->budget)
-		return cv_err_set(
-		    err, CV_EDENIED,
-		    "epsilon %s is refused: the term's privacy budget of %s is spent; "
-		    "no further noisy release is possible this term",
-		    a, b);
+		return cv_fail(err, CV_EDENIED, "stats.budget-spent",
+			       "epsilon {1} is refused: the term's privacy budget of {2} is spent; "
+			       "no further noisy release is possible this term",
+			       a, b);
 	if (__builtin_add_overflow(used, (uint64_t)want, &after) || after > ledger->budget) {
 		cv_dlap_eps_format((uint32_t)(ledger->budget - used), c);
-		return cv_err_set(err, CV_EDENIED,
-				  "epsilon %s would exceed the term's privacy budget of %s (%s "
-				  "left); choose an epsilon of at most %s",
-				  a, b, c, c);
+		return cv_fail(err, CV_EDENIED, "stats.budget-over",
+			       "epsilon {1} would exceed the term's privacy budget of {2} ({3} "
+			       "left); choose an epsilon of at most {3}",
+			       a, b, c);
 	}
 	if (left)
 		*left = (uint32_t)(ledger->budget - after);
@@ -450,10 +452,10 @@ cv_status cv_dlap_release(const cv_dlap_rng *rng, const cv_dlap_ledger *ledger,
 		char t[CV_DLAP_EPS_STRLEN];
 
 		cv_dlap_eps_format(total > UINT32_MAX ? UINT32_MAX : (uint32_t)total, t);
-		return cv_err_set(err, CV_EUSAGE,
-				  "the tables of one release spend epsilon %s together, over the "
-				  "maximum of %u",
-				  t, CV_DLAP_EPS_MAX / CV_DLAP_GRID);
+		return cv_fail(
+		    err, CV_EUSAGE, "stats.epsilon",
+		    "the tables of one release spend epsilon {1} together, over the maximum of {2}",
+		    t, CV_NUM(CV_DLAP_EPS_MAX / CV_DLAP_GRID));
 	}
 	/* Refuse before drawing: a refused release must not consume noise. */
 	st = cv_dlap_budget_check(ledger, (uint32_t)total, NULL, err);

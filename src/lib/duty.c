@@ -126,10 +126,10 @@ cv_status cv_duty_date_parse(const char *in, cv_duty_date *out, cv_err *err)
 	cv_duty_date d;
 
 	if (!in || strlen(in) != CV_DUTY_DATE_LEN - 1 || !date_scan(in, &d))
-		return cv_err_set(err, CV_EUSAGE,
-				  "date '%.40s' is not valid; use YYYY-MM-DD, a real date in the "
-				  "years %d to %d",
-				  in ? in : "", CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+		return cv_fail(
+		    err, CV_EUSAGE, "duty.date",
+		    "date '{1}' is not valid; use YYYY-MM-DD, a real date in the years {2} to {3}",
+		    in ? in : "", CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	*out = d;
 	return CV_OK;
 }
@@ -200,10 +200,10 @@ cv_status cv_duty_isoweek_parse(const char *in, cv_duty_isoweek *out, cv_err *er
 	*out = w;
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "week '%.40s' is not valid; use YYYY-Www, an ISO week the year has "
-			  "(such as 2026-W05)",
-			  in ? in : "");
+	return cv_fail(
+	    err, CV_EUSAGE, "duty.week",
+	    "week '{1}' is not valid; use YYYY-Www, an ISO week the year has (such as 2026-W05)",
+	    in ? in : "");
 }
 
 /* Checks [from, to] and finds the day number of its first Monday and the
@@ -215,25 +215,25 @@ static cv_status week_span(cv_duty_date from, cv_duty_date to, int64_t *first_mo
 	int64_t zf, zt, weeks;
 
 	if (!date_valid(from) || !date_valid(to))
-		return cv_err_set(err, CV_EUSAGE,
-				  "a date of the range is not valid; use real dates in the years "
-				  "%d to %d",
-				  CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+		return cv_fail(
+		    err, CV_EUSAGE, "duty.range",
+		    "a date of the range is not valid; use real dates in the years {1} to {2}",
+		    CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	zf = date_days(from);
 	zt = date_days(to);
 	cv_duty_date_format(from, a);
 	cv_duty_date_format(to, b);
 	if (zf > zt)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the range starts on '%s', after it ends on '%s'; swap the dates",
-				  a, b);
+		return cv_fail(err, CV_EUSAGE, "duty.range",
+			       "the range starts on '{1}', after it ends on '{2}'; swap the dates",
+			       a, b);
 	*first_monday = zf - weekday(zf);
 	weeks = (zt - weekday(zt) - *first_monday) / DAYS_PER_WEEK + 1;
 	if (weeks > CV_DUTY_WEEKS_MAX)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the range '%s' to '%s' spans %lld weeks; the limit is %d, so "
-				  "ask for a shorter range",
-				  a, b, (long long)weeks, CV_DUTY_WEEKS_MAX);
+		return cv_fail(err, CV_EUSAGE, "duty.range",
+			       "the range '{1}' to '{2}' spans {3} weeks; the limit is {4}, so ask "
+			       "for a shorter range",
+			       a, b, CV_NUM(weeks), CV_NUM(CV_DUTY_WEEKS_MAX));
 	*count = (size_t)weeks;
 	return CV_OK;
 }
@@ -325,10 +325,10 @@ cv_status cv_duty_tz_check(const char *tz, cv_err *err)
 		goto bad;
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "time zone '%.*s' is not known; use an IANA zone name such as "
-			  "'Asia/Shanghai' (see %s)",
-			  CV_DUTY_TZ_MAX, tz, CV_DUTY_ZONEINFO);
+	return cv_fail(
+	    err, CV_EUSAGE, "duty.timezone",
+	    "time zone '{1}' is not known; use an IANA zone name such as 'Asia/Shanghai' (see {2})",
+	    tz ? tz : "", CV_DUTY_ZONEINFO);
 }
 
 /*
@@ -369,8 +369,8 @@ static cv_status tz_enter(const char *tz, tz_scope *sc, cv_err *err)
 	if (setenv("TZ", val, 1) != 0) {
 		free(sc->saved);
 		sc->saved = NULL;
-		return cv_err_set(err, CV_ERROR, "cannot switch to time zone '%s': %s", tz,
-				  strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot switch to time zone '{1}': {2}", tz,
+			       strerror(errno));
 	}
 	sc->active = 1;
 	tzset();
@@ -503,24 +503,24 @@ cv_status cv_duty_local_parse(const char *tz, const char *in, int64_t *out_utc, 
 	r = resolve(wall, &t);
 	tz_leave(&sc);
 	if (r == RESOLVE_FAIL)
-		return cv_err_set(err, CV_ERROR, "cannot place '%s' in time zone '%s'", in,
-				  tz ? tz : "local");
+		return cv_fail(err, CV_ERROR, "duty.time", "cannot place '{1}' in time zone '{2}'",
+			       in, tz ? tz : "local");
 	if (r == RESOLVE_GAP)
-		return cv_err_set(err, CV_EUSAGE,
-				  "local time '%s' does not exist in time zone '%s' (the clocks "
-				  "skip it); give a time before or after the change",
-				  in, tz ? tz : "local");
+		return cv_fail(err, CV_EUSAGE, "duty.time",
+			       "local time '{1}' does not exist in time zone '{2}' (the clocks "
+			       "skip it); give a time before or after the change",
+			       in, tz ? tz : "local");
 	if (!time_in_range(t))
-		return cv_err_set(err, CV_EUSAGE,
-				  "local time '%s' is outside the years %d to %d in UTC; give a "
-				  "later or earlier time",
-				  in, CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+		return cv_fail(err, CV_EUSAGE, "duty.time",
+			       "local time '{1}' is outside the years {2} to {3} in UTC; give a "
+			       "later or earlier time",
+			       in, CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	*out_utc = t;
 	return CV_OK;
 bad:
-	return cv_err_set(err, CV_EUSAGE,
-			  "local time '%.40s' is not valid; use YYYY-MM-DD HH:MM (24-hour clock)",
-			  in ? in : "");
+	return cv_fail(err, CV_EUSAGE, "duty.time",
+		       "local time '{1}' is not valid; use YYYY-MM-DD HH:MM (24-hour clock)",
+		       in ? in : "");
 }
 
 /* Local fields of t in zone tz, with the range checks the callers share. */
@@ -531,23 +531,22 @@ static cv_status local_tm(const char *tz, int64_t t, struct tm *tm, cv_err *err)
 	int rc;
 
 	if (!time_in_range(t))
-		return cv_err_set(err, CV_EUSAGE,
-				  "time %lld is outside the years %d to %d; it cannot be shown",
-				  (long long)t, CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+		return cv_fail(err, CV_EUSAGE, "duty.time",
+			       "time {1} is outside the years {2} to {3}; it cannot be shown",
+			       CV_NUM(t), CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	st = tz_enter(tz, &sc, err);
 	if (st != CV_OK)
 		return st;
 	rc = local_fields(t, tm);
 	tz_leave(&sc);
 	if (rc != 0)
-		return cv_err_set(err, CV_ERROR, "cannot convert time %lld to local time",
-				  (long long)t);
+		return cv_fail(err, CV_ERROR, "error", "cannot convert time {1} to local time",
+			       CV_NUM(t));
 	/* A positive offset can carry 9999-12-31 into year 10000. */
 	if (tm->tm_year + 1900 > CV_DUTY_YEAR_MAX)
-		return cv_err_set(
-		    err, CV_EUSAGE,
-		    "time %lld is after the year %d in local time; it cannot be shown",
-		    (long long)t, CV_DUTY_YEAR_MAX);
+		return cv_fail(err, CV_EUSAGE, "duty.time",
+			       "time {1} is after the year {2} in local time; it cannot be shown",
+			       CV_NUM(t), CV_NUM(CV_DUTY_YEAR_MAX));
 	return CV_OK;
 }
 
@@ -599,29 +598,32 @@ static cv_status check_shape(const char *tz, const cv_duty_shift *s, int64_t now
 	int64_t len;
 
 	if (!time_in_range(s->start_utc) || !time_in_range(s->end_utc))
-		return cv_err_set(err, CV_EUSAGE,
-				  "the shift's times are outside the years %d to %d; correct them",
-				  CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+		return cv_fail(err, CV_EUSAGE, "duty.time",
+			       "the shift's times are outside the years {1} to {2}; correct them",
+			       CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	len = s->end_utc - s->start_utc;
 	if (len > 0 && len <= CV_DUTY_SHIFT_MAX && s->end_utc <= now)
 		return CV_OK;
 	show_time(tz, s->start_utc, a);
 	show_time(tz, s->end_utc, b);
 	if (len <= 0)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the shift ends at '%s', not after it starts at '%s'; correct "
-				  "its times",
-				  b, a);
-	if (len > CV_DUTY_SHIFT_MAX)
-		return cv_err_set(err, CV_EDENIED,
-				  "the shift from '%s' to '%s' is %lld:%02lld long; a shift is at "
-				  "most %d hours, so split it or correct its times",
-				  a, b, (long long)(len / 3600), (long long)(len % 3600 / 60),
-				  CV_DUTY_SHIFT_MAX / 3600);
-	return cv_err_set(err, CV_EDENIED,
-			  "the shift ends at '%s', which is in the future; log a shift once it "
-			  "has ended",
-			  b);
+		return cv_fail(
+		    err, CV_EUSAGE, "duty.time",
+		    "the shift ends at '{1}', not after it starts at '{2}'; correct its times", b,
+		    a);
+	if (len > CV_DUTY_SHIFT_MAX) {
+		char span[48];
+
+		snprintf(span, sizeof(span), "%lld:%02lld", (long long)(len / 3600),
+			 (long long)(len % 3600 / 60));
+		return cv_fail(err, CV_EDENIED, "duty.too-long",
+			       "the shift from '{1}' to '{2}' is {3} long; a shift is at most {4} "
+			       "hours, so split it or correct its times",
+			       a, b, span, CV_NUM(CV_DUTY_SHIFT_MAX / 3600));
+	}
+	return cv_fail(
+	    err, CV_EDENIED, "duty.future",
+	    "the shift ends at '{1}', which is in the future; log a shift once it has ended", b);
 }
 
 cv_status cv_duty_check_new(const char *tz, const cv_duty_shift *existing, size_t n,
@@ -648,11 +650,10 @@ cv_status cv_duty_check_new(const char *tz, const cv_duty_shift *existing, size_
 			*conflict = i;
 		show_time(tz, e->start_utc, a);
 		show_time(tz, e->end_utc, b);
-		return cv_err_set(
-		    err, CV_EDENIED,
-		    "the shift overlaps the same counselor's shift from '%s' to '%s'; "
-		    "correct its times",
-		    a, b);
+		return cv_fail(err, CV_EDENIED, "duty.overlap",
+			       "the shift overlaps the same counselor's shift from '{1}' to '{2}'; "
+			       "correct its times",
+			       a, b);
 	}
 	return CV_OK;
 }
@@ -729,16 +730,17 @@ cv_status cv_duty_weeks(const char *tz, const cv_duty_shift *all, size_t n, cv_d
 	if (st != CV_OK)
 		return st;
 	if (threshold_minutes < 0 || threshold_minutes > MINUTES_PER_WEEK)
-		return cv_err_set(err, CV_EUSAGE,
-				  "the weekly threshold of %lld minutes is not valid; give 0 to %d",
-				  (long long)threshold_minutes, MINUTES_PER_WEEK);
+		return cv_fail(err, CV_EUSAGE, "duty.range",
+			       "the weekly threshold of {1} minutes is not valid; give 0 to {2}",
+			       CV_NUM(threshold_minutes), CV_NUM(MINUTES_PER_WEEK));
 	for (size_t i = 0; i < n; i++)
 		if (!time_in_range(all[i].start_utc) || !time_in_range(all[i].end_utc) ||
 		    all[i].end_utc <= all[i].start_utc)
-			return cv_err_set(err, CV_EUSAGE,
-					  "shift %zu of the list is not valid (its end must follow "
-					  "its start within the years %d to %d)",
-					  i, CV_DUTY_YEAR_MIN, CV_DUTY_YEAR_MAX);
+			return cv_fail(err, CV_EUSAGE, "duty.range",
+				       "shift {1} of the list is not valid (its end must follow "
+				       "its start within the years {2} to {3})",
+				       CV_NUM((long long)i), CV_NUM(CV_DUTY_YEAR_MIN),
+				       CV_NUM(CV_DUTY_YEAR_MAX));
 
 	w = calloc(count, sizeof(*w));
 	if (!w || (n > 0 && !(v = malloc(n * sizeof(*v))))) {

@@ -729,9 +729,6 @@ cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, 
 	st = period_days(s->v, term, from, to, &df, &dt, err);
 	if (st == CV_OK)
 		st = cv_duty_hours(s, df, dt, &w, &n, &threshold, err);
-	/* cv_duty_weeks refuses a range with the generic code. */
-	if (st == CV_EUSAGE && strcmp(err->code, "error") == 0)
-		recode(err, "duty.range");
 	if (st != CV_OK)
 		return cv_op_fail(s, CV_ACT_DUTY_HOURS, DUTY_OBJECT, err);
 	for (size_t i = 0; i < n; i++)

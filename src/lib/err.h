@@ -20,8 +20,20 @@
 	if (!(err))                                                                                \
 	(err) = &err##_spare_
 
+/* Marks a template that reaches cv_fail through a table rather than as
+ * cv_fail's own literal, so that tests/check_catalog.sh takes it into the
+ * catalog (the CLI translates templates; the library stays English). */
+#define CV_TMPL(s) s
+/* Marks an English phrase that goes into a message as an argument ("give
+ * both dates of the period"): the CLI translates an argument the catalog
+ * has, and tests/check_catalog.sh takes these into it. */
+#define CV_PHRASE(s) s
+
 /* Writes v in decimal into buf and returns buf. */
 const char *cv_num(char buf[24], long long v);
+/* A number as an argument of cv_fail, in a buffer that lives to the end
+ * of the enclosing block: cv_fail(err, ..., "{1} weeks", CV_NUM(n)). */
+#define CV_NUM(v) cv_num((char[24]){0}, (long long)(v))
 
 /* "a counselor", "a supervisor", "an admin": for messages. */
 const char *cv_role_a(cv_role role);

@@ -52,7 +52,8 @@ cv_status cv_kdf_derive(uint32_t alg, const cv_kdf_params *kdf, const char *pass
 			       CV_KDF_SALT_LEN, key, CV_KDF_KEY_LEN);
 	if (rc != ARGON2_OK) {
 		sodium_memzero(key, CV_KDF_KEY_LEN);
-		return cv_err_set(err, CV_ERROR, "Argon2id failed: %s", argon2_error_message(rc));
+		return cv_fail(err, CV_ERROR, "error", "Argon2id failed: {1}",
+			       argon2_error_message(rc));
 	}
 	return CV_OK;
 }

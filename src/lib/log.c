@@ -166,10 +166,13 @@ void cv_log_detail(const cv_err *err, char *out, size_t cap)
 	int any = 0;
 
 	/* Usage and not-found arguments may quote what was typed (a name where
-	 * a case id belongs, a date field holding words): the permanent log
-	 * gets only the code.  Other refusals keep their arguments, which name
-	 * only ids, users and rules. */
-	if (err->status != CV_EUSAGE && err->status != CV_ENOTFOUND) {
+	 * a case id belongs, a date field holding words), and those of a
+	 * failure that is no refusal (the code "error": I/O, memory, the
+	 * database) name paths and the system's words: the permanent log gets
+	 * only the code.  Other refusals keep their arguments, which name only
+	 * ids, users and rules. */
+	if (err->status != CV_EUSAGE && err->status != CV_ENOTFOUND &&
+	    strcmp(err->code, "error") != 0) {
 		a = json_array();
 		for (int i = 0; a && i < CV_ERR_ARGS; i++) {
 			any |= err->args[i][0] != '\0';

@@ -79,6 +79,7 @@ static const struct {
 
 struct item {
 	char figure[FIGURE_MAX];
+	cv_err parts; /* the figure's template and arguments */
 	char **subj;
 	size_t n, cap;
 };
@@ -152,21 +153,22 @@ cv_status cv_report_period(const char *term, const char *from, const char *to, c
 	cv_duty_date df, dt;
 
 	if (term && (from || to))
-		return period_bad("give a term or dates, not both", err);
+		return period_bad(CV_PHRASE("give a term or dates, not both"), err);
 	if (term)
 		return cv_stats_period(term, NULL, NULL, a, b, err) == CV_OK
 			   ? CV_OK
-			   : period_bad("the term is not YYYY-autumn or YYYY-spring", err);
+			   : period_bad(CV_PHRASE("the term is not YYYY-autumn or YYYY-spring"),
+					err);
 	if (!from || !to)
-		return period_bad("give both dates of the period", err);
+		return period_bad(CV_PHRASE("give both dates of the period"), err);
 	if (cv_duty_date_parse(from, &df, NULL) != CV_OK || strlen(from) != 10)
-		return period_bad("--from is not a date", err);
+		return period_bad(CV_PHRASE("--from is not a date"), err);
 	if (cv_duty_date_parse(to, &dt, NULL) != CV_OK || strlen(to) != 10)
-		return period_bad("--to is not a date", err);
+		return period_bad(CV_PHRASE("--to is not a date"), err);
 	if (strcmp(from, to) > 0)
-		return period_bad("--to is before --from", err);
+		return period_bad(CV_PHRASE("--to is before --from"), err);
 	if (cv_date_diff(from, to) + 1 > PERIOD_DAYS_MAX)
-		return period_bad("the period is longer than two years", err);
+		return period_bad(CV_PHRASE("the period is longer than two years"), err);
 	return CV_OK;
 }
 
@@ -518,20 +520,32 @@ static int one_case(const cv_stats_attrs *a, void *arg)
 
 /* ---- verdicts ------------------------------------------------------------ */
 
-static void verdict(cv_report *r, size_t i, cv_report_status status, long long count,
-		    long long total, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Item i's verdict; its figure is tmpl with the string arguments that
+ * follow (NULL-terminated, at most CV_ERR_ARGS) put in, kept apart too so
+ * that a front end can put them into a translation of tmpl. */
+#define verdict(r, i, status, count, total, ...)                                                   \
+	verdict_((r), (i), (status), (count), (total), __VA_ARGS__, (const char *)0)
 
-static void verdict(cv_report *r, size_t i, cv_report_status status, long long count,
-		    long long total, const char *fmt, ...)
+static void verdict_(cv_report *r, size_t i, cv_report_status status, long long count,
+		     long long total, const char *tmpl, ...)
 {
+	struct item *it = &r->items[i];
+	const char *a[CV_ERR_ARGS] = {0};
 	va_list ap;
+	size_t n;
 
 	r->pub[i].status = status;
 	r->pub[i].count = count;
 	r->pub[i].total = total;
-	va_start(ap, fmt);
-	vsnprintf(r->items[i].figure, sizeof(r->items[i].figure), fmt, ap);
+	va_start(ap, tmpl);
+	for (size_t k = 0; k < CV_ERR_ARGS; k++)
+		if (!(a[k] = va_arg(ap, const char *)))
+			break;
 	va_end(ap);
+	cv_fail(&it->parts, CV_OK, "report.figure", tmpl, a[0], a[1], a[2], a[3]);
+	n = strnlen(it->parts.msg, sizeof(it->figure) - 1);
+	memcpy(it->figure, it->parts.msg, n);
+	it->figure[n] = '\0';
 }
 
 static void verdicts(struct ctx *x, int64_t threshold, int begun)
@@ -559,66 +573,70 @@ static void verdicts(struct ctx *x, int64_t threshold, int begun)
 		}
 	}
 	if (!begun) {
-		verdict(r, I_DUTY_HOURS, CV_REPORT_NA, 0, 0, "the period has not begun");
-		verdict(r, I_DUTY_RECORDS, CV_REPORT_NA, 0, 0, "the period has not begun");
+		verdict(r, I_DUTY_HOURS, CV_REPORT_NA, 0, 0, CV_TMPL("the period has not begun"));
+		verdict(r, I_DUTY_RECORDS, CV_REPORT_NA, 0, 0, CV_TMPL("the period has not begun"));
 	} else {
-		char need[48];
+		cv_report_status st = under ? CV_REPORT_NOT_MET : CV_REPORT_MET;
 
 		if (threshold % 60)
-			snprintf(need, sizeof(need), "%lld hours %lld minutes",
-				 (long long)(threshold / 60), (long long)(threshold % 60));
+			verdict(r, I_DUTY_HOURS, st, under, (long long)x->nweeks,
+				CV_TMPL("{1} of {2} weeks open under {3} hours {4} minutes"),
+				CV_NUM(under), CV_NUM(x->nweeks), CV_NUM(threshold / 60),
+				CV_NUM(threshold % 60));
 		else
-			snprintf(need, sizeof(need), "%lld hours", (long long)(threshold / 60));
-		verdict(r, I_DUTY_HOURS, under ? CV_REPORT_NOT_MET : CV_REPORT_MET, under,
-			(long long)x->nweeks, "%lld of %zu weeks open under %s", under, x->nweeks,
-			need);
+			verdict(r, I_DUTY_HOURS, st, under, (long long)x->nweeks,
+				CV_TMPL("{1} of {2} weeks open under {3} hours"), CV_NUM(under),
+				CV_NUM(x->nweeks), CV_NUM(threshold / 60));
 		verdict(r, I_DUTY_RECORDS,
 			!worked	     ? CV_REPORT_NA
 			: unrecorded ? CV_REPORT_NOT_MET
 				     : CV_REPORT_MET,
-			unrecorded, worked, "%lld of %lld weeks with case work have no duty shift",
-			unrecorded, worked);
+			unrecorded, worked,
+			CV_TMPL("{1} of {2} weeks with case work have no duty shift"),
+			CV_NUM(unrecorded), CV_NUM(worked));
 	}
 	verdict(r, I_DRAFTS, x->count[I_DRAFTS] ? CV_REPORT_NOT_MET : CV_REPORT_MET,
 		x->count[I_DRAFTS], x->total[I_DRAFTS],
-		"%lld of %lld draft notes older than %ld days on %s", x->count[I_DRAFTS],
-		x->total[I_DRAFTS], x->archive_days, r->as_of);
+		CV_TMPL("{1} of {2} draft notes older than {3} days on {4}"),
+		CV_NUM(x->count[I_DRAFTS]), CV_NUM(x->total[I_DRAFTS]), CV_NUM(x->archive_days),
+		r->as_of);
 	verdict(r, I_CLOSED,
 		!x->total[I_CLOSED]  ? CV_REPORT_NA
 		: x->count[I_CLOSED] ? CV_REPORT_NOT_MET
 				     : CV_REPORT_MET,
 		x->count[I_CLOSED], x->total[I_CLOSED],
-		"%lld of %lld cases closed in the period lack a final analysis or outcome note",
-		x->count[I_CLOSED], x->total[I_CLOSED]);
+		CV_TMPL("{1} of {2} cases closed in the period lack a final analysis or outcome "
+			"note"),
+		CV_NUM(x->count[I_CLOSED]), CV_NUM(x->total[I_CLOSED]));
 	verdict(r, I_CONSENT,
 		x->count[I_CONSENT] || x->withdrawn_work ? CV_REPORT_NOT_MET : CV_REPORT_MET,
 		x->count[I_CONSENT] + x->withdrawn_work, x->crisis_events,
-		"%lld break-glass events, %lld reviewed, %lld not; %lld notes written after a "
-		"withdrawal without consent",
-		x->crisis_events, x->crisis_events - x->count[I_CONSENT], x->count[I_CONSENT],
-		x->withdrawn_work);
+		CV_TMPL("{1} break-glass events, {2} reviewed, {3} not; {4} notes written after a "
+			"withdrawal without consent"),
+		CV_NUM(x->crisis_events), CV_NUM(x->crisis_events - x->count[I_CONSENT]),
+		CV_NUM(x->count[I_CONSENT]), CV_NUM(x->withdrawn_work));
 	verdict(r, I_TESTS,
 		!x->total[I_TESTS]  ? CV_REPORT_NA
 		: x->count[I_TESTS] ? CV_REPORT_NOT_MET
 				    : CV_REPORT_MET,
 		x->count[I_TESTS], x->total[I_TESTS],
-		"%lld of %lld tests without testing consent or crisis; tests are in no export "
-		"(%lld statistics exports in the period, counts only)",
-		x->count[I_TESTS], x->total[I_TESTS], x->exports);
+		CV_TMPL("{1} of {2} tests without testing consent or crisis; tests are in no "
+			"export ({3} statistics exports in the period, counts only)"),
+		CV_NUM(x->count[I_TESTS]), CV_NUM(x->total[I_TESTS]), CV_NUM(x->exports));
 	verdict(r, I_REFERRALS,
 		!x->total[I_REFERRALS]	? CV_REPORT_NA
 		: x->count[I_REFERRALS] ? CV_REPORT_NOT_MET
 					: CV_REPORT_MET,
 		x->count[I_REFERRALS], x->total[I_REFERRALS],
-		"%lld of %lld referrals past their follow-up date on %s", x->count[I_REFERRALS],
-		x->total[I_REFERRALS], r->as_of);
+		CV_TMPL("{1} of {2} referrals past their follow-up date on {3}"),
+		CV_NUM(x->count[I_REFERRALS]), CV_NUM(x->total[I_REFERRALS]), r->as_of);
 	verdict(r, I_WATCH,
 		!x->total[I_WATCH]  ? CV_REPORT_NA
 		: x->count[I_WATCH] ? CV_REPORT_NOT_MET
 				    : CV_REPORT_MET,
 		x->count[I_WATCH], x->total[I_WATCH],
-		"%lld of %lld key-student entries past their follow-up date on %s",
-		x->count[I_WATCH], x->total[I_WATCH], r->as_of);
+		CV_TMPL("{1} of {2} key-student entries past their follow-up date on {3}"),
+		CV_NUM(x->count[I_WATCH]), CV_NUM(x->total[I_WATCH]), r->as_of);
 	for (size_t i = 0; i < x->nreaders; i++) {
 		snprintf(line, sizeof(line), "%s: %lld reads", x->readers[i].name,
 			 x->readers[i].reads);
@@ -628,9 +646,13 @@ static void verdicts(struct ctx *x, int64_t threshold, int begun)
 		subject(r, I_LOG, x->verify_code);
 	verdict(r, I_LOG, x->verify_failed || x->ungranted ? CV_REPORT_NOT_MET : CV_REPORT_MET,
 		x->ungranted + x->verify_failed, x->reads,
-		"verification %s%s; %lld decrypting reads by %zu users, %lld without a grant",
-		x->verify_failed ? "failed: " : "passed", x->verify_failed ? x->verify_code : "",
-		x->reads, x->nreaders, x->ungranted);
+		x->verify_failed
+		    ? CV_TMPL("verification failed: {4}; {1} decrypting reads by {2} "
+			      "users, {3} without a grant")
+		    : CV_TMPL("verification passed; {1} decrypting reads by {2} users, "
+			      "{3} without a grant"),
+		CV_NUM(x->reads), CV_NUM(x->nreaders), CV_NUM(x->ungranted),
+		x->verify_failed ? x->verify_code : "");
 	for (size_t i = 0; i < CV_REPORT_ITEMS; i++) {
 		struct item *it = &r->items[i];
 
@@ -641,6 +663,7 @@ static void verdicts(struct ctx *x, int64_t threshold, int begun)
 		r->pub[i].title = item_names[i].title;
 		r->pub[i].title_zh = item_names[i].title_zh;
 		r->pub[i].figure = it->figure;
+		r->pub[i].figure_parts = &it->parts;
 		r->pub[i].subjects = (const char *const *)it->subj;
 		r->pub[i].nsubjects = it->n;
 	}
@@ -786,6 +809,11 @@ void cv_report_dates(const cv_report *r, const char **from, const char **to, con
 	*from = r->from;
 	*to = r->to;
 	*as_of = r->as_of;
+}
+
+const char *cv_report_school(const cv_report *r)
+{
+	return r->school;
 }
 
 const cv_report_item *cv_report_item_at(const cv_report *r, size_t i)

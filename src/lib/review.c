@@ -150,28 +150,29 @@ cv_status cv_review_check(cv_vault *v, const cv_review_rec *r, cv_err *err)
 
 	if (!cv_id_ok(r->event) || r->event[0] != 'X' || !cv_id_ok(r->case_id) ||
 	    !cv_time_valid(r->reviewed_at, 1))
-		return bad_review(r, "its event, case or time is not well formed", err);
+		return bad_review(r, CV_PHRASE("its event, case or time is not well formed"), err);
 	st = cv_store_cert_at(v->st, r->reviewer_id, r->seq, &signer, err);
 	if (st == CV_ENOTFOUND)
-		return bad_review(r, "its reviewer did not exist then", err);
+		return bad_review(r, CV_PHRASE("its reviewer did not exist then"), err);
 	if (st != CV_OK)
 		return st;
 	if (cv_user_cert_verify(v, &signer, NULL) != CV_OK ||
 	    cv_user_role(&signer) != CV_ROLE_SUPERVISOR)
-		return bad_review(r, "it was not signed by a supervisor", err);
+		return bad_review(r, CV_PHRASE("it was not signed by a supervisor"), err);
 	st = cv_store_user_by_id(v->st, r->reviewer_id, &now, err);
 	if (st != CV_OK)
 		return st;
 	if (cv_word_parse(&cv_user_states, now.status) != CV_USER_ACTIVE && now.status_seq < r->seq)
-		return bad_review(r, "it was signed by a supervisor who was already disabled", err);
+		return bad_review(
+		    r, CV_PHRASE("it was signed by a supervisor who was already disabled"), err);
 	review_msg(v, r, &b);
 	ok = !b.oom && crypto_sign_verify_detached(r->sig, b.data, b.len, signer.sign_pk) == 0;
 	cv_buf_free(&b);
 	if (!ok)
-		return bad_review(r, "its signature does not match", err);
+		return bad_review(r, CV_PHRASE("its signature does not match"), err);
 	st = cv_review_logged(v, r->event, &seq, err);
 	if (st == CV_OK && seq != r->seq)
-		st = bad_review(r, "it is not the review the log recorded", err);
+		st = bad_review(r, CV_PHRASE("it is not the review the log recorded"), err);
 	return st;
 }
 
@@ -190,13 +191,13 @@ cv_status cv_review_open(cv_vault *v, const cv_review_rec *r, const uint8_t *sk,
 	st = cv_vkeys_public(v, stats_pk, commit, err);
 	if (st == CV_OK &&
 	    cv_seal_open_bytes(stats_pk, sk, r->box, r->box_len, &pt, &n, NULL) != CV_OK)
-		st = bad_review(r, "its note does not open with the stats key", err);
+		st = bad_review(r, CV_PHRASE("its note does not open with the stats key"), err);
 	if (st == CV_OK) {
 		o = json_loadb((const char *)pt, n, 0, &jerr);
 		ev = json_string_value(json_object_get(o, "event"));
 		txt = json_string_value(json_object_get(o, "note"));
 		if (!json_is_object(o) || !ev || !txt || strcmp(ev, r->event) != 0)
-			st = bad_review(r, "its note belongs to another event", err);
+			st = bad_review(r, CV_PHRASE("its note belongs to another event"), err);
 		else if (!(*note = sodium_malloc(strlen(txt) + 1)))
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 		else

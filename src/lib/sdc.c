@@ -531,14 +531,14 @@ static cv_status deny_cell(const cv_sdc_export *x, const struct model *m, size_t
 	const cv_sdc_table *t = &x->tables[m->rep[cls][0]];
 
 	if (!t->nrows)
-		return cv_err_set(err, CV_EDENIED,
-				  "export refused: cell '%s' of table '%s' cannot be hidden so "
-				  "that it is safe; publish fewer or coarser tables",
-				  col_name(t, m->rep[cls][2]), t->name);
-	return cv_err_set(err, CV_EDENIED,
-			  "export refused: cell '%s'/'%s' of table '%s' cannot be hidden so that "
-			  "it is safe; publish fewer or coarser tables",
-			  row_name(t, m->rep[cls][1]), col_name(t, m->rep[cls][2]), t->name);
+		return cv_fail(err, CV_EDENIED, "stats.unsafe",
+			       "export refused: cell '{1}' of table '{2}' cannot be hidden so that "
+			       "it is safe; publish fewer or coarser tables",
+			       col_name(t, m->rep[cls][2]), t->name);
+	return cv_fail(err, CV_EDENIED, "stats.unsafe",
+		       "export refused: cell '{1}'/'{2}' of table '{3}' cannot be hidden so that "
+		       "it is safe; publish fewer or coarser tables",
+		       row_name(t, m->rep[cls][1]), col_name(t, m->rep[cls][2]), t->name);
 }
 
 static cv_status deny_rel(const cv_sdc_export *x, const struct rel *r, cv_err *err)
@@ -563,11 +563,10 @@ static cv_status deny_rel(const cv_sdc_export *x, const struct rel *r, cv_err *e
 		what = "total";
 		break;
 	}
-	return cv_err_set(err, CV_EDENIED,
-			  "export refused: the sum '%s' of table '%s' would let one student "
-			  "learn a hidden cell and no cell is left to hide; publish fewer or "
-			  "coarser tables",
-			  what, t->name);
+	return cv_fail(err, CV_EDENIED, "stats.unsafe",
+		       "export refused: the sum '{1}' of table '{2}' would let one student learn a "
+		       "hidden cell and no cell is left to hide; publish fewer or coarser tables",
+		       what, t->name);
 }
 
 /* ---- the audit ---- */
@@ -1096,10 +1095,10 @@ cv_status cv_sdc_protect(cv_sdc_export *x, int k, cv_err *err)
 	cv_status st;
 
 	if (k < CV_SDC_K_MIN)
-		return cv_err_set(err, CV_EUSAGE,
-				  "threshold k=%d is below the minimum %d; cells under 3 are "
-				  "never published",
-				  k, CV_SDC_K_MIN);
+		return cv_fail(
+		    err, CV_EUSAGE, "stats.k",
+		    "threshold k={1} is below the minimum {2}; cells under 3 are never published",
+		    CV_NUM(k), CV_NUM(CV_SDC_K_MIN));
 	for (size_t t = 0; t < x->ntables; t++) {
 		cv_sdc_table *tb = &x->tables[t];
 		size_t n = cell_count(tb);

@@ -235,7 +235,7 @@ static cv_status matches_log(cv_vault *v, const cv_setting_rec *r, cv_err *err)
 	cv_status st = last_set(v, r->name, &seq, err);
 
 	if (st == CV_OK && seq != r->seq)
-		st = bad_setting(r, "it is not the value the log last recorded", err);
+		st = bad_setting(r, CV_PHRASE("it is not the value the log last recorded"), err);
 	return st;
 }
 
@@ -248,27 +248,28 @@ static cv_status verify_rec(cv_vault *v, const cv_setting_rec *r, const struct d
 	int ok;
 
 	if (!d)
-		return bad_setting(r, "its name is not a setting", err);
+		return bad_setting(r, CV_PHRASE("its name is not a setting"), err);
 	if (check_value(d, r->value, NULL) != CV_OK)
-		return bad_setting(r, "its value is out of range", err);
+		return bad_setting(r, CV_PHRASE("its value is out of range"), err);
 	st = cv_store_cert_at(v->st, r->signer_id, r->seq, &signer, err);
 	if (st == CV_ENOTFOUND)
-		return bad_setting(r, "its signer did not exist then", err);
+		return bad_setting(r, CV_PHRASE("its signer did not exist then"), err);
 	if (st != CV_OK)
 		return st;
 	if (cv_user_cert_verify(v, &signer, NULL) != CV_OK ||
 	    cv_user_role(&signer) != CV_ROLE_ADMIN)
-		return bad_setting(r, "it was not signed by an admin", err);
+		return bad_setting(r, CV_PHRASE("it was not signed by an admin"), err);
 	st = cv_store_user_by_id(v->st, r->signer_id, &now, err);
 	if (st != CV_OK)
 		return st;
 	if (cv_word_parse(&cv_user_states, now.status) != CV_USER_ACTIVE && now.status_seq < r->seq)
-		return bad_setting(r, "it was signed by an admin who was already disabled", err);
+		return bad_setting(
+		    r, CV_PHRASE("it was signed by an admin who was already disabled"), err);
 	setting_msg(v, r, &b);
 	ok = !b.oom && crypto_sign_verify_detached(r->sig, b.data, b.len, signer.sign_pk) == 0;
 	cv_buf_free(&b);
 	if (!ok)
-		return bad_setting(r, "its signature does not match", err);
+		return bad_setting(r, CV_PHRASE("its signature does not match"), err);
 	return matches_log(v, r, err);
 }
 

@@ -188,8 +188,9 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 			   unsigned char *h, cv_err *err)
 {
 	if (!json_is_array(cells) || json_array_size(cells) != mt->ncells)
-		return not_export(err, name,
-				  "a published table does not have one cell per row and column");
+		return not_export(
+		    err, name,
+		    CV_PHRASE("a published table does not have one cell per row and column"));
 	for (size_t i = 0; i < mt->ncells; i++) {
 		const json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count"),
 			     *sup = json_object_get(c, "suppressed");
@@ -200,17 +201,18 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 		const char *gc = json_string_value(json_object_get(c, "column"));
 
 		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 || strcmp(gc, cl) != 0)
-			return not_export(err, name,
-					  "a cell is not where its table's labels put it");
+			return not_export(
+			    err, name, CV_PHRASE("a cell is not where its table's labels put it"));
 		if (!json_is_boolean(sup))
-			return not_export(err, name,
-					  "a cell does not say whether it is suppressed");
+			return not_export(
+			    err, name, CV_PHRASE("a cell does not say whether it is suppressed"));
 		h[i] = json_is_true(sup);
 		if (h[i] && !json_is_null(count))
-			return not_export(err, name, "a suppressed cell has a count");
+			return not_export(err, name, CV_PHRASE("a suppressed cell has a count"));
 		v[i] = h[i] ? 0 : count_of(count);
 		if (v[i] < 0)
-			return not_export(err, name, "a count is not a whole number in range");
+			return not_export(err, name,
+					  CV_PHRASE("a count is not a whole number in range"));
 	}
 	if (!adds_up(mt, v, h))
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
@@ -240,19 +242,23 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	cv_status st;
 
 	if (!json_is_object(o) || !tname || !pop || !json_is_boolean(pub))
-		return not_export(err, name,
-				  "a table lacks its name, its population or whether it is "
-				  "published");
+		return not_export(
+		    err, name,
+		    CV_PHRASE("a table lacks its name, its population or whether it is "
+			      "published"));
 	if (first) {
 		mt->name = tname;
 		mt->population = pop;
 	} else if (strcmp(tname, mt->name) != 0 || strcmp(pop, mt->population) != 0) {
-		return differs(err, name, name0, "the tables differ in name, population or order");
+		return differs(err, name, name0,
+			       CV_PHRASE("the tables differ in name, population or order"));
 	}
 	if (!json_is_null(rows) && !json_is_array(rows))
-		return not_export(err, name, "a table's rows are neither null nor a list");
+		return not_export(err, name,
+				  CV_PHRASE("a table's rows are neither null nor a list"));
 	if (!first && json_is_null(rows) != !mt->nrows)
-		return differs(err, name, name0, "a table has rows in one and not in the other");
+		return differs(err, name, name0,
+			       CV_PHRASE("a table has rows in one and not in the other"));
 	if (!json_is_null(rows)) {
 		st = labels(rows, "row labels", &mt->rows, &mt->nrows, first, name, name0, err);
 		if (st != CV_OK)
@@ -265,7 +271,7 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	if (first) {
 		mt->ncells = (mt->nrows ? mt->nrows + 1 : 1) * (mt->ncols + 1);
 		if (mt->ncells > MERGE_CELLS_MAX)
-			return not_export(err, name, "a table has too many cells");
+			return not_export(err, name, CV_PHRASE("a table has too many cells"));
 		mt->val = calloc(mt->ncells, sizeof(*mt->val));
 		mt->hidden = calloc(mt->ncells, 1);
 		mt->v = calloc(mt->ncells, sizeof(*mt->v));
@@ -275,7 +281,7 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	}
 	if (json_is_false(pub)) {
 		if (!json_is_array(cells) || json_array_size(cells) != 0)
-			return not_export(err, name, "a withheld table has cells");
+			return not_export(err, name, CV_PHRASE("a withheld table has cells"));
 		mt->withheld = 1;
 		return CV_OK;
 	}
@@ -302,7 +308,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	cv_status st;
 
 	if (!json_is_object(doc))
-		return not_export(err, name, "it is not a JSON object");
+		return not_export(err, name, CV_PHRASE("it is not a JSON object"));
 	if (json_is_string(schema) && strcmp(json_string_value(schema), CV_STATS_MERGE_SCHEMA) == 0)
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 			       "'{1}' is already a merged table; merge the schools' own exports",
@@ -310,20 +316,22 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	if (!json_is_string(schema) || strcmp(json_string_value(schema), CV_STATS_SCHEMA) != 0)
 		return not_export(err, name, "its schema is not '" CV_STATS_SCHEMA "'");
 	if (!json_is_integer(ver) || json_integer_value(ver) != CV_STATS_SCHEMA_VERSION)
-		return not_export(err, name, "its schema version is not this casevault's");
+		return not_export(err, name,
+				  CV_PHRASE("its schema version is not this casevault's"));
 	if (!from || !to || strlen(from) != CV_STATS_MONTH_LEN - 1 ||
 	    strlen(to) != CV_STATS_MONTH_LEN - 1 ||
 	    cv_stats_period(NULL, from, to, a, b, &scratch) != CV_OK)
-		return not_export(err, name, "its period is not two months YYYY-MM");
+		return not_export(err, name, CV_PHRASE("its period is not two months YYYY-MM"));
 	if (kv < CV_SDC_K_MIN)
-		return not_export(err, name, "its k is not a whole number of 3 or more");
+		return not_export(err, name, CV_PHRASE("its k is not a whole number of 3 or more"));
 	if (!json_is_null(eps) &&
 	    !(json_is_string(eps) &&
 	      cv_dlap_eps_parse(json_string_value(eps), &m->eps[i], &scratch) == CV_OK))
-		return not_export(err, name, "its epsilon is not a decimal");
+		return not_export(err, name, CV_PHRASE("its epsilon is not a decimal"));
 	if (!hash || strlen(hash) != HASH_HEX_LEN ||
 	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
-		return not_export(err, name, "its cells_hash is not 64 hexadecimal digits");
+		return not_export(err, name,
+				  CV_PHRASE("its cells_hash is not 64 hexadecimal digits"));
 	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX) {
 		char msg[64];
 
@@ -343,11 +351,11 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 		memcpy(m->to, b, sizeof(b));
 		m->k = (int)kv;
 	} else if (strcmp(a, m->from) != 0 || strcmp(b, m->to) != 0) {
-		return differs(err, name, name0, "the periods differ");
+		return differs(err, name, name0, CV_PHRASE("the periods differ"));
 	} else if (kv != m->k) {
-		return differs(err, name, name0, "the thresholds k differ");
+		return differs(err, name, name0, CV_PHRASE("the thresholds k differ"));
 	} else if (nt != m->ntables) {
-		return differs(err, name, name0, "the number of tables differs");
+		return differs(err, name, name0, CV_PHRASE("the number of tables differs"));
 	}
 	for (size_t t = 0; t < nt; t++) {
 		if (i == 0)
@@ -437,12 +445,12 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 		json_error_t jerr;
 
 		if (lens[i] > CV_STATS_MERGE_FILE_MAX) {
-			st = not_export(err, names[i], "it is too large");
+			st = not_export(err, names[i], CV_PHRASE("it is too large"));
 			break;
 		}
 		docs[i] = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &jerr);
 		if (!docs[i]) {
-			st = not_export(err, names[i], "it is not valid JSON");
+			st = not_export(err, names[i], CV_PHRASE("it is not valid JSON"));
 			break;
 		}
 		st = add_input(&m, i, docs[i], names[i], names[0], err);

@@ -420,14 +420,14 @@ static cv_status db_error(struct sq *st, int rc, const char *doing, cv_err *err)
 				  "the vault is busy (another casevault command is using it); "
 				  "try again");
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
-		return cv_err_set(err, CV_EINTEGRITY,
-				  "the vault file is damaged (%s); restore it from a backup",
-				  sqlite3_errstr(rc));
+		return cv_fail(err, CV_EINTEGRITY, "error",
+			       "the vault file is damaged ({1}); restore it from a backup",
+			       sqlite3_errstr(rc));
 	if (rc == SQLITE_FULL)
-		return cv_err_set(err, CV_ERROR, "the disk is full while %s; nothing was changed",
-				  doing);
-	return cv_err_set(err, CV_ERROR, "database error while %s: %s", doing,
-			  st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		return cv_fail(err, CV_ERROR, "error",
+			       "the disk is full while {1}; nothing was changed", doing);
+	return cv_fail(err, CV_ERROR, "error", "database error while {1}: {2}", doing,
+		       st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 
 /* Returns the prepared, reset statement id, preparing it on first use. */
@@ -439,7 +439,7 @@ static sqlite3_stmt *stmt(struct sq *st, enum stmt_id id, cv_err *err)
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 					&st->stmt[id], NULL);
 		if (rc != SQLITE_OK) {
-			db_error(st, rc, "preparing a statement", err);
+			db_error(st, rc, CV_PHRASE("preparing a statement"), err);
 			return NULL;
 		}
 	}
@@ -459,7 +459,7 @@ static cv_status exec(struct sq *st, const char *sql, cv_err *err)
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return db_error(st, rc, "configuring the vault", err);
+		return db_error(st, rc, CV_PHRASE("configuring the vault"), err);
 	return CV_OK;
 }
 
@@ -619,8 +619,8 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
-			res = cv_err_set(err, CV_ERROR, "cannot read a changed row of '%s'",
-					 t->table);
+			res = cv_fail(err, CV_ERROR, "error", "cannot read a changed row of '{1}'",
+				      t->table);
 			break;
 		}
 		sqlite3_free(sql);
@@ -637,7 +637,7 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		} else if (rc == SQLITE_DONE) {
 			cv_buf_raw(&b, "-", 1);
 		} else {
-			res = db_error(st, rc, "reading a changed row", err);
+			res = db_error(st, rc, CV_PHRASE("reading a changed row"), err);
 		}
 		sqlite3_finalize(q);
 	}
@@ -666,7 +666,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 				" ORDER BY name",
 				-1, &tables, NULL);
 	if (rc != SQLITE_OK)
-		return db_error(st, rc, "reading the schema", err);
+		return db_error(st, rc, CV_PHRASE("reading the schema"), err);
 	sqlite3_bind_text(tables, 1, LOG_TABLE, -1, SQLITE_STATIC);
 	while (!stop && res == CV_OK && (rc = sqlite3_step(tables)) == SQLITE_ROW) {
 		char table[64];
@@ -682,7 +682,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
-			res = cv_err_set(err, CV_ERROR, "cannot read table '%s'", table);
+			res = cv_fail(err, CV_ERROR, "error", "cannot read table '{1}'", table);
 			break;
 		}
 		sqlite3_free(sql);
@@ -696,11 +696,11 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 			stop = cb(table, sqlite3_column_int64(q, 0), h, arg);
 		}
 		if (res == CV_OK && !stop && rc != SQLITE_DONE)
-			res = db_error(st, rc, "reading the vault's rows", err);
+			res = db_error(st, rc, CV_PHRASE("reading the vault's rows"), err);
 		sqlite3_finalize(q);
 	}
 	if (res == CV_OK && !stop && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the schema", err);
+		res = db_error(st, rc, CV_PHRASE("reading the schema"), err);
 	sqlite3_finalize(tables);
 	return res;
 }
@@ -718,7 +718,7 @@ static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *e
 	rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		cv_status s = db_error(st, rc, "opening the vault", err);
+		cv_status s = db_error(st, rc, CV_PHRASE("opening the vault"), err);
 		sq_close(st);
 		return s;
 	}
@@ -741,7 +741,8 @@ static cv_status sq_create(const char *path, void **out, cv_err *err)
 				       "'{1}' already exists; casevault never overwrites a file: "
 				       "choose another path or remove it yourself",
 				       path);
-		return cv_err_set(err, CV_ERROR, "cannot create '%s': %s", path, strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot create '{1}': {2}", path,
+			       strerror(errno));
 	}
 	close(fd);
 	s = open_db(path, SQLITE_OPEN_READWRITE, &st, err);
@@ -786,7 +787,7 @@ static cv_status pragma_int(struct sq *st, const char *sql, int64_t *v, cv_err *
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_OK)
-		return db_error(st, rc, "reading the vault header", err);
+		return db_error(st, rc, CV_PHRASE("reading the vault header"), err);
 	return CV_OK;
 }
 
@@ -806,7 +807,8 @@ static cv_status sq_open(const char *path, void **out, cv_err *err)
 			    "no vault at '{1}'; create one with 'casevault init' or give "
 			    "--vault PATH",
 			    path);
-		return cv_err_set(err, CV_ERROR, "cannot open '%s': %s", path, strerror(errno));
+		return cv_fail(err, CV_ERROR, "error", "cannot open '{1}': {2}", path,
+			       strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode))
 		return cv_fail(err, CV_EUSAGE,
@@ -893,7 +895,7 @@ static cv_status sq_commit(void *be, cv_err *err)
 	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK) {
-		cv_status s = db_error(st, rc, "committing", err);
+		cv_status s = db_error(st, rc, CV_PHRASE("committing"), err);
 		sq_rollback(st);
 		return s;
 	}
@@ -981,7 +983,7 @@ static cv_status sq_meta_get(void *be, const char *key, void *val, size_t len, c
 		res = cv_fail(err, CV_ENOTFOUND, "vault.setting-missing",
 			      "vault setting '{1}' is missing", key);
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading vault settings", err);
+		res = db_error(st, rc, CV_PHRASE("reading vault settings"), err);
 	else if (col_blob(s, 0, val, len) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "vault.setting-malformed",
 			      "vault setting '{1}' is malformed", key);
@@ -1031,10 +1033,10 @@ static cv_status sq_setting_get(void *be, const char *name, cv_setting_rec *r, c
 	if (rc == SQLITE_DONE)
 		res = CV_ENOTFOUND;
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a setting", err);
+		res = db_error(st, rc, CV_PHRASE("reading a setting"), err);
 	else if (read_setting(s, r) != 0)
-		res =
-		    cv_err_set(err, CV_EINTEGRITY, "the stored setting '%.40s' is malformed", name);
+		res = cv_fail(err, CV_EINTEGRITY, "error", "the stored setting '{1}' is malformed",
+			      name);
 	done(s);
 	return res;
 }
@@ -1059,7 +1061,7 @@ static cv_status sq_setting_each(void *be, int (*cb)(const cv_setting_rec *r, vo
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the settings", err);
+		res = db_error(st, rc, CV_PHRASE("reading the settings"), err);
 	done(s);
 	return res;
 }
@@ -1077,7 +1079,7 @@ static cv_status sq_user_next_id(void *be, int64_t *id, cv_err *err)
 		*id = sqlite3_column_int64(s, 0);
 	done(s);
 	if (rc != SQLITE_ROW)
-		return db_error(st, rc, "adding a user", err);
+		return db_error(st, rc, CV_PHRASE("adding a user"), err);
 	return CV_OK;
 }
 
@@ -1216,7 +1218,7 @@ static cv_status user_one(struct sq *st, sqlite3_stmt *s, const char *what, cv_u
 		res = cv_fail(err, CV_ENOTFOUND, "user.not-found",
 			      "no user '{1}' in this vault; see 'casevault user list'", what);
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a user", err);
+		res = db_error(st, rc, CV_PHRASE("reading a user"), err);
 	else if (read_user(s, r) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "user.malformed",
 			      "the record of user '{1}' is malformed (tampered or damaged); run "
@@ -1272,7 +1274,7 @@ static cv_status sq_user_each(void *be, cv_store_user_cb cb, void *arg, cv_err *
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "listing users", err);
+		res = db_error(st, rc, CV_PHRASE("listing users"), err);
 	done(s);
 	return res;
 }
@@ -1297,7 +1299,7 @@ static cv_status sq_audit_head(void *be, int64_t *seq, uint8_t hash[CV_HASH_LEN]
 				      "verify'",
 				      cv_num(n, *seq));
 	} else if (rc != SQLITE_DONE) {
-		res = db_error(st, rc, "reading the audit log", err);
+		res = db_error(st, rc, CV_PHRASE("reading the audit log"), err);
 	}
 	done(s);
 	return res;
@@ -1380,7 +1382,7 @@ static cv_status audit_walk(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the audit log", err);
+		res = db_error(st, rc, CV_PHRASE("reading the audit log"), err);
 	done(s);
 	return res;
 }
@@ -1503,7 +1505,7 @@ static cv_status sq_cert_at(void *be, int64_t id, int64_t at, cv_user_rec *r, cv
 		    cv_fail(err, CV_ENOTFOUND, "user.cert-not-found",
 			    "user #{1} had no key at audit row {2}", cv_num(n, id), cv_num(m, at));
 	} else if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a user's keys", err);
+		res = db_error(st, rc, CV_PHRASE("reading a user's keys"), err);
 	} else {
 		r->id = sqlite3_column_int64(s, 0);
 		r->cert_seq = sqlite3_column_int64(s, 5);
@@ -1588,7 +1590,7 @@ static cv_status sq_vkey_get(void *be, const char *name, int64_t user_id, cv_key
 		res =
 		    cv_fail(err, CV_ENOTFOUND, "vkey.not-found", "no {1} key for this user", name);
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a vault key", err);
+		res = db_error(st, rc, CV_PHRASE("reading a vault key"), err);
 	else if (read_copy(s, c) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "vkey.malformed",
 			      "a copy of the {1} key is malformed", name);
@@ -1744,7 +1746,7 @@ static cv_status sq_case_get(void *be, const char *id, cv_case_rec *c, cv_err *e
 		res = cv_fail(err, CV_ENOTFOUND, "case.not-found",
 			      "no case '{1}'; see 'casevault case list' for your cases", id);
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a case", err);
+		res = db_error(st, rc, CV_PHRASE("reading a case"), err);
 	else if (read_case_row(s, c) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "case.malformed",
 			      "case '{1}' is malformed (tampered or damaged)", id);
@@ -1782,7 +1784,7 @@ static cv_status sq_case_page(void *be, const char *after, size_t limit, cv_stor
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading cases", err);
+		res = db_error(st, rc, CV_PHRASE("reading cases"), err);
 	done(s);
 	return res;
 }
@@ -1822,7 +1824,7 @@ static cv_status ids_walk(struct sq *st, sqlite3_stmt *s, cv_store_id_cb cb, voi
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "listing cases", err);
+		res = db_error(st, rc, CV_PHRASE("listing cases"), err);
 	done(s);
 	return res;
 }
@@ -1880,7 +1882,7 @@ static cv_status sq_release_insert(void *be, const cv_release_rec *r, cv_err *er
 	sqlite3_bind_text(s, 7, r->released_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	done(s);
-	return rc == SQLITE_DONE ? CV_OK : db_error(st, rc, "recording a release", err);
+	return rc == SQLITE_DONE ? CV_OK : db_error(st, rc, CV_PHRASE("recording a release"), err);
 }
 
 /* One integer over the releases whose months meet from..to. */
@@ -1898,7 +1900,7 @@ static cv_status release_scalar(struct sq *st, enum stmt_id id, const char *from
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
 	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "reading the releases", err);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("reading the releases"), err);
 }
 
 static cv_status sq_release_overlap(void *be, const char *from, const char *to, int64_t *n,
@@ -1922,7 +1924,7 @@ static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 	int rc = sqlite3_exec(st->db, "SAVEPOINT shred", NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return db_error(st, rc, "shredding a case", err);
+		return db_error(st, rc, CV_PHRASE("shredding a case"), err);
 	res = erase_steps(st, steps, sizeof(steps) / sizeof(steps[0]), tomb->id, 0, NULL,
 			  "shredding a case", err);
 	if (res == CV_OK) {
@@ -1945,7 +1947,7 @@ static cv_status sq_case_shred(void *be, const cv_case_rec *tomb, cv_err *err)
 	}
 	rc = sqlite3_exec(st->db, "RELEASE shred", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		res = db_error(st, rc, "shredding a case", err);
+		res = db_error(st, rc, CV_PHRASE("shredding a case"), err);
 		sqlite3_exec(st->db, "ROLLBACK TO shred; RELEASE shred", NULL, NULL, NULL);
 		return res;
 	}
@@ -1983,7 +1985,7 @@ static cv_status sq_grant_get(void *be, const char *case_id, int64_t user_id, cv
 	if (rc == SQLITE_DONE)
 		res = cv_fail(err, CV_ENOTFOUND, "grant.not-found", "no grant");
 	else if (rc != SQLITE_ROW)
-		res = db_error(st, rc, "reading a grant", err);
+		res = db_error(st, rc, CV_PHRASE("reading a grant"), err);
 	else if (read_copy(s, c) != 0)
 		res = cv_fail(err, CV_EINTEGRITY, "grant.malformed",
 			      "the grant on case '{1}' is malformed", case_id);
@@ -2099,7 +2101,7 @@ static cv_status sq_record_get(void *be, const char *id, cv_record *r, cv_err *e
 	if (rc == SQLITE_DONE) {
 		res = cv_fail(err, CV_ENOTFOUND, "record.not-found", "no record '{1}'", id);
 	} else if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a record", err);
+		res = db_error(st, rc, CV_PHRASE("reading a record"), err);
 	} else if (read_record(s, r) != 0) {
 		res = cv_fail(err, CV_EINTEGRITY, "record.malformed",
 			      "record '{1}' is malformed (tampered or damaged)", id);
@@ -2141,7 +2143,7 @@ static cv_status record_walk(struct sq *st, sqlite3_stmt *s, cv_store_record_cb 
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading records", err);
+		res = db_error(st, rc, CV_PHRASE("reading records"), err);
 	done(s);
 	return res;
 }
@@ -2200,7 +2202,7 @@ static cv_status sq_id_taken(void *be, const char *id, int *taken, cv_err *err)
 	rc = sqlite3_step(s);
 	done(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(st, rc, "choosing an id", err);
+		return db_error(st, rc, CV_PHRASE("choosing an id"), err);
 	*taken = rc == SQLITE_ROW;
 	return CV_OK;
 }
@@ -2236,7 +2238,7 @@ static cv_status audit_seq(struct sq *st, enum stmt_id which, const char *object
 		*seq = sqlite3_column_int64(s, 0);
 	done(s);
 	if (rc != SQLITE_ROW)
-		return db_error(st, rc, "reading the audit log", err);
+		return db_error(st, rc, CV_PHRASE("reading the audit log"), err);
 	return CV_OK;
 }
 
@@ -2311,7 +2313,7 @@ static cv_status sq_review_get(void *be, const char *event, cv_review_rec *r, cv
 	if (rc == SQLITE_DONE) {
 		res = CV_ENOTFOUND;
 	} else if (rc != SQLITE_ROW) {
-		res = db_error(st, rc, "reading a review", err);
+		res = db_error(st, rc, CV_PHRASE("reading a review"), err);
 	} else if (read_review(s, r) != 0) {
 		res =
 		    cv_fail(err, CV_EINTEGRITY, "review.malformed",
@@ -2350,7 +2352,7 @@ static cv_status sq_review_each(void *be, cv_store_review_cb cb, void *arg, cv_e
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the reviews", err);
+		res = db_error(st, rc, CV_PHRASE("reading the reviews"), err);
 	done(s);
 	return res;
 }
@@ -2381,7 +2383,7 @@ static cv_status sq_duty_next_id(void *be, int64_t *id, cv_err *err)
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, "choosing a shift id", err);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("choosing a shift id"), err);
 }
 
 static void bind_duty(sqlite3_stmt *s, const cv_duty_rec *r)
@@ -2482,7 +2484,7 @@ static cv_status sq_duty_each(void *be, const cv_store_duty_query *q, cv_store_d
 			break;
 	}
 	if (res == CV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		res = db_error(st, rc, "reading the duty log", err);
+		res = db_error(st, rc, CV_PHRASE("reading the duty log"), err);
 	done(s);
 	return res;
 }

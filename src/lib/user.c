@@ -154,8 +154,11 @@ cv_status cv_user_unlock(cv_vault *v, const cv_user_rec *r, const char *pass, si
 	}
 	st = cv_kdf_derive(r->kdf_alg, &r->kdf, pass, passlen, r->salt, key, err);
 	if (st == CV_EUSAGE) /* stored parameters out of range: an edited record */
-		st = cv_cert_bad(err, r, "user.cert-kdf",
-				 "its key derivation parameters are out of range");
+		st = cv_cert_bad(
+		    err, r, "user.cert-kdf",
+		    CV_TMPL("the record of user '{1}' fails verification: its key derivation "
+			    "parameters are out of range; the vault was tampered with (run "
+			    "'casevault audit verify' and restore from a backup)"));
 	if (st != CV_OK)
 		goto out;
 	keys_ad(v, r, ad);

@@ -509,7 +509,8 @@ static int check_missing_before(struct row_check *k, const char *table, int64_t 
 			return 0;
 		k->next++;
 		if (!m->deleted) {
-			row_finding(k, "rows.missing", "is missing, though the log committed to it",
+			row_finding(k, "rows.missing",
+				    CV_PHRASE("is missing, though the log committed to it"),
 				    m->table, m->rowid, m->seq);
 			return 1;
 		}
@@ -527,19 +528,19 @@ static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HAS
 		return 1;
 	m = k->next < c->ncommits ? &c->commits[k->next] : NULL;
 	if (!m || strcmp(m->table, table) != 0 || m->rowid != rowid) {
-		row_finding(k, "rows.uncommitted", "is not in the log: it was planted", table,
-			    rowid, 0);
+		row_finding(k, "rows.uncommitted", CV_PHRASE("is not in the log: it was planted"),
+			    table, rowid, 0);
 		return 1;
 	}
 	k->next++;
 	if (m->deleted) {
-		row_finding(k, "rows.deleted", "was deleted by the log, but is back", table, rowid,
-			    m->seq);
+		row_finding(k, "rows.deleted", CV_PHRASE("was deleted by the log, but is back"),
+			    table, rowid, m->seq);
 		return 1;
 	}
 	if (sodium_memcmp(m->hash, hash, CV_HASH_LEN) != 0) {
-		row_finding(k, "rows.changed", "is not the version the log committed to", table,
-			    rowid, m->seq);
+		row_finding(k, "rows.changed", CV_PHRASE("is not the version the log committed to"),
+			    table, rowid, m->seq);
 		return 1;
 	}
 	return 0;

@@ -1,0 +1,112 @@
+#!/bin/sh
+# e2e_man.sh - the two man pages, docs/casevault.1.scd (English) and
+# docs/casevault.zh_CN.1.scd (Chinese), against the program: both build
+# with scdoc, every command that `casevault --help` lists has its section
+# ("## user add") in both, so that neither can drift silently from the
+# program or from the other; a page missing one is refused, naming it; and
+# `make install` puts the Chinese page where `man -L zh_CN casevault`
+# finds it.
+#
+# Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_man.sh from the top
+# of the source tree.  Every check counts: one that fails fails the run.
+
+set -u
+
+if [ -z "${CASEVAULT:-}" ] || [ ! -x "$CASEVAULT" ]; then
+	echo "e2e_man: set CASEVAULT to the built casevault binary" >&2
+	exit 2
+fi
+for tool in scdoc make; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "e2e_man: $tool is needed" >&2
+		exit 2
+	fi
+done
+
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+
+EN=docs/casevault.1.scd
+ZH=docs/casevault.zh_CN.1.scd
+npass=0
+nfail=0
+check() {
+	check_d=$1
+	shift
+	if "$@"; then
+		npass=$((npass + 1))
+	else
+		nfail=$((nfail + 1))
+		echo "FAIL: $check_d" >&2
+		sed -n '1,5s/^/    /p' "$T/why" >&2
+	fi
+}
+: >"$T/why"
+
+# The commands of --help: its command list, a command's words in the
+# first 20 columns after the indent of two.
+LC_ALL=C LANG=C LANGUAGE= "$CASEVAULT" --help >"$T/help" 2>&1
+sed -n '/^commands:/,/^$/p' "$T/help" | sed '1d;/^$/d' | cut -c3-22 | sed 's/ *$//' \
+	>"$T/commands"
+
+# covers PAGE: every command has its "## COMMAND" section in PAGE; the
+# missing ones in $T/why.
+covers() {
+	: >"$T/why"
+	while IFS= read -r cmd; do
+		grep -qxF "## $cmd" "$1" || echo "$1 has no section '## $cmd'" >>"$T/why"
+	done <"$T/commands"
+	[ ! -s "$T/why" ]
+}
+
+n=$(wc -l <"$T/commands")
+check "--help lists the commands (at least 40 read: $n)" eval '[ "$n" -ge 40 ]'
+check "--help's commands include 'case open' and 'due'" \
+	eval 'grep -qx "case open" "$T/commands" && grep -qx "due" "$T/commands"'
+
+scdoc <"$EN" >"$T/en.1" 2>"$T/why"
+check "the English page builds with scdoc" eval '[ -s "$T/en.1" ] && [ ! -s "$T/why" ]'
+scdoc <"$ZH" >"$T/zh.1" 2>"$T/why"
+check "the Chinese page builds with scdoc" eval '[ -s "$T/zh.1" ] && [ ! -s "$T/why" ]'
+
+check "every command of --help has its section in the English page" covers "$EN"
+check "every command of --help has its section in the Chinese page" covers "$ZH"
+
+# The two pages have the same command sections, in the same order.
+grep '^## ' "$EN" >"$T/en.sections"
+grep '^## ' "$ZH" >"$T/zh.sections"
+diff "$T/en.sections" "$T/zh.sections" >"$T/why"
+check "the two pages have the same command sections, in the same order" \
+	eval '[ ! -s "$T/why" ]'
+
+# The check itself refuses a page without one command's section.
+grep -vx '## note finalize' "$ZH" >"$T/short.scd"
+covers "$T/short.scd"
+check "a page missing 'note finalize' is refused, naming it" \
+	eval 'grep -qF "no section '"'"'## note finalize'"'"'" "$T/why"'
+: >"$T/why"
+
+# The Chinese page is Chinese: its section headings and the terms.
+check "the Chinese page's headings and terms are Chinese" \
+	eval 'grep -qx "# 名称" "$ZH" && grep -qx "# 退出状态" "$ZH" &&
+		for w in 心理辅导 个案 知情同意 监护人 转介 危机干预 值班记录 重点学生 督导 归档; do
+			grep -q "$w" "$ZH" || { echo "no $w" >"$T/why"; exit 1; }; done'
+
+# make install puts it under share/man/zh_CN/man1, next to the English one.
+# (The build directory is the one CASEVAULT was built in: nothing is
+# rebuilt, under make asan too.)
+make -s install BUILD="$(dirname "$CASEVAULT")" DESTDIR="$T/root" PREFIX=/usr >"$T/why" 2>&1
+check "make install: the Chinese page in share/man/zh_CN/man1/casevault.1" \
+	eval 'cmp -s "$T/zh.1" "$T/root/usr/share/man/zh_CN/man1/casevault.1" &&
+		cmp -s "$T/en.1" "$T/root/usr/share/man/man1/casevault.1"'
+
+# man-db finds it by the language (when man is installed).
+if command -v man >/dev/null 2>&1; then
+	found=$(MANPATH="$T/root/usr/share/man" man -L zh_CN -w casevault 2>"$T/why")
+	check "man -L zh_CN casevault finds the Chinese page" \
+		eval '[ "$found" = "$T/root/usr/share/man/zh_CN/man1/casevault.1" ]'
+fi
+
+echo "e2e_man: $npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]
