@@ -438,16 +438,15 @@ static void expect_eof(cv_csv_reader *r)
 
 static void test_read_known(void **state)
 {
-	static const char src[] =
-	    "\xef\xbb\xbf"
-	    "case,kind,text\r\n"
-	    "C-AAAAA,session,plain\r\n"
-	    "\r\n"
-	    "C-BBBBB,\"a, b\",\"she said \"\"no\"\"\"\n"
-	    "C-CCCCC,,\"two\r\nlines\nthree\"\n"
-	    "\n"
-	    "C-DDDDD,\"\",学生说：“我很好”，但是\n"
-	    "C-EEEEE,x,last without end";
+	static const char src[] = "\xef\xbb\xbf"
+				  "case,kind,text\r\n"
+				  "C-AAAAA,session,plain\r\n"
+				  "\r\n"
+				  "C-BBBBB,\"a, b\",\"she said \"\"no\"\"\"\n"
+				  "C-CCCCC,,\"two\r\nlines\nthree\"\n"
+				  "\n"
+				  "C-DDDDD,\"\",学生说：“我很好”，但是\n"
+				  "C-EEEEE,x,last without end";
 	cv_csv_reader r;
 	char *data = reader_on(&r, src, sizeof(src) - 1);
 
@@ -467,13 +466,13 @@ static void test_read_known(void **state)
 static void test_read_refusals(void **state)
 {
 	static const char src[] = "a,b\n"
-				  "1,2,3\n"	   /* too many fields */
-				  "1\n"		   /* too few */
-				  "x\"y,2\n"	   /* a quote in an unquoted field */
-				  "\"x\"y,2\n"	   /* text after the closing quote */
-				  "\xff\xfe,2\n"   /* not UTF-8 */
-				  "ok,\"fine\"\n"  /* the reader goes on */
-				  "a\0b,2\n"	   /* a NUL */
+				  "1,2,3\n"	  /* too many fields */
+				  "1\n"		  /* too few */
+				  "x\"y,2\n"	  /* a quote in an unquoted field */
+				  "\"x\"y,2\n"	  /* text after the closing quote */
+				  "\xff\xfe,2\n"  /* not UTF-8 */
+				  "ok,\"fine\"\n" /* the reader goes on */
+				  "a\0b,2\n"	  /* a NUL */
 				  "3,\"never closed\n"
 				  "4,5\n";
 	cv_csv_reader r;

@@ -381,11 +381,12 @@ cv_status cv_csv_read(cv_csv_reader *r, int *eof, cv_err *err)
 				if (q >= r->end) {
 					r->broken = 1;
 					r->p = q;
-					return cv_fail(err, CV_EUSAGE, "csv.unclosed",
-						       "line {1}: a quoted field is never closed; every "
-						       "quote that opens a field must close it (inner "
-						       "quotes are doubled: \"\")",
-						       cv_num(a, (long long)r->rec_line));
+					return cv_fail(
+					    err, CV_EUSAGE, "csv.unclosed",
+					    "line {1}: a quoted field is never closed; every "
+					    "quote that opens a field must close it (inner "
+					    "quotes are doubled: \"\")",
+					    cv_num(a, (long long)r->rec_line));
 				}
 				if (*q == '"') {
 					if (q + 1 < r->end && q[1] == '"') {

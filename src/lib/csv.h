@@ -82,52 +82,7 @@ cv_status cv_csv_finish(cv_csv *w, cv_err *err);
 /* cv_csv_free - release the writer's memory without flushing; w may be NULL. */
 void cv_csv_free(cv_csv *w);
 
-/* ---- reading --------------------------------------------------------- */
-
-/*
- * A CSV reader (RFC 4180) over a buffer the caller owns and lets it
- * change: fields are unquoted in place and NUL-terminated there, so no
- * copy of what the file holds is made (it may be a student's identity in
- * a buffer the caller wipes).  The buffer holds len bytes and one more
- * writable byte after them.
- *
- * Accepted: a UTF-8 byte order mark at the start (skipped); records ended
- * by CRLF or by LF alone (spreadsheets write both), the last one perhaps
- * without an end; fields in double quotes with inner quotes doubled,
- * holding commas, CR and LF.  Empty lines are skipped.  Refused, for the
- * record at hand only (the reader goes on with the next record): a
- * record with another number of fields than the first, a NUL byte, text
- * that is not UTF-8, a quote inside an unquoted field, text after a
- * closing quote.  A quote that is never closed ends the reading (what
- * follows cannot be told apart): every later call fails too.
- */
-typedef struct cv_csv_reader {
-	char *p, *end;	   /* what is left to read */
-	size_t line;	   /* line number of p, from 1 */
-	size_t width;	   /* fields per record, fixed by the first; 0 before */
-	uint64_t nrecords; /* records returned so far, refused ones included */
-	int broken;	   /* an unclosed quote: nothing more can be read */
-	/* The record read last: nfields fields, each NUL-terminated. */
-	char **fields;
-	size_t *lens;
-	size_t nfields, cap;
-	size_t rec_line; /* the line its first field starts on */
-} cv_csv_reader;
-
-/* Starts r on the len bytes at data (data[len] must be writable too). */
-void cv_csv_reader_init(cv_csv_reader *r, char *data, size_t len);
-
-/*
- * cv_csv_read - reads the next record into r->fields/r->lens/r->nfields
- * (its first line in r->rec_line).  CV_OK with *eof set at the end of the
- * data.  CV_EUSAGE for a refused record, naming its line (r->rec_line);
- * unless r->broken the next call reads the record after it.  CV_ERROR
- * when memory runs out.
- */
-cv_status cv_csv_read(cv_csv_reader *r, int *eof, cv_err *err);
-
-/* cv_csv_reader_free - releases the reader's field table (not the data);
- * r may be NULL. */
-void cv_csv_reader_free(cv_csv_reader *r);
+/* The reader (cv_csv_reader, cv_csv_read) is declared in casevault.h: the
+ * program parses the files it imports with it. */
 
 #endif
