@@ -249,6 +249,36 @@ assert o[\"imported\"] == \"notes\" and o[\"count\"] == 1, o
 assert o[\"rows\"][0][\"line\"] == 2 and o[\"rows\"][0][\"id\"].startswith(\"N-\"), o
 " "$T/out"'
 
+# On a terminal, a progress bar on standard error (and nothing of it on
+# standard output).
+printf 'case,text\n%s,with a bar\n%s,and another\n' "$C2" "$C2" >"$T/bar.csv"
+say "$(pass_of bob)"
+python3 - "$CASEVAULT" "$V" "$T/bar.csv" "$T/in" "$T/out" "$T/err" <<'PY'
+import os, pty, subprocess, sys
+cv, vault, csv, pw, out, err = sys.argv[1:7]
+master, slave = pty.openpty()
+with open(pw) as stdin, open(out, "w") as stdout:
+    p = subprocess.Popen([cv, "--vault", vault, "--user", "bob", "--passphrase-fd", "0",
+                          "import", "notes", csv], stdin=stdin, stdout=stdout, stderr=slave)
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    rc = p.wait()
+open(err, "wb").write(data)
+sys.exit(rc)
+PY
+rc=$?
+check "on a terminal: a progress bar on stderr, the ids alone on stdout" \
+	eval 'rc_is 0 && err_has "importing [" && err_has "100%" && ! grep -q "importing" "$T/out" &&
+		[ "$(grep -c "^line" "$T/out")" -eq 2 ]'
+
 as sue audit verify
 check "the log verifies after the imports and their refusals" rc_is 0
 

@@ -576,7 +576,8 @@ static void progress(struct run *u, const cv_csv_reader *r)
 	for (int i = 0; i < BAR_CELLS; i++)
 		bar[i] = i < full ? '#' : '-';
 	bar[BAR_CELLS] = '\0';
-	fprintf(stderr, _("\rimporting [%s] %3d%%  %zu rows"), bar, pct, (size_t)r->nrecords - 1);
+	fputc('\r', stderr);
+	fprintf(stderr, _("importing [%s] %3d%%  %zu rows"), bar, pct, (size_t)r->nrecords - 1);
 	fflush(stderr);
 }
 
