@@ -159,6 +159,25 @@ assert [r[\"line\"] for r in e[\"refused\"]] == [3, 4, 5, 7, 8], e[\"refused\"]
 assert e[\"refused\"][0][\"code\"] == \"case.grade-invalid\"
 " "$T/err"'
 
+# The same report in Chinese, under a Chinese locale, when the catalogs
+# are built (make e2e sets CASEVAULT_LOCALEDIR).
+if [ -n "${CASEVAULT_LOCALEDIR:-}" ] &&
+	[ -f "$CASEVAULT_LOCALEDIR/zh_CN/LC_MESSAGES/casevault.mo" ]; then
+	export CASEVAULT_LOCALEDIR
+	if locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then
+		ZH="LC_ALL=zh_CN.UTF-8"
+	else
+		ZH="LC_ALL= LANG=C.UTF-8 LANGUAGE=zh_CN"
+	fi
+	say "$(pass_of bob)"
+	env $ZH "$CASEVAULT" --vault "$V" --user bob --passphrase-fd 0 import cases "$T/bad.csv" \
+		<"$T/in" >"$T/out" 2>"$T/err"
+	rc=$?
+	check "under zh_CN the report is in Chinese, with the lines" \
+		eval 'rc_is 2 && err_has "第 3 行：" && err_has "6 行中有 5 行被拒绝；没有导入任何内容" &&
+			same "$(ncases)" 3'
+fi
+
 # The header: what the program cannot map is refused before anything.
 printf 'student_id,name,gender,grade,class,catgory\n1,a,F,7,7-1,other\n' >"$T/h1.csv"
 cv bob import cases "$T/h1.csv" </dev/null
