@@ -978,15 +978,19 @@ typedef enum cv_import_kind {
 
 /* A row of a case import: the case, and the consent on file (consent.by
  * NULL: none is recorded; the other consent fields must then be NULL). */
-typedef struct cv_import_case {
+typedef struct cv_import_case_row {
 	cv_case_input in;
 	cv_consent_input consent;
 } cv_import_case_row;
 
 /* A row of a note import.  No crisis exception: a note that needs one is
  * written by hand (`note add --crisis`). */
-typedef struct cv_import_note {
+typedef struct cv_import_note_row {
+	/* The case: its id, or the importer's one case of student_id (a
+	 * student number, compared as case find compares it); both may be
+	 * given, and must then name the same case. */
 	const char *case_id;
+	const char *student_id;
 	const char *kind; /* NULL: session */
 	const char *text;
 	size_t len;

@@ -255,6 +255,25 @@ check "a note on a case without consent, and a bad finalize: both reported, exit
 	eval 'rc_is 4 && err_has "line 2:" && err_has "consent" &&
 		err_has "line 3: finalize is yes or no" && same "$(nnotes)" 3'
 
+# By student number instead of case id (学号), or both, which must agree.
+printf '学号,个案,内容\n2019002,,by student number\n2019-001,%s,both agree\n' "$C1" >"$T/bystudent.csv"
+as bob import notes "$T/bystudent.csv"
+S1=$(sed -n 's/^line 2: //p' "$T/out")
+S2=$(sed -n 's/^line 3: //p' "$T/out")
+check "notes by student number: written to that student's case" \
+	eval 'rc_is 0 && same "$(q "select case_id from records where id = '"'"'$S1'"'"'")" "$C2" &&
+		same "$(q "select case_id from records where id = '"'"'$S2'"'"'")" "$C1"'
+printf 'student_id,case,text\n2019003,%s,disagree\n2099999,,nobody\n' "$C1" >"$T/bystudent2.csv"
+as bob import notes "$T/bystudent2.csv"
+check "notes by student number: a case that is not the student's, and an unknown student, refused" \
+	eval 'rc_is 2 && err_has "line 2: case '"'"'$C1'"'"' is not the case of this student number" &&
+		err_has "line 3: no case of yours has this student number" &&
+		! grep -q 2099999 "$T/err"'
+printf 'kind,text\nsession,no case named\n' >"$T/nocase.csv"
+as bob import notes "$T/nocase.csv"
+check "notes without a case or student_id column: a usage error" \
+	eval 'rc_is 2 && err_has "has no column '"'"'case'"'"' or '"'"'student_id'"'"'"'
+
 # --json on success: one object.
 printf 'case,text\n%s,from standard input\n' "$C2" >"$T/stdin.csv"
 say "$(pass_of bob)"

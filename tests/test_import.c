@@ -229,7 +229,7 @@ static int show_cb(const cv_note_info *n, void *arg)
 static cv_import_note_row note_row(const char *case_id, const char *kind, const char *text,
 				   int finalize)
 {
-	cv_import_note_row r = {case_id, kind, text, text ? strlen(text) : 0, finalize};
+	cv_import_note_row r = {case_id, NULL, kind, text, text ? strlen(text) : 0, finalize};
 	return r;
 }
 
@@ -335,6 +335,76 @@ static void test_notes(void **state)
 	logout(c);
 }
 
+static void test_notes_by_student(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *d;
+	char a[CV_CASE_ID_MAX], b1[CV_CASE_ID_MAX], b2[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX];
+	char n[CV_CASE_ID_MAX];
+	cv_import_note_row row;
+	cv_import *im = NULL;
+	cv_err err = {0};
+
+	open_new(c, "S-1", "Lin Xue", a);
+	consent_all(c, a);
+	open_new(c, "S-5", "Wang Fang", b1);
+	open_new(c, "S-5", "Wang Fang", b2);
+	logout(c);
+	d = login_ok(f->v, "dave", PW_DAVE);
+	open_new(d, "S-3", "Zhao Lei", x);
+	consent_all(d, x);
+	logout(d);
+	c = login_ok(f->v, "carol", PW_CAROL);
+
+	assert_int_equal(cv_import_begin(c, CV_IMPORT_NOTES, &im, &err), CV_OK);
+	/* The number as case find compares it: spaces, dashes, letter case. */
+	row = note_row(NULL, NULL, "by student number", 0);
+	row.student_id = "s 1";
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_OK);
+	/* Both given and the same case: fine. */
+	row.case_id = a;
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_OK);
+	/* Both given, another case: refused. */
+	row.case_id = b1;
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "import.student-mismatch");
+	/* Two cases of the student: ambiguous. */
+	row = note_row(NULL, NULL, "which one?", 0);
+	row.student_id = "S-5";
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "case.student-ambiguous");
+	/* dave's student is no case of carol's: not found, as an unknown one. */
+	row.student_id = "S-3";
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.student-not-found");
+	row.student_id = "S-404";
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_ENOTFOUND);
+	assert_code(err, CV_ENOTFOUND, "case.student-not-found");
+	assert_int_equal(cv_import_done(im), 2);
+	assert_int_equal(cv_import_end(im, &err), CV_EUSAGE);
+	cv_import_free(im);
+	assert_int_equal(count(f->path, "SELECT count(*) FROM records WHERE type = 'note'"), 0);
+	/* No student number reaches the log. */
+	assert_int_equal(count(f->path, "SELECT count(*) FROM audit WHERE detail LIKE '%S-%' OR "
+					"object LIKE '%S-%'"),
+			 0);
+
+	/* The good rows alone. */
+	assert_int_equal(cv_import_begin(c, CV_IMPORT_NOTES, &im, &err), CV_OK);
+	row = note_row(NULL, NULL, "by student number", 1);
+	row.student_id = "S-1";
+	assert_int_equal(cv_import_note(im, &row, n, &err), CV_OK);
+	assert_int_equal(cv_import_end(im, &err), CV_OK);
+	cv_import_free(im);
+	assert_int_equal(
+	    q_int(f->path,
+		  "SELECT count(*) FROM records WHERE type = 'note' AND case_id = '%s' "
+		  "AND status = 'final'",
+		  a),
+	    1);
+	logout(c);
+}
+
 static void test_roles_and_refused_shapes(void **state)
 {
 	struct fix *f = *state;
@@ -386,6 +456,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cases_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_case_consent_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notes_by_student, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roles_and_refused_shapes, setup, teardown),
 	};
 	cv_err err = {0};

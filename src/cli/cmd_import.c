@@ -76,12 +76,14 @@ static const struct column case_cols[C_NCOLS] = {
     {"consent_verified_by", "核实人", 0, 0},
 };
 
-/* Notes: the case, the kind (empty: session), the text, and whether it is
+/* Notes: the case (its id, or the student number of one of your cases,
+ * or both), the kind (empty: session), the text, and whether it is
  * stored final at once (as `note add --finalize`). */
-enum { N_CASE, N_KIND, N_TEXT, N_FINALIZE, N_NCOLS };
+enum { N_CASE, N_STUDENT_ID, N_KIND, N_TEXT, N_FINALIZE, N_NCOLS };
 
 static const struct column note_cols[N_NCOLS] = {
-    {"case", "个案|个案编号", 1, 0},
+    {"case", "个案|个案编号", 0, 0},
+    {"student_id", "学号", 0, 0},
     {"kind", "类型|记录类型", 0, CV_WORDS_NOTE_KIND},
     {"text", "内容|记录内容", 1, 0},
     {"finalize", "定稿", 0, 0},
@@ -313,6 +315,12 @@ static cv_status map_header(struct run *u, cv_csv_reader *r, const char *what)
 					  r->rec_line, u->cols[k].name);
 		u->field_of[k] = i;
 	}
+	if (u->kind == CV_IMPORT_NOTES && u->field_of[N_CASE] == SIZE_MAX &&
+	    u->field_of[N_STUDENT_ID] == SIZE_MAX)
+		return cv_err_set(&c->err, CV_EUSAGE,
+				  _("%s has no column 'case' or 'student_id'; the header must "
+				    "name one of them, and text"),
+				  what);
 	for (size_t k = 0; k < u->ncols; k++)
 		if (u->cols[k].required && u->field_of[k] == SIZE_MAX) {
 			column_names(u->cols, u->ncols, 1, names, sizeof(names));
@@ -552,7 +560,16 @@ static cv_status note_row(struct run *u, cv_import *im, cv_csv_reader *r)
 		return CV_OK;
 	}
 	case_id = cell(u, r, N_CASE, NULL);
-	cv_id_normalize(case_id);
+	row.student_id = cell(u, r, N_STUDENT_ID, NULL);
+	if (!case_id && !row.student_id) {
+		cv_err e = {0};
+
+		cv_err_set(&e, CV_EUSAGE, _("the row names no case: fill 'case' or 'student_id'"));
+		refuse_row(u, im, r->rec_line, &e, "import.empty");
+		return CV_OK;
+	}
+	if (case_id)
+		cv_id_normalize(case_id);
 	row.case_id = case_id;
 	row.kind = canon(&note_cols[N_KIND], cell(u, r, N_KIND, NULL), kind, sizeof(kind));
 	row.text = cell(u, r, N_TEXT, &row.len);

@@ -187,6 +187,34 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	return CV_OK;
 }
 
+cv_status cv_case_of_student(cv_session *s, const char *student_id, char id[CV_CASE_ID_MAX],
+			     cv_err *err)
+{
+	uint8_t tag[CV_HASH_LEN];
+	cv_id_list ids = {0};
+	char n[24];
+	cv_status st;
+
+	id[0] = '\0';
+	st = blind_index(s, student_id ? student_id : "", tag, err);
+	if (st == CV_OK)
+		st = cv_access_by_index(s, tag, 1, &ids, NULL, err);
+	if (st == CV_OK && ids.n == 0)
+		st = cv_fail(err, CV_ENOTFOUND, "case.student-not-found",
+			     "no case of yours has this student number; open one first, or give "
+			     "the case id");
+	else if (st == CV_OK && ids.n > 1)
+		st = cv_fail(err, CV_EUSAGE, "case.student-ambiguous",
+			     "{1} of your cases have this student number; give the case id "
+			     "instead (see 'casevault case find')",
+			     cv_num(n, (long long)ids.n));
+	if (st == CV_OK)
+		snprintf(id, CV_CASE_ID_MAX, "%s", ids.ids[0]);
+	cv_id_list_free(&ids);
+	sodium_memzero(tag, sizeof(tag));
+	return st;
+}
+
 /* ---- reading cases ---------------------------------------------------------- */
 
 int cv_case_emit(cv_session *s, struct cv_case *c, cv_case_cb cb, void *arg)

@@ -184,7 +184,8 @@ cv_status cv_import_note(cv_import *im, const cv_import_note_row *row, char id[C
 			 cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char object[CV_ID_MAX + 8];
+	char object[CV_ID_MAX + 8], found[CV_CASE_ID_MAX];
+	const char *case_id = row->case_id ? row->case_id : "";
 	cv_status st;
 
 	id[0] = '\0';
@@ -197,11 +198,26 @@ cv_status cv_import_note(cv_import *im, const cv_import_note_row *row, char id[C
 	st = cv_note_check(row->kind, row->text, row->len, err);
 	if (st != CV_OK)
 		return settle(im, CV_ACT_NOTE_ADD, object, 0, st, err);
-	if (im->c && (!row->case_id || strcmp(im->c->rec.id, row->case_id) != 0))
+	/* By student number: the importer's one case of that student; with a
+	 * case id too, the two must name the same case. */
+	if (row->student_id) {
+		st = cv_case_of_student(im->s, row->student_id, found, err);
+		if (st == CV_OK && row->case_id && strcmp(found, row->case_id) != 0)
+			st = cv_fail(err, CV_EUSAGE, "import.student-mismatch",
+				     "case '{1}' is not the case of this student number (that is "
+				     "'{2}'); correct the case or the student number",
+				     row->case_id, found);
+		if (st != CV_OK)
+			return settle(im, CV_ACT_NOTE_ADD, row->case_id ? object : "case:?", 1, st,
+				      err);
+		case_id = found;
+		cv_object_name(object, sizeof(object), "case", case_id);
+	}
+	if (im->c && strcmp(im->c->rec.id, case_id) != 0)
 		drop_case(im);
 	if (!im->c)
-		st = cv_access_join(im->s, row->case_id ? row->case_id : "", CV_ACT_NOTE_ADD,
-				    CV_NEED_CONTENT | CV_NEED_OPEN, 0, &im->c, err);
+		st = cv_access_join(im->s, case_id, CV_ACT_NOTE_ADD, CV_NEED_CONTENT | CV_NEED_OPEN,
+				    0, &im->c, err);
 	if (st == CV_OK)
 		st = cv_note_write_in(im->s, im->c, row->kind, row->text, row->len, row->finalize,
 				      id, err);
