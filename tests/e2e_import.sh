@@ -283,7 +283,7 @@ check "import notes - (standard input) under --json: one object with the ids" \
 	eval 'rc_is 0 && python3 -c "
 import json, sys
 o = json.load(open(sys.argv[1]))
-assert o[\"imported\"] == \"notes\" and o[\"count\"] == 1, o
+assert o[\"kind\"] == \"notes\" and o[\"imported\"] == 1, o
 assert o[\"rows\"][0][\"line\"] == 2 and o[\"rows\"][0][\"id\"].startswith(\"N-\"), o
 " "$T/out"'
 

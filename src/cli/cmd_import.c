@@ -667,8 +667,8 @@ static void print_written(struct run *u)
 						    json_integer(u->ok[i].other_open));
 			json_array_append_new(rows, o);
 		}
-		cli_json_line(json_pack("{s:s, s:I, s:o}", "imported",
-					u->kind == CV_IMPORT_CASES ? "cases" : "notes", "count",
+		cli_json_line(json_pack("{s:s, s:I, s:o}", "kind",
+					u->kind == CV_IMPORT_CASES ? "cases" : "notes", "imported",
 					(json_int_t)u->nok, "rows", rows));
 		return;
 	}
