@@ -715,6 +715,54 @@ typedef struct cv_alert {
 cv_status cv_audit_alerts(cv_session *s, const char *since, int (*cb)(const cv_alert *a, void *arg),
 			  void *arg, cv_err *err);
 
+/* ---- CSV input (RFC 4180; csv.c) ------------------------------------------ */
+
+/*
+ * A CSV reader (RFC 4180) over a buffer the caller owns and lets it
+ * change: fields are unquoted in place and NUL-terminated there, so no
+ * copy of what the file holds is made (it may be a student's identity in
+ * a buffer the caller wipes).  The buffer holds len bytes and one more
+ * writable byte after them.
+ *
+ * Accepted: a UTF-8 byte order mark at the start (skipped); records ended
+ * by CRLF or by LF alone (spreadsheets write both), the last one perhaps
+ * without an end; fields in double quotes with inner quotes doubled,
+ * holding commas, CR and LF.  Empty lines are skipped.  Refused, for the
+ * record at hand only (the reader goes on with the next record): a
+ * record with another number of fields than the first, a NUL byte, text
+ * that is not UTF-8, a quote inside an unquoted field, text after a
+ * closing quote.  A quote that is never closed ends the reading (what
+ * follows cannot be told apart): every later call fails too.
+ */
+typedef struct cv_csv_reader {
+	char *p, *end;	   /* what is left to read */
+	size_t line;	   /* line number of p, from 1 */
+	size_t width;	   /* fields per record, fixed by the first; 0 before */
+	uint64_t nrecords; /* records returned so far, refused ones included */
+	int broken;	   /* an unclosed quote: nothing more can be read */
+	/* The record read last: nfields fields, each NUL-terminated. */
+	char **fields;
+	size_t *lens;
+	size_t nfields, cap;
+	size_t rec_line; /* the line its first field starts on */
+} cv_csv_reader;
+
+/* Starts r on the len bytes at data (data[len] must be writable too). */
+void cv_csv_reader_init(cv_csv_reader *r, char *data, size_t len);
+
+/*
+ * cv_csv_read - reads the next record into r->fields/r->lens/r->nfields
+ * (its first line in r->rec_line).  CV_OK with *eof set at the end of the
+ * data.  CV_EUSAGE for a refused record, naming its line (r->rec_line);
+ * unless r->broken the next call reads the record after it.  CV_ERROR
+ * when memory runs out.
+ */
+cv_status cv_csv_read(cv_csv_reader *r, int *eof, cv_err *err);
+
+/* cv_csv_reader_free - releases the reader's field table (not the data);
+ * r may be NULL. */
+void cv_csv_reader_free(cv_csv_reader *r);
+
 /* ---- cases (R3, R4, R10) ------------------------------------------------ */
 
 #define CV_CASE_ID_MAX 16
@@ -903,6 +951,90 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
  * all; date NULL: today. */
 cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by,
 			      const char *scopes, const char *date, cv_err *err);
+
+/* ---- import: onboarding existing records (import.c) --------------------------- */
+
+/*
+ * An import writes many case opens, or many note adds, in one store
+ * transaction, each row checked exactly as the typed command checks it
+ * (cv_case_open and cv_consent_record, cv_note_write) and logged with the
+ * rows the typed command logs; one signed checkpoint ends the batch.  A
+ * row refused is recorded and the batch goes on (so that every bad row is
+ * reported); when any row was refused, cv_import_end writes nothing: the
+ * transaction is rolled back and each refusal is logged as the typed
+ * command logs its own.
+ *
+ *	cv_import_begin(s, CV_IMPORT_CASES, &im, err);
+ *	for each row: cv_import_case(im, &row, id, &dup, err);
+ *	cv_import_end(im, err);	   commit, or roll back and log the refusals
+ *	cv_import_free(im);
+ */
+typedef struct cv_import cv_import;
+
+typedef enum cv_import_kind {
+	CV_IMPORT_CASES = 1, /* case open, and the consent on file */
+	CV_IMPORT_NOTES = 2, /* note add (and finalize) on cases granted to the importer */
+} cv_import_kind;
+
+/* A row of a case import: the case, and the consent on file (consent.by
+ * NULL: none is recorded; the other consent fields must then be NULL). */
+typedef struct cv_import_case_row {
+	cv_case_input in;
+	cv_consent_input consent;
+} cv_import_case_row;
+
+/* A row of a note import.  No crisis exception: a note that needs one is
+ * written by hand (`note add --crisis`). */
+typedef struct cv_import_note_row {
+	/* The case: its id, or the importer's one case of student_id (a
+	 * student number, compared as case find compares it); both may be
+	 * given, and must then name the same case. */
+	const char *case_id;
+	const char *student_id;
+	const char *kind; /* NULL: session */
+	const char *text;
+	size_t len;
+	int finalize; /* stored final and signed (note.add, then note.finalize) */
+} cv_import_note_row;
+
+/*
+ * cv_import_begin - counselors.  The role is judged (case.open, or
+ * note.add: a refusal is logged as the typed command's) and the write
+ * transaction opened; *out holds the batch (free with cv_import_free).
+ */
+cv_status cv_import_begin(cv_session *s, cv_import_kind kind, cv_import **out, cv_err *err);
+/*
+ * cv_import_case, cv_import_note - one row.  CV_OK: the row is written in
+ * the batch,
+ * id holds the new case's or note's id (valid once the batch commits) and,
+ * for a case, *already_open the other open cases of the same student.  A
+ * refusal (CV_EUSAGE, CV_EDENIED, CV_ENOTFOUND: err says why, as the typed
+ * command would) is recorded and the batch goes on.  Any other status
+ * (CV_ERROR, CV_EINTEGRITY) ends the batch: everything is rolled back,
+ * the failure logged, and only cv_import_free remains.
+ */
+cv_status cv_import_case(cv_import *im, const cv_import_case_row *row, char id[CV_CASE_ID_MAX],
+			 int *already_open, cv_err *err);
+cv_status cv_import_note(cv_import *im, const cv_import_note_row *row, char id[CV_CASE_ID_MAX],
+			 cv_err *err);
+/* A row the program refused before it reached the library (the file's
+ * shape: a CSV record it could not read); why is its reason.  Recorded
+ * like a refused row: nothing of the batch will be written. */
+void cv_import_refuse(cv_import *im, const cv_err *why);
+/* Rows written so far, and rows refused. */
+size_t cv_import_done(const cv_import *im);
+size_t cv_import_refused(const cv_import *im);
+/*
+ * cv_import_end - when no row was refused, commits the batch with one
+ * signed checkpoint: CV_OK.  Else rolls everything back, logs each refused
+ * row's refusal (its action, object, outcome and reason code), and
+ * returns the status of the first refused row with "import.refused"
+ * ("{1} of {2} rows refused; nothing was imported").  The batch is over
+ * either way.
+ */
+cv_status cv_import_end(cv_import *im, cv_err *err);
+/* Rolls back a batch not ended; frees it.  im may be NULL. */
+void cv_import_free(cv_import *im);
 
 /* ---- what needs doing today (R4, R6, R8) ---------------------------------- */
 

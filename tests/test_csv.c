@@ -2,7 +2,9 @@
  * test_csv.c - the CSV writer of csv.c: exact bytes for tricky fields
  * (empty, quotes, commas, line breaks, CJK, formulas), the refusals (NUL,
  * invalid UTF-8, control characters, ragged records), write failures, and
- * a round trip of generated records through Python's csv module.
+ * a round trip of generated records through Python's csv module; the
+ * reader: quoting, line ends, BOM, line numbers, refusals, and reading back
+ * what the writer wrote.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include "buf.h"
 #include "csv.h"
 #include "err.h"
+#include "vocab.h"
 #include "banned.h"
 
 static int setup(void **state)
@@ -380,6 +383,155 @@ static void test_round_trip_python(void **state)
 	round_trip(CV_CSV_BOM, "utf-8-sig");
 }
 
+/* ---- the reader ------------------------------------------------------ */
+
+/* A reader over a malloc'd copy of src (with the extra writable byte). */
+static char *reader_on(cv_csv_reader *r, const char *src, size_t len)
+{
+	char *data = malloc(len + 1);
+
+	assert_non_null(data);
+	memcpy(data, src, len);
+	cv_csv_reader_init(r, data, len);
+	return data;
+}
+
+/* Reads the next record and checks its line and fields. */
+static void expect_record(cv_csv_reader *r, size_t line, const char *const *want, size_t n)
+{
+	cv_err err = {0};
+	int eof = 1;
+
+	if (cv_csv_read(r, &eof, &err) != CV_OK)
+		fail_msg("record at line %zu refused: %s", line, err.msg);
+	assert_int_equal(eof, 0);
+	assert_int_equal(r->rec_line, line);
+	assert_int_equal(r->nfields, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(r->lens[i], strlen(want[i]));
+		assert_string_equal(r->fields[i], want[i]);
+	}
+}
+
+static void expect_refusal(cv_csv_reader *r, size_t line, const char *code)
+{
+	cv_err err = {0};
+	int eof = 1;
+	char where[32];
+
+	assert_int_equal(cv_csv_read(r, &eof, &err), CV_EUSAGE);
+	assert_int_equal(eof, 0);
+	assert_string_equal(err.code, code);
+	snprintf(where, sizeof(where), "line %zu", line);
+	if (strncmp(err.msg, where, strlen(where)) != 0)
+		fail_msg("'%s' does not begin with '%s'", err.msg, where);
+}
+
+static void expect_eof(cv_csv_reader *r)
+{
+	cv_err err = {0};
+	int eof = 0;
+
+	assert_int_equal(cv_csv_read(r, &eof, &err), CV_OK);
+	assert_int_equal(eof, 1);
+}
+
+static void test_read_known(void **state)
+{
+	static const char src[] = "\xef\xbb\xbf"
+				  "case,kind,text\r\n"
+				  "C-AAAAA,session,plain\r\n"
+				  "\r\n"
+				  "C-BBBBB,\"a, b\",\"she said \"\"no\"\"\"\n"
+				  "C-CCCCC,,\"two\r\nlines\nthree\"\n"
+				  "\n"
+				  "C-DDDDD,\"\",学生说：“我很好”，但是\n"
+				  "C-EEEEE,x,last without end";
+	cv_csv_reader r;
+	char *data = reader_on(&r, src, sizeof(src) - 1);
+
+	(void)state;
+	expect_record(&r, 1, F("case", "kind", "text"));
+	expect_record(&r, 2, F("C-AAAAA", "session", "plain"));
+	expect_record(&r, 4, F("C-BBBBB", "a, b", "she said \"no\""));
+	expect_record(&r, 5, F("C-CCCCC", "", "two\r\nlines\nthree"));
+	expect_record(&r, 9, F("C-DDDDD", "", "学生说：“我很好”，但是"));
+	expect_record(&r, 10, F("C-EEEEE", "x", "last without end"));
+	expect_eof(&r);
+	expect_eof(&r);
+	cv_csv_reader_free(&r);
+	free(data);
+}
+
+static void test_read_refusals(void **state)
+{
+	static const char src[] = "a,b\n"
+				  "1,2,3\n"	  /* too many fields */
+				  "1\n"		  /* too few */
+				  "x\"y,2\n"	  /* a quote in an unquoted field */
+				  "\"x\"y,2\n"	  /* text after the closing quote */
+				  "\xff\xfe,2\n"  /* not UTF-8 */
+				  "ok,\"fine\"\n" /* the reader goes on */
+				  "a\0b,2\n"	  /* a NUL */
+				  "3,\"never closed\n"
+				  "4,5\n";
+	cv_csv_reader r;
+	char *data = reader_on(&r, src, sizeof(src) - 1);
+
+	(void)state;
+	expect_record(&r, 1, F("a", "b"));
+	expect_refusal(&r, 2, "csv.width");
+	expect_refusal(&r, 3, "csv.width");
+	expect_refusal(&r, 4, "csv.quote");
+	expect_refusal(&r, 5, "csv.after-quote");
+	expect_refusal(&r, 6, "csv.utf8");
+	expect_record(&r, 7, F("ok", "fine"));
+	expect_refusal(&r, 8, "csv.nul");
+	expect_refusal(&r, 9, "csv.unclosed");
+	assert_int_equal(r.broken, 1);
+	/* Nothing after an unclosed quote can be read. */
+	expect_refusal(&r, 9, "csv.unclosed");
+	cv_csv_reader_free(&r);
+	free(data);
+}
+
+/* What the writer writes, the reader reads back field for field. */
+static void test_read_round_trip(void **state)
+{
+	static const char *const rows[][3] = {
+	    {"id", "text", "n"},
+	    {"", "\"", ","},
+	    {"a\r\nb", "x\ny", "老师，您好"},
+	    {"=1+2", " lead and trail ", "\"quoted\""},
+	};
+	cv_buf out = CV_BUF_INIT;
+	cv_csv_reader r;
+	cv_csv w;
+	cv_err err;
+	char *data;
+
+	(void)state;
+	cv_csv_buf(&w, &out, CV_CSV_NO_FORMULA_GUARD | CV_CSV_BOM);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		for (size_t k = 0; k < 3; k++)
+			assert_int_equal(cv_csv_str(&w, rows[i][k], &err), CV_OK);
+		assert_int_equal(cv_csv_end(&w, &err), CV_OK);
+	}
+	assert_int_equal(cv_csv_finish(&w, &err), CV_OK);
+	data = reader_on(&r, (const char *)out.data, out.len);
+	for (size_t i = 0, line = 1; i < ARRAY_SIZE(rows); i++) {
+		expect_record(&r, line, rows[i], 3);
+		for (size_t k = 0; k < 3; k++)
+			for (const char *p = rows[i][k]; *p; p++)
+				line += *p == '\n';
+		line++;
+	}
+	expect_eof(&r);
+	cv_csv_reader_free(&r);
+	free(data);
+	cv_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +543,9 @@ int main(void)
 	    cmocka_unit_test(test_ragged_records),
 	    cmocka_unit_test(test_stream_and_write_failure),
 	    cmocka_unit_test(test_round_trip_python),
+	    cmocka_unit_test(test_read_known),
+	    cmocka_unit_test(test_read_refusals),
+	    cmocka_unit_test(test_read_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -381,5 +381,7 @@ int cmd_lock(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_due(struct cli *c, int argc, char **argv);
 int cmd_report_compliance(struct cli *c, int argc, char **argv);
+int cmd_import_cases(struct cli *c, int argc, char **argv);
+int cmd_import_notes(struct cli *c, int argc, char **argv);
 
 #endif

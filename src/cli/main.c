@@ -169,6 +169,10 @@ static const struct cmd commands[] = {
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      N_("open hours per local ISO week, weeks under the duty_hours threshold marked")},
     /* The counselor's day. */
+    {"import", "cases", cmd_import_cases, CV_ACT_CASE_OPEN, RUN_SESSION, "import cases FILE.csv|-",
+     N_("open cases from a CSV file, with the consent on file: every row or none")},
+    {"import", "notes", cmd_import_notes, CV_ACT_NOTE_ADD, RUN_SESSION, "import notes FILE.csv|-",
+     N_("add notes to your cases from a CSV file: every row or none")},
     {"due", NULL, cmd_due, CV_ACT_DUE, RUN_SESSION, "due [--as-of DATE]",
      N_("what needs doing today: drafts near their archive deadline, follow-ups due")},
     {"report", "compliance", cmd_report_compliance, CV_ACT_REPORT_COMPLIANCE, RUN_SESSION,

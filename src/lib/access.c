@@ -573,6 +573,37 @@ static cv_status enter_loaded(cv_session *s, const char *case_id, cv_action acti
 	return st;
 }
 
+cv_status cv_access_join(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			 unsigned scope, struct cv_case **out, cv_err *err)
+{
+	struct cv_case *c;
+	cv_status st;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	st = enter_loaded(s, case_id, action, need, scope, NULL, NULL, c, err);
+	if (st != CV_OK) {
+		cv_case_free(c);
+		return st;
+	}
+	*out = c;
+	return CV_OK;
+}
+
+cv_status cv_access_recheck(struct cv_case *c, unsigned need, unsigned scope, cv_err *err)
+{
+	if ((need & CV_NEED_OPEN) && cv_word_parse(&cv_case_states, c->rec.status) != CV_CASE_OPEN)
+		return cv_fail(
+		    err, CV_EDENIED, "case.closed",
+		    "case '{1}' is closed; reopen it with 'casevault case reopen {1}' first",
+		    c->rec.id);
+	if (scope)
+		return cv_consent_check(&c->consent, c->minor, scope, c->rec.id, err);
+	return CV_OK;
+}
+
 cv_status cv_access_join_record(cv_session *s, const char *rec_id, cv_rec_type type,
 				cv_action action, unsigned need, cv_record *r, struct cv_case **out,
 				cv_err *err)

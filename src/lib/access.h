@@ -86,6 +86,20 @@ cv_status cv_access_leave_rows(cv_session *s, struct cv_case *c, const cv_access
 cv_status cv_access_join_record(cv_session *s, const char *rec_id, cv_rec_type type,
 				cv_action action, unsigned need, cv_record *r, struct cv_case **c,
 				cv_err *err);
+/*
+ * cv_access_join - inside a write transaction the caller opened
+ * (cv_op_begin) and will end: loads case_id into *out (free with
+ * cv_case_free) with every check of cv_access_enter but the role (the
+ * caller's cv_policy_check) and without the crisis exception: grant, row
+ * signatures, state (need) and the consent scope needs.  On failure
+ * nothing is rolled back or logged: the caller decides (an import goes on
+ * with its next row, then rolls everything back).
+ */
+cv_status cv_access_join(cv_session *s, const char *case_id, cv_action action, unsigned need,
+			 unsigned scope, struct cv_case **out, cv_err *err);
+/* The state and consent checks of cv_access_join again on a case joined
+ * earlier in the same transaction (for another scope). */
+cv_status cv_access_recheck(struct cv_case *c, unsigned need, unsigned scope, cv_err *err);
 /* Rolls back, logs the failure in err, frees c; returns err->status. */
 cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, const char *object,
 			  cv_err *err);

@@ -103,24 +103,19 @@ static cv_status check_input(const cv_case_input *in, cv_err *err)
 	return CV_OK;
 }
 
-cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX],
-		       int *already_open, cv_err *err)
+cv_status cv_case_open_in(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX],
+			  int *already_open, char object[CV_ID_MAX + 8], cv_err *err)
 {
-	CV_ERR_GUARD(err);
 	cv_case_rec rec = {0};
 	int open_cases = 0, minor = 1;
 	uint8_t *key = NULL;
 	json_t *data = NULL;
-	char today[11], object[CV_ID_MAX + 8] = "case:new";
+	char today[11];
 	cv_status st;
 
 	*already_open = 0;
 	id[0] = '\0';
-	st = cv_policy_check(s, CV_ACT_CASE_OPEN, object, err);
-	if (st == CV_OK)
-		st = cv_op_begin(s, err);
-	if (st != CV_OK)
-		return st;
+	snprintf(object, CV_ID_MAX + 8, "case:new");
 	st = check_input(in, err);
 	if (st == CV_OK)
 		st = cv_new_id(s->v, 'C', 5, rec.id, err);
@@ -131,13 +126,13 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 	if (st == CV_OK)
 		st = cv_key_new(&key, err);
 	if (st != CV_OK)
-		goto fail;
-	snprintf(object, sizeof(object), "case:%s", rec.id);
+		goto out;
+	snprintf(object, CV_ID_MAX + 8, "case:%s", rec.id);
 	st = cv_local_today(s->v, today, err);
 	if (st == CV_OK)
 		st = cv_access_minor(s->v, in->born, &minor, err);
 	if (st != CV_OK)
-		goto fail;
+		goto out;
 	data = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b}", "student_id",
 			 in->student_id, "name", in->name, "gender", in->gender, "grade",
 			 (int)in->grade, "class", in->class_name, "category", in->category, "born",
@@ -146,30 +141,77 @@ cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_I
 			 "minor_at_open", minor);
 	if (!data) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
-		goto fail;
+		goto out;
 	}
 	snprintf(rec.status, sizeof(rec.status), "%s", cv_case_state_name(CV_CASE_OPEN));
 	rec.opened_by = s->me.id;
 	cv_time_now(rec.opened_at);
 	rec.version = 1;
 	st = cv_access_create(s, &rec, key, data, err);
-	if (st != CV_OK)
-		goto fail;
-	st =
-	    cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK, open_cases ? "duplicate=1" : "", err);
 	if (st == CV_OK)
-		st = cv_op_commit(s, err);
+		st = cv_op_log(s, CV_ACT_CASE_OPEN, object, CV_OUT_OK,
+			       open_cases ? "duplicate=1" : "", err);
 	if (st == CV_OK) {
 		snprintf(id, CV_CASE_ID_MAX, "%s", rec.id);
 		*already_open = open_cases;
 	}
-	goto out;
-fail:
-	st = cv_op_fail(s, CV_ACT_CASE_OPEN, object, err);
 out:
 	json_decref(data);
 	sodium_free(key);
 	cv_case_rec_clear(&rec);
+	return st;
+}
+
+cv_status cv_case_open(cv_session *s, const cv_case_input *in, char id[CV_CASE_ID_MAX],
+		       int *already_open, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[CV_ID_MAX + 8] = "case:new";
+	cv_status st;
+
+	*already_open = 0;
+	id[0] = '\0';
+	st = cv_policy_check(s, CV_ACT_CASE_OPEN, object, err);
+	if (st == CV_OK)
+		st = cv_op_begin(s, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_case_open_in(s, in, id, already_open, object, err);
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
+	if (st != CV_OK) {
+		id[0] = '\0';
+		*already_open = 0;
+		return cv_op_fail(s, CV_ACT_CASE_OPEN, object, err);
+	}
+	return CV_OK;
+}
+
+cv_status cv_case_of_student(cv_session *s, const char *student_id, char id[CV_CASE_ID_MAX],
+			     cv_err *err)
+{
+	uint8_t tag[CV_HASH_LEN];
+	cv_id_list ids = {0};
+	char n[24];
+	cv_status st;
+
+	id[0] = '\0';
+	st = blind_index(s, student_id ? student_id : "", tag, err);
+	if (st == CV_OK)
+		st = cv_access_by_index(s, tag, 1, &ids, NULL, err);
+	if (st == CV_OK && ids.n == 0)
+		st = cv_fail(err, CV_ENOTFOUND, "case.student-not-found",
+			     "no case of yours has this student number; open one first, or give "
+			     "the case id");
+	else if (st == CV_OK && ids.n > 1)
+		st = cv_fail(err, CV_EUSAGE, "case.student-ambiguous",
+			     "{1} of your cases have this student number; give the case id "
+			     "instead (see 'casevault case find')",
+			     cv_num(n, (long long)ids.n));
+	if (st == CV_OK)
+		snprintf(id, CV_CASE_ID_MAX, "%s", ids.ids[0]);
+	cv_id_list_free(&ids);
+	sodium_memzero(tag, sizeof(tag));
 	return st;
 }
 

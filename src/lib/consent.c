@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "consent.h"
 #include "localday.h"
 #include "crypt.h"
 #include "err.h"
@@ -87,31 +88,24 @@ static cv_status consent_date(struct cv_case *c, const char *date, const char *t
 	return CV_OK;
 }
 
-cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
-			    cv_err *err)
+cv_status cv_consent_record_in(cv_session *s, struct cv_case *c, const cv_consent_input *in,
+			       cv_err *err)
 {
-	CV_ERR_GUARD(err);
 	static const char *const party[2] = {"student", "guardian"};
-	char object[CV_ID_MAX + 8], detail[2][160], scopes[96], today[11];
+	char object[CV_ID_MAX + 8], detail[160], scopes[96], today[11];
 	const char *verifier = in->verified_by ? in->verified_by : s->me.name;
 	const char *date = in->date;
 	unsigned parties = parse_parties(in->by);
-	cv_access_row rows[2];
-	size_t nrows = 0;
-	struct cv_case *c;
 	cv_user_rec u;
 	unsigned bits = 0;
 	cv_status st;
 
-	cv_object_name(object, sizeof(object), "case", case_id);
-	if (cv_local_today(s->v, today, err) != CV_OK)
-		return err->status;
-	if (!date)
-		date = today;
-	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0,
-			     NULL, NULL, &c, err);
+	cv_object_name(object, sizeof(object), "case", c->rec.id);
+	st = cv_local_today(s->v, today, err);
 	if (st != CV_OK)
 		return st;
+	if (!date)
+		date = today;
 	if (!parties)
 		st = cv_fail(err, CV_EUSAGE, "consent.party-invalid",
 			     "--by must be student or guardian (or student,guardian for both)");
@@ -148,15 +142,34 @@ cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent
 		}
 		json_decref(arr);
 		json_decref(o);
-		snprintf(detail[nrows], sizeof(detail[nrows]), "by=%s scope=%s", party[k], scopes);
-		rows[nrows].action = CV_ACT_CONSENT_RECORD;
-		rows[nrows].object = object;
-		rows[nrows].detail = detail[nrows];
-		nrows++;
+		snprintf(detail, sizeof(detail), "by=%s scope=%s", party[k], scopes);
+		if (st == CV_OK)
+			st = cv_op_log(s, CV_ACT_CONSENT_RECORD, object, CV_OUT_OK, detail, err);
 	}
+	return st;
+}
+
+cv_status cv_consent_record(cv_session *s, const char *case_id, const cv_consent_input *in,
+			    cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	char object[CV_ID_MAX + 8], today[11];
+	struct cv_case *c;
+	cv_status st;
+
+	cv_object_name(object, sizeof(object), "case", case_id);
+	if (cv_local_today(s->v, today, err) != CV_OK)
+		return err->status;
+	st = cv_access_enter(s, case_id, CV_ACT_CONSENT_RECORD, CV_NEED_CONTENT | CV_NEED_OPEN, 0,
+			     NULL, NULL, &c, err);
+	if (st != CV_OK)
+		return st;
+	st = cv_consent_record_in(s, c, in, err);
+	/* No crisis stands in for consent being recorded: its rows are all. */
+	if (st == CV_OK)
+		st = cv_op_commit(s, err);
 	if (st != CV_OK)
 		return cv_access_abort(s, c, CV_ACT_CONSENT_RECORD, object, err);
-	st = cv_access_leave_rows(s, c, rows, nrows, err);
 	cv_case_free(c);
 	return st;
 }

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -248,4 +249,203 @@ void cv_csv_free(cv_csv *w)
 		return;
 	cv_buf_free(&w->rec);
 	w->nfields = 0;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+void cv_csv_reader_init(cv_csv_reader *r, char *data, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = data;
+	r->end = data + len;
+	r->line = 1;
+	if (len >= sizeof(utf8_bom) && memcmp(data, utf8_bom, sizeof(utf8_bom)) == 0)
+		r->p += sizeof(utf8_bom);
+}
+
+void cv_csv_reader_free(cv_csv_reader *r)
+{
+	if (!r)
+		return;
+	free(r->fields);
+	free(r->lens);
+	r->fields = NULL;
+	r->lens = NULL;
+	r->nfields = r->cap = 0;
+}
+
+static cv_status push_field(cv_csv_reader *r, char *s, size_t n, cv_err *err)
+{
+	if (r->nfields == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		char **f = realloc(r->fields, cap * sizeof(*f));
+		size_t *l;
+
+		if (!f)
+			return cv_err_set(err, CV_ERROR, "out of memory reading CSV");
+		r->fields = f;
+		l = realloc(r->lens, cap * sizeof(*l));
+		if (!l)
+			return cv_err_set(err, CV_ERROR, "out of memory reading CSV");
+		r->lens = l;
+		r->cap = cap;
+	}
+	r->fields[r->nfields] = s;
+	r->lens[r->nfields] = n;
+	r->nfields++;
+	return CV_OK;
+}
+
+/* Whether q (before end) ends an unquoted field: a comma, LF or CRLF. */
+static int field_end(const char *q, const char *end)
+{
+	return *q == ',' || *q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n');
+}
+
+/* The first problem of a record, kept while the rest of it is read. */
+enum { PB_NONE, PB_AFTER_QUOTE, PB_QUOTE, PB_NUL, PB_UTF8 };
+struct csv_problem {
+	int kind;
+	size_t field;
+};
+
+static void problem(struct csv_problem *pb, int kind, size_t field)
+{
+	if (!pb->kind) {
+		pb->kind = kind;
+		pb->field = field;
+	}
+}
+
+static cv_status refuse_problem(const struct csv_problem *pb, size_t line, cv_err *err)
+{
+	char a[24], b[24];
+
+	cv_num(a, (long long)line);
+	cv_num(b, (long long)pb->field);
+	switch (pb->kind) {
+	case PB_AFTER_QUOTE:
+		return cv_fail(err, CV_EUSAGE, "csv.after-quote",
+			       "line {1}, field {2}: text follows the closing quote; quote the "
+			       "whole field and double the quotes inside it",
+			       a, b);
+	case PB_QUOTE:
+		return cv_fail(err, CV_EUSAGE, "csv.quote",
+			       "line {1}, field {2}: a quote inside a field that is not quoted; "
+			       "quote the whole field and double the quotes inside it",
+			       a, b);
+	case PB_NUL:
+		return cv_fail(err, CV_EUSAGE, "csv.nul",
+			       "line {1}, field {2}: a NUL byte; the file must be text", a, b);
+	default:
+		return cv_fail(err, CV_EUSAGE, "csv.utf8",
+			       "line {1}, field {2}: the text is not UTF-8; save the file as UTF-8 "
+			       "(CSV UTF-8 in a spreadsheet)",
+			       a, b);
+	}
+}
+
+cv_status cv_csv_read(cv_csv_reader *r, int *eof, cv_err *err)
+{
+	struct csv_problem pb = {0};
+	char a[24], b[24], c[24];
+	char *q = r->p, *w, *start;
+	cv_status st;
+
+	*eof = 0;
+	r->nfields = 0;
+	if (r->broken)
+		return cv_fail(err, CV_EUSAGE, "csv.unclosed",
+			       "line {1}: a quoted field is never closed; every quote that opens a "
+			       "field must close it (inner quotes are doubled: \"\")",
+			       cv_num(a, (long long)r->rec_line));
+	/* Empty lines are skipped. */
+	while (q < r->end && (*q == '\n' || (*q == '\r' && q + 1 < r->end && q[1] == '\n'))) {
+		q += *q == '\r' ? 2 : 1;
+		r->line++;
+	}
+	if (q >= r->end) {
+		r->p = q;
+		*eof = 1;
+		return CV_OK;
+	}
+	r->rec_line = r->line;
+	for (;;) {
+		size_t field = r->nfields + 1;
+		char d;
+
+		start = w = q;
+		if (q < r->end && *q == '"') {
+			q++;
+			for (;;) {
+				if (q >= r->end) {
+					r->broken = 1;
+					r->p = q;
+					return cv_fail(
+					    err, CV_EUSAGE, "csv.unclosed",
+					    "line {1}: a quoted field is never closed; every "
+					    "quote that opens a field must close it (inner "
+					    "quotes are doubled: \"\")",
+					    cv_num(a, (long long)r->rec_line));
+				}
+				if (*q == '"') {
+					if (q + 1 < r->end && q[1] == '"') {
+						*w++ = '"';
+						q += 2;
+						continue;
+					}
+					q++;
+					break;
+				}
+				if (*q == '\n')
+					r->line++;
+				*w++ = *q++;
+			}
+			if (q < r->end && !field_end(q, r->end)) {
+				problem(&pb, PB_AFTER_QUOTE, field);
+				while (q < r->end && !field_end(q, r->end))
+					q++;
+			}
+		} else {
+			while (q < r->end && !field_end(q, r->end)) {
+				if (*q == '"')
+					problem(&pb, PB_QUOTE, field);
+				q++;
+			}
+			w = q;
+		}
+		d = q < r->end ? *q : '\0';
+		*w = '\0';
+		st = push_field(r, start, (size_t)(w - start), err);
+		if (st != CV_OK)
+			return st;
+		if (memchr(start, '\0', (size_t)(w - start)))
+			problem(&pb, PB_NUL, field);
+		else if (cv_utf8_check(start, (size_t)(w - start), NULL) != (size_t)-1)
+			problem(&pb, PB_UTF8, field);
+		if (d == ',') {
+			q++;
+			continue;
+		}
+		if (d == '\r')
+			q++;
+		if (q < r->end) {
+			q++; /* the LF */
+			r->line++;
+		}
+		break;
+	}
+	r->p = q;
+	r->nrecords++;
+	if (!r->width)
+		r->width = r->nfields;
+	else if (r->nfields != r->width)
+		return cv_fail(err, CV_EUSAGE, "csv.width",
+			       "line {1}: {2} fields, but the header has {3}; a field holding a "
+			       "comma or a line break must be quoted",
+			       cv_num(a, (long long)r->rec_line), cv_num(b, (long long)r->nfields),
+			       cv_num(c, (long long)r->width));
+	if (pb.kind)
+		return refuse_problem(&pb, r->rec_line, err);
+	return CV_OK;
 }

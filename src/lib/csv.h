@@ -1,6 +1,6 @@
 /*
  * csv.h - a streaming CSV writer (RFC 4180) for exports, to a FILE* or to a
- * growing cv_buf.  Ground layer: no vault access.
+ * growing cv_buf, and a reader for imports.  Ground layer: no vault access.
  *
  * Records end in CRLF.  A field containing a comma, a double quote, CR or
  * LF is enclosed in double quotes with every inner quote doubled; other
@@ -81,5 +81,8 @@ cv_status cv_csv_finish(cv_csv *w, cv_err *err);
 
 /* cv_csv_free - release the writer's memory without flushing; w may be NULL. */
 void cv_csv_free(cv_csv *w);
+
+/* The reader (cv_csv_reader, cv_csv_read) is declared in casevault.h: the
+ * program parses the files it imports with it. */
 
 #endif

@@ -149,27 +149,79 @@ static cv_status finalize_record(cv_session *s, struct cv_case *c, cv_record *r,
 	return cv_access_record_update(s, c, r, err);
 }
 
+/* The note kinds a counselor writes (an addendum is written by amend). */
+static cv_status check_kind(const char *kind, cv_err *err)
+{
+	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return CV_OK;
+	return cv_fail(err, CV_EUSAGE, "note.kind",
+		       "unknown note kind '{1}'; use session, analysis, outcome or contact", kind);
+}
+
+cv_status cv_note_check(const char *kind, const char *text, size_t len, cv_err *err)
+{
+	if (check_kind(kind ? kind : "session", err) != CV_OK)
+		return err->status;
+	return check_text(text, len, err);
+}
+
+/* The rows of a note written: note.add (with its kind), then note.finalize
+ * when it is stored final.  object and fobject receive the objects. */
+static size_t note_rows(const char *id, const char *kind, int finalize, cv_access_row rows[2],
+			char object[CV_ID_MAX + 8], char fobject[CV_ID_MAX + 8], char detail[40])
+{
+	snprintf(object, CV_ID_MAX + 8, "note:%s", id);
+	snprintf(fobject, CV_ID_MAX + 8, "note:%s", id);
+	snprintf(detail, 40, "kind=%s", kind);
+	rows[0] = (cv_access_row){CV_ACT_NOTE_ADD, object, detail};
+	rows[1] = (cv_access_row){CV_ACT_NOTE_FINALIZE, fobject, ""};
+	return finalize ? 2 : 1;
+}
+
+cv_status cv_note_write_in(cv_session *s, struct cv_case *c, const char *kind, const char *text,
+			   size_t len, int finalize, char id[CV_CASE_ID_MAX], cv_err *err)
+{
+	char object[CV_ID_MAX + 8], fobject[CV_ID_MAX + 8], detail[40];
+	cv_access_row rows[2];
+	size_t n;
+	cv_status st;
+
+	id[0] = '\0';
+	kind = kind ? kind : "session";
+	st = cv_note_check(kind, text, len, err);
+	if (st == CV_OK)
+		st = cv_access_recheck(c, CV_NEED_OPEN, cv_note_kind_scope(kind), err);
+	if (st == CV_OK)
+		st = new_note(s, c, kind, NULL, text, len, finalize, id, err);
+	if (st != CV_OK) {
+		id[0] = '\0';
+		return st;
+	}
+	n = note_rows(id, kind, finalize, rows, object, fobject, detail);
+	for (size_t i = 0; i < n && st == CV_OK; i++)
+		st = cv_op_log(s, rows[i].action, rows[i].object, CV_OUT_OK, rows[i].detail, err);
+	if (st != CV_OK)
+		id[0] = '\0';
+	return st;
+}
+
 cv_status cv_note_write(cv_session *s, const char *case_id, const char *kind, const char *text,
 			size_t len, const char *crisis, int finalize, char id[CV_CASE_ID_MAX],
 			cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char fobject[CV_ID_MAX + 8];
-	static const char *const kinds[] = {"session", "analysis", "outcome", "contact"};
-	char object[CV_ID_MAX + 8], detail[40];
+	char object[CV_ID_MAX + 8], fobject[CV_ID_MAX + 8], detail[40];
+	cv_access_row rows[2];
 	struct cv_case *c;
 	cv_status st;
-	int known = 0;
+	size_t n;
 
 	id[0] = '\0';
 	kind = kind ? kind : "session";
-	for (size_t i = 0; i < 4; i++)
-		known |= strcmp(kind, kinds[i]) == 0;
-	if (!known)
-		return cv_fail(err, CV_EUSAGE, "note.kind",
-			       "unknown note kind '{1}'; use session, analysis, outcome or contact",
-			       kind);
-	if (check_text(text, len, err) != CV_OK)
+	if (cv_note_check(kind, text, len, err) != CV_OK)
 		return err->status;
 	cv_object_name(object, sizeof(object), "case", case_id);
 	/* The role to finalize is judged before anything is written. */
@@ -184,14 +236,8 @@ cv_status cv_note_write(cv_session *s, const char *case_id, const char *kind, co
 		id[0] = '\0';
 		return cv_access_abort(s, c, CV_ACT_NOTE_ADD, object, err);
 	}
-	snprintf(object, sizeof(object), "note:%s", id);
-	snprintf(fobject, sizeof(fobject), "note:%s", id);
-	snprintf(detail, sizeof(detail), "kind=%s", kind);
-	{
-		cv_access_row rows[2] = {{CV_ACT_NOTE_ADD, object, detail},
-					 {CV_ACT_NOTE_FINALIZE, fobject, ""}};
-		st = cv_access_leave_rows(s, c, rows, finalize ? 2 : 1, err);
-	}
+	n = note_rows(id, kind, finalize, rows, object, fobject, detail);
+	st = cv_access_leave_rows(s, c, rows, n, err);
 	cv_case_free(c);
 	if (st != CV_OK)
 		id[0] = '\0';
