@@ -566,25 +566,23 @@ static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
 /* The hash of the current row of s (columns 1.. of "SELECT rowid, *"):
  * BLAKE2b-256("casevault-row-v1" || lp(table) || u64be(rowid) || for each
  * column: lp(name) || value). */
-static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN])
+static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN], cv_buf *b)
 {
-	cv_buf b = CV_BUF_INIT;
 	cv_bytes part;
 	int n = sqlite3_column_count(s);
 
-	cv_buf_lp(&b, table);
-	cv_buf_u64(&b, (uint64_t)sqlite3_column_int64(s, 0));
+	/* b: the caller's scratch, emptied here and kept for the next row */
+	b->len = 0;
+	cv_buf_lp(b, table);
+	cv_buf_u64(b, (uint64_t)sqlite3_column_int64(s, 0));
 	for (int i = 1; i < n; i++) {
-		cv_buf_lp(&b, sqlite3_column_name(s, i));
-		put_value(&b, s, i);
+		cv_buf_lp(b, sqlite3_column_name(s, i));
+		put_value(b, s, i);
 	}
-	if (b.oom) {
-		cv_buf_free(&b);
+	if (b->oom)
 		return -1;
-	}
-	part = (cv_bytes){b.data, b.len};
+	part = (cv_bytes){b->data, b->len};
 	cv_hash(out, NULL, 0, "casevault-row-v1", &part, 1);
-	cv_buf_free(&b);
 	return 0;
 }
 
@@ -599,7 +597,7 @@ static int cmp_touch(const void *a, const void *b)
 static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 {
 	struct sq *st = be;
-	cv_buf b = CV_BUF_INIT;
+	cv_buf b = CV_BUF_INIT, scratch = CV_BUF_INIT;
 	cv_status res = CV_OK;
 
 	*out = NULL;
@@ -630,7 +628,7 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 			 (long long)t->rowid);
 		cv_buf_raw(&b, head, strlen(head));
 		if (rc == SQLITE_ROW) {
-			if (row_hash(q, t->table, h) != 0)
+			if (row_hash(q, t->table, h, &scratch) != 0)
 				res = cv_err_set(err, CV_ERROR, "out of memory");
 			sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 			cv_buf_raw(&b, hex, 2 * CV_HASH_LEN);
@@ -641,6 +639,7 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		}
 		sqlite3_finalize(q);
 	}
+	cv_buf_free(&scratch);
 	cv_buf_raw(&b, "", 1); /* the NUL */
 	if (res == CV_OK && b.oom)
 		res = cv_err_set(err, CV_ERROR, "out of memory");
@@ -657,6 +656,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 {
 	struct sq *st = be;
 	sqlite3_stmt *tables = NULL;
+	cv_buf scratch = CV_BUF_INIT;
 	cv_status res = CV_OK;
 	int rc, stop = 0;
 
@@ -689,7 +689,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 		while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 			uint8_t h[CV_HASH_LEN];
 
-			if (row_hash(q, table, h) != 0) {
+			if (row_hash(q, table, h, &scratch) != 0) {
 				res = cv_err_set(err, CV_ERROR, "out of memory");
 				break;
 			}
@@ -702,6 +702,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 	if (res == CV_OK && !stop && rc != SQLITE_DONE)
 		res = db_error(st, rc, CV_PHRASE("reading the schema"), err);
 	sqlite3_finalize(tables);
+	cv_buf_free(&scratch);
 	return res;
 }
 

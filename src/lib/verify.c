@@ -193,13 +193,19 @@ struct signer {
 
 /* One commitment of the log to a row (docs/FORMAT.md §7.6). */
 struct commit {
-	char table[32];
 	int64_t rowid;
-	int64_t seq; /* the log row that made it */
-	int32_t by;  /* its actor: an index into the signers, or -1 */
-	int deleted;
+	int64_t seq;	/* the log row that made it */
+	int32_t by;	/* its actor: an index into the signers, or -1 */
+	uint16_t table; /* an index into the table names (verify_ctx) */
+	uint8_t deleted;
 	uint8_t hash[CV_HASH_LEN];
 };
+
+/* The table names the commitments name, each kept once: a commitment
+ * holds its index (a log of 100,000 cases holds about 250,000
+ * commitments, and a dozen names). */
+#define TABLE_NAME_MAX 32
+#define TABLE_NAMES_MAX 65535
 
 /* Checkpoint signatures are checked in batches, spread over the
  * processors (threads of their own): a batch of this many is checked when
@@ -240,6 +246,8 @@ struct verify_ctx {
 	char seg_actor[CV_NAME_MAX + 1]; /* who wrote the rows since the last checkpoint */
 	struct commit *commits;
 	size_t ncommits, capcommits;
+	char (*tables)[TABLE_NAME_MAX];
+	size_t ntables, captables;
 	int64_t seg_start;
 	/* Rows up to this seq were verified in full by a supervisor's earlier
 	 * verification (the anchor, find_anchor): their checkpoint signatures
@@ -404,6 +412,31 @@ static int may_delete(struct verify_ctx *c, const cv_audit_rec *r, const char *t
 	return 0;
 }
 
+/* The index of table name p (n bytes) in c->tables, added when new; -1
+ * when there are too many names, or out of memory (c->st set). */
+static int table_index(struct verify_ctx *c, const char *p, size_t n)
+{
+	for (size_t i = c->ntables; i-- > 0;)
+		if (strncmp(c->tables[i], p, n) == 0 && c->tables[i][n] == '\0')
+			return (int)i;
+	if (c->ntables == TABLE_NAMES_MAX)
+		return -1;
+	if (c->ntables == c->captables) {
+		size_t cap = c->captables ? 2 * c->captables : 16;
+		char(*m)[TABLE_NAME_MAX] = realloc(c->tables, cap * sizeof(*m));
+
+		if (!m) {
+			c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
+			return -1;
+		}
+		c->tables = m;
+		c->captables = cap;
+	}
+	memcpy(c->tables[c->ntables], p, n);
+	c->tables[c->ntables][n] = '\0';
+	return (int)c->ntables++;
+}
+
 /* Parses the commitments of row r ("TABLE:ROWID:HEX" or "TABLE:ROWID:-",
  * space-separated) into c->commits; -1 when malformed, when r may not
  * delete what it says it deleted, or out of memory (c->st set for the
@@ -421,10 +454,16 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 
 		c1 = memchr(p, ':', n);
 		c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - p)) : NULL;
-		if (!c1 || !c2 || (size_t)(c1 - p) >= sizeof(k.table) || c1 == p ||
+		if (!c1 || !c2 || (size_t)(c1 - p) >= TABLE_NAME_MAX || c1 == p ||
 		    (size_t)(c2 - c1 - 1) >= sizeof(num) || c2 == c1 + 1)
 			return -1;
-		memcpy(k.table, p, (size_t)(c1 - p));
+		{
+			int t = table_index(c, p, (size_t)(c1 - p));
+
+			if (t < 0)
+				return -1;
+			k.table = (uint16_t)t;
+		}
 		memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
 		num[c2 - c1 - 1] = '\0';
 		k.rowid = strtoll(num, &stop, 10);
@@ -437,7 +476,7 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 			k.by = w ? (int32_t)(w - c->signers) : -1;
 		}
 		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
-			if (!may_delete(c, r, k.table))
+			if (!may_delete(c, r, c->tables[k.table]))
 				return -1;
 			k.deleted = 1;
 		} else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
@@ -466,10 +505,9 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 static int cmp_commit(const void *a, const void *b)
 {
 	const struct commit *x = a, *y = b;
-	int t = strcmp(x->table, y->table);
-
-	if (t)
-		return t;
+	/* table: a rank in name order once check_rows has sorted the names */
+	if (x->table != y->table)
+		return (x->table > y->table) - (x->table < y->table);
 	if (x->rowid != y->rowid)
 		return (x->rowid > y->rowid) - (x->rowid < y->rowid);
 	return (x->seq > y->seq) - (x->seq < y->seq);
@@ -503,7 +541,7 @@ static int check_missing_before(struct row_check *k, const char *table, int64_t 
 
 	while (k->next < c->ncommits) {
 		const struct commit *m = &c->commits[k->next];
-		int t = table ? strcmp(m->table, table) : -1;
+		int t = table ? strcmp(c->tables[m->table], table) : -1;
 
 		if (t > 0 || (t == 0 && m->rowid >= rowid))
 			return 0;
@@ -511,7 +549,7 @@ static int check_missing_before(struct row_check *k, const char *table, int64_t 
 		if (!m->deleted) {
 			row_finding(k, "rows.missing",
 				    CV_PHRASE("is missing, though the log committed to it"),
-				    m->table, m->rowid, m->seq);
+				    c->tables[m->table], m->rowid, m->seq);
 			return 1;
 		}
 	}
@@ -527,7 +565,7 @@ static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HAS
 	if (check_missing_before(k, table, rowid))
 		return 1;
 	m = k->next < c->ncommits ? &c->commits[k->next] : NULL;
-	if (!m || strcmp(m->table, table) != 0 || m->rowid != rowid) {
+	if (!m || strcmp(c->tables[m->table], table) != 0 || m->rowid != rowid) {
 		row_finding(k, "rows.uncommitted", CV_PHRASE("is not in the log: it was planted"),
 			    table, rowid, 0);
 		return 1;
@@ -546,6 +584,44 @@ static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HAS
 	return 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Sorts c->tables by name (bytewise, as the store walks the tables) and
+ * gives every commitment its name's new index, so that commitments sort
+ * by table with an integer comparison. */
+static cv_status rank_tables(struct verify_ctx *c)
+{
+	char(*sorted)[TABLE_NAME_MAX];
+	uint16_t *rank;
+
+	if (c->ntables < 2)
+		return CV_OK;
+	sorted = malloc(c->ntables * sizeof(*sorted));
+	rank = malloc(c->ntables * sizeof(*rank));
+	if (!sorted || !rank) {
+		free(sorted);
+		free(rank);
+		return cv_err_set(c->err, CV_ERROR, "out of memory");
+	}
+	memcpy(sorted, c->tables, c->ntables * sizeof(*sorted));
+	qsort(sorted, c->ntables, sizeof(*sorted), cmp_name);
+	for (size_t i = 0; i < c->ntables; i++) {
+		const char(*at)[TABLE_NAME_MAX] =
+		    bsearch(c->tables[i], sorted, c->ntables, sizeof(*sorted), cmp_name);
+
+		rank[i] = (uint16_t)(at - sorted); /* names are distinct: found */
+	}
+	for (size_t i = 0; i < c->ncommits; i++)
+		c->commits[i].table = rank[c->commits[i].table];
+	memcpy(c->tables, sorted, c->ntables * sizeof(*sorted));
+	free(sorted);
+	free(rank);
+	return CV_OK;
+}
+
 /* §7.5 step 7: the store against the log's latest commitment to each row. */
 static cv_status check_rows(struct verify_ctx *c)
 {
@@ -553,10 +629,13 @@ static cv_status check_rows(struct verify_ctx *c)
 	size_t n = 0;
 	cv_status st;
 
+	st = rank_tables(c);
+	if (st != CV_OK)
+		return st;
 	qsort(c->commits, c->ncommits, sizeof(*c->commits), cmp_commit);
 	/* Keep the latest commitment to each row. */
 	for (size_t i = 0; i < c->ncommits; i++) {
-		if (n && strcmp(c->commits[n - 1].table, c->commits[i].table) == 0 &&
+		if (n && c->commits[n - 1].table == c->commits[i].table &&
 		    c->commits[n - 1].rowid == c->commits[i].rowid)
 			n--;
 		c->commits[n++] = c->commits[i];
@@ -959,9 +1038,10 @@ static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_
 {
 	size_t first = 0, count = 0;
 
-	while (first < c->ncommits && strcmp(c->commits[first].table, table) < 0)
+	while (first < c->ncommits && strcmp(c->tables[c->commits[first].table], table) < 0)
 		first++;
-	while (first + count < c->ncommits && strcmp(c->commits[first + count].table, table) == 0)
+	while (first + count < c->ncommits &&
+	       strcmp(c->tables[c->commits[first + count].table], table) == 0)
 		count++;
 	*n = 0;
 	*out = count ? malloc(count * sizeof(**out)) : NULL;
@@ -1139,6 +1219,7 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	if (st == CV_OK)
 		crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
 	free(c.commits);
+	free(c.tables);
 	free(c.sigs.v);
 	free_signers(&c);
 	free(users);
