@@ -190,11 +190,11 @@ check "three distinct cases within an hour" \
 	eval 'grep "^alert.many-cases bob " "$T/out" | grep -q " 3 distinct cases"'
 check "no alert holds the justification" eval '! grep -q "harm stated" "$T/out"'
 as sue audit alerts --json
-check "--json: one object per line, the same alerts" \
+check "--json: one array, the same alerts" \
 	eval 'rc_is 0 && python3 -c "
 import json, sys
 got = sorted((a[\"code\"], a[\"object\"] if a[\"code\"] == \"alert.crisis-unreviewed\" else a[\"user\"])
-             for a in map(json.loads, open(sys.argv[1])))
+             for a in json.load(open(sys.argv[1])))
 want = [tuple(l.split()) for l in open(sys.argv[2])]
 assert got == want, (got, want)
 " "$T/out" "$T/want"'
@@ -291,11 +291,11 @@ assert any(r[3] == \"audit.review\" and r[6].startswith(\"case=\") for r in rows
 " "$T/log.csv"'
 check "CSV records end in CRLF" eval 'head -n 1 "$T/log.csv" | od -c | grep -q "\\\\r  \\\\n"'
 as sue audit log --format json --action audit.review
-check "--format json: one object per line" \
+check "--format json: one array" \
 	eval 'rc_is 0 && python3 -c "
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-assert rows and all(r[\"action\"] == \"audit.review\" for r in rows)
+rows = json.load(open(sys.argv[1]))
+assert isinstance(rows, list) and rows and all(r[\"action\"] == \"audit.review\" for r in rows)
 " "$T/out"'
 as sue audit log --format xml
 check "--format xml is a usage error (exit 2)" rc_is 2

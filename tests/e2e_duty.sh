@@ -83,8 +83,7 @@ local_in() { TZ=$ZONE date -d "$1 hours" '+%Y-%m-%d %H:%M'; }
 iso_week() { python3 -c 'import sys, datetime; d = datetime.date.fromisoformat(sys.argv[1][:10]); y, w, _ = d.isocalendar(); print("%04d-W%02d" % (y, w))' "$1"; }
 # "WEEK MINUTES UNDER" for each week of duty hours --json in $T/out.
 weeks_of() { python3 -c 'import json, sys
-for line in open(sys.argv[1]):
-    w = json.loads(line)
+for w in json.load(open(sys.argv[1])):
     print(w["week"], w["minutes"], int(w["under"]))' "$T/out"; }
 week_is() { weeks_of >"$T/weeks" && grep -qx -- "$1" "$T/weeks"; }
 
@@ -121,7 +120,7 @@ check "duty list shows local times, the counselor, length and visits" \
 	eval 'rc_is 0 && out_has "2026-01-05 09:00  2026-01-05 12:00  bob" && out_has "3:00 visits 2" && out_has "Room 201"'
 as sue duty list --week 2026-W02 --json
 check "a supervisor lists it as JSON" \
-	eval 'rc_is 0 && python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).readline()); assert d[\"start\"]==\"2026-01-05 09:00\" and d[\"end\"]==\"2026-01-05 12:00\" and d[\"counselor\"]==\"bob\" and d[\"minutes\"]==180 and d[\"week\"]==\"2026-W02\" and not d[\"open\"]" "$T/out"'
+	eval 'rc_is 0 && python3 -c "import json,sys; a=json.load(open(sys.argv[1])); assert len(a)==1; d=a[0]; assert d[\"start\"]==\"2026-01-05 09:00\" and d[\"end\"]==\"2026-01-05 12:00\" and d[\"counselor\"]==\"bob\" and d[\"minutes\"]==180 and d[\"week\"]==\"2026-W02\" and not d[\"open\"]" "$T/out"'
 as bob duty list --week 2026-W03
 check "another week lists nothing" eval 'rc_is 0 && [ ! -s "$T/out" ]'
 
@@ -246,7 +245,7 @@ as carol duty add --from "$START" --to "$(local_in -1)"
 check "a shift inside the open one is refused (exit 4)" eval 'rc_is 4 && err_has "still open"'
 as bob duty list --week "$(iso_week "$START")" --json
 check "the open shift is listed, open, without an end" \
-	eval 'rc_is 0 && python3 -c "import json,sys; s=[json.loads(l) for l in open(sys.argv[1])]; o=[d for d in s if d[\"open\"]]; assert len(o)==1 and o[0][\"end\"] is None and o[0][\"counselor\"]==\"carol\"" "$T/out"'
+	eval 'rc_is 0 && python3 -c "import json,sys; s=json.load(open(sys.argv[1])); o=[d for d in s if d[\"open\"]]; assert len(o)==1 and o[0][\"end\"] is None and o[0][\"counselor\"]==\"carol\"" "$T/out"'
 as carol duty end --at "$(local_in -3)"
 check "an end before the start is a usage error (exit 2)" rc_is 2
 as carol duty end --visits 4

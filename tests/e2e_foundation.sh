@@ -200,14 +200,18 @@ state() {
 # sq SQL: a query on vault $V with the sqlite3 CLI.
 sq() { sqlite3 "$V" "$1"; }
 
-# json_lines FILE: every line of FILE is valid JSON (and there is one).
-json_lines() {
-	[ -s "$1" ] || return 1
-	while IFS= read -r _l; do
-		_esc=$(printf '%s' "$_l" | sed "s/'/''/g")
-		[ "$(sqlite3 :memory: "select json_valid('$_esc')")" = 1 ] || return 1
-	done <"$1"
-	return 0
+# json_doc FILE: FILE is one valid JSON document on one line.
+json_doc() {
+	[ -s "$1" ] && [ "$(wc -l <"$1")" -eq 1 ] || return 1
+	_esc=$(sed "s/'/''/g" "$1")
+	[ "$(sqlite3 :memory: "select json_valid('$_esc')")" = 1 ]
+}
+
+# json_array FILE: FILE is one JSON array (a list under --json).
+json_array() {
+	json_doc "$1" || return 1
+	_esc=$(sed "s/'/''/g" "$1")
+	[ "$(sqlite3 :memory: "select json_type('$_esc')")" = array ]
 }
 
 # json_field FILE FIELD: FIELD of the JSON object in FILE (one line).
@@ -216,19 +220,12 @@ json_field() {
 	sqlite3 :memory: "select json_extract('$_esc', '\$.$2')"
 }
 
-# json_get FILE FIELD MATCH-FIELD MATCH-VALUE: FIELD of the first JSON line
-# whose MATCH-FIELD equals MATCH-VALUE.
+# json_get FILE FIELD MATCH-FIELD MATCH-VALUE: FIELD of the first object
+# of the JSON array in FILE whose MATCH-FIELD equals MATCH-VALUE.
 json_get() {
-	while IFS= read -r _l; do
-		_esc=$(printf '%s' "$_l" | sed "s/'/''/g")
-		_v=$(sqlite3 :memory: \
-			"select json_extract('$_esc', '\$.$2') where json_extract('$_esc', '\$.$3') = '$4'")
-		if [ -n "$_v" ]; then
-			printf '%s\n' "$_v"
-			return 0
-		fi
-	done <"$1"
-	return 1
+	_esc=$(sed "s/'/''/g" "$1")
+	sqlite3 :memory: "select json_extract(value, '\$.$2') from json_each('$_esc')
+		where json_extract(value, '\$.$3') = '$4' limit 1"
 }
 
 eq() { [ "$1" = "$2" ]; }
@@ -339,7 +336,7 @@ check "user list: one line per user" eq "$(wc -l <"$OUT" | tr -d ' ')" 5
 
 feed "$PB"
 expect_rc 0 "user list --json (as a counselor)" -- as bob --json user list
-check "user list --json: every line is valid JSON" json_lines "$OUT"
+check "user list --json: one JSON array" json_array "$OUT"
 check "user list --json: bob is a counselor" eq "$(json_get "$OUT" role name bob)" counselor
 check "user list --json: carol is active" eq "$(json_get "$OUT" status name carol)" active
 check "user list --json: carol was signed by alice" \
@@ -386,7 +383,7 @@ expect_rc 0 "audit log --denied (supervisor)" -- as carol audit log --denied
 expect_out ' dave login user:dave failed -- auth.disabled$'
 feed "$PC"
 expect_rc 0 "audit log --action login --json" -- as carol --json audit log --action login
-check "audit log --json: every line is valid JSON" json_lines "$OUT"
+check "audit log --json: one JSON array" json_array "$OUT"
 check "audit log --json: dave's login has outcome failed" \
 	eq "$(json_get "$OUT" outcome actor dave)" failed
 
@@ -722,7 +719,7 @@ expect_err 'audit row 3[^0-9]'
 expect_empty_out
 feed "$PC"
 expect_rc 5 "audit verify --json: one byte changed" -- as carol --json audit verify
-check "audit verify --json: valid JSON" json_lines "$OUT"
+check "audit verify --json: one JSON document" json_doc "$OUT"
 check "audit verify --json: first_bad_row is 3" \
 	eq "$(json_field "$OUT" first_bad_row)" 3
 check "audit verify --json: intact is false" \

@@ -46,6 +46,8 @@ struct cli {
 	int have_ctx;
 	int text_from_editor;	 /* the text was typed in the editor */
 	struct cli_table *table; /* where a list's rows go (not under --json) */
+	json_t *list;		 /* where they go under --json (cli_list_begin) */
+	int list_oom;		 /* a row could not be added to list */
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
@@ -77,7 +79,8 @@ struct cmd {
 const char *cli_message(const cv_err *err);
 /* Exit status of a command whose error is in c->err; prints the error
  * ("error: MESSAGE", or under --json one line
- * {"error": {"status", "code", "message"}}) on stderr. */
+ * {"ok": false, "error": {"status", "code", "exit", "message"}}) on
+ * stderr. */
 int cli_fail(struct cli *c);
 /* Prints a usage error (reason code "usage") and, when cmd is not NULL,
  * the command's usage line; returns CV_EUSAGE.  Under --json the error is
@@ -279,8 +282,35 @@ void cli_sweep_edits(void);
 json_t *cli_json_str(const char *s);
 json_t *cli_json_strn(const char *s, size_t n);
 
-/* Prints one JSON value as a line on stdout and frees it. */
+/*
+ * Under --json a command prints one JSON document on stdout, on one line
+ * (docs/casevault.1.scd, JSON OUTPUT): a list is one array ([] when
+ * empty), a record one object, and a command that only acts a result
+ * object {"ok": true, ...}.  An absent value is null, never "" or a
+ * missing key.  Errors are one object {"ok": false, "error": {...}} on
+ * stderr (cli_fail).
+ *
+ * cli_json_line prints one JSON value as a line on stdout and frees it:
+ * the one document of a command.
+ */
 void cli_json_line(json_t *o);
+/* A JSON string of s, or null when s is NULL or "" (an absent value). */
+json_t *cli_json_opt(const char *s);
+/* Prints the result of a command that only acts: {"ok": true} followed
+ * by the members of fields (may be NULL), which it frees. */
+void cli_json_result(json_t *fields);
+/*
+ * A list: cli_list_begin before the walk (t receives the rows as text;
+ * under --json c->list, an array, receives them instead); the walk's
+ * callback adds a row with cli_table_row(c->table, ...) or, under --json,
+ * cli_list_add(c, object) (which takes the object).  cli_list_end(c, st)
+ * prints the array (when st is CV_OK) or the table (what was read before
+ * an error too), then returns the exit status, after printing the error
+ * in c->err when st is not CV_OK.
+ */
+void cli_list_begin(struct cli *c, struct cli_table *t);
+void cli_list_add(struct cli *c, json_t *o);
+int cli_list_end(struct cli *c, cv_status st);
 
 /* Parses a positive decimal number into *out; -1 when not one. */
 int cli_parse_u32(const char *s, unsigned *out);

@@ -68,9 +68,9 @@ static json_t *json_time(int64_t ms)
 
 static json_t *info_json(const cv_agent_info *a)
 {
-	return json_pack("{s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I}", "user",
-			 cli_json_str(a->user), "vault_id", a->vault_id, "vault",
-			 cli_json_str(a->vault_path), "pid", (json_int_t)a->pid, "idle_timeout",
+	return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:I}", "user",
+			 cli_json_opt(a->user), "vault_id", cli_json_opt(a->vault_id), "vault",
+			 cli_json_opt(a->vault_path), "pid", (json_int_t)a->pid, "idle_timeout",
 			 (json_int_t)a->idle_s, "max", (json_int_t)a->cap_s, "idle_until",
 			 json_time(a->idle_until), "max_until", json_time(a->cap_until), "uses",
 			 (json_int_t)a->uses);
@@ -123,7 +123,10 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	c->err = (cv_err){0};
 	if (st == CV_OK) {
 		if (c->json) {
-			cli_json_line(info_json(&a));
+			json_t *o =
+			    json_pack("{s:b, s:o}", "already_unlocked", 1, "agent", info_json(&a));
+
+			cli_json_result(o);
 		} else {
 			info_text(&a);
 			puts(_("  ('casevault lock' ends it; unlock again after that to change the "
@@ -135,7 +138,8 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	    cv_agent_start(c->s, c->vault_path, idle, cap, &a, &c->err) != CV_OK)
 		return cli_fail(c);
 	if (c->json) {
-		cli_json_line(info_json(&a));
+		cli_json_result(
+		    json_pack("{s:b, s:o}", "already_unlocked", 0, "agent", info_json(&a)));
 		return CV_OK;
 	}
 	info_text(&a);
@@ -175,7 +179,7 @@ int cmd_lock(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	/* Not unlocked is what lock wants: it is not an error. */
 	if (c->json)
-		cli_json_line(
+		cli_json_result(
 		    json_pack("{s:o, s:b}", "user", cli_json_str(c->user), "locked", st == CV_OK));
 	else if (st == CV_OK)
 		cli_linef(stdout, "locked '%s': the agent ended and its keys were wiped", c->user);

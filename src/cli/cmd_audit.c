@@ -29,7 +29,7 @@ struct kept {
 
 enum log_format { FMT_TEXT = 1, FMT_JSON, FMT_CSV };
 
-/* Where rows go: text lines, JSON lines, or CSV through the library. */
+/* Where rows go: text lines, one JSON array, or CSV through the library. */
 struct sink {
 	struct cli *c;
 	enum log_format fmt;
@@ -100,11 +100,11 @@ static int print_row(const cv_audit_row *r, void *arg)
 	if (k->fmt == FMT_JSON) {
 		json_t *o =
 		    json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "seq", (json_int_t)r->seq,
-			      "time", cli_json_str(r->time), "actor", cli_json_str(r->actor),
-			      "action", cli_json_str(r->action), "object", cli_json_str(r->object),
-			      "outcome", cli_json_str(r->outcome), "detail",
-			      cli_json_str(r->detail), "signed", r->signed_checkpoint);
-		cli_json_line(o);
+			      "time", cli_json_opt(r->time), "actor", cli_json_opt(r->actor),
+			      "action", cli_json_opt(r->action), "object", cli_json_opt(r->object),
+			      "outcome", cli_json_opt(r->outcome), "detail",
+			      cli_json_opt(r->detail), "signed", r->signed_checkpoint);
+		cli_list_add(k->c, o);
 		return 0;
 	}
 	cli_linef(stdout, "%6lld %s %s %s %s %s%s%s", (long long)r->seq, r->time, r->actor,
@@ -196,6 +196,9 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (out.fmt == FMT_CSV && cv_audit_csv_open(stdout, &out.csv, &c->err) != CV_OK)
 		return cli_fail(c);
+	/* --format json is the array of --json, whether --json was given or not. */
+	if (out.fmt == FMT_JSON)
+		c->list = json_array();
 	if (!limit)
 		st = cv_audit_log(c->s, &f, print_row, &out, &c->err);
 	else if (!(g.rows = calloc(g.cap, sizeof(*g.rows))))
@@ -213,6 +216,8 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 		if (st == CV_OK)
 			st = cst;
 	}
+	if (out.fmt == FMT_JSON)
+		return cli_list_end(c, st);
 	if (st != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
@@ -273,19 +278,30 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 	st = full ? cv_audit_verify_full(c->s, file ? text : NULL, &rep, &c->err)
 		  : cv_audit_verify(c->s, file ? text : NULL, &rep, &c->err);
 	if (c->json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o?}", "intact", st == CV_OK,
-				      "rows", (json_int_t)rep.rows, "checkpoints",
-				      (json_int_t)rep.checkpoints, "users", (json_int_t)rep.users,
-				      "stored_rows", (json_int_t)rep.rows_committed,
-				      "first_bad_row", (json_int_t)rep.bad_seq, "error",
-				      cli_json_str(st == CV_OK ? NULL : cli_message(&c->err)));
-		if (o && st == CV_OK && rep.anchor_seq)
+		/* A broken log is a result too: the object says where, and the
+		 * error follows on stderr. */
+		json_t *o = json_pack(
+		    "{s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "intact", st == CV_OK, "rows",
+		    (json_int_t)rep.rows, "checkpoints", (json_int_t)rep.checkpoints, "users",
+		    (json_int_t)rep.users, "stored_rows", (json_int_t)rep.rows_committed,
+		    "unsigned_tail", (json_int_t)rep.unsigned_tail, "first_bad_row",
+		    st == CV_OK || rep.bad_seq <= 0 ? json_null() : json_integer(rep.bad_seq),
+		    "checkpoint_matched",
+		    file && st == CV_OK ? json_true()
+		    : file		? json_false()
+					: json_null(),
+		    "error", st == CV_OK ? json_null() : cli_json_opt(cli_message(&c->err)));
+
+		/* The verification this one built on (audit verify --full: none). */
+		if (o)
 			json_object_set_new(o, "anchor",
-					    json_pack("{s:I, s:o, s:o, s:I}", "row",
-						      (json_int_t)rep.anchor_seq, "by",
-						      cli_json_str(rep.anchor_by), "at",
-						      cli_json_str(rep.anchor_at), "rows_vouched",
-						      (json_int_t)rep.vouched));
+					    st == CV_OK && rep.anchor_seq
+						? json_pack("{s:I, s:o, s:o, s:I}", "row",
+							    (json_int_t)rep.anchor_seq, "by",
+							    cli_json_opt(rep.anchor_by), "at",
+							    cli_json_opt(rep.anchor_at),
+							    "rows_vouched", (json_int_t)rep.vouched)
+						: json_null());
 		cli_json_line(o);
 	}
 	if (st != CV_OK)
@@ -350,8 +366,14 @@ int cmd_audit_checkpoint(struct cli *c, int argc, char **argv)
 			free(text);
 			return cli_fail(c);
 		}
-		fprintf(stderr, _("checkpoint written to '%s'; keep a copy outside the vault\n"),
-			file);
+		if (c->json)
+			cli_json_result(json_pack("{s:o}", "file", cli_json_str(file)));
+		else
+			fprintf(stderr,
+				_("checkpoint written to '%s'; keep a copy outside the vault\n"),
+				file);
+	} else if (c->json) {
+		cli_json_result(json_pack("{s:o}", "checkpoint", cli_json_str(text)));
 	} else {
 		cli_put_text(stdout, text, strlen(text), 1);
 	}
@@ -366,10 +388,10 @@ static int print_review(const cv_review_info *r, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "event", cli_json_str(r->event),
-				      "case", cli_json_str(r->case_id), "reviewer",
-				      cli_json_str(r->reviewer), "reviewed_at",
-				      cli_json_str(r->reviewed_at), "note", cli_json_str(r->note));
+		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "event", cli_json_opt(r->event),
+				      "case", cli_json_opt(r->case_id), "reviewer",
+				      cli_json_opt(r->reviewer), "reviewed_at",
+				      cli_json_opt(r->reviewed_at), "note", cli_json_opt(r->note));
 		cli_json_line(o);
 		return 0;
 	}
@@ -445,7 +467,9 @@ int cmd_audit_review(struct cli *c, int argc, char **argv)
 	}
 	if (st != CV_OK)
 		return cli_fail(c);
-	if (!show && !c->json)
+	if (!show && c->json)
+		cli_json_result(json_pack("{s:s}", "id", event));
+	else if (!show)
 		fprintf(stderr, _("break-glass event '%s' reviewed\n"), event);
 	return CV_OK;
 }
@@ -459,12 +483,12 @@ static int print_alert(const cv_alert *a, void *arg)
 
 	if (c->json) {
 		json_t *o = json_pack(
-		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "code", cli_json_str(a->code),
-		    "user", cli_json_str(a->user), "object", cli_json_str(a->object), "case",
-		    cli_json_str(a->case_id), "first", cli_json_str(a->first), "last",
-		    cli_json_str(a->last), "count", (json_int_t)a->count, "seq", (json_int_t)a->seq,
+		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "code", cli_json_opt(a->code),
+		    "user", cli_json_opt(a->user), "object", cli_json_opt(a->object), "case",
+		    cli_json_opt(a->case_id), "first", cli_json_opt(a->first), "last",
+		    cli_json_opt(a->last), "count", (json_int_t)a->count, "seq", (json_int_t)a->seq,
 		    "age_days", (json_int_t)a->age_days);
-		cli_json_line(o);
+		cli_list_add(c, o);
 		return 0;
 	}
 	if (strcmp(what, "alert.crisis-unreviewed") == 0)
@@ -522,21 +546,25 @@ int cmd_audit_alerts(struct cli *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		if (ch == -2)
 			return CV_EUSAGE;
-		if (ch == 's')
+		if (ch == 's') {
 			since = optarg;
-		else
+		} else {
+			/* The same as the global --json. */
 			c->json = 1;
+			cli_json_errors(1);
+		}
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
 	if (since && strlen(since) != 10)
 		return cli_usage_code(cli_current, "usage.value",
 				      "--since takes a local date, YYYY-MM-DD");
+	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
-		return cli_fail(c);
+		return cli_list_end(c, c->err.status);
 	if (cv_audit_alerts(c->s, since, count_alert, &(struct counted){c, &n}, &c->err) != CV_OK)
-		return cli_fail(c);
+		return cli_list_end(c, c->err.status);
 	if (!n && !c->json)
 		fputs(_("no alerts\n"), stderr);
-	return CV_OK;
+	return cli_list_end(c, CV_OK);
 }

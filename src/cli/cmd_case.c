@@ -16,15 +16,15 @@ static json_t *case_json(const cv_case_info *i)
 	return json_pack(
 	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, "
 	    "s:o}",
-	    "id", cli_json_str(i->id), "status", cli_json_str(i->status), "opened_at",
-	    cli_json_str(i->opened_at), "closed_at", cli_json_str(i->closed_at), "opened_by",
-	    cli_json_str(i->opened_by), "student_id", cli_json_str(i->student_id), "name",
-	    cli_json_str(i->name), "gender", cli_json_str(i->gender), "grade", (int)i->grade,
-	    "class", cli_json_str(i->class_name), "category", cli_json_str(i->category), "born",
-	    cli_json_str(i->born), "guardian", cli_json_str(i->guardian), "guardian_phone",
-	    cli_json_str(i->guardian_phone), "minor", i->minor, "student_consent",
-	    cli_json_str(i->student_consent), "guardian_consent", cli_json_str(i->guardian_consent),
-	    "consent_withdrawn_on", cli_json_str(i->withdrawn_on));
+	    "id", cli_json_opt(i->id), "status", cli_json_opt(i->status), "opened_at",
+	    cli_json_opt(i->opened_at), "closed_at", cli_json_opt(i->closed_at), "opened_by",
+	    cli_json_opt(i->opened_by), "student_id", cli_json_opt(i->student_id), "name",
+	    cli_json_opt(i->name), "gender", cli_json_opt(i->gender), "grade", (int)i->grade,
+	    "class", cli_json_opt(i->class_name), "category", cli_json_opt(i->category), "born",
+	    cli_json_opt(i->born), "guardian", cli_json_opt(i->guardian), "guardian_phone",
+	    cli_json_opt(i->guardian_phone), "minor", i->minor, "student_consent",
+	    cli_json_opt(i->student_consent), "guardian_consent", cli_json_opt(i->guardian_consent),
+	    "consent_withdrawn_on", cli_json_opt(i->withdrawn_on));
 }
 
 static int print_case_line(const cv_case_info *i, void *arg)
@@ -34,7 +34,7 @@ static int print_case_line(const cv_case_info *i, void *arg)
 	char grade[32], opened[48];
 
 	if (c->json) {
-		cli_json_line(case_json(i));
+		cli_list_add(c, case_json(i));
 		return 0;
 	}
 	snprintf(grade, sizeof(grade), _("grade %u"), i->grade);
@@ -288,6 +288,10 @@ int cmd_case_open(struct cli *c, int argc, char **argv)
 		sodium_free(owned[i]);
 	if (st != CV_OK)
 		return cli_fail(c);
+	if (c->json) {
+		cli_json_result(json_pack("{s:s, s:i}", "id", id, "other_open_cases", dup));
+		return CV_OK;
+	}
 	if (dup)
 		fprintf(stderr,
 			_("warning: this student already has %d other open case(s); see 'casevault "
@@ -326,13 +330,11 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 
 	if (positional(argc, argv, 0, "", longopts) < 0)
 		return CV_EUSAGE;
-	c->table = &t;
+	cli_list_begin(c, &t);
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_case_list(c->s, all, print_case_line, c, &c->err);
-	/* What was shown before an error is printed, then the error. */
-	cli_table_print(&t, stdout, "");
-	return st == CV_OK ? CV_OK : cli_fail(c);
+	return cli_list_end(c, st);
 }
 
 int cmd_case_find(struct cli *c, int argc, char **argv)
@@ -358,12 +360,11 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 	} else if (st == CV_OK) {
 		st = cli_stdin_arg(c, N_("the student number"), &sid, &owned);
 	}
-	c->table = &t;
+	cli_list_begin(c, &t);
 	if (st == CV_OK)
 		st = cv_case_find(c->s, sid, print_case_line, c, &c->err);
-	cli_table_print(&t, stdout, "");
 	sodium_free(owned);
-	return st == CV_OK ? CV_OK : cli_fail(c);
+	return cli_list_end(c, st);
 }
 
 /* ---- case show: text, or one JSON object --------------------------------- */
@@ -393,10 +394,10 @@ static int show_consent(const cv_consent_event *e, void *arg)
 		json_array_append_new(
 		    x->consent,
 		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "action",
-			      cli_json_str(e->action), "by", cli_json_str(e->by), "method",
-			      cli_json_str(e->method), "date", cli_json_str(e->date), "scopes",
-			      cli_json_str(e->scopes), "verified_by", cli_json_str(e->verified_by),
-			      "recorded_by", cli_json_str(e->recorded_by)));
+			      cli_json_opt(e->action), "by", cli_json_opt(e->by), "method",
+			      cli_json_opt(e->method), "date", cli_json_opt(e->date), "scopes",
+			      cli_json_opt(e->scopes), "verified_by", cli_json_opt(e->verified_by),
+			      "recorded_by", cli_json_opt(e->recorded_by)));
 		return 0;
 	}
 	cli_word_list(scopes, sizeof(scopes), e->scopes);
@@ -408,17 +409,16 @@ static int show_consent(const cv_consent_event *e, void *arg)
 
 static json_t *note_json(const cv_note_info *n)
 {
-	json_t *o = json_pack(
-	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:b, s:b}", "id",
-	    cli_json_str(n->id), "case", cli_json_str(n->case_id), "kind", cli_json_str(n->kind),
-	    "status", cli_json_str(n->status), "author", cli_json_str(n->author), "created_at",
-	    cli_json_str(n->created_at), "updated_at", cli_json_str(n->updated_at), "amends",
-	    cli_json_str(n->amends), "version", (json_int_t)n->version, "overdue", n->overdue,
-	    "signature_ok", n->signature_ok, "before_consent_withdrawal", n->after_withdrawal);
-
-	if (o && n->text)
-		json_object_set_new(o, "text", cli_json_strn(n->text, n->text_len));
-	return o;
+	/* The text is null where it is not shown (note list, case show
+	 * without --notes). */
+	return json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:b, s:b, s:o}", "id",
+	    cli_json_opt(n->id), "case", cli_json_opt(n->case_id), "kind", cli_json_opt(n->kind),
+	    "status", cli_json_opt(n->status), "author", cli_json_opt(n->author), "created_at",
+	    cli_json_opt(n->created_at), "updated_at", cli_json_opt(n->updated_at), "amends",
+	    cli_json_opt(n->amends), "version", (json_int_t)n->version, "overdue", n->overdue,
+	    "signature_ok", n->signature_ok, "before_consent_withdrawal", n->after_withdrawal,
+	    "text", n->text ? cli_json_strn(n->text, n->text_len) : json_null());
 }
 
 static void note_line(const cv_note_info *n)
@@ -460,10 +460,10 @@ static int show_test(const cv_test_info *t, void *arg)
 	if (x->c->json) {
 		json_array_append_new(
 		    x->tests,
-		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", cli_json_str(t->id),
-			      "created_at", cli_json_str(t->created_at), "author",
-			      cli_json_str(t->author), "scale", cli_json_str(t->scale), "score",
-			      cli_json_str(t->score), "notes", cli_json_str(t->notes),
+		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", cli_json_opt(t->id),
+			      "created_at", cli_json_opt(t->created_at), "author",
+			      cli_json_opt(t->author), "scale", cli_json_opt(t->scale), "score",
+			      cli_json_opt(t->score), "notes", cli_json_opt(t->notes),
 			      "under_crisis", t->crisis));
 		return 0;
 	}
@@ -475,12 +475,12 @@ static int show_test(const cv_test_info *t, void *arg)
 static json_t *referral_json(const cv_referral_info *r)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}", "id",
-			 cli_json_str(r->id), "case", cli_json_str(r->case_id), "date",
-			 cli_json_str(r->date), "to", cli_json_str(r->to), "to_type",
-			 cli_json_str(r->to_type), "reason", cli_json_str(r->reason), "urgency",
-			 cli_json_str(r->urgency), "disclosed", cli_json_str(r->disclosed),
-			 "status", cli_json_str(r->status), "last_update",
-			 cli_json_str(r->last_update), "due", cli_json_str(r->due), "overdue",
+			 cli_json_opt(r->id), "case", cli_json_opt(r->case_id), "date",
+			 cli_json_opt(r->date), "to", cli_json_opt(r->to), "to_type",
+			 cli_json_opt(r->to_type), "reason", cli_json_opt(r->reason), "urgency",
+			 cli_json_opt(r->urgency), "disclosed", cli_json_opt(r->disclosed),
+			 "status", cli_json_opt(r->status), "last_update",
+			 cli_json_opt(r->last_update), "due", cli_json_opt(r->due), "overdue",
 			 r->overdue, "under_crisis", r->crisis);
 }
 
@@ -513,9 +513,9 @@ static int show_followup(const cv_followup_info *f, void *arg)
 	if (x->c->json) {
 		json_array_append_new(
 		    x->followups,
-		    json_pack("{s:o, s:o, s:o, s:o, s:o}", "referral", cli_json_str(f->referral_id),
-			      "date", cli_json_str(f->date), "status", cli_json_str(f->status),
-			      "note", cli_json_str(f->note), "author", cli_json_str(f->author)));
+		    json_pack("{s:o, s:o, s:o, s:o, s:o}", "referral", cli_json_opt(f->referral_id),
+			      "date", cli_json_opt(f->date), "status", cli_json_opt(f->status),
+			      "note", cli_json_opt(f->note), "author", cli_json_opt(f->author)));
 		return 0;
 	}
 	cli_linef(stdout, "  followup  %s %s %s %s", f->referral_id, f->date, cli_word(f->status),
@@ -525,10 +525,10 @@ static int show_followup(const cv_followup_info *f, void *arg)
 
 static json_t *watch_json(const cv_watch_info *w)
 {
-	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:o, s:b}", "case", cli_json_str(w->case_id),
-			 "name", cli_json_str(w->name), "tag", cli_json_str(w->tag), "every_days",
-			 (int)w->every_days, "due", cli_json_str(w->due), "last_done",
-			 cli_json_str(w->last_done), "overdue", w->overdue);
+	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:o, s:b}", "case", cli_json_opt(w->case_id),
+			 "name", cli_json_opt(w->name), "tag", cli_json_opt(w->tag), "every_days",
+			 (int)w->every_days, "due", cli_json_opt(w->due), "last_done",
+			 cli_json_opt(w->last_done), "overdue", w->overdue);
 }
 
 static int show_watch(const cv_watch_info *w, void *arg)
@@ -543,8 +543,46 @@ static int show_watch(const cv_watch_info *w, void *arg)
 	return 0;
 }
 
+/* What a reading of a case prints under --json: the case with every
+ * list, its consent, or one of its lists alone. */
+enum show_doc { DOC_CASE, DOC_CONSENT, DOC_NOTES, DOC_TESTS };
+
+/* The JSON document of a reading: x's arrays are given, not copied. */
+static json_t *show_doc(struct show *x, enum show_doc doc, int tests)
+{
+	json_t *o;
+
+	if (doc == DOC_NOTES)
+		return json_incref(x->notes);
+	if (doc == DOC_TESTS)
+		return json_incref(x->tests);
+	if (!x->root)
+		return NULL;
+	if (doc == DOC_CONSENT) {
+		/* The consent in force and its history: the keys of case
+		 * show, the case named "case" as in a note or a referral. */
+		o = json_pack(
+		    "{s:O, s:O, s:O, s:O, s:O, s:O}", "case", json_object_get(x->root, "id"),
+		    "minor", json_object_get(x->root, "minor"), "student_consent",
+		    json_object_get(x->root, "student_consent"), "guardian_consent",
+		    json_object_get(x->root, "guardian_consent"), "consent_withdrawn_on",
+		    json_object_get(x->root, "consent_withdrawn_on"), "consent", x->consent);
+		return o;
+	}
+	o = json_incref(x->root);
+	json_object_set(o, "consent", x->consent);
+	json_object_set(o, "notes", x->notes);
+	/* Tests are read only when asked for: null, not an empty list. */
+	json_object_set_new(o, "tests",
+			    tests & CV_SHOW_TESTS ? json_incref(x->tests) : json_null());
+	json_object_set(o, "referrals", x->referrals);
+	json_object_set(o, "followups", x->followups);
+	json_object_set(o, "register", x->watch);
+	return o;
+}
+
 static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
-		    const cv_case_visitor *vis)
+		    const cv_case_visitor *vis, enum show_doc doc)
 {
 	struct show x = {
 	    c,		 NULL, json_array(), json_array(), json_array(), json_array(), json_array(),
@@ -556,18 +594,14 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 	else
 		st = cv_case_show(c->s, id, tests, as_of, vis, &x, &c->err);
 	if (st == CV_OK && c->json) {
-		json_t *o = x.root ? x.root : json_object();
-		json_object_set(o, "consent", x.consent);
-		json_object_set(o, "notes", x.notes);
-		if (tests & CV_SHOW_TESTS)
-			json_object_set(o, "tests", x.tests);
-		json_object_set(o, "referrals", x.referrals);
-		json_object_set(o, "followups", x.followups);
-		json_object_set(o, "register", x.watch);
-		cli_json_line(o);
-	} else {
-		json_decref(x.root);
+		json_t *o = show_doc(&x, doc, tests);
+
+		if (o)
+			cli_json_line(o);
+		else
+			st = cv_err_set(&c->err, CV_ERROR, "%s", _("out of memory"));
 	}
+	json_decref(x.root);
 	json_decref(x.consent);
 	json_decref(x.notes);
 	json_decref(x.tests);
@@ -600,7 +634,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 	}
 	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
-	return run_show(c, argv[optind], tests, as_of, &vis);
+	return run_show(c, argv[optind], tests, as_of, &vis, DOC_CASE);
 }
 
 int cmd_consent_show(struct cli *c, int argc, char **argv)
@@ -609,7 +643,7 @@ int cmd_consent_show(struct cli *c, int argc, char **argv)
 	static const cv_case_visitor vis = {show_case, show_consent};
 	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
-	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis);
+	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 0, NULL, &vis, DOC_CONSENT);
 }
 
 int cmd_note_list(struct cli *c, int argc, char **argv)
@@ -627,7 +661,7 @@ int cmd_note_list(struct cli *c, int argc, char **argv)
 	}
 	if (cli_id_operand(argc, argv, optind, "give one case id") != 0)
 		return CV_EUSAGE;
-	return run_show(c, argv[optind], 0, as_of, &vis);
+	return run_show(c, argv[optind], 0, as_of, &vis, DOC_NOTES);
 }
 
 int cmd_test_list(struct cli *c, int argc, char **argv)
@@ -636,7 +670,7 @@ int cmd_test_list(struct cli *c, int argc, char **argv)
 	static const cv_case_visitor vis = {NULL, NULL, NULL, show_test};
 	int i = positional(argc, argv, 1, N_("give one case id"), none);
 
-	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis);
+	return i < 0 ? CV_EUSAGE : run_show(c, argv[i], 1, NULL, &vis, DOC_TESTS);
 }
 
 int cli_print_note(const cv_note_info *n, void *arg);
@@ -674,7 +708,7 @@ int cli_print_referral(const cv_referral_info *r, void *arg)
 	char why[96], due[40];
 
 	if (c->json) {
-		cli_json_line(referral_json(r));
+		cli_list_add(c, referral_json(r));
 		return 0;
 	}
 	snprintf(why, sizeof(why), "(%s, %s)", cli_word(r->reason), cli_word(r->urgency));
@@ -694,7 +728,7 @@ int cli_print_watch(const cv_watch_info *w, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		cli_json_line(watch_json(w));
+		cli_list_add(c, watch_json(w));
 		return 0;
 	}
 	{
@@ -728,7 +762,10 @@ int cmd_case_close(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_close(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "closed %s", argv[i]);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", argv[i], "status", "closed"));
+	else
+		cli_linef(stdout, "closed %s", argv[i]);
 	return CV_OK;
 }
 
@@ -742,7 +779,10 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_reopen(c->s, argv[i], &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "reopened %s", argv[i]);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", argv[i], "status", "open"));
+	else
+		cli_linef(stdout, "reopened %s", argv[i]);
 	return CV_OK;
 }
 
@@ -757,7 +797,11 @@ int cmd_case_share(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[i], NULL, NULL) != CV_OK ||
 	    cv_case_share(c->s, argv[i], argv[i + 1], &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "shared %s with '%s'", argv[i], argv[i + 1]);
+	if (c->json)
+		cli_json_result(
+		    json_pack("{s:s, s:o}", "id", argv[i], "user", cli_json_str(argv[i + 1])));
+	else
+		cli_linef(stdout, "shared %s with '%s'", argv[i], argv[i + 1]);
 	return CV_OK;
 }
 
@@ -801,7 +845,11 @@ int cmd_case_handover(struct cli *c, int argc, char **argv)
 	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "handed %s over to '%s'", argv[optind], to);
+	if (c->json)
+		cli_json_result(
+		    json_pack("{s:s, s:o}", "id", argv[optind], "user", cli_json_str(to)));
+	else
+		cli_linef(stdout, "handed %s over to '%s'", argv[optind], to);
 	return CV_OK;
 }
 
@@ -836,6 +884,9 @@ int cmd_case_shred(struct cli *c, int argc, char **argv)
 	sodium_free(owned);
 	if (st != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "shredded %s: every copy of its key is destroyed", argv[optind]);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", argv[optind], "status", "shredded"));
+	else
+		cli_linef(stdout, "shredded %s: every copy of its key is destroyed", argv[optind]);
 	return CV_OK;
 }

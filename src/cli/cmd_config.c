@@ -31,8 +31,8 @@ int cmd_config_set(struct cli *c, int argc, char **argv)
 	    cv_config_set(c->s, argv[optind], argv[optind + 1], &c->err) != CV_OK)
 		return cli_fail(c);
 	if (c->json)
-		cli_json_line(json_pack("{s:o, s:o}", "name", cli_json_str(argv[optind]), "value",
-					cli_json_str(argv[optind + 1])));
+		cli_json_result(json_pack("{s:o, s:o}", "name", cli_json_str(argv[optind]), "value",
+					  cli_json_opt(argv[optind + 1])));
 	else
 		cli_linef(stdout, "%s = %s", argv[optind], argv[optind + 1]);
 	return CV_OK;
@@ -54,10 +54,11 @@ static int show_setting(const cv_setting_info *i, void *arg)
 	x->found = 1;
 	if (x->list) {
 		json_array_append_new(
-		    x->list, json_pack("{s:o, s:o, s:o, s:b, s:o?}", "name", cli_json_str(i->name),
-				       "value", cli_json_str(i->value), "default",
-				       cli_json_str(i->dflt), "is_default", i->is_default, "signer",
-				       cli_json_str(i->is_default ? NULL : i->signer)));
+		    /* An empty value (the system's zone, no school name) is null. */
+		    x->list, json_pack("{s:o, s:o, s:o, s:b, s:o}", "name", cli_json_opt(i->name),
+				       "value", cli_json_opt(i->value), "default",
+				       cli_json_opt(i->dflt), "is_default", i->is_default, "signer",
+				       cli_json_opt(i->is_default ? NULL : i->signer)));
 		return 0;
 	}
 	if (x->only) {

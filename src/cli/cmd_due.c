@@ -55,9 +55,9 @@ static int on_due(const cv_due_item *d, void *arg)
 	if (x->c->json) {
 		json_array_append_new(
 		    x->j[k], json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "case",
-				       cli_json_str(d->case_id), "name", cli_json_str(d->name),
-				       "id", cli_json_str(d->id), "what", cli_json_str(d->what),
-				       "due", cli_json_str(d->due), "days", (json_int_t)d->days));
+				       cli_json_opt(d->case_id), "name", cli_json_opt(d->name),
+				       "id", cli_json_opt(d->id), "what", cli_json_opt(d->what),
+				       "due", cli_json_opt(d->due), "days", (json_int_t)d->days));
 		return 0;
 	}
 	snprintf(date, sizeof(date), "%s %s", sections[k].date, d->due);
@@ -103,9 +103,13 @@ int cmd_due(struct cli *c, int argc, char **argv)
 	if (st == CV_OK && c->json) {
 		json_t *o = json_pack("{s:s}", "as_of", as_of);
 
+		/* Every section's key is there: a list, or null for the
+		 * sections of the other role. */
 		for (size_t k = 0; o && k < ARRAY_SIZE(sections); k++)
-			if ((k == CV_DUE_CRISIS - 1) == x.supervisor)
-				json_object_set(o, sections[k].json, x.j[k]);
+			json_object_set_new(o, sections[k].json,
+					    (k == CV_DUE_CRISIS - 1) == x.supervisor
+						? json_incref(x.j[k])
+						: json_null());
 		cli_json_line(o);
 	} else if (st == CV_OK) {
 		cli_linef(stdout, "What needs doing by %s, for %s:", as_of, c->user);

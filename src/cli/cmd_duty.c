@@ -37,7 +37,7 @@ static void json_on(struct cli *c)
 static void print_done(struct cli *c, const char *verb, int64_t id)
 {
 	if (c->json) {
-		cli_json_line(json_pack("{s:s, s:I}", "result", verb, "shift", (json_int_t)id));
+		cli_json_result(json_pack("{s:I}", "id", (json_int_t)id));
 		return;
 	}
 	printf(_("%s shift %lld\n"), _(verb), (long long)id);
@@ -145,13 +145,13 @@ static int print_shift(const cv_duty_info *d, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		json_t *o = json_pack("{s:I, s:o, s:o, s:s, s:o?, s:s, s:I, s:I, s:b}", "id",
-				      (json_int_t)d->id, "counselor", cli_json_str(d->counselor),
-				      "room", cli_json_str(d->room), "start", d->start, "end",
-				      d->open ? NULL : json_string(d->end), "week", d->week,
-				      "minutes", (json_int_t)d->minutes, "visits",
-				      (json_int_t)d->visits, "open", d->open);
-		cli_json_line(o);
+		json_t *o = json_pack(
+		    "{s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b}", "id", (json_int_t)d->id,
+		    "counselor", cli_json_opt(d->counselor), "room", cli_json_opt(d->room), "start",
+		    cli_json_opt(d->start), "end", d->open ? json_null() : cli_json_opt(d->end),
+		    "week", cli_json_opt(d->week), "minutes", (json_int_t)d->minutes, "visits",
+		    (json_int_t)d->visits, "open", d->open);
+		cli_list_add(c, o);
 		return 0;
 	}
 	if (d->open)
@@ -185,11 +185,10 @@ int cmd_duty_list(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
-		return cli_fail(c);
-	if (cv_duty_list(c->s, week, print_shift, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+		return cli_list_end(c, c->err.status);
+	return cli_list_end(c, cv_duty_list(c->s, week, print_shift, c, &c->err));
 }
 
 static int print_week(const cv_duty_week_info *w, void *arg)
@@ -197,10 +196,11 @@ static int print_week(const cv_duty_week_info *w, void *arg)
 	struct cli *c = arg;
 
 	if (c->json) {
-		cli_json_line(json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}", "week", w->week, "monday",
-					w->monday, "minutes", (json_int_t)w->minutes,
-					"threshold_minutes", (json_int_t)w->threshold, "under",
-					w->under, "partial", w->partial));
+		cli_list_add(c, json_pack("{s:o, s:o, s:I, s:I, s:b, s:b}", "week",
+					  cli_json_opt(w->week), "monday", cli_json_opt(w->monday),
+					  "minutes", (json_int_t)w->minutes, "threshold_minutes",
+					  (json_int_t)w->threshold, "under", w->under, "partial",
+					  w->partial));
 		return 0;
 	}
 	/* Hours as H:MM; a week under the threshold says so and by how much. */
@@ -244,9 +244,8 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv)
 	if (term ? (from || to) : (!from || !to))
 		return cli_usage(cli_current, "give --term YYYY-autumn|YYYY-spring, or the local "
 					      "dates to count with --from and --to (YYYY-MM-DD)");
+	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
-		return cli_fail(c);
-	if (cv_duty_hours_list(c->s, term, from, to, print_week, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+		return cli_list_end(c, c->err.status);
+	return cli_list_end(c, cv_duty_hours_list(c->s, term, from, to, print_week, c, &c->err));
 }

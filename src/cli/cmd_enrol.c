@@ -50,8 +50,8 @@ int cmd_enrol(struct cli *c, int argc, char **argv)
 	if (st != CV_OK)
 		return cli_fail(c);
 	if (c->json) {
-		json_t *o = json_pack("{s:s, s:s}", "result", "enrolled", "user", name);
-		cli_json_line(o);
+		cli_json_result(
+		    json_pack("{s:o, s:s}", "user", cli_json_str(name), "status", "active"));
 	} else {
 		printf(_("enrolled '%s': your keys were made on this computer and are protected by "
 			 "your passphrase alone\n"),

@@ -55,6 +55,14 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		sodium_free(code);
 		return cli_fail(c);
 	}
+	if (c->json) {
+		/* The recovery code once, in the result: the script that asked
+		 * for JSON takes care of it. */
+		cli_json_result(json_pack("{s:o, s:o, s:s}", "vault", cli_json_str(c->vault_path),
+					  "admin", cli_json_str(admin), "recovery_code", code));
+		sodium_free(code);
+		return CV_OK;
+	}
 	fprintf(stderr,
 		_("created vault '%s' with admin '%s'\n\n"
 		  "RECOVERY CODE (shown once, never stored in the vault):\n"),

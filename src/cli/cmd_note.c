@@ -144,7 +144,9 @@ static int write_note(struct cli *c, int argc, char **argv, int which)
 	sodium_free(text);
 	sodium_free(old.text);
 	sodium_free(o.crisis_owned);
-	if (which == WRITE_EDIT)
+	if (c->json)
+		cli_json_result(json_pack("{s:s}", "id", which == WRITE_EDIT ? argv[i] : id));
+	else if (which == WRITE_EDIT)
 		cli_linef(stdout, "updated %s", argv[i]);
 	else
 		printf("%s\n", id);
@@ -190,11 +192,19 @@ int cmd_note_finalize(struct cli *c, int argc, char **argv)
 	if (st != CV_OK) {
 		int rc = cli_fail(c);
 
-		if (n > 1)
+		if (n > 1 && !c->json)
 			cli_linef(stderr,
 				  "note %s could not be finalized, so none of the %zu notes was",
 				  argv[optind + (int)failed], n);
 		return rc;
+	}
+	if (c->json) {
+		json_t *ids = json_array();
+
+		for (size_t k = 0; k < n; k++)
+			json_array_append_new(ids, json_string(argv[optind + (int)k]));
+		cli_json_result(json_pack("{s:o}", "ids", ids));
+		return CV_OK;
 	}
 	for (size_t k = 0; k < n; k++)
 		cli_linef(stdout, "finalized %s: signed, and immutable from now on",
@@ -258,7 +268,10 @@ int cmd_consent_record(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_record(c->s, argv[optind], &in, &c->err) != CV_OK)
 		return cli_fail(c);
-	{
+	if (c->json) {
+		cli_json_result(json_pack("{s:s, s:s, s:s}", "id", argv[optind], "by", in.by,
+					  "action", "record"));
+	} else {
 		char by[64];
 
 		cli_word_list(by, sizeof(by), in.by);
@@ -293,9 +306,13 @@ int cmd_consent_withdraw(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_consent_withdraw(c->s, argv[optind], by, scopes, date, &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout,
-		  "consent withdrawn on %s: no new work until it is recorded again; existing "
-		  "records stay",
-		  argv[optind]);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:o, s:s}", "id", argv[optind], "by",
+					  cli_json_opt(by), "action", "withdraw"));
+	else
+		cli_linef(stdout,
+			  "consent withdrawn on %s: no new work until it is recorded again; "
+			  "existing records stay",
+			  argv[optind]);
 	return CV_OK;
 }

@@ -85,7 +85,10 @@ int cmd_test_add(struct cli *c, int argc, char **argv)
 		if (st != CV_OK)
 			return cli_fail(c);
 	}
-	printf("%s\n", id);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", id, "case", argv[optind]));
+	else
+		printf("%s\n", id);
 	return CV_OK;
 }
 
@@ -149,7 +152,10 @@ int cmd_referral_add(struct cli *c, int argc, char **argv)
 		if (st != CV_OK)
 			return cli_fail(c);
 	}
-	printf("%s\n", id);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", id, "case", argv[optind]));
+	else
+		printf("%s\n", id);
 	return CV_OK;
 }
 
@@ -192,7 +198,10 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 		if (st != CV_OK)
 			return cli_fail(c);
 	}
-	cli_linef(stdout, "referral %s: %s", argv[optind], status);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s}", "id", argv[optind], "status", status));
+	else
+		cli_linef(stdout, "referral %s: %s", argv[optind], status);
 	return CV_OK;
 }
 
@@ -229,12 +238,11 @@ int cmd_referral_list(struct cli *c, int argc, char **argv)
 
 	if (parse_list(argc, argv, "overdue", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	c->table = &t;
+	cli_list_begin(c, &t);
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err);
-	cli_table_print(&t, stdout, "");
-	return st == CV_OK ? CV_OK : cli_fail(c);
+	return cli_list_end(c, st);
 }
 
 int cmd_watch_add(struct cli *c, int argc, char **argv)
@@ -266,8 +274,12 @@ int cmd_watch_add(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_add(c->s, argv[optind], tag, days, &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "%s is on the key-student register (%s, every %u days)", argv[optind],
-		  cli_word(tag), days);
+	if (c->json)
+		cli_json_result(json_pack("{s:s, s:s, s:i}", "id", argv[optind], "tag", tag,
+					  "every_days", (int)days));
+	else
+		cli_linef(stdout, "%s is on the key-student register (%s, every %u days)",
+			  argv[optind], cli_word(tag), days);
 	return CV_OK;
 }
 
@@ -281,12 +293,11 @@ int cmd_watch_list(struct cli *c, int argc, char **argv)
 
 	if (parse_list(argc, argv, "due", &only, &as_of) != 0)
 		return CV_EUSAGE;
-	c->table = &t;
+	cli_list_begin(c, &t);
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err);
-	cli_table_print(&t, stdout, "");
-	return st == CV_OK ? CV_OK : cli_fail(c);
+	return cli_list_end(c, st);
 }
 
 int cmd_watch_done(struct cli *c, int argc, char **argv)
@@ -306,6 +317,9 @@ int cmd_watch_done(struct cli *c, int argc, char **argv)
 	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
 	    cv_watch_done(c->s, argv[optind], date, &c->err) != CV_OK)
 		return cli_fail(c);
-	cli_linef(stdout, "follow-up recorded on %s", argv[optind]);
+	if (c->json)
+		cli_json_result(json_pack("{s:s}", "id", argv[optind]));
+	else
+		cli_linef(stdout, "follow-up recorded on %s", argv[optind]);
 	return CV_OK;
 }

@@ -141,7 +141,8 @@ int cmd_report_compliance(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	format = parse_format(ftext);
+	/* Under --json the report's own JSON, unless --format says otherwise. */
+	format = parse_format(!ftext && c->json ? "json" : ftext);
 	if (!format)
 		return cli_usage_code(cli_current, "usage.value",
 				      "give --format text, json or html");
@@ -167,7 +168,12 @@ int cmd_report_compliance(struct cli *c, int argc, char **argv)
 		const char *a, *b, *d;
 
 		cv_report_dates(r, &a, &b, &d);
-		fprintf(stderr, _("compliance report for %s..%s written to '%s'\n"), a, b, file);
+		if (c->json)
+			cli_json_result(json_pack("{s:o, s:s, s:s}", "file", cli_json_str(file),
+						  "from", a, "to", b));
+		else
+			fprintf(stderr, _("compliance report for %s..%s written to '%s'\n"), a, b,
+				file);
 	}
 	cv_report_free(r);
 	return CV_OK;

@@ -103,7 +103,8 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	format = parse_format(ftext);
+	/* Under --json the export's own JSON, unless --format says otherwise. */
+	format = parse_format(!ftext && c->json ? "json" : ftext);
 	if (!format)
 		return cli_usage_code(cli_current, "usage.value",
 				      "give --format csv, json or html");
@@ -140,7 +141,11 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	} else {
 		if (cli_close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
-		fprintf(stderr, _("statistics for %s..%s written to '%s'\n"), a, b, file);
+		if (c->json)
+			cli_json_result(json_pack("{s:o, s:s, s:s}", "file", cli_json_str(file),
+						  "from", a, "to", b));
+		else
+			fprintf(stderr, _("statistics for %s..%s written to '%s'\n"), a, b, file);
 	}
 	return CV_OK;
 }
@@ -217,7 +222,7 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 		}
 	}
-	format = parse_format(ftext);
+	format = parse_format(!ftext && c->json ? "json" : ftext);
 	if (!format)
 		return cli_usage_code(cli_current, "usage.value",
 				      "give --format csv, json or html");
@@ -252,7 +257,10 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 		st = cli_close_output(c, file, fp);
 	}
 	rc = st == CV_OK ? CV_OK : cli_fail(c);
-	if (st == CV_OK && file)
+	if (st == CV_OK && file && c->json)
+		cli_json_result(
+		    json_pack("{s:o, s:I}", "file", cli_json_str(file), "merged", (json_int_t)n));
+	else if (st == CV_OK && file)
 		fprintf(stderr, _("merged statistics of %zu exports written to '%s'\n"), n, file);
 	cv_stats_free(r);
 	for (size_t i = 0; texts && i < n; i++)

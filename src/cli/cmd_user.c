@@ -40,12 +40,11 @@ static void show_code(struct cli *c, const char *verb, const char *name, cv_role
 		      unsigned days, const char *code)
 {
 	if (c->json) {
-		json_t *o =
-		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "result", verb, "user", name, "status",
-			      "pending", "valid_days", (json_int_t)days, "code", code);
-		if (o && role)
-			json_object_set_new(o, "role", json_string(cv_role_name(role)));
-		cli_json_line(o);
+		(void)verb;
+		cli_json_result(
+		    json_pack("{s:o, s:o, s:s, s:I, s:s}", "user", cli_json_str(name), "role",
+			      role ? json_string(cv_role_name(role)) : json_null(), "status",
+			      "pending", "valid_days", (json_int_t)days, "code", code));
 		return;
 	}
 	printf(_("%s %s%s'%s', pending enrolment; enrolment code:\n"), _(verb),
@@ -144,14 +143,15 @@ static int print_user(const cv_user_info *u, void *arg)
 	char role[64], status[64];
 
 	if (c->json) {
-		json_t *o =
-		    json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)u->id,
-			      "name", cli_json_str(u->name), "role", cv_role_name(u->role),
-			      "status", u->status, "created", cli_json_str(u->created), "signed_by",
-			      cli_json_str(u->signer), "verified", u->verified);
-		if (o && u->expires[0])
-			json_object_set_new(o, "expires", json_string(u->expires));
-		cli_json_line(o);
+		/* A role the file claims that is none of the three: null. */
+		const char *role = cv_role_name(u->role);
+
+		cli_list_add(c, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id",
+					  (json_int_t)u->id, "name", cli_json_opt(u->name), "role",
+					  cli_json_opt(role), "status", cli_json_opt(u->status),
+					  "created", cli_json_opt(u->created), "signed_by",
+					  cli_json_opt(u->signer), "expires",
+					  cli_json_opt(u->expires), "verified", u->verified));
 		return 0;
 	}
 	/* A record that does not verify is shown as what the file claims,
@@ -174,11 +174,10 @@ int cmd_user_list(struct cli *c, int argc, char **argv)
 		return CV_EUSAGE;
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
-		return cli_fail(c);
-	if (cv_user_list(c->s, print_user, c, &c->err) != CV_OK)
-		return cli_fail(c);
-	return CV_OK;
+		return cli_list_end(c, c->err.status);
+	return cli_list_end(c, cv_user_list(c->s, print_user, c, &c->err));
 }
 
 int cmd_user_passwd(struct cli *c, int argc, char **argv)
@@ -210,6 +209,15 @@ int cmd_user_passwd(struct cli *c, int argc, char **argv)
 	sodium_free(pass);
 	if (st != CV_OK)
 		return cli_fail(c);
+	if (c->json) {
+		/* An unlock agent holds the old keys, which open nothing any more. */
+		int ended = rotate && cv_agent_lock(c->v, cv_session_user(c->s), NULL) == CV_OK;
+
+		cli_json_result(json_pack("{s:o, s:b, s:b}", "user",
+					  cli_json_str(cv_session_user(c->s)), "rotated", rotate,
+					  "agent_ended", ended));
+		return CV_OK;
+	}
 	if (rotate)
 		printf(_("new keys and passphrase for '%s'; your cases were re-sealed to the new "
 			 "key\n"),
@@ -234,7 +242,11 @@ int cmd_user_disable(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_user_disable(c->s, argv[optind], &c->err) != CV_OK)
 		return cli_fail(c);
-	printf(_("disabled '%s'\n"), argv[optind]);
+	if (c->json)
+		cli_json_result(json_pack("{s:o, s:s}", "user", cli_json_str(argv[optind]),
+					  "status", "disabled"));
+	else
+		printf(_("disabled '%s'\n"), argv[optind]);
 	return CV_OK;
 }
 

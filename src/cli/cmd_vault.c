@@ -35,7 +35,7 @@ int cmd_vault_keys(struct cli *c, int argc, char **argv)
 	if (st != CV_OK)
 		return cli_fail(c);
 	if (c->json)
-		cli_json_line(json_pack("{s:i}", "delivered", n));
+		cli_json_result(json_pack("{s:i}", "delivered", n));
 	else
 		printf(dngettext(
 			   CV_TEXTDOMAIN,

@@ -235,8 +235,8 @@ static void put_error(cv_status st, const char *code, const char *msg, const cha
 		/* What was typed, or what the vault holds, may not be UTF-8. */
 		json_t *m = cli_json_str(msg), *e;
 
-		e = json_pack("{s:s, s:s, s:o}", "status", cv_status_name(st), "code",
-			      code && *code ? code : "error", "message", m);
+		e = json_pack("{s:s, s:s, s:i, s:o}", "status", cv_status_name(st), "code",
+			      code && *code ? code : "error", "exit", (int)st, "message", m);
 
 		if (e && usage) {
 			char line[CV_ERRMSG_MAX];
@@ -244,7 +244,7 @@ static void put_error(cv_status st, const char *code, const char *msg, const cha
 			snprintf(line, sizeof(line), "casevault %s", usage);
 			json_object_set_new(e, "usage", json_string(line));
 		}
-		json_line_to(stderr, json_pack("{s:o}", "error", e));
+		json_line_to(stderr, json_pack("{s:b, s:o}", "ok", 0, "error", e));
 		return;
 	}
 	/* Messages may quote what was typed or what a tampered vault holds:
@@ -422,6 +422,56 @@ int cli_fail(struct cli *c)
 void cli_json_line(json_t *o)
 {
 	json_line_to(stdout, o);
+}
+
+json_t *cli_json_opt(const char *s)
+{
+	json_t *j = s && *s ? cli_json_str(s) : NULL;
+
+	return j ? j : json_null();
+}
+
+void cli_json_result(json_t *fields)
+{
+	json_t *o = json_pack("{s:b}", "ok", 1);
+
+	if (o && fields)
+		json_object_update(o, fields);
+	json_decref(fields);
+	cli_json_line(o);
+}
+
+void cli_list_begin(struct cli *c, struct cli_table *t)
+{
+	c->table = t;
+	c->list = c->json ? json_array() : NULL;
+}
+
+void cli_list_add(struct cli *c, json_t *o)
+{
+	/* A row jansson could not build is a hole in the array: say so
+	 * rather than print a list that looks complete. */
+	if (!c->list || !o || json_array_append_new(c->list, o) != 0)
+		c->list_oom = 1;
+}
+
+int cli_list_end(struct cli *c, cv_status st)
+{
+	json_t *list = c->list;
+
+	c->list = NULL;
+	if (st == CV_OK && list && c->list_oom)
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory; the list is incomplete"));
+	if (list && st == CV_OK)
+		cli_json_line(list);
+	else
+		json_decref(list);
+	/* What was shown before an error is printed, then the error; under
+	 * --json stdout holds a whole list or nothing. */
+	if (c->table && !c->json)
+		cli_table_print(c->table, stdout, "");
+	c->table = NULL;
+	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
 cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE **fp)
