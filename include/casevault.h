@@ -304,6 +304,27 @@ cv_role cv_session_role(const cv_session *s);
  * verification. */
 cv_status cv_session_today(cv_session *s, char out[11], cv_err *err);
 
+/* A zone name as the `timezone` setting holds it, with its NUL. */
+#define CV_ZONE_MAX 128
+/* A local time as shown, "YYYY-MM-DD HH:MM", with its NUL. */
+#define CV_LOCAL_TIME_LEN 17
+/*
+ * cv_session_zone - the vault's time zone, the signed `timezone` setting,
+ * into out: a zone name ("Asia/Shanghai"), or "" for the system's own
+ * zone.  Reading it is not logged (it is what every local date the
+ * library judges already uses).  CV_EINTEGRITY when the setting fails
+ * verification.
+ */
+cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err);
+/*
+ * cv_time_local - the vault's time text utc ("YYYY-MM-DDTHH:MM:SSZ") as
+ * local time "YYYY-MM-DD HH:MM" in zone (NULL or "": the system's), the
+ * seconds dropped.  CV_EUSAGE when utc is not a time text or zone names
+ * no time zone; out is "" then.
+ */
+cv_status cv_time_local(const char *zone, const char *utc, char out[CV_LOCAL_TIME_LEN],
+			cv_err *err);
+
 /* ---- the unlock agent ------------------------------------------------ */
 
 /*

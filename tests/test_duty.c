@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "casevault.h"
 #include "duty.h"
 #include "banned.h"
 
@@ -321,6 +322,17 @@ static void test_local_shanghai(void **state)
 	/* Seconds are dropped when shown. */
 	EXPECT(cv_duty_local_format("Asia/Shanghai", 1772402400 + 59, out, &err), CV_OK);
 	assert_string_equal(out, "2026-03-02 06:00");
+	/* The vault's stored time text, as the program shows it. */
+	EXPECT(cv_time_local("Asia/Shanghai", "2026-03-01T22:00:59Z", out, &err), CV_OK);
+	assert_string_equal(out, "2026-03-02 06:00");
+	EXPECT(cv_time_local("UTC", "2026-03-01T22:00:59Z", out, &err), CV_OK);
+	assert_string_equal(out, "2026-03-01 22:00");
+	EXPECT(cv_time_local("Asia/Shanghai", "2026-03-01 22:00", out, &err), CV_EUSAGE);
+	assert_string_equal(out, "");
+	EXPECT(cv_time_local("Asia/Shanghai", "2026-02-30T22:00:00Z", out, &err), CV_EUSAGE);
+	EXPECT(cv_time_local("Asia/Shanghai", NULL, out, &err), CV_EUSAGE);
+	EXPECT(cv_time_local("Mars/Olympus", "2026-03-01T22:00:00Z", out, &err), CV_EUSAGE);
+	assert_string_equal(out, "");
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		t = 7;

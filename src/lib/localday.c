@@ -16,6 +16,9 @@
 /* How far past midnight a day's first instant may lie when the clocks
  * skip midnight (real zones skip at most an hour or two). */
 #define GAP_MINUTES_MAX 180
+
+_Static_assert(CV_LOCAL_TIME_LEN == CV_DUTY_LOCAL_LEN, "a local time is shown as duty.c writes it");
+_Static_assert(CV_ZONE_MAX >= CV_LOCAL_TZ_CAP, "every zone the setting holds fits");
 #define GAP_STEP_MINUTES 15
 
 cv_status cv_local_zone(cv_vault *v, char *buf, const char **tz, cv_err *err)
@@ -92,6 +95,22 @@ cv_status cv_local_bound(const char *tz, const char *in, int upper, char out[CV_
 		t = 0;
 	cv_time_text(t, out);
 	return CV_OK;
+}
+
+cv_status cv_time_local(const char *zone, const char *utc, char out[CV_LOCAL_TIME_LEN], cv_err *err)
+{
+	int64_t t;
+	cv_status st;
+
+	CV_ERR_GUARD(err);
+	out[0] = '\0';
+	if (cv_time_secs(utc, &t) != 0)
+		return cv_err_set(err, CV_EUSAGE, "'%s' is not a time of the vault",
+				  utc ? utc : "");
+	st = cv_duty_local_format(zone && *zone ? zone : NULL, t, out, err);
+	if (st != CV_OK)
+		out[0] = '\0';
+	return st;
 }
 
 int cv_time_secs(const char *s, int64_t *out)

@@ -402,3 +402,17 @@ cv_status cv_session_today(cv_session *s, char out[11], cv_err *err)
 	CV_ERR_GUARD(err);
 	return cv_local_today(s->v, out, err);
 }
+
+cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err)
+{
+	char buf[CV_LOCAL_TZ_CAP];
+	const char *tz = NULL;
+	cv_status st;
+
+	CV_ERR_GUARD(err);
+	out[0] = '\0';
+	st = cv_local_zone(s->v, buf, &tz, err);
+	if (st == CV_OK && tz)
+		snprintf(out, CV_ZONE_MAX, "%s", tz);
+	return st;
+}
