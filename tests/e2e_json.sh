@@ -283,5 +283,51 @@ as bob case close "$C"
 check "case close refused (no analysis note): the error object, nothing on stdout" \
 	eval 'rc_is 4 && out_empty && err "j[\"error\"][\"exit\"] == 4"'
 
+# ---- the same times in text: local, in the vault's zone -----------------------
+# JSON keeps the stored UTC; text shows YYYY-MM-DD HH:MM in the timezone
+# setting (UTC+8 all year in Shanghai).
+
+as alice config set timezone Asia/Shanghai
+check "config set timezone: the result" eval 'ok && out "j[\"value\"] == \"Asia/Shanghai\""'
+# local_of UTC: the time in Shanghai, as text shows it.
+local_of() { python3 -c 'import sys, datetime, zoneinfo
+t = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+print(t.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))' "$1"; }
+# text ARGS... : as USER without --json.
+text() {
+	t_user=$1
+	shift
+	say "$(pass_of "$t_user")"
+	"$CASEVAULT" --vault "$V" --user "$t_user" --passphrase-fd 0 "$@" <"$T/in" >"$T/out" \
+		2>"$T/err"
+	rc=$?
+}
+as bob note show "$N"
+WRITTEN=$(field created_at)
+SIGNED=$(field updated_at)
+check "note show --json: the times in UTC" \
+	eval 'out "j[\"created_at\"].endswith(\"Z\") and \"T\" in j[\"created_at\"]"'
+text bob note show "$N"
+check "note show: written and signed in local time" \
+	eval 'rc_is 0 && grep -qF "written $(local_of "$WRITTEN")" "$T/out" && grep -qF "signed $(local_of "$SIGNED"): signature verified" "$T/out"'
+check "  ... and no UTC time text" eval '! grep -q "T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z" "$T/out"'
+as alice user list
+CREATED=$(python3 -c 'import json, sys; print([u["created"] for u in json.load(open(sys.argv[1])) if u["name"] == "bob"][0])' "$T/out")
+text alice user list
+check "user list: bob created at the local time" \
+	eval 'rc_is 0 && grep "^bob " "$T/out" | grep -qF " $(local_of "$CREATED")  signed by"'
+as sue audit log --limit 1
+LAST=$(python3 -c 'import json, sys; a = json.load(open(sys.argv[1])); print(a[0]["seq"], a[0]["time"])' "$T/out")
+text sue audit log --limit 5
+check "audit log: the row's time in local time" \
+	eval 'rc_is 0 && grep -Eq "^ +${LAST%% *} $(local_of "${LAST#* }") " "$T/out"'
+text sue audit log --format csv --limit 1
+check "audit log --format csv keeps UTC" eval 'rc_is 0 && grep -q ",20[0-9-]*T[0-9:]*Z,sue," "$T/out"'
+as bob case list
+OPENED=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["opened_at"])' "$T/out")
+text bob case list
+check "case list: opened on the local date" \
+	eval 'rc_is 0 && grep -qF "opened $(local_of "$OPENED" | cut -c1-10)" "$T/out"'
+
 echo "e2e_json: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -48,6 +48,10 @@ struct cli {
 	struct cli_table *table; /* where a list's rows go (not under --json) */
 	json_t *list;		 /* where they go under --json (cli_list_begin) */
 	int list_oom;		 /* a row could not be added to list */
+	/* The vault's time zone for cli_time, read once: 0 not yet, 1 read,
+	 * -1 unreadable (times are then shown as stored, in UTC). */
+	int zone_state;
+	char zone[CV_ZONE_MAX];
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */
@@ -311,6 +315,24 @@ void cli_json_result(json_t *fields);
 void cli_list_begin(struct cli *c, struct cli_table *t);
 void cli_list_add(struct cli *c, json_t *o);
 int cli_list_end(struct cli *c, cv_status st);
+
+/*
+ * cli_time - a time the vault stores (UTC, "YYYY-MM-DDTHH:MM:SSZ") as text
+ * shows it: local "YYYY-MM-DD HH:MM" in the vault's time zone (the signed
+ * `timezone` setting; the system's zone when it is empty), read by
+ * cli_time_prepare.  Anything else (a date, "", a damaged value) is
+ * returned as it is, and so is every time when the zone was not read (or
+ * failed verification).  The result is out or utc.  cli_date: the local
+ * date alone ("YYYY-MM-DD").  JSON keeps the stored UTC text.
+ *
+ * cli_time_prepare reads the zone once the session is open, in text
+ * output only; call it before a walk over the store, whose callbacks may
+ * not call the store.
+ */
+void cli_time_prepare(struct cli *c);
+#define CLI_TIME_MAX CV_LOCAL_TIME_LEN
+const char *cli_time(struct cli *c, const char *utc, char out[CLI_TIME_MAX]);
+const char *cli_date(struct cli *c, const char *utc, char out[CLI_TIME_MAX]);
 
 /* Parses a positive decimal number into *out; -1 when not one. */
 int cli_parse_u32(const char *s, unsigned *out);

@@ -107,8 +107,13 @@ static int print_row(const cv_audit_row *r, void *arg)
 		cli_list_add(k->c, o);
 		return 0;
 	}
-	cli_linef(stdout, "%6lld %s %s %s %s %s%s%s", (long long)r->seq, r->time, r->actor,
-		  r->action, r->object, r->outcome, r->detail[0] ? " -- " : "", r->detail);
+	{
+		char when[CLI_TIME_MAX];
+
+		cli_linef(stdout, "%6lld %s %s %s %s %s%s%s", (long long)r->seq,
+			  cli_time(k->c, r->time, when), r->actor, r->action, r->object, r->outcome,
+			  r->detail[0] ? " -- " : "", r->detail);
+	}
 	return 0;
 }
 
@@ -194,6 +199,8 @@ int cmd_audit_log(struct cli *c, int argc, char **argv)
 	}
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
+	if (out.fmt == FMT_TEXT)
+		cli_time_prepare(c); /* CSV and JSON keep the stored UTC */
 	if (out.fmt == FMT_CSV && cv_audit_csv_open(stdout, &out.csv, &c->err) != CV_OK)
 		return cli_fail(c);
 	/* --format json is the array of --json, whether --json was given or not. */
@@ -398,7 +405,11 @@ static int print_review(const cv_review_info *r, void *arg)
 	cli_linef(stdout, "event:    %s", r->event);
 	cli_linef(stdout, "case:     %s", r->case_id);
 	cli_linef(stdout, "reviewer: %s", r->reviewer);
-	cli_linef(stdout, "reviewed: %s", r->reviewed_at);
+	{
+		char when[CLI_TIME_MAX];
+
+		cli_linef(stdout, "reviewed: %s", cli_time(c, r->reviewed_at, when));
+	}
 	fputs("\n", stdout);
 	cli_put_text(stdout, r->note, strlen(r->note), 1);
 	if (r->note[0] && r->note[strlen(r->note) - 1] != '\n')
@@ -441,6 +452,7 @@ int cmd_audit_review(struct cli *c, int argc, char **argv)
 	c->target = event;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
+	cli_time_prepare(c);
 	if (show)
 		st = cv_audit_review_show(c->s, event, print_review, c, &c->err);
 	else if (strcmp(note, "-") != 0)
@@ -480,6 +492,9 @@ static int print_alert(const cv_alert *a, void *arg)
 {
 	struct cli *c = arg;
 	const char *what = a->code;
+	char first_buf[CLI_TIME_MAX], last_buf[CLI_TIME_MAX];
+	const char *first = cli_time(c, a->first, first_buf),
+		   *last = cli_time(c, a->last, last_buf);
 
 	if (c->json) {
 		json_t *o = json_pack(
@@ -495,27 +510,27 @@ static int print_alert(const cv_alert *a, void *arg)
 		cli_linef(stdout,
 			  "%s %s -- break-glass event on case %s by %s at %s, not reviewed "
 			  "(%lld days old)",
-			  what, a->object, a->case_id, a->user, a->first, (long long)a->age_days);
+			  what, a->object, a->case_id, a->user, first, (long long)a->age_days);
 	else if (strcmp(what, "alert.denials") == 0)
 		cli_linef(stdout, "%s %s -- %lld denied requests from %s to %s (row %lld)", what,
-			  a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+			  a->user, (long long)a->count, first, last, (long long)a->seq);
 	else if (strcmp(what, "alert.failed-logins") == 0)
 		cli_linef(stdout, "%s %s -- %lld failed logins from %s to %s (row %lld)", what,
-			  a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+			  a->user, (long long)a->count, first, last, (long long)a->seq);
 	else if (strcmp(what, "alert.off-hours") == 0)
 		cli_linef(stdout,
 			  "%s %s -- %lld case accesses outside the configured hours on %s (local), "
 			  "%s to %s (row %lld)",
-			  what, a->user, (long long)a->count, a->object, a->first, a->last,
+			  what, a->user, (long long)a->count, a->object, first, last,
 			  (long long)a->seq);
 	else if (strcmp(what, "alert.many-cases") == 0)
 		cli_linef(stdout,
 			  "%s %s -- %lld distinct cases decrypted within an hour, %s to %s "
 			  "(row %lld)",
-			  what, a->user, (long long)a->count, a->first, a->last, (long long)a->seq);
+			  what, a->user, (long long)a->count, first, last, (long long)a->seq);
 	else
 		cli_linef(stdout, "%s %s -- statistics export %s at %s (row %lld)", what, a->user,
-			  a->object, a->first, (long long)a->seq);
+			  a->object, first, (long long)a->seq);
 	return 0;
 }
 
@@ -562,6 +577,7 @@ int cmd_audit_alerts(struct cli *c, int argc, char **argv)
 	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
 		return cli_list_end(c, c->err.status);
+	cli_time_prepare(c);
 	if (cv_audit_alerts(c->s, since, count_alert, &(struct counted){c, &n}, &c->err) != CV_OK)
 		return cli_list_end(c, c->err.status);
 	if (!n && !c->json)

@@ -31,14 +31,14 @@ static int print_case_line(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 
-	char grade[32], opened[48];
+	char grade[32], opened[48], day[CLI_TIME_MAX];
 
 	if (c->json) {
 		cli_list_add(c, case_json(i));
 		return 0;
 	}
 	snprintf(grade, sizeof(grade), _("grade %u"), i->grade);
-	snprintf(opened, sizeof(opened), _("opened %.10s"), i->opened_at);
+	snprintf(opened, sizeof(opened), _("opened %.10s"), cli_date(c, i->opened_at, day));
 	{
 		const char *cells[] = {i->id, cli_word(i->status),   i->name,
 				       grade, cli_word(i->category), opened};
@@ -52,11 +52,13 @@ static int print_case_full(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
 	char student[256], guardian[256];
+	char opened[CLI_TIME_MAX], closed[CLI_TIME_MAX];
 
 	if (c->json)
 		return 0; /* case show --json collects everything into one object */
 	cli_linef(stdout, "%s  %s  opened %.10s by %s%s%.10s", i->id, cli_word(i->status),
-		  i->opened_at, i->opened_by, i->closed_at[0] ? _(", closed ") : "", i->closed_at);
+		  cli_date(c, i->opened_at, opened), i->opened_by,
+		  i->closed_at[0] ? _(", closed ") : "", cli_date(c, i->closed_at, closed));
 	cli_linef(stdout, "  %-9s %s (%s), %s, grade %u, class %s", _("student"), i->name,
 		  i->student_id, cli_word(i->gender), i->grade, i->class_name);
 	cli_linef(stdout, "  %-9s %s%s", _("born"), i->born[0] ? i->born : _("not given"),
@@ -332,8 +334,10 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 		return CV_EUSAGE;
 	cli_list_begin(c, &t);
 	st = cli_session(c);
-	if (st == CV_OK)
+	if (st == CV_OK) {
+		cli_time_prepare(c);
 		st = cv_case_list(c->s, all, print_case_line, c, &c->err);
+	}
 	return cli_list_end(c, st);
 }
 
@@ -354,6 +358,8 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 	/* The student's number is asked, or read from standard input (after
 	 * the passphrase there): never an argument. */
 	st = cli_session(c);
+	if (st == CV_OK)
+		cli_time_prepare(c);
 	if (st == CV_OK && isatty(STDIN_FILENO)) {
 		st = cli_ask(c, "Student number: ", &owned);
 		sid = owned;
@@ -421,11 +427,14 @@ static json_t *note_json(const cv_note_info *n)
 	    "text", n->text ? cli_json_strn(n->text, n->text_len) : json_null());
 }
 
-static void note_line(const cv_note_info *n)
+static void note_line(struct cli *c, const cv_note_info *n)
 {
+	char day[CLI_TIME_MAX];
+
 	cli_linef(stdout, "  note      %s %-8s %-5s %.10s %s%s%s%s%s%s", n->id, cli_word(n->kind),
-		  cli_word(n->status), n->created_at, n->author, n->amends[0] ? _(" amends ") : "",
-		  n->amends, n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
+		  cli_word(n->status), cli_date(c, n->created_at, day), n->author,
+		  n->amends[0] ? _(" amends ") : "", n->amends,
+		  n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
 		  strcmp(n->status, "final") == 0 && !n->signature_ok ? _(" SIGNATURE INVALID")
 								      : "",
 		  n->after_withdrawal ? _(" [written before consent was withdrawn]") : "");
@@ -439,7 +448,7 @@ static int show_note(const cv_note_info *n, void *arg)
 		json_array_append_new(x->notes, note_json(n));
 		return 0;
 	}
-	note_line(n);
+	note_line(x->c, n);
 	/* case show --notes: the text, each line indented under its note. */
 	for (size_t i = 0; n->text && i < n->text_len;) {
 		const char *nl = memchr(n->text + i, '\n', n->text_len - i);
@@ -456,6 +465,7 @@ static int show_note(const cv_note_info *n, void *arg)
 static int show_test(const cv_test_info *t, void *arg)
 {
 	struct show *x = arg;
+	char day[CLI_TIME_MAX];
 
 	if (x->c->json) {
 		json_array_append_new(
@@ -467,8 +477,9 @@ static int show_test(const cv_test_info *t, void *arg)
 			      "under_crisis", t->crisis));
 		return 0;
 	}
-	cli_linef(stdout, "  test      %s %.10s %s: %s%s%s", t->id, t->created_at, t->scale,
-		  t->score, t->notes[0] ? " -- " : "", t->notes);
+	cli_linef(stdout, "  test      %s %.10s %s: %s%s%s", t->id,
+		  cli_date(x->c, t->created_at, day), t->scale, t->score, t->notes[0] ? " -- " : "",
+		  t->notes);
 	return 0;
 }
 
@@ -589,10 +600,12 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 	    json_array()};
 	cv_status st = CV_OK;
 
-	if (cli_setup(c, id, NULL, NULL) != CV_OK)
+	if (cli_setup(c, id, NULL, NULL) != CV_OK) {
 		st = c->err.status;
-	else
+	} else {
+		cli_time_prepare(c);
 		st = cv_case_show(c->s, id, tests, as_of, vis, &x, &c->err);
+	}
 	if (st == CV_OK && c->json) {
 		json_t *o = show_doc(&x, doc, tests);
 
@@ -680,16 +693,18 @@ int cli_print_watch(const cv_watch_info *w, void *arg);
 int cli_print_note(const cv_note_info *n, void *arg)
 {
 	struct cli *c = arg;
+	char written[CLI_TIME_MAX], signed_at[CLI_TIME_MAX];
 
 	if (c->json) {
 		cli_json_line(note_json(n));
 		return 0;
 	}
 	cli_linef(stdout, "%s  case %s  %s  %s  by %s  written %s%s%s", n->id, n->case_id,
-		  cli_word(n->kind), cli_word(n->status), n->author, n->created_at,
-		  n->amends[0] ? _("  amends ") : "", n->amends);
+		  cli_word(n->kind), cli_word(n->status), n->author,
+		  cli_time(c, n->created_at, written), n->amends[0] ? _("  amends ") : "",
+		  n->amends);
 	if (strcmp(n->status, "final") == 0)
-		cli_linef(stdout, "signed %s: %s", n->updated_at,
+		cli_linef(stdout, "signed %s: %s", cli_time(c, n->updated_at, signed_at),
 			  n->signature_ok ? _("signature verified")
 					  : _("SIGNATURE DOES NOT VERIFY"));
 	if (n->after_withdrawal)

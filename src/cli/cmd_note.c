@@ -222,8 +222,10 @@ int cmd_note_show(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 	if (cli_id_operand(argc, argv, optind, "give one note id") != 0)
 		return CV_EUSAGE;
-	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK ||
-	    cv_note_show(c->s, argv[optind], cli_print_note, c, &c->err) != CV_OK)
+	if (cli_setup(c, argv[optind], NULL, NULL) != CV_OK)
+		return cli_fail(c);
+	cli_time_prepare(c);
+	if (cv_note_show(c->s, argv[optind], cli_print_note, c, &c->err) != CV_OK)
 		return cli_fail(c);
 	return CV_OK;
 }

@@ -140,18 +140,19 @@ static const char *account_status(const char *status)
 static int print_user(const cv_user_info *u, void *arg)
 {
 	struct cli *c = arg;
-	char role[64], status[64];
+	char role[64], status[64], created[CLI_TIME_MAX], expires[CLI_TIME_MAX];
 
 	if (c->json) {
 		/* A role the file claims that is none of the three: null. */
-		const char *role = cv_role_name(u->role);
+		const char *role_name = cv_role_name(u->role);
 
-		cli_list_add(c, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id",
-					  (json_int_t)u->id, "name", cli_json_opt(u->name), "role",
-					  cli_json_opt(role), "status", cli_json_opt(u->status),
-					  "created", cli_json_opt(u->created), "signed_by",
-					  cli_json_opt(u->signer), "expires",
-					  cli_json_opt(u->expires), "verified", u->verified));
+		cli_list_add(c,
+			     json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id",
+				       (json_int_t)u->id, "name", cli_json_opt(u->name), "role",
+				       cli_json_opt(role_name), "status", cli_json_opt(u->status),
+				       "created", cli_json_opt(u->created), "signed_by",
+				       cli_json_opt(u->signer), "expires", cli_json_opt(u->expires),
+				       "verified", u->verified));
 		return 0;
 	}
 	/* A record that does not verify is shown as what the file claims,
@@ -161,8 +162,9 @@ static int print_user(const cv_user_info *u, void *arg)
 	cli_linef(
 	    stdout, "%-20s %s %s %s  signed by %s%s%s%s%s", u->name,
 	    pad(role, sizeof(role), cli_word(cv_role_name(u->role)), 11),
-	    pad(status, sizeof(status), account_status(u->status), 9), u->created, u->signer,
-	    u->expires[0] ? _("  (code expires ") : "", u->expires, u->expires[0] ? _(")") : "",
+	    pad(status, sizeof(status), account_status(u->status), 9),
+	    cli_time(c, u->created, created), u->signer, u->expires[0] ? _("  (code expires ") : "",
+	    cli_time(c, u->expires, expires), u->expires[0] ? _(")") : "",
 	    u->verified ? ""
 			: _("  UNVERIFIED (fails verification: run 'casevault audit verify')"));
 	return 0;
@@ -177,6 +179,7 @@ int cmd_user_list(struct cli *c, int argc, char **argv)
 	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
 		return cli_list_end(c, c->err.status);
+	cli_time_prepare(c);
 	return cli_list_end(c, cv_user_list(c->s, print_user, c, &c->err));
 }
 

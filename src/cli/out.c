@@ -424,6 +424,34 @@ void cli_json_line(json_t *o)
 	json_line_to(stdout, o);
 }
 
+const char *cli_time(struct cli *c, const char *utc, char out[CLI_TIME_MAX])
+{
+	if (!utc || c->zone_state <= 0 || !cv_time_valid(utc, 1) || strchr(utc, 'T') == NULL)
+		return utc ? utc : "";
+	if (cv_time_local(c->zone, utc, out, NULL) != CV_OK)
+		return utc; /* the stored text: never a wrong local time */
+	return out;
+}
+
+void cli_time_prepare(struct cli *c)
+{
+	cv_err e = {0};
+
+	if (c->zone_state != 0 || c->json || !c->s)
+		return;
+	c->zone_state = cv_session_zone(c->s, c->zone, &e) == CV_OK ? 1 : -1;
+}
+
+const char *cli_date(struct cli *c, const char *utc, char out[CLI_TIME_MAX])
+{
+	const char *t = cli_time(c, utc, out);
+
+	if (t != out)
+		return t; /* a date already, or a value shown as it is */
+	out[10] = '\0';
+	return out;
+}
+
 json_t *cli_json_opt(const char *s)
 {
 	json_t *j = s && *s ? cli_json_str(s) : NULL;
