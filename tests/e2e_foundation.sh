@@ -472,7 +472,7 @@ check "carol's audit.verify row follows the rows it read, with their signature d
 	eq "$(sq "select count(*) from audit where seq = $VSEQ and detail glob 'rows=$((VSEQ - 1)) checkpoints=* users=5 sigs=[0-9a-f]*'")" 1
 feed "$PC"
 expect_rc 0 "audit verify again, from carol's anchor" -- as carol audit verify
-expect_out "^rows 1 to $((VSEQ - 1)) were verified in full by 'carol' at [0-9T:Z-]+ \\(audit row $VSEQ\\)"
+expect_out "^rows 1 to $((VSEQ - 1)) were verified in full by 'carol' at [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} \\(audit row $VSEQ\\)"
 check "the anchor is named in the new row" \
 	eq "$(sq "select count(*) from audit where action = 'audit.verify' and detail glob '* anchor=$VSEQ'")" 1
 feed "$PC"

@@ -250,7 +250,10 @@ check "audit log --format json (no --json) --limit 3: one array of three" \
 	eval 'list && out "len(j) == 3 and j[0][\"seq\"] < j[2][\"seq\"]"'
 as sue audit verify
 check "audit verify: one object; intact, first_bad_row null" \
-	eval 'rc_is 0 && out "j[\"intact\"] is True and j[\"first_bad_row\"] is None and j[\"error\"] is None and j[\"checkpoint_matched\"] is None"'
+	eval 'rc_is 0 && out "j[\"intact\"] is True and j[\"first_bad_row\"] is None and j[\"error\"] is None and j[\"checkpoint_matched\"] is None and j[\"anchor\"] is None"'
+as sue audit verify
+check "audit verify again: the anchor the first one left" \
+	eval 'rc_is 0 && out "j[\"anchor\"][\"by\"] == \"sue\" and j[\"anchor\"][\"at\"].endswith(\"Z\") and j[\"anchor\"][\"rows_vouched\"] > 0"'
 as sue audit checkpoint
 check "audit checkpoint: the result with the checkpoint" \
 	eval 'ok && out "isinstance(j[\"checkpoint\"], str) and len(j[\"checkpoint\"]) > 20"'

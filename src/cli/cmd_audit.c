@@ -324,12 +324,15 @@ int cmd_audit_verify(struct cli *c, int argc, char **argv)
 				 "covered by no signature until now\n"),
 			       (long long)rep.unsigned_tail);
 		if (rep.anchor_seq) {
+			char at[CLI_TIME_MAX];
+
+			cli_time_prepare(c);
 			printf(
 			    _("rows 1 to %lld were verified in full by '%s' at %s (audit row "
 			      "%lld): "
 			      "their chain, commitments and signature digest were checked again, "
 			      "not each signature; --full checks every signature\n"),
-			    (long long)rep.vouched, rep.anchor_by, rep.anchor_at,
+			    (long long)rep.vouched, rep.anchor_by, cli_time(c, rep.anchor_at, at),
 			    (long long)rep.anchor_seq);
 		}
 	}
