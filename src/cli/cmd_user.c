@@ -34,7 +34,7 @@ static int parse_code_days(const char *s, unsigned *days)
 }
 
 /* Shows a new enrolment code once: the code alone on its own line of
- * stdout (or in the JSON line), how to hand it over on stderr.  role is 0
+ * stdout (or in the JSON result), how to hand it over on stderr.  role is 0
  * after a reset. */
 static void show_code(struct cli *c, const char *verb, const char *name, cv_role role,
 		      unsigned days, const char *code)
