@@ -52,6 +52,8 @@ struct cli {
 	 * -1 unreadable (times are then shown as stored, in UTC). */
 	int zone_state;
 	char zone[CV_ZONE_MAX];
+	/* The last time converted: a command's log rows share their second. */
+	char last_utc[24], last_local[CV_LOCAL_TIME_LEN];
 };
 
 /* What a command needs set up before it runs (git.c's RUN_SETUP). */

@@ -428,8 +428,18 @@ const char *cli_time(struct cli *c, const char *utc, char out[CLI_TIME_MAX])
 {
 	if (!utc || c->zone_state <= 0 || !cv_time_valid(utc, 1) || strchr(utc, 'T') == NULL)
 		return utc ? utc : "";
+	/* Switching zones costs tens of microseconds a time; the rows of a
+	 * log come in runs of the same second. */
+	if (strcmp(utc, c->last_utc) == 0) {
+		memcpy(out, c->last_local, CLI_TIME_MAX);
+		return out;
+	}
 	if (cv_time_local(c->zone, utc, out, NULL) != CV_OK)
 		return utc; /* the stored text: never a wrong local time */
+	if (strlen(utc) < sizeof(c->last_utc)) {
+		memcpy(c->last_utc, utc, strlen(utc) + 1);
+		memcpy(c->last_local, out, CLI_TIME_MAX);
+	}
 	return out;
 }
 
