@@ -153,7 +153,9 @@ as bob --json import cases "$T/bad.csv"
 check "bad rows under --json: one JSON error object on stderr with every refused line" \
 	eval 'rc_is 2 && [ ! -s "$T/out" ] && python3 -c "
 import json, sys
-e = json.load(open(sys.argv[1]))[\"error\"]
+d = json.load(open(sys.argv[1]))
+e = d[\"error\"]
+assert d[\"ok\"] is False and e[\"exit\"] == 2, d
 assert e[\"code\"] == \"import.refused\" and e[\"status\"] == \"usage\", e
 assert [r[\"line\"] for r in e[\"refused\"]] == [3, 4, 5, 7, 8], e[\"refused\"]
 assert e[\"refused\"][0][\"code\"] == \"case.grade-invalid\"
@@ -283,7 +285,7 @@ check "import notes - (standard input) under --json: one object with the ids" \
 	eval 'rc_is 0 && python3 -c "
 import json, sys
 o = json.load(open(sys.argv[1]))
-assert o[\"kind\"] == \"notes\" and o[\"imported\"] == 1, o
+assert o[\"ok\"] is True and o[\"kind\"] == \"notes\" and o[\"imported\"] == 1, o
 assert o[\"rows\"][0][\"line\"] == 2 and o[\"rows\"][0][\"id\"].startswith(\"N-\"), o
 " "$T/out"'
 

@@ -617,9 +617,10 @@ static void report_json(struct run *u, const cv_err *err)
 		    rows, json_pack("{s:I, s:s, s:s, s:o}", "line", (json_int_t)u->ref[i].line,
 				    "status", cv_status_name(u->ref[i].status), "code",
 				    u->ref[i].code, "message", cli_json_str(u->ref[i].msg)));
-	e = json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "status", cv_status_name(err->status),
-		      "code", err->code, "message", cli_json_str(cli_message(err)), "refused",
-		      rows);
+	/* The error object of every command (out.c), with the refused rows. */
+	e = json_pack("{s:b, s:{s:s, s:s, s:i, s:o, s:o}}", "ok", 0, "error", "status",
+		      cv_status_name(err->status), "code", err->code, "exit", (int)err->status,
+		      "message", cli_json_str(cli_message(err)), "refused", rows);
 	if (e) {
 		char *s = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
 		json_free_t release;
@@ -667,9 +668,9 @@ static void print_written(struct run *u)
 						    json_integer(u->ok[i].other_open));
 			json_array_append_new(rows, o);
 		}
-		cli_json_line(json_pack("{s:s, s:I, s:o}", "kind",
-					u->kind == CV_IMPORT_CASES ? "cases" : "notes", "imported",
-					(json_int_t)u->nok, "rows", rows));
+		cli_json_result(json_pack("{s:s, s:I, s:o}", "kind",
+					  u->kind == CV_IMPORT_CASES ? "cases" : "notes",
+					  "imported", (json_int_t)u->nok, "rows", rows));
 		return;
 	}
 	for (size_t i = 0; i < u->nok; i++) {
