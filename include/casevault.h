@@ -672,6 +672,18 @@ cv_status cv_audit_checkpoint(cv_session *s, char **out, cv_err *err);
  * a header "seq,time,actor,action,object,outcome,detail,signed", then one
  * record per row.  cv_audit_csv_close flushes and frees (w may be NULL).
  */
+/*
+ * Writing any table as CSV (RFC 4180, through the library's writer, text
+ * that a spreadsheet would take for a formula quoted as the audit log's
+ * is): cv_csv_table_row writes one record of n cells (NULL: an empty
+ * field); every record has the width of the first (else CV_EUSAGE).
+ * cv_csv_table_close flushes and frees (t may be NULL).
+ */
+typedef struct cv_csv_table cv_csv_table;
+cv_status cv_csv_table_open(FILE *fp, cv_csv_table **out, cv_err *err);
+cv_status cv_csv_table_row(cv_csv_table *t, const char *const *cells, size_t n, cv_err *err);
+cv_status cv_csv_table_close(cv_csv_table *t, cv_err *err);
+
 typedef struct cv_audit_csv cv_audit_csv;
 cv_status cv_audit_csv_open(FILE *fp, cv_audit_csv **out, cv_err *err);
 cv_status cv_audit_csv_row(cv_audit_csv *w, const cv_audit_row *r, cv_err *err);

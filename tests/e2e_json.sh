@@ -332,5 +332,33 @@ text bob case list
 check "case list: opened on the local date" \
 	eval 'rc_is 0 && grep -qF "opened $(local_of "$OPENED" | cut -c1-10)" "$T/out"'
 
+# ---- --csv: a list as CSV, its columns the JSON keys ---------------------------
+# csv_is PYEXPR: the last stdout read as CSV (rows: a list of lists) against
+# the JSON of the same list in "$T/json".
+csv_is() { python3 -c '
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+j = json.load(open(sys.argv[2]))
+sys.exit(0 if eval(sys.argv[3]) else 1)' "$T/out" "$T/json" "$1"; }
+as bob case list --all
+cp "$T/out" "$T/json"
+text bob --csv case list --all
+check "case list --csv: a header of the JSON keys, one record a case, the same values" \
+	eval 'rc_is 0 && err_empty && csv_is "rows[0] == list(j[0].keys()) and len(rows) == len(j) + 1 and rows[1][rows[0].index(\"id\")] == j[0][\"id\"]"'
+check "case list --csv: null is an empty field, a number its digits" \
+	csv_is 'all((rows[1][i] == "" if j[0][k] is None else rows[1][i] == str(j[0][k]) if isinstance(j[0][k], (int, str)) and not isinstance(j[0][k], bool) else True) for i, k in enumerate(rows[0]))'
+as alice user list
+cp "$T/out" "$T/json"
+text alice --csv user list
+check "user list --csv: every user, as many fields in every record" \
+	eval 'rc_is 0 && csv_is "len(rows) == len(j) + 1 and len(set(map(len, rows))) == 1"'
+text bob --csv referral list --overdue
+check "an empty list under --csv prints nothing" eval 'rc_is 0 && out_empty && err_empty'
+text bob --csv case show "$C"
+check "--csv on a command that prints no list: usage error, nothing printed" \
+	eval 'rc_is 2 && out_empty && grep -q "prints a list" "$T/err"'
+text bob --csv --json case list
+check "--csv with --json: usage error" eval 'rc_is 2 && out_empty && grep -q "not both" "$T/err"'
+
 echo "e2e_json: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -532,6 +532,36 @@ static void test_read_round_trip(void **state)
 	cv_buf_free(&out);
 }
 
+/* The public table writer: a header and records of one width, NULL an
+ * empty field, quoting and the formula guard as everywhere; a record of
+ * another width is refused. */
+static void test_table_api(void **state)
+{
+	static const char *const head[] = {"id", "note", "n"};
+	const char *row[] = {"C-1", "a, \"b\"\nc", NULL};
+	const char *bad[] = {"=1+1", "x"};
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *fp = open_memstream(&mem, &memlen);
+	cv_csv_table *t = NULL;
+	cv_err err = {0};
+
+	(void)state;
+	assert_non_null(fp);
+	assert_int_equal(cv_csv_table_open(fp, &t, &err), CV_OK);
+	assert_int_equal(cv_csv_table_row(t, head, 3, &err), CV_OK);
+	assert_int_equal(cv_csv_table_row(t, row, 3, &err), CV_OK);
+	row[2] = "=SUM(A1)";
+	assert_int_equal(cv_csv_table_row(t, row, 3, &err), CV_OK);
+	assert_int_equal(cv_csv_table_row(t, bad, 2, &err), CV_EUSAGE);
+	assert_int_equal(cv_csv_table_close(t, &err), CV_OK);
+	assert_int_equal(cv_csv_table_close(NULL, &err), CV_OK);
+	fclose(fp);
+	assert_string_equal(mem, "id,note,n\r\nC-1,\"a, \"\"b\"\"\nc\",\r\n"
+				 "C-1,\"a, \"\"b\"\"\nc\",'=SUM(A1)\r\n");
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_read_known),
 	    cmocka_unit_test(test_read_refusals),
 	    cmocka_unit_test(test_read_round_trip),
+	    cmocka_unit_test(test_table_api),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -36,6 +36,7 @@ struct cli {
 	const char *user;
 	int pass_fd; /* -1: the terminal */
 	int json;
+	int csv;	    /* --csv: a list's JSON objects are printed as CSV (cli_list_end) */
 	const char *target; /* what the command names, for the policy check */
 	cv_vault *v;
 	cv_session *s;
@@ -62,6 +63,7 @@ enum {
 	RUN_RECOVERY = 2,   /* the recovery code, asked after the checks */
 	RUN_TEXT = 4,	    /* text from a file, stdin or $EDITOR, read after the checks */
 	RUN_PASSPHRASE = 8, /* always the passphrase: never the unlock agent's keys */
+	RUN_LIST = 16,	    /* prints a list (cli_list_end): --csv may be given */
 };
 
 /* A command: name, sub-command (or NULL), handler, the action the policy

@@ -33,7 +33,7 @@ static const struct cmd commands[] = {
     {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION | RUN_PASSPHRASE,
      "user add NAME --role counselor|supervisor|admin [--days N]",
      N_("add a user: prints a one-time enrolment code (admin)")},
-    {"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION, "user list",
+    {"user", "list", cmd_user_list, CV_ACT_USER_LIST, RUN_SESSION | RUN_LIST, "user list",
      N_("list the vault's users")},
     {"user", "passwd", cmd_user_passwd, CV_ACT_USER_PASSWD, RUN_SESSION | RUN_PASSPHRASE,
      "user passwd [--rotate]", N_("change your own passphrase (--rotate: and make new key pairs)")},
@@ -52,12 +52,12 @@ static const struct cmd commands[] = {
     {"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
      "case open [--form FILE|-] [--gender F|M|X] [--grade N] [--category CAT]",
      N_("open a case (the identity from a form or asked at the terminal); prints its id")},
-    {"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION, "case list [--all]",
+    {"case", "list", cmd_case_list, CV_ACT_CASE_LIST, RUN_SESSION | RUN_LIST, "case list [--all]",
      N_("your open cases (--all: closed too)")},
     {"case", "show", cmd_case_show, CV_ACT_CASE_SHOW, RUN_SESSION,
      "case show CASE [--notes] [--include-tests] [--as-of DATE]",
      N_("a case: identity, consent, notes, referrals, register")},
-    {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION, "case find",
+    {"case", "find", cmd_case_find, CV_ACT_CASE_FIND, RUN_SESSION | RUN_LIST, "case find",
      N_("your cases of a student (the number asked, or on standard input)")},
     {"case", "close", cmd_case_close, CV_ACT_CASE_CLOSE, RUN_SESSION, "case close CASE",
      N_("close a case (needs final analysis and outcome notes)")},
@@ -112,12 +112,12 @@ static const struct cmd commands[] = {
      "referral update REF --status contacted|accepted|declined|completed "
      "[--date YYYY-MM-DD] [--note TEXT|-]",
      N_("record a referral follow-up")},
-    {"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION,
+    {"referral", "list", cmd_referral_list, CV_ACT_REFERRAL_LIST, RUN_SESSION | RUN_LIST,
      "referral list [--overdue] [--as-of DATE]", N_("referrals on your cases")},
     {"watch", "add", cmd_watch_add, CV_ACT_WATCH_ADD, RUN_SESSION,
      "watch add CASE --tag single-parent|left-behind|family-change|other --every 14d",
      N_("put a student on the key-student register")},
-    {"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION,
+    {"watch", "list", cmd_watch_list, CV_ACT_WATCH_LIST, RUN_SESSION | RUN_LIST,
      "watch list [--due] [--as-of DATE]", N_("the key-student register")},
     {"watch", "done", cmd_watch_done, CV_ACT_WATCH_DONE, RUN_SESSION,
      "watch done CASE [--date YYYY-MM-DD]", N_("record a register follow-up")},
@@ -136,7 +136,7 @@ static const struct cmd commands[] = {
      "audit review EVENT --note TEXT|-\n"
      "       casevault audit review --show EVENT",
      N_("record the review of a break-glass event, or read one (supervisor)")},
-    {"audit", "alerts", cmd_audit_alerts, CV_ACT_AUDIT_ALERTS, RUN_SESSION,
+    {"audit", "alerts", cmd_audit_alerts, CV_ACT_AUDIT_ALERTS, RUN_SESSION | RUN_LIST,
      "audit alerts [--since DATE] [--json]",
      N_("what a supervisor should look at: unreviewed break-glass events, bursts of "
 	"refusals, off-hours access (supervisor)")},
@@ -162,10 +162,10 @@ static const struct cmd commands[] = {
     {"duty", "add", cmd_duty_add, CV_ACT_DUTY_ADD, RUN_SESSION,
      "duty add --from \"YYYY-MM-DD HH:MM\" --to \"YYYY-MM-DD HH:MM\" [--room ROOM] [--visits N]",
      N_("log a past duty shift, in local time (counselor)")},
-    {"duty", "list", cmd_duty_list, CV_ACT_DUTY_LIST, RUN_SESSION,
+    {"duty", "list", cmd_duty_list, CV_ACT_DUTY_LIST, RUN_SESSION | RUN_LIST,
      "duty list [--week YYYY-Www] [--json]",
      N_("every counselor's shifts in a local ISO week (default: this week)")},
-    {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION,
+    {"duty", "hours", cmd_duty_hours, CV_ACT_DUTY_HOURS, RUN_SESSION | RUN_LIST,
      "duty hours (--term YYYY-autumn|YYYY-spring | --from YYYY-MM-DD --to YYYY-MM-DD) [--json]",
      N_("open hours per local ISO week, weeks under the duty_hours threshold marked")},
     /* The counselor's day. */
@@ -191,7 +191,7 @@ const struct cmd *cli_commands(size_t *n)
 
 static void usage_all(FILE *f)
 {
-	fputs(_("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json] "
+	fputs(_("usage: casevault [--vault PATH] [--user NAME] [--passphrase-fd N] [--json|--csv] "
 		"COMMAND ...\n"
 		"       casevault help [COMMAND [SUB-COMMAND]]\n"
 		"       casevault --version | -V\n\ncommands:\n"),
@@ -206,7 +206,7 @@ static void usage_all(FILE *f)
 		"$CASEVAULT_VAULT, else ./casevault.db; the user is --user, else $CASEVAULT_USER.\n"
 		"Passphrases come from the terminal, or one a line from --passphrase-fd N.\n"
 		"--json prints one JSON document (a list as one array) and errors on stderr as\n"
-		"one JSON object.\n"
+		"one JSON object; --csv prints a list as CSV, its columns the JSON keys.\n"
 		"'casevault help COMMAND' or 'casevault COMMAND SUB -h' shows a command's usage;\n"
 		"--version (-V) prints the version.\n"
 		"Exit codes: 0 ok, 1 error, 2 usage, 3 authentication failed, 4 denied,\n"
@@ -232,6 +232,12 @@ static int take_globals(struct cli *c, int *argc, char **argv)
 			if (a[l] == '=')
 				return cli_usage_code(NULL, "usage.option",
 						      "option '%s' takes no value", g->name);
+			if (strcmp(g->name, "--csv") == 0) {
+				/* the list is built as for --json, printed as CSV;
+				 * errors stay text */
+				c->csv = 1;
+				continue;
+			}
 			c->json = 1;
 			cli_json_errors(1);
 			continue;
@@ -424,8 +430,8 @@ static int help(const struct cli *c, int argc, char **argv)
 /* An option before the command that is not a global one. */
 static int unknown_global(const char *arg)
 {
-	static const char *const names[] = {"--vault", "--user", "--passphrase-fd",
-					    "--json",  "--help", "--version"};
+	static const char *const names[] = {"--vault", "--user", "--passphrase-fd", "--json",
+					    "--csv",   "--help", "--version"};
 	char opt[48], hint[160];
 	size_t len = strcspn(arg, "=");
 
@@ -438,7 +444,7 @@ static int unknown_global(const char *arg)
 		return cli_usage_code(NULL, "usage.option", "unknown option '%s'%s", opt, hint);
 	return cli_usage_code(NULL, "usage.option",
 			      "unknown option '%s'; the global options are --vault, --user, "
-			      "--passphrase-fd and --json",
+			      "--passphrase-fd, --json and --csv",
 			      opt);
 }
 
@@ -554,6 +560,13 @@ int main(int argc, char **argv)
 		command_usage(cmd);
 		return CV_OK;
 	}
+	if (c.csv && c.json)
+		return cli_usage_code(NULL, "usage.option", "give --json or --csv, not both");
+	if (c.csv && !(cmd->flags & RUN_LIST))
+		return cli_usage_code(NULL, "usage.option",
+				      "--csv prints a list, and '%s%s%s' prints none; use --json",
+				      cmd->group, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
+	c.json |= c.csv;
 	cli_current = cmd;
 	/* Hand the command its own argv, its name first (for getopt). */
 	rc = cmd->fn(&c, argc - used, argv + used);

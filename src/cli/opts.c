@@ -15,10 +15,8 @@
 #define OPT_NAME_MAX 48
 
 static const struct cli_global globals[] = {
-    {"--vault", "PATH"},
-    {"--user", "NAME"},
-    {"--passphrase-fd", "N"},
-    {"--json", NULL},
+    {"--vault", "PATH"}, {"--user", "NAME"}, {"--passphrase-fd", "N"},
+    {"--json", NULL},	 {"--csv", NULL},
 };
 
 const struct cli_global *cli_global(const char *arg)

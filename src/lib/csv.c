@@ -251,6 +251,43 @@ void cv_csv_free(cv_csv *w)
 	w->nfields = 0;
 }
 
+/* ---- tables, for a front end --------------------------------------------- */
+
+struct cv_csv_table {
+	cv_csv w;
+};
+
+cv_status cv_csv_table_open(FILE *fp, cv_csv_table **out, cv_err *err)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	cv_csv_file(&(*out)->w, fp, 0);
+	return CV_OK;
+}
+
+cv_status cv_csv_table_row(cv_csv_table *t, const char *const *cells, size_t n, cv_err *err)
+{
+	cv_status st = CV_OK;
+
+	for (size_t i = 0; i < n && st == CV_OK; i++)
+		st = cells[i] ? cv_csv_str(&t->w, cells[i], err) : cv_csv_field(&t->w, "", 0, err);
+	if (st == CV_OK)
+		st = cv_csv_end(&t->w, err);
+	return st;
+}
+
+cv_status cv_csv_table_close(cv_csv_table *t, cv_err *err)
+{
+	cv_status st;
+
+	if (!t)
+		return CV_OK;
+	st = cv_csv_finish(&t->w, err);
+	free(t);
+	return st;
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 void cv_csv_reader_init(cv_csv_reader *r, char *data, size_t len)
