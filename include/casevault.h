@@ -316,6 +316,9 @@ cv_status cv_session_today(cv_session *s, char out[11], cv_err *err);
  * verification.
  */
 cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err);
+/* cv_vault_zone - the same, on an open vault without a login (status,
+ * unlock). */
+cv_status cv_vault_zone(cv_vault *v, char out[CV_ZONE_MAX], cv_err *err);
 /*
  * cv_time_local - the vault's time text utc ("YYYY-MM-DDTHH:MM:SSZ") as
  * local time "YYYY-MM-DD HH:MM" in zone (NULL or "": the system's), the

@@ -190,6 +190,8 @@ unlock bob "$BOBP" --timeout 10m --max 1h
 PID=$u_pid
 check "unlock exits 0" rc_is 0
 check "unlock says who and until when" eval 'out_has "$BOBQ is unlocked" && out_has "10m"'
+check "the times are local times in the vault's zone, as every time is shown (no seconds)" \
+	grep -Eq '^  until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} unless used again' "$T/out"
 check "status finds the agent's pid" eval '[ -n "$PID" ] && alive "$PID"'
 SOCK=$(ls "$D"/*-bob.sock 2>/dev/null)
 check "the socket directory is 0700" same "$(stat -c %a "$D")" 700

@@ -352,6 +352,16 @@ cp "$T/out" "$T/json"
 text alice --csv user list
 check "user list --csv: every user, as many fields in every record" \
 	eval 'rc_is 0 && csv_is "len(rows) == len(j) + 1 and len(set(map(len, rows))) == 1"'
+as alice config list
+cp "$T/out" "$T/json"
+text alice --csv config list
+check "config list --csv: every setting, its value as in JSON" \
+	eval 'rc_is 0 && csv_is "len(rows) == len(j) + 1 and [r[rows[0].index(\"name\")] for r in rows[1:]] == [x[\"name\"] for x in j]"'
+as bob note list "$C"
+cp "$T/out" "$T/json"
+text bob --csv note list "$C"
+check "note list --csv: each note's text whole, line breaks and all" \
+	eval 'rc_is 0 && csv_is "len(rows) == len(j) + 1 and all(rows[1 + i][rows[0].index(\"text\")] == (n[\"text\"] or \"\") for i, n in enumerate(j))"'
 text bob --csv referral list --overdue
 check "an empty list under --csv prints nothing" eval 'rc_is 0 && out_empty && err_empty'
 text bob --csv case show "$C"

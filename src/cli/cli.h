@@ -302,6 +302,10 @@ json_t *cli_json_strn(const char *s, size_t n);
  * the one document of a command.
  */
 void cli_json_line(json_t *o);
+/* --csv: from now on cli_json_line prints an array (a list of objects) as
+ * CSV through the library's writer, a header of the first object's keys,
+ * then a record an object; an empty array prints nothing. */
+void cli_csv_lists(int on);
 /* A JSON string of s, or null when s is NULL or "" (an absent value). */
 json_t *cli_json_opt(const char *s);
 /* Prints the result of a command that only acts: {"ok": true} followed

@@ -43,11 +43,22 @@ static const char *duration(char buf[24], unsigned s)
 }
 
 /* Unix time in ms as local "YYYY-MM-DD HH:MM:SS". */
-static const char *local_time(char buf[32], int64_t ms)
+/* Unix time in ms as a local time in the vault's time zone (the signed
+ * `timezone` setting), as every other time is shown; in the system's
+ * zone, with seconds, when the setting cannot be read. */
+static const char *local_time(struct cli *c, char buf[32], int64_t ms)
 {
 	time_t t = (time_t)(ms / 1000);
+	char utc[24], zone[CV_ZONE_MAX], local[CV_LOCAL_TIME_LEN];
+	cv_err e = {0};
 	struct tm tm;
 
+	if (c->v && gmtime_r(&t, &tm) && strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm) &&
+	    cv_vault_zone(c->v, zone, &e) == CV_OK &&
+	    cv_time_local(zone, utc, local, &e) == CV_OK) {
+		snprintf(buf, 32, "%s", local);
+		return buf;
+	}
 	if (!localtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, 32, "?");
 	return buf;
@@ -76,16 +87,16 @@ static json_t *info_json(const cv_agent_info *a)
 			 (json_int_t)a->uses);
 }
 
-static void info_text(const cv_agent_info *a)
+static void info_text(struct cli *c, const cv_agent_info *a)
 {
 	char idle[24], cap[24], t1[32], t2[32];
 
 	cli_linef(stdout, "'%s' is unlocked for %s (agent pid %ld)", a->user, a->vault_path,
 		  a->pid);
 	cli_linef(stdout, "  until %s unless used again (it ends after %s without use)",
-		  local_time(t1, a->idle_until), duration(idle, a->idle_s));
+		  local_time(c, t1, a->idle_until), duration(idle, a->idle_s));
 	cli_linef(stdout, "  and at the latest at %s (%s after the unlock)",
-		  local_time(t2, a->cap_until), duration(cap, a->cap_s));
+		  local_time(c, t2, a->cap_until), duration(cap, a->cap_s));
 }
 
 int cmd_unlock(struct cli *c, int argc, char **argv)
@@ -128,7 +139,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 
 			cli_json_result(o);
 		} else {
-			info_text(&a);
+			info_text(c, &a);
 			puts(_("  ('casevault lock' ends it; unlock again after that to change the "
 			       "times)"));
 		}
@@ -142,7 +153,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 		    json_pack("{s:b, s:o}", "already_unlocked", 0, "agent", info_json(&a)));
 		return CV_OK;
 	}
-	info_text(&a);
+	info_text(c, &a);
 	puts(_("  commands of this user on this vault ask no passphrase until then; "
 	       "'casevault lock' ends it now"));
 	return CV_OK;
@@ -204,7 +215,7 @@ static int show_agent(const cv_agent_info *a, void *arg)
 	if (x->list)
 		json_array_append_new(x->list, info_json(a));
 	else
-		info_text(a);
+		info_text(x->c, a);
 	return 0;
 }
 

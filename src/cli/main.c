@@ -28,7 +28,7 @@ static const struct cmd commands[] = {
      N_("keep your keys unlocked for later commands (ends after --timeout without use, or --max)")},
     {"lock", NULL, cmd_lock, CV_ACT_LOGIN, 0, "lock",
      N_("end your unlock agent for this vault now: its keys are wiped")},
-    {"status", NULL, cmd_status, CV_ACT_LOGIN, 0, "status",
+    {"status", NULL, cmd_status, CV_ACT_LOGIN, RUN_LIST, "status",
      N_("who is unlocked for this vault, and until when")},
     {"user", "add", cmd_user_add, CV_ACT_USER_ADD, RUN_SESSION | RUN_PASSPHRASE,
      "user add NAME --role counselor|supervisor|admin [--days N]",
@@ -47,7 +47,7 @@ static const struct cmd commands[] = {
 	"alert_* (admin)")},
     {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get SETTING",
      N_("a setting's value in force")},
-    {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION, "config list",
+    {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION | RUN_LIST, "config list",
      N_("every setting, its value, and who set it")},
     {"case", "open", cmd_case_open, CV_ACT_CASE_OPEN, RUN_SESSION,
      "case open [--form FILE|-] [--gender F|M|X] [--grade N] [--category CAT]",
@@ -96,12 +96,12 @@ static const struct cmd commands[] = {
      N_("add an addendum to a final note; prints its id")},
     {"note", "show", cmd_note_show, CV_ACT_NOTE_SHOW, RUN_SESSION, "note show NOTE",
      N_("print a note")},
-    {"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION, "note list CASE [--as-of DATE]",
-     N_("the notes of a case")},
+    {"note", "list", cmd_note_list, CV_ACT_CASE_SHOW, RUN_SESSION | RUN_LIST,
+     "note list CASE [--as-of DATE]", N_("the notes of a case")},
     {"test", "add", cmd_test_add, CV_ACT_TEST_ADD, RUN_SESSION,
      "test add CASE --scale NAME --score S [--notes TEXT|-] [--crisis TEXT|-]",
      N_("record a psychological test result (needs testing consent)")},
-    {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION, "test list CASE",
+    {"test", "list", cmd_test_list, CV_ACT_CASE_SHOW, RUN_SESSION | RUN_LIST, "test list CASE",
      N_("the test results of a case")},
     {"referral", "add", cmd_referral_add, CV_ACT_REFERRAL_ADD, RUN_SESSION,
      "referral add CASE --to INSTITUTION --to-type KIND --reason CAT "
@@ -567,6 +567,7 @@ int main(int argc, char **argv)
 				      "--csv prints a list, and '%s%s%s' prints none; use --json",
 				      cmd->group, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
 	c.json |= c.csv;
+	cli_csv_lists(c.csv);
 	cli_current = cmd;
 	/* Hand the command its own argv, its name first (for getopt). */
 	rc = cmd->fn(&c, argc - used, argv + used);

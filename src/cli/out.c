@@ -17,6 +17,7 @@
 
 const struct cmd *cli_current;
 static int json_errors;
+static int csv_lists; /* --csv: cli_json_line prints an array as CSV */
 
 #ifndef CV_LOCALEDIR
 #define CV_LOCALEDIR "/usr/local/share/locale"
@@ -419,8 +420,103 @@ int cli_fail(struct cli *c)
 	return (int)st;
 }
 
+/* One cell of a list's object as CSV text: a string as it is, a number
+ * (written into num), true or false, "" for null or absent, an array or
+ * object as compact JSON (in *dumped, which the caller releases through
+ * jansson). */
+static const char *csv_cell(json_t *v, char num[32], char **dumped)
+{
+	*dumped = NULL;
+	if (!v || json_is_null(v))
+		return "";
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_true(v))
+		return "true";
+	if (json_is_false(v))
+		return "false";
+	if (json_is_integer(v)) {
+		snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return num;
+	}
+	*dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return *dumped ? *dumped : "";
+}
+
+/* --csv: the list's objects as CSV records through the library's writer,
+ * a header of the first object's keys (in their order), then one record
+ * an object; an empty list prints nothing. */
+static cv_status list_csv(json_t *list, cv_err *err)
+{
+	json_t *first = json_array_get(list, 0), *o;
+	size_t n = json_object_size(first), k, i;
+	const char **cells = NULL, **keys = NULL;
+	char(*nums)[32] = NULL;
+	char **dumped = NULL;
+	cv_csv_table *t = NULL;
+	cv_status st = CV_OK;
+	json_free_t release;
+	const char *key;
+	json_t *v;
+
+	if (!first)
+		return CV_OK;
+	json_get_alloc_funcs(NULL, &release);
+	keys = calloc(n, sizeof(*keys));
+	cells = calloc(n, sizeof(*cells));
+	nums = calloc(n, sizeof(*nums));
+	dumped = calloc(n, sizeof(*dumped));
+	if (!keys || !cells || !nums || !dumped)
+		st = cv_err_set(err, CV_ERROR, "%s", _("out of memory"));
+	k = 0;
+	if (st == CV_OK)
+		json_object_foreach(first, key, v) keys[k++] = key;
+	if (st == CV_OK)
+		st = cv_csv_table_open(stdout, &t, err);
+	if (st == CV_OK)
+		st = cv_csv_table_row(t, keys, n, err);
+	json_array_foreach(list, i, o)
+	{
+		if (st != CV_OK)
+			break;
+		for (k = 0; k < n; k++)
+			cells[k] = csv_cell(json_object_get(o, keys[k]), nums[k], &dumped[k]);
+		st = cv_csv_table_row(t, cells, n, err);
+		for (k = 0; k < n; k++) {
+			if (dumped[k])
+				release(dumped[k]);
+			dumped[k] = NULL;
+		}
+	}
+	if (t) {
+		cv_status fin = cv_csv_table_close(t, err);
+
+		if (st == CV_OK)
+			st = fin;
+	}
+	free(keys);
+	free(cells);
+	free(nums);
+	free(dumped);
+	return st;
+}
+
+void cli_csv_lists(int on)
+{
+	csv_lists = on;
+}
+
 void cli_json_line(json_t *o)
 {
+	if (csv_lists && json_is_array(o)) {
+		cv_err err = {0};
+
+		/* A write that fails is found when stdout is closed (main). */
+		if (list_csv(o, &err) != CV_OK)
+			fprintf(stderr, "%s\n", cli_message(&err));
+		json_decref(o);
+		return;
+	}
 	json_line_to(stdout, o);
 }
 
@@ -493,87 +589,6 @@ void cli_list_add(struct cli *c, json_t *o)
 		c->list_oom = 1;
 }
 
-/* One cell of a list's object as CSV text: a string as it is, a number
- * (written into num), true or false, "" for null or absent, an array or
- * object as compact JSON (in *dumped, which the caller releases through
- * jansson). */
-static const char *csv_cell(json_t *v, char num[32], char **dumped)
-{
-	*dumped = NULL;
-	if (!v || json_is_null(v))
-		return "";
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_true(v))
-		return "true";
-	if (json_is_false(v))
-		return "false";
-	if (json_is_integer(v)) {
-		snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return num;
-	}
-	*dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	return *dumped ? *dumped : "";
-}
-
-/* --csv: the list's objects as CSV records through the library's writer,
- * a header of the first object's keys (in their order), then one record
- * an object; an empty list prints nothing. */
-static cv_status list_csv(struct cli *c, json_t *list)
-{
-	json_t *first = json_array_get(list, 0), *o;
-	size_t n = json_object_size(first), k, i;
-	const char **cells = NULL, **keys = NULL;
-	char(*nums)[32] = NULL;
-	char **dumped = NULL;
-	cv_csv_table *t = NULL;
-	cv_status st = CV_OK;
-	json_free_t release;
-	const char *key;
-	json_t *v;
-
-	if (!first)
-		return CV_OK;
-	json_get_alloc_funcs(NULL, &release);
-	keys = calloc(n, sizeof(*keys));
-	cells = calloc(n, sizeof(*cells));
-	nums = calloc(n, sizeof(*nums));
-	dumped = calloc(n, sizeof(*dumped));
-	if (!keys || !cells || !nums || !dumped)
-		st = cv_err_set(&c->err, CV_ERROR, "%s", _("out of memory"));
-	k = 0;
-	if (st == CV_OK)
-		json_object_foreach(first, key, v) keys[k++] = key;
-	if (st == CV_OK)
-		st = cv_csv_table_open(stdout, &t, &c->err);
-	if (st == CV_OK)
-		st = cv_csv_table_row(t, keys, n, &c->err);
-	json_array_foreach(list, i, o)
-	{
-		if (st != CV_OK)
-			break;
-		for (k = 0; k < n; k++)
-			cells[k] = csv_cell(json_object_get(o, keys[k]), nums[k], &dumped[k]);
-		st = cv_csv_table_row(t, cells, n, &c->err);
-		for (k = 0; k < n; k++) {
-			if (dumped[k])
-				release(dumped[k]);
-			dumped[k] = NULL;
-		}
-	}
-	if (t) {
-		cv_status fin = cv_csv_table_close(t, &c->err);
-
-		if (st == CV_OK)
-			st = fin;
-	}
-	free(keys);
-	free(cells);
-	free(nums);
-	free(dumped);
-	return st;
-}
-
 int cli_list_end(struct cli *c, cv_status st)
 {
 	json_t *list = c->list;
@@ -581,9 +596,7 @@ int cli_list_end(struct cli *c, cv_status st)
 	c->list = NULL;
 	if (st == CV_OK && list && c->list_oom)
 		st = cv_err_set(&c->err, CV_ERROR, _("out of memory; the list is incomplete"));
-	if (list && st == CV_OK && c->csv)
-		st = list_csv(c, list);
-	else if (list && st == CV_OK)
+	if (list && st == CV_OK)
 		list = (cli_json_line(list), NULL); /* cli_json_line takes it */
 	json_decref(list);
 	/* What was shown before an error is printed, then the error; under

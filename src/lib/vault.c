@@ -403,7 +403,7 @@ cv_status cv_session_today(cv_session *s, char out[11], cv_err *err)
 	return cv_local_today(s->v, out, err);
 }
 
-cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err)
+cv_status cv_vault_zone(cv_vault *v, char out[CV_ZONE_MAX], cv_err *err)
 {
 	char buf[CV_LOCAL_TZ_CAP];
 	const char *tz = NULL;
@@ -411,8 +411,13 @@ cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err)
 
 	CV_ERR_GUARD(err);
 	out[0] = '\0';
-	st = cv_local_zone(s->v, buf, &tz, err);
+	st = cv_local_zone(v, buf, &tz, err);
 	if (st == CV_OK && tz)
 		snprintf(out, CV_ZONE_MAX, "%s", tz);
 	return st;
+}
+
+cv_status cv_session_zone(cv_session *s, char out[CV_ZONE_MAX], cv_err *err)
+{
+	return cv_vault_zone(s->v, out, err);
 }
