@@ -511,9 +511,10 @@ void cli_json_line(json_t *o)
 	if (csv_lists && json_is_array(o)) {
 		cv_err err = {0};
 
-		/* A write that fails is found when stdout is closed (main). */
+		/* The exit status of a write that fails is main's, which
+		 * checks stdout before it exits. */
 		if (list_csv(o, &err) != CV_OK)
-			fprintf(stderr, "%s\n", cli_message(&err));
+			put_error(err.status, err.code, cli_message(&err), NULL);
 		json_decref(o);
 		return;
 	}

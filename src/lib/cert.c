@@ -1052,14 +1052,21 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 	return st;
 }
 
-/* Whether the row of rowid in rows (a verified log's commitments, rowid
- * order) was committed by signer: then its signature is the log's, and
- * *role is the signer's role when it committed (verify.h cv_vouch_begin). */
-static int vouched(const struct cv_vouched_row *rows, size_t n, int64_t rowid, int64_t signer,
-		   cv_role *role)
+/* Whether a row read without a case key (key NULL) by rowid is one the
+ * verified log shows signer committed to (verify.h cv_vouch_begin, in
+ * the open transaction): then its signature is the log's, and *role is
+ * the signer's role when it committed.  records: a records row, else a
+ * cases row. */
+static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer,
+		   const uint8_t *key, cv_role *role)
 {
-	size_t lo = 0, hi = n;
+	const struct cv_vouched_row *rows;
+	size_t lo = 0, hi, n;
 
+	if (key || !v->vouch || !rowid)
+		return 0;
+	rows = records ? v->vouch->records : v->vouch->cases;
+	n = hi = records ? v->vouch->nrecords : v->vouch->ncases;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -1094,8 +1101,7 @@ cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	if (!key && v->vouch && c->rowid &&
-	    vouched(v->vouch->cases, v->vouch->ncases, c->rowid, c->signer_id, &role)) {
+	if (vouched(v, 0, c->rowid, c->signer_id, key, &role)) {
 		ok = 1;
 	} else {
 		case_msg(v, c, &b);
@@ -1148,8 +1154,7 @@ cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	if (!key && v->vouch && r->rowid &&
-	    vouched(v->vouch->records, v->vouch->nrecords, r->rowid, r->signer_id, &role)) {
+	if (vouched(v, 1, r->rowid, r->signer_id, key, &role)) {
 		ok = 1;
 	} else {
 		record_msg(v, r, &b);

@@ -1243,7 +1243,9 @@ static cv_status verify_located(cv_vault *v, const char *checkpoint_text, int fu
 		if (st == CV_OK) /* cannot be: the same rows, more checks */
 			st = cv_fail(err, CV_EINTEGRITY, "log.anchor",
 				     "the log verifies in full but not from its last "
-				     "verification: the vault was tampered with");
+				     "supervisor's verification, which vouches for rows it "
+				     "never checked: the vault was tampered with; restore it "
+				     "from a backup");
 	}
 	return st;
 }
