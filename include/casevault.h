@@ -285,6 +285,10 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err);
 void cv_vault_close(cv_vault *v);
 
+/* The vault format this library reads and writes (docs/FORMAT.md); a vault
+ * of another format is refused by cv_vault_open. */
+int cv_vault_format(void);
+
 /*
  * cv_login - authenticate a user: verify their signed user record, refuse a
  * disabled account, derive the key from the passphrase and unwrap their

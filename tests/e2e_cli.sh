@@ -499,8 +499,9 @@ bare help
 check "help: the same as --help" eval 'rc_is 0 && same_files "$T/out" "$T/top"'
 bare --version
 check "--version: exit 0" rc_is 0
-check "--version: one line 'casevault X.Y.Z'" \
-	eval '[ "$(wc -l <"$T/out")" -eq 1 ] && grep -Eqx "casevault [0-9]+\.[0-9]+\.[0-9]+" "$T/out"'
+check "--version: one line 'casevault X.Y.Z (vault format N)'" \
+	eval '[ "$(wc -l <"$T/out")" -eq 1 ] &&
+		grep -Eqx "casevault [0-9]+\.[0-9]+\.[0-9]+ \(vault format [0-9]+\)" "$T/out"'
 cp "$T/out" "$T/version"
 bare -V
 check "-V: the same as --version" eval 'rc_is 0 && same_files "$T/out" "$T/version" && err_empty'

@@ -87,6 +87,17 @@ check "a page missing 'note finalize' is refused, naming it" \
 	eval 'grep -qF "no section '"'"'## note finalize'"'"'" "$T/why"'
 : >"$T/why"
 
+# The vault format both pages name (FILES, --version) is the program's, so
+# that a new format cannot leave the pages behind.
+fmt=$(LC_ALL=C LANG=C LANGUAGE= "$CASEVAULT" --version | sed -n 's/.*(vault format \([0-9]*\))$/\1/p')
+check "--version names the vault format ($fmt)" eval '[ -n "$fmt" ]'
+check "the English page's FILES names vault format $fmt, and no other" \
+	eval 'grep -q "in vault format $fmt\$" "$EN" &&
+		[ "$(grep -o "vault format [0-9][0-9]*" "$EN" | sort -u)" = "vault format $fmt" ]'
+check "the Chinese page's FILES names vault format $fmt, and no other" \
+	eval 'grep -q "保险库格式 $fmt" "$ZH" &&
+		[ "$(grep -o "保险库格式 [0-9][0-9]*" "$ZH" | sort -u)" = "保险库格式 $fmt" ]'
+
 # The Chinese page is Chinese: its section headings and the terms.
 check "the Chinese page's headings and terms are Chinese" \
 	eval 'grep -qx "# 名称" "$ZH" && grep -qx "# 退出状态" "$ZH" &&

@@ -548,7 +548,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0)
 		return help(&c, argc - 2, argv + 2);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("casevault %s\n", CV_VERSION);
+		printf(_("casevault %s (vault format %d)\n"), CV_VERSION, cv_vault_format());
 		return CV_OK;
 	}
 	if (argv[1][0] == '-')

@@ -103,6 +103,10 @@ typedef int (*cv_store_row_cb)(const char *table, int64_t rowid, const uint8_t h
 			       void *arg);
 cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err *err);
 
+/* The vault format this library reads and writes (PRAGMA user_version,
+ * docs/FORMAT.md §1): bumped whenever the format changes. */
+#define CV_VAULT_FORMAT 4
+
 /* Creates path (O_EXCL, 0600, no symlinks) and the schema in it. */
 cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);
 /* Opens an existing vault file; checks application_id and user_version. */

@@ -25,7 +25,7 @@
 
 /* 'CVLT': lets `file` and this program tell a vault from any SQLite file. */
 #define CV_APPLICATION_ID 0x43564c54
-#define CV_SCHEMA_VERSION 4
+#define CV_SCHEMA_VERSION CV_VAULT_FORMAT
 
 static const char schema_sql[] =
     "CREATE TABLE meta ("

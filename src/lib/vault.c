@@ -178,6 +178,11 @@ cv_status cv_vault_open(const char *path, cv_vault **out, cv_err *err)
 	return CV_OK;
 }
 
+int cv_vault_format(void)
+{
+	return CV_VAULT_FORMAT;
+}
+
 void cv_vault_close(cv_vault *v)
 {
 	if (!v)
