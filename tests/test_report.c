@@ -57,6 +57,7 @@ struct truth {
 	char F[CV_CASE_ID_MAX], G[CV_CASE_ID_MAX], H[CV_CASE_ID_MAX], J[CV_CASE_ID_MAX];
 	char K[CV_CASE_ID_MAX], L[CV_CASE_ID_MAX], N[CV_CASE_ID_MAX];
 	char X1[CV_CASE_ID_MAX], X2[CV_CASE_ID_MAX];
+	char NA[CV_CASE_ID_MAX]; /* A's analysis note */
 };
 
 static void work(struct truth *t, int w, int day, int h)
@@ -71,13 +72,26 @@ static void ok(cv_status st, const cv_err *err, const char *what)
 		fail_msg("%s: %s", what, err->msg);
 }
 
-static void note_final(cv_session *s, const char *id, const char *kind)
+static void note_final_id(cv_session *s, const char *id, const char *kind, char nid[CV_CASE_ID_MAX])
 {
-	char nid[CV_CASE_ID_MAX];
 	cv_err err = {0};
 
 	ok(cv_note_add(s, id, kind, "text", 4, NULL, nid, &err), &err, "note add");
 	ok(cv_note_finalize(s, nid, &err), &err, "note finalize");
+}
+
+static void note_final(cv_session *s, const char *id, const char *kind)
+{
+	char nid[CV_CASE_ID_MAX];
+
+	note_final_id(s, id, kind, nid);
+}
+
+static int no_note_cb(const cv_note_info *n, void *arg)
+{
+	(void)n;
+	(void)arg;
+	return 0;
 }
 
 /* The last crisis record's id (from the log's crisis row of the last
@@ -147,15 +161,14 @@ static void bypass_close(cv_session *s, const char *id)
 	cv_case_free(c);
 }
 
-/* A decrypting read logged for a counselor who holds no copy of the key. */
-static void forged_read(cv_session *s, const char *id)
+/* A decrypting read (action, of object) logged for a counselor who holds
+ * no copy of the key. */
+static void forged_read(cv_session *s, cv_action action, const char *object)
 {
-	char object[CV_ID_MAX + 8];
 	cv_err err = {0};
 
-	snprintf(object, sizeof(object), "case:%s", id);
 	ok(cv_op_begin(s, &err), &err, "begin");
-	ok(cv_op_log(s, CV_ACT_CASE_READ, object, CV_OUT_OK, "", &err), &err, "log");
+	ok(cv_op_log(s, action, object, CV_OUT_OK, "", &err), &err, "log");
 	ok(cv_op_commit(s, &err), &err, "commit");
 }
 
@@ -202,7 +215,7 @@ static void build_term(struct fix *f, uint32_t seed, int bad, struct truth *t)
 	}
 	/* Week 1: A's notes and a test under consent; B's analysis. */
 	work(t, 1, 1, 10);
-	note_final(carol, t->A, "analysis");
+	note_final_id(carol, t->A, "analysis", t->NA);
 	note_final(carol, t->A, "outcome");
 	ok(cv_test_add(carol, t->A, "SCL-90", "12", NULL, NULL, id, &err), &err, "test");
 	note_final(carol, t->B, "analysis");
@@ -260,11 +273,19 @@ static void build_term(struct fix *f, uint32_t seed, int bad, struct truth *t)
 		ok(cv_audit_review(sam, t->X2, "Justified: the guardian was called.", &err), &err,
 		   "review X2");
 	}
-	/* Week 9: carol reads A; dave, never granted, is logged reading it. */
+	/* Week 9: carol reads A and its analysis note; dave, never granted,
+	 * is logged reading both. */
 	work(t, 9, 2, 10);
 	ok(cv_case_show(carol, t->A, 0, NULL, &vis, NULL, &err), &err, "show A");
-	if (bad)
-		forged_read(dave, t->A);
+	ok(cv_note_show(carol, t->NA, no_note_cb, NULL, &err), &err, "show A's note");
+	if (bad) {
+		char object[CV_ID_MAX + 8];
+
+		snprintf(object, sizeof(object), "case:%s", t->A);
+		forged_read(dave, CV_ACT_CASE_READ, object);
+		snprintf(object, sizeof(object), "note:%s", t->NA);
+		forged_read(dave, CV_ACT_NOTE_SHOW, object);
+	}
 	/* Extra case work in the weeks the seed picks, at 02:00 on Monday
 	 * local time: still Sunday in UTC, so a week counted in UTC would be
 	 * the one before. */
@@ -457,8 +478,8 @@ static void test_term_all_met(void **state)
 	status_is(r, 8, CV_REPORT_MET);
 	snprintf(line, sizeof(line), "carol: %lld reads",
 		 (long long)q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol' AND "
-					   "action IN ('case.read', 'case.show') AND outcome = "
-					   "'ok'"));
+					   "action IN ('case.read', 'case.show', 'note.show') "
+					   "AND outcome = 'ok'"));
 	want[0] = line;
 	subjects_are(r, 8, want, 1);
 	cv_report_free(r);
@@ -468,6 +489,19 @@ static void test_term_all_met(void **state)
 					"'report' AND detail = 'from=2027-02-01 to=2027-07-31 "
 					"met=9 not-met=0 na=0'"),
 			 1);
+	/* Grants are judged as they stood at each read: carol disabled
+	 * afterwards (her key copies deleted) read A and its note while she
+	 * held them. */
+	{
+		cv_session *a = login_ok(f->v, "alice", PW_ALICE);
+		cv_err err = {0};
+
+		ok(cv_user_disable(a, "carol", &err), &err, "disable carol");
+		r = report_ok(f->v, TERM, NULL, NULL);
+		status_is(r, 8, CV_REPORT_MET);
+		subjects_are(r, 8, want, 1);
+		cv_report_free(r);
+	}
 }
 
 static void test_term_not_met(void **state)
@@ -475,35 +509,37 @@ static void test_term_not_met(void **state)
 	struct fix *f = *state;
 	struct truth t;
 	cv_report *r;
-	char line[2][64];
-	const char *want[2];
+	char line[3][96];
+	long long carol_reads;
 
 	build_term(f, SEED, 1, &t);
 	r = report_ok(f->v, TERM, NULL, NULL);
 	check_items(r, &t);
 	status_is(r, 8, CV_REPORT_NOT_MET);
+	/* a note read is a decrypting read too: carol's count has hers */
+	carol_reads = (long long)q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol' "
+						"AND action IN ('case.read', 'case.show', "
+						"'note.show') AND outcome = 'ok'");
+	assert_true(carol_reads >= 2);
 	snprintf(line[0], sizeof(line[0]), "%s read by dave without a grant", t.A);
-	snprintf(line[1], sizeof(line[1]), "carol: %lld reads",
-		 (long long)q_int(f->path, "SELECT count(*) FROM audit WHERE actor = 'carol' AND "
-					   "action IN ('case.read', 'case.show') AND outcome = "
-					   "'ok'"));
-	want[0] = line[0];
-	want[1] = line[1];
-	qsort(want, 2, sizeof(*want), cmp_str);
-	/* dave's read is counted as his, and named */
-	assert_int_equal(cv_report_item_at(r, 8)->count, 1);
+	snprintf(line[1], sizeof(line[1]), "%s of %s read by dave without a grant", t.NA, t.A);
+	snprintf(line[2], sizeof(line[2]), "carol: %lld reads", carol_reads);
+	/* dave's two reads are counted as his, and both named */
+	assert_int_equal(cv_report_item_at(r, 8)->count, 2);
 	{
 		const cv_report_item *it = cv_report_item_at(r, 8);
-		int named = 0, dave = 0;
+		int named[3] = {0}, dave = 0;
 
 		for (size_t j = 0; j < it->nsubjects; j++) {
-			named += strcmp(it->subjects[j], line[0]) == 0;
-			named += strcmp(it->subjects[j], line[1]) == 0;
-			dave += strcmp(it->subjects[j], "dave: 1 reads") == 0;
+			for (int k = 0; k < 3; k++)
+				named[k] += strcmp(it->subjects[j], line[k]) == 0;
+			dave += strcmp(it->subjects[j], "dave: 2 reads") == 0;
 		}
-		assert_int_equal(named, 2);
+		assert_int_equal(named[0], 1);
+		assert_int_equal(named[1], 1);
+		assert_int_equal(named[2], 1);
 		assert_int_equal(dave, 1);
-		assert_int_equal(it->nsubjects, 3);
+		assert_int_equal(it->nsubjects, 4);
 	}
 	cv_report_free(r);
 }

@@ -11,6 +11,7 @@
  * definitions are docs/FORMAT.md §24.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,10 +208,23 @@ struct reader {
 	long long reads;
 };
 
-/* A key copy of a case held by a user, as the log tells it. */
+/* A key copy of a case held by a user, as the log tells it: from the log
+ * row that gave it up to (not including) the row that ended it. */
 struct grant {
 	char case_id[CV_ID_MAX];
 	char user[CV_NAME_MAX + 1];
+	int64_t from, to; /* log seqs; to = HELD while it is held */
+};
+#define HELD INT64_MAX
+
+/* A note read (note.show) in the period: the log names the note, not its
+ * case; the case comes from the records walk, and the grant is judged then
+ * as it stood at the read. */
+struct note_read {
+	char note_id[CV_ID_MAX];
+	char case_id[CV_ID_MAX]; /* "" until the records walk finds the note */
+	char actor[CV_NAME_MAX + 1];
+	int64_t seq;
 };
 
 struct ctx {
@@ -228,6 +242,8 @@ struct ctx {
 	int64_t crisis_seq;	   /* the last crisis row, awaiting its action's row */
 	struct grant *grants;
 	size_t ngrants, grants_cap;
+	struct note_read *note_reads; /* sorted by note id once the log is read */
+	size_t nnote_reads, note_reads_cap;
 	struct reader *readers;
 	size_t nreaders;
 	long long reads, ungranted, exports;
@@ -261,18 +277,20 @@ static int case_work(const char *action)
 	       strcmp(action, "crisis") == 0;
 }
 
-static int has_grant(const struct ctx *x, const char *case_id, const char *user)
+/* Whether user held a grant of case_id at log row seq. */
+static int has_grant(const struct ctx *x, const char *case_id, const char *user, int64_t seq)
 {
 	for (size_t i = 0; i < x->ngrants; i++)
-		if (strcmp(x->grants[i].case_id, case_id) == 0 &&
+		if (x->grants[i].from <= seq && seq < x->grants[i].to &&
+		    strcmp(x->grants[i].case_id, case_id) == 0 &&
 		    strcmp(x->grants[i].user, user) == 0)
 			return 1;
 	return 0;
 }
 
-static void grant_add(struct ctx *x, const char *case_id, const char *user)
+static void grant_add(struct ctx *x, const char *case_id, const char *user, int64_t seq)
 {
-	if (has_grant(x, case_id, user))
+	if (has_grant(x, case_id, user, seq))
 		return;
 	if (x->ngrants == x->grants_cap) {
 		size_t cap = x->grants_cap ? x->grants_cap * 2 : 32;
@@ -287,19 +305,87 @@ static void grant_add(struct ctx *x, const char *case_id, const char *user)
 	}
 	snprintf(x->grants[x->ngrants].case_id, CV_ID_MAX, "%s", case_id);
 	snprintf(x->grants[x->ngrants].user, CV_NAME_MAX + 1, "%s", user);
+	x->grants[x->ngrants].from = seq;
+	x->grants[x->ngrants].to = HELD;
 	x->ngrants++;
 }
 
-/* Drops the grants of user (when not NULL) or of case_id. */
-static void grant_drop(struct ctx *x, const char *case_id, const char *user)
+/* Ends, at log row seq, the grants of user (when not NULL) or of case_id. */
+static void grant_drop(struct ctx *x, const char *case_id, const char *user, int64_t seq)
 {
-	size_t kept = 0;
-
 	for (size_t i = 0; i < x->ngrants; i++)
-		if (!(user ? strcmp(x->grants[i].user, user) == 0
-			   : strcmp(x->grants[i].case_id, case_id) == 0))
-			x->grants[kept++] = x->grants[i];
-	x->ngrants = kept;
+		if (x->grants[i].to == HELD && (user ? strcmp(x->grants[i].user, user) == 0
+						     : strcmp(x->grants[i].case_id, case_id) == 0))
+			x->grants[i].to = seq;
+}
+
+static void note_read_add(struct ctx *x, const char *note_id, const char *actor, int64_t seq)
+{
+	struct note_read *m;
+
+	if (x->nnote_reads == x->note_reads_cap) {
+		size_t cap = x->note_reads_cap ? x->note_reads_cap * 2 : 32;
+
+		if (!(m = realloc(x->note_reads, cap * sizeof(*m)))) {
+			x->oom = 1;
+			return;
+		}
+		x->note_reads = m;
+		x->note_reads_cap = cap;
+	}
+	m = &x->note_reads[x->nnote_reads++];
+	snprintf(m->note_id, sizeof(m->note_id), "%s", note_id);
+	m->case_id[0] = '\0';
+	snprintf(m->actor, sizeof(m->actor), "%s", actor);
+	m->seq = seq;
+}
+
+static int by_note(const void *a, const void *b)
+{
+	const struct note_read *x = a, *y = b;
+	int c = strcmp(x->note_id, y->note_id);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The records walk found note_id in case_id: every read of it learns its
+ * case. */
+static void note_read_case(struct ctx *x, const char *note_id, const char *case_id)
+{
+	struct note_read key;
+	size_t lo = 0, hi = x->nnote_reads;
+
+	snprintf(key.note_id, sizeof(key.note_id), "%s", note_id);
+	key.seq = INT64_MIN;
+	while (lo < hi) { /* the first read of note_id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (by_note(&x->note_reads[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < x->nnote_reads && strcmp(x->note_reads[lo].note_id, note_id) == 0; lo++)
+		snprintf(x->note_reads[lo].case_id, sizeof(x->note_reads[lo].case_id), "%s",
+			 case_id);
+}
+
+/* Each note read whose case is known, against the grants at the read (a
+ * note of a case shredded since is not in the records: its read is
+ * counted, but cannot be judged). */
+static void note_reads_judge(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nnote_reads; i++) {
+		const struct note_read *m = &x->note_reads[i];
+		char line[SUBJECT_MAX];
+
+		if (!m->case_id[0] || has_grant(x, m->case_id, m->actor, m->seq))
+			continue;
+		x->ungranted++;
+		snprintf(line, sizeof(line), "%s of %s read by %s without a grant", m->note_id,
+			 m->case_id, m->actor);
+		subject(x->r, I_LOG, line);
+	}
 }
 
 /* The value of key=VALUE (up to a space) in detail into out. */
@@ -374,14 +460,14 @@ static int log_row(const cv_audit_rec *a, void *arg)
 	if (!ok)
 		return x->oom;
 	if (strcmp(a->action, "case.open") == 0)
-		grant_add(x, id, a->actor);
+		grant_add(x, id, a->actor, a->seq);
 	else if (strcmp(a->action, "case.share") == 0 || strcmp(a->action, "case.handover") == 0) {
 		detail_value(a->detail, "to", who, sizeof(who));
-		grant_add(x, id, who);
+		grant_add(x, id, who, a->seq);
 	} else if (strcmp(a->action, "case.shred") == 0)
-		grant_drop(x, id, NULL);
+		grant_drop(x, id, NULL, a->seq);
 	else if (strcmp(a->action, "user.disable") == 0)
-		grant_drop(x, NULL, id);
+		grant_drop(x, NULL, id, a->seq);
 	if (cv_time_secs(a->time, &t) != 0 || t < x->from_utc || t >= x->end_utc)
 		return x->oom;
 	if (case_work(a->action) && t < x->asof_utc) {
@@ -394,13 +480,16 @@ static int log_row(const cv_audit_rec *a, void *arg)
 		x->exports++;
 	if (strcmp(a->action, "case.read") == 0 || strcmp(a->action, "case.show") == 0) {
 		count_read(x, a->actor);
-		if (!has_grant(x, id, a->actor)) {
+		if (!has_grant(x, id, a->actor, a->seq)) {
 			char line[SUBJECT_MAX];
 
 			x->ungranted++;
 			snprintf(line, sizeof(line), "%s read by %s without a grant", id, a->actor);
 			subject(x->r, I_LOG, line);
 		}
+	} else if (strcmp(a->action, "note.show") == 0 && starts(a->object, "note:")) {
+		count_read(x, a->actor);
+		note_read_add(x, id, a->actor, a->seq);
 	}
 	return x->oom;
 }
@@ -476,6 +565,7 @@ static int one_case(const cv_stats_attrs *a, void *arg)
 			if (!draft && strcmp(d->kind, "outcome") == 0)
 				outcome = 1;
 			snprintf(object, sizeof(object), "note:%s", d->id);
+			note_read_case(x, d->id, a->case_id);
 			if (period && withdrawn &&
 			    !((student & need) && (!a->minor || (guardian & need))) &&
 			    !listed(&x->crisis_objects, object)) {
@@ -705,8 +795,12 @@ static cv_status compute(cv_session *s, struct ctx *x, cv_err *err)
 		st = cv_store_audit_each(s->v->st, &q, log_row, x, err);
 	if (st == CV_OK && (x->oom || x->crisis_objects.oom))
 		st = cv_err_set(err, CV_ERROR, "out of memory");
+	if (st == CV_OK && x->nnote_reads)
+		qsort(x->note_reads, x->nnote_reads, sizeof(*x->note_reads), by_note);
 	if (st == CV_OK)
 		st = cv_access_all_stats(s, one_case, x, &cases, err);
+	if (st == CV_OK)
+		note_reads_judge(x);
 	if (st == CV_OK)
 		verdicts(x, threshold, begun);
 	if (st == CV_OK && (r->oom || x->oom))
@@ -778,6 +872,7 @@ cv_status cv_report_compliance(cv_session *s, const char *term, const char *from
 	free(x.weeks);
 	free(x.worked);
 	free(x.grants);
+	free(x.note_reads);
 	free(x.readers);
 	cv_id_list_free(&x.crisis_objects);
 	if (st != CV_OK) {
