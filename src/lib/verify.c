@@ -314,8 +314,9 @@ static struct signer *find_signer(struct verify_ctx *c, const char *name)
 }
 
 /* Rows that may stand outside any signed segment, because no key was at
- * hand: failed logins, and refusals by role before login (cv_may). */
-static int is_unsigned_row(const cv_audit_rec *r)
+ * hand: failed logins, and refusals by role before login (cv_may).
+ * action: r's, as cv_word_parse(&cv_actions) gives it. */
+static int is_unsigned_row(const cv_audit_rec *r, int action)
 {
 	static const char *const why[] = {CV_CODE_AUTH_UNKNOWN,	   CV_CODE_AUTH_MALFORMED,
 					  CV_CODE_AUTH_UNVERIFIED, CV_CODE_AUTH_DISABLED,
@@ -326,7 +327,7 @@ static int is_unsigned_row(const cv_audit_rec *r)
 	    CV_CODE_AUTH_UNKNOWN,  CV_CODE_AUTH_MALFORMED,    CV_CODE_AUTH_UNVERIFIED,
 	    CV_CODE_AUTH_DISABLED, CV_CODE_ENROL_MISTYPED,    CV_CODE_ENROL_CODE,
 	    CV_CODE_ENROL_EXPIRED, CV_CODE_ENROL_NOT_PENDING, CV_CODE_ENROL_FAILED};
-	int known = 0, action = cv_word_parse(&cv_actions, r->action);
+	int known = 0;
 
 	if (strcmp(r->outcome, cv_outcome_name(CV_OUT_DENIED)) == 0 &&
 	    strcmp(r->detail, CV_CODE_POLICY_ROLE) == 0)
@@ -348,9 +349,8 @@ static int is_unsigned_row(const cv_audit_rec *r)
 
 /* Notes the rows that change a user's identity or status, so the users
  * table can be compared with the log afterwards. */
-static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r)
+static void track_user_event(struct verify_ctx *c, const cv_audit_rec *r, int a)
 {
-	int a = cv_word_parse(&cv_actions, r->action);
 	struct signer *sg;
 	int identity, status, keys;
 
@@ -734,10 +734,10 @@ static int sig_queue(struct verify_ctx *c, const cv_audit_rec *r, const uint8_t 
 static int verify_row(const cv_audit_rec *r, void *arg)
 {
 	struct verify_ctx *c = arg;
-	char seq[24], other[24];
+	char seq[24], other[24]; /* seq: formatted for a finding only */
 	uint8_t h[CV_HASH_LEN];
+	int action, unsigned_row;
 
-	cv_num(seq, r->seq);
 	if (r->seq != c->expect) {
 		c->rep->bad_seq = c->expect;
 		cv_num(other, c->expect);
@@ -745,9 +745,10 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			    ? cv_fail(c->err, CV_EINTEGRITY, "log.row-missing",
 				      "audit row {1} is missing (the log jumps to row {2}): rows "
 				      "were deleted",
-				      other, seq)
+				      other, cv_num(seq, r->seq))
 			    : cv_fail(c->err, CV_EINTEGRITY, "log.row-order",
-				      "audit row {1} is out of order (found row {2})", other, seq);
+				      "audit row {1} is out of order (found row {2})", other,
+				      cv_num(seq, r->seq));
 		return 1;
 	}
 	if (sodium_memcmp(r->prev_hash, c->prev, CV_HASH_LEN) != 0) {
@@ -755,18 +756,20 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 		c->st = cv_fail(c->err, CV_EINTEGRITY, "log.prev-hash",
 				"audit row {1} does not follow row {2} (prev_hash differs): rows "
 				"were deleted, reordered or edited",
-				seq, cv_num(other, r->seq - 1));
+				cv_num(seq, r->seq), cv_num(other, r->seq - 1));
 		return 1;
 	}
 	cv_audit_hash(r, h);
 	if (sodium_memcmp(h, r->hash, CV_HASH_LEN) != 0) {
 		c->rep->bad_seq = r->seq;
-		c->st =
-		    cv_fail(c->err, CV_EINTEGRITY, "log.row-altered",
-			    "audit row {1} was altered: its hash does not match its contents", seq);
+		c->st = cv_fail(c->err, CV_EINTEGRITY, "log.row-altered",
+				"audit row {1} was altered: its hash does not match its contents",
+				cv_num(seq, r->seq));
 		return 1;
 	}
-	if (!is_unsigned_row(r)) {
+	action = cv_word_parse(&cv_actions, r->action);
+	unsigned_row = is_unsigned_row(r, action);
+	if (!unsigned_row) {
 		const struct signer *w = find_signer(c, r->actor);
 
 		if (!w) {
@@ -774,7 +777,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.actor-unknown",
 					"audit row {1} was written by '{2}', who is not a user of "
 					"this vault",
-					seq, r->actor);
+					cv_num(seq, r->seq), r->actor);
 			return 1;
 		}
 		if (w->disabled && w->rec_status_seq < r->seq) {
@@ -782,7 +785,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.actor-disabled",
 					"audit row {1} was written by '{2}', whose account was "
 					"already disabled",
-					seq, r->actor);
+					cv_num(seq, r->seq), r->actor);
 			return 1;
 		}
 	}
@@ -796,7 +799,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.checkpoint-signature",
 					"audit row {1} is a checkpoint whose signature by '{2}' "
 					"does not verify",
-					seq, r->actor);
+					cv_num(seq, r->seq), r->actor);
 			return 1;
 		}
 		crypto_generichash_update(&c->sigs_h, r->sig, crypto_sign_BYTES);
@@ -806,7 +809,8 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			    cv_fail(c->err, CV_EINTEGRITY, "log.segment-signer",
 				    "audit rows {1} to {2} are signed by '{3}' but were written "
 				    "by '{4}': rows were replaced or spliced in",
-				    cv_num(other, c->seg_start), seq, r->actor, c->seg_actor);
+				    cv_num(other, c->seg_start), cv_num(seq, r->seq), r->actor,
+				    c->seg_actor);
 			return 1;
 		}
 		c->seg_actor[0] = '\0';
@@ -818,11 +822,11 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 			c->rep->bad_seq = r->seq;
 			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.stray-signature",
 					"audit row {1} carries a signature but is not a checkpoint",
-					seq);
+					cv_num(seq, r->seq));
 			return 1;
 		}
 		c->rep->unsigned_tail++;
-		if (!is_unsigned_row(r)) {
+		if (!unsigned_row) {
 			if (!c->seg_actor[0]) {
 				snprintf(c->seg_actor, sizeof(c->seg_actor), "%s", r->actor);
 				c->seg_start = r->seq;
@@ -831,19 +835,19 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 				c->st = cv_fail(c->err, CV_EINTEGRITY, "log.segment-splice",
 						"audit row {1} by '{2}' sits among rows by '{3}' "
 						"that one checkpoint signs: rows were spliced in",
-						seq, r->actor, c->seg_actor);
+						cv_num(seq, r->seq), r->actor, c->seg_actor);
 				return 1;
 			}
 		}
-		track_user_event(c, r);
+		track_user_event(c, r, action);
 	}
-	if (r->rows[0] && (is_unsigned_row(r) || add_commits(c, r) != 0)) {
+	if (r->rows[0] && (unsigned_row || add_commits(c, r) != 0)) {
 		if (c->st == CV_OK) {
 			c->rep->bad_seq = r->seq;
 			c->st = cv_fail(c->err, CV_EINTEGRITY, "log.rows-malformed",
 					"audit row {1} holds row commitments it may not hold, or "
 					"malformed ones: the log was tampered with",
-					seq);
+					cv_num(seq, r->seq));
 		}
 		return 1;
 	}
@@ -864,7 +868,7 @@ static int verify_row(const cv_audit_rec *r, void *arg)
 					"a checkpoint signature among audit rows 1 to {1} "
 					"changed after they were verified: the log was "
 					"tampered with",
-					seq);
+					cv_num(seq, r->seq));
 			return 1;
 		}
 	}
