@@ -398,6 +398,96 @@ static void test_index_after_shred_still_works(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* ---- an index that hides a row ----------------------------------------------- */
+
+static int note_add_plain(cv_session *s, const char *case_id, cv_err *err)
+{
+	char id[CV_CASE_ID_MAX];
+
+	return cv_note_add(s, case_id, "session", "text", 4, NULL, id, err);
+}
+
+/*
+ * One with the file rebuilds the index of a case's records without the
+ * consent withdrawal (a partial index for a moment, then the schema's own
+ * text put back): the table and every row are as the log committed them,
+ * no page is left over, and the consent check, which finds a case's
+ * records through that index, no longer sees the withdrawal.  Every
+ * verification finds it: the index is not its table's.
+ */
+static void test_index_hiding_a_withdrawal_is_found(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
+	char id[CV_CASE_ID_MAX];
+	const char *def = "CREATE INDEX records_by_case ON records (case_id, type, created_at)";
+	cv_audit_report rep;
+	cv_stats_result *res = NULL;
+	cv_err err = {0};
+
+	open_new(c, "S-2024-0042", "Li Mei", id);
+	consent_all(c, id);
+	assert_int_equal(cv_consent_withdraw(c, id, NULL, NULL, NULL, &err), CV_OK);
+	assert_int_equal(note_add_plain(c, id, &err), CV_EDENIED);
+	logout(c);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(sam, NULL, &rep, &err), CV_OK);
+	logout(sam);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	raw_sql(f->path,
+		"PRAGMA writable_schema = ON;"
+		" UPDATE sqlite_schema SET sql = '%s WHERE kind <> ''withdraw''' WHERE name ="
+		" 'records_by_case';"
+		" PRAGMA writable_schema = OFF;",
+		def);
+	raw_sql(f->path, "REINDEX records_by_case");
+	raw_sql(f->path,
+		"PRAGMA writable_schema = ON;"
+		" UPDATE sqlite_schema SET sql = '%s' WHERE name = 'records_by_case';"
+		" PRAGMA writable_schema = OFF;",
+		def);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM records NOT INDEXED WHERE case_id = '%s' AND"
+			       " kind = 'withdraw'",
+			       id),
+			 1);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM records WHERE case_id = '%s' AND kind ="
+			       " 'withdraw'",
+			       id),
+			 0);
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+	/* Between verifications the file is read as it is: the withdrawal
+	 * is hidden from the consent check. */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(note_add_plain(c, id, &err), CV_OK);
+	logout(c);
+	/* Every verification finds it, and the export counts nothing. */
+	sam = login_ok(f->v, "sam", PW_SAM);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_audit_verify(sam, NULL, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.structure");
+	assert_msg_has(err, "records_by_case");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_audit_verify_full(sam, NULL, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.structure");
+	memset(&err, 0, sizeof(err));
+	{
+		char month[8];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(month, sizeof(month), "%Y-%m", &tm);
+		assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err),
+				 CV_EINTEGRITY);
+	}
+	assert_string_equal(err.code, "vault.structure");
+	assert_null(res);
+	logout(sam);
+}
+
 /* ---- bidi controls in what is typed ------------------------------------------ */
 
 static void test_case_fields_refuse_bidi(void **state)
@@ -502,6 +592,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kdf_p_zero_refused_before_the_kdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_wrong_length_is_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_null_is_integrity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_hiding_a_withdrawal_is_found, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_refuses_bidi_keeps_lines, setup, teardown),

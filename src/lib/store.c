@@ -234,6 +234,15 @@ cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err 
 	return walk_end(st, st->ops->row_each(st->be, cb, arg, err), err);
 }
 
+cv_status cv_store_structure_check(cv_store *st, cv_err *err)
+{
+	if (refused(st, err))
+		return CV_ERROR;
+	if (!st->ops->structure_check)
+		return CV_OK;
+	return st->ops->structure_check(st->be, err);
+}
+
 cv_status cv_store_setting_put(cv_store *st, const cv_setting_rec *rec, cv_err *err)
 {
 	if (refused(st, err))

@@ -103,6 +103,13 @@ typedef int (*cv_store_row_cb)(const char *table, int64_t rowid, const uint8_t h
 			       void *arg);
 cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err *err);
 
+/* Checks the file's own structure: every index holds exactly the entries
+ * of its table's rows (a lookup through an index sees the rows the table
+ * holds, no fewer, no other), and the pages are sound.  CV_EINTEGRITY
+ * "vault.structure" naming the first fault.  A backend without indexes of
+ * its own has nothing to check (NULL op: CV_OK). */
+cv_status cv_store_structure_check(cv_store *st, cv_err *err);
+
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
 #define CV_VAULT_FORMAT 4

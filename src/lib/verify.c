@@ -1216,6 +1216,10 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 		st = check_users_against_log(&c);
 	if (st == CV_OK)
 		st = check_rows(&c);
+	/* The rows are the log's, read in rowid order; what reads them
+	 * through an index must see the same ones (§7.5 step 8). */
+	if (st == CV_OK)
+		st = cv_store_structure_check(v->st, err);
 	if (st == CV_OK && v->vouch && v->vouch->wanted) {
 		st = vouch_fill(&c, v->vouch);
 		v->vouch->wanted = 0;
