@@ -46,6 +46,18 @@ static cv_alert_engine *engine(const cv_alert_rules *r)
 static int64_t next_seq = 1;
 
 /* Feeds one row at UTC second t. */
+static void feed_detail(cv_alert_engine *e, int64_t t, const char *actor, const char *action,
+			const char *object, const char *outcome, const char *detail)
+{
+	char time[CV_TIME_LEN];
+	cv_audit_row r = {next_seq++, time, actor, action, object, outcome, detail, 0};
+	cv_err err = {0};
+
+	cv_time_text(t, time);
+	if (cv_alert_feed(e, &r, &err) != CV_OK)
+		fail_msg("feed: %s", err.msg);
+}
+
 static void feed(cv_alert_engine *e, int64_t t, const char *actor, const char *action,
 		 const char *object, const char *outcome)
 {
@@ -128,6 +140,34 @@ static void test_failed_logins(void **state)
 	assert_int_equal(cv_alert_count(e), 1);
 	assert_string_equal(nth(e, 0).code, "alert.failed-logins");
 	assert_string_equal(nth(e, 0).user, "mallory");
+	assert_int_equal(nth(e, 0).count, 3);
+	cv_alert_engine_free(e);
+}
+
+/* Note reads count by the case their row names (detail "case=ID"). */
+static void test_many_cases_by_note_reads(void **state)
+{
+	cv_alert_engine *e = engine(&base_rules);
+	cv_alert a;
+
+	(void)state;
+	/* Two notes of one case are one case; a row without its case (or a
+	 * malformed one) counts for none. */
+	feed_detail(e, T0, "bob", "note.show", "note:N-000001", "ok", "case=C-00001");
+	feed_detail(e, T0 + MIN, "bob", "note.show", "note:N-000002", "ok", "case=C-00001");
+	feed_detail(e, T0 + 2 * MIN, "bob", "note.show", "note:N-000003", "ok", "");
+	feed_detail(e, T0 + 3 * MIN, "bob", "note.show", "note:N-000004", "ok", "case=x y");
+	feed_detail(e, T0 + 4 * MIN, "bob", "note.show", "note:N-000005", "ok", "case=C-00002");
+	assert_int_equal(cv_alert_count(e), 0);
+	/* A third case, read through a note, within the hour: the alert. */
+	feed_detail(e, T0 + 30 * MIN, "bob", "note.show", "note:N-000006", "ok", "case=C-00003");
+	assert_int_equal(cv_alert_count(e), 1);
+	a = nth(e, 0);
+	assert_string_equal(a.code, "alert.many-cases");
+	assert_string_equal(a.user, "bob");
+	assert_int_equal(a.count, 3);
+	/* Case reads and note reads of one case are one case. */
+	feed(e, T0 + 31 * MIN, "bob", "case.show", "case:C-00003", "ok");
 	assert_int_equal(nth(e, 0).count, 3);
 	cv_alert_engine_free(e);
 }
@@ -636,6 +676,7 @@ int main(void)
 	    cmocka_unit_test(test_denials),
 	    cmocka_unit_test(test_failed_logins),
 	    cmocka_unit_test(test_many_cases),
+	    cmocka_unit_test(test_many_cases_by_note_reads),
 	    cmocka_unit_test(test_exports_and_ignored_rows),
 	    cmocka_unit_test(test_malformed_time),
 	    cmocka_unit_test(test_off_hours),

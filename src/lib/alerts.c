@@ -488,6 +488,14 @@ cv_status cv_alert_feed(cv_alert_engine *e, const cv_audit_row *row, cv_err *err
 		if (st != CV_OK)
 			return st;
 	}
+	/* A note read names its case in the detail ("case=ID"). */
+	if (is(row->action, CV_ACT_NOTE_SHOW) && strncmp(row->detail, "case=", 5) == 0 &&
+	    cv_id_ok(row->detail + 5)) {
+		cv_status st = many_cases(e, a, row->detail + 5, t, row->seq, row->time, err);
+
+		if (st != CV_OK)
+			return st;
+	}
 	return off_hours(e, a, row, t, err);
 }
 

@@ -420,7 +420,7 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 		       int (*cb)(const cv_note_info *n, void *arg), void *arg, cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char object[CV_ID_MAX + 8], today[11];
+	char object[CV_ID_MAX + 8], today[11], detail[CV_ID_MAX + 8];
 	struct cv_case *c;
 	cv_record r;
 	cv_status st;
@@ -430,8 +430,11 @@ cv_status cv_note_show(cv_session *s, const char *note_id,
 	if (st != CV_OK)
 		return st;
 	/* The read is logged and committed before anything is decrypted for
-	 * display; if the log cannot be written nothing is shown. */
-	st = cv_access_leave(s, c, CV_ACT_NOTE_SHOW, object, "", err);
+	 * display; if the log cannot be written nothing is shown.  The row
+	 * names the note's case, as a case's reads do, so that the reads of
+	 * one user across cases can be counted from the log alone. */
+	snprintf(detail, sizeof(detail), "case=%s", c->rec.id);
+	st = cv_access_leave(s, c, CV_ACT_NOTE_SHOW, object, detail, err);
 	if (st == CV_OK)
 		st = cv_local_today(s->v, today, err);
 	if (st == CV_OK)

@@ -319,7 +319,8 @@ static void grant_drop(struct ctx *x, const char *case_id, const char *user, int
 			x->grants[i].to = seq;
 }
 
-static void note_read_add(struct ctx *x, const char *note_id, const char *actor, int64_t seq)
+static void note_read_add(struct ctx *x, const char *note_id, const char *case_id,
+			  const char *actor, int64_t seq)
 {
 	struct note_read *m;
 
@@ -335,7 +336,7 @@ static void note_read_add(struct ctx *x, const char *note_id, const char *actor,
 	}
 	m = &x->note_reads[x->nnote_reads++];
 	snprintf(m->note_id, sizeof(m->note_id), "%s", note_id);
-	m->case_id[0] = '\0';
+	snprintf(m->case_id, sizeof(m->case_id), "%s", case_id);
 	snprintf(m->actor, sizeof(m->actor), "%s", actor);
 	m->seq = seq;
 }
@@ -366,8 +367,9 @@ static void note_read_case(struct ctx *x, const char *note_id, const char *case_
 			hi = mid;
 	}
 	for (; lo < x->nnote_reads && strcmp(x->note_reads[lo].note_id, note_id) == 0; lo++)
-		snprintf(x->note_reads[lo].case_id, sizeof(x->note_reads[lo].case_id), "%s",
-			 case_id);
+		if (!x->note_reads[lo].case_id[0])
+			snprintf(x->note_reads[lo].case_id, sizeof(x->note_reads[lo].case_id), "%s",
+				 case_id);
 }
 
 /* Each note read whose case is known, against the grants at the read (a
@@ -488,8 +490,12 @@ static int log_row(const cv_audit_rec *a, void *arg)
 			subject(x->r, I_LOG, line);
 		}
 	} else if (strcmp(a->action, "note.show") == 0 && starts(a->object, "note:")) {
+		/* The row names the note's case ("case=ID"); an older row does
+		 * not, and the records walk finds it. */
+		int named = starts(a->detail, "case=") && cv_id_ok(a->detail + 5);
+
 		count_read(x, a->actor);
-		note_read_add(x, id, a->actor, a->seq);
+		note_read_add(x, id, named ? a->detail + 5 : "", a->actor, a->seq);
 	}
 	return x->oom;
 }
