@@ -91,6 +91,26 @@ err_has() { grep -qF -- "$1" "$T/err"; }
 err_lacks() { ! grep -qF -- "$1" "$T/err"; }
 same() { [ "$1" = "$2" ]; }
 q() { sqlite3 "$V" "$1"; }
+# Every labelled line of case show ("  label  value") has its value at
+# display column 12 (a Chinese character two columns wide), as the
+# record lines do; at least five such lines.
+values_aligned() {
+	python3 - "$T/out" <<'EOF'
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r"  \S+? +", line)
+    if not m or line.startswith("   "):
+        continue
+    n += 1
+    if width(m.group(0)) != 12:
+        print("not aligned: " + line.rstrip(), file=sys.stderr)
+        sys.exit(1)
+sys.exit(0 if n >= 5 else 1)
+EOF
+}
 json_field() { # FILE KEY... : the value at that path, or the empty string
 	python3 - "$@" <<'EOF'
 import json, sys
@@ -189,7 +209,7 @@ check "  ... and the log stores codes, not sentences" \
 
 # ---- 5. the Chinese words of the fixed values -------------------------------
 
-printf 'student-id: S2026-0917\nname: 王小红\nclass: 初二(3)班\ngender: 女\n' >"$T/form"
+printf 'student-id: S2026-0917\nname: 王小红\nclass: 初二(3)班\ngender: 女\nguardian: 王大伟\n' >"$T/form"
 cv "$EN" bob case open --form "$T/form" --grade 8 --category 情绪
 C=$(cat "$T/out")
 check "case open --category 情绪 (gender 女 in the form), under LANG=C: exit 0" \
@@ -215,6 +235,11 @@ cv "$EN" bob case show "$C"
 check "  ... stored as written, individual,testing by student and guardian" \
 	eval 'out_has "by student, written, individual,testing" &&
 		out_has "by guardian, written, individual,testing"'
+check "case show under LANG=C: every label's value at the same column" values_aligned
+cv "$ZH" bob case show "$C"
+check "case show under zh_CN: the values line up by display width, as in English" \
+	eval 'rc_is 0 && out_has "  学生      王小红" && out_has "  监护人    王大伟" &&
+		out_has "  知情同意  学生：个体辅导" && values_aligned'
 
 cv "$ZH" bob case open --form "$T/form" --grade 8 --category 情緒
 check "an alias that is no word (情緒): exit 2, in Chinese, the choices named" \

@@ -235,7 +235,7 @@ check "note show: the heading in Chinese, the text as written" \
 		out_has "签名已验证" && out_has "考试压力大"'
 cv bob case show "$C" --notes
 check "case show --notes: the headings in Chinese" \
-	eval 'rc_is 0 && out_has "学生" && out_has "类别    情绪" && out_has "监护人" &&
+	eval 'rc_is 0 && out_has "学生" && out_has "类别      情绪" && out_has "监护人" &&
 		out_has "记录" && out_has "| 考试压力大" && out_chinese'
 cv bob case list
 check "case list: Chinese, the opening date whole" \

@@ -247,6 +247,10 @@ struct cli_table {
 };
 void cli_table_row(struct cli_table *t, const char *const *cells);
 void cli_table_print(struct cli_table *t, FILE *f, const char *indent);
+/* s, then blanks up to cols display columns (none when s is as wide),
+ * in buf of cap bytes; returns buf.  For a label or a word in a line that
+ * is not a table, lined up with the lines around it. */
+const char *cli_pad(char *buf, size_t cap, const char *s, size_t cols);
 
 /* Reads the recovery code like a passphrase (the next --passphrase-fd
  * line, or the terminal without echo); sodium_malloc'd. */

@@ -48,10 +48,14 @@ static int print_case_line(const cv_case_info *i, void *arg)
 	return 0;
 }
 
+/* The width of a label of case show (then one blank): the record lines'
+ * labels ("  consent   ", in the catalog) are as wide. */
+#define LABEL_COLS 9
+
 static int print_case_full(const cv_case_info *i, void *arg)
 {
 	struct cli *c = arg;
-	char student[256], guardian[256];
+	char student[256], guardian[256], label[64];
 	char opened[CLI_TIME_MAX], closed[CLI_TIME_MAX];
 
 	if (c->json)
@@ -59,16 +63,24 @@ static int print_case_full(const cv_case_info *i, void *arg)
 	cli_linef(stdout, "%s  %s  opened %.10s by %s%s%.10s", i->id, cli_word(i->status),
 		  cli_date(c, i->opened_at, opened), i->opened_by,
 		  i->closed_at[0] ? _(", closed ") : "", cli_date(c, i->closed_at, closed));
-	cli_linef(stdout, "  %-9s %s (%s), %s, grade %u, class %s", _("student"), i->name,
-		  i->student_id, cli_word(i->gender), i->grade, i->class_name);
-	cli_linef(stdout, "  %-9s %s%s", _("born"), i->born[0] ? i->born : _("not given"),
+	/* The labels padded by display width (a Chinese character is two
+	 * columns), so the values line up with the record lines below. */
+	cli_linef(stdout, "  %s %s (%s), %s, grade %u, class %s",
+		  cli_pad(label, sizeof(label), _("student"), LABEL_COLS), i->name, i->student_id,
+		  cli_word(i->gender), i->grade, i->class_name);
+	cli_linef(stdout, "  %s %s%s", cli_pad(label, sizeof(label), _("born"), LABEL_COLS),
+		  i->born[0] ? i->born : _("not given"),
 		  i->minor ? _(" (minor: guardian consent needed too)") : "");
-	cli_linef(stdout, "  %-9s %s", _("category"), cli_word(i->category));
+	cli_linef(stdout, "  %s %s", cli_pad(label, sizeof(label), _("category"), LABEL_COLS),
+		  cli_word(i->category));
 	if (i->guardian[0])
-		cli_linef(stdout, "  %-9s %s %s", _("guardian"), i->guardian, i->guardian_phone);
+		cli_linef(stdout, "  %s %s %s",
+			  cli_pad(label, sizeof(label), _("guardian"), LABEL_COLS), i->guardian,
+			  i->guardian_phone);
 	cli_word_list(student, sizeof(student), i->student_consent);
 	cli_word_list(guardian, sizeof(guardian), i->guardian_consent);
-	cli_linef(stdout, "  %-9s student: %s; guardian: %s%s%s", _("consent"),
+	cli_linef(stdout, "  %s student: %s; guardian: %s%s%s",
+		  cli_pad(label, sizeof(label), _("consent"), LABEL_COLS),
 		  student[0] ? student : _("none"), guardian[0] ? guardian : _("none"),
 		  i->withdrawn_on[0] ? _("; withdrawn on ") : "", i->withdrawn_on);
 	return 0;
@@ -511,7 +523,10 @@ static int show_referral(const cv_referral_info *r, void *arg)
 		json_array_append_new(x->referrals, referral_json(r));
 		return 0;
 	}
-	referral_line(r, "  referral  ");
+	/* TRANSLATORS: the label of a referral in case show, as wide as
+	 * the other labels there ("  consent   "): ten columns after the
+	 * indent, a Chinese character taking two. */
+	referral_line(r, _("  referral  "));
 	cli_linef(stdout, "            disclosed: %s%s", r->disclosed,
 		  r->crisis ? _(" (under the crisis exception)") : "");
 	return 0;

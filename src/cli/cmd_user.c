@@ -109,15 +109,6 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 	return CV_OK;
 }
 
-/* s, then blanks up to cols display columns. */
-static const char *pad(char *buf, size_t cap, const char *s, size_t cols)
-{
-	size_t w = cv_text_width(s, strlen(s));
-
-	snprintf(buf, cap, "%s%*s", s, w < cols ? (int)(cols - w) : 0, "");
-	return buf;
-}
-
 /* An account's status as shown ("active" is another word for a case on
  * the register): the "account" context of the catalog. */
 static const char *account_status(const char *status)
@@ -161,8 +152,8 @@ static int print_user(const cv_user_info *u, void *arg)
 	 * character). */
 	cli_linef(
 	    stdout, "%-20s %s %s %s  signed by %s%s%s%s%s", u->name,
-	    pad(role, sizeof(role), cli_word(cv_role_name(u->role)), 11),
-	    pad(status, sizeof(status), account_status(u->status), 9),
+	    cli_pad(role, sizeof(role), cli_word(cv_role_name(u->role)), 11),
+	    cli_pad(status, sizeof(status), account_status(u->status), 9),
 	    cli_time(c, u->created, created), u->signer, u->expires[0] ? _("  (code expires ") : "",
 	    cli_time(c, u->expires, expires), u->expires[0] ? _(")") : "",
 	    u->verified ? ""

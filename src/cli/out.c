@@ -122,6 +122,14 @@ void cli_table_print(struct cli_table *t, FILE *f, const char *indent)
 	memset(t, 0, sizeof(*t));
 }
 
+const char *cli_pad(char *buf, size_t cap, const char *s, size_t cols)
+{
+	size_t w = cv_text_width(s, strlen(s));
+
+	snprintf(buf, cap, "%s%*s", s, w < cols ? (int)(cols - w) : 0, "");
+	return buf;
+}
+
 void cli_linef(FILE *f, const char *fmt, ...)
 {
 	char small[512], *buf = small;
