@@ -221,6 +221,7 @@ printf '#!/bin/sh\ncp "$1" "%s/edited"\nprintf "在编辑器中写的记录。\\
 VISUAL="sh $T/ed.sh"
 export VISUAL
 cv bob note add "$C" --edit
+E=$(cat "$T/out")
 unset VISUAL
 check "note add --edit: the editor's context lines in Chinese, the scissors line as it is" \
 	eval 'rc_is 0 && grep -qF "# ------------------------ >8 ------------------------" "$T/edited" &&
@@ -271,6 +272,29 @@ check "a Chinese crisis justification (no spaces): accepted, the note written" \
 check "  ... logged as a break-glass event" \
 	eval '[ "$(q "select count(*) from audit where action = '"'"'crisis'"'"'")" -ge 1 ]'
 
+# Three weeks on, what needs doing: every word of the lines in Chinese,
+# the kind and the tag as case show gives them, the dates labelled.
+day() { date -d "$1 days" +%Y-%m-%d; }
+cv bob consent record "$C" --by 学生,监护人 --method 书面 --scope 转介披露
+cv bob referral add "$C" --to 市精神卫生中心 --to-type mental-health --reason emotion \
+	--urgency routine --disclosed 考试焦虑，睡眠差
+R=$(cat "$T/out")
+cv bob watch add "$C" --tag 家庭变故 --every 14d
+check "a referral and a register entry" eval 'rc_is 0 && [ -n "$R" ]'
+cv bob case show "$C"
+check "case show: the referral's label in Chinese, as wide as the others" \
+	eval 'rc_is 0 && out_has "  转介      $R $C" && out_has "  重点学生  家庭变故"'
+cv bob due --as-of "$(day +21)"
+check "due in three weeks: the drafts, their kind and deadline in Chinese" \
+	eval 'rc_is 0 && out_has "  $C  李明  $E  会谈  归档期限 $(day +7)  逾期 14 天" &&
+		out_has "  $D  张伟  $CN  会谈  归档期限 $(day +7)  逾期 14 天"'
+check "  ... the referral, its follow-up date labelled in Chinese" \
+	out_has "  $C  李明  $R  市精神卫生中心  随访截止 $(day +14)  逾期 7 天"
+check "  ... the register entry, its tag and date in Chinese" \
+	eval 'grep -Eq "^  $C  李明  W-[0-9A-Z]{6}  家庭变故  下次随访 $(day +14)  逾期 7 天$" "$T/out"'
+check "  ... and no English word" \
+	eval 'out_chinese && ! grep -Eq "deadline|due|session|family-change" "$T/out"'
+
 # ---- journey 2: the supervisor's audit --------------------------------------
 
 cv sue case show "$C"
@@ -288,6 +312,10 @@ cv sue audit alerts
 X=$(awk '$1 == "alert.crisis-unreviewed" { print $2; exit }' "$T/out")
 check "audit alerts: the unreviewed crisis in Chinese" \
 	eval 'rc_is 0 && out_has "危机干预事件" && out_has "尚未督导" && [ -n "$X" ]'
+cv sue due
+check "due for a supervisor, before the review: the event, its date labelled in Chinese" \
+	eval 'rc_is 0 && out_has "  $D    $X  bob  记录于 $(day 0)  今天" && out_chinese &&
+		! grep -q "written" "$T/out"'
 EXTRA="已与 bob 核实：风险属实，计划当即制定。"
 cv sue audit review "$X" --note -
 check "audit review: Chinese" eval 'rc_is 0 && err_has "已督导" && err_chinese'

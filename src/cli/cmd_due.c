@@ -9,16 +9,25 @@
 #include "opts.h"
 #include "banned.h"
 
-/* The sections, in cv_due_kind order (index kind - 1). */
+/*
+ * The sections, in cv_due_kind order (index kind - 1).  date labels the
+ * item's date, in the context "due" (label() translates it): "written"
+ * is also a consent method, translated otherwise.  words says whether
+ * the item's what is a fixed word (a note's kind, a register tag), shown
+ * as cli_word shows it, or free text (an institution, a user's name).
+ */
 static const struct {
 	const char *title, *none, *json, *date;
+	int words;
 } sections[] = {
     {N_("Drafts near or past the archive deadline"), N_("no drafts near the archive deadline"),
-     "drafts", "deadline"},
-    {N_("Referrals awaiting follow-up"), N_("no overdue referrals"), "referrals", "follow-up due"},
-    {N_("Register follow-ups due"), N_("no register follow-ups due"), "register", "due"},
+     "drafts", NC_("due", "deadline"), 1},
+    {N_("Referrals awaiting follow-up"), N_("no overdue referrals"), "referrals",
+     NC_("due", "follow-up due"), 0},
+    {N_("Register follow-ups due"), N_("no register follow-ups due"), "register", NC_("due", "due"),
+     1},
     {N_("Break-glass events not yet reviewed"), N_("no unreviewed break-glass events"), "crises",
-     "written"},
+     NC_("due", "written"), 0},
 };
 
 struct due_out {
@@ -27,6 +36,19 @@ struct due_out {
 	json_t *j[4];
 	int supervisor;
 };
+
+/* A date label of sections[], translated in its context "due". */
+static const char *label(const char *word)
+{
+	char key[64];
+	const char *t;
+
+	if (strlen(word) + sizeof("due") + 1 > sizeof(key))
+		return word;
+	snprintf(key, sizeof(key), "due\004%s", word);
+	t = _(key);
+	return t == key ? word : t;
+}
 
 static void when(long days, char *out, size_t cap)
 {
@@ -60,10 +82,12 @@ static int on_due(const cv_due_item *d, void *arg)
 				       "due", cli_json_opt(d->due), "days", (json_int_t)d->days));
 		return 0;
 	}
-	snprintf(date, sizeof(date), "%s %s", sections[k].date, d->due);
+	snprintf(date, sizeof(date), "%s %s", label(sections[k].date), d->due);
 	when(d->days, late, sizeof(late));
 	{
-		const char *cells[] = {d->case_id, d->name, d->id, d->what, date, late};
+		const char *cells[] = {d->case_id, d->name,
+				       d->id,	   sections[k].words ? cli_word(d->what) : d->what,
+				       date,	   late};
 
 		cli_table_row(&x->t[k], cells);
 	}
