@@ -367,6 +367,13 @@ check "an empty list under --csv prints nothing" eval 'rc_is 0 && out_empty && e
 text bob --csv case show "$C"
 check "--csv on a command that prints no list: usage error, nothing printed" \
 	eval 'rc_is 2 && out_empty && grep -q "prints a list" "$T/err"'
+text alice --csv audit log --limit 2
+check "--csv on audit log: usage error naming its own option, nothing printed" \
+	eval 'rc_is 2 && out_empty && grep -qF "use '"'"'casevault audit log --format csv'"'"'" "$T/err" &&
+	! grep -q "prints none" "$T/err"'
+text alice audit log --format csv --limit 2
+check "  ... and what it names works: a header and two rows" \
+	eval 'rc_is 0 && [ "$(python3 -c "import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline=\"\")))))" "$T/out")" -eq 3 ]'
 text bob --csv --json case list
 check "--csv with --json: usage error" eval 'rc_is 2 && out_empty && grep -q "not both" "$T/err"'
 

@@ -257,5 +257,11 @@ cv "$ZH" bob note add "$C" --kind 会谈 --file "$T/nothing"
 check "a file that is not there, under zh_CN: exit 6, in Chinese, the path in place" \
 	eval 'rc_is 6 && err_has "$T/nothing"'
 
+# ---- 7. --csv on audit log: its own option named, in Chinese -----------------
+
+cv "$ZH" alice --csv audit log --limit 2
+check "--csv audit log under zh_CN: usage (2), in Chinese, the option to use named" \
+	eval 'rc_is 2 && err_has "不用 --csv" && err_has "casevault audit log --format csv"'
+
 echo "e2e_zh: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

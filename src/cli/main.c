@@ -562,6 +562,11 @@ int main(int argc, char **argv)
 	}
 	if (c.csv && c.json)
 		return cli_usage_code(NULL, "usage.option", "give --json or --csv, not both");
+	/* audit log prints a list, as CSV through its own --format csv. */
+	if (c.csv && cmd->fn == cmd_audit_log)
+		return cli_usage_code(NULL, "usage.option",
+				      "'audit log' prints CSV with its own option, not --csv; use "
+				      "'casevault audit log --format csv'");
 	if (c.csv && !(cmd->flags & RUN_LIST))
 		return cli_usage_code(NULL, "usage.option",
 				      "--csv prints a list, and '%s%s%s' prints none; use --json",
