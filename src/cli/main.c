@@ -44,7 +44,7 @@ static const struct cmd commands[] = {
      N_("a new enrolment code for a user who forgot their passphrase (admin, recovery code)")},
     {"config", "set", cmd_config_set, CV_ACT_CONFIG_SET, RUN_SESSION, "config set SETTING VALUE",
      N_("set a signed setting: adult_age, archive_days, referral_days, duty_hours, timezone, "
-	"alert_* (admin)")},
+	"term_autumn, term_spring, school, alert_* (admin)")},
     {"config", "get", cmd_config_get, CV_ACT_CONFIG_GET, RUN_SESSION, "config get SETTING",
      N_("a setting's value in force")},
     {"config", "list", cmd_config_list, CV_ACT_CONFIG_GET, RUN_SESSION | RUN_LIST, "config list",
@@ -128,7 +128,8 @@ static const struct cmd commands[] = {
      N_("show the access log (supervisor, admin)")},
     {"audit", "verify", cmd_audit_verify, CV_ACT_AUDIT_VERIFY, RUN_SESSION,
      "audit verify [--checkpoint FILE] [--full]",
-     N_("verify the log's hash chain and every signature (supervisor, admin)")},
+     N_("verify the log's hash chain and stored rows, and the signatures since the last "
+	"supervisor's verification (--full: all) (supervisor, admin)")},
     {"audit", "checkpoint", cmd_audit_checkpoint, CV_ACT_AUDIT_CHECKPOINT, RUN_SESSION,
      "audit checkpoint [-o FILE|--output FILE]",
      N_("print a signed (size, head) to keep outside the vault (supervisor, admin)")},
