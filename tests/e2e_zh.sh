@@ -7,7 +7,9 @@
 # the fixed words (情绪, 女, 学生,监护人, 书面, 个体辅导, 会谈) accepted in any
 # locale and stored as the vault's English words, shown in Chinese under
 # zh_CN; an alias that is no word refused in Chinese; and English, word for
-# word, under LANG=C.
+# word, under LANG=C.  case show's labelled lines line up by display width
+# in both languages; config get says an unset timezone as config list does;
+# --csv on audit log names audit log's own option, in Chinese.
 #
 # The Chinese locale: zh_CN.UTF-8 when the system has it (`make check`
 # generates it), else LANGUAGE=zh_CN over C.UTF-8, which gettext honours
@@ -256,6 +258,21 @@ check "note finalize under zh_CN: Chinese" eval 'rc_is 0 && out_has "已定稿 $
 cv "$ZH" bob note add "$C" --kind 会谈 --file "$T/nothing"
 check "a file that is not there, under zh_CN: exit 6, in Chinese, the path in place" \
 	eval 'rc_is 6 && err_has "$T/nothing"'
+
+# ---- 6. a setting's value, as config list says it ---------------------------
+
+cv "$EN" bob config get timezone
+check "config get timezone, unset, under LANG=C: (system), as config list says" \
+	eval 'rc_is 0 && same "$(cat "$T/out")" "(system)"'
+cv "$EN" bob config list
+check "  ... config list's line" eval 'grep -Eq "^timezone +\(system\)  \(default\)$" "$T/out"'
+cv "$ZH" bob config get timezone
+check "  ... under zh_CN, in Chinese" eval 'rc_is 0 && same "$(cat "$T/out")" "（系统时区）"'
+cv "$EN" bob config get school
+check "config get school, unset: (none)" eval 'rc_is 0 && same "$(cat "$T/out")" "(none)"'
+cv "$EN" bob --json config get timezone
+check "  ... under --json the value stays null" \
+	eval 'rc_is 0 && same "$(json_field "$T/out" value)" None'
 
 # ---- 7. --csv on audit log: its own option named, in Chinese -----------------
 

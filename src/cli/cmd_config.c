@@ -45,6 +45,15 @@ struct show {
 	json_t *list;
 };
 
+/* A value as shown: an empty one is the system's zone, or no school name,
+ * said as such (under --json it is null). */
+static const char *shown(const cv_setting_info *i)
+{
+	if (*i->value)
+		return i->value;
+	return strcmp(i->name, "timezone") == 0 ? _("(system)") : _("(none)");
+}
+
 static int show_setting(const cv_setting_info *i, void *arg)
 {
 	struct show *x = arg;
@@ -62,14 +71,10 @@ static int show_setting(const cv_setting_info *i, void *arg)
 		return 0;
 	}
 	if (x->only) {
-		cli_linef(stdout, "%s", i->value);
+		cli_linef(stdout, "%s", shown(i));
 		return 1;
 	}
-	/* An empty value: the system's zone, or no school name. */
-	cli_linef(stdout, "%-20s %s  (%s%s%s", i->name,
-		  *i->value			     ? i->value
-		  : strcmp(i->name, "timezone") == 0 ? _("(system)")
-						     : _("(none)"),
+	cli_linef(stdout, "%-20s %s  (%s%s%s", i->name, shown(i),
 		  i->is_default ? _("default") : _("set by "), i->is_default ? "" : i->signer, ")");
 	return 0;
 }
