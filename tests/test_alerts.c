@@ -45,7 +45,7 @@ static cv_alert_engine *engine(const cv_alert_rules *r)
 
 static int64_t next_seq = 1;
 
-/* Feeds one row at UTC second t. */
+/* Feeds one row at UTC second t (feed: with no detail). */
 static void feed_detail(cv_alert_engine *e, int64_t t, const char *actor, const char *action,
 			const char *object, const char *outcome, const char *detail)
 {
@@ -61,13 +61,7 @@ static void feed_detail(cv_alert_engine *e, int64_t t, const char *actor, const 
 static void feed(cv_alert_engine *e, int64_t t, const char *actor, const char *action,
 		 const char *object, const char *outcome)
 {
-	char time[CV_TIME_LEN];
-	cv_audit_row r = {next_seq++, time, actor, action, object, outcome, "", 0};
-	cv_err err = {0};
-
-	cv_time_text(t, time);
-	if (cv_alert_feed(e, &r, &err) != CV_OK)
-		fail_msg("feed: %s", err.msg);
+	feed_detail(e, t, actor, action, object, outcome, "");
 }
 
 /* The i-th alert, which must exist. */
