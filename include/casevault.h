@@ -1349,6 +1349,22 @@ cv_status cv_duty_hours_list(cv_session *s, const char *term, const char *from, 
 			     int (*cb)(const cv_duty_week_info *w, void *arg), void *arg,
 			     cv_err *err);
 
+/*
+ * cv_duty_week_check, cv_duty_time_check, cv_duty_date_check - the form of
+ * a week as cv_duty_list takes it ("YYYY-Www", a week the year has), of a
+ * local time as cv_duty_start, cv_duty_end and cv_duty_add take it
+ * ("YYYY-MM-DD HH:MM", a real date and clock time) and of a date as
+ * cv_duty_hours_list takes it ("YYYY-MM-DD"), checked without a vault, so
+ * that a front end refuses a mistyped value before it asks for a
+ * passphrase (nothing is logged).  The commands check again; whether a
+ * local time exists in the vault's time zone (the clocks may skip it) only
+ * they can say.  CV_EUSAGE "duty.week", "duty.time" or "duty.date", with
+ * the commands' own messages.
+ */
+cv_status cv_duty_week_check(const char *week, cv_err *err);
+cv_status cv_duty_time_check(const char *local, cv_err *err);
+cv_status cv_duty_date_check(const char *date, cv_err *err);
+
 /* ---- the compliance report (report compliance) ---------------------------- */
 
 /* An item's verdict. */

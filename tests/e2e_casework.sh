@@ -251,6 +251,10 @@ check "the refusal says the guardian's consent is missing" err_has "guardian"
 check "denied row for the minor without guardian consent" denied_row bob note.add "$C"
 
 as bob consent record "$C" --by guardian --method oral --date 2025-03-03 \
+	--scope individual,group --verified-by nobody
+check "consent record --verified-by an unknown user exits 6 (no such user)" \
+	eval 'rc_is 6 && err_has "--verified-by names no user '"'"'nobody'"'"'"'
+as bob consent record "$C" --by guardian --method oral --date 2025-03-03 \
 	--scope individual,group --verified-by bob
 check "consent record --by guardian" rc_is 0
 as bob consent show "$C"
@@ -288,6 +292,11 @@ check "the final note is unchanged" \
 as sue audit log --denied
 check "supervisor sees a denied note.edit row for the note" \
 	eval 'rc_is 0 && tail -n 1 "$T/out" | grep -qF " bob note.edit note:$N1 denied"'
+as bob note finalize "$N1"
+check "note finalize of a final note exits 4, as note edit does" \
+	eval 'rc_is 4 && err_has "already final"'
+check "supervisor sees a denied note.finalize row for the note" \
+	eval 'denied_note_row bob note.finalize "$N1"'
 
 as_text bob "$ADD_TEXT" note amend "$N1"
 A1=$(cat "$T/out")
@@ -339,6 +348,23 @@ check "referral not overdue on its 14th day" eval 'rc_is 0 && out_lacks "$R1"'
 as bob referral list --overdue --as-of 2025-03-18
 check "referral overdue after 14 days without follow-up" \
 	eval 'rc_is 0 && out_has "$R1" && out_has OVERDUE'
+# A follow-up dated in the future, or before the referral, is refused.
+r0=$(nrecords)
+as bob referral update "$R1" --status contacted --date 2099-01-01
+check "referral update dated in the future exits 2 (referral.date-future)" \
+	eval 'rc_is 2 && err_has "--date 2099-01-01 is in the future"'
+as bob referral update "$R1" --status contacted --date 2025-03-02
+check "referral update dated before the referral exits 2 (referral.date-before-referral)" \
+	eval 'rc_is 2 && err_has "is before referral '"'"'$R1'"'"' was made (2025-03-03)"'
+as bob referral add "$C" --to 'City Youth Mental Health Center' --to-type mental-health \
+	--reason emotion --urgency urgent --disclosed 'session summary' --date 2099-01-01
+check "referral add dated in the future exits 2 (referral.date-future)" \
+	eval 'rc_is 2 && err_has "in the future" && out_empty'
+check "the three refusals are logged with their codes" \
+	same "$(q "select group_concat(action || ' ' || outcome || ' ' || detail, ',') from audit
+		where detail like 'referral.date-%' order by seq")" \
+	"referral.update failed referral.date-future,referral.update failed referral.date-before-referral,referral.add failed referral.date-future"
+check "the refused referral and follow-ups stored nothing" same "$(nrecords)" "$r0"
 as bob referral update "$R1" --status contacted --date 2025-03-10 --note 'called intake'
 check "referral update exits 0" rc_is 0
 as bob referral list --overdue --as-of 2025-03-18
@@ -359,11 +385,25 @@ check "not due on the day it was added" eval 'rc_is 0 && out_lacks "$C"'
 as bob watch list --due --as-of 2099-06-01
 check "watch list --due at a later date lists the student" \
 	eval 'rc_is 0 && out_has "$C"'
+# A follow-up dated in the future would hide the student from the due
+# lists until then: refused, logged, nothing changed.
+r0=$(nrecords)
 as bob watch "done" "$C" --date 2099-06-01
-check "watch done exits 0" rc_is 0
+check "watch done dated in the future exits 2 (watch.date-future)" \
+	eval 'rc_is 2 && err_has "--date 2099-06-01 is in the future"'
+check "the refusal is logged with its code" \
+	same "$(q "select count(*) from audit where action = 'watch.done' and object = 'case:$C'
+		and outcome = 'failed' and detail = 'watch.date-future'")" 1
 as bob watch list --due --as-of 2099-06-01
-check "after watch done the student is no longer due" \
+check "after the refused follow-up the student is still due" eval 'rc_is 0 && out_has "$C"'
+check "the refusal stored nothing" same "$(nrecords)" "$r0"
+as bob watch "done" "$C"
+check "watch done exits 0" rc_is 0
+as bob watch list --due --as-of "$(date -u -d "$opened + 14 days" +%Y-%m-%d)"
+check "after watch done the student is not due for 14 days" \
 	eval 'rc_is 0 && out_lacks "$C"'
+as bob watch list --due --as-of "$(date -u -d "$opened + 15 days" +%Y-%m-%d)"
+check "... and due on the 15th" eval 'rc_is 0 && out_has "$C"'
 
 # Refusal: closing without analysis and outcome notes.
 as bob case close "$C"

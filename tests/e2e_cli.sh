@@ -252,6 +252,18 @@ usage_error sue "--until '2025-01-01T24:00:00Z' is not a date or time" \
 	audit log --until 2025-01-01T24:00:00Z
 usage_error sue "--since '2025-01-01 10:00' is not a date or time" \
 	audit log --since '2025-01-01 10:00'
+# The duty log's weeks, local times and dates: their form is checked
+# before the passphrase (whether a local time exists in the vault's zone
+# is checked after it).
+usage_error bob "week '2026-W60' is not valid; use YYYY-Www" duty list --week 2026-W60
+usage_error bob "local time '2026-11-24 25:00' is not valid; use YYYY-MM-DD HH:MM" \
+	duty add --from '2026-11-24 25:00' --to '2026-11-24 23:00'
+usage_error bob "local time '2026-11-24 24:00' is not valid" \
+	duty add --from '2026-11-24 20:00' --to '2026-11-24 24:00'
+usage_error bob "local time '2026-02-30 08:00' is not valid" duty start --at '2026-02-30 08:00'
+usage_error bob "local time '8:00' is not valid" duty end --at 8:00
+usage_error sue "date '2026-13-01' is not valid; use YYYY-MM-DD" \
+	duty hours --from 2026-13-01 --to 2026-12-31
 
 # The fixed words of each option.
 usage_error bob "--kind 'sesion' is not a note kind; use session, analysis, outcome or contact" \
@@ -259,6 +271,8 @@ usage_error bob "--kind 'sesion' is not a note kind; use session, analysis, outc
 usage_error bob "--by 'father' is not a consenting party; use student or guardian, or both as \
 student,guardian" \
 	consent record "$C" --by father --method oral --date 2025-03-05 --scope group
+usage_error sue "--outcome 'maybe' is not a log outcome; use ok, denied or failed" \
+	audit log --outcome maybe
 usage_error bob "--method 'email' is not a consent method; use written or oral" \
 	consent record "$C" --by student --method email --date 2025-03-05 --scope group
 usage_error bob "--scope: 'grop' is not a consent scope; use one or more of individual, group, \

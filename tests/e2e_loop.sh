@@ -365,8 +365,8 @@ check "note finalize of two, one unknown: exit 6, and which" \
 	eval 'rc_is 6 && err_has "note N-ZZZZZZ could not be finalized, so none of the 2 notes was"'
 check "  ... the first is still a draft" same "$(q "select status from records where id = '$N1'")" draft
 as bob note finalize "$LOW1" "$N3"
-check "note finalize of a draft and a final one: refused, nothing finalized" \
-	eval 'rc_is 2 && err_has "$N3" && same "$(q "select status from records where id = '"'"'$N1'"'"'")" draft'
+check "note finalize of a draft and a final one: denied (exit 4), nothing finalized" \
+	eval 'rc_is 4 && err_has "$N3" && same "$(q "select status from records where id = '"'"'$N1'"'"'")" draft'
 as bob note finalize "$LOW1" "$(printf '%s' "$N2" | tr 'A-Z' 'a-z')"
 check "note finalize of two (ids typed in lower case): exit 0" rc_is 0
 check "  ... both final" \

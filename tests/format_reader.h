@@ -1975,7 +1975,7 @@ static int setup(void **state)
 	 * unknown note. */
 	if (cv_case_show(s, TYPED, 0, NULL, &vis, NULL, &err) != CV_ENOTFOUND ||
 	    cv_referral_update(s, TYPED, "contacted", NULL, NULL, &err) != CV_ENOTFOUND ||
-	    cv_note_finalize(s, note1, &err) != CV_EUSAGE ||
+	    cv_note_finalize(s, note1, &err) != CV_EDENIED ||
 	    cv_note_show(s, "N-000000", ignore_note, NULL, &err) != CV_ENOTFOUND) {
 		fprintf(stderr, "setup: a refusal did not happen as expected: %s\n", err.msg);
 		goto out;

@@ -670,10 +670,6 @@ static void test_bad_consent_input(void **state)
 	    {{"student", "oral", "2024-09-02", NULL, NULL},
 	     "no consent scope given",
 	     "consent.scope-missing"},
-	    {{"student", "oral", "2024-09-02", "individual", "nobody"},
-	     "--verified-by names no user 'nobody'; give the name of the colleague who verified "
-	     "the consent",
-	     "consent.verifier-unknown"},
 	};
 	struct view v;
 	cv_err err = {0};
@@ -692,7 +688,17 @@ static void test_bad_consent_input(void **state)
 		if (bad[i].code)
 			assert_code(err, CV_EUSAGE, bad[i].code);
 	}
-	/* Usage refusals log their code alone: nothing typed reaches the log. */
+	/* No such user: status 6, as for any user not found. */
+	{
+		cv_consent_input nobody = {"student", "oral", "2024-09-02", "individual", "nobody"};
+
+		assert_int_equal(cv_consent_record(c, a, &nobody, &err), CV_ENOTFOUND);
+		assert_code(err, CV_ENOTFOUND, "consent.verifier-unknown");
+		assert_msg_has(err, "--verified-by names no user 'nobody'; give the name of the "
+				    "colleague who verified the consent");
+	}
+	/* Usage and not-found refusals log their code alone: nothing typed
+	 * reaches the log. */
 	assert_int_equal(
 	    detail_rows(f->path, "consent.record", "failed", a, "consent.scope-unknown"), 3);
 	assert_int_equal(

@@ -730,6 +730,61 @@ static void test_check_new(void **state)
 	assert_non_null(strstr(err.msg, "'Europe/Atlantis'"));
 }
 
+/* The checks a front end makes before asking for a passphrase: the form
+ * alone, with the commands' codes and messages; a skipped local time is
+ * well formed (only the vault's zone says it does not exist). */
+static void test_checks_without_a_vault(void **state)
+{
+	static const char *bad_weeks[] = {"2026-W60", "2026-W00", "2025-W53", "2026W05",
+					  "2026-w05", "1969-W52", "",	      "2026-W5"};
+	static const char *bad_times[] = {"2026-11-24 25:00", "2026-11-24 23:60",
+					  "2026-02-30 10:00", "2026-11-24",
+					  "2026-11-24 9:00",  "x",
+					  "1969-12-31 23:00", "2026-11-24 10:00:00"};
+	static const char *bad_dates[] = {"2026-13-01", "2026-02-29", "26-01-01", ""};
+	cv_err err = {0};
+
+	(void)state;
+	EXPECT(cv_duty_week_check("2026-W53", &err), CV_OK);
+	EXPECT(cv_duty_week_check("2026-W05", &err), CV_OK);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_weeks); i++) {
+		err = (cv_err){0};
+		if (cv_duty_week_check(bad_weeks[i], &err) != CV_EUSAGE ||
+		    strcmp(err.code, "duty.week") != 0)
+			fail_msg("week '%s': code '%s'", bad_weeks[i], err.code);
+	}
+	EXPECT(cv_duty_week_check(NULL, &err), CV_EUSAGE);
+	EXPECT(cv_duty_week_check("2026-W60", &err), CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "week '2026-W60' is not valid; use YYYY-Www"));
+
+	EXPECT(cv_duty_time_check("2026-11-24 23:59", &err), CV_OK);
+	EXPECT(cv_duty_time_check("2026-11-24T00:00", &err), CV_OK);
+	/* Skipped in Berlin (the clocks go from 02:00 to 03:00): well formed. */
+	EXPECT(cv_duty_time_check("2026-03-29 02:30", &err), CV_OK);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_times); i++) {
+		err = (cv_err){0};
+		if (cv_duty_time_check(bad_times[i], &err) != CV_EUSAGE ||
+		    strcmp(err.code, "duty.time") != 0)
+			fail_msg("time '%s': code '%s'", bad_times[i], err.code);
+	}
+	EXPECT(cv_duty_time_check(NULL, &err), CV_EUSAGE);
+	EXPECT(cv_duty_time_check("2026-11-24 25:00", &err), CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "local time '2026-11-24 25:00' is not valid; use "
+					"YYYY-MM-DD HH:MM (24-hour clock)"));
+
+	EXPECT(cv_duty_date_check("2024-02-29", &err), CV_OK);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_dates); i++) {
+		err = (cv_err){0};
+		if (cv_duty_date_check(bad_dates[i], &err) != CV_EUSAGE ||
+		    strcmp(err.code, "duty.date") != 0)
+			fail_msg("date '%s': code '%s'", bad_dates[i], err.code);
+	}
+	/* A NULL error receiver is allowed, as everywhere in the API. */
+	assert_int_equal(cv_duty_week_check("2026-W60", NULL), CV_EUSAGE);
+	assert_int_equal(cv_duty_time_check("2026-11-24 25:00", NULL), CV_EUSAGE);
+	assert_int_equal(cv_duty_date_check("2026-13-01", NULL), CV_EUSAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,7 +797,7 @@ int main(void)
 	    cmocka_unit_test(test_year_boundary),    cmocka_unit_test(test_shanghai_week),
 	    cmocka_unit_test(test_berlin_dst_weeks), cmocka_unit_test(test_tehran_midnight_gap),
 	    cmocka_unit_test(test_empty_weeks),	     cmocka_unit_test(test_weeks_refused),
-	    cmocka_unit_test(test_check_new),
+	    cmocka_unit_test(test_check_new),	     cmocka_unit_test(test_checks_without_a_vault),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

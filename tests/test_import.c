@@ -166,7 +166,7 @@ static void test_case_consent_rules(void **state)
 	     "consent.party-invalid"},
 	    {"student", "written", "2024-09-02", "everything", NULL, CV_EUSAGE,
 	     "consent.scope-unknown"},
-	    {"student", "written", "2024-09-02", all_scopes, "nobody", CV_EUSAGE,
+	    {"student", "written", "2024-09-02", all_scopes, "nobody", CV_ENOTFOUND,
 	     "consent.verifier-unknown"},
 	    {NULL, "written", "2024-09-02", NULL, NULL, CV_EUSAGE, "import.consent-party"},
 	};

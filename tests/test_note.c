@@ -511,15 +511,16 @@ static void test_finalize_signs_and_freezes(void **state)
 	assert_msg_has(err, "is final and cannot be changed");
 	assert_msg_has(err, "casevault note amend");
 	assert_int_equal(audit_rows(f->path, "carol", "note.edit", "denied", object), 1);
-	assert_int_equal(cv_note_finalize(c, n, &err), CV_EUSAGE);
+	/* Finalizing it again is refused as editing it is: denied (status 4). */
+	assert_int_equal(cv_note_finalize(c, n, &err), CV_EDENIED);
 	assert_string_equal(err.code, "note.already-final");
 	assert_msg_has(err, "already final");
-	/* A usage refusal's row holds its code alone. */
+	/* A denial's row holds its code and its argument, the note's id. */
 	assert_int_equal(q_int(f->path,
 			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
 			       " action = 'note.finalize' AND object = '%s' AND"
-			       " outcome = 'failed' AND detail = 'note.already-final'",
-			       object),
+			       " outcome = 'denied' AND detail = 'note.already-final [\"%s\"]'",
+			       object, n),
 			 1);
 	note_get_ok(c, n, &r);
 	assert_int_equal(r.version, 1);

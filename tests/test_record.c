@@ -672,6 +672,97 @@ static void test_today_is_local(void **state)
 	logout(c);
 }
 
+/* A follow-up dated after the vault's local today would stay out of the
+ * overdue lists until then, so a typo would hide it: referral add,
+ * referral update and watch done refuse it (status 2, logged, nothing
+ * changed), and a referral update dated before its referral is refused
+ * too.  Today is local: at 20:00 UTC on 1 January it is 2 January in
+ * Shanghai, and the 2nd is accepted. */
+static void test_follow_up_dates(void **state)
+{
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c;
+	cv_referral_input late = {"Clinic",  "hospital", "emotion",
+				  "routine", "summary",	 "2027-01-03"};
+	cv_referral_input in = {"Clinic",  "hospital", "emotion",
+				"routine", "summary",  "2026-12-20"};
+	char id[CV_CASE_ID_MAX], r[CV_CASE_ID_MAX], x[CV_CASE_ID_MAX], object[32];
+	struct seen w;
+	cv_err err = {0};
+
+	assert_int_equal(cv_config_set(a, "timezone", "Asia/Shanghai", &err), CV_OK);
+	logout(a);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	open_new(c, "S-7101", "Date Student", id);
+	consent_all(c, id);
+	assert_int_equal(cv_watch_add(c, id, "other", 14, &err), CV_OK);
+	cv_clock_fix(INT64_C(1798833600)); /* 2027-01-01T20:00:00Z */
+
+	/* referral add: the day after local today is refused. */
+	assert_int_equal(cv_referral_add(c, id, &late, NULL, x, &err), CV_EUSAGE);
+	assert_string_equal(err.code, "referral.date-future");
+	assert_msg_has(err, "--date 2027-01-03 is in the future (today is 2027-01-02)");
+	assert_int_equal(records(f->path, "referral"), 0);
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE actor = 'carol' AND"
+			       " action = 'referral.add' AND object = 'case:%s' AND"
+			       " outcome = 'failed' AND detail = 'referral.date-future'",
+			       id),
+			 1);
+	late.date = "2027-01-02";
+	assert_int_equal(cv_referral_add(c, id, &late, NULL, x, &err), CV_OK);
+	assert_int_equal(cv_referral_add(c, id, &in, NULL, r, &err), CV_OK);
+
+	/* referral update: after today, or before the referral, is refused. */
+	snprintf(object, sizeof(object), "referral:%s", r);
+	assert_int_equal(cv_referral_update(c, r, "contacted", "2027-01-03", NULL, &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "referral.date-future");
+	assert_int_equal(audit_rows(f->path, "carol", "referral.update", "failed", object), 1);
+	assert_int_equal(cv_referral_update(c, r, "contacted", "2026-12-19", "a note", &err),
+			 CV_EUSAGE);
+	assert_string_equal(err.code, "referral.date-before-referral");
+	assert_msg_has(err, "before referral");
+	assert_msg_has(err, "was made (2026-12-20)");
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'referral.update' AND"
+			       " object = '%s' AND outcome = 'failed' AND"
+			       " detail = 'referral.date-before-referral'",
+			       object),
+			 1);
+	assert_int_equal(records(f->path, "followup"), 0);
+	assert_int_equal(ref_list(c, 0, NULL, &w, &err), CV_OK);
+	for (int i = 0; i < w.nrefs && i < 4; i++)
+		if (strcmp(w.ref[i].id, r) == 0) {
+			assert_string_equal(w.ref[i].status, "referred");
+			assert_string_equal(w.ref[i].due, "2027-01-03");
+		}
+	/* The referral's own day and today are fine. */
+	assert_int_equal(cv_referral_update(c, r, "contacted", "2026-12-20", NULL, &err), CV_OK);
+	assert_int_equal(cv_referral_update(c, r, "accepted", "2027-01-02", NULL, &err), CV_OK);
+	assert_int_equal(records(f->path, "followup"), 2);
+
+	/* watch done: the same rule. */
+	assert_int_equal(cv_watch_done(c, id, "2099-01-01", &err), CV_EUSAGE);
+	assert_string_equal(err.code, "watch.date-future");
+	assert_msg_has(err, "--date 2099-01-01 is in the future (today is 2027-01-02)");
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM audit WHERE action = 'watch.done' AND"
+			       " object = 'case:%s' AND outcome = 'failed' AND"
+			       " detail = 'watch.date-future'",
+			       id),
+			 1);
+	assert_int_equal(watch_list(c, 0, NULL, &w, &err), CV_OK);
+	assert_int_equal(w.nwatch, 1);
+	assert_string_equal(w.watch[0].last_done, "");
+	assert_int_equal(cv_watch_done(c, id, "2027-01-02", &err), CV_OK);
+	assert_int_equal(watch_list(c, 0, NULL, &w, &err), CV_OK);
+	cv_clock_fix(0);
+	assert_string_equal(w.watch[0].last_done, "2027-01-02");
+	assert_string_equal(w.watch[0].due, "2027-01-16");
+	logout(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +774,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_watch_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_bad_input_and_others, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_today_is_local, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_follow_up_dates, setup, teardown),
 	};
 	cv_err err = {0};
 

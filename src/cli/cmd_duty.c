@@ -27,6 +27,17 @@ static int parse_visits(const char *s, int64_t *out)
 	return 0;
 }
 
+/* A local time, week or date whose form is wrong is refused before the
+ * passphrase is asked and without a row in the log (the library's own
+ * check and message); 0 when v is NULL or well formed. */
+static int early(struct cli *c, cv_status (*check)(const char *, cv_err *), const char *v)
+{
+	if (!v || check(v, &c->err) == CV_OK)
+		return 0;
+	cli_fail(c);
+	return -1;
+}
+
 /* --json after the command word: the same as the global option. */
 static void json_on(struct cli *c)
 {
@@ -64,6 +75,8 @@ int cmd_duty_start(struct cli *c, int argc, char **argv)
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
+	if (early(c, cv_duty_time_check, at) != 0)
+		return CV_EUSAGE;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
 	if (cv_duty_start(c->s, room, at, &id, &c->err) != CV_OK)
@@ -92,6 +105,8 @@ int cmd_duty_end(struct cli *c, int argc, char **argv)
 			return CV_EUSAGE;
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	if (early(c, cv_duty_time_check, at) != 0)
 		return CV_EUSAGE;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
@@ -132,6 +147,8 @@ int cmd_duty_add(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_current,
 				 "give the shift's local start and end times with --from and --to "
 				 "(YYYY-MM-DD HH:MM)");
+	if (early(c, cv_duty_time_check, from) != 0 || early(c, cv_duty_time_check, to) != 0)
+		return CV_EUSAGE;
 	if (cli_session(c) != CV_OK)
 		return cli_fail(c);
 	if (cv_duty_add(c->s, from, to, room, visits, &id, &c->err) != CV_OK)
@@ -184,6 +201,8 @@ int cmd_duty_list(struct cli *c, int argc, char **argv)
 			json_on(c);
 	}
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
+		return CV_EUSAGE;
+	if (early(c, cv_duty_week_check, week) != 0)
 		return CV_EUSAGE;
 	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
@@ -244,6 +263,8 @@ int cmd_duty_hours(struct cli *c, int argc, char **argv)
 	if (term ? (from || to) : (!from || !to))
 		return cli_usage(cli_current, "give --term YYYY-autumn|YYYY-spring, or the local "
 					      "dates to count with --from and --to (YYYY-MM-DD)");
+	if (early(c, cv_duty_date_check, from) != 0 || early(c, cv_duty_date_check, to) != 0)
+		return CV_EUSAGE;
 	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
 		return cli_list_end(c, c->err.status);

@@ -2,8 +2,8 @@
  * values.c - the values a command's options take, checked as the options
  * are parsed, before the vault is opened or a passphrase asked: the fixed
  * words (note kinds, consent parties, methods and scopes, urgencies,
- * referral states, register tags, problem categories, genders), dates,
- * the grade and the follow-up interval.
+ * referral states, register tags, problem categories, genders, log
+ * outcomes), dates, the grade and the follow-up interval.
  *
  * The words, bounds and date rule are the library's (cv_words,
  * cv_time_valid, CV_GRADE_*, CV_EVERY_*): this file only says which option
@@ -60,7 +60,7 @@ static const struct rule {
     {"since", NULL, R_TIME, 0, NULL},
     {"until", NULL, R_TIME, 0, NULL},
     {"role", "user", R_OFFER, CV_WORDS_ROLE, NULL},
-    {"outcome", "audit", R_OFFER, CV_WORDS_OUTCOME, NULL},
+    {"outcome", "audit", R_WORD, CV_WORDS_OUTCOME, N_("log outcome")},
     {"action", "audit", R_OFFER, CV_WORDS_ACTION, NULL},
     {"term", NULL, R_TERM, CV_WORDS_SEASON, NULL},
 };

@@ -119,7 +119,7 @@ cv_status cv_consent_record_in(cv_session *s, struct cv_case *c, const cv_consen
 	if (st == CV_OK) {
 		st = cv_store_user_by_name(s->v->st, verifier, &u, err);
 		if (st == CV_ENOTFOUND)
-			st = cv_fail(err, CV_EUSAGE, "consent.verifier-unknown",
+			st = cv_fail(err, CV_ENOTFOUND, "consent.verifier-unknown",
 				     "--verified-by names no user '{1}'; give the name of the "
 				     "colleague who verified the consent",
 				     verifier);

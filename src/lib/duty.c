@@ -479,23 +479,64 @@ static int time_in_range(int64_t t)
 	return t >= 0 && t <= CV_DUTY_TIME_MAX;
 }
 
-cv_status cv_duty_local_parse(const char *tz, const char *in, int64_t *out_utc, cv_err *err)
+/* "YYYY-MM-DD HH:MM" (or with 'T'): a real date and a clock time, as the
+ * seconds of local wall time since the epoch's date; 0 when it is not. */
+static int local_scan(const char *in, int64_t *wall)
 {
 	cv_duty_date d;
 	int h, mi;
+
+	if (!in || strlen(in) != CV_DUTY_LOCAL_LEN - 1 || !date_scan(in, &d) ||
+	    (in[10] != ' ' && in[10] != 'T') || in[13] != ':')
+		return 0;
+	h = digits(in + 11, 2);
+	mi = digits(in + 14, 2);
+	if (h < 0 || h > 23 || mi < 0 || mi > 59)
+		return 0;
+	*wall = date_days(d) * SECS_PER_DAY + h * 3600 + mi * 60;
+	return 1;
+}
+
+static cv_status bad_local(const char *in, cv_err *err)
+{
+	return cv_fail(err, CV_EUSAGE, "duty.time",
+		       "local time '{1}' is not valid; use YYYY-MM-DD HH:MM (24-hour clock)",
+		       in ? in : "");
+}
+
+cv_status cv_duty_time_check(const char *local, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	int64_t wall;
+
+	return local_scan(local, &wall) ? CV_OK : bad_local(local, err);
+}
+
+cv_status cv_duty_week_check(const char *week, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	cv_duty_isoweek w;
+
+	return cv_duty_isoweek_parse(week, &w, err);
+}
+
+cv_status cv_duty_date_check(const char *date, cv_err *err)
+{
+	CV_ERR_GUARD(err);
+	cv_duty_date d;
+
+	return cv_duty_date_parse(date, &d, err);
+}
+
+cv_status cv_duty_local_parse(const char *tz, const char *in, int64_t *out_utc, cv_err *err)
+{
 	int64_t wall, t = 0;
 	enum resolved r;
 	tz_scope sc;
 	cv_status st;
 
-	if (!in || strlen(in) != CV_DUTY_LOCAL_LEN - 1 || !date_scan(in, &d) ||
-	    (in[10] != ' ' && in[10] != 'T') || in[13] != ':')
-		goto bad;
-	h = digits(in + 11, 2);
-	mi = digits(in + 14, 2);
-	if (h < 0 || h > 23 || mi < 0 || mi > 59)
-		goto bad;
-	wall = date_days(d) * SECS_PER_DAY + h * 3600 + mi * 60;
+	if (!local_scan(in, &wall))
+		return bad_local(in, err);
 
 	st = tz_enter(tz, &sc, err);
 	if (st != CV_OK)
@@ -517,10 +558,6 @@ cv_status cv_duty_local_parse(const char *tz, const char *in, int64_t *out_utc, 
 			       in, CV_NUM(CV_DUTY_YEAR_MIN), CV_NUM(CV_DUTY_YEAR_MAX));
 	*out_utc = t;
 	return CV_OK;
-bad:
-	return cv_fail(err, CV_EUSAGE, "duty.time",
-		       "local time '{1}' is not valid; use YYYY-MM-DD HH:MM (24-hour clock)",
-		       in ? in : "");
 }
 
 /* Local fields of t in zone tz, with the range checks the callers share. */

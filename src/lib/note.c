@@ -135,7 +135,7 @@ cv_status cv_note_add(cv_session *s, const char *case_id, const char *kind, cons
 static cv_status finalize_record(cv_session *s, struct cv_case *c, cv_record *r, cv_err *err)
 {
 	if (strcmp(r->status, "draft") != 0)
-		return cv_fail(err, CV_EUSAGE, "note.already-final", "note '{1}' is already final",
+		return cv_fail(err, CV_EDENIED, "note.already-final", "note '{1}' is already final",
 			       r->id);
 	if (r->author_id != s->me.id)
 		return cv_fail(err, CV_EDENIED, "note.not-author",

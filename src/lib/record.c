@@ -118,11 +118,24 @@ static cv_status referral_days(cv_vault *v, int *days, cv_err *err)
 	return st;
 }
 
+/* A date typed after today would keep a follow-up out of the overdue
+ * lists until then (a typo hides it): each is refused past the vault's
+ * local today. */
+static cv_status referral_not_future(const char *date, const char *today, cv_err *err)
+{
+	if (strcmp(date, today) <= 0)
+		return CV_OK;
+	return cv_fail(err, CV_EUSAGE, "referral.date-future",
+		       "--date {1} is in the future (today is {2}); give the day the referral "
+		       "or its follow-up was made",
+		       date, today);
+}
+
 cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_input *in,
 			  const char *crisis, char id[CV_CASE_ID_MAX], cv_err *err)
 {
 	CV_ERR_GUARD(err);
-	char today[11], detail[96];
+	char today[11], detail[96], object[CV_ID_MAX + 8];
 	struct cv_case *c;
 	cv_record r;
 	cv_status st;
@@ -153,6 +166,10 @@ cv_status cv_referral_add(cv_session *s, const char *case_id, const cv_referral_
 			     CV_SCOPE_REFERRAL, crisis, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
+	if (in->date && referral_not_future(in->date, today, err) != CV_OK) {
+		cv_object_name(object, sizeof(object), "case", c->rec.id);
+		return cv_access_abort(s, c, CV_ACT_REFERRAL_ADD, object, err);
+	}
 	new_record(s, c, "referral", &r);
 	st = cv_new_id(s->v, 'R', 6, r.id, err);
 	if (st == CV_OK)
@@ -175,6 +192,25 @@ static unsigned referral_scope(const cv_record *r)
 {
 	(void)r;
 	return CV_SCOPE_REFERRAL;
+}
+
+/* A follow-up's date: not after today, nor before the referral's own
+ * date (in its encrypted body). */
+static cv_status update_date(cv_session *s, struct cv_case *c, const cv_record *ref,
+			     const char *date, const char *today, cv_err *err)
+{
+	json_t *o = NULL;
+	cv_status st = referral_not_future(date, today, err);
+
+	if (st == CV_OK)
+		st = cv_record_open_json(s, c, ref, &o, err);
+	if (st == CV_OK && strcmp(date, jstr(o, "date")) < 0)
+		st = cv_fail(err, CV_EUSAGE, "referral.date-before-referral",
+			     "--date {1} is before referral '{2}' was made ({3}); give the day "
+			     "of the follow-up",
+			     date, ref->id, jstr(o, "date"));
+	json_decref(o);
+	return st;
 }
 
 cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *status,
@@ -204,6 +240,12 @@ cv_status cv_referral_update(cv_session *s, const char *ref_id, const char *stat
 				    err);
 	if (st != CV_OK)
 		return st;
+	if (date)
+		st = update_date(s, c, &ref, date, today, err);
+	if (st != CV_OK) {
+		cv_record_clear(&ref);
+		return cv_access_abort(s, c, CV_ACT_REFERRAL_UPDATE, object, err);
+	}
 	final = strcmp(status, "declined") == 0 || strcmp(status, "completed") == 0;
 	new_record(s, c, "followup", &up);
 	snprintf(up.parent, sizeof(up.parent), "%s", ref.id);
@@ -435,7 +477,13 @@ cv_status cv_watch_done(cv_session *s, const char *case_id, const char *date, cv
 	    cv_access_enter(s, case_id, CV_ACT_WATCH_DONE, CV_NEED_CONTENT, 0, NULL, NULL, &c, err);
 	if (st != CV_OK)
 		return st;
-	st = cv_access_collect(s, c, CV_REC_WATCH, &l, err);
+	if (date && strcmp(date, today) > 0)
+		st = cv_fail(err, CV_EUSAGE, "watch.date-future",
+			     "--date {1} is in the future (today is {2}); give the day of the "
+			     "follow-up",
+			     date, today);
+	if (st == CV_OK)
+		st = cv_access_collect(s, c, CV_REC_WATCH, &l, err);
 	if (st == CV_OK && l.n == 0)
 		st = cv_fail(err, CV_ENOTFOUND, "watch.not-found",
 			     "case '{1}' is not on the key-student register; add it with "
