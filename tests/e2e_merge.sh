@@ -5,7 +5,8 @@
 # count in 1..k-1, hides every cell hidden in a school, and refuses (exit
 # 2, nothing written) one file, the same file twice, different k,
 # altered or hostile files and a merged file given again; a missing file
-# is not found (exit 6).
+# is not found (exit 6); under zh_CN every refusal is said in Chinese, and
+# under --json each file error has its own reason code.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_merge.sh
 # Every check counts: one that fails fails the run.
@@ -210,6 +211,60 @@ check "a hostile file is refused and nothing from it drives the terminal" \
 merge "$A" "$T/missing.json" --format json
 check "a missing file is not found (exit 6), nothing written" \
 	eval 'rc_is 6 && err_has "missing.json" && nothing_out'
+# ---- in Chinese, and the reason codes under --json -----------------------------
+
+if [ -n "${CASEVAULT_LOCALEDIR:-}" ] &&
+	[ -f "$CASEVAULT_LOCALEDIR/zh_CN/LC_MESSAGES/casevault.mo" ]; then
+	export CASEVAULT_LOCALEDIR
+	if locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then
+		ZH="LC_ALL=zh_CN.UTF-8"
+	else
+		ZH="LANG=C.UTF-8 LANGUAGE=zh_CN"
+	fi
+	# zh FILE...: the merge under zh_CN; its message must hold no English
+	# phrase (the file names are ASCII and without spaces).
+	zh() {
+		# shellcheck disable=SC2086
+		(cd "$T/empty" && env -u LC_ALL -u LANG -u LANGUAGE $ZH "$CASEVAULT" stats merge \
+			"$@" --format json </dev/null >"$T/out" 2>"$T/err")
+		rc=$?
+	}
+	all_chinese() { ! grep -Eq "(its|the|is|not|a) [a-z]" "$T/err" && grep -q "错误" "$T/err"; }
+	for f in layout.json wide.json huge.json schema.json k7.json period.json type.json; do
+		zh "$A" "$T/$f"
+		check "zh_CN: $f refused with every phrase in Chinese" eval 'rc_is 2 && all_chinese'
+	done
+	zh "$A" "$T/layout.json"
+	check "zh_CN: the label mismatch is said in Chinese" eval 'rc_is 2 && err_has "其列标签不同"'
+else
+	echo "e2e_merge: no built catalog (CASEVAULT_LOCALEDIR); the Chinese checks are not run" >&2
+	nfail=$((nfail + 1))
+fi
+
+# jerr EXIT CODE FILE...: under --json, the merge fails with that exit
+# status and reason code, in one error object on stderr, nothing written.
+jerr() {
+	j_exit=$1
+	j_code=$2
+	shift 2
+	(cd "$T/empty" && "$CASEVAULT" --json stats merge "$@" </dev/null >"$T/out" 2>"$T/err")
+	rc=$?
+	rc_is "$j_exit" && nothing_out && python3 -c '
+import json, sys
+e = json.loads(open(sys.argv[1]).read())["error"]
+sys.exit(0 if e["code"] == sys.argv[2] and e["exit"] == int(sys.argv[3]) else 1)' \
+		"$T/err" "$j_code" "$j_exit"
+}
+check "--json: a missing file is merge.file-missing" jerr 6 merge.file-missing "$A" "$T/missing.json"
+check "--json: a directory is merge.not-a-file" jerr 2 merge.not-a-file "$A" "$T/empty"
+head -c 5000000 /dev/zero >"$T/big.json"
+check "--json: a file over 4 MiB is merge.file-too-large" \
+	jerr 2 merge.file-too-large "$A" "$T/big.json"
+check "--json: an output that exists is output.exists" \
+	jerr 2 output.exists "$A" "$B" -o "$T/m.csv"
+check "  ... and it is left as it was" [ -s "$T/m.csv" ]
+check "--json: a mismatch is stats.merge" jerr 2 stats.merge "$A" "$T/layout.json"
+
 "$CASEVAULT" help stats merge >"$T/out" 2>"$T/err" </dev/null
 rc=$?
 check "help shows the usage" eval 'rc_is 0 && grep -q "stats merge FILE" "$T/out"'

@@ -90,6 +90,11 @@ const char *cli_message(const cv_err *err);
  * {"ok": false, "error": {"status", "code", "exit", "message"}}) on
  * stderr. */
 int cli_fail(struct cli *c);
+/* Sets c->err to st with reason code `code` (a stable name, such as
+ * "output.exists") and a printf-style message already translated (_());
+ * returns st.  For the CLI's own failures that a script tells apart. */
+cv_status cli_err_code(struct cli *c, cv_status st, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Prints a usage error (reason code "usage") and, when cmd is not NULL,
  * the command's usage line; returns CV_EUSAGE.  Under --json the error is
  * one JSON line on stderr, with the usage as "usage". */
@@ -195,8 +200,10 @@ void cli_did_you_mean(char *out, size_t cap, const char *word, const char *const
  * cli_create_output - creates file for writing with mode (0600 for
  * anything about the vault's work, 0644 for a public checkpoint), never
  * following a link and never overwriting: an existing file is a usage
- * error saying so.  cli_close_output flushes, syncs and closes it; on a
- * failure it removes the file.  Both leave the error in c->err.
+ * error saying so (reason code "output.exists"; "output.create" when the
+ * file cannot be made).  cli_close_output flushes, syncs and closes it; on
+ * a failure it removes the file ("output.write").  Both leave the error in
+ * c->err.
  */
 cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE **fp);
 cv_status cli_close_output(struct cli *c, const char *file, FILE *fp);

@@ -151,40 +151,46 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 }
 
 /* Reads path whole into *out (malloc'd), at most CV_STATS_MERGE_FILE_MAX
- * bytes; a larger file is refused before it is parsed. */
+ * bytes; a larger file is refused before it is parsed.  Each failure has
+ * its reason code: merge.file-missing (status 6), merge.not-a-file,
+ * merge.file-too-large (status 2), merge.file-unreadable (status 1). */
 static cv_status read_export(struct cli *c, const char *path, char **out, size_t *len)
 {
 	size_t cap = CV_STATS_MERGE_FILE_MAX + 1, n = 0;
 	struct stat sb;
 	char *buf = NULL;
 	ssize_t r = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rerr;
 
 	*out = NULL;
+	if (fd < 0 && errno == ENOENT)
+		return cli_err_code(c, CV_ENOTFOUND, "merge.file-missing",
+				    _("cannot read '%s': %s"), path, strerror(errno));
 	if (fd < 0)
-		return cv_err_set(&c->err, errno == ENOENT ? CV_ENOTFOUND : CV_ERROR,
-				  _("cannot read '%s': %s"), path, strerror(errno));
+		return cli_err_code(c, CV_ERROR, "merge.file-unreadable", _("cannot read '%s': %s"),
+				    path, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return cv_err_set(&c->err, CV_EUSAGE, _("'%s' is not a file; give a JSON export"),
-				  path);
+		return cli_err_code(c, CV_EUSAGE, "merge.not-a-file",
+				    _("'%s' is not a file; give a JSON export"), path);
 	}
 	buf = malloc(cap);
 	while (buf && n < cap && (r = read(fd, buf + n, cap - n)) > 0)
 		n += (size_t)r;
+	rerr = errno;
 	close(fd);
 	if (!buf)
 		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (r < 0) {
 		free(buf);
-		return cv_err_set(&c->err, CV_ERROR, _("cannot read '%s': %s"), path,
-				  strerror(errno));
+		return cli_err_code(c, CV_ERROR, "merge.file-unreadable", _("cannot read '%s': %s"),
+				    path, strerror(rerr));
 	}
 	if (n == cap) {
 		free(buf);
-		return cv_err_set(&c->err, CV_EUSAGE,
-				  _("'%s' is larger than an export can be; give a JSON export"),
-				  path);
+		return cli_err_code(c, CV_EUSAGE, "merge.file-too-large",
+				    _("'%s' is larger than an export can be; give a JSON export"),
+				    path);
 	}
 	*out = buf;
 	*len = n;

@@ -420,6 +420,19 @@ const char *cli_message(const cv_err *err)
 	return buf;
 }
 
+cv_status cli_err_code(struct cli *c, cv_status st, const char *code, const char *fmt, ...)
+{
+	char msg[CV_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cv_err_set(&c->err, st, "%s", msg);
+	snprintf(c->err.code, sizeof(c->err.code), "%s", code);
+	return st;
+}
+
 int cli_fail(struct cli *c)
 {
 	cv_status st = c->err.status == CV_OK ? CV_ERROR : c->err.status;
@@ -624,12 +637,13 @@ cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE *
 	if (*fp)
 		return CV_OK;
 	if (errno == EEXIST)
-		cv_err_set(&c->err, CV_EUSAGE,
-			   _("cannot create '%s': it exists, and a file is never overwritten; "
-			     "choose a new name"),
-			   file);
+		cli_err_code(c, CV_EUSAGE, "output.exists",
+			     _("cannot create '%s': it exists, and a file is never overwritten; "
+			       "choose a new name"),
+			     file);
 	else
-		cv_err_set(&c->err, CV_ERROR, _("cannot create '%s': %s"), file, strerror(errno));
+		cli_err_code(c, CV_ERROR, "output.create", _("cannot create '%s': %s"), file,
+			     strerror(errno));
 	if (fd >= 0) {
 		close(fd);
 		unlink(file);
@@ -645,5 +659,6 @@ cv_status cli_close_output(struct cli *c, const char *file, FILE *fp)
 	if (!bad)
 		return CV_OK;
 	unlink(file);
-	return cv_err_set(&c->err, CV_ERROR, _("cannot write '%s': %s"), file, strerror(errno));
+	return cli_err_code(c, CV_ERROR, "output.write", _("cannot write '%s': %s"), file,
+			    strerror(errno));
 }

@@ -27,6 +27,7 @@
 #define MERGE_CELLS_MAX 65536 /* cells of one table, margins included */
 #define MERGE_LABEL_MAX 128   /* bytes of a table name or a label */
 #define HASH_HEX_LEN (CV_DIGEST_LEN * 2)
+_Static_assert(MERGE_TABLES_MAX == 16, "the phrase of a bad list of tables says 1..16");
 
 static const char label_all[] = "all";
 static const char label_total[] = "total";
@@ -110,42 +111,45 @@ static int64_t count_of(const json_t *o)
 	return v < 0 || v > CV_SDC_MAX_COUNT ? -1 : (int64_t)v;
 }
 
-/* Checks the labels array a (1..CV_SDC_MAX_DIM labels) and, for the first
- * input, keeps them in *keep (n in *n); for the others, compares. */
-static cv_status labels(const json_t *a, const char *what, const char ***keep, size_t *n, int first,
+/* The phrases about a table's labels, row labels first: whole phrases, so
+ * that the CLI finds each in the catalog. */
+_Static_assert(CV_SDC_MAX_DIM == 1000, "the phrases below say 1..1000 labels");
+static const char *const labels_not_list[2] = {
+    CV_PHRASE("its row labels are not a list of 1..1000 labels"),
+    CV_PHRASE("its column labels are not a list of 1..1000 labels")};
+static const char *const labels_differ[2] = {CV_PHRASE("its row labels differ"),
+					     CV_PHRASE("its column labels differ")};
+static const char *const labels_bad[2] = {
+    CV_PHRASE("its row labels hold something that is not a label"),
+    CV_PHRASE("its column labels hold something that is not a label")};
+
+/* Checks the labels array a (1..CV_SDC_MAX_DIM labels; cols: column
+ * labels, else row labels) and, for the first input, keeps them in *keep
+ * (n in *n); for the others, compares. */
+static cv_status labels(const json_t *a, int cols, const char ***keep, size_t *n, int first,
 			const char *name, const char *name0, cv_err *err)
 {
-	char msg[MERGE_LABEL_MAX + 64];
 	size_t len = json_array_size(a);
 
-	if (!json_is_array(a) || len == 0 || len > CV_SDC_MAX_DIM) {
-		snprintf(msg, sizeof(msg), "its %s are not a list of 1..%d labels", what,
-			 CV_SDC_MAX_DIM);
-		return not_export(err, name, msg);
-	}
+	if (!json_is_array(a) || len == 0 || len > CV_SDC_MAX_DIM)
+		return not_export(err, name, labels_not_list[cols]);
 	if (first) {
 		*keep = calloc(len, sizeof(**keep));
 		if (!*keep)
 			return cv_err_set(err, CV_ERROR, "out of memory");
 		*n = len;
 	} else if (len != *n) {
-		snprintf(msg, sizeof(msg), "its %s differ", what);
-		return differs(err, name, name0, msg);
+		return differs(err, name, name0, labels_differ[cols]);
 	}
 	for (size_t i = 0; i < len; i++) {
 		const char *s = label_of(json_array_get(a, i));
 
-		if (!s) {
-			snprintf(msg, sizeof(msg), "its %s hold something that is not a label",
-				 what);
-			return not_export(err, name, msg);
-		}
-		if (first) {
+		if (!s)
+			return not_export(err, name, labels_bad[cols]);
+		if (first)
 			(*keep)[i] = s;
-		} else if (strcmp(s, (*keep)[i]) != 0) {
-			snprintf(msg, sizeof(msg), "its %s differ", what);
-			return differs(err, name, name0, msg);
-		}
+		else if (strcmp(s, (*keep)[i]) != 0)
+			return differs(err, name, name0, labels_differ[cols]);
 	}
 	return CV_OK;
 }
@@ -260,12 +264,12 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 		return differs(err, name, name0,
 			       CV_PHRASE("a table has rows in one and not in the other"));
 	if (!json_is_null(rows)) {
-		st = labels(rows, "row labels", &mt->rows, &mt->nrows, first, name, name0, err);
+		st = labels(rows, 0, &mt->rows, &mt->nrows, first, name, name0, err);
 		if (st != CV_OK)
 			return st;
 	}
-	st = labels(json_object_get(o, "columns"), "column labels", &mt->cols, &mt->ncols, first,
-		    name, name0, err);
+	st = labels(json_object_get(o, "columns"), 1, &mt->cols, &mt->ncols, first, name, name0,
+		    err);
 	if (st != CV_OK)
 		return st;
 	if (first) {
@@ -314,7 +318,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 			       "'{1}' is already a merged table; merge the schools' own exports",
 			       name);
 	if (!json_is_string(schema) || strcmp(json_string_value(schema), CV_STATS_SCHEMA) != 0)
-		return not_export(err, name, "its schema is not '" CV_STATS_SCHEMA "'");
+		return not_export(err, name, CV_PHRASE("its schema is not 'casevault-stats-1'"));
 	if (!json_is_integer(ver) || json_integer_value(ver) != CV_STATS_SCHEMA_VERSION)
 		return not_export(err, name,
 				  CV_PHRASE("its schema version is not this casevault's"));
@@ -332,13 +336,9 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
 		return not_export(err, name,
 				  CV_PHRASE("its cells_hash is not 64 hexadecimal digits"));
-	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "its tables are not a list of 1..%d tables",
-			 MERGE_TABLES_MAX);
-		return not_export(err, name, msg);
-	}
+	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX)
+		return not_export(err, name,
+				  CV_PHRASE("its tables are not a list of 1..16 tables"));
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(m->hashes[j], hash) == 0)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
