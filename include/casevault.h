@@ -884,7 +884,7 @@ typedef struct cv_note_info {
 	const char *amends;	/* the note an addendum corrects, "" */
 	int64_t version;
 	int overdue;	      /* a draft older than the archive deadline (R4) */
-	int signature_ok;     /* final notes: the author's signature verifies */
+	int signature_ok;     /* the author's row signature verifies (a draft's too) */
 	int after_withdrawal; /* written before consent was withdrawn */
 	const char *text;     /* NULL in lists */
 	size_t text_len;

@@ -199,11 +199,18 @@ check "note list: an array; text and amends null" \
 as bob note show "$N"
 check "note show: one object with the text" \
 	eval 'rc_is 0 && out "j[\"id\"] == \"$N\" and j[\"text\"] == \"First session.\\n\""'
+check "note show of a draft: its signature checked, signature_ok true" \
+	eval 'out "j[\"status\"] == \"draft\" and j[\"signature_ok\"] is True"'
+as bob note list "$C"
+check "note list: a draft's signature_ok true" eval 'list && out "j[0][\"signature_ok\"] is True"'
 as bob note finalize "$N"
 check "note finalize: the result lists the ids" eval 'ok && out "j[\"ids\"] == [\"$N\"]"'
 as bob case show "$C" --notes
 check "case show --notes: the note with its text" \
 	eval 'rc_is 0 && out "j[\"notes\"][0][\"text\"] == \"First session.\\n\""'
+as bob note show "$N"
+check "note show of a final note: signature_ok true" \
+	eval 'rc_is 0 && out "j[\"status\"] == \"final\" and j[\"signature_ok\"] is True"'
 
 as bob test add "$C" --scale SCL-90 --score 160
 check "test add: the result" eval 'ok && out "j[\"id\"].startswith(\"T-\") and j[\"case\"] == \"$C\""'

@@ -447,8 +447,7 @@ static void note_line(struct cli *c, const cv_note_info *n)
 		  cli_word(n->status), cli_date(c, n->created_at, day), n->author,
 		  n->amends[0] ? _(" amends ") : "", n->amends,
 		  n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
-		  strcmp(n->status, "final") == 0 && !n->signature_ok ? _(" SIGNATURE INVALID")
-								      : "",
+		  !n->signature_ok ? _(" SIGNATURE INVALID") : "",
 		  n->after_withdrawal ? _(" [written before consent was withdrawn]") : "");
 }
 

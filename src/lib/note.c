@@ -50,6 +50,23 @@ static cv_status check_text(const char *text, size_t len, cv_err *err)
 	return CV_OK;
 }
 
+/* *ok: whether the draft r's row signature is its author's and verifies
+ * (cv_note_signature says it of a final note); a failure to read the store
+ * is an error, never "signature invalid". */
+static cv_status draft_signature(cv_vault *v, const cv_record *r, int *ok, cv_err *err)
+{
+	cv_err why = {0};
+	cv_status st = cv_record_check(v, r, NULL, &why);
+
+	*ok = st == CV_OK;
+	if (st != CV_OK && st != CV_EINTEGRITY) {
+		if (err)
+			*err = why;
+		return st;
+	}
+	return CV_OK;
+}
+
 int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const char *as_of,
 		 int with_text, int (*cb)(const cv_note_info *n, void *arg), void *arg,
 		 cv_status *st, cv_err *err)
@@ -78,11 +95,12 @@ int cv_note_emit(cv_session *s, struct cv_case *c, const cv_record *r, const cha
 	if (*st != CV_OK)
 		return 1;
 	n.overdue = strcmp(r->status, "draft") == 0 && cv_date_diff(created, as_of) > archive_days;
-	if (strcmp(r->status, "final") == 0) {
-		*st = cv_note_signature(s->v, r, &n.signature_ok, err);
-		if (*st != CV_OK)
-			return 1;
-	}
+	/* A draft is signed by its author at every write, as a final note is
+	 * at finalizing (docs/FORMAT.md §13): both signatures are checked. */
+	*st = strcmp(r->status, "final") == 0 ? cv_note_signature(s->v, r, &n.signature_ok, err)
+					      : draft_signature(s->v, r, &n.signature_ok, err);
+	if (*st != CV_OK)
+		return 1;
 	n.after_withdrawal = cv_consent_before_withdrawal(&c->consent, r->id);
 	if (with_text) {
 		*st = cv_record_open_text(s, c, r, &text, &len, err);
