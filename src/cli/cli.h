@@ -313,6 +313,10 @@ json_t *cli_json_strn(const char *s, size_t n);
  * the one document of a command.
  */
 void cli_json_line(json_t *o);
+/* Under --json: the JSON document text (len bytes, as a library writer
+ * made it, indented for a file) printed as the command's one line, as
+ * cli_json_line prints.  CV_ERROR in c->err when it does not parse. */
+cv_status cli_json_document(struct cli *c, const char *text, size_t len);
 /* --csv: from now on cli_json_line prints an array (a list of objects) as
  * CSV through the library's writer, a header of the first object's keys,
  * then a record an object; an empty array prints nothing. */

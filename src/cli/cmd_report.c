@@ -100,6 +100,8 @@ static cv_status write_stdout(struct cli *c, const cv_report *r, cv_report_forma
 		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
 	if (st == CV_OK && format == CV_REPORT_TEXT)
 		cli_put_text(stdout, mem, len, 1);
+	else if (st == CV_OK && format == CV_REPORT_JSON && c->json)
+		st = cli_json_document(c, mem, len); /* one line, as every --json output */
 	else if (st == CV_OK)
 		fwrite(mem, 1, len, stdout);
 	free(mem);
@@ -150,8 +152,8 @@ int cmd_report_compliance(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	/* Refuse an existing file before the passphrase is asked. */
 	if (file && access(file, F_OK) == 0) {
-		cv_err_set(
-		    &c->err, CV_EUSAGE,
+		cli_err_code(
+		    c, CV_EUSAGE, "output.exists",
 		    _("cannot create '%s': it exists (reports are never overwritten; choose a "
 		      "new name)"),
 		    file);

@@ -135,9 +135,17 @@ int cmd_stats_export(struct cli *c, int argc, char **argv)
 	}
 	cv_stats_free(r);
 	if (!file) {
+		cv_status st = CV_OK;
+
 		fclose(fp);
-		fwrite(mem, 1, memlen, stdout);
+		/* Under --json the document is one line, as every --json output. */
+		if (c->json && format == CV_STATS_JSON)
+			st = cli_json_document(c, mem, memlen);
+		else
+			fwrite(mem, 1, memlen, stdout);
 		free(mem);
+		if (st != CV_OK)
+			return cli_fail(c);
 	} else {
 		if (cli_close_output(c, file, fp) != CV_OK)
 			return cli_fail(c);
@@ -213,8 +221,10 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 	cv_stats_result *r = NULL;
 	cv_stats_format format;
 	FILE *fp = stdout;
+	char *mem = NULL;
+	size_t memlen = 0;
 	cv_status st = CV_OK;
-	int ch, rc;
+	int ch, rc, to_mem;
 
 	while ((ch = cli_getopt(argc, argv, "o:", longopts)) != -1) {
 		switch (ch) {
@@ -232,6 +242,7 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 	if (!format)
 		return cli_usage_code(cli_current, "usage.value",
 				      "give --format csv, json or html");
+	to_mem = !file && c->json && format == CV_STATS_JSON;
 	n = (size_t)(argc - optind);
 	if (n < 2)
 		return cli_usage_code(cli_current, "usage.arguments",
@@ -253,6 +264,11 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 	/* Nothing is created until the merge has passed. */
 	if (st == CV_OK)
 		st = open_output(c, file, &fp);
+	/* Under --json, standard output gets the document on one line. */
+	if (st == CV_OK && to_mem && !(fp = open_memstream(&mem, &memlen))) {
+		fp = stdout;
+		st = cv_err_set(&c->err, CV_ERROR, _("out of memory"));
+	}
 	if (st == CV_OK && cv_stats_write(r, format, fp, &c->err) != CV_OK) {
 		st = c->err.status;
 		if (file) {
@@ -261,6 +277,12 @@ int cmd_stats_merge(struct cli *c, int argc, char **argv)
 		}
 	} else if (st == CV_OK && file) {
 		st = cli_close_output(c, file, fp);
+	}
+	if (to_mem && fp != stdout) {
+		fclose(fp);
+		if (st == CV_OK)
+			st = cli_json_document(c, mem, memlen);
+		free(mem);
 	}
 	rc = st == CV_OK ? CV_OK : cli_fail(c);
 	if (st == CV_OK && file && c->json)

@@ -542,6 +542,17 @@ void cli_json_line(json_t *o)
 	json_line_to(stdout, o);
 }
 
+cv_status cli_json_document(struct cli *c, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!o)
+		return cv_err_set(&c->err, CV_ERROR, _("out of memory"));
+	json_line_to(stdout, o);
+	return CV_OK;
+}
+
 const char *cli_time(struct cli *c, const char *utc, char out[CLI_TIME_MAX])
 {
 	if (!utc || c->zone_state <= 0 || !cv_time_valid(utc, 1) || strchr(utc, 'T') == NULL)
