@@ -1,11 +1,12 @@
 #!/bin/sh
-# e2e_merge.sh - `stats merge` through the built binary: two schools'
+# e2e_merge.sh - `stats merge` through the built binary: three schools'
 # vaults each export a month as JSON; the merge, given no vault, no user
 # and an empty stdin, sums them into CSV, JSON and HTML, publishes no
 # count in 1..k-1, hides every cell hidden in a school, and refuses (exit
-# 2, nothing written) one file, the same file twice, different k,
-# altered or hostile files and a merged file given again; a missing file
-# is not found (exit 6); under zh_CN every refusal is said in Chinese, and
+# 2, nothing written) one file, the same file twice (or two files of one
+# vault), different k, altered or hostile files and a merged file given
+# again; a missing file is not found (exit 6).  Two schools with the same
+# cells are merged.  Under zh_CN every refusal is said in Chinese, and
 # under --json each file error has its own reason code.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_merge.sh
@@ -109,8 +110,12 @@ school "$T/a.db" 9 5
 check "school a exports" rc_is 0
 school "$T/b.db" 7 6
 check "school b exports" rc_is 0
+# School c has exactly school a's cases: the same cells, another vault.
+school "$T/c.db" 9 5
+check "school c exports" rc_is 0
 A=$T/a.db.json
 B=$T/b.db.json
+C=$T/c.db.json
 
 # ---- the merge -------------------------------------------------------------
 
@@ -122,7 +127,7 @@ cat >"$T/check.py" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 ins = [json.load(open(f)) for f in sys.argv[2:]]
-assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 2, m["schema"]
+assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 3, m["schema"]
 assert m["merged_from"] == len(ins)
 assert m["k"] == ins[0]["k"] and m["period"] == ins[0]["period"]
 assert m["input_epsilons"] is None
@@ -167,7 +172,25 @@ refused() { # DESCRIPTION TEXT ARGS...
 	check "$r_d" eval 'rc_is 2 && err_has "$r_t" && [ ! -e "$T/refused.json" ]'
 }
 refused "one file only" "at least two" "$A"
-refused "the same file twice" "same cells" "$A" "$A"
+refused "the same file twice" "comes from the same vault" "$A" "$A"
+cp "$A" "$T/copy.json"
+refused "a copy of a file under another name" "comes from the same vault" "$A" "$T/copy.json"
+check "two schools with the same cells: the same cells_hash, two sources" \
+	python3 - "$A" "$C" <<'PY'
+import json, sys
+a, c = (json.load(open(f)) for f in sys.argv[1:])
+assert a["tables"] == c["tables"] and a["cells_hash"] == c["cells_hash"], "not the same cells"
+assert len(a["source"]) == 64 and a["source"] != c["source"], "the same source"
+PY
+merge "$A" "$C" --format json
+check "two schools with the same cells are merged, each counted" \
+	eval 'rc_is 0 && python3 -c "
+import json, sys
+m, a = (json.load(open(f)) for f in sys.argv[1:])
+assert m[\"merged_from\"] == 2
+assert m[\"tables\"][0][\"cells\"][-1][\"count\"] == 2 * a[\"tables\"][0][\"cells\"][-1][\"count\"]
+" "$T/out" "$A"'
+
 refused "a merged file given again" "already a merged table" "$T/m.json" "$A"
 python3 - "$B" "$T" <<'PY'
 import json, sys

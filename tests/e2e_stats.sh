@@ -251,9 +251,10 @@ cat >"$T/check_json.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 k = d["k"]
-assert d["schema"] == "casevault-stats-1" and d["version"] == 2, d["schema"]
+assert d["schema"] == "casevault-stats-1" and d["version"] == 3, d["schema"]
 assert d["marker"] == "x"
 assert len(d["cells_hash"]) == 64
+assert len(d["source"]) == 64 and d["source"] != d["cells_hash"]
 hidden = 0
 for t in d["tables"]:
     assert t["population"] in ("cases", "referrals", "register", "crisis"), t
@@ -275,6 +276,13 @@ assert g["columns"] == ["F", "M", "X"]
 PY
 check "JSON export with k 3 parses, schema and suppression as documented" \
 	eval 'rc_is 0 && python3 "$T/check_json.py" "$T/s.json"'
+check "its source is the vault's, hashed as FORMAT.md says (not the vault_id itself)" \
+	python3 -c 'import hashlib, json, sys
+d = json.load(open(sys.argv[1]))
+vid = bytes.fromhex(sys.argv[2])
+want = hashlib.blake2b(b"casevault-stats-source-v1" + vid, digest_size=32).hexdigest()
+assert len(vid) == 16 and d["source"] == want and vid.hex() not in json.dumps(d)' "$T/s.json" \
+	"$(sqlite3 "$V" "select hex(value) from meta where key = 'vault_id'")"
 
 # ---- --epsilon (on another copy) --------------------------------------------
 

@@ -5,7 +5,9 @@
  * so; a sum in 1..k-1 is suppressed; the audit of every merge finds
  * nothing recoverable; the epsilons of noisy inputs are recorded; and
  * every input (labels with control or bidi characters included) that is not a matching, valid,
- * distinct export is refused with CV_EUSAGE "stats.merge" and no result.
+ * distinct export is refused with CV_EUSAGE "stats.merge" and no result; two
+ * exports of one vault (its source) are refused, and two schools with the
+ * same cells are summed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +45,8 @@ struct school {
 	int withhold_grid;
 	const char *epsilon;
 	int k;
-	const char *hash; /* NULL: derived from the counts */
+	const char *hash;   /* NULL: derived from the counts */
+	const char *source; /* NULL: derived from the counts */
 };
 
 static int hidden(const size_t *v, size_t n, size_t i)
@@ -74,7 +77,7 @@ static json_t *export_of(const struct school *s)
 {
 	json_t *t1 = json_array(), *t2 = json_array(), *tables;
 	int64_t total = 0, g[GR + 1][GC + 1] = {{0}};
-	char hash[65];
+	char hash[65], source[65];
 	size_t i = 0;
 
 	for (size_t m = 0; m < MONTHS; m++) {
@@ -105,10 +108,14 @@ static json_t *export_of(const struct school *s)
 	snprintf(hash, sizeof(hash), "%016llx%016llx%016llx%016llx",
 		 (unsigned long long)s->month[0], (unsigned long long)s->month[1],
 		 (unsigned long long)s->grid[0][0], (unsigned long long)s->grid[1][1]);
-	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o}", "schema",
+	snprintf(source, sizeof(source), "%016llx%016llx%016llx%016llx",
+		 (unsigned long long)s->grid[1][1], (unsigned long long)s->grid[0][1],
+		 (unsigned long long)s->grid[1][0], (unsigned long long)s->month[1] + 7);
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:s, s:o}", "schema",
 			 "casevault-stats-1", "version", CV_STATS_SCHEMA_VERSION, "period", "from",
 			 "2026-09", "to", "2026-10", "k", s->k ? s->k : 5, "epsilon", s->epsilon,
-			 "marker", "x", "cells_hash", s->hash ? s->hash : hash, "tables", tables);
+			 "marker", "x", "source", s->source ? s->source : source, "cells_hash",
+			 s->hash ? s->hash : hash, "tables", tables);
 }
 
 /* The text of doc (taken), in memory of malloc. */
@@ -389,21 +396,44 @@ static void test_refused_duplicate_and_count(void **state)
 	assert_int_equal(merge_texts(texts, 1, &r, &err), CV_EUSAGE);
 	assert_non_null(strstr(err.msg, "at least two"));
 	assert_null(r);
+	/* The same release twice: one source. */
 	texts[1] = texts[0];
 	assert_int_equal(merge_texts(texts, 2, &r, &err), CV_EUSAGE);
-	assert_non_null(strstr(err.msg, "same cells"));
+	assert_string_equal(err.code, "stats.merge");
+	assert_non_null(strstr(err.msg, "'b.json' comes from the same vault as 'a.json'"));
 	assert_null(r);
 	free(texts[0]);
-	/* Other cells under the same hash: counted once all the same. */
-	s.hash = "00000000000000000000000000000000000000000000000000000000000000aa";
+	/* Other cells from the same vault: counted once all the same. */
+	s.source = "00000000000000000000000000000000000000000000000000000000000000aa";
 	{
 		struct school two[2] = {school_a, s};
 
-		two[0].hash = s.hash;
+		two[0].source = s.source;
 		assert_int_equal(merge_schools(two, 2, &r, &err), CV_EUSAGE);
-		assert_non_null(strstr(err.msg, "same cells"));
+		assert_non_null(strstr(err.msg, "same vault"));
 		assert_null(r);
 	}
+}
+
+/* Two schools whose exports have the same cells (and so the same
+ * cells_hash) are two schools: their sources differ, and they are summed. */
+static void test_equal_cells_two_schools(void **state)
+{
+	struct school two[2] = {school_a, school_a};
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_err err = {0};
+
+	(void)state;
+	two[0].source = "1111111111111111111111111111111111111111111111111111111111111111";
+	two[1].source = "2222222222222222222222222222222222222222222222222222222222222222";
+	assert_int_equal(merge_schools(two, 2, &r, &err), CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(cv_sdc_value(x, 0, 0, 0), 20);
+	assert_int_equal(cv_sdc_value(x, 0, 0, 2), 44);
+	assert_int_equal(cv_sdc_value(x, 1, 2, 2), 44);
+	assert_audit_clean(r);
+	cv_stats_free(r);
 }
 
 static void test_refused_hostile(void **state)
@@ -417,6 +447,12 @@ static void test_refused_hostile(void **state)
 	assert_refused_text("[1, 2, 3]", "not a JSON object");
 	assert_refused_text("{\"schema\": \"casevault-stats-1\", \"schema\": \"x\"}",
 			    "not valid JSON");
+	doc = export_of(&school_b);
+	json_object_del(doc, "source");
+	assert_refused_doc(doc, "its source is not 64 hexadecimal digits");
+	doc = export_of(&school_b);
+	json_object_set_new(doc, "source", json_string("ABCDEF"));
+	assert_refused_doc(doc, "its source is not 64 hexadecimal digits");
 	doc = export_of(&school_b);
 	json_object_set_new(doc, "k", json_string("5"));
 	assert_refused_doc(doc, "its k");
@@ -501,6 +537,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_mismatch),
 	    cmocka_unit_test(test_populations),
 	    cmocka_unit_test(test_refused_duplicate_and_count),
+	    cmocka_unit_test(test_equal_cells_two_schools),
 	    cmocka_unit_test(test_refused_hostile),
 	};
 

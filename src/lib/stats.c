@@ -98,7 +98,10 @@ struct cv_stats_result {
 	size_t merged_from;  /* 0: an export; else the releases a merge summed */
 	uint32_t *input_eps; /* a merge's: each release's epsilon (0: exact) */
 	char school[128];    /* the school setting ("" unset; a merge has none) */
-	cv_duty_week *duty;  /* the open hours of each week; NULL: no shift */
+	/* The vault the export comes from, hashed (CV_STATS_SOURCE_DOMAIN);
+	 * a merge has none. */
+	uint8_t source[CV_DIGEST_LEN];
+	cv_duty_week *duty; /* the open hours of each week; NULL: no shift */
 	size_t nduty;
 	int64_t duty_threshold; /* minutes */
 };
@@ -845,7 +848,7 @@ static json_t *json_duty(const cv_stats_result *r)
 static json_t *json_export(const cv_stats_result *r)
 {
 	json_t *tables = json_array();
-	char hex[CV_DIGEST_LEN * 2 + 1], e[CV_DLAP_EPS_STRLEN];
+	char hex[CV_DIGEST_LEN * 2 + 1], src[CV_DIGEST_LEN * 2 + 1], e[CV_DLAP_EPS_STRLEN];
 
 	for (size_t t = 0; t < r->x->ntables; t++)
 		json_array_append_new(tables, json_table(r->x, t));
@@ -857,11 +860,13 @@ static json_t *json_export(const cv_stats_result *r)
 				 "period", "from", r->from, "to", r->to, "k", r->k, "merged_from",
 				 (json_int_t)r->merged_from, "input_epsilons", json_input_eps(r),
 				 "marker", CV_STATS_MARKER, "cells_hash", hex, "tables", tables);
-	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:o, s:o, s:o}", "schema",
-			 CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period", "from",
-			 r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL, "marker",
-			 CV_STATS_MARKER, "cells_hash", hex, "tables", tables, "duty", json_duty(r),
-			 "school", r->school[0] ? json_string(r->school) : json_null());
+	sodium_bin2hex(src, sizeof(src), r->source, sizeof(r->source));
+	return json_pack("{s:s, s:i, s:{s:s, s:s}, s:i, s:s?, s:s, s:s, s:s, s:o, s:o, s:o}",
+			 "schema", CV_STATS_SCHEMA, "version", CV_STATS_SCHEMA_VERSION, "period",
+			 "from", r->from, "to", r->to, "k", r->k, "epsilon", r->spent ? e : NULL,
+			 "marker", CV_STATS_MARKER, "source", src, "cells_hash", hex, "tables",
+			 tables, "duty", json_duty(r), "school",
+			 r->school[0] ? json_string(r->school) : json_null());
 }
 
 /* ---- the HTML page -------------------------------------------------------- */
@@ -1384,6 +1389,13 @@ static cv_status compute(cv_session *s, cv_stats_result *r, const cv_dlap_ledger
 		int dflt = 0;
 
 		st = cv_setting_text(s->v, CV_SET_SCHOOL, r->school, &dflt, signer, err);
+	}
+	if (st == CV_OK) {
+		/* Which vault the release comes from, without its vault_id: a
+		 * merge counts each source once. */
+		cv_bytes part = {s->v->vault_id, CV_VAULT_ID_LEN};
+
+		cv_hash(r->source, NULL, 0, CV_STATS_SOURCE_DOMAIN, &part, 1);
 	}
 	if (st == CV_OK)
 		st = cv_sdc_export_new(&r->x, err);

@@ -45,7 +45,10 @@ cv_stats_population cv_stats_table_population(size_t t);
 const char *cv_stats_population_name(cv_stats_population p);
 
 #define CV_STATS_SCHEMA "casevault-stats-1"
-#define CV_STATS_SCHEMA_VERSION 2
+#define CV_STATS_SCHEMA_VERSION 3
+/* The domain string of an export's source: BLAKE2b-256 of it and the
+ * vault_id, the vault's identity without its value (docs/STATISTICS.md). */
+#define CV_STATS_SOURCE_DOMAIN "casevault-stats-source-v1"
 /* A district table summed from schools' releases (stats_merge.c). */
 #define CV_STATS_MERGE_SCHEMA "casevault-stats-merge-1"
 /* The privacy budget of one release, in CV_DLAP_GRID units (epsilon 1). */

@@ -51,7 +51,7 @@ struct merge {
 	int k;
 	size_t ntables;
 	struct mtable t[MERGE_TABLES_MAX];
-	char (*hashes)[HASH_HEX_LEN + 1];
+	char (*sources)[HASH_HEX_LEN + 1]; /* each input's source (its vault, hashed) */
 	uint32_t *eps;
 };
 
@@ -65,7 +65,13 @@ static void merge_free(struct merge *m)
 		free(m->t[i].v);
 		free(m->t[i].h);
 	}
-	free(m->hashes);
+	free(m->sources);
+}
+
+/* Whether s is HASH_HEX_LEN lowercase hexadecimal digits. */
+static int hex64(const char *s)
+{
+	return s && strlen(s) == HASH_HEX_LEN && strspn(s, "0123456789abcdef") == HASH_HEX_LEN;
 }
 
 /* "'FILE' is not a statistics export: WHAT". */
@@ -292,11 +298,12 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 	return add_cells(mt, cells, name, mt->v, mt->h, err);
 }
 
-/* Checks input i (doc, named name) and adds it to m; the first input sets
- * the period, k and the layout. */
-static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const char *name,
-			   const char *name0, cv_err *err)
+/* Checks input i (doc, named names[i]) and adds it to m; the first input
+ * sets the period, k and the layout. */
+static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const char *const *names,
+			   cv_err *err)
 {
+	const char *name = names[i], *name0 = names[0];
 	const json_t *schema = json_object_get(doc, "schema"),
 		     *ver = json_object_get(doc, "version"),
 		     *period = json_object_get(doc, "period"), *k = json_object_get(doc, "k"),
@@ -305,6 +312,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	const char *from = json_string_value(json_object_get(period, "from"));
 	const char *to = json_string_value(json_object_get(period, "to"));
 	const char *hash = json_string_value(json_object_get(doc, "cells_hash"));
+	const char *source = json_string_value(json_object_get(doc, "source"));
 	char a[CV_STATS_MONTH_LEN], b[CV_STATS_MONTH_LEN];
 	cv_err scratch = {0};
 	int64_t kv = count_of(k);
@@ -332,20 +340,24 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	    !(json_is_string(eps) &&
 	      cv_dlap_eps_parse(json_string_value(eps), &m->eps[i], &scratch) == CV_OK))
 		return not_export(err, name, CV_PHRASE("its epsilon is not a decimal"));
-	if (!hash || strlen(hash) != HASH_HEX_LEN ||
-	    strspn(hash, "0123456789abcdef") != HASH_HEX_LEN)
+	if (!hex64(hash))
 		return not_export(err, name,
 				  CV_PHRASE("its cells_hash is not 64 hexadecimal digits"));
+	if (!hex64(source))
+		return not_export(err, name, CV_PHRASE("its source is not 64 hexadecimal digits"));
 	if (!json_is_array(tables) || nt == 0 || nt > MERGE_TABLES_MAX)
 		return not_export(err, name,
 				  CV_PHRASE("its tables are not a list of 1..16 tables"));
+	/* One export per vault: the same release given twice, or two of one
+	 * school, would count its cases twice.  Equal cells from two
+	 * vaults are two schools. */
 	for (size_t j = 0; j < i; j++)
-		if (strcmp(m->hashes[j], hash) == 0)
+		if (strcmp(m->sources[j], source) == 0)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
-				       "'{1}' has the same cells as an earlier input: a release "
-				       "is counted once",
-				       name);
-	memcpy(m->hashes[i], hash, HASH_HEX_LEN + 1);
+				       "'{1}' comes from the same vault as '{2}': a school's "
+				       "release is counted once; give each school's export once",
+				       name, names[j]);
+	memcpy(m->sources[i], source, HASH_HEX_LEN + 1);
 	if (i == 0) {
 		memcpy(m->from, a, sizeof(a));
 		memcpy(m->to, b, sizeof(b));
@@ -435,9 +447,9 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE, "a merge takes at most {1} exports",
 			       cv_num(num, CV_STATS_MERGE_MAX));
 	docs = calloc(n, sizeof(*docs));
-	m.hashes = calloc(n, sizeof(*m.hashes));
+	m.sources = calloc(n, sizeof(*m.sources));
 	m.eps = calloc(n, sizeof(*m.eps));
-	if (!docs || !m.hashes || !m.eps) {
+	if (!docs || !m.sources || !m.eps) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 		goto out;
 	}
@@ -453,7 +465,7 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 			st = not_export(err, names[i], CV_PHRASE("it is not valid JSON"));
 			break;
 		}
-		st = add_input(&m, i, docs[i], names[i], names[0], err);
+		st = add_input(&m, i, docs[i], names, err);
 	}
 	if (st == CV_OK)
 		st = build(&m, n, &x, err);
