@@ -67,11 +67,13 @@ rc_is() { [ "$rc" -eq "$1" ]; }
 err_has() { grep -qF -- "$1" "$T/err"; }
 nothing_out() { [ ! -s "$T/out" ]; }
 
-# school VAULT N-GIRLS N-BOYS: a vault whose counselor opens that many
-# cases (girls in grade 8, boys in grade 2, one student of gender X in
-# grade 11) and whose supervisor exports the month as JSON into VAULT.json.
+# school VAULT N-GIRLS N-BOYS [CATEGORY]: a vault whose counselor opens that
+# many cases (girls in grade 8 for emotion, boys in grade 2 for academic,
+# one student of gender X in grade 11 for CATEGORY, family by default) and
+# whose supervisor exports the month as JSON into VAULT.json.
 school() {
 	V=$1
+	XCAT=${4:-family}
 	say "$ALICEP"
 	cv "$V" alice init --admin alice $KDF
 	RC=$(cat "$T/out")
@@ -92,7 +94,7 @@ school() {
 		elif [ $i -lt $(($2 + $3)) ]; then
 			set -- "$1" "$2" "$3" M 2 academic
 		else
-			set -- "$1" "$2" "$3" X 11 family
+			set -- "$1" "$2" "$3" X 11 "$XCAT"
 		fi
 		say "$BOBP"
 		printf 'student-id: S-%s\nname: Student %s\nclass: 1A\n' "$i" "$i" >"$T/form"
@@ -116,6 +118,15 @@ check "school c exports" rc_is 0
 A=$T/a.db.json
 B=$T/b.db.json
 C=$T/c.db.json
+# School g: 4 girls (emotion, under k = 5), 9 boys (academic), 1 family:
+# it publishes academic 9, other 5.  School h: 9 girls and the student of
+# gender X (emotion), 6 boys: academic 6, emotion 10, other 0.
+school "$T/g.db" 4 9
+check "school g exports" rc_is 0
+school "$T/h.db" 9 6 emotion
+check "school h exports" rc_is 0
+G=$T/g.db.json
+H=$T/h.db.json
 
 # ---- the merge -------------------------------------------------------------
 
@@ -125,8 +136,10 @@ check "the merge needs no vault, no user and no passphrase" \
 cp "$T/out" "$T/m.json"
 cat >"$T/check.py" <<'PY'
 import json, sys
-m = json.load(open(sys.argv[1]))
-ins = [json.load(open(f)) for f in sys.argv[2:]]
+# the cases' total; "hidden-ok": it may be hidden in every table
+total, need = int(sys.argv[1].split(",")[0]), not sys.argv[1].endswith(",hidden-ok")
+m = json.load(open(sys.argv[2]))
+ins = [json.load(open(f)) for f in sys.argv[3:]]
 assert m["schema"] == "casevault-stats-merge-1" and m["version"] == 3, m["schema"]
 assert m["merged_from"] == len(ins)
 assert m["k"] == ins[0]["k"] and m["period"] == ins[0]["period"]
@@ -135,22 +148,71 @@ k = m["k"]
 for t, mt in enumerate(m["tables"]):
     its = [i["tables"][t] for i in ins]
     assert mt["name"] == its[0]["name"]
+    fold = mt["folded_into"]
+    assert all(i["folded_into"] == fold for i in its), mt["name"]
+    if fold is None:
+        assert all(i["columns"] == mt["columns"] for i in its), mt["name"]
+    else:
+        # the columns every school published as its own, then the fold column
+        own = [c for c in its[0]["columns"] if c != fold and all(c in i["columns"] for i in its)]
+        assert mt["columns"] == own + [fold], (mt["columns"], own)
     if not all(i["published"] for i in its):
         assert not mt["published"], mt["name"]
         continue
-    for c, cell in enumerate(mt["cells"]):
-        src = [i["cells"][c] for i in its]
+    for cell in mt["cells"]:
+        # the schools' cells this district cell sums: its own column, or,
+        # for the fold column, every column the district does not have
+        src = [s for i in its for s in i["cells"] if s["row"] == cell["row"] and
+               (s["column"] if s["column"] in mt["columns"] + ["total"] else fold) == cell["column"]]
+        assert len(src) >= len(its), (mt["name"], cell)
         if any(s["suppressed"] for s in src):
             assert cell["suppressed"] and cell["count"] is None, (mt["name"], cell)
         if not cell["suppressed"]:
             n = cell["count"]
             assert n == sum(s["count"] for s in src), (mt["name"], cell)
             assert n == 0 or n >= k, (mt["name"], cell)
-grand = [t["cells"][-1]["count"] for t in m["tables"] if t["published"]]
-assert grand and all(g == 29 for g in grand), grand
+grand = [t["cells"][-1]["count"] for t in m["tables"] if t["published"] and t["population"] == "cases"]
+grand = [g for g in grand if g is not None]
+assert (grand or not need) and all(g == total for g in grand), grand
 PY
 check "sums of published cells, hidden where any school hides, none in 1..k-1" \
-	python3 "$T/check.py" "$T/m.json" "$A" "$B"
+	python3 "$T/check.py" 29 "$T/m.json" "$A" "$B"
+
+# School g has 4 cases of emotion, under k: its export folds them into
+# "other", so its category columns are not school h's.  The district keeps
+# the columns both published as their own (academic) and sums the rest
+# into "other".
+check "schools g and h publish different category columns" python3 - "$G" "$H" <<'PY'
+import json, sys
+g, h = ([t for t in json.load(open(f))["tables"] if t["name"] == "category"][0] for f in sys.argv[1:])
+assert g["columns"] == ["academic", "other"], g["columns"]
+assert h["columns"] == ["academic", "emotion", "other"], h["columns"]
+assert g["folded_into"] == h["folded_into"] == "other"
+assert [c["count"] for c in g["cells"]] == [9, 5, 14], g["cells"]
+assert [c["count"] for c in h["cells"]] == [6, 10, 0, 16], h["cells"]
+PY
+merge "$G" "$H" --format json
+cp "$T/out" "$T/gh.json"
+check "two schools whose small categories differ are merged" \
+	eval 'rc_is 0 && python3 "$T/check.py" 30 "$T/gh.json" "$G" "$H"'
+check "  ... the district's categories: academic 15, other 15 (h's emotion in it)" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+cat = [t for t in m["tables"] if t["name"] == "category"][0]
+assert cat["columns"] == ["academic", "other"] and cat["folded_into"] == "other", cat
+assert [c["count"] for c in cat["cells"]] == [15, 15, 30], cat["cells"]' "$T/gh.json"
+merge "$G" "$H" --format csv
+check "  ... in CSV too, and emotion is not named" \
+	eval 'rc_is 0 && grep -q "^category,all,other,15" "$T/out" && ! grep -q "^category,all,emotion," "$T/out"'
+merge "$A" "$G" --format json
+check "a hidden cell of a school (a's categories) hides what it is summed into" \
+	eval 'rc_is 0 && python3 "$T/check.py" 29,hidden-ok "$T/out" "$A" "$G"'
+check "  ... and the district of a and g passes the check in every table" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+cat = [t for t in m["tables"] if t["name"] == "category"][0]
+assert cat["columns"] == ["academic", "other"], cat
+assert all(c["suppressed"] for c in cat["cells"][:2]), cat["cells"]' "$T/out"
 
 merge "$A" "$B" --format csv -o "$T/m.csv"
 check "CSV to a file" eval 'rc_is 0 && err_has "written to" && [ -s "$T/m.csv" ]'

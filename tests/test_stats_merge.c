@@ -99,12 +99,13 @@ static json_t *export_of(const struct school *s)
 			json_array_append_new(t2, cell(r < GR ? grow[r] : "total",
 						       c < GC ? gcol[c] : "total", g[r][c],
 						       hidden(s->hide_grid, s->nhide_grid, i)));
-	tables =
-	    json_pack("[{s:s, s:s, s:b, s:n, s:o, s:o}, {s:s, s:s, s:b, s:o, s:o, s:o}]", "name",
-		      "opened_by_month", "population", "cases", "published", 1, "rows", "columns",
-		      labels(months, MONTHS), "cells", t1, "name", "grade_band_by_gender",
-		      "population", "cases", "published", !s->withhold_grid, "rows",
-		      labels(grow, GR), "columns", labels(gcol, GC), "cells", t2);
+	tables = json_pack("[{s:s, s:s, s:b, s:n, s:o, s:n, s:o}, {s:s, s:s, s:b, s:o, s:o, s:n, "
+			   "s:o}]",
+			   "name", "opened_by_month", "population", "cases", "published", 1, "rows",
+			   "columns", labels(months, MONTHS), "folded_into", "cells", t1, "name",
+			   "grade_band_by_gender", "population", "cases", "published",
+			   !s->withhold_grid, "rows", labels(grow, GR), "columns", labels(gcol, GC),
+			   "folded_into", "cells", t2);
 	snprintf(hash, sizeof(hash), "%016llx%016llx%016llx%016llx",
 		 (unsigned long long)s->month[0], (unsigned long long)s->month[1],
 		 (unsigned long long)s->grid[0][0], (unsigned long long)s->grid[1][1]);
@@ -436,6 +437,186 @@ static void test_equal_cells_two_schools(void **state)
 	cv_stats_free(r);
 }
 
+/* Appends to doc a one-way table "category" of cases whose small
+ * categories were folded into "other": n columns (the last is "other")
+ * with their counts, the cells of hide (indexes, n: the total) suppressed. */
+static json_t *with_category(json_t *doc, const char *const *cols, const int64_t *v, size_t n,
+			     const size_t *hide, size_t nhide)
+{
+	json_t *cells = json_array();
+	int64_t total = 0;
+
+	for (size_t c = 0; c <= n; c++) {
+		if (c < n)
+			total += v[c];
+		json_array_append_new(cells, cell("all", c < n ? cols[c] : "total",
+						  c < n ? v[c] : total, hidden(hide, nhide, c)));
+	}
+	json_array_append_new(json_object_get(doc, "tables"),
+			      json_pack("{s:s, s:s, s:b, s:n, s:o, s:s, s:o}", "name", "category",
+					"population", "cases", "published", 1, "rows", "columns",
+					labels(cols, n), "folded_into", "other", "cells", cells));
+	return doc;
+}
+
+static cv_status merge_docs(json_t *a, json_t *b, cv_stats_result **out, cv_err *err)
+{
+	char *texts[2] = {text_of(a), text_of(b)};
+	cv_status st = merge_texts(texts, 2, out, err);
+
+	free(texts[0]);
+	free(texts[1]);
+	return st;
+}
+
+/* School b folded "emotion" (4 cases, under k) into "other"; school a
+ * published it.  The district's columns are those both published as
+ * their own (academic), then "other", the sum of a's emotion and other
+ * and b's other: sums of published cells only. */
+static void test_folded_categories(void **state)
+{
+	static const char *const ca[] = {"academic", "emotion", "other"};
+	static const char *const cb[] = {"academic", "other"};
+	static const int64_t va[] = {10, 7, 5}, vb[] = {12, 5};
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	const cv_sdc_table *t;
+	cv_err err = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	json_t *doc, *cat;
+
+	(void)state;
+	assert_int_equal(merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0),
+				    with_category(export_of(&school_b), cb, vb, 2, NULL, 0), &r,
+				    &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->ntables, 3);
+	t = &x->tables[2];
+	assert_int_equal(t->ncols, 2);
+	assert_string_equal(t->col_labels[0], "academic");
+	assert_string_equal(t->col_labels[1], "other");
+	assert_int_equal(cv_sdc_value(x, 2, 0, 0), 22);
+	assert_int_equal(cv_sdc_value(x, 2, 0, 1), 17);
+	assert_int_equal(cv_sdc_value(x, 2, 0, 2), 39);
+	for (size_t c = 0; c <= 2; c++)
+		assert_int_equal(cv_sdc_flag_of(x, 2, 0, c), CV_SDC_PUBLISHED);
+	/* The grand total is still the cases' total: linked, and it agrees. */
+	assert_int_equal(cv_sdc_value(x, 0, 0, MONTHS), 39);
+	assert_audit_clean(r);
+	/* The merge says which column took the small categories. */
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	assert_int_equal(cv_stats_write(r, CV_STATS_JSON, fp, NULL), CV_OK);
+	fclose(fp);
+	doc = json_loads(buf, 0, NULL);
+	assert_non_null(doc);
+	cat = json_array_get(json_object_get(doc, "tables"), 2);
+	assert_string_equal(json_string_value(json_object_get(cat, "folded_into")), "other");
+	assert_true(json_is_null(
+	    json_object_get(json_array_get(json_object_get(doc, "tables"), 1), "folded_into")));
+	json_decref(doc);
+	free(buf);
+	cv_stats_free(r);
+}
+
+/* A column folded into "other" that was hidden in its school hides the
+ * district's "other": never recomputed from the totals; the district is
+ * protected and audited as an export is. */
+static void test_folded_hidden(void **state)
+{
+	static const char *const ca[] = {"academic", "emotion", "other"};
+	static const char *const cc[] = {"academic", "emotion", "family", "other"};
+	static const int64_t va[] = {10, 7, 5}, vc[] = {9, 6, 5, 2};
+	/* School c hid other (2) and, against subtraction, family. */
+	static const size_t hc[] = {2, 3};
+	struct school c = school_a;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_err err = {0};
+
+	(void)state;
+	c.source = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	assert_int_equal(merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0),
+				    with_category(export_of(&c), cc, vc, 4, hc, 2), &r, &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->tables[2].ncols, 3); /* academic, emotion, other */
+	assert_string_equal(x->tables[2].col_labels[2], "other");
+	assert_int_equal(cv_sdc_flag_of(x, 2, 0, 2), CV_SDC_PRIMARY);
+	/* other alone hidden in its sum would be given away: a second cell is
+	 * hidden too. */
+	assert_true(cv_sdc_flag_of(x, 2, 0, 0) != CV_SDC_PUBLISHED ||
+		    cv_sdc_flag_of(x, 2, 0, 1) != CV_SDC_PUBLISHED ||
+		    cv_sdc_flag_of(x, 2, 0, 3) != CV_SDC_PUBLISHED);
+	for (size_t col = 0; col <= 3; col++)
+		if (cv_sdc_flag_of(x, 2, 0, col) == CV_SDC_PUBLISHED)
+			assert_true(cv_sdc_value(x, 2, 0, col) == 0 ||
+				    cv_sdc_value(x, 2, 0, col) >= 5);
+	assert_audit_clean(r);
+	cv_stats_free(r);
+}
+
+/* Only a table that says it folds may differ in its columns; a folded
+ * table's columns are a set with its fold column in it. */
+static void test_folded_refused(void **state)
+{
+	static const char *const ca[] = {"academic", "emotion", "other"};
+	static const char *const cb[] = {"academic", "other"};
+	static const char *const dup[] = {"academic", "academic", "other"};
+	static const char *const nofold[] = {"academic", "emotion"};
+	static const int64_t va[] = {10, 7, 5}, vb[] = {12, 5}, vd[] = {6, 6, 5};
+	json_t *b;
+	cv_stats_result *r = NULL;
+	cv_err err = {0};
+
+	(void)state;
+	/* Folded in one, fixed in the other. */
+	b = with_category(export_of(&school_b), cb, vb, 2, NULL, 0);
+	json_object_set_new(json_array_get(json_object_get(b, "tables"), 2), "folded_into",
+			    json_null());
+	assert_int_equal(
+	    merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0), b, &r, &err),
+	    CV_EUSAGE);
+	assert_string_equal(err.code, "stats.merge");
+	assert_non_null(strstr(err.msg, "folded differently"));
+	assert_null(r);
+	/* Folded into another column. */
+	b = with_category(export_of(&school_b), cb, vb, 2, NULL, 0);
+	json_object_set_new(json_array_get(json_object_get(b, "tables"), 2), "folded_into",
+			    json_string("academic"));
+	assert_int_equal(
+	    merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0), b, &r, &err),
+	    CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "folded differently"));
+	/* A label twice. */
+	assert_int_equal(merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0),
+				    with_category(export_of(&school_b), dup, vd, 3, NULL, 0), &r,
+				    &err),
+			 CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "'b.json' is not a statistics export: its column "
+					"labels repeat a label"));
+	/* No column of the fold label. */
+	assert_int_equal(merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0),
+				    with_category(export_of(&school_b), nofold, vb, 2, NULL, 0), &r,
+				    &err),
+			 CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "no column of the label it folds"));
+	/* A fixed table still needs the same columns: the month table's
+	 * labels differ. */
+	b = with_category(export_of(&school_b), ca, va, 3, NULL, 0);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(b, "tables"), 0), "columns"), 0,
+	    json_string("2026-08"));
+	assert_int_equal(
+	    merge_docs(with_category(export_of(&school_a), ca, va, 3, NULL, 0), b, &r, &err),
+	    CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "its column labels differ"));
+	assert_null(r);
+}
+
 static void test_refused_hostile(void **state)
 {
 	json_t *doc, *cells, *cols;
@@ -538,6 +719,9 @@ int main(void)
 	    cmocka_unit_test(test_populations),
 	    cmocka_unit_test(test_refused_duplicate_and_count),
 	    cmocka_unit_test(test_equal_cells_two_schools),
+	    cmocka_unit_test(test_folded_categories),
+	    cmocka_unit_test(test_folded_hidden),
+	    cmocka_unit_test(test_folded_refused),
 	    cmocka_unit_test(test_refused_hostile),
 	};
 

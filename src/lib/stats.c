@@ -82,7 +82,7 @@ static const char *const consent_labels[CONSENT_CELLS] = {
 #define TAGS 4
 static const char label_all[] = "all";
 static const char label_total[] = "total";
-static const char label_other[] = "other";
+static const char label_other[] = CV_STATS_FOLD_LABEL;
 static const char label_not_closed[] = "not closed in the period";
 
 struct cv_stats_result {
@@ -101,6 +101,9 @@ struct cv_stats_result {
 	/* The vault the export comes from, hashed (CV_STATS_SOURCE_DOMAIN);
 	 * a merge has none. */
 	uint8_t source[CV_DIGEST_LEN];
+	/* Per table: its last column took the categories under k (JSON
+	 * "folded_into"). */
+	unsigned char folded[CV_STATS_TABLES_MAX];
 	cv_duty_week *duty; /* the open hours of each week; NULL: no shift */
 	size_t nduty;
 	int64_t duty_threshold; /* minutes */
@@ -766,7 +769,8 @@ static cv_status write_csv(const cv_sdc_export *x, cv_csv *w, cv_err *err)
 	return st;
 }
 
-static json_t *json_table(const cv_sdc_export *x, size_t t)
+/* Table t of x; folded: its last column took the categories under k. */
+static json_t *json_table(const cv_sdc_export *x, size_t t, int folded)
 {
 	const cv_sdc_table *tb = &x->tables[t];
 	json_t *o = json_object(), *cols = json_array(), *rows = json_array(),
@@ -795,6 +799,9 @@ static json_t *json_table(const cv_sdc_export *x, size_t t)
 	if (!tb->nrows)
 		json_decref(rows);
 	json_object_set_new(o, "columns", cols);
+	json_object_set_new(o, "folded_into",
+			    folded && tb->ncols ? json_string(tb->col_labels[tb->ncols - 1])
+						: json_null());
 	json_object_set_new(o, "cells", cells);
 	return o;
 }
@@ -851,7 +858,8 @@ static json_t *json_export(const cv_stats_result *r)
 	char hex[CV_DIGEST_LEN * 2 + 1], src[CV_DIGEST_LEN * 2 + 1], e[CV_DLAP_EPS_STRLEN];
 
 	for (size_t t = 0; t < r->x->ntables; t++)
-		json_array_append_new(tables, json_table(r->x, t));
+		json_array_append_new(tables,
+				      json_table(r->x, t, t < CV_STATS_TABLES_MAX && r->folded[t]));
 	sodium_bin2hex(hex, sizeof(hex), r->hash, sizeof(r->hash));
 	cv_dlap_eps_format(r->spent, e);
 	if (r->merged_from)
@@ -1307,7 +1315,8 @@ static cv_status render(cv_stats_result *r, cv_err *err)
 }
 
 cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export *x,
-			  uint32_t *input_eps, size_t n, cv_stats_result **out, cv_err *err)
+			  const unsigned char *folded, uint32_t *input_eps, size_t n,
+			  cv_stats_result **out, cv_err *err)
 {
 	cv_stats_result *r = calloc(1, sizeof(*r));
 	cv_status st;
@@ -1324,6 +1333,8 @@ cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export
 	r->x = x;
 	r->input_eps = input_eps;
 	r->merged_from = n;
+	for (size_t t = 0; t < x->ntables && t < CV_STATS_TABLES_MAX; t++)
+		r->folded[t] = folded[t];
 	st = render(r, err);
 	if (st != CV_OK) {
 		cv_stats_free(r);
@@ -1514,6 +1525,9 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 	if (!r)
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	r->k = k;
+	/* The category table's last column, "other", takes the categories
+	 * with fewer than k cases (build). */
+	r->folded[CV_STATS_T_CATEGORY] = 1;
 	st = cv_stats_period(NULL, from, to, r->from, r->to, err);
 	if (st == CV_OK)
 		snprintf(object, sizeof(object), "stats:%s..%s", r->from, r->to);

@@ -67,13 +67,22 @@ size_t cv_stats_cases(const cv_stats_result *r);
 /* BLAKE2b-256 of the published cells, as recorded in the vault. */
 const uint8_t *cv_stats_hash(const cv_stats_result *r);
 
+/* The most tables an export (or a merge) may hold. */
+#define CV_STATS_TABLES_MAX 16
+/* The label of the column that takes the categories with fewer than k
+ * cases (the JSON's "folded_into" of such a table). */
+#define CV_STATS_FOLD_LABEL "other"
+
 /*
  * cv_stats_merged - wraps a merge's protected model x (cv_sdc_protect done)
- * as a result that cv_stats_write writes with the merge schema; input_eps
- * holds the n inputs' epsilons (0: exact).  Takes x and input_eps (freed
- * on failure too).  CV_ERROR when out of memory.
+ * as a result that cv_stats_write writes with the merge schema; folded
+ * flags, per table of x (at most CV_STATS_TABLES_MAX), the tables whose
+ * last column took the small categories; input_eps holds the n inputs'
+ * epsilons (0: exact).  Takes x and input_eps (freed on failure too).
+ * CV_ERROR when out of memory.
  */
 cv_status cv_stats_merged(const char *from, const char *to, int k, cv_sdc_export *x,
-			  uint32_t *input_eps, size_t n, cv_stats_result **out, cv_err *err);
+			  const unsigned char *folded, uint32_t *input_eps, size_t n,
+			  cv_stats_result **out, cv_err *err);
 
 #endif

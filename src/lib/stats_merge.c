@@ -5,7 +5,12 @@
  * against the export schema with a bound on every size, a cell hidden in
  * any school stays hidden, a table withheld in any school stays withheld,
  * and the sums pass the export's own protection (cv_sdc_protect) before
- * anything is written.  docs/STATISTICS.md says what a merge guarantees.
+ * anything is written.  A folded table (the categories, whose columns
+ * depend on each school's data) keeps the columns every school published
+ * and sums the rest into its fold column.  Two passes: every input is
+ * checked (and the folded tables' columns settled), then added.  One
+ * export per source (vault).  docs/STATISTICS.md says what a merge
+ * guarantees.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,27 +28,40 @@
 
 #define CODE_MERGE "stats.merge"
 
-#define MERGE_TABLES_MAX 16   /* tables in one export */
-#define MERGE_CELLS_MAX 65536 /* cells of one table, margins included */
-#define MERGE_LABEL_MAX 128   /* bytes of a table name or a label */
+#define MERGE_TABLES_MAX CV_STATS_TABLES_MAX /* tables in one export */
+#define MERGE_CELLS_MAX 65536		     /* cells of one table, margins included */
+#define MERGE_LABEL_MAX 128		     /* bytes of a table name or a label */
 #define HASH_HEX_LEN (CV_DIGEST_LEN * 2)
 _Static_assert(MERGE_TABLES_MAX == 16, "the phrase of a bad list of tables says 1..16");
 
 static const char label_all[] = "all";
 static const char label_total[] = "total";
 
+/* A label and its place, for finding labels by name (sorted by label). */
+struct lab {
+	const char *s;
+	size_t i;
+};
+
 /* One table of the district: its layout (labels point into the first
- * input's document) and what the schools add up to. */
+ * input's document) and what the schools add up to.  A folded table
+ * (its "folded_into" names the column that took the categories under k)
+ * may have other columns in each school: the district keeps those that
+ * every school published as their own and sums the rest into the fold
+ * column, which comes last. */
 struct mtable {
 	const char *name;
 	const char *population; /* tables of one population share their grand total */
+	const char *fold;	/* the fold column's label; NULL: fixed labels */
 	size_t nrows, ncols, ncells;
 	const char **rows, **cols;
+	const char **cols0; /* folded: the first input's columns */
+	size_t ncols0;
+	size_t *seen;	       /* folded: the inputs that have cols0[c] */
+	struct lab *byname;    /* folded: the district's columns, sorted */
 	int withheld;	       /* withheld in some school */
 	int64_t *val;	       /* published sums; a hidden cell adds at least 1 */
 	unsigned char *hidden; /* suppressed in some school */
-	int64_t *v;	       /* scratch: one input's counts */
-	unsigned char *h;      /* scratch: one input's hidden cells */
 };
 
 struct merge {
@@ -53,6 +71,14 @@ struct merge {
 	struct mtable t[MERGE_TABLES_MAX];
 	char (*sources)[HASH_HEX_LEN + 1]; /* each input's source (its vault, hashed) */
 	uint32_t *eps;
+	int sum; /* 0: the first pass checks every input; 1: the second adds them */
+	/* Scratch for one input's table: its counts, hidden cells, column
+	 * labels (sorted, for a folded table) and where each column goes. */
+	int64_t *v;
+	unsigned char *h;
+	struct lab *lab;
+	const char **own;
+	size_t *dest;
 };
 
 static void merge_free(struct merge *m)
@@ -60,12 +86,18 @@ static void merge_free(struct merge *m)
 	for (size_t i = 0; i < m->ntables; i++) {
 		free(m->t[i].rows);
 		free(m->t[i].cols);
+		free(m->t[i].cols0);
+		free(m->t[i].seen);
+		free(m->t[i].byname);
 		free(m->t[i].val);
 		free(m->t[i].hidden);
-		free(m->t[i].v);
-		free(m->t[i].h);
 	}
 	free(m->sources);
+	free(m->v);
+	free(m->h);
+	free(m->lab);
+	free(m->own);
+	free(m->dest);
 }
 
 /* Whether s is HASH_HEX_LEN lowercase hexadecimal digits. */
@@ -160,12 +192,111 @@ static cv_status labels(const json_t *a, int cols, const char ***keep, size_t *n
 	return CV_OK;
 }
 
-/* Whether the published cells v (h: hidden) of one input's table add up
- * to its published margins wherever a margin and all it totals are
- * published. */
-static int adds_up(const struct mtable *mt, const int64_t *v, const unsigned char *h)
+/* Orders labels by their bytes. */
+static int lab_cmp(const void *a, const void *b)
 {
-	size_t R = mt->nrows, C = mt->ncols, W = C + 1;
+	return strcmp(((const struct lab *)a)->s, ((const struct lab *)b)->s);
+}
+
+/* Whether s is among the n labels l (sorted); its place in *at (may be
+ * NULL). */
+static int lab_find(const struct lab *l, size_t n, const char *s, size_t *at)
+{
+	const struct lab key = {s, 0};
+	const struct lab *f = n ? bsearch(&key, l, n, sizeof(*l), lab_cmp) : NULL;
+
+	if (f && at)
+		*at = f->i;
+	return f != NULL;
+}
+
+/* The column labels a of one input's folded table mt, into m->own (their
+ * number in *n): 1..CV_SDC_MAX_DIM labels, none twice, the fold column
+ * among them.  The first pass counts, for each of the first input's
+ * columns, the inputs that have it; the second maps each column to the
+ * district's (m->dest): its own, or the fold column. */
+static cv_status own_columns(struct merge *m, struct mtable *mt, const json_t *a, size_t i,
+			     size_t *n, const char *name, cv_err *err)
+{
+	size_t len = json_array_size(a);
+
+	if (!json_is_array(a) || len == 0 || len > CV_SDC_MAX_DIM)
+		return not_export(err, name, labels_not_list[1]);
+	for (size_t c = 0; c < len; c++) {
+		const char *s = label_of(json_array_get(a, c));
+
+		if (!s)
+			return not_export(err, name, labels_bad[1]);
+		m->own[c] = s;
+		m->lab[c] = (struct lab){s, c};
+	}
+	qsort(m->lab, len, sizeof(*m->lab), lab_cmp);
+	for (size_t c = 1; c < len; c++)
+		if (strcmp(m->lab[c - 1].s, m->lab[c].s) == 0)
+			return not_export(err, name, CV_PHRASE("its column labels repeat a label"));
+	if (!lab_find(m->lab, len, mt->fold, NULL))
+		return not_export(
+		    err, name,
+		    CV_PHRASE("a table has no column of the label it folds small categories into"));
+	*n = len;
+	if (m->sum) {
+		for (size_t c = 0; c < len; c++)
+			if (!lab_find(mt->byname, mt->ncols, m->own[c], &m->dest[c]))
+				m->dest[c] = mt->ncols - 1;
+		return CV_OK;
+	}
+	if (i == 0) {
+		mt->cols0 = calloc(len, sizeof(*mt->cols0));
+		mt->seen = calloc(len, sizeof(*mt->seen));
+		if (!mt->cols0 || !mt->seen)
+			return cv_err_set(err, CV_ERROR, "out of memory");
+		memcpy(mt->cols0, m->own, len * sizeof(*m->own));
+		mt->ncols0 = len;
+	}
+	for (size_t c = 0; c < mt->ncols0; c++)
+		mt->seen[c] += lab_find(m->lab, len, mt->cols0[c], NULL);
+	return CV_OK;
+}
+
+/* The district's columns of the folded table mt, once every one of the n
+ * inputs has been read: the first input's columns that every input has as
+ * its own, in its order, then the fold column. */
+static cv_status fold_layout(struct mtable *mt, size_t n, cv_err *err)
+{
+	size_t k = 0;
+
+	mt->cols = calloc(mt->ncols0, sizeof(*mt->cols));
+	mt->byname = calloc(mt->ncols0, sizeof(*mt->byname));
+	if (!mt->cols || !mt->byname)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	for (size_t c = 0; c < mt->ncols0; c++)
+		if (mt->seen[c] == n && strcmp(mt->cols0[c], mt->fold) != 0)
+			mt->cols[k++] = mt->cols0[c];
+	mt->cols[k++] = mt->fold;
+	mt->ncols = k;
+	for (size_t c = 0; c < k; c++)
+		mt->byname[c] = (struct lab){mt->cols[c], c};
+	qsort(mt->byname, k, sizeof(*mt->byname), lab_cmp);
+	return CV_OK;
+}
+
+/* The sums of mt (its layout known): zero, nothing hidden. */
+static cv_status alloc_sums(struct mtable *mt, cv_err *err)
+{
+	mt->ncells = (mt->nrows ? mt->nrows + 1 : 1) * (mt->ncols + 1);
+	mt->val = calloc(mt->ncells, sizeof(*mt->val));
+	mt->hidden = calloc(mt->ncells, 1);
+	if (!mt->val || !mt->hidden)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	return CV_OK;
+}
+
+/* Whether the published cells v (h: hidden) of one input's table of R
+ * rows (0: one-way) and C columns add up to its published margins
+ * wherever a margin and all it totals are published. */
+static int adds_up(size_t R, size_t C, const int64_t *v, const unsigned char *h)
+{
+	size_t W = C + 1;
 
 	for (size_t r = 0; r < (R ? R : 1); r++) {
 		int64_t sum = 0;
@@ -192,25 +323,33 @@ static int adds_up(const struct mtable *mt, const int64_t *v, const unsigned cha
 	return 1;
 }
 
-/* Adds the cells of one published table (array cells) of input name to
- * mt; v and h (mt->ncells each) are scratch. */
-static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *name, int64_t *v,
-			   unsigned char *h, cv_err *err)
+/* Checks the cells (array cells) of one input's published table mt, whose
+ * columns are the C labels cl, and in the second pass adds them to the
+ * district: a column to its own or (a folded table) to the fold column
+ * (m->dest), a margin to the margin.  A district cell is hidden when any
+ * cell added to it is. */
+static cv_status add_cells(struct merge *m, struct mtable *mt, const json_t *cells,
+			   const char *const *cl, size_t C, const char *name, cv_err *err)
 {
-	if (!json_is_array(cells) || json_array_size(cells) != mt->ncells)
+	size_t R = mt->nrows, W = C + 1, n = (R ? R + 1 : 1) * W, DW = mt->ncols + 1;
+	int64_t *v = m->v;
+	unsigned char *h = m->h;
+
+	if (!json_is_array(cells) || json_array_size(cells) != n)
 		return not_export(
 		    err, name,
 		    CV_PHRASE("a published table does not have one cell per row and column"));
-	for (size_t i = 0; i < mt->ncells; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const json_t *c = json_array_get(cells, i), *count = json_object_get(c, "count"),
 			     *sup = json_object_get(c, "suppressed");
-		size_t r = i / (mt->ncols + 1), col = i % (mt->ncols + 1);
-		const char *rl = !mt->nrows ? label_all : r < mt->nrows ? mt->rows[r] : label_total;
-		const char *cl = col < mt->ncols ? mt->cols[col] : label_total;
+		size_t r = i / W, col = i % W;
+		const char *rl = !R ? label_all : r < R ? mt->rows[r] : label_total;
+		const char *want = col < C ? cl[col] : label_total;
 		const char *gr = json_string_value(json_object_get(c, "row"));
 		const char *gc = json_string_value(json_object_get(c, "column"));
 
-		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 || strcmp(gc, cl) != 0)
+		if (!json_is_object(c) || !gr || !gc || strcmp(gr, rl) != 0 ||
+		    strcmp(gc, want) != 0)
 			return not_export(
 			    err, name, CV_PHRASE("a cell is not where its table's labels put it"));
 		if (!json_is_boolean(sup))
@@ -224,31 +363,44 @@ static cv_status add_cells(struct mtable *mt, const json_t *cells, const char *n
 			return not_export(err, name,
 					  CV_PHRASE("a count is not a whole number in range"));
 	}
-	if (!adds_up(mt, v, h))
+	if (!adds_up(R, C, v, h))
 		return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 			       "'{1}': the published cells of table '{2}' do not add up to its "
 			       "totals; the file was altered",
 			       name, mt->name);
-	for (size_t i = 0; i < mt->ncells; i++) {
-		mt->hidden[i] |= h[i];
+	if (!m->sum)
+		return CV_OK;
+	for (size_t i = 0; i < n; i++) {
+		size_t r = i / W, col = i % W;
+		size_t dc = col == C ? mt->ncols : mt->fold ? m->dest[col] : col;
+		size_t d = r * DW + dc;
+
+		mt->hidden[d] |= h[i];
 		/* A hidden cell is at least 1: zeros are published. */
-		mt->val[i] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
-		if (mt->val[i] > CV_SDC_MAX_COUNT)
+		mt->val[d] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
+		if (mt->val[d] > CV_SDC_MAX_COUNT)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				       "the sum of table '{1}' is too large to merge", mt->name);
 	}
 	return CV_OK;
 }
 
-/* Checks one table of input i against the layout and adds it. */
-static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first, const char *name,
+/* Checks table t (o) of input i against the first input's and, in the
+ * second pass, adds it.  The first input sets the table's name,
+ * population, fold column and labels (a folded table's columns are
+ * settled once every input has been read: fold_layout). */
+static cv_status add_table(struct merge *m, size_t t, const json_t *o, size_t i, const char *name,
 			   const char *name0, cv_err *err)
 {
 	struct mtable *mt = &m->t[t];
 	const json_t *rows = json_object_get(o, "rows"), *pub = json_object_get(o, "published"),
-		     *cells = json_object_get(o, "cells");
+		     *cells = json_object_get(o, "cells"),
+		     *fold = json_object_get(o, "folded_into");
 	const char *tname = label_of(json_object_get(o, "name"));
 	const char *pop = label_of(json_object_get(o, "population"));
+	const char *fl = label_of(fold);
+	int first = i == 0 && !m->sum;
+	size_t C = 0;
 	cv_status st;
 
 	if (!json_is_object(o) || !tname || !pop || !json_is_boolean(pub))
@@ -256,12 +408,19 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 		    err, name,
 		    CV_PHRASE("a table lacks its name, its population or whether it is "
 			      "published"));
+	if (!json_is_null(fold) && !fl)
+		return not_export(err, name,
+				  CV_PHRASE("a table's folded_into is neither null nor a label"));
 	if (first) {
 		mt->name = tname;
 		mt->population = pop;
+		mt->fold = fl;
 	} else if (strcmp(tname, mt->name) != 0 || strcmp(pop, mt->population) != 0) {
 		return differs(err, name, name0,
 			       CV_PHRASE("the tables differ in name, population or order"));
+	} else if (!fl != !mt->fold || (fl && strcmp(fl, mt->fold) != 0)) {
+		return differs(err, name, name0,
+			       CV_PHRASE("a table's small categories are folded differently"));
 	}
 	if (!json_is_null(rows) && !json_is_array(rows))
 		return not_export(err, name,
@@ -274,32 +433,30 @@ static cv_status add_table(struct merge *m, size_t t, const json_t *o, int first
 		if (st != CV_OK)
 			return st;
 	}
-	st = labels(json_object_get(o, "columns"), 1, &mt->cols, &mt->ncols, first, name, name0,
-		    err);
+	if (mt->fold) {
+		st = own_columns(m, mt, json_object_get(o, "columns"), i, &C, name, err);
+	} else {
+		st = labels(json_object_get(o, "columns"), 1, &mt->cols, &mt->ncols, first, name,
+			    name0, err);
+		C = mt->ncols;
+	}
+	if (st == CV_OK && (mt->nrows ? mt->nrows + 1 : 1) * (C + 1) > MERGE_CELLS_MAX)
+		st = not_export(err, name, CV_PHRASE("a table has too many cells"));
+	if (st == CV_OK && first && !mt->fold)
+		st = alloc_sums(mt, err);
 	if (st != CV_OK)
 		return st;
-	if (first) {
-		mt->ncells = (mt->nrows ? mt->nrows + 1 : 1) * (mt->ncols + 1);
-		if (mt->ncells > MERGE_CELLS_MAX)
-			return not_export(err, name, CV_PHRASE("a table has too many cells"));
-		mt->val = calloc(mt->ncells, sizeof(*mt->val));
-		mt->hidden = calloc(mt->ncells, 1);
-		mt->v = calloc(mt->ncells, sizeof(*mt->v));
-		mt->h = calloc(mt->ncells, 1);
-		if (!mt->val || !mt->hidden || !mt->v || !mt->h)
-			return cv_err_set(err, CV_ERROR, "out of memory");
-	}
 	if (json_is_false(pub)) {
 		if (!json_is_array(cells) || json_array_size(cells) != 0)
 			return not_export(err, name, CV_PHRASE("a withheld table has cells"));
 		mt->withheld = 1;
 		return CV_OK;
 	}
-	return add_cells(mt, cells, name, mt->v, mt->h, err);
+	return add_cells(m, mt, cells, mt->fold ? m->own : mt->cols, C, name, err);
 }
 
-/* Checks input i (doc, named names[i]) and adds it to m; the first input
- * sets the period, k and the layout. */
+/* Checks input i (doc, named names[i]) and, in the second pass, adds it
+ * to m; the first input sets the period, k and the layout. */
 static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const char *const *names,
 			   cv_err *err)
 {
@@ -351,7 +508,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	/* One export per vault: the same release given twice, or two of one
 	 * school, would count its cases twice.  Equal cells from two
 	 * vaults are two schools. */
-	for (size_t j = 0; j < i; j++)
+	for (size_t j = 0; j < i && !m->sum; j++)
 		if (strcmp(m->sources[j], source) == 0)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				       "'{1}' comes from the same vault as '{2}': a school's "
@@ -372,7 +529,7 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	for (size_t t = 0; t < nt; t++) {
 		if (i == 0)
 			m->ntables = t + 1;
-		st = add_table(m, t, json_array_get(tables, t), i == 0, name, name0, err);
+		st = add_table(m, t, json_array_get(tables, t), i, name, name0, err);
 		if (st != CV_OK)
 			return st;
 	}
@@ -449,7 +606,12 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 	docs = calloc(n, sizeof(*docs));
 	m.sources = calloc(n, sizeof(*m.sources));
 	m.eps = calloc(n, sizeof(*m.eps));
-	if (!docs || !m.sources || !m.eps) {
+	m.v = calloc(MERGE_CELLS_MAX, sizeof(*m.v));
+	m.h = calloc(MERGE_CELLS_MAX, 1);
+	m.lab = calloc(CV_SDC_MAX_DIM, sizeof(*m.lab));
+	m.own = calloc(CV_SDC_MAX_DIM, sizeof(*m.own));
+	m.dest = calloc(CV_SDC_MAX_DIM, sizeof(*m.dest));
+	if (!docs || !m.sources || !m.eps || !m.v || !m.h || !m.lab || !m.own || !m.dest) {
 		st = cv_err_set(err, CV_ERROR, "out of memory");
 		goto out;
 	}
@@ -467,12 +629,27 @@ cv_status cv_stats_merge(const char *const *names, const char *const *texts, con
 		}
 		st = add_input(&m, i, docs[i], names, err);
 	}
+	/* Every input is checked before anything is added: a folded table's
+	 * district columns are those every input has. */
+	for (size_t t = 0; t < m.ntables && st == CV_OK; t++)
+		if (m.t[t].fold) {
+			st = fold_layout(&m.t[t], n, err);
+			if (st == CV_OK)
+				st = alloc_sums(&m.t[t], err);
+		}
+	m.sum = 1;
+	for (size_t i = 0; i < n && st == CV_OK; i++)
+		st = add_input(&m, i, docs[i], names, err);
 	if (st == CV_OK)
 		st = build(&m, n, &x, err);
 	if (st == CV_OK)
 		st = cv_sdc_protect(x, m.k, err);
 	if (st == CV_OK) {
-		st = cv_stats_merged(m.from, m.to, m.k, x, m.eps, n, out, err);
+		unsigned char folded[MERGE_TABLES_MAX] = {0};
+
+		for (size_t t = 0; t < m.ntables; t++)
+			folded[t] = m.t[t].fold != NULL;
+		st = cv_stats_merged(m.from, m.to, m.k, x, folded, m.eps, n, out, err);
 		x = NULL;
 		m.eps = NULL;
 	}
