@@ -9,7 +9,8 @@
 # cells are merged.  Under zh_CN every refusal is said in Chinese, and
 # under --json each file error has its own reason code.
 #
-# Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_merge.sh
+# Run: CASEVAULT=/abs/path/to/casevault \
+#      CASEVAULT_LOCALEDIR=/abs/path/to/build/locale sh tests/e2e_merge.sh
 # Every check counts: one that fails fails the run.
 
 set -u
@@ -315,7 +316,7 @@ if [ -n "${CASEVAULT_LOCALEDIR:-}" ] &&
 		rc=$?
 	}
 	all_chinese() { ! grep -Eq "(its|the|is|not|a) [a-z]" "$T/err" && grep -q "错误" "$T/err"; }
-	for f in layout.json wide.json huge.json schema.json k7.json period.json type.json; do
+	for f in layout.json wide.json huge.json schema.json k7.json period.json type.json copy.json; do
 		zh "$A" "$T/$f"
 		check "zh_CN: $f refused with every phrase in Chinese" eval 'rc_is 2 && all_chinese'
 	done
