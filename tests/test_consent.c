@@ -854,8 +854,21 @@ static void test_consent_both_and_dates(void **state)
 
 		assert_int_equal(cv_consent_record(c, a, &born_day, &err), CV_OK);
 	}
+	/* A withdrawal dated ahead would leave consent in force until then,
+	 * one dated before the birth is a typo: both refused, as the date it
+	 * was given, and nothing is recorded. */
+	assert_int_equal(cv_consent_withdraw(c, a, "student", NULL, tomorrow, &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.date-future");
+	assert_int_equal(cv_consent_withdraw(c, a, NULL, NULL, "2012-04-30", &err), CV_EUSAGE);
+	assert_code(err, CV_EUSAGE, "consent.date-before-birth");
+	assert_int_equal(records(f->path, a, "consent"), 3);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.withdraw", "failed", a, "consent.date-future"), 1);
+	assert_int_equal(
+	    detail_rows(f->path, "consent.withdraw", "failed", a, "consent.date-before-birth"), 1);
 	/* A withdrawal by both, named as a list. */
 	assert_int_equal(cv_consent_withdraw(c, a, "student,guardian", NULL, NULL, &err), CV_OK);
+	assert_int_equal(records(f->path, a, "consent"), 4);
 	logout(c);
 }
 

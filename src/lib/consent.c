@@ -66,8 +66,8 @@ static unsigned parse_parties(const char *by)
 	}
 }
 
-/* The date consent was given: a date, not after today, not before the
- * student was born (when the case says when). */
+/* The date consent was given or withdrawn: a date, not after today, not
+ * before the student was born (when the case says when). */
 static cv_status consent_date(struct cv_case *c, const char *date, const char *today, cv_err *err)
 {
 	json_t *b = json_object_get(c->data, "born");
@@ -78,12 +78,12 @@ static cv_status consent_date(struct cv_case *c, const char *date, const char *t
 	if (strcmp(date, today) > 0)
 		return cv_fail(err, CV_EUSAGE, "consent.date-future",
 			       "--date {1} is in the future (today is {2}); give the day the "
-			       "consent was given",
+			       "consent was given or withdrawn",
 			       date, today);
 	if (born[0] && strcmp(date, born) < 0)
 		return cv_fail(err, CV_EUSAGE, "consent.date-before-birth",
 			       "--date {1} is before the student was born ({2}); give the day the "
-			       "consent was given",
+			       "consent was given or withdrawn",
 			       date, born);
 	return CV_OK;
 }
@@ -199,8 +199,10 @@ cv_status cv_consent_withdraw(cv_session *s, const char *case_id, const char *by
 		st = bad_party(err);
 	if (st == CV_OK && scopes)
 		st = cv_scope_parse(scopes, &bits, err);
+	/* A withdrawal dated ahead would leave consent in force until then:
+	 * the same rules as the date it was given. */
 	if (st == CV_OK && date)
-		st = cv_date_check("--date", date, err);
+		st = consent_date(c, date, today, err);
 	if (st == CV_OK && !c->consent.events)
 		st = cv_fail(err, CV_EUSAGE, "consent.nothing-to-withdraw",
 			     "case '{1}' has no consent to withdraw", case_id);
