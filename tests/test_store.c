@@ -1932,6 +1932,117 @@ static void test_shred_all_or_nothing(void **state)
 	cv_store_close(st);
 }
 
+/* ---- the structure check beside a walk ------------------------------------ */
+
+/* A vault whose log has rows with objects (audit_by_object indexes them). */
+static void make_logged_store(const char *path)
+{
+	make_store(path);
+	raw_sql(path, "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v <"
+		      " 50) INSERT INTO audit (seq, time, actor, action, object, outcome, detail,"
+		      " prev_hash, hash, sig, rows) SELECT v, '2026-01-01T00:00:00Z', 'a',"
+		      " 'case.show', 'case:C-' || v, 'ok', '', zeroblob(32), zeroblob(32), NULL,"
+		      " '' FROM n");
+}
+
+/* Runs start and finish in a write transaction; *started says whether the
+ * check ran beside (a thread of its own) or not at all. */
+static cv_status check_beside(const char *path, int *started, cv_err *err)
+{
+	cv_store *st = NULL;
+	cv_store_check *k = NULL;
+	cv_status s;
+
+	assert_int_equal(cv_store_open(path, &st, err), CV_OK);
+	assert_int_equal(cv_store_begin(st, err), CV_OK);
+	assert_int_equal(cv_store_structure_start(st, &k, err), CV_OK);
+	*started = k != NULL;
+	s = cv_store_structure_finish(k, err);
+	cv_store_rollback(st);
+	cv_store_close(st);
+	return s;
+}
+
+/*
+ * Beside the walk (with two processors or more): the same finding as the
+ * check on the one connection, for a sound file and for an index rebuilt
+ * without a row.  Outside a write transaction it does not start (another
+ * writer could commit between the two snapshots).
+ */
+static void test_structure_beside(void **state)
+{
+	struct fix *f = *state;
+	int beside = sysconf(_SC_NPROCESSORS_ONLN) >= 2, started = 0;
+	cv_store *st = NULL;
+	cv_store_check *k = NULL;
+	cv_err err = {0};
+
+	make_logged_store(f->path);
+	assert_int_equal(check_beside(f->path, &started, &err), CV_OK);
+	assert_int_equal(started, beside);
+	/* not in a transaction: not started */
+	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
+	assert_int_equal(cv_store_structure_start(st, &k, &err), CV_OK);
+	assert_null(k);
+	assert_int_equal(cv_store_structure_check(st, &err), CV_OK);
+	cv_store_close(st);
+	/* the index of the log by object rebuilt without row 7 */
+	raw_sql(f->path,
+		"PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE"
+		" INDEX audit_by_object ON audit (object, seq) WHERE seq <> 7' WHERE name ="
+		" 'audit_by_object'; PRAGMA writable_schema = OFF;");
+	raw_sql(f->path, "REINDEX audit_by_object");
+	raw_sql(f->path, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE"
+			 " INDEX audit_by_object ON audit (object, seq)' WHERE name ="
+			 " 'audit_by_object'; PRAGMA writable_schema = OFF;");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(check_beside(f->path, &started, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.structure");
+	assert_non_null(strstr(err.msg, "audit_by_object"));
+	assert_int_equal(started, beside);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
+	assert_int_equal(cv_store_structure_check(st, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.structure");
+	cv_store_close(st);
+}
+
+/*
+ * A sound copy renamed over the vault's path while a tampered vault is open
+ * (one with the directory can): the second connection would open the copy
+ * and pass it.  It does not start; the check on the first connection, the
+ * file the walk reads, finds the tampering.
+ */
+static void test_structure_beside_refuses_another_file(void **state)
+{
+	struct fix *f = *state;
+	char sound[TEST_PATH_MAX];
+	cv_store *st = NULL;
+	cv_store_check *k = NULL;
+	cv_err err = {0};
+
+	make_logged_store(f->path);
+	tmpdir_file(sound, sizeof(sound), f->dir, "sound.db");
+	copy_db(f->path, sound);
+	raw_sql(f->path,
+		"PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE"
+		" INDEX audit_by_object ON audit (object, seq) WHERE seq <> 7' WHERE name ="
+		" 'audit_by_object'; PRAGMA writable_schema = OFF;");
+	raw_sql(f->path, "REINDEX audit_by_object");
+	raw_sql(f->path, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE"
+			 " INDEX audit_by_object ON audit (object, seq)' WHERE name ="
+			 " 'audit_by_object'; PRAGMA writable_schema = OFF;");
+	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(rename(sound, f->path), 0);
+	assert_int_equal(cv_store_structure_start(st, &k, &err), CV_OK);
+	assert_null(k);
+	assert_int_equal(cv_store_structure_check(st, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.structure");
+	cv_store_rollback(st);
+	cv_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1959,6 +2070,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_words_are_the_callers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shred_truncates_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shred_all_or_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_structure_beside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_structure_beside_refuses_another_file, setup,
+					    teardown),
 	};
 	cv_err err = {0};
 

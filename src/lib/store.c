@@ -243,6 +243,44 @@ cv_status cv_store_structure_check(cv_store *st, cv_err *err)
 	return st->ops->structure_check(st->be, err);
 }
 
+struct cv_store_check {
+	const struct cv_store_ops *ops;
+	void *be;
+};
+
+cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *err)
+{
+	cv_store_check *k;
+	cv_status s;
+
+	*out = NULL;
+	if (refused(st, err))
+		return CV_ERROR;
+	if (!st->ops->structure_start || !st->ops->structure_finish)
+		return CV_OK;
+	if (!(k = calloc(1, sizeof(*k))))
+		return CV_OK; /* the caller checks on its own */
+	k->ops = st->ops;
+	s = st->ops->structure_start(st->be, &k->be, err);
+	if (s != CV_OK || !k->be) {
+		free(k);
+		return s;
+	}
+	*out = k;
+	return CV_OK;
+}
+
+cv_status cv_store_structure_finish(cv_store_check *k, cv_err *err)
+{
+	cv_status s;
+
+	if (!k)
+		return CV_OK;
+	s = k->ops->structure_finish(k->be, err);
+	free(k);
+	return s;
+}
+
 cv_status cv_store_setting_put(cv_store *st, const cv_setting_rec *rec, cv_err *err)
 {
 	if (refused(st, err))

@@ -110,6 +110,23 @@ cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err 
  * its own has nothing to check (NULL op: CV_OK). */
 cv_status cv_store_structure_check(cv_store *st, cv_err *err);
 
+/*
+ * cv_store_structure_start - starts cv_store_structure_check's check on a
+ * second, read-only connection to the same file, in a thread of its own,
+ * so that the caller goes on reading through st meanwhile.  Only while st
+ * holds the write lock (in a transaction cv_store_begin began: no one can
+ * commit, so both connections read the same rows), with more than one
+ * processor, and when the second connection provably opened the very files
+ * st has open (a file renamed over the vault's path since st opened it is
+ * not the vault st reads); otherwise *out is NULL and the caller checks
+ * with cv_store_structure_check.  cv_store_structure_finish waits for the
+ * check, gives its result as cv_store_structure_check would, and frees it
+ * (NULL: CV_OK).
+ */
+typedef struct cv_store_check cv_store_check;
+cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *err);
+cv_status cv_store_structure_finish(cv_store_check *check, cv_err *err);
+
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
 #define CV_VAULT_FORMAT 4

@@ -39,6 +39,8 @@ struct cv_store_ops {
 	cv_status (*row_commits)(void *be, char **out, cv_err *err);
 	cv_status (*row_each)(void *be, cv_store_row_cb cb, void *arg, cv_err *err);
 	cv_status (*structure_check)(void *be, cv_err *err);
+	cv_status (*structure_start)(void *be, void **check, cv_err *err);
+	cv_status (*structure_finish)(void *check, cv_err *err);
 
 	cv_status (*setting_put)(void *be, const cv_setting_rec *rec, cv_err *err);
 	cv_status (*setting_get)(void *be, const char *name, cv_setting_rec *rec, cv_err *err);

@@ -8,7 +8,9 @@
  * are bound from the arguments.  The schema's CHECK constraints are the one
  * place that names the states a column may hold (docs/FORMAT.md).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -490,6 +492,9 @@ static cv_status configure(struct sq *st, cv_err *err)
 
 static int col_text(sqlite3_stmt *s, int col, char *out, size_t cap);
 
+/* The first line of SQLite's integrity report kept for a finding. */
+#define STRUCTURE_REPORT_MAX 160
+
 #define LOG_TABLE "audit" /* the log itself is not committed to in the log */
 
 /* The update hook: notes each row of the main database that an INSERT,
@@ -706,6 +711,41 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 	return res;
 }
 
+/* The first line of PRAGMA integrity_check(1) on db into first (printable
+ * ASCII only: the report names tables and indexes, which a crafted file
+ * chooses); an SQLite result code. */
+static int integrity_first(sqlite3 *db, char first[STRUCTURE_REPORT_MAX])
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &s, NULL);
+
+	first[0] = '\0';
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_text(s, 0);
+		size_t i = 0;
+
+		for (; p && p[i] && i + 1 < STRUCTURE_REPORT_MAX; i++)
+			first[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+		first[i] = '\0';
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* What integrity_first found, as the store reports it. */
+static cv_status structure_result(struct sq *st, int rc, const char *first, cv_err *err)
+{
+	if (rc != SQLITE_OK && rc != SQLITE_CORRUPT && rc != SQLITE_NOTADB)
+		return db_error(st, rc, CV_PHRASE("checking the vault's structure"), err);
+	if (rc != SQLITE_OK || strcmp(first, "ok") != 0)
+		return cv_fail(err, CV_EINTEGRITY, "vault.structure",
+			       "the vault file's structure does not check ({1}): an index or a "
+			       "page was altered or damaged; restore it from a backup",
+			       first[0] ? first : "damaged");
+	return CV_OK;
+}
+
 /* SQLite's own check of the file: every page, every b-tree, and every
  * index against its table (an index whose pages were swapped or edited
  * could hide a row from a lookup that no walk in rowid order would miss).
@@ -713,30 +753,143 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 static cv_status sq_structure_check(void *be, cv_err *err)
 {
 	struct sq *st = be;
-	sqlite3_stmt *s = NULL;
-	char first[160] = "";
-	int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check(1)", -1, &s, NULL);
+	char first[STRUCTURE_REPORT_MAX];
 
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *p = sqlite3_column_text(s, 0);
-		size_t i = 0;
+	return structure_result(st, integrity_first(st->db, first), first, err);
+}
 
-		/* The report names tables and indexes, which a crafted file
-		 * chooses: printable ASCII only, and cut short. */
-		for (; p && p[i] && i + 1 < sizeof(first); i++)
-			first[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-		first[i] = '\0';
-		rc = SQLITE_OK;
+/* The same check on a second connection, in a thread (store.h
+ * cv_store_structure_start). */
+struct sq_check {
+	sqlite3 *db;
+	pthread_t tid;
+	int rc;
+	char first[STRUCTURE_REPORT_MAX];
+};
+
+/* The regular files this process has open: descriptor, device, inode. */
+#define OPEN_FILES_MAX 256
+struct open_files {
+	size_t n;
+	int fd[OPEN_FILES_MAX];
+	dev_t dev[OPEN_FILES_MAX];
+	ino_t ino[OPEN_FILES_MAX];
+};
+
+/* 0, or -1 when they cannot all be listed. */
+static int open_files(struct open_files *f)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int rc = 0;
+
+	f->n = 0;
+	if (!d)
+		return -1;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		struct stat sb;
+
+		if (*end || end == e->d_name || fd == dirfd(d) || fstat((int)fd, &sb) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (f->n == OPEN_FILES_MAX) {
+			rc = -1;
+			break;
+		}
+		f->fd[f->n] = (int)fd;
+		f->dev[f->n] = sb.st_dev;
+		f->ino[f->n++] = sb.st_ino;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_OK && rc != SQLITE_CORRUPT)
-		return db_error(st, rc, CV_PHRASE("checking the vault's structure"), err);
-	if (rc == SQLITE_CORRUPT || strcmp(first, "ok") != 0)
-		return cv_fail(err, CV_EINTEGRITY, "vault.structure",
-			       "the vault file's structure does not check ({1}): an index or a "
-			       "page was altered or damaged; restore it from a backup",
-			       first[0] ? first : "damaged");
+	closedir(d);
+	return rc;
+}
+
+/* Whether every regular file open in after was open in before (the same
+ * file, maybe under another descriptor). */
+static int no_new_files(const struct open_files *before, const struct open_files *after)
+{
+	for (size_t i = 0; i < after->n; i++) {
+		int known = 0;
+
+		for (size_t j = 0; j < before->n && !known; j++)
+			known = before->dev[j] == after->dev[i] && before->ino[j] == after->ino[i];
+		if (!known)
+			return 0;
+	}
+	return 1;
+}
+
+static void *structure_thread(void *arg)
+{
+	struct sq_check *k = arg;
+
+	k->rc = integrity_first(k->db, k->first);
+	return NULL;
+}
+
+static void check_close(struct sq_check *k)
+{
+	if (k->db) {
+		sqlite3_exec(k->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(k->db);
+	}
+	free(k);
+}
+
+/*
+ * The second connection reads the files the first has open, and the same
+ * rows: the first holds the write lock, so its snapshot is the last commit,
+ * and the second's read transaction begins after that commit and before any
+ * other.  That it opened the same files is checked on the descriptors
+ * themselves (by device and inode, before and after it opened them), not on
+ * the path, which one with the directory could have pointed elsewhere.
+ * Anything short of that, and the check runs on the first connection.
+ */
+static cv_status sq_structure_start(void *be, void **out, cv_err *err)
+{
+	struct sq *st = be;
+	const char *path = sqlite3_db_filename(st->db, "main");
+	struct open_files before, after;
+	struct sq_check *k;
+
+	(void)err;
+	*out = NULL;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !path || !*path ||
+	    sqlite3_txn_state(st->db, "main") != SQLITE_TXN_WRITE || open_files(&before) != 0 ||
+	    !(k = calloc(1, sizeof(*k))))
+		return CV_OK;
+	if (sqlite3_open_v2(path, &k->db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) != SQLITE_OK ||
+	    sqlite3_exec(k->db,
+			 "PRAGMA trusted_schema = OFF; BEGIN; SELECT count(*) FROM sqlite_schema;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_txn_state(k->db, "main") != SQLITE_TXN_READ || open_files(&after) != 0 ||
+	    !no_new_files(&before, &after) ||
+	    pthread_create(&k->tid, NULL, structure_thread, k) != 0) {
+		check_close(k);
+		return CV_OK;
+	}
+	*out = k;
 	return CV_OK;
+}
+
+static cv_status sq_structure_finish(void *check, cv_err *err)
+{
+	struct sq_check *k = check;
+	char first[STRUCTURE_REPORT_MAX];
+	int rc;
+
+	pthread_join(k->tid, NULL);
+	rc = k->rc;
+	memcpy(first, k->first, sizeof(first));
+	check_close(k);
+	return structure_result(NULL, rc, first, err);
 }
 
 static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *err)
@@ -2569,6 +2722,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .row_commits = sq_row_commits,
     .row_each = sq_row_each,
     .structure_check = sq_structure_check,
+    .structure_start = sq_structure_start,
+    .structure_finish = sq_structure_finish,
     .audit_last_seq = sq_audit_last_seq,
     .audit_next_seq = sq_audit_next_seq,
     .audit_get = sq_audit_get,
