@@ -102,7 +102,7 @@ static void vault_id_of(sqlite3 *db, uint8_t vid[16])
 /* One audit row read with our own SQL. */
 struct raw_row {
 	int64_t seq;
-	char f[6][256]; /* time, actor, action, object, outcome, detail */
+	char f[6][CV_LOG_DETAIL_MAX + 1]; /* time, actor, action, object, outcome, detail */
 	char rows[16384];
 	uint8_t prev[32], hash[32], sig[64];
 	int has_sig;

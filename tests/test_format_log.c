@@ -222,19 +222,24 @@ static void test_audit_chain(void **state)
 	sqlite3_finalize(s);
 
 	/* Users. */
-	/* §10.3: row 1 commits to the recovery key meta holds. */
+	/* §10.3, §4.3: row 1 commits to the recovery key, the stats public
+	 * key and the index commitment meta holds. */
 	{
-		uint8_t meta_rpk[PK_LEN];
-		char want[256], hex[2 * PK_LEN + 1];
+		uint8_t meta_rpk[PK_LEN], meta_spk[PK_LEN], meta_ic[32];
+		char want[512], hex[2 * PK_LEN + 1], shex[2 * PK_LEN + 1], ihex[65];
 
 		assert_int_equal(meta("recovery_pk", meta_rpk, PK_LEN), 0);
 		assert_memory_equal(meta_rpk, rpk1, PK_LEN);
+		assert_int_equal(meta("stats_pk", meta_spk, PK_LEN), 0);
+		assert_int_equal(meta("index_commit", meta_ic, sizeof(meta_ic)), 0);
 		sodium_bin2hex(hex, sizeof(hex), rpk1, PK_LEN);
+		sodium_bin2hex(shex, sizeof(shex), meta_spk, PK_LEN);
+		sodium_bin2hex(ihex, sizeof(ihex), meta_ic, sizeof(meta_ic));
 		snprintf(want, sizeof(want),
 			 "seq = 1 AND actor = 'alice' AND action = 'vault.init' AND"
 			 " object = 'vault' AND detail = 'admin=alice kdf=argon2id t=2"
-			 " m=19456 p=1 recovery=%s'",
-			 hex);
+			 " m=19456 p=1 stats=%s index=%s recovery=%s'",
+			 shex, ihex, hex);
 		assert_int_equal(count_rows(want), 1);
 	}
 	assert_int_equal(count_rows("seq = 2 AND action = 'checkpoint' AND actor = 'alice'"), 1);
@@ -620,7 +625,7 @@ static void rechain(int64_t from, int64_t to, const uint8_t *sk)
 
 	for (int64_t seq = from; seq <= to; seq++) {
 		const char *f[6];
-		char buf[6][256], rows[8192];
+		char buf[6][512], rows[8192];
 		int cp;
 
 		s = prep("SELECT p.hash, a.time, a.actor, a.action, a.object, a.outcome, a.detail,"

@@ -13,10 +13,12 @@
 #include "case_fixture.h"
 #include "cert.h"
 #include "kdf.h"
+#include "log.h"
 #include "keyholder.h"
 #include "session.h"
 #include "store.h"
 #include "user.h"
+#include "verify.h"
 #include "vocab.h"
 
 /* U+202E RIGHT-TO-LEFT OVERRIDE, as UTF-8. */
@@ -488,6 +490,81 @@ static void test_index_hiding_a_withdrawal_is_found(void **state)
 	logout(sam);
 }
 
+/* ---- an admin who swaps the stats key --------------------------------------- */
+
+/*
+ * The first admin signs the vault's public keys; with the file they could
+ * put a stats key of their own in place of the vault's, sign it, and commit
+ * the rows in a checkpoint of theirs, so that counselors' programs would
+ * seal every new case's attributes to them.  The first log row commits to
+ * the vault's pair: a counselor's program refuses to seal to another, and
+ * audit verify refuses a row that commits to meta after the first.
+ */
+static void test_admin_stats_key_swap_refused(void **state)
+{
+	static const char domain[] = "casevault-vault-keys-v1";
+	struct fix *f = *state;
+	cv_session *a = login_ok(f->v, "alice", PW_ALICE), *c = NULL, *sam = NULL;
+	uint8_t pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+	uint8_t commit[CV_HASH_LEN], sig[crypto_sign_BYTES];
+	uint8_t msg[sizeof(domain) - 1 + CV_VAULT_ID_LEN + sizeof(pk) + CV_HASH_LEN];
+	size_t o = sizeof(domain) - 1;
+	cv_audit_report rep;
+	cv_err err = {0};
+	int64_t seq;
+
+	/* alice's own program, her own keys: the new pair, signed by her */
+	assert_int_equal(cv_store_meta_get(f->v->st, "index_commit", commit, sizeof(commit), &err),
+			 CV_OK);
+	crypto_box_keypair(pk, sk);
+	memcpy(msg, domain, o);
+	memcpy(msg + o, f->v->vault_id, CV_VAULT_ID_LEN);
+	memcpy(msg + o + CV_VAULT_ID_LEN, pk, sizeof(pk));
+	memcpy(msg + o + CV_VAULT_ID_LEN + sizeof(pk), commit, sizeof(commit));
+	assert_int_equal(cv_keyholder_sign(a->kh, msg, sizeof(msg), sig, &err), CV_OK);
+	logout(a);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	/* the last three rows of meta: put back in order, they keep their
+	 * rowids, and only their contents differ from what row 1 committed */
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM meta WHERE rowid > (SELECT rowid"
+					" FROM meta WHERE key = 'stats_pk')"),
+			 2);
+	raw_exec(f->path, "DELETE FROM meta WHERE key IN ('stats_pk', 'index_commit',"
+			  " 'vault_keys_sig')");
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+	a = login_ok(f->v, "alice", PW_ALICE);
+	assert_int_equal(cv_op_begin(a, &err), CV_OK);
+	assert_int_equal(cv_store_meta_put(f->v->st, "stats_pk", pk, sizeof(pk), &err), CV_OK);
+	assert_int_equal(cv_store_meta_put(f->v->st, "index_commit", commit, sizeof(commit), &err),
+			 CV_OK);
+	assert_int_equal(cv_store_meta_put(f->v->st, "vault_keys_sig", sig, sizeof(sig), &err),
+			 CV_OK);
+	assert_int_equal(cv_op_log(a, CV_ACT_AUDIT_CHECKPOINT, "audit", CV_OUT_OK, "", &err),
+			 CV_OK);
+	assert_int_equal(cv_op_commit(a, &err), CV_OK);
+	seq = q_int(f->path, "SELECT max(seq) FROM audit WHERE actor = 'alice' AND rows LIKE "
+			     "'%%meta:%%'");
+	assert_true(seq > 1);
+	logout(a);
+	/* A counselor's program refuses it at login: nothing is sealed to it. */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err),
+			 CV_EINTEGRITY);
+	assert_string_equal(err.code, "vkey.public-replaced");
+	assert_null(c);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
+	/* The log check names alice's row (the supervisors cannot log in
+	 * either: their copies are of the vault's pair, not of this one). */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_login(f->v, "sam", PW_SAM, strlen(PW_SAM), &sam, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vkey.public-replaced");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_verify_vault(f->v, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "log.rows-malformed");
+	assert_int_equal(rep.bad_seq, seq);
+}
+
 /* ---- bidi controls in what is typed ------------------------------------------ */
 
 static void test_case_fields_refuse_bidi(void **state)
@@ -594,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_null_is_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_hiding_a_withdrawal_is_found, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_admin_stats_key_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_refuses_bidi_keeps_lines, setup, teardown),

@@ -386,12 +386,13 @@ static void test_stats_copy_from_admin(void **state)
 /* The stats public key swapped for the attacker's (so that new statistics
  * would be sealed to him): refused when a counselor would seal to it, and
  * already at her login, where her own index key is checked against the
- * same signed values. */
+ * same values: they are not row 1's.  The vault's own pair under a forged
+ * signature is refused by the signature. */
 static void test_stats_public_key_swapped(void **state)
 {
 	struct fix *f = *state;
 	uint8_t pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-	char hex[2 * sizeof(pk) + 1], id[CV_CASE_ID_MAX];
+	char hex[2 * sizeof(pk) + 1], orig[2 * sizeof(pk) + 1], id[CV_CASE_ID_MAX];
 	cv_case_input in = student("S-3300", "Swap Student");
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
 	cv_err err = {0};
@@ -399,11 +400,22 @@ static void test_stats_public_key_swapped(void **state)
 
 	crypto_box_keypair(pk, sk);
 	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	assert_int_equal(cv_store_meta_get(f->v->st, "stats_pk", pk, sizeof(pk), &err), CV_OK);
+	sodium_bin2hex(orig, sizeof(orig), pk, sizeof(pk));
 	raw_exec(f->path, "UPDATE meta SET value = X'%s' WHERE key = 'stats_pk'", hex);
 	assert_int_equal(cv_case_open(c, &in, id, &dup, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "vkey.public-signature");
+	assert_code(err, CV_EINTEGRITY, "vkey.public-replaced");
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases"), 0);
 	logout(c);
+	c = (cv_session *)1;
+	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err),
+			 CV_EINTEGRITY);
+	assert_null(c);
+	assert_code(err, CV_EINTEGRITY, "vkey.public-replaced");
+	/* The vault's own pair back, under another signature: the signature
+	 * decides. */
+	raw_exec(f->path, "UPDATE meta SET value = X'%s' WHERE key = 'stats_pk'", orig);
+	raw_exec(f->path, "UPDATE meta SET value = zeroblob(64) WHERE key = 'vault_keys_sig'");
 	c = (cv_session *)1;
 	assert_int_equal(cv_login(f->v, "carol", PW_CAROL, strlen(PW_CAROL), &c, &err),
 			 CV_EINTEGRITY);

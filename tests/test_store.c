@@ -223,12 +223,19 @@ static void test_open_sqlite_not_vault(void **state)
 	/* The right application id but an unknown format version. */
 	snprintf(other, sizeof(other), "%s/future.db", f->dir);
 	make_store(other);
-	raw_sql(other, "PRAGMA user_version = 5;");
+	raw_sql(other, "PRAGMA user_version = %d;", CV_VAULT_FORMAT + 1);
 	st = (cv_store *)1;
 	assert_int_equal(cv_store_open(other, &st, &err), CV_EINTEGRITY);
 	assert_null(st);
 	assert_string_equal(err.code, "vault.version");
-	assert_msg_has(err, "has vault format 5, which this casevault (format ");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want),
+			 "has vault format %d, which this casevault (format %d)",
+			 CV_VAULT_FORMAT + 1, CV_VAULT_FORMAT);
+		assert_msg_has(err, want);
+	}
 }
 
 static void test_open_refuses_symlink(void **state)
@@ -273,7 +280,7 @@ static void test_header_of_created_vault(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(s, 0), 4);
+	assert_int_equal(sqlite3_column_int64(s, 0), CV_VAULT_FORMAT);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }

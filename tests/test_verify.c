@@ -290,7 +290,7 @@ static void recovery_pk_of(sqlite3 *db, uint8_t pk[32])
 
 /* One audit row's hashed fields, read with our own SQL. */
 struct raw_row {
-	char f[6][256]; /* time, actor, action, object, outcome, detail */
+	char f[6][CV_LOG_DETAIL_MAX + 1]; /* time, actor, action, object, outcome, detail */
 	char rows[16384];
 	uint8_t hash[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES]; /* zero when NULL */

@@ -33,6 +33,11 @@ struct cv_vault {
 	/* The recovery public key as the first log row committed it: every
 	 * checkpoint signs it, and meta recovery_pk must equal it. */
 	uint8_t recovery_pk[crypto_box_PUBLICKEYBYTES];
+	/* The stats public key and the index key's commitment as the first
+	 * log row committed them: meta stats_pk and index_commit must equal
+	 * them (an admin who holds the first identity could sign others). */
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t index_commit[CV_HASH_LEN];
 	/* While a read-only walk checks many rows (cert.c
 	 * cv_ident_cache_on), the identities it looked up and whether they
 	 * verified; NULL otherwise. */

@@ -55,7 +55,8 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	cv_vault *v = NULL;
 	cv_session s = {0};
-	char detail[96 + 2 * crypto_box_PUBLICKEYBYTES], hex[2 * crypto_box_PUBLICKEYBYTES + 1];
+	char detail[CV_LOG_DETAIL_MAX], hex[2 * crypto_box_PUBLICKEYBYTES + 1];
+	char stats_hex[2 * crypto_box_PUBLICKEYBYTES + 1], index_hex[2 * CV_HASH_LEN + 1];
 	cv_status st;
 
 	if (kdf)
@@ -91,10 +92,19 @@ cv_status cv_vault_create(const char *path, const char *admin, const char *pass,
 	if (st == CV_OK)
 		st = cv_vkeys_create(v, s.kh, rpk, err);
 	/* The first row commits to the recovery key for good (every later
-	 * checkpoint signs it too): docs/FORMAT.md §10.3. */
+	 * checkpoint signs it too): docs/FORMAT.md §10.3; and to the stats
+	 * key and the index commitment, which no later row may change (§3.1). */
+	if (st == CV_OK)
+		st = cv_store_meta_get(v->st, "stats_pk", v->stats_pk, sizeof(v->stats_pk), err);
+	if (st == CV_OK)
+		st = cv_store_meta_get(v->st, "index_commit", v->index_commit,
+				       sizeof(v->index_commit), err);
 	sodium_bin2hex(hex, sizeof(hex), rpk, sizeof(rpk));
-	snprintf(detail, sizeof(detail), "admin=%s kdf=argon2id t=%u m=%u p=%u recovery=%s", admin,
-		 params.t_cost, params.m_cost_kib, params.parallelism, hex);
+	sodium_bin2hex(stats_hex, sizeof(stats_hex), v->stats_pk, sizeof(v->stats_pk));
+	sodium_bin2hex(index_hex, sizeof(index_hex), v->index_commit, sizeof(v->index_commit));
+	snprintf(detail, sizeof(detail),
+		 "admin=%s kdf=argon2id t=%u m=%u p=%u stats=%s index=%s recovery=%s", admin,
+		 params.t_cost, params.m_cost_kib, params.parallelism, stats_hex, index_hex, hex);
 	if (st == CV_OK)
 		st = cv_op_log(&s, CV_ACT_VAULT_INIT, "vault", CV_OUT_OK, detail, err);
 	if (st == CV_OK)
@@ -115,17 +125,39 @@ fail:
 
 struct first_row {
 	uint8_t pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t index_commit[CV_HASH_LEN];
 	int found;
 };
+
+/* The len bytes of hex field " NAME=HEX" of detail (followed by a space
+ * or the end) into out; 0, or -1 when it is missing or malformed. */
+static int hex_field(const char *detail, const char *name, uint8_t *out, size_t len)
+{
+	char key[24];
+	const char *p;
+
+	snprintf(key, sizeof(key), " %s=", name);
+	p = strstr(detail, key);
+	if (!p)
+		return -1;
+	p += strlen(key);
+	if (strspn(p, "0123456789abcdef") != 2 * len || (p[2 * len] && p[2 * len] != ' '))
+		return -1;
+	return sodium_hex2bin(out, len, p, 2 * len, NULL, NULL, NULL) == 0 ? 0 : -1;
+}
 
 static int read_first_row(const cv_audit_rec *r, void *arg)
 {
 	struct first_row *f = arg;
 	const char *p = strstr(r->detail, " recovery=");
 
+	/* recovery= ends the detail (§7.2) */
 	if (strcmp(r->action, cv_action_name(CV_ACT_VAULT_INIT)) == 0 && p &&
 	    strlen(p + 10) == 2 * sizeof(f->pk) &&
-	    sodium_hex2bin(f->pk, sizeof(f->pk), p + 10, 2 * sizeof(f->pk), NULL, NULL, NULL) == 0)
+	    hex_field(r->detail, "recovery", f->pk, sizeof(f->pk)) == 0 &&
+	    hex_field(r->detail, "stats", f->stats_pk, sizeof(f->stats_pk)) == 0 &&
+	    hex_field(r->detail, "index", f->index_commit, sizeof(f->index_commit)) == 0)
 		f->found = 1;
 	return 0;
 }
@@ -135,7 +167,7 @@ static int read_first_row(const cv_audit_rec *r, void *arg)
  * Whether row 1 itself is genuine is the chain's business (audit verify). */
 static cv_status load_recovery_commitment(cv_vault *v, cv_err *err)
 {
-	struct first_row f = {{0}, 0};
+	struct first_row f = {{0}, {0}, {0}, 0};
 	cv_status st = cv_store_audit_get(v->st, 1, read_first_row, &f, err);
 
 	if (st == CV_OK && !f.found)
@@ -144,10 +176,14 @@ static cv_status load_recovery_commitment(cv_vault *v, cv_err *err)
 		return cv_fail(
 		    err, CV_EINTEGRITY, "vault.no-recovery-commitment",
 		    "audit row 1, the first of the log, is missing or does not commit to "
-		    "a recovery key: the vault is damaged or was tampered with; restore it "
-		    "from a backup");
-	if (st == CV_OK)
+		    "the vault's recovery and statistics keys: the vault is damaged or was "
+		    "tampered with, or was made by an older casevault; restore it from a "
+		    "backup");
+	if (st == CV_OK) {
 		memcpy(v->recovery_pk, f.pk, sizeof(f.pk));
+		memcpy(v->stats_pk, f.stats_pk, sizeof(f.stats_pk));
+		memcpy(v->index_commit, f.index_commit, sizeof(f.index_commit));
+	}
 	return st;
 }
 

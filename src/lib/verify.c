@@ -460,7 +460,10 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 		{
 			int t = table_index(c, p, (size_t)(c1 - p));
 
-			if (t < 0)
+			/* Only the vault's creation writes meta (the vault id, the
+			 * keys' public halves, §3.1): a later row that commits to
+			 * a meta row is a forgery by its signer. */
+			if (t < 0 || (r->seq != 1 && strcmp(c->tables[t], "meta") == 0))
 				return -1;
 			k.table = (uint16_t)t;
 		}

@@ -107,6 +107,14 @@ cv_status cv_vkeys_public(cv_vault *v, uint8_t stats_pk[crypto_box_PUBLICKEYBYTE
 		st = cv_user_cert_verify(v, &root, err);
 	if (st != CV_OK)
 		return st;
+	/* The first admin could sign another pair: the first log row's is
+	 * the vault's (docs/FORMAT.md §3.1). */
+	if (sodium_memcmp(stats_pk, v->stats_pk, crypto_box_PUBLICKEYBYTES) != 0 ||
+	    sodium_memcmp(index_commit, v->index_commit, CV_HASH_LEN) != 0)
+		return cv_fail(err, CV_EINTEGRITY, "vkey.public-replaced",
+			       "the vault's stats key or index commitment is not the one the first "
+			       "log row committed to: it was replaced; nothing is sealed to it. "
+			       "Restore the vault from a backup");
 	pub_msg(v, stats_pk, index_commit, msg);
 	if (!cv_sig_verify(v->sigs, sig, msg, sizeof(msg), root.sign_pk))
 		return cv_fail(err, CV_EINTEGRITY, "vkey.public-signature",
