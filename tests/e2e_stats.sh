@@ -208,7 +208,7 @@ check "the category under k is not named" eval '! grep -q "family" "$T/s.csv"'
 check "one release recorded with k 5" \
 	[ "$(q "$V" "select period_from || ' ' || period_to || ' ' || k || ' ' || epsilon from stats_releases")" = "$M $M2 5 0" ]
 as sue audit log --action stats.export
-check "the export is logged" eval 'rc_is 0 && out_has "stats:$M..$M2" && out_has "k=5 tables=8 cases=15"'
+check "the export is logged" eval 'rc_is 0 && out_has "stats:$M..$M2" && out_has "k=5 tables=8" && ! out_has "cases="'
 as sue audit verify
 check "the log verifies after a release" rc_is 0
 

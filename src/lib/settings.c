@@ -159,6 +159,10 @@ int cv_setting_hours(const char *value, int *from_min, int *to_min)
 	return 0;
 }
 
+/* The shortest term, in months. */
+#define TERM_MONTHS_MIN 3
+#define TERM_MONTHS_MIN_TEXT "3"
+
 /* CV_OK when value is allowed for d; CV_EUSAGE saying what is. */
 static cv_status check_value(const struct def *d, const char *value, cv_err *err)
 {
@@ -166,13 +170,21 @@ static cv_status check_value(const struct def *d, const char *value, cv_err *err
 	int a, b;
 	long n;
 
-	if (d->id == CV_SET_TERM_AUTUMN || d->id == CV_SET_TERM_SPRING)
-		return cv_setting_months(value, &a, &b) == 0
-			   ? CV_OK
-			   : cv_fail(err, CV_EUSAGE, "config.term",
-				     "setting '{1}' takes the term's first and last month as "
-				     "MM..MM, for example 09..01 (September to January)",
-				     d->name);
+	if (d->id == CV_SET_TERM_AUTUMN || d->id == CV_SET_TERM_SPRING) {
+		if (cv_setting_months(value, &a, &b) != 0)
+			return cv_fail(err, CV_EUSAGE, "config.term",
+				       "setting '{1}' takes the term's first and last month as "
+				       "MM..MM, for example 09..01 (September to January)",
+				       d->name);
+		/* A term is the unit of the privacy budget (docs/STATISTICS.md):
+		 * a term of a month or two would give each month its own. */
+		if ((b - a + 12) % 12 < TERM_MONTHS_MIN - 1)
+			return cv_fail(err, CV_EUSAGE, "config.term-short",
+				       "a term is at least {1} months (the privacy budget of "
+				       "noisy statistics is a term's); '{2}' is shorter",
+				       TERM_MONTHS_MIN_TEXT, value);
+		return CV_OK;
+	}
 	/* Any single-line text (config set checks it as such), or "". */
 	if (d->id == CV_SET_SCHOOL)
 		return CV_OK;

@@ -1451,7 +1451,9 @@ static void term_of(const struct terms *t, long mo, long *a, long *b)
 }
 
 /* *spent: the most that earlier releases spent in one of the terms that
- * r's period meets (a release counts against every term it meets). */
+ * r's period meets (a release counts against every term it meets, and
+ * against every term that meets the terms it met when it was released:
+ * terms set anew after a release do not give its months a fresh budget). */
 static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *spent, cv_err *err)
 {
 	long last = -1, to = month_of(r->to, 1);
@@ -1608,6 +1610,16 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 			     "later export",
 			     cv_num(n, k), r->from, r->to);
 	if (st == CV_OK) {
+		struct terms t;
+		long ta, tb, ua, ub;
+
+		st = load_terms(s->v, &t, err);
+		term_of(&t, month_of(r->from, 1), &ta, &tb);
+		term_of(&t, month_of(r->to, 1), &ua, &ub);
+		month_label(ta, rel.term_from);
+		month_label(ub, rel.term_to);
+	}
+	if (st == CV_OK) {
 		snprintf(rel.from, sizeof(rel.from), "%s", r->from);
 		snprintf(rel.to, sizeof(rel.to), "%s", r->to);
 		rel.k = k;
@@ -1621,9 +1633,10 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		char e[CV_DLAP_EPS_STRLEN];
 
 		cv_dlap_eps_format(r->spent, e);
-		snprintf(detail, sizeof(detail), "k=%d tables=%zu cases=%zu%s%s", k,
-			 published_tables(r->x), r->cases, r->spent ? " epsilon=" : "",
-			 r->spent ? e : "");
+		/* No count: the log is read by admins, and the true number of
+		 * cases is what suppression and noise keep from the reader. */
+		snprintf(detail, sizeof(detail), "k=%d tables=%zu%s%s", k, published_tables(r->x),
+			 r->spent ? " epsilon=" : "", r->spent ? e : "");
 		st = cv_op_log(s, CV_ACT_STATS_EXPORT, object, CV_OUT_OK, detail, err);
 	}
 	if (st == CV_OK && fp)

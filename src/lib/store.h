@@ -409,6 +409,10 @@ cv_status cv_store_record_range(cv_store *st, const char *first, const char *las
 typedef struct cv_release_rec {
 	char from[8]; /* YYYY-MM, the first month */
 	char to[8];   /* YYYY-MM, the last month */
+	/* YYYY-MM..YYYY-MM: the terms the period met when it was released
+	 * (from the first month's term to the last month's) */
+	char term_from[8];
+	char term_to[8];
 	int64_t k;
 	int64_t epsilon; /* grid units spent; 0 without noise */
 	uint8_t cells_hash[CV_HASH_LEN];
@@ -419,7 +423,8 @@ cv_status cv_store_release_insert(cv_store *st, const cv_release_rec *r, cv_err 
 /* *n: the releases whose months meet from..to (YYYY-MM, inclusive). */
 cv_status cv_store_release_overlap(cv_store *st, const char *from, const char *to, int64_t *n,
 				   cv_err *err);
-/* *sum: the epsilon spent by the releases whose months meet from..to. */
+/* *sum: the epsilon spent by the releases whose months, or the terms they
+ * met when released, meet from..to. */
 cv_status cv_store_release_spent(cv_store *st, const char *from, const char *to, int64_t *sum,
 				 cv_err *err);
 

@@ -147,6 +147,8 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY,"
     " period_from TEXT NOT NULL,"
     " period_to TEXT NOT NULL,"
+    " term_from TEXT NOT NULL,"
+    " term_to TEXT NOT NULL,"
     " k INTEGER NOT NULL,"
     " epsilon INTEGER NOT NULL,"
     " cells_hash BLOB NOT NULL,"
@@ -319,12 +321,13 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_RECORD_RANGE] = "SELECT " RECORD_COLS ", rowid FROM records WHERE case_id BETWEEN ?1 AND ?2"
 		       " ORDER BY case_id, created_at, rowid",
     [S_RELEASE_INSERT] = "INSERT INTO stats_releases (period_from, period_to, k, epsilon,"
-			 " cells_hash, released_by, released_at) VALUES (?1, ?2, ?3, ?4, ?5,"
-			 " ?6, ?7)",
+			 " cells_hash, released_by, released_at, term_from, term_to) VALUES"
+			 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_RELEASE_OVERLAP] = "SELECT count(*) FROM stats_releases WHERE period_from <= ?2 AND"
 			  " period_to >= ?1",
     [S_RELEASE_SPENT] = "SELECT coalesce(sum(epsilon), 0) FROM stats_releases"
-			" WHERE period_from <= ?2 AND period_to >= ?1",
+			" WHERE (period_from <= ?2 AND period_to >= ?1) OR"
+			" (term_from <= ?2 AND term_to >= ?1)",
     [S_SHRED_RECORDS] = "DELETE FROM records WHERE case_id = ?1",
     [S_SHRED_GRANTS] = "DELETE FROM grants WHERE case_id = ?1",
     [S_SHRED_CASE] = "UPDATE cases SET status = ?2, version = ?3,"
@@ -2067,6 +2070,8 @@ static cv_status sq_release_insert(void *be, const cv_release_rec *r, cv_err *er
 	sqlite3_bind_blob(s, 5, r->cells_hash, CV_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, r->released_by);
 	sqlite3_bind_text(s, 7, r->released_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r->term_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, r->term_to, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	done(s);
 	return rc == SQLITE_DONE ? CV_OK : db_error(st, rc, CV_PHRASE("recording a release"), err);
