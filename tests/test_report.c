@@ -383,7 +383,8 @@ static size_t weeks_where(const struct truth *t, int (*pick)(const struct truth 
 
 	for (int w = 0; w < NWEEKS; w++)
 		if (pick(t, w)) {
-			snprintf(out[n], 10, "2027-W%02d", w + 5);
+			/* (w < NWEEKS: two digits; the mask tells the compiler) */
+			snprintf(out[n], 10, "2027-W%02d", (w + 5) & 63);
 			ptr[n] = out[n];
 			n++;
 		}
