@@ -715,7 +715,8 @@ static cv_status write_csv_duty(const cv_stats_result *r, cv_csv *w, cv_err *err
 	cv_status st = CV_OK;
 
 	for (size_t i = 0; i <= r->nduty && r->nduty && st == CV_OK; i++) {
-		char week[CV_DUTY_WEEK_LEN] = "threshold";
+		/* "threshold" and its NUL are one byte more than a week's label */
+		char week[CV_DUTY_WEEK_LEN + 8] = "threshold";
 
 		if (i < r->nduty) {
 			cv_duty_isoweek iw = {r->duty[i].iso_year, r->duty[i].iso_week,
