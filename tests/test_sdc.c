@@ -721,6 +721,195 @@ static void add_random_pair(cv_sdc_export *x)
 	link_totals(x, a, b);
 }
 
+/*
+ * A folded category table: a category is its own column only with at least
+ * k cases, and the reader knows it.  academic 5, emotion 5, other 1 (the one
+ * self-harm-risk case), total 11: hiding the three cells and printing 11
+ * gives each [1, 9] with the product's lower bound alone, but with academic
+ * and emotion at least 5, other is exactly 1.  Protection with those bounds
+ * must hide more (here the total: nothing else is left).
+ */
+static void test_lower_bound_folded(void **state)
+{
+	static const int64_t cats[3] = {5, 5, 1};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	const cv_sdc_bounds *b;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "category", 3, cats);
+	hide(x, 0, 0, 0);
+	hide(x, 0, 0, 1);
+	hide(x, 0, 0, 2);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->ilo == 1.0 && b->ihi == 9.0);
+	assert_int_equal(rep.nexposed, 0);
+	cv_sdc_report_free(&rep);
+
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 0, K, &err), CV_OK);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 1, K, &err), CV_OK);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->exposed && b->ilo == 1.0 && b->ihi == 1.0);
+	assert_true(bounds_of(&rep, 0, 0, 0)->exposed); /* academic: 5 */
+	assert_int_equal(rep.nexposed, 3);
+	cv_sdc_report_free(&rep);
+
+	/* protection with the bounds: the total is hidden, and other has
+	 * no upper bound */
+	protect_ok(x, K);
+	assert_true(is_hidden(cv_sdc_flag_of(x, 0, 0, 3)));
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->ilo == 1.0 && isinf(b->ihi));
+	cv_sdc_report_free(&rep);
+
+	/* a bound above the count, or negative, is refused */
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 2, 2, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 2, -1, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 9, 0, &err), CV_EUSAGE);
+	cv_sdc_export_free(x);
+}
+
+/*
+ * Linked to a table that prints the total, the folded table cannot hide it
+ * there: protection must hide it in both, or whatever else makes every
+ * hidden cell at least two values wide with the bounds.
+ */
+static void test_lower_bound_linked(void **state)
+{
+	static const int64_t cats[3] = {5, 5, 1}, months[2] = {6, 5};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	size_t tc, tm;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	tm = add1(x, "months", 2, months);
+	tc = add1(x, "category", 3, cats);
+	link_totals(x, tm, tc);
+	assert_int_equal(cv_sdc_set_lower(x, tc, 0, 0, K, &err), CV_OK);
+	assert_int_equal(cv_sdc_set_lower(x, tc, 0, 1, K, &err), CV_OK);
+	protect_ok(x, K);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	assert_true(bounds_of(&rep, tc, 0, 2)->ihi > 1.0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(x);
+}
+
+/* Cumulative closed <= cumulative opened, for the first m months. */
+static void add_prefix_orders(cv_sdc_export *x, size_t to, size_t tc, size_t months)
+{
+	cv_sdc_term terms[16];
+	cv_err err;
+
+	for (size_t m = 0; m < months; m++) {
+		terms[2 * m] = (cv_sdc_term){tc, 0, m, 1};
+		terms[2 * m + 1] = (cv_sdc_term){to, 0, m, -1};
+		if (cv_sdc_add_order(x, terms, 2 * (m + 1), &err) != CV_OK)
+			fail_msg("order: %s", err.msg);
+	}
+}
+
+/*
+ * Opened 5, 6, 9 / 20; closed x, 8, x, not closed x / 20.  Alone the
+ * equations give closed m1 [1, 10]; a case closed by month 2 was opened by
+ * then, so closed m1 + 8 <= 11: [1, 3].
+ */
+static void test_order_relation(void **state)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {2, 8, 4, 6};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	const cv_sdc_bounds *b;
+	cv_sdc_term bad[2];
+	size_t to, tc;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	to = add1(x, "opened", 3, opened);
+	tc = add1(x, "closed", 4, closed);
+	link_totals(x, to, tc);
+	hide(x, tc, 0, 0);
+	hide(x, tc, 0, 2);
+	hide(x, tc, 0, 3);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, tc, 0, 0);
+	assert_true(b->ilo == 1.0 && b->ihi == 10.0);
+	cv_sdc_report_free(&rep);
+
+	add_prefix_orders(x, to, tc, 3);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, tc, 0, 0);
+	assert_true(b->ilo == 1.0 && b->ihi == 3.0);
+	assert_true(b->lo == 1.0 && b->hi == 3.0);
+	/* an order relation is not a sum of the singleton rule */
+	for (size_t i = 0; i < rep.nsingletons; i++)
+		assert_int_not_equal(rep.singletons[i].kind, CV_SDC_REL_ORDER);
+	cv_sdc_report_free(&rep);
+
+	/* counts that break it, a missing cell, a zero coefficient */
+	bad[0] = (cv_sdc_term){tc, 0, 1, 1};
+	bad[1] = (cv_sdc_term){to, 0, 0, -1}; /* 8 <= 5 is false */
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	bad[1] = (cv_sdc_term){to, 0, 7, -1};
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	bad[1] = (cv_sdc_term){to, 0, 2, 0};
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_add_order(x, bad, 0, &err), CV_EUSAGE);
+	cv_sdc_export_free(x);
+}
+
+/*
+ * Opened 5, 6, 9; closed 1, 10, 3, not closed 6.  The small closed m1 and
+ * m3 are primary; with the order, closed m1 + 10 <= 11 pins closed m1 to 1
+ * while every sum still has hidden cells enough.  Protection must hide more
+ * so that closed m1 keeps two values.
+ */
+static void test_order_relation_protected(void **state)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {1, 10, 3, 6};
+	cv_sdc_export *x = NULL, *y = NULL;
+	cv_sdc_report rep;
+	size_t to, tc;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	to = add1(x, "opened", 3, opened);
+	tc = add1(x, "closed", 4, closed);
+	link_totals(x, to, tc);
+	/* without the order, the pattern found leaves closed m2 and opened
+	 * m1, m2 printed; with it, that pattern gives closed m1 away */
+	assert_int_equal(cv_sdc_export_new(&y, NULL), CV_OK);
+	add1(y, "opened", 3, opened);
+	add1(y, "closed", 4, closed);
+	link_totals(y, 0, 1);
+	protect_ok(y, K);
+	assert_int_equal(cv_sdc_flag_of(y, 1, 0, 1), CV_SDC_PUBLISHED);
+	assert_int_equal(cv_sdc_flag_of(y, 0, 0, 0), CV_SDC_PUBLISHED);
+	assert_int_equal(cv_sdc_flag_of(y, 0, 0, 1), CV_SDC_PUBLISHED);
+	add_prefix_orders(y, 0, 1, 3);
+	audit(y, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_true(bounds_of(&rep, 1, 0, 0)->exposed);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(y);
+
+	add_prefix_orders(x, to, tc, 3);
+	protect_ok(x, K);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	assert_true(bounds_of(&rep, tc, 0, 0)->ihi > 1.0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(x);
+}
+
 static void test_protect_random(void **state)
 {
 	(void)state;
@@ -1091,6 +1280,10 @@ int main(void)
 	    cmocka_unit_test(test_cell_recoverable_only_across_tables),
 	    cmocka_unit_test(test_linked_tables_protected_jointly),
 	    cmocka_unit_test(test_protect_term_export),
+	    cmocka_unit_test(test_lower_bound_folded),
+	    cmocka_unit_test(test_lower_bound_linked),
+	    cmocka_unit_test(test_order_relation),
+	    cmocka_unit_test(test_order_relation_protected),
 	    cmocka_unit_test(test_protect_random),
 	    cmocka_unit_test(test_protect_refuses),
 	    cmocka_unit_test(test_bad_input),

@@ -559,6 +559,77 @@ static void test_folded_hidden(void **state)
 	cv_stats_free(r);
 }
 
+/*
+ * A folded table's own columns hold at least k in every school, and the
+ * reader of the district table knows it: two schools each with academic
+ * x, emotion x, other x, total 11 give the district academic >= 10 and
+ * emotion >= 10 of 22, so other (2) would be exact.  The district must stay
+ * safe under those bounds (the test's own reader: the published cells and
+ * the fold rule, none of the merge's own bounds).
+ */
+static void test_folded_lower_bound(void **state)
+{
+	static const char *const cols[] = {"academic", "emotion", "other"};
+	static const int64_t v[] = {5, 5, 1};
+	static const size_t hide[] = {0, 1, 2};
+	struct school a = {{5, 6}, {{5, 0}, {0, 6}}, .source = NULL}, b = a;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_sdc_export *y = NULL;
+	cv_sdc_report rep = {0};
+	size_t map[4];
+	cv_err err = {0};
+
+	(void)state;
+	b.source = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	assert_int_equal(merge_docs(with_category(export_of(&a), cols, v, 3, hide, 3),
+				    with_category(export_of(&b), cols, v, 3, hide, 3), &r, &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->ntables, 3);
+	assert_int_equal(x->tables[2].ncols, 3);
+	assert_audit_clean(r);
+
+	assert_int_equal(cv_sdc_export_new(&y, &err), CV_OK);
+	for (size_t t = 0; t < x->ntables; t++) {
+		const cv_sdc_table *tb = &x->tables[t];
+
+		assert_false(tb->withheld);
+		assert_int_equal(cv_sdc_add_table_fixed(
+				     y, tb->name, tb->nrows, (const char *const *)tb->row_labels,
+				     tb->ncols, (const char *const *)tb->col_labels, tb->count,
+				     tb->fixed, &map[t], &err),
+				 CV_OK);
+		for (size_t row = 0; row < cv_sdc_rows(tb); row++)
+			for (size_t c = 0; c <= tb->ncols; c++)
+				assert_int_equal(cv_sdc_set_flag(y, map[t], row, c,
+								 cv_sdc_flag_of(x, t, row, c),
+								 &err),
+						 CV_OK);
+	}
+	for (size_t l = 0; l < x->nlinks; l++) {
+		const cv_sdc_link *k = &x->links[l];
+
+		assert_int_equal(
+		    cv_sdc_add_link(y, map[k->ta], k->ra, k->ca, map[k->tb], k->rb, k->cb, &err),
+		    CV_OK);
+	}
+	/* each school's academic and emotion at least k, its other at least 1 */
+	for (size_t c = 0; c < 3; c++)
+		if (cv_sdc_flag_of(y, 2, 0, c) != CV_SDC_PUBLISHED)
+			assert_int_equal(cv_sdc_set_lower(y, 2, 0, c, c < 2 ? 10 : 2, &err), CV_OK);
+	assert_int_equal(cv_sdc_audit(y, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	for (size_t i = 0; i < rep.ncells; i++)
+		if (rep.cells[i].exposed)
+			fail_msg("table '%s': cell (%zu, %zu) is exact [%g, %g]",
+				 y->tables[rep.cells[i].table].name, rep.cells[i].row,
+				 rep.cells[i].col, rep.cells[i].ilo, rep.cells[i].ihi);
+	assert_int_equal(rep.nexposed, 0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(y);
+	cv_stats_free(r);
+}
+
 /* Only a table that says it folds may differ in its columns; a folded
  * table's columns are a set with its fold column in it. */
 static void test_folded_refused(void **state)
@@ -721,6 +792,7 @@ int main(void)
 	    cmocka_unit_test(test_equal_cells_two_schools),
 	    cmocka_unit_test(test_folded_categories),
 	    cmocka_unit_test(test_folded_hidden),
+	    cmocka_unit_test(test_folded_lower_bound),
 	    cmocka_unit_test(test_folded_refused),
 	    cmocka_unit_test(test_refused_hostile),
 	};

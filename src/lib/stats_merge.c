@@ -376,8 +376,12 @@ static cv_status add_cells(struct merge *m, struct mtable *mt, const json_t *cel
 		size_t d = r * DW + dc;
 
 		mt->hidden[d] |= h[i];
-		/* A hidden cell is at least 1: zeros are published. */
-		mt->val[d] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
+		/* A hidden cell is at least 1: zeros are published; a folded
+		 * table's own column (not the fold column) at least k. */
+		mt->val[d] += !h[i] ? v[i]
+			      : mt->fold && col < C && strcmp(cl[col], mt->fold) != 0
+				  ? m->k
+				  : CV_SDC_LOWER_PRODUCT;
 		if (mt->val[d] > CV_SDC_MAX_COUNT)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				       "the sum of table '{1}' is too large to merge", mt->name);
@@ -556,6 +560,13 @@ static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_
 			memset(mt->val, 0, mt->ncells * sizeof(*mt->val));
 		st = cv_sdc_add_table_fixed(x, mt->name, mt->nrows, mt->rows, mt->ncols, mt->cols,
 					    mt->val, mt->withheld ? NULL : mt->hidden, NULL, err);
+		/* A hidden district cell is a sum of published cells and hidden
+		 * ones each known to be at least its bound: the reader of the
+		 * schools' exports knows it is at least that sum. */
+		for (size_t i = 0; i < mt->ncells && st == CV_OK && !mt->withheld; i++)
+			if (mt->hidden[i])
+				st = cv_sdc_set_lower(x, t, i / (mt->ncols + 1),
+						      i % (mt->ncols + 1), mt->val[i], err);
 		if (st == CV_EUSAGE)
 			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				     "the published cells of table '{1}' do not add up to its "
