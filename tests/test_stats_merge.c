@@ -630,6 +630,68 @@ static void test_folded_lower_bound(void **state)
 	cv_stats_free(r);
 }
 
+/* Appends to doc the table "closed_by_month": the months, then not closed,
+ * with their counts (MONTHS + 1), the cells of hide suppressed. */
+static json_t *with_closed(json_t *doc, const int64_t *v, const size_t *hide, size_t nhide)
+{
+	static const char *const cols[MONTHS + 1] = {"2026-09", "2026-10",
+						     "not closed in the period"};
+	json_t *cells = json_array();
+	int64_t total = 0;
+
+	for (size_t c = 0; c <= MONTHS + 1; c++) {
+		if (c <= MONTHS)
+			total += v[c];
+		json_array_append_new(cells,
+				      cell("all", c <= MONTHS ? cols[c] : "total",
+					   c <= MONTHS ? v[c] : total, hidden(hide, nhide, c)));
+	}
+	json_array_append_new(json_object_get(doc, "tables"),
+			      json_pack("{s:s, s:s, s:b, s:n, s:o, s:n, s:o}", "name",
+					"closed_by_month", "population", "cases", "published", 1,
+					"rows", "columns", labels(cols, MONTHS + 1), "folded_into",
+					"cells", cells));
+	return doc;
+}
+
+/*
+ * The district's cases closed by each month are at most those opened by
+ * then: declared to the audit as in an export, and an input that breaks it
+ * (more closed than opened in the first month) was altered.
+ */
+static void test_closed_order(void **state)
+{
+	static const int64_t ok[3] = {4, 5, 13}, bad[3] = {11, 0, 11};
+	static const size_t hide[] = {0};
+	struct school b = school_a;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+
+	(void)state;
+	b.source = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	/* school_a opened 10 and 12: closed 4 (hidden), 5, not closed 13 */
+	assert_int_equal(merge_docs(with_closed(export_of(&school_a), ok, hide, 1),
+				    with_closed(export_of(&b), ok, hide, 1), &r, &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->norders, MONTHS);
+	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	/* closed in September: at most the 20 opened then */
+	for (size_t i = 0; i < rep.ncells; i++)
+		if (rep.cells[i].table == 2 && rep.cells[i].col == 0)
+			assert_true(rep.cells[i].ihi <= 20.0);
+	cv_sdc_report_free(&rep);
+	cv_stats_free(r);
+
+	assert_int_equal(merge_docs(with_closed(export_of(&school_a), bad, NULL, 0),
+				    with_closed(export_of(&b), bad, NULL, 0), &r, &err),
+			 CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "more cases are closed than opened"));
+}
+
 /* Only a table that says it folds may differ in its columns; a folded
  * table's columns are a set with its fold column in it. */
 static void test_folded_refused(void **state)
@@ -793,6 +855,7 @@ int main(void)
 	    cmocka_unit_test(test_folded_categories),
 	    cmocka_unit_test(test_folded_hidden),
 	    cmocka_unit_test(test_folded_lower_bound),
+	    cmocka_unit_test(test_closed_order),
 	    cmocka_unit_test(test_folded_refused),
 	    cmocka_unit_test(test_refused_hostile),
 	};

@@ -280,6 +280,7 @@ cv_status cv_sdc_add_order(cv_sdc_export *x, const cv_sdc_term *terms, size_t n,
 	cv_sdc_order *grown;
 	cv_sdc_term *copy;
 	int64_t sum = 0;
+	int placeholder = 0;
 
 	if (n == 0 || n > CV_SDC_ORDER_TERMS_MAX)
 		return cv_err_set(err, CV_EUSAGE, "an order relation needs 1..%d terms",
@@ -292,8 +293,11 @@ cv_status cv_sdc_add_order(cv_sdc_export *x, const cv_sdc_term *terms, size_t n,
 			return cv_err_set(err, CV_EUSAGE,
 					  "an order relation's coefficient is 0 or out of range");
 		sum += terms[i].coef * cv_sdc_value(x, terms[i].table, terms[i].row, terms[i].col);
+		placeholder |=
+		    is_fixed(&x->tables[terms[i].table],
+			     cell_at(&x->tables[terms[i].table], terms[i].row, terms[i].col));
 	}
-	if (sum > 0)
+	if (sum > 0 && !placeholder)
 		return cv_err_set(err, CV_EUSAGE,
 				  "the counts break an order relation (its sum is %lld, above 0)",
 				  (long long)sum);

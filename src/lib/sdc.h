@@ -142,7 +142,8 @@ cv_status cv_sdc_set_lower(cv_sdc_export *x, size_t t, size_t r, size_t c, int64
  * linear program; an order relation is never a sum of the singleton rule.
  * An order naming a cell of a withheld table is left out.  CV_EUSAGE when
  * n is 0 or above CV_SDC_ORDER_TERMS_MAX, a cell does not exist, a
- * coefficient is 0, or the counts break it.
+ * coefficient is 0 or beyond +-1000, or the counts break it (checked only
+ * when no term is a fixed cell, whose count is a placeholder).
  */
 cv_status cv_sdc_add_order(cv_sdc_export *x, const cv_sdc_term *terms, size_t n, cv_err *err);
 
