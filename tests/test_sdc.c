@@ -1076,6 +1076,46 @@ static void write_relation(FILE *f, const cv_sdc_export *x, size_t t, const size
 	fprintf(f, " = %lld\n", (long long)rhs);
 }
 
+/* The order relation example (test_order_relation), its pattern and
+ * order relations set. */
+static cv_sdc_export *order_export(void)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {2, 8, 4, 6};
+	cv_sdc_export *x = NULL;
+
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "opened", 3, opened);
+	add1(x, "closed", 4, closed);
+	link_totals(x, 0, 1);
+	hide(x, 1, 0, 0);
+	hide(x, 1, 0, 2);
+	hide(x, 1, 0, 3);
+	add_prefix_orders(x, 0, 1, 3);
+	return x;
+}
+
+/* A folded category table linked to months, its named columns bounded by
+ * k, a pattern hiding the categories and one month. */
+static cv_sdc_export *folded_export(void)
+{
+	static const int64_t cats[4] = {7, 5, 6, 2}, months[2] = {9, 11};
+	cv_sdc_export *x = NULL;
+	cv_err err;
+
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "months", 2, months);
+	add1(x, "category", 4, cats);
+	link_totals(x, 0, 1);
+	for (size_t c = 0; c < 3; c++)
+		assert_int_equal(cv_sdc_set_lower(x, 1, 0, c, K, &err), CV_OK);
+	hide(x, 1, 0, 1);
+	hide(x, 1, 0, 2);
+	hide(x, 1, 0, 3);
+	hide(x, 1, 0, 4);
+	hide(x, 0, 0, 0);
+	return x;
+}
+
 /* The min or max problem for cell (t0, r0, c0), written from the tables,
  * flags and links alone: one variable per hidden cell, links as equations. */
 static void write_lp(const cv_sdc_export *x, int64_t lower, size_t t0, size_t r0, size_t c0,
@@ -1126,13 +1166,39 @@ static void write_lp(const cv_sdc_export *x, int64_t lower, size_t t0, size_t r0
 			fprintf(f, " l%zu: %s = %lld\n", l, ha ? name : other,
 				(long long)cv_sdc_value(x, k->ta, k->ra, k->ca));
 	}
+	for (size_t o = 0; o < x->norders; o++) {
+		const cv_sdc_order *od = &x->orders[o];
+		int64_t rhs = 0;
+		int any = 0;
+
+		for (size_t i = 0; i < od->nterms; i++) {
+			const cv_sdc_term *q = &od->terms[i];
+
+			if (!is_hidden(cv_sdc_flag_of(x, q->table, q->row, q->col))) {
+				rhs -= q->coef * cv_sdc_value(x, q->table, q->row, q->col);
+				continue;
+			}
+			if (!any)
+				fprintf(f, " o%zu:", o);
+			any = 1;
+			var_name(name, sizeof(name), q->table, q->row, q->col);
+			fprintf(f, " %+d %s", q->coef, name);
+		}
+		if (any)
+			fprintf(f, " <= %lld\n", (long long)rhs);
+	}
 	fprintf(f, "Bounds\n");
 	for (size_t t = 0; t < x->ntables; t++)
 		for (size_t r = 0; !x->tables[t].withheld && r < cv_sdc_rows(&x->tables[t]); r++)
 			for (size_t c = 0; c <= x->tables[t].ncols; c++)
 				if (is_hidden(cv_sdc_flag_of(x, t, r, c))) {
+					const cv_sdc_table *tb = &x->tables[t];
+					int64_t lo = lower;
+
+					if (tb->lower && tb->lower[r * (tb->ncols + 1) + c] > lo)
+						lo = tb->lower[r * (tb->ncols + 1) + c];
 					var_name(name, sizeof(name), t, r, c);
-					fprintf(f, " %s >= %lld\n", name, (long long)lower);
+					fprintf(f, " %s >= %lld\n", name, (long long)lo);
 				}
 	fprintf(f, "End\n");
 	assert_int_equal(fclose(f), 0);
@@ -1228,6 +1294,14 @@ static void test_glpsol_known_answers(void **state)
 	cv_sdc_export_free(x);
 	x = twins_export();
 	cross_check(x, 1, "twins");
+	cv_sdc_export_free(x);
+	x = order_export();
+	cross_check(x, 1, "opened and closed by month, ordered");
+	protect_ok(x, K);
+	cross_check(x, 1, "opened and closed by month, protected");
+	cv_sdc_export_free(x);
+	x = folded_export();
+	cross_check(x, 1, "folded categories, bounded");
 	cv_sdc_export_free(x);
 }
 
