@@ -721,6 +721,195 @@ static void add_random_pair(cv_sdc_export *x)
 	link_totals(x, a, b);
 }
 
+/*
+ * A folded category table: a category is its own column only with at least
+ * k cases, and the reader knows it.  academic 5, emotion 5, other 1 (the one
+ * self-harm-risk case), total 11: hiding the three cells and printing 11
+ * gives each [1, 9] with the product's lower bound alone, but with academic
+ * and emotion at least 5, other is exactly 1.  Protection with those bounds
+ * must hide more (here the total: nothing else is left).
+ */
+static void test_lower_bound_folded(void **state)
+{
+	static const int64_t cats[3] = {5, 5, 1};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	const cv_sdc_bounds *b;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "category", 3, cats);
+	hide(x, 0, 0, 0);
+	hide(x, 0, 0, 1);
+	hide(x, 0, 0, 2);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->ilo == 1.0 && b->ihi == 9.0);
+	assert_int_equal(rep.nexposed, 0);
+	cv_sdc_report_free(&rep);
+
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 0, K, &err), CV_OK);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 1, K, &err), CV_OK);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->exposed && b->ilo == 1.0 && b->ihi == 1.0);
+	assert_true(bounds_of(&rep, 0, 0, 0)->exposed); /* academic: 5 */
+	assert_int_equal(rep.nexposed, 3);
+	cv_sdc_report_free(&rep);
+
+	/* protection with the bounds: the total is hidden, and other has
+	 * no upper bound */
+	protect_ok(x, K);
+	assert_true(is_hidden(cv_sdc_flag_of(x, 0, 0, 3)));
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	b = bounds_of(&rep, 0, 0, 2);
+	assert_true(b->ilo == 1.0 && isinf(b->ihi));
+	cv_sdc_report_free(&rep);
+
+	/* a bound above the count, or negative, is refused */
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 2, 2, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 2, -1, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_set_lower(x, 0, 0, 9, 0, &err), CV_EUSAGE);
+	cv_sdc_export_free(x);
+}
+
+/*
+ * Linked to a table that prints the total, the folded table cannot hide it
+ * there: protection must hide it in both, or whatever else makes every
+ * hidden cell at least two values wide with the bounds.
+ */
+static void test_lower_bound_linked(void **state)
+{
+	static const int64_t cats[3] = {5, 5, 1}, months[2] = {6, 5};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	size_t tc, tm;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	tm = add1(x, "months", 2, months);
+	tc = add1(x, "category", 3, cats);
+	link_totals(x, tm, tc);
+	assert_int_equal(cv_sdc_set_lower(x, tc, 0, 0, K, &err), CV_OK);
+	assert_int_equal(cv_sdc_set_lower(x, tc, 0, 1, K, &err), CV_OK);
+	protect_ok(x, K);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	assert_true(bounds_of(&rep, tc, 0, 2)->ihi > 1.0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(x);
+}
+
+/* Cumulative closed <= cumulative opened, for the first m months. */
+static void add_prefix_orders(cv_sdc_export *x, size_t to, size_t tc, size_t months)
+{
+	cv_sdc_term terms[16];
+	cv_err err;
+
+	for (size_t m = 0; m < months; m++) {
+		terms[2 * m] = (cv_sdc_term){tc, 0, m, 1};
+		terms[2 * m + 1] = (cv_sdc_term){to, 0, m, -1};
+		if (cv_sdc_add_order(x, terms, 2 * (m + 1), &err) != CV_OK)
+			fail_msg("order: %s", err.msg);
+	}
+}
+
+/*
+ * Opened 5, 6, 9 / 20; closed x, 8, x, not closed x / 20.  Alone the
+ * equations give closed m1 [1, 10]; a case closed by month 2 was opened by
+ * then, so closed m1 + 8 <= 11: [1, 3].
+ */
+static void test_order_relation(void **state)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {2, 8, 4, 6};
+	cv_sdc_export *x = NULL;
+	cv_sdc_report rep;
+	const cv_sdc_bounds *b;
+	cv_sdc_term bad[2];
+	size_t to, tc;
+	cv_err err;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	to = add1(x, "opened", 3, opened);
+	tc = add1(x, "closed", 4, closed);
+	link_totals(x, to, tc);
+	hide(x, tc, 0, 0);
+	hide(x, tc, 0, 2);
+	hide(x, tc, 0, 3);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, tc, 0, 0);
+	assert_true(b->ilo == 1.0 && b->ihi == 10.0);
+	cv_sdc_report_free(&rep);
+
+	add_prefix_orders(x, to, tc, 3);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	b = bounds_of(&rep, tc, 0, 0);
+	assert_true(b->ilo == 1.0 && b->ihi == 3.0);
+	assert_true(b->lo == 1.0 && b->hi == 3.0);
+	/* an order relation is not a sum of the singleton rule */
+	for (size_t i = 0; i < rep.nsingletons; i++)
+		assert_int_not_equal(rep.singletons[i].kind, CV_SDC_REL_ORDER);
+	cv_sdc_report_free(&rep);
+
+	/* counts that break it, a missing cell, a zero coefficient */
+	bad[0] = (cv_sdc_term){tc, 0, 1, 1};
+	bad[1] = (cv_sdc_term){to, 0, 0, -1}; /* 8 <= 5 is false */
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	bad[1] = (cv_sdc_term){to, 0, 7, -1};
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	bad[1] = (cv_sdc_term){to, 0, 2, 0};
+	assert_int_equal(cv_sdc_add_order(x, bad, 2, &err), CV_EUSAGE);
+	assert_int_equal(cv_sdc_add_order(x, bad, 0, &err), CV_EUSAGE);
+	cv_sdc_export_free(x);
+}
+
+/*
+ * Opened 5, 6, 9; closed 1, 10, 3, not closed 6.  The small closed m1 and
+ * m3 are primary; with the order, closed m1 + 10 <= 11 pins closed m1 to 1
+ * while every sum still has hidden cells enough.  Protection must hide more
+ * so that closed m1 keeps two values.
+ */
+static void test_order_relation_protected(void **state)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {1, 10, 3, 6};
+	cv_sdc_export *x = NULL, *y = NULL;
+	cv_sdc_report rep;
+	size_t to, tc;
+
+	(void)state;
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	to = add1(x, "opened", 3, opened);
+	tc = add1(x, "closed", 4, closed);
+	link_totals(x, to, tc);
+	/* without the order, the pattern found leaves closed m2 and opened
+	 * m1, m2 printed; with it, that pattern gives closed m1 away */
+	assert_int_equal(cv_sdc_export_new(&y, NULL), CV_OK);
+	add1(y, "opened", 3, opened);
+	add1(y, "closed", 4, closed);
+	link_totals(y, 0, 1);
+	protect_ok(y, K);
+	assert_int_equal(cv_sdc_flag_of(y, 1, 0, 1), CV_SDC_PUBLISHED);
+	assert_int_equal(cv_sdc_flag_of(y, 0, 0, 0), CV_SDC_PUBLISHED);
+	assert_int_equal(cv_sdc_flag_of(y, 0, 0, 1), CV_SDC_PUBLISHED);
+	add_prefix_orders(y, 0, 1, 3);
+	audit(y, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_true(bounds_of(&rep, 1, 0, 0)->exposed);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(y);
+
+	add_prefix_orders(x, to, tc, 3);
+	protect_ok(x, K);
+	audit(x, CV_SDC_LOWER_PRODUCT, &rep);
+	assert_int_equal(rep.nexposed, 0);
+	assert_true(bounds_of(&rep, tc, 0, 0)->ihi > 1.0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(x);
+}
+
 static void test_protect_random(void **state)
 {
 	(void)state;
@@ -887,6 +1076,46 @@ static void write_relation(FILE *f, const cv_sdc_export *x, size_t t, const size
 	fprintf(f, " = %lld\n", (long long)rhs);
 }
 
+/* The order relation example (test_order_relation), its pattern and
+ * order relations set. */
+static cv_sdc_export *order_export(void)
+{
+	static const int64_t opened[3] = {5, 6, 9}, closed[4] = {2, 8, 4, 6};
+	cv_sdc_export *x = NULL;
+
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "opened", 3, opened);
+	add1(x, "closed", 4, closed);
+	link_totals(x, 0, 1);
+	hide(x, 1, 0, 0);
+	hide(x, 1, 0, 2);
+	hide(x, 1, 0, 3);
+	add_prefix_orders(x, 0, 1, 3);
+	return x;
+}
+
+/* A folded category table linked to months, its named columns bounded by
+ * k, a pattern hiding the categories and one month. */
+static cv_sdc_export *folded_export(void)
+{
+	static const int64_t cats[4] = {7, 5, 6, 2}, months[2] = {9, 11};
+	cv_sdc_export *x = NULL;
+	cv_err err;
+
+	assert_int_equal(cv_sdc_export_new(&x, NULL), CV_OK);
+	add1(x, "months", 2, months);
+	add1(x, "category", 4, cats);
+	link_totals(x, 0, 1);
+	for (size_t c = 0; c < 3; c++)
+		assert_int_equal(cv_sdc_set_lower(x, 1, 0, c, K, &err), CV_OK);
+	hide(x, 1, 0, 1);
+	hide(x, 1, 0, 2);
+	hide(x, 1, 0, 3);
+	hide(x, 1, 0, 4);
+	hide(x, 0, 0, 0);
+	return x;
+}
+
 /* The min or max problem for cell (t0, r0, c0), written from the tables,
  * flags and links alone: one variable per hidden cell, links as equations. */
 static void write_lp(const cv_sdc_export *x, int64_t lower, size_t t0, size_t r0, size_t c0,
@@ -937,13 +1166,39 @@ static void write_lp(const cv_sdc_export *x, int64_t lower, size_t t0, size_t r0
 			fprintf(f, " l%zu: %s = %lld\n", l, ha ? name : other,
 				(long long)cv_sdc_value(x, k->ta, k->ra, k->ca));
 	}
+	for (size_t o = 0; o < x->norders; o++) {
+		const cv_sdc_order *od = &x->orders[o];
+		int64_t rhs = 0;
+		int any = 0;
+
+		for (size_t i = 0; i < od->nterms; i++) {
+			const cv_sdc_term *q = &od->terms[i];
+
+			if (!is_hidden(cv_sdc_flag_of(x, q->table, q->row, q->col))) {
+				rhs -= q->coef * cv_sdc_value(x, q->table, q->row, q->col);
+				continue;
+			}
+			if (!any)
+				fprintf(f, " o%zu:", o);
+			any = 1;
+			var_name(name, sizeof(name), q->table, q->row, q->col);
+			fprintf(f, " %+d %s", q->coef, name);
+		}
+		if (any)
+			fprintf(f, " <= %lld\n", (long long)rhs);
+	}
 	fprintf(f, "Bounds\n");
 	for (size_t t = 0; t < x->ntables; t++)
 		for (size_t r = 0; !x->tables[t].withheld && r < cv_sdc_rows(&x->tables[t]); r++)
 			for (size_t c = 0; c <= x->tables[t].ncols; c++)
 				if (is_hidden(cv_sdc_flag_of(x, t, r, c))) {
+					const cv_sdc_table *tb = &x->tables[t];
+					int64_t lo = lower;
+
+					if (tb->lower && tb->lower[r * (tb->ncols + 1) + c] > lo)
+						lo = tb->lower[r * (tb->ncols + 1) + c];
 					var_name(name, sizeof(name), t, r, c);
-					fprintf(f, " %s >= %lld\n", name, (long long)lower);
+					fprintf(f, " %s >= %lld\n", name, (long long)lo);
 				}
 	fprintf(f, "End\n");
 	assert_int_equal(fclose(f), 0);
@@ -1040,6 +1295,14 @@ static void test_glpsol_known_answers(void **state)
 	x = twins_export();
 	cross_check(x, 1, "twins");
 	cv_sdc_export_free(x);
+	x = order_export();
+	cross_check(x, 1, "opened and closed by month, ordered");
+	protect_ok(x, K);
+	cross_check(x, 1, "opened and closed by month, protected");
+	cv_sdc_export_free(x);
+	x = folded_export();
+	cross_check(x, 1, "folded categories, bounded");
+	cv_sdc_export_free(x);
 }
 
 /* Random hand-made patterns (some with linked totals hidden on one side
@@ -1091,6 +1354,10 @@ int main(void)
 	    cmocka_unit_test(test_cell_recoverable_only_across_tables),
 	    cmocka_unit_test(test_linked_tables_protected_jointly),
 	    cmocka_unit_test(test_protect_term_export),
+	    cmocka_unit_test(test_lower_bound_folded),
+	    cmocka_unit_test(test_lower_bound_linked),
+	    cmocka_unit_test(test_order_relation),
+	    cmocka_unit_test(test_order_relation_protected),
 	    cmocka_unit_test(test_protect_random),
 	    cmocka_unit_test(test_protect_refuses),
 	    cmocka_unit_test(test_bad_input),

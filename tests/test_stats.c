@@ -757,6 +757,113 @@ static void assert_safe(const cv_stats_result *r, int k)
 	cv_sdc_report_free(&rep);
 }
 
+/* A copy of the published tables of x (flags, links, order relations),
+ * with none of the lower bounds the export itself set. */
+static cv_sdc_export *copy_published(const cv_sdc_export *x, size_t *map)
+{
+	cv_sdc_export *y = NULL;
+	cv_err err = {0};
+
+	assert_int_equal(cv_sdc_export_new(&y, &err), CV_OK);
+	for (size_t t = 0; t < x->ntables; t++) {
+		const cv_sdc_table *tb = &x->tables[t];
+
+		map[t] = SIZE_MAX;
+		if (tb->withheld)
+			continue;
+		assert_int_equal(cv_sdc_add_table(y, tb->name, tb->nrows,
+						  (const char *const *)tb->row_labels, tb->ncols,
+						  (const char *const *)tb->col_labels, tb->count,
+						  &map[t], &err),
+				 CV_OK);
+		for (size_t r = 0; r < cv_sdc_rows(tb); r++)
+			for (size_t c = 0; c <= tb->ncols; c++)
+				assert_int_equal(cv_sdc_set_flag(y, map[t], r, c,
+								 cv_sdc_flag_of(x, t, r, c), &err),
+						 CV_OK);
+	}
+	for (size_t l = 0; l < x->nlinks; l++) {
+		const cv_sdc_link *k = &x->links[l];
+
+		if (map[k->ta] != SIZE_MAX && map[k->tb] != SIZE_MAX)
+			assert_int_equal(cv_sdc_add_link(y, map[k->ta], k->ra, k->ca, map[k->tb],
+							 k->rb, k->cb, &err),
+					 CV_OK);
+	}
+	return y;
+}
+
+/*
+ * §1 of the review: 5 cases F grade 8 academic, 5 M grade 8 emotion, 1 F
+ * grade 8 self-harm-risk, k = 5.  The category table keeps academic and
+ * emotion as their own columns (each has at least k) and folds self-harm-
+ * risk into other.  A reader who knows that rule bounds the named columns
+ * below by k; the export must stay safe under those bounds (the printed
+ * `academic x, emotion x, other x, total 11` gave other = 1 away).
+ */
+static void test_fold_lower_bound(void **state)
+{
+	struct fix *f = *state;
+	static const struct {
+		const char *gender, *category;
+		int n;
+	} groups[] = {{"F", "academic", 5}, {"M", "emotion", 5}, {"F", "self-harm-risk", 1}};
+	char from[CV_STATS_MONTH_LEN], to[CV_STATS_MONTH_LEN], id[CV_CASE_ID_MAX];
+	size_t map[CV_STATS_TABLES_MAX], tc, n = 0;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_sdc_export *y;
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+	time_t now = time(NULL);
+
+	strftime(from, sizeof(from), "%Y-%m", gmtime(&now));
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+		for (int i = 0; i < groups[g].n; i++, n++) {
+			char sid[16], name[32];
+			cv_case_input in = student(sid, name);
+
+			snprintf(sid, sizeof(sid), "F%04zu", n);
+			snprintf(name, sizeof(name), "Fold %zu", n);
+			in.gender = groups[g].gender;
+			in.category = groups[g].category;
+			open_ok(c, &in, id);
+		}
+	logout(c);
+	now = time(NULL);
+	strftime(to, sizeof(to), "%Y-%m", gmtime(&now));
+	s = login_ok(f->v, "sam", PW_SAM);
+	if (cv_stats_export(s, from, to, 5, NULL, &r, &err) != CV_OK)
+		fail_msg("stats export failed: %s", err.msg);
+	logout(s);
+	x = cv_stats_model(r);
+	tc = table_of(x, "category");
+	assert_int_equal(x->tables[tc].ncols, 3);
+	assert_string_equal(x->tables[tc].col_labels[0], "academic");
+	assert_string_equal(x->tables[tc].col_labels[1], "emotion");
+	assert_string_equal(x->tables[tc].col_labels[2], "other");
+	assert_safe(r, 5);
+	/* cases closed by the end of each month were opened by then */
+	assert_int_equal(x->norders, strcmp(from, to) == 0 ? 1 : 2);
+
+	/* the test's own reader: the published tables, and the fold rule */
+	y = copy_published(x, map);
+	assert_int_equal(cv_sdc_set_lower(y, map[tc], 0, 0, 5, &err), CV_OK);
+	assert_int_equal(cv_sdc_set_lower(y, map[tc], 0, 1, 5, &err), CV_OK);
+	assert_int_equal(cv_sdc_audit(y, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	for (size_t i = 0; i < rep.ncells; i++)
+		if (rep.cells[i].exposed)
+			fail_msg("table '%s': cell (%zu, %zu) = %lld is exact [%g, %g]",
+				 y->tables[rep.cells[i].table].name, rep.cells[i].row,
+				 rep.cells[i].col, (long long)rep.cells[i].value, rep.cells[i].ilo,
+				 rep.cells[i].ihi);
+	assert_int_equal(rep.nexposed, 0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(y);
+	cv_stats_free(r);
+}
+
 /* §4: --epsilon: noise within the budget, recorded and logged; each
  * student counts once; over the budget nothing is drawn or released. */
 static void test_epsilon(void **state)
@@ -1065,6 +1172,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_record_stats_moved, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shredded_skipped, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deleted_release_detected, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fold_lower_bound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_epsilon, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_term_budget, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_term_budget_configured, pop_setup, teardown),

@@ -559,6 +559,139 @@ static void test_folded_hidden(void **state)
 	cv_stats_free(r);
 }
 
+/*
+ * A folded table's own columns hold at least k in every school, and the
+ * reader of the district table knows it: two schools each with academic
+ * x, emotion x, other x, total 11 give the district academic >= 10 and
+ * emotion >= 10 of 22, so other (2) would be exact.  The district must stay
+ * safe under those bounds (the test's own reader: the published cells and
+ * the fold rule, none of the merge's own bounds).
+ */
+static void test_folded_lower_bound(void **state)
+{
+	static const char *const cols[] = {"academic", "emotion", "other"};
+	static const int64_t v[] = {5, 5, 1};
+	static const size_t hide[] = {0, 1, 2};
+	struct school a = {{5, 6}, {{5, 0}, {0, 6}}, .source = NULL}, b = a;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_sdc_export *y = NULL;
+	cv_sdc_report rep = {0};
+	size_t map[4];
+	cv_err err = {0};
+
+	(void)state;
+	b.source = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	assert_int_equal(merge_docs(with_category(export_of(&a), cols, v, 3, hide, 3),
+				    with_category(export_of(&b), cols, v, 3, hide, 3), &r, &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->ntables, 3);
+	assert_int_equal(x->tables[2].ncols, 3);
+	assert_audit_clean(r);
+
+	assert_int_equal(cv_sdc_export_new(&y, &err), CV_OK);
+	for (size_t t = 0; t < x->ntables; t++) {
+		const cv_sdc_table *tb = &x->tables[t];
+
+		assert_false(tb->withheld);
+		assert_int_equal(cv_sdc_add_table_fixed(
+				     y, tb->name, tb->nrows, (const char *const *)tb->row_labels,
+				     tb->ncols, (const char *const *)tb->col_labels, tb->count,
+				     tb->fixed, &map[t], &err),
+				 CV_OK);
+		for (size_t row = 0; row < cv_sdc_rows(tb); row++)
+			for (size_t c = 0; c <= tb->ncols; c++)
+				assert_int_equal(cv_sdc_set_flag(y, map[t], row, c,
+								 cv_sdc_flag_of(x, t, row, c),
+								 &err),
+						 CV_OK);
+	}
+	for (size_t l = 0; l < x->nlinks; l++) {
+		const cv_sdc_link *k = &x->links[l];
+
+		assert_int_equal(
+		    cv_sdc_add_link(y, map[k->ta], k->ra, k->ca, map[k->tb], k->rb, k->cb, &err),
+		    CV_OK);
+	}
+	/* each school's academic and emotion at least k, its other at least 1 */
+	for (size_t c = 0; c < 3; c++)
+		if (cv_sdc_flag_of(y, 2, 0, c) != CV_SDC_PUBLISHED)
+			assert_int_equal(cv_sdc_set_lower(y, 2, 0, c, c < 2 ? 10 : 2, &err), CV_OK);
+	assert_int_equal(cv_sdc_audit(y, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	for (size_t i = 0; i < rep.ncells; i++)
+		if (rep.cells[i].exposed)
+			fail_msg("table '%s': cell (%zu, %zu) is exact [%g, %g]",
+				 y->tables[rep.cells[i].table].name, rep.cells[i].row,
+				 rep.cells[i].col, rep.cells[i].ilo, rep.cells[i].ihi);
+	assert_int_equal(rep.nexposed, 0);
+	cv_sdc_report_free(&rep);
+	cv_sdc_export_free(y);
+	cv_stats_free(r);
+}
+
+/* Appends to doc the table "closed_by_month": the months, then not closed,
+ * with their counts (MONTHS + 1), the cells of hide suppressed. */
+static json_t *with_closed(json_t *doc, const int64_t *v, const size_t *hide, size_t nhide)
+{
+	static const char *const cols[MONTHS + 1] = {"2026-09", "2026-10",
+						     "not closed in the period"};
+	json_t *cells = json_array();
+	int64_t total = 0;
+
+	for (size_t c = 0; c <= MONTHS + 1; c++) {
+		if (c <= MONTHS)
+			total += v[c];
+		json_array_append_new(cells,
+				      cell("all", c <= MONTHS ? cols[c] : "total",
+					   c <= MONTHS ? v[c] : total, hidden(hide, nhide, c)));
+	}
+	json_array_append_new(json_object_get(doc, "tables"),
+			      json_pack("{s:s, s:s, s:b, s:n, s:o, s:n, s:o}", "name",
+					"closed_by_month", "population", "cases", "published", 1,
+					"rows", "columns", labels(cols, MONTHS + 1), "folded_into",
+					"cells", cells));
+	return doc;
+}
+
+/*
+ * The district's cases closed by each month are at most those opened by
+ * then: declared to the audit as in an export, and an input that breaks it
+ * (more closed than opened in the first month) was altered.
+ */
+static void test_closed_order(void **state)
+{
+	static const int64_t ok[3] = {4, 5, 13}, bad[3] = {11, 0, 11};
+	static const size_t hide[] = {0};
+	struct school b = school_a;
+	cv_stats_result *r = NULL;
+	const cv_sdc_export *x;
+	cv_sdc_report rep = {0};
+	cv_err err = {0};
+
+	(void)state;
+	b.source = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	/* school_a opened 10 and 12: closed 4 (hidden), 5, not closed 13 */
+	assert_int_equal(merge_docs(with_closed(export_of(&school_a), ok, hide, 1),
+				    with_closed(export_of(&b), ok, hide, 1), &r, &err),
+			 CV_OK);
+	x = cv_stats_model(r);
+	assert_int_equal(x->norders, MONTHS);
+	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
+	assert_int_equal(rep.nexposed, 0);
+	/* closed in September: at most the 20 opened then */
+	for (size_t i = 0; i < rep.ncells; i++)
+		if (rep.cells[i].table == 2 && rep.cells[i].col == 0)
+			assert_true(rep.cells[i].ihi <= 20.0);
+	cv_sdc_report_free(&rep);
+	cv_stats_free(r);
+
+	assert_int_equal(merge_docs(with_closed(export_of(&school_a), bad, NULL, 0),
+				    with_closed(export_of(&b), bad, NULL, 0), &r, &err),
+			 CV_EUSAGE);
+	assert_non_null(strstr(err.msg, "more cases are closed than opened"));
+}
+
 /* Only a table that says it folds may differ in its columns; a folded
  * table's columns are a set with its fold column in it. */
 static void test_folded_refused(void **state)
@@ -721,6 +854,8 @@ int main(void)
 	    cmocka_unit_test(test_equal_cells_two_schools),
 	    cmocka_unit_test(test_folded_categories),
 	    cmocka_unit_test(test_folded_hidden),
+	    cmocka_unit_test(test_folded_lower_bound),
+	    cmocka_unit_test(test_closed_order),
 	    cmocka_unit_test(test_folded_refused),
 	    cmocka_unit_test(test_refused_hostile),
 	};

@@ -71,6 +71,7 @@ static void table_free(cv_sdc_table *t)
 	free(t->count);
 	free(t->flag);
 	free(t->fixed);
+	free(t->lower);
 }
 
 void cv_sdc_export_free(cv_sdc_export *x)
@@ -81,6 +82,9 @@ void cv_sdc_export_free(cv_sdc_export *x)
 		table_free(&x->tables[i]);
 	free(x->tables);
 	free(x->links);
+	for (size_t i = 0; i < x->norders; i++)
+		free(x->orders[i].terms);
+	free(x->orders);
 	free(x);
 }
 
@@ -248,6 +252,68 @@ cv_status cv_sdc_add_link(cv_sdc_export *x, size_t ta, size_t ra, size_t ca, siz
 	return CV_OK;
 }
 
+cv_status cv_sdc_set_lower(cv_sdc_export *x, size_t t, size_t r, size_t c, int64_t lower,
+			   cv_err *err)
+{
+	cv_sdc_table *tb;
+
+	if (!cell_exists(x, t, r, c))
+		return cv_err_set(err, CV_EUSAGE, "no such cell (%zu, %zu) in table %zu", r, c, t);
+	tb = &x->tables[t];
+	if (lower < 0 || lower > tb->count[cell_at(tb, r, c)])
+		return cv_err_set(err, CV_EUSAGE,
+				  "table '%s': a lower bound %lld is negative or above the cell's "
+				  "count %lld",
+				  tb->name, (long long)lower,
+				  (long long)tb->count[cell_at(tb, r, c)]);
+	if (!tb->lower) {
+		tb->lower = calloc(cell_count(tb), sizeof(*tb->lower));
+		if (!tb->lower)
+			return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	tb->lower[cell_at(tb, r, c)] = lower;
+	return CV_OK;
+}
+
+cv_status cv_sdc_add_order(cv_sdc_export *x, const cv_sdc_term *terms, size_t n, cv_err *err)
+{
+	cv_sdc_order *grown;
+	cv_sdc_term *copy;
+	int64_t sum = 0;
+	int placeholder = 0;
+
+	if (n == 0 || n > CV_SDC_ORDER_TERMS_MAX)
+		return cv_err_set(err, CV_EUSAGE, "an order relation needs 1..%d terms",
+				  CV_SDC_ORDER_TERMS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (!cell_exists(x, terms[i].table, terms[i].row, terms[i].col))
+			return cv_err_set(err, CV_EUSAGE,
+					  "an order relation names a cell that does not exist");
+		if (terms[i].coef == 0 || terms[i].coef > 1000 || terms[i].coef < -1000)
+			return cv_err_set(err, CV_EUSAGE,
+					  "an order relation's coefficient is 0 or out of range");
+		sum += terms[i].coef * cv_sdc_value(x, terms[i].table, terms[i].row, terms[i].col);
+		placeholder |=
+		    is_fixed(&x->tables[terms[i].table],
+			     cell_at(&x->tables[terms[i].table], terms[i].row, terms[i].col));
+	}
+	if (sum > 0 && !placeholder)
+		return cv_err_set(err, CV_EUSAGE,
+				  "the counts break an order relation (its sum is %lld, above 0)",
+				  (long long)sum);
+	copy = malloc(n * sizeof(*copy));
+	grown = realloc(x->orders, (x->norders + 1) * sizeof(*grown));
+	if (grown)
+		x->orders = grown;
+	if (!copy || !grown) {
+		free(copy);
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	}
+	memcpy(copy, terms, n * sizeof(*copy));
+	x->orders[x->norders++] = (cv_sdc_order){copy, n};
+	return CV_OK;
+}
+
 int64_t cv_sdc_value(const cv_sdc_export *x, size_t t, size_t r, size_t c)
 {
 	return x->tables[t].count[cell_at(&x->tables[t], r, c)];
@@ -281,6 +347,7 @@ struct term {
 struct rel {
 	cv_sdc_relation ref;
 	size_t off, len; /* into model.terms */
+	int order;	 /* the terms sum to at most 0, not to 0 */
 };
 
 struct model {
@@ -289,6 +356,7 @@ struct model {
 	size_t *cls_of; /* per global cell: its class, NONE in a withheld table */
 	size_t ncls;
 	int64_t *val;	    /* per class */
+	int64_t *lo;	    /* per class: its own lower bound (cv_sdc_set_lower) */
 	unsigned char *sup; /* per class: a cv_sdc_flag, PUBLISHED when known */
 	size_t (*rep)[3];   /* per class: a cell (table, row, col) for messages */
 	struct rel *rels;
@@ -311,6 +379,7 @@ static void model_free(struct model *m)
 	if (m->val)
 		sodium_memzero(m->val, m->ncls * sizeof(*m->val));
 	free(m->val);
+	free(m->lo);
 	free(m->sup);
 	free(m->rep);
 	free(m->rels);
@@ -336,19 +405,15 @@ static int term_cmp(const void *a, const void *b)
 	return x->cls < y->cls ? -1 : x->cls > y->cls;
 }
 
-/* Appends a relation from the cells of table t listed in cells (the last is
- * the total); merges repeated classes and drops those that cancel. */
-static void add_rel(struct model *m, size_t t, cv_sdc_rel_kind kind, size_t index,
-		    const size_t *cells, size_t n)
+/* Closes the relation whose n terms were written at the end of m->terms:
+ * merges repeated classes and drops those that cancel. */
+static void close_rel(struct model *m, size_t t, cv_sdc_rel_kind kind, size_t index, size_t n,
+		      int order)
 {
 	struct rel *r = &m->rels[m->nrel];
 	struct term *tm = &m->terms[m->nterms];
 	size_t len = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		tm[i].cls = m->cls_of[m->base[t] + cells[i]];
-		tm[i].coef = i + 1 == n ? -1 : 1;
-	}
 	qsort(tm, n, sizeof(*tm), term_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (len && tm[len - 1].cls == tm[i].cls)
@@ -363,8 +428,42 @@ static void add_rel(struct model *m, size_t t, cv_sdc_rel_kind kind, size_t inde
 	r->ref = (cv_sdc_relation){t, kind, index};
 	r->off = m->nterms;
 	r->len = len;
+	r->order = order;
 	m->nterms += len;
 	m->nrel++;
+}
+
+/* Appends a relation from the cells of table t listed in cells (the last is
+ * the total). */
+static void add_rel(struct model *m, size_t t, cv_sdc_rel_kind kind, size_t index,
+		    const size_t *cells, size_t n)
+{
+	struct term *tm = &m->terms[m->nterms];
+
+	for (size_t i = 0; i < n; i++) {
+		tm[i].cls = m->cls_of[m->base[t] + cells[i]];
+		tm[i].coef = i + 1 == n ? -1 : 1;
+	}
+	close_rel(m, t, kind, index, n, 0);
+}
+
+/* Appends order relation o (number i) unless it names a withheld table. */
+static void add_order_rel(struct model *m, const cv_sdc_export *x, size_t i)
+{
+	const cv_sdc_order *o = &x->orders[i];
+	struct term *tm = &m->terms[m->nterms];
+
+	for (size_t j = 0; j < o->nterms; j++)
+		if (x->tables[o->terms[j].table].withheld)
+			return;
+	for (size_t j = 0; j < o->nterms; j++) {
+		const cv_sdc_term *q = &o->terms[j];
+
+		tm[j].cls =
+		    m->cls_of[m->base[q->table] + cell_at(&x->tables[q->table], q->row, q->col)];
+		tm[j].coef = q->coef;
+	}
+	close_rel(m, o->terms[0].table, CV_SDC_REL_ORDER, i, o->nterms, 1);
 }
 
 static void table_rels(struct model *m, const cv_sdc_table *t, size_t ti, size_t *cells)
@@ -419,6 +518,9 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 		maxdim = tb->nrows > maxdim ? tb->nrows : maxdim;
 		maxdim = tb->ncols > maxdim ? tb->ncols : maxdim;
 	}
+	maxrels += x->norders;
+	for (size_t i = 0; i < x->norders; i++)
+		maxterms += x->orders[i].nterms;
 	m->base[x->ntables] = m->ncells;
 	parent = malloc((m->ncells ? m->ncells : 1) * sizeof(*parent));
 	m->cls_of = malloc((m->ncells ? m->ncells : 1) * sizeof(*m->cls_of));
@@ -452,11 +554,12 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 		}
 	}
 	m->val = calloc(m->ncls ? m->ncls : 1, sizeof(*m->val));
+	m->lo = calloc(m->ncls ? m->ncls : 1, sizeof(*m->lo));
 	m->sup = malloc(m->ncls ? m->ncls : 1);
 	m->rep = calloc(m->ncls ? m->ncls : 1, sizeof(*m->rep));
 	m->rels = calloc(maxrels ? maxrels : 1, sizeof(*m->rels));
 	m->terms = calloc(maxterms ? maxterms : 1, sizeof(*m->terms));
-	if (!m->val || !m->sup || !m->rep || !m->rels || !m->terms)
+	if (!m->val || !m->lo || !m->sup || !m->rep || !m->rels || !m->terms)
 		goto out;
 	memset(m->sup, CV_SDC_PRIMARY, m->ncls);
 	for (size_t t = 0; t < x->ntables; t++) {
@@ -474,6 +577,8 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 				m->rep[cls][1] = local / (tb->ncols + 1);
 				m->rep[cls][2] = local % (tb->ncols + 1);
 			}
+			if (tb->lower && tb->lower[local] > m->lo[cls])
+				m->lo[cls] = tb->lower[local];
 			if (tb->flag[local] == CV_SDC_PUBLISHED)
 				m->sup[cls] = CV_SDC_PUBLISHED;
 			else if (tb->flag[local] == CV_SDC_SECONDARY &&
@@ -484,6 +589,8 @@ static cv_status model_build(const cv_sdc_export *x, struct model *m, cv_err *er
 	for (size_t t = 0; t < x->ntables; t++)
 		if (!x->tables[t].withheld)
 			table_rels(m, &x->tables[t], t, cells);
+	for (size_t i = 0; i < x->norders; i++)
+		add_order_rel(m, x, i);
 	/* class -> relations */
 	m->cr_off = calloc(m->ncls + 1, sizeof(*m->cr_off));
 	m->cr_rel = malloc((m->nterms ? m->nterms : 1) * sizeof(*m->cr_rel));
@@ -561,6 +668,9 @@ static cv_status deny_rel(const cv_sdc_export *x, const struct rel *r, cv_err *e
 		break;
 	case CV_SDC_REL_ONEWAY:
 		what = "total";
+		break;
+	case CV_SDC_REL_ORDER:
+		what = "order";
 		break;
 	}
 	return cv_fail(err, CV_EDENIED, "stats.unsafe",
@@ -676,7 +786,7 @@ static int rel_singleton(const struct model *m, const struct rel *r, const struc
 			return 0;
 		pair[n++] = tm;
 	}
-	if (n != 2)
+	if (n != 2 || r->order)
 		return 0;
 	if (known == 0 && pair[0]->coef == -pair[1]->coef)
 		return 0;
@@ -747,15 +857,18 @@ static cv_status model_audit(const struct model *m, int64_t lower, struct cbound
 				row[cnt] = tm->coef;
 				colno[cnt++] = col[tm->cls];
 			}
-			if (!add_constraintex(lp, cnt, row, colno, EQ, (REAL)-known)) {
+			if (!add_constraintex(lp, cnt, row, colno, rl->order ? LE : EQ,
+					      (REAL)-known)) {
 				cv_err_set(err, CV_ERROR, "out of memory");
 				goto out;
 			}
 		}
 		set_add_rowmode(lp, FALSE);
-		for (int j = 1; j <= nvar; j++) {
-			set_lowbo(lp, j, (REAL)lower);
-			set_upbo(lp, j, get_infinite(lp));
+		for (size_t c = 0; c < m->ncls; c++) {
+			if (!col[c])
+				continue;
+			set_lowbo(lp, col[c], (REAL)(m->lo[c] > lower ? m->lo[c] : lower));
+			set_upbo(lp, col[c], get_infinite(lp));
 		}
 		for (size_t c = 0; c < m->ncls; c++) {
 			if (!col[c])
@@ -789,7 +902,7 @@ static cv_status check_lower(const cv_sdc_export *x, const struct model *m, int6
 		return cv_err_set(err, CV_EUSAGE, "the audit's lower bound %lld is negative",
 				  (long long)lower);
 	for (size_t c = 0; c < m->ncls; c++)
-		if (m->sup[c] && m->val[c] < lower)
+		if (m->sup[c] && (m->val[c] < lower || m->val[c] < m->lo[c]))
 			return cv_err_set(err, CV_EUSAGE,
 					  "a suppressed cell of table '%s' holds %lld, below the "
 					  "audit's lower bound %lld (zeros are published)",
@@ -917,7 +1030,7 @@ static int64_t cost(const struct model *m, size_t c, size_t r)
 	for (size_t i = m->cr_off[c]; i < m->cr_off[c + 1]; i++) {
 		size_t q = m->cr_rel[i], n;
 
-		if (q == r)
+		if (q == r || m->rels[q].order)
 			continue;
 		n = rel_nsup(m, q);
 		if (n == 0)
@@ -1021,7 +1134,7 @@ static cv_status close_singles(const cv_sdc_export *x, struct model *m, unsigned
 			size_t c;
 			int64_t cc;
 
-			if (rel_nsup(m, r) != 1)
+			if (m->rels[r].order || rel_nsup(m, r) != 1)
 				continue;
 			c = rel_candidate(m, r, NONE, &cc);
 			if (c == NONE)
@@ -1071,7 +1184,7 @@ static cv_status prune(struct model *m, struct cbound *b, unsigned char *bad, cv
 
 		m->sup[c] = CV_SDC_PUBLISHED;
 		for (k = m->cr_off[c]; k < m->cr_off[c + 1]; k++)
-			if (rel_nsup(m, m->cr_rel[k]) == 1)
+			if (!m->rels[m->cr_rel[k]].order && rel_nsup(m, m->cr_rel[k]) == 1)
 				break;
 		if (k == m->cr_off[c + 1]) {
 			st = model_audit(m, CV_SDC_LOWER_PRODUCT, b, bad, &nfind, err);

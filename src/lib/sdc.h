@@ -46,6 +46,7 @@ typedef struct cv_sdc_table {
 	int64_t *count;	      /* rows x (ncols + 1), row-major; see cv_sdc_rows */
 	unsigned char *flag;  /* a cv_sdc_flag per count */
 	unsigned char *fixed; /* NULL, or per count: suppressed whatever its value */
+	int64_t *lower;	      /* NULL, or per count: what the reader knows it is at least */
 	int withheld;	      /* set by cv_sdc_protect when the table is not published */
 } cv_sdc_table;
 
@@ -55,11 +56,27 @@ typedef struct cv_sdc_link {
 	size_t tb, rb, cb;
 } cv_sdc_link;
 
+/* One term of an order relation: coef times cell (table, row, col). */
+typedef struct cv_sdc_term {
+	size_t table, row, col;
+	int coef;
+} cv_sdc_term;
+
+/* An order relation the reader knows: the sum of its terms is <= 0. */
+typedef struct cv_sdc_order {
+	cv_sdc_term *terms;
+	size_t nterms;
+} cv_sdc_order;
+
+#define CV_SDC_ORDER_TERMS_MAX 4096
+
 typedef struct cv_sdc_export {
 	cv_sdc_table *tables;
 	size_t ntables;
 	cv_sdc_link *links;
 	size_t nlinks;
+	cv_sdc_order *orders;
+	size_t norders;
 } cv_sdc_export;
 
 /* The stored rows of a table: nrows + 1 for two-way, 1 for one-way. */
@@ -107,6 +124,29 @@ cv_status cv_sdc_add_table_fixed(cv_sdc_export *x, const char *name, size_t nrow
 cv_status cv_sdc_add_link(cv_sdc_export *x, size_t ta, size_t ra, size_t ca, size_t tb, size_t rb,
 			  size_t cb, cv_err *err);
 
+/*
+ * cv_sdc_set_lower - records that the reader knows cell (t, r, c) is at
+ * least `lower` (a category kept as its own column only when it has at
+ * least k cases).  The audit bounds the cell from below by the larger of
+ * this and its own lower bound.  CV_EUSAGE when the cell does not exist,
+ * lower is negative or above the cell's value (or, for a fixed cell, its
+ * placeholder).
+ */
+cv_status cv_sdc_set_lower(cv_sdc_export *x, size_t t, size_t r, size_t c, int64_t lower,
+			   cv_err *err);
+
+/*
+ * cv_sdc_add_order - records an inequality the reader knows between cells:
+ * the sum of coef x cell over the n terms is at most 0 (cases closed by a
+ * month are at most the cases opened by then).  The audit adds it to its
+ * linear program; an order relation is never a sum of the singleton rule.
+ * An order naming a cell of a withheld table is left out.  CV_EUSAGE when
+ * n is 0 or above CV_SDC_ORDER_TERMS_MAX, a cell does not exist, a
+ * coefficient is 0 or beyond +-1000, or the counts break it (checked only
+ * when no term is a fixed cell, whose count is a placeholder).
+ */
+cv_status cv_sdc_add_order(cv_sdc_export *x, const cv_sdc_term *terms, size_t n, cv_err *err);
+
 /* The count and the flag of a cell; the cell must exist. */
 int64_t cv_sdc_value(const cv_sdc_export *x, size_t t, size_t r, size_t c);
 cv_sdc_flag cv_sdc_flag_of(const cv_sdc_export *x, size_t t, size_t r, size_t c);
@@ -121,9 +161,9 @@ cv_status cv_sdc_set_flag(cv_sdc_export *x, size_t t, size_t r, size_t c, cv_sdc
  * CV_EUSAGE below).  Every flag is recomputed: a table whose grand total is
  * under k is withheld; in the others, every cell (margins included) with a
  * value in 1..k-1, and every fixed cell (cv_sdc_add_table_fixed), is primary; then secondary cells
- * are added, smallest cost first, until cv_sdc_audit with lower bound CV_SDC_LOWER_PRODUCT finds no
- * exposed cell and no singleton relation across all tables and links
- * together.  Zeros are always published.  CV_EDENIED, with the cell that
+ * are added, smallest cost first, until cv_sdc_audit with lower bound CV_SDC_LOWER_PRODUCT
+ * (and each cell's own, cv_sdc_set_lower) finds no exposed cell and no singleton relation across
+ * all tables and links together.  Zeros are always published.  CV_EDENIED, with the cell that
  * cannot be protected named, when no pattern passes: the export must then
  * be refused and the flags are meaningless.  CV_ERROR for a solver failure
  * or out of memory.
@@ -146,6 +186,8 @@ typedef enum cv_sdc_rel_kind {
 	CV_SDC_REL_ROW_TOTALS = 2, /* the row totals sum to the grand total */
 	CV_SDC_REL_COL_TOTALS = 3, /* the column totals sum to the grand total */
 	CV_SDC_REL_ONEWAY = 4,	   /* the categories of a one-way table sum to its total */
+	CV_SDC_REL_ORDER = 5,	   /* order relation `index` (cv_sdc_add_order); table is its
+				      first term's */
 } cv_sdc_rel_kind;
 
 typedef struct cv_sdc_relation {
@@ -167,13 +209,13 @@ typedef struct cv_sdc_report {
  * everything the export publishes: every published cell of every published
  * table, every table's additive relations, every link, and that a
  * suppressed cell is at least `lower` (CV_SDC_LOWER_PRODUCT for the product,
- * where zeros are published; 0 for the textbook setting) with no upper
- * bound.  Also lists the relations that break the singleton rule: exactly
- * two suppressed cells of which one could be 1, unless the relation makes
- * them the same number.  The export passes when out->nexposed and
- * out->nsingletons are both 0.  Fills *out (free it with
- * cv_sdc_report_free).  CV_EUSAGE when lower is negative or a suppressed
- * cell's value is below it, CV_ERROR for a solver failure or out of memory.
+ * where zeros are published; 0 for the textbook setting), or its own lower
+ * bound (cv_sdc_set_lower) when larger, with no upper bound, and every
+ * order relation (cv_sdc_add_order).  Also lists the relations that break the singleton rule:
+ * exactly two suppressed cells of which one could be 1, unless the relation makes them the same
+ * number.  The export passes when out->nexposed and out->nsingletons are both 0.  Fills *out (free
+ * it with cv_sdc_report_free).  CV_EUSAGE when lower is negative or a suppressed cell's value is
+ * below it, CV_ERROR for a solver failure or out of memory.
  */
 cv_status cv_sdc_audit(const cv_sdc_export *x, int64_t lower, cv_sdc_report *out, cv_err *err);
 

@@ -623,6 +623,30 @@ static cv_status build_records(cv_sdc_export *x, const struct counts *c, int lin
 	return st;
 }
 
+/*
+ * A case closed by the end of a month was opened by then: for every first
+ * m months of the period, the cases closed in them are at most the cases
+ * opened in them.  The reader knows it, so the audit does too.
+ */
+static cv_status add_closed_orders(cv_sdc_export *x, const struct counts *c, cv_err *err)
+{
+	cv_sdc_term terms[2 * CV_STATS_MONTHS_MAX];
+	int64_t opened = 0, closed = 0;
+	cv_status st = CV_OK;
+
+	for (size_t m = 0; m < c->months && st == CV_OK; m++) {
+		terms[2 * m] = (cv_sdc_term){CV_STATS_T_CLOSED, 0, m, 1};
+		terms[2 * m + 1] = (cv_sdc_term){CV_STATS_T_OPENED, 0, m, -1};
+		opened += c->opened[m];
+		closed += c->closed[m];
+		/* A closing dated before its opening (a clock set back) breaks
+		 * the rule; a reader relying on it is then misled, not helped. */
+		if (closed <= opened)
+			st = cv_sdc_add_order(x, terms, 2 * (m + 1), err);
+	}
+	return st;
+}
+
 static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int linked, cv_err *err)
 {
 	char months[CV_STATS_MONTHS_MAX + 1][CV_STATS_MONTH_LEN];
@@ -668,6 +692,10 @@ static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int link
 	cat[ncat] = cat[MAX_CATEGORIES];
 	if (st == CV_OK)
 		st = add_oneway(x, table_names[CV_STATS_T_CATEGORY], cats, cat, ncat + 1, err);
+	/* The reader knows the rule: a category printed as its own column
+	 * has at least k cases, hidden or not. */
+	for (size_t i = 0; i < ncat && st == CV_OK; i++)
+		st = cv_sdc_set_lower(x, CV_STATS_T_CATEGORY, 0, i, k, err);
 
 	mlabels[c->months] = label_not_closed;
 	if (st == CV_OK)
@@ -689,6 +717,8 @@ static cv_status build(cv_sdc_export *x, const struct counts *c, int k, int link
 	if (st == CV_OK)
 		st = cv_sdc_add_link(x, CV_STATS_T_OPENED, 0, c->months, CV_STATS_T_CLOSED, 0,
 				     c->months + 1, err);
+	if (st == CV_OK)
+		st = add_closed_orders(x, c, err);
 	return st;
 }
 

@@ -376,8 +376,12 @@ static cv_status add_cells(struct merge *m, struct mtable *mt, const json_t *cel
 		size_t d = r * DW + dc;
 
 		mt->hidden[d] |= h[i];
-		/* A hidden cell is at least 1: zeros are published. */
-		mt->val[d] += h[i] ? CV_SDC_LOWER_PRODUCT : v[i];
+		/* A hidden cell is at least 1: zeros are published; a folded
+		 * table's own column (not the fold column) at least k. */
+		mt->val[d] += !h[i] ? v[i]
+			      : mt->fold && col < C && strcmp(cl[col], mt->fold) != 0
+				  ? m->k
+				  : CV_SDC_LOWER_PRODUCT;
 		if (mt->val[d] > CV_SDC_MAX_COUNT)
 			return cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				       "the sum of table '{1}' is too large to merge", mt->name);
@@ -536,6 +540,50 @@ static cv_status add_input(struct merge *m, size_t i, const json_t *doc, const c
 	return CV_OK;
 }
 
+/* The number of table name in m, or m->ntables. */
+static size_t table_named(const struct merge *m, const char *name)
+{
+	size_t t = 0;
+
+	while (t < m->ntables && strcmp(m->t[t].name, name) != 0)
+		t++;
+	return t;
+}
+
+/*
+ * The district's cases closed by the end of each month are at most those
+ * opened by then, as in every school's: the same order relations as an
+ * export (stats.c), when both tables are there with the same months
+ * (closed_by_month has one column more: not closed in the period).
+ */
+static cv_status add_month_orders(const struct merge *m, cv_sdc_export *x, cv_err *err)
+{
+	size_t to = table_named(m, "opened_by_month"), tc = table_named(m, "closed_by_month"), n;
+	cv_sdc_term *terms;
+	cv_status st = CV_OK;
+
+	if (to == m->ntables || tc == m->ntables || m->t[to].nrows || m->t[tc].nrows ||
+	    m->t[tc].ncols != m->t[to].ncols + 1)
+		return CV_OK;
+	n = m->t[to].ncols;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m->t[to].cols[i], m->t[tc].cols[i]) != 0)
+			return CV_OK;
+	terms = malloc(2 * n * sizeof(*terms));
+	if (!terms)
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	for (size_t i = 0; i < n && st == CV_OK; i++) {
+		terms[2 * i] = (cv_sdc_term){tc, 0, i, 1};
+		terms[2 * i + 1] = (cv_sdc_term){to, 0, i, -1};
+		st = cv_sdc_add_order(x, terms, 2 * (i + 1), err);
+	}
+	free(terms);
+	if (st == CV_EUSAGE)
+		st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
+			     "more cases are closed than opened by a month; an input was altered");
+	return st;
+}
+
 /* The district model: the sums, hidden cells fixed, withheld tables
  * emptied; the grand totals of the tables of one population linked to the
  * first of them when every input was exact and neither total is hidden
@@ -556,6 +604,13 @@ static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_
 			memset(mt->val, 0, mt->ncells * sizeof(*mt->val));
 		st = cv_sdc_add_table_fixed(x, mt->name, mt->nrows, mt->rows, mt->ncols, mt->cols,
 					    mt->val, mt->withheld ? NULL : mt->hidden, NULL, err);
+		/* A hidden district cell is a sum of published cells and hidden
+		 * ones each known to be at least its bound: the reader of the
+		 * schools' exports knows it is at least that sum. */
+		for (size_t i = 0; i < mt->ncells && st == CV_OK && !mt->withheld; i++)
+			if (mt->hidden[i])
+				st = cv_sdc_set_lower(x, t, i / (mt->ncols + 1),
+						      i % (mt->ncols + 1), mt->val[i], err);
 		if (st == CV_EUSAGE)
 			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				     "the published cells of table '{1}' do not add up to its "
@@ -578,6 +633,8 @@ static cv_status build(const struct merge *m, size_t n, cv_sdc_export **out, cv_
 			st = cv_fail(err, CV_EUSAGE, CODE_MERGE,
 				     "the tables' grand totals differ; an input was altered");
 	}
+	if (st == CV_OK && exact)
+		st = add_month_orders(m, x, err);
 	if (st != CV_OK) {
 		cv_sdc_export_free(x);
 		return st;
