@@ -381,29 +381,6 @@ static cv_status verify_identity(cv_vault *v, const cv_user_rec *r, int allow_en
 					    "restore from a backup)"));
 				break;
 			}
-			/* A code lives at most CV_ENROL_DAYS_MAX days from the row
-			 * that made it (user add or user reset), to the day: a
-			 * longer-lived one was made by no casevault. */
-			{
-				struct row_time made = {{0}, 0};
-				char made_day[11], last[11];
-
-				st = cv_store_audit_get(v->st, cur.cert_seq, keep_time, &made, err);
-				if (st != CV_OK)
-					break;
-				snprintf(made_day, sizeof(made_day), "%.10s", made.time);
-				cv_date_add_days(made_day, (int)CV_ENROL_DAYS_MAX + 1, last);
-				if (!made.ok || strncmp(cur.expires, last, 10) > 0) {
-					st = cv_cert_bad(
-					    err, r, "user.cert-enrol-lifetime",
-					    CV_TMPL("the record of user '{1}' fails verification: "
-						    "its enrolment code lives longer than a code "
-						    "may; the vault was tampered with (run "
-						    "'casevault audit verify' and restore from a "
-						    "backup)"));
-					break;
-				}
-			}
 			st = cv_store_cert_at(v->st, cur.creator_id, cur.cert_seq - 1, &next, err);
 			if (st == CV_ENOTFOUND) {
 				st = cv_cert_bad(
