@@ -126,8 +126,13 @@ $(BUILD)/tests/%: tests/%.c $(LIBA) $(TEST_HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc/lib $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS)
 
 # Runs every test program, then fails if any failed.
+# Each program gets a private TMPDIR of its own, removed after it however
+# it ends: a test that aborts (a sanitizer, a signal) leaves no vault
+# behind in /tmp.
 unit: $(TESTS)
-	@failed=""; for t in $(TESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	@failed=""; for t in $(TESTS); do echo "== $$t"; \
+		d=$$(mktemp -d) || exit 1; \
+		TMPDIR="$$d" $$t || failed="$$failed $$t"; rm -rf "$$d"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 e2e: $(BIN) $(MO) $(MAN) $(MAN_ZH)
