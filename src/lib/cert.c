@@ -154,19 +154,6 @@ static void user_object(const cv_user_rec *r, char *out, size_t cap)
 	snprintf(out, cap, "user:%s", r->name);
 }
 
-struct row_time {
-	char time[CV_TIME_LEN];
-	int ok;
-};
-
-static int keep_time(const cv_audit_rec *rec, void *arg)
-{
-	struct row_time *t = arg;
-
-	t->ok = snprintf(t->time, sizeof(t->time), "%s", rec->time) == CV_TIME_LEN - 1;
-	return 0;
-}
-
 /* The log side of an identity its owner made at row r->cert_seq: that row
  * is the first ok `user.enrol` of the user after the enrolment certificate
  * prev (exactly one enrolment per code), written no later than the code
@@ -177,7 +164,8 @@ static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_
 	int enrolled = cv_ident_is_enrolment(prev);
 	const char *action = cv_action_name(enrolled ? CV_ACT_USER_ENROL : CV_ACT_USER_ROTATE);
 	char object[CV_NAME_MAX + 8];
-	struct row_time t = {{0}, 0};
+	char when[CV_TIME_LEN];
+	int ok = 0;
 	int64_t seq = 0;
 	cv_status st;
 
@@ -202,10 +190,10 @@ static cv_status check_made_at(cv_vault *v, const cv_user_rec *r, const cv_user_
 				     "'casevault audit verify' and restore from a backup)"));
 	if (!enrolled)
 		return CV_OK;
-	st = cv_store_audit_get(v->st, seq, keep_time, &t, err);
+	st = cv_store_audit_time(v->st, seq, when, &ok, err);
 	if (st != CV_OK)
 		return st;
-	if (!t.ok || strcmp(t.time, prev->expires) > 0)
+	if (!ok || strcmp(when, prev->expires) > 0)
 		return cv_cert_bad(
 		    err, r, "user.cert-enrol-expired",
 		    CV_TMPL("the record of user '{1}' fails verification: it was enrolled with a "

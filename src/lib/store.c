@@ -354,6 +354,31 @@ cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, vo
 	return walk_end(st, st->ops->audit_get(st->be, seq, cb, arg, err), err);
 }
 
+struct row_time {
+	char *out;
+	int ok;
+};
+
+static int keep_time(const cv_audit_rec *rec, void *arg)
+{
+	struct row_time *t = arg;
+
+	t->ok = snprintf(t->out, CV_TIME_LEN, "%s", rec->time) == CV_TIME_LEN - 1;
+	return 0;
+}
+
+cv_status cv_store_audit_time(cv_store *st, int64_t seq, char out[CV_TIME_LEN], int *ok,
+			      cv_err *err)
+{
+	struct row_time t = {out, 0};
+	cv_status s;
+
+	out[0] = '\0';
+	s = cv_store_audit_get(st, seq, keep_time, &t, err);
+	*ok = s == CV_OK && t.ok;
+	return s;
+}
+
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err)
 {

@@ -230,6 +230,10 @@ cv_status cv_store_audit_next_seq(cv_store *st, const char *object, const char *
 typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,
 			     cv_err *err);
+/* The time of log row seq into out; *ok when it is a well-formed time.
+ * CV_ENOTFOUND when there is no such row. */
+cv_status cv_store_audit_time(cv_store *st, int64_t seq, char out[CV_TIME_LEN], int *ok,
+			      cv_err *err);
 /* Streams rows in seq order.  NULL filter fields match everything; action
  * ending in '.' matches as a prefix; since/until are full UTC times;
  * outcome_not keeps only the rows whose outcome is another word. */

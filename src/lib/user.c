@@ -75,37 +75,24 @@ cv_status cv_user_kdf_set_default(cv_vault *v, const cv_kdf_params *kdf, cv_err 
 	return cv_store_meta_put(v->st, "kdf_default", b, sizeof(b), err);
 }
 
-struct made_at {
-	char time[CV_TIME_LEN];
-	int ok;
-};
-
-static int keep_made_at(const cv_audit_rec *rec, void *arg)
-{
-	struct made_at *m = arg;
-
-	m->ok = snprintf(m->time, sizeof(m->time), "%s", rec->time) == CV_TIME_LEN - 1;
-	return 0;
-}
-
 /* A code is good for CV_ENROL_DAYS_MAX days from the row that made it
  * (user add or user reset), to the day, whatever its certificate says:
  * only a modified program could sign a longer expiry.  Past that, it has
  * expired (the code of a refusal before any key is at hand, §7.4). */
 static cv_status code_lifetime(cv_vault *v, const cv_user_rec *r, const char *now, cv_err *err)
 {
-	struct made_at m = {{0}, 0};
-	char made_day[11], last[11], days[24];
-	cv_status st = cv_store_audit_get(v->st, r->cert_seq, keep_made_at, &m, err);
+	char made[CV_TIME_LEN], made_day[11], last[11], days[24];
+	int ok = 0;
+	cv_status st = cv_store_audit_time(v->st, r->cert_seq, made, &ok, err);
 
-	if (st == CV_ENOTFOUND || (st == CV_OK && !m.ok))
+	if (st == CV_ENOTFOUND || (st == CV_OK && !ok))
 		return cv_fail(err, CV_EINTEGRITY, CV_CODE_AUTH_UNVERIFIED,
 			       "the log row that made the enrolment code of '{1}' is missing: the "
 			       "vault was tampered with (run 'casevault audit verify')",
 			       r->name);
 	if (st != CV_OK)
 		return st;
-	snprintf(made_day, sizeof(made_day), "%.10s", m.time);
+	snprintf(made_day, sizeof(made_day), "%.10s", made);
 	cv_date_add_days(made_day, (int)CV_ENROL_DAYS_MAX, last);
 	if (strncmp(now, last, 10) > 0)
 		return cv_fail(err, CV_EAUTH, CV_CODE_ENROL_EXPIRED,
