@@ -490,6 +490,93 @@ static void test_index_hiding_a_withdrawal_is_found(void **state)
 	logout(sam);
 }
 
+/* ---- rows changed under an export ------------------------------------------ */
+
+/* The current month, as stats export takes it. */
+static void this_month(char month[8])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(month, 8, "%Y-%m", &tm);
+}
+
+/*
+ * The export counts the rows while their comparison with the log still
+ * runs beside it (verify.h cv_verify_in_op_begin).  One with the file
+ * swaps two cases' statistics, deletes a record, or plants a copy of a
+ * case: each time the export gives the verification's finding (not what
+ * counting the altered rows ran into), publishes nothing and records no
+ * release.
+ */
+static void test_export_refuses_rows_changed_while_counted(void **state)
+{
+	static const struct {
+		const char *sql, *code;
+	} attack[] = {
+	    {"UPDATE cases SET stats_box = (SELECT stats_box FROM cases WHERE rowid = 2)"
+	     " WHERE rowid = 1",
+	     "rows.changed"},
+	    {"DELETE FROM records WHERE rowid = (SELECT max(rowid) FROM records)", "rows.missing"},
+	    {"INSERT INTO cases SELECT 'C-PLANTED', status, opened_by, opened_at, closed_at,"
+	     " version, index_tag, key_commit, recovery_key, data_nonce, data_box, stats_box,"
+	     " signer_id, mac, sig FROM cases WHERE rowid = 1",
+	     "rows.uncommitted"},
+	};
+	struct fix *f = *state;
+	char month[8], ids[6][CV_CASE_ID_MAX];
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
+	cv_audit_report rep;
+	cv_err err = {0};
+
+	this_month(month);
+	for (int i = 0; i < 6; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "S-2024-%04d", 100 + i);
+		open_new(c, sid, "Li Mei", ids[i]);
+		consent_all(c, ids[i]);
+	}
+	logout(c);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(sam, NULL, &rep, &err), CV_OK);
+	logout(sam);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	for (size_t a = 0; a < sizeof(attack) / sizeof(attack[0]); a++) {
+		char copy[TEST_PATH_MAX];
+		cv_vault *v = NULL;
+		cv_stats_result *res = NULL;
+
+		tmpdir_file(copy, sizeof(copy), f->dir, "attacked.db");
+		unlink(copy);
+		copy_db(f->path, copy);
+		raw_sql(copy, "%s", attack[a].sql);
+		assert_int_equal(cv_vault_open(copy, &v, &err), CV_OK);
+		sam = login_ok(v, "sam", PW_SAM);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err),
+				 CV_EINTEGRITY);
+		assert_string_equal(err.code, attack[a].code);
+		assert_null(res);
+		logout(sam);
+		cv_vault_close(v);
+		assert_int_equal(q_int(copy, "SELECT count(*) FROM stats_releases"), 0);
+		/* the same vault, untouched, exports */
+		unlink(copy);
+		copy_db(f->path, copy);
+		assert_int_equal(cv_vault_open(copy, &v, &err), CV_OK);
+		sam = login_ok(v, "sam", PW_SAM);
+		assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err), CV_OK);
+		cv_stats_free(res);
+		logout(sam);
+		cv_vault_close(v);
+		unlink(copy);
+	}
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+}
+
 /* ---- an admin who swaps the stats key --------------------------------------- */
 
 /*
@@ -671,6 +758,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_null_is_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_hiding_a_withdrawal_is_found, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_export_refuses_rows_changed_while_counted,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_stats_key_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),

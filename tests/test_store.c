@@ -2049,6 +2049,68 @@ static void test_structure_beside_refuses_another_file(void **state)
 	cv_store_close(st);
 }
 
+/* Every row a walk gives, as text, one line each. */
+struct walked {
+	char text[8192];
+	size_t len;
+};
+
+static int note_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN], void *arg)
+{
+	struct walked *w = arg;
+	char hex[2 * CV_HASH_LEN + 1];
+	int n;
+
+	sodium_bin2hex(hex, sizeof(hex), hash, CV_HASH_LEN);
+	n = snprintf(w->text + w->len, sizeof(w->text) - w->len, "%s:%lld:%s\n", table,
+		     (long long)rowid, hex);
+	assert_true(n > 0 && (size_t)n < sizeof(w->text) - w->len);
+	w->len += (size_t)n;
+	return 0;
+}
+
+/*
+ * The rows walk beside (with two processors or more, in a write
+ * transaction) gives every row and hash the walk on the first connection
+ * gives, in the same order; without a check started it does not start.
+ */
+static void test_rows_beside(void **state)
+{
+	struct fix *f = *state;
+	int beside = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	struct walked here = {0}, there = {0};
+	cv_store *st = NULL;
+	cv_store_check *k = NULL;
+	cv_err err = {0};
+
+	make_logged_store(f->path);
+	raw_sql(f->path, "INSERT INTO meta (key, value) VALUES ('a', x'01'), ('b', x'02')");
+	assert_int_equal(cv_store_rows_beside(NULL, note_row, &there), -1);
+	assert_int_equal(cv_store_rows_wait(NULL, &err), CV_OK);
+	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
+	assert_int_equal(cv_store_row_each(st, note_row, &here, &err), CV_OK);
+	assert_true(here.len > 0);
+	assert_int_equal(cv_store_begin(st, &err), CV_OK);
+	assert_int_equal(cv_store_structure_start(st, &k, &err), CV_OK);
+	assert_int_equal(k != NULL, beside);
+	if (k) {
+		assert_int_equal(cv_store_rows_beside(k, note_row, &there), 0);
+		/* one walk at a time */
+		assert_int_equal(cv_store_rows_beside(k, note_row, &there), -1);
+		assert_int_equal(cv_store_rows_wait(k, &err), CV_OK);
+		assert_string_equal(there.text, here.text);
+		/* and again, after the first was waited for */
+		there.len = 0;
+		assert_int_equal(cv_store_rows_beside(k, note_row, &there), 0);
+	}
+	/* finish waits for a walk still running */
+	assert_int_equal(cv_store_structure_finish(k, &err), CV_OK);
+	if (k)
+		assert_string_equal(there.text, here.text);
+	cv_store_rollback(st);
+	cv_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2079,6 +2141,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_structure_beside, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_structure_beside_refuses_another_file, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rows_beside, setup, teardown),
 	};
 	cv_err err = {0};
 

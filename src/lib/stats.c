@@ -1543,6 +1543,8 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 {
 	char object[OBJECT_MAX], detail[CV_LOG_DETAIL_MAX], n[24];
 	cv_release_rec rel = {0};
+	cv_verify_pending *pending = NULL;
+	cv_audit_report rep;
 	uint32_t spent = 0;
 	cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, &spent, 0};
 	cv_stats_result *r = NULL;
@@ -1599,13 +1601,13 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 	 * verification is logged as audit.verify). */
 	st = cv_op_begin(s, err);
 	if (st == CV_OK) {
-		cv_audit_report rep;
-
 		/* The rows the tables count are as the log committed them:
 		 * a row's commitment by its own signer stands for its
-		 * signature (verify.h), until the transaction ends. */
+		 * signature (verify.h), until the transaction ends.  The
+		 * comparison of the rows with the log runs while they are
+		 * counted; nothing counted is used before it has passed. */
 		cv_vouch_begin(s->v);
-		st = cv_verify_in_op(s, NULL, 0, &rep, err);
+		st = cv_verify_in_op_begin(s, &pending, &rep, err);
 		if (st != CV_OK) {
 			cv_vouch_end(s->v);
 			cv_stats_free(r);
@@ -1627,6 +1629,20 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
 	if (st == CV_OK)
 		st = compute(s, r, &ledger, err);
+	{
+		cv_err found = {0};
+		cv_status vs = cv_verify_in_op_end(s, pending, &rep, &found);
+
+		/* What the verification found comes first: it is why
+		 * anything else may have failed. */
+		if (vs != CV_OK) {
+			*err = found;
+			cv_vouch_end(s->v);
+			cv_stats_free(r);
+			cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
+			return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
+		}
+	}
 	cv_vouch_end(s->v);
 	/* Nothing would be published from exact counts: no release is
 	 * recorded, so the period stays open for an export when it has enough

@@ -270,6 +270,20 @@ cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *e
 	return CV_OK;
 }
 
+int cv_store_rows_beside(cv_store_check *k, cv_store_row_cb cb, void *arg)
+{
+	if (!k || !k->ops->rows_beside || !k->ops->rows_wait)
+		return -1;
+	return k->ops->rows_beside(k->be, cb, arg);
+}
+
+cv_status cv_store_rows_wait(cv_store_check *k, cv_err *err)
+{
+	if (!k || !k->ops->rows_wait)
+		return CV_OK;
+	return k->ops->rows_wait(k->be, err);
+}
+
 cv_status cv_store_structure_finish(cv_store_check *k, cv_err *err)
 {
 	cv_status s;

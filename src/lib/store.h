@@ -127,6 +127,19 @@ typedef struct cv_store_check cv_store_check;
 cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *err);
 cv_status cv_store_structure_finish(cv_store_check *check, cv_err *err);
 
+/*
+ * cv_store_rows_beside - cv_store_row_each's walk on a third connection of
+ * check's (opened and proven with the second: the same rows as st), in a
+ * thread of its own, so that the caller goes on meanwhile; cb runs in that
+ * thread and must touch nothing the caller does.  0 when it started; -1
+ * (nothing started) when check is NULL or cannot, and the caller walks
+ * with cv_store_row_each.  cv_store_rows_wait waits for the walk and gives
+ * its result as cv_store_row_each would (CV_OK when none was started);
+ * cv_store_structure_finish waits for it too.
+ */
+int cv_store_rows_beside(cv_store_check *check, cv_store_row_cb cb, void *arg);
+cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
+
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
 #define CV_VAULT_FORMAT 5

@@ -41,6 +41,8 @@ struct cv_store_ops {
 	cv_status (*structure_check)(void *be, cv_err *err);
 	cv_status (*structure_start)(void *be, void **check, cv_err *err);
 	cv_status (*structure_finish)(void *check, cv_err *err);
+	int (*rows_beside)(void *check, cv_store_row_cb cb, void *arg);
+	cv_status (*rows_wait)(void *check, cv_err *err);
 
 	cv_status (*setting_put)(void *be, const cv_setting_rec *rec, cv_err *err);
 	cv_status (*setting_get)(void *be, const char *name, cv_setting_rec *rec, cv_err *err);

@@ -660,15 +660,16 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 	return res;
 }
 
-static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *err)
+/* The walk of cv_store_row_each on db; st names errors (NULL: SQLite's
+ * own words). */
+static cv_status rows_walk(sqlite3 *db, struct sq *st, cv_store_row_cb cb, void *arg, cv_err *err)
 {
-	struct sq *st = be;
 	sqlite3_stmt *tables = NULL;
 	cv_buf scratch = CV_BUF_INIT;
 	cv_status res = CV_OK;
 	int rc, stop = 0;
 
-	rc = sqlite3_prepare_v2(st->db,
+	rc = sqlite3_prepare_v2(db,
 				"SELECT name FROM sqlite_schema WHERE type = 'table' AND"
 				" name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1"
 				" ORDER BY name",
@@ -687,7 +688,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 			break;
 		}
 		sql = sqlite3_mprintf("SELECT rowid, * FROM \"%w\" ORDER BY rowid", table);
-		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
 			res = cv_fail(err, CV_ERROR, "error", "cannot read table '{1}'", table);
@@ -712,6 +713,13 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 	sqlite3_finalize(tables);
 	cv_buf_free(&scratch);
 	return res;
+}
+
+static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *err)
+{
+	struct sq *st = be;
+
+	return rows_walk(st->db, st, cb, arg, err);
 }
 
 /* The first line of PRAGMA integrity_check(1) on db into first (printable
@@ -768,6 +776,14 @@ struct sq_check {
 	pthread_t tid;
 	int rc;
 	char first[STRUCTURE_REPORT_MAX];
+	/* The rows walk (cv_store_rows_beside), on a connection of its own */
+	sqlite3 *rows_db;
+	pthread_t rows_tid;
+	int rows_started;
+	cv_store_row_cb cb;
+	void *arg;
+	cv_status rows_res;
+	cv_err rows_err;
 };
 
 /* The regular files this process has open: descriptor, device, inode. */
@@ -832,13 +848,49 @@ static void *structure_thread(void *arg)
 	return NULL;
 }
 
+static void *rows_thread(void *arg)
+{
+	struct sq_check *k = arg;
+
+	k->rows_res = rows_walk(k->rows_db, NULL, k->cb, k->arg, &k->rows_err);
+	return NULL;
+}
+
+static void reader_close(sqlite3 *db)
+{
+	if (db) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+}
+
 static void check_close(struct sq_check *k)
 {
-	if (k->db) {
-		sqlite3_exec(k->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_close(k->db);
-	}
+	reader_close(k->db);
+	reader_close(k->rows_db);
 	free(k);
+}
+
+/* A read-only connection to path, in a read transaction, defended as the
+ * first is (configure); NULL when any of it fails. */
+static sqlite3 *reader_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "PRAGMA trusted_schema = OFF; BEGIN; SELECT count(*) FROM sqlite_schema;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_txn_state(db, "main") != SQLITE_TXN_READ) {
+		reader_close(db);
+		return NULL;
+	}
+	return db;
 }
 
 /*
@@ -863,17 +915,8 @@ static cv_status sq_structure_start(void *be, void **out, cv_err *err)
 	    sqlite3_txn_state(st->db, "main") != SQLITE_TXN_WRITE || open_files(&before) != 0 ||
 	    !(k = calloc(1, sizeof(*k))))
 		return CV_OK;
-	if (sqlite3_open_v2(path, &k->db,
-			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK ||
-	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) != SQLITE_OK ||
-	    sqlite3_db_config(k->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL) != SQLITE_OK ||
-	    sqlite3_exec(k->db,
-			 "PRAGMA trusted_schema = OFF; BEGIN; SELECT count(*) FROM sqlite_schema;",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_txn_state(k->db, "main") != SQLITE_TXN_READ || open_files(&after) != 0 ||
-	    !no_new_files(&before, &after) ||
+	if (!(k->db = reader_open(path)) || !(k->rows_db = reader_open(path)) ||
+	    open_files(&after) != 0 || !no_new_files(&before, &after) ||
 	    pthread_create(&k->tid, NULL, structure_thread, k) != 0) {
 		check_close(k);
 		return CV_OK;
@@ -882,12 +925,46 @@ static cv_status sq_structure_start(void *be, void **out, cv_err *err)
 	return CV_OK;
 }
 
+/* The rows walk on the check's own connection, in a thread of its own;
+ * 0 when it started. */
+static int sq_rows_beside(void *check, cv_store_row_cb cb, void *arg)
+{
+	struct sq_check *k = check;
+
+	if (k->rows_started || !k->rows_db)
+		return -1;
+	k->cb = cb;
+	k->arg = arg;
+	if (pthread_create(&k->rows_tid, NULL, rows_thread, k) != 0)
+		return -1;
+	k->rows_started = 1;
+	return 0;
+}
+
+static cv_status sq_rows_wait(void *check, cv_err *err)
+{
+	struct sq_check *k = check;
+
+	if (!k->rows_started)
+		return CV_OK;
+	pthread_join(k->rows_tid, NULL);
+	k->rows_started = 0;
+	if (k->rows_res != CV_OK)
+		*err = k->rows_err;
+	return k->rows_res;
+}
+
 static cv_status sq_structure_finish(void *check, cv_err *err)
 {
 	struct sq_check *k = check;
 	char first[STRUCTURE_REPORT_MAX];
 	int rc;
 
+	if (k->rows_started) {
+		cv_err ignored = {0};
+
+		sq_rows_wait(k, &ignored);
+	}
 	pthread_join(k->tid, NULL);
 	rc = k->rc;
 	memcpy(first, k->first, sizeof(first));
@@ -2729,6 +2806,8 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .structure_check = sq_structure_check,
     .structure_start = sq_structure_start,
     .structure_finish = sq_structure_finish,
+    .rows_beside = sq_rows_beside,
+    .rows_wait = sq_rows_wait,
     .audit_last_seq = sq_audit_last_seq,
     .audit_next_seq = sq_audit_next_seq,
     .audit_get = sq_audit_get,

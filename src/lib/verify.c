@@ -519,9 +519,11 @@ static int cmp_commit(const void *a, const void *b)
 /* Merging the stored rows (in table, rowid order) with the latest
  * commitment to each. */
 struct row_check {
-	struct verify_ctx *c;
-	size_t next; /* the next latest commitment not yet matched */
+	struct verify_ctx *c; /* read only: the walk may run in a thread */
+	size_t next;	      /* the next latest commitment not yet matched */
 	cv_status st;
+	cv_err *err; /* the finding, and the audit row it names */
+	int64_t bad_seq;
 };
 
 static cv_status row_finding(struct row_check *k, const char *code, const char *what,
@@ -529,8 +531,8 @@ static cv_status row_finding(struct row_check *k, const char *code, const char *
 {
 	char id[24], at[24];
 
-	k->c->rep->bad_seq = seq;
-	return k->st = cv_fail(k->c->err, CV_EINTEGRITY, code,
+	k->bad_seq = seq;
+	return k->st = cv_fail(k->err, CV_EINTEGRITY, code,
 			       "row {2} of table '{1}' {3} (audit row {4}): the vault was tampered "
 			       "with or rolled back; restore it from a backup",
 			       table, cv_num(id, rowid), what, cv_num(at, seq));
@@ -625,18 +627,15 @@ static cv_status rank_tables(struct verify_ctx *c)
 	return CV_OK;
 }
 
-/* §7.5 step 7: the store against the log's latest commitment to each row. */
-static cv_status check_rows(struct verify_ctx *c)
+/* Sorts the commitments by row and keeps the latest to each. */
+static cv_status latest_commits(struct verify_ctx *c)
 {
-	struct row_check k = {c, 0, CV_OK};
 	size_t n = 0;
-	cv_status st;
+	cv_status st = rank_tables(c);
 
-	st = rank_tables(c);
 	if (st != CV_OK)
 		return st;
 	qsort(c->commits, c->ncommits, sizeof(*c->commits), cmp_commit);
-	/* Keep the latest commitment to each row. */
 	for (size_t i = 0; i < c->ncommits; i++) {
 		if (n && c->commits[n - 1].table == c->commits[i].table &&
 		    c->commits[n - 1].rowid == c->commits[i].rowid)
@@ -644,14 +643,35 @@ static cv_status check_rows(struct verify_ctx *c)
 		c->commits[n++] = c->commits[i];
 	}
 	c->ncommits = n;
-	st = cv_store_row_each(c->v->st, check_row, &k, c->err);
+	return CV_OK;
+}
+
+/* After the walk of the stored rows (st: the walk's own result): the
+ * finding, or the committed rows never walked. */
+static cv_status rows_result(struct row_check *k, cv_status st)
+{
+	struct verify_ctx *c = k->c;
+
 	if (st == CV_OK)
-		st = k.st;
-	if (st == CV_OK && check_missing_before(&k, NULL, 0))
-		st = k.st;
+		st = k->st;
+	if (st == CV_OK && check_missing_before(k, NULL, 0))
+		st = k->st;
+	if (k->bad_seq)
+		c->rep->bad_seq = k->bad_seq;
 	if (st == CV_OK)
-		c->rep->rows_committed = (int64_t)n;
+		c->rep->rows_committed = (int64_t)c->ncommits;
 	return st;
+}
+
+/* §7.5 step 7: the store against the log's latest commitment to each row. */
+static cv_status check_rows(struct verify_ctx *c)
+{
+	struct row_check k = {c, 0, CV_OK, c->err, 0};
+	cv_status st = latest_commits(c);
+
+	if (st == CV_OK)
+		st = cv_store_row_each(c->v->st, check_row, &k, c->err);
+	return rows_result(&k, st);
 }
 
 static void *sig_worker(void *arg)
@@ -1152,8 +1172,32 @@ static cv_status find_anchor(struct verify_ctx *c, cv_err *err)
 	return st;
 }
 
+/* A verification whose steps 7 and 8 go on beside its caller
+ * (cv_verify_in_op_begin): what they read, and their threads. */
+struct cv_verify_pending {
+	struct verify_ctx c;
+	struct row_check rows;
+	cv_err rows_err;
+	cv_store_check *structure;
+};
+
+static void ctx_free(struct verify_ctx *c)
+{
+	free(c->commits);
+	free(c->tables);
+	free(c->sigs.v);
+	free_signers(c);
+}
+
+/*
+ * The steps of §7.5.  With pending (not NULL), when the store can walk the
+ * rows beside (store.h cv_store_rows_beside): steps 7 and 8 are left
+ * running and *pending holds them (verify_finish); the vouches are filled
+ * from the commitments at once, before step 7 has compared them with the
+ * rows.  Otherwise *pending stays NULL and every step is done here.
+ */
 static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
-			    cv_audit_report *rep, cv_err *err)
+			    cv_audit_report *rep, cv_verify_pending **pending, cv_err *err)
 {
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
@@ -1163,6 +1207,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	size_t nusers = 0;
 	cv_status st;
 
+	if (pending)
+		*pending = NULL;
 	c.v = v;
 	c.rep = rep;
 	c.err = err;
@@ -1222,6 +1268,28 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	}
 	if (st == CV_OK)
 		st = check_users_against_log(&c);
+	if (st == CV_OK && pending && structure) {
+		cv_verify_pending *p = calloc(1, sizeof(*p));
+
+		st = p ? latest_commits(&c) : cv_err_set(err, CV_ERROR, "out of memory");
+		if (st == CV_OK && v->vouch && v->vouch->wanted) {
+			st = vouch_fill(&c, v->vouch);
+			v->vouch->wanted = 0;
+		}
+		if (st == CV_OK) {
+			p->c = c;
+			p->c.err = NULL; /* the caller's: not for the thread */
+			p->rows = (struct row_check){&p->c, 0, CV_OK, &p->rows_err, 0};
+			p->structure = structure;
+			if (cv_store_rows_beside(structure, check_row, &p->rows) == 0) {
+				crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
+				free(users);
+				*pending = p;
+				return CV_OK;
+			}
+		}
+		free(p);
+	}
 	if (st == CV_OK)
 		st = check_rows(&c);
 	/* The rows are the log's, read in rowid order; what reads them
@@ -1242,11 +1310,28 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	}
 	if (st == CV_OK)
 		crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
-	free(c.commits);
-	free(c.tables);
-	free(c.sigs.v);
-	free_signers(&c);
+	ctx_free(&c);
 	free(users);
+	return st;
+}
+
+/* Waits for the steps verify_all left running and frees p: the first
+ * finding of step 7, else of step 8, as verify_all would give them. */
+static cv_status verify_finish(cv_verify_pending *p, cv_audit_report *rep, cv_err *err)
+{
+	cv_err later = {0};
+	cv_status st, s8;
+
+	p->c.rep = rep;
+	st = cv_store_rows_wait(p->structure, &p->rows_err);
+	st = rows_result(&p->rows, st);
+	if (st != CV_OK)
+		*err = p->rows_err;
+	s8 = cv_store_structure_finish(p->structure, st == CV_OK ? err : &later);
+	if (st == CV_OK)
+		st = s8;
+	ctx_free(&p->c);
+	free(p);
 	return st;
 }
 
@@ -1259,11 +1344,11 @@ static cv_status verify_located(cv_vault *v, const char *checkpoint_text, int fu
 	cv_status st;
 
 	memset(rep, 0, sizeof(*rep));
-	st = verify_all(v, checkpoint_text, full, rep, err);
+	st = verify_all(v, checkpoint_text, full, rep, NULL, err);
 	if (st == CV_EINTEGRITY && rep->vouched) {
 		cv_err_clear(err);
 		memset(rep, 0, sizeof(*rep));
-		st = verify_all(v, checkpoint_text, 1, rep, err);
+		st = verify_all(v, checkpoint_text, 1, rep, NULL, err);
 		if (st == CV_OK) /* cannot be: the same rows, more checks */
 			st = cv_fail(err, CV_EINTEGRITY, "log.anchor",
 				     "the log verifies in full but not from its last "
@@ -1279,14 +1364,12 @@ cv_status cv_verify_vault(cv_vault *v, cv_audit_report *rep, cv_err *err)
 	return verify_located(v, NULL, 0, rep, err);
 }
 
-cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
-			  cv_audit_report *rep, cv_err *err)
+/* The audit.verify row of a verification that found nothing. */
+static cv_status log_verified(cv_session *s, const char *checkpoint_text,
+			      const cv_audit_report *rep, cv_err *err)
 {
 	char detail[CV_LOG_DETAIL_MAX], anchor[40] = "", sigs[2 * CV_HASH_LEN + 1];
-	cv_status st = verify_located(s->v, checkpoint_text, full, rep, err);
 
-	if (st != CV_OK)
-		return st;
 	if (rep->anchor_seq)
 		snprintf(anchor, sizeof(anchor), " anchor=%lld", (long long)rep->anchor_seq);
 	sodium_bin2hex(sigs, sizeof(sigs), rep->sigs, sizeof(rep->sigs));
@@ -1294,6 +1377,53 @@ cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
 		 (long long)rep->rows, (long long)rep->checkpoints, (long long)rep->users, sigs,
 		 anchor, checkpoint_text ? " external=ok" : "");
 	return cv_op_log(s, CV_ACT_AUDIT_VERIFY, "audit", CV_OUT_OK, detail, err);
+}
+
+cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
+			  cv_audit_report *rep, cv_err *err)
+{
+	cv_status st = verify_located(s->v, checkpoint_text, full, rep, err);
+
+	if (st != CV_OK)
+		return st;
+	return log_verified(s, checkpoint_text, rep, err);
+}
+
+cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_audit_report *rep,
+				cv_err *err)
+{
+	cv_status st;
+
+	memset(rep, 0, sizeof(*rep));
+	st = verify_all(s->v, NULL, 0, rep, pending, err);
+	if (st == CV_EINTEGRITY && rep->vouched) {
+		cv_err_clear(err);
+		st = verify_located(s->v, NULL, 0, rep, err);
+	}
+	return st;
+}
+
+cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_audit_report *rep,
+			      cv_err *err)
+{
+	cv_status st = CV_OK;
+
+	if (pending) {
+		st = verify_finish(pending, rep, err);
+		/* Found beside: found again here, in order, as cv_verify_in_op
+		 * would report it. */
+		if (st == CV_EINTEGRITY) {
+			cv_err_clear(err);
+			st = verify_located(s->v, NULL, 0, rep, err);
+			if (st == CV_OK) /* cannot be: the same rows */
+				st = cv_fail(err, CV_EINTEGRITY, "rows.changed",
+					     "the vault's rows changed while they were verified: "
+					     "restore it from a backup");
+		}
+	}
+	if (st != CV_OK)
+		return st;
+	return log_verified(s, NULL, rep, err);
 }
 
 static cv_status audit_verify(cv_session *s, const char *checkpoint_text, int full,

@@ -30,6 +30,26 @@ cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
 			  cv_audit_report *rep, cv_err *err);
 
 /*
+ * cv_verify_in_op_begin - cv_verify_in_op from the anchor, in two halves,
+ * so that a caller reading many rows does so while the last checks run:
+ * begin walks the log and, when the store can (store.h
+ * cv_store_rows_beside), leaves the comparison of the stored rows with the
+ * log (§7.5 step 7) and the structure check (step 8) running in threads,
+ * *pending holding them (else NULL: every check is done).  cv_vouch_begin's
+ * vouches are filled by begin, from the log's commitments.  Until
+ * cv_verify_in_op_end has returned CV_OK, nothing the caller read may be
+ * trusted, published or written: end waits for the checks, reports the
+ * first finding as cv_verify_in_op would, and only then writes the
+ * audit.verify row.  end must be called once after a begin that returned
+ * CV_OK, whatever happened in between (it joins the threads).
+ */
+typedef struct cv_verify_pending cv_verify_pending;
+cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_audit_report *rep,
+				cv_err *err);
+cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_audit_report *rep,
+			      cv_err *err);
+
+/*
  * cv_vouch_begin - the next verification in the caller's open transaction
  * (cv_verify_in_op, cv_verify_vault) keeps, for every cases and records
  * row, who wrote its latest commitment and their role then
