@@ -94,12 +94,21 @@ echo "(13 cases open; the supervisor, who can read no case, exports the counts:"
 echo " categories with fewer than k = 5 cases are merged into 'other' first, and a"
 echo " count from 1 to 4 would be printed as x, with enough others that it cannot be"
 echo " worked out from the totals)"
-term="$(date -u +%Y)-autumn"
-[ "$(date -u +%m)" -lt 8 ] && [ "$(date -u +%m)" -gt 1 ] && term="$(date -u +%Y)-spring"
-[ "$(date -u +%m)" = 01 ] && term="$(($(date -u +%Y) - 1))-autumn"
-as sue "$SUE" -- stats export --term "$term" --format csv
-echo "(the export is in the log, and a second export of the same term is refused:)"
+# This term (by the default terms: autumn from September to January,
+# spring from February to July), and its months so far.
+year=$(date +%Y) month=$(date +%m)
+term="$year-autumn" from="$year-09"
+[ "$month" -lt 8 ] && [ "$month" -gt 1 ] && term="$year-spring" from="$year-02"
+[ "$month" = 01 ] && term="$((year - 1))-autumn" from="$((year - 1))-09"
+[ "$month" = 08 ] && from="$year-08"
+echo "(the whole term, while it is not over, is refused: its months to come have"
+echo " nothing to count yet, and a period is released only once)"
 as sue "$SUE" -- stats export --term "$term" --format csv || echo "exit status $?"
+echo "(the term so far:)"
+as sue "$SUE" -- stats export --from "$from" --to "$year-$month" --format csv
+echo "(the export is in the log, and a second export of the same months is refused:)"
+as sue "$SUE" -- stats export --from "$from" --to "$year-$month" --format csv ||
+	echo "exit status $?"
 
 say "Journey 4: the supervisor's alerts and the review of a break-glass event"
 echo "(a student at risk, before any consent: bob writes under the crisis exception)"

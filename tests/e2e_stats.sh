@@ -145,6 +145,11 @@ cv sue stats export --term 2026-winter --format csv <"$T/in"
 check "an unknown term is a usage error" eval 'rc_is 2 && err_has "2026-winter"'
 cv sue stats export --from "$M-01" --to "$M2" --format csv <"$T/in"
 check "a date is not a whole month" rc_is 2
+# a period going past this month: its months to come could never be released
+NEXT=$(date -d "$(date +%Y-%m-15) +1 month" +%Y-%m)
+as sue stats export --from "$M" --to "$NEXT" --format csv
+check "a period going past this month is refused (exit 2)" \
+	eval 'rc_is 2 && err_has "goes past this month" && err_has "--to $(date +%Y-%m)"'
 check "no release recorded by refusals" [ "$(q "$V" 'select count(*) from stats_releases')" -eq 0 ]
 
 # ---- terms are settings ----------------------------------------------------

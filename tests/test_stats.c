@@ -1,7 +1,8 @@
 /*
- * test_stats.c - `stats export` through the library: a vault filled by a
- * seeded generator (counselors open cases with known attributes and close
- * some), exported by the supervisor.  No published cell holds 1..k-1;
+ * test_stats.c - `stats export` through the library: a vault of NCASES
+ * (hundreds of) cases filled by a seeded generator (counselors open cases
+ * with known attributes and close some), exported by the supervisor at
+ * several thresholds.  No published cell holds 1..k-1;
  * every published cell is the true count; the audit finds no suppressed
  * cell recoverable; counselors and admins are refused, k under 3 is
  * refused, an overlapping period is refused; the release is recorded and
@@ -16,8 +17,9 @@
 #include "stats.h"
 #include "cert.h"
 #include "verify.h"
+#include "localday.h"
 
-#define NCASES 60
+#define NCASES 300
 #define NCLOSED 6 /* the first NCLOSED cases opened are closed */
 #define SEED 20261129u
 #define BANDS 4
@@ -315,31 +317,37 @@ static int64_t true_cell(const char *path, const cv_sdc_export *x, size_t t, siz
 		     tb->col_labels[c]);
 }
 
-/* §1: what is published is safe and true, and the audit agrees. */
-static void test_export_protects(void **state)
+/* §1: what is published is safe and true, and the audit agrees; at
+ * threshold k, with *hidden the cells hidden. */
+static cv_stats_result *check_protects(struct fix *f, int k, size_t *hidden)
 {
-	struct fix *f = *state;
 	cv_stats_result *r;
 	const cv_sdc_export *x;
 	cv_sdc_report rep = {0};
 	cv_err err = {0};
-	size_t hidden = 0, shown = 0;
-	const int k = 5;
+	size_t shown = 0;
 
+	*hidden = 0;
 	r = export_ok(f->v, k);
 	x = cv_stats_model(r);
 	assert_int_equal(x->ntables, CV_STATS_NTABLES);
 	assert_int_equal(cv_stats_cases(r), NCASES);
 	assert_int_equal(table_of(x, "grade_band_by_gender"), CV_STATS_T_GRADE);
 	for (size_t t = 0; t < x->ntables; t++) {
-		assert_false(x->tables[t].withheld);
+		const cv_sdc_table *tb = &x->tables[t];
+
+		/* withheld: its grand total is under k */
+		if (tb->withheld) {
+			assert_true(true_cell(f->path, x, t, tb->nrows, tb->ncols) < k);
+			continue;
+		}
 		for (size_t row = 0; row < cv_sdc_rows(&x->tables[t]); row++)
 			for (size_t c = 0; c <= x->tables[t].ncols; c++) {
 				int64_t v = cv_sdc_value(x, t, row, c);
 
 				assert_int_equal(v, true_cell(f->path, x, t, row, c));
 				if (cv_sdc_flag_of(x, t, row, c) != CV_SDC_PUBLISHED) {
-					hidden++;
+					(*hidden)++;
 					continue;
 				}
 				shown++;
@@ -348,8 +356,6 @@ static void test_export_protects(void **state)
 						 row, c, (long long)v);
 			}
 	}
-	/* The generator makes small cells (gender X): something is hidden. */
-	assert_true(hidden > 0);
 	assert_true(shown > 0);
 	/* Categories under k are not named. */
 	for (size_t c = 0; c < x->tables[CV_STATS_T_CATEGORY].ncols; c++) {
@@ -362,8 +368,20 @@ static void test_export_protects(void **state)
 	assert_int_equal(cv_sdc_audit(x, CV_SDC_LOWER_PRODUCT, &rep, &err), CV_OK);
 	assert_int_equal(rep.nexposed, 0);
 	assert_int_equal(rep.nsingletons, 0);
-	assert_int_equal(rep.ncells, hidden);
+	assert_int_equal(rep.ncells, *hidden);
 	cv_sdc_report_free(&rep);
+	return r;
+}
+
+static void test_export_protects(void **state)
+{
+	size_t hidden;
+	cv_stats_result *r = check_protects(*state, 5, &hidden);
+	cv_err err = {0};
+
+	/* The generator makes small cells (gender X, rare categories):
+	 * something is hidden. */
+	assert_true(hidden > 0);
 	/* The HTML page: one marker, the grand total, four tables. */
 	{
 		char *buf = NULL, *p;
@@ -393,6 +411,24 @@ static void test_export_protects(void **state)
 		free(buf);
 	}
 	cv_stats_free(r);
+}
+
+/* The same vault at higher thresholds: more is hidden, folded or
+ * withheld, and what is published is still safe and true. */
+static void test_export_protects_k10(void **state)
+{
+	size_t hidden;
+
+	cv_stats_free(check_protects(*state, 10, &hidden));
+	assert_true(hidden > 0);
+}
+
+static void test_export_protects_k40(void **state)
+{
+	size_t hidden;
+
+	cv_stats_free(check_protects(*state, 40, &hidden));
+	assert_true(hidden > 0);
 }
 
 static size_t published_tables(const cv_sdc_export *x)
@@ -547,7 +583,33 @@ static void test_refusals(void **state)
 	assert_int_equal(cv_stats_export(s, "2026-13", truth.to, 5, NULL, &r, &err), CV_EUSAGE);
 	assert_int_equal(cv_stats_export(s, truth.to, "2000-01", 5, NULL, &r, &err), CV_EUSAGE);
 	assert_null(r);
-	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+	/* A period going past this month: its months to come could never be
+	 * released; the months so far can. */
+	{
+		char today[11], next[24];
+		int y, m;
+
+		assert_int_equal(cv_local_today(f->v, today, &err), CV_OK);
+		assert_int_equal(sscanf(today, "%4d-%2d", &y, &m), 2);
+		snprintf(next, sizeof(next), "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(cv_stats_export(s, truth.from, next, 5, NULL, &r, &err),
+				 CV_EUSAGE);
+		assert_string_equal(err.code, "stats.period-unfinished");
+		assert_null(r);
+		assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+		{
+			char object[40];
+
+			snprintf(object, sizeof(object), "stats:%s..%s", truth.from, next);
+			assert_int_equal(
+			    audit_rows(f->path, "sam", "stats.export", "failed", object), 1);
+		}
+		today[7] = '\0';
+		assert_int_equal(cv_stats_export(s, truth.from, today, 5, NULL, &r, &err), CV_OK);
+		cv_stats_free(r);
+		r = NULL;
+	}
 }
 
 /* Terms and months. */
@@ -1162,6 +1224,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_period),
 	    cmocka_unit_test_setup_teardown(test_export_protects, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export_protects_k10, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export_protects_k40, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_recorded, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlap_refused, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_releases_nothing, pop_setup,

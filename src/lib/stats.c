@@ -21,6 +21,7 @@
 #include "dlap.h"
 #include "dutylog.h"
 #include "err.h"
+#include "localday.h"
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
@@ -32,6 +33,7 @@
 #include "banned.h"
 
 #define CODE_STATS_PERIOD "stats.period"
+#define CODE_STATS_UNFINISHED "stats.period-unfinished"
 #define CODE_STATS_K "stats.k"
 #define CODE_STATS_OVERLAP "stats.overlap"
 #define CODE_STATS_EPSILON "stats.epsilon"
@@ -1515,6 +1517,26 @@ static cv_status term_spent(cv_session *s, const cv_stats_result *r, uint32_t *s
 	return st;
 }
 
+/* A period that goes past this month (the vault's local date) is refused:
+ * its months to come have nothing to count yet, and a period is released
+ * once, so they could never be released. */
+static cv_status period_ended(cv_vault *v, const char *from, const char *to, cv_err *err)
+{
+	char today[11], month[CV_STATS_MONTH_LEN];
+	cv_status st = cv_local_today(v, today, err);
+
+	if (st != CV_OK)
+		return st;
+	snprintf(month, sizeof(month), "%.7s", today);
+	if (month_of(to, 1) <= month_of(month, 1))
+		return CV_OK;
+	return cv_fail(err, CV_EUSAGE, CODE_STATS_UNFINISHED,
+		       "the period {1}..{2} goes past this month ({3}): the months to come have "
+		       "nothing to count yet, and a period is released once; export it when it "
+		       "has ended, or give --from {1} --to {3}",
+		       from, to, month);
+}
+
 static size_t published_tables(const cv_sdc_export *x)
 {
 	size_t n = 0;
@@ -1566,6 +1588,8 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 	st = cv_stats_period(NULL, from, to, r->from, r->to, err);
 	if (st == CV_OK)
 		snprintf(object, sizeof(object), "stats:%s..%s", r->from, r->to);
+	if (st == CV_OK)
+		st = period_ended(s->v, r->from, r->to, err);
 	if (st == CV_OK && k < CV_SDC_K_MIN)
 		st = cv_fail(err, CV_EUSAGE, CODE_STATS_K,
 			     "k {1} is too small; counts under 3 identify students, use --k 3 "
