@@ -219,6 +219,9 @@ merge "$A" "$B" --format csv -o "$T/m.csv"
 check "CSV to a file" eval 'rc_is 0 && err_has "written to" && [ -s "$T/m.csv" ]'
 check "the file is private (0600)" [ "$(stat -c %a "$T/m.csv")" = 600 ]
 check "the CSV has the export's header" [ "$(head -n 1 "$T/m.csv" | tr -d "\r")" = "table,row,column,count" ]
+check "the CSV says it merges two files, and their period and k" \
+	eval 'grep -q "^export,merged,,2.\$" "$T/m.csv" && grep -q "^export,k,,5.\$" "$T/m.csv" &&
+		grep -q "^export,period,from,$M.\$" "$T/m.csv"'
 merge "$A" "$B" --format html
 check "HTML names the merge and how many schools" \
 	eval 'rc_is 0 && grep -q "合并学校数 Schools merged" "$T/out" && grep -q "(merged)" "$T/out"'

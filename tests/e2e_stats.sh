@@ -175,10 +175,21 @@ k = int(sys.argv[2])
 rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0] == ["table", "row", "column", "count"], rows[0]
 referrals = {"referrals_by_urgency_and_status", "referrals_by_institution"}
+# what the cells are of
+params = {(r, c): v for t, r, c, v in rows[1:] if t == "export"}
+assert params == {("period", "from"): sys.argv[4], ("period", "to"): sys.argv[5],
+                  ("k", ""): str(k), ("epsilon", ""): "none"}, params
 tables = set()
+withheld = set()
 hidden = 0
 cells = {}
 for t, r, c, v in rows[1:]:
+    if t == "export":
+        continue
+    if v == "withheld":
+        assert (r, c) == ("all", "total"), (t, r, c)
+        withheld.add(t)
+        continue
     tables.add(t)
     cells[(t, r, c)] = v
     if v == "x":
@@ -191,6 +202,7 @@ for t, r, c, v in rows[1:]:
 # the register has no entry and there is no crisis event: withheld
 assert tables == {"opened_by_month", "grade_band_by_gender", "category", "closed_by_month",
                   "sessions_per_case", "consent_coverage"} | referrals, tables
+assert withheld == {"register_tags", "crisis_events"}, withheld
 assert hidden > 0
 # six routine referrals, none followed up; three and three by institution,
 # both hidden, so the total they share is hidden too (the singleton rule),
@@ -208,7 +220,7 @@ assert cells[("consent_coverage", "all", "no student assent")] == "9"
 assert cells[("sessions_per_case", "all", "0")] == "15"
 PY
 check "the CSV parses, no count in 1..4, suppressed cells marked x, totals true" \
-	python3 "$T/check_csv.py" "$T/s.csv" 5 15
+	python3 "$T/check_csv.py" "$T/s.csv" 5 15 "$M" "$M2"
 check "the category under k is not named" eval '! grep -q "family" "$T/s.csv"'
 check "one release recorded with k 5" \
 	[ "$(q "$V" "select period_from || ' ' || period_to || ' ' || k || ' ' || epsilon from stats_releases")" = "$M $M2 5 0" ]

@@ -370,6 +370,27 @@ static cv_stats_result *check_protects(struct fix *f, int k, size_t *hidden)
 	assert_int_equal(rep.nsingletons, 0);
 	assert_int_equal(rep.ncells, *hidden);
 	cv_sdc_report_free(&rep);
+	/* The CSV says what it is of, and which tables are withheld. */
+	{
+		char *buf = NULL, line[96];
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+
+		assert_non_null(mem);
+		assert_int_equal(cv_stats_write(r, CV_STATS_CSV, mem, &err), CV_OK);
+		assert_int_equal(fclose(mem), 0);
+		snprintf(line, sizeof(line), "\r\nexport,period,from,%s\r\nexport,period,to,%s\r\n",
+			 truth.from, truth.to);
+		assert_non_null(strstr(buf, line));
+		snprintf(line, sizeof(line), "\r\nexport,k,,%d\r\nexport,epsilon,,none\r\n", k);
+		assert_non_null(strstr(buf, line));
+		for (size_t t = 0; t < x->ntables; t++) {
+			snprintf(line, sizeof(line), "\r\n%s,all,total,withheld\r\n",
+				 x->tables[t].name);
+			assert_int_equal(strstr(buf, line) != NULL, x->tables[t].withheld);
+		}
+		free(buf);
+	}
 	return r;
 }
 
@@ -423,12 +444,17 @@ static void test_export_protects_k10(void **state)
 	assert_true(hidden > 0);
 }
 
-static void test_export_protects_k40(void **state)
+static void test_export_protects_k70(void **state)
 {
-	size_t hidden;
+	size_t hidden, withheld = 0;
+	cv_stats_result *r = check_protects(*state, 70, &hidden);
+	const cv_sdc_export *x = cv_stats_model(r);
 
-	cv_stats_free(check_protects(*state, 40, &hidden));
 	assert_true(hidden > 0);
+	for (size_t t = 0; t < x->ntables; t++)
+		withheld += x->tables[t].withheld;
+	assert_true(withheld > 0);
+	cv_stats_free(r);
 }
 
 static size_t published_tables(const cv_sdc_export *x)
@@ -1225,7 +1251,7 @@ int main(void)
 	    cmocka_unit_test(test_period),
 	    cmocka_unit_test_setup_teardown(test_export_protects, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_protects_k10, pop_setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_export_protects_k40, pop_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_export_protects_k70, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_recorded, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlap_refused, pop_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_releases_nothing, pop_setup,

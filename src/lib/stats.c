@@ -770,20 +770,67 @@ static cv_status write_csv_duty(const cv_stats_result *r, cv_csv *w, cv_err *err
 	return st;
 }
 
-static cv_status write_csv(const cv_sdc_export *x, cv_csv *w, cv_err *err)
+/* One CSV record of four fields. */
+static cv_status csv_record(cv_csv *w, const char *a, const char *b, const char *c, const char *d,
+			    cv_err *err)
 {
-	static const char *const head[] = {"table", "row", "column", "count"};
-	cv_status st = CV_OK;
+	cv_status st = cv_csv_str(w, a, err);
 
-	for (size_t i = 0; i < ARRAY_SIZE(head) && st == CV_OK; i++)
-		st = cv_csv_str(w, head[i], err);
+	if (st == CV_OK)
+		st = cv_csv_str(w, b, err);
+	if (st == CV_OK)
+		st = cv_csv_str(w, c, err);
+	if (st == CV_OK)
+		st = cv_csv_str(w, d, err);
 	if (st == CV_OK)
 		st = cv_csv_end(w, err);
+	return st;
+}
+
+/* What the cells are of, as records of the table "export": the period, k,
+ * and the epsilon spent ("none" without noise), or a merge's files and
+ * each noisy file's epsilon. */
+static cv_status write_csv_params(const cv_stats_result *r, cv_csv *w, cv_err *err)
+{
+	char n[24], e[CV_DLAP_EPS_STRLEN], input[32];
+	cv_status st = csv_record(w, "export", "period", "from", r->from, err);
+
+	if (st == CV_OK)
+		st = csv_record(w, "export", "period", "to", r->to, err);
+	if (st == CV_OK)
+		st = csv_record(w, "export", "k", "", cv_num(n, r->k), err);
+	if (st == CV_OK && !r->merged_from) {
+		cv_dlap_eps_format(r->spent, e);
+		st = csv_record(w, "export", "epsilon", "", r->spent ? e : "none", err);
+	}
+	if (st == CV_OK && r->merged_from) {
+		snprintf(n, sizeof(n), "%zu", r->merged_from);
+		st = csv_record(w, "export", "merged", "", n, err);
+	}
+	for (size_t i = 0; r->merged_from && i < r->merged_from && st == CV_OK; i++) {
+		if (!r->input_eps || !r->input_eps[i])
+			continue;
+		cv_dlap_eps_format(r->input_eps[i], e);
+		snprintf(input, sizeof(input), "input %zu", i + 1);
+		st = csv_record(w, "export", "epsilon", input, e, err);
+	}
+	return st;
+}
+
+static cv_status write_csv(const cv_stats_result *res, cv_csv *w, cv_err *err)
+{
+	const cv_sdc_export *x = res->x;
+	cv_status st = csv_record(w, "table", "row", "column", "count", err);
+
+	if (st == CV_OK)
+		st = write_csv_params(res, w, err);
 	for (size_t t = 0; t < x->ntables && st == CV_OK; t++) {
 		const cv_sdc_table *tb = &x->tables[t];
 
-		if (tb->withheld)
+		if (tb->withheld) {
+			st = csv_record(w, tb->name, "all", "total", CV_STATS_WITHHELD, err);
 			continue;
+		}
 		for (size_t r = 0; r < cv_sdc_rows(tb) && st == CV_OK; r++)
 			for (size_t c = 0; c <= tb->ncols && st == CV_OK; c++) {
 				st = cv_csv_str(w, tb->name, err);
@@ -1330,7 +1377,7 @@ static cv_status render(cv_stats_result *r, cv_err *err)
 	cv_status st;
 
 	cv_csv_buf(&w, &r->csv, 0);
-	st = write_csv(r->x, &w, err);
+	st = write_csv(r, &w, err);
 	if (st == CV_OK)
 		st = write_csv_duty(r, &w, err);
 	if (st == CV_OK)

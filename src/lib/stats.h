@@ -55,6 +55,8 @@ const char *cv_stats_population_name(cv_stats_population p);
 #define CV_STATS_EPS_BUDGET 1000u
 /* The one marker of every suppressed cell, primary or secondary. */
 #define CV_STATS_MARKER "x"
+/* A withheld table's one CSV record, in the place of its cells. */
+#define CV_STATS_WITHHELD "withheld"
 /* The domain string of the hash of the published cells (docs/FORMAT.md). */
 #define CV_STATS_CELLS_DOMAIN "casevault-stats-cells-v1"
 
