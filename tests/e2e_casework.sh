@@ -202,6 +202,41 @@ say "$ALICEP" "$RC"
 cv alice vault keys --deliver <"$T/in"
 check "a second delivery finds nobody waiting" eval 'rc_is 0 && out_has "delivered 0 key"'
 
+# ---- empty lists say so ---------------------------------------------------
+
+# bob has no case yet.  In text an empty list prints one plain line saying
+# so, exit 0; under --json it is [] and under --csv nothing (as every empty
+# list there: no object, so no header).
+# empty_line TEXT : exit 0, stdout is the one line TEXT, stderr empty.
+empty_line() {
+	rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ] && same "$(cat "$T/out")" "$1" && [ ! -s "$T/err" ]
+}
+for l in "no open cases:case list" "no cases:case list --all" \
+	"no referrals:referral list" "no overdue referrals:referral list --overdue" \
+	"no students on the key-student register:watch list" \
+	"no register follow-ups due:watch list --due" \
+	"no duty shifts this week:duty list" \
+	"no duty shifts in week 2026-W02:duty list --week 2026-W02"; do
+	line=${l%%:*}
+	cmd=${l#*:}
+	# shellcheck disable=SC2086
+	as bob $cmd
+	check "$cmd with nothing in it: exit 0, the one line '$line'" empty_line "$line"
+	# shellcheck disable=SC2086
+	as bob --json $cmd
+	check "  ... under --json: [] alone" empty_line "[]"
+	# shellcheck disable=SC2086
+	as bob --csv $cmd
+	check "  ... under --csv: nothing" eval 'rc_is 0 && out_empty'
+done
+as_text bob S-0 case find
+check "case find with no match: exit 0, the one line 'no cases match'" \
+	empty_line "no cases match"
+as_text bob S-0 --json case find
+check "  ... under --json: [] alone" empty_line "[]"
+as_text bob S-0 --csv case find
+check "  ... under --csv: nothing" eval 'rc_is 0 && out_empty'
+
 # The student: distinctive values, a Chinese name, so a byte search means
 # something.
 SID='S2024-0917Q'
@@ -231,7 +266,12 @@ as bob case list
 check "case list shows the new case with its decrypted name" \
 	eval 'rc_is 0 && out_has "$C" && out_has "$SNAME"'
 as_text bob "$SID" case find
-check "case find (the number on standard input) finds the case" eval 'rc_is 0 && out_has "$C"'
+check "case find (the number on standard input) finds the case" \
+	eval 'rc_is 0 && out_has "$C" && out_lacks "no cases match"'
+as_text bob S-0 case find
+check "case find of another number: the one line 'no cases match'" empty_line "no cases match"
+as bob referral list
+check "referral list with none while a case is open: 'no referrals'" empty_line "no referrals"
 
 # Refusal: a note before any consent.
 before=$(nrecords)
@@ -344,9 +384,11 @@ R1=$(cat "$T/out")
 check "referral add exits 0 and prints the referral id alone" \
 	eval 'rc_is 0 && one_id "R-[0-9A-Z]+"'
 as bob referral list
-check "referral list shows the referral" eval 'rc_is 0 && out_has "$R1"'
+check "referral list shows the referral" \
+	eval 'rc_is 0 && out_has "$R1" && out_lacks "no referrals"'
 as bob referral list --overdue --as-of 2025-03-17
-check "referral not overdue on its 14th day" eval 'rc_is 0 && out_lacks "$R1"'
+check "referral not overdue on its 14th day" \
+	eval 'rc_is 0 && out_lacks "$R1" && empty_line "no overdue referrals"'
 as bob referral list --overdue --as-of 2025-03-18
 check "referral overdue after 14 days without follow-up" \
 	eval 'rc_is 0 && out_has "$R1" && out_has OVERDUE'
