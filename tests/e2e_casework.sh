@@ -15,10 +15,12 @@ if [ -z "${CASEVAULT:-}" ] || [ ! -x "$CASEVAULT" ]; then
 	echo "e2e_casework: set CASEVAULT to the built casevault binary" >&2
 	exit 2
 fi
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	echo "e2e_casework: the sqlite3 command-line tool is needed" >&2
-	exit 2
-fi
+for tool in sqlite3 python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "e2e_casework: $tool is needed" >&2
+		exit 2
+	fi
+done
 unset CASEVAULT_VAULT CASEVAULT_USER EDITOR VISUAL
 
 T=$(mktemp -d) || exit 1
@@ -200,6 +202,41 @@ say "$ALICEP" "$RC"
 cv alice vault keys --deliver <"$T/in"
 check "a second delivery finds nobody waiting" eval 'rc_is 0 && out_has "delivered 0 key"'
 
+# ---- empty lists say so ---------------------------------------------------
+
+# bob has no case yet.  In text an empty list prints one plain line saying
+# so, exit 0; under --json it is [] and under --csv nothing (as every empty
+# list there: no object, so no header).
+# empty_line TEXT : exit 0, stdout is the one line TEXT, stderr empty.
+empty_line() {
+	rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ] && same "$(cat "$T/out")" "$1" && [ ! -s "$T/err" ]
+}
+for l in "no open cases:case list" "no cases:case list --all" \
+	"no referrals:referral list" "no overdue referrals:referral list --overdue" \
+	"no students on the key-student register:watch list" \
+	"no register follow-ups due:watch list --due" \
+	"no duty shifts this week:duty list" \
+	"no duty shifts in week 2026-W02:duty list --week 2026-W02"; do
+	line=${l%%:*}
+	cmd=${l#*:}
+	# shellcheck disable=SC2086
+	as bob $cmd
+	check "$cmd with nothing in it: exit 0, the one line '$line'" empty_line "$line"
+	# shellcheck disable=SC2086
+	as bob --json $cmd
+	check "  ... under --json: [] alone" empty_line "[]"
+	# shellcheck disable=SC2086
+	as bob --csv $cmd
+	check "  ... under --csv: nothing" eval 'rc_is 0 && out_empty'
+done
+as_text bob S-0 case find
+check "case find with no match: exit 0, the one line 'no cases match'" \
+	empty_line "no cases match"
+as_text bob S-0 --json case find
+check "  ... under --json: [] alone" empty_line "[]"
+as_text bob S-0 --csv case find
+check "  ... under --csv: nothing" eval 'rc_is 0 && out_empty'
+
 # The student: distinctive values, a Chinese name, so a byte search means
 # something.
 SID='S2024-0917Q'
@@ -229,7 +266,12 @@ as bob case list
 check "case list shows the new case with its decrypted name" \
 	eval 'rc_is 0 && out_has "$C" && out_has "$SNAME"'
 as_text bob "$SID" case find
-check "case find (the number on standard input) finds the case" eval 'rc_is 0 && out_has "$C"'
+check "case find (the number on standard input) finds the case" \
+	eval 'rc_is 0 && out_has "$C" && out_lacks "no cases match"'
+as_text bob S-0 case find
+check "case find of another number: the one line 'no cases match'" empty_line "no cases match"
+as bob referral list
+check "referral list with none while a case is open: 'no referrals'" empty_line "no referrals"
 
 # Refusal: a note before any consent.
 before=$(nrecords)
@@ -342,9 +384,11 @@ R1=$(cat "$T/out")
 check "referral add exits 0 and prints the referral id alone" \
 	eval 'rc_is 0 && one_id "R-[0-9A-Z]+"'
 as bob referral list
-check "referral list shows the referral" eval 'rc_is 0 && out_has "$R1"'
+check "referral list shows the referral" \
+	eval 'rc_is 0 && out_has "$R1" && out_lacks "no referrals"'
 as bob referral list --overdue --as-of 2025-03-17
-check "referral not overdue on its 14th day" eval 'rc_is 0 && out_lacks "$R1"'
+check "referral not overdue on its 14th day" \
+	eval 'rc_is 0 && out_lacks "$R1" && empty_line "no overdue referrals"'
 as bob referral list --overdue --as-of 2025-03-18
 check "referral overdue after 14 days without follow-up" \
 	eval 'rc_is 0 && out_has "$R1" && out_has OVERDUE'
@@ -829,6 +873,102 @@ check "  ... one for each case listed, by id" \
 check "  ... and the rows commit before the list is shown (a checkpoint follows them)" \
 	same "$(q "select action from audit where seq = (select max(seq) from audit where
 		seq > $R0 and action = 'case.read') + 1")" checkpoint
+
+# ---- cross-case lists: each record once, each case read once ---------------
+
+# The store gives a counselor's records oldest first, not case by case:
+# referrals made on LB, LA, LB, LB and register entries on LB, LA, LB come
+# back with LB's on both sides of LA's.  Each list still shows every record
+# once, and one list command reads (logs) each case once: a case read twice
+# would count twice in 'audit alerts' and in the compliance report.
+open_form bob S-L1 'List One' 8-1 -- --gender M --grade 8 --category emotion
+LA=$(cat "$T/out")
+check "a first case for the lists" eval 'rc_is 0 && one_id "C-[0-9A-Z]{5}"'
+open_form bob S-L2 'List Two' 8-1 -- --gender F --grade 8 --category emotion
+LB=$(cat "$T/out")
+check "a second case for the lists" eval 'rc_is 0 && one_id "C-[0-9A-Z]{5}"'
+for c in "$LA" "$LB"; do
+	as bob consent record "$c" --by student,guardian --method written \
+		--scope individual,referral-disclosure
+	check "consent with referral-disclosure on $c" rc_is 0
+done
+LREFS=""
+for c in "$LB" "$LA" "$LB" "$LB"; do
+	as bob referral add "$c" --to 'City Clinic' --to-type mental-health --reason emotion \
+		--urgency routine --disclosed 'session summary'
+	check "referral add on $c" eval 'rc_is 0 && one_id "R-[0-9A-Z]+"'
+	LREFS="$LREFS $(cat "$T/out")"
+done
+for c in "$LB" "$LA" "$LB"; do
+	as bob watch add "$c" --tag other --every 14d
+	check "watch add on $c" rc_is 0
+done
+check "the store gives the referrals with LB's on both sides of LA's" \
+	same "$(q "select group_concat(case_id, ' ') from (select case_id from records
+		where type = 'referral' and case_id in ('$LA', '$LB') order by created_at, rowid)")" \
+	"$LB $LA $LB $LB"
+
+# lists_once ACTION : after the last row before this list ($R0), one ACTION
+# row with cases=2 and one case.read row for each of LA and LB.
+lists_once() {
+	same "$(q "select group_concat(detail) from audit where seq > $R0 and action = '$1'")" \
+		cases=2 &&
+		same "$(q "select count(*) from audit where seq > $R0 and action = 'case.read'
+			and object = 'case:$LA'")" 1 &&
+		same "$(q "select count(*) from audit where seq > $R0 and action = 'case.read'
+			and object = 'case:$LB'")" 1 &&
+		same "$(q "select count(*) from audit where seq > $R0 and action = 'case.read'")" 2
+}
+# refs_once : each referral made above is named once on stdout.
+refs_once() {
+	for r in $LREFS; do
+		[ "$(grep -c -- "$r" "$T/out")" -eq 1 ] || return 1
+	done
+}
+# rows_once N : stdout has N lines, and each referral made above is on one.
+rows_once() {
+	[ "$(grep -c . "$T/out")" -eq "$1" ] && refs_once
+}
+json_length() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$T/out"; }
+
+for opts in "" "--overdue --as-of 2099-01-01"; do
+	R0=$(q "select max(seq) from audit")
+	# shellcheck disable=SC2086
+	as bob referral list $opts
+	check "referral list${opts:+ $opts}: each of the 4 referrals on one row of 4" \
+		eval 'rc_is 0 && rows_once 4'
+	check "  ... one referral.list row with cases=2, one case.read per case" \
+		lists_once referral.list
+	R0=$(q "select max(seq) from audit")
+	# shellcheck disable=SC2086
+	as bob --json referral list $opts
+	check "--json referral list${opts:+ $opts}: an array of 4" \
+		eval 'rc_is 0 && same "$(json_length)" 4'
+	check "  ... one case.read per case" lists_once referral.list
+done
+for opts in "" "--due --as-of 2099-01-01"; do
+	R0=$(q "select max(seq) from audit")
+	# shellcheck disable=SC2086
+	as bob watch list $opts
+	check "watch list${opts:+ $opts}: 3 rows, LB's two entries and LA's one" \
+		eval 'rc_is 0 && [ "$(grep -c . "$T/out")" -eq 3 ] &&
+			[ "$(grep -c -- "^$LB " "$T/out")" -eq 2 ] &&
+			[ "$(grep -c -- "^$LA " "$T/out")" -eq 1 ]'
+	check "  ... one watch.list row with cases=2, one case.read per case" \
+		lists_once watch.list
+	R0=$(q "select max(seq) from audit")
+	# shellcheck disable=SC2086
+	as bob --json watch list $opts
+	check "--json watch list${opts:+ $opts}: an array of 3" \
+		eval 'rc_is 0 && same "$(json_length)" 3'
+	check "  ... one case.read per case" lists_once watch.list
+done
+R0=$(q "select max(seq) from audit")
+as bob due --as-of 2099-01-01
+check "due: each referral once" eval 'rc_is 0 && refs_once'
+check "  ... and no case read twice" \
+	same "$(q "select count(*) from (select object from audit where seq > $R0
+		and action = 'case.read' group by object having count(*) > 1)")" 0
 
 # ---- audit log filters ---------------------------------------------------------
 

@@ -122,7 +122,10 @@ as sue duty list --week 2026-W02 --json
 check "a supervisor lists it as JSON" \
 	eval 'rc_is 0 && python3 -c "import json,sys; a=json.load(open(sys.argv[1])); assert len(a)==1; d=a[0]; assert d[\"start\"]==\"2026-01-05 09:00\" and d[\"end\"]==\"2026-01-05 12:00\" and d[\"counselor\"]==\"bob\" and d[\"minutes\"]==180 and d[\"week\"]==\"2026-W02\" and not d[\"open\"]" "$T/out"'
 as bob duty list --week 2026-W03
-check "another week lists nothing" eval 'rc_is 0 && [ ! -s "$T/out" ]'
+check "another week lists no shift and says so in one line" \
+	eval 'rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ] && [ "$(cat "$T/out")" = "no duty shifts in week 2026-W03" ]'
+as bob duty list --week 2026-W03 --json
+check "  ... under --json: []" eval 'rc_is 0 && [ "$(cat "$T/out")" = "[]" ]'
 
 # ---- refusals of duty add ------------------------------------------------------
 

@@ -209,6 +209,23 @@ check "  ... under --json: the reason code is the same, the message Chinese" \
 check "  ... and the log stores codes, not sentences" \
 	eval 'same "$(q "select count(*) from audit where detail like '"'"'%只有%'"'"'")" 0'
 
+# ---- empty lists say so, in Chinese ----------------------------------------
+
+# one_line TEXT : exit 0, stdout is the one line TEXT.
+one_line() { rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ] && same "$(cat "$T/out")" "$1"; }
+cv "$ZH" bob case list
+check "an empty case list under zh_CN: one Chinese line, exit 0" one_line "没有进行中的个案"
+cv "$ZH" bob referral list
+check "an empty referral list under zh_CN" one_line "没有转介"
+cv "$ZH" bob watch list
+check "an empty watch list under zh_CN" one_line "重点学生名册中没有学生"
+cv "$ZH" bob duty list --week 2026-W02
+check "an empty duty list under zh_CN, the week in place" one_line "2026-W02 周没有值班记录"
+cv "$EN" bob referral list
+check "  ... in English under LANG=C" one_line "no referrals"
+cv "$ZH" bob --json referral list
+check "  ... under --json, in any language: []" one_line "[]"
+
 # ---- 5. the Chinese words of the fixed values -------------------------------
 
 printf 'student-id: S2026-0917\nname: 王小红\nclass: 初二(3)班\ngender: 女\nguardian: 王大伟\n' >"$T/form"

@@ -645,6 +645,142 @@ static void test_watch_bad_input_and_others(void **state)
 	logout(d);
 }
 
+/* ---- cross-case lists: each record once, each case read once ------------------------------- */
+
+#define LISTED_MAX 16
+
+/* The ids a cross-case list gave, in order (referrals' ids, or the
+ * register entries' cases). */
+struct listed {
+	int n;
+	char id[LISTED_MAX][CV_CASE_ID_MAX];
+};
+
+static void listed_add(struct listed *l, const char *id)
+{
+	if (l->n < LISTED_MAX)
+		snprintf(l->id[l->n], CV_CASE_ID_MAX, "%s", id);
+	l->n++;
+}
+
+static int listed_ref(const cv_referral_info *r, void *arg)
+{
+	listed_add(arg, r->id);
+	return 0;
+}
+
+static int listed_watch(const cv_watch_info *w, void *arg)
+{
+	listed_add(arg, w->case_id);
+	return 0;
+}
+
+static int listed_due(const cv_due_item *d, void *arg)
+{
+	listed_add(arg, d->id);
+	return 0;
+}
+
+/* How many of the listed ids are id. */
+static int listed_count(const struct listed *l, const char *id)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n && i < LISTED_MAX; i++)
+		n += strcmp(l->id[i], id) == 0;
+	return n;
+}
+
+/* The newest row of `action`: its seq, and its detail in detail. */
+static int64_t last_row(const char *path, const char *action, char *detail, size_t cap)
+{
+	q_text(path, detail, cap,
+	       "SELECT detail FROM audit WHERE action = '%s' ORDER BY seq DESC LIMIT 1", action);
+	return q_int(path, "SELECT max(seq) FROM audit WHERE action = '%s'", action);
+}
+
+/* case.read rows of case id after row seq (one list command's reads). */
+static int64_t reads_after(const char *path, int64_t seq, const char *id)
+{
+	return q_int(path,
+		     "SELECT count(*) FROM audit WHERE seq > %lld AND action = 'case.read' AND"
+		     " object = 'case:%s' AND outcome = 'ok'",
+		     (long long)seq, id);
+}
+
+/*
+ * The store gives a counselor's records of a type oldest first, not case
+ * by case: referrals made on B, A, B, B and register entries on B, A, B
+ * come back with B's on both sides of A's.  Each list still shows every
+ * record once, decrypts each case once, and logs one case.read per case
+ * and cases=2 (a case read twice would count twice in `audit alerts` and
+ * in the compliance report's reads).
+ */
+static void test_cross_lists_each_record_once(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char a[CV_CASE_ID_MAX], b[CV_CASE_ID_MAX], r[4][CV_CASE_ID_MAX], detail[64];
+	const char *order[4];
+	struct listed l;
+	int64_t seq;
+	cv_err err = {0};
+
+	open_new(c, "S-20", "Lin Xue", a);
+	open_new(c, "S-21", "Zhou Bo", b);
+	consent_all(c, a);
+	consent_all(c, b);
+	order[0] = b, order[1] = a, order[2] = b, order[3] = b;
+	for (int i = 0; i < 4; i++)
+		ref_ok(c, order[i], "2024-03-01", r[i]);
+	/* The walk's order is the one that tripped the lists: B before and after A. */
+	assert_int_equal(q_int(f->path,
+			       "SELECT count(*) FROM (SELECT case_id, lag(case_id) OVER"
+			       " (ORDER BY created_at, rowid) AS prev FROM records WHERE"
+			       " type = 'referral') WHERE prev IS NOT NULL AND prev <> case_id"),
+			 2);
+
+	for (int overdue = 0; overdue < 2; overdue++) {
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(cv_referral_list(c, overdue, "2024-06-01", listed_ref, &l, &err),
+				 CV_OK);
+		assert_int_equal(l.n, 4);
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(listed_count(&l, r[i]), 1);
+		seq = last_row(f->path, "referral.list", detail, sizeof(detail));
+		assert_string_equal(detail, "cases=2");
+		assert_int_equal(reads_after(f->path, seq, a), 1);
+		assert_int_equal(reads_after(f->path, seq, b), 1);
+	}
+
+	assert_int_equal(cv_watch_add(c, b, "left-behind", 14, &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, a, "single-parent", 14, &err), CV_OK);
+	assert_int_equal(cv_watch_add(c, b, "other", 30, &err), CV_OK);
+	for (int due = 0; due < 2; due++) {
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(cv_watch_list(c, due, "2099-01-01", listed_watch, &l, &err),
+				 CV_OK);
+		assert_int_equal(l.n, 3);
+		assert_int_equal(listed_count(&l, b), 2);
+		assert_int_equal(listed_count(&l, a), 1);
+		seq = last_row(f->path, "watch.list", detail, sizeof(detail));
+		assert_string_equal(detail, "cases=2");
+		assert_int_equal(reads_after(f->path, seq, a), 1);
+		assert_int_equal(reads_after(f->path, seq, b), 1);
+	}
+
+	/* `due` walks the same records of all three types: the same. */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cv_due(c, "2099-01-01", listed_due, &l, &err), CV_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(listed_count(&l, r[i]), 1);
+	seq = last_row(f->path, "due", detail, sizeof(detail));
+	assert_string_equal(detail, "cases=2");
+	assert_int_equal(reads_after(f->path, seq, a), 1);
+	assert_int_equal(reads_after(f->path, seq, b), 1);
+	logout(c);
+}
+
 /* "Today" is the local date in the vault's time zone: at 20:00 UTC on
  * 1 January it is already 2 January in Shanghai, so a referral made then
  * is dated the 2nd and its follow-up falls due 14 days after that. */
@@ -773,6 +909,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_referrals_only_on_own_cases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_bad_input_and_others, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cross_lists_each_record_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_today_is_local, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_follow_up_dates, setup, teardown),
 	};

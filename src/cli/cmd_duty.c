@@ -157,9 +157,16 @@ int cmd_duty_add(struct cli *c, int argc, char **argv)
 	return CV_OK;
 }
 
+struct shifts {
+	struct cli *c;
+	size_t n; /* shifts printed */
+};
+
 static int print_shift(const cv_duty_info *d, void *arg)
 {
-	struct cli *c = arg;
+	struct cli *c = ((struct shifts *)arg)->c;
+
+	((struct shifts *)arg)->n++;
 
 	if (c->json) {
 		json_t *o = json_pack(
@@ -189,8 +196,9 @@ int cmd_duty_list(struct cli *c, int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct shifts x = {c, 0};
 	const char *week = NULL;
-	int ch;
+	int ch, rc;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		if (ch == -2)
@@ -207,7 +215,15 @@ int cmd_duty_list(struct cli *c, int argc, char **argv)
 	cli_list_begin(c, NULL);
 	if (cli_session(c) != CV_OK)
 		return cli_list_end(c, c->err.status);
-	return cli_list_end(c, cv_duty_list(c->s, week, print_shift, c, &c->err));
+	rc = cli_list_end(c, cv_duty_list(c->s, week, print_shift, &x, &c->err));
+	/* In text, an empty week says so (under --json: [], --csv: nothing). */
+	if (rc == 0 && x.n == 0 && !c->json) {
+		if (week)
+			cli_linef(stdout, "no duty shifts in week %s", week);
+		else
+			cli_linef(stdout, "no duty shifts this week");
+	}
+	return rc;
 }
 
 static int print_week(const cv_duty_week_info *w, void *arg)

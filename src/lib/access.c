@@ -1433,20 +1433,31 @@ cv_status cv_access_by_index(cv_session *s, const uint8_t tag[CV_HASH_LEN], int 
 	return ids_checked(st, ids, err);
 }
 
+/*
+ * A record walk's callback: adds the record's case to the id list (a
+ * cv_id_list) unless the list names it already.  The store gives the
+ * records oldest first, not case by case (B, A, B when B's second record
+ * is the newest), so the whole list is searched, not only its last id: a
+ * case named twice would be decrypted, logged and listed twice.
+ */
+static int collect_case_of(const cv_record *r, void *arg)
+{
+	cv_id_list *ids = arg;
+
+	/* From the newest: a case's records mostly come together. */
+	for (size_t k = ids->n; k-- > 0;)
+		if (strcmp(ids->ids[k], r->case_id) == 0)
+			return 0;
+	return cv_id_list_add(r->case_id, ids);
+}
+
+/* Each case once, in the order of its oldest record of the type; ids
+ * already in the list are not added again. */
 cv_status cv_access_with_records(cv_session *s, cv_rec_type type, cv_id_list *ids, cv_err *err)
 {
-	cv_rec_list l = {0};
-	cv_status st;
-
-	st = cv_store_record_each_granted(s->v->st, s->me.id, cv_rec_type_name(type),
-					  collect_record, &l, err);
-	if (st == CV_OK && l.oom)
-		st = cv_err_set(err, CV_ERROR, "out of memory");
-	for (size_t i = 0; i < l.n && st == CV_OK; i++)
-		if (!ids->n || strcmp(ids->ids[ids->n - 1], l.v[i].case_id) != 0)
-			cv_id_list_add(l.v[i].case_id, ids);
-	cv_rec_list_free(&l);
-	return ids_checked(st, ids, err);
+	return ids_checked(cv_store_record_each_granted(s->v->st, s->me.id, cv_rec_type_name(type),
+							collect_case_of, ids, err),
+			   ids, err);
 }
 
 /*
