@@ -172,8 +172,9 @@ int cv_time_valid(const char *s, int time_too);
  * vault stores (docs/FORMAT.md §15), in place: when s has an id's shape
  * (a prefix letter of §15, '-', then 5 characters for a case or 6 for a
  * record) and every character is a Crockford base32 one in either case
- * or a look-alike (O and o read as 0; I, i, L and l as 1), s becomes the
- * upper-case id and 1 is returned.  Anything else is left as it is
+ * or a look-alike (O and o read as 0; I, i, L and l as 1), maybe with
+ * blanks (spaces, tabs, line ends) around it, s becomes the upper-case id
+ * alone and 1 is returned.  Anything else is left as it is
  * (a user name, a typo the lookup will call not found) and 0 returned.
  */
 int cv_id_normalize(char *s);

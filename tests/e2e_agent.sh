@@ -437,6 +437,9 @@ for bad in 0s 15 25h 1d -5m 10x; do
 	bare bob unlock --max "$bad"
 	check "unlock --max $bad is a usage error" eval 'rc_is 2 && err_has "is not a duration"'
 done
+bare bob unlock --timeout 10h --max 1h
+check "unlock --timeout longer than --max is a usage error, before any passphrase" \
+	eval 'rc_is 2 && err_has "longer than --max" && ! err_has "assphrase"'
 
 unlock bob "$BOBP"
 PID=$u_pid

@@ -87,5 +87,26 @@ check "another program's file stays" test -f "$D$P/bin/someone-elses"
 mk uninstall
 check "make uninstall with nothing installed exits 0" rc_is 0
 
+# Another prefix, installed for real (no DESTDIR): the program is rebuilt
+# for that prefix's locale directory and speaks Chinese from there.
+Q=$T/prefix
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" BUILD="$BUILD" PREFIX="$Q" install \
+	>"$T/out" 2>&1
+rc=$?
+check "make install PREFIX=$Q exits 0" rc_is 0
+env -u CASEVAULT_LOCALEDIR LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 "$Q/bin/casevault" --help \
+	>"$T/out" 2>&1
+rc=$?
+check "installed under another prefix, it finds its Chinese catalog there" \
+	eval 'rc_is 0 && grep -q "用法" "$T/out"'
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" BUILD="$BUILD" PREFIX="$Q" uninstall \
+	>"$T/out" 2>&1
+find "$Q" ! -type d >"$T/left"
+check "and make uninstall removes it" eval '[ ! -s "$T/left" ] || { cat "$T/left"; false; }'
+# the build as it was (the default prefix)
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" BUILD="$BUILD" all >"$T/out" 2>&1
+rc=$?
+check "the build is put back for the default prefix" rc_is 0
+
 echo "e2e_install: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

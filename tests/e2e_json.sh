@@ -425,5 +425,15 @@ check "  ... and what it names works: a header and two rows" \
 text bob --csv --json case list
 check "--csv with --json: usage error" eval 'rc_is 2 && out_empty && grep -q "not both" "$T/err"'
 
+# ---- input that runs out: stable reason codes -----------------------------------
+
+: >"$T/in"
+"$CASEVAULT" --vault "$V" --user bob --passphrase-fd 0 --json case list <"$T/in" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+check "no passphrase on the descriptor: passphrase.missing (exit 2)" failed 2 passphrase.missing
+as bob case find
+check "case find with nothing after the passphrase: input.empty (exit 2)" failed 2 input.empty
+
 echo "e2e_json: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -282,6 +282,18 @@ check "  ... nothing stored, nothing left" eval 'same "$(nrecords note)" "$n0" &
 EDITOR='exit 3;' as bob note add "$C" --edit
 check "an editor that fails: exit 1, nothing saved" \
 	eval 'rc_is 1 && err_has "the editor failed" && same "$(nrecords note)" "$n0"'
+check "  ... and, having saved nothing, nothing is kept" eval '! err_has "is kept"'
+# An editor that saves text, then fails: the text is kept, not lost.
+EDITOR='f() { printf "Typed before the crash.\n" >"$1"; exit 4; }; f' as bob note add "$C" --edit
+KEPT=$(sed -n 's/.* it is kept in \([^ ]*\) .*/\1/p' "$T/err")
+case $(stat -f -c %T "$T/run") in tmpfs | ramfs) WHERE="memory only" ;; *) WHERE="on a disk" ;; esac
+check "an editor that fails after saving: exit 1, nothing stored, the text kept" \
+	eval 'rc_is 1 && same "$(nrecords note)" "$n0" && [ -f "$KEPT" ] &&
+		grep -qxF "Typed before the crash." "$KEPT" && err_has "give it with --file $KEPT"'
+check "  ... saying whether it is in memory or on a disk" err_has "$WHERE"
+check "  ... 0600, and no editing directory left" \
+	eval '[ "$(stat -c %a "$KEPT")" = 600 ] && no_edit_dirs'
+rm -f "$KEPT"
 
 # A write that fails after the text was typed: the consent is withdrawn
 # while the editor is open.  The text is kept, and resumes.
@@ -301,6 +313,8 @@ check "  ... in the private directory, 0600" \
 	eval 'case $KEPT in "$PRIV"/kept-*) true ;; *) false ;; esac &&
 	[ "$(stat -c %a "$KEPT")" = 600 ]'
 check "  ... with the text" grep -qxF 'A session that must not be lost.' "$KEPT"
+case $(stat -f -c %T "$T/run") in tmpfs | ramfs) WHERE="memory only" ;; *) WHERE="on a disk" ;; esac
+check "  ... and says whether it is held in memory or on a disk" err_has "$WHERE"
 check "  ... and no editing directory is left" no_edit_dirs
 as bob consent record "$C" --by guardian --method oral --scope individual
 as bob note add "$C" --file "$KEPT"

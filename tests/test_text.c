@@ -723,16 +723,27 @@ static void test_id_normalize(void **state)
 		const char *in, *out;
 		int changed;
 	} cases[] = {
-	    {"c-7kq2m", "C-7KQ2M", 1},	 {"C-7KQ2M", "C-7KQ2M", 1},
-	    {"n-4f9qk2", "N-4F9QK2", 1}, {"N-O1ILl0", "N-011110", 1},
-	    {"r-oooooo", "R-000000", 1}, {"x-abcdef", "X-ABCDEF", 1},
+	    {"c-7kq2m", "C-7KQ2M", 1},
+	    {"C-7KQ2M", "C-7KQ2M", 1},
+	    {"n-4f9qk2", "N-4F9QK2", 1},
+	    {"N-O1ILl0", "N-011110", 1},
+	    {"r-oooooo", "R-000000", 1},
+	    {"x-abcdef", "X-ABCDEF", 1},
 	    {"c-7kq2", "c-7kq2", 0},	 /* too short for a case */
 	    {"c-7kq2mm", "c-7kq2mm", 0}, /* too long for a case */
 	    {"n-4f9qk", "n-4f9qk", 0},	 /* too short for a record */
 	    {"c-7kq2u", "c-7kq2u", 0},	 /* U is no Crockford character */
 	    {"z-7kq2m0", "z-7kq2m0", 0}, /* no such prefix */
-	    {"bob", "bob", 0},		 {"", "", 0},
-	    {"C_7KQ2M", "C_7KQ2M", 0},	 {"c-7k q2", "c-7k q2", 0},
+	    {"bob", "bob", 0},
+	    {"", "", 0},
+	    {"C_7KQ2M", "C_7KQ2M", 0},
+	    {"c-7k q2", "c-7k q2", 0},
+	    /* blanks around an id, as a copy and paste leaves them */
+	    {" c-7kq2m", "C-7KQ2M", 1},
+	    {"C-7KQ2M \n", "C-7KQ2M", 1},
+	    {"\t n-4f9qk2\r\n", "N-4F9QK2", 1},
+	    {" c-7kq2 ", " c-7kq2 ", 0},
+	    {"  ", "  ", 0},
 	};
 	char buf[32];
 

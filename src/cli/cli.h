@@ -338,6 +338,9 @@ void cli_json_result(json_t *fields);
 void cli_list_begin(struct cli *c, struct cli_table *t);
 void cli_list_add(struct cli *c, json_t *o);
 int cli_list_end(struct cli *c, cv_status st);
+/* cli_list_end, then, in text, the line none when the table t got no row
+ * (under --json the list is [], under --csv nothing). */
+int cli_list_end_or(struct cli *c, struct cli_table *t, cv_status st, const char *none);
 
 /*
  * cli_time - a time the vault stores (UTC, "YYYY-MM-DDTHH:MM:SSZ") as text

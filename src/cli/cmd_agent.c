@@ -109,7 +109,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 	unsigned idle = CV_AGENT_IDLE_DEFAULT, cap = CV_AGENT_CAP_DEFAULT;
 	cv_agent_info a;
 	cv_status st;
-	int ch;
+	int ch, idle_given = 0;
 
 	while ((ch = cli_getopt(argc, argv, "", longopts)) != -1) {
 		if (ch == -2)
@@ -119,9 +119,19 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
 					      "--%s '%.40s' is not a duration from 1s to 24h; give "
 					      "a number and s, m or h (90s, 15m, 8h)",
 					      ch == 't' ? "timeout" : "max", optarg);
+		idle_given |= ch == 't';
 	}
 	if (optind != argc)
 		return cli_usage(cli_current, "'unlock' takes no operands");
+	/* The cap ends the agent whatever the idle time: a longer timeout
+	 * given would be a promise not kept; the default one shrinks to it. */
+	if (idle > cap && idle_given)
+		return cli_usage_code(cli_current, "usage.value",
+				      "--timeout is longer than --max, which ends the agent "
+				      "whatever the timeout; give a shorter --timeout or a longer "
+				      "--max");
+	if (idle > cap)
+		idle = cap;
 	if (!c->user || !*c->user)
 		return cli_usage(cli_current, "no user given; use --user NAME (or set "
 					      "CASEVAULT_USER)");

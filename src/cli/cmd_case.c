@@ -334,18 +334,6 @@ static int positional(int argc, char **argv, int npos, const char *missing,
 	return optind;
 }
 
-/* cli_list_end, then, in text, the line `none` when the list printed no
- * row (under --json the list is [], under --csv nothing). */
-static int list_end(struct cli *c, struct cli_table *t, cv_status st, const char *none)
-{
-	int empty = st == CV_OK && !c->json && t->nrows == 0 && !t->oom;
-	int rc = cli_list_end(c, st);
-
-	if (rc == 0 && empty)
-		puts(none);
-	return rc;
-}
-
 int cmd_case_list(struct cli *c, int argc, char **argv)
 {
 	int all = 0;
@@ -362,7 +350,7 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 		cli_time_prepare(c);
 		st = cv_case_list(c->s, all, print_case_line, c, &c->err);
 	}
-	return list_end(c, &t, st, all ? _("no cases") : _("no open cases"));
+	return cli_list_end_or(c, &t, st, all ? _("no cases") : _("no open cases"));
 }
 
 int cmd_case_find(struct cli *c, int argc, char **argv)
@@ -394,7 +382,7 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 	if (st == CV_OK)
 		st = cv_case_find(c->s, sid, print_case_line, c, &c->err);
 	sodium_free(owned);
-	return list_end(c, &t, st, _("no cases match"));
+	return cli_list_end_or(c, &t, st, _("no cases match"));
 }
 
 /* ---- case show: text, or one JSON object --------------------------------- */

@@ -228,18 +228,6 @@ static int parse_list(int argc, char **argv, const char *flag, int *only, const 
 	return 0;
 }
 
-/* cli_list_end, then, in text, the line `none` when the list printed no
- * row (under --json the list is [], under --csv nothing). */
-static int list_end(struct cli *c, struct cli_table *t, cv_status st, const char *none)
-{
-	int empty = st == CV_OK && !c->json && t->nrows == 0 && !t->oom;
-	int rc = cli_list_end(c, st);
-
-	if (rc == 0 && empty)
-		puts(none);
-	return rc;
-}
-
 int cmd_referral_list(struct cli *c, int argc, char **argv)
 {
 	const char *as_of;
@@ -254,7 +242,7 @@ int cmd_referral_list(struct cli *c, int argc, char **argv)
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_referral_list(c->s, only, as_of, cli_print_referral, c, &c->err);
-	return list_end(c, &t, st, only ? _("no overdue referrals") : _("no referrals"));
+	return cli_list_end_or(c, &t, st, only ? _("no overdue referrals") : _("no referrals"));
 }
 
 int cmd_watch_add(struct cli *c, int argc, char **argv)
@@ -309,9 +297,9 @@ int cmd_watch_list(struct cli *c, int argc, char **argv)
 	st = cli_session(c);
 	if (st == CV_OK)
 		st = cv_watch_list(c->s, only, as_of, cli_print_watch, c, &c->err);
-	return list_end(c, &t, st,
-			only ? _("no register follow-ups due")
-			     : _("no students on the key-student register"));
+	return cli_list_end_or(c, &t, st,
+			       only ? _("no register follow-ups due")
+				    : _("no students on the key-student register"));
 }
 
 int cmd_watch_done(struct cli *c, int argc, char **argv)

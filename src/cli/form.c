@@ -298,9 +298,10 @@ cv_status cli_stdin_arg(struct cli *c, const char *what, const char **value, cha
 	if (len == 0) {
 		sodium_free(*owned);
 		*owned = NULL;
-		return cv_err_set(&c->err, CV_EUSAGE,
-				  _("%s: standard input held nothing; give it there"),
-				  cli_tr(what));
+		cv_err_set(&c->err, CV_EUSAGE, _("%s: standard input held nothing; give it there"),
+			   cli_tr(what));
+		snprintf(c->err.code, sizeof(c->err.code), "input.empty");
+		return CV_EUSAGE;
 	}
 	*value = *owned;
 	return CV_OK;

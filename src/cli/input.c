@@ -14,10 +14,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -350,6 +352,81 @@ static int write_context(int fd, const struct cli *c)
 	return write(fd, buf, (size_t)n) == (ssize_t)n ? 0 : -1;
 }
 
+/* Whether path is on a file system held in memory (tmpfs, ramfs): what is
+ * written there never reaches a disk. */
+static int in_memory(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+/* Writes text to a new file kept in the private directory, its name into
+ * path (PATH_CAP + 64), *memory whether that is held in memory; 0, or -1
+ * after saying on stderr that the text is lost (c->err is left as it was). */
+static int keep_file(struct cli *c, const char *text, size_t len, char *path, int *memory)
+{
+	char root[PATH_CAP], stamp[32];
+	cv_err saved = c->err;
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (private_dir(c, root, sizeof(root)) != CV_OK) {
+		c->err = saved;
+		fprintf(stderr, _("error: the text could not be kept either; it is lost\n"));
+		return -1;
+	}
+	c->err = saved;
+	snprintf(path, PATH_CAP + 64, "%s/kept-%s-%ld.txt", root, stamp, (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+		if (fd >= 0) {
+			close(fd);
+			wipe_file(path);
+		}
+		fprintf(stderr, _("error: the text could not be kept either (%s); it is lost\n"),
+			strerror(errno));
+		return -1;
+	}
+	close(fd);
+	*memory = in_memory(root);
+	return 0;
+}
+
+static size_t strip_context(char *t, size_t n);
+
+/* After an editor that failed: what it saved, when that is text other than
+ * what it was given, is kept (keep_file) and said so; the error stands. */
+static void keep_after_editor(struct cli *c, const char *path, const char *initial,
+			      size_t initial_len, int status)
+{
+	cv_err saved = c->err;
+	char kept[PATH_CAP + 64];
+	char *t = NULL;
+	size_t n = 0;
+	int memory = 0;
+
+	if (read_file(c, path, 1, &t, &n) != CV_OK) {
+		c->err = saved;
+		return;
+	}
+	n = strip_context(t, n);
+	if (n > 0 && !(initial && n == initial_len && memcmp(t, initial, n) == 0) &&
+	    keep_file(c, t, n, kept, &memory) == 0)
+		fprintf(stderr,
+			memory ? _("the editor failed (status %d) after saving text; it is kept "
+				   "in %s (memory only, readable by you alone): give it with "
+				   "--file %s, then remove it\n")
+			       : _("the editor failed (status %d) after saving text; it is kept "
+				   "in %s (readable by you alone, but on a disk): give it with "
+				   "--file %s, then remove it\n"),
+			status, kept, kept);
+	sodium_free(t);
+	c->err = saved;
+}
+
 /* Cuts the text at the scissors line, removes blanks at its end, and
  * blank lines at its start; the length that remains. */
 static size_t strip_context(char *t, size_t n)
@@ -422,11 +499,12 @@ static cv_status from_editor(struct cli *c, const char *initial, size_t initial_
 	rc = run_editor(c, path);
 	if (rc == -2)
 		st = c->err.status;
-	else if (rc != 0)
+	else if (rc != 0) {
 		st = cv_err_set(
 		    &c->err, CV_ERROR,
 		    _("the editor failed or was interrupted (status %d); nothing was saved"), rc);
-	else
+		keep_after_editor(c, path, initial, initial_len, rc);
+	} else
 		st = read_file(c, path, 1, out, len);
 	if (st == CV_OK) {
 		*len = strip_context(*out, *len);
@@ -476,36 +554,20 @@ cv_status cli_text_edit(struct cli *c, const char *file, int edit, const char *i
 
 void cli_keep_text(struct cli *c, const char *text, size_t len, const char *resume)
 {
-	char root[PATH_CAP], path[PATH_CAP + 64], stamp[32];
-	cv_err saved = c->err;
-	time_t now = time(NULL);
-	struct tm tm;
-	int fd;
+	char path[PATH_CAP + 64];
+	int memory;
 
-	if (!c->text_from_editor || !text || !len)
+	if (!c->text_from_editor || !text || !len || keep_file(c, text, len, path, &memory) != 0)
 		return;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (private_dir(c, root, sizeof(root)) != CV_OK) {
-		c->err = saved;
-		fprintf(stderr, _("error: the text could not be kept either; it is lost\n"));
-		return;
-	}
-	c->err = saved;
-	snprintf(path, sizeof(path), "%s/kept-%s-%ld.txt", root, stamp, (long)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		if (fd >= 0) {
-			close(fd);
-			wipe_file(path);
-		}
-		fprintf(stderr, _("error: the text could not be kept either (%s); it is lost\n"),
-			strerror(errno));
-		return;
-	}
-	close(fd);
-	fprintf(stderr,
-		_("your text is kept in %s (memory only, readable by you alone); resume with "
-		  "'casevault %s --file %s', then remove it\n"),
-		path, resume, path);
+	if (memory)
+		fprintf(stderr,
+			_("your text is kept in %s (memory only, readable by you alone); resume "
+			  "with 'casevault %s --file %s', then remove it\n"),
+			path, resume, path);
+	else
+		fprintf(stderr,
+			_("your text is kept in %s (readable by you alone, but on a disk: "
+			  "$XDG_RUNTIME_DIR is not held in memory); resume with 'casevault %s "
+			  "--file %s', then remove it\n"),
+			path, resume, path);
 }

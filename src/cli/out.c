@@ -640,6 +640,16 @@ int cli_list_end(struct cli *c, cv_status st)
 	return st == CV_OK ? CV_OK : cli_fail(c);
 }
 
+int cli_list_end_or(struct cli *c, struct cli_table *t, cv_status st, const char *none)
+{
+	int empty = st == CV_OK && !c->json && t->nrows == 0 && !t->oom;
+	int rc = cli_list_end(c, st);
+
+	if (rc == 0 && empty)
+		puts(none);
+	return rc;
+}
+
 cv_status cli_create_output(struct cli *c, const char *file, mode_t mode, FILE **fp)
 {
 	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);

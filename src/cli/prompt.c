@@ -44,20 +44,27 @@ static cv_status read_line(int fd, char *buf, size_t *len, cv_err *err)
 			return cv_err_set(err, CV_ERROR, _("cannot read the passphrase: %s"),
 					  strerror(errno));
 		if (r == 0) {
-			if (n == 0)
-				return cv_err_set(
-				    err, CV_EUSAGE,
-				    _("no passphrase to read (end of input); give one "
-				      "line per passphrase"));
+			if (n == 0) {
+				cv_err_set(err, CV_EUSAGE,
+					   _("no passphrase to read (end of input); give one "
+					     "line per passphrase"));
+				if (err)
+					snprintf(err->code, sizeof(err->code),
+						 "passphrase.missing");
+				return CV_EUSAGE;
+			}
 			break;
 		}
 		if (ch == '\n')
 			break;
-		if (n + 1 >= SECRET_CAP)
-			return cv_err_set(
-			    err, CV_EUSAGE,
-			    _("passphrase is longer than %d bytes; choose a shorter one"),
-			    CV_PASSPHRASE_MAX_BYTES);
+		if (n + 1 >= SECRET_CAP) {
+			cv_err_set(err, CV_EUSAGE,
+				   _("passphrase is longer than %d bytes; choose a shorter one"),
+				   CV_PASSPHRASE_MAX_BYTES);
+			if (err)
+				snprintf(err->code, sizeof(err->code), "passphrase.too-long");
+			return CV_EUSAGE;
+		}
 		buf[n++] = ch;
 	}
 	if (n > 0 && buf[n - 1] == '\r')

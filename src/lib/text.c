@@ -414,23 +414,33 @@ long cv_date_diff(const char *a, const char *b)
 	return (long)((date_time(b) - date_time(a)) / 86400);
 }
 
+static int blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 int cv_id_normalize(char *s)
 {
 	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 	char prefix, out[8];
-	size_t n, want;
+	size_t n, want, lead = 0;
 
-	if (!s || !s[0] || s[1] != '-')
+	/* blanks around it, as a copy and paste leaves them */
+	while (s && blank(s[lead]))
+		lead++;
+	if (!s || !s[lead] || s[lead + 1] != '-')
 		return 0;
-	prefix = (char)(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 'a' + 'A' : s[0]);
+	prefix = (char)(s[lead] >= 'a' && s[lead] <= 'z' ? s[lead] - 'a' + 'A' : s[lead]);
 	if (!strchr("CNKTRFWX", prefix))
 		return 0;
 	want = prefix == 'C' ? 5 : 6;
-	n = strlen(s + 2);
+	n = strlen(s + lead + 2);
+	while (n > 0 && blank(s[lead + 2 + n - 1]))
+		n--;
 	if (n != want)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		char ch = s[2 + i];
+		char ch = s[lead + 2 + i];
 
 		if (ch >= 'a' && ch <= 'z')
 			ch = (char)(ch - 'a' + 'A');
@@ -443,7 +453,9 @@ int cv_id_normalize(char *s)
 		out[i] = ch;
 	}
 	s[0] = prefix;
+	s[1] = '-';
 	memcpy(s + 2, out, n);
+	s[2 + n] = '\0';
 	return 1;
 }
 
