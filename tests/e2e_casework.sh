@@ -386,6 +386,9 @@ check "referral add exits 0 and prints the referral id alone" \
 as bob referral list
 check "referral list shows the referral" \
 	eval 'rc_is 0 && out_has "$R1" && out_lacks "no referrals"'
+as bob referral list --as-of 2025-03-05
+check "  ... not yet overdue: its line has no blanks at its end" \
+	eval 'rc_is 0 && out_has "$R1" && ! grep -q " $" "$T/out"'
 as bob referral list --overdue --as-of 2025-03-17
 check "referral not overdue on its 14th day" \
 	eval 'rc_is 0 && out_lacks "$R1" && empty_line "no overdue referrals"'

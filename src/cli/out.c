@@ -101,13 +101,22 @@ void cli_table_print(struct cli_table *t, FILE *f, const char *indent)
 				width[i] = w;
 		}
 	for (size_t r = 0; r < t->nrows; r++) {
+		/* no padding after the last cell with text: no trailing blanks */
+		size_t last = 0;
+
+		for (size_t i = 0; i < t->ncols; i++) {
+			const char *c = t->cells[r * t->ncols + i];
+
+			if (!c || *c)
+				last = i;
+		}
 		fputs(indent, f);
 		for (size_t i = 0; i < t->ncols; i++) {
 			const char *c = t->cells[r * t->ncols + i];
 			size_t len = c ? strlen(c) : 0;
 
 			cli_put_text(f, c ? c : "?", c ? len : 1, 0);
-			if (i + 1 < t->ncols && i < ARRAY_SIZE(width))
+			if (i < last && i < ARRAY_SIZE(width))
 				for (size_t w = c ? cv_text_width(c, len) : 1; w < width[i] + 2;
 				     w++)
 					fputc(' ', f);
