@@ -485,6 +485,16 @@ printf '%s\n' \
 cv "$ZH" bob import cases "$T/bad.csv"
 check "import: a bad scope, a bad category (the library's messages) in both languages" \
 	eval '! rc_is 0 && err_has "第 2 行" && err_has "第 3 行" && lists_both'
+printf '%s\n' 'student_id,name,gender,grade,class,category,consent_method' \
+	'S6,王五,M,8,c1,emotion,written' >"$T/bad.csv"
+cv "$ZH" bob import cases "$T/bad.csv"
+check "import: consent without consent_by, the parties in both languages" \
+	eval '! rc_is 0 &&
+		err_has "student（学生）、guardian（监护人）或 student,guardian（学生,监护人）"'
+printf '%s\n' 'case,kind,text,finalize' "$C,session,text,perhaps" >"$T/bad.csv"
+cv "$ZH" bob import notes "$T/bad.csv"
+check "import: a bad finalize value, yes and no in both languages" \
+	eval '! rc_is 0 && err_has "yes（是）或 no（否）"'
 
 # ---- 11. tables line up by display width ------------------------------------
 
