@@ -226,7 +226,7 @@ usage_error bob "give one case id" watch done
 usage_error bob "give one referral id" referral update --status contacted
 usage_error alice "name the user to add" user add --role counselor
 usage_error alice "unexpected argument 'gina'" user add frank gina --role counselor
-usage_error alice "unknown role 'janitor'" user add frank --role janitor
+usage_error alice "--role 'janitor' is not a role; use counselor, supervisor or admin" user add frank --role janitor
 usage_error sue "unexpected argument 'now'" audit verify now
 
 # Dates: the form YYYY-MM-DD and a day that exists.

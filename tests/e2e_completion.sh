@@ -4,7 +4,9 @@
 # _casevault called, COMPREPLY read.
 #
 #   1. commands and sub-commands: exactly the commands of 'casevault
-#      --help' (and help), the sub-commands of each group;
+#      --help' (and help), the sub-commands of each group; the global
+#      options: every one of --help's usage lines (--csv, --version, -V),
+#      none given already;
 #   2. options: for every command, exactly the options its usage line
 #      shows (so the parser's table, which completion reads, and the usage
 #      the user reads cannot drift), options given once are not offered
@@ -13,7 +15,8 @@
 #      methods and scopes (a comma list), urgencies, referral states and
 #      institution types, categories, genders, register tags, roles, log
 #      outcomes and actions, formats, terms, setting names; --opt=value;
-#      the Chinese aliases for a word begun in Chinese;
+#      every alternative a usage line names; the Chinese aliases for a
+#      word begun in Chinese (roles and log outcomes too);
 #   4. file names where a file is wanted (--form, -o, stats merge, --vault);
 #   5. case ids only from the user's unlock agent: none without one (and
 #      nothing asked, nothing logged), the user's own open cases with one,
@@ -117,7 +120,14 @@ gives "add amend" note a
 gives "--help" note -
 gives "add edit finalize amend show list" help note ''
 gives "" help note add ''
-gives "--vault --user --passphrase-fd --json --help --version" --
+gives "--vault --user --passphrase-fd --json --csv --help --version" --
+# Every option of --help's own usage lines, -V too.
+want=$(sed -n '1,/^$/p' "$T/help" | grep -Eo -- '(^|[[ |])--?[A-Za-z][a-z-]*' | tr -d '[ |' | sort -u | tr '\n' ' ')
+comp -
+check "'-': every option of --help's usage lines (--csv and -V too)" \
+	same "$(sorted "$got")" "$(sorted "$want --help")"
+gives "--user --passphrase-fd --help --version -V" --vault "$V" --csv -
+gives "--vault --user --passphrase-fd --json --csv --help --version -V" -
 gives "add edit finalize amend show list" --vault "$V" --user bob note ''
 gives "" nosuch ''
 
@@ -184,6 +194,26 @@ gives "个体辅导,团体辅导 个体辅导,团体" consent record C-1 --scope
 gives "学生 学生,监护人" consent record C-1 --by 学
 gives "口头" consent record C-1 --method 口
 gives "" stats export --term 秋
+gives "督导" user add x --role 督
+gives "心理辅导老师" user add x --role 心
+gives "成功" audit log --outcome 成
+# Every value a usage line names as an alternative (--kind session|analysis
+# ...) is offered for its option.
+: >"$T/missing"
+while read -r cmd; do
+	# shellcheck disable=SC2086
+	"$CASEVAULT" help $cmd 2>&1 | sed -n '/^usage:/,/^$/p' |
+		grep -o -- '--[a-z][a-z-]* [a-z0-9,-]*|[a-z0-9|,-]*' >"$T/alts"
+	while read -r opt vals; do
+		# shellcheck disable=SC2086
+		comp $cmd "$opt" ''
+		for v in $(printf '%s\n' "$vals" | tr '|' ' '); do
+			grep -qxF -- "$v" "$T/out" || echo "$cmd $opt $v" >>"$T/missing"
+		done
+	done <"$T/alts"
+done <"$T/commands"
+check "every alternative value of every usage line is offered" \
+	eval '[ ! -s "$T/missing" ] || { cat "$T/missing"; false; }'
 
 # ---- 4. file names ------------------------------------------------------------
 

@@ -532,7 +532,7 @@ expect_rc 2 "user add without --role" -- as alice user add frank
 expect_err '--role'
 feed "$PA" "$PE"
 expect_rc 2 "user add with a bad role" -- as alice user add frank --role janitor
-expect_err "unknown role 'janitor'"
+expect_err "--role 'janitor' is not a role; use counselor, supervisor or admin"
 feed "$PA" "$PE"
 expect_rc 2 "user add --role without a value" -- as alice user add frank --role
 expect_err "needs a value"

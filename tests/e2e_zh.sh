@@ -9,7 +9,12 @@
 # zh_CN; an alias that is no word refused in Chinese; and English, word for
 # word, under LANG=C.  case show's labelled lines line up by display width
 # in both languages; config get says an unset timezone as config list does;
-# --csv on audit log names audit log's own option, in Chinese.
+# --csv on audit log names audit log's own option, in Chinese.  Every
+# fixed value shown (statuses, outcomes, roles, parties) in Chinese under
+# zh_CN; roles typed in Chinese; user add says 已添加; a value that is none
+# of the words refused with the list in both languages; the tables (user
+# list, config list, duty list, case show's notes) lined up by display
+# width; Chinese lines in Chinese punctuation.
 #
 # The Chinese locale: zh_CN.UTF-8 when the system has it (`make check`
 # generates it), else LANGUAGE=zh_CN over C.UTF-8, which gettext honours
@@ -120,6 +125,78 @@ v = json.load(open(sys.argv[1]))
 for k in sys.argv[2:]:
     v = v[k]
 print(v)
+EOF
+}
+
+# The display column (a Chinese character two wide) where TEXT starts on
+# the first line of FILE that holds it; -1 when none does.
+column_of() {
+	python3 - "$1" "$2" <<'EOF'
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+for line in open(sys.argv[1], encoding="utf-8"):
+    i = line.find(sys.argv[2])
+    if i >= 0:
+        print(width(line[:i]))
+        break
+else:
+    print(-1)
+EOF
+}
+# A table in $T/out: its cells (runs of text apart by two blanks or more)
+# start at the same display columns on every line (the first three at
+# least; a last cell may hold two blanks itself), at least two lines.
+aligned() {
+	python3 - "$T/out" <<'EOF'
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip()
+    rows.append([width(line[:m.start()]) for m in re.finditer(r"(?:(?<=  )|^)\S", line)])
+n = min(len(r) for r in rows) if rows else 0
+ok = len(rows) >= 2 and n >= 3 and all(r[:n] == rows[0][:n] for r in rows)
+if not ok:
+    print("not aligned: %s" % rows, file=sys.stderr)
+sys.exit(0 if ok else 1)
+EOF
+}
+# No ASCII punctuation (, ; : ( ) [ ]) next to Chinese in FILE: a Chinese
+# sentence takes Chinese punctuation.
+no_mixed_punct() {
+	python3 - "$1" <<'EOF'
+import re, sys, unicodedata
+def cjk(c):
+    return unicodedata.east_asian_width(c) in "WF"
+bad = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip("\n")
+    for m in re.finditer(r"[,;:()\[\]]", line):
+        before = line[:m.start()].rstrip()[-1:]
+        after = line[m.end():].lstrip()[:1]
+        if (before and cjk(before)) or (after and cjk(after)):
+            print("mixed punctuation: " + line, file=sys.stderr)
+            bad = 1
+            break
+sys.exit(bad)
+EOF
+}
+# Every message of $T/err that lists the words to use ("请使用 ...")
+# names each with its Chinese word: every ASCII word after 请使用 is
+# followed by （; at least two words listed.
+lists_both() {
+	python3 - "$T/err" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+segs = [l.split("请使用", 1)[1] for l in text.splitlines() if "请使用" in l]
+words = [(m.group(0), s[m.end():m.end() + 1]) for s in segs
+         for m in re.finditer(r"[A-Za-z][A-Za-z,-]*", s)]
+bad = [w for w, nxt in words if nxt != "（"]
+if bad or len(words) < 2:
+    print("listed without their Chinese word: %s" % (bad or "none"), file=sys.stderr)
+sys.exit(1 if bad or len(words) < 2 else 0)
 EOF
 }
 
@@ -282,7 +359,7 @@ cv "$EN" bob config get timezone
 check "config get timezone, unset, under LANG=C: (system), as config list says" \
 	eval 'rc_is 0 && same "$(cat "$T/out")" "(system)"'
 cv "$EN" bob config list
-check "  ... config list's line" eval 'grep -Eq "^timezone +\(system\)  \(default\)$" "$T/out"'
+check "  ... config list's line" eval 'grep -Eq "^timezone +\(system\) +\(default\)$" "$T/out"'
 cv "$ZH" bob config get timezone
 check "  ... under zh_CN, in Chinese" eval 'rc_is 0 && same "$(cat "$T/out")" "（系统时区）"'
 cv "$EN" bob config get school
@@ -296,6 +373,156 @@ check "  ... under --json the value stays null" \
 cv "$ZH" alice --csv audit log --limit 2
 check "--csv audit log under zh_CN: usage (2), in Chinese, the option to use named" \
 	eval 'rc_is 2 && err_has "不用 --csv" && err_has "casevault audit log --format csv"'
+
+# ---- 8. every fixed value shown in Chinese under zh_CN ---------------------
+
+printf 'student-id: S2026-0918\nname: 李明\nclass: 初二三班\ngender: 男\nguardian: 李强\n' >"$T/form2"
+cv "$EN" bob case open --form "$T/form2" --grade 8 --category 学业
+C2=$(cat "$T/out")
+check "a second case (学业)" eval 'rc_is 0 && printf "%s\n" "$C2" | grep -Eqx "C-[0-9A-Z]{5}"'
+cv "$EN" bob consent record "$C2" --by 学生,监护人 --method 口头 --scope 个体,测评,转介披露
+check "  ... its consent" rc_is 0
+cv "$EN" bob referral add "$C2" --to 市精神卫生中心 --to-type 精神卫生机构 --reason 学业 \
+	--urgency 紧急 --disclosed 学业压力
+R=$(cat "$T/out")
+check "referral add with Chinese words" \
+	eval 'rc_is 0 && printf "%s\n" "$R" | grep -Eqx "R-[0-9A-Z]{6}"'
+cv "$ZH" bob referral update "$R" --status 已联系
+check "referral update --status 已联系 under zh_CN: the status shown in Chinese" \
+	eval 'rc_is 0 && same "$(cat "$T/out")" "转介 $R：已联系"'
+cv "$EN" bob referral update "$R" --status accepted
+check "  ... and in English under LANG=C" \
+	eval 'rc_is 0 && same "$(cat "$T/out")" "referral $R: accepted"'
+cv "$ZH" bob referral list
+check "referral list under zh_CN: reason, urgency, status in Chinese, Chinese punctuation" \
+	eval 'rc_is 0 && out_has "（学业，紧急）" && out_has "已接收" && no_mixed_punct "$T/out"'
+cv "$EN" bob test add "$C2" --scale SCL-90 --score 1.2 --notes 良好
+check "test add with notes" rc_is 0
+cv "$EN" bob consent withdraw "$C2" --scope 测评
+check "consent withdraw without --by (both parties)" rc_is 0
+cv "$ZH" bob case show "$C2" --include-tests
+cp "$T/out" "$T/show2"
+check "case show under zh_CN: a withdrawal by both parties in Chinese" \
+	eval 'rc_is 0 && out_has "撤回，由学生和监护人，心理测评" && ! out_has "both"'
+check "  ... the consent lines in Chinese punctuation (由学生，口头，...)" \
+	eval 'out_has "记录，由学生，口头，个体辅导、心理测评、转介披露（核实人 bob）" &&
+		out_has "SCL-90：1.2，备注：良好" &&
+		no_mixed_punct "$T/show2"'
+cv "$EN" bob case show "$C2"
+check "  ... in English under LANG=C" \
+	eval 'out_has "withdraw by both, testing (verified by bob)" &&
+		out_has "record by student, oral, individual,testing,referral-disclosure (verified by bob)"'
+
+cv "$ZH" alice audit log --limit 30
+cp "$T/out" "$T/log"
+check "audit log under zh_CN: every row's outcome in Chinese" \
+	eval 'rc_is 0 && [ -s "$T/log" ] &&
+		! grep -Ev "^ *[0-9]+ [0-9-]+ [0-9:]+ [^ ]+ [^ ]+ [^ ]+ (成功|拒绝|失败)( --|$)" "$T/log"'
+cv "$EN" alice audit log --outcome 拒绝
+check "audit log --outcome 拒绝 (an alias) under LANG=C: denied rows, in English" \
+	eval 'rc_is 0 && grep -q " denied" "$T/out" && ! grep -Eq " (ok|failed)( --|$)" "$T/out"'
+cv "$ZH" alice --json audit log --limit 1
+check "  ... under --json the outcome stays the vault's word" \
+	eval 'rc_is 0 && grep -Eq "\"outcome\": ?\"(ok|denied|failed)\"" "$T/out"'
+
+# ---- 9. roles: typed in Chinese; user add says what it did -----------------
+
+cv "$ZH" alice user add carol --role 督导
+check "user add --role 督导 under zh_CN: exit 0, 已添加 (not duty add's 已补记)" \
+	eval 'rc_is 0 && out_has "已添加督导 '"'"'carol'"'"'，待注册" && ! out_has "已补记"'
+cv "$EN" alice user add dave --role 心理辅导老师
+check "user add --role 心理辅导老师 under LANG=C: exit 0, in English" \
+	eval 'rc_is 0 && out_has "added counselor '"'"'dave'"'"', pending enrolment"'
+cv "$EN" alice user add erin --role 管理员
+check "user add --role 管理员: exit 0" rc_is 0
+cv "$EN" alice --json user list
+check "  ... stored as the vault's words: supervisor, counselor, admin" \
+	eval 'rc_is 0 && python3 -c "
+import json, sys
+r = {u[\"name\"]: u[\"role\"] for u in json.load(open(sys.argv[1]))}
+sys.exit(not (r[\"carol\"], r[\"dave\"], r[\"erin\"]) == (\"supervisor\", \"counselor\", \"admin\"))
+" "$T/out"'
+cv "$ZH" alice user add frank --role 督
+check "a role that is none (督): exit 2, the roles listed in both languages" \
+	eval 'rc_is 2 && err_has "counselor（心理辅导老师）、supervisor（督导）或 admin（管理员）"'
+cv "$ZH" bob duty add --from "2026-01-05 08:00" --to "2026-01-05 10:00"
+check "duty add under zh_CN keeps its own word (已补记)" eval 'rc_is 0 && out_has "已补记"'
+
+# ---- 10. a value that is none of the words: listed in both languages --------
+
+printf 'student-id: S3\nname: x\nclass: c\ngender: q\ngrade: 3\ncategory: 学业\n' >"$T/badform"
+while IFS='|' read -r what args; do
+	# shellcheck disable=SC2086
+	eval "set -- $args"
+	cv "$ZH" alice "$@"
+	check "$what under zh_CN: usage (2), every word listed with its Chinese" \
+		eval 'rc_is 2 && lists_both'
+	cv "$EN" alice "$@"
+	check "  ... under LANG=C: the English words alone" \
+		eval 'rc_is 2 && err_lacks "（" && err_has " or "'
+done <<EOF
+note add --kind|note add $C --kind foo
+case open --category|case open --category foo
+case open --gender|case open --gender foo
+a form's gender|case open --form "$T/badform"
+consent record --by|consent record $C --by foo
+consent record --method|consent record $C --method foo
+consent record --scope|consent record $C --scope individual,foo
+consent record --scope ,|consent record $C --scope ,
+consent withdraw --scope|consent withdraw $C --scope foo
+referral add --urgency|referral add $C --urgency foo
+referral add --to-type|referral add $C --to-type foo
+referral add --reason|referral add $C --reason foo
+referral update --status|referral update $R --status foo
+watch add --tag|watch add $C --tag foo
+audit log --outcome|audit log --outcome foo
+user add --role|user add x --role foo
+EOF
+printf '%s\n' \
+	'student_id,name,gender,grade,class,category,consent_by,consent_method,consent_date,consent_scope' \
+	'S4,张三,M,8,c1,emotion,student,written,2026-01-05,foo' \
+	'S5,李四,M,8,c1,情緒,student,written,2026-01-05,individual' >"$T/bad.csv"
+cv "$ZH" bob import cases "$T/bad.csv"
+check "import: a bad scope, a bad category (the library's messages) in both languages" \
+	eval '! rc_is 0 && err_has "第 2 行" && err_has "第 3 行" && lists_both'
+printf '%s\n' 'student_id,name,gender,grade,class,category,consent_method' \
+	'S6,王五,M,8,c1,emotion,written' >"$T/bad.csv"
+cv "$ZH" bob import cases "$T/bad.csv"
+check "import: consent without consent_by, the parties in both languages" \
+	eval '! rc_is 0 &&
+		err_has "student（学生）、guardian（监护人）或 student,guardian（学生,监护人）"'
+printf '%s\n' 'case,kind,text,finalize' "$C,session,text,perhaps" >"$T/bad.csv"
+cv "$ZH" bob import notes "$T/bad.csv"
+check "import: a bad finalize value, yes and no in both languages" \
+	eval '! rc_is 0 && err_has "yes（是）或 no（否）"'
+
+# ---- 11. tables line up by display width ------------------------------------
+
+cv "$ZH" alice user list
+check "user list under zh_CN: the columns line up (心理辅导老师 is 12 columns wide)" \
+	eval 'rc_is 0 && out_has "心理辅导老师" && out_has "管理员" && aligned'
+cv "$EN" alice user list
+check "  ... and under LANG=C" eval 'rc_is 0 && aligned'
+cv "$ZH" alice config list
+check "config list under zh_CN: the columns line up, Chinese punctuation" \
+	eval 'rc_is 0 && out_has "（默认）" && aligned && no_mixed_punct "$T/out"'
+cv "$EN" alice config list
+check "  ... and under LANG=C" eval 'rc_is 0 && out_has "(default)" && aligned'
+cv "$EN" bob duty start
+cv "$EN" bob duty list
+en_col=$(column_of "$T/out" " bob ")
+cv "$ZH" bob duty list
+check "duty list: an open shift's counselor at the same column in both languages" \
+	eval 'rc_is 0 && out_has "（进行中）" && [ "$en_col" -gt 0 ] &&
+		same "$(column_of "$T/out" " bob ")" "$en_col"'
+Y=$(date +%Y)
+cv "$EN" bob case show "$C"
+grep '^  note ' "$T/out" >"$T/notes.en"
+cv "$ZH" bob case show "$C"
+grep '^  记录 ' "$T/out" >"$T/notes.zh"
+check "case show: a note line's date at the same column in both languages" \
+	eval '[ -s "$T/notes.zh" ] && [ "$(column_of "$T/notes.en" " $Y-")" -gt 0 ] &&
+		same "$(column_of "$T/notes.zh" " $Y-")" "$(column_of "$T/notes.en" " $Y-")"'
 
 echo "e2e_zh: $npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -211,7 +211,7 @@ check "consent record for student and guardian: Chinese, the parties in Chinese"
 cv bob consent show "$C"
 check "consent show: the headings, the scopes and the action in Chinese" \
 	eval 'rc_is 0 && out_has "知情同意" && out_has "学生：个体辅导、心理测评" &&
-		out_has "记录，由 监护人, 书面，个体辅导、心理测评" && out_chinese'
+		out_has "记录，由监护人，书面，个体辅导、心理测评" && out_chinese'
 EXTRA="考试压力大，睡眠不好。计划：每周一次会谈，练习呼吸放松。"
 cv bob note add "$C"
 N=$(cat "$T/out")

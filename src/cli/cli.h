@@ -176,6 +176,15 @@ const char *cli_alias_at(cv_wordset set, size_t i);
 /* A fixed word as shown: its translation ("情绪" for "emotion" under
  * zh_CN), or the word itself. */
 const char *cli_word(const char *word);
+/* The translation of msgid in context ctx (a message marked NC_(ctx,
+ * msgid)), or msgid itself. */
+const char *cli_pgettext(const char *ctx, const char *msgid) __attribute__((format_arg(2)));
+/* The words a value may be (NULL-terminated) for a message that lists
+ * them: "session, analysis or contact"; where the catalog shows a word
+ * otherwise, each with how it is shown, which may be typed too
+ * ("session（会谈）、analysis（分析）或 contact（联系）").  Every "use one
+ * of" message lists its words through it. */
+void cli_word_choices(const char *const *words, char *out, size_t cap);
 /* A comma-separated list of fixed words ("individual,testing") as shown:
  * each word through cli_word, joined by the catalog's "," (个体辅导、心理
  * 测评); cut at a whole word when out is full. */

@@ -111,8 +111,8 @@ static int print_row(const cv_audit_row *r, void *arg)
 		char when[CLI_TIME_MAX];
 
 		cli_linef(stdout, "%6lld %s %s %s %s %s%s%s", (long long)r->seq,
-			  cli_time(k->c, r->time, when), r->actor, r->action, r->object, r->outcome,
-			  r->detail[0] ? " -- " : "", r->detail);
+			  cli_time(k->c, r->time, when), r->actor, r->action, r->object,
+			  cli_word(r->outcome), r->detail[0] ? " -- " : "", r->detail);
 	}
 	return 0;
 }

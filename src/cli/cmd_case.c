@@ -114,8 +114,7 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
 		const char *const *w = cv_words(words[i].set, NULL);
-		char list[160];
-		size_t o = 0;
+		char list[320];
 
 		if (strcmp(key, words[i].key) != 0)
 			continue;
@@ -124,17 +123,7 @@ static const char *bad_value(const char *key, const char *v, char *out, size_t c
 		for (size_t k = 0; w[k]; k++)
 			if (strcmp(w[k], v) == 0)
 				return NULL;
-		list[0] = '\0';
-		for (size_t k = 0; w[k] && o < sizeof(list); k++) {
-			int r = snprintf(list + o, sizeof(list) - o, "%s%s",
-					 k == 0	    ? ""
-					 : w[k + 1] ? ", "
-						    : _(" or "),
-					 w[k]);
-			if (r < 0)
-				break;
-			o += (size_t)r;
-		}
+		cli_word_choices(w, list, sizeof(list));
 		snprintf(out, cap, _("'%.40s' is not a %s; use %s"), v, _(words[i].what), list);
 		return out;
 	}
@@ -162,7 +151,7 @@ static cv_status fields_from_form(struct cli *c, const char *path, const char **
 				  struct cli_form *f)
 {
 	const char *what = strcmp(path, "-") == 0 ? _("the form on standard input") : path;
-	char why[256];
+	char why[512];
 
 	if (cli_form_read(c, path, form_keys, f) != CV_OK)
 		return c->err.status;
@@ -208,7 +197,7 @@ static cv_status fields_from_terminal(struct cli *c, const char **val, char **ow
 	    N_("Born (YYYY-MM-DD, empty if not known): "),
 	    N_("Guardian (empty if none): "),
 	    N_("Guardian's phone: ")};
-	char why[256];
+	char why[512];
 
 	for (size_t i = 0; form_keys[i]; i++) {
 		if (val[i])
@@ -419,9 +408,15 @@ static int show_consent(const cv_consent_event *e, void *arg)
 		return 0;
 	}
 	cli_word_list(scopes, sizeof(scopes), e->scopes);
-	cli_linef(stdout, "  consent   %s %s by %s%s%s, %s (verified by %s)", e->date,
-		  cli_word(e->action), cli_word(e->by), e->method[0] ? ", " : "",
-		  cli_word(e->method), scopes, e->verified_by[0] ? e->verified_by : e->recorded_by);
+	/* A withdrawal has no method. */
+	if (e->method[0])
+		cli_linef(stdout, "  consent   %s %s by %s, %s, %s (verified by %s)", e->date,
+			  cli_word(e->action), cli_word(e->by), cli_word(e->method), scopes,
+			  e->verified_by[0] ? e->verified_by : e->recorded_by);
+	else
+		cli_linef(stdout, "  consent   %s %s by %s, %s (verified by %s)", e->date,
+			  cli_word(e->action), cli_word(e->by), scopes,
+			  e->verified_by[0] ? e->verified_by : e->recorded_by);
 	return 0;
 }
 
@@ -441,12 +436,15 @@ static json_t *note_json(const cv_note_info *n)
 
 static void note_line(struct cli *c, const cv_note_info *n)
 {
-	char day[CLI_TIME_MAX];
+	char day[CLI_TIME_MAX], kind[64], status[64];
 
-	cli_linef(stdout, "  note      %s %-8s %-5s %.10s %s%s%s%s%s%s", n->id, cli_word(n->kind),
-		  cli_word(n->status), cli_date(c, n->created_at, day), n->author,
-		  n->amends[0] ? _(" amends ") : "", n->amends,
-		  n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
+	/* The kind and the status padded by display width: the widest in
+	 * English, and no Chinese one is wider. */
+	cli_linef(stdout, "  note      %s %s %s %.10s %s%s%s%s%s%s", n->id,
+		  cli_pad(kind, sizeof(kind), cli_word(n->kind), 8),
+		  cli_pad(status, sizeof(status), cli_word(n->status), 5),
+		  cli_date(c, n->created_at, day), n->author, n->amends[0] ? _(" amends ") : "",
+		  n->amends, n->overdue ? _(" OVERDUE (draft past the archive deadline)") : "",
 		  !n->signature_ok ? _(" SIGNATURE INVALID") : "",
 		  n->after_withdrawal ? _(" [written before consent was withdrawn]") : "");
 }
@@ -488,9 +486,10 @@ static int show_test(const cv_test_info *t, void *arg)
 			      "under_crisis", t->crisis));
 		return 0;
 	}
+	/* TRANSLATORS: between a test's score and its notes in case show. */
 	cli_linef(stdout, "  test      %s %.10s %s: %s%s%s", t->id,
-		  cli_date(x->c, t->created_at, day), t->scale, t->score, t->notes[0] ? " -- " : "",
-		  t->notes);
+		  cli_date(x->c, t->created_at, day), t->scale, t->score,
+		  t->notes[0] ? _(" -- ") : "", t->notes);
 	return 0;
 }
 
@@ -740,7 +739,8 @@ int cli_print_referral(const cv_referral_info *r, void *arg)
 		cli_list_add(c, referral_json(r));
 		return 0;
 	}
-	snprintf(why, sizeof(why), "(%s, %s)", cli_word(r->reason), cli_word(r->urgency));
+	/* TRANSLATORS: a referral's reason and urgency in referral list. */
+	snprintf(why, sizeof(why), _("(%s, %s)"), cli_word(r->reason), cli_word(r->urgency));
 	snprintf(due, sizeof(due), "%s%s", r->due[0] ? _("follow-up due ") : "", r->due);
 	{
 		const char *cells[] = {

@@ -43,6 +43,7 @@ struct show {
 	const char *only; /* config get NAME */
 	int found;
 	json_t *list;
+	struct cli_table *table; /* config list, as text */
 };
 
 /* A value as shown: an empty one is the system's zone, or no school name,
@@ -74,17 +75,30 @@ static int show_setting(const cv_setting_info *i, void *arg)
 		cli_linef(stdout, "%s", shown(i));
 		return 1;
 	}
-	cli_linef(stdout, "%-20s %s  (%s%s%s", i->name, shown(i),
-		  i->is_default ? _("default") : _("set by "), i->is_default ? "" : i->signer, ")");
+	{
+		char source[128];
+		const char *cells[] = {i->name, shown(i), source};
+
+		if (i->is_default)
+			snprintf(source, sizeof(source), "%s", _("(default)"));
+		else
+			snprintf(source, sizeof(source), _("(set by %s)"), i->signer);
+		cli_table_row(x->table, cells);
+	}
 	return 0;
 }
 
 static int run(struct cli *c, const char *only)
 {
-	struct show x = {c, only, 0, c->json ? json_array() : NULL};
+	struct cli_table t = {3};
+	struct show x = {c, only, 0, c->json ? json_array() : NULL, &t};
+	cv_status st = cli_setup(c, NULL, NULL, NULL);
 
-	if (cli_setup(c, NULL, NULL, NULL) != CV_OK ||
-	    cv_config_list(c->s, show_setting, &x, &c->err) != CV_OK) {
+	if (st == CV_OK)
+		st = cv_config_list(c->s, show_setting, &x, &c->err);
+	/* The settings as a table, their values lined up by display width. */
+	cli_table_print(&t, stdout, "");
+	if (st != CV_OK) {
 		json_decref(x.list);
 		return cli_fail(c);
 	}

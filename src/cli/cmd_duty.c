@@ -178,14 +178,19 @@ static int print_shift(const cv_duty_info *d, void *arg)
 		cli_list_add(c, o);
 		return 0;
 	}
-	if (d->open)
-		cli_linef(stdout, "%-6lld %s  %-16s  %-20s %-5s visits %-4lld %s", (long long)d->id,
-			  d->start, _("(open)"), d->counselor, "", (long long)d->visits, d->room);
-	else
+	if (d->open) {
+		char still[64];
+
+		/* As wide as an end time, by display width. */
+		cli_linef(stdout, "%-6lld %s  %s  %-20s %-5s visits %-4lld %s", (long long)d->id,
+			  d->start, cli_pad(still, sizeof(still), _("(open)"), 16), d->counselor,
+			  "", (long long)d->visits, d->room);
+	} else {
 		cli_linef(stdout, "%-6lld %s  %s  %-20s %2lld:%02lld visits %-4lld %s",
 			  (long long)d->id, d->start, d->end, d->counselor,
 			  (long long)(d->minutes / 60), (long long)(d->minutes % 60),
 			  (long long)d->visits, d->room);
+	}
 	return 0;
 }
 

@@ -201,7 +201,7 @@ int cmd_referral_update(struct cli *c, int argc, char **argv)
 	if (c->json)
 		cli_json_result(json_pack("{s:s, s:s}", "id", argv[optind], "status", status));
 	else
-		cli_linef(stdout, "referral %s: %s", argv[optind], status);
+		cli_linef(stdout, "referral %s: %s", argv[optind], cli_word(status));
 	return CV_OK;
 }
 

@@ -35,20 +35,22 @@ static int parse_code_days(const char *s, unsigned *days)
 
 /* Shows a new enrolment code once: the code alone on its own line of
  * stdout (or in the JSON result), how to hand it over on stderr.  role is 0
- * after a reset. */
-static void show_code(struct cli *c, const char *verb, const char *name, cv_role role,
-		      unsigned days, const char *code)
+ * after a reset: the two say what was done in sentences of their own. */
+static void show_code(struct cli *c, const char *name, cv_role role, unsigned days,
+		      const char *code)
 {
 	if (c->json) {
-		(void)verb;
 		cli_json_result(
 		    json_pack("{s:o, s:o, s:s, s:I, s:s}", "user", cli_json_str(name), "role",
 			      role ? json_string(cv_role_name(role)) : json_null(), "status",
 			      "pending", "valid_days", (json_int_t)days, "code", code));
 		return;
 	}
-	printf(_("%s %s%s'%s', pending enrolment; enrolment code:\n"), _(verb),
-	       role ? cli_word(cv_role_name(role)) : "", role ? " " : "", name);
+	if (role)
+		printf(_("added %s '%s', pending enrolment; enrolment code:\n"),
+		       cli_word(cv_role_name(role)), name);
+	else
+		printf(_("reset '%s', pending enrolment; enrolment code:\n"), name);
 	printf("%s\n", code);
 	fflush(stdout);
 	fprintf(stderr,
@@ -87,10 +89,15 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 	name = argv[optind];
 	if (!role_s)
 		return cli_usage(cli_current, "give the new user's role with --role");
+	/* cli_getopt took 督导 for supervisor and refused what is no role. */
 	role = cv_role_parse(role_s);
-	if (!role)
-		return cli_usage(cli_current,
-				 "unknown role '%s'; use counselor, supervisor or admin", role_s);
+	if (!role) {
+		char list[160];
+
+		cli_word_choices(cv_words(CV_WORDS_ROLE, NULL), list, sizeof(list));
+		return cli_usage_code(cli_current, "usage.value", "unknown role '%s'; use %s",
+				      role_s, list);
+	}
 	if (cv_name_check(name, &c->err) != CV_OK)
 		return cli_fail(c);
 	/* A non-admin was refused (and logged) by cv_may before any prompt.
@@ -102,7 +109,7 @@ int cmd_user_add(struct cli *c, int argc, char **argv)
 		return CV_ERROR;
 	st = cv_user_add(c->s, name, role, days, code, &c->err);
 	if (st == CV_OK)
-		show_code(c, N_("added"), name, role, days, code);
+		show_code(c, name, role, days, code);
 	sodium_free(code);
 	if (st != CV_OK)
 		return cli_fail(c);
@@ -131,7 +138,7 @@ static const char *account_status(const char *status)
 static int print_user(const cv_user_info *u, void *arg)
 {
 	struct cli *c = arg;
-	char role[64], status[64], created[CLI_TIME_MAX], expires[CLI_TIME_MAX];
+	char signer[128], detail[512], created[CLI_TIME_MAX], expires[CLI_TIME_MAX];
 
 	if (c->json) {
 		/* A role the file claims that is none of the three: null. */
@@ -147,27 +154,35 @@ static int print_user(const cv_user_info *u, void *arg)
 		return 0;
 	}
 	/* A record that does not verify is shown as what the file claims,
-	 * marked so that no one takes it for a signed one.  The role and the
-	 * status are padded by display width (a Chinese word is two columns a
+	 * marked so that no one takes it for a signed one.  A table: the
+	 * columns line up by display width (a Chinese word is two columns a
 	 * character). */
-	cli_linef(
-	    stdout, "%-20s %s %s %s  signed by %s%s%s%s%s", u->name,
-	    cli_pad(role, sizeof(role), cli_word(cv_role_name(u->role)), 11),
-	    cli_pad(status, sizeof(status), account_status(u->status), 9),
-	    cli_time(c, u->created, created), u->signer, u->expires[0] ? _("  (code expires ") : "",
-	    cli_time(c, u->expires, expires), u->expires[0] ? _(")") : "",
-	    u->verified ? ""
-			: _("  UNVERIFIED (fails verification: run 'casevault audit verify')"));
+	snprintf(signer, sizeof(signer), _("signed by %s"), u->signer);
+	snprintf(detail, sizeof(detail), "%s%s%s%s%s", signer,
+		 u->expires[0] ? _("  (code expires ") : "", cli_time(c, u->expires, expires),
+		 u->expires[0] ? _(")") : "",
+		 u->verified
+		     ? ""
+		     : _("  UNVERIFIED (fails verification: run 'casevault audit verify')"));
+	{
+		const char *cells[] = {u->name, cli_word(cv_role_name(u->role)),
+				       account_status(u->status), cli_time(c, u->created, created),
+				       detail};
+
+		cli_table_row(c->table, cells);
+	}
 	return 0;
 }
 
 int cmd_user_list(struct cli *c, int argc, char **argv)
 {
+	struct cli_table t = {5};
+
 	if (no_options(argc, argv) != 0)
 		return CV_EUSAGE;
 	if (cli_operands(argc, argv, optind, 0, "") != 0)
 		return CV_EUSAGE;
-	cli_list_begin(c, NULL);
+	cli_list_begin(c, &t);
 	if (cli_session(c) != CV_OK)
 		return cli_list_end(c, c->err.status);
 	cli_time_prepare(c);
@@ -278,7 +293,7 @@ int cmd_user_reset(struct cli *c, int argc, char **argv)
 		st = cv_user_reset(c->s, argv[optind], recovery, days, code, &c->err);
 	sodium_free(recovery);
 	if (st == CV_OK) {
-		show_code(c, N_("reset"), argv[optind], 0, days, code);
+		show_code(c, argv[optind], 0, days, code);
 		if (!c->json)
 			fprintf(stderr, _("Their cases stay theirs: they reach the new keys at "
 					  "enrolment.\n"));

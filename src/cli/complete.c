@@ -508,14 +508,30 @@ static void complete_command(struct query *q, const struct cmd *cmd, char **w, s
 	offer_operand(q, cmd, ops[operand]);
 }
 
-/* The global options, and what stands before a command. */
-static void offer_globals(struct query *q)
+/* The global options not given yet in w[0..n) (--json and --csv exclude
+ * each other), from the table the program parses them with, then what
+ * stands alone before a command: --help, --version and -V. */
+static void offer_globals(struct query *q, char **w, size_t n)
 {
-	static const char *const more[] = {"--json", "--help", "--version", NULL};
-	static const char *const valued[] = {"--vault", "--user", "--passphrase-fd", NULL};
+	static const char *const alone[] = {"--help", "--version", "-V", NULL};
+	size_t ng;
+	const struct cli_global *g = cli_globals(&ng);
+	int output = 0;
 
-	offer_words(q, valued);
-	offer_words(q, more);
+	for (size_t k = 0; k < n; k++) {
+		const struct cli_global *given = cli_global(w[k]);
+
+		output |= given && !given->metavar;
+	}
+	for (size_t i = 0; i < ng; i++) {
+		int given = 0;
+
+		for (size_t k = 0; k < n; k++)
+			given |= cli_global(w[k]) == &g[i];
+		if (!given && !(output && !g[i].metavar))
+			offer(q, g[i].name, 0);
+	}
+	offer_words(q, alone);
 }
 
 static void complete(struct query *q, char **w, size_t n)
@@ -552,7 +568,7 @@ static void complete(struct query *q, char **w, size_t n)
 		if (strncmp(cur, "--vault=", 8) == 0)
 			q->files = 1;
 		else if (cur[0] == '-')
-			offer_globals(q);
+			offer_globals(q, w, i);
 		else
 			offer_groups(q);
 		return;

@@ -78,7 +78,8 @@ static const struct cmd commands[] = {
      "[--verified-by USER]",
      N_("record informed consent")},
     {"consent", "withdraw", cmd_consent_withdraw, CV_ACT_CONSENT_WITHDRAW, RUN_SESSION,
-     "consent withdraw CASE [--by student|guardian] [--scope LIST] [--date YYYY-MM-DD]",
+     "consent withdraw CASE [--by student|guardian|student,guardian] [--scope LIST] "
+     "[--date YYYY-MM-DD]",
      N_("withdraw consent: new work stops, records stay")},
     {"consent", "show", cmd_consent_show, CV_ACT_CASE_SHOW, RUN_SESSION, "consent show CASE",
      N_("consent in force and its history")},

@@ -30,6 +30,12 @@ const struct cli_global *cli_global(const char *arg)
 	return NULL;
 }
 
+const struct cli_global *cli_globals(size_t *n)
+{
+	*n = ARRAY_SIZE(globals);
+	return globals;
+}
+
 int cli_global_misplaced(const struct cli_global *g, const char *group, const char *sub)
 {
 	return cli_usage_code(NULL, "usage.global-option",

@@ -23,6 +23,8 @@ struct cli_global {
 
 /* The global option arg spells ("--vault" or "--vault=PATH"), or NULL. */
 const struct cli_global *cli_global(const char *arg);
+/* Every global option, *n of them (the table cli_global reads). */
+const struct cli_global *cli_globals(size_t *n);
 
 /* Prints "global option '--vault' must come before the command: casevault
  * --vault PATH GROUP SUB" (sub may be NULL) and returns CV_EUSAGE. */

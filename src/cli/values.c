@@ -59,7 +59,7 @@ static const struct rule {
     {"born", NULL, R_DATE, 0, NULL},
     {"since", NULL, R_TIME, 0, NULL},
     {"until", NULL, R_TIME, 0, NULL},
-    {"role", "user", R_OFFER, CV_WORDS_ROLE, NULL},
+    {"role", "user", R_WORD, CV_WORDS_ROLE, N_("role")},
     {"outcome", "audit", R_WORD, CV_WORDS_OUTCOME, N_("log outcome")},
     {"action", "audit", R_OFFER, CV_WORDS_ACTION, NULL},
     {"term", NULL, R_TERM, CV_WORDS_SEASON, NULL},
@@ -71,22 +71,6 @@ static int in_list(const char *const *words, const char *s, size_t n)
 		if (strlen(*words) == n && strncmp(*words, s, n) == 0)
 			return 1;
 	return 0;
-}
-
-/* "a, b or c" */
-static void choices(const char *const *words, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; words[i]; i++) {
-		const char *sep = i == 0 ? "" : words[i + 1] ? ", " : _(" or ");
-		int r = snprintf(out + o, cap - o, "%s%s", sep, words[i]);
-
-		if (r < 0 || (size_t)r >= cap - o)
-			return;
-		o += (size_t)r;
-	}
 }
 
 int cli_parse_days(const char *s, unsigned *out)
@@ -205,7 +189,7 @@ const char *const *cli_value_words(const struct cmd *cmd, const char *option, cv
 
 int cli_check_value(const struct cmd *cmd, const char *option, const char *value)
 {
-	char list[160];
+	char list[512];
 	unsigned n;
 
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
@@ -220,7 +204,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 		case R_WORD:
 			if (in_list(cv_words(r->words, NULL), value, strlen(value)))
 				return 0;
-			choices(cv_words(r->words, NULL), list, sizeof(list));
+			cli_word_choices(cv_words(r->words, NULL), list, sizeof(list));
 			cli_usage_code(cmd, "usage.value", "--%s '%.40s' is not a %s; use %s",
 				       option, value, _(r->what), list);
 			return -1;
@@ -235,7 +219,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 					 !strchr(comma + 1, ',') &&
 					 strncmp(value, comma + 1, (size_t)(comma - value)) != 0)
 				return 0;
-			choices(w, list, sizeof(list));
+			cli_word_choices(w, list, sizeof(list));
 			cli_usage_code(cmd, "usage.value",
 				       "--%s '%.40s' is not a %s; use %s, or both as "
 				       "student,guardian",
@@ -246,7 +230,7 @@ int cli_check_value(const struct cmd *cmd, const char *option, const char *value
 			bad = bad_word(cv_words(r->words, NULL), value, &len);
 			if (!bad)
 				return 0;
-			choices(cv_words(r->words, NULL), list, sizeof(list));
+			cli_word_choices(cv_words(r->words, NULL), list, sizeof(list));
 			if (len == 0)
 				cli_usage_code(cmd, "usage.value",
 					       "--%s '%.40s' names no %s; use one or more of %s, "

@@ -59,6 +59,12 @@ static const struct {
     {CV_WORDS_DESTINATION, NC_("value", "counseling"), "心理咨询机构"},
     {CV_WORDS_DESTINATION, NC_("value", "social-services"), "社会服务机构"},
     {CV_WORDS_DESTINATION, "other", "其他"},
+    {CV_WORDS_ROLE, NC_("value", "counselor"), "心理辅导老师"},
+    {CV_WORDS_ROLE, NC_("value", "supervisor"), "督导"},
+    {CV_WORDS_ROLE, NC_("value", "admin"), "管理员"},
+    {CV_WORDS_OUTCOME, NC_("value", "ok"), "成功"},
+    {CV_WORDS_OUTCOME, NC_("value", "denied"), "拒绝"},
+    {CV_WORDS_OUTCOME, NC_("value", "failed"), "失败"},
     {0, NC_("value", "addendum"), NULL},
     {0, NC_("value", "referred"), NULL},
     {0, NC_("value", "draft"), NULL},
@@ -68,11 +74,10 @@ static const struct {
     {0, NC_("value", "shredded"), NULL},
     {0, NC_("value", "active"), NULL},
     {0, NC_("value", "ended"), NULL},
-    {0, NC_("value", "counselor"), NULL},
-    {0, NC_("value", "supervisor"), NULL},
-    {0, NC_("value", "admin"), NULL},
     {0, NC_("value", "record"), NULL},
     {0, NC_("value", "withdraw"), NULL},
+    /* Consent withdrawn by both parties at once (no --by). */
+    {0, NC_("value", "both"), NULL},
 };
 
 const char *cli_alias(cv_wordset set, const char *s, size_t n)
@@ -92,18 +97,61 @@ const char *cli_alias_at(cv_wordset set, size_t i)
 	return NULL;
 }
 
-const char *cli_word(const char *word)
+const char *cli_pgettext(const char *ctx, const char *msgid)
 {
-	char key[64];
+	char key[128];
+	size_t lc = strlen(ctx), lm = msgid ? strlen(msgid) : 0;
 	const char *t;
 
-	/* pgettext: the context, EOT, the word; the word itself when the
+	/* The context, EOT, the message; the message itself when the
 	 * catalog has no translation. */
-	if (!word || !*word || strlen(word) + sizeof("value") + 1 > sizeof(key))
-		return word;
-	snprintf(key, sizeof(key), "value\004%s", word);
+	if (!lm || lc + lm + 2 > sizeof(key))
+		return msgid;
+	memcpy(key, ctx, lc);
+	key[lc] = '\004';
+	memcpy(key + lc + 1, msgid, lm + 1);
 	t = _(key);
-	return t == key ? word : t;
+	return t == key ? msgid : t;
+}
+
+const char *cli_word(const char *word)
+{
+	return cli_pgettext("value", word);
+}
+
+void cli_word_choices(const char *const *words, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; words && words[i]; i++) {
+		/* TRANSLATORS: the separators of a list of the words an
+		 * option takes ("session, analysis or contact"). */
+		const char *sep = i == 0	 ? ""
+				  : words[i + 1] ? cli_pgettext("choices", NC_("choices", ", "))
+						 : cli_pgettext("choices", NC_("choices", " or "));
+		const char *shown = cli_word(words[i]);
+		char one[160];
+		int k;
+
+		if (strcmp(shown, words[i]) == 0)
+			snprintf(one, sizeof(one), "%s", words[i]);
+		else
+			/* TRANSLATORS: one word of such a list: the word to
+			 * type, then how it is shown in this language (which
+			 * may be typed too): "session（会谈）". */
+			snprintf(one, sizeof(one),
+				 cli_pgettext("choices", NC_("choices", "%s (%s)")), words[i],
+				 shown);
+		k = snprintf(out + o, cap - o, "%s%s", sep, one);
+		if (k < 0 || (size_t)k >= cap - o) {
+			out[o] = '\0';
+			return;
+		}
+		o += (size_t)k;
+	}
 }
 
 void cli_word_list(char *out, size_t cap, const char *list)

@@ -19,10 +19,11 @@
 #define CODE_CRISIS "crisis.justification"
 #define CODE_CONSENT_MISSING "consent.missing"
 
-/* The words of cv_scopes, as cv_word_choices puts them (a test holds the
- * two together): a template is fixed text, and the list is longer than an
- * argument may be. */
-#define SCOPE_CHOICES "individual, group, testing, guardian-contact or referral-disclosure"
+/* The messages below list the words of cv_scopes as cv_word_choices puts
+ * them (test_consent holds the two together): a template is fixed text,
+ * and the list is longer than an argument may be.  Each template is
+ * written out whole, as the message catalog finds it (a string pasted
+ * from a macro is not seen by xgettext, and its translation not found). */
 
 static const char *const scope_prose[] = {NULL,
 					  "individual counseling",
@@ -38,7 +39,8 @@ cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err)
 	*bits = 0;
 	if (!list || !*list)
 		return cv_fail(err, CV_EUSAGE, "consent.scope-missing",
-			       "no consent scope given; use one or more of " SCOPE_CHOICES);
+			       "no consent scope given; use one or more of individual, group, "
+			       "testing, guardian-contact or referral-disclosure");
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -58,10 +60,14 @@ cv_status cv_scope_parse(const char *list, unsigned *bits, cv_err *err)
 				 (int)(n < sizeof(word) ? n : sizeof(word) - 1), p);
 			/* An empty argument would render as '?': an empty word
 			 * ("a,,b") is shown as what it is. */
-			return cv_fail(err, CV_EUSAGE, "consent.scope-unknown",
-				       n ? "unknown consent scope '{1}'; use " SCOPE_CHOICES
-					 : "unknown consent scope ''; use " SCOPE_CHOICES,
-				       word);
+			return cv_fail(
+			    err, CV_EUSAGE, "consent.scope-unknown",
+			    n ? CV_TMPL("unknown consent scope '{1}'; use individual, "
+					"group, testing, guardian-contact or "
+					"referral-disclosure")
+			      : CV_TMPL("unknown consent scope ''; use individual, group, "
+					"testing, guardian-contact or referral-disclosure"),
+			    word);
 		}
 		p += n;
 		if (*p == ',')
