@@ -10,7 +10,12 @@
  * refuse bidi controls and invisible format characters.
  */
 #define FIXTURE_TAG "hostile"
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+
 #include "case_fixture.h"
+#include "access.h"
 #include "cert.h"
 #include "kdf.h"
 #include "log.h"
@@ -577,6 +582,172 @@ static void test_export_refuses_rows_changed_while_counted(void **state)
 	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
 }
 
+/* Counts the cases of category "family" (the walk's callback). */
+static int count_family(const cv_stats_attrs *a, void *arg)
+{
+	*(int *)arg += strcmp(a->category, "family") == 0;
+	return 0;
+}
+
+/* Writes over path every page (of `page` bytes) in which from and to
+ * differ, with to's, as one who can write the file can at any moment. */
+static void put_pages(const char *path, const char *from, const char *to, long page)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "rb");
+	int fd = open(path, O_WRONLY);
+	char *x = malloc((size_t)page), *y = malloc((size_t)page);
+	int changed = 0;
+
+	assert_true(a && b && fd >= 0 && x && y);
+	for (long n = 0; fread(x, 1, (size_t)page, a) == (size_t)page &&
+			 fread(y, 1, (size_t)page, b) == (size_t)page;
+	     n++)
+		if (memcmp(x, y, (size_t)page) != 0 && n > 0) { /* page 1: the header */
+			assert_int_equal(pwrite(fd, y, (size_t)page, n * page), page);
+			changed++;
+		}
+	assert_true(changed > 0);
+	fclose(a);
+	fclose(b);
+	close(fd);
+	free(x);
+	free(y);
+}
+
+/*
+ * One who can write the file, and holds no key, changes a case's sealed
+ * statistics in the file while an export runs: after its verification has
+ * read the rows, before it counts them.  A box anyone can make (the stats
+ * key is public), naming the right case and version, with another
+ * category.  What is counted is what the log committed to, or nothing:
+ * the row read for counting is compared with its commitment.
+ */
+static void test_rows_changed_after_the_verification_read_them(void **state)
+{
+	struct fix *f = *state;
+	char ids[6][CV_CASE_ID_MAX], forged[TEST_PATH_MAX], honest[TEST_PATH_MAX];
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
+	uint8_t epk[crypto_box_PUBLICKEYBYTES], esk[crypto_box_SECRETKEYBYTES];
+	uint8_t box[2048];
+	cv_verify_pending *pending = NULL;
+	cv_audit_report rep = {0};
+	json_t *attrs = NULL;
+	char *text, hex[sizeof(box) * 2 + 1];
+	size_t walked = 0, n;
+	int family = 0;
+	cv_status st;
+	cv_err err = {0};
+
+	for (int i = 0; i < 6; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "S-2024-%04d", 200 + i);
+		open_new(c, sid, "Li Mei", ids[i]);
+	}
+	logout(c);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_audit_verify(sam, NULL, &rep, &err), CV_OK);
+	/* the forged box: the first case's own attributes, another category */
+	assert_int_equal(cv_access_case_stats(sam, ids[0], &attrs, &err), CV_OK);
+	assert_string_not_equal(json_string_value(json_object_get(attrs, "category")), "family");
+	json_object_set_new(attrs, "category", json_string("family"));
+	text = json_dumps(attrs, JSON_COMPACT);
+	n = strlen(text);
+	crypto_box_keypair(epk, esk);
+	memcpy(box, epk, sizeof(epk));
+	randombytes_buf(box + sizeof(epk), crypto_box_NONCEBYTES);
+	assert_int_equal(crypto_box_easy(box + sizeof(epk) + crypto_box_NONCEBYTES,
+					 (const uint8_t *)text, n, box + sizeof(epk),
+					 f->v->stats_pk, esk),
+			 0);
+	n += sizeof(epk) + crypto_box_NONCEBYTES + crypto_box_MACBYTES;
+	sodium_bin2hex(hex, sizeof(hex), box, n);
+	{
+		/* the library gives jansson its own allocator */
+		json_malloc_t m;
+		json_free_t release;
+
+		json_get_alloc_funcs(&m, &release);
+		release(text);
+	}
+	json_decref(attrs);
+	logout(sam);
+	cv_vault_close(f->v);
+	f->v = NULL;
+	/* the same file, with that box in the row */
+	tmpdir_file(honest, sizeof(honest), f->dir, "honest.db");
+	tmpdir_file(forged, sizeof(forged), f->dir, "forged.db");
+	copy_db(f->path, honest);
+	copy_db(f->path, forged);
+	raw_sql(forged, "UPDATE cases SET stats_box = x'%s' WHERE id = '%s'", hex, ids[0]);
+	raw_sql(honest, "PRAGMA journal_mode = DELETE");
+	raw_sql(forged, "PRAGMA journal_mode = DELETE");
+	/* the export's steps, with the change between the verification and
+	 * the count */
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(cv_op_begin(sam, &err), CV_OK);
+	cv_vouch_begin(f->v);
+	assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
+	put_pages(f->path, honest, forged, q_int(honest, "PRAGMA page_size"));
+	st = cv_access_all_stats(sam, count_family, &family, &walked, &err);
+	/* refused, or counted as the log committed it: never the forgery */
+	if (st == CV_OK)
+		assert_int_equal(family, 0);
+	else
+		assert_string_equal(err.code, "rows.changed");
+	cv_verify_in_op_end(sam, pending, &rep, &err);
+	cv_vouch_end(f->v);
+	cv_op_fail(sam, CV_ACT_STATS_EXPORT, "stats", &err);
+	logout(sam);
+	/* what is in the file now: the next verification finds it */
+	sam = login_ok(f->v, "sam", PW_SAM);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cv_audit_verify(sam, NULL, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "rows.changed");
+	logout(sam);
+}
+
+/* Holds the write lock a little longer than the library waits for it. */
+static void *hold_lock(void *arg)
+{
+	struct timespec t = {5, 600000000};
+
+	nanosleep(&t, NULL);
+	sqlite3_exec(arg, "ROLLBACK", NULL, NULL, NULL);
+	return NULL;
+}
+
+/*
+ * Another program holds the vault's write lock past the wait, then lets it
+ * go: the export fails as busy before anything is verified, and writes no
+ * audit.verify row afterwards (no verification ran).
+ */
+static void test_busy_export_claims_no_verification(void **state)
+{
+	struct fix *f = *state;
+	cv_session *sam = login_ok(f->v, "sam", PW_SAM);
+	sqlite3 *other = raw_open(f->path, SQLITE_OPEN_READWRITE);
+	cv_stats_result *res = NULL;
+	char month[8];
+	int64_t before = q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.verify'");
+	pthread_t tid;
+	cv_err err = {0};
+
+	this_month(month);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(pthread_create(&tid, NULL, hold_lock, other), 0);
+	assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err), CV_ERROR);
+	assert_non_null(strstr(err.msg, "busy"));
+	assert_null(res);
+	pthread_join(tid, NULL);
+	sqlite3_close(other);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.verify'"),
+			 before);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM stats_releases"), 0);
+	logout(sam);
+}
+
 /* ---- an admin who swaps the stats key --------------------------------------- */
 
 /*
@@ -760,6 +931,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_export_refuses_rows_changed_while_counted,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_changed_after_the_verification_read_them,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_export_claims_no_verification, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_admin_stats_key_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),

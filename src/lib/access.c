@@ -1248,8 +1248,14 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 		(*next)++;
 		recs.n++;
 	}
-	if (shredded(rec))
-		return CV_OK;
+	/* A tombstone counts nothing, but is the log's as every row read:
+	 * checked (its signer, the admin who shredded), and it has no records. */
+	if (shredded(rec)) {
+		st = cv_case_check(s->v, rec, NULL, err);
+		for (size_t i = 0; i < recs.n && st == CV_OK; i++)
+			st = cv_record_check(s->v, &recs.d[i], NULL, err);
+		return st;
+	}
 	st = stats_open(s, ks, rec, &o, err);
 	if (st == CV_OK)
 		st = stats_attrs(o, rec->id, &a, err);
@@ -1274,7 +1280,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 	char after[CV_ID_MAX] = "";
 	uint8_t *sk = NULL;
 	struct stats_keys *ks = NULL;
-	int stop = 0;
+	int stop = 0, told_stop = 0; /* told: cb asked to stop */
 	cv_status st = page ? cv_vkey_open(s, CV_VKEY_STATS, &sk, err)
 			    : cv_err_set(err, CV_ERROR, "out of memory");
 
@@ -1300,12 +1306,22 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 		for (size_t i = 0; i < page->n && st == CV_OK && !stop; i++)
 			st = stats_case(s, ks, &page->v[i], &l, &next, cb, arg, &stop, cases, err);
+		told_stop = stop;
 		snprintf(after, sizeof(after), "%s", page->v[page->n - 1].id);
 		if (page->n < STATS_PAGE)
 			stop = 1;
 		cv_rec_list_free(&l);
 		case_page_clear(page);
 	}
+	/* Every row read was the version the log committed to (cert.c); and
+	 * none it keeps went missing since the verification read them. */
+	if (st == CV_OK && !told_stop && s->v->vouch && s->v->vouch->filled &&
+	    (s->v->vouch->seen_cases != s->v->vouch->live_cases ||
+	     s->v->vouch->seen_records != s->v->vouch->live_records))
+		st = cv_fail(err, CV_EINTEGRITY, "rows.missing",
+			     "rows the log committed to were not there when the statistics read "
+			     "them: the vault was changed while it was read; run 'casevault audit "
+			     "verify' and restore it from a backup");
 	case_page_clear(page);
 	free(page);
 	sodium_free(ks);

@@ -1040,18 +1040,23 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 	return st;
 }
 
-/* Whether a row read without a case key (key NULL) by rowid is one the
- * verified log shows signer committed to (verify.h cv_vouch_begin, in
- * the open transaction): then its signature is the log's, and *role is
- * the signer's role when it committed.  records: a records row, else a
- * cases row. */
+/*
+ * Whether a row read without a case key (key NULL) by rowid, with the hash
+ * it was read with (hash NULL: read without one), is one the verified log
+ * shows signer committed to (verify.h cv_vouch_begin, in the open
+ * transaction): 1, and *role is the signer's role when it committed; its
+ * signature is then the log's.  0: the row's own signature decides.  -1:
+ * the row is not the version the log last committed to (changed, planted
+ * or put back after the verification read it).  records: a records row,
+ * else a cases row.
+ */
 static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer,
-		   const uint8_t *key, cv_role *role)
+		   const uint8_t *hash, const uint8_t *key, cv_role *role)
 {
 	const struct cv_vouched_row *rows;
 	size_t lo = 0, hi, n;
 
-	if (key || !v->vouch || !rowid)
+	if (key || !v->vouch || !v->vouch->filled || !rowid || !hash)
 		return 0;
 	rows = records ? v->vouch->records : v->vouch->cases;
 	n = hi = records ? v->vouch->nrecords : v->vouch->ncases;
@@ -1063,10 +1068,33 @@ static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer
 		else
 			hi = mid;
 	}
-	if (lo == n || rows[lo].rowid != rowid || rows[lo].writer_id != signer)
+	if (lo == n || rows[lo].rowid != rowid || rows[lo].deleted ||
+	    sodium_memcmp(rows[lo].hash, hash, CV_HASH_LEN) != 0)
+		return -1;
+	if (records)
+		v->vouch->seen_records++;
+	else
+		v->vouch->seen_cases++;
+	if (!rows[lo].ok || rows[lo].writer_id != signer)
 		return 0;
 	*role = (cv_role)rows[lo].role;
 	return 1;
+}
+
+static cv_status not_committed(int records, const char *id, cv_err *err)
+{
+	if (records)
+		return cv_fail(
+		    err, CV_EINTEGRITY, "rows.changed",
+		    "record '{1}' is not the version the log committed to: the vault was "
+		    "changed while it was read; run 'casevault audit verify' and restore "
+		    "it from a backup",
+		    id);
+	return cv_fail(err, CV_EINTEGRITY, "rows.changed",
+		       "case '{1}' is not the version the log committed to: the vault was changed "
+		       "while it was read; run 'casevault audit verify' and restore it from a "
+		       "backup",
+		       id);
 }
 
 cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t signer_id,
@@ -1089,7 +1117,11 @@ cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	if (vouched(v, 0, c->rowid, c->signer_id, key, &role)) {
+	int vr = vouched(v, 0, c->rowid, c->signer_id, c->hashed ? c->row_hash : NULL, key, &role);
+
+	if (vr < 0)
+		return not_committed(0, c->id, err);
+	if (vr > 0) {
 		ok = 1;
 	} else {
 		case_msg(v, c, &b);
@@ -1142,7 +1174,11 @@ cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, c
 	cv_status st;
 	int ok = 0;
 
-	if (vouched(v, 1, r->rowid, r->signer_id, key, &role)) {
+	int vr = vouched(v, 1, r->rowid, r->signer_id, r->hashed ? r->row_hash : NULL, key, &role);
+
+	if (vr < 0)
+		return not_committed(1, r->id, err);
+	if (vr > 0) {
 		ok = 1;
 	} else {
 		record_msg(v, r, &b);

@@ -10,21 +10,32 @@
 #include "sigmemo.h"
 #include "store.h"
 
-/* A row of cases or records the verified log committed to, and who
- * wrote the commitment: the user's id and role then (verify.c). */
+/* The latest commitment of the verified log to a row of cases or
+ * records: the row's hash (§7.6), and who wrote the commitment, the
+ * user's id and role then (verify.c); deleted: the log deleted the row;
+ * ok: the writer is one whose commitment stands for the row's signature. */
 struct cv_vouched_row {
 	int64_t rowid;
 	int64_t writer_id;
 	int role; /* cv_role */
+	unsigned char deleted, ok;
+	uint8_t hash[CV_HASH_LEN];
 };
 
 /* What a verification in the open transaction found of the cases and
- * records rows (verify.c cv_vouch_begin): each stored row is the version
- * its latest commitment names, in rowid order. */
+ * records rows (verify.c cv_vouch_begin): the latest commitment to each,
+ * in rowid order.  A row read with its hash (cv_store_case_page,
+ * cv_store_record_range) must be the version its commitment names
+ * (cert.c); seen counts those found so, and live the rows the log keeps,
+ * so that a walk of them all can tell that none went missing after the
+ * verification read them (access.c cv_access_all_stats). */
 struct cv_vouch {
 	int wanted; /* the next verification fills the rest */
+	int filled;
 	struct cv_vouched_row *cases, *records;
 	size_t ncases, nrecords;
+	size_t live_cases, live_records;
+	size_t seen_cases, seen_records;
 };
 
 struct cv_vault {

@@ -1613,7 +1613,8 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 	char object[OBJECT_MAX], detail[CV_LOG_DETAIL_MAX], n[24];
 	cv_release_rec rel = {0};
 	cv_verify_pending *pending = NULL;
-	cv_audit_report rep;
+	cv_audit_report rep = {0};
+	int verifying = 0; /* begun: cv_verify_in_op_end is owed */
 	uint32_t spent = 0;
 	cv_dlap_ledger ledger = {CV_STATS_EPS_BUDGET, &spent, 0};
 	cv_stats_result *r = NULL;
@@ -1685,6 +1686,7 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 			cv_op_fail(s, CV_ACT_AUDIT_VERIFY, "audit", err);
 			return cv_op_fail(s, CV_ACT_STATS_EXPORT, object, err);
 		}
+		verifying = 1;
 	}
 	if (st == CV_OK)
 		st = cv_store_release_overlap(s->v->st, r->from, r->to, &overlap, err);
@@ -1700,7 +1702,7 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		st = cv_dlap_budget_check(&ledger, r->eps, NULL, err);
 	if (st == CV_OK)
 		st = compute(s, r, &ledger, err);
-	{
+	if (verifying) {
 		cv_err found = {0};
 		cv_status vs = cv_verify_in_op_end(s, pending, &rep, &found);
 

@@ -322,6 +322,10 @@ typedef struct cv_case_rec {
 	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
 	int64_t rowid; /* set by cv_store_case_page only, else 0 */
+	/* cv_store_case_page only: the row's hash as read (§7.6), the one its
+	 * commitment names when the row is the log's */
+	int hashed;
+	uint8_t row_hash[CV_HASH_LEN];
 } cv_case_rec;
 
 void cv_case_rec_clear(cv_case_rec *c);
@@ -391,6 +395,9 @@ typedef struct cv_record {
 	uint8_t mac[CV_HASH_LEN];
 	uint8_t sig[crypto_sign_BYTES];
 	int64_t rowid; /* set by cv_store_record_range only, else 0 */
+	/* cv_store_record_range only: the row's hash as read (§7.6) */
+	int hashed;
+	uint8_t row_hash[CV_HASH_LEN];
 } cv_record;
 
 cv_status cv_store_record_insert(cv_store *st, const cv_record *r, cv_err *err);

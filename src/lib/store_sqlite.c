@@ -412,7 +412,8 @@ struct sq {
 	int wal_dirty;
 	struct touch *touched;
 	size_t ntouched, cap;
-	int touch_oom; /* a touch could not be recorded: the commit must fail */
+	int touch_oom;	/* a touch could not be recorded: the commit must fail */
+	cv_buf scratch; /* row hashes of the walks that give them */
 };
 
 static void sq_close(void *be);
@@ -571,21 +572,24 @@ static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
 	}
 }
 
-/* The hash of the current row of s (columns 1.. of "SELECT rowid, *"):
- * BLAKE2b-256("casevault-row-v1" || lp(table) || u64be(rowid) || for each
- * column: lp(name) || value). */
-static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN], cv_buf *b)
+/* The hash of the current row of s: BLAKE2b-256("casevault-row-v1" ||
+ * lp(table) || u64be(rowid) || for each column of the table, in its
+ * order: lp(name) || value), the rowid in column rowid_col and the table's
+ * columns in cols[0..n) (NULL: columns 1.. of "SELECT rowid, *"). */
+static int row_hash_cols(sqlite3_stmt *s, const char *table, int rowid_col, const int *cols, int n,
+			 uint8_t out[CV_HASH_LEN], cv_buf *b)
 {
 	cv_bytes part;
-	int n = sqlite3_column_count(s);
 
 	/* b: the caller's scratch, emptied here and kept for the next row */
 	b->len = 0;
 	cv_buf_lp(b, table);
-	cv_buf_u64(b, (uint64_t)sqlite3_column_int64(s, 0));
-	for (int i = 1; i < n; i++) {
-		cv_buf_lp(b, sqlite3_column_name(s, i));
-		put_value(b, s, i);
+	cv_buf_u64(b, (uint64_t)sqlite3_column_int64(s, rowid_col));
+	for (int i = 0; i < n; i++) {
+		int col = cols ? cols[i] : i + 1;
+
+		cv_buf_lp(b, sqlite3_column_name(s, col));
+		put_value(b, s, col);
 	}
 	if (b->oom)
 		return -1;
@@ -593,6 +597,18 @@ static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN]
 	cv_hash(out, NULL, 0, "casevault-row-v1", &part, 1);
 	return 0;
 }
+
+static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN], cv_buf *b)
+{
+	return row_hash_cols(s, table, 0, NULL, sqlite3_column_count(s) - 1, out, b);
+}
+
+/* The table's columns in S_CASE_PAGE ("SELECT CASE_COLS, rowid") and
+ * S_RECORD_RANGE ("SELECT RECORD_COLS, rowid"), in the tables' order. */
+static const int case_page_cols[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+static const int record_range_cols[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 13, 14, 15};
+#define NCASE_COLS ((int)(sizeof(case_page_cols) / sizeof(case_page_cols[0])))
+#define NRECORD_COLS ((int)(sizeof(record_range_cols) / sizeof(record_range_cols[0])))
 
 static int cmp_touch(const void *a, const void *b)
 {
@@ -1143,6 +1159,7 @@ static void sq_close(void *be)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st->touched);
+	cv_buf_free(&st->scratch);
 	free(st);
 }
 
@@ -2045,6 +2062,14 @@ static cv_status sq_case_page(void *be, const char *after, size_t limit, cv_stor
 				      (const char *)sqlite3_column_text(s, 0));
 			break;
 		}
+		/* as step 7 hashes it: what is read is compared with the log's */
+		c.hashed = row_hash_cols(s, "cases", NCASE_COLS, case_page_cols, NCASE_COLS,
+					 c.row_hash, &st->scratch) == 0;
+		if (!c.hashed) {
+			cv_case_rec_clear(&c);
+			res = cv_err_set(err, CV_ERROR, "out of memory");
+			break;
+		}
 		stop = cb(&c, arg);
 		cv_case_rec_clear(&c);
 		if (stop)
@@ -2394,8 +2419,9 @@ static cv_status sq_record_get(void *be, const char *id, cv_record *r, cv_err *e
 	return res;
 }
 
+/* hashed: s is S_RECORD_RANGE, and each record gets its row hash */
 static cv_status record_walk(struct sq *st, sqlite3_stmt *s, cv_store_record_cb cb, void *arg,
-			     cv_err *err)
+			     int hashed, cv_err *err)
 {
 	cv_status res = CV_OK;
 	cv_record r;
@@ -2406,6 +2432,12 @@ static cv_status record_walk(struct sq *st, sqlite3_stmt *s, cv_store_record_cb 
 			res = cv_fail(err, CV_EINTEGRITY, "record.malformed",
 				      "record '{1}' is malformed (tampered or damaged)",
 				      (const char *)sqlite3_column_text(s, 0));
+			break;
+		}
+		r.hashed = hashed && row_hash_cols(s, "records", NRECORD_COLS, record_range_cols,
+						   NRECORD_COLS, r.row_hash, &st->scratch) == 0;
+		if (hashed && !r.hashed) {
+			res = cv_err_set(err, CV_ERROR, "out of memory");
 			break;
 		}
 		if (cb(&r, arg) != 0)
@@ -2430,7 +2462,7 @@ static cv_status sq_record_each_case(void *be, const char *case_id, const char *
 		sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 2);
-	return record_walk(st, s, cb, arg, err);
+	return record_walk(st, s, cb, arg, 0, err);
 }
 
 static cv_status sq_record_range(void *be, const char *first, const char *last,
@@ -2443,7 +2475,7 @@ static cv_status sq_record_range(void *be, const char *first, const char *last,
 		return CV_ERROR;
 	sqlite3_bind_text(s, 1, first, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, last, -1, SQLITE_STATIC);
-	return record_walk(st, s, cb, arg, err);
+	return record_walk(st, s, cb, arg, 1, err);
 }
 
 static cv_status sq_record_each_granted(void *be, int64_t user_id, const char *type,
@@ -2456,7 +2488,7 @@ static cv_status sq_record_each_granted(void *be, int64_t user_id, const char *t
 		return CV_ERROR;
 	sqlite3_bind_int64(s, 1, user_id);
 	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
-	return record_walk(st, s, cb, arg, err);
+	return record_walk(st, s, cb, arg, 0, err);
 }
 
 static cv_status sq_id_taken(void *be, const char *id, int *taken, cv_err *err)
@@ -2635,7 +2667,7 @@ static cv_status sq_record_each_type(void *be, const char *type, cv_store_record
 	if (!s)
 		return CV_ERROR;
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
-	return record_walk(st, s, cb, arg, err);
+	return record_walk(st, s, cb, arg, 0, err);
 }
 
 /* ---- the duty log ---------------------------------------------------------- */

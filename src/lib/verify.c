@@ -1061,7 +1061,7 @@ static cv_status check_users_against_log(struct verify_ctx *c)
 /* After check_rows: the latest commitment to each row of table, with its
  * writer, into *out (rowid order, as the commitments are sorted). */
 static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_vouched_row **out,
-			     size_t *n)
+			     size_t *n, size_t *live)
 {
 	size_t first = 0, count = 0;
 
@@ -1070,7 +1070,7 @@ static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_
 	while (first + count < c->ncommits &&
 	       strcmp(c->tables[c->commits[first + count].table], table) == 0)
 		count++;
-	*n = 0;
+	*n = *live = 0;
 	*out = count ? malloc(count * sizeof(**out)) : NULL;
 	if (count && !*out)
 		return cv_err_set(c->err, CV_ERROR, "out of memory");
@@ -1078,20 +1078,24 @@ static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_
 		const struct commit *m = &c->commits[i];
 		const struct signer *w = m->by >= 0 ? &c->signers[m->by] : NULL;
 		int role = w ? signer_role(c, w->name, m->seq) : -1;
+		struct cv_vouched_row *r = &(*out)[(*n)++];
 
-		if (m->deleted || !w || role < 0)
-			continue; /* not vouched for: the row's signature decides */
-		(*out)[(*n)++] = (struct cv_vouched_row){m->rowid, w->id, role};
+		*r = (struct cv_vouched_row){m->rowid, w ? w->id : 0, role, m->deleted, 0, {0}};
+		/* not ok: the row's signature decides */
+		r->ok = !m->deleted && w && role >= 0;
+		memcpy(r->hash, m->hash, sizeof(r->hash));
+		*live += !m->deleted;
 	}
 	return CV_OK;
 }
 
 static cv_status vouch_fill(struct verify_ctx *c, struct cv_vouch *v)
 {
-	cv_status st = vouch_table(c, "cases", &v->cases, &v->ncases);
+	cv_status st = vouch_table(c, "cases", &v->cases, &v->ncases, &v->live_cases);
 
 	if (st == CV_OK)
-		st = vouch_table(c, "records", &v->records, &v->nrecords);
+		st = vouch_table(c, "records", &v->records, &v->nrecords, &v->live_records);
+	v->filled = st == CV_OK;
 	return st;
 }
 
