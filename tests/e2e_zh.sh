@@ -327,6 +327,9 @@ cv "$ZH" bob consent record "$C" --by 学生,监护人 --method 书面 --scope �
 check "consent record --by 学生,监护人 --method 书面 --scope 个体辅导，心理测评: exit 0" rc_is 0
 check "  ... two consent records" \
 	same "$(q "select count(*) from records where type = 'consent'")" $((n0 + 2))
+cv "$ZH" bob consent record "$C" --by 学生、监护人 --method 口头 --scope 个体辅导
+check "consent record --by 学生、监护人 (the enumeration comma): exit 0, two more records" \
+	eval 'rc_is 0 && same "$(q "select count(*) from records where type = '"'consent'"'")" $((n0 + 4))'
 cv "$EN" bob case show "$C"
 check "  ... stored as written, individual,testing by student and guardian" \
 	eval 'out_has "by student, written, individual,testing" &&

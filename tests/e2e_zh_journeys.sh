@@ -202,9 +202,9 @@ unset CV_ARGS
 EXTRA="第一次会谈。"
 cv bob note add "$C"
 check "a note before consent: refused (4), the rule in Chinese, the command to type" \
-	eval 'rc_is 4 && err_has "没有学生对个体心理辅导的知情同意记录" &&
-		err_has "casevault consent record $C --by student" && err_has "危机干预" &&
-		err_chinese'
+	eval 'rc_is 4 && err_has "没有学生和监护人（学生未成年）对个体心理辅导的知情同意记录" &&
+		err_has "casevault consent record $C --by 学生,监护人 --method 书面|口头" &&
+		err_has "危机干预" && err_chinese'
 cv bob consent record "$C" --by 学生,监护人 --method 书面 --scope 个体辅导,心理测评
 check "consent record for student and guardian: Chinese, the parties in Chinese" \
 	eval 'rc_is 0 && out_has "已在 $C 上记录 学生、监护人 的知情同意"'

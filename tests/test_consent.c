@@ -270,7 +270,7 @@ static void test_note_without_consent_denied(void **state)
 	open_new(c, "S-1", "Wu Hao", a);
 	assert_int_equal(note_add(c, a, NULL, NULL, n, &err), CV_EDENIED);
 	assert_int_equal(err.status, CV_EDENIED);
-	assert_msg_has(err, "has no recorded consent from the student");
+	assert_msg_has(err, "has no recorded consent from the student or the guardian");
 	assert_msg_has(err, "for individual counseling");
 	assert_msg_has(err, "casevault consent record");
 	assert_msg_has(err, "--scope individual");
@@ -280,10 +280,11 @@ static void test_note_without_consent_denied(void **state)
 
 		snprintf(
 		    want, sizeof(want),
-		    "case '%s' has no recorded consent from the student for individual "
-		    "counseling; record it with 'casevault consent record %s --by student "
-		    "--method written|oral --date YYYY-MM-DD --scope individual', or act under "
-		    "--crisis \"justification\" if there is a risk of harm",
+		    "case '%s' has no recorded consent from the student or the guardian (the "
+		    "student is a minor) for individual counseling; record both with "
+		    "'casevault consent record %s --by student,guardian --method written|oral "
+		    "--scope individual', or act under --crisis \"justification\" if there is a "
+		    "risk of harm",
 		    a, a);
 		assert_string_equal(err.msg, want);
 		/* The denial keeps its arguments: the case, the scope's word and
@@ -501,8 +502,8 @@ static void test_withdrawal_stops_new_work(void **state)
 			 1);
 	/* At once: no note, test, referral or edit. */
 	assert_int_equal(note_add(c, a, NULL, NULL, x, &err), CV_EDENIED);
-	assert_msg_has(err, "has no current (withdrawn) consent from the student for individual "
-			    "counseling");
+	assert_msg_has(err, "has no current (withdrawn) consent from the student or the guardian "
+			    "(the student is a minor) for individual counseling");
 	assert_msg_has(err, "casevault consent record");
 	assert_code(err, CV_EDENIED, "consent.missing");
 	{

@@ -37,10 +37,10 @@ int cmd_enrol(struct cli *c, int argc, char **argv)
 		return cli_fail(c);
 	if (cv_vault_open(c->vault_path, &c->v, &c->err) != CV_OK)
 		return cli_fail(c);
-	snprintf(prompt, sizeof(prompt), "Enrolment code for %s: ", name);
+	snprintf(prompt, sizeof(prompt), _("Enrolment code for %s: "), name);
 	st = cli_secret(c, prompt, 0, &code, &clen);
 	if (st == CV_OK) {
-		snprintf(prompt, sizeof(prompt), "Choose a passphrase for %s: ", name);
+		snprintf(prompt, sizeof(prompt), _("Choose a passphrase for %s: "), name);
 		st = cli_secret(c, prompt, 1, &pass, &len);
 	}
 	if (st == CV_OK)

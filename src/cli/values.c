@@ -124,6 +124,17 @@ static const struct rule *rule_for(const struct cmd *cmd, const char *option)
 	return NULL;
 }
 
+/* The length of the list separator at p: ',' (1), U+FF0C '，' or U+3001
+ * '、' (3), else 0. */
+static size_t list_sep(const char *p)
+{
+	if (*p == ',')
+		return 1;
+	if (strncmp(p, "\xef\xbc\x8c", 3) == 0 || strncmp(p, "\xe3\x80\x81", 3) == 0)
+		return 3;
+	return 0;
+}
+
 const char *cli_canon(const struct cmd *cmd, const char *option, const char *value)
 {
 	/* Room for the values of one command's options (a handful). */
@@ -142,20 +153,17 @@ const char *cli_canon(const struct cmd *cmd, const char *option, const char *val
 	}
 	if (used == ARRAY_SIZE(pool))
 		return value;
-	/* A list: every alias between commas (ASCII or full-width) replaced. */
+	/* A list: every alias between commas (ASCII, full-width or the
+	 * ideographic enumeration comma) replaced. */
 	out = pool[used];
 	for (p = value; *p;) {
-		size_t n = strcspn(p, ",\xef"), sep = 0;
+		size_t n = 0, sep = 0;
 		const char *word;
 
-		while (p[n] == '\xef' && strncmp(p + n, "\xef\xbc\x8c", 3) != 0)
-			n += 1 + strcspn(p + n + 1, ",\xef");
-		if (p[n] == ',')
-			sep = 1;
-		else if (p[n])
-			sep = 3; /* U+FF0C, the full-width comma */
+		while (p[n] && !(sep = list_sep(p + n)))
+			n++;
 		word = cli_alias(r->words, p, n);
-		if (word || sep == 3)
+		if (word || sep > 1)
 			changed = 1;
 		if (o + (word ? strlen(word) : n) + 2 > sizeof(pool[0]))
 			return value;

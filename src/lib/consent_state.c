@@ -191,28 +191,32 @@ void cv_consent_state_free(cv_consent_state *cs)
 	cs->nnotes = cs->nnotes_withdrawn = 0;
 }
 
-/* The R1 refusal, by [withdrawn][the student's consent is missing, or a
- * minor's guardian's]. */
-static const char *const missing_tmpl[2][2] = {
+/* The R1 refusal, by [withdrawn][the student's consent is missing, a
+ * minor's guardian's, or both]; the date of a consent recorded today need
+ * not be given. */
+static const char *const missing_tmpl[2][3] = {
     {CV_TMPL("case '{1}' has no recorded consent from the student for {3}; record it with "
-	     "'casevault consent record {1} --by student --method written|oral --date "
-	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
-	     "a risk of harm"),
+	     "'casevault consent record {1} --by student --method written|oral --scope {2}', "
+	     "or act under --crisis \"justification\" if there is a risk of harm"),
      CV_TMPL("case '{1}' has no recorded consent from the guardian (the student is a minor) for "
-	     "{3}; record it with "
-	     "'casevault consent record {1} --by guardian --method written|oral --date "
-	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
-	     "a risk of harm")},
-    {CV_TMPL(
-	 "case '{1}' has no current (withdrawn) consent from the student for {3}; record it with "
-	 "'casevault consent record {1} --by student --method written|oral --date "
-	 "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
-	 "a risk of harm"),
+	     "{3}; record it with 'casevault consent record {1} --by guardian --method "
+	     "written|oral --scope {2}', or act under --crisis \"justification\" if there is a "
+	     "risk of harm"),
+     CV_TMPL("case '{1}' has no recorded consent from the student or the guardian (the student "
+	     "is a minor) for {3}; record both with 'casevault consent record {1} --by "
+	     "student,guardian --method written|oral --scope {2}', or act under --crisis "
+	     "\"justification\" if there is a risk of harm")},
+    {CV_TMPL("case '{1}' has no current (withdrawn) consent from the student for {3}; record it "
+	     "with 'casevault consent record {1} --by student --method written|oral --scope "
+	     "{2}', or act under --crisis \"justification\" if there is a risk of harm"),
      CV_TMPL("case '{1}' has no current (withdrawn) consent from the guardian (the student is a "
-	     "minor) for {3}; record it with "
-	     "'casevault consent record {1} --by guardian --method written|oral --date "
-	     "YYYY-MM-DD --scope {2}', or act under --crisis \"justification\" if there is "
-	     "a risk of harm")},
+	     "minor) for {3}; record it with 'casevault consent record {1} --by guardian "
+	     "--method written|oral --scope {2}', or act under --crisis \"justification\" if "
+	     "there is a risk of harm"),
+     CV_TMPL("case '{1}' has no current (withdrawn) consent from the student or the guardian "
+	     "(the student is a minor) for {3}; record both with 'casevault consent record {1} "
+	     "--by student,guardian --method written|oral --scope {2}', or act under --crisis "
+	     "\"justification\" if there is a risk of harm")},
 };
 
 cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope,
@@ -225,11 +229,14 @@ cv_status cv_consent_check(const cv_consent_state *cs, int minor, unsigned scope
 	 * whether a withdrawal took it away. */
 	static const char *const whose[2][2] = {{"student", "guardian"},
 						{"student-withdrawn", "guardian-withdrawn"}};
+	int both;
 
 	if (!missing_student && !missing_guardian)
 		return CV_OK;
+	/* both: the student's and the guardian's, for the scope named */
+	both = missing_student && (missing_guardian & (1u << (k - 1)));
 	return cv_fail(err, CV_EDENIED, CODE_CONSENT_MISSING,
-		       missing_tmpl[cs->withdrawn ? 1 : 0][missing_student ? 0 : 1], case_id,
+		       missing_tmpl[cs->withdrawn ? 1 : 0][both ? 2 : !missing_student], case_id,
 		       cv_scopes.words[k], scope_prose[k],
 		       whose[cs->withdrawn ? 1 : 0][missing_student ? 0 : 1]);
 }
