@@ -366,6 +366,8 @@ rmdir "$PRIV/edit-$$-live00" "$PRIV"
 with bob "Plan: weekly sessions." note add "$C" --kind analysis --finalize
 N3=$(cat "$T/out")
 check "note add --finalize: exit 0, one id" eval 'rc_is 0 && [ "$(wc -l <"$T/out")" -eq 1 ]'
+check "  ... and it says, on stderr, that the note is final" \
+	err_has "finalized $(cat "$T/out"): signed, and immutable from now on"
 check "  ... final at once" same "$(q "select status from records where id = '$N3'")" final
 check "  ... a note.add then a note.finalize row" \
 	same "$(q "select group_concat(action, ' ') from (select action from audit where object = 'note:$N3' order by seq)")" \

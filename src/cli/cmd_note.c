@@ -150,6 +150,9 @@ static int write_note(struct cli *c, int argc, char **argv, int which)
 		cli_linef(stdout, "updated %s", argv[i]);
 	else
 		printf("%s\n", id);
+	/* The id alone on stdout, for scripts; what became of it, for people. */
+	if (!c->json && which == WRITE_ADD && o.finalize)
+		cli_linef(stderr, "finalized %s: signed, and immutable from now on", id);
 	return CV_OK;
 }
 
