@@ -988,12 +988,24 @@ static cv_status sq_structure_finish(void *check, cv_err *err)
 	return structure_result(NULL, rc, first, err);
 }
 
+/* SQLite's settings for the whole process, before its first connection:
+ * no count of the memory it uses (nothing here reads it), which would
+ * take a lock around every allocation.  When the process had already
+ * used SQLite, the setting is refused and nothing changes. */
+static void sq_global_config(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *err)
 {
-	struct sq *st = calloc(1, sizeof(*st));
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct sq *st;
 	int rc;
 
 	*out = NULL;
+	pthread_once(&once, sq_global_config);
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	/* One connection, used by one thread at a time (the verification's
