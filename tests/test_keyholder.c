@@ -2,13 +2,15 @@
  * test_keyholder.c - the in-process key holder (keyholder.c): it signs so
  * that libsodium verifies, unseals what was sealed to it and nothing else,
  * wraps its secrets so that they decrypt under the same key and associated
- * data, refuses secrets that do not belong to the given public keys, and
- * a box-only holder (the recovery key) cannot sign or wrap.
+ * data, refuses secrets that do not belong to the given public keys, a
+ * box-only holder (the recovery key) cannot sign or wrap, and the shared
+ * keys it keeps open each sender's copies and nothing else.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -327,6 +329,103 @@ static void test_box_only(void **state)
 	sodium_free(sk);
 }
 
+/* A box of msg from sender (secret key sk) to pk, under nonce. */
+static void box_to(uint8_t *c, const char *msg, const uint8_t *nonce, const uint8_t *pk,
+		   const uint8_t *sk)
+{
+	assert_int_equal(crypto_box_easy(c, (const uint8_t *)msg, strlen(msg) + 1, nonce, pk, sk),
+			 0);
+}
+
+/* Key copies from more senders than the holder keeps shared keys for
+ * (keyholder.c SHARED_MAX, 32): each opens, first and again, the first
+ * senders' after theirs were replaced; a copy that was altered, or made by
+ * another sender than the one named, does not open, whether the named
+ * sender's shared key is kept or not; and a sender key of low order (no
+ * shared key) opens nothing and leaves nothing kept that could open a box
+ * made with an all-zero key. */
+static void test_unbox_shared_keys(void **state)
+{
+	enum { SENDERS = 40, MSG_MAX = 32 };
+	struct ident a;
+	uint8_t pk[SENDERS][crypto_box_PUBLICKEYBYTES], nonce[crypto_box_NONCEBYTES];
+	uint8_t *sk = sodium_malloc((size_t)SENDERS * crypto_box_SECRETKEYBYTES);
+	uint8_t c[MSG_MAX + crypto_box_MACBYTES], m[MSG_MAX],
+	    zero_pk[crypto_box_PUBLICKEYBYTES] = {0};
+	uint8_t k[crypto_box_BEFORENMBYTES], s0[32] = {0}, n0[16] = {0};
+	char msg[MSG_MAX];
+	cv_keyholder *kh;
+	cv_err err;
+
+	(void)state;
+	assert_non_null(sk);
+	ident_new(&a);
+	kh = holder(&a);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < SENDERS; i++) {
+			uint8_t *ski = sk + (size_t)i * crypto_box_SECRETKEYBYTES;
+
+			if (round == 0)
+				assert_int_equal(crypto_box_keypair(pk[i], ski), 0);
+			snprintf(msg, sizeof(msg), "copy %d from sender %d", round, i);
+			randombytes_buf(nonce, sizeof(nonce));
+			box_to(c, msg, nonce, a.box_pk, ski);
+			memset(m, 0, sizeof(m));
+			memset(&err, 0, sizeof(err));
+			assert_int_equal(cv_keyholder_unbox(kh, c,
+							    strlen(msg) + 1 + crypto_box_MACBYTES,
+							    nonce, pk[i], m, &err),
+					 CV_OK);
+			assert_string_equal((const char *)m, msg);
+			/* altered */
+			c[0] ^= 1;
+			assert_int_equal(cv_keyholder_unbox(kh, c,
+							    strlen(msg) + 1 + crypto_box_MACBYTES,
+							    nonce, pk[i], m, &err),
+					 CV_EINTEGRITY);
+			c[0] ^= 1;
+			/* named as from another sender (kept or not) */
+			assert_int_equal(cv_keyholder_unbox(kh, c,
+							    strlen(msg) + 1 + crypto_box_MACBYTES,
+							    nonce, pk[(i + 1) % SENDERS], m, &err),
+					 CV_EINTEGRITY);
+			assert_int_equal(
+			    cv_keyholder_unbox(kh, c, strlen(msg) + 1 + crypto_box_MACBYTES, nonce,
+					       pk[(i + SENDERS - 1) % SENDERS], m, &err),
+			    CV_EINTEGRITY);
+		}
+	/* A sender key of low order, twice: the all-zero key and the key an
+	 * all-zero exchange would give open nothing. */
+	snprintf(msg, sizeof(msg), "from nobody");
+	randombytes_buf(nonce, sizeof(nonce));
+	assert_int_equal(crypto_core_hsalsa20(k, n0, s0, NULL), 0);
+	for (int round = 0; round < 2; round++) {
+		static const uint8_t zero_k[crypto_box_BEFORENMBYTES] = {0};
+
+		assert_int_equal(crypto_box_easy_afternm(c, (const uint8_t *)msg, strlen(msg) + 1,
+							 nonce, zero_k),
+				 0);
+		assert_int_equal(cv_keyholder_unbox(kh, c, strlen(msg) + 1 + crypto_box_MACBYTES,
+						    nonce, zero_pk, m, &err),
+				 CV_EINTEGRITY);
+		assert_int_equal(
+		    crypto_box_easy_afternm(c, (const uint8_t *)msg, strlen(msg) + 1, nonce, k), 0);
+		assert_int_equal(cv_keyholder_unbox(kh, c, strlen(msg) + 1 + crypto_box_MACBYTES,
+						    nonce, zero_pk, m, &err),
+				 CV_EINTEGRITY);
+	}
+	/* and the senders' copies still open after it */
+	snprintf(msg, sizeof(msg), "after the refusals");
+	box_to(c, msg, nonce, a.box_pk, sk);
+	assert_int_equal(
+	    cv_keyholder_unbox(kh, c, strlen(msg) + 1 + crypto_box_MACBYTES, nonce, pk[0], m, &err),
+	    CV_OK);
+	assert_string_equal((const char *)m, msg);
+	cv_keyholder_free(kh);
+	ident_free(&a);
+	sodium_free(sk);
+}
+
 static void test_free_null(void **state)
 {
 	(void)state;
@@ -345,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_local_refuses_mismatch),
 		cmocka_unit_test(test_local_refuses_foreign_seed),
 		cmocka_unit_test(test_box_only),
+		cmocka_unit_test(test_unbox_shared_keys),
 		cmocka_unit_test(test_free_null),
 	};
 	/* clang-format on */

@@ -11,11 +11,30 @@
 #include "vocab.h"
 #include "banned.h"
 
-/* box_sk || sign_sk is exactly the wrapped layout (CV_SECRETS_LEN bytes). */
+/* How many senders' shared keys a holder keeps (see struct local_keys). */
+#define SHARED_MAX 32
+
+/* A sender's X25519 public key and the crypto_box shared key
+ * (crypto_box_beforenm) of it and this holder's secret key. */
+struct shared_key {
+	uint8_t peer_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t k[crypto_box_BEFORENMBYTES];
+};
+
+/* box_sk || sign_sk is exactly the wrapped layout (CV_SECRETS_LEN bytes).
+ * shared: the shared keys of the last SHARED_MAX senders whose key copies
+ * opened (nshared used, next the one to replace), so that another copy
+ * from one of them (a case key after the vault key, a list of cases
+ * granted by one colleague, every command of an unlock agent) skips the
+ * key exchange: crypto_box_open_easy is crypto_box_beforenm then
+ * crypto_box_open_easy_afternm.  They are secrets of the same worth as
+ * box_sk, kept beside it in the same guarded memory, wiped with it. */
 struct local_keys {
 	uint8_t box_sk[crypto_box_SECRETKEYBYTES];
 	uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
 	int can_sign;
+	unsigned nshared, next;
+	struct shared_key shared[SHARED_MAX];
 };
 _Static_assert(offsetof(struct local_keys, sign_sk) == crypto_box_SECRETKEYBYTES,
 	       "secret keys must be contiguous");
@@ -85,6 +104,38 @@ static cv_status local_box(cv_keyholder *kh, const uint8_t *m, size_t mlen, cons
 	return CV_OK;
 }
 
+/* crypto_box_open_easy of c from peer_pk with k (readable and writable):
+ * with the sender's shared key when k keeps it, else with a new one, kept
+ * in place of the oldest.  A key of low order makes no shared key: the
+ * box does not open, as with crypto_box_open_easy, and nothing is kept. */
+static int open_from(struct local_keys *k, const uint8_t *c, size_t clen, const uint8_t *nonce,
+		     const uint8_t *peer_pk, uint8_t *m)
+{
+	struct shared_key *sk = NULL;
+
+	/* Public keys: compared as they are. */
+	for (unsigned i = 0; i < k->nshared && !sk; i++)
+		if (memcmp(k->shared[i].peer_pk, peer_pk, crypto_box_PUBLICKEYBYTES) == 0)
+			sk = &k->shared[i];
+	if (!sk) {
+		uint8_t key[crypto_box_BEFORENMBYTES];
+		int rc = crypto_box_beforenm(key, peer_pk, k->box_sk);
+
+		if (rc == 0) {
+			sk = &k->shared[k->next];
+			memcpy(sk->k, key, sizeof(key));
+			memcpy(sk->peer_pk, peer_pk, crypto_box_PUBLICKEYBYTES);
+			if (k->nshared < SHARED_MAX)
+				k->nshared++;
+			k->next = (k->next + 1) % SHARED_MAX;
+		}
+		sodium_memzero(key, sizeof(key));
+		if (rc != 0)
+			return -1;
+	}
+	return crypto_box_open_easy_afternm(m, c, clen, nonce, sk->k);
+}
+
 static cv_status local_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, const uint8_t *nonce,
 			     const uint8_t *peer_pk, uint8_t *m, cv_err *err)
 {
@@ -93,8 +144,8 @@ static cv_status local_unbox(cv_keyholder *kh, const uint8_t *c, size_t clen, co
 
 	if (clen < crypto_box_MACBYTES)
 		return cv_fail(err, CV_EINTEGRITY, "key.box-short", "a key copy is too short");
-	sodium_mprotect_readonly(k);
-	rc = crypto_box_open_easy(m, c, clen, nonce, peer_pk, k->box_sk);
+	sodium_mprotect_readwrite(k);
+	rc = open_from(k, c, clen, nonce, peer_pk, m);
 	sodium_mprotect_noaccess(k);
 	if (rc != 0)
 		return cv_fail(err, CV_EINTEGRITY, "key.unbox",
@@ -121,6 +172,7 @@ static cv_status local_new(cv_keyholder **out, struct local_keys **keys, cv_err 
 		sodium_free(k);
 		return cv_err_set(err, CV_ERROR, "out of memory for keys");
 	}
+	sodium_memzero(k, sizeof(*k)); /* no shared key kept yet */
 	kh->ops = &local_ops;
 	kh->impl = k;
 	*out = kh;
