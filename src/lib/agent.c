@@ -232,13 +232,12 @@ static cv_status io_failed(cv_err *err)
 		       "command again, and unlock again if it asks for the passphrase");
 }
 
-cv_status cv_agent_call(int fd, uint8_t *buf, size_t reqlen, uint8_t *code, size_t *bodylen,
-			cv_err *err)
+/* Reads one reply (header and body) into buf. */
+static cv_status reply_recv(int fd, uint8_t *buf, uint8_t *code, size_t *bodylen, cv_err *err)
 {
 	uint32_t len = 0;
 
-	if (reqlen < CV_AGENT_HDR_LEN || send_all(fd, buf, reqlen) != 0 ||
-	    recv_all(fd, buf, CV_AGENT_HDR_LEN) != 0 ||
+	if (recv_all(fd, buf, CV_AGENT_HDR_LEN) != 0 ||
 	    cv_agent_hdr_get(buf, code, &len) != CV_AGENT_R_OK ||
 	    recv_all(fd, buf + CV_AGENT_HDR_LEN, len) != 0) {
 		sodium_memzero(buf, CV_AGENT_MSG_MAX);
@@ -246,6 +245,16 @@ cv_status cv_agent_call(int fd, uint8_t *buf, size_t reqlen, uint8_t *code, size
 	}
 	*bodylen = len;
 	return CV_OK;
+}
+
+cv_status cv_agent_call(int fd, uint8_t *buf, size_t reqlen, uint8_t *code, size_t *bodylen,
+			cv_err *err)
+{
+	if (reqlen < CV_AGENT_HDR_LEN || send_all(fd, buf, reqlen) != 0) {
+		sodium_memzero(buf, CV_AGENT_MSG_MAX);
+		return io_failed(err);
+	}
+	return reply_recv(fd, buf, code, bodylen, err);
 }
 
 static cv_status refused(uint8_t code, cv_err *err)
@@ -263,12 +272,20 @@ static cv_status refused(uint8_t code, cv_err *err)
 		       c);
 }
 
-cv_status cv_agent_status_call(int fd, struct cv_agent_status *out, cv_err *err)
+/* STATUS; with_verified: VERIFIED sent in the same write after it, its
+ * reply left on the socket for memo_load (a command that attaches saves a
+ * round trip; the agent answers requests in order, and the tags of public
+ * signatures it sends are taken only once its status passed). */
+static cv_status status_call(int fd, int with_verified, struct cv_agent_status *out, cv_err *err)
 {
 	uint8_t buf[CV_AGENT_MSG_MAX];
 	size_t len = cv_agent_req_simple(buf, CV_AGENT_OP_STATUS), body = 0;
 	uint8_t code = 0;
-	cv_status st = cv_agent_call(fd, buf, len, &code, &body, err);
+	cv_status st;
+
+	if (with_verified)
+		len += cv_agent_req_simple(buf + len, CV_AGENT_OP_VERIFIED);
+	st = cv_agent_call(fd, buf, len, &code, &body, err);
 
 	if (st != CV_OK)
 		return st;
@@ -280,8 +297,14 @@ cv_status cv_agent_status_call(int fd, struct cv_agent_status *out, cv_err *err)
 	return CV_OK;
 }
 
-cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const char *user, int *fd,
-			struct cv_agent_status *st, cv_err *err)
+cv_status cv_agent_status_call(int fd, struct cv_agent_status *out, cv_err *err)
+{
+	return status_call(fd, 0, out, err);
+}
+
+/* cv_agent_open; with_verified as for status_call. */
+static cv_status agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const char *user,
+			    int with_verified, int *fd, struct cv_agent_status *st, cv_err *err)
 {
 	char dir[CV_AGENT_SOCK_MAX], path[CV_AGENT_SOCK_MAX];
 	cv_status rc;
@@ -293,7 +316,7 @@ cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const cha
 	if (rc == CV_OK)
 		rc = cv_agent_connect(path, fd, err);
 	if (rc == CV_OK)
-		rc = cv_agent_status_call(*fd, st, err);
+		rc = status_call(*fd, with_verified, st, err);
 	if (rc == CV_OK && (strcmp(st->user, user) != 0 ||
 			    sodium_memcmp(st->vault_id, vault_id, CV_AGENT_VAULT_ID_LEN) != 0))
 		rc = cv_fail(err, CV_EINTEGRITY, CV_CODE_AGENT_UNSAFE,
@@ -305,6 +328,12 @@ cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const cha
 		*fd = -1;
 	}
 	return rc;
+}
+
+cv_status cv_agent_open(const uint8_t vault_id[CV_AGENT_VAULT_ID_LEN], const char *user, int *fd,
+			struct cv_agent_status *st, cv_err *err)
+{
+	return agent_open(vault_id, user, 0, fd, st, err);
 }
 
 /* ---- a key holder over the socket --------------------------------------- */
@@ -597,19 +626,22 @@ struct cv_vault_agent {
 	struct cv_agent_status st;
 };
 
-/* VERIFIED: the signatures the agent knows, into v->sigs (left NULL when
- * the agent does not answer it: an older agent). */
-static void memo_load(cv_vault *v, int fd)
+/* VERIFIED, asked with the status (agent_open): the signatures the agent
+ * knows, into v->sigs (left NULL when the agent does not answer it: an
+ * older agent).  Its reply is read whatever happens, so that the next
+ * reply on fd is the next request's. */
+static cv_status memo_load(cv_vault *v, int fd)
 {
 	uint8_t *buf = malloc(CV_AGENT_MSG_MAX), code = 0;
-	size_t body = 0, len;
+	size_t body = 0;
 	cv_sigmemo *m = calloc(1, sizeof(*m));
 	cv_err e = {0};
+	cv_status st = CV_ERROR;
 
-	if (!buf || !m)
+	if (!buf)
 		goto out;
-	len = cv_agent_req_simple(buf, CV_AGENT_OP_VERIFIED);
-	if (cv_agent_call(fd, buf, len, &code, &body, &e) != CV_OK || code != CV_AGENT_R_OK ||
+	st = reply_recv(fd, buf, &code, &body, &e);
+	if (st != CV_OK || !m || code != CV_AGENT_R_OK ||
 	    cv_agent_rep_verified(buf + CV_AGENT_HDR_LEN, body, m) != 0)
 		goto out;
 	v->sigs = m;
@@ -617,6 +649,7 @@ static void memo_load(cv_vault *v, int fd)
 out:
 	cv_sigmemo_free(m);
 	free(buf);
+	return st;
 }
 
 /* REMEMBER: the signatures this command verified that the agent did not
@@ -663,13 +696,17 @@ cv_status cv_agent_attach(cv_vault *v, const char *user, cv_err *err)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return cv_err_set(err, CV_ERROR, "out of memory");
-	st = cv_agent_open(v->vault_id, user, &a->fd, &a->st, err);
+	st = agent_open(v->vault_id, user, 1, &a->fd, &a->st, err);
+	if (st == CV_OK && memo_load(v, a->fd) != CV_OK) {
+		/* the connection no longer frames replies: not used */
+		close(a->fd);
+		st = io_failed(err);
+	}
 	if (st != CV_OK) {
 		free(a);
 		return st;
 	}
 	v->agent = a;
-	memo_load(v, a->fd);
 	return CV_OK;
 }
 
