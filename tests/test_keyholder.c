@@ -346,7 +346,7 @@ static void box_to(uint8_t *c, const char *msg, const uint8_t *nonce, const uint
  * made with an all-zero key. */
 static void test_unbox_shared_keys(void **state)
 {
-	enum { SENDERS = 40, MSG_MAX = 32 };
+	enum { SENDERS = 40, MSG_MAX = 48 };
 	struct ident a;
 	uint8_t pk[SENDERS][crypto_box_PUBLICKEYBYTES], nonce[crypto_box_NONCEBYTES];
 	uint8_t *sk = sodium_malloc((size_t)SENDERS * crypto_box_SECRETKEYBYTES);
