@@ -36,8 +36,8 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # in from the static archives their -dev packages ship, so that a command
 # does not load and relocate them at every start (about 0.4 ms of a warm
 # command; README.md, "The warm command").  libargon2 stays shared (the
-# Argon2 inside libsodium has functions of the same names), as do libm and
-# libc.  A casevault built so takes a security fix of those libraries when
+# Argon2 inside libsodium has functions of the same names), loaded only
+# when a key is derived (src/lib/kdf.c), as do libm and libc.  A casevault built so takes a security fix of those libraries when
 # it is rebuilt (SECURITY.md); STATIC=0 links them all shared.
 STATIC ?= 1
 ifeq ($(STATIC),1)
@@ -52,6 +52,10 @@ LIBS = -Wl,--as-needed $(DEP_LIBS) -ldl -lm
 XML_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libxml2.so)" 2>/dev/null | \
 	awk '$$1 == "SONAME" { print $$2 }')
 $(BUILD)/src/lib/xmllazy.o: ALL_CFLAGS += $(if $(XML_SONAME),-DCV_LIBXML2_SONAME='"$(XML_SONAME)"')
+# The soname src/lib/kdf.c loads: the libargon2 compiled against.
+ARGON2_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libargon2.so)" 2>/dev/null | \
+	awk '$$1 == "SONAME" { print $$2 }')
+$(BUILD)/src/lib/kdf.o: ALL_CFLAGS += $(if $(ARGON2_SONAME),-DCV_LIBARGON2_SONAME='"$(ARGON2_SONAME)"')
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 LIB_SRC = $(wildcard src/lib/*.c)
