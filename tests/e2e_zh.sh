@@ -7,7 +7,8 @@
 # the fixed words (情绪, 女, 学生,监护人, 书面, 个体辅导, 会谈) accepted in any
 # locale and stored as the vault's English words, shown in Chinese under
 # zh_CN; an alias that is no word refused in Chinese; and English, word for
-# word, under LANG=C.  case show's labelled lines line up by display width
+# word, under LANG=C.  The language follows LC_ALL, LC_MESSAGES, LANG and
+# LANGUAGE as gettext has them (English in the C locale without LANGUAGE).  case show's labelled lines line up by display width
 # in both languages; config get says an unset timezone as config list does;
 # --csv on audit log names audit log's own option, in Chinese.  Every
 # fixed value shown (statuses, outcomes, roles, parties) in Chinese under
@@ -225,6 +226,40 @@ rc=0
 env $EN "$CASEVAULT" --help >"$T/out" 2>"$T/err" || rc=$?
 check "--help under LANG=C: English" \
 	eval 'rc_is 0 && out_has "usage: casevault" && out_has "open a case (the identity"'
+# The language is chosen as gettext chooses it: LC_ALL, else LC_MESSAGES,
+# else LANG (an empty one skipped), and LANGUAGE over any locale but C;
+# English in the C locale without LANGUAGE (where nothing is loaded).
+help_in() { # LANGUAGE-OF-THE-HELP VAR=VALUE...: --help under those variables
+	help_lang=$1
+	shift
+	rc=0
+	env -u LC_ALL -u LC_MESSAGES -u LANG -u LANGUAGE "$@" "$CASEVAULT" --help \
+		>"$T/out" 2>"$T/err" || rc=$?
+	if [ "$help_lang" = zh ]; then
+		rc_is 0 && out_has "用法：casevault" && out_has "开立个案"
+	else
+		rc_is 0 && out_has "usage: casevault" && out_has "open a case (the identity"
+	fi
+}
+check "--help with no locale variable: English" help_in en
+check "--help under LANG=C.UTF-8: English" help_in en LANG=C.UTF-8
+check "--help under LANG=POSIX: English" help_in en LANG=POSIX
+check "--help under LANG=C.UTF-8 LANGUAGE=zh_CN: Chinese" help_in zh LANG=C.UTF-8 LANGUAGE=zh_CN
+check "--help under LANG=C LANGUAGE=zh_CN: English (gettext ignores LANGUAGE in C)" \
+	help_in en LANG=C LANGUAGE=zh_CN
+check "--help under LANG=C.UTF-8 LANGUAGE= (empty): English" \
+	help_in en LANG=C.UTF-8 LANGUAGE=
+if [ "$ZH" = "LC_ALL=zh_CN.UTF-8" ]; then
+	check "--help under LANG=zh_CN.UTF-8: Chinese" help_in zh LANG=zh_CN.UTF-8
+	check "--help under LC_ALL= (empty) LANG=zh_CN.UTF-8: Chinese" \
+		help_in zh LC_ALL= LANG=zh_CN.UTF-8
+	check "--help under LC_MESSAGES=C.UTF-8 LANG=zh_CN.UTF-8: English" \
+		help_in en LC_MESSAGES=C.UTF-8 LANG=zh_CN.UTF-8
+	check "--help under LC_MESSAGES=zh_CN.UTF-8 LANG=C.UTF-8: Chinese" \
+		help_in zh LC_MESSAGES=zh_CN.UTF-8 LANG=C.UTF-8
+	check "--help under LC_ALL=C.UTF-8 LC_MESSAGES=zh_CN.UTF-8: English" \
+		help_in en LC_ALL=C.UTF-8 LC_MESSAGES=zh_CN.UTF-8
+fi
 rc=0
 env $ZH "$CASEVAULT" case open -h >"$T/out" 2>"$T/err" || rc=$?
 check "case open -h under zh_CN: the usage line and the summary in Chinese" \

@@ -23,10 +23,39 @@ static int csv_lists; /* --csv: cli_json_line prints an array as CSV */
 #define CV_LOCALEDIR "/usr/local/share/locale"
 #endif
 
+/* The first of the variables that set, non-empty, the messages' locale
+ * (as setlocale reads them), or "" when none does. */
+static const char *messages_locale(void)
+{
+	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return v;
+	}
+	return "";
+}
+
+/* Whether name is the C locale (C, POSIX, C.UTF-8 and its spellings), for
+ * which no catalog is made: every message is the program's own English. */
+static int c_locale(const char *name)
+{
+	return !*name || strcmp(name, "C") == 0 || strcmp(name, "POSIX") == 0 ||
+	       strncmp(name, "C.", 2) == 0;
+}
+
 void cli_i18n(void)
 {
-	const char *dir = getenv("CASEVAULT_LOCALEDIR");
+	const char *dir = getenv("CASEVAULT_LOCALEDIR"), *language = getenv("LANGUAGE");
 
+	/* In the C locale with no LANGUAGE list, gettext would search and
+	 * find no catalog: nothing is loaded (setlocale alone reads the
+	 * locale archive, a tenth of a warm command's start), and every
+	 * message is the English it would have given. */
+	if ((!language || !*language) && c_locale(messages_locale()))
+		return;
 	/* Only the messages follow the locale: numbers, dates and the
 	 * character classes the program relies on stay those of "C". */
 	setlocale(LC_MESSAGES, "");
