@@ -34,11 +34,12 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # list it, nor ICU and the C++ runtime behind it, and starts faster.
 # STATIC=1 (the default): libsodium, SQLite, jansson and colamd are linked
 # in from the static archives their -dev packages ship, so that a command
-# does not load and relocate them at every start (about 0.4 ms of a warm
-# command; README.md, "The warm command").  libargon2 stays shared (the
-# Argon2 inside libsodium has functions of the same names), loaded only
-# when a key is derived (src/lib/kdf.c), as do libm and libc.  A casevault built so takes a security fix of those libraries when
-# it is rebuilt (SECURITY.md); STATIC=0 links them all shared.
+# does not load and relocate them at every start (README.md, "The warm
+# command").  libm and libc stay shared, and so does libargon2 (the Argon2
+# inside libsodium has functions of the same names), which src/lib/kdf.c
+# loads only when a key is derived.  A casevault built so takes a security
+# fix of those libraries when it is rebuilt (SECURITY.md); STATIC=0 links
+# them all shared.
 STATIC ?= 1
 ifeq ($(STATIC),1)
 DEP_LIBS = -l:libsodium.a -l:libsqlite3.a -l:libjansson.a \
