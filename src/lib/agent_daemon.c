@@ -87,14 +87,25 @@ static int socket_gone(const struct daemon *d)
 	return !d->path || lstat(d->path, &sb) != 0 || sb.st_dev != d->dev || sb.st_ino != d->ino;
 }
 
+/* Closes c's connection.  Its buffer is wiped of what it holds (a
+ * request not answered: every answered one is wiped at once) and kept for
+ * the slot's next connection, so that a command's first request does not
+ * wait for guarded memory to be mapped and locked; conn_free releases it. */
 static void conn_close(struct conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
-	sodium_free(c->buf);
+	if (c->buf)
+		sodium_memzero(c->buf, c->have);
 	c->fd = -1;
-	c->buf = NULL;
 	c->have = 0;
+}
+
+static void conn_free(struct conn *c)
+{
+	conn_close(c);
+	sodium_free(c->buf); /* sodium_free wipes before unmapping */
+	c->buf = NULL;
 }
 
 static void accept_one(struct daemon *d)
@@ -114,7 +125,7 @@ static void accept_one(struct daemon *d)
 	for (size_t i = 0; i < CONNS_MAX && !slot; i++)
 		if (d->conns[i].fd < 0)
 			slot = &d->conns[i];
-	if (slot)
+	if (slot && !slot->buf)
 		slot->buf = sodium_malloc(CV_AGENT_MSG_MAX);
 	if (!slot || !slot->buf) {
 		close(fd);
@@ -321,7 +332,7 @@ static void child(cv_session *s, struct daemon *d, int rfd)
 	remove_socket(d);
 	close(d->lfd);
 	for (size_t i = 0; i < CONNS_MAX; i++)
-		conn_close(&d->conns[i]);
+		conn_free(&d->conns[i]);
 	cv_keyholder_free(d->a.kh); /* wipes the keys */
 	cv_sigmemo_free(d->a.sigs);
 	sodium_free(d->rep);
