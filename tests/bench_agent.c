@@ -26,7 +26,9 @@
  *      -Wl,--wrap for crypto_sign_verify_detached (signature checks),
  *      send and recv (round trips to the agent: counted by their
  *      requests), sqlite3_prepare_v2/_v3
- *      and sqlite3_step (SQL), and a SQLite VFS in front of the default
+ *      and sqlite3_step (SQL; with SQLite linked in from its static
+ *      archive, also those sqlite3_exec makes, which the shared library
+ *      kept from the wrappers), and a SQLite VFS in front of the default
  *      one times every xSync (the fsyncs that make log rows durable; they
  *      run inside sqlite3_step and are taken out of the SQL time).  The
  *      medians per step and per kind of work are reported, so that the
