@@ -77,7 +77,7 @@ MAN_ZH = $(BUILD)/casevault.zh_CN.1
 LINGUAS = zh_CN
 MO = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/casevault.mo)
 
-.PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures pot FORCE
+.PHONY: all check demo install asan bench clean deps unit e2e format format-check layers fixtures pot
 
 all: $(BIN) $(MAN) $(MAN_ZH) $(MO)
 
@@ -113,16 +113,6 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
-
-# The locale directory the program is built for (CV_LOCALEDIR), kept in a
-# file that changes only when it does: `make install PREFIX=...` after a
-# plain `make` rebuilds the one object that names it.
-LOCALEDIR_STAMP = $(BUILD)/localedir
-$(LOCALEDIR_STAMP): FORCE
-	@mkdir -p $(BUILD)
-	@[ "$$(cat $@ 2>/dev/null)" = '$(LOCALEDIR)' ] || printf '%s\n' '$(LOCALEDIR)' >$@
-$(BUILD)/src/cli/out.o: $(LOCALEDIR_STAMP)
-FORCE:
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@

@@ -537,7 +537,7 @@ static void test_export_refuses_rows_changed_while_counted(void **state)
 
 	this_month(month);
 	for (int i = 0; i < 6; i++) {
-		char sid[16];
+		char sid[24];
 
 		snprintf(sid, sizeof(sid), "S-2024-%04d", 100 + i);
 		open_new(c, sid, "Li Mei", ids[i]);
@@ -639,7 +639,7 @@ static void test_rows_changed_after_the_verification_read_them(void **state)
 	cv_err err = {0};
 
 	for (int i = 0; i < 6; i++) {
-		char sid[16];
+		char sid[24];
 
 		snprintf(sid, sizeof(sid), "S-2024-%04d", 200 + i);
 		open_new(c, sid, "Li Mei", ids[i]);

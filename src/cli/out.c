@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -46,8 +47,35 @@ static int c_locale(const char *name)
 	       strncmp(name, "C.", 2) == 0;
 }
 
+/*
+ * Where the catalogs are: PREFIX/share/locale when the program runs as
+ * PREFIX/bin/casevault and that directory exists (an install under any
+ * prefix, DESTDIR staging included, finds its own catalogs without being
+ * built for that prefix), else the directory it was built for.
+ */
+static const char *localedir(char *buf, size_t cap)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat sb;
+	char *slash;
+
+	if (n <= 0)
+		return CV_LOCALEDIR;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash || slash - exe < 4 || strncmp(slash - 4, "/bin", 4) != 0)
+		return CV_LOCALEDIR;
+	slash[-4] = '\0'; /* PREFIX */
+	if ((size_t)snprintf(buf, cap, "%s/share/locale", exe) >= cap || stat(buf, &sb) != 0 ||
+	    !S_ISDIR(sb.st_mode))
+		return CV_LOCALEDIR;
+	return buf;
+}
+
 void cli_i18n(void)
 {
+	char installed[4200];
 	const char *dir = getenv("CASEVAULT_LOCALEDIR"), *language = getenv("LANGUAGE");
 
 	/* In the C locale with no LANGUAGE list, gettext would search and
@@ -59,7 +87,7 @@ void cli_i18n(void)
 	/* Only the messages follow the locale: numbers, dates and the
 	 * character classes the program relies on stay those of "C". */
 	setlocale(LC_MESSAGES, "");
-	bindtextdomain(CV_TEXTDOMAIN, dir && *dir ? dir : CV_LOCALEDIR);
+	bindtextdomain(CV_TEXTDOMAIN, dir && *dir ? dir : localedir(installed, sizeof(installed)));
 	/* The catalog's UTF-8 as it is, whatever LC_CTYPE says. */
 	bind_textdomain_codeset(CV_TEXTDOMAIN, "UTF-8");
 	/* strerror's sentences too (an argument of our messages), which the C
