@@ -1192,6 +1192,14 @@ static int first_case(cv_case_rec *c, void *arg)
  * checkpoint stands for its signature); a row whose signer did not write
  * the commitment, or one the walk did not read by rowid, still has its
  * own signature checked. */
+/* Forgets which rows were read (a test reads one row many times). */
+static void unsee(cv_vault *v)
+{
+	for (size_t i = 0; i < v->vouch->ncases; i++)
+		v->vouch->cases[i].seen = 0;
+	v->vouch->seen_cases = 0;
+}
+
 static void test_vouch_decides(void **state)
 {
 	struct fix *f = *state;
@@ -1210,25 +1218,39 @@ static void test_vouch_decides(void **state)
 	assert_int_equal(v->vouch->nrecords,
 			 (size_t)q_int(f->path, "SELECT count(*) FROM records"));
 	assert_int_equal(cv_store_case_page(v->st, "", 1, first_case, &c, &err), CV_OK);
-	assert_true(c.rowid > 0);
+	assert_true(c.rowid > 0 && c.hashed);
 	assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_OK);
+	/* a row is the log's once: read again, it is refused */
+	assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "rows.changed");
+	unsee(v);
 	/* its signature spoilt (in memory only: in the file it would change
 	 * the row's hash, which the verification compares): still taken, the
 	 * log vouches for the row */
 	c.sig[0] ^= 1;
 	assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_OK);
-	/* ... but not when read by another way than the walk (no rowid) */
+	unsee(v);
+	/* ... but not when read by another way than the walk (no rowid, no
+	 * hash): its own signature decides */
 	{
 		int64_t rowid = c.rowid;
 
 		c.rowid = 0;
+		c.hashed = 0;
+		memset(&err, 0, sizeof(err));
 		assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_EINTEGRITY);
 		assert_string_equal(err.code, "case.forged");
+		/* read with its hash at a rowid no commitment names: refused */
+		c.hashed = 1;
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_EINTEGRITY);
+		assert_string_equal(err.code, "rows.changed");
 		c.rowid = rowid;
 	}
 	c.sig[0] ^= 1;
 	/* a row naming another counselor as signer than the one who wrote
-	 * its commitment: its own signature decides, and fails */
+	 * its commitment: its own signature decides, and fails (in memory
+	 * only: the row as read, its hash, is the committed one) */
 	c.signer_id = c.signer_id == carol ? dave : carol;
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(cv_case_check(v, &c, NULL, &err), CV_EINTEGRITY);

@@ -1053,10 +1053,10 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer,
 		   const uint8_t *hash, const uint8_t *key, cv_role *role)
 {
-	const struct cv_vouched_row *rows;
+	struct cv_vouched_row *rows;
 	size_t lo = 0, hi, n;
 
-	if (key || !v->vouch || !v->vouch->filled || !rowid || !hash)
+	if (key || !v->vouch || !v->vouch->filled || !hash)
 		return 0;
 	rows = records ? v->vouch->records : v->vouch->cases;
 	n = hi = records ? v->vouch->nrecords : v->vouch->ncases;
@@ -1068,9 +1068,13 @@ static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer
 		else
 			hi = mid;
 	}
-	if (lo == n || rows[lo].rowid != rowid || rows[lo].deleted ||
+	/* A row no commitment names (rowid 0 included), one the log deleted,
+	 * another version, or one read a second time (an index pointed twice
+	 * at it, and so never at another): not the log's rows as committed. */
+	if (lo == n || rows[lo].rowid != rowid || rows[lo].deleted || rows[lo].seen ||
 	    sodium_memcmp(rows[lo].hash, hash, CV_HASH_LEN) != 0)
 		return -1;
+	rows[lo].seen = 1;
 	if (records)
 		v->vouch->seen_records++;
 	else

@@ -19,6 +19,7 @@ struct cv_vouched_row {
 	int64_t writer_id;
 	int role; /* cv_role */
 	unsigned char deleted, ok;
+	unsigned char seen; /* a row read with its hash matched it (cert.c) */
 	uint8_t hash[CV_HASH_LEN];
 };
 

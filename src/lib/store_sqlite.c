@@ -581,8 +581,10 @@ static int row_hash_cols(sqlite3_stmt *s, const char *table, int rowid_col, cons
 {
 	cv_bytes part;
 
-	/* b: the caller's scratch, emptied here and kept for the next row */
+	/* b: the caller's scratch, emptied here and kept for the next row
+	 * (an allocation that failed for an earlier row is tried again) */
 	b->len = 0;
+	b->oom = 0;
 	cv_buf_lp(b, table);
 	cv_buf_u64(b, (uint64_t)sqlite3_column_int64(s, rowid_col));
 	for (int i = 0; i < n; i++) {

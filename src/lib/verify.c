@@ -1080,7 +1080,7 @@ static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_
 		int role = w ? signer_role(c, w->name, m->seq) : -1;
 		struct cv_vouched_row *r = &(*out)[(*n)++];
 
-		*r = (struct cv_vouched_row){m->rowid, w ? w->id : 0, role, m->deleted, 0, {0}};
+		*r = (struct cv_vouched_row){m->rowid, w ? w->id : 0, role, m->deleted, 0, 0, {0}};
 		/* not ok: the row's signature decides */
 		r->ok = !m->deleted && w && role >= 0;
 		memcpy(r->hash, m->hash, sizeof(r->hash));
