@@ -113,9 +113,10 @@ static int open_from(struct local_keys *k, const uint8_t *c, size_t clen, const 
 {
 	struct shared_key *sk = NULL;
 
-	/* Public keys: compared as they are. */
+	/* Public keys, but which shared key is held is not to be timed:
+	 * compared in constant time, as the stats walk's cache does. */
 	for (unsigned i = 0; i < k->nshared && !sk; i++)
-		if (memcmp(k->shared[i].peer_pk, peer_pk, crypto_box_PUBLICKEYBYTES) == 0)
+		if (sodium_memcmp(k->shared[i].peer_pk, peer_pk, crypto_box_PUBLICKEYBYTES) == 0)
 			sk = &k->shared[i];
 	if (!sk) {
 		uint8_t key[crypto_box_BEFORENMBYTES];
