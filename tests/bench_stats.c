@@ -318,18 +318,18 @@ cv_status __wrap_cv_verify_in_op_begin(cv_session *s, struct cv_verify_pending *
 }
 
 cv_status __real_cv_verify_in_op_end(cv_session *s, struct cv_verify_pending *pending,
-				     cv_audit_report *rep, cv_err *err);
+				     cv_status counted, cv_audit_report *rep, cv_err *err);
 cv_status __wrap_cv_verify_in_op_end(cv_session *s, struct cv_verify_pending *pending,
-				     cv_audit_report *rep, cv_err *err);
+				     cv_status counted, cv_audit_report *rep, cv_err *err);
 cv_status __wrap_cv_verify_in_op_end(cv_session *s, struct cv_verify_pending *pending,
-				     cv_audit_report *rep, cv_err *err)
+				     cv_status counted, cv_audit_report *rep, cv_err *err)
 {
 	double t0 = 0;
 	int on = WRAP_BEGIN(t0);
 	cv_status st;
 
 	in_audit += on;
-	st = __real_cv_verify_in_op_end(s, pending, rep, err);
+	st = __real_cv_verify_in_op_end(s, pending, counted, rep, err);
 	in_audit -= on;
 	if (on)
 		WRAP_END(W_AUDIT, t0);

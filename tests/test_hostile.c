@@ -519,11 +519,12 @@ static void this_month(char month[8])
 
 /*
  * The export counts the rows while their comparison with the log still
- * runs beside it (verify.h cv_verify_in_op_begin).  One with the file
- * swaps two cases' statistics, deletes a record, or plants a copy of a
- * case: each time the export gives the verification's finding (not what
- * counting the altered rows ran into), publishes nothing and records no
- * release.
+ * runs beside it (verify.h cv_verify_in_op_begin), and the cases and
+ * records rows are checked by the count alone.  One with the file swaps
+ * two cases' statistics, deletes a record, plants a copy of a case, or
+ * plants a record of no case (which no walk of the count reaches): each
+ * time the export gives the verification's finding (not what counting the
+ * altered rows ran into), publishes nothing and records no release.
  */
 static void test_export_refuses_rows_changed_while_counted(void **state)
 {
@@ -537,6 +538,10 @@ static void test_export_refuses_rows_changed_while_counted(void **state)
 	    {"INSERT INTO cases SELECT 'C-PLANTED', status, opened_by, opened_at, closed_at,"
 	     " version, index_tag, key_commit, recovery_key, data_nonce, data_box, stats_box,"
 	     " signer_id, mac, sig FROM cases WHERE rowid = 1",
+	     "rows.uncommitted"},
+	    {"INSERT INTO records SELECT 'R-PLANTED', 'C-ZZZZZZZZ', type, parent, kind, status,"
+	     " version, author_id, created_at, updated_at, due, nonce, box, stats_box,"
+	     " signer_id, mac, sig FROM records WHERE rowid = 1",
 	     "rows.uncommitted"},
 	};
 	struct fix *f = *state;
@@ -701,7 +706,7 @@ static void test_rows_changed_after_the_verification_read_them(void **state)
 		assert_int_equal(family, 0);
 	else
 		assert_string_equal(err.code, "rows.changed");
-	cv_verify_in_op_end(sam, pending, &rep, &err);
+	cv_verify_in_op_end(sam, pending, st, &rep, &err);
 	cv_vouch_end(f->v);
 	cv_op_fail(sam, CV_ACT_STATS_EXPORT, "stats", &err);
 	logout(sam);
@@ -779,9 +784,40 @@ static void test_row_read_twice_or_moved_refused(void **state)
 	assert_string_equal(err.code, "rows.changed");
 	cv_case_rec_clear(&t.v[0]);
 	cv_case_rec_clear(&t.v[1]);
-	cv_verify_in_op_end(sam, pending, &rep, &err);
+	cv_verify_in_op_end(sam, pending, CV_ERROR, &rep, &err);
 	cv_vouch_end(f->v);
 	cv_op_fail(sam, CV_ACT_STATS_EXPORT, "stats", &err);
+	logout(sam);
+}
+
+/*
+ * A verification that left the cases and records rows to its caller's
+ * count (verify.h cv_verify_in_op_begin) says the vault verified only when
+ * the caller read and checked them all: told they were not, it writes no
+ * audit.verify row, even in a transaction that then commits.
+ */
+static void test_rows_left_to_the_count_unread_claim_nothing(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
+	cv_verify_pending *pending = NULL;
+	cv_audit_report rep = {0};
+	char id[CV_CASE_ID_MAX];
+	cv_err err = {0};
+	int64_t before;
+
+	open_new(c, "S-2024-0311", "Li Mei", id);
+	logout(c);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	before = q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.verify'");
+	assert_int_equal(cv_op_begin(sam, &err), CV_OK);
+	cv_vouch_begin(f->v);
+	assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
+	assert_int_equal(cv_verify_in_op_end(sam, pending, CV_ERROR, &rep, &err), CV_OK);
+	cv_vouch_end(f->v);
+	assert_int_equal(cv_op_commit(sam, &err), CV_OK);
+	assert_int_equal(q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.verify'"),
+			 before);
 	logout(sam);
 }
 
@@ -1004,6 +1040,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_row_read_twice_or_moved_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rows_left_to_the_count_unread_claim_nothing,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_stats_key_swap_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_after_shred_still_works, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_fields_refuse_bidi, setup, teardown),

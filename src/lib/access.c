@@ -1322,6 +1322,20 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 			     "rows the log committed to were not there when the statistics read "
 			     "them: the vault was changed while it was read; run 'casevault audit "
 			     "verify' and restore it from a backup");
+	/* Nor does either table hold a row besides them, where no index of
+	 * the walk leads: the verification left these tables to this walk
+	 * (verify.h cv_verify_in_op_begin). */
+	if (st == CV_OK && !told_stop && s->v->vouch && s->v->vouch->filled) {
+		int64_t ncases = 0, nrecords = 0;
+
+		st = cv_store_case_record_rows(s->v->st, &ncases, &nrecords, err);
+		if (st == CV_OK && ((uint64_t)ncases != s->v->vouch->live_cases ||
+				    (uint64_t)nrecords != s->v->vouch->live_records))
+			st = cv_fail(err, CV_EINTEGRITY, "rows.uncommitted",
+				     "the vault holds case or record rows the log never committed "
+				     "to: rows were planted; run 'casevault audit verify' and "
+				     "restore it from a backup");
+	}
 	case_page_clear(page);
 	free(page);
 	sodium_free(ks);

@@ -1704,7 +1704,7 @@ static cv_status export(cv_session *s, const char *from, const char *to, int k, 
 		st = compute(s, r, &ledger, err);
 	if (verifying) {
 		cv_err found = {0};
-		cv_status vs = cv_verify_in_op_end(s, pending, &rep, &found);
+		cv_status vs = cv_verify_in_op_end(s, pending, st, &rep, &found);
 
 		/* What the verification found comes first: it is why
 		 * anything else may have failed. */

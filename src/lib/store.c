@@ -270,11 +270,11 @@ cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *e
 	return CV_OK;
 }
 
-int cv_store_rows_beside(cv_store_check *k, cv_store_row_cb cb, void *arg)
+int cv_store_rows_beside(cv_store_check *k, const char *const *skip, cv_store_row_cb cb, void *arg)
 {
 	if (!k || !k->ops->rows_beside || !k->ops->rows_wait)
 		return -1;
-	return k->ops->rows_beside(k->be, cb, arg);
+	return k->ops->rows_beside(k->be, skip, cb, arg);
 }
 
 cv_status cv_store_rows_wait(cv_store_check *k, cv_err *err)
@@ -556,6 +556,14 @@ cv_status cv_store_record_range(cv_store *st, const char *first, const char *las
 		return CV_ERROR;
 	walk_start(st);
 	return walk_end(st, st->ops->record_range(st->be, first, last, cb, arg, err), err);
+}
+
+cv_status cv_store_case_record_rows(cv_store *st, int64_t *cases, int64_t *records, cv_err *err)
+{
+	*cases = *records = 0;
+	if (refused(st, err))
+		return CV_ERROR;
+	return st->ops->case_record_rows(st->be, cases, records, err);
 }
 
 cv_status cv_store_case_all(cv_store *st, cv_store_id_cb cb, void *arg, cv_err *err)

@@ -131,13 +131,16 @@ cv_status cv_store_structure_finish(cv_store_check *check, cv_err *err);
  * cv_store_rows_beside - cv_store_row_each's walk on a third connection of
  * check's (opened and proven with the second: the same rows as st), in a
  * thread of its own, so that the caller goes on meanwhile; cb runs in that
- * thread and must touch nothing the caller does.  0 when it started; -1
+ * thread and must touch nothing the caller does.  The tables named in skip
+ * (NULL-terminated; NULL: none) are not walked: the caller reads and
+ * checks their rows itself.  0 when it started; -1
  * (nothing started) when check is NULL or cannot, and the caller walks
  * with cv_store_row_each.  cv_store_rows_wait waits for the walk and gives
  * its result as cv_store_row_each would (CV_OK when none was started);
  * cv_store_structure_finish waits for it too.
  */
-int cv_store_rows_beside(cv_store_check *check, cv_store_row_cb cb, void *arg);
+int cv_store_rows_beside(cv_store_check *check, const char *const *skip, cv_store_row_cb cb,
+			 void *arg);
 cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
 
 /* The vault format this library reads and writes (PRAGMA user_version,
@@ -428,6 +431,9 @@ cv_status cv_store_case_page(cv_store *st, const char *after, size_t limit, cv_s
  * oldest first (a walk). */
 cv_status cv_store_record_range(cv_store *st, const char *first, const char *last,
 				cv_store_record_cb cb, void *arg, cv_err *err);
+/* How many rows the cases and the records tables hold, each counted on the
+ * table itself, not on an index (a row no index leads to is counted). */
+cv_status cv_store_case_record_rows(cv_store *st, int64_t *cases, int64_t *records, cv_err *err);
 
 /* One recorded statistics release (docs/FORMAT.md, stats_releases). */
 typedef struct cv_release_rec {

@@ -41,7 +41,7 @@ struct cv_store_ops {
 	cv_status (*structure_check)(void *be, cv_err *err);
 	cv_status (*structure_start)(void *be, void **check, cv_err *err);
 	cv_status (*structure_finish)(void *check, cv_err *err);
-	int (*rows_beside)(void *check, cv_store_row_cb cb, void *arg);
+	int (*rows_beside)(void *check, const char *const *skip, cv_store_row_cb cb, void *arg);
 	cv_status (*rows_wait)(void *check, cv_err *err);
 
 	cv_status (*setting_put)(void *be, const cv_setting_rec *rec, cv_err *err);
@@ -107,6 +107,7 @@ struct cv_store_ops {
 			       void *arg, cv_err *err);
 	cv_status (*record_range)(void *be, const char *first, const char *last,
 				  cv_store_record_cb cb, void *arg, cv_err *err);
+	cv_status (*case_record_rows)(void *be, int64_t *cases, int64_t *records, cv_err *err);
 	cv_status (*release_insert)(void *be, const cv_release_rec *r, cv_err *err);
 	cv_status (*release_overlap)(void *be, const char *from, const char *to, int64_t *n,
 				     cv_err *err);

@@ -222,6 +222,8 @@ enum stmt_id {
 	S_CASE_ALL,
 	S_CASE_PAGE,
 	S_RECORD_RANGE,
+	S_CASE_ROWS,
+	S_RECORD_ROWS,
 	S_RELEASE_INSERT,
 	S_RELEASE_OVERLAP,
 	S_RELEASE_SPENT,
@@ -320,6 +322,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CASE_PAGE] = "SELECT " CASE_COLS ", rowid FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2",
     [S_RECORD_RANGE] = "SELECT " RECORD_COLS ", rowid FROM records WHERE case_id BETWEEN ?1 AND ?2"
 		       " ORDER BY case_id, created_at, rowid",
+    /* NOT INDEXED: on the table's own b-tree (an index could miss a row) */
+    [S_CASE_ROWS] = "SELECT count(*) FROM cases NOT INDEXED",
+    [S_RECORD_ROWS] = "SELECT count(*) FROM records NOT INDEXED",
     [S_RELEASE_INSERT] = "INSERT INTO stats_releases (period_from, period_to, k, epsilon,"
 			 " cells_hash, released_by, released_at, term_from, term_to) VALUES"
 			 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -678,9 +683,19 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 	return res;
 }
 
-/* The walk of cv_store_row_each on db; st names errors (NULL: SQLite's
- * own words). */
-static cv_status rows_walk(sqlite3 *db, struct sq *st, cv_store_row_cb cb, void *arg, cv_err *err)
+/* Whether table is one of skip (NULL-terminated; NULL: none). */
+static int skipped(const char *table, const char *const *skip)
+{
+	for (; skip && *skip; skip++)
+		if (strcmp(table, *skip) == 0)
+			return 1;
+	return 0;
+}
+
+/* The walk of cv_store_row_each on db, but for the tables in skip; st
+ * names errors (NULL: SQLite's own words). */
+static cv_status rows_walk(sqlite3 *db, struct sq *st, const char *const *skip, cv_store_row_cb cb,
+			   void *arg, cv_err *err)
 {
 	sqlite3_stmt *tables = NULL;
 	cv_buf scratch = CV_BUF_INIT;
@@ -705,6 +720,8 @@ static cv_status rows_walk(sqlite3 *db, struct sq *st, cv_store_row_cb cb, void 
 			    cv_fail(err, CV_EINTEGRITY, "rows.table", "a table name is malformed");
 			break;
 		}
+		if (skipped(table, skip))
+			continue;
 		sql = sqlite3_mprintf("SELECT rowid, * FROM \"%w\" ORDER BY rowid", table);
 		if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
@@ -737,7 +754,7 @@ static cv_status sq_row_each(void *be, cv_store_row_cb cb, void *arg, cv_err *er
 {
 	struct sq *st = be;
 
-	return rows_walk(st->db, st, cb, arg, err);
+	return rows_walk(st->db, st, NULL, cb, arg, err);
 }
 
 /* The first line of PRAGMA integrity_check(1) on db into first (printable
@@ -798,6 +815,7 @@ struct sq_check {
 	sqlite3 *rows_db;
 	pthread_t rows_tid;
 	int rows_started;
+	const char *const *skip;
 	cv_store_row_cb cb;
 	void *arg;
 	cv_status rows_res;
@@ -870,7 +888,7 @@ static void *rows_thread(void *arg)
 {
 	struct sq_check *k = arg;
 
-	k->rows_res = rows_walk(k->rows_db, NULL, k->cb, k->arg, &k->rows_err);
+	k->rows_res = rows_walk(k->rows_db, NULL, k->skip, k->cb, k->arg, &k->rows_err);
 	return NULL;
 }
 
@@ -945,12 +963,13 @@ static cv_status sq_structure_start(void *be, void **out, cv_err *err)
 
 /* The rows walk on the check's own connection, in a thread of its own;
  * 0 when it started. */
-static int sq_rows_beside(void *check, cv_store_row_cb cb, void *arg)
+static int sq_rows_beside(void *check, const char *const *skip, cv_store_row_cb cb, void *arg)
 {
 	struct sq_check *k = check;
 
 	if (k->rows_started || !k->rows_db)
 		return -1;
+	k->skip = skip;
 	k->cb = cb;
 	k->arg = arg;
 	if (pthread_create(&k->rows_tid, NULL, rows_thread, k) != 0)
@@ -2492,6 +2511,28 @@ static cv_status sq_record_range(void *be, const char *first, const char *last,
 	return record_walk(st, s, cb, arg, 1, err);
 }
 
+static cv_status table_rows(struct sq *st, enum stmt_id which, int64_t *n, cv_err *err)
+{
+	sqlite3_stmt *s = stmt(st, which, err);
+	int rc;
+
+	if (!s)
+		return CV_ERROR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("counting rows"), err);
+}
+
+static cv_status sq_case_record_rows(void *be, int64_t *cases, int64_t *records, cv_err *err)
+{
+	struct sq *st = be;
+	cv_status res = table_rows(st, S_CASE_ROWS, cases, err);
+
+	return res == CV_OK ? table_rows(st, S_RECORD_ROWS, records, err) : res;
+}
+
 static cv_status sq_record_each_granted(void *be, int64_t user_id, const char *type,
 					cv_store_record_cb cb, void *arg, cv_err *err)
 {
@@ -2879,6 +2920,7 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .case_all = sq_case_all,
     .case_page = sq_case_page,
     .record_range = sq_record_range,
+    .case_record_rows = sq_case_record_rows,
     .release_insert = sq_release_insert,
     .release_overlap = sq_release_overlap,
     .release_spent = sq_release_spent,

@@ -36,18 +36,26 @@ cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
  * cv_store_rows_beside), leaves the comparison of the stored rows with the
  * log (§7.5 step 7) and the structure check (step 8) running in threads,
  * *pending holding them (else NULL: every check is done).  cv_vouch_begin's
- * vouches are filled by begin, from the log's commitments.  Until
- * cv_verify_in_op_end has returned CV_OK, nothing the caller read may be
- * trusted, published or written: end waits for the checks, reports the
- * first finding as cv_verify_in_op would, and only then writes the
- * audit.verify row.  end must be called once after a begin that returned
- * CV_OK, whatever happened in between (it joins the threads).
+ * vouches are filled by begin, from the log's commitments; and then the
+ * rows of the cases and records tables are left to the caller, who must
+ * read and check every one as access.c cv_access_all_stats does (the
+ * threads walk the other tables).  Until cv_verify_in_op_end has returned
+ * CV_OK, nothing the caller read may be trusted, published or written: end
+ * waits for the checks, reports the first finding as cv_verify_in_op
+ * would, and only then writes the audit.verify row.  counted is the result
+ * of the caller's reading of the rows left to it: unless it is CV_OK (every
+ * row read and checked), no audit.verify row is written, and a
+ * CV_EINTEGRITY is looked into again, so that the finding returned is the
+ * one cv_verify_in_op would report (CV_OK when that finds nothing: the
+ * caller's own finding stands).  end must be called once after a begin
+ * that returned CV_OK, whatever happened in between (it joins the
+ * threads).
  */
 typedef struct cv_verify_pending cv_verify_pending;
 cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_audit_report *rep,
 				cv_err *err);
-cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_audit_report *rep,
-			      cv_err *err);
+cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_status counted,
+			      cv_audit_report *rep, cv_err *err);
 
 /*
  * cv_vouch_begin - the next verification in the caller's open transaction
