@@ -243,6 +243,7 @@ struct verify_ctx {
 	int64_t expect;
 	struct signer *signers;
 	size_t nsigners;
+	struct signer *last_signer;	 /* find_signer's last find, or NULL */
 	char seg_actor[CV_NAME_MAX + 1]; /* who wrote the rows since the last checkpoint */
 	struct commit *commits;
 	size_t ncommits, capcommits;
@@ -268,6 +269,7 @@ static cv_status add_signer(struct verify_ctx *c, const cv_user_rec *r)
 	cv_user_rec cert;
 	cv_err ignored;
 
+	c->last_signer = NULL; /* the signers may have moved */
 	if (!n)
 		return cv_err_set(c->err, CV_ERROR, "out of memory");
 	c->signers = n;
@@ -307,9 +309,12 @@ static void free_signers(struct verify_ctx *c)
 
 static struct signer *find_signer(struct verify_ctx *c, const char *name)
 {
+	/* The log comes in segments by one actor: the last one found first. */
+	if (c->last_signer && strcmp(c->last_signer->name, name) == 0)
+		return c->last_signer;
 	for (size_t i = 0; i < c->nsigners; i++)
 		if (strcmp(c->signers[i].name, name) == 0)
-			return &c->signers[i];
+			return c->last_signer = &c->signers[i];
 	return NULL;
 }
 
@@ -444,6 +449,8 @@ static int table_index(struct verify_ctx *c, const char *p, size_t n)
 static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 {
 	const char *p = r->rows;
+	const struct signer *w = find_signer(c, r->actor);
+	int32_t by = w ? (int32_t)(w - c->signers) : -1;
 
 	while (*p) {
 		const char *end = strchr(p, ' '), *c1, *c2;
@@ -473,11 +480,7 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 		if (*stop || num[0] == '-' || num[0] == '+')
 			return -1;
 		k.seq = r->seq;
-		{
-			const struct signer *w = find_signer(c, r->actor);
-
-			k.by = w ? (int32_t)(w - c->signers) : -1;
-		}
+		k.by = by;
 		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
 			if (!may_delete(c, r, c->tables[k.table]))
 				return -1;
