@@ -1335,6 +1335,7 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 				     "the vault holds case or record rows the log never committed "
 				     "to: rows were planted; run 'casevault audit verify' and "
 				     "restore it from a backup");
+		s->v->vouch->counted = st == CV_OK;
 	}
 	case_page_clear(page);
 	free(page);

@@ -37,6 +37,9 @@ struct cv_vouch {
 	size_t ncases, nrecords;
 	size_t live_cases, live_records;
 	size_t seen_cases, seen_records;
+	/* a walk read every row of both tables, and each was the log's
+	 * (access.c cv_access_all_stats): the verification may say so */
+	int counted;
 };
 
 struct cv_vault {

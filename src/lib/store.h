@@ -432,7 +432,9 @@ cv_status cv_store_case_page(cv_store *st, const char *after, size_t limit, cv_s
 cv_status cv_store_record_range(cv_store *st, const char *first, const char *last,
 				cv_store_record_cb cb, void *arg, cv_err *err);
 /* How many rows the cases and the records tables hold, each counted on the
- * table itself, not on an index (a row no index leads to is counted). */
+ * table itself, not on an index (a row no index leads to is counted);
+ * CV_EINTEGRITY ("rows.changed") when either table has columns other than
+ * the ones cv_store_case_page and cv_store_record_range hash, in order. */
 cv_status cv_store_case_record_rows(cv_store *st, int64_t *cases, int64_t *records, cv_err *err);
 
 /* One recorded statistics release (docs/FORMAT.md, stats_releases). */

@@ -2525,11 +2525,37 @@ static cv_status table_rows(struct sq *st, enum stmt_id which, int64_t *n, cv_er
 	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("counting rows"), err);
 }
 
+/* Whether table has exactly the columns the walk `which` hashes (cols:
+ * its columns in the table's order), by name and in order: the walk
+ * hashes those alone, where step 7 hashes every column (§7.6). */
+static int table_shape(struct sq *st, const char *table, enum stmt_id which, const int *cols, int n,
+		       cv_err *err)
+{
+	sqlite3_stmt *walk = stmt(st, which, err), *all = NULL;
+	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\" LIMIT 0", table);
+	int ok = walk && sql && sqlite3_prepare_v2(st->db, sql, -1, &all, NULL) == SQLITE_OK &&
+		 sqlite3_column_count(all) == n;
+
+	for (int i = 0; ok && i < n; i++)
+		ok = strcmp(sqlite3_column_name(all, i), sqlite3_column_name(walk, cols[i])) == 0;
+	sqlite3_finalize(all);
+	sqlite3_free(sql);
+	return ok;
+}
+
 static cv_status sq_case_record_rows(void *be, int64_t *cases, int64_t *records, cv_err *err)
 {
 	struct sq *st = be;
-	cv_status res = table_rows(st, S_CASE_ROWS, cases, err);
+	cv_status res;
 
+	if (!table_shape(st, "cases", S_CASE_PAGE, case_page_cols, NCASE_COLS, err) ||
+	    !table_shape(st, "records", S_RECORD_RANGE, record_range_cols, NRECORD_COLS, err))
+		return cv_fail(
+		    err, CV_EINTEGRITY, "rows.changed",
+		    "the cases or records table does not have the vault's columns: the "
+		    "vault was tampered with; run 'casevault audit verify' and restore it "
+		    "from a backup");
+	res = table_rows(st, S_CASE_ROWS, cases, err);
 	return res == CV_OK ? table_rows(st, S_RECORD_ROWS, records, err) : res;
 }
 

@@ -1451,7 +1451,8 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 					     "restore it from a backup");
 		}
 	}
-	if (st != CV_OK || !left || counted == CV_OK)
+	if (st != CV_OK || !left ||
+	    (counted == CV_OK && s->v->vouch && s->v->vouch->filled && s->v->vouch->counted))
 		return st == CV_OK ? log_verified(s, NULL, rep, err) : st;
 	/* The rows left to the caller were not all read and checked: nothing
 	 * says the vault verified.  What the caller found is named as the

@@ -43,8 +43,9 @@ cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
  * CV_OK, nothing the caller read may be trusted, published or written: end
  * waits for the checks, reports the first finding as cv_verify_in_op
  * would, and only then writes the audit.verify row.  counted is the result
- * of the caller's reading of the rows left to it: unless it is CV_OK (every
- * row read and checked), no audit.verify row is written, and a
+ * of the caller's reading of the rows left to it: unless it is CV_OK, and
+ * the walk marked the vouch as having read and checked every row (struct
+ * cv_vouch counted), no audit.verify row is written, and a
  * CV_EINTEGRITY is looked into again, so that the finding returned is the
  * one cv_verify_in_op would report (CV_OK when that finds nothing: the
  * caller's own finding stands).  end must be called once after a begin
