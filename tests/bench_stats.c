@@ -27,7 +27,8 @@
  * linked with -Wl,--wrap for the library's calls of
  * crypto_sign_verify_detached, crypto_box_open_easy_afternm,
  * crypto_box_beforenm, sodium_malloc, sodium_free, sqlite3_step,
- * json_loadb, cv_verify_in_op_begin and cv_verify_in_op_end (see the
+ * cv_statsbox_case_get and cv_statsbox_record_get (the statistics
+ * plaintexts' decoder), cv_verify_in_op_begin and cv_verify_in_op_end (see the
  * Makefile), and while that export runs each wrapper counts its calls and
  * the time spent in them (what runs inside the export's own log
  * verification is charged to that verification alone).  The per-call
@@ -55,11 +56,10 @@
 #include <unistd.h>
 
 #include "helpers.h"
-
-#include <jansson.h>
+#include "statsbox.h"
 
 /* Bump when the generator makes different vaults. */
-#define GEN_VERSION 1
+#define GEN_VERSION 2
 #define SEED 20261129u
 #define REPS_DEFAULT 3
 #define REPS_MAX 9
@@ -178,10 +178,10 @@ static double median(double *v, int n)
 
 /* ---- the export's cost split (-Wl,--wrap) ------------------------------------ */
 
-enum { W_SIG, W_SEAL, W_BEFORENM, W_SMALLOC, W_SFREE, W_STEP, W_JSON, W_AUDIT, W_N };
+enum { W_SIG, W_SEAL, W_BEFORENM, W_SMALLOC, W_SFREE, W_STEP, W_DECODE, W_AUDIT, W_N };
 static const char *const wrap_names[W_N] = {"sign_verify",   "box_open",    "box_beforenm",
 					    "sodium_malloc", "sodium_free", "sqlite3_step",
-					    "json_loadb",    "audit_verify"};
+					    "stats_decode",  "audit_verify"};
 static int counting; /* an export is running */
 static int in_audit; /* inside its verification */
 static int64_t wrap_calls[W_N];
@@ -281,17 +281,30 @@ int __wrap_sqlite3_step(sqlite3_stmt *s)
 	return rc;
 }
 
-json_t *__real_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
-json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error);
-json_t *__wrap_json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error)
+const char *__real_cv_statsbox_case_get(const uint8_t *p, size_t n, cv_statsbox_case *c);
+const char *__wrap_cv_statsbox_case_get(const uint8_t *p, size_t n, cv_statsbox_case *c);
+const char *__wrap_cv_statsbox_case_get(const uint8_t *p, size_t n, cv_statsbox_case *c)
 {
 	double t0 = 0;
 	int on = WRAP_BEGIN(t0);
-	json_t *j = __real_json_loadb(buffer, buflen, flags, error);
+	const char *why = __real_cv_statsbox_case_get(p, n, c);
 
 	if (on)
-		WRAP_END(W_JSON, t0);
-	return j;
+		WRAP_END(W_DECODE, t0);
+	return why;
+}
+
+const char *__real_cv_statsbox_record_get(const uint8_t *p, size_t n, cv_statsbox_record *r);
+const char *__wrap_cv_statsbox_record_get(const uint8_t *p, size_t n, cv_statsbox_record *r);
+const char *__wrap_cv_statsbox_record_get(const uint8_t *p, size_t n, cv_statsbox_record *r)
+{
+	double t0 = 0;
+	int on = WRAP_BEGIN(t0);
+	const char *why = __real_cv_statsbox_record_get(p, n, r);
+
+	if (on)
+		WRAP_END(W_DECODE, t0);
+	return why;
 }
 
 /* The export's verification is in two halves (verify.h): the walk of the

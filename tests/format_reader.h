@@ -132,6 +132,23 @@ static void put_str(struct enc *e, const char *s)
 	put(e, s, strlen(s));
 }
 
+/* A string of the statistics plaintexts (§12.2): u8(byte length) || s. */
+static void put_lp8(struct enc *e, const char *s)
+{
+	uint8_t n = (uint8_t)strlen(s);
+
+	assert_true(strlen(s) <= 255);
+	put(e, &n, 1);
+	put(e, s, n);
+}
+
+static void put_u8(struct enc *e, unsigned v)
+{
+	uint8_t x = (uint8_t)v;
+
+	put(e, &x, 1);
+}
+
 static void b2b256(uint8_t out[HASH_LEN], const struct enc *e)
 {
 	crypto_generichash(out, HASH_LEN, e->b, e->n, NULL, 0);

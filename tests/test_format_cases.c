@@ -130,7 +130,8 @@ static void test_case_data(void **state)
 {
 	uint8_t key[KEY_LEN], stats[KEY_LEN], index[KEY_LEN], tag[HASH_LEN];
 	uint8_t stats_pk[PK_LEN], commit[HASH_LEN], plain[512];
-	char want[512], opened[11], closed[11];
+	char opened[11], closed[11];
+	struct enc want = {0};
 	struct kase c;
 	struct user bob, carol;
 	struct enc ad;
@@ -178,15 +179,21 @@ static void test_case_data(void **state)
 	assert_int_equal(vault_keys_public(stats_pk, commit), 0);
 
 	/* §12.2: boxed by its writer to the stats public key; the stats
-	 * secret key opens it; "closed" is the date only; case and version bind it to the row. */
+	 * secret key opens it; "closed" is the date only; case and version bind it to the row.
+	 * The plaintext, byte for byte: the tag, then the fields in order. */
 	memcpy(opened, c.opened_at, 10);
 	opened[10] = '\0';
 	memcpy(closed, c.closed_at, 10);
 	closed[10] = '\0';
-	snprintf(want, sizeof(want),
-		 "{\"case\":\"%s\",\"category\":\"family\",\"closed\":\"%s\",\"gender\":\"F\","
-		 "\"grade\":7,\"minor\":true,\"opened\":\"%s\",\"version\":2}",
-		 case_id, closed, opened);
+	put_str(&want, "casevault-stats-case-v1");
+	put_lp8(&want, case_id);
+	put_u64(&want, 2); /* version */
+	put_u8(&want, 7);  /* grade */
+	put_lp8(&want, "F");
+	put_lp8(&want, "family");
+	put_lp8(&want, opened);
+	put_lp8(&want, closed);
+	put_u8(&want, 1); /* minor */
 	/* statsbox (§1): writer_box_pk (32) || nonce (24) || crypto_box_easy */
 	assert_true(c.stats_len > 72 && c.stats_len - 72 < sizeof(plain));
 	{
@@ -201,8 +208,8 @@ static void test_case_data(void **state)
 	assert_int_equal(crypto_box_open_easy(plain, c.stats_box + 56, c.stats_len - 56,
 					      c.stats_box + 32, c.stats_box, stats),
 			 0);
-	plain[c.stats_len - 72] = '\0';
-	assert_string_equal((char *)plain, want);
+	assert_int_equal(c.stats_len - 72, want.n);
+	assert_memory_equal(plain, want.b, want.n);
 	/* Neither the case key nor the index key opens it. */
 	assert_int_equal(crypto_box_open_easy(plain, c.stats_box + 56, c.stats_len - 56,
 					      c.stats_box + 32, c.stats_box, key),

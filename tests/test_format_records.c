@@ -9,6 +9,25 @@
 #include "format_reader.h"
 
 /* §3.8, §11, §12.3: every record on the case, clear columns and body. */
+/* §12.5: record r's statistics box opened with the stats key (carol, a
+ * supervisor, holds it), compared byte for byte with want. */
+static void stats_plain_is(const struct rec *r, const struct enc *want)
+{
+	uint8_t stats[KEY_LEN], plain[512];
+	struct user carol;
+	uint8_t *sec = secrets_of("carol", CAROL_PASS, &carol);
+
+	assert_int_equal(vault_key("stats", carol.c.id, sec, stats), 0);
+	sodium_free(sec);
+	/* statsbox (§1): writer_box_pk (32) || nonce (24) || crypto_box_easy */
+	assert_true(r->stats_len > 72 && r->stats_len - 72 < sizeof(plain));
+	assert_int_equal(crypto_box_open_easy(plain, r->stats_box + 56, r->stats_len - 56,
+					      r->stats_box + 32, r->stats_box, stats),
+			 0);
+	assert_int_equal(r->stats_len - 72, want->n);
+	assert_memory_equal(plain, want->b, want->n);
+}
+
 static void test_records(void **state)
 {
 	uint8_t key[KEY_LEN];
@@ -73,6 +92,21 @@ static void test_records(void **state)
 	assert_string_equal(pt, "{\"action\":\"withdraw\",\"by\":\"guardian\",\"date\":"
 				"\"2024-09-10\",\"scopes\":[\"referral-disclosure\"]}");
 	free(pt);
+	{
+		/* its statistics: no method, the scopes as bits (16: referral-disclosure) */
+		struct enc w = {0};
+
+		put_str(&w, "casevault-stats-record-v1");
+		put_lp8(&w, id);
+		put_lp8(&w, case_id);
+		put_lp8(&w, "consent");
+		put_u64(&w, 1);
+		put_lp8(&w, "withdraw");
+		put_lp8(&w, "guardian");
+		put_lp8(&w, "");
+		put_u8(&w, 16);
+		stats_plain_is(&r, &w);
+	}
 
 	/* The test result, taken under the crisis exception, and its crisis record. */
 	assert_int_equal(load_rec(test_id, &r), 0);
@@ -119,6 +153,21 @@ static void test_records(void **state)
 				"\"City Youth Clinic\",\"to_type\":\"mental-health\",\"urgency\":"
 				"\"urgent\"}");
 	free(pt);
+	{
+		/* its statistics: the four words, nothing of the free text */
+		struct enc w = {0};
+
+		put_str(&w, "casevault-stats-record-v1");
+		put_lp8(&w, ref_id);
+		put_lp8(&w, case_id);
+		put_lp8(&w, "referral");
+		put_u64(&w, 1);
+		put_lp8(&w, "urgent");
+		put_lp8(&w, "emotion");
+		put_lp8(&w, "mental-health");
+		put_lp8(&w, "consent");
+		stats_plain_is(&r, &w);
+	}
 	rec_id(case_id, "followup", 0, id);
 	assert_int_equal(load_rec(id, &r), 0);
 	assert_true(valid_id(r.id, 'F', 6));

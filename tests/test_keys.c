@@ -54,7 +54,7 @@ static int no_note(const cv_note_info *n, void *arg)
 }
 
 /* The stats of one case as a supervisor sees them. */
-static cv_status stats_of(cv_session *s, const char *id, json_t **out, cv_err *err)
+static cv_status stats_of(cv_session *s, const char *id, cv_statsbox_case *out, cv_err *err)
 {
 	return cv_access_case_stats(s, id, out, err);
 }
@@ -120,13 +120,13 @@ static void test_stats_only_supervisors(void **state)
 	char id[CV_CASE_ID_MAX];
 	uint8_t box[512], *key = NULL, *pt = NULL;
 	size_t n, ptlen = 0;
-	json_t *o = NULL;
+	cv_statsbox_case o;
 	cv_err err = {0};
 
 	open_new(c, "S-3001", "Stat Student", id);
 	assert_int_equal(stats_of(c, id, &o, &err), CV_EDENIED);
 	assert_code(err, CV_EDENIED, "vkey.not-held");
-	assert_null(o);
+	assert_string_equal(o.case_id, "");
 	/* Not with her index key either, nor with the case key. */
 	n = q_blob(f->path, box, sizeof(box), "SELECT stats_box FROM cases WHERE id = '%s'", id);
 	assert_true(n > crypto_box_SEALBYTES);
@@ -144,16 +144,13 @@ static void test_stats_only_supervisors(void **state)
 
 	s = login_ok(f->v, "sam", PW_SAM);
 	assert_int_equal(stats_of(s, id, &o, &err), CV_OK);
-	assert_string_equal(json_string_value(json_object_get(o, "case")), id);
-	assert_string_equal(json_string_value(json_object_get(o, "category")), "emotion");
-	assert_string_equal(json_string_value(json_object_get(o, "gender")), "F");
-	assert_int_equal(json_integer_value(json_object_get(o, "grade")), 8);
-	assert_int_equal(json_integer_value(json_object_get(o, "version")), 1);
-	/* Nothing that names the student. */
-	assert_null(json_object_get(o, "name"));
-	assert_null(json_object_get(o, "student_id"));
-	json_decref(o);
-	o = NULL;
+	assert_string_equal(o.case_id, id);
+	assert_string_equal(o.category, "emotion");
+	assert_string_equal(o.gender, "F");
+	assert_int_equal(o.grade, 8);
+	assert_int_equal(o.version, 1);
+	/* Nothing that names the student: the layout has no such field
+	 * (docs/FORMAT.md §12.2; test_format_cases reads its exact bytes). */
 	/* A stats box moved from another case is refused: it names its case. */
 	{
 		char other[CV_CASE_ID_MAX];
@@ -171,7 +168,7 @@ static void test_stats_only_supervisors(void **state)
 		/* The row's signature covers the box: refused before it opens. */
 		assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
 		assert_code(err, CV_EINTEGRITY, "case.forged");
-		assert_null(o);
+		assert_string_equal(o.case_id, "");
 	}
 	logout(s);
 	a = login_ok(f->v, "alice", PW_ALICE);
@@ -748,6 +745,208 @@ static void test_due_date_edit_cannot_hide(void **state)
 	logout(c);
 }
 
+/* ---- a stats box its writer signed ------------------------------------------- */
+
+/* Boxes pt[0..n) from the session user's box key to the stats key: what
+ * access.c writes (docs/FORMAT.md §1, statsbox), with any plaintext. */
+static uint8_t *writer_box(cv_session *c, const uint8_t *pt, size_t n, size_t *len)
+{
+	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
+	uint8_t *box = malloc(n + 72);
+	cv_err err = {0};
+
+	assert_non_null(box);
+	assert_int_equal(cv_vkeys_public(c->v, stats_pk, commit, &err), CV_OK);
+	memcpy(box, c->kh->box_pk, crypto_box_PUBLICKEYBYTES);
+	randombytes_buf(box + 32, crypto_box_NONCEBYTES);
+	assert_int_equal(cv_keyholder_box(c->kh, pt, n, box + 32, stats_pk, box + 56, &err), CV_OK);
+	*len = n + 72;
+	return box;
+}
+
+/* The case row id with its stats box replaced by one boxing pt[0..n),
+ * re-signed by the session's user (the mac's key is any key: without
+ * the case key a reader checks the signature alone, §13). */
+static void resign_case_stats(cv_session *c, const char *id, const cv_buf *pt)
+{
+	cv_case_rec rec = {0};
+	uint8_t key[32];
+	cv_err err = {0};
+
+	assert_false(pt->oom);
+	assert_int_equal(cv_store_case_get(c->v->st, id, &rec, &err), CV_OK);
+	free(rec.stats_box);
+	rec.stats_box = writer_box(c, pt->data, pt->len, &rec.stats_len);
+	randombytes_buf(key, sizeof(key));
+	assert_int_equal(cv_case_sign(c->v, &rec, key, c->me.id, c->kh, &err), CV_OK);
+	assert_int_equal(cv_store_case_update(c->v->st, &rec, &err), CV_OK);
+	cv_case_rec_clear(&rec);
+}
+
+/* The same for record id. */
+static void resign_record_stats(cv_session *c, const char *id, const cv_buf *pt)
+{
+	cv_record r = {0};
+	uint8_t key[32], *box;
+	cv_err err = {0};
+
+	assert_false(pt->oom);
+	assert_int_equal(cv_store_record_get(c->v->st, id, &r, &err), CV_OK);
+	box = writer_box(c, pt->data, pt->len, &r.stats_len);
+	r.stats_box = box;
+	randombytes_buf(key, sizeof(key));
+	assert_int_equal(cv_record_sign(c->v, &r, key, c->me.id, c->kh, &err), CV_OK);
+	assert_int_equal(cv_store_record_update(c->v->st, &r, &err), CV_OK);
+	free(box);
+	r.stats_box = NULL;
+	cv_record_clear(&r);
+}
+
+static int count_stats_case(const cv_stats_attrs *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* What the supervisor's walk says: the code of its refusal, or "" when
+ * it counts every case. */
+static void walk_code(cv_vault *v, char *code, size_t cap)
+{
+	cv_session *s = login_ok(v, "sam", PW_SAM);
+	size_t cases = 0;
+	int n = 0;
+	cv_err err = {0};
+	cv_status st = cv_access_all_stats(s, count_stats_case, &n, &cases, &err);
+
+	snprintf(code, cap, "%s", st == CV_OK ? "" : err.code);
+	if (st != CV_OK)
+		assert_int_equal(st, CV_EINTEGRITY);
+	logout(s);
+}
+
+/*
+ * A counselor writes the stats boxes of her cases, and signs the rows: the
+ * signature vouches for who wrote a box, not for what is inside.  The
+ * supervisor's reading decodes every plaintext exactly and compares it
+ * with its row: a plaintext that does not decode is malformed, one naming
+ * another row (case id, version; record id, type) is tampered with; the
+ * honest plaintext, re-signed the same way, is read.
+ */
+static void test_stats_plaintext_checked_after_signature(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
+	char id[CV_CASE_ID_MAX], rid[CV_ID_MAX], code[64];
+	cv_statsbox_case good, o;
+	cv_statsbox_record w = {"", "", "watch", 1, "", "", "", 0, "", "", "", "", "left-behind"};
+	cv_buf b = CV_BUF_INIT;
+	cv_err err = {0};
+
+	open_new(c, "S-3700", "Signed Student", id);
+	assert_int_equal(cv_watch_add(c, id, "left-behind", 14, &err), CV_OK);
+	q_text(f->path, rid, sizeof(rid),
+	       "SELECT id FROM records WHERE case_id = '%s' AND type = "
+	       "'watch'",
+	       id);
+	logout(c);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(stats_of(s, id, &good, &err), CV_OK);
+	logout(s);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "");
+
+	/* one byte after the last field */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
+	cv_buf_raw(&b, "\x01", 1);
+	resign_case_stats(c, id, &b);
+	logout(c);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.stats-malformed");
+	logout(s);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "case.stats-malformed");
+
+	/* the JSON of version 5 */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	cv_buf_raw(&b, "{\"case\":\"", 9);
+	cv_buf_raw(&b, id, strlen(id));
+	cv_buf_raw(&b, "\"}", 2);
+	resign_case_stats(c, id, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "case.stats-malformed");
+
+	/* well formed, naming another version, then another case */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	good.version = 2;
+	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
+	resign_case_stats(c, id, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "case.stats-tampered");
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	good.version = 1;
+	good.case_id[2] = good.case_id[2] == 'A' ? 'B' : 'A';
+	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
+	resign_case_stats(c, id, &b);
+	logout(c);
+	s = login_ok(f->v, "sam", PW_SAM);
+	assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, "case.stats-tampered");
+	logout(s);
+
+	/* the honest plaintext, re-signed the same way: read */
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	snprintf(good.case_id, sizeof(good.case_id), "%s", id);
+	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
+	resign_case_stats(c, id, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "");
+
+	/* the register record: a tag outside its set, then another type's
+	 * box, then its own again */
+	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
+	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	w.tag = "orphan";
+	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
+	resign_record_stats(c, rid, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "record.stats-malformed");
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	w = (cv_statsbox_record){"", "",       "referral", 1,	       "",	  "", "",
+				 0,  "urgent", "emotion",  "hospital", "consent", ""};
+	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
+	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
+	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
+	resign_record_stats(c, rid, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "record.stats-tampered");
+	c = login_ok(f->v, "carol", PW_CAROL);
+	b.len = 0;
+	w = (cv_statsbox_record){"", "", "watch", 1, "", "", "", 0, "", "", "", "", "left-behind"};
+	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
+	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
+	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
+	resign_record_stats(c, rid, &b);
+	logout(c);
+	walk_code(f->v, code, sizeof(code));
+	assert_string_equal(code, "");
+	cv_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +963,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_grants_swapped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fake_tombstone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_due_date_edit_cannot_hide, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stats_plaintext_checked_after_signature, setup,
+					    teardown),
 	};
 	cv_err err = {0};
 

@@ -98,18 +98,18 @@ static cv_status seal_json(cv_session *s, const uint8_t *key, const cv_place *at
 }
 
 /* A statistics box (docs/FORMAT.md §12.2): writer_pk (32) || nonce (24)
- * || crypto_box_easy(text) from the writer's box key to the vault's
+ * || crypto_box_easy(plaintext) from the writer's box key to the vault's
  * stats public key.  Only the writer and the stats key's holders can open
- * it, and a reader computes one shared key per writer, not one per box. */
+ * it, and a reader computes one shared key per writer, not one per box.
+ * The plaintext is statsbox.c's binary layout. */
 #define STATS_HDR (crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES)
 
-/* Boxes txt from the session's user to the stats key into *box
+/* Boxes pt[0..n) from the session's user to the stats key into *box
  * (malloc'd). */
-static cv_status stats_box_make(cv_session *s, const char *txt, uint8_t **box, size_t *len,
-				cv_err *err)
+static cv_status stats_box_make(cv_session *s, const uint8_t *pt, size_t n, uint8_t **box,
+				size_t *len, cv_err *err)
 {
 	uint8_t stats_pk[crypto_box_PUBLICKEYBYTES], commit[CV_HASH_LEN];
-	size_t n = strlen(txt);
 	cv_status st = cv_vkeys_public(s->v, stats_pk, commit, err);
 
 	*box = NULL;
@@ -121,8 +121,8 @@ static cv_status stats_box_make(cv_session *s, const char *txt, uint8_t **box, s
 		return cv_err_set(err, CV_ERROR, "out of memory");
 	memcpy(*box, s->kh->box_pk, crypto_box_PUBLICKEYBYTES);
 	randombytes_buf(*box + crypto_box_PUBLICKEYBYTES, crypto_box_NONCEBYTES);
-	st = cv_keyholder_box(s->kh, (const uint8_t *)txt, n, *box + crypto_box_PUBLICKEYBYTES,
-			      stats_pk, *box + STATS_HDR, err);
+	st = cv_keyholder_box(s->kh, pt, n, *box + crypto_box_PUBLICKEYBYTES, stats_pk,
+			      *box + STATS_HDR, err);
 	if (st != CV_OK) {
 		free(*box);
 		*box = NULL;
@@ -132,62 +132,58 @@ static cv_status stats_box_make(cv_session *s, const char *txt, uint8_t **box, s
 	return CV_OK;
 }
 
-/* Boxes the JSON text of o to the vault's stats key into *box
- * (malloc'd); the plaintext is wiped. */
-static cv_status seal_to_stats(cv_session *s, json_t *o, uint8_t **box, size_t *len, cv_err *err)
+/* Boxes the encoding in b (put: what cv_statsbox_*_put returned) to the
+ * stats key into *box (malloc'd); b is wiped and freed. */
+static cv_status stats_seal(cv_session *s, cv_buf *b, int put, uint8_t **box, size_t *len,
+			    cv_err *err)
 {
-	char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_free_t f;
 	cv_status st;
 
 	*box = NULL;
 	*len = 0;
-	if (!txt)
-		return cv_err_set(err, CV_ERROR, "out of memory");
-	st = stats_box_make(s, txt, box, len, err);
-	json_get_alloc_funcs(NULL, &f);
-	sodium_memzero(txt, strlen(txt));
-	f(txt);
+	if (put != 0)
+		st = cv_err_set(err, CV_ERROR,
+				"internal error: the statistics do not fit their layout");
+	else if (b->oom)
+		st = cv_err_set(err, CV_ERROR, "out of memory");
+	else
+		st = stats_box_make(s, b->data, b->len, box, len, err);
+	if (b->data)
+		sodium_memzero(b->data, b->len);
+	cv_buf_free(b);
 	return st;
 }
 
-/* A record's coarse statistical attributes (docs/FORMAT.md §12.5) taken
- * from its body, or NULL for the types that have none.  Never free text:
- * only words of closed sets. */
+/* Which record types carry coarse statistical attributes (docs/FORMAT.md
+ * §12.5): never free text, only words of closed sets. */
 int cv_record_has_stats(const char *type)
 {
 	return strcmp(type, "consent") == 0 || strcmp(type, "referral") == 0 ||
 	       strcmp(type, "watch") == 0;
 }
 
-static json_t *record_stats(const cv_record *r, json_t *body)
+/* Boxes the statistical attributes of record r, taken from its body, to
+ * the stats key into *box (malloc'd). */
+static cv_status seal_record_stats(cv_session *s, const cv_record *r, json_t *body, uint8_t **box,
+				   size_t *len, cv_err *err)
 {
-	json_t *o, *scopes = json_object_get(body, "scopes");
-	int set = -1;
+	cv_statsbox_record x = {0};
+	cv_buf b = CV_BUF_INIT;
 
-	if (!body || !cv_record_has_stats(r->type))
-		return NULL;
-	o = json_pack("{s:s, s:s, s:s, s:I}", "record", r->id, "case", r->case_id, "type", r->type,
-		      "version", (json_int_t)r->version);
-	if (o && strcmp(r->type, "consent") == 0)
-		set =
-		    json_object_set_new(o, "action", json_string(jstr(body, "action"))) |
-		    json_object_set_new(o, "by", json_string(jstr(body, "by"))) |
-		    json_object_set_new(o, "method", json_string(jstr(body, "method"))) |
-		    json_object_set_new(
-			o, "scopes", json_is_array(scopes) ? json_deep_copy(scopes) : json_array());
-	else if (o && strcmp(r->type, "referral") == 0)
-		set = json_object_set_new(o, "urgency", json_string(jstr(body, "urgency"))) |
-		      json_object_set_new(o, "reason", json_string(jstr(body, "reason"))) |
-		      json_object_set_new(o, "to_type", json_string(jstr(body, "to_type"))) |
-		      json_object_set_new(o, "basis", json_string(jstr(body, "basis")));
-	else if (o)
-		set = json_object_set_new(o, "tag", json_string(jstr(body, "tag")));
-	if (set != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	snprintf(x.record_id, sizeof(x.record_id), "%s", r->id);
+	snprintf(x.case_id, sizeof(x.case_id), "%s", r->case_id);
+	x.type = r->type;
+	x.version = r->version;
+	x.action = jstr(body, "action");
+	x.by = jstr(body, "by");
+	x.method = jstr(body, "method");
+	x.scopes = cv_scope_json(json_object_get(body, "scopes"));
+	x.urgency = jstr(body, "urgency");
+	x.reason = jstr(body, "reason");
+	x.to_type = jstr(body, "to_type");
+	x.basis = jstr(body, "basis");
+	x.tag = jstr(body, "tag");
+	return stats_seal(s, &b, cv_statsbox_record_put(&b, &x), box, len, err);
 }
 
 cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *body,
@@ -196,7 +192,6 @@ cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *
 	cv_place at = {r->type, c->rec.id, r->id, r->version};
 	uint8_t *box = NULL, *stats = NULL;
 	size_t len = 0, stats_len = 0;
-	json_t *attrs = text ? NULL : record_stats(r, body);
 	cv_status st;
 
 	if (text)
@@ -204,9 +199,8 @@ cv_status cv_record_put(cv_session *s, struct cv_case *c, cv_record *r, json_t *
 				  &len, err);
 	else
 		st = seal_json(s, c->key, &at, body, r->nonce, &box, &len, err);
-	if (st == CV_OK && (attrs || cv_record_has_stats(r->type)))
-		st = seal_to_stats(s, attrs, &stats, &stats_len, err);
-	json_decref(attrs);
+	if (st == CV_OK && !text && cv_record_has_stats(r->type))
+		st = seal_record_stats(s, r, body, &stats, &stats_len, err);
 	if (st != CV_OK) {
 		free(box);
 		return st;
@@ -754,32 +748,23 @@ cv_status cv_access_abort(cv_session *s, struct cv_case *c, cv_action action, co
  * their row. */
 static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_err *err)
 {
-	char opened[11] = "", closed[11] = "";
-	json_free_t f;
-	char *txt = NULL;
-	json_t *o;
-	cv_status st;
+	cv_statsbox_case c = {0};
+	cv_buf b = CV_BUF_INIT;
 
-	memcpy(opened, rec->opened_at, 10);
-	memcpy(closed, rec->closed_at, rec->closed_at[0] ? 10 : 0); /* dates only: coarse */
-	o = json_pack(
-	    "{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:b}", "case", rec->id, "version",
-	    (json_int_t)rec->version, "grade", json_integer_value(json_object_get(data, "grade")),
-	    "gender", jstr(data, "gender"), "category", jstr(data, "category"), "opened", opened,
-	    "closed", closed, "minor", json_is_true(json_object_get(data, "minor_at_open")));
-	if (o)
-		txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!txt)
-		return cv_err_set(err, CV_ERROR, "out of memory");
+	snprintf(c.case_id, sizeof(c.case_id), "%s", rec->id);
+	c.version = rec->version;
+	c.grade = (int)json_integer_value(json_object_get(data, "grade"));
+	c.gender = jstr(data, "gender");
+	c.category = jstr(data, "category");
+	memcpy(c.opened, rec->opened_at, CV_STATSBOX_DATE - 1);
+	if (rec->closed_at[0]) /* dates only: coarse */
+		memcpy(c.closed, rec->closed_at, CV_STATSBOX_DATE - 1);
+	c.minor = json_is_true(json_object_get(data, "minor_at_open"));
 	free(rec->stats_box);
 	rec->stats_box = NULL;
 	rec->stats_len = 0;
-	st = stats_box_make(s, txt, &rec->stats_box, &rec->stats_len, err);
-	json_get_alloc_funcs(NULL, &f);
-	sodium_memzero(txt, strlen(txt));
-	f(txt);
-	return st;
+	return stats_seal(s, &b, cv_statsbox_case_put(&b, &c), &rec->stats_box, &rec->stats_len,
+			  err);
 }
 
 static cv_status seal_data(cv_session *s, cv_case_rec *rec, const uint8_t *key, json_t *data,
@@ -960,65 +945,57 @@ static const uint8_t *stats_shared(struct stats_keys *ks, const uint8_t *pk)
 	return ks->v[i].k;
 }
 
-/* The largest statistics box a reader opens (a real one is a few hundred
- * bytes). */
-#define STATS_BOX_MAX 2048
+/* The largest plaintext of a statistics box a reader opens: a real one
+ * is at most a couple of hundred bytes (statsbox.c). */
+#define STATS_PLAIN_MAX 512
 
-/* Opens a statistics box (STATS_HDR) with the stats key and parses its
- * JSON into *out; the plaintext is on the stack and wiped.  CV_EINTEGRITY
- * "sealed.tampered" when it does not open or is not a JSON object. */
-static cv_status stats_box_open(struct stats_keys *ks, const uint8_t *box, size_t len, json_t **out,
-				cv_err *err)
+/* Opens a statistics box (STATS_HDR) with the stats key into
+ * pt[0..*n), which the caller wipes.  CV_EINTEGRITY "sealed.tampered"
+ * when it does not open. */
+static cv_status stats_box_open(struct stats_keys *ks, const uint8_t *box, size_t len,
+				uint8_t pt[STATS_PLAIN_MAX], size_t *n, cv_err *err)
 {
-	uint8_t pt[STATS_BOX_MAX];
 	const uint8_t *k = NULL;
-	json_error_t jerr;
-	cv_status st = CV_OK;
-	size_t n =
-	    len > STATS_HDR + crypto_box_MACBYTES ? len - STATS_HDR - crypto_box_MACBYTES : 0;
 
-	*out = NULL;
-	if (n == 0 || n > sizeof(pt) || !(k = stats_shared(ks, box)) ||
+	*n = len > STATS_HDR + crypto_box_MACBYTES ? len - STATS_HDR - crypto_box_MACBYTES : 0;
+	if (*n == 0 || *n > STATS_PLAIN_MAX || !(k = stats_shared(ks, box)) ||
 	    crypto_box_open_easy_afternm(pt, box + STATS_HDR, len - STATS_HDR,
-					 box + crypto_box_PUBLICKEYBYTES, k) != 0)
-		st = cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
-			     "a sealed box does not open: it was altered");
-	if (st == CV_OK) {
-		*out = json_loadb((const char *)pt, n, 0, &jerr);
-		if (!json_is_object(*out)) {
-			json_decref(*out);
-			*out = NULL;
-			st = cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
-				     "a sealed box does not open: it was altered");
-		}
+					 box + crypto_box_PUBLICKEYBYTES, k) != 0) {
+		*n = 0;
+		return cv_fail(err, CV_EINTEGRITY, "sealed.tampered",
+			       "a sealed box does not open: it was altered");
 	}
-	sodium_memzero(pt, sizeof(pt));
-	return st;
+	return CV_OK;
 }
 
-/* Opens the stats box of rec (checked, not shredded) with the stats key
- * into *out, and compares its case id and version with the row. */
+/* Opens the stats box of rec (checked, not shredded) with the stats key,
+ * decodes it into *out (its words checked against their sets) and
+ * compares its case id and version with the row. */
 static cv_status stats_open(cv_session *s, struct stats_keys *ks, const cv_case_rec *rec,
-			    json_t **out, cv_err *err)
+			    cv_statsbox_case *out, cv_err *err)
 {
+	uint8_t pt[STATS_PLAIN_MAX];
+	size_t n = 0;
 	/* Without the case key only the signature can be checked, not the mac. */
 	cv_status st = cv_case_check(s->v, rec, NULL, err);
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (st == CV_OK)
-		st = stats_box_open(ks, rec->stats_box, rec->stats_len, out, err);
-	if (st == CV_OK) {
-		if (strcmp(jstr(*out, "case"), rec->id) != 0 ||
-		    json_integer_value(json_object_get(*out, "version")) != rec->version) {
-			json_decref(*out);
-			*out = NULL;
-			st =
-			    cv_fail(err, CV_EINTEGRITY, "case.stats-tampered",
-				    "the statistics of case '{1}' belong to another row: the vault "
-				    "was tampered with",
-				    rec->id);
-		}
-	}
+		st = stats_box_open(ks, rec->stats_box, rec->stats_len, pt, &n, err);
+	if (st == CV_OK && cv_statsbox_case_get(pt, n, out) != NULL)
+		st = cv_fail(err, CV_EINTEGRITY, "case.stats-malformed",
+			     "the statistics of case '{1}' are malformed: the vault was "
+			     "tampered with",
+			     rec->id);
+	else if (st == CV_OK &&
+		 (strcmp(out->case_id, rec->id) != 0 || out->version != rec->version))
+		st = cv_fail(err, CV_EINTEGRITY, "case.stats-tampered",
+			     "the statistics of case '{1}' belong to another row: the vault "
+			     "was tampered with",
+			     rec->id);
+	sodium_memzero(pt, n);
+	if (st != CV_OK)
+		memset(out, 0, sizeof(*out));
 	return st;
 }
 
@@ -1027,14 +1004,15 @@ static int shredded(const cv_case_rec *rec)
 	return rec->blank || cv_word_parse(&cv_case_states, rec->status) == CV_CASE_SHREDDED;
 }
 
-cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err)
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, cv_statsbox_case *out,
+			       cv_err *err)
 {
 	uint8_t *sk = NULL;
 	struct stats_keys *ks = NULL;
 	cv_case_rec rec = {0};
 	cv_status st;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	st = cv_vkey_open(s, CV_VKEY_STATS, &sk, err);
 	if (st == CV_OK)
 		st = stats_keys_new(sk, &ks, err);
@@ -1051,27 +1029,17 @@ cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out,
 	return st;
 }
 
-/* The attributes of a stats box, checked against their closed sets. */
-static cv_status stats_attrs(json_t *o, const char *case_id, cv_stats_attrs *a, cv_err *err)
+/* The attributes of a case's stats box (decoded, so checked against
+ * their sets), valid while c is. */
+static void stats_attrs(const cv_statsbox_case *c, const char *case_id, cv_stats_attrs *a)
 {
-	json_t *grade = json_object_get(o, "grade");
-
 	a->case_id = case_id;
-	a->grade = json_is_integer(grade) ? (int)json_integer_value(grade) : 0;
-	a->gender = jstr(o, "gender");
-	a->category = jstr(o, "category");
-	a->opened = jstr(o, "opened");
-	a->closed = jstr(o, "closed");
-	a->minor = json_is_true(json_object_get(o, "minor"));
-	if (a->grade < 1 || a->grade > 12 || !cv_word_parse(&cv_genders, a->gender) ||
-	    !cv_word_parse(&cv_categories, a->category) ||
-	    cv_date_check("opened", a->opened, NULL) != CV_OK ||
-	    (*a->closed && cv_date_check("closed", a->closed, NULL) != CV_OK))
-		return cv_fail(err, CV_EINTEGRITY, "case.stats-malformed",
-			       "the statistics of case '{1}' are malformed: the vault was "
-			       "tampered with",
-			       case_id);
-	return CV_OK;
+	a->grade = c->grade;
+	a->gender = c->gender;
+	a->category = c->category;
+	a->opened = c->opened;
+	a->closed = c->closed;
+	a->minor = c->minor;
 }
 
 /* Whether break-glass event id has a review that verifies; one the log
@@ -1102,16 +1070,12 @@ cv_status cv_access_event_reviewed(cv_session *s, const char *id, int *reviewed,
 struct stats_recs {
 	const cv_record *d; /* the case's records (in a page's list) */
 	size_t n;
-	cv_stats_record *v;
-	json_t **boxes; /* the opened stats boxes: v's strings point into them */
+	cv_stats_record *v; /* its words are vocab's static strings */
 	char (*created)[11];
 };
 
 static void stats_recs_free(struct stats_recs *r)
 {
-	for (size_t i = 0; r->boxes && i < r->n; i++)
-		json_decref(r->boxes[i]);
-	free(r->boxes);
 	free(r->v);
 	free(r->created);
 	memset(r, 0, sizeof(*r));
@@ -1125,46 +1089,34 @@ static cv_status record_stats_bad(const cv_record *r, const char *code, cv_err *
 		       r->id, r->case_id);
 }
 
-/* Opens record r's stats box into *out and checks it names r and holds
- * words of the sets its type allows; fills x. */
-static cv_status record_stats_open(struct stats_keys *ks, const cv_record *r, json_t **out,
-				   cv_stats_record *x, cv_err *err)
+/* Opens record r's stats box, decodes it (its words checked against the
+ * sets its type allows), checks it names r, and fills x. */
+static cv_status record_stats_open(struct stats_keys *ks, const cv_record *r, cv_stats_record *x,
+				   cv_err *err)
 {
-	json_t *o = NULL;
-	int ok;
+	uint8_t pt[STATS_PLAIN_MAX];
+	size_t n = 0;
+	cv_statsbox_record o;
+	const char *bad = NULL;
 
-	*out = NULL;
-	if (stats_box_open(ks, r->stats_box, r->stats_len, &o, NULL) != CV_OK)
-		return record_stats_bad(r, "record.stats-tampered", err);
-	if (strcmp(jstr(o, "record"), r->id) != 0 || strcmp(jstr(o, "case"), r->case_id) != 0 ||
-	    strcmp(jstr(o, "type"), r->type) != 0 ||
-	    json_integer_value(json_object_get(o, "version")) != r->version) {
-		json_decref(o);
-		return record_stats_bad(r, "record.stats-tampered", err);
-	}
-	x->action = jstr(o, "action");
-	x->by = jstr(o, "by");
-	x->scopes = cv_scope_json(json_object_get(o, "scopes"));
-	x->urgency = jstr(o, "urgency");
-	x->reason = jstr(o, "reason");
-	x->to_type = jstr(o, "to_type");
-	x->basis = jstr(o, "basis");
-	x->tag = jstr(o, "tag");
-	if (strcmp(r->type, "consent") == 0)
-		ok = (strcmp(x->action, "record") == 0 || strcmp(x->action, "withdraw") == 0) &&
-		     (cv_word_parse(&cv_parties, x->by) || strcmp(x->by, "both") == 0);
-	else if (strcmp(r->type, "referral") == 0)
-		ok = cv_word_parse(&cv_urgencies, x->urgency) &&
-		     cv_word_parse(&cv_categories, x->reason) &&
-		     cv_word_parse(&cv_destinations, x->to_type) &&
-		     (strcmp(x->basis, "consent") == 0 || strcmp(x->basis, "crisis") == 0);
-	else
-		ok = cv_word_parse(&cv_tags, x->tag) != 0;
-	if (!ok) {
-		json_decref(o);
-		return record_stats_bad(r, "record.stats-malformed", err);
-	}
-	*out = o;
+	if (stats_box_open(ks, r->stats_box, r->stats_len, pt, &n, NULL) != CV_OK)
+		bad = "record.stats-tampered";
+	else if (cv_statsbox_record_get(pt, n, &o) != NULL)
+		bad = "record.stats-malformed";
+	else if (strcmp(o.record_id, r->id) != 0 || strcmp(o.case_id, r->case_id) != 0 ||
+		 strcmp(o.type, r->type) != 0 || o.version != r->version)
+		bad = "record.stats-tampered";
+	sodium_memzero(pt, n);
+	if (bad)
+		return record_stats_bad(r, bad, err);
+	x->action = o.action;
+	x->by = o.by;
+	x->scopes = o.scopes;
+	x->urgency = o.urgency;
+	x->reason = o.reason;
+	x->to_type = o.to_type;
+	x->basis = o.basis;
+	x->tag = o.tag;
 	return CV_OK;
 }
 
@@ -1175,9 +1127,8 @@ static cv_status stats_records(cv_session *s, struct stats_keys *ks, struct stat
 
 	if (r->n) {
 		r->v = calloc(r->n, sizeof(*r->v));
-		r->boxes = calloc(r->n, sizeof(*r->boxes));
 		r->created = calloc(r->n, sizeof(*r->created));
-		if (!r->v || !r->boxes || !r->created)
+		if (!r->v || !r->created)
 			st = cv_err_set(err, CV_ERROR, "out of memory");
 	}
 	for (size_t i = 0; i < r->n && st == CV_OK; i++) {
@@ -1196,7 +1147,7 @@ static cv_status stats_records(cv_session *s, struct stats_keys *ks, struct stat
 		x->parent = d->parent;
 		x->author_id = d->author_id;
 		if (cv_record_has_stats(d->type))
-			st = record_stats_open(ks, d, &r->boxes[i], x, err);
+			st = record_stats_open(ks, d, x, err);
 		else if (strcmp(d->type, "crisis") == 0)
 			st = cv_access_event_reviewed(s, d->id, &x->reviewed, err);
 		else if (d->stats_len != 0)
@@ -1238,7 +1189,7 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 {
 	struct stats_recs recs = {0};
 	cv_stats_attrs a;
-	json_t *o = NULL;
+	cv_statsbox_case c;
 	cv_status st = CV_OK;
 
 	while (*next < l->n && strcmp(l->v[*next].case_id, rec->id) < 0)
@@ -1256,11 +1207,11 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 			st = cv_record_check(s->v, &recs.d[i], NULL, err);
 		return st;
 	}
-	st = stats_open(s, ks, rec, &o, err);
-	if (st == CV_OK)
-		st = stats_attrs(o, rec->id, &a, err);
-	if (st == CV_OK)
+	st = stats_open(s, ks, rec, &c, err);
+	if (st == CV_OK) {
+		stats_attrs(&c, rec->id, &a);
 		st = stats_records(s, ks, &recs, err);
+	}
 	if (st == CV_OK) {
 		a.index_tag = rec->index_tag;
 		a.records = recs.v;
@@ -1269,7 +1220,6 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 		*stop = cb(&a, arg);
 	}
 	stats_recs_free(&recs);
-	json_decref(o);
 	return st;
 }
 

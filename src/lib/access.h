@@ -19,6 +19,7 @@
 #include "consent_state.h"
 #include "crypt.h"
 #include "log.h"
+#include "statsbox.h"
 
 /* What an operation needs of the case. */
 enum {
@@ -169,13 +170,15 @@ cv_status cv_access_grant(cv_session *s, struct cv_case *c, const char *to, cv_k
 cv_status cv_access_shred(cv_session *s, struct cv_case *c, cv_err *err);
 /*
  * cv_access_case_stats - a supervisor's view of one case's statistical
- * attributes (docs/FORMAT.md §12.2) into *out (free with json_decref):
- * the row's signature is checked, the box opened with the supervisor's
- * stats key and its case id and version compared with the row.  Nothing
+ * attributes (docs/FORMAT.md §12.2) into *out: the row's signature is
+ * checked, the box opened with the supervisor's stats key, decoded (its
+ * words checked against their sets) and its case id and version compared
+ * with the row.  Nothing
  * is logged here: the export that calls it logs what it publishes.
  * CV_EDENIED for anyone but a supervisor who holds the stats key.
  */
-cv_status cv_access_case_stats(cv_session *s, const char *case_id, json_t **out, cv_err *err);
+cv_status cv_access_case_stats(cv_session *s, const char *case_id, cv_statsbox_case *out,
+			       cv_err *err);
 
 /* ---- many cases -------------------------------------------------------- */
 
