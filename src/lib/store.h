@@ -145,7 +145,7 @@ cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
 
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
-#define CV_VAULT_FORMAT 5
+#define CV_VAULT_FORMAT 6
 
 /* Creates path (O_EXCL, 0600, no symlinks) and the schema in it. */
 cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);
