@@ -1704,6 +1704,182 @@ static cv_status audit_walk(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb
 	return res;
 }
 
+/*
+ * The walk of a whole log read ahead (cv_store_audit_query ahead): a
+ * thread steps the statement and copies the rows, a batch at a time, into
+ * one of two buffers, while cb runs on the other in the caller's thread.
+ * The caller does not use the connection meanwhile (a walk's callback may
+ * not call the store), so one thread at a time does, as SQLite's
+ * multi-thread mode requires.  The rows reach cb in the same order, with
+ * the same findings, as audit_walk gives them.
+ */
+#define AHEAD_ROWS 512
+
+struct ahead_batch {
+	cv_audit_rec r[AHEAD_ROWS];
+	size_t n;
+	int malformed; /* the last row is malformed: the walk ends there */
+	int last;      /* no batch follows: rc says why */
+	int rc;	       /* SQLITE_DONE, SQLITE_NOMEM, or the step's error */
+	char *text;    /* the rows' strings */
+	size_t len, cap;
+};
+
+struct ahead {
+	sqlite3_stmt *s;
+	struct ahead_batch b[2];
+	int full[2];
+	int stop; /* the caller is done: the reader ends */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* Copies r's strings into b's text; -1 when out of memory.  The pointers
+ * are set once the batch is whole (the text may move while it grows). */
+static int ahead_keep(struct ahead_batch *b, cv_audit_rec *r, size_t off[7])
+{
+	const char *str[7] = {r->time,	  r->actor,  r->action, r->object,
+			      r->outcome, r->detail, r->rows};
+
+	for (int i = 0; i < 7; i++) {
+		size_t n = strlen(str[i]) + 1;
+
+		if (b->len + n > b->cap) {
+			size_t cap = b->cap ? 2 * b->cap : 65536;
+			char *t;
+
+			while (cap < b->len + n)
+				cap *= 2;
+			if (!(t = realloc(b->text, cap)))
+				return -1;
+			b->text = t;
+			b->cap = cap;
+		}
+		memcpy(b->text + b->len, str[i], n);
+		off[i] = b->len;
+		b->len += n;
+	}
+	return 0;
+}
+
+static void *ahead_reader(void *arg)
+{
+	struct ahead *a = arg;
+	size_t(*off)[7] = malloc(AHEAD_ROWS * sizeof(*off));
+	int i = 0, end = 0;
+
+	while (!end) {
+		struct ahead_batch *b = &a->b[i];
+
+		pthread_mutex_lock(&a->mu);
+		while (a->full[i] && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		end = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (end)
+			break;
+		b->n = b->len = 0;
+		b->malformed = b->last = 0;
+		b->rc = off ? SQLITE_ROW : SQLITE_NOMEM;
+		while (b->rc == SQLITE_ROW && b->n < AHEAD_ROWS && !b->malformed) {
+			b->rc = sqlite3_step(a->s);
+			if (b->rc != SQLITE_ROW)
+				break;
+			read_audit(a->s, &b->r[b->n], &b->malformed);
+			if (ahead_keep(b, &b->r[b->n], off[b->n]) != 0) {
+				b->rc = SQLITE_NOMEM;
+				b->malformed = 0; /* not kept: not reported */
+			} else {
+				b->n++;
+			}
+		}
+		for (size_t k = 0; k < b->n; k++) {
+			cv_audit_rec *r = &b->r[k];
+
+			r->time = b->text + off[k][0];
+			r->actor = b->text + off[k][1];
+			r->action = b->text + off[k][2];
+			r->object = b->text + off[k][3];
+			r->outcome = b->text + off[k][4];
+			r->detail = b->text + off[k][5];
+			r->rows = b->text + off[k][6];
+		}
+		b->last = end = b->malformed || b->rc != SQLITE_ROW;
+		pthread_mutex_lock(&a->mu);
+		a->full[i] = 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		i ^= 1;
+	}
+	free(off);
+	return NULL;
+}
+
+/* audit_walk with the rows read ahead in a thread; -1 (nothing read) when
+ * the thread cannot start. */
+static int audit_walk_ahead(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb, void *arg,
+			    cv_status *res, cv_err *err)
+{
+	struct ahead *a = calloc(1, sizeof(*a));
+	pthread_t tid;
+	char n[24];
+	int i = 0, end = 0;
+
+	if (!a)
+		return -1;
+	a->s = s;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (pthread_create(&tid, NULL, ahead_reader, a) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv);
+		free(a);
+		return -1;
+	}
+	*res = CV_OK;
+	while (!end) {
+		struct ahead_batch *b = &a->b[i];
+
+		pthread_mutex_lock(&a->mu);
+		while (!a->full[i])
+			pthread_cond_wait(&a->cv, &a->mu);
+		pthread_mutex_unlock(&a->mu);
+		for (size_t k = 0; k < b->n && !end; k++) {
+			if (b->malformed && k == b->n - 1) {
+				*res =
+				    cv_fail(err, CV_EINTEGRITY, "log.row-malformed",
+					    "audit row {1} is malformed (a column has the wrong "
+					    "type or size): the log was tampered with or damaged",
+					    cv_num(n, b->r[k].seq));
+				end = 1;
+			} else if (cb(&b->r[k], arg) != 0) {
+				end = 1;
+			}
+		}
+		if (!end && b->last) {
+			end = 1;
+			if (b->rc == SQLITE_NOMEM)
+				*res = cv_err_set(err, CV_ERROR, "out of memory");
+			else if (b->rc != SQLITE_DONE)
+				*res = db_error(st, b->rc, CV_PHRASE("reading the audit log"), err);
+		}
+		pthread_mutex_lock(&a->mu);
+		a->full[i] = 0;
+		a->stop = end;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		i ^= 1;
+	}
+	pthread_join(tid, NULL);
+	done(s);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a->b[0].text);
+	free(a->b[1].text);
+	free(a);
+	return 0;
+}
+
 static cv_status sq_audit_get(void *be, int64_t seq, cv_store_audit_cb cb, void *arg, cv_err *err)
 {
 	struct sq *st = be;
@@ -1757,6 +1933,12 @@ static cv_status sq_audit_each(void *be, const cv_store_audit_query *q, cv_store
 		sqlite3_bind_text(s, 8, q->object, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 8);
+	if (q->ahead) {
+		cv_status res;
+
+		if (audit_walk_ahead(st, s, cb, arg, &res, err) == 0)
+			return res;
+	}
 	return audit_walk(st, s, cb, arg, &count, err);
 }
 
