@@ -134,6 +134,16 @@ static cv_status stats_box_make(cv_session *s, const uint8_t *pt, size_t n, uint
 
 /* Boxes the encoding in b (put: what cv_statsbox_*_put returned) to the
  * stats key into *box (malloc'd); b is wiped and freed. */
+/* A buffer for a statistics plaintext, grown once to more than any needs,
+ * so that no copy of it is left behind in freed memory as it grows. */
+static void stats_buf(cv_buf *b)
+{
+	static const uint8_t room[256];
+
+	cv_buf_raw(b, room, sizeof(room));
+	b->len = 0;
+}
+
 static cv_status stats_seal(cv_session *s, cv_buf *b, int put, uint8_t **box, size_t *len,
 			    cv_err *err)
 {
@@ -183,6 +193,7 @@ static cv_status seal_record_stats(cv_session *s, const cv_record *r, json_t *bo
 	x.to_type = jstr(body, "to_type");
 	x.basis = jstr(body, "basis");
 	x.tag = jstr(body, "tag");
+	stats_buf(&b);
 	return stats_seal(s, &b, cv_statsbox_record_put(&b, &x), box, len, err);
 }
 
@@ -763,6 +774,7 @@ static cv_status seal_stats(cv_session *s, cv_case_rec *rec, json_t *data, cv_er
 	free(rec->stats_box);
 	rec->stats_box = NULL;
 	rec->stats_len = 0;
+	stats_buf(&b);
 	return stats_seal(s, &b, cv_statsbox_case_put(&b, &c), &rec->stats_box, &rec->stats_len,
 			  err);
 }
@@ -1107,8 +1119,10 @@ static cv_status record_stats_open(struct stats_keys *ks, const cv_record *r, cv
 		 strcmp(o.type, r->type) != 0 || o.version != r->version)
 		bad = "record.stats-tampered";
 	sodium_memzero(pt, n);
-	if (bad)
+	if (bad) {
+		sodium_memzero(&o, sizeof(o));
 		return record_stats_bad(r, bad, err);
+	}
 	x->action = o.action;
 	x->by = o.by;
 	x->scopes = o.scopes;
@@ -1220,6 +1234,7 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 		*stop = cb(&a, arg);
 	}
 	stats_recs_free(&recs);
+	sodium_memzero(&c, sizeof(c));
 	return st;
 }
 
