@@ -699,77 +699,6 @@ static void test_audit_malformed_row(void **state)
 	cv_store_close(st);
 }
 
-/* What a walk gave: each row's seq and detail, in order, until it stops. */
-struct walk_text {
-	char text[262144];
-	size_t len, n, stop_at; /* stop_at: cb stops after that many rows (0: never) */
-};
-
-static int walk_text_cb(const cv_audit_rec *r, void *arg)
-{
-	struct walk_text *w = arg;
-	int n = snprintf(w->text + w->len, sizeof(w->text) - w->len, "%lld %s %s %s\n",
-			 (long long)r->seq, r->actor, r->object, r->detail);
-
-	assert_true(n > 0 && (size_t)n < sizeof(w->text) - w->len);
-	w->len += (size_t)n;
-	return ++w->n == w->stop_at;
-}
-
-/*
- * A walk read ahead in a thread (cv_store_audit_query ahead) gives what the
- * plain walk gives: the same rows in the same order across its batches,
- * the same stop when cb stops it, and the same finding at a malformed row,
- * with the rows before it delivered.
- */
-static void test_audit_walk_ahead(void **state)
-{
-	static const size_t stops[] = {0, 1, 511, 512, 513, 1024, 1300};
-	struct fix *f = *state;
-	cv_store *st = NULL;
-	cv_err err = {0};
-
-	make_store(f->path);
-	raw_sql(f->path, "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v <"
-			 " 1300) INSERT INTO audit (seq, time, actor, action, object, outcome,"
-			 " detail, prev_hash, hash, sig, rows) SELECT v, '2026-01-01T00:00:00Z',"
-			 " 'a' || (v %% 7), 'case.show', 'case:C-' || v, 'ok',"
-			 " substr(hex(zeroblob(45)), 1, v %% 90), zeroblob(32), zeroblob(32), NULL,"
-			 " '' FROM n");
-	for (int bad = 0; bad < 2; bad++) {
-		if (bad)
-			raw_sql(f->path, "UPDATE audit SET hash = zeroblob(31) WHERE seq = 1100");
-		assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
-		for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
-			struct walk_text *plain = calloc(1, sizeof(*plain)),
-					 *ahead = calloc(1, sizeof(*ahead));
-			cv_store_audit_query q = {0};
-			cv_err e1 = {0}, e2 = {0};
-			cv_status s1, s2;
-
-			assert_non_null(plain);
-			assert_non_null(ahead);
-			plain->stop_at = ahead->stop_at = stops[i];
-			s1 = cv_store_audit_each(st, &q, walk_text_cb, plain, &e1);
-			q.ahead = 1;
-			s2 = cv_store_audit_each(st, &q, walk_text_cb, ahead, &e2);
-			assert_int_equal(s1, s2);
-			assert_int_equal(s1, bad && (!stops[i] || stops[i] >= 1100) ? CV_EINTEGRITY
-										    : CV_OK);
-			assert_string_equal(e1.code, e2.code);
-			assert_string_equal(e1.msg, e2.msg);
-			assert_int_equal(plain->n, ahead->n);
-			assert_int_equal(plain->n, stops[i] && (!bad || stops[i] < 1100) ? stops[i]
-						   : bad				 ? 1099
-											 : 1300);
-			assert_string_equal(plain->text, ahead->text);
-			free(plain);
-			free(ahead);
-		}
-		cv_store_close(st);
-	}
-}
-
 /* ---- users --------------------------------------------------------------- */
 
 static void make_user(cv_user_rec *r, int64_t id, const char *name, const char *role)
@@ -2224,7 +2153,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_insert_head_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_malformed_row, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_audit_walk_ahead, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_wrong_size_blobs, setup, teardown),
 	    cmocka_unit_test(test_ops_table_dispatch),

@@ -261,10 +261,6 @@ typedef struct cv_store_audit_query {
 	const char *outcome_not;
 	const char *outcome; /* exactly this outcome, or NULL */
 	const char *object;  /* exactly this object, or NULL */
-	/* read the rows ahead in a thread of its own while cb runs (a long
-	 * walk on a machine of two processors or more); the same rows, in
-	 * the same order, with the same findings */
-	int ahead;
 } cv_store_audit_query;
 cv_status cv_store_audit_each(cv_store *st, const cv_store_audit_query *q, cv_store_audit_cb cb,
 			      void *arg, cv_err *err);

@@ -1271,8 +1271,6 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	if (st == CV_OK)
 		st = cv_store_structure_start(v->st, &structure, err);
 	if (st == CV_OK) {
-		/* the rows are read in a thread while the last ones are checked */
-		q.ahead = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
 		if (st == CV_EINTEGRITY && !rep->bad_seq) /* a malformed row */
 			rep->bad_seq = c.expect;
