@@ -2511,7 +2511,10 @@ static cv_status sq_record_range(void *be, const char *first, const char *last,
 	return record_walk(st, s, cb, arg, 1, err);
 }
 
-static cv_status table_rows(struct sq *st, enum stmt_id which, int64_t *n, cv_err *err)
+/* The one integer statement `which` gives, into *n; what reading means
+ * names an error. */
+static cv_status int_scalar(struct sq *st, enum stmt_id which, const char *what, int64_t *n,
+			    cv_err *err)
 {
 	sqlite3_stmt *s = stmt(st, which, err);
 	int rc;
@@ -2522,7 +2525,7 @@ static cv_status table_rows(struct sq *st, enum stmt_id which, int64_t *n, cv_er
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("counting rows"), err);
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, what, err);
 }
 
 /* Whether table has exactly the columns the walk `which` hashes (cols:
@@ -2555,8 +2558,10 @@ static cv_status sq_case_record_rows(void *be, int64_t *cases, int64_t *records,
 		    "the cases or records table does not have the vault's columns: the "
 		    "vault was tampered with; run 'casevault audit verify' and restore it "
 		    "from a backup");
-	res = table_rows(st, S_CASE_ROWS, cases, err);
-	return res == CV_OK ? table_rows(st, S_RECORD_ROWS, records, err) : res;
+	res = int_scalar(st, S_CASE_ROWS, CV_PHRASE("counting rows"), cases, err);
+	return res == CV_OK
+		   ? int_scalar(st, S_RECORD_ROWS, CV_PHRASE("counting rows"), records, err)
+		   : res;
 }
 
 static cv_status sq_record_each_granted(void *be, int64_t user_id, const char *type,
@@ -2755,17 +2760,7 @@ static cv_status sq_record_each_type(void *be, const char *type, cv_store_record
 
 static cv_status sq_duty_next_id(void *be, int64_t *id, cv_err *err)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_DUTY_NEXT_ID, err);
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, CV_PHRASE("choosing a shift id"), err);
+	return int_scalar(be, S_DUTY_NEXT_ID, CV_PHRASE("choosing a shift id"), id, err);
 }
 
 static void bind_duty(sqlite3_stmt *s, const cv_duty_rec *r)
