@@ -204,7 +204,7 @@ BENCH_DIR = $(BUILD)/bench
 BENCH_WRAP = $(foreach f,crypto_sign_verify_detached crypto_box_open_easy_afternm \
 	crypto_box_beforenm sodium_malloc \
 	sodium_free sqlite3_step cv_statsbox_case_get cv_statsbox_record_get \
-	cv_verify_in_op_begin cv_verify_in_op_end,-Wl,--wrap=$(f))
+	cv_verify_in_op_begin cv_verify_in_op_end cv_store_audit_each,-Wl,--wrap=$(f))
 
 $(BUILD)/tests/bench_stats: tests/bench_stats.c $(LIBA) $(TEST_HDR)
 	@mkdir -p $(dir $@)
