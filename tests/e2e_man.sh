@@ -5,7 +5,8 @@
 # ("## user add") in both, so that neither can drift silently from the
 # program or from the other; a page missing one is refused, naming it; and
 # `make install` puts the Chinese page where `man -L zh_CN casevault`
-# finds it.
+# finds it.  The pages, README.md and SECURITY.md name the program's vault
+# format.
 #
 # Run: CASEVAULT=/abs/path/to/casevault sh tests/e2e_man.sh from the top
 # of the source tree.  Every check counts: one that fails fails the run.
@@ -97,6 +98,11 @@ check "the English page's FILES names vault format $fmt, and no other" \
 check "the Chinese page's FILES names vault format $fmt, and no other" \
 	eval 'grep -q "保险库格式 $fmt" "$ZH" &&
 		[ "$(grep -o "保险库格式 [0-9][0-9]*" "$ZH" | sort -u)" = "保险库格式 $fmt" ]'
+# So do the README and SECURITY.md, which say which version they describe.
+check "README.md and SECURITY.md name vault format $fmt, and no other" \
+	eval 'grep -q "(format version $fmt)" README.md && grep -q "(vault format $fmt)" SECURITY.md &&
+		[ "$(cat README.md SECURITY.md | grep -o "\(vault format\|format version\) [0-9][0-9]*" |
+			sed "s/.* //" | sort -u)" = "$fmt" ]'
 
 # The Chinese page is Chinese: its section headings and the terms.
 check "the Chinese page's headings and terms are Chinese" \
