@@ -215,6 +215,31 @@ check "check_catalog: a catalog missing one translation fails, naming it" \
 rc=0
 msgfmt --check -o /dev/null po/zh_CN.po 2>"$T/err" || rc=$?
 check "msgfmt --check po/zh_CN.po" rc_is 0
+# The statistics page's Chinese labels (stats.c label_zh) are the words the
+# catalog gives the same values, which counselors see and type.
+label_drift() { # PO : each value whose label is not the catalog's word
+	python3 - "$1" <<'EOF'
+import re, sys
+src = open("src/lib/stats.c", encoding="utf-8").read()
+table = src[src.index("label_zh[] = {"):]
+table = table[:table.index("};")]
+pairs = re.findall(r'\{"([^"]*)", "([^"]*)"\}', table)
+po = dict(re.findall(r'^msgid "([^"]*)"\nmsgstr "([^"]*)"$',
+                     open(sys.argv[1], encoding="utf-8").read(), re.M))
+known = [(c, z) for c, z in pairs if c in po]
+bad = ["%s: %s, not %s" % (c, z, po[c]) for c, z in known if po[c] != z]
+print("\n".join(bad))
+sys.exit(1 if bad or len(known) < 20 else 0)
+EOF
+}
+rc=0
+label_drift po/zh_CN.po >"$T/out" 2>"$T/err" || rc=$?
+check "the statistics page's Chinese labels are the catalog's words" rc_is 0
+sed '/^msgid "left-behind"$/{n;s/^msgstr .*/msgstr "留守儿童"/;}' po/zh_CN.po >"$T/drift.po"
+rc=0
+label_drift "$T/drift.po" >"$T/out" 2>"$T/err" || rc=$?
+check "  ... and a catalog that says another word fails, naming it" \
+	eval '! rc_is 0 && out_has "left-behind: 留守, not 留守儿童"'
 
 # ---- 2. help and usage ------------------------------------------------------
 
