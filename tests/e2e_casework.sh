@@ -272,6 +272,12 @@ as_text bob S-0 case find
 check "case find of another number: the one line 'no cases match'" empty_line "no cases match"
 as bob referral list
 check "referral list with none while a case is open: 'no referrals'" empty_line "no referrals"
+as bob note list "$C"
+check "note list of a case with none: the one line 'no notes on case C'" \
+	empty_line "no notes on case $C"
+as bob test list "$C"
+check "test list of a case with none: the one line 'no test results on case C'" \
+	empty_line "no test results on case $C"
 
 # Refusal: a note before any consent.
 before=$(nrecords)

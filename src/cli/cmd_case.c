@@ -379,6 +379,7 @@ int cmd_case_find(struct cli *c, int argc, char **argv)
 struct show {
 	struct cli *c;
 	json_t *root, *consent, *notes, *tests, *referrals, *followups, *watch;
+	size_t notes_seen, tests_seen; /* so that an empty list can say so */
 };
 
 static int show_case(const cv_case_info *i, void *arg)
@@ -453,6 +454,7 @@ static int show_note(const cv_note_info *n, void *arg)
 {
 	struct show *x = arg;
 
+	x->notes_seen++;
 	if (x->c->json) {
 		json_array_append_new(x->notes, note_json(n));
 		return 0;
@@ -476,6 +478,7 @@ static int show_test(const cv_test_info *t, void *arg)
 	struct show *x = arg;
 	char day[CLI_TIME_MAX];
 
+	x->tests_seen++;
 	if (x->c->json) {
 		json_array_append_new(
 		    x->tests,
@@ -627,6 +630,11 @@ static int run_show(struct cli *c, const char *id, int tests, const char *as_of,
 		else
 			st = cv_err_set(&c->err, CV_ERROR, "%s", _("out of memory"));
 	}
+	/* In text, an empty list says so (under --json: an empty array). */
+	if (st == CV_OK && !c->json && doc == DOC_NOTES && x.notes_seen == 0)
+		cli_linef(stdout, "no notes on case %s", id);
+	if (st == CV_OK && !c->json && doc == DOC_TESTS && x.tests_seen == 0)
+		cli_linef(stdout, "no test results on case %s", id);
 	json_decref(x.root);
 	json_decref(x.consent);
 	json_decref(x.notes);
