@@ -583,7 +583,8 @@ int cmd_audit_alerts(struct cli *c, int argc, char **argv)
 	cli_time_prepare(c);
 	if (cv_audit_alerts(c->s, since, count_alert, &(struct counted){c, &n}, &c->err) != CV_OK)
 		return cli_list_end(c, c->err.status);
+	/* In text, none says so in one line, as the other lists do. */
 	if (!n && !c->json)
-		fputs(_("no alerts\n"), stderr);
+		fputs(_("no alerts\n"), stdout);
 	return cli_list_end(c, CV_OK);
 }
