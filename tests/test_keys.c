@@ -809,9 +809,9 @@ static int count_stats_case(const cv_stats_attrs *a, void *arg)
 	return 0;
 }
 
-/* What the supervisor's walk says: the code of its refusal, or "" when
- * it counts every case. */
-static void walk_code(cv_vault *v, char *code, size_t cap)
+/* The supervisor's walk refuses with code want, or counts every case
+ * when want is "". */
+static void walk_says(cv_vault *v, const char *want)
 {
 	cv_session *s = login_ok(v, "sam", PW_SAM);
 	size_t cases = 0;
@@ -819,9 +819,48 @@ static void walk_code(cv_vault *v, char *code, size_t cap)
 	cv_err err = {0};
 	cv_status st = cv_access_all_stats(s, count_stats_case, &n, &cases, &err);
 
-	snprintf(code, cap, "%s", st == CV_OK ? "" : err.code);
-	if (st != CV_OK)
-		assert_int_equal(st, CV_EINTEGRITY);
+	assert_int_equal(st, *want ? CV_EINTEGRITY : CV_OK);
+	assert_string_equal(st == CV_OK ? "" : err.code, want);
+	logout(s);
+}
+
+/* carol re-signs case id (rid NULL) or record rid with the plaintext pt. */
+static void carol_resigns(cv_vault *v, const char *id, const char *rid, const cv_buf *pt)
+{
+	cv_session *c = login_ok(v, "carol", PW_CAROL);
+
+	if (rid)
+		resign_record_stats(c, rid, pt);
+	else
+		resign_case_stats(c, id, pt);
+	logout(c);
+}
+
+/* x's plaintext into b; a record's names case id and record rid. */
+static void put_case(cv_buf *b, const cv_statsbox_case *x)
+{
+	b->len = 0;
+	assert_int_equal(cv_statsbox_case_put(b, x), 0);
+}
+
+static void put_record(cv_buf *b, cv_statsbox_record x, const char *id, const char *rid)
+{
+	snprintf(x.record_id, sizeof(x.record_id), "%s", rid);
+	snprintf(x.case_id, sizeof(x.case_id), "%s", id);
+	b->len = 0;
+	assert_int_equal(cv_statsbox_record_put(b, &x), 0);
+}
+
+/* A direct reading of case id's statistics by the supervisor refuses
+ * with code. */
+static void read_says(cv_vault *v, const char *id, const char *code)
+{
+	cv_session *s = login_ok(v, "sam", PW_SAM);
+	cv_statsbox_case o;
+	cv_err err = {0};
+
+	assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
+	assert_code(err, CV_EINTEGRITY, code);
 	logout(s);
 }
 
@@ -835,11 +874,15 @@ static void walk_code(cv_vault *v, char *code, size_t cap)
  */
 static void test_stats_plaintext_checked_after_signature(void **state)
 {
+	static const cv_statsbox_record watch = {"", "", "watch", 1,  "", "",		"",
+						 0,  "", "",	  "", "", "left-behind"};
+	static const cv_statsbox_record referral = {
+	    "", "", "referral", 1, "", "", "", 0, "urgent", "emotion", "hospital", "consent", ""};
 	struct fix *f = *state;
 	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *s;
-	char id[CV_CASE_ID_MAX], rid[CV_ID_MAX], code[64];
-	cv_statsbox_case good, o;
-	cv_statsbox_record w = {"", "", "watch", 1, "", "", "", 0, "", "", "", "", "left-behind"};
+	char id[CV_CASE_ID_MAX], rid[CV_ID_MAX];
+	cv_statsbox_case good, other;
+	cv_statsbox_record w = watch;
 	cv_buf b = CV_BUF_INIT;
 	cv_err err = {0};
 
@@ -853,97 +896,52 @@ static void test_stats_plaintext_checked_after_signature(void **state)
 	s = login_ok(f->v, "sam", PW_SAM);
 	assert_int_equal(stats_of(s, id, &good, &err), CV_OK);
 	logout(s);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "");
+	walk_says(f->v, "");
 
 	/* one byte after the last field */
-	c = login_ok(f->v, "carol", PW_CAROL);
-	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
+	put_case(&b, &good);
 	cv_buf_raw(&b, "\x01", 1);
-	resign_case_stats(c, id, &b);
-	logout(c);
-	s = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "case.stats-malformed");
-	logout(s);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "case.stats-malformed");
+	carol_resigns(f->v, id, NULL, &b);
+	read_says(f->v, id, "case.stats-malformed");
+	walk_says(f->v, "case.stats-malformed");
 
 	/* the JSON of version 5 */
-	c = login_ok(f->v, "carol", PW_CAROL);
 	b.len = 0;
 	cv_buf_raw(&b, "{\"case\":\"", 9);
 	cv_buf_raw(&b, id, strlen(id));
 	cv_buf_raw(&b, "\"}", 2);
-	resign_case_stats(c, id, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "case.stats-malformed");
+	carol_resigns(f->v, id, NULL, &b);
+	walk_says(f->v, "case.stats-malformed");
 
 	/* well formed, naming another version, then another case */
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
-	good.version = 2;
-	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
-	resign_case_stats(c, id, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "case.stats-tampered");
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
-	good.version = 1;
-	good.case_id[2] = good.case_id[2] == 'A' ? 'B' : 'A';
-	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
-	resign_case_stats(c, id, &b);
-	logout(c);
-	s = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(stats_of(s, id, &o, &err), CV_EINTEGRITY);
-	assert_code(err, CV_EINTEGRITY, "case.stats-tampered");
-	logout(s);
+	other = good;
+	other.version = 2;
+	put_case(&b, &other);
+	carol_resigns(f->v, id, NULL, &b);
+	walk_says(f->v, "case.stats-tampered");
+	other = good;
+	other.case_id[2] = other.case_id[2] == 'A' ? 'B' : 'A';
+	put_case(&b, &other);
+	carol_resigns(f->v, id, NULL, &b);
+	read_says(f->v, id, "case.stats-tampered");
 
 	/* the honest plaintext, re-signed the same way: read */
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
-	snprintf(good.case_id, sizeof(good.case_id), "%s", id);
-	assert_int_equal(cv_statsbox_case_put(&b, &good), 0);
-	resign_case_stats(c, id, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "");
+	put_case(&b, &good);
+	carol_resigns(f->v, id, NULL, &b);
+	walk_says(f->v, "");
 
 	/* the register record: a tag outside its set, then another type's
 	 * box, then its own again */
-	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
-	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
 	w.tag = "orphan";
-	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
-	resign_record_stats(c, rid, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "record.stats-malformed");
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
-	w = (cv_statsbox_record){"", "",       "referral", 1,	       "",	  "", "",
-				 0,  "urgent", "emotion",  "hospital", "consent", ""};
-	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
-	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
-	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
-	resign_record_stats(c, rid, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "record.stats-tampered");
-	c = login_ok(f->v, "carol", PW_CAROL);
-	b.len = 0;
-	w = (cv_statsbox_record){"", "", "watch", 1, "", "", "", 0, "", "", "", "", "left-behind"};
-	snprintf(w.record_id, sizeof(w.record_id), "%s", rid);
-	snprintf(w.case_id, sizeof(w.case_id), "%s", id);
-	assert_int_equal(cv_statsbox_record_put(&b, &w), 0);
-	resign_record_stats(c, rid, &b);
-	logout(c);
-	walk_code(f->v, code, sizeof(code));
-	assert_string_equal(code, "");
+	put_record(&b, w, id, rid);
+	carol_resigns(f->v, id, rid, &b);
+	walk_says(f->v, "record.stats-malformed");
+	put_record(&b, referral, id, rid);
+	carol_resigns(f->v, id, rid, &b);
+	walk_says(f->v, "record.stats-tampered");
+	put_record(&b, watch, id, rid);
+	carol_resigns(f->v, id, rid, &b);
+	walk_says(f->v, "");
 	cv_buf_free(&b);
 }
 

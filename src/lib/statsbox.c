@@ -180,8 +180,8 @@ static void get_tag(struct rd *r, const char *tag)
 	size_t k = strlen(tag);
 	const uint8_t *q = take(r, k);
 
-	/* "truncated" for an input shorter than the tag: a tag, not a secret. */
-	if (q && memcmp(q, tag, k) != 0)
+	/* "truncated" for an input shorter than the tag */
+	if (q && sodium_memcmp(q, tag, k) != 0)
 		refuse(r, "tag");
 }
 

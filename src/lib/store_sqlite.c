@@ -1383,21 +1383,26 @@ static cv_status sq_setting_each(void *be, int (*cb)(const cv_setting_rec *r, vo
 	return res;
 }
 
-static cv_status sq_user_next_id(void *be, int64_t *id, cv_err *err)
+/* The one integer statement `which` gives, into *n; what reading means
+ * names an error. */
+static cv_status int_scalar(struct sq *st, enum stmt_id which, const char *what, int64_t *n,
+			    cv_err *err)
 {
-	struct sq *st = be;
-	sqlite3_stmt *s = stmt(st, S_USER_NEXT_ID, err);
+	sqlite3_stmt *s = stmt(st, which, err);
 	int rc;
 
 	if (!s)
 		return CV_ERROR;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
+		*n = sqlite3_column_int64(s, 0);
 	done(s);
-	if (rc != SQLITE_ROW)
-		return db_error(st, rc, CV_PHRASE("adding a user"), err);
-	return CV_OK;
+	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, what, err);
+}
+
+static cv_status sq_user_next_id(void *be, int64_t *id, cv_err *err)
+{
+	return int_scalar(be, S_USER_NEXT_ID, CV_PHRASE("adding a user"), id, err);
 }
 
 static cv_status sq_user_insert(void *be, const cv_user_rec *r, cv_err *err)
@@ -2509,23 +2514,6 @@ static cv_status sq_record_range(void *be, const char *first, const char *last,
 	sqlite3_bind_text(s, 1, first, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, last, -1, SQLITE_STATIC);
 	return record_walk(st, s, cb, arg, 1, err);
-}
-
-/* The one integer statement `which` gives, into *n; what reading means
- * names an error. */
-static cv_status int_scalar(struct sq *st, enum stmt_id which, const char *what, int64_t *n,
-			    cv_err *err)
-{
-	sqlite3_stmt *s = stmt(st, which, err);
-	int rc;
-
-	if (!s)
-		return CV_ERROR;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return rc == SQLITE_ROW ? CV_OK : db_error(st, rc, what, err);
 }
 
 /* Whether table has exactly the columns the walk `which` hashes (cols:
