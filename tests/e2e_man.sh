@@ -103,6 +103,10 @@ check "README.md and SECURITY.md name vault format $fmt, and no other" \
 	eval 'grep -q "(format version $fmt)" README.md && grep -q "(vault format $fmt)" SECURITY.md &&
 		[ "$(cat README.md SECURITY.md | grep -o "\(vault format\|format version\) [0-9][0-9]*" |
 			sed "s/.* //" | sort -u)" = "$fmt" ]'
+# And docs/FORMAT.md: its title, and the user_version it says the file holds.
+check "docs/FORMAT.md is the format of version $fmt, and the header it gives holds $fmt" \
+	eval 'grep -qx "# casevault vault format, version $fmt" docs/FORMAT.md &&
+		grep -q "^| \`PRAGMA user_version\` | \`$fmt\` (header bytes 60..63 = \`00 00 00 0$fmt\`)" docs/FORMAT.md'
 
 # The Chinese page is Chinese: its section headings and the terms.
 check "the Chinese page's headings and terms are Chinese" \

@@ -865,10 +865,11 @@ static int failed_login(const char *const f[6])
 	return 0;
 }
 
-/* §7.6: the log's commitments to stored rows, the latest per row. */
+/* §7.6: the log's commitments to stored rows, the latest per row, with
+ * the id of the user who wrote it. */
 struct commit {
 	char table[32];
-	int64_t rowid, seq;
+	int64_t rowid, seq, writer;
 	int deleted;
 	uint8_t hash[HASH_LEN];
 };
@@ -904,48 +905,103 @@ static int may_delete(const char *const f[6], int64_t seq, const char *table)
 	return 0;
 }
 
+/* A hash field of §7.6: 64 lowercase hex digits (1), "-" (0), else -1. */
+static int commit_hash(const char *x, uint8_t out[HASH_LEN])
+{
+	if (!strcmp(x, "-"))
+		return 0;
+	if (strlen(x) != 2 * HASH_LEN || strspn(x, "0123456789abcdef") != 2 * HASH_LEN ||
+	    sodium_hex2bin(out, HASH_LEN, x, 2 * HASH_LEN, NULL, NULL, NULL))
+		return -1;
+	return 1;
+}
+
+static int64_t user_id_named(const char *name)
+{
+	sqlite3_stmt *s = prep("SELECT id FROM users WHERE name = ?1");
+	int64_t id = 0;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id;
+}
+
+/* §7.6: "TABLE:ROWID:NEW:OLD", with ":SIGNER" for cases and records; each
+ * OLD must be what the row's previous commitment left ("-" when none, or
+ * a deletion), and in cases and records, SIGNER that commitment's writer. */
 static int add_commits(const char *rows, int64_t seq, const char *const f[6])
 {
 	const char *p = rows;
+	int64_t writer = user_id_named(f[1]);
 
 	while (*p) {
 		const char *end = strchr(p, ' ');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char item[32 + 24 + 2 * HASH_LEN + 4], *c1, *c2;
-		struct commit k = {0};
+		char item[32 + 24 + 4 * HASH_LEN + 32], *field[6];
+		struct commit k = {0}, *prev = NULL;
+		uint8_t old[HASH_LEN];
+		int nf = 0, signed_table, has_new, has_old;
 
 		if (n >= sizeof(item))
 			return -1;
 		memcpy(item, p, n);
 		item[n] = '\0';
-		c1 = strchr(item, ':');
-		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c1 || !c2 || (size_t)(c1 - item) >= sizeof(k.table))
+		field[nf++] = item;
+		for (char *c = item; *c; c++)
+			if (*c == ':') {
+				if (nf == 6)
+					return -1;
+				*c = '\0';
+				field[nf++] = c + 1;
+			}
+		if (strlen(field[0]) == 0 || strlen(field[0]) >= sizeof(k.table))
 			return -1;
-		*c1 = *c2 = '\0';
-		memcpy(k.table, item, (size_t)(c1 - item) + 1);
+		snprintf(k.table, sizeof(k.table), "%s", field[0]);
+		signed_table = !strcmp(k.table, "cases") || !strcmp(k.table, "records");
+		if (nf != (signed_table ? 5 : 4))
+			return -1;
 		/* A rowid is plain decimal: digits only, no sign, no spaces. */
-		if (!c1[1] || strspn(c1 + 1, "0123456789") != strlen(c1 + 1))
+		if (!field[1][0] || strspn(field[1], "0123456789") != strlen(field[1]))
 			return -1;
-		k.rowid = strtoll(c1 + 1, NULL, 10);
+		k.rowid = strtoll(field[1], NULL, 10);
 		k.seq = seq;
-		if (!strcmp(c2 + 1, "-")) {
+		k.writer = writer;
+		has_new = commit_hash(field[2], k.hash);
+		has_old = commit_hash(field[3], old);
+		if (has_new < 0 || has_old < 0 || (!has_new && !has_old))
+			return -1;
+		if (!has_new) {
 			if (!may_delete(f, seq, k.table))
 				return -1;
 			k.deleted = 1;
-		} else if (strlen(c2 + 1) != 2 * HASH_LEN ||
-			   sodium_hex2bin(k.hash, HASH_LEN, c2 + 1, 2 * HASH_LEN, NULL, NULL, NULL))
-			return -1;
-		/* Replace an earlier commitment to the same row (rows are few). */
+		}
 		for (size_t i = 0; i < ncommits; i++)
-			if (!strcmp(commits[i].table, k.table) && commits[i].rowid == k.rowid) {
-				commits[i] = k;
-				goto next;
-			}
-		commits = realloc(commits, (ncommits + 1) * sizeof(*commits));
-		assert_non_null(commits);
-		commits[ncommits++] = k;
-	next:
+			if (!strcmp(commits[i].table, k.table) && commits[i].rowid == k.rowid)
+				prev = &commits[i];
+		if (has_old ? !prev || prev->deleted || sodium_memcmp(prev->hash, old, HASH_LEN)
+			    : prev && !prev->deleted) {
+			fprintf(stderr,
+				"(reader) row %s:%s changed outside the log before row %lld\n",
+				k.table, field[1], (long long)seq);
+			return -1;
+		}
+		if (signed_table &&
+		    (has_old ? strspn(field[4], "0123456789") != strlen(field[4]) || !field[4][0] ||
+				   strtoll(field[4], NULL, 10) != prev->writer
+			     : strcmp(field[4], "-"))) {
+			fprintf(stderr, "(reader) row %s:%s: signer is not its writer\n", k.table,
+				field[1]);
+			return -1;
+		}
+		if (prev) {
+			*prev = k;
+		} else {
+			commits = realloc(commits, (ncommits + 1) * sizeof(*commits));
+			assert_non_null(commits);
+			commits[ncommits++] = k;
+		}
 		p += n;
 		if (*p == ' ')
 			p++;
@@ -1008,6 +1064,16 @@ static void stored_row_hash(sqlite3_stmt *s, const char *table, uint8_t out[HASH
 	crypto_generichash_final(&h, out, HASH_LEN);
 }
 
+/* The signer_id column of the current row of s, or -1. */
+static int64_t row_signer(sqlite3_stmt *s)
+{
+	for (int c = 1; c < sqlite3_column_count(s); c++)
+		if (!strcmp(sqlite3_column_name(s, c), "signer_id") &&
+		    sqlite3_column_type(s, c) == SQLITE_INTEGER)
+			return sqlite3_column_int64(s, c);
+	return -1;
+}
+
 /* §7.5 step 7 (after verify_log has read the commitments): every stored row
  * of every table but audit is at its latest commitment; every committed row
  * that the log did not delete exists.  0, or -1 after naming the row. */
@@ -1036,7 +1102,9 @@ static int verify_rows(void)
 				if (!strcmp(commits[i].table, table) && commits[i].rowid == rowid)
 					break;
 			if (i == ncommits || commits[i].deleted ||
-			    sodium_memcmp(commits[i].hash, h, HASH_LEN)) {
+			    sodium_memcmp(commits[i].hash, h, HASH_LEN) ||
+			    ((!strcmp(table, "cases") || !strcmp(table, "records")) &&
+			     row_signer(s) != commits[i].writer)) {
 				fprintf(stderr, "(reader) row %lld of %s: not as committed\n",
 					(long long)rowid, table);
 				rc = -1;

@@ -27,11 +27,11 @@ static void test_file_header(void **state)
 	fclose(fp);
 	assert_memory_equal(hdr, "SQLite format 3", 16);
 	assert_memory_equal(hdr + 68, "CVLT", 4);
-	assert_memory_equal(hdr + 60, "\0\0\0\6", 4);
+	assert_memory_equal(hdr + 60, "\0\0\0\7", 4);
 	assert_int_equal(hdr[18], 2); /* WAL */
 	assert_int_equal(hdr[19], 2);
 	assert_int_equal(scalar("PRAGMA application_id"), 0x43564C54);
-	assert_int_equal(scalar("PRAGMA user_version"), 6);
+	assert_int_equal(scalar("PRAGMA user_version"), 7);
 	s = prep("PRAGMA journal_mode");
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal(text(s, 0), "wal");

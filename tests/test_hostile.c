@@ -698,11 +698,14 @@ static void test_rows_changed_after_the_verification_read_them(void **state)
 	assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
 	put_pages(f->path, honest, forged, q_int(honest, "PRAGMA page_size"));
 	st = cv_access_all_stats(sam, count_family, &family, &walked, &err);
-	/* refused, or counted as the log committed it: never the forgery */
+	/* refused (by the sums once every row was read, or at the row, when
+	 * what it holds fails a check of its own), or counted as the log
+	 * committed it: never the forgery */
 	if (st == CV_OK)
 		assert_int_equal(family, 0);
 	else
-		assert_string_equal(err.code, "rows.changed");
+		assert_true(strcmp(err.code, "rows.changed") == 0 ||
+			    strcmp(err.code, "case.forged") == 0);
 	cv_verify_in_op_end(sam, pending, st, &rep, &err);
 	cv_vouch_end(f->v);
 	cv_op_fail(sam, CV_ACT_STATS_EXPORT, "stats", &err);
@@ -723,68 +726,6 @@ static void *hold_lock(void *arg)
 	nanosleep(&t, NULL);
 	sqlite3_exec(arg, "ROLLBACK", NULL, NULL, NULL);
 	return NULL;
-}
-
-/* Keeps the first two case rows a page gives, with their boxes. */
-struct two_cases {
-	cv_case_rec v[2];
-	size_t n;
-};
-
-static int keep_two(cv_case_rec *c, void *arg)
-{
-	struct two_cases *t = arg;
-
-	if (t->n < 2) {
-		t->v[t->n++] = *c;
-		c->data_box = c->stats_box = NULL; /* taken */
-	}
-	return t->n == 2;
-}
-
-/*
- * In a verification's transaction, a case row read with its hash is the
- * log's once: the same row read a second time (an index pointing twice at
- * it, and so never at another) is refused, and so is a row at a rowid no
- * commitment names (0 included), even when its content is a committed
- * version's.
- */
-static void test_row_read_twice_or_moved_refused(void **state)
-{
-	struct fix *f = *state;
-	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
-	cv_verify_pending *pending = NULL;
-	struct two_cases t = {0};
-	cv_audit_report rep = {0};
-	char id[CV_CASE_ID_MAX];
-	cv_err err = {0};
-
-	open_new(c, "S-2024-0301", "Li Mei", id);
-	open_new(c, "S-2024-0302", "Wang Fang", id);
-	logout(c);
-	sam = login_ok(f->v, "sam", PW_SAM);
-	assert_int_equal(cv_op_begin(sam, &err), CV_OK);
-	cv_vouch_begin(f->v);
-	assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
-	assert_int_equal(cv_store_case_page(f->v->st, "", 10, keep_two, &t, &err), CV_OK);
-	assert_int_equal(t.n, 2);
-	assert_true(t.v[0].hashed && t.v[1].hashed);
-	/* once: the log's */
-	assert_int_equal(cv_case_check(f->v, &t.v[0], NULL, &err), CV_OK);
-	/* twice: refused */
-	assert_int_equal(cv_case_check(f->v, &t.v[0], NULL, &err), CV_EINTEGRITY);
-	assert_string_equal(err.code, "rows.changed");
-	/* the other, as if it stood at rowid 0: refused */
-	t.v[1].rowid = 0;
-	memset(&err, 0, sizeof(err));
-	assert_int_equal(cv_case_check(f->v, &t.v[1], NULL, &err), CV_EINTEGRITY);
-	assert_string_equal(err.code, "rows.changed");
-	cv_case_rec_clear(&t.v[0]);
-	cv_case_rec_clear(&t.v[1]);
-	cv_verify_in_op_end(sam, pending, CV_ERROR, &rep, &err);
-	cv_vouch_end(f->v);
-	cv_op_fail(sam, CV_ACT_STATS_EXPORT, "stats", &err);
-	logout(sam);
 }
 
 /*
@@ -1039,8 +980,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows_changed_after_the_verification_read_them,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_export_claims_no_verification, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_row_read_twice_or_moved_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rows_left_to_the_count_unread_claim_nothing,
 						setup, teardown),

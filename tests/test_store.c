@@ -2055,8 +2055,10 @@ struct walked {
 	size_t len;
 };
 
-static int note_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN], void *arg)
+static int note_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN],
+		    int64_t signer, void *arg)
 {
+	(void)signer;
 	struct walked *w = arg;
 	char hex[2 * CV_HASH_LEN + 1];
 	int n;

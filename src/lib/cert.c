@@ -1040,65 +1040,63 @@ static cv_status row_check(cv_vault *v, cv_buf *msg, int64_t signer, const uint8
 	return st;
 }
 
+/* What a walk of every cases and records row adds up while a verified
+ * log vouches for them (verify.h cv_vouch_begin): the row's member, with
+ * its signer, in the sums. */
+int cv_vouch_row(cv_vault *v, int records, int64_t rowid, const uint8_t *hash, int64_t signer,
+		 int *role)
+{
+	struct cv_vouch *w = v->vouch;
+	cv_msum x;
+
+	if (!w || !w->filled)
+		return 0;
+	cv_msum_member(w->key, 1, records ? "records" : "cases", rowid, hash, signer, &x);
+	cv_msum_add(&w->got[records], &x);
+	w->seen[records]++;
+	for (size_t i = 0; i < w->nusers; i++)
+		if (w->users[i].id == signer) {
+			*role = w->users[i].role;
+			return w->users[i].role >= 0;
+		}
+	return 0;
+}
+
+cv_status cv_vouch_check(cv_vault *v, cv_err *err)
+{
+	const struct cv_vouch *w = v->vouch;
+
+	if (!w || !w->filled)
+		return CV_OK;
+	for (int t = 0; t < 2; t++)
+		if (w->seen[t] != w->live[t] || !cv_msum_equal(&w->got[t], &w->want[t]))
+			return cv_fail(err, CV_EINTEGRITY, "rows.changed",
+				       "the case and record rows the statistics read are not the "
+				       "ones the log committed to: the vault was changed; run "
+				       "'casevault audit verify' and restore it from a backup");
+	return CV_OK;
+}
+
 /*
  * Whether a row read without a case key (key NULL) by rowid, with the hash
- * it was read with (hash NULL: read without one), is one the verified log
- * shows signer committed to (verify.h cv_vouch_begin, in the open
- * transaction): 1, and *role is the signer's role when it committed; its
- * signature is then the log's.  0: the row's own signature decides.  -1:
- * the row is not the version the log last committed to (changed, planted
- * or put back after the verification read it).  records: a records row,
- * else a cases row.
+ * it was read with (hash NULL: read without one), is taken as signed by
+ * signer while a verified log vouches for the rows (verify.h
+ * cv_vouch_begin, in the open transaction): 1, and *role is the signer's
+ * role; its signature is then the log's, which cv_vouch_check confirms
+ * once every row was read.  0: the row's own signature decides.  records:
+ * a records row, else a cases row.
  */
-static int vouched(const cv_vault *v, int records, int64_t rowid, int64_t signer,
-		   const uint8_t *hash, const uint8_t *key, cv_role *role)
+static int vouched(cv_vault *v, int records, int64_t rowid, int64_t signer, const uint8_t *hash,
+		   const uint8_t *key, cv_role *role)
 {
-	struct cv_vouched_row *rows;
-	size_t lo = 0, hi, n;
+	int r = -1;
 
 	if (key || !v->vouch || !v->vouch->filled || !hash)
 		return 0;
-	rows = records ? v->vouch->records : v->vouch->cases;
-	n = hi = records ? v->vouch->nrecords : v->vouch->ncases;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rows[mid].rowid < rowid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* A row no commitment names (rowid 0 included), one the log deleted,
-	 * another version, or one read a second time (an index pointed twice
-	 * at it, and so never at another): not the log's rows as committed. */
-	if (lo == n || rows[lo].rowid != rowid || rows[lo].deleted || rows[lo].seen ||
-	    sodium_memcmp(rows[lo].hash, hash, CV_HASH_LEN) != 0)
-		return -1;
-	rows[lo].seen = 1;
-	if (records)
-		v->vouch->seen_records++;
-	else
-		v->vouch->seen_cases++;
-	if (!rows[lo].ok || rows[lo].writer_id != signer)
+	if (cv_vouch_row(v, records, rowid, hash, signer, &r) != 1)
 		return 0;
-	*role = (cv_role)rows[lo].role;
+	*role = (cv_role)r;
 	return 1;
-}
-
-static cv_status not_committed(int records, const char *id, cv_err *err)
-{
-	if (records)
-		return cv_fail(
-		    err, CV_EINTEGRITY, "rows.changed",
-		    "record '{1}' is not the version the log committed to: the vault was "
-		    "changed while it was read; run 'casevault audit verify' and restore "
-		    "it from a backup",
-		    id);
-	return cv_fail(err, CV_EINTEGRITY, "rows.changed",
-		       "case '{1}' is not the version the log committed to: the vault was changed "
-		       "while it was read; run 'casevault audit verify' and restore it from a "
-		       "backup",
-		       id);
 }
 
 cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t signer_id,
@@ -1123,8 +1121,6 @@ cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, c
 
 	int vr = vouched(v, 0, c->rowid, c->signer_id, c->hashed ? c->row_hash : NULL, key, &role);
 
-	if (vr < 0)
-		return not_committed(0, c->id, err);
 	if (vr > 0) {
 		ok = 1;
 	} else {
@@ -1180,8 +1176,6 @@ cv_status cv_record_check(cv_vault *v, const cv_record *r, const uint8_t *key, c
 
 	int vr = vouched(v, 1, r->rowid, r->signer_id, r->hashed ? r->row_hash : NULL, key, &role);
 
-	if (vr < 0)
-		return not_committed(1, r->id, err);
 	if (vr > 0) {
 		ok = 1;
 	} else {

@@ -142,10 +142,21 @@ cv_status cv_case_sign(cv_vault *v, cv_case_rec *c, const uint8_t *key, int64_t 
  * identity that verifies, and, when key (the case key) is not NULL, its
  * mac is that key's.  CV_EINTEGRITY "case.forged" naming the case.
  * Without a key, while a verified log vouches for the rows (verify.h
- * cv_vouch_begin), a row whose signer wrote the log's commitment to it
- * is taken as signed by them, with their role then.
+ * cv_vouch_begin), the row is added to the walk's sums (cv_vouch_row) and
+ * taken as signed by its signer, with the role all their identities hold.
  */
 cv_status cv_case_check(cv_vault *v, const cv_case_rec *c, const uint8_t *key, cv_err *err);
+
+/* The vouch's side of cv_case_check and cv_record_check: adds the row
+ * (records: a records row, else a cases row) with its hash and signer to
+ * the walk's sums; 1 when it is taken as signed (*role: the signer's),
+ * else 0.  cv_vouch_check, after a walk of every cases and records row:
+ * whether what was read is exactly the log's latest versions, each
+ * written by its signer and read once (else CV_EINTEGRITY "rows.changed";
+ * CV_OK when nothing vouches). */
+int cv_vouch_row(cv_vault *v, int records, int64_t rowid, const uint8_t *hash, int64_t signer,
+		 int *role);
+cv_status cv_vouch_check(cv_vault *v, cv_err *err);
 
 /* Signs record r as signer_id with kh and the case key (fills signer_id,
  * mac, sig). */

@@ -5,6 +5,7 @@
 #ifndef CV_SESSION_H
 #define CV_SESSION_H
 
+#include "msum.h"
 #include "casevault.h"
 #include "keyholder.h"
 #include "sigmemo.h"
@@ -14,29 +15,24 @@
  * records: the row's hash (§7.6), and who wrote the commitment, the
  * user's id and role then (verify.c); deleted: the log deleted the row;
  * ok: the writer is one whose commitment stands for the row's signature. */
-struct cv_vouched_row {
-	int64_t rowid;
-	int64_t writer_id;
-	int role; /* cv_role */
-	unsigned char deleted, ok;
-	unsigned char seen; /* a row read with its hash matched it (cert.c) */
-	uint8_t hash[CV_HASH_LEN];
-};
-
 /* What a verification in the open transaction found of the cases and
- * records rows (verify.c cv_vouch_begin): the latest commitment to each,
- * in rowid order.  A row read with its hash (cv_store_case_page,
- * cv_store_record_range) must be the version its commitment names
- * (cert.c); seen counts those found so, and live the rows the log keeps,
- * so that a walk of them all can tell that none went missing after the
- * verification read them (access.c cv_access_all_stats). */
+ * records rows (verify.c cv_vouch_begin), for a walk that reads them all
+ * (access.c cv_access_all_stats): the key of the verification's sums
+ * (docs/FORMAT.md §7.6), what the rows of each table ([0] cases, [1]
+ * records) must sum to with their signers (want) and how many the log
+ * keeps (live); what the walk read so far (got, seen); and each user's
+ * role (-1 when their identities do not all hold one verified role). */
 struct cv_vouch {
 	int wanted; /* the next verification fills the rest */
 	int filled;
-	struct cv_vouched_row *cases, *records;
-	size_t ncases, nrecords;
-	size_t live_cases, live_records;
-	size_t seen_cases, seen_records;
+	uint8_t key[CV_MSUM_KEY_LEN];
+	cv_msum want[2], got[2];
+	int64_t live[2], seen[2];
+	struct cv_vouch_user {
+		int64_t id;
+		int role; /* cv_role, or -1 */
+	} * users;
+	size_t nusers;
 	/* a walk read every row of both tables, and each was the log's
 	 * (access.c cv_access_all_stats): the verification may say so */
 	int counted;

@@ -92,15 +92,17 @@ typedef struct cv_audit_rec {
 /*
  * cv_store_row_commits - the commitments to every row the open
  * transaction inserted, changed or deleted since the last call, as text
- * (docs/FORMAT.md §7.6: "TABLE:ROWID:HASH" or "TABLE:ROWID:-", sorted,
- * space-separated; "" when nothing changed), and forgets them.  *out is
- * malloc'd.  The log puts them into the row it writes next.
+ * (docs/FORMAT.md §7.6: "TABLE:ROWID:NEW:OLD", NEW and OLD a hash or "-",
+ * with ":SIGNER" for cases and records; sorted, space-separated; "" when
+ * nothing changed), and forgets them.  *out is malloc'd.  The log puts
+ * them into the row it writes next.
  */
 cv_status cv_store_row_commits(cv_store *st, char **out, cv_err *err);
 /* Calls cb for every row of every table but the log, with its hash
- * (§7.6), tables in name order and rows in rowid order (a walk). */
+ * (§7.6) and its signer_id column (0 when the table has none or it is not
+ * an integer), tables in name order and rows in rowid order (a walk). */
 typedef int (*cv_store_row_cb)(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN],
-			       void *arg);
+			       int64_t signer, void *arg);
 cv_status cv_store_row_each(cv_store *st, cv_store_row_cb cb, void *arg, cv_err *err);
 
 /* Checks the file's own structure: every index holds exactly the entries
@@ -145,7 +147,7 @@ cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
 
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
-#define CV_VAULT_FORMAT 6
+#define CV_VAULT_FORMAT 7
 
 /* Creates path (O_EXCL, 0600, no symlinks) and the schema in it. */
 cv_status cv_store_create(const char *path, cv_store **out, cv_err *err);

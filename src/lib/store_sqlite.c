@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Debian's libsqlite3 is built with the pre-update hook (§7.6 needs the
+ * rows as they were before a change) */
+#define SQLITE_ENABLE_PREUPDATE_HOOK
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -403,11 +406,15 @@ static const char *const stmt_sql[S__COUNT] = {
 /* The backend state behind a cv_store.  erasing: the open transaction
  * erased content; wal_dirty: a committed erasure whose old pages may still
  * be in the write-ahead log (the checkpoint did not run or failed). */
-/* A row the open transaction inserted, changed or deleted (from the
- * update hook), for the log's commitments. */
+/* A row the open transaction inserted, changed or deleted since its last
+ * audit row (from the pre-update hook), for the log's commitments: with
+ * its columns as they were before the first of those changes (old, nold
+ * values; NULL when the row did not exist then). */
 struct touch {
 	char table[32];
 	sqlite3_int64 rowid;
+	sqlite3_value **old;
+	int nold;
 };
 
 struct sq {
@@ -423,6 +430,7 @@ struct sq {
 
 static void sq_close(void *be);
 static void sq_rollback(void *be);
+static void touch_clear(struct sq *st);
 
 static cv_status db_error(struct sq *st, int rc, const char *doing, cv_err *err)
 {
@@ -506,18 +514,15 @@ static int col_text(sqlite3_stmt *s, int col, char *out, size_t cap);
 
 #define LOG_TABLE "audit" /* the log itself is not committed to in the log */
 
-/* The update hook: notes each row of the main database that an INSERT,
- * UPDATE or DELETE touches (every table of the schema has a rowid; no
- * statement uses REPLACE or a WHERE-less DELETE, which the hook would not
- * see). */
-static void on_change(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+/* The pre-update hook: notes each row of the main database that an
+ * INSERT, UPDATE or DELETE touches, the first time since the last audit
+ * row, with a copy of its columns as they were (every table of the schema
+ * has a rowid; no statement uses REPLACE or a WHERE-less DELETE, which the
+ * hook would not see). */
+static void touch_row(struct sq *st, const char *table, sqlite3_int64 rowid, int with_old)
 {
-	struct sq *st = arg;
 	struct touch *t;
 
-	(void)op;
-	if (strcmp(dbname, "main") != 0 || strcmp(table, LOG_TABLE) == 0)
-		return;
 	for (size_t i = 0; i < st->ntouched; i++)
 		if (st->touched[i].rowid == rowid && strcmp(st->touched[i].table, table) == 0)
 			return;
@@ -538,13 +543,53 @@ static void on_change(void *arg, int op, const char *dbname, const char *table, 
 	t = &st->touched[st->ntouched++];
 	snprintf(t->table, sizeof(t->table), "%s", table);
 	t->rowid = rowid;
+	t->old = NULL;
+	t->nold = 0;
+	if (!with_old)
+		return;
+	t->nold = sqlite3_preupdate_count(st->db);
+	t->old = t->nold > 0 ? calloc((size_t)t->nold, sizeof(*t->old)) : NULL;
+	for (int i = 0; t->old && i < t->nold; i++) {
+		sqlite3_value *v = NULL;
+
+		if (sqlite3_preupdate_old(st->db, i, &v) != SQLITE_OK ||
+		    !(t->old[i] = sqlite3_value_dup(v)))
+			st->touch_oom = 1;
+	}
+	if (!t->old)
+		st->touch_oom = 1;
+}
+
+static void on_change(void *arg, sqlite3 *db, int op, const char *dbname, const char *table,
+		      sqlite3_int64 oldrowid, sqlite3_int64 newrowid)
+{
+	struct sq *st = arg;
+
+	(void)db;
+	if (strcmp(dbname, "main") != 0 || strcmp(table, LOG_TABLE) == 0)
+		return;
+	if (op != SQLITE_INSERT)
+		touch_row(st, table, oldrowid, 1);
+	if (op == SQLITE_INSERT || (op == SQLITE_UPDATE && newrowid != oldrowid))
+		touch_row(st, table, newrowid, 0);
+}
+
+static void touch_clear(struct sq *st)
+{
+	for (size_t i = 0; i < st->ntouched; i++) {
+		for (int j = 0; j < st->touched[i].nold && st->touched[i].old; j++)
+			sqlite3_value_free(st->touched[i].old[j]);
+		free(st->touched[i].old);
+	}
+	st->ntouched = 0;
+	st->touch_oom = 0;
 }
 
 /* Appends one column value to b: u8 type || lp(bytes) (docs/FORMAT.md
  * "row hash"). */
-static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
+static void put_sqlvalue(cv_buf *b, sqlite3_value *val)
 {
-	int type = sqlite3_column_type(s, col);
+	int type = sqlite3_value_type(val);
 	uint8_t tag = type == SQLITE_INTEGER ? 1
 		      : type == SQLITE_FLOAT ? 2
 		      : type == SQLITE_TEXT  ? 3
@@ -557,24 +602,29 @@ static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
 		uint64_t v;
 
 		if (type == SQLITE_INTEGER) {
-			v = (uint64_t)sqlite3_column_int64(s, col);
+			v = (uint64_t)sqlite3_value_int64(val);
 		} else {
-			double d = sqlite3_column_double(s, col);
+			double d = sqlite3_value_double(val);
 			memcpy(&v, &d, sizeof(v));
 		}
 		cv_store_u64be(num, v);
 		cv_buf_u32(b, sizeof(num));
 		cv_buf_raw(b, num, sizeof(num));
 	} else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
-		const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col)
-						    : sqlite3_column_blob(s, col);
-		int n = sqlite3_column_bytes(s, col);
+		const void *p = type == SQLITE_TEXT ? (const void *)sqlite3_value_text(val)
+						    : sqlite3_value_blob(val);
+		int n = sqlite3_value_bytes(val);
 
 		cv_buf_u32(b, (uint32_t)n);
 		cv_buf_raw(b, p, (size_t)n);
 	} else {
 		cv_buf_u32(b, 0);
 	}
+}
+
+static void put_value(cv_buf *b, sqlite3_stmt *s, int col)
+{
+	put_sqlvalue(b, sqlite3_column_value(s, col));
 }
 
 /* The hash of the current row of s: BLAKE2b-256("casevault-row-v1" ||
@@ -610,6 +660,39 @@ static int row_hash(sqlite3_stmt *s, const char *table, uint8_t out[CV_HASH_LEN]
 	return row_hash_cols(s, table, 0, NULL, sqlite3_column_count(s) - 1, out, b);
 }
 
+/* The hash of t's row as it was before the change (t->old), the column
+ * names those of s ("SELECT rowid, * FROM" the table); -1 when the
+ * columns differ in number, or out of memory. */
+static int old_row_hash(const struct touch *t, sqlite3_stmt *s, uint8_t out[CV_HASH_LEN], cv_buf *b)
+{
+	cv_bytes part;
+
+	if (t->nold != sqlite3_column_count(s) - 1)
+		return -1;
+	b->len = 0;
+	b->oom = 0;
+	cv_buf_lp(b, t->table);
+	cv_buf_u64(b, (uint64_t)t->rowid);
+	for (int i = 0; i < t->nold; i++) {
+		cv_buf_lp(b, sqlite3_column_name(s, i + 1));
+		put_sqlvalue(b, t->old[i]);
+	}
+	if (b->oom)
+		return -1;
+	part = (cv_bytes){b->data, b->len};
+	cv_hash(out, NULL, 0, "casevault-row-v1", &part, 1);
+	return 0;
+}
+
+/* The column of s ("SELECT rowid, * FROM" a table) named signer_id, or -1. */
+static int signer_col(sqlite3_stmt *s)
+{
+	for (int i = 1; i < sqlite3_column_count(s); i++)
+		if (strcmp(sqlite3_column_name(s, i), "signer_id") == 0)
+			return i;
+	return -1;
+}
+
 /* The table's columns in S_CASE_PAGE ("SELECT CASE_COLS, rowid") and
  * S_RECORD_RANGE ("SELECT RECORD_COLS, rowid"), in the tables' order. */
 static const int case_page_cols[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
@@ -623,6 +706,60 @@ static int cmp_touch(const void *a, const void *b)
 	int c = strcmp(x->table, y->table);
 
 	return c ? c : (x->rowid > y->rowid) - (x->rowid < y->rowid);
+}
+
+/* Whether the commitments to table's rows name the signer of the row as
+ * it was (docs/FORMAT.md §7.6): the rows signed by whoever wrote them. */
+static int signed_table(const char *table)
+{
+	return strcmp(table, "cases") == 0 || strcmp(table, "records") == 0;
+}
+
+/* Appends "TABLE:ROWID:NEW:OLD[:SIGNER]" for t to b (s: "SELECT rowid, *
+ * FROM" its table, stepped to rc); 0, or 1 when the row neither is nor
+ * was (inserted and removed again: nothing to commit to), or -1 out of
+ * memory. */
+static int commit_entry(cv_buf *b, const struct touch *t, sqlite3_stmt *q, int rc, cv_buf *scratch)
+{
+	char hex[2 * CV_HASH_LEN + 1], head[64];
+	uint8_t h[CV_HASH_LEN];
+
+	if (rc != SQLITE_ROW && !t->old)
+		return 1;
+	snprintf(head, sizeof(head), "%s%s:%lld:", b->len ? " " : "", t->table,
+		 (long long)t->rowid);
+	cv_buf_raw(b, head, strlen(head));
+	if (rc == SQLITE_ROW) {
+		if (row_hash(q, t->table, h, scratch) != 0)
+			return -1;
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		cv_buf_raw(b, hex, 2 * CV_HASH_LEN);
+	} else {
+		cv_buf_raw(b, "-", 1);
+	}
+	cv_buf_raw(b, ":", 1);
+	if (t->old) {
+		if (old_row_hash(t, q, h, scratch) != 0)
+			return -1;
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		cv_buf_raw(b, hex, 2 * CV_HASH_LEN);
+	} else {
+		cv_buf_raw(b, "-", 1);
+	}
+	if (signed_table(t->table)) {
+		int col = signer_col(q);
+		sqlite3_int64 signer = 0;
+
+		/* the old row's signer_id; 0 when it was not an integer */
+		if (t->old && col > 0 && sqlite3_value_type(t->old[col - 1]) == SQLITE_INTEGER)
+			signer = sqlite3_value_int64(t->old[col - 1]);
+		if (t->old)
+			snprintf(head, sizeof(head), ":%lld", (long long)signer);
+		else
+			snprintf(head, sizeof(head), ":-");
+		cv_buf_raw(b, head, strlen(head));
+	}
+	return b->oom ? -1 : 0;
 }
 
 static cv_status sq_row_commits(void *be, char **out, cv_err *err)
@@ -641,8 +778,6 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		char *sql =
 		    sqlite3_mprintf("SELECT rowid, * FROM \"%w\" WHERE rowid = ?1", t->table);
 		sqlite3_stmt *q = NULL;
-		uint8_t h[CV_HASH_LEN];
-		char hex[2 * CV_HASH_LEN + 1], head[64];
 		int rc;
 
 		if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -655,19 +790,10 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		sqlite3_free(sql);
 		sqlite3_bind_int64(q, 1, t->rowid);
 		rc = sqlite3_step(q);
-		snprintf(head, sizeof(head), "%s%s:%lld:", i ? " " : "", t->table,
-			 (long long)t->rowid);
-		cv_buf_raw(&b, head, strlen(head));
-		if (rc == SQLITE_ROW) {
-			if (row_hash(q, t->table, h, &scratch) != 0)
-				res = cv_err_set(err, CV_ERROR, "out of memory");
-			sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-			cv_buf_raw(&b, hex, 2 * CV_HASH_LEN);
-		} else if (rc == SQLITE_DONE) {
-			cv_buf_raw(&b, "-", 1);
-		} else {
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			res = db_error(st, rc, CV_PHRASE("reading a changed row"), err);
-		}
+		else if (commit_entry(&b, t, q, rc, &scratch) < 0)
+			res = cv_err_set(err, CV_ERROR, "out of memory");
 		sqlite3_finalize(q);
 	}
 	cv_buf_free(&scratch);
@@ -676,7 +802,7 @@ static cv_status sq_row_commits(void *be, char **out, cv_err *err)
 		res = cv_err_set(err, CV_ERROR, "out of memory");
 	if (res == CV_OK) {
 		*out = (char *)b.data;
-		st->ntouched = 0;
+		touch_clear(st);
 	} else {
 		cv_buf_free(&b);
 	}
@@ -714,6 +840,7 @@ static cv_status rows_walk(sqlite3 *db, struct sq *st, const char *const *skip, 
 		char table[64];
 		char *sql;
 		sqlite3_stmt *q = NULL;
+		int signer;
 
 		if (col_text(tables, 0, table, sizeof(table)) != 0) {
 			res =
@@ -730,6 +857,7 @@ static cv_status rows_walk(sqlite3 *db, struct sq *st, const char *const *skip, 
 			break;
 		}
 		sqlite3_free(sql);
+		signer = signer_col(q);
 		while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 			uint8_t h[CV_HASH_LEN];
 
@@ -737,7 +865,11 @@ static cv_status rows_walk(sqlite3 *db, struct sq *st, const char *const *skip, 
 				res = cv_err_set(err, CV_ERROR, "out of memory");
 				break;
 			}
-			stop = cb(table, sqlite3_column_int64(q, 0), h, arg);
+			stop = cb(table, sqlite3_column_int64(q, 0), h,
+				  signer > 0 && sqlite3_column_type(q, signer) == SQLITE_INTEGER
+				      ? sqlite3_column_int64(q, signer)
+				      : 0,
+				  arg);
 		}
 		if (res == CV_OK && !stop && rc != SQLITE_DONE)
 			res = db_error(st, rc, CV_PHRASE("reading the vault's rows"), err);
@@ -1038,7 +1170,7 @@ static cv_status open_db(const char *path, int flags, struct sq **out, cv_err *e
 		sq_close(st);
 		return s;
 	}
-	sqlite3_update_hook(st->db, on_change, st);
+	sqlite3_preupdate_hook(st->db, on_change, st);
 	*out = st;
 	return CV_OK;
 }
@@ -1190,6 +1322,7 @@ static void sq_close(void *be)
 		flush_wal(st);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	touch_clear(st);
 	sqlite3_close(st->db);
 	free(st->touched);
 	cv_buf_free(&st->scratch);
@@ -1201,8 +1334,7 @@ static cv_status sq_begin(void *be, cv_err *err)
 	struct sq *st = be;
 
 	st->erasing = 0;
-	st->ntouched = 0;
-	st->touch_oom = 0;
+	touch_clear(st);
 	return exec(st, "BEGIN IMMEDIATE", err);
 }
 
@@ -1230,8 +1362,7 @@ static void sq_rollback(void *be)
 
 	if (st) {
 		st->erasing = 0;
-		st->ntouched = 0;
-		st->touch_oom = 0;
+		touch_clear(st);
 	}
 	if (st && st->db && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "crypt.h"
 #include "err.h"
 #include "log.h"
+#include "msum.h"
 #include "policy.h"
 #include "csv.h"
 #include "localday.h"
@@ -191,14 +192,27 @@ struct signer {
 	int disabled;					    /* from the users row */
 };
 
-/* One commitment of the log to a row (docs/FORMAT.md §7.6). */
+/* One commitment of the log to a row (docs/FORMAT.md §7.6), kept by the
+ * exact comparison only (verify_ctx exact). */
 struct commit {
 	int64_t rowid;
 	int64_t seq;	/* the log row that made it */
+	int64_t signer; /* the row's signer before the change (cases, records) */
 	int32_t by;	/* its actor: an index into the signers, or -1 */
 	uint16_t table; /* an index into the table names (verify_ctx) */
 	uint8_t deleted;
+	uint8_t had_old; /* the row existed before the change: old is its hash */
 	uint8_t hash[CV_HASH_LEN];
+	uint8_t old[CV_HASH_LEN];
+};
+
+/* What the commitments say of one table's rows: the sum over the rows as
+ * committed minus the sum over the versions later changes replaced
+ * (rows); for cases and records, the same with each version's signer
+ * (signers); and how many rows that leaves. */
+struct tsum {
+	cv_msum rows, signers;
+	int64_t n;
 };
 
 /* The table names the commitments name, each kept once: a commitment
@@ -245,10 +259,16 @@ struct verify_ctx {
 	size_t nsigners;
 	struct signer *last_signer;	 /* find_signer's last find, or NULL */
 	char seg_actor[CV_NAME_MAX + 1]; /* who wrote the rows since the last checkpoint */
+	/* exact: every commitment is kept (commits), sorted and compared row by
+	 * row; else each table's sums (sums, beside the names) are, and the
+	 * rows are compared with them (§7.6) */
+	int exact;
 	struct commit *commits;
 	size_t ncommits, capcommits;
 	char (*tables)[TABLE_NAME_MAX];
+	struct tsum *sums;
 	size_t ntables, captables;
+	uint8_t key[CV_MSUM_KEY_LEN]; /* the sums' key, drawn for this verification */
 	int64_t seg_start;
 	/* Rows up to this seq were verified in full by a supervisor's earlier
 	 * verification (the anchor, find_anchor): their checkpoint signatures
@@ -429,23 +449,187 @@ static int table_index(struct verify_ctx *c, const char *p, size_t n)
 	if (c->ntables == c->captables) {
 		size_t cap = c->captables ? 2 * c->captables : 16;
 		char(*m)[TABLE_NAME_MAX] = realloc(c->tables, cap * sizeof(*m));
+		struct tsum *sums = m ? realloc(c->sums, cap * sizeof(*sums)) : NULL;
+
+		if (m)
+			c->tables = m;
+		if (!sums) {
+			c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
+			return -1;
+		}
+		c->sums = sums;
+		c->captables = cap;
+	}
+	memcpy(c->tables[c->ntables], p, n);
+	c->tables[c->ntables][n] = '\0';
+	memset(&c->sums[c->ntables], 0, sizeof(*c->sums));
+	return (int)c->ntables++;
+}
+
+/* The tables whose commitments name the signer of the row as it was
+ * (§7.6): rows signed by whoever wrote them last (§13). */
+static int signed_table(const char *table)
+{
+	return strcmp(table, "cases") == 0 || strcmp(table, "records") == 0;
+}
+
+/* One entry of a row's commitments, "TABLE:ROWID:NEW:OLD" with
+ * ":SIGNER" for a signed table (§7.6), parsed. */
+struct entry {
+	int table; /* index into c->tables */
+	int64_t rowid, signer;
+	int has_new, has_old;
+	uint8_t new_hash[CV_HASH_LEN], old_hash[CV_HASH_LEN];
+};
+
+/* field: the next ':'-separated field of [p, end) into *f, *fn; p moves
+ * past it and its ':'.  0, or -1 when there is none. */
+static int field(const char **p, const char *end, const char **f, size_t *fn)
+{
+	const char *colon;
+
+	if (*p > end)
+		return -1;
+	colon = memchr(*p, ':', (size_t)(end - *p));
+	*f = *p;
+	*fn = colon ? (size_t)(colon - *p) : (size_t)(end - *p);
+	*p = colon ? colon + 1 : end + 1;
+	return 0;
+}
+
+/* A decimal number of 1..19 digits, no sign. */
+static int decimal(const char *f, size_t n, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i] < '0' || f[i] > '9')
+			return -1;
+		v = v * 10 + (f[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* A hash field: 64 lowercase hex digits (1 into *has), or "-" (0). */
+static int hash_field(const char *f, size_t n, uint8_t out[CV_HASH_LEN], int *has)
+{
+	if (n == 1 && f[0] == '-') {
+		*has = 0;
+		return 0;
+	}
+	*has = 1;
+	if (n != 2 * CV_HASH_LEN || strspn(f, "0123456789abcdef") < n)
+		return -1;
+	return sodium_hex2bin(out, CV_HASH_LEN, f, n, NULL, NULL, NULL) == 0 ? 0 : -1;
+}
+
+/* Parses one entry [p, end) of row r into *e; -1 when malformed, when r
+ * may not delete what it deletes or commit to meta, or out of memory
+ * (c->st set for the latter). */
+static int parse_entry(struct verify_ctx *c, const cv_audit_rec *r, const char *p, const char *end,
+		       struct entry *e)
+{
+	const char *f;
+	size_t n;
+	int t;
+
+	if (field(&p, end, &f, &n) != 0 || n == 0 || n >= TABLE_NAME_MAX || memchr(f, '\0', n) ||
+	    (t = table_index(c, f, n)) < 0)
+		return -1;
+	/* Only the vault's creation writes meta (the vault id, the keys'
+	 * public halves, §3.1): a later row that commits to a meta row is a
+	 * forgery by its signer. */
+	if (r->seq != 1 && strcmp(c->tables[t], "meta") == 0)
+		return -1;
+	e->table = t;
+	if (field(&p, end, &f, &n) != 0 || decimal(f, n, &e->rowid) != 0)
+		return -1;
+	if (field(&p, end, &f, &n) != 0 || hash_field(f, n, e->new_hash, &e->has_new) != 0)
+		return -1;
+	if (field(&p, end, &f, &n) != 0 || hash_field(f, n, e->old_hash, &e->has_old) != 0)
+		return -1;
+	e->signer = 0;
+	if (signed_table(c->tables[t])) {
+		if (field(&p, end, &f, &n) != 0)
+			return -1;
+		if (e->has_old ? decimal(f, n, &e->signer) != 0 : (n != 1 || f[0] != '-'))
+			return -1;
+	}
+	if (p <= end) /* a field too many */
+		return -1;
+	/* nothing, then nothing: not a change */
+	if (!e->has_new && !e->has_old)
+		return -1;
+	if (!e->has_new && !may_delete(c, r, c->tables[t]))
+		return -1;
+	return 0;
+}
+
+/* Adds entry e of row r, by the signer w (NULL: none), to the sums. */
+static void sum_entry(struct verify_ctx *c, const struct entry *e, const struct signer *w)
+{
+	struct tsum *ts = &c->sums[e->table];
+	const char *table = c->tables[e->table];
+	int signers = signed_table(table);
+	cv_msum x;
+
+	if (e->has_new) {
+		cv_msum_member(c->key, 0, table, e->rowid, e->new_hash, 0, &x);
+		cv_msum_add(&ts->rows, &x);
+		if (signers) {
+			cv_msum_member(c->key, 1, table, e->rowid, e->new_hash, w ? w->id : 0, &x);
+			cv_msum_add(&ts->signers, &x);
+		}
+		ts->n++;
+	}
+	if (e->has_old) {
+		cv_msum_member(c->key, 0, table, e->rowid, e->old_hash, 0, &x);
+		cv_msum_sub(&ts->rows, &x);
+		if (signers) {
+			cv_msum_member(c->key, 1, table, e->rowid, e->old_hash, e->signer, &x);
+			cv_msum_sub(&ts->signers, &x);
+		}
+		ts->n--;
+	}
+}
+
+/* Keeps entry e of row r (exact comparison); -1 out of memory. */
+static int keep_entry(struct verify_ctx *c, const cv_audit_rec *r, const struct entry *e,
+		      int32_t by)
+{
+	struct commit *k;
+
+	if (c->ncommits == c->capcommits) {
+		size_t cap = c->capcommits ? 2 * c->capcommits : 256;
+		struct commit *m = realloc(c->commits, cap * sizeof(*m));
 
 		if (!m) {
 			c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
 			return -1;
 		}
-		c->tables = m;
-		c->captables = cap;
+		c->commits = m;
+		c->capcommits = cap;
 	}
-	memcpy(c->tables[c->ntables], p, n);
-	c->tables[c->ntables][n] = '\0';
-	return (int)c->ntables++;
+	k = &c->commits[c->ncommits++];
+	memset(k, 0, sizeof(*k));
+	k->rowid = e->rowid;
+	k->seq = r->seq;
+	k->signer = e->signer;
+	k->by = by;
+	k->table = (uint16_t)e->table;
+	k->deleted = !e->has_new;
+	k->had_old = (uint8_t)e->has_old;
+	memcpy(k->hash, e->new_hash, CV_HASH_LEN);
+	memcpy(k->old, e->old_hash, CV_HASH_LEN);
+	return 0;
 }
 
-/* Parses the commitments of row r ("TABLE:ROWID:HEX" or "TABLE:ROWID:-",
- * space-separated) into c->commits; -1 when malformed, when r may not
- * delete what it says it deleted, or out of memory (c->st set for the
- * latter). */
+/* Parses the commitments of row r (space-separated entries) into the sums,
+ * or with exact into c->commits; -1 when malformed, when r may not delete
+ * what it says it deleted, or out of memory (c->st set for the latter). */
 static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 {
 	const char *p = r->rows;
@@ -453,57 +637,20 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 	int32_t by = w ? (int32_t)(w - c->signers) : -1;
 
 	while (*p) {
-		const char *end = strchr(p, ' '), *c1, *c2;
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		struct commit k = {0};
-		char num[24];
-		char *stop;
+		const char *end = strchr(p, ' ');
+		struct entry e;
 
-		c1 = memchr(p, ':', n);
-		c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - p)) : NULL;
-		if (!c1 || !c2 || (size_t)(c1 - p) >= TABLE_NAME_MAX || c1 == p ||
-		    (size_t)(c2 - c1 - 1) >= sizeof(num) || c2 == c1 + 1)
+		if (!end)
+			end = p + strlen(p);
+		if (parse_entry(c, r, p, end, &e) != 0)
 			return -1;
-		{
-			int t = table_index(c, p, (size_t)(c1 - p));
-
-			/* Only the vault's creation writes meta (the vault id, the
-			 * keys' public halves, §3.1): a later row that commits to
-			 * a meta row is a forgery by its signer. */
-			if (t < 0 || (r->seq != 1 && strcmp(c->tables[t], "meta") == 0))
+		if (c->exact) {
+			if (keep_entry(c, r, &e, by) != 0)
 				return -1;
-			k.table = (uint16_t)t;
+		} else {
+			sum_entry(c, &e, w);
 		}
-		memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
-		num[c2 - c1 - 1] = '\0';
-		k.rowid = strtoll(num, &stop, 10);
-		if (*stop || num[0] == '-' || num[0] == '+')
-			return -1;
-		k.seq = r->seq;
-		k.by = by;
-		if ((size_t)(p + n - c2 - 1) == 1 && c2[1] == '-') {
-			if (!may_delete(c, r, c->tables[k.table]))
-				return -1;
-			k.deleted = 1;
-		} else if ((size_t)(p + n - c2 - 1) != 2 * CV_HASH_LEN ||
-			   sodium_hex2bin(k.hash, sizeof(k.hash), c2 + 1, 2 * CV_HASH_LEN, NULL,
-					  NULL, NULL) != 0)
-			return -1;
-		if (c->ncommits == c->capcommits) {
-			size_t cap = c->capcommits ? 2 * c->capcommits : 256;
-			struct commit *m = realloc(c->commits, cap * sizeof(*m));
-
-			if (!m) {
-				c->st = cv_err_set(c->err, CV_ERROR, "out of memory");
-				return -1;
-			}
-			c->commits = m;
-			c->capcommits = cap;
-		}
-		c->commits[c->ncommits++] = k;
-		p += n;
-		if (*p == ' ')
-			p++;
+		p = *end == ' ' ? end + 1 : end;
 	}
 	return 0;
 }
@@ -519,8 +666,9 @@ static int cmp_commit(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Merging the stored rows (in table, rowid order) with the latest
- * commitment to each. */
+/* Comparing the stored rows (in table, rowid order) with the log: with
+ * the latest commitment to each, merged (exact), or with each table's
+ * sums. */
 struct row_check {
 	struct verify_ctx *c; /* read only: the walk may run in a thread */
 	size_t next;	      /* the next latest commitment not yet matched */
@@ -530,6 +678,13 @@ struct row_check {
 	/* The tables the walk leaves out (NULL-terminated; NULL: none): the
 	 * statistics count checks their rows (vouched_tables) */
 	const char *const *skip;
+	/* Without exact: the table being walked (cur, "" before the first),
+	 * its rows' sums (got), and which of c's tables were compared
+	 * (checked, beside c->tables) */
+	char cur[TABLE_NAME_MAX];
+	struct tsum got;
+	uint8_t *checked;
+	int differ; /* the sums differ: the exact comparison names the row */
 };
 
 /* The tables whose rows the statistics export's count reads, hashes and
@@ -557,6 +712,12 @@ static cv_status row_finding(struct row_check *k, const char *code, const char *
 			       table, cv_num(id, rowid), what, cv_num(at, seq));
 }
 
+/* The id of the user who wrote commitment m, or 0. */
+static int64_t writer_id(const struct verify_ctx *c, const struct commit *m)
+{
+	return m->by >= 0 ? c->signers[m->by].id : 0;
+}
+
 /* A committed row that is not in the store (below rowid of table, or at
  * the end): missing unless deleted. */
 static int check_missing_before(struct row_check *k, const char *table, int64_t rowid)
@@ -580,7 +741,8 @@ static int check_missing_before(struct row_check *k, const char *table, int64_t 
 	return 0;
 }
 
-static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN], void *arg)
+static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN],
+		     int64_t signer, void *arg)
 {
 	struct row_check *k = arg;
 	struct verify_ctx *c = k->c;
@@ -605,7 +767,82 @@ static int check_row(const char *table, int64_t rowid, const uint8_t hash[CV_HAS
 			    table, rowid, m->seq);
 		return 1;
 	}
+	if (signed_table(table) && signer != writer_id(c, m)) {
+		row_finding(k, "rows.signer",
+			    CV_PHRASE("is signed by another user than the one who wrote it"), table,
+			    rowid, m->seq);
+		return 1;
+	}
 	return 0;
+}
+
+/* Compares the rows of table k->cur, summed in k->got, with what the log
+ * says of them; 1 when they differ. */
+static int sums_table_end(struct row_check *k)
+{
+	struct verify_ctx *c = k->c;
+	struct tsum want = {{0, 0}, {0, 0}, 0};
+	int t = -1;
+
+	if (!k->cur[0])
+		return 0;
+	for (size_t i = 0; i < c->ntables && t < 0; i++)
+		if (strcmp(c->tables[i], k->cur) == 0)
+			t = (int)i;
+	if (t >= 0) {
+		want = c->sums[t];
+		k->checked[t] = 1;
+	}
+	if (want.n != k->got.n || !cv_msum_equal(&want.rows, &k->got.rows) ||
+	    (signed_table(k->cur) && !cv_msum_equal(&want.signers, &k->got.signers)))
+		k->differ = 1;
+	k->cur[0] = '\0';
+	memset(&k->got, 0, sizeof(k->got));
+	return k->differ;
+}
+
+static int sum_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH_LEN],
+		   int64_t signer, void *arg)
+{
+	struct row_check *k = arg;
+	cv_msum x;
+
+	if (strcmp(k->cur, table) != 0) {
+		if (sums_table_end(k))
+			return 1;
+		if (strlen(table) >= TABLE_NAME_MAX) {
+			k->differ = 1; /* no commitment can name it */
+			return 1;
+		}
+		snprintf(k->cur, sizeof(k->cur), "%s", table);
+	}
+	cv_msum_member(k->c->key, 0, table, rowid, hash, 0, &x);
+	cv_msum_add(&k->got.rows, &x);
+	if (signed_table(table)) {
+		cv_msum_member(k->c->key, 1, table, rowid, hash, signer, &x);
+		cv_msum_add(&k->got.signers, &x);
+	}
+	k->got.n++;
+	return 0;
+}
+
+/* The callback that compares the rows, as c compares them. */
+static cv_store_row_cb row_cb(const struct verify_ctx *c)
+{
+	return c->exact ? check_row : sum_row;
+}
+
+/* Starts k, for c's comparison of the rows but those of skip. */
+static cv_status row_check_init(struct row_check *k, struct verify_ctx *c, cv_err *finding,
+				const char *const *skip, cv_err *err)
+{
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->err = finding;
+	k->skip = skip;
+	if (!c->exact && c->ntables && !(k->checked = calloc(c->ntables, 1)))
+		return cv_err_set(err, CV_ERROR, "out of memory");
+	return CV_OK;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -646,7 +883,35 @@ static cv_status rank_tables(struct verify_ctx *c)
 	return CV_OK;
 }
 
-/* Sorts the commitments by row and keeps the latest to each. */
+/* A break in the chain of a row's commitments: m's old version is not the
+ * one its previous commitment (prev, NULL: none) left, or, in a signed
+ * table, not signed by that commitment's writer. */
+static cv_status chain_finding(struct verify_ctx *c, const struct commit *prev,
+			       const struct commit *m)
+{
+	struct row_check k = {0};
+	const char *table = c->tables[m->table];
+
+	k.c = c;
+	k.err = c->err;
+	if (!m->had_old
+		? prev && !prev->deleted
+		: !prev || prev->deleted || sodium_memcmp(prev->hash, m->old, CV_HASH_LEN) != 0)
+		row_finding(&k, "rows.changed",
+			    CV_PHRASE("was changed outside the log before this change"), table,
+			    m->rowid, m->seq);
+	else if (m->had_old && signed_table(table) && m->signer != writer_id(c, prev))
+		row_finding(&k, "rows.signer",
+			    CV_PHRASE("was signed by another user than the one who wrote it"),
+			    table, m->rowid, prev->seq);
+	else
+		return CV_OK;
+	c->rep->bad_seq = k.bad_seq;
+	return k.st;
+}
+
+/* Sorts the commitments by row, checks each row's chain of versions, and
+ * keeps the latest commitment to each. */
 static cv_status latest_commits(struct verify_ctx *c)
 {
 	size_t n = 0;
@@ -656,41 +921,83 @@ static cv_status latest_commits(struct verify_ctx *c)
 		return st;
 	qsort(c->commits, c->ncommits, sizeof(*c->commits), cmp_commit);
 	for (size_t i = 0; i < c->ncommits; i++) {
+		const struct commit *prev = NULL;
+
 		if (n && c->commits[n - 1].table == c->commits[i].table &&
 		    c->commits[n - 1].rowid == c->commits[i].rowid)
-			n--;
+			prev = &c->commits[--n];
+		st = chain_finding(c, prev, &c->commits[i]);
+		if (st != CV_OK)
+			return st;
 		c->commits[n++] = c->commits[i];
 	}
 	c->ncommits = n;
 	return CV_OK;
 }
 
+/* The rows the log keeps: the latest commitments that are not deletions,
+ * or the tables' counts. */
+static int64_t committed_rows(const struct verify_ctx *c)
+{
+	int64_t n = 0;
+
+	if (c->exact)
+		for (size_t i = 0; i < c->ncommits; i++)
+			n += !c->commits[i].deleted;
+	else
+		for (size_t i = 0; i < c->ntables; i++)
+			n += c->sums[i].n;
+	return n;
+}
+
 /* After the walk of the stored rows (st: the walk's own result): the
- * finding, or the committed rows never walked. */
+ * finding, or the committed rows never walked.  Without exact, a
+ * difference is CV_EINTEGRITY with k->differ set: the exact comparison
+ * names it (verify_located). */
 static cv_status rows_result(struct row_check *k, cv_status st)
 {
 	struct verify_ctx *c = k->c;
 
+	if (!c->exact && st == CV_OK && !k->differ) {
+		sums_table_end(k);
+		for (size_t i = 0; i < c->ntables && !k->differ; i++)
+			if (!k->checked[i] && !skipped_table(k, c->tables[i]) &&
+			    (c->sums[i].n || c->sums[i].rows.lo || c->sums[i].rows.hi ||
+			     c->sums[i].signers.lo || c->sums[i].signers.hi))
+				k->differ = 1;
+	}
+	if (!c->exact && (st == CV_OK || st == CV_EINTEGRITY) && k->differ)
+		st = cv_fail(k->err, CV_EINTEGRITY, "rows.changed",
+			     "the vault's rows are not the ones the log committed to: the vault "
+			     "was tampered with or rolled back; restore it from a backup");
+	free(k->checked);
+	k->checked = NULL;
 	if (st == CV_OK)
 		st = k->st;
-	if (st == CV_OK && check_missing_before(k, NULL, 0))
+	if (st == CV_OK && c->exact && check_missing_before(k, NULL, 0))
 		st = k->st;
 	if (k->bad_seq)
 		c->rep->bad_seq = k->bad_seq;
 	if (st == CV_OK)
-		c->rep->rows_committed = (int64_t)c->ncommits;
+		c->rep->rows_committed = committed_rows(c);
 	return st;
 }
 
 /* §7.5 step 7: the store against the log's latest commitment to each row. */
-static cv_status check_rows(struct verify_ctx *c)
+static cv_status check_rows(struct verify_ctx *c, int *differ)
 {
-	struct row_check k = {c, 0, CV_OK, c->err, 0, NULL};
-	cv_status st = latest_commits(c);
+	struct row_check k;
+	cv_status st = c->exact ? latest_commits(c) : CV_OK;
 
 	if (st == CV_OK)
-		st = cv_store_row_each(c->v->st, check_row, &k, c->err);
-	return rows_result(&k, st);
+		st = row_check_init(&k, c, c->err, NULL, c->err);
+	if (st != CV_OK)
+		return st;
+	st = cv_store_row_each(c->v->st, row_cb(c), &k, c->err);
+	st = rows_result(&k, st);
+	if (differ)
+		*differ = k.differ;
+	return st;
 }
 
 static void *sig_worker(void *arg)
@@ -1077,45 +1384,53 @@ static cv_status check_users_against_log(struct verify_ctx *c)
 	return CV_OK;
 }
 
-/* After check_rows: the latest commitment to each row of table, with its
- * writer, into *out (rowid order, as the commitments are sorted). */
-static cv_status vouch_table(struct verify_ctx *c, const char *table, struct cv_vouched_row **out,
-			     size_t *n, size_t *live)
+/* The sums of table (zero when no commitment names it). */
+static struct tsum table_sums(const struct verify_ctx *c, const char *table)
 {
-	size_t first = 0, count = 0;
+	struct tsum none = {{0, 0}, {0, 0}, 0};
 
-	while (first < c->ncommits && strcmp(c->tables[c->commits[first].table], table) < 0)
-		first++;
-	while (first + count < c->ncommits &&
-	       strcmp(c->tables[c->commits[first + count].table], table) == 0)
-		count++;
-	*n = *live = 0;
-	*out = count ? malloc(count * sizeof(**out)) : NULL;
-	if (count && !*out)
-		return cv_err_set(c->err, CV_ERROR, "out of memory");
-	for (size_t i = first; i < first + count; i++) {
-		const struct commit *m = &c->commits[i];
-		const struct signer *w = m->by >= 0 ? &c->signers[m->by] : NULL;
-		int role = w ? signer_role(c, w->name, m->seq) : -1;
-		struct cv_vouched_row *r = &(*out)[(*n)++];
-
-		*r = (struct cv_vouched_row){m->rowid, w ? w->id : 0, role, m->deleted, 0, 0, {0}};
-		/* not ok: the row's signature decides */
-		r->ok = !m->deleted && w && role >= 0;
-		memcpy(r->hash, m->hash, sizeof(r->hash));
-		*live += !m->deleted;
-	}
-	return CV_OK;
+	for (size_t i = 0; i < c->ntables; i++)
+		if (strcmp(c->tables[i], table) == 0)
+			return c->sums[i];
+	return none;
 }
 
+/* The vouch (verify.h cv_vouch_begin) from the walk's sums: the key, what
+ * the cases and records rows must sum to, and each user's role (-1 when
+ * their identities do not all name one role, or none verifies). */
 static cv_status vouch_fill(struct verify_ctx *c, struct cv_vouch *v)
 {
-	cv_status st = vouch_table(c, "cases", &v->cases, &v->ncases, &v->live_cases);
+	struct tsum cs = table_sums(c, "cases"), rs = table_sums(c, "records");
 
-	if (st == CV_OK)
-		st = vouch_table(c, "records", &v->records, &v->nrecords, &v->live_records);
-	v->filled = st == CV_OK;
-	return st;
+	memcpy(v->key, c->key, sizeof(v->key));
+	v->want[0] = cs.signers;
+	v->want[1] = rs.signers;
+	v->live[0] = cs.n;
+	v->live[1] = rs.n;
+	v->users = c->nsigners ? malloc(c->nsigners * sizeof(*v->users)) : NULL;
+	if (c->nsigners && !v->users)
+		return cv_err_set(c->err, CV_ERROR, "out of memory");
+	v->nusers = c->nsigners;
+	for (size_t i = 0; i < c->nsigners; i++) {
+		const struct signer *sg = &c->signers[i];
+		int role = sg->nids ? sg->ids[0].role : -1, signs = 0;
+
+		/* The identity a commitment's writer held at its row signed the
+		 * checkpoint after it (§7.5 step 4.6a): a verified one, whose
+		 * role is then the user's, when all their identities (their
+		 * enrolment certificates too) name the same. */
+		for (size_t j = 0; j < sg->nids; j++) {
+			signs |= sg->ids[j].ok;
+			if (sg->ids[j].role != role)
+				role = -1;
+		}
+		if (!signs)
+			role = -1;
+		v->users[i].id = sg->id;
+		v->users[i].role = role;
+	}
+	v->filled = 1;
+	return CV_OK;
 }
 
 void cv_vouch_begin(cv_vault *v)
@@ -1130,8 +1445,8 @@ void cv_vouch_end(cv_vault *v)
 {
 	if (!v->vouch)
 		return;
-	free(v->vouch->cases);
-	free(v->vouch->records);
+	free(v->vouch->users);
+	sodium_memzero(v->vouch, sizeof(*v->vouch));
 	free(v->vouch);
 	v->vouch = NULL;
 }
@@ -1208,6 +1523,7 @@ static void ctx_free(struct verify_ctx *c)
 {
 	free(c->commits);
 	free(c->tables);
+	free(c->sums);
 	free(c->sigs.v);
 	free_signers(c);
 }
@@ -1219,8 +1535,9 @@ static void ctx_free(struct verify_ctx *c)
  * from the commitments at once, before step 7 has compared them with the
  * rows.  Otherwise *pending stays NULL and every step is done here.
  */
-static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
-			    cv_audit_report *rep, cv_verify_pending **pending, cv_err *err)
+static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, int exact,
+			    cv_audit_report *rep, cv_verify_pending **pending, int *differ,
+			    cv_err *err)
 {
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
@@ -1236,6 +1553,10 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	c.rep = rep;
 	c.err = err;
 	c.expect = 1;
+	c.exact = exact;
+	randombytes_buf(c.key, sizeof(c.key));
+	if (differ)
+		*differ = 0;
 	crypto_generichash_init(&c.sigs_h, NULL, 0, CV_HASH_LEN);
 	cv_audit_genesis(v->vault_id, c.prev);
 	/* A log shorter than the saved checkpoint is the finding to report
@@ -1294,8 +1615,10 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	if (st == CV_OK && pending && structure) {
 		cv_verify_pending *p = calloc(1, sizeof(*p));
 
-		st = p ? latest_commits(&c) : cv_err_set(err, CV_ERROR, "out of memory");
-		if (st == CV_OK && v->vouch && v->vouch->wanted) {
+		st = !p	       ? cv_err_set(err, CV_ERROR, "out of memory")
+		     : c.exact ? latest_commits(&c)
+			       : CV_OK;
+		if (st == CV_OK && !c.exact && v->vouch && v->vouch->wanted) {
 			st = vouch_fill(&c, v->vouch);
 			v->vouch->wanted = 0;
 		}
@@ -1304,22 +1627,23 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 			p->c.err = NULL; /* the caller's: not for the thread */
 			/* What the count reads it checks itself (access.c
 			 * cv_access_all_stats), when it was vouched for */
-			p->rows = (struct row_check){
-			    &p->c,	  0, CV_OK,
-			    &p->rows_err, 0, v->vouch && v->vouch->filled ? vouched_tables : NULL};
+			st = row_check_init(&p->rows, &p->c, &p->rows_err,
+					    v->vouch && v->vouch->filled ? vouched_tables : NULL,
+					    err);
 			p->structure = structure;
-			if (cv_store_rows_beside(structure, p->rows.skip, check_row, &p->rows) ==
-			    0) {
+			if (st == CV_OK && cv_store_rows_beside(structure, p->rows.skip,
+								row_cb(&p->c), &p->rows) == 0) {
 				crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
 				free(users);
 				*pending = p;
 				return CV_OK;
 			}
+			free(p->rows.checked);
 		}
 		free(p);
 	}
 	if (st == CV_OK)
-		st = check_rows(&c);
+		st = check_rows(&c, differ);
 	/* The rows are the log's, read in rowid order; what reads them
 	 * through an index must see the same ones (§7.5 step 8).  An
 	 * earlier finding stands: the check is waited for, not reported. */
@@ -1332,7 +1656,7 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full,
 	} else if (st == CV_OK) {
 		st = cv_store_structure_check(v->st, err);
 	}
-	if (st == CV_OK && v->vouch && v->vouch->wanted) {
+	if (st == CV_OK && !c.exact && v->vouch && v->vouch->wanted) {
 		st = vouch_fill(&c, v->vouch);
 		v->vouch->wanted = 0;
 	}
@@ -1370,14 +1694,20 @@ static cv_status verify_located(cv_vault *v, const char *checkpoint_text, int fu
 				cv_audit_report *rep, cv_err *err)
 {
 	cv_status st;
+	int differ = 0;
 
 	memset(rep, 0, sizeof(*rep));
-	st = verify_all(v, checkpoint_text, full, rep, NULL, err);
-	if (st == CV_EINTEGRITY && rep->vouched) {
+	st = verify_all(v, checkpoint_text, full, 0, rep, NULL, &differ, err);
+	if (st == CV_EINTEGRITY && (rep->vouched || differ)) {
 		cv_err_clear(err);
 		memset(rep, 0, sizeof(*rep));
-		st = verify_all(v, checkpoint_text, 1, rep, NULL, err);
-		if (st == CV_OK) /* cannot be: the same rows, more checks */
+		st = verify_all(v, checkpoint_text, 1, 1, rep, NULL, NULL, err);
+		if (st == CV_OK && differ) /* cannot be: the same rule, compared row by row */
+			st = cv_fail(err, CV_EINTEGRITY, "rows.changed",
+				     "the vault's rows are not the ones the log committed to: "
+				     "the vault was tampered with or rolled back; restore it "
+				     "from a backup");
+		else if (st == CV_OK) /* cannot be: the same rows, more checks */
 			st = cv_fail(err, CV_EINTEGRITY, "log.anchor",
 				     "the log verifies in full but not from its last "
 				     "supervisor's verification, which vouches for rows it "
@@ -1421,10 +1751,11 @@ cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_a
 				cv_err *err)
 {
 	cv_status st;
+	int differ = 0;
 
 	memset(rep, 0, sizeof(*rep));
-	st = verify_all(s->v, NULL, 0, rep, pending, err);
-	if (st == CV_EINTEGRITY && rep->vouched) {
+	st = verify_all(s->v, NULL, 0, 0, rep, pending, &differ, err);
+	if (st == CV_EINTEGRITY && (rep->vouched || differ)) {
 		cv_err_clear(err);
 		st = verify_located(s->v, NULL, 0, rep, err);
 	}

@@ -60,14 +60,18 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 
 /*
  * cv_vouch_begin - the next verification in the caller's open transaction
- * (cv_verify_in_op, cv_verify_vault) keeps, for every cases and records
- * row, who wrote its latest commitment and their role then
- * (v->vouch); until cv_vouch_end, which the caller calls before its
- * transaction ends, a case or record row is taken as signed by its
- * signer when that signer wrote the commitment to it (cert.c
- * cv_case_check, cv_record_check without a case key): the log's signed
- * checkpoint then stands for the row's own signature.  Out of memory:
- * nothing is kept, and every signature is checked.
+ * (cv_verify_in_op_begin) keeps what the log says of the cases and records
+ * rows (v->vouch): the sums their rows must have, with their signers
+ * (docs/FORMAT.md §7.6).  Until cv_vouch_end, which the caller calls
+ * before its transaction ends, a case or record row read without its case
+ * key is added to the walk's sums (cv_vouch_row) and taken as signed by
+ * its signer: the log's signed checkpoints then stand for the rows' own
+ * signatures, and cv_vouch_check, once the walk has read every row of
+ * both tables, says whether they do (CV_EINTEGRITY "rows.changed" when the
+ * rows read are not exactly the log's latest versions, each written by
+ * its signer, each read once).  Nothing the walk read may be used unless
+ * that check passed.  Out of memory: nothing is kept, and every signature
+ * is checked.
  */
 void cv_vouch_begin(cv_vault *v);
 void cv_vouch_end(cv_vault *v);
