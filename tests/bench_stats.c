@@ -73,11 +73,14 @@
 #define CLOSE_EVERY 100
 /* SPEC.md section 6: stats export over 100k cases in under 2 s; audit
  * verify reading 1M rows/s; memory flat in vault size (here: the export's
- * peak growth at the largest size at most FLAT_FACTOR times the smallest's). */
+ * peak growth at the largest size at most FLAT_FACTOR times the smallest's,
+ * the smallest's taken as at least FLAT_FLOOR_KIB: the resolution of a
+ * peak read from /proc, below which a growth is none). */
 #define EXPORT_GOAL_CASES 100000
 #define EXPORT_GOAL_S 2.0
 #define AUDIT_GOAL_ROWS_S 1e6
 #define FLAT_FACTOR 2.0
+#define FLAT_FLOOR_KIB 1024.0
 
 #define PW_ALICE "alice correct horse battery"
 #define PW_CAROL "carol correct horse battery"
@@ -987,12 +990,12 @@ static void goals(const struct meas *m, int nsizes)
 		for (int r = 0; r < hi->reps; r++)
 			g_hi[r] = (double)(hi->peak_kib[r] - hi->rss_before_kib[r]);
 		double a = median(g_lo, lo->reps), b = median(g_hi, hi->reps);
-		double flat = a > 0 ? b / a : 0;
+		double base = a > FLAT_FLOOR_KIB ? a : FLAT_FLOOR_KIB;
 
-		out("  export memory flat from %lld to %lld cases (growth at most %.1fx): %s"
-		    " (%.1f MiB, then %.1f MiB)\n",
-		    (long long)lo->cases, (long long)hi->cases, FLAT_FACTOR,
-		    a > 0 && flat <= FLAT_FACTOR ? "met" : "NOT met", a / 1024.0, b / 1024.0);
+		out("  export memory flat from %lld to %lld cases (growth at most %.1fx that of"
+		    " the smaller, taken as at least %.0f MiB): %s (%.1f MiB, then %.1f MiB)\n",
+		    (long long)lo->cases, (long long)hi->cases, FLAT_FACTOR, FLAT_FLOOR_KIB / 1024.0,
+		    b <= FLAT_FACTOR * base ? "met" : "NOT met", a / 1024.0, b / 1024.0);
 	}
 }
 

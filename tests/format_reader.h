@@ -33,6 +33,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
+#include <errno.h>
 #include <time.h>
 
 #include <argon2.h>
@@ -916,6 +917,22 @@ static int commit_hash(const char *x, uint8_t out[HASH_LEN])
 	return 1;
 }
 
+/* §7.6: a signed 64-bit decimal as %lld writes it (no '+', no leading
+ * zero, no "-0"); 0 into *out, or -1. */
+static int commit_int(const char *x, int64_t *out)
+{
+	const char *d = x[0] == '-' ? x + 1 : x;
+	char back[32];
+
+	if (!d[0] || strspn(d, "0123456789") != strlen(d) || strlen(d) > 19 ||
+	    (d[0] == '0' && (d[1] || d != x)))
+		return -1;
+	errno = 0;
+	*out = strtoll(x, NULL, 10);
+	snprintf(back, sizeof(back), "%lld", (long long)*out);
+	return errno || strcmp(back, x) ? -1 : 0;
+}
+
 static int64_t user_id_named(const char *name)
 {
 	sqlite3_stmt *s = prep("SELECT id FROM users WHERE name = ?1");
@@ -934,7 +951,8 @@ static int64_t user_id_named(const char *name)
 static int add_commits(const char *rows, int64_t seq, const char *const f[6])
 {
 	const char *p = rows;
-	int64_t writer = user_id_named(f[1]);
+	int64_t writer = user_id_named(f[1]), last_rowid = 0, signer = 0;
+	char last_table[32] = "";
 
 	while (*p) {
 		const char *end = strchr(p, ' ');
@@ -962,10 +980,14 @@ static int add_commits(const char *rows, int64_t seq, const char *const f[6])
 		signed_table = !strcmp(k.table, "cases") || !strcmp(k.table, "records");
 		if (nf != (signed_table ? 5 : 4))
 			return -1;
-		/* A rowid is plain decimal: digits only, no sign, no spaces. */
-		if (!field[1][0] || strspn(field[1], "0123456789") != strlen(field[1]))
+		if (commit_int(field[1], &k.rowid))
 			return -1;
-		k.rowid = strtoll(field[1], NULL, 10);
+		/* sorted by table name, then rowid; one entry a row */
+		if (last_table[0] && (strcmp(k.table, last_table) < 0 ||
+				      (!strcmp(k.table, last_table) && k.rowid <= last_rowid)))
+			return -1;
+		snprintf(last_table, sizeof(last_table), "%s", k.table);
+		last_rowid = k.rowid;
 		k.seq = seq;
 		k.writer = writer;
 		has_new = commit_hash(field[2], k.hash);
@@ -988,8 +1010,7 @@ static int add_commits(const char *rows, int64_t seq, const char *const f[6])
 			return -1;
 		}
 		if (signed_table &&
-		    (has_old ? strspn(field[4], "0123456789") != strlen(field[4]) || !field[4][0] ||
-				   strtoll(field[4], NULL, 10) != prev->writer
+		    (has_old ? commit_int(field[4], &signer) || signer != prev->writer
 			     : strcmp(field[4], "-"))) {
 			fprintf(stderr, "(reader) row %s:%s: signer is not its writer\n", k.table,
 				field[1]);

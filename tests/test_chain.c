@@ -332,6 +332,54 @@ static void test_planted_row_then_deleted_by_the_program(void **state)
 }
 
 /*
+ * The rowids SQLite gives after a row planted at a large rowid: the next
+ * note of a counselor at 10^18 (19 digits) after a row at 10^18 - 1, and
+ * at a random rowid (negative half of the time) after one at 2^63 - 1.
+ * With the planted row taken away again the file is as the log says, and
+ * the log's commitments to those rowids, as the store writes them, verify:
+ * a file-writer cannot make an honest counselor's row malformed.
+ */
+static void test_large_and_negative_rowids_verify(void **state)
+{
+	static const char *const planted[] = {"999999999999999999", "9223372036854775807"};
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL);
+	char id[CV_CASE_ID_MAX], other[CV_CASE_ID_MAX], note[CV_CASE_ID_MAX];
+	cv_err err = {0};
+
+	open_new(c, "S-305", "Guo Ming", id);
+	consent_all(c, id);
+	/* the planted row: a copy of another case's record, which the note
+	 * (on the first case) does not read */
+	open_new(c, "S-306", "Guo Hua", other);
+	consent_all(c, other);
+	close_vault(f);
+	for (size_t i = 0; i < 2; i++) {
+		for (int k = 0; k < 3; k++) {
+			raw_exec(
+			    f->path,
+			    "INSERT INTO records (rowid, " RECORD_COLS ") SELECT %s, 'N-PLANT',"
+			    " case_id, type, parent, kind, status, version, author_id,"
+			    " created_at, updated_at, due, nonce, box, stats_box, signer_id, mac,"
+			    " sig FROM records WHERE case_id = '%s' LIMIT 1",
+			    planted[i], other);
+			reopen(f);
+			c = login_ok(f->v, "carol", PW_CAROL);
+			assert_int_equal(
+			    cv_note_add(c, id, "session", "after", 5, NULL, note, &err), CV_OK);
+			close_vault(f);
+			raw_sql(f->path, "DELETE FROM records WHERE id = 'N-PLANT'");
+			assert_true(record_rowid(f->path, note) > 999999999999999999LL ||
+				    record_rowid(f->path, note) < 0 || i == 1);
+			expect_verified(f->path);
+		}
+	}
+	assert_true(
+	    q_int(f->path, "SELECT count(*) FROM records WHERE rowid >= 1000000000000000000") >= 1);
+	reopen(f);
+}
+
+/*
  * Two findings in one file: a grant deleted (the table `grants`), and a
  * setting changed and then set again (`settings`, after `grants` by name).
  * The chains are checked before the stored rows (§7.6): the setting's
@@ -570,7 +618,7 @@ static void test_rows_duplicated_deleted_planted(void **state)
 	 * so every row is one the log never named */
 	fresh_copy(base, work);
 	raw_sql(work, "ALTER TABLE grants ADD COLUMN rowid INTEGER");
-	expect_finding(work, "rows.uncommitted", 0);
+	expect_finding(work, "vault.schema", 0);
 
 	/* the shredded note put back at its rowid: deleted by the log, but back */
 	fresh_copy(base, work);
@@ -832,14 +880,11 @@ static void test_export_refuses_what_verify_refuses(void **state)
 }
 
 /*
- * A planted table WITHOUT ROWID, holding a row.  §7.6 makes every row of
- * every table of sqlite_schema a row the log must commit to, and this one
- * is planted (rows.uncommitted, status 5).  The store's walk (`SELECT
- * rowid, *`) cannot read such a table, and both `audit verify` and the
- * export stop with a plain error (status 1, "cannot read table") instead:
- * not what §7.6 says, but not a pass either.  This test holds that much
- * (neither passes, nothing is written as verified or released); the
- * status is left to the format's owner.
+ * A planted table WITHOUT ROWID, holding a row.  Every table of the
+ * vault's has a rowid (§3), and step 7 reads every table with `SELECT
+ * rowid, *` (§7.6): one that cannot be read so was planted (rows.table,
+ * status 5), for `audit verify` and the export alike; nothing is written
+ * as verified or released.
  */
 static void test_planted_without_rowid_table_is_not_passed(void **state)
 {
@@ -857,8 +902,10 @@ static void test_planted_without_rowid_table_is_not_passed(void **state)
 	raw_exec(work, "INSERT INTO planted VALUES ('a', 'b')");
 	verified = q_int(work, "SELECT count(*) FROM audit WHERE action = 'audit.verify' AND"
 			       " outcome = 'ok'");
-	assert_int_not_equal(verify_as(work, "sam", PW_SAM, &rep, &err), CV_OK);
-	assert_int_not_equal(export_as_sam(work, &err), CV_OK);
+	assert_int_equal(verify_as(work, "sam", PW_SAM, &rep, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "rows.table");
+	assert_int_equal(export_as_sam(work, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "rows.table");
 	assert_int_equal(q_int(work, "SELECT count(*) FROM audit WHERE action = 'audit.verify'"
 				     " AND outcome = 'ok'"),
 			 verified);
@@ -1252,6 +1299,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_planted_row_then_deleted_by_the_program, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chains_are_checked_before_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_and_negative_rowids_verify, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_rolled_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rows_duplicated_deleted_planted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_export_refuses_what_verify_refuses, setup,

@@ -352,8 +352,68 @@ static void test_index_wrong_length_is_integrity(void **state)
 }
 
 /*
+ * The schema of the vault's own tables is checked when the file is opened
+ * (vault.schema), before anything is read: one with the file could
+ * otherwise add a foreign key whose cascade makes an admin's honest 'user
+ * disable' delete other counselors' grants, with every row then as the
+ * log says; or an index, a trigger, or drop one.  A table planted beside
+ * them is left to the verification (rows.uncommitted once it holds a
+ * row).
+ */
+static void test_schema_edits_refused_at_open(void **state)
+{
+	static const char *const edits[] = {
+	    "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql,"
+	    " 'PRIMARY KEY (case_id, user_id)', 'PRIMARY KEY (case_id, user_id), FOREIGN KEY"
+	    " (case_id, sender_id) REFERENCES grants (case_id, user_id) ON DELETE CASCADE')"
+	    " WHERE name = 'grants'; PRAGMA writable_schema = OFF;",
+	    "CREATE INDEX records_by_box ON records (box)",
+	    "CREATE TRIGGER records_seen AFTER INSERT ON records BEGIN SELECT 1; END",
+	    "DROP INDEX duty_by_start",
+	};
+	struct fix *f = *state;
+	char copy[TEST_PATH_MAX];
+	cv_vault *v = NULL;
+	cv_err err = {0};
+
+	cv_vault_close(f->v);
+	f->v = NULL;
+	tmpdir_file(copy, sizeof(copy), f->dir, "edited.db");
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		unlink(copy);
+		copy_db(f->path, copy);
+		raw_sql(copy, "%s", edits[i]);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(cv_vault_open(copy, &v, &err), CV_EINTEGRITY);
+		assert_string_equal(err.code, "vault.schema");
+		assert_null(v);
+	}
+	/* the cascade's edit does change the schema text */
+	unlink(copy);
+	copy_db(f->path, copy);
+	raw_sql(copy, "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql,"
+		      " 'PRIMARY KEY (case_id, user_id)', 'PRIMARY KEY (case_id, user_id), FOREIGN"
+		      " KEY (case_id, sender_id) REFERENCES grants (case_id, user_id) ON DELETE"
+		      " CASCADE') WHERE name = 'grants'; PRAGMA writable_schema = OFF;");
+	assert_int_equal(
+	    q_int(copy, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%CASCADE%%'"), 1);
+	/* a table of its own beside the vault's: opened, and verified */
+	unlink(copy);
+	copy_db(f->path, copy);
+	raw_sql(copy, "CREATE TABLE planted (x TEXT)");
+	assert_int_equal(cv_vault_open(copy, &v, &err), CV_OK);
+	cv_vault_close(v);
+	/* the untouched file opens */
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
+	unlink(copy);
+}
+
+/*
  * A NULL tag: the schema says NOT NULL, so the attacker rewrites the
- * schema first (writable_schema), as one with the file can.
+ * schema first (writable_schema), as one with the file can: the file is
+ * then refused when opened (vault.schema).  With the schema put back and
+ * the NULL left in the row (SQLite checks NOT NULL on writing only), the
+ * tag is malformed.
  */
 static void test_index_null_is_integrity(void **state)
 {
@@ -373,6 +433,17 @@ static void test_index_null_is_integrity(void **state)
 			 " PRAGMA writable_schema = OFF;");
 	raw_exec(f->path, "UPDATE cases SET index_tag = NULL WHERE id = '%s'", id);
 	assert_int_equal(q_int(f->path, "SELECT count(*) FROM cases WHERE index_tag IS NULL"), 1);
+	/* the schema is no longer the vault's: refused when the file is
+	 * opened, before any row is read */
+	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_EINTEGRITY);
+	assert_string_equal(err.code, "vault.schema");
+	assert_null(f->v);
+	/* the schema put back (the row still NULL, which the schema no
+	 * longer allows but SQLite does not check on reading) */
+	raw_sql(f->path, "PRAGMA writable_schema = ON;"
+			 " UPDATE sqlite_schema SET sql = replace(sql, 'index_tag BLOB,',"
+			 " 'index_tag BLOB NOT NULL,') WHERE name = 'cases';"
+			 " PRAGMA writable_schema = OFF;");
 	assert_int_equal(cv_vault_open(f->path, &f->v, &err), CV_OK);
 	c = login_ok(f->v, "carol", PW_CAROL);
 	assert_int_equal(find(c, "S-2024-0042", &n, &err), CV_EINTEGRITY);
@@ -544,9 +615,10 @@ static void test_export_refuses_rows_changed_while_counted(void **state)
 	     " version, author_id, created_at, updated_at, due, nonce, box, stats_box,"
 	     " signer_id, mac, sig FROM records WHERE rowid = 1",
 	     "rows.uncommitted"},
-	    /* a column the count does not read changes every row's hash */
-	    {"ALTER TABLE cases ADD COLUMN x TEXT", "rows.changed"},
-	    {"ALTER TABLE records ADD COLUMN x TEXT DEFAULT 'hi'", "rows.changed"},
+	    /* a column the count does not read: the schema is not the
+	     * vault's, refused when the file is opened */
+	    {"ALTER TABLE cases ADD COLUMN x TEXT", "vault.schema"},
+	    {"ALTER TABLE records ADD COLUMN x TEXT DEFAULT 'hi'", "vault.schema"},
 	};
 	struct fix *f = *state;
 	char month[8], ids[6][CV_CASE_ID_MAX];
@@ -572,15 +644,21 @@ static void test_export_refuses_rows_changed_while_counted(void **state)
 		unlink(copy);
 		copy_db(f->path, copy);
 		raw_sql(copy, "%s", attack[a].sql);
-		assert_int_equal(cv_vault_open(copy, &v, &err), CV_OK);
-		sam = login_ok(v, "sam", PW_SAM);
-		memset(&err, 0, sizeof(err));
-		assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err),
-				 CV_EINTEGRITY);
-		assert_string_equal(err.code, attack[a].code);
-		assert_null(res);
-		logout(sam);
-		cv_vault_close(v);
+		if (strcmp(attack[a].code, "vault.schema") == 0) {
+			assert_int_equal(cv_vault_open(copy, &v, &err), CV_EINTEGRITY);
+			assert_string_equal(err.code, attack[a].code);
+			assert_null(v);
+		} else {
+			assert_int_equal(cv_vault_open(copy, &v, &err), CV_OK);
+			sam = login_ok(v, "sam", PW_SAM);
+			memset(&err, 0, sizeof(err));
+			assert_int_equal(cv_stats_export(sam, month, month, 3, NULL, &res, &err),
+					 CV_EINTEGRITY);
+			assert_string_equal(err.code, attack[a].code);
+			assert_null(res);
+			logout(sam);
+			cv_vault_close(v);
+		}
 		assert_int_equal(q_int(copy, "SELECT count(*) FROM stats_releases"), 0);
 		/* the same vault, untouched, exports */
 		unlink(copy);
@@ -972,6 +1050,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kdf_work_refused_before_the_kdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kdf_p_zero_refused_before_the_kdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_wrong_length_is_integrity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_edits_refused_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_null_is_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_hiding_a_withdrawal_is_found, setup,
 						teardown),

@@ -11,10 +11,6 @@
 #include "sigmemo.h"
 #include "store.h"
 
-/* The latest commitment of the verified log to a row of cases or
- * records: the row's hash (§7.6), and who wrote the commitment, the
- * user's id and role then (verify.c); deleted: the log deleted the row;
- * ok: the writer is one whose commitment stands for the row's signature. */
 /* What a verification in the open transaction found of the cases and
  * records rows (verify.c cv_vouch_begin), for a walk that reads them all
  * (access.c cv_access_all_stats): the key of the verification's sums

@@ -431,6 +431,7 @@ struct sq {
 static void sq_close(void *be);
 static void sq_rollback(void *be);
 static void touch_clear(struct sq *st);
+static cv_status check_schema(struct sq *st, const char *path, cv_err *err);
 
 static cv_status db_error(struct sq *st, int rc, const char *doing, cv_err *err)
 {
@@ -515,10 +516,9 @@ static int col_text(sqlite3_stmt *s, int col, char *out, size_t cap);
 #define LOG_TABLE "audit" /* the log itself is not committed to in the log */
 
 /* The pre-update hook: notes each row of the main database that an
- * INSERT, UPDATE or DELETE touches, the first time since the last audit
- * row, with a copy of its columns as they were (every table of the schema
- * has a rowid; no statement uses REPLACE or a WHERE-less DELETE, which the
- * hook would not see). */
+ * INSERT, UPDATE or DELETE touches (a REPLACE's and a cascade's deletions
+ * too), the first time since the last audit row, with a copy of its
+ * columns as they were (every table of the schema has a rowid). */
 static void touch_row(struct sq *st, const char *table, sqlite3_int64 rowid, int with_old)
 {
 	struct touch *t;
@@ -850,10 +850,20 @@ static cv_status rows_walk(sqlite3 *db, struct sq *st, const char *const *skip, 
 		if (skipped(table, skip))
 			continue;
 		sql = sqlite3_mprintf("SELECT rowid, * FROM \"%w\" ORDER BY rowid", table);
-		if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		if (!sql) {
+			res = cv_err_set(err, CV_ERROR, "out of memory");
+			break;
+		}
+		if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
 			sqlite3_free(sql);
 			sqlite3_finalize(q);
-			res = cv_fail(err, CV_ERROR, "error", "cannot read table '{1}'", table);
+			/* every table of the vault's has a rowid: one read
+			 * otherwise (WITHOUT ROWID, virtual) was planted */
+			res = cv_fail(
+			    err, CV_EINTEGRITY, "rows.table",
+			    "table '{1}' is not one of the vault's: it was planted; restore "
+			    "the vault from a backup",
+			    table);
 			break;
 		}
 		sqlite3_free(sql);
@@ -1280,6 +1290,8 @@ static cv_status sq_open(const char *path, void **out, cv_err *err)
 		    "know; use a matching casevault version",
 		    path, cv_num(a, ver), cv_num(b, CV_SCHEMA_VERSION));
 	if (s == CV_OK)
+		s = check_schema(st, path, err);
+	if (s == CV_OK)
 		s = configure(st, err);
 	if (s != CV_OK) {
 		sq_close(st);
@@ -1287,6 +1299,92 @@ static cv_status sq_open(const char *path, void **out, cv_err *err)
 	}
 	*out = st;
 	return CV_OK;
+}
+
+/* The statement of schema_sql that creates name (its text, without the
+ * ';', into *sql, *n), or 0 when none does. */
+static int schema_statement(const char *name, const char **sql, size_t *n)
+{
+	for (const char *p = schema_sql; *p;) {
+		const char *end = strchr(p, ';'), *word;
+		size_t len = strlen(name);
+
+		if (!end)
+			end = p + strlen(p);
+		word = strncmp(p, "CREATE TABLE ", 13) == 0   ? p + 13
+		       : strncmp(p, "CREATE INDEX ", 13) == 0 ? p + 13
+							      : NULL;
+		if (word && (size_t)(end - word) > len && strncmp(word, name, len) == 0 &&
+		    word[len] == ' ') {
+			*sql = p;
+			*n = (size_t)(end - p);
+			return 1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * The file's schema for the vault's own tables is schema_sql's, statement
+ * for statement (docs/FORMAT.md §3): an edited table (a column, a
+ * constraint, a foreign key with a cascade that would make an honest
+ * command delete other rows), an index or trigger added to one of them,
+ * or one missing, is refused before anything is read.  Tables planted
+ * beside them are left to the verification (§7.6), and SQLite's own
+ * automatic indexes (no SQL) go with the tables that make them.
+ */
+static cv_status check_schema(struct sq *st, const char *path, cv_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	cv_status res = CV_OK;
+	size_t found = 0, want = 0;
+	int rc;
+
+	for (const char *p = schema_sql; *p; p++)
+		want += *p == ';';
+	rc = sqlite3_prepare_v2(st->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema", -1,
+				&q, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, CV_PHRASE("reading the schema"), err);
+	while (res == CV_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0);
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		const char *table = (const char *)sqlite3_column_text(q, 2);
+		const char *sql = (const char *)sqlite3_column_text(q, 3), *mine;
+		size_t n = 0;
+		int ok;
+
+		if (!type || !name || !table) {
+			ok = 0;
+		} else if (schema_statement(name, &mine, &n)) {
+			ok = sql && strlen(sql) == n && strncmp(sql, mine, n) == 0 &&
+			     strcmp(type, strncmp(mine, "CREATE TABLE", 12) == 0 ? "table"
+										 : "index") == 0;
+			found += ok;
+		} else if (schema_statement(table, &mine, &n)) {
+			/* on a table of the vault's: only what its own
+			 * constraints make */
+			ok = !sql && strcmp(type, "index") == 0 &&
+			     strncmp(name, "sqlite_autoindex_", 17) == 0;
+		} else {
+			ok = 1;
+		}
+		if (!ok)
+			res = cv_fail(err, CV_EINTEGRITY, "vault.schema",
+				      "the schema of '{1}' was changed ('{2}' is not the vault's "
+				      "own): the vault was tampered with; restore it from a backup",
+				      path, name ? name : "?");
+	}
+	if (res == CV_OK && rc != SQLITE_DONE)
+		res = db_error(st, rc, CV_PHRASE("reading the schema"), err);
+	sqlite3_finalize(q);
+	if (res == CV_OK && found != want)
+		res = cv_fail(err, CV_EINTEGRITY, "vault.schema",
+			      "the schema of '{1}' was changed (a table or index of the vault's "
+			      "is missing): the vault was tampered with; restore it from a backup",
+			      path);
+	return res;
 }
 
 /* Copies what the write-ahead log holds into the main file and truncates

@@ -497,19 +497,25 @@ static int field(const char **p, const char *end, const char **f, size_t *fn)
 	return 0;
 }
 
-/* A decimal number of 1..19 digits, no sign. */
+/* A 64-bit signed integer as the store writes one (%lld): an optional
+ * '-', then digits with no leading zero (0 alone; no "-0"), in range. */
 static int decimal(const char *f, size_t n, int64_t *out)
 {
-	int64_t v = 0;
+	int neg = n > 0 && f[0] == '-';
+	uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 
-	if (n == 0 || n > 18)
+	f += neg;
+	n -= (size_t)neg;
+	if (n == 0 || n > 19 || (f[0] == '0' && (n > 1 || neg)))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (f[i] < '0' || f[i] > '9')
+		unsigned d = (unsigned)(f[i] - '0');
+
+		if (f[i] < '0' || f[i] > '9' || v > (limit - d) / 10)
 			return -1;
-		v = v * 10 + (f[i] - '0');
+		v = v * 10 + d;
 	}
-	*out = v;
+	*out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
 	return 0;
 }
 
@@ -635,21 +641,31 @@ static int add_commits(struct verify_ctx *c, const cv_audit_rec *r)
 	const char *p = r->rows;
 	const struct signer *w = find_signer(c, r->actor);
 	int32_t by = w ? (int32_t)(w - c->signers) : -1;
+	struct entry last = {-1, 0, 0, 0, 0, {0}, {0}};
 
 	while (*p) {
 		const char *end = strchr(p, ' ');
 		struct entry e;
+		int order;
 
 		if (!end)
 			end = p + strlen(p);
 		if (parse_entry(c, r, p, end, &e) != 0)
 			return -1;
+		/* one entry a row, sorted by table name (bytewise), then rowid */
+		order = last.table < 0 ? 1 : strcmp(c->tables[e.table], c->tables[last.table]);
+		if (order < 0 || (order == 0 && e.rowid <= last.rowid))
+			return -1;
+		last = e;
 		if (c->exact) {
 			if (keep_entry(c, r, &e, by) != 0)
 				return -1;
 		} else {
 			sum_entry(c, &e, w);
 		}
+		/* separated by one space, none after the last */
+		if (*end == ' ' && (end[1] == '\0' || end[1] == ' '))
+			return -1;
 		p = *end == ' ' ? end + 1 : end;
 	}
 	return 0;
@@ -1524,6 +1540,7 @@ static void ctx_free(struct verify_ctx *c)
 	free(c->commits);
 	free(c->tables);
 	free(c->sums);
+	sodium_memzero(c->key, sizeof(c->key));
 	free(c->sigs.v);
 	free_signers(c);
 }
@@ -1786,9 +1803,10 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 	    (counted == CV_OK && s->v->vouch && s->v->vouch->filled && s->v->vouch->counted))
 		return st == CV_OK ? log_verified(s, NULL, rep, err) : st;
 	/* The rows left to the caller were not all read and checked: nothing
-	 * says the vault verified.  What the caller found is named as the
+	 * says the vault verified.  Why the caller failed (a finding, or an
+	 * error such as memory running out over planted rows) is named as the
 	 * verification on the one connection names it, when it does. */
-	if (counted == CV_EINTEGRITY) {
+	if (counted != CV_OK) {
 		cv_err mine = {0};
 
 		st = verify_located(s->v, NULL, 0, rep, &mine);
