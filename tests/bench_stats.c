@@ -994,8 +994,9 @@ static void goals(const struct meas *m, int nsizes)
 
 		out("  export memory flat from %lld to %lld cases (growth at most %.1fx that of"
 		    " the smaller, taken as at least %.0f MiB): %s (%.1f MiB, then %.1f MiB)\n",
-		    (long long)lo->cases, (long long)hi->cases, FLAT_FACTOR, FLAT_FLOOR_KIB / 1024.0,
-		    b <= FLAT_FACTOR * base ? "met" : "NOT met", a / 1024.0, b / 1024.0);
+		    (long long)lo->cases, (long long)hi->cases, FLAT_FACTOR,
+		    FLAT_FLOOR_KIB / 1024.0, b <= FLAT_FACTOR * base ? "met" : "NOT met",
+		    a / 1024.0, b / 1024.0);
 	}
 }
 

@@ -1278,26 +1278,11 @@ cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, 
 		cv_rec_list_free(&l);
 		case_page_clear(page);
 	}
-	/* Every row read was the version the log committed to, written by
-	 * its signer, read once, and none it keeps went missing (cert.c
-	 * cv_vouch_check) ... */
+	/* Every row read: what the walk summed is compared with the log once
+	 * the verification's walk of it is done (verify.h
+	 * cv_verify_in_op_end). */
 	if (st == CV_OK && !told_stop && s->v->vouch && s->v->vouch->filled)
-		st = cv_vouch_check(s->v, err);
-	/* ... nor does either table hold a row besides them, where no index
-	 * of the walk leads: the verification left these tables to this walk
-	 * (verify.h cv_verify_in_op_begin). */
-	if (st == CV_OK && !told_stop && s->v->vouch && s->v->vouch->filled) {
-		int64_t ncases = 0, nrecords = 0;
-
-		st = cv_store_case_record_rows(s->v->st, &ncases, &nrecords, err);
-		if (st == CV_OK &&
-		    (ncases != s->v->vouch->live[0] || nrecords != s->v->vouch->live[1]))
-			st = cv_fail(err, CV_EINTEGRITY, "rows.uncommitted",
-				     "the vault holds case or record rows the log never committed "
-				     "to: rows were planted; run 'casevault audit verify' and "
-				     "restore it from a backup");
-		s->v->vouch->counted = st == CV_OK;
-	}
+		s->v->vouch->counted = 1;
 	case_page_clear(page);
 	free(page);
 	sodium_free(ks);

@@ -1068,6 +1068,8 @@ cv_status cv_vouch_check(cv_vault *v, cv_err *err)
 
 	if (!w || !w->filled)
 		return CV_OK;
+	if (!w->summed)
+		return cv_err_set(err, CV_ERROR, "the verification did not finish");
 	for (int t = 0; t < 2; t++)
 		if (w->seen[t] != w->live[t] || !cv_msum_equal(&w->got[t], &w->want[t]))
 			return cv_fail(err, CV_EINTEGRITY, "rows.changed",

@@ -20,7 +20,8 @@
  * role (-1 when their identities do not all hold one verified role). */
 struct cv_vouch {
 	int wanted; /* the next verification fills the rest */
-	int filled;
+	int filled; /* key and users: rows may be taken as signed */
+	int summed; /* want and live too: the walk of the log is done */
 	uint8_t key[CV_MSUM_KEY_LEN];
 	cv_msum want[2], got[2];
 	int64_t live[2], seen[2];

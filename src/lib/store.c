@@ -277,6 +277,25 @@ int cv_store_rows_beside(cv_store_check *k, const char *const *skip, cv_store_ro
 	return k->ops->rows_beside(k->be, skip, cb, arg);
 }
 
+int cv_store_beside(cv_store_check *k, void (*fn)(void *arg), void *arg)
+{
+	if (!k || !k->ops->beside || !k->ops->rows_wait || !k->ops->check_audit_each ||
+	    !k->ops->check_row_each)
+		return -1;
+	return k->ops->beside(k->be, fn, arg);
+}
+
+cv_status cv_store_check_audit_each(cv_store_check *k, cv_store_audit_cb cb, void *arg, cv_err *err)
+{
+	return k->ops->check_audit_each(k->be, cb, arg, err);
+}
+
+cv_status cv_store_check_row_each(cv_store_check *k, const char *const *skip, cv_store_row_cb cb,
+				  void *arg, cv_err *err)
+{
+	return k->ops->check_row_each(k->be, skip, cb, arg, err);
+}
+
 cv_status cv_store_rows_wait(cv_store_check *k, cv_err *err)
 {
 	if (!k || !k->ops->rows_wait)

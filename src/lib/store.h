@@ -98,6 +98,8 @@ typedef struct cv_audit_rec {
  * them into the row it writes next.
  */
 cv_status cv_store_row_commits(cv_store *st, char **out, cv_err *err);
+typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
+
 /* Calls cb for every row of every table but the log, with its hash
  * (§7.6) and its signer_id column (0 when the table has none or it is not
  * an integer), tables in name order and rows in rowid order (a walk). */
@@ -144,6 +146,23 @@ cv_status cv_store_structure_finish(cv_store_check *check, cv_err *err);
 int cv_store_rows_beside(cv_store_check *check, const char *const *skip, cv_store_row_cb cb,
 			 void *arg);
 cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
+
+/*
+ * cv_store_beside - fn(arg) in a thread of its own, which reads through
+ * check's third connection (the same rows as st, as for
+ * cv_store_rows_beside) with cv_store_check_audit_each (the whole log, in
+ * seq order, as cv_store_audit_each with no filter gives it) and
+ * cv_store_check_row_each (cv_store_row_each's walk but for the tables in
+ * skip); fn must touch nothing the caller does meanwhile.  0 when it
+ * started; -1 (nothing started) when check is NULL or cannot.
+ * cv_store_rows_wait waits for fn (its result: CV_OK; fn keeps its own),
+ * and cv_store_structure_finish does too.
+ */
+int cv_store_beside(cv_store_check *check, void (*fn)(void *arg), void *arg);
+cv_status cv_store_check_audit_each(cv_store_check *check, cv_store_audit_cb cb, void *arg,
+				    cv_err *err);
+cv_status cv_store_check_row_each(cv_store_check *check, const char *const *skip,
+				  cv_store_row_cb cb, void *arg, cv_err *err);
 
 /* The vault format this library reads and writes (PRAGMA user_version,
  * docs/FORMAT.md §1): bumped whenever the format changes. */
@@ -245,7 +264,6 @@ cv_status cv_store_audit_next_seq(cv_store *st, const char *object, const char *
 				  const char *const *actions, size_t n_actions, int64_t after,
 				  int64_t *seq, cv_err *err);
 /* Reads one row; CV_ENOTFOUND when there is none with that seq. */
-typedef int (*cv_store_audit_cb)(const cv_audit_rec *rec, void *arg);
 cv_status cv_store_audit_get(cv_store *st, int64_t seq, cv_store_audit_cb cb, void *arg,
 			     cv_err *err);
 /* The time of log row seq into out; *ok when it is a well-formed time.

@@ -43,6 +43,10 @@ struct cv_store_ops {
 	cv_status (*structure_finish)(void *check, cv_err *err);
 	int (*rows_beside)(void *check, const char *const *skip, cv_store_row_cb cb, void *arg);
 	cv_status (*rows_wait)(void *check, cv_err *err);
+	int (*beside)(void *check, void (*fn)(void *arg), void *arg);
+	cv_status (*check_audit_each)(void *check, cv_store_audit_cb cb, void *arg, cv_err *err);
+	cv_status (*check_row_each)(void *check, const char *const *skip, cv_store_row_cb cb,
+				    void *arg, cv_err *err);
 
 	cv_status (*setting_put)(void *be, const cv_setting_rec *rec, cv_err *err);
 	cv_status (*setting_get)(void *be, const char *name, cv_setting_rec *rec, cv_err *err);

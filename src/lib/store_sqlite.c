@@ -432,6 +432,8 @@ static void sq_close(void *be);
 static void sq_rollback(void *be);
 static void touch_clear(struct sq *st);
 static cv_status check_schema(struct sq *st, const char *path, cv_err *err);
+static cv_status audit_walk(struct sq *st, sqlite3_stmt *s, cv_store_audit_cb cb, void *arg,
+			    int *count, cv_err *err);
 
 static cv_status db_error(struct sq *st, int rc, const char *doing, cv_err *err)
 {
@@ -962,6 +964,8 @@ struct sq_check {
 	void *arg;
 	cv_status rows_res;
 	cv_err rows_err;
+	/* or the caller's own work on that connection (cv_store_beside) */
+	void (*fn)(void *arg);
 };
 
 /* The regular files this process has open: descriptor, device, inode. */
@@ -1030,7 +1034,10 @@ static void *rows_thread(void *arg)
 {
 	struct sq_check *k = arg;
 
-	k->rows_res = rows_walk(k->rows_db, NULL, k->skip, k->cb, k->arg, &k->rows_err);
+	if (k->fn)
+		k->fn(k->arg);
+	else
+		k->rows_res = rows_walk(k->rows_db, NULL, k->skip, k->cb, k->arg, &k->rows_err);
 	return NULL;
 }
 
@@ -1118,6 +1125,45 @@ static int sq_rows_beside(void *check, const char *const *skip, cv_store_row_cb 
 		return -1;
 	k->rows_started = 1;
 	return 0;
+}
+
+/* fn(arg) in a thread of its own, which may read through the third
+ * connection (sq_check_audit_each, sq_check_row_each); 0 when it started. */
+static int sq_beside(void *check, void (*fn)(void *arg), void *arg)
+{
+	struct sq_check *k = check;
+
+	if (k->rows_started || !k->rows_db)
+		return -1;
+	k->fn = fn;
+	k->arg = arg;
+	if (pthread_create(&k->rows_tid, NULL, rows_thread, k) != 0)
+		return -1;
+	k->rows_started = 1;
+	return 0;
+}
+
+static cv_status sq_check_audit_each(void *check, cv_store_audit_cb cb, void *arg, cv_err *err)
+{
+	struct sq_check *k = check;
+	sqlite3_stmt *s = NULL;
+	cv_status res;
+	int count, rc = sqlite3_prepare_v2(k->rows_db, stmt_sql[S_AUDIT_QUERY], -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(NULL, rc, CV_PHRASE("reading the audit log"), err);
+	/* every filter NULL: the whole log, in seq order */
+	res = audit_walk(NULL, s, cb, arg, &count, err);
+	sqlite3_finalize(s);
+	return res;
+}
+
+static cv_status sq_check_row_each(void *check, const char *const *skip, cv_store_row_cb cb,
+				   void *arg, cv_err *err)
+{
+	struct sq_check *k = check;
+
+	return rows_walk(k->rows_db, NULL, skip, cb, arg, err);
 }
 
 static cv_status sq_rows_wait(void *check, cv_err *err)
@@ -3132,6 +3178,9 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .structure_start = sq_structure_start,
     .structure_finish = sq_structure_finish,
     .rows_beside = sq_rows_beside,
+    .beside = sq_beside,
+    .check_audit_each = sq_check_audit_each,
+    .check_row_each = sq_check_row_each,
     .rows_wait = sq_rows_wait,
     .audit_last_seq = sq_audit_last_seq,
     .audit_next_seq = sq_audit_next_seq,

@@ -1414,18 +1414,25 @@ static struct tsum table_sums(const struct verify_ctx *c, const char *table)
 /* The vouch (verify.h cv_vouch_begin) from the walk's sums: the key, what
  * the cases and records rows must sum to, and each user's role (-1 when
  * their identities do not all name one role, or none verifies). */
-static cv_status vouch_fill(struct verify_ctx *c, struct cv_vouch *v)
+static void vouch_fill_sums(const struct verify_ctx *c, struct cv_vouch *v)
 {
 	struct tsum cs = table_sums(c, "cases"), rs = table_sums(c, "records");
 
-	memcpy(v->key, c->key, sizeof(v->key));
 	v->want[0] = cs.signers;
 	v->want[1] = rs.signers;
 	v->live[0] = cs.n;
 	v->live[1] = rs.n;
+	v->summed = 1;
+}
+
+/* The vouch's key and users, which the count needs from its start; the
+ * sums follow once the walk of the log is done (vouch_fill_sums). */
+static cv_status vouch_fill(struct verify_ctx *c, struct cv_vouch *v, cv_err *err)
+{
+	memcpy(v->key, c->key, sizeof(v->key));
 	v->users = c->nsigners ? malloc(c->nsigners * sizeof(*v->users)) : NULL;
 	if (c->nsigners && !v->users)
-		return cv_err_set(c->err, CV_ERROR, "out of memory");
+		return cv_err_set(err, CV_ERROR, "out of memory");
 	v->nusers = c->nsigners;
 	for (size_t i = 0; i < c->nsigners; i++) {
 		const struct signer *sg = &c->signers[i];
@@ -1533,6 +1540,8 @@ struct cv_verify_pending {
 	struct row_check rows;
 	cv_err rows_err;
 	cv_store_check *structure;
+	const char *const *skip; /* the tables the caller's count checks */
+	cv_status st;		 /* steps 4 to 7, as the thread found them */
 };
 
 static void ctx_free(struct verify_ctx *c)
@@ -1543,6 +1552,53 @@ static void ctx_free(struct verify_ctx *c)
 	sodium_memzero(c->key, sizeof(c->key));
 	free(c->sigs.v);
 	free_signers(c);
+}
+
+/* §7.5 steps 4 to 6: the walk of the log, through the vault's connection
+ * or (beside: not NULL) through the third, and what follows it. */
+static cv_status walk_log(struct verify_ctx *c, cv_store_check *beside)
+{
+	cv_store_audit_query q = {0};
+	cv_status st = beside ? cv_store_check_audit_each(beside, verify_row, c, c->err)
+			      : cv_store_audit_each(c->v->st, &q, verify_row, c, c->err);
+
+	if (st == CV_EINTEGRITY && !c->rep->bad_seq) /* a malformed row */
+		c->rep->bad_seq = c->expect;
+	/* What is still queued: an earlier bad signature is the finding. */
+	if ((st == CV_OK || st == CV_EINTEGRITY) && sig_flush(c) && c->st != CV_OK)
+		st = c->st;
+	if (st == CV_OK)
+		st = c->st;
+	if (st == CV_OK && c->seg_actor[0]) {
+		char a[24], b[24];
+
+		c->rep->bad_seq = c->seg_start;
+		st = cv_fail(c->err, CV_EINTEGRITY, "log.unsigned-tail",
+			     "audit rows {1} to {2} are signed by no checkpoint: the log's end "
+			     "was cut off or rows were appended",
+			     cv_num(a, c->seg_start), cv_num(b, c->expect - 1));
+	}
+	if (st == CV_OK)
+		st = check_users_against_log(c);
+	return st;
+}
+
+/* The thread beside the caller (cv_store_beside): steps 4 to 7 on the
+ * third connection, step 7 but for the tables p->skip names. */
+static void walk_beside(void *arg)
+{
+	cv_verify_pending *p = arg;
+	struct verify_ctx *c = &p->c;
+	cv_status st = walk_log(c, p->structure);
+
+	if (st == CV_OK)
+		st = row_check_init(&p->rows, c, &p->rows_err, p->skip, &p->rows_err);
+	if (st == CV_OK) {
+		st = cv_store_check_row_each(p->structure, p->skip, row_cb(c), &p->rows,
+					     &p->rows_err);
+		st = rows_result(&p->rows, st);
+	}
+	p->st = st;
 }
 
 /*
@@ -1558,7 +1614,6 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 {
 	uint8_t rpk[crypto_box_PUBLICKEYBYTES];
 	struct verify_ctx c = {0};
-	cv_store_audit_query q = {0};
 	cv_user_rec *users = NULL;
 	cv_store_check *structure = NULL;
 	size_t nusers = 0;
@@ -1608,57 +1663,38 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 	 * same snapshot on a connection of its own. */
 	if (st == CV_OK)
 		st = cv_store_structure_start(v->st, &structure, err);
-	if (st == CV_OK) {
-		st = cv_store_audit_each(v->st, &q, verify_row, &c, err);
-		if (st == CV_EINTEGRITY && !rep->bad_seq) /* a malformed row */
-			rep->bad_seq = c.expect;
-		/* What is still queued: an earlier bad signature is the finding. */
-		if ((st == CV_OK || st == CV_EINTEGRITY) && sig_flush(&c) && c.st != CV_OK)
-			st = c.st;
-	}
-	if (st == CV_OK)
-		st = c.st;
-	if (st == CV_OK && c.seg_actor[0]) {
-		char a[24], b[24];
-
-		rep->bad_seq = c.seg_start;
-		st = cv_fail(err, CV_EINTEGRITY, "log.unsigned-tail",
-			     "audit rows {1} to {2} are signed by no checkpoint: the log's end "
-			     "was cut off or rows were appended",
-			     cv_num(a, c.seg_start), cv_num(b, c.expect - 1));
-	}
-	if (st == CV_OK)
-		st = check_users_against_log(&c);
-	if (st == CV_OK && pending && structure) {
+	/* For the caller's count, steps 4 to 7 go on beside it, on a third
+	 * connection of the same snapshot: the count needs only the vouch's
+	 * key and users from the start, and the sums at its end. */
+	if (st == CV_OK && pending && structure && !c.exact) {
 		cv_verify_pending *p = calloc(1, sizeof(*p));
+		int vouching = v->vouch && v->vouch->wanted;
 
-		st = !p	       ? cv_err_set(err, CV_ERROR, "out of memory")
-		     : c.exact ? latest_commits(&c)
-			       : CV_OK;
-		if (st == CV_OK && !c.exact && v->vouch && v->vouch->wanted) {
-			st = vouch_fill(&c, v->vouch);
-			v->vouch->wanted = 0;
-		}
-		if (st == CV_OK) {
+		if (p && vouching)
+			st = vouch_fill(&c, v->vouch, err);
+		if (p && st == CV_OK) {
 			p->c = c;
-			p->c.err = NULL; /* the caller's: not for the thread */
-			/* What the count reads it checks itself (access.c
-			 * cv_access_all_stats), when it was vouched for */
-			st = row_check_init(&p->rows, &p->c, &p->rows_err,
-					    v->vouch && v->vouch->filled ? vouched_tables : NULL,
-					    err);
+			p->c.err = &p->rows_err; /* the thread's */
 			p->structure = structure;
-			if (st == CV_OK && cv_store_rows_beside(structure, p->rows.skip,
-								row_cb(&p->c), &p->rows) == 0) {
-				crypto_generichash_final(&c.sigs_h, rep->sigs, sizeof(rep->sigs));
+			p->skip = vouching ? vouched_tables : NULL;
+			if (vouching)
+				v->vouch->wanted = 0;
+			if (cv_store_beside(structure, walk_beside, p) == 0) {
 				free(users);
 				*pending = p;
 				return CV_OK;
 			}
-			free(p->rows.checked);
+			if (vouching) {
+				v->vouch->wanted = 1;
+				v->vouch->filled = 0;
+				free(v->vouch->users);
+				v->vouch->users = NULL;
+			}
 		}
 		free(p);
 	}
+	if (st == CV_OK)
+		st = walk_log(&c, NULL);
 	if (st == CV_OK)
 		st = check_rows(&c, differ);
 	/* The rows are the log's, read in rowid order; what reads them
@@ -1674,7 +1710,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 		st = cv_store_structure_check(v->st, err);
 	}
 	if (st == CV_OK && !c.exact && v->vouch && v->vouch->wanted) {
-		st = vouch_fill(&c, v->vouch);
+		st = vouch_fill(&c, v->vouch, err);
+		vouch_fill_sums(&c, v->vouch);
 		v->vouch->wanted = 0;
 	}
 	if (st == CV_OK)
@@ -1688,14 +1725,19 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
  * finding of step 7, else of step 8, as verify_all would give them. */
 static cv_status verify_finish(cv_verify_pending *p, cv_audit_report *rep, cv_err *err)
 {
-	cv_err later = {0};
+	cv_err later = {0}, ignored = {0};
+	cv_vault *v = p->c.v;
 	cv_status st, s8;
 
-	p->c.rep = rep;
-	st = cv_store_rows_wait(p->structure, &p->rows_err);
-	st = rows_result(&p->rows, st);
+	cv_store_rows_wait(p->structure, &ignored); /* the thread's end */
+	st = p->st;
 	if (st != CV_OK)
 		*err = p->rows_err;
+	if (st == CV_OK) {
+		crypto_generichash_final(&p->c.sigs_h, rep->sigs, sizeof(rep->sigs));
+		if (p->skip && v->vouch && v->vouch->filled)
+			vouch_fill_sums(&p->c, v->vouch);
+	}
 	s8 = cv_store_structure_finish(p->structure, st == CV_OK ? err : &later);
 	if (st == CV_OK)
 		st = s8;
@@ -1779,14 +1821,39 @@ cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_a
 	return st;
 }
 
+/* The caller's count, once it read every cases and records row (vouch
+ * counted): what it summed must be what the log keeps, and each table,
+ * counted on its own b-tree, must hold as many rows as the log keeps (a
+ * row no walk of the count reaches, such as a record of no case, was
+ * planted). */
+static cv_status count_check(cv_session *s, cv_err *err)
+{
+	struct cv_vouch *w = s->v->vouch;
+	int64_t ncases = 0, nrecords = 0;
+	cv_status st;
+
+	if (!w->summed)
+		return cv_err_set(err, CV_ERROR, "the verification did not finish");
+	st = cv_vouch_check(s->v, err);
+	if (st == CV_OK)
+		st = cv_store_case_record_rows(s->v->st, &ncases, &nrecords, err);
+	if (st == CV_OK && (ncases != w->live[0] || nrecords != w->live[1]))
+		st = cv_fail(err, CV_EINTEGRITY, "rows.uncommitted",
+			     "the vault holds case or record rows the log never committed to: "
+			     "rows were planted; run 'casevault audit verify' and restore it from "
+			     "a backup");
+	return st;
+}
+
 cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_status counted,
 			      cv_audit_report *rep, cv_err *err)
 {
 	cv_status st = CV_OK;
 	int left = 0; /* rows were left to the caller's reading */
+	struct cv_vouch *w = s->v->vouch;
 
 	if (pending) {
-		left = pending->rows.skip != NULL;
+		left = pending->skip != NULL;
 		st = verify_finish(pending, rep, err);
 		/* Found beside: found again here, in order, as cv_verify_in_op
 		 * would report it. */
@@ -1799,8 +1866,23 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 					     "restore it from a backup");
 		}
 	}
-	if (st != CV_OK || !left ||
-	    (counted == CV_OK && s->v->vouch && s->v->vouch->filled && s->v->vouch->counted))
+	/* What the count read, compared with the log now that its sums are
+	 * known; a difference is looked into as any finding of the count's. */
+	if (st == CV_OK && counted == CV_OK && w && w->filled && w->counted) {
+		counted = count_check(s, err);
+		if (counted != CV_OK) {
+			cv_err mine = {0};
+			cv_status again = verify_located(s->v, NULL, 0, rep, &mine);
+
+			w->counted = 0;
+			if (again != CV_OK) {
+				*err = mine;
+				return again;
+			}
+			return counted; /* the count's own finding (err) */
+		}
+	}
+	if (st != CV_OK || !left || (counted == CV_OK && w && w->filled && w->counted))
 		return st == CV_OK ? log_verified(s, NULL, rep, err) : st;
 	/* The rows left to the caller were not all read and checked: nothing
 	 * says the vault verified.  Why the caller failed (a finding, or an
