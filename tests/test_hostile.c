@@ -816,11 +816,77 @@ static void *hold_lock(void *arg)
 }
 
 /*
+ * The export's walk of the log reads it on a connection of its own; the
+ * rows the export then writes go on from the last row its own connection
+ * read when the transaction began.  The two must be the same row: if one
+ * who wrote the file had them differ (a page swapped between the reads,
+ * shown here by changing the transaction's idea of its last row), the
+ * verification would vouch for a log it never read.  Refused, and no
+ * audit.verify row is written.
+ */
+static void test_walk_and_head_must_agree(void **state)
+{
+	struct fix *f = *state;
+	cv_session *c = login_ok(f->v, "carol", PW_CAROL), *sam;
+	cv_verify_pending *pending = NULL;
+	cv_audit_report rep = {0};
+	char id[CV_CASE_ID_MAX];
+	size_t walked = 0;
+	int family = 0;
+	cv_err err = {0};
+	cv_status st;
+	int64_t before;
+
+	open_new(c, "S-2024-0312", "Li Mei", id);
+	consent_all(c, id);
+	logout(c);
+	sam = login_ok(f->v, "sam", PW_SAM);
+	before = q_int(f->path, "SELECT count(*) FROM audit WHERE action = 'audit.verify'");
+	for (int bent = 1; bent >= 0; bent--) {
+		assert_int_equal(cv_op_begin(sam, &err), CV_OK);
+		if (bent)
+			sam->head.hash[0] ^= 1;
+		cv_vouch_begin(f->v);
+		assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
+		st = cv_access_all_stats(sam, count_family, &family, &walked, &err);
+		assert_int_equal(st, CV_OK);
+		memset(&err, 0, sizeof(err));
+		st = cv_verify_in_op_end(sam, pending, st, &rep, &err);
+		cv_vouch_end(f->v);
+		if (!pending) { /* one processor: the walk ran on the one connection */
+			if (bent)
+				sam->head.hash[0] ^= 1;
+			cv_store_rollback(f->v->st);
+			continue;
+		}
+		if (bent) {
+			assert_int_equal(st, CV_EINTEGRITY);
+			assert_string_equal(err.code, "rows.changed");
+			sam->head.hash[0] ^= 1;
+			cv_store_rollback(f->v->st);
+			assert_int_equal(
+			    q_int(f->path,
+				  "SELECT count(*) FROM audit WHERE action = 'audit.verify'"),
+			    before);
+		} else {
+			assert_int_equal(st, CV_OK);
+			assert_int_equal(cv_op_commit(sam, &err), CV_OK);
+			assert_int_equal(
+			    q_int(f->path,
+				  "SELECT count(*) FROM audit WHERE action = 'audit.verify'"),
+			    before + 1);
+		}
+	}
+	logout(sam);
+}
+
+/*
  * A verification that left the cases and records rows to its caller's
  * count (verify.h cv_verify_in_op_begin) says the vault verified only when
  * the caller read and checked them all: told they were not, or told they
- * were when no walk of them ran, it writes no audit.verify row, even in a
- * transaction that then commits.
+ * were when no walk of them ran (which it refuses, so that nothing counted
+ * is used), it writes no audit.verify row, even in a transaction that then
+ * commits.
  */
 static void test_rows_left_to_the_count_unread_claim_nothing(void **state)
 {
@@ -840,8 +906,11 @@ static void test_rows_left_to_the_count_unread_claim_nothing(void **state)
 		assert_int_equal(cv_op_begin(sam, &err), CV_OK);
 		cv_vouch_begin(f->v);
 		assert_int_equal(cv_verify_in_op_begin(sam, &pending, &rep, &err), CV_OK);
+		/* told of a failure: the caller's stands (CV_OK here); told
+		 * the count succeeded when it read nothing: refused */
 		assert_int_equal(
-		    cv_verify_in_op_end(sam, pending, said ? CV_OK : CV_ERROR, &rep, &err), CV_OK);
+		    cv_verify_in_op_end(sam, pending, said ? CV_OK : CV_ERROR, &rep, &err),
+		    said ? CV_ERROR : CV_OK);
 		cv_vouch_end(f->v);
 		assert_int_equal(cv_op_commit(sam, &err), CV_OK);
 		assert_int_equal(
@@ -1069,6 +1138,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_export_claims_no_verification, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_and_head_must_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_left_to_the_count_unread_claim_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_stats_key_swap_refused, setup, teardown),

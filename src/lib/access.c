@@ -1238,6 +1238,19 @@ static cv_status stats_case(cv_session *s, struct stats_keys *ks, const cv_case_
 	return st;
 }
 
+cv_status cv_access_rows_kept(cv_session *s, int64_t cases, int64_t records, cv_err *err)
+{
+	int64_t ncases = 0, nrecords = 0;
+	cv_status st = cv_store_case_record_rows(s->v->st, &ncases, &nrecords, err);
+
+	if (st == CV_OK && (ncases != cases || nrecords != records))
+		st = cv_fail(err, CV_EINTEGRITY, "rows.uncommitted",
+			     "the vault holds case or record rows the log never committed to: "
+			     "rows were planted; run 'casevault audit verify' and restore it from "
+			     "a backup");
+	return st;
+}
+
 cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
 			      void *arg, size_t *cases, cv_err *err)
 {

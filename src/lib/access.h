@@ -240,6 +240,12 @@ typedef struct cv_stats_attrs {
 cv_status cv_access_all_stats(cv_session *s, int (*cb)(const cv_stats_attrs *a, void *arg),
 			      void *arg, size_t *cases, cv_err *err);
 
+/* Whether the cases and records tables, each counted on its own b-tree,
+ * hold exactly cases and records rows (the rows the log keeps): a row no
+ * walk of cv_access_all_stats reaches, such as a record of no case, was
+ * planted (CV_EINTEGRITY "rows.uncommitted"). */
+cv_status cv_access_rows_kept(cv_session *s, int64_t cases, int64_t records, cv_err *err);
+
 /* The ids of the cases granted to the acting counselor (oldest first). */
 cv_status cv_access_granted(cv_session *s, cv_id_list *ids, cv_err *err);
 /*

@@ -1118,6 +1118,7 @@ static int sq_rows_beside(void *check, const char *const *skip, cv_store_row_cb 
 
 	if (k->rows_started || !k->rows_db)
 		return -1;
+	k->fn = NULL;
 	k->skip = skip;
 	k->cb = cb;
 	k->arg = arg;

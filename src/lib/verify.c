@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "buf.h"
 #include "cert.h"
 #include "crypt.h"
@@ -1680,6 +1681,7 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 			if (vouching)
 				v->vouch->wanted = 0;
 			if (cv_store_beside(structure, walk_beside, p) == 0) {
+				sodium_memzero(c.key, sizeof(c.key)); /* p's now */
 				free(users);
 				*pending = p;
 				return CV_OK;
@@ -1723,7 +1725,8 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 
 /* Waits for the steps verify_all left running and frees p: the first
  * finding of step 7, else of step 8, as verify_all would give them. */
-static cv_status verify_finish(cv_verify_pending *p, cv_audit_report *rep, cv_err *err)
+static cv_status verify_finish(cv_verify_pending *p, const struct cv_audit_head *head,
+			       cv_audit_report *rep, cv_err *err)
 {
 	cv_err later = {0}, ignored = {0};
 	cv_vault *v = p->c.v;
@@ -1733,6 +1736,16 @@ static cv_status verify_finish(cv_verify_pending *p, cv_audit_report *rep, cv_er
 	st = p->st;
 	if (st != CV_OK)
 		*err = p->rows_err;
+	/* The log the walk verified, on its connection, is the one the
+	 * caller's rows go on from (read on the other at its transaction's
+	 * start): its last row, by seq and hash.  Otherwise one who wrote the
+	 * file between the two reads would have the verification vouch for a
+	 * log it never read. */
+	if (st == CV_OK && (head->seq != p->c.expect - 1 ||
+			    sodium_memcmp(head->hash, p->c.prev, CV_HASH_LEN) != 0))
+		st = cv_fail(err, CV_EINTEGRITY, "log.prev-hash",
+			     "the log's last row changed while it was verified: the vault was "
+			     "tampered with; restore it from a backup");
 	if (st == CV_OK) {
 		crypto_generichash_final(&p->c.sigs_h, rep->sigs, sizeof(rep->sigs));
 		if (p->skip && v->vouch && v->vouch->filled)
@@ -1829,19 +1842,13 @@ cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_a
 static cv_status count_check(cv_session *s, cv_err *err)
 {
 	struct cv_vouch *w = s->v->vouch;
-	int64_t ncases = 0, nrecords = 0;
 	cv_status st;
 
 	if (!w->summed)
 		return cv_err_set(err, CV_ERROR, "the verification did not finish");
 	st = cv_vouch_check(s->v, err);
 	if (st == CV_OK)
-		st = cv_store_case_record_rows(s->v->st, &ncases, &nrecords, err);
-	if (st == CV_OK && (ncases != w->live[0] || nrecords != w->live[1]))
-		st = cv_fail(err, CV_EINTEGRITY, "rows.uncommitted",
-			     "the vault holds case or record rows the log never committed to: "
-			     "rows were planted; run 'casevault audit verify' and restore it from "
-			     "a backup");
+		st = cv_access_rows_kept(s, w->live[0], w->live[1], err);
 	return st;
 }
 
@@ -1854,7 +1861,7 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 
 	if (pending) {
 		left = pending->skip != NULL;
-		st = verify_finish(pending, rep, err);
+		st = verify_finish(pending, &s->head, rep, err);
 		/* Found beside: found again here, in order, as cv_verify_in_op
 		 * would report it. */
 		if (st == CV_EINTEGRITY) {
@@ -1884,6 +1891,10 @@ cv_status cv_verify_in_op_end(cv_session *s, cv_verify_pending *pending, cv_stat
 	}
 	if (st != CV_OK || !left || (counted == CV_OK && w && w->filled && w->counted))
 		return st == CV_OK ? log_verified(s, NULL, rep, err) : st;
+	/* Told the rows were counted when the count did not read them all
+	 * (it was asked to stop): nothing it counted may be used. */
+	if (counted == CV_OK)
+		return cv_err_set(err, CV_ERROR, "the statistics did not read every row");
 	/* The rows left to the caller were not all read and checked: nothing
 	 * says the vault verified.  Why the caller failed (a finding, or an
 	 * error such as memory running out over planted rows) is named as the

@@ -31,26 +31,31 @@ cv_status cv_verify_in_op(cv_session *s, const char *checkpoint_text, int full,
 
 /*
  * cv_verify_in_op_begin - cv_verify_in_op from the anchor, in two halves,
- * so that a caller reading many rows does so while the last checks run:
- * begin walks the log and, when the store can (store.h
- * cv_store_rows_beside), leaves the comparison of the stored rows with the
- * log (§7.5 step 7) and the structure check (step 8) running in threads,
- * *pending holding them (else NULL: every check is done).  cv_vouch_begin's
- * vouches are filled by begin, from the log's commitments; and then the
- * rows of the cases and records tables are left to the caller, who must
- * read and check every one as access.c cv_access_all_stats does (the
- * threads walk the other tables).  Until cv_verify_in_op_end has returned
- * CV_OK, nothing the caller read may be trusted, published or written: end
- * waits for the checks, reports the first finding as cv_verify_in_op
- * would, and only then writes the audit.verify row.  counted is the result
- * of the caller's reading of the rows left to it: unless it is CV_OK, and
- * the walk marked the vouch as having read and checked every row (struct
- * cv_vouch counted), no audit.verify row is written, and a
- * CV_EINTEGRITY is looked into again, so that the finding returned is the
- * one cv_verify_in_op would report (CV_OK when that finds nothing: the
- * caller's own finding stands).  end must be called once after a begin
- * that returned CV_OK, whatever happened in between (it joins the
- * threads).
+ * so that a caller reading many rows does so while the checks run: begin
+ * checks the users, the settings and the reviews, and, when the store can
+ * (store.h cv_store_beside), leaves the walk of the log (§7.5 steps 4 to
+ * 6), the comparison of the stored rows with it (step 7) and the
+ * structure check (step 8) running in threads on connections of their
+ * own, *pending holding them (else NULL: every check is done, on the one
+ * connection).  cv_vouch_begin's vouch gets its key and the users' roles
+ * from begin, its sums once the walk is done; the rows of the cases and
+ * records tables are left to the caller, who must read every one as
+ * access.c cv_access_all_stats does (the thread walks the other tables).
+ * rep must be the same object for begin and end (the thread fills it).
+ * Until cv_verify_in_op_end has returned CV_OK, nothing the caller read may
+ * be trusted, published or written: end waits for the threads, checks that
+ * the log the walk read ends at the session's last row (s->head), compares
+ * what the caller's count summed with the log (cert.h cv_vouch_check, and
+ * each table's own row count), reports the first finding as
+ * cv_verify_in_op would, and only then writes the audit.verify row.
+ * counted is the result of the caller's reading of the rows left to it:
+ * unless it is CV_OK, and the walk marked the vouch as having read every
+ * row (struct cv_vouch counted), no audit.verify row is written (CV_OK
+ * with the vouch not marked is refused: CV_ERROR), and a failure is looked
+ * into again, so that the finding returned is the one cv_verify_in_op
+ * would report (CV_OK when that finds nothing: the caller's own failure
+ * stands).  end must be called once after a begin that returned CV_OK,
+ * whatever happened in between (it joins the threads).
  */
 typedef struct cv_verify_pending cv_verify_pending;
 cv_status cv_verify_in_op_begin(cv_session *s, cv_verify_pending **pending, cv_audit_report *rep,
