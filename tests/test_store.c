@@ -2073,17 +2073,36 @@ static int note_row(const char *table, int64_t rowid, const uint8_t hash[CV_HASH
 	return 0;
 }
 
+/* A walk of the rows on check's third connection, in cv_store_beside's
+ * thread. */
+struct beside_walk {
+	cv_store_check *k;
+	const char *const *skip;
+	struct walked *w;
+	cv_status st;
+};
+
+static void walk_there(void *arg)
+{
+	struct beside_walk *b = arg;
+	cv_err err = {0};
+
+	b->st = cv_store_check_row_each(b->k, b->skip, note_row, b->w, &err);
+}
+
 /*
  * The rows walk beside (with two processors or more, in a write
- * transaction) gives every row and hash the walk on the first connection
- * gives, in the same order, but for the tables it is told to skip; without
- * a check started it does not start.
+ * transaction, in cv_store_beside's thread) gives every row and hash the
+ * walk on the first connection gives, in the same order, but for the
+ * tables it is told to skip; one thread at a time; without a check
+ * started it does not start.
  */
 static void test_rows_beside(void **state)
 {
 	struct fix *f = *state;
 	int beside = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 	struct walked here = {0}, there = {0};
+	struct beside_walk b = {NULL, NULL, &there, CV_ERROR};
 	cv_store *st = NULL;
 	cv_store_check *k = NULL;
 	cv_err err = {0};
@@ -2092,8 +2111,8 @@ static void test_rows_beside(void **state)
 	raw_sql(f->path, "INSERT INTO meta (key, value) VALUES ('a', x'01'), ('b', x'02')");
 	raw_sql(f->path, "INSERT INTO settings (name, value, seq, signer_id, sig) VALUES"
 			 " ('x', 'y', 1, 1, x'00')");
-	assert_int_equal(cv_store_rows_beside(NULL, NULL, note_row, &there), -1);
-	assert_int_equal(cv_store_rows_wait(NULL, &err), CV_OK);
+	assert_int_equal(cv_store_beside(NULL, walk_there, &b), -1);
+	cv_store_beside_wait(NULL);
 	assert_int_equal(cv_store_open(f->path, &st, &err), CV_OK);
 	assert_int_equal(cv_store_row_each(st, note_row, &here, &err), CV_OK);
 	assert_true(here.len > 0);
@@ -2101,10 +2120,12 @@ static void test_rows_beside(void **state)
 	assert_int_equal(cv_store_structure_start(st, &k, &err), CV_OK);
 	assert_int_equal(k != NULL, beside);
 	if (k) {
-		assert_int_equal(cv_store_rows_beside(k, NULL, note_row, &there), 0);
-		/* one walk at a time */
-		assert_int_equal(cv_store_rows_beside(k, NULL, note_row, &there), -1);
-		assert_int_equal(cv_store_rows_wait(k, &err), CV_OK);
+		b.k = k;
+		assert_int_equal(cv_store_beside(k, walk_there, &b), 0);
+		/* one thread at a time */
+		assert_int_equal(cv_store_beside(k, walk_there, &b), -1);
+		cv_store_beside_wait(k);
+		assert_int_equal(b.st, CV_OK);
 		assert_string_equal(there.text, here.text);
 		/* skipping meta: every line but meta's */
 		{
@@ -2124,15 +2145,20 @@ static void test_rows_beside(void **state)
 			assert_true(rest.len > 0 && rest.len < here.len);
 			there.len = 0;
 			there.text[0] = '\0';
-			assert_int_equal(cv_store_rows_beside(k, skip, note_row, &there), 0);
-			assert_int_equal(cv_store_rows_wait(k, &err), CV_OK);
+			b.skip = skip;
+			b.st = CV_ERROR;
+			assert_int_equal(cv_store_beside(k, walk_there, &b), 0);
+			cv_store_beside_wait(k);
+			assert_int_equal(b.st, CV_OK);
 			assert_string_equal(there.text, rest.text);
 		}
 		/* and again, after the first was waited for */
 		there.len = 0;
-		assert_int_equal(cv_store_rows_beside(k, NULL, note_row, &there), 0);
+		there.text[0] = '\0';
+		b.skip = NULL;
+		assert_int_equal(cv_store_beside(k, walk_there, &b), 0);
 	}
-	/* finish waits for a walk still running */
+	/* finish waits for a thread still running */
 	assert_int_equal(cv_store_structure_finish(k, &err), CV_OK);
 	if (k)
 		assert_string_equal(there.text, here.text);

@@ -270,16 +270,9 @@ cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *e
 	return CV_OK;
 }
 
-int cv_store_rows_beside(cv_store_check *k, const char *const *skip, cv_store_row_cb cb, void *arg)
-{
-	if (!k || !k->ops->rows_beside || !k->ops->rows_wait)
-		return -1;
-	return k->ops->rows_beside(k->be, skip, cb, arg);
-}
-
 int cv_store_beside(cv_store_check *k, void (*fn)(void *arg), void *arg)
 {
-	if (!k || !k->ops->beside || !k->ops->rows_wait || !k->ops->check_audit_each ||
+	if (!k || !k->ops->beside || !k->ops->beside_wait || !k->ops->check_audit_each ||
 	    !k->ops->check_row_each)
 		return -1;
 	return k->ops->beside(k->be, fn, arg);
@@ -296,11 +289,10 @@ cv_status cv_store_check_row_each(cv_store_check *k, const char *const *skip, cv
 	return k->ops->check_row_each(k->be, skip, cb, arg, err);
 }
 
-cv_status cv_store_rows_wait(cv_store_check *k, cv_err *err)
+void cv_store_beside_wait(cv_store_check *k)
 {
-	if (!k || !k->ops->rows_wait)
-		return CV_OK;
-	return k->ops->rows_wait(k->be, err);
+	if (k && k->ops->beside_wait)
+		k->ops->beside_wait(k->be);
 }
 
 cv_status cv_store_structure_finish(cv_store_check *k, cv_err *err)

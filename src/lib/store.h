@@ -132,33 +132,20 @@ cv_status cv_store_structure_start(cv_store *st, cv_store_check **out, cv_err *e
 cv_status cv_store_structure_finish(cv_store_check *check, cv_err *err);
 
 /*
- * cv_store_rows_beside - cv_store_row_each's walk on a third connection of
- * check's (opened and proven with the second: the same rows as st), in a
- * thread of its own, so that the caller goes on meanwhile; cb runs in that
- * thread and must touch nothing the caller does.  The tables named in skip
- * (NULL-terminated; NULL: none) are not walked: the caller reads and
- * checks their rows itself.  0 when it started; -1
- * (nothing started) when check is NULL or cannot, and the caller walks
- * with cv_store_row_each.  cv_store_rows_wait waits for the walk and gives
- * its result as cv_store_row_each would (CV_OK when none was started);
- * cv_store_structure_finish waits for it too.
- */
-int cv_store_rows_beside(cv_store_check *check, const char *const *skip, cv_store_row_cb cb,
-			 void *arg);
-cv_status cv_store_rows_wait(cv_store_check *check, cv_err *err);
-
-/*
- * cv_store_beside - fn(arg) in a thread of its own, which reads through
- * check's third connection (the same rows as st, as for
- * cv_store_rows_beside) with cv_store_check_audit_each (the whole log, in
- * seq order, as cv_store_audit_each with no filter gives it) and
+ * cv_store_beside - fn(arg) in a thread of its own, which reads through a
+ * third connection of check's (opened and proven with the second: the
+ * same rows as st) with cv_store_check_audit_each (the whole log, in seq
+ * order, as cv_store_audit_each with no filter gives it) and
  * cv_store_check_row_each (cv_store_row_each's walk but for the tables in
- * skip); fn must touch nothing the caller does meanwhile.  0 when it
- * started; -1 (nothing started) when check is NULL or cannot.
- * cv_store_rows_wait waits for fn (its result: CV_OK; fn keeps its own),
- * and cv_store_structure_finish does too.
+ * skip, NULL-terminated, NULL: none); fn must touch nothing the caller
+ * does meanwhile, and keeps its own result.  0 when it started; -1
+ * (nothing started) when check is NULL or cannot, or a thread is running
+ * already: the caller then works on st.  cv_store_beside_wait waits for
+ * fn (nothing when none was started), and cv_store_structure_finish does
+ * too.
  */
 int cv_store_beside(cv_store_check *check, void (*fn)(void *arg), void *arg);
+void cv_store_beside_wait(cv_store_check *check);
 cv_status cv_store_check_audit_each(cv_store_check *check, cv_store_audit_cb cb, void *arg,
 				    cv_err *err);
 cv_status cv_store_check_row_each(cv_store_check *check, const char *const *skip,

@@ -41,9 +41,8 @@ struct cv_store_ops {
 	cv_status (*structure_check)(void *be, cv_err *err);
 	cv_status (*structure_start)(void *be, void **check, cv_err *err);
 	cv_status (*structure_finish)(void *check, cv_err *err);
-	int (*rows_beside)(void *check, const char *const *skip, cv_store_row_cb cb, void *arg);
-	cv_status (*rows_wait)(void *check, cv_err *err);
 	int (*beside)(void *check, void (*fn)(void *arg), void *arg);
+	void (*beside_wait)(void *check);
 	cv_status (*check_audit_each)(void *check, cv_store_audit_cb cb, void *arg, cv_err *err);
 	cv_status (*check_row_each)(void *check, const char *const *skip, cv_store_row_cb cb,
 				    void *arg, cv_err *err);

@@ -955,17 +955,13 @@ struct sq_check {
 	pthread_t tid;
 	int rc;
 	char first[STRUCTURE_REPORT_MAX];
-	/* The rows walk (cv_store_rows_beside), on a connection of its own */
+	/* The caller's work on a third connection, in a thread of its own
+	 * (cv_store_beside) */
 	sqlite3 *rows_db;
 	pthread_t rows_tid;
 	int rows_started;
-	const char *const *skip;
-	cv_store_row_cb cb;
-	void *arg;
-	cv_status rows_res;
-	cv_err rows_err;
-	/* or the caller's own work on that connection (cv_store_beside) */
 	void (*fn)(void *arg);
+	void *arg;
 };
 
 /* The regular files this process has open: descriptor, device, inode. */
@@ -1034,10 +1030,7 @@ static void *rows_thread(void *arg)
 {
 	struct sq_check *k = arg;
 
-	if (k->fn)
-		k->fn(k->arg);
-	else
-		k->rows_res = rows_walk(k->rows_db, NULL, k->skip, k->cb, k->arg, &k->rows_err);
+	k->fn(k->arg);
 	return NULL;
 }
 
@@ -1110,24 +1103,6 @@ static cv_status sq_structure_start(void *be, void **out, cv_err *err)
 	return CV_OK;
 }
 
-/* The rows walk on the check's own connection, in a thread of its own;
- * 0 when it started. */
-static int sq_rows_beside(void *check, const char *const *skip, cv_store_row_cb cb, void *arg)
-{
-	struct sq_check *k = check;
-
-	if (k->rows_started || !k->rows_db)
-		return -1;
-	k->fn = NULL;
-	k->skip = skip;
-	k->cb = cb;
-	k->arg = arg;
-	if (pthread_create(&k->rows_tid, NULL, rows_thread, k) != 0)
-		return -1;
-	k->rows_started = 1;
-	return 0;
-}
-
 /* fn(arg) in a thread of its own, which may read through the third
  * connection (sq_check_audit_each, sq_check_row_each); 0 when it started. */
 static int sq_beside(void *check, void (*fn)(void *arg), void *arg)
@@ -1167,17 +1142,14 @@ static cv_status sq_check_row_each(void *check, const char *const *skip, cv_stor
 	return rows_walk(k->rows_db, NULL, skip, cb, arg, err);
 }
 
-static cv_status sq_rows_wait(void *check, cv_err *err)
+static void sq_beside_wait(void *check)
 {
 	struct sq_check *k = check;
 
 	if (!k->rows_started)
-		return CV_OK;
+		return;
 	pthread_join(k->rows_tid, NULL);
 	k->rows_started = 0;
-	if (k->rows_res != CV_OK)
-		*err = k->rows_err;
-	return k->rows_res;
 }
 
 static cv_status sq_structure_finish(void *check, cv_err *err)
@@ -1186,11 +1158,7 @@ static cv_status sq_structure_finish(void *check, cv_err *err)
 	char first[STRUCTURE_REPORT_MAX];
 	int rc;
 
-	if (k->rows_started) {
-		cv_err ignored = {0};
-
-		sq_rows_wait(k, &ignored);
-	}
+	sq_beside_wait(k);
 	pthread_join(k->tid, NULL);
 	rc = k->rc;
 	memcpy(first, k->first, sizeof(first));
@@ -3178,11 +3146,10 @@ const struct cv_store_ops cv_store_sqlite_ops = {
     .structure_check = sq_structure_check,
     .structure_start = sq_structure_start,
     .structure_finish = sq_structure_finish,
-    .rows_beside = sq_rows_beside,
     .beside = sq_beside,
     .check_audit_each = sq_check_audit_each,
     .check_row_each = sq_check_row_each,
-    .rows_wait = sq_rows_wait,
+    .beside_wait = sq_beside_wait,
     .audit_last_seq = sq_audit_last_seq,
     .audit_next_seq = sq_audit_next_seq,
     .audit_get = sq_audit_get,

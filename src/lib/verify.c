@@ -1603,11 +1603,12 @@ static void walk_beside(void *arg)
 }
 
 /*
- * The steps of §7.5.  With pending (not NULL), when the store can walk the
- * rows beside (store.h cv_store_rows_beside): steps 7 and 8 are left
- * running and *pending holds them (verify_finish); the vouches are filled
- * from the commitments at once, before step 7 has compared them with the
- * rows.  Otherwise *pending stays NULL and every step is done here.
+ * The steps of §7.5.  With pending (not NULL), when the store can work
+ * beside (store.h cv_store_beside): steps 4 to 8 are left running and
+ * *pending holds them (verify_finish); the vouch gets its key and users at
+ * once, its sums when they are waited for.  Otherwise *pending stays NULL
+ * and every step is done here (exact: keeping every commitment, §7.6;
+ * *differ, when not NULL, says whether the sums of step 7 differed).
  */
 static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, int exact,
 			    cv_audit_report *rep, cv_verify_pending **pending, int *differ,
@@ -1728,11 +1729,11 @@ static cv_status verify_all(cv_vault *v, const char *checkpoint_text, int full, 
 static cv_status verify_finish(cv_verify_pending *p, const struct cv_audit_head *head,
 			       cv_audit_report *rep, cv_err *err)
 {
-	cv_err later = {0}, ignored = {0};
+	cv_err later = {0};
 	cv_vault *v = p->c.v;
 	cv_status st, s8;
 
-	cv_store_rows_wait(p->structure, &ignored); /* the thread's end */
+	cv_store_beside_wait(p->structure); /* the thread's end */
 	st = p->st;
 	if (st != CV_OK)
 		*err = p->rows_err;
